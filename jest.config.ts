@@ -5,7 +5,7 @@ import type { Config } from 'jest';
 // Apicurio Registry and PostgreSQL: its global set-up starts whichever of them is not already
 // running and stops, afterwards, only what it started.
 const tsJest: Config['transform'] = {
-  '^.+\\.ts$': ['ts-jest', { isolatedModules: true, diagnostics: false }],
+  '^.+\\.ts$': ['ts-jest', { diagnostics: false }],
 };
 
 const config: Config = {

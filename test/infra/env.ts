@@ -1,0 +1,54 @@
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+/**
+ * Where the local services live and which ports they use. Ports are fixed and uncommon (not
+ * 9092/8081/5432) so they never collide with a developer's own servers; each can be moved
+ * with an environment variable.
+ */
+export const ROOT = path.resolve(__dirname, '..', '..');
+
+/** Downloads (Kafka jars, the Apicurio archive) are cached here, outside the checkout. */
+export const CACHE_DIR = process.env.SF_CONNECTOR_CACHE ?? path.join(os.homedir(), '.cache', 'sf-neurons-connector');
+
+/** Data directories, logs and pid files of running services. */
+export const RUN_DIR = path.join(CACHE_DIR, 'run');
+
+function port(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new Error(`${name}=${raw} is not a TCP port (1-65535)`);
+  return n;
+}
+
+export const PORTS = {
+  kafka: port('SF_TEST_KAFKA_PORT', 39092),
+  kafkaController: port('SF_TEST_KAFKA_CONTROLLER_PORT', 39093),
+  registry: port('SF_TEST_REGISTRY_PORT', 38081),
+  registryManagement: port('SF_TEST_REGISTRY_MANAGEMENT_PORT', 38082),
+  postgres: port('SF_TEST_POSTGRES_PORT', 35432),
+};
+
+export const VERSIONS = {
+  kafka: '3.9.1',
+  apicurio: '3.3.3',
+};
+
+/** Credentials of the local PostgreSQL (a test server on loopback; not a secret). */
+export const PG = { user: 'connector', password: 'connector-local', database: 'connector' };
+
+/** The connection settings the tests (and the demo) read. */
+export interface ServiceEndpoints {
+  KAFKA_BROKERS: string;
+  SCHEMA_REGISTRY_URL: string;
+  DATABASE_URL: string;
+}
+
+export function endpoints(): ServiceEndpoints {
+  return {
+    KAFKA_BROKERS: `127.0.0.1:${PORTS.kafka}`,
+    SCHEMA_REGISTRY_URL: `http://127.0.0.1:${PORTS.registry}/apis/ccompat/v7`,
+    DATABASE_URL: `postgres://${PG.user}:${PG.password}@127.0.0.1:${PORTS.postgres}/${PG.database}`,
+  };
+}

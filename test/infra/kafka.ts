@@ -1,0 +1,92 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { CACHE_DIR, PORTS, RUN_DIR, VERSIONS, endpoints } from './env';
+import { findJava, requireMaven } from './java';
+import { Detached, run, spawnDetached } from './proc';
+import type { LocalService } from './service';
+
+/** Apache Kafka 3.9, single node in KRaft mode, from Maven Central jars run with Java 17+. */
+const LIBS = path.join(CACHE_DIR, `kafka-${VERSIONS.kafka}`, 'libs');
+const HOME = path.join(RUN_DIR, 'kafka');
+
+export const kafka: LocalService = {
+  name: `Kafka ${VERSIONS.kafka}`,
+
+  async ready() {
+    const client = new Kafka({
+      clientId: 'infra-probe',
+      brokers: [endpoints().KAFKA_BROKERS],
+      logLevel: logLevel.NOTHING,
+      connectionTimeout: 1000,
+      retry: { retries: 0 },
+    });
+    const admin = client.admin();
+    try {
+      await admin.connect();
+      const cluster = await admin.describeCluster();
+      return cluster.brokers.length > 0 && cluster.controller !== null;
+    } finally {
+      await admin.disconnect().catch(() => undefined);
+    }
+  },
+
+  install() {
+    if (fs.existsSync(path.join(LIBS, '.complete'))) return;
+    requireMaven();
+    const tmp = `${LIBS}.partial`;
+    fs.rmSync(tmp, { recursive: true, force: true });
+    run(
+      'mvn',
+      ['-B', '-q', '-f', path.join(__dirname, 'kafka', 'pom.xml'),
+        'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
+        '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
+      { what: `Fetching Kafka ${VERSIONS.kafka} jars from Maven Central` },
+    );
+    fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
+    fs.rmSync(LIBS, { recursive: true, force: true });
+    fs.renameSync(tmp, LIBS);
+  },
+
+  async start(): Promise<Detached> {
+    const java = findJava(17, 'KAFKA_JAVA_HOME');
+    // A fresh cluster each time this script starts one: tests use random topic names, and a
+    // fresh log directory cannot carry a stale cluster id from an earlier run.
+    fs.rmSync(HOME, { recursive: true, force: true });
+    fs.mkdirSync(HOME, { recursive: true });
+    const props = path.join(HOME, 'server.properties');
+    fs.writeFileSync(props, serverProperties(path.join(HOME, 'data')));
+    const log4j = path.join(HOME, 'log4j.properties');
+    fs.writeFileSync(log4j, 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
+    const cp = `${LIBS}/*`;
+    const clusterId = run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
+    run(java, ['-cp', cp, `-Dlog4j.configuration=file:${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
+    return spawnDetached(java, ['-Xmx768m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${log4j}`, '-cp', cp, 'kafka.Kafka', props], {
+      logFile: path.join(RUN_DIR, 'kafka.log'),
+    });
+  },
+
+  readyTimeoutMs: 90_000,
+};
+
+function serverProperties(dataDir: string): string {
+  return [
+    'process.roles=broker,controller',
+    'node.id=1',
+    `controller.quorum.voters=1@127.0.0.1:${PORTS.kafkaController}`,
+    `listeners=PLAINTEXT://127.0.0.1:${PORTS.kafka},CONTROLLER://127.0.0.1:${PORTS.kafkaController}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${PORTS.kafka}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `log.dirs=${dataDir}`,
+    'num.partitions=1',
+    'offsets.topic.replication.factor=1',
+    'transaction.state.log.replication.factor=1',
+    'transaction.state.log.min.isr=1',
+    'group.initial.rebalance.delay.ms=0',
+    // compaction is exercised by the tests: let the cleaner look often
+    'log.cleaner.backoff.ms=1000',
+    'auto.create.topics.enable=false',
+    '',
+  ].join('\n');
+}
