@@ -1,0 +1,43 @@
+import { FatalError } from '../core/errors';
+import type { Mapping } from '../../schemas/mapping';
+import type { LoginEventRecord } from './login-event';
+import type { UserRecord } from './user';
+
+/**
+ * Copies the device information of a user's latest login into the user record: every user
+ * mapping row with source_object LoginHistory takes the value of the login event field mapped
+ * from the same LoginHistory field (Browser -> browser -> deviceBrowser). Pure: returns a new
+ * record. `latest` null (no login known for this user, e.g. none in LoginHistory's six months,
+ * or the pipeline did not look) sets every device field to null.
+ * Throws an Error when `latest` belongs to another user: that is a caller bug, not bad data.
+ */
+export type LatestLoginMerger = (user: UserRecord, latest: LoginEventRecord | null) => UserRecord;
+
+export function createLatestLoginMerger(userMapping: Mapping, loginMapping: Mapping): LatestLoginMerger {
+  const pairs = userMapping.rows
+    .filter((r) => r.sourceObject === 'LoginHistory')
+    .map((r) => {
+      const from = loginMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField);
+      if (!from) throw new FatalError('MAPPING_INVALID', `user target ${r.target} wants LoginHistory.${r.sourceField}, which the login-history mapping does not map`);
+      return [r.target, from.target] as const;
+    });
+  return (user, latest) => {
+    if (latest && latest.userId !== user.id) throw new Error(`login ${latest.id} belongs to ${latest.userId}, not to user ${user.id}`);
+    const merged: Record<string, unknown> = { ...user };
+    for (const [userTarget, loginTarget] of pairs) merged[userTarget] = latest ? (latest[loginTarget] ?? null) : null;
+    return merged as UserRecord;
+  };
+}
+
+/**
+ * Reducer for "latest login per user": returns whichever of `current` and `candidate` is the
+ * later successful login (ties broken by the larger Id, so the result does not depend on the
+ * order events arrive in). Failed attempts are ignored: they may come from someone else's
+ * device. Pure; `current` undefined means none yet.
+ */
+export function laterSuccessfulLogin(current: LoginEventRecord | undefined, candidate: LoginEventRecord): LoginEventRecord | undefined {
+  if (candidate.status !== 'Success') return current;
+  if (!current) return candidate;
+  if (candidate.loginTime !== current.loginTime) return candidate.loginTime > current.loginTime ? candidate : current;
+  return candidate.id > current.id ? candidate : current;
+}

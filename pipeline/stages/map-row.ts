@@ -1,0 +1,128 @@
+import { FatalError } from '../core/errors';
+import type { Mapping, MappingRow, SourceObject } from '../../schemas/mapping';
+import { CONTEXT_FIELDS, type StageContext } from './context';
+import { convertScalar, type ScalarType } from './convert';
+import { invalid, ok, type AvroRecord, type AvroValue, type StageResult } from './result';
+
+/** A raw Bulk CSV row: column name (as requested, dotted for parents) -> string, '' for null. */
+export type RawRow = Readonly<Record<string, string>>;
+
+/** Turns one raw row into one record, or a RecordError. Pure: reads `row` and `ctx`, never changes them. */
+export type RowMapper = (row: RawRow, ctx: StageContext) => StageResult<AvroRecord>;
+
+/** One mapping row compiled: the value for its target, or the reason there is none. */
+type FieldValue = { value: AvroValue } | { error: { field: string; raw: string | undefined; reason: string } };
+type FieldFn = (row: RawRow, ctx: StageContext) => FieldValue;
+
+/**
+ * Compiles a mapping into a RowMapper. `rowObject` says which source_object the row's columns
+ * belong to; Connector rows read the StageContext; rows of any other object (the user's latest
+ * LoginHistory event, in the user mapping) start as null and are filled by a later stage.
+ *
+ * Semantics, per mapping row:
+ *  - a column that is empty or absent (a field this org lacks) gives null;
+ *  - a null in a required row, or a value the type cannot convert, makes the whole row a
+ *    RecordError naming the source field, the raw value and the reason.
+ * Throws a FatalError at compile time when the mapping asks for something no row can satisfy.
+ */
+export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObject, 'Connector'>): RowMapper {
+  const fields = mapping.rows.map((r) => [r.target, compile(r, rowObject)] as const);
+  return (row, ctx) => {
+    const record: Record<string, AvroValue> = {};
+    for (const [target, fn] of fields) {
+      const result = fn(row, ctx);
+      if ('error' in result) return invalid(result.error.field, result.error.raw, result.error.reason, target);
+      record[target] = result.value;
+    }
+    return ok(record);
+  };
+}
+
+function compile(r: MappingRow, rowObject: SourceObject): FieldFn {
+  const bad = (why: string) => new FatalError('MAPPING_INVALID', `mapping row ${r.sourceObject}.${r.sourceField} -> ${r.target}: ${why}`);
+  if (r.sourceObject === 'Connector') return required(r, fromContext(r, bad));
+  if (r.sourceObject !== rowObject) {
+    // Filled later (e.g. by the latest-login merge), so it cannot be required here.
+    if (r.required) throw bad(`a ${r.sourceObject} field cannot be required in a ${rowObject} mapping`);
+    return () => ({ value: null });
+  }
+  switch (r.type) {
+    case 'boolean-map':
+      return booleanMap(r.sourceField.slice(0, -1));
+    case 'record-url':
+      return required(r, recordUrl(r.sourceField));
+    case 'user-status':
+      return userStatus(r.sourceField.split('+') as [string, string]);
+    default:
+      return required(r, scalar(r.sourceField, r.type));
+  }
+}
+
+/** Turns a null into an error when the row is required. */
+function required(r: MappingRow, fn: FieldFn): FieldFn {
+  if (!r.required) return fn;
+  return (row, ctx) => {
+    const v = fn(row, ctx);
+    if ('value' in v && v.value === null) {
+      if (r.sourceObject === 'Connector') return { error: { field: r.sourceField, raw: undefined, reason: 'missing from the run context' } };
+      const raw = row[r.sourceField];
+      return { error: { field: r.sourceField, raw, reason: raw === undefined ? 'required column is missing' : 'required value is empty' } };
+    }
+    return v;
+  };
+}
+
+function scalar(field: string, type: ScalarType): FieldFn {
+  return (row) => {
+    const raw = row[field];
+    if (raw === undefined || raw === '') return { value: null };
+    const c = convertScalar(type, raw);
+    return c.ok ? { value: c.value } : { error: { field, raw, reason: c.reason } };
+  };
+}
+
+function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
+  const key = r.sourceField as keyof StageContext;
+  const jsType = CONTEXT_FIELDS[key];
+  if (!jsType) throw bad(`Connector fields are ${Object.keys(CONTEXT_FIELDS).join(', ')}`);
+  const numeric = ['timestamp-millis', 'long', 'int', 'double', 'date'].includes(r.type);
+  if ((jsType === 'number') !== numeric) throw bad(`context property ${key} holds a ${jsType}, not a ${r.type}`);
+  return (_row, ctx) => ({ value: ctx[key] ?? null });
+}
+
+/** Every column named prefix+X becomes X -> boolean, keys sorted (stable bytes); null if none exists. */
+function booleanMap(prefix: string): FieldFn {
+  return (row) => {
+    const names = Object.keys(row).filter((k) => k.startsWith(prefix) && k.length > prefix.length).sort();
+    if (names.length === 0) return { value: null };
+    const map: Record<string, boolean> = {};
+    for (const name of names) {
+      const raw = row[name];
+      if (raw === '') continue;
+      const c = convertScalar('boolean', raw);
+      if (!c.ok) return { error: { field: name, raw, reason: c.reason } };
+      map[name.slice(prefix.length)] = c.value as boolean;
+    }
+    return { value: map };
+  };
+}
+
+function recordUrl(idField: string): FieldFn {
+  return (row, ctx) => {
+    const id = row[idField];
+    return { value: id ? `${ctx.instanceUrl.replace(/\/+$/, '')}/${id}` : null };
+  };
+}
+
+/** inactive beats frozen: a deactivated user cannot log in whatever UserLogin says. */
+function userStatus([activeField, frozenField]: [string, string]): FieldFn {
+  return (row) => {
+    const active = row[activeField];
+    if (active !== 'true' && active !== 'false') return { error: { field: activeField, raw: active, reason: 'status needs a boolean (true or false)' } };
+    const frozen = row[frozenField];
+    if (frozen !== undefined && frozen !== '' && frozen !== 'true' && frozen !== 'false') {
+      return { error: { field: frozenField, raw: frozen, reason: 'not a boolean (true or false)' } };
+    }
+    return { value: active === 'false' ? 'inactive' : frozen === 'true' ? 'frozen' : 'active' };
+  };
+}
