@@ -1,0 +1,48 @@
+import type { SASLOptions } from 'kafkajs';
+
+/** How the connector reaches Kafka. TLS and SASL are optional; secrets are never logged. */
+export interface KafkaOptions {
+  brokers: string[];
+  clientId: string;
+  /** true for TLS with the system CAs, or explicit PEMs. */
+  ssl?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
+  sasl?: SASLOptions;
+}
+
+/** The topics a connector uses; defaults from the design brief. */
+export interface TopicNames {
+  users: string;
+  logins: string;
+  state: string;
+  deadLetter: string;
+}
+
+export const DEFAULT_TOPICS: TopicNames = {
+  users: 'salesforce.neurons.users',
+  logins: 'salesforce.neurons.login-history',
+  state: 'salesforce.neurons.connector-state',
+  deadLetter: 'salesforce.neurons.dead-letter',
+};
+
+export interface TopicSettings {
+  /** Partitions of new topics (default 3 for data topics; the state topic always has 1). */
+  partitions: number;
+  /** Replication factor of new topics (default: the broker's default). */
+  replicationFactor?: number;
+  /** Retention of the login-history topic, in ms (default 30 days). */
+  loginRetentionMs: number;
+}
+
+export const DEFAULT_TOPIC_SETTINGS: TopicSettings = {
+  partitions: 3,
+  loginRetentionMs: 30 * 24 * 3600 * 1000,
+};
+
+/** Record headers every published record carries (run id, connector name, source org). */
+export const HEADERS = {
+  runId: 'neurons-run-id',
+  connector: 'neurons-connector',
+  org: 'neurons-source-org',
+  /** Hash of a user's content (without run metadata): lets the next run skip unchanged users. */
+  contentHash: 'neurons-content-hash',
+} as const;

@@ -1,0 +1,157 @@
+import * as os from 'node:os';
+import type { Kafka, Producer } from 'kafkajs';
+import { FatalError } from '../core/errors';
+import type { RunState } from '../run-state';
+import { stateKeys } from '../run-state';
+import { readToEnd } from './read-to-end';
+
+/** How the state topic's keys and values are encoded (Avro through the registry in production). */
+export interface StateCodec {
+  encodeKey(key: string): Buffer;
+  decodeKey(key: Buffer): string;
+  encodeValue(state: RunState): Buffer;
+  decodeValue(value: Buffer): RunState;
+}
+
+export interface StateSnapshot {
+  /** The latest succeeded run: where the next run resumes. null before the first one. */
+  committed: RunState | null;
+  /** The latest run, whatever its outcome. */
+  lastRun: RunState | null;
+  /** The run lock's latest record (status running while held). */
+  lock: RunState | null;
+}
+
+export interface LockOptions {
+  /** A lock whose heartbeat is older than this is abandoned and can be taken (ms, default 60 s). */
+  leaseMs: number;
+  /** Clock, injectable for tests. */
+  now: () => number;
+  /** This host's name and whether a pid on it is alive: a dead holder on the same host is released at once. */
+  host: string;
+  isAlive: (pid: number) => boolean;
+}
+
+export const DEFAULT_LOCK: LockOptions = {
+  leaseMs: 60_000,
+  now: Date.now,
+  host: os.hostname(),
+  isAlive: (pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+/**
+ * The connector's run state in the compacted state topic: what a run resumes from, the last run's
+ * summary, and the run lock that keeps two runs of one connector from overlapping, on one host or
+ * on several. Kafka is the only store, so a run on a new host resumes where the last one ended.
+ */
+export class StateStore {
+  private readonly keys: ReturnType<typeof stateKeys>;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly producer: Producer,
+    private readonly topic: string,
+    private readonly connector: string,
+    private readonly codec: StateCodec,
+    private readonly lockOpts: LockOptions = DEFAULT_LOCK,
+  ) {
+    this.keys = stateKeys(connector);
+  }
+
+  async load(): Promise<StateSnapshot & { ends: Map<number, bigint> }> {
+    const snap: StateSnapshot = { committed: null, lastRun: null, lock: null };
+    const ends = await readToEnd(this.kafka, this.topic, (m) => {
+      if (!m.key) return;
+      const key = this.codec.decodeKey(m.key);
+      const value = m.value ? this.codec.decodeValue(m.value) : null;
+      if (key === this.keys.committed) snap.committed = value;
+      else if (key === this.keys.lastRun) snap.lastRun = value;
+      else if (key === this.keys.lock) snap.lock = value;
+    });
+    return { ...snap, ends };
+  }
+
+  /**
+   * Takes the run lock, or throws RUN_IN_PROGRESS naming the holder. Two runs racing for it both
+   * append a lock record; the first one in the topic's order wins and the other backs off, so at
+   * most one run proceeds. Returns the state snapshot read while locking.
+   */
+  async acquire(me: RunState): Promise<StateSnapshot> {
+    const snap = await this.load();
+    this.refuseIfHeld(snap.lock, me.runId);
+    await this.send(this.keys.lock, this.lockRecord(me));
+    // Read what was appended since the snapshot: the first fresh lock record there wins.
+    let winner: RunState | null = null;
+    await readToEnd(this.kafka, this.topic, (m) => {
+      if (winner || !m.key || !m.value || this.codec.decodeKey(m.key) !== this.keys.lock) return;
+      const rec = this.codec.decodeValue(m.value);
+      if (rec.status === 'running') winner = rec;
+    }, snap.ends);
+    const first = winner as RunState | null;
+    if (first && first.runId !== me.runId) throw this.inProgress(first);
+    return snap;
+  }
+
+  /** Tells other runs this one is alive; call more often than leaseMs. */
+  heartbeat(me: RunState): Promise<void> {
+    return this.send(this.keys.lock, this.lockRecord(me));
+  }
+
+  /** Releases the lock (a tombstone on its key). */
+  release(): Promise<void> {
+    return this.send(this.keys.lock, null);
+  }
+
+  /** Commits a succeeded run: the next run resumes from its watermark. */
+  async commit(state: RunState): Promise<void> {
+    await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state]]);
+  }
+
+  /** Records a failed run's summary; the committed state (and its watermark) stays as it was. */
+  recordFailure(state: RunState): Promise<void> {
+    return this.send(this.keys.lastRun, state);
+  }
+
+  private refuseIfHeld(lock: RunState | null, myRunId: string): void {
+    if (!lock || lock.status !== 'running' || lock.runId === myRunId) return;
+    const { now, leaseMs, host, isAlive } = this.lockOpts;
+    const fresh = (lock.heartbeatAt ?? lock.startedAt) > now() - leaseMs;
+    const holderDead = lock.host === host && lock.pid !== null && !isAlive(lock.pid);
+    if (fresh && !holderDead) throw this.inProgress(lock);
+  }
+
+  private inProgress(lock: RunState): FatalError {
+    return new FatalError(
+      'RUN_IN_PROGRESS',
+      `Connector "${this.connector}" is already running (run ${lock.runId} on ${lock.host ?? 'an unknown host'}` +
+        `${lock.pid ? `, pid ${lock.pid}` : ''}, started ${new Date(lock.startedAt).toISOString()}). ` +
+        `Runs never overlap: this one did not start. If that run died, its lock expires ${Math.round(this.lockOpts.leaseMs / 1000)} s after its last heartbeat.`,
+    );
+  }
+
+  private lockRecord(me: RunState): RunState {
+    return { ...me, status: 'running', host: this.lockOpts.host, pid: process.pid, heartbeatAt: this.lockOpts.now() };
+  }
+
+  private send(key: string, value: RunState | null): Promise<void> {
+    return this.sendMany([[key, value]]);
+  }
+
+  private async sendMany(entries: [string, RunState | null][]): Promise<void> {
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: entries.map(([key, value]) => ({
+        key: this.codec.encodeKey(key),
+        value: value === null ? null : this.codec.encodeValue(value),
+      })),
+    });
+  }
+}

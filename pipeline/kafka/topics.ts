@@ -1,0 +1,83 @@
+import type { Admin, ITopicConfig } from 'kafkajs';
+import { ConfigResourceTypes } from 'kafkajs';
+import type { Logger } from '../core/logger';
+import type { TopicNames, TopicSettings } from './options';
+
+/**
+ * What each topic must be. Users and run state are compacted (the latest value per key is the
+ * truth, a null value deletes); login history is an event stream with time retention and must
+ * never be compacted by user, or only each user's last login would survive.
+ */
+export function topicSpecs(names: TopicNames, settings: TopicSettings): ITopicConfig[] {
+  const rf = settings.replicationFactor ?? -1;
+  return [
+    {
+      topic: names.users,
+      numPartitions: settings.partitions,
+      replicationFactor: rf,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'compact' },
+        // keep tombstones a day, so a consumer that is a few hours behind still sees deletions
+        { name: 'delete.retention.ms', value: String(24 * 3600 * 1000) },
+      ],
+    },
+    {
+      topic: names.logins,
+      numPartitions: settings.partitions,
+      replicationFactor: rf,
+      configEntries: [
+        { name: 'cleanup.policy', value: 'delete' },
+        { name: 'retention.ms', value: String(settings.loginRetentionMs) },
+      ],
+    },
+    { topic: names.state, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    { topic: names.deadLetter, numPartitions: settings.partitions, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
+  ];
+}
+
+/**
+ * Creates the missing topics with the right settings, and warns about existing ones whose
+ * cleanup policy is wrong (a users topic that is not compacted grows forever, and a compacted
+ * login topic silently loses events). Existing topics are never altered: that is an operator's
+ * decision. Returns the warnings, which are also logged.
+ */
+export async function provisionTopics(admin: Admin, names: TopicNames, settings: TopicSettings, logger: Logger): Promise<string[]> {
+  const specs = topicSpecs(names, settings);
+  const existing = new Set(await admin.listTopics());
+  const missing = specs.filter((s) => !existing.has(s.topic));
+  if (missing.length > 0) {
+    await admin.createTopics({ topics: missing, waitForLeaders: true }).catch((err: Error & { type?: string }) => {
+      // another run created it between list and create: that is fine, anything else is not
+      if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+    });
+    logger.info('created topics', { topics: missing.map((s) => s.topic) });
+  }
+  const present = specs.filter((s) => existing.has(s.topic));
+  if (present.length === 0) return [];
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['cleanup.policy'] })),
+  });
+  const warnings: string[] = [];
+  for (const res of described.resources) {
+    const want = specs.find((s) => s.topic === res.resourceName)!.configEntries!.find((e) => e.name === 'cleanup.policy')!.value;
+    const have = res.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
+    if (!samePolicy(have, want)) {
+      const warning = `topic ${res.resourceName} has cleanup.policy=${have || '(unset)'}, expected ${want}: ${advice(want)}`;
+      warnings.push(warning);
+      logger.warn(warning);
+    }
+  }
+  return warnings;
+}
+
+function samePolicy(have: string, want: string): boolean {
+  const set = (v: string) => v.split(',').map((p) => p.trim()).filter(Boolean).sort().join(',');
+  return set(have) === set(want);
+}
+
+function advice(want: string): string {
+  return want === 'compact'
+    ? 'without compaction old versions and tombstoned users are never cleaned up, and replays grow with every run. Fix: kafka-configs --alter --add-config cleanup.policy=compact'
+    : 'compaction keeps only the last event per key, so login events would be lost. Fix: kafka-configs --alter --add-config cleanup.policy=delete';
+}

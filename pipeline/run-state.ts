@@ -1,0 +1,47 @@
+/**
+ * The run-state record (schemas/avro/run-state-value.avsc) as the pipeline handles it.
+ * Times are epoch milliseconds (UTC).
+ */
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface RunState {
+  connectorName: string;
+  runId: string;
+  status: RunStatus;
+  startedAt: number;
+  endedAt: number | null;
+  usersExtracted: number;
+  usersPublished: number;
+  usersUnchanged: number;
+  usersTombstoned: number;
+  loginEventsPublished: number;
+  deadLettered: number;
+  loginHistoryWatermark: number | null;
+  apiRequestsUsed: number | null;
+  apiRequestsMax: number | null;
+  message: string | null;
+  /** Who holds the run lock (host name and process id), and when it last said it is alive. */
+  host: string | null;
+  pid: number | null;
+  heartbeatAt: number | null;
+}
+
+/**
+ * Keys in the compacted state topic. The committed state of a connector is keyed by its name
+ * (the next run resumes from it); its latest run, failed or not, and its run lock each have a
+ * key of their own, so neither can compact the committed state away.
+ */
+export const stateKeys = (connector: string) => ({
+  committed: connector,
+  lastRun: `${connector}#last-run`,
+  lock: `${connector}#lock`,
+});
+
+export function newRunState(connectorName: string, runId: string, startedAt: number): RunState {
+  return {
+    connectorName, runId, status: 'running', startedAt, endedAt: null,
+    usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
+    loginHistoryWatermark: null, apiRequestsUsed: null, apiRequestsMax: null, message: null,
+    host: null, pid: null, heartbeatAt: null,
+  };
+}
