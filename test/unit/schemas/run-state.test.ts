@@ -1,0 +1,42 @@
+import { avroType, loadConnectorSchemas } from '../../../schemas/avro';
+import type { RunStateRecord } from '../../../schemas/run-state';
+import { decodeFramed, encodeFramed } from '../../../schemas/wire';
+
+const type = avroType(loadConnectorSchemas().runStateValue);
+const full: RunStateRecord = {
+  connectorName: 'acme-salesforce',
+  runId: 'run-7',
+  status: 'succeeded',
+  startedAt: Date.UTC(2024, 4, 2, 8),
+  endedAt: Date.UTC(2024, 4, 2, 8, 5),
+  usersExtracted: 200,
+  usersPublished: 12,
+  usersUnchanged: 188,
+  usersTombstoned: 1,
+  loginEventsPublished: 950,
+  deadLettered: 0,
+  loginHistoryWatermark: Date.UTC(2024, 4, 2, 7, 59),
+  apiRequestsUsed: 1520,
+  apiRequestsMax: 100000,
+  message: null,
+};
+
+describe('run-state record', () => {
+  test('the TypeScript interface and the Avro schema have the same fields', () => {
+    const names = (loadConnectorSchemas().runStateValue as { fields: { name: string }[] }).fields.map((f) => f.name);
+    expect(Object.keys(full).sort()).toEqual([...names].sort());
+  });
+
+  test.each<[string, Partial<RunStateRecord>]>([
+    ['a succeeded run', {}],
+    ['a running run (no end, no watermark yet)', { status: 'running', endedAt: null, loginHistoryWatermark: null }],
+    ['a failed run with a reason', { status: 'failed', message: 'REQUEST_LIMIT_EXCEEDED: daily API limit reached', apiRequestsUsed: null, apiRequestsMax: null }],
+  ])('%s encodes and decodes unchanged', (_name, change) => {
+    const state = { ...full, ...change };
+    expect(decodeFramed(type, encodeFramed(type, 5, state)).value).toEqual(state);
+  });
+
+  test('an unknown status is refused by the schema', () => {
+    expect(() => encodeFramed(type, 5, { ...full, status: 'partial' })).toThrow(expect.objectContaining({ field: 'status' }));
+  });
+});
