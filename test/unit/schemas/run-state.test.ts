@@ -1,9 +1,9 @@
 import { avroType, loadConnectorSchemas } from '../../../schemas/avro';
-import type { RunStateRecord } from '../../../schemas/run-state';
+import { newRunState, type RunState } from '../../../pipeline/run-state';
 import { decodeFramed, encodeFramed } from '../../../schemas/wire';
 
 const type = avroType(loadConnectorSchemas().runStateValue);
-const full: RunStateRecord = {
+const full: RunState = {
   connectorName: 'acme-salesforce',
   runId: 'run-7',
   status: 'succeeded',
@@ -19,15 +19,23 @@ const full: RunStateRecord = {
   apiRequestsUsed: 1520,
   apiRequestsMax: 100000,
   message: null,
+  host: 'worker-1',
+  pid: 4242,
+  heartbeatAt: Date.UTC(2024, 4, 2, 8, 4),
 };
 
 describe('run-state record', () => {
-  test('the TypeScript interface and the Avro schema have the same fields', () => {
+  test("the pipeline's RunState (pipeline/run-state.ts) and the Avro schema have the same fields", () => {
     const names = (loadConnectorSchemas().runStateValue as { fields: { name: string }[] }).fields.map((f) => f.name);
+    expect(Object.keys(newRunState('c', 'r', 0)).sort()).toEqual([...names].sort());
     expect(Object.keys(full).sort()).toEqual([...names].sort());
   });
 
-  test.each<[string, Partial<RunStateRecord>]>([
+  test('a fresh run state encodes', () => {
+    expect(decodeFramed(type, encodeFramed(type, 5, newRunState('c', 'r', 1))).value).toEqual(newRunState('c', 'r', 1));
+  });
+
+  test.each<[string, Partial<RunState>]>([
     ['a succeeded run', {}],
     ['a running run (no end, no watermark yet)', { status: 'running', endedAt: null, loginHistoryWatermark: null }],
     ['a failed run with a reason', { status: 'failed', message: 'REQUEST_LIMIT_EXCEEDED: daily API limit reached', apiRequestsUsed: null, apiRequestsMax: null }],
