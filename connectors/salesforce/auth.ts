@@ -1,0 +1,168 @@
+/**
+ * Authentication: jsforce performs the OAuth 2.0 token requests (password, client credentials,
+ * JWT bearer); this module keeps the current session and re-authenticates on demand.
+ *
+ * Who calls it: http.ts asks for `session()` before each request and calls `refresh()` once
+ * when Salesforce answers 401 INVALID_SESSION_ID. Concurrent refreshes share one login.
+ * Errors: a rejected login is a FatalError SALESFORCE_AUTH_FAILED naming the flow, the login URL
+ * and Salesforce's error code; a network error or 5xx from the token endpoint is retried.
+ * No secret (password, token, consumer secret, key, access token) ever appears in a message.
+ */
+import { createSign } from 'node:crypto';
+import { Connection } from 'jsforce';
+import { FatalError, RetriableError, isRetriable } from '../../pipeline/core/errors';
+import type { Logger } from '../../pipeline/core/logger';
+import { scrub } from '../../pipeline/core/logger';
+import { withRetry } from '../../pipeline/core/retry';
+import type { AuthOptions } from './config';
+import { configSecrets } from './config';
+
+export interface Session {
+  accessToken: string;
+  /** Origin of the org's instance, from the token response (My Domain in real orgs). */
+  instanceUrl: string;
+  /** Login generation: 1 for the first login, +1 on every re-authentication. */
+  generation: number;
+}
+
+export interface SessionProvider {
+  /** The current session; logs in first if there is none. */
+  session(): Promise<Session>;
+  /** Logs in again unless another caller already replaced `stale`. */
+  refresh(stale: Session): Promise<Session>;
+  /** Every secret known so far (configured ones and the current access token), for scrubbing. */
+  secrets(): string[];
+}
+
+export const JWT_BEARER_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
+
+function base64url(data: string | Buffer): string {
+  return Buffer.from(data).toString('base64url');
+}
+
+/** An RS256 JWT for the bearer flow: iss = consumer key, sub = username, aud = login URL, exp in 3 min. */
+export function buildJwtAssertion(opts: { consumerKey: string; username: string; audience: string; privateKeyPem: string; nowMs: number }): string {
+  const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
+  const claims = base64url(
+    JSON.stringify({ iss: opts.consumerKey, sub: opts.username, aud: opts.audience, exp: Math.floor(opts.nowMs / 1000) + 180 }),
+  );
+  const signer = createSign('RSA-SHA256');
+  signer.update(`${header}.${claims}`);
+  let signature: string;
+  try {
+    signature = signer.sign(opts.privateKeyPem).toString('base64url');
+  } catch (err) {
+    throw new FatalError('CONFIG_INVALID', 'salesforce.auth.privateKeyPem: cannot sign the JWT with this key (expected an RSA private key in PEM)', {
+      cause: new Error((err as Error).message),
+    });
+  }
+  return `${header}.${claims}.${signature}`;
+}
+
+export interface AuthDeps {
+  logger: Logger;
+  clock: { now(): number };
+  retryAttempts: number;
+  retryInitialMs: number;
+}
+
+export class SalesforceAuth implements SessionProvider {
+  private current: Session | null = null;
+  private pending: Promise<Session> | null = null;
+  private generation = 0;
+
+  constructor(
+    private readonly loginUrl: string,
+    private readonly apiVersion: string,
+    private readonly auth: AuthOptions,
+    private readonly deps: AuthDeps,
+  ) {}
+
+  secrets(): string[] {
+    const s = configSecrets(this.auth);
+    if (this.current) s.push(this.current.accessToken);
+    return s;
+  }
+
+  session(): Promise<Session> {
+    if (this.current) return Promise.resolve(this.current);
+    return this.login();
+  }
+
+  refresh(stale: Session): Promise<Session> {
+    if (this.current && this.current.generation > stale.generation) return Promise.resolve(this.current);
+    this.deps.logger.info('Salesforce session expired; authenticating again', { flow: this.auth.flow });
+    return this.login();
+  }
+
+  private login(): Promise<Session> {
+    if (!this.pending) {
+      this.pending = withRetry(() => this.requestToken(), {
+        attempts: this.deps.retryAttempts,
+        initialDelayMs: this.deps.retryInitialMs,
+        onRetry: (err, attempt, delayMs) =>
+          this.deps.logger.warn('Salesforce login failed, retrying', { attempt, delayMs, error: (err as Error).message }),
+      }).finally(() => {
+        this.pending = null;
+      });
+    }
+    return this.pending;
+  }
+
+  private async requestToken(): Promise<Session> {
+    const a = this.auth;
+    const conn = new Connection({
+      loginUrl: this.loginUrl,
+      version: this.apiVersion,
+      oauth2: {
+        loginUrl: this.loginUrl,
+        clientId: a.consumerKey,
+        clientSecret: a.flow === 'jwt' ? undefined : a.consumerSecret,
+      },
+    });
+    try {
+      if (a.flow === 'password') {
+        await conn.login(a.username, a.password + (a.securityToken ?? ''));
+      } else if (a.flow === 'client_credentials') {
+        await conn.authorize({ grant_type: 'client_credentials' });
+      } else {
+        const assertion = buildJwtAssertion({
+          consumerKey: a.consumerKey,
+          username: a.username,
+          audience: a.audience ?? this.loginUrl,
+          privateKeyPem: a.privateKeyPem,
+          nowMs: this.deps.clock.now(),
+        });
+        await conn.authorize({ grant_type: JWT_BEARER_GRANT, assertion });
+      }
+    } catch (err) {
+      throw this.classify(err);
+    }
+    if (!conn.accessToken || !conn.instanceUrl) {
+      throw new FatalError('SALESFORCE_AUTH_FAILED', `Salesforce ${a.flow} login at ${this.loginUrl} returned no access token or instance URL`);
+    }
+    this.generation++;
+    this.current = { accessToken: conn.accessToken, instanceUrl: new URL(conn.instanceUrl).origin, generation: this.generation };
+    this.deps.logger.info('Logged in to Salesforce', { flow: a.flow, instanceUrl: this.current.instanceUrl, generation: this.generation });
+    return this.current;
+  }
+
+  /** Token-endpoint failures: OAuth errors (invalid_grant, invalid_client, …) are fatal; network and 5xx are retriable. */
+  private classify(err: unknown): Error {
+    if (isRetriable(err) || err instanceof FatalError) return err as Error;
+    const e = err as { name?: string; message?: string; code?: string };
+    const name = String(e?.name ?? 'Error');
+    const detail = scrub(String(e?.message ?? ''), this.secrets()).slice(0, 300);
+    const where = `Salesforce ${this.auth.flow} login at ${this.loginUrl}`;
+    if (/^ERROR_HTTP_5\d\d$/.test(name) || name === 'FetchError' || (e?.code && /^(E[A-Z]+|UND_ERR)/.test(e.code))) {
+      return new RetriableError('SALESFORCE_AUTH_UNAVAILABLE', `${where} failed: ${e?.code ?? name} ${detail}`.trim());
+    }
+    const hint =
+      this.auth.flow === 'password'
+        ? 'check the username, the password with its security token, and the consumer key and secret'
+        : this.auth.flow === 'client_credentials'
+          ? 'check the consumer key and secret, that the connected app allows the client credentials flow with a run-as user, and that the URL is the My Domain'
+          : 'check the consumer key, the username, that the certificate on the connected app matches the private key, and that the user is pre-authorized';
+    return new FatalError('SALESFORCE_AUTH_FAILED', `${where} was rejected: ${name}${detail ? ` (${detail})` : ''}; ${hint}`);
+  }
+}

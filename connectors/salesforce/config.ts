@@ -1,0 +1,241 @@
+/**
+ * The extractor's typed options, validated once at start-up. A bad value fails at once with a
+ * FatalError (code CONFIG_INVALID) that names the option and the fix. Defaults live here only.
+ */
+import { FatalError } from '../../pipeline/core/errors';
+import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
+
+export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
+/**
+ * A user's status, exactly one per user:
+ *  - inactive: IsActive = false (whatever UserLogin says);
+ *  - frozen:   IsActive = true and UserLogin.IsFrozen = true;
+ *  - active:   IsActive = true and not frozen.
+ */
+export type UserStatus = (typeof USER_STATUSES)[number];
+
+export type AuthOptions =
+  | {
+      flow: 'password';
+      consumerKey: string;
+      consumerSecret: string;
+      username: string;
+      password: string;
+      /** Appended to the password, as Salesforce's password flow expects. May be ''. */
+      securityToken?: string;
+    }
+  | { flow: 'client_credentials'; consumerKey: string; consumerSecret: string }
+  | {
+      flow: 'jwt';
+      consumerKey: string;
+      username: string;
+      /** PEM of the RSA private key whose certificate is on the connected app. */
+      privateKeyPem: string;
+      /** JWT `aud`; defaults to the login URL (https://login.salesforce.com, test.… or My Domain). */
+      audience?: string;
+    };
+
+/** What a caller passes in. Everything but loginUrl and auth has a default. */
+export interface ExtractorOptions {
+  /** https://login.salesforce.com, https://test.salesforce.com (sandbox) or a My Domain URL. */
+  loginUrl: string;
+  auth: AuthOptions;
+  /** REST/Bulk API version, 'NN.0' (default '62.0'; at least 47.0 for Bulk API 2.0 query). */
+  apiVersion?: string;
+  /** Which users to extract (default all three). */
+  userStatuses?: readonly string[];
+  /** User fields wanted (default DEFAULT_USER_FIELDS); see fields.ts for the syntax. */
+  userFields?: readonly string[];
+  /** LoginHistory fields wanted (default DEFAULT_LOGIN_FIELDS). */
+  loginFields?: readonly string[];
+  /** First run (no watermark): how far back LoginHistory is read, in days (default 30). */
+  loginLookbackDays?: number;
+  /** LoginHistory is re-read from watermark − overlap, in ms (default 300000 = 5 min). */
+  loginOverlapMs?: number;
+  /** A query job not finished after this many ms is aborted and the run fails (default 600000). */
+  jobTimeoutMs?: number;
+  /** First and longest wait between job polls, in ms (defaults 500 and 10000). */
+  pollInitialMs?: number;
+  pollMaxMs?: number;
+  /** maxRecords per result page (default: none, Salesforce decides). */
+  pageSize?: number;
+  /** Result pages downloaded at once via resultPages (API ≥ 58.0); 1 = sequential by locator (default 3). */
+  parallelPages?: number;
+  /** The extractor stops before the org's daily API usage passes this share of its limit (default 0.5). */
+  apiBudgetShare?: number;
+  /** Wait for a response, or for the next bytes of a body, before giving up, in ms (default 60000). */
+  requestTimeoutMs?: number;
+  /** Attempts for a request that is safe to repeat, first included (default 5). */
+  retryAttempts?: number;
+  /** First retry backoff in ms (default 500; full jitter, doubling, capped at 10 s). */
+  retryInitialMs?: number;
+}
+
+export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields'>> & {
+  pageSize: number | undefined;
+  userStatuses: readonly UserStatus[];
+  userFields: readonly string[];
+  loginFields: readonly string[];
+};
+
+const DEFAULTS = {
+  apiVersion: '62.0',
+  loginLookbackDays: 30,
+  loginOverlapMs: 5 * 60_000,
+  jobTimeoutMs: 10 * 60_000,
+  pollInitialMs: 500,
+  pollMaxMs: 10_000,
+  parallelPages: 3,
+  apiBudgetShare: 0.5,
+  requestTimeoutMs: 60_000,
+  retryAttempts: 5,
+  retryInitialMs: 500,
+} as const;
+
+function invalid(option: string, problem: string): never {
+  throw new FatalError('CONFIG_INVALID', `salesforce.${option}: ${problem}`);
+}
+
+function nonEmptyString(value: unknown, option: string): string {
+  if (typeof value !== 'string' || value.trim() === '') invalid(option, 'is required (a non-empty string)');
+  return value;
+}
+
+function number(value: unknown, option: string, def: number, min: number, max: number, integer = true): number {
+  if (value === undefined) return def;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    invalid(option, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  }
+  return value;
+}
+
+/** Validates a status list: unknown values fail, naming the allowed ones; duplicates collapse. */
+export function parseUserStatuses(value: unknown): UserStatus[] {
+  if (value === undefined) return [...USER_STATUSES];
+  if (!Array.isArray(value) || value.length === 0) {
+    invalid('userStatuses', `must be a non-empty list of: ${USER_STATUSES.join(', ')}`);
+  }
+  const out = new Set<UserStatus>();
+  for (const v of value) {
+    const s = typeof v === 'string' ? v.trim().toLowerCase() : v;
+    if (!(USER_STATUSES as readonly unknown[]).includes(s)) {
+      invalid('userStatuses', `unknown status ${JSON.stringify(v)}; allowed values: ${USER_STATUSES.join(', ')}`);
+    }
+    out.add(s as UserStatus);
+  }
+  return USER_STATUSES.filter((s) => out.has(s));
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
+const GENERIC_LOGIN_HOSTS = new Set(['login.salesforce.com', 'test.salesforce.com']);
+
+/**
+ * Accepts production (login.salesforce.com), sandbox (test.salesforce.com) and My Domain URLs
+ * (https only; plain http only for a loopback simulator). Returns it without a trailing slash.
+ */
+export function parseLoginUrl(value: unknown, flow: AuthOptions['flow']): string {
+  const raw = nonEmptyString(value, 'loginUrl');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return invalid('loginUrl', `is not a URL (expected e.g. https://login.salesforce.com or https://MyDomain.my.salesforce.com)`);
+  }
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
+    invalid('loginUrl', 'must use https');
+  }
+  if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
+    invalid('loginUrl', 'must be the bare origin, e.g. https://MyDomain.my.salesforce.com (no path, query or credentials)');
+  }
+  if (/\.lightning\.force\.com$/i.test(url.hostname)) {
+    invalid('loginUrl', 'a Lightning URL (*.lightning.force.com) cannot log in; use the My Domain URL (*.my.salesforce.com)');
+  }
+  if (flow === 'client_credentials' && GENERIC_LOGIN_HOSTS.has(url.hostname.toLowerCase())) {
+    invalid('loginUrl', 'the client credentials flow only works on the org\'s My Domain URL (https://MyDomain.my.salesforce.com)');
+  }
+  return url.origin;
+}
+
+function parseAuth(value: unknown): AuthOptions {
+  if (!value || typeof value !== 'object') invalid('auth', 'is required');
+  const a = value as Record<string, unknown>;
+  switch (a.flow) {
+    case 'password':
+      return {
+        flow: 'password',
+        consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
+        consumerSecret: nonEmptyString(a.consumerSecret, 'auth.consumerSecret'),
+        username: nonEmptyString(a.username, 'auth.username'),
+        password: nonEmptyString(a.password, 'auth.password'),
+        securityToken: a.securityToken === undefined ? '' : typeof a.securityToken === 'string' ? a.securityToken : invalid('auth.securityToken', 'must be a string'),
+      };
+    case 'client_credentials':
+      return {
+        flow: 'client_credentials',
+        consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
+        consumerSecret: nonEmptyString(a.consumerSecret, 'auth.consumerSecret'),
+      };
+    case 'jwt': {
+      const pem = nonEmptyString(a.privateKeyPem, 'auth.privateKeyPem');
+      if (!pem.includes('PRIVATE KEY')) invalid('auth.privateKeyPem', 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)');
+      return {
+        flow: 'jwt',
+        consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
+        username: nonEmptyString(a.username, 'auth.username'),
+        privateKeyPem: pem,
+        audience: a.audience === undefined ? undefined : nonEmptyString(a.audience, 'auth.audience'),
+      };
+    }
+    default:
+      return invalid('auth.flow', `unknown flow ${JSON.stringify(a.flow)}; allowed values: password, client_credentials, jwt`);
+  }
+}
+
+function fieldList(value: unknown, option: string, def: readonly string[]): readonly string[] {
+  if (value === undefined) return def;
+  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || v.trim() === '')) {
+    invalid(option, 'must be a non-empty list of field names');
+  }
+  return (value as string[]).map((v) => v.trim());
+}
+
+/** Validates options and fills in defaults. Throws FatalError CONFIG_INVALID naming the option. */
+export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
+  const auth = parseAuth(input.auth);
+  const apiVersion = input.apiVersion ?? DEFAULTS.apiVersion;
+  if (typeof apiVersion !== 'string' || !/^\d{2,3}\.0$/.test(apiVersion) || Number(apiVersion) < 47) {
+    invalid('apiVersion', `must look like '62.0' and be at least 47.0 (Bulk API 2.0 query); got ${JSON.stringify(apiVersion)}`);
+  }
+  const share = number(input.apiBudgetShare, 'apiBudgetShare', DEFAULTS.apiBudgetShare, 0.01, 1, false);
+  return {
+    loginUrl: parseLoginUrl(input.loginUrl, auth.flow),
+    auth,
+    apiVersion,
+    userStatuses: parseUserStatuses(input.userStatuses),
+    userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
+    loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
+    loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', DEFAULTS.loginLookbackDays, 1, 3650),
+    loginOverlapMs: number(input.loginOverlapMs, 'loginOverlapMs', DEFAULTS.loginOverlapMs, 0, 24 * 3600_000),
+    jobTimeoutMs: number(input.jobTimeoutMs, 'jobTimeoutMs', DEFAULTS.jobTimeoutMs, 100, 24 * 3600_000),
+    pollInitialMs: number(input.pollInitialMs, 'pollInitialMs', DEFAULTS.pollInitialMs, 1, 600_000),
+    pollMaxMs: number(input.pollMaxMs, 'pollMaxMs', DEFAULTS.pollMaxMs, 1, 600_000),
+    pageSize: input.pageSize === undefined ? undefined : number(input.pageSize, 'pageSize', 0, 1, 1_000_000),
+    parallelPages: number(input.parallelPages, 'parallelPages', DEFAULTS.parallelPages, 1, 10),
+    apiBudgetShare: share,
+    requestTimeoutMs: number(input.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs, 100, 3600_000),
+    retryAttempts: number(input.retryAttempts, 'retryAttempts', DEFAULTS.retryAttempts, 1, 20),
+    retryInitialMs: number(input.retryInitialMs, 'retryInitialMs', DEFAULTS.retryInitialMs, 1, 60_000),
+  };
+}
+
+/** The configured secrets, for scrubbing them out of any message. */
+export function configSecrets(auth: AuthOptions): string[] {
+  switch (auth.flow) {
+    case 'password':
+      return [auth.consumerSecret, auth.password, auth.securityToken ?? '', auth.password + (auth.securityToken ?? '')];
+    case 'client_credentials':
+      return [auth.consumerSecret];
+    case 'jwt':
+      return [auth.privateKeyPem];
+  }
+}

@@ -1,0 +1,144 @@
+/**
+ * One result page, streamed: the body goes through csv-parse's streaming parser and rows come
+ * out in small batches; a page is never held whole in memory.
+ *
+ * Re-reading: a page GET (by locator or resultUrl) is idempotent, so when the connection breaks
+ * in the middle of a page, the page is requested again and the rows already handed out are
+ * skipped by position. The last handed-out row is compared with the row at the same position in
+ * the re-read, so a re-read that does not reproduce the page fails instead of duplicating or
+ * losing rows. A row is counted as handed out only once its batch has been yielded.
+ *
+ * Integrity: the header must list exactly the requested columns; every record must have that
+ * many fields; the number of rows must equal the page's Sforce-NumberOfRecords; a CSV error is a
+ * FatalError (SALESFORCE_CSV_MALFORMED) naming the job, never a silently shorter result.
+ */
+import { Readable, pipeline } from 'node:stream';
+import { CsvError, parse } from 'csv-parse';
+import { FatalError, isRetriable } from '../../pipeline/core/errors';
+import type { Logger } from '../../pipeline/core/logger';
+
+/** A raw row: Salesforce field name (dotted for relationships) → value exactly as in the CSV. */
+export type Row = Record<string, string>;
+
+export interface PageResponse {
+  chunks: AsyncIterable<Uint8Array>;
+  /** Sforce-NumberOfRecords, when the response carried it. */
+  recordCount: number | null;
+  /** Sforce-Locator of the response ('null' on the last page), when present. */
+  nextLocator: string | null;
+}
+
+export interface PageSource {
+  /** For messages: "page 3". */
+  label: string;
+  /** Requests the page (again). */
+  open(): Promise<PageResponse>;
+}
+
+export interface PageContext {
+  jobId: string;
+  columns: readonly string[];
+  logger: Logger;
+  /** Re-reads allowed after a broken connection (default 5). */
+  maxRereads?: number;
+  /** Rows per yielded batch (default 500). */
+  batchSize?: number;
+  /** Wait before a re-read, by attempt (1-based), in ms. */
+  backoff?: (attempt: number) => Promise<void>;
+  signal?: AbortSignal;
+}
+
+export interface PageSummary {
+  label: string;
+  rows: number;
+  rereads: number;
+  nextLocator: string | null;
+}
+
+/** Longest CSV record accepted (bytes): a broken quote can't make the parser buffer a whole page. */
+const MAX_RECORD_BYTES = 8 * 1024 * 1024;
+
+function toBuffers(chunks: AsyncIterable<Uint8Array>): Readable {
+  return Readable.from(
+    (async function* () {
+      for await (const c of chunks) yield Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength);
+    })(),
+    { objectMode: false },
+  );
+}
+
+function sameValues(a: readonly string[], b: readonly string[]): boolean {
+  return a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+export async function* readCsvPage(source: PageSource, ctx: PageContext): AsyncGenerator<Row[], PageSummary, undefined> {
+  const maxRereads = ctx.maxRereads ?? 5;
+  const batchSize = ctx.batchSize ?? 500;
+  const columns = ctx.columns;
+  const where = `query job ${ctx.jobId}, result ${source.label}`;
+  let handedOut = 0;
+  let lastHandedOut: string[] | null = null;
+  let rereads = 0;
+
+  for (;;) {
+    const res = await source.open();
+    const parser = parse({ bom: true, max_record_size: MAX_RECORD_BYTES });
+    pipeline(toBuffers(res.chunks), parser, () => undefined); // errors surface through the parser
+    let header: string[] | null = null;
+    let index = 0;
+    let batch: Row[] = [];
+    let batchLast: string[] | null = null;
+    try {
+      for await (const rec of parser as AsyncIterable<string[]>) {
+        if (!header) {
+          header = rec;
+          if (!sameValues(rec.map((h) => h.toLowerCase()), columns.map((c) => c.toLowerCase()))) {
+            throw new FatalError('SALESFORCE_UNEXPECTED_COLUMNS', `${where}: the CSV header does not list the requested columns (got ${rec.length} columns, expected ${columns.length})`);
+          }
+          continue;
+        }
+        index++;
+        if (rec.length !== columns.length) {
+          throw new FatalError('SALESFORCE_CSV_MALFORMED', `${where}: record ${index} has ${rec.length} fields, expected ${columns.length}`);
+        }
+        if (index <= handedOut) {
+          if (index === handedOut && lastHandedOut && !sameValues(rec, lastHandedOut)) {
+            throw new FatalError('SALESFORCE_REREAD_MISMATCH', `${where}: the re-read page differs from the first read at record ${index}; refusing to guess which rows were already emitted`);
+          }
+          continue;
+        }
+        const row: Row = {};
+        for (let i = 0; i < columns.length; i++) row[columns[i]] = rec[i];
+        batch.push(row);
+        batchLast = rec;
+        if (batch.length >= batchSize) {
+          handedOut += batch.length;
+          lastHandedOut = batchLast;
+          const out = batch;
+          batch = [];
+          yield out;
+        }
+      }
+      if (batch.length > 0) {
+        handedOut += batch.length;
+        lastHandedOut = batchLast;
+        yield batch;
+      }
+      if (index < handedOut) {
+        throw new FatalError('SALESFORCE_REREAD_MISMATCH', `${where}: the re-read page has ${index} records, fewer than the ${handedOut} already emitted`);
+      }
+      if (res.recordCount !== null && index !== res.recordCount) {
+        throw new FatalError('SALESFORCE_INCOMPLETE_RESULTS', `${where}: read ${index} records but Sforce-NumberOfRecords says ${res.recordCount}`);
+      }
+      return { label: source.label, rows: index, rereads, nextLocator: res.nextLocator };
+    } catch (err) {
+      if (err instanceof CsvError) {
+        throw new FatalError('SALESFORCE_CSV_MALFORMED', `${where}: the CSV cannot be parsed after record ${index} (${err.code}: ${err.message.slice(0, 160)})`, { cause: err });
+      }
+      if (!isRetriable(err) || rereads >= maxRereads || ctx.signal?.aborted) throw err;
+      rereads++;
+      ctx.logger.warn('Result page broke off; reading it again', { job: ctx.jobId, page: source.label, rowsAlreadyEmitted: handedOut, reread: rereads, error: (err as Error).message });
+      await ctx.backoff?.(rereads);
+    }
+  }
+}

@@ -1,0 +1,338 @@
+/**
+ * The Salesforce extractor: the connector's source. Lifecycle: connect → users() / logins() →
+ * close. Each extraction streams raw rows (Salesforce field name → CSV string) and settles a
+ * `done` promise whose result is the only thing that may justify deletions downstream: it
+ * resolves (complete: true) only for a verified, complete extraction (see integrity.ts).
+ */
+import { FatalError } from '../../pipeline/core/errors';
+import type { Logger } from '../../pipeline/core/logger';
+import { sleep } from '../../pipeline/core/retry';
+import { SalesforceAuth } from './auth';
+import type { ApiUsage } from './budget';
+import { ApiBudget } from './budget';
+import type { Clock } from './bulk-job';
+import { BulkJobs } from './bulk-job';
+import type { ExtractorConfig, ExtractorOptions, UserStatus } from './config';
+import { parseExtractorConfig } from './config';
+import type { Row } from './csv-page';
+import type { Describer, SObjectDescribe } from './describe';
+import { selectFields } from './describe';
+import { FROZEN_KEY, PASSWORD_LOCKED_KEY, REQUIRED_LOGIN_FIELDS, REQUIRED_USER_FIELDS } from './fields';
+import type { FetchFn } from './http';
+import { dataPath, SalesforceApiError, SalesforceHttp } from './http';
+import type { JobReport } from './integrity';
+import { verifyJob } from './integrity';
+import type { LoginCursor } from './logins';
+import { loginStart, LoginTracker } from './logins';
+import { jobResults } from './results';
+import type { Extraction } from './row-stream';
+import { toExtraction } from './row-stream';
+import { buildLoginQuery, buildUserQuery, USER_LOGIN_FLAGS_QUERY } from './soql';
+import { filterUser, UserLoginFlags } from './user-status';
+
+export interface ExtractorDeps {
+  logger: Logger;
+  /** HTTP transport for REST and Bulk calls (default: global fetch). Login goes through jsforce. */
+  fetch?: FetchFn;
+  clock?: Clock;
+  /** Random source for retry jitter, in [0, 1). */
+  random?: () => number;
+}
+
+export interface ConnectInfo {
+  instanceUrl: string;
+  /** Columns the user and login queries will ask for (after describe). */
+  userFields: string[];
+  loginFields: string[];
+  /** Wanted fields this org lacks, with the reason (each also logged once as a warning). */
+  missingFields: { object: string; field: string; reason: string }[];
+}
+
+export interface ExtractionResult {
+  /** Always true: an incomplete extraction rejects instead. */
+  complete: true;
+  object: 'User' | 'LoginHistory';
+  /** Keys of every emitted row. */
+  fields: string[];
+  /** Every query job of this extraction, verified. */
+  jobs: JobReport[];
+  /** Rows read from the main query job (= its numberRecordsProcessed). */
+  rowsRead: number;
+  rowsEmitted: number;
+  /** Latest org-wide usage reported by Sforce-Limit-Info (null if no response carried it). */
+  apiUsage: ApiUsage | null;
+  /** Calls this extractor has made so far (retries included). */
+  apiCalls: number;
+  startedAt: Date;
+  finishedAt: Date;
+}
+
+export interface UsersResult extends ExtractionResult {
+  object: 'User';
+  statuses: UserStatus[];
+  frozenUsers: number;
+  passwordLockedUsers: number;
+}
+
+export interface LoginsResult extends ExtractionResult {
+  object: 'LoginHistory';
+  /** Lower bound queried (LoginTime >= since). */
+  since: Date;
+  /** New watermark: the highest LoginTime seen (never earlier than the one passed in); null if none yet. */
+  watermark: Date | null;
+  /** Pass this to the next logins() call (persist it in the run state). */
+  cursor: LoginCursor | null;
+  /** Events dropped because the previous extraction already emitted them. */
+  duplicatesDropped: number;
+}
+
+export interface SalesforceExtractor {
+  /** Logs in and describes User, UserLogin and LoginHistory. Called by users()/logins() if needed. */
+  connect(): Promise<ConnectInfo>;
+  /** A full snapshot of the users whose status is selected, with UserLogin flags merged in. */
+  users(): Extraction<UsersResult>;
+  /**
+   * LoginHistory since the cursor (or a bare watermark; null = first run: the look-back window).
+   * With a cursor, events the previous extraction emitted in the overlap are dropped.
+   */
+  logins(from: LoginCursor | Date | null): Extraction<LoginsResult>;
+  /** Cancels running extractions (their jobs are aborted and deleted). */
+  close(): Promise<void>;
+}
+
+const USER_LOGIN_FIELDS = ['UserId', 'IsFrozen', 'IsPasswordLocked'];
+const OBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+export function createExtractor(options: ExtractorOptions, deps: ExtractorDeps): SalesforceExtractor {
+  return new Extractor(parseExtractorConfig(options), deps);
+}
+
+class Extractor implements SalesforceExtractor {
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly auth: SalesforceAuth;
+  private readonly budget: ApiBudget;
+  private readonly http: SalesforceHttp;
+  private readonly jobs: BulkJobs;
+  private readonly closing = new AbortController();
+  private readonly running = new Set<Promise<unknown>>();
+  private readonly warned = new Set<string>();
+  private connecting: Promise<ConnectInfo> | null = null;
+  private lastCursor: LoginCursor | null = null;
+
+  constructor(
+    private readonly cfg: ExtractorConfig,
+    deps: ExtractorDeps,
+  ) {
+    this.logger = deps.logger.child({ component: 'salesforce-extractor' });
+    this.clock = deps.clock ?? { now: () => Date.now(), sleep };
+    this.auth = new SalesforceAuth(cfg.loginUrl, cfg.apiVersion, cfg.auth, {
+      logger: this.logger,
+      clock: this.clock,
+      retryAttempts: cfg.retryAttempts,
+      retryInitialMs: cfg.retryInitialMs,
+    });
+    this.budget = new ApiBudget(cfg.apiBudgetShare);
+    this.http = new SalesforceHttp({
+      auth: this.auth,
+      budget: this.budget,
+      logger: this.logger,
+      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+      requestTimeoutMs: cfg.requestTimeoutMs,
+      retryAttempts: cfg.retryAttempts,
+      retryInitialMs: cfg.retryInitialMs,
+      random: deps.random,
+    });
+    this.jobs = new BulkJobs(this.http, cfg, this.clock, this.logger);
+  }
+
+  connect(): Promise<ConnectInfo> {
+    if (!this.connecting) {
+      this.connecting = this.doConnect();
+      this.connecting.catch(() => (this.connecting = null)); // a failed connect may be tried again
+    }
+    return this.connecting;
+  }
+
+  private async doConnect(): Promise<ConnectInfo> {
+    const session = await this.auth.session();
+    const describe = this.describer();
+    // UserLogin must be readable (frozen users come from it): selectFields throws if it is not.
+    const [user, login] = await Promise.all([
+      selectFields('User', this.cfg.userFields, describe, REQUIRED_USER_FIELDS),
+      selectFields('LoginHistory', this.cfg.loginFields, describe, REQUIRED_LOGIN_FIELDS),
+      selectFields('UserLogin', USER_LOGIN_FIELDS, describe, USER_LOGIN_FIELDS),
+    ]);
+    const missingFields = [
+      ...user.missing.map((m) => ({ object: 'User', ...m })),
+      ...login.missing.map((m) => ({ object: 'LoginHistory', ...m })),
+    ];
+    for (const m of missingFields) {
+      const key = `${m.object}.${m.field}`;
+      if (this.warned.has(key)) continue;
+      this.warned.add(key);
+      this.logger.warn('A mapped Salesforce field is not available in this org; it is skipped', { object: m.object, field: m.field, reason: m.reason });
+    }
+    return { instanceUrl: session.instanceUrl, userFields: user.fields, loginFields: login.fields, missingFields };
+  }
+
+  /** Describe over REST, memoized per object; null when the org has no such (visible) object. */
+  private describer(): Describer {
+    const cache = new Map<string, Promise<SObjectDescribe | null>>();
+    return (name) => {
+      if (!OBJECT_NAME.test(name)) return Promise.resolve(null);
+      if (!cache.has(name)) {
+        cache.set(
+          name,
+          this.http
+            .json<SObjectDescribe>({ method: 'GET', path: dataPath(this.cfg.apiVersion, `/sobjects/${name}/describe`), repeatable: true, what: `describe ${name}`, signal: this.closing.signal })
+            .catch((err: unknown) => {
+              if (err instanceof SalesforceApiError && (err.status === 404 || err.errorCode === 'NOT_FOUND' || err.errorCode === 'INVALID_TYPE')) return null;
+              throw err;
+            }),
+        );
+      }
+      return cache.get(name)!;
+    };
+  }
+
+  users(): Extraction<UsersResult> {
+    return this.extraction((signal) => this.usersRows(signal));
+  }
+
+  logins(from: LoginCursor | Date | null): Extraction<LoginsResult> {
+    return this.extraction((signal) => this.loginRows(from, signal));
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    await Promise.allSettled([...this.running]);
+  }
+
+  /** Wires one extraction to its own AbortSignal (also fired by close()) and tracks it for close(). */
+  private extraction<R>(make: (signal: AbortSignal) => AsyncGenerator<Row[], R, undefined>): Extraction<R> {
+    const controller = new AbortController();
+    const onClose = () => controller.abort();
+    this.closing.signal.addEventListener('abort', onClose, { once: true });
+    const ex = toExtraction(make(controller.signal), () => controller.abort());
+    const tracked = ex.done.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.running.add(tracked);
+    void tracked.then(() => {
+      this.running.delete(tracked);
+      this.closing.signal.removeEventListener('abort', onClose);
+    });
+    return ex;
+  }
+
+  /** Creates a query job, waits for it, streams and verifies its results; always disposes the job. */
+  private async *runJob(object: string, soql: string, columns: readonly string[], reports: JobReport[], signal: AbortSignal): AsyncGenerator<Row[], JobReport, undefined> {
+    if (signal.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${object} extraction cancelled`);
+    const job = await this.jobs.create(soql, object);
+    try {
+      const info = await this.jobs.waitForCompletion(job.id, object, signal);
+      const summary = yield* jobResults(
+        this.http,
+        info,
+        columns,
+        { apiVersion: this.cfg.apiVersion, pageSize: this.cfg.pageSize, parallelPages: this.cfg.parallelPages, retryInitialMs: this.cfg.retryInitialMs, maxRereads: this.cfg.retryAttempts },
+        this.logger,
+        signal,
+      );
+      const report = verifyJob(info, object, summary);
+      reports.push(report);
+      this.logger.info('Bulk query job read and verified', { ...report });
+      return report;
+    } finally {
+      await this.jobs.dispose(job.id, undefined);
+    }
+  }
+
+  private base(object: 'User' | 'LoginHistory', fields: string[], jobs: JobReport[], rowsRead: number, rowsEmitted: number, startedAt: Date): ExtractionResult {
+    return { complete: true, object, fields, jobs, rowsRead, rowsEmitted, apiUsage: this.budget.usage(), apiCalls: this.budget.callsMade(), startedAt, finishedAt: new Date(this.clock.now()) };
+  }
+
+  private async *usersRows(signal: AbortSignal): AsyncGenerator<Row[], UsersResult, undefined> {
+    const startedAt = new Date(this.clock.now());
+    const { userFields } = await this.connect();
+    const statuses = this.cfg.userStatuses;
+    const selected = new Set(statuses);
+    const reports: JobReport[] = [];
+
+    // 1. Frozen and password-locked users (few): two id sets, read and verified first.
+    const flags = new UserLoginFlags();
+    for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal)) {
+      for (const row of batch) flags.add(row);
+    }
+
+    // 2. The users, narrowed server-side as far as SOQL allows, classified exactly here.
+    let emitted = 0;
+    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses), userFields, reports, signal), (row) => filterUser(row, selected, flags), () => emitted++);
+    return {
+      ...this.base('User', [...userFields, FROZEN_KEY, PASSWORD_LOCKED_KEY], reports, main.rowsRead, emitted, startedAt),
+      object: 'User',
+      statuses: [...statuses],
+      frozenUsers: flags.frozen.size,
+      passwordLockedUsers: flags.passwordLocked.size,
+    };
+  }
+
+  private async *loginRows(from: LoginCursor | Date | null, signal: AbortSignal): AsyncGenerator<Row[], LoginsResult, undefined> {
+    const startedAt = new Date(this.clock.now());
+    const { loginFields } = await this.connect();
+    const previous = this.previousLogins(from);
+    const since = loginStart(previous?.watermark ?? null, this.cfg.loginOverlapMs, this.cfg.loginLookbackDays, this.clock.now());
+    const tracker = new LoginTracker(previous ? { watermarkMs: previous.watermark.getTime(), ids: previous.ids } : null, this.cfg.loginOverlapMs);
+    const reports: JobReport[] = [];
+    let emitted = 0;
+    const main = yield* this.filtered(this.runJob('LoginHistory', buildLoginQuery(loginFields, since), loginFields, reports, signal), (row) => (tracker.accept(row) ? row : null), () => emitted++);
+    const cursor = tracker.cursor();
+    this.lastCursor = cursor;
+    return {
+      ...this.base('LoginHistory', loginFields, reports, main.rowsRead, emitted, startedAt),
+      object: 'LoginHistory',
+      since,
+      watermark: cursor ? new Date(cursor.watermark) : null,
+      cursor,
+      duplicatesDropped: tracker.duplicatesDropped(),
+    };
+  }
+
+  /** What the previous extraction emitted in the overlap: from a cursor, or this instance's memory of a bare watermark. */
+  private previousLogins(from: LoginCursor | Date | null): { watermark: Date; ids: Set<string> } | null {
+    if (from === null) return null;
+    if (from instanceof Date) {
+      if (!Number.isFinite(from.getTime())) throw new FatalError('CONFIG_INVALID', 'logins(): the watermark is not a valid date');
+      const known = this.lastCursor && this.lastCursor.watermark === from.toISOString() ? this.lastCursor.recentIds : [];
+      return { watermark: from, ids: new Set(known) };
+    }
+    const watermark = new Date(from.watermark);
+    if (!Number.isFinite(watermark.getTime()) || !Array.isArray(from.recentIds)) {
+      throw new FatalError('CONFIG_INVALID', 'logins(): the cursor is not { watermark: ISO datetime, recentIds: string[] }');
+    }
+    return { watermark, ids: new Set(from.recentIds) };
+  }
+
+  /** Applies a keep/drop function to each batch of a job, yielding only non-empty batches. */
+  private async *filtered(
+    source: AsyncGenerator<Row[], JobReport, undefined>,
+    keep: (row: Row) => Row | null,
+    onEmit: () => void,
+  ): AsyncGenerator<Row[], JobReport, undefined> {
+    for (;;) {
+      const r = await source.next();
+      if (r.done) return r.value;
+      const out: Row[] = [];
+      for (const row of r.value) {
+        const kept = keep(row);
+        if (kept) {
+          out.push(kept);
+          onEmit();
+        }
+      }
+      if (out.length > 0) yield out;
+    }
+  }
+}

@@ -1,0 +1,75 @@
+/**
+ * Turns a generator of row batches into what the pipeline consumes: an object-mode Readable of
+ * rows (also async-iterable; highland wraps it directly) plus a `done` promise.
+ *
+ * `done` resolves with the generator's return value, i.e. only after the last page was read and
+ * verified; it rejects with the very error the stream is destroyed with. Destroying the stream
+ * early cancels the extraction (its requests are aborted and its jobs disposed) and rejects
+ * `done` with EXTRACTION_CANCELLED.
+ */
+import { Readable } from 'node:stream';
+import { FatalError } from '../../pipeline/core/errors';
+import type { Row } from './csv-page';
+
+export interface Extraction<R> {
+  /** Rows in Salesforce's order. Errors instead of ending when the extraction is not complete and verified. */
+  rows: Readable;
+  /** Settles once the extraction is over: resolves only for a complete, verified extraction. */
+  done: Promise<R>;
+}
+
+class RowStream<R> extends Readable {
+  private pulling = false;
+
+  constructor(
+    private readonly gen: AsyncGenerator<Row[], R, undefined>,
+    private readonly settle: { resolve(r: R): void; reject(e: unknown): void },
+    private readonly cancel: () => void,
+  ) {
+    super({ objectMode: true, highWaterMark: 1000 });
+  }
+
+  override _read(): void {
+    if (!this.pulling) void this.pull();
+  }
+
+  private async pull(): Promise<void> {
+    this.pulling = true;
+    try {
+      for (;;) {
+        const r = await this.gen.next();
+        if (this.destroyed) return;
+        if (r.done) {
+          this.settle.resolve(r.value);
+          this.push(null);
+          return;
+        }
+        let more = true;
+        for (const row of r.value) more = this.push(row);
+        if (!more) return;
+      }
+    } catch (err) {
+      this.settle.reject(err);
+      this.destroy(err as Error);
+    } finally {
+      this.pulling = false;
+    }
+  }
+
+  override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
+    const reason = err ?? new FatalError('EXTRACTION_CANCELLED', 'the rows stream was closed before the extraction finished; nothing is claimed complete');
+    this.settle.reject(reason); // no-op when already settled
+    this.cancel();
+    this.gen.return(undefined as R).then(
+      () => cb(err),
+      () => cb(err),
+    );
+  }
+}
+
+export function toExtraction<R>(gen: AsyncGenerator<Row[], R, undefined>, cancel: () => void): Extraction<R> {
+  let settle!: { resolve(r: R): void; reject(e: unknown): void };
+  const done = new Promise<R>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => undefined); // whoever only reads `rows` sees the error there
+  return { rows: new RowStream(gen, settle, cancel), done };
+}
