@@ -1,0 +1,73 @@
+"""Reads Avro records from Kafka with confluent-kafka's own consumer and AvroDeserializer.
+
+The schema of each key and value is fetched from the registry by the id in the message (the
+Confluent wire format), so nothing here knows the connector's schemas: if this decodes what
+the connector produced, any Confluent-compatible consumer can.
+
+usage: read_with_confluent.py BROKERS REGISTRY_URL TOPIC[,TOPIC...] COUNT TIMEOUT_SECONDS
+prints one JSON object per message: {"topic", "key", "value", "key_schema_id", "value_schema_id"};
+timestamp-millis values (datetimes in fastavro) are printed as epoch milliseconds.
+"""
+import datetime
+import json
+import sys
+import time
+import uuid
+
+from confluent_kafka import Consumer
+from confluent_kafka.schema_registry import SchemaRegistryClient
+from confluent_kafka.schema_registry.avro import AvroDeserializer
+from confluent_kafka.serialization import MessageField, SerializationContext
+
+
+def plain(value):
+    if isinstance(value, datetime.datetime):
+        return int(value.timestamp() * 1000) if value.tzinfo else int(value.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+    if isinstance(value, datetime.date):
+        return (value - datetime.date(1970, 1, 1)).days
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def main():
+    brokers, registry_url, topics, count, timeout = sys.argv[1], sys.argv[2], sys.argv[3].split(","), int(sys.argv[4]), float(sys.argv[5])
+    registry = SchemaRegistryClient({"url": registry_url})
+    deserialize = AvroDeserializer(registry)
+    consumer = Consumer({
+        "bootstrap.servers": brokers,
+        "group.id": f"py-interop-{uuid.uuid4()}",
+        "auto.offset.reset": "earliest",
+        "enable.auto.commit": False,
+    })
+    consumer.subscribe(topics)
+    deadline = time.time() + timeout
+    seen = 0
+    try:
+        while seen < count:
+            if time.time() > deadline:
+                sys.exit(f"timed out after {timeout}s with {seen} of {count} messages from {topics}")
+            msg = consumer.poll(1.0)
+            if msg is None:
+                continue
+            if msg.error():
+                sys.exit(f"consumer error: {msg.error()}")
+            topic = msg.topic()
+            key = deserialize(msg.key(), SerializationContext(topic, MessageField.KEY))
+            value = deserialize(msg.value(), SerializationContext(topic, MessageField.VALUE))
+            print(json.dumps({
+                "topic": topic,
+                "key": plain(key),
+                "value": plain(value),
+                "key_schema_id": int.from_bytes(msg.key()[1:5], "big"),
+                "value_schema_id": int.from_bytes(msg.value()[1:5], "big"),
+            }), flush=True)
+            seen += 1
+    finally:
+        consumer.close()
+
+
+if __name__ == "__main__":
+    main()

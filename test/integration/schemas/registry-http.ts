@@ -1,0 +1,16 @@
+/** Read-only look-ups on the registry's Confluent-compatible API, to check what tests did. */
+export function registryHttp(baseUrl: string) {
+  const get = async (p: string): Promise<unknown> => {
+    const res = await fetch(`${baseUrl}${p}`, { signal: AbortSignal.timeout(10_000) });
+    const body = await res.json();
+    if (!res.ok) throw new Error(`GET ${p}: ${res.status} ${JSON.stringify(body)}`);
+    return body;
+  };
+  return {
+    subjects: () => get('/subjects') as Promise<string[]>,
+    versions: (subject: string) => get(`/subjects/${encodeURIComponent(subject)}/versions`) as Promise<number[]>,
+    latest: (subject: string) => get(`/subjects/${encodeURIComponent(subject)}/versions/latest`) as Promise<{ id: number; version: number; schema: string }>,
+    compatibility: async (subject: string) => ((await get(`/config/${encodeURIComponent(subject)}`)) as { compatibilityLevel: string }).compatibilityLevel,
+    schemaById: async (id: number) => JSON.parse(((await get(`/schemas/ids/${id}`)) as { schema: string }).schema) as unknown,
+  };
+}
