@@ -113,3 +113,15 @@ export function exportMappingCsv(mapping: Mapping): string {
 function quote(cell: string): string {
   return /[",\r\n]/.test(cell) ? `"${cell.replace(/"/g, '""')}"` : cell;
 }
+
+/**
+ * The source fields a mapping reads from rows of `object`, in mapping order, without duplicates:
+ * what the extractor should ask Salesforce for. Entries use the extractor's field-list format
+ * (connectors/salesforce/fields.ts): API names, parent paths (Profile.UserLicense.Name) and
+ * prefix patterns ending in `*` (UserPreferences*). For User this includes the UserLogin.*
+ * keys, which are not User fields: the extractor merges them into each row from UserLogin.
+ */
+export function sourceFields(mapping: Mapping, object: Exclude<SourceObject, 'Connector'>): string[] {
+  const fields = mapping.rows.filter((r) => r.sourceObject === object).flatMap((r) => (r.type === 'user-status' ? r.sourceField.split('+') : [r.sourceField]));
+  return [...new Set(fields)];
+}

@@ -1,8 +1,7 @@
 import type { Mapping } from '../../schemas/mapping';
 import type { StageContext } from './context';
-import { createRowMapper, type RawRow } from './map-row';
+import { createRowMapper, requireTarget, type RawRow } from './map-row';
 import type { AvroRecord, StageResult } from './result';
-import { requireTarget } from './user';
 
 /** A login event record (schemas/avro/login-event-value.avsc); fields come from the login-history mapping. */
 export type LoginEventRecord = AvroRecord & {

@@ -38,6 +38,13 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
   };
 }
 
+/** The stages rely on a few targets (record keys, merge join); a mapping without them is unusable. */
+export function requireTarget(mapping: Mapping, target: string, what: string): void {
+  if (!mapping.rows.some((r) => r.target === target && r.required)) {
+    throw new FatalError('MAPPING_INVALID', `the ${what} mapping needs a required "${target}" target`);
+  }
+}
+
 function compile(r: MappingRow, rowObject: SourceObject): FieldFn {
   const bad = (why: string) => new FatalError('MAPPING_INVALID', `mapping row ${r.sourceObject}.${r.sourceField} -> ${r.target}: ${why}`);
   if (r.sourceObject === 'Connector') return required(r, fromContext(r, bad));

@@ -1,7 +1,6 @@
-import { FatalError } from '../core/errors';
 import type { Mapping } from '../../schemas/mapping';
 import type { StageContext } from './context';
-import { createRowMapper, type RawRow } from './map-row';
+import { createRowMapper, requireTarget, type RawRow } from './map-row';
 import type { AvroRecord, StageResult } from './result';
 
 /** A Neurons user record (schemas/avro/user-value.avsc); its fields come from the user mapping. */
@@ -17,11 +16,4 @@ export type UserStage = (row: RawRow, ctx: StageContext) => StageResult<UserReco
 export function createUserStage(mapping: Mapping): UserStage {
   requireTarget(mapping, 'id', 'user');
   return createRowMapper(mapping, 'User') as UserStage;
-}
-
-/** The stages rely on a few targets (record keys, merge join); a mapping without them is unusable. */
-export function requireTarget(mapping: Mapping, target: string, what: string): void {
-  if (!mapping.rows.some((r) => r.target === target && r.required)) {
-    throw new FatalError('MAPPING_INVALID', `the ${what} mapping needs a required "${target}" target`);
-  }
 }

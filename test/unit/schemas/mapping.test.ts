@@ -1,6 +1,6 @@
 import { readFileSync } from 'fs';
 import path from 'path';
-import { exportMappingCsv, parseMappingCsv, type Mapping } from '../../../schemas/mapping';
+import { exportMappingCsv, parseMappingCsv, sourceFields, type Mapping } from '../../../schemas/mapping';
 import { FatalError } from '../../../pipeline/core/errors';
 import { loadCatalog } from '../../../schemas/catalog';
 
@@ -59,5 +59,25 @@ describe('mapping CSV', () => {
   test.each(broken)('%s -> FatalError naming the problem', (_name, csv, message) => {
     expect(() => parseMappingCsv(csv)).toThrow(FatalError);
     expect(() => parseMappingCsv(csv)).toThrow(message);
+  });
+});
+
+describe('sourceFields: what the extractor should query', () => {
+  const { userMapping, loginHistoryMapping } = loadCatalog();
+  test('User fields: names, parent paths, prefix patterns and the merged UserLogin keys, once each', () => {
+    const fields = sourceFields(userMapping, 'User');
+    expect(fields).toEqual(expect.arrayContaining(['Id', 'IsActive', 'UserRole.Name', 'Profile.UserLicense.LicenseDefinitionKey', 'UserPreferences*', 'UserPermissions*', 'UserLogin.IsFrozen']));
+    expect(new Set(fields).size).toBe(fields.length);
+    expect(fields).not.toContain('Browser');
+  });
+  test('the device fields are read from LoginHistory', () => {
+    expect(sourceFields(userMapping, 'LoginHistory')).toEqual(['Browser', 'Platform', 'Application', 'SourceIp', 'LoginTime']);
+  });
+  test('every LoginHistory field of salesforce.md', () => {
+    expect(sourceFields(loginHistoryMapping, 'LoginHistory')).toEqual([
+      'Id', 'UserId', 'LoginTime', 'LoginType', 'LoginSubType', 'SourceIp', 'LoginUrl', 'Browser', 'Platform', 'Application',
+      'ClientVersion', 'ApiType', 'ApiVersion', 'Status', 'CountryIso', 'LoginGeoId', 'AuthenticationServiceId', 'TlsProtocol',
+      'CipherSuite', 'AuthMethodReference', 'OptionsIsGet', 'OptionsIsPost', 'ForwardedForIp', 'NetworkId',
+    ]);
   });
 });
