@@ -3,6 +3,46 @@
  * benchmark use to start one, change its data between runs and inject faults.
  * This file is the contract between the simulator (test/simulator/*) and its users;
  * change it only together with them.
+ *
+ * What the simulated org serves (all on one base URL, bound to 127.0.0.1):
+ *  - OAuth: POST /services/oauth2/token (grant_type password | client_credentials |
+ *    urn:ietf:params:oauth:grant-type:jwt-bearer), POST /services/oauth2/revoke,
+ *    GET /services/oauth2/userinfo, GET /id/{orgId}/{userId}. Every grant logs in as the
+ *    API user (`apiUserId`), who is not one of the generated users.
+ *  - REST, API versions 31.0–62.0: GET /services/data, /vXX.X, /vXX.X/limits,
+ *    /vXX.X/sobjects[/{name}[/describe]] for User, LoginHistory, UserLogin, UserRole, Profile,
+ *    UserLicense. Unknown version or object → 404 NOT_FOUND.
+ *  - Bulk API 2.0 query jobs (API 47.0+): /vXX.X/jobs/query[/{id}[/results|/resultPages]].
+ *    A job goes UploadComplete → InProgress (first status poll) → JobComplete (a later poll,
+ *    see `jobPollsBeforeComplete`); its results are a snapshot taken at creation.
+ *    Reading results of a job that is not JobComplete → HTTP 412 JOB_NOT_COMPLETE (the
+ *    status and code Salesforce's Bulk API 2.0 guide shows); with another API version than
+ *    the job's → 409; resultPages below API 58.0 → 404; DELETE of an unfinished job → 400
+ *    API_ERROR. Locators are base64 of the next row offset; the last page's is `null`.
+ *  - SOQL for Bulk: SELECT paths (child-to-parent, e.g. UserRole.Name,
+ *    Profile.UserLicense.LicenseDefinitionKey, Manager.Email) FROM one object, WHERE with
+ *    = != < <= > >= LIKE IN NOT IN AND OR NOT, parentheses, semi/anti-joins, date literals
+ *    (TODAY, LAST_N_DAYS:n…), ORDER BY, LIMIT. Refused as Salesforce does: compound Address
+ *    (400 FUNCTIONALITY_NOT_ENABLED), FIELDS(), aggregates, GROUP BY, OFFSET, TYPEOF,
+ *    parent-to-child subqueries (400 API_ERROR), unknown field (400 INVALID_FIELD), unknown
+ *    object (400 INVALID_TYPE), bad syntax or AND/OR mixed without parentheses
+ *    (400 MALFORMED_QUERY), literal of the wrong type (400 INVALID_QUERY_FILTER_OPERATOR).
+ *
+ * Frozen users. User has no field for it: IsFrozen lives on UserLogin (one per user). Both
+ * shapes real Salesforce allows work here, in Bulk jobs:
+ *   (a) a separate job:  SELECT UserId, IsFrozen, IsPasswordLocked FROM UserLogin
+ *       (optionally WHERE IsFrozen = true), joined to users by UserId;
+ *   (b) a semi-join / anti-join on User:
+ *       SELECT … FROM User WHERE Id IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)
+ *       SELECT … FROM User WHERE Id NOT IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)
+ * User states: 'inactive' = IsActive false; 'frozen' = IsActive true and UserLogin.IsFrozen
+ * true; 'active' = IsActive true and not frozen.
+ *
+ * Generated data: users 0–6 are fixed characters so small orgs hold every hard case
+ * (1 "Zoë Ångström", 2 "José Núñez" (frozen; quotes, commas, newlines, CRLF in values),
+ * 3 "北京 太郎" (inactive), 4 Automated Process, 5 Site Guest User, 6 Integration User); the
+ * rest are random from the seed (~10% inactive, ~3% frozen). Ids sort in generation order.
+ * LoginHistory LoginTime grows with the index over the ~6 months before `now`.
  */
 
 /** Status of a simulated user as the connector's "User status" option sees it. */
@@ -29,6 +69,11 @@ export interface SimulatorOptions {
   /** Credentials the token endpoint accepts; defaults are generated and exposed in
    *  `Simulator.credentials`. */
   credentials?: Partial<SimCredentials>;
+  /** Status polls (GET of the job) that answer InProgress before the job reports JobComplete
+   *  (default 1: the first poll sees InProgress, the second JobComplete). */
+  jobPollsBeforeComplete?: number;
+  /** Minimum time (ms) from creation before a job may report JobComplete (default 0). */
+  jobMinProcessingMs?: number;
 }
 
 export interface SimCredentials {
@@ -42,7 +87,11 @@ export interface SimCredentials {
 }
 
 /** One fault to inject. Faults fire in order of injection; `times` counts how many
- *  matching requests it hits (default 1). */
+ *  matching requests it hits (default 1). expireSession, requestLimitExceeded and serverError
+ *  apply to authenticated /services/data requests (serverError `path`: 'results' = GET
+ *  results or resultPages, 'jobs' = any other /jobs/query request, 'any' (default) = all);
+ *  jobFails and jobStuck to the next job created; resetMidPage, slowPages and malformedCsv
+ *  to GET …/results responses. */
 export type SimFault =
   | { kind: 'expireSession' }                                   // next request with the current token gets 401 INVALID_SESSION_ID
   | { kind: 'requestLimitExceeded'; times?: number }            // 403 REQUEST_LIMIT_EXCEEDED
@@ -67,20 +116,29 @@ export interface Simulator {
   readonly orgId: string;
   /** Public key PEM used to verify JWT bearer assertions. */
   readonly jwtPublicKeyPem: string;
+  /** Id of the API user every OAuth grant logs in as (not among the generated users). */
+  readonly apiUserId?: string;
 
   /** Data changes between runs. Ids are 18-char User ids (005…). */
   updateUser(id: string, fields: Record<string, string | boolean | number | null>): void;
-  setUserState(id: string, state: SimUserState): void;   // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true
+  setUserState(id: string, state: SimUserState): void;   // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true (and IsActive=true); active → both cleared
   deleteUser(id: string): void;                            // gone from every query (hard delete)
   addUser(fields?: Record<string, string | boolean | number | null>): string;  // returns the new Id
-  /** Adds `count` login events; `at` (ISO) pins their LoginTime (default: now). Returns their Ids. */
+  /** Adds `count` login events; `at` (ISO) pins their LoginTime (default: now, i.e. the
+   *  simulator's logical clock, see `now()`). Returns their Ids. */
   addLogins(count: number, opts?: { at?: string; userId?: string }): string[];
   /** Ids of users currently in the given states, in Id order. */
   userIds(states?: SimUserState[]): string[];
-  /** The User row as Bulk CSV would carry it for the given field list (strings, '' for null). */
+  /** The User row as Bulk CSV would carry it for the given field list (strings, '' for null).
+   *  Fields may be relationship paths (UserRole.Name); throws for unknown fields and Address. */
   userRow(id: string, fields: string[]): Record<string, string>;
   /** Total LoginHistory events (optionally with LoginTime >= sinceIso). */
   loginCount(sinceIso?: string): number;
+
+  /** The org's logical clock (ISO): starts at `now` and advances one second per change
+   *  (update, state change, delete, add), so changes carry increasing timestamps
+   *  (LastModifiedDate, SystemModstamp, LoginTime of added logins). */
+  now?(): string;
 
   inject(fault: SimFault): void;
   clearFaults(): void;

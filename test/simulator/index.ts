@@ -1,0 +1,138 @@
+/**
+ * startSimulator: builds a simulated org from the options and serves it on 127.0.0.1.
+ * See api.ts for the contract and salesforce.md for the behaviour it follows.
+ */
+import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes } from 'node:crypto';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
+import {
+  SimCredentials, SimRequestLogEntry, Simulator, SimulatorOptions, StartSimulator,
+} from './api';
+import { plainValue } from './csv';
+import { LoginHistoryObject, ProfileObject, UserLicenseObject, UserLoginObject, UserRoleObject } from './fields-other';
+import { UserObject } from './fields-user';
+import { Faults } from './faults';
+import { KeyPrefix, makeId } from './ids';
+import { OAuth } from './oauth';
+import { buildOrgTables } from './org-tables';
+import { QueryJobs } from './routes-jobs';
+import { MAX_VERSION } from './routes-data';
+import { Schema } from './schema';
+import { createHandler, ServerDeps } from './server';
+import { resolvePath } from './soql-compile';
+import { Store } from './store';
+
+export type { Simulator, SimulatorOptions, SimFault, SimCredentials, SimUserState } from './api';
+
+/** The API (integration) user every grant logs in as. It is not one of the generated users. */
+const API_USER_INDEX = 999_999_999;
+
+function defaultCredentials(privatePem: string, given: Partial<SimCredentials>): SimCredentials {
+  const rnd = (n: number): string => randomBytes(n).toString('base64url').replace(/[-_]/g, 'x');
+  return {
+    consumerKey: given.consumerKey ?? `3MVG9${rnd(60)}`,
+    consumerSecret: given.consumerSecret ?? randomBytes(32).toString('hex').toUpperCase(),
+    username: given.username ?? 'integration@acme-sim.example.com',
+    password: given.password ?? `Sim-${rnd(12)}`,
+    securityToken: given.securityToken ?? rnd(18),
+    jwtPrivateKeyPem: privatePem,
+  };
+}
+
+function positiveInt(name: string, v: number, min = 0): number {
+  if (!Number.isInteger(v) || v < min) throw new Error(`simulator: ${name} must be an integer >= ${min}, got ${v}`);
+  return v;
+}
+
+export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}) => {
+  const seed = positiveInt('seed', opts.seed ?? 1);
+  const users = positiveInt('users', opts.users ?? 200);
+  const logins = positiveInt('logins', opts.logins ?? 1000);
+  const nowMs = Date.parse(opts.now ?? '2026-11-01T00:00:00.000Z');
+  if (Number.isNaN(nowMs)) throw new Error(`simulator: bad now ${opts.now}`);
+  const missing = new Set(opts.missingUserFields ?? []);
+  for (const m of missing) {
+    const f = UserObject.fields.find((x) => x.name === m);
+    if (!f || !f.nillable) throw new Error(`simulator: missingUserFields: ${m} is not an optional User field`);
+  }
+
+  let privatePem = opts.credentials?.jwtPrivateKeyPem;
+  if (!privatePem) {
+    privatePem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  }
+  const publicPem = createPublicKey(createPrivateKey(privatePem)).export({ type: 'spki', format: 'pem' }).toString();
+  const credentials = defaultCredentials(privatePem, opts.credentials ?? {});
+
+  const orgId = makeId(KeyPrefix.Organization, seed);
+  const apiUser = { id: makeId(KeyPrefix.User, API_USER_INDEX), username: credentials.username, name: 'Integration API User', email: 'integration@acme-sim.example.com' };
+  const schema = new Schema(
+    [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject],
+    new Map([['User', missing]]),
+  );
+  const org = buildOrgTables(seed, nowMs, apiUser.id);
+  const store = new Store(
+    { seed, nowMs, apiUserId: apiUser.id, org },
+    { seed, nowMs, count: logins, users },
+    org, UserObject, schema,
+  );
+  const faults = new Faults();
+  const log: SimRequestLogEntry[] = [];
+  const usage = { used: 0, max: positiveInt('dailyApiLimit', opts.dailyApiLimit ?? 100_000, 1), jobsCreated: 0 };
+  const jobs = new QueryJobs({
+    store, schema, faults, apiUserId: apiUser.id,
+    timing: { pollsBeforeComplete: positiveInt('jobPollsBeforeComplete', opts.jobPollsBeforeComplete ?? 1), minProcessingMs: positiveInt('jobMinProcessingMs', opts.jobMinProcessingMs ?? 0) },
+    defaultPageSize: positiveInt('defaultPageSize', opts.defaultPageSize ?? 50_000, 1),
+  });
+
+  let url = '';
+  let oauth: OAuth | null = null;
+  const deps: ServerDeps = { url: () => url, orgId, apiUser, oauth: () => oauth as OAuth, schema, jobs, faults, usage, log };
+  const server = createServer(createHandler(deps));
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  oauth = new OAuth(credentials, publicPem, url, orgId, apiUser.id);
+
+  const sim: Simulator = {
+    url,
+    credentials,
+    orgId,
+    jwtPublicKeyPem: publicPem,
+    apiUserId: apiUser.id,
+    updateUser: (id, fields) => store.updateUser(id, fields),
+    setUserState: (id, state) => store.setUserState(id, state),
+    deleteUser: (id) => store.deleteUser(id),
+    addUser: (fields) => store.addUser(fields),
+    addLogins: (count, o) => store.addLogins(count, o),
+    userIds: (states) => store.userIds(states),
+    userRow(id, fields) {
+      const data = store.snapshot();
+      const row = data.users.byId(id);
+      if (!row) throw new Error(`simulator: no live user ${id}`);
+      const out: Record<string, string> = {};
+      for (const f of fields) {
+        const p = resolvePath(schema, 'User', MAX_VERSION, f);
+        if (p.field.type === 'address') throw new Error(`simulator: ${f} is compound; Bulk CSV never carries it`);
+        out[f] = plainValue(p.get(row, data));
+      }
+      return out;
+    },
+    loginCount: (since) => store.loginCount(since),
+    inject: (fault) => faults.inject(fault),
+    clearFaults: () => faults.clear(),
+    requests: log,
+    get apiUsage() {
+      return usage.used;
+    },
+    now: () => new Date(store.now()).toISOString(),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+  return sim;
+};

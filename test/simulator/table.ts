@@ -1,0 +1,63 @@
+/**
+ * How the query engine sees data: a table is a sequence of positions in Id order, each either
+ * a row or a hole (a deleted record). Rows are produced on demand; nothing here holds a whole
+ * table in memory except the small fixed ones (roles, profiles, licences).
+ */
+
+/** A field value as the simulator keeps it: datetimes as ISO strings with .000Z, dates as
+ *  YYYY-MM-DD, booleans and numbers as themselves, null for no value. */
+export type Value = string | number | boolean | null;
+
+export interface Row {
+  /** Value of a field by its canonical API name (undefined fields read as null). */
+  get(field: string): Value;
+}
+
+export interface Table {
+  readonly objectName: string;
+  /** Number of positions, holes included. Position order is Id order. */
+  size(): number;
+  /** The row at a position, or null for a hole. */
+  row(pos: number): Row | null;
+  /** The row with this 15- or 18-char id, or null. */
+  byId(id: string): Row | null;
+  /** For unique reference fields (UserLogin.UserId): the row whose field equals value, or null. */
+  byUnique?(field: string, value: string): Row | null;
+  /** When the field's value never decreases with position (holes aside), its value at a
+   *  position, computed without building the row; used to narrow scans by binary search. */
+  monotoneKey?(field: string): ((pos: number) => Value) | null;
+}
+
+/** A table of materialised records, for the small objects. */
+export class StaticTable implements Table {
+  private readonly index = new Map<string, number>();
+
+  constructor(readonly objectName: string, private readonly records: Record<string, Value>[]) {
+    records.forEach((r, i) => this.index.set(String(r.Id).slice(0, 15), i));
+  }
+
+  size(): number {
+    return this.records.length;
+  }
+
+  row(pos: number): Row | null {
+    const r = this.records[pos];
+    return r ? { get: (f) => r[f] ?? null } : null;
+  }
+
+  byId(id: string): Row | null {
+    const pos = this.index.get(id.slice(0, 15));
+    return pos === undefined ? null : this.row(pos);
+  }
+
+  monotoneKey(field: string): ((pos: number) => Value) | null {
+    return field === 'Id' ? (pos) => this.records[pos].Id : null;
+  }
+}
+
+/** What a compiled query reads: the tables of one consistent snapshot, and its "now". */
+export interface DataSource {
+  table(objectName: string): Table;
+  /** The org's clock (ms), for date literals such as TODAY and LAST_N_DAYS:n. */
+  readonly nowMs: number;
+}
