@@ -1,0 +1,54 @@
+import type { IHeaders } from 'kafkajs';
+import type { Decoded, WriterSchema } from './decode';
+
+/** Where a record came from, with its raw bytes (what the dead-letter topic receives). */
+export interface SourceRecord {
+  readonly topic: string;
+  readonly partition: number;
+  readonly offset: string;
+  readonly key: Buffer | null;
+  readonly value: Buffer | null;
+  readonly headers?: IHeaders;
+}
+
+/** One row-level change for the database, after collapsing a batch. */
+export type WriteOp =
+  | { readonly kind: 'upsert' | 'insert'; readonly key: string; readonly value: Record<string, unknown>; readonly writer: WriterSchema; readonly source: SourceRecord }
+  | { readonly kind: 'delete'; readonly key: string; readonly source: SourceRecord };
+
+export interface DecodedRecord {
+  readonly decoded: Decoded;
+  readonly source: SourceRecord;
+}
+
+/**
+ * Users: the batch's records in Kafka order → one change per key, the last one winning. A
+ * value upserts, a tombstone deletes; an earlier upsert of a key deleted later in the same batch
+ * (or the reverse) is superseded. Keys are then independent, so the database may apply the
+ * changes in any order within the batch's transaction. Pure.
+ */
+export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
+  const last = new Map<string, WriteOp>();
+  for (const { decoded, source } of records) {
+    last.delete(decoded.key); // keep the surviving change at its key's last position
+    last.set(
+      decoded.key,
+      decoded.value === null ? { kind: 'delete', key: decoded.key, source } : { kind: 'upsert', key: decoded.key, value: decoded.value, writer: decoded.writer!, source },
+    );
+  }
+  return [...last.values()];
+}
+
+/**
+ * Login events: immutable, identified by their LoginHistory Id → one insert per Id, the first
+ * one kept (the table keeps the first it ever stored too: ON CONFLICT DO NOTHING). Tombstones
+ * must be filtered out before. Pure.
+ */
+export function collapseInserts(records: readonly DecodedRecord[]): WriteOp[] {
+  const first = new Map<string, WriteOp>();
+  for (const { decoded, source } of records) {
+    if (decoded.value === null || first.has(decoded.key)) continue;
+    first.set(decoded.key, { kind: 'insert', key: decoded.key, value: decoded.value, writer: decoded.writer!, source });
+  }
+  return [...first.values()];
+}

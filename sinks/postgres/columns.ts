@@ -1,0 +1,115 @@
+import type { AvroSchemaJson } from '../../schemas/avro';
+import { FatalError } from '../../pipeline/core/errors';
+import { columnName } from './sql';
+
+/** The PostgreSQL types an Avro field can become. */
+export type PgType = 'text' | 'boolean' | 'integer' | 'bigint' | 'real' | 'double precision' | 'timestamptz' | 'date' | 'jsonb' | 'bytea';
+
+/**
+ * One Avro field as a table column. The writer sends `toJson(value)` inside a JSON array that
+ * PostgreSQL unpacks with json_to_recordset, declared as `wireType`, and `select(ref)` turns
+ * that into the column's value (timestamps travel as epoch numbers and become timestamptz in
+ * SQL, so an out-of-range instant is PostgreSQL's data error, SQLSTATE 22008, not a JS crash).
+ */
+export interface FieldColumn {
+  readonly field: string;
+  readonly column: string;
+  readonly pgType: PgType;
+  readonly wireType: string;
+  /** The field's Avro default as JSON: what a record written without this field gets. */
+  readonly defaultJson: unknown;
+  toJson(value: unknown): unknown;
+  select(ref: string): string;
+}
+
+const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
+type Json = Record<string, unknown>;
+
+/**
+ * The columns of a record schema, in field order: string/enum → text, boolean, int → integer,
+ * long → bigint, timestamp-millis/-micros → timestamptz, date → date, float/double, bytes/fixed
+ * → bytea, map/array/record/multi-type union → jsonb; ["null", X] is X, nullable.
+ * Throws a FatalError for a schema that is not a record, or whose fields collide as columns.
+ */
+export function fieldColumns(schema: AvroSchemaJson): FieldColumn[] {
+  const named = new Map<string, Json>();
+  const root = schema as Json;
+  if (typeof root !== 'object' || root === null || root.type !== 'record') throw new FatalError('SCHEMA_UNSUPPORTED', 'the sink writes record schemas only');
+  collectNames(root, (root.namespace as string | undefined) ?? '', named);
+  const seen = new Map<string, string>();
+  return (root.fields as Json[]).map((f) => {
+    const field = f.name as string;
+    const column = columnName(field);
+    const other = seen.get(column);
+    if (other !== undefined) throw new FatalError('SCHEMA_UNSUPPORTED', `fields ${other} and ${field} both become column ${column}`);
+    seen.set(column, field);
+    return columnOf(field, column, resolveRef(f.type, named), f.default === undefined ? null : f.default, named);
+  });
+}
+
+function columnOf(field: string, column: string, type: unknown, defaultJson: unknown, named: Map<string, Json>): FieldColumn {
+  const base = { field, column, defaultJson };
+  if (Array.isArray(type)) {
+    const branches = type.map((t) => resolveRef(t, named)).filter((t) => t !== 'null' && (t as Json).type !== 'null');
+    if (branches.length === 1) return columnOf(field, column, branches[0], defaultJson, named);
+    return { ...base, ...asIs('jsonb') };
+  }
+  const t = typeof type === 'string' ? { type } : (type as Json);
+  const logical = t.logicalType as string | undefined;
+  switch (t.type) {
+    case 'string':
+    case 'enum':
+      return { ...base, ...asIs('text') };
+    case 'boolean':
+      return { ...base, ...asIs('boolean') };
+    case 'int':
+      if (logical === 'date') return { ...base, pgType: 'date', wireType: 'integer', toJson: id, select: (r) => `(date '1970-01-01' + ${r})` };
+      return { ...base, ...asIs('integer') };
+    case 'long':
+      if (logical === 'timestamp-millis' || logical === 'local-timestamp-millis') return { ...base, ...epoch('1 millisecond') };
+      if (logical === 'timestamp-micros' || logical === 'local-timestamp-micros') return { ...base, ...epoch('1 microsecond') };
+      return { ...base, ...asIs('bigint') };
+    case 'float':
+      return { ...base, pgType: 'real', wireType: 'real', toJson: finite, select: (r) => r };
+    case 'double':
+      return { ...base, pgType: 'double precision', wireType: 'double precision', toJson: finite, select: (r) => r };
+    case 'bytes':
+    case 'fixed':
+      return { ...base, pgType: 'bytea', wireType: 'bytea', toJson: hex, select: (r) => r };
+    default:
+      return { ...base, ...asIs('jsonb') };
+  }
+}
+
+const id = (v: unknown) => v;
+/** JSON has no NaN or Infinity: they travel as the strings PostgreSQL's float input reads. */
+const finite = (v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? String(v) : v);
+const hex = (v: unknown) => (Buffer.isBuffer(v) ? `\\x${v.toString('hex')}` : v);
+
+function asIs(pgType: PgType): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson' | 'select'> {
+  return { pgType, wireType: pgType, toJson: id, select: (r) => r };
+}
+
+function epoch(unit: string): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson' | 'select'> {
+  return { pgType: 'timestamptz', wireType: 'bigint', toJson: id, select: (r) => `(timestamptz 'epoch' + ${r} * interval '${unit}')` };
+}
+
+/** Named types (records, enums, fixed) may be referenced by name after their definition. */
+function collectNames(type: unknown, namespace: string, out: Map<string, Json>): void {
+  if (Array.isArray(type)) return type.forEach((t) => collectNames(t, namespace, out));
+  if (typeof type !== 'object' || type === null) return;
+  const t = type as Json;
+  const ns = (t.namespace as string | undefined) ?? namespace;
+  if (typeof t.name === 'string' && (t.type === 'record' || t.type === 'enum' || t.type === 'fixed')) {
+    out.set(t.name, t);
+    out.set(t.name.includes('.') ? t.name : ns ? `${ns}.${t.name}` : t.name, t);
+  }
+  if (t.type === 'record') for (const f of t.fields as Json[]) collectNames(f.type, ns, out);
+  if (t.type === 'array') collectNames(t.items, ns, out);
+  if (t.type === 'map') collectNames(t.values, ns, out);
+}
+
+function resolveRef(type: unknown, named: Map<string, Json>): unknown {
+  if (typeof type === 'string' && !PRIMITIVES.has(type)) return named.get(type) ?? { type: 'record' };
+  return type;
+}

@@ -1,0 +1,42 @@
+import type { Pool, PoolClient } from 'pg';
+import { classifyDbError } from './classify';
+
+/**
+ * Runs `fn` on a pooled connection. While checked out, a client has no 'error' listener of the
+ * pool's, and a server restart would then crash the process with an unhandled 'error' event:
+ * this adds one for the duration. Any failure is classified (classify.ts) and the connection is
+ * discarded rather than returned to the pool, since it may be broken or mid-transaction.
+ */
+export async function withClient<T>(pool: Pool, fn: (client: PoolClient) => Promise<T>): Promise<T> {
+  let client: PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (err) {
+    throw classifyDbError(err);
+  }
+  const ignore = () => undefined; // the failing query rejects too, and that is where it is handled
+  client.on('error', ignore);
+  let failed = false;
+  try {
+    return await fn(client);
+  } catch (err) {
+    failed = true;
+    throw classifyDbError(err);
+  } finally {
+    client.off('error', ignore);
+    client.release(failed);
+  }
+}
+
+/** Runs `fn` inside BEGIN … COMMIT on `client`; rolls back (quietly) and rethrows on failure. */
+export async function inTransaction<T>(client: PoolClient, fn: () => Promise<T>): Promise<T> {
+  await client.query('BEGIN');
+  try {
+    const out = await fn();
+    await client.query('COMMIT');
+    return out;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw err;
+  }
+}

@@ -1,0 +1,80 @@
+import type { Pool, PoolClient } from 'pg';
+import { inTransaction, withClient } from './db';
+import type { Logger } from '../../pipeline/core/logger';
+import { ID_CHECK_SUFFIX, INDEXES, META_COLUMNS, PKEY_SUFFIX, indexSuffix, type SinkTable } from './table';
+import { ident, objectName, qualified } from './sql';
+
+/** information_schema's data_type for each type the sink creates. */
+const INFO_TYPE: Record<string, string> = {
+  text: 'text',
+  boolean: 'boolean',
+  integer: 'integer',
+  bigint: 'bigint',
+  real: 'real',
+  'double precision': 'double precision',
+  timestamptz: 'timestamp with time zone',
+  date: 'date',
+  jsonb: 'jsonb',
+  bytea: 'bytea',
+};
+
+/**
+ * Makes the table match what `table` knows: creates it when missing, adds a nullable column for
+ * each known field it lacks (a new optional field of a newer schema), and creates the lookup
+ * indexes. Idempotent, and safe when several sink processes start at once: the DDL runs in one
+ * transaction under an advisory lock per table. A column whose type differs from what the
+ * schema now maps to is kept as it is (changing it could lose data) and reported in a warning.
+ * Returns the columns it added.
+ */
+export async function ensureTable(pool: Pool, table: SinkTable, logger: Logger): Promise<string[]> {
+  const added = await withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`neurons-sink-ddl:${table.name.schema}.${table.name.name}`]);
+      await client.query(createTableSql(table));
+      const existing = await tableColumns(client, table);
+      const added: string[] = [];
+      for (const f of table.fields()) {
+        const have = existing.get(f.column);
+        if (have === undefined) {
+          await client.query(`ALTER TABLE ${qualified(table.name)} ADD COLUMN IF NOT EXISTS ${ident(f.column)} ${f.pgType}`);
+          added.push(f.column);
+        } else if (have !== INFO_TYPE[f.pgType]) {
+          logger.warn('column type differs from the schema; kept as it is', { table: table.name.name, column: f.column, column_type: have, schema_type: f.pgType });
+        }
+      }
+      for (const fields of INDEXES[table.kind]) {
+        const columns = fields.map((name) => table.field(name)?.column);
+        if (columns.some((c) => c === undefined)) continue;
+        const name = objectName(table.name.name, indexSuffix(columns as string[]));
+        await client.query(`CREATE INDEX IF NOT EXISTS ${ident(name)} ON ${qualified(table.name)} (${(columns as string[]).map(ident).join(', ')})`);
+      }
+      return added;
+    }),
+  );
+  if (added.length > 0) logger.info('added columns for new schema fields', { table: table.name.name, columns: added });
+  return added;
+}
+
+/** CREATE TABLE IF NOT EXISTS with every known field, the Kafka position columns and named constraints. */
+export function createTableSql(table: SinkTable): string {
+  const name = table.name.name;
+  const columns = table.fields().map((f) => `${ident(f.column)} ${f.pgType}${f.field === 'id' ? ' NOT NULL' : ''}`);
+  for (const m of META_COLUMNS) columns.push(`${ident(m.column)} ${m.pgType} NOT NULL`);
+  return [
+    `CREATE TABLE IF NOT EXISTS ${qualified(table.name)} (`,
+    `  ${columns.join(',\n  ')},`,
+    `  CONSTRAINT ${ident(objectName(name, PKEY_SUFFIX))} PRIMARY KEY (id),`,
+    // An empty Id is never a Salesforce record: refuse it as bad data (SQLSTATE 23514).
+    `  CONSTRAINT ${ident(objectName(name, ID_CHECK_SUFFIX))} CHECK (id <> '')`,
+    ')',
+  ].join('\n');
+}
+
+/** Column name → information_schema data_type of the table as it is in the database. */
+export async function tableColumns(client: Pool | PoolClient, table: SinkTable): Promise<Map<string, string>> {
+  const { rows } = await client.query<{ column_name: string; data_type: string }>(
+    'SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = $1 AND table_name = $2',
+    [table.name.schema, table.name.name],
+  );
+  return new Map(rows.map((r) => [r.column_name, r.data_type]));
+}

@@ -1,0 +1,115 @@
+import type { KafkaMessage } from 'kafkajs';
+import type { Pool } from 'pg';
+import { ConnectorError, FatalError, RecordError } from '../../pipeline/core/errors';
+import type { Logger } from '../../pipeline/core/logger';
+import { withRetry, type RetryOptions } from '../../pipeline/core/retry';
+import { collapseInserts, collapseUpserts, type DecodedRecord, type SourceRecord } from './collapse';
+import type { DeadLetter, DeadLetterEntry } from './dead-letter';
+import type { RecordDecoder, WriterSchema } from './decode';
+import { ensureTable } from './ddl';
+import type { SinkTable } from './table';
+import { writeOps, type WriteCounts } from './writer';
+
+export interface BatchProcessorDeps {
+  pool: Pool;
+  decoder: RecordDecoder;
+  /** Source topic → the table its records go to. */
+  routes: ReadonlyMap<string, SinkTable>;
+  deadLetter: DeadLetter;
+  logger: Logger;
+  /** Rows per INSERT statement. */
+  chunkRows: number;
+  /** Backoff for passing failures (database, registry, dead-letter producer). */
+  retry: RetryOptions;
+}
+
+/** What the consumer lends a batch: a heartbeat for long retries, and the sink's stop signal. */
+export interface BatchContext {
+  heartbeat(): Promise<void>;
+  signal: AbortSignal;
+}
+
+export interface BatchResult extends WriteCounts {
+  records: number;
+  deadLettered: number;
+}
+
+/**
+ * Turns one Kafka batch (one partition, Kafka order) into one database transaction.
+ * Resolves when the transaction has committed and every bad record is on the dead-letter topic:
+ * only then may the caller commit the batch's offsets. Rejects without committing anything but
+ * possibly some dead letters (sent again on replay: at least once) when a failure is not
+ * retriable, retries are spent, or `signal` aborts.
+ */
+export interface BatchProcessor {
+  process(topic: string, partition: number, messages: readonly KafkaMessage[], ctx: BatchContext): Promise<BatchResult>;
+}
+
+export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
+  const { pool, decoder, logger } = deps;
+  // Per table: the DDL in flight or done. Every write waits for it, so a batch never inserts
+  // into a column that another batch (another partition) is still adding.
+  const ddl = new Map<SinkTable, Promise<void>>();
+  const absorbed = new Set<string>();
+
+  const retrying = <T>(what: string, ctx: BatchContext, fn: () => Promise<T>) =>
+    withRetry(
+      async (attempt) => {
+        if (attempt > 1) await ctx.heartbeat();
+        return fn();
+      },
+      {
+        ...deps.retry,
+        signal: ctx.signal,
+        onRetry: (err, attempt, delayMs) => logger.warn(`${what} failed; retrying`, { attempt, delayMs, code: (err as ConnectorError).code, error: (err as Error).message }),
+      },
+    );
+
+  /** Grows the table for a writer schema not seen before (ALTER TABLE ADD COLUMN). */
+  const evolve = (table: SinkTable, writer: WriterSchema, ctx: BatchContext): void => {
+    const key = `${table.name.name}:${writer.id}`;
+    if (absorbed.has(key)) return;
+    const fresh = table.absorb(writer.json); // throws (schema not storable) before changing anything
+    absorbed.add(key);
+    if (fresh.length === 0) return;
+    logger.info('newer writer schema: adding columns', { table: table.name.name, schemaId: writer.id, fields: fresh.map((f) => f.field) });
+    const previous = ddl.get(table) ?? Promise.resolve();
+    ddl.set(table, previous.then(() => retrying('adding columns', ctx, () => ensureTable(pool, table, logger)).then(() => undefined)));
+  };
+
+  return {
+    async process(topic, partition, messages, ctx) {
+      const table = deps.routes.get(topic);
+      if (!table) throw new FatalError('SINK_TOPIC_UNKNOWN', `no table is configured for topic ${topic}`);
+      const good: DecodedRecord[] = [];
+      const dead: DeadLetterEntry[] = [];
+      for (const m of messages) {
+        const source: SourceRecord = { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
+        try {
+          const decoded = await retrying('decoding (schema registry)', ctx, () => decoder.decode(m));
+          if (decoded.value === null && table.kind === 'logins') throw new RecordError('a login event cannot be deleted: tombstone on the login-history topic', { code: 'UNEXPECTED_TOMBSTONE' });
+          if (decoded.writer) evolve(table, decoded.writer, ctx);
+          good.push({ decoded, source });
+        } catch (err) {
+          if (err instanceof RecordError) dead.push({ source, error: err });
+          else if (err instanceof FatalError && err.code === 'SCHEMA_UNSUPPORTED') dead.push({ source, error: new RecordError(err.message, { code: 'SCHEMA_UNSUPPORTED', cause: err }) });
+          else throw err;
+        }
+      }
+      await ddl.get(table);
+      const ops = table.kind === 'users' ? collapseUpserts(good) : collapseInserts(good);
+      const outcome = await retrying('writing a batch', ctx, () => writeOps(pool, table, ops, deps.chunkRows));
+      for (const r of outcome.rejected) dead.push({ source: r.op.source, error: r.error });
+      if (dead.length > 0) {
+        await retrying('dead-lettering', ctx, () => deps.deadLetter.send(dead).catch((err: Error) => Promise.reject(kafkaRetriable(err))));
+        for (const d of dead) logger.warn('record dead-lettered', { topic, partition, offset: d.source.offset, code: d.error.code, reason: d.error.message });
+      }
+      return { records: messages.length, deadLettered: dead.length, upserted: outcome.upserted, inserted: outcome.inserted, deleted: outcome.deleted };
+    },
+  };
+}
+
+/** kafkajs already retried inside the producer; one more round of ours covers a broker restart. */
+function kafkaRetriable(err: Error): ConnectorError {
+  return new ConnectorError('DEAD_LETTER_SEND_FAILED', `dead-letter topic: ${err.message}`, { retriable: true, cause: err });
+}

@@ -1,0 +1,138 @@
+import type { Kafka, Producer } from 'kafkajs';
+import type { Pool } from 'pg';
+import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
+import { silentLogger, type Logger } from '../../pipeline/core/logger';
+import type { RetryOptions } from '../../pipeline/core/retry';
+import { startSinkConsumer, type SinkConsumer, type SinkHooks } from './consumer';
+import { createDeadLetter } from './dead-letter';
+import { createDecoder } from './decode';
+import { createBatchProcessor, type BatchResult } from './processor';
+import type { SchemaSource } from './schema-source';
+import { ensureDeadLetterTopic, prepareTable } from './setup';
+import { SinkTable } from './table';
+import type { TableName } from './sql';
+
+/** Knobs with defaults (DEFAULT_TUNING); units in the names. */
+export interface SinkTuning {
+  /** Rows per multi-row INSERT statement (default 2000). */
+  chunkRows: number;
+  /** Fetch size per partition in bytes, the upper bound of one transaction (default 4 MiB). */
+  maxBytesPerPartition: number;
+  /** Partitions written at once, each batch in its own transaction (default 1). */
+  partitionsConsumedConcurrently: number;
+  /** Consumer group session timeout in ms (default 30000). */
+  sessionTimeoutMs: number;
+  /** A new group starts at the earliest offset (default true: the users topic holds the state). */
+  fromBeginning: boolean;
+  /** Backoff for passing failures. Default: unlimited attempts, 200 ms doubling to 10 s, so a
+   *  database or registry restart only delays the sink. */
+  retry: RetryOptions;
+}
+
+export const DEFAULT_TUNING: SinkTuning = {
+  chunkRows: 2000,
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  partitionsConsumedConcurrently: 1,
+  sessionTimeoutMs: 30_000,
+  fromBeginning: true,
+  retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 10_000 },
+};
+
+/** Everything the sink needs, built by the caller (fromConfig builds the real ones). */
+export interface PostgresSinkDeps {
+  kafka: Kafka;
+  /** The sink adds an 'error' listener (an idle connection lost in a restart must not crash the process). */
+  pool: Pool;
+  schemas: SchemaSource;
+  topics: { users: string; logins: string; deadLetter: string };
+  tables: { users: TableName; logins: TableName };
+  groupId: string;
+  logger?: Logger;
+  /** The schemas tables are created from at start-up (default: the .avsc files this build ships). */
+  baseSchemas?: { users: AvroSchemaJson; logins: AvroSchemaJson };
+  tuning?: Partial<SinkTuning>;
+  hooks?: SinkHooks;
+}
+
+export interface SinkStats extends BatchResult {
+  batches: number;
+}
+
+/**
+ * The PostgreSQL sink: a consumer group member that writes each batch in one transaction and
+ * commits offsets only after it (see consumer.ts), dead-letters bad records, retries passing
+ * failures.
+ *  - start(): creates or evolves the tables, creates the dead-letter topic when missing, joins
+ *    the group; resolves once consuming. Rejects (FatalError) on bad configuration.
+ *  - stop(): leaves the group; an unfinished batch is abandoned uncommitted. Idempotent.
+ *  - done: rejects when the sink stopped on its own because of a fatal error.
+ */
+export interface PostgresSink {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  readonly done: Promise<void>;
+  stats(): SinkStats;
+}
+
+export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
+  const logger = deps.logger ?? silentLogger;
+  const tuning: SinkTuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const stats: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0 };
+  const users = new SinkTable('users', deps.tables.users);
+  const logins = new SinkTable('logins', deps.tables.logins);
+  let consumer: SinkConsumer | undefined;
+  let producer: Producer | undefined;
+  let settle!: { resolve: () => void; reject: (e: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => undefined);
+  const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
+
+  return {
+    done,
+    stats: () => ({ ...stats }),
+    async start() {
+      deps.pool.on('error', onPoolError);
+      const base = deps.baseSchemas ?? { users: loadConnectorSchemas().userValue, logins: loadConnectorSchemas().loginEventValue };
+      await prepareTable(deps.pool, users, base.users, deps.topics.users, deps.schemas, logger);
+      await prepareTable(deps.pool, logins, base.logins, deps.topics.logins, deps.schemas, logger);
+      const admin = deps.kafka.admin();
+      await admin.connect();
+      try {
+        await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
+      } finally {
+        await admin.disconnect();
+      }
+      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      await producer.connect();
+      const processor = createBatchProcessor({
+        pool: deps.pool,
+        decoder: createDecoder(deps.schemas),
+        routes: new Map([[deps.topics.users, users], [deps.topics.logins, logins]]),
+        deadLetter: createDeadLetter(producer, deps.topics.deadLetter),
+        logger,
+        chunkRows: tuning.chunkRows,
+        retry: tuning.retry,
+      });
+      consumer = await startSinkConsumer(deps.kafka, processor, { groupId: deps.groupId, topics: [deps.topics.users, deps.topics.logins], ...tuning }, {
+        logger,
+        hooks: deps.hooks,
+        onBatch: ({ result }) => {
+          stats.batches++;
+          for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered'] as const) stats[k] += result[k];
+        },
+      });
+      consumer.done.then(settle.resolve, settle.reject);
+      logger.info('postgres sink started', { groupId: deps.groupId, users: deps.tables.users.name, logins: deps.tables.logins.name });
+    },
+    async stop() {
+      const c = consumer;
+      const p = producer;
+      consumer = undefined;
+      producer = undefined;
+      await c?.stop();
+      await p?.disconnect();
+      deps.pool.off('error', onPoolError);
+      settle.resolve();
+    },
+  };
+}

@@ -1,0 +1,85 @@
+import type { Pool, PoolClient } from 'pg';
+import type { ConnectorError } from '../../pipeline/core/errors';
+import { classifyDbError, isDataError } from './classify';
+import type { WriteOp } from './collapse';
+import { inTransaction, withClient } from './db';
+import { deleteSql, rowOf, rowsSql } from './statements';
+import type { SinkTable } from './table';
+
+export interface WriteCounts {
+  upserted: number;
+  inserted: number;
+  deleted: number;
+}
+
+export interface WriteOutcome extends WriteCounts {
+  /** Changes the database refused as bad data (SQLSTATE 22/23): dead-letter their records. */
+  rejected: { op: WriteOp; error: ConnectorError }[];
+}
+
+/**
+ * Applies one batch's changes (already collapsed: one per key) in ONE transaction: a DELETE for
+ * the tombstoned keys, multi-row upserts or inserts of `chunkRows` rows each.
+ *
+ * When PostgreSQL refuses the batch as bad data (SQLSTATE class 22 or 23), the transaction is
+ * rolled back and the batch is applied again, still in one transaction, bisecting under
+ * savepoints until each refused change stands alone: those are returned in `rejected`, all the
+ * others are committed. Other failures reject, classified (RetriableError for a lost connection,
+ * a restart or a serialization failure; FatalError otherwise), with nothing committed.
+ */
+export async function writeOps(pool: Pool, table: SinkTable, ops: readonly WriteOp[], chunkRows: number): Promise<WriteOutcome> {
+  if (ops.length === 0) return { upserted: 0, inserted: 0, deleted: 0, rejected: [] };
+  const fast = await withClient(pool, (client) => inTransaction(client, () => apply(client, table, ops, chunkRows))).catch((err: unknown) => {
+    if (isDataError(err)) return undefined;
+    throw err;
+  });
+  if (fast) return { ...fast, rejected: [] };
+  return withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      const rejected: WriteOutcome['rejected'] = [];
+      const counts = await isolate(client, table, ops, chunkRows, rejected);
+      return { ...counts, rejected };
+    }),
+  );
+}
+
+async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number): Promise<WriteCounts> {
+  const counts: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
+  const deletes = ops.filter((o) => o.kind === 'delete').map((o) => o.key);
+  if (deletes.length > 0) counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
+  for (const mode of ['upsert', 'insert'] as const) {
+    const rows = ops.filter((o): o is Extract<WriteOp, { value: unknown }> => o.kind === mode);
+    if (rows.length === 0) continue;
+    const sql = rowsSql(table, mode);
+    for (let i = 0; i < rows.length; i += chunkRows) {
+      const json = JSON.stringify(rows.slice(i, i + chunkRows).map((op) => rowOf(table, op)));
+      const n = (await client.query(sql, [json])).rowCount ?? 0;
+      if (mode === 'upsert') counts.upserted += n;
+      else counts.inserted += n;
+    }
+  }
+  return counts;
+}
+
+/** Applies `ops` under a savepoint; on a data error, splits them in two and tries each half. */
+async function isolate(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, rejected: WriteOutcome['rejected']): Promise<WriteCounts> {
+  await client.query('SAVEPOINT neurons_bisect');
+  try {
+    const counts = await apply(client, table, ops, chunkRows);
+    await client.query('RELEASE SAVEPOINT neurons_bisect');
+    return counts;
+  } catch (raw) {
+    const err = classifyDbError(raw);
+    if (!isDataError(err)) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT neurons_bisect');
+    await client.query('RELEASE SAVEPOINT neurons_bisect');
+    if (ops.length === 1) {
+      rejected.push({ op: ops[0], error: err });
+      return { upserted: 0, inserted: 0, deleted: 0 };
+    }
+    const mid = ops.length >> 1;
+    const a = await isolate(client, table, ops.slice(0, mid), chunkRows, rejected);
+    const b = await isolate(client, table, ops.slice(mid), chunkRows, rejected);
+    return { upserted: a.upserted + b.upserted, inserted: a.inserted + b.inserted, deleted: a.deleted + b.deleted };
+  }
+}
