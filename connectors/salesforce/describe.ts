@@ -49,8 +49,9 @@ function index(d: SObjectDescribe): Map<string, FieldDescribe> {
 const isCompound = (f: FieldDescribe) => COMPOUND_TYPES.has(f.type.toLowerCase());
 
 /**
- * Resolves `wanted` against `objectName`'s describe. Throws FatalError when the object is not
- * queryable, an entry is not a field name at all (CONFIG_INVALID), or a `required` field is missing.
+ * Resolves `wanted` against `objectName`'s describe; `required` fields (the connector's own
+ * needs) come first whether wanted or not. Throws FatalError when the object is not queryable, an
+ * entry is not a field name at all (CONFIG_INVALID), or a required field is missing.
  */
 export async function selectFields(objectName: string, wanted: readonly string[], describe: Describer, required: readonly string[] = []): Promise<FieldSelection> {
   const root = await describe(objectName);
@@ -75,7 +76,7 @@ export async function selectFields(objectName: string, wanted: readonly string[]
   };
   const missing: FieldSelection['missing'] = [];
 
-  for (const entry of wanted) {
+  for (const entry of [...required, ...wanted]) {
     if (!ENTRY.test(entry)) throw new FatalError('CONFIG_INVALID', `salesforce field list: ${JSON.stringify(entry)} is not a field name or path`);
     if (entry.endsWith('*')) {
       const prefix = entry.slice(0, -1).toLowerCase();

@@ -81,7 +81,7 @@ export async function* jobResults(
   let mode: ResultsSummary['mode'];
   if (usesResultPages(opts.apiVersion, opts.parallelPages)) {
     mode = 'resultPages';
-    const urls = resultPageUrls(http, job.id, opts.apiVersion, signal);
+    const urls = resultPageUrls(http, job.id, opts.apiVersion, opts.pageSize, signal);
     const all = yield* orderedConcurrent(urls, opts.parallelPages, BATCHES_AHEAD, (url, i) => readCsvPage(page(asPath(url), `page ${i + 1}`), ctx));
     summaries.push(...all);
   } else {
@@ -109,8 +109,8 @@ export async function* jobResults(
   };
 }
 
-async function* resultPageUrls(http: SalesforceHttp, jobId: string, apiVersion: string, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
-  let next: string | null = dataPath(apiVersion, `/jobs/query/${jobId}/resultPages`);
+async function* resultPageUrls(http: SalesforceHttp, jobId: string, apiVersion: string, pageSize: number | undefined, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
+  let next: string | null = dataPath(apiVersion, `/jobs/query/${jobId}/resultPages${pageSize ? `?maxRecords=${pageSize}` : ''}`);
   while (next) {
     const body: ResultPagesBody = await http.json<ResultPagesBody>({ method: 'GET', path: asPath(next), repeatable: true, what: `list result pages of query job ${jobId}`, signal });
     if (!body || !Array.isArray(body.resultPages)) {

@@ -57,7 +57,9 @@ class RowStream<R> extends Readable {
   }
 
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
-    const reason = err ?? new FatalError('EXTRACTION_CANCELLED', 'the rows stream was closed before the extraction finished; nothing is claimed complete');
+    // Leaving a for-await loop early destroys the stream with an AbortError (or nothing).
+    const cancelled = !err || err.name === 'AbortError';
+    const reason = cancelled ? new FatalError('EXTRACTION_CANCELLED', 'the rows stream was closed before the extraction finished; nothing is claimed complete') : err;
     this.settle.reject(reason); // no-op when already settled
     this.cancel();
     this.gen.return(undefined as R).then(

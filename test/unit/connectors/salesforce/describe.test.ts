@@ -68,9 +68,13 @@ describe('describe-driven field selection', () => {
   });
 
   it('fails when a field the connector needs is missing, or the object is not queryable', async () => {
-    await expect(selectFields('User', ['Name'], describer(), ['Id', 'IsActive'])).rejects.toMatchObject({ code: 'SALESFORCE_FIELD_UNAVAILABLE' });
+    await expect(selectFields('UserRole', ['Name'], describer(), ['Id', 'IsActive'])).rejects.toMatchObject({ code: 'SALESFORCE_FIELD_UNAVAILABLE' });
     await expect(selectFields('Hidden', ['Id'], describer())).rejects.toMatchObject({ code: 'SALESFORCE_OBJECT_UNAVAILABLE' });
     await expect(selectFields('Nothing', ['Id'], describer())).rejects.toBeInstanceOf(FatalError);
+  });
+
+  it('always selects the fields the connector needs, first', async () => {
+    expect((await selectFields('User', ['Name', 'Id'], describer(), ['Id', 'IsActive'])).fields).toEqual(['Id', 'IsActive', 'Name']);
   });
 
   it('refuses entries that are not field names (config cannot inject SOQL)', async () => {

@@ -1,0 +1,154 @@
+/**
+ * Extractor benchmark (not a test): extracts 100k and 1M users and 1M login events from the
+ * Salesforce simulator and prints records/s and peak RSS for each.
+ *
+ *   node -r ts-node/register/transpile-only bench/extract.ts [scenario …]
+ *
+ * Scenarios: users-100k, users-1m, logins-1m (default: all three). Each scenario runs the
+ * simulator in one child process and the extractor in another, so the extractor's peak RSS
+ * (getrusage maxrss of its own process) is not mixed with the simulator's or another scenario's.
+ * Env: BENCH_PARALLEL_PAGES (default 3), BENCH_PAGE_SIZE (default: the simulator's).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createInterface } from 'node:readline';
+import { createExtractor } from '../connectors/salesforce';
+import { silentLogger } from '../pipeline/core/logger';
+import { sleep } from '../pipeline/core/retry';
+
+interface Scenario {
+  name: string;
+  users: number;
+  logins: number;
+  what: 'users' | 'logins';
+}
+
+const SCENARIOS: Scenario[] = [
+  { name: 'users-100k', users: 100_000, logins: 10, what: 'users' },
+  { name: 'users-1m', users: 1_000_000, logins: 10, what: 'users' },
+  { name: 'logins-1m', users: 1_000, logins: 1_000_000, what: 'logins' },
+];
+const NOW = '2026-11-01T00:00:00.000Z';
+
+interface SimInfo {
+  url: string;
+  credentials: { consumerKey: string; consumerSecret: string; username: string; password: string; securityToken: string };
+}
+
+interface Measurement {
+  scenario: string;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  peakRssMb: number;
+  sampledPeakRssMb: number;
+  pages: number;
+  mode: string;
+}
+
+const self = __filename;
+const nodeArgs = ['-r', 'ts-node/register/transpile-only', self];
+
+/** Child mode 1: serve a simulator until stdin closes. */
+async function serve(users: number, logins: number): Promise<void> {
+  // Loaded here so the extractor process never loads the simulator.
+  const { startSimulator } = await import('../test/simulator');
+  const sim = await startSimulator({ users, logins, now: NOW });
+  process.stdout.write(JSON.stringify({ url: sim.url, credentials: sim.credentials }) + '\n');
+  process.stdin.resume();
+  await new Promise((resolve) => process.stdin.on('end', resolve));
+  await sim.close();
+}
+
+/** Child mode 2: run one extraction against the given simulator and report a measurement. */
+async function extract(scenario: Scenario, sim: SimInfo): Promise<void> {
+  const c = sim.credentials;
+  const parallelPages = Number(process.env.BENCH_PARALLEL_PAGES ?? 3);
+  const pageSize = process.env.BENCH_PAGE_SIZE ? Number(process.env.BENCH_PAGE_SIZE) : undefined;
+  const ex = createExtractor(
+    {
+      loginUrl: sim.url,
+      auth: { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken },
+      parallelPages,
+      pageSize,
+      loginLookbackDays: 400,
+      jobTimeoutMs: 30 * 60_000,
+      apiBudgetShare: 1,
+    },
+    { logger: silentLogger, clock: { now: () => Date.parse(NOW), sleep } },
+  );
+  await ex.connect();
+  let sampledPeak = process.memoryUsage.rss();
+  const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 25);
+  const started = process.hrtime.bigint();
+  const extraction = scenario.what === 'users' ? ex.users() : ex.logins(null);
+  let records = 0;
+  for await (const _row of extraction.rows) records++;
+  const result = await extraction.done;
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  clearInterval(sampler);
+  await ex.close();
+  const main = result.jobs[result.jobs.length - 1];
+  const m: Measurement = {
+    scenario: scenario.name,
+    records,
+    seconds,
+    recordsPerSecond: Math.round(records / seconds),
+    peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
+    sampledPeakRssMb: Math.round(Math.max(sampledPeak, process.memoryUsage.rss()) / 1048576),
+    pages: main.pages,
+    mode: main.mode,
+  };
+  process.stdout.write(JSON.stringify(m) + '\n');
+}
+
+function firstLine(child: ChildProcess): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once('line', (line) => {
+      rl.close();
+      resolve(line);
+    });
+    child.once('exit', (code) => reject(new Error(`child exited (${code}) before answering`)));
+  });
+}
+
+async function orchestrate(names: string[]): Promise<void> {
+  const chosen = names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS;
+  const results: Measurement[] = [];
+  for (const s of chosen) {
+    const simChild = spawn(process.execPath, [...nodeArgs, '--serve', String(s.users), String(s.logins)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    try {
+      const sim = JSON.parse(await firstLine(simChild)) as SimInfo;
+      const exChild = spawn(process.execPath, [...nodeArgs, '--extract', s.name], {
+        stdio: ['ignore', 'pipe', 'inherit'],
+        env: { ...process.env, BENCH_SIM: JSON.stringify(sim) },
+      });
+      const m = JSON.parse(await firstLine(exChild)) as Measurement;
+      results.push(m);
+      process.stdout.write(`${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} records/s, peak RSS ${m.peakRssMb} MB (${m.pages} pages, ${m.mode})\n`);
+    } finally {
+      simChild.stdin!.end();
+      await new Promise((resolve) => simChild.once('exit', resolve));
+    }
+  }
+  process.stdout.write('\nscenario     records     records/s   peak RSS (MB)\n');
+  for (const m of results) {
+    process.stdout.write(`${m.scenario.padEnd(12)} ${String(m.records).padStart(8)} ${String(m.recordsPerSecond).padStart(12)} ${String(m.peakRssMb).padStart(14)}\n`);
+  }
+}
+
+async function main(): Promise<void> {
+  const [mode, ...rest] = process.argv.slice(2);
+  if (mode === '--serve') return serve(Number(rest[0]), Number(rest[1]));
+  if (mode === '--extract') {
+    const scenario = SCENARIOS.find((s) => s.name === rest[0]);
+    if (!scenario) throw new Error(`unknown scenario ${rest[0]}`);
+    return extract(scenario, JSON.parse(process.env.BENCH_SIM ?? '{}') as SimInfo);
+  }
+  return orchestrate([mode, ...rest].filter(Boolean));
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});
