@@ -1,0 +1,10 @@
+/**
+ * The PostgreSQL sink: Avro records from the users and login-history topics into PostgreSQL
+ * tables. createPostgresSink takes every dependency ready-made; fromConfig builds the real ones
+ * (including an embedded PostgreSQL when no database URL is configured).
+ */
+export { createPostgresSink, DEFAULT_TUNING, type PostgresSink, type PostgresSinkDeps, type SinkStats, type SinkTuning } from './postgres/sink';
+export type { SinkHooks } from './postgres/consumer';
+export { registrySchemaSource, type SchemaSource } from './postgres/schema-source';
+export { DEAD_LETTER_HEADERS } from './postgres/dead-letter';
+export type { TableName } from './postgres/sql';
