@@ -98,9 +98,11 @@ export async function startSinkConsumer(
         // Offsets are committed only now. A crash before the commit below makes the group read
         // this batch again; every write is idempotent (upsert by id, delete, insert-or-nothing),
         // so the tables end the same.
-        const lastOffset = batch.messages[batch.messages.length - 1].offset;
+        // The batch's own last offset, not its last message's: records compacted away or control
+        // records at the end of the batch are passed over too.
+        const lastOffset = batch.lastOffset();
         await hooks?.afterDatabaseCommit?.({ topic, partition, lastOffset, result });
-        resolveOffset(lastOffset);
+        resolveOffset(batch.messages[batch.messages.length - 1].offset);
         const nextOffset = BigInt(lastOffset) + 1n;
         await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }] });
         deps.onBatch?.({ topic, partition, nextOffset, result });
