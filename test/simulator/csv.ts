@@ -12,6 +12,8 @@ export const LINE_ENDINGS: Record<string, string> = { LF: '\n', CRLF: '\r\n' };
 /** The CSV text of one value (without delimiter). */
 export function csvValue(v: Value): string {
   if (v === null || v === '') return '';
+  if (v === true) return '"true"';
+  if (v === false) return '"false"';
   const s = typeof v === 'string' ? v : String(v);
   return `"${s.includes('"') ? s.replace(/"/g, '""') : s}"`;
 }

@@ -50,7 +50,7 @@ const API_APPS = ['Data Loader Bulk', 'Workbench', 'Salesforce CLI', 'Acme Neuro
 
 /** One LoginHistory row; `pinned` overrides UserId/LoginTime for events added by tests. */
 export class LoginRow implements Row {
-  private readonly cache: Record<string, Value> = {};
+  private readonly cache: Value[] = new Array(FIELD_COUNT);
   private readonly rowSeed: number;
 
   constructor(
@@ -62,11 +62,12 @@ export class LoginRow implements Row {
   }
 
   get(f: string): Value {
-    let v = this.cache[f];
+    const k = FIELD_INDEX.get(f);
+    if (k === undefined) return null;
+    let v = this.cache[k];
     if (v === undefined) {
-      const fn = LOGIN_FIELDS[f];
-      v = fn ? fn(this) : null;
-      this.cache[f] = v;
+      v = FIELD_FNS[k](this);
+      this.cache[k] = v;
     }
     return v;
   }
@@ -121,3 +122,8 @@ const LOGIN_FIELDS: Record<string, Fn> = {
   ForwardedForIp: (r) => (r.u('fwd') < 0.1 ? `10.${Math.floor(r.u('f1') * 256)}.${Math.floor(r.u('f2') * 256)}.${1 + Math.floor(r.u('f3') * 254)}` : null),
   NetworkId: (r) => (r.str('LoginType') === 'Chatter Communities External User' ? makeId(KeyPrefix.Network, 0) : null),
 };
+
+const FIELD_NAMES = Object.keys(LOGIN_FIELDS);
+const FIELD_FNS: Fn[] = FIELD_NAMES.map((n) => LOGIN_FIELDS[n]);
+const FIELD_INDEX = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
+const FIELD_COUNT = FIELD_NAMES.length;

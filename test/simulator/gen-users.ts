@@ -15,7 +15,7 @@ import {
   ABOUT_ME, CJK_NAMES, COMPANIES, DEPARTMENTS, DIVISIONS, FIRST_NAMES, LAST_NAMES, OUT_OF_OFFICE,
   PLACES, Place, SIGNATURES, TITLES,
 } from './pools';
-import { hashInts, hashString, pickBy, unit, weighted } from './prng';
+import { fmix32, hashInts, hashString, pickBy, unit, weighted } from './prng';
 import { Row, Value } from './table';
 
 export interface UserGenContext {
@@ -27,7 +27,21 @@ export interface UserGenContext {
 }
 
 const DAY = 86400_000;
-export const iso = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISOString();
+const dayPrefix = new Map<number, string>(); // day number → "YYYY-MM-DDT" (a few thousand days at most)
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
+/** ms → "YYYY-MM-DDTHH:MM:SS.000Z" (whole seconds, as Salesforce datetimes are). Hot path. */
+export function iso(ms: number): string {
+  const s = Math.floor(ms / 1000);
+  const day = Math.floor(s / 86400);
+  let prefix = dayPrefix.get(day);
+  if (prefix === undefined) {
+    prefix = new Date(day * 86400_000).toISOString().slice(0, 11);
+    dayPrefix.set(day, prefix);
+  }
+  const t = s - day * 86400;
+  return `${prefix}${pad2(Math.floor(t / 3600))}:${pad2(Math.floor((t % 3600) / 60))}:${pad2(t % 60)}.000Z`;
+}
 
 const slots = new Map<string, number>();
 function slotId(name: string): number {
@@ -37,7 +51,17 @@ function slotId(name: string): number {
 }
 
 /** Letters a–z and digits only, for usernames and aliases ("Zoë Ångström" → "zoe", "angstrom"). */
+const asciiMemo = new Map<string, string>(); // inputs are generated names: a bounded set
 export function ascii(s: string): string {
+  let a = asciiMemo.get(s);
+  if (a === undefined) {
+    a = toAscii(s);
+    if (asciiMemo.size < 10_000) asciiMemo.set(s, a);
+  }
+  return a;
+}
+
+function toAscii(s: string): string {
   return s
     .normalize('NFD')
     .replace(/[\u0300-\u036f]/g, '')
@@ -48,7 +72,8 @@ export function ascii(s: string): string {
 
 /** One user row. `over` holds the overrides applied since start (updates, state changes). */
 export class UserRow implements Row {
-  private readonly cache: Record<string, Value> = {};
+  /** Generated values by field index (see FIELD_INDEX); undefined until computed. */
+  private readonly cache: Value[] = new Array(FIELD_COUNT);
   private readonly rowSeed: number;
 
   constructor(readonly ctx: UserGenContext, readonly i: number, private readonly over?: Readonly<Record<string, Value>>) {
@@ -65,11 +90,12 @@ export class UserRow implements Row {
 
   /** The generated value, ignoring overrides (usernames keep the generated names). */
   gen(f: string): Value {
-    let v = this.cache[f];
+    const k = FIELD_INDEX.get(f);
+    if (k === undefined) return null;
+    let v = this.cache[k];
     if (v === undefined) {
-      const fn = USER_FIELDS[f];
-      v = fn ? fn(this) : null;
-      this.cache[f] = v;
+      v = FIELD_FNS[k](this);
+      this.cache[k] = v;
     }
     return v;
   }
@@ -77,6 +103,11 @@ export class UserRow implements Row {
   /** Uniform [0, 1) for a named random slot of this row. */
   u(slot: string): number {
     return unit(this.rowSeed, slotId(slot));
+  }
+
+  /** A random byte (0–255) from numbered slots: cheap randomness for the ~100 booleans. */
+  byte(k: number): number {
+    return (fmix32(this.rowSeed ^ fmix32(0x8f1bbcdc + (k >>> 2))) >>> ((k & 3) << 3)) & 255;
   }
 
   str(f: string): string {
@@ -99,7 +130,7 @@ export class UserRow implements Row {
 }
 
 type Fn = (r: UserRow) => Value;
-const ms = (r: UserRow, f: string): number => Date.parse(r.str(f));
+const ms = (r: UserRow, f: string): number => (f === 'CreatedDate' ? Number(r.gen('__createdMs')) : Date.parse(r.str(f)));
 const chance = (p: number, fn: Fn): Fn => (r) => (r.u(`chance:${fn.name}:${p}`) < p ? fn(r) : null);
 const portalTypes = new Set(['PowerPartner', 'CspLitePortal', 'PowerCustomerSuccess', 'CustomerSuccess', 'SelfService']);
 
@@ -199,7 +230,8 @@ const USER_FIELDS: Record<string, Fn> = {
   ManagerId: (r) => (r.i > 0 && r.i < 4 ? r.userId(0) : r.i >= 7 && r.u('hasMgr') < 0.7 ? r.userId(Math.floor(r.u('mgr') * r.i)) : null),
   DelegatedApproverId: (r) => (r.i >= 7 && r.u('hasDelegate') < 0.15 ? r.userId(Math.floor(r.u('delegate') * r.i)) : null),
   // CreatedDate grows with the index (ids are roughly chronological) and never reaches now.
-  CreatedDate: (r) => iso(r.ctx.nowMs - 6 * 365 * DAY + (r.i / (r.i + 50_000)) * 5.9 * 365 * DAY + r.u('created') * 3600_000),
+  __createdMs: (r) => Math.floor((r.ctx.nowMs - 6 * 365 * DAY + (r.i / (r.i + 50_000)) * 5.9 * 365 * DAY + r.u('created') * 3600_000) / 1000) * 1000,
+  CreatedDate: (r) => iso(Number(r.gen('__createdMs'))),
   CreatedById: (r) => (r.i === 0 ? r.ctx.apiUserId : r.userId(Math.floor(r.u('creator') * Math.min(r.i, 3)))),
   LastModifiedDate: (r) => iso(ms(r, 'CreatedDate') + r.u('modified') * 0.95 * (r.ctx.nowMs - ms(r, 'CreatedDate'))),
   LastModifiedById: (r) => (r.u('modifier') < 0.3 ? r.userId(r.i) : r.str('CreatedById')),
@@ -234,11 +266,17 @@ const USER_FIELDS: Record<string, Fn> = {
 
 // Permission and preference booleans: each has its own share of users with it set.
 const PERMISSION_SHARE: Record<string, number> = { SFContentUser: 0.6, KnowledgeUser: 0.2, MarketingUser: 0.1, SupportUser: 0.15, InteractionUser: 0.1 };
-for (const p of USER_PERMISSIONS) {
-  const share = PERMISSION_SHARE[p] ?? 0.04;
-  USER_FIELDS[`UserPermissions${p}`] = (r) => r.str('UserType') === 'Standard' && r.u(p) < share;
-}
-for (const [p] of USER_PREFERENCES) {
-  const share = 0.05 + (hashString(p) / 0x100000000) * 0.9;
-  USER_FIELDS[`UserPreferences${p}`] = (r) => r.u(p) < share;
-}
+USER_PERMISSIONS.forEach((p, k) => {
+  const threshold = Math.round((PERMISSION_SHARE[p] ?? 0.04) * 256);
+  USER_FIELDS[`UserPermissions${p}`] = (r) => r.gen('UserType') === 'Standard' && r.byte(k) < threshold;
+});
+USER_PREFERENCES.forEach(([p], k) => {
+  const threshold = Math.round((0.05 + (hashString(p) / 0x100000000) * 0.9) * 256);
+  USER_FIELDS[`UserPreferences${p}`] = (r) => r.byte(64 + k) < threshold;
+});
+
+// Fields by index: a row caches values in an array, far faster than a 200-key object.
+const FIELD_NAMES = Object.keys(USER_FIELDS);
+const FIELD_FNS: Fn[] = FIELD_NAMES.map((n) => USER_FIELDS[n]);
+const FIELD_INDEX = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
+const FIELD_COUNT = FIELD_NAMES.length;
