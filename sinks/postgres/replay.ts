@@ -1,0 +1,175 @@
+import type { Kafka, Producer } from 'kafkajs';
+import type { Pool } from 'pg';
+import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
+import { FatalError } from '../../pipeline/core/errors';
+import { silentLogger, type Logger } from '../../pipeline/core/logger';
+import { sleep } from '../../pipeline/core/retry';
+import { startSinkConsumer, type SinkConsumer } from './consumer';
+import { createDeadLetter } from './dead-letter';
+import { createDecoder } from './decode';
+import { inTransaction, withClient } from './db';
+import { createBatchProcessor } from './processor';
+import type { SchemaSource } from './schema-source';
+import { ensureDeadLetterTopic, prepareTable } from './setup';
+import { DEFAULT_TUNING, type SinkTuning } from './sink';
+import { checkTableName, qualified, type TableName } from './sql';
+import { copyMissingColumns, swapIn } from './swap';
+import { SinkTable, type TableKind } from './table';
+
+export interface ReplayProgress {
+  phase: 'building' | 'swapping' | 'done';
+  /** Records consumed so far. */
+  records: number;
+  /** Average since the replay started. */
+  recordsPerSecond: number;
+  /** Records between the replay's position and the end of the topics, summed over partitions. */
+  lag: number;
+  elapsedMs: number;
+}
+
+export interface ReplayDeps {
+  kafka: Kafka;
+  pool: Pool;
+  schemas: SchemaSource;
+  topics: { users: string; logins: string; deadLetter: string };
+  /** The live tables to rebuild. */
+  tables: { users: TableName; logins: TableName };
+  /** Base of the replay's own consumer group name (a fresh group per replay). */
+  groupId: string;
+  /** Which tables to rebuild (default both). Login events older than the login topic's
+   *  retention are no longer in Kafka and are not in a rebuilt login table. */
+  only?: readonly TableKind[];
+  logger?: Logger;
+  baseSchemas?: { users: AvroSchemaJson; logins: AvroSchemaJson };
+  tuning?: Partial<SinkTuning>;
+  onProgress?: (p: ReplayProgress) => void;
+  /** How often onProgress is called while building, in ms (default 1000). */
+  progressIntervalMs?: number;
+}
+
+export interface ReplayResult {
+  /** live table name → the name it was built under. */
+  swapped: Record<string, string>;
+  records: number;
+  durationMs: number;
+}
+
+/**
+ * Backfill: rebuilds the tables from the earliest offsets of the topics.
+ *
+ * A fresh consumer group reads from the beginning into fresh tables (<table>__replay_<time>),
+ * with the same decoding, collapsing and dead-lettering as the sink. When it has caught up with
+ * the end of the topics, the fresh tables replace the live ones in ONE transaction that first
+ * takes ACCESS EXCLUSIVE locks on the live tables and checks again, under the lock, that nothing
+ * was published since; otherwise it lets go and catches up again. A live sink running meanwhile
+ * only waits for the lock and then writes into the new tables: nothing it committed is lost,
+ * since everything it read is at or below the ends the replay reached.
+ * Readers see the old tables, then the complete new ones; never a half-built table.
+ * Rejects (after dropping the fresh tables) on a fatal error; the live tables are then untouched.
+ */
+export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
+  const logger = deps.logger ?? silentLogger;
+  const tuning: SinkTuning = { ...DEFAULT_TUNING, maxBytesPerPartition: 8 * 1024 * 1024, ...deps.tuning };
+  const kinds = deps.only ?? (['users', 'logins'] as const);
+  const started = Date.now();
+  const stamp = started.toString(36);
+  const base = deps.baseSchemas ?? { users: loadConnectorSchemas().userValue, logins: loadConnectorSchemas().loginEventValue };
+  const plan = kinds.map((kind) => {
+    const live = deps.tables[kind];
+    const fresh = checkTableName({ schema: live.schema, name: `${live.name}__replay_${stamp}` }, `replay table for ${live.name}`);
+    return { kind, live, table: new SinkTable(kind, fresh), topic: deps.topics[kind] };
+  });
+
+  const positions = new Map<string, bigint>();
+  let records = 0;
+  let phase: ReplayProgress['phase'] = 'building';
+  let lag = Number.NaN;
+  const report = () => {
+    const elapsedMs = Date.now() - started;
+    deps.onProgress?.({ phase, records, recordsPerSecond: elapsedMs > 0 ? Math.round((records * 1000) / elapsedMs) : 0, lag, elapsedMs });
+  };
+
+  const admin = deps.kafka.admin();
+  await admin.connect();
+  let consumer: SinkConsumer | undefined;
+  let producer: Producer | undefined;
+  const groupId = `${deps.groupId}-replay-${stamp}`;
+  const timer = setInterval(report, deps.progressIntervalMs ?? 1000);
+  try {
+    for (const p of plan) {
+      await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`);
+      await prepareTable(deps.pool, p.table, base[p.kind], p.topic, deps.schemas, logger);
+      await withClient(deps.pool, (c) => copyMissingColumns(c, p.live, p.table.name));
+    }
+    await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
+    producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    await producer.connect();
+    const processor = createBatchProcessor({
+      pool: deps.pool,
+      decoder: createDecoder(deps.schemas),
+      routes: new Map(plan.map((p) => [p.topic, p.table])),
+      deadLetter: createDeadLetter(producer, deps.topics.deadLetter),
+      logger,
+      chunkRows: tuning.chunkRows,
+      retry: tuning.retry,
+    });
+    const topics = plan.map((p) => p.topic);
+    consumer = await startSinkConsumer(deps.kafka, processor, { ...tuning, groupId, topics, fromBeginning: true }, {
+      logger,
+      onBatch: (b) => {
+        positions.set(`${b.topic}:${b.partition}`, b.nextOffset);
+        records += b.result.records;
+      },
+    });
+    const crashed = consumer.done.then(() => Promise.reject(new FatalError('REPLAY_STOPPED', 'the replay consumer stopped')));
+    crashed.catch(() => undefined);
+
+    /** Records left to read up to the topics' current ends (0 = caught up). */
+    const remaining = async () => {
+      let left = 0n;
+      for (const topic of topics) {
+        for (const p of await admin.fetchTopicOffsets(topic)) {
+          const at = positions.get(`${topic}:${p.partition}`) ?? BigInt(p.low);
+          if (BigInt(p.high) > at) left += BigInt(p.high) - at;
+        }
+      }
+      lag = Number(left);
+      return left;
+    };
+
+    for (;;) {
+      while ((await Promise.race([remaining(), crashed])) > 0n) await Promise.race([sleep(200), crashed]);
+      phase = 'swapping';
+      await consumer.pause();
+      const swapped = await withClient(deps.pool, (client) =>
+        inTransaction(client, async () => {
+          await client.query("SET LOCAL lock_timeout = '30s'");
+          const live = plan.map((p) => qualified(p.live));
+          const existing = await client.query<{ t: string | null }>('SELECT to_regclass(t)::text AS t FROM unnest($1::text[]) AS t', [live]);
+          const lockable = existing.rows.filter((r) => r.t !== null).map((r) => r.t as string);
+          if (lockable.length > 0) await client.query(`LOCK TABLE ${lockable.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+          // Under the lock no live sink can commit; anything published since the check above?
+          if ((await remaining()) > 0n) return false;
+          for (const p of plan) await swapIn(client, p.table, p.live);
+          return true;
+        }),
+      );
+      if (swapped) break;
+      phase = 'building';
+      consumer.resume();
+    }
+    phase = 'done';
+    report();
+    logger.info('replay swapped in the rebuilt tables', { tables: plan.map((p) => p.live.name), records, ms: Date.now() - started });
+    return { swapped: Object.fromEntries(plan.map((p) => [p.live.name, p.table.name.name])), records, durationMs: Date.now() - started };
+  } catch (err) {
+    for (const p of plan) await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`).catch(() => undefined);
+    throw err;
+  } finally {
+    clearInterval(timer);
+    await consumer?.stop().catch(() => undefined);
+    await producer?.disconnect().catch(() => undefined);
+    await admin.deleteGroups([groupId]).catch(() => undefined);
+    await admin.disconnect();
+  }
+}
