@@ -1,0 +1,105 @@
+import { Pool } from 'pg';
+import { silentLogger, type Logger } from '../../pipeline/core/logger';
+import { createKafka } from '../../pipeline/kafka/client';
+import { resolveSinkConfig, type PostgresSinkConfig, type ResolvedSinkConfig } from './config';
+import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
+import { replay, type ReplayDeps, type ReplayResult } from './replay';
+import { registrySchemaSource } from './schema-source';
+import { createPostgresSink, type PostgresSink, type SinkStats } from './sink';
+
+/** The database a configured sink uses: the configured URL, or an embedded server it owns. */
+interface Database {
+  pool: Pool;
+  close(): Promise<void>;
+}
+
+async function openDatabase(config: ResolvedSinkConfig, logger: Logger): Promise<Database> {
+  let embedded: EmbeddedPostgres | undefined;
+  let url: string;
+  if ('url' in config.database) {
+    url = config.database.url;
+  } else {
+    logger.info('no database URL configured: using the embedded PostgreSQL', { dataDir: config.database.embedded.dataDir });
+    embedded = await startEmbeddedPostgres({ ...config.database.embedded, logger });
+    url = embedded.url;
+  }
+  const pool = new Pool({ connectionString: url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  return {
+    pool,
+    async close() {
+      await pool.end().catch(() => undefined);
+      await embedded?.stop();
+    },
+  };
+}
+
+/**
+ * The sink built from configuration: validates it at once (FatalError CONFIG_INVALID), and on
+ * start() opens the database (starting the embedded one when no URL is configured), the Kafka
+ * client and the registry source. stop() stops the sink, closes the pool and stops the
+ * embedded database, in that order.
+ */
+export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger } = {}): PostgresSink {
+  const config = resolveSinkConfig(raw);
+  const logger = opts.logger ?? silentLogger;
+  let db: Database | undefined;
+  let sink: PostgresSink | undefined;
+  let settle!: { resolve: () => void; reject: (e: unknown) => void };
+  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
+  done.catch(() => undefined);
+  const empty: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0 };
+  const stop = async () => {
+    await sink?.stop();
+    await db?.close();
+    sink = undefined;
+    db = undefined;
+    settle.resolve();
+  };
+  return {
+    done,
+    stats: () => sink?.stats() ?? empty,
+    async start() {
+      db = await openDatabase(config, logger);
+      sink = createPostgresSink({
+        kafka: createKafka(config.kafka, logger),
+        pool: db.pool,
+        schemas: registrySchemaSource(config.registry),
+        topics: config.topics,
+        tables: config.tables,
+        groupId: config.groupId,
+        logger,
+        tuning: config.tuning,
+      });
+      sink.done.then(settle.resolve, settle.reject);
+      try {
+        await sink.start();
+      } catch (err) {
+        await stop().catch(() => undefined);
+        throw err;
+      }
+    },
+    stop,
+  };
+}
+
+/** Replay for backfill (replay.ts) with the configured Kafka, registry, database and tables. */
+export async function replayFromConfig(raw: PostgresSinkConfig, opts: Pick<ReplayDeps, 'only' | 'onProgress' | 'progressIntervalMs'> & { logger?: Logger } = {}): Promise<ReplayResult> {
+  const config = resolveSinkConfig(raw);
+  const logger = opts.logger ?? silentLogger;
+  const db = await openDatabase(config, logger);
+  try {
+    return await replay({
+      kafka: createKafka(config.kafka, logger),
+      pool: db.pool,
+      schemas: registrySchemaSource(config.registry),
+      topics: config.topics,
+      tables: config.tables,
+      groupId: config.groupId,
+      logger,
+      tuning: config.tuning,
+      ...opts,
+    });
+  } finally {
+    await db.close();
+  }
+}
