@@ -38,6 +38,10 @@ export function decodeLocator(locator: string): number | null {
 
 function waitDrain(out: Writable, res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
+    if (res.destroyed) {
+      resolve(); // the client went away: nothing will drain
+      return;
+    }
     const done = (): void => {
       out.off('drain', done);
       res.off('close', done);
