@@ -214,7 +214,7 @@ class Extractor implements SalesforceExtractor {
     const controller = new AbortController();
     const onClose = () => controller.abort();
     this.closing.signal.addEventListener('abort', onClose, { once: true });
-    const ex = toExtraction(make(controller.signal), () => controller.abort());
+    const ex = toExtraction(make(controller.signal), controller);
     const tracked = ex.done.then(
       () => undefined,
       () => undefined,

@@ -237,12 +237,17 @@ export class SalesforceHttp {
     try {
       if (!res.body) return;
       const reader = res.body.getReader();
+      // Node 20's fetch does not always error a gzip-decoded body when its request is aborted;
+      // cancelling the reader ends a pending read, and the check below turns that into an error.
+      const onAbort = () => void reader.cancel().catch(() => undefined);
+      controller.signal.addEventListener('abort', onAbort, { once: true });
       try {
         for (;;) {
           const timer = setTimeout(() => controller.abort(TIMEOUT), this.deps.requestTimeoutMs);
           let r: Awaited<ReturnType<typeof reader.read>>;
           try {
             r = await reader.read();
+            if (controller.signal.aborted) throw new Error('aborted');
           } catch (err) {
             throw this.transportError(err, what, controller.signal, true);
           } finally {
@@ -255,6 +260,7 @@ export class SalesforceHttp {
           yield r.value;
         }
       } finally {
+        controller.signal.removeEventListener('abort', onAbort);
         if (!finished) {
           // Stopped early (error, or the consumer left): free the connection.
           controller.abort();

@@ -4,8 +4,8 @@
  *
  * `done` resolves with the generator's return value, i.e. only after the last page was read and
  * verified; it rejects with the very error the stream is destroyed with. Destroying the stream
- * early cancels the extraction (its requests are aborted and its jobs disposed) and rejects
- * `done` with EXTRACTION_CANCELLED.
+ * early cancels the extraction (its requests are aborted and its jobs aborted and deleted) and,
+ * once that is done, rejects `done` with EXTRACTION_CANCELLED.
  */
 import { Readable } from 'node:stream';
 import { FatalError } from '../../pipeline/core/errors';
@@ -25,6 +25,7 @@ class RowStream<R> extends Readable {
     private readonly gen: AsyncGenerator<Row[], R, undefined>,
     private readonly settle: { resolve(r: R): void; reject(e: unknown): void },
     private readonly cancel: () => void,
+    private readonly cancelled: AbortSignal,
   ) {
     super({ objectMode: true, highWaterMark: 1000 });
   }
@@ -49,6 +50,13 @@ class RowStream<R> extends Readable {
         if (!more) return;
       }
     } catch (err) {
+      if (this.destroyed) return; // cancelled: _destroy settles `done`
+      if (this.cancelled.aborted) {
+        // close() was called: end the stream without an 'error' event nobody may be listening for.
+        this.settle.reject(cancelledError());
+        this.destroy();
+        return;
+      }
       this.settle.reject(err);
       this.destroy(err as Error);
     } finally {
@@ -59,19 +67,31 @@ class RowStream<R> extends Readable {
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     // Leaving a for-await loop early destroys the stream with an AbortError (or nothing).
     const cancelled = !err || err.name === 'AbortError';
-    const reason = cancelled ? new FatalError('EXTRACTION_CANCELLED', 'the rows stream was closed before the extraction finished; nothing is claimed complete') : err;
-    this.settle.reject(reason); // no-op when already settled
+    const reason = cancelled ? cancelledError() : err;
+    // Abort what is in flight, let the generator clean up (abort and delete its jobs), and only
+    // then settle `done` (a no-op when it already settled), so awaiting it means "all tidied up".
     this.cancel();
-    this.gen.return(undefined as R).then(
-      () => cb(err),
-      () => cb(err),
-    );
+    this.gen
+      .return(undefined as R)
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .then(() => {
+        this.settle.reject(reason);
+        cb(err);
+      });
   }
 }
 
-export function toExtraction<R>(gen: AsyncGenerator<Row[], R, undefined>, cancel: () => void): Extraction<R> {
+function cancelledError(): FatalError {
+  return new FatalError('EXTRACTION_CANCELLED', 'the extraction was cancelled (rows stream closed, or close() called) before it finished; nothing is claimed complete');
+}
+
+/** `controller` cancels the extraction's requests; destroying the stream aborts it, and so does close(). */
+export function toExtraction<R>(gen: AsyncGenerator<Row[], R, undefined>, controller: AbortController): Extraction<R> {
   let settle!: { resolve(r: R): void; reject(e: unknown): void };
   const done = new Promise<R>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined); // whoever only reads `rows` sees the error there
-  return { rows: new RowStream(gen, settle, cancel), done };
+  return { rows: new RowStream(gen, settle, () => controller.abort(), controller.signal), done };
 }

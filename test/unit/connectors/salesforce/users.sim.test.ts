@@ -104,11 +104,26 @@ describe('users against the simulator', () => {
     for (const id of ids) expect(deletes.some((d) => d.path.includes(id))).toBe(true);
   });
 
-  it('stops the rows stream when the consumer leaves early, and claims nothing', async () => {
+  const deletesSince = (from: number) => sim.requests.slice(from).filter((r) => r.method === 'DELETE' && r.status < 300).length;
+
+  it('stops when the consumer leaves early: claims nothing, and deletes its jobs first', async () => {
+    const from = sim.requests.length;
     const ex = extractor(sim, { pageSize: 50 }).users();
     let n = 0;
     for await (const _row of ex.rows) if (++n === 10) break;
     await expect(ex.done).rejects.toMatchObject({ code: 'EXTRACTION_CANCELLED' });
+    expect(deletesSince(from)).toBe(2); // the UserLogin job and the unfinished User job
+  });
+
+  it('close() cancels a running extraction the same way', async () => {
+    const from = sim.requests.length;
+    const x = extractor(sim, { pageSize: 50 });
+    const ex = x.users();
+    const first = await new Promise((resolve) => ex.rows.once('data', resolve));
+    expect(first).toHaveProperty('Id');
+    await x.close();
+    await expect(ex.done).rejects.toMatchObject({ code: 'EXTRACTION_CANCELLED' });
+    expect(deletesSince(from)).toBe(2);
   });
 });
 
