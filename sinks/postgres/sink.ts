@@ -14,11 +14,12 @@ import type { TableName } from './sql';
 
 /** Knobs with defaults (DEFAULT_TUNING); units in the names. */
 export interface SinkTuning {
-  /** Rows per multi-row INSERT statement (default 2000). */
+  /** Rows per CopyData message sent to the staging table (default 2000). */
   chunkRows: number;
   /** Fetch size per partition in bytes, the upper bound of one transaction (default 4 MiB). */
   maxBytesPerPartition: number;
-  /** Partitions written at once, each batch in its own transaction (default 1). */
+  /** Partitions written at once, each batch in its own transaction (default 2: one batch is
+   *  decoded while another is written; a partition's batches stay in order). */
   partitionsConsumedConcurrently: number;
   /** Consumer group session timeout in ms (default 30000). */
   sessionTimeoutMs: number;
@@ -32,7 +33,7 @@ export interface SinkTuning {
 export const DEFAULT_TUNING: SinkTuning = {
   chunkRows: 2000,
   maxBytesPerPartition: 4 * 1024 * 1024,
-  partitionsConsumedConcurrently: 1,
+  partitionsConsumedConcurrently: 2,
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
   retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 10_000 },

@@ -1,24 +1,42 @@
 import { META_COLUMNS, type SinkTable } from './table';
 import type { WriteOp } from './collapse';
+import { copyValue } from './copy';
 import { ident, qualified } from './sql';
 
 /**
- * The SQL the writer runs. Rows travel as one JSON array parameter unpacked by
- * json_to_recordset: one statement per chunk whatever the column count (no 65535-parameter
- * limit), and maps/arrays land in jsonb as they are.
+ * The SQL the writer runs. Rows are COPYed into a temporary staging table (columns in their
+ * wire types: timestamps as epoch numbers), then merged into the target with one
+ * INSERT … SELECT … ON CONFLICT, which converts them (select expressions of columns.ts).
  */
 
-/** Multi-row upsert by id (users) or idempotent insert (login events), for the table's known fields. */
-export function rowsSql(table: SinkTable, mode: 'upsert' | 'insert'): string {
+type RowOp = Extract<WriteOp, { value: unknown }>;
+
+function columns(table: SinkTable) {
   const fields = table.fields();
-  const cols = [...fields.map((f) => f.column), ...META_COLUMNS.map((m) => m.column)];
-  const defs = [...fields.map((f) => `${ident(f.column)} ${f.wireType}`), ...META_COLUMNS.map((m) => `${ident(m.column)} ${m.pgType}`)];
-  const selects = [...fields.map((f) => f.select(`x.${ident(f.column)}`)), ...META_COLUMNS.map((m) => `x.${ident(m.column)}`)];
+  return {
+    names: [...fields.map((f) => f.column), ...META_COLUMNS.map((m) => m.column)],
+    wire: [...fields.map((f) => `${ident(f.column)} ${f.wireType}`), ...META_COLUMNS.map((m) => `${ident(m.column)} ${m.pgType}`)],
+    selects: [...fields.map((f) => f.select(`x.${ident(f.column)}`)), ...META_COLUMNS.map((m) => `x.${ident(m.column)}`)],
+  };
+}
+
+/** A staging table for one batch, gone when the transaction ends (or its savepoint rolls back). */
+export function stageSql(table: SinkTable, stage: string): string {
+  return `CREATE TEMP TABLE ${ident(stage)} (${columns(table).wire.join(', ')}) ON COMMIT DROP`;
+}
+
+export function copySql(table: SinkTable, stage: string): string {
+  return `COPY ${ident(stage)} (${columns(table).names.map(ident).join(', ')}) FROM STDIN`;
+}
+
+/** Upsert by id (users) or insert-or-nothing by id (login events), from the staging table. */
+export function mergeSql(table: SinkTable, stage: string, mode: 'upsert' | 'insert'): string {
+  const { names, selects } = columns(table);
   const conflict =
     mode === 'insert'
       ? 'ON CONFLICT (id) DO NOTHING'
-      : `ON CONFLICT (id) DO UPDATE SET ${cols.filter((c) => c !== 'id').map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`;
-  return `INSERT INTO ${qualified(table.name)} (${cols.map(ident).join(', ')})\nSELECT ${selects.join(', ')}\nFROM json_to_recordset($1::json) AS x(${defs.join(', ')})\n${conflict}`;
+      : `ON CONFLICT (id) DO UPDATE SET ${names.filter((c) => c !== 'id').map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`;
+  return `INSERT INTO ${qualified(table.name)} (${names.map(ident).join(', ')})\nSELECT ${selects.join(', ')}\nFROM ${ident(stage)} AS x\n${conflict}`;
 }
 
 export function deleteSql(table: SinkTable): string {
@@ -26,18 +44,20 @@ export function deleteSql(table: SinkTable): string {
 }
 
 /**
- * The JSON row of an upsert or insert, keyed by column. A field the record's writer schema
+ * One COPY line (with its newline) for an upsert or insert. A field the record's writer schema
  * lacks (an older writer) gets the field's Avro default, like a reader of the newer schema.
  */
-export function rowOf(table: SinkTable, op: Extract<WriteOp, { value: unknown }>): Record<string, unknown> {
-  const row: Record<string, unknown> = {};
+export function copyLine(table: SinkTable, op: RowOp): string {
+  const out: string[] = [];
   for (const f of table.fields()) {
+    // The key is the identity (compaction and tombstones work by key), whatever the value says.
+    if (f.field === 'id') {
+      out.push(copyValue('text', op.key));
+      continue;
+    }
     const own = op.writer.columns?.get(f.field);
-    row[f.column] = own ? own.toJson(op.value[f.field] ?? null) : f.defaultJson;
+    out.push(copyValue(f.wireType, own ? own.toJson(op.value[f.field] ?? null) : f.defaultJson));
   }
-  // The key is the identity (compaction and tombstones work by key), whatever the value says.
-  row.id = op.key;
-  row._kafka_partition = op.source.partition;
-  row._kafka_offset = op.source.offset;
-  return row;
+  out.push(String(op.source.partition), op.source.offset);
+  return out.join('\t') + '\n';
 }

@@ -3,7 +3,8 @@ import type { ConnectorError } from '../../pipeline/core/errors';
 import { classifyDbError, isDataError } from './classify';
 import type { WriteOp } from './collapse';
 import { inTransaction, withClient } from './db';
-import { deleteSql, rowOf, rowsSql } from './statements';
+import { copyFrom } from './copy';
+import { copyLine, copySql, deleteSql, mergeSql, stageSql } from './statements';
 import type { SinkTable } from './table';
 
 export interface WriteCounts {
@@ -19,7 +20,8 @@ export interface WriteOutcome extends WriteCounts {
 
 /**
  * Applies one batch's changes (already collapsed: one per key) in ONE transaction: a DELETE for
- * the tombstoned keys, multi-row upserts or inserts of `chunkRows` rows each.
+ * the tombstoned keys; the rows COPYed into a temporary staging table (sent `chunkRows` rows per
+ * CopyData message), then merged into the table by one INSERT … SELECT … ON CONFLICT.
  *
  * When PostgreSQL refuses the batch as bad data (SQLSTATE class 22 or 23), the transaction is
  * rolled back and the batch is applied again, still in one transaction, bisecting under
@@ -43,6 +45,8 @@ export async function writeOps(pool: Pool, table: SinkTable, ops: readonly Write
   );
 }
 
+let stages = 0;
+
 async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number): Promise<WriteCounts> {
   const counts: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
   const deletes = ops.filter((o) => o.kind === 'delete').map((o) => o.key);
@@ -50,13 +54,15 @@ async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp
   for (const mode of ['upsert', 'insert'] as const) {
     const rows = ops.filter((o): o is Extract<WriteOp, { value: unknown }> => o.kind === mode);
     if (rows.length === 0) continue;
-    const sql = rowsSql(table, mode);
-    for (let i = 0; i < rows.length; i += chunkRows) {
-      const json = JSON.stringify(rows.slice(i, i + chunkRows).map((op) => rowOf(table, op)));
-      const n = (await client.query(sql, [json])).rowCount ?? 0;
-      if (mode === 'upsert') counts.upserted += n;
-      else counts.inserted += n;
-    }
+    // A fresh name each time: a staging table of a released savepoint lives until COMMIT.
+    const stage = `neurons_stage_${++stages}`;
+    await client.query(stageSql(table, stage));
+    const chunks: Buffer[] = [];
+    for (let i = 0; i < rows.length; i += chunkRows) chunks.push(Buffer.from(rows.slice(i, i + chunkRows).map((op) => copyLine(table, op)).join('')));
+    await copyFrom(client, copySql(table, stage), chunks);
+    const n = (await client.query(mergeSql(table, stage, mode))).rowCount ?? 0;
+    if (mode === 'upsert') counts.upserted += n;
+    else counts.inserted += n;
   }
   return counts;
 }
