@@ -200,12 +200,12 @@ export class SalesforceHttp {
   private async send(spec: RequestSpec, session: Session): Promise<OpenResponse> {
     const url = this.url(spec.path, session);
     if (spec.signal?.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${spec.what}: cancelled`);
+    this.deps.budget.acquire(spec.what); // may throw: before anything needs cleaning up
     const controller = new AbortController();
     const onCancel = () => controller.abort();
     spec.signal?.addEventListener('abort', onCancel, { once: true });
     const detach = () => spec.signal?.removeEventListener('abort', onCancel);
     const timer = setTimeout(() => controller.abort(TIMEOUT), this.deps.requestTimeoutMs);
-    this.deps.budget.acquire(spec.what);
     let res: Response;
     try {
       const headers: Record<string, string> = {
