@@ -17,6 +17,8 @@ export interface RunState {
   loginEventsPublished: number;
   deadLettered: number;
   loginHistoryWatermark: number | null;
+  /** Ids of the events in the overlap window before the watermark (see LoginCursor). */
+  loginHistoryRecentIds: string[];
   apiRequestsUsed: number | null;
   apiRequestsMax: number | null;
   message: string | null;
@@ -41,7 +43,7 @@ export function newRunState(connectorName: string, runId: string, startedAt: num
   return {
     connectorName, runId, status: 'running', startedAt, endedAt: null,
     usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
-    loginHistoryWatermark: null, apiRequestsUsed: null, apiRequestsMax: null, message: null,
+    loginHistoryWatermark: null, loginHistoryRecentIds: [], apiRequestsUsed: null, apiRequestsMax: null, message: null,
     host: null, pid: null, heartbeatAt: null,
   };
 }

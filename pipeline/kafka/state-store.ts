@@ -10,7 +10,8 @@ export interface StateCodec {
   encodeKey(key: string): Buffer;
   decodeKey(key: Buffer): string;
   encodeValue(state: RunState): Buffer;
-  decodeValue(value: Buffer): RunState;
+  /** May fetch the writer schema of a record written by another connector version. */
+  decodeValue(value: Buffer): Promise<RunState>;
 }
 
 export interface StateSnapshot {
@@ -66,16 +67,19 @@ export class StateStore {
   }
 
   async load(): Promise<StateSnapshot & { ends: Map<number, bigint> }> {
-    const snap: StateSnapshot = { committed: null, lastRun: null, lock: null };
+    // latest raw value per key of this connector; decoded once read
+    const raw = new Map<string, Buffer | null>();
+    const mine = new Set(Object.values(this.keys));
     const ends = await readToEnd(this.kafka, this.topic, (m) => {
       if (!m.key) return;
       const key = this.codec.decodeKey(m.key);
-      const value = m.value ? this.codec.decodeValue(m.value) : null;
-      if (key === this.keys.committed) snap.committed = value;
-      else if (key === this.keys.lastRun) snap.lastRun = value;
-      else if (key === this.keys.lock) snap.lock = value;
+      if (mine.has(key)) raw.set(key, m.value);
     });
-    return { ...snap, ends };
+    const decode = async (key: string) => {
+      const v = raw.get(key);
+      return v ? this.codec.decodeValue(v) : null;
+    };
+    return { committed: await decode(this.keys.committed), lastRun: await decode(this.keys.lastRun), lock: await decode(this.keys.lock), ends };
   }
 
   /**
@@ -88,14 +92,16 @@ export class StateStore {
     this.refuseIfHeld(snap.lock, me.runId);
     await this.send(this.keys.lock, this.lockRecord(me));
     // Read what was appended since the snapshot: the first fresh lock record there wins.
-    let winner: RunState | null = null;
+    const appended: Buffer[] = [];
     await readToEnd(this.kafka, this.topic, (m) => {
-      if (winner || !m.key || !m.value || this.codec.decodeKey(m.key) !== this.keys.lock) return;
-      const rec = this.codec.decodeValue(m.value);
-      if (rec.status === 'running') winner = rec;
+      if (m.key && m.value && this.codec.decodeKey(m.key) === this.keys.lock) appended.push(m.value);
     }, snap.ends);
-    const first = winner as RunState | null;
-    if (first && first.runId !== me.runId) throw this.inProgress(first);
+    for (const value of appended) {
+      const rec = await this.codec.decodeValue(value);
+      if (rec.status !== 'running') continue;
+      if (rec.runId !== me.runId) throw this.inProgress(rec);
+      break;
+    }
     return snap;
   }
 

@@ -14,7 +14,7 @@ const utf8: StateCodec = {
   encodeKey: (k) => Buffer.from(k),
   decodeKey: (b) => b.toString(),
   encodeValue: (s) => Buffer.from(JSON.stringify(s)),
-  decodeValue: (b) => JSON.parse(b.toString()) as RunState,
+  decodeValue: async (b) => JSON.parse(b.toString()) as RunState,
 };
 
 let producer: Producer;

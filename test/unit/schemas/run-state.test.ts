@@ -16,6 +16,7 @@ const full: RunState = {
   loginEventsPublished: 950,
   deadLettered: 0,
   loginHistoryWatermark: Date.UTC(2024, 4, 2, 7, 59),
+  loginHistoryRecentIds: ['0Ya000000000001AAA', '0Ya000000000002AAA'],
   apiRequestsUsed: 1520,
   apiRequestsMax: 100000,
   message: null,
