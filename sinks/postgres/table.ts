@@ -34,6 +34,7 @@ export const ID_CHECK_SUFFIX = 'id_check';
  */
 export class SinkTable {
   private readonly known = new Map<string, FieldColumn>();
+  private record: string | undefined;
 
   constructor(
     readonly kind: TableKind,
@@ -51,6 +52,11 @@ export class SinkTable {
 
   /** Adds the fields of `schema` that are new; returns those (empty: no DDL needed). */
   absorb(schema: AvroSchemaJson): FieldColumn[] {
+    // A table holds one record type: a writer schema of another type (a login event on the
+    // users topic) must not add its fields here.
+    const name = recordName(schema);
+    if (this.record === undefined) this.record = name;
+    else if (name !== this.record) throw new FatalError('SCHEMA_UNSUPPORTED', `table ${this.name.name} holds ${this.record} records, not ${name}`);
     const columns = fieldColumns(schema);
     const idField = columns.find((c) => c.field === 'id');
     if (!idField || idField.pgType !== 'text') throw new FatalError('SCHEMA_UNSUPPORTED', `table ${this.name.name}: the schema has no string field "id" to key rows by`);
@@ -64,11 +70,11 @@ export class SinkTable {
     for (const f of fresh) this.known.set(f.field, f);
     return fresh;
   }
+}
 
-  /** The same table definition under another name (replay builds into a fresh table). */
-  renamed(name: TableName): SinkTable {
-    const copy = new SinkTable(this.kind, name);
-    for (const [k, v] of this.known) copy.known.set(k, v);
-    return copy;
-  }
+/** The full name (namespace.name) of a record schema. */
+function recordName(schema: AvroSchemaJson): string {
+  const s = schema as { name?: string; namespace?: string };
+  if (typeof s.name !== 'string') return '(unnamed)';
+  return s.name.includes('.') || !s.namespace ? s.name : `${s.namespace}.${s.name}`;
 }

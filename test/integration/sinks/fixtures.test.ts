@@ -1,3 +1,4 @@
+import avro from 'avsc';
 import { frame } from '../../../schemas/wire';
 import { loadConnectorSchemas, type AvroSchemaJson } from '../../../schemas/avro';
 import { DEAD_LETTER_HEADERS } from '../../../sinks';
@@ -139,6 +140,8 @@ const fixtures: Fixture[] = [
           { key: u(7), value: user(u(8)) },
           { key: Buffer.from('plain key'), value: user(u(10)) },
           { key: u(9), value: user(u(9)) },
+          // a login event on the users topic: a record type the users table does not hold
+          { key: u(12), value: login(u(12), u(1), 1_700_000_000_000), schema: { id: h.schemaIds().logins, type: avro.Type.forSchema(loadConnectorSchemas().loginEventValue) } },
         ],
         logins: [{ key: loginId(1), value: null }, { key: loginId(2), value: login(loginId(2), u(1), 1_700_000_000_000) }],
       },
@@ -160,6 +163,7 @@ const fixtures: Fixture[] = [
           ['users', '6', 'DB_CONSTRAINT_VIOLATION', '23514'],
           ['users', '7', 'KEY_MISMATCH', undefined],
           ['users', '8', 'WIRE_FORMAT_INVALID', undefined],
+          ['users', '10', 'SCHEMA_UNSUPPORTED', undefined],
         ].sort(),
       );
       for (const d of dead) {
