@@ -2,6 +2,7 @@
  * Contract: Bulk API 2.0 query jobs — lifecycle, paging by locator, resultPages, gzip, version
  * pinning, and the refusals Salesforce makes.
  */
+import { Connection } from 'jsforce';
 import { startSimulator } from '../simulator';
 import { Simulator } from '../simulator/api';
 import { Api, parseCsv, passwordLogin, rawGzip } from './sim-client';
@@ -156,6 +157,19 @@ describe('results paging', () => {
     const info = await api.runJob('SELECT Id, Name FROM User WHERE IsActive = false', { lineEnding: 'CRLF', columnDelimiter: 'SEMICOLON' });
     const text = (await api.pages(info.id))[0].text;
     expect(text.startsWith('"Id";"Name"\r\n')).toBe(true);
+  });
+});
+
+describe('other clients', () => {
+  it('jsforce bulk2.query reads a one-page job (it cannot stream several pages: see salesforce.md)', async () => {
+    const c = sim.credentials;
+    const conn = new Connection({ oauth2: { clientId: c.consumerKey, clientSecret: c.consumerSecret, loginUrl: sim.url }, loginUrl: sim.url, version: '62.0' });
+    await conn.login(c.username, c.password + c.securityToken);
+    conn.bulk2.pollInterval = 10;
+    const records: Record<string, unknown>[] = [];
+    for await (const r of await conn.bulk2.query('SELECT Id, Name, Street FROM User')) records.push(r as Record<string, unknown>);
+    expect(records).toHaveLength(257);
+    expect(records[1]).toEqual(sim.userRow(String(records[1].Id), ['Id', 'Name', 'Street']));
   });
 });
 

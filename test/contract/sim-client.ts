@@ -74,7 +74,7 @@ export class Api {
   async pages(id: string, maxRecords?: number, gzip = false): Promise<{ text: string; locator: string; count: number }[]> {
     const out: { text: string; locator: string; count: number }[] = [];
     let locator: string | null = null;
-    for (let guard = 0; guard < 10_000; guard++) {
+    for (let guard = 0; guard < 2_000; guard++) {
       const q = new URLSearchParams();
       if (locator) q.set('locator', locator);
       if (maxRecords) q.set('maxRecords', String(maxRecords));

@@ -36,6 +36,7 @@ export class QueryJob {
   private polls = 0;
   private prepared = false;
   private processingMs = 0;
+  private cancelled = false;
 
   constructor(
     readonly id: string,
@@ -48,7 +49,7 @@ export class QueryJob {
   ) {
     this.result = new ResultSet(plan, data);
     const started = Date.now();
-    this.result.prepare(() => this.state === 'Aborted').then(
+    this.result.prepare(() => this.state === 'Aborted' || this.cancelled).then(
       () => {
         this.prepared = true;
         this.processingMs = Date.now() - started;
@@ -78,6 +79,11 @@ export class QueryJob {
 
   abort(): void {
     this.setState('Aborted');
+  }
+
+  /** Stops background work (the simulator is closing). */
+  cancel(): void {
+    this.cancelled = true;
   }
 
   private setState(s: JobState): void {

@@ -130,6 +130,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     now: () => new Date(store.now()).toISOString(),
     close: () =>
       new Promise<void>((resolve) => {
+        jobs.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),

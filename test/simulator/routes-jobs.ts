@@ -37,6 +37,11 @@ export class QueryJobs {
 
   constructor(private readonly ctx: JobsContext) {}
 
+  /** Stops every job's background work. */
+  close(): void {
+    for (const { job } of this.jobs.values()) job.cancel();
+  }
+
   /** Jobs created so far (for the daily job limit). */
   get count(): number {
     return this.counter;
