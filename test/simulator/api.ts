@@ -43,6 +43,10 @@
  * 3 "北京 太郎" (inactive), 4 Automated Process, 5 Site Guest User, 6 Integration User); the
  * rest are random from the seed (~10% inactive, ~3% frozen). Ids sort in generation order.
  * LoginHistory LoginTime grows with the index over the ~6 months before `now`.
+ *
+ * Unconfirmed against a live org (chosen to be plausible; clients should treat any other 4xx
+ * the same way): the errorCodes of the 409 (INVALIDJOB), of the Bulk-only refusals
+ * (API_ERROR) and of bad locators / maxRecords (INVALID_QUERY_LOCATOR / INVALID_MAXRECORDS).
  */
 
 /** Status of a simulated user as the connector's "User status" option sees it. */
