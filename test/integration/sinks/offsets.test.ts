@@ -1,3 +1,6 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import * as path from 'node:path';
 import { FatalError } from '../../../pipeline/core/errors';
 import { SinkHarness } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
@@ -48,6 +51,42 @@ describe('PostgreSQL sink: offsets after the database commit', () => {
     expect(final.logins).toEqual(Array.from({ length: 25 }, (_, i) => ({ id: loginId(i), login_time: new Date(1_700_000_000_000 + i) })));
     // Whatever the crashed sink had written is still there, unchanged or superseded, never doubled.
     for (const row of afterCrash.logins) expect(final.logins).toContainEqual(row);
+  });
+});
+
+describe('PostgreSQL sink: a process killed between the database commit and the offset commit', () => {
+  let h: SinkHarness;
+  beforeEach(async () => (h = await new SinkHarness().setUp()));
+  afterEach(() => h.close());
+
+  it('after SIGKILL and a restart the tables are identical, with no duplicate login events', async () => {
+    const users = Array.from({ length: 30 }, (_, i) => ({ key: userId(i % 12), value: user(userId(i % 12), { title: `v${i}` }) }));
+    const logins = Array.from({ length: 40 }, (_, i) => ({ key: loginId(i % 20), value: login(loginId(i % 20), userId(i % 12), 1_700_000_000_000 + (i % 20)) }));
+    await h.produce(h.topics.users, users);
+    await h.produce(h.topics.logins, logins);
+
+    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'sink-process.ts')], {
+      cwd: path.resolve(__dirname, '..', '..', '..'),
+      env: { ...process.env, SINK_TEST_USERS: h.topics.users, SINK_TEST_LOGINS: h.topics.logins, SINK_TEST_DLQ: h.topics.deadLetter, SINK_TEST_USERS_TABLE: h.tables.users, SINK_TEST_LOGINS_TABLE: h.tables.logins, SINK_TEST_GROUP: h.groupId },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
+    expect({ code, signal, stderr }).toEqual({ code: null, signal: 'SIGKILL', stderr: '' });
+    const afterKill = await snapshot(h);
+    expect(afterKill.users.length + afterKill.logins.length).toBeGreaterThan(0); // its transaction committed
+    expect(await committedOffsets(h)).toEqual({ users: ['-1'], logins: ['-1'] }); // its offsets did not
+
+    const restarted = h.sink();
+    await restarted.start();
+    await h.caughtUp();
+    const final = await snapshot(h);
+    const latest = new Map(users.map((u, i) => [u.key, `v${i}`]));
+    expect(final.users).toEqual([...latest].map(([id, title]) => ({ id, title })).sort((a, b) => a.id.localeCompare(b.id)));
+    expect(final.logins).toEqual(Array.from({ length: 20 }, (_, i) => ({ id: loginId(i), login_time: new Date(1_700_000_000_000 + i) })));
+    for (const row of afterKill.logins) expect(final.logins).toContainEqual(row);
+    await restarted.stop();
   });
 });
 
