@@ -66,7 +66,10 @@ export interface SinkStats extends BatchResult {
  *  - start(): creates or evolves the tables, creates the dead-letter topic when missing, joins
  *    the group; resolves once consuming. Rejects (FatalError) on bad configuration.
  *  - stop(): leaves the group; an unfinished batch is abandoned uncommitted. Idempotent.
- *  - done: rejects when the sink stopped on its own because of a fatal error.
+ *  - done: rejects when the sink stopped on its own because of a fatal error (call stop() then,
+ *    to release the producer and, with fromConfig, the pool and an embedded database).
+ * Passing failures never reject `done`: with the default unlimited retries a database that stays
+ * down keeps the sink waiting (and logging each retry), not crashing.
  */
 export interface PostgresSink {
   start(): Promise<void>;
