@@ -21,6 +21,8 @@ export interface Session {
   accessToken: string;
   /** Origin of the org's instance, from the token response (My Domain in real orgs). */
   instanceUrl: string;
+  /** 18-char organization Id, from the token response's identity URL ('' if it carried none). */
+  orgId: string;
   /** Login generation: 1 for the first login, +1 on every re-authentication. */
   generation: number;
 }
@@ -142,7 +144,7 @@ export class SalesforceAuth implements SessionProvider {
       throw new FatalError('SALESFORCE_AUTH_FAILED', `Salesforce ${a.flow} login at ${this.loginUrl} returned no access token or instance URL`);
     }
     this.generation++;
-    this.current = { accessToken: conn.accessToken, instanceUrl: new URL(conn.instanceUrl).origin, generation: this.generation };
+    this.current = { accessToken: conn.accessToken, instanceUrl: new URL(conn.instanceUrl).origin, orgId: conn.userInfo?.organizationId ?? '', generation: this.generation };
     this.deps.logger.info('Logged in to Salesforce', { flow: a.flow, instanceUrl: this.current.instanceUrl, generation: this.generation });
     return this.current;
   }

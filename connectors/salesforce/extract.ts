@@ -41,6 +41,8 @@ export interface ExtractorDeps {
 
 export interface ConnectInfo {
   instanceUrl: string;
+  /** 18-char organization Id of the org logged in to. */
+  orgId: string;
   /** Columns the user and login queries will ask for (after describe). */
   userFields: string[];
   loginFields: string[];
@@ -173,7 +175,7 @@ class Extractor implements SalesforceExtractor {
       this.warned.add(key);
       this.logger.warn('A mapped Salesforce field is not available in this org; it is skipped', { object: m.object, field: m.field, reason: m.reason });
     }
-    return { instanceUrl: session.instanceUrl, userFields: user.fields, loginFields: login.fields, missingFields };
+    return { instanceUrl: session.instanceUrl, orgId: session.orgId, userFields: user.fields, loginFields: login.fields, missingFields };
   }
 
   /** Describe over REST, memoized per object; null when the org has no such (visible) object. */

@@ -90,7 +90,8 @@ export interface SimCredentials {
   jwtPrivateKeyPem: string;
 }
 
-/** One fault to inject. Faults fire in order of injection; `times` counts how many
+/** One fault to inject. Job faults may name the sObject (`object`, e.g. 'User') whose jobs they hit.
+ * Faults fire in order of injection; `times` counts how many
  *  matching requests it hits (default 1). expireSession, requestLimitExceeded and serverError
  *  apply to authenticated /services/data requests (serverError `path`: 'results' = GET
  *  results or resultPages, 'jobs' = any other /jobs/query request, 'any' (default) = all);
@@ -100,11 +101,12 @@ export type SimFault =
   | { kind: 'expireSession' }                                   // next request with the current token gets 401 INVALID_SESSION_ID
   | { kind: 'requestLimitExceeded'; times?: number }            // 403 REQUEST_LIMIT_EXCEEDED
   | { kind: 'serverError'; status?: 500 | 502 | 503; times?: number; path?: 'results' | 'jobs' | 'any' }
-  | { kind: 'jobFails' }                                        // next query job created ends in state Failed
-  | { kind: 'resetMidPage'; times?: number }                    // a results response is cut (socket destroyed) after part of its body
+  | { kind: 'jobFails'; object?: string }                                        // next query job created ends in state Failed
+  | { kind: 'resetMidPage'; times?: number; object?: string }                    // a results response is cut (socket destroyed) after part of its body
   | { kind: 'slowPages'; delayMs: number; times?: number }      // results responses wait delayMs before answering
-  | { kind: 'malformedCsv'; times?: number }                    // a results page carries a broken CSV row (unterminated quote)
-  | { kind: 'jobStuck' };                                       // next query job never leaves InProgress
+  | { kind: 'malformedCsv'; times?: number; object?: string }                    // a results page carries a broken CSV row (unterminated quote)
+  | { kind: 'loginFails'; times?: number }                      // token requests answer 400 invalid_grant (credentials revoked)
+  | { kind: 'jobStuck'; object?: string };                                       // next query job never leaves InProgress
 
 export interface SimRequestLogEntry {
   method: string;

@@ -2,6 +2,7 @@
  * /services/data/vXX.X/jobs/query…: Bulk API 2.0 query jobs — create, list, status, abort,
  * delete, results (CSV pages by locator) and resultPages (parallel page URLs, API 58.0+).
  */
+import type { SimFault } from './api';
 import { IncomingMessage, ServerResponse } from 'node:http';
 import { QueryJob, JobTiming } from './bulk-job';
 import { DELIMITERS } from './csv';
@@ -108,7 +109,7 @@ export class QueryJobs {
     if (!(String(columnDelimiter) in DELIMITERS)) throw new SfError(400, 'INVALIDJOB', `Invalid column delimiter: ${String(columnDelimiter)}`);
     if (lineEnding !== 'LF' && lineEnding !== 'CRLF') throw new SfError(400, 'INVALIDJOB', `Invalid line ending: ${String(lineEnding)}`);
     const plan = compileBulkQuery(query, this.ctx.schema, version);
-    const fault = this.ctx.faults.takeFirst(['jobFails', 'jobStuck']);
+    const fault = this.ctx.faults.takeFirst(['jobFails', 'jobStuck'], (f) => forObject(f, plan.object.name));
     const data = this.ctx.store.snapshot();
     const id = makeId(KeyPrefix.QueryJob, this.counter++);
     const job = new QueryJob(
@@ -166,8 +167,9 @@ export class QueryJobs {
     const f = this.ctx.faults;
     const slow = f.take('slowPages');
     if (slow) await sleep(slow.delayMs);
-    const reset = f.take('resetMidPage') !== undefined;
-    const malformed = f.take('malformedCsv') !== undefined;
+    const object = entry.job.plan.object.name;
+    const reset = f.take('resetMidPage', (x) => forObject(x, object)) !== undefined;
+    const malformed = f.take('malformedCsv', (x) => forObject(x, object)) !== undefined;
     const gzip = /\bgzip\b/i.test(String(req.headers['accept-encoding'] ?? ''));
     await writePage(res, entry.job, entry.data, { offset, max, gzip, headers, reset, malformed });
   }
@@ -196,4 +198,9 @@ function parseLocator(v: string | null, count: number): number {
   const o = decodeLocator(v);
   if (o === null || o > count) throw new SfError(400, 'INVALID_QUERY_LOCATOR', `Invalid locator: ${v}`);
   return o;
+}
+
+/** A fault with an `object` applies only to jobs on that sObject; without one, to any job. */
+function forObject(fault: SimFault, object: string): boolean {
+  return !('object' in fault) || fault.object === undefined || fault.object === object;
 }

@@ -64,6 +64,8 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   const segs = u.pathname.split('/').filter((s) => s !== '');
   const method = req.method ?? 'GET';
   if (u.pathname === '/services/oauth2/token' && method === 'POST') {
+    // an administrator reset the password or revoked the app: every login is refused
+    if (deps.faults.take('loginFails')) return sendJson(res, 400, { error: 'invalid_grant', error_description: 'authentication failure' });
     const answer = deps.oauth().token(new URLSearchParams(await readBody(req)));
     return sendJson(res, answer.status, answer.body);
   }

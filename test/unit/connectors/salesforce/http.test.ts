@@ -6,7 +6,7 @@ import { silentLogger } from '../../../../pipeline/core/logger';
 
 class FakeAuth implements SessionProvider {
   logins = 0;
-  current: Session = { accessToken: 'token-1-SECRET', instanceUrl: 'https://acme.my.salesforce.com', generation: 1 };
+  current: Session = { accessToken: 'token-1-SECRET', instanceUrl: 'https://acme.my.salesforce.com', orgId: '00D000000000001AAA', generation: 1 };
   async session() {
     return this.current;
   }

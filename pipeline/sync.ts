@@ -1,0 +1,316 @@
+import { randomUUID } from 'node:crypto';
+import _ from 'highland';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Extraction, LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
+import type { Catalog } from '../schemas/catalog';
+import type { TopicCodec } from '../schemas/codec';
+import { ConnectorError, FatalError, RecordError } from './core/errors';
+import type { Logger } from './core/logger';
+import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
+import { readLiveIndex } from './kafka/live-index';
+import { HEADERS, type TopicNames } from './kafka/options';
+import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
+import { StateStore, type LockOptions } from './kafka/state-store';
+import { contentHash, deadLetter, runHeaders, tombstone, type RunIdentity } from './records';
+import { newRunState, type RunState } from './run-state';
+import { decodeStringKey, stateCodec } from './state-codec';
+import {
+  createLatestLoginMerger, createLoginEventStage, createUserStage, laterSuccessfulLogin,
+  type LoginEventRecord, type StageContext, type StageResult,
+} from './stages';
+
+/**
+ * One sync run: the product documentation's rule, "a user not imported when the connector runs
+ * and previously imported is removed from Neurons", made safe.
+ *
+ *   lock → LoginHistory (incremental) → live users from Kafka → User snapshot → verify →
+ *   deletion guard → tombstones → commit state → unlock
+ *
+ * The promises, each kept in one place below:
+ *  - tombstones only after BOTH extractions completed and were verified (`done` resolved);
+ *  - a failed, partial or interrupted run publishes no tombstone and leaves the committed state
+ *    (the LoginHistory watermark) as it was; records it did publish are harmless upserts;
+ *  - the deletion guard refuses mass deletions before any tombstone is sent;
+ *  - runs of one connector never overlap (the lock in the state topic).
+ */
+export interface SyncOptions {
+  connectorName: string;
+  topics: TopicNames;
+  guard: DeletionGuardOptions;
+  publisher: PublisherOptions;
+  /** Report what the run would publish and delete, and publish nothing (no lock, no state). */
+  dryRun: boolean;
+  /** Publish every user, changed or not (the default publishes only changed users). */
+  fullRepublish: boolean;
+  /** How often the run lock's heartbeat is written, in ms (default 15 s). */
+  heartbeatMs?: number;
+}
+
+export interface SyncDeps {
+  kafka: Kafka;
+  /** Connected, idempotent producer (createProducer). */
+  producer: Producer;
+  extractor: SalesforceExtractor;
+  codecs: { users: TopicCodec; logins: TopicCodec; state: TopicCodec };
+  catalog: Catalog;
+  logger: Logger;
+  now?: () => number;
+  /** Aborting it interrupts the run: it fails safely (no tombstones, no watermark move). */
+  signal?: AbortSignal;
+  lock?: LockOptions;
+}
+
+export interface RunSummary {
+  runId: string;
+  connectorName: string;
+  status: 'succeeded' | 'failed';
+  dryRun: boolean;
+  startedAt: string;
+  endedAt: string;
+  durationMs: number;
+  usersExtracted: number;
+  usersPublished: number;
+  usersUnchanged: number;
+  usersTombstoned: number;
+  /** Users a dry run (or a refused guard) would have tombstoned. */
+  usersToDelete: number;
+  loginEventsPublished: number;
+  loginDuplicatesDropped: number;
+  deadLettered: number;
+  /** Records read from Salesforce per second, over the whole run. */
+  recordsPerSecond: number;
+  apiUsage: { used: number; max: number } | null;
+  apiCalls: number;
+  loginHistoryWatermark: string | null;
+  /** Why the run failed (absent on success). */
+  error?: { code: string; message: string };
+}
+
+type Counts = Pick<RunSummary, 'usersExtracted' | 'usersPublished' | 'usersUnchanged' | 'usersTombstoned' | 'usersToDelete' | 'loginEventsPublished' | 'loginDuplicatesDropped' | 'deadLettered'>;
+
+export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSummary> {
+  const now = deps.now ?? Date.now;
+  const runId = randomUUID();
+  const startedAt = now();
+  const logger = deps.logger.child({ runId, connector: opts.connectorName });
+  const store = new StateStore(deps.kafka, deps.producer, opts.topics.state, opts.connectorName, stateCodec(deps.codecs.state), deps.lock);
+  const state = newRunState(opts.connectorName, runId, startedAt);
+  const counts: Counts = { usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, usersToDelete: 0, loginEventsPublished: 0, loginDuplicatesDropped: 0, deadLettered: 0 };
+  let loginsResult: LoginsResult | null = null;
+  let usersResult: UsersResult | null = null;
+
+  // Runs never overlap: a second run of this connector stops here (a dry run takes no lock).
+  const snapshot = opts.dryRun ? await store.load() : await store.acquire(state);
+  const heartbeat = opts.dryRun ? null : setInterval(() => void store.heartbeat(state).catch((e: Error) => logger.warn('run lock heartbeat failed', { error: e.message })), opts.heartbeatMs ?? 15_000);
+  heartbeat?.unref();
+  const summary = (status: RunSummary['status'], error?: unknown): RunSummary => {
+    const endedAt = now();
+    const usage = usersResult?.apiUsage ?? loginsResult?.apiUsage ?? null;
+    const read = counts.usersExtracted + (loginsResult?.rowsRead ?? 0);
+    return {
+      runId, connectorName: opts.connectorName, status, dryRun: opts.dryRun,
+      startedAt: new Date(startedAt).toISOString(), endedAt: new Date(endedAt).toISOString(), durationMs: endedAt - startedAt,
+      ...counts,
+      recordsPerSecond: Math.round(read / Math.max(0.001, (endedAt - startedAt) / 1000)),
+      apiUsage: usage ? { used: usage.used, max: usage.max } : null,
+      apiCalls: Math.max(usersResult?.apiCalls ?? 0, loginsResult?.apiCalls ?? 0),
+      // a failed run moves no watermark: it reports the committed one
+      loginHistoryWatermark: (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? (snapshot.committed?.loginHistoryWatermark ? new Date(snapshot.committed.loginHistoryWatermark).toISOString() : null),
+      ...(error ? { error: describeError(error) } : {}),
+    };
+  };
+
+  try {
+    throwIfAborted(deps.signal);
+    const info = await deps.extractor.connect();
+    const run: RunIdentity = { runId, connectorName: opts.connectorName, orgId: info.orgId };
+    const ctx: StageContext = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: opts.connectorName, runId, extractedAt: startedAt };
+    const writer = opts.dryRun ? nullWriter : kafkaWriter(deps.producer, opts.publisher);
+    const stages = buildStages(deps.catalog);
+
+    // 1. LoginHistory since the committed watermark; remember each user's latest login device.
+    const latest = new Map<string, LoginEventRecord>();
+    const logins = deps.extractor.logins(cursorOf(snapshot.committed));
+    const [, lr] = await drain(logins, (row) => {
+      const res = stages.login(row, ctx);
+      if (res.ok) {
+        const slim = stages.slimLogin(res.record);
+        const kept = laterSuccessfulLogin(latest.get(slim.userId), slim);
+        if (kept) latest.set(slim.userId, kept);
+      }
+      return encodeOr(res, opts.topics.deadLetter, 'LoginHistory', row, run, (rec) => {
+        counts.loginEventsPublished++;
+        return { topic: opts.topics.logins, key: deps.codecs.logins.encodeKey(rec.id), value: deps.codecs.logins.encodeValue(rec), headers: runHeaders(run) };
+      }, counts);
+    }, writer, opts.publisher, deps.signal);
+    loginsResult = lr;
+    counts.loginDuplicatesDropped = lr.duplicatesDropped;
+
+    // 2. The users this connector imported before: the latest record per key in the users topic.
+    const live = await readLiveIndex(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
+    const liveBefore = live.size;
+
+    // 3. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
+    const users = deps.extractor.users();
+    const [, ur] = await drain(users, (row) => {
+      counts.usersExtracted++;
+      // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
+      const previousHash = live.get(row.Id);
+      live.delete(row.Id);
+      return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
+        const device = latest.get(rec.id) ?? null;
+        const hash = contentHash(rec, stages.volatile);
+        // Unchanged, and no newer login device: consumers would see nothing new.
+        if (!opts.fullRepublish && device === null && previousHash === hash) {
+          counts.usersUnchanged++;
+          return null;
+        }
+        counts.usersPublished++;
+        return {
+          topic: opts.topics.users,
+          key: deps.codecs.users.encodeKey(rec.id),
+          value: deps.codecs.users.encodeValue(stages.merge(rec, device)),
+          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash },
+        };
+      }, counts);
+    }, writer, opts.publisher, deps.signal);
+    usersResult = ur;
+
+    // 4. Both extractions are complete and verified (their `done` resolved): deletions may be
+    //    computed now, and only now. The guard decides before a single tombstone is sent.
+    throwIfAborted(deps.signal);
+    const gone = [...live.keys()];
+    counts.usersToDelete = gone.length;
+    const verdict = checkDeletions(gone.length, liveBefore, opts.guard);
+    if (!verdict.allowed) throw guardError(verdict.reason!);
+    if (!opts.dryRun && gone.length > 0) {
+      counts.usersTombstoned = await publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), writer, opts.publisher);
+    }
+
+    // 5. Commit: the next run resumes from this watermark, on any host.
+    const done = summary('succeeded');
+    if (!opts.dryRun) await store.commit(toState(state, done, lr.cursor, now()));
+    logger.info('run succeeded', { ...done });
+    return done;
+  } catch (err) {
+    const failed = summary('failed', err);
+    logger.error('run failed: no tombstones were published and the watermark did not move', { error: failed.error });
+    if (!opts.dryRun) await store.recordFailure(toState(state, failed, snapshot.committed, now())).catch(() => undefined);
+    return failed;
+  } finally {
+    if (heartbeat) clearInterval(heartbeat);
+    if (!opts.dryRun) await store.release().catch((e: Error) => logger.warn('could not release the run lock; it expires with its lease', { error: e.message }));
+  }
+}
+
+/**
+ * Streams an extraction through `toRecord` into the writer (highland: extract → map → encode →
+ * produce, with bounded records in flight), and waits for both the writes and the extraction's
+ * verification. If publishing fails, the extraction is cancelled; if the extraction fails, the
+ * stream errors and publishing stops.
+ */
+async function drain<R>(
+  ex: Extraction<R>,
+  toRecord: (row: Record<string, string>) => OutRecord | null,
+  writer: RecordWriter,
+  publisher: PublisherOptions,
+  signal: AbortSignal | undefined,
+): Promise<[number, R]> {
+  const onAbort = () => ex.rows.destroy(new FatalError('RUN_INTERRUPTED', 'the run was interrupted (shutdown requested); nothing was deleted'));
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    const records = _<Record<string, string>>(ex.rows)
+      .map(toRecord)
+      .filter((r): r is OutRecord => r !== null);
+    const published = publishStream(records, writer, publisher).catch((err: Error) => {
+      ex.rows.destroy(err);
+      throw err;
+    });
+    return await Promise.all([published, ex.done]);
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The stage result as a Kafka record, or its dead letter. A value the schema refuses is a dead letter too. */
+function encodeOr<T>(
+  res: StageResult<T>,
+  dlqTopic: string,
+  object: 'User' | 'LoginHistory',
+  row: Record<string, string>,
+  run: RunIdentity,
+  encode: (record: T) => OutRecord | null,
+  counts: Counts,
+): OutRecord | null {
+  let error: RecordError;
+  if (res.ok) {
+    try {
+      return encode(res.record);
+    } catch (err) {
+      if (!(err instanceof RecordError)) throw err;
+      error = err;
+    }
+  } else error = res.error;
+  counts.deadLettered++;
+  return deadLetter(dlqTopic, object, row, error, run, new Date());
+}
+
+function cursorOf(committed: RunState | null): LoginCursor | null {
+  if (!committed?.loginHistoryWatermark) return null;
+  return { watermark: new Date(committed.loginHistoryWatermark).toISOString(), recentIds: committed.loginHistoryRecentIds ?? [] };
+}
+
+/** The state record of a finished run. `watermark`: the new cursor on success, the committed state's on failure. */
+function toState(base: RunState, s: RunSummary, watermark: LoginCursor | RunState | null, endedAt: number): RunState {
+  const cursor = watermark && 'recentIds' in watermark ? watermark : cursorOf(watermark as RunState | null);
+  return {
+    ...base,
+    status: s.status,
+    endedAt,
+    usersExtracted: s.usersExtracted,
+    usersPublished: s.usersPublished,
+    usersUnchanged: s.usersUnchanged,
+    usersTombstoned: s.usersTombstoned,
+    loginEventsPublished: s.loginEventsPublished,
+    deadLettered: s.deadLettered,
+    loginHistoryWatermark: cursor ? Date.parse(cursor.watermark) : null,
+    loginHistoryRecentIds: cursor?.recentIds ?? [],
+    apiRequestsUsed: s.apiUsage?.used ?? null,
+    apiRequestsMax: s.apiUsage?.max ?? null,
+    message: s.error ? `${s.error.code}: ${s.error.message}` : null,
+    host: null,
+    pid: null,
+    heartbeatAt: null,
+  };
+}
+
+/** The stages of a run, built once from the mapping. */
+function buildStages(catalog: Catalog) {
+  const user = createUserStage(catalog.userMapping);
+  const login = createLoginEventStage(catalog.loginHistoryMapping);
+  const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
+  const deviceTargets = catalog.userMapping.rows.filter((r) => r.sourceObject === 'LoginHistory');
+  // The login fields the merge reads: only these are kept per user, not whole events.
+  const loginKeep = new Set(['id', 'userId', 'loginTime', 'status']);
+  for (const r of deviceTargets) {
+    const from = catalog.loginHistoryMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField);
+    if (from) loginKeep.add(from.target);
+  }
+  // Fields that change every run or are not known every run stay out of the content hash.
+  const volatile = new Set([
+    ...deviceTargets.map((r) => r.target),
+    ...catalog.userMapping.rows.filter((r) => r.sourceObject === 'Connector' && (r.sourceField === 'runId' || r.sourceField === 'extractedAt')).map((r) => r.target),
+  ]);
+  const slimLogin = (rec: LoginEventRecord): LoginEventRecord =>
+    Object.fromEntries(Object.entries(rec).filter(([k]) => loginKeep.has(k))) as LoginEventRecord;
+  return { user, login, merge, slimLogin, volatile };
+}
+
+function throwIfAborted(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new FatalError('RUN_INTERRUPTED', 'the run was interrupted (shutdown requested); nothing was deleted');
+}
+
+function describeError(err: unknown): { code: string; message: string } {
+  if (err instanceof ConnectorError) return { code: err.code, message: err.message };
+  return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
+}
