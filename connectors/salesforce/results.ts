@@ -30,8 +30,8 @@ export interface ResultsSummary {
   mode: 'locator' | 'resultPages';
 }
 
-/** Batches held ahead per parallel page (× 500 rows per batch). */
-const BATCHES_AHEAD = 4;
+/** Batches held ahead per parallel page (× 100 rows per batch). */
+const BATCHES_AHEAD = 2;
 
 interface ResultPagesBody {
   resultPages?: { resultUrl?: string }[];

@@ -27,7 +27,7 @@ class RowStream<R> extends Readable {
     private readonly cancel: () => void,
     private readonly cancelled: AbortSignal,
   ) {
-    super({ objectMode: true, highWaterMark: 1000 });
+    super({ objectMode: true, highWaterMark: 100 });
   }
 
   override _read(): void {
