@@ -1,0 +1,71 @@
+import { USER_STATUSES, parseLoginUrl, type AuthOptions, type ExtractorOptions } from '../../connectors/salesforce/config';
+import { ConnectorError } from '../core/errors';
+import type { Reader } from './reader';
+
+export const OAUTH_FLOWS = ['password', 'client_credentials', 'jwt'] as const;
+
+/** Tuning of the extractor, passed through (connectors/salesforce/config.ts checks ranges too). */
+const TUNING: [keyof ExtractorOptions, number, number][] = [
+  ['pageSize', 1, 1_000_000], ['parallelPages', 1, 10], ['jobTimeoutMs', 100, 86_400_000], ['pollInitialMs', 1, 600_000],
+  ['pollMaxMs', 1, 600_000], ['requestTimeoutMs', 100, 3_600_000], ['retryAttempts', 1, 20], ['retryInitialMs', 1, 60_000],
+  ['loginOverlapMs', 0, 86_400_000],
+];
+
+/** The Salesforce options (top level of the file): the product's ones, the OAuth flow, look-back and budget. */
+export function readSalesforce(r: Reader): ExtractorOptions | undefined {
+  const flow = r.string('oauthFlow', { default: 'password', oneOf: OAUTH_FLOWS }) as AuthOptions['flow'] | undefined;
+  const url = r.string('salesforceUrl', { required: true, allowed: 'https://login.salesforce.com, https://test.salesforce.com or https://MyDomain.my.salesforce.com' });
+  let loginUrl: string | undefined;
+  if (url !== undefined && flow !== undefined) {
+    try {
+      loginUrl = parseLoginUrl(url, flow);
+    } catch (err) {
+      r.issues.add('salesforceUrl', (err as Error).message.replace(/^salesforce\.loginUrl: /, ''), { value: url });
+    }
+  }
+  const consumerKey = r.string('consumerKey', { required: true, allowed: "the connected app's consumer key" });
+  const consumerSecret = r.secret('consumerSecret', flow !== 'jwt', "the connected app's consumer secret");
+  const username = r.string('username', { required: flow !== 'client_credentials', allowed: 'the Salesforce username of the integration user' });
+  const password = r.secret('password', flow === 'password', "the user's password");
+  const securityToken = r.secret('securityToken', false);
+  const privateKeyPem = r.secret('privateKey', flow === 'jwt', 'the PEM private key whose certificate is on the connected app');
+  if (privateKeyPem !== undefined && !privateKeyPem.includes('PRIVATE KEY')) r.issues.add('privateKey', 'is not a PEM private key', { value: privateKeyPem, secret: true, allowed: '-----BEGIN PRIVATE KEY----- …' });
+  const audience = r.string('jwtAudience');
+  if (flow && flow !== 'password') for (const k of ['password', 'securityToken'] as const) if (r.has(k) || r.has(`${k}Env`) || r.has(`${k}File`)) r.issues.add(k, `is only used by oauthFlow password (oauthFlow is ${flow})`, { allowed: 'remove it, or set oauthFlow: password' });
+  if (flow && flow !== 'jwt' && (r.has('privateKey') || r.has('privateKeyFile') || r.has('privateKeyEnv'))) r.issues.add('privateKey', `is only used by oauthFlow jwt (oauthFlow is ${flow})`);
+
+  const statuses = r.list('userStatus');
+  if (statuses !== undefined) {
+    if (statuses.length === 0) r.issues.add('userStatus', 'must name at least one status', { allowed: USER_STATUSES.join(', ') });
+    for (const s of statuses) if (!(USER_STATUSES as readonly string[]).includes(s.toLowerCase())) r.issues.add('userStatus', `has an unknown status`, { value: s, allowed: USER_STATUSES.join(', ') });
+  }
+  const apiVersion = r.string('apiVersion', { default: '62.0', pattern: /^\d{2,3}\.0$/, allowed: "'NN.0', at least 47.0 (Bulk API 2.0 query)" });
+  if (apiVersion !== undefined && Number(apiVersion) < 47) r.issues.add('apiVersion', 'is too old for Bulk API 2.0 query', { value: apiVersion, allowed: '47.0 or later' });
+  const apiBudgetShare = r.number('apiBudgetShare', { default: 0.5, min: 0.01, max: 1 });
+  const loginLookbackDays = r.number('loginHistoryLookbackDays', { default: 30, min: 1, max: 3650, integer: true });
+  const tuning = r.object('salesforceTuning');
+  const extra: Partial<ExtractorOptions> = {};
+  for (const [k, min, max] of TUNING) {
+    const v = tuning.number(k, { min, max, integer: true });
+    if (v !== undefined) (extra as Record<string, number>)[k] = v;
+  }
+  tuning.finish();
+
+  if (!loginUrl || !flow || !consumerKey) return undefined;
+  let auth: AuthOptions | undefined;
+  if (flow === 'password' && consumerSecret && username && password) auth = { flow, consumerKey, consumerSecret, username, password, securityToken: securityToken ?? '' };
+  else if (flow === 'client_credentials' && consumerSecret) auth = { flow, consumerKey, consumerSecret };
+  else if (flow === 'jwt' && username && privateKeyPem) auth = { flow, consumerKey, username, privateKeyPem, ...(audience ? { audience } : {}) };
+  if (!auth) return undefined;
+  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), apiBudgetShare, loginLookbackDays, ...extra };
+}
+
+/** Runs the extractor's own check last, so a rule only it knows still reports as a config issue. */
+export function extractorIssue(check: () => void): string | null {
+  try {
+    check();
+    return null;
+  } catch (err) {
+    return err instanceof ConnectorError ? err.message : String(err);
+  }
+}
