@@ -7,7 +7,8 @@
  * Scenarios: users-100k, users-1m, logins-1m (default: all three). Each scenario runs the
  * simulator in one child process and the extractor in another, so the extractor's peak RSS
  * (getrusage maxrss of its own process) is not mixed with the simulator's or another scenario's.
- * Env: BENCH_PARALLEL_PAGES (default 3), BENCH_PAGE_SIZE (default: the simulator's).
+ * Env: BENCH_PARALLEL_PAGES (default 3), BENCH_PAGE_SIZE (default: the simulator's),
+ * BENCH_NODE_ARGS (flags for the extractor's node, e.g. --max-old-space-size=128).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -41,6 +42,8 @@ interface Measurement {
   recordsPerSecond: number;
   peakRssMb: number;
   sampledPeakRssMb: number;
+  /** RSS after login and describe, before the extraction (ts-node and the code loaded). */
+  rssBeforeMb: number;
   pages: number;
   mode: string;
 }
@@ -77,7 +80,8 @@ async function extract(scenario: Scenario, sim: SimInfo): Promise<void> {
     { logger: silentLogger, clock: { now: () => Date.parse(NOW), sleep } },
   );
   await ex.connect();
-  let sampledPeak = process.memoryUsage.rss();
+  const rssBefore = process.memoryUsage.rss();
+  let sampledPeak = rssBefore;
   const sampler = setInterval(() => (sampledPeak = Math.max(sampledPeak, process.memoryUsage.rss())), 25);
   const started = process.hrtime.bigint();
   const extraction = scenario.what === 'users' ? ex.users() : ex.logins(null);
@@ -95,6 +99,7 @@ async function extract(scenario: Scenario, sim: SimInfo): Promise<void> {
     recordsPerSecond: Math.round(records / seconds),
     peakRssMb: Math.round(process.resourceUsage().maxRSS / 1024),
     sampledPeakRssMb: Math.round(Math.max(sampledPeak, process.memoryUsage.rss()) / 1048576),
+    rssBeforeMb: Math.round(rssBefore / 1048576),
     pages: main.pages,
     mode: main.mode,
   };
@@ -119,21 +124,22 @@ async function orchestrate(names: string[]): Promise<void> {
     const simChild = spawn(process.execPath, [...nodeArgs, '--serve', String(s.users), String(s.logins)], { stdio: ['pipe', 'pipe', 'inherit'] });
     try {
       const sim = JSON.parse(await firstLine(simChild)) as SimInfo;
-      const exChild = spawn(process.execPath, [...nodeArgs, '--extract', s.name], {
+      const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+      const exChild = spawn(process.execPath, [...extraArgs, ...nodeArgs, '--extract', s.name], {
         stdio: ['ignore', 'pipe', 'inherit'],
         env: { ...process.env, BENCH_SIM: JSON.stringify(sim) },
       });
       const m = JSON.parse(await firstLine(exChild)) as Measurement;
       results.push(m);
-      process.stdout.write(`${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} records/s, peak RSS ${m.peakRssMb} MB (${m.pages} pages, ${m.mode})\n`);
+      process.stdout.write(`${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} records/s, peak RSS ${m.peakRssMb} MB (${m.rssBeforeMb} MB before extracting; ${m.pages} pages, ${m.mode})\n`);
     } finally {
       simChild.stdin!.end();
       await new Promise((resolve) => simChild.once('exit', resolve));
     }
   }
-  process.stdout.write('\nscenario     records     records/s   peak RSS (MB)\n');
+  process.stdout.write('\nscenario      records   records/s   peak RSS (MB)   RSS before (MB)\n');
   for (const m of results) {
-    process.stdout.write(`${m.scenario.padEnd(12)} ${String(m.records).padStart(8)} ${String(m.recordsPerSecond).padStart(12)} ${String(m.peakRssMb).padStart(14)}\n`);
+    process.stdout.write(`${m.scenario.padEnd(12)} ${String(m.records).padStart(8)} ${String(m.recordsPerSecond).padStart(11)} ${String(m.peakRssMb).padStart(15)} ${String(m.rssBeforeMb).padStart(17)}\n`);
   }
 }
 

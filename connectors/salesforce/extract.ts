@@ -233,8 +233,10 @@ class Extractor implements SalesforceExtractor {
   private async *runJob(object: string, soql: string, columns: readonly string[], reports: JobReport[], signal: AbortSignal): AsyncGenerator<Row[], JobReport, undefined> {
     if (signal.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${object} extraction cancelled`);
     const job = await this.jobs.create(soql, object);
+    let finished = false;
     try {
       const info = await this.jobs.waitForCompletion(job.id, object, signal);
+      finished = true;
       const summary = yield* jobResults(
         this.http,
         info,
@@ -248,7 +250,7 @@ class Extractor implements SalesforceExtractor {
       this.logger.info('Bulk query job read and verified', { ...report });
       return report;
     } finally {
-      await this.jobs.dispose(job.id, undefined);
+      await this.jobs.dispose(job.id, finished ? 'JobComplete' : undefined);
     }
   }
 
