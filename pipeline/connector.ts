@@ -10,7 +10,7 @@ import type { KafkaOptions, TopicNames, TopicSettings } from './kafka/options';
 import { createProducer, type PublisherOptions } from './kafka/publisher';
 import type { LockOptions } from './kafka/state-store';
 import { provisionTopics } from './kafka/topics';
-import { runSync, type RunSummary } from './sync';
+import { runSync, type RunSummary, type SyncDeps } from './sync';
 
 /** Everything one connector (one Salesforce org) needs to run a sync. */
 export interface ConnectorSettings {
@@ -30,6 +30,8 @@ export interface RunRequest {
   /** Lets this run through the deletion guard. */
   allowMassDelete?: boolean;
   signal?: AbortSignal;
+  /** Live counts of the run (see SyncDeps.onProgress). */
+  onProgress?: SyncDeps['onProgress'];
 }
 
 /**
@@ -79,7 +81,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
         const extractor = makeExtractor(settings);
         try {
           return await runSync(
-            { kafka, producer, extractor, codecs, catalog, logger, signal: req.signal, lock: deps.lock },
+            { kafka, producer, extractor, codecs, catalog, logger, signal: req.signal, lock: deps.lock, onProgress: req.onProgress },
             {
               connectorName: settings.connectorName,
               topics: settings.topics,

@@ -58,7 +58,19 @@ export interface SyncDeps {
   /** Aborting it interrupts the run: it fails safely (no tombstones, no watermark move). */
   signal?: AbortSignal;
   lock?: LockOptions;
+  /** Live counts for progress lines and metrics: called every PROGRESS_EVERY rows read and at each phase change. Must not throw. */
+  onProgress?: (p: SyncProgress) => void;
 }
+
+/** A run's counts so far (what onProgress receives). */
+export interface SyncProgress extends Counts {
+  phase: 'logins' | 'users' | 'deletions' | 'done';
+  /** LoginHistory rows read from Salesforce so far. */
+  loginEventsRead: number;
+}
+
+/** Rows read between two progress calls. */
+export const PROGRESS_EVERY = 200;
 
 export interface RunSummary {
   runId: string;
@@ -98,6 +110,15 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   const counts: Counts = { usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, usersToDelete: 0, loginEventsPublished: 0, loginDuplicatesDropped: 0, deadLettered: 0 };
   let loginsResult: LoginsResult | null = null;
   let usersResult: UsersResult | null = null;
+  let loginRows = 0;
+  let phase: SyncProgress['phase'] = 'logins';
+  const progress = (p: SyncProgress['phase']) => {
+    phase = p;
+    deps.onProgress?.({ phase, ...counts, loginEventsRead: loginRows });
+  };
+  const tick = () => {
+    if ((loginRows + counts.usersExtracted) % PROGRESS_EVERY === 0) progress(phase);
+  };
 
   // Runs never overlap: a second run of this connector stops here (a dry run takes no lock).
   const snapshot = opts.dryRun ? await store.load() : await store.acquire(state);
@@ -131,7 +152,10 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new Map<string, LoginEventRecord>();
     const logins = deps.extractor.logins(cursorOf(snapshot.committed));
+    progress('logins');
     const [, lr] = await drain(logins, (row) => {
+      loginRows++;
+      tick();
       const res = stages.login(row, ctx);
       if (res.ok) {
         const slim = stages.slimLogin(res.record);
@@ -152,8 +176,10 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
     // 3. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
     const users = deps.extractor.users();
+    progress('users');
     const [, ur] = await drain(users, (row) => {
       counts.usersExtracted++;
+      tick();
       // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
       const previousHash = live.get(row.Id);
       live.delete(row.Id);
@@ -179,6 +205,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // 4. Both extractions are complete and verified (their `done` resolved): deletions may be
     //    computed now, and only now. The guard decides before a single tombstone is sent.
     throwIfAborted(deps.signal);
+    progress('deletions');
     const gone = [...live.keys()];
     counts.usersToDelete = gone.length;
     const verdict = checkDeletions(gone.length, liveBefore, opts.guard);
@@ -191,11 +218,13 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const done = summary('succeeded');
     if (!opts.dryRun) await store.commit(toState(state, done, lr.cursor, now()));
     logger.info('run succeeded', { ...done });
+    progress('done');
     return done;
   } catch (err) {
     const failed = summary('failed', err);
     logger.error('run failed: no tombstones were published and the watermark did not move', { error: failed.error });
     if (!opts.dryRun) await store.recordFailure(toState(state, failed, snapshot.committed, now())).catch(() => undefined);
+    progress('done');
     return failed;
   } finally {
     if (heartbeat) clearInterval(heartbeat);
