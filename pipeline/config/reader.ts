@@ -129,6 +129,7 @@ export class Reader {
    * `secrets`; every message about it shows *** instead.
    */
   secret(key: string, required: boolean, what = 'a secret'): string | undefined {
+    const before = this.issues.list.length;
     const direct = this.raw(key, true);
     const envName = this.raw(`${key}Env`);
     const file = this.raw(`${key}File`);
@@ -152,7 +153,8 @@ export class Reader {
       if (value === '') return this.issues.add(this.field(`${key}File`), 'is empty', { value: file });
     }
     if (value === undefined || value === '') {
-      if (required) return this.issues.add(this.field(key), 'is required', { allowed: `${what}: ${key}: "\${env:NAME}", ${key}Env: NAME or ${key}File: /path` });
+      // A reference that failed was already reported: "is required" would only repeat it.
+      if (required && this.issues.list.length === before) return this.issues.add(this.field(key), 'is required', { allowed: `${what}: ${key}: "\${env:NAME}", ${key}Env: NAME or ${key}File: /path` });
       return undefined;
     }
     this.secrets.push(value);
@@ -162,6 +164,12 @@ export class Reader {
   /** A file's content (a PEM named by a *File option); throws when unreadable. */
   readFile(path: string): string {
     return this.sources.readFile(path);
+  }
+
+  /** Whether an issue was already reported for this option (or its Env/File forms). */
+  reported(key: string): boolean {
+    const f = this.field(key);
+    return this.issues.list.some((i) => i.field === f || i.field === `${f}Env` || i.field === `${f}File`);
   }
 
   /** Marks options as known without reading them (read elsewhere, or only informative). */

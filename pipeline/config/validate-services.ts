@@ -57,7 +57,7 @@ export function readRegistry(r: Reader): RegistryConfig | undefined {
   const url = r.string('url', { required: true, pattern: /^https?:\/\/\S+$/, allowed: 'http(s)://host:port[/path], e.g. http://registry:8080/apis/ccompat/v7 for Apicurio' });
   const username = r.string('username');
   const password = r.secret('password', false);
-  if ((username === undefined) !== (password === undefined)) r.issues.add(r.field(username === undefined ? 'username' : 'password'), 'is required when the other credential is given', { allowed: 'both username and password, or neither' });
+  if ((username === undefined) !== (password === undefined) && !r.reported('password') && !r.reported('username')) r.issues.add(r.field(username === undefined ? 'username' : 'password'), 'is required when the other credential is given', { allowed: 'both username and password, or neither' });
   r.finish();
   if (!url) return undefined;
   return { url, ...(username && password ? { auth: { username, password } } : {}) };

@@ -1,0 +1,48 @@
+import { ConfigError, loadConfigFile, formatIssue } from '../../pipeline/config';
+import { scrub } from '../../pipeline/core/logger';
+import { CONFIG_OPTION, EXIT, configPath, type Command } from '../lib/command';
+import { checkDatabase, checkKafka, checkRegistry, checkSalesforce, type CheckResult } from '../lib/checks';
+
+export const checkCommand: Command = {
+  name: 'check',
+  summary: 'validate the config and test every connection (Salesforce, Kafka, registry, database)',
+  usage: 'connector check --config <file> [--timeout <seconds>]',
+  help: `Validates the config file, then tests each connection and prints one ✓ or ✗ line per check:
+  config · Salesforce login · describe User, LoginHistory and UserLogin (the permissions the
+  connector's reads need) · Kafka · schema registry · database.
+Nothing is written anywhere.
+
+  -c, --config <file>    the connector's config file (or CONNECTOR_CONFIG)
+      --timeout <s>      give each check this long (default 20)
+
+Exit: 0 when every check passes, 1 when one fails, 2 for bad usage or an invalid config.`,
+  options: { ...CONFIG_OPTION, timeout: { type: 'string' } },
+  async run(values) {
+    const path = configPath(values);
+    const timeoutMs = Number(values.timeout ?? 20) * 1000;
+    let config;
+    try {
+      config = loadConfigFile(path);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      print({ name: 'Config', ok: false, detail: `${path}: ${err.issues.length} error${err.issues.length === 1 ? '' : 's'}` }, []);
+      for (const i of err.issues) process.stdout.write(`    - ${formatIssue(i)}\n`);
+      return EXIT.usage;
+    }
+    const secrets = config.secrets;
+    print({ name: 'Config', ok: true, detail: `${path}: connector ${config.connectorName} (${config.connectorServerName})` }, secrets);
+    const results: CheckResult[] = [];
+    for (const r of await checkSalesforce(config, timeoutMs)) results.push(print(r, secrets));
+    results.push(print(await checkKafka(config, timeoutMs), secrets));
+    results.push(print(await checkRegistry(config, timeoutMs), secrets));
+    results.push(print(await checkDatabase(config, timeoutMs), secrets));
+    const failed = results.filter((r) => !r.ok).length;
+    process.stdout.write(failed === 0 ? 'All checks passed.\n' : `${failed} check${failed === 1 ? '' : 's'} failed.\n`);
+    return failed === 0 ? EXIT.ok : EXIT.failed;
+  },
+};
+
+function print(r: CheckResult, secrets: readonly string[]): CheckResult {
+  process.stdout.write(scrub(`${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}\n`, secrets));
+  return r;
+}

@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadCatalog, exportMappingCsv } from '../../schemas';
+import { nextRun, describeSchedule } from '../../pipeline/schedule';
+import type { RunState } from '../../pipeline/run-state';
+import { CONFIG_OPTION, EXIT, UsageError, configPath, type Command } from '../lib/command';
+import { loadContext } from '../lib/context';
+import { readRunState } from '../lib/state';
+
+export const mappingExportCommand: Command = {
+  name: 'mapping export',
+  summary: 'print the mapping (Salesforce field → Neurons attribute) as CSV',
+  usage: 'connector mapping export [--object user|login-history] [--out-dir <dir>]',
+  help: `Prints the mapping CSV the connector uses (columns: source_object, source_field, target,
+type, required, notes), like the product's mapping download.
+
+      --object <name>    user (default) or login-history
+      --out-dir <dir>    write both mappings there (user.csv, login-history.csv) instead
+
+Exit: 0 done, 2 bad usage.`,
+  options: { object: { type: 'string' }, 'out-dir': { type: 'string' } },
+  async run(values) {
+    const catalog = loadCatalog();
+    const files = { user: catalog.userMapping, 'login-history': catalog.loginHistoryMapping };
+    if (typeof values['out-dir'] === 'string') {
+      mkdirSync(values['out-dir'], { recursive: true });
+      for (const [name, mapping] of Object.entries(files)) writeFileSync(join(values['out-dir'], `${name}.csv`), exportMappingCsv(mapping));
+      process.stdout.write(`wrote user.csv and login-history.csv to ${values['out-dir']}\n`);
+      return EXIT.ok;
+    }
+    const object = (values.object as string | undefined) ?? 'user';
+    if (!(object in files)) throw new UsageError('--object takes user or login-history');
+    process.stdout.write(exportMappingCsv(files[object as keyof typeof files]));
+    return EXIT.ok;
+  },
+};
+
+export const statusCommand: Command = {
+  name: 'status',
+  summary: "show the connector's last runs, lock and next scheduled run (from the state topic)",
+  usage: 'connector status --config <file> [--json]',
+  help: `Reads the state topic: the last committed (succeeded) run, the latest run whatever its
+outcome, and the run lock (a run in progress). Also prints the schedule and the next run.
+
+  -c, --config <file>   the connector's config file (or CONNECTOR_CONFIG)
+      --json            one JSON object instead of text
+
+Exit: 0 done, 1 the state topic could not be read, 2 bad usage or config.`,
+  options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
+  async run(values) {
+    const ctx = loadContext(configPath(values));
+    const state = await readRunState(ctx.config, ctx.logger);
+    const next = ctx.config.schedule.active ? nextRun(ctx.config.schedule, Date.now()) : null;
+    const view = {
+      connector: ctx.config.connectorName,
+      schedule: describeSchedule(ctx.config.schedule),
+      nextRun: next === null ? null : new Date(next).toISOString(),
+      lastRun: summarize(state.lastRun),
+      lastSucceededRun: summarize(state.committed),
+      runInProgress: state.lock && state.lock.status === 'running' ? summarize(state.lock) : null,
+    };
+    if (values.json) {
+      ctx.out(JSON.stringify(view));
+      return EXIT.ok;
+    }
+    ctx.out(`connector:      ${view.connector}`);
+    ctx.out(`schedule:       ${view.schedule}; next run ${view.nextRun ?? '(none: inactive)'}`);
+    for (const [label, r] of [['last run', view.lastRun], ['last success', view.lastSucceededRun], ['in progress', view.runInProgress]] as const) {
+      ctx.out(`${(label + ':').padEnd(16)}${r ? `${r.status} ${r.startedAt} → ${r.endedAt ?? '…'}: ${r.usersExtracted} users extracted, ${r.usersPublished} published, ${r.usersTombstoned} deleted, ${r.loginEventsPublished} logins, ${r.deadLettered} dead letters${r.message ? `; ${r.message}` : ''}` : '(none)'}`);
+    }
+    return EXIT.ok;
+  },
+};
+
+function summarize(s: RunState | null) {
+  if (!s) return null;
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    runId: s.runId, status: s.status, startedAt: iso(s.startedAt), endedAt: iso(s.endedAt),
+    usersExtracted: s.usersExtracted, usersPublished: s.usersPublished, usersUnchanged: s.usersUnchanged, usersTombstoned: s.usersTombstoned,
+    loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered,
+    loginHistoryWatermark: iso(s.loginHistoryWatermark), apiRequestsUsed: s.apiRequestsUsed, apiRequestsMax: s.apiRequestsMax, message: s.message,
+    ...(s.status === 'running' ? { host: s.host, pid: s.pid, heartbeatAt: iso(s.heartbeatAt) } : {}),
+  };
+}
+
+export const simulatorCommand: Command = {
+  name: 'simulator',
+  summary: 'start the Salesforce API simulator with generated data (demos)',
+  usage: 'connector simulator [--port <n>] [--users <n>] [--logins <n>] [--seed <n>] [...]',
+  help: `Starts the Salesforce API simulator (test/simulator) on 127.0.0.1 and prints one JSON line with
+its URL and credentials; serves until SIGINT/SIGTERM. Options are the simulator's own:
+  --port --seed --users --logins --now --daily-api-limit --page-size --missing-user-fields A,B --job-polls N
+
+Exit: 0 after SIGINT/SIGTERM, 2 bad options.`,
+  options: {},
+  positionals: true,
+  run(_values, args) {
+    const base = join(__dirname, '..', '..', 'test', 'simulator', 'cli');
+    const script = existsSync(`${base}.js`) ? `${base}.js` : `${base}.ts`;
+    const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals) => child.kill(signal);
+    process.on('SIGINT', forward);
+    process.on('SIGTERM', forward);
+    return new Promise((resolve) => child.on('exit', (code) => resolve(code ?? EXIT.failed)));
+  },
+};
+
+export { CONFIG_OPTION };
