@@ -51,7 +51,7 @@ describe('simulator faults', () => {
   });
 
   it.each([1, 3])('connection reset mid-page → the page is read again, no row twice (parallelPages %i)', async (parallelPages) => {
-    sim.inject({ kind: 'resetMidPage', times: 2 });
+    sim.inject({ kind: 'resetMidPage', times: 2, object: 'User' });
     const got = await drain(extractor(sim, { pageSize: 40, parallelPages }).users());
     expect(got.error).toBeUndefined();
     expect(got.rows).toEqual(baseline);
@@ -70,9 +70,10 @@ describe('simulator faults', () => {
   });
 
   it('a job that ends Failed → a clean failure naming the job', async () => {
-    sim.inject({ kind: 'jobFails' });
+    sim.inject({ kind: 'jobFails', object: 'User' });
     const got = await drain(extractor(sim).users());
     expect(got.error?.code).toBe('SALESFORCE_JOB_FAILED');
+    expect(got.rows).toEqual([]);
     expect(got.error?.message).toMatch(/Bulk query job 750\w+ .* ended in state Failed/);
     expect(got.result).toBeUndefined();
   });
@@ -89,11 +90,24 @@ describe('simulator faults', () => {
     expect(got.result).toBeUndefined();
   });
 
+  it('re-authentication that is refused mid-run → a clean auth failure, claiming nothing', async () => {
+    const got = await drain(extractor(sim, { pageSize: 40 }).users(), (_row, i) => {
+      if (i === 50) {
+        sim.inject({ kind: 'loginFails', times: 10 });
+        sim.inject({ kind: 'expireSession' });
+      }
+    });
+    expect(got.error?.code).toBe('SALESFORCE_AUTH_FAILED');
+    expect(got.result).toBeUndefined();
+    expect(got.rows.length).toBeLessThan(baseline.length);
+  });
+
   it('malformed CSV → failure naming the job, no completeness', async () => {
-    sim.inject({ kind: 'malformedCsv', times: 1 });
+    sim.inject({ kind: 'malformedCsv', times: 1, object: 'User' });
     const got = await drain(extractor(sim, { pageSize: 40 }).users());
     expect(got.error?.code).toBe('SALESFORCE_CSV_MALFORMED');
-    expect(got.error?.message).toMatch(/query job 750\w+/);
+    expect(got.error?.message).toMatch(/query job 750\w+, result page \d+/);
+    expect(got.rows.length).toBeLessThan(baseline.length);
     expect(got.result).toBeUndefined();
   });
 
