@@ -127,6 +127,10 @@ async function main(): Promise<void> {
     const { avgBytes, sample } = await sampleRecord(brokers, settings.topics.users);
     fs.writeFileSync(path.join(dir, 'payload.bin'), sample);
     const n = USERS;
+    const admin = new Kafka({ clientId: 'bench-admin', brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: ['none', 'gzip'].flatMap((c) => [`${p}.produce-${c}`, `${p}.pp-${c}`]).map((topic) => ({ topic, numPartitions: 3 })) });
+    await admin.disconnect();
     const ours: Record<string, { recordsPerSecond: number }> = {};
     for (const compression of ['none', 'gzip'] as const) {
       const topic = `${p}.produce-${compression}`;

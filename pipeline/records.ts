@@ -2,7 +2,6 @@ import { createHash } from 'node:crypto';
 import type { RecordError } from './core/errors';
 import type { OutRecord } from './kafka/publisher';
 import { HEADERS } from './kafka/options';
-import type { AvroRecord } from './stages';
 
 /**
  * Pure builders of the records a run publishes: users, login events, tombstones and dead
@@ -28,26 +27,21 @@ export function runHeaders(run: RunIdentity): Record<string, string> {
 }
 
 /**
- * A user's content hash: every field but those that change on every run (run id, extraction
- * time) or that are not known on every run (`volatile`, e.g. the device of the latest login).
- * Equal hashes mean a consumer would see nothing new. Fields are hashed in schema order, which
- * the mapping fixes, so the hash is stable across runs and hosts.
+ * A user's content hash, over the raw Bulk row (column names and values, in column order) and a
+ * `seed` that fingerprints the mapping and schema. Equal hashes mean the record built from the
+ * row is equal too, except for what changes every run (run id, extraction time) and the device
+ * of the latest login, which the run tracks apart. A changed mapping changes the seed, so every
+ * user is published again with the new mapping. One hash update per row: this is on the hot path.
  */
-export function contentHash(record: AvroRecord, volatile: ReadonlySet<string>): string {
-  const h = createHash('sha256');
-  for (const [k, v] of Object.entries(record)) {
-    if (volatile.has(k)) continue;
-    h.update(k).update('\u0000').update(stable(v)).update('\u0001');
-  }
-  return h.digest('base64url').slice(0, 22);
+export function contentHash(row: Readonly<Record<string, string>>, seed: string): string {
+  let text = seed;
+  for (const k in row) text += `\u0001${k}\u0000${row[k]}`;
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }
 
-function stable(v: unknown): string {
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return JSON.stringify(Object.keys(o).sort().map((k) => [k, o[k]]));
-  }
-  return JSON.stringify(v);
+/** Fingerprint of what turns rows into records (mapping files and schemas). */
+export function mappingFingerprint(parts: readonly unknown[]): string {
+  return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);
 }
 
 export function tombstone(topic: string, key: Buffer, run: RunIdentity): OutRecord {

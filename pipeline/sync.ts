@@ -11,7 +11,7 @@ import { readLiveIndex } from './kafka/live-index';
 import { HEADERS, type TopicNames } from './kafka/options';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
 import { StateStore, type LockOptions } from './kafka/state-store';
-import { contentHash, deadLetter, runHeaders, tombstone, type RunIdentity } from './records';
+import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
 import { newRunState, type RunState } from './run-state';
 import { decodeStringKey, stateCodec } from './state-codec';
 import {
@@ -185,7 +185,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       live.delete(row.Id);
       return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
         const device = latest.get(rec.id) ?? null;
-        const hash = contentHash(rec, stages.volatile);
+        const hash = contentHash(row, stages.fingerprint);
         // Unchanged, and no newer login device: consumers would see nothing new.
         if (!opts.fullRepublish && device === null && previousHash === hash) {
           counts.usersUnchanged++;
@@ -325,14 +325,10 @@ function buildStages(catalog: Catalog) {
     const from = catalog.loginHistoryMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField);
     if (from) loginKeep.add(from.target);
   }
-  // Fields that change every run or are not known every run stay out of the content hash.
-  const volatile = new Set([
-    ...deviceTargets.map((r) => r.target),
-    ...catalog.userMapping.rows.filter((r) => r.sourceObject === 'Connector' && (r.sourceField === 'runId' || r.sourceField === 'extractedAt')).map((r) => r.target),
-  ]);
+  const fingerprint = mappingFingerprint([catalog.userMapping, catalog.schemas.userValue]);
   const slimLogin = (rec: LoginEventRecord): LoginEventRecord =>
     Object.fromEntries(Object.entries(rec).filter(([k]) => loginKeep.has(k))) as LoginEventRecord;
-  return { user, login, merge, slimLogin, volatile };
+  return { user, login, merge, slimLogin, fingerprint };
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

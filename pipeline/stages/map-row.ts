@@ -100,7 +100,8 @@ function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
 /** Every column named prefix+X becomes X -> boolean, keys sorted (stable bytes); null if none exists. */
 function booleanMap(prefix: string): FieldFn {
   return (row) => {
-    const names = Object.keys(row).filter((k) => k.startsWith(prefix) && k.length > prefix.length).sort();
+    const names = Object.keys(row).filter((k) => k.startsWith(prefix) && k.length > prefix.length);
+    if (!isSorted(names)) names.sort(); // columns usually arrive sorted already: skip the sort then
     if (names.length === 0) return { value: null };
     const map: Record<string, boolean> = {};
     for (const name of names) {
@@ -132,4 +133,9 @@ function userStatus([activeField, frozenField]: [string, string]): FieldFn {
     }
     return { value: active === 'false' ? 'inactive' : frozen === 'true' ? 'frozen' : 'active' };
   };
+}
+
+function isSorted(xs: readonly string[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i - 1] > xs[i]) return false;
+  return true;
 }
