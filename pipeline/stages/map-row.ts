@@ -99,17 +99,28 @@ function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
 
 /** Every column named prefix+X becomes X -> boolean, keys sorted (stable bytes); null if none exists. */
 function booleanMap(prefix: string): FieldFn {
+  // Hot path: every row of an extraction has the same columns, so the matching columns (sorted)
+  // and their map keys are computed once per column list and reused while it repeats. A memo
+  // only: the output depends on the row alone.
+  let lastColumns: string[] = [];
+  let names: { column: string; key: string }[] = [];
+  const matching = (columns: string[]) => {
+    if (!sameStrings(columns, lastColumns)) {
+      names = columns.filter((k) => k.startsWith(prefix) && k.length > prefix.length).sort().map((column) => ({ column, key: column.slice(prefix.length) }));
+      lastColumns = columns;
+    }
+    return names;
+  };
   return (row) => {
-    const names = Object.keys(row).filter((k) => k.startsWith(prefix) && k.length > prefix.length);
-    if (!isSorted(names)) names.sort(); // columns usually arrive sorted already: skip the sort then
+    const names = matching(Object.keys(row));
     if (names.length === 0) return { value: null };
     const map: Record<string, boolean> = {};
-    for (const name of names) {
+    for (const { column: name, key } of names) {
       const raw = row[name];
       if (raw === '') continue;
       const c = convertScalar('boolean', raw);
       if (!c.ok) return { error: { field: name, raw, reason: c.reason } };
-      map[name.slice(prefix.length)] = c.value as boolean;
+      map[key] = c.value as boolean;
     }
     return { value: map };
   };
@@ -135,7 +146,8 @@ function userStatus([activeField, frozenField]: [string, string]): FieldFn {
   };
 }
 
-function isSorted(xs: readonly string[]): boolean {
-  for (let i = 1; i < xs.length; i++) if (xs[i - 1] > xs[i]) return false;
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
 }
