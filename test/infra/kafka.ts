@@ -13,26 +13,10 @@ const HOME = path.join(RUN_DIR, 'kafka');
 export const kafka: LocalService = {
   name: `Kafka ${VERSIONS.kafka}`,
 
-  async ready() {
-    const client = new Kafka({
-      clientId: 'infra-probe',
-      brokers: [endpoints().KAFKA_BROKERS],
-      logLevel: logLevel.NOTHING,
-      connectionTimeout: 1000,
-      retry: { retries: 0 },
-    });
-    const admin = client.admin();
-    try {
-      await admin.connect();
-      const cluster = await admin.describeCluster();
-      return cluster.brokers.length > 0 && cluster.controller !== null;
-    } finally {
-      await admin.disconnect().catch(() => undefined);
-    }
-  },
+  ready: () => kafkaAnswers(endpoints().KAFKA_BROKERS),
 
   install() {
-    if (fs.existsSync(path.join(LIBS, '.complete'))) return;
+    if (kafkaInstalled()) return;
     requireMaven();
     const tmp = `${LIBS}.partial`;
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -49,33 +33,64 @@ export const kafka: LocalService = {
   },
 
   async start(): Promise<Detached> {
-    const java = findJava(17, 'KAFKA_JAVA_HOME');
     // A fresh cluster each time this script starts one: tests use random topic names, and a
     // fresh log directory cannot carry a stale cluster id from an earlier run.
     fs.rmSync(HOME, { recursive: true, force: true });
-    fs.mkdirSync(HOME, { recursive: true });
-    const props = path.join(HOME, 'server.properties');
-    fs.writeFileSync(props, serverProperties(path.join(HOME, 'data')));
-    const log4j = path.join(HOME, 'log4j.properties');
-    fs.writeFileSync(log4j, 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
-    const cp = `${LIBS}/*`;
-    const clusterId = run(java, ['-cp', cp, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
-    run(java, ['-cp', cp, `-Dlog4j.configuration=file:${log4j}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
-    return spawnDetached(java, ['-Xmx768m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${log4j}`, '-cp', cp, 'kafka.Kafka', props], {
-      logFile: path.join(RUN_DIR, 'kafka.log'),
-    });
+    const props = formatKafkaHome(HOME, { broker: PORTS.kafka, controller: PORTS.kafkaController });
+    return startKafkaProcess(HOME, props, path.join(RUN_DIR, 'kafka.log'));
   },
 
   readyTimeoutMs: 90_000,
 };
 
-function serverProperties(dataDir: string): string {
+export interface KafkaPorts {
+  broker: number;
+  controller: number;
+}
+
+/** True when a broker answers a metadata request at `brokers` and the cluster has a controller. */
+export async function kafkaAnswers(brokers: string): Promise<boolean> {
+  const client = new Kafka({ clientId: 'infra-probe', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } });
+  const admin = client.admin();
+  try {
+    await admin.connect();
+    const cluster = await admin.describeCluster();
+    return cluster.brokers.length > 0 && cluster.controller !== null;
+  } finally {
+    await admin.disconnect().catch(() => undefined);
+  }
+}
+
+/** Writes server.properties and log4j.properties into `home` and formats its storage. Returns the properties path. */
+export function formatKafkaHome(home: string, ports: KafkaPorts): string {
+  const java = findJava(17, 'KAFKA_JAVA_HOME');
+  fs.mkdirSync(home, { recursive: true });
+  const props = path.join(home, 'server.properties');
+  fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data')));
+  fs.writeFileSync(path.join(home, 'log4j.properties'), 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
+  const clusterId = run(java, ['-cp', `${LIBS}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
+  run(java, ['-cp', `${LIBS}/*`, `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
+  return props;
+}
+
+/** Starts a broker on a formatted home (detached); it is ready when kafkaAnswers says so. */
+export function startKafkaProcess(home: string, props: string, logFile: string): Detached {
+  const java = findJava(17, 'KAFKA_JAVA_HOME');
+  return spawnDetached(java, ['-Xmx768m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`, '-cp', `${LIBS}/*`, 'kafka.Kafka', props], { logFile });
+}
+
+/** True when the Kafka jars are in the cache (the integration tier's set-up fetches them). */
+export function kafkaInstalled(): boolean {
+  return fs.existsSync(path.join(LIBS, '.complete'));
+}
+
+function serverProperties(ports: KafkaPorts, dataDir: string): string {
   return [
     'process.roles=broker,controller',
     'node.id=1',
-    `controller.quorum.voters=1@127.0.0.1:${PORTS.kafkaController}`,
-    `listeners=PLAINTEXT://127.0.0.1:${PORTS.kafka},CONTROLLER://127.0.0.1:${PORTS.kafkaController}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${PORTS.kafka}`,
+    `controller.quorum.voters=1@127.0.0.1:${ports.controller}`,
+    `listeners=PLAINTEXT://127.0.0.1:${ports.broker},CONTROLLER://127.0.0.1:${ports.controller}`,
+    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.broker}`,
     'controller.listener.names=CONTROLLER',
     'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
     `log.dirs=${dataDir}`,
