@@ -13,7 +13,7 @@ export async function serveMetrics(opts: { host: string; port: number | null; he
   let server: MetricsServer | null = null;
   if (opts.port !== null) {
     server = await startMetricsServer({ host: opts.host, port: opts.port, metrics: () => metrics.registry.render(), health: opts.health });
-    opts.logger.info('metrics and health endpoints listening', { metrics: `${server.url}/metrics`, health: `${server.url}/health` });
+    opts.logger.info('metrics and health endpoints listening', { url: server.url, metrics: `${server.url}/metrics`, health: `${server.url}/health` });
   }
   return { metrics, server, close: async () => server?.close() };
 }
