@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { createKafka } from '../../pipeline/kafka/client';
 import { StateStore, type StateSnapshot } from '../../pipeline/kafka/state-store';
 import type { Logger } from '../../pipeline/core/logger';
@@ -24,7 +24,7 @@ export async function readRunState(config: ConnectorConfig, logger: Logger): Pro
     writerSchemasFrom(clients.registry),
   );
   // load() never produces; the store only needs a producer for writes.
-  const unusedProducer = kafka.producer() as Producer;
+  const unusedProducer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner });
   const store = new StateStore(kafka, unusedProducer, config.topics.state, config.connectorName, stateCodec(codec));
   const admin = kafka.admin();
   await admin.connect();
