@@ -1,29 +1,17 @@
-import type { ExtractorOptions } from '../../connectors/salesforce/config';
-import type { RegistryConfig } from '../../schemas/registry';
-import type { DeletionGuardOptions } from '../guard';
-import type { KafkaOptions, TopicNames, TopicSettings } from '../kafka/options';
-import type { PublisherOptions } from '../kafka/publisher';
+import type { ConnectorSettings } from '../connector';
 import type { Schedule } from '../schedule/spec';
 
 /**
- * One connector's configuration, validated and with every default filled in. Built only by
+ * One connector's configuration, validated and with every default filled in: what a run takes
+ * (ConnectorSettings) plus the schedule, the sink and the service options. Built only by
  * parseConnectorConfig (validate.ts); convert.ts turns it into what the run and the sink take.
  */
-export interface ConnectorConfig {
+export interface ConnectorConfig extends ConnectorSettings {
   /** Where it was read from (file path), for messages. */
   source: string;
-  /** The product's "Connector name": keys the run state, names the client, labels metrics. */
-  connectorName: string;
   /** The product's "Connector server name" (Cloud). Informational: this connector is a cloud connector. */
   connectorServerName: string;
-  salesforce: ExtractorOptions;
   schedule: Schedule;
-  kafka: KafkaOptions;
-  registry: RegistryConfig;
-  topics: TopicNames;
-  topicSettings: TopicSettings;
-  guard: DeletionGuardOptions;
-  publisher: PublisherOptions;
   sink: {
     /** Absent: an embedded PostgreSQL (sinks/postgres/embedded.ts). */
     databaseUrl?: string;

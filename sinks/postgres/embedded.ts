@@ -1,13 +1,13 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { FatalError } from '../../pipeline/core/errors';
 import { silentLogger, type Logger } from '../../pipeline/core/logger';
 import { sleep } from '../../pipeline/core/retry';
+import { freePort } from '../../pipeline/core/net';
 
 /**
  * A PostgreSQL server of the sink's own, for machines where no database is configured: the
@@ -201,17 +201,6 @@ async function ensureDatabase(adminUrl: string, database: string): Promise<void>
   } finally {
     await client.end();
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 function tail(file: string): string {

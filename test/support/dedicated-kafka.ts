@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { formatKafkaHome, kafkaAnswers, kafkaInstalled, startKafkaProcess, type KafkaPorts } from '../infra/kafka';
 import { isAlive, stopPid, waitUntil } from '../infra/proc';
+import { freePort } from '../../pipeline/core/net';
 
 /**
  * A Kafka broker of one test's own (single node, KRaft), for fault tests that stop and restart
@@ -41,15 +41,4 @@ export class DedicatedKafka {
     await this.stop();
     fs.rmSync(this.home, { recursive: true, force: true });
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
 }
