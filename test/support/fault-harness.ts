@@ -1,0 +1,174 @@
+import { Pool } from 'pg';
+import type { SimUserState, Simulator, SimulatorOptions } from '../simulator/api';
+import type { Connector, ConnectorSettings } from '../../pipeline/connector';
+import type { RunSummary as SyncSummary } from '../../pipeline/sync';
+import { fromConfig, type PostgresSink, type PostgresSinkConfig } from '../../sinks';
+
+import { services, uniqueName } from './services';
+import { allRecords, connectorFor, kafkaClient, settingsFor, startOrg } from './sync-harness';
+import { waitFor } from './wait';
+
+/**
+ * The fault-tolerance suite's rig: a simulated org (a few hundred users, a few thousand logins),
+ * a connector on topics of its own, and a sink (fromConfig, as `connector sink` builds it) into
+ * tables of its own on the shared PostgreSQL. `expectConsistent` is the one check every fault
+ * test ends with: the tables equal what the org says, no login event twice, no spurious deletion.
+ */
+export interface FaultRig {
+  sim: Simulator;
+  settings: ConnectorSettings;
+  statuses: SimUserState[];
+  /** The in-process connector (started lazily by `connector()`). */
+  connector(): Promise<Connector>;
+  sinkConfig: PostgresSinkConfig;
+  tables: { users: string; logins: string };
+  pool: Pool;
+  startSink(): Promise<PostgresSink>;
+  stopSink(): Promise<void>;
+  /** Stops everything it started and drops its tables. */
+  close(): Promise<void>;
+}
+
+export interface RigOptions {
+  sim?: SimulatorOptions;
+  statuses?: SimUserState[];
+  settings?: Partial<ConnectorSettings>;
+  /** Database for the sink and the checks (default: the shared DATABASE_URL). */
+  databaseUrl?: string;
+  /** Kafka brokers for the connector and the sink (default: the shared broker). */
+  brokers?: string;
+}
+
+export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
+  const env = services();
+  const statuses = opts.statuses ?? ['active', 'frozen'];
+  const sim = await startOrg({ users: 300, logins: 3000, ...opts.sim });
+  const base = settingsFor(sim, opts.settings ?? {}, statuses);
+  const settings: ConnectorSettings = opts.brokers ? { ...base, kafka: { ...base.kafka, brokers: [opts.brokers] } } : base;
+  const t = uniqueName('fault').replace(/-/g, '_');
+  const tables = { users: `${t}_users`, logins: `${t}_logins` };
+  const databaseUrl = opts.databaseUrl ?? env.DATABASE_URL;
+  const pool = new Pool({ connectionString: databaseUrl, max: 2 });
+  pool.on('error', () => undefined);
+  const sinkConfig: PostgresSinkConfig = {
+    kafka: { brokers: settings.kafka.brokers, clientId: t },
+    registry: { url: env.SCHEMA_REGISTRY_URL },
+    databaseUrl,
+    topics: { users: settings.topics.users, logins: settings.topics.logins, deadLetter: settings.topics.deadLetter },
+    tables: { users: tables.users, logins: tables.logins },
+    groupId: `${t}-sink`,
+  };
+  let connector: Connector | undefined;
+  let sink: PostgresSink | undefined;
+  const rig: FaultRig = {
+    sim,
+    settings,
+    statuses,
+    sinkConfig,
+    tables,
+    pool,
+    async connector() {
+      connector ??= await connectorFor(settings);
+      return connector;
+    },
+    async startSink() {
+      if (sink) return sink;
+      sink = fromConfig(sinkConfig);
+      await sink.start();
+      return sink;
+    },
+    async stopSink() {
+      await sink?.stop();
+      sink = undefined;
+    },
+    async close() {
+      await sink?.stop().catch(() => undefined);
+      await connector?.close().catch(() => undefined);
+      await pool.query(`DROP TABLE IF EXISTS "${tables.users}", "${tables.logins}"`).catch(() => undefined);
+      await pool.end().catch(() => undefined);
+      await sim.close();
+    },
+  };
+  return rig;
+}
+
+/** A healthy run, then changes in the org that the next run must carry: deletions, deactivations, edits, new logins. */
+export async function baselineThenChanges(rig: FaultRig): Promise<{ first: SyncSummary; removed: string[]; edited: string }> {
+  const c = await rig.connector();
+  const first = await c.sync();
+  if (first.status !== 'succeeded') throw new Error(`the baseline run failed: ${JSON.stringify(first.error)}`);
+  const ids = rig.sim.userIds(rig.statuses);
+  const removed = ids.slice(20, 23);
+  rig.sim.deleteUser(removed[0]);
+  rig.sim.deleteUser(removed[1]);
+  rig.sim.setUserState(removed[2], 'inactive');
+  const edited = ids[30];
+  rig.sim.updateUser(edited, { City: 'Zürich' });
+  rig.sim.addLogins(40);
+  return { first, removed, edited };
+}
+
+async function count(pool: Pool, sql: string): Promise<number> {
+  return Number((await pool.query(sql)).rows[0].n);
+}
+
+/** The end offsets (sum over partitions) of the users and login topics: what "nothing changed downstream" compares. */
+export async function topicEnds(settings: ConnectorSettings): Promise<{ users: number; logins: number }> {
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  try {
+    const sum = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
+    return { users: await sum(settings.topics.users), logins: await sum(settings.topics.logins) };
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every row of both tables, for before/after comparisons. */
+export async function tableSnapshot(rig: FaultRig): Promise<{ users: unknown[]; logins: unknown[] }> {
+  const users = (await rig.pool.query(`SELECT id, username, email, city FROM "${rig.tables.users}" ORDER BY id`)).rows;
+  const logins = (await rig.pool.query(`SELECT id FROM "${rig.tables.logins}" ORDER BY id`)).rows;
+  return { users, logins };
+}
+
+/**
+ * The three promises, checked once the sink has consumed what the connector published
+ * (the sink must be running):
+ *  1. the users table is exactly the org's users in the selected statuses, with their current
+ *     values, and the login table holds every login event the connector published;
+ *  2. no login event twice;
+ *  3. no spurious deletion: every selected user is in the table and none has a tombstone.
+ */
+export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000): Promise<void> {
+  const { sim, pool, tables, settings } = rig;
+  const expected = sim.userIds(rig.statuses).sort();
+  const published = new Set((await allRecords(settings.topics.logins)).map((r) => r.key));
+  const users = async () => (await pool.query(`SELECT id FROM "${tables.users}" ORDER BY id`)).rows.map((r: { id: string }) => r.id);
+  await waitFor(`the sink to hold the ${expected.length} selected users and ${published.size} login events`, timeoutMs, async () => {
+    const ids = await users();
+    const logins = await count(pool, `SELECT count(DISTINCT id) AS n FROM "${tables.logins}"`);
+    return ids.length === expected.length && ids.every((id, i) => id === expected[i]) && logins === published.size;
+  });
+
+  // 1. users table = the org's selected users, values included; logins = every published event
+  expect(await users()).toEqual(expected);
+  const probes = [expected[0], expected[1], expected[Math.floor(expected.length / 2)], expected[expected.length - 1]];
+  for (const id of probes) {
+    const row = sim.userRow(id, ['Username', 'Email', 'City']);
+    const { rows } = await pool.query(`SELECT username, email, city FROM "${tables.users}" WHERE id = $1`, [id]);
+    expect(rows[0]).toEqual({ username: row.Username, email: row.Email || null, city: row.City || null });
+  }
+  const loginIds = (await pool.query(`SELECT id FROM "${tables.logins}"`)).rows.map((r: { id: string }) => r.id);
+  expect(new Set(loginIds)).toEqual(published);
+
+  // 2. no duplicate login events
+  const { rows: dup } = await pool.query(`SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids FROM "${tables.logins}"`);
+  expect(dup[0].n).toBe(dup[0].ids);
+
+  // 3. no spurious deletion: no selected user missing from the table, none tombstoned in the topic
+  const inTable = new Set(await users());
+  expect(expected.filter((id) => !inTable.has(id))).toEqual([]);
+  const live = new Set(expected);
+  const tombstoned = (await allRecords(settings.topics.users)).filter((r) => r.value === null && live.has(r.key)).map((r) => r.key);
+  expect(tombstoned).toEqual([]);
+}
