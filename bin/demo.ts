@@ -62,7 +62,7 @@ async function main(): Promise<void> {
     const expected = sim.userIds(['active', 'frozen']).length;
     await until(async () => Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count) === expected, 'the sink to write every user');
     const sample = await db.query(`SELECT id, name, username, title, status, city, device_browser FROM ${table} ORDER BY name LIMIT 5`);
-    say(`     ${expected} users in ${table}; a few rows:`);
+    say(`     ${expected} users in ${table}: as expected, every active or frozen user of the simulated org; a few rows:`);
     console.table(sample.rows);
 
     const victim = sim.userIds(['active'])[0];
@@ -72,7 +72,9 @@ async function main(): Promise<void> {
     const second = await connector.sync();
     printSummary(second);
     await until(async () => (await db.query(`SELECT 1 FROM ${table} WHERE id = $1`, [victim])).rowCount === 0, 'the tombstone to delete the row');
-    say(`     the tombstone removed ${victim} from ${table}: ${(await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count} users remain.`);
+    const remain = Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
+    if (remain !== expected - 1) throw new Error(`expected ${expected - 1} users after the deletion, found ${remain}`);
+    say(`     the tombstone removed ${victim} from ${table}: ${remain} users remain (${expected} - 1, as expected).`);
   } finally {
     say(values.keep ? '5/5  Done. --keep: the services and the simulator keep running (stop the services with npm run services:stop).' : '5/5  Done. Stopping what the demo started…');
     await sink.stop();

@@ -1,5 +1,5 @@
 import _ from 'highland';
-import { CompressionTypes, type Producer, type Kafka } from 'kafkajs';
+import { CompressionTypes, Partitioners, type Producer, type Kafka } from 'kafkajs';
 
 /** One record on its way to Kafka: key and value already in wire format; null value = tombstone. */
 export interface OutRecord {
@@ -29,7 +29,9 @@ export const DEFAULT_PUBLISHER: PublisherOptions = { batchSize: 500, maxInFlight
  * record counted as published is durable in Kafka.
  */
 export function createProducer(kafka: Kafka): Producer {
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // The default (murmur2) partitioner is the Java client's: a user Id lands on the same
+  // partition whichever client produced it.
+  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
 }
 
 /** Something records can be written to: Kafka, or nothing at all in a dry run. */
