@@ -5,7 +5,7 @@ import { resolveSinkConfig, type PostgresSinkConfig, type ResolvedSinkConfig } f
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
 import { replay, type ReplayDeps, type ReplayResult } from './replay';
 import { registrySchemaSource } from './schema-source';
-import { createPostgresSink, type PostgresSink, type SinkStats } from './sink';
+import { createPostgresSink, type PostgresSink, type PostgresSinkDeps, type SinkStats } from './sink';
 
 /** The database a configured sink uses: the configured URL, or an embedded server it owns. */
 interface Database {
@@ -60,16 +60,7 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger } = 
     stats: () => sink?.stats() ?? empty,
     async start() {
       db = await openDatabase(config, logger);
-      sink = createPostgresSink({
-        kafka: createKafka(config.kafka, logger),
-        pool: db.pool,
-        schemas: registrySchemaSource(config.registry),
-        topics: config.topics,
-        tables: config.tables,
-        groupId: config.groupId,
-        logger,
-        tuning: config.tuning,
-      });
+      sink = createPostgresSink(sinkDeps(config, db.pool, logger));
       sink.done.then(settle.resolve, settle.reject);
       try {
         await sink.start();
@@ -88,18 +79,22 @@ export async function replayFromConfig(raw: PostgresSinkConfig, opts: Pick<Repla
   const logger = opts.logger ?? silentLogger;
   const db = await openDatabase(config, logger);
   try {
-    return await replay({
-      kafka: createKafka(config.kafka, logger),
-      pool: db.pool,
-      schemas: registrySchemaSource(config.registry),
-      topics: config.topics,
-      tables: config.tables,
-      groupId: config.groupId,
-      logger,
-      tuning: config.tuning,
-      ...opts,
-    });
+    return await replay({ ...sinkDeps(config, db.pool, logger), ...opts });
   } finally {
     await db.close();
   }
+}
+
+/** The real dependencies of the sink (and of replay) from a resolved config. */
+function sinkDeps(config: ResolvedSinkConfig, pool: Pool, logger: Logger): PostgresSinkDeps {
+  return {
+    kafka: createKafka(config.kafka, logger),
+    pool,
+    schemas: registrySchemaSource(config.registry),
+    topics: config.topics,
+    tables: config.tables,
+    groupId: config.groupId,
+    logger,
+    tuning: config.tuning,
+  };
 }

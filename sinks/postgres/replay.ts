@@ -1,18 +1,16 @@
-import type { Kafka, Producer } from 'kafkajs';
-import type { Pool } from 'pg';
-import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
+import type { Producer } from 'kafkajs';
+import { loadConnectorSchemas } from '../../schemas/avro';
 import { FatalError } from '../../pipeline/core/errors';
-import { silentLogger, type Logger } from '../../pipeline/core/logger';
+import { silentLogger } from '../../pipeline/core/logger';
 import { sleep } from '../../pipeline/core/retry';
 import { startSinkConsumer, type SinkConsumer } from './consumer';
 import { createDeadLetter } from './dead-letter';
 import { createDecoder } from './decode';
 import { inTransaction, withClient } from './db';
 import { createBatchProcessor } from './processor';
-import type { SchemaSource } from './schema-source';
 import { ensureDeadLetterTopic, prepareTable } from './setup';
-import { DEFAULT_TUNING, type SinkTuning } from './sink';
-import { checkTableName, qualified, type TableName } from './sql';
+import { DEFAULT_TUNING, type PostgresSinkDeps, type SinkTuning } from './sink';
+import { checkTableName, qualified } from './sql';
 import { copyMissingColumns, swapIn } from './swap';
 import { SinkTable, type TableKind } from './table';
 
@@ -27,21 +25,12 @@ export interface ReplayProgress {
   elapsedMs: number;
 }
 
-export interface ReplayDeps {
-  kafka: Kafka;
-  pool: Pool;
-  schemas: SchemaSource;
-  topics: { users: string; logins: string; deadLetter: string };
-  /** The live tables to rebuild. */
-  tables: { users: TableName; logins: TableName };
-  /** Base of the replay's own consumer group name (a fresh group per replay). */
-  groupId: string;
+/** What replay needs: the sink's own dependencies (its tables are the live ones to rebuild,
+ *  its groupId the base of a fresh group per replay), and what to rebuild. */
+export interface ReplayDeps extends Omit<PostgresSinkDeps, 'hooks'> {
   /** Which tables to rebuild (default both). Login events older than the login topic's
    *  retention are no longer in Kafka and are not in a rebuilt login table. */
   only?: readonly TableKind[];
-  logger?: Logger;
-  baseSchemas?: { users: AvroSchemaJson; logins: AvroSchemaJson };
-  tuning?: Partial<SinkTuning>;
   onProgress?: (p: ReplayProgress) => void;
   /** How often onProgress is called while building, in ms (default 1000). */
   progressIntervalMs?: number;
