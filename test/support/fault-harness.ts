@@ -23,6 +23,7 @@ export interface FaultRig {
   sinkConfig: PostgresSinkConfig;
   tables: { users: string; logins: string };
   pool: Pool;
+  /** Starts the sink (the topics must exist: start the connector first). */
   startSink(): Promise<PostgresSink>;
   stopSink(): Promise<void>;
   /** Stops everything it started and drops its tables. */
@@ -73,8 +74,14 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
     },
     async startSink() {
       if (sink) return sink;
-      sink = fromConfig(sinkConfig);
-      await sink.start();
+      const started = fromConfig(sinkConfig);
+      try {
+        await started.start();
+      } catch (err) {
+        await started.stop().catch(() => undefined);
+        throw err;
+      }
+      sink = started;
       return sink;
     },
     async stopSink() {
