@@ -5,7 +5,11 @@ import type { RunSummary as SyncSummary } from '../../pipeline/sync';
 import { fromConfig, type PostgresSink, type PostgresSinkConfig } from '../../sinks';
 
 import { services, uniqueName } from './services';
-import { allRecords, connectorFor, kafkaClient, settingsFor, startOrg } from './sync-harness';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Logger } from '../../pipeline/core/logger';
+import { readToEnd } from '../../pipeline/kafka/read-to-end';
+import { decodeStringKey } from '../../pipeline/state-codec';
+import { connectorFor, settingsFor, startOrg } from './sync-harness';
 import { waitFor } from './wait';
 
 /**
@@ -24,7 +28,10 @@ export interface FaultRig {
   tables: { users: string; logins: string };
   pool: Pool;
   /** Starts the sink (the topics must exist: start the connector first). */
-  startSink(): Promise<PostgresSink>;
+  startSink(logger?: Logger): Promise<PostgresSink>;
+  /** Every record of one of the rig's topics, on the rig's broker: keys decoded, values raw (null = tombstone). */
+  records(topic: string): Promise<{ key: string; value: Buffer | null }[]>;
+  kafka(): Kafka;
   stopSink(): Promise<void>;
   /** Stops everything it started and drops its tables. */
   close(): Promise<void>;
@@ -72,9 +79,17 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
       connector ??= await connectorFor(settings);
       return connector;
     },
-    async startSink() {
+    kafka() {
+      return new Kafka({ clientId: uniqueName('fault-reader'), brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
+    },
+    async records(topic) {
+      const out: { key: string; value: Buffer | null }[] = [];
+      await readToEnd(rig.kafka(), topic, (m) => void out.push({ key: m.key ? decodeStringKey(m.key) : '', value: m.value }));
+      return out;
+    },
+    async startSink(logger) {
       if (sink) return sink;
-      const started = fromConfig(sinkConfig);
+      const started = fromConfig(sinkConfig, logger ? { logger } : {});
       try {
         await started.start();
       } catch (err) {
@@ -120,8 +135,9 @@ async function count(pool: Pool, sql: string): Promise<number> {
 }
 
 /** The end offsets (sum over partitions) of the users and login topics: what "nothing changed downstream" compares. */
-export async function topicEnds(settings: ConnectorSettings): Promise<{ users: number; logins: number }> {
-  const admin = kafkaClient().admin();
+export async function topicEnds(rig: FaultRig): Promise<{ users: number; logins: number }> {
+  const { settings } = rig;
+  const admin = rig.kafka().admin();
   await admin.connect();
   try {
     const sum = async (topic: string) => (await admin.fetchTopicOffsets(topic)).reduce((n, p) => n + Number(p.high), 0);
@@ -149,7 +165,7 @@ export async function tableSnapshot(rig: FaultRig): Promise<{ users: unknown[]; 
 export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000): Promise<void> {
   const { sim, pool, tables, settings } = rig;
   const expected = sim.userIds(rig.statuses).sort();
-  const published = new Set((await allRecords(settings.topics.logins)).map((r) => r.key));
+  const published = new Set((await rig.records(settings.topics.logins)).map((r) => r.key));
   const users = async () => (await pool.query(`SELECT id FROM "${tables.users}" ORDER BY id`)).rows.map((r: { id: string }) => r.id);
   await waitFor(`the sink to hold the ${expected.length} selected users and ${published.size} login events`, timeoutMs, async () => {
     const ids = await users();
@@ -176,6 +192,6 @@ export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000): Promi
   const inTable = new Set(await users());
   expect(expected.filter((id) => !inTable.has(id))).toEqual([]);
   const live = new Set(expected);
-  const tombstoned = (await allRecords(settings.topics.users)).filter((r) => r.value === null && live.has(r.key)).map((r) => r.key);
+  const tombstoned = (await rig.records(settings.topics.users)).filter((r) => r.value === null && live.has(r.key)).map((r) => r.key);
   expect(tombstoned).toEqual([]);
 }

@@ -48,11 +48,11 @@ async function healthy(r: FaultRig) {
   expect((await (await r.connector()).sync()).status).toBe('succeeded');
   await r.startSink();
   await expectConsistent(r);
-  return { ends: await topicEnds(r.settings), tables: await tableSnapshot(r) };
+  return { ends: await topicEnds(r), tables: await tableSnapshot(r) };
 }
 
 async function expectUnchanged(r: FaultRig, before: Awaited<ReturnType<typeof healthy>>) {
-  expect(await topicEnds(r.settings)).toEqual(before.ends);
+  expect(await topicEnds(r)).toEqual(before.ends);
   expect(await tableSnapshot(r)).toEqual(before.tables);
   await expectConsistent(r);
 }
@@ -121,7 +121,7 @@ it('an incompatible schema at start-up: SCHEMA_INCOMPATIBLE with the explanation
   expect(err.message).toMatch(/Incompatible artifact/);
   // nothing downstream: the subject as it was, no record on any topic, the sink writes nothing
   expect(await versions()).toEqual([1]);
-  expect(await topicEnds(rig.settings).catch(() => ({ users: 0, logins: 0 }))).toEqual({ users: 0, logins: 0 });
+  expect(await topicEnds(rig).catch(() => ({ users: 0, logins: 0 }))).toEqual({ users: 0, logins: 0 });
   expect((await rig.pool.query('SELECT to_regclass($1) AS t', [rig.tables.users])).rows[0].t).toBeNull();
 
   // the operator removes the other writer's subject: the next start-up and run are healthy
