@@ -14,7 +14,7 @@ import sys
 import time
 import uuid
 
-from confluent_kafka import Consumer
+from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 from confluent_kafka.schema_registry import SchemaRegistryClient
 from confluent_kafka.schema_registry.avro import AvroDeserializer
 from confluent_kafka.serialization import MessageField, SerializationContext
@@ -39,11 +39,25 @@ def main():
     consumer = Consumer({
         "bootstrap.servers": brokers,
         "group.id": f"py-interop-{uuid.uuid4()}",
-        "auto.offset.reset": "earliest",
         "enable.auto.commit": False,
+        # topics created a moment ago: look again soon, not after the default five minutes
+        "topic.metadata.refresh.interval.ms": 1000,
     })
-    consumer.subscribe(topics)
     deadline = time.time() + timeout
+    # Partitions are assigned explicitly from the beginning: no consumer-group join, so the
+    # read depends on nothing but the brokers' metadata (a busy broker can take long to
+    # coordinate a new group).
+    partitions = []
+    while not partitions:
+        if time.time() > deadline:
+            sys.exit(f"timed out after {timeout}s waiting for the metadata of {topics}")
+        meta = consumer.list_topics(timeout=5)
+        found = [meta.topics.get(t) for t in topics]
+        if all(t is not None and t.error is None and t.partitions and all(p.leader >= 0 for p in t.partitions.values()) for t in found):
+            partitions = [TopicPartition(t.topic, p, OFFSET_BEGINNING) for t in found for p in t.partitions]
+        else:
+            time.sleep(0.2)
+    consumer.assign(partitions)
     seen = 0
     try:
         while seen < count:
