@@ -47,6 +47,22 @@ export interface RigOptions {
   brokers?: string;
 }
 
+/** Rigs made since the last afterEach of a file that called closeRigsAfterEachTest(). */
+let openRigs: FaultRig[] = [];
+
+/**
+ * Registers the hooks that close every rig a test made. A sink takes a fetch wait to leave its
+ * group, so each close overlaps the next test; the file waits for all of them at its end.
+ */
+export function closeRigsAfterEachTest(): void {
+  const closing: Promise<void>[] = [];
+  afterEach(() => {
+    closing.push(...openRigs.map((r) => r.close()));
+    openRigs = [];
+  });
+  afterAll(() => Promise.all(closing));
+}
+
 export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
   const env = services();
   const statuses = opts.statuses ?? ['active', 'frozen'];
@@ -111,6 +127,7 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
       await sim.close();
     },
   };
+  openRigs.push(rig);
   return rig;
 }
 

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { allRecords } from '../../support/sync-harness';
-import { baselineThenChanges, expectConsistent, faultRig, type FaultRig } from '../../support/fault-harness';
+import { baselineThenChanges, closeRigsAfterEachTest, expectConsistent, faultRig, type FaultRig } from '../../support/fault-harness';
 import { waitFor } from '../../support/wait';
 
 /**
@@ -14,12 +14,7 @@ import { waitFor } from '../../support/wait';
  */
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 let rig: FaultRig | undefined;
-const closing: Promise<void>[] = [];
-afterEach(() => {
-  if (rig) closing.push(rig.close());
-  rig = undefined;
-});
-afterAll(() => Promise.all(closing));
+closeRigsAfterEachTest();
 
 it('the connector killed (SIGKILL) mid-run, then run again', async () => {
   rig = await faultRig();

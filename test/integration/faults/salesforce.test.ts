@@ -1,6 +1,6 @@
 import type { Simulator } from '../../simulator/api';
 import { allRecords } from '../../support/sync-harness';
-import { baselineThenChanges, expectConsistent, faultRig, type FaultRig } from '../../support/fault-harness';
+import { baselineThenChanges, closeRigsAfterEachTest, expectConsistent, faultRig, type FaultRig } from '../../support/fault-harness';
 
 /**
  * Salesforce faults during a run, end to end (simulator → connector → Kafka → sink → PostgreSQL).
@@ -8,13 +8,7 @@ import { baselineThenChanges, expectConsistent, faultRig, type FaultRig } from '
  * failed; then the sink's tables equal the org, no login event twice, no spurious deletion.
  */
 let rig: FaultRig | undefined;
-const closing: Promise<void>[] = [];
-afterEach(() => {
-  // a sink takes a fetch wait to leave its group: let that overlap the next test
-  if (rig) closing.push(rig.close());
-  rig = undefined;
-});
-afterAll(() => Promise.all(closing));
+closeRigsAfterEachTest();
 
 describe('faults the extractor rides out: the run itself succeeds', () => {
   it.each([

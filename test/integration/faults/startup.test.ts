@@ -5,19 +5,14 @@ import { loadConnectorSchemas } from '../../../schemas/avro';
 import { registryFromConfig } from '../../../schemas/registry';
 import { services } from '../../support/services';
 import { connectorFor } from '../../support/sync-harness';
-import { expectConsistent, faultRig, tableSnapshot, topicEnds, type FaultRig } from '../../support/fault-harness';
+import { closeRigsAfterEachTest, expectConsistent, faultRig, tableSnapshot, topicEnds, type FaultRig } from '../../support/fault-harness';
 
 /**
  * Faults at start-up: a config with a wrong password, one with an unknown user status, and an
  * incompatible schema in the registry. Each gives a clear error and changes nothing downstream.
  */
 let rig: FaultRig | undefined;
-const closing: Promise<void>[] = [];
-afterEach(() => {
-  if (rig) closing.push(rig.close());
-  rig = undefined;
-});
-afterAll(() => Promise.all(closing));
+closeRigsAfterEachTest();
 
 /** The connector's config file, as `connector sync --config` would read it, for this rig's org and topics. */
 function configFor(r: FaultRig, over: Record<string, unknown> = {}): Record<string, unknown> {
