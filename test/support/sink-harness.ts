@@ -66,7 +66,14 @@ export class SinkHarness {
 
   /** A sink on this harness's topics and tables; stopped by close() if the test does not. */
   sink(overrides: Partial<PostgresSinkDeps> = {}): PostgresSink {
-    const sink = createPostgresSink({
+    const sink = createPostgresSink(this.deps(overrides));
+    this.sinks.push(sink);
+    return sink;
+  }
+
+  /** The sink's (and replay's) dependencies on this harness's topics and tables. */
+  deps(overrides: Partial<PostgresSinkDeps> = {}): PostgresSinkDeps {
+    return {
       kafka: this.kafka,
       pool: this.pool,
       schemas: registrySchemaSource({ url: this.registryUrl }),
@@ -75,9 +82,7 @@ export class SinkHarness {
       groupId: this.groupId,
       tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 1000 } },
       ...overrides,
-    });
-    this.sinks.push(sink);
-    return sink;
+    };
   }
 
   /** Registers another version of a topic's value schema; returns its id and type. */

@@ -2,7 +2,6 @@ import avro from 'avsc';
 import { loadConnectorSchemas } from '../../../schemas/avro';
 import { unframe } from '../../../schemas/wire';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
-import { registrySchemaSource } from '../../../sinks';
 import { replay, type ReplayProgress } from '../../../sinks/postgres/replay';
 import { SinkHarness } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
@@ -38,12 +37,7 @@ describe('PostgreSQL sink: replay', () => {
 
     const progress: ReplayProgress[] = [];
     const result = await replay({
-      kafka: h.kafka,
-      pool: h.pool,
-      schemas: registrySchemaSource({ url: h.registryUrl }),
-      topics: h.topics,
-      tables: { users: { schema: 'public', name: h.tables.users }, logins: { schema: 'public', name: h.tables.logins } },
-      groupId: h.groupId,
+      ...h.deps(),
       onProgress: (p) => progress.push(p),
       progressIntervalMs: 100,
     });
