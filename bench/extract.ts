@@ -10,11 +10,11 @@
  * Env: BENCH_PARALLEL_PAGES (default 3), BENCH_PAGE_SIZE (default: the simulator's),
  * BENCH_NODE_ARGS (flags for the extractor's node, e.g. --max-old-space-size=128).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createInterface } from 'node:readline';
+import { spawn } from 'node:child_process';
 import { createExtractor } from '../connectors/salesforce';
 import { silentLogger } from '../pipeline/core/logger';
 import { sleep } from '../pipeline/core/retry';
+import { firstJsonLine, spawnSimulator } from './support';
 
 interface Scenario {
   name: string;
@@ -50,17 +50,6 @@ interface Measurement {
 
 const self = __filename;
 const nodeArgs = ['-r', 'ts-node/register/transpile-only', self];
-
-/** Child mode 1: serve a simulator until stdin closes. */
-async function serve(users: number, logins: number): Promise<void> {
-  // Loaded here so the extractor process never loads the simulator.
-  const { startSimulator } = await import('../test/simulator');
-  const sim = await startSimulator({ users, logins, now: NOW });
-  process.stdout.write(JSON.stringify({ url: sim.url, credentials: sim.credentials }) + '\n');
-  process.stdin.resume();
-  await new Promise((resolve) => process.stdin.on('end', resolve));
-  await sim.close();
-}
 
 /** Child mode 2: run one extraction against the given simulator and report a measurement. */
 async function extract(scenario: Scenario, sim: SimInfo): Promise<void> {
@@ -106,35 +95,22 @@ async function extract(scenario: Scenario, sim: SimInfo): Promise<void> {
   process.stdout.write(JSON.stringify(m) + '\n');
 }
 
-function firstLine(child: ChildProcess): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const rl = createInterface({ input: child.stdout! });
-    rl.once('line', (line) => {
-      rl.close();
-      resolve(line);
-    });
-    child.once('exit', (code) => reject(new Error(`child exited (${code}) before answering`)));
-  });
-}
-
 async function orchestrate(names: string[]): Promise<void> {
   const chosen = names.length ? SCENARIOS.filter((s) => names.includes(s.name)) : SCENARIOS;
   const results: Measurement[] = [];
   for (const s of chosen) {
-    const simChild = spawn(process.execPath, [...nodeArgs, '--serve', String(s.users), String(s.logins)], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const sim = await spawnSimulator(s.users, s.logins, NOW);
     try {
-      const sim = JSON.parse(await firstLine(simChild)) as SimInfo;
       const extraArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
       const exChild = spawn(process.execPath, [...extraArgs, ...nodeArgs, '--extract', s.name], {
         stdio: ['ignore', 'pipe', 'inherit'],
-        env: { ...process.env, BENCH_SIM: JSON.stringify(sim) },
+        env: { ...process.env, BENCH_SIM: JSON.stringify({ url: sim.url, credentials: sim.credentials }) },
       });
-      const m = JSON.parse(await firstLine(exChild)) as Measurement;
+      const m = await firstJsonLine<Measurement>(exChild);
       results.push(m);
       process.stdout.write(`${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} records/s, peak RSS ${m.peakRssMb} MB (${m.rssBeforeMb} MB before extracting; ${m.pages} pages, ${m.mode})\n`);
     } finally {
-      simChild.stdin!.end();
-      await new Promise((resolve) => simChild.once('exit', resolve));
+      await sim.stop();
     }
   }
   process.stdout.write('\nscenario      records   records/s   peak RSS (MB)   RSS before (MB)\n');
@@ -145,7 +121,6 @@ async function orchestrate(names: string[]): Promise<void> {
 
 async function main(): Promise<void> {
   const [mode, ...rest] = process.argv.slice(2);
-  if (mode === '--serve') return serve(Number(rest[0]), Number(rest[1]));
   if (mode === '--extract') {
     const scenario = SCENARIOS.find((s) => s.name === rest[0]);
     if (!scenario) throw new Error(`unknown scenario ${rest[0]}`);
