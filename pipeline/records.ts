@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RecordError } from './core/errors';
 import type { OutRecord } from './kafka/publisher';
-import { HEADERS } from './kafka/options';
+import { DEAD_LETTER_HEADERS, HEADERS } from './kafka/options';
 
 /**
  * Pure builders of the records a run publishes: users, login events, tombstones and dead
@@ -12,15 +12,6 @@ export interface RunIdentity {
   connectorName: string;
   orgId: string;
 }
-
-/** Headers of a record that could not become a Neurons record (same names as the sink's). */
-export const DLQ_HEADERS = {
-  reason: 'neurons-dlq-reason',
-  errorCode: 'neurons-dlq-error-code',
-  field: 'neurons-dlq-field',
-  sourceObject: 'neurons-dlq-source-object',
-  failedAt: 'neurons-dlq-failed-at',
-} as const;
 
 export function runHeaders(run: RunIdentity): Record<string, string> {
   return { [HEADERS.runId]: run.runId, [HEADERS.connector]: run.connectorName, [HEADERS.org]: run.orgId };
@@ -59,11 +50,11 @@ export function deadLetter(topic: string, object: 'User' | 'LoginHistory', row: 
     value: Buffer.from(JSON.stringify({ object, reason: error.message, field: error.field ?? null, row })),
     headers: {
       ...runHeaders(run),
-      [DLQ_HEADERS.reason]: error.message,
-      [DLQ_HEADERS.errorCode]: error.code,
-      [DLQ_HEADERS.field]: error.field ?? '',
-      [DLQ_HEADERS.sourceObject]: object,
-      [DLQ_HEADERS.failedAt]: at.toISOString(),
+      [DEAD_LETTER_HEADERS.reason]: error.message,
+      [DEAD_LETTER_HEADERS.errorCode]: error.code,
+      [DEAD_LETTER_HEADERS.field]: error.field ?? '',
+      [DEAD_LETTER_HEADERS.sourceObject]: object,
+      [DEAD_LETTER_HEADERS.failedAt]: at.toISOString(),
     },
   };
 }

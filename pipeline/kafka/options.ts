@@ -46,3 +46,20 @@ export const HEADERS = {
   /** Hash of a user's content (without run metadata): lets the next run skip unchanged users. */
   contentHash: 'neurons-content-hash',
 } as const;
+
+/**
+ * Headers of a dead-lettered record, whoever dead-letters it: the run (a row that cannot become
+ * a record: field and source object) or the sink (a record it cannot decode or write: SQLSTATE
+ * and where the record came from). The record's own headers are kept beside them.
+ */
+export const DEAD_LETTER_HEADERS = {
+  reason: 'neurons-dlq-reason',
+  errorCode: 'neurons-dlq-error-code',
+  failedAt: 'neurons-dlq-failed-at',
+  field: 'neurons-dlq-field',
+  sourceObject: 'neurons-dlq-source-object',
+  sqlstate: 'neurons-dlq-sqlstate',
+  sourceTopic: 'neurons-dlq-source-topic',
+  sourcePartition: 'neurons-dlq-source-partition',
+  sourceOffset: 'neurons-dlq-source-offset',
+} as const;

@@ -1,18 +1,10 @@
 import type { IHeaders, Producer } from 'kafkajs';
 import type { ConnectorError } from '../../pipeline/core/errors';
+import { DEAD_LETTER_HEADERS } from '../../pipeline/kafka/options';
 import { sqlstateOf } from './classify';
 import type { SourceRecord } from './collapse';
 
-/** Headers of a dead-lettered record; the record's own headers are kept beside them. */
-export const DEAD_LETTER_HEADERS = {
-  reason: 'neurons-dlq-reason',
-  errorCode: 'neurons-dlq-error-code',
-  sqlstate: 'neurons-dlq-sqlstate',
-  sourceTopic: 'neurons-dlq-source-topic',
-  sourcePartition: 'neurons-dlq-source-partition',
-  sourceOffset: 'neurons-dlq-source-offset',
-  failedAt: 'neurons-dlq-failed-at',
-} as const;
+export { DEAD_LETTER_HEADERS };
 
 /** A record the sink could not decode or write, and why. */
 export interface DeadLetterEntry {
