@@ -50,8 +50,18 @@ interface PythonRecord {
 }
 
 async function readWithPython(topics: string[], count: number): Promise<PythonRecord[]> {
-  const { stdout } = await promisify(execFile)(python, [READER_SCRIPT, env.KAFKA_BROKERS, env.SCHEMA_REGISTRY_URL, topics.join(','), String(count), '60'], { timeout: 90_000 });
-  return stdout.trim().split('\n').map((line) => JSON.parse(line) as PythonRecord);
+  // The script bounds itself (60 s, then a stack dump and exit); the kill at 90 s is a last resort.
+  const args = [READER_SCRIPT, env.KAFKA_BROKERS, env.SCHEMA_REGISTRY_URL, topics.join(','), String(count), '60'];
+  try {
+    const { stdout } = await promisify(execFile)(python, args, { timeout: 90_000 });
+    return stdout.trim().split('\n').map((line) => JSON.parse(line) as PythonRecord);
+  } catch (err) {
+    const e = err as { stdout?: string; stderr?: string; signal?: string; code?: number };
+    throw new Error(
+      `the Python reader failed (exit ${e.code ?? '-'}, signal ${e.signal ?? '-'}).\n` +
+        `stderr:\n${e.stderr?.trim() || '(empty)'}\nstdout:\n${e.stdout?.trim() || '(empty)'}`,
+    );
+  }
 }
 
 test('Python confluent-kafka AvroDeserializer reads user, login event and run state records produced with kafkajs', async () => {

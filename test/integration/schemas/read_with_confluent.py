@@ -9,6 +9,7 @@ prints one JSON object per message: {"topic", "key", "value", "key_schema_id", "
 timestamp-millis values (datetimes in fastavro) are printed as epoch milliseconds.
 """
 import datetime
+import faulthandler
 import json
 import sys
 import time
@@ -34,7 +35,11 @@ def plain(value):
 
 def main():
     brokers, registry_url, topics, count, timeout = sys.argv[1], sys.argv[2], sys.argv[3].split(","), int(sys.argv[4]), float(sys.argv[5])
-    registry = SchemaRegistryClient({"url": registry_url})
+    # The deadline below is checked between calls; a call that blocks past it (a registry
+    # request, the consumer's close) still ends the process, with every thread's stack on
+    # stderr so the caller sees where it stuck.
+    faulthandler.dump_traceback_later(timeout + 5, exit=True)
+    registry = SchemaRegistryClient({"url": registry_url, "timeout": 10})
     deserialize = AvroDeserializer(registry)
     consumer = Consumer({
         "bootstrap.servers": brokers,
@@ -58,6 +63,7 @@ def main():
         else:
             time.sleep(0.2)
     consumer.assign(partitions)
+    progress(f"assigned {len(partitions)} partitions")
     seen = 0
     try:
         while seen < count:
@@ -79,8 +85,15 @@ def main():
                 "value_schema_id": int.from_bytes(msg.value()[1:5], "big"),
             }), flush=True)
             seen += 1
+            progress(f"decoded {seen} of {count} (last from {topic})")
     finally:
+        progress("closing the consumer")
         consumer.close()
+        progress("closed")
+
+
+def progress(message):
+    print(f"[read_with_confluent {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
 if __name__ == "__main__":
