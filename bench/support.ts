@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 
@@ -15,10 +16,11 @@ export interface SimHandle {
 
 /**
  * Starts the Salesforce simulator in a process of its own (its memory and CPU are not the
- * connector's) and waits for it to print its URL.
+ * connector's) and waits for it to print its URL. `compiled`: from the build in dist/.
  */
-export async function spawnSimulator(users: number, logins: number, now = new Date().toISOString()): Promise<SimHandle> {
-  const child = spawn(process.execPath, [...TS_NODE, path.join(ROOT, 'test/simulator/cli.ts'), '--users', String(users), '--logins', String(logins), '--now', now], {
+export async function spawnSimulator(users: number, logins: number, now = new Date().toISOString(), opts: { compiled?: boolean } = {}): Promise<SimHandle> {
+  const entry = opts.compiled ? [path.join(ROOT, 'dist/test/simulator/cli.js')] : [...TS_NODE, path.join(ROOT, 'test/simulator/cli.ts')];
+  const child = spawn(process.execPath, [...entry, '--users', String(users), '--logins', String(logins), '--now', now], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -68,4 +70,59 @@ export function peakRssMb(): number {
 
 export function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
+}
+
+/** A benchmark role (bench/roles.ts) running from the compiled build in a process of its own. */
+export interface RoleProcess {
+  pid: number;
+  /** The role's next JSON line; rejects when it exits first. */
+  next<T>(): Promise<T>;
+  /** Writes a line to the role's stdin. */
+  send(line: string): void;
+}
+
+export const DIST_ROLES = path.join(ROOT, 'dist', 'bench', 'roles.js');
+
+/** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the time goes. */
+export function spawnRole(role: string, settings: unknown): RoleProcess {
+  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+  const child = spawn(process.execPath, [...nodeArgs, DIST_ROLES, role, JSON.stringify(settings)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const queued: unknown[] = [];
+  const waiting: { resolve(v: unknown): void; reject(e: Error): void }[] = [];
+  let exited: Error | null = null;
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return; // not one of the role's JSON lines
+    }
+    const w = waiting.shift();
+    if (w) w.resolve(value);
+    else queued.push(value);
+  });
+  child.once('exit', (code, signal) => {
+    exited = new Error(`bench role ${role} exited (${code ?? signal}) before printing its figures`);
+    for (const w of waiting.splice(0)) w.reject(exited);
+  });
+  return {
+    pid: child.pid!,
+    next: <T>() =>
+      new Promise<T>((resolve, reject) => {
+        if (queued.length > 0) return resolve(queued.shift() as T);
+        if (exited) return reject(exited);
+        waiting.push({ resolve: resolve as (v: unknown) => void, reject });
+      }),
+    send: (line) => child.stdin!.write(line + '\n'),
+  };
+}
+
+/** Peak resident memory of a running process (Linux VmHWM), in MB; null when it cannot be read. */
+export function peakRssOfPid(pid: number): number | null {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Math.round(Number(m[1]) / 1024) : null;
+  } catch {
+    return null;
+  }
 }

@@ -1,0 +1,254 @@
+/**
+ * The pipeline benchmark (a command, not a test): a simulated org of N users and M login events
+ * from the Salesforce simulator through Kafka into PostgreSQL, with every reference point
+ * measured on the same servers in the same run.
+ *
+ *   npm run bench                                   # 200,000 users, 1,000,000 login events
+ *   npm run bench -- --users 1000000 --logins 5000000 [--compression none|gzip] [--out DIR]
+ *
+ * Builds the project (the connector's processes run from dist/, as in production), starts the
+ * local servers that are not running (test/infra) and stops what it started. Processes:
+ * the simulator, and one process per measured role (bench/roles.ts). In order:
+ *   1. plain read     the extractor's two Bulk queries, pages read raw: the reference for extract
+ *   2. extract        sim → extractor → stages → Avro, no Kafka: extract rate and transform+encode rate
+ *   3. end to end     the sink running, then one full-republish sync; done when the sink's group
+ *                     has committed the end of both topics
+ *   4. sink alone     a second sink group over the full topics, into new tables
+ *   5. COPY           the rows of the end-to-end tables, COPY'd into unindexed tables
+ *   6. produce        our publisher with real encoded records, then ProducerPerformance, same
+ *                     count and size, for users and for login events
+ * Writes pipeline-<users>-users-<logins>-logins.json and .md into the output folder (default
+ * bench/results) and redraws pipeline.png there from every result file in it.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Client } from 'pg';
+import type { ConnectorSettings } from '../pipeline/connector';
+import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
+import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
+import { ensureServices, stopServices } from '../test/infra/services';
+import { copyReference, producerPerformance } from './reference';
+import { chartFromResults, markdown, resultFile, type BenchResult, type StageFigure } from './report';
+import type { ExtractFigures, PlainReadFigures, ProduceFigures, SinkFigures, SinkRoleSettings, SyncFigures } from './roles';
+import { fmt, peakRssOfPid, ROOT, runChild, spawnRole, spawnSimulator } from './support';
+
+const NOW = '2026-11-01T00:00:00.000Z';
+const PARTITIONS = 3;
+const PARALLEL_PAGES = 3;
+
+interface Args {
+  users: number;
+  logins: number;
+  compression: PublisherOptions['compression'];
+  out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const args: Args = { users: 200_000, logins: 1_000_000, compression: DEFAULT_PUBLISHER.compression, out: path.join(ROOT, 'bench', 'results') };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--users' || flag === '--logins') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1 || n > (flag === '--users' ? 1_000_000 : 5_000_000)) throw new Error(`${flag} must be a whole number from 1 to ${flag === '--users' ? '1000000' : '5000000'}; got ${value}`);
+      args[flag === '--users' ? 'users' : 'logins'] = n;
+    } else if (flag === '--compression') {
+      if (value !== 'none' && value !== 'gzip') throw new Error(`--compression must be none or gzip; got ${value}`);
+      args.compression = value;
+    } else if (flag === '--out') args.out = path.resolve(value);
+    else throw new Error(`unknown option ${flag}; options: --users N --logins N --compression none|gzip --out DIR`);
+  }
+  return args;
+}
+
+const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
+const rate = (records: number, seconds: number) => Math.round(records / Math.max(seconds, 1e-9));
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  log('building (the measured processes run from dist/)…');
+  await runChild(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  const services = await ensureServices((line) => log(line));
+  const { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, DATABASE_URL: databaseUrl } = services.endpoints;
+  const kafka = new Kafka({ clientId: 'bench-pipeline', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const db = new Client({ connectionString: databaseUrl });
+  const p = `bench-${Date.now().toString(36)}`;
+  const tables: string[] = [];
+  log(`simulator: ${fmt(args.users)} users, ${fmt(args.logins)} login events…`);
+  const sim = await spawnSimulator(args.users, args.logins, NOW, { compiled: true });
+  try {
+    await admin.connect();
+    await db.connect();
+    const c = sim.credentials;
+    const publisher: PublisherOptions = { ...DEFAULT_PUBLISHER, compression: args.compression };
+    const settingsFor = (name: string): ConnectorSettings => ({
+      connectorName: name,
+      salesforce: {
+        loginUrl: sim.url,
+        auth: { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken },
+        loginLookbackDays: 400, parallelPages: PARALLEL_PAGES, pollInitialMs: 100, pollMaxMs: 500, jobTimeoutMs: 30 * 60_000, apiBudgetShare: 1,
+      },
+      kafka: { brokers: [brokers], clientId: name },
+      registry: { url: registryUrl },
+      topics: { users: `${name}.users`, logins: `${name}.logins`, state: `${name}.state`, deadLetter: `${name}.dlq` },
+      topicSettings: { partitions: PARTITIONS, loginRetentionMs: 7 * 24 * 3600 * 1000 },
+      guard: DEFAULT_DELETION_GUARD,
+      publisher,
+    });
+    const stages: StageFigure[] = [];
+    const total = args.users + args.logins;
+
+    log('1/6 plain read of the CSV pages…');
+    const plain = await spawnRole('plain-read', settingsFor(`${p}-plain`)).next<PlainReadFigures>();
+    if (plain.rows !== total) throw new Error(`the plain read saw ${plain.rows} rows, expected ${total}`);
+
+    log('2/6 extract, transform and encode (no Kafka)…');
+    const ex = await spawnRole('extract', settingsFor(`${p}-extract`)).next<ExtractFigures>();
+    if (ex.users + ex.logins !== total) throw new Error(`the extraction saw ${ex.users + ex.logins} rows, expected ${total}`);
+    const extractSeconds = ex.seconds - ex.transformSeconds;
+    stages.push({
+      stage: 'extract', records: total, seconds: extractSeconds, recordsPerSecond: rate(total, extractSeconds),
+      reference: { what: `plain read of the CSV pages (${(plain.bytes / 1048576).toFixed(0)} MB)`, recordsPerSecond: rate(plain.rows, plain.seconds), ratio: rate(total, extractSeconds) / rate(plain.rows, plain.seconds) },
+      note: 'wall time of the extraction minus the time spent in transform + encode, in the same process',
+    });
+    stages.push({ stage: 'transform + encode', records: total, seconds: ex.transformSeconds, recordsPerSecond: rate(total, ex.transformSeconds), note: 'CPU time in the mapping stages, the content hash and the Avro encoder, one thread' });
+
+    log('3/6 end to end: the sink waits, one sync run fills the topics…');
+    const e2eName = `${p}-e2e`;
+    const e2eSettings = settingsFor(e2eName);
+    const sinkSettings = (suffix: string): SinkRoleSettings => {
+      const t = { users: `${p.replace(/-/g, '_')}_${suffix}_users`, logins: `${p.replace(/-/g, '_')}_${suffix}_logins` };
+      tables.push(t.users, t.logins);
+      return {
+        brokers, registryUrl, databaseUrl, groupId: `${p}-${suffix}`,
+        topics: { users: e2eSettings.topics.users, logins: e2eSettings.topics.logins, deadLetter: `${e2eName}.sink-dlq` },
+        tables: { users: { schema: 'public', name: t.users }, logins: { schema: 'public', name: t.logins } },
+      };
+    };
+    // The sink creates the topics' schemas' tables at start; the topics must exist for its group.
+    await admin.createTopics({ waitForLeaders: true, topics: [
+      { topic: e2eSettings.topics.users, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: e2eSettings.topics.logins, numPartitions: PARTITIONS },
+    ] });
+    const e2eSinkSettings = sinkSettings('e2e');
+    const e2eSink = spawnRole('sink', e2eSinkSettings);
+    await e2eSink.next();
+    const syncRole = spawnRole('sync', e2eSettings);
+    const sync = await syncRole.next<SyncFigures>();
+    if (sync.status !== 'succeeded') throw new Error(`the sync failed: ${JSON.stringify(sync.error)}`);
+    e2eSink.send('the topics are complete');
+    const sinkE2e = await e2eSink.next<SinkFigures>();
+    const syncSeconds = (sync.endedAt - sync.startedAt) / 1000;
+    const e2eSeconds = (sinkE2e.caughtUpAt - sync.startedAt) / 1000;
+    if (sinkE2e.rows.users !== args.users || sinkE2e.rows.logins !== args.logins) {
+      throw new Error(`the sink tables hold ${sinkE2e.rows.users} users and ${sinkE2e.rows.logins} login events, expected ${args.users} and ${args.logins}`);
+    }
+    stages.push({ stage: 'sync run (sim -> Kafka)', records: total, seconds: syncSeconds, recordsPerSecond: rate(total, syncSeconds), note: 'one full-republish run: log-in, jobs, extraction, transform, encode, produce (acks=all), state commit' });
+    stages.push({ stage: 'end to end (sim -> PostgreSQL)', records: total, seconds: e2eSeconds, recordsPerSecond: rate(total, e2eSeconds), note: 'from the start of the run until the sink has committed the end of both topics; the sink runs alongside the sync' });
+
+    log('4/6 the sink alone, over the full topics…');
+    const alone = spawnRole('sink', sinkSettings('alone'));
+    await alone.next();
+    alone.send('the topics are complete');
+    const sinkAlone = await alone.next<SinkFigures>();
+    const sinkSeconds = (sinkAlone.caughtUpAt - sinkAlone.startedAt) / 1000;
+
+    log('5/6 COPY of the same rows…');
+    const copyUsers = await copyReference(db, `public.${e2eSinkSettings.tables.users.name}`, `public.${e2eSinkSettings.tables.users.name}_copy`);
+    const copyLogins = await copyReference(db, `public.${e2eSinkSettings.tables.logins.name}`, `public.${e2eSinkSettings.tables.logins.name}_copy`);
+    tables.push(`${e2eSinkSettings.tables.users.name}_copy`, `${e2eSinkSettings.tables.logins.name}_copy`);
+    const copySeconds = copyUsers.seconds + copyLogins.seconds;
+    stages.push({
+      stage: 'sink (Kafka -> PostgreSQL)', records: total, seconds: sinkSeconds, recordsPerSecond: rate(total, sinkSeconds),
+      reference: { what: 'PostgreSQL COPY of the same rows, unindexed', recordsPerSecond: rate(copyUsers.rows + copyLogins.rows, copySeconds), ratio: rate(total, sinkSeconds) / rate(copyUsers.rows + copyLogins.rows, copySeconds) },
+      note: `a new group from the beginning of the full topics: fetch, decode, upsert into indexed tables, commit (COPY: users ${fmt(rate(copyUsers.rows, copyUsers.seconds))}/s, logins ${fmt(rate(copyLogins.rows, copyLogins.seconds))}/s)`,
+    });
+
+    log('6/6 produce: our publisher, then ProducerPerformance…');
+    for (const kind of ['users', 'logins'] as const) {
+      const count = kind === 'users' ? args.users : args.logins;
+      const sample = await sampleRecord(kafka, e2eSettings.topics[kind]);
+      const bytes = sample.key.length + sample.value.length;
+      const ours = `${p}.produce-${kind}`;
+      const theirs = `${p}.pp-${kind}`;
+      await admin.createTopics({ waitForLeaders: true, topics: [ours, theirs].map((topic) => ({ topic, numPartitions: PARTITIONS })) });
+      const mine = await spawnRole('produce', { brokers, topic: ours, key: sample.key.toString('base64'), value: sample.value.toString('base64'), count, publisher }).next<ProduceFigures>();
+      const pp = await producerPerformance(brokers, theirs, count, bytes, args.compression, publisher.lingerMs);
+      stages.push({
+        stage: `produce ${kind === 'users' ? 'users' : 'login events'}`, records: count, seconds: mine.seconds, recordsPerSecond: rate(count, mine.seconds),
+        reference: { what: `Kafka ProducerPerformance, ${fmt(count)} x ${bytes} B`, recordsPerSecond: pp.recordsPerSecond, ratio: rate(count, mine.seconds) / pp.recordsPerSecond },
+        note: `real encoded ${kind} records of ${bytes} B (key + value), compression ${args.compression}, acks=all, idempotent`,
+      });
+    }
+
+    const simPeak = peakRssOfPid(sim.child.pid!);
+    const result: BenchResult = {
+      kind: 'pipeline',
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, host: os.hostname() },
+      scale: { users: args.users, logins: args.logins },
+      settings: { compression: args.compression, partitions: PARTITIONS, parallelPages: PARALLEL_PAGES },
+      stages,
+      peakRssMb: { 'connector (sync run)': sync.peakRssMb, 'sink (end to end)': sinkE2e.peakRssMb, 'extract role': ex.peakRssMb, simulator: simPeak },
+      cpuSeconds: { 'connector (sync run)': sync.cpuSeconds, 'sink (end to end)': sinkE2e.cpuSeconds, 'extract role': ex.cpuSeconds, simulator: null },
+      memoryAtPeakMb: { 'connector (sync run)': sync.atPeakMb, 'sink (end to end)': sinkE2e.atPeakMb, 'extract role': ex.atPeakMb },
+      targets: targets(args, stages, sync, e2eSeconds),
+    };
+    fs.mkdirSync(args.out, { recursive: true });
+    const file = resultFile(args.out, result);
+    fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
+    const md = markdown(result);
+    fs.writeFileSync(file.replace(/\.json$/, '.md'), md);
+    const png = chartFromResults(args.out);
+    if (png) fs.writeFileSync(path.join(args.out, 'pipeline.png'), png);
+    process.stdout.write(`\n${md}\nwritten: ${file}, ${file.replace(/\.json$/, '.md')}, ${path.join(args.out, 'pipeline.png')}\n`);
+  } finally {
+    for (const t of tables) await db.query(`DROP TABLE IF EXISTS public.${t}`).catch(() => undefined);
+    await db.end().catch(() => undefined);
+    await deleteBenchTopics(admin, p);
+    await admin.disconnect();
+    await sim.stop();
+    await stopServices(services.started);
+  }
+}
+
+function targets(args: Args, stages: StageFigure[], sync: SyncFigures, e2eSeconds: number): BenchResult['targets'] {
+  const ratio = (stage: string) => stages.find((s) => s.stage === stage)?.reference?.ratio ?? 0;
+  const producer = Math.min(ratio('produce users'), ratio('produce login events'));
+  return [
+    { what: '1M users end to end', target: '<= 60 s', reached: `${e2eSeconds.toFixed(0)} s for ${fmt(args.users)} users + ${fmt(args.logins)} login events`, met: args.users >= 1_000_000 && e2eSeconds <= 60 },
+    { what: 'connector peak RSS', target: '<= 300 MB at 1M users', reached: `${sync.peakRssMb} MB at ${fmt(args.users)} users`, met: sync.peakRssMb <= 300 },
+    { what: 'producer vs ProducerPerformance', target: '>= 0.5', reached: producer.toFixed(2), met: producer >= 0.5 },
+    { what: 'sink vs COPY', target: '>= 0.5', reached: ratio('sink (Kafka -> PostgreSQL)').toFixed(2), met: ratio('sink (Kafka -> PostgreSQL)') >= 0.5 },
+  ];
+}
+
+/** One record of the topic, as it was produced (key and value bytes). */
+async function sampleRecord(kafka: Kafka, topic: string): Promise<{ key: Buffer; value: Buffer }> {
+  const consumer = kafka.consumer({ groupId: `bench-sample-${Date.now()}` });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    return await new Promise((resolve) => {
+      void consumer.run({
+        eachMessage: async ({ message }) => {
+          if (message.key && message.value) resolve({ key: message.key, value: message.value });
+        },
+      });
+    });
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+async function deleteBenchTopics(admin: Admin, prefix: string): Promise<void> {
+  const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+  process.exit(1);
+});

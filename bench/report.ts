@@ -1,0 +1,100 @@
+/**
+ * What the pipeline benchmark writes: one JSON file per scale (the figures of one run), a
+ * markdown table of it, and a chart of throughput and memory against scale drawn from every
+ * result file in the folder, so that running the command at several scales fills the chart.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { renderChart, type ChartSeries } from './chart';
+
+export interface StageFigure {
+  stage: string;
+  records: number;
+  seconds: number;
+  recordsPerSecond: number;
+  /** The reference measured in the same run, and our rate divided by its rate. */
+  reference?: { what: string; recordsPerSecond: number; ratio: number };
+  note?: string;
+}
+
+export interface BenchResult {
+  kind: 'pipeline';
+  date: string;
+  machine: { cpus: number; memoryGb: number; node: string; host: string };
+  scale: { users: number; logins: number };
+  settings: { compression: string; partitions: number; parallelPages: number };
+  stages: StageFigure[];
+  /** Peak RSS (MB) of each process, at this scale. */
+  peakRssMb: Record<string, number | null>;
+  /** Where the CPU went during the end-to-end run, in CPU seconds per process. */
+  cpuSeconds: Record<string, number | null>;
+  /** What the peak was made of (process.memoryUsage() at the highest sampled RSS), per role. */
+  memoryAtPeakMb: Record<string, { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }>;
+  targets: { what: string; target: string; reached: string; met: boolean }[];
+}
+
+export function resultFile(dir: string, r: Pick<BenchResult, 'scale'>): string {
+  return path.join(dir, `pipeline-${r.scale.users}-users-${r.scale.logins}-logins.json`);
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
+
+export function markdown(r: BenchResult): string {
+  const lines = [
+    `## Pipeline benchmark: ${fmt(r.scale.users)} users, ${fmt(r.scale.logins)} login events`,
+    '',
+    `${r.date}; ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GiB, Node ${r.machine.node}; Kafka, the registry, PostgreSQL and the simulator on the same machine. ` +
+      `Producer compression ${r.settings.compression}, ${r.settings.partitions} partitions per topic, ${r.settings.parallelPages} result pages read in parallel.`,
+    '',
+    '| stage | records | seconds | records/s | reference, same run | reference records/s | ratio |',
+    '|---|---:|---:|---:|---|---:|---:|',
+    ...r.stages.map((s) =>
+      `| ${s.stage} | ${fmt(s.records)} | ${s.seconds.toFixed(1)} | ${fmt(s.recordsPerSecond)} | ${s.reference?.what ?? ''} | ${s.reference ? fmt(s.reference.recordsPerSecond) : ''} | ${s.reference ? s.reference.ratio.toFixed(2) : ''} |`),
+    '',
+    '| process | peak RSS (MB) | at the peak: V8 heap used / total, external (MB) | CPU seconds |',
+    '|---|---:|---|---:|',
+    ...Object.keys(r.peakRssMb).map((p) => {
+      const m = r.memoryAtPeakMb[p];
+      return `| ${p} | ${r.peakRssMb[p] ?? 'n/a'} | ${m ? `${m.heapUsed} / ${m.heapTotal}, ${m.external}` : ''} | ${r.cpuSeconds[p]?.toFixed(1) ?? 'n/a'} |`;
+    }),
+    '',
+    '| target | wanted | reached | met |',
+    '|---|---|---|---|',
+    ...r.targets.map((t) => `| ${t.what} | ${t.target} | ${t.reached} | ${t.met ? 'yes' : 'no'} |`),
+    '',
+    ...r.stages.filter((s) => s.note).map((s) => `- ${s.stage}: ${s.note}`),
+  ];
+  return lines.join('\n') + '\n';
+}
+
+/** Throughput of each stage and peak RSS of each process against the number of users, from every result in `dir`. */
+export function chartFromResults(dir: string): Buffer | null {
+  const results = fs
+    .readdirSync(dir)
+    .filter((f) => /^pipeline-.*\.json$/.test(f))
+    .map((f) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')) as BenchResult)
+    .sort((a, b) => a.scale.users - b.scale.users);
+  if (results.length === 0) return null;
+  const palette: [number, number, number][] = [[31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189], [140, 86, 75], [227, 119, 194]];
+  const series = (names: string[], value: (r: BenchResult, name: string) => number | null | undefined, dashed = false): ChartSeries[] =>
+    names.map((name, i) => ({
+      name,
+      color: palette[i % palette.length],
+      dashed,
+      points: results.flatMap((r) => {
+        const y = value(r, name);
+        return y === null || y === undefined ? [] : [{ x: r.scale.users, y }];
+      }),
+    }));
+  const stages = [...new Set(results.flatMap((r) => r.stages.map((s) => s.stage)))];
+  const processes = [...new Set(results.flatMap((r) => Object.keys(r.peakRssMb)))];
+  return renderChart({
+    title: 'Salesforce -> Kafka -> PostgreSQL: throughput and memory against scale',
+    xLabel: 'users in the org (login events: see each result file)',
+    panels: [
+      { title: 'throughput per stage', yLabel: 'records/s', series: series(stages, (r, s) => r.stages.find((x) => x.stage === s)?.recordsPerSecond) },
+      { title: 'peak RSS per process', yLabel: 'MB', series: series(processes, (r, p) => r.peakRssMb[p]) },
+    ],
+    footnote: `${results.length} run(s): ${results.map((r) => `${fmt(r.scale.users)} users + ${fmt(r.scale.logins)} logins (${r.date.slice(0, 10)})`).join('; ')}`,
+  });
+}

@@ -1,0 +1,300 @@
+/**
+ * The processes of the pipeline benchmark (bench/pipeline.ts), one role each, run from the
+ * compiled build (`dist/bench/roles.js`, as production runs) so that their memory is the
+ * connector's and not ts-node's. Each role reads its settings as JSON from argv, writes one
+ * JSON line of figures to stdout when done, and logs nothing else there.
+ *
+ *   extract    sim → extractor → mapping stages → Avro encoding, no Kafka: extract rate, and
+ *              the CPU time spent in transform + encode, per record
+ *   sync       one full-republish connector run (sim → Kafka), as `connector sync` does it
+ *   sink       the PostgreSQL sink; reports when its group has committed the end of both topics,
+ *              once a line on stdin says the topics are complete
+ *   produce    our publisher alone, N copies of one real encoded record, to a fresh topic
+ *   plain-read the reference for extract: the same Bulk queries, pages read raw (bytes and line
+ *              breaks counted, nothing parsed)
+ */
+import { createInterface } from 'node:readline';
+import _ from 'highland';
+import { Kafka, logLevel } from 'kafkajs';
+import { Pool } from 'pg';
+import { createExtractor } from '../connectors/salesforce';
+import { buildLoginQuery, buildUserQuery } from '../connectors/salesforce/soql';
+import { startConnector, type ConnectorSettings } from '../pipeline/connector';
+import { silentLogger } from '../pipeline/core/logger';
+import { sleep } from '../pipeline/core/retry';
+import { createProducer, kafkaWriter, publishStream, type OutRecord, type PublisherOptions } from '../pipeline/kafka/publisher';
+import { contentHash } from '../pipeline/records';
+import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext } from '../pipeline/stages';
+import { createPostgresSink, registrySchemaSource } from '../sinks';
+import type { TableName } from '../sinks';
+
+/** What every role reports besides its own figures. */
+export interface ProcessFigures {
+  peakRssMb: number;
+  cpuSeconds: number;
+  atPeakMb: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+}
+
+export interface ExtractFigures extends ProcessFigures {
+  users: number;
+  logins: number;
+  seconds: number;
+  /** CPU time inside the mapping stages and the Avro encoder (synchronous), all records. */
+  transformSeconds: number;
+}
+
+export interface SyncFigures extends ProcessFigures {
+  status: string;
+  error?: unknown;
+  usersExtracted: number;
+  usersPublished: number;
+  loginEventsPublished: number;
+  deadLettered: number;
+  startedAt: number;
+  endedAt: number;
+}
+
+export interface SinkFigures extends ProcessFigures {
+  startedAt: number;
+  caughtUpAt: number;
+  rows: { users: number; logins: number };
+}
+
+export interface ProduceFigures extends ProcessFigures {
+  records: number;
+  seconds: number;
+}
+
+export interface PlainReadFigures extends ProcessFigures {
+  rows: number;
+  bytes: number;
+  seconds: number;
+}
+
+export interface SinkRoleSettings {
+  brokers: string;
+  registryUrl: string;
+  databaseUrl: string;
+  topics: { users: string; logins: string; deadLetter: string };
+  tables: { users: TableName; logins: TableName };
+  groupId: string;
+}
+
+/** process.memoryUsage() at the highest RSS seen, sampled every 200 ms: what the peak was made of. */
+let atPeak: NodeJS.MemoryUsage = process.memoryUsage();
+setInterval(() => {
+  const m = process.memoryUsage();
+  if (m.rss > atPeak.rss) atPeak = m;
+}, 200).unref();
+
+function processFigures(): ProcessFigures {
+  const u = process.resourceUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  return {
+    peakRssMb: Math.round(u.maxRSS / 1024),
+    cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6,
+    atPeakMb: { rss: mb(atPeak.rss), heapTotal: mb(atPeak.heapTotal), heapUsed: mb(atPeak.heapUsed), external: mb(atPeak.external), arrayBuffers: mb(atPeak.arrayBuffers) },
+  };
+}
+
+const hrSeconds = (from: bigint) => Number(process.hrtime.bigint() - from) / 1e9;
+
+/** Extraction with the run's transform and encode, minus Kafka. */
+async function extract(settings: ConnectorSettings): Promise<ExtractFigures> {
+  // The connector provisions the topics and registers the schemas: its codecs are the run's.
+  const connector = await startConnector(settings, { logger: silentLogger });
+  const ex = createExtractor(settings.salesforce, { logger: silentLogger });
+  try {
+    const info = await ex.connect();
+    const { catalog, codecs } = connector;
+    const user = createUserStage(catalog.userMapping);
+    const login = createLoginEventStage(catalog.loginHistoryMapping);
+    const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
+    const ctx: StageContext = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: settings.connectorName, runId: 'bench', extractedAt: Date.now() };
+    let transform = 0n;
+    const t0 = process.hrtime.bigint();
+    let logins = 0;
+    const loginRows = ex.logins(null);
+    for await (const row of loginRows.rows as AsyncIterable<Record<string, string>>) {
+      const s = process.hrtime.bigint();
+      const r = login(row, ctx);
+      if (r.ok) codecs.logins.encodeValue(r.record);
+      transform += process.hrtime.bigint() - s;
+      logins++;
+    }
+    await loginRows.done;
+    let users = 0;
+    const userRows = ex.users();
+    for await (const row of userRows.rows as AsyncIterable<Record<string, string>>) {
+      const s = process.hrtime.bigint();
+      const r = user(row, ctx);
+      if (r.ok) {
+        contentHash(row, 'bench');
+        codecs.users.encodeValue(merge(r.record, null));
+      }
+      transform += process.hrtime.bigint() - s;
+      users++;
+    }
+    await userRows.done;
+    return { users, logins, seconds: hrSeconds(t0), transformSeconds: Number(transform) / 1e9, ...processFigures() };
+  } finally {
+    await ex.close();
+    await connector.close();
+  }
+}
+
+async function sync(settings: ConnectorSettings): Promise<SyncFigures> {
+  const connector = await startConnector(settings, { logger: silentLogger });
+  try {
+    const startedAt = Date.now();
+    const s = await connector.sync({ fullRepublish: true });
+    return {
+      status: s.status, error: s.error, usersExtracted: s.usersExtracted, usersPublished: s.usersPublished,
+      loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered, startedAt, endedAt: Date.now(), ...processFigures(),
+    };
+  } finally {
+    await connector.close();
+  }
+}
+
+/**
+ * The sink from start to "caught up": the group has committed the end of both topics. The end
+ * is only known once the producer is done, so the role waits for a line on stdin first
+ * (the orchestrator sends it after the sync; at once when the topics are already full).
+ */
+async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
+  const kafka = new Kafka({ clientId: 'bench-sink', brokers: [s.brokers], logLevel: logLevel.NOTHING });
+  const pool = new Pool({ connectionString: s.databaseUrl, max: 4 });
+  pool.on('error', () => undefined);
+  const admin = kafka.admin();
+  await admin.connect();
+  const sinkHandle = createPostgresSink({ kafka, pool, schemas: registrySchemaSource({ url: s.registryUrl }), topics: s.topics, tables: s.tables, groupId: s.groupId });
+  const startedAt = Date.now();
+  try {
+    await sinkHandle.start();
+    process.stdout.write(JSON.stringify({ started: true }) + '\n');
+    await firstLine();
+    const topics = [s.topics.users, s.topics.logins];
+    for (;;) {
+      if (await caughtUp(admin, s.groupId, topics)) break;
+      await Promise.race([sleep(100), sinkHandle.done]); // the measurement's polling interval
+    }
+    const caughtUpAt = Date.now();
+    const q = (t: TableName) => pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}"."${t.name}"`).then((r) => r.rows[0].n);
+    const rows = { users: await q(s.tables.users), logins: await q(s.tables.logins) };
+    return { startedAt, caughtUpAt, rows, ...processFigures() };
+  } finally {
+    await sinkHandle.stop();
+    await admin.disconnect();
+    await pool.end();
+  }
+}
+
+async function caughtUp(admin: ReturnType<Kafka['admin']>, groupId: string, topics: string[]): Promise<boolean> {
+  const committed = await admin.fetchOffsets({ groupId, topics });
+  for (const topic of topics) {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
+    for (const e of ends) {
+      if (e.high === '0') continue;
+      const at = mine.find((p) => p.partition === e.partition)?.offset ?? '-1';
+      if (BigInt(at) < BigInt(e.high)) return false;
+    }
+  }
+  return true;
+}
+
+function firstLine(): Promise<string> {
+  return new Promise((resolve) => {
+    const rl = createInterface({ input: process.stdin });
+    rl.once('line', (line) => {
+      rl.close();
+      resolve(line);
+    });
+  });
+}
+
+async function produce(a: { brokers: string; topic: string; key: string; value: string; count: number; publisher: PublisherOptions }): Promise<ProduceFigures> {
+  const kafka = new Kafka({ clientId: 'bench-produce', brokers: [a.brokers], logLevel: logLevel.NOTHING });
+  const producer = createProducer(kafka);
+  await producer.connect();
+  const value = Buffer.from(a.value, 'base64');
+  const keyTemplate = Buffer.from(a.key, 'base64');
+  let i = 0;
+  const source = _<OutRecord>((push, next) => {
+    if (i >= a.count) return push(null, _.nil);
+    // distinct keys of the real key's size: a compacted topic keeps what a run would keep
+    const key = Buffer.from(keyTemplate);
+    key.write(String(i++).padStart(10, '0'), key.length - 10, 'latin1');
+    push(null, { topic: a.topic, key, value, headers: {} });
+    next();
+  });
+  const t0 = process.hrtime.bigint();
+  const records = await publishStream(source, kafkaWriter(producer, a.publisher), a.publisher);
+  const seconds = hrSeconds(t0);
+  await producer.disconnect();
+  return { records, seconds, ...processFigures() };
+}
+
+/**
+ * The plain read: OAuth password login, the extractor's own two queries (its fields, from its
+ * describe), then every result page by locator, bytes counted and thrown away. What is left of
+ * the extractor's time above this is parsing, checking and building rows.
+ */
+async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures> {
+  const sf = settings.salesforce;
+  const ex = createExtractor(sf, { logger: silentLogger });
+  const info = await ex.connect();
+  await ex.close();
+  if (sf.auth.flow !== 'password') throw new Error('the plain read logs in with the password flow');
+  const a = sf.auth;
+  const token = await fetch(`${sf.loginUrl}/services/oauth2/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams({ grant_type: 'password', client_id: a.consumerKey, client_secret: a.consumerSecret, username: a.username, password: `${a.password}${a.securityToken ?? ''}` }),
+  }).then(async (r) => (r.ok ? ((await r.json()) as { access_token: string; instance_url: string }) : Promise.reject(new Error(`login: HTTP ${r.status}`))));
+  const base = `${token.instance_url}/services/data/v${sf.apiVersion ?? '62.0'}/jobs/query`;
+  const headers = { authorization: `Bearer ${token.access_token}`, 'accept-encoding': 'gzip' };
+  const since = new Date(Date.now() - (sf.loginLookbackDays ?? 30) * 86_400_000);
+  const t0 = process.hrtime.bigint();
+  let rows = 0;
+  let bytes = 0;
+  for (const query of [buildLoginQuery(info.loginFields, since), buildUserQuery(info.userFields, ['active', 'inactive', 'frozen'])]) {
+    const job = (await (await fetch(base, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ operation: 'query', query }) })).json()) as { id: string };
+    for (;;) {
+      const state = ((await (await fetch(`${base}/${job.id}`, { headers })).json()) as { state: string }).state;
+      if (state === 'JobComplete') break;
+      if (state === 'Failed' || state === 'Aborted') throw new Error(`plain read: job ${job.id} ${state}`);
+      await sleep(100);
+    }
+    for (let locator: string | null = null; locator !== 'null'; ) {
+      const res = await fetch(`${base}/${job.id}/results${locator ? `?locator=${encodeURIComponent(locator)}` : ''}`, { headers });
+      if (!res.ok || !res.body) throw new Error(`plain read: results HTTP ${res.status}`);
+      for await (const chunk of res.body as AsyncIterable<Uint8Array>) bytes += chunk.byteLength;
+      rows += Number(res.headers.get('sforce-numberofrecords'));
+      locator = res.headers.get('sforce-locator') ?? 'null';
+    }
+    await fetch(`${base}/${job.id}`, { method: 'DELETE', headers });
+  }
+  return { rows, bytes, seconds: hrSeconds(t0), ...processFigures() };
+}
+
+const roles: Record<string, (arg: never) => Promise<object>> = { extract, sync, sink, produce, 'plain-read': plainRead };
+
+if (require.main === module) {
+  const [role, json] = process.argv.slice(2);
+  const run = roles[role];
+  if (!run) {
+    process.stderr.write(`unknown role ${role}; one of: ${Object.keys(roles).join(', ')}\n`);
+    process.exit(2);
+  }
+  run(JSON.parse(json) as never)
+    .then((figures) => {
+      process.stdout.write(JSON.stringify(figures) + '\n');
+      process.exit(0);
+    })
+    .catch((err: Error) => {
+      process.stderr.write(`bench role ${role} failed: ${err.stack ?? err.message}\n`);
+      process.exit(1);
+    });
+}
