@@ -8,16 +8,14 @@ import { ConnectorError, FatalError, RecordError } from './core/errors';
 import type { Logger } from './core/logger';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
 import { readLiveIndex } from './kafka/live-index';
+import { LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from './kafka/options';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
 import { StateStore, type LockOptions } from './kafka/state-store';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
 import { newRunState, type RunState } from './run-state';
 import { decodeStringKey, stateCodec } from './state-codec';
-import {
-  createLatestLoginMerger, createLoginEventStage, createUserStage, laterSuccessfulLogin,
-  type LoginEventRecord, type StageContext, type StageResult,
-} from './stages';
+import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext, type StageResult } from './stages';
 
 /**
  * One sync run: the product documentation's rule, "a user not imported when the connector runs
@@ -150,18 +148,14 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const stages = buildStages(deps.catalog);
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
-    const latest = new Map<string, LoginEventRecord>();
+    const latest = new LatestLogins(stages.deviceFields);
     const logins = deps.extractor.logins(cursorOf(snapshot.committed));
     progress('logins');
     const [, lr] = await drain(logins, (row) => {
       loginRows++;
       tick();
       const res = stages.login(row, ctx);
-      if (res.ok) {
-        const slim = stages.slimLogin(res.record);
-        const kept = laterSuccessfulLogin(latest.get(slim.userId), slim);
-        if (kept) latest.set(slim.userId, kept);
-      }
+      if (res.ok) latest.offer(res.record);
       return encodeOr(res, opts.topics.deadLetter, 'LoginHistory', row, run, (rec) => {
         counts.loginEventsPublished++;
         return { topic: opts.topics.logins, key: deps.codecs.logins.encodeKey(rec.id), value: deps.codecs.logins.encodeValue(rec), headers: runHeaders(run) };
@@ -184,7 +178,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       const previousHash = live.get(row.Id);
       live.delete(row.Id);
       return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
-        const device = latest.get(rec.id) ?? null;
+        const device = latest.get(rec.id);
         const hash = contentHash(row, stages.fingerprint);
         // Unchanged, and no newer login device: consumers would see nothing new.
         if (!opts.fullRepublish && device === null && previousHash === hash) {
@@ -318,17 +312,13 @@ function buildStages(catalog: Catalog) {
   const user = createUserStage(catalog.userMapping);
   const login = createLoginEventStage(catalog.loginHistoryMapping);
   const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
-  const deviceTargets = catalog.userMapping.rows.filter((r) => r.sourceObject === 'LoginHistory');
   // The login fields the merge reads: only these are kept per user, not whole events.
-  const loginKeep = new Set(['id', 'userId', 'loginTime', 'status']);
-  for (const r of deviceTargets) {
-    const from = catalog.loginHistoryMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField);
-    if (from) loginKeep.add(from.target);
-  }
+  const deviceFields = catalog.userMapping.rows
+    .filter((r) => r.sourceObject === 'LoginHistory')
+    .flatMap((r) => catalog.loginHistoryMapping.rows.filter((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField).map((l) => l.target))
+    .filter((f) => !['id', 'userId', 'loginTime', 'status'].includes(f));
   const fingerprint = mappingFingerprint([catalog.userMapping, catalog.schemas.userValue]);
-  const slimLogin = (rec: LoginEventRecord): LoginEventRecord =>
-    Object.fromEntries(Object.entries(rec).filter(([k]) => loginKeep.has(k))) as LoginEventRecord;
-  return { user, login, merge, slimLogin, fingerprint };
+  return { user, login, merge, deviceFields, fingerprint };
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

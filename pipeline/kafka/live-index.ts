@@ -1,4 +1,5 @@
 import type { IHeaders, Kafka } from 'kafkajs';
+import { CompactStringMap } from '../core/compact-map';
 import type { Logger } from '../core/logger';
 import { HEADERS } from './options';
 import { readToEnd } from './read-to-end';
@@ -10,9 +11,10 @@ import { readToEnd } from './read-to-end';
  * connectors sharing a topic each see only their own users.
  *
  * Maps user Id → content hash of the last published value (header neurons-content-hash), which
- * lets a run skip users whose content did not change. About 100 bytes per user in memory.
+ * lets a run skip users whose content did not change. Held off the V8 heap in fixed-width slots
+ * (18-character Ids, 22-character hashes): 42 bytes a slot, 60 to 120 bytes per user.
  */
-export type LiveIndex = Map<string, string>;
+export type LiveIndex = CompactStringMap;
 
 export async function readLiveIndex(
   kafka: Kafka,
@@ -21,7 +23,7 @@ export async function readLiveIndex(
   decodeKey: (key: Buffer) => string,
   logger: Logger,
 ): Promise<LiveIndex> {
-  const live: LiveIndex = new Map();
+  const live: LiveIndex = new CompactStringMap(18, 22);
   await readToEnd(kafka, topic, (m) => {
     if (!m.key) return;
     const key = decodeKey(m.key);
