@@ -58,7 +58,7 @@ export async function startSinkConsumer(
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
     maxBytesPerPartition: opts.maxBytesPerPartition,
-    maxBytes: Math.max(opts.maxBytesPerPartition * 4, 10 * 1024 * 1024),
+    maxBytes: opts.maxBytesPerPartition * 4,
     sessionTimeout: opts.sessionTimeoutMs,
     heartbeatInterval: Math.min(3000, Math.floor(opts.sessionTimeoutMs / 10)),
     allowAutoTopicCreation: false,

@@ -58,7 +58,7 @@ export interface ReplayResult {
  */
 export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
   const logger = deps.logger ?? silentLogger;
-  const tuning: SinkTuning = { ...DEFAULT_TUNING, maxBytesPerPartition: 8 * 1024 * 1024, ...deps.tuning };
+  const tuning: SinkTuning = { ...DEFAULT_TUNING, maxBytesPerPartition: 2 * 1024 * 1024, ...deps.tuning };
   const kinds = deps.only ?? (['users', 'logins'] as const);
   const started = Date.now();
   const stamp = started.toString(36);
