@@ -12,7 +12,8 @@
  *   1. plain read     the extractor's two Bulk queries, pages read raw: the reference for extract
  *   2. extract        sim → extractor → stages → Avro, no Kafka: extract rate and transform+encode rate
  *   3. end to end     the sink running, then one full-republish sync; done when the sink's group
- *                     has committed the end of both topics
+ *                     has committed the end of both topics; then a second, routine run (nothing
+ *                     changed: every user is compared with the live index from the users topic)
  *   4. sink alone     a second sink group over the full topics, into new tables
  *   5. COPY           the rows of the end-to-end tables, COPY'd into unindexed tables
  *   6. produce        our publisher with real encoded records, then ProducerPerformance, same
@@ -135,7 +136,7 @@ async function main(): Promise<void> {
     const e2eSinkSettings = sinkSettings('e2e');
     const e2eSink = spawnRole('sink', e2eSinkSettings);
     await e2eSink.next();
-    const syncRole = spawnRole('sync', e2eSettings);
+    const syncRole = spawnRole('sync', { settings: e2eSettings, fullRepublish: true });
     const sync = await syncRole.next<SyncFigures>();
     if (sync.status !== 'succeeded') throw new Error(`the sync failed: ${JSON.stringify(sync.error)}`);
     e2eSink.send('the topics are complete');
@@ -147,6 +148,12 @@ async function main(): Promise<void> {
     }
     stages.push({ stage: 'sync run (sim -> Kafka)', records: total, seconds: syncSeconds, recordsPerSecond: rate(total, syncSeconds), note: 'one full-republish run: log-in, jobs, extraction, transform, encode, produce (acks=all), state commit' });
     stages.push({ stage: 'end to end (sim -> PostgreSQL)', records: total, seconds: e2eSeconds, recordsPerSecond: rate(total, e2eSeconds), note: 'from the start of the run until the sink has committed the end of both topics; the sink runs alongside the sync' });
+
+    log('   a second run, nothing changed in the org…');
+    const again = await spawnRole('sync', { settings: e2eSettings, fullRepublish: false }).next<SyncFigures>();
+    if (again.status !== 'succeeded' || again.usersUnchanged !== args.users) throw new Error(`the second run should find all ${args.users} users unchanged: ${JSON.stringify(again)}`);
+    const againSeconds = (again.endedAt - again.startedAt) / 1000;
+    stages.push({ stage: 'second sync run, nothing changed', records: again.usersExtracted, seconds: againSeconds, recordsPerSecond: rate(again.usersExtracted, againSeconds), note: `a routine run: the live index of ${fmt(args.users)} users read from the users topic, every user extracted and found unchanged, login events after the watermark only (${fmt(again.loginEventsPublished)})` });
 
     log('4/6 the sink alone, over the full topics…');
     const alone = spawnRole('sink', sinkSettings('alone'));
@@ -191,10 +198,10 @@ async function main(): Promise<void> {
       scale: { users: args.users, logins: args.logins },
       settings: { compression: args.compression, partitions: PARTITIONS, parallelPages: PARALLEL_PAGES },
       stages,
-      peakRssMb: { 'connector (sync run)': sync.peakRssMb, 'sink (end to end)': sinkE2e.peakRssMb, 'extract role': ex.peakRssMb, simulator: simPeak },
-      cpuSeconds: { 'connector (sync run)': sync.cpuSeconds, 'sink (end to end)': sinkE2e.cpuSeconds, 'extract role': ex.cpuSeconds, simulator: null },
-      memoryAtPeakMb: { 'connector (sync run)': sync.atPeakMb, 'sink (end to end)': sinkE2e.atPeakMb, 'extract role': ex.atPeakMb },
-      targets: targets(args, stages, sync, e2eSeconds),
+      peakRssMb: { 'connector (sync run)': sync.peakRssMb, 'connector (second run)': again.peakRssMb, 'sink (end to end)': sinkE2e.peakRssMb, 'sink (backlog)': sinkAlone.peakRssMb, 'extract role': ex.peakRssMb, simulator: simPeak },
+      cpuSeconds: { 'connector (sync run)': sync.cpuSeconds, 'connector (second run)': again.cpuSeconds, 'sink (end to end)': sinkE2e.cpuSeconds, 'sink (backlog)': sinkAlone.cpuSeconds, 'extract role': ex.cpuSeconds, simulator: null },
+      memoryAtPeakMb: { 'connector (sync run)': sync.atPeakMb, 'connector (second run)': again.atPeakMb, 'sink (end to end)': sinkE2e.atPeakMb, 'sink (backlog)': sinkAlone.atPeakMb, 'extract role': ex.atPeakMb },
+      targets: targets(args, stages, Math.max(sync.peakRssMb, again.peakRssMb), e2eSeconds),
     };
     fs.mkdirSync(args.out, { recursive: true });
     const file = resultFile(args.out, result);
@@ -214,12 +221,12 @@ async function main(): Promise<void> {
   }
 }
 
-function targets(args: Args, stages: StageFigure[], sync: SyncFigures, e2eSeconds: number): BenchResult['targets'] {
+function targets(args: Args, stages: StageFigure[], connectorPeakMb: number, e2eSeconds: number): BenchResult['targets'] {
   const ratio = (stage: string) => stages.find((s) => s.stage === stage)?.reference?.ratio ?? 0;
   const producer = Math.min(ratio('produce users'), ratio('produce login events'));
   return [
     { what: '1M users end to end', target: '<= 60 s', reached: `${e2eSeconds.toFixed(0)} s for ${fmt(args.users)} users + ${fmt(args.logins)} login events`, met: args.users >= 1_000_000 && e2eSeconds <= 60 },
-    { what: 'connector peak RSS', target: '<= 300 MB at 1M users', reached: `${sync.peakRssMb} MB at ${fmt(args.users)} users`, met: sync.peakRssMb <= 300 },
+    { what: 'connector peak RSS (either run)', target: '<= 300 MB at 1M users', reached: `${connectorPeakMb} MB at ${fmt(args.users)} users`, met: connectorPeakMb <= 300 },
     { what: 'producer vs ProducerPerformance', target: '>= 0.5', reached: producer.toFixed(2), met: producer >= 0.5 },
     { what: 'sink vs COPY', target: '>= 0.5', reached: ratio('sink (Kafka -> PostgreSQL)').toFixed(2), met: ratio('sink (Kafka -> PostgreSQL)') >= 0.5 },
   ];

@@ -6,7 +6,7 @@
  *
  *   extract    sim → extractor → mapping stages → Avro encoding, no Kafka: extract rate, and
  *              the CPU time spent in transform + encode, per record
- *   sync       one full-republish connector run (sim → Kafka), as `connector sync` does it
+ *   sync       one connector run (sim → Kafka), as `connector sync` does it
  *   sink       the PostgreSQL sink; reports when its group has committed the end of both topics,
  *              once a line on stdin says the topics are complete
  *   produce    our publisher alone, N copies of one real encoded record, to a fresh topic
@@ -48,6 +48,7 @@ export interface SyncFigures extends ProcessFigures {
   error?: unknown;
   usersExtracted: number;
   usersPublished: number;
+  usersUnchanged: number;
   loginEventsPublished: number;
   deadLettered: number;
   startedAt: number;
@@ -143,13 +144,14 @@ async function extract(settings: ConnectorSettings): Promise<ExtractFigures> {
   }
 }
 
-async function sync(settings: ConnectorSettings): Promise<SyncFigures> {
-  const connector = await startConnector(settings, { logger: silentLogger });
+/** One run; `fullRepublish` false is a routine run: unchanged users are not published again. */
+async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }): Promise<SyncFigures> {
+  const connector = await startConnector(a.settings, { logger: silentLogger });
   try {
     const startedAt = Date.now();
-    const s = await connector.sync({ fullRepublish: true });
+    const s = await connector.sync({ fullRepublish: a.fullRepublish });
     return {
-      status: s.status, error: s.error, usersExtracted: s.usersExtracted, usersPublished: s.usersPublished,
+      status: s.status, error: s.error, usersExtracted: s.usersExtracted, usersPublished: s.usersPublished, usersUnchanged: s.usersUnchanged,
       loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered, startedAt, endedAt: Date.now(), ...processFigures(),
     };
   } finally {
