@@ -22,8 +22,10 @@ export class LatestLogins {
   /** Keeps `login` if it is this user's latest successful login so far. */
   offer(login: LoginEventRecord): void {
     if (laterSuccessfulLogin(undefined, login) === undefined) return; // not a success
-    const order = orderKey(login);
     const current = this.byUser.get(login.userId);
+    // Most offers lose on time alone: decide those without building the order key.
+    if (current !== undefined && Number(current.slice(0, 15)) > login.loginTime) return;
+    const order = orderKey(login);
     if (current !== undefined && current.slice(0, current.indexOf('\0')) >= order) return;
     const values = this.fields.map((f) => login[f] ?? null);
     // JSON.stringify and the copied key are fresh strings: nothing here keeps a parser's
