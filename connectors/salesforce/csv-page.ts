@@ -1,6 +1,6 @@
 /**
- * One result page, streamed: the body goes through csv-parse's streaming parser and rows come
- * out in small batches; a page is never held whole in memory.
+ * One result page, streamed: the body goes through a streaming CSV parser (csv-parser.ts) and
+ * rows come out in small batches; a page is never held whole in memory.
  *
  * Re-reading: a page GET (by locator or resultUrl) is idempotent, so when the connection breaks
  * in the middle of a page, the page is requested again and the rows already handed out are
@@ -12,9 +12,9 @@
  * many fields; the number of rows must equal the page's Sforce-NumberOfRecords; a CSV error is a
  * FatalError (SALESFORCE_CSV_MALFORMED) naming the job, never a silently shorter result.
  */
-import { CsvError, parse } from 'csv-parse';
 import { FatalError, isRetriable } from '../../pipeline/core/errors';
 import type { Logger } from '../../pipeline/core/logger';
+import { CsvParser, CsvSyntaxError } from './csv-parser';
 
 /** A raw row: Salesforce field name (dotted for relationships) → value exactly as in the CSV. */
 export type Row = Record<string, string>;
@@ -58,32 +58,18 @@ export interface PageSummary {
 const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 /**
- * Streams the body through csv-parse: each network chunk is written to the parser and the
- * records it completes are read out at once, in one array (no per-record async hop). Memory is
- * one chunk plus the records it completes. Errors (CsvError, or the body's TransportError) throw.
+ * Streams the body through the CSV parser: each network chunk is parsed as it arrives and the
+ * records it completes come out at once, in one array (no per-record async hop). Memory is one
+ * chunk plus the unfinished record. Errors (CsvSyntaxError, or the body's TransportError) throw.
  */
 async function* csvRecords(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<string[][], void, undefined> {
-  const parser = parse({ bom: true, max_record_size: MAX_RECORD_BYTES });
-  parser.on('error', () => undefined); // read from parser.errored instead
-  const drain = (): string[][] => {
-    const out: string[][] = [];
-    for (let r = parser.read() as string[] | null; r !== null; r = parser.read() as string[] | null) out.push(r);
-    if (parser.errored) throw parser.errored;
-    return out;
-  };
-  try {
-    for await (const c of chunks) {
-      parser.write(Buffer.isBuffer(c) ? c : Buffer.from(c.buffer, c.byteOffset, c.byteLength));
-      const recs = drain();
-      if (recs.length > 0) yield recs;
-    }
-    parser.end();
-    const rest: string[][] = [];
-    for await (const r of parser as AsyncIterable<string[]>) rest.push(r);
-    if (rest.length > 0) yield rest;
-  } finally {
-    parser.destroy();
+  const parser = new CsvParser({ maxRecordBytes: MAX_RECORD_BYTES });
+  for await (const chunk of chunks) {
+    const records = parser.push(chunk);
+    if (records.length > 0) yield records;
   }
+  const rest = parser.end();
+  if (rest.length > 0) yield rest;
 }
 
 function sameValues(a: readonly string[], b: readonly string[]): boolean {
@@ -149,7 +135,7 @@ export async function* readCsvPage(source: PageSource, ctx: PageContext): AsyncG
       }
       return { label: source.label, rows: index, rereads, nextLocator: res.nextLocator };
     } catch (err) {
-      if (err instanceof CsvError) {
+      if (err instanceof CsvSyntaxError) {
         throw new FatalError('SALESFORCE_CSV_MALFORMED', `${where}: the CSV cannot be parsed after record ${index} (${err.code}: ${err.message.slice(0, 160)})`, { cause: err });
       }
       if (!isRetriable(err) || rereads >= maxRereads || ctx.signal?.aborted) throw err;
