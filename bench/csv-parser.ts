@@ -1,8 +1,8 @@
 /**
  * CSV parser micro-benchmark (not a test): csv-parse's streaming parser, driven the way
  * connectors/salesforce/csv-page.ts drove it before CsvParser replaced it (write a chunk, read the
- * records it completed), against
- * CsvParser, on User-like rows of 179 columns held in memory as 64 KiB chunks.
+ * records it completed), against CsvParser, on User-like rows of 179 columns held in memory as
+ * 64 KiB chunks.
  *
  *   node -r ts-node/register/transpile-only bench/csv-parser.ts [rows] [rounds]
  *
