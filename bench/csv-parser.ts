@@ -13,22 +13,11 @@
  */
 import { parse } from 'csv-parse';
 import { CsvParser } from '../connectors/salesforce/csv-parser';
+import { mulberry32 as prng } from '../test/simulator/prng';
 
 const COLUMNS = 179;
 const CHUNK_BYTES = 64 * 1024;
 const MAX_RECORD_BYTES = 8 * 1024 * 1024;
-
-/** Deterministic PRNG (mulberry32), so every run parses the same text. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Kind = 'id' | 'bool' | 'date' | 'datetime' | 'name' | 'email' | 'picklist' | 'number' | 'address' | 'text';
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';

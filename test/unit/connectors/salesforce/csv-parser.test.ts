@@ -1,5 +1,6 @@
 import { parse as csvParseSync } from 'csv-parse/sync';
 import { CsvParser, CsvSyntaxError, type CsvParserOptions } from '../../../../connectors/salesforce/csv-parser';
+import { mulberry32 as prng } from '../../../simulator/prng';
 
 /** Feeds the chunks one by one, then ends; returns every record. */
 function parseChunks(chunks: readonly Uint8Array[], opts?: CsvParserOptions): string[][] {
@@ -42,18 +43,6 @@ function syntaxError(run: () => unknown): CsvSyntaxError {
     return err as CsvSyntaxError;
   }
   throw new Error('expected a CsvSyntaxError, the parse succeeded');
-}
-
-/** Deterministic PRNG (mulberry32). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('CsvParser', () => {
