@@ -28,9 +28,9 @@ export class LatestLogins {
     const order = orderKey(login);
     if (current !== undefined && current.slice(0, current.indexOf('\0')) >= order) return;
     const values = this.fields.map((f) => login[f] ?? null);
-    // JSON.stringify and the copied key are fresh strings: nothing here keeps a parser's
-    // chunk alive through a substring.
-    this.byUser.set(current === undefined ? ownCopy(login.userId) : login.userId, `${order}\0${JSON.stringify(values)}`);
+    // Both strings stored are copies: the row's values are slices of the CSV parser's decoded
+    // chunk, and one kept slice (even inside a concatenation) would keep the whole chunk alive.
+    this.byUser.set(current === undefined ? ownCopy(login.userId) : login.userId, ownCopy(`${order}\0${JSON.stringify(values)}`));
   }
 
   /** The user's latest successful login (the kept fields only), or null. */
