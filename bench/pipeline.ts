@@ -15,7 +15,8 @@
  *                     has committed the end of both topics; then a second, routine run (nothing
  *                     changed: every user is compared with the live index from the users topic)
  *   4. sink alone     a second sink group over the full topics, into new tables
- *   5. COPY           the rows of the end-to-end tables, COPY'd into unindexed tables
+ *   5. COPY           the rows of the end-to-end tables, COPY'd into unindexed tables; and
+ *                     PostgreSQL's own upsert of them (staging COPY + INSERT … ON CONFLICT)
  *   6. produce        our publisher with real encoded records, then ProducerPerformance, same
  *                     count and size, for users and for login events
  * Writes pipeline-<users>-users-<logins>-logins.json and .md into the output folder (default
@@ -29,11 +30,11 @@ import { Client } from 'pg';
 import type { ConnectorSettings } from '../pipeline/connector';
 import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
-import { ensureServices, stopServices } from '../test/infra/services';
-import { copyReference, producerPerformance } from './reference';
+import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../test/infra/services';
+import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type StageFigure } from './report';
 import type { ExtractFigures, PlainReadFigures, ProduceFigures, SinkFigures, SinkRoleSettings, SyncFigures } from './roles';
-import { fmt, peakRssOfPid, ROOT, runChild, spawnRole, spawnSimulator } from './support';
+import { cpuSecondsOfTree, fmt, peakRssOfPid, ROOT, runChild, spawnRole, spawnSimulator } from './support';
 
 const NOW = '2026-11-01T00:00:00.000Z';
 const PARTITIONS = 3;
@@ -134,6 +135,8 @@ async function main(): Promise<void> {
       { topic: e2eSettings.topics.logins, numPartitions: PARTITIONS },
     ] });
     const e2eSinkSettings = sinkSettings('e2e');
+    const servers = { ...serverPids(services.started), simulator: sim.child.pid! };
+    const cpuBefore = cpuOf(servers);
     const e2eSink = spawnRole('sink', e2eSinkSettings);
     await e2eSink.next();
     const syncRole = spawnRole('sync', { settings: e2eSettings, fullRepublish: true });
@@ -141,6 +144,7 @@ async function main(): Promise<void> {
     if (sync.status !== 'succeeded') throw new Error(`the sync failed: ${JSON.stringify(sync.error)}`);
     e2eSink.send('the topics are complete');
     const sinkE2e = await e2eSink.next<SinkFigures>();
+    const cpuAfter = cpuOf(servers);
     const syncSeconds = (sync.endedAt - sync.startedAt) / 1000;
     const e2eSeconds = (sinkE2e.caughtUpAt - sync.startedAt) / 1000;
     if (sinkE2e.rows.users !== args.users || sinkE2e.rows.logins !== args.logins) {
@@ -162,15 +166,24 @@ async function main(): Promise<void> {
     const sinkAlone = await alone.next<SinkFigures>();
     const sinkSeconds = (sinkAlone.caughtUpAt - sinkAlone.startedAt) / 1000;
 
-    log('5/6 COPY of the same rows…');
+    log('5/6 COPY and a plain SQL upsert of the same rows…');
     const copyUsers = await copyReference(db, `public.${e2eSinkSettings.tables.users.name}`, `public.${e2eSinkSettings.tables.users.name}_copy`);
     const copyLogins = await copyReference(db, `public.${e2eSinkSettings.tables.logins.name}`, `public.${e2eSinkSettings.tables.logins.name}_copy`);
     tables.push(`${e2eSinkSettings.tables.users.name}_copy`, `${e2eSinkSettings.tables.logins.name}_copy`);
     const copySeconds = copyUsers.seconds + copyLogins.seconds;
+    const upsertUsers = await upsertReference(db, `public.${e2eSinkSettings.tables.users.name}`, `public.${e2eSinkSettings.tables.users.name}_upsert`, 'upsert');
+    const upsertLogins = await upsertReference(db, `public.${e2eSinkSettings.tables.logins.name}`, `public.${e2eSinkSettings.tables.logins.name}_upsert`, 'insert');
+    tables.push(`${e2eSinkSettings.tables.users.name}_upsert`, `${e2eSinkSettings.tables.logins.name}_upsert`);
+    const upsertRate = rate(upsertUsers.rows + upsertLogins.rows, upsertUsers.seconds + upsertLogins.seconds);
     stages.push({
       stage: 'sink (Kafka -> PostgreSQL)', records: total, seconds: sinkSeconds, recordsPerSecond: rate(total, sinkSeconds),
       reference: { what: 'PostgreSQL COPY of the same rows, unindexed', recordsPerSecond: rate(copyUsers.rows + copyLogins.rows, copySeconds), ratio: rate(total, sinkSeconds) / rate(copyUsers.rows + copyLogins.rows, copySeconds) },
       note: `a new group from the beginning of the full topics: fetch, decode, upsert into indexed tables, commit (COPY: users ${fmt(rate(copyUsers.rows, copyUsers.seconds))}/s, logins ${fmt(rate(copyLogins.rows, copyLogins.seconds))}/s)`,
+    });
+    stages.push({
+      stage: 'sink, against PostgreSQL upsert', records: total, seconds: sinkSeconds, recordsPerSecond: rate(total, sinkSeconds),
+      reference: { what: 'PostgreSQL staging COPY + INSERT ON CONFLICT of the same rows, indexed', recordsPerSecond: upsertRate, ratio: rate(total, sinkSeconds) / upsertRate },
+      note: `the same sink run, against the database's own upsert of these rows, which the sink's semantics need (users ${fmt(rate(upsertUsers.rows, upsertUsers.seconds))}/s, logins ${fmt(rate(upsertLogins.rows, upsertLogins.seconds))}/s)`,
     });
 
     log('6/6 produce: our publisher, then ProducerPerformance…');
@@ -199,7 +212,16 @@ async function main(): Promise<void> {
       settings: { compression: args.compression, partitions: PARTITIONS, parallelPages: PARALLEL_PAGES },
       stages,
       peakRssMb: { 'connector (sync run)': sync.peakRssMb, 'connector (second run)': again.peakRssMb, 'sink (end to end)': sinkE2e.peakRssMb, 'sink (backlog)': sinkAlone.peakRssMb, 'extract role': ex.peakRssMb, simulator: simPeak },
-      cpuSeconds: { 'connector (sync run)': sync.cpuSeconds, 'connector (second run)': again.cpuSeconds, 'sink (end to end)': sinkE2e.cpuSeconds, 'sink (backlog)': sinkAlone.cpuSeconds, 'extract role': ex.cpuSeconds, simulator: null },
+      cpuSeconds: { 'connector (sync run)': sync.cpuSeconds, 'connector (second run)': again.cpuSeconds, 'sink (end to end)': sinkE2e.cpuSeconds, 'sink (backlog)': sinkAlone.cpuSeconds, 'extract role': ex.cpuSeconds },
+      endToEndCpu: {
+        seconds: e2eSeconds,
+        available: os.cpus().length * e2eSeconds,
+        byProcess: {
+          'connector (sync run)': sync.cpuSeconds,
+          'sink (end to end)': sinkE2e.cpuSeconds,
+          ...Object.fromEntries(Object.keys(servers).map((k) => [k, cpuAfter[k] !== null && cpuBefore[k] !== null ? cpuAfter[k]! - cpuBefore[k]! : null])),
+        },
+      },
       memoryAtPeakMb: { 'connector (sync run)': sync.atPeakMb, 'connector (second run)': again.atPeakMb, 'sink (end to end)': sinkE2e.atPeakMb, 'sink (backlog)': sinkAlone.atPeakMb, 'extract role': ex.atPeakMb },
       targets: targets(args, stages, Math.max(sync.peakRssMb, again.peakRssMb), e2eSeconds),
     };
@@ -230,6 +252,18 @@ function targets(args: Args, stages: StageFigure[], connectorPeakMb: number, e2e
     { what: 'producer vs ProducerPerformance', target: '>= 0.5', reached: producer.toFixed(2), met: producer >= 0.5 },
     { what: 'sink vs COPY', target: '>= 0.5', reached: ratio('sink (Kafka -> PostgreSQL)').toFixed(2), met: ratio('sink (Kafka -> PostgreSQL)') >= 0.5 },
   ];
+}
+
+/** The local servers' pids: the ones this run started, else the ones `npm run services:start` recorded. */
+function serverPids(started: StartedService[]): Record<string, number> {
+  const recorded = fs.existsSync(STATE_FILE) ? (JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as StartedService[]) : [];
+  const pids: Record<string, number> = {};
+  for (const s of [...recorded, ...started]) pids[s.name.replace(/ \(.*\)$/, '')] = s.pid;
+  return pids;
+}
+
+function cpuOf(pids: Record<string, number>): Record<string, number | null> {
+  return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOfTree(pid)]));
 }
 
 /** One record of the topic, as it was produced (key and value bytes). */

@@ -87,3 +87,25 @@ function copyTo(client: ClientBase, sql: string): Promise<Buffer[]> {
     (client as unknown as { query(q: unknown): void }).query(query);
   });
 }
+
+/**
+ * PostgreSQL's own upsert of the same rows, the way the sink writes (staging table, then one
+ * INSERT … SELECT … ON CONFLICT by id into an indexed table), with the rows already in COPY text
+ * and no type conversion: the ceiling of what upsert semantics cost in this database. Timed:
+ * COPY into the staging table plus the INSERT, in one transaction.
+ */
+export async function upsertReference(client: ClientBase, source: string, target: string, mode: 'upsert' | 'insert'): Promise<{ rows: number; seconds: number }> {
+  await client.query(`CREATE TABLE ${target} (LIKE ${source} INCLUDING ALL)`);
+  const chunks = await copyTo(client, `COPY ${source} TO STDOUT`);
+  const { rows: cols } = await client.query<{ name: string }>(
+    `SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [source]);
+  const names = cols.map((c) => c.name);
+  const conflict = mode === 'insert' ? 'DO NOTHING' : `DO UPDATE SET ${names.filter((n) => n !== 'id').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`;
+  const t0 = process.hrtime.bigint();
+  await client.query('BEGIN');
+  await client.query(`CREATE TEMP TABLE bench_stage (LIKE ${source}) ON COMMIT DROP`);
+  await copyFrom(client, 'COPY bench_stage FROM STDIN', chunks);
+  const res = await client.query(`INSERT INTO ${target} SELECT * FROM bench_stage ON CONFLICT (id) ${conflict}`);
+  await client.query('COMMIT');
+  return { rows: res.rowCount ?? 0, seconds: Number(process.hrtime.bigint() - t0) / 1e9 };
+}

@@ -28,6 +28,8 @@ export interface BenchResult {
   peakRssMb: Record<string, number | null>;
   /** Where the CPU went during the end-to-end run, in CPU seconds per process. */
   cpuSeconds: Record<string, number | null>;
+  /** The end-to-end phase: CPU seconds the machine had, and what each process used of them. */
+  endToEndCpu: { seconds: number; available: number; byProcess: Record<string, number | null> };
   /** What the peak was made of (process.memoryUsage() at the highest sampled RSS), per role. */
   memoryAtPeakMb: Record<string, { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }>;
   targets: { what: string; target: string; reached: string; met: boolean }[];
@@ -51,12 +53,18 @@ export function markdown(r: BenchResult): string {
     ...r.stages.map((s) =>
       `| ${s.stage} | ${fmt(s.records)} | ${s.seconds.toFixed(1)} | ${fmt(s.recordsPerSecond)} | ${s.reference?.what ?? ''} | ${s.reference ? fmt(s.reference.recordsPerSecond) : ''} | ${s.reference ? s.reference.ratio.toFixed(2) : ''} |`),
     '',
-    '| process | peak RSS (MB) | at the peak: V8 heap used / total, external (MB) | CPU seconds |',
+    '| process | peak RSS (MB) | at the peak: V8 heap used / total, external (MB) | CPU seconds (whole process) |',
     '|---|---:|---|---:|',
     ...Object.keys(r.peakRssMb).map((p) => {
       const m = r.memoryAtPeakMb[p];
       return `| ${p} | ${r.peakRssMb[p] ?? 'n/a'} | ${m ? `${m.heapUsed} / ${m.heapTotal}, ${m.external}` : ''} | ${r.cpuSeconds[p]?.toFixed(1) ?? 'n/a'} |`;
     }),
+    '',
+    `Where the CPU went during the end-to-end phase (${r.endToEndCpu.seconds.toFixed(0)} s x ${r.machine.cpus} CPUs = ${r.endToEndCpu.available.toFixed(0)} CPU seconds):`,
+    '',
+    '| process | CPU seconds | share of the machine |',
+    '|---|---:|---:|',
+    ...Object.entries(r.endToEndCpu.byProcess).map(([p, s]) => `| ${p} | ${s === null ? 'n/a' : s.toFixed(1)} | ${s === null ? '' : `${((100 * s) / r.endToEndCpu.available).toFixed(0)} %`} |`),
     '',
     '| target | wanted | reached | met |',
     '|---|---|---|---|',

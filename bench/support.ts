@@ -126,3 +126,35 @@ export function peakRssOfPid(pid: number): number | null {
     return null;
   }
 }
+
+/**
+ * CPU seconds (user + system) used so far by a process and its descendants, live or ended and
+ * waited for (Linux /proc; PostgreSQL's work is done by its backends, children of the
+ * postmaster). Null when unreadable.
+ */
+export function cpuSecondsOfTree(root: number): number | null {
+  const stats = new Map<number, { ppid: number; ticks: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' '); // fields from "state" on
+      // utime + stime, and cutime + cstime: children that ended (a closed backend) count for their parent
+      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  if (!stats.has(root)) return null;
+  let ticks = 0;
+  const pending = [root];
+  while (pending.length > 0) {
+    const pid = pending.pop()!;
+    ticks += stats.get(pid)?.ticks ?? 0;
+    for (const [child, s] of stats) if (s.ppid === pid) pending.push(child);
+  }
+  return ticks / CLOCK_TICKS;
+}
+
+/** USER_HZ: the unit of /proc/<pid>/stat times, 100 on Linux for every architecture in use. */
+const CLOCK_TICKS = 100;
