@@ -28,8 +28,10 @@ import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Client } from 'pg';
 import type { ConnectorSettings } from '../pipeline/connector';
+import { silentLogger } from '../pipeline/core/logger';
 import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
+import { provisionTopics } from '../pipeline/kafka/topics';
 import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../test/infra/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type StageFigure } from './report';
@@ -129,11 +131,8 @@ async function main(): Promise<void> {
         tables: { users: { schema: 'public', name: t.users }, logins: { schema: 'public', name: t.logins } },
       };
     };
-    // The sink creates the topics' schemas' tables at start; the topics must exist for its group.
-    await admin.createTopics({ waitForLeaders: true, topics: [
-      { topic: e2eSettings.topics.users, numPartitions: PARTITIONS, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-      { topic: e2eSettings.topics.logins, numPartitions: PARTITIONS },
-    ] });
+    // The sink starts first and subscribes to the topics: they are provisioned as the run would.
+    await provisionTopics(admin, e2eSettings.topics, e2eSettings.topicSettings, silentLogger);
     const e2eSinkSettings = sinkSettings('e2e');
     const servers = { ...serverPids(services.started), simulator: sim.child.pid! };
     const cpuBefore = cpuOf(servers);
