@@ -36,9 +36,8 @@ import { ensureServices, STATE_FILE, stopServices, type StartedService } from '.
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type StageFigure } from './report';
 import type { ExtractFigures, PlainReadFigures, ProduceFigures, SinkFigures, SinkRoleSettings, SyncFigures } from './roles';
-import { cpuSecondsOfTree, fmt, peakRssOfPid, ROOT, runChild, spawnRole, spawnSimulator } from './support';
+import { cpuSecondsOfTree, fmt, peakRssOfPid, ROOT, runChild, spawnRole, spawnSimulator, type RoleProcess, type SimHandle } from './support';
 
-const NOW = '2026-11-01T00:00:00.000Z';
 const PARTITIONS = 3;
 const PARALLEL_PAGES = 3;
 
@@ -81,16 +80,25 @@ async function main(): Promise<void> {
   const p = `bench-${Date.now().toString(36)}`;
   const tables: string[] = [];
   log(`simulator: ${fmt(args.users)} users, ${fmt(args.logins)} login events…`);
-  const sim = await spawnSimulator(args.users, args.logins, NOW, { compiled: true });
+  const roles: RoleProcess[] = [];
+  const role = (name: string, settings: unknown): RoleProcess => {
+    const r = spawnRole(name, settings);
+    roles.push(r);
+    return r;
+  };
+  let sim: SimHandle | undefined;
   try {
+    // The simulator's org is dated by the real clock, which the roles' look-back also uses.
+    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), { compiled: true });
     await admin.connect();
     await db.connect();
     const c = sim.credentials;
+    const simUrl = sim.url;
     const publisher: PublisherOptions = { ...DEFAULT_PUBLISHER, compression: args.compression };
     const settingsFor = (name: string): ConnectorSettings => ({
       connectorName: name,
       salesforce: {
-        loginUrl: sim.url,
+        loginUrl: simUrl,
         auth: { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken },
         loginLookbackDays: 400, parallelPages: PARALLEL_PAGES, pollInitialMs: 100, pollMaxMs: 500, jobTimeoutMs: 30 * 60_000, apiBudgetShare: 1,
       },
@@ -105,11 +113,11 @@ async function main(): Promise<void> {
     const total = args.users + args.logins;
 
     log('1/6 plain read of the CSV pages…');
-    const plain = await spawnRole('plain-read', settingsFor(`${p}-plain`)).next<PlainReadFigures>();
+    const plain = await role('plain-read', settingsFor(`${p}-plain`)).next<PlainReadFigures>();
     if (plain.rows !== total) throw new Error(`the plain read saw ${plain.rows} rows, expected ${total}`);
 
     log('2/6 extract, transform and encode (no Kafka)…');
-    const ex = await spawnRole('extract', settingsFor(`${p}-extract`)).next<ExtractFigures>();
+    const ex = await role('extract', settingsFor(`${p}-extract`)).next<ExtractFigures>();
     if (ex.users + ex.logins !== total) throw new Error(`the extraction saw ${ex.users + ex.logins} rows, expected ${total}`);
     const extractSeconds = ex.seconds - ex.transformSeconds;
     stages.push({
@@ -136,14 +144,16 @@ async function main(): Promise<void> {
     const e2eSinkSettings = sinkSettings('e2e');
     const servers = { ...serverPids(services.started), simulator: sim.child.pid! };
     const cpuBefore = cpuOf(servers);
-    const e2eSink = spawnRole('sink', e2eSinkSettings);
+    const cpuFrom = Date.now();
+    const e2eSink = role('sink', e2eSinkSettings);
     await e2eSink.next();
-    const syncRole = spawnRole('sync', { settings: e2eSettings, fullRepublish: true });
+    const syncRole = role('sync', { settings: e2eSettings, fullRepublish: true });
     const sync = await syncRole.next<SyncFigures>();
     if (sync.status !== 'succeeded') throw new Error(`the sync failed: ${JSON.stringify(sync.error)}`);
     e2eSink.send('the topics are complete');
     const sinkE2e = await e2eSink.next<SinkFigures>();
     const cpuAfter = cpuOf(servers);
+    const cpuSeconds = (Date.now() - cpuFrom) / 1000;
     const syncSeconds = (sync.endedAt - sync.startedAt) / 1000;
     const e2eSeconds = (sinkE2e.caughtUpAt - sync.startedAt) / 1000;
     if (sinkE2e.rows.users !== args.users || sinkE2e.rows.logins !== args.logins) {
@@ -153,13 +163,13 @@ async function main(): Promise<void> {
     stages.push({ stage: 'end to end (sim -> PostgreSQL)', records: total, seconds: e2eSeconds, recordsPerSecond: rate(total, e2eSeconds), note: 'from the start of the run until the sink has committed the end of both topics; the sink runs alongside the sync' });
 
     log('   a second run, nothing changed in the org…');
-    const again = await spawnRole('sync', { settings: e2eSettings, fullRepublish: false }).next<SyncFigures>();
+    const again = await role('sync', { settings: e2eSettings, fullRepublish: false }).next<SyncFigures>();
     if (again.status !== 'succeeded' || again.usersUnchanged !== args.users) throw new Error(`the second run should find all ${args.users} users unchanged: ${JSON.stringify(again)}`);
     const againSeconds = (again.endedAt - again.startedAt) / 1000;
     stages.push({ stage: 'second sync run, nothing changed', records: again.usersExtracted, seconds: againSeconds, recordsPerSecond: rate(again.usersExtracted, againSeconds), note: `a routine run: the live index of ${fmt(args.users)} users read from the users topic, every user extracted and found unchanged, login events after the watermark only (${fmt(again.loginEventsPublished)})` });
 
     log('4/6 the sink alone, over the full topics…');
-    const alone = spawnRole('sink', sinkSettings('alone'));
+    const alone = role('sink', sinkSettings('alone'));
     await alone.next();
     alone.send('the topics are complete');
     const sinkAlone = await alone.next<SinkFigures>();
@@ -193,7 +203,7 @@ async function main(): Promise<void> {
       const ours = `${p}.produce-${kind}`;
       const theirs = `${p}.pp-${kind}`;
       await admin.createTopics({ waitForLeaders: true, topics: [ours, theirs].map((topic) => ({ topic, numPartitions: PARTITIONS })) });
-      const mine = await spawnRole('produce', { brokers, topic: ours, key: sample.key.toString('base64'), value: sample.value.toString('base64'), count, publisher }).next<ProduceFigures>();
+      const mine = await role('produce', { brokers, topic: ours, key: sample.key.toString('base64'), value: sample.value.toString('base64'), count, publisher }).next<ProduceFigures>();
       const pp = await producerPerformance(brokers, theirs, count, bytes, args.compression, publisher.lingerMs);
       stages.push({
         stage: `produce ${kind === 'users' ? 'users' : 'login events'}`, records: count, seconds: mine.seconds, recordsPerSecond: rate(count, mine.seconds),
@@ -213,8 +223,8 @@ async function main(): Promise<void> {
       peakRssMb: { 'connector (sync run)': sync.peakRssMb, 'connector (second run)': again.peakRssMb, 'sink (end to end)': sinkE2e.peakRssMb, 'sink (backlog)': sinkAlone.peakRssMb, 'extract role': ex.peakRssMb, simulator: simPeak },
       cpuSeconds: { 'connector (sync run)': sync.cpuSeconds, 'connector (second run)': again.cpuSeconds, 'sink (end to end)': sinkE2e.cpuSeconds, 'sink (backlog)': sinkAlone.cpuSeconds, 'extract role': ex.cpuSeconds },
       endToEndCpu: {
-        seconds: e2eSeconds,
-        available: os.cpus().length * e2eSeconds,
+        seconds: cpuSeconds,
+        available: os.cpus().length * cpuSeconds,
         byProcess: {
           'connector (sync run)': sync.cpuSeconds,
           'sink (end to end)': sinkE2e.cpuSeconds,
@@ -233,11 +243,12 @@ async function main(): Promise<void> {
     if (png) fs.writeFileSync(path.join(args.out, 'pipeline.png'), png);
     process.stdout.write(`\n${md}\nwritten: ${file}, ${file.replace(/\.json$/, '.md')}, ${path.join(args.out, 'pipeline.png')}\n`);
   } finally {
+    for (const r of roles) r.kill();
     for (const t of tables) await db.query(`DROP TABLE IF EXISTS public.${t}`).catch(() => undefined);
     await db.end().catch(() => undefined);
     await deleteBenchTopics(admin, p);
     await admin.disconnect();
-    await sim.stop();
+    await sim?.stop();
     await stopServices(services.started);
   }
 }

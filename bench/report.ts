@@ -6,6 +6,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { renderChart, type ChartSeries } from './chart';
+import { fmt } from './support';
 
 export interface StageFigure {
   stage: string;
@@ -38,8 +39,6 @@ export interface BenchResult {
 export function resultFile(dir: string, r: Pick<BenchResult, 'scale'>): string {
   return path.join(dir, `pipeline-${r.scale.users}-users-${r.scale.logins}-logins.json`);
 }
-
-const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
 
 export function markdown(r: BenchResult): string {
   const lines = [

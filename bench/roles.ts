@@ -25,8 +25,10 @@ import { sleep } from '../pipeline/core/retry';
 import { createProducer, kafkaWriter, publishStream, type OutRecord, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { contentHash } from '../pipeline/records';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext } from '../pipeline/stages';
+import { sinkLag } from '../pipeline/observability/sink-lag';
 import { createPostgresSink, registrySchemaSource } from '../sinks';
 import type { TableName } from '../sinks';
+import { peakRssMb } from './support';
 
 /** What every role reports besides its own figures. */
 export interface ProcessFigures {
@@ -92,7 +94,7 @@ function processFigures(): ProcessFigures {
   const u = process.resourceUsage();
   const mb = (n: number) => Math.round(n / 1048576);
   return {
-    peakRssMb: Math.round(u.maxRSS / 1024),
+    peakRssMb: peakRssMb(),
     cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6,
     atPeakMb: { rss: mb(atPeak.rss), heapTotal: mb(atPeak.heapTotal), heapUsed: mb(atPeak.heapUsed), external: mb(atPeak.external), arrayBuffers: mb(atPeak.arrayBuffers) },
   };
@@ -177,9 +179,10 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
     process.stdout.write(JSON.stringify({ started: true }) + '\n');
     await firstLine();
     const topics = [s.topics.users, s.topics.logins];
+    const stopped = sinkHandle.done.then(() => Promise.reject(new Error('the sink stopped before catching up')));
     for (;;) {
-      if (await caughtUp(admin, s.groupId, topics)) break;
-      await Promise.race([sleep(100), sinkHandle.done]); // the measurement's polling interval
+      if ((await sinkLag(admin, s.groupId, topics)) === 0) break;
+      await Promise.race([sleep(100), stopped]); // the measurement's polling interval
     }
     const caughtUpAt = Date.now();
     const q = (t: TableName) => pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}"."${t.name}"`).then((r) => r.rows[0].n);
@@ -192,27 +195,15 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
   }
 }
 
-async function caughtUp(admin: ReturnType<Kafka['admin']>, groupId: string, topics: string[]): Promise<boolean> {
-  const committed = await admin.fetchOffsets({ groupId, topics });
-  for (const topic of topics) {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const mine = committed.find((c) => c.topic === topic)?.partitions ?? [];
-    for (const e of ends) {
-      if (e.high === '0') continue;
-      const at = mine.find((p) => p.partition === e.partition)?.offset ?? '-1';
-      if (BigInt(at) < BigInt(e.high)) return false;
-    }
-  }
-  return true;
-}
-
+/** The first line on stdin; rejects when stdin ends first (the orchestrator is gone). */
 function firstLine(): Promise<string> {
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const rl = createInterface({ input: process.stdin });
     rl.once('line', (line) => {
+      resolve(line); // before close(): its 'close' event must find the promise settled
       rl.close();
-      resolve(line);
     });
+    rl.once('close', () => reject(new Error('stdin closed before the orchestrator said the topics are complete')));
   });
 }
 

@@ -79,6 +79,8 @@ export interface RoleProcess {
   next<T>(): Promise<T>;
   /** Writes a line to the role's stdin. */
   send(line: string): void;
+  /** Ends the role at once if it is still running (a failed benchmark leaves nothing behind). */
+  kill(): void;
 }
 
 export const DIST_ROLES = path.join(ROOT, 'dist', 'bench', 'roles.js');
@@ -101,7 +103,8 @@ export function spawnRole(role: string, settings: unknown): RoleProcess {
     if (w) w.resolve(value);
     else queued.push(value);
   });
-  child.once('exit', (code, signal) => {
+  // 'close', not 'exit': a child's last lines may still be in its stdout pipe when it exits.
+  child.once('close', (code, signal) => {
     exited = new Error(`bench role ${role} exited (${code ?? signal}) before printing its figures`);
     for (const w of waiting.splice(0)) w.reject(exited);
   });
@@ -114,6 +117,9 @@ export function spawnRole(role: string, settings: unknown): RoleProcess {
         waiting.push({ resolve: resolve as (v: unknown) => void, reject });
       }),
     send: (line) => child.stdin!.write(line + '\n'),
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    },
   };
 }
 
