@@ -1,5 +1,4 @@
 import type { LoginEventRecord } from './stages';
-import { laterSuccessfulLogin } from './stages';
 
 /**
  * Each user's latest successful login during a run: what the user records' device fields are
@@ -21,7 +20,7 @@ export class LatestLogins {
 
   /** Keeps `login` if it is this user's latest successful login so far. */
   offer(login: LoginEventRecord): void {
-    if (laterSuccessfulLogin(undefined, login) === undefined) return; // not a success
+    if (login.status !== 'Success') return; // failed attempts may come from someone else's device (laterSuccessfulLogin)
     const current = this.byUser.get(login.userId);
     // Most offers lose on time alone: decide those without building the order key.
     if (current !== undefined && Number(current.slice(0, 15)) > login.loginTime) return;
@@ -46,7 +45,7 @@ export class LatestLogins {
 }
 
 function orderKey(login: LoginEventRecord): string {
-  if (!Number.isSafeInteger(login.loginTime) || login.loginTime < 0) throw new RangeError(`login ${login.id}: loginTime ${login.loginTime} is not an epoch millisecond`);
+  if (!Number.isInteger(login.loginTime) || login.loginTime < 0 || login.loginTime >= 1e15) throw new RangeError(`login ${login.id}: loginTime ${login.loginTime} is not an epoch millisecond`);
   return `${String(login.loginTime).padStart(15, '0')}${login.id}`;
 }
 

@@ -313,10 +313,10 @@ function buildStages(catalog: Catalog) {
   const login = createLoginEventStage(catalog.loginHistoryMapping);
   const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
   // The login fields the merge reads: only these are kept per user, not whole events.
-  const deviceFields = catalog.userMapping.rows
+  const deviceFields = [...new Set(catalog.userMapping.rows
     .filter((r) => r.sourceObject === 'LoginHistory')
-    .flatMap((r) => catalog.loginHistoryMapping.rows.filter((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField).map((l) => l.target))
-    .filter((f) => !['id', 'userId', 'loginTime', 'status'].includes(f));
+    .map((r) => catalog.loginHistoryMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField)?.target)
+    .filter((f): f is string => f !== undefined && !['id', 'userId', 'loginTime', 'status'].includes(f)))];
   const fingerprint = mappingFingerprint([catalog.userMapping, catalog.schemas.userValue]);
   return { user, login, merge, deviceFields, fingerprint };
 }
