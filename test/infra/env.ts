@@ -22,12 +22,17 @@ function port(name: string, fallback: number): number {
   return n;
 }
 
+/**
+ * Below Linux's ephemeral range (32768-60999 by default): a port in that range can be taken at
+ * any moment by the local end of an outgoing connection, and a server starting then fails with
+ * "Address already in use" (seen once, Apicurio started right after the demo's servers stopped).
+ */
 export const PORTS = {
-  kafka: port('SF_TEST_KAFKA_PORT', 39092),
-  kafkaController: port('SF_TEST_KAFKA_CONTROLLER_PORT', 39093),
-  registry: port('SF_TEST_REGISTRY_PORT', 38081),
-  registryManagement: port('SF_TEST_REGISTRY_MANAGEMENT_PORT', 38082),
-  postgres: port('SF_TEST_POSTGRES_PORT', 35432),
+  kafka: port('SF_TEST_KAFKA_PORT', 19092),
+  kafkaController: port('SF_TEST_KAFKA_CONTROLLER_PORT', 19093),
+  registry: port('SF_TEST_REGISTRY_PORT', 18081),
+  registryManagement: port('SF_TEST_REGISTRY_MANAGEMENT_PORT', 18082),
+  postgres: port('SF_TEST_POSTGRES_PORT', 15432),
 };
 
 export const VERSIONS = {
