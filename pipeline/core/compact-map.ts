@@ -10,6 +10,8 @@
  * order is unspecified (unlike Map's insertion order).
  */
 const EMPTY = 0xff;
+const FNV_OFFSET = 0x811c9dc5;
+const FNV_PRIME = 0x01000193;
 const MAX_LOAD = 0.7;
 
 export class CompactStringMap implements Iterable<[string, string]> {
@@ -81,7 +83,7 @@ export class CompactStringMap implements Iterable<[string, string]> {
     if (hole < 0) return this.overflow.delete(key);
     // Backward shift: pull later entries of the probe run into the hole, so no tombstones pile up.
     for (let j = (hole + 1) & this.mask; this.slots[j * this.slotBytes] !== EMPTY; j = (j + 1) & this.mask) {
-      const home = this.home(this.keyAt(j));
+      const home = this.homeOfStored(this.slots, j * this.slotBytes);
       const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
       if (movable) {
         this.slots.copy(this.slots, hole * this.slotBytes, j * this.slotBytes, (j + 1) * this.slotBytes);
@@ -125,8 +127,15 @@ export class CompactStringMap implements Iterable<[string, string]> {
 
   /** FNV-1a of the key's characters, reduced to a slot. */
   private home(key: string): number {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
+    let h = FNV_OFFSET;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
+    return (h >>> 0) & this.mask;
+  }
+
+  /** The same hash over the key bytes stored at `at` in `buf` (ASCII: one byte per character), no string built. */
+  private homeOfStored(buf: Buffer, at: number): number {
+    let h = FNV_OFFSET;
+    for (let i = at + 1, end = at + 1 + buf[at]; i < end; i++) h = Math.imul(h ^ buf[i], FNV_PRIME);
     return (h >>> 0) & this.mask;
   }
 
@@ -148,7 +157,7 @@ export class CompactStringMap implements Iterable<[string, string]> {
     for (let slot = 0; slot < oldCapacity; slot++) {
       const at = slot * this.slotBytes;
       if (old[at] === EMPTY) continue;
-      let to = this.home(old.toString('latin1', at + 1, at + 1 + old[at]));
+      let to = this.homeOfStored(old, at);
       while (this.slots[to * this.slotBytes] !== EMPTY) to = (to + 1) & this.mask;
       old.copy(this.slots, to * this.slotBytes, at, at + this.slotBytes);
     }
