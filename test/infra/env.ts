@@ -35,8 +35,21 @@ export const PORTS = {
   postgres: port('SF_TEST_POSTGRES_PORT', 15432),
 };
 
+/** The Kafka releases the tests run against (test/infra/kafka/<version>/pom.xml); CI runs both. */
+export const KAFKA_VERSIONS = ['4.4.0', '3.9.1'] as const;
+
+function kafkaVersion(): string {
+  const v = process.env.SF_TEST_KAFKA_VERSION;
+  if (v === undefined || v === '') return KAFKA_VERSIONS[0];
+  if (!(KAFKA_VERSIONS as readonly string[]).includes(v)) {
+    throw new Error(`SF_TEST_KAFKA_VERSION=${v} is not a tested Kafka release; use one of ${KAFKA_VERSIONS.join(', ')}`);
+  }
+  return v;
+}
+
 export const VERSIONS = {
-  kafka: '3.9.1',
+  /** SF_TEST_KAFKA_VERSION picks the release; the newest tested one by default. */
+  kafka: kafkaVersion(),
   apicurio: '3.3.3',
 };
 

@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 
 /**
- * Finds a Java runtime of at least the given major version. Kafka 3.9 runs on 17; Apicurio
+ * Finds a Java runtime of at least the given major version. Kafka 3.9 and 4.x run on 17; Apicurio
  * Registry 3.3 is compiled for 21. Looks at an explicit variable first, then JAVA_HOME, the
  * `java` on PATH and every JDK under /usr/lib/jvm.
  */

@@ -6,7 +6,10 @@ import { findJava, requireMaven } from './java';
 import { Detached, run, spawnDetached } from './proc';
 import type { LocalService } from './service';
 
-/** Apache Kafka 3.9, single node in KRaft mode, from Maven Central jars run with Java 17+. */
+/**
+ * Apache Kafka, single node in KRaft mode, from Maven Central jars run with Java 17+. The release
+ * is VERSIONS.kafka (SF_TEST_KAFKA_VERSION): 4.x by default, 3.9 as the older line still tested.
+ */
 const LIBS = path.join(CACHE_DIR, `kafka-${VERSIONS.kafka}`, 'libs');
 const HOME = path.join(RUN_DIR, 'kafka');
 
@@ -22,7 +25,7 @@ export const kafka: LocalService = {
     fs.rmSync(tmp, { recursive: true, force: true });
     run(
       'mvn',
-      ['-B', '-q', '-f', path.join(__dirname, 'kafka', 'pom.xml'),
+      ['-B', '-q', '-f', path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml'),
         'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
         '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
       { what: `Fetching Kafka ${VERSIONS.kafka} jars from Maven Central` },
@@ -61,22 +64,38 @@ export async function kafkaAnswers(brokers: string): Promise<boolean> {
   }
 }
 
-/** Writes server.properties and log4j.properties into `home` and formats its storage. Returns the properties path. */
+/** Writes server.properties and the logging configuration into `home` and formats its storage. Returns the properties path. */
 export function formatKafkaHome(home: string, ports: KafkaPorts): string {
   const java = findJava(17, 'KAFKA_JAVA_HOME');
   fs.mkdirSync(home, { recursive: true });
   const props = path.join(home, 'server.properties');
   fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data')));
-  fs.writeFileSync(path.join(home, 'log4j.properties'), 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
-  const clusterId = run(java, ['-cp', `${LIBS}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
-  run(java, ['-cp', `${LIBS}/*`, `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
+  const log = logging(home);
+  fs.writeFileSync(log.file, log.text);
+  const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
+  run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
   return props;
 }
 
 /** Starts a broker on a formatted home (detached); it is ready when kafkaAnswers says so. */
 export function startKafkaProcess(home: string, props: string, logFile: string): Detached {
   const java = findJava(17, 'KAFKA_JAVA_HOME');
-  return spawnDetached(java, ['-Xmx768m', '-XX:+UseG1GC', `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`, '-cp', `${LIBS}/*`, 'kafka.Kafka', props], { logFile });
+  return spawnDetached(java, ['-Xmx768m', '-XX:+UseG1GC', logging(home).flag, '-cp', `${LIBS}/*`, 'kafka.Kafka', props], { logFile });
+}
+
+/** Warnings and errors to stdout: Kafka 3.x logs through log4j 1 (reload4j), 4.x through log4j 2. */
+function logging(home: string): { file: string; text: string; flag: string } {
+  if (VERSIONS.kafka.startsWith('3.')) {
+    const file = path.join(home, 'log4j.properties');
+    const text = 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\n' +
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n';
+    return { file, text, flag: `-Dlog4j.configuration=file:${file}` };
+  }
+  const file = path.join(home, 'log4j2.properties');
+  const text = 'status = warn\nappender.stdout.type = Console\nappender.stdout.name = STDOUT\n' +
+    'appender.stdout.layout.type = PatternLayout\nappender.stdout.layout.pattern = [%d] %p %m (%c)%n\n' +
+    'rootLogger.level = warn\nrootLogger.appenderRef.stdout.ref = STDOUT\n';
+  return { file, text, flag: `-Dlog4j2.configurationFile=${file}` };
 }
 
 /** True when the Kafka jars are in the cache (the integration tier's set-up fetches them). */
