@@ -18,6 +18,7 @@ import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { startSimulator } from '../test/simulator';
+import { VERSIONS } from '../test/infra/env';
 import { ensureServices, stopServices } from '../test/infra/services';
 import { loadConfigFile, toConnectorSettings, toSinkConfig } from '../pipeline/config';
 import { startConnector } from '../pipeline/connector';
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   const logins = Number(values.logins);
   const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
 
-  say('1/5  Starting Kafka 3.9, Apicurio Registry 3.3 and PostgreSQL on loopback (first time: downloads into ~/.cache)…');
+  say(`1/5  Starting Kafka ${VERSIONS.kafka}, Apicurio Registry ${VERSIONS.apicurio} and PostgreSQL on loopback (first time: downloads into ~/.cache)…`);
   const services = await ensureServices((line) => say(`     ${line}`));
   say(`2/5  Starting the Salesforce API simulator: ${users.toLocaleString('en-US')} users, ${logins.toLocaleString('en-US')} login events…`);
   const sim = await startSimulator({ users, logins, now: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() });

@@ -1,6 +1,25 @@
 import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
-import type { Logger } from '../core/logger';
+import type { Level, Logger } from '../core/logger';
 import type { KafkaOptions } from './options';
+
+/**
+ * The messages of the broker errors kafkajs retries by itself (its protocol error table, e.g.
+ * "The coordinator is loading…" while a fresh broker loads its group metadata). kafkajs logs each
+ * failed response at `error` before it retries; if the retries run out, the caller gets the error
+ * and reports it. kafkajs exports no types for this table: it is read from the pinned version.
+ */
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: { message: string; retriable: boolean }[] };
+const RETRIED = new Set(errorCodes.filter((e) => e.retriable).map((e) => e.message));
+
+/** Our level for a kafkajs log entry: a response error kafkajs will retry is debug, not error. */
+export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
+  if (entry.level <= KafkaLogLevel.ERROR) {
+    const error = (entry.log as { error?: unknown }).error;
+    return typeof error === 'string' && RETRIED.has(error) ? 'debug' : 'error';
+  }
+  return entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
+}
 
 /** Builds the kafkajs client from options, routing its logs through our redacting logger. */
 export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
@@ -14,8 +33,7 @@ export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
     logLevel: KafkaLogLevel.WARN,
     logCreator: () => (entry: LogEntry) => {
       const { message, ...fields } = entry.log;
-      const level = entry.level <= KafkaLogLevel.ERROR ? 'error' : entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
-      logger[level](`kafka: ${message}`, { namespace: entry.namespace, ...fields });
+      logger[kafkaLogLevel(entry)](`kafka: ${message}`, { namespace: entry.namespace, ...fields });
     },
   });
 }

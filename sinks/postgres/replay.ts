@@ -1,4 +1,4 @@
-import type { Producer } from 'kafkajs';
+import { Partitioners, type Producer } from 'kafkajs';
 import { loadConnectorSchemas } from '../../schemas/avro';
 import { FatalError } from '../../pipeline/core/errors';
 import { silentLogger } from '../../pipeline/core/logger';
@@ -91,7 +91,7 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       await withClient(deps.pool, (c) => copyMissingColumns(c, p.live, p.table.name));
     }
     await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
-    producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+    producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     const processor = createBatchProcessor({
       pool: deps.pool,

@@ -1,4 +1,4 @@
-import type { Kafka, Producer } from 'kafkajs';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
 import { silentLogger, type Logger } from '../../pipeline/core/logger';
@@ -108,7 +108,7 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
       } finally {
         await admin.disconnect();
       }
-      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       const processor = createBatchProcessor({
         pool: deps.pool,
