@@ -1,13 +1,12 @@
 /**
- * Dependency-free PNG line charts for the benchmark scripts.
+ * SVG line charts for the benchmark scripts: text that any browser, GitHub and the editor's
+ * preview render, so no image encoder or font is needed.
  *
  * A chart is a title, one or more panels stacked vertically and an optional footnote. Each
  * panel plots its series against a y scale of its own that starts at 0 and has "nice" ticks;
  * the panels share one linear x axis whose ticks are the distinct x values of all the points
- * (record counts). Text is drawn with an embedded 5x7 bitmap font, and the image is written as
- * an 8-bit RGB PNG using only node:zlib.
+ * (record counts).
  */
-import { deflateSync } from 'node:zlib';
 
 export interface ChartSeries {
   name: string;
@@ -60,8 +59,8 @@ const LEGEND_ROW_HEIGHT = 16;
 const LEGEND_SWATCH = 24;
 const FOOTNOTE_LINE_HEIGHT = 11;
 
-/** Renders the chart and returns the PNG file's bytes. */
-export function renderChart(spec: ChartSpec): Buffer {
+/** Renders the chart and returns the SVG document. */
+export function renderChart(spec: ChartSpec): string {
   const width = spec.width ?? DEFAULT_WIDTH;
   const footnote = spec.footnote ? wrapText(spec.footnote, width - 2 * MARGIN, 1) : [];
   const footerHeight = MARGIN + footnote.length * FOOTNOTE_LINE_HEIGHT;
@@ -77,7 +76,7 @@ export function renderChart(spec: ChartSpec): Buffer {
   const xValues = distinctXs(panels.flatMap((panel) => panel.series));
   const xAxis: XAxis = { values: xValues, label: spec.xLabel, project: xProjection(xValues, plotLeft, plotRight) };
 
-  const canvas = new Canvas(width, height);
+  const canvas = new Svg(width, height);
   canvas.text(spec.title, Math.round((width - textWidth(spec.title, 2)) / 2), 16, TEXT, 2);
   panels.forEach((panel, i) => {
     const top = HEADER_HEIGHT + i * panelHeight;
@@ -85,7 +84,7 @@ export function renderChart(spec: ChartSpec): Buffer {
     drawPanel(canvas, panel, plot, xAxis);
   });
   footnote.forEach((line, i) => canvas.text(line, MARGIN, panelsBottom + MARGIN / 2 + i * FOOTNOTE_LINE_HEIGHT, MUTED, 1));
-  return encodePng(width, height, canvas.pixels);
+  return canvas.document();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -98,7 +97,7 @@ interface XAxis {
 }
 
 /** Draws one panel around its plot area; its series are already plottable. */
-function drawPanel(canvas: Canvas, panel: ChartPanel, plot: Rect, xAxis: XAxis): void {
+function drawPanel(canvas: Svg, panel: ChartPanel, plot: Rect, xAxis: XAxis): void {
   canvas.text(panel.title, plot.left, plot.top - PLOT_TOP_OFFSET + 14, TEXT, 2);
   canvas.text(panel.yLabel, MARGIN, plot.top - 20, MUTED, 1);
 
@@ -163,7 +162,7 @@ function xProjection(xs: number[], plotLeft: number, plotRight: number): (x: num
   return (x) => Math.round(left + ((x - min) / (max - min)) * span);
 }
 
-function drawYAxis(canvas: Canvas, plot: Rect, ticks: number[], toY: (y: number) => number): void {
+function drawYAxis(canvas: Svg, plot: Rect, ticks: number[], toY: (y: number) => number): void {
   for (const tick of ticks) {
     const y = toY(tick);
     canvas.fillRect(plot.left, y, plot.right - plot.left + 1, 1, GRID);
@@ -174,7 +173,7 @@ function drawYAxis(canvas: Canvas, plot: Rect, ticks: number[], toY: (y: number)
   canvas.fillRect(plot.left, plot.top, 1, plot.bottom - plot.top + 1, AXIS);
 }
 
-function drawXAxis(canvas: Canvas, plot: Rect, axis: XAxis): void {
+function drawXAxis(canvas: Svg, plot: Rect, axis: XAxis): void {
   canvas.fillRect(plot.left, plot.bottom, plot.right - plot.left + 1, 1, AXIS);
   let lastLabelRight = -Infinity;
   for (const x of axis.values) {
@@ -189,7 +188,7 @@ function drawXAxis(canvas: Canvas, plot: Rect, axis: XAxis): void {
   canvas.text(axis.label, Math.round((plot.left + plot.right - textWidth(axis.label, 1)) / 2), plot.bottom + 27, MUTED, 1);
 }
 
-function drawSeries(canvas: Canvas, series: ChartSeries, project: (p: Point) => [number, number]): void {
+function drawSeries(canvas: Svg, series: ChartSeries, project: (p: Point) => [number, number]): void {
   const pixels = series.points.map(project);
   for (let i = 1; i < pixels.length; i++) {
     canvas.line(pixels[i - 1][0], pixels[i - 1][1], pixels[i][0], pixels[i][1], series.color, series.dashed ?? false);
@@ -204,7 +203,7 @@ function measureLegend(series: ChartSeries[]): number {
   return 2 * LEGEND_PADDING + LEGEND_SWATCH + 6 + longest;
 }
 
-function drawLegend(canvas: Canvas, series: ChartSeries[], left: number, top: number): void {
+function drawLegend(canvas: Svg, series: ChartSeries[], left: number, top: number): void {
   const width = measureLegend(series);
   const height = 2 * LEGEND_PADDING + (series.length - 1) * LEGEND_ROW_HEIGHT + GLYPH_HEIGHT;
   canvas.strokeRect(left, top, width, height, LEGEND_BORDER);
@@ -218,269 +217,73 @@ function drawLegend(canvas: Canvas, series: ChartSeries[], left: number, top: nu
 }
 
 // ---------------------------------------------------------------------------------------------
-// Raster
+// SVG
 
-/** An RGB8 image, white to start with; drawing outside it is clipped. */
-class Canvas {
-  readonly pixels: Uint8Array;
+/** Text metrics of the chart's font (11 px sans-serif at scale 1): an average glyph box. */
+const GLYPH_WIDTH = 6;
+const GLYPH_HEIGHT = 8;
+
+function textWidth(text: string, scale: number): number {
+  return text.length * GLYPH_WIDTH * scale;
+}
+
+/** Splits text into lines that fit `width` at `scale`, breaking at spaces. */
+function wrapText(text: string, width: number, scale: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    const next = line ? `${line} ${word}` : word;
+    if (line && textWidth(next, scale) > width) {
+      lines.push(line);
+      line = word;
+    } else line = next;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+const rgb = (c: Rgb) => `rgb(${c[0]},${c[1]},${c[2]})`;
+const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+
+/** Collects SVG elements with the same drawing calls the chart makes; `document()` is the file. */
+class Svg {
+  private readonly parts: string[] = [];
 
   constructor(
     readonly width: number,
     readonly height: number,
-  ) {
-    this.pixels = new Uint8Array(width * height * 3).fill(255);
-  }
-
-  set(x: number, y: number, color: Rgb): void {
-    if (x < 0 || y < 0 || x >= this.width || y >= this.height) return;
-    this.pixels.set(color, (y * this.width + x) * 3);
-  }
+  ) {}
 
   fillRect(left: number, top: number, width: number, height: number, color: Rgb): void {
-    for (let y = top; y < top + height; y++) for (let x = left; x < left + width; x++) this.set(x, y, color);
+    this.parts.push(`<rect x="${left}" y="${top}" width="${width}" height="${height}" fill="${rgb(color)}"/>`);
   }
 
   strokeRect(left: number, top: number, width: number, height: number, color: Rgb): void {
-    this.fillRect(left, top, width, 1, color);
-    this.fillRect(left, top + height - 1, width, 1, color);
-    this.fillRect(left, top, 1, height, color);
-    this.fillRect(left + width - 1, top, 1, height, color);
+    this.parts.push(`<rect x="${left + 0.5}" y="${top + 0.5}" width="${width - 1}" height="${height - 1}" fill="none" stroke="${rgb(color)}"/>`);
   }
 
-  /**
-   * Bresenham between integer points, with a 2x2 brush reaching up and right of each point (so
-   * a line at y = 0 sits on the x axis, not under it); dashed lines skip every other run of pixels.
-   */
   line(x0: number, y0: number, x1: number, y1: number, color: Rgb, dashed: boolean): void {
-    const dx = Math.abs(x1 - x0);
-    const dy = -Math.abs(y1 - y0);
-    const sx = x0 < x1 ? 1 : -1;
-    const sy = y0 < y1 ? 1 : -1;
-    let error = dx + dy;
-    for (let x = x0, y = y0, step = 0; ; step++) {
-      if (!dashed || step % (DASH_ON + DASH_OFF) < DASH_ON) this.fillRect(x, y - 1, 2, 2, color);
-      if (x === x1 && y === y1) return;
-      const doubled = 2 * error;
-      if (doubled >= dy) {
-        error += dy;
-        x += sx;
-      }
-      if (doubled <= dx) {
-        error += dx;
-        y += sy;
-      }
-    }
+    const dash = dashed ? ` stroke-dasharray="${DASH_ON} ${DASH_OFF}"` : '';
+    this.parts.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y1}" stroke="${rgb(color)}" stroke-width="2"${dash}/>`);
   }
 
-  disc(cx: number, cy: number, radius: number, color: Rgb): void {
-    for (let y = -radius; y <= radius; y++) {
-      for (let x = -radius; x <= radius; x++) if (x * x + y * y <= radius * radius + radius) this.set(cx + x, cy + y, color);
-    }
+  disc(x: number, y: number, radius: number, color: Rgb): void {
+    this.parts.push(`<circle cx="${x}" cy="${y}" r="${radius}" fill="${rgb(color)}"/>`);
   }
 
-  /** Draws text with its top-left corner at (left, top), each font pixel a scale × scale block. */
+  /** Text whose top-left corner is at (left, top); scale 1 is 11 px, 2 is 22 px. */
   text(text: string, left: number, top: number, color: Rgb, scale: number): void {
-    let x = left;
-    for (const char of text) {
-      const glyphTop = top + (DESCENDERS.includes(char) ? 2 * scale : 0);
-      glyphRows(char).forEach((bits, row) => {
-        for (let col = 0; col < GLYPH_WIDTH; col++) {
-          if (bits & (1 << (GLYPH_WIDTH - 1 - col))) this.fillRect(x + col * scale, glyphTop + row * scale, scale, scale, color);
-        }
-      });
-      x += GLYPH_ADVANCE * scale;
-    }
+    const size = 11 * scale;
+    this.parts.push(`<text x="${left}" y="${top + GLYPH_HEIGHT * scale}" font-size="${size}" fill="${rgb(color)}">${escape(text)}</text>`);
   }
-}
 
-function textWidth(text: string, scale: number): number {
-  return [...text].length * GLYPH_ADVANCE * scale;
-}
-
-/** Greedy word wrap; explicit line breaks are kept. */
-function wrapText(text: string, maxWidth: number, scale: number): string[] {
-  return text.split('\n').flatMap((paragraph) => {
-    const lines: string[] = [];
-    let line = '';
-    for (const word of paragraph.split(/\s+/).filter(Boolean)) {
-      const candidate = line ? `${line} ${word}` : word;
-      if (line && textWidth(candidate, scale) > maxWidth) {
-        lines.push(line);
-        line = word;
-      } else {
-        line = candidate;
-      }
-    }
-    lines.push(line);
-    return lines;
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Font: 5x7 glyphs for printable ASCII (32..126), one 5-bit mask per row, top row first,
-// most significant bit on the left. The descenders are drawn two rows lower, so that their
-// bowls sit on the x-height and their tails hang below the baseline.
-
-const GLYPH_WIDTH = 5;
-const GLYPH_HEIGHT = 7;
-const GLYPH_ADVANCE = 6;
-const DESCENDERS = 'gpqy';
-const UNKNOWN_GLYPH = [0x1f, 0x11, 0x11, 0x11, 0x11, 0x11, 0x1f];
-
-function glyphRows(char: string): readonly number[] {
-  const code = char.codePointAt(0) ?? 0;
-  return code >= 32 && code <= 126 ? FONT[code - 32] : UNKNOWN_GLYPH;
-}
-
-const FONT: readonly (readonly number[])[] = [
-  [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00], // space
-  [0x04, 0x04, 0x04, 0x04, 0x04, 0x00, 0x04], // !
-  [0x0a, 0x0a, 0x0a, 0x00, 0x00, 0x00, 0x00], // "
-  [0x0a, 0x0a, 0x1f, 0x0a, 0x1f, 0x0a, 0x0a], // #
-  [0x04, 0x0f, 0x14, 0x0e, 0x05, 0x1e, 0x04], // $
-  [0x18, 0x19, 0x02, 0x04, 0x08, 0x13, 0x03], // %
-  [0x0c, 0x12, 0x14, 0x08, 0x15, 0x12, 0x0d], // &
-  [0x04, 0x04, 0x08, 0x00, 0x00, 0x00, 0x00], // '
-  [0x02, 0x04, 0x08, 0x08, 0x08, 0x04, 0x02], // (
-  [0x08, 0x04, 0x02, 0x02, 0x02, 0x04, 0x08], // )
-  [0x00, 0x04, 0x15, 0x0e, 0x15, 0x04, 0x00], // *
-  [0x00, 0x04, 0x04, 0x1f, 0x04, 0x04, 0x00], // +
-  [0x00, 0x00, 0x00, 0x00, 0x0c, 0x04, 0x08], // ,
-  [0x00, 0x00, 0x00, 0x1f, 0x00, 0x00, 0x00], // -
-  [0x00, 0x00, 0x00, 0x00, 0x00, 0x0c, 0x0c], // .
-  [0x00, 0x01, 0x02, 0x04, 0x08, 0x10, 0x00], // /
-  [0x0e, 0x11, 0x13, 0x15, 0x19, 0x11, 0x0e], // 0
-  [0x04, 0x0c, 0x04, 0x04, 0x04, 0x04, 0x0e], // 1
-  [0x0e, 0x11, 0x01, 0x02, 0x04, 0x08, 0x1f], // 2
-  [0x1f, 0x02, 0x04, 0x02, 0x01, 0x11, 0x0e], // 3
-  [0x02, 0x06, 0x0a, 0x12, 0x1f, 0x02, 0x02], // 4
-  [0x1f, 0x10, 0x1e, 0x01, 0x01, 0x11, 0x0e], // 5
-  [0x06, 0x08, 0x10, 0x1e, 0x11, 0x11, 0x0e], // 6
-  [0x1f, 0x01, 0x02, 0x04, 0x08, 0x08, 0x08], // 7
-  [0x0e, 0x11, 0x11, 0x0e, 0x11, 0x11, 0x0e], // 8
-  [0x0e, 0x11, 0x11, 0x0f, 0x01, 0x02, 0x0c], // 9
-  [0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x0c, 0x00], // :
-  [0x00, 0x0c, 0x0c, 0x00, 0x0c, 0x04, 0x08], // ;
-  [0x02, 0x04, 0x08, 0x10, 0x08, 0x04, 0x02], // <
-  [0x00, 0x00, 0x1f, 0x00, 0x1f, 0x00, 0x00], // =
-  [0x08, 0x04, 0x02, 0x01, 0x02, 0x04, 0x08], // >
-  [0x0e, 0x11, 0x01, 0x02, 0x04, 0x00, 0x04], // ?
-  [0x0e, 0x11, 0x01, 0x0d, 0x15, 0x15, 0x0e], // @
-  [0x0e, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11], // A
-  [0x1e, 0x11, 0x11, 0x1e, 0x11, 0x11, 0x1e], // B
-  [0x0e, 0x11, 0x10, 0x10, 0x10, 0x11, 0x0e], // C
-  [0x1c, 0x12, 0x11, 0x11, 0x11, 0x12, 0x1c], // D
-  [0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x1f], // E
-  [0x1f, 0x10, 0x10, 0x1e, 0x10, 0x10, 0x10], // F
-  [0x0e, 0x11, 0x10, 0x17, 0x11, 0x11, 0x0f], // G
-  [0x11, 0x11, 0x11, 0x1f, 0x11, 0x11, 0x11], // H
-  [0x0e, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e], // I
-  [0x07, 0x02, 0x02, 0x02, 0x02, 0x12, 0x0c], // J
-  [0x11, 0x12, 0x14, 0x18, 0x14, 0x12, 0x11], // K
-  [0x10, 0x10, 0x10, 0x10, 0x10, 0x10, 0x1f], // L
-  [0x11, 0x1b, 0x15, 0x15, 0x11, 0x11, 0x11], // M
-  [0x11, 0x11, 0x19, 0x15, 0x13, 0x11, 0x11], // N
-  [0x0e, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e], // O
-  [0x1e, 0x11, 0x11, 0x1e, 0x10, 0x10, 0x10], // P
-  [0x0e, 0x11, 0x11, 0x11, 0x15, 0x12, 0x0d], // Q
-  [0x1e, 0x11, 0x11, 0x1e, 0x14, 0x12, 0x11], // R
-  [0x0f, 0x10, 0x10, 0x0e, 0x01, 0x01, 0x1e], // S
-  [0x1f, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04], // T
-  [0x11, 0x11, 0x11, 0x11, 0x11, 0x11, 0x0e], // U
-  [0x11, 0x11, 0x11, 0x11, 0x11, 0x0a, 0x04], // V
-  [0x11, 0x11, 0x11, 0x15, 0x15, 0x15, 0x0a], // W
-  [0x11, 0x11, 0x0a, 0x04, 0x0a, 0x11, 0x11], // X
-  [0x11, 0x11, 0x11, 0x0a, 0x04, 0x04, 0x04], // Y
-  [0x1f, 0x01, 0x02, 0x04, 0x08, 0x10, 0x1f], // Z
-  [0x0e, 0x08, 0x08, 0x08, 0x08, 0x08, 0x0e], // [
-  [0x00, 0x10, 0x08, 0x04, 0x02, 0x01, 0x00], // \
-  [0x0e, 0x02, 0x02, 0x02, 0x02, 0x02, 0x0e], // ]
-  [0x04, 0x0a, 0x11, 0x00, 0x00, 0x00, 0x00], // ^
-  [0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x1f], // _
-  [0x08, 0x04, 0x02, 0x00, 0x00, 0x00, 0x00], // `
-  [0x00, 0x00, 0x0e, 0x01, 0x0f, 0x11, 0x0f], // a
-  [0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x1e], // b
-  [0x00, 0x00, 0x0e, 0x10, 0x10, 0x11, 0x0e], // c
-  [0x01, 0x01, 0x0d, 0x13, 0x11, 0x11, 0x0f], // d
-  [0x00, 0x00, 0x0e, 0x11, 0x1f, 0x10, 0x0e], // e
-  [0x06, 0x09, 0x08, 0x1c, 0x08, 0x08, 0x08], // f
-  [0x0f, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e], // g
-  [0x10, 0x10, 0x16, 0x19, 0x11, 0x11, 0x11], // h
-  [0x04, 0x00, 0x0c, 0x04, 0x04, 0x04, 0x0e], // i
-  [0x02, 0x00, 0x06, 0x02, 0x02, 0x12, 0x0c], // j
-  [0x10, 0x10, 0x12, 0x14, 0x18, 0x14, 0x12], // k
-  [0x0c, 0x04, 0x04, 0x04, 0x04, 0x04, 0x0e], // l
-  [0x00, 0x00, 0x1a, 0x15, 0x15, 0x11, 0x11], // m
-  [0x00, 0x00, 0x16, 0x19, 0x11, 0x11, 0x11], // n
-  [0x00, 0x00, 0x0e, 0x11, 0x11, 0x11, 0x0e], // o
-  [0x1e, 0x11, 0x11, 0x11, 0x1e, 0x10, 0x10], // p
-  [0x0f, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x01], // q
-  [0x00, 0x00, 0x16, 0x19, 0x10, 0x10, 0x10], // r
-  [0x00, 0x00, 0x0e, 0x10, 0x0e, 0x01, 0x1e], // s
-  [0x08, 0x08, 0x1c, 0x08, 0x08, 0x09, 0x06], // t
-  [0x00, 0x00, 0x11, 0x11, 0x11, 0x13, 0x0d], // u
-  [0x00, 0x00, 0x11, 0x11, 0x11, 0x0a, 0x04], // v
-  [0x00, 0x00, 0x11, 0x11, 0x15, 0x15, 0x0a], // w
-  [0x00, 0x00, 0x11, 0x0a, 0x04, 0x0a, 0x11], // x
-  [0x11, 0x11, 0x11, 0x11, 0x0f, 0x01, 0x0e], // y
-  [0x00, 0x00, 0x1f, 0x02, 0x04, 0x08, 0x1f], // z
-  [0x03, 0x04, 0x04, 0x18, 0x04, 0x04, 0x03], // {
-  [0x04, 0x04, 0x04, 0x04, 0x04, 0x04, 0x04], // |
-  [0x18, 0x04, 0x04, 0x03, 0x04, 0x04, 0x18], // }
-  [0x00, 0x00, 0x08, 0x15, 0x02, 0x00, 0x00], // ~
-];
-
-// ---------------------------------------------------------------------------------------------
-// PNG
-
-const PNG_SIGNATURE = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
-const CRC_TABLE = buildCrcTable();
-
-/** Encodes width × height RGB8 pixels (row-major, no padding) as a PNG. */
-export function encodePng(width: number, height: number, rgb: Uint8Array): Buffer {
-  if (!Number.isInteger(width) || !Number.isInteger(height) || width < 1 || height < 1) {
-    throw new RangeError(`PNG dimensions must be positive integers, got ${width}x${height}`);
+  document(): string {
+    return [
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" viewBox="0 0 ${this.width} ${this.height}" font-family="sans-serif">`,
+      `<rect width="${this.width}" height="${this.height}" fill="#fff"/>`,
+      ...this.parts,
+      '</svg>',
+      '',
+    ].join('\n');
   }
-  if (rgb.length !== width * height * 3) {
-    throw new RangeError(`expected ${width * height * 3} bytes of RGB for ${width}x${height}, got ${rgb.length}`);
-  }
-  const header = Buffer.alloc(13);
-  header.writeUInt32BE(width, 0);
-  header.writeUInt32BE(height, 4);
-  header[8] = 8; // bit depth
-  header[9] = 2; // colour type: RGB (compression, filter and interlace stay 0)
-  return Buffer.concat([PNG_SIGNATURE, pngChunk('IHDR', header), pngChunk('IDAT', deflateSync(scanlines(width, height, rgb))), pngChunk('IEND', Buffer.alloc(0))]);
-}
-
-/** Each row prefixed with filter type 0 (none). */
-function scanlines(width: number, height: number, rgb: Uint8Array): Buffer {
-  const stride = width * 3;
-  const out = Buffer.alloc(height * (stride + 1));
-  for (let row = 0; row < height; row++) out.set(rgb.subarray(row * stride, (row + 1) * stride), row * (stride + 1) + 1);
-  return out;
-}
-
-function pngChunk(type: string, data: Uint8Array): Buffer {
-  const chunk = Buffer.alloc(12 + data.length);
-  chunk.writeUInt32BE(data.length, 0);
-  chunk.write(type, 4, 'latin1');
-  chunk.set(data, 8);
-  chunk.writeUInt32BE(crc32(chunk.subarray(4, 8 + data.length)), 8 + data.length);
-  return chunk;
-}
-
-function buildCrcTable(): Uint32Array {
-  const table = new Uint32Array(256);
-  for (let n = 0; n < 256; n++) {
-    let c = n;
-    for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
-    table[n] = c >>> 0;
-  }
-  return table;
-}
-
-function crc32(bytes: Uint8Array): number {
-  let crc = 0xffffffff;
-  for (const byte of bytes) crc = CRC_TABLE[(crc ^ byte) & 0xff] ^ (crc >>> 8);
-  return (crc ^ 0xffffffff) >>> 0;
 }

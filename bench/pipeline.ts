@@ -20,7 +20,7 @@
  *   6. produce        our publisher with real encoded records, then ProducerPerformance, same
  *                     count and size, for users and for login events
  * Writes pipeline-<users>-users-<logins>-logins.json and .md into the output folder (default
- * bench/results) and redraws pipeline.png there from every result file in it.
+ * bench/results) and redraws pipeline.svg there from every result file in it.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -239,9 +239,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(file, JSON.stringify(result, null, 2) + '\n');
     const md = markdown(result);
     fs.writeFileSync(file.replace(/\.json$/, '.md'), md);
-    const png = chartFromResults(args.out);
-    if (png) fs.writeFileSync(path.join(args.out, 'pipeline.png'), png);
-    process.stdout.write(`\n${md}\nwritten: ${file}, ${file.replace(/\.json$/, '.md')}, ${path.join(args.out, 'pipeline.png')}\n`);
+    const svg = chartFromResults(args.out);
+    if (svg) fs.writeFileSync(path.join(args.out, 'pipeline.svg'), svg);
+    process.stdout.write(`\n${md}\nwritten: ${file}, ${file.replace(/\.json$/, '.md')}, ${path.join(args.out, 'pipeline.svg')}\n`);
   } finally {
     for (const r of roles) r.kill();
     for (const t of tables) await db.query(`DROP TABLE IF EXISTS public.${t}`).catch(() => undefined);

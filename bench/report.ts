@@ -75,7 +75,7 @@ export function markdown(r: BenchResult): string {
 }
 
 /** Throughput of each stage and peak RSS of each process against the number of users, from every result in `dir`. */
-export function chartFromResults(dir: string): Buffer | null {
+export function chartFromResults(dir: string): string | null {
   const results = fs
     .readdirSync(dir)
     .filter((f) => /^pipeline-.*\.json$/.test(f))
