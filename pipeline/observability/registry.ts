@@ -1,69 +1,62 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
 /**
- * A minimal Prometheus registry: counters and gauges with labels, rendered in the text
- * exposition format (version 0.0.4). Label values are escaped; callers never put secrets in them
- * (they are connector names, topic roles and results).
+ * The process's Prometheus registry, on prom-client: our counters, gauges and histograms, plus
+ * prom-client's default process metrics (resident memory, heap, event-loop lag, GC, CPU, open
+ * file descriptors). Label values are escaped by prom-client; callers never put secrets in them
+ * (they are connector names, topic roles and results). Label names are declared with each metric.
  */
 export type Labels = Record<string, string>;
-
-interface Family {
-  name: string;
-  help: string;
-  type: 'counter' | 'gauge';
-  values: Map<string, { labels: Labels; value: number }>;
-}
 
 export interface Metric {
   /** Counters: adds `by` (>= 0). */
   inc(labels?: Labels, by?: number): void;
-  /** Gauges (and counters fed from an absolute total): sets the value. */
+  /** Gauges: sets the value. */
   set(labels: Labels, value: number): void;
-  get(labels?: Labels): number;
 }
 
-const key = (labels: Labels) => JSON.stringify(Object.entries(labels).sort(([a], [b]) => a.localeCompare(b)));
-const escape = (v: string) => v.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"');
+export interface Timing {
+  /** Records one observation, in seconds. */
+  observe(labels: Labels, seconds: number): void;
+}
 
 export class MetricsRegistry {
-  private readonly families: Family[] = [];
+  readonly prom = new Registry();
 
-  counter(name: string, help: string): Metric {
-    return this.family(name, help, 'counter');
+  constructor(opts: { processMetrics?: boolean } = {}) {
+    if (opts.processMetrics ?? true) collectDefaultMetrics({ register: this.prom });
   }
 
-  gauge(name: string, help: string): Metric {
-    return this.family(name, help, 'gauge');
-  }
-
-  /** The whole registry in Prometheus text format. */
-  render(): string {
-    const out: string[] = [];
-    for (const f of this.families) {
-      out.push(`# HELP ${f.name} ${f.help}`, `# TYPE ${f.name} ${f.type}`);
-      for (const { labels, value } of f.values.values()) {
-        const l = Object.entries(labels).map(([k, v]) => `${k}="${escape(v)}"`).join(',');
-        out.push(`${f.name}${l ? `{${l}}` : ''} ${Number.isFinite(value) ? value : 'NaN'}`);
-      }
-    }
-    return out.join('\n') + '\n';
-  }
-
-  private family(name: string, help: string, type: Family['type']): Metric {
-    const f: Family = { name, help, type, values: new Map() };
-    this.families.push(f);
-    const entry = (labels: Labels) => {
-      const k = key(labels);
-      let e = f.values.get(k);
-      if (!e) f.values.set(k, (e = { labels, value: 0 }));
-      return e;
-    };
+  counter(name: string, help: string, labelNames: readonly string[] = []): Metric {
+    const c = new Counter({ name, help, labelNames, registers: [this.prom] });
     return {
-      inc: (labels = {}, by = 1) => {
-        entry(labels).value += by;
+      inc: (labels = {}, by = 1) => c.inc(labels, by),
+      set: () => {
+        throw new Error(`${name} is a counter: it only goes up (inc)`);
       },
-      set: (labels, value) => {
-        entry(labels).value = value;
-      },
-      get: (labels = {}) => f.values.get(key(labels))?.value ?? 0,
     };
+  }
+
+  gauge(name: string, help: string, labelNames: readonly string[] = []): Metric {
+    const g = new Gauge({ name, help, labelNames, registers: [this.prom] });
+    return {
+      inc: (labels = {}, by = 1) => g.inc(labels, by),
+      set: (labels, value) => g.set(labels, value),
+    };
+  }
+
+  /** A histogram of durations in seconds, with buckets fit for what it measures. */
+  histogram(name: string, help: string, labelNames: readonly string[], buckets: number[]): Timing {
+    const h = new Histogram({ name, help, labelNames, buckets, registers: [this.prom] });
+    return { observe: (labels, seconds) => h.observe(labels, seconds) };
+  }
+
+  /** The whole registry in the Prometheus text format. */
+  render(): Promise<string> {
+    return this.prom.metrics();
+  }
+
+  get contentType(): string {
+    return this.prom.contentType;
   }
 }

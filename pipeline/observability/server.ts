@@ -17,13 +17,21 @@ export interface MetricsServer {
  * Serves GET /metrics (Prometheus text) and GET /health on host:port (127.0.0.1 by default: the
  * numbers are not for the whole network unless the operator says so). Rejects if the port is taken.
  */
-export async function startMetricsServer(opts: { host: string; port: number; metrics: () => string; health: () => Health }): Promise<MetricsServer> {
+export async function startMetricsServer(opts: {
+  host: string;
+  port: number;
+  metrics: () => Promise<string>;
+  health: () => Health;
+}): Promise<MetricsServer> {
   const server: Server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       res.writeHead(405, { allow: 'GET' }).end();
     } else if (path === '/metrics') {
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(opts.metrics());
+      opts.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${err.message}\n`),
+      );
     } else if (path === '/health') {
       const h = opts.health();
       res.writeHead(h.ok ? 200 : 503, { 'content-type': 'application/json' }).end(JSON.stringify(h));
