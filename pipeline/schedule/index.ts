@@ -2,6 +2,6 @@
 export { parseCron, CronSyntaxError, type CronExpression } from './cron';
 export { nextRun } from './next-run';
 export { WEEKDAYS, REPEATS, parseStartTime, describeSchedule, type Schedule, type Recurrence, type Repeats, type StartTime, type Weekday } from './spec';
-export { isValidTimeZone, toLocal, fromLocal, resolveLocal } from './zone';
+export { isValidTimeZone } from './zone';
 export { systemClock, type SchedulerClock } from './clock';
 export { startScheduler, type Scheduler, type SchedulerDeps, type SchedulerEvent } from './scheduler';

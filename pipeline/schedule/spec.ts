@@ -9,9 +9,10 @@
  *             (31 → 30 April, 28 or 29 February);
  *  - cron:    a 5-field cron expression, read in the time zone (startTime is not used).
  *
- * Wall-clock rules (all kinds): a start time that does not exist on a spring-forward night runs
- * at the first valid minute after it; one that exists twice on a fall-back night runs once, at
- * its first occurrence.
+ * Wall-clock rules (croner's, next-run.ts): a start time that does not exist on a spring-forward
+ * night runs at the first valid minute after it; one that exists twice on a fall-back night runs
+ * once, at its first occurrence. Hourly runs every real hour at its minute: the hour skipped in
+ * spring has no run (the runs stay an hour apart), the hour repeated in autumn has two.
  */
 import type { CronExpression } from './cron';
 

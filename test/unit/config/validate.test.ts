@@ -159,7 +159,7 @@ describe('a bad config', () => {
       'weekday: is required when repeats is weekly',
     ]);
     const cron = issuesOf(goodConfig({ repeats: 'cron', cron: '61 * * * *' }));
-    expect(cron.issues[0]).toMatchObject({ field: 'cron', problem: 'minute: 61 is outside 0-59', value: '"61 * * * *"' });
+    expect(cron.issues[0]).toMatchObject({ field: 'cron', problem: 'Invalid value for minute: 61', value: '"61 * * * *"' });
   });
 
   it('refuses a file that is not a mapping, and shows the syntax error position only', () => {

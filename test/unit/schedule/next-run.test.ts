@@ -50,11 +50,12 @@ describe('nextRun', () => {
       expect(runs(fall, '2026-10-31T12:00:00Z', 2)).toEqual(['2026-11-01T05:15:00.000Z', '2026-11-02T06:15:00.000Z']);
     });
 
-    it('hourly: the gap hour runs at its end, the repeated hour once', () => {
+    it('hourly: every real hour at its minute, so the runs stay an hour apart across both changes', () => {
       const s: Schedule = { repeats: 'hourly', startTime: at(0, 30), timeZone: 'Europe/Berlin', active: true };
-      expect(runs(s, '2026-03-29T00:00:00Z', 3)).toEqual(['2026-03-29T00:30:00.000Z', '2026-03-29T01:00:00.000Z', '2026-03-29T01:30:00.000Z']);
-      // local 02:30 CEST (00:30Z), then 02:30 CET (01:30Z) is skipped, then 03:30 CET (02:30Z)
-      expect(runs(s, '2026-10-24T23:59:00Z', 3)).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-25T02:30:00.000Z', '2026-10-25T03:30:00.000Z']);
+      // local 01:30 CET (00:30Z); 02:30 does not exist; 03:30 CEST (01:30Z)
+      expect(runs(s, '2026-03-29T00:00:00Z', 3)).toEqual(['2026-03-29T00:30:00.000Z', '2026-03-29T01:30:00.000Z', '2026-03-29T02:30:00.000Z']);
+      // local 02:30 CEST (00:30Z), 02:30 CET again (01:30Z), 03:30 CET (02:30Z)
+      expect(runs(s, '2026-10-24T23:59:00Z', 3)).toEqual(['2026-10-25T00:30:00.000Z', '2026-10-25T01:30:00.000Z', '2026-10-25T02:30:00.000Z']);
     });
   });
 
@@ -87,15 +88,20 @@ describe('nextRun', () => {
 describe('parseCron', () => {
   it.each([
     ['* * * *', /5 fields/],
-    ['60 * * * *', /minute: 60 is outside 0-59/],
+    ['0 0 * * * *', /5 fields/], // seconds are not cron's
+    ['60 * * * *', /minute: 60/],
     ['* 24 * * *', /hour: 24/],
-    ['* * 0 * *', /day of month: 0/],
-    ['* * * 13 *', /month: 13/],
-    ['* * * * 8', /day of week: 8/],
-    ['*/0 * * * *', /step/],
-    ['5-1 * * * *', /backwards/],
-    ['x * * * *', /not a number/],
+    ['* * 0 * *', /day/],
+    ['* * * 13 *', /month/],
+    ['* * * * 8', /dayOfWeek: 8/],
+    ['*/0 * * * *', /stepping/],
+    ['5-1 * * * *', /larger than/],
+    ['x * * * *', /illegal characters/],
   ])('refuses %j', (expr, message) => {
     expect(() => parseCron(expr)).toThrow(message);
+  });
+
+  it('accepts names, lists, ranges and steps', () => {
+    for (const expr of ['*/20 9-10 * * mon-fri', '0 3 1,15 jan-jun 1', '30 1 * * 7']) expect(parseCron(expr).source).toBe(expr);
   });
 });
