@@ -98,7 +98,8 @@ Exit: 0 after SIGINT/SIGTERM, 2 bad options.`,
   positionals: true,
   run(_values, args) {
     const base = join(__dirname, '..', '..', 'test', 'simulator', 'cli');
-    const script = existsSync(`${base}.js`) ? `${base}.js` : `${base}.ts`;
+    const script = [`${base}.js`, `${base}.ts`].find((f) => existsSync(f));
+    if (!script) throw new UsageError('the simulator is not part of the installed package: run `npm run simulator` from a checkout of the repository');
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
