@@ -8,7 +8,7 @@ import { ConnectorError, FatalError, RecordError } from './core/errors';
 import type { Logger } from './core/logger';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
 import { readLiveIndex } from './kafka/live-index';
-import { LatestLogins } from './latest-logins';
+import { DeviceCodec, LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from './kafka/options';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
 import { StateStore, type LockOptions } from './kafka/state-store';
@@ -148,7 +148,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const stages = buildStages(deps.catalog);
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
-    const latest = new LatestLogins(stages.deviceFields);
+    const latest = new LatestLogins(stages.devices);
     const logins = deps.extractor.logins(cursorOf(snapshot.committed));
     progress('logins');
     const [, lr] = await drain(logins, (row) => {
@@ -175,13 +175,15 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       counts.usersExtracted++;
       tick();
       // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
-      const previousHash = live.get(row.Id);
-      live.delete(row.Id);
+      const previous = live.take(row.Id);
       return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
-        const device = latest.get(rec.id);
+        // The device is the later of the one last published and this run's latest login: a
+        // record is the user's full current state, never "no news" read as "no device".
+        const carried = stages.devices.valid(previous?.device);
+        const device = DeviceCodec.later(carried, latest.packed(rec.id));
         const hash = contentHash(row, stages.fingerprint);
         // Unchanged, and no newer login device: consumers would see nothing new.
-        if (!opts.fullRepublish && device === null && previousHash === hash) {
+        if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
           counts.usersUnchanged++;
           return null;
         }
@@ -189,8 +191,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
         return {
           topic: opts.topics.users,
           key: deps.codecs.users.encodeKey(rec.id),
-          value: deps.codecs.users.encodeValue(stages.merge(rec, device)),
-          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash },
+          value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
+          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash, ...(device === undefined ? {} : { [HEADERS.device]: device }) },
         };
       }, counts);
     }, writer, opts.publisher, deps.signal);
@@ -318,7 +320,7 @@ function buildStages(catalog: Catalog) {
     .map((r) => catalog.loginHistoryMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField)?.target)
     .filter((f): f is string => f !== undefined && !['id', 'userId', 'loginTime', 'status'].includes(f)))];
   const fingerprint = mappingFingerprint([catalog.userMapping, catalog.schemas.userValue]);
-  return { user, login, merge, deviceFields, fingerprint };
+  return { user, login, merge, devices: new DeviceCodec(deviceFields), fingerprint };
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

@@ -140,6 +140,9 @@ export interface Simulator {
   userRow(id: string, fields: string[]): Record<string, string>;
   /** Total LoginHistory events (optionally with LoginTime >= sinceIso). */
   loginCount(sinceIso?: string): number;
+  /** Every LoginHistory event as Bulk CSV would carry the given fields (strings, '' for null):
+   *  the source of truth tests compute expected login tables and device fields from. */
+  loginRows(fields: string[]): Record<string, string>[];
 
   /** The org's logical clock (ISO): starts at `now` and advances one second per change
    *  (update, state change, delete, add), so changes carry increasing timestamps

@@ -121,6 +121,17 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
       return out;
     },
     loginCount: (since) => store.loginCount(since),
+    loginRows(fields) {
+      const logins = store.snapshot().logins;
+      const out: Record<string, string>[] = [];
+      for (let pos = 0; pos < logins.size(); pos++) {
+        const row = logins.row(pos)!;
+        const r: Record<string, string> = {};
+        for (const f of fields) r[f] = plainValue(row.get(f));
+        out.push(r);
+      }
+      return out;
+    },
     inject: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     requests: log,
