@@ -26,6 +26,8 @@ export interface RunState {
   host: string | null;
   pid: number | null;
   heartbeatAt: number | null;
+  /** The Salesforce org the state belongs to (null: written before org binding, or not known yet). */
+  orgId: string | null;
 }
 
 /**
@@ -44,6 +46,6 @@ export function newRunState(connectorName: string, runId: string, startedAt: num
     connectorName, runId, status: 'running', startedAt, endedAt: null,
     usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
     loginHistoryWatermark: null, loginHistoryRecentIds: [], apiRequestsUsed: null, apiRequestsMax: null, message: null,
-    host: null, pid: null, heartbeatAt: null,
+    host: null, pid: null, heartbeatAt: null, orgId: null,
   };
 }

@@ -147,6 +147,21 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const writer = opts.dryRun ? nullWriter : kafkaWriter(deps.producer, opts.publisher);
     const stages = buildStages(deps.catalog);
 
+    // 0. One connector, one org: the state and the live users must be this org's, or nothing is
+    //    published or deleted. The users this connector imported before (the latest record per
+    //    key in the users topic) are read now, before the first record goes out.
+    const bound = snapshot.committed?.orgId ?? null;
+    if (bound !== null && bound !== info.orgId) throw orgMismatch(opts.connectorName, bound, info.orgId, 'its run state');
+    const live = await readLiveIndex(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger, info.orgId);
+    const liveBefore = live.size;
+    const foreign = [...live.foreignOrgs()];
+    if (foreign.length > 0) {
+      // after a deliberate re-point (reset) the other org's users are left alone; otherwise refuse
+      if (bound === null) throw orgMismatch(opts.connectorName, foreign[0][0], info.orgId, `the ${foreign[0][1]} users it published`);
+      logger.info('users of another org published under this connector name are left alone (the connector was re-pointed)', { orgs: Object.fromEntries(foreign) });
+    }
+    state.orgId = info.orgId;
+
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);
     const logins = deps.extractor.logins(cursorOf(snapshot.committed));
@@ -164,11 +179,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     loginsResult = lr;
     counts.loginDuplicatesDropped = lr.duplicatesDropped;
 
-    // 2. The users this connector imported before: the latest record per key in the users topic.
-    const live = await readLiveIndex(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
-    const liveBefore = live.size;
-
-    // 3. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
+    // 2. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
     const users = deps.extractor.users();
     progress('users');
     const [, ur] = await drain(users, (row) => {
@@ -198,7 +209,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     }, writer, opts.publisher, deps.signal);
     usersResult = ur;
 
-    // 4. Both extractions are complete and verified (their `done` resolved): deletions may be
+    // 3. Both extractions are complete and verified (their `done` resolved): deletions may be
     //    computed now, and only now. The guard decides before a single tombstone is sent.
     throwIfAborted(deps.signal);
     progress('deletions');
@@ -210,7 +221,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       counts.usersTombstoned = await publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), writer, opts.publisher);
     }
 
-    // 5. Commit: the next run resumes from this watermark, on any host.
+    // 4. Commit: the next run resumes from this watermark, on any host.
     const done = summary('succeeded');
     if (!opts.dryRun) await store.commit(toState(state, done, lr.cursor, now()));
     logger.info('run succeeded', { ...done });
@@ -307,6 +318,18 @@ function toState(base: RunState, s: RunSummary, watermark: LoginCursor | RunStat
     pid: null,
     heartbeatAt: null,
   };
+}
+
+/** A run that reached another org than the one the connector is bound to: it stops, naming both. */
+export function orgMismatch(connector: string, bound: string, reached: string, evidence: string): FatalError {
+  return new FatalError(
+    'ORG_MISMATCH',
+    `Connector "${connector}" is bound to Salesforce org ${bound} (${evidence}), but this run reached org ${reached}. ` +
+      `Nothing was published or deleted. If the config points at the wrong org, fix salesforceUrl and the credentials. ` +
+      `To follow org ${reached} on purpose, either give the connector a new connectorName (org ${bound}'s users stay as they are), ` +
+      `or run \`connector reset --config <file> --org ${reached}\` to re-bind this connector to org ${reached} ` +
+      `(org ${bound}'s users are then neither updated nor deleted by it).`,
+  );
 }
 
 /** The stages of a run, built once from the mapping. */

@@ -120,6 +120,22 @@ export class StateStore {
     await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state]]);
   }
 
+  /**
+   * Re-binds the connector to `orgId` (the reset command): under the run lock, the committed state
+   * becomes a fresh one for that org (no LoginHistory watermark: the next run starts with the
+   * look-back window). Users published for another org are then neither updated nor deleted.
+   */
+  async rebind(me: RunState, orgId: string): Promise<void> {
+    await this.acquire(me);
+    try {
+      const now = this.lockOpts.now();
+      const state: RunState = { ...me, status: 'succeeded', endedAt: now, orgId, message: `reset: bound to Salesforce org ${orgId}` };
+      await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state]]);
+    } finally {
+      await this.release();
+    }
+  }
+
   /** Records a failed run's summary; the committed state (and its watermark) stays as it was. */
   recordFailure(state: RunState): Promise<void> {
     return this.send(this.keys.lastRun, state);

@@ -23,6 +23,7 @@ const full: RunState = {
   host: 'worker-1',
   pid: 4242,
   heartbeatAt: Date.UTC(2024, 4, 2, 8, 4),
+  orgId: '00DHn0000001AbCMAU',
 };
 
 describe('run-state record', () => {
