@@ -91,7 +91,8 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
             {
               connectorName: settings.connectorName,
               topics: settings.topics,
-              guard: { ...settings.guard, override: settings.guard.override || req.allowMassDelete === true },
+              // the override is per run: only this request's flag, never the settings
+              guard: { ...settings.guard, override: req.allowMassDelete === true },
               publisher: settings.publisher,
               dryRun: req.dryRun === true,
               fullRepublish: req.fullRepublish === true,

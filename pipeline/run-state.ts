@@ -33,12 +33,16 @@ export interface RunState {
 /**
  * Keys in the compacted state topic. The committed state of a connector is keyed by its name
  * (the next run resumes from it); its latest run, failed or not, and its run lock each have a
- * key of their own, so neither can compact the committed state away.
+ * key of their own, so neither can compact the committed state away. The LoginHistory progress
+ * (`#logins`) has its own key too: it is saved once a run has published its login events and
+ * the users carrying their devices, so a run refused later (the deletion guard) does not make
+ * the next one read and publish those events again.
  */
 export const stateKeys = (connector: string) => ({
   committed: connector,
   lastRun: `${connector}#last-run`,
   lock: `${connector}#lock`,
+  logins: `${connector}#logins`,
 });
 
 export function newRunState(connectorName: string, runId: string, startedAt: number): RunState {

@@ -120,6 +120,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
   // Runs never overlap: a second run of this connector stops here (a dry run takes no lock).
   const snapshot = opts.dryRun ? await store.load() : await store.acquire(state);
+  // Where LoginHistory resumes: the progress a later-refused run saved, else the last success.
+  let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
   const heartbeat = opts.dryRun ? null : setInterval(() => void store.heartbeat(state).catch((e: Error) => logger.warn('run lock heartbeat failed', { error: e.message })), opts.heartbeatMs ?? 15_000);
   heartbeat?.unref();
   const summary = (status: RunSummary['status'], error?: unknown): RunSummary => {
@@ -133,8 +135,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       recordsPerSecond: Math.round(read / Math.max(0.001, (endedAt - startedAt) / 1000)),
       apiUsage: usage ? { used: usage.used, max: usage.max } : null,
       apiCalls: Math.max(usersResult?.apiCalls ?? 0, loginsResult?.apiCalls ?? 0),
-      // a failed run moves no watermark: it reports the committed one
-      loginHistoryWatermark: (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? (snapshot.committed?.loginHistoryWatermark ? new Date(snapshot.committed.loginHistoryWatermark).toISOString() : null),
+      // a failed run reports the watermark it leaves: the saved progress, else the committed one
+      loginHistoryWatermark: (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? resumeFrom?.watermark ?? null,
       ...(error ? { error: describeError(error) } : {}),
     };
   };
@@ -164,7 +166,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);
-    const logins = deps.extractor.logins(cursorOf(snapshot.committed));
+    const logins = deps.extractor.logins(resumeFrom);
     progress('logins');
     const [, lr] = await drain(logins, (row) => {
       loginRows++;
@@ -208,6 +210,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       }, counts);
     }, writer, opts.publisher, deps.signal);
     usersResult = ur;
+    // Every login event and every user carrying its device is published: LoginHistory progress is
+    // kept from here on, even if the deletion phase refuses (the guard) or fails.
+    if (!opts.dryRun) {
+      await store.saveProgress(toState(state, summary('succeeded'), lr.cursor, now()));
+      resumeFrom = lr.cursor;
+    }
 
     // 3. Both extractions are complete and verified (their `done` resolved): deletions may be
     //    computed now, and only now. The guard decides before a single tombstone is sent.
@@ -229,8 +237,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     return done;
   } catch (err) {
     const failed = summary('failed', err);
-    logger.error('run failed: no tombstones were published and the watermark did not move', { error: failed.error });
-    if (!opts.dryRun) await store.recordFailure(toState(state, failed, snapshot.committed, now())).catch(() => undefined);
+    logger.error('run failed: no tombstones were published', { error: failed.error, loginHistoryWatermark: failed.loginHistoryWatermark });
+    if (!opts.dryRun) await store.recordFailure(toState(state, failed, resumeFrom, now())).catch(() => undefined);
     progress('done');
     return failed;
   } finally {
@@ -296,9 +304,8 @@ function cursorOf(committed: RunState | null): LoginCursor | null {
   return { watermark: new Date(committed.loginHistoryWatermark).toISOString(), recentIds: committed.loginHistoryRecentIds ?? [] };
 }
 
-/** The state record of a finished run. `watermark`: the new cursor on success, the committed state's on failure. */
-function toState(base: RunState, s: RunSummary, watermark: LoginCursor | RunState | null, endedAt: number): RunState {
-  const cursor = watermark && 'recentIds' in watermark ? watermark : cursorOf(watermark as RunState | null);
+/** The state record of a finished run. `cursor`: where the next run reads LoginHistory from. */
+function toState(base: RunState, s: RunSummary, cursor: LoginCursor | null, endedAt: number): RunState {
   return {
     ...base,
     status: s.status,

@@ -21,6 +21,8 @@ export interface StateSnapshot {
   lastRun: RunState | null;
   /** The run lock's latest record (status running while held). */
   lock: RunState | null;
+  /** The latest saved LoginHistory progress (its cursor is where the next run reads from). */
+  logins?: RunState | null;
 }
 
 export interface LockOptions {
@@ -79,7 +81,7 @@ export class StateStore {
       const v = raw.get(key);
       return v ? this.codec.decodeValue(v) : null;
     };
-    return { committed: await decode(this.keys.committed), lastRun: await decode(this.keys.lastRun), lock: await decode(this.keys.lock), ends };
+    return { committed: await decode(this.keys.committed), lastRun: await decode(this.keys.lastRun), lock: await decode(this.keys.lock), logins: await decode(this.keys.logins), ends };
   }
 
   /**
@@ -115,6 +117,11 @@ export class StateStore {
     return this.send(this.keys.lock, null);
   }
 
+  /** Saves the LoginHistory progress of a run whose login events and users are all published. */
+  async saveProgress(state: RunState): Promise<void> {
+    await this.send(this.keys.logins, state);
+  }
+
   /** Commits a succeeded run: the next run resumes from its watermark. */
   async commit(state: RunState): Promise<void> {
     await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state]]);
@@ -130,7 +137,7 @@ export class StateStore {
     try {
       const now = this.lockOpts.now();
       const state: RunState = { ...me, status: 'succeeded', endedAt: now, orgId, message: `reset: bound to Salesforce org ${orgId}` };
-      await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state]]);
+      await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state], [this.keys.logins, null]]);
     } finally {
       await this.release();
     }
