@@ -19,6 +19,8 @@ export interface RunState {
   loginHistoryWatermark: number | null;
   /** Ids of the events in the overlap window before the watermark (see LoginCursor). */
   loginHistoryRecentIds: string[];
+  /** The same Ids packed (pipeline/login-ids.ts); written instead of the list. */
+  loginHistoryRecentIdsPacked: Buffer | null;
   apiRequestsUsed: number | null;
   apiRequestsMax: number | null;
   message: string | null;
@@ -49,7 +51,7 @@ export function newRunState(connectorName: string, runId: string, startedAt: num
   return {
     connectorName, runId, status: 'running', startedAt, endedAt: null,
     usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
-    loginHistoryWatermark: null, loginHistoryRecentIds: [], apiRequestsUsed: null, apiRequestsMax: null, message: null,
+    loginHistoryWatermark: null, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null, apiRequestsUsed: null, apiRequestsMax: null, message: null,
     host: null, pid: null, heartbeatAt: null, orgId: null,
   };
 }

@@ -13,6 +13,7 @@ import { HEADERS, type TopicNames } from './kafka/options';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
 import { StateStore, type LockOptions } from './kafka/state-store';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
+import { packIds, unpackIds } from './login-ids';
 import { newRunState, type RunState } from './run-state';
 import { decodeStringKey, stateCodec } from './state-codec';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext, type StageResult } from './stages';
@@ -301,7 +302,8 @@ function encodeOr<T>(
 
 function cursorOf(committed: RunState | null): LoginCursor | null {
   if (!committed?.loginHistoryWatermark) return null;
-  return { watermark: new Date(committed.loginHistoryWatermark).toISOString(), recentIds: committed.loginHistoryRecentIds ?? [] };
+  const packed = committed.loginHistoryRecentIdsPacked;
+  return { watermark: new Date(committed.loginHistoryWatermark).toISOString(), recentIds: packed ? unpackIds(Buffer.from(packed)) : (committed.loginHistoryRecentIds ?? []) };
 }
 
 /** The state record of a finished run. `cursor`: where the next run reads LoginHistory from. */
@@ -317,7 +319,8 @@ function toState(base: RunState, s: RunSummary, cursor: LoginCursor | null, ende
     loginEventsPublished: s.loginEventsPublished,
     deadLettered: s.deadLettered,
     loginHistoryWatermark: cursor ? Date.parse(cursor.watermark) : null,
-    loginHistoryRecentIds: cursor?.recentIds ?? [],
+    loginHistoryRecentIds: [],
+    loginHistoryRecentIdsPacked: cursor && cursor.recentIds.length > 0 ? packIds(cursor.recentIds) : null,
     apiRequestsUsed: s.apiUsage?.used ?? null,
     apiRequestsMax: s.apiUsage?.max ?? null,
     message: s.error ? `${s.error.code}: ${s.error.message}` : null,

@@ -57,8 +57,9 @@ export async function readToEnd(
         };
         consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
         // every batch, also one of transaction markers only, which eachBatch never sees
+        // (a batch with nothing at or after the fetched offset has no first offset: it proves nothing)
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-          if (e.payload.topic === topic) progressed(e.payload.partition, e.payload.lastOffset);
+          if (e.payload.topic === topic && e.payload.firstOffset !== null && e.payload.firstOffset !== undefined) progressed(e.payload.partition, e.payload.lastOffset);
         });
         timer = setTimeout(() => {
           reject(new RetriableError('READ_TO_END_TIMEOUT',

@@ -124,7 +124,8 @@ export class StateStore {
 
   /** Commits a succeeded run: the next run resumes from its watermark. */
   async commit(state: RunState): Promise<void> {
-    await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state]]);
+    // the recent login Ids once: the last-run record is a summary, nothing resumes from it
+    await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, { ...state, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null }]]);
   }
 
   /**
@@ -145,7 +146,7 @@ export class StateStore {
 
   /** Records a failed run's summary; the committed state (and its watermark) stays as it was. */
   recordFailure(state: RunState): Promise<void> {
-    return this.send(this.keys.lastRun, state);
+    return this.send(this.keys.lastRun, { ...state, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null });
   }
 
   private refuseIfHeld(lock: RunState | null, myRunId: string): void {
