@@ -12,6 +12,7 @@ import { DeviceCodec, LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from './kafka/options';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
 import { StateStore, type LockOptions } from './kafka/state-store';
+import { fenceId, openFence, type RunFence } from './kafka/fence';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
 import { packIds, unpackIds } from './login-ids';
 import { newRunState, type RunState } from './run-state';
@@ -123,6 +124,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   const snapshot = opts.dryRun ? await store.load() : await store.acquire(state);
   // Where LoginHistory resumes: the progress a later-refused run saved, else the last success.
   let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
+  let fence: RunFence | null = null;
   const heartbeat = opts.dryRun ? null : setInterval(() => void store.heartbeat(state).catch((e: Error) => logger.warn('run lock heartbeat failed', { error: e.message })), opts.heartbeatMs ?? 15_000);
   heartbeat?.unref();
   const summary = (status: RunSummary['status'], error?: unknown): RunSummary => {
@@ -143,6 +145,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   };
 
   try {
+    if (!opts.dryRun) {
+      // Fence every earlier holder of this connector's lock at the broker, then write through the fence.
+      fence = await openFence(deps.kafka, fenceId(opts.topics.state, opts.connectorName), opts.connectorName, { compression: opts.publisher.compression });
+      store.useFence(fence);
+      await store.heartbeat(state);
+    }
     throwIfAborted(deps.signal);
     const info = await deps.extractor.connect();
     const run: RunIdentity = { runId, connectorName: opts.connectorName, orgId: info.orgId };
@@ -226,13 +234,19 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     counts.usersToDelete = gone.length;
     const verdict = checkDeletions(gone.length, liveBefore, opts.guard);
     if (!verdict.allowed) throw guardError(verdict.reason!);
-    if (!opts.dryRun && gone.length > 0) {
-      counts.usersTombstoned = await publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), writer, opts.publisher);
-    }
 
-    // 4. Commit: the next run resumes from this watermark, on any host.
+    // 4. Tombstones and the commit, one transaction through the fence: all visible or none, and
+    //    none at all from a run that lost its lock. The next run resumes from this watermark.
+    if (!opts.dryRun) counts.usersTombstoned = gone.length;
     const done = summary('succeeded');
-    if (!opts.dryRun) await store.commit(toState(state, done, lr.cursor, now()));
+    if (!opts.dryRun) {
+      const tombstones = gone.length === 0 ? undefined : (w: RecordWriter) =>
+        publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), w, { ...opts.publisher, maxInFlight: 1 });
+      await store.commit(toState(state, done, lr.cursor, now()), tombstones).catch((err: unknown) => {
+        counts.usersTombstoned = 0;
+        throw err;
+      });
+    }
     logger.info('run succeeded', { ...done });
     progress('done');
     return done;
@@ -245,6 +259,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     if (!opts.dryRun) await store.release().catch((e: Error) => logger.warn('could not release the run lock; it expires with its lease', { error: e.message }));
+    await fence?.close().catch(() => undefined);
   }
 }
 

@@ -3,6 +3,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import { FatalError } from '../core/errors';
 import type { RunState } from '../run-state';
 import { stateKeys } from '../run-state';
+import type { RunFence } from './fence';
+import { kafkaWriter, type RecordWriter } from './publisher';
 import { readToEnd } from './read-to-end';
 
 /** How the state topic's keys and values are encoded (Avro through the registry in production). */
@@ -39,15 +41,24 @@ export const DEFAULT_LOCK: LockOptions = {
   leaseMs: 60_000,
   now: Date.now,
   host: os.hostname(),
-  isAlive: (pid) => {
-    try {
-      process.kill(pid, 0);
-      return true;
-    } catch {
-      return false;
-    }
-  },
+  isAlive: processAlive,
 };
+
+/**
+ * Whether a process of this host that held the lock still runs. A process that exists but
+ * belongs to another user (EPERM) is alive. Our own pid is not: the holder was an earlier
+ * process with the same pid (in a container, node is PID 1 again after every restart), because
+ * this process runs one run at a time and the lock record names another run.
+ */
+export function processAlive(pid: number): boolean {
+  if (pid === process.pid) return false;
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * The connector's run state in the compacted state topic: what a run resumes from, the last run's
@@ -56,6 +67,8 @@ export const DEFAULT_LOCK: LockOptions = {
  */
 export class StateStore {
   private readonly keys: ReturnType<typeof stateKeys>;
+  private fence: RunFence | null = null;
+  private released = false;
 
   constructor(
     private readonly kafka: Kafka,
@@ -107,14 +120,24 @@ export class StateStore {
     return snap;
   }
 
+  /**
+   * From now on every write of this run goes through the broker's fence (one transaction each):
+   * once another run took over, none of them lands. Call right after acquire().
+   */
+  useFence(fence: RunFence): void {
+    this.fence = fence;
+  }
+
   /** Tells other runs this one is alive; call more often than leaseMs. */
   heartbeat(me: RunState): Promise<void> {
     return this.send(this.keys.lock, this.lockRecord(me));
   }
 
-  /** Releases the lock (a tombstone on its key). */
-  release(): Promise<void> {
-    return this.send(this.keys.lock, null);
+  /** Releases the lock (a tombstone on its key); a no-op once the commit released it. */
+  async release(): Promise<void> {
+    if (this.released) return;
+    await this.send(this.keys.lock, null);
+    this.released = true;
   }
 
   /** Saves the LoginHistory progress of a run whose login events and users are all published. */
@@ -122,10 +145,24 @@ export class StateStore {
     await this.send(this.keys.logins, state);
   }
 
-  /** Commits a succeeded run: the next run resumes from its watermark. */
-  async commit(state: RunState): Promise<void> {
+  /**
+   * Commits a succeeded run: the next run resumes from its watermark. With a fence, `before` (the
+   * tombstones) and the state records, lock release included, are one transaction: all visible or
+   * none, and none from a fenced run.
+   */
+  async commit(state: RunState, before?: (writer: RecordWriter) => Promise<unknown>): Promise<void> {
     // the recent login Ids once: the last-run record is a summary, nothing resumes from it
-    await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, { ...state, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null }]]);
+    const entries: [string, RunState | null][] = [[this.keys.committed, state], [this.keys.lastRun, { ...state, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null }]];
+    if (!this.fence) {
+      if (before) await before(kafkaWriter(this.producer, { compression: 'none' }));
+      await this.sendMany(entries);
+      return;
+    }
+    await this.fence.transaction(async (tx) => {
+      if (before) await before(tx.writer);
+      await tx.send(this.topic, this.messages([...entries, [this.keys.lock, null]]));
+    });
+    this.released = true;
   }
 
   /**
@@ -175,13 +212,14 @@ export class StateStore {
   }
 
   private async sendMany(entries: [string, RunState | null][]): Promise<void> {
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: entries.map(([key, value]) => ({
-        key: this.codec.encodeKey(key),
-        value: value === null ? null : this.codec.encodeValue(value),
-      })),
-    });
+    if (this.fence) {
+      await this.fence.transaction((tx) => tx.send(this.topic, this.messages(entries)));
+      return;
+    }
+    await this.producer.send({ topic: this.topic, acks: -1, messages: this.messages(entries) });
+  }
+
+  private messages(entries: [string, RunState | null][]): { key: Buffer; value: Buffer | null }[] {
+    return entries.map(([key, value]) => ({ key: this.codec.encodeKey(key), value: value === null ? null : this.codec.encodeValue(value) }));
   }
 }
