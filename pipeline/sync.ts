@@ -11,7 +11,7 @@ import { readLiveIndex } from './kafka/live-index';
 import { DeviceCodec, LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from './kafka/options';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
-import { StateStore, type LockOptions } from './kafka/state-store';
+import { DEFAULT_LOCK, StateStore, type LockOptions } from './kafka/state-store';
 import { fenceId, openFence, type RunFence } from './kafka/fence';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
 import { packIds, unpackIds } from './login-ids';
@@ -105,7 +105,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   const runId = randomUUID();
   const startedAt = now();
   const logger = deps.logger.child({ runId, connector: opts.connectorName });
-  const store = new StateStore(deps.kafka, deps.producer, opts.topics.state, opts.connectorName, stateCodec(deps.codecs.state), deps.lock);
+  const store = new StateStore(deps.kafka, deps.producer, opts.topics.state, opts.connectorName, stateCodec(deps.codecs.state), deps.lock ?? DEFAULT_LOCK, logger);
   const state = newRunState(opts.connectorName, runId, startedAt);
   const counts: Counts = { usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, usersToDelete: 0, loginEventsPublished: 0, loginDuplicatesDropped: 0, deadLettered: 0 };
   let loginsResult: LoginsResult | null = null;

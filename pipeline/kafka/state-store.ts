@@ -1,6 +1,7 @@
 import * as os from 'node:os';
 import type { Kafka, Producer } from 'kafkajs';
 import { FatalError } from '../core/errors';
+import type { Logger } from '../core/logger';
 import type { RunState } from '../run-state';
 import { stateKeys } from '../run-state';
 import type { RunFence } from './fence';
@@ -77,24 +78,55 @@ export class StateStore {
     private readonly connector: string,
     private readonly codec: StateCodec,
     private readonly lockOpts: LockOptions = DEFAULT_LOCK,
+    private readonly logger?: Logger,
   ) {
     this.keys = stateKeys(connector);
   }
 
+  /**
+   * The latest state of this connector. One bad record must not stop every later run: a key that
+   * does not decode is skipped with a warning, and a value that does not decode is reported and
+   * the key's previous value is used instead (a compacted topic keeps few per key).
+   */
   async load(): Promise<StateSnapshot & { ends: Map<number, bigint> }> {
-    // latest raw value per key of this connector; decoded once read
-    const raw = new Map<string, Buffer | null>();
+    // raw values per key of this connector since its last tombstone, oldest first; decoded once read
+    const raw = new Map<string, { value: Buffer; offset: string }[]>();
     const mine = new Set(Object.values(this.keys));
     const ends = await readToEnd(this.kafka, this.topic, (m) => {
-      if (!m.key) return;
-      const key = this.codec.decodeKey(m.key);
-      if (mine.has(key)) raw.set(key, m.value);
+      const key = this.key(m.key, m.offset);
+      if (key === undefined || !mine.has(key)) return;
+      if (m.value === null) raw.delete(key);
+      else if (key === this.keys.lock) raw.set(key, [{ value: m.value, offset: m.offset }]); // only the latest heartbeat matters
+      else raw.set(key, [...(raw.get(key) ?? []), { value: m.value, offset: m.offset }].slice(-8));
     });
-    const decode = async (key: string) => {
-      const v = raw.get(key);
-      return v ? this.codec.decodeValue(v) : null;
+    const decode = async (key: string): Promise<RunState | null> => {
+      const values = raw.get(key) ?? [];
+      for (let i = values.length - 1; i >= 0; i--) {
+        const state = await this.value(values[i].value, key, values[i].offset);
+        if (state) return state;
+      }
+      return null;
     };
     return { committed: await decode(this.keys.committed), lastRun: await decode(this.keys.lastRun), lock: await decode(this.keys.lock), logins: await decode(this.keys.logins), ends };
+  }
+
+  private key(key: Buffer | null, offset: string): string | undefined {
+    if (!key) return undefined;
+    try {
+      return this.codec.decodeKey(key);
+    } catch (err) {
+      this.logger?.warn('skipped a state-topic record whose key does not decode', { topic: this.topic, offset, error: (err as Error).message });
+      return undefined;
+    }
+  }
+
+  private async value(value: Buffer, key: string, offset: string): Promise<RunState | null> {
+    try {
+      return await this.codec.decodeValue(value);
+    } catch (err) {
+      this.logger?.warn('skipped a state-topic value that does not decode; using the one before it', { topic: this.topic, key, offset, error: (err as Error).message });
+      return null;
+    }
   }
 
   /**
@@ -107,13 +139,13 @@ export class StateStore {
     this.refuseIfHeld(snap.lock, me.runId);
     await this.send(this.keys.lock, this.lockRecord(me));
     // Read what was appended since the snapshot: the first fresh lock record there wins.
-    const appended: Buffer[] = [];
+    const appended: { value: Buffer; offset: string }[] = [];
     await readToEnd(this.kafka, this.topic, (m) => {
-      if (m.key && m.value && this.codec.decodeKey(m.key) === this.keys.lock) appended.push(m.value);
+      if (m.value && this.key(m.key, m.offset) === this.keys.lock) appended.push({ value: m.value, offset: m.offset });
     }, snap.ends);
-    for (const value of appended) {
-      const rec = await this.codec.decodeValue(value);
-      if (rec.status !== 'running') continue;
+    for (const { value, offset } of appended) {
+      const rec = await this.value(value, this.keys.lock, offset);
+      if (!rec || rec.status !== 'running') continue;
       if (rec.runId !== me.runId) throw this.inProgress(rec);
       break;
     }
