@@ -33,6 +33,8 @@ export interface RunRequest {
   fullRepublish?: boolean;
   /** Lets this run through the deletion guard. */
   allowMassDelete?: boolean;
+  /** Lets this run go on although fields the last run read are no longer readable. */
+  allowFieldLoss?: boolean;
   signal?: AbortSignal;
   /** Live counts of the run (see SyncDeps.onProgress). */
   onProgress?: SyncDeps['onProgress'];
@@ -96,6 +98,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
               publisher: settings.publisher,
               dryRun: req.dryRun === true,
               fullRepublish: req.fullRepublish === true,
+              allowFieldLoss: req.allowFieldLoss === true,
             },
           );
         } finally {

@@ -30,6 +30,8 @@ export interface RunState {
   heartbeatAt: number | null;
   /** The Salesforce org the state belongs to (null: written before org binding, or not known yet). */
   orgId: string | null;
+  /** The fields the run read, as Object.Field (null: written before this was recorded). */
+  sourceFields: string[] | null;
 }
 
 /**
@@ -52,6 +54,6 @@ export function newRunState(connectorName: string, runId: string, startedAt: num
     connectorName, runId, status: 'running', startedAt, endedAt: null,
     usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
     loginHistoryWatermark: null, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null, apiRequestsUsed: null, apiRequestsMax: null, message: null,
-    host: null, pid: null, heartbeatAt: null, orgId: null,
+    host: null, pid: null, heartbeatAt: null, orgId: null, sourceFields: null,
   };
 }

@@ -42,6 +42,8 @@ export interface SyncOptions {
   dryRun: boolean;
   /** Publish every user, changed or not (the default publishes only changed users). */
   fullRepublish: boolean;
+  /** Let this run go on although fields the last run read are no longer readable (they become null for every user). */
+  allowFieldLoss?: boolean;
   /** How often the run lock's heartbeat is written, in ms (default 15 s). */
   heartbeatMs?: number;
 }
@@ -172,6 +174,14 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       logger.info('users of another org published under this connector name are left alone (the connector was re-pointed)', { orgs: Object.fromEntries(foreign) });
     }
     state.orgId = info.orgId;
+
+    // A field the last run read and this one cannot (a permission or field-level security change)
+    // would turn to null for every user at once: held back like a mass deletion, unless allowed.
+    state.sourceFields = [...info.userFields.map((f) => `User.${f}`), ...info.loginFields.map((f) => `LoginHistory.${f}`)].sort();
+    const readable = new Set(state.sourceFields);
+    const lost = (snapshot.committed?.sourceFields ?? []).filter((f) => !readable.has(f));
+    if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
+    if (lost.length > 0) logger.warn('fields the last run read are no longer readable; allowed for this run: they are null from now on', { fields: lost });
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);
@@ -343,6 +353,20 @@ function toState(base: RunState, s: RunSummary, cursor: LoginCursor | null, ende
     pid: null,
     heartbeatAt: null,
   };
+}
+
+/** Fields no longer readable: the run stops before publishing anything, naming them and the way through. */
+function fieldsLost(lost: string[], missing: { object: string; field: string; reason: string }[]): FatalError {
+  const why = lost.map((f) => {
+    const m = missing.find((x) => `${x.object}.${x.field}` === f);
+    return m ? `${f} (${m.reason})` : f;
+  });
+  return new FatalError(
+    'FIELDS_LOST',
+    `The last run read ${why.join(', ')}, which this run cannot read: publishing now would set ${lost.length === 1 ? 'it' : 'them'} to null for every user. ` +
+      `Nothing was published or deleted. Usually the integration user lost a permission or field-level access: restore it. ` +
+      `If the field is gone on purpose, run once with --allow-field-loss.`,
+  );
 }
 
 /** A run that reached another org than the one the connector is bound to: it stops, naming both. */

@@ -25,6 +25,7 @@ const full: RunState = {
   pid: 4242,
   heartbeatAt: Date.UTC(2024, 4, 2, 8, 4),
   orgId: '00DHn0000001AbCMAU',
+  sourceFields: ['User.Id', 'LoginHistory.Browser'],
 };
 
 describe('run-state record', () => {
