@@ -11,12 +11,12 @@ import { scrub } from '../pipeline/core/logger';
 import { EXIT, UsageError, type Command } from './lib/command';
 import { processSecrets } from './lib/context';
 import { checkCommand } from './commands/check';
-import { mappingExportCommand, simulatorCommand, statusCommand } from './commands/misc';
+import { mappingExportCommand, resetCommand, simulatorCommand, statusCommand } from './commands/misc';
 import { replayCommand, sinkCommand } from './commands/sink';
 import { startCommand } from './commands/start';
 import { syncCommand } from './commands/sync';
 
-const COMMANDS: Command[] = [syncCommand, startCommand, sinkCommand, replayCommand, checkCommand, mappingExportCommand, statusCommand, simulatorCommand];
+const COMMANDS: Command[] = [syncCommand, startCommand, sinkCommand, replayCommand, checkCommand, mappingExportCommand, statusCommand, resetCommand, simulatorCommand];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka, Producer } from 'kafkajs';
 import { createExtractor, type ExtractorOptions, type SalesforceExtractor } from '../connectors/salesforce';
 import { loadCatalog, type Catalog } from '../schemas/catalog';
@@ -8,7 +9,10 @@ import type { DeletionGuardOptions } from './guard';
 import { createKafka } from './kafka/client';
 import type { KafkaOptions, TopicNames, TopicSettings } from './kafka/options';
 import { createProducer, type PublisherOptions } from './kafka/publisher';
-import type { LockOptions } from './kafka/state-store';
+import { StateStore, type LockOptions } from './kafka/state-store';
+import { FatalError } from './core/errors';
+import { newRunState } from './run-state';
+import { stateCodec } from './state-codec';
 import { provisionTopics } from './kafka/topics';
 import { runSync, type RunSummary, type SyncDeps } from './sync';
 
@@ -29,6 +33,8 @@ export interface RunRequest {
   fullRepublish?: boolean;
   /** Lets this run through the deletion guard. */
   allowMassDelete?: boolean;
+  /** Lets this run go on although fields the last run read are no longer readable. */
+  allowFieldLoss?: boolean;
   signal?: AbortSignal;
   /** Live counts of the run (see SyncDeps.onProgress). */
   onProgress?: SyncDeps['onProgress'];
@@ -43,6 +49,8 @@ export interface Connector {
   readonly codecs: { users: TopicCodec; logins: TopicCodec; state: TopicCodec };
   readonly topicWarnings: string[];
   sync(req?: RunRequest): Promise<RunSummary>;
+  /** Binds the connector to another Salesforce org on purpose (see StateStore.rebind). */
+  reset(orgId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,16 +93,26 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
             {
               connectorName: settings.connectorName,
               topics: settings.topics,
-              guard: { ...settings.guard, override: settings.guard.override || req.allowMassDelete === true },
+              // the override is per run: only this request's flag, never the settings
+              guard: { ...settings.guard, override: req.allowMassDelete === true },
               publisher: settings.publisher,
               dryRun: req.dryRun === true,
               fullRepublish: req.fullRepublish === true,
+              allowFieldLoss: req.allowFieldLoss === true,
             },
           );
         } finally {
           running = false;
           await extractor.close();
         }
+      },
+      async reset(orgId) {
+        if (!/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/.test(orgId)) {
+          throw new FatalError('CONFIG_INVALID', `--org ${JSON.stringify(orgId)} is not a Salesforce org Id (15 or 18 characters starting with 00D); copy it from the ORG_MISMATCH error`);
+        }
+        if (running) throw new Error('a run of this connector is in progress in this process');
+        const store = new StateStore(kafka, producer, settings.topics.state, settings.connectorName, stateCodec(codecs.state), deps.lock);
+        await store.rebind(newRunState(settings.connectorName, `reset-${randomUUID()}`, Date.now()), orgId);
       },
       async close() {
         await producer.disconnect();

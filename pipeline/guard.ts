@@ -9,11 +9,11 @@ import { FatalError } from './core/errors';
 export interface DeletionGuardOptions {
   /** Largest share of the live users one run may delete, 0..1 (default 0.25). */
   maxShare: number;
-  /** Largest number of users one run may delete (default: no count limit). */
+  /** Largest number of users one run may delete, whatever else allows it: a hard cap (default: none). */
   maxCount?: number;
-  /** Deletions up to this count always pass, whatever their share: small orgs (default 5). */
+  /** Deletions up to this count pass whatever their share (small orgs), but never half or more of the live users (default 5). */
   alwaysAllowUpTo: number;
-  /** Lets one run through the guard (`--allow-mass-delete`, or deletionGuard.override in config). */
+  /** Lets this one run through the share limit (`--allow-mass-delete`); never from a config file, and never past maxCount. */
   override: boolean;
 }
 
@@ -25,22 +25,34 @@ export interface GuardVerdict {
   reason?: string;
 }
 
-/** Pure: decides whether `toDelete` of `live` users may be deleted. */
+/**
+ * Pure: decides whether `toDelete` of `live` users may be deleted. In order: maxCount is a hard
+ * cap (the override does not lift it); the one-run override lifts the share limit; the small-org
+ * allowance passes a handful of deletions, but never half or more of the live users (3 of 4 is a
+ * broken filter, not a small org); otherwise the share decides.
+ */
 export function checkDeletions(toDelete: number, live: number, guard: DeletionGuardOptions): GuardVerdict {
-  if (toDelete === 0 || guard.override || toDelete <= guard.alwaysAllowUpTo) return { allowed: true };
+  if (toDelete === 0) return { allowed: true };
   const share = live === 0 ? 1 : toDelete / live;
-  const overShare = share > guard.maxShare;
-  const overCount = guard.maxCount !== undefined && toDelete > guard.maxCount;
-  if (!overShare && !overCount) return { allowed: true };
+  if (guard.maxCount !== undefined && toDelete > guard.maxCount) {
+    return refuse(toDelete, live, share, guard, `Raise deletionGuard.maxCount if the deletions are intended (--allow-mass-delete does not lift it).`);
+  }
+  if (guard.override) return { allowed: true };
+  if (toDelete <= guard.alwaysAllowUpTo && toDelete * 2 < live) return { allowed: true };
+  if (share <= guard.maxShare) return { allowed: true };
+  return refuse(toDelete, live, share, guard, `If the deletions are intended, run once with --allow-mass-delete, or raise deletionGuard.maxShare.`);
+}
+
+function refuse(toDelete: number, live: number, share: number, guard: DeletionGuardOptions, fix: string): GuardVerdict {
   const limits = [`at most ${pct(guard.maxShare)} of the live users`];
-  if (guard.maxCount !== undefined) limits.push(`at most ${guard.maxCount} users`);
+  if (guard.alwaysAllowUpTo > 0) limits.push(`up to ${guard.alwaysAllowUpTo} users if under half of them`);
+  if (guard.maxCount !== undefined) limits.push(`never more than ${guard.maxCount} users`);
   return {
     allowed: false,
     reason:
       `Deletion guard: this run would delete ${toDelete} of ${live} live users (${pct(share)}), ` +
-      `more than the guard allows (${limits.join(' and ')}). No user was deleted. ` +
-      `Check the User status filter and the connector's permissions; if the deletions are intended, ` +
-      `run once with --allow-mass-delete (or deletionGuard.override: true) or raise deletionGuard.maxShare.`,
+      `more than the guard allows (${limits.join('; ')}). No user was deleted. ` +
+      `Check the User status filter and the connector's permissions. ${fix}`,
   };
 }
 

@@ -1,18 +1,67 @@
+import { createHash } from 'node:crypto';
 import type { LoginEventRecord } from './stages';
 
 /**
+ * A user's device: the kept fields of their latest successful login, packed in one short ASCII
+ * string, `<loginTime, 15 digits><login Id>\0<fields fingerprint, 4 chars><JSON array of the kept
+ * fields>`. The same string is kept per user during a run (LatestLogins), carried on each
+ * published user record (header neurons-device) and read back into the live index, so a user
+ * republished without a new login keeps the device the org last showed (promise 1). The packed
+ * prefix orders devices exactly as laterSuccessfulLogin does (later time, then larger Id), so two
+ * devices compare without unpacking. The fingerprint names the kept fields: a device packed for
+ * another field list (a mapping change) is not read as this one.
+ */
+export class DeviceCodec {
+  readonly fingerprint: string;
+
+  /** `fields`: the login record fields the merge reads (besides id, userId, loginTime, status). */
+  constructor(readonly fields: readonly string[]) {
+    this.fingerprint = createHash('sha256').update(fields.join(',')).digest('base64url').slice(0, 4);
+  }
+
+  pack(login: LoginEventRecord): string {
+    const values = this.fields.map((f) => login[f] ?? null);
+    return `${orderKey(login)}\0${this.fingerprint}${JSON.stringify(values)}`;
+  }
+
+  /** A device this codec can read (packed for the same fields), else undefined. */
+  valid(packed: string | undefined): string | undefined {
+    if (packed === undefined) return undefined;
+    const split = packed.indexOf('\0');
+    return split >= 16 && packed.startsWith(this.fingerprint, split + 1) ? packed : undefined;
+  }
+
+  /** The device as a login record (the kept fields only), or null. */
+  unpack(userId: string, packed: string | undefined): LoginEventRecord | null {
+    if (this.valid(packed) === undefined) return null;
+    const p = packed!;
+    const split = p.indexOf('\0');
+    const values = JSON.parse(p.slice(split + 1 + this.fingerprint.length)) as unknown[];
+    const record: Record<string, unknown> = { id: p.slice(15, split), userId, loginTime: Number(p.slice(0, 15)), status: 'Success' };
+    this.fields.forEach((f, i) => (record[f] = values[i] ?? null));
+    return record as LoginEventRecord;
+  }
+
+  /** The later of two packed devices (either may be undefined). */
+  static later(a: string | undefined, b: string | undefined): string | undefined {
+    if (a === undefined) return b;
+    if (b === undefined) return a;
+    return a.slice(0, a.indexOf('\0')) >= b.slice(0, b.indexOf('\0')) ? a : b;
+  }
+}
+
+/**
  * Each user's latest successful login during a run: what the user records' device fields are
- * merged from. One entry per user with a login, so it is kept small: one string per user,
- * `<loginTime, 15 digits><login Id>\0<JSON array of the kept fields>`, instead of an object of
- * strings (roughly 150 bytes against 400 for a slim record). The packed prefix orders entries
- * exactly as laterSuccessfulLogin does (later time, then larger Id), so offers compare without
- * unpacking.
+ * merged from. One entry per user with a login, kept small: one packed string per user (see
+ * DeviceCodec) instead of an object of strings (roughly 150 bytes against 400 for a slim record).
  */
 export class LatestLogins {
   private readonly byUser = new Map<string, string>();
+  readonly codec: DeviceCodec;
 
-  /** `fields`: the login record fields the merge reads (besides id, userId, loginTime, status). */
-  constructor(private readonly fields: readonly string[]) {}
+  constructor(fields: readonly string[] | DeviceCodec) {
+    this.codec = fields instanceof DeviceCodec ? fields : new DeviceCodec(fields);
+  }
 
   get size(): number {
     return this.byUser.size;
@@ -26,21 +75,19 @@ export class LatestLogins {
     if (current !== undefined && Number(current.slice(0, 15)) > login.loginTime) return;
     const order = orderKey(login);
     if (current !== undefined && current.slice(0, current.indexOf('\0')) >= order) return;
-    const values = this.fields.map((f) => login[f] ?? null);
     // Both strings stored are copies: the row's values are slices of the CSV parser's decoded
     // chunk, and one kept slice (even inside a concatenation) would keep the whole chunk alive.
-    this.byUser.set(current === undefined ? ownCopy(login.userId) : login.userId, ownCopy(`${order}\0${JSON.stringify(values)}`));
+    this.byUser.set(current === undefined ? ownCopy(login.userId) : login.userId, ownCopy(this.codec.pack(login)));
+  }
+
+  /** The user's latest successful login this run, packed, or undefined. */
+  packed(userId: string): string | undefined {
+    return this.byUser.get(userId);
   }
 
   /** The user's latest successful login (the kept fields only), or null. */
   get(userId: string): LoginEventRecord | null {
-    const packed = this.byUser.get(userId);
-    if (packed === undefined) return null;
-    const split = packed.indexOf('\0');
-    const values = JSON.parse(packed.slice(split + 1)) as unknown[];
-    const record: Record<string, unknown> = { id: packed.slice(15, split), userId, loginTime: Number(packed.slice(0, 15)), status: 'Success' };
-    this.fields.forEach((f, i) => (record[f] = values[i]));
-    return record as LoginEventRecord;
+    return this.codec.unpack(userId, this.byUser.get(userId));
   }
 }
 

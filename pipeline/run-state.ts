@@ -19,6 +19,8 @@ export interface RunState {
   loginHistoryWatermark: number | null;
   /** Ids of the events in the overlap window before the watermark (see LoginCursor). */
   loginHistoryRecentIds: string[];
+  /** The same Ids packed (pipeline/login-ids.ts); written instead of the list. */
+  loginHistoryRecentIdsPacked: Buffer | null;
   apiRequestsUsed: number | null;
   apiRequestsMax: number | null;
   message: string | null;
@@ -26,24 +28,32 @@ export interface RunState {
   host: string | null;
   pid: number | null;
   heartbeatAt: number | null;
+  /** The Salesforce org the state belongs to (null: written before org binding, or not known yet). */
+  orgId: string | null;
+  /** The fields the run read, as Object.Field (null: written before this was recorded). */
+  sourceFields: string[] | null;
 }
 
 /**
  * Keys in the compacted state topic. The committed state of a connector is keyed by its name
  * (the next run resumes from it); its latest run, failed or not, and its run lock each have a
- * key of their own, so neither can compact the committed state away.
+ * key of their own, so neither can compact the committed state away. The LoginHistory progress
+ * (`#logins`) has its own key too: it is saved once a run has published its login events and
+ * the users carrying their devices, so a run refused later (the deletion guard) does not make
+ * the next one read and publish those events again.
  */
 export const stateKeys = (connector: string) => ({
   committed: connector,
   lastRun: `${connector}#last-run`,
   lock: `${connector}#lock`,
+  logins: `${connector}#logins`,
 });
 
 export function newRunState(connectorName: string, runId: string, startedAt: number): RunState {
   return {
     connectorName, runId, status: 'running', startedAt, endedAt: null,
     usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
-    loginHistoryWatermark: null, loginHistoryRecentIds: [], apiRequestsUsed: null, apiRequestsMax: null, message: null,
-    host: null, pid: null, heartbeatAt: null,
+    loginHistoryWatermark: null, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null, apiRequestsUsed: null, apiRequestsMax: null, message: null,
+    host: null, pid: null, heartbeatAt: null, orgId: null, sourceFields: null,
   };
 }

@@ -8,11 +8,13 @@ import { ConnectorError, FatalError, RecordError } from './core/errors';
 import type { Logger } from './core/logger';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
 import { readLiveIndex } from './kafka/live-index';
-import { LatestLogins } from './latest-logins';
+import { DeviceCodec, LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from './kafka/options';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
-import { StateStore, type LockOptions } from './kafka/state-store';
+import { DEFAULT_LOCK, StateStore, type LockOptions } from './kafka/state-store';
+import { fenceId, openFence, type RunFence } from './kafka/fence';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
+import { packIds, unpackIds } from './login-ids';
 import { newRunState, type RunState } from './run-state';
 import { decodeStringKey, stateCodec } from './state-codec';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext, type StageResult } from './stages';
@@ -40,6 +42,8 @@ export interface SyncOptions {
   dryRun: boolean;
   /** Publish every user, changed or not (the default publishes only changed users). */
   fullRepublish: boolean;
+  /** Let this run go on although fields the last run read are no longer readable (they become null for every user). */
+  allowFieldLoss?: boolean;
   /** How often the run lock's heartbeat is written, in ms (default 15 s). */
   heartbeatMs?: number;
 }
@@ -103,7 +107,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   const runId = randomUUID();
   const startedAt = now();
   const logger = deps.logger.child({ runId, connector: opts.connectorName });
-  const store = new StateStore(deps.kafka, deps.producer, opts.topics.state, opts.connectorName, stateCodec(deps.codecs.state), deps.lock);
+  const store = new StateStore(deps.kafka, deps.producer, opts.topics.state, opts.connectorName, stateCodec(deps.codecs.state), deps.lock ?? DEFAULT_LOCK, logger);
   const state = newRunState(opts.connectorName, runId, startedAt);
   const counts: Counts = { usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, usersToDelete: 0, loginEventsPublished: 0, loginDuplicatesDropped: 0, deadLettered: 0 };
   let loginsResult: LoginsResult | null = null;
@@ -120,6 +124,9 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
   // Runs never overlap: a second run of this connector stops here (a dry run takes no lock).
   const snapshot = opts.dryRun ? await store.load() : await store.acquire(state);
+  // Where LoginHistory resumes: the progress a later-refused run saved, else the last success.
+  let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
+  let fence: RunFence | null = null;
   const heartbeat = opts.dryRun ? null : setInterval(() => void store.heartbeat(state).catch((e: Error) => logger.warn('run lock heartbeat failed', { error: e.message })), opts.heartbeatMs ?? 15_000);
   heartbeat?.unref();
   const summary = (status: RunSummary['status'], error?: unknown): RunSummary => {
@@ -133,13 +140,19 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       recordsPerSecond: Math.round(read / Math.max(0.001, (endedAt - startedAt) / 1000)),
       apiUsage: usage ? { used: usage.used, max: usage.max } : null,
       apiCalls: Math.max(usersResult?.apiCalls ?? 0, loginsResult?.apiCalls ?? 0),
-      // a failed run moves no watermark: it reports the committed one
-      loginHistoryWatermark: (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? (snapshot.committed?.loginHistoryWatermark ? new Date(snapshot.committed.loginHistoryWatermark).toISOString() : null),
+      // a failed run reports the watermark it leaves: the saved progress, else the committed one
+      loginHistoryWatermark: (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? resumeFrom?.watermark ?? null,
       ...(error ? { error: describeError(error) } : {}),
     };
   };
 
   try {
+    if (!opts.dryRun) {
+      // Fence every earlier holder of this connector's lock at the broker, then write through the fence.
+      fence = await openFence(deps.kafka, fenceId(opts.topics.state, opts.connectorName), opts.connectorName, { compression: opts.publisher.compression });
+      store.useFence(fence);
+      await store.heartbeat(state);
+    }
     throwIfAborted(deps.signal);
     const info = await deps.extractor.connect();
     const run: RunIdentity = { runId, connectorName: opts.connectorName, orgId: info.orgId };
@@ -147,9 +160,32 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const writer = opts.dryRun ? nullWriter : kafkaWriter(deps.producer, opts.publisher);
     const stages = buildStages(deps.catalog);
 
+    // 0. One connector, one org: the state and the live users must be this org's, or nothing is
+    //    published or deleted. The users this connector imported before (the latest record per
+    //    key in the users topic) are read now, before the first record goes out.
+    const bound = snapshot.committed?.orgId ?? null;
+    if (bound !== null && bound !== info.orgId) throw orgMismatch(opts.connectorName, bound, info.orgId, 'its run state');
+    const live = await readLiveIndex(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger, info.orgId);
+    const liveBefore = live.size;
+    const foreign = [...live.foreignOrgs()];
+    if (foreign.length > 0) {
+      // after a deliberate re-point (reset) the other org's users are left alone; otherwise refuse
+      if (bound === null) throw orgMismatch(opts.connectorName, foreign[0][0], info.orgId, `the ${foreign[0][1]} users it published`);
+      logger.info('users of another org published under this connector name are left alone (the connector was re-pointed)', { orgs: Object.fromEntries(foreign) });
+    }
+    state.orgId = info.orgId;
+
+    // A field the last run read and this one cannot (a permission or field-level security change)
+    // would turn to null for every user at once: held back like a mass deletion, unless allowed.
+    state.sourceFields = [...info.userFields.map((f) => `User.${f}`), ...info.loginFields.map((f) => `LoginHistory.${f}`)].sort();
+    const readable = new Set(state.sourceFields);
+    const lost = (snapshot.committed?.sourceFields ?? []).filter((f) => !readable.has(f));
+    if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
+    if (lost.length > 0) logger.warn('fields the last run read are no longer readable; allowed for this run: they are null from now on', { fields: lost });
+
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
-    const latest = new LatestLogins(stages.deviceFields);
-    const logins = deps.extractor.logins(cursorOf(snapshot.committed));
+    const latest = new LatestLogins(stages.devices);
+    const logins = deps.extractor.logins(resumeFrom);
     progress('logins');
     const [, lr] = await drain(logins, (row) => {
       loginRows++;
@@ -164,24 +200,22 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     loginsResult = lr;
     counts.loginDuplicatesDropped = lr.duplicatesDropped;
 
-    // 2. The users this connector imported before: the latest record per key in the users topic.
-    const live = await readLiveIndex(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
-    const liveBefore = live.size;
-
-    // 3. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
+    // 2. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
     const users = deps.extractor.users();
     progress('users');
     const [, ur] = await drain(users, (row) => {
       counts.usersExtracted++;
       tick();
       // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
-      const previousHash = live.get(row.Id);
-      live.delete(row.Id);
+      const previous = live.take(row.Id);
       return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
-        const device = latest.get(rec.id);
+        // The device is the later of the one last published and this run's latest login: a
+        // record is the user's full current state, never "no news" read as "no device".
+        const carried = stages.devices.valid(previous?.device);
+        const device = DeviceCodec.later(carried, latest.packed(rec.id));
         const hash = contentHash(row, stages.fingerprint);
         // Unchanged, and no newer login device: consumers would see nothing new.
-        if (!opts.fullRepublish && device === null && previousHash === hash) {
+        if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
           counts.usersUnchanged++;
           return null;
         }
@@ -189,14 +223,20 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
         return {
           topic: opts.topics.users,
           key: deps.codecs.users.encodeKey(rec.id),
-          value: deps.codecs.users.encodeValue(stages.merge(rec, device)),
-          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash },
+          value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
+          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash, ...(device === undefined ? {} : { [HEADERS.device]: device }) },
         };
       }, counts);
     }, writer, opts.publisher, deps.signal);
     usersResult = ur;
+    // Every login event and every user carrying its device is published: LoginHistory progress is
+    // kept from here on, even if the deletion phase refuses (the guard) or fails.
+    if (!opts.dryRun) {
+      await store.saveProgress(toState(state, summary('succeeded'), lr.cursor, now()));
+      resumeFrom = lr.cursor;
+    }
 
-    // 4. Both extractions are complete and verified (their `done` resolved): deletions may be
+    // 3. Both extractions are complete and verified (their `done` resolved): deletions may be
     //    computed now, and only now. The guard decides before a single tombstone is sent.
     throwIfAborted(deps.signal);
     progress('deletions');
@@ -204,25 +244,32 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     counts.usersToDelete = gone.length;
     const verdict = checkDeletions(gone.length, liveBefore, opts.guard);
     if (!verdict.allowed) throw guardError(verdict.reason!);
-    if (!opts.dryRun && gone.length > 0) {
-      counts.usersTombstoned = await publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), writer, opts.publisher);
-    }
 
-    // 5. Commit: the next run resumes from this watermark, on any host.
+    // 4. Tombstones and the commit, one transaction through the fence: all visible or none, and
+    //    none at all from a run that lost its lock. The next run resumes from this watermark.
+    if (!opts.dryRun) counts.usersTombstoned = gone.length;
     const done = summary('succeeded');
-    if (!opts.dryRun) await store.commit(toState(state, done, lr.cursor, now()));
+    if (!opts.dryRun) {
+      const tombstones = gone.length === 0 ? undefined : (w: RecordWriter) =>
+        publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), w, { ...opts.publisher, maxInFlight: 1 });
+      await store.commit(toState(state, done, lr.cursor, now()), tombstones).catch((err: unknown) => {
+        counts.usersTombstoned = 0;
+        throw err;
+      });
+    }
     logger.info('run succeeded', { ...done });
     progress('done');
     return done;
   } catch (err) {
     const failed = summary('failed', err);
-    logger.error('run failed: no tombstones were published and the watermark did not move', { error: failed.error });
-    if (!opts.dryRun) await store.recordFailure(toState(state, failed, snapshot.committed, now())).catch(() => undefined);
+    logger.error('run failed: no tombstones were published', { error: failed.error, loginHistoryWatermark: failed.loginHistoryWatermark });
+    if (!opts.dryRun) await store.recordFailure(toState(state, failed, resumeFrom, now())).catch(() => undefined);
     progress('done');
     return failed;
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     if (!opts.dryRun) await store.release().catch((e: Error) => logger.warn('could not release the run lock; it expires with its lease', { error: e.message }));
+    await fence?.close().catch(() => undefined);
   }
 }
 
@@ -280,12 +327,12 @@ function encodeOr<T>(
 
 function cursorOf(committed: RunState | null): LoginCursor | null {
   if (!committed?.loginHistoryWatermark) return null;
-  return { watermark: new Date(committed.loginHistoryWatermark).toISOString(), recentIds: committed.loginHistoryRecentIds ?? [] };
+  const packed = committed.loginHistoryRecentIdsPacked;
+  return { watermark: new Date(committed.loginHistoryWatermark).toISOString(), recentIds: packed ? unpackIds(Buffer.from(packed)) : (committed.loginHistoryRecentIds ?? []) };
 }
 
-/** The state record of a finished run. `watermark`: the new cursor on success, the committed state's on failure. */
-function toState(base: RunState, s: RunSummary, watermark: LoginCursor | RunState | null, endedAt: number): RunState {
-  const cursor = watermark && 'recentIds' in watermark ? watermark : cursorOf(watermark as RunState | null);
+/** The state record of a finished run. `cursor`: where the next run reads LoginHistory from. */
+function toState(base: RunState, s: RunSummary, cursor: LoginCursor | null, endedAt: number): RunState {
   return {
     ...base,
     status: s.status,
@@ -297,7 +344,8 @@ function toState(base: RunState, s: RunSummary, watermark: LoginCursor | RunStat
     loginEventsPublished: s.loginEventsPublished,
     deadLettered: s.deadLettered,
     loginHistoryWatermark: cursor ? Date.parse(cursor.watermark) : null,
-    loginHistoryRecentIds: cursor?.recentIds ?? [],
+    loginHistoryRecentIds: [],
+    loginHistoryRecentIdsPacked: cursor && cursor.recentIds.length > 0 ? packIds(cursor.recentIds) : null,
     apiRequestsUsed: s.apiUsage?.used ?? null,
     apiRequestsMax: s.apiUsage?.max ?? null,
     message: s.error ? `${s.error.code}: ${s.error.message}` : null,
@@ -305,6 +353,32 @@ function toState(base: RunState, s: RunSummary, watermark: LoginCursor | RunStat
     pid: null,
     heartbeatAt: null,
   };
+}
+
+/** Fields no longer readable: the run stops before publishing anything, naming them and the way through. */
+function fieldsLost(lost: string[], missing: { object: string; field: string; reason: string }[]): FatalError {
+  const why = lost.map((f) => {
+    const m = missing.find((x) => `${x.object}.${x.field}` === f);
+    return m ? `${f} (${m.reason})` : f;
+  });
+  return new FatalError(
+    'FIELDS_LOST',
+    `The last run read ${why.join(', ')}, which this run cannot read: publishing now would set ${lost.length === 1 ? 'it' : 'them'} to null for every user. ` +
+      `Nothing was published or deleted. Usually the integration user lost a permission or field-level access: restore it. ` +
+      `If the field is gone on purpose, run once with --allow-field-loss.`,
+  );
+}
+
+/** A run that reached another org than the one the connector is bound to: it stops, naming both. */
+export function orgMismatch(connector: string, bound: string, reached: string, evidence: string): FatalError {
+  return new FatalError(
+    'ORG_MISMATCH',
+    `Connector "${connector}" is bound to Salesforce org ${bound} (${evidence}), but this run reached org ${reached}. ` +
+      `Nothing was published or deleted. If the config points at the wrong org, fix salesforceUrl and the credentials. ` +
+      `To follow org ${reached} on purpose, either give the connector a new connectorName (org ${bound}'s users stay as they are), ` +
+      `or run \`connector reset --config <file> --org ${reached}\` to re-bind this connector to org ${reached} ` +
+      `(org ${bound}'s users are then neither updated nor deleted by it).`,
+  );
 }
 
 /** The stages of a run, built once from the mapping. */
@@ -318,7 +392,7 @@ function buildStages(catalog: Catalog) {
     .map((r) => catalog.loginHistoryMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField)?.target)
     .filter((f): f is string => f !== undefined && !['id', 'userId', 'loginTime', 'status'].includes(f)))];
   const fingerprint = mappingFingerprint([catalog.userMapping, catalog.schemas.userValue]);
-  return { user, login, merge, deviceFields, fingerprint };
+  return { user, login, merge, devices: new DeviceCodec(deviceFields), fingerprint };
 }
 
 function throwIfAborted(signal?: AbortSignal): void {

@@ -7,6 +7,8 @@ import type { RunState } from '../../pipeline/run-state';
 import { CONFIG_OPTION, EXIT, UsageError, configPath, type Command } from '../lib/command';
 import { loadContext } from '../lib/context';
 import { readRunState } from '../lib/state';
+import { startConnector } from '../../pipeline/connector';
+import { toConnectorSettings } from '../../pipeline/config';
 
 export const mappingExportCommand: Command = {
   name: 'mapping export',
@@ -109,3 +111,32 @@ Exit: 0 after SIGINT/SIGTERM, 2 bad options.`,
 };
 
 export { CONFIG_OPTION };
+
+export const resetCommand: Command = {
+  name: 'reset',
+  summary: 'bind the connector to another Salesforce org on purpose (after an ORG_MISMATCH refusal)',
+  usage: 'connector reset --config <file> --org <org Id>',
+  help: `A connector is bound to the Salesforce org its state was built from: a run that reaches
+another org refuses (ORG_MISMATCH) before publishing or deleting anything. When the new org is
+intended, reset binds the connector to it: the next run starts afresh for that org (LoginHistory
+from the look-back window). Users published for the old org are then neither updated nor
+deleted by this connector. The alternative is a new connectorName.
+
+  -c, --config <file>   the connector's config file (or CONNECTOR_CONFIG)
+      --org <id>        the org Id to bind to (named in the ORG_MISMATCH error)
+
+Refuses while a run holds the lock. Exit: 0 done, 1 failed, 2 bad usage or config.`,
+  options: { ...CONFIG_OPTION, org: { type: 'string' } },
+  async run(values) {
+    if (typeof values.org !== 'string') throw new UsageError('reset needs --org <org Id>: the org the connector should follow from now on');
+    const ctx = loadContext(configPath(values));
+    const connector = await startConnector(toConnectorSettings(ctx.config), { logger: ctx.logger });
+    try {
+      await connector.reset(values.org);
+    } finally {
+      await connector.close();
+    }
+    ctx.out(`connector ${ctx.config.connectorName} is now bound to Salesforce org ${values.org}; its next run starts afresh for that org`);
+    return EXIT.ok;
+  },
+};

@@ -9,7 +9,7 @@ import { metricsPort, serveMetrics } from '../lib/metrics';
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'run one sync now (Salesforce → Kafka), then exit',
-  usage: 'connector sync --config <file> [--dry-run] [--full-republish] [--allow-mass-delete] [--metrics-port <port>]',
+  usage: 'connector sync --config <file> [--dry-run] [--full-republish] [--allow-mass-delete] [--allow-field-loss] [--metrics-port <port>]',
   help: `Runs one sync of the connector: LoginHistory since the last watermark, the User snapshot,
 deletions (tombstones) when the run is complete and the deletion guard allows them.
 Prints the run summary (JSON) on stdout. Ignores "active" and the schedule.
@@ -17,12 +17,14 @@ Prints the run summary (JSON) on stdout. Ignores "active" and the schedule.
   -c, --config <file>     the connector's config file (or CONNECTOR_CONFIG)
       --dry-run           publish nothing; report what would be published and deleted
       --full-republish    publish every user, changed or not
-      --allow-mass-delete let this run through the deletion guard
+      --allow-mass-delete let this run through the deletion guard (its maxCount still holds)
+      --allow-field-loss  let this run go on although fields the last run read are no longer
+                          readable (a permission change): they become null for every user
       --metrics-port <n>  serve /metrics and /health during the run (0: any free port)
 
 SIGINT/SIGTERM interrupt the run safely: no tombstones, no watermark move.
 Exit: 0 succeeded, 1 failed or interrupted, 2 bad usage or config.`,
-  options: { ...CONFIG_OPTION, 'dry-run': { type: 'boolean' }, 'full-republish': { type: 'boolean' }, 'allow-mass-delete': { type: 'boolean' }, 'metrics-port': { type: 'string' } },
+  options: { ...CONFIG_OPTION, 'dry-run': { type: 'boolean' }, 'full-republish': { type: 'boolean' }, 'allow-mass-delete': { type: 'boolean' }, 'allow-field-loss': { type: 'boolean' }, 'metrics-port': { type: 'string' } },
   async run(values) {
     const ctx = loadContext(configPath(values));
     const { config, logger } = ctx;
@@ -47,6 +49,7 @@ Exit: 0 succeeded, 1 failed or interrupted, 2 bad usage or config.`,
           dryRun: values['dry-run'] === true,
           fullRepublish: values['full-republish'] === true,
           allowMassDelete: values['allow-mass-delete'] === true,
+          allowFieldLoss: values['allow-field-loss'] === true,
           signal: abort.signal,
           onProgress: (p) => {
             reporter.update(p);

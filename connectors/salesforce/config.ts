@@ -50,7 +50,7 @@ export interface ExtractorOptions {
   loginFields?: readonly string[];
   /** First run (no watermark): how far back LoginHistory is read, in days (default 30). */
   loginLookbackDays?: number;
-  /** LoginHistory is re-read from watermark − overlap, in ms (default 300000 = 5 min). */
+  /** LoginHistory look-back window: re-read from watermark − this, in ms, for late-visible rows (default 3600000 = 1 h). */
   loginOverlapMs?: number;
   /** A query job not finished after this many ms is aborted and the run fails (default 600000). */
   jobTimeoutMs?: number;
@@ -81,7 +81,7 @@ export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'user
 const DEFAULTS = {
   apiVersion: '62.0',
   loginLookbackDays: 30,
-  loginOverlapMs: 5 * 60_000,
+  loginOverlapMs: 60 * 60_000, // look-back window for late-visible LoginHistory rows (pipeline/login-ids.ts sizes its state)
   jobTimeoutMs: 10 * 60_000,
   pollInitialMs: 500,
   pollMaxMs: 10_000,

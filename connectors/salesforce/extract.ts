@@ -288,7 +288,7 @@ class Extractor implements SalesforceExtractor {
     const { loginFields } = await this.connect();
     const previous = this.previousLogins(from);
     const since = loginStart(previous?.watermark ?? null, this.cfg.loginOverlapMs, this.cfg.loginLookbackDays, this.clock.now());
-    const tracker = new LoginTracker(previous ? { watermarkMs: previous.watermark.getTime(), ids: previous.ids } : null, this.cfg.loginOverlapMs);
+    const tracker = new LoginTracker(previous ? { watermarkMs: previous.watermark.getTime(), ids: previous.ids } : null, this.cfg.loginOverlapMs, startedAt.getTime());
     const reports: JobReport[] = [];
     let emitted = 0;
     const main = yield* this.filtered(this.runJob('LoginHistory', buildLoginQuery(loginFields, since), loginFields, reports, signal), (row) => (tracker.accept(row) ? row : null), () => emitted++);

@@ -1,9 +1,15 @@
 /**
- * LoginHistory is read incrementally on LoginTime. Each extraction reads from
- * `watermark − overlap` (inclusive), so an event committed late with a LoginTime slightly before
- * the last watermark is still found; the events the previous extraction already emitted inside
- * that overlap are dropped by Id. Only those ids — events with LoginTime within `overlap` of the
- * watermark — are remembered, never all ids: memory is O(logins per overlap window).
+ * LoginHistory is read incrementally on LoginTime, with a look-back window: each extraction reads
+ * from `watermark − window` (inclusive), so an event Salesforce makes visible late, with a
+ * LoginTime up to `window` before the last watermark, is still found; the events the previous
+ * extraction already emitted inside that window are dropped by Id. Only those Ids (events with
+ * LoginTime ≥ watermark − window) are remembered, never all Ids: memory and the state record are
+ * O(logins per window), and at most MAX_RECENT_IDS (the oldest beyond it are forgotten: they may
+ * be emitted twice, which the sink's upsert by Id absorbs, but none is lost).
+ *
+ * The watermark never passes the extraction's own start: a LoginTime in the future (a bad clock)
+ * does not move it, so later events are not skipped. LoginTime is read as UTC whatever the
+ * host's time zone (a value without a zone is UTC, as Salesforce's API datetimes are).
  *
  * The cursor is plain data so the run state can persist it and pass it back to the next run.
  */
@@ -11,15 +17,34 @@ import { FatalError } from '../../pipeline/core/errors';
 import type { Row } from './csv-page';
 
 export interface LoginCursor {
-  /** Highest LoginTime emitted so far, ISO-8601 UTC. Never moves backwards. */
+  /** Highest LoginTime emitted so far, at most the extraction's start; ISO-8601 UTC. Never moves backwards. */
   watermark: string;
-  /** Ids of the events with LoginTime ≥ watermark − overlap (what the next extraction re-reads). */
+  /** Ids of the events with LoginTime ≥ watermark − window (what the next extraction re-reads). */
   recentIds: string[];
 }
 
-/** Where an extraction starts: watermark − overlap, or now − look-back on the first run. */
+/** Ids remembered at most: about 400 KiB packed in the state record (see pipeline/login-ids.ts). */
+export const MAX_RECENT_IDS = 150_000;
+
+/** Where an extraction starts: watermark − window, or now − look-back on the first run. A watermark in the future counts as now. */
 export function loginStart(watermark: Date | null, overlapMs: number, lookbackDays: number, nowMs: number): Date {
-  return watermark ? new Date(watermark.getTime() - overlapMs) : new Date(nowMs - lookbackDays * 86_400_000);
+  return watermark ? new Date(Math.min(watermark.getTime(), nowMs) - overlapMs) : new Date(nowMs - lookbackDays * 86_400_000);
+}
+
+const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
+
+/** An API datetime as epoch ms, in UTC whatever the host's zone (no zone given = UTC); NaN if it is none. */
+export function parseUtc(text: string): number {
+  const m = ISO.exec(text);
+  if (!m) return NaN;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  const t = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const zone = m[8];
+  if (!zone || zone === 'Z') return t;
+  const digits = zone.slice(1).replace(':', '');
+  const offset = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
+  return t - (zone[0] === '-' ? -offset : offset) * 60_000;
 }
 
 export class LoginTracker {
@@ -30,24 +55,30 @@ export class LoginTracker {
 
   /**
    * @param previous the cursor of the previous extraction (null on the first run, or when only a
-   *   bare watermark is known: then re-read events in the overlap are emitted again, which the
+   *   bare watermark is known: then re-read events in the window are emitted again, which the
    *   idempotent sink absorbs).
+   * @param capMs the extraction's start: the watermark never passes it.
    */
   constructor(
     private readonly previous: { watermarkMs: number; ids: ReadonlySet<string> } | null,
     private readonly overlapMs: number,
+    private readonly capMs = Number.POSITIVE_INFINITY,
   ) {
-    this.maxMs = previous ? previous.watermarkMs : -Infinity;
+    this.maxMs = previous ? Math.min(previous.watermarkMs, capMs) : -Infinity;
+  }
+
+  private get watermarkMs(): number {
+    return Math.min(this.maxMs, this.capMs);
   }
 
   /** Tracks the row; false means it was already emitted by the previous extraction (drop it). */
   accept(row: Row): boolean {
-    const t = Date.parse(row.LoginTime);
+    const t = parseUtc(row.LoginTime);
     if (!Number.isFinite(t)) {
       throw new FatalError('SALESFORCE_BAD_RESPONSE', `LoginHistory ${row.Id}: LoginTime ${JSON.stringify(row.LoginTime)} is not a datetime; the watermark can't be trusted`);
     }
     if (t > this.maxMs) this.maxMs = t;
-    if (t >= this.maxMs - this.overlapMs) {
+    if (t >= this.watermarkMs - this.overlapMs) {
       this.recent.set(row.Id, t);
       if (this.recent.size >= this.pruneAt) this.prune();
     }
@@ -59,8 +90,14 @@ export class LoginTracker {
   }
 
   private prune(): void {
-    const floor = this.maxMs - this.overlapMs;
+    const floor = this.watermarkMs - this.overlapMs;
     for (const [id, t] of this.recent) if (t < floor) this.recent.delete(id);
+    if (this.recent.size > MAX_RECENT_IDS) {
+      // keep the newest: forgetting an old Id can only re-emit that event, never lose one
+      const kept = [...this.recent].sort((a, b) => b[1] - a[1]).slice(0, MAX_RECENT_IDS);
+      this.recent.clear();
+      for (const [id, t] of kept) this.recent.set(id, t);
+    }
     this.pruneAt = Math.max(4096, this.recent.size * 2);
   }
 
@@ -73,6 +110,6 @@ export class LoginTracker {
   cursor(): LoginCursor | null {
     if (!Number.isFinite(this.maxMs)) return null;
     this.prune();
-    return { watermark: new Date(this.maxMs).toISOString(), recentIds: [...this.recent.keys()].sort() };
+    return { watermark: new Date(this.watermarkMs).toISOString(), recentIds: [...this.recent.keys()].sort() };
   }
 }

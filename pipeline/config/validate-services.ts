@@ -87,10 +87,14 @@ export function readTopicSettings(r: Reader): TopicSettings {
 export function readGuard(r: Reader): DeletionGuardOptions {
   const d = DEFAULT_DELETION_GUARD;
   const maxCount = r.number('maxCount', { min: 0, max: 100_000_000, integer: true });
+  // An override in the config would let every run through, silently: it applies to one run only.
+  if (r.boolean('override', false)) {
+    r.issues.add(r.field('override'), 'cannot be true in the config file: it would let every run through the guard', { value: true, allowed: 'false; let one run through with connector sync --allow-mass-delete' });
+  }
   const guard: DeletionGuardOptions = {
     maxShare: r.number('maxShare', { default: d.maxShare, min: 0, max: 1 }) ?? d.maxShare,
     alwaysAllowUpTo: r.number('alwaysAllowUpTo', { default: d.alwaysAllowUpTo, min: 0, max: 100_000_000, integer: true }) ?? d.alwaysAllowUpTo,
-    override: r.boolean('override', d.override),
+    override: false,
     ...(maxCount !== undefined ? { maxCount } : {}),
   };
   r.finish();

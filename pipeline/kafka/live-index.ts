@@ -2,35 +2,110 @@ import type { IHeaders, Kafka } from 'kafkajs';
 import { CompactStringMap } from '../core/compact-map';
 import type { Logger } from '../core/logger';
 import { HEADERS } from './options';
-import { readToEnd } from './read-to-end';
+import { readToEnd, type ReadToEndOptions } from './read-to-end';
 
 /**
  * The users this connector has imported and not yet removed: the latest record per key in the
  * compacted users topic, when that record is not a tombstone and was published by this
- * connector. Kafka is the source of truth, so a run on a new host knows the same set, and
- * connectors sharing a topic each see only their own users.
+ * connector for this org. Kafka is the source of truth, so a run on a new host knows the same
+ * set, and connectors sharing a topic each see only their own users.
  *
- * Maps user Id → content hash of the last published value (header neurons-content-hash), which
- * lets a run skip users whose content did not change. Held off the V8 heap in fixed-width slots
- * (18-character Ids, 22-character hashes): 42 bytes a slot, 60 to 120 bytes per user.
+ * Per user Id it keeps the content hash of the last published value (header
+ * neurons-content-hash), which lets a run skip users whose content did not change, and the
+ * device that value carried (header neurons-device, see DeviceCodec), which a republished user
+ * keeps when the run saw no newer login for them. Both are held off the V8 heap in fixed-width
+ * slots: 42 bytes a slot for the hash, 116 for the device (an IPv6 device overflows to a Map).
+ *
+ * Records of this connector that name another org (header neurons-source-org) are not live: a
+ * run counts them in `foreignOrgs`, and refuses while the state is not bound to its org.
  */
-export type LiveIndex = CompactStringMap;
+export class LiveIndex {
+  private readonly hashes = new CompactStringMap(18, 22);
+  private readonly devices = new CompactStringMap(18, 96);
+  /** Latest record per key that belongs to another org of this connector: key → org Id. */
+  private readonly foreign = new Map<string, string>();
 
+  get size(): number {
+    return this.hashes.size;
+  }
+
+  /** Records the latest record of `key`: live (hash, device), a tombstone or not ours (null), or another org's. */
+  put(key: string, value: { hash: string; device?: string; org?: string } | null, foreignOrg?: string): void {
+    this.foreign.delete(key);
+    if (value === null) {
+      this.hashes.delete(key);
+      this.devices.delete(key);
+      if (foreignOrg !== undefined) this.foreign.set(key, foreignOrg);
+      return;
+    }
+    this.hashes.set(key, value.hash);
+    if (value.device === undefined) this.devices.delete(key);
+    else this.devices.set(key, value.device);
+  }
+
+  has(key: string): boolean {
+    return this.hashes.has(key);
+  }
+
+  get(key: string): { hash: string; device: string | undefined } | undefined {
+    const hash = this.hashes.get(key);
+    return hash === undefined ? undefined : { hash, device: this.devices.get(key) };
+  }
+
+  /** Strikes a user seen in this run; returns what was known of them. */
+  take(key: string): { hash: string; device: string | undefined } | undefined {
+    const known = this.get(key);
+    if (known) {
+      this.hashes.delete(key);
+      this.devices.delete(key);
+    }
+    return known;
+  }
+
+  keys(): IterableIterator<string> {
+    return this.hashes.keys();
+  }
+
+  /** Live users per other org Id published under this connector's name. */
+  foreignOrgs(): Map<string, number> {
+    const out = new Map<string, number>();
+    for (const org of this.foreign.values()) out.set(org, (out.get(org) ?? 0) + 1);
+    return out;
+  }
+}
+
+/**
+ * Reads the live index. `orgId`: the org the connector is bound to; records of this connector
+ * for another org are kept apart (null: accept every org, the behaviour before org binding).
+ */
 export async function readLiveIndex(
   kafka: Kafka,
   topic: string,
   connector: string,
   decodeKey: (key: Buffer) => string,
   logger: Logger,
+  orgId: string | null = null,
+  opts: ReadToEndOptions = {},
 ): Promise<LiveIndex> {
-  const live: LiveIndex = new CompactStringMap(18, 22);
-  await readToEnd(kafka, topic, (m) => {
+  const live = new LiveIndex();
+  let skipped = 0;
+  await readToEnd(kafka, topic, (m, partition) => {
     if (!m.key) return;
-    const key = decodeKey(m.key);
-    if (m.value === null || header(m.headers, HEADERS.connector) !== connector) live.delete(key);
-    else live.set(key, header(m.headers, HEADERS.contentHash) ?? '');
-  });
-  logger.info('read the live users from the users topic', { topic, live: live.size });
+    let key: string;
+    try {
+      key = decodeKey(m.key);
+    } catch (err) {
+      // one bad key must not stop every later run: it is nobody's user
+      skipped++;
+      logger.warn('skipped a users-topic record whose key does not decode', { topic, partition, offset: m.offset, error: (err as Error).message });
+      return;
+    }
+    if (m.value === null || header(m.headers, HEADERS.connector) !== connector) return live.put(key, null);
+    const org = header(m.headers, HEADERS.org);
+    if (orgId !== null && org !== undefined && org !== orgId) return live.put(key, null, org);
+    live.put(key, { hash: header(m.headers, HEADERS.contentHash) ?? '', device: header(m.headers, HEADERS.device) });
+  }, undefined, opts);
+  logger.info('read the live users from the users topic', { topic, live: live.size, ...(skipped ? { skipped } : {}) });
   return live;
 }
 

@@ -45,6 +45,9 @@ export const HEADERS = {
   org: 'neurons-source-org',
   /** Hash of a user's content (without run metadata): lets the next run skip unchanged users. */
   contentHash: 'neurons-content-hash',
+  /** The device of the user's latest successful login the record carries (DeviceCodec): what a
+   *  run that republishes the user without a newer login keeps. */
+  device: 'neurons-device',
 } as const;
 
 /**

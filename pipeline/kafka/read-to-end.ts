@@ -1,20 +1,36 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
+import { RetriableError } from '../core/errors';
+
+export interface ReadToEndOptions {
+  /** Give up after this long with READ_TO_END_TIMEOUT (ms, default 120 s). */
+  deadlineMs?: number;
+}
+
+export const DEFAULT_READ_DEADLINE_MS = 120_000;
 
 /**
  * Reads a topic from its earliest offset up to the end it has now, then stops. Used for the
  * compacted topics whose latest value per key is the truth (users, run state). The consumer
  * group is throw-away: nothing is committed and the group is deleted afterwards.
  *
+ * The consumer reads committed records only (kafkajs' default isolation), and the end is the
+ * last stable offset, so a deletion phase still in its transaction, or aborted, is never read.
+ * A partition whose last records are transaction markers (never handed to eachBatch) still
+ * ends: progress is taken from every fetched batch, filtered ones included.
+ *
  * `from` optionally starts a partition later than its earliest offset. Resolves with the end
- * offsets that were read up to (exclusive).
+ * offsets that were read up to (exclusive). Past `deadlineMs` it fails, naming the topic and
+ * the partitions not yet read to their end, instead of waiting for ever.
  */
 export async function readToEnd(
   kafka: Kafka,
   topic: string,
   onMessage: (message: KafkaMessage, partition: number) => void,
   from: Map<number, bigint> = new Map(),
+  opts: ReadToEndOptions = {},
 ): Promise<Map<number, bigint>> {
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_READ_DEADLINE_MS;
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `neurons-read-${randomUUID()}`;
@@ -30,10 +46,26 @@ export async function readToEnd(
 
     const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024 });
     await consumer.connect();
+    let timer: NodeJS.Timeout | undefined;
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
       const done = new Promise<void>((resolve, reject) => {
+        const progressed = (partition: number, lastOffset: string) => {
+          const end = ends.get(partition);
+          // compaction may have removed records near the end: the batch's own last offset decides
+          if (end !== undefined && BigInt(lastOffset) + 1n >= end && pending.delete(partition) && pending.size === 0) resolve();
+        };
         consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
+        // every batch, also one of transaction markers only, which eachBatch never sees
+        // (a batch with nothing at or after the fetched offset has no first offset: it proves nothing)
+        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
+          if (e.payload.topic === topic && e.payload.firstOffset !== null && e.payload.firstOffset !== undefined) progressed(e.payload.partition, e.payload.lastOffset);
+        });
+        timer = setTimeout(() => {
+          reject(new RetriableError('READ_TO_END_TIMEOUT',
+            `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
+            `(partitions not yet at their end: ${[...pending].join(', ')}). Check the broker's health and that the connector may read the topic.`));
+        }, deadlineMs);
         consumer
           .run({
             autoCommit: false,
@@ -45,8 +77,6 @@ export async function readToEnd(
                 if (offset >= end) break;
                 if (start === undefined || offset >= start) onMessage(m, batch.partition);
               }
-              // compaction may have removed records near the end: the batch's own last offset decides
-              if (BigInt(batch.lastOffset()) + 1n >= end && pending.delete(batch.partition) && pending.size === 0) resolve();
             },
           })
           .catch(reject);
@@ -54,6 +84,7 @@ export async function readToEnd(
       for (const [partition, start] of from) consumer.seek({ topic, partition, offset: start.toString() });
       await done;
     } finally {
+      clearTimeout(timer);
       await consumer.disconnect();
     }
     return ends;

@@ -88,7 +88,11 @@ describe('generated data', () => {
     try {
       const id = sim.userIds()[1234];
       expect(again.userRow(id, TRICKY)).toEqual(sim.userRow(id, TRICKY));
-      expect(other.userRow(id, TRICKY)).not.toEqual(sim.userRow(id, TRICKY));
+      // another org: its own org Id and record Ids (none shared), and other data at the same position
+      expect(other.orgId).not.toBe(sim.orgId);
+      const mine = new Set(sim.userIds());
+      expect(other.userIds().filter((x) => mine.has(x))).toEqual([]);
+      expect(other.userRow(other.userIds()[1234], TRICKY)).not.toEqual(sim.userRow(id, TRICKY));
     } finally {
       await again.close();
       await other.close();

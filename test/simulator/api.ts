@@ -42,6 +42,8 @@
  * (1 "Zoë Ångström", 2 "José Núñez" (frozen; quotes, commas, newlines, CRLF in values),
  * 3 "北京 太郎" (inactive), 4 Automated Process, 5 Site Guest User, 6 Integration User); the
  * rest are random from the seed (~10% inactive, ~3% frozen). Ids sort in generation order.
+ * Each seed is its own org: its org Id and every record Id are its own (an org's id space, see
+ * ids.ts), so two simulated orgs never share a user Id, as two real orgs never do.
  * LoginHistory LoginTime grows with the index over the ~6 months before `now`.
  *
  * Unconfirmed against a live org (chosen to be plausible; clients should treat any other 4xx
@@ -140,6 +142,9 @@ export interface Simulator {
   userRow(id: string, fields: string[]): Record<string, string>;
   /** Total LoginHistory events (optionally with LoginTime >= sinceIso). */
   loginCount(sinceIso?: string): number;
+  /** Every LoginHistory event as Bulk CSV would carry the given fields (strings, '' for null):
+   *  the source of truth tests compute expected login tables and device fields from. */
+  loginRows(fields: string[]): Record<string, string>[];
 
   /** The org's logical clock (ISO): starts at `now` and advances one second per change
    *  (update, state change, delete, add), so changes carry increasing timestamps

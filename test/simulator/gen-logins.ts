@@ -4,7 +4,7 @@
  * the newest events are always the highest indices (as with a real, append-only history).
  */
 import { LOGIN_TYPES } from './fields-other';
-import { KeyPrefix, makeId } from './ids';
+import { KeyPrefix, makeId, orgIdSpace } from './ids';
 import { PLACES } from './pools';
 import { hashInts, hashString, pickBy, unit, weighted } from './prng';
 import { Row, Value } from './table';
@@ -81,13 +81,18 @@ export class LoginRow implements Row {
     return v === null ? '' : String(v);
   }
 
+  /** The org's id space. */
+  space(): string {
+    return orgIdSpace(this.ctx.seed);
+  }
+
   timeMs(): number {
     return this.pinned ? this.pinned.timeMs : loginTimeMs(this.ctx, this.i);
   }
 
   userId(): string {
     if (this.pinned) return this.pinned.userId;
-    return makeId(KeyPrefix.User, Math.floor(this.u('user') * Math.max(1, this.ctx.users)));
+    return makeId(KeyPrefix.User, Math.floor(this.u('user') * Math.max(1, this.ctx.users)), this.space());
   }
 }
 
@@ -95,7 +100,7 @@ type Fn = (r: LoginRow) => Value;
 const isApi = (r: LoginRow): boolean => r.str('LoginType') !== 'Application' && r.str('LoginType') !== 'Chatter Communities External User' && r.str('LoginType') !== 'Lightning Login';
 
 const LOGIN_FIELDS: Record<string, Fn> = {
-  Id: (r) => makeId(KeyPrefix.LoginHistory, r.i),
+  Id: (r) => makeId(KeyPrefix.LoginHistory, r.i, r.space()),
   UserId: (r) => r.userId(),
   LoginTime: (r) => iso(r.timeMs()),
   LoginType: (r) => weighted(r.u('type'), LOGIN_TYPES.map((t, k): [string, number] => [t, [60, 15, 5, 8, 4, 3, 3, 2][k]])),
@@ -104,8 +109,8 @@ const LOGIN_FIELDS: Record<string, Fn> = {
     ? `2001:db8:${(Math.floor(r.u('ip1') * 65535)).toString(16)}::${(Math.floor(r.u('ip2') * 65535)).toString(16)}`
     : `${[81, 85, 93, 104, 176, 203][Math.floor(r.u('ip0') * 6)]}.${Math.floor(r.u('ip1') * 256)}.${Math.floor(r.u('ip2') * 256)}.${1 + Math.floor(r.u('ip3') * 254)}`),
   LoginUrl: (r) => pickBy(r.u('url'), ['acme-sim.my.salesforce.com', 'login.salesforce.com', 'acme-sim.my.site.com']),
-  AuthenticationServiceId: (r) => (r.str('LoginType').startsWith('SAML') ? makeId(KeyPrefix.AuthConfig, 0) : null),
-  LoginGeoId: (r) => (r.u('geo') < 0.95 ? makeId(KeyPrefix.LoginGeo, r.i) : null),
+  AuthenticationServiceId: (r) => (r.str('LoginType').startsWith('SAML') ? makeId(KeyPrefix.AuthConfig, 0, r.space()) : null),
+  LoginGeoId: (r) => (r.u('geo') < 0.95 ? makeId(KeyPrefix.LoginGeo, r.i, r.space()) : null),
   Browser: (r) => (isApi(r) ? 'Unknown' : pickBy(r.u('client'), UI_CLIENTS)[0]),
   Platform: (r) => (isApi(r) ? 'Unknown' : pickBy(r.u('client'), UI_CLIENTS)[1]),
   Status: (r) => weighted(r.u('status'), STATUS),
@@ -120,7 +125,7 @@ const LOGIN_FIELDS: Record<string, Fn> = {
   OptionsIsGet: (r) => !isApi(r) && r.u('get') < 0.1,
   OptionsIsPost: (r) => !isApi(r) && r.u('get') >= 0.1,
   ForwardedForIp: (r) => (r.u('fwd') < 0.1 ? `10.${Math.floor(r.u('f1') * 256)}.${Math.floor(r.u('f2') * 256)}.${1 + Math.floor(r.u('f3') * 254)}` : null),
-  NetworkId: (r) => (r.str('LoginType') === 'Chatter Communities External User' ? makeId(KeyPrefix.Network, 0) : null),
+  NetworkId: (r) => (r.str('LoginType') === 'Chatter Communities External User' ? makeId(KeyPrefix.Network, 0, r.space()) : null),
 };
 
 const FIELD_NAMES = Object.keys(LOGIN_FIELDS);

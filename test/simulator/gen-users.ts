@@ -9,7 +9,7 @@
  * 5 Site Guest User; 6 Integration User.
  */
 import { USER_PERMISSIONS, USER_PREFERENCES } from './fields-user';
-import { KeyPrefix, makeId } from './ids';
+import { KeyPrefix, makeId, orgIdSpace } from './ids';
 import { INTERNAL_ROLES, OrgTables, PARTNER_ROLES, PROFILES_BY_USER_TYPE } from './org-tables';
 import {
   ABOUT_ME, CJK_NAMES, COMPANIES, DEPARTMENTS, DIVISIONS, FIRST_NAMES, LAST_NAMES, OUT_OF_OFFICE,
@@ -125,7 +125,7 @@ export class UserRow implements Row {
   }
 
   userId(index: number): string {
-    return makeId(KeyPrefix.User, index);
+    return makeId(KeyPrefix.User, index, orgIdSpace(this.ctx.seed));
   }
 }
 
@@ -242,13 +242,13 @@ const USER_FIELDS: Record<string, Fn> = {
   OfflineTrialExpirationDate: () => null,
   OfflinePdaTrialExpirationDate: () => null,
   ForecastEnabled: (r) => r.str('UserType') === 'Standard' && r.u('forecast') < 0.2,
-  ContactId: (r) => (portalTypes.has(r.str('UserType')) ? makeId(KeyPrefix.Contact, r.i) : null),
-  AccountId: (r) => (portalTypes.has(r.str('UserType')) ? makeId(KeyPrefix.Account, Math.floor(r.i / 7)) : null),
-  CallCenterId: (r) => (r.u('callCenter') < 0.04 ? makeId(KeyPrefix.CallCenter, Math.floor(r.u('cc') * 3)) : null),
+  ContactId: (r) => (portalTypes.has(r.str('UserType')) ? makeId(KeyPrefix.Contact, r.i, orgIdSpace(r.ctx.seed)) : null),
+  AccountId: (r) => (portalTypes.has(r.str('UserType')) ? makeId(KeyPrefix.Account, Math.floor(r.i / 7), orgIdSpace(r.ctx.seed)) : null),
+  CallCenterId: (r) => (r.u('callCenter') < 0.04 ? makeId(KeyPrefix.CallCenter, Math.floor(r.u('cc') * 3), orgIdSpace(r.ctx.seed)) : null),
   FederationIdentifier: (r) => (r.u('fed') < 0.3 ? `${r.gen('__a')}.${r.gen('__b')}@idp.acme-sim.example.com` : null),
   AboutMe: (r) => (r.i === 1 ? ABOUT_ME[0] : r.i === 2 ? ABOUT_ME[3] : r.u('about') < 0.3 ? pickBy(r.u('aboutText'), ABOUT_ME) : null),
   IsProfilePhotoActive: (r) => r.u('photo') < 0.35,
-  __photo: (r) => (r.gen('IsProfilePhotoActive') ? `https://acme-sim.file.force.com/profilephoto/${makeId('729', r.i).slice(0, 15)}` : 'https://acme-sim.file.force.com/profilephoto/005'),
+  __photo: (r) => (r.gen('IsProfilePhotoActive') ? `https://acme-sim.file.force.com/profilephoto/${makeId('729', r.i, orgIdSpace(r.ctx.seed)).slice(0, 15)}` : 'https://acme-sim.file.force.com/profilephoto/005'),
   FullPhotoUrl: (r) => `${r.gen('__photo')}/F`,
   SmallPhotoUrl: (r) => `${r.gen('__photo')}/T`,
   MediumPhotoUrl: (r) => `${r.gen('__photo')}/M`,
@@ -261,7 +261,7 @@ const USER_FIELDS: Record<string, Fn> = {
   DefaultGroupNotificationFrequency: (r) => weighted(r.u('groupNotif'), [['N', 50], ['D', 20], ['W', 20], ['P', 10]]),
   LastViewedDate: (r) => (r.u('viewed') < 0.2 ? iso(r.ctx.nowMs - r.u('viewedAt') * 30 * DAY) : null),
   LastReferencedDate: (r) => (r.u('viewed') < 0.2 ? iso(r.ctx.nowMs - r.u('viewedAt') * 30 * DAY + 60_000) : null),
-  IndividualId: (r) => (r.u('individual') < 0.4 ? makeId(KeyPrefix.Individual, r.i) : null),
+  IndividualId: (r) => (r.u('individual') < 0.4 ? makeId(KeyPrefix.Individual, r.i, orgIdSpace(r.ctx.seed)) : null),
 };
 
 // Permission and preference booleans: each has its own share of users with it set.

@@ -12,7 +12,7 @@ import { plainValue } from './csv';
 import { LoginHistoryObject, ProfileObject, UserLicenseObject, UserLoginObject, UserRoleObject } from './fields-other';
 import { UserObject } from './fields-user';
 import { Faults } from './faults';
-import { KeyPrefix, makeId } from './ids';
+import { KeyPrefix, makeId, orgIdSpace } from './ids';
 import { OAuth } from './oauth';
 import { buildOrgTables } from './org-tables';
 import { QueryJobs } from './routes-jobs';
@@ -63,8 +63,9 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
   const publicPem = createPublicKey(createPrivateKey(privatePem)).export({ type: 'spki', format: 'pem' }).toString();
   const credentials = defaultCredentials(privatePem, opts.credentials ?? {});
 
-  const orgId = makeId(KeyPrefix.Organization, seed);
-  const apiUser = { id: makeId(KeyPrefix.User, API_USER_INDEX), username: credentials.username, name: 'Integration API User', email: 'integration@acme-sim.example.com' };
+  // each org (seed) has its own Id and its own record Ids, as real orgs do
+  const orgId = makeId(KeyPrefix.Organization, 0, orgIdSpace(seed));
+  const apiUser = { id: makeId(KeyPrefix.User, API_USER_INDEX, orgIdSpace(seed)), username: credentials.username, name: 'Integration API User', email: 'integration@acme-sim.example.com' };
   const schema = new Schema(
     [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject],
     new Map([['User', missing]]),
@@ -121,6 +122,17 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
       return out;
     },
     loginCount: (since) => store.loginCount(since),
+    loginRows(fields) {
+      const logins = store.snapshot().logins;
+      const out: Record<string, string>[] = [];
+      for (let pos = 0; pos < logins.size(); pos++) {
+        const row = logins.row(pos)!;
+        const r: Record<string, string> = {};
+        for (const f of fields) r[f] = plainValue(row.get(f));
+        out.push(r);
+      }
+      return out;
+    },
     inject: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     requests: log,

@@ -2,7 +2,7 @@
  * The small, fixed objects of the simulated org: user licences, profiles and roles. They are
  * materialised (a few dozen records) and never change while the simulator runs.
  */
-import { KeyPrefix, makeId } from './ids';
+import { KeyPrefix, makeId as makeIdIn, orgIdSpace } from './ids';
 import { mulberry32 } from './prng';
 import { StaticTable, Value } from './table';
 
@@ -94,6 +94,7 @@ const iso = (ms: number): string => new Date(Math.floor(ms / 1000) * 1000).toISO
 /** Builds the fixed tables. `adminId` is the user who "created" them; `nowMs` the data's now. */
 export function buildOrgTables(seed: number, nowMs: number, adminId: string): OrgTables {
   const rnd = mulberry32(seed ^ 0x51ed270b);
+  const makeId = (prefix: string, index: number) => makeIdIn(prefix, index, orgIdSpace(seed));
   const orgBorn = nowMs - 8 * 365 * 86400_000;
   const stamp = (): Rec => {
     const created = orgBorn + Math.floor(rnd() * 365 * 86400_000);

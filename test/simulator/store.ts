@@ -6,7 +6,7 @@
 import { SimUserState } from './api';
 import { LoginGenContext } from './gen-logins';
 import { iso, UserGenContext } from './gen-users';
-import { indexOfId, KeyPrefix, makeId } from './ids';
+import { indexOfId, KeyPrefix, makeId, orgIdSpace } from './ids';
 import { OrgTables } from './org-tables';
 import { FieldDef, ObjectDef, Schema } from './schema';
 import { canonicalDatetime } from './soql-values';
@@ -81,6 +81,11 @@ export class Store {
     return this.cached;
   }
 
+  /** The org's id space: its record Ids are its own. */
+  private get space(): string {
+    return orgIdSpace(this.userCtx.seed);
+  }
+
   now(): number {
     return this.clockMs;
   }
@@ -92,7 +97,7 @@ export class Store {
   }
 
   private livePos(id: string): number {
-    const pos = indexOfId(KeyPrefix.User, id);
+    const pos = indexOfId(KeyPrefix.User, id, this.space);
     if (pos < 0 || pos >= this.userCount || this.deleted.has(pos)) throw new Error(`simulator: no live user ${id}`);
     return pos;
   }
@@ -146,7 +151,7 @@ export class Store {
       CreatedById: this.userCtx.apiUserId, LastModifiedById: this.userCtx.apiUserId,
       ...values,
     });
-    return makeId(KeyPrefix.User, pos);
+    return makeId(KeyPrefix.User, pos, this.space);
   }
 
   addLogins(count: number, opts: { at?: string; userId?: string } = {}): string[] {
@@ -164,7 +169,7 @@ export class Store {
       const userId = opts.userId ?? this.someLiveUser(this.addedLogins.length);
       const pos = this.loginCtx.count + this.addedLogins.length;
       this.addedLogins.push({ userId, timeMs });
-      ids.push(makeId(KeyPrefix.LoginHistory, pos));
+      ids.push(makeId(KeyPrefix.LoginHistory, pos, this.space));
     }
     return ids;
   }
@@ -172,7 +177,7 @@ export class Store {
   private someLiveUser(k: number): string {
     for (let n = 0; n < this.userCount; n++) {
       const pos = (k + n) % this.userCount;
-      if (!this.deleted.has(pos)) return makeId(KeyPrefix.User, pos);
+      if (!this.deleted.has(pos)) return makeId(KeyPrefix.User, pos, this.space);
     }
     throw new Error('simulator: no live user to log in');
   }
@@ -183,7 +188,7 @@ export class Store {
     const out: string[] = [];
     for (let pos = 0; pos < users.size(); pos++) {
       const r = users.row(pos);
-      if (r && want.has(userState(r.get('IsActive'), r.get('__IsFrozen')))) out.push(makeId(KeyPrefix.User, pos));
+      if (r && want.has(userState(r.get('IsActive'), r.get('__IsFrozen')))) out.push(makeId(KeyPrefix.User, pos, this.space));
     }
     return out;
   }

@@ -5,7 +5,7 @@
  */
 import { LoginGenContext, LoginRow, loginTimeMs } from './gen-logins';
 import { iso, UserGenContext, UserRow } from './gen-users';
-import { indexOfId, KeyPrefix, makeId } from './ids';
+import { indexOfId, KeyPrefix, makeId, orgIdSpace } from './ids';
 import { Row, Table, Value } from './table';
 
 /** The org's changes since start, frozen at one moment (a query job reads one of these). */
@@ -30,11 +30,16 @@ export class UsersTable implements Table {
   }
 
   byId(id: string): UserRow | null {
-    return this.row(indexOfId(KeyPrefix.User, id));
+    return this.row(indexOfId(KeyPrefix.User, id, orgIdSpace(this.ctx.seed)));
+  }
+
+  /** The org's id space (its record Ids differ from every other org's). */
+  get space(): string {
+    return orgIdSpace(this.ctx.seed);
   }
 
   monotoneKey(field: string): ((pos: number) => Value) | null {
-    return field === 'Id' ? (pos) => makeId(KeyPrefix.User, pos) : null;
+    return field === 'Id' ? (pos) => makeId(KeyPrefix.User, pos, this.space) : null;
   }
 }
 
@@ -51,10 +56,11 @@ export class UserLoginTable implements Table {
     const u = this.users.row(pos);
     if (!u) return null;
     const apiUserId = this.apiUserId;
+    const users = this.users;
     return {
       get(f: string): Value {
         switch (f) {
-          case 'Id': return makeId(KeyPrefix.UserLogin, pos);
+          case 'Id': return makeId(KeyPrefix.UserLogin, pos, users.space);
           case 'UserId': return u.get('Id');
           case 'IsFrozen': return u.get('__IsFrozen');
           case 'IsPasswordLocked': return u.get('__IsPasswordLocked');
@@ -67,15 +73,15 @@ export class UserLoginTable implements Table {
   }
 
   byId(id: string): Row | null {
-    return this.row(indexOfId(KeyPrefix.UserLogin, id));
+    return this.row(indexOfId(KeyPrefix.UserLogin, id, this.users.space));
   }
 
   byUnique(field: string, value: string): Row | null {
-    return field === 'UserId' ? this.row(indexOfId(KeyPrefix.User, value)) : null;
+    return field === 'UserId' ? this.row(indexOfId(KeyPrefix.User, value, this.users.space)) : null;
   }
 
   monotoneKey(field: string): ((pos: number) => Value) | null {
-    return field === 'Id' ? (pos) => makeId(KeyPrefix.UserLogin, pos) : null;
+    return field === 'Id' ? (pos) => makeId(KeyPrefix.UserLogin, pos, this.users.space) : null;
   }
 }
 
@@ -104,7 +110,7 @@ export class LoginsTable implements Table {
   }
 
   byId(id: string): LoginRow | null {
-    return this.row(indexOfId(KeyPrefix.LoginHistory, id));
+    return this.row(indexOfId(KeyPrefix.LoginHistory, id, orgIdSpace(this.ctx.seed)));
   }
 
   /** Time of the event at a position, without building its row. */
@@ -113,7 +119,7 @@ export class LoginsTable implements Table {
   }
 
   monotoneKey(field: string): ((pos: number) => Value) | null {
-    if (field === 'Id') return (pos) => makeId(KeyPrefix.LoginHistory, pos);
+    if (field === 'Id') return (pos) => makeId(KeyPrefix.LoginHistory, pos, orgIdSpace(this.ctx.seed));
     if (field === 'LoginTime' && this.timeMonotone) return (pos) => iso(this.timeAt(pos));
     return null;
   }

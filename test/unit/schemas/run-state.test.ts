@@ -17,12 +17,15 @@ const full: RunState = {
   deadLettered: 0,
   loginHistoryWatermark: Date.UTC(2024, 4, 2, 7, 59),
   loginHistoryRecentIds: ['0Ya000000000001AAA', '0Ya000000000002AAA'],
+  loginHistoryRecentIdsPacked: Buffer.from([1, 2, 3]),
   apiRequestsUsed: 1520,
   apiRequestsMax: 100000,
   message: null,
   host: 'worker-1',
   pid: 4242,
   heartbeatAt: Date.UTC(2024, 4, 2, 8, 4),
+  orgId: '00DHn0000001AbCMAU',
+  sourceFields: ['User.Id', 'LoginHistory.Browser'],
 };
 
 describe('run-state record', () => {

@@ -24,7 +24,7 @@ describe('extractor configuration', () => {
       apiVersion: '62.0',
       userStatuses: ['active', 'inactive', 'frozen'],
       loginLookbackDays: 30,
-      loginOverlapMs: 300_000,
+      loginOverlapMs: 3_600_000,
       parallelPages: 3,
       apiBudgetShare: 0.5,
       pageSize: undefined,

@@ -5,7 +5,9 @@ const MIN = 60_000;
 
 describe('LoginHistory watermark and overlap', () => {
   it('starts at watermark − overlap, or now − look-back on the first run', () => {
-    expect(loginStart(new Date('2026-10-01T00:05:00Z'), 5 * MIN, 30, 0).toISOString()).toBe('2026-10-01T00:00:00.000Z');
+    expect(loginStart(new Date('2026-10-01T00:05:00Z'), 5 * MIN, 30, Date.parse('2026-10-02T00:00:00Z')).toISOString()).toBe('2026-10-01T00:00:00.000Z');
+    // a watermark in the future (written before the cap, or a bad clock) counts as now
+    expect(loginStart(new Date('2027-10-01T00:05:00Z'), 5 * MIN, 30, Date.parse('2026-10-02T00:00:00Z')).toISOString()).toBe('2026-10-01T23:55:00.000Z');
     expect(loginStart(null, 5 * MIN, 30, Date.parse('2026-11-01T00:00:00Z')).toISOString()).toBe('2026-10-02T00:00:00.000Z');
   });
 

@@ -1,0 +1,142 @@
+import type { Admin, Kafka, Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
+import { CompressionTypes, Partitioners } from 'kafkajs';
+import { FatalError } from '../core/errors';
+import type { OutRecord, RecordWriter } from './publisher';
+
+/**
+ * The broker's fence around a run. Each run that holds the lock writes what must never come from
+ * a run that lost it — its lock heartbeats, the LoginHistory progress, the tombstones with the
+ * state commit, and the lock's release — through a transactional producer whose transactional.id
+ * is derived from the connector (its state topic and name). Opening the fence after taking the
+ * lock makes the broker bump the producer epoch of that id: any earlier holder still running (a
+ * zombie: paused, partitioned, or its lease expired under clock skew) is fenced, and its next
+ * transaction fails with no record of it visible to read_committed consumers. Half a deletion
+ * phase is never visible either: tombstones and the state commit are one transaction.
+ * Correctness does not depend on any host's clock; the lease only decides when a run may try.
+ */
+export interface RunFence {
+  /** Runs `fn` in one transaction (transactions are serialized); RUN_FENCED if another run took over. */
+  transaction(fn: (send: TransactionSender) => Promise<void>): Promise<void>;
+  /** True once a transaction failed because another run took over the fence. */
+  readonly fenced: boolean;
+  close(): Promise<void>;
+}
+
+export interface TransactionSender {
+  /** A record writer into the open transaction (for publishStream). */
+  writer: RecordWriter;
+  send(topic: string, messages: Message[]): Promise<void>;
+}
+
+/** The fence's transactional.id: one per connector (state topic and name), the scope of its lock. */
+export function fenceId(stateTopic: string, connector: string): string {
+  return `sf-neurons:${stateTopic}:${connector}`;
+}
+
+/** Codes with which the broker (or kafkajs) refuses a producer whose epoch was bumped. */
+const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+
+export function isFencedError(err: unknown): boolean {
+  const e = err as { type?: string; code?: number; name?: string; cause?: unknown; originalError?: unknown } | null;
+  if (!e) return false;
+  if ((e.type && FENCED.has(e.type)) || e.code === 90 || e.code === 47) return true;
+  return isFencedError(e.originalError) || isFencedError(e.cause);
+}
+
+export async function openFence(kafka: Kafka, id: string, connector: string, opts: { compression: 'gzip' | 'none'; transactionTimeoutMs?: number }): Promise<RunFence> {
+  const producer: Producer = kafka.producer({
+    transactionalId: id,
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    transactionTimeout: opts.transactionTimeoutMs ?? 60_000,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  await producer.connect();
+  const admin: Admin = kafka.admin();
+  await admin.connect().catch(async (err: unknown) => {
+    await producer.disconnect().catch(() => undefined);
+    throw err;
+  });
+  const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  let chain: Promise<unknown> = Promise.resolve();
+  let fenced = false;
+  const fencedError = (cause: unknown) =>
+    new FatalError(
+      'RUN_FENCED',
+      `Another run of connector "${connector}" took over its lock (this run's lease ran out: it was paused, cut off, or its heartbeats were late). ` +
+        `The broker fenced this run: it publishes no tombstone and commits no state.`,
+      { cause },
+    );
+
+  const fence: RunFence = {
+    get fenced() {
+      return fenced;
+    },
+    transaction(fn) {
+      const run = chain.then(async () => {
+        if (fenced) throw fencedError(undefined);
+        let tx: Transaction | undefined;
+        const written = new Map<string, { topic: string; partition: number; offset: bigint }>();
+        const note = (meta: RecordMetadata[]) => {
+          for (const m of meta) {
+            const offset = BigInt(m.baseOffset ?? m.offset ?? '-1');
+            const k = `${m.topicName}\u0000${m.partition}`;
+            if (offset > (written.get(k)?.offset ?? -1n)) written.set(k, { topic: m.topicName, partition: m.partition, offset });
+          }
+        };
+        try {
+          tx = await producer.transaction();
+          const t = tx;
+          const send = async (topic: string, messages: Message[]) => {
+            note(await t.send({ topic, acks: -1, compression, messages }));
+          };
+          const writer: RecordWriter = {
+            async write(batch: OutRecord[]) {
+              const byTopic = new Map<string, Message[]>();
+              for (const r of batch) {
+                let list = byTopic.get(r.topic);
+                if (!list) byTopic.set(r.topic, (list = []));
+                list.push({ key: r.key, value: r.value, headers: r.headers });
+              }
+              note(await t.sendBatch({ acks: -1, compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }));
+            },
+          };
+          await fn({ writer, send });
+          await tx.commit();
+        } catch (err) {
+          if (tx?.isActive()) await tx.abort().catch(() => undefined);
+          if (isFencedError(err)) {
+            fenced = true;
+            throw fencedError(err);
+          }
+          throw err;
+        }
+        // The commit is durable now, but its markers reach the partitions a moment later: wait
+        // until read_committed readers (the next run, the sink) see every record of it.
+        await visible([...written.values()]);
+      });
+      chain = run.catch(() => undefined);
+      return run;
+    },
+    async close() {
+      await chain;
+      await admin.disconnect().catch(() => undefined);
+      await producer.disconnect();
+    },
+  };
+
+  async function visible(records: { topic: string; partition: number; offset: bigint }[]): Promise<void> {
+    const deadline = Date.now() + 30_000;
+    for (const topic of new Set(records.map((r) => r.topic))) {
+      for (let delay = 5; ; delay = Math.min(delay * 2, 200)) {
+        // listOffsets with read_committed isolation: the last stable offset of each partition
+        const stable = new Map((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, BigInt(p.high)]));
+        if (records.every((r) => r.topic !== topic || (stable.get(r.partition) ?? 0n) > r.offset)) break;
+        if (Date.now() > deadline) return; // readers will see it a little later; nothing is wrong
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+  return fence;
+}

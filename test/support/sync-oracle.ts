@@ -1,0 +1,75 @@
+import type { Simulator } from '../simulator/api';
+
+/**
+ * What the org's own data says the connector's output must be: the source of truth the run
+ * promise tests compare the users topic and the sink's tables with (never our own output).
+ */
+export interface ExpectedDevice {
+  deviceBrowser: string | null;
+  devicePlatform: string | null;
+  deviceApplication: string | null;
+  deviceSourceIp: string | null;
+  deviceLoginAt: number | null;
+}
+
+export const NO_DEVICE: ExpectedDevice = { deviceBrowser: null, devicePlatform: null, deviceApplication: null, deviceSourceIp: null, deviceLoginAt: null };
+
+const FIELDS = ['Id', 'UserId', 'LoginTime', 'Status', 'Browser', 'Platform', 'Application', 'SourceIp'];
+
+/**
+ * Each user's latest successful login in the org (later LoginTime, then larger Id), as the
+ * device fields of their user record. `since` (epoch ms) limits it to the events a run could
+ * have read; `until` leaves out events after a moment (future-dated rows are read like others).
+ */
+export function expectedDevices(sim: Simulator, since = -Infinity): Map<string, ExpectedDevice> {
+  const best = new Map<string, { t: number; id: string; row: Record<string, string> }>();
+  for (const row of sim.loginRows(FIELDS)) {
+    if (row.Status !== 'Success') continue;
+    const t = Date.parse(row.LoginTime);
+    if (t < since) continue;
+    const cur = best.get(row.UserId);
+    if (cur && (cur.t > t || (cur.t === t && cur.id > row.Id))) continue;
+    best.set(row.UserId, { t, id: row.Id, row });
+  }
+  const out = new Map<string, ExpectedDevice>();
+  for (const [user, { t, row }] of best) {
+    out.set(user, { deviceBrowser: row.Browser || null, devicePlatform: row.Platform || null, deviceApplication: row.Application || null, deviceSourceIp: row.SourceIp || null, deviceLoginAt: t });
+  }
+  return out;
+}
+
+/** The device fields of a decoded user record. */
+export function deviceOf(rec: Record<string, unknown> | undefined): ExpectedDevice {
+  if (!rec) return NO_DEVICE;
+  const at = rec.deviceLoginAt;
+  return {
+    deviceBrowser: (rec.deviceBrowser as string | null) ?? null,
+    devicePlatform: (rec.devicePlatform as string | null) ?? null,
+    deviceApplication: (rec.deviceApplication as string | null) ?? null,
+    deviceSourceIp: (rec.deviceSourceIp as string | null) ?? null,
+    deviceLoginAt: at === null || at === undefined ? null : at instanceof Date ? at.getTime() : Number(at),
+  };
+}
+
+/** A seeded PRNG (mulberry32) and the seed: printed by each test, replayed with SYNC_SEED=<n>. */
+export function seededRandom(label: string): { seed: number; next: () => number; pick: <T>(xs: readonly T[]) => T; sample: <T>(xs: readonly T[], n: number) => T[] } {
+  const seed = process.env.SYNC_SEED ? Number(process.env.SYNC_SEED) : Math.floor(Math.random() * 2 ** 31);
+  // eslint-disable-next-line no-console
+  console.log(`${label}: seed ${seed} (replay with SYNC_SEED=${seed})`);
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = <T>(xs: readonly T[]) => xs[Math.floor(next() * xs.length)];
+  const sample = <T>(xs: readonly T[], n: number) => {
+    const copy = [...xs];
+    const out: T[] = [];
+    while (out.length < n && copy.length > 0) out.push(copy.splice(Math.floor(next() * copy.length), 1)[0]);
+    return out;
+  };
+  return { seed, next, pick, sample };
+}
