@@ -1,6 +1,6 @@
 import type { ConnectorSettings } from '../connector';
 import type { PostgresSinkConfig } from '../../sinks/postgres/config';
-import type { ConnectorConfig } from './types';
+import type { ConnectorConfig, LoadedConfig } from './types';
 
 /** What startConnector takes: the validated config minus the schedule, sink and service options. */
 export function toConnectorSettings(c: ConnectorConfig): ConnectorSettings {
@@ -20,7 +20,7 @@ export function toConnectorSettings(c: ConnectorConfig): ConnectorSettings {
  * What the sink's fromConfig takes: the same Kafka, registry and topics as the connector, the
  * database URL (absent: embedded PostgreSQL), its own client id, group and tables.
  */
-export function toSinkConfig(c: ConnectorConfig): PostgresSinkConfig {
+export function toSinkConfig(c: LoadedConfig): PostgresSinkConfig {
   return {
     kafka: { ...c.kafka, clientId: `${c.kafka.clientId}-sink` },
     registry: c.registry,
