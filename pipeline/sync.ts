@@ -6,6 +6,7 @@ import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from './core/errors';
 import type { Logger } from './core/logger';
+import { scrubSecrets } from './core/redact';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
 import { readLiveIndex } from './kafka/live-index';
 import { LatestLogins } from './latest-logins';
@@ -300,7 +301,7 @@ function toState(base: RunState, s: RunSummary, watermark: LoginCursor | RunStat
     loginHistoryRecentIds: cursor?.recentIds ?? [],
     apiRequestsUsed: s.apiUsage?.used ?? null,
     apiRequestsMax: s.apiUsage?.max ?? null,
-    message: s.error ? `${s.error.code}: ${s.error.message}` : null,
+    message: s.error ? scrubSecrets(`${s.error.code}: ${s.error.message}`) : null,
     host: null,
     pid: null,
     heartbeatAt: null,

@@ -2,6 +2,8 @@
  * A small structured logger (one JSON object per line on stderr) with secret redaction.
  * Components receive a Logger; they never write to the console themselves.
  */
+import { Redactor, scrubSecrets } from './redact';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -13,38 +15,26 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-/** Field names whose values are always masked, wherever they appear. */
-const SECRET_KEY = /(password|secret|token|assertion|authorization|private_?key|api_?key|sasl)/i;
-
-/** Returns a copy of `value` with secret-looking fields masked, and known secret strings removed. */
+/** Returns a copy of `value` with secret-looking fields masked, and known secret strings removed (redact.ts). */
 export function redact(value: unknown, secrets: readonly string[] = []): unknown {
-  if (typeof value === 'string') return scrub(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => redact(v, secrets));
-  if (value instanceof Error) return { name: value.name, message: scrub(value.message, secrets) };
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v != null ? '***' : redact(v, secrets);
-    return out;
-  }
-  return value;
+  return new Redactor(secrets).redact(value);
 }
 
-/** Replaces every occurrence of each known secret (at least 4 chars) with ***. */
+/** Replaces each known secret (at least 4 chars), in every encoding it could take, with ***. */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
-  return out;
+  return new Redactor(secrets).scrub(text);
 }
 
 export function createLogger(opts: { level?: Level; fields?: Record<string, unknown>; secrets?: readonly string[]; write?: (line: string) => void } = {}): Logger {
   const min = ORDER[opts.level ?? ((process.env.LOG_LEVEL as Level) || 'info')] ?? ORDER.info;
   const base = opts.fields ?? {};
-  const secrets = opts.secrets ?? [];
+  const redactor = new Redactor(opts.secrets ?? []);
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const log = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
-    const entry = { time: new Date().toISOString(), level, msg: scrub(msg, secrets), ...(redact({ ...base, ...fields }, secrets) as object) };
-    write(JSON.stringify(entry));
+    const entry = { time: new Date().toISOString(), level, msg, ...(redactor.redact({ ...base, ...fields }) as object) };
+    // The serialised line is scrubbed again: a secret split across fields or escaped by JSON goes too.
+    write(scrubSecrets(redactor.scrub(JSON.stringify(entry))));
   };
   return {
     debug: (m, f) => log('debug', m, f),

@@ -136,7 +136,10 @@ function initialise(bin: string, dataDir: string, ids: { uid: number; gid: numbe
   }
   const password = randomBytes(18).toString('base64url');
   const pwfile = path.join(os.tmpdir(), `neurons-sink-pw-${process.pid}-${randomBytes(4).toString('hex')}`);
-  fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+  // Owner-only, created fresh (wx: never through a planted file or link); as root it is given to
+  // the postgres user initdb runs as, so no other account on the host can read the password.
+  fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o600, flag: 'wx' });
+  if (ids) fs.chownSync(pwfile, ids.uid, ids.gid);
   try {
     execFileSync(path.join(bin, 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'], {
       stdio: 'pipe',

@@ -40,7 +40,10 @@ export const postgres: LocalService = {
     fs.mkdirSync(DATA, { recursive: true, mode: 0o700 });
     if (ids) fs.chownSync(DATA, ids.uid, ids.gid);
     const pwfile = path.join(os.tmpdir(), `sf-neurons-pg-pw-${process.pid}`);
-    fs.writeFileSync(pwfile, `${PG.password}\n`, { mode: 0o644 });
+    fs.rmSync(pwfile, { force: true });
+    // Owner-only; as root handed to the postgres user initdb runs as (it was 0644 in the shared temp folder).
+    fs.writeFileSync(pwfile, `${PG.password}\n`, { mode: 0o600, flag: 'wx' });
+    if (ids) fs.chownSync(pwfile, ids.uid, ids.gid);
     try {
       execFileSync(path.join(BIN, 'initdb'),
         [`--pgdata=${DATA}`, '--auth=scram-sha-256', `--username=${PG.user}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'],
