@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { RecordError } from './core/errors';
 import type { OutRecord } from './kafka/publisher';
+import { scrubSecrets } from './core/redact';
 import { DEAD_LETTER_HEADERS, HEADERS } from './kafka/options';
 
 /**
@@ -47,10 +48,10 @@ export function deadLetter(topic: string, object: 'User' | 'LoginHistory', row: 
   return {
     topic,
     key: Buffer.from(row.Id ?? ''),
-    value: Buffer.from(JSON.stringify({ object, reason: error.message, field: error.field ?? null, row })),
+    value: Buffer.from(JSON.stringify({ object, reason: scrubSecrets(error.message), field: error.field ?? null, row })),
     headers: {
       ...runHeaders(run),
-      [DEAD_LETTER_HEADERS.reason]: error.message,
+      [DEAD_LETTER_HEADERS.reason]: scrubSecrets(error.message),
       [DEAD_LETTER_HEADERS.errorCode]: error.code,
       [DEAD_LETTER_HEADERS.field]: error.field ?? '',
       [DEAD_LETTER_HEADERS.sourceObject]: object,

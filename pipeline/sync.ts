@@ -6,6 +6,7 @@ import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from './core/errors';
 import type { Logger } from './core/logger';
+import { scrubSecrets } from './core/redact';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
 import { readLiveIndex } from './kafka/live-index';
 import { DeviceCodec, LatestLogins } from './latest-logins';
@@ -348,7 +349,7 @@ function toState(base: RunState, s: RunSummary, cursor: LoginCursor | null, ende
     loginHistoryRecentIdsPacked: cursor && cursor.recentIds.length > 0 ? packIds(cursor.recentIds) : null,
     apiRequestsUsed: s.apiUsage?.used ?? null,
     apiRequestsMax: s.apiUsage?.max ?? null,
-    message: s.error ? `${s.error.code}: ${s.error.message}` : null,
+    message: s.error ? scrubSecrets(`${s.error.code}: ${s.error.message}`) : null,
     host: null,
     pid: null,
     heartbeatAt: null,

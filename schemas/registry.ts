@@ -1,4 +1,5 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
+import type { SchemaRegistryAPIClientArgs } from '@kafkajs/confluent-schema-registry/dist/api';
 import { ConnectorError, FatalError, RetriableError } from '../pipeline/core/errors';
 import { withRetry, type RetryOptions } from '../pipeline/core/retry';
 import { silentLogger, type Logger } from '../pipeline/core/logger';
@@ -32,10 +33,23 @@ export interface RegistryClients {
 
 export const REGISTRY_CLIENT_ID = 'sf-neurons-connector';
 
+/**
+ * Each registry request's limit, in ms. The library's HTTP client has none: a registry that
+ * accepts the connection and never answers would hang start-up, and a schema look-up the sink.
+ */
+export const REGISTRY_TIMEOUT_MS = 10_000;
+type RegistryMiddleware = NonNullable<SchemaRegistryAPIClientArgs['middlewares']>[number];
+const requestTimeout: RegistryMiddleware = () => ({
+  prepareRequest: async (next) => {
+    const request = await next();
+    return request.timeout() ? request : request.enhance({ timeout: REGISTRY_TIMEOUT_MS });
+  },
+});
+
 export function registryFromConfig(config: RegistryConfig): RegistryClients {
   return {
-    registry: new SchemaRegistry({ host: config.url, clientId: REGISTRY_CLIENT_ID, auth: config.auth }),
-    admin: createCcompatClient({ url: config.url, auth: config.auth }),
+    registry: new SchemaRegistry({ host: config.url, clientId: REGISTRY_CLIENT_ID, auth: config.auth, middlewares: [requestTimeout] }),
+    admin: createCcompatClient({ url: config.url, auth: config.auth, timeoutMs: REGISTRY_TIMEOUT_MS }),
   };
 }
 

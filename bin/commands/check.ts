@@ -1,4 +1,4 @@
-import { ConfigError, loadConfigFile, formatIssue } from '../../pipeline/config';
+import { ConfigError, loadConfigFile, formatIssue, transportWarnings } from '../../pipeline/config';
 import { scrub } from '../../pipeline/core/logger';
 import { CONFIG_OPTION, EXIT, configPath, type Command } from '../lib/command';
 import { checkDatabase, checkKafka, checkRegistry, checkSalesforce, type CheckResult } from '../lib/checks';
@@ -9,7 +9,9 @@ export const checkCommand: Command = {
   usage: 'connector check --config <file> [--timeout <seconds>]',
   help: `Validates the config file, then tests each connection and prints one ✓ or ✗ line per check:
   config · Salesforce login · describe User, LoginHistory and UserLogin (the permissions the
-  connector's reads need) · Kafka · schema registry · database.
+  connector's reads need) · Kafka · schema registry · database. A file with role: sink is not
+  checked against Salesforce, one with role: connector not against the database. Lines with !
+  are transport warnings (plaintext credentials, certificate checks off): said, not failed.
 Nothing is written anywhere.
 
   -c, --config <file>    the connector's config file (or CONNECTOR_CONFIG)
@@ -22,7 +24,7 @@ Exit: 0 when every check passes, 1 when one fails, 2 for bad usage or an invalid
     const timeoutMs = Number(values.timeout ?? 20) * 1000;
     let config;
     try {
-      config = loadConfigFile(path);
+      config = loadConfigFile(path, undefined, { role: 'any' });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
       print({ name: 'Config', ok: false, detail: `${path}: ${err.issues.length} error${err.issues.length === 1 ? '' : 's'}` }, []);
@@ -30,12 +32,17 @@ Exit: 0 when every check passes, 1 when one fails, 2 for bad usage or an invalid
       return EXIT.usage;
     }
     const secrets = config.secrets;
-    print({ name: 'Config', ok: true, detail: `${path}: connector ${config.connectorName} (${config.connectorServerName})` }, secrets);
+    const role = config.role === 'both' ? '' : `, role ${config.role}`;
+    print({ name: 'Config', ok: true, detail: `${path}: connector ${config.connectorName} (${config.connectorServerName})${role}` }, secrets);
+    // Said, not failed: a lab without TLS is legitimate, but nobody should run one by accident.
+    for (const w of transportWarnings(config)) process.stdout.write(scrub(`! Transport: ${w}\n`, secrets));
     const results: CheckResult[] = [];
-    for (const r of await checkSalesforce(config, timeoutMs)) results.push(print(r, secrets));
+    // A role's file is checked for what that role reaches: the sink never talks to Salesforce,
+    // the connector never to the database.
+    if (config.salesforce) for (const r of await checkSalesforce({ ...config, salesforce: config.salesforce }, timeoutMs)) results.push(print(r, secrets));
     results.push(print(await checkKafka(config, timeoutMs), secrets));
     results.push(print(await checkRegistry(config, timeoutMs), secrets));
-    results.push(print(await checkDatabase(config, timeoutMs), secrets));
+    if (config.role !== 'connector') results.push(print(await checkDatabase(config, timeoutMs), secrets));
     const failed = results.filter((r) => !r.ok).length;
     process.stdout.write(failed === 0 ? 'All checks passed.\n' : `${failed} check${failed === 1 ? '' : 's'} failed.\n`);
     return failed === 0 ? EXIT.ok : EXIT.failed;

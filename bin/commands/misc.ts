@@ -51,7 +51,7 @@ outcome, and the run lock (a run in progress). Also prints the schedule and the 
 Exit: 0 done, 1 the state topic could not be read, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, json: { type: 'boolean' } },
   async run(values) {
-    const ctx = loadContext(configPath(values));
+    const ctx = loadContext(configPath(values), 'any');
     const state = await readRunState(ctx.config, ctx.logger);
     const next = ctx.config.schedule.active ? nextRun(ctx.config.schedule, Date.now()) : null;
     const view = {

@@ -5,7 +5,7 @@ import { createProgressReporter, type ConnectorMetrics } from '../../pipeline/ob
 import { describeSchedule, startScheduler, systemClock, type Scheduler } from '../../pipeline/schedule';
 import type { RunSummary } from '../../pipeline/sync';
 import { EXIT, UsageError, type Command } from '../lib/command';
-import { onShutdown, processSecrets } from '../lib/context';
+import { adopt, onShutdown } from '../lib/context';
 import { metricsPort, serveMetrics } from '../lib/metrics';
 import { readRunState } from '../lib/state';
 
@@ -28,12 +28,13 @@ Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
   async run(values) {
     const paths = (values.config as string[] | undefined) ?? (process.env.CONNECTOR_CONFIG ? [process.env.CONNECTOR_CONFIG] : []);
     if (paths.length === 0) throw new UsageError('--config <file> is required (or set CONNECTOR_CONFIG)');
-    const configs = paths.map((p) => loadConfigFile(p));
+    // The connector's role: a shared file's database URL is never read into this process.
+    const configs = paths.map((p) => loadConfigFile(p, undefined, { role: 'connector' }));
     const names = configs.map((c) => c.connectorName);
     if (new Set(names).size !== names.length) throw new UsageError(`each connector needs its own connectorName (got ${names.join(', ')})`);
     const secrets = configs.flatMap((c) => c.secrets);
-    processSecrets.push(...secrets);
     const logger = createLogger({ secrets });
+    for (const c of configs) adopt(c, logger.child({ connector: c.connectorName }));
     let fail!: (err: Error) => void;
     const failed = new Promise<Error>((resolve) => (fail = resolve));
     const services = new Map<string, { config: ConnectorConfig; scheduler?: Scheduler; running: boolean; last: RunSummary | null }>();
@@ -75,7 +76,7 @@ Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
     const reload = () => {
       for (const svc of services.values()) {
         try {
-          const next = loadConfigFile(svc.config.source);
+          const next = loadConfigFile(svc.config.source, undefined, { role: 'connector' });
           svc.config = { ...svc.config, schedule: next.schedule };
           logger.info('config reloaded', { connector: next.connectorName, schedule: describeSchedule(next.schedule) });
           svc.scheduler?.wake();

@@ -26,7 +26,7 @@ SIGINT/SIGTERM interrupt the run safely: no tombstones, no watermark move.
 Exit: 0 succeeded, 1 failed or interrupted, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, 'dry-run': { type: 'boolean' }, 'full-republish': { type: 'boolean' }, 'allow-mass-delete': { type: 'boolean' }, 'allow-field-loss': { type: 'boolean' }, 'metrics-port': { type: 'string' } },
   async run(values) {
-    const ctx = loadContext(configPath(values));
+    const ctx = loadContext(configPath(values), 'connector');
     const { config, logger } = ctx;
     let summary: RunSummary | null = null;
     const served = await serveMetrics({

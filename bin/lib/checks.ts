@@ -1,7 +1,7 @@
 import { Client } from 'pg';
 import { SalesforceAuth, type Session } from '../../connectors/salesforce/auth';
 import { parseExtractorConfig } from '../../connectors/salesforce/config';
-import type { ConnectorConfig } from '../../pipeline/config';
+import type { ConnectorConfig, LoadedConfig } from '../../pipeline/config';
 import { silentLogger, scrub } from '../../pipeline/core/logger';
 import { createKafka } from '../../pipeline/kafka/client';
 
@@ -61,7 +61,7 @@ export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number
   return results;
 }
 
-export async function checkKafka(config: ConnectorConfig, timeoutMs: number): Promise<CheckResult> {
+export async function checkKafka(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
   const admin = createKafka(config.kafka, silentLogger).admin();
   try {
     await within(timeoutMs, `Kafka (${config.kafka.brokers.join(', ')})`, admin.connect());
@@ -76,7 +76,7 @@ export async function checkKafka(config: ConnectorConfig, timeoutMs: number): Pr
   }
 }
 
-export async function checkRegistry(config: ConnectorConfig, timeoutMs: number): Promise<CheckResult> {
+export async function checkRegistry(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
   const { url, auth } = config.registry;
   const shown = url.replace(/\/\/[^@/]*@/, '//');
   try {
@@ -92,7 +92,7 @@ export async function checkRegistry(config: ConnectorConfig, timeoutMs: number):
   }
 }
 
-export async function checkDatabase(config: ConnectorConfig, timeoutMs: number): Promise<CheckResult> {
+export async function checkDatabase(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
   const url = config.sink.databaseUrl;
   if (!url) return { name: 'Database', ok: true, detail: `no database.url: the sink starts an embedded PostgreSQL${config.sink.embeddedDataDir ? ` in ${config.sink.embeddedDataDir}` : ''}` };
   const where = (() => {

@@ -1,9 +1,10 @@
-import { ConfigError, loadConfigFile, type ConnectorConfig } from '../../pipeline/config';
+import { ConfigError, loadConfigFile, transportWarnings, type LoadedConfig, type ParseOptions } from '../../pipeline/config';
 import { createLogger, scrub, type Logger } from '../../pipeline/core/logger';
+import { registerSecrets } from '../../pipeline/core/redact';
 
 /** A loaded config with a logger that scrubs its secrets, and an output writer that does too. */
 export interface CommandContext {
-  config: ConnectorConfig;
+  config: LoadedConfig;
   logger: Logger;
   /** Writes a line to stdout with every configured secret removed. */
   out(line: string): void;
@@ -12,11 +13,23 @@ export interface CommandContext {
 /** Every secret of every config this process loaded: the last-resort error printer scrubs them too. */
 export const processSecrets: string[] = [];
 
-export function loadContext(path: string): CommandContext {
-  const config = loadConfigFile(path);
-  processSecrets.push(...config.secrets);
+/**
+ * Loads a config for one role (connector: sync, start; sink: sink, replay; any: what the file
+ * says) so the process resolves only that role's secrets; registers them with the process-wide
+ * scrubber and says, at every start, what the config sends unprotected.
+ */
+export function loadContext(path: string, role: ParseOptions['role'] = 'any'): CommandContext {
+  const config = loadConfigFile(path, undefined, { role });
   const logger = createLogger({ secrets: config.secrets, fields: { connector: config.connectorName } });
+  adopt(config, logger);
   return { config, logger, out: (line) => process.stdout.write(scrub(line, config.secrets) + '\n') };
+}
+
+/** Registers a loaded config's secrets for scrubbing and logs its transport warnings. */
+export function adopt(config: LoadedConfig, logger: Logger): void {
+  processSecrets.push(...config.secrets);
+  registerSecrets(config.secrets);
+  for (const warning of transportWarnings(config)) logger.warn(`insecure transport: ${warning}`, { role: config.role });
 }
 
 export { ConfigError };

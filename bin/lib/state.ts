@@ -6,14 +6,14 @@ import { stateCodec } from '../../pipeline/state-codec';
 import { loadConnectorSchemas } from '../../schemas/avro';
 import { createTopicCodec, writerSchemasFrom } from '../../schemas/codec';
 import { registryFromConfig } from '../../schemas/registry';
-import type { ConnectorConfig } from '../../pipeline/config';
+import type { LoadedConfig } from '../../pipeline/config';
 
 /**
  * Reads a connector's run state from the state topic without registering anything: values are
  * decoded with the writer schema their id names (fetched from the registry) into the shipped
  * run-state schema. Read-only: nothing is produced.
  */
-export async function readRunState(config: ConnectorConfig, logger: Logger): Promise<StateSnapshot> {
+export async function readRunState(config: LoadedConfig, logger: Logger): Promise<StateSnapshot> {
   const kafka = createKafka(config.kafka, logger);
   const schemas = loadConnectorSchemas();
   const clients = registryFromConfig(config.registry);

@@ -3,8 +3,9 @@
  * start-up. See docs/configuration.md for every option.
  */
 export { loadConfigFile, processSources } from './load';
-export { parseConnectorConfig } from './validate';
+export { parseConnectorConfig, type ParseOptions } from './validate';
+export { transportWarnings } from './transport';
 export { toConnectorSettings, toSinkConfig } from './convert';
 export { ConfigError, formatIssue, type ConfigIssue } from './issues';
 export type { SecretSources } from './sources';
-export type { ConnectorConfig } from './types';
+export { CONFIG_ROLES, type ConfigRole, type ConnectorConfig, type LoadedConfig } from './types';

@@ -1,5 +1,5 @@
 import type { Issues } from './issues';
-import { interpolate, type SecretSources } from './sources';
+import { insecureFileProblem, interpolate, type SecretSources } from './sources';
 
 type Plain = Record<string, unknown>;
 
@@ -38,6 +38,8 @@ export class Reader {
     readonly issues: Issues,
     private readonly sources: SecretSources,
     readonly secrets: string[],
+    /** Shared by every nested reader: set once allowInsecureSecretFiles is read. */
+    readonly policy: { allowInsecureSecretFiles: boolean } = { allowInsecureSecretFiles: false },
   ) {}
 
   field(key: string): string {
@@ -121,7 +123,7 @@ export class Reader {
       this.issues.add(this.field(key), 'must be a mapping of options', { value: v });
     }
     const obj = v && typeof v === 'object' && !Array.isArray(v) ? (v as Plain) : {};
-    return new Reader(obj, this.field(key), this.issues, this.sources, this.secrets);
+    return new Reader(obj, this.field(key), this.issues, this.sources, this.secrets, this.policy);
   }
 
   /**
@@ -145,6 +147,8 @@ export class Reader {
       if (value === undefined || value === '') return this.issues.add(this.field(`${key}Env`), `names environment variable ${envName}, which is not set`, { allowed: `export ${envName}=…` });
     } else if (file !== undefined) {
       if (typeof file !== 'string') return this.issues.add(this.field(`${key}File`), 'must be a file path', { value: file });
+      const insecure = insecureFileProblem(file, this.sources, this.policy.allowInsecureSecretFiles);
+      if (insecure) return this.issues.add(this.field(`${key}File`), insecure.problem, { value: file, allowed: insecure.allowed });
       try {
         value = this.sources.readFile(file).replace(/\r?\n$/, '');
       } catch (err) {

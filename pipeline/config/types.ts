@@ -1,19 +1,31 @@
+import type { ExtractorOptions } from '../../connectors/salesforce/config';
 import type { ConnectorSettings } from '../connector';
 import type { Schedule } from '../schedule/spec';
 
 /**
- * One connector's configuration, validated and with every default filled in: what a run takes
- * (ConnectorSettings) plus the schedule, the sink and the service options. Built only by
- * parseConnectorConfig (validate.ts); convert.ts turns it into what the run and the sink take.
+ * Which process a config file is for. `connector` (sync, start) holds the Salesforce secrets and
+ * never the database URL; `sink` (sink, replay) holds the database URL and no Salesforce option.
+ * A file without `role` serves both, as before; each process still reads only its own secrets.
  */
-export interface ConnectorConfig extends ConnectorSettings {
+export type ConfigRole = 'connector' | 'sink';
+export const CONFIG_ROLES: readonly ConfigRole[] = ['connector', 'sink'];
+
+/**
+ * One connector's configuration as a process loaded it, validated and with every default
+ * filled in. Built only by parseConnectorConfig (validate.ts); convert.ts turns it into what the
+ * run and the sink take. `salesforce` is absent when it was loaded for the sink.
+ */
+export interface LoadedConfig extends Omit<ConnectorSettings, 'salesforce'> {
+  /** The file's `role`, or both when it has none. */
+  role: ConfigRole | 'both';
+  salesforce?: ConnectorSettings['salesforce'];
   /** Where it was read from (file path), for messages. */
   source: string;
   /** The product's "Connector server name" (Cloud). Informational: this connector is a cloud connector. */
   connectorServerName: string;
   schedule: Schedule;
   sink: {
-    /** Absent: an embedded PostgreSQL (sinks/postgres/embedded.ts). */
+    /** Absent: an embedded PostgreSQL (sinks/postgres/embedded.ts); never read by the connector. */
     databaseUrl?: string;
     embeddedDataDir?: string;
     groupId?: string;
@@ -23,6 +35,11 @@ export interface ConnectorConfig extends ConnectorSettings {
   metrics: { host: string; port: number | null };
   /** On SIGTERM a run in progress may finish within this many ms, then it is interrupted. */
   shutdownGraceMs: number;
-  /** Every secret value the config holds, for scrubbing logs and output. */
+  /** Every secret value this process resolved from the config, for scrubbing logs and output. */
   secrets: string[];
+}
+
+/** A config loaded for the connector (or for both roles): the Salesforce options are there. */
+export interface ConnectorConfig extends LoadedConfig {
+  salesforce: ExtractorOptions;
 }

@@ -4,6 +4,14 @@ import type { Reader } from './reader';
 
 export const OAUTH_FLOWS = ['password', 'client_credentials', 'jwt'] as const;
 
+const secretKeys = (k: string) => [k, `${k}Env`, `${k}File`];
+/** Every option readSalesforce reads: the sink's process skips them all, secrets included. */
+export const SALESFORCE_KEYS: readonly string[] = [
+  'oauthFlow', 'salesforceUrl', 'consumerKey', ...secretKeys('consumerSecret'), 'username', ...secretKeys('password'),
+  ...secretKeys('securityToken'), ...secretKeys('privateKey'), 'jwtAudience', 'userStatus', 'apiVersion', 'apiBudgetShare',
+  'loginHistoryLookbackDays', 'salesforceTuning',
+];
+
 /** Tuning of the extractor, passed through (connectors/salesforce/config.ts checks ranges too). */
 const TUNING: [keyof ExtractorOptions, number, number][] = [
   ['pageSize', 1, 1_000_000], ['parallelPages', 1, 10], ['jobTimeoutMs', 100, 86_400_000], ['pollInitialMs', 1, 600_000],

@@ -3,6 +3,9 @@ import { REPEATS, WEEKDAYS, parseStartTime, type Schedule, type Weekday } from '
 import { isValidTimeZone } from '../schedule/zone';
 import type { Reader } from './reader';
 
+/** The schedule's options: the connector's only. */
+export const SCHEDULE_KEYS: readonly string[] = ['repeats', 'startTime', 'timeZone', 'weekday', 'dayOfMonth', 'cron', 'active'];
+
 /**
  * Repeats, Start time and Active (the product's options) and the time zone. Defaults: daily at
  * 02:00 UTC, active: the product documentation advises night runs.

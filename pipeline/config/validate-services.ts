@@ -3,7 +3,7 @@ import { DEFAULT_DELETION_GUARD, type DeletionGuardOptions } from '../guard';
 import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS, type KafkaOptions, type TopicNames, type TopicSettings } from '../kafka/options';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../kafka/publisher';
 import type { RegistryConfig } from '../../schemas/registry';
-import type { ConnectorConfig } from './types';
+import type { LoadedConfig } from './types';
 import type { Reader } from './reader';
 
 const BROKER = /^[^\s:/]+:\d{1,5}$/;
@@ -114,13 +114,14 @@ export function readPublisher(r: Reader): PublisherOptions {
 }
 
 /** database (the sink's PostgreSQL; absent url = embedded) and sink (group and tables). */
-export function readSink(db: Reader, sink: Reader): ConnectorConfig['sink'] {
-  const databaseUrl = db.secret('url', false, 'postgres://user:password@host:port/database');
-  if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) db.issues.add(db.field('url'), 'is not a PostgreSQL URL', { value: databaseUrl, secret: true, allowed: 'postgres://user:password@host:port/database, or leave it out for the embedded database' });
-  const embeddedDataDir = db.string('embeddedDataDir');
-  db.finish();
+export function readSink(db: Reader | null, sink: Reader): LoadedConfig['sink'] {
+  // null: the connector's process, which never reads the database options (nor resolves their secret).
+  const databaseUrl = db?.secret('url', false, 'postgres://user:password@host:port/database');
+  if (db && databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) db.issues.add(db.field('url'), 'is not a PostgreSQL URL', { value: databaseUrl, secret: true, allowed: 'postgres://user:password@host:port/database, or leave it out for the embedded database' });
+  const embeddedDataDir = db?.string('embeddedDataDir');
+  db?.finish();
   const ident = { pattern: /^[a-z_][a-z0-9_]{0,62}$/, allowed: 'a lower-case SQL identifier: letters, digits, _' };
-  const out: ConnectorConfig['sink'] = {
+  const out: LoadedConfig['sink'] = {
     ...(databaseUrl ? { databaseUrl } : {}),
     ...(embeddedDataDir ? { embeddedDataDir } : {}),
     groupId: sink.string('groupId'),

@@ -2,10 +2,20 @@ import { parseExtractorConfig } from '../../connectors/salesforce/config';
 import { ConfigError, Issues } from './issues';
 import { Reader } from './reader';
 import type { SecretSources } from './sources';
-import type { ConnectorConfig } from './types';
-import { extractorIssue, readSalesforce } from './validate-salesforce';
-import { readSchedule } from './validate-schedule';
+import { CONFIG_ROLES, type ConfigRole, type ConnectorConfig, type LoadedConfig } from './types';
+import { SALESFORCE_KEYS, extractorIssue, readSalesforce } from './validate-salesforce';
+import { SCHEDULE_KEYS, readSchedule } from './validate-schedule';
 import { readGuard, readKafka, readPublisher, readRegistry, readSink, readTopicSettings, readTopics } from './validate-services';
+
+/**
+ * What the loading process is. `connector` (sync, start): the Salesforce options are read, the
+ * database is not (its URL never enters the process). `sink` (sink, replay): the database is
+ * read, no Salesforce option is (their variables and files need not exist). `any` (check,
+ * status): whatever the file's own `role` says. Absent: both, as one file always served both.
+ */
+export interface ParseOptions {
+  role?: ConfigRole | 'any';
+}
 
 /**
  * Validates a parsed config file (one connector) and fills in the defaults. Reads every option,
@@ -13,7 +23,9 @@ import { readGuard, readKafka, readPublisher, readRegistry, readSink, readTopicS
  * what is allowed) when there is any. Secrets are resolved from the environment or files
  * (sources.ts) and never appear in a message. Pure apart from `sources`.
  */
-export function parseConnectorConfig(raw: unknown, sources: SecretSources, source = 'config'): ConnectorConfig {
+export function parseConnectorConfig(raw: unknown, sources: SecretSources, source?: string, opts?: { role?: 'connector' }): ConnectorConfig;
+export function parseConnectorConfig(raw: unknown, sources: SecretSources, source: string, opts: ParseOptions): LoadedConfig;
+export function parseConnectorConfig(raw: unknown, sources: SecretSources, source = 'config', opts: ParseOptions = {}): LoadedConfig {
   const issues = new Issues();
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     issues.add('(file)', 'must be a mapping of options (YAML or JSON object)', { value: raw });
@@ -22,9 +34,31 @@ export function parseConnectorConfig(raw: unknown, sources: SecretSources, sourc
   const secrets: string[] = [];
   const r = new Reader(raw as Record<string, unknown>, '', issues, sources, secrets);
 
+  const declared = r.string('role', { oneOf: CONFIG_ROLES, allowed: CONFIG_ROLES.join(', ') }) as ConfigRole | undefined;
+  if (r.reported('role')) throw new ConfigError(source, issues.list);
+  // Without a role option the caller wants the whole config, Salesforce included.
+  const wanted = opts.role === 'any' ? declared : (opts.role ?? (declared === 'sink' ? 'connector' : undefined));
+  if (declared && wanted && declared !== wanted) {
+    issues.add('role', `is ${declared}: this file is the ${declared}'s, and this command runs the ${wanted}`, { allowed: `the ${wanted}'s own file (role: ${wanted}), or a file without role that serves both` });
+    throw new ConfigError(source, issues.list);
+  }
+  const role = declared ?? 'both';
+  const readsSalesforce = (wanted ?? 'both') !== 'sink';
+  const readsDatabase = (wanted ?? declared ?? 'both') !== 'connector';
+  r.policy.allowInsecureSecretFiles = r.boolean('allowInsecureSecretFiles', false);
+  // A file that says which role it is for holds nothing of the other: it would hand that
+  // role's secrets to a process that has no use for them.
+  const foreign = (keys: readonly string[], why: string) => {
+    for (const k of keys) if (r.has(k)) r.issues.add(k, why, { allowed: 'remove it from this file; it belongs in the other role\'s file' });
+  };
+  if (declared === 'sink') foreign([...SALESFORCE_KEYS, ...SCHEDULE_KEYS], 'is a connector option, and this file is for the sink (role: sink), which never talks to Salesforce');
+  if (declared === 'connector') foreign(['database'], 'is a sink option, and this file is for the connector (role: connector), which never writes to the database');
+
   const connectorName = r.string('connectorName', { required: true, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, allowed: '1-100 letters, digits, . _ - (it keys the run state and labels metrics)' });
   const connectorServerName = r.string('connectorServerName', { default: 'Cloud' }) ?? 'Cloud';
-  const salesforce = readSalesforce(r);
+  let salesforce: LoadedConfig['salesforce'];
+  if (readsSalesforce) salesforce = readSalesforce(r);
+  else r.allow(...SALESFORCE_KEYS);
   const schedule = readSchedule(r);
   const kafka = readKafka(r.object('kafka'), connectorName);
   const registry = readRegistry(r.object('registry'));
@@ -32,20 +66,23 @@ export function parseConnectorConfig(raw: unknown, sources: SecretSources, sourc
   const topicSettings = readTopicSettings(r.object('topicSettings'));
   const guard = readGuard(r.object('deletionGuard'));
   const publisher = readPublisher(r.object('publisher'));
-  const sink = readSink(r.object('database'), r.object('sink'));
+  if (!readsDatabase) r.allow('database');
+  const sink = readSink(readsDatabase ? r.object('database') : null, r.object('sink'));
   const m = r.object('metrics');
   const metrics = { host: m.string('host', { default: '127.0.0.1' }) ?? '127.0.0.1', port: m.number('port', { min: 0, max: 65_535, integer: true }) ?? null };
   m.finish();
   const grace = r.number('shutdownGraceSeconds', { default: 30, min: 0, max: 3600 }) ?? 30;
   r.finish();
 
-  if (salesforce && issues.list.length === 0) {
-    const problem = extractorIssue(() => parseExtractorConfig(salesforce));
+  const sf = salesforce;
+  if (sf && issues.list.length === 0) {
+    const problem = extractorIssue(() => parseExtractorConfig(sf));
     if (problem) issues.add('salesforce', problem);
   }
-  if (issues.list.length > 0 || !connectorName || !salesforce || !schedule || !kafka || !registry) throw new ConfigError(source, issues.list);
+  if (readsSalesforce && !salesforce && issues.list.length === 0) issues.add('salesforceUrl', 'is required', { allowed: 'the Salesforce options (docs/configuration.md)' });
+  if (issues.list.length > 0 || !connectorName || !schedule || !kafka || !registry) throw new ConfigError(source, issues.list);
   return {
-    source, connectorName, connectorServerName, salesforce, schedule, kafka, registry, topics, topicSettings, guard, publisher, sink, metrics,
+    role, source, connectorName, connectorServerName, salesforce, schedule, kafka, registry, topics, topicSettings, guard, publisher, sink, metrics,
     shutdownGraceMs: grace * 1000,
     secrets: [...new Set(secrets.filter((s) => s.length >= 4))],
   };

@@ -1,7 +1,12 @@
 /**
- * A small structured logger (one JSON object per line on stderr) with secret redaction.
- * Components receive a Logger; they never write to the console themselves.
+ * The logger: pino, one JSON object per line on stderr (readable lines instead when stderr is a
+ * terminal, through pino-pretty; LOG_FORMAT=json or pretty forces either), with secret redaction
+ * on every line. Components receive a Logger; they never write to the console themselves.
  */
+import pino from 'pino';
+import pretty from 'pino-pretty';
+import { Redactor, scrubSecrets } from './redact';
+
 export type Level = 'debug' | 'info' | 'warn' | 'error';
 const ORDER: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
@@ -13,46 +18,59 @@ export interface Logger {
   child(fields: Record<string, unknown>): Logger;
 }
 
-/** Field names whose values are always masked, wherever they appear. */
-const SECRET_KEY = /(password|secret|token|assertion|authorization|private_?key|api_?key|sasl)/i;
-
-/** Returns a copy of `value` with secret-looking fields masked, and known secret strings removed. */
+/** Returns a copy of `value` with secret-looking fields masked, and known secret strings removed (redact.ts). */
 export function redact(value: unknown, secrets: readonly string[] = []): unknown {
-  if (typeof value === 'string') return scrub(value, secrets);
-  if (Array.isArray(value)) return value.map((v) => redact(v, secrets));
-  if (value instanceof Error) return { name: value.name, message: scrub(value.message, secrets) };
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v != null ? '***' : redact(v, secrets);
-    return out;
-  }
-  return value;
+  return new Redactor(secrets).redact(value);
 }
 
-/** Replaces every occurrence of each known secret (at least 4 chars) with ***. */
+/** Replaces each known secret (at least 4 chars), in every encoding it could take, with ***. */
 export function scrub(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const s of secrets) if (s && s.length >= 4) out = out.split(s).join('***');
-  return out;
+  return new Redactor(secrets).scrub(text);
 }
 
-export function createLogger(opts: { level?: Level; fields?: Record<string, unknown>; secrets?: readonly string[]; write?: (line: string) => void } = {}): Logger {
-  const min = ORDER[opts.level ?? ((process.env.LOG_LEVEL as Level) || 'info')] ?? ORDER.info;
-  const base = opts.fields ?? {};
-  const secrets = opts.secrets ?? [];
-  const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
-  const log = (level: Level, msg: string, fields?: Record<string, unknown>) => {
-    if (ORDER[level] < min) return;
-    const entry = { time: new Date().toISOString(), level, msg: scrub(msg, secrets), ...(redact({ ...base, ...fields }, secrets) as object) };
-    write(JSON.stringify(entry));
-  };
-  return {
-    debug: (m, f) => log('debug', m, f),
-    info: (m, f) => log('info', m, f),
-    warn: (m, f) => log('warn', m, f),
-    error: (m, f) => log('error', m, f),
-    child: (f) => createLogger({ ...opts, fields: { ...base, ...f } }),
-  };
+export interface LoggerOptions {
+  level?: Level;
+  fields?: Record<string, unknown>;
+  secrets?: readonly string[];
+  /** Where each line goes (tests); default stderr, JSON or pretty as LOG_FORMAT and the terminal say. */
+  write?: (line: string) => void;
+}
+
+export function createLogger(opts: LoggerOptions = {}): Logger {
+  const level = opts.level ?? ((process.env.LOG_LEVEL as Level) || 'info');
+  const redactor = new Redactor(opts.secrets ?? []);
+  const out = opts.write ?? defaultWrite();
+  const root = pino(
+    {
+      level: level in ORDER ? level : 'info',
+      base: null, // no pid or hostname on every line
+      messageKey: 'msg',
+      timestamp: pino.stdTimeFunctions.isoTime,
+      formatters: {
+        level: (label) => ({ level: label }),
+        // Secret-looking fields are masked before serialising, known secrets in any value removed.
+        bindings: (bindings) => redactor.redact(bindings) as Record<string, unknown>,
+        log: (fields) => redactor.redact(fields) as Record<string, unknown>,
+      },
+    },
+    // The serialised line is scrubbed again: a secret split across fields or escaped by JSON goes too.
+    { write: (line: string) => out(scrubSecrets(redactor.scrub(line)).replace(/\n$/, '')) },
+  );
+  return wrap(opts.fields ? root.child(opts.fields) : root, redactor);
+}
+
+function wrap(p: pino.Logger, redactor: Redactor): Logger {
+  // pino's messages are not passed through formatters: scrub them here.
+  const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => p[level](fields ?? {}, redactor.scrub(msg));
+  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (f) => wrap(p.child(f), redactor) };
+}
+
+/** stderr: JSON lines, or pino-pretty's readable ones on a terminal (LOG_FORMAT=json|pretty overrides). */
+function defaultWrite(): (line: string) => void {
+  const format = process.env.LOG_FORMAT ?? (process.stderr.isTTY ? 'pretty' : 'json');
+  if (format !== 'pretty') return (line) => process.stderr.write(line + '\n');
+  const stream = pretty({ destination: 2, sync: true, translateTime: 'SYS:HH:MM:ss.l' });
+  return (line) => stream.write(line + '\n');
 }
 
 /** A logger that drops everything (tests that don't assert on logs). */

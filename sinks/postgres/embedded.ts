@@ -53,8 +53,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const logger = opts.logger ?? silentLogger;
   const dataDir = path.resolve(opts.dataDir);
   const database = opts.database ?? 'neurons';
-  const bin = binDir();
-  const ids = serverUser();
+  const bin = postgresBinDir();
+  const ids = postgresServerUser();
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) initialise(bin, dataDir, ids, logger);
   const credentials = path.join(dataDir, CREDENTIALS);
   if (!fs.existsSync(credentials)) throw new FatalError('EMBEDDED_POSTGRES_FAILED', `${dataDir} holds a PostgreSQL cluster the sink did not create (no ${CREDENTIALS}): configure its URL instead, or choose another data directory`);
@@ -114,7 +114,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   };
 }
 
-function binDir(): string {
+/** Where the embedded-postgres package's PostgreSQL binaries are (initdb, postgres). */
+export function postgresBinDir(): string {
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   let entry: string;
   try {
@@ -125,7 +126,21 @@ function binDir(): string {
   return path.join(path.dirname(entry), '..', 'native', 'bin');
 }
 
-function initialise(bin: string, dataDir: string, ids: { uid: number; gid: number } | undefined, logger: Logger): void {
+function initialise(bin: string, dataDir: string, ids: ServerUser | undefined, logger: Logger): void {
+  const password = randomBytes(18).toString('base64url');
+  initCluster(bin, dataDir, ids, { user: USER, password });
+  fs.writeFileSync(path.join(dataDir, CREDENTIALS), password, { mode: 0o600 });
+  logger.info('initialised an embedded PostgreSQL cluster', { dataDir });
+}
+
+/** The account the server runs as: PostgreSQL refuses root, so as root the `postgres` system user. */
+export type ServerUser = { uid: number; gid: number };
+
+/**
+ * initdb into an empty (or new) `dataDir`: password login (scram-sha-256) for `login.user`,
+ * UTF-8, no locale. The sink's embedded server and the test servers start their clusters here.
+ */
+export function initCluster(bin: string, dataDir: string, ids: ServerUser | undefined, login: { user: string; password: string }): void {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   if (fs.readdirSync(dataDir).length > 0) throw new FatalError('EMBEDDED_POSTGRES_FAILED', `${dataDir} is not empty and holds no PostgreSQL cluster: choose another data directory`);
   if (ids) {
@@ -134,11 +149,13 @@ function initialise(bin: string, dataDir: string, ids: { uid: number; gid: numbe
       if ((fs.statSync(dir).mode & 0o001) === 0) throw new FatalError('EMBEDDED_POSTGRES_FAILED', `${dir} is not searchable by the postgres user the server runs as (root): choose a data directory outside it`);
     }
   }
-  const password = randomBytes(18).toString('base64url');
-  const pwfile = path.join(os.tmpdir(), `neurons-sink-pw-${process.pid}-${randomBytes(4).toString('hex')}`);
-  fs.writeFileSync(pwfile, `${password}\n`, { mode: 0o644 });
+  const pwfile = path.join(os.tmpdir(), `neurons-pg-pw-${process.pid}-${randomBytes(4).toString('hex')}`);
+  // Owner-only, created fresh (wx: never through a planted file or link); as root it is given to
+  // the postgres user initdb runs as, so no other account on the host can read the password.
+  fs.writeFileSync(pwfile, `${login.password}\n`, { mode: 0o600, flag: 'wx' });
+  if (ids) fs.chownSync(pwfile, ids.uid, ids.gid);
   try {
-    execFileSync(path.join(bin, 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${USER}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'], {
+    execFileSync(path.join(bin, 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${login.user}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'], {
       stdio: 'pipe',
       uid: ids?.uid,
       gid: ids?.gid,
@@ -148,8 +165,6 @@ function initialise(bin: string, dataDir: string, ids: { uid: number; gid: numbe
   } finally {
     fs.rmSync(pwfile, { force: true });
   }
-  fs.writeFileSync(path.join(dataDir, CREDENTIALS), password, { mode: 0o600 });
-  logger.info('initialised an embedded PostgreSQL cluster', { dataDir });
 }
 
 /** A server already running on the data directory, from its postmaster.pid (pid, then port on line 4). */
@@ -167,7 +182,8 @@ function runningServer(dataDir: string): { pid: number; port: number } | undefin
   return { pid, port: Number(lines[3]) };
 }
 
-function serverUser(): { uid: number; gid: number } | undefined {
+/** As root: the `postgres` system user (created when missing); otherwise undefined (run as ourselves). */
+export function postgresServerUser(): ServerUser | undefined {
   if (process.getuid?.() !== 0) return undefined;
   const id = (flag: string) => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
   try {
@@ -192,7 +208,8 @@ async function answers(url: string): Promise<boolean> {
   }
 }
 
-async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
+/** Creates `database` through a connection to the server's maintenance database, when missing. */
+export async function ensureDatabase(adminUrl: string, database: string): Promise<void> {
   const client = new Client({ connectionString: adminUrl });
   await client.connect();
   try {

@@ -2,6 +2,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { CACHE_DIR, PORTS, RUN_DIR, VERSIONS, endpoints } from './env';
+import { MAVEN_FLAGS, verifyRepositoryLayout } from './checksum';
 import { findJava, requireMaven } from './java';
 import { Detached, run, spawnDetached } from './proc';
 import type { LocalService } from './service';
@@ -22,14 +23,20 @@ export const kafka: LocalService = {
     if (kafkaInstalled()) return;
     requireMaven();
     const tmp = `${LIBS}.partial`;
+    const layout = `${LIBS}.download`;
     fs.rmSync(tmp, { recursive: true, force: true });
+    fs.rmSync(layout, { recursive: true, force: true });
     run(
       'mvn',
-      ['-B', '-q', '-f', path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml'),
+      [...MAVEN_FLAGS, '-f', path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml'),
         'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
-        '-DincludeScope=runtime', `-DoutputDirectory=${tmp}`],
+        '-DincludeScope=runtime', '-Dmdep.useRepositoryLayout=true', `-DoutputDirectory=${layout}`],
       { what: `Fetching Kafka ${VERSIONS.kafka} jars from Maven Central` },
     );
+    // Each jar against Central's published checksum, then flat into libs/ (the class path).
+    fs.mkdirSync(tmp, { recursive: true });
+    for (const jar of verifyRepositoryLayout(layout).filter((f) => f.endsWith('.jar'))) fs.renameSync(jar, path.join(tmp, path.basename(jar)));
+    fs.rmSync(layout, { recursive: true, force: true });
     fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
     fs.rmSync(LIBS, { recursive: true, force: true });
     fs.renameSync(tmp, LIBS);

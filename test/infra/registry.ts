@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { CACHE_DIR, PORTS, RUN_DIR, VERSIONS, endpoints } from './env';
+import { MAVEN_FLAGS, MAVEN_REPO, verifyPublishedChecksum } from './checksum';
 import { findJava, requireMaven } from './java';
 import { Detached, run, spawnDetached } from './proc';
 import type { LocalService } from './service';
@@ -26,10 +27,13 @@ export const registry: LocalService = {
     const archive = path.join(ARCHIVE_DIR, `apicurio-registry-app-${VERSIONS.apicurio}-all.tar.gz`);
     if (!fs.existsSync(archive)) {
       requireMaven();
-      run('mvn', ['-B', '-q', 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
+      run('mvn', [...MAVEN_FLAGS, 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
         `-Dartifact=io.apicurio:apicurio-registry-app:${VERSIONS.apicurio}:tar.gz:all`, `-DoutputDirectory=${ARCHIVE_DIR}`],
       { what: `Fetching Apicurio Registry ${VERSIONS.apicurio} from Maven Central` });
     }
+    // Checked before unpacking, also when the archive was already in the cache.
+    const v = VERSIONS.apicurio;
+    verifyPublishedChecksum(archive, path.join(MAVEN_REPO, 'io', 'apicurio', 'apicurio-registry-app', v, `apicurio-registry-app-${v}-all.tar.gz`));
     const tmp = `${HOME}.partial`;
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });
