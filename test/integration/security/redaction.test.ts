@@ -258,6 +258,12 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     expect(await sync.exited).toBe(0);
     expect(JSON.parse(sync.out())).toMatchObject({ status: 'succeeded', usersExtracted: USERS });
 
+    // One record the sink cannot decode: it goes to the dead-letter topic, whose records and
+    // headers the scan below reads too.
+    const producer = new Kafka({ brokers: [services().KAFKA_BROKERS], clientId: `${id}-bad`, logLevel: logLevel.NOTHING }).producer();
+    await producer.connect();
+    await producer.send({ topic: `${id}.users`, messages: [{ key: 'not-avro', value: 'not avro either' }] });
+    await producer.disconnect();
     const sink = cli('sink (main)', ['sink', '-c', file]);
     try {
       await waitFor(`${USERS} users in ${tables.users}`, 120_000, async () => {
@@ -281,18 +287,23 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     await kadmin.connect();
     const topics = (await kadmin.listTopics()).filter((t) => t.startsWith(id));
     await kadmin.disconnect();
-    expect(topics).toEqual(expect.arrayContaining([`${id}.users`, `${id}.logins`, `${id}.state`]));
+    expect(topics).toEqual(expect.arrayContaining([`${id}.users`, `${id}.logins`, `${id}.state`, `${id}.dlq`]));
     let records = 0;
+    const perTopic: Record<string, number> = {};
     for (const topic of topics) {
       const parts: string[] = [];
       await readToEnd(kafka, topic, (m) => {
         records++;
+        perTopic[topic] = (perTopic[topic] ?? 0) + 1;
         parts.push(m.key?.toString('latin1') ?? '', m.value?.toString('latin1') ?? '');
         for (const [k, v] of Object.entries(m.headers ?? {})) parts.push(k, String(Buffer.isBuffer(v) ? v.toString('latin1') : v));
       });
       outputs.push({ where: `topic ${topic}`, text: parts.join('\n') });
     }
     expect(records).toBeGreaterThan(USERS);
+    // the failed runs and the good one are in the state topic; the undecodable record in the dead letters
+    expect(perTopic[`${id}.state`]).toBeGreaterThanOrEqual(3);
+    expect(perTopic[`${id}.dlq`]).toBeGreaterThanOrEqual(1);
     for (const table of Object.values(tables)) {
       const rows = await admin(async (c) => (await c.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM "${table}" t`)).rows);
       outputs.push({ where: `table ${table}`, text: rows.map((r) => r.r).join('\n') });
