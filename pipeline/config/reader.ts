@@ -148,7 +148,9 @@ export class Reader {
     } else if (file !== undefined) {
       if (typeof file !== 'string') return this.issues.add(this.field(`${key}File`), 'must be a file path', { value: file });
       const insecure = insecureFileProblem(file, this.sources, this.policy.allowInsecureSecretFiles);
-      if (insecure) return this.issues.add(this.field(`${key}File`), insecure.problem, { value: file, allowed: insecure.allowed });
+      if (insecure) {
+        return this.issues.add(this.field(`${key}File`), insecure.problem, { value: file, allowed: insecure.allowed });
+      }
       try {
         value = this.sources.readFile(file).replace(/\r?\n$/, '');
       } catch (err) {

@@ -32,7 +32,8 @@ export function createLogger(opts: { level?: Level; fields?: Record<string, unkn
   const write = opts.write ?? ((line: string) => process.stderr.write(line + '\n'));
   const log = (level: Level, msg: string, fields?: Record<string, unknown>) => {
     if (ORDER[level] < min) return;
-    const entry = { time: new Date().toISOString(), level, msg, ...(redactor.redact({ ...base, ...fields }) as object) };
+    const fieldsRedacted = redactor.redact({ ...base, ...fields }) as object;
+    const entry = { time: new Date().toISOString(), level, msg, ...fieldsRedacted };
     // The serialised line is scrubbed again: a secret split across fields or escaped by JSON goes too.
     write(scrubSecrets(redactor.scrub(JSON.stringify(entry))));
   };

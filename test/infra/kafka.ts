@@ -32,7 +32,8 @@ export const kafka: LocalService = {
     );
     // Each jar against Central's published checksum, then flat into libs/ (the class path).
     fs.mkdirSync(tmp, { recursive: true });
-    for (const jar of verifyRepositoryLayout(layout).filter((f) => f.endsWith('.jar'))) fs.renameSync(jar, path.join(tmp, path.basename(jar)));
+    const jars = verifyRepositoryLayout(layout).filter((f) => f.endsWith('.jar'));
+    for (const jar of jars) fs.renameSync(jar, path.join(tmp, path.basename(jar)));
     fs.rmSync(layout, { recursive: true, force: true });
     fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
     fs.rmSync(LIBS, { recursive: true, force: true });

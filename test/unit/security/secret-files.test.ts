@@ -14,10 +14,20 @@ function setup(mode: number, extra = ''): string {
   writeFileSync(secret, 'S3CRET-file-0001\n');
   chmodSync(secret, mode);
   const file = join(dir, `c-${mode.toString(8)}-${extra ? 'allow' : 'strict'}.yaml`);
-  writeFileSync(file, [
-    'connectorName: acme', 'salesforceUrl: https://acme.my.salesforce.com', 'consumerKey: k', 'consumerSecret: S3CRET-consumer-0001',
-    'username: u@acme.com', `passwordFile: ${secret}`, 'kafka: { brokers: ["127.0.0.1:9092"] }', 'registry: { url: "http://127.0.0.1:8081" }', extra,
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'connectorName: acme',
+      'salesforceUrl: https://acme.my.salesforce.com',
+      'consumerKey: k',
+      'consumerSecret: S3CRET-consumer-0001',
+      'username: u@acme.com',
+      `passwordFile: ${secret}`,
+      'kafka: { brokers: ["127.0.0.1:9092"] }',
+      'registry: { url: "http://127.0.0.1:8081" }',
+      extra,
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -36,16 +46,19 @@ describe('secret file permissions', () => {
     expect(load(setup(mode))).toBeNull();
   });
 
-  it.each([0o640, 0o604, 0o644, 0o660, 0o666])('mode %s (group or world can read) is refused with the field, the mode and the fix', (mode) => {
-    const e = load(setup(mode));
-    expect(e).not.toBeNull();
-    expect(e!.issues).toHaveLength(1);
-    expect(e!.issues[0].field).toBe('passwordFile');
-    expect(e!.message).toContain(mode.toString(8).padStart(4, '0'));
-    expect(e!.message).toContain('chmod 600');
-    expect(e!.message).toContain('allowInsecureSecretFiles');
-    expect(e!.message).not.toContain('S3CRET-file-0001');
-  });
+  it.each([0o640, 0o604, 0o644, 0o660, 0o666])(
+    'mode %s (group or world can read) is refused with the field, the mode and the fix',
+    (mode) => {
+      const e = load(setup(mode));
+      expect(e).not.toBeNull();
+      expect(e!.issues).toHaveLength(1);
+      expect(e!.issues[0].field).toBe('passwordFile');
+      expect(e!.message).toContain(mode.toString(8).padStart(4, '0'));
+      expect(e!.message).toContain('chmod 600');
+      expect(e!.message).toContain('allowInsecureSecretFiles');
+      expect(e!.message).not.toContain('S3CRET-file-0001');
+    },
+  );
 
   it('allowInsecureSecretFiles: true lets a readable file through', () => {
     expect(load(setup(0o644, 'allowInsecureSecretFiles: true'))).toBeNull();
