@@ -1,7 +1,7 @@
 import { parseExtractorConfig } from '../../connectors/salesforce/config';
 import { ConfigError, Issues } from './issues';
 import { Reader } from './reader';
-import type { SecretSources } from './sources';
+import { insecureFileProblem, type SecretSources } from './sources';
 import { readRole } from './roles';
 import type { ConfigRole, ConnectorConfig, LoadedConfig } from './types';
 import { SALESFORCE_KEYS, extractorIssue, readSalesforce } from './validate-salesforce';
@@ -61,6 +61,14 @@ export function parseConnectorConfig(
   const m = r.object('metrics');
   const metrics = { host: m.string('host', { default: '127.0.0.1' }) ?? '127.0.0.1', port: m.number('port', { min: 0, max: 65_535, integer: true }) ?? null };
   m.finish();
+  // A file holding secrets itself is a secret file: the same rule as for the *File options.
+  const literal = r.policy.literalSecrets;
+  const exposed = literal.length > 0 ? insecureFileProblem(source, sources, r.policy.allowInsecureSecretFiles) : null;
+  if (exposed) {
+    issues.add('(file)', `holds ${literal.join(', ')} written in it and ${exposed.problem}`, {
+      allowed: `${exposed.allowed}; or move them to …Env / …File options`,
+    });
+  }
   const grace = r.number('shutdownGraceSeconds', { default: 30, min: 0, max: 3600 }) ?? 30;
   r.finish();
 

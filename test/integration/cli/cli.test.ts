@@ -51,7 +51,7 @@ function writeConfig(name: string, over: { password?: string } = {}): string {
     `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
     'publisher: { lingerMs: 5 }',
     'metrics: { port: 0 }',
-  ].join('\n'));
+  ].join('\n'), { mode: 0o600 }); // it may hold a literal password: a secret file, owner only
   return file;
 }
 

@@ -1,7 +1,7 @@
-import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfigFile } from '../../../pipeline/config';
+import { ConfigError, loadConfigFile, processSources } from '../../../pipeline/config';
 
 /**
  * Secret files that others can read are refused (the secret is already exposed to every local
@@ -9,7 +9,7 @@ import { ConfigError, loadConfigFile } from '../../../pipeline/config';
  */
 const dir = mkdtempSync(join(tmpdir(), 'secret-files-'));
 
-function setup(mode: number, extra = ''): string {
+function setup(mode: number, extra = '', configMode = 0o644): string {
   const secret = join(dir, `pw-${mode.toString(8)}`);
   writeFileSync(secret, 'S3CRET-file-0001\n');
   chmodSync(secret, mode);
@@ -20,7 +20,7 @@ function setup(mode: number, extra = ''): string {
       'connectorName: acme',
       'salesforceUrl: https://acme.my.salesforce.com',
       'consumerKey: k',
-      'consumerSecret: S3CRET-consumer-0001',
+      'consumerSecretEnv: SF_SECRET_FOR_TEST',
       'username: u@acme.com',
       `passwordFile: ${secret}`,
       'kafka: { brokers: ["127.0.0.1:9092"] }',
@@ -28,12 +28,13 @@ function setup(mode: number, extra = ''): string {
       extra,
     ].join('\n'),
   );
+  chmodSync(file, configMode);
   return file;
 }
 
 function load(file: string): ConfigError | null {
   try {
-    loadConfigFile(file);
+    loadConfigFile(file, { ...processSources({ SF_SECRET_FOR_TEST: 'S3CRET-consumer-0001' }) });
     return null;
   } catch (err) {
     if (err instanceof ConfigError) return err;
@@ -62,5 +63,26 @@ describe('secret file permissions', () => {
 
   it('allowInsecureSecretFiles: true lets a readable file through', () => {
     expect(load(setup(0o644, 'allowInsecureSecretFiles: true'))).toBeNull();
+  });
+
+  it('a config file with a secret written in it is a secret file: refused when others can read it', () => {
+    const literal = (mode: number, extra = '') => {
+      const file = setup(0o600, extra, mode);
+      writeFileSync(
+        file,
+        `consumerSecret: S3CRET-literal-0002\n` + readFileSync(file, 'utf8').replace(/^consumerSecretEnv.*$/m, ''),
+      );
+      return load(file);
+    };
+    const e = literal(0o644);
+    expect(e?.issues.map((i) => i.field)).toEqual(['(file)']);
+    expect(e?.message).toMatch(/holds consumerSecret written in it and is readable by .*chmod 600/);
+    expect(e?.message).not.toContain('S3CRET-literal-0002');
+    expect(literal(0o600)).toBeNull();
+    expect(literal(0o644, 'allowInsecureSecretFiles: true')).toBeNull();
+  });
+
+  it('a readable config file without secrets in it is fine', () => {
+    expect(load(setup(0o600, '', 0o644))).toBeNull();
   });
 });
