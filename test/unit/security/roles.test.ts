@@ -1,4 +1,4 @@
-import { ConfigError, parseConnectorConfig, toSinkConfig } from '../../../pipeline/config';
+import { ConfigError, parseConnectorConfig, toConnectorSettings, toSinkConfig } from '../../../pipeline/config';
 import { goodConfig, SECRETS, sources } from '../config/helpers';
 
 /**
@@ -117,5 +117,15 @@ describe('no role (one file for both, as before)', () => {
   it('an unknown role names the allowed ones', () => {
     const e = errorOf(() => parseConnectorConfig(goodConfig({ role: 'admin' }), sources(), 'x.yaml'));
     expect(e.issues[0]).toMatchObject({ field: 'role', allowed: 'connector, sink' });
+  });
+});
+
+describe('the conversions refuse the other role', () => {
+  it('a sink config cannot start the connector, a connector config cannot start the sink', () => {
+    const sink = parseConnectorConfig(SINK_ONLY, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' });
+    expect(errorOf(() => toConnectorSettings(sink)).issues[0].field).toBe('role');
+    const conn = parseConnectorConfig(goodConfig({ role: 'connector' }), sources(), 'conn.yaml', { role: 'connector' });
+    // without this the sink would quietly start an embedded database
+    expect(errorOf(() => toSinkConfig(conn)).issues[0].field).toBe('role');
   });
 });
