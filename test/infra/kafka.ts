@@ -57,8 +57,15 @@ export interface KafkaPorts {
 }
 
 /** True when a broker answers a metadata request at `brokers` and the cluster has a controller. */
-export async function kafkaAnswers(brokers: string): Promise<boolean> {
-  const client = new Kafka({ clientId: 'infra-probe', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } });
+export async function kafkaAnswers(brokers: string, sasl?: SaslUser): Promise<boolean> {
+  const client = new Kafka({
+    clientId: 'infra-probe',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+    ...(sasl ? { sasl: { mechanism: 'plain' as const, ...sasl } } : {}),
+  });
   const admin = client.admin();
   try {
     await admin.connect();
@@ -70,11 +77,18 @@ export async function kafkaAnswers(brokers: string): Promise<boolean> {
 }
 
 /** Writes server.properties and log4j.properties into `home` and formats its storage. Returns the properties path. */
-export function formatKafkaHome(home: string, ports: KafkaPorts): string {
+/** A SASL/PLAIN user a broker accepts (tests of secrets that travel to Kafka). */
+export interface SaslUser {
+  username: string;
+  password: string;
+}
+
+/** `sasl`: the broker's client listener is SASL_PLAINTEXT with PLAIN, accepting that one user. */
+export function formatKafkaHome(home: string, ports: KafkaPorts, sasl?: SaslUser): string {
   const java = findJava(17, 'KAFKA_JAVA_HOME');
   fs.mkdirSync(home, { recursive: true });
   const props = path.join(home, 'server.properties');
-  fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data')));
+  fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data'), sasl), { mode: 0o600 });
   fs.writeFileSync(path.join(home, 'log4j.properties'), 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\nlog4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n');
   const clusterId = run(java, ['-cp', `${LIBS}/*`, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
   run(java, ['-cp', `${LIBS}/*`, `-Dlog4j.configuration=file:${path.join(home, 'log4j.properties')}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
@@ -92,15 +106,28 @@ export function kafkaInstalled(): boolean {
   return fs.existsSync(path.join(LIBS, '.complete'));
 }
 
-function serverProperties(ports: KafkaPorts, dataDir: string): string {
+function serverProperties(ports: KafkaPorts, dataDir: string, sasl?: SaslUser): string {
+  const client = sasl ? 'SASL_PLAINTEXT' : 'PLAINTEXT';
+  // JAAS quotes the values: a password with " or \ would need escaping the tests never need.
+  const jaas = (u: SaslUser) =>
+    'org.apache.kafka.common.security.plain.PlainLoginModule required ' +
+    `username="${u.username}" password="${u.password}" user_${u.username}="${u.password}";`;
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${ports.controller}`,
-    `listeners=PLAINTEXT://127.0.0.1:${ports.broker},CONTROLLER://127.0.0.1:${ports.controller}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.broker}`,
+    `listeners=${client}://127.0.0.1:${ports.broker},CONTROLLER://127.0.0.1:${ports.controller}`,
+    `advertised.listeners=${client}://127.0.0.1:${ports.broker}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,${client}:${client}`,
+    ...(sasl
+      ? [
+          `inter.broker.listener.name=${client}`,
+          'sasl.enabled.mechanisms=PLAIN',
+          'sasl.mechanism.inter.broker.protocol=PLAIN',
+          `listener.name.sasl_plaintext.plain.sasl.jaas.config=${jaas(sasl)}`,
+        ]
+      : []),
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',

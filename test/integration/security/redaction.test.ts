@@ -6,7 +6,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { freePort } from '../../../pipeline/core/net';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
+import { formatKafkaHome, kafkaAnswers, startKafkaProcess } from '../../infra/kafka';
+import { isAlive, stopPid, waitUntil } from '../../infra/proc';
 import type { Simulator } from '../../simulator/api';
 import { services, uniqueName } from '../../support/services';
 import { startOrg } from '../../support/sync-harness';
@@ -16,8 +19,9 @@ import { ROOT } from '../cli/cli-process';
 /**
  * Secrets stay secret everywhere. The CLI runs as an operator runs it (child processes, configs
  * with secrets from the environment and 0600 files) through failing runs (a Salesforce that
- * echoes the submitted credentials in its error, a Kafka SASL login against a broker without
- * SASL) and a succeeding one (check, sync, sink, status). Then every output is searched for every
+ * echoes the submitted credentials in its error, a wrong Kafka SASL password, SASL against a
+ * broker without it) and a succeeding one (check, sync, sink, status) on a Kafka of the test's
+ * own that only speaks SASL/PLAIN, so the Kafka password really travels. Then every output is searched for every
  * secret, raw and in its URL-encoded, form-encoded, JSON-escaped and basic-auth forms: stdout,
  * stderr, every record, key and header of every topic the run wrote (state and dead letters
  * included), every metrics page, the processes' command lines, the tables and every file the
@@ -57,6 +61,7 @@ const S = {
   dbPassword: tricky('DbPw'),
   registryPassword: tricky('RgPw'),
   saslPassword: tricky('KsPw'),
+  saslWrongPassword: tricky('KsWrong'),
 };
 const registryUser = `reg-${pick(ALNUM, 6)}`;
 const USERS = 400;
@@ -92,9 +97,25 @@ function writeSecretFile(name: string, value: string): string {
   return file;
 }
 
-const SASL = '{ mechanism: plain, username: sasl-user, passwordEnv: RED_SASL_PASSWORD }';
+/** A broker of this test's own whose only listener is SASL/PLAIN: the Kafka password really travels. */
+const saslUser = { username: 'sasl-user', password: S.saslPassword };
+let saslBroker: string;
+let saslPid: number | undefined;
 
-function writeConfig(name: string, over: { salesforceUrl?: string; password?: string; sasl?: boolean } = {}): string {
+/** sasl: the SASL broker, right password; sasl-wrong: a wrong one; sasl-on-plain: SASL to the shared broker. */
+type KafkaCase = 'sasl' | 'sasl-wrong' | 'sasl-on-plain';
+
+function kafkaOption(k: KafkaCase): string {
+  const broker = k === 'sasl-on-plain' ? services().KAFKA_BROKERS : saslBroker;
+  const passwordEnv = k === 'sasl-wrong' ? 'RED_SASL_WRONG' : 'RED_SASL_PASSWORD';
+  const sasl = `{ mechanism: plain, username: ${saslUser.username}, passwordEnv: ${passwordEnv} }`;
+  return `kafka: { brokers: ["${broker}"], sasl: ${sasl} }`;
+}
+
+function writeConfig(
+  name: string,
+  over: { salesforceUrl?: string; password?: string; kafka?: KafkaCase } = {},
+): string {
   const file = join(etc, `${name}.yaml`);
   const c = sim.credentials;
   writeFileSync(
@@ -109,7 +130,7 @@ function writeConfig(name: string, over: { salesforceUrl?: string; password?: st
       `securityTokenFile: ${writeSecretFile('sf_token', S.sfToken)}`,
       'userStatus: [active, inactive, frozen]',
       'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, pageSize: 100, retryInitialMs: 5, retryAttempts: 2 }',
-      `kafka: { brokers: ["${services().KAFKA_BROKERS}"]${over.sasl ? `, sasl: ${SASL}` : ''} }`,
+      kafkaOption(over.kafka ?? 'sasl'),
       `registry: { url: "${services().SCHEMA_REGISTRY_URL}", username: ${registryUser}, ` +
         `passwordFile: ${writeSecretFile('registry_pw', S.registryPassword)} }`,
       `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
@@ -232,6 +253,17 @@ beforeAll(async () => {
   });
   await startEcho();
   etc = mkdtempSync(join(tmpdir(), 'redact-etc-'));
+  const kafkaHome = mkdtempSync(join(tmpdir(), 'redact-kafka-'));
+  const ports = { broker: await freePort(), controller: await freePort() };
+  const proc = startKafkaProcess(kafkaHome, formatKafkaHome(kafkaHome, ports, saslUser), join(kafkaHome, 'kafka.log'));
+  saslPid = proc.pid;
+  saslBroker = `127.0.0.1:${ports.broker}`;
+  await waitUntil(() => kafkaAnswers(saslBroker, saslUser), {
+    timeoutMs: 90_000,
+    what: `SASL Kafka (pid ${proc.pid})`,
+    alive: () => isAlive(proc.pid),
+    logFile: proc.logFile,
+  });
   home = mkdtempSync(join(tmpdir(), 'redact-home-'));
   mkdirSync(join(home, 'work'));
   // The sink logs in as its own role, whose password needs URL-encoding inside the database URL.
@@ -248,6 +280,7 @@ beforeAll(async () => {
     RED_SF_PASSWORD: S.sfPassword,
     RED_SF_WRONG: S.sfWrongPassword,
     RED_SASL_PASSWORD: S.saslPassword,
+    RED_SASL_WRONG: S.saslWrongPassword,
     RED_DATABASE_URL: db.toString(),
     LOG_LEVEL: 'debug',
   };
@@ -261,6 +294,7 @@ afterAll(async () => {
   }).catch(() => undefined);
   await new Promise((r) => echo?.close(r));
   await sim?.close();
+  if (saslPid !== undefined) await stopPid(saslPid, 'SIGTERM', 30_000);
 });
 
 describe('secrets stay secret through failing and succeeding runs', () => {
@@ -280,9 +314,16 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     expect(JSON.parse(status.stdout).lastRun).toMatchObject({ status: 'failed' });
   });
 
-  it('a Kafka SASL login against a broker without SASL: sync fails', async () => {
-    const sync = await run('sync (sasl)', ['sync', '-c', writeConfig('sasl', { sasl: true })]);
-    expect(sync.code).not.toBe(0);
+  it('a Kafka SASL login with a wrong password, and against a broker without SASL: sync fails', async () => {
+    const wrong = await run('sync (sasl wrong)', ['sync', '-c', writeConfig('saslwrong', { kafka: 'sasl-wrong' })]);
+    expect(wrong.code).not.toBe(0);
+    expect(wrong.stderr).toMatch(/SASL|[Aa]uthentication/);
+    const plain = await run('sync (sasl on plain)', [
+      'sync',
+      '-c',
+      writeConfig('saslplain', { kafka: 'sasl-on-plain' }),
+    ]);
+    expect(plain.code).not.toBe(0);
   });
 
   it('a succeeding run: check, sync, sink until every user is in PostgreSQL, status', async () => {
@@ -297,7 +338,8 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     // One record the sink cannot decode: it goes to the dead-letter topic, whose records and
     // headers the scan below reads too.
     const producer = new Kafka({
-      brokers: [services().KAFKA_BROKERS],
+      brokers: [saslBroker],
+      sasl: { mechanism: 'plain', ...saslUser },
       clientId: `${id}-bad`,
       logLevel: logLevel.NOTHING,
     }).producer();
@@ -324,29 +366,38 @@ describe('secrets stay secret through failing and succeeding runs', () => {
   });
 
   it('no secret, in any encoding, in any output, topic record or header, metrics page, table or file', async () => {
-    const kafka = new Kafka({
-      brokers: [services().KAFKA_BROKERS],
-      clientId: `${id}-scan`,
-      logLevel: logLevel.NOTHING,
-    });
-    const kadmin = kafka.admin();
-    await kadmin.connect();
-    const topics = (await kadmin.listTopics()).filter((t) => t.startsWith(id));
-    await kadmin.disconnect();
-    expect(topics).toEqual(expect.arrayContaining([`${id}.users`, `${id}.logins`, `${id}.state`, `${id}.dlq`]));
+    // Both brokers: the runs on the shared one failed before writing, but nothing is assumed.
+    const clusters = [
+      new Kafka({ brokers: [services().KAFKA_BROKERS], clientId: `${id}-scan`, logLevel: logLevel.NOTHING }),
+      new Kafka({
+        brokers: [saslBroker],
+        sasl: { mechanism: 'plain', ...saslUser },
+        clientId: `${id}-scan`,
+        logLevel: logLevel.NOTHING,
+      }),
+    ];
     let records = 0;
     const perTopic: Record<string, number> = {};
-    for (const topic of topics) {
-      const parts: string[] = [];
-      await readToEnd(kafka, topic, (m) => {
-        records++;
-        perTopic[topic] = (perTopic[topic] ?? 0) + 1;
-        parts.push(m.key?.toString('latin1') ?? '', m.value?.toString('latin1') ?? '');
-        for (const [k, v] of Object.entries(m.headers ?? {}))
-          parts.push(k, String(Buffer.isBuffer(v) ? v.toString('latin1') : v));
-      });
-      outputs.push({ where: `topic ${topic}`, text: parts.join('\n') });
+    for (const [n, kafka] of clusters.entries()) {
+      const kadmin = kafka.admin();
+      await kadmin.connect();
+      const topics = (await kadmin.listTopics()).filter((t) => t.startsWith(id));
+      await kadmin.disconnect();
+      for (const topic of topics) {
+        const parts: string[] = [];
+        await readToEnd(kafka, topic, (m) => {
+          records++;
+          perTopic[topic] = (perTopic[topic] ?? 0) + 1;
+          parts.push(m.key?.toString('latin1') ?? '', m.value?.toString('latin1') ?? '');
+          for (const [k, v] of Object.entries(m.headers ?? {}))
+            parts.push(k, String(Buffer.isBuffer(v) ? v.toString('latin1') : v));
+        });
+        outputs.push({ where: `topic ${topic} (broker ${n})`, text: parts.join('\n') });
+      }
     }
+    expect(Object.keys(perTopic)).toEqual(
+      expect.arrayContaining([`${id}.users`, `${id}.logins`, `${id}.state`, `${id}.dlq`]),
+    );
     expect(records).toBeGreaterThan(USERS);
     // the failed runs and the good one are in the state topic; the undecodable record in the dead letters
     expect(perTopic[`${id}.state`]).toBeGreaterThanOrEqual(3);
