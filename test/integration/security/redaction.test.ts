@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -101,6 +101,7 @@ function writeSecretFile(name: string, value: string): string {
 const saslUser = { username: 'sasl-user', password: S.saslPassword };
 let saslBroker: string;
 let saslPid: number | undefined;
+let kafkaHome: string | undefined;
 
 /** sasl: the SASL broker, right password; sasl-wrong: a wrong one; sasl-on-plain: SASL to the shared broker. */
 type KafkaCase = 'sasl' | 'sasl-wrong' | 'sasl-on-plain';
@@ -253,7 +254,7 @@ beforeAll(async () => {
   });
   await startEcho();
   etc = mkdtempSync(join(tmpdir(), 'redact-etc-'));
-  const kafkaHome = mkdtempSync(join(tmpdir(), 'redact-kafka-'));
+  kafkaHome = mkdtempSync(join(tmpdir(), 'redact-kafka-'));
   const ports = { broker: await freePort(), controller: await freePort() };
   const proc = startKafkaProcess(kafkaHome, formatKafkaHome(kafkaHome, ports, saslUser), join(kafkaHome, 'kafka.log'));
   saslPid = proc.pid;
@@ -295,6 +296,7 @@ afterAll(async () => {
   await new Promise((r) => echo?.close(r));
   await sim?.close();
   if (saslPid !== undefined) await stopPid(saslPid, 'SIGTERM', 30_000);
+  for (const d of [kafkaHome, etc, home]) if (d) rmSync(d, { recursive: true, force: true });
 });
 
 describe('secrets stay secret through failing and succeeding runs', () => {
