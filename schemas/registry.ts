@@ -48,7 +48,9 @@ const requestTimeout: RegistryMiddleware = () => ({
 
 export function registryFromConfig(config: RegistryConfig): RegistryClients {
   return {
-    registry: new SchemaRegistry({ host: config.url, clientId: REGISTRY_CLIENT_ID, auth: config.auth, middlewares: [requestTimeout] }),
+    registry: new SchemaRegistry({
+      host: config.url, clientId: REGISTRY_CLIENT_ID, auth: config.auth, middlewares: [requestTimeout],
+    }),
     admin: createCcompatClient({ url: config.url, auth: config.auth, timeoutMs: REGISTRY_TIMEOUT_MS }),
   };
 }

@@ -33,13 +33,17 @@ Exit: 0 when every check passes, 1 when one fails, 2 for bad usage or an invalid
     }
     const secrets = config.secrets;
     const role = config.role === 'both' ? '' : `, role ${config.role}`;
-    print({ name: 'Config', ok: true, detail: `${path}: connector ${config.connectorName} (${config.connectorServerName})${role}` }, secrets);
+    const detail = `${path}: connector ${config.connectorName} (${config.connectorServerName})${role}`;
+    print({ name: 'Config', ok: true, detail }, secrets);
     // Said, not failed: a lab without TLS is legitimate, but nobody should run one by accident.
     for (const w of transportWarnings(config)) process.stdout.write(scrub(`! Transport: ${w}\n`, secrets));
     const results: CheckResult[] = [];
     // A role's file is checked for what that role reaches: the sink never talks to Salesforce,
     // the connector never to the database.
-    if (config.salesforce) for (const r of await checkSalesforce({ ...config, salesforce: config.salesforce }, timeoutMs)) results.push(print(r, secrets));
+    const sf = config.salesforce;
+    if (sf) {
+      for (const r of await checkSalesforce({ ...config, salesforce: sf }, timeoutMs)) results.push(print(r, secrets));
+    }
     results.push(print(await checkKafka(config, timeoutMs), secrets));
     results.push(print(await checkRegistry(config, timeoutMs), secrets));
     if (config.role !== 'connector') results.push(print(await checkDatabase(config, timeoutMs), secrets));

@@ -1,4 +1,5 @@
-import { ConfigError, loadConfigFile, transportWarnings, type LoadedConfig, type ParseOptions } from '../../pipeline/config';
+import { ConfigError, loadConfigFile, transportWarnings } from '../../pipeline/config';
+import type { LoadedConfig, ParseOptions } from '../../pipeline/config';
 import { createLogger, scrub, type Logger } from '../../pipeline/core/logger';
 import { registerSecrets } from '../../pipeline/core/redact';
 

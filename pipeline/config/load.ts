@@ -20,7 +20,11 @@ export const processSources = (env: NodeJS.ProcessEnv = process.env): SecretSour
  */
 export function loadConfigFile(path: string, sources?: SecretSources, opts?: { role?: 'connector' }): ConnectorConfig;
 export function loadConfigFile(path: string, sources: SecretSources | undefined, opts: ParseOptions): LoadedConfig;
-export function loadConfigFile(path: string, sources: SecretSources = processSources(), opts: ParseOptions = {}): LoadedConfig {
+export function loadConfigFile(
+  path: string,
+  sources: SecretSources = processSources(),
+  opts: ParseOptions = {},
+): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');

@@ -21,6 +21,14 @@ export interface NumberRule {
   required?: boolean;
 }
 
+/** Shared by every nested reader of one file. */
+export interface ReaderPolicy {
+  /** Set once allowInsecureSecretFiles is read. */
+  allowInsecureSecretFiles: boolean;
+  /** Secret options whose value is written in the file itself. */
+  literalSecrets: string[];
+}
+
 /**
  * Reads the options of one object of the config file with their types, recording an issue
  * (field path, masked value, what is allowed) for each bad one and returning undefined for it,
@@ -38,8 +46,7 @@ export class Reader {
     readonly issues: Issues,
     private readonly sources: SecretSources,
     readonly secrets: string[],
-    /** Shared by every nested reader: set once allowInsecureSecretFiles is read. */
-    readonly policy: { allowInsecureSecretFiles: boolean } = { allowInsecureSecretFiles: false },
+    readonly policy: ReaderPolicy = { allowInsecureSecretFiles: false, literalSecrets: [] },
   ) {}
 
   field(key: string): string {
@@ -133,6 +140,8 @@ export class Reader {
   secret(key: string, required: boolean, what = 'a secret'): string | undefined {
     const before = this.issues.list.length;
     const direct = this.raw(key, true);
+    // Written in the file itself (not ${env:…}): the config file is then a secret file too.
+    if (typeof direct === 'string' && direct === this.obj[key]) this.policy.literalSecrets.push(this.field(key));
     const envName = this.raw(`${key}Env`);
     const file = this.raw(`${key}File`);
     const given = [direct !== undefined && key, envName !== undefined && `${key}Env`, file !== undefined && `${key}File`].filter(Boolean) as string[];
@@ -148,7 +157,9 @@ export class Reader {
     } else if (file !== undefined) {
       if (typeof file !== 'string') return this.issues.add(this.field(`${key}File`), 'must be a file path', { value: file });
       const insecure = insecureFileProblem(file, this.sources, this.policy.allowInsecureSecretFiles);
-      if (insecure) return this.issues.add(this.field(`${key}File`), insecure.problem, { value: file, allowed: insecure.allowed });
+      if (insecure) {
+        return this.issues.add(this.field(`${key}File`), insecure.problem, { value: file, allowed: insecure.allowed });
+      }
       try {
         value = this.sources.readFile(file).replace(/\r?\n$/, '');
       } catch (err) {

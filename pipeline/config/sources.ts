@@ -24,7 +24,11 @@ export interface SecretSources {
  * longer one. `allowInsecure` (config allowInsecureSecretFiles) accepts it for hosts where the
  * mode cannot be set, e.g. a volume that ignores modes.
  */
-export function insecureFileProblem(path: string, sources: SecretSources, allowInsecure: boolean): { problem: string; allowed: string } | null {
+export function insecureFileProblem(
+  path: string,
+  sources: SecretSources,
+  allowInsecure: boolean,
+): { problem: string; allowed: string } | null {
   if (allowInsecure || !sources.fileMode) return null;
   let mode: number;
   try {
@@ -35,8 +39,10 @@ export function insecureFileProblem(path: string, sources: SecretSources, allowI
   if ((mode & 0o044) === 0) return null;
   const who = [mode & 0o040 && 'its group', mode & 0o004 && 'every user'].filter(Boolean).join(' and ');
   return {
-    problem: `is readable by ${who} (mode ${mode.toString(8).padStart(4, '0')}): the secret in it is not secret on this host`,
-    allowed: `chmod 600 ${path} (or 400, owned by the user the connector runs as); on Kubernetes defaultMode: 0400; or set allowInsecureSecretFiles: true to accept it`,
+    problem: `is readable by ${who} (mode ${mode.toString(8).padStart(4, '0')}): its secret is not secret on this host`,
+    allowed:
+      `chmod 600 ${path} (or 400, owned by the user the connector runs as); on Kubernetes defaultMode: 0400; ` +
+      'or set allowInsecureSecretFiles: true to accept it',
   };
 }
 

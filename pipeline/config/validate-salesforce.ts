@@ -7,9 +7,9 @@ export const OAUTH_FLOWS = ['password', 'client_credentials', 'jwt'] as const;
 const secretKeys = (k: string) => [k, `${k}Env`, `${k}File`];
 /** Every option readSalesforce reads: the sink's process skips them all, secrets included. */
 export const SALESFORCE_KEYS: readonly string[] = [
-  'oauthFlow', 'salesforceUrl', 'consumerKey', ...secretKeys('consumerSecret'), 'username', ...secretKeys('password'),
-  ...secretKeys('securityToken'), ...secretKeys('privateKey'), 'jwtAudience', 'userStatus', 'apiVersion', 'apiBudgetShare',
-  'loginHistoryLookbackDays', 'salesforceTuning',
+  'oauthFlow', 'salesforceUrl', 'consumerKey', ...secretKeys('consumerSecret'), 'username',
+  ...secretKeys('password'), ...secretKeys('securityToken'), ...secretKeys('privateKey'), 'jwtAudience',
+  'userStatus', 'apiVersion', 'apiBudgetShare', 'loginHistoryLookbackDays', 'salesforceTuning',
 ];
 
 /** Tuning of the extractor, passed through (connectors/salesforce/config.ts checks ranges too). */

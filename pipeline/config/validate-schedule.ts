@@ -4,7 +4,9 @@ import { isValidTimeZone } from '../schedule/zone';
 import type { Reader } from './reader';
 
 /** The schedule's options: the connector's only. */
-export const SCHEDULE_KEYS: readonly string[] = ['repeats', 'startTime', 'timeZone', 'weekday', 'dayOfMonth', 'cron', 'active'];
+export const SCHEDULE_KEYS: readonly string[] = [
+  'repeats', 'startTime', 'timeZone', 'weekday', 'dayOfMonth', 'cron', 'active',
+];
 
 /**
  * Repeats, Start time and Active (the product's options) and the time zone. Defaults: daily at

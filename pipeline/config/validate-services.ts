@@ -117,7 +117,10 @@ export function readPublisher(r: Reader): PublisherOptions {
 export function readSink(db: Reader | null, sink: Reader): LoadedConfig['sink'] {
   // null: the connector's process, which never reads the database options (nor resolves their secret).
   const databaseUrl = db?.secret('url', false, 'postgres://user:password@host:port/database');
-  if (db && databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) db.issues.add(db.field('url'), 'is not a PostgreSQL URL', { value: databaseUrl, secret: true, allowed: 'postgres://user:password@host:port/database, or leave it out for the embedded database' });
+  if (db && databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
+    const allowed = 'postgres://user:password@host:port/database, or leave it out for the embedded database';
+    db.issues.add(db.field('url'), 'is not a PostgreSQL URL', { value: databaseUrl, secret: true, allowed });
+  }
   const embeddedDataDir = db?.string('embeddedDataDir');
   db?.finish();
   const ident = { pattern: /^[a-z_][a-z0-9_]{0,62}$/, allowed: 'a lower-case SQL identifier: letters, digits, _' };

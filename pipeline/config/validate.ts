@@ -1,10 +1,11 @@
 import { parseExtractorConfig } from '../../connectors/salesforce/config';
 import { ConfigError, Issues } from './issues';
 import { Reader } from './reader';
-import type { SecretSources } from './sources';
-import { CONFIG_ROLES, type ConfigRole, type ConnectorConfig, type LoadedConfig } from './types';
+import { insecureFileProblem, type SecretSources } from './sources';
+import { readRole } from './roles';
+import type { ConfigRole, ConnectorConfig, LoadedConfig } from './types';
 import { SALESFORCE_KEYS, extractorIssue, readSalesforce } from './validate-salesforce';
-import { SCHEDULE_KEYS, readSchedule } from './validate-schedule';
+import { readSchedule } from './validate-schedule';
 import { readGuard, readKafka, readPublisher, readRegistry, readSink, readTopicSettings, readTopics } from './validate-services';
 
 /**
@@ -23,9 +24,15 @@ export interface ParseOptions {
  * what is allowed) when there is any. Secrets are resolved from the environment or files
  * (sources.ts) and never appear in a message. Pure apart from `sources`.
  */
-export function parseConnectorConfig(raw: unknown, sources: SecretSources, source?: string, opts?: { role?: 'connector' }): ConnectorConfig;
-export function parseConnectorConfig(raw: unknown, sources: SecretSources, source: string, opts: ParseOptions): LoadedConfig;
-export function parseConnectorConfig(raw: unknown, sources: SecretSources, source = 'config', opts: ParseOptions = {}): LoadedConfig {
+export function parseConnectorConfig(
+  raw: unknown, sources: SecretSources, source?: string, opts?: { role?: 'connector' },
+): ConnectorConfig;
+export function parseConnectorConfig(
+  raw: unknown, sources: SecretSources, source: string, opts: ParseOptions,
+): LoadedConfig;
+export function parseConnectorConfig(
+  raw: unknown, sources: SecretSources, source = 'config', opts: ParseOptions = {},
+): LoadedConfig {
   const issues = new Issues();
   if (!raw || typeof raw !== 'object' || Array.isArray(raw)) {
     issues.add('(file)', 'must be a mapping of options (YAML or JSON object)', { value: raw });
@@ -34,25 +41,8 @@ export function parseConnectorConfig(raw: unknown, sources: SecretSources, sourc
   const secrets: string[] = [];
   const r = new Reader(raw as Record<string, unknown>, '', issues, sources, secrets);
 
-  const declared = r.string('role', { oneOf: CONFIG_ROLES, allowed: CONFIG_ROLES.join(', ') }) as ConfigRole | undefined;
-  if (r.reported('role')) throw new ConfigError(source, issues.list);
-  // Without a role option the caller wants the whole config, Salesforce included.
-  const wanted = opts.role === 'any' ? declared : (opts.role ?? (declared === 'sink' ? 'connector' : undefined));
-  if (declared && wanted && declared !== wanted) {
-    issues.add('role', `is ${declared}: this file is the ${declared}'s, and this command runs the ${wanted}`, { allowed: `the ${wanted}'s own file (role: ${wanted}), or a file without role that serves both` });
-    throw new ConfigError(source, issues.list);
-  }
-  const role = declared ?? 'both';
-  const readsSalesforce = (wanted ?? 'both') !== 'sink';
-  const readsDatabase = (wanted ?? declared ?? 'both') !== 'connector';
+  const { role, readsSalesforce, readsDatabase } = readRole(r, opts.role, source);
   r.policy.allowInsecureSecretFiles = r.boolean('allowInsecureSecretFiles', false);
-  // A file that says which role it is for holds nothing of the other: it would hand that
-  // role's secrets to a process that has no use for them.
-  const foreign = (keys: readonly string[], why: string) => {
-    for (const k of keys) if (r.has(k)) r.issues.add(k, why, { allowed: 'remove it from this file; it belongs in the other role\'s file' });
-  };
-  if (declared === 'sink') foreign([...SALESFORCE_KEYS, ...SCHEDULE_KEYS], 'is a connector option, and this file is for the sink (role: sink), which never talks to Salesforce');
-  if (declared === 'connector') foreign(['database'], 'is a sink option, and this file is for the connector (role: connector), which never writes to the database');
 
   const connectorName = r.string('connectorName', { required: true, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$/, allowed: '1-100 letters, digits, . _ - (it keys the run state and labels metrics)' });
   const connectorServerName = r.string('connectorServerName', { default: 'Cloud' }) ?? 'Cloud';
@@ -71,6 +61,14 @@ export function parseConnectorConfig(raw: unknown, sources: SecretSources, sourc
   const m = r.object('metrics');
   const metrics = { host: m.string('host', { default: '127.0.0.1' }) ?? '127.0.0.1', port: m.number('port', { min: 0, max: 65_535, integer: true }) ?? null };
   m.finish();
+  // A file holding secrets itself is a secret file: the same rule as for the *File options.
+  const literal = r.policy.literalSecrets;
+  const exposed = literal.length > 0 ? insecureFileProblem(source, sources, r.policy.allowInsecureSecretFiles) : null;
+  if (exposed) {
+    issues.add('(file)', `holds ${literal.join(', ')} written in it and ${exposed.problem}`, {
+      allowed: `${exposed.allowed}; or move them to …Env / …File options`,
+    });
+  }
   const grace = r.number('shutdownGraceSeconds', { default: 30, min: 0, max: 3600 }) ?? 30;
   r.finish();
 
@@ -79,10 +77,15 @@ export function parseConnectorConfig(raw: unknown, sources: SecretSources, sourc
     const problem = extractorIssue(() => parseExtractorConfig(sf));
     if (problem) issues.add('salesforce', problem);
   }
-  if (readsSalesforce && !salesforce && issues.list.length === 0) issues.add('salesforceUrl', 'is required', { allowed: 'the Salesforce options (docs/configuration.md)' });
-  if (issues.list.length > 0 || !connectorName || !schedule || !kafka || !registry) throw new ConfigError(source, issues.list);
+  if (readsSalesforce && !salesforce && issues.list.length === 0) {
+    issues.add('salesforceUrl', 'is required', { allowed: 'the Salesforce options (docs/configuration.md)' });
+  }
+  if (issues.list.length > 0 || !connectorName || !schedule || !kafka || !registry) {
+    throw new ConfigError(source, issues.list);
+  }
   return {
-    role, source, connectorName, connectorServerName, salesforce, schedule, kafka, registry, topics, topicSettings, guard, publisher, sink, metrics,
+    role, source, connectorName, connectorServerName, salesforce, schedule, kafka, registry, topics, topicSettings,
+    guard, publisher, sink, metrics,
     shutdownGraceMs: grace * 1000,
     secrets: [...new Set(secrets.filter((s) => s.length >= 4))],
   };

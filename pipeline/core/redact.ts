@@ -30,7 +30,10 @@ const SHAPES: [RegExp, string][] = [
   // scheme://user:password@host → scheme://user:***@host
   [/(\b[a-z][a-z0-9+.-]*:\/\/[^\s/:@"']*:)[^\s/@"']+@/gi, `$1${MASK}@`],
   // ?password=…&client_secret=… in URLs and form bodies (raw or encoded value up to the next separator)
-  [/(\b(?:password|passwd|pwd|client_secret|secret|access_token|refresh_token|token|assertion|sig|api_key|apikey)=)[^&\s"'<>]+/gi, `$1${MASK}`],
+  [
+    /(\b(?:password|passwd|pwd|client_secret|secret|(?:access_|refresh_)?token|assertion|sig|api_?key)=)[^&\s"'<>]+/gi,
+    `$1${MASK}`,
+  ],
   // Authorization: Basic …, Bearer …
   [/(\b(?:Basic|Bearer)\s+)[A-Za-z0-9+/=._~!-]{8,}/g, `$1${MASK}`],
 ];
@@ -72,10 +75,16 @@ export class Redactor {
     if (typeof value === 'string') return this.scrub(value);
     if (depth > 8 || value === null || typeof value !== 'object') return value;
     if (Array.isArray(value)) return value.map((v) => this.redact(v, depth + 1));
-    if (value instanceof Error) return { name: value.name, message: this.scrub(value.message), ...('code' in value ? { code: (value as { code: unknown }).code } : {}) };
+    if (value instanceof Error)
+      return {
+        name: value.name,
+        message: this.scrub(value.message),
+        ...('code' in value ? { code: (value as { code: unknown }).code } : {}),
+      };
     if (Buffer.isBuffer(value)) return `<${value.length} bytes>`;
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.test(k) && v != null ? MASK : this.redact(v, depth + 1);
+    for (const [k, v] of Object.entries(value))
+      out[k] = SECRET_KEY.test(k) && v != null ? MASK : this.redact(v, depth + 1);
     return out;
   }
 }

@@ -20,12 +20,18 @@ export function verifyPublishedChecksum(file: string, published: string): void {
   const algorithm = fs.existsSync(`${published}.sha512`) ? 'sha512' : 'sha1';
   const sumFile = `${published}.${algorithm}`;
   if (!fs.existsSync(sumFile)) {
-    throw new Error(`${path.basename(file)}: Maven Central's checksum (${published}.sha1) is missing, so the download cannot be verified; delete ${path.dirname(published)} and run again`);
+    throw new Error(
+      `${path.basename(file)}: Maven Central's checksum (${published}.sha1) is missing, so the download cannot ` +
+        `be verified; delete ${path.dirname(published)} and run again`,
+    );
   }
   const expected = fs.readFileSync(sumFile, 'utf8').trim().split(/\s+/)[0].toLowerCase();
   const actual = createHash(algorithm).update(fs.readFileSync(file)).digest('hex');
   if (actual !== expected) {
-    throw new Error(`${path.basename(file)}: ${algorithm} ${actual} does not match the published ${expected} (${sumFile}); the file is corrupt or tampered with: delete it and ${path.dirname(published)}, then run again`);
+    throw new Error(
+      `${path.basename(file)}: ${algorithm} ${actual} does not match the published ${expected} (${sumFile}); ` +
+        `the file is corrupt or tampered with: delete it and ${path.dirname(published)}, then run again`,
+    );
   }
 }
 

@@ -35,7 +35,8 @@ export const kafka: LocalService = {
     );
     // Each jar against Central's published checksum, then flat into libs/ (the class path).
     fs.mkdirSync(tmp, { recursive: true });
-    for (const jar of verifyRepositoryLayout(layout).filter((f) => f.endsWith('.jar'))) fs.renameSync(jar, path.join(tmp, path.basename(jar)));
+    const jars = verifyRepositoryLayout(layout).filter((f) => f.endsWith('.jar'));
+    for (const jar of jars) fs.renameSync(jar, path.join(tmp, path.basename(jar)));
     fs.rmSync(layout, { recursive: true, force: true });
     fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
     fs.rmSync(LIBS, { recursive: true, force: true });
@@ -59,8 +60,15 @@ export interface KafkaPorts {
 }
 
 /** True when a broker answers a metadata request at `brokers` and the cluster has a controller. */
-export async function kafkaAnswers(brokers: string): Promise<boolean> {
-  const client = new Kafka({ clientId: 'infra-probe', brokers: [brokers], logLevel: logLevel.NOTHING, connectionTimeout: 1000, retry: { retries: 0 } });
+export async function kafkaAnswers(brokers: string, sasl?: SaslUser): Promise<boolean> {
+  const client = new Kafka({
+    clientId: 'infra-probe',
+    brokers: [brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 1000,
+    retry: { retries: 0 },
+    ...(sasl ? { sasl: { mechanism: 'plain' as const, ...sasl } } : {}),
+  });
   const admin = client.admin();
   try {
     await admin.connect();
@@ -71,15 +79,26 @@ export async function kafkaAnswers(brokers: string): Promise<boolean> {
   }
 }
 
-/** Writes server.properties and the logging configuration into `home` and formats its storage. Returns the properties path. */
-export function formatKafkaHome(home: string, ports: KafkaPorts): string {
+/** A SASL/PLAIN user a broker accepts (tests of secrets that travel to Kafka). */
+export interface SaslUser {
+  username: string;
+  password: string;
+}
+
+/**
+ * Writes server.properties and the logging configuration into `home` and formats its storage.
+ * `sasl`: the broker's client listener is SASL_PLAINTEXT with PLAIN, accepting that one user.
+ * Returns the properties path.
+ */
+export function formatKafkaHome(home: string, ports: KafkaPorts, sasl?: SaslUser): string {
   const java = findJava(17, 'KAFKA_JAVA_HOME');
   fs.mkdirSync(home, { recursive: true });
   const props = path.join(home, 'server.properties');
-  fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data')));
+  fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data'), sasl), { mode: 0o600 });
   const log = logging(home);
   fs.writeFileSync(log.file, log.text);
-  const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
+  const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('
+').pop()!;
   run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
   return props;
 }
@@ -110,15 +129,28 @@ export function kafkaInstalled(): boolean {
   return fs.existsSync(path.join(LIBS, '.complete'));
 }
 
-function serverProperties(ports: KafkaPorts, dataDir: string): string {
+function serverProperties(ports: KafkaPorts, dataDir: string, sasl?: SaslUser): string {
+  const client = sasl ? 'SASL_PLAINTEXT' : 'PLAINTEXT';
+  // JAAS quotes the values: a password with " or \ would need escaping the tests never need.
+  const jaas = (u: SaslUser) =>
+    'org.apache.kafka.common.security.plain.PlainLoginModule required ' +
+    `username="${u.username}" password="${u.password}" user_${u.username}="${u.password}";`;
   return [
     'process.roles=broker,controller',
     'node.id=1',
     `controller.quorum.voters=1@127.0.0.1:${ports.controller}`,
-    `listeners=PLAINTEXT://127.0.0.1:${ports.broker},CONTROLLER://127.0.0.1:${ports.controller}`,
-    `advertised.listeners=PLAINTEXT://127.0.0.1:${ports.broker}`,
+    `listeners=${client}://127.0.0.1:${ports.broker},CONTROLLER://127.0.0.1:${ports.controller}`,
+    `advertised.listeners=${client}://127.0.0.1:${ports.broker}`,
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+    `listener.security.protocol.map=CONTROLLER:PLAINTEXT,${client}:${client}`,
+    ...(sasl
+      ? [
+          `inter.broker.listener.name=${client}`,
+          'sasl.enabled.mechanisms=PLAIN',
+          'sasl.mechanism.inter.broker.protocol=PLAIN',
+          `listener.name.sasl_plaintext.plain.sasl.jaas.config=${jaas(sasl)}`,
+        ]
+      : []),
     `log.dirs=${dataDir}`,
     'num.partitions=1',
     'offsets.topic.replication.factor=1',

@@ -33,7 +33,8 @@ export const registry: LocalService = {
     }
     // Checked before unpacking, also when the archive was already in the cache.
     const v = VERSIONS.apicurio;
-    verifyPublishedChecksum(archive, path.join(MAVEN_REPO, 'io', 'apicurio', 'apicurio-registry-app', v, `apicurio-registry-app-${v}-all.tar.gz`));
+    const published = path.join(MAVEN_REPO, 'io', 'apicurio', 'apicurio-registry-app', v, `apicurio-registry-app-${v}-all.tar.gz`);
+    verifyPublishedChecksum(archive, published);
     const tmp = `${HOME}.partial`;
     fs.rmSync(tmp, { recursive: true, force: true });
     fs.mkdirSync(tmp, { recursive: true });

@@ -29,7 +29,8 @@ let env: NodeJS.ProcessEnv;
 function writeConfig(name: string, over: { password?: string } = {}): string {
   const c = sim.credentials;
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(join(dir, 'token'), `${c.securityToken}\n`, { mode: 0o600 }); // secret files others can read are refused
+  // secret files others can read are refused
+  writeFileSync(join(dir, 'token'), `${c.securityToken}\n`, { mode: 0o600 });
   writeFileSync(file, [
     `connectorName: ${id}-${name}`,
     `salesforceUrl: ${sim.url}`,
@@ -50,7 +51,7 @@ function writeConfig(name: string, over: { password?: string } = {}): string {
     `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
     'publisher: { lingerMs: 5 }',
     'metrics: { port: 0 }',
-  ].join('\n'));
+  ].join('\n'), { mode: 0o600 }); // it may hold a literal password: a secret file, owner only
   return file;
 }
 

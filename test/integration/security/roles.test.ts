@@ -44,19 +44,22 @@ function secretFile(name: string, value: string, mode = 0o600): string {
 function connectorConfig(name: string, tokenMode = 0o600): string {
   const c = sim.credentials;
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, [
-    'role: connector',
-    ...shared(),
-    `salesforceUrl: ${sim.url}`,
-    `consumerKey: ${c.consumerKey}`,
-    'consumerSecretEnv: ROLES_SF_SECRET',
-    `username: ${c.username}`,
-    'passwordEnv: ROLES_SF_PASSWORD',
-    `securityTokenFile: ${secretFile(`${name}-token`, c.securityToken, tokenMode)}`,
-    'userStatus: [active, inactive, frozen]',
-    'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, pageSize: 100, retryInitialMs: 5, retryAttempts: 2 }',
-    'publisher: { lingerMs: 5 }',
-  ].join('\n'));
+  writeFileSync(
+    file,
+    [
+      'role: connector',
+      ...shared(),
+      `salesforceUrl: ${sim.url}`,
+      `consumerKey: ${c.consumerKey}`,
+      'consumerSecretEnv: ROLES_SF_SECRET',
+      `username: ${c.username}`,
+      'passwordEnv: ROLES_SF_PASSWORD',
+      `securityTokenFile: ${secretFile(`${name}-token`, c.securityToken, tokenMode)}`,
+      'userStatus: [active, inactive, frozen]',
+      'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, pageSize: 100, retryInitialMs: 5, retryAttempts: 2 }',
+      'publisher: { lingerMs: 5 }',
+    ].join('\n'),
+  );
   return file;
 }
 
@@ -66,10 +69,24 @@ beforeAll(async () => {
   pool = new Pool({ connectionString: services().DATABASE_URL, max: 2 });
   connectorFile = connectorConfig('connector');
   sinkFile = join(dir, 'sink.yaml');
-  writeFileSync(sinkFile, ['role: sink', ...shared(), 'database: { urlEnv: ROLES_DATABASE_URL }', `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`, 'metrics: { port: 0 }'].join('\n'));
+  writeFileSync(
+    sinkFile,
+    [
+      'role: sink',
+      ...shared(),
+      'database: { urlEnv: ROLES_DATABASE_URL }',
+      `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
+      'metrics: { port: 0 }',
+    ].join('\n'),
+  );
   // The variables of the other role are removed, not just left out: the test process has some.
   const without = Object.fromEntries(['DATABASE_URL'].map((k) => [k, undefined]));
-  connectorEnv = { ...without, ROLES_SF_SECRET: sim.credentials.consumerSecret, ROLES_SF_PASSWORD: sim.credentials.password, NODE_TLS_REJECT_UNAUTHORIZED: '0' };
+  connectorEnv = {
+    ...without,
+    ROLES_SF_SECRET: sim.credentials.consumerSecret,
+    ROLES_SF_PASSWORD: sim.credentials.password,
+    NODE_TLS_REJECT_UNAUTHORIZED: '0',
+  };
   sinkEnv = { ...without, ROLES_DATABASE_URL: services().DATABASE_URL, NODE_TLS_REJECT_UNAUTHORIZED: '0' };
 });
 
@@ -123,7 +140,9 @@ describe('one file per role', () => {
   it('a security token file others can read is refused at start, exit 2, with the fix', async () => {
     const sync = await runCli(['sync', '-c', connectorConfig('readable', 0o644)], connectorEnv);
     expect(sync.code).toBe(2);
-    expect(sync.stderr).toMatch(/- securityTokenFile: is readable by its group and every user \(mode 0644\).*chmod 600/);
+    expect(sync.stderr).toMatch(
+      /- securityTokenFile: is readable by its group and every user \(mode 0644\).*chmod 600/,
+    );
     expect(sync.stderr).not.toContain(sim.credentials.securityToken);
   });
 });

@@ -28,7 +28,9 @@ describe('verifyPublishedChecksum', () => {
     bad[100] ^= 1;
     const tampered = join(dir, 'tampered.jar');
     writeFileSync(tampered, bad);
-    expect(() => verifyPublishedChecksum(tampered, published)).toThrow(new RegExp(`does not match the published ${sha1}.*delete it`));
+    expect(() => verifyPublishedChecksum(tampered, published)).toThrow(
+      new RegExp(`does not match the published ${sha1}.*delete it`),
+    );
   });
 
   it('prefers the sha512 when one is published', () => {

@@ -25,7 +25,12 @@ describe('Redactor', () => {
       for (const s of secrets) {
         for (const form of secretForms(s)) {
           const text = `${word(5)}${form}${word(5)}`;
-          expect({ seed: SEED, round, s, out: r.scrub(text).includes(form) }).toEqual({ seed: SEED, round, s, out: false });
+          expect({ seed: SEED, round, s, out: r.scrub(text).includes(form) }).toEqual({
+            seed: SEED,
+            round,
+            s,
+            out: false,
+          });
         }
       }
     }
@@ -33,10 +38,16 @@ describe('Redactor', () => {
 
   it('masks credentials by their shape even when the secret is unknown', () => {
     const r = new Redactor();
-    expect(r.scrub('connect postgres://sink:hunter2-x@db:5432/n failed')).toBe('connect postgres://sink:***@db:5432/n failed');
-    expect(r.scrub('see https://h/x?user=a&password=p%40ss&client_secret=zz')).toBe('see https://h/x?user=a&password=***&client_secret=***');
+    expect(r.scrub('connect postgres://sink:hunter2-x@db:5432/n failed')).toBe(
+      'connect postgres://sink:***@db:5432/n failed',
+    );
+    expect(r.scrub('see https://h/x?user=a&password=p%40ss&client_secret=zz')).toBe(
+      'see https://h/x?user=a&password=***&client_secret=***',
+    );
     expect(r.scrub('Authorization: Bearer 00Dxx!AQ0AQ.abcdefgh')).toBe('Authorization: Bearer ***');
-    expect(r.scrub('http://127.0.0.1:18081/apis/ccompat/v7 is up')).toBe('http://127.0.0.1:18081/apis/ccompat/v7 is up');
+    expect(r.scrub('http://127.0.0.1:18081/apis/ccompat/v7 is up')).toBe(
+      'http://127.0.0.1:18081/apis/ccompat/v7 is up',
+    );
   });
 
   it('the password and token concatenated go whole', () => {
@@ -47,7 +58,11 @@ describe('Redactor', () => {
   it('the logger scrubs messages, fields, nested errors and secret-named keys', () => {
     const lines: string[] = [];
     const log = createLogger({ secrets: ['p@ss word/1'], write: (l) => lines.push(l), level: 'debug' });
-    log.error('login failed for p%40ss%20word%2F1', { error: new Error('body password=p%40ss+word%2F1'), sasl: { password: 'x' }, nested: { msg: 'p@ss word/1' } });
+    log.error('login failed for p%40ss%20word%2F1', {
+      error: new Error('body password=p%40ss+word%2F1'),
+      sasl: { password: 'x' },
+      nested: { msg: 'p@ss word/1' },
+    });
     expect(lines.join('')).not.toMatch(/p@ss|p%40ss|word%2F1/);
     expect(JSON.parse(lines[0]).sasl).toBe('***');
   });

@@ -1,4 +1,4 @@
-import { ConfigError, parseConnectorConfig, toSinkConfig } from '../../../pipeline/config';
+import { ConfigError, parseConnectorConfig, toConnectorSettings, toSinkConfig } from '../../../pipeline/config';
 import { goodConfig, SECRETS, sources } from '../config/helpers';
 
 /**
@@ -36,7 +36,14 @@ describe('role: sink', () => {
   });
 
   it('the sink reading a shared file resolves no Salesforce secret: their variables need not be set', () => {
-    const shared = goodConfig({ consumerSecret: undefined, consumerSecretEnv: 'SF_SECRET', password: undefined, passwordFile: '/run/secrets/sf_password', securityToken: undefined, database: { urlEnv: 'DATABASE_URL' } });
+    const shared = goodConfig({
+      consumerSecret: undefined,
+      consumerSecretEnv: 'SF_SECRET',
+      password: undefined,
+      passwordFile: '/run/secrets/sf_password',
+      securityToken: undefined,
+      database: { urlEnv: 'DATABASE_URL' },
+    });
     const c = parseConnectorConfig(shared, sources({ DATABASE_URL: DB_URL }), 'shared.yaml', { role: 'sink' });
     expect(c.salesforce).toBeUndefined();
     expect(c.secrets).toEqual([DB_URL]);
@@ -44,13 +51,22 @@ describe('role: sink', () => {
   });
 
   it('a sink-only file is refused by the connector, naming the role and the fix', () => {
-    const e = errorOf(() => parseConnectorConfig(SINK_ONLY, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'connector' }));
+    const e = errorOf(() =>
+      parseConnectorConfig(SINK_ONLY, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'connector' }),
+    );
     expect(e.issues.map((i) => i.field)).toEqual(['role']);
     expect(e.message).toMatch(/role: .*sink.*connector/);
   });
 
   it('a file that says role: sink but carries Salesforce secrets is refused: the sink must not hold them', () => {
-    const e = errorOf(() => parseConnectorConfig({ ...SINK_ONLY, consumerSecret: SECRETS[0], passwordEnv: 'SF_PW' }, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' }));
+    const e = errorOf(() =>
+      parseConnectorConfig(
+        { ...SINK_ONLY, consumerSecret: SECRETS[0], passwordEnv: 'SF_PW' },
+        sources({ DATABASE_URL: DB_URL }),
+        'sink.yaml',
+        { role: 'sink' },
+      ),
+    );
     expect(e.issues.map((i) => i.field).sort()).toEqual(['consumerSecret', 'passwordEnv']);
     expect(e.message).not.toContain(SECRETS[0]);
   });
@@ -67,13 +83,19 @@ describe('role: connector', () => {
   });
 
   it('the connector reading a shared file never resolves the database URL', () => {
-    const c = parseConnectorConfig(goodConfig({ database: { urlEnv: 'DATABASE_URL' } }), sources(), 'shared.yaml', { role: 'connector' });
+    const c = parseConnectorConfig(goodConfig({ database: { urlEnv: 'DATABASE_URL' } }), sources(), 'shared.yaml', {
+      role: 'connector',
+    });
     expect(c.sink.databaseUrl).toBeUndefined();
     expect(c.secrets.sort()).toEqual([...SECRETS].sort());
   });
 
   it('a file that says role: connector but names a database is refused', () => {
-    const e = errorOf(() => parseConnectorConfig(goodConfig({ role: 'connector', database: { url: DB_URL } }), sources(), 'conn.yaml', { role: 'connector' }));
+    const e = errorOf(() =>
+      parseConnectorConfig(goodConfig({ role: 'connector', database: { url: DB_URL } }), sources(), 'conn.yaml', {
+        role: 'connector',
+      }),
+    );
     expect(e.issues.map((i) => i.field)).toEqual(['database']);
     expect(e.message).not.toContain('S3CRET-db-0004');
   });
@@ -95,5 +117,15 @@ describe('no role (one file for both, as before)', () => {
   it('an unknown role names the allowed ones', () => {
     const e = errorOf(() => parseConnectorConfig(goodConfig({ role: 'admin' }), sources(), 'x.yaml'));
     expect(e.issues[0]).toMatchObject({ field: 'role', allowed: 'connector, sink' });
+  });
+});
+
+describe('the conversions refuse the other role', () => {
+  it('a sink config cannot start the connector, a connector config cannot start the sink', () => {
+    const sink = parseConnectorConfig(SINK_ONLY, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' });
+    expect(errorOf(() => toConnectorSettings(sink)).issues[0].field).toBe('role');
+    const conn = parseConnectorConfig(goodConfig({ role: 'connector' }), sources(), 'conn.yaml', { role: 'connector' });
+    // without this the sink would quietly start an embedded database
+    expect(errorOf(() => toSinkConfig(conn)).issues[0].field).toBe('role');
   });
 });

@@ -7,22 +7,32 @@ const warnings = (over: Record<string, unknown>, env: Record<string, string> = {
 
 describe('transport warnings', () => {
   it('none for a config with TLS everywhere (or nothing secret on the wire)', () => {
-    expect(warnings({
-      kafka: { brokers: ['k:9093'], tls: true, sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'kafka-pass-1' } },
-      registry: { url: 'https://registry.example.com', username: 'u', password: 'reg-pass-1' },
-      database: { url: 'postgres://u:db-pass-1@db.example.com/n?sslmode=verify-full' },
-    })).toEqual([]);
+    expect(
+      warnings({
+        kafka: {
+          brokers: ['k:9093'],
+          tls: true,
+          sasl: { mechanism: 'scram-sha-512', username: 'u', password: 'kafka-pass-1' },
+        },
+        registry: { url: 'https://registry.example.com', username: 'u', password: 'reg-pass-1' },
+        database: { url: 'postgres://u:db-pass-1@db.example.com/n?sslmode=verify-full' },
+      }),
+    ).toEqual([]);
     expect(warnings({})).toEqual([]);
   });
 
   it('SASL without TLS', () => {
-    const w = warnings({ kafka: { brokers: ['k:9092'], sasl: { mechanism: 'plain', username: 'u', password: 'kafka-pass-1' } } });
+    const w = warnings({
+      kafka: { brokers: ['k:9092'], sasl: { mechanism: 'plain', username: 'u', password: 'kafka-pass-1' } },
+    });
     expect(w).toHaveLength(1);
     expect(w[0]).toMatch(/kafka\.sasl.*kafka\.tls/);
   });
 
   it('registry basic auth over http', () => {
-    const w = warnings({ registry: { url: 'http://registry.example.com:8081', username: 'u', password: 'reg-pass-1' } });
+    const w = warnings({
+      registry: { url: 'http://registry.example.com:8081', username: 'u', password: 'reg-pass-1' },
+    });
     expect(w).toHaveLength(1);
     expect(w[0]).toMatch(/registry\.password.*https/);
   });
@@ -38,10 +48,12 @@ describe('transport warnings', () => {
   });
 
   it('loopback is not a network: no warning for 127.0.0.1 or localhost', () => {
-    expect(warnings({
-      registry: { url: 'http://127.0.0.1:8081', username: 'u', password: 'reg-pass-1' },
-      database: { url: 'postgres://u:db-pass-1@localhost/n' },
-    })).toEqual([]);
+    expect(
+      warnings({
+        registry: { url: 'http://127.0.0.1:8081', username: 'u', password: 'reg-pass-1' },
+        database: { url: 'postgres://u:db-pass-1@localhost/n' },
+      }),
+    ).toEqual([]);
   });
 
   it('certificate verification off: Kafka rejectUnauthorized false, NODE_TLS_REJECT_UNAUTHORIZED=0', () => {
