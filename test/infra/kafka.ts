@@ -97,8 +97,7 @@ export function formatKafkaHome(home: string, ports: KafkaPorts, sasl?: SaslUser
   fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data'), sasl), { mode: 0o600 });
   const log = logging(home);
   fs.writeFileSync(log.file, log.text);
-  const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('
-').pop()!;
+  const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
   run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
   return props;
 }
