@@ -43,6 +43,6 @@ Exit: 0 when every check passes, 1 when one fails, 2 for bad usage or an invalid
 };
 
 function print(r: CheckResult, secrets: readonly string[]): CheckResult {
-  process.stdout.write(scrub(`${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}\n`, secrets));
+  process.stdout.write(scrub(`${r.ok ? (r.warning ? '!' : '✓') : '✗'} ${r.name}: ${r.detail}\n`, secrets));
   return r;
 }

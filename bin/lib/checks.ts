@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { SalesforceAuth, type Session } from '../../connectors/salesforce/auth';
+import { authWarnings, SalesforceAuth, type Session } from '../../connectors/salesforce/auth';
 import { parseExtractorConfig } from '../../connectors/salesforce/config';
 import type { ConnectorConfig } from '../../pipeline/config';
 import { silentLogger, scrub } from '../../pipeline/core/logger';
@@ -9,6 +9,8 @@ import { createKafka } from '../../pipeline/kafka/client';
 export interface CheckResult {
   name: string;
   ok: boolean;
+  /** Passed, but something needs the operator's attention (printed with "!"). */
+  warning?: boolean;
   detail: string;
 }
 
@@ -31,6 +33,7 @@ export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number
   try {
     session = await within(timeoutMs, 'Salesforce', auth.session());
     results.push({ name: 'Salesforce login', ok: true, detail: `${sf.auth.flow} flow at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}` });
+    for (const w of authWarnings(sf.auth)) results.push({ name: 'Salesforce auth flow', ok: true, warning: true, detail: w });
   } catch (err) {
     results.push({ name: 'Salesforce login', ok: false, detail: scrub((err as Error).message, auth.secrets()) });
     for (const o of ['User', 'LoginHistory', 'UserLogin']) results.push({ name: `Salesforce describe ${o}`, ok: false, detail: 'skipped: no session' });

@@ -42,7 +42,32 @@ function base64url(data: string | Buffer): string {
   return Buffer.from(data).toString('base64url');
 }
 
-/** An RS256 JWT for the bearer flow: iss = consumer key, sub = username, aud = login URL, exp in 3 min. */
+/**
+ * The JWT `aud` Salesforce accepts for a login URL: https://test.salesforce.com for a sandbox
+ * (test.salesforce.com itself or a `*.sandbox.my.salesforce.com` My Domain), otherwise
+ * https://login.salesforce.com. Never the My Domain URL itself: Salesforce rejects that audience
+ * even when the token request is posted to the My Domain. Experience Cloud sites set `jwtAudience`.
+ */
+export function defaultJwtAudience(loginUrl: string): string {
+  const host = new URL(loginUrl).hostname.toLowerCase();
+  const sandbox = host === 'test.salesforce.com' || host.endsWith('.sandbox.my.salesforce.com');
+  return sandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
+}
+
+/** The username-password flow's retirement for connected apps (salesforce.md). */
+export const PASSWORD_FLOW_RETIREMENT = '2027-02-20';
+
+/** Start-up warnings about the auth settings (logged by the extractor, shown by `check`). */
+export function authWarnings(auth: AuthOptions): string[] {
+  if (auth.flow !== 'password') return [];
+  return [
+    `the username-password OAuth flow is retired for connected apps on ${PASSWORD_FLOW_RETIREMENT} ` +
+      '(and blocked by default in orgs created since Summer \'23): switch to oauthFlow: jwt (recommended, a certificate ' +
+      'on the connected app) or oauthFlow: client_credentials (a run-as user, on the My Domain URL)',
+  ];
+}
+
+/** An RS256 JWT for the bearer flow: iss = consumer key, sub = username, aud (see defaultJwtAudience), exp in 3 min. */
 export function buildJwtAssertion(opts: { consumerKey: string; username: string; audience: string; privateKeyPem: string; nowMs: number }): string {
   const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const claims = base64url(
@@ -131,7 +156,7 @@ export class SalesforceAuth implements SessionProvider {
         const assertion = buildJwtAssertion({
           consumerKey: a.consumerKey,
           username: a.username,
-          audience: a.audience ?? this.loginUrl,
+          audience: a.audience ?? defaultJwtAudience(this.loginUrl),
           privateKeyPem: a.privateKeyPem,
           nowMs: this.deps.clock.now(),
         });

@@ -31,7 +31,8 @@ export type AuthOptions =
       username: string;
       /** PEM of the RSA private key whose certificate is on the connected app. */
       privateKeyPem: string;
-      /** JWT `aud`; defaults to the login URL (https://login.salesforce.com, test.… or My Domain). */
+      /** JWT `aud`; default https://login.salesforce.com, or https://test.salesforce.com for a sandbox
+       *  login URL (auth.ts defaultJwtAudience). Set it for an Experience Cloud site. */
       audience?: string;
     };
 
@@ -156,6 +157,23 @@ export function parseLoginUrl(value: unknown, flow: AuthOptions['flow']): string
   return url.origin;
 }
 
+/** jwtAudience: an https URL; a My Domain is refused because Salesforce refuses it as `aud`. */
+function parseAudience(value: unknown): string {
+  const raw = nonEmptyString(value, 'auth.audience');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return invalid('auth.audience', 'is not a URL (e.g. https://login.salesforce.com or an Experience Cloud site URL)');
+  }
+  if (url.protocol !== 'https:') invalid('auth.audience', 'must use https');
+  if (/\.my\.salesforce\.com$/i.test(url.hostname)) {
+    invalid('auth.audience', 'Salesforce refuses a My Domain URL as JWT audience; leave jwtAudience out (the default is ' +
+      'https://login.salesforce.com, or https://test.salesforce.com for a sandbox) or name an Experience Cloud site');
+  }
+  return raw.replace(/\/$/, '');
+}
+
 function parseAuth(value: unknown): AuthOptions {
   if (!value || typeof value !== 'object') invalid('auth', 'is required');
   const a = value as Record<string, unknown>;
@@ -183,7 +201,7 @@ function parseAuth(value: unknown): AuthOptions {
         consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
         username: nonEmptyString(a.username, 'auth.username'),
         privateKeyPem: pem,
-        audience: a.audience === undefined ? undefined : nonEmptyString(a.audience, 'auth.audience'),
+        audience: a.audience === undefined ? undefined : parseAudience(a.audience),
       };
     }
     default:

@@ -7,7 +7,7 @@
 import { FatalError } from '../../pipeline/core/errors';
 import type { Logger } from '../../pipeline/core/logger';
 import { sleep } from '../../pipeline/core/retry';
-import { SalesforceAuth } from './auth';
+import { authWarnings, SalesforceAuth } from './auth';
 import type { ApiUsage } from './budget';
 import { ApiBudget } from './budget';
 import type { Clock } from './bulk-job';
@@ -127,6 +127,7 @@ class Extractor implements SalesforceExtractor {
     deps: ExtractorDeps,
   ) {
     this.logger = deps.logger.child({ component: 'salesforce-extractor' });
+    for (const w of authWarnings(cfg.auth)) this.logger.warn(w, { flow: cfg.auth.flow });
     this.clock = deps.clock ?? { now: () => Date.now(), sleep };
     this.auth = new SalesforceAuth(cfg.loginUrl, cfg.apiVersion, cfg.auth, {
       logger: this.logger,

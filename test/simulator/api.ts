@@ -78,6 +78,11 @@ export interface SimulatorOptions {
   jobPollsBeforeComplete?: number;
   /** Minimum time (ms) from creation before a job may report JobComplete (default 0). */
   jobMinProcessingMs?: number;
+  /** A sandbox org: JWT assertions need aud https://test.salesforce.com (default false: production,
+   *  aud https://login.salesforce.com). Either way the org's own URL is refused as an audience. */
+  sandbox?: boolean;
+  /** Experience Cloud site URLs, also accepted as JWT audiences. */
+  jwtSiteUrls?: string[];
 }
 
 export interface SimCredentials {

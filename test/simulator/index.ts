@@ -13,7 +13,7 @@ import { LoginHistoryObject, ProfileObject, UserLicenseObject, UserLoginObject, 
 import { UserObject } from './fields-user';
 import { Faults } from './faults';
 import { KeyPrefix, makeId } from './ids';
-import { OAuth } from './oauth';
+import { jwtAudiences, OAuth } from './oauth';
 import { buildOrgTables } from './org-tables';
 import { QueryJobs } from './routes-jobs';
 import { MAX_VERSION } from './routes-data';
@@ -94,7 +94,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  oauth = new OAuth(credentials, publicPem, url, orgId, apiUser.id);
+  oauth = new OAuth(credentials, publicPem, url, orgId, apiUser.id, jwtAudiences(opts.sandbox ?? false, opts.jwtSiteUrls ?? []));
 
   const sim: Simulator = {
     url,
