@@ -83,6 +83,31 @@ export interface SimulatorOptions {
   sandbox?: boolean;
   /** Experience Cloud site URLs, also accepted as JWT audiences. */
   jwtSiteUrls?: string[];
+  /** Objects the org has (default all: User, LoginHistory, UserLogin, UserRole, Profile,
+   *  UserLicense). User is always there. */
+  objects?: string[];
+  /** System permissions of the API user every grant logs in as (default all). Object access
+   *  follows Salesforce: LoginHistory needs ManageUsers or MonitorLoginHistory, UserLogin needs
+   *  ManageUsers. An object the user may not read is invisible, as Salesforce hides it: describe
+   *  404 NOT_FOUND, absent from describeGlobal, SOQL 400 INVALID_TYPE (semi-joins too). */
+  apiUserPermissions?: SimPermission[];
+  /** Highest API version the org serves (default 62): /services/data lists up to it and a newer
+   *  version's URLs answer 404 NOT_FOUND; fields newer than it are absent. */
+  maxApiVersion?: number;
+  /** The only User fields the org exposes (default all; Id is always there): the others are absent
+   *  from describe and querying them fails with INVALID_FIELD. */
+  userFieldsOnly?: string[];
+}
+
+/** The system permissions the simulator knows (Salesforce's API names without "Permissions"). */
+export type SimPermission = 'ManageUsers' | 'ViewAllUsers' | 'MonitorLoginHistory';
+export const SIM_PERMISSIONS: readonly SimPermission[] = ['ManageUsers', 'ViewAllUsers', 'MonitorLoginHistory'];
+
+/** What an org and its API user must have for an object to be readable. */
+export function objectReadable(object: string, perms: ReadonlySet<SimPermission>): boolean {
+  if (object === 'LoginHistory') return perms.has('ManageUsers') || perms.has('MonitorLoginHistory');
+  if (object === 'UserLogin') return perms.has('ManageUsers');
+  return true;
 }
 
 export interface SimCredentials {
