@@ -8,8 +8,9 @@ export const checkCommand: Command = {
   summary: 'validate the config and test every connection (Salesforce, Kafka, registry, database)',
   usage: 'connector check --config <file> [--timeout <seconds>]',
   help: `Validates the config file, then tests each connection and prints one ✓ or ✗ line per check:
-  config · Salesforce login · describe User, LoginHistory and UserLogin (the permissions the
-  connector's reads need) · Kafka · schema registry · database.
+  config · Salesforce login · what the integration user may read (User, LoginHistory, UserLogin:
+  which features are off and the permission that turns each on) · Kafka · schema registry · database.
+A "!" line passed with a warning: sync runs, without the feature it names.
 Nothing is written anywhere.
 
   -c, --config <file>    the connector's config file (or CONNECTOR_CONFIG)

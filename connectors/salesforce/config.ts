@@ -3,6 +3,7 @@
  * FatalError (code CONFIG_INVALID) that names the option and the fix. Defaults live here only.
  */
 import { FatalError } from '../../pipeline/core/errors';
+import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from './access';
 import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
 
 export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
@@ -43,6 +44,9 @@ export interface ExtractorOptions {
   auth: AuthOptions;
   /** REST/Bulk API version, 'NN.0' (default '62.0'; at least 47.0 for Bulk API 2.0 query). */
   apiVersion?: string;
+  /** LoginHistory: auto (default: read it when the user may, else go on without login events, with a
+   *  warning), enabled (refuse to run without it) or disabled (never read). */
+  loginHistory?: LoginHistoryMode;
   /** Which users to extract (default all three). */
   userStatuses?: readonly string[];
   /** User fields wanted (default DEFAULT_USER_FIELDS); see fields.ts for the syntax. */
@@ -125,6 +129,14 @@ export function parseUserStatuses(value: unknown): UserStatus[] {
     out.add(s as UserStatus);
   }
   return USER_STATUSES.filter((s) => out.has(s));
+}
+
+export function parseLoginHistoryMode(value: unknown): LoginHistoryMode {
+  if (value === undefined) return 'auto';
+  if (!(LOGIN_HISTORY_MODES as readonly unknown[]).includes(value)) {
+    invalid('loginHistory', `unknown value ${JSON.stringify(value)}; allowed values: ${LOGIN_HISTORY_MODES.join(', ')}`);
+  }
+  return value as LoginHistoryMode;
 }
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -230,6 +242,7 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     auth,
     apiVersion,
     userStatuses: parseUserStatuses(input.userStatuses),
+    loginHistory: parseLoginHistoryMode(input.loginHistory),
     userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
     loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
     loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', DEFAULTS.loginLookbackDays, 1, 3650),
