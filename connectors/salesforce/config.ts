@@ -66,8 +66,13 @@ export interface ExtractorOptions {
   pageSize?: number;
   /** Result pages downloaded at once via resultPages (API ≥ 58.0); 1 = sequential by locator (default 3). */
   parallelPages?: number;
-  /** The extractor stops before the org's daily API usage passes this share of its limit (default 0.5). */
+  /** The extractor stops before the org's remaining daily API requests would fall below this share
+   *  of its daily limit (default 0.1, from 0 to 0.9): the budget the org's other users keep. */
+  apiReserve?: number;
+  /** Optional cap: stop before the org's daily API usage passes this share of its limit (no default). */
   apiBudgetShare?: number;
+  /** Optional cap: the most calls this connector makes per extractor (no default). */
+  apiMaxCalls?: number;
   /** Wait for a response, or for the next bytes of a body, before giving up, in ms (default 60000). */
   requestTimeoutMs?: number;
   /** Attempts for a request that is safe to repeat, first included (default 5). */
@@ -76,8 +81,10 @@ export interface ExtractorOptions {
   retryInitialMs?: number;
 }
 
-export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields'>> & {
+export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls'>> & {
   pageSize: number | undefined;
+  apiBudgetShare: number | undefined;
+  apiMaxCalls: number | undefined;
   userStatuses: readonly UserStatus[];
   userFields: readonly string[];
   loginFields: readonly string[];
@@ -91,7 +98,7 @@ const DEFAULTS = {
   pollInitialMs: 500,
   pollMaxMs: 10_000,
   parallelPages: 3,
-  apiBudgetShare: 0.5,
+  apiReserve: 0.1,
   requestTimeoutMs: 60_000,
   retryAttempts: 5,
   retryInitialMs: 500,
@@ -236,7 +243,7 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
   if (typeof apiVersion !== 'string' || !/^\d{2,3}\.0$/.test(apiVersion) || Number(apiVersion) < 47) {
     invalid('apiVersion', `must look like '62.0' and be at least 47.0 (Bulk API 2.0 query); got ${JSON.stringify(apiVersion)}`);
   }
-  const share = number(input.apiBudgetShare, 'apiBudgetShare', DEFAULTS.apiBudgetShare, 0.01, 1, false);
+  const share = input.apiBudgetShare === undefined ? undefined : number(input.apiBudgetShare, 'apiBudgetShare', 1, 0.01, 1, false);
   return {
     loginUrl: parseLoginUrl(input.loginUrl, auth.flow),
     auth,
@@ -253,6 +260,8 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     pageSize: input.pageSize === undefined ? undefined : number(input.pageSize, 'pageSize', 0, 1, 1_000_000),
     parallelPages: number(input.parallelPages, 'parallelPages', DEFAULTS.parallelPages, 1, 10),
     apiBudgetShare: share,
+    apiReserve: number(input.apiReserve, 'apiReserve', DEFAULTS.apiReserve, 0, 0.9, false),
+    apiMaxCalls: input.apiMaxCalls === undefined ? undefined : number(input.apiMaxCalls, 'apiMaxCalls', 0, 1, 10_000_000),
     requestTimeoutMs: number(input.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs, 100, 3600_000),
     retryAttempts: number(input.retryAttempts, 'retryAttempts', DEFAULTS.retryAttempts, 1, 20),
     retryInitialMs: number(input.retryInitialMs, 'retryInitialMs', DEFAULTS.retryInitialMs, 1, 60_000),

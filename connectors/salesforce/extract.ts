@@ -147,7 +147,7 @@ class Extractor implements SalesforceExtractor {
       retryAttempts: cfg.retryAttempts,
       retryInitialMs: cfg.retryInitialMs,
     });
-    this.budget = new ApiBudget(cfg.apiBudgetShare);
+    this.budget = new ApiBudget({ reserve: cfg.apiReserve, share: cfg.apiBudgetShare, maxCalls: cfg.apiMaxCalls });
     this.http = new SalesforceHttp({
       auth: this.auth,
       budget: this.budget,

@@ -43,7 +43,9 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   const apiVersion = r.string('apiVersion', { default: '62.0', pattern: /^\d{2,3}\.0$/, allowed: "'NN.0', at least 47.0 (Bulk API 2.0 query)" });
   if (apiVersion !== undefined && Number(apiVersion) < 47) r.issues.add('apiVersion', 'is too old for Bulk API 2.0 query', { value: apiVersion, allowed: '47.0 or later' });
   const loginHistory = r.string('loginHistory', { default: 'auto', oneOf: LOGIN_HISTORY_MODES }) as LoginHistoryMode | undefined;
-  const apiBudgetShare = r.number('apiBudgetShare', { default: 0.5, min: 0.01, max: 1 });
+  const apiReserve = r.number('apiReserve', { default: 0.1, min: 0, max: 0.9 });
+  const apiBudgetShare = r.number('apiBudgetShare', { min: 0.01, max: 1 });
+  const apiMaxCalls = r.number('apiMaxCalls', { min: 1, max: 10_000_000, integer: true });
   const loginLookbackDays = r.number('loginHistoryLookbackDays', { default: 30, min: 1, max: 3650, integer: true });
   const tuning = r.object('salesforceTuning');
   const extra: Partial<ExtractorOptions> = {};
@@ -59,7 +61,7 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   else if (flow === 'client_credentials' && consumerSecret) auth = { flow, consumerKey, consumerSecret };
   else if (flow === 'jwt' && username && privateKeyPem) auth = { flow, consumerKey, username, privateKeyPem, ...(audience ? { audience } : {}) };
   if (!auth) return undefined;
-  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, apiBudgetShare, loginLookbackDays, ...extra };
+  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
 }
 
 /** Runs the extractor's own check last, so a rule only it knows still reports as a config issue. */

@@ -65,6 +65,8 @@ export interface SimulatorOptions {
   now?: string;
   /** Org-wide daily API request budget reported in Sforce-Limit-Info (default 100000). */
   dailyApiLimit?: number;
+  /** Requests the org's other integrations and people already used today (default 0): a busy org. */
+  apiUsedAtStart?: number;
   /** Optional User fields this org lacks (absent from describe; querying them fails
    *  with INVALID_FIELD), e.g. ['FederationIdentifier', 'IndividualId']. */
   missingUserFields?: string[];
@@ -129,7 +131,9 @@ export interface SimCredentials {
  *  to GET …/results responses. */
 export type SimFault =
   | { kind: 'expireSession' }                                   // next request with the current token gets 401 INVALID_SESSION_ID
-  | { kind: 'requestLimitExceeded'; times?: number }            // 403 REQUEST_LIMIT_EXCEEDED
+  | { kind: 'requestLimitExceeded'; times?: number; concurrent?: boolean } // 403 REQUEST_LIMIT_EXCEEDED: the daily limit
+                                                                // ("TotalRequests Limit exceeded."), or with concurrent the
+                                                                // short-lived long-running-requests limit ("ConcurrentPerOrgLongTxn")
   | { kind: 'serverError'; status?: 500 | 502 | 503; times?: number; path?: 'results' | 'jobs' | 'any' }
   | { kind: 'jobFails'; object?: string }                                        // next query job created ends in state Failed
   | { kind: 'resetMidPage'; times?: number; object?: string }                    // a results response is cut (socket destroyed) after part of its body
@@ -180,7 +184,7 @@ export interface Simulator {
   clearFaults(): void;
   /** Every request answered, in order (for assertions). */
   readonly requests: SimRequestLogEntry[];
-  /** API calls counted against the daily budget so far. */
+  /** The org's daily API usage so far: apiUsedAtStart plus the calls counted since. */
   readonly apiUsage: number;
 
   close(): Promise<void>;

@@ -102,7 +102,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
   );
   const faults = new Faults();
   const log: SimRequestLogEntry[] = [];
-  const usage = { used: 0, max: positiveInt('dailyApiLimit', opts.dailyApiLimit ?? 100_000, 1), jobsCreated: 0 };
+  const usage = { used: positiveInt('apiUsedAtStart', opts.apiUsedAtStart ?? 0), max: positiveInt('dailyApiLimit', opts.dailyApiLimit ?? 100_000, 1), jobsCreated: 0 };
   const jobs = new QueryJobs({
     store, schema: view.schema, faults, apiUserId: apiUser.id,
     timing: { pollsBeforeComplete: positiveInt('jobPollsBeforeComplete', opts.jobPollsBeforeComplete ?? 1), minProcessingMs: positiveInt('jobMinProcessingMs', opts.jobMinProcessingMs ?? 0) },

@@ -102,7 +102,9 @@ async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse,
       deps.oauth().revoke(token as string);
       throw new SfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
     }
-    if (deps.faults.take('requestLimitExceeded') || deps.usage.used >= deps.usage.max) {
+    const limited = deps.faults.take('requestLimitExceeded');
+    if (limited?.concurrent) throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.');
+    if (limited || deps.usage.used >= deps.usage.max) {
       throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
     }
     deps.usage.used++;

@@ -25,7 +25,9 @@ describe('a good config', () => {
     const s = toConnectorSettings(c);
     expect(s.salesforce.auth).toEqual({ flow: 'password', consumerKey: '3MVG9-key', consumerSecret: SECRETS[0], username: 'integration@acme.com', password: SECRETS[1], securityToken: SECRETS[2] });
     expect(s.salesforce.loginLookbackDays).toBe(30);
-    expect(s.salesforce.apiBudgetShare).toBe(0.5);
+    expect(s.salesforce.apiReserve).toBe(0.1); // the org keeps 10 % of its daily requests
+    expect(s.salesforce.apiBudgetShare).toBeUndefined();
+    expect(s.salesforce.loginHistory).toBe('auto');
     expect(s.guard).toEqual({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false });
     const sink = toSinkConfig(c);
     expect(sink.databaseUrl).toBeUndefined(); // embedded PostgreSQL
