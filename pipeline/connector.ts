@@ -10,7 +10,7 @@ import type { KafkaOptions, TopicNames, TopicSettings } from './kafka/options';
 import { createProducer, type PublisherOptions } from './kafka/publisher';
 import type { LockOptions } from './kafka/state-store';
 import { provisionTopics } from './kafka/topics';
-import { runSync, type RunSummary, type SyncDeps } from './sync';
+import { runSync, type RunSummary, type SyncDeps, type SyncOptions } from './sync';
 
 /** Everything one connector (one Salesforce org) needs to run a sync. */
 export interface ConnectorSettings {
@@ -32,6 +32,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Live counts of the run (see SyncDeps.onProgress). */
   onProgress?: SyncDeps['onProgress'];
+  /** A scheduled run: its slot and attempt (recorded in the run state for `status`). */
+  scheduled?: SyncOptions['scheduled'];
 }
 
 /**
@@ -89,6 +91,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
               publisher: settings.publisher,
               dryRun: req.dryRun === true,
               fullRepublish: req.fullRepublish === true,
+              scheduled: req.scheduled,
             },
           );
         } finally {

@@ -1,4 +1,5 @@
 import type { ConnectorSettings } from '../connector';
+import type { RetryPolicy } from '../schedule/retry';
 import type { Schedule } from '../schedule/spec';
 
 /**
@@ -12,6 +13,8 @@ export interface ConnectorConfig extends ConnectorSettings {
   /** The product's "Connector server name" (Cloud). Informational: this connector is a cloud connector. */
   connectorServerName: string;
   schedule: Schedule;
+  /** Retries of a failed scheduled run within its slot (runRetries). */
+  runRetries: RetryPolicy;
   sink: {
     /** Absent: an embedded PostgreSQL (sinks/postgres/embedded.ts). */
     databaseUrl?: string;

@@ -4,7 +4,7 @@ import { Reader } from './reader';
 import type { SecretSources } from './sources';
 import type { ConnectorConfig } from './types';
 import { extractorIssue, readSalesforce } from './validate-salesforce';
-import { readSchedule } from './validate-schedule';
+import { readRunRetries, readSchedule } from './validate-schedule';
 import { readGuard, readKafka, readPublisher, readRegistry, readSink, readTopicSettings, readTopics } from './validate-services';
 
 /**
@@ -26,6 +26,7 @@ export function parseConnectorConfig(raw: unknown, sources: SecretSources, sourc
   const connectorServerName = r.string('connectorServerName', { default: 'Cloud' }) ?? 'Cloud';
   const salesforce = readSalesforce(r);
   const schedule = readSchedule(r);
+  const runRetries = readRunRetries(r);
   const kafka = readKafka(r.object('kafka'), connectorName);
   const registry = readRegistry(r.object('registry'));
   const topics = readTopics(r.object('topics'));
@@ -45,7 +46,7 @@ export function parseConnectorConfig(raw: unknown, sources: SecretSources, sourc
   }
   if (issues.list.length > 0 || !connectorName || !salesforce || !schedule || !kafka || !registry) throw new ConfigError(source, issues.list);
   return {
-    source, connectorName, connectorServerName, salesforce, schedule, kafka, registry, topics, topicSettings, guard, publisher, sink, metrics,
+    source, connectorName, connectorServerName, salesforce, schedule, runRetries, kafka, registry, topics, topicSettings, guard, publisher, sink, metrics,
     shutdownGraceMs: grace * 1000,
     secrets: [...new Set(secrets.filter((s) => s.length >= 4))],
   };
