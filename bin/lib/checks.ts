@@ -3,6 +3,7 @@ import { authWarnings, SalesforceAuth, type Session } from '../../connectors/sal
 import { PERMISSIONS, statusFilterRefusal, statusNeedsUserLogin } from '../../connectors/salesforce/access';
 import { parseExtractorConfig, type UserStatus } from '../../connectors/salesforce/config';
 import { createExtractor, type ConnectInfo } from '../../connectors/salesforce/extract';
+import { proxyRoute } from '../../connectors/salesforce/proxy';
 import type { ConnectorConfig } from '../../pipeline/config';
 import { silentLogger, scrub } from '../../pipeline/core/logger';
 import { createKafka } from '../../pipeline/kafka/client';
@@ -30,7 +31,7 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
  */
 export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number): Promise<CheckResult[]> {
   const sf = parseExtractorConfig(config.salesforce);
-  const auth = new SalesforceAuth(sf.loginUrl, sf.apiVersion, sf.auth, { logger: silentLogger, clock: { now: Date.now }, retryAttempts: 1, retryInitialMs: 100 });
+  const auth = new SalesforceAuth(sf.loginUrl, sf.apiVersion, sf.auth, { logger: silentLogger, clock: { now: Date.now }, retryAttempts: 1, retryInitialMs: 100, proxy: proxyRoute(sf.proxy) });
   const results: CheckResult[] = [];
   let session: Session;
   try {

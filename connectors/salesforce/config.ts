@@ -5,6 +5,7 @@
 import { FatalError } from '../../pipeline/core/errors';
 import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from './access';
 import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
+import type { ProxyOptions } from './proxy';
 
 export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
 /**
@@ -47,6 +48,8 @@ export interface ExtractorOptions {
   /** LoginHistory: auto (default: read it when the user may, else go on without login events, with a
    *  warning), enabled (refuse to run without it) or disabled (never read). */
   loginHistory?: LoginHistoryMode;
+  /** HTTP proxy for every Salesforce call (default: HTTPS_PROXY / HTTP_PROXY and NO_PROXY from the environment). */
+  proxy?: ProxyOptions;
   /** Which users to extract (default all three). */
   userStatuses?: readonly string[];
   /** User fields wanted (default DEFAULT_USER_FIELDS); see fields.ts for the syntax. */
@@ -81,7 +84,8 @@ export interface ExtractorOptions {
   retryInitialMs?: number;
 }
 
-export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls'>> & {
+export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls' | 'proxy'>> & {
+  proxy: ProxyOptions | undefined;
   pageSize: number | undefined;
   apiBudgetShare: number | undefined;
   apiMaxCalls: number | undefined;
@@ -136,6 +140,23 @@ export function parseUserStatuses(value: unknown): UserStatus[] {
     out.add(s as UserStatus);
   }
   return USER_STATUSES.filter((s) => out.has(s));
+}
+
+function parseProxy(value: unknown): ProxyOptions | undefined {
+  if (value === undefined) return undefined;
+  const p = value as Partial<ProxyOptions>;
+  const raw = nonEmptyString(p?.url, 'proxy.url');
+  const url = (() => {
+    try {
+      return new URL(raw);
+    } catch {
+      return invalid('proxy.url', 'is not a URL (expected e.g. http://proxy.example.com:3128)');
+    }
+  })();
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('proxy.url', 'must be an http:// or https:// proxy URL');
+  if (url.username || url.password) invalid('proxy.url', 'must not carry credentials: set proxy.username and the password as a secret');
+  if (p.password !== undefined && p.username === undefined) invalid('proxy.username', 'is required with a proxy password');
+  return { url: url.origin, ...(p.username !== undefined ? { username: nonEmptyString(p.username, 'proxy.username') } : {}), ...(p.password !== undefined ? { password: String(p.password) } : {}) };
 }
 
 export function parseLoginHistoryMode(value: unknown): LoginHistoryMode {
@@ -250,6 +271,7 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     apiVersion,
     userStatuses: parseUserStatuses(input.userStatuses),
     loginHistory: parseLoginHistoryMode(input.loginHistory),
+    proxy: parseProxy(input.proxy),
     userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
     loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
     loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', DEFAULTS.loginLookbackDays, 1, 3650),

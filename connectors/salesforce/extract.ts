@@ -10,6 +10,7 @@ import { sleep } from '../../pipeline/core/retry';
 import type { OrgAccess } from './access';
 import { probeAccess, statusFilterRefusal, statusNeedsUserLogin } from './access';
 import { authWarnings, SalesforceAuth } from './auth';
+import { proxiedFetch, proxyRoute } from './proxy';
 import type { ApiUsage } from './budget';
 import { ApiBudget } from './budget';
 import type { Clock } from './bulk-job';
@@ -141,8 +142,10 @@ class Extractor implements SalesforceExtractor {
     this.logger = deps.logger.child({ component: 'salesforce-extractor' });
     for (const w of authWarnings(cfg.auth)) this.logger.warn(w, { flow: cfg.auth.flow });
     this.clock = deps.clock ?? { now: () => Date.now(), sleep };
+    const proxy = proxyRoute(cfg.proxy);
     this.auth = new SalesforceAuth(cfg.loginUrl, cfg.apiVersion, cfg.auth, {
       logger: this.logger,
+      proxy,
       clock: this.clock,
       retryAttempts: cfg.retryAttempts,
       retryInitialMs: cfg.retryInitialMs,
@@ -152,7 +155,7 @@ class Extractor implements SalesforceExtractor {
       auth: this.auth,
       budget: this.budget,
       logger: this.logger,
-      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: proxiedFetch(proxy, deps.fetch ?? ((input, init) => fetch(input, init))),
       requestTimeoutMs: cfg.requestTimeoutMs,
       retryAttempts: cfg.retryAttempts,
       retryInitialMs: cfg.retryInitialMs,

@@ -47,6 +47,16 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   const apiBudgetShare = r.number('apiBudgetShare', { min: 0.01, max: 1 });
   const apiMaxCalls = r.number('apiMaxCalls', { min: 1, max: 10_000_000, integer: true });
   const loginLookbackDays = r.number('loginHistoryLookbackDays', { default: 30, min: 1, max: 3650, integer: true });
+  // A proxy for every Salesforce call; without it HTTPS_PROXY / NO_PROXY from the environment apply.
+  const px = r.object('salesforceProxy');
+  const proxyUrl = px.string('url', { required: r.has('salesforceProxy'), allowed: 'http://proxy.example.com:3128 (no credentials in it)' });
+  if (proxyUrl && /^[a-z]+:\/\/[^/]*@/i.test(proxyUrl)) {
+    r.issues.add('salesforceProxy.url', 'must not carry credentials', { value: proxyUrl, secret: true, allowed: 'set salesforceProxy.username and the password as a secret (passwordEnv or passwordFile)' });
+  }
+  const proxyUser = px.string('username');
+  const proxyPassword = px.secret('password', false, "the proxy user's password");
+  px.finish();
+  const proxy = proxyUrl ? { url: proxyUrl, ...(proxyUser ? { username: proxyUser } : {}), ...(proxyPassword !== undefined ? { password: proxyPassword } : {}) } : undefined;
   const tuning = r.object('salesforceTuning');
   const extra: Partial<ExtractorOptions> = {};
   for (const [k, min, max] of TUNING) {
@@ -61,7 +71,7 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   else if (flow === 'client_credentials' && consumerSecret) auth = { flow, consumerKey, consumerSecret };
   else if (flow === 'jwt' && username && privateKeyPem) auth = { flow, consumerKey, username, privateKeyPem, ...(audience ? { audience } : {}) };
   if (!auth) return undefined;
-  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
+  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, proxy, apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
 }
 
 /** Runs the extractor's own check last, so a rule only it knows still reports as a config issue. */

@@ -182,3 +182,24 @@ describe('a bad config', () => {
     expect(missing?.issues[0].problem).toBe('cannot be read (ENOENT)');
   });
 });
+
+describe('salesforceProxy', () => {
+  it('reads the proxy URL, its user and the password as a secret', () => {
+    const c = parseConnectorConfig({ ...goodConfig(), salesforceProxy: { url: 'http://proxy.acme.internal:3128', username: 'svc', passwordEnv: 'PROXY_PW' } }, sources({ PROXY_PW: 'Proxy-Pw-123' }), 't.yaml');
+    expect(c.salesforce.proxy).toEqual({ url: 'http://proxy.acme.internal:3128', username: 'svc', password: 'Proxy-Pw-123' });
+    expect(c.secrets).toContain('Proxy-Pw-123');
+  });
+
+  it('refuses credentials in the URL, naming the field and the fix', () => {
+    let err: unknown;
+    try {
+      parseConnectorConfig({ ...goodConfig(), salesforceProxy: { url: 'http://svc:pw@proxy:3128' } }, sources(), 't.yaml');
+    } catch (e) {
+      err = e;
+    }
+    const issue = (err as ConfigError).issues.find((i) => i.field === 'salesforceProxy.url');
+    expect(issue?.problem).toBe('must not carry credentials');
+    expect(issue?.allowed).toMatch(/salesforceProxy\.username and the password as a secret/);
+    expect(JSON.stringify((err as ConfigError).issues)).not.toContain('svc:pw');
+  });
+});
