@@ -57,7 +57,7 @@ export interface ConnectorDeps {
 
 export async function startConnector(settings: ConnectorSettings, deps: ConnectorDeps): Promise<Connector> {
   const logger = deps.logger.child({ connector: settings.connectorName });
-  const catalog = loadCatalog();
+  const catalog = loadCatalog(settings.salesforce.fields);
   const kafka: Kafka = createKafka(settings.kafka, logger);
   const admin: Admin = kafka.admin();
   const producer: Producer = createProducer(kafka);

@@ -11,17 +11,19 @@ import { readRunState } from '../lib/state';
 export const mappingExportCommand: Command = {
   name: 'mapping export',
   summary: 'print the mapping (Salesforce field → Neurons attribute) as CSV',
-  usage: 'connector mapping export [--object user|login-history] [--out-dir <dir>]',
+  usage: 'connector mapping export [--config <file>] [--object user|login-history] [--out-dir <dir>]',
   help: `Prints the mapping CSV the connector uses (columns: source_object, source_field, target,
 type, required, notes), like the product's mapping download.
 
+  -c, --config <file>    the effective mapping of this connector: its custom fields (fields.include)
+                         added, excluded and hashed fields noted (default: the shipped mapping)
       --object <name>    user (default) or login-history
       --out-dir <dir>    write both mappings there (user.csv, login-history.csv) instead
 
 Exit: 0 done, 2 bad usage.`,
-  options: { object: { type: 'string' }, 'out-dir': { type: 'string' } },
+  options: { ...CONFIG_OPTION, object: { type: 'string' }, 'out-dir': { type: 'string' } },
   async run(values) {
-    const catalog = loadCatalog();
+    const catalog = typeof values.config === 'string' ? loadCatalog(loadContext(values.config).config.salesforce.fields) : loadCatalog();
     const files = { user: catalog.userMapping, 'login-history': catalog.loginHistoryMapping };
     if (typeof values['out-dir'] === 'string') {
       mkdirSync(values['out-dir'], { recursive: true });

@@ -6,6 +6,7 @@ import { FatalError } from '../../pipeline/core/errors';
 import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from './access';
 import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
 import type { ProxyOptions } from './proxy';
+import { NO_FIELD_CHOICE, type FieldChoice } from '../../schemas/mapping-choice';
 
 export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
 /**
@@ -50,6 +51,11 @@ export interface ExtractorOptions {
   loginHistory?: LoginHistoryMode;
   /** HTTP proxy for every Salesforce call (default: HTTPS_PROXY / HTTP_PROXY and NO_PROXY from the environment). */
   proxy?: ProxyOptions;
+  /** Custom User fields to add, fields never to read, fields to hash (schemas/mapping-choice.ts,
+   *  validated against the mapping by the config loader). */
+  fields?: FieldChoice;
+  /** Salt (a secret) of fields.hash: HMAC-SHA-256(salt, value). Required when fields.hash is not empty. */
+  hashSalt?: string;
   /** Which users to extract (default all three). */
   userStatuses?: readonly string[];
   /** User fields wanted (default DEFAULT_USER_FIELDS); see fields.ts for the syntax. */
@@ -84,7 +90,8 @@ export interface ExtractorOptions {
   retryInitialMs?: number;
 }
 
-export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls' | 'proxy'>> & {
+export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls' | 'proxy' | 'hashSalt'>> & {
+  hashSalt: string | undefined;
   proxy: ProxyOptions | undefined;
   pageSize: number | undefined;
   apiBudgetShare: number | undefined;
@@ -140,6 +147,14 @@ export function parseUserStatuses(value: unknown): UserStatus[] {
     out.add(s as UserStatus);
   }
   return USER_STATUSES.filter((s) => out.has(s));
+}
+
+function parseHashSalt(input: ExtractorOptions): string | undefined {
+  if ((input.fields?.hash.length ?? 0) === 0) return input.hashSalt;
+  if (typeof input.hashSalt !== 'string' || input.hashSalt.length < 16) {
+    invalid('hashSalt', 'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or hashSaltFile), e.g. `openssl rand -hex 32`');
+  }
+  return input.hashSalt;
 }
 
 function parseProxy(value: unknown): ProxyOptions | undefined {
@@ -272,6 +287,8 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     userStatuses: parseUserStatuses(input.userStatuses),
     loginHistory: parseLoginHistoryMode(input.loginHistory),
     proxy: parseProxy(input.proxy),
+    fields: input.fields ?? NO_FIELD_CHOICE,
+    hashSalt: parseHashSalt(input),
     userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
     loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
     loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', DEFAULTS.loginLookbackDays, 1, 3650),

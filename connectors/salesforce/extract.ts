@@ -11,6 +11,7 @@ import type { OrgAccess } from './access';
 import { probeAccess, statusFilterRefusal, statusNeedsUserLogin } from './access';
 import { authWarnings, SalesforceAuth } from './auth';
 import { proxiedFetch, proxyRoute } from './proxy';
+import { checkCustomFields, hashRow, isExcluded } from './field-choice';
 import type { ApiUsage } from './budget';
 import { ApiBudget } from './budget';
 import type { Clock } from './bulk-job';
@@ -181,12 +182,17 @@ class Extractor implements SalesforceExtractor {
       if (!f.enabled) this.warnOnce(`feature:${name}`, `Salesforce feature off: ${f.reason}`, { feature: name });
     }
     if (features.userLogin.enabled) await selectFields('UserLogin', USER_LOGIN_FIELDS, describe, USER_LOGIN_FIELDS);
+    const choice = this.cfg.fields;
+    await checkCustomFields(choice.include, describe);
     const [user, login] = await Promise.all([
-      selectFields('User', this.cfg.userFields, describe, REQUIRED_USER_FIELDS),
+      selectFields('User', [...this.cfg.userFields, ...choice.include.map((c) => c.name)], describe, REQUIRED_USER_FIELDS),
       features.loginHistory.enabled
         ? selectFields('LoginHistory', this.cfg.loginFields, describe, REQUIRED_LOGIN_FIELDS)
         : Promise.resolve({ fields: [], missing: [] }),
     ]);
+    // Excluded fields never reach SOQL: they never leave Salesforce.
+    user.fields = user.fields.filter((f) => !isExcluded(f, choice.exclude));
+    user.missing = user.missing.filter((m) => !isExcluded(m.field, choice.exclude));
     const missingFields = [
       ...user.missing.map((m) => ({ object: 'User', ...m })),
       ...login.missing.map((m) => ({ object: 'LoginHistory', ...m })),
@@ -316,6 +322,8 @@ class Extractor implements SalesforceExtractor {
     const selected = new Set(statuses);
     const reports: JobReport[] = [];
     const known = features.userLogin.enabled;
+    const hashed = this.cfg.fields.hash;
+    const salt = this.cfg.hashSalt ?? '';
     // Without UserLogin a frozen user looks active: refuse a filter that would then be wrong.
     if (!known && statusNeedsUserLogin(statuses)) throw statusFilterRefusal(statuses);
 
@@ -329,7 +337,7 @@ class Extractor implements SalesforceExtractor {
 
     // 2. The users, narrowed server-side as far as SOQL allows, classified exactly here.
     let emitted = 0;
-    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses), userFields, reports, signal), (row) => filterUser(row, selected, flags, known), () => emitted++);
+    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses), userFields, reports, signal), (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt), () => emitted++);
     const flagKeys = [FROZEN_KEY, PASSWORD_LOCKED_KEY];
     return {
       ...this.base('User', known ? [...userFields, ...flagKeys] : userFields, reports, main.rowsRead, emitted, startedAt),

@@ -1,5 +1,7 @@
 import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from '../../connectors/salesforce/access';
 import { USER_STATUSES, parseLoginUrl, type AuthOptions, type ExtractorOptions } from '../../connectors/salesforce/config';
+import { loadCatalog } from '../../schemas/catalog';
+import { parseFieldChoice, type FieldChoice } from '../../schemas/mapping-choice';
 import { ConnectorError } from '../core/errors';
 import type { Reader } from './reader';
 
@@ -57,6 +59,18 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   const proxyPassword = px.secret('password', false, "the proxy user's password");
   px.finish();
   const proxy = proxyUrl ? { url: proxyUrl, ...(proxyUser ? { username: proxyUser } : {}), ...(proxyPassword !== undefined ? { password: proxyPassword } : {}) } : undefined;
+  // Field choice: custom fields in, PII out, some values hashed (schemas/mapping-choice.ts).
+  let fields: FieldChoice | undefined;
+  const rawFields = r.raw('fields');
+  if (rawFields !== undefined) {
+    try {
+      fields = parseFieldChoice(rawFields, loadCatalog().userMapping);
+    } catch (err) {
+      const m = /^(fields(?:\.[A-Za-z0-9_]+)*): (.*)$/s.exec((err as Error).message);
+      r.issues.add(m ? m[1] : 'fields', m ? m[2] : (err as Error).message, { value: rawFields });
+    }
+  }
+  const hashSalt = r.secret('hashSalt', (fields?.hash.length ?? 0) > 0, 'a secret salt for fields.hash (at least 16 characters)');
   const tuning = r.object('salesforceTuning');
   const extra: Partial<ExtractorOptions> = {};
   for (const [k, min, max] of TUNING) {
@@ -71,7 +85,7 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   else if (flow === 'client_credentials' && consumerSecret) auth = { flow, consumerKey, consumerSecret };
   else if (flow === 'jwt' && username && privateKeyPem) auth = { flow, consumerKey, username, privateKeyPem, ...(audience ? { audience } : {}) };
   if (!auth) return undefined;
-  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, proxy, apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
+  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, proxy, ...(fields ? { fields } : {}), ...(hashSalt !== undefined ? { hashSalt } : {}), apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
 }
 
 /** Runs the extractor's own check last, so a rule only it knows still reports as a config issue. */

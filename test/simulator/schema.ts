@@ -31,6 +31,8 @@ export interface FieldDef {
   nameField: boolean;
   precision: number;
   scale: number;
+  /** An org's own field (API name ending in __c). */
+  custom: boolean;
 }
 
 export interface ObjectDef {
@@ -78,6 +80,7 @@ export function field(name: string, type: FieldType, opts: FieldOpts = {}): Fiel
     nameField: opts.nameField ?? false,
     precision: opts.precision ?? 0,
     scale: opts.scale ?? 0,
+    custom: opts.custom ?? false,
   };
 }
 
