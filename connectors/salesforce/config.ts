@@ -6,6 +6,7 @@ import { FatalError } from '../../pipeline/core/errors';
 import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from './access';
 import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
 import type { ProxyOptions } from './proxy';
+import { parseWhere, type UserFilterOptions } from './user-filter';
 import { NO_FIELD_CHOICE, type FieldChoice } from '../../schemas/mapping-choice';
 
 export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
@@ -56,6 +57,8 @@ export interface ExtractorOptions {
   fields?: FieldChoice;
   /** Salt (a secret) of fields.hash: HMAC-SHA-256(salt, value). Required when fields.hash is not empty. */
   hashSalt?: string;
+  /** Which users beyond their status: user types, profiles, a WHERE condition (user-filter.ts). */
+  userFilter?: UserFilterOptions;
   /** Which users to extract (default all three). */
   userStatuses?: readonly string[];
   /** User fields wanted (default DEFAULT_USER_FIELDS); see fields.ts for the syntax. */
@@ -147,6 +150,20 @@ export function parseUserStatuses(value: unknown): UserStatus[] {
     out.add(s as UserStatus);
   }
   return USER_STATUSES.filter((s) => out.has(s));
+}
+
+function parseUserFilter(value: unknown): UserFilterOptions {
+  if (value === undefined) return {};
+  const f = value as UserFilterOptions;
+  for (const key of ['userTypes', 'excludeUserTypes', 'profiles'] as const) {
+    const l = f[key];
+    if (l !== undefined && (!Array.isArray(l) || l.some((x) => typeof x !== 'string' || x.trim() === ''))) invalid(`userFilter.${key}`, 'must be a list of names');
+  }
+  if (f.where !== undefined) {
+    if (typeof f.where !== 'string') invalid('userFilter.where', 'must be a text condition');
+    if (f.where.trim() !== '') parseWhere(f.where); // syntax now; fields and types against describe at connect
+  }
+  return f;
 }
 
 function parseHashSalt(input: ExtractorOptions): string | undefined {
@@ -287,6 +304,7 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     userStatuses: parseUserStatuses(input.userStatuses),
     loginHistory: parseLoginHistoryMode(input.loginHistory),
     proxy: parseProxy(input.proxy),
+    userFilter: parseUserFilter(input.userFilter),
     fields: input.fields ?? NO_FIELD_CHOICE,
     hashSalt: parseHashSalt(input),
     userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),

@@ -31,7 +31,8 @@ import { loginStart, LoginTracker } from './logins';
 import { jobResults } from './results';
 import type { Extraction } from './row-stream';
 import { toExtraction } from './row-stream';
-import { buildLoginQuery, buildUserQuery, USER_LOGIN_FLAGS_QUERY } from './soql';
+import { buildLoginQuery, buildUserQuery, loginUserWhere, USER_LOGIN_FLAGS_QUERY } from './soql';
+import { userFilterConditions } from './user-filter';
 import { filterUser, UserLoginFlags } from './user-status';
 
 export interface ExtractorDeps {
@@ -56,6 +57,8 @@ export interface ConnectInfo {
   apiVersion: string;
   /** What the integration user may read, and what is off because of it (access.ts). */
   features: OrgAccess;
+  /** SOQL conditions on User from userFilter, checked against describe (empty: no filter). */
+  userFilters: string[];
 }
 
 export interface ExtractionResult {
@@ -184,6 +187,7 @@ class Extractor implements SalesforceExtractor {
     if (features.userLogin.enabled) await selectFields('UserLogin', USER_LOGIN_FIELDS, describe, USER_LOGIN_FIELDS);
     const choice = this.cfg.fields;
     await checkCustomFields(choice.include, describe);
+    const userFilters = await userFilterConditions(this.cfg.userFilter, describe);
     const [user, login] = await Promise.all([
       selectFields('User', [...this.cfg.userFields, ...choice.include.map((c) => c.name)], describe, REQUIRED_USER_FIELDS),
       features.loginHistory.enabled
@@ -205,7 +209,7 @@ class Extractor implements SalesforceExtractor {
     }
     return {
       instanceUrl: session.instanceUrl, orgId: session.orgId, userFields: user.fields, loginFields: login.fields, missingFields,
-      apiVersion: this.cfg.apiVersion, features,
+      apiVersion: this.cfg.apiVersion, features, userFilters,
     };
   }
 
@@ -317,7 +321,7 @@ class Extractor implements SalesforceExtractor {
 
   private async *usersRows(signal: AbortSignal): AsyncGenerator<Row[], UsersResult, undefined> {
     const startedAt = new Date(this.clock.now());
-    const { userFields, features } = await this.connect();
+    const { userFields, features, userFilters } = await this.connect();
     const statuses = this.cfg.userStatuses;
     const selected = new Set(statuses);
     const reports: JobReport[] = [];
@@ -337,7 +341,7 @@ class Extractor implements SalesforceExtractor {
 
     // 2. The users, narrowed server-side as far as SOQL allows, classified exactly here.
     let emitted = 0;
-    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses), userFields, reports, signal), (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt), () => emitted++);
+    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses, userFilters), userFields, reports, signal), (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt), () => emitted++);
     const flagKeys = [FROZEN_KEY, PASSWORD_LOCKED_KEY];
     return {
       ...this.base('User', known ? [...userFields, ...flagKeys] : userFields, reports, main.rowsRead, emitted, startedAt),
@@ -351,14 +355,26 @@ class Extractor implements SalesforceExtractor {
 
   private async *loginRows(from: LoginCursor | Date | null, signal: AbortSignal): AsyncGenerator<Row[], LoginsResult, undefined> {
     const startedAt = new Date(this.clock.now());
-    const { loginFields, features } = await this.connect();
+    const { loginFields, features, userFilters } = await this.connect();
     const previous = this.previousLogins(from);
     if (!features.loginHistory.enabled) return this.skippedLogins(from, previous, features.loginHistory.reason ?? 'off', startedAt);
     const since = loginStart(previous?.watermark ?? null, this.cfg.loginOverlapMs, this.cfg.loginLookbackDays, this.clock.now());
     const tracker = new LoginTracker(previous ? { watermarkMs: previous.watermark.getTime(), ids: previous.ids } : null, this.cfg.loginOverlapMs);
     const reports: JobReport[] = [];
+    // Login events only of the users this run imports: the semi-join narrows by IsActive and the
+    // user filters; telling frozen from active users needs UserLogin, read here when it matters.
+    const statuses = this.cfg.userStatuses;
+    const frozenOnly = statuses.includes('frozen') && !statuses.includes('active');
+    let frozen: Set<string> | null = null;
+    if (statusNeedsUserLogin(statuses) && features.userLogin.enabled) {
+      const flags = new UserLoginFlags();
+      for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal)) for (const row of batch) flags.add(row);
+      frozen = flags.frozen;
+    }
+    const wanted = (row: Row) => frozen === null || frozen.has(row.UserId) === frozenOnly;
     let emitted = 0;
-    const main = yield* this.filtered(this.runJob('LoginHistory', buildLoginQuery(loginFields, since), loginFields, reports, signal), (row) => (tracker.accept(row) ? row : null), () => emitted++);
+    const query = buildLoginQuery(loginFields, since, loginUserWhere(statuses, userFilters));
+    const main = yield* this.filtered(this.runJob('LoginHistory', query, loginFields, reports, signal), (row) => (tracker.accept(row) && wanted(row) ? row : null), () => emitted++);
     const cursor = tracker.cursor();
     this.lastCursor = cursor;
     return {

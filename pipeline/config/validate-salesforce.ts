@@ -71,6 +71,10 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
     }
   }
   const hashSalt = r.secret('hashSalt', (fields?.hash.length ?? 0) > 0, 'a secret salt for fields.hash (at least 16 characters)');
+  // Which users beyond their status (connectors/salesforce/user-filter.ts): checked against the describe at connect.
+  const uf = r.object('userFilter');
+  const userFilter = { userTypes: uf.list('userTypes'), excludeUserTypes: uf.list('excludeUserTypes'), profiles: uf.list('profiles'), where: uf.string('where') };
+  uf.finish();
   const tuning = r.object('salesforceTuning');
   const extra: Partial<ExtractorOptions> = {};
   for (const [k, min, max] of TUNING) {
@@ -85,7 +89,7 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   else if (flow === 'client_credentials' && consumerSecret) auth = { flow, consumerKey, consumerSecret };
   else if (flow === 'jwt' && username && privateKeyPem) auth = { flow, consumerKey, username, privateKeyPem, ...(audience ? { audience } : {}) };
   if (!auth) return undefined;
-  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, proxy, ...(fields ? { fields } : {}), ...(hashSalt !== undefined ? { hashSalt } : {}), apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
+  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, proxy, userFilter: Object.fromEntries(Object.entries(userFilter).filter(([, v]) => v !== undefined)), ...(fields ? { fields } : {}), ...(hashSalt !== undefined ? { hashSalt } : {}), apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
 }
 
 /** Runs the extractor's own check last, so a rule only it knows still reports as a config issue. */

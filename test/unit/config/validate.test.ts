@@ -203,3 +203,12 @@ describe('salesforceProxy', () => {
     expect(JSON.stringify((err as ConfigError).issues)).not.toContain('svc:pw');
   });
 });
+
+describe('userFilter', () => {
+  it('reads user types, profiles and a WHERE condition; a bad condition names its position', () => {
+    const c = parseConnectorConfig({ ...goodConfig(), userFilter: { excludeUserTypes: ['AutomatedProcess', 'Guest'], profiles: 'Standard User, Sales', where: "Department = 'Sales'" } }, sources(), 't.yaml');
+    expect(c.salesforce.userFilter).toEqual({ excludeUserTypes: ['AutomatedProcess', 'Guest'], profiles: ['Standard User', 'Sales'], where: "Department = 'Sales'" });
+    const bad = issuesOf({ ...goodConfig(), userFilter: { where: "Department = 'Sales' OR" } });
+    expect(bad.issues.map((i) => i.problem).join('\n')).toMatch(/userFilter\.where: unexpected end of the condition at character 24/);
+  });
+});
