@@ -100,6 +100,8 @@ export const simulatorCommand: Command = {
   help: `Starts the Salesforce API simulator (test/simulator) on 127.0.0.1 and prints one JSON line with
 its URL and credentials; serves until SIGINT/SIGTERM. Options are the simulator's own:
   --port --seed --users --logins --now --daily-api-limit --page-size --missing-user-fields A,B --job-polls N
+  --api-used N --max-api-version N --permissions ManageUsers,ViewAllUsers,MonitorLoginHistory|none
+  --sandbox true --preset minimal (User only, 20 fields, API 58: a restricted integration user)
 
 Exit: 0 after SIGINT/SIGTERM, 2 bad options.`,
   options: {},

@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import { authWarnings, SalesforceAuth, type Session } from '../../connectors/salesforce/auth';
+import { authWarnings, defaultJwtAudience, SalesforceAuth, type Session } from '../../connectors/salesforce/auth';
 import { PERMISSIONS, statusFilterRefusal, statusNeedsUserLogin } from '../../connectors/salesforce/access';
 import { parseExtractorConfig, type UserStatus } from '../../connectors/salesforce/config';
 import { createExtractor, type ConnectInfo } from '../../connectors/salesforce/extract';
@@ -36,7 +36,8 @@ export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number
   let session: Session;
   try {
     session = await within(timeoutMs, 'Salesforce', auth.session());
-    results.push({ name: 'Salesforce login', ok: true, detail: `${sf.auth.flow} flow at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}` });
+    const aud = sf.auth.flow === 'jwt' ? ` (aud ${sf.auth.audience ?? defaultJwtAudience(sf.loginUrl)})` : '';
+    results.push({ name: 'Salesforce login', ok: true, detail: `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}` });
   } catch (err) {
     results.push({ name: 'Salesforce login', ok: false, detail: scrub((err as Error).message, auth.secrets()) });
     results.push({ name: 'Salesforce access', ok: false, detail: 'skipped: no session' });

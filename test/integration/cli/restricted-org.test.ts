@@ -66,7 +66,7 @@ afterAll(async () => {
 describe('a restricted integration user on the minimal org', () => {
   it('check: passes, saying which features are off and the permission for each', async () => {
     const r = await runCli(['check', '-c', writeConfig('main')], env);
-    expect(r.stdout).toMatch(/^✓ Salesforce login: jwt flow/m);
+    expect(r.stdout).toMatch(/^✓ Salesforce login: jwt flow \(aud https:\/\/login\.salesforce\.com\) at/m);
     expect(r.stdout).toMatch(/^! Salesforce API version: the org serves up to 58\.0/m);
     expect(r.stdout).toMatch(/^! Salesforce User: 20 fields readable; not in this org or not visible .*AboutMe/m);
     expect(r.stdout).toMatch(/^! Salesforce LoginHistory: off: .*"Manage Users" or "Monitor Login History"/m);
