@@ -34,14 +34,30 @@ const FIELD = /^[A-Za-z][A-Za-z0-9_]*\*?$/;
 const HASHABLE: readonly MappingType[] = ['string'];
 
 const AVRO: Record<CustomFieldType, unknown> = {
-  string: 'string', boolean: 'boolean', int: 'int', long: 'long', double: 'double',
+  string: 'string',
+  boolean: 'boolean',
+  int: 'int',
+  long: 'long',
+  double: 'double',
   date: { type: 'int', logicalType: 'date' },
   'timestamp-millis': { type: 'long', logicalType: 'timestamp-millis' },
 };
 
 /** Salesforce describe types each declared type accepts (a wrong declaration fails at connect). */
 export const DESCRIBE_TYPES: Record<CustomFieldType, readonly string[]> = {
-  string: ['string', 'picklist', 'multipicklist', 'combobox', 'textarea', 'email', 'phone', 'url', 'id', 'reference', 'encryptedstring'],
+  string: [
+    'string',
+    'picklist',
+    'multipicklist',
+    'combobox',
+    'textarea',
+    'email',
+    'phone',
+    'url',
+    'id',
+    'reference',
+    'encryptedstring',
+  ],
   boolean: ['boolean'],
   int: ['int'],
   long: ['int', 'long'],
@@ -59,37 +75,60 @@ export function parseFieldChoice(value: unknown, userMapping: Mapping): FieldCho
   if (value === undefined) return NO_FIELD_CHOICE;
   const v = value as Partial<Record<keyof FieldChoice, unknown>>;
   const include = Object.entries((v.include ?? {}) as Record<string, unknown>).map(([name, type]) => {
-    if (!CUSTOM.test(name)) invalid('include', `${JSON.stringify(name)} is not a custom field API name (Name__c); standard fields are in the mapping already`);
-    if (!(CUSTOM_FIELD_TYPES as readonly unknown[]).includes(type)) invalid(`include.${name}`, `type must be one of ${CUSTOM_FIELD_TYPES.join(', ')} (got ${JSON.stringify(type)})`);
+    if (!CUSTOM.test(name))
+      invalid(
+        'include',
+        `${JSON.stringify(name)} is not a custom field API name (Name__c); standard fields are in the mapping already`,
+      );
+    if (!(CUSTOM_FIELD_TYPES as readonly unknown[]).includes(type))
+      invalid(`include.${name}`, `type must be one of ${CUSTOM_FIELD_TYPES.join(', ')} (got ${JSON.stringify(type)})`);
     return { name, type: type as CustomFieldType };
   });
   const list = (key: 'exclude' | 'hash'): string[] => {
     const l = v[key] ?? [];
-    if (!Array.isArray(l) || l.some((x) => typeof x !== 'string' || !FIELD.test(x))) invalid(key, 'must be a list of User field API names');
-    for (const f of l as string[]) if (PROTECTED_FIELDS.includes(f)) invalid(key, `${f} is needed by the connector itself and cannot be ${key === 'exclude' ? 'excluded' : 'hashed'}`);
+    if (!Array.isArray(l) || l.some((x) => typeof x !== 'string' || !FIELD.test(x)))
+      invalid(key, 'must be a list of User field API names');
+    for (const f of l as string[])
+      if (PROTECTED_FIELDS.includes(f))
+        invalid(
+          key,
+          `${f} is needed by the connector itself and cannot be ${key === 'exclude' ? 'excluded' : 'hashed'}`,
+        );
     return l as string[];
   };
   const exclude = list('exclude');
   const hash = list('hash');
-  const known = new Set([...userMapping.rows.filter((r) => r.sourceObject === 'User').map((r) => r.sourceField), ...include.map((i) => i.name)]);
+  const known = new Set([
+    ...userMapping.rows.filter((r) => r.sourceObject === 'User').map((r) => r.sourceField),
+    ...include.map((i) => i.name),
+  ]);
   for (const f of [...exclude, ...hash]) {
-    if (!known.has(f)) invalid(exclude.includes(f) ? 'exclude' : 'hash', `${f} is not a User field of the mapping or of fields.include`);
+    if (!known.has(f))
+      invalid(exclude.includes(f) ? 'exclude' : 'hash', `${f} is not a User field of the mapping or of fields.include`);
   }
   for (const f of hash) {
-    if (exclude.includes(f)) invalid('hash', `${f} is also excluded: an excluded field is never read, so there is nothing to hash`);
+    if (exclude.includes(f))
+      invalid('hash', `${f} is also excluded: an excluded field is never read, so there is nothing to hash`);
     const row = userMapping.rows.find((r) => r.sourceObject === 'User' && r.sourceField === f);
     const type = row?.type ?? include.find((i) => i.name === f)?.type;
-    if (!HASHABLE.includes(type as MappingType)) invalid('hash', `${f} is of type ${type}; only text (string) fields can be hashed`);
+    if (!HASHABLE.includes(type as MappingType))
+      invalid('hash', `${f} is of type ${type}; only text (string) fields can be hashed`);
   }
   for (const f of exclude) {
-    if (userMapping.rows.some((r) => r.sourceObject === 'User' && r.sourceField === f && r.required)) invalid('exclude', `${f} fills a required attribute and cannot be excluded`);
+    if (userMapping.rows.some((r) => r.sourceObject === 'User' && r.sourceField === f && r.required))
+      invalid('exclude', `${f} fills a required attribute and cannot be excluded`);
   }
   return { include, exclude, hash };
 }
 
 /** The user mapping and schema after the choice: excluded and hashed rows noted, custom fields added. */
-export function applyFieldChoice(mapping: Mapping, schema: AvroSchemaJson, choice: FieldChoice): { mapping: Mapping; schema: AvroSchemaJson } {
-  if (choice.include.length === 0 && choice.exclude.length === 0 && choice.hash.length === 0) return { mapping, schema };
+export function applyFieldChoice(
+  mapping: Mapping,
+  schema: AvroSchemaJson,
+  choice: FieldChoice,
+): { mapping: Mapping; schema: AvroSchemaJson } {
+  if (choice.include.length === 0 && choice.exclude.length === 0 && choice.hash.length === 0)
+    return { mapping, schema };
   // An excluded field keeps its (optional) attribute, always null: the schema stays the shipped one.
   const rows: MappingRow[] = mapping.rows.map((r) => {
     if (r.sourceObject !== 'User') return r;

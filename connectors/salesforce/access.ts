@@ -55,13 +55,22 @@ export async function probeAccess(describe: Describer, mode: LoginHistoryMode): 
     mode === 'disabled' ? Promise.resolve(false) : readable(describe, 'LoginHistory'),
     readable(describe, 'UserLogin'),
   ]);
-  const unreadable = (o: 'LoginHistory' | 'UserLogin') => `${o} is not readable by the integration user (it needs ${PERMISSIONS[o]})`;
+  const unreadable = (o: 'LoginHistory' | 'UserLogin') =>
+    `${o} is not readable by the integration user (it needs ${PERMISSIONS[o]})`;
   if (mode === 'enabled' && !history) {
-    throw new FatalError('SALESFORCE_PERMISSION_MISSING', `${unreadable('LoginHistory')}; loginHistory is enabled, so the run ` +
-      'refuses. Grant the permission, or set loginHistory: auto (or disabled) to import users without login events.');
+    throw new FatalError(
+      'SALESFORCE_PERMISSION_MISSING',
+      `${unreadable('LoginHistory')}; loginHistory is enabled, so the run ` +
+        'refuses. Grant the permission, or set loginHistory: auto (or disabled) to import users without login events.',
+    );
   }
   return {
-    loginHistory: history ? { enabled: true } : { enabled: false, reason: mode === 'disabled' ? 'loginHistory: disabled in the config' : unreadable('LoginHistory') },
+    loginHistory: history
+      ? { enabled: true }
+      : {
+          enabled: false,
+          reason: mode === 'disabled' ? 'loginHistory: disabled in the config' : unreadable('LoginHistory'),
+        },
     userLogin: userLogin ? { enabled: true } : { enabled: false, reason: unreadable('UserLogin') },
   };
 }
@@ -75,8 +84,9 @@ export function statusNeedsUserLogin(statuses: readonly UserStatus[]): boolean {
 export function statusFilterRefusal(statuses: readonly UserStatus[]): FatalError {
   return new FatalError(
     'SALESFORCE_PERMISSION_MISSING',
-    `userStatus ${statuses.join(', ')} must tell active from frozen users, which needs UserLogin, and UserLogin is not ` +
-      `readable by the integration user (it needs ${PERMISSIONS.UserLogin}). The run refuses and deletes nothing. Grant ` +
+    `userStatus ${statuses.join(', ')} must tell active from frozen users, which needs UserLogin, ` +
+      `and UserLogin is not readable by the integration user (it needs ${PERMISSIONS.UserLogin}). ` +
+      'The run refuses and deletes nothing. Grant ' +
       'the permission, or select active and frozen together (or inactive only).',
   );
 }

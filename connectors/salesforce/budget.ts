@@ -36,7 +36,8 @@ export function parseLimitInfo(header: string | null | undefined): ApiUsage | nu
   return max > 0 ? { used, max } : null;
 }
 
-const STOPPED = 'The run is incomplete and changes nothing; it resumes on a later run as the rolling 24 h window frees requests';
+const STOPPED =
+  'The run is incomplete and changes nothing; it resumes on a later run as the rolling 24 h window frees requests';
 
 export class ApiBudget {
   private last: ApiUsage | null = null;
@@ -49,7 +50,10 @@ export class ApiBudget {
   acquire(what: string): void {
     const { reserve, share, maxCalls } = this.limits;
     if (maxCalls !== undefined && this.calls + 1 > maxCalls) {
-      this.stop(`Stopped before ${what}: this connector made ${this.calls} calls, its limit (apiMaxCalls=${maxCalls}). ${STOPPED}, or raise apiMaxCalls.`);
+      this.stop(
+        `Stopped before ${what}: this connector made ${this.calls} calls, its limit (apiMaxCalls=${maxCalls}). ` +
+          `${STOPPED}, or raise apiMaxCalls.`,
+      );
     }
     if (this.last) {
       const { used, max } = this.last;
@@ -57,15 +61,17 @@ export class ApiBudget {
       const keep = Math.ceil(max * reserve);
       if (max - after < keep) {
         this.stop(
-          `Stopped before ${what}: the org has used ${used} of its ${max} daily API requests, and this connector must keep ` +
-            `${keep} of the org's ${max} daily API requests free (apiReserve=${reserve}); this connector made ${this.calls} calls ` +
-            `in this run. ${STOPPED}, or lower apiReserve.`,
+          `Stopped before ${what}: the org has used ${used} of its ${max} daily API requests, ` +
+            `and this connector must keep ${keep} of the org's ${max} daily API requests free ` +
+            `(apiReserve=${reserve}); this connector made ${this.calls} calls in this run. ` +
+            `${STOPPED}, or lower apiReserve.`,
         );
       }
       if (share !== undefined && after > Math.floor(max * share)) {
         this.stop(
-          `Stopped before ${what}: the org has used ${used} of its ${max} daily API requests, and this connector may only take it ` +
-            `up to ${Math.round(share * 100)}% (apiBudgetShare=${share}); this connector made ${this.calls} calls in this run. ` +
+          `Stopped before ${what}: the org has used ${used} of its ${max} daily API requests, ` +
+            `and this connector may only take it up to ${Math.round(share * 100)}% (apiBudgetShare=${share}); ` +
+            `this connector made ${this.calls} calls in this run. ` +
             `${STOPPED}, or raise apiBudgetShare.`,
         );
       }

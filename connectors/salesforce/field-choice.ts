@@ -23,12 +23,18 @@ export async function checkCustomFields(include: FieldChoice['include'], describ
   for (const c of include) {
     const f = byName.get(c.name.toLowerCase());
     if (!f) {
-      throw new FatalError('CONFIG_INVALID', `fields.include.${c.name}: not in this org's User describe: check the API name, and the ` +
-        "field-level security of the integration user's profile or permission set (the field must be visible to it)");
+      throw new FatalError(
+        'CONFIG_INVALID',
+        `fields.include.${c.name}: not in this org's User describe: check the API name, and the ` +
+          "field-level security of the integration user's profile or permission set (the field must be visible to it)",
+      );
     }
     if (!DESCRIBE_TYPES[c.type].includes(f.type.toLowerCase())) {
-      throw new FatalError('CONFIG_INVALID', `fields.include.${c.name}: declared ${c.type}, but Salesforce describes it as ${f.type}; ` +
-        `declare one of the types that fit ${f.type}`);
+      throw new FatalError(
+        'CONFIG_INVALID',
+        `fields.include.${c.name}: declared ${c.type}, but Salesforce describes it as ${f.type}; ` +
+          `declare one of the types that fit ${f.type}`,
+      );
     }
   }
 }

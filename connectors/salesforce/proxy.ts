@@ -62,8 +62,10 @@ export function proxyRoute(option: ProxyOptions | undefined, env: Env = process.
   const explicit = option ? withCredentials(option.url, option.username, option.password) : null;
   const https = env.HTTPS_PROXY ?? env.https_proxy ?? null;
   const http = env.HTTP_PROXY ?? env.http_proxy ?? null;
-  const secrets = [option?.password, ...[explicit, https, http].map((u) => (u ? decodeURIComponent(safeUrl(u)?.password ?? '') : ''))]
-    .filter((s): s is string => !!s && s.length >= 4);
+  const secrets = [
+    option?.password,
+    ...[explicit, https, http].map((u) => (u ? decodeURIComponent(safeUrl(u)?.password ?? '') : '')),
+  ].filter((s): s is string => !!s && s.length >= 4);
   return {
     secrets,
     forUrl(target) {

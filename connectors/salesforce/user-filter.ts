@@ -43,15 +43,31 @@ export type Cond =
   | { kind: 'cmp'; field: string; op: string; value: Lit; pos: number }
   | { kind: 'in'; field: string; negated: boolean; values: Lit[]; pos: number };
 
-interface Tok { type: 'word' | 'string' | 'number' | 'op' | '(' | ')' | ','; text: string; pos: number }
+interface Tok {
+  type: 'word' | 'string' | 'number' | 'op' | '(' | ')' | ',';
+  text: string;
+  pos: number;
+}
 
-const DATE_LITERAL = /^(TODAY|YESTERDAY|TOMORROW|(THIS|LAST|NEXT)_(WEEK|MONTH|QUARTER|YEAR|FISCAL_QUARTER|FISCAL_YEAR)|(LAST|NEXT)_N_(DAYS|WEEKS|MONTHS|QUARTERS|YEARS):\d{1,4}|LAST_90_DAYS|NEXT_90_DAYS)$/i;
+const DATE_LITERAL = new RegExp(
+  '^(TODAY|YESTERDAY|TOMORROW|(THIS|LAST|NEXT)_(WEEK|MONTH|QUARTER|YEAR|FISCAL_QUARTER|FISCAL_YEAR)' +
+    '|(LAST|NEXT)_N_(DAYS|WEEKS|MONTHS|QUARTERS|YEARS):\\d{1,4}|LAST_90_DAYS|NEXT_90_DAYS)$',
+  'i',
+);
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})$/;
+/** One token that is not punctuation: a datetime, a date, a number, or a word (name, keyword, date literal). */
+const WORD = new RegExp(
+  '^(\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,3})?(Z|[+-]\\d{2}:\\d{2})|\\d{4}-\\d{2}-\\d{2}' +
+    '|-?\\d+(\\.\\d+)?|[A-Za-z_][A-Za-z0-9_.]*(:\\d+)?)',
+);
 const NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*){0,4}$/;
 
 function fail(where: string, pos: number, why: string): never {
-  throw new FatalError('CONFIG_INVALID', `userFilter.where: ${why} at character ${pos + 1} of ${JSON.stringify(where)}`);
+  throw new FatalError(
+    'CONFIG_INVALID',
+    `userFilter.where: ${why} at character ${pos + 1} of ${JSON.stringify(where)}`,
+  );
 }
 
 function lex(src: string): Tok[] {
@@ -59,15 +75,33 @@ function lex(src: string): Tok[] {
   let i = 0;
   while (i < src.length) {
     const c = src[i];
-    if (/\s/.test(c)) { i++; continue; }
-    if (c === '(' || c === ')' || c === ',') { out.push({ type: c, text: c, pos: i }); i++; continue; }
+    if (/\s/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === '(' || c === ')' || c === ',') {
+      out.push({ type: c, text: c, pos: i });
+      i++;
+      continue;
+    }
     if (c === "'") {
       let v = '';
       let j = i + 1;
       for (; j < src.length && src[j] !== "'"; j++) {
         if (src[j] === '\\') {
           const e = src[++j];
-          const map: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\', '%': '\\%', _: '\\_' };
+          const map: Record<string, string> = {
+            n: '\n',
+            r: '\r',
+            t: '\t',
+            b: '\b',
+            f: '\f',
+            '"': '"',
+            "'": "'",
+            '\\': '\\',
+            '%': '\\%',
+            _: '\\_',
+          };
           if (e === undefined || !(e in map)) fail(src, j, 'unknown escape in a text literal');
           v += map[e];
         } else v += src[j];
@@ -78,10 +112,18 @@ function lex(src: string): Tok[] {
       continue;
     }
     const op = /^(<=|>=|!=|<>|=|<|>)/.exec(src.slice(i));
-    if (op) { out.push({ type: 'op', text: op[1] === '<>' ? '!=' : op[1], pos: i }); i += op[1].length; continue; }
-    const word = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:\d{2})|\d{4}-\d{2}-\d{2}|-?\d+(\.\d+)?|[A-Za-z_][A-Za-z0-9_.]*(:\d+)?)/.exec(src.slice(i));
+    if (op) {
+      out.push({ type: 'op', text: op[1] === '<>' ? '!=' : op[1], pos: i });
+      i += op[1].length;
+      continue;
+    }
+    const word = WORD.exec(src.slice(i));
     if (!word) fail(src, i, `unexpected ${JSON.stringify(c)}`);
-    out.push({ type: /^-?\d/.test(word[1]) && !DATE.test(word[1]) && !DATETIME.test(word[1]) ? 'number' : 'word', text: word[1], pos: i });
+    out.push({
+      type: /^-?\d/.test(word[1]) && !DATE.test(word[1]) && !DATETIME.test(word[1]) ? 'number' : 'word',
+      text: word[1],
+      pos: i,
+    });
     i += word[1].length;
   }
   return out;
@@ -110,7 +152,10 @@ export function parseWhere(src: string): Cond {
 
   function term(): Cond {
     const t = peek() ?? end();
-    if (kw(t, 'NOT')) { k++; return { kind: 'not', item: term() }; }
+    if (kw(t, 'NOT')) {
+      k++;
+      return { kind: 'not', item: term() };
+    }
     if (t.type === '(') {
       k++;
       const c = condition();
@@ -118,22 +163,37 @@ export function parseWhere(src: string): Cond {
       k++;
       return c;
     }
-    if (t.type !== 'word' || !NAME.test(t.text) || ['AND', 'OR', 'IN', 'LIKE', 'NULL', 'TRUE', 'FALSE'].includes(t.text.toUpperCase())) fail(src, t.pos, 'expected a field name');
+    if (
+      t.type !== 'word' ||
+      !NAME.test(t.text) ||
+      ['AND', 'OR', 'IN', 'LIKE', 'NULL', 'TRUE', 'FALSE'].includes(t.text.toUpperCase())
+    )
+      fail(src, t.pos, 'expected a field name');
     k++;
     const next = peek() ?? end();
     if (kw(next, 'NOT') || kw(next, 'IN')) {
       const negated = kw(next, 'NOT');
-      if (negated) { k++; if (!kw(peek(), 'IN')) fail(src, peek()?.pos ?? src.length, 'expected IN after NOT'); }
+      if (negated) {
+        k++;
+        if (!kw(peek(), 'IN')) fail(src, peek()?.pos ?? src.length, 'expected IN after NOT');
+      }
       k++;
       if (peek()?.type !== '(') fail(src, peek()?.pos ?? src.length, 'expected ( after IN');
       k++;
       const values: Lit[] = [literal()];
-      while (peek()?.type === ',') { k++; values.push(literal()); }
-      if (peek()?.type !== ')') fail(src, peek()?.pos ?? src.length, 'expected , or ) in the IN list (subqueries are not allowed)');
+      while (peek()?.type === ',') {
+        k++;
+        values.push(literal());
+      }
+      if (peek()?.type !== ')')
+        fail(src, peek()?.pos ?? src.length, 'expected , or ) in the IN list (subqueries are not allowed)');
       k++;
       return { kind: 'in', field: t.text, negated, values, pos: t.pos };
     }
-    if (kw(next, 'LIKE')) { k++; return { kind: 'cmp', field: t.text, op: 'LIKE', value: literal(), pos: t.pos }; }
+    if (kw(next, 'LIKE')) {
+      k++;
+      return { kind: 'cmp', field: t.text, op: 'LIKE', value: literal(), pos: t.pos };
+    }
     if (next.type !== 'op') fail(src, next.pos, 'expected an operator (= != < <= > >= LIKE IN NOT IN)');
     k++;
     return { kind: 'cmp', field: t.text, op: next.text, value: literal(), pos: t.pos };
@@ -152,7 +212,11 @@ export function parseWhere(src: string): Cond {
       if (DATE.test(t.text)) return { t: 'date', v: t.text };
       if (DATE_LITERAL.test(t.text)) return { t: 'dateLiteral', v: u };
     }
-    return fail(src, t.pos, `expected a literal ('text', a number, true, false, null or a date), got ${JSON.stringify(t.text)}`);
+    return fail(
+      src,
+      t.pos,
+      `expected a literal ('text', a number, true, false, null or a date), got ${JSON.stringify(t.text)}`,
+    );
   }
 
   if (toks.length === 0) fail(src, 0, 'is empty');
@@ -161,21 +225,43 @@ export function parseWhere(src: string): Cond {
   return c;
 }
 
-const TEXT = ['string', 'picklist', 'multipicklist', 'combobox', 'email', 'phone', 'url', 'id', 'reference', 'textarea'];
+const TEXT = [
+  'string',
+  'picklist',
+  'multipicklist',
+  'combobox',
+  'email',
+  'phone',
+  'url',
+  'id',
+  'reference',
+  'textarea',
+];
 const NUMBER = ['int', 'double', 'currency', 'percent', 'long'];
 
 /** A SOQL text literal, quoted by code. */
 export function quote(v: string): string {
-  return `'${v.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r').replace(/\t/g, '\\t')}'`;
+  const escaped = v
+    .replace(/\\/g, '\\\\')
+    .replace(/'/g, "\\'")
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r')
+    .replace(/\t/g, '\\t');
+  return `'${escaped}'`;
 }
 
 function printLit(l: Lit): string {
   switch (l.t) {
-    case 'string': return quote(l.v);
-    case 'number': return String(Number(l.v));
-    case 'bool': return l.v ? 'true' : 'false';
-    case 'null': return 'null';
-    default: return l.v; // dates and date literals: matched by strict patterns above
+    case 'string':
+      return quote(l.v);
+    case 'number':
+      return String(Number(l.v));
+    case 'bool':
+      return l.v ? 'true' : 'false';
+    case 'null':
+      return 'null';
+    default:
+      return l.v; // dates and date literals: matched by strict patterns above
   }
 }
 
@@ -205,7 +291,8 @@ async function resolve(path: string, describe: Describer): Promise<{ name: strin
       return { name: canonical.join('.'), field: f };
     }
     const ref = fields.find((x) => x.relationshipName?.toLowerCase() === parts[i].toLowerCase());
-    if (!ref?.relationshipName || ref.referenceTo?.length !== 1) return `${parts[i]} is not a relationship of ${obj.name}`;
+    if (!ref?.relationshipName || ref.referenceTo?.length !== 1)
+      return `${parts[i]} is not a relationship of ${obj.name}`;
     canonical.push(ref.relationshipName);
     obj = await describe(ref.referenceTo[0]);
   }
@@ -222,11 +309,14 @@ export async function whereToSoql(src: string, cond: Cond, describe: Describer):
     if (c.kind === 'not') return `(NOT ${await print(c.item, false)})`;
     const r = await resolve(c.field, describe);
     if (typeof r === 'string') fail(src, c.pos, r);
-    const f = (r as { name: string; field: FieldDescribe & { filterable?: boolean } });
-    if (f.field.filterable === false) fail(src, c.pos, `${f.name} cannot be filtered on (Salesforce describes it as not filterable)`);
+    const f = r as { name: string; field: FieldDescribe & { filterable?: boolean } };
+    if (f.field.filterable === false)
+      fail(src, c.pos, `${f.name} cannot be filtered on (Salesforce describes it as not filterable)`);
     const type = f.field.type.toLowerCase();
     if (c.kind === 'in') {
-      for (const v of c.values) if (v.t === 'null' || !fits(type, v, '=')) fail(src, c.pos, `a value in the IN list does not fit ${f.name} (${type})`);
+      for (const v of c.values)
+        if (v.t === 'null' || !fits(type, v, '='))
+          fail(src, c.pos, `a value in the IN list does not fit ${f.name} (${type})`);
       return `${f.name} ${c.negated ? 'NOT IN' : 'IN'} (${c.values.map(printLit).join(', ')})`;
     }
     if (!fits(type, c.value, c.op)) fail(src, c.pos, `${c.op} ${printLit(c.value)} does not fit ${f.name} (${type})`);
@@ -242,12 +332,22 @@ export async function whereToSoql(src: string, cond: Cond, describe: Describer):
 export async function userFilterConditions(filter: UserFilterOptions, describe: Describer): Promise<string[]> {
   const out: string[] = [];
   const user = await describe('User');
-  const types = new Set((user?.fields.find((f) => f.name === 'UserType') as { picklistValues?: { value: string }[] } | undefined)?.picklistValues?.map((p) => p.value) ?? []);
-  for (const [key, list, op] of [['userTypes', filter.userTypes, 'IN'], ['excludeUserTypes', filter.excludeUserTypes, 'NOT IN']] as const) {
+  const types = new Set(
+    (
+      user?.fields.find((f) => f.name === 'UserType') as { picklistValues?: { value: string }[] } | undefined
+    )?.picklistValues?.map((p) => p.value) ?? [],
+  );
+  for (const [key, list, op] of [
+    ['userTypes', filter.userTypes, 'IN'],
+    ['excludeUserTypes', filter.excludeUserTypes, 'NOT IN'],
+  ] as const) {
     if (!list || list.length === 0) continue;
     for (const t of list) {
       if (types.size > 0 && !types.has(t)) {
-        throw new FatalError('CONFIG_INVALID', `userFilter.${key}: ${JSON.stringify(t)} is not a UserType of this org; its values: ${[...types].join(', ')}`);
+        throw new FatalError(
+          'CONFIG_INVALID',
+          `userFilter.${key}: ${JSON.stringify(t)} is not a UserType of this org; its values: ${[...types].join(', ')}`,
+        );
       }
     }
     out.push(`UserType ${op} (${list.map(quote).join(', ')})`);
@@ -255,11 +355,16 @@ export async function userFilterConditions(filter: UserFilterOptions, describe: 
   if (filter.profiles && filter.profiles.length > 0) {
     const r = await resolve('Profile.Name', describe);
     if (typeof r === 'string') {
-      throw new FatalError('SALESFORCE_PERMISSION_MISSING', 'userFilter.profiles: Profile is not visible to the integration user, so users cannot be ' +
-        'filtered by profile; grant it read access to Profile (e.g. "View Setup and Configuration") or remove userFilter.profiles');
+      throw new FatalError(
+        'SALESFORCE_PERMISSION_MISSING',
+        'userFilter.profiles: Profile is not visible to the integration user, so users cannot be ' +
+          'filtered by profile; grant it read access to Profile (e.g. "View Setup and Configuration") ' +
+          'or remove userFilter.profiles',
+      );
     }
     out.push(`Profile.Name IN (${filter.profiles.map(quote).join(', ')})`);
   }
-  if (filter.where && filter.where.trim() !== '') out.push(`(${await whereToSoql(filter.where, parseWhere(filter.where), describe)})`);
+  if (filter.where && filter.where.trim() !== '')
+    out.push(`(${await whereToSoql(filter.where, parseWhere(filter.where), describe)})`);
   return out;
 }

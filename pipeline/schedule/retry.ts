@@ -44,8 +44,13 @@ export interface LastRunInfo {
  * started by hand, has no retries left or none fits before the next slot). `nextSlot` is the
  * schedule's first slot after the run's own.
  */
-export function plannedRetry(policy: RetryPolicy, last: LastRunInfo | null, nextSlot: (slot: number) => number | null): { attempt: number; at: number; slot: number } | null {
-  if (!last || last.status !== 'failed' || last.scheduledFor === null || last.attempt === null || last.endedAt === null) return null;
+export function plannedRetry(
+  policy: RetryPolicy,
+  last: LastRunInfo | null,
+  nextSlot: (slot: number) => number | null,
+): { attempt: number; at: number; slot: number } | null {
+  if (!last || last.status !== 'failed' || last.scheduledFor === null || last.attempt === null || last.endedAt === null)
+    return null;
   const at = retryAt(policy, last.attempt, last.endedAt, nextSlot(last.scheduledFor));
   return at === null ? null : { attempt: last.attempt + 1, at, slot: last.scheduledFor };
 }

@@ -77,6 +77,12 @@ describe('user filters', () => {
     expect((bad as { code?: string })?.code).toBe('CONFIG_INVALID');
   });
 
+  it('date literals and datetimes: LAST_N_DAYS and an ISO instant', async () => {
+    const got = await drain(extractor(sim, { userFilter: { where: 'CreatedDate < LAST_N_DAYS:1 AND LastModifiedDate > 2000-01-01T00:00:00Z' } }).users());
+    expect(got.error).toBeUndefined();
+    expect(got.rows.length).toBeGreaterThan(0);
+  });
+
   it('an unknown user type is refused with the org\'s values', async () => {
     const got = await drain(extractor(sim, { userFilter: { excludeUserTypes: ['Robot'] } }).users());
     expect(got.error?.message).toMatch(/userFilter\.excludeUserTypes: "Robot" is not a UserType of this org; its values: Standard, /);
