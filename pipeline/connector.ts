@@ -14,7 +14,7 @@ import { FatalError } from './core/errors';
 import { newRunState } from './run-state';
 import { stateCodec } from './state-codec';
 import { provisionTopics } from './kafka/topics';
-import { runSync, type RunSummary, type SyncDeps } from './sync';
+import { runSync, type RunSummary, type SyncDeps, type SyncOptions } from './sync';
 
 /** Everything one connector (one Salesforce org) needs to run a sync. */
 export interface ConnectorSettings {
@@ -38,6 +38,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Live counts of the run (see SyncDeps.onProgress). */
   onProgress?: SyncDeps['onProgress'];
+  /** A scheduled run: its slot and attempt (recorded in the run state for `status`). */
+  scheduled?: SyncOptions['scheduled'];
 }
 
 /**
@@ -63,7 +65,7 @@ export interface ConnectorDeps {
 
 export async function startConnector(settings: ConnectorSettings, deps: ConnectorDeps): Promise<Connector> {
   const logger = deps.logger.child({ connector: settings.connectorName });
-  const catalog = loadCatalog();
+  const catalog = loadCatalog(settings.salesforce.fields);
   const kafka: Kafka = createKafka(settings.kafka, logger);
   const admin: Admin = kafka.admin();
   const producer: Producer = createProducer(kafka);
@@ -99,6 +101,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
               dryRun: req.dryRun === true,
               fullRepublish: req.fullRepublish === true,
               allowFieldLoss: req.allowFieldLoss === true,
+              scheduled: req.scheduled,
             },
           );
         } finally {

@@ -24,6 +24,9 @@ export interface RunState {
   apiRequestsUsed: number | null;
   apiRequestsMax: number | null;
   message: string | null;
+  /** Scheduled runs: the slot (epoch ms) and which attempt at it (1, then retries); null when started by hand. */
+  scheduledFor: number | null;
+  attempt: number | null;
   /** Who holds the run lock (host name and process id), and when it last said it is alive. */
   host: string | null;
   pid: number | null;
@@ -52,6 +55,7 @@ export const stateKeys = (connector: string) => ({
 export function newRunState(connectorName: string, runId: string, startedAt: number): RunState {
   return {
     connectorName, runId, status: 'running', startedAt, endedAt: null,
+    scheduledFor: null, attempt: null,
     usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
     loginHistoryWatermark: null, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null, apiRequestsUsed: null, apiRequestsMax: null, message: null,
     host: null, pid: null, heartbeatAt: null, orgId: null, sourceFields: null,

@@ -47,6 +47,8 @@ export interface SyncOptions {
   allowFieldLoss?: boolean;
   /** How often the run lock's heartbeat is written, in ms (default 15 s). */
   heartbeatMs?: number;
+  /** A scheduled run: the slot (epoch ms) and attempt (1 = the slot's run, 2+ = retries). */
+  scheduled?: { slot: number; attempt: number };
 }
 
 export interface SyncDeps {
@@ -110,6 +112,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   const logger = deps.logger.child({ runId, connector: opts.connectorName });
   const store = new StateStore(deps.kafka, deps.producer, opts.topics.state, opts.connectorName, stateCodec(deps.codecs.state), deps.lock ?? DEFAULT_LOCK, logger);
   const state = newRunState(opts.connectorName, runId, startedAt);
+  if (opts.scheduled) Object.assign(state, { scheduledFor: opts.scheduled.slot, attempt: opts.scheduled.attempt });
   const counts: Counts = { usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, usersToDelete: 0, loginEventsPublished: 0, loginDuplicatesDropped: 0, deadLettered: 0 };
   let loginsResult: LoginsResult | null = null;
   let usersResult: UsersResult | null = null;

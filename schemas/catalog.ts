@@ -2,6 +2,7 @@ import { FatalError } from '../pipeline/core/errors';
 import { loadConnectorSchemas, type ConnectorSchemas } from './avro';
 import { parseMappingCsv, type Mapping } from './mapping';
 import { checkMapping } from './mapping-check';
+import { applyFieldChoice, NO_FIELD_CHOICE, type FieldChoice } from './mapping-choice';
 import { readSchemaFile } from './files';
 
 /** Everything schemas/ ships: the Avro schemas and the two mappings that fill them. */
@@ -21,9 +22,12 @@ export const LOGIN_HISTORY_MAPPING_FILE = 'mapping/login-history.csv';
  * disagreement between a mapping and its schema (see checkMapping), so a half-done edit never
  * reaches Kafka.
  */
-export function loadCatalog(): Catalog {
-  const schemas = loadConnectorSchemas();
-  const userMapping = parseMappingCsv(readSchemaFile(USER_MAPPING_FILE), USER_MAPPING_FILE);
+export function loadCatalog(choice: FieldChoice = NO_FIELD_CHOICE): Catalog {
+  const shipped = loadConnectorSchemas();
+  // Custom fields (fields.include) extend the user schema and mapping; see mapping-choice.ts.
+  const chosen = applyFieldChoice(parseMappingCsv(readSchemaFile(USER_MAPPING_FILE), USER_MAPPING_FILE), shipped.userValue, choice);
+  const schemas = { ...shipped, userValue: chosen.schema };
+  const userMapping = chosen.mapping;
   const loginHistoryMapping = parseMappingCsv(readSchemaFile(LOGIN_HISTORY_MAPPING_FILE), LOGIN_HISTORY_MAPPING_FILE);
   const problems = [
     ...checkMapping(userMapping, schemas.userValue).map((p) => `${USER_MAPPING_FILE}: ${p}`),

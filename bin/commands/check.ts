@@ -8,10 +8,11 @@ export const checkCommand: Command = {
   summary: 'validate the config and test every connection (Salesforce, Kafka, registry, database)',
   usage: 'connector check --config <file> [--timeout <seconds>]',
   help: `Validates the config file, then tests each connection and prints one ✓ or ✗ line per check:
-  config · Salesforce login · describe User, LoginHistory and UserLogin (the permissions the
-  connector's reads need) · Kafka · schema registry · database. A file with role: sink is not
-  checked against Salesforce, one with role: connector not against the database. Lines with !
-  are transport warnings (plaintext credentials, certificate checks off): said, not failed.
+  config · Salesforce login · what the integration user may read (User, LoginHistory, UserLogin:
+  which features are off and the permission that turns each on) · Kafka · schema registry ·
+  database. A file with role: sink is not checked against Salesforce, one with role: connector
+  not against the database. A "!" line passed with a warning: sync runs without the feature it
+  names, or a transport warning (plaintext credentials, certificate checks off) is said, not failed.
 Nothing is written anywhere.
 
   -c, --config <file>    the connector's config file (or CONNECTOR_CONFIG)
@@ -54,6 +55,6 @@ Exit: 0 when every check passes, 1 when one fails, 2 for bad usage or an invalid
 };
 
 function print(r: CheckResult, secrets: readonly string[]): CheckResult {
-  process.stdout.write(scrub(`${r.ok ? '✓' : '✗'} ${r.name}: ${r.detail}\n`, secrets));
+  process.stdout.write(scrub(`${r.ok ? (r.warning ? '!' : '✓') : '✗'} ${r.name}: ${r.detail}\n`, secrets));
   return r;
 }

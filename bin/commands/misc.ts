@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadCatalog, exportMappingCsv } from '../../schemas';
-import { nextRun, describeSchedule } from '../../pipeline/schedule';
+import { nextRun, describeSchedule, plannedRetry } from '../../pipeline/schedule';
 import type { RunState } from '../../pipeline/run-state';
 import { CONFIG_OPTION, EXIT, UsageError, configPath, type Command } from '../lib/command';
 import { loadContext } from '../lib/context';
@@ -13,17 +13,19 @@ import { toConnectorSettings } from '../../pipeline/config';
 export const mappingExportCommand: Command = {
   name: 'mapping export',
   summary: 'print the mapping (Salesforce field → Neurons attribute) as CSV',
-  usage: 'connector mapping export [--object user|login-history] [--out-dir <dir>]',
+  usage: 'connector mapping export [--config <file>] [--object user|login-history] [--out-dir <dir>]',
   help: `Prints the mapping CSV the connector uses (columns: source_object, source_field, target,
 type, required, notes), like the product's mapping download.
 
+  -c, --config <file>    the effective mapping of this connector: its custom fields (fields.include)
+                         added, excluded and hashed fields noted (default: the shipped mapping)
       --object <name>    user (default) or login-history
       --out-dir <dir>    write both mappings there (user.csv, login-history.csv) instead
 
 Exit: 0 done, 2 bad usage.`,
-  options: { object: { type: 'string' }, 'out-dir': { type: 'string' } },
+  options: { ...CONFIG_OPTION, object: { type: 'string' }, 'out-dir': { type: 'string' } },
   async run(values) {
-    const catalog = loadCatalog();
+    const catalog = typeof values.config === 'string' ? loadCatalog(loadContext(values.config, 'connector').config.salesforce?.fields) : loadCatalog();
     const files = { user: catalog.userMapping, 'login-history': catalog.loginHistoryMapping };
     if (typeof values['out-dir'] === 'string') {
       mkdirSync(values['out-dir'], { recursive: true });
@@ -53,11 +55,15 @@ Exit: 0 done, 1 the state topic could not be read, 2 bad usage or config.`,
   async run(values) {
     const ctx = loadContext(configPath(values), 'any');
     const state = await readRunState(ctx.config, ctx.logger);
-    const next = ctx.config.schedule.active ? nextRun(ctx.config.schedule, Date.now()) : null;
+    const schedule = ctx.config.schedule;
+    const next = schedule.active ? nextRun(schedule, Date.now()) : null;
+    // A failed scheduled run is retried within its slot: say when, as the service will.
+    const retry = schedule.active ? plannedRetry(ctx.config.runRetries, state.lastRun, (slot) => nextRun(schedule, slot)) : null;
     const view = {
       connector: ctx.config.connectorName,
-      schedule: describeSchedule(ctx.config.schedule),
-      nextRun: next === null ? null : new Date(next).toISOString(),
+      schedule: describeSchedule(schedule),
+      nextRun: retry ? new Date(retry.at).toISOString() : next === null ? null : new Date(next).toISOString(),
+      retry: retry ? { attempt: retry.attempt, at: new Date(retry.at).toISOString(), slot: new Date(retry.slot).toISOString() } : null,
       lastRun: summarize(state.lastRun),
       lastSucceededRun: summarize(state.committed),
       runInProgress: state.lock && state.lock.status === 'running' ? summarize(state.lock) : null,
@@ -67,9 +73,10 @@ Exit: 0 done, 1 the state topic could not be read, 2 bad usage or config.`,
       return EXIT.ok;
     }
     ctx.out(`connector:      ${view.connector}`);
-    ctx.out(`schedule:       ${view.schedule}; next run ${view.nextRun ?? '(none: inactive)'}`);
+    ctx.out(`schedule:       ${view.schedule}; next run ${view.nextRun ?? '(none: inactive)'}` +
+      (view.retry ? ` (retry: attempt ${view.retry.attempt} of the slot ${view.retry.slot}, after the last run failed)` : ''));
     for (const [label, r] of [['last run', view.lastRun], ['last success', view.lastSucceededRun], ['in progress', view.runInProgress]] as const) {
-      ctx.out(`${(label + ':').padEnd(16)}${r ? `${r.status} ${r.startedAt} → ${r.endedAt ?? '…'}: ${r.usersExtracted} users extracted, ${r.usersPublished} published, ${r.usersTombstoned} deleted, ${r.loginEventsPublished} logins, ${r.deadLettered} dead letters${r.message ? `; ${r.message}` : ''}` : '(none)'}`);
+      ctx.out(`${(label + ':').padEnd(16)}${r ? `${r.status} ${r.startedAt} → ${r.endedAt ?? '…'}${r.attempt && r.attempt > 1 ? ` (retry, attempt ${r.attempt})` : ''}: ${r.usersExtracted} users extracted, ${r.usersPublished} published, ${r.usersTombstoned} deleted, ${r.loginEventsPublished} logins, ${r.deadLettered} dead letters${r.message ? `; ${r.message}` : ''}` : '(none)'}`);
     }
     return EXIT.ok;
   },
@@ -80,6 +87,7 @@ function summarize(s: RunState | null) {
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
     runId: s.runId, status: s.status, startedAt: iso(s.startedAt), endedAt: iso(s.endedAt),
+    scheduledFor: iso(s.scheduledFor ?? null), attempt: s.attempt ?? null,
     usersExtracted: s.usersExtracted, usersPublished: s.usersPublished, usersUnchanged: s.usersUnchanged, usersTombstoned: s.usersTombstoned,
     loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered,
     loginHistoryWatermark: iso(s.loginHistoryWatermark), apiRequestsUsed: s.apiRequestsUsed, apiRequestsMax: s.apiRequestsMax, message: s.message,
@@ -94,6 +102,8 @@ export const simulatorCommand: Command = {
   help: `Starts the Salesforce API simulator (test/simulator) on 127.0.0.1 and prints one JSON line with
 its URL and credentials; serves until SIGINT/SIGTERM. Options are the simulator's own:
   --port --seed --users --logins --now --daily-api-limit --page-size --missing-user-fields A,B --job-polls N
+  --api-used N --max-api-version N --permissions ManageUsers,ViewAllUsers,MonitorLoginHistory|none
+  --sandbox true --preset minimal (User only, 20 fields, API 58: a restricted integration user)
 
 Exit: 0 after SIGINT/SIGTERM, 2 bad options.`,
   options: {},

@@ -14,7 +14,8 @@ export const startCommand: Command = {
   summary: 'the scheduled service: runs each connector on its schedule until SIGTERM',
   usage: 'connector start --config <file> [--config <file> …] [--metrics-port <port>]',
   help: `Runs every given connector (one config file each, e.g. one per Salesforce org) on its
-schedule: repeats, startTime in timeZone, active. Runs of one connector never overlap; a run
+schedule: repeats, startTime in timeZone, active. Runs of one connector never overlap; a failed
+run is retried within its slot (runRetries: backoff, never into the next slot); a run
 missed while the service was down runs once at start-up (the last run's start is read from
 the state topic). SIGHUP re-reads the config files (e.g. to turn "active" on or off).
 SIGTERM/SIGINT: no new run starts; a run in progress may finish within shutdownGraceSeconds,
@@ -55,15 +56,17 @@ Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
       svc.scheduler = startScheduler({
         schedule: () => svc.config.schedule,
         lastRunStart: async () => (await readRunState(svc.config, log)).lastRun?.startedAt ?? null,
-        run: async (slot, signal) => {
+        run: async (slot, signal, attempt) => {
           svc.running = true;
           try {
-            svc.last = await runOnce(svc.config, log, served.metrics, signal);
-            log.info('scheduled run finished', { slot: new Date(slot).toISOString(), status: svc.last.status });
+            svc.last = await runOnce(svc.config, log, served.metrics, signal, { slot, attempt });
+            log.info('scheduled run finished', { slot: new Date(slot).toISOString(), attempt, status: svc.last.status });
+            return { status: svc.last.status };
           } finally {
             svc.running = false;
           }
         },
+        retry: () => svc.config.runRetries,
         clock: systemClock,
         logger: log,
       });
@@ -77,7 +80,7 @@ Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
       for (const svc of services.values()) {
         try {
           const next = loadConfigFile(svc.config.source, undefined, { role: 'connector' });
-          svc.config = { ...svc.config, schedule: next.schedule };
+          svc.config = { ...svc.config, schedule: next.schedule, runRetries: next.runRetries };
           logger.info('config reloaded', { connector: next.connectorName, schedule: describeSchedule(next.schedule) });
           svc.scheduler?.wake();
         } catch (err) {
@@ -106,13 +109,14 @@ Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
 };
 
 /** One scheduled run: connect, sync, close. A broker or registry outage fails this run only. */
-async function runOnce(config: ConnectorConfig, logger: Logger, metrics: ConnectorMetrics, signal: AbortSignal): Promise<RunSummary> {
+async function runOnce(config: ConnectorConfig, logger: Logger, metrics: ConnectorMetrics, signal: AbortSignal, scheduled: { slot: number; attempt: number }): Promise<RunSummary> {
   const connector = await startConnector(toConnectorSettings(config), { logger });
   const reporter = createProgressReporter({ stream: process.stderr, logger });
   try {
     metrics.runStarted(config.connectorName);
     const summary = await connector.sync({
       signal,
+      scheduled,
       onProgress: (p) => {
         reporter.update(p);
         metrics.progress(config.connectorName, p);

@@ -1,6 +1,9 @@
 import { Client } from 'pg';
-import { SalesforceAuth, type Session } from '../../connectors/salesforce/auth';
-import { parseExtractorConfig } from '../../connectors/salesforce/config';
+import { authWarnings, defaultJwtAudience, SalesforceAuth, type Session } from '../../connectors/salesforce/auth';
+import { PERMISSIONS, statusFilterRefusal, statusNeedsUserLogin } from '../../connectors/salesforce/access';
+import { parseExtractorConfig, type UserStatus } from '../../connectors/salesforce/config';
+import { createExtractor, type ConnectInfo } from '../../connectors/salesforce/extract';
+import { proxyRoute } from '../../connectors/salesforce/proxy';
 import type { ConnectorConfig, LoadedConfig } from '../../pipeline/config';
 import { silentLogger, scrub } from '../../pipeline/core/logger';
 import { createKafka } from '../../pipeline/kafka/client';
@@ -9,6 +12,8 @@ import { createKafka } from '../../pipeline/kafka/client';
 export interface CheckResult {
   name: string;
   ok: boolean;
+  /** Passed, but something needs the operator's attention (printed with "!"). */
+  warning?: boolean;
   detail: string;
 }
 
@@ -19,46 +24,63 @@ function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
 }
 
 /**
- * Salesforce: login, then describe of User, LoginHistory and UserLogin. The connector reads
- * LoginHistory and UserLogin with Bulk queries; a user without the permission for them
- * (typically "Manage Users" or "View All Users") sees them as not queryable or gets 403/404.
+ * Salesforce: login, then what the connector would do with this integration user, decided the way
+ * a run decides it (the extractor's connect: API version, describe of User, LoginHistory and
+ * UserLogin). A feature that is off because of a missing permission is a warning ("!") naming the
+ * permission, since `sync` still imports the users; a run that would refuse is a failure.
  */
 export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number): Promise<CheckResult[]> {
   const sf = parseExtractorConfig(config.salesforce);
-  const auth = new SalesforceAuth(sf.loginUrl, sf.apiVersion, sf.auth, { logger: silentLogger, clock: { now: Date.now }, retryAttempts: 1, retryInitialMs: 100 });
+  const auth = new SalesforceAuth(sf.loginUrl, sf.apiVersion, sf.auth, { logger: silentLogger, clock: { now: Date.now }, retryAttempts: 1, retryInitialMs: 100, proxy: proxyRoute(sf.proxy) });
   const results: CheckResult[] = [];
   let session: Session;
   try {
     session = await within(timeoutMs, 'Salesforce', auth.session());
-    results.push({ name: 'Salesforce login', ok: true, detail: `${sf.auth.flow} flow at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}` });
+    const aud = sf.auth.flow === 'jwt' ? ` (aud ${sf.auth.audience ?? defaultJwtAudience(sf.loginUrl)})` : '';
+    results.push({ name: 'Salesforce login', ok: true, detail: `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}` });
   } catch (err) {
     results.push({ name: 'Salesforce login', ok: false, detail: scrub((err as Error).message, auth.secrets()) });
-    for (const o of ['User', 'LoginHistory', 'UserLogin']) results.push({ name: `Salesforce describe ${o}`, ok: false, detail: 'skipped: no session' });
+    results.push({ name: 'Salesforce access', ok: false, detail: 'skipped: no session' });
     return results;
   }
-  const why: Record<string, string> = {
-    User: 'the users to import',
-    LoginHistory: 'login history (needs "Manage Users" or "View All Users")',
-    UserLogin: 'frozen and locked users (needs "Manage Users" or "View All Users")',
-  };
-  for (const object of ['User', 'LoginHistory', 'UserLogin']) {
-    const name = `Salesforce describe ${object}`;
-    try {
-      const res = await within(timeoutMs, 'Salesforce', fetch(`${session.instanceUrl}/services/data/v${sf.apiVersion}/sobjects/${object}/describe`, { headers: { authorization: `Bearer ${session.accessToken}`, accept: 'application/json' } }));
-      const body = (await res.json().catch(() => null)) as { queryable?: boolean; fields?: unknown[] } | { errorCode?: string; message?: string }[] | null;
-      if (!res.ok) {
-        const e = Array.isArray(body) ? body[0] : undefined;
-        results.push({ name, ok: false, detail: `HTTP ${res.status} ${e?.errorCode ?? ''} ${e?.message ?? ''}`.trim() + `: the connector cannot read ${why[object]}` });
-      } else if (!body || Array.isArray(body) || body.queryable !== true) {
-        results.push({ name, ok: false, detail: `not queryable for this user: the connector cannot read ${why[object]}` });
-      } else {
-        results.push({ name, ok: true, detail: `queryable, ${body.fields?.length ?? 0} fields visible` });
-      }
-    } catch (err) {
-      results.push({ name, ok: false, detail: scrub((err as Error).message, auth.secrets()) });
-    }
+  for (const w of authWarnings(sf.auth)) results.push({ name: 'Salesforce auth flow', ok: true, warning: true, detail: w });
+  const ex = createExtractor({ ...config.salesforce, retryAttempts: 1 }, { logger: silentLogger });
+  try {
+    const info = await within(timeoutMs, 'Salesforce', ex.connect());
+    results.push(...accessResults(info, sf.apiVersion, sf.userStatuses));
+  } catch (err) {
+    results.push({ name: 'Salesforce access', ok: false, detail: scrub((err as Error).message, auth.secrets()) });
+  } finally {
+    await ex.close();
   }
   return results;
+}
+
+/** One line per object the connector reads: what is on, what is off and which permission turns it on. */
+export function accessResults(info: ConnectInfo, configuredVersion: string, statuses: readonly UserStatus[]): CheckResult[] {
+  const out: CheckResult[] = [];
+  if (info.apiVersion !== configuredVersion) {
+    out.push({ name: 'Salesforce API version', ok: true, warning: true, detail: `the org serves up to ${info.apiVersion}; using it instead of apiVersion ${configuredVersion}` });
+  }
+  const missing = (object: string) => info.missingFields.filter((m) => m.object === object).map((m) => m.field);
+  const userMissing = missing('User');
+  out.push({
+    name: 'Salesforce User',
+    ok: true,
+    warning: userMissing.length > 0,
+    detail: `${info.userFields.length} fields readable` +
+      (userMissing.length > 0 ? `; not in this org or not visible to the user (imported as empty): ${userMissing.join(', ')}` : '') +
+      `. Every user is visible only with ${PERMISSIONS.User.replace(/^"API Enabled", and /, '')}`,
+  });
+  const lh = info.features.loginHistory;
+  out.push(lh.enabled
+    ? { name: 'Salesforce LoginHistory', ok: true, detail: `readable: login events and latest-login devices are imported (${info.loginFields.length} fields)` }
+    : { name: 'Salesforce LoginHistory', ok: true, warning: true, detail: `off: ${lh.reason}. Users are imported without login events and their device fields stay unknown` });
+  const ul = info.features.userLogin;
+  if (ul.enabled) out.push({ name: 'Salesforce UserLogin', ok: true, detail: 'readable: frozen and password-locked users are known' });
+  else if (statusNeedsUserLogin(statuses)) out.push({ name: 'Salesforce UserLogin', ok: false, detail: statusFilterRefusal(statuses).message });
+  else out.push({ name: 'Salesforce UserLogin', ok: true, warning: true, detail: `off: ${ul.reason}. Frozen and password-locked flags stay unknown (not overwritten)` });
+  return out;
 }
 
 export async function checkKafka(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {

@@ -10,11 +10,15 @@
  */
 import { createSign } from 'node:crypto';
 import { Connection } from 'jsforce';
+// jsforce reads HTTPS_PROXY once at import and ignores NO_PROXY: reset its defaults so that the
+// proxy of a token request is decided by proxy.ts alone (passed as httpProxy per connection).
+import { setDefaults as setJsforceRequestDefaults } from 'jsforce/lib/request';
 import { FatalError, RetriableError, isRetriable } from '../../pipeline/core/errors';
 import type { Logger } from '../../pipeline/core/logger';
 import { scrub } from '../../pipeline/core/logger';
 import { withRetry } from '../../pipeline/core/retry';
 import type { AuthOptions } from './config';
+import { shownProxy, type ProxyRoute } from './proxy';
 import { configSecrets } from './config';
 
 export interface Session {
@@ -42,7 +46,32 @@ function base64url(data: string | Buffer): string {
   return Buffer.from(data).toString('base64url');
 }
 
-/** An RS256 JWT for the bearer flow: iss = consumer key, sub = username, aud = login URL, exp in 3 min. */
+/**
+ * The JWT `aud` Salesforce accepts for a login URL: https://test.salesforce.com for a sandbox
+ * (test.salesforce.com itself or a `*.sandbox.my.salesforce.com` My Domain), otherwise
+ * https://login.salesforce.com. Never the My Domain URL itself: Salesforce rejects that audience
+ * even when the token request is posted to the My Domain. Experience Cloud sites set `jwtAudience`.
+ */
+export function defaultJwtAudience(loginUrl: string): string {
+  const host = new URL(loginUrl).hostname.toLowerCase();
+  const sandbox = host === 'test.salesforce.com' || host.endsWith('.sandbox.my.salesforce.com');
+  return sandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com';
+}
+
+/** The username-password flow's retirement for connected apps (salesforce.md). */
+export const PASSWORD_FLOW_RETIREMENT = '2027-02-20';
+
+/** Start-up warnings about the auth settings (logged by the extractor, shown by `check`). */
+export function authWarnings(auth: AuthOptions): string[] {
+  if (auth.flow !== 'password') return [];
+  return [
+    `the username-password OAuth flow is retired for connected apps on ${PASSWORD_FLOW_RETIREMENT} ` +
+      '(and blocked by default in orgs created since Summer \'23): switch to oauthFlow: jwt (recommended, a certificate ' +
+      'on the connected app) or oauthFlow: client_credentials (a run-as user, on the My Domain URL)',
+  ];
+}
+
+/** An RS256 JWT for the bearer flow: iss = consumer key, sub = username, aud (see defaultJwtAudience), exp in 3 min. */
 export function buildJwtAssertion(opts: { consumerKey: string; username: string; audience: string; privateKeyPem: string; nowMs: number }): string {
   const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const claims = base64url(
@@ -61,8 +90,12 @@ export function buildJwtAssertion(opts: { consumerKey: string; username: string;
   return `${header}.${claims}.${signature}`;
 }
 
+setJsforceRequestDefaults({ timeout: process.env.HTTP_TIMEOUT ? parseInt(process.env.HTTP_TIMEOUT, 10) : undefined, followRedirect: true });
+
 export interface AuthDeps {
   logger: Logger;
+  /** The proxy route for the token requests (proxy.ts); none = direct. */
+  proxy?: ProxyRoute;
   clock: { now(): number };
   retryAttempts: number;
   retryInitialMs: number;
@@ -81,7 +114,7 @@ export class SalesforceAuth implements SessionProvider {
   ) {}
 
   secrets(): string[] {
-    const s = configSecrets(this.auth);
+    const s = [...configSecrets(this.auth), ...(this.deps.proxy?.secrets ?? [])];
     if (this.current) s.push(this.current.accessToken);
     return s;
   }
@@ -113,9 +146,11 @@ export class SalesforceAuth implements SessionProvider {
 
   private async requestToken(): Promise<Session> {
     const a = this.auth;
+    const httpProxy = this.deps.proxy?.forUrl(this.loginUrl) ?? undefined;
     const conn = new Connection({
       loginUrl: this.loginUrl,
       version: this.apiVersion,
+      httpProxy,
       oauth2: {
         loginUrl: this.loginUrl,
         clientId: a.consumerKey,
@@ -131,7 +166,7 @@ export class SalesforceAuth implements SessionProvider {
         const assertion = buildJwtAssertion({
           consumerKey: a.consumerKey,
           username: a.username,
-          audience: a.audience ?? this.loginUrl,
+          audience: a.audience ?? defaultJwtAudience(this.loginUrl),
           privateKeyPem: a.privateKeyPem,
           nowMs: this.deps.clock.now(),
         });
@@ -155,7 +190,12 @@ export class SalesforceAuth implements SessionProvider {
     const e = err as { name?: string; message?: string; code?: string };
     const name = String(e?.name ?? 'Error');
     const detail = scrub(String(e?.message ?? ''), this.secrets()).slice(0, 300);
-    const where = `Salesforce ${this.auth.flow} login at ${this.loginUrl}`;
+    const proxy = this.deps.proxy?.forUrl(this.loginUrl);
+    const where = `Salesforce ${this.auth.flow} login at ${this.loginUrl}${proxy ? ` through the proxy ${shownProxy(proxy)}` : ''}`;
+    if (name === 'ERROR_HTTP_407' || /\b407\b/.test(detail)) {
+      return new FatalError('SALESFORCE_PROXY_AUTH_FAILED', `${where} failed: the proxy refused the credentials (HTTP 407 Proxy ` +
+        'Authentication Required); check salesforceProxy.username and its password');
+    }
     if (/^ERROR_HTTP_5\d\d$/.test(name) || name === 'FetchError' || (e?.code && /^(E[A-Z]+|UND_ERR)/.test(e.code))) {
       return new RetriableError('SALESFORCE_AUTH_UNAVAILABLE', `${where} failed: ${e?.code ?? name} ${detail}`.trim());
     }

@@ -2,16 +2,28 @@
  * API budget: Salesforce counts REST calls against an org-wide daily limit (rolling 24 h) and
  * reports the count on every response as `Sforce-Limit-Info: api-usage=USED/MAX`.
  *
- * The promise kept here: the extractor never makes a call that would take the org's usage past
- * `share × MAX`, so the rest of the budget stays for the org's other integrations and people.
- * It stops with a FatalError instead (the run is then incomplete: no deletions, no watermark move).
- * Before the first response nothing is known and calls go ahead.
+ * The promise kept here is about what this connector may take, not about the org's own load: a
+ * call goes ahead unless it would leave the org fewer remaining requests than the reserve
+ * (`reserve × MAX`, default 10 %), so the org's other integrations and people always keep that
+ * much. Optional caps on top: `share` (the org's usage may not pass share × MAX) and `maxCalls`
+ * (this connector's own calls per extractor). Past a limit it stops with a FatalError (the run is
+ * then incomplete: no deletions, no watermark move). Before the first response nothing is known
+ * and calls go ahead. Every call is counted, retries included, and reported.
  */
 import { FatalError } from '../../pipeline/core/errors';
 
 export interface ApiUsage {
   used: number;
   max: number;
+}
+
+export interface BudgetLimits {
+  /** Fraction [0, 0.9] of the org's daily limit that must stay unused (default 0.1). */
+  reserve: number;
+  /** Optional: fraction (0, 1] of the daily limit the org's usage may reach. */
+  share?: number;
+  /** Optional: most calls this connector makes. */
+  maxCalls?: number;
 }
 
 /** Parses `api-usage=25/15000` (other entries such as `per-app-api-usage=…` are ignored). */
@@ -24,30 +36,52 @@ export function parseLimitInfo(header: string | null | undefined): ApiUsage | nu
   return max > 0 ? { used, max } : null;
 }
 
+const STOPPED =
+  'The run is incomplete and changes nothing; it resumes on a later run as the rolling 24 h window frees requests';
+
 export class ApiBudget {
   private last: ApiUsage | null = null;
   private inFlight = 0;
   private calls = 0;
 
-  /** @param share fraction (0, 1] of the org's daily limit the usage may reach. */
-  constructor(private readonly share: number) {}
+  constructor(private readonly limits: BudgetLimits) {}
 
-  /** Reserves one call; throws SALESFORCE_API_BUDGET when it would pass the share. Pair with release(). */
+  /** Reserves one call; throws SALESFORCE_API_BUDGET when it would pass a limit. Pair with release(). */
   acquire(what: string): void {
+    const { reserve, share, maxCalls } = this.limits;
+    if (maxCalls !== undefined && this.calls + 1 > maxCalls) {
+      this.stop(
+        `Stopped before ${what}: this connector made ${this.calls} calls, its limit (apiMaxCalls=${maxCalls}). ` +
+          `${STOPPED}, or raise apiMaxCalls.`,
+      );
+    }
     if (this.last) {
-      const cap = Math.floor(this.last.max * this.share);
-      if (this.last.used + this.inFlight + 1 > cap) {
-        throw new FatalError(
-          'SALESFORCE_API_BUDGET',
-          `Stopped before ${what}: the org has used ${this.last.used} of its ${this.last.max} daily API requests, ` +
-            `and this connector may only take it up to ${Math.round(this.share * 100)}% (apiBudgetShare=${this.share}). ` +
-            'The run is incomplete and changes nothing; it resumes on a later run as the rolling 24 h window frees requests, ' +
-            'or raise apiBudgetShare.',
+      const { used, max } = this.last;
+      const after = used + this.inFlight + 1;
+      const keep = Math.ceil(max * reserve);
+      if (max - after < keep) {
+        this.stop(
+          `Stopped before ${what}: the org has used ${used} of its ${max} daily API requests, ` +
+            `and this connector must keep ${keep} of the org's ${max} daily API requests free ` +
+            `(apiReserve=${reserve}); this connector made ${this.calls} calls in this run. ` +
+            `${STOPPED}, or lower apiReserve.`,
+        );
+      }
+      if (share !== undefined && after > Math.floor(max * share)) {
+        this.stop(
+          `Stopped before ${what}: the org has used ${used} of its ${max} daily API requests, ` +
+            `and this connector may only take it up to ${Math.round(share * 100)}% (apiBudgetShare=${share}); ` +
+            `this connector made ${this.calls} calls in this run. ` +
+            `${STOPPED}, or raise apiBudgetShare.`,
         );
       }
     }
     this.inFlight++;
     this.calls++;
+  }
+
+  private stop(message: string): never {
+    throw new FatalError('SALESFORCE_API_BUDGET', message);
   }
 
   release(): void {

@@ -3,7 +3,11 @@
  * FatalError (code CONFIG_INVALID) that names the option and the fix. Defaults live here only.
  */
 import { FatalError } from '../../pipeline/core/errors';
+import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from './access';
 import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
+import type { ProxyOptions } from './proxy';
+import { parseWhere, type UserFilterOptions } from './user-filter';
+import { NO_FIELD_CHOICE, type FieldChoice } from '../../schemas/mapping-choice';
 
 export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
 /**
@@ -31,7 +35,8 @@ export type AuthOptions =
       username: string;
       /** PEM of the RSA private key whose certificate is on the connected app. */
       privateKeyPem: string;
-      /** JWT `aud`; defaults to the login URL (https://login.salesforce.com, test.… or My Domain). */
+      /** JWT `aud`; default https://login.salesforce.com, or https://test.salesforce.com for a sandbox
+       *  login URL (auth.ts defaultJwtAudience). Set it for an Experience Cloud site. */
       audience?: string;
     };
 
@@ -42,6 +47,18 @@ export interface ExtractorOptions {
   auth: AuthOptions;
   /** REST/Bulk API version, 'NN.0' (default '62.0'; at least 47.0 for Bulk API 2.0 query). */
   apiVersion?: string;
+  /** LoginHistory: auto (default: read it when the user may, else go on without login events, with a
+   *  warning), enabled (refuse to run without it) or disabled (never read). */
+  loginHistory?: LoginHistoryMode;
+  /** HTTP proxy for every Salesforce call (default: HTTPS_PROXY / HTTP_PROXY and NO_PROXY from the environment). */
+  proxy?: ProxyOptions;
+  /** Custom User fields to add, fields never to read, fields to hash (schemas/mapping-choice.ts,
+   *  validated against the mapping by the config loader). */
+  fields?: FieldChoice;
+  /** Salt (a secret) of fields.hash: HMAC-SHA-256(salt, value). Required when fields.hash is not empty. */
+  hashSalt?: string;
+  /** Which users beyond their status: user types, profiles, a WHERE condition (user-filter.ts). */
+  userFilter?: UserFilterOptions;
   /** Which users to extract (default all three). */
   userStatuses?: readonly string[];
   /** User fields wanted (default DEFAULT_USER_FIELDS); see fields.ts for the syntax. */
@@ -61,8 +78,13 @@ export interface ExtractorOptions {
   pageSize?: number;
   /** Result pages downloaded at once via resultPages (API ≥ 58.0); 1 = sequential by locator (default 3). */
   parallelPages?: number;
-  /** The extractor stops before the org's daily API usage passes this share of its limit (default 0.5). */
+  /** The extractor stops before the org's remaining daily API requests would fall below this share
+   *  of its daily limit (default 0.1, from 0 to 0.9): the budget the org's other users keep. */
+  apiReserve?: number;
+  /** Optional cap: stop before the org's daily API usage passes this share of its limit (no default). */
   apiBudgetShare?: number;
+  /** Optional cap: the most calls this connector makes per extractor (no default). */
+  apiMaxCalls?: number;
   /** Wait for a response, or for the next bytes of a body, before giving up, in ms (default 60000). */
   requestTimeoutMs?: number;
   /** Attempts for a request that is safe to repeat, first included (default 5). */
@@ -71,8 +93,12 @@ export interface ExtractorOptions {
   retryInitialMs?: number;
 }
 
-export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields'>> & {
+export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls' | 'proxy' | 'hashSalt'>> & {
+  hashSalt: string | undefined;
+  proxy: ProxyOptions | undefined;
   pageSize: number | undefined;
+  apiBudgetShare: number | undefined;
+  apiMaxCalls: number | undefined;
   userStatuses: readonly UserStatus[];
   userFields: readonly string[];
   loginFields: readonly string[];
@@ -86,7 +112,7 @@ const DEFAULTS = {
   pollInitialMs: 500,
   pollMaxMs: 10_000,
   parallelPages: 3,
-  apiBudgetShare: 0.5,
+  apiReserve: 0.1,
   requestTimeoutMs: 60_000,
   retryAttempts: 5,
   retryInitialMs: 500,
@@ -126,6 +152,53 @@ export function parseUserStatuses(value: unknown): UserStatus[] {
   return USER_STATUSES.filter((s) => out.has(s));
 }
 
+function parseUserFilter(value: unknown): UserFilterOptions {
+  if (value === undefined) return {};
+  const f = value as UserFilterOptions;
+  for (const key of ['userTypes', 'excludeUserTypes', 'profiles'] as const) {
+    const l = f[key];
+    if (l !== undefined && (!Array.isArray(l) || l.some((x) => typeof x !== 'string' || x.trim() === ''))) invalid(`userFilter.${key}`, 'must be a list of names');
+  }
+  if (f.where !== undefined) {
+    if (typeof f.where !== 'string') invalid('userFilter.where', 'must be a text condition');
+    if (f.where.trim() !== '') parseWhere(f.where); // syntax now; fields and types against describe at connect
+  }
+  return f;
+}
+
+function parseHashSalt(input: ExtractorOptions): string | undefined {
+  if ((input.fields?.hash.length ?? 0) === 0) return input.hashSalt;
+  if (typeof input.hashSalt !== 'string' || input.hashSalt.length < 16) {
+    invalid('hashSalt', 'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or hashSaltFile), e.g. `openssl rand -hex 32`');
+  }
+  return input.hashSalt;
+}
+
+function parseProxy(value: unknown): ProxyOptions | undefined {
+  if (value === undefined) return undefined;
+  const p = value as Partial<ProxyOptions>;
+  const raw = nonEmptyString(p?.url, 'proxy.url');
+  const url = (() => {
+    try {
+      return new URL(raw);
+    } catch {
+      return invalid('proxy.url', 'is not a URL (expected e.g. http://proxy.example.com:3128)');
+    }
+  })();
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('proxy.url', 'must be an http:// or https:// proxy URL');
+  if (url.username || url.password) invalid('proxy.url', 'must not carry credentials: set proxy.username and the password as a secret');
+  if (p.password !== undefined && p.username === undefined) invalid('proxy.username', 'is required with a proxy password');
+  return { url: url.origin, ...(p.username !== undefined ? { username: nonEmptyString(p.username, 'proxy.username') } : {}), ...(p.password !== undefined ? { password: String(p.password) } : {}) };
+}
+
+export function parseLoginHistoryMode(value: unknown): LoginHistoryMode {
+  if (value === undefined) return 'auto';
+  if (!(LOGIN_HISTORY_MODES as readonly unknown[]).includes(value)) {
+    invalid('loginHistory', `unknown value ${JSON.stringify(value)}; allowed values: ${LOGIN_HISTORY_MODES.join(', ')}`);
+  }
+  return value as LoginHistoryMode;
+}
+
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 const GENERIC_LOGIN_HOSTS = new Set(['login.salesforce.com', 'test.salesforce.com']);
 
@@ -156,6 +229,23 @@ export function parseLoginUrl(value: unknown, flow: AuthOptions['flow']): string
   return url.origin;
 }
 
+/** jwtAudience: an https URL; a My Domain is refused because Salesforce refuses it as `aud`. */
+function parseAudience(value: unknown): string {
+  const raw = nonEmptyString(value, 'auth.audience');
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return invalid('auth.audience', 'is not a URL (e.g. https://login.salesforce.com or an Experience Cloud site URL)');
+  }
+  if (url.protocol !== 'https:') invalid('auth.audience', 'must use https');
+  if (/\.my\.salesforce\.com$/i.test(url.hostname)) {
+    invalid('auth.audience', 'Salesforce refuses a My Domain URL as JWT audience; leave jwtAudience out (the default is ' +
+      'https://login.salesforce.com, or https://test.salesforce.com for a sandbox) or name an Experience Cloud site');
+  }
+  return raw.replace(/\/$/, '');
+}
+
 function parseAuth(value: unknown): AuthOptions {
   if (!value || typeof value !== 'object') invalid('auth', 'is required');
   const a = value as Record<string, unknown>;
@@ -183,7 +273,7 @@ function parseAuth(value: unknown): AuthOptions {
         consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
         username: nonEmptyString(a.username, 'auth.username'),
         privateKeyPem: pem,
-        audience: a.audience === undefined ? undefined : nonEmptyString(a.audience, 'auth.audience'),
+        audience: a.audience === undefined ? undefined : parseAudience(a.audience),
       };
     }
     default:
@@ -206,12 +296,17 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
   if (typeof apiVersion !== 'string' || !/^\d{2,3}\.0$/.test(apiVersion) || Number(apiVersion) < 47) {
     invalid('apiVersion', `must look like '62.0' and be at least 47.0 (Bulk API 2.0 query); got ${JSON.stringify(apiVersion)}`);
   }
-  const share = number(input.apiBudgetShare, 'apiBudgetShare', DEFAULTS.apiBudgetShare, 0.01, 1, false);
+  const share = input.apiBudgetShare === undefined ? undefined : number(input.apiBudgetShare, 'apiBudgetShare', 1, 0.01, 1, false);
   return {
     loginUrl: parseLoginUrl(input.loginUrl, auth.flow),
     auth,
     apiVersion,
     userStatuses: parseUserStatuses(input.userStatuses),
+    loginHistory: parseLoginHistoryMode(input.loginHistory),
+    proxy: parseProxy(input.proxy),
+    userFilter: parseUserFilter(input.userFilter),
+    fields: input.fields ?? NO_FIELD_CHOICE,
+    hashSalt: parseHashSalt(input),
     userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
     loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
     loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', DEFAULTS.loginLookbackDays, 1, 3650),
@@ -222,6 +317,8 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     pageSize: input.pageSize === undefined ? undefined : number(input.pageSize, 'pageSize', 0, 1, 1_000_000),
     parallelPages: number(input.parallelPages, 'parallelPages', DEFAULTS.parallelPages, 1, 10),
     apiBudgetShare: share,
+    apiReserve: number(input.apiReserve, 'apiReserve', DEFAULTS.apiReserve, 0, 0.9, false),
+    apiMaxCalls: input.apiMaxCalls === undefined ? undefined : number(input.apiMaxCalls, 'apiMaxCalls', 0, 1, 10_000_000),
     requestTimeoutMs: number(input.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs, 100, 3600_000),
     retryAttempts: number(input.retryAttempts, 'retryAttempts', DEFAULTS.retryAttempts, 1, 20),
     retryInitialMs: number(input.retryInitialMs, 'retryInitialMs', DEFAULTS.retryInitialMs, 1, 60_000),

@@ -7,7 +7,11 @@
 import { FatalError } from '../../pipeline/core/errors';
 import type { Logger } from '../../pipeline/core/logger';
 import { sleep } from '../../pipeline/core/retry';
-import { SalesforceAuth } from './auth';
+import type { OrgAccess } from './access';
+import { probeAccess, statusFilterRefusal, statusNeedsUserLogin } from './access';
+import { authWarnings, SalesforceAuth } from './auth';
+import { proxiedFetch, proxyRoute } from './proxy';
+import { checkCustomFields, hashRow, isExcluded } from './field-choice';
 import type { ApiUsage } from './budget';
 import { ApiBudget } from './budget';
 import type { Clock } from './bulk-job';
@@ -27,7 +31,8 @@ import { loginStart, LoginTracker } from './logins';
 import { jobResults } from './results';
 import type { Extraction } from './row-stream';
 import { toExtraction } from './row-stream';
-import { buildLoginQuery, buildUserQuery, USER_LOGIN_FLAGS_QUERY } from './soql';
+import { buildLoginQuery, buildUserQuery, loginUserWhere, USER_LOGIN_FLAGS_QUERY } from './soql';
+import { userFilterConditions } from './user-filter';
 import { filterUser, UserLoginFlags } from './user-status';
 
 export interface ExtractorDeps {
@@ -48,6 +53,12 @@ export interface ConnectInfo {
   loginFields: string[];
   /** Wanted fields this org lacks, with the reason (each also logged once as a warning). */
   missingFields: { object: string; field: string; reason: string }[];
+  /** The API version used: the configured one, or the org's newest when it serves an older one. */
+  apiVersion: string;
+  /** What the integration user may read, and what is off because of it (access.ts). */
+  features: OrgAccess;
+  /** SOQL conditions on User from userFilter, checked against describe (empty: no filter). */
+  userFilters: string[];
 }
 
 export interface ExtractionResult {
@@ -74,6 +85,9 @@ export interface UsersResult extends ExtractionResult {
   statuses: UserStatus[];
   frozenUsers: number;
   passwordLockedUsers: number;
+  /** Row keys whose value is unknown in this run (UserLogin not readable): absent from every row,
+   *  so a consumer must keep what it had rather than overwrite it with null or false. */
+  unknownFields: string[];
 }
 
 export interface LoginsResult extends ExtractionResult {
@@ -86,6 +100,9 @@ export interface LoginsResult extends ExtractionResult {
   cursor: LoginCursor | null;
   /** Events dropped because the previous extraction already emitted them. */
   duplicatesDropped: number;
+  /** Why LoginHistory was not read (loginHistory disabled, or not readable): no rows, the cursor
+   *  passed in is returned unchanged. Absent when it was read. */
+  skipped?: string;
 }
 
 export interface SalesforceExtractor {
@@ -122,30 +139,33 @@ class Extractor implements SalesforceExtractor {
   private connecting: Promise<ConnectInfo> | null = null;
   private lastCursor: LoginCursor | null = null;
 
-  constructor(
-    private readonly cfg: ExtractorConfig,
-    deps: ExtractorDeps,
-  ) {
+  private readonly cfg: ExtractorConfig;
+
+  constructor(cfg: ExtractorConfig, deps: ExtractorDeps) {
+    this.cfg = { ...cfg };
     this.logger = deps.logger.child({ component: 'salesforce-extractor' });
+    for (const w of authWarnings(cfg.auth)) this.logger.warn(w, { flow: cfg.auth.flow });
     this.clock = deps.clock ?? { now: () => Date.now(), sleep };
+    const proxy = proxyRoute(cfg.proxy);
     this.auth = new SalesforceAuth(cfg.loginUrl, cfg.apiVersion, cfg.auth, {
       logger: this.logger,
+      proxy,
       clock: this.clock,
       retryAttempts: cfg.retryAttempts,
       retryInitialMs: cfg.retryInitialMs,
     });
-    this.budget = new ApiBudget(cfg.apiBudgetShare);
+    this.budget = new ApiBudget({ reserve: cfg.apiReserve, share: cfg.apiBudgetShare, maxCalls: cfg.apiMaxCalls });
     this.http = new SalesforceHttp({
       auth: this.auth,
       budget: this.budget,
       logger: this.logger,
-      fetch: deps.fetch ?? ((input, init) => fetch(input, init)),
+      fetch: proxiedFetch(proxy, deps.fetch ?? ((input, init) => fetch(input, init))),
       requestTimeoutMs: cfg.requestTimeoutMs,
       retryAttempts: cfg.retryAttempts,
       retryInitialMs: cfg.retryInitialMs,
       random: deps.random,
     });
-    this.jobs = new BulkJobs(this.http, cfg, this.clock, this.logger);
+    this.jobs = new BulkJobs(this.http, this.cfg, this.clock, this.logger);
   }
 
   connect(): Promise<ConnectInfo> {
@@ -158,13 +178,25 @@ class Extractor implements SalesforceExtractor {
 
   private async doConnect(): Promise<ConnectInfo> {
     const session = await this.auth.session();
+    await this.negotiateVersion();
     const describe = this.describer();
-    // UserLogin must be readable (frozen users come from it): selectFields throws if it is not.
+    const features = await probeAccess(describe, this.cfg.loginHistory);
+    for (const [name, f] of Object.entries(features)) {
+      if (!f.enabled) this.warnOnce(`feature:${name}`, `Salesforce feature off: ${f.reason}`, { feature: name });
+    }
+    if (features.userLogin.enabled) await selectFields('UserLogin', USER_LOGIN_FIELDS, describe, USER_LOGIN_FIELDS);
+    const choice = this.cfg.fields;
+    await checkCustomFields(choice.include, describe);
+    const userFilters = await userFilterConditions(this.cfg.userFilter, describe);
     const [user, login] = await Promise.all([
-      selectFields('User', this.cfg.userFields, describe, REQUIRED_USER_FIELDS),
-      selectFields('LoginHistory', this.cfg.loginFields, describe, REQUIRED_LOGIN_FIELDS),
-      selectFields('UserLogin', USER_LOGIN_FIELDS, describe, USER_LOGIN_FIELDS),
+      selectFields('User', [...this.cfg.userFields, ...choice.include.map((c) => c.name)], describe, REQUIRED_USER_FIELDS),
+      features.loginHistory.enabled
+        ? selectFields('LoginHistory', this.cfg.loginFields, describe, REQUIRED_LOGIN_FIELDS)
+        : Promise.resolve({ fields: [], missing: [] }),
     ]);
+    // Excluded fields never reach SOQL: they never leave Salesforce.
+    user.fields = user.fields.filter((f) => !isExcluded(f, choice.exclude));
+    user.missing = user.missing.filter((m) => !isExcluded(m.field, choice.exclude));
     const missingFields = [
       ...user.missing.map((m) => ({ object: 'User', ...m })),
       ...login.missing.map((m) => ({ object: 'LoginHistory', ...m })),
@@ -175,7 +207,36 @@ class Extractor implements SalesforceExtractor {
       this.warned.add(key);
       this.logger.warn('A mapped Salesforce field is not available in this org; it is skipped', { object: m.object, field: m.field, reason: m.reason });
     }
-    return { instanceUrl: session.instanceUrl, orgId: session.orgId, userFields: user.fields, loginFields: login.fields, missingFields };
+    return {
+      instanceUrl: session.instanceUrl, orgId: session.orgId, userFields: user.fields, loginFields: login.fields, missingFields,
+      apiVersion: this.cfg.apiVersion, features, userFilters,
+    };
+  }
+
+  private warnOnce(key: string, msg: string, fields: Record<string, unknown>): void {
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.logger.warn(msg, fields);
+  }
+
+  /**
+   * An org serves the API versions of its release: when the configured one is newer than the
+   * org's newest (an org not yet upgraded, or a sandbox preview lagging), use the org's newest,
+   * with a warning, as long as it has Bulk API 2.0 query (47.0).
+   */
+  private async negotiateVersion(): Promise<void> {
+    const list = await this.http.json<{ version: string }[]>({ method: 'GET', path: '/services/data', repeatable: true, what: 'list API versions', signal: this.closing.signal });
+    const served = (Array.isArray(list) ? list : []).map((v) => Number(v.version)).filter((v) => Number.isFinite(v));
+    const wanted = Number(this.cfg.apiVersion);
+    if (served.length === 0 || served.includes(wanted)) return;
+    const newest = Math.max(...served);
+    if (newest >= wanted) return; // a gap in the list: let the calls themselves answer
+    if (newest < 47) {
+      throw new FatalError('SALESFORCE_API_VERSION', `The org serves API versions up to ${newest.toFixed(1)}; the connector needs 47.0 or later (Bulk API 2.0 query)`);
+    }
+    this.warnOnce('version', `The org serves API versions up to ${newest.toFixed(1)}; using it instead of apiVersion ${this.cfg.apiVersion}`, { configured: this.cfg.apiVersion, used: newest.toFixed(1) });
+    // cfg is this extractor's own copy; BulkJobs and the result reader read apiVersion from it.
+    this.cfg.apiVersion = newest.toFixed(1);
   }
 
   /** Describe over REST, memoized per object; null when the org has no such (visible) object. */
@@ -260,38 +321,60 @@ class Extractor implements SalesforceExtractor {
 
   private async *usersRows(signal: AbortSignal): AsyncGenerator<Row[], UsersResult, undefined> {
     const startedAt = new Date(this.clock.now());
-    const { userFields } = await this.connect();
+    const { userFields, features, userFilters } = await this.connect();
     const statuses = this.cfg.userStatuses;
     const selected = new Set(statuses);
     const reports: JobReport[] = [];
+    const known = features.userLogin.enabled;
+    const hashed = this.cfg.fields.hash;
+    const salt = this.cfg.hashSalt ?? '';
+    // Without UserLogin a frozen user looks active: refuse a filter that would then be wrong.
+    if (!known && statusNeedsUserLogin(statuses)) throw statusFilterRefusal(statuses);
 
     // 1. Frozen and password-locked users (few): two id sets, read and verified first.
     const flags = new UserLoginFlags();
-    for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal)) {
-      for (const row of batch) flags.add(row);
+    if (known) {
+      for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal)) {
+        for (const row of batch) flags.add(row);
+      }
     }
 
     // 2. The users, narrowed server-side as far as SOQL allows, classified exactly here.
     let emitted = 0;
-    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses), userFields, reports, signal), (row) => filterUser(row, selected, flags), () => emitted++);
+    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses, userFilters), userFields, reports, signal), (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt), () => emitted++);
+    const flagKeys = [FROZEN_KEY, PASSWORD_LOCKED_KEY];
     return {
-      ...this.base('User', [...userFields, FROZEN_KEY, PASSWORD_LOCKED_KEY], reports, main.rowsRead, emitted, startedAt),
+      ...this.base('User', known ? [...userFields, ...flagKeys] : userFields, reports, main.rowsRead, emitted, startedAt),
       object: 'User',
       statuses: [...statuses],
       frozenUsers: flags.frozen.size,
       passwordLockedUsers: flags.passwordLocked.size,
+      unknownFields: known ? [] : flagKeys,
     };
   }
 
   private async *loginRows(from: LoginCursor | Date | null, signal: AbortSignal): AsyncGenerator<Row[], LoginsResult, undefined> {
     const startedAt = new Date(this.clock.now());
-    const { loginFields } = await this.connect();
+    const { loginFields, features, userFilters } = await this.connect();
     const previous = this.previousLogins(from);
+    if (!features.loginHistory.enabled) return this.skippedLogins(from, previous, features.loginHistory.reason ?? 'off', startedAt);
     const since = loginStart(previous?.watermark ?? null, this.cfg.loginOverlapMs, this.cfg.loginLookbackDays, this.clock.now());
     const tracker = new LoginTracker(previous ? { watermarkMs: previous.watermark.getTime(), ids: previous.ids } : null, this.cfg.loginOverlapMs, startedAt.getTime());
     const reports: JobReport[] = [];
+    // Login events only of the users this run imports: the semi-join narrows by IsActive and the
+    // user filters; telling frozen from active users needs UserLogin, read here when it matters.
+    const statuses = this.cfg.userStatuses;
+    const frozenOnly = statuses.includes('frozen') && !statuses.includes('active');
+    let frozen: Set<string> | null = null;
+    if (statusNeedsUserLogin(statuses) && features.userLogin.enabled) {
+      const flags = new UserLoginFlags();
+      for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal)) for (const row of batch) flags.add(row);
+      frozen = flags.frozen;
+    }
+    const wanted = (row: Row) => frozen === null || frozen.has(row.UserId) === frozenOnly;
     let emitted = 0;
-    const main = yield* this.filtered(this.runJob('LoginHistory', buildLoginQuery(loginFields, since), loginFields, reports, signal), (row) => (tracker.accept(row) ? row : null), () => emitted++);
+    const query = buildLoginQuery(loginFields, since, loginUserWhere(statuses, userFilters));
+    const main = yield* this.filtered(this.runJob('LoginHistory', query, loginFields, reports, signal), (row) => (tracker.accept(row) && wanted(row) ? row : null), () => emitted++);
     const cursor = tracker.cursor();
     this.lastCursor = cursor;
     return {
@@ -301,6 +384,20 @@ class Extractor implements SalesforceExtractor {
       watermark: cursor ? new Date(cursor.watermark) : null,
       cursor,
       duplicatesDropped: tracker.duplicatesDropped(),
+    };
+  }
+
+  /** LoginHistory off: nothing read, the cursor handed back as it came, so no watermark moves. */
+  private skippedLogins(from: LoginCursor | Date | null, previous: { watermark: Date } | null, reason: string, startedAt: Date): LoginsResult {
+    const cursor = from === null ? null : from instanceof Date ? { watermark: from.toISOString(), recentIds: [] } : from;
+    return {
+      ...this.base('LoginHistory', [], [], 0, 0, startedAt),
+      object: 'LoginHistory',
+      since: previous?.watermark ?? new Date(startedAt),
+      watermark: previous?.watermark ?? null,
+      cursor,
+      duplicatesDropped: 0,
+      skipped: reason,
     };
   }
 

@@ -5,7 +5,10 @@
  *   response / failure                      what happens
  *   ─────────────────────────────────────   ──────────────────────────────────────────────────
  *   401 (INVALID_SESSION_ID)                re-authenticate once, send again; a second 401 is fatal
- *   403 REQUEST_LIMIT_EXCEEDED              FatalError, actionable message; never sleeps for hours
+ *   403 REQUEST_LIMIT_EXCEEDED, daily       FatalError, actionable message; never sleeps for hours
+ *   403 REQUEST_LIMIT_EXCEEDED, concurrent  RefusedError (retriable): too many long-running requests
+ *     (ConcurrentPerOrgLongTxn)             right now; Salesforce ran nothing, so even a POST is
+ *                                           sent again after a jittered backoff
  *   5xx, 429, network error, timeout        RetriableError; retried with jittered backoff only if
  *                                           the request is safe to repeat (GET, PATCH abort,
  *                                           DELETE) or provably never reached the server
@@ -33,6 +36,15 @@ export class TransportError extends RetriableError {
   ) {
     super(code, message, opts);
   }
+}
+
+/** A short-lived refusal Salesforce answered before doing anything: safe to send again, even a POST. */
+export class RefusedError extends RetriableError {}
+
+/** The concurrency variant of REQUEST_LIMIT_EXCEEDED ("ConcurrentPerOrgLongTxn Limit exceeded.", or
+ *  a message about concurrent requests), as opposed to the daily limit ("TotalRequests Limit exceeded."). */
+export function isConcurrencyLimit(message: string): boolean {
+  return /concurrent/i.test(message);
 }
 
 /** Salesforce's answer to a failed request, as a ConnectorError; `status` kept for callers. */
@@ -106,6 +118,12 @@ export function parseErrorBody(text: string): SfErrorBody {
 /** The classification table for an HTTP error response other than the first 401. */
 export function classifyResponse(status: number, body: SfErrorBody, what: string): ConnectorError {
   const sf = body.errorCode ? `${body.errorCode}: ${body.message}` : body.message || '(no error body)';
+  if (status === 403 && body.errorCode === 'REQUEST_LIMIT_EXCEEDED' && isConcurrencyLimit(body.message)) {
+    return new RefusedError(
+      'SALESFORCE_CONCURRENCY_LIMIT',
+      `Salesforce refused ${what}: ${sf}. Too many long-running requests are running in the org right now; retrying`,
+    );
+  }
   if (status === 403 && body.errorCode === 'REQUEST_LIMIT_EXCEEDED') {
     return new SalesforceApiError(
       'SALESFORCE_REQUEST_LIMIT_EXCEEDED',
@@ -153,12 +171,12 @@ export class SalesforceHttp {
       attempts: this.deps.retryAttempts,
       initialDelayMs: this.deps.retryInitialMs,
       random: this.deps.random,
-      retryOn: (err) => isRetriable(err) && (spec.repeatable || (err instanceof TransportError && err.notSent)),
+      retryOn: (err) => isRetriable(err) && (spec.repeatable || err instanceof RefusedError || (err instanceof TransportError && err.notSent)),
       onRetry: (err, attempt, delayMs) =>
         this.deps.logger.warn('Salesforce request failed, retrying', { request: spec.what, attempt, delayMs, error: (err as Error).message }),
     }).catch((err: unknown) => {
       // A non-repeatable request that failed in a retriable way: say why it was not repeated.
-      if (isRetriable(err) && !spec.repeatable && !(err instanceof TransportError && err.notSent)) {
+      if (isRetriable(err) && !spec.repeatable && !(err instanceof RefusedError) && !(err instanceof TransportError && err.notSent)) {
         throw new RetriableError(
           (err as ConnectorError).code,
           `${(err as Error).message} (not repeated: ${spec.what} is not safe to send twice; the run fails and the next run starts over)`,

@@ -50,12 +50,30 @@ export function userStatusWhere(statuses: readonly UserStatus[]): string | null 
   return null;
 }
 
-export function buildUserQuery(fields: readonly string[], statuses: readonly UserStatus[]): string {
+/**
+ * `filters`: further conditions on User, built by user-filter.ts from describe-checked names and
+ * code-quoted literals (never configuration text), AND-ed with the status condition.
+ */
+export function buildUserQuery(fields: readonly string[], statuses: readonly UserStatus[], filters: readonly string[] = []): string {
   if (statuses.length === 0) throw new RangeError('SOQL: no user status selected');
-  return select(fields, 'User', userStatusWhere(statuses));
+  const where = [userStatusWhere(statuses), ...filters].filter((w): w is string => w !== null);
+  return select(fields, 'User', where.length > 0 ? where.join(' AND ') : null);
 }
 
-/** LoginHistory from `since` on, inclusive (the caller subtracts the overlap). */
-export function buildLoginQuery(fields: readonly string[], since: Date): string {
-  return select(fields, 'LoginHistory', `LoginTime >= ${soqlDateTime(since)}`);
+/**
+ * The User conditions a LoginHistory semi-join can carry: the IsActive part of the status filter
+ * (SOQL cannot nest the UserLogin semi-join that tells frozen users apart; the extractor does
+ * that client-side) and the user filters. null when every user is imported.
+ */
+export function loginUserWhere(statuses: readonly UserStatus[], filters: readonly string[]): string | null {
+  const has = (s: UserStatus) => statuses.includes(s);
+  const active = !has('inactive') && (has('active') || has('frozen')) ? 'IsActive = true' : has('inactive') && !has('active') && !has('frozen') ? 'IsActive = false' : null;
+  const where = [active, ...filters].filter((w): w is string => w !== null);
+  return where.length > 0 ? where.join(' AND ') : null;
+}
+
+/** LoginHistory from `since` on, inclusive (the caller subtracts the overlap); only the imported users' when `userWhere` is set. */
+export function buildLoginQuery(fields: readonly string[], since: Date, userWhere: string | null = null): string {
+  const time = `LoginTime >= ${soqlDateTime(since)}`;
+  return select(fields, 'LoginHistory', userWhere ? `${time} AND UserId IN (SELECT Id FROM User WHERE ${userWhere})` : time);
 }

@@ -38,10 +38,13 @@ export function userStatus(row: Row, flags: UserLoginFlags): UserStatus {
 
 /**
  * Keeps the row if its status is selected, merging the UserLogin flags into it (as the strings
- * 'true'/'false', like every other CSV value). Returns null to drop it.
+ * 'true'/'false', like every other CSV value). Returns null to drop it. `known` false: UserLogin
+ * was not readable, the flags are unknown and stay out of the row (never a false "not frozen");
+ * the caller only filters then on what IsActive decides (access.ts statusNeedsUserLogin).
  */
-export function filterUser(row: Row, statuses: ReadonlySet<UserStatus>, flags: UserLoginFlags): Row | null {
+export function filterUser(row: Row, statuses: ReadonlySet<UserStatus>, flags: UserLoginFlags, known = true): Row | null {
   if (!statuses.has(userStatus(row, flags))) return null;
+  if (!known) return row;
   row[FROZEN_KEY] = flags.frozen.has(row.Id) ? 'true' : 'false';
   row[PASSWORD_LOCKED_KEY] = flags.passwordLocked.has(row.Id) ? 'true' : 'false';
   return row;

@@ -1,5 +1,6 @@
 import type { ExtractorOptions } from '../../connectors/salesforce/config';
 import type { ConnectorSettings } from '../connector';
+import type { RetryPolicy } from '../schedule/retry';
 import type { Schedule } from '../schedule/spec';
 
 /**
@@ -24,6 +25,8 @@ export interface LoadedConfig extends Omit<ConnectorSettings, 'salesforce'> {
   /** The product's "Connector server name" (Cloud). Informational: this connector is a cloud connector. */
   connectorServerName: string;
   schedule: Schedule;
+  /** Retries of a failed scheduled run within its slot (runRetries). */
+  runRetries: RetryPolicy;
   sink: {
     /** Absent: an embedded PostgreSQL (sinks/postgres/embedded.ts); never read by the connector. */
     databaseUrl?: string;

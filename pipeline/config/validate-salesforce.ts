@@ -1,4 +1,7 @@
+import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from '../../connectors/salesforce/access';
 import { USER_STATUSES, parseLoginUrl, type AuthOptions, type ExtractorOptions } from '../../connectors/salesforce/config';
+import { loadCatalog } from '../../schemas/catalog';
+import { parseFieldChoice, type FieldChoice } from '../../schemas/mapping-choice';
 import { ConnectorError } from '../core/errors';
 import type { Reader } from './reader';
 
@@ -49,8 +52,37 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   }
   const apiVersion = r.string('apiVersion', { default: '62.0', pattern: /^\d{2,3}\.0$/, allowed: "'NN.0', at least 47.0 (Bulk API 2.0 query)" });
   if (apiVersion !== undefined && Number(apiVersion) < 47) r.issues.add('apiVersion', 'is too old for Bulk API 2.0 query', { value: apiVersion, allowed: '47.0 or later' });
-  const apiBudgetShare = r.number('apiBudgetShare', { default: 0.5, min: 0.01, max: 1 });
+  const loginHistory = r.string('loginHistory', { default: 'auto', oneOf: LOGIN_HISTORY_MODES }) as LoginHistoryMode | undefined;
+  const apiReserve = r.number('apiReserve', { default: 0.1, min: 0, max: 0.9 });
+  const apiBudgetShare = r.number('apiBudgetShare', { min: 0.01, max: 1 });
+  const apiMaxCalls = r.number('apiMaxCalls', { min: 1, max: 10_000_000, integer: true });
   const loginLookbackDays = r.number('loginHistoryLookbackDays', { default: 30, min: 1, max: 3650, integer: true });
+  // A proxy for every Salesforce call; without it HTTPS_PROXY / NO_PROXY from the environment apply.
+  const px = r.object('salesforceProxy');
+  const proxyUrl = px.string('url', { required: r.has('salesforceProxy'), allowed: 'http://proxy.example.com:3128 (no credentials in it)' });
+  if (proxyUrl && /^[a-z]+:\/\/[^/]*@/i.test(proxyUrl)) {
+    r.issues.add('salesforceProxy.url', 'must not carry credentials', { value: proxyUrl, secret: true, allowed: 'set salesforceProxy.username and the password as a secret (passwordEnv or passwordFile)' });
+  }
+  const proxyUser = px.string('username');
+  const proxyPassword = px.secret('password', false, "the proxy user's password");
+  px.finish();
+  const proxy = proxyUrl ? { url: proxyUrl, ...(proxyUser ? { username: proxyUser } : {}), ...(proxyPassword !== undefined ? { password: proxyPassword } : {}) } : undefined;
+  // Field choice: custom fields in, PII out, some values hashed (schemas/mapping-choice.ts).
+  let fields: FieldChoice | undefined;
+  const rawFields = r.raw('fields');
+  if (rawFields !== undefined) {
+    try {
+      fields = parseFieldChoice(rawFields, loadCatalog().userMapping);
+    } catch (err) {
+      const m = /^(fields(?:\.[A-Za-z0-9_]+)*): (.*)$/s.exec((err as Error).message);
+      r.issues.add(m ? m[1] : 'fields', m ? m[2] : (err as Error).message, { value: rawFields });
+    }
+  }
+  const hashSalt = r.secret('hashSalt', (fields?.hash.length ?? 0) > 0, 'a secret salt for fields.hash (at least 16 characters)');
+  // Which users beyond their status (connectors/salesforce/user-filter.ts): checked against the describe at connect.
+  const uf = r.object('userFilter');
+  const userFilter = { userTypes: uf.list('userTypes'), excludeUserTypes: uf.list('excludeUserTypes'), profiles: uf.list('profiles'), where: uf.string('where') };
+  uf.finish();
   const tuning = r.object('salesforceTuning');
   const extra: Partial<ExtractorOptions> = {};
   for (const [k, min, max] of TUNING) {
@@ -65,7 +97,7 @@ export function readSalesforce(r: Reader): ExtractorOptions | undefined {
   else if (flow === 'client_credentials' && consumerSecret) auth = { flow, consumerKey, consumerSecret };
   else if (flow === 'jwt' && username && privateKeyPem) auth = { flow, consumerKey, username, privateKeyPem, ...(audience ? { audience } : {}) };
   if (!auth) return undefined;
-  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), apiBudgetShare, loginLookbackDays, ...extra };
+  return { loginUrl, auth, apiVersion, userStatuses: statuses?.map((s) => s.toLowerCase()), loginHistory, proxy, userFilter: Object.fromEntries(Object.entries(userFilter).filter(([, v]) => v !== undefined)), ...(fields ? { fields } : {}), ...(hashSalt !== undefined ? { hashSalt } : {}), apiReserve, apiBudgetShare, apiMaxCalls, loginLookbackDays, ...extra };
 }
 
 /** Runs the extractor's own check last, so a rule only it knows still reports as a config issue. */

@@ -1,5 +1,6 @@
 import { CronSyntaxError, parseCron } from '../schedule/cron';
 import { REPEATS, WEEKDAYS, parseStartTime, type Schedule, type Weekday } from '../schedule/spec';
+import { DEFAULT_RETRY, type RetryPolicy } from '../schedule/retry';
 import { isValidTimeZone } from '../schedule/zone';
 import type { Reader } from './reader';
 
@@ -49,4 +50,18 @@ export function readSchedule(r: Reader): Schedule | undefined {
         return r.issues.add('cron', err.message, { value: cronText, allowed: 'minute hour day-of-month month day-of-week' });
       }
   }
+}
+
+/**
+ * runRetries: a failed scheduled run is tried again within its slot (pipeline/schedule/retry.ts).
+ * Defaults: 3 retries, 5 minutes then doubling, at most 60 minutes apart; retries: 0 turns it off.
+ */
+export function readRunRetries(r: Reader): RetryPolicy {
+  const o = r.object('runRetries');
+  const retries = o.number('retries', { default: DEFAULT_RETRY.retries, min: 0, max: 20, integer: true }) ?? DEFAULT_RETRY.retries;
+  const initial = o.number('initialDelayMinutes', { default: DEFAULT_RETRY.initialDelayMs / 60_000, min: 0.1, max: 1440 }) ?? 5;
+  const max = o.number('maxDelayMinutes', { default: DEFAULT_RETRY.maxDelayMs / 60_000, min: 0.1, max: 1440 }) ?? 60;
+  o.finish();
+  if (max < initial) r.issues.add('runRetries.maxDelayMinutes', 'is shorter than initialDelayMinutes', { value: max, allowed: `at least ${initial}` });
+  return { retries, initialDelayMs: Math.round(initial * 60_000), maxDelayMs: Math.round(max * 60_000) };
 }

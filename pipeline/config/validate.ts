@@ -5,7 +5,7 @@ import { insecureFileProblem, type SecretSources } from './sources';
 import { readRole } from './roles';
 import type { ConfigRole, ConnectorConfig, LoadedConfig } from './types';
 import { SALESFORCE_KEYS, extractorIssue, readSalesforce } from './validate-salesforce';
-import { readSchedule } from './validate-schedule';
+import { readRunRetries, readSchedule } from './validate-schedule';
 import { readGuard, readKafka, readPublisher, readRegistry, readSink, readTopicSettings, readTopics } from './validate-services';
 
 /**
@@ -50,6 +50,7 @@ export function parseConnectorConfig(
   if (readsSalesforce) salesforce = readSalesforce(r);
   else r.allow(...SALESFORCE_KEYS);
   const schedule = readSchedule(r);
+  const runRetries = readRunRetries(r);
   const kafka = readKafka(r.object('kafka'), connectorName);
   const registry = readRegistry(r.object('registry'));
   const topics = readTopics(r.object('topics'));
@@ -84,8 +85,8 @@ export function parseConnectorConfig(
     throw new ConfigError(source, issues.list);
   }
   return {
-    role, source, connectorName, connectorServerName, salesforce, schedule, kafka, registry, topics, topicSettings,
-    guard, publisher, sink, metrics,
+    role, source, connectorName, connectorServerName, salesforce, schedule, runRetries, kafka, registry, topics,
+    topicSettings, guard, publisher, sink, metrics,
     shutdownGraceMs: grace * 1000,
     secrets: [...new Set(secrets.filter((s) => s.length >= 4))],
   };

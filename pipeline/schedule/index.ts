@@ -5,3 +5,4 @@ export { WEEKDAYS, REPEATS, parseStartTime, describeSchedule, type Schedule, typ
 export { isValidTimeZone } from './zone';
 export { systemClock, type SchedulerClock } from './clock';
 export { startScheduler, type Scheduler, type SchedulerDeps, type SchedulerEvent } from './scheduler';
+export { DEFAULT_RETRY, plannedRetry, retryAt, retryDelay, type LastRunInfo, type RetryPolicy } from './retry';

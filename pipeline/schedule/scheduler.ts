@@ -1,14 +1,16 @@
 import type { Logger } from '../core/logger';
 import type { SchedulerClock } from './clock';
 import { nextRun } from './next-run';
+import { retryAt, type RetryPolicy } from './retry';
 import { describeSchedule, type Schedule } from './spec';
 
 /** What the scheduler reports as it goes (for logs, metrics and tests). */
 export type SchedulerEvent =
   | { type: 'waiting'; until: number }
   | { type: 'inactive' }
-  | { type: 'run-started'; slot: number; missed: boolean }
-  | { type: 'run-finished'; slot: number; error?: string }
+  | { type: 'run-started'; slot: number; missed: boolean; attempt: number }
+  | { type: 'run-finished'; slot: number; attempt: number; error?: string }
+  | { type: 'retry-waiting'; slot: number; attempt: number; until: number }
   | { type: 'stopped' };
 
 export interface SchedulerDeps {
@@ -21,10 +23,13 @@ export interface SchedulerDeps {
    */
   lastRunStart: () => Promise<number | null>;
   /**
-   * One run. `signal` aborts when the service stops and the grace period is over; the run must
-   * then end safely (no tombstones, no watermark move). A rejection is logged, not fatal.
+   * One run of `slot`; `attempt` 1 is the slot's run, 2+ its retries. `signal` aborts when the
+   * service stops and the grace period is over; the run must then end safely (no tombstones, no
+   * watermark move). A run that resolves { status: 'failed' } or rejects is retried (see retry).
    */
-  run: (slot: number, signal: AbortSignal) => Promise<void>;
+  run: (slot: number, signal: AbortSignal, attempt: number) => Promise<{ status: 'succeeded' | 'failed' } | void>;
+  /** Retries of a failed run within its slot (read at each failure; default: none). */
+  retry?: () => RetryPolicy;
   clock: SchedulerClock;
   logger: Logger;
   onEvent?: (event: SchedulerEvent) => void;
@@ -87,18 +92,41 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       const missed = now - due > 60_000;
       if (missed) logger.info('a scheduled run was missed (service down or busy): running it once now', { slot: new Date(due).toISOString() });
       baseline = now;
-      emit({ type: 'run-started', slot: due, missed });
-      inFlight = deps.run(due, runAbort.signal).then(
-        () => emit({ type: 'run-finished', slot: due }),
+      await runSlot(due, missed);
+    }
+    emit({ type: 'stopped' });
+  }
+
+  /** The slot's run, and its retries while it fails, each before the next slot. */
+  async function runSlot(slot: number, missed: boolean): Promise<void> {
+    for (let attempt = 1; !stopping.signal.aborted; attempt++) {
+      emit({ type: 'run-started', slot, missed, attempt });
+      let error: string | undefined;
+      inFlight = deps.run(slot, runAbort.signal, attempt).then(
+        (r) => {
+          if (r && r.status === 'failed') error = 'the run failed';
+        },
         (err: Error) => {
           logger.error('scheduled run failed to start or crashed', { error: err.message });
-          emit({ type: 'run-finished', slot: due, error: err.message });
+          error = err.message;
         },
       );
       await inFlight;
       inFlight = null;
+      emit({ type: 'run-finished', slot, attempt, ...(error !== undefined ? { error } : {}) });
+      if (error === undefined || !deps.retry || stopping.signal.aborted) return;
+      const policy = deps.retry();
+      const at = retryAt(policy, attempt, clock.now(), nextRun(deps.schedule(), slot));
+      if (at === null) {
+        logger.warn('scheduled run failed; no retry left before the next slot', { slot: new Date(slot).toISOString(), attempts: attempt });
+        return;
+      }
+      emit({ type: 'retry-waiting', slot, attempt: attempt + 1, until: at });
+      logger.info('scheduled run failed; retrying within its slot', { slot: new Date(slot).toISOString(), attempt: attempt + 1, at: new Date(at).toISOString() });
+      await sleep(at);
+      // Woken early (a config reload): wait out the rest unless the service is stopping.
+      while (!stopping.signal.aborted && clock.now() < at) await sleep(at);
     }
-    emit({ type: 'stopped' });
   }
 
   async function sleep(until: number): Promise<void> {

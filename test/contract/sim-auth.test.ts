@@ -83,13 +83,35 @@ describe('token endpoint errors', () => {
 describe('JWT bearer flow', () => {
   const grant = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 
-  it('accepts an RS256 assertion for each allowed audience and the session works', async () => {
-    for (const aud of ['https://login.salesforce.com', 'https://test.salesforce.com', sim.url]) {
+  it('accepts an RS256 assertion for login.salesforce.com (production) and the session works', async () => {
+    for (const aud of ['https://login.salesforce.com', 'https://login.salesforce.com/', ['https://login.salesforce.com']]) {
       const res = await tokenRequest(sim.url, { grant_type: grant, assertion: jwt(jwtClaims({ aud })) });
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ instance_url: sim.url, token_type: 'Bearer', id: `${sim.url}/id/${sim.orgId}/${sim.apiUserId}` });
       const api = new Api(sim, String(res.body.access_token));
       expect((await api.json('GET', '/limits')).status).toBe(200);
+    }
+  });
+
+  it('refuses the org\'s own URL (My Domain) and the other kind of org\'s login host as audience', async () => {
+    for (const aud of [sim.url, 'https://test.salesforce.com', 'https://acme.my.salesforce.com']) {
+      const res = await tokenRequest(sim.url, { grant_type: grant, assertion: jwt(jwtClaims({ aud })) });
+      expect(res).toEqual({ status: 400, body: { error: 'invalid_grant', error_description: 'audience is invalid' } });
+    }
+  });
+
+  it('a sandbox accepts only test.salesforce.com, plus its Experience Cloud sites', async () => {
+    const site = 'https://acme.my.site.com/partners';
+    const sandbox = await startSimulator({ users: 3, logins: 0, sandbox: true, jwtSiteUrls: [site], credentials: sim.credentials });
+    try {
+      const ask = (aud: string) => tokenRequest(sandbox.url, { grant_type: grant, assertion: jwt(jwtClaims({ aud })) });
+      expect((await ask('https://test.salesforce.com')).status).toBe(200);
+      expect((await ask(site)).status).toBe(200);
+      for (const aud of ['https://login.salesforce.com', sandbox.url]) {
+        expect((await ask(aud)).body).toEqual({ error: 'invalid_grant', error_description: 'audience is invalid' });
+      }
+    } finally {
+      await sandbox.close();
     }
   });
 

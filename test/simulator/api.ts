@@ -67,6 +67,8 @@ export interface SimulatorOptions {
   now?: string;
   /** Org-wide daily API request budget reported in Sforce-Limit-Info (default 100000). */
   dailyApiLimit?: number;
+  /** Requests the org's other integrations and people already used today (default 0): a busy org. */
+  apiUsedAtStart?: number;
   /** Optional User fields this org lacks (absent from describe; querying them fails
    *  with INVALID_FIELD), e.g. ['FederationIdentifier', 'IndividualId']. */
   missingUserFields?: string[];
@@ -80,6 +82,36 @@ export interface SimulatorOptions {
   jobPollsBeforeComplete?: number;
   /** Minimum time (ms) from creation before a job may report JobComplete (default 0). */
   jobMinProcessingMs?: number;
+  /** A sandbox org: JWT assertions need aud https://test.salesforce.com (default false: production,
+   *  aud https://login.salesforce.com). Either way the org's own URL is refused as an audience. */
+  sandbox?: boolean;
+  /** Experience Cloud site URLs, also accepted as JWT audiences. */
+  jwtSiteUrls?: string[];
+  /** Objects the org has (default all: User, LoginHistory, UserLogin, UserRole, Profile,
+   *  UserLicense). User is always there. */
+  objects?: string[];
+  /** System permissions of the API user every grant logs in as (default all). Object access
+   *  follows Salesforce: LoginHistory needs ManageUsers or MonitorLoginHistory, UserLogin needs
+   *  ManageUsers. An object the user may not read is invisible, as Salesforce hides it: describe
+   *  404 NOT_FOUND, absent from describeGlobal, SOQL 400 INVALID_TYPE (semi-joins too). */
+  apiUserPermissions?: SimPermission[];
+  /** Highest API version the org serves (default 62): /services/data lists up to it and a newer
+   *  version's URLs answer 404 NOT_FOUND; fields newer than it are absent. */
+  maxApiVersion?: number;
+  /** The only User fields the org exposes (default all; Id is always there): the others are absent
+   *  from describe and querying them fails with INVALID_FIELD. */
+  userFieldsOnly?: string[];
+}
+
+/** The system permissions the simulator knows (Salesforce's API names without "Permissions"). */
+export type SimPermission = 'ManageUsers' | 'ViewAllUsers' | 'MonitorLoginHistory';
+export const SIM_PERMISSIONS: readonly SimPermission[] = ['ManageUsers', 'ViewAllUsers', 'MonitorLoginHistory'];
+
+/** What an org and its API user must have for an object to be readable. */
+export function objectReadable(object: string, perms: ReadonlySet<SimPermission>): boolean {
+  if (object === 'LoginHistory') return perms.has('ManageUsers') || perms.has('MonitorLoginHistory');
+  if (object === 'UserLogin') return perms.has('ManageUsers');
+  return true;
 }
 
 export interface SimCredentials {
@@ -101,7 +133,9 @@ export interface SimCredentials {
  *  to GET …/results responses. */
 export type SimFault =
   | { kind: 'expireSession' }                                   // next request with the current token gets 401 INVALID_SESSION_ID
-  | { kind: 'requestLimitExceeded'; times?: number }            // 403 REQUEST_LIMIT_EXCEEDED
+  | { kind: 'requestLimitExceeded'; times?: number; concurrent?: boolean } // 403 REQUEST_LIMIT_EXCEEDED: the daily limit
+                                                                // ("TotalRequests Limit exceeded."), or with concurrent the
+                                                                // short-lived long-running-requests limit ("ConcurrentPerOrgLongTxn")
   | { kind: 'serverError'; status?: 500 | 502 | 503; times?: number; path?: 'results' | 'jobs' | 'any' }
   | { kind: 'jobFails'; object?: string }                                        // next query job created ends in state Failed
   | { kind: 'resetMidPage'; times?: number; object?: string }                    // a results response is cut (socket destroyed) after part of its body
@@ -155,7 +189,7 @@ export interface Simulator {
   clearFaults(): void;
   /** Every request answered, in order (for assertions). */
   readonly requests: SimRequestLogEntry[];
-  /** API calls counted against the daily budget so far. */
+  /** The org's daily API usage so far: apiUsedAtStart plus the calls counted since. */
   readonly apiUsage: number;
 
   close(): Promise<void>;

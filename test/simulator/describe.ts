@@ -25,7 +25,7 @@ function describeField(f: FieldDef): Record<string, unknown> {
     compoundFieldName: f.compoundFieldName,
     controllerName: null,
     createable: f.createable,
-    custom: false,
+    custom: f.custom,
     defaultValue: f.type === 'boolean' ? false : null,
     defaultValueFormula: null,
     defaultedOnCreate: f.type === 'boolean' || ['Id', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(f.name),

@@ -133,8 +133,19 @@ function userFields(): FieldDef[] {
     field('MediumBannerPhotoUrl', 'url', { length: 1024, updateable: false, createable: false }),
     b('IsProfilePhotoActive', { updateable: false, createable: false }),
     ref('IndividualId', 'Individual', null, { minVersion: 42 }),
+    ...CUSTOM_USER_FIELDS,
   ];
 }
+
+/** Custom fields an admin added to User (describe says custom: true). Generated rows leave them
+ *  null; tests set values with updateUser. */
+export const CUSTOM_USER_FIELDS: FieldDef[] = [
+  pick('Region__c', ['EMEA', 'AMER', 'APAC'], { custom: true, label: 'Region' }),
+  s('CostCenter__c', 20, { custom: true, label: 'Cost Center' }),
+  field('Quota__c', 'double', { custom: true, label: 'Quota', precision: 18, scale: 2 }),
+  field('HireDate__c', 'date', { custom: true, label: 'Hire Date' }),
+  b('IsContractor__c', { custom: true, label: 'Contractor' }),
+];
 
 export const UserObject: ObjectDef = {
   name: 'User',

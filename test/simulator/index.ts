@@ -6,23 +6,23 @@ import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes } f
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import {
-  SimCredentials, SimRequestLogEntry, Simulator, SimulatorOptions, StartSimulator,
+  objectReadable, SIM_PERMISSIONS, SimCredentials, SimRequestLogEntry, Simulator, SimulatorOptions, StartSimulator,
 } from './api';
 import { plainValue } from './csv';
 import { LoginHistoryObject, ProfileObject, UserLicenseObject, UserLoginObject, UserRoleObject } from './fields-other';
 import { UserObject } from './fields-user';
 import { Faults } from './faults';
 import { KeyPrefix, makeId, orgIdSpace } from './ids';
-import { OAuth } from './oauth';
+import { jwtAudiences, OAuth } from './oauth';
 import { buildOrgTables } from './org-tables';
 import { QueryJobs } from './routes-jobs';
-import { MAX_VERSION } from './routes-data';
+import { MAX_VERSION, MIN_VERSION } from './routes-data';
 import { Schema } from './schema';
 import { createHandler, ServerDeps } from './server';
 import { resolvePath } from './soql-compile';
 import { Store } from './store';
 
-export type { Simulator, SimulatorOptions, SimFault, SimCredentials, SimUserState } from './api';
+export type { Simulator, SimulatorOptions, SimFault, SimCredentials, SimUserState, SimPermission } from './api';
 
 /** The API (integration) user every grant logs in as. It is not one of the generated users. */
 const API_USER_INDEX = 999_999_999;
@@ -38,6 +38,32 @@ function defaultCredentials(privatePem: string, given: Partial<SimCredentials>):
     jwtPrivateKeyPem: privatePem,
   };
 }
+
+/**
+ * What the API user sees: the org's objects it may read and the User fields the org exposes, as
+ * a Schema for the REST and Bulk routes (the store keeps the full one to generate data).
+ */
+function orgView(opts: SimulatorOptions, all: string[], missing: Set<string>): { schema: Schema; maxVersion: number } {
+  const maxVersion = opts.maxApiVersion ?? MAX_VERSION;
+  if (!Number.isInteger(maxVersion) || maxVersion < MIN_VERSION || maxVersion > MAX_VERSION) {
+    throw new Error(`simulator: maxApiVersion must be an integer from ${MIN_VERSION} to ${MAX_VERSION}`);
+  }
+  const objects = new Set(opts.objects ?? all);
+  for (const o of objects) if (!all.includes(o)) throw new Error(`simulator: objects: unknown object ${o}`);
+  objects.add('User');
+  const perms = new Set(opts.apiUserPermissions ?? SIM_PERMISSIONS);
+  for (const p of perms) if (!SIM_PERMISSIONS.includes(p)) throw new Error(`simulator: apiUserPermissions: unknown ${p}`);
+  const readable = new Set([...objects].filter((o) => objectReadable(o, perms)));
+  const hidden = new Set(missing);
+  if (opts.userFieldsOnly) {
+    const only = new Set([...opts.userFieldsOnly, 'Id']);
+    for (const f of only) if (!UserObject.fields.some((x) => x.name === f)) throw new Error(`simulator: userFieldsOnly: unknown User field ${f}`);
+    for (const f of UserObject.fields) if (!only.has(f.name)) hidden.add(f.name);
+  }
+  return { schema: new Schema(allObjects(), new Map([['User', hidden]]), readable), maxVersion };
+}
+
+const allObjects = () => [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject];
 
 function positiveInt(name: string, v: number, min = 0): number {
   if (!Number.isInteger(v) || v < min) throw new Error(`simulator: ${name} must be an integer >= ${min}, got ${v}`);
@@ -66,10 +92,9 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
   // each org (seed) has its own Id and its own record Ids, as real orgs do
   const orgId = makeId(KeyPrefix.Organization, 0, orgIdSpace(seed));
   const apiUser = { id: makeId(KeyPrefix.User, API_USER_INDEX, orgIdSpace(seed)), username: credentials.username, name: 'Integration API User', email: 'integration@acme-sim.example.com' };
-  const schema = new Schema(
-    [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject],
-    new Map([['User', missing]]),
-  );
+  const allObjects = [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject];
+  const schema = new Schema(allObjects, new Map([['User', missing]]));
+  const view = orgView(opts, allObjects.map((o) => o.name), missing);
   const org = buildOrgTables(seed, nowMs, apiUser.id);
   const store = new Store(
     { seed, nowMs, apiUserId: apiUser.id, org },
@@ -78,16 +103,18 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
   );
   const faults = new Faults();
   const log: SimRequestLogEntry[] = [];
-  const usage = { used: 0, max: positiveInt('dailyApiLimit', opts.dailyApiLimit ?? 100_000, 1), jobsCreated: 0 };
+  const usage = { used: positiveInt('apiUsedAtStart', opts.apiUsedAtStart ?? 0), max: positiveInt('dailyApiLimit', opts.dailyApiLimit ?? 100_000, 1), jobsCreated: 0 };
   const jobs = new QueryJobs({
-    store, schema, faults, apiUserId: apiUser.id,
+    store, schema: view.schema, faults, apiUserId: apiUser.id,
     timing: { pollsBeforeComplete: positiveInt('jobPollsBeforeComplete', opts.jobPollsBeforeComplete ?? 1), minProcessingMs: positiveInt('jobMinProcessingMs', opts.jobMinProcessingMs ?? 0) },
     defaultPageSize: positiveInt('defaultPageSize', opts.defaultPageSize ?? 50_000, 1),
   });
 
   let url = '';
   let oauth: OAuth | null = null;
-  const deps: ServerDeps = { url: () => url, orgId, apiUser, oauth: () => oauth as OAuth, schema, jobs, faults, usage, log };
+  const deps: ServerDeps = {
+    url: () => url, orgId, apiUser, oauth: () => oauth as OAuth, schema: view.schema, jobs, faults, usage, log, maxVersion: view.maxVersion,
+  };
   const server = createServer(createHandler(deps));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
@@ -95,7 +122,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  oauth = new OAuth(credentials, publicPem, url, orgId, apiUser.id);
+  oauth = new OAuth(credentials, publicPem, url, orgId, apiUser.id, jwtAudiences(opts.sandbox ?? false, opts.jwtSiteUrls ?? []));
 
   const sim: Simulator = {
     url,

@@ -18,7 +18,11 @@ export interface TokenAnswer {
 }
 
 const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
-const AUDIENCES = ['https://login.salesforce.com', 'https://test.salesforce.com'];
+/** The JWT audiences Salesforce accepts: the generic login host of the org's kind, and Experience
+ * Cloud site URLs. Never the My Domain URL, even when the token request is posted to it. */
+export function jwtAudiences(sandbox: boolean, siteUrls: readonly string[]): string[] {
+  return [sandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com', ...siteUrls.map((u) => u.replace(/\/$/, ''))];
+}
 
 const oauthError = (error: string, description: string): TokenAnswer => ({
   status: 400, body: { error, error_description: description },
@@ -43,6 +47,7 @@ export class OAuth {
     private readonly url: string,
     private readonly orgId: string,
     private readonly apiUserId: string,
+    private readonly audiences: readonly string[] = jwtAudiences(false, []),
   ) {
     this.publicKey = createPublicKey(publicKeyPem);
   }
@@ -94,7 +99,7 @@ export class OAuth {
     if (claims.iss !== this.creds.consumerKey) return oauthError('invalid_client_id', 'client identifier invalid');
     if (!signed) return oauthError('invalid_grant', 'invalid assertion');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
-    const okAud = aud.some((a) => typeof a === 'string' && [...AUDIENCES, this.url].includes(a.replace(/\/$/, '')));
+    const okAud = aud.some((a) => typeof a === 'string' && this.audiences.includes(a.replace(/\/$/, '')));
     if (!okAud) return oauthError('invalid_grant', 'audience is invalid');
     if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return oauthError('invalid_grant', 'expired authorization code');
     if (claims.sub !== this.creds.username) return oauthError('invalid_grant', "user hasn't approved this consumer");

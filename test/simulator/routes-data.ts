@@ -9,12 +9,12 @@ import { Schema } from './schema';
 export const MIN_VERSION = 31;
 export const MAX_VERSION = 62;
 
-/** "v62.0" → 62; null when not a version this org serves. */
-export function parseVersion(segment: string): number | null {
+/** "v62.0" → 62; null when not a version this org serves (up to `max`). */
+export function parseVersion(segment: string, max = MAX_VERSION): number | null {
   const m = /^v(\d+)\.0$/.exec(segment);
   if (!m) return null;
   const v = Number(m[1]);
-  return v >= MIN_VERSION && v <= MAX_VERSION ? v : null;
+  return v >= MIN_VERSION && v <= max ? v : null;
 }
 
 /** Release name of an API version: 31.0 is Summer '14, three releases a year. */
@@ -24,9 +24,9 @@ function releaseLabel(v: number): string {
   return `${season} '${14 + Math.floor((k + 2) / 3)}`;
 }
 
-export function versions(): { label: string; url: string; version: string }[] {
+export function versions(max = MAX_VERSION): { label: string; url: string; version: string }[] {
   const out = [];
-  for (let v = MIN_VERSION; v <= MAX_VERSION; v++) {
+  for (let v = MIN_VERSION; v <= max; v++) {
     out.push({ label: releaseLabel(v), url: `/services/data/v${v}.0`, version: `${v}.0` });
   }
   return out;

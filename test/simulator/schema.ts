@@ -31,6 +31,8 @@ export interface FieldDef {
   nameField: boolean;
   precision: number;
   scale: number;
+  /** An org's own field (API name ending in __c). */
+  custom: boolean;
 }
 
 export interface ObjectDef {
@@ -78,6 +80,7 @@ export function field(name: string, type: FieldType, opts: FieldOpts = {}): Fiel
     nameField: opts.nameField ?? false,
     precision: opts.precision ?? 0,
     scale: opts.scale ?? 0,
+    custom: opts.custom ?? false,
   };
 }
 
@@ -104,8 +107,17 @@ export function fieldsAt(obj: ObjectDef, version: number, missing: ReadonlySet<s
 export class Schema {
   private readonly byName = new Map<string, ObjectDef>();
 
-  constructor(objects: ObjectDef[], private readonly missingByObject: Map<string, Set<string>>) {
-    for (const o of objects) this.byName.set(o.name.toLowerCase(), o);
+  /**
+   * @param readable the objects the logged-in user may read (all when absent): any other is
+   *   invisible, as Salesforce hides an object the user has no permission for (describe 404,
+   *   SOQL INVALID_TYPE, absent from describeGlobal).
+   */
+  constructor(
+    objects: ObjectDef[],
+    private readonly missingByObject: Map<string, Set<string>>,
+    readable?: ReadonlySet<string>,
+  ) {
+    for (const o of objects) if (!readable || readable.has(o.name)) this.byName.set(o.name.toLowerCase(), o);
   }
 
   objectNames(): string[] {

@@ -30,6 +30,8 @@ export interface ServerDeps {
   faults: Faults;
   usage: { used: number; max: number; jobsCreated: number };
   log: SimRequestLogEntry[];
+  /** Highest API version the org serves (an org on an older release serves fewer). */
+  maxVersion: number;
 }
 
 const SERVER_ERRORS: Record<number, [string, string]> = {
@@ -92,7 +94,7 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
 
 async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, segs: string[], query: URLSearchParams): Promise<void> {
   const limitInfo = (): Record<string, string> => ({ 'Sforce-Limit-Info': `api-usage=${deps.usage.used}/${deps.usage.max}` });
-  if (segs.length === 0) return sendJson(res, 200, versions(), limitInfo());
+  if (segs.length === 0) return sendJson(res, 200, versions(deps.maxVersion), limitInfo());
   try {
     const token = bearerToken(req);
     if (!deps.oauth().session(token)) throw new SfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
@@ -100,7 +102,9 @@ async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse,
       deps.oauth().revoke(token as string);
       throw new SfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
     }
-    if (deps.faults.take('requestLimitExceeded') || deps.usage.used >= deps.usage.max) {
+    const limited = deps.faults.take('requestLimitExceeded');
+    if (limited?.concurrent) throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.');
+    if (limited || deps.usage.used >= deps.usage.max) {
       throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
     }
     deps.usage.used++;
@@ -110,7 +114,7 @@ async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse,
       const status = fault.status ?? 500;
       throw new SfError(status, ...SERVER_ERRORS[status]);
     }
-    const version = parseVersion(segs[0]);
+    const version = parseVersion(segs[0], deps.maxVersion);
     if (version === null) throw notFound();
     const rest = segs.slice(1);
     const method = req.method ?? 'GET';

@@ -143,7 +143,8 @@ export async function baselineThenChanges(rig: FaultRig): Promise<{ first: SyncS
   rig.sim.setUserState(removed[2], 'inactive');
   const edited = ids[30];
   rig.sim.updateUser(edited, { City: 'Zürich' });
-  rig.sim.addLogins(40);
+  // events of a user the run imports: only the imported users' login events are published
+  rig.sim.addLogins(40, { userId: ids[0] });
   return { first, removed, edited };
 }
 

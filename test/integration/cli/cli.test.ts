@@ -80,12 +80,13 @@ afterAll(async () => {
 });
 
 describe('connector CLI, end to end', () => {
-  it('check: every connection passes, one ✓ line each', async () => {
+  it('check: every connection passes, one ✓ line each (the password flow warns of its retirement)', async () => {
     const r = await runCli(['check', '-c', writeConfig('main')], env);
     expect(r.code).toBe(0);
-    for (const name of ['Config', 'Salesforce login', 'Salesforce describe User', 'Salesforce describe LoginHistory', 'Salesforce describe UserLogin', 'Kafka', 'Schema registry', 'Database']) {
+    for (const name of ['Config', 'Salesforce login', 'Salesforce User', 'Salesforce LoginHistory', 'Salesforce UserLogin', 'Kafka', 'Schema registry', 'Database']) {
       expect(r.stdout).toMatch(new RegExp(`^✓ ${name}: `, 'm'));
     }
+    expect(r.stdout).toMatch(/^! Salesforce auth flow: .*2027-02-20/m);
     expect(r.stdout).not.toContain('✗');
     expect(r.stdout).toContain('All checks passed.');
   });

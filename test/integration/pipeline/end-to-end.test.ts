@@ -71,7 +71,7 @@ it('the tables follow the org: users upserted, logins once, a deactivated user d
   // deactivate a user in Salesforce, add logins, run again
   const gone = expected[5];
   sim.setUserState(gone, 'inactive');
-  sim.addLogins(25);
+  sim.addLogins(25, { userId: expected[0] }); // an imported user's: only theirs are published
   const second = await connector.sync();
   expect(second).toMatchObject({ status: 'succeeded', usersTombstoned: 1, loginEventsPublished: 25 });
   await until('the deactivated user deleted', async () => (await db.query(`SELECT count(*) FROM ${t}_users WHERE id = $1`, [gone])).rows[0].count, (c) => c === '0');

@@ -76,7 +76,7 @@ describe('a sync run', () => {
   });
 
   it.each([
-    ['the LoginHistory job ends Failed', (s: Simulator) => s.inject({ kind: 'jobFails' })],
+    ['the LoginHistory job ends Failed', (s: Simulator) => s.inject({ kind: 'jobFails', object: 'LoginHistory' })],
     ['the User job ends Failed', (s: Simulator) => s.inject({ kind: 'jobFails', object: 'User' })],
     ['a malformed CSV page of users', (s: Simulator) => s.inject({ kind: 'malformedCsv', object: 'User' })],
     ['a session lost for good', (s: Simulator) => { s.inject({ kind: 'expireSession' }); s.inject({ kind: 'loginFails', times: 10 }); }],
@@ -87,7 +87,8 @@ describe('a sync run', () => {
     expect(first.status).toBe('succeeded');
     const removed = sim.userIds(['active']).slice(0, 4);
     for (const id of removed) sim.deleteUser(id);
-    sim.addLogins(20);
+    // logins of an imported (active) user: only the imported users' events are published
+    sim.addLogins(20, { userId: sim.userIds(['active'])[0] });
     const before = await allRecords(settings.topics.users);
 
     fault(sim);
@@ -140,11 +141,13 @@ describe('a sync run', () => {
     const r1 = await connector.sync();
     expect(r1.status).toBe('succeeded');
     const boundary = r1.loginHistoryWatermark!;
-    const atBoundary = sim.addLogins(1, { at: boundary });
-    const later = sim.addLogins(5);
+    // events of an imported (active) user: only the imported users' events are published
+    const userId = sim.userIds(['active'])[0];
+    const atBoundary = sim.addLogins(1, { at: boundary, userId });
+    const later = sim.addLogins(5, { userId });
     const r2 = await connector.sync();
     expect(r2.status).toBe('succeeded');
-    const more = sim.addLogins(7);
+    const more = sim.addLogins(7, { userId });
     const r3 = await connector.sync();
     expect(r3.status).toBe('succeeded');
 

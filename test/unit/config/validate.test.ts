@@ -25,7 +25,9 @@ describe('a good config', () => {
     const s = toConnectorSettings(c);
     expect(s.salesforce.auth).toEqual({ flow: 'password', consumerKey: '3MVG9-key', consumerSecret: SECRETS[0], username: 'integration@acme.com', password: SECRETS[1], securityToken: SECRETS[2] });
     expect(s.salesforce.loginLookbackDays).toBe(30);
-    expect(s.salesforce.apiBudgetShare).toBe(0.5);
+    expect(s.salesforce.apiReserve).toBe(0.1); // the org keeps 10 % of its daily requests
+    expect(s.salesforce.apiBudgetShare).toBeUndefined();
+    expect(s.salesforce.loginHistory).toBe('auto');
     expect(s.guard).toEqual({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false });
     const sink = toSinkConfig(c);
     expect(sink.databaseUrl).toBeUndefined(); // embedded PostgreSQL
@@ -178,5 +180,35 @@ describe('a bad config', () => {
     expect((err as Error).message).not.toContain('S3CRET-yaml-0007');
     const missing = (() => { try { loadConfigFile(join(dir, 'none.yaml')); } catch (e) { return e as ConfigError; } })();
     expect(missing?.issues[0].problem).toBe('cannot be read (ENOENT)');
+  });
+});
+
+describe('salesforceProxy', () => {
+  it('reads the proxy URL, its user and the password as a secret', () => {
+    const c = parseConnectorConfig({ ...goodConfig(), salesforceProxy: { url: 'http://proxy.acme.internal:3128', username: 'svc', passwordEnv: 'PROXY_PW' } }, sources({ PROXY_PW: 'Proxy-Pw-123' }), 't.yaml');
+    expect(c.salesforce.proxy).toEqual({ url: 'http://proxy.acme.internal:3128', username: 'svc', password: 'Proxy-Pw-123' });
+    expect(c.secrets).toContain('Proxy-Pw-123');
+  });
+
+  it('refuses credentials in the URL, naming the field and the fix', () => {
+    let err: unknown;
+    try {
+      parseConnectorConfig({ ...goodConfig(), salesforceProxy: { url: 'http://svc:pw@proxy:3128' } }, sources(), 't.yaml');
+    } catch (e) {
+      err = e;
+    }
+    const issue = (err as ConfigError).issues.find((i) => i.field === 'salesforceProxy.url');
+    expect(issue?.problem).toBe('must not carry credentials');
+    expect(issue?.allowed).toMatch(/salesforceProxy\.username and the password as a secret/);
+    expect(JSON.stringify((err as ConfigError).issues)).not.toContain('svc:pw');
+  });
+});
+
+describe('userFilter', () => {
+  it('reads user types, profiles and a WHERE condition; a bad condition names its position', () => {
+    const c = parseConnectorConfig({ ...goodConfig(), userFilter: { excludeUserTypes: ['AutomatedProcess', 'Guest'], profiles: 'Standard User, Sales', where: "Department = 'Sales'" } }, sources(), 't.yaml');
+    expect(c.salesforce.userFilter).toEqual({ excludeUserTypes: ['AutomatedProcess', 'Guest'], profiles: ['Standard User', 'Sales'], where: "Department = 'Sales'" });
+    const bad = issuesOf({ ...goodConfig(), userFilter: { where: "Department = 'Sales' OR" } });
+    expect(bad.issues.map((i) => i.problem).join('\n')).toMatch(/userFilter\.where: unexpected end of the condition at character 24/);
   });
 });

@@ -21,6 +21,8 @@ const full: RunState = {
   apiRequestsUsed: 1520,
   apiRequestsMax: 100000,
   message: null,
+  scheduledFor: Date.UTC(2024, 4, 2, 8),
+  attempt: 2,
   host: 'worker-1',
   pid: 4242,
   heartbeatAt: Date.UTC(2024, 4, 2, 8, 4),

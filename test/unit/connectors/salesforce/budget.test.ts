@@ -14,7 +14,7 @@ describe('API budget', () => {
   });
 
   it('allows calls until the share of the daily limit would be passed, then stops with an actionable error', () => {
-    const b = new ApiBudget(0.5);
+    const b = new ApiBudget({ reserve: 0, share: 0.5 });
     b.acquire('first call'); // nothing known yet
     b.release();
     b.observe('api-usage=48/100');
@@ -37,9 +37,44 @@ describe('API budget', () => {
   });
 
   it('keeps the highest usage when responses arrive out of order', () => {
-    const b = new ApiBudget(1);
+    const b = new ApiBudget({ reserve: 0 });
     b.observe('api-usage=10/100');
     b.observe('api-usage=8/100');
     expect(b.usage()).toEqual({ used: 10, max: 100 });
+  });
+});
+
+describe('API budget: the reserve', () => {
+  it('allows calls while the org keeps the reserve free, randomized (replay with SEED)', () => {
+    const seed = Number(process.env.SEED ?? Date.now() % 100000);
+    let x = seed;
+    const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let i = 0; i < 200; i++) {
+      const max = 100 + Math.floor(rnd() * 100000);
+      const used = Math.floor(rnd() * max);
+      const reserve = Math.round(rnd() * 90) / 100;
+      const b = new ApiBudget({ reserve });
+      b.observe(`api-usage=${used}/${max}`);
+      let allowed = 0;
+      try {
+        for (;;) {
+          b.acquire('call');
+          allowed++;
+          if (allowed > max) break;
+        }
+      } catch (err) {
+        expect((err as FatalError).code).toBe('SALESFORCE_API_BUDGET');
+      }
+      // exactly the calls that leave at least ceil(reserve × max) requests
+      const expected = Math.max(0, max - Math.ceil(max * reserve) - used);
+      expect({ seed, max, used, reserve, allowed }).toEqual({ seed, max, used, reserve, allowed: expected });
+    }
+  });
+
+  it('apiMaxCalls caps this connector\'s own calls', () => {
+    const b = new ApiBudget({ reserve: 0, maxCalls: 3 });
+    for (let i = 0; i < 3; i++) b.acquire('call');
+    expect(() => b.acquire('call 4')).toThrow(/made 3 calls.*apiMaxCalls=3/);
+    expect(b.callsMade()).toBe(3);
   });
 });

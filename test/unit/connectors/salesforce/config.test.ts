@@ -26,7 +26,10 @@ describe('extractor configuration', () => {
       loginLookbackDays: 30,
       loginOverlapMs: 3_600_000,
       parallelPages: 3,
-      apiBudgetShare: 0.5,
+      apiReserve: 0.1,
+      apiBudgetShare: undefined,
+      apiMaxCalls: undefined,
+      loginHistory: 'auto',
       pageSize: undefined,
     });
   });

@@ -42,7 +42,7 @@ const netError = (code: string) => Object.assign(new TypeError('fetch failed'), 
 function client(replies: Reply[], opts: { timeoutMs?: number; budget?: ApiBudget } = {}) {
   const auth = new FakeAuth();
   const f = fakeFetch(replies);
-  const budget = opts.budget ?? new ApiBudget(1);
+  const budget = opts.budget ?? new ApiBudget({ reserve: 0 });
   const http = new SalesforceHttp({ auth, budget, logger: silentLogger, fetch: f.fn, requestTimeoutMs: opts.timeoutMs ?? 5000, retryAttempts: 4, retryInitialMs: 1 });
   return { http, auth, calls: f.calls, budget };
 }
@@ -142,14 +142,14 @@ describe('Salesforce REST client: the classification table', () => {
     const never: FetchFn = (_url, init) =>
       new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
     const auth = new FakeAuth();
-    const http = new SalesforceHttp({ auth, budget: new ApiBudget(1), logger: silentLogger, fetch: never, requestTimeoutMs: 20, retryAttempts: 2, retryInitialMs: 1 });
+    const http = new SalesforceHttp({ auth, budget: new ApiBudget({ reserve: 0 }), logger: silentLogger, fetch: never, requestTimeoutMs: 20, retryAttempts: 2, retryInitialMs: 1 });
     const err = await failure(http.json(get));
     expect(err).toBeInstanceOf(TransportError);
     expect(err.code).toBe('SALESFORCE_TIMEOUT');
   });
 
   it('reads Sforce-Limit-Info into the budget and stops at the share', async () => {
-    const budget = new ApiBudget(0.5);
+    const budget = new ApiBudget({ reserve: 0, share: 0.5 });
     const { http, calls } = client([json(200, {}, { 'Sforce-Limit-Info': 'api-usage=50/100' }), json(200, {})], { budget });
     await http.json(get);
     expect(budget.usage()).toEqual({ used: 50, max: 100 });
