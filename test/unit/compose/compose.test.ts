@@ -211,6 +211,8 @@ describe('docker-compose.yml', () => {
       expect(s[name].healthcheck!.test.join(' ')).toContain("'http://127.0.0.1:' + process.env.METRICS_PORT + '/health'");
       expect([name, s[name].environment!.METRICS_PORT]).toEqual([name, '9464']);
     }
+    // One shell string each: podman's Docker API splits a CMD check's arguments on spaces.
+    for (const [name, svc] of Object.entries(s)) if (svc.healthcheck) expect([name, svc.healthcheck.test.length, svc.healthcheck.test[0]]).toEqual([name, 2, 'CMD-SHELL']);
     // The registry's check follows its configured port ($$ is Compose's escape for bash's $).
     expect(s.registry.healthcheck!.test.join(' ')).toContain('/dev/tcp/127.0.0.1/${QUARKUS_HTTP_PORT}');
   });

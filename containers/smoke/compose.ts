@@ -1,0 +1,38 @@
+/**
+ * docker compose (v2) against podman's API socket, with the real docker-compose.yml and the
+ * podman override (containers/compose.podman.yaml) only.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+
+export const ROOT = join(__dirname, '..', '..');
+
+export interface Compose {
+  /** Runs `docker compose <args>`; resolves with stdout, rejects (with its output) on a non-zero exit. */
+  run(args: string[], opts?: { quiet?: boolean; inherit?: boolean }): Promise<string>;
+  /** One SQL statement through psql in the postgres service; rows as lines, fields split on |. */
+  sql(statement: string): Promise<string[][]>;
+}
+
+export function composeFor(binary: string, project: string, env: NodeJS.ProcessEnv, opts = { profiles: ['demo'] }): Compose {
+  const base = ['-p', project, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(ROOT, 'containers', 'compose.podman.yaml'),
+    ...opts.profiles.flatMap((p) => ['--profile', p])];
+  const run = (args: string[], opts: { quiet?: boolean; inherit?: boolean } = {}) => new Promise<string>((resolve, reject) => {
+    const child = spawn(binary, [...base, ...args], { cwd: ROOT, env, stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d: Buffer) => { out += d; });
+    child.stderr?.on('data', (d: Buffer) => { err += d; if (!opts.quiet) process.stderr.write(d); });
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out)
+      : reject(new Error(`docker compose ${args.join(' ')} exited ${code}\n${out}${err}`))));
+  });
+  return {
+    run,
+    async sql(statement) {
+      const out = await run(['exec', '-T', 'postgres', 'psql', '-U', 'neurons', '-d', 'neurons', '-At', '-v', 'ON_ERROR_STOP=1',
+        '-c', statement], { quiet: true });
+      return out.split('\n').filter(Boolean).map((line) => line.split('|'));
+    },
+  };
+}
