@@ -15,6 +15,8 @@ async function main(): Promise<number> {
   const project = process.env.COMPOSE_PROJECT_NAME ?? 'sf-neurons';
   const tmp = mkdtempSync(join(tmpdir(), 'sfn-compose-'));
   process.env.CONTAINERS_CONF ??= join(ROOT, 'containers', 'containers.conf');
+  // The simulator's port is interpolated into its command, so it is a variable, not an override.
+  process.env.DEMO_SIMULATOR_PORT ??= '26443';
   const api = await startApiService(join(tmp, 'podman.sock'));
   const ticker = startHealthTicker(project);
   const env = { ...process.env, DOCKER_HOST: `unix://${join(tmp, 'podman.sock')}` };
