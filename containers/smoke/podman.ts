@@ -17,9 +17,13 @@ export function podman(args: string[]): Promise<string> {
 
 /** `podman system service` on a unix socket of its own; stop() ends it (by its pid). */
 export async function startApiService(socket: string, deadlineMs = 30_000): Promise<{ stop(): Promise<void> }> {
-  const child: ChildProcess = spawn('podman', ['system', 'service', '--time=0', `unix://${socket}`], { stdio: 'ignore' });
+  const args = ['system', 'service', '--time=0', `unix://${socket}`];
+  const child: ChildProcess = spawn('podman', args, { stdio: 'ignore' });
   const ping = () => new Promise<boolean>((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping' }, (res) => { res.resume(); resolve(res.statusCode === 200); });
+    const req = request({ socketPath: socket, path: '/_ping' }, (res) => {
+      res.resume();
+      resolve(res.statusCode === 200);
+    });
     req.on('error', () => resolve(false));
     req.end();
   });
@@ -56,11 +60,13 @@ export function startHealthTicker(project: string): { stop(): Promise<void> } {
   const running = new Set<Promise<unknown>>();
   let stopped = false;
   const tick = async (): Promise<void> => {
-    const ids = (await podman(['ps', '-q', '--no-trunc', '--filter', `label=com.docker.compose.project=${project}`]).catch(() => ''))
-      .split('\n').filter(Boolean);
+    const label = `label=com.docker.compose.project=${project}`;
+    const listed = await podman(['ps', '-q', '--no-trunc', '--filter', label]).catch(() => '');
+    const ids = listed.split('\n').filter(Boolean);
     for (const id of ids) {
       if (!intervals.has(id)) {
-        const text = await podman(['inspect', id, '--format', '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval}}{{end}}']).catch(() => '');
+        const format = '{{if .Config.Healthcheck}}{{.Config.Healthcheck.Interval}}{{end}}';
+        const text = await podman(['inspect', id, '--format', format]).catch(() => '');
         const ms = durationMs(text.trim());
         intervals.set(id, ms > 0 ? ms : null);
         if (ms > 0) due.set(id, Date.now() + ms);

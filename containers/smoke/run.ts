@@ -21,8 +21,8 @@ import { composeFor, ROOT, type Compose } from './compose';
 import { podman, startApiService, startHealthTicker } from './podman';
 import { checksFailWithoutTheirService } from './vacuity';
 
-const IMAGES = ['localhost/sf-neurons/kafka:3.9.1', 'localhost/sf-neurons/apicurio-registry:3.3.3', 'localhost/sf-neurons/postgres:15',
-  'sf-neurons-connector:local', 'sf-neurons-connector-demo:local'];
+const IMAGES = ['localhost/sf-neurons/kafka:3.9.1', 'localhost/sf-neurons/apicurio-registry:3.3.3',
+  'localhost/sf-neurons/postgres:15', 'sf-neurons-connector:local', 'sf-neurons-connector-demo:local'];
 const started = Date.now();
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const say = (text: string) => console.log(`[smoke ${seconds()}s] ${text}`);
@@ -35,7 +35,10 @@ async function poll<T>(what: string, deadlineMs: number, probe: () => Promise<T 
       const value = await probe();
       if (value !== undefined) return value;
     } catch (err) { last = err; }
-    if (Date.now() > until) throw new Error(`${what}: not reached within ${deadlineMs / 1000}s${last ? ` (last error: ${String(last)})` : ''}`);
+    if (Date.now() > until) {
+      const lastError = last ? ` (last error: ${String(last)})` : '';
+      throw new Error(`${what}: not reached within ${deadlineMs / 1000}s${lastError}`);
+    }
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
@@ -60,7 +63,8 @@ async function main(): Promise<void> {
   await sim.close();
 
   for (const image of IMAGES) {
-    await podman(['image', 'exists', image]).catch(() => { throw new Error(`image ${image} is missing: run containers/build.sh`); });
+    await podman(['image', 'exists', image])
+      .catch(() => { throw new Error(`image ${image} is missing: run containers/build.sh`); });
   }
   const tmp = mkdtempSync(join(tmpdir(), 'sfn-smoke-'));
   const env: NodeJS.ProcessEnv = {
@@ -103,7 +107,8 @@ async function main(): Promise<void> {
       const s = await tableState(compose);
       return s.users.length > 0 ? s : undefined;
     });
-    say(`restarting sink-demo at ${before.users.length}/${expectedUsers.length} users, ${before.logins}/${expectedLogins} logins`);
+    say(`restarting sink-demo at ${before.users.length}/${expectedUsers.length} users, `
+      + `${before.logins}/${expectedLogins} logins`);
     await compose.run(['restart', '-t', '30', 'sink-demo']);
     const complete = async () => {
       const s = await tableState(compose);
@@ -131,13 +136,15 @@ async function main(): Promise<void> {
   } catch (err) {
     failed = err;
     await compose.run(['ps', '-a'], { quiet: true }).then((out) => console.error(out), () => undefined);
-    await compose.run(['logs', '--no-color', '--tail', '40'], { quiet: true }).then((out) => console.error(out), () => undefined);
+    await compose.run(['logs', '--no-color', '--tail', '40'], { quiet: true })
+      .then((out) => console.error(out), () => undefined);
   } finally {
     await down();
     phase('down, volumes removed');
+    const label = `label=com.docker.compose.project=${project}`;
     const left = [
-      ...(await podman(['ps', '-a', '-q', '--filter', `label=com.docker.compose.project=${project}`])).split('\n').filter(Boolean),
-      ...(await podman(['volume', 'ls', '-q', '--filter', `label=com.docker.compose.project=${project}`])).split('\n').filter(Boolean),
+      ...(await podman(['ps', '-a', '-q', '--filter', label])).split('\n').filter(Boolean),
+      ...(await podman(['volume', 'ls', '-q', '--filter', label])).split('\n').filter(Boolean),
     ];
     if (left.length) failed ??= new Error(`left behind: ${left.join(', ')}`);
     rmSync(tmp, { recursive: true, force: true });

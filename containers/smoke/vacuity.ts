@@ -15,12 +15,15 @@ interface ResolvedService {
 }
 
 export async function checksFailWithoutTheirService(compose: Compose): Promise<string[]> {
-  const config = JSON.parse(await compose.run(['config', '--format', 'json'], { quiet: true })) as { services: Record<string, ResolvedService> };
+  const text = await compose.run(['config', '--format', 'json'], { quiet: true });
+  const config = JSON.parse(text) as { services: Record<string, ResolvedService> };
   const checked: string[] = [];
   for (const [name, svc] of Object.entries(config.services)) {
     const test = svc.healthcheck?.test;
     if (!test || svc.healthcheck?.disable || !svc.image) continue;
-    if (test[0] !== 'CMD-SHELL' || test.length !== 2) throw new Error(`${name}: healthcheck ${JSON.stringify(test)} is not one CMD-SHELL string`);
+    if (test[0] !== 'CMD-SHELL' || test.length !== 2) {
+      throw new Error(`${name}: healthcheck ${JSON.stringify(test)} is not one CMD-SHELL string`);
+    }
     const env = Object.entries(svc.environment ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v ?? ''}`]);
     const passed = await podman(['run', '--rm', '--network', 'host', ...env, '--entrypoint', '/bin/sh', svc.image,
       '-c', `timeout 60 /bin/sh -c '${test[1].replace(/'/g, "'\\''")}'`]).then(() => true, () => false);

@@ -222,7 +222,7 @@ describe('docker-compose.yml', () => {
     const conditions = (name: string) => Object.fromEntries(Object.entries(s[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
     expect(conditions('registry')).toEqual({ kafka: 'service_healthy' });
     expect(conditions('postgres')).toEqual({ 'db-secrets': 'service_completed_successfully' });
-    expect(conditions('connector')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy', 'db-secrets': 'service_completed_successfully' });
+    expect(conditions('connector')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy' });
     expect(conditions('sink')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy', postgres: 'service_healthy' });
     expect(conditions('connector-demo')).toMatchObject({ simulator: 'service_healthy', kafka: 'service_healthy', registry: 'service_healthy' });
     expect(conditions('sink-demo')).toMatchObject({ simulator: 'service_healthy', postgres: 'service_healthy' });
@@ -264,11 +264,23 @@ describe('docker-compose.yml', () => {
     const mountedBy = (volume: string) => Object.entries(compose.services)
       .filter(([, svc]) => [...mountsOf(compose, svc).volumeDirs.values()].includes(volume)).map(([name]) => name).sort();
     expect(mountedBy('postgres-password')).toEqual(['db-secrets', 'postgres']);
-    expect(mountedBy('database-url')).toEqual(['connector', 'connector-demo', 'db-secrets', 'sink', 'sink-demo']);
+    expect(mountedBy('database-url')).toEqual(['db-secrets', 'sink', 'sink-demo']);
     const script = (compose.services['db-secrets'].entrypoint as string[]).join('\n');
     expect(script.match(/mode: 0o\d+/g)).toEqual(['mode: 0o600', 'mode: 0o600']);
     expect(script).toContain('fs.chmodSync(f, 0o600)'); // files made by an older version
     expect(compose.services['db-secrets'].network_mode).toBe('none');
+  });
+
+  it('gives the connectors no database: their config names none and their containers hold no URL', () => {
+    for (const name of ['connector', 'connector-demo']) {
+      const { config, filesRead } = loadServiceConfig(compose, name);
+      expect([name, config.sink.databaseUrl]).toEqual([name, undefined]);
+      expect([name, filesRead.filter((f) => f.includes('database'))]).toEqual([name, []]);
+      expect([name, compose.services[name].environment!.DATABASE_URL_FILE]).toEqual([name, undefined]);
+    }
+    for (const name of ['sink', 'sink-demo']) {
+      expect([name, loadServiceConfig(compose, name).config.sink.databaseUrl]).toEqual([name, 'postgres://neurons:generated@postgres:5432/neurons']);
+    }
   });
 
   it('runs the connector image read-only as its own user; the demo image only where the simulator runs', () => {
@@ -297,7 +309,7 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
   it.each(CONFIG_SERVICES)('%s: mounts an existing config file at CONNECTOR_CONFIG', (name) => {
     const svc = compose.services[name];
     const source = mountsOf(compose, svc).binds.get(svc.environment!.CONNECTOR_CONFIG);
-    expect(source).toBe('./config/compose.yaml');
+    expect(source).toBe(name.startsWith('sink') ? './config/compose-sink.yaml' : './config/compose.yaml');
     expect(existsSync(join(ROOT, source!))).toBe(true);
   });
 
@@ -316,7 +328,8 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
     const env = compose.services[name].environment!;
     expect(config.kafka.brokers).toEqual(['kafka:9092']);
     expect(config.registry.url).toBe('http://registry:8080/apis/ccompat/v7');
-    expect(config.sink.databaseUrl).toBe('postgres://neurons:generated@postgres:5432/neurons');
+    // Only the sinks are given the database (the connectors' case has a test of its own).
+    if (name.startsWith('sink')) expect(config.sink.databaseUrl).toBe('postgres://neurons:generated@postgres:5432/neurons');
     expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
     expect(config.connectorName).toBe(env.CONNECTOR_NAME);
     expect(config.salesforce.loginUrl).toBe(env.SALESFORCE_URL);
