@@ -4,13 +4,18 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { podman } from './podman';
 
 export const ROOT = join(__dirname, '..', '..');
 
 export interface Compose {
   /** Runs `docker compose <args>`; resolves with stdout, rejects (with its output) on a non-zero exit. */
   run(args: string[], opts?: { quiet?: boolean; inherit?: boolean }): Promise<string>;
-  /** One SQL statement through psql in the postgres service; rows as lines, fields split on |. */
+  /**
+   * One SQL statement through psql in the postgres service; rows as lines, fields split on |.
+   * With `podman exec`, not `compose exec`: an exec through podman 4.3's API leaves its conmon
+   * process running after the container is gone.
+   */
   sql(statement: string): Promise<string[][]>;
 }
 
@@ -35,7 +40,10 @@ export function composeFor(
     run,
     async sql(statement) {
       const psql = ['psql', '-U', 'neurons', '-d', 'neurons', '-At', '-v', 'ON_ERROR_STOP=1', '-c', statement];
-      const out = await run(['exec', '-T', 'postgres', ...psql], { quiet: true });
+      const filters = [`label=com.docker.compose.project=${project}`, 'label=com.docker.compose.service=postgres'];
+      const [id] = (await podman(['ps', '-q', ...filters.flatMap((f) => ['--filter', f])])).split('\n').filter(Boolean);
+      if (!id) throw new Error('the postgres service is not running');
+      const out = await podman(['exec', id, ...psql]);
       return out.split('\n').filter(Boolean).map((line) => line.split('|'));
     },
   };

@@ -7,6 +7,7 @@
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { promisify } from 'node:util';
+import { readdirSync, readFileSync } from 'node:fs';
 import { request } from 'node:http';
 
 const exec = promisify(execFile);
@@ -42,6 +43,20 @@ export async function startApiService(socket: string, deadlineMs = 30_000): Prom
       child.kill('SIGTERM');
     }),
   };
+}
+
+/** Pids of conmon processes (container monitors, exec sessions included) of the project's containers. */
+export function conmonsOf(project: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      const name = args[args.indexOf('-n') + 1] ?? '';
+      if (args[0].endsWith('conmon') && name.startsWith(`${project}-`)) pids.push(Number(entry));
+    } catch { /* gone meanwhile */ }
+  }
+  return pids;
 }
 
 /** Go duration text as podman prints it ("10s", "1m30s", "500ms") → milliseconds. */

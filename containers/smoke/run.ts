@@ -18,7 +18,7 @@ import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
 import { startSimulator } from '../../test/simulator';
 import { composeFor, ROOT, type Compose } from './compose';
-import { podman, startApiService, startHealthTicker } from './podman';
+import { conmonsOf, podman, startApiService, startHealthTicker } from './podman';
 import { checksFailWithoutTheirService } from './vacuity';
 
 const IMAGES = ['localhost/sf-neurons/kafka:3.9.1', 'localhost/sf-neurons/apicurio-registry:3.3.3',
@@ -146,6 +146,12 @@ async function main(): Promise<void> {
       ...(await podman(['ps', '-a', '-q', '--filter', label])).split('\n').filter(Boolean),
       ...(await podman(['volume', 'ls', '-q', '--filter', label])).split('\n').filter(Boolean),
     ];
+    // Container monitors end with their containers; give them a moment, then none may remain.
+    const monitors = await poll('conmon processes of the project ended', 15_000, async () => {
+      const pids = conmonsOf(project);
+      return pids.length === 0 ? pids : undefined;
+    }).catch(() => conmonsOf(project));
+    if (monitors.length) left.push(`conmon processes ${monitors.join(' ')}`);
     if (left.length) failed ??= new Error(`left behind: ${left.join(', ')}`);
     rmSync(tmp, { recursive: true, force: true });
   }
