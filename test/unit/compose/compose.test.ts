@@ -206,7 +206,15 @@ describe('docker-compose.yml', () => {
     expect(s.kafka.healthcheck!.test.join(' ')).toContain('kafka-broker-api-versions.sh --bootstrap-server localhost:9092');
     expect(s.registry.healthcheck!.test.join(' ')).toContain('/apis/ccompat/v7/subjects');
     expect(s.postgres.healthcheck!.test.join(' ')).toContain('pg_isready -U neurons -d neurons');
-    for (const name of ['connector', 'sink', 'connector-demo', 'sink-demo']) expect(s[name].healthcheck!.test.join(' ')).toContain('http://127.0.0.1:9464/health');
+    // The connector's and sink's /health on the port config/compose.yaml gives metrics (METRICS_PORT).
+    for (const name of ['connector', 'sink', 'connector-demo', 'sink-demo']) {
+      expect(s[name].healthcheck!.test.join(' ')).toContain("'http://127.0.0.1:' + process.env.METRICS_PORT + '/health'");
+      expect([name, s[name].environment!.METRICS_PORT]).toEqual([name, '9464']);
+    }
+    // One shell string each: podman's Docker API splits a CMD check's arguments on spaces.
+    for (const [name, svc] of Object.entries(s)) if (svc.healthcheck) expect([name, svc.healthcheck.test.length, svc.healthcheck.test[0]]).toEqual([name, 2, 'CMD-SHELL']);
+    // The registry's check follows its configured port ($$ is Compose's escape for bash's $).
+    expect(s.registry.healthcheck!.test.join(' ')).toContain('/dev/tcp/127.0.0.1/${QUARKUS_HTTP_PORT}');
   });
 
   it('orders start-up by health: nothing starts before what it needs answers', () => {
@@ -214,7 +222,7 @@ describe('docker-compose.yml', () => {
     const conditions = (name: string) => Object.fromEntries(Object.entries(s[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
     expect(conditions('registry')).toEqual({ kafka: 'service_healthy' });
     expect(conditions('postgres')).toEqual({ 'db-secrets': 'service_completed_successfully' });
-    expect(conditions('connector')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy', 'db-secrets': 'service_completed_successfully' });
+    expect(conditions('connector')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy' });
     expect(conditions('sink')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy', postgres: 'service_healthy' });
     expect(conditions('connector-demo')).toMatchObject({ simulator: 'service_healthy', kafka: 'service_healthy', registry: 'service_healthy' });
     expect(conditions('sink-demo')).toMatchObject({ simulator: 'service_healthy', postgres: 'service_healthy' });
@@ -243,13 +251,45 @@ describe('docker-compose.yml', () => {
     const raw = parseYaml(COMPOSE_TEXT, { merge: true }) as Compose;
     for (const [name, svc] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(svc.environment ?? {})) {
-        if (/PASSWORD|SECRET|TOKEN|CREDENTIAL/i.test(key)) expect([name, key, String(value)]).toEqual([name, key, expect.stringMatching(/^\/(run\/secrets|tmp\/salesforce|var\/lib\/sf-neurons\/db-secrets)\//)]);
+        if (/PASSWORD|SECRET|TOKEN|CREDENTIAL/i.test(key)) expect([name, key, String(value)]).toEqual([name, key, expect.stringMatching(/^\/(run\/secrets|tmp\/salesforce|var\/lib\/sf-neurons\/(postgres-password|database-url))\//)]);
         if (/_URL$/.test(key)) expect([name, key, String(value)]).not.toEqual([name, key, expect.stringMatching(/\/\/[^/@]*:[^/@]*@/)]);
       }
     }
     for (const [name, def] of Object.entries(raw.secrets ?? {})) expect([name, def.file]).toEqual([name, `\${SALESFORCE_SECRETS_DIR:-./secrets}/${name}`]);
     for (const name of ['connector', 'sink']) expect(raw.services[name].secrets).toEqual(['sf_consumer_secret', 'sf_password', 'sf_security_token']);
-    expect(raw.services.postgres.environment!.POSTGRES_PASSWORD_FILE).toBe('/var/lib/sf-neurons/db-secrets/postgres_password');
+    expect(raw.services.postgres.environment!.POSTGRES_PASSWORD_FILE).toBe('/var/lib/sf-neurons/postgres-password/postgres_password');
+  });
+
+  it('gives the generated secrets only to who needs them, in files of mode 0600', () => {
+    const mountedBy = (volume: string) => Object.entries(compose.services)
+      .filter(([, svc]) => [...mountsOf(compose, svc).volumeDirs.values()].includes(volume)).map(([name]) => name).sort();
+    expect(mountedBy('postgres-password')).toEqual(['db-secrets', 'postgres']);
+    expect(mountedBy('database-url')).toEqual(['db-secrets', 'sink', 'sink-demo']);
+    const script = (compose.services['db-secrets'].entrypoint as string[]).join('\n');
+    expect(script.match(/mode: 0o\d+/g)).toEqual(['mode: 0o600', 'mode: 0o600']);
+    expect(script).toContain('fs.chmodSync(f, 0o600)'); // files made by an older version
+    expect(compose.services['db-secrets'].network_mode).toBe('none');
+  });
+
+  it('gives the connectors no database: their config names none and their containers hold no URL', () => {
+    for (const name of ['connector', 'connector-demo']) {
+      const { config, filesRead } = loadServiceConfig(compose, name);
+      expect([name, config.sink.databaseUrl]).toEqual([name, undefined]);
+      expect([name, filesRead.filter((f) => f.includes('database'))]).toEqual([name, []]);
+      expect([name, compose.services[name].environment!.DATABASE_URL_FILE]).toEqual([name, undefined]);
+    }
+    for (const name of ['sink', 'sink-demo']) {
+      expect([name, loadServiceConfig(compose, name).config.sink.databaseUrl]).toEqual([name, 'postgres://neurons:generated@postgres:5432/neurons']);
+    }
+  });
+
+  it('runs the connector image read-only as its own user; the demo image only where the simulator runs', () => {
+    for (const [name, svc] of Object.entries(compose.services)) {
+      if (!svc.build) continue;
+      expect([name, (svc as Record<string, unknown>).read_only, (svc as Record<string, unknown>).tmpfs]).toEqual([name, true, ['/tmp']]);
+      const target = (svc.build as { target: string }).target;
+      expect([name, target]).toEqual([name, name === 'simulator' ? 'demo' : 'runtime']);
+    }
   });
 
   it('publishes ports on 127.0.0.1 only', () => {
@@ -269,7 +309,7 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
   it.each(CONFIG_SERVICES)('%s: mounts an existing config file at CONNECTOR_CONFIG', (name) => {
     const svc = compose.services[name];
     const source = mountsOf(compose, svc).binds.get(svc.environment!.CONNECTOR_CONFIG);
-    expect(source).toBe('./config/compose.yaml');
+    expect(source).toBe(name.startsWith('sink') ? './config/compose-sink.yaml' : './config/compose.yaml');
     expect(existsSync(join(ROOT, source!))).toBe(true);
   });
 
@@ -288,7 +328,8 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
     const env = compose.services[name].environment!;
     expect(config.kafka.brokers).toEqual(['kafka:9092']);
     expect(config.registry.url).toBe('http://registry:8080/apis/ccompat/v7');
-    expect(config.sink.databaseUrl).toBe('postgres://neurons:generated@postgres:5432/neurons');
+    // Only the sinks are given the database (the connectors' case has a test of its own).
+    if (name.startsWith('sink')) expect(config.sink.databaseUrl).toBe('postgres://neurons:generated@postgres:5432/neurons');
     expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
     expect(config.connectorName).toBe(env.CONNECTOR_NAME);
     expect(config.salesforce.loginUrl).toBe(env.SALESFORCE_URL);
@@ -347,28 +388,34 @@ describe('Dockerfile', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
   const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string }; include: string[] };
 
-  it('builds on Node 22 LTS in stages and runs as the non-root user node', () => {
+  it('builds on Node 22 LTS (any base image) in stages and runs as a non-root user of its own', () => {
     expect(text).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim$/m);
-    expect(text.match(/^FROM \$\{NODE_IMAGE\} AS (\S+)/gm)).toEqual(['FROM ${NODE_IMAGE} AS deps', 'FROM ${NODE_IMAGE} AS prod-deps', 'FROM ${NODE_IMAGE} AS runtime']);
-    expect(text).toMatch(/^FROM deps AS build$/m);
-    expect(text).toMatch(/^RUN npm ci --no-audit --no-fund$/m);
-    expect(text).toMatch(/^RUN npm run build$/m);
-    expect(text).toMatch(/^RUN npm ci --omit=dev /m);
-    const runtime = text.slice(text.indexOf('AS runtime'));
-    expect(runtime).toMatch(/^USER node$/m);
-    expect(runtime).not.toMatch(/^USER root/m);
+    expect(text.match(/^FROM \S+ AS (\S+)/gm)).toEqual(['FROM ${NODE_IMAGE} AS deps', 'FROM deps AS build', 'FROM ${NODE_IMAGE} AS prod-deps',
+      'FROM ${NODE_IMAGE} AS app', 'FROM app AS demo', 'FROM app AS runtime']);
+    expect(text).toMatch(/npm ci --no-audit --no-fund$/m);
+    expect(text).toMatch(/^RUN npx tsc -p containers\/tsconfig\.image\.json$/m);
+    expect(text).toMatch(/npm ci --omit=dev /m);
+    const app = text.slice(text.indexOf('AS app'), text.indexOf('AS demo'));
+    expect(app).toMatch(/^USER 10001:10001$/m);
+    expect(text.slice(text.indexOf('AS app'))).not.toMatch(/^USER root/m);
+    // The default target (the last stage) is runtime.
+    expect(text.trim().split('\n').pop()).toBe('FROM app AS runtime');
   });
 
   it('runs the compiled CLI that `npm run build` produces, with the schema files it reads at run time', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.json/);
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
-    for (const dir of ['bin', 'pipeline', 'schemas', 'connectors', 'sinks', 'test']) expect(tsconfig.include).toContain(dir);
+    const imageTsconfig = JSON.parse(readFileSync(join(ROOT, 'containers', 'tsconfig.image.json'), 'utf8')) as { include: string[] };
+    expect(imageTsconfig.include).toEqual(['../bin/connector.ts', '../test/simulator/cli.ts']);
     expect(text).toContain('ENTRYPOINT ["node", "/app/dist/bin/connector.js"]');
     expect(existsSync(join(ROOT, 'bin', 'connector.ts'))).toBe(true);
     // The simulator command runs test/simulator/cli next to the compiled bin/.
     expect(readFileSync(join(ROOT, 'bin', 'commands', 'misc.ts'), 'utf8')).toContain("join(__dirname, '..', '..', 'test', 'simulator', 'cli')");
-    expect(text).toMatch(/^COPY test \.\/test$/m);
+    // Only the demo target has the simulator; the runtime image ships no test code.
+    expect(text).toMatch(/^COPY test\/simulator \.\/test\/simulator$/m);
+    expect(text.slice(text.indexOf('AS demo'), text.indexOf('AS runtime'))).toContain('/app/dist/test/simulator ./dist/test/simulator');
+    expect(text.slice(text.indexOf('AS app'), text.indexOf('AS demo'))).not.toMatch(/dist\/test|COPY --from=build \S+ \/app\/dist /);
     // schemas/files.ts falls back from dist/schemas to ../../schemas = /app/schemas.
     expect(readFileSync(join(ROOT, 'schemas', 'files.ts'), 'utf8')).toContain("path.join(__dirname, '..', '..', 'schemas', relative)");
     expect(text).toMatch(/^COPY --chown=root:root schemas\/avro \.\/schemas\/avro$/m);
