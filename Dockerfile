@@ -39,7 +39,7 @@ FROM ${NODE_IMAGE} AS prod-deps
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN --mount=type=secret,id=ca-certificates NODE_EXTRA_CA_CERTS=/run/secrets/ca-certificates \
-    npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+    npm ci --omit=dev --omit=optional --no-audit --no-fund && npm cache clean --force
 
 FROM ${NODE_IMAGE} AS app
 ENV NODE_ENV=production
