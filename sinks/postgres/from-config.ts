@@ -24,6 +24,9 @@ async function openDatabase(config: ResolvedSinkConfig, logger: Logger): Promise
     url = embedded.url;
   }
   const pool = new Pool({ connectionString: url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  // The pool is ours to the end: a connection the server closes while the pool is ending (an
+  // embedded server stopping right after) must not become an unhandled 'error' event.
+  pool.on('error', () => undefined);
   return {
     pool,
     async close() {
@@ -47,7 +50,7 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger } = 
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined);
-  const empty: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0 };
+  const empty: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0, skipped: 0 };
   const stop = async () => {
     await sink?.stop();
     await db?.close();

@@ -8,6 +8,7 @@ import type { DeadLetter, DeadLetterEntry } from './dead-letter';
 import type { RecordDecoder, WriterSchema } from './decode';
 import { ensureTable } from './ddl';
 import type { SinkTable } from './table';
+import type { SinkHooks } from './consumer';
 import { writeOps, type WriteCounts } from './writer';
 
 export interface BatchProcessorDeps {
@@ -21,17 +22,24 @@ export interface BatchProcessorDeps {
   chunkRows: number;
   /** Backoff for passing failures (database, registry, dead-letter producer). */
   retry: RetryOptions;
+  /** false: commit batches with synchronous_commit off (see BatchPosition). */
+  synchronousCommit: boolean;
+  hooks?: SinkHooks;
 }
 
 /** What the consumer lends a batch: a heartbeat for long retries, and the sink's stop signal. */
 export interface BatchContext {
   heartbeat(): Promise<void>;
   signal: AbortSignal;
+  /** Offset after the batch (its last offset + 1; records compacted away at its end included). */
+  nextOffset: bigint;
 }
 
 export interface BatchResult extends WriteCounts {
   records: number;
   deadLettered: number;
+  /** Records the database already had from an earlier transaction (stored offset past them). */
+  skipped: number;
 }
 
 /**
@@ -98,17 +106,28 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
       }
       await ddl.get(table);
       const ops = table.kind === 'users' ? collapseUpserts(good) : collapseInserts(good);
-      const outcome = await retrying('writing a batch', ctx, () => writeOps(pool, table, ops, deps.chunkRows));
-      for (const r of outcome.rejected) dead.push({ source: r.op.source, error: r.error });
-      if (dead.length > 0) {
-        await retrying('dead-lettering', ctx, () => deps.deadLetter.send(dead).catch((err: Error) => Promise.reject(kafkaRetriable(err))));
-        for (const d of dead) logger.warn('record dead-lettered', { topic, partition, offset: d.source.offset, code: d.error.code, reason: d.error.message });
-      }
-      return { records: messages.length, deadLettered: dead.length, upserted: outcome.upserted, inserted: outcome.inserted, deleted: outcome.deleted };
+      let sent: DeadLetterEntry[] = [];
+      const outcome = await retrying('writing a batch', ctx, () =>
+        writeOps(pool, table, ops, deps.chunkRows, {
+          topic,
+          partition,
+          nextOffset: ctx.nextOffset,
+          synchronousCommit: deps.synchronousCommit,
+          inside: () => deps.hooks?.insideTransaction?.({ topic, partition, firstOffset: messages[0].offset }),
+          // Dead letters go out before the offsets move past them (at least once); records
+          // below the stored offset were dead-lettered by the transaction that applied them.
+          beforeCommit: async (rejected, stored) => {
+            sent = [...dead, ...rejected.map((r) => ({ source: r.op.source, error: r.error }))].filter((d) => BigInt(d.source.offset) >= stored);
+            await deps.deadLetter.send(sent).catch((err: Error) => Promise.reject(kafkaRetriable(err)));
+          },
+        }),
+      );
+      for (const d of sent) logger.warn('record dead-lettered', { topic, partition, offset: d.source.offset, code: d.error.code, reason: d.error.message });
+      if (outcome.skipped > 0) logger.info('batch partly applied before (stored offset ahead): those records left out', { topic, partition, skipped: outcome.skipped });
+      return { records: messages.length, deadLettered: sent.length, skipped: outcome.skipped, upserted: outcome.upserted, inserted: outcome.inserted, deleted: outcome.deleted };
     },
   };
 }
-
 /** kafkajs already retried inside the producer; one more round of ours covers a broker restart. */
 function kafkaRetriable(err: Error): ConnectorError {
   return new ConnectorError('DEAD_LETTER_SEND_FAILED', `dead-letter topic: ${err.message}`, { retriable: true, cause: err });

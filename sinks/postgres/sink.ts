@@ -8,6 +8,7 @@ import { createDeadLetter } from './dead-letter';
 import { createDecoder } from './decode';
 import { createBatchProcessor, type BatchResult } from './processor';
 import type { SchemaSource } from './schema-source';
+import { ensureOffsetsTable, readOffsets } from './offsets';
 import { ensureDeadLetterTopic, prepareTable } from './setup';
 import { SinkTable } from './table';
 import type { TableName } from './sql';
@@ -30,6 +31,10 @@ export interface SinkTuning {
   /** Backoff for passing failures. Default: unlimited attempts, 200 ms doubling to 10 s, so a
    *  database or registry restart only delays the sink. */
   retry: RetryOptions;
+  /** Wait for each batch's commit to be flushed to disk (default false). Off is safe here: the
+   *  partition's offset is in the same transaction, so a commit lost in a database crash loses
+   *  its offset too and the sink reads the batch from Kafka again (offsets.ts). */
+  synchronousCommit: boolean;
 }
 
 export const DEFAULT_TUNING: SinkTuning = {
@@ -39,6 +44,7 @@ export const DEFAULT_TUNING: SinkTuning = {
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
   retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 10_000 },
+  synchronousCommit: false,
 };
 
 /** Everything the sink needs, built by the caller (fromConfig builds the real ones). */
@@ -83,7 +89,7 @@ export interface PostgresSink {
 export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
   const logger = deps.logger ?? silentLogger;
   const tuning: SinkTuning = { ...DEFAULT_TUNING, ...deps.tuning };
-  const stats: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0 };
+  const stats: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0, skipped: 0 };
   const users = new SinkTable('users', deps.tables.users);
   const logins = new SinkTable('logins', deps.tables.logins);
   let consumer: SinkConsumer | undefined;
@@ -99,6 +105,7 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
     async start() {
       deps.pool.on('error', onPoolError);
       const base = deps.baseSchemas ?? { users: loadConnectorSchemas().userValue, logins: loadConnectorSchemas().loginEventValue };
+      for (const schema of new Set([users.name.schema, logins.name.schema])) await ensureOffsetsTable(deps.pool, schema);
       await prepareTable(deps.pool, users, base.users, deps.topics.users, deps.schemas, logger);
       await prepareTable(deps.pool, logins, base.logins, deps.topics.logins, deps.schemas, logger);
       const admin = deps.kafka.admin();
@@ -118,13 +125,17 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
         logger,
         chunkRows: tuning.chunkRows,
         retry: tuning.retry,
+        synchronousCommit: tuning.synchronousCommit,
+        hooks: deps.hooks,
       });
+      const tableOf = new Map([[deps.topics.users, users], [deps.topics.logins, logins]]);
       consumer = await startSinkConsumer(deps.kafka, processor, { groupId: deps.groupId, topics: [deps.topics.users, deps.topics.logins], ...tuning }, {
         logger,
         hooks: deps.hooks,
+        storedOffset: async (topic, partition) => (await readOffsets(deps.pool, tableOf.get(topic)!.name, topic)).get(partition),
         onBatch: ({ result }) => {
           stats.batches++;
-          for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered'] as const) stats[k] += result[k];
+          for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered', 'skipped'] as const) stats[k] += result[k];
         },
       });
       consumer.done.then(settle.resolve, settle.reject);

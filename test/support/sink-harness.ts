@@ -163,6 +163,7 @@ export class SinkHarness {
   async close(): Promise<void> {
     for (const s of this.sinks) await s.stop().catch(() => undefined);
     await this.pool.query(`DROP TABLE IF EXISTS "${this.tables.users}", "${this.tables.logins}"`).catch(() => undefined);
+    await this.pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(this.tables)]).catch(() => undefined);
     await this.pool.end().catch(() => undefined);
     const admin = this.kafka.admin();
     await admin.connect();
