@@ -1,4 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
+import { FatalError } from '../../pipeline/core/errors';
 import type { Logger } from '../../pipeline/core/logger';
 import type { BatchProcessor, BatchResult } from './processor';
 
@@ -158,6 +159,15 @@ export async function startSinkConsumer(
         await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }] });
         deps.onBatch?.({ topic, partition, nextOffset, result });
         await heartbeat();
+      } catch (err) {
+        // A fatal error (the circuit breaker, bad configuration) stops the sink now: left to
+        // kafkajs, the batch would be processed a few more times first.
+        if (err instanceof FatalError && !abort.signal.aborted) {
+          logger.error('sink stopped on a fatal error', { code: err.code, error: err.message });
+          settle.reject(err);
+          consumer.pause(opts.topics.map((topic) => ({ topic })));
+        }
+        throw err;
       } finally {
         if (--inFlight === 0) idle?.();
       }

@@ -105,6 +105,8 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       chunkRows: tuning.chunkRows,
       retry: tuning.retry,
       synchronousCommit: tuning.synchronousCommit,
+      breakerFailures: tuning.breakerFailures,
+      statementTimeoutMs: tuning.statementTimeoutMs,
     });
     const topics = plan.map((p) => p.topic);
     consumer = await startSinkConsumer(deps.kafka, processor, { ...tuning, groupId, topics, fromBeginning: true }, {

@@ -30,6 +30,8 @@ export interface BatchPosition {
   /** false: SET LOCAL synchronous_commit = off (safe: a commit lost in a crash loses its
    *  offsets with it, and the batch is read again from Kafka). */
   synchronousCommit: boolean;
+  /** SET LOCAL statement_timeout, in ms. */
+  statementTimeoutMs: number;
   /** Test seam: runs right after BEGIN. */
   inside?: () => Promise<void> | void;
   /**
@@ -61,7 +63,8 @@ export async function writeOps(pool: Pool, table: SinkTable, ops: readonly Write
   const run = (body: (client: PoolClient, ops: readonly WriteOp[]) => Promise<WriteOutcome>) =>
     withClient(pool, (client) =>
       inTransaction(client, async () => {
-        if (!at.synchronousCommit) await client.query('SET LOCAL synchronous_commit = off');
+        // One round trip (simple protocol, no parameters: both values are numbers we made).
+        await client.query(`SET LOCAL statement_timeout = ${Math.floor(at.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${at.synchronousCommit ? 'on' : 'off'}`);
         await at.inside?.();
         const stored = await lockOffset(client, table.name, at.topic, at.partition);
         if (stored >= at.nextOffset) return { ...NOTHING, skipped: ops.length, rejected: [] };
