@@ -9,6 +9,7 @@ export { resolveSinkConfig, DEFAULT_SINK_GROUP, DEFAULT_TABLES, type PostgresSin
 export { replay, type ReplayDeps, type ReplayProgress, type ReplayResult } from './postgres/replay';
 export { startEmbeddedPostgres, defaultEmbeddedDataDir, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './postgres/embedded';
 export type { SinkHooks } from './postgres/consumer';
+export type { SinkHealthReport, PartitionHealth } from './postgres/health';
 export { registrySchemaSource, type SchemaSource } from './postgres/schema-source';
 export { DEAD_LETTER_HEADERS } from './postgres/dead-letter';
 export { classifyDbError } from './postgres/classify';

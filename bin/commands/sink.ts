@@ -1,12 +1,10 @@
-import { createKafka } from '../../pipeline/kafka/client';
 import { toSinkConfig } from '../../pipeline/config';
-import { sinkLag } from '../../pipeline/observability';
-import { DEFAULT_SINK_GROUP, fromConfig, replayFromConfig } from '../../sinks';
+import { fromConfig, replayFromConfig, type SinkHealthReport } from '../../sinks';
 import { CONFIG_OPTION, EXIT, UsageError, configPath, type Command } from '../lib/command';
 import { loadContext, onShutdown } from '../lib/context';
 import { metricsPort, serveMetrics } from '../lib/metrics';
 
-/** How often the sink's lag is measured for the metrics, in ms. */
+/** How often the sink's health and lag are measured for /health and the metrics, in ms. */
 const LAG_EVERY_MS = 5_000;
 
 export const sinkCommand: Command = {
@@ -15,10 +13,13 @@ export const sinkCommand: Command = {
   usage: 'connector sink --config <file> [--metrics-port <port>]',
   help: `Consumes the users and login-history topics and writes them to PostgreSQL (database.url, or an
 embedded PostgreSQL when none is configured): upserts, deletes on tombstones, idempotent login
-inserts; offsets are committed only after the database commits. Runs until SIGINT/SIGTERM.
+inserts; each partition's offset is stored in the database with its rows (exactly once). Runs until SIGINT/SIGTERM.
 
   -c, --config <file>     the connector's config file (or CONNECTOR_CONFIG)
-      --metrics-port <n>  serve /metrics (rows written, lag, dead letters) and /health
+      --metrics-port <n>  serve /metrics (rows written, lag per partition, age of the last commit,
+                          dead letters) and /health (503 while the database is unreachable, a
+                          partition waits on registry/database trouble, or lag sits uncommitted
+                          for tuning.stallAfterMs)
 
 Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, 'metrics-port': { type: 'string' } },
@@ -26,13 +27,36 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
     const { config, logger } = loadContext(configPath(values));
     const sinkConfig = toSinkConfig(config);
     const sink = fromConfig(sinkConfig, { logger });
-    let healthy = false;
-    const served = await serveMetrics({ host: config.metrics.host, port: metricsPort(values, config.metrics.port), logger, health: () => ({ ok: healthy, connector: config.connectorName, ...sink.stats() }) });
-    const admin = createKafka(sinkConfig.kafka, logger).admin();
+    let started = false;
+    let report: SinkHealthReport | undefined;
+    // /health answers from the last measurement (every LAG_EVERY_MS): the truth about the
+    // database, waiting partitions and stalls, not merely "the process is up".
+    const health = () => {
+      const ok = started && report !== undefined && report.ready;
+      const reasons = !started ? ['the sink is not running'] : (report?.reasons ?? ['not measured yet']);
+      return { ok, connector: config.connectorName, reasons, lastCommitAgeMs: report?.lastCommitAgeMs, ...sink.stats() };
+    };
+    const served = await serveMetrics({ host: config.metrics.host, port: metricsPort(values, config.metrics.port), logger, health });
+    const gauges = {
+      lag: served.metrics.registry.gauge('sf_neurons_sink_partition_lag_records', "Records in a source partition after the sink's stored (database) offset.", ['connector', 'topic', 'partition']),
+      waiting: served.metrics.registry.gauge('sf_neurons_sink_partition_waiting', '1 while a partition waits on registry, database or dead-letter trouble.', ['connector', 'topic', 'partition']),
+      commitAge: served.metrics.registry.gauge('sf_neurons_sink_last_commit_age_seconds', 'Seconds since the sink last committed a batch.', ['connector']),
+      ready: served.metrics.registry.gauge('sf_neurons_sink_ready', '1 when /health is ready.', ['connector']),
+    };
     const measure = async () => {
       served.metrics.sink(config.connectorName, sink.stats());
-      const lag = await sinkLag(admin, sinkConfig.groupId ?? DEFAULT_SINK_GROUP, [config.topics.users, config.topics.logins]).catch(() => NaN);
-      served.metrics.sinkLag(config.connectorName, lag);
+      report = await sink.health().catch((err: Error) => ({ ready: false, reasons: [`health check failed: ${err.message}`], databaseReachable: false, lastCommitAgeMs: Number.NaN, partitions: [] }));
+      const connector = config.connectorName;
+      let total = 0;
+      for (const p of report.partitions) {
+        const labels = { connector, topic: p.topic, partition: String(p.partition) };
+        gauges.lag.set(labels, p.lag);
+        gauges.waiting.set(labels, p.trouble ? 1 : 0);
+        total += p.lag;
+      }
+      served.metrics.sinkLag(connector, total);
+      gauges.commitAge.set({ connector }, report.lastCommitAgeMs / 1000);
+      gauges.ready.set({ connector }, report.ready ? 1 : 0);
     };
     const timer = setInterval(() => void measure(), LAG_EVERY_MS);
     const remove = onShutdown((signal) => {
@@ -40,12 +64,11 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
       void sink.stop();
     });
     try {
-      await admin.connect();
       await sink.start();
-      healthy = true;
+      started = true;
       await measure();
       await sink.done;
-      healthy = false;
+      started = false;
       logger.info('sink stopped', { ...sink.stats() });
       return EXIT.ok;
     } catch (err) {
@@ -54,7 +77,6 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
     } finally {
       clearInterval(timer);
       remove();
-      await admin.disconnect().catch(() => undefined);
       await served.close();
     }
   },

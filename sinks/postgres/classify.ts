@@ -9,6 +9,7 @@ import { ConnectorError, FatalError, RecordError, RetriableError } from '../../p
  * | 40001 serialization failure, 40P01 deadlock (class 40)    | RetriableError | retry the batch                 |
  * | 57P01/57P02/57P03 (server shutting down / starting up)    | RetriableError | retry: the server is restarting |
  * | 53xxx (out of connections, memory, disk), 55P03 lock busy | RetriableError | retry                           |
+ * | 57014 statement timeout (a lock held elsewhere, a stall)  | RetriableError | retry from the stored offsets   |
  * | socket errors, "Connection terminated", pool timeouts     | RetriableError | retry                           |
  * | 22xxx (bad data: NUL byte, out-of-range timestamp, …)     | RecordError    | find the record, dead-letter it |
  * | 23xxx (integrity: empty id, …)                            | RecordError    | find the record, dead-letter it |
@@ -30,6 +31,9 @@ export function classifyDbError(err: unknown): ConnectorError {
     if (cls === '40') return new RetriableError('DB_SERIALIZATION_FAILURE', message, { cause: err });
     if (state === '57P01' || state === '57P02' || state === '57P03') return new RetriableError('DB_RESTARTING', message, { cause: err });
     if (cls === '53' || state === '55P03') return new RetriableError('DB_BUSY', message, { cause: err });
+    // Only the sink's own statement_timeout cancels its statements (57014 is also an
+    // operator's pg_cancel_backend: retrying that is right too).
+    if (state === '57014') return new RetriableError('DB_STATEMENT_TIMEOUT', message, { cause: err });
     if (cls === '28') return new FatalError('DB_AUTH_FAILED', message, { cause: err });
     if (state === '3D000') return new FatalError('DB_NOT_FOUND', message, { cause: err });
     return new FatalError('DB_ERROR', `${message} (SQLSTATE ${state})`, { cause: err });

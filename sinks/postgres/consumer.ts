@@ -1,4 +1,5 @@
 import type { Consumer, Kafka } from 'kafkajs';
+import { FatalError } from '../../pipeline/core/errors';
 import type { Logger } from '../../pipeline/core/logger';
 import type { BatchProcessor, BatchResult } from './processor';
 
@@ -10,6 +11,11 @@ export interface SinkHooks {
    * offsets uncommitted: the batch is consumed again and must change nothing.
    */
   afterDatabaseCommit?(info: { topic: string; partition: number; lastOffset: string; result: BatchResult }): Promise<void> | void;
+  /**
+   * Runs inside a batch's database transaction, right after BEGIN, before anything is read or
+   * written: a slow hook is a slow transaction (a zombie that lost its partition meanwhile).
+   */
+  insideTransaction?(info: { topic: string; partition: number; firstOffset: string }): Promise<void> | void;
 }
 
 export interface SinkConsumerOptions {
@@ -51,9 +57,17 @@ export async function startSinkConsumer(
   kafka: Kafka,
   processor: BatchProcessor,
   opts: SinkConsumerOptions,
-  deps: { logger: Logger; hooks?: SinkHooks; onBatch?: (done: BatchDone) => void },
+  deps: {
+    logger: Logger;
+    hooks?: SinkHooks;
+    onBatch?: (done: BatchDone) => void;
+    /** The database's position of a partition (offsets.ts); undefined when it has none. */
+    storedOffset?: (topic: string, partition: number) => Promise<bigint | undefined>;
+  },
 ): Promise<SinkConsumer> {
   const { logger, hooks } = deps;
+  // Per partition: the seek to the database's offset after the last (re)join, once done.
+  const resumed = new Map<string, Promise<void>>();
   const abort = new AbortController();
   const consumer: Consumer = kafka.consumer({
     groupId: opts.groupId,
@@ -81,6 +95,39 @@ export async function startSinkConsumer(
     }
   });
 
+  /**
+   * The database's offsets are the truth, Kafka's informational: after every (re)join each
+   * assigned partition is moved to the database's offset. That covers Kafka being ahead (a
+   * commit lost with synchronous_commit off, a restored database) as well as behind (the
+   * writer would skip what was applied, but reading it again is wasted work). A partition
+   * without a stored offset (a table from before offsets were kept) starts where Kafka says.
+   */
+  const resume = (topic: string, partition: number): Promise<void> => {
+    const where = `${topic}:${partition}`;
+    let done = resumed.get(where);
+    if (!done) {
+      done = (async () => {
+        const stored = await deps.storedOffset?.(topic, partition);
+        if (stored === undefined) return;
+        consumer.seek({ topic, partition, offset: stored.toString() });
+        // Kafka's copy follows, so lag and tools see where the sink really is (also when no
+        // record comes after it).
+        await consumer.commitOffsets([{ topic, partition, offset: stored.toString() }]).catch((err: Error) => logger.warn('could not copy the database offset to Kafka', { topic, partition, error: err.message }));
+      })();
+      // A failed read (database down) is tried again by the partition's next batch.
+      done.catch(() => resumed.delete(where));
+      resumed.set(where, done);
+    }
+    return done;
+  };
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    resumed.clear();
+    if (!deps.storedOffset) return;
+    for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
+      for (const partition of partitions) resume(topic, partition).catch((err: Error) => logger.warn('reading the database offset failed', { topic, partition, error: err.message }));
+    }
+  });
+
   await consumer.connect();
   for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning });
   await consumer.run({
@@ -93,20 +140,34 @@ export async function startSinkConsumer(
       inFlight++;
       try {
         const { topic, partition } = batch;
-        const result = await processor.process(topic, partition, batch.messages, { heartbeat, signal: abort.signal });
-        // ── The batch's database transaction has committed here. ──────────────────────────────
-        // Offsets are committed only now. A crash before the commit below makes the group read
-        // this batch again; every write is idempotent (upsert by id, delete, insert-or-nothing),
-        // so the tables end the same.
+        if (deps.storedOffset) {
+          await resume(topic, partition);
+          // The seek made this batch stale: it is fetched again from the database's offset.
+          if (isStale()) return;
+        }
+        const nextOffset = BigInt(batch.lastOffset()) + 1n;
+        const result = await processor.process(topic, partition, batch.messages, { heartbeat, signal: abort.signal, nextOffset });
+        // ── The batch's database transaction has committed here, with the partition's offset. ──
+        // Kafka's offsets are committed only now, for information (lag, tools): the sink resumes
+        // from the database's. A crash before the commit below makes the group read this batch
+        // again, and the writer finds it applied and changes nothing.
         // The batch's own last offset, not its last message's: records compacted away or control
         // records at the end of the batch are passed over too.
         const lastOffset = batch.lastOffset();
         await hooks?.afterDatabaseCommit?.({ topic, partition, lastOffset, result });
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
-        const nextOffset = BigInt(lastOffset) + 1n;
         await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }] });
         deps.onBatch?.({ topic, partition, nextOffset, result });
         await heartbeat();
+      } catch (err) {
+        // A fatal error (the circuit breaker, bad configuration) stops the sink now: left to
+        // kafkajs, the batch would be processed a few more times first.
+        if (err instanceof FatalError && !abort.signal.aborted) {
+          logger.error('sink stopped on a fatal error', { code: err.code, error: err.message });
+          settle.reject(err);
+          consumer.pause(opts.topics.map((topic) => ({ topic })));
+        }
+        throw err;
       } finally {
         if (--inFlight === 0) idle?.();
       }

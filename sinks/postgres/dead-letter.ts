@@ -1,5 +1,5 @@
 import type { IHeaders, Producer } from 'kafkajs';
-import type { ConnectorError } from '../../pipeline/core/errors';
+import { FatalError, RetriableError, type ConnectorError } from '../../pipeline/core/errors';
 import { DEAD_LETTER_HEADERS } from '../../pipeline/kafka/options';
 import { sqlstateOf } from './classify';
 import type { SourceRecord } from './collapse';
@@ -48,4 +48,51 @@ export function deadLetterHeaders(entry: DeadLetterEntry, at: Date): IHeaders {
   headers[DEAD_LETTER_HEADERS.sourceOffset] = entry.source.offset;
   headers[DEAD_LETTER_HEADERS.failedAt] = at.toISOString();
   return headers;
+}
+
+/**
+ * What a failed dead-letter send means. kafkajs has already retried inside the producer; what
+ * is left is either permanent, where more retries only stall the partition (the sink stops with
+ * what to fix), or passing (a broker restart, no leader yet: retried with capped backoff, the
+ * circuit breaker bounding it).
+ *
+ * | kafkajs error type (anywhere in the cause chain)           | class          | fix                         |
+ * |-------------------------------------------------------------|----------------|-----------------------------|
+ * | MESSAGE_TOO_LARGE, RECORD_LIST_TOO_LARGE                    | FatalError     | raise max.message.bytes     |
+ * | TOPIC_AUTHORIZATION_FAILED, CLUSTER_AUTHORIZATION_FAILED    | FatalError     | grant WRITE to the sink     |
+ * | UNKNOWN_TOPIC_OR_PARTITION, INVALID_TOPIC_EXCEPTION         | FatalError     | create the topic            |
+ * | POLICY_VIOLATION, INVALID_RECORD, UNSUPPORTED_FOR_MESSAGE_FORMAT | FatalError | fix the topic's settings    |
+ * | anything else                                               | RetriableError | retry                       |
+ */
+export function classifySendError(err: unknown, topic: string): ConnectorError {
+  const type = kafkaTypes(err).find((t) => t in PERMANENT);
+  if (type) {
+    return new FatalError('DEAD_LETTER_UNWRITABLE', `dead-letter topic ${topic} refuses writes (${type}): ${PERMANENT[type]}. Records stay unread until it accepts them.`, { cause: err });
+  }
+  return new RetriableError('DEAD_LETTER_SEND_FAILED', `dead-letter topic ${topic}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+}
+
+const TOO_LARGE = 'a dead letter is larger than the topic accepts: raise max.message.bytes on the dead-letter topic (and the broker\'s message.max.bytes)';
+const DENIED = "the sink's Kafka principal may not write to it: grant it WRITE (and DESCRIBE) on the dead-letter topic";
+const MISSING = 'it does not exist and the sink does not create topics while running: create it (topics.deadLetter), or restart the sink to create it';
+const REFUSED = "the broker refuses the records under the topic's settings: check the topic's configuration (cleanup.policy delete, message format)";
+const PERMANENT: Record<string, string> = {
+  MESSAGE_TOO_LARGE: TOO_LARGE,
+  RECORD_LIST_TOO_LARGE: TOO_LARGE,
+  TOPIC_AUTHORIZATION_FAILED: DENIED,
+  CLUSTER_AUTHORIZATION_FAILED: DENIED,
+  UNKNOWN_TOPIC_OR_PARTITION: MISSING,
+  INVALID_TOPIC_EXCEPTION: MISSING,
+  POLICY_VIOLATION: REFUSED,
+  INVALID_RECORD: REFUSED,
+  UNSUPPORTED_FOR_MESSAGE_FORMAT: REFUSED,
+};
+
+/** The kafkajs protocol error types of an error, its causes and its aggregated errors. */
+function kafkaTypes(err: unknown, depth = 0): string[] {
+  if (!err || typeof err !== 'object' || depth > 5) return [];
+  const e = err as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown[] };
+  const own = typeof e.type === 'string' ? [e.type] : [];
+  const nested = [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])].flatMap((c) => kafkaTypes(c, depth + 1));
+  return [...own, ...nested];
 }

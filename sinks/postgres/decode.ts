@@ -28,8 +28,9 @@ export interface Decoded {
  * read with their own writer schema (no resolution into a fixed reader): a field a newer
  * connector added arrives as such, and the table gains a column for it.
  * Rejects with a RecordError (dead-letter the message) for a missing key, bytes that are not
- * wire format, an unknown schema id, an undecodable body, a key that is not an Avro string, or
- * a value whose id differs from the key; with a RetriableError when the registry is down.
+ * wire format, an undecodable body, a key that is not an Avro string, or a value whose id
+ * differs from the key; with a RetriableError when the registry is down, fails or does not know
+ * the schema id (registry trouble: the partition waits, nothing is dead-lettered).
  */
 export interface RecordDecoder {
   decode(message: Pick<KafkaMessage, 'key' | 'value'>): Promise<Decoded>;

@@ -23,7 +23,22 @@ async function openDatabase(config: ResolvedSinkConfig, logger: Logger): Promise
     embedded = await startEmbeddedPostgres({ ...config.database.embedded, logger });
     url = embedded.url;
   }
-  const pool = new Pool({ connectionString: url, max: config.poolSize, connectionTimeoutMillis: 10_000 });
+  const pool = new Pool({
+    connectionString: url,
+    max: config.poolSize,
+    connectionTimeoutMillis: 10_000,
+    // TCP keep-alive: a connection whose server vanished (a network cut, a failover) fails its
+    // query instead of waiting forever; the batch is then retried from the stored offsets.
+    keepAlive: true,
+    keepAliveInitialDelayMillis: 10_000,
+    // Server-side cap for every statement (batches also SET LOCAL it), and a client-side one
+    // a little later for when the server cannot even answer.
+    statement_timeout: config.tuning.statementTimeoutMs,
+    query_timeout: config.tuning.statementTimeoutMs + 15_000,
+  });
+  // The pool is ours to the end: a connection the server closes while the pool is ending (an
+  // embedded server stopping right after) must not become an unhandled 'error' event.
+  pool.on('error', () => undefined);
   return {
     pool,
     async close() {
@@ -47,7 +62,7 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger } = 
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined);
-  const empty: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0 };
+  const empty: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0, skipped: 0 };
   const stop = async () => {
     await sink?.stop();
     await db?.close();
@@ -58,6 +73,7 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger } = 
   return {
     done,
     stats: () => sink?.stats() ?? empty,
+    health: async () => (sink ? sink.health() : { ready: false, reasons: ['the sink is not running'], databaseReachable: false, lastCommitAgeMs: 0, partitions: [] }),
     async start() {
       db = await openDatabase(config, logger);
       sink = createPostgresSink(sinkDeps(config, db.pool, logger));

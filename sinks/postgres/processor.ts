@@ -1,13 +1,14 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
-import { ConnectorError, FatalError, RecordError } from '../../pipeline/core/errors';
+import { ConnectorError, FatalError, RecordError, isRetriable } from '../../pipeline/core/errors';
 import type { Logger } from '../../pipeline/core/logger';
 import { withRetry, type RetryOptions } from '../../pipeline/core/retry';
 import { collapseInserts, collapseUpserts, type DecodedRecord, type SourceRecord } from './collapse';
-import type { DeadLetter, DeadLetterEntry } from './dead-letter';
+import { classifySendError, type DeadLetter, type DeadLetterEntry } from './dead-letter';
 import type { RecordDecoder, WriterSchema } from './decode';
 import { ensureTable } from './ddl';
 import type { SinkTable } from './table';
+import type { SinkHooks } from './consumer';
 import { writeOps, type WriteCounts } from './writer';
 
 export interface BatchProcessorDeps {
@@ -21,17 +22,47 @@ export interface BatchProcessorDeps {
   chunkRows: number;
   /** Backoff for passing failures (database, registry, dead-letter producer). */
   retry: RetryOptions;
+  /** false: commit batches with synchronous_commit off (see BatchPosition). */
+  synchronousCommit: boolean;
+  /** statement_timeout of every batch transaction, in ms. */
+  statementTimeoutMs: number;
+  /** Consecutive failures for one reason before the sink stops (the circuit breaker). */
+  breakerFailures: number;
+  /** A partition waits on a passing failure (trouble), or no longer does (undefined). */
+  onTrouble?: (topic: string, partition: number, trouble: PartitionTrouble | undefined) => void;
+  hooks?: SinkHooks;
 }
 
 /** What the consumer lends a batch: a heartbeat for long retries, and the sink's stop signal. */
 export interface BatchContext {
   heartbeat(): Promise<void>;
   signal: AbortSignal;
+  /** Offset after the batch (its last offset + 1; records compacted away at its end included). */
+  nextOffset: bigint;
 }
+
+/** Why a partition is waiting: the failing step, the error's code and message, since when (ms). */
+export interface PartitionTrouble {
+  what: string;
+  code: string;
+  message: string;
+  since: number;
+}
+
+/** What to check, per reason, in the circuit breaker's message. */
+const FIX: Record<string, string> = {
+  SCHEMA_NOT_FOUND: 'Check registry.url (the registry must know the schema ids in the topics: register them again, e.g. with a connector run, after a registry lost its data).',
+  REGISTRY_UNAVAILABLE: 'Check that the schema registry at registry.url is up and reachable.',
+  DB_CONNECTION_LOST: 'Check that PostgreSQL at the database URL is up and reachable.',
+  DB_BUSY: 'Check PostgreSQL for long-running sessions holding locks on the sink tables (pg_stat_activity), or raise statement_timeout.',
+  DEAD_LETTER_SEND_FAILED: 'Check the Kafka brokers and the dead-letter topic.',
+};
 
 export interface BatchResult extends WriteCounts {
   records: number;
   deadLettered: number;
+  /** Records the database already had from an earlier transaction (stored offset past them). */
+  skipped: number;
 }
 
 /**
@@ -52,8 +83,17 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
   const ddl = new Map<SinkTable, Promise<void>>();
   const absorbed = new Set<string>();
 
-  const retrying = <T>(what: string, ctx: BatchContext, fn: () => Promise<T>) =>
-    withRetry(
+  /**
+   * Retries a passing failure with capped backoff, heartbeating, while the partition waits (its
+   * next records are not fetched). The circuit breaker: `breakerFailures` consecutive failures
+   * for the same reason (error code) stop the sink with a FatalError saying what failed and
+   * what to check, rather than waiting forever on something that needs a person.
+   */
+  const retrying = <T>(what: string, where: { topic: string; partition: number }, ctx: BatchContext, fn: () => Promise<T>): Promise<T> => {
+    let reason: string | undefined;
+    let streak = 0;
+    const since = Date.now();
+    return withRetry(
       async (attempt) => {
         if (attempt > 1) await ctx.heartbeat();
         return fn();
@@ -61,12 +101,40 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
       {
         ...deps.retry,
         signal: ctx.signal,
-        onRetry: (err, attempt, delayMs) => logger.warn(`${what} failed; retrying`, { attempt, delayMs, code: (err as ConnectorError).code, error: (err as Error).message }),
+        retryOn: (err) => {
+          if (!isRetriable(err)) return false;
+          const code = (err as ConnectorError).code;
+          streak = code === reason ? streak + 1 : 1;
+          reason = code;
+          return streak < deps.breakerFailures;
+        },
+        onRetry: (err, attempt, delayMs) => {
+          const code = (err as ConnectorError).code;
+          deps.onTrouble?.(where.topic, where.partition, { what, code, message: (err as Error).message, since });
+          logger.warn(`${what} failed; retrying`, { topic: where.topic, partition: where.partition, attempt, delayMs, code, error: (err as Error).message });
+        },
+      },
+    ).then(
+      (out) => {
+        if (reason !== undefined) deps.onTrouble?.(where.topic, where.partition, undefined);
+        return out;
+      },
+      (err: unknown) => {
+        if (isRetriable(err) && streak >= deps.breakerFailures && !ctx.signal.aborted) {
+          throw new FatalError(
+            'SINK_CIRCUIT_OPEN',
+            `${what} failed ${streak} times in a row for the same reason (${reason}: ${(err as Error).message}) on ${where.topic}[${where.partition}] ` +
+              `over ${Math.round((Date.now() - since) / 1000)} s; the sink stops instead of skipping records. ${FIX[reason!] ?? 'Check the service named in the error, then start the sink again.'}`,
+            { cause: err },
+          );
+        }
+        throw err;
       },
     );
+  };
 
   /** Grows the table for a writer schema not seen before (ALTER TABLE ADD COLUMN). */
-  const evolve = (table: SinkTable, writer: WriterSchema, ctx: BatchContext): void => {
+  const evolve = (table: SinkTable, writer: WriterSchema, where: { topic: string; partition: number }, ctx: BatchContext): void => {
     const key = `${table.name.name}:${writer.id}`;
     if (absorbed.has(key)) return;
     const fresh = table.absorb(writer.json); // throws (schema not storable) before changing anything
@@ -74,21 +142,22 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     if (fresh.length === 0) return;
     logger.info('newer writer schema: adding columns', { table: table.name.name, schemaId: writer.id, fields: fresh.map((f) => f.field) });
     const previous = ddl.get(table) ?? Promise.resolve();
-    ddl.set(table, previous.then(() => retrying('adding columns', ctx, () => ensureTable(pool, table, logger)).then(() => undefined)));
+    ddl.set(table, previous.then(() => retrying('adding columns', where, ctx, () => ensureTable(pool, table, logger)).then(() => undefined)));
   };
 
   return {
     async process(topic, partition, messages, ctx) {
       const table = deps.routes.get(topic);
       if (!table) throw new FatalError('SINK_TOPIC_UNKNOWN', `no table is configured for topic ${topic}`);
+      const where = { topic, partition };
       const good: DecodedRecord[] = [];
       const dead: DeadLetterEntry[] = [];
       for (const m of messages) {
         const source: SourceRecord = { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
         try {
-          const decoded = await retrying('decoding (schema registry)', ctx, () => decoder.decode(m));
+          const decoded = await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m));
           if (decoded.value === null && table.kind === 'logins') throw new RecordError('a login event cannot be deleted: tombstone on the login-history topic', { code: 'UNEXPECTED_TOMBSTONE' });
-          if (decoded.writer) evolve(table, decoded.writer, ctx);
+          if (decoded.writer) evolve(table, decoded.writer, where, ctx);
           good.push({ decoded, source });
         } catch (err) {
           if (err instanceof RecordError) dead.push({ source, error: err });
@@ -98,18 +167,26 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
       }
       await ddl.get(table);
       const ops = table.kind === 'users' ? collapseUpserts(good) : collapseInserts(good);
-      const outcome = await retrying('writing a batch', ctx, () => writeOps(pool, table, ops, deps.chunkRows));
-      for (const r of outcome.rejected) dead.push({ source: r.op.source, error: r.error });
-      if (dead.length > 0) {
-        await retrying('dead-lettering', ctx, () => deps.deadLetter.send(dead).catch((err: Error) => Promise.reject(kafkaRetriable(err))));
-        for (const d of dead) logger.warn('record dead-lettered', { topic, partition, offset: d.source.offset, code: d.error.code, reason: d.error.message });
-      }
-      return { records: messages.length, deadLettered: dead.length, upserted: outcome.upserted, inserted: outcome.inserted, deleted: outcome.deleted };
+      let sent: DeadLetterEntry[] = [];
+      const outcome = await retrying('writing a batch', where, ctx, () =>
+        writeOps(pool, table, ops, deps.chunkRows, {
+          topic,
+          partition,
+          nextOffset: ctx.nextOffset,
+          synchronousCommit: deps.synchronousCommit,
+          statementTimeoutMs: deps.statementTimeoutMs,
+          inside: () => deps.hooks?.insideTransaction?.({ topic, partition, firstOffset: messages[0].offset }),
+          // Dead letters go out before the offsets move past them (at least once); records
+          // below the stored offset were dead-lettered by the transaction that applied them.
+          beforeCommit: async (rejected, stored) => {
+            sent = [...dead, ...rejected.map((r) => ({ source: r.op.source, error: r.error }))].filter((d) => BigInt(d.source.offset) >= stored);
+            await deps.deadLetter.send(sent).catch((err: unknown) => Promise.reject(classifySendError(err, deps.deadLetter.topic)));
+          },
+        }),
+      );
+      for (const d of sent) logger.warn('record dead-lettered', { topic, partition, offset: d.source.offset, code: d.error.code, reason: d.error.message });
+      if (outcome.skipped > 0) logger.info('batch partly applied before (stored offset ahead): those records left out', { topic, partition, skipped: outcome.skipped });
+      return { records: messages.length, deadLettered: sent.length, skipped: outcome.skipped, upserted: outcome.upserted, inserted: outcome.inserted, deleted: outcome.deleted };
     },
   };
-}
-
-/** kafkajs already retried inside the producer; one more round of ours covers a broker restart. */
-function kafkaRetriable(err: Error): ConnectorError {
-  return new ConnectorError('DEAD_LETTER_SEND_FAILED', `dead-letter topic: ${err.message}`, { retriable: true, cause: err });
 }

@@ -1,6 +1,6 @@
 import { Partitioners, type Producer } from 'kafkajs';
 import { loadConnectorSchemas } from '../../schemas/avro';
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError, isRetriable } from '../../pipeline/core/errors';
 import { silentLogger } from '../../pipeline/core/logger';
 import { sleep } from '../../pipeline/core/retry';
 import { startSinkConsumer, type SinkConsumer } from './consumer';
@@ -8,6 +8,7 @@ import { createDeadLetter } from './dead-letter';
 import { createDecoder } from './decode';
 import { inTransaction, withClient } from './db';
 import { createBatchProcessor } from './processor';
+import { dropOffsets, ensureOffsetsTable, lockOffsetRows, moveOffsets } from './offsets';
 import { ensureDeadLetterTopic, prepareTable } from './setup';
 import { DEFAULT_TUNING, type PostgresSinkDeps, type SinkTuning } from './sink';
 import { checkTableName, qualified } from './sql';
@@ -85,8 +86,10 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
   const groupId = `${deps.groupId}-replay-${stamp}`;
   const timer = setInterval(report, deps.progressIntervalMs ?? 1000);
   try {
+    for (const schema of new Set(plan.map((p) => p.live.schema))) await ensureOffsetsTable(deps.pool, schema);
     for (const p of plan) {
       await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`);
+      await dropOffsets(deps.pool, p.table.name);
       await prepareTable(deps.pool, p.table, base[p.kind], p.topic, deps.schemas, logger);
       await withClient(deps.pool, (c) => copyMissingColumns(c, p.live, p.table.name));
     }
@@ -101,6 +104,9 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       logger,
       chunkRows: tuning.chunkRows,
       retry: tuning.retry,
+      synchronousCommit: tuning.synchronousCommit,
+      breakerFailures: tuning.breakerFailures,
+      statementTimeoutMs: tuning.statementTimeoutMs,
     });
     const topics = plan.map((p) => p.topic);
     consumer = await startSinkConsumer(deps.kafka, processor, { ...tuning, groupId, topics, fromBeginning: true }, {
@@ -133,16 +139,30 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       const swapped = await withClient(deps.pool, (client) =>
         inTransaction(client, async () => {
           await client.query("SET LOCAL lock_timeout = '30s'");
+          // A live sink's transaction locks its offset row first, then its table: same order
+          // here, or the two could deadlock.
+          await lockOffsetRows(client, plan.map((p) => p.live));
           const live = plan.map((p) => qualified(p.live));
           const existing = await client.query<{ t: string | null }>('SELECT to_regclass(t)::text AS t FROM unnest($1::text[]) AS t', [live]);
           const lockable = existing.rows.filter((r) => r.t !== null).map((r) => r.t as string);
           if (lockable.length > 0) await client.query(`LOCK TABLE ${lockable.join(', ')} IN ACCESS EXCLUSIVE MODE`);
           // Under the lock no live sink can commit; anything published since the check above?
           if ((await remaining()) > 0n) return false;
-          for (const p of plan) await swapIn(client, p.table, p.live);
+          for (const p of plan) {
+            await swapIn(client, p.table, p.live);
+            // The live sink resumes from the rebuilt table's positions: it skips what the replay applied.
+            await moveOffsets(client, p.table.name, p.live);
+          }
           return true;
         }),
-      );
+      ).catch((err: unknown) => {
+        // A lock timeout or a deadlock with a live sink's first batch: catch up and try again.
+        if (isRetriable(err)) {
+          logger.warn('replay swap failed; catching up and trying again', { error: (err as Error).message });
+          return false;
+        }
+        throw err;
+      });
       if (swapped) break;
       phase = 'building';
       consumer.resume();
@@ -152,7 +172,10 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     logger.info('replay swapped in the rebuilt tables', { tables: plan.map((p) => p.live.name), records, ms: Date.now() - started });
     return { swapped: Object.fromEntries(plan.map((p) => [p.live.name, p.table.name.name])), records, durationMs: Date.now() - started };
   } catch (err) {
-    for (const p of plan) await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`).catch(() => undefined);
+    for (const p of plan) {
+      await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`).catch(() => undefined);
+      await dropOffsets(deps.pool, p.table.name).catch(() => undefined);
+    }
     throw err;
   } finally {
     clearInterval(timer);

@@ -9,9 +9,11 @@ import { FatalError, RecordError, RetriableError } from '../../pipeline/core/err
  */
 export interface SchemaSource {
   /**
-   * The schema with this registry id. Rejects with a RecordError (SCHEMA_NOT_FOUND) when the
-   * registry does not know the id (the message cannot be decoded: dead-letter it), with a
-   * RetriableError (REGISTRY_UNAVAILABLE) when the registry cannot be reached or fails.
+   * The schema with this registry id. Rejects with a RetriableError: SCHEMA_NOT_FOUND when the
+   * registry does not know the id, REGISTRY_UNAVAILABLE when it cannot be reached or fails. An
+   * unknown id is registry trouble, not a bad record: a registry restarted empty or pointed at
+   * the wrong path knows no id at all, and the schemas come back when the connector registers
+   * them again. The sink waits (its circuit breaker stops it if that never happens).
    */
   byId(id: number): Promise<AvroSchemaJson>;
   /** The newest version registered under `subject`, or undefined when the subject does not exist. Same rejections. */
@@ -64,7 +66,7 @@ export function registrySchemaSource(config: RegistryConfig, opts: RegistrySourc
   return {
     async byId(id) {
       const { status, body } = await get(`/schemas/ids/${id}`);
-      if (status === 404) throw new RecordError(`schema id ${id} is not in the registry`, { code: 'SCHEMA_NOT_FOUND' });
+      if (status === 404) throw new RetriableError('SCHEMA_NOT_FOUND', `schema id ${id} is not in the schema registry (restarted empty, or the wrong registry.url?)`);
       if (status !== 200) throw new FatalError('REGISTRY_REQUEST_FAILED', `schema registry: schema id ${id}: HTTP ${status} ${String(body.message ?? '')}`);
       return parse(body.schema, `schema id ${id}`);
     },

@@ -1,4 +1,4 @@
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
 import { silentLogger, type Logger } from '../../pipeline/core/logger';
@@ -8,6 +8,8 @@ import { createDeadLetter } from './dead-letter';
 import { createDecoder } from './decode';
 import { createBatchProcessor, type BatchResult } from './processor';
 import type { SchemaSource } from './schema-source';
+import { SinkHealthState, type PartitionHealth, type SinkHealthReport } from './health';
+import { ensureOffsetsTable, readOffsets } from './offsets';
 import { ensureDeadLetterTopic, prepareTable } from './setup';
 import { SinkTable } from './table';
 import type { TableName } from './sql';
@@ -30,6 +32,20 @@ export interface SinkTuning {
   /** Backoff for passing failures. Default: unlimited attempts, 200 ms doubling to 10 s, so a
    *  database or registry restart only delays the sink. */
   retry: RetryOptions;
+  /** Wait for each batch's commit to be flushed to disk (default false). Off is safe here: the
+   *  partition's offset is in the same transaction, so a commit lost in a database crash loses
+   *  its offset too and the sink reads the batch from Kafka again (offsets.ts). */
+  synchronousCommit: boolean;
+  /** The circuit breaker: consecutive failures for one reason (registry, database, dead-letter
+   *  topic) before the sink stops with an error saying what to fix (default 60: about 9 minutes
+   *  with the default backoff). */
+  breakerFailures: number;
+  /** Longest a statement of the sink may run, in ms (default 60000): SET LOCAL statement_timeout
+   *  in every batch transaction, so a lock held elsewhere or a stalled server fails the batch
+   *  (retried from the stored offsets) instead of hanging the partition. */
+  statementTimeoutMs: number;
+  /** /health turns not ready when there is lag and nothing was committed for this long (default 120000). */
+  stallAfterMs: number;
 }
 
 export const DEFAULT_TUNING: SinkTuning = {
@@ -39,6 +55,10 @@ export const DEFAULT_TUNING: SinkTuning = {
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
   retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 10_000 },
+  synchronousCommit: false,
+  breakerFailures: 60,
+  statementTimeoutMs: 60_000,
+  stallAfterMs: 120_000,
 };
 
 /** Everything the sink needs, built by the caller (fromConfig builds the real ones). */
@@ -78,12 +98,15 @@ export interface PostgresSink {
   stop(): Promise<void>;
   readonly done: Promise<void>;
   stats(): SinkStats;
+  /** The truth for /health and the metrics: database reachable, partitions waiting, lag per
+   *  partition from the database's offsets, age of the last commit (health.ts). */
+  health(): Promise<SinkHealthReport>;
 }
 
 export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
   const logger = deps.logger ?? silentLogger;
   const tuning: SinkTuning = { ...DEFAULT_TUNING, ...deps.tuning };
-  const stats: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0 };
+  const stats: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0, skipped: 0 };
   const users = new SinkTable('users', deps.tables.users);
   const logins = new SinkTable('logins', deps.tables.logins);
   let consumer: SinkConsumer | undefined;
@@ -92,22 +115,35 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined);
   const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
+  const state = new SinkHealthState();
+  const tableOf = new Map([[deps.topics.users, users], [deps.topics.logins, logins]]);
+  let admin: Admin | undefined;
 
   return {
     done,
     stats: () => ({ ...stats }),
+    async health() {
+      const databaseReachable = await probeDatabase(deps.pool);
+      const lag: PartitionHealth[] = [];
+      for (const [topic, table] of tableOf) {
+        const ends = admin ? await admin.fetchTopicOffsets(topic).catch(() => []) : [];
+        const stored = databaseReachable ? await readOffsets(deps.pool, table.name, topic).catch(() => undefined) : undefined;
+        for (const e of ends) {
+          const at = stored ? (stored.get(e.partition) ?? BigInt(e.low)) : undefined;
+          lag.push({ topic, partition: e.partition, lag: at === undefined ? Number.NaN : Math.max(0, Number(BigInt(e.high) - at)) });
+        }
+      }
+      return state.report({ databaseReachable, lag, stallAfterMs: tuning.stallAfterMs });
+    },
     async start() {
       deps.pool.on('error', onPoolError);
       const base = deps.baseSchemas ?? { users: loadConnectorSchemas().userValue, logins: loadConnectorSchemas().loginEventValue };
+      for (const schema of new Set([users.name.schema, logins.name.schema])) await ensureOffsetsTable(deps.pool, schema);
       await prepareTable(deps.pool, users, base.users, deps.topics.users, deps.schemas, logger);
       await prepareTable(deps.pool, logins, base.logins, deps.topics.logins, deps.schemas, logger);
-      const admin = deps.kafka.admin();
+      admin = deps.kafka.admin();
       await admin.connect();
-      try {
-        await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
-      } finally {
-        await admin.disconnect();
-      }
+      await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
       producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
       await producer.connect();
       const processor = createBatchProcessor({
@@ -118,13 +154,20 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
         logger,
         chunkRows: tuning.chunkRows,
         retry: tuning.retry,
+        synchronousCommit: tuning.synchronousCommit,
+        breakerFailures: tuning.breakerFailures,
+        statementTimeoutMs: tuning.statementTimeoutMs,
+        onTrouble: (topic, partition, trouble) => state.setTrouble(topic, partition, trouble),
+        hooks: deps.hooks,
       });
       consumer = await startSinkConsumer(deps.kafka, processor, { groupId: deps.groupId, topics: [deps.topics.users, deps.topics.logins], ...tuning }, {
         logger,
         hooks: deps.hooks,
+        storedOffset: async (topic, partition) => (await readOffsets(deps.pool, tableOf.get(topic)!.name, topic)).get(partition),
         onBatch: ({ result }) => {
+          state.committed();
           stats.batches++;
-          for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered'] as const) stats[k] += result[k];
+          for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered', 'skipped'] as const) stats[k] += result[k];
         },
       });
       consumer.done.then(settle.resolve, settle.reject);
@@ -135,10 +178,24 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
       const p = producer;
       consumer = undefined;
       producer = undefined;
+      const a = admin;
+      admin = undefined;
       await c?.stop();
       await p?.disconnect();
+      await a?.disconnect().catch(() => undefined);
       deps.pool.off('error', onPoolError);
       settle.resolve();
     },
   };
+}
+
+/** True when the database answers a trivial query within 3 s. */
+async function probeDatabase(pool: Pool): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 3000)));
+  try {
+    return await Promise.race([pool.query('SELECT 1').then(() => true, () => false), timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

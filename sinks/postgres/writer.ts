@@ -3,6 +3,7 @@ import type { ConnectorError } from '../../pipeline/core/errors';
 import { classifyDbError, isDataError } from './classify';
 import type { WriteOp } from './collapse';
 import { inTransaction, withClient } from './db';
+import { lockOffset, storeOffset } from './offsets';
 import { copyFrom } from './copy';
 import { copyLine, copySql, deleteSql, mergeSql, stageSql } from './statements';
 import type { SinkTable } from './table';
@@ -14,41 +15,85 @@ export interface WriteCounts {
 }
 
 export interface WriteOutcome extends WriteCounts {
+  /** Changes left out: their records were below the stored offset (already applied). */
+  skipped: number;
   /** Changes the database refused as bad data (SQLSTATE 22/23): dead-letter their records. */
   rejected: { op: WriteOp; error: ConnectorError }[];
 }
 
+/** Where a batch is in Kafka, and what runs inside its transaction besides the rows. */
+export interface BatchPosition {
+  topic: string;
+  partition: number;
+  /** Offset of the record after the batch: stored with the rows. */
+  nextOffset: bigint;
+  /** false: SET LOCAL synchronous_commit = off (safe: a commit lost in a crash loses its
+   *  offsets with it, and the batch is read again from Kafka). */
+  synchronousCommit: boolean;
+  /** SET LOCAL statement_timeout, in ms. */
+  statementTimeoutMs: number;
+  /** Test seam: runs right after BEGIN. */
+  inside?: () => Promise<void> | void;
+  /**
+   * Runs last before COMMIT, with the changes the database refused and the stored offset the
+   * batch started from (records below it were applied by an earlier transaction): the caller
+   * sends its dead letters here, so they are acknowledged before the offsets move past them.
+   * Throwing rolls the transaction back.
+   */
+  beforeCommit?: (rejected: WriteOutcome['rejected'], stored: bigint) => Promise<void>;
+}
+
 /**
- * Applies one batch's changes (already collapsed: one per key) in ONE transaction: a DELETE for
- * the tombstoned keys; the rows COPYed into a temporary staging table (sent `chunkRows` rows per
- * CopyData message), then merged into the table by one INSERT … SELECT … ON CONFLICT.
+ * Applies one batch's changes (already collapsed: one per key) in ONE transaction that also
+ * moves the partition's stored offset (offsets.ts): the offset row is locked first, changes of
+ * records below the stored offset are left out (an earlier transaction, maybe another sink
+ * process's, applied them or newer ones), and a batch entirely below it changes nothing.
+ * Then a DELETE for the tombstoned keys; the rows COPYed into a temporary staging table (sent
+ * `chunkRows` rows per CopyData message), merged into the table by one INSERT … SELECT … ON
+ * CONFLICT.
  *
  * When PostgreSQL refuses the batch as bad data (SQLSTATE class 22 or 23), the transaction is
  * rolled back and the batch is applied again, still in one transaction, bisecting under
  * savepoints until each refused change stands alone: those are returned in `rejected`, all the
  * others are committed. Other failures reject, classified (RetriableError for a lost connection,
- * a restart or a serialization failure; FatalError otherwise), with nothing committed.
+ * a restart or a serialization failure; FatalError otherwise), with nothing committed: a retry
+ * starts again from the stored offset.
  */
-export async function writeOps(pool: Pool, table: SinkTable, ops: readonly WriteOp[], chunkRows: number): Promise<WriteOutcome> {
-  if (ops.length === 0) return { upserted: 0, inserted: 0, deleted: 0, rejected: [] };
-  const fast = await withClient(pool, (client) => inTransaction(client, () => apply(client, table, ops, chunkRows))).catch((err: unknown) => {
+export async function writeOps(pool: Pool, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, at: BatchPosition): Promise<WriteOutcome> {
+  const run = (body: (client: PoolClient, ops: readonly WriteOp[]) => Promise<WriteOutcome>) =>
+    withClient(pool, (client) =>
+      inTransaction(client, async () => {
+        // One round trip (simple protocol, no parameters: both values are numbers we made).
+        await client.query(`SET LOCAL statement_timeout = ${Math.floor(at.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${at.synchronousCommit ? 'on' : 'off'}`);
+        await at.inside?.();
+        const stored = await lockOffset(client, table.name, at.topic, at.partition);
+        if (stored >= at.nextOffset) return { ...NOTHING, skipped: ops.length, rejected: [] };
+        const fresh = ops.filter((o) => BigInt(o.source.offset) >= stored);
+        const out = await body(client, fresh);
+        await storeOffset(client, table.name, at.topic, at.partition, at.nextOffset);
+        await at.beforeCommit?.(out.rejected, stored);
+        return { ...out, skipped: ops.length - fresh.length };
+      }),
+    );
+  const fast = await run(async (client, fresh) => ({ ...(await apply(client, table, fresh, chunkRows)), skipped: 0, rejected: [] })).catch((err: unknown) => {
     if (isDataError(err)) return undefined;
     throw err;
   });
-  if (fast) return { ...fast, rejected: [] };
-  return withClient(pool, (client) =>
-    inTransaction(client, async () => {
-      const rejected: WriteOutcome['rejected'] = [];
-      const counts = await isolate(client, table, ops, chunkRows, rejected);
-      return { ...counts, rejected };
-    }),
-  );
+  if (fast) return fast;
+  return run(async (client, fresh) => {
+    const rejected: WriteOutcome['rejected'] = [];
+    const counts = await isolate(client, table, fresh, chunkRows, rejected);
+    return { ...counts, skipped: 0, rejected };
+  });
 }
+
+const NOTHING: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
 
 let stages = 0;
 
 async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number): Promise<WriteCounts> {
-  const counts: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
+  const counts: WriteCounts = { ...NOTHING };
+  if (ops.length === 0) return counts;
   const deletes = ops.filter((o) => o.kind === 'delete').map((o) => o.key);
   if (deletes.length > 0) counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
   for (const mode of ['upsert', 'insert'] as const) {

@@ -123,6 +123,7 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
       await sink?.stop().catch(() => undefined);
       await connector?.close().catch(() => undefined);
       await pool.query(`DROP TABLE IF EXISTS "${tables.users}", "${tables.logins}"`).catch(() => undefined);
+      await pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(tables)]).catch(() => undefined);
       await pool.end().catch(() => undefined);
       await sim.close();
     },

@@ -30,12 +30,13 @@ export class SinkHarness {
   readonly groupId = uniqueName('sink-group');
   readonly kafka: Kafka;
   readonly pool: Pool;
-  readonly registryUrl = services().SCHEMA_REGISTRY_URL;
+  readonly registryUrl: string;
   private readonly shipped = loadConnectorSchemas();
   private registered!: { users: RegisteredTopic; logins: RegisteredTopic };
   private readonly sinks: PostgresSink[] = [];
 
-  constructor(opts: { databaseUrl?: string; brokers?: string; partitions?: number } = {}) {
+  constructor(opts: { databaseUrl?: string; brokers?: string; partitions?: number; registryUrl?: string } = {}) {
+    this.registryUrl = opts.registryUrl ?? services().SCHEMA_REGISTRY_URL;
     this.kafka = new KafkaClient({ clientId: 'sink-test', brokers: [opts.brokers ?? services().KAFKA_BROKERS], logLevel: logLevel.NOTHING });
     this.pool = new Pool({ connectionString: opts.databaseUrl ?? services().DATABASE_URL, max: 4 });
     this.pool.on('error', () => undefined);
@@ -55,13 +56,19 @@ export class SinkHarness {
       ],
     });
     await admin.disconnect();
+    await this.registerSchemas();
+    return this;
+  }
+
+  /** Registers the shipped schemas for this harness's topics (again, after a registry lost them). */
+  async registerSchemas(): Promise<{ users: RegisteredTopic; logins: RegisteredTopic }> {
     const clients = registryFromConfig({ url: this.registryUrl });
     const [users, logins] = await registerTopicSchemas(clients, [
       { topic: this.topics.users, key: this.shipped.key, value: this.shipped.userValue },
       { topic: this.topics.logins, key: this.shipped.key, value: this.shipped.loginEventValue },
     ]);
     this.registered = { users, logins };
-    return this;
+    return this.registered;
   }
 
   /** A sink on this harness's topics and tables; stopped by close() if the test does not. */
@@ -163,6 +170,7 @@ export class SinkHarness {
   async close(): Promise<void> {
     for (const s of this.sinks) await s.stop().catch(() => undefined);
     await this.pool.query(`DROP TABLE IF EXISTS "${this.tables.users}", "${this.tables.logins}"`).catch(() => undefined);
+    await this.pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(this.tables)]).catch(() => undefined);
     await this.pool.end().catch(() => undefined);
     const admin = this.kafka.admin();
     await admin.connect();
