@@ -72,6 +72,9 @@ export function accessResults(info: ConnectInfo, configuredVersion: string, stat
       (userMissing.length > 0 ? `; not in this org or not visible to the user (imported as empty): ${userMissing.join(', ')}` : '') +
       `. Every user is visible only with ${PERMISSIONS.User.replace(/^"API Enabled", and /, '')}`,
   });
+  if (info.userFilters.length > 0) {
+    out.push({ name: 'Salesforce user filter', ok: true, detail: `imports users where ${info.userFilters.join(' AND ')}` });
+  }
   const lh = info.features.loginHistory;
   out.push(lh.enabled
     ? { name: 'Salesforce LoginHistory', ok: true, detail: `readable: login events and latest-login devices are imported (${info.loginFields.length} fields)` }

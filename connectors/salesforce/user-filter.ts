@@ -358,7 +358,7 @@ export async function userFilterConditions(filter: UserFilterOptions, describe: 
       throw new FatalError(
         'SALESFORCE_PERMISSION_MISSING',
         'userFilter.profiles: Profile is not visible to the integration user, so users cannot be ' +
-          'filtered by profile; grant it read access to Profile (e.g. "View Setup and Configuration") ' +
+          'filtered by profile; make Profile readable for it (check with connector check) ' +
           'or remove userFilter.profiles',
       );
     }
