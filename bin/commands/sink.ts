@@ -24,7 +24,7 @@ inserts; each partition's offset is stored in the database with its rows (exactl
 Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, 'metrics-port': { type: 'string' } },
   async run(values) {
-    const { config, logger } = loadContext(configPath(values));
+    const { config, logger } = loadContext(configPath(values), 'sink');
     const sinkConfig = toSinkConfig(config);
     const sink = fromConfig(sinkConfig, { logger });
     let started = false;
@@ -96,7 +96,7 @@ holds the current state of every user.
 Exit: 0 done, 1 failed, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, only: { type: 'string' } },
   async run(values) {
-    const ctx = loadContext(configPath(values));
+    const ctx = loadContext(configPath(values), 'sink');
     const only = values.only as string | undefined;
     if (only !== undefined && only !== 'users' && only !== 'logins') throw new UsageError('--only takes users or logins');
     const result = await replayFromConfig(toSinkConfig(ctx.config), {

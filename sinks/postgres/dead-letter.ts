@@ -1,6 +1,7 @@
 import type { IHeaders, Producer } from 'kafkajs';
 import { FatalError, RetriableError, type ConnectorError } from '../../pipeline/core/errors';
 import { DEAD_LETTER_HEADERS } from '../../pipeline/kafka/options';
+import { scrubSecrets } from '../../pipeline/core/redact';
 import { sqlstateOf } from './classify';
 import type { SourceRecord } from './collapse';
 
@@ -39,7 +40,7 @@ export function createDeadLetter(producer: Producer, topic: string, now: () => D
 
 export function deadLetterHeaders(entry: DeadLetterEntry, at: Date): IHeaders {
   const headers: IHeaders = { ...(entry.source.headers ?? {}) };
-  headers[DEAD_LETTER_HEADERS.reason] = entry.error.message.slice(0, 2000);
+  headers[DEAD_LETTER_HEADERS.reason] = scrubSecrets(entry.error.message).slice(0, 2000);
   headers[DEAD_LETTER_HEADERS.errorCode] = entry.error.code;
   const state = sqlstateOf(entry.error);
   if (state) headers[DEAD_LETTER_HEADERS.sqlstate] = state;
