@@ -183,7 +183,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // would turn to null for every user at once: held back like a mass deletion, unless allowed.
     state.sourceFields = [...info.userFields.map((f) => `User.${f}`), ...info.loginFields.map((f) => `LoginHistory.${f}`)].sort();
     const readable = new Set(state.sourceFields);
-    const lost = (snapshot.committed?.sourceFields ?? []).filter((f) => !readable.has(f));
+    // Not lost: a field the config now excludes (a choice), and LoginHistory when the object is off
+    // for this user (its events stop; the device fields are carried forward, nothing is nulled).
+    const chosen = (f: string) => info.excludedFields.some((x) => f.toLowerCase() === `user.${x.toLowerCase()}`);
+    const loginsOff = (f: string) => f.startsWith('LoginHistory.') && !info.features.loginHistory.enabled;
+    const lost = (snapshot.committed?.sourceFields ?? []).filter((f) => !readable.has(f) && !chosen(f) && !loginsOff(f));
     if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
     if (lost.length > 0) logger.warn('fields the last run read are no longer readable; allowed for this run: they are null from now on', { fields: lost });
 

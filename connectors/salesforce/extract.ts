@@ -59,6 +59,8 @@ export interface ConnectInfo {
   features: OrgAccess;
   /** SOQL conditions on User from userFilter, checked against describe (empty: no filter). */
   userFilters: string[];
+  /** User fields the config excludes (fields.exclude): never read, on purpose. */
+  excludedFields: string[];
 }
 
 export interface ExtractionResult {
@@ -209,7 +211,7 @@ class Extractor implements SalesforceExtractor {
     }
     return {
       instanceUrl: session.instanceUrl, orgId: session.orgId, userFields: user.fields, loginFields: login.fields, missingFields,
-      apiVersion: this.cfg.apiVersion, features, userFilters,
+      apiVersion: this.cfg.apiVersion, features, userFilters, excludedFields: [...choice.exclude],
     };
   }
 

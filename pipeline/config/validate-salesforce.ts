@@ -13,6 +13,7 @@ export const SALESFORCE_KEYS: readonly string[] = [
   'oauthFlow', 'salesforceUrl', 'consumerKey', ...secretKeys('consumerSecret'), 'username',
   ...secretKeys('password'), ...secretKeys('securityToken'), ...secretKeys('privateKey'), 'jwtAudience',
   'userStatus', 'apiVersion', 'apiBudgetShare', 'loginHistoryLookbackDays', 'salesforceTuning',
+  'apiReserve', 'apiMaxCalls', 'loginHistory', 'salesforceProxy', 'fields', ...secretKeys('hashSalt'), 'userFilter',
 ];
 
 /** Tuning of the extractor, passed through (connectors/salesforce/config.ts checks ranges too). */

@@ -49,20 +49,29 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
       formatters: {
         level: (label) => ({ level: label }),
         // Secret-looking fields are masked before serialising, known secrets in any value removed.
-        bindings: (bindings) => redactor.redact(bindings) as Record<string, unknown>,
         log: (fields) => redactor.redact(fields) as Record<string, unknown>,
       },
     },
     // The serialised line is scrubbed again: a secret split across fields or escaped by JSON goes too.
     { write: (line: string) => out(scrubSecrets(redactor.scrub(line)).replace(/\n$/, '')) },
   );
-  return wrap(opts.fields ? root.child(opts.fields) : root, redactor);
+  return wrap(root, redactor, opts.fields ?? {});
 }
 
-function wrap(p: pino.Logger, redactor: Redactor): Logger {
+/**
+ * Bound fields are kept here and merged into each line (not pino children): a child that binds a
+ * key again replaces it, where pino would write the key twice.
+ */
+function wrap(p: pino.Logger, redactor: Redactor, bound: Record<string, unknown>): Logger {
   // pino's messages are not passed through formatters: scrub them here.
-  const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => p[level](fields ?? {}, redactor.scrub(msg));
-  return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), child: (f) => wrap(p.child(f), redactor) };
+  const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => p[level]({ ...bound, ...fields }, redactor.scrub(msg));
+  return {
+    debug: at('debug'),
+    info: at('info'),
+    warn: at('warn'),
+    error: at('error'),
+    child: (f) => wrap(p, redactor, { ...bound, ...f }),
+  };
 }
 
 /** stderr: JSON lines, or pino-pretty's readable ones on a terminal (LOG_FORMAT=json|pretty overrides). */

@@ -46,7 +46,7 @@ function writeConfig(name: string, extra: string[] = []): string {
     `sink: { groupId: ${id}-sink, usersTable: ${table}, loginHistoryTable: ${id}_logins }`,
     'publisher: { lingerMs: 5 }',
     ...extra,
-  ].join('\n'));
+  ].join('\n'), { mode: 0o600 });
   return file;
 }
 

@@ -29,7 +29,7 @@ let env: NodeJS.ProcessEnv;
 function writeConfig(name: string, extra: string[] = []): string {
   const c = sim.credentials;
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(join(dir, 'key.pem'), c.jwtPrivateKeyPem);
+  writeFileSync(join(dir, 'key.pem'), c.jwtPrivateKeyPem, { mode: 0o600 });
   writeFileSync(file, [
     `connectorName: ${id}`,
     `salesforceUrl: ${sim.url}`,
@@ -47,7 +47,7 @@ function writeConfig(name: string, extra: string[] = []): string {
     `sink: { groupId: ${id}-sink, usersTable: ${table}, loginHistoryTable: ${id}_logins }`,
     'publisher: { lingerMs: 5 }',
     ...extra,
-  ].join('\n'));
+  ].join('\n'), { mode: 0o600 });
   return file;
 }
 

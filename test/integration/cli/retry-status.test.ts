@@ -49,7 +49,7 @@ it('status shows a failed scheduled run\'s attempt and the planned retry within 
     `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
     `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
     `topics: { users: ${settings.topics.users}, loginHistory: ${settings.topics.logins}, state: ${settings.topics.state}, deadLetter: ${settings.topics.deadLetter} }`,
-  ].join('\n'));
+  ].join('\n'), { mode: 0o600 });
   const r = await runCli(['status', '-c', file, '--json'], {});
   expect(r.code).toBe(0);
   const view = JSON.parse(r.stdout);

@@ -42,3 +42,13 @@ describe('the logger (pino)', () => {
     expect(r.stderr).not.toContain('{"level"');
   });
 });
+
+describe('bound fields', () => {
+  it('a child binding a key again replaces it: each key appears once per line', () => {
+    const lines: string[] = [];
+    createLogger({ fields: { connector: 'acme' }, write: (l) => lines.push(l) }).child({ connector: 'acme', runId: 'r' }).child({ runId: 'r2' }).info('x');
+    expect(lines[0].match(/"connector"/g)).toHaveLength(1);
+    expect(lines[0].match(/"runId"/g)).toHaveLength(1);
+    expect(JSON.parse(lines[0])).toMatchObject({ connector: 'acme', runId: 'r2' });
+  });
+});

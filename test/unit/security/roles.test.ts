@@ -1,5 +1,8 @@
 import { ConfigError, parseConnectorConfig, toConnectorSettings, toSinkConfig } from '../../../pipeline/config';
 import { goodConfig, SECRETS, sources } from '../config/helpers';
+import { Issues } from '../../../pipeline/config/issues';
+import { Reader } from '../../../pipeline/config/reader';
+import { SALESFORCE_KEYS, readSalesforce } from '../../../pipeline/config/validate-salesforce';
 
 /**
  * Least privilege per role: the sink runs from a file without any Salesforce option, the
@@ -127,5 +130,15 @@ describe('the conversions refuse the other role', () => {
     const conn = parseConnectorConfig(goodConfig({ role: 'connector' }), sources(), 'conn.yaml', { role: 'connector' });
     // without this the sink would quietly start an embedded database
     expect(errorOf(() => toSinkConfig(conn)).issues[0].field).toBe('role');
+  });
+});
+
+describe('the Salesforce options a sink file may carry unread', () => {
+  it('names every top-level option readSalesforce reads (a new one cannot be forgotten)', () => {
+    const read = new Set<string>();
+    const watched = new Proxy({} as Record<string, unknown>, { get: (target, key) => (typeof key === 'string' && read.add(key), target[key as string]) });
+    readSalesforce(new Reader(watched, '', new Issues(), sources(), []));
+    expect(read.size).toBeGreaterThan(10);
+    expect([...read].filter((k) => !SALESFORCE_KEYS.includes(k))).toEqual([]);
   });
 });
