@@ -69,6 +69,7 @@ const USERS = 400;
 const id = uniqueName('redact').replace('-', '_');
 const dbRole = `${id}_role`;
 const tables = { users: `${id}_users`, logins: `${id}_logins` };
+const schema = `${id}_sink`;
 let sim: Simulator;
 let echo: Server;
 let echoUrl: string;
@@ -136,7 +137,7 @@ function writeConfig(
         `passwordFile: ${writeSecretFile('registry_pw', S.registryPassword)} }`,
       `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
       'database: { urlEnv: RED_DATABASE_URL }',
-      `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
+      `sink: { groupId: ${id}-sink, tableSchema: ${schema}, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
       'publisher: { lingerMs: 5 }',
       'metrics: { port: 0 }',
     ].join('\n'),
@@ -291,7 +292,9 @@ beforeAll(async () => {
   await admin(async (c) => {
     await c.query(`CREATE ROLE "${dbRole}" LOGIN PASSWORD ${c.escapeLiteral(S.dbPassword)}`);
     await c.query(`GRANT CONNECT, CREATE ON DATABASE "${db.pathname.slice(1)}" TO "${dbRole}"`);
-    await c.query(`GRANT USAGE, CREATE ON SCHEMA public TO "${dbRole}"`);
+    // Its own schema: the sink's tables and its offsets table are the role's own (the shared
+    // offsets table in public belongs to the tests' superuser).
+    await c.query(`CREATE SCHEMA "${schema}" AUTHORIZATION "${dbRole}"`);
   });
   db.username = dbRole;
   db.password = encodeURIComponent(S.dbPassword);
@@ -308,7 +311,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await admin(async (c) => {
-    await c.query(`DROP TABLE IF EXISTS "${tables.users}", "${tables.logins}"`);
+    await c.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`);
     await c.query(`DROP OWNED BY "${dbRole}"`);
     await c.query(`DROP ROLE IF EXISTS "${dbRole}"`);
   }).catch(() => undefined);
@@ -374,7 +377,7 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     try {
       await waitFor(`${USERS} users in ${tables.users}`, 120_000, async () => {
         const n = await admin(
-          async (c) => (await c.query<{ n: string }>(`SELECT count(*) AS n FROM "${tables.users}"`)).rows[0].n,
+          async (c) => (await c.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${tables.users}"`)).rows[0].n,
         );
         return Number(n) === sim.userIds(['active', 'inactive', 'frozen']).length;
       });
@@ -428,7 +431,7 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     expect(perTopic[`${id}.dlq`]).toBeGreaterThanOrEqual(1);
     for (const table of Object.values(tables)) {
       const rows = await admin(
-        async (c) => (await c.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM "${table}" t`)).rows,
+        async (c) => (await c.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM "${schema}"."${table}" t`)).rows,
       );
       outputs.push({ where: `table ${table}`, text: rows.map((r) => r.r).join('\n') });
     }
