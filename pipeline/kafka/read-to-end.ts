@@ -30,7 +30,27 @@ export async function readToEnd(
   from: Map<number, bigint> = new Map(),
   opts: ReadToEndOptions = {},
 ): Promise<Map<number, bigint>> {
-  const deadlineMs = opts.deadlineMs ?? DEFAULT_READ_DEADLINE_MS;
+  const deadline = Date.now() + (opts.deadlineMs ?? DEFAULT_READ_DEADLINE_MS);
+  // A broker that has just restarted may refuse the throw-away group for a while (no coordinator
+  // yet): an outage, so the read starts over until the deadline. Callers keep the latest value
+  // per key, so reading records again from the start is harmless.
+  for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await readOnce(kafka, topic, onMessage, from, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'READ_TO_END_TIMEOUT' || Date.now() + delay >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+async function readOnce(
+  kafka: Kafka,
+  topic: string,
+  onMessage: (message: KafkaMessage, partition: number) => void,
+  from: Map<number, bigint>,
+  deadlineMs: number,
+): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `neurons-read-${randomUUID()}`;
