@@ -67,6 +67,7 @@ async function readOnce(
     const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024 });
     await consumer.connect();
     let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> | undefined;
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
       const done = new Promise<void>((resolve, reject) => {
@@ -86,7 +87,7 @@ async function readOnce(
             `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
             `(partitions not yet at their end: ${[...pending].join(', ')}). Check the broker's health and that the connector may read the topic.`));
         }, deadlineMs);
-        consumer
+        running = consumer
           .run({
             autoCommit: false,
             eachBatch: async ({ batch }) => {
@@ -98,13 +99,15 @@ async function readOnce(
                 if (start === undefined || offset >= start) onMessage(m, batch.partition);
               }
             },
-          })
-          .catch(reject);
+          });
+        running.catch(reject);
       });
       for (const [partition, start] of from) consumer.seek({ topic, partition, offset: start.toString() });
       await done;
     } finally {
       clearTimeout(timer);
+      // let a start still joining the group settle first, or it goes on after the disconnect
+      await running?.catch(() => undefined);
       await consumer.disconnect();
     }
     return ends;
