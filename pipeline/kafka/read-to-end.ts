@@ -74,18 +74,21 @@ async function readOnce(
         const progressed = (partition: number, lastOffset: string) => {
           const end = ends.get(partition);
           // compaction may have removed records near the end: the batch's own last offset decides
-          if (end !== undefined && BigInt(lastOffset) + 1n >= end && pending.delete(partition) && pending.size === 0) resolve();
+          if (end === undefined || BigInt(lastOffset) + 1n < end) return;
+          if (pending.delete(partition) && pending.size === 0) resolve();
         };
         consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
         // every batch, also one of transaction markers only, which eachBatch never sees
         // (a batch with nothing at or after the fetched offset has no first offset: it proves nothing)
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-          if (e.payload.topic === topic && e.payload.firstOffset !== null && e.payload.firstOffset !== undefined) progressed(e.payload.partition, e.payload.lastOffset);
+          const { payload } = e;
+          if (payload.topic === topic && payload.firstOffset != null) progressed(payload.partition, payload.lastOffset);
         });
         timer = setTimeout(() => {
           reject(new RetriableError('READ_TO_END_TIMEOUT',
             `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
-            `(partitions not yet at their end: ${[...pending].join(', ')}). Check the broker's health and that the connector may read the topic.`));
+            `(partitions not yet at their end: ${[...pending].join(', ')}). ` +
+            `Check the broker's health and that the connector may read the topic.`));
         }, deadlineMs);
         running = consumer
           .run({
