@@ -35,12 +35,14 @@ export function checkDeletions(toDelete: number, live: number, guard: DeletionGu
   if (toDelete === 0) return { allowed: true };
   const share = live === 0 ? 1 : toDelete / live;
   if (guard.maxCount !== undefined && toDelete > guard.maxCount) {
-    return refuse(toDelete, live, share, guard, `Raise deletionGuard.maxCount if the deletions are intended (--allow-mass-delete does not lift it).`);
+    const fix = 'Raise deletionGuard.maxCount if the deletions are intended (--allow-mass-delete does not lift it).';
+    return refuse(toDelete, live, share, guard, fix);
   }
   if (guard.override) return { allowed: true };
   if (toDelete <= guard.alwaysAllowUpTo && toDelete * 2 < live) return { allowed: true };
   if (share <= guard.maxShare) return { allowed: true };
-  return refuse(toDelete, live, share, guard, `If the deletions are intended, run once with --allow-mass-delete, or raise deletionGuard.maxShare.`);
+  const fix = 'If the deletions are intended, run once with --allow-mass-delete, or raise deletionGuard.maxShare.';
+  return refuse(toDelete, live, share, guard, fix);
 }
 
 function refuse(toDelete: number, live: number, share: number, guard: DeletionGuardOptions, fix: string): GuardVerdict {

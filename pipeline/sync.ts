@@ -153,7 +153,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   try {
     if (!opts.dryRun) {
       // Fence every earlier holder of this connector's lock at the broker, then write through the fence.
-      fence = await openFence(deps.kafka, fenceId(opts.topics.state, opts.connectorName), opts.connectorName, { compression: opts.publisher.compression });
+      const id = fenceId(opts.topics.state, opts.connectorName);
+      fence = await openFence(deps.kafka, id, opts.connectorName, { compression: opts.publisher.compression });
       store.useFence(fence);
       await store.heartbeat(state);
     }
@@ -175,7 +176,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     if (foreign.length > 0) {
       // after a deliberate re-point (reset) the other org's users are left alone; otherwise refuse
       if (bound === null) throw orgMismatch(opts.connectorName, foreign[0][0], info.orgId, `the ${foreign[0][1]} users it published`);
-      logger.info('users of another org published under this connector name are left alone (the connector was re-pointed)', { orgs: Object.fromEntries(foreign) });
+      const orgs = Object.fromEntries(foreign);
+      logger.info('users of another org published under this connector name are left alone (the connector was re-pointed)', { orgs });
     }
     state.orgId = info.orgId;
 
@@ -189,7 +191,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const loginsOff = (f: string) => f.startsWith('LoginHistory.') && !info.features.loginHistory.enabled;
     const lost = (snapshot.committed?.sourceFields ?? []).filter((f) => !readable.has(f) && !chosen(f) && !loginsOff(f));
     if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
-    if (lost.length > 0) logger.warn('fields the last run read are no longer readable; allowed for this run: they are null from now on', { fields: lost });
+    if (lost.length > 0) logger.warn('fields the last run read are unreadable; allowed for this run: null from now on', { fields: lost });
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);
@@ -232,7 +234,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           topic: opts.topics.users,
           key: deps.codecs.users.encodeKey(rec.id),
           value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
-          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash, ...(device === undefined ? {} : { [HEADERS.device]: device }) },
+          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash, ...(device ? { [HEADERS.device]: device } : {}) },
         };
       }, counts);
     }, writer, opts.publisher, deps.signal);
@@ -259,7 +261,10 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const done = summary('succeeded');
     if (!opts.dryRun) {
       const tombstones = gone.length === 0 ? undefined : (w: RecordWriter) =>
-        publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), w, { ...opts.publisher, maxInFlight: 1 });
+        publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), w, {
+          ...opts.publisher,
+          maxInFlight: 1, // one transaction: its sends go one after the other
+        });
       await store.commit(toState(state, done, lr.cursor, now()), tombstones).catch((err: unknown) => {
         counts.usersTombstoned = 0;
         throw err;

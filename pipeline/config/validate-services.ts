@@ -80,8 +80,9 @@ export function readTopicSettings(r: Reader): TopicSettings {
   const partitions = r.number('partitions', { default: DEFAULT_TOPIC_SETTINGS.partitions, min: 1, max: 1000, integer: true }) ?? DEFAULT_TOPIC_SETTINGS.partitions;
   const replicationFactor = r.number('replicationFactor', { min: 1, max: 32, integer: true });
   const days = r.number('loginHistoryRetentionDays', { default: DEFAULT_TOPIC_SETTINGS.loginRetentionMs / 86_400_000, min: 1, max: 36_500, integer: true }) ?? 30;
+  const tombstoneDays = r.number('tombstoneRetentionDays', { default: 7, min: 1, max: 36_500, integer: true }) ?? 7;
   r.finish();
-  return { partitions, loginRetentionMs: days * 86_400_000, ...(replicationFactor ? { replicationFactor } : {}) };
+  return { partitions, loginRetentionMs: days * 86_400_000, tombstoneRetentionMs: tombstoneDays * 86_400_000, ...(replicationFactor ? { replicationFactor } : {}) };
 }
 
 export function readGuard(r: Reader): DeletionGuardOptions {

@@ -34,7 +34,9 @@ export function fenceId(stateTopic: string, connector: string): string {
 }
 
 /** Codes with which the broker (or kafkajs) refuses a producer whose epoch was bumped. */
-const FENCED = new Set(['INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED']);
+const FENCED = new Set([
+  'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+]);
 
 export function isFencedError(err: unknown): boolean {
   const e = err as { type?: string; code?: number; name?: string; cause?: unknown; originalError?: unknown } | null;
@@ -43,7 +45,12 @@ export function isFencedError(err: unknown): boolean {
   return isFencedError(e.originalError) || isFencedError(e.cause);
 }
 
-export async function openFence(kafka: Kafka, id: string, connector: string, opts: { compression: 'gzip' | 'none'; transactionTimeoutMs?: number }): Promise<RunFence> {
+export async function openFence(
+  kafka: Kafka,
+  id: string,
+  connector: string,
+  opts: { compression: 'gzip' | 'none'; transactionTimeoutMs?: number },
+): Promise<RunFence> {
   const producer: Producer = kafka.producer({
     transactionalId: id,
     idempotent: true,
@@ -64,7 +71,8 @@ export async function openFence(kafka: Kafka, id: string, connector: string, opt
   const fencedError = (cause: unknown) =>
     new FatalError(
       'RUN_FENCED',
-      `Another run of connector "${connector}" took over its lock (this run's lease ran out: it was paused, cut off, or its heartbeats were late). ` +
+      `Another run of connector "${connector}" took over its lock (this run's lease ran out: ` +
+        `it was paused, cut off, or its heartbeats were late). ` +
         `The broker fenced this run: it publishes no tombstone and commits no state.`,
       { cause },
     );
@@ -82,7 +90,9 @@ export async function openFence(kafka: Kafka, id: string, connector: string, opt
           for (const m of meta) {
             const offset = BigInt(m.baseOffset ?? m.offset ?? '-1');
             const k = `${m.topicName}\u0000${m.partition}`;
-            if (offset > (written.get(k)?.offset ?? -1n)) written.set(k, { topic: m.topicName, partition: m.partition, offset });
+            if (offset > (written.get(k)?.offset ?? -1n)) {
+              written.set(k, { topic: m.topicName, partition: m.partition, offset });
+            }
           }
         };
         try {
@@ -99,7 +109,8 @@ export async function openFence(kafka: Kafka, id: string, connector: string, opt
                 if (!list) byTopic.set(r.topic, (list = []));
                 list.push({ key: r.key, value: r.value, headers: r.headers });
               }
-              note(await t.sendBatch({ acks: -1, compression, topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })) }));
+              const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
+              note(await t.sendBatch({ acks: -1, compression, topicMessages }));
             },
           };
           await fn({ writer, send });

@@ -97,7 +97,8 @@ export async function readLiveIndex(
     } catch (err) {
       // one bad key must not stop every later run: it is nobody's user
       skipped++;
-      logger.warn('skipped a users-topic record whose key does not decode', { topic, partition, offset: m.offset, error: (err as Error).message });
+      const error = (err as Error).message;
+      logger.warn('skipped a users-topic record whose key does not decode', { topic, partition, offset: m.offset, error });
       return;
     }
     if (m.value === null || header(m.headers, HEADERS.connector) !== connector) return live.put(key, null);

@@ -31,11 +31,17 @@ export interface TopicSettings {
   replicationFactor?: number;
   /** Retention of the login-history topic, in ms (default 30 days). */
   loginRetentionMs: number;
+  /** How long the users topic keeps tombstones (delete.retention.ms), in ms (default 7 days): a
+   *  sink down for longer misses those deletions. */
+  tombstoneRetentionMs?: number;
 }
+
+export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
 export const DEFAULT_TOPIC_SETTINGS: TopicSettings = {
   partitions: 3,
   loginRetentionMs: 30 * 24 * 3600 * 1000,
+  tombstoneRetentionMs: DEFAULT_TOMBSTONE_RETENTION_MS,
 };
 
 /** Record headers every published record carries (run id, connector name, source org). */

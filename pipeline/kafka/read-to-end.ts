@@ -30,7 +30,27 @@ export async function readToEnd(
   from: Map<number, bigint> = new Map(),
   opts: ReadToEndOptions = {},
 ): Promise<Map<number, bigint>> {
-  const deadlineMs = opts.deadlineMs ?? DEFAULT_READ_DEADLINE_MS;
+  const deadline = Date.now() + (opts.deadlineMs ?? DEFAULT_READ_DEADLINE_MS);
+  // A broker that has just restarted may refuse the throw-away group for a while (no coordinator
+  // yet): an outage, so the read starts over until the deadline. Callers keep the latest value
+  // per key, so reading records again from the start is harmless.
+  for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+    try {
+      return await readOnce(kafka, topic, onMessage, from, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      if ((err as { code?: string }).code === 'READ_TO_END_TIMEOUT' || Date.now() + delay >= deadline) throw err;
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+async function readOnce(
+  kafka: Kafka,
+  topic: string,
+  onMessage: (message: KafkaMessage, partition: number) => void,
+  from: Map<number, bigint>,
+  deadlineMs: number,
+): Promise<Map<number, bigint>> {
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `neurons-read-${randomUUID()}`;
@@ -47,26 +67,30 @@ export async function readToEnd(
     const consumer = kafka.consumer({ groupId, maxBytes: 16 * 1024 * 1024 });
     await consumer.connect();
     let timer: NodeJS.Timeout | undefined;
+    let running: Promise<void> | undefined;
     try {
       await consumer.subscribe({ topic, fromBeginning: true });
       const done = new Promise<void>((resolve, reject) => {
         const progressed = (partition: number, lastOffset: string) => {
           const end = ends.get(partition);
           // compaction may have removed records near the end: the batch's own last offset decides
-          if (end !== undefined && BigInt(lastOffset) + 1n >= end && pending.delete(partition) && pending.size === 0) resolve();
+          if (end === undefined || BigInt(lastOffset) + 1n < end) return;
+          if (pending.delete(partition) && pending.size === 0) resolve();
         };
         consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
         // every batch, also one of transaction markers only, which eachBatch never sees
         // (a batch with nothing at or after the fetched offset has no first offset: it proves nothing)
         consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-          if (e.payload.topic === topic && e.payload.firstOffset !== null && e.payload.firstOffset !== undefined) progressed(e.payload.partition, e.payload.lastOffset);
+          const { payload } = e;
+          if (payload.topic === topic && payload.firstOffset != null) progressed(payload.partition, payload.lastOffset);
         });
         timer = setTimeout(() => {
           reject(new RetriableError('READ_TO_END_TIMEOUT',
             `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
-            `(partitions not yet at their end: ${[...pending].join(', ')}). Check the broker's health and that the connector may read the topic.`));
+            `(partitions not yet at their end: ${[...pending].join(', ')}). ` +
+            `Check the broker's health and that the connector may read the topic.`));
         }, deadlineMs);
-        consumer
+        running = consumer
           .run({
             autoCommit: false,
             eachBatch: async ({ batch }) => {
@@ -78,13 +102,15 @@ export async function readToEnd(
                 if (start === undefined || offset >= start) onMessage(m, batch.partition);
               }
             },
-          })
-          .catch(reject);
+          });
+        running.catch(reject);
       });
       for (const [partition, start] of from) consumer.seek({ topic, partition, offset: start.toString() });
       await done;
     } finally {
       clearTimeout(timer);
+      // let a start still joining the group settle first, or it goes on after the disconnect
+      await running?.catch(() => undefined);
       await consumer.disconnect();
     }
     return ends;

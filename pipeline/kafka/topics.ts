@@ -1,7 +1,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import type { Logger } from '../core/logger';
-import type { TopicNames, TopicSettings } from './options';
+import { DEFAULT_TOMBSTONE_RETENTION_MS, type TopicNames, type TopicSettings } from './options';
 
 /**
  * What each topic must be. Users and run state are compacted (the latest value per key is the
@@ -17,8 +17,8 @@ export function topicSpecs(names: TopicNames, settings: TopicSettings): ITopicCo
       replicationFactor: rf,
       configEntries: [
         { name: 'cleanup.policy', value: 'compact' },
-        // keep tombstones a day, so a consumer that is a few hours behind still sees deletions
-        { name: 'delete.retention.ms', value: String(24 * 3600 * 1000) },
+        // keep tombstones a week (configurable), so a sink that was down for days still sees deletions
+        { name: 'delete.retention.ms', value: String(settings.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS) },
       ],
     },
     {
@@ -56,7 +56,7 @@ export async function provisionTopics(admin: Admin, names: TopicNames, settings:
   if (present.length === 0) return [];
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['cleanup.policy'] })),
+    resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['cleanup.policy', 'delete.retention.ms'] })),
   });
   const warnings: string[] = [];
   for (const res of described.resources) {
@@ -67,8 +67,22 @@ export async function provisionTopics(admin: Admin, names: TopicNames, settings:
       warnings.push(warning);
       logger.warn(warning);
     }
+    // an existing users topic that drops tombstones sooner than configured: deletions get lost
+    const retention = specs.find((s) => s.topic === res.resourceName)!.configEntries!.find((e) => e.name === 'delete.retention.ms');
+    const kept = res.configEntries.find((e) => e.configName === 'delete.retention.ms')?.configValue;
+    if (retention && kept !== undefined && Number(kept) < Number(retention.value)) {
+      const warning = `topic ${res.resourceName} keeps tombstones ${hours(Number(kept))} (delete.retention.ms=${kept}), less than the configured ${hours(Number(retention.value))}: ` +
+        `a sink down for longer never deletes those users. Fix: kafka-configs --alter --entity-type topics --entity-name ${res.resourceName} --add-config delete.retention.ms=${retention.value}`;
+      warnings.push(warning);
+      logger.warn(warning);
+    }
   }
   return warnings;
+}
+
+function hours(ms: number): string {
+  const days = +(ms / 86_400_000).toFixed(1);
+  return ms >= 86_400_000 ? `${days} day${days === 1 ? '' : 's'}` : `${+(ms / 3_600_000).toFixed(1)} h`;
 }
 
 function samePolicy(have: string, want: string): boolean {

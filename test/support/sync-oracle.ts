@@ -73,3 +73,34 @@ export function seededRandom(label: string): { seed: number; next: () => number;
   };
   return { seed, next, pick, sample };
 }
+
+/**
+ * The device fields the connector can know, from the org's data and the documented rule: each
+ * successful run reads the login events that became visible since the last one; a user it
+ * publishes (selected by the status filter) carries the latest successful login among the
+ * events read while they were selected; a user that leaves the selection is forgotten (their
+ * record is tombstoned), so one who comes back starts from the events read from then on.
+ */
+export class DeviceOracle {
+  private readonly seen = new Set<string>();
+  private readonly best = new Map<string, { t: number; id: string; device: ExpectedDevice }>();
+
+  /** Call after each successful run, with the users the run selected. */
+  afterRun(sim: Simulator, selected: readonly string[]): void {
+    const live = new Set(selected);
+    for (const id of [...this.best.keys()]) if (!live.has(id)) this.best.delete(id);
+    for (const row of sim.loginRows(FIELDS)) {
+      if (this.seen.has(row.Id)) continue;
+      this.seen.add(row.Id);
+      if (row.Status !== 'Success' || !live.has(row.UserId)) continue;
+      const t = Date.parse(row.LoginTime);
+      const cur = this.best.get(row.UserId);
+      if (cur && (cur.t > t || (cur.t === t && cur.id > row.Id))) continue;
+      this.best.set(row.UserId, { t, id: row.Id, device: { deviceBrowser: row.Browser || null, devicePlatform: row.Platform || null, deviceApplication: row.Application || null, deviceSourceIp: row.SourceIp || null, deviceLoginAt: t } });
+    }
+  }
+
+  device(userId: string): ExpectedDevice {
+    return this.best.get(userId)?.device ?? NO_DEVICE;
+  }
+}

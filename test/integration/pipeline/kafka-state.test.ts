@@ -35,7 +35,7 @@ describe('topic provisioning', () => {
     await admin.connect();
     try {
       const t = names();
-      await admin.createTopics({ topics: [{ topic: t.users, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] }], waitForLeaders: true });
+      await admin.createTopics({ topics: [{ topic: t.users, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'delete.retention.ms', value: String(7 * 86_400_000) }] }], waitForLeaders: true });
       const warnings = await provisionTopics(admin, t, { partitions: 2, loginRetentionMs: 3_600_000 }, silentLogger);
       expect(warnings).toEqual([expect.stringContaining(`topic ${t.users} has cleanup.policy=delete, expected compact`)]);
 
