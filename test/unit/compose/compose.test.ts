@@ -119,6 +119,7 @@ function demoEntrypointScript(compose: Compose): string {
  * Loads a service's config file as the container would: its environment, and only the files the
  * container has. Secret files hold a placeholder; the database URL one a PostgreSQL URL.
  */
+/** A service's config as its command loads it: the sinks as the sink (role: sink), the others as the connector. */
 function loadServiceConfig(compose: Compose, name: string): { config: ConnectorConfig; filesRead: string[] } {
   const svc = compose.services[name];
   const env = { ...svc.environment! };
@@ -138,7 +139,9 @@ function loadServiceConfig(compose: Compose, name: string): { config: ConnectorC
     return `placeholder-secret-${posix.basename(path)}\n`;
   };
   if (demo) Object.assign(env, { SALESFORCE_CONSUMER_KEY: '3MVG9fromSimulator', SALESFORCE_USERNAME: 'integration@acme-sim.example.com' });
-  const config = parseConnectorConfig(parseYaml(text), { env, readFile }, configSource);
+  const role = name.startsWith('sink') ? 'sink' : 'connector';
+  // A sink's config has no Salesforce options: the checks below read them only for connectors.
+  const config = parseConnectorConfig(parseYaml(text), { env, readFile }, configSource, { role }) as ConnectorConfig;
   return { config, filesRead };
 }
 
@@ -256,7 +259,8 @@ describe('docker-compose.yml', () => {
       }
     }
     for (const [name, def] of Object.entries(raw.secrets ?? {})) expect([name, def.file]).toEqual([name, `\${SALESFORCE_SECRETS_DIR:-./secrets}/${name}`]);
-    for (const name of ['connector', 'sink']) expect(raw.services[name].secrets).toEqual(['sf_consumer_secret', 'sf_password', 'sf_security_token']);
+    expect(raw.services.connector.secrets).toEqual(['sf_consumer_secret', 'sf_password', 'sf_security_token']);
+    expect(raw.services.sink.secrets).toBeUndefined(); // the sink's file is role: sink, with no Salesforce option
     expect(raw.services.postgres.environment!.POSTGRES_PASSWORD_FILE).toBe('/var/lib/sf-neurons/postgres-password/postgres_password');
   });
 
@@ -332,15 +336,22 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
     if (name.startsWith('sink')) expect(config.sink.databaseUrl).toBe('postgres://neurons:generated@postgres:5432/neurons');
     expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
     expect(config.connectorName).toBe(env.CONNECTOR_NAME);
+    if (name.startsWith('sink')) {
+      // role: sink: no Salesforce option, no Salesforce secret read
+      expect(config.role).toBe('sink');
+      expect(config.salesforce).toBeUndefined();
+      expect(filesRead).toEqual([env.DATABASE_URL_FILE]);
+      expect(toSinkConfig(config).databaseUrl).toBe(config.sink.databaseUrl);
+      return;
+    }
     expect(config.salesforce.loginUrl).toBe(env.SALESFORCE_URL);
     expect(config.salesforce.auth.flow).toBe('password');
     expect(config.guard).toMatchObject({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false });
-    expect(config.salesforce.apiBudgetShare).toBe(0.5);
+    expect(config.salesforce.apiBudgetShare).toBeUndefined(); // the default: stop only at the org's reserve
+    expect(config.salesforce.apiReserve).toBe(0.1);
     expect(config.salesforce.userStatuses).toEqual(['active', 'inactive', 'frozen']);
-    expect(filesRead.sort()).toEqual([env.DATABASE_URL_FILE, env.SALESFORCE_CONSUMER_SECRET_FILE, env.SALESFORCE_PASSWORD_FILE, env.SALESFORCE_SECURITY_TOKEN_FILE].sort());
-    // Both the connector and the sink can be built from it.
+    expect(filesRead.sort()).toEqual([env.SALESFORCE_CONSUMER_SECRET_FILE, env.SALESFORCE_PASSWORD_FILE, env.SALESFORCE_SECURITY_TOKEN_FILE].sort());
     expect(toConnectorSettings(config).topics.users).toBe('salesforce.neurons.users');
-    expect(toSinkConfig(config).databaseUrl).toBe(config.sink.databaseUrl);
   });
 
   it('the production connector runs daily at 02:00 UTC unless the operator says otherwise; the demo hourly', () => {
@@ -348,15 +359,14 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
     expect(loadServiceConfig(compose, 'connector-demo').config.schedule).toMatchObject({ repeats: 'hourly', timeZone: 'UTC', active: true });
   });
 
-  it('operator settings from .env reach the config (schedule, guard, budget, statuses)', () => {
-    const custom = loadCompose({ ...OPERATOR_ENV, SCHEDULE_REPEATS: 'weekly', SCHEDULE_START_TIME: '03:30', SCHEDULE_TIME_ZONE: 'Europe/Berlin', CONNECTOR_ACTIVE: 'false', DELETION_GUARD_MAX_SHARE: '0.1', API_BUDGET_SHARE: '0.2', SALESFORCE_USER_STATUS: 'active' });
+  it('operator settings from .env reach the config (schedule, guard, statuses)', () => {
+    const custom = loadCompose({ ...OPERATOR_ENV, SCHEDULE_REPEATS: 'weekly', SCHEDULE_START_TIME: '03:30', SCHEDULE_TIME_ZONE: 'Europe/Berlin', CONNECTOR_ACTIVE: 'false', DELETION_GUARD_MAX_SHARE: '0.1', SALESFORCE_USER_STATUS: 'active' });
     // weekly needs a weekday, which the compose config does not offer: the error says so.
     expect(() => loadServiceConfig(custom, 'connector')).toThrow(/weekday/);
-    const daily = loadCompose({ ...OPERATOR_ENV, SCHEDULE_START_TIME: '03:30', SCHEDULE_TIME_ZONE: 'Europe/Berlin', CONNECTOR_ACTIVE: 'false', DELETION_GUARD_MAX_SHARE: '0.1', API_BUDGET_SHARE: '0.2', SALESFORCE_USER_STATUS: 'active' });
+    const daily = loadCompose({ ...OPERATOR_ENV, SCHEDULE_START_TIME: '03:30', SCHEDULE_TIME_ZONE: 'Europe/Berlin', CONNECTOR_ACTIVE: 'false', DELETION_GUARD_MAX_SHARE: '0.1', SALESFORCE_USER_STATUS: 'active' });
     const { config } = loadServiceConfig(daily, 'connector');
     expect(config.schedule).toEqual({ repeats: 'daily', startTime: { hour: 3, minute: 30 }, timeZone: 'Europe/Berlin', active: false });
     expect(config.guard.maxShare).toBe(0.1);
-    expect(config.salesforce.apiBudgetShare).toBe(0.2);
     expect(config.salesforce.userStatuses).toEqual(['active']);
   });
 
