@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { RetriableError } from '../../pipeline/core/errors';
 import { inTransaction, withClient } from './db';
 import { ident, type TableName } from './sql';
 
@@ -56,6 +57,9 @@ export async function lockOffset(client: PoolClient, table: TableName, topic: st
     `SELECT next_offset FROM ${q(table.schema)} WHERE table_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
     key,
   );
+  // The row was replaced while this transaction waited for it (a replay moving its positions
+  // in): start the batch again, from the new offset.
+  if (rows.length === 0) throw new RetriableError('DB_OFFSET_MOVED', `the stored offset of ${topic}[${partition}] was replaced concurrently (a replay); retrying`);
   return BigInt(rows[0].next_offset);
 }
 
