@@ -84,14 +84,17 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
 
 export const replayCommand: Command = {
   name: 'replay',
-  summary: 'backfill: rebuild the PostgreSQL tables from the topics, swapped in atomically',
+  summary: 'backfill and reconciliation: rebuild the PostgreSQL tables from the topics, merged in atomically',
   usage: 'connector replay --config <file> [--only users|logins]',
-  help: `Rebuilds the sink's tables from the earliest offsets into fresh tables, then swaps them in
-under a lock: the live tables stay readable meanwhile. The users topic is compacted, so it
-holds the current state of every user.
+  help: `Rebuilds the sink's tables from the earliest offsets into fresh tables, then merges them into
+the live tables in one transaction (writers wait, readers go on). Non-destructive: the live tables
+stay, with your indexes, grants, comments and views; login events are only added, so those older
+than the topic's retention stay; only the fresh tables it created are ever dropped. Users absent
+from the compacted users topic are removed (reconciliation), only those of the connectors the topic
+holds, with their login events under sink.onUserRemoved: delete-logins.
 
   -c, --config <file>   the connector's config file (or CONNECTOR_CONFIG)
-      --only <what>     users or logins (default: both)
+      --only <what>     users (the reconciliation against the users topic) or logins (default: both)
 
 Exit: 0 done, 1 failed, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, only: { type: 'string' } },

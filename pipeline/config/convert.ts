@@ -49,5 +49,7 @@ export function toSinkConfig(c: LoadedConfig): PostgresSinkConfig {
     topics: { users: c.topics.users, logins: c.topics.logins, deadLetter: c.topics.deadLetter },
     tables: c.sink.tables,
     groupId: c.sink.groupId,
+    onUserRemoved: c.sink.onUserRemoved,
+    tuning: c.sink.tuning,
   };
 }

@@ -33,6 +33,10 @@ export interface LoadedConfig extends Omit<ConnectorSettings, 'salesforce'> {
     embeddedDataDir?: string;
     groupId?: string;
     tables: { schema?: string; users?: string; logins?: string };
+    /** A removed user's login events: deleted with the user (default) or kept. */
+    onUserRemoved: 'delete-logins' | 'keep';
+    /** The sink's tunings that configuration may set (sinks/postgres/sink.ts SinkTuning). */
+    tuning: { synchronousCommit: boolean; statementTimeoutMs: number; breakerFailures: number; stallAfterMs: number };
   };
   /** The Prometheus and health endpoint; port null = off, 0 = any free port. */
   metrics: { host: string; port: number | null };

@@ -3,7 +3,7 @@ import type { KafkaOptions } from '../../pipeline/kafka/options';
 import { DEFAULT_TOPICS } from '../../pipeline/kafka/options';
 import type { RegistryConfig } from '../../schemas/registry';
 import { defaultEmbeddedDataDir } from './embedded';
-import { DEFAULT_TUNING, type SinkTuning } from './sink';
+import { DEFAULT_TUNING, type OnUserRemoved, type SinkTuning } from './sink';
 import { checkTableName, type TableName } from './sql';
 
 /** The sink's options as a user writes them. Only kafka and registry are required. */
@@ -23,6 +23,8 @@ export interface PostgresSinkConfig {
   /** Database connections (default 4). */
   poolSize?: number;
   tuning?: Partial<SinkTuning>;
+  /** A removed user's login events: delete-logins (default) or keep. */
+  onUserRemoved?: OnUserRemoved;
 }
 
 export interface ResolvedSinkConfig {
@@ -34,6 +36,7 @@ export interface ResolvedSinkConfig {
   groupId: string;
   poolSize: number;
   tuning: SinkTuning;
+  onUserRemoved: OnUserRemoved;
 }
 
 export const DEFAULT_SINK_GROUP = 'neurons-postgres-sink';
@@ -71,9 +74,12 @@ export function resolveSinkConfig(raw: PostgresSinkConfig): ResolvedSinkConfig {
   const poolSize = raw.poolSize ?? 4;
   if (!Number.isInteger(poolSize) || poolSize < 1) bad('poolSize', 'give a whole number of connections, at least 1');
   const tuning = { ...DEFAULT_TUNING, ...raw.tuning };
-  for (const k of ['chunkRows', 'maxBytesPerPartition', 'partitionsConsumedConcurrently', 'sessionTimeoutMs'] as const) {
+  for (const k of ['chunkRows', 'maxBytesPerPartition', 'partitionsConsumedConcurrently', 'sessionTimeoutMs', 'statementTimeoutMs', 'breakerFailures', 'stallAfterMs'] as const) {
     if (!Number.isInteger(tuning[k]) || tuning[k] < 1) bad(`tuning.${k}`, 'give a whole number, at least 1');
   }
+  if (typeof tuning.synchronousCommit !== 'boolean') bad('tuning.synchronousCommit', 'give true or false');
+  const onUserRemoved = raw.onUserRemoved ?? 'delete-logins';
+  if (onUserRemoved !== 'delete-logins' && onUserRemoved !== 'keep') bad('onUserRemoved', 'give delete-logins (the default) or keep');
   if (poolSize < tuning.partitionsConsumedConcurrently) bad('poolSize', `give at least tuning.partitionsConsumedConcurrently (${tuning.partitionsConsumedConcurrently}) connections`);
-  return { kafka: raw.kafka, registry: raw.registry, database, topics, tables, groupId: raw.groupId || DEFAULT_SINK_GROUP, poolSize, tuning };
+  return { kafka: raw.kafka, registry: raw.registry, database, topics, tables, groupId: raw.groupId || DEFAULT_SINK_GROUP, poolSize, tuning, onUserRemoved };
 }

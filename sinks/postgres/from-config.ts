@@ -112,5 +112,6 @@ function sinkDeps(config: ResolvedSinkConfig, pool: Pool, logger: Logger): Postg
     groupId: config.groupId,
     logger,
     tuning: config.tuning,
+    onUserRemoved: config.onUserRemoved,
   };
 }

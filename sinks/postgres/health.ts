@@ -46,18 +46,24 @@ export class SinkHealthState {
     this.lastCommitAt = this.now();
   }
 
-  report(input: { databaseReachable: boolean; lag: { topic: string; partition: number; lag: number }[]; stallAfterMs: number }): SinkHealthReport {
+  report(input: {
+    databaseReachable: boolean;
+    lag: { topic: string; partition: number; lag: number }[];
+    stallAfterMs: number;
+  }): SinkHealthReport {
     const reasons: string[] = [];
     const lastCommitAgeMs = this.now() - this.lastCommitAt;
     if (!input.databaseReachable) reasons.push('the database is unreachable');
     for (const t of this.trouble.values()) {
-      reasons.push(`${t.topic}[${t.partition}] waits: ${t.what} failed (${t.code}) for ${Math.round((this.now() - t.since) / 1000)} s`);
+      const seconds = Math.round((this.now() - t.since) / 1000);
+      reasons.push(`${t.topic}[${t.partition}] waits: ${t.what} failed (${t.code}) for ${seconds} s`);
     }
     const lagging = input.lag.filter((p) => p.lag > 0).reduce((n, p) => n + p.lag, 0);
     if (lagging > 0 && lastCommitAgeMs > input.stallAfterMs) {
       reasons.push(`${lagging} records behind and nothing committed for ${Math.round(lastCommitAgeMs / 1000)} s`);
     }
     const partitions = input.lag.map((p) => ({ ...p, trouble: this.trouble.get(`${p.topic}:${p.partition}`) }));
-    return { ready: reasons.length === 0, reasons, databaseReachable: input.databaseReachable, lastCommitAgeMs, partitions };
+    const { databaseReachable } = input;
+    return { ready: reasons.length === 0, reasons, databaseReachable, lastCommitAgeMs, partitions };
   }
 }

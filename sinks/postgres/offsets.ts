@@ -1,4 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
+import { RetriableError } from '../../pipeline/core/errors';
 import { inTransaction, withClient } from './db';
 import { ident, type TableName } from './sql';
 
@@ -48,27 +49,54 @@ export async function ensureOffsetsTable(pool: Pool, schema: string): Promise<vo
  * Inside the caller's transaction: locks the partition's row (creating it at 0 when missing)
  * and returns the offset of the next record still to apply. Held until COMMIT or ROLLBACK.
  */
-export async function lockOffset(client: PoolClient, table: TableName, topic: string, partition: number): Promise<bigint> {
+export async function lockOffset(
+  client: PoolClient,
+  table: TableName,
+  topic: string,
+  partition: number,
+): Promise<bigint> {
   const key = [table.name, topic, partition];
   // A concurrent first insert waits for the other transaction, then does nothing.
-  await client.query(`INSERT INTO ${q(table.schema)} (table_name, topic, partition, next_offset) VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`, key);
-  const { rows } = await client.query<{ next_offset: string }>(
-    `SELECT next_offset FROM ${q(table.schema)} WHERE table_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+  await client.query(
+    `INSERT INTO ${q(table.schema)} (table_name, topic, partition, next_offset)
+     VALUES ($1, $2, $3, 0) ON CONFLICT DO NOTHING`,
     key,
   );
+  const { rows } = await client.query<{ next_offset: string }>(
+    `SELECT next_offset FROM ${q(table.schema)}
+      WHERE table_name = $1 AND topic = $2 AND partition = $3 FOR UPDATE`,
+    key,
+  );
+  // The row was replaced while this transaction waited for it (a replay moving its positions
+  // in): start the batch again, from the new offset.
+  if (rows.length === 0) {
+    const what = `the stored offset of ${topic}[${partition}] was replaced concurrently (a replay); retrying`;
+    throw new RetriableError('DB_OFFSET_MOVED', what);
+  }
   return BigInt(rows[0].next_offset);
 }
 
 /** Inside the caller's transaction (after lockOffset): the batch is applied up to `next` - 1. */
-export async function storeOffset(client: PoolClient, table: TableName, topic: string, partition: number, next: bigint): Promise<void> {
+export async function storeOffset(
+  client: PoolClient,
+  table: TableName,
+  topic: string,
+  partition: number,
+  next: bigint,
+): Promise<void> {
   await client.query(
-    `UPDATE ${q(table.schema)} SET next_offset = GREATEST(next_offset, $4::bigint), updated_at = now() WHERE table_name = $1 AND topic = $2 AND partition = $3`,
+    `UPDATE ${q(table.schema)} SET next_offset = GREATEST(next_offset, $4::bigint), updated_at = now()
+      WHERE table_name = $1 AND topic = $2 AND partition = $3`,
     [table.name, topic, partition, next.toString()],
   );
 }
 
 /** The stored positions of one table and topic, partition → next offset (no lock). */
-export async function readOffsets(db: Pool | PoolClient, table: TableName, topic: string): Promise<Map<number, bigint>> {
+export async function readOffsets(
+  db: Pool | PoolClient,
+  table: TableName,
+  topic: string,
+): Promise<Map<number, bigint>> {
   const { rows } = await db.query<{ partition: number; next_offset: string }>(
     `SELECT partition, next_offset FROM ${q(table.schema)} WHERE table_name = $1 AND topic = $2`,
     [table.name, topic],
@@ -87,7 +115,10 @@ export async function moveOffsets(client: PoolClient, from: TableName, to: Table
 
 /** Inside the caller's transaction: locks every stored position of these tables. */
 export async function lockOffsetRows(client: PoolClient, tables: readonly TableName[]): Promise<void> {
-  for (const t of tables) await client.query(`SELECT 1 FROM ${q(t.schema)} WHERE table_name = $1 ORDER BY topic, partition FOR UPDATE`, [t.name]);
+  for (const t of tables) {
+    const sql = `SELECT 1 FROM ${q(t.schema)} WHERE table_name = $1 ORDER BY topic, partition FOR UPDATE`;
+    await client.query(sql, [t.name]);
+  }
 }
 
 /** Drops a table's positions (a failed replay's fresh table). */

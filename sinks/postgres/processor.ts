@@ -8,6 +8,7 @@ import { classifySendError, type DeadLetter, type DeadLetterEntry } from './dead
 import type { RecordDecoder, WriterSchema } from './decode';
 import { ensureTable } from './ddl';
 import type { SinkTable } from './table';
+import type { TableName } from './sql';
 import type { SinkHooks } from './consumer';
 import { writeOps, type WriteCounts } from './writer';
 
@@ -24,6 +25,8 @@ export interface BatchProcessorDeps {
   retry: RetryOptions;
   /** false: commit batches with synchronous_commit off (see BatchPosition). */
   synchronousCommit: boolean;
+  /** The login table whose events of a deleted user are deleted with it (onUserRemoved: delete-logins). */
+  loginsOfRemoved?: TableName;
   /** statement_timeout of every batch transaction, in ms. */
   statementTimeoutMs: number;
   /** Consecutive failures for one reason before the sink stops (the circuit breaker). */
@@ -175,6 +178,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
           nextOffset: ctx.nextOffset,
           synchronousCommit: deps.synchronousCommit,
           statementTimeoutMs: deps.statementTimeoutMs,
+          loginsOfRemoved: table.kind === 'users' ? deps.loginsOfRemoved : undefined,
           inside: () => deps.hooks?.insideTransaction?.({ topic, partition, firstOffset: messages[0].offset }),
           // Dead letters go out before the offsets move past them (at least once); records
           // below the stored offset were dead-lettered by the transaction that applied them.

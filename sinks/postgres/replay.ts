@@ -12,7 +12,8 @@ import { dropOffsets, ensureOffsetsTable, lockOffsetRows, moveOffsets } from './
 import { ensureDeadLetterTopic, prepareTable } from './setup';
 import { DEFAULT_TUNING, type PostgresSinkDeps, type SinkTuning } from './sink';
 import { checkTableName, qualified } from './sql';
-import { copyMissingColumns, swapIn } from './swap';
+import { copyMissingColumns, mergeInto, swapIn } from './swap';
+import { deleteLoginsOf } from './statements';
 import { SinkTable, type TableKind } from './table';
 
 export interface ReplayProgress {
@@ -29,8 +30,7 @@ export interface ReplayProgress {
 /** What replay needs: the sink's own dependencies (its tables are the live ones to rebuild,
  *  its groupId the base of a fresh group per replay), and what to rebuild. */
 export interface ReplayDeps extends Omit<PostgresSinkDeps, 'hooks'> {
-  /** Which tables to rebuild (default both). Login events older than the login topic's
-   *  retention are no longer in Kafka and are not in a rebuilt login table. */
+  /** Which tables to rebuild (default both); one stream alone leaves the other table as it is. */
   only?: readonly TableKind[];
   onProgress?: (p: ReplayProgress) => void;
   /** How often onProgress is called while building, in ms (default 1000). */
@@ -40,21 +40,27 @@ export interface ReplayDeps extends Omit<PostgresSinkDeps, 'hooks'> {
 export interface ReplayResult {
   /** live table name → the name it was built under. */
   swapped: Record<string, string>;
+  /** live table name → rows written and removed, for live tables that existed (merged into). */
+  merged: Record<string, { written: number; removed: number }>;
   records: number;
   durationMs: number;
 }
 
 /**
- * Backfill: rebuilds the tables from the earliest offsets of the topics.
+ * Backfill and reconciliation: rebuilds the tables from the earliest offsets of the topics.
  *
  * A fresh consumer group reads from the beginning into fresh tables (<table>__replay_<time>),
  * with the same decoding, collapsing and dead-lettering as the sink. When it has caught up with
- * the end of the topics, the fresh tables replace the live ones in ONE transaction that first
- * takes ACCESS EXCLUSIVE locks on the live tables and checks again, under the lock, that nothing
- * was published since; otherwise it lets go and catches up again. A live sink running meanwhile
- * only waits for the lock and then writes into the new tables: nothing it committed is lost,
- * since everything it read is at or below the ends the replay reached.
- * Readers see the old tables, then the complete new ones; never a half-built table.
+ * the end of the topics, ONE transaction locks the live tables against writers (SHARE ROW
+ * EXCLUSIVE: readers go on), checks again under the lock that nothing was published since
+ * (otherwise it lets go and catches up again), and brings each live table to the rebuilt
+ * content (swap.ts mergeInto): the live table itself stays, with the operator's indexes,
+ * grants, comments and views; users absent from the compacted topic are removed (only those of
+ * the connectors the topic holds, or without a connector), with their login events when
+ * onUserRemoved is delete-logins; login events are only added, so those older than the topic's
+ * retention stay. A live table that does not exist yet is the rebuilt one, renamed. The only
+ * tables replay ever drops are the fresh ones it created. A live sink running meanwhile waits
+ * for the lock and goes on from the replay's positions (offsets.ts).
  * Rejects (after dropping the fresh tables) on a fatal error; the live tables are then untouched.
  */
 export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
@@ -71,6 +77,8 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
   });
 
   const positions = new Map<string, bigint>();
+  const mergedCounts: ReplayResult['merged'] = {};
+  const onUserRemoved = deps.onUserRemoved ?? 'delete-logins';
   let records = 0;
   let phase: ReplayProgress['phase'] = 'building';
   let lag = Number.NaN;
@@ -107,6 +115,7 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       synchronousCommit: tuning.synchronousCommit,
       breakerFailures: tuning.breakerFailures,
       statementTimeoutMs: tuning.statementTimeoutMs,
+      // The fresh tables are merged in whole; removals are applied at the merge (mergeInto).
     });
     const topics = plan.map((p) => p.topic);
     consumer = await startSinkConsumer(deps.kafka, processor, { ...tuning, groupId, topics, fromBeginning: true }, {
@@ -145,14 +154,27 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
           const live = plan.map((p) => qualified(p.live));
           const existing = await client.query<{ t: string | null }>('SELECT to_regclass(t)::text AS t FROM unnest($1::text[]) AS t', [live]);
           const lockable = existing.rows.filter((r) => r.t !== null).map((r) => r.t as string);
-          if (lockable.length > 0) await client.query(`LOCK TABLE ${lockable.join(', ')} IN ACCESS EXCLUSIVE MODE`);
+          // Writers wait (a live sink, another replay); readers go on reading the old rows.
+          if (lockable.length > 0) await client.query(`LOCK TABLE ${lockable.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
           // Under the lock no live sink can commit; anything published since the check above?
           if ((await remaining()) > 0n) return false;
-          for (const p of plan) {
-            await swapIn(client, p.table, p.live);
+          const removedUsers: string[] = [];
+          for (const [i, p] of plan.entries()) {
+            if (existing.rows[i].t === null) {
+              await swapIn(client, p.table, p.live);
+            } else {
+              // The live table stays (the operator's indexes, grants, comments, views): its rows
+              // are brought to the rebuilt content, then the rebuilt table (ours) is dropped.
+              const merged = await mergeInto(client, p.table, p.live, { removeAbsent: p.kind === 'users' });
+              removedUsers.push(...merged.removed);
+              await client.query(`DROP TABLE ${qualified(p.table.name)}`);
+              mergedCounts[p.live.name] = { written: merged.written, removed: merged.removed.length };
+            }
             // The live sink resumes from the rebuilt table's positions: it skips what the replay applied.
             await moveOffsets(client, p.table.name, p.live);
           }
+          // After every merge: the login merge must not bring back events of a user removed here.
+          if (removedUsers.length > 0 && onUserRemoved === 'delete-logins') await deleteLoginsOf(client, deps.tables.logins, removedUsers);
           return true;
         }),
       ).catch((err: unknown) => {
@@ -170,7 +192,7 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     phase = 'done';
     report();
     logger.info('replay swapped in the rebuilt tables', { tables: plan.map((p) => p.live.name), records, ms: Date.now() - started });
-    return { swapped: Object.fromEntries(plan.map((p) => [p.live.name, p.table.name.name])), records, durationMs: Date.now() - started };
+    return { swapped: Object.fromEntries(plan.map((p) => [p.live.name, p.table.name.name])), merged: mergedCounts, records, durationMs: Date.now() - started };
   } catch (err) {
     for (const p of plan) {
       await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`).catch(() => undefined);

@@ -75,7 +75,12 @@ export interface PostgresSinkDeps {
   baseSchemas?: { users: AvroSchemaJson; logins: AvroSchemaJson };
   tuning?: Partial<SinkTuning>;
   hooks?: SinkHooks;
+  /** What happens to a removed user's login events (default delete-logins): deleted in the
+   *  same transaction as the user's row, or kept. */
+  onUserRemoved?: OnUserRemoved;
 }
+
+export type OnUserRemoved = 'delete-logins' | 'keep';
 
 export interface SinkStats extends BatchResult {
   batches: number;
@@ -157,6 +162,7 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
         synchronousCommit: tuning.synchronousCommit,
         breakerFailures: tuning.breakerFailures,
         statementTimeoutMs: tuning.statementTimeoutMs,
+        loginsOfRemoved: (deps.onUserRemoved ?? 'delete-logins') === 'delete-logins' ? deps.tables.logins : undefined,
         onTrouble: (topic, partition, trouble) => state.setTrouble(topic, partition, trouble),
         hooks: deps.hooks,
       });

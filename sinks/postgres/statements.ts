@@ -1,7 +1,8 @@
 import { META_COLUMNS, type SinkTable } from './table';
 import type { WriteOp } from './collapse';
 import { copyValue } from './copy';
-import { ident, qualified } from './sql';
+import type { PoolClient } from 'pg';
+import { ident, qualified, type TableName } from './sql';
 
 /**
  * The SQL the writer runs. Rows are COPYed into a temporary staging table (columns in their
@@ -60,4 +61,16 @@ export function copyLine(table: SinkTable, op: RowOp): string {
   }
   out.push(String(op.source.partition), op.source.offset);
   return out.join('\t') + '\n';
+}
+
+/** Login events of removed users (sink.onUserRemoved: delete-logins), by user id. */
+export function deleteLoginsSql(logins: TableName): string {
+  return `DELETE FROM ${qualified(logins)} WHERE user_id = ANY($1::text[])`;
+}
+
+/** Runs deleteLoginsSql when the login table exists (it may not, before its first record). */
+export async function deleteLoginsOf(client: PoolClient, logins: TableName, userIds: readonly string[]): Promise<number> {
+  const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(logins)]);
+  if (rows[0].t === null) return 0;
+  return (await client.query(deleteLoginsSql(logins), [userIds])).rowCount ?? 0;
 }

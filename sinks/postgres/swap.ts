@@ -3,14 +3,12 @@ import { ID_CHECK_SUFFIX, INDEXES, PKEY_SUFFIX, indexSuffix, type SinkTable } fr
 import { ident, objectName, qualified, type TableName } from './sql';
 
 /**
- * Puts a rebuilt table in place of the live one, inside the caller's transaction: the live
- * table is dropped, the rebuilt one takes its name, and its constraints and indexes take the
- * names the live table's had (so the next start-up's CREATE INDEX IF NOT EXISTS finds them).
- * Readers block on the caller's ACCESS EXCLUSIVE lock for the moment of the swap, then see the
- * complete new table: never a half-built one.
+ * Puts a rebuilt table in place of a live one that does NOT exist yet (a first backfill), inside
+ * the caller's transaction: the rebuilt table takes the live name, and its constraints and
+ * indexes the names the live table's would have (so the next start-up's CREATE INDEX IF NOT
+ * EXISTS finds them). An existing live table is never dropped: see mergeInto.
  */
 export async function swapIn(client: PoolClient, rebuilt: SinkTable, live: TableName): Promise<void> {
-  await client.query(`DROP TABLE IF EXISTS ${qualified(live)}`);
   await client.query(`ALTER TABLE ${qualified(rebuilt.name)} RENAME TO ${ident(live.name)}`);
   const moved = { schema: live.schema, name: live.name };
   for (const suffix of [PKEY_SUFFIX, ID_CHECK_SUFFIX]) {
@@ -22,6 +20,51 @@ export async function swapIn(client: PoolClient, rebuilt: SinkTable, live: Table
     const suffix = indexSuffix(columns as string[]);
     await client.query(`ALTER INDEX IF EXISTS ${ident(live.schema)}.${ident(objectName(rebuilt.name.name, suffix))} RENAME TO ${ident(objectName(live.name, suffix))}`);
   }
+}
+
+/** What mergeInto changed in the live table. */
+export interface MergeResult {
+  /** Rows inserted or updated (changed values only). */
+  written: number;
+  /** Ids removed (users absent from the topic, within the connector scope). */
+  removed: string[];
+}
+
+/**
+ * Brings an existing live table to the rebuilt table's content, inside the caller's
+ * transaction, keeping the table itself: its indexes, grants, comments, triggers and the views
+ * on it are the operator's and stay. Readers see the old rows until COMMIT, then the new ones.
+ *  - users (`removeAbsent`): rows absent from the rebuilt table are deleted, but only rows of
+ *    the connectors whose records the topic holds (`connector_name`) or without one: another
+ *    connector sinking into the same table keeps its rows. Changed rows are updated, new ones
+ *    inserted; identical rows are not rewritten.
+ *  - login events: rows are inserted when missing and never deleted, so events older than the
+ *    topic's retention stay.
+ * Columns the rebuilt table has and the live one lacks are added to the live table first.
+ */
+export async function mergeInto(client: PoolClient, rebuilt: SinkTable, live: TableName, opts: { removeAbsent: boolean }): Promise<MergeResult> {
+  await copyMissingColumns(client, rebuilt.name, live);
+  const { rows: cols } = await client.query<{ name: string }>(
+    'SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
+    [qualified(rebuilt.name)],
+  );
+  const names = cols.map((c) => ident(c.name));
+  const from = qualified(rebuilt.name);
+  const into = qualified(live);
+  let removed: string[] = [];
+  if (opts.removeAbsent) {
+    const scoped = cols.some((c) => c.name === 'connector_name')
+      ? ` AND (l.connector_name IS NULL OR l.connector_name IN (SELECT DISTINCT f.connector_name FROM ${from} AS f WHERE f.connector_name IS NOT NULL))`
+      : '';
+    const gone = await client.query<{ id: string }>(`DELETE FROM ${into} AS l WHERE NOT EXISTS (SELECT 1 FROM ${from} AS f WHERE f.id = l.id)${scoped} RETURNING l.id`);
+    removed = gone.rows.map((r) => r.id);
+  }
+  const others = names.filter((n) => n !== ident('id'));
+  const conflict = opts.removeAbsent
+    ? `ON CONFLICT (id) DO UPDATE SET ${others.map((n) => `${n} = EXCLUDED.${n}`).join(', ')} WHERE (${others.map((n) => `t.${n}`).join(', ')}) IS DISTINCT FROM (${others.map((n) => `EXCLUDED.${n}`).join(', ')})`
+    : 'ON CONFLICT (id) DO NOTHING';
+  const written = await client.query(`INSERT INTO ${into} AS t (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${from} ${conflict}`);
+  return { written: written.rowCount ?? 0, removed };
 }
 
 /**

@@ -5,7 +5,8 @@ import type { WriteOp } from './collapse';
 import { inTransaction, withClient } from './db';
 import { lockOffset, storeOffset } from './offsets';
 import { copyFrom } from './copy';
-import { copyLine, copySql, deleteSql, mergeSql, stageSql } from './statements';
+import { copyLine, copySql, deleteLoginsOf, deleteSql, mergeSql, stageSql } from './statements';
+import type { TableName } from './sql';
 import type { SinkTable } from './table';
 
 export interface WriteCounts {
@@ -32,6 +33,9 @@ export interface BatchPosition {
   synchronousCommit: boolean;
   /** SET LOCAL statement_timeout, in ms. */
   statementTimeoutMs: number;
+  /** Users only: the login table whose events of deleted users go in the same transaction
+   *  (sink.onUserRemoved: delete-logins); undefined keeps them. */
+  loginsOfRemoved?: TableName;
   /** Test seam: runs right after BEGIN. */
   inside?: () => Promise<void> | void;
   /**
@@ -75,14 +79,14 @@ export async function writeOps(pool: Pool, table: SinkTable, ops: readonly Write
         return { ...out, skipped: ops.length - fresh.length };
       }),
     );
-  const fast = await run(async (client, fresh) => ({ ...(await apply(client, table, fresh, chunkRows)), skipped: 0, rejected: [] })).catch((err: unknown) => {
+  const fast = await run(async (client, fresh) => ({ ...(await apply(client, table, fresh, chunkRows, at.loginsOfRemoved)), skipped: 0, rejected: [] })).catch((err: unknown) => {
     if (isDataError(err)) return undefined;
     throw err;
   });
   if (fast) return fast;
   return run(async (client, fresh) => {
     const rejected: WriteOutcome['rejected'] = [];
-    const counts = await isolate(client, table, fresh, chunkRows, rejected);
+    const counts = await isolate(client, table, fresh, chunkRows, rejected, at.loginsOfRemoved);
     return { ...counts, skipped: 0, rejected };
   });
 }
@@ -91,11 +95,14 @@ const NOTHING: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
 
 let stages = 0;
 
-async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number): Promise<WriteCounts> {
+async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, loginsOfRemoved?: TableName): Promise<WriteCounts> {
   const counts: WriteCounts = { ...NOTHING };
   if (ops.length === 0) return counts;
   const deletes = ops.filter((o) => o.kind === 'delete').map((o) => o.key);
-  if (deletes.length > 0) counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
+  if (deletes.length > 0) {
+    counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
+    if (loginsOfRemoved) await deleteLoginsOf(client, loginsOfRemoved, deletes);
+  }
   for (const mode of ['upsert', 'insert'] as const) {
     const rows = ops.filter((o): o is Extract<WriteOp, { value: unknown }> => o.kind === mode);
     if (rows.length === 0) continue;
@@ -113,10 +120,17 @@ async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp
 }
 
 /** Applies `ops` under a savepoint; on a data error, splits them in two and tries each half. */
-async function isolate(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, rejected: WriteOutcome['rejected']): Promise<WriteCounts> {
+async function isolate(
+  client: PoolClient,
+  table: SinkTable,
+  ops: readonly WriteOp[],
+  chunkRows: number,
+  rejected: WriteOutcome['rejected'],
+  loginsOfRemoved?: TableName,
+): Promise<WriteCounts> {
   await client.query('SAVEPOINT neurons_bisect');
   try {
-    const counts = await apply(client, table, ops, chunkRows);
+    const counts = await apply(client, table, ops, chunkRows, loginsOfRemoved);
     await client.query('RELEASE SAVEPOINT neurons_bisect');
     return counts;
   } catch (raw) {
@@ -129,8 +143,8 @@ async function isolate(client: PoolClient, table: SinkTable, ops: readonly Write
       return { upserted: 0, inserted: 0, deleted: 0 };
     }
     const mid = ops.length >> 1;
-    const a = await isolate(client, table, ops.slice(0, mid), chunkRows, rejected);
-    const b = await isolate(client, table, ops.slice(mid), chunkRows, rejected);
+    const a = await isolate(client, table, ops.slice(0, mid), chunkRows, rejected, loginsOfRemoved);
+    const b = await isolate(client, table, ops.slice(mid), chunkRows, rejected, loginsOfRemoved);
     return { upserted: a.upserted + b.upserted, inserted: a.inserted + b.inserted, deleted: a.deleted + b.deleted };
   }
 }

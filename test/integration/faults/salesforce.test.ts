@@ -61,3 +61,20 @@ describe('faults that fail the run cleanly; the next healthy run repairs', () =>
     await expectConsistent(rig);
   });
 });
+
+describe('the consistency check itself', () => {
+  it('fails on an event stored twice (another id) and on a lost event, both against the org', async () => {
+    rig = await faultRig();
+    const c = await rig.connector();
+    await rig.startSink();
+    expect((await c.sync()).status).toBe('succeeded');
+    await expectConsistent(rig);
+    const t = `"${rig.tables.logins}"`;
+    const { rows } = await rig.pool.query(`SELECT id FROM ${t} ORDER BY random() LIMIT 1`);
+    const cols = (await rig.pool.query(`SELECT string_agg(quote_ident(column_name), ', ') AS c FROM information_schema.columns WHERE table_name = $1 AND column_name <> 'id'`, [rig.tables.logins])).rows[0].c;
+    await rig.pool.query(`INSERT INTO ${t} (id, ${cols}) SELECT '0YaDUPLICATE000AAA', ${cols} FROM ${t} WHERE id = $1`, [rows[0].id]);
+    await expect(expectConsistent(rig, 2000)).rejects.toThrow();
+    await rig.pool.query(`DELETE FROM ${t} WHERE id IN ('0YaDUPLICATE000AAA', $1)`, [rows[0].id]);
+    await expect(expectConsistent(rig, 2000)).rejects.toThrow();
+  });
+});

@@ -19,6 +19,7 @@ const sink = createPostgresSink({
   // the broker's minimum: the dead member leaves the group soon, so the restarted sink takes over quickly
   tuning: { sessionTimeoutMs: 6000 },
   hooks: { afterDatabaseCommit: () => void process.kill(process.pid, 'SIGKILL') },
+  onUserRemoved: 'keep', // as the fault suite's own sink (fault-harness.ts)
 });
 sink.start().catch((err) => {
   process.stderr.write(`sink-process: ${(err as Error).message}\n`);
