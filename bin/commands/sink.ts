@@ -26,7 +26,8 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
   async run(values) {
     const { config, logger } = loadContext(configPath(values), 'sink');
     const sinkConfig = toSinkConfig(config);
-    const sink = fromConfig(sinkConfig, { logger });
+    let onBatch: (b: { seconds: number }) => void = () => undefined; // the metrics, once served
+    const sink = fromConfig(sinkConfig, { logger, onBatch: (b) => onBatch(b) });
     let started = false;
     let report: SinkHealthReport | undefined;
     // /health answers from the last measurement (every LAG_EVERY_MS): the truth about the
@@ -37,6 +38,7 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
       return { ok, connector: config.connectorName, reasons, lastCommitAgeMs: report?.lastCommitAgeMs, ...sink.stats() };
     };
     const served = await serveMetrics({ host: config.metrics.host, port: metricsPort(values, config.metrics.port), logger, health });
+    onBatch = (b) => served.metrics.sinkBatch(config.connectorName, b.seconds);
     const gauges = {
       lag: served.metrics.registry.gauge('sf_neurons_sink_partition_lag_records', "Records in a source partition after the sink's stored (database) offset.", ['connector', 'topic', 'partition']),
       waiting: served.metrics.registry.gauge('sf_neurons_sink_partition_waiting', '1 while a partition waits on registry, database or dead-letter trouble.', ['connector', 'topic', 'partition']),

@@ -38,6 +38,8 @@ export interface BatchDone {
   /** Offset of the next record to read (last written + 1). */
   nextOffset: bigint;
   result: BatchResult;
+  /** From the batch's arrival to its database commit, in seconds. */
+  seconds: number;
 }
 
 /**
@@ -146,7 +148,9 @@ export async function startSinkConsumer(
           if (isStale()) return;
         }
         const nextOffset = BigInt(batch.lastOffset()) + 1n;
+        const arrived = performance.now();
         const result = await processor.process(topic, partition, batch.messages, { heartbeat, signal: abort.signal, nextOffset });
+        const seconds = (performance.now() - arrived) / 1000;
         // ── The batch's database transaction has committed here, with the partition's offset. ──
         // Kafka's offsets are committed only now, for information (lag, tools): the sink resumes
         // from the database's. A crash before the commit below makes the group read this batch
@@ -157,7 +161,7 @@ export async function startSinkConsumer(
         await hooks?.afterDatabaseCommit?.({ topic, partition, lastOffset, result });
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
         await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }] });
-        deps.onBatch?.({ topic, partition, nextOffset, result });
+        deps.onBatch?.({ topic, partition, nextOffset, result, seconds });
         await heartbeat();
       } catch (err) {
         // A fatal error (the circuit breaker, bad configuration) stops the sink now: left to

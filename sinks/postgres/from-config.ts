@@ -54,7 +54,7 @@ async function openDatabase(config: ResolvedSinkConfig, logger: Logger): Promise
  * client and the registry source. stop() stops the sink, closes the pool and stops the
  * embedded database, in that order.
  */
-export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger } = {}): PostgresSink {
+export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger; onBatch?: PostgresSinkDeps['onBatch'] } = {}): PostgresSink {
   const config = resolveSinkConfig(raw);
   const logger = opts.logger ?? silentLogger;
   let db: Database | undefined;
@@ -76,7 +76,7 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger } = 
     health: async () => (sink ? sink.health() : { ready: false, reasons: ['the sink is not running'], databaseReachable: false, lastCommitAgeMs: 0, partitions: [] }),
     async start() {
       db = await openDatabase(config, logger);
-      sink = createPostgresSink(sinkDeps(config, db.pool, logger));
+      sink = createPostgresSink({ ...sinkDeps(config, db.pool, logger), onBatch: opts.onBatch });
       sink.done.then(settle.resolve, settle.reject);
       try {
         await sink.start();

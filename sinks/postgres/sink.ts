@@ -64,6 +64,8 @@ export const DEFAULT_TUNING: SinkTuning = {
 /** Everything the sink needs, built by the caller (fromConfig builds the real ones). */
 export interface PostgresSinkDeps {
   kafka: Kafka;
+  /** Each batch committed: its latency in seconds (arrival to database commit) and record count. For metrics; must not throw. */
+  onBatch?: (batch: { seconds: number; records: number }) => void;
   /** The sink adds an 'error' listener (an idle connection lost in a restart must not crash the process). */
   pool: Pool;
   schemas: SchemaSource;
@@ -170,7 +172,8 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
         logger,
         hooks: deps.hooks,
         storedOffset: async (topic, partition) => (await readOffsets(deps.pool, tableOf.get(topic)!.name, topic)).get(partition),
-        onBatch: ({ result }) => {
+        onBatch: ({ result, seconds }) => {
+          deps.onBatch?.({ seconds, records: result.records });
           state.committed();
           stats.batches++;
           for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered', 'skipped'] as const) stats[k] += result[k];

@@ -129,6 +129,8 @@ describe('connector CLI, end to end', () => {
         scrapes.push(page);
         return sample(page, `sf_neurons_sink_rows_written_total{connector="${id}-main",operation="upsert"}`) === USERS;
       });
+      // every committed batch is timed (the dashboard's batch-latency panel)
+      expect(sample(scrapes[scrapes.length - 1], `sf_neurons_sink_batch_seconds_count{connector="${id}-main"}`)).toBeGreaterThan(0);
       const health = await fetch(`${url}/health`);
       expect(health.status).toBe(200);
     } catch (err) {
