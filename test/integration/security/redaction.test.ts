@@ -15,6 +15,7 @@ import { services, uniqueName } from '../../support/services';
 import { startOrg } from '../../support/sync-harness';
 import { waitFor } from '../../support/wait';
 import { ROOT } from '../cli/cli-process';
+import { mulberry32 } from '../../simulator/prng';
 
 /**
  * Secrets stay secret everywhere. The CLI runs as an operator runs it (child processes, configs
@@ -33,18 +34,7 @@ const SEED = Number(process.env.REDACTION_SEED ?? Math.floor(Math.random() * 2 *
 // eslint-disable-next-line no-console
 console.log(`redaction test seed ${SEED} (replay: REDACTION_SEED=${SEED})`);
 
-/** mulberry32: a small seeded generator, so a failing set of secrets can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-const rand = prng(SEED);
+const rand = mulberry32(SEED);
 const pick = (alphabet: string, n: number) =>
   Array.from({ length: n }, () => alphabet[Math.floor(rand() * alphabet.length)]).join('');
 const ALNUM = 'ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz23456789';
