@@ -1,6 +1,6 @@
 import type { Simulator } from '../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import { connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
+import { connectorFor, latestUsers, realNow, settingsFor, startOrg } from '../../support/sync-harness';
 import { seededRandom } from '../../support/sync-oracle';
 
 /**
@@ -21,7 +21,8 @@ const STATUSES = ['active', 'inactive', 'frozen'];
 it('a run without UserLogin keeps each user\'s last known frozen / locked flags and status', async () => {
   const rnd = seededRandom('userlogin flags');
   const seed = 1 + Math.floor(rnd.next() * 1000);
-  const before = await startOrg({ users: 60, logins: 200, seed });
+  const now = realNow(); // both simulators of the org start at the same logical clock: same rows
+  const before = await startOrg({ users: 60, logins: 200, seed, now });
   sims.push(before);
   const toFreeze = rnd.sample(before.userIds(['active']), 5);
   for (const id of toFreeze) before.setUserState(id, 'frozen');
@@ -35,7 +36,7 @@ it('a run without UserLogin keeps each user\'s last known frozen / locked flags 
 
   // the same org, after the integration user lost Manage Users (UserLogin unreadable), with the
   // same frozen users, and an edit to every user so that all of them are republished
-  const after = await startOrg({ users: 60, logins: 200, seed, credentials: before.credentials, apiUserPermissions: ['ViewAllUsers', 'MonitorLoginHistory'] });
+  const after = await startOrg({ users: 60, logins: 200, seed, now, credentials: before.credentials, apiUserPermissions: ['ViewAllUsers', 'MonitorLoginHistory'] });
   sims.push(after);
   expect(after.orgId).toBe(before.orgId);
   for (const id of toFreeze) after.setUserState(id, 'frozen');
