@@ -9,9 +9,10 @@ import { FROZEN_KEY, PASSWORD_LOCKED_KEY } from '../connectors/salesforce/fields
  * A user never published with known flags has none: they stay unknown (null).
  */
 export type PackedFlags = string;
+type RawRow = Readonly<Record<string, string>>;
 
 /** The flags a raw user row holds, packed; undefined when the row does not know them. */
-export function packFlags(row: Readonly<Record<string, string>>): PackedFlags | undefined {
+export function packFlags(row: RawRow): PackedFlags | undefined {
   const f = flag(row[FROZEN_KEY]);
   const l = flag(row[PASSWORD_LOCKED_KEY]);
   return f === undefined || l === undefined ? undefined : f + l;
@@ -27,9 +28,10 @@ export function validFlags(packed: string | undefined): PackedFlags | undefined 
  * and an earlier record did; else the row itself. The keys go last, where the extractor puts them
  * when UserLogin is readable, so the content hash equals the one of the record that carried them.
  */
-export function withCarriedFlags(row: Readonly<Record<string, string>>, carried: PackedFlags | undefined): Readonly<Record<string, string>> {
+export function withCarriedFlags(row: RawRow, carried: PackedFlags | undefined): RawRow {
   if (carried === undefined || FROZEN_KEY in row || PASSWORD_LOCKED_KEY in row) return row;
-  return { ...row, [FROZEN_KEY]: carried[0] === 't' ? 'true' : 'false', [PASSWORD_LOCKED_KEY]: carried[1] === 't' ? 'true' : 'false' };
+  const bool = (c: string) => (c === 't' ? 'true' : 'false');
+  return { ...row, [FROZEN_KEY]: bool(carried[0]), [PASSWORD_LOCKED_KEY]: bool(carried[1]) };
 }
 
 function flag(v: string | undefined): string | undefined {

@@ -43,7 +43,8 @@ export class LiveIndex {
     return this.hashes.size;
   }
 
-  /** Records the latest record of `key`: live (hash, device, flags), a tombstone or not ours (null), or another org's. */
+  /** Records the latest record of `key`: live (hash, device, flags), a tombstone or not ours
+   *  (null), or another org's. */
   put(key: string, value: { hash: string; device?: string; flags?: string } | null, foreignOrg?: string): void {
     this.foreign.delete(key);
     if (value === null) {
@@ -120,7 +121,8 @@ export async function readLiveIndex(
     if (m.value === null || header(m.headers, HEADERS.connector) !== connector) return live.put(key, null);
     const org = header(m.headers, HEADERS.org);
     if (orgId !== null && org !== undefined && org !== orgId) return live.put(key, null, org);
-    live.put(key, { hash: header(m.headers, HEADERS.contentHash) ?? '', device: header(m.headers, HEADERS.device), flags: header(m.headers, HEADERS.userLogin) });
+    const hash = header(m.headers, HEADERS.contentHash) ?? '';
+    live.put(key, { hash, device: header(m.headers, HEADERS.device), flags: header(m.headers, HEADERS.userLogin) });
   }, undefined, opts);
   logger.info('read the live users from the users topic', { topic, live: live.size, ...(skipped ? { skipped } : {}) });
   return live;

@@ -36,7 +36,9 @@ it('a run without UserLogin keeps each user\'s last known frozen / locked flags 
 
   // the same org, after the integration user lost Manage Users (UserLogin unreadable), with the
   // same frozen users, and an edit to every user so that all of them are republished
-  const after = await startOrg({ users: 60, logins: 200, seed, now, credentials: before.credentials, apiUserPermissions: ['ViewAllUsers', 'MonitorLoginHistory'] });
+  const after = await startOrg({
+    users: 60, logins: 200, seed, now, credentials: before.credentials, apiUserPermissions: ['ViewAllUsers', 'MonitorLoginHistory'],
+  });
   sims.push(after);
   expect(after.orgId).toBe(before.orgId);
   for (const id of toFreeze) after.setUserState(id, 'frozen');
@@ -55,18 +57,23 @@ it('a run without UserLogin keeps each user\'s last known frozen / locked flags 
   expect(run.usersPublished).toBe(after.userIds().length);
 
   const latest = await latestUsers(settings.topics.users, connector.codecs.users);
-  const flags = (u: Record<string, unknown> | undefined) => u && { isFrozen: u.isFrozen, isPasswordLocked: u.isPasswordLocked, status: u.status };
+  const flags = (u: Record<string, unknown> | undefined) =>
+    u && { isFrozen: u.isFrozen, isPasswordLocked: u.isPasswordLocked, status: u.status };
   // the org's data: frozen users are frozen; inactive beats frozen; everyone else as run 1 saw them
-  const truth = (id: string) => after.userIds(['inactive']).includes(id) ? 'inactive' : frozen.includes(id) ? 'frozen' : 'active';
+  const inactive = after.userIds(['inactive']);
+  const truth = (id: string) => (inactive.includes(id) ? 'inactive' : frozen.includes(id) ? 'frozen' : 'active');
   const wrong = after.userIds().filter((id) => {
     const u = latest.get(id);
-    return !u || u.status !== truth(id) || (frozen.includes(id) && u.isFrozen !== true) || JSON.stringify(flags(u)) !== JSON.stringify(flags(first.get(id)));
+    if (!u || u.status !== truth(id) || (frozen.includes(id) && u.isFrozen !== true)) return true;
+    return JSON.stringify(flags(u)) !== JSON.stringify(flags(first.get(id)));
   });
-  expect(wrong.map((id) => ({ id, got: flags(latest.get(id)), before: flags(first.get(id)), frozen: frozen.includes(id) }))).toEqual([]);
+  const report = (id: string) => ({ id, got: flags(latest.get(id)), before: flags(first.get(id)), frozen: frozen.includes(id) });
+  expect(wrong.map(report)).toEqual([]);
   expect(latest.get(toFreeze[0])?.title).toMatch(/^Edited/);
 
   // a user this connector never saw with known flags stays unknown
   const added = after.addUser({ IsActive: true });
   expect((await connector.sync()).status).toBe('succeeded');
-  expect(flags((await latestUsers(settings.topics.users, connector.codecs.users)).get(added))).toEqual({ isFrozen: null, isPasswordLocked: null, status: 'active' });
+  const last = await latestUsers(settings.topics.users, connector.codecs.users);
+  expect(flags(last.get(added))).toEqual({ isFrozen: null, isPasswordLocked: null, status: 'active' });
 });
