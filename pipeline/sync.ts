@@ -16,6 +16,7 @@ import { DEFAULT_LOCK, StateStore, type LockOptions } from './kafka/state-store'
 import { fenceId, openFence, type RunFence } from './kafka/fence';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
 import { packIds, unpackIds } from './login-ids';
+import { packFlags, withCarriedFlags } from './user-login-flags';
 import { newRunState, type RunState } from './run-state';
 import { decodeStringKey, stateCodec } from './state-codec';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext, type StageResult } from './stages';
@@ -213,11 +214,15 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // 2. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
     const users = deps.extractor.users();
     progress('users');
-    const [, ur] = await drain(users, (row) => {
+    const [, ur] = await drain(users, (raw) => {
       counts.usersExtracted++;
       tick();
       // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
-      const previous = live.take(row.Id);
+      const previous = live.take(raw.Id);
+      // UserLogin unreadable this run (its keys absent): the flags, and the status they decide,
+      // are the ones the user's last record carried, never null and 'active' read as news.
+      const row = withCarriedFlags(raw, previous?.flags);
+      const flags = packFlags(row);
       return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
         // The device is the later of the one last published and this run's latest login: a
         // record is the user's full current state, never "no news" read as "no device".
@@ -234,7 +239,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           topic: opts.topics.users,
           key: deps.codecs.users.encodeKey(rec.id),
           value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
-          headers: { ...runHeaders(run), [HEADERS.contentHash]: hash, ...(device ? { [HEADERS.device]: device } : {}) },
+          headers: {
+            ...runHeaders(run),
+            [HEADERS.contentHash]: hash,
+            ...(device ? { [HEADERS.device]: device } : {}),
+            ...(flags ? { [HEADERS.userLogin]: flags } : {}),
+          },
         };
       }, counts);
     }, writer, opts.publisher, deps.signal);

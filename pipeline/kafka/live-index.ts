@@ -1,8 +1,19 @@
 import type { IHeaders, Kafka } from 'kafkajs';
 import { CompactStringMap } from '../core/compact-map';
 import type { Logger } from '../core/logger';
+import { validFlags } from '../user-login-flags';
 import { HEADERS } from './options';
 import { readToEnd, type ReadToEndOptions } from './read-to-end';
+
+const NO_FLAGS = '--';
+
+/** What the live index knows of a user: the last record's content hash, device and UserLogin flags. */
+export interface LiveUser {
+  hash: string;
+  device: string | undefined;
+  /** Packed UserLogin flags (user-login-flags.ts), undefined when the record did not know them. */
+  flags: string | undefined;
+}
 
 /**
  * The users this connector has imported and not yet removed: the latest record per key in the
@@ -13,14 +24,17 @@ import { readToEnd, type ReadToEndOptions } from './read-to-end';
  * Per user Id it keeps the content hash of the last published value (header
  * neurons-content-hash), which lets a run skip users whose content did not change, and the
  * device that value carried (header neurons-device, see DeviceCodec), which a republished user
- * keeps when the run saw no newer login for them. Both are held off the V8 heap in fixed-width
- * slots: 42 bytes a slot for the hash, 116 for the device (an IPv6 device overflows to a Map).
+ * keeps when the run saw no newer login for them, and the UserLogin flags it carried (header
+ * neurons-user-login), which a run that cannot read UserLogin keeps. All are held off the V8 heap
+ * in fixed-width slots: 44 bytes a slot for the flags and the hash (two characters before the
+ * hash, '--' when unknown), 116 for the device (an IPv6 device overflows to a Map).
  *
  * Records of this connector that name another org (header neurons-source-org) are not live: a
  * run counts them in `foreignOrgs`, and refuses while the state is not bound to its org.
  */
 export class LiveIndex {
-  private readonly hashes = new CompactStringMap(18, 22);
+  /** key → flags (2 chars, '--' unknown) + content hash. */
+  private readonly hashes = new CompactStringMap(18, 24);
   private readonly devices = new CompactStringMap(18, 96);
   /** Latest record per key that belongs to another org of this connector: key → org Id. */
   private readonly foreign = new Map<string, string>();
@@ -29,8 +43,9 @@ export class LiveIndex {
     return this.hashes.size;
   }
 
-  /** Records the latest record of `key`: live (hash, device), a tombstone or not ours (null), or another org's. */
-  put(key: string, value: { hash: string; device?: string; org?: string } | null, foreignOrg?: string): void {
+  /** Records the latest record of `key`: live (hash, device, flags), a tombstone or not ours
+   *  (null), or another org's. */
+  put(key: string, value: { hash: string; device?: string; flags?: string } | null, foreignOrg?: string): void {
     this.foreign.delete(key);
     if (value === null) {
       this.hashes.delete(key);
@@ -38,7 +53,7 @@ export class LiveIndex {
       if (foreignOrg !== undefined) this.foreign.set(key, foreignOrg);
       return;
     }
-    this.hashes.set(key, value.hash);
+    this.hashes.set(key, `${validFlags(value.flags) ?? NO_FLAGS}${value.hash}`);
     if (value.device === undefined) this.devices.delete(key);
     else this.devices.set(key, value.device);
   }
@@ -47,13 +62,15 @@ export class LiveIndex {
     return this.hashes.has(key);
   }
 
-  get(key: string): { hash: string; device: string | undefined } | undefined {
-    const hash = this.hashes.get(key);
-    return hash === undefined ? undefined : { hash, device: this.devices.get(key) };
+  get(key: string): LiveUser | undefined {
+    const v = this.hashes.get(key);
+    if (v === undefined) return undefined;
+    const flags = v.slice(0, 2);
+    return { hash: v.slice(2), device: this.devices.get(key), flags: flags === NO_FLAGS ? undefined : flags };
   }
 
   /** Strikes a user seen in this run; returns what was known of them. */
-  take(key: string): { hash: string; device: string | undefined } | undefined {
+  take(key: string): LiveUser | undefined {
     const known = this.get(key);
     if (known) {
       this.hashes.delete(key);
@@ -104,7 +121,8 @@ export async function readLiveIndex(
     if (m.value === null || header(m.headers, HEADERS.connector) !== connector) return live.put(key, null);
     const org = header(m.headers, HEADERS.org);
     if (orgId !== null && org !== undefined && org !== orgId) return live.put(key, null, org);
-    live.put(key, { hash: header(m.headers, HEADERS.contentHash) ?? '', device: header(m.headers, HEADERS.device) });
+    const hash = header(m.headers, HEADERS.contentHash) ?? '';
+    live.put(key, { hash, device: header(m.headers, HEADERS.device), flags: header(m.headers, HEADERS.userLogin) });
   }, undefined, opts);
   logger.info('read the live users from the users topic', { topic, live: live.size, ...(skipped ? { skipped } : {}) });
   return live;

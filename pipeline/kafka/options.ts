@@ -54,6 +54,9 @@ export const HEADERS = {
   /** The device of the user's latest successful login the record carries (DeviceCodec): what a
    *  run that republishes the user without a newer login keeps. */
   device: 'neurons-device',
+  /** The user's UserLogin flags the record carries (IsFrozen, IsPasswordLocked: 't'/'f' each,
+   *  see user-login-flags.ts): what a run that cannot read UserLogin keeps. Absent: unknown. */
+  userLogin: 'neurons-user-login',
 } as const;
 
 /**
