@@ -104,3 +104,29 @@ export class DeviceOracle {
     return this.best.get(userId)?.device ?? NO_DEVICE;
   }
 }
+
+/**
+ * Which login events the sink's table must hold. Only the imported users' events are published:
+ * an event is required once a run read it while its user was selected (the run right after it
+ * became visible). An event of a user not selected then may still be published by a later run
+ * that selects the user while the event is inside its look-back window: allowed, not required.
+ * Nothing else may be in the table.
+ */
+export class LoginOracle {
+  private readonly seen = new Set<string>();
+  readonly required = new Set<string>();
+  private readonly pending = new Map<string, string>(); // event Id → its user, not selected when first read
+  readonly allowed = new Set<string>();
+
+  /** Call after each successful run, with the users the run selected. */
+  afterRun(sim: Simulator, selected: readonly string[]): void {
+    const live = new Set(selected);
+    for (const [id, user] of this.pending) if (live.has(user)) this.allowed.add(id);
+    for (const row of sim.loginRows(['Id', 'UserId'])) {
+      if (this.seen.has(row.Id)) continue;
+      this.seen.add(row.Id);
+      if (live.has(row.UserId)) this.required.add(row.Id);
+      else this.pending.set(row.Id, row.UserId);
+    }
+  }
+}
