@@ -139,7 +139,7 @@ Refuses while a run holds the lock. Exit: 0 done, 1 failed, 2 bad usage or confi
   options: { ...CONFIG_OPTION, org: { type: 'string' } },
   async run(values) {
     if (typeof values.org !== 'string') throw new UsageError('reset needs --org <org Id>: the org the connector should follow from now on');
-    const ctx = loadContext(configPath(values));
+    const ctx = loadContext(configPath(values), 'connector');
     const connector = await startConnector(toConnectorSettings(ctx.config), { logger: ctx.logger });
     try {
       await connector.reset(values.org);

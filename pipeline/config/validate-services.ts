@@ -132,7 +132,7 @@ export function readSink(db: Reader | null, sink: Reader): LoadedConfig['sink'] 
     tables: { schema: sink.string('tableSchema', ident), users: sink.string('usersTable', ident), logins: sink.string('loginHistoryTable', ident) },
     onUserRemoved: (sink.string('onUserRemoved', { default: 'delete-logins', oneOf: ['delete-logins', 'keep'] }) ?? 'delete-logins') as 'delete-logins' | 'keep',
     tuning: {
-      synchronousCommit: sink.boolean('synchronousCommit', false),
+      synchronousCommit: sink.boolean('synchronousCommit', true),
       statementTimeoutMs: sink.number('statementTimeoutMs', { default: 60_000, min: 100, max: 3_600_000, integer: true }) ?? 60_000,
       breakerFailures: sink.number('breakerFailures', { default: 60, min: 1, max: 1_000_000, integer: true }) ?? 60,
       stallAfterMs: sink.number('stallAfterMs', { default: 120_000, min: 1000, max: 86_400_000, integer: true }) ?? 120_000,

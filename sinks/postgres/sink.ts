@@ -55,7 +55,7 @@ export const DEFAULT_TUNING: SinkTuning = {
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
   retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 10_000 },
-  synchronousCommit: false,
+  synchronousCommit: true,
   breakerFailures: 60,
   statementTimeoutMs: 60_000,
   stallAfterMs: 120_000,

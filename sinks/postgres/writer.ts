@@ -28,8 +28,9 @@ export interface BatchPosition {
   partition: number;
   /** Offset of the record after the batch: stored with the rows. */
   nextOffset: bigint;
-  /** false: SET LOCAL synchronous_commit = off (safe: a commit lost in a crash loses its
-   *  offsets with it, and the batch is read again from Kafka). */
+  /** false: SET LOCAL synchronous_commit = off. A commit lost in a crash loses its offsets with
+   *  it, but the batch is read again only if the consumer seeks back to the stored offsets (it
+   *  does on a rebalance, not when it rides out a quick crash): hence on by default. */
   synchronousCommit: boolean;
   /** SET LOCAL statement_timeout, in ms. */
   statementTimeoutMs: number;

@@ -7,14 +7,14 @@ describe('sink options', () => {
   it('default to delete-logins, asynchronous commits, 60 s statements, 60 failures, 120 s stall', () => {
     const sink = resolveSinkConfig(toSinkConfig(parseConnectorConfig(goodConfig(), sources(), 'test.yaml')));
     expect(sink.onUserRemoved).toBe('delete-logins');
-    expect(sink.tuning).toMatchObject({ synchronousCommit: false, statementTimeoutMs: 60_000, breakerFailures: 60, stallAfterMs: 120_000 });
+    expect(sink.tuning).toMatchObject({ synchronousCommit: true, statementTimeoutMs: 60_000, breakerFailures: 60, stallAfterMs: 120_000 });
   });
 
   it('are carried to the sink', () => {
-    const raw = goodConfig({ sink: { onUserRemoved: 'keep', synchronousCommit: true, statementTimeoutMs: 5000, breakerFailures: 3, stallAfterMs: 60_000 } });
+    const raw = goodConfig({ sink: { onUserRemoved: 'keep', synchronousCommit: false, statementTimeoutMs: 5000, breakerFailures: 3, stallAfterMs: 60_000 } });
     const sink = resolveSinkConfig(toSinkConfig(parseConnectorConfig(raw, sources(), 'test.yaml')));
     expect(sink.onUserRemoved).toBe('keep');
-    expect(sink.tuning).toMatchObject({ synchronousCommit: true, statementTimeoutMs: 5000, breakerFailures: 3, stallAfterMs: 60_000 });
+    expect(sink.tuning).toMatchObject({ synchronousCommit: false, statementTimeoutMs: 5000, breakerFailures: 3, stallAfterMs: 60_000 });
   });
 
   it('refuse a bad value, naming the field and what is allowed', () => {
