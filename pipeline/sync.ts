@@ -132,7 +132,18 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   // Where LoginHistory resumes: the progress a later-refused run saved, else the last success.
   let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
   let fence: RunFence | null = null;
-  const heartbeat = opts.dryRun ? null : setInterval(() => void store.heartbeat(state).catch((e: Error) => logger.warn('run lock heartbeat failed', { error: e.message })), opts.heartbeatMs ?? 15_000);
+  // The run stops when asked (deps.signal) or when the broker fenced it: a fenced run must not go on
+  // publishing its older view of the users after the run that took over has committed.
+  const stop = new AbortController();
+  const onOuterAbort = () => stop.abort(deps.signal?.reason);
+  if (deps.signal?.aborted) onOuterAbort();
+  else deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
+  const heartbeat = opts.dryRun ? null : setInterval(() => void store.heartbeat(state).catch((e: Error) => {
+    if (e instanceof ConnectorError && e.code === 'RUN_FENCED') {
+      logger.error('the broker fenced this run (another run took over): stopping it', { error: e.message });
+      stop.abort(e);
+    } else logger.warn('run lock heartbeat failed', { error: e.message });
+  }), opts.heartbeatMs ?? 15_000);
   heartbeat?.unref();
   const summary = (status: RunSummary['status'], error?: unknown): RunSummary => {
     const endedAt = now();
@@ -159,7 +170,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       store.useFence(fence);
       await store.heartbeat(state);
     }
-    throwIfAborted(deps.signal);
+    throwIfAborted(stop.signal);
     const info = await deps.extractor.connect();
     const run: RunIdentity = { runId, connectorName: opts.connectorName, orgId: info.orgId };
     const ctx: StageContext = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: opts.connectorName, runId, extractedAt: startedAt };
@@ -207,7 +218,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
         counts.loginEventsPublished++;
         return { topic: opts.topics.logins, key: deps.codecs.logins.encodeKey(rec.id), value: deps.codecs.logins.encodeValue(rec), headers: runHeaders(run) };
       }, counts);
-    }, writer, opts.publisher, deps.signal);
+    }, writer, opts.publisher, stop.signal);
     loginsResult = lr;
     counts.loginDuplicatesDropped = lr.duplicatesDropped;
 
@@ -247,7 +258,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           },
         };
       }, counts);
-    }, writer, opts.publisher, deps.signal);
+    }, writer, opts.publisher, stop.signal);
     usersResult = ur;
     // Every login event and every user carrying its device is published: LoginHistory progress is
     // kept from here on, even if the deletion phase refuses (the guard) or fails.
@@ -258,7 +269,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
     // 3. Both extractions are complete and verified (their `done` resolved): deletions may be
     //    computed now, and only now. The guard decides before a single tombstone is sent.
-    throwIfAborted(deps.signal);
+    throwIfAborted(stop.signal);
     progress('deletions');
     const gone = [...live.keys()];
     counts.usersToDelete = gone.length;
@@ -291,6 +302,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     return failed;
   } finally {
     if (heartbeat) clearInterval(heartbeat);
+    deps.signal?.removeEventListener('abort', onOuterAbort);
     if (!opts.dryRun) await store.release().catch((e: Error) => logger.warn('could not release the run lock; it expires with its lease', { error: e.message }));
     await fence?.close().catch(() => undefined);
   }
@@ -309,7 +321,7 @@ async function drain<R>(
   publisher: PublisherOptions,
   signal: AbortSignal | undefined,
 ): Promise<[number, R]> {
-  const onAbort = () => ex.rows.destroy(new FatalError('RUN_INTERRUPTED', 'the run was interrupted (shutdown requested); nothing was deleted'));
+  const onAbort = () => ex.rows.destroy(abortError(signal!));
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     const records = _<Record<string, string>>(ex.rows)
@@ -419,7 +431,13 @@ function buildStages(catalog: Catalog) {
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new FatalError('RUN_INTERRUPTED', 'the run was interrupted (shutdown requested); nothing was deleted');
+  if (signal?.aborted) throw abortError(signal);
+}
+
+/** Why the run stopped: the fence's error when the broker fenced it, else an interruption. */
+function abortError(signal: AbortSignal): ConnectorError {
+  if (signal.reason instanceof ConnectorError) return signal.reason;
+  return new FatalError('RUN_INTERRUPTED', 'the run was interrupted (shutdown requested); nothing was deleted');
 }
 
 function describeError(err: unknown): { code: string; message: string } {

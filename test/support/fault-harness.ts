@@ -22,6 +22,8 @@ export interface FaultRig {
   sim: Simulator;
   settings: ConnectorSettings;
   statuses: SimUserState[];
+  /** Users selected at the first run or at any consistency check since: whose login events are published. */
+  everSelected: Set<string>;
   /** The in-process connector (started lazily by `connector()`). */
   connector(): Promise<Connector>;
   sinkConfig: PostgresSinkConfig;
@@ -91,12 +93,16 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
     onUserRemoved: 'keep',
   };
   const createdAt = Date.now();
+  // Only the imported users' login events are published: the users selected when the rig's first
+  // run reads LoginHistory (before any change), and whoever is selected at a later check.
+  const everSelected = new Set(sim.userIds(statuses));
   let connector: Connector | undefined;
   let sink: PostgresSink | undefined;
   const rig: FaultRig = {
     sim,
     settings,
     statuses,
+    everSelected,
     sinkConfig,
     tables,
     pool,
@@ -190,9 +196,9 @@ export async function tableSnapshot(rig: FaultRig): Promise<{ users: unknown[]; 
  * sink must be running), against the simulated org itself, not against the topics:
  *  1. the users table is exactly the org's users in the selected statuses, each with the
  *     org's current Username, Email and City;
- *  2. the login table holds each of the org's login events in the first run's window exactly
- *     once: its row count equals the org's count of events since the window's start (an event
- *     stored twice, under another id, or a lost one changes it);
+ *  2. the login table holds each of the imported users' login events in the first run's window
+ *     exactly once: its row count equals the org's count of their events since the window's
+ *     start (an event stored twice, under another id, or a lost one changes it);
  *  3. no spurious deletion: every selected user is in the table and none has a tombstone.
  */
 export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000, opts: { loginsNotYetRead?: number } = {}): Promise<void> {
@@ -201,14 +207,21 @@ export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000, opts: 
   const window = rig.loginWindow();
   // The org's events since the window's start, less those added after the last successful run.
   const unread = opts.loginsNotYetRead ?? 0;
-  const most = sim.loginCount(new Date(Math.floor(window.from / 1000) * 1000 - 1000).toISOString()) - unread;
-  const least = sim.loginCount(new Date(Math.ceil(window.to / 1000) * 1000 + 1000).toISOString()) - unread;
+  for (const id of expected) rig.everSelected.add(id);
+  const events = sim.loginRows(['Id', 'UserId', 'LoginTime']).filter((e) => rig.everSelected.has(e.UserId));
+  const since = (ms: number) => events.filter((e) => Date.parse(e.LoginTime) >= ms).length;
+  const most = since(Math.floor(window.from / 1000) * 1000 - 1000) - unread;
+  const least = since(Math.ceil(window.to / 1000) * 1000 + 1000) - unread;
   const users = async () => (await pool.query(`SELECT id FROM "${tables.users}" ORDER BY id`)).rows.map((r: { id: string }) => r.id);
   const loginRows = async () => count(pool, `SELECT count(*) AS n FROM "${tables.logins}"`);
+  let lastSeen = { users: 0, logins: 0 };
   await waitFor(`the sink to hold the ${expected.length} selected users and ${least}-${most} login events`, timeoutMs, async () => {
     const ids = await users();
     const logins = await loginRows();
+    lastSeen = { users: ids.length, logins };
     return ids.length === expected.length && ids.every((id, i) => id === expected[i]) && logins >= least && logins <= most;
+  }).catch((err: Error) => {
+    throw new Error(`${err.message} (the tables held ${lastSeen.users} users and ${lastSeen.logins} login events)`);
   });
 
   // 1. users table = the org's selected users, values included

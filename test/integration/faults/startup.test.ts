@@ -67,7 +67,8 @@ it('the config itself is sound: the same file with the right password runs', asy
 it('a wrong password: the run fails with the login rejection named, nothing changes downstream', async () => {
   rig = await faultRig();
   const before = await healthy(rig);
-  rig.sim.addLogins(10); // there would be something to publish
+  // there would be something to publish: events of an imported user (only those are published)
+  rig.sim.addLogins(10, { userId: rig.sim.userIds(rig.statuses)[0] });
   const settings = toConnectorSettings(parseConnectorConfig(configFor(rig, { password: 'Not-The-Password' }), sources));
   const c = await connectorFor(settings);
   try {
