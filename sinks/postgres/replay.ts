@@ -4,7 +4,8 @@ import { FatalError, isRetriable } from '../../pipeline/core/errors';
 import { silentLogger } from '../../pipeline/core/logger';
 import { sleep } from '../../pipeline/core/retry';
 import { startSinkConsumer, type SinkConsumer } from './consumer';
-import { createDeadLetter } from './dead-letter';
+import { createDeadLetter, type DeadLetter } from './dead-letter';
+import { decodeStringKey } from '../../pipeline/state-codec';
 import { createDecoder } from './decode';
 import { inTransaction, withClient } from './db';
 import { createBatchProcessor } from './processor';
@@ -104,11 +105,14 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
     producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
+    // Users whose record went to the dead letters here: absent from the rebuilt table for that
+    // reason only, so the merge must not remove them (a bad record never deletes a user).
+    const deadUsers = new Set<string>();
     const processor = createBatchProcessor({
       pool: deps.pool,
       decoder: createDecoder(deps.schemas),
       routes: new Map(plan.map((p) => [p.topic, p.table])),
-      deadLetter: createDeadLetter(producer, deps.topics.deadLetter),
+      deadLetter: rememberDeadUsers(createDeadLetter(producer, deps.topics.deadLetter), deps.topics.users, deadUsers),
       logger,
       chunkRows: tuning.chunkRows,
       retry: tuning.retry,
@@ -165,7 +169,7 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
             } else {
               // The live table stays (the operator's indexes, grants, comments, views): its rows
               // are brought to the rebuilt content, then the rebuilt table (ours) is dropped.
-              const merged = await mergeInto(client, p.table, p.live, { removeAbsent: p.kind === 'users' });
+              const merged = await mergeInto(client, p.table, p.live, { removeAbsent: p.kind === 'users', keep: [...deadUsers] });
               removedUsers.push(...merged.removed);
               await client.query(`DROP TABLE ${qualified(p.table.name)}`);
               mergedCounts[p.live.name] = { written: merged.written, removed: merged.removed.length };
@@ -206,4 +210,22 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
   }
+}
+
+/** The dead-letter topic, remembering the users-topic keys it received (undecodable keys cannot match a row). */
+function rememberDeadUsers(inner: DeadLetter, usersTopic: string, into: Set<string>): DeadLetter {
+  return {
+    topic: inner.topic,
+    async send(entries) {
+      for (const e of entries) {
+        if (e.source.topic !== usersTopic || !e.source.key) continue;
+        try {
+          into.add(decodeStringKey(e.source.key));
+        } catch {
+          // not a wire-format string key: no table row has it
+        }
+      }
+      await inner.send(entries);
+    },
+  };
 }

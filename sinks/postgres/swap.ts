@@ -42,7 +42,9 @@ export interface MergeResult {
  *    topic's retention stay.
  * Columns the rebuilt table has and the live one lacks are added to the live table first.
  */
-export async function mergeInto(client: PoolClient, rebuilt: SinkTable, live: TableName, opts: { removeAbsent: boolean }): Promise<MergeResult> {
+export async function mergeInto(
+  client: PoolClient, rebuilt: SinkTable, live: TableName, opts: { removeAbsent: boolean; keep?: readonly string[] },
+): Promise<MergeResult> {
   await copyMissingColumns(client, rebuilt.name, live);
   const { rows: cols } = await client.query<{ name: string }>(
     'SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
@@ -56,7 +58,11 @@ export async function mergeInto(client: PoolClient, rebuilt: SinkTable, live: Ta
     const scoped = cols.some((c) => c.name === 'connector_name')
       ? ` AND (l.connector_name IS NULL OR l.connector_name IN (SELECT DISTINCT f.connector_name FROM ${from} AS f WHERE f.connector_name IS NOT NULL))`
       : '';
-    const gone = await client.query<{ id: string }>(`DELETE FROM ${into} AS l WHERE NOT EXISTS (SELECT 1 FROM ${from} AS f WHERE f.id = l.id)${scoped} RETURNING l.id`);
+    // `keep`: ids absent from the rebuilt table only because their record was dead-lettered.
+    const gone = await client.query<{ id: string }>(
+      `DELETE FROM ${into} AS l WHERE NOT EXISTS (SELECT 1 FROM ${from} AS f WHERE f.id = l.id)${scoped} AND NOT (l.id = ANY($1::text[])) RETURNING l.id`,
+      [opts.keep ?? []],
+    );
     removed = gone.rows.map((r) => r.id);
   }
   const others = names.filter((n) => n !== ident('id'));
