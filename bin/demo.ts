@@ -44,7 +44,8 @@ async function main(): Promise<void> {
   const name = `demo-${new Date().toISOString().replace(/[-:T]/g, '').slice(0, 14)}`;
   const configFile = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(configFile, demoConfig(name, sim.url, services.endpoints, dir));
-  const env = { ...process.env, DEMO_CONSUMER_SECRET: sim.credentials.consumerSecret, DEMO_PASSWORD: sim.credentials.password, DEMO_SECURITY_TOKEN: sim.credentials.securityToken, DEMO_CONSUMER_KEY: sim.credentials.consumerKey, DEMO_USERNAME: sim.credentials.username };
+  // The JWT bearer flow, as a real org should use (the password flow is retired on 2027-02-20).
+  const env = { ...process.env, DEMO_PRIVATE_KEY: sim.credentials.jwtPrivateKeyPem, DEMO_CONSUMER_KEY: sim.credentials.consumerKey, DEMO_USERNAME: sim.credentials.username };
   const config = loadConfigFile(configFile, { env, readFile: (p) => fs.readFileSync(p, 'utf8') });
   const settings = toConnectorSettings(config);
   const sinkConfig = toSinkConfig(config);
@@ -94,11 +95,10 @@ function demoConfig(name: string, simUrl: string, endpoints: { KAFKA_BROKERS: st
     `connectorName: ${name}`,
     'connectorServerName: Cloud',
     `salesforceUrl: ${simUrl}`,
+    'oauthFlow: jwt',
     'consumerKey: ${env:DEMO_CONSUMER_KEY}',
-    'consumerSecretEnv: DEMO_CONSUMER_SECRET',
     'username: ${env:DEMO_USERNAME}',
-    'passwordEnv: DEMO_PASSWORD',
-    'securityTokenEnv: DEMO_SECURITY_TOKEN',
+    'privateKeyEnv: DEMO_PRIVATE_KEY',
     'userStatus: [active, frozen]',
     'repeats: daily',
     'startTime: "02:00"',
