@@ -9,6 +9,7 @@ import type { DeletionGuardOptions } from './guard';
 import { createKafka } from './kafka/client';
 import type { KafkaOptions, TopicNames, TopicSettings } from './kafka/options';
 import { createProducer, type PublisherOptions } from './kafka/publisher';
+import { fenceId, openFence } from './kafka/fence';
 import { StateStore, type LockOptions } from './kafka/state-store';
 import { FatalError } from './core/errors';
 import { newRunState } from './run-state';
@@ -115,7 +116,8 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
         }
         if (running) throw new Error('a run of this connector is in progress in this process');
         const store = new StateStore(kafka, producer, settings.topics.state, settings.connectorName, stateCodec(codecs.state), deps.lock);
-        await store.rebind(newRunState(settings.connectorName, `reset-${randomUUID()}`, Date.now()), orgId);
+        const fence = () => openFence(kafka, fenceId(settings.topics.state, settings.connectorName), settings.connectorName, { compression: settings.publisher.compression });
+        await store.rebind(newRunState(settings.connectorName, `reset-${randomUUID()}`, Date.now()), orgId, fence);
       },
       async close() {
         await producer.disconnect();

@@ -202,14 +202,19 @@ export class StateStore {
    * becomes a fresh one for that org (no LoginHistory watermark: the next run starts with the
    * look-back window). Users published for another org are then neither updated nor deleted.
    */
-  async rebind(me: RunState, orgId: string): Promise<void> {
+  async rebind(me: RunState, orgId: string, fenceAfterLock?: () => Promise<RunFence>): Promise<void> {
     await this.acquire(me);
+    let fence: RunFence | null = null;
     try {
+      // Fence every earlier holder (a run whose lease ran out but which still lives) before the
+      // state changes under it, as a run does: it can then commit nothing over the reset.
+      if (fenceAfterLock) this.useFence((fence = await fenceAfterLock()));
       const now = this.lockOpts.now();
       const state: RunState = { ...me, status: 'succeeded', endedAt: now, orgId, message: `reset: bound to Salesforce org ${orgId}` };
       await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state], [this.keys.logins, null]]);
     } finally {
       await this.release();
+      await fence?.close().catch(() => undefined);
     }
   }
 

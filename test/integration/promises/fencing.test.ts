@@ -90,3 +90,36 @@ it('same-host liveness: a process of another user (EPERM) is alive; our own pid 
     kill.mockRestore();
   }
 });
+
+it('a reset fences a zombie run too: after `connector reset`, the run that held the lock before commits nothing', async () => {
+  const rnd = seededRandom('fencing-reset');
+  sim = await startOrg({ users: 40, logins: 100, seed: 1 + Math.floor(rnd.next() * 1000) });
+  const settings = settingsFor(sim, {}, ['active', 'inactive', 'frozen']);
+  const first = await connectorFor(settings);
+  connectors.push(first);
+  expect((await first.sync()).status).toBe('succeeded');
+  for (const id of rnd.sample(sim.userIds(), 2)) sim.deleteUser(id);
+
+  // run A takes the lock, then pauses
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let paused = false;
+  const zombieConnector = await connectorFor(settings, { extractor: (s) => gated(s, gate, () => (paused = true)) });
+  connectors.push(zombieConnector);
+  const zombie = zombieConnector.sync();
+  await waitFor('run A to hold the lock and pause', 30_000, async () => paused);
+
+  // an operator re-binds the connector from a host whose clock runs ahead (A's lease looks expired)
+  const ahead = { ...DEFAULT_LOCK, host: 'host-b', now: () => Date.now() + 120_000 };
+  const resetter = await connectorFor(settings, { lock: ahead });
+  connectors.push(resetter);
+  await resetter.reset(sim.orgId);
+
+  // A wakes up: its tombstones and its commit are refused by the broker
+  open();
+  const a = await zombie;
+  expect(a.status).toBe('failed');
+  expect(a.error?.code).toBe('RUN_FENCED');
+  const tombstonesByA = (await allRecords(settings.topics.users)).filter((r) => r.value === null && r.headers['neurons-run-id'] === a.runId);
+  expect(tombstonesByA).toEqual([]);
+});
