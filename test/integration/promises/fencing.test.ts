@@ -3,6 +3,7 @@ import { silentLogger } from '../../../pipeline/core/logger';
 import { DEFAULT_LOCK, processAlive } from '../../../pipeline/kafka/state-store';
 import type { Simulator } from '../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
+import type { RunSummary } from '../../../pipeline/sync';
 import { allRecords, connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 import { seededRandom } from '../../support/sync-oracle';
 import { waitFor } from '../../support/wait';
@@ -35,6 +36,18 @@ function gated(settings: ConnectorSettings, gate: Promise<void>, reached: () => 
   };
 }
 
+/** Run A: takes the lock and pauses in connect() until `open()` is called. */
+async function pausedRun(settings: ConnectorSettings): Promise<{ zombie: Promise<RunSummary>; open: () => void }> {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  let paused = false;
+  const zombieConnector = await connectorFor(settings, { extractor: (s) => gated(s, gate, () => (paused = true)) });
+  connectors.push(zombieConnector);
+  const zombie = zombieConnector.sync();
+  await waitFor('run A to hold the lock and pause', 30_000, async () => paused);
+  return { zombie, open };
+}
+
 it('a zombie run (its lock taken over) publishes no tombstone and commits no state', async () => {
   const rnd = seededRandom('fencing');
   sim = await startOrg({ users: 60, logins: 300, seed: 1 + Math.floor(rnd.next() * 1000) });
@@ -46,13 +59,7 @@ it('a zombie run (its lock taken over) publishes no tombstone and commits no sta
   for (const id of gone) sim.deleteUser(id);
 
   // run A takes the lock, then pauses (a long GC pause, a frozen VM, a network partition)
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let paused = false;
-  const zombieConnector = await connectorFor(settings, { extractor: (s) => gated(s, gate, () => (paused = true)) });
-  connectors.push(zombieConnector);
-  const zombie = zombieConnector.sync();
-  await waitFor('run A to hold the lock and pause', 30_000, async () => paused);
+  const { zombie, open } = await pausedRun(settings);
 
   // run B, on a host whose clock is two minutes ahead, finds A's lease expired and takes over
   const ahead = { ...DEFAULT_LOCK, host: 'host-b', now: () => Date.now() + 120_000 };
@@ -101,13 +108,7 @@ it('a reset fences a zombie run too: after `connector reset`, the run that held 
   for (const id of rnd.sample(sim.userIds(), 2)) sim.deleteUser(id);
 
   // run A takes the lock, then pauses
-  let open!: () => void;
-  const gate = new Promise<void>((resolve) => (open = resolve));
-  let paused = false;
-  const zombieConnector = await connectorFor(settings, { extractor: (s) => gated(s, gate, () => (paused = true)) });
-  connectors.push(zombieConnector);
-  const zombie = zombieConnector.sync();
-  await waitFor('run A to hold the lock and pause', 30_000, async () => paused);
+  const { zombie, open } = await pausedRun(settings);
 
   // an operator re-binds the connector from a host whose clock runs ahead (A's lease looks expired)
   const ahead = { ...DEFAULT_LOCK, host: 'host-b', now: () => Date.now() + 120_000 };
