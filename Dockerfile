@@ -27,12 +27,14 @@ RUN --mount=type=secret,id=ca-certificates NODE_EXTRA_CA_CERTS=/run/secrets/ca-c
 FROM deps AS build
 COPY tsconfig.json ./
 COPY containers/tsconfig.image.json ./containers/
+COPY kernel ./kernel
+COPY kafka ./kafka
 COPY bin ./bin
 COPY connectors ./connectors
 COPY pipeline ./pipeline
 COPY schemas ./schemas
 COPY sinks ./sinks
-COPY test/simulator ./test/simulator
+COPY simulator ./simulator
 RUN npx tsc -p containers/tsconfig.image.json
 
 FROM ${NODE_IMAGE} AS prod-deps
@@ -51,6 +53,8 @@ RUN groupadd --system --gid 10001 connector \
       --shell /usr/sbin/nologin connector
 COPY --from=prod-deps --chown=root:root /app/node_modules ./node_modules
 COPY --chown=root:root package.json ./
+COPY --from=build --chown=root:root /app/dist/kernel ./dist/kernel
+COPY --from=build --chown=root:root /app/dist/kafka ./dist/kafka
 COPY --from=build --chown=root:root /app/dist/bin ./dist/bin
 COPY --from=build --chown=root:root /app/dist/connectors ./dist/connectors
 COPY --from=build --chown=root:root /app/dist/pipeline ./dist/pipeline
@@ -71,6 +75,6 @@ ENTRYPOINT ["node", "/app/dist/bin/connector.js"]
 CMD ["--help"]
 
 FROM app AS demo
-COPY --from=build --chown=root:root /app/dist/test/simulator ./dist/test/simulator
+COPY --from=build --chown=root:root /app/dist/simulator ./dist/simulator
 
 FROM app AS runtime

@@ -13,7 +13,7 @@
  */
 import { parse } from 'csv-parse';
 import { CsvParser } from '../connectors/salesforce/csv-parser';
-import { mulberry32 as prng } from '../test/simulator/prng';
+import { mulberry32 as prng } from '../simulator/prng';
 
 const COLUMNS = 179;
 const CHUNK_BYTES = 64 * 1024;

@@ -12,8 +12,8 @@
  */
 import { spawn } from 'node:child_process';
 import { createExtractor } from '../connectors/salesforce';
-import { silentLogger } from '../pipeline/core/logger';
-import { sleep } from '../pipeline/core/retry';
+import { silentLogger } from '../kernel/logger';
+import { sleep } from '../kernel/retry';
 import { firstJsonLine, spawnSimulator } from './support';
 
 interface Scenario {

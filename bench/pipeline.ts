@@ -7,7 +7,7 @@
  *   npm run bench -- --users 1000000 --logins 5000000 [--compression none|gzip] [--out DIR]
  *
  * Builds the project (the connector's processes run from dist/, as in production), starts the
- * local servers that are not running (test/infra) and stops what it started. Processes:
+ * local servers that are not running (devstack) and stops what it started. Processes:
  * the simulator, and one process per measured role (bench/roles.ts). In order:
  *   1. plain read     the extractor's two Bulk queries, pages read raw: the reference for extract
  *   2. extract        sim → extractor → stages → Avro, no Kafka: extract rate and transform+encode rate
@@ -28,11 +28,11 @@ import * as path from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { Client } from 'pg';
 import type { ConnectorSettings } from '../pipeline/connector';
-import { silentLogger } from '../pipeline/core/logger';
+import { silentLogger } from '../kernel/logger';
 import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
-import { provisionTopics } from '../pipeline/kafka/topics';
-import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../test/infra/services';
+import { provisionTopics } from '../kafka/topics';
+import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type StageFigure } from './report';
 import type { ExtractFigures, PlainReadFigures, ProduceFigures, SinkFigures, SinkRoleSettings, SyncFigures } from './roles';

@@ -6,8 +6,8 @@
 import * as path from 'node:path';
 import type { ClientBase } from 'pg';
 import { copyFrom } from '../sinks/postgres/copy';
-import { CACHE_DIR, VERSIONS } from '../test/infra/env';
-import { findJava } from '../test/infra/java';
+import { CACHE_DIR, VERSIONS } from '../devstack/env';
+import { findJava } from '../devstack/java';
 import { runChild } from './support';
 
 export interface ProducerPerformanceResult {

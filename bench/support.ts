@@ -19,7 +19,7 @@ export interface SimHandle {
  * connector's) and waits for it to print its URL. `compiled`: from the build in dist/.
  */
 export async function spawnSimulator(users: number, logins: number, now = new Date().toISOString(), opts: { compiled?: boolean } = {}): Promise<SimHandle> {
-  const entry = opts.compiled ? [path.join(ROOT, 'dist/test/simulator/cli.js')] : [...TS_NODE, path.join(ROOT, 'test/simulator/cli.ts')];
+  const entry = opts.compiled ? [path.join(ROOT, 'dist/simulator/cli.js')] : [...TS_NODE, path.join(ROOT, 'simulator/cli.ts')];
   const child = spawn(process.execPath, [...entry, '--users', String(users), '--logins', String(logins), '--now', now], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -6,8 +6,8 @@
  * Results go to stdout; logs are JSON lines on stderr, with every configured secret scrubbed.
  */
 import { parseArgs } from 'node:util';
-import { ConnectorError } from '../pipeline/core/errors';
-import { scrub } from '../pipeline/core/logger';
+import { ConnectorError } from '../kernel/errors';
+import { scrub } from '../kernel/logger';
 import { EXIT, UsageError, type Command } from './lib/command';
 import { processSecrets } from './lib/context';
 import { checkCommand } from './commands/check';

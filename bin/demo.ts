@@ -17,12 +17,12 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
-import { startSimulator } from '../test/simulator';
-import { VERSIONS } from '../test/infra/env';
-import { ensureServices, stopServices } from '../test/infra/services';
+import { startSimulator } from '../simulator';
+import { VERSIONS } from '../devstack/env';
+import { ensureServices, stopServices } from '../devstack/services';
 import { loadConfigFile, toConnectorSettings, toSinkConfig } from '../pipeline/config';
 import { startConnector } from '../pipeline/connector';
-import { createLogger } from '../pipeline/core/logger';
+import { createLogger } from '../kernel/logger';
 import type { RunSummary } from '../pipeline/sync';
 import { fromConfig } from '../sinks';
 

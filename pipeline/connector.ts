@@ -4,17 +4,18 @@ import { createExtractor, type ExtractorOptions, type SalesforceExtractor } from
 import { loadCatalog, type Catalog } from '../schemas/catalog';
 import { createTopicCodec, writerSchemasFrom, type TopicCodec } from '../schemas/codec';
 import { connectorTopicSchemas, registerTopicSchemas, registryFromConfig, type RegistryConfig } from '../schemas/registry';
-import type { Logger } from './core/logger';
+import type { Logger } from '../kernel/logger';
 import type { DeletionGuardOptions } from './guard';
-import { createKafka } from './kafka/client';
-import type { KafkaOptions, TopicNames, TopicSettings } from './kafka/options';
+import { createKafka } from '../kafka/client';
+import type { TopicNames, TopicSettings } from '../schemas/topics';
+import type { KafkaOptions } from '../kafka/options';
 import { createProducer, type PublisherOptions } from './kafka/publisher';
 import { fenceId, openFence } from './kafka/fence';
 import { StateStore, type LockOptions } from './kafka/state-store';
-import { FatalError } from './core/errors';
+import { FatalError } from '../kernel/errors';
 import { newRunState } from './run-state';
 import { stateCodec } from './state-codec';
-import { provisionTopics } from './kafka/topics';
+import { provisionTopics } from '../kafka/topics';
 import { runSync, type RunSummary, type SyncDeps, type SyncOptions } from './sync';
 
 /** Everything one connector (one Salesforce org) needs to run a sync. */

@@ -1,4 +1,4 @@
-import { FatalError } from './core/errors';
+import { FatalError } from '../kernel/errors';
 
 /**
  * The deletion guard. "A user not imported this run is removed from Neurons" is only safe while

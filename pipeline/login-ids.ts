@@ -46,7 +46,7 @@ export function unpackIds(packed: Buffer): string[] {
 const SUFFIX = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 
 /**
- * The 3-character case-safe suffix of a 15-character Salesforce Id. test/simulator/ids.ts has its
+ * The 3-character case-safe suffix of a 15-character Salesforce Id. simulator/ids.ts has its
  * own copy on purpose: the simulator is the tests' independent source of truth and imports no
  * product code, so a mistake here cannot hide by agreeing with itself.
  */

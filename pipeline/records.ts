@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { RecordError } from './core/errors';
+import type { RecordError } from '../kernel/errors';
 import type { OutRecord } from './kafka/publisher';
-import { scrubSecrets } from './core/redact';
-import { DEAD_LETTER_HEADERS, HEADERS } from './kafka/options';
+import { scrubSecrets } from '../kernel/redact';
+import { DEAD_LETTER_HEADERS, HEADERS } from '../schemas/topics';
 
 /**
  * Pure builders of the records a run publishes: users, login events, tombstones and dead

@@ -4,13 +4,13 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Extraction, LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
-import { ConnectorError, FatalError, RecordError } from './core/errors';
-import type { Logger } from './core/logger';
-import { scrubSecrets } from './core/redact';
+import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
+import type { Logger } from '../kernel/logger';
+import { scrubSecrets } from '../kernel/redact';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
 import { readLiveIndex } from './kafka/live-index';
 import { DeviceCodec, LatestLogins } from './latest-logins';
-import { HEADERS, type TopicNames } from './kafka/options';
+import { HEADERS, type TopicNames } from '../schemas/topics';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
 import { DEFAULT_LOCK, StateStore, type LockOptions } from './kafka/state-store';
 import { fenceId, openFence, type RunFence } from './kafka/fence';
@@ -18,7 +18,8 @@ import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, typ
 import { packIds, unpackIds } from './login-ids';
 import { packFlags, withCarriedFlags } from './user-login-flags';
 import { newRunState, type RunState } from './run-state';
-import { decodeStringKey, stateCodec } from './state-codec';
+import { decodeStringKey } from '../schemas/keys';
+import { stateCodec } from './state-codec';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext, type StageResult } from './stages';
 
 /**

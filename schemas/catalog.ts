@@ -1,4 +1,4 @@
-import { FatalError } from '../pipeline/core/errors';
+import { FatalError } from '../kernel/errors';
 import { loadConnectorSchemas, type ConnectorSchemas } from './avro';
 import { parseMappingCsv, type Mapping } from './mapping';
 import { checkMapping } from './mapping-check';

@@ -2,7 +2,7 @@ import type avro from 'avsc';
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { avroType } from './avro';
 import type { RegisteredTopic, TopicSchemaSet } from './registry';
-import { RecordError } from '../pipeline/core/errors';
+import { RecordError } from '../kernel/errors';
 import { decodeFramed, encodeFramed, resolverFor, unframe } from './wire';
 
 /** Finds the Avro type of a schema id (the writer schema of a message). */

@@ -11,7 +11,7 @@
  *
  * Pure: the catalog (schemas) and the extractor (what to query, what to hash) both read it.
  */
-import { FatalError } from '../pipeline/core/errors';
+import { FatalError } from '../kernel/errors';
 import type { AvroSchemaJson } from './avro';
 import type { Mapping, MappingRow, MappingType } from './mapping';
 

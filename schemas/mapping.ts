@@ -1,5 +1,5 @@
 import { parse } from 'csv-parse/sync';
-import { FatalError } from '../pipeline/core/errors';
+import { FatalError } from '../kernel/errors';
 
 /**
  * The mapping as data: which Salesforce source field becomes which Neurons target attribute,

@@ -1,8 +1,8 @@
 import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import type { SchemaRegistryAPIClientArgs } from '@kafkajs/confluent-schema-registry/dist/api';
-import { ConnectorError, FatalError, RetriableError } from '../pipeline/core/errors';
-import { withRetry, type RetryOptions } from '../pipeline/core/retry';
-import { silentLogger, type Logger } from '../pipeline/core/logger';
+import { ConnectorError, FatalError, RetriableError } from '../kernel/errors';
+import { withRetry, type RetryOptions } from '../kernel/retry';
+import { silentLogger, type Logger } from '../kernel/logger';
 import type { AvroSchemaJson, ConnectorSchemas } from './avro';
 import { createCcompatClient, RegistryHttpError, type CcompatClient, type CompatibilityLevel } from './ccompat';
 

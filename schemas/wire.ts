@@ -1,5 +1,5 @@
 import type avro from 'avsc';
-import { RecordError } from '../pipeline/core/errors';
+import { RecordError } from '../kernel/errors';
 
 /**
  * Confluent wire format: byte 0 is the magic byte 0, bytes 1-4 the schema id (big-endian

@@ -9,8 +9,8 @@
  * SINK_DEAD_LETTER_TOPIC, SINK_TABLE_SCHEMA, SINK_USERS_TABLE, SINK_LOGINS_TABLE (optional).
  * Exit codes: 0 done, 1 failed (the reason is logged), 2 bad usage or configuration.
  */
-import { ConnectorError } from '../pipeline/core/errors';
-import { createLogger } from '../pipeline/core/logger';
+import { ConnectorError } from '../kernel/errors';
+import { createLogger } from '../kernel/logger';
 import { fromConfig, replayFromConfig, type PostgresSinkConfig } from './index';
 
 function configFromEnv(env: NodeJS.ProcessEnv): PostgresSinkConfig {

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfigFile, formatIssue, transportWarnings } from '../../pipeline/config';
-import { scrub } from '../../pipeline/core/logger';
+import { scrub } from '../../kernel/logger';
 import { CONFIG_OPTION, EXIT, configPath, type Command } from '../lib/command';
 import { checkDatabase, checkKafka, checkRegistry, checkSalesforce, type CheckResult } from '../lib/checks';
 

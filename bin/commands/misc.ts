@@ -99,7 +99,7 @@ export const simulatorCommand: Command = {
   name: 'simulator',
   summary: 'start the Salesforce API simulator with generated data (demos)',
   usage: 'connector simulator [--port <n>] [--users <n>] [--logins <n>] [--seed <n>] [...]',
-  help: `Starts the Salesforce API simulator (test/simulator) on 127.0.0.1 and prints one JSON line with
+  help: `Starts the Salesforce API simulator (simulator) on 127.0.0.1 and prints one JSON line with
 its URL and credentials; serves until SIGINT/SIGTERM. Options are the simulator's own:
   --port --seed --users --logins --now --daily-api-limit --page-size --missing-user-fields A,B --job-polls N
   --api-used N --max-api-version N --permissions ManageUsers,ViewAllUsers,MonitorLoginHistory|none
@@ -109,7 +109,7 @@ Exit: 0 after SIGINT/SIGTERM, 2 bad options.`,
   options: {},
   positionals: true,
   run(_values, args) {
-    const base = join(__dirname, '..', '..', 'test', 'simulator', 'cli');
+    const base = join(__dirname, '..', '..', 'simulator', 'cli');
     const script = [`${base}.js`, `${base}.ts`].find((f) => existsSync(f));
     if (!script) throw new UsageError('the simulator is not part of the installed package: run `npm run simulator` from a checkout of the repository');
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit' });

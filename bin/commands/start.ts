@@ -1,6 +1,6 @@
 import { startConnector } from '../../pipeline/connector';
 import { loadConfigFile, toConnectorSettings, type ConnectorConfig } from '../../pipeline/config';
-import { createLogger, type Logger } from '../../pipeline/core/logger';
+import { createLogger, type Logger } from '../../kernel/logger';
 import { createProgressReporter, type ConnectorMetrics } from '../../pipeline/observability';
 import { describeSchedule, startScheduler, systemClock, type Scheduler } from '../../pipeline/schedule';
 import type { RunSummary } from '../../pipeline/sync';

@@ -5,8 +5,8 @@ import { parseExtractorConfig, type UserStatus } from '../../connectors/salesfor
 import { createExtractor, type ConnectInfo } from '../../connectors/salesforce/extract';
 import { proxyRoute } from '../../connectors/salesforce/proxy';
 import type { ConnectorConfig, LoadedConfig } from '../../pipeline/config';
-import { silentLogger, scrub } from '../../pipeline/core/logger';
-import { createKafka } from '../../pipeline/kafka/client';
+import { silentLogger, scrub } from '../../kernel/logger';
+import { createKafka } from '../../kafka/client';
 
 /** One check's outcome, printed as ✓/✗ with a detail line. */
 export interface CheckResult {

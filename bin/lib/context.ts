@@ -1,7 +1,7 @@
 import { ConfigError, loadConfigFile, transportWarnings } from '../../pipeline/config';
 import type { LoadedConfig, ParseOptions } from '../../pipeline/config';
-import { createLogger, scrub, type Logger } from '../../pipeline/core/logger';
-import { registerSecrets } from '../../pipeline/core/redact';
+import { createLogger, scrub, type Logger } from '../../kernel/logger';
+import { registerSecrets } from '../../kernel/redact';
 
 /** A loaded config with a logger that scrubs its secrets, and an output writer that does too. */
 export interface CommandContext {

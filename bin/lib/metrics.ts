@@ -1,5 +1,5 @@
 import { createConnectorMetrics, startMetricsServer, type ConnectorMetrics, type Health, type MetricsServer } from '../../pipeline/observability';
-import type { Logger } from '../../pipeline/core/logger';
+import type { Logger } from '../../kernel/logger';
 
 /** The process's metrics, served when a port is configured (config metrics.port or --metrics-port). */
 export interface ServedMetrics {

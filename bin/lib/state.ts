@@ -1,7 +1,7 @@
 import { Partitioners, type Producer } from 'kafkajs';
-import { createKafka } from '../../pipeline/kafka/client';
+import { createKafka } from '../../kafka/client';
 import { StateStore, type StateSnapshot } from '../../pipeline/kafka/state-store';
-import type { Logger } from '../../pipeline/core/logger';
+import type { Logger } from '../../kernel/logger';
 import { stateCodec } from '../../pipeline/state-codec';
 import { loadConnectorSchemas } from '../../schemas/avro';
 import { createTopicCodec, writerSchemasFrom } from '../../schemas/codec';

@@ -15,8 +15,8 @@
  *                                                               a status filter that must tell active
  *                                                               from frozen refuses to run
  */
-import { FatalError } from '../../pipeline/core/errors';
-import type { UserStatus } from './config';
+import { FatalError } from '../../kernel/errors';
+import type { UserStatus } from './user-status';
 import type { Describer } from './describe';
 
 export const LOGIN_HISTORY_MODES = ['auto', 'enabled', 'disabled'] as const;

@@ -13,10 +13,10 @@ import { Connection } from 'jsforce';
 // jsforce reads HTTPS_PROXY once at import and ignores NO_PROXY: reset its defaults so that the
 // proxy of a token request is decided by proxy.ts alone (passed as httpProxy per connection).
 import { setDefaults as setJsforceRequestDefaults } from 'jsforce/lib/request';
-import { FatalError, RetriableError, isRetriable } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
-import { scrub } from '../../pipeline/core/logger';
-import { withRetry } from '../../pipeline/core/retry';
+import { FatalError, RetriableError, isRetriable } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
+import { scrub } from '../../kernel/logger';
+import { withRetry } from '../../kernel/retry';
 import type { AuthOptions } from './config';
 import { shownProxy, type ProxyRoute } from './proxy';
 import { configSecrets } from './config';

@@ -10,7 +10,7 @@
  * then incomplete: no deletions, no watermark move). Before the first response nothing is known
  * and calls go ahead. Every call is counted, retries included, and reported.
  */
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 
 export interface ApiUsage {
   used: number;

@@ -2,8 +2,8 @@
  * Bulk API 2.0 query jobs: create, poll with backoff under a timeout, abort a stuck job, delete
  * finished ones. Creation is a POST that is never repeated blindly (see http.ts).
  */
-import { FatalError } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
+import { FatalError } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
 import { dataPath, SalesforceHttp } from './http';
 
 export type JobState = 'UploadComplete' | 'InProgress' | 'JobComplete' | 'Failed' | 'Aborted';

@@ -2,21 +2,15 @@
  * The extractor's typed options, validated once at start-up. A bad value fails at once with a
  * FatalError (code CONFIG_INVALID) that names the option and the fix. Defaults live here only.
  */
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from './access';
 import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
 import type { ProxyOptions } from './proxy';
 import { parseWhere, type UserFilterOptions } from './user-filter';
 import { NO_FIELD_CHOICE, type FieldChoice } from '../../schemas/mapping-choice';
+import { USER_STATUSES, type UserStatus } from './user-status';
 
-export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
-/**
- * A user's status, exactly one per user:
- *  - inactive: IsActive = false (whatever UserLogin says);
- *  - frozen:   IsActive = true and UserLogin.IsFrozen = true;
- *  - active:   IsActive = true and not frozen.
- */
-export type UserStatus = (typeof USER_STATUSES)[number];
+export { USER_STATUSES, type UserStatus } from './user-status';
 
 export type AuthOptions =
   | {

@@ -12,8 +12,8 @@
  * many fields; the number of rows must equal the page's Sforce-NumberOfRecords; a CSV error is a
  * FatalError (SALESFORCE_CSV_MALFORMED) naming the job, never a silently shorter result.
  */
-import { FatalError, isRetriable } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
+import { FatalError, isRetriable } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
 import { CsvParser, CsvSyntaxError } from './csv-parser';
 
 /** A raw row: Salesforce field name (dotted for relationships) → value exactly as in the CSV. */

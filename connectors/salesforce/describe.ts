@@ -8,7 +8,7 @@
  *  - `Prefix*` selects every field of the object whose name starts with Prefix.
  * Names that reach SOQL are always spelled as describe spelled them: a config value never does.
  */
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 
 export interface FieldDescribe {
   name: string;

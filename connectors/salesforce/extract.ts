@@ -4,9 +4,9 @@
  * `done` promise whose result is the only thing that may justify deletions downstream: it
  * resolves (complete: true) only for a verified, complete extraction (see integrity.ts).
  */
-import { FatalError } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
-import { sleep } from '../../pipeline/core/retry';
+import { FatalError } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
+import { sleep } from '../../kernel/retry';
 import type { OrgAccess } from './access';
 import { probeAccess, statusFilterRefusal, statusNeedsUserLogin } from './access';
 import { authWarnings, SalesforceAuth } from './auth';

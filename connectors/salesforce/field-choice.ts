@@ -4,7 +4,7 @@
  * row before it leaves this module (so neither a topic nor the dead-letter topic sees them).
  */
 import { createHmac } from 'node:crypto';
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 import { DESCRIBE_TYPES, type FieldChoice } from '../../schemas/mapping-choice';
 import type { Row } from './csv-page';
 import type { Describer } from './describe';

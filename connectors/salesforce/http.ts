@@ -17,14 +17,15 @@
  * It also reads `Sforce-Limit-Info` into the ApiBudget and refuses calls past the budget share.
  * Messages never contain secrets (configured ones or the access token).
  */
-import { ConnectorError, FatalError, RetriableError, isRetriable } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
-import { scrub } from '../../pipeline/core/logger';
-import { withRetry } from '../../pipeline/core/retry';
+import { ConnectorError, FatalError, RetriableError, isRetriable } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
+import { scrub } from '../../kernel/logger';
+import { withRetry } from '../../kernel/retry';
 import type { SessionProvider, Session } from './auth';
+import type { FetchFn } from './fetch';
 import type { ApiBudget } from './budget';
 
-export type FetchFn = (input: string, init: RequestInit) => Promise<Response>;
+export type { FetchFn };
 
 /** A network failure or timeout. `notSent`: the request provably never reached Salesforce. */
 export class TransportError extends RetriableError {

@@ -5,7 +5,7 @@
  * rows read equal the job's numberRecordsProcessed. Anything else is a FatalError naming the job,
  * its state and the counts: never a partial "success".
  */
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 import type { JobInfo } from './bulk-job';
 import type { ResultsSummary } from './results';
 

@@ -13,7 +13,7 @@
  *
  * The cursor is plain data so the run state can persist it and pass it back to the next run.
  */
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 import type { Row } from './csv-page';
 
 export interface LoginCursor {

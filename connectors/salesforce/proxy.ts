@@ -14,7 +14,7 @@
  * config (a secret) or the URL, and never appear in a message.
  */
 import { ProxyAgent, type Dispatcher } from 'undici';
-import type { FetchFn } from './http';
+import type { FetchFn } from './fetch';
 
 export interface ProxyOptions {
   /** http://host:port of the proxy (https:// proxies work too). */

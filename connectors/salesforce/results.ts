@@ -6,9 +6,9 @@
  * Every page goes through readCsvPage (streaming parse, re-read on a broken connection).
  * The caller checks the totals against the job (integrity.ts).
  */
-import { FatalError } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
-import { sleep } from '../../pipeline/core/retry';
+import { FatalError } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
+import { sleep } from '../../kernel/retry';
 import type { JobInfo } from './bulk-job';
 import type { PageContext, PageSource, PageSummary, Row } from './csv-page';
 import { readCsvPage } from './csv-page';

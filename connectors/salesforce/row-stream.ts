@@ -8,7 +8,7 @@
  * once that is done, rejects `done` with EXTRACTION_CANCELLED.
  */
 import { Readable } from 'node:stream';
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 import type { Row } from './csv-page';
 
 export interface Extraction<R> {

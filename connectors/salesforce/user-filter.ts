@@ -13,7 +13,7 @@
  * literals TODAY, YESTERDAY, THIS_/LAST_/NEXT_ WEEK|MONTH|QUARTER|YEAR, LAST_N_DAYS:n, NEXT_N_DAYS:n.
  * No subqueries, functions or other operators: anything else is refused, naming the position.
  */
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 import type { Describer, FieldDescribe } from './describe';
 
 export interface UserFilterOptions {

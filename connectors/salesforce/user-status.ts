@@ -9,10 +9,18 @@
  * id sets. Memory is O(flagged users), about 100 bytes each; an org with 100k frozen users would
  * spend ~10 MB here, independent of the number of users.
  */
-import { FatalError } from '../../pipeline/core/errors';
-import type { UserStatus } from './config';
+import { FatalError } from '../../kernel/errors';
 import type { Row } from './csv-page';
 import { FROZEN_KEY, PASSWORD_LOCKED_KEY } from './fields';
+
+export const USER_STATUSES = ['active', 'inactive', 'frozen'] as const;
+/**
+ * A user's status, exactly one per user:
+ *  - inactive: IsActive = false (whatever UserLogin says);
+ *  - frozen:   IsActive = true and UserLogin.IsFrozen = true;
+ *  - active:   IsActive = true and not frozen.
+ */
+export type UserStatus = (typeof USER_STATUSES)[number];
 
 export class UserLoginFlags {
   readonly frozen = new Set<string>();

@@ -16,7 +16,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomInt } from 'node:crypto';
-import { startSimulator } from '../../test/simulator';
+import { startSimulator } from '../../simulator';
 import { composeFor, ROOT, type Compose } from './compose';
 import { conmonsOf, podman, startApiService, startHealthTicker } from './podman';
 import { checksFailWithoutTheirService } from './vacuity';

@@ -1,4 +1,4 @@
-import { FatalError } from '../core/errors';
+import { FatalError } from '../../kernel/errors';
 
 /** One thing wrong with a config: which field, what was found (secrets masked), what is allowed. */
 export interface ConfigIssue {

@@ -2,7 +2,7 @@ import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from '../../connectors/sal
 import { USER_STATUSES, parseLoginUrl, type AuthOptions, type ExtractorOptions } from '../../connectors/salesforce/config';
 import { loadCatalog } from '../../schemas/catalog';
 import { parseFieldChoice, type FieldChoice } from '../../schemas/mapping-choice';
-import { ConnectorError } from '../core/errors';
+import { ConnectorError } from '../../kernel/errors';
 import type { Reader } from './reader';
 
 export const OAUTH_FLOWS = ['password', 'client_credentials', 'jwt'] as const;

@@ -1,6 +1,7 @@
 import type { SASLOptions } from 'kafkajs';
 import { DEFAULT_DELETION_GUARD, type DeletionGuardOptions } from '../guard';
-import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS, type KafkaOptions, type TopicNames, type TopicSettings } from '../kafka/options';
+import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS, type TopicNames, type TopicSettings } from '../../schemas/topics';
+import type { KafkaOptions } from '../../kafka/options';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../kafka/publisher';
 import type { RegistryConfig } from '../../schemas/registry';
 import type { LoadedConfig } from './types';

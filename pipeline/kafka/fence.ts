@@ -1,6 +1,6 @@
 import type { Admin, Kafka, Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import { CompressionTypes, Partitioners } from 'kafkajs';
-import { FatalError } from '../core/errors';
+import { FatalError } from '../../kernel/errors';
 import type { OutRecord, RecordWriter } from './publisher';
 
 /**

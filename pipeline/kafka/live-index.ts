@@ -1,8 +1,8 @@
 import type { IHeaders, Kafka } from 'kafkajs';
-import { CompactStringMap } from '../core/compact-map';
-import type { Logger } from '../core/logger';
+import { CompactStringMap } from '../../kernel/compact-map';
+import type { Logger } from '../../kernel/logger';
 import { validFlags } from '../user-login-flags';
-import { HEADERS } from './options';
+import { HEADERS } from '../../schemas/topics';
 import { readToEnd, type ReadToEndOptions } from './read-to-end';
 
 const NO_FLAGS = '--';

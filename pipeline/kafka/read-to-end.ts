@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
-import { RetriableError } from '../core/errors';
+import { RetriableError } from '../../kernel/errors';
 
 export interface ReadToEndOptions {
   /** Give up after this long with READ_TO_END_TIMEOUT (ms, default 120 s). */

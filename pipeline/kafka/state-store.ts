@@ -1,7 +1,7 @@
 import * as os from 'node:os';
 import type { Kafka, Producer } from 'kafkajs';
-import { FatalError } from '../core/errors';
-import type { Logger } from '../core/logger';
+import { FatalError } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
 import type { RunState } from '../run-state';
 import { stateKeys } from '../run-state';
 import type { RunFence } from './fence';

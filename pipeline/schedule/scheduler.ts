@@ -1,4 +1,4 @@
-import type { Logger } from '../core/logger';
+import type { Logger } from '../../kernel/logger';
 import type { SchedulerClock } from './clock';
 import { nextRun } from './next-run';
 import { retryAt, type RetryPolicy } from './retry';

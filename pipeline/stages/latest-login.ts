@@ -1,4 +1,4 @@
-import { FatalError } from '../core/errors';
+import { FatalError } from '../../kernel/errors';
 import type { Mapping } from '../../schemas/mapping';
 import type { LoginEventRecord } from './login-event';
 import type { UserRecord } from './user';

@@ -1,4 +1,4 @@
-import { FatalError } from '../core/errors';
+import { FatalError } from '../../kernel/errors';
 import type { Mapping, MappingRow, SourceObject } from '../../schemas/mapping';
 import { CONTEXT_FIELDS, type StageContext } from './context';
 import { convertScalar, type ScalarType } from './convert';

@@ -1,4 +1,4 @@
-import { RecordError } from '../core/errors';
+import { RecordError } from '../../kernel/errors';
 
 /**
  * What a stage returns: the record, or the reason this one row cannot become a record.

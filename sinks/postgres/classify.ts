@@ -1,4 +1,4 @@
-import { ConnectorError, FatalError, RecordError, RetriableError } from '../../pipeline/core/errors';
+import { ConnectorError, FatalError, RecordError, RetriableError } from '../../kernel/errors';
 
 /**
  * The one table of what a PostgreSQL failure means for the sink:

@@ -1,5 +1,5 @@
 import type { AvroSchemaJson } from '../../schemas/avro';
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 import { columnName } from './sql';
 
 /** The PostgreSQL types an Avro field can become. */

@@ -1,6 +1,6 @@
-import { FatalError } from '../../pipeline/core/errors';
-import type { KafkaOptions } from '../../pipeline/kafka/options';
-import { DEFAULT_TOPICS } from '../../pipeline/kafka/options';
+import { FatalError } from '../../kernel/errors';
+import type { KafkaOptions } from '../../kafka/options';
+import { DEFAULT_TOPICS } from '../../schemas/topics';
 import type { RegistryConfig } from '../../schemas/registry';
 import { defaultEmbeddedDataDir } from './embedded';
 import { DEFAULT_TUNING, type OnUserRemoved, type SinkTuning } from './sink';

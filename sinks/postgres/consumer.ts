@@ -1,22 +1,9 @@
 import type { Consumer, Kafka } from 'kafkajs';
-import { FatalError } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
-import type { BatchProcessor, BatchResult } from './processor';
+import { FatalError } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
+import type { BatchProcessor, BatchResult, SinkHooks } from './processor';
 
-/** Test seams. Production code passes none. */
-export interface SinkHooks {
-  /**
-   * Runs after a batch's database transaction has committed (and its dead letters are sent),
-   * before its offsets are committed. Throwing here (or the process dying here) leaves the
-   * offsets uncommitted: the batch is consumed again and must change nothing.
-   */
-  afterDatabaseCommit?(info: { topic: string; partition: number; lastOffset: string; result: BatchResult }): Promise<void> | void;
-  /**
-   * Runs inside a batch's database transaction, right after BEGIN, before anything is read or
-   * written: a slow hook is a slow transaction (a zombie that lost its partition meanwhile).
-   */
-  insideTransaction?(info: { topic: string; partition: number; firstOffset: string }): Promise<void> | void;
-}
+export type { SinkHooks };
 
 export interface SinkConsumerOptions {
   groupId: string;

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction, withClient } from './db';
-import type { Logger } from '../../pipeline/core/logger';
+import type { Logger } from '../../kernel/logger';
 import { ID_CHECK_SUFFIX, INDEXES, META_COLUMNS, PKEY_SUFFIX, indexSuffix, type SinkTable } from './table';
 import { ident, objectName, qualified } from './sql';
 

@@ -1,7 +1,7 @@
 import type { IHeaders, Producer } from 'kafkajs';
-import { FatalError, RetriableError, type ConnectorError } from '../../pipeline/core/errors';
-import { DEAD_LETTER_HEADERS } from '../../pipeline/kafka/options';
-import { scrubSecrets } from '../../pipeline/core/redact';
+import { FatalError, RetriableError, type ConnectorError } from '../../kernel/errors';
+import { DEAD_LETTER_HEADERS } from '../../schemas/topics';
+import { scrubSecrets } from '../../kernel/redact';
 import { sqlstateOf } from './classify';
 import type { SourceRecord } from './collapse';
 

@@ -2,7 +2,7 @@ import type avro from 'avsc';
 import type { KafkaMessage } from 'kafkajs';
 import { avroType, type AvroSchemaJson } from '../../schemas/avro';
 import { decodeFramed, unframe } from '../../schemas/wire';
-import { RecordError } from '../../pipeline/core/errors';
+import { RecordError } from '../../kernel/errors';
 import { fieldColumns, type FieldColumn } from './columns';
 import type { SchemaSource } from './schema-source';
 

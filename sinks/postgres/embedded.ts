@@ -4,10 +4,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { FatalError } from '../../pipeline/core/errors';
-import { silentLogger, type Logger } from '../../pipeline/core/logger';
-import { sleep } from '../../pipeline/core/retry';
-import { freePort } from '../../pipeline/core/net';
+import { FatalError } from '../../kernel/errors';
+import { silentLogger, type Logger } from '../../kernel/logger';
+import { sleep } from '../../kernel/retry';
+import { freePort } from '../../kernel/net';
 
 /**
  * A PostgreSQL server of the sink's own, for machines where no database is configured: the

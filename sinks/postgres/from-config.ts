@@ -1,6 +1,6 @@
 import { Pool } from 'pg';
-import { silentLogger, type Logger } from '../../pipeline/core/logger';
-import { createKafka } from '../../pipeline/kafka/client';
+import { silentLogger, type Logger } from '../../kernel/logger';
+import { createKafka } from '../../kafka/client';
 import { resolveSinkConfig, type PostgresSinkConfig, type ResolvedSinkConfig } from './config';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from './embedded';
 import { replay, type ReplayDeps, type ReplayResult } from './replay';

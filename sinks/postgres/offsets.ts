@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import { RetriableError } from '../../pipeline/core/errors';
+import { RetriableError } from '../../kernel/errors';
 import { inTransaction, withClient } from './db';
 import { ident, type TableName } from './sql';
 

@@ -1,16 +1,30 @@
 import type { KafkaMessage } from 'kafkajs';
 import type { Pool } from 'pg';
-import { ConnectorError, FatalError, RecordError, isRetriable } from '../../pipeline/core/errors';
-import type { Logger } from '../../pipeline/core/logger';
-import { withRetry, type RetryOptions } from '../../pipeline/core/retry';
+import { ConnectorError, FatalError, RecordError, isRetriable } from '../../kernel/errors';
+import type { Logger } from '../../kernel/logger';
+import { withRetry, type RetryOptions } from '../../kernel/retry';
 import { collapseInserts, collapseUpserts, type DecodedRecord, type SourceRecord } from './collapse';
 import { classifySendError, type DeadLetter, type DeadLetterEntry } from './dead-letter';
 import type { RecordDecoder, WriterSchema } from './decode';
 import { ensureTable } from './ddl';
 import type { SinkTable } from './table';
 import type { TableName } from './sql';
-import type { SinkHooks } from './consumer';
 import { writeOps, type WriteCounts } from './writer';
+
+/** Test seams. Production code passes none. */
+export interface SinkHooks {
+  /**
+   * Runs after a batch's database transaction has committed (and its dead letters are sent),
+   * before its offsets are committed. Throwing here (or the process dying here) leaves the
+   * offsets uncommitted: the batch is consumed again and must change nothing.
+   */
+  afterDatabaseCommit?(info: { topic: string; partition: number; lastOffset: string; result: BatchResult }): Promise<void> | void;
+  /**
+   * Runs inside a batch's database transaction, right after BEGIN, before anything is read or
+   * written: a slow hook is a slow transaction (a zombie that lost its partition meanwhile).
+   */
+  insideTransaction?(info: { topic: string; partition: number; firstOffset: string }): Promise<void> | void;
+}
 
 export interface BatchProcessorDeps {
   pool: Pool;

@@ -1,11 +1,11 @@
 import { Partitioners, type Producer } from 'kafkajs';
 import { loadConnectorSchemas } from '../../schemas/avro';
-import { FatalError, isRetriable } from '../../pipeline/core/errors';
-import { silentLogger } from '../../pipeline/core/logger';
-import { sleep } from '../../pipeline/core/retry';
+import { FatalError, isRetriable } from '../../kernel/errors';
+import { silentLogger } from '../../kernel/logger';
+import { sleep } from '../../kernel/retry';
 import { startSinkConsumer, type SinkConsumer } from './consumer';
 import { createDeadLetter, type DeadLetter } from './dead-letter';
-import { decodeStringKey } from '../../pipeline/state-codec';
+import { decodeStringKey } from '../../schemas/keys';
 import { createDecoder } from './decode';
 import { inTransaction, withClient } from './db';
 import { createBatchProcessor } from './processor';

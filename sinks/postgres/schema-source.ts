@@ -1,6 +1,6 @@
 import type { AvroSchemaJson } from '../../schemas/avro';
 import type { RegistryConfig } from '../../schemas/registry';
-import { FatalError, RecordError, RetriableError } from '../../pipeline/core/errors';
+import { FatalError, RecordError, RetriableError } from '../../kernel/errors';
 
 /**
  * Writer schemas as JSON, from a Confluent-compatible registry. The sink needs the JSON (not

@@ -1,9 +1,9 @@
 import type { Admin } from 'kafkajs';
 import type { Pool } from 'pg';
 import type { AvroSchemaJson } from '../../schemas/avro';
-import type { Logger } from '../../pipeline/core/logger';
-import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS } from '../../pipeline/kafka/options';
-import { topicSpecs } from '../../pipeline/kafka/topics';
+import type { Logger } from '../../kernel/logger';
+import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS } from '../../schemas/topics';
+import { topicSpecs } from '../../kafka/topics';
 import { ensureTable } from './ddl';
 import type { SchemaSource } from './schema-source';
 import type { SinkTable } from './table';

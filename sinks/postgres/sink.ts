@@ -1,8 +1,8 @@
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import type { Pool } from 'pg';
 import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
-import { silentLogger, type Logger } from '../../pipeline/core/logger';
-import type { RetryOptions } from '../../pipeline/core/retry';
+import { silentLogger, type Logger } from '../../kernel/logger';
+import type { RetryOptions } from '../../kernel/retry';
 import { startSinkConsumer, type SinkConsumer, type SinkHooks } from './consumer';
 import { createDeadLetter } from './dead-letter';
 import { createDecoder } from './decode';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FatalError } from '../../pipeline/core/errors';
+import { FatalError } from '../../kernel/errors';
 
 /** A table, with the PostgreSQL schema (namespace) it lives in. */
 export interface TableName {

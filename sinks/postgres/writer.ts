@@ -1,5 +1,5 @@
 import type { Pool, PoolClient } from 'pg';
-import type { ConnectorError } from '../../pipeline/core/errors';
+import type { ConnectorError } from '../../kernel/errors';
 import { classifyDbError, isDataError } from './classify';
 import type { WriteOp } from './collapse';
 import { inTransaction, withClient } from './db';

@@ -4,8 +4,8 @@
  */
 import { createSign } from 'node:crypto';
 import { Connection } from 'jsforce';
-import { startSimulator } from '../simulator';
-import { Simulator } from '../simulator/api';
+import { startSimulator } from '../../simulator';
+import { Simulator } from '../../simulator/api';
 import { Api, passwordLogin, tokenRequest, V } from './sim-client';
 
 let sim: Simulator;

@@ -3,8 +3,8 @@
  * pinning, and the refusals Salesforce makes.
  */
 import { Connection } from 'jsforce';
-import { startSimulator } from '../simulator';
-import { Simulator } from '../simulator/api';
+import { startSimulator } from '../../simulator';
+import { Simulator } from '../../simulator/api';
 import { Api, parseCsv, passwordLogin, rawGzip } from './sim-client';
 
 let sim: Simulator;

@@ -4,7 +4,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { parse } from 'csv-parse/sync';
-import { Simulator } from '../simulator/api';
+import { Simulator } from '../../simulator/api';
 
 export const V = 'v62.0';
 

@@ -2,9 +2,9 @@
  * Contract: generated data is deterministic and realistic, CSV carries tricky values exactly,
  * ids are valid, and mutations between runs show up in later jobs (never in earlier ones).
  */
-import { startSimulator } from '../simulator';
-import { Simulator } from '../simulator/api';
-import { checksum } from '../simulator/ids';
+import { startSimulator } from '../../simulator';
+import { Simulator } from '../../simulator/api';
+import { checksum } from '../../simulator/ids';
 import { Api, passwordLogin } from './sim-client';
 
 const TRICKY = ['Id', 'FirstName', 'LastName', 'Name', 'Title', 'Street', 'City', 'CompanyName', 'AboutMe', 'Signature', 'Latitude', 'Longitude', 'IsActive', 'CreatedDate', 'UserRole.Name', 'Manager.Name'];

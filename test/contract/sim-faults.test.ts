@@ -4,8 +4,8 @@
  */
 import { Connection } from 'jsforce';
 import { parse } from 'csv-parse/sync';
-import { startSimulator } from '../simulator';
-import { Simulator } from '../simulator/api';
+import { startSimulator } from '../../simulator';
+import { Simulator } from '../../simulator/api';
 import { Api, passwordLogin } from './sim-client';
 
 let sim: Simulator;

@@ -3,9 +3,9 @@
  * permission for are invisible (describe 404, SOQL INVALID_TYPE), an org on an older release
  * serves only its API versions, and an org can expose only some fields.
  */
-import { startSimulator } from '../simulator';
-import type { Simulator, SimulatorOptions } from '../simulator/api';
-import { MINIMAL_ORG, MINIMAL_USER_FIELDS } from '../simulator/presets';
+import { startSimulator } from '../../simulator';
+import type { Simulator, SimulatorOptions } from '../../simulator/api';
+import { MINIMAL_ORG, MINIMAL_USER_FIELDS } from '../../simulator/presets';
 import { Api, passwordLogin } from './sim-client';
 
 async function withSim<T>(opts: SimulatorOptions, fn: (sim: Simulator, api: Api) => Promise<T>, version = 'v58.0'): Promise<T> {

@@ -2,8 +2,8 @@
  * Contract: the SOQL subset evaluates as Salesforce does — filters, semi-joins for frozen
  * users, relationship columns, ordering, LIMIT, incremental LoginHistory windows.
  */
-import { startSimulator } from '../simulator';
-import { Simulator } from '../simulator/api';
+import { startSimulator } from '../../simulator';
+import { Simulator } from '../../simulator/api';
 import { Api, passwordLogin } from './sim-client';
 
 let sim: Simulator;

@@ -1,14 +1,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatKafkaHome, kafkaAnswers, kafkaInstalled, startKafkaProcess, type KafkaPorts } from '../infra/kafka';
-import { isAlive, stopPid, waitUntil } from '../infra/proc';
-import { freePort } from '../../pipeline/core/net';
+import { formatKafkaHome, kafkaAnswers, kafkaInstalled, startKafkaProcess, type KafkaPorts } from '../../devstack/kafka';
+import { isAlive, stopPid, waitUntil } from '../../devstack/proc';
+import { freePort } from '../../kernel/net';
 
 /**
  * A Kafka broker of one test's own (single node, KRaft), for fault tests that stop and restart
  * it: its own ports and data directory under the system temp dir, the jars the shared test
- * broker already uses (test/infra/kafka.ts fetched them). The shared broker is never touched.
+ * broker already uses (devstack/kafka.ts fetched them). The shared broker is never touched.
  * Only the process this helper started is ever stopped, by its pid.
  */
 export class DedicatedKafka {

@@ -1,14 +1,14 @@
 import { Pool } from 'pg';
-import type { SimUserState, Simulator, SimulatorOptions } from '../simulator/api';
+import type { SimUserState, Simulator, SimulatorOptions } from '../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../pipeline/connector';
 import type { RunSummary as SyncSummary } from '../../pipeline/sync';
 import { fromConfig, type PostgresSink, type PostgresSinkConfig } from '../../sinks';
 
 import { services, uniqueName } from './services';
 import { Kafka, logLevel } from 'kafkajs';
-import type { Logger } from '../../pipeline/core/logger';
+import type { Logger } from '../../kernel/logger';
 import { readToEnd } from '../../pipeline/kafka/read-to-end';
-import { decodeStringKey } from '../../pipeline/state-codec';
+import { decodeStringKey } from '../../schemas/keys';
 import { connectorFor, settingsFor, startOrg } from './sync-harness';
 import { waitFor } from './wait';
 

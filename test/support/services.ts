@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { ServiceEndpoints } from '../infra/env';
+import type { ServiceEndpoints } from '../../devstack/env';
 
 /**
  * The endpoints of the real servers, as the integration tier's global set-up published them.

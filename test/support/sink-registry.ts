@@ -1,13 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CACHE_DIR, VERSIONS } from '../infra/env';
-import { findJava } from '../infra/java';
-import { isAlive, spawnDetached, stopPid, waitUntil } from '../infra/proc';
-import { freePort } from '../../pipeline/core/net';
+import { CACHE_DIR, VERSIONS } from '../../devstack/env';
+import { findJava } from '../../devstack/java';
+import { isAlive, spawnDetached, stopPid, waitUntil } from '../../devstack/proc';
+import { freePort } from '../../kernel/net';
 
 /**
- * An Apicurio Registry of one test's own (in-memory, like the shared one; test/infra/registry.ts
+ * An Apicurio Registry of one test's own (in-memory, like the shared one; devstack/registry.ts
  * installed it), for the sink tests that restart it empty. Its own free ports; only the process
  * this helper started is ever stopped, by its pid. The shared registry is never touched.
  */

@@ -4,7 +4,7 @@
  * Prints the run summary as JSON on stdout; exits 0 when the run succeeded.
  */
 import * as fs from 'node:fs';
-import { createLogger } from '../../pipeline/core/logger';
+import { createLogger } from '../../kernel/logger';
 import { startConnector, type ConnectorSettings } from '../../pipeline/connector';
 
 async function main(): Promise<void> {

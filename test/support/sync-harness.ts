@@ -1,12 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { Simulator, SimulatorOptions } from '../simulator/api';
-import { startSimulator } from '../simulator';
-import { silentLogger, type Logger } from '../../pipeline/core/logger';
+import type { Simulator, SimulatorOptions } from '../../simulator/api';
+import { startSimulator } from '../../simulator';
+import { silentLogger, type Logger } from '../../kernel/logger';
 import { startConnector, type Connector, type ConnectorDeps, type ConnectorSettings } from '../../pipeline/connector';
 import { DEFAULT_DELETION_GUARD } from '../../pipeline/guard';
 import { readToEnd } from '../../pipeline/kafka/read-to-end';
 import { DEFAULT_PUBLISHER } from '../../pipeline/kafka/publisher';
-import { decodeStringKey } from '../../pipeline/state-codec';
+import { decodeStringKey } from '../../schemas/keys';
 import type { TopicCodec } from '../../schemas/codec';
 import { services, uniqueName } from './services';
 

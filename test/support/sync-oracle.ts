@@ -1,4 +1,4 @@
-import type { Simulator } from '../simulator/api';
+import type { Simulator } from '../../simulator/api';
 
 /**
  * What the org's own data says the connector's output must be: the source of truth the run

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Connector } from '../../../pipeline/connector';
-import type { Simulator } from '../../simulator/api';
+import type { Simulator } from '../../../simulator/api';
 import { services } from '../../support/services';
 import { connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
 import { runCli } from './cli-process';

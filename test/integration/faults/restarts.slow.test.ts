@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { createLogger } from '../../../pipeline/core/logger';
+import { createLogger } from '../../../kernel/logger';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../sinks';
 import { DedicatedKafka } from '../../support/dedicated-kafka';
 import { baselineThenChanges, expectConsistent, faultRig, type FaultRig } from '../../support/fault-harness';

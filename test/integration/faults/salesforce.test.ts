@@ -1,4 +1,4 @@
-import type { Simulator } from '../../simulator/api';
+import type { Simulator } from '../../../simulator/api';
 import { allRecords } from '../../support/sync-harness';
 import { baselineThenChanges, closeRigsAfterEachTest, expectConsistent, faultRig, type FaultRig } from '../../support/fault-harness';
 

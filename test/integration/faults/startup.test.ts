@@ -1,5 +1,5 @@
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
-import { FatalError } from '../../../pipeline/core/errors';
+import { FatalError } from '../../../kernel/errors';
 import { parseConnectorConfig, toConnectorSettings, ConfigError } from '../../../pipeline/config';
 import { loadConnectorSchemas } from '../../../schemas/avro';
 import { registryFromConfig } from '../../../schemas/registry';

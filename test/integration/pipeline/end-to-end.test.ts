@@ -1,5 +1,5 @@
 import { Client } from 'pg';
-import type { Simulator } from '../../simulator/api';
+import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
 import { fromConfig, type PostgresSink } from '../../../sinks';
 import { services, uniqueName } from '../../support/services';

@@ -1,9 +1,9 @@
 import { Kafka, logLevel, type Producer } from 'kafkajs';
-import { silentLogger } from '../../../pipeline/core/logger';
+import { silentLogger } from '../../../kernel/logger';
 import { readLiveIndex } from '../../../pipeline/kafka/live-index';
-import { HEADERS, type TopicNames } from '../../../pipeline/kafka/options';
+import { HEADERS, type TopicNames } from '../../../schemas/topics';
 import { StateStore, type StateCodec, DEFAULT_LOCK } from '../../../pipeline/kafka/state-store';
-import { provisionTopics } from '../../../pipeline/kafka/topics';
+import { provisionTopics } from '../../../kafka/topics';
 import { newRunState, type RunState } from '../../../pipeline/run-state';
 import { services, uniqueName } from '../../support/services';
 

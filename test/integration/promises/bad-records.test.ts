@@ -1,4 +1,4 @@
-import type { Simulator } from '../../simulator/api';
+import type { Simulator } from '../../../simulator/api';
 import type { Connector } from '../../../pipeline/connector';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { connectorFor, kafkaClient, settingsFor, startOrg } from '../../support/sync-harness';

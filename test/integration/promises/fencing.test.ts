@@ -1,7 +1,7 @@
 import { createExtractor, type SalesforceExtractor } from '../../../connectors/salesforce';
-import { silentLogger } from '../../../pipeline/core/logger';
+import { silentLogger } from '../../../kernel/logger';
 import { DEFAULT_LOCK, processAlive } from '../../../pipeline/kafka/state-store';
-import type { Simulator } from '../../simulator/api';
+import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
 import type { RunSummary } from '../../../pipeline/sync';
 import { allRecords, connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';

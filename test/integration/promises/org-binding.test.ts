@@ -1,4 +1,4 @@
-import type { Simulator } from '../../simulator/api';
+import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
 import { allRecords, connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 import { uniqueName } from '../../support/services';

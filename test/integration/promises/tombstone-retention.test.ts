@@ -1,7 +1,7 @@
 import { Kafka, logLevel, ConfigResourceTypes } from 'kafkajs';
-import { silentLogger } from '../../../pipeline/core/logger';
-import { DEFAULT_TOPIC_SETTINGS, type TopicNames } from '../../../pipeline/kafka/options';
-import { provisionTopics } from '../../../pipeline/kafka/topics';
+import { silentLogger } from '../../../kernel/logger';
+import { DEFAULT_TOPIC_SETTINGS, type TopicNames } from '../../../schemas/topics';
+import { provisionTopics } from '../../../kafka/topics';
 import { services, uniqueName } from '../../support/services';
 
 /**

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { FatalError } from '../../../pipeline/core/errors';
+import { FatalError } from '../../../kernel/errors';
 import { avroType, loadConnectorSchemas, type AvroSchemaJson } from '../../../schemas/avro';
 import { createTopicCodec, writerSchemasFrom } from '../../../schemas/codec';
 import { connectorTopicSchemas, registerTopicSchemas, registryFromConfig, type TopicSchemaSet } from '../../../schemas/registry';

@@ -6,16 +6,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
-import { freePort } from '../../../pipeline/core/net';
+import { freePort } from '../../../kernel/net';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
-import { formatKafkaHome, kafkaAnswers, startKafkaProcess } from '../../infra/kafka';
-import { isAlive, stopPid, waitUntil } from '../../infra/proc';
-import type { Simulator } from '../../simulator/api';
+import { formatKafkaHome, kafkaAnswers, startKafkaProcess } from '../../../devstack/kafka';
+import { isAlive, stopPid, waitUntil } from '../../../devstack/proc';
+import type { Simulator } from '../../../simulator/api';
 import { services, uniqueName } from '../../support/services';
 import { startOrg } from '../../support/sync-harness';
 import { waitFor } from '../../support/wait';
 import { ROOT } from '../cli/cli-process';
-import { mulberry32 } from '../../simulator/prng';
+import { mulberry32 } from '../../../simulator/prng';
 
 /**
  * Secrets stay secret everywhere. The CLI runs as an operator runs it (child processes, configs

@@ -2,7 +2,7 @@ import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
-import type { Simulator } from '../../simulator/api';
+import type { Simulator } from '../../../simulator/api';
 import { services, uniqueName } from '../../support/services';
 import { startOrg } from '../../support/sync-harness';
 import { waitFor } from '../../support/wait';

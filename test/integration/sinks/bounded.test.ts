@@ -1,6 +1,6 @@
 import { Client } from 'pg';
-import type { Logger } from '../../../pipeline/core/logger';
-import { mulberry32 } from '../../simulator/prng';
+import type { Logger } from '../../../kernel/logger';
+import { mulberry32 } from '../../../simulator/prng';
 import { services } from '../../support/services';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { user, userId } from '../../support/sink-fixtures';

@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startEmbeddedPostgres, type EmbeddedPostgres } from '../../../sinks/postgres/embedded';
-import { createLogger } from '../../../pipeline/core/logger';
+import { createLogger } from '../../../kernel/logger';
 import { SinkHarness } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
 import { waitFor } from '../../support/wait';

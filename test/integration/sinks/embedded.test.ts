@@ -3,7 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { startEmbeddedPostgres } from '../../../sinks/postgres/embedded';
-import { isAlive } from '../../infra/proc';
+import { isAlive } from '../../../devstack/proc';
 
 /**
  * The embedded default: with no database configured the sink runs its own PostgreSQL under a

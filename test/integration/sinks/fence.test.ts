@@ -1,4 +1,4 @@
-import { mulberry32 } from '../../simulator/prng';
+import { mulberry32 } from '../../../simulator/prng';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { user, userId } from '../../support/sink-fixtures';
 import { waitFor } from '../../support/wait';

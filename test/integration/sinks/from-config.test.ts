@@ -4,7 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { fromConfig, resolveSinkConfig, startEmbeddedPostgres, type PostgresSinkConfig } from '../../../sinks';
-import { isAlive } from '../../infra/proc';
+import { isAlive } from '../../../devstack/proc';
 import { services } from '../../support/services';
 import { SinkHarness } from '../../support/sink-harness';
 import { user, userId } from '../../support/sink-fixtures';

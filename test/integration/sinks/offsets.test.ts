@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
-import { FatalError } from '../../../pipeline/core/errors';
+import { FatalError } from '../../../kernel/errors';
 import { SinkHarness } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
 

@@ -1,4 +1,4 @@
-import { FatalError, RecordError, RetriableError } from '../../../pipeline/core/errors';
+import { FatalError, RecordError, RetriableError } from '../../../kernel/errors';
 import { classifyDbError, isDataError } from '../../../sinks/postgres/classify';
 import { collapseInserts, collapseUpserts, type DecodedRecord } from '../../../sinks/postgres/collapse';
 import { fieldColumns } from '../../../sinks/postgres/columns';

@@ -1,6 +1,6 @@
-import type { Logger } from '../../../pipeline/core/logger';
+import type { Logger } from '../../../kernel/logger';
 import { registrySchemaSource } from '../../../sinks';
-import { mulberry32 } from '../../simulator/prng';
+import { mulberry32 } from '../../../simulator/prng';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { user, userId } from '../../support/sink-fixtures';
 import { DedicatedRegistry } from '../../support/sink-registry';

@@ -1,5 +1,5 @@
 import { replay } from '../../../sinks/postgres/replay';
-import { mulberry32 } from '../../simulator/prng';
+import { mulberry32 } from '../../../simulator/prng';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
 

@@ -78,7 +78,7 @@ const OPERATOR_ENV: Env = {
 // finding each one's `process.env.NAME` in the source file named.
 const CLI_ENV: Record<string, string> = {
   CONNECTOR_CONFIG: 'bin/lib/command.ts',
-  LOG_LEVEL: 'pipeline/core/logger.ts',
+  LOG_LEVEL: 'kernel/logger.ts',
 };
 // Read by the demo services' entrypoint (x-demo-entrypoint in the compose file), not the CLI.
 const DEMO_ENTRYPOINT_ENV = ['SIMULATOR_INFO_FILE'];
@@ -417,14 +417,14 @@ describe('Dockerfile', () => {
     expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.json/);
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
     const imageTsconfig = JSON.parse(readFileSync(join(ROOT, 'containers', 'tsconfig.image.json'), 'utf8')) as { include: string[] };
-    expect(imageTsconfig.include).toEqual(['../bin/connector.ts', '../test/simulator/cli.ts']);
+    expect(imageTsconfig.include).toEqual(['../bin/connector.ts', '../simulator/cli.ts']);
     expect(text).toContain('ENTRYPOINT ["node", "/app/dist/bin/connector.js"]');
     expect(existsSync(join(ROOT, 'bin', 'connector.ts'))).toBe(true);
-    // The simulator command runs test/simulator/cli next to the compiled bin/.
-    expect(readFileSync(join(ROOT, 'bin', 'commands', 'misc.ts'), 'utf8')).toContain("join(__dirname, '..', '..', 'test', 'simulator', 'cli')");
+    // The simulator command runs simulator/cli next to the compiled bin/.
+    expect(readFileSync(join(ROOT, 'bin', 'commands', 'misc.ts'), 'utf8')).toContain("join(__dirname, '..', '..', 'simulator', 'cli')");
     // Only the demo target has the simulator; the runtime image ships no test code.
-    expect(text).toMatch(/^COPY test\/simulator \.\/test\/simulator$/m);
-    expect(text.slice(text.indexOf('AS demo'), text.indexOf('AS runtime'))).toContain('/app/dist/test/simulator ./dist/test/simulator');
+    expect(text).toMatch(/^COPY simulator \.\/simulator$/m);
+    expect(text.slice(text.indexOf('AS demo'), text.indexOf('AS runtime'))).toContain('/app/dist/simulator ./dist/simulator');
     expect(text.slice(text.indexOf('AS app'), text.indexOf('AS demo'))).not.toMatch(/dist\/test|COPY --from=build \S+ \/app\/dist /);
     // schemas/files.ts falls back from dist/schemas to ../../schemas = /app/schemas.
     expect(readFileSync(join(ROOT, 'schemas', 'files.ts'), 'utf8')).toContain("path.join(__dirname, '..', '..', 'schemas', relative)");
@@ -434,7 +434,8 @@ describe('Dockerfile', () => {
 
   it('keeps the build context free of local state and secrets (.dockerignore)', () => {
     const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
-    for (const entry of ['.git', 'node_modules', 'dist', 'secrets', '.env']) expect(ignored).toContain(entry);
-    for (const copied of ['bin', 'pipeline', 'schemas', 'connectors', 'sinks', 'test', 'package.json', 'package-lock.json', 'tsconfig.json']) expect(ignored).not.toContain(copied);
+    // The tests are not even in the build context: the image cannot ship them.
+    for (const entry of ['.git', 'node_modules', 'dist', 'secrets', '.env', 'test', 'devstack']) expect(ignored).toContain(entry);
+    for (const copied of ['kernel', 'kafka', 'bin', 'pipeline', 'schemas', 'connectors', 'sinks', 'simulator', 'package.json', 'package-lock.json', 'tsconfig.json']) expect(ignored).not.toContain(copied);
   });
 });

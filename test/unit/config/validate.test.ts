@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfigFile, parseConnectorConfig, toConnectorSettings, toSinkConfig } from '../../../pipeline/config';
-import { DEFAULT_TOPICS } from '../../../pipeline/kafka/options';
+import { DEFAULT_TOPICS } from '../../../schemas/topics';
 import { goodConfig, SECRETS, sources } from './helpers';
 
 function issuesOf(raw: unknown, src = sources()): ConfigError {

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { createLogger } from '../../../pipeline/core/logger';
+import { createLogger } from '../../../kernel/logger';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -35,7 +35,7 @@ describe('the logger (pino)', () => {
   });
 
   it('prints readable lines on a terminal (LOG_FORMAT=pretty), still scrubbed', () => {
-    const script = "require('./pipeline/core/logger').createLogger({ secrets: ['s3cret-value'] }).warn('hello s3cret-value', { n: 1 })";
+    const script = "require('./kernel/logger').createLogger({ secrets: ['s3cret-value'] }).warn('hello s3cret-value', { n: 1 })";
     const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', '-e', script], { cwd: ROOT, env: { ...process.env, LOG_FORMAT: 'pretty' }, encoding: 'utf8' });
     expect(r.stderr).toMatch(/WARN.*hello \*\*\*/);
     expect(r.stderr).toContain('n: 1');

@@ -1,5 +1,5 @@
 import { logLevel } from 'kafkajs';
-import { kafkaLogLevel } from '../../../pipeline/kafka/client';
+import { kafkaLogLevel } from '../../../kafka/client';
 
 describe('kafkajs log entries', () => {
   const entry = (level: logLevel, log: Record<string, unknown>) => ({ level, log: { timestamp: '', logger: 'kafkajs', message: 'm', ...log } });

@@ -1,5 +1,5 @@
-import { CompactStringMap } from '../../../pipeline/core/compact-map';
-import { mulberry32 } from '../../simulator/prng';
+import { CompactStringMap } from '../../../kernel/compact-map';
+import { mulberry32 } from '../../../simulator/prng';
 
 describe('CompactStringMap', () => {
   it('behaves like a Map<string, string> under random sets, overwrites and deletes, through growth', () => {

@@ -1,6 +1,6 @@
 import { LatestLogins } from '../../../pipeline/latest-logins';
 import { laterSuccessfulLogin, type LoginEventRecord } from '../../../pipeline/stages';
-import { mulberry32 } from '../../simulator/prng';
+import { mulberry32 } from '../../../simulator/prng';
 
 const login = (id: string, userId: string, loginTime: number, status: string | null, browser: string | null = 'Chrome 124', sourceIp: string | null = '203.0.113.7'): LoginEventRecord =>
   ({ id, userId, loginTime, status, browser, sourceIp, platform: 'Mac OSX' }) as LoginEventRecord;

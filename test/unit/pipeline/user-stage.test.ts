@@ -1,6 +1,6 @@
 import { createUserStage } from '../../../pipeline/stages/user';
 import { parseMappingCsv } from '../../../schemas/mapping';
-import { RecordError } from '../../../pipeline/core/errors';
+import { RecordError } from '../../../kernel/errors';
 import { catalog, ctx, frozen } from './helpers';
 
 const stage = createUserStage(catalog.userMapping);

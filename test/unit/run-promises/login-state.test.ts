@@ -2,7 +2,7 @@ import { LoginTracker, parseUtc, MAX_RECENT_IDS } from '../../../connectors/sale
 import { avroType, loadConnectorSchemas } from '../../../schemas/avro';
 import { packIds, unpackIds } from '../../../pipeline/login-ids';
 import { newRunState } from '../../../pipeline/run-state';
-import { makeId, orgIdSpace } from '../../simulator/ids';
+import { makeId, orgIdSpace } from '../../../simulator/ids';
 import { seededRandom } from '../../support/sync-oracle';
 
 /** Promise 5 in the small: the LoginHistory cursor is robust to bad clocks and stays small. */

@@ -1,4 +1,4 @@
-import { silentLogger } from '../../../pipeline/core/logger';
+import { silentLogger } from '../../../kernel/logger';
 import { retryDelay, startScheduler, type Schedule, type Scheduler, type SchedulerEvent } from '../../../pipeline/schedule';
 import { EventQueue, FakeClock } from './fake-clock';
 

@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import path from 'path';
 import { exportMappingCsv, parseMappingCsv, sourceFields, type Mapping } from '../../../schemas/mapping';
-import { FatalError } from '../../../pipeline/core/errors';
+import { FatalError } from '../../../kernel/errors';
 import { loadCatalog } from '../../../schemas/catalog';
 
 const shipped = (name: string) => readFileSync(path.join(__dirname, '../../../schemas/mapping', name), 'utf8');

@@ -1,5 +1,5 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
-import { ConnectorError, FatalError, RetriableError } from '../../../pipeline/core/errors';
+import { ConnectorError, FatalError, RetriableError } from '../../../kernel/errors';
 import { RegistryHttpError, type CcompatClient, type CompatibilityLevel } from '../../../schemas/ccompat';
 import { classifyRegistryError, connectorTopicSchemas, registerTopicSchemas, REGISTRY_CLIENT_ID } from '../../../schemas/registry';
 import { loadConnectorSchemas } from '../../../schemas/avro';

@@ -1,5 +1,5 @@
 import avro from 'avsc';
-import { RecordError } from '../../../pipeline/core/errors';
+import { RecordError } from '../../../kernel/errors';
 import { decodeFramed, encodeFramed, frame, resolverFor, unframe } from '../../../schemas/wire';
 
 const v1 = avro.Type.forSchema({ type: 'record', name: 'T', fields: [{ name: 'id', type: 'string' }] });

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { verifyPublishedChecksum } from '../../infra/checksum';
+import { verifyPublishedChecksum } from '../../../devstack/checksum';
 
 /** The test infrastructure runs only downloads whose checksum matches the one Maven Central published. */
 const dir = mkdtempSync(join(tmpdir(), 'checksum-'));

@@ -1,5 +1,5 @@
-import { createLogger } from '../../../pipeline/core/logger';
-import { Redactor, secretForms } from '../../../pipeline/core/redact';
+import { createLogger } from '../../../kernel/logger';
+import { Redactor, secretForms } from '../../../kernel/redact';
 
 /**
  * The scrubber against random secrets (URL-, form- and JSON-special characters included) hidden

@@ -1,5 +1,5 @@
 import { SinkHealthState } from '../../../sinks/postgres/health';
-import { mulberry32 } from '../../simulator/prng';
+import { mulberry32 } from '../../../simulator/prng';
 
 /**
  * /health's rule, over random states: not ready exactly when the database is unreachable, a

@@ -2,8 +2,8 @@ import { generateKeyPairSync } from 'node:crypto';
 import type { ExtractorOptions } from '../../../../connectors/salesforce';
 import { authWarnings, defaultJwtAudience } from '../../../../connectors/salesforce/auth';
 import { parseExtractorConfig } from '../../../../connectors/salesforce/config';
-import { FatalError } from '../../../../pipeline/core/errors';
-import type { Simulator } from '../../../simulator/api';
+import { FatalError } from '../../../../kernel/errors';
+import type { Simulator } from '../../../../simulator/api';
 import { drain, extractor, memoryLogger, passwordAuth, startSim } from './sim-helpers';
 
 describe('authentication against the simulator', () => {

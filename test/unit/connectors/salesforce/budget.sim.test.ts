@@ -3,7 +3,7 @@
  * a run; the run stops only before the org's remaining daily requests would fall below the
  * reserve. The simulator's usage counter is the truth.
  */
-import type { Simulator, SimulatorOptions } from '../../../simulator/api';
+import type { Simulator, SimulatorOptions } from '../../../../simulator/api';
 import { drain, extractor, startSim } from './sim-helpers';
 
 async function withSim(opts: SimulatorOptions, fn: (sim: Simulator) => Promise<void>): Promise<void> {

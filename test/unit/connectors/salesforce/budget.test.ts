@@ -1,5 +1,5 @@
 import { ApiBudget, parseLimitInfo } from '../../../../connectors/salesforce/budget';
-import { FatalError } from '../../../../pipeline/core/errors';
+import { FatalError } from '../../../../kernel/errors';
 
 describe('API budget', () => {
   it.each([

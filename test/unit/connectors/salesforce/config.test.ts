@@ -1,5 +1,5 @@
 import { parseExtractorConfig, parseUserStatuses, type ExtractorOptions } from '../../../../connectors/salesforce/config';
-import { FatalError } from '../../../../pipeline/core/errors';
+import { FatalError } from '../../../../kernel/errors';
 
 const base: ExtractorOptions = {
   loginUrl: 'https://login.salesforce.com',

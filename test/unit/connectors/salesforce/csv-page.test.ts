@@ -1,7 +1,7 @@
 import { readCsvPage, type PageResponse, type PageSource, type Row } from '../../../../connectors/salesforce/csv-page';
 import { TransportError } from '../../../../connectors/salesforce/http';
-import { FatalError } from '../../../../pipeline/core/errors';
-import { silentLogger } from '../../../../pipeline/core/logger';
+import { FatalError } from '../../../../kernel/errors';
+import { silentLogger } from '../../../../kernel/logger';
 
 const columns = ['Id', 'Name', 'AboutMe', 'UserRole.Name'];
 const rows: Row[] = [

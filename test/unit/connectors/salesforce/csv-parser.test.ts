@@ -1,6 +1,6 @@
 import { parse as csvParseSync } from 'csv-parse/sync';
 import { CsvParser, CsvSyntaxError, type CsvParserOptions } from '../../../../connectors/salesforce/csv-parser';
-import { mulberry32 as prng } from '../../../simulator/prng';
+import { mulberry32 as prng } from '../../../../simulator/prng';
 
 /** Feeds the chunks one by one, then ends; returns every record. */
 function parseChunks(chunks: readonly Uint8Array[], opts?: CsvParserOptions): string[][] {

@@ -1,5 +1,5 @@
 import { selectFields, type Describer, type FieldDescribe, type SObjectDescribe } from '../../../../connectors/salesforce/describe';
-import { FatalError } from '../../../../pipeline/core/errors';
+import { FatalError } from '../../../../kernel/errors';
 
 const f = (name: string, type = 'string', extra: Partial<FieldDescribe> = {}): FieldDescribe => ({ name, type, ...extra });
 const ref = (name: string, to: string[], relationshipName: string | null): FieldDescribe => f(name, 'reference', { referenceTo: to, relationshipName });

@@ -1,7 +1,7 @@
-import { RetriableError } from '../../../../pipeline/core/errors';
+import { RetriableError } from '../../../../kernel/errors';
 import type { UsersResult } from '../../../../connectors/salesforce';
 import type { Row } from '../../../../connectors/salesforce/csv-page';
-import type { Simulator } from '../../../simulator/api';
+import type { Simulator } from '../../../../simulator/api';
 import { drain, extractor, startSim } from './sim-helpers';
 
 describe('simulator faults', () => {

@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import type { FetchFn } from '../../../../connectors/salesforce/http';
 import type { FieldChoice } from '../../../../schemas/mapping-choice';
-import type { Simulator } from '../../../simulator/api';
-import { MINIMAL_ORG } from '../../../simulator/presets';
+import type { Simulator } from '../../../../simulator/api';
+import { MINIMAL_ORG } from '../../../../simulator/presets';
 import { drain, extractor, startSim } from './sim-helpers';
 
 const SALT = 'test-salt-0123456789abcdef';

@@ -1,8 +1,8 @@
 import type { Session, SessionProvider } from '../../../../connectors/salesforce/auth';
 import { ApiBudget } from '../../../../connectors/salesforce/budget';
 import { SalesforceHttp, TransportError, type FetchFn, type RequestSpec } from '../../../../connectors/salesforce/http';
-import { FatalError, RetriableError } from '../../../../pipeline/core/errors';
-import { silentLogger } from '../../../../pipeline/core/logger';
+import { FatalError, RetriableError } from '../../../../kernel/errors';
+import { silentLogger } from '../../../../kernel/logger';
 
 class FakeAuth implements SessionProvider {
   logins = 0;

@@ -1,5 +1,5 @@
 import type { LoginsResult } from '../../../../connectors/salesforce';
-import type { Simulator } from '../../../simulator/api';
+import type { Simulator } from '../../../../simulator/api';
 import { drain, extractor, realNow, startSim } from './sim-helpers';
 
 const MIN = 60_000;

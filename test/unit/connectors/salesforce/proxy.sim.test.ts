@@ -8,7 +8,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { createProxy } from 'proxy';
-import type { Simulator } from '../../../simulator/api';
+import type { Simulator } from '../../../../simulator/api';
 import { drain, extractor, memoryLogger, startSim } from './sim-helpers';
 
 interface RunningProxy {

@@ -4,8 +4,8 @@
  * The source of truth is the simulator's own data (userIds, userRow).
  */
 import { FROZEN_KEY, PASSWORD_LOCKED_KEY } from '../../../../connectors/salesforce/fields';
-import type { Simulator, SimulatorOptions } from '../../../simulator/api';
-import { MINIMAL_ORG, MINIMAL_USER_FIELDS } from '../../../simulator/presets';
+import type { Simulator, SimulatorOptions } from '../../../../simulator/api';
+import { MINIMAL_ORG, MINIMAL_USER_FIELDS } from '../../../../simulator/presets';
 import { byId, drain, extractor, memoryLogger, startSim } from './sim-helpers';
 
 async function withSim(opts: SimulatorOptions, fn: (sim: Simulator) => Promise<void>): Promise<void> {

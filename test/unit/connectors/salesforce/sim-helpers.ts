@@ -5,9 +5,9 @@ import { createExtractor, type ExtractorDeps, type ExtractorOptions, type Salesf
 import type { Extraction } from '../../../../connectors/salesforce/row-stream';
 import type { Row } from '../../../../connectors/salesforce/csv-page';
 import type { FetchFn } from '../../../../connectors/salesforce/http';
-import { createLogger, type Logger } from '../../../../pipeline/core/logger';
-import type { Simulator, SimulatorOptions } from '../../../simulator/api';
-import { startSimulator } from '../../../simulator';
+import { createLogger, type Logger } from '../../../../kernel/logger';
+import type { Simulator, SimulatorOptions } from '../../../../simulator/api';
+import { startSimulator } from '../../../../simulator';
 
 /**
  * Starts a simulator. Its data is generated relative to `now`; the extractor uses the real clock

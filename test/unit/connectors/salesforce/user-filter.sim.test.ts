@@ -4,7 +4,7 @@
  * printed query back: random text values full of quotes and backslashes select exactly the user
  * that holds them (no injection). Login events are only those of the imported users.
  */
-import type { Simulator } from '../../../simulator/api';
+import type { Simulator } from '../../../../simulator/api';
 import { drain, extractor, realNow, startSim } from './sim-helpers';
 
 let sim: Simulator;

@@ -1,6 +1,6 @@
 import { FROZEN_KEY, PASSWORD_LOCKED_KEY, type UserStatus, type UsersResult } from '../../../../connectors/salesforce';
 import type { Row } from '../../../../connectors/salesforce/csv-page';
-import type { Simulator, SimUserState } from '../../../simulator/api';
+import type { Simulator, SimUserState } from '../../../../simulator/api';
 import { drain, extractor, memoryLogger, recordingFetch, startSim } from './sim-helpers';
 
 const COMBINATIONS: UserStatus[][] = [

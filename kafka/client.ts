@@ -1,5 +1,5 @@
 import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
-import type { Level, Logger } from '../core/logger';
+import type { Level, Logger } from '../kernel/logger';
 import type { KafkaOptions } from './options';
 
 /**

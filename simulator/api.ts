@@ -1,7 +1,7 @@
 /**
  * The programmatic face of the Salesforce API simulator: what tests, the demo and the
  * benchmark use to start one, change its data between runs and inject faults.
- * This file is the contract between the simulator (test/simulator/*) and its users;
+ * This file is the contract between the simulator (simulator/*) and its users;
  * change it only together with them.
  *
  * What the simulated org serves (all on one base URL, bound to 127.0.0.1):

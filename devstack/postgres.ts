@@ -2,7 +2,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { ensureDatabase as createDatabase, initCluster, postgresBinDir, postgresServerUser } from '../../sinks/postgres/embedded';
+import { ensureDatabase as createDatabase, initCluster, postgresBinDir, postgresServerUser } from '../sinks/postgres/embedded';
 import { PG, PORTS, RUN_DIR, endpoints } from './env';
 import { Detached, spawnDetached } from './proc';
 import type { LocalService } from './service';

@@ -2,7 +2,7 @@
  * Memory probe (not a test): serves N users and downloads every page of a full User extract
  * over raw HTTP, discarding the bytes, while sampling RSS every 100 ms. Run for two sizes to
  * show that memory stays flat as the org grows:
- *   node -r ts-node/register/transpile-only test/simulator/measure-memory.ts [--gzip]
+ *   node -r ts-node/register/transpile-only simulator/measure-memory.ts [--gzip]
  * Each size runs in a fresh child process (--users N runs one size in this process).
  */
 import { spawnSync } from 'node:child_process';

@@ -1,4 +1,4 @@
-import { ensureServices } from './services';
+import { ensureServices } from '../../devstack/services';
 
 /**
  * Jest global set-up of the integration tier: starts Kafka, Apicurio Registry and PostgreSQL

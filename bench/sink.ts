@@ -3,7 +3,7 @@
  * PostgreSQL of its own with durable settings (fsync on: the shared test server runs with fsync
  * and synchronous_commit off, where the commit mode cannot show), once per mode given.
  *
- *   node -r ts-node/register/transpile-only sinks/bench-sink.ts [--users N] [--logins N] [--modes on,off]
+ *   node -r ts-node/register/transpile-only bench/sink.ts [--users N] [--logins N] [--modes on,off]
  *     [--rounds 2] [--batch-bytes 1048576]
  *
  * KAFKA_BROKERS and SCHEMA_REGISTRY_URL default to the local test services. A mode is the
@@ -15,7 +15,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Pool } from 'pg';
-import { startEmbeddedPostgres } from './postgres/embedded';
+import { startEmbeddedPostgres } from '../sinks/postgres/embedded';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:19092';
 process.env.SCHEMA_REGISTRY_URL ??= 'http://127.0.0.1:18081/apis/ccompat/v7';

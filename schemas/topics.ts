@@ -1,14 +1,7 @@
-import type { SASLOptions } from 'kafkajs';
-
-/** How the connector reaches Kafka. TLS and SASL are optional; secrets are never logged. */
-export interface KafkaOptions {
-  brokers: string[];
-  clientId: string;
-  /** true for TLS with the system CAs, or explicit PEMs. */
-  ssl?: boolean | { ca?: string; cert?: string; key?: string; rejectUnauthorized?: boolean };
-  sasl?: SASLOptions;
-}
-
+/**
+ * The topic contract: the names, settings and record headers that the connector writes and the
+ * sink and downstream consumers read (docs/consumers.md). Pure data, no Kafka client.
+ */
 /** The topics a connector uses; defaults from the design brief. */
 export interface TopicNames {
   users: string;

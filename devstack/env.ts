@@ -35,7 +35,7 @@ export const PORTS = {
   postgres: port('SF_TEST_POSTGRES_PORT', 15432),
 };
 
-/** The Kafka releases the tests run against (test/infra/kafka/<version>/pom.xml); CI runs both. */
+/** The Kafka releases the tests run against (devstack/kafka/<version>/pom.xml); CI runs both. */
 export const KAFKA_VERSIONS = ['4.4.0', '3.9.1'] as const;
 
 function kafkaVersion(): string {

@@ -1,4 +1,4 @@
-import { StartedService, stopServices } from './services';
+import { StartedService, stopServices } from '../../devstack/services';
 
 /** Stops exactly the servers global-setup started (by pid); reused ones keep running. */
 export default async function globalTeardown(): Promise<void> {

@@ -1,7 +1,7 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
-import type { Logger } from '../core/logger';
-import { DEFAULT_TOMBSTONE_RETENTION_MS, type TopicNames, type TopicSettings } from './options';
+import type { Logger } from '../kernel/logger';
+import { DEFAULT_TOMBSTONE_RETENTION_MS, type TopicNames, type TopicSettings } from '../schemas/topics';
 
 /**
  * What each topic must be. Users and run state are compacted (the latest value per key is the
