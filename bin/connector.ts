@@ -72,7 +72,8 @@ if (require.main === module) {
     (err: unknown) => {
       const usage = err instanceof UsageError || (err instanceof ConnectorError && err.code === 'CONFIG_INVALID');
       const message = scrub(err instanceof Error ? err.message : String(err), processSecrets);
-      process.stderr.write(`${usage ? 'error' : 'failed'}: ${message}${err instanceof UsageError ? "\n(run with --help for the options)" : ''}\n`);
+      const hint = err instanceof UsageError ? '\n(run with --help for the options)' : '';
+      process.stderr.write(`${usage ? 'error' : 'failed'}: ${message}${hint}\n`);
       process.exit(usage ? EXIT.usage : EXIT.failed);
     },
   );

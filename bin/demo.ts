@@ -34,9 +34,13 @@ async function main(): Promise<void> {
   const logins = Number(values.logins);
   const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
 
-  say(`1/5  Starting Kafka ${VERSIONS.kafka}, Apicurio Registry ${VERSIONS.apicurio} and PostgreSQL on loopback (first time: downloads into ~/.cache)…`);
+  say(
+    `1/5  Starting Kafka ${VERSIONS.kafka}, Apicurio Registry ${VERSIONS.apicurio} and PostgreSQL on loopback ` +
+      '(first time: downloads into ~/.cache)…',
+  );
   const services = await ensureServices((line) => say(`     ${line}`));
-  say(`2/5  Starting the Salesforce API simulator: ${users.toLocaleString('en-US')} users, ${logins.toLocaleString('en-US')} login events…`);
+  const counts = `${users.toLocaleString('en-US')} users, ${logins.toLocaleString('en-US')} login events`;
+  say(`2/5  Starting the Salesforce API simulator: ${counts}…`);
   const sim = await startSimulator({ users, logins, now: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() });
   say(`     simulated org at ${sim.url}`);
 
@@ -78,7 +82,12 @@ async function main(): Promise<void> {
     if (remain !== expected - 1) throw new Error(`expected ${expected - 1} users after the deletion, found ${remain}`);
     say(`     the tombstone removed ${victim} from ${table}: ${remain} users remain (${expected} - 1, as expected).`);
   } finally {
-    say(values.keep ? '5/5  Done. --keep: the services and the simulator keep running (stop the services with npm run services:stop).' : '5/5  Done. Stopping what the demo started…');
+    say(
+      values.keep
+        ? '5/5  Done. --keep: the services and the simulator keep running ' +
+            '(stop the services with npm run services:stop).'
+        : '5/5  Done. Stopping what the demo started…',
+    );
     await sink.stop();
     await connector.close();
     await db.end();
@@ -126,8 +135,14 @@ function demoConfig(name: string, simUrl: string, endpoints: { KAFKA_BROKERS: st
 function printSummary(s: RunSummary): void {
   const api = s.apiUsage ? `${s.apiUsage.used}/${s.apiUsage.max}` : 'n/a';
   say(`     run ${s.runId}: ${s.status} in ${(s.durationMs / 1000).toFixed(1)} s, ${s.recordsPerSecond} records/s`);
-  say(`       users: ${s.usersExtracted} extracted, ${s.usersPublished} published, ${s.usersUnchanged} unchanged, ${s.usersTombstoned} tombstoned`);
-  say(`       login events: ${s.loginEventsPublished} published, ${s.loginDuplicatesDropped} duplicates dropped; dead letters: ${s.deadLettered}; Salesforce API usage ${api}`);
+  say(
+    `       users: ${s.usersExtracted} extracted, ${s.usersPublished} published, ` +
+      `${s.usersUnchanged} unchanged, ${s.usersTombstoned} tombstoned`,
+  );
+  say(
+    `       login events: ${s.loginEventsPublished} published, ${s.loginDuplicatesDropped} duplicates dropped; ` +
+      `dead letters: ${s.deadLettered}; Salesforce API usage ${api}`,
+  );
   if (s.error) say(`       error: ${s.error.code}: ${s.error.message}`);
 }
 

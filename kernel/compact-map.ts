@@ -46,7 +46,8 @@ export class CompactStringMap implements Iterable<[string, string]> {
   get(key: string): string | undefined {
     if (!fits(key, this.keyWidth)) return this.overflow.get(key);
     const slot = this.find(key);
-    return slot < 0 ? this.overflow.get(key) : this.valueAt(slot); // a fitting key whose value did not fit is in the overflow
+    // A fitting key whose value did not fit is in the overflow.
+    return slot < 0 ? this.overflow.get(key) : this.valueAt(slot);
   }
 
   has(key: string): boolean {

@@ -113,7 +113,11 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
       },
       async reset(orgId) {
         if (!/^00D[0-9A-Za-z]{12}([0-9A-Za-z]{3})?$/.test(orgId)) {
-          throw new FatalError('CONFIG_INVALID', `--org ${JSON.stringify(orgId)} is not a Salesforce org Id (15 or 18 characters starting with 00D); copy it from the ORG_MISMATCH error`);
+          throw new FatalError(
+            'CONFIG_INVALID',
+            `--org ${JSON.stringify(orgId)} is not a Salesforce org Id (15 or 18 characters starting with 00D); ` +
+              'copy it from the ORG_MISMATCH error',
+          );
         }
         if (running) throw new Error('a run of this connector is in progress in this process');
         const store = new StateStore(kafka, producer, settings.topics.state, settings.connectorName, stateCodec(codecs.state), deps.lock);

@@ -11,9 +11,15 @@ export interface DeletionGuardOptions {
   maxShare: number;
   /** Largest number of users one run may delete, whatever else allows it: a hard cap (default: none). */
   maxCount?: number;
-  /** Deletions up to this count pass whatever their share (small orgs), but never half or more of the live users (default 5). */
+  /**
+   * Deletions up to this count pass whatever their share (small orgs), but never half or more of the
+   * live users (default 5).
+   */
   alwaysAllowUpTo: number;
-  /** Lets this one run through the share limit (`--allow-mass-delete`); never from a config file, and never past maxCount. */
+  /**
+   * Lets this one run through the share limit (`--allow-mass-delete`); never from a config file, and
+   * never past maxCount.
+   */
   override: boolean;
 }
 

@@ -63,7 +63,7 @@ export function createCcompatClient(opts: CcompatOptions): CcompatClient {
       signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000),
     });
     const text = await res.text();
-    let data: Record<string, unknown> = {};
+    let data: Record<string, unknown>;
     try {
       data = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {

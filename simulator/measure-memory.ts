@@ -24,12 +24,19 @@ interface Probe {
   rowsPerSecond: number;
 }
 
+/** The fields of a Bulk API 2.0 job's info that this measurement reads. */
+interface JobInfo {
+  id: string;
+  state: string;
+  numberRecordsProcessed: number;
+}
+
 const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10;
 
-async function json(url: string, token: string, method = 'GET', body?: unknown): Promise<any> {
+async function json<T>(url: string, token: string, method = 'GET', body?: unknown): Promise<T> {
   const res = await fetch(url, { method, headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
-  return res.json();
+  return (await res.json()) as T;
 }
 
 /** GETs one results page, counting bytes and discarding them. */
@@ -58,20 +65,20 @@ async function probe(users: number, gzip: boolean): Promise<Probe> {
     });
     const token = ((await tok.json()) as { access_token: string }).access_token;
     const base = `${sim.url}/services/data/v62.0`;
-    const describe = await json(`${base}/sobjects/User/describe`, token);
-    const fields: string[] = describe.fields.filter((f: { type: string }) => f.type !== 'address').map((f: { name: string }) => f.name);
+    const describe = await json<{ fields: { name: string; type: string }[] }>(`${base}/sobjects/User/describe`, token);
+    const fields: string[] = describe.fields.filter((f) => f.type !== 'address').map((f) => f.name);
     fields.push('UserRole.Name', 'Profile.Name', 'Profile.UserLicense.Name');
     global.gc?.();
     const baseline = process.memoryUsage().rss;
     peak = baseline;
 
     const t0 = Date.now();
-    const job = await json(`${base}/jobs/query`, token, 'POST', { operation: 'query', query: `SELECT ${fields.join(', ')} FROM User` });
+    const job = await json<JobInfo>(`${base}/jobs/query`, token, 'POST', { operation: 'query', query: `SELECT ${fields.join(', ')} FROM User` });
     let info = job;
     while (info.state !== 'JobComplete') {
       if (info.state === 'Failed' || info.state === 'Aborted') throw new Error(`job ${info.state}`);
       await new Promise((r) => setTimeout(r, 50));
-      info = await json(`${base}/jobs/query/${job.id}`, token);
+      info = await json<JobInfo>(`${base}/jobs/query/${job.id}`, token);
     }
     const t1 = Date.now();
     let locator = '';

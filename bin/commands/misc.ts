@@ -76,11 +76,21 @@ Exit: 0 done, 1 the state topic could not be read, 2 bad usage or config.`,
     ctx.out(`schedule:       ${view.schedule}; next run ${view.nextRun ?? '(none: inactive)'}` +
       (view.retry ? ` (retry: attempt ${view.retry.attempt} of the slot ${view.retry.slot}, after the last run failed)` : ''));
     for (const [label, r] of [['last run', view.lastRun], ['last success', view.lastSucceededRun], ['in progress', view.runInProgress]] as const) {
-      ctx.out(`${(label + ':').padEnd(16)}${r ? `${r.status} ${r.startedAt} → ${r.endedAt ?? '…'}${r.attempt && r.attempt > 1 ? ` (retry, attempt ${r.attempt})` : ''}: ${r.usersExtracted} users extracted, ${r.usersPublished} published, ${r.usersTombstoned} deleted, ${r.loginEventsPublished} logins, ${r.deadLettered} dead letters${r.message ? `; ${r.message}` : ''}` : '(none)'}`);
+      ctx.out((label + ':').padEnd(16) + (r ? runLine(r) : '(none)'));
     }
     return EXIT.ok;
   },
 };
+
+/** One run of `status`, on one line: when, how it ended, what it moved. */
+function runLine(r: NonNullable<ReturnType<typeof summarize>>): string {
+  const retry = r.attempt && r.attempt > 1 ? ` (retry, attempt ${r.attempt})` : '';
+  return (
+    `${r.status} ${r.startedAt} → ${r.endedAt ?? '…'}${retry}: ${r.usersExtracted} users extracted, ` +
+    `${r.usersPublished} published, ${r.usersTombstoned} deleted, ${r.loginEventsPublished} logins, ` +
+    `${r.deadLettered} dead letters${r.message ? `; ${r.message}` : ''}`
+  );
+}
 
 function summarize(s: RunState | null) {
   if (!s) return null;
@@ -146,7 +156,10 @@ Refuses while a run holds the lock. Exit: 0 done, 1 failed, 2 bad usage or confi
     } finally {
       await connector.close();
     }
-    ctx.out(`connector ${ctx.config.connectorName} is now bound to Salesforce org ${values.org}; its next run starts afresh for that org`);
+    ctx.out(
+      `connector ${ctx.config.connectorName} is now bound to Salesforce org ${values.org}; ` +
+        'its next run starts afresh for that org',
+    );
     return EXIT.ok;
   },
 };

@@ -35,7 +35,13 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
     const health = () => {
       const ok = started && report !== undefined && report.ready;
       const reasons = !started ? ['the sink is not running'] : (report?.reasons ?? ['not measured yet']);
-      return { ok, connector: config.connectorName, reasons, lastCommitAgeMs: report?.lastCommitAgeMs, ...sink.stats() };
+      return {
+        ok,
+        connector: config.connectorName,
+        reasons,
+        lastCommitAgeMs: report?.lastCommitAgeMs,
+        ...sink.stats(),
+      };
     };
     const served = await serveMetrics({ host: config.metrics.host, port: metricsPort(values, config.metrics.port), logger, health });
     onBatch = (b) => served.metrics.sinkBatch(config.connectorName, b.seconds);

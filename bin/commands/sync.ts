@@ -9,7 +9,9 @@ import { metricsPort, serveMetrics } from '../lib/metrics';
 export const syncCommand: Command = {
   name: 'sync',
   summary: 'run one sync now (Salesforce → Kafka), then exit',
-  usage: 'connector sync --config <file> [--dry-run] [--full-republish] [--allow-mass-delete] [--allow-field-loss] [--metrics-port <port>]',
+  usage:
+    'connector sync --config <file> [--dry-run] [--full-republish] [--allow-mass-delete] [--allow-field-loss] ' +
+    '[--metrics-port <port>]',
   help: `Runs one sync of the connector: LoginHistory since the last watermark, the User snapshot,
 deletions (tombstones) when the run is complete and the deletion guard allows them.
 Prints the run summary (JSON) on stdout. Ignores "active" and the schedule.

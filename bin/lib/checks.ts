@@ -37,7 +37,10 @@ export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number
   try {
     session = await within(timeoutMs, 'Salesforce', auth.session());
     const aud = sf.auth.flow === 'jwt' ? ` (aud ${sf.auth.audience ?? defaultJwtAudience(sf.loginUrl)})` : '';
-    results.push({ name: 'Salesforce login', ok: true, detail: `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}` });
+    const detail =
+      `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: ` +
+      `org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}`;
+    results.push({ name: 'Salesforce login', ok: true, detail });
   } catch (err) {
     results.push({ name: 'Salesforce login', ok: false, detail: scrub((err as Error).message, auth.secrets()) });
     results.push({ name: 'Salesforce access', ok: false, detail: 'skipped: no session' });
@@ -93,7 +96,11 @@ export async function checkKafka(config: LoadedConfig, timeoutMs: number): Promi
     const topics = new Set(await within(timeoutMs, 'Kafka', admin.listTopics()));
     const mine = Object.values(config.topics);
     const missing = mine.filter((t) => !topics.has(t));
-    return { name: 'Kafka', ok: true, detail: `${config.kafka.brokers.join(', ')}: connected; ${missing.length === 0 ? 'all topics exist' : `${missing.length} of ${mine.length} topics will be created on the first run`}` };
+    const created =
+      missing.length === 0
+        ? 'all topics exist'
+        : `${missing.length} of ${mine.length} topics will be created on the first run`;
+    return { name: 'Kafka', ok: true, detail: `${config.kafka.brokers.join(', ')}: connected; ${created}` };
   } catch (err) {
     return { name: 'Kafka', ok: false, detail: `${config.kafka.brokers.join(', ')}: ${(err as Error).message}` };
   } finally {
@@ -119,7 +126,10 @@ export async function checkRegistry(config: LoadedConfig, timeoutMs: number): Pr
 
 export async function checkDatabase(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
   const url = config.sink.databaseUrl;
-  if (!url) return { name: 'Database', ok: true, detail: `no database.url: the sink starts an embedded PostgreSQL${config.sink.embeddedDataDir ? ` in ${config.sink.embeddedDataDir}` : ''}` };
+  if (!url) {
+    const where = config.sink.embeddedDataDir ? ` in ${config.sink.embeddedDataDir}` : '';
+    return { name: 'Database', ok: true, detail: `no database.url: the sink starts an embedded PostgreSQL${where}` };
+  }
   const where = (() => {
     try {
       const u = new URL(url);

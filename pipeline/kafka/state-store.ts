@@ -236,7 +236,8 @@ export class StateStore {
       'RUN_IN_PROGRESS',
       `Connector "${this.connector}" is already running (run ${lock.runId} on ${lock.host ?? 'an unknown host'}` +
         `${lock.pid ? `, pid ${lock.pid}` : ''}, started ${new Date(lock.startedAt).toISOString()}). ` +
-        `Runs never overlap: this one did not start. If that run died, its lock expires ${Math.round(this.lockOpts.leaseMs / 1000)} s after its last heartbeat.`,
+        'Runs never overlap: this one did not start. ' +
+        `If that run died, its lock expires ${Math.round(this.lockOpts.leaseMs / 1000)} s after its last heartbeat.`,
     );
   }
 

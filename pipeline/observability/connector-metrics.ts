@@ -10,7 +10,8 @@ import { MetricsRegistry } from './registry';
  * tombstoned, dead-lettered, runs (result), sink rows written (table, operation).
  * Gauges: last run duration and result, Salesforce API usage, sink lag, run in progress.
  * Histograms: run duration (result), sink batch latency. prom-client adds the process metrics
- * (process_resident_memory_bytes, nodejs_heap_size_used_bytes, nodejs_eventloop_lag_seconds, nodejs_gc_duration_seconds, …).
+ * (process_resident_memory_bytes, nodejs_heap_size_used_bytes, nodejs_eventloop_lag_seconds,
+ * nodejs_gc_duration_seconds, …).
  */
 export interface ConnectorMetrics {
   readonly registry: MetricsRegistry;

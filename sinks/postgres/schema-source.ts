@@ -42,7 +42,7 @@ export function registrySchemaSource(config: RegistryConfig, opts: RegistrySourc
       throw new RetriableError('REGISTRY_UNAVAILABLE', `schema registry: GET ${path} failed: ${(err as Error).message}`, { cause: err });
     }
     const text = await res.text();
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {

@@ -5,7 +5,7 @@
 import { Connection } from 'jsforce';
 import { startSimulator } from '../../simulator';
 import { Simulator } from '../../simulator/api';
-import { Api, parseCsv, passwordLogin, rawGzip } from './sim-client';
+import { Api, parseCsv, passwordLogin, rawGzip, SimJson } from './sim-client';
 
 let sim: Simulator;
 let api: Api;
@@ -134,7 +134,7 @@ describe('results paging', () => {
     let next: string | null = `/jobs/query/${jobId}/resultPages?maxRecords=40`;
     let batches = 0;
     while (next) {
-      const res: { status: number; body: any } = await api.json('GET', next.replace(/^\/services\/data\/v62\.0/, ''));
+      const res: { status: number; body: SimJson } = await api.json('GET', next.replace(/^\/services\/data\/v62\.0/, ''));
       expect(res.status).toBe(200);
       expect(res.body.resultPages.length).toBeLessThanOrEqual(5);
       const texts = await Promise.all(res.body.resultPages.map(async (p: { resultUrl: string }) => {

@@ -8,6 +8,14 @@ import { Simulator } from '../../simulator/api';
 
 export const V = 'v62.0';
 
+/**
+ * A JSON body as the simulator sent it. The contract tests probe Salesforce's wire format field by
+ * field (including fields that must be absent), and each asserts the shape it reads: a declared type
+ * here would restate the simulator and hide exactly the drift these tests exist to catch.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- see above: the test asserts the shape
+export type SimJson = any;
+
 export async function passwordLogin(sim: Simulator): Promise<string> {
   const c = sim.credentials;
   const res = await tokenRequest(sim.url, {
@@ -42,19 +50,19 @@ export class Api {
     });
   }
 
-  async json(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+  async json(method: string, path: string, body?: unknown): Promise<{ status: number; body: SimJson }> {
     const res = await this.call(method, path, body);
     const text = await res.text();
     return { status: res.status, body: text ? JSON.parse(text) : null };
   }
 
   /** Creates a query job; returns the create response. */
-  async createJob(query: string, extra: Record<string, unknown> = {}): Promise<{ status: number; body: any }> {
+  async createJob(query: string, extra: Record<string, unknown> = {}): Promise<{ status: number; body: SimJson }> {
     return this.json('POST', '/jobs/query', { operation: 'query', query, ...extra });
   }
 
   /** Polls until the job leaves UploadComplete/InProgress (bounded number of polls). */
-  async waitJob(id: string, maxPolls = 50): Promise<any> {
+  async waitJob(id: string, maxPolls = 50): Promise<SimJson> {
     for (let i = 0; i < maxPolls; i++) {
       const { body } = await this.json('GET', `/jobs/query/${id}`);
       if (!['UploadComplete', 'InProgress'].includes(body.state)) return body;
@@ -64,7 +72,7 @@ export class Api {
   }
 
   /** Runs a query to completion and returns its info. */
-  async runJob(query: string, extra: Record<string, unknown> = {}): Promise<any> {
+  async runJob(query: string, extra: Record<string, unknown> = {}): Promise<SimJson> {
     const created = await this.createJob(query, extra);
     if (created.status !== 200) throw new Error(`create failed: ${created.status} ${JSON.stringify(created.body)}`);
     return this.waitJob(created.body.id);

@@ -54,7 +54,6 @@ export function deviceOf(rec: Record<string, unknown> | undefined): ExpectedDevi
 /** A seeded PRNG (mulberry32) and the seed: printed by each test, replayed with SYNC_SEED=<n>. */
 export function seededRandom(label: string): { seed: number; next: () => number; pick: <T>(xs: readonly T[]) => T; sample: <T>(xs: readonly T[], n: number) => T[] } {
   const seed = process.env.SYNC_SEED ? Number(process.env.SYNC_SEED) : Math.floor(Math.random() * 2 ** 31);
-  // eslint-disable-next-line no-console
   console.log(`${label}: seed ${seed} (replay with SYNC_SEED=${seed})`);
   let a = seed >>> 0;
   const next = () => {

@@ -44,7 +44,6 @@ it('an operator\'s year: after every round the sink\'s tables equal the org', as
       changeTheOrg(rig, rnd, last, log);
       const kind = rnd.pick(['plain', 'killed', 'race', 'sink restart'] as const);
       log.push(`run: ${kind}`);
-      // eslint-disable-next-line no-console
       console.log(`round ${round}: ${log.join('; ')}`);
       if (kind === 'killed') await killedRun(rig, rnd);
       if (kind === 'sink restart') await rig.stopSink();

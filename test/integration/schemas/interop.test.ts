@@ -60,6 +60,7 @@ async function readWithPython(topics: string[], count: number): Promise<PythonRe
     throw new Error(
       `the Python reader failed (exit ${e.code ?? '-'}, signal ${e.signal ?? '-'}).\n` +
         `stderr:\n${e.stderr?.trim() || '(empty)'}\nstdout:\n${e.stdout?.trim() || '(empty)'}`,
+      { cause: err },
     );
   }
 }

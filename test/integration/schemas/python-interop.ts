@@ -42,6 +42,8 @@ function step(cmd: string, args: string[], what: string): void {
     execFileSync(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', timeout: 600_000 });
   } catch (err) {
     const e = err as { stderr?: string; message: string };
-    throw new Error(`${what} failed: ${(e.stderr ?? '').trim().split('\n').slice(-15).join('\n') || e.message}`);
+    throw new Error(`${what} failed: ${(e.stderr ?? '').trim().split('\n').slice(-15).join('\n') || e.message}`, {
+      cause: err,
+    });
   }
 }

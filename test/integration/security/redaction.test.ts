@@ -31,7 +31,6 @@ import { mulberry32 } from '../../../simulator/prng';
 jest.setTimeout(300_000);
 
 const SEED = Number(process.env.REDACTION_SEED ?? Math.floor(Math.random() * 2 ** 31));
-// eslint-disable-next-line no-console
 console.log(`redaction test seed ${SEED} (replay: REDACTION_SEED=${SEED})`);
 
 const rand = mulberry32(SEED);

@@ -8,7 +8,7 @@ const summary = (status: RunSummary['status'], durationMs: number): RunSummary =
 });
 
 describe('connector metrics', () => {
-  it('exposes the process metrics, run-duration and sink-batch histograms and the run gauges in Prometheus text', async () => {
+  it('exposes process metrics, run-duration and sink-batch histograms and run gauges in Prometheus text', async () => {
     const m = createConnectorMetrics();
     m.runStarted('acme');
     m.runFinished('acme', summary('succeeded', 42_000));

@@ -50,7 +50,6 @@ describe('the LoginHistory cursor', () => {
     const type = avroType(loadConnectorSchemas().runStateValue);
     const state = { ...newRunState('acme-salesforce', 'run-1', Date.now()), loginHistoryWatermark: Date.now(), loginHistoryRecentIdsPacked: packed };
     const bytes = type.toBuffer(state).length;
-    // eslint-disable-next-line no-console
     console.log(`state record with ${perHour} recent login Ids: ${bytes} bytes (${(bytes / perHour).toFixed(2)} per Id; the JSON list would be ${JSON.stringify(ids).length})`);
     expect(bytes).toBeLessThan(256 * 1024);
     // the most Ids ever kept, at the same density, still fit with room to spare

@@ -76,7 +76,9 @@ export async function drain<R>(ex: Extraction<R>, onRow?: (row: Row, index: numb
     if (streamError) throw new Error(`done resolved although the stream failed: ${String(streamError)}`);
     return { rows, result };
   } catch (err) {
-    if (streamError && streamError !== err) throw new Error(`stream and done disagree: ${String(streamError)} vs ${String(err)}`);
+    if (streamError && streamError !== err) {
+      throw new Error(`stream and done disagree: ${String(streamError)} vs ${String(err)}`, { cause: err });
+    }
     return { rows, error: err as Error & { code?: string } };
   }
 }
