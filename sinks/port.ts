@@ -17,7 +17,10 @@ import type { Logger } from '../kernel/logger';
  */
 export interface Sink {
   /** Creates or evolves what each stream lands in (tables, indexes, views), and the offsets store. */
-  open(streams: readonly SinkStream[], ctx: { logger: Logger; latestSchema(stream: SinkStream): Promise<AvroSchemaJson | undefined> }): Promise<void>;
+  open(
+    streams: readonly SinkStream[],
+    ctx: { logger: Logger; latestSchema(stream: SinkStream): Promise<AvroSchemaJson | undefined> },
+  ): Promise<void>;
   /**
    * Throws (RecordError or FatalError SCHEMA_UNSUPPORTED) when records of this writer schema
    * cannot be stored at all; called once per registry id, before any record of it is written.
@@ -85,7 +88,13 @@ export interface SourceRecord {
 
 /** One row-level change, after collapsing a batch (one per key). */
 export type WriteOp =
-  | { readonly kind: 'upsert' | 'insert'; readonly key: string; readonly value: Record<string, unknown>; readonly writer: WriterSchema; readonly source: SourceRecord }
+  | {
+      readonly kind: 'upsert' | 'insert';
+      readonly key: string;
+      readonly value: Record<string, unknown>;
+      readonly writer: WriterSchema;
+      readonly source: SourceRecord;
+    }
   | { readonly kind: 'delete'; readonly key: string; readonly source: SourceRecord };
 
 export interface WriteCounts {

@@ -35,7 +35,10 @@ export function userRemovalCascades(onUserRemoved: 'delete-logins' | 'keep' = 'd
  * The declared streams as the sink receives them, config overrides applied. Throws a FatalError
  * (CONFIG_INVALID) when two streams share a topic or a table.
  */
-export function sinkStreams(declarations: readonly StreamDeclaration[] = STREAMS, overrides: StreamOverrides = {}): SinkStream[] {
+export function sinkStreams(
+  declarations: readonly StreamDeclaration[] = STREAMS,
+  overrides: StreamOverrides = {},
+): SinkStream[] {
   const schema = overrides.schema ?? 'public';
   const streams = declarations.map((d): SinkStream => {
     const views = (d.sink as { views?: readonly string[] }).views ?? [];
@@ -47,12 +50,22 @@ export function sinkStreams(declarations: readonly StreamDeclaration[] = STREAMS
       indexes: d.sink.indexes,
       views: views.map((v) => (path.isAbsolute(v) ? v : schemaFilePath(v))),
       baseSchema: overrides.baseSchemas?.[d.name] ?? (JSON.parse(readSchemaFile(d.valueSchema)) as AvroSchemaJson),
-      deletesCascadeTo: (overrides.cascades ?? []).filter((c) => c.from === d.name).map((c) => ({ stream: c.to, field: c.field })),
+      deletesCascadeTo: (overrides.cascades ?? [])
+        .filter((c) => c.from === d.name)
+        .map((c) => ({ stream: c.to, field: c.field })),
     };
   });
   const names = new Set(streams.map((s) => s.name));
-  unique(streams.map((s) => s.topic), 'topics', 'each stream needs a topic of its own');
-  unique(streams.map((s) => `${s.table.schema}.${s.table.name}`), 'tables', 'each stream needs a table of its own');
+  unique(
+    streams.map((s) => s.topic),
+    'topics',
+    'each stream needs a topic of its own',
+  );
+  unique(
+    streams.map((s) => `${s.table.schema}.${s.table.name}`),
+    'tables',
+    'each stream needs a table of its own',
+  );
   // A cascade to a stream not sunk here has nothing to delete.
   return streams.map((s) => ({ ...s, deletesCascadeTo: s.deletesCascadeTo.filter((c) => names.has(c.stream)) }));
 }
@@ -60,7 +73,8 @@ export function sinkStreams(declarations: readonly StreamDeclaration[] = STREAMS
 function unique(values: readonly string[], field: string, fix: string): void {
   const seen = new Set<string>();
   for (const v of values) {
-    if (seen.has(v)) throw new FatalError('CONFIG_INVALID', `sink config: ${field}: "${v}" is given to two streams; ${fix}`);
+    if (seen.has(v))
+      throw new FatalError('CONFIG_INVALID', `sink config: ${field}: "${v}" is given to two streams; ${fix}`);
     seen.add(v);
   }
 }

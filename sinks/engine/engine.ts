@@ -68,7 +68,15 @@ export interface SinkRunner {
 export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
   const logger = deps.logger ?? silentLogger;
   const { tuning, sink } = deps;
-  const stats: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0, skipped: 0 };
+  const stats: SinkStats = {
+    batches: 0,
+    records: 0,
+    upserted: 0,
+    inserted: 0,
+    deleted: 0,
+    deadLettered: 0,
+    skipped: 0,
+  };
   let consumer: SinkConsumer | undefined;
   let producer: Producer | undefined;
   let admin: Admin | undefined;
@@ -89,17 +97,29 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
         const stored = databaseReachable ? await sink.storedOffsets(stream).catch(() => undefined) : undefined;
         for (const e of ends) {
           const at = stored ? (stored.get(e.partition) ?? BigInt(e.low)) : undefined;
-          lag.push({ topic, partition: e.partition, lag: at === undefined ? Number.NaN : Math.max(0, Number(BigInt(e.high) - at)) });
+          lag.push({
+            topic,
+            partition: e.partition,
+            lag: at === undefined ? Number.NaN : Math.max(0, Number(BigInt(e.high) - at)),
+          });
         }
       }
       return state.report({ databaseReachable, lag, stallAfterMs: tuning.stallAfterMs });
     },
     async start() {
-      await sink.open(deps.streams, { logger, latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema });
+      await sink.open(deps.streams, {
+        logger,
+        latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema,
+      });
       admin = deps.kafka.admin();
       await admin.connect();
       await ensureDeadLetterTopic(admin, deps.deadLetterTopic, logger);
-      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+      producer = deps.kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
       await producer.connect();
       const processor = createBatchProcessor({
         sink,
@@ -112,19 +132,28 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
         onTrouble: (topic, partition, trouble) => state.setTrouble(topic, partition, trouble),
         hooks: deps.hooks,
       });
-      consumer = await startSinkConsumer(deps.kafka, processor, { groupId: deps.groupId, topics: [...routes.keys()], ...tuning }, {
-        logger,
-        hooks: deps.hooks,
-        storedOffset: async (topic, partition) => (await sink.storedOffsets(routes.get(topic)!)).get(partition),
-        onBatch: ({ result, seconds }) => {
-          deps.onBatch?.({ seconds, records: result.records });
-          state.committed();
-          stats.batches++;
-          for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered', 'skipped'] as const) stats[k] += result[k];
+      consumer = await startSinkConsumer(
+        deps.kafka,
+        processor,
+        { groupId: deps.groupId, topics: [...routes.keys()], ...tuning },
+        {
+          logger,
+          hooks: deps.hooks,
+          storedOffset: async (topic, partition) => (await sink.storedOffsets(routes.get(topic)!)).get(partition),
+          onBatch: ({ result, seconds }) => {
+            deps.onBatch?.({ seconds, records: result.records });
+            state.committed();
+            stats.batches++;
+            for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered', 'skipped'] as const)
+              stats[k] += result[k];
+          },
         },
-      });
+      );
       consumer.done.then(settle.resolve, settle.reject);
-      logger.info('sink started', { groupId: deps.groupId, streams: deps.streams.map((s) => `${s.topic} → ${s.table.name}`) });
+      logger.info('sink started', {
+        groupId: deps.groupId,
+        streams: deps.streams.map((s) => `${s.topic} → ${s.table.name}`),
+      });
     },
     async stop() {
       const c = consumer;
@@ -145,7 +174,9 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
 /** Creates the dead-letter topic when it is missing (delete policy, as provisionTopics would). */
 export async function ensureDeadLetterTopic(admin: Admin, topic: string, logger: Logger): Promise<void> {
   if ((await admin.listTopics()).includes(topic)) return;
-  const spec = topicSpecs({ ...DEFAULT_TOPICS, deadLetter: topic }, DEFAULT_TOPIC_SETTINGS).find((s) => s.topic === topic)!;
+  const spec = topicSpecs({ ...DEFAULT_TOPICS, deadLetter: topic }, DEFAULT_TOPIC_SETTINGS).find(
+    (s) => s.topic === topic,
+  )!;
   await admin.createTopics({ topics: [spec], waitForLeaders: true }).catch((err: Error & { type?: string }) => {
     if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
   });

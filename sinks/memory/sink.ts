@@ -37,9 +37,17 @@ export function createMemorySink(): MemorySink {
   };
   const absorb = (s: StreamState, json: AvroSchemaJson): string[] => {
     const schema = json as { name?: string; namespace?: string; fields?: { name: string; default?: unknown }[] };
-    const name = schema.namespace && !String(schema.name).includes('.') ? `${schema.namespace}.${schema.name}` : String(schema.name);
-    if (s.record !== undefined && s.record !== name) throw new FatalError('SCHEMA_UNSUPPORTED', `stream ${s.stream.name} holds ${s.record} records, not ${name}`);
-    if (!schema.fields?.some((f) => f.name === 'id')) throw new FatalError('SCHEMA_UNSUPPORTED', `stream ${s.stream.name}: the schema has no field "id" to key rows by`);
+    const name =
+      schema.namespace && !String(schema.name).includes('.')
+        ? `${schema.namespace}.${schema.name}`
+        : String(schema.name);
+    if (s.record !== undefined && s.record !== name)
+      throw new FatalError('SCHEMA_UNSUPPORTED', `stream ${s.stream.name} holds ${s.record} records, not ${name}`);
+    if (!schema.fields?.some((f) => f.name === 'id'))
+      throw new FatalError(
+        'SCHEMA_UNSUPPORTED',
+        `stream ${s.stream.name}: the schema has no field "id" to key rows by`,
+      );
     s.record = name;
     const fresh = schema.fields.filter((f) => !s.fields.has(f.name));
     for (const f of fresh) s.fields.set(f.name, f.default === undefined ? null : f.default);
@@ -49,7 +57,12 @@ export function createMemorySink(): MemorySink {
   return {
     async open(list, ctx) {
       for (const stream of list) {
-        const s: StreamState = streams.get(stream.name) ?? { stream, fields: new Map(), rows: new Map(), offsets: new Map() };
+        const s: StreamState = streams.get(stream.name) ?? {
+          stream,
+          fields: new Map(),
+          rows: new Map(),
+          offsets: new Map(),
+        };
         streams.set(stream.name, s);
         absorb(s, stream.baseSchema);
         const latest = await ctx.latestSchema(stream);
@@ -84,12 +97,16 @@ export function createMemorySink(): MemorySink {
           continue;
         }
         if (op.key === '') {
-          rejected.push({ op, error: new RecordError('empty id: a record must have a key', { code: 'DB_CONSTRAINT_VIOLATION' }) });
+          rejected.push({
+            op,
+            error: new RecordError('empty id: a record must have a key', { code: 'DB_CONSTRAINT_VIOLATION' }),
+          });
           continue;
         }
         if (op.kind === 'insert' && rows.has(op.key)) continue;
         const row: MemoryRow = {};
-        for (const [field, fallback] of s.fields) row[field] = op.writer.fields?.has(field) ? (op.value[field] ?? null) : fallback;
+        for (const [field, fallback] of s.fields)
+          row[field] = op.writer.fields?.has(field) ? (op.value[field] ?? null) : fallback;
         row.id = op.key; // the key is the identity, whatever the value says
         rows.set(op.key, row);
         if (op.kind === 'upsert') counts.upserted++;

@@ -13,7 +13,13 @@ import type { SinkTable } from './table';
  * newest version registered for the topic (a newer connector may have registered fields this
  * build does not know yet). Creates or alters the table and its indexes. Idempotent.
  */
-export async function prepareTable(pool: Pool, table: SinkTable, shipped: AvroSchemaJson, latest: AvroSchemaJson | undefined, logger: Logger): Promise<void> {
+export async function prepareTable(
+  pool: Pool,
+  table: SinkTable,
+  shipped: AvroSchemaJson,
+  latest: AvroSchemaJson | undefined,
+  logger: Logger,
+): Promise<void> {
   table.absorb(shipped);
   if (latest) table.absorb(latest);
   await ensureTable(pool, table, logger);
@@ -29,7 +35,11 @@ export async function ensureView(pool: Pool, file: string, logger: Logger): Prom
   try {
     sql = readFileSync(file, 'utf8');
   } catch (err) {
-    throw new FatalError('SINK_VIEW_INVALID', `view ${file}: cannot read the file (${(err as Error).message}); check the stream declaration's sink.views`, { cause: err });
+    throw new FatalError(
+      'SINK_VIEW_INVALID',
+      `view ${file}: cannot read the file (${(err as Error).message}); check the stream declaration's sink.views`,
+      { cause: err },
+    );
   }
   await withClient(pool, (client) =>
     inTransaction(client, async () => {
@@ -39,7 +49,11 @@ export async function ensureView(pool: Pool, file: string, logger: Logger): Prom
   ).catch((err: unknown) => {
     const e = classifyDbError(err);
     if (e.retriable) throw e;
-    throw new FatalError('SINK_VIEW_INVALID', `view ${file}: PostgreSQL refused it (${e.message}); fix the SQL or the tables it reads`, { cause: err });
+    throw new FatalError(
+      'SINK_VIEW_INVALID',
+      `view ${file}: PostgreSQL refused it (${e.message}); fix the SQL or the tables it reads`,
+      { cause: err },
+    );
   });
   logger.info('view created or replaced', { file });
 }

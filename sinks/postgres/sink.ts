@@ -67,7 +67,8 @@ export const DEFAULT_TUNING: SinkTuning = {
  */
 export interface PostgresSinkDeps {
   kafka: Kafka;
-  /** Each batch committed: its latency in seconds (arrival to database commit) and record count. For metrics; must not throw. */
+  /** Each batch committed: its latency in seconds (arrival to database commit) and record count.
+   *  For metrics; must not throw. */
   onBatch?: (batch: { seconds: number; records: number }) => void;
   /** The sink adds an 'error' listener (an idle connection lost in a restart must not crash the process). */
   pool: Pool;

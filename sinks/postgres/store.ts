@@ -55,7 +55,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
       if (!listening) pool.on('error', onPoolError);
       listening = true;
       for (const schema of new Set(streams.map((s) => s.table.schema))) await ensureOffsetsTable(pool, schema);
-      for (const s of streams) await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
+      for (const s of streams)
+        await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
       // Views read the tables: created once all of them exist.
       for (const s of streams) for (const v of s.views) await ensureView(pool, v, ctx.logger);
     },
@@ -66,12 +67,17 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
       const table = tableOf(stream);
       const fresh = table.absorb(writer.json); // throws (schema not storable) before changing anything
       if (fresh.length === 0) return undefined;
-      logger.info('newer writer schema: adding columns', { table: table.name.name, schemaId: writer.id, fields: fresh.map((f) => f.field) });
+      logger.info('newer writer schema: adding columns', {
+        table: table.name.name,
+        schemaId: writer.id,
+        fields: fresh.map((f) => f.field),
+      });
       return () => ensureTable(pool, table, logger);
     },
     write(batch: BatchWrite) {
       const table = tables.get(batch.stream.name);
-      if (!table) return Promise.reject(new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`));
+      if (!table)
+        return Promise.reject(new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`));
       return writeOps(pool, table, batch.ops, opts.chunkRows, {
         topic: batch.stream.topic,
         partition: batch.partition,
@@ -101,7 +107,13 @@ async function probeDatabase(pool: Pool): Promise<boolean> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 3000)));
   try {
-    return await Promise.race([pool.query('SELECT 1').then(() => true, () => false), timeout]);
+    return await Promise.race([
+      pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
   } finally {
     clearTimeout(timer);
   }

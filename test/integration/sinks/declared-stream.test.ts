@@ -46,11 +46,19 @@ const PING: AvroSchemaJson = {
 };
 
 describe(`PostgreSQL sink: a stream declared as data gets its table and behaviour (DECLARED_SEED=${seed})`, () => {
-  const topics = { gadgets: uniqueName('decl-gadgets'), pings: uniqueName('decl-pings'), deadLetter: uniqueName('decl-dlq') };
+  const topics = {
+    gadgets: uniqueName('decl-gadgets'),
+    pings: uniqueName('decl-pings'),
+    deadLetter: uniqueName('decl-dlq'),
+  };
   const tables = { gadgets: uniqueName('gadgets').replace(/-/g, '_'), pings: uniqueName('pings').replace(/-/g, '_') };
   const view = `${tables.gadgets}_busy`;
   const groupId = uniqueName('decl-group');
-  const kafka = new Kafka({ clientId: 'declared-test', brokers: [services().KAFKA_BROKERS], logLevel: logLevel.NOTHING });
+  const kafka = new Kafka({
+    clientId: 'declared-test',
+    brokers: [services().KAFKA_BROKERS],
+    logLevel: logLevel.NOTHING,
+  });
   const pool = new Pool({ connectionString: services().DATABASE_URL, max: 4 });
   pool.on('error', () => undefined);
   let sink: PostgresSink | undefined;
@@ -77,7 +85,9 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
     await sink?.stop();
     await pool.query(`DROP VIEW IF EXISTS "${view}"`).catch(() => undefined);
     await pool.query(`DROP TABLE IF EXISTS "${tables.gadgets}", "${tables.pings}"`).catch(() => undefined);
-    await pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(tables)]).catch(() => undefined);
+    await pool
+      .query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(tables)])
+      .catch(() => undefined);
     await pool.end();
     const admin = kafka.admin();
     await admin.connect();
@@ -90,7 +100,10 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
     const rnd = mulberry32(seed);
     const viewDir = mkdtempSync(path.join(tmpdir(), 'declared-views-'));
     const viewFile = path.join(viewDir, 'busy.sql');
-    writeFileSync(viewFile, `CREATE OR REPLACE VIEW "${view}" AS SELECT id, label FROM "${tables.gadgets}" WHERE units > 10;\n`);
+    writeFileSync(
+      viewFile,
+      `CREATE OR REPLACE VIEW "${view}" AS SELECT id, label FROM "${tables.gadgets}" WHERE units > 10;\n`,
+    );
     const gadgets = declareStream({
       name: 'gadgets',
       object: 'Gadget__c',
@@ -123,7 +136,12 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
         gadgetRecords.push({ key, value: null });
         expected.delete(key);
       } else {
-        const value = { id: key, ownerId: rnd() < 0.3 ? null : `005${Math.floor(rnd() * 4)}`, label: `l'"${i}ü`, units: Math.floor(rnd() * 20) };
+        const value = {
+          id: key,
+          ownerId: rnd() < 0.3 ? null : `005${Math.floor(rnd() * 4)}`,
+          label: `l'"${i}ü`,
+          units: Math.floor(rnd() * 20),
+        };
         gadgetRecords.push({ key, value });
         expected.set(key, { ownerId: value.ownerId, label: value.label, units: value.units });
       }
@@ -160,7 +178,10 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
       await admin.connect();
       try {
         for (const topic of [topics.gadgets, topics.pings]) {
-          const { rows } = await pool.query<{ partition: number; next_offset: string }>('SELECT partition, next_offset FROM neurons_sink_offsets WHERE topic = $1', [topic]);
+          const { rows } = await pool.query<{ partition: number; next_offset: string }>(
+            'SELECT partition, next_offset FROM neurons_sink_offsets WHERE topic = $1',
+            [topic],
+          );
           for (const end of await admin.fetchTopicOffsets(topic)) {
             const at = rows.find((r) => r.partition === end.partition)?.next_offset ?? '0';
             if (BigInt(end.high) > BigInt(at)) return false;
@@ -173,10 +194,16 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
     });
 
     const rows = (await pool.query(`SELECT id, owner_id, label, units FROM "${tables.gadgets}" ORDER BY id`)).rows;
-    const want = [...expected.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, v]) => ({ id, owner_id: v.ownerId, label: v.label, units: v.units }));
+    const want = [...expected.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([id, v]) => ({ id, owner_id: v.ownerId, label: v.label, units: v.units }));
     expect(rows).toEqual(want);
     const pingRows = (await pool.query(`SELECT id, gadget_id FROM "${tables.pings}" ORDER BY id`)).rows;
-    expect(pingRows).toEqual([...firstPing.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([id, gadgetId]) => ({ id, gadget_id: gadgetId })));
+    expect(pingRows).toEqual(
+      [...firstPing.entries()]
+        .sort(([a], [b]) => (a < b ? -1 : 1))
+        .map(([id, gadgetId]) => ({ id, gadget_id: gadgetId })),
+    );
 
     const { rows: pk } = await pool.query(
       `SELECT a.attname FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY(i.indkey)
@@ -184,19 +211,32 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
       [`public."${tables.gadgets}"`],
     );
     expect(pk.map((r) => r.attname)).toEqual(['id']);
-    const { rows: idx } = await pool.query<{ indexdef: string }>('SELECT indexdef FROM pg_indexes WHERE tablename = $1', [tables.gadgets]);
-    expect(idx.map((r) => r.indexdef.replace(/^.*USING btree /, '')).sort()).toEqual(['(id)', '(owner_id)', '(owner_id, label)'].sort());
+    const { rows: idx } = await pool.query<{ indexdef: string }>(
+      'SELECT indexdef FROM pg_indexes WHERE tablename = $1',
+      [tables.gadgets],
+    );
+    expect(idx.map((r) => r.indexdef.replace(/^.*USING btree /, '')).sort()).toEqual(
+      ['(id)', '(owner_id)', '(owner_id, label)'].sort(),
+    );
 
     const busy = (await pool.query(`SELECT id FROM "${view}" ORDER BY id`)).rows.map((r) => r.id);
     expect(busy).toEqual(want.filter((w) => w.units > 10).map((w) => w.id));
 
     const dead: Record<string, string>[] = [];
     await readToEnd(kafka, topics.deadLetter, (m) => dead.push(headerStrings(m.headers)));
-    expect(dead.map((d) => [d[DEAD_LETTER_HEADERS.sourceTopic], d[DEAD_LETTER_HEADERS.errorCode]])).toEqual([[topics.pings, 'UNEXPECTED_TOMBSTONE']]);
+    expect(dead.map((d) => [d[DEAD_LETTER_HEADERS.sourceTopic], d[DEAD_LETTER_HEADERS.errorCode]])).toEqual([
+      [topics.pings, 'UNEXPECTED_TOMBSTONE'],
+    ]);
   });
 });
 
-async function produce(kafka: Kafka, topic: string, ids: RegisteredTopic, schema: AvroSchemaJson, records: readonly { key: string; value: Record<string, unknown> | null }[]): Promise<void> {
+async function produce(
+  kafka: Kafka,
+  topic: string,
+  ids: RegisteredTopic,
+  schema: AvroSchemaJson,
+  records: readonly { key: string; value: Record<string, unknown> | null }[],
+): Promise<void> {
   const keyType = avro.Type.forSchema('string');
   const valueType = avro.Type.forSchema(schema as avro.Schema);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
@@ -205,7 +245,10 @@ async function produce(kafka: Kafka, topic: string, ids: RegisteredTopic, schema
     await producer.send({
       topic,
       acks: -1,
-      messages: records.map((r) => ({ key: frame(ids.key.id, keyType.toBuffer(r.key)), value: r.value === null ? null : frame(ids.value.id, valueType.toBuffer(r.value)) })),
+      messages: records.map((r) => ({
+        key: frame(ids.key.id, keyType.toBuffer(r.key)),
+        value: r.value === null ? null : frame(ids.value.id, valueType.toBuffer(r.value)),
+      })),
     });
   } finally {
     await producer.disconnect();

@@ -7,7 +7,19 @@ import type { SinkStream } from '../../../../sinks/port';
 import type { SchemaSource } from '../../../../sinks/postgres/schema-source';
 import { sinkStreams } from '../../../../sinks/streams';
 import { mulberry32 } from '../../../../simulator/prng';
-import { CASCADES, EVENT, EVENTS, SCHEMAS, THING_V1, THING_V2, THINGS, fixtures, overlapping, type Expected, type FixtureBatch } from './fixtures';
+import {
+  CASCADES,
+  EVENT,
+  EVENTS,
+  SCHEMAS,
+  THING_V1,
+  THING_V2,
+  THINGS,
+  fixtures,
+  overlapping,
+  type Expected,
+  type FixtureBatch,
+} from './fixtures';
 import { IMPLEMENTATIONS, type SinkUnderTest } from './implementations';
 
 /**
@@ -31,7 +43,11 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
 
   beforeEach(async () => {
     impl = await create(['things', 'events']);
-    streams = sinkStreams([THINGS, EVENTS], { tables: impl.tables, baseSchemas: { things: THING_V1, events: EVENT }, cascades: CASCADES });
+    streams = sinkStreams([THINGS, EVENTS], {
+      tables: impl.tables,
+      baseSchemas: { things: THING_V1, events: EVENT },
+      cascades: CASCADES,
+    });
     await impl.sink.open(streams, { logger: silentLogger, latestSchema: async () => undefined });
     dead = [];
     processor = createBatchProcessor({
@@ -56,11 +72,17 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
   const state = async () => ({
     things: normalise(await impl.rows(stream('things')), THING_V2),
     events: normalise(await impl.rows(stream('events')), EVENT),
-    deadLetters: dead.map((d) => [d.source.topic === stream('things').topic ? 'things' : 'events', d.source.offset, d.error.code]).sort((a, b) => (a.join() < b.join() ? -1 : 1)),
+    deadLetters: dead
+      .map((d) => [d.source.topic === stream('things').topic ? 'things' : 'events', d.source.offset, d.error.code])
+      .sort((a, b) => (a.join() < b.join() ? -1 : 1)),
   });
-  const want = (e: Expected) => ({ things: normalise(e.things, THING_V2), events: normalise(e.events, EVENT), deadLetters: e.deadLetters });
+  const want = (e: Expected) => ({
+    things: normalise(e.things, THING_V2),
+    events: normalise(e.events, EVENT),
+    deadLetters: e.deadLetters,
+  });
 
-  it('ends each batch in the state folded from the fixtures; replays below the stored offset change nothing', async () => {
+  it('ends each batch in the folded state; replays below the stored offset change nothing', async () => {
     const { batches, expectedAfter } = fixtures(seed);
     for (const [i, batch] of batches.entries()) {
       await run(batch);
@@ -79,7 +101,18 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     const stored = (await impl.sink.storedOffsets(things)).get(0)!;
     const lastThings = batches.filter((b) => b.stream === 'things').pop()!;
     expect(stored).toBe(BigInt(lastThings.messages[lastThings.messages.length - 1].offset) + 1n);
-    const below = await impl.sink.write({ stream: things, partition: 0, nextOffset: stored, ops: [{ kind: 'delete', key: final.things[0]?.[0] ?? 'x', source: { topic: things.topic, partition: 0, offset: '0', key: null, value: null } }] });
+    const below = await impl.sink.write({
+      stream: things,
+      partition: 0,
+      nextOffset: stored,
+      ops: [
+        {
+          kind: 'delete',
+          key: final.things[0]?.[0] ?? 'x',
+          source: { topic: things.topic, partition: 0, offset: '0', key: null, value: null },
+        },
+      ],
+    });
     expect(below).toMatchObject({ skipped: 1, upserted: 0, inserted: 0, deleted: 0 });
     expect(await state()).toEqual(final);
 
@@ -91,7 +124,10 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
 });
 
 /** Rows by key → [key, row] sorted, each row with every field of `schema` (a missing one null). */
-function normalise(rows: ReadonlyMap<string, Record<string, unknown>>, schema: AvroSchemaJson): [string, Record<string, unknown>][] {
+function normalise(
+  rows: ReadonlyMap<string, Record<string, unknown>>,
+  schema: AvroSchemaJson,
+): [string, Record<string, unknown>][] {
   const fields = (schema as { fields: { name: string }[] }).fields.map((f) => f.name);
   return [...rows]
     .map(([k, r]): [string, Record<string, unknown>] => [k, Object.fromEntries(fields.map((f) => [f, r[f] ?? null]))])

@@ -96,7 +96,18 @@ export interface Expected {
   deadLetters: [string, string, string][];
 }
 
-const ODD = ['plain', "O'Brien", 'say "hi"', 'Zoë Ünal', '漢字テスト', 'tab\there', 'line\nbreak', 'back\\slash', '🙂 emoji', ''];
+const ODD = [
+  'plain',
+  "O'Brien",
+  'say "hi"',
+  'Zoë Ünal',
+  '漢字テスト',
+  'tab\there',
+  'line\nbreak',
+  'back\\slash',
+  '🙂 emoji',
+  '',
+];
 
 /** The seeded fixture batches, and the state after each (index i: after batches[0..i]). */
 export function fixtures(seed: number): { batches: FixtureBatch[]; expectedAfter: Expected[] } {
@@ -116,23 +127,53 @@ export function fixtures(seed: number): { batches: FixtureBatch[]; expectedAfter
     },
   });
   let seq = 0;
-  const event = (key: string, thingId: string): Fixture => ({ key, schema: IDS.event, value: { id: key, thingId, seq: seq++, text: rnd() < 0.3 ? null : pick(ODD) } });
+  const event = (key: string, thingId: string): Fixture => ({
+    key,
+    schema: IDS.event,
+    value: { id: key, thingId, seq: seq++, text: rnd() < 0.3 ? null : pick(ODD) },
+  });
   const eventKey = () => `e${Math.floor(rnd() * 40)}`;
   const n = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 
   const plan: { stream: FixtureBatch['stream']; records: Fixture[] }[] = [];
   // 1. upserts, duplicates within the batch, a record that is not Avro, an empty id.
-  plan.push({ stream: 'things', records: [...Array.from({ length: n(8, 20) }, () => thing(thingKey(), false)), { key: thingKey(), value: Buffer.from('not avro') }, thing('', false)] });
+  plan.push({
+    stream: 'things',
+    records: [
+      ...Array.from({ length: n(8, 20) }, () => thing(thingKey(), false)),
+      { key: thingKey(), value: Buffer.from('not avro') },
+      thing('', false),
+    ],
+  });
   // 2. appends with repeated ids (the first is kept) and a tombstone (an append cannot be deleted).
-  plan.push({ stream: 'events', records: [...Array.from({ length: n(8, 20) }, () => event(eventKey(), thingKey())), { key: eventKey(), value: null }] });
+  plan.push({
+    stream: 'events',
+    records: [
+      ...Array.from({ length: n(8, 20) }, () => event(eventKey(), thingKey())),
+      { key: eventKey(), value: null },
+    ],
+  });
   // 3. updates and tombstones.
-  plan.push({ stream: 'things', records: Array.from({ length: n(8, 20) }, () => (rnd() < 0.3 ? { key: thingKey(), value: null } : thing(thingKey(), false))) });
+  plan.push({
+    stream: 'things',
+    records: Array.from({ length: n(8, 20) }, () =>
+      rnd() < 0.3 ? { key: thingKey(), value: null } : thing(thingKey(), false),
+    ),
+  });
   // 4. schema evolution: a newer writer adds a field; older writers go on in the same batch.
-  plan.push({ stream: 'things', records: [thing(thingKey(), true), ...Array.from({ length: n(6, 15) }, () => thing(thingKey(), rnd() < 0.5))] });
+  plan.push({
+    stream: 'things',
+    records: [thing(thingKey(), true), ...Array.from({ length: n(6, 15) }, () => thing(thingKey(), rnd() < 0.5))],
+  });
   // 5. more appends, some for deleted things.
   plan.push({ stream: 'events', records: Array.from({ length: n(5, 15) }, () => event(eventKey(), thingKey())) });
   // 6. tombstones (their events go with them) mixed with older writers.
-  plan.push({ stream: 'things', records: Array.from({ length: n(5, 12) }, () => (rnd() < 0.6 ? { key: thingKey(), value: null } : thing(thingKey(), false))) });
+  plan.push({
+    stream: 'things',
+    records: Array.from({ length: n(5, 12) }, () =>
+      rnd() < 0.6 ? { key: thingKey(), value: null } : thing(thingKey(), false),
+    ),
+  });
 
   const offsets = { things: 0, events: 0 };
   const state: Expected = { things: new Map(), events: new Map(), deadLetters: [] };
@@ -150,16 +191,28 @@ export function fixtures(seed: number): { batches: FixtureBatch[]; expectedAfter
 }
 
 /** More records after the last batch, for the partly replayed batch: [old messages…, new ones…]. */
-export function overlapping(seed: number, last: FixtureBatch, before: Expected): { batch: FixtureBatch; expected: Expected } {
+export function overlapping(
+  seed: number,
+  last: FixtureBatch,
+  before: Expected,
+): { batch: FixtureBatch; expected: Expected } {
   const rnd = mulberry32(seed ^ 0x5bd1e995);
   const next = Number(last.messages[last.messages.length - 1].offset) + 1;
   const records: Fixture[] = Array.from({ length: 3 }, (_, i) => {
     const key = `a0T${Math.floor(rnd() * 12)}`;
-    return { key, schema: IDS.thingV1, value: { id: key, name: `again ${i} «ü»`, note: null, count: i, active: true } };
+    const value = { id: key, name: `again ${i} «ü»`, note: null, count: i, active: true };
+    return { key, schema: IDS.thingV1, value };
   });
   const fresh = records.map((r, i) => ({ ...toMessage(r), offset: String(next + i) }) as KafkaMessage);
   const state = copy(before);
-  foldBatch(state, 'things', records, fresh, { things: new Set([...fieldNames(THING_V2)]), events: new Set(fieldNames(EVENT)) }, { things: defaultsOf(THING_V2), events: defaultsOf(EVENT) });
+  foldBatch(
+    state,
+    'things',
+    records,
+    fresh,
+    { things: new Set([...fieldNames(THING_V2)]), events: new Set(fieldNames(EVENT)) },
+    { things: defaultsOf(THING_V2), events: defaultsOf(EVENT) },
+  );
   return { batch: { stream: last.stream, messages: [...last.messages, ...fresh] }, expected: state };
 }
 
@@ -176,8 +229,10 @@ function foldBatch(
   records.forEach((r, i) => {
     const offset = messages[i].offset;
     if (Buffer.isBuffer(r.value)) return void state.deadLetters.push([stream, offset, 'WIRE_FORMAT_INVALID']);
-    if (r.value === null && stream === 'events') return void state.deadLetters.push([stream, offset, 'UNEXPECTED_TOMBSTONE']);
-    if (r.key === '' && r.value !== null) return void state.deadLetters.push([stream, offset, 'DB_CONSTRAINT_VIOLATION']);
+    if (r.value === null && stream === 'events')
+      return void state.deadLetters.push([stream, offset, 'UNEXPECTED_TOMBSTONE']);
+    if (r.key === '' && r.value !== null)
+      return void state.deadLetters.push([stream, offset, 'DB_CONSTRAINT_VIOLATION']);
     good.push({ key: r.key, value: r.value, schema: r.schema });
   });
   // A newer writer met anywhere in the batch is known before the batch is written.
@@ -201,7 +256,8 @@ function foldBatch(
     }
     for (const [k, e] of state.events) if (deleted.includes(e.thingId as string)) state.events.delete(k);
   } else {
-    for (const g of good) if (!rows.has(g.key)) rows.set(g.key, rowOf(g.value!, g.schema!, known[stream], defaults[stream]));
+    for (const g of good)
+      if (!rows.has(g.key)) rows.set(g.key, rowOf(g.value!, g.schema!, known[stream], defaults[stream]));
   }
   state.deadLetters.sort((a, b) => (a.join() < b.join() ? -1 : 1));
 }
@@ -217,7 +273,11 @@ function toMessage(r: Fixture): Pick<KafkaMessage, 'key' | 'value' | 'headers'> 
   const key = frame(IDS.key, avro.Type.forSchema('string').toBuffer(r.key));
   if (r.value === null) return { key, value: null, headers: {} };
   if (Buffer.isBuffer(r.value)) return { key, value: r.value, headers: {} };
-  return { key, value: frame(r.schema!, avro.Type.forSchema(SCHEMAS.get(r.schema!) as avro.Schema).toBuffer(r.value)), headers: {} };
+  return {
+    key,
+    value: frame(r.schema!, avro.Type.forSchema(SCHEMAS.get(r.schema!) as avro.Schema).toBuffer(r.value)),
+    headers: {},
+  };
 }
 
 function fieldNames(schema: AvroSchemaJson): string[] {
@@ -225,10 +285,16 @@ function fieldNames(schema: AvroSchemaJson): string[] {
 }
 
 function defaultsOf(schema: AvroSchemaJson): Row {
-  return Object.fromEntries((schema as { fields: { name: string; default?: unknown }[] }).fields.map((f) => [f.name, f.default ?? null]));
+  return Object.fromEntries(
+    (schema as { fields: { name: string; default?: unknown }[] }).fields.map((f) => [f.name, f.default ?? null]),
+  );
 }
 
 function copy(e: Expected): Expected {
   const rows = (m: Map<string, Row>) => new Map([...m].map(([k, v]) => [k, { ...v }]));
-  return { things: rows(e.things), events: rows(e.events), deadLetters: e.deadLetters.map((d) => [...d] as [string, string, string]) };
+  return {
+    things: rows(e.things),
+    events: rows(e.events),
+    deadLetters: e.deadLetters.map((d) => [...d] as [string, string, string]),
+  };
 }

@@ -40,7 +40,9 @@ async function memory(streams: readonly string[]): Promise<SinkUnderTest> {
 async function postgres(streams: readonly string[]): Promise<SinkUnderTest> {
   const pool = new Pool({ connectionString: services().DATABASE_URL, max: 4 });
   pool.on('error', () => undefined);
-  const tables = Object.fromEntries(streams.map((s) => [s, { schema: 'public', name: uniqueName(`conf_${s}`).replace(/-/g, '_') }]));
+  const tables = Object.fromEntries(
+    streams.map((s) => [s, { schema: 'public', name: uniqueName(`conf_${s}`).replace(/-/g, '_') }]),
+  );
   const sink = createPostgresStore({ pool, chunkRows: 7, synchronousCommit: true, statementTimeoutMs: 30_000 });
   return {
     sink,
@@ -57,8 +59,14 @@ async function postgres(streams: readonly string[]): Promise<SinkUnderTest> {
     },
     async close() {
       await sink.close();
-      await pool.query(`DROP TABLE IF EXISTS ${Object.values(tables).map((t) => `"${t.name}"`).join(', ')}`);
-      await pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(tables).map((t) => t.name)]);
+      await pool.query(
+        `DROP TABLE IF EXISTS ${Object.values(tables)
+          .map((t) => `"${t.name}"`)
+          .join(', ')}`,
+      );
+      await pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [
+        Object.values(tables).map((t) => t.name),
+      ]);
       await pool.end();
     },
   };
