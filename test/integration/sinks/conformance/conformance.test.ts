@@ -1,5 +1,9 @@
+import { Kafka, logLevel } from 'kafkajs';
 import type { AvroSchemaJson } from '../../../../schemas/avro';
+import { DEAD_LETTER_HEADERS } from '../../../../schemas/topics';
 import { silentLogger } from '../../../../kernel/logger';
+import { readToEnd } from '../../../../pipeline/kafka/read-to-end';
+import { createSinkEngine } from '../../../../sinks/engine/engine';
 import { createDecoder } from '../../../../sinks/engine/decode';
 import type { DeadLetterEntry } from '../../../../sinks/engine/dead-letter';
 import { createBatchProcessor, type BatchProcessor } from '../../../../sinks/engine/processor';
@@ -21,12 +25,16 @@ import {
   type FixtureBatch,
 } from './fixtures';
 import { IMPLEMENTATIONS, type SinkUnderTest } from './implementations';
+import { headerStrings } from '../../../support/sink-harness';
+import { services, uniqueName } from '../../../support/services';
+import { waitFor } from '../../../support/wait';
 
 /**
  * The sink conformance suite (as the Meltano SDK's target tests): the same seeded fixtures run
- * through the engine's batch processor (decoding, collapsing, dead letters) into every sink
- * implementation of the port, and the state each ends in is compared with the state folded from
- * the fixtures alone. CONFORMANCE_SEED=<n> replays a run.
+ * into every sink implementation of the port, once through the engine's batch processor
+ * (decoding, collapsing, dead letters, batch by batch) and once through Kafka and the whole
+ * engine, and the state each ends in is compared with the state folded from the fixtures alone.
+ * CONFORMANCE_SEED=<n> replays a run.
  */
 const seed = Number(process.env.CONFORMANCE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -44,6 +52,7 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
   beforeEach(async () => {
     impl = await create(['things', 'events']);
     streams = sinkStreams([THINGS, EVENTS], {
+      topics: { things: uniqueName('conf-things'), events: uniqueName('conf-events') },
       tables: impl.tables,
       baseSchemas: { things: THING_V1, events: EVENT },
       cascades: CASCADES,
@@ -69,11 +78,13 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
       signal: new AbortController().signal,
       nextOffset: BigInt(batch.messages[batch.messages.length - 1].offset) + 1n,
     });
-  const state = async () => ({
+  const state = async (
+    deadLetters = dead.map((d) => ({ topic: d.source.topic, offset: d.source.offset, code: d.error.code })),
+  ) => ({
     things: normalise(await impl.rows(stream('things')), THING_V2),
     events: normalise(await impl.rows(stream('events')), EVENT),
-    deadLetters: dead
-      .map((d) => [d.source.topic === stream('things').topic ? 'things' : 'events', d.source.offset, d.error.code])
+    deadLetters: deadLetters
+      .map((d) => [d.topic === stream('things').topic ? 'things' : 'events', d.offset, d.code])
       .sort((a, b) => (a.join() < b.join() ? -1 : 1)),
   });
   const want = (e: Expected) => ({
@@ -120,6 +131,93 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     const { batch, expected } = overlapping(seed, lastThings, expectedAfter[expectedAfter.length - 1]);
     await run(batch);
     expect(await state()).toEqual(want(expected));
+  });
+
+  it('through Kafka and the engine (consumer, seek to the stored offsets, dead-letter topic): the same state', async () => {
+    const kafka = new Kafka({
+      clientId: 'conformance',
+      brokers: [services().KAFKA_BROKERS],
+      logLevel: logLevel.NOTHING,
+    });
+    const deadLetterTopic = uniqueName('conf-dlq');
+    const topics = streams.map((s) => s.topic);
+    const admin = kafka.admin();
+    await admin.connect();
+    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 1 })) });
+    const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const engine = (groupId: string) =>
+      createSinkEngine({
+        kafka,
+        sink: impl.sink,
+        streams,
+        schemas: registry,
+        deadLetterTopic,
+        groupId,
+        closeSink: false,
+        tuning: {
+          maxBytesPerPartition: 1 << 20,
+          partitionsConsumedConcurrently: 2,
+          sessionTimeoutMs: 10_000,
+          fromBeginning: true,
+          retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 500 },
+          breakerFailures: 20,
+          stallAfterMs: 60_000,
+        },
+      });
+    // Each fixture batch is produced once the sink has stored the previous one, so a deletion
+    // cascades over exactly the events produced before it, as in the fold.
+    const send = async (batch: FixtureBatch) => {
+      const s = stream(batch.stream);
+      await producer.send({
+        topic: s.topic,
+        acks: -1,
+        messages: batch.messages.map((m) => ({ key: m.key, value: m.value })),
+      });
+      const end = BigInt(batch.messages[batch.messages.length - 1].offset) + 1n;
+      await waitFor(
+        `the sink to store ${s.topic} up to ${end}`,
+        60_000,
+        async () => ((await impl.sink.storedOffsets(s)).get(0) ?? 0n) >= end,
+      );
+    };
+    const deadLetters = async () => {
+      const out: { topic: string; offset: string; code: string }[] = [];
+      await readToEnd(kafka, deadLetterTopic, (m) => {
+        const h = headerStrings(m.headers);
+        out.push({
+          topic: h[DEAD_LETTER_HEADERS.sourceTopic],
+          offset: h[DEAD_LETTER_HEADERS.sourceOffset],
+          code: h[DEAD_LETTER_HEADERS.errorCode],
+        });
+      });
+      return out;
+    };
+    const groups = [uniqueName('conf-group'), uniqueName('conf-group')];
+    try {
+      const { batches, expectedAfter } = fixtures(seed);
+      const first = engine(groups[0]);
+      await first.start();
+      for (const batch of batches) await send(batch);
+      await first.stop();
+      const final = expectedAfter[expectedAfter.length - 1];
+      expect(await state(await deadLetters())).toEqual(want(final));
+
+      // A new group reads from the earliest offsets, but is moved to the stored ones: the old
+      // records change nothing, the new ones land.
+      const second = engine(groups[1]);
+      await second.start();
+      const lastThings = batches.filter((b) => b.stream === 'things').pop()!;
+      const { batch, expected } = overlapping(seed, lastThings, final);
+      await send({ stream: 'things', messages: batch.messages.slice(lastThings.messages.length) });
+      await second.stop();
+      expect(await state(await deadLetters())).toEqual(want(expected));
+    } finally {
+      await producer.disconnect();
+      await admin.deleteGroups(groups).catch(() => undefined);
+      await admin.deleteTopics({ topics: [...topics, deadLetterTopic] }).catch(() => undefined);
+      await admin.disconnect();
+    }
   });
 });
 
