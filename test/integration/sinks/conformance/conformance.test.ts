@@ -133,7 +133,7 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     expect(await state()).toEqual(want(expected));
   });
 
-  it('through Kafka and the whole engine (consumer, seek to stored offsets, dead letters): the same state', async () => {
+  it('through Kafka and the whole engine (seek to stored offsets, dead-letter topic): the same state', async () => {
     const kafka = new Kafka({
       clientId: 'conformance',
       brokers: [services().KAFKA_BROKERS],
