@@ -1,6 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
-import type { AvroSchemaJson } from '../../../../schemas/avro';
+import { avroType, type AvroSchemaJson } from '../../../../schemas/avro';
 import { DEAD_LETTER_HEADERS } from '../../../../schemas/topics';
+import { RetriableError } from '../../../../kernel/errors';
 import { silentLogger } from '../../../../kernel/logger';
 import { readToEnd } from '../../../../pipeline/kafka/read-to-end';
 import { createSinkEngine } from '../../../../sinks/engine/engine';
@@ -131,6 +132,47 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     const { batch, expected } = overlapping(seed, lastThings, expectedAfter[expectedAfter.length - 1]);
     await run(batch);
     expect(await state()).toEqual(want(expected));
+  });
+
+  it('a write that fails before its commit leaves rows and offsets as they were', async () => {
+    const { batches, expectedAfter } = fixtures(seed);
+    await run(batches[0]);
+    // Deletes of every thing written and one new row, in a transaction that fails at its end.
+    const before = await state();
+    const things = stream('things');
+    const stored = (await impl.sink.storedOffsets(things)).get(0);
+    const source = (offset: string) => ({ topic: things.topic, partition: 0, offset, key: null, value: null });
+    const writer = {
+      id: 2,
+      json: THING_V1,
+      type: avroType(THING_V1),
+      fields: new Set(['id', 'name', 'note', 'count', 'active']),
+    };
+    const ops = [
+      ...[...expectedAfter[0].things.keys()].map((key, i) => ({
+        kind: 'delete' as const,
+        key,
+        source: source(String(100 + i)),
+      })),
+      {
+        kind: 'upsert' as const,
+        key: 'fresh',
+        value: { id: 'fresh', name: 'x', note: null, count: 1, active: true },
+        writer,
+        source: source('200'),
+      },
+    ];
+    const failing = impl.sink.write({
+      stream: things,
+      partition: 0,
+      ops,
+      nextOffset: 1000n,
+      beforeCommit: async () =>
+        Promise.reject(new RetriableError('DEAD_LETTER_SEND_FAILED', 'the dead-letter topic is down')),
+    });
+    await expect(failing).rejects.toMatchObject({ code: 'DEAD_LETTER_SEND_FAILED', retriable: true });
+    expect(await state()).toEqual(before);
+    expect((await impl.sink.storedOffsets(things)).get(0)).toBe(stored);
   });
 
   it('through Kafka and the whole engine (seek to stored offsets, dead-letter topic): the same state', async () => {
