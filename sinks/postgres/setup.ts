@@ -6,6 +6,7 @@ import type { Logger } from '../../kernel/logger';
 import { classifyDbError } from './classify';
 import { ensureTable } from './ddl';
 import { inTransaction, withClient } from './db';
+import { qualified, type TableName } from './sql';
 import type { SinkTable } from './table';
 
 /**
@@ -28,16 +29,28 @@ export async function prepareTable(
 /**
  * Creates or replaces a declared view from its SQL file (CREATE OR REPLACE VIEW …), once the
  * tables exist, under the same advisory lock as the tables' DDL (several sinks may start
- * together). A missing file or SQL PostgreSQL refuses stops the sink, naming the file.
+ * together). `{{table:<stream>}}` in the SQL becomes that stream's table, schema-qualified, so a
+ * view follows tables renamed by configuration. A missing file, a placeholder naming a stream
+ * not sunk here, or SQL PostgreSQL refuses stops the sink, naming the file.
  */
-export async function ensureView(pool: Pool, file: string, logger: Logger): Promise<void> {
+export async function ensureView(
+  pool: Pool,
+  file: string,
+  tables: ReadonlyMap<string, TableName>,
+  logger: Logger,
+): Promise<void> {
   let sql: string;
   try {
-    sql = readFileSync(file, 'utf8');
+    sql = readFileSync(file, 'utf8').replace(/\{\{\s*table:([A-Za-z0-9_-]+)\s*\}\}/g, (_, stream: string) => {
+      const table = tables.get(stream);
+      if (!table)
+        throw new Error(`{{table:${stream}}} names no stream this sink writes (${[...tables.keys()].join(', ')})`);
+      return qualified(table);
+    });
   } catch (err) {
     throw new FatalError(
       'SINK_VIEW_INVALID',
-      `view ${file}: cannot read the file (${(err as Error).message}); check the stream declaration's sink.views`,
+      `view ${file}: ${(err as Error).message}; check the stream declaration's sink.views`,
       { cause: err },
     );
   }

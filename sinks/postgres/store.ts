@@ -58,7 +58,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
       for (const s of streams)
         await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
       // Views read the tables: created once all of them exist.
-      for (const s of streams) for (const v of s.views) await ensureView(pool, v, ctx.logger);
+      const names = new Map([...tables].map(([stream, t]) => [stream, t.name]));
+      for (const s of streams) for (const v of s.views) await ensureView(pool, v, names, ctx.logger);
     },
     acceptSchema(json: AvroSchemaJson) {
       fieldColumns(json);

@@ -8,7 +8,15 @@ import type { AvroSchemaJson } from '../../../schemas/avro';
 import { registerTopicSchemas, registryFromConfig, type RegisteredTopic } from '../../../schemas/registry';
 import { declareStream } from '../../../schemas/streams/types';
 import { frame } from '../../../schemas/wire';
-import { createPostgresSink, DEAD_LETTER_HEADERS, registrySchemaSource, type PostgresSink } from '../../../sinks';
+import {
+  createPostgresSink,
+  createPostgresStore,
+  DEAD_LETTER_HEADERS,
+  registrySchemaSource,
+  sinkStreams,
+  type PostgresSink,
+} from '../../../sinks';
+import { silentLogger } from '../../../kernel/logger';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { mulberry32 } from '../../../simulator/prng';
 import { services, uniqueName } from '../../support/services';
@@ -44,6 +52,19 @@ const PING: AvroSchemaJson = {
     { name: 'note', type: ['null', 'string'], default: null },
   ],
 };
+
+/** A stream no sink code knows: declared here. */
+const GADGETS_BASE = declareStream({
+  name: 'gadgets',
+  object: 'Gadget__c',
+  api: 'rest',
+  mode: { kind: 'snapshot' },
+  mapping: 'mapping/gadget.csv',
+  valueSchema: 'avro/gadget-value.avsc',
+  topic: { defaultName: 'test.gadgets', compacted: true },
+  key: 'Id',
+  sink: { table: 'gadgets', write: 'upsert', indexes: [['ownerId'], ['ownerId', 'label']] },
+});
 
 describe(`PostgreSQL sink: a stream declared as data gets its table and behaviour (DECLARED_SEED=${seed})`, () => {
   const topics = {
@@ -102,19 +123,9 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
     const viewFile = path.join(viewDir, 'busy.sql');
     writeFileSync(
       viewFile,
-      `CREATE OR REPLACE VIEW "${view}" AS SELECT id, label FROM "${tables.gadgets}" WHERE units > 10;\n`,
+      `CREATE OR REPLACE VIEW "${view}" AS SELECT id, label FROM {{table:gadgets}} WHERE units > 10;\n`,
     );
-    const gadgets = declareStream({
-      name: 'gadgets',
-      object: 'Gadget__c',
-      api: 'rest',
-      mode: { kind: 'snapshot' },
-      mapping: 'mapping/gadget.csv',
-      valueSchema: 'avro/gadget-value.avsc',
-      topic: { defaultName: 'test.gadgets', compacted: true },
-      key: 'Id',
-      sink: { table: 'gadgets', write: 'upsert', indexes: [['ownerId'], ['ownerId', 'label']], views: [viewFile] },
-    });
+    const gadgets = { ...GADGETS_BASE, sink: { ...GADGETS_BASE.sink, views: [viewFile] } };
     const pings = declareStream({
       name: 'pings',
       object: 'Ping__c',
@@ -227,6 +238,28 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
     expect(dead.map((d) => [d[DEAD_LETTER_HEADERS.sourceTopic], d[DEAD_LETTER_HEADERS.errorCode]])).toEqual([
       [topics.pings, 'UNEXPECTED_TOMBSTONE'],
     ]);
+  });
+
+  it('refuses a view naming a stream it does not write, or SQL PostgreSQL refuses, naming the file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'declared-views-'));
+    const unknown = path.join(dir, 'unknown.sql');
+    writeFileSync(unknown, 'CREATE OR REPLACE VIEW nowhere AS SELECT * FROM {{table:nosuch}};');
+    const broken = path.join(dir, 'broken.sql');
+    writeFileSync(broken, `CREATE OR REPLACE VIEW "${view}_bad" AS SELECT no_such_column FROM {{table:gadgets}};`);
+    for (const [file, why] of [
+      [unknown, /names no stream this sink writes/],
+      [broken, /PostgreSQL refused it/],
+    ] as const) {
+      const store = createPostgresStore({ pool, chunkRows: 100, synchronousCommit: true, statementTimeoutMs: 10_000 });
+      const streams = sinkStreams(
+        [{ ...GADGETS_BASE, sink: { ...GADGETS_BASE.sink, table: tables.gadgets, views: [file] } }],
+        { baseSchemas: { gadgets: GADGET } },
+      );
+      const opened = store.open(streams, { logger: silentLogger, latestSchema: async () => undefined });
+      await expect(opened).rejects.toMatchObject({ code: 'SINK_VIEW_INVALID', message: expect.stringContaining(file) });
+      await expect(opened).rejects.toThrow(why);
+      await store.close();
+    }
   });
 });
 
