@@ -36,8 +36,7 @@ export interface StreamDeclaration {
     /** Avro field names; the primary key is always the key. */
     readonly indexes: readonly (readonly string[])[];
     /** SQL files (paths relative to schemas/) of views over the stream's tables: a sink that
-     *  supports views (PostgreSQL) creates or replaces them once its tables exist. In the SQL,
-     *  `{{table:<stream name>}}` stands for that stream's (configurable) table. */
+     *  supports views (PostgreSQL) creates or replaces them once its tables exist. */
     readonly views?: readonly string[];
   };
 }
