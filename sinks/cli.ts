@@ -2,7 +2,7 @@
  * The sink on its own, configured from the environment:
  *
  *   node -r ts-node/register/transpile-only sinks/cli.ts run              # consume until SIGINT/SIGTERM
- *   node -r ts-node/register/transpile-only sinks/cli.ts replay [--only users|logins]
+ *   node -r ts-node/register/transpile-only sinks/cli.ts replay [--only <stream>]   # users, logins, …
  *
  * KAFKA_BROKERS (host:port,…), SCHEMA_REGISTRY_URL (required); DATABASE_URL (empty: embedded
  * PostgreSQL under SINK_DATA_DIR); SINK_GROUP_ID, SINK_USERS_TOPIC, SINK_LOGINS_TOPIC,
@@ -11,6 +11,7 @@
  */
 import { ConnectorError } from '../kernel/errors';
 import { createLogger } from '../kernel/logger';
+import { STREAMS } from '../schemas/streams';
 import { fromConfig, replayFromConfig, type PostgresSinkConfig } from './index';
 
 function configFromEnv(env: NodeJS.ProcessEnv): PostgresSinkConfig {
@@ -42,7 +43,8 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'replay') {
     const i = rest.indexOf('--only');
     const only = i >= 0 ? rest[i + 1] : undefined;
-    if (only !== undefined && only !== 'users' && only !== 'logins') throw new UsageError('--only takes users or logins');
+    const names = STREAMS.map((s) => s.name);
+    if (only !== undefined && !names.includes(only)) throw new UsageError(`--only takes a declared stream: ${names.join(', ')}`);
     const result = await replayFromConfig(config, {
       logger,
       only: only ? [only] : undefined,

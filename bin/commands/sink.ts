@@ -1,4 +1,5 @@
 import { toSinkConfig } from '../../pipeline/config';
+import { STREAMS } from '../../schemas/streams';
 import { fromConfig, replayFromConfig, type SinkHealthReport } from '../../sinks';
 import { CONFIG_OPTION, EXIT, UsageError, configPath, type Command } from '../lib/command';
 import { loadContext, onShutdown } from '../lib/context';
@@ -93,7 +94,7 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
 export const replayCommand: Command = {
   name: 'replay',
   summary: 'backfill and reconciliation: rebuild the PostgreSQL tables from the topics, merged in atomically',
-  usage: 'connector replay --config <file> [--only users|logins]',
+  usage: 'connector replay --config <file> [--only <stream>]',
   help: `Rebuilds the sink's tables from the earliest offsets into fresh tables, then merges them into
 the live tables in one transaction (writers wait, readers go on). Non-destructive: the live tables
 stay, with your indexes, grants, comments and views; login events are only added, so those older
@@ -102,17 +103,19 @@ from the compacted users topic are removed (reconciliation), only those of the c
 holds, with their login events under sink.onUserRemoved: delete-logins.
 
   -c, --config <file>   the connector's config file (or CONNECTOR_CONFIG)
-      --only <what>     users (the reconciliation against the users topic) or logins (default: both)
+      --only <stream>   one declared stream: users (the reconciliation against the users topic),
+                        logins, … (default: every declared stream)
 
 Exit: 0 done, 1 failed, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, only: { type: 'string' } },
   async run(values) {
     const ctx = loadContext(configPath(values), 'sink');
     const only = values.only as string | undefined;
-    if (only !== undefined && only !== 'users' && only !== 'logins') throw new UsageError('--only takes users or logins');
+    const names = STREAMS.map((s) => s.name);
+    if (only !== undefined && !names.includes(only)) throw new UsageError(`--only takes a declared stream: ${names.join(', ')}`);
     const result = await replayFromConfig(toSinkConfig(ctx.config), {
       logger: ctx.logger,
-      only: only ? [only as 'users' | 'logins'] : undefined,
+      only: only ? [only] : undefined,
       onProgress: (p) => ctx.logger.info('replay progress', { ...p }),
     });
     ctx.out(JSON.stringify(result));

@@ -1,5 +1,5 @@
 import type { RunSummary, SyncProgress } from '../sync';
-import type { SinkStats } from '../../sinks/postgres/sink';
+import type { SinkStats } from '../../sinks/engine/engine';
 import { MetricsRegistry } from './registry';
 
 /**

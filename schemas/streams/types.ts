@@ -35,6 +35,9 @@ export interface StreamDeclaration {
     readonly write: 'upsert' | 'append';
     /** Avro field names; the primary key is always the key. */
     readonly indexes: readonly (readonly string[])[];
+    /** SQL files (paths relative to schemas/) of views over the stream's tables: a sink that
+     *  supports views (PostgreSQL) creates or replaces them once its tables exist. */
+    readonly views?: readonly string[];
   };
 }
 

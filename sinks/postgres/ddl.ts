@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import { inTransaction, withClient } from './db';
 import type { Logger } from '../../kernel/logger';
-import { ID_CHECK_SUFFIX, INDEXES, META_COLUMNS, PKEY_SUFFIX, indexSuffix, type SinkTable } from './table';
+import { ID_CHECK_SUFFIX, META_COLUMNS, PKEY_SUFFIX, indexSuffix, type SinkTable } from './table';
 import { ident, objectName, qualified } from './sql';
 
 /** information_schema's data_type for each type the sink creates. */
@@ -42,7 +42,7 @@ export async function ensureTable(pool: Pool, table: SinkTable, logger: Logger):
           logger.warn('column type differs from the schema; kept as it is', { table: table.name.name, column: f.column, column_type: have, schema_type: f.pgType });
         }
       }
-      for (const fields of INDEXES[table.kind]) {
+      for (const fields of table.indexes) {
         const columns = fields.map((name) => table.field(name)?.column);
         if (columns.some((c) => c === undefined)) continue;
         const name = objectName(table.name.name, indexSuffix(columns as string[]));

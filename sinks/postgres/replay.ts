@@ -1,21 +1,21 @@
 import { Partitioners, type Producer } from 'kafkajs';
-import { loadConnectorSchemas } from '../../schemas/avro';
 import { FatalError, isRetriable } from '../../kernel/errors';
 import { silentLogger } from '../../kernel/logger';
 import { sleep } from '../../kernel/retry';
-import { startSinkConsumer, type SinkConsumer } from './consumer';
-import { createDeadLetter, type DeadLetter } from './dead-letter';
+import { startSinkConsumer, type SinkConsumer } from '../engine/consumer';
+import { createDeadLetter, type DeadLetter } from '../engine/dead-letter';
 import { decodeStringKey } from '../../schemas/keys';
-import { createDecoder } from './decode';
+import { createDecoder } from '../engine/decode';
+import { ensureDeadLetterTopic } from '../engine/engine';
+import { createBatchProcessor } from '../engine/processor';
+import type { SinkStream } from '../port';
 import { inTransaction, withClient } from './db';
-import { createBatchProcessor } from './processor';
-import { dropOffsets, ensureOffsetsTable, lockOffsetRows, moveOffsets } from './offsets';
-import { ensureDeadLetterTopic, prepareTable } from './setup';
-import { DEFAULT_TUNING, type PostgresSinkDeps, type SinkTuning } from './sink';
-import { checkTableName, qualified } from './sql';
+import { dropOffsets, lockOffsetRows, moveOffsets } from './offsets';
+import { DEFAULT_TUNING, postgresSinkStreams, type PostgresSinkDeps, type SinkTuning } from './sink';
+import { checkTableName, columnName, qualified } from './sql';
+import { createPostgresStore } from './store';
 import { copyMissingColumns, mergeInto, swapIn } from './swap';
-import { deleteLoginsOf } from './statements';
-import { SinkTable, type TableKind } from './table';
+import { deleteCascade } from './statements';
 
 export interface ReplayProgress {
   phase: 'building' | 'swapping' | 'done';
@@ -31,8 +31,8 @@ export interface ReplayProgress {
 /** What replay needs: the sink's own dependencies (its tables are the live ones to rebuild,
  *  its groupId the base of a fresh group per replay), and what to rebuild. */
 export interface ReplayDeps extends Omit<PostgresSinkDeps, 'hooks'> {
-  /** Which tables to rebuild (default both); one stream alone leaves the other table as it is. */
-  only?: readonly TableKind[];
+  /** Which streams' tables to rebuild, by stream name (default all); the others stay as they are. */
+  only?: readonly string[];
   onProgress?: (p: ReplayProgress) => void;
   /** How often onProgress is called while building, in ms (default 1000). */
   progressIntervalMs?: number;
@@ -67,19 +67,23 @@ export interface ReplayResult {
 export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
   const logger = deps.logger ?? silentLogger;
   const tuning: SinkTuning = { ...DEFAULT_TUNING, maxBytesPerPartition: 2 * 1024 * 1024, ...deps.tuning };
-  const kinds = deps.only ?? (['users', 'logins'] as const);
   const started = Date.now();
   const stamp = started.toString(36);
-  const base = deps.baseSchemas ?? { users: loadConnectorSchemas().userValue, logins: loadConnectorSchemas().loginEventValue };
-  const plan = kinds.map((kind) => {
-    const live = deps.tables[kind];
-    const fresh = checkTableName({ schema: live.schema, name: `${live.name}__replay_${stamp}` }, `replay table for ${live.name}`);
-    return { kind, live, table: new SinkTable(kind, fresh), topic: deps.topics[kind] };
+  const all = postgresSinkStreams(deps);
+  for (const name of deps.only ?? []) {
+    if (!all.some((s) => s.name === name)) throw new FatalError('CONFIG_INVALID', `replay: no stream named ${name}; give one of ${all.map((s) => s.name).join(', ')}`);
+  }
+  const chosen = all.filter((s) => !deps.only || deps.only.includes(s.name));
+  // The fresh tables are merged in whole; removals (and their cascades) are applied at the merge.
+  const plan = chosen.map((live) => {
+    const fresh = checkTableName({ schema: live.table.schema, name: `${live.table.name}__replay_${stamp}` }, `replay table for ${live.table.name}`);
+    const stream: SinkStream = { ...live, table: fresh, views: [], deletesCascadeTo: [] };
+    return { live, stream, topic: live.topic };
   });
+  const store = createPostgresStore({ pool: deps.pool, chunkRows: tuning.chunkRows, synchronousCommit: tuning.synchronousCommit, statementTimeoutMs: tuning.statementTimeoutMs, logger });
 
   const positions = new Map<string, bigint>();
   const mergedCounts: ReplayResult['merged'] = {};
-  const onUserRemoved = deps.onUserRemoved ?? 'delete-logins';
   let records = 0;
   let phase: ReplayProgress['phase'] = 'building';
   let lag = Number.NaN;
@@ -95,30 +99,26 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
   const groupId = `${deps.groupId}-replay-${stamp}`;
   const timer = setInterval(report, deps.progressIntervalMs ?? 1000);
   try {
-    for (const schema of new Set(plan.map((p) => p.live.schema))) await ensureOffsetsTable(deps.pool, schema);
     for (const p of plan) {
-      await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`);
-      await dropOffsets(deps.pool, p.table.name);
-      await prepareTable(deps.pool, p.table, base[p.kind], p.topic, deps.schemas, logger);
-      await withClient(deps.pool, (c) => copyMissingColumns(c, p.live, p.table.name));
+      await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.stream.table)}`);
+      await dropOffsets(deps.pool, p.stream.table);
     }
+    await store.open(plan.map((p) => p.stream), { logger, latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema });
+    for (const p of plan) await withClient(deps.pool, (c) => copyMissingColumns(c, p.live.table, p.stream.table));
     await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
     producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
     await producer.connect();
     // Users whose record went to the dead letters here: absent from the rebuilt table for that
     // reason only, so the merge must not remove them (a bad record never deletes a user).
-    const deadUsers = new Set<string>();
+    const deadKeys = new Map(plan.filter((p) => p.live.write === 'upsert').map((p) => [p.topic, new Set<string>()]));
     const processor = createBatchProcessor({
-      pool: deps.pool,
-      decoder: createDecoder(deps.schemas),
-      routes: new Map(plan.map((p) => [p.topic, p.table])),
-      deadLetter: rememberDeadUsers(createDeadLetter(producer, deps.topics.deadLetter), deps.topics.users, deadUsers),
+      sink: store,
+      decoder: createDecoder(deps.schemas, store.acceptSchema?.bind(store)),
+      routes: new Map(plan.map((p) => [p.topic, p.stream])),
+      deadLetter: rememberDeadKeys(createDeadLetter(producer, deps.topics.deadLetter, undefined, store.deadLetterHeaders?.bind(store)), deadKeys),
       logger,
-      chunkRows: tuning.chunkRows,
       retry: tuning.retry,
-      synchronousCommit: tuning.synchronousCommit,
       breakerFailures: tuning.breakerFailures,
-      statementTimeoutMs: tuning.statementTimeoutMs,
       // The fresh tables are merged in whole; removals are applied at the merge (mergeInto).
     });
     const topics = plan.map((p) => p.topic);
@@ -154,31 +154,39 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
           await client.query("SET LOCAL lock_timeout = '30s'");
           // A live sink's transaction locks its offset row first, then its table: same order
           // here, or the two could deadlock.
-          await lockOffsetRows(client, plan.map((p) => p.live));
-          const live = plan.map((p) => qualified(p.live));
+          await lockOffsetRows(client, plan.map((p) => p.live.table));
+          const live = plan.map((p) => qualified(p.live.table));
           const existing = await client.query<{ t: string | null }>('SELECT to_regclass(t)::text AS t FROM unnest($1::text[]) AS t', [live]);
           const lockable = existing.rows.filter((r) => r.t !== null).map((r) => r.t as string);
           // Writers wait (a live sink, another replay); readers go on reading the old rows.
           if (lockable.length > 0) await client.query(`LOCK TABLE ${lockable.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
           // Under the lock no live sink can commit; anything published since the check above?
           if ((await remaining()) > 0n) return false;
-          const removedUsers: string[] = [];
+          const removed: { live: SinkStream; keys: string[] }[] = [];
           for (const [i, p] of plan.entries()) {
+            const rebuilt = store.table(p.stream);
             if (existing.rows[i].t === null) {
-              await swapIn(client, p.table, p.live);
+              await swapIn(client, rebuilt, p.live.table);
             } else {
               // The live table stays (the operator's indexes, grants, comments, views): its rows
               // are brought to the rebuilt content, then the rebuilt table (ours) is dropped.
-              const merged = await mergeInto(client, p.table, p.live, { removeAbsent: p.kind === 'users', keep: [...deadUsers] });
-              removedUsers.push(...merged.removed);
-              await client.query(`DROP TABLE ${qualified(p.table.name)}`);
-              mergedCounts[p.live.name] = { written: merged.written, removed: merged.removed.length };
+              const merged = await mergeInto(client, rebuilt, p.live.table, { removeAbsent: p.live.write === 'upsert', keep: [...(deadKeys.get(p.topic) ?? [])] });
+              removed.push({ live: p.live, keys: merged.removed });
+              await client.query(`DROP TABLE ${qualified(p.stream.table)}`);
+              mergedCounts[p.live.table.name] = { written: merged.written, removed: merged.removed.length };
             }
             // The live sink resumes from the rebuilt table's positions: it skips what the replay applied.
-            await moveOffsets(client, p.table.name, p.live);
+            await moveOffsets(client, p.stream.table, p.live.table);
           }
-          // After every merge: the login merge must not bring back events of a user removed here.
-          if (removedUsers.length > 0 && onUserRemoved === 'delete-logins') await deleteLoginsOf(client, deps.tables.logins, removedUsers);
+          // After every merge: the login merge must not bring back events of a user removed here
+          // (the declared cascades, e.g. onUserRemoved: delete-logins).
+          for (const r of removed) {
+            if (r.keys.length === 0) continue;
+            for (const c of r.live.deletesCascadeTo) {
+              const target = all.find((s) => s.name === c.stream);
+              if (target) await deleteCascade(client, { table: target.table, column: columnName(c.field) }, r.keys);
+            }
+          }
           return true;
         }),
       ).catch((err: unknown) => {
@@ -195,12 +203,12 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     }
     phase = 'done';
     report();
-    logger.info('replay swapped in the rebuilt tables', { tables: plan.map((p) => p.live.name), records, ms: Date.now() - started });
-    return { swapped: Object.fromEntries(plan.map((p) => [p.live.name, p.table.name.name])), merged: mergedCounts, records, durationMs: Date.now() - started };
+    logger.info('replay swapped in the rebuilt tables', { tables: plan.map((p) => p.live.table.name), records, ms: Date.now() - started });
+    return { swapped: Object.fromEntries(plan.map((p) => [p.live.table.name, p.stream.table.name])), merged: mergedCounts, records, durationMs: Date.now() - started };
   } catch (err) {
     for (const p of plan) {
-      await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.table.name)}`).catch(() => undefined);
-      await dropOffsets(deps.pool, p.table.name).catch(() => undefined);
+      await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.stream.table)}`).catch(() => undefined);
+      await dropOffsets(deps.pool, p.stream.table).catch(() => undefined);
     }
     throw err;
   } finally {
@@ -209,18 +217,20 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     await producer?.disconnect().catch(() => undefined);
     await admin.deleteGroups([groupId]).catch(() => undefined);
     await admin.disconnect();
+    await store.close();
   }
 }
 
-/** The dead-letter topic, remembering the users-topic keys it received (undecodable keys cannot match a row). */
-function rememberDeadUsers(inner: DeadLetter, usersTopic: string, into: Set<string>): DeadLetter {
+/** The dead-letter topic, remembering per upsert topic the keys it received (undecodable keys cannot match a row). */
+function rememberDeadKeys(inner: DeadLetter, into: ReadonlyMap<string, Set<string>>): DeadLetter {
   return {
     topic: inner.topic,
     async send(entries) {
       for (const e of entries) {
-        if (e.source.topic !== usersTopic || !e.source.key) continue;
+        const keys = into.get(e.source.topic);
+        if (!keys || !e.source.key) continue;
         try {
-          into.add(decodeStringKey(e.source.key));
+          keys.add(decodeStringKey(e.source.key));
         } catch {
           // not a wire-format string key: no table row has it
         }

@@ -1,11 +1,12 @@
-import type { Admin } from 'kafkajs';
+import { readFileSync } from 'node:fs';
 import type { Pool } from 'pg';
 import type { AvroSchemaJson } from '../../schemas/avro';
+import { FatalError } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
-import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS } from '../../schemas/topics';
-import { topicSpecs } from '../../kafka/topics';
+import { classifyDbError } from './classify';
 import { ensureTable } from './ddl';
-import type { SchemaSource } from './schema-source';
+import { inTransaction, withClient } from './db';
+import { qualified, type TableName } from './sql';
 import type { SinkTable } from './table';
 
 /**
@@ -13,19 +14,59 @@ import type { SinkTable } from './table';
  * newest version registered for the topic (a newer connector may have registered fields this
  * build does not know yet). Creates or alters the table and its indexes. Idempotent.
  */
-export async function prepareTable(pool: Pool, table: SinkTable, shipped: AvroSchemaJson, topic: string, schemas: SchemaSource, logger: Logger): Promise<void> {
+export async function prepareTable(
+  pool: Pool,
+  table: SinkTable,
+  shipped: AvroSchemaJson,
+  latest: AvroSchemaJson | undefined,
+  logger: Logger,
+): Promise<void> {
   table.absorb(shipped);
-  const latest = await schemas.latest(`${topic}-value`);
-  if (latest) table.absorb(latest.schema);
+  if (latest) table.absorb(latest);
   await ensureTable(pool, table, logger);
 }
 
-/** Creates the dead-letter topic when it is missing (delete policy, as provisionTopics would). */
-export async function ensureDeadLetterTopic(admin: Admin, topic: string, logger: Logger): Promise<void> {
-  if ((await admin.listTopics()).includes(topic)) return;
-  const spec = topicSpecs({ ...DEFAULT_TOPICS, deadLetter: topic }, DEFAULT_TOPIC_SETTINGS).find((s) => s.topic === topic)!;
-  await admin.createTopics({ topics: [spec], waitForLeaders: true }).catch((err: Error & { type?: string }) => {
-    if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+/**
+ * Creates or replaces a declared view from its SQL file (CREATE OR REPLACE VIEW …), once the
+ * tables exist, under the same advisory lock as the tables' DDL (several sinks may start
+ * together). `{{table:<stream>}}` in the SQL becomes that stream's table, schema-qualified, so a
+ * view follows tables renamed by configuration. A missing file, a placeholder naming a stream
+ * not sunk here, or SQL PostgreSQL refuses stops the sink, naming the file.
+ */
+export async function ensureView(
+  pool: Pool,
+  file: string,
+  tables: ReadonlyMap<string, TableName>,
+  logger: Logger,
+): Promise<void> {
+  let sql: string;
+  try {
+    sql = readFileSync(file, 'utf8').replace(/\{\{\s*table:([A-Za-z0-9_-]+)\s*\}\}/g, (_, stream: string) => {
+      const table = tables.get(stream);
+      if (!table)
+        throw new Error(`{{table:${stream}}} names no stream this sink writes (${[...tables.keys()].join(', ')})`);
+      return qualified(table);
+    });
+  } catch (err) {
+    throw new FatalError(
+      'SINK_VIEW_INVALID',
+      `view ${file}: ${(err as Error).message}; check the stream declaration's sink.views`,
+      { cause: err },
+    );
+  }
+  await withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`neurons-sink-ddl:view:${file}`]);
+      await client.query(sql);
+    }),
+  ).catch((err: unknown) => {
+    const e = classifyDbError(err);
+    if (e.retriable) throw e;
+    throw new FatalError(
+      'SINK_VIEW_INVALID',
+      `view ${file}: PostgreSQL refused it (${e.message}); fix the SQL or the tables it reads`,
+      { cause: err },
+    );
   });
-  logger.info('created the dead-letter topic', { topic });
+  logger.info('view created or replaced', { file });
 }

@@ -1,18 +1,17 @@
-import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import type { Kafka } from 'kafkajs';
 import type { Pool } from 'pg';
-import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
-import { silentLogger, type Logger } from '../../kernel/logger';
+import type { AvroSchemaJson } from '../../schemas/avro';
+import { STREAMS, type StreamDeclaration } from '../../schemas/streams';
+import type { Logger } from '../../kernel/logger';
 import type { RetryOptions } from '../../kernel/retry';
-import { startSinkConsumer, type SinkConsumer, type SinkHooks } from './consumer';
-import { createDeadLetter } from './dead-letter';
-import { createDecoder } from './decode';
-import { createBatchProcessor, type BatchResult } from './processor';
+import { createSinkEngine, type SinkRunner, type SinkStats } from '../engine/engine';
+import type { SinkHooks } from '../engine/processor';
+import { sinkStreams, userRemovalCascades } from '../streams';
 import type { SchemaSource } from './schema-source';
-import { SinkHealthState, type PartitionHealth, type SinkHealthReport } from './health';
-import { ensureOffsetsTable, readOffsets } from './offsets';
-import { ensureDeadLetterTopic, prepareTable } from './setup';
-import { SinkTable } from './table';
+import { createPostgresStore } from './store';
 import type { TableName } from './sql';
+
+export type { SinkStats };
 
 /** Knobs with defaults (DEFAULT_TUNING); units in the names. */
 export interface SinkTuning {
@@ -61,20 +60,27 @@ export const DEFAULT_TUNING: SinkTuning = {
   stallAfterMs: 120_000,
 };
 
-/** Everything the sink needs, built by the caller (fromConfig builds the real ones). */
+/**
+ * Everything the sink needs, built by the caller (fromConfig builds the real ones). Topics and
+ * tables are keyed by stream name (schemas/streams: users, logins, and whatever else is declared);
+ * a stream without an entry uses its declaration's topic and table (in the users table's schema).
+ */
 export interface PostgresSinkDeps {
   kafka: Kafka;
-  /** Each batch committed: its latency in seconds (arrival to database commit) and record count. For metrics; must not throw. */
+  /** Each batch committed: its latency in seconds (arrival to database commit) and record count.
+   *  For metrics; must not throw. */
   onBatch?: (batch: { seconds: number; records: number }) => void;
   /** The sink adds an 'error' listener (an idle connection lost in a restart must not crash the process). */
   pool: Pool;
   schemas: SchemaSource;
-  topics: { users: string; logins: string; deadLetter: string };
-  tables: { users: TableName; logins: TableName };
+  topics: { deadLetter: string } & Partial<Record<string, string>>;
+  tables: Partial<Record<string, TableName>>;
   groupId: string;
   logger?: Logger;
-  /** The schemas tables are created from at start-up (default: the .avsc files this build ships). */
-  baseSchemas?: { users: AvroSchemaJson; logins: AvroSchemaJson };
+  /** The streams to sink (default: every declared stream, schemas/streams STREAMS). */
+  streams?: readonly StreamDeclaration[];
+  /** The schemas tables are created from at start-up, by stream name (default: the .avsc files this build ships). */
+  baseSchemas?: Partial<Record<string, AvroSchemaJson>>;
   tuning?: Partial<SinkTuning>;
   hooks?: SinkHooks;
   /** What happens to a removed user's login events (default delete-logins): deleted in the
@@ -84,127 +90,40 @@ export interface PostgresSinkDeps {
 
 export type OnUserRemoved = 'delete-logins' | 'keep';
 
-export interface SinkStats extends BatchResult {
-  batches: number;
-}
+/** The PostgreSQL sink: the generic engine (engine/engine.ts) over the PostgreSQL store (store.ts). */
+export type PostgresSink = SinkRunner;
 
-/**
- * The PostgreSQL sink: a consumer group member that writes each batch in one transaction and
- * commits offsets only after it (see consumer.ts), dead-letters bad records, retries passing
- * failures.
- *  - start(): creates or evolves the tables, creates the dead-letter topic when missing, joins
- *    the group; resolves once consuming. Rejects (FatalError) on bad configuration.
- *  - stop(): leaves the group; an unfinished batch is abandoned uncommitted. Idempotent.
- *  - done: rejects when the sink stopped on its own because of a fatal error (call stop() then,
- *    to release the producer and, with fromConfig, the pool and an embedded database).
- * Passing failures never reject `done`: with the default unlimited retries a database that stays
- * down keeps the sink waiting (and logging each retry), not crashing.
- */
-export interface PostgresSink {
-  start(): Promise<void>;
-  stop(): Promise<void>;
-  readonly done: Promise<void>;
-  stats(): SinkStats;
-  /** The truth for /health and the metrics: database reachable, partitions waiting, lag per
-   *  partition from the database's offsets, age of the last commit (health.ts). */
-  health(): Promise<SinkHealthReport>;
+/** The declared streams with the deps' topics, tables and options applied. */
+export function postgresSinkStreams(deps: Omit<PostgresSinkDeps, 'kafka' | 'pool' | 'schemas' | 'groupId'>) {
+  const { deadLetter: _deadLetter, ...topics } = deps.topics;
+  return sinkStreams(deps.streams ?? STREAMS, {
+    topics,
+    tables: deps.tables,
+    schema: deps.tables.users?.schema ?? Object.values(deps.tables).find((t) => t !== undefined)?.schema,
+    baseSchemas: deps.baseSchemas,
+    cascades: userRemovalCascades(deps.onUserRemoved ?? 'delete-logins'),
+  });
 }
 
 export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
-  const logger = deps.logger ?? silentLogger;
   const tuning: SinkTuning = { ...DEFAULT_TUNING, ...deps.tuning };
-  const stats: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0, skipped: 0 };
-  const users = new SinkTable('users', deps.tables.users);
-  const logins = new SinkTable('logins', deps.tables.logins);
-  let consumer: SinkConsumer | undefined;
-  let producer: Producer | undefined;
-  let settle!: { resolve: () => void; reject: (e: unknown) => void };
-  const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
-  done.catch(() => undefined);
-  const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
-  const state = new SinkHealthState();
-  const tableOf = new Map([[deps.topics.users, users], [deps.topics.logins, logins]]);
-  let admin: Admin | undefined;
-
-  return {
-    done,
-    stats: () => ({ ...stats }),
-    async health() {
-      const databaseReachable = await probeDatabase(deps.pool);
-      const lag: PartitionHealth[] = [];
-      for (const [topic, table] of tableOf) {
-        const ends = admin ? await admin.fetchTopicOffsets(topic).catch(() => []) : [];
-        const stored = databaseReachable ? await readOffsets(deps.pool, table.name, topic).catch(() => undefined) : undefined;
-        for (const e of ends) {
-          const at = stored ? (stored.get(e.partition) ?? BigInt(e.low)) : undefined;
-          lag.push({ topic, partition: e.partition, lag: at === undefined ? Number.NaN : Math.max(0, Number(BigInt(e.high) - at)) });
-        }
-      }
-      return state.report({ databaseReachable, lag, stallAfterMs: tuning.stallAfterMs });
-    },
-    async start() {
-      deps.pool.on('error', onPoolError);
-      const base = deps.baseSchemas ?? { users: loadConnectorSchemas().userValue, logins: loadConnectorSchemas().loginEventValue };
-      for (const schema of new Set([users.name.schema, logins.name.schema])) await ensureOffsetsTable(deps.pool, schema);
-      await prepareTable(deps.pool, users, base.users, deps.topics.users, deps.schemas, logger);
-      await prepareTable(deps.pool, logins, base.logins, deps.topics.logins, deps.schemas, logger);
-      admin = deps.kafka.admin();
-      await admin.connect();
-      await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
-      producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
-      await producer.connect();
-      const processor = createBatchProcessor({
-        pool: deps.pool,
-        decoder: createDecoder(deps.schemas),
-        routes: new Map([[deps.topics.users, users], [deps.topics.logins, logins]]),
-        deadLetter: createDeadLetter(producer, deps.topics.deadLetter),
-        logger,
-        chunkRows: tuning.chunkRows,
-        retry: tuning.retry,
-        synchronousCommit: tuning.synchronousCommit,
-        breakerFailures: tuning.breakerFailures,
-        statementTimeoutMs: tuning.statementTimeoutMs,
-        loginsOfRemoved: (deps.onUserRemoved ?? 'delete-logins') === 'delete-logins' ? deps.tables.logins : undefined,
-        onTrouble: (topic, partition, trouble) => state.setTrouble(topic, partition, trouble),
-        hooks: deps.hooks,
-      });
-      consumer = await startSinkConsumer(deps.kafka, processor, { groupId: deps.groupId, topics: [deps.topics.users, deps.topics.logins], ...tuning }, {
-        logger,
-        hooks: deps.hooks,
-        storedOffset: async (topic, partition) => (await readOffsets(deps.pool, tableOf.get(topic)!.name, topic)).get(partition),
-        onBatch: ({ result, seconds }) => {
-          deps.onBatch?.({ seconds, records: result.records });
-          state.committed();
-          stats.batches++;
-          for (const k of ['records', 'upserted', 'inserted', 'deleted', 'deadLettered', 'skipped'] as const) stats[k] += result[k];
-        },
-      });
-      consumer.done.then(settle.resolve, settle.reject);
-      logger.info('postgres sink started', { groupId: deps.groupId, users: deps.tables.users.name, logins: deps.tables.logins.name });
-    },
-    async stop() {
-      const c = consumer;
-      const p = producer;
-      consumer = undefined;
-      producer = undefined;
-      const a = admin;
-      admin = undefined;
-      await c?.stop();
-      await p?.disconnect();
-      await a?.disconnect().catch(() => undefined);
-      deps.pool.off('error', onPoolError);
-      settle.resolve();
-    },
-  };
-}
-
-/** True when the database answers a trivial query within 3 s. */
-async function probeDatabase(pool: Pool): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 3000)));
-  try {
-    return await Promise.race([pool.query('SELECT 1').then(() => true, () => false), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const store = createPostgresStore({
+    pool: deps.pool,
+    chunkRows: tuning.chunkRows,
+    synchronousCommit: tuning.synchronousCommit,
+    statementTimeoutMs: tuning.statementTimeoutMs,
+    logger: deps.logger,
+  });
+  return createSinkEngine({
+    kafka: deps.kafka,
+    sink: store,
+    streams: postgresSinkStreams(deps),
+    schemas: deps.schemas,
+    deadLetterTopic: deps.topics.deadLetter,
+    groupId: deps.groupId,
+    tuning,
+    logger: deps.logger,
+    hooks: deps.hooks,
+    onBatch: deps.onBatch,
+  });
 }

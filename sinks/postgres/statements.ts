@@ -1,5 +1,5 @@
 import { META_COLUMNS, type SinkTable } from './table';
-import type { WriteOp } from './collapse';
+import type { WriteOp } from '../port';
 import { copyValue } from './copy';
 import type { PoolClient } from 'pg';
 import { ident, qualified, type TableName } from './sql';
@@ -56,21 +56,26 @@ export function copyLine(table: SinkTable, op: RowOp): string {
       out.push(copyValue('text', op.key));
       continue;
     }
-    const own = op.writer.columns?.get(f.field);
+    const own = table.writerColumns(op.writer).get(f.field);
     out.push(copyValue(f.wireType, own ? own.toJson(op.value[f.field] ?? null) : f.defaultJson));
   }
   out.push(String(op.source.partition), op.source.offset);
   return out.join('\t') + '\n';
 }
 
-/** Login events of removed users (sink.onUserRemoved: delete-logins), by user id. */
-export function deleteLoginsSql(logins: TableName): string {
-  return `DELETE FROM ${qualified(logins)} WHERE user_id = ANY($1::text[])`;
+/** A deletion cascade: rows of `target` whose `column` holds a deleted key (e.g. a removed user's login events). */
+export interface CascadeTarget {
+  readonly table: TableName;
+  readonly column: string;
 }
 
-/** Runs deleteLoginsSql when the login table exists (it may not, before its first record). */
-export async function deleteLoginsOf(client: PoolClient, logins: TableName, userIds: readonly string[]): Promise<number> {
-  const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(logins)]);
+export function deleteCascadeSql(target: CascadeTarget): string {
+  return `DELETE FROM ${qualified(target.table)} WHERE ${ident(target.column)} = ANY($1::text[])`;
+}
+
+/** Runs deleteCascadeSql when the target table exists (it may not, before its first record). */
+export async function deleteCascade(client: PoolClient, target: CascadeTarget, keys: readonly string[]): Promise<number> {
+  const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(target.table)]);
   if (rows[0].t === null) return 0;
-  return (await client.query(deleteLoginsSql(logins), [userIds])).rowCount ?? 0;
+  return (await client.query(deleteCascadeSql(target), [keys])).rowCount ?? 0;
 }

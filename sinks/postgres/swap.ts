@@ -1,5 +1,5 @@
 import type { PoolClient } from 'pg';
-import { ID_CHECK_SUFFIX, INDEXES, PKEY_SUFFIX, indexSuffix, type SinkTable } from './table';
+import { ID_CHECK_SUFFIX, PKEY_SUFFIX, indexSuffix, type SinkTable } from './table';
 import { ident, objectName, qualified, type TableName } from './sql';
 
 /**
@@ -14,7 +14,7 @@ export async function swapIn(client: PoolClient, rebuilt: SinkTable, live: Table
   for (const suffix of [PKEY_SUFFIX, ID_CHECK_SUFFIX]) {
     await client.query(`ALTER TABLE ${qualified(moved)} RENAME CONSTRAINT ${ident(objectName(rebuilt.name.name, suffix))} TO ${ident(objectName(live.name, suffix))}`);
   }
-  for (const fields of INDEXES[rebuilt.kind]) {
+  for (const fields of rebuilt.indexes) {
     const columns = fields.map((f) => rebuilt.field(f)?.column);
     if (columns.some((c) => c === undefined)) continue;
     const suffix = indexSuffix(columns as string[]);
@@ -34,11 +34,11 @@ export interface MergeResult {
  * Brings an existing live table to the rebuilt table's content, inside the caller's
  * transaction, keeping the table itself: its indexes, grants, comments, triggers and the views
  * on it are the operator's and stay. Readers see the old rows until COMMIT, then the new ones.
- *  - users (`removeAbsent`): rows absent from the rebuilt table are deleted, but only rows of
+ *  - upsert streams, e.g. users (`removeAbsent`): rows absent from the rebuilt table are deleted, but only rows of
  *    the connectors whose records the topic holds (`connector_name`) or without one: another
  *    connector sinking into the same table keeps its rows. Changed rows are updated, new ones
  *    inserted; identical rows are not rewritten.
- *  - login events: rows are inserted when missing and never deleted, so events older than the
+ *  - append streams, e.g. login events: rows are inserted when missing and never deleted, so events older than the
  *    topic's retention stay.
  * Columns the rebuilt table has and the live one lacks are added to the live table first.
  */

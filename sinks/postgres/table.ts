@@ -1,22 +1,14 @@
 import type { AvroSchemaJson } from '../../schemas/avro';
 import { FatalError } from '../../kernel/errors';
 import { fieldColumns, type FieldColumn } from './columns';
+import type { WriterSchema } from '../port';
 import { type TableName } from './sql';
-
-/** Which stream a table holds: users are upserted and deleted; login events only inserted. */
-export type TableKind = 'users' | 'logins';
 
 /** Columns every table has besides the Avro fields: where in Kafka the row's record was. */
 export const META_COLUMNS = [
   { column: '_kafka_partition', pgType: 'integer' },
   { column: '_kafka_offset', pgType: 'bigint' },
 ] as const;
-
-/** Lookups the tables are indexed for (Avro field names; the primary key is always id). */
-export const INDEXES: Record<TableKind, readonly (readonly string[])[]> = {
-  users: [['email'], ['username'], ['managerId']],
-  logins: [['userId', 'loginTime']],
-};
 
 /** Index and constraint name suffixes (see objectName), shared by live and replayed tables. */
 export function indexSuffix(columns: readonly string[]): string {
@@ -34,12 +26,24 @@ export const ID_CHECK_SUFFIX = 'id_check';
  */
 export class SinkTable {
   private readonly known = new Map<string, FieldColumn>();
+  private readonly writers = new WeakMap<WriterSchema, ReadonlyMap<string, FieldColumn>>();
   private record: string | undefined;
 
   constructor(
-    readonly kind: TableKind,
     readonly name: TableName,
+    /** Lookups the table is indexed for (Avro field names; the primary key is always id): the stream's declared indexes. */
+    readonly indexes: readonly (readonly string[])[] = [],
   ) {}
+
+  /** Field name → how a writer schema's field becomes a column (computed once per writer). */
+  writerColumns(writer: WriterSchema): ReadonlyMap<string, FieldColumn> {
+    let columns = this.writers.get(writer);
+    if (!columns) {
+      columns = new Map(fieldColumns(writer.json).map((c) => [c.field, c]));
+      this.writers.set(writer, columns);
+    }
+    return columns;
+  }
 
   /** Known fields, in the order they were first seen (the id first). */
   fields(): FieldColumn[] {

@@ -1,26 +1,14 @@
 import type { Pool, PoolClient } from 'pg';
-import type { ConnectorError } from '../../kernel/errors';
+import type { RecordError } from '../../kernel/errors';
+import type { WriteCounts, WriteOp, WriteOutcome } from '../port';
 import { classifyDbError, isDataError } from './classify';
-import type { WriteOp } from './collapse';
 import { inTransaction, withClient } from './db';
 import { lockOffset, storeOffset } from './offsets';
 import { copyFrom } from './copy';
-import { copyLine, copySql, deleteLoginsOf, deleteSql, mergeSql, stageSql } from './statements';
-import type { TableName } from './sql';
+import { copyLine, copySql, deleteCascade, deleteSql, mergeSql, stageSql, type CascadeTarget } from './statements';
 import type { SinkTable } from './table';
 
-export interface WriteCounts {
-  upserted: number;
-  inserted: number;
-  deleted: number;
-}
-
-export interface WriteOutcome extends WriteCounts {
-  /** Changes left out: their records were below the stored offset (already applied). */
-  skipped: number;
-  /** Changes the database refused as bad data (SQLSTATE 22/23): dead-letter their records. */
-  rejected: { op: WriteOp; error: ConnectorError }[];
-}
+export type { WriteCounts, WriteOutcome };
 
 /** Where a batch is in Kafka, and what runs inside its transaction besides the rows. */
 export interface BatchPosition {
@@ -34,9 +22,9 @@ export interface BatchPosition {
   synchronousCommit: boolean;
   /** SET LOCAL statement_timeout, in ms. */
   statementTimeoutMs: number;
-  /** Users only: the login table whose events of deleted users go in the same transaction
-   *  (sink.onUserRemoved: delete-logins); undefined keeps them. */
-  loginsOfRemoved?: TableName;
+  /** Rows of other tables deleted with a deleted key, in the same transaction (a removed user's
+   *  login events under sink.onUserRemoved: delete-logins). */
+  cascades?: readonly CascadeTarget[];
   /** Test seam: runs right after BEGIN. */
   inside?: () => Promise<void> | void;
   /**
@@ -80,14 +68,14 @@ export async function writeOps(pool: Pool, table: SinkTable, ops: readonly Write
         return { ...out, skipped: ops.length - fresh.length };
       }),
     );
-  const fast = await run(async (client, fresh) => ({ ...(await apply(client, table, fresh, chunkRows, at.loginsOfRemoved)), skipped: 0, rejected: [] })).catch((err: unknown) => {
+  const fast = await run(async (client, fresh) => ({ ...(await apply(client, table, fresh, chunkRows, at.cascades)), skipped: 0, rejected: [] })).catch((err: unknown) => {
     if (isDataError(err)) return undefined;
     throw err;
   });
   if (fast) return fast;
   return run(async (client, fresh) => {
     const rejected: WriteOutcome['rejected'] = [];
-    const counts = await isolate(client, table, fresh, chunkRows, rejected, at.loginsOfRemoved);
+    const counts = await isolate(client, table, fresh, chunkRows, rejected, at.cascades);
     return { ...counts, skipped: 0, rejected };
   });
 }
@@ -96,13 +84,13 @@ const NOTHING: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
 
 let stages = 0;
 
-async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, loginsOfRemoved?: TableName): Promise<WriteCounts> {
+async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, cascades: readonly CascadeTarget[] = []): Promise<WriteCounts> {
   const counts: WriteCounts = { ...NOTHING };
   if (ops.length === 0) return counts;
   const deletes = ops.filter((o) => o.kind === 'delete').map((o) => o.key);
   if (deletes.length > 0) {
     counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
-    if (loginsOfRemoved) await deleteLoginsOf(client, loginsOfRemoved, deletes);
+    for (const target of cascades) await deleteCascade(client, target, deletes);
   }
   for (const mode of ['upsert', 'insert'] as const) {
     const rows = ops.filter((o): o is Extract<WriteOp, { value: unknown }> => o.kind === mode);
@@ -127,11 +115,11 @@ async function isolate(
   ops: readonly WriteOp[],
   chunkRows: number,
   rejected: WriteOutcome['rejected'],
-  loginsOfRemoved?: TableName,
+  cascades?: readonly CascadeTarget[],
 ): Promise<WriteCounts> {
   await client.query('SAVEPOINT neurons_bisect');
   try {
-    const counts = await apply(client, table, ops, chunkRows, loginsOfRemoved);
+    const counts = await apply(client, table, ops, chunkRows, cascades);
     await client.query('RELEASE SAVEPOINT neurons_bisect');
     return counts;
   } catch (raw) {
@@ -140,12 +128,12 @@ async function isolate(
     await client.query('ROLLBACK TO SAVEPOINT neurons_bisect');
     await client.query('RELEASE SAVEPOINT neurons_bisect');
     if (ops.length === 1) {
-      rejected.push({ op: ops[0], error: err });
+      rejected.push({ op: ops[0], error: err as RecordError });
       return { upserted: 0, inserted: 0, deleted: 0 };
     }
     const mid = ops.length >> 1;
-    const a = await isolate(client, table, ops.slice(0, mid), chunkRows, rejected, loginsOfRemoved);
-    const b = await isolate(client, table, ops.slice(mid), chunkRows, rejected, loginsOfRemoved);
+    const a = await isolate(client, table, ops.slice(0, mid), chunkRows, rejected, cascades);
+    const b = await isolate(client, table, ops.slice(mid), chunkRows, rejected, cascades);
     return { upserted: a.upserted + b.upserted, inserted: a.inserted + b.inserted, deleted: a.deleted + b.deleted };
   }
 }

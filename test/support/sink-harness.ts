@@ -6,6 +6,7 @@ import { SchemaType } from '@kafkajs/confluent-schema-registry';
 import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
 import { registerTopicSchemas, registryFromConfig, type RegisteredTopic } from '../../schemas/registry';
 import { frame } from '../../schemas/wire';
+import { LOGINS, USERS } from '../../schemas/streams';
 import { readToEnd } from '../../pipeline/kafka/read-to-end';
 import { createPostgresSink, type PostgresSink, type PostgresSinkDeps } from '../../sinks';
 import { registrySchemaSource } from '../../sinks/postgres/schema-source';
@@ -87,6 +88,7 @@ export class SinkHarness {
       topics: this.topics,
       tables: { users: { schema: 'public', name: this.tables.users }, logins: { schema: 'public', name: this.tables.logins } },
       groupId: this.groupId,
+      streams: [USERS, LOGINS],
       tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 1000 } },
       ...overrides,
     };

@@ -1,6 +1,6 @@
 import { FatalError, RecordError, RetriableError } from '../../../kernel/errors';
 import { classifyDbError, isDataError } from '../../../sinks/postgres/classify';
-import { collapseInserts, collapseUpserts, type DecodedRecord } from '../../../sinks/postgres/collapse';
+import { collapseInserts, collapseUpserts, type DecodedRecord } from '../../../sinks/engine/collapse';
 import { fieldColumns } from '../../../sinks/postgres/columns';
 import { copyValue } from '../../../sinks/postgres/copy';
 import { columnName, objectName } from '../../../sinks/postgres/sql';

@@ -5,6 +5,7 @@
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
+import { LOGINS, USERS } from '../../../schemas/streams';
 import { createPostgresSink, registrySchemaSource } from '../../../sinks';
 
 const env = process.env;
@@ -16,6 +17,7 @@ const sink = createPostgresSink({
   topics: { users: env.SINK_TEST_USERS!, logins: env.SINK_TEST_LOGINS!, deadLetter: env.SINK_TEST_DLQ! },
   tables: { users: { schema: 'public', name: env.SINK_TEST_USERS_TABLE! }, logins: { schema: 'public', name: env.SINK_TEST_LOGINS_TABLE! } },
   groupId: env.SINK_TEST_GROUP!,
+  streams: [USERS, LOGINS],
   // the broker's minimum: the dead member leaves the group soon, so the restarted sink takes over quickly
   tuning: { sessionTimeoutMs: 6000 },
   hooks: { afterDatabaseCommit: () => void process.kill(process.pid, 'SIGKILL') },

@@ -1,4 +1,4 @@
-import { SinkHealthState } from '../../../sinks/postgres/health';
+import { SinkHealthState } from '../../../sinks/engine/health';
 import { mulberry32 } from '../../../simulator/prng';
 
 /**

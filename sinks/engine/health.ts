@@ -4,7 +4,7 @@ import type { PartitionTrouble } from './processor';
 export interface PartitionHealth {
   topic: string;
   partition: number;
-  /** Records in Kafka after the database's stored offset (NaN when unknown). */
+  /** Records in Kafka after the sink's stored offset (NaN when unknown). */
   lag: number;
   /** Why it is waiting, when it is (registry, database or dead-letter trouble). */
   trouble?: PartitionTrouble;
@@ -18,6 +18,7 @@ export interface PartitionHealth {
 export interface SinkHealthReport {
   ready: boolean;
   reasons: string[];
+  /** The sink's store (the database) answers. */
   databaseReachable: boolean;
   /** Milliseconds since the last batch committed (since the start when none has). */
   lastCommitAgeMs: number;

@@ -1,15 +1,11 @@
 import type { KafkaMessage } from 'kafkajs';
-import type { Pool } from 'pg';
 import { ConnectorError, FatalError, RecordError, isRetriable } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { withRetry, type RetryOptions } from '../../kernel/retry';
+import type { Sink, SinkStream, WriteCounts } from '../port';
 import { collapseInserts, collapseUpserts, type DecodedRecord, type SourceRecord } from './collapse';
 import { classifySendError, type DeadLetter, type DeadLetterEntry } from './dead-letter';
 import type { RecordDecoder, WriterSchema } from './decode';
-import { ensureTable } from './ddl';
-import type { SinkTable } from './table';
-import type { TableName } from './sql';
-import { writeOps, type WriteCounts } from './writer';
 
 /** Test seams. Production code passes none. */
 export interface SinkHooks {
@@ -27,22 +23,15 @@ export interface SinkHooks {
 }
 
 export interface BatchProcessorDeps {
-  pool: Pool;
+  /** The store the batches go to (the sink port). */
+  sink: Sink;
   decoder: RecordDecoder;
-  /** Source topic → the table its records go to. */
-  routes: ReadonlyMap<string, SinkTable>;
+  /** Source topic → the stream its records belong to. */
+  routes: ReadonlyMap<string, SinkStream>;
   deadLetter: DeadLetter;
   logger: Logger;
-  /** Rows per INSERT statement. */
-  chunkRows: number;
   /** Backoff for passing failures (database, registry, dead-letter producer). */
   retry: RetryOptions;
-  /** false: commit batches with synchronous_commit off (see BatchPosition). */
-  synchronousCommit: boolean;
-  /** The login table whose events of a deleted user are deleted with it (onUserRemoved: delete-logins). */
-  loginsOfRemoved?: TableName;
-  /** statement_timeout of every batch transaction, in ms. */
-  statementTimeoutMs: number;
   /** Consecutive failures for one reason before the sink stops (the circuit breaker). */
   breakerFailures: number;
   /** A partition waits on a passing failure (trouble), or no longer does (undefined). */
@@ -83,7 +72,8 @@ export interface BatchResult extends WriteCounts {
 }
 
 /**
- * Turns one Kafka batch (one partition, Kafka order) into one database transaction.
+ * Turns one Kafka batch (one partition, Kafka order) into one database transaction (one
+ * Sink.write).
  * Resolves when the transaction has committed and every bad record is on the dead-letter topic:
  * only then may the caller commit the batch's offsets. Rejects without committing anything but
  * possibly some dead letters (sent again on replay: at least once) when a failure is not
@@ -94,10 +84,10 @@ export interface BatchProcessor {
 }
 
 export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
-  const { pool, decoder, logger } = deps;
-  // Per table: the DDL in flight or done. Every write waits for it, so a batch never inserts
+  const { sink, decoder, logger } = deps;
+  // Per stream: the DDL in flight or done. Every write waits for it, so a batch never inserts
   // into a column that another batch (another partition) is still adding.
-  const ddl = new Map<SinkTable, Promise<void>>();
+  const ddl = new Map<SinkStream, Promise<void>>();
   const absorbed = new Set<string>();
 
   /**
@@ -150,22 +140,21 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     );
   };
 
-  /** Grows the table for a writer schema not seen before (ALTER TABLE ADD COLUMN). */
-  const evolve = (table: SinkTable, writer: WriterSchema, where: { topic: string; partition: number }, ctx: BatchContext): void => {
-    const key = `${table.name.name}:${writer.id}`;
+  /** Grows the stream's store for a writer schema not seen before (ALTER TABLE ADD COLUMN). */
+  const evolve = (stream: SinkStream, writer: WriterSchema, where: { topic: string; partition: number }, ctx: BatchContext): void => {
+    const key = `${stream.name}:${writer.id}`;
     if (absorbed.has(key)) return;
-    const fresh = table.absorb(writer.json); // throws (schema not storable) before changing anything
+    const change = sink.evolve(stream, writer); // throws (schema not storable) before changing anything
     absorbed.add(key);
-    if (fresh.length === 0) return;
-    logger.info('newer writer schema: adding columns', { table: table.name.name, schemaId: writer.id, fields: fresh.map((f) => f.field) });
-    const previous = ddl.get(table) ?? Promise.resolve();
-    ddl.set(table, previous.then(() => retrying('adding columns', where, ctx, () => ensureTable(pool, table, logger)).then(() => undefined)));
+    if (!change) return;
+    const previous = ddl.get(stream) ?? Promise.resolve();
+    ddl.set(stream, previous.then(() => retrying('adding columns', where, ctx, change).then(() => undefined)));
   };
 
   return {
     async process(topic, partition, messages, ctx) {
-      const table = deps.routes.get(topic);
-      if (!table) throw new FatalError('SINK_TOPIC_UNKNOWN', `no table is configured for topic ${topic}`);
+      const stream = deps.routes.get(topic);
+      if (!stream) throw new FatalError('SINK_TOPIC_UNKNOWN', `no table is configured for topic ${topic}`);
       const where = { topic, partition };
       const good: DecodedRecord[] = [];
       const dead: DeadLetterEntry[] = [];
@@ -173,8 +162,10 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         const source: SourceRecord = { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
         try {
           const decoded = await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m));
-          if (decoded.value === null && table.kind === 'logins') throw new RecordError('a login event cannot be deleted: tombstone on the login-history topic', { code: 'UNEXPECTED_TOMBSTONE' });
-          if (decoded.writer) evolve(table, decoded.writer, where, ctx);
+          if (decoded.value === null && stream.write === 'append') {
+            throw new RecordError(`a ${stream.name} record cannot be deleted (append-only stream): tombstone on ${topic}`, { code: 'UNEXPECTED_TOMBSTONE' });
+          }
+          if (decoded.writer) evolve(stream, decoded.writer, where, ctx);
           good.push({ decoded, source });
         } catch (err) {
           if (err instanceof RecordError) dead.push({ source, error: err });
@@ -182,17 +173,15 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
           else throw err;
         }
       }
-      await ddl.get(table);
-      const ops = table.kind === 'users' ? collapseUpserts(good) : collapseInserts(good);
+      await ddl.get(stream);
+      const ops = stream.write === 'upsert' ? collapseUpserts(good) : collapseInserts(good);
       let sent: DeadLetterEntry[] = [];
       const outcome = await retrying('writing a batch', where, ctx, () =>
-        writeOps(pool, table, ops, deps.chunkRows, {
-          topic,
+        sink.write({
+          stream,
           partition,
+          ops,
           nextOffset: ctx.nextOffset,
-          synchronousCommit: deps.synchronousCommit,
-          statementTimeoutMs: deps.statementTimeoutMs,
-          loginsOfRemoved: table.kind === 'users' ? deps.loginsOfRemoved : undefined,
           inside: () => deps.hooks?.insideTransaction?.({ topic, partition, firstOffset: messages[0].offset }),
           // Dead letters go out before the offsets move past them (at least once); records
           // below the stored offset were dead-lettered by the transaction that applied them.

@@ -1,20 +1,7 @@
-import type { IHeaders } from 'kafkajs';
-import type { Decoded, WriterSchema } from './decode';
+import type { SourceRecord, WriteOp } from '../port';
+import type { Decoded } from './decode';
 
-/** Where a record came from, with its raw bytes (what the dead-letter topic receives). */
-export interface SourceRecord {
-  readonly topic: string;
-  readonly partition: number;
-  readonly offset: string;
-  readonly key: Buffer | null;
-  readonly value: Buffer | null;
-  readonly headers?: IHeaders;
-}
-
-/** One row-level change for the database, after collapsing a batch. */
-export type WriteOp =
-  | { readonly kind: 'upsert' | 'insert'; readonly key: string; readonly value: Record<string, unknown>; readonly writer: WriterSchema; readonly source: SourceRecord }
-  | { readonly kind: 'delete'; readonly key: string; readonly source: SourceRecord };
+export type { SourceRecord, WriteOp };
 
 export interface DecodedRecord {
   readonly decoded: Decoded;
@@ -22,7 +9,7 @@ export interface DecodedRecord {
 }
 
 /**
- * Users: the batch's records in Kafka order → one change per key, the last one winning. A
+ * Upsert streams (users): the batch's records in Kafka order → one change per key, the last one winning. A
  * value upserts, a tombstone deletes; an earlier upsert of a key deleted later in the same batch
  * (or the reverse) is superseded. Keys are then independent, so the database may apply the
  * changes in any order within the batch's transaction. Pure.
@@ -40,8 +27,8 @@ export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
 }
 
 /**
- * Login events: immutable, identified by their LoginHistory Id → one insert per Id, the first
- * one kept (the table keeps the first it ever stored too: ON CONFLICT DO NOTHING). Tombstones
+ * Append streams (login events): immutable, identified by their key (LoginHistory Id) → one
+ * insert per key, the first one kept (the table keeps the first it ever stored too: ON CONFLICT DO NOTHING). Tombstones
  * must be filtered out before. Pure.
  */
 export function collapseInserts(records: readonly DecodedRecord[]): WriteOp[] {

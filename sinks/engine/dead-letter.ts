@@ -2,8 +2,7 @@ import type { IHeaders, Producer } from 'kafkajs';
 import { FatalError, RetriableError, type ConnectorError } from '../../kernel/errors';
 import { DEAD_LETTER_HEADERS } from '../../schemas/topics';
 import { scrubSecrets } from '../../kernel/redact';
-import { sqlstateOf } from './classify';
-import type { SourceRecord } from './collapse';
+import type { SourceRecord } from '../port';
 
 export { DEAD_LETTER_HEADERS };
 
@@ -24,7 +23,8 @@ export interface DeadLetter {
   send(entries: readonly DeadLetterEntry[]): Promise<void>;
 }
 
-export function createDeadLetter(producer: Producer, topic: string, now: () => Date = () => new Date()): DeadLetter {
+/** `extra`: headers the store adds for its own errors (PostgreSQL: the SQLSTATE). */
+export function createDeadLetter(producer: Producer, topic: string, now: () => Date = () => new Date(), extra?: (error: ConnectorError) => IHeaders): DeadLetter {
   return {
     topic,
     async send(entries) {
@@ -32,18 +32,17 @@ export function createDeadLetter(producer: Producer, topic: string, now: () => D
       await producer.send({
         topic,
         acks: -1,
-        messages: entries.map((e) => ({ key: e.source.key, value: e.source.value, headers: deadLetterHeaders(e, now()) })),
+        messages: entries.map((e) => ({ key: e.source.key, value: e.source.value, headers: deadLetterHeaders(e, now(), extra) })),
       });
     },
   };
 }
 
-export function deadLetterHeaders(entry: DeadLetterEntry, at: Date): IHeaders {
+export function deadLetterHeaders(entry: DeadLetterEntry, at: Date, extra?: (error: ConnectorError) => IHeaders): IHeaders {
   const headers: IHeaders = { ...(entry.source.headers ?? {}) };
   headers[DEAD_LETTER_HEADERS.reason] = scrubSecrets(entry.error.message).slice(0, 2000);
   headers[DEAD_LETTER_HEADERS.errorCode] = entry.error.code;
-  const state = sqlstateOf(entry.error);
-  if (state) headers[DEAD_LETTER_HEADERS.sqlstate] = state;
+  Object.assign(headers, extra?.(entry.error));
   headers[DEAD_LETTER_HEADERS.sourceTopic] = entry.source.topic;
   headers[DEAD_LETTER_HEADERS.sourcePartition] = String(entry.source.partition);
   headers[DEAD_LETTER_HEADERS.sourceOffset] = entry.source.offset;

@@ -3,17 +3,10 @@ import type { KafkaMessage } from 'kafkajs';
 import { avroType, type AvroSchemaJson } from '../../schemas/avro';
 import { decodeFramed, unframe } from '../../schemas/wire';
 import { RecordError } from '../../kernel/errors';
-import { fieldColumns, type FieldColumn } from './columns';
-import type { SchemaSource } from './schema-source';
+import type { WriterSchema } from '../port';
+import type { SchemaSource } from '../postgres/schema-source';
 
-/** A writer schema met in a message, parsed once per registry id. */
-export interface WriterSchema {
-  readonly id: number;
-  readonly json: AvroSchemaJson;
-  readonly type: avro.Type;
-  /** Field name → how that field becomes a column (undefined for the key's string schema). */
-  readonly columns?: ReadonlyMap<string, FieldColumn>;
-}
+export type { WriterSchema };
 
 /** One Kafka record, decoded with its own writer schema. `value` null is a tombstone. */
 export interface Decoded {
@@ -38,13 +31,13 @@ export interface RecordDecoder {
   writer(id: number): Promise<WriterSchema>;
 }
 
-export function createDecoder(source: SchemaSource): RecordDecoder {
+export function createDecoder(source: SchemaSource, accept?: (json: AvroSchemaJson) => void): RecordDecoder {
   const cache = new Map<number, Promise<WriterSchema>>();
 
   const writer = (id: number): Promise<WriterSchema> => {
     let found = cache.get(id);
     if (!found) {
-      found = source.byId(id).then((json) => parseWriter(id, json));
+      found = source.byId(id).then((json) => parseWriter(id, json, accept));
       // A failed lookup is not cached: the registry may be back (or the id registered) later.
       found.catch(() => cache.delete(id));
       cache.set(id, found);
@@ -61,7 +54,7 @@ export function createDecoder(source: SchemaSource): RecordDecoder {
       const key = decodeFramed(keyWriter.type, message.key).value as string;
       if (message.value === null || message.value === undefined) return { key, value: null };
       const valueWriter = await writer(unframe(message.value).schemaId);
-      if (!valueWriter.columns) throw new RecordError(`value schema ${valueWriter.id} is not a record`, { code: 'RECORD_UNDECODABLE' });
+      if (!valueWriter.fields) throw new RecordError(`value schema ${valueWriter.id} is not a record`, { code: 'RECORD_UNDECODABLE' });
       const value = decodeFramed(valueWriter.type, message.value).value as Record<string, unknown>;
       if (typeof value.id === 'string' && value.id !== key) {
         throw new RecordError(`value id ${value.id} differs from the record key ${key}`, { code: 'KEY_MISMATCH', field: 'id', value: String(value.id) });
@@ -71,7 +64,7 @@ export function createDecoder(source: SchemaSource): RecordDecoder {
   };
 }
 
-function parseWriter(id: number, json: AvroSchemaJson): WriterSchema {
+function parseWriter(id: number, json: AvroSchemaJson, accept?: (json: AvroSchemaJson) => void): WriterSchema {
   let type: avro.Type;
   try {
     type = avroType(json);
@@ -79,11 +72,10 @@ function parseWriter(id: number, json: AvroSchemaJson): WriterSchema {
     throw new RecordError(`schema id ${id} is not a valid Avro schema: ${(err as Error).message}`, { code: 'RECORD_UNDECODABLE', cause: err });
   }
   if (type.typeName !== 'record') return { id, json, type };
-  let columns: FieldColumn[];
   try {
-    columns = fieldColumns(json);
+    accept?.(json);
   } catch (err) {
     throw new RecordError(`schema id ${id} cannot be stored: ${(err as Error).message}`, { code: 'RECORD_UNDECODABLE', cause: err });
   }
-  return { id, json, type, columns: new Map(columns.map((c) => [c.field, c])) };
+  return { id, json, type, fields: new Set((type as avro.types.RecordType).fields.map((f) => f.name)) };
 }

@@ -1,0 +1,121 @@
+import type { Pool } from 'pg';
+import type { AvroSchemaJson } from '../../schemas/avro';
+import { FatalError } from '../../kernel/errors';
+import { silentLogger, type Logger } from '../../kernel/logger';
+import type { BatchWrite, Sink, SinkStream, WriterSchema } from '../port';
+import { sqlstateOf } from './classify';
+import { fieldColumns } from './columns';
+import { ensureTable } from './ddl';
+import { DEAD_LETTER_HEADERS } from '../../schemas/topics';
+import { ensureOffsetsTable, readOffsets } from './offsets';
+import { ensureView, prepareTable } from './setup';
+import { checkTableName, columnName } from './sql';
+import type { CascadeTarget } from './statements';
+import { SinkTable } from './table';
+import { writeOps } from './writer';
+
+/** The PostgreSQL store's own knobs (the sink's tuning, postgres/sink.ts, documents each). */
+export interface PostgresStoreOptions {
+  pool: Pool;
+  chunkRows: number;
+  synchronousCommit: boolean;
+  statementTimeoutMs: number;
+  logger?: Logger;
+}
+
+/**
+ * PostgreSQL as an implementation of the sink port: one table per stream (one column per Avro
+ * field, `id` the primary key, the declared indexes), the stream's views, and the stored offsets
+ * in `neurons_sink_offsets` written in the batch's own transaction (offsets.ts, writer.ts).
+ * The pool is the caller's: close() only lets go of it.
+ */
+export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(stream: SinkStream): SinkTable } {
+  const { pool } = opts;
+  const logger = opts.logger ?? silentLogger;
+  const tables = new Map<string, SinkTable>();
+  const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
+  let listening = false;
+  const tableOf = (stream: SinkStream): SinkTable => {
+    let t = tables.get(stream.name);
+    if (!t) {
+      t = new SinkTable(checkTableName(stream.table, `sink table of stream ${stream.name}`), stream.indexes);
+      tables.set(stream.name, t);
+    }
+    return t;
+  };
+  const cascadesOf = (stream: SinkStream): CascadeTarget[] =>
+    stream.deletesCascadeTo.flatMap((c) => {
+      const target = tables.get(c.stream);
+      return target ? [{ table: target.name, column: target.field(c.field)?.column ?? columnName(c.field) }] : [];
+    });
+
+  return {
+    table: tableOf,
+    async open(streams, ctx) {
+      if (!listening) pool.on('error', onPoolError);
+      listening = true;
+      for (const schema of new Set(streams.map((s) => s.table.schema))) await ensureOffsetsTable(pool, schema);
+      for (const s of streams)
+        await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
+      // Views read the tables: created once all of them exist.
+      const names = new Map([...tables].map(([stream, t]) => [stream, t.name]));
+      for (const s of streams) for (const v of s.views) await ensureView(pool, v, names, ctx.logger);
+    },
+    acceptSchema(json: AvroSchemaJson) {
+      fieldColumns(json);
+    },
+    evolve(stream: SinkStream, writer: WriterSchema) {
+      const table = tableOf(stream);
+      const fresh = table.absorb(writer.json); // throws (schema not storable) before changing anything
+      if (fresh.length === 0) return undefined;
+      logger.info('newer writer schema: adding columns', {
+        table: table.name.name,
+        schemaId: writer.id,
+        fields: fresh.map((f) => f.field),
+      });
+      return () => ensureTable(pool, table, logger);
+    },
+    write(batch: BatchWrite) {
+      const table = tables.get(batch.stream.name);
+      if (!table)
+        return Promise.reject(new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`));
+      return writeOps(pool, table, batch.ops, opts.chunkRows, {
+        topic: batch.stream.topic,
+        partition: batch.partition,
+        nextOffset: batch.nextOffset,
+        synchronousCommit: opts.synchronousCommit,
+        statementTimeoutMs: opts.statementTimeoutMs,
+        cascades: cascadesOf(batch.stream),
+        inside: batch.inside,
+        beforeCommit: batch.beforeCommit,
+      });
+    },
+    storedOffsets: (stream) => readOffsets(pool, tableOf(stream).name, stream.topic),
+    probe: () => probeDatabase(pool),
+    deadLetterHeaders(error) {
+      const state = sqlstateOf(error);
+      return state ? { [DEAD_LETTER_HEADERS.sqlstate]: state } : {};
+    },
+    async close() {
+      if (listening) pool.off('error', onPoolError);
+      listening = false;
+    },
+  };
+}
+
+/** True when the database answers a trivial query within 3 s. */
+async function probeDatabase(pool: Pool): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 3000)));
+  try {
+    return await Promise.race([
+      pool.query('SELECT 1').then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
