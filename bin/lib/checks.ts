@@ -7,6 +7,7 @@ import { proxyRoute } from '../../connectors/salesforce/proxy';
 import type { ConnectorConfig, LoadedConfig } from '../../pipeline/config';
 import { silentLogger, scrub } from '../../pipeline/core/logger';
 import { createKafka } from '../../pipeline/kafka/client';
+import { registryClient, RegistryHttpError } from '../../schemas/registry-client';
 
 /** One check's outcome, printed as ✓/✗ with a detail line. */
 export interface CheckResult {
@@ -102,18 +103,15 @@ export async function checkKafka(config: LoadedConfig, timeoutMs: number): Promi
 }
 
 export async function checkRegistry(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
-  const { url, auth } = config.registry;
-  const shown = url.replace(/\/\/[^@/]*@/, '//');
+  const shown = config.registry.url.replace(/\/\/[^@/]*@/, '//');
   try {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-    const res = await within(timeoutMs, 'the schema registry', fetch(`${url.replace(/\/$/, '')}/subjects`, { headers }));
-    if (res.status === 401 || res.status === 403) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${res.status}: check registry.username and registry.password` };
-    if (!res.ok) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${res.status}: is this the Confluent-compatible API (Apicurio: /apis/ccompat/v7)?` };
-    const subjects = (await res.json()) as unknown[];
+    const subjects = await within(timeoutMs, 'the schema registry', registryClient(config.registry).subjects());
     return { name: 'Schema registry', ok: true, detail: `${shown}: answering, ${Array.isArray(subjects) ? subjects.length : '?'} subjects` };
   } catch (err) {
-    return { name: 'Schema registry', ok: false, detail: `${shown}: ${(err as Error).message}` };
+    const status = err instanceof RegistryHttpError ? err.status : undefined;
+    if (status === 401 || status === 403) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${status}: check registry.username and registry.password` };
+    if (status !== undefined) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${status}: is this the Confluent-compatible API (Apicurio: /apis/ccompat/v7)?` };
+    return { name: 'Schema registry', ok: false, detail: `${shown}: ${scrub((err as Error).message, config.secrets)}` };
   }
 }
 

@@ -8,6 +8,7 @@ import { registerTopicSchemas, registryFromConfig, type RegisteredTopic } from '
 import { frame } from '../../schemas/wire';
 import { readToEnd } from '../../pipeline/kafka/read-to-end';
 import { createPostgresSink, type PostgresSink, type PostgresSinkDeps } from '../../sinks';
+import { registryClient } from '../../schemas/registry-client';
 import { registrySchemaSource } from '../../sinks/postgres/schema-source';
 import { services, uniqueName } from './services';
 import { waitFor } from './wait';
@@ -191,7 +192,7 @@ export function headerStrings(headers: IHeaders | undefined): Record<string, str
 async function deleteSubjects(url: string, topics: string[]): Promise<void> {
   for (const topic of topics) {
     for (const suffix of ['key', 'value']) {
-      await fetch(`${url}/subjects/${encodeURIComponent(`${topic}-${suffix}`)}`, { method: 'DELETE' }).catch(() => undefined);
+      await registryClient({ url }).deleteSubject(`${topic}-${suffix}`).catch(() => undefined);
     }
   }
 }

@@ -5,6 +5,7 @@ import { CACHE_DIR, VERSIONS } from '../infra/env';
 import { findJava } from '../infra/java';
 import { isAlive, spawnDetached, stopPid, waitUntil } from '../infra/proc';
 import { freePort } from '../../pipeline/core/net';
+import { registryClient } from '../../schemas/registry-client';
 
 /**
  * An Apicurio Registry of one test's own (in-memory, like the shared one; test/infra/registry.ts
@@ -37,9 +38,8 @@ export class DedicatedRegistry {
     this.pid = proc.pid;
     await waitUntil(
       async () => {
-        const res = await fetch(`${this.url}/subjects`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        return res.status === 200;
+        await registryClient({ url: this.url }, { timeoutMs: 2000 }).subjects();
+        return true;
       },
       { timeoutMs: 180_000, what: `dedicated Apicurio (pid ${proc.pid})`, alive: () => isAlive(proc.pid), logFile: this.logFile },
     );
