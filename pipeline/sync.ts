@@ -125,7 +125,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   const progress = (p: SyncProgress['phase']) => {
     phase = p;
     const total = phase === 'logins' || phase === 'users' ? expected?.() : undefined;
-    deps.onProgress?.({ phase, ...counts, loginEventsRead: loginRows, ...(total !== undefined ? { expected: total } : {}) });
+    const known = total !== undefined ? { expected: total } : {};
+    deps.onProgress?.({ phase, ...counts, loginEventsRead: loginRows, ...known });
   };
   const tick = () => {
     if ((loginRows + counts.usersExtracted) % PROGRESS_EVERY === 0) progress(phase);

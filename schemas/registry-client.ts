@@ -77,12 +77,14 @@ export const REGISTRY_CLIENT_ID = 'sf-neurons-connector';
 export const REGISTRY_TIMEOUT_MS = 10_000;
 
 type Middleware = NonNullable<SchemaRegistryAPIClientArgs['middlewares']>[number];
-const requestTimeout = (ms: number): Middleware => () => ({
-  prepareRequest: async (next) => {
-    const request = await next();
-    return request.timeout() ? request : request.enhance({ timeout: ms });
-  },
-});
+const requestTimeout =
+  (ms: number): Middleware =>
+  () => ({
+    prepareRequest: async (next) => {
+      const request = await next();
+      return request.timeout() ? request : request.enhance({ timeout: ms });
+    },
+  });
 
 /** mappersmith (under the library) reports a connection that failed as a status-400 "response". */
 const NO_ANSWER = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|socket hang up|Timeout \(\d+ms\)/;
@@ -92,7 +94,9 @@ export function asRegistryHttpError(err: unknown): unknown {
   if (err instanceof RegistryHttpError || !(err instanceof Error)) return err;
   const status = (err as { status?: unknown }).status;
   if (typeof status !== 'number') return err;
-  const text = err.message.startsWith(`${REGISTRY_CLIENT_ID} - `) ? err.message.slice(REGISTRY_CLIENT_ID.length + 3) : err.message;
+  const text = err.message.startsWith(`${REGISTRY_CLIENT_ID} - `)
+    ? err.message.slice(REGISTRY_CLIENT_ID.length + 3)
+    : err.message;
   const out = new RegistryHttpError(status === 400 && NO_ANSWER.test(text) ? undefined : status, text);
   return Object.assign(out, { cause: err });
 }
@@ -150,7 +154,9 @@ export function registryClient(config: RegistryConfig, opts: { timeoutMs?: numbe
     },
     async latest(subject) {
       const data = await orNull(() => api.Subject.latestVersion({ subject }));
-      return data === null ? null : { id: data.id as number, version: data.version as number, schema: String(data.schema) };
+      return data === null
+        ? null
+        : { id: data.id as number, version: data.version as number, schema: String(data.schema) };
     },
     async subjects() {
       return (await call(() => api.Subject.all({}))).data() as string[];
@@ -172,13 +178,18 @@ export function registryClient(config: RegistryConfig, opts: { timeoutMs?: numbe
 function ownHttp(config: RegistryConfig, timeoutMs: number) {
   const base = config.url.replace(/\/+$/, '');
   const headers: Record<string, string> = { Accept: 'application/vnd.schemaregistry.v1+json' };
-  if (config.auth) headers.Authorization = `Basic ${Buffer.from(`${config.auth.username}:${config.auth.password}`).toString('base64')}`;
+  if (config.auth) {
+    const { username, password } = config.auth;
+    headers.Authorization = `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
+  }
   return async (method: 'GET' | 'DELETE', path: string): Promise<unknown> => {
     let res: Response;
     try {
       res = await fetch(base + path, { method, headers, signal: AbortSignal.timeout(timeoutMs) });
     } catch (err) {
-      throw Object.assign(new RegistryHttpError(undefined, `${method} ${path}: ${(err as Error).message}`), { cause: err });
+      throw Object.assign(new RegistryHttpError(undefined, `${method} ${path}: ${(err as Error).message}`), {
+        cause: err,
+      });
     }
     const text = await res.text();
     let body: Record<string, unknown> = {};
@@ -188,7 +199,12 @@ function ownHttp(config: RegistryConfig, timeoutMs: number) {
       body = { message: text.slice(0, 300) };
     }
     if (res.status === 404) return null;
-    if (!res.ok) throw new RegistryHttpError(res.status, String(body.message ?? res.statusText), body.error_code as number | undefined);
+    if (!res.ok)
+      throw new RegistryHttpError(
+        res.status,
+        String(body.message ?? res.statusText),
+        body.error_code as number | undefined,
+      );
     return body;
   };
 }

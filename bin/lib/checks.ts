@@ -109,8 +109,9 @@ export async function checkRegistry(config: LoadedConfig, timeoutMs: number): Pr
     return { name: 'Schema registry', ok: true, detail: `${shown}: answering, ${Array.isArray(subjects) ? subjects.length : '?'} subjects` };
   } catch (err) {
     const status = err instanceof RegistryHttpError ? err.status : undefined;
-    if (status === 401 || status === 403) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${status}: check registry.username and registry.password` };
-    if (status !== undefined) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${status}: is this the Confluent-compatible API (Apicurio: /apis/ccompat/v7)?` };
+    const failed = (detail: string): CheckResult => ({ name: 'Schema registry', ok: false, detail: `${shown}: ${detail}` });
+    if (status === 401 || status === 403) return failed(`HTTP ${status}: check registry.username and registry.password`);
+    if (status !== undefined) return failed(`HTTP ${status}: is this the Confluent-compatible API (Apicurio: /apis/ccompat/v7)?`);
     return { name: 'Schema registry', ok: false, detail: `${shown}: ${scrub((err as Error).message, config.secrets)}` };
   }
 }

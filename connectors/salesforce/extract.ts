@@ -275,12 +275,16 @@ class Extractor implements SalesforceExtractor {
   }
 
   /** Wires one extraction to its own AbortSignal (also fired by close()) and tracks it for close(). */
-  private extraction<R>(make: (signal: AbortSignal, expect: (rows: number) => void) => AsyncGenerator<Row[], R, undefined>): Extraction<R> {
+  private extraction<R>(
+    make: (signal: AbortSignal, expect: (rows: number) => void) => AsyncGenerator<Row[], R, undefined>,
+  ): Extraction<R> {
     const controller = new AbortController();
     const onClose = () => controller.abort();
     this.closing.signal.addEventListener('abort', onClose, { once: true });
     let expected: number | undefined;
-    const ex: Extraction<R> = { ...toExtraction(make(controller.signal, (rows) => (expected = rows)), controller), expectedRows: () => expected };
+    // The main job's record count, once it is JobComplete: progress bars know their total early.
+    const gen = make(controller.signal, (rows) => (expected = rows));
+    const ex: Extraction<R> = { ...toExtraction(gen, controller), expectedRows: () => expected };
     const tracked = ex.done.then(
       () => undefined,
       () => undefined,
@@ -294,7 +298,10 @@ class Extractor implements SalesforceExtractor {
   }
 
   /** Creates a query job, waits for it, streams and verifies its results; always disposes the job. */
-  private async *runJob(object: string, soql: string, columns: readonly string[], reports: JobReport[], signal: AbortSignal, expect?: (rows: number) => void): AsyncGenerator<Row[], JobReport, undefined> {
+  private async *runJob(
+    object: string, soql: string, columns: readonly string[], reports: JobReport[], signal: AbortSignal,
+    expect?: (rows: number) => void,
+  ): AsyncGenerator<Row[], JobReport, undefined> {
     if (signal.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${object} extraction cancelled`);
     const job = await this.jobs.create(soql, object);
     let finished = false;
@@ -323,7 +330,9 @@ class Extractor implements SalesforceExtractor {
     return { complete: true, object, fields, jobs, rowsRead, rowsEmitted, apiUsage: this.budget.usage(), apiCalls: this.budget.callsMade(), startedAt, finishedAt: new Date(this.clock.now()) };
   }
 
-  private async *usersRows(signal: AbortSignal, expect?: (rows: number) => void): AsyncGenerator<Row[], UsersResult, undefined> {
+  private async *usersRows(
+    signal: AbortSignal, expect?: (rows: number) => void,
+  ): AsyncGenerator<Row[], UsersResult, undefined> {
     const startedAt = new Date(this.clock.now());
     const { userFields, features, userFilters } = await this.connect();
     const statuses = this.cfg.userStatuses;
@@ -357,7 +366,9 @@ class Extractor implements SalesforceExtractor {
     };
   }
 
-  private async *loginRows(from: LoginCursor | Date | null, signal: AbortSignal, expect?: (rows: number) => void): AsyncGenerator<Row[], LoginsResult, undefined> {
+  private async *loginRows(
+    from: LoginCursor | Date | null, signal: AbortSignal, expect?: (rows: number) => void,
+  ): AsyncGenerator<Row[], LoginsResult, undefined> {
     const startedAt = new Date(this.clock.now());
     const { loginFields, features, userFilters } = await this.connect();
     const previous = this.previousLogins(from);

@@ -41,10 +41,15 @@ function tag<T extends z.ZodType>(schema: T, meta: OptionMeta): T {
 type Common = { doc: string; example?: string; role?: OptionRole; shownDefault?: string };
 
 /** A string; `pattern` with the `allowed` text naming what it accepts; `check` a rule of its own. */
-export function str(o: Common & {
-  default?: string; required?: boolean; pattern?: RegExp; allowed?: string;
-  check?: { ok: (s: string) => boolean; problem: string; allowed?: string }[];
-}) {
+export function str(
+  o: Common & {
+    default?: string;
+    required?: boolean;
+    pattern?: RegExp;
+    allowed?: string;
+    check?: { ok: (s: string) => boolean; problem: string; allowed?: string }[];
+  },
+) {
   let s: z.ZodType<string> = z.string().min(1);
   if (o.pattern) s = (s as z.ZodString).regex(o.pattern, { error: 'is not valid' });
   for (const c of o.check ?? []) s = s.refine(c.ok, { error: c.problem, params: { allowed: c.allowed } });
@@ -57,7 +62,9 @@ export function num(o: Common & { min: number; max: number; int?: boolean; defau
   const range = `${o.int ? 'a whole number' : 'a number'} from ${o.min} to ${o.max}`;
   let n: z.ZodNumber = z.number({ error: 'is out of range or not a number' });
   if (o.int) n = n.int({ error: 'is out of range or not a number' });
-  n = n.min(o.min, { error: 'is out of range or not a number' }).max(o.max, { error: 'is out of range or not a number' });
+  n = n
+    .min(o.min, { error: 'is out of range or not a number' })
+    .max(o.max, { error: 'is out of range or not a number' });
   const out = o.default !== undefined ? n.default(o.default) : o.required ? n : n.optional();
   return tag(out, { kind: 'number', ...o, allowed: range });
 }
@@ -70,14 +77,27 @@ export function bool(o: Common & { default: boolean; refuse?: { value: boolean; 
 }
 
 /** One of `values` (case-insensitive). */
-export function oneOf<const V extends readonly [string, ...string[]]>(values: V, o: Common & { default?: V[number]; required?: boolean }) {
+export function oneOf<const V extends readonly [string, ...string[]]>(
+  values: V,
+  o: Common & { default?: V[number]; required?: boolean },
+) {
   const e = z.enum(values, { error: 'is not one of the allowed values' });
   const out = o.default !== undefined ? e.default(o.default as never) : o.required ? e : e.optional();
   return tag(out, { kind: 'enum', ...o, allowed: values.join(', '), lower: true });
 }
 
 /** A list of strings; in the file also one string, "a, b" being two entries. */
-export function list(o: Common & { item?: z.ZodType<string>; min?: number; minProblem?: string; entryProblem?: string; allowed?: string; required?: boolean; lower?: boolean }) {
+export function list(
+  o: Common & {
+    item?: z.ZodType<string>;
+    min?: number;
+    minProblem?: string;
+    entryProblem?: string;
+    allowed?: string;
+    required?: boolean;
+    lower?: boolean;
+  },
+) {
   let l = z.array(o.item ?? z.string().min(1), { error: 'must be a list of strings' });
   if (o.min) l = l.min(o.min, { error: o.minProblem ?? 'is required' });
   const out = o.required ? l : l.optional();
@@ -89,10 +109,27 @@ export function list(o: Common & { item?: z.ZodType<string>; min?: number; minPr
  * or `<name>File` (a file holding it, owner-readable only). Spread into an object's options.
  */
 export function secret<const K extends string>(key: K, o: Common & { what: string }) {
-  const value = tag(z.string().optional(), { kind: 'secret', ...o, allowed: `${o.what}: ${key}: "\${env:NAME}", ${key}Env: NAME or ${key}File: /path` });
-  const env = tag(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/).optional(), { kind: 'secret', doc: `environment variable holding ${key}`, role: o.role });
-  const file = tag(z.string().optional(), { kind: 'secret', doc: `file holding ${key} (mode 600 or 400)`, role: o.role });
-  return { [key]: value, [`${key}Env`]: env, [`${key}File`]: file } as Record<K | `${K}Env` | `${K}File`, z.ZodOptional<z.ZodString>>;
+  const value = tag(z.string().optional(), {
+    kind: 'secret',
+    ...o,
+    allowed: `${o.what}: ${key}: "\${env:NAME}", ${key}Env: NAME or ${key}File: /path`,
+  });
+  const env = tag(
+    z
+      .string()
+      .regex(/^[A-Za-z_][A-Za-z0-9_]*$/)
+      .optional(),
+    { kind: 'secret', doc: `environment variable holding ${key}`, role: o.role },
+  );
+  const file = tag(z.string().optional(), {
+    kind: 'secret',
+    doc: `file holding ${key} (mode 600 or 400)`,
+    role: o.role,
+  });
+  return { [key]: value, [`${key}Env`]: env, [`${key}File`]: file } as Record<
+    K | `${K}Env` | `${K}File`,
+    z.ZodOptional<z.ZodString>
+  >;
 }
 
 /** A nested mapping of options; absent reads as empty (its defaults apply). */

@@ -27,7 +27,13 @@ const isPlain = (v: unknown): v is Plain => typeof v === 'object' && v !== null 
  * of their three forms. Options of the file that the schema does not know are errors, except
  * `unread` (the other role's options, which this process does not read at all).
  */
-export function readObject(shape: z.ZodRawShape, raw: Plain, path: string, ctx: ReadContext, unread: ReadonlySet<string> = new Set()): Values {
+export function readObject(
+  shape: z.ZodRawShape,
+  raw: Plain,
+  path: string,
+  ctx: ReadContext,
+  unread: ReadonlySet<string> = new Set(),
+): Values {
   const out: Values = {};
   const field = (k: string) => (path ? `${path}.${k}` : k);
   const secretForms = new Set<string>();
@@ -48,7 +54,8 @@ export function readObject(shape: z.ZodRawShape, raw: Plain, path: string, ctx: 
     const v = raw[key];
     if (meta.whenGiven && (v === undefined || v === null)) continue;
     if (meta.kind === 'object' || (meta.kind === 'tlsOrBool' && isPlain(v))) {
-      if (v !== undefined && v !== null && !isPlain(v)) ctx.issues.add(field(key), 'must be a mapping of options', { value: v });
+      if (v !== undefined && v !== null && !isPlain(v))
+        ctx.issues.add(field(key), 'must be a mapping of options', { value: v });
       out[key] = readObject(shapeOf(schema)!, isPlain(v) ? v : {}, field(key), ctx);
       continue;
     }
@@ -68,9 +75,13 @@ function expand(v: unknown, name: string, ctx: ReadContext): { ok: boolean; valu
   const { text, missing } = interpolate(v, ctx.sources.env);
   if (missing.length === 0) return { ok: true, value: text };
   const are = missing.length > 1;
-  ctx.issues.add(name, `refers to environment variable${are ? 's' : ''} ${missing.join(', ')}, which ${are ? 'are' : 'is'} not set`, {
-    allowed: 'set the variable, or write the value',
-  });
+  ctx.issues.add(
+    name,
+    `refers to environment variable${are ? 's' : ''} ${missing.join(', ')}, which ${are ? 'are' : 'is'} not set`,
+    {
+      allowed: 'set the variable, or write the value',
+    },
+  );
   return { ok: false, value: undefined };
 }
 
@@ -88,7 +99,8 @@ function normalize(meta: OptionMeta, v: unknown): unknown {
     case 'tlsOrBool':
       return v === 'true' ? true : v === 'false' ? false : v;
     case 'list': {
-      const items = typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
+      const items =
+        typeof v === 'string' ? v.split(',') : Array.isArray(v) && v.every((x) => typeof x === 'string') ? v : null;
       if (!items) return v;
       const trimmed = (items as string[]).map((s) => s.trim()).filter(Boolean);
       return meta.lower ? trimmed.map((s) => s.toLowerCase()) : trimmed;
@@ -120,7 +132,12 @@ function readLeaf(schema: z.ZodType, meta: OptionMeta, written: unknown, name: s
       continue;
     }
     const entry = meta.kind === 'list' && typeof i.path[0] === 'number' && Array.isArray(value);
-    const problem = i.code === 'invalid_type' && !entry ? typeMessage(meta) : entry && !meta.entryProblem && i.code === 'invalid_type' ? 'must be a list of strings' : i.message;
+    const problem =
+      i.code === 'invalid_type' && !entry
+        ? typeMessage(meta)
+        : entry && !meta.entryProblem && i.code === 'invalid_type'
+          ? 'must be a list of strings'
+          : i.message;
     ctx.issues.add(name, problem, { value: entry ? (value as unknown[])[i.path[0] as number] : value, allowed });
   }
   return undefined;
@@ -128,12 +145,18 @@ function readLeaf(schema: z.ZodType, meta: OptionMeta, written: unknown, name: s
 
 function typeMessage(meta: OptionMeta): string {
   switch (meta.kind) {
-    case 'number': return 'is out of range or not a number';
-    case 'boolean': return 'must be true or false';
-    case 'list': return 'must be a list of strings';
-    case 'enum': return 'is not one of the allowed values';
-    case 'tlsOrBool': return 'must be true, false or a mapping of TLS options';
-    default: return 'must be a string';
+    case 'number':
+      return 'is out of range or not a number';
+    case 'boolean':
+      return 'must be true or false';
+    case 'list':
+      return 'must be a list of strings';
+    case 'enum':
+      return 'is not one of the allowed values';
+    case 'tlsOrBool':
+      return 'must be true, false or a mapping of TLS options';
+    default:
+      return 'must be a string';
   }
 }
 
@@ -144,7 +167,9 @@ function typeMessage(meta: OptionMeta): string {
 function readSecret(raw: Plain, key: string, name: string, ctx: ReadContext): string | undefined {
   const given = [key, `${key}Env`, `${key}File`].filter((k) => raw[k] !== undefined && raw[k] !== null);
   if (given.length > 1) {
-    ctx.issues.add(name, `is given ${given.length} ways (${given.join(', ')})`, { allowed: `exactly one of ${key}, ${key}Env, ${key}File` });
+    ctx.issues.add(name, `is given ${given.length} ways (${given.join(', ')})`, {
+      allowed: `exactly one of ${key}, ${key}Env, ${key}File`,
+    });
     return undefined;
   }
   const base = name.slice(0, name.length - key.length);
@@ -160,24 +185,33 @@ function readSecret(raw: Plain, key: string, name: string, ctx: ReadContext): st
   } else if (raw[`${key}Env`] !== undefined && raw[`${key}Env`] !== null) {
     const envName = expand(raw[`${key}Env`], `${base}${key}Env`, ctx).value;
     if (typeof envName !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(envName)) {
-      return ctx.issues.add(`${base}${key}Env`, 'is not an environment variable name', { value: envName, allowed: 'letters, digits and _' });
+      return ctx.issues.add(`${base}${key}Env`, 'is not an environment variable name', {
+        value: envName,
+        allowed: 'letters, digits and _',
+      });
     }
     value = ctx.sources.env[envName];
     if (value === undefined || value === '') {
-      return ctx.issues.add(`${base}${key}Env`, `names environment variable ${envName}, which is not set`, { allowed: `export ${envName}=…` });
+      return ctx.issues.add(`${base}${key}Env`, `names environment variable ${envName}, which is not set`, {
+        allowed: `export ${envName}=…`,
+      });
     }
   } else if (raw[`${key}File`] !== undefined && raw[`${key}File`] !== null) {
     const fileName = `${base}${key}File`;
     const e = expand(raw[`${key}File`], fileName, ctx);
     if (!e.ok) return undefined;
     const file = e.value;
-    if (typeof file !== 'string' || file === '') return ctx.issues.add(fileName, 'must be a file path', { value: file });
+    if (typeof file !== 'string' || file === '')
+      return ctx.issues.add(fileName, 'must be a file path', { value: file });
     const insecure = insecureFileProblem(file, ctx.sources, ctx.allowInsecureSecretFiles);
     if (insecure) return ctx.issues.add(fileName, insecure.problem, { value: file, allowed: insecure.allowed });
     try {
       value = ctx.sources.readFile(file).replace(/\r?\n$/, '');
     } catch (err) {
-      return ctx.issues.add(fileName, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, { value: file, allowed: 'a readable file' });
+      return ctx.issues.add(fileName, `cannot be read (${(err as NodeJS.ErrnoException).code ?? 'error'})`, {
+        value: file,
+        allowed: 'a readable file',
+      });
     }
     if (value === '') return ctx.issues.add(fileName, 'is empty', { value: file });
   }

@@ -1,5 +1,11 @@
 import type { LoginHistoryMode } from '../../connectors/salesforce/access';
-import { parseAudience, parseLoginUrl, parseProxy, type AuthOptions, type ExtractorOptions } from '../../connectors/salesforce/config';
+import {
+  parseAudience,
+  parseLoginUrl,
+  parseProxy,
+  type AuthOptions,
+  type ExtractorOptions,
+} from '../../connectors/salesforce/config';
 import { parseWhere } from '../../connectors/salesforce/user-filter';
 import { loadCatalog } from '../../schemas/catalog';
 import { parseFieldChoice, type FieldChoice } from '../../schemas/mapping-choice';
@@ -12,13 +18,19 @@ import type { Values } from './read';
 import { CONFIG_SHAPE } from './schema';
 
 /** The rules between Salesforce options the schema cannot say alone, then the extractor's options. */
-export function buildSalesforce(v: Values, file: Record<string, unknown>, issues: Issues): ExtractorOptions | undefined {
+export function buildSalesforce(
+  v: Values,
+  file: Record<string, unknown>,
+  issues: Issues,
+): ExtractorOptions | undefined {
   const given = (k: string) => file[k] !== undefined && file[k] !== null;
   const flow = v.oauthFlow as AuthOptions['flow'] | undefined;
   const url = v.salesforceUrl as string | undefined;
-  const reported = (k: string) => issues.list.some((i) => i.field === k || i.field === `${k}Env` || i.field === `${k}File`);
+  const reported = (k: string) =>
+    issues.list.some((i) => i.field === k || i.field === `${k}Env` || i.field === `${k}File`);
   const need = (k: string, when: boolean) => {
-    if (when && v[k] === undefined && !reported(k)) issues.add(k, 'is required', { allowed: metaOf(CONFIG_SHAPE[k as keyof typeof CONFIG_SHAPE])?.allowed });
+    if (when && v[k] === undefined && !reported(k))
+      issues.add(k, 'is required', { allowed: metaOf(CONFIG_SHAPE[k as keyof typeof CONFIG_SHAPE])?.allowed });
   };
   const fails = (k: string, value: unknown, check: () => void, allowed?: string) => {
     try {
@@ -28,30 +40,65 @@ export function buildSalesforce(v: Values, file: Record<string, unknown>, issues
     }
   };
   let loginUrl: string | undefined;
-  if (url !== undefined && flow !== undefined) fails('salesforceUrl', url, () => (loginUrl = parseLoginUrl(url, flow)), metaOf(CONFIG_SHAPE.salesforceUrl)?.allowed);
+  if (url !== undefined && flow !== undefined)
+    fails(
+      'salesforceUrl',
+      url,
+      () => (loginUrl = parseLoginUrl(url, flow)),
+      metaOf(CONFIG_SHAPE.salesforceUrl)?.allowed,
+    );
   need('consumerSecret', flow !== undefined && flow !== 'jwt');
   need('username', flow !== undefined && flow !== 'client_credentials');
   need('password', flow === 'password');
   need('privateKey', flow === 'jwt');
   const pem = v.privateKey as string | undefined;
-  if (pem !== undefined && !pem.includes('PRIVATE KEY')) issues.add('privateKey', 'is not a PEM private key', { value: pem, secret: true, allowed: '-----BEGIN PRIVATE KEY----- …' });
+  if (pem !== undefined && !pem.includes('PRIVATE KEY'))
+    issues.add('privateKey', 'is not a PEM private key', {
+      value: pem,
+      secret: true,
+      allowed: '-----BEGIN PRIVATE KEY----- …',
+    });
   const audience = v.jwtAudience as string | undefined;
-  if (audience !== undefined) fails('jwtAudience', audience, () => parseAudience(audience), 'leave it out, or https://login.salesforce.com, https://test.salesforce.com or an Experience Cloud site URL');
+  if (audience !== undefined)
+    fails(
+      'jwtAudience',
+      audience,
+      () => parseAudience(audience),
+      'leave it out, or https://login.salesforce.com, https://test.salesforce.com or an Experience Cloud site URL',
+    );
   const anyForm = (k: string) => given(k) || given(`${k}Env`) || given(`${k}File`);
   if (flow && flow !== 'password') {
-    for (const k of ['password', 'securityToken']) if (anyForm(k)) issues.add(k, `is only used by oauthFlow password (oauthFlow is ${flow})`, { allowed: 'remove it, or set oauthFlow: password' });
+    for (const k of ['password', 'securityToken'])
+      if (anyForm(k))
+        issues.add(k, `is only used by oauthFlow password (oauthFlow is ${flow})`, {
+          allowed: 'remove it, or set oauthFlow: password',
+        });
   }
-  if (flow && flow !== 'jwt' && anyForm('privateKey')) issues.add('privateKey', `is only used by oauthFlow jwt (oauthFlow is ${flow})`, { allowed: 'remove it, or set oauthFlow: jwt' });
+  if (flow && flow !== 'jwt' && anyForm('privateKey'))
+    issues.add('privateKey', `is only used by oauthFlow jwt (oauthFlow is ${flow})`, {
+      allowed: 'remove it, or set oauthFlow: jwt',
+    });
 
   const px = (v.salesforceProxy ?? {}) as Values;
   let proxy: ExtractorOptions['proxy'];
   if (given('salesforceProxy')) {
     const pu = px.url as string | undefined;
-    if (pu === undefined && !reported('salesforceProxy.url')) issues.add('salesforceProxy.url', 'is required', { allowed: 'http://proxy.example.com:3128 (no credentials in it)' });
+    if (pu === undefined && !reported('salesforceProxy.url'))
+      issues.add('salesforceProxy.url', 'is required', {
+        allowed: 'http://proxy.example.com:3128 (no credentials in it)',
+      });
     else if (pu !== undefined && /^[a-z]+:\/\/[^/]*@/i.test(pu)) {
-      issues.add('salesforceProxy.url', 'must not carry credentials', { value: pu, secret: true, allowed: 'set salesforceProxy.username and the password as a secret (passwordEnv or passwordFile)' });
+      issues.add('salesforceProxy.url', 'must not carry credentials', {
+        value: pu,
+        secret: true,
+        allowed: 'set salesforceProxy.username and the password as a secret (passwordEnv or passwordFile)',
+      });
     } else if (pu !== undefined) {
-      proxy = { url: pu, ...(px.username ? { username: px.username as string } : {}), ...(px.password !== undefined ? { password: px.password as string } : {}) };
+      proxy = {
+        url: pu,
+        ...(px.username ? { username: px.username as string } : {}),
+        ...(px.password !== undefined ? { password: px.password as string } : {}),
+      };
       fails('salesforceProxy.url', pu, () => parseProxy(proxy), 'http(s)://proxy.example.com:3128');
     }
   }
@@ -67,10 +114,15 @@ export function buildSalesforce(v: Values, file: Record<string, unknown>, issues
   const salt = v.hashSalt as string | undefined;
   need('hashSalt', (fields?.hash.length ?? 0) > 0);
   if (salt !== undefined && (fields?.hash.length ?? 0) > 0 && salt.length < 16) {
-    issues.add('hashSalt', 'is too short', { value: salt, secret: true, allowed: 'a secret of at least 16 characters, e.g. `openssl rand -hex 32`' });
+    issues.add('hashSalt', 'is too short', {
+      value: salt,
+      secret: true,
+      allowed: 'a secret of at least 16 characters, e.g. `openssl rand -hex 32`',
+    });
   }
   const uf = Object.fromEntries(Object.entries((v.userFilter ?? {}) as Values).filter(([, x]) => x !== undefined));
-  if (typeof uf.where === 'string') fails('userFilter.where', uf.where, () => parseWhere(uf.where as string), 'a SOQL condition on User fields');
+  if (typeof uf.where === 'string')
+    fails('userFilter.where', uf.where, () => parseWhere(uf.where as string), 'a SOQL condition on User fields');
 
   if (!loginUrl || !flow || !v.consumerKey) return undefined;
   const key = v.consumerKey as string;
@@ -78,17 +130,36 @@ export function buildSalesforce(v: Values, file: Record<string, unknown>, issues
   const user = v.username as string | undefined;
   let auth: AuthOptions | undefined;
   if (flow === 'password' && secret && user && v.password) {
-    auth = { flow, consumerKey: key, consumerSecret: secret, username: user, password: v.password as string, securityToken: (v.securityToken as string | undefined) ?? '' };
+    auth = {
+      flow,
+      consumerKey: key,
+      consumerSecret: secret,
+      username: user,
+      password: v.password as string,
+      securityToken: (v.securityToken as string | undefined) ?? '',
+    };
   } else if (flow === 'client_credentials' && secret) auth = { flow, consumerKey: key, consumerSecret: secret };
-  else if (flow === 'jwt' && user && pem) auth = { flow, consumerKey: key, username: user, privateKeyPem: pem, ...(audience ? { audience } : {}) };
+  else if (flow === 'jwt' && user && pem)
+    auth = { flow, consumerKey: key, username: user, privateKeyPem: pem, ...(audience ? { audience } : {}) };
   if (!auth) return undefined;
-  const tuning = Object.fromEntries(Object.entries((v.salesforceTuning ?? {}) as Values).filter(([, x]) => x !== undefined));
+  const tuning = Object.fromEntries(
+    Object.entries((v.salesforceTuning ?? {}) as Values).filter(([, x]) => x !== undefined),
+  );
   return {
-    loginUrl, auth, apiVersion: v.apiVersion as string, userStatuses: v.userStatus as string[] | undefined,
-    loginHistory: v.loginHistory as LoginHistoryMode, proxy, userFilter: uf,
-    ...(fields ? { fields } : {}), ...(salt !== undefined ? { hashSalt: salt } : {}),
-    apiReserve: v.apiReserve as number, apiBudgetShare: v.apiBudgetShare as number | undefined,
-    apiMaxCalls: v.apiMaxCalls as number | undefined, loginLookbackDays: v.loginHistoryLookbackDays as number, ...tuning,
+    loginUrl,
+    auth,
+    apiVersion: v.apiVersion as string,
+    userStatuses: v.userStatus as string[] | undefined,
+    loginHistory: v.loginHistory as LoginHistoryMode,
+    proxy,
+    userFilter: uf,
+    ...(fields ? { fields } : {}),
+    ...(salt !== undefined ? { hashSalt: salt } : {}),
+    apiReserve: v.apiReserve as number,
+    apiBudgetShare: v.apiBudgetShare as number | undefined,
+    apiMaxCalls: v.apiMaxCalls as number | undefined,
+    loginLookbackDays: v.loginHistoryLookbackDays as number,
+    ...tuning,
   };
 }
 
@@ -97,7 +168,8 @@ export function buildSchedule(v: Values, file: Record<string, unknown>, issues: 
   const given = (k: string) => file[k] !== undefined && file[k] !== null;
   const repeats = v.repeats as Schedule['repeats'] | undefined;
   const onlyFor = (key: string, kind: string) => {
-    if (given(key) && repeats && repeats !== kind) issues.add(key, `is only used when repeats is ${kind} (repeats is ${repeats})`, { value: file[key] });
+    if (given(key) && repeats && repeats !== kind)
+      issues.add(key, `is only used when repeats is ${kind} (repeats is ${repeats})`, { value: file[key] });
   };
   onlyFor('weekday', 'weekly');
   onlyFor('dayOfMonth', 'monthly');
@@ -110,14 +182,27 @@ export function buildSchedule(v: Values, file: Record<string, unknown>, issues: 
     case 'daily':
       return { repeats, startTime, ...base };
     case 'weekly':
-      if (!v.weekday) return given('weekday') ? undefined : issues.add('weekday', 'is required when repeats is weekly', { allowed: WEEKDAYS.join(', ') });
+      if (!v.weekday)
+        return given('weekday')
+          ? undefined
+          : issues.add('weekday', 'is required when repeats is weekly', { allowed: WEEKDAYS.join(', ') });
       return { repeats, startTime, weekday: v.weekday as Weekday, ...base };
     case 'monthly':
-      if (v.dayOfMonth === undefined) return given('dayOfMonth') ? undefined : issues.add('dayOfMonth', 'is required when repeats is monthly', { allowed: '1 to 31 (a day the month lacks means its last day)' });
+      if (v.dayOfMonth === undefined)
+        return given('dayOfMonth')
+          ? undefined
+          : issues.add('dayOfMonth', 'is required when repeats is monthly', {
+              allowed: '1 to 31 (a day the month lacks means its last day)',
+            });
       return { repeats, startTime, dayOfMonth: v.dayOfMonth as number, ...base };
     case 'cron': {
       const text = v.cron as string | undefined;
-      if (!text) return given('cron') ? undefined : issues.add('cron', 'is required when repeats is cron', { allowed: 'a 5-field cron expression, e.g. "30 1 * * 1-5"' });
+      if (!text)
+        return given('cron')
+          ? undefined
+          : issues.add('cron', 'is required when repeats is cron', {
+              allowed: 'a 5-field cron expression, e.g. "30 1 * * 1-5"',
+            });
       try {
         return { repeats, cron: parseCron(text), ...base };
       } catch (err) {

@@ -38,15 +38,20 @@ export function renderProgress(l: ProgressLine): string {
   } else {
     const share = Math.min(l.done / l.total, 1);
     const filled = Math.floor(share * BAR);
-    const eta = l.done === 0 ? '--:--:--' : clock(Math.round(((l.phaseElapsedMs / l.done) * Math.max(l.total - l.done, 0)) / 1000));
-    line = `${l.phase} [${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}] ${Math.floor(share * 100)}% ${l.done}/${l.total} ${Math.round(rate)}/s ETA ${eta}`;
+    const eta =
+      l.done === 0
+        ? '--:--:--'
+        : clock(Math.round(((l.phaseElapsedMs / l.done) * Math.max(l.total - l.done, 0)) / 1000));
+    const bar = `[${'#'.repeat(filled)}${'-'.repeat(BAR - filled)}]`;
+    line = `${l.phase} ${bar} ${Math.floor(share * 100)}% ${l.done}/${l.total} ${Math.round(rate)}/s ETA ${eta}`;
   }
   return line.slice(0, Math.max(l.width - 1, 10));
 }
 
 function clock(seconds: number): string {
   const s = Math.max(0, Math.round(seconds));
-  return `${Math.floor(s / 3600)}:${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}:${String(s % 60).padStart(2, '0')}`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${Math.floor(s / 3600)}:${two(Math.floor((s % 3600) / 60))}:${two(s % 60)}`;
 }
 
 /** Records of the phase `p` is in: the one count the phase's total is about. */
@@ -78,7 +83,8 @@ export function createProgressReporter(opts: {
       const done = doneIn(p);
       if (bar) {
         const width = opts.stream.columns || 80;
-        opts.stream.write(`\r\x1b[2K${renderProgress({ phase: p.phase, done, total: p.expected, phaseElapsedMs: now() - phaseStarted, width })}`);
+        const line = renderProgress({ phase: p.phase, done, total: p.expected, phaseElapsedMs: now() - phaseStarted, width });
+        opts.stream.write(`\r\x1b[2K${line}`);
         drawn = true;
         return;
       }
@@ -87,9 +93,16 @@ export function createProgressReporter(opts: {
         const elapsed = (now() - started) / 1000;
         const extracted = p.usersExtracted + p.loginEventsRead;
         opts.logger.info('run progress', {
-          phase: p.phase, extracted, published: p.usersPublished + p.loginEventsPublished, tombstoned: p.usersTombstoned,
-          deadLettered: p.deadLettered, recordsPerSecond: Math.round(extracted / Math.max(elapsed, 0.001)), elapsedSeconds: Math.round(elapsed),
-          ...(p.expected !== undefined ? { expected: p.expected, percent: Math.floor(Math.min(done / Math.max(p.expected, 1), 1) * 100) } : {}),
+          phase: p.phase,
+          extracted,
+          published: p.usersPublished + p.loginEventsPublished,
+          tombstoned: p.usersTombstoned,
+          deadLettered: p.deadLettered,
+          recordsPerSecond: Math.round(extracted / Math.max(elapsed, 0.001)),
+          elapsedSeconds: Math.round(elapsed),
+          ...(p.expected !== undefined
+            ? { expected: p.expected, percent: Math.floor(Math.min(done / Math.max(p.expected, 1), 1) * 100) }
+            : {}),
         });
       }
     },

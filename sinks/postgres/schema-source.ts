@@ -1,5 +1,10 @@
 import type { AvroSchemaJson } from '../../schemas/avro';
-import { registryClient, RegistryHttpError, type RegistryClient, type RegistryConfig } from '../../schemas/registry-client';
+import {
+  registryClient,
+  RegistryHttpError,
+  type RegistryClient,
+  type RegistryConfig,
+} from '../../schemas/registry-client';
 import { FatalError, RecordError, RetriableError } from '../../pipeline/core/errors';
 
 /**
@@ -25,16 +30,26 @@ export interface SchemaSource {
  * become the sink's table: no answer, 5xx, 408 and 429 are REGISTRY_UNAVAILABLE (retriable),
  * 401/403 REGISTRY_UNAUTHORIZED, any other refusal REGISTRY_REQUEST_FAILED.
  */
-export function registrySchemaSource(config: RegistryConfig, client: RegistryClient = registryClient(config)): SchemaSource {
-  const failed = (what: string) => (err: unknown): never => {
-    const e = err instanceof RegistryHttpError ? err : new RegistryHttpError(undefined, (err as Error).message);
-    const status = e.status;
-    if (status === undefined || status >= 500 || status === 408 || status === 429) {
-      throw new RetriableError('REGISTRY_UNAVAILABLE', `schema registry: ${what} failed: ${e.message}`, { cause: err });
-    }
-    if (status === 401 || status === 403) throw new FatalError('REGISTRY_UNAUTHORIZED', `schema registry: ${what} answered ${status}`, { cause: err });
-    throw new FatalError('REGISTRY_REQUEST_FAILED', `schema registry: ${what}: HTTP ${status} ${e.registryMessage}`, { cause: err });
-  };
+export function registrySchemaSource(
+  config: RegistryConfig,
+  client: RegistryClient = registryClient(config),
+): SchemaSource {
+  const failed =
+    (what: string) =>
+    (err: unknown): never => {
+      const e = err instanceof RegistryHttpError ? err : new RegistryHttpError(undefined, (err as Error).message);
+      const status = e.status;
+      if (status === undefined || status >= 500 || status === 408 || status === 429) {
+        throw new RetriableError('REGISTRY_UNAVAILABLE', `schema registry: ${what} failed: ${e.message}`, {
+          cause: err,
+        });
+      }
+      if (status === 401 || status === 403)
+        throw new FatalError('REGISTRY_UNAUTHORIZED', `schema registry: ${what} answered ${status}`, { cause: err });
+      throw new FatalError('REGISTRY_REQUEST_FAILED', `schema registry: ${what}: HTTP ${status} ${e.registryMessage}`, {
+        cause: err,
+      });
+    };
   const parse = (text: unknown, what: string): AvroSchemaJson => {
     try {
       return JSON.parse(String(text)) as AvroSchemaJson;
@@ -46,7 +61,11 @@ export function registrySchemaSource(config: RegistryConfig, client: RegistryCli
   return {
     async byId(id) {
       const text = await client.schemaById(id).catch(failed(`schema id ${id}`));
-      if (text === null) throw new RetriableError('SCHEMA_NOT_FOUND', `schema id ${id} is not in the schema registry (restarted empty, or the wrong registry.url?)`);
+      if (text === null)
+        throw new RetriableError(
+          'SCHEMA_NOT_FOUND',
+          `schema id ${id} is not in the schema registry (restarted empty, or the wrong registry.url?)`,
+        );
       return parse(text, `schema id ${id}`);
     },
     async latest(subject) {

@@ -37,5 +37,7 @@ it('each phase announces its record count before its rows are counted, and reach
   expect(last('deletions').loginEventsRead).toBe(sim.loginCount());
   // the total was known while rows were still to come (before the phase's last row)
   expect(seen.some((p) => p.phase === 'users' && p.expected !== undefined && p.usersExtracted < p.expected)).toBe(true);
-  expect(seen.filter((p) => p.phase === 'deletions' || p.phase === 'done').every((p) => p.expected === undefined)).toBe(true);
+  expect(seen.filter((p) => p.phase === 'deletions' || p.phase === 'done').every((p) => p.expected === undefined)).toBe(
+    true,
+  );
 });

@@ -11,7 +11,8 @@ export function registryHttp(baseUrl: string) {
     subjects: () => client.subjects(),
     versions: (subject: string) => client.versions(subject),
     latest: async (subject: string) => found(`latest of ${subject}`, await client.latest(subject)),
-    compatibility: async (subject: string) => found(`compatibility of ${subject}`, await client.getCompatibility(subject)),
+    compatibility: async (subject: string) =>
+      found(`compatibility of ${subject}`, await client.getCompatibility(subject)),
     schemaById: async (id: number) => JSON.parse(found(`schema ${id}`, await client.schemaById(id))) as unknown,
   };
 }

@@ -23,15 +23,23 @@ function issuesOf(raw: unknown): ConfigError {
 describe('one declarative config schema', () => {
   it('reports three independent mistakes at once, each with field, value and fix', () => {
     const pem = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----';
-    const err = issuesOf(goodConfig({
-      oauthFlow: 'jwt', consumerSecret: undefined, password: undefined, securityToken: undefined, privateKey: pem,
-      jwtAudience: 'https://acme.my.salesforce.com', // Salesforce refuses a My Domain as JWT audience
-      kafka: { brokers: ['no-port'] },
-      topics: { users: 'same', state: 'same' },
-    }));
+    const err = issuesOf(
+      goodConfig({
+        oauthFlow: 'jwt',
+        consumerSecret: undefined,
+        password: undefined,
+        securityToken: undefined,
+        privateKey: pem,
+        jwtAudience: 'https://acme.my.salesforce.com', // Salesforce refuses a My Domain as JWT audience
+        kafka: { brokers: ['no-port'] },
+        topics: { users: 'same', state: 'same' },
+      }),
+    );
     expect(err.issues.map((i) => i.field).sort()).toEqual(['jwtAudience', 'kafka.brokers', 'topics']);
     for (const i of err.issues) expect(i.allowed ?? '').not.toBe('');
-    expect(err.issues.find((i) => i.field === 'jwtAudience')).toMatchObject({ value: '"https://acme.my.salesforce.com"' });
+    expect(err.issues.find((i) => i.field === 'jwtAudience')).toMatchObject({
+      value: '"https://acme.my.salesforce.com"',
+    });
   });
 
   it('the generated reference (docs/configuration-reference.md) is current: npm run config:docs', () => {
@@ -43,7 +51,7 @@ describe('one declarative config schema', () => {
     expect(read('config/example.yaml').split('\n')[0]).toBe('# yaml-language-server: $schema=./connector.schema.json');
   });
 
-  it('every config file the repo ships is valid against the JSON Schema (each also loads: validate.test, compose.test)', () => {
+  it('every config file the repo ships is valid against the JSON Schema (each loads: validate, compose tests)', () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(configJsonSchema());
     for (const file of SHIPPED_CONFIGS) {
       const ok = validate(parseYaml(read(file)));
@@ -51,9 +59,14 @@ describe('one declarative config schema', () => {
     }
   });
 
-  it('the JSON Schema refuses what the loader refuses: a misspelt option, a value out of range, an unknown value', () => {
+  it('the JSON Schema refuses what the loader refuses: misspelt option, out of range, unknown value, role', () => {
     const validate = new Ajv({ allErrors: true, strict: false }).compile(configJsonSchema());
-    for (const bad of [{ startTme: '02:00' }, { apiReserve: 2 }, { repeats: 'fortnightly' }, { kafka: { brokers: ['k:1'], broker: 'x' } }]) {
+    for (const bad of [
+      { startTme: '02:00' },
+      { apiReserve: 2 },
+      { repeats: 'fortnightly' },
+      { kafka: { brokers: ['k:1'], broker: 'x' } },
+    ]) {
       expect([bad, validate(goodConfig(bad))]).toEqual([bad, false]);
       expect(() => parseConnectorConfig(goodConfig(bad), sources(), 'x.yaml')).toThrow(ConfigError);
     }

@@ -5,22 +5,40 @@ import type { Logger } from '../../../pipeline/core/logger';
 /** Randomized with a printed seed; replay with SF_TEST_SEED=<seed>. */
 const seed = Number(process.env.SF_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 let state = seed;
-const rnd = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+const rnd = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 beforeAll(() => console.log(`progress seed ${seed} (replay: SF_TEST_SEED=${seed})`));
 
 const base: SyncProgress = {
-  phase: 'users', usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, usersToDelete: 0,
-  loginEventsPublished: 0, loginDuplicatesDropped: 0, deadLettered: 0, loginEventsRead: 0,
+  phase: 'users',
+  usersExtracted: 0,
+  usersPublished: 0,
+  usersUnchanged: 0,
+  usersTombstoned: 0,
+  usersToDelete: 0,
+  loginEventsPublished: 0,
+  loginDuplicatesDropped: 0,
+  deadLettered: 0,
+  loginEventsRead: 0,
 };
 
 function fakeStream(isTTY: boolean, columns = 100) {
   const written: string[] = [];
-  return { written, stream: { isTTY, columns, write: (s: string) => (written.push(s), true) } as unknown as NodeJS.WriteStream };
+  return {
+    written,
+    stream: { isTTY, columns, write: (s: string) => (written.push(s), true) } as unknown as NodeJS.WriteStream,
+  };
 }
 
 function recordingLogger(): Logger & { lines: { msg: string; fields?: Record<string, unknown> }[] } {
   const lines: { msg: string; fields?: Record<string, unknown> }[] = [];
-  const l = { lines, debug() {}, warn() {}, error() {}, info: (msg: string, fields?: Record<string, unknown>) => void lines.push({ msg, fields }), child: () => l };
+  const l = {
+    lines,
+    debug() {},
+    warn() {},
+    error() {},
+    info: (msg: string, fields?: Record<string, unknown>) => void lines.push({ msg, fields }),
+    child: () => l,
+  };
   return l as never;
 }
 
@@ -39,7 +57,7 @@ describe('renderProgress', () => {
         expect(line).toContain('ETA --:--:--');
         continue;
       }
-      const expected = Math.round((elapsedMs / done) * (total - done) / 1000);
+      const expected = Math.round(((elapsedMs / done) * (total - done)) / 1000);
       expect(eta).not.toBeNull();
       expect(Number(eta![1]) * 3600 + Number(eta![2]) * 60 + Number(eta![3])).toBe(expected);
       const bar = /\[([#-]+)\]/.exec(line)![1];
@@ -87,7 +105,10 @@ describe('createProgressReporter', () => {
     r.update({ ...base, phase: 'users', usersExtracted: 10, expected: 40 });
     r.finish();
     expect(written).toEqual([]);
-    expect(logger.lines[0]).toMatchObject({ msg: 'run progress', fields: { phase: 'users', expected: 40, percent: 25 } });
+    expect(logger.lines[0]).toMatchObject({
+      msg: 'run progress',
+      fields: { phase: 'users', expected: 40, percent: 25 },
+    });
   });
 
   it('LOG_FORMAT=json on a terminal: no bar either (the lines are for a machine)', () => {

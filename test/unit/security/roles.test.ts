@@ -134,14 +134,17 @@ describe('the conversions refuse the other role', () => {
 });
 
 describe('the Salesforce options a sink file may carry unread', () => {
-  it('every option the Salesforce build reads is declared in the schema as a connector option (a new one cannot be forgotten)', () => {
+  it('every option the Salesforce build reads is a connector option of the schema (a new one cannot be forgotten)', () => {
     const read = new Set<string>();
     // valid values, so that the build reads everything down to the extractor's options
     const values: Record<string, unknown> = {
-      oauthFlow: 'password', salesforceUrl: 'https://acme.my.salesforce.com', consumerKey: 'k', consumerSecret: 'cs', username: 'u',
-      password: 'p', apiVersion: '62.0', loginHistory: 'auto', apiReserve: 0.1, loginHistoryLookbackDays: 30, userFilter: {}, salesforceTuning: {},
+      oauthFlow: 'password', salesforceUrl: 'https://acme.my.salesforce.com', consumerKey: 'k', consumerSecret: 'cs',
+      username: 'u', password: 'p', apiVersion: '62.0', loginHistory: 'auto', apiReserve: 0.1,
+      loginHistoryLookbackDays: 30, userFilter: {}, salesforceTuning: {},
     };
-    const watched = new Proxy(values, { get: (target, key) => (typeof key === 'string' && read.add(key), target[key as string]) });
+    const watched = new Proxy(values, {
+      get: (target, key) => (typeof key === 'string' && read.add(key), target[key as string]),
+    });
     expect(buildSalesforce(watched, watched, new Issues())?.auth.flow).toBe('password');
     const connectorOnly = roleOptions('connector');
     expect(read.size).toBeGreaterThan(10);
@@ -153,7 +156,8 @@ describe('the Salesforce options a sink file may carry unread', () => {
     const pick = options[Math.floor(Math.random() * options.length)];
     console.log(`connector option refused in a sink file: ${pick}`);
     for (const key of [pick, 'salesforceUrl', 'repeats']) {
-      const e = errorOf(() => parseConnectorConfig({ ...SINK_ONLY, [key]: 'x' }, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' }));
+      const file = { ...SINK_ONLY, [key]: 'x' };
+      const e = errorOf(() => parseConnectorConfig(file, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' }));
       expect(e.issues.map((i) => i.field)).toEqual([key]);
     }
   });
