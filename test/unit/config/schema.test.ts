@@ -77,3 +77,33 @@ describe('one declarative config schema', () => {
     expect(validate(goodConfig({ role: 'connector', database: { urlEnv: 'DB' } }))).toBe(false);
   });
 });
+
+describe('the hand-written guide (docs/configuration.md)', () => {
+  it('links the generated reference, and each default its tables show is the schema default', async () => {
+    const { CONFIG_SHAPE } = await import('../../../pipeline/config/schema');
+    const { defaultOf, shapeOf } = await import('../../../pipeline/config/options');
+    const guide = read('docs/configuration.md');
+    expect(guide).toContain('(configuration-reference.md)');
+    const lookup = (path: string): unknown => {
+      let shape: Record<string, unknown> | undefined = CONFIG_SHAPE;
+      const parts = path.split('.');
+      for (const [i, part] of parts.entries()) {
+        const s = shape?.[part] as import('zod').ZodType | undefined;
+        if (!s) return undefined;
+        if (i === parts.length - 1) return defaultOf(s);
+        shape = shapeOf(s);
+      }
+      return undefined;
+    };
+    let compared = 0;
+    for (const line of guide.split('\n')) {
+      const m = /^\| `([A-Za-z.]+)` \| `"?([^`"]+)"?` \|/.exec(line);
+      if (!m) continue;
+      const def = lookup(m[1]);
+      if (def === undefined || typeof def === 'object') continue;
+      expect([m[1], m[2]]).toEqual([m[1], String(def)]);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(10);
+  });
+});
