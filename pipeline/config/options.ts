@@ -144,7 +144,10 @@ export function anyValue(schema: z.ZodType, o: Common & { allowed?: string }) {
 
 /** kafka.tls: true/false, or a mapping of TLS options. */
 export function tlsOrBool<S extends z.ZodRawShape>(shape: S, o: Common) {
-  return tag(z.union([z.boolean(), z.strictObject(shape)]).optional(), { kind: 'tlsOrBool', ...o });
+  // A secret's …Env / …File forms are not named: caFile and certFile are options of their own.
+  const names = Object.keys(shape).filter((k) => !/(Env|File)$/.test(k) || k === 'caFile' || k === 'certFile');
+  const allowed = `true, false, or a mapping of ${names.join(', ')}`;
+  return tag(z.union([z.boolean(), z.strictObject(shape)]).optional(), { kind: 'tlsOrBool', allowed, ...o });
 }
 
 /** The options of an object schema, whatever wraps it (optional, default). */

@@ -133,7 +133,7 @@ function readLeaf(schema: z.ZodType, meta: OptionMeta, written: unknown, name: s
     }
     const entry = meta.kind === 'list' && typeof i.path[0] === 'number' && Array.isArray(value);
     const problem =
-      i.code === 'invalid_type' && !entry
+      (i.code === 'invalid_type' || i.code === 'invalid_union') && !entry
         ? typeMessage(meta)
         : entry && !meta.entryProblem && i.code === 'invalid_type'
           ? 'must be a list of strings'

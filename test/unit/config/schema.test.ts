@@ -42,6 +42,41 @@ describe('one declarative config schema', () => {
     });
   });
 
+  it('reports any set of independent mistakes all at once (random sets, replay with SF_TEST_SEED)', () => {
+    const catalog: [Record<string, unknown>, string[]][] = [
+      [{ connectorName: 'a b' }, ['connectorName']],
+      [{ apiReserve: 'lots' }, ['apiReserve']],
+      [{ userStatus: ['active', 'gone'] }, ['userStatus']],
+      [{ kafka: { brokers: ['k1'], tls: 'maybe' } }, ['kafka.brokers', 'kafka.tls']],
+      [{ registry: { url: 'r' } }, ['registry.url']],
+      [{ topics: { users: 'x y' } }, ['topics.users']],
+      [{ metrics: { port: 70000 } }, ['metrics.port']],
+      [{ deletionGuard: { override: true } }, ['deletionGuard.override']],
+      [{ sink: { usersTable: 'Users' } }, ['sink.usersTable']],
+      [{ repeats: 'fortnightly' }, ['repeats']],
+      [{ timeZone: 'Mars/Olympus' }, ['timeZone']],
+      [{ startTime: '25:00' }, ['startTime']],
+      [{ salesforceUrl: 'https://acme.lightning.force.com' }, ['salesforceUrl']],
+      [{ password: undefined, passwordEnv: 'NOT_SET_ANYWHERE' }, ['passwordEnv']],
+      [{ runRetries: { initialDelayMinutes: 30, maxDelayMinutes: 10 } }, ['runRetries.maxDelayMinutes']],
+      [{ publisher: { compression: 'zstd' } }, ['publisher.compression']],
+      [{ topicSettings: { partitions: 0 } }, ['topicSettings.partitions']],
+    ];
+    const seed = Number(process.env.SF_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
+    console.log(`config mistakes seed ${seed} (replay: SF_TEST_SEED=${seed})`);
+    let state = seed;
+    const rnd = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    for (let round = 0; round < 20; round++) {
+      const chosen = catalog.filter(() => rnd() < 0.4);
+      if (chosen.length < 3) chosen.push(...catalog.slice(0, 3 - chosen.length));
+      const err = issuesOf(goodConfig(Object.assign({}, ...chosen.map(([over]) => over))));
+      const expected = [...new Set(chosen.flatMap(([, fields]) => fields))].sort();
+      expect(err.issues.map((i) => i.field).sort()).toEqual(expected);
+      for (const i of err.issues) expect([i.field, (i.allowed ?? '').length > 0]).toEqual([i.field, true]);
+      expect(err.message).toContain(`test.yaml: ${expected.length} configuration errors`);
+    }
+  });
+
   it('the generated reference (docs/configuration-reference.md) is current: npm run config:docs', () => {
     expect(read('docs/configuration-reference.md')).toBe(renderReference());
   });
