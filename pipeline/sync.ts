@@ -74,6 +74,8 @@ export interface SyncProgress extends Counts {
   phase: 'logins' | 'users' | 'deletions' | 'done';
   /** LoginHistory rows read from Salesforce so far. */
   loginEventsRead: number;
+  /** Records the current phase's Bulk job holds (its numberRecordsProcessed), once the job is complete. */
+  expected?: number;
 }
 
 /** Rows read between two progress calls. */
@@ -120,9 +122,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   let usersResult: UsersResult | null = null;
   let loginRows = 0;
   let phase: SyncProgress['phase'] = 'logins';
+  let expected: (() => number | undefined) | undefined;
   const progress = (p: SyncProgress['phase']) => {
     phase = p;
-    deps.onProgress?.({ phase, ...counts, loginEventsRead: loginRows });
+    const total = phase === 'logins' || phase === 'users' ? expected?.() : undefined;
+    const known = total !== undefined ? { expected: total } : {};
+    deps.onProgress?.({ phase, ...counts, loginEventsRead: loginRows, ...known });
   };
   const tick = () => {
     if ((loginRows + counts.usersExtracted) % PROGRESS_EVERY === 0) progress(phase);
@@ -209,6 +214,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);
     const logins = deps.extractor.logins(resumeFrom);
+    expected = logins.expectedRows;
     progress('logins');
     const [, lr] = await drain(logins, (row) => {
       loginRows++;
@@ -225,6 +231,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
     // 2. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
     const users = deps.extractor.users();
+    expected = users.expectedRows;
     progress('users');
     const [, ur] = await drain(users, (raw) => {
       counts.usersExtracted++;

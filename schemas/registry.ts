@@ -1,10 +1,14 @@
-import { COMPATIBILITY, SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
-import type { SchemaRegistryAPIClientArgs } from '@kafkajs/confluent-schema-registry/dist/api';
+import { COMPATIBILITY, SchemaType, type SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { ConnectorError, FatalError, RetriableError } from '../kernel/errors';
 import { withRetry, type RetryOptions } from '../kernel/retry';
 import { silentLogger, type Logger } from '../kernel/logger';
 import type { AvroSchemaJson, ConnectorSchemas } from './avro';
-import { createCcompatClient, RegistryHttpError, type CcompatClient, type CompatibilityLevel } from './ccompat';
+import {
+  asRegistryHttpError, registryClient, RegistryHttpError,
+  type CompatibilityLevel, type RegistryAdmin, type RegistryConfig,
+} from './registry-client';
+
+export { REGISTRY_CLIENT_ID, REGISTRY_TIMEOUT_MS, type RegistryConfig } from './registry-client';
 
 /**
  * Start-up registration of the connector's schemas, under TopicNameStrategy subjects
@@ -17,42 +21,18 @@ import { createCcompatClient, RegistryHttpError, type CcompatClient, type Compat
  * single record is written with a schema consumers could not read.
  */
 
-export interface RegistryConfig {
-  /** Confluent-compatible base URL, e.g. http://127.0.0.1:8081/apis/ccompat/v7 for Apicurio 3. */
-  url: string;
-  auth?: { username: string; password: string };
-}
-
 /** The two clients registration needs; fromConfig builds real ones, tests may pass their own. */
 export interface RegistryClients {
   /** The library client: registers record schemas and later fetches writer schemas by id. */
   readonly registry: SchemaRegistry;
-  /** Per-subject config, and registration of non-record schemas (see ccompat.ts). */
-  readonly admin: CcompatClient;
+  /** Per-subject config, and registration of non-record schemas (see registry-client.ts). */
+  readonly admin: RegistryAdmin;
 }
 
-export const REGISTRY_CLIENT_ID = 'sf-neurons-connector';
-
-/**
- * Each registry request's limit, in ms. The library's HTTP client has none: a registry that
- * accepts the connection and never answers would hang start-up, and a schema look-up the sink.
- */
-export const REGISTRY_TIMEOUT_MS = 10_000;
-type RegistryMiddleware = NonNullable<SchemaRegistryAPIClientArgs['middlewares']>[number];
-const requestTimeout: RegistryMiddleware = () => ({
-  prepareRequest: async (next) => {
-    const request = await next();
-    return request.timeout() ? request : request.enhance({ timeout: REGISTRY_TIMEOUT_MS });
-  },
-});
-
+/** Both faces of the one registry client (registry-client.ts). */
 export function registryFromConfig(config: RegistryConfig): RegistryClients {
-  return {
-    registry: new SchemaRegistry({
-      host: config.url, clientId: REGISTRY_CLIENT_ID, auth: config.auth, middlewares: [requestTimeout],
-    }),
-    admin: createCcompatClient({ url: config.url, auth: config.auth, timeoutMs: REGISTRY_TIMEOUT_MS }),
-  };
+  const client = registryClient(config);
+  return { registry: client.library, admin: client };
 }
 
 /** The key and value schema of one topic. */
@@ -162,21 +142,16 @@ export function classifyRegistryError(err: unknown, subject: string, what: strin
   return new FatalError('REGISTRY_REQUEST_FAILED', say, { cause: err });
 }
 
-const NETWORK_FAILURE = /ECONNREFUSED|ECONNRESET|ETIMEDOUT|ENOTFOUND|EAI_AGAIN|EPIPE|socket hang up/;
-
 function statusOf(err: unknown): number | undefined {
-  if (err instanceof RegistryHttpError) return err.status;
-  const status = (err as { status?: unknown } | null)?.status;
-  // mappersmith (under the library) reports a failed connection as a status 400 "response".
-  if (status === 400 && NETWORK_FAILURE.test((err as Error).message)) return undefined;
-  if (typeof status === 'number') return status;
+  const e = asRegistryHttpError(err);
+  if (e instanceof RegistryHttpError) return e.status;
   // The library reports a compatibility-level mismatch without an HTTP status: a config problem.
   if ((err as Error | null)?.name?.startsWith('ConfluentSchemaRegistry')) return 400;
   return undefined;
 }
 
 function registryMessage(err: unknown): string {
-  if (err instanceof RegistryHttpError) return err.registryMessage;
-  const text = err instanceof Error ? err.message : String(err);
-  return text.startsWith(`${REGISTRY_CLIENT_ID} - `) ? text.slice(REGISTRY_CLIENT_ID.length + 3) : text;
+  const e = asRegistryHttpError(err);
+  if (e instanceof RegistryHttpError) return e.registryMessage;
+  return err instanceof Error ? err.message : String(err);
 }

@@ -7,6 +7,7 @@ import { proxyRoute } from '../../connectors/salesforce/proxy';
 import type { ConnectorConfig, LoadedConfig } from '../../pipeline/config';
 import { silentLogger, scrub } from '../../kernel/logger';
 import { createKafka } from '../../kafka/client';
+import { registryClient, RegistryHttpError } from '../../schemas/registry-client';
 
 /** One check's outcome, printed as ✓/✗ with a detail line. */
 export interface CheckResult {
@@ -37,10 +38,7 @@ export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number
   try {
     session = await within(timeoutMs, 'Salesforce', auth.session());
     const aud = sf.auth.flow === 'jwt' ? ` (aud ${sf.auth.audience ?? defaultJwtAudience(sf.loginUrl)})` : '';
-    const detail =
-      `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: ` +
-      `org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}`;
-    results.push({ name: 'Salesforce login', ok: true, detail });
+    results.push({ name: 'Salesforce login', ok: true, detail: `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}` });
   } catch (err) {
     results.push({ name: 'Salesforce login', ok: false, detail: scrub((err as Error).message, auth.secrets()) });
     results.push({ name: 'Salesforce access', ok: false, detail: 'skipped: no session' });
@@ -96,11 +94,7 @@ export async function checkKafka(config: LoadedConfig, timeoutMs: number): Promi
     const topics = new Set(await within(timeoutMs, 'Kafka', admin.listTopics()));
     const mine = Object.values(config.topics);
     const missing = mine.filter((t) => !topics.has(t));
-    const created =
-      missing.length === 0
-        ? 'all topics exist'
-        : `${missing.length} of ${mine.length} topics will be created on the first run`;
-    return { name: 'Kafka', ok: true, detail: `${config.kafka.brokers.join(', ')}: connected; ${created}` };
+    return { name: 'Kafka', ok: true, detail: `${config.kafka.brokers.join(', ')}: connected; ${missing.length === 0 ? 'all topics exist' : `${missing.length} of ${mine.length} topics will be created on the first run`}` };
   } catch (err) {
     return { name: 'Kafka', ok: false, detail: `${config.kafka.brokers.join(', ')}: ${(err as Error).message}` };
   } finally {
@@ -109,27 +103,22 @@ export async function checkKafka(config: LoadedConfig, timeoutMs: number): Promi
 }
 
 export async function checkRegistry(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
-  const { url, auth } = config.registry;
-  const shown = url.replace(/\/\/[^@/]*@/, '//');
+  const shown = config.registry.url.replace(/\/\/[^@/]*@/, '//');
   try {
-    const headers: Record<string, string> = { accept: 'application/json' };
-    if (auth) headers.authorization = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
-    const res = await within(timeoutMs, 'the schema registry', fetch(`${url.replace(/\/$/, '')}/subjects`, { headers }));
-    if (res.status === 401 || res.status === 403) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${res.status}: check registry.username and registry.password` };
-    if (!res.ok) return { name: 'Schema registry', ok: false, detail: `${shown}: HTTP ${res.status}: is this the Confluent-compatible API (Apicurio: /apis/ccompat/v7)?` };
-    const subjects = (await res.json()) as unknown[];
+    const subjects = await within(timeoutMs, 'the schema registry', registryClient(config.registry).subjects());
     return { name: 'Schema registry', ok: true, detail: `${shown}: answering, ${Array.isArray(subjects) ? subjects.length : '?'} subjects` };
   } catch (err) {
-    return { name: 'Schema registry', ok: false, detail: `${shown}: ${(err as Error).message}` };
+    const status = err instanceof RegistryHttpError ? err.status : undefined;
+    const failed = (detail: string): CheckResult => ({ name: 'Schema registry', ok: false, detail: `${shown}: ${detail}` });
+    if (status === 401 || status === 403) return failed(`HTTP ${status}: check registry.username and registry.password`);
+    if (status !== undefined) return failed(`HTTP ${status}: is this the Confluent-compatible API (Apicurio: /apis/ccompat/v7)?`);
+    return { name: 'Schema registry', ok: false, detail: `${shown}: ${scrub((err as Error).message, config.secrets)}` };
   }
 }
 
 export async function checkDatabase(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
   const url = config.sink.databaseUrl;
-  if (!url) {
-    const where = config.sink.embeddedDataDir ? ` in ${config.sink.embeddedDataDir}` : '';
-    return { name: 'Database', ok: true, detail: `no database.url: the sink starts an embedded PostgreSQL${where}` };
-  }
+  if (!url) return { name: 'Database', ok: true, detail: `no database.url: the sink starts an embedded PostgreSQL${config.sink.embeddedDataDir ? ` in ${config.sink.embeddedDataDir}` : ''}` };
   const where = (() => {
     try {
       const u = new URL(url);

@@ -98,7 +98,7 @@ export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'user
   loginFields: readonly string[];
 };
 
-const DEFAULTS = {
+export const EXTRACTOR_DEFAULTS = {
   apiVersion: '62.0',
   loginLookbackDays: 30,
   loginOverlapMs: 60 * 60_000, // look-back window for late-visible LoginHistory rows (pipeline/login-ids.ts sizes its state)
@@ -168,7 +168,7 @@ function parseHashSalt(input: ExtractorOptions): string | undefined {
   return input.hashSalt;
 }
 
-function parseProxy(value: unknown): ProxyOptions | undefined {
+export function parseProxy(value: unknown): ProxyOptions | undefined {
   if (value === undefined) return undefined;
   const p = value as Partial<ProxyOptions>;
   const raw = nonEmptyString(p?.url, 'proxy.url');
@@ -224,7 +224,7 @@ export function parseLoginUrl(value: unknown, flow: AuthOptions['flow']): string
 }
 
 /** jwtAudience: an https URL; a My Domain is refused because Salesforce refuses it as `aud`. */
-function parseAudience(value: unknown): string {
+export function parseAudience(value: unknown): string {
   const raw = nonEmptyString(value, 'auth.audience');
   let url: URL;
   try {
@@ -286,7 +286,7 @@ function fieldList(value: unknown, option: string, def: readonly string[]): read
 /** Validates options and fills in defaults. Throws FatalError CONFIG_INVALID naming the option. */
 export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
   const auth = parseAuth(input.auth);
-  const apiVersion = input.apiVersion ?? DEFAULTS.apiVersion;
+  const apiVersion = input.apiVersion ?? EXTRACTOR_DEFAULTS.apiVersion;
   if (typeof apiVersion !== 'string' || !/^\d{2,3}\.0$/.test(apiVersion) || Number(apiVersion) < 47) {
     invalid('apiVersion', `must look like '62.0' and be at least 47.0 (Bulk API 2.0 query); got ${JSON.stringify(apiVersion)}`);
   }
@@ -303,19 +303,19 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     hashSalt: parseHashSalt(input),
     userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
     loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
-    loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', DEFAULTS.loginLookbackDays, 1, 3650),
-    loginOverlapMs: number(input.loginOverlapMs, 'loginOverlapMs', DEFAULTS.loginOverlapMs, 0, 24 * 3600_000),
-    jobTimeoutMs: number(input.jobTimeoutMs, 'jobTimeoutMs', DEFAULTS.jobTimeoutMs, 100, 24 * 3600_000),
-    pollInitialMs: number(input.pollInitialMs, 'pollInitialMs', DEFAULTS.pollInitialMs, 1, 600_000),
-    pollMaxMs: number(input.pollMaxMs, 'pollMaxMs', DEFAULTS.pollMaxMs, 1, 600_000),
+    loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', EXTRACTOR_DEFAULTS.loginLookbackDays, 1, 3650),
+    loginOverlapMs: number(input.loginOverlapMs, 'loginOverlapMs', EXTRACTOR_DEFAULTS.loginOverlapMs, 0, 24 * 3600_000),
+    jobTimeoutMs: number(input.jobTimeoutMs, 'jobTimeoutMs', EXTRACTOR_DEFAULTS.jobTimeoutMs, 100, 24 * 3600_000),
+    pollInitialMs: number(input.pollInitialMs, 'pollInitialMs', EXTRACTOR_DEFAULTS.pollInitialMs, 1, 600_000),
+    pollMaxMs: number(input.pollMaxMs, 'pollMaxMs', EXTRACTOR_DEFAULTS.pollMaxMs, 1, 600_000),
     pageSize: input.pageSize === undefined ? undefined : number(input.pageSize, 'pageSize', 0, 1, 1_000_000),
-    parallelPages: number(input.parallelPages, 'parallelPages', DEFAULTS.parallelPages, 1, 10),
+    parallelPages: number(input.parallelPages, 'parallelPages', EXTRACTOR_DEFAULTS.parallelPages, 1, 10),
     apiBudgetShare: share,
-    apiReserve: number(input.apiReserve, 'apiReserve', DEFAULTS.apiReserve, 0, 0.9, false),
+    apiReserve: number(input.apiReserve, 'apiReserve', EXTRACTOR_DEFAULTS.apiReserve, 0, 0.9, false),
     apiMaxCalls: input.apiMaxCalls === undefined ? undefined : number(input.apiMaxCalls, 'apiMaxCalls', 0, 1, 10_000_000),
-    requestTimeoutMs: number(input.requestTimeoutMs, 'requestTimeoutMs', DEFAULTS.requestTimeoutMs, 100, 3600_000),
-    retryAttempts: number(input.retryAttempts, 'retryAttempts', DEFAULTS.retryAttempts, 1, 20),
-    retryInitialMs: number(input.retryInitialMs, 'retryInitialMs', DEFAULTS.retryInitialMs, 1, 60_000),
+    requestTimeoutMs: number(input.requestTimeoutMs, 'requestTimeoutMs', EXTRACTOR_DEFAULTS.requestTimeoutMs, 100, 3600_000),
+    retryAttempts: number(input.retryAttempts, 'retryAttempts', EXTRACTOR_DEFAULTS.retryAttempts, 1, 20),
+    retryInitialMs: number(input.retryInitialMs, 'retryInitialMs', EXTRACTOR_DEFAULTS.retryInitialMs, 1, 60_000),
   };
 }
 

@@ -262,11 +262,11 @@ class Extractor implements SalesforceExtractor {
   }
 
   users(): Extraction<UsersResult> {
-    return this.extraction((signal) => this.usersRows(signal));
+    return this.extraction((signal, expect) => this.usersRows(signal, expect));
   }
 
   logins(from: LoginCursor | Date | null): Extraction<LoginsResult> {
-    return this.extraction((signal) => this.loginRows(from, signal));
+    return this.extraction((signal, expect) => this.loginRows(from, signal, expect));
   }
 
   async close(): Promise<void> {
@@ -275,11 +275,16 @@ class Extractor implements SalesforceExtractor {
   }
 
   /** Wires one extraction to its own AbortSignal (also fired by close()) and tracks it for close(). */
-  private extraction<R>(make: (signal: AbortSignal) => AsyncGenerator<Row[], R, undefined>): Extraction<R> {
+  private extraction<R>(
+    make: (signal: AbortSignal, expect: (rows: number) => void) => AsyncGenerator<Row[], R, undefined>,
+  ): Extraction<R> {
     const controller = new AbortController();
     const onClose = () => controller.abort();
     this.closing.signal.addEventListener('abort', onClose, { once: true });
-    const ex = toExtraction(make(controller.signal), controller);
+    let expected: number | undefined;
+    // The main job's record count, once it is JobComplete: progress bars know their total early.
+    const gen = make(controller.signal, (rows) => (expected = rows));
+    const ex: Extraction<R> = { ...toExtraction(gen, controller), expectedRows: () => expected };
     const tracked = ex.done.then(
       () => undefined,
       () => undefined,
@@ -293,13 +298,17 @@ class Extractor implements SalesforceExtractor {
   }
 
   /** Creates a query job, waits for it, streams and verifies its results; always disposes the job. */
-  private async *runJob(object: string, soql: string, columns: readonly string[], reports: JobReport[], signal: AbortSignal): AsyncGenerator<Row[], JobReport, undefined> {
+  private async *runJob(
+    object: string, soql: string, columns: readonly string[], reports: JobReport[], signal: AbortSignal,
+    expect?: (rows: number) => void,
+  ): AsyncGenerator<Row[], JobReport, undefined> {
     if (signal.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${object} extraction cancelled`);
     const job = await this.jobs.create(soql, object);
     let finished = false;
     try {
       const info = await this.jobs.waitForCompletion(job.id, object, signal);
       finished = true;
+      if (typeof info.numberRecordsProcessed === 'number') expect?.(info.numberRecordsProcessed);
       const summary = yield* jobResults(
         this.http,
         info,
@@ -321,7 +330,9 @@ class Extractor implements SalesforceExtractor {
     return { complete: true, object, fields, jobs, rowsRead, rowsEmitted, apiUsage: this.budget.usage(), apiCalls: this.budget.callsMade(), startedAt, finishedAt: new Date(this.clock.now()) };
   }
 
-  private async *usersRows(signal: AbortSignal): AsyncGenerator<Row[], UsersResult, undefined> {
+  private async *usersRows(
+    signal: AbortSignal, expect?: (rows: number) => void,
+  ): AsyncGenerator<Row[], UsersResult, undefined> {
     const startedAt = new Date(this.clock.now());
     const { userFields, features, userFilters } = await this.connect();
     const statuses = this.cfg.userStatuses;
@@ -343,7 +354,7 @@ class Extractor implements SalesforceExtractor {
 
     // 2. The users, narrowed server-side as far as SOQL allows, classified exactly here.
     let emitted = 0;
-    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses, userFilters), userFields, reports, signal), (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt), () => emitted++);
+    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses, userFilters), userFields, reports, signal, expect), (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt), () => emitted++);
     const flagKeys = [FROZEN_KEY, PASSWORD_LOCKED_KEY];
     return {
       ...this.base('User', known ? [...userFields, ...flagKeys] : userFields, reports, main.rowsRead, emitted, startedAt),
@@ -355,7 +366,9 @@ class Extractor implements SalesforceExtractor {
     };
   }
 
-  private async *loginRows(from: LoginCursor | Date | null, signal: AbortSignal): AsyncGenerator<Row[], LoginsResult, undefined> {
+  private async *loginRows(
+    from: LoginCursor | Date | null, signal: AbortSignal, expect?: (rows: number) => void,
+  ): AsyncGenerator<Row[], LoginsResult, undefined> {
     const startedAt = new Date(this.clock.now());
     const { loginFields, features, userFilters } = await this.connect();
     const previous = this.previousLogins(from);
@@ -376,7 +389,7 @@ class Extractor implements SalesforceExtractor {
     const wanted = (row: Row) => frozen === null || frozen.has(row.UserId) === frozenOnly;
     let emitted = 0;
     const query = buildLoginQuery(loginFields, since, loginUserWhere(statuses, userFilters));
-    const main = yield* this.filtered(this.runJob('LoginHistory', query, loginFields, reports, signal), (row) => (tracker.accept(row) && wanted(row) ? row : null), () => emitted++);
+    const main = yield* this.filtered(this.runJob('LoginHistory', query, loginFields, reports, signal, expect), (row) => (tracker.accept(row) && wanted(row) ? row : null), () => emitted++);
     const cursor = tracker.cursor();
     this.lastCursor = cursor;
     return {

@@ -16,6 +16,8 @@ export interface Extraction<R> {
   rows: Readable;
   /** Settles once the extraction is over: resolves only for a complete, verified extraction. */
   done: Promise<R>;
+  /** The main Bulk job's numberRecordsProcessed, once it is JobComplete (before its pages are read). */
+  expectedRows?: () => number | undefined;
 }
 
 class RowStream<R> extends Readable {

@@ -3,9 +3,10 @@
  * start-up. See docs/configuration.md for every option.
  */
 export { loadConfigFile, processSources } from './load';
-export { parseConnectorConfig, type ParseOptions } from './validate';
+export { parseConnectorConfig, roleOptions, type ParseOptions } from './parse';
 export { transportWarnings } from './transport';
 export { toConnectorSettings, toSinkConfig } from './convert';
 export { ConfigError, formatIssue, type ConfigIssue } from './issues';
-export type { SecretSources } from './sources';
+export type { SecretSources } from './secrets';
+export { configSchema } from './schema';
 export { CONFIG_ROLES, type ConfigRole, type ConnectorConfig, type LoadedConfig } from './types';

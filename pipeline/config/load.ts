@@ -2,9 +2,9 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { ConfigError } from './issues';
-import type { SecretSources } from './sources';
+import type { SecretSources } from './secrets';
 import type { ConnectorConfig, LoadedConfig } from './types';
-import { parseConnectorConfig, type ParseOptions } from './validate';
+import { parseConnectorConfig, type ParseOptions } from './parse';
 
 /** The real sources: process environment and the file system. */
 export const processSources = (env: NodeJS.ProcessEnv = process.env): SecretSources => ({

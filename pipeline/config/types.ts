@@ -13,7 +13,7 @@ export const CONFIG_ROLES: readonly ConfigRole[] = ['connector', 'sink'];
 
 /**
  * One connector's configuration as a process loaded it, validated and with every default
- * filled in. Built only by parseConnectorConfig (validate.ts); convert.ts turns it into what the
+ * filled in. Built only by parseConnectorConfig (parse.ts, against schema.ts); convert.ts turns it into what the
  * run and the sink take. `salesforce` is absent when it was loaded for the sink.
  */
 export interface LoadedConfig extends Omit<ConnectorSettings, 'salesforce'> {

@@ -1,5 +1,10 @@
 import type { AvroSchemaJson } from '../../schemas/avro';
-import type { RegistryConfig } from '../../schemas/registry';
+import {
+  registryClient,
+  RegistryHttpError,
+  type RegistryClient,
+  type RegistryConfig,
+} from '../../schemas/registry-client';
 import { FatalError, RecordError, RetriableError } from '../../kernel/errors';
 
 /**
@@ -20,41 +25,31 @@ export interface SchemaSource {
   latest(subject: string): Promise<{ id: number; schema: AvroSchemaJson } | undefined>;
 }
 
-export interface RegistrySourceOptions {
-  fetch?: typeof fetch;
-  /** Per-request timeout in ms (default 10_000). */
-  timeoutMs?: number;
-}
-
-const CONTENT_TYPE = 'application/vnd.schemaregistry.v1+json';
-
-export function registrySchemaSource(config: RegistryConfig, opts: RegistrySourceOptions = {}): SchemaSource {
-  const base = config.url.replace(/\/+$/, '');
-  const doFetch = opts.fetch ?? fetch;
-  const headers: Record<string, string> = { Accept: CONTENT_TYPE };
-  if (config.auth) headers.Authorization = 'Basic ' + Buffer.from(`${config.auth.username}:${config.auth.password}`).toString('base64');
-
-  async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-    let res: Response;
-    try {
-      res = await doFetch(base + path, { headers, signal: AbortSignal.timeout(opts.timeoutMs ?? 10_000) });
-    } catch (err) {
-      throw new RetriableError('REGISTRY_UNAVAILABLE', `schema registry: GET ${path} failed: ${(err as Error).message}`, { cause: err });
-    }
-    const text = await res.text();
-    let body: Record<string, unknown>;
-    try {
-      body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    } catch {
-      body = { message: text.slice(0, 300) };
-    }
-    if (res.status >= 500 || res.status === 408 || res.status === 429) {
-      throw new RetriableError('REGISTRY_UNAVAILABLE', `schema registry: GET ${path} answered ${res.status}: ${String(body.message ?? '')}`);
-    }
-    if (res.status === 401 || res.status === 403) throw new FatalError('REGISTRY_UNAUTHORIZED', `schema registry: GET ${path} answered ${res.status}`);
-    return { status: res.status, body };
-  }
-
+/**
+ * Over the one registry client (schemas/registry-client.ts, 10 s per request). Its failures
+ * become the sink's table: no answer, 5xx, 408 and 429 are REGISTRY_UNAVAILABLE (retriable),
+ * 401/403 REGISTRY_UNAUTHORIZED, any other refusal REGISTRY_REQUEST_FAILED.
+ */
+export function registrySchemaSource(
+  config: RegistryConfig,
+  client: RegistryClient = registryClient(config),
+): SchemaSource {
+  const failed =
+    (what: string) =>
+    (err: unknown): never => {
+      const e = err instanceof RegistryHttpError ? err : new RegistryHttpError(undefined, (err as Error).message);
+      const status = e.status;
+      if (status === undefined || status >= 500 || status === 408 || status === 429) {
+        throw new RetriableError('REGISTRY_UNAVAILABLE', `schema registry: ${what} failed: ${e.message}`, {
+          cause: err,
+        });
+      }
+      if (status === 401 || status === 403)
+        throw new FatalError('REGISTRY_UNAUTHORIZED', `schema registry: ${what} answered ${status}`, { cause: err });
+      throw new FatalError('REGISTRY_REQUEST_FAILED', `schema registry: ${what}: HTTP ${status} ${e.registryMessage}`, {
+        cause: err,
+      });
+    };
   const parse = (text: unknown, what: string): AvroSchemaJson => {
     try {
       return JSON.parse(String(text)) as AvroSchemaJson;
@@ -65,16 +60,18 @@ export function registrySchemaSource(config: RegistryConfig, opts: RegistrySourc
 
   return {
     async byId(id) {
-      const { status, body } = await get(`/schemas/ids/${id}`);
-      if (status === 404) throw new RetriableError('SCHEMA_NOT_FOUND', `schema id ${id} is not in the schema registry (restarted empty, or the wrong registry.url?)`);
-      if (status !== 200) throw new FatalError('REGISTRY_REQUEST_FAILED', `schema registry: schema id ${id}: HTTP ${status} ${String(body.message ?? '')}`);
-      return parse(body.schema, `schema id ${id}`);
+      const text = await client.schemaById(id).catch(failed(`schema id ${id}`));
+      if (text === null)
+        throw new RetriableError(
+          'SCHEMA_NOT_FOUND',
+          `schema id ${id} is not in the schema registry (restarted empty, or the wrong registry.url?)`,
+        );
+      return parse(text, `schema id ${id}`);
     },
     async latest(subject) {
-      const { status, body } = await get(`/subjects/${encodeURIComponent(subject)}/versions/latest`);
-      if (status === 404) return undefined;
-      if (status !== 200) throw new FatalError('REGISTRY_REQUEST_FAILED', `schema registry: latest of ${subject}: HTTP ${status} ${String(body.message ?? '')}`);
-      return { id: body.id as number, schema: parse(body.schema, `latest schema of ${subject}`) };
+      const found = await client.latest(subject).catch(failed(`latest of ${subject}`));
+      if (found === null) return undefined;
+      return { id: found.id, schema: parse(found.schema, `latest schema of ${subject}`) };
     },
   };
 }

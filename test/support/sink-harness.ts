@@ -9,6 +9,7 @@ import { frame } from '../../schemas/wire';
 import { LOGINS, USERS } from '../../schemas/streams';
 import { readToEnd } from '../../pipeline/kafka/read-to-end';
 import { createPostgresSink, type PostgresSink, type PostgresSinkDeps } from '../../sinks';
+import { registryClient } from '../../schemas/registry-client';
 import { registrySchemaSource } from '../../sinks/postgres/schema-source';
 import { services, uniqueName } from './services';
 import { waitFor } from './wait';
@@ -193,7 +194,7 @@ export function headerStrings(headers: IHeaders | undefined): Record<string, str
 async function deleteSubjects(url: string, topics: string[]): Promise<void> {
   for (const topic of topics) {
     for (const suffix of ['key', 'value']) {
-      await fetch(`${url}/subjects/${encodeURIComponent(`${topic}-${suffix}`)}`, { method: 'DELETE' }).catch(() => undefined);
+      await registryClient({ url }).deleteSubject(`${topic}-${suffix}`).catch(() => undefined);
     }
   }
 }

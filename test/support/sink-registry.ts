@@ -5,9 +5,10 @@ import { CACHE_DIR, VERSIONS } from '../../devstack/env';
 import { findJava } from '../../devstack/java';
 import { isAlive, spawnDetached, stopPid, waitUntil } from '../../devstack/proc';
 import { freePort } from '../../kernel/net';
+import { registryClient } from '../../schemas/registry-client';
 
 /**
- * An Apicurio Registry of one test's own (in-memory, like the shared one; devstack/registry.ts
+ * An Apicurio Registry of one test's own (in-memory, like the shared one; test/infra/registry.ts
  * installed it), for the sink tests that restart it empty. Its own free ports; only the process
  * this helper started is ever stopped, by its pid. The shared registry is never touched.
  */
@@ -37,9 +38,8 @@ export class DedicatedRegistry {
     this.pid = proc.pid;
     await waitUntil(
       async () => {
-        const res = await fetch(`${this.url}/subjects`, { signal: AbortSignal.timeout(2000) });
-        await res.arrayBuffer();
-        return res.status === 200;
+        await registryClient({ url: this.url }, { timeoutMs: 2000 }).subjects();
+        return true;
       },
       { timeoutMs: 180_000, what: `dedicated Apicurio (pid ${proc.pid})`, alive: () => isAlive(proc.pid), logFile: this.logFile },
     );

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import type { Simulator } from '../../../simulator/api';
+import { registryClient } from '../../../schemas/registry-client';
 import { services, uniqueName } from '../../support/services';
 import { startOrg } from '../../support/sync-harness';
 import { waitFor } from '../../support/wait';
@@ -90,7 +91,7 @@ describe(`custom fields, excluded and hashed ones, end to end (seed ${seed})`, (
     expect(JSON.parse(first.stdout)).toMatchObject({ status: 'succeeded', usersExtracted: USERS });
     const second = await runCli(['sync', '-c', writeConfig('custom', CUSTOM)], env());
     expect(JSON.parse(second.stdout)).toMatchObject({ status: 'succeeded', usersExtracted: USERS, usersPublished: USERS });
-    const versions = await (await fetch(`${services().SCHEMA_REGISTRY_URL}/subjects/${id}.users-value/versions`)).json();
+    const versions = await registryClient({ url: services().SCHEMA_REGISTRY_URL }).versions(`${id}.users-value`);
     expect(versions).toEqual([1, 2]);
 
     const sink = startCli(['sink', '-c', writeConfig('custom', CUSTOM)], env());

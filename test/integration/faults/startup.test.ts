@@ -3,6 +3,7 @@ import { FatalError } from '../../../kernel/errors';
 import { parseConnectorConfig, toConnectorSettings, ConfigError } from '../../../pipeline/config';
 import { loadConnectorSchemas } from '../../../schemas/avro';
 import { registryFromConfig } from '../../../schemas/registry';
+import { registryClient } from '../../../schemas/registry-client';
 import { services } from '../../support/services';
 import { connectorFor } from '../../support/sync-harness';
 import { closeRigsAfterEachTest, expectConsistent, faultRig, tableSnapshot, topicEnds, type FaultRig } from '../../support/fault-harness';
@@ -106,7 +107,8 @@ it('an incompatible schema at start-up: SCHEMA_INCOMPATIBLE with the explanation
   const theirs = { ...shipped, fields: shipped.fields.map((f) => (f.name === 'isActive' ? { ...f, type: 'string' } : f)) };
   const { registry } = registryFromConfig({ url: services().SCHEMA_REGISTRY_URL });
   await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(theirs) }, { subject });
-  const versions = async () => (await fetch(`${services().SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}/versions`)).json();
+  const client = registryClient({ url: services().SCHEMA_REGISTRY_URL });
+  const versions = () => client.versions(subject);
   expect(await versions()).toEqual([1]);
 
   const start = rig.connector();
@@ -121,8 +123,8 @@ it('an incompatible schema at start-up: SCHEMA_INCOMPATIBLE with the explanation
   expect((await rig.pool.query('SELECT to_regclass($1) AS t', [rig.tables.users])).rows[0].t).toBeNull();
 
   // the operator removes the other writer's subject: the next start-up and run are healthy
-  await fetch(`${services().SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}`, { method: 'DELETE' });
-  await fetch(`${services().SCHEMA_REGISTRY_URL}/subjects/${encodeURIComponent(subject)}?permanent=true`, { method: 'DELETE' });
+  await client.deleteSubject(subject);
+  await client.deleteSubject(subject, { permanent: true });
   expect((await (await rig.connector()).sync()).status).toBe('succeeded');
   await rig.startSink();
   await expectConsistent(rig);

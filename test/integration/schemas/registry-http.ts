@@ -1,16 +1,18 @@
-/** Read-only look-ups on the registry's Confluent-compatible API, to check what tests did. */
+import { registryClient } from '../../../schemas/registry-client';
+
+/** Read-only look-ups through the one registry client, to check what tests did (404: an error here). */
 export function registryHttp(baseUrl: string) {
-  const get = async (p: string): Promise<unknown> => {
-    const res = await fetch(`${baseUrl}${p}`, { signal: AbortSignal.timeout(10_000) });
-    const body = await res.json();
-    if (!res.ok) throw new Error(`GET ${p}: ${res.status} ${JSON.stringify(body)}`);
-    return body;
+  const client = registryClient({ url: baseUrl });
+  const found = <T>(what: string, v: T | null): T => {
+    if (v === null) throw new Error(`${what}: 404`);
+    return v;
   };
   return {
-    subjects: () => get('/subjects') as Promise<string[]>,
-    versions: (subject: string) => get(`/subjects/${encodeURIComponent(subject)}/versions`) as Promise<number[]>,
-    latest: (subject: string) => get(`/subjects/${encodeURIComponent(subject)}/versions/latest`) as Promise<{ id: number; version: number; schema: string }>,
-    compatibility: async (subject: string) => ((await get(`/config/${encodeURIComponent(subject)}`)) as { compatibilityLevel: string }).compatibilityLevel,
-    schemaById: async (id: number) => JSON.parse(((await get(`/schemas/ids/${id}`)) as { schema: string }).schema) as unknown,
+    subjects: () => client.subjects(),
+    versions: (subject: string) => client.versions(subject),
+    latest: async (subject: string) => found(`latest of ${subject}`, await client.latest(subject)),
+    compatibility: async (subject: string) =>
+      found(`compatibility of ${subject}`, await client.getCompatibility(subject)),
+    schemaById: async (id: number) => JSON.parse(found(`schema ${id}`, await client.schemaById(id))) as unknown,
   };
 }

@@ -3,7 +3,7 @@ import { FatalError } from '../../../kernel/errors';
 import { avroType, loadConnectorSchemas, type AvroSchemaJson } from '../../../schemas/avro';
 import { createTopicCodec, writerSchemasFrom } from '../../../schemas/codec';
 import { connectorTopicSchemas, registerTopicSchemas, registryFromConfig, type TopicSchemaSet } from '../../../schemas/registry';
-import { createCcompatClient } from '../../../schemas/ccompat';
+import { registryClient } from '../../../schemas/registry-client';
 import { services } from '../../support/services';
 import { registryHttp } from './registry-http';
 
@@ -53,7 +53,7 @@ describe('schema registration at start-up', () => {
 
   test('a stricter level an operator chose is kept', async () => {
     const topic = topicName('users');
-    await createCcompatClient({ url: SCHEMA_REGISTRY_URL }).setCompatibility(`${topic}-value`, 'FULL_TRANSITIVE');
+    await registryClient({ url: SCHEMA_REGISTRY_URL }).setCompatibility(`${topic}-value`, 'FULL_TRANSITIVE');
     const [r] = await registerTopicSchemas(fresh(), userSet(topic, schemas.userValue));
     expect(r.value.compatibility).toBe('FULL_TRANSITIVE');
     expect(await http.compatibility(`${topic}-value`)).toBe('FULL_TRANSITIVE');

@@ -1,4 +1,5 @@
 import type { Logger } from '../../../kernel/logger';
+import { registryClient } from '../../../schemas/registry-client';
 import { registrySchemaSource } from '../../../sinks';
 import { mulberry32 } from '../../../simulator/prng';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
@@ -62,7 +63,7 @@ describe(`PostgreSQL sink: registry trouble (REGISTRY_SEED=${seed})`, () => {
       // one malformed record among them.
       await registry.stop();
       await registry.start();
-      expect(await (await fetch(`${registry.url}/subjects`)).json()).toEqual([]);
+      expect(await registryClient({ url: registry.url }).subjects()).toEqual([]);
       const second = randomUsers(rnd, keys, 'second');
       const bad = Math.floor(rnd() * second.records.length);
       const malformed: Produce = { key: userId(1000), value: Buffer.from('not Confluent wire format') };

@@ -1,6 +1,6 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { ConnectorError, FatalError, RetriableError } from '../../../kernel/errors';
-import { RegistryHttpError, type CcompatClient, type CompatibilityLevel } from '../../../schemas/ccompat';
+import { RegistryHttpError, type RegistryAdmin, type CompatibilityLevel } from '../../../schemas/registry-client';
 import { classifyRegistryError, connectorTopicSchemas, registerTopicSchemas, REGISTRY_CLIENT_ID } from '../../../schemas/registry';
 import { loadConnectorSchemas } from '../../../schemas/avro';
 
@@ -10,7 +10,7 @@ const record = { type: 'record' as const, name: 'V', namespace: 'n', fields: [{ 
 function fakes(levels: Record<string, CompatibilityLevel> = {}, registerError?: unknown) {
   const calls: string[] = [];
   let next = 10;
-  const admin: CcompatClient = {
+  const admin: RegistryAdmin = {
     getCompatibility: async (s) => (calls.push(`get-config ${s}`), levels[s] ?? null),
     setCompatibility: async (s, l) => void calls.push(`put-config ${s} ${l}`),
     registerSchema: async (s, schema) => (calls.push(`admin-register ${s} ${schema}`), next++),

@@ -1,8 +1,8 @@
 import { ConfigError, parseConnectorConfig, toConnectorSettings, toSinkConfig } from '../../../pipeline/config';
 import { goodConfig, SECRETS, sources } from '../config/helpers';
 import { Issues } from '../../../pipeline/config/issues';
-import { Reader } from '../../../pipeline/config/reader';
-import { SALESFORCE_KEYS, readSalesforce } from '../../../pipeline/config/validate-salesforce';
+import { roleOptions } from '../../../pipeline/config/parse';
+import { buildSalesforce } from '../../../pipeline/config/salesforce';
 
 /**
  * Least privilege per role: the sink runs from a file without any Salesforce option, the
@@ -134,11 +134,31 @@ describe('the conversions refuse the other role', () => {
 });
 
 describe('the Salesforce options a sink file may carry unread', () => {
-  it('names every top-level option readSalesforce reads (a new one cannot be forgotten)', () => {
+  it('every option the Salesforce build reads is a connector option of the schema (a new one cannot be forgotten)', () => {
     const read = new Set<string>();
-    const watched = new Proxy({} as Record<string, unknown>, { get: (target, key) => (typeof key === 'string' && read.add(key), target[key as string]) });
-    readSalesforce(new Reader(watched, '', new Issues(), sources(), []));
+    // valid values, so that the build reads everything down to the extractor's options
+    const values: Record<string, unknown> = {
+      oauthFlow: 'password', salesforceUrl: 'https://acme.my.salesforce.com', consumerKey: 'k', consumerSecret: 'cs',
+      username: 'u', password: 'p', apiVersion: '62.0', loginHistory: 'auto', apiReserve: 0.1,
+      loginHistoryLookbackDays: 30, userFilter: {}, salesforceTuning: {},
+    };
+    const watched = new Proxy(values, {
+      get: (target, key) => (typeof key === 'string' && read.add(key), target[key as string]),
+    });
+    expect(buildSalesforce(watched, watched, new Issues())?.auth.flow).toBe('password');
+    const connectorOnly = roleOptions('connector');
     expect(read.size).toBeGreaterThan(10);
-    expect([...read].filter((k) => !SALESFORCE_KEYS.includes(k))).toEqual([]);
+    expect([...read].filter((k) => !connectorOnly.includes(k.replace(/(Env|File)$/, '')))).toEqual([]);
+  });
+
+  it('each connector option of the schema is refused in a role: sink file, naming it (random pick, printed)', () => {
+    const options = roleOptions('connector');
+    const pick = options[Math.floor(Math.random() * options.length)];
+    console.log(`connector option refused in a sink file: ${pick}`);
+    for (const key of [pick, 'salesforceUrl', 'repeats']) {
+      const file = { ...SINK_ONLY, [key]: 'x' };
+      const e = errorOf(() => parseConnectorConfig(file, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' }));
+      expect(e.issues.map((i) => i.field)).toEqual([key]);
+    }
   });
 });
