@@ -25,10 +25,11 @@ describe('schema registration at start-up', () => {
     const topics = { users: topicName('users'), loginHistory: topicName('logins'), state: topicName('state') };
     const registered = await registerTopicSchemas(fresh(), connectorTopicSchemas(topics, schemas));
 
-    const subjects = await http.subjects();
+    // Asked subject by subject: Apicurio's GET /subjects lists at most 1,000, and a long-lived
+    // shared registry holds more.
     for (const r of registered) {
       for (const [part, local] of [[r.key, schemas.key], [r.value, r.topic === topics.users ? schemas.userValue : r.topic === topics.loginHistory ? schemas.loginEventValue : schemas.runStateValue]] as const) {
-        expect(subjects).toContain(part.subject);
+        expect(await http.versions(part.subject)).not.toHaveLength(0);
         expect(part.compatibility).toBe('BACKWARD');
         expect(await http.compatibility(part.subject)).toBe('BACKWARD');
         expect((await http.latest(part.subject)).id).toBe(part.id);
