@@ -77,3 +77,16 @@ export function buildLoginQuery(fields: readonly string[], since: Date, userWher
   const time = `LoginTime >= ${soqlDateTime(since)}`;
   return select(fields, 'LoginHistory', userWhere ? `${time} AND UserId IN (SELECT Id FROM User WHERE ${userWhere})` : time);
 }
+
+const OBJECT = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/**
+ * A declared stream's query: its describe-confirmed fields FROM its object, optionally only the
+ * rows at or after a watermark (a datetime formatted by code). The object name comes from a
+ * declaration in the code, never from configuration, and is checked all the same.
+ */
+export function buildStreamQuery(object: string, fields: readonly string[], since: { field: string; from: Date } | null): string {
+  if (!OBJECT.test(object)) throw new RangeError(`SOQL: refusing object name ${JSON.stringify(object)}`);
+  const where = since ? `${fieldList([since.field])} >= ${soqlDateTime(since.from)}` : null;
+  return `SELECT ${fieldList(fields)} FROM ${object}${where ? ` WHERE ${where}` : ''}`;
+}

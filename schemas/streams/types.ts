@@ -35,7 +35,20 @@ export interface StreamDeclaration {
     readonly write: 'upsert' | 'append';
     /** Avro field names; the primary key is always the key. */
     readonly indexes: readonly (readonly string[])[];
+    /** SQL files (paths relative to schemas/) of views over the stream's tables: a sink that
+     *  supports views (PostgreSQL) creates or replaces them once its tables exist. */
+    readonly views?: readonly string[];
   };
+  /**
+   * What the integration user needs to read the object, named in the warning when it cannot: a
+   * stream whose object is not readable is skipped (nothing published, nothing deleted).
+   */
+  readonly permission?: string;
+  /**
+   * Incremental streams: how far before the committed watermark a run reads again (ms, default
+   * 60 s), so rows Salesforce makes visible late are not missed; the key makes re-reads upserts.
+   */
+  readonly overlapMs?: number;
 }
 
 export function declareStream<S extends StreamDeclaration>(stream: S): S {
