@@ -53,7 +53,12 @@ export const PermissionSetGroupObject: ObjectDef = {
     field('Id', 'id', { label: 'Permission Set Group ID' }),
     s('DeveloperName', 80, { nillable: false }),
     s('MasterLabel', 80, { nillable: false, nameField: true }),
-    field('Status', 'picklist', { picklistValues: ['Updated', 'Outdated', 'Updating', 'Failed'], length: 40, nillable: false, ...ro }),
+    field('Status', 'picklist', {
+      picklistValues: ['Updated', 'Outdated', 'Updating', 'Failed'],
+      length: 40,
+      nillable: false,
+      ...ro,
+    }),
     ...auditFields(),
   ],
 };
@@ -72,7 +77,12 @@ export const PermissionSetObject: ObjectDef = {
     ref('ProfileId', 'Profile', 'Profile', ro),
     ref('LicenseId', 'PermissionSetLicense', 'License', { minVersion: 29 }),
     ref('PermissionSetGroupId', 'PermissionSetGroup', 'PermissionSetGroup', { minVersion: 45, ...ro }),
-    field('Type', 'picklist', { picklistValues: ['Regular', 'Profile', 'Group', 'Session'], length: 40, minVersion: 54, ...ro }),
+    field('Type', 'picklist', {
+      picklistValues: ['Regular', 'Profile', 'Group', 'Session'],
+      length: 40,
+      minVersion: 54,
+      ...ro,
+    }),
     ...auditFields(),
   ],
 };
@@ -95,6 +105,9 @@ export const PermissionSetAssignmentObject: ObjectDef = {
 };
 
 export const LICENCE_OBJECTS: ObjectDef[] = [
-  PermissionSetLicenseObject, PermissionSetLicenseAssignObject, PermissionSetGroupObject, PermissionSetObject,
+  PermissionSetLicenseObject,
+  PermissionSetLicenseAssignObject,
+  PermissionSetGroupObject,
+  PermissionSetObject,
   PermissionSetAssignmentObject,
 ];

@@ -27,12 +27,20 @@ const PS_LICENSES: [string, string][] = [
 ];
 /** [Name, Label] of the regular permission sets. */
 const PERMISSION_SETS: [string, string][] = [
-  ['Sales_Ops', 'Sales Operations'], ['Support_Console', 'Support Console'], ['Reports_Export', 'Export Reports'],
-  ['API_Access', 'API Access'], ['Knowledge_Author', 'Knowledge Author'], ['CPQ_User', 'CPQ User'],
-  ['Data_Loader', 'Data Loader, bulk'], ['Marketing_Tools', 'Marketing Tools'],
+  ['Sales_Ops', 'Sales Operations'],
+  ['Support_Console', 'Support Console'],
+  ['Reports_Export', 'Export Reports'],
+  ['API_Access', 'API Access'],
+  ['Knowledge_Author', 'Knowledge Author'],
+  ['CPQ_User', 'CPQ User'],
+  ['Data_Loader', 'Data Loader, bulk'],
+  ['Marketing_Tools', 'Marketing Tools'],
 ];
 /** [DeveloperName, MasterLabel] of the permission set groups. */
-const GROUPS: [string, string][] = [['Sales_Team', 'Sales Team'], ['Service_Team', 'Service Team']];
+const GROUPS: [string, string][] = [
+  ['Sales_Team', 'Sales Team'],
+  ['Service_Team', 'Service Team'],
+];
 
 /** Positions per user in the generated assignment tables (Ids follow user order). */
 const PSLA_SLOTS = 2;
@@ -79,12 +87,21 @@ export function buildLicenceOrg(seed: number, nowMs: number, adminId: string, or
     return { CreatedDate: t, CreatedById: adminId, LastModifiedDate: t, LastModifiedById: adminId, SystemModstamp: t };
   };
   const psLicenses = PS_LICENSES.map(([label, dev], i): Rec => ({
-    Id: makeId(KeyPrefix.PermissionSetLicense, i, space), DeveloperName: dev, MasterLabel: label,
-    PermissionSetLicenseKey: dev, Status: 'Active', TotalLicenses: 20 + Math.floor(unit(hashInts(seed, 0x951), i) * 200),
-    ExpirationDate: i === 1 ? iso(nowMs + 200 * 86400_000).slice(0, 10) : null, ...stamp(i),
+    Id: makeId(KeyPrefix.PermissionSetLicense, i, space),
+    DeveloperName: dev,
+    MasterLabel: label,
+    PermissionSetLicenseKey: dev,
+    Status: 'Active',
+    TotalLicenses: 20 + Math.floor(unit(hashInts(seed, 0x951), i) * 200),
+    ExpirationDate: i === 1 ? iso(nowMs + 200 * 86400_000).slice(0, 10) : null,
+    ...stamp(i),
   }));
   const groups = GROUPS.map(([dev, label], i): Rec => ({
-    Id: makeId(KeyPrefix.PermissionSetGroup, i, space), DeveloperName: dev, MasterLabel: label, Status: 'Updated', ...stamp(i),
+    Id: makeId(KeyPrefix.PermissionSetGroup, i, space),
+    DeveloperName: dev,
+    MasterLabel: label,
+    Status: 'Updated',
+    ...stamp(i),
   }));
   const sets: Rec[] = [];
   const byProfile = new Map<string, Rec>();
@@ -92,25 +109,45 @@ export function buildLicenceOrg(seed: number, nowMs: number, adminId: string, or
     const profileId = String(org.profiles.row(p)!.get('Id'));
     const label = profileId.slice(0, 15);
     const rec: Rec = {
-      Id: makeId(KeyPrefix.PermissionSet, sets.length, space), Name: `X${label}`, Label: label, IsOwnedByProfile: true,
-      ProfileId: profileId, LicenseId: null, PermissionSetGroupId: null, Type: 'Profile', ...stamp(p),
+      Id: makeId(KeyPrefix.PermissionSet, sets.length, space),
+      Name: `X${label}`,
+      Label: label,
+      IsOwnedByProfile: true,
+      ProfileId: profileId,
+      LicenseId: null,
+      PermissionSetGroupId: null,
+      Type: 'Profile',
+      ...stamp(p),
     };
     sets.push(rec);
     byProfile.set(profileId, rec);
   }
   const regularSets = PERMISSION_SETS.map(([name, label], i): Rec => {
     const rec: Rec = {
-      Id: makeId(KeyPrefix.PermissionSet, sets.length, space), Name: name, Label: label, IsOwnedByProfile: false,
-      ProfileId: null, LicenseId: i === 5 ? psLicenses[0].Id : null, PermissionSetGroupId: null, Type: 'Regular', ...stamp(i),
+      Id: makeId(KeyPrefix.PermissionSet, sets.length, space),
+      Name: name,
+      Label: label,
+      IsOwnedByProfile: false,
+      ProfileId: null,
+      LicenseId: i === 5 ? psLicenses[0].Id : null,
+      PermissionSetGroupId: null,
+      Type: 'Regular',
+      ...stamp(i),
     };
     sets.push(rec);
     return rec;
   });
   const groupSets = groups.map((g, i): Rec => {
     const rec: Rec = {
-      Id: makeId(KeyPrefix.PermissionSet, sets.length, space), Name: `${String(g.DeveloperName)}_aggregate`,
-      Label: String(g.MasterLabel), IsOwnedByProfile: false, ProfileId: null, LicenseId: null,
-      PermissionSetGroupId: g.Id, Type: 'Group', ...stamp(i),
+      Id: makeId(KeyPrefix.PermissionSet, sets.length, space),
+      Name: `${String(g.DeveloperName)}_aggregate`,
+      Label: String(g.MasterLabel),
+      IsOwnedByProfile: false,
+      ProfileId: null,
+      LicenseId: null,
+      PermissionSetGroupId: g.Id,
+      Type: 'Group',
+      ...stamp(i),
     };
     sets.push(rec);
     return rec;
@@ -121,7 +158,10 @@ export function buildLicenceOrg(seed: number, nowMs: number, adminId: string, or
 /** A table built on first use (the assignment tables scan every user). */
 class LazyTable implements Table {
   private built: StaticTable | null = null;
-  constructor(readonly objectName: string, private readonly build: () => Rec[]) {}
+  constructor(
+    readonly objectName: string,
+    private readonly build: () => Rec[],
+  ) {}
   private get t(): StaticTable {
     return (this.built ??= new StaticTable(this.objectName, this.build()));
   }
@@ -141,7 +181,11 @@ class LazyTable implements Table {
 
 /** The licence tables over one snapshot of the users and of the licence changes. */
 export function licenceTables(
-  seed: number, lic: LicenceOrg, org: OrgTables, users: UsersTable, ch: LicenceChanges,
+  seed: number,
+  lic: LicenceOrg,
+  org: OrgTables,
+  users: UsersTable,
+  ch: LicenceChanges,
 ): Map<string, Table> {
   const space = orgIdSpace(seed);
   const live = (userId: string) => users.byId(userId) !== null;
@@ -154,15 +198,24 @@ export function licenceTables(
       if (!u) continue;
       const h = hashInts(seed, 0x95a, i);
       const first = Math.floor(unit(h, 1) * lic.psLicenses.length);
-      const picks = [unit(h, 0) < 0.35 ? first : -1, unit(h, 2) < 0.12 ? (first + 1 + Math.floor(unit(h, 3) * 5)) % 6 : -1];
+      const picks = [
+        unit(h, 0) < 0.35 ? first : -1,
+        unit(h, 2) < 0.12 ? (first + 1 + Math.floor(unit(h, 3) * 5)) % 6 : -1,
+      ];
       picks.forEach((p, k) => {
         const id = makeId(KeyPrefix.PermissionSetLicenseAssign, i * PSLA_SLOTS + k, space);
         if (p < 0 || ch.removed.has(id)) return;
         const t = String(u.get('CreatedDate'));
         out.push({
-          Id: id, AssigneeId: u.get('Id'), PermissionSetLicenseId: lic.psLicenses[p].Id, IsDeleted: false,
-          CreatedDate: t, CreatedById: lic.psLicenses[p].CreatedById, LastModifiedDate: t,
-          LastModifiedById: lic.psLicenses[p].CreatedById, SystemModstamp: t,
+          Id: id,
+          AssigneeId: u.get('Id'),
+          PermissionSetLicenseId: lic.psLicenses[p].Id,
+          IsDeleted: false,
+          CreatedDate: t,
+          CreatedById: lic.psLicenses[p].CreatedById,
+          LastModifiedDate: t,
+          LastModifiedById: lic.psLicenses[p].CreatedById,
+          SystemModstamp: t,
         });
       });
     }
@@ -170,8 +223,15 @@ export function licenceTables(
       if (a.object !== 'PermissionSetLicenseAssign' || ch.removed.has(a.id) || !live(a.userId)) continue;
       const t = iso(a.atMs);
       out.push({
-        Id: a.id, AssigneeId: a.userId, PermissionSetLicenseId: a.targetId, IsDeleted: false, CreatedDate: t,
-        CreatedById: lic.psLicenses[0].CreatedById, LastModifiedDate: t, LastModifiedById: lic.psLicenses[0].CreatedById, SystemModstamp: t,
+        Id: a.id,
+        AssigneeId: a.userId,
+        PermissionSetLicenseId: a.targetId,
+        IsDeleted: false,
+        CreatedDate: t,
+        CreatedById: lic.psLicenses[0].CreatedById,
+        LastModifiedDate: t,
+        LastModifiedById: lic.psLicenses[0].CreatedById,
+        SystemModstamp: t,
       });
     }
     return out;
@@ -186,21 +246,35 @@ export function licenceTables(
       const own = lic.profileSet(String(u.get('ProfileId')));
       const regular = unit(h, 0) < 0.4 ? lic.regularSets[Math.floor(unit(h, 1) * lic.regularSets.length)] : undefined;
       const g = unit(h, 2) < 0.15 ? Math.floor(unit(h, 3) * lic.groups.length) : -1;
-      const slots: [Rec | undefined, Value][] = [[own, null], [regular, null], [g < 0 ? undefined : lic.groupSets[g], g < 0 ? null : lic.groups[g].Id]];
+      const slots: [Rec | undefined, Value][] = [
+        [own, null],
+        [regular, null],
+        [g < 0 ? undefined : lic.groupSets[g], g < 0 ? null : lic.groups[g].Id],
+      ];
       slots.forEach(([set, groupId], k) => {
         const id = makeId(KeyPrefix.PermissionSetAssignment, i * PSA_SLOTS + k, space);
         if (!set || ch.removed.has(id)) return;
         out.push({
-          Id: id, AssigneeId: u.get('Id'), PermissionSetId: set.Id, PermissionSetGroupId: groupId, IsActive: true,
-          ExpirationDate: null, SystemModstamp: String(u.get('CreatedDate')),
+          Id: id,
+          AssigneeId: u.get('Id'),
+          PermissionSetId: set.Id,
+          PermissionSetGroupId: groupId,
+          IsActive: true,
+          ExpirationDate: null,
+          SystemModstamp: String(u.get('CreatedDate')),
         });
       });
     }
     for (const a of ch.added) {
       if (a.object !== 'PermissionSetAssignment' || ch.removed.has(a.id) || !live(a.userId)) continue;
       out.push({
-        Id: a.id, AssigneeId: a.userId, PermissionSetId: a.targetId, PermissionSetGroupId: a.groupId, IsActive: true,
-        ExpirationDate: null, SystemModstamp: iso(a.atMs),
+        Id: a.id,
+        AssigneeId: a.userId,
+        PermissionSetId: a.targetId,
+        PermissionSetGroupId: a.groupId,
+        IsActive: true,
+        ExpirationDate: null,
+        SystemModstamp: iso(a.atMs),
       });
     }
     return out;
@@ -227,7 +301,17 @@ export function licenceTables(
     for (let p = 0; p < org.licenses.size(); p++) {
       const row = org.licenses.row(p)!;
       const rec: Rec = {};
-      for (const f of ['Id', 'Name', 'MasterLabel', 'LicenseDefinitionKey', 'Status', 'TotalLicenses', 'CreatedDate', 'LastModifiedDate', 'SystemModstamp']) {
+      for (const f of [
+        'Id',
+        'Name',
+        'MasterLabel',
+        'LicenseDefinitionKey',
+        'Status',
+        'TotalLicenses',
+        'CreatedDate',
+        'LastModifiedDate',
+        'SystemModstamp',
+      ]) {
         rec[f] = row.get(f);
       }
       out.push({ ...rec, TotalLicenses: total(rec), UsedLicenses: used.get(String(rec.Id)) ?? 0 });
@@ -251,7 +335,10 @@ export class LicenceStore {
   private readonly removed = new Set<string>();
   private readonly added: AddedAssignment[] = [];
 
-  constructor(private readonly seed: number, private readonly lic: LicenceOrg) {}
+  constructor(
+    private readonly seed: number,
+    private readonly lic: LicenceOrg,
+  ) {}
 
   changes(): LicenceChanges {
     return { totals: new Map(this.totals), removed: new Set(this.removed), added: this.added.slice() };
@@ -259,17 +346,24 @@ export class LicenceStore {
 
   /** Adds an assignment; refuses a duplicate (user already holds it), as Salesforce does (DUPLICATE_VALUE). */
   assign(object: AssignmentObject, userId: string, targetId: string, atMs: number, current: Table): string {
-    const [field, target] = object === 'PermissionSetLicenseAssign'
-      ? ['PermissionSetLicenseId', this.lic.psLicenses.find((r) => r.Id === targetId || r.DeveloperName === targetId)]
-      : ['PermissionSetId', this.lic.permissionSets.find((r) => r.Id === targetId || r.Name === targetId)];
-    if (!target) throw new Error(`simulator: no ${object === 'PermissionSetAssignment' ? 'PermissionSet' : 'PermissionSetLicense'} ${targetId}`);
+    const [field, target] =
+      object === 'PermissionSetLicenseAssign'
+        ? ['PermissionSetLicenseId', this.lic.psLicenses.find((r) => r.Id === targetId || r.DeveloperName === targetId)]
+        : ['PermissionSetId', this.lic.permissionSets.find((r) => r.Id === targetId || r.Name === targetId)];
+    if (!target)
+      throw new Error(
+        `simulator: no ${object === 'PermissionSetAssignment' ? 'PermissionSet' : 'PermissionSetLicense'} ${targetId}`,
+      );
     for (let p = 0; p < current.size(); p++) {
       const r = current.row(p);
       if (r && r.get('AssigneeId') === userId && r.get(field) === target.Id) {
         throw new Error(`simulator: DUPLICATE_VALUE: user ${userId} already holds ${String(target.Id)}`);
       }
     }
-    const prefix = object === 'PermissionSetLicenseAssign' ? KeyPrefix.PermissionSetLicenseAssign : KeyPrefix.PermissionSetAssignment;
+    const prefix =
+      object === 'PermissionSetLicenseAssign'
+        ? KeyPrefix.PermissionSetLicenseAssign
+        : KeyPrefix.PermissionSetAssignment;
     const id = makeId(prefix, ADDED_BASE + this.added.length, orgIdSpace(this.seed));
     const groupId = object === 'PermissionSetAssignment' ? (target.PermissionSetGroupId as string | null) : null;
     this.added.push({ object, id, userId, targetId: String(target.Id), groupId, atMs });
@@ -283,7 +377,8 @@ export class LicenceStore {
 
   /** TotalLicenses of a UserLicense (Id or LicenseDefinitionKey) or PermissionSetLicense (Id or DeveloperName). */
   setTotal(key: string, total: number, org: OrgTables): void {
-    if (!Number.isInteger(total) || total < 0) throw new Error(`simulator: a licence total is an integer >= 0, got ${total}`);
+    if (!Number.isInteger(total) || total < 0)
+      throw new Error(`simulator: a licence total is an integer >= 0, got ${total}`);
     const psl = this.lic.psLicenses.find((r) => r.Id === key || r.DeveloperName === key);
     let id = psl ? String(psl.Id) : null;
     for (let p = 0; id === null && p < org.licenses.size(); p++) {

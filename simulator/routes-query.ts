@@ -35,9 +35,15 @@ export class QueryCursors {
   constructor(private readonly ctx: QueryContext) {}
 
   /** `rest`: the path after /query; `options`: the Sforce-Query-Options header. */
-  async handle(version: number, rest: string[], q: string | null, options: string | undefined): Promise<Record<string, unknown>> {
+  async handle(
+    version: number,
+    rest: string[],
+    q: string | null,
+    options: string | undefined,
+  ): Promise<Record<string, unknown>> {
     if (rest.length === 0) {
-      if (q === null || q.trim() === '') throw new SfError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
+      if (q === null || q.trim() === '')
+        throw new SfError(400, 'MALFORMED_QUERY', 'A query string has to be specified');
       const plan = compileBulkQuery(q, this.ctx.schema, version);
       const data = this.ctx.store.snapshot();
       const result = new ResultSet(plan, data);
@@ -85,7 +91,8 @@ export class QueryCursors {
           const refId = resolvePath(this.ctx.schema, objectName, c.version, prefix).get(row, c.data);
           target[rel] = refId === null ? null : { attributes: attributes(refField.referenceTo[0], refId, c.version) };
         }
-        object = this.ctx.schema.relationship(this.ctx.schema.object(object, c.version)!, rel, c.version)!.referenceTo[0];
+        object = this.ctx.schema.relationship(this.ctx.schema.object(object, c.version)!, rel, c.version)!
+          .referenceTo[0];
         target = target[rel] as Record<string, unknown> | null;
       }
       if (target !== null) target[parts[parts.length - 1]] = jsonValue(col.field.type, col.get(row, c.data));

@@ -44,7 +44,13 @@ export async function* restQuery(
   let pages = 0;
   const bad = (why: string) => new FatalError('SALESFORCE_BAD_RESPONSE', `REST query of ${object}: ${why}`);
   while (path !== null) {
-    const page: QueryPage = await http.json<QueryPage>({ method: 'GET', path, repeatable: true, what: `query ${object} (page ${pages + 1})`, signal });
+    const page: QueryPage = await http.json<QueryPage>({
+      method: 'GET',
+      path,
+      repeatable: true,
+      what: `query ${object} (page ${pages + 1})`,
+      signal,
+    });
     pages++;
     if (!page || typeof page.totalSize !== 'number' || !Array.isArray(page.records) || typeof page.done !== 'boolean') {
       throw bad('a page is not { totalSize, done, records }');

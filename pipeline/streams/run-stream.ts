@@ -62,11 +62,22 @@ export interface StreamPhase {
  * struck off: a bad row never deletes. An object the user cannot read is skipped, and deletes
  * nothing. Nothing is tombstoned here: the run does it in its commit (pipeline/sync.ts).
  */
-export async function extractStream(rt: StreamRuntime, deps: StreamRunDeps, ctx: StreamRunContext): Promise<StreamPhase> {
+export async function extractStream(
+  rt: StreamRuntime,
+  deps: StreamRunDeps,
+  ctx: StreamRunContext,
+): Promise<StreamPhase> {
   const { decl, mapping, valueSchema, fields, keyTarget } = rt.loaded;
   const phase: StreamPhase = {
-    runtime: rt, extracted: 0, published: 0, unchanged: 0, deadLettered: 0, gone: [], liveBefore: 0,
-    watermark: ctx.watermark, result: null,
+    runtime: rt,
+    extracted: 0,
+    published: 0,
+    unchanged: 0,
+    deadLettered: 0,
+    gone: [],
+    liveBefore: 0,
+    watermark: ctx.watermark,
+    result: null,
   };
   const logger = deps.logger.child({ stream: decl.name });
   if (!deps.extractor.stream) return skip(phase, logger, 'this extractor reads no declared streams', decl.permission);
@@ -76,54 +87,69 @@ export async function extractStream(rt: StreamRuntime, deps: StreamRunDeps, ctx:
     : null;
   phase.liveBefore = live?.size ?? 0;
   const watermarkField = decl.mode.kind === 'incremental' ? decl.mode.watermarkField : null;
-  const since = watermarkField !== null && ctx.watermark !== null
-    ? { field: watermarkField, from: new Date(Math.min(ctx.watermark, ctx.stage.extractedAt) - (decl.overlapMs ?? DEFAULT_OVERLAP_MS)) }
-    : null;
+  const since =
+    watermarkField !== null && ctx.watermark !== null
+      ? {
+          field: watermarkField,
+          from: new Date(Math.min(ctx.watermark, ctx.stage.extractedAt) - (decl.overlapMs ?? DEFAULT_OVERLAP_MS)),
+        }
+      : null;
   const mapper = createRowMapper(mapping, decl.object);
   const fingerprint = mappingFingerprint([mapping, valueSchema]);
   let newest = ctx.watermark ?? -Infinity;
 
   const ex = deps.extractor.stream({ object: decl.object, fields, key: decl.key, api: decl.api, since });
-  const [, result] = await drain(ex, (row) => {
-    phase.extracted++;
-    const previous = live?.take(row[decl.key] ?? '');
-    if (watermarkField !== null) {
-      const t = convertScalar('timestamp-millis', row[watermarkField] ?? '');
-      if (t.ok && (t.value as number) > newest) newest = t.value as number;
-    }
-    const res = mapper(row, ctx.stage);
-    let error: RecordError;
-    if (res.ok) {
-      try {
-        const hash = contentHash(row, fingerprint);
-        if (snapshot && !ctx.fullRepublish && previous !== undefined && previous.hash === hash) {
-          phase.unchanged++;
-          return null;
-        }
-        const out: OutRecord = {
-          topic: rt.topic,
-          key: rt.codec.encodeKey(String(res.record[keyTarget])),
-          value: rt.codec.encodeValue(res.record),
-          headers: { ...runHeaders(ctx.run), [HEADERS.contentHash]: hash },
-        };
-        phase.published++;
-        return out;
-      } catch (err) {
-        if (!(err instanceof RecordError)) throw err;
-        error = err;
+  const [, result] = await drain(
+    ex,
+    (row) => {
+      phase.extracted++;
+      const previous = live?.take(row[decl.key] ?? '');
+      if (watermarkField !== null) {
+        const t = convertScalar('timestamp-millis', row[watermarkField] ?? '');
+        if (t.ok && (t.value as number) > newest) newest = t.value as number;
       }
-    } else error = res.error;
-    phase.deadLettered++;
-    return deadLetter(ctx.deadLetterTopic, decl.object, row, error, ctx.run, new Date());
-  }, deps.writer, deps.publisher, deps.signal);
+      const res = mapper(row, ctx.stage);
+      let error: RecordError;
+      if (res.ok) {
+        try {
+          const hash = contentHash(row, fingerprint);
+          if (snapshot && !ctx.fullRepublish && previous !== undefined && previous.hash === hash) {
+            phase.unchanged++;
+            return null;
+          }
+          const out: OutRecord = {
+            topic: rt.topic,
+            key: rt.codec.encodeKey(String(res.record[keyTarget])),
+            value: rt.codec.encodeValue(res.record),
+            headers: { ...runHeaders(ctx.run), [HEADERS.contentHash]: hash },
+          };
+          phase.published++;
+          return out;
+        } catch (err) {
+          if (!(err instanceof RecordError)) throw err;
+          error = err;
+        }
+      } else error = res.error;
+      phase.deadLettered++;
+      return deadLetter(ctx.deadLetterTopic, decl.object, row, error, ctx.run, new Date());
+    },
+    deps.writer,
+    deps.publisher,
+    deps.signal,
+  );
   phase.result = result;
   if (result.skipped) return skip(phase, logger, result.skipped, decl.permission);
   // never past the run's start: a row stamped in the future must not hide later rows
   if (Number.isFinite(newest)) phase.watermark = Math.min(newest, ctx.stage.extractedAt);
   if (live) phase.gone = [...live.keys()];
   logger.info('stream read and published', {
-    object: decl.object, api: decl.api, extracted: phase.extracted, published: phase.published,
-    unchanged: phase.unchanged, deadLettered: phase.deadLettered, toDelete: phase.gone.length,
+    object: decl.object,
+    api: decl.api,
+    extracted: phase.extracted,
+    published: phase.published,
+    unchanged: phase.unchanged,
+    deadLettered: phase.deadLettered,
+    toDelete: phase.gone.length,
   });
   return phase;
 }
@@ -132,7 +158,8 @@ function skip(phase: StreamPhase, logger: Logger, why: string, permission: strin
   phase.skipped = why;
   phase.gone = [];
   logger.warn('declared stream skipped: nothing published or deleted for it', {
-    reason: why, ...(permission ? { needs: permission } : {}),
+    reason: why,
+    ...(permission ? { needs: permission } : {}),
   });
   return phase;
 }

@@ -18,6 +18,10 @@ export function streamTopic(decl: StreamDeclaration, topics: TopicNames): string
 }
 
 /** The key and value schema of each stream's topic (every key is an Avro string). */
-export function streamTopicSchemas(streams: readonly LoadedStream[], topics: TopicNames, key: AvroSchemaJson): TopicSchemaSet[] {
+export function streamTopicSchemas(
+  streams: readonly LoadedStream[],
+  topics: TopicNames,
+  key: AvroSchemaJson,
+): TopicSchemaSet[] {
   return streams.map((s) => ({ topic: streamTopic(s.decl, topics), key, value: s.valueSchema }));
 }

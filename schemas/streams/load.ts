@@ -32,16 +32,25 @@ export function loadStream(decl: StreamDeclaration): LoadedStream {
   const valueSchema = JSON.parse(read(decl.valueSchema)) as AvroSchemaJson;
   const problems = checkMapping(mapping, valueSchema);
   if (problems.length > 0) {
-    throw new FatalError('MAPPING_SCHEMA_MISMATCH', `${decl.mapping} and ${decl.valueSchema} disagree:\n- ${problems.join('\n- ')}`);
+    throw new FatalError(
+      'MAPPING_SCHEMA_MISMATCH',
+      `${decl.mapping} and ${decl.valueSchema} disagree:\n- ${problems.join('\n- ')}`,
+    );
   }
   const keyRow = mapping.rows.find((r) => r.sourceObject === decl.object && r.sourceField === decl.key);
-  if (!keyRow || !keyRow.required) throw fail(`its mapping needs a required row for the key field ${decl.object}.${decl.key}`);
+  if (!keyRow || !keyRow.required)
+    throw fail(`its mapping needs a required row for the key field ${decl.object}.${decl.key}`);
   // sinks key a stream's table on its `id` column (the record key)
-  if (keyRow.target !== 'id') throw fail(`the key field ${decl.object}.${decl.key} must map to the target "id", not "${keyRow.target}"`);
-  if (decl.mode.kind === 'incremental' && !mapping.rows.some((r) => r.sourceField === (decl.mode as { watermarkField: string }).watermarkField)) {
+  if (keyRow.target !== 'id')
+    throw fail(`the key field ${decl.object}.${decl.key} must map to the target "id", not "${keyRow.target}"`);
+  if (
+    decl.mode.kind === 'incremental' &&
+    !mapping.rows.some((r) => r.sourceField === (decl.mode as { watermarkField: string }).watermarkField)
+  ) {
     throw fail(`its mapping must read the watermark field ${decl.mode.watermarkField}`);
   }
-  if (decl.sink.write === 'upsert' && !decl.topic.compacted) throw fail('an upsert stream needs a compacted topic (its tombstones delete)');
+  if (decl.sink.write === 'upsert' && !decl.topic.compacted)
+    throw fail('an upsert stream needs a compacted topic (its tombstones delete)');
   return { decl, mapping, valueSchema, fields: sourceFields(mapping, decl.object), keyTarget: keyRow.target };
 }
 

@@ -9,7 +9,9 @@ import { services } from './services';
  * through the schema registry by the schema id in each message (tombstoned keys absent), plus
  * how many tombstones the topic holds.
  */
-export async function latestRecords(topic: string): Promise<{ latest: Map<string, Record<string, unknown>>; tombstones: number }> {
+export async function latestRecords(
+  topic: string,
+): Promise<{ latest: Map<string, Record<string, unknown>>; tombstones: number }> {
   const raw = new Map<string, Buffer | null>();
   let tombstones = 0;
   await readToEnd(kafkaClient(), topic, (m) => {

@@ -53,10 +53,18 @@ afterAll(async () => {
 /** The records the simulator says the topic must hold, as the mapping builds them. */
 function expected(): Map<string, Record<string, unknown>> {
   const rows = sim.objectRows('PermissionSetAssignment', FIXTURE_FIELDS);
-  return new Map(rows.map((r) => [r.Id, {
-    id: r.Id, userId: r.AssigneeId, permissionSetId: r.PermissionSetId,
-    permissionSetName: r['PermissionSet.Name'] || null, permissionSetGroupId: r.PermissionSetGroupId || null,
-  }]));
+  return new Map(
+    rows.map((r) => [
+      r.Id,
+      {
+        id: r.Id,
+        userId: r.AssigneeId,
+        permissionSetId: r.PermissionSetId,
+        permissionSetName: r['PermissionSet.Name'] || null,
+        permissionSetGroupId: r.PermissionSetGroupId || null,
+      },
+    ]),
+  );
 }
 
 async function expectTopicIsTheOrg(): Promise<number> {
@@ -67,7 +75,7 @@ async function expectTopicIsTheOrg(): Promise<number> {
   return tombstones;
 }
 
-it('publishes the declared stream, tombstones what Salesforce no longer has, and deletes nothing from a failed run', async () => {
+it('publishes the stream, tombstones what Salesforce lost, and deletes nothing from a failed run', async () => {
   const first = await connector.sync();
   expect(first.status).toBe('succeeded');
   const n = expected().size;
@@ -116,4 +124,3 @@ it('the deletion guard holds back a mass removal in a declared stream: nothing d
   expect(allowed.status).toBe('succeeded');
   await expectTopicIsTheOrg();
 });
-

@@ -14,9 +14,21 @@ const SEED = Number(process.env.STREAMS_SEED ?? Math.floor(Math.random() * 1_000
 console.log(`STREAMS_SEED=${SEED}`);
 const rnd = mulberry32(SEED);
 
-const FIELDS = ['Id', 'AssigneeId', 'PermissionSetId', 'PermissionSet.Name', 'PermissionSet.IsOwnedByProfile', 'PermissionSetGroupId', 'PermissionSetGroup.MasterLabel'];
+const FIELDS = [
+  'Id',
+  'AssigneeId',
+  'PermissionSetId',
+  'PermissionSet.Name',
+  'PermissionSet.IsOwnedByProfile',
+  'PermissionSetGroupId',
+  'PermissionSetGroup.MasterLabel',
+];
 const request = (api: 'bulk' | 'rest', over: Partial<StreamRequest> = {}): StreamRequest => ({
-  object: 'PermissionSetAssignment', fields: FIELDS, key: 'Id', api, ...over,
+  object: 'PermissionSetAssignment',
+  fields: FIELDS,
+  key: 'Id',
+  api,
+  ...over,
 });
 
 let sim: Simulator;
@@ -24,25 +36,40 @@ const users = 20 + Math.floor(rnd() * 120);
 const pageSize = 3 + Math.floor(rnd() * 40);
 
 beforeAll(async () => {
-  sim = await startSim({ users, logins: 10, seed: 1 + Math.floor(rnd() * 1000), restPageSize: pageSize, defaultPageSize: pageSize });
+  sim = await startSim({
+    users,
+    logins: 10,
+    seed: 1 + Math.floor(rnd() * 1000),
+    restPageSize: pageSize,
+    defaultPageSize: pageSize,
+  });
 });
 afterAll(async () => sim?.close());
 
-it.each(['bulk', 'rest'] as const)('%s: every record of the object, as the simulator holds it, parent paths included', async (api) => {
-  // a change between runs: the extraction reads the org as it is now
-  const [u] = sim.userIds(['active']).slice(Math.floor(rnd() * 5));
-  sim.assignPermissionSet(u, api === 'bulk' ? 'Data_Loader' : 'Marketing_Tools');
-  const ex = extractor(sim).stream!(request(api));
-  const { rows, result, error } = await drain<StreamResult>(ex);
-  expect(error).toBeUndefined();
-  const expected = sim.objectRows('PermissionSetAssignment', FIELDS).sort(byId);
-  expect(rows.slice().sort(byId)).toEqual(expected);
-  expect(expected.some((r) => r['PermissionSetGroup.MasterLabel'] === '')).toBe(true); // null parents read as ''
-  expect(expected.some((r) => r['PermissionSetGroup.MasterLabel'] !== '')).toBe(true);
-  expect(result).toMatchObject({ complete: true, object: 'PermissionSetAssignment', api, rowsRead: expected.length, fields: FIELDS });
-  expect(result!.pages).toBe(Math.max(1, Math.ceil(expected.length / pageSize)));
-  expect(result!.jobs.length).toBe(api === 'bulk' ? 1 : 0);
-});
+it.each(['bulk', 'rest'] as const)(
+  '%s: every record of the object, as the simulator holds it, parent paths included',
+  async (api) => {
+    // a change between runs: the extraction reads the org as it is now
+    const [u] = sim.userIds(['active']).slice(Math.floor(rnd() * 5));
+    sim.assignPermissionSet(u, api === 'bulk' ? 'Data_Loader' : 'Marketing_Tools');
+    const ex = extractor(sim).stream!(request(api));
+    const { rows, result, error } = await drain<StreamResult>(ex);
+    expect(error).toBeUndefined();
+    const expected = sim.objectRows('PermissionSetAssignment', FIELDS).sort(byId);
+    expect(rows.slice().sort(byId)).toEqual(expected);
+    expect(expected.some((r) => r['PermissionSetGroup.MasterLabel'] === '')).toBe(true); // null parents read as ''
+    expect(expected.some((r) => r['PermissionSetGroup.MasterLabel'] !== '')).toBe(true);
+    expect(result).toMatchObject({
+      complete: true,
+      object: 'PermissionSetAssignment',
+      api,
+      rowsRead: expected.length,
+      fields: FIELDS,
+    });
+    expect(result!.pages).toBe(Math.max(1, Math.ceil(expected.length / pageSize)));
+    expect(result!.jobs.length).toBe(api === 'bulk' ? 1 : 0);
+  },
+);
 
 it('a field the org lacks is skipped with a warning; the rest is read', async () => {
   const { logger, lines } = memoryLogger();
