@@ -136,7 +136,7 @@ it('REST query pages by nextRecordsUrl until done; totalSize and the records mat
     expect(((await bad.json()) as any)[0].errorCode).toBe('INVALID_QUERY_LOCATOR');
   }));
 
-it('REST query is strict: an unknown field is INVALID_FIELD, an unknown object INVALID_TYPE, datetimes in REST form', () =>
+it('REST query is strict (INVALID_FIELD, INVALID_TYPE) and writes datetimes in REST form', () =>
   withSim({}, async (_sim, api) => {
     const field = await restAll(api, 'SELECT Id, Bogus FROM UserLicense');
     expect(field.status).toBe(400);
