@@ -1,3 +1,4 @@
+import { GENERIC_STREAMS } from '../../schemas/streams/generic';
 import type { SASLOptions } from 'kafkajs';
 import { DEFAULT_DELETION_GUARD, type DeletionGuardOptions } from '../guard';
 import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS, type TopicNames, type TopicSettings } from '../../schemas/topics';
@@ -73,8 +74,17 @@ export function readTopics(r: Reader): TopicNames {
     deadLetter: r.string('deadLetter', { ...rule, default: DEFAULT_TOPICS.deadLetter }) ?? DEFAULT_TOPICS.deadLetter,
   };
   if (new Set(Object.values(names)).size !== 4) r.issues.add(r.path, 'must be four different topics', { value: names, allowed: 'distinct users, loginHistory, state and deadLetter topics' });
+  // topics.streams: <declared stream name>: <topic> (docs/streams.md); a stream not named uses its
+  // declaration's default topic
+  const s = r.object('streams');
+  const streams: Record<string, string> = {};
+  for (const d of GENERIC_STREAMS) {
+    const t = s.string(d.name, rule);
+    if (t !== undefined) streams[d.name] = t;
+  }
+  s.finish();
   r.finish();
-  return names;
+  return Object.keys(streams).length > 0 ? { ...names, streams } : names;
 }
 
 export function readTopicSettings(r: Reader): TopicSettings {
