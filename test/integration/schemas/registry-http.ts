@@ -7,7 +7,8 @@ export function registryHttp(baseUrl: string) {
     return body;
   };
   return {
-    subjects: () => get('/subjects') as Promise<string[]>,
+    // Apicurio lists 1000 subjects unless asked for more; a shared registry holds more than that
+    subjects: () => get('/subjects?limit=1000000') as Promise<string[]>,
     versions: (subject: string) => get(`/subjects/${encodeURIComponent(subject)}/versions`) as Promise<number[]>,
     latest: (subject: string) => get(`/subjects/${encodeURIComponent(subject)}/versions/latest`) as Promise<{ id: number; version: number; schema: string }>,
     compatibility: async (subject: string) => ((await get(`/config/${encodeURIComponent(subject)}`)) as { compatibilityLevel: string }).compatibilityLevel,
