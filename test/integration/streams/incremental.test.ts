@@ -57,7 +57,13 @@ it('reads every row once, then only what is newer than the committed watermark; 
   const quiet = await connector.sync();
   expect(quiet.streams?.[NAME]).toMatchObject({ extracted: window, published: window });
 
-  const holder = sim.userIds(['active'])[3];
+  const holding = new Set(
+    sim
+      .objectRows('PermissionSetLicenseAssign', ['AssigneeId', 'PermissionSetLicense.DeveloperName'])
+      .filter((r) => r['PermissionSetLicense.DeveloperName'] === 'FieldServiceSchedulingPsl')
+      .map((r) => r.AssigneeId),
+  );
+  const holder = sim.userIds(['active']).filter((u) => !holding.has(u))[3];
   const given = sim.assignPermissionSetLicense(holder, 'FieldServiceSchedulingPsl');
   failStream = true;
   const failed = await connector.sync();

@@ -16,7 +16,8 @@ it('topics.streams gives a declared stream its topic; the others keep their decl
 it('a stream that is not declared, or a topic that is no topic name, is refused naming the field', () => {
   const err = (() => {
     try {
-      parseConnectorConfig(withStreams({ 'no-such-stream': 'x', 'user-licenses': 'bad topic!' }), sources(), 'test.yaml');
+      const streams = { 'no-such-stream': 'x', 'user-licenses': 'bad topic!' };
+      parseConnectorConfig(withStreams(streams), sources(), 'test.yaml');
     } catch (e) {
       return e as ConfigError;
     }
