@@ -83,7 +83,16 @@ export async function extractStream(
   if (!deps.extractor.stream) return skip(phase, logger, 'this extractor reads no declared streams', decl.permission);
   const snapshot = decl.mode.kind === 'snapshot';
   const live: LiveIndex | null = snapshot
-    ? await readLiveIndex(deps.kafka, rt.topic, ctx.run.connectorName, decodeStringKey, logger, ctx.run.orgId)
+    ? await readLiveIndex(
+        deps.kafka,
+        rt.topic,
+        ctx.run.connectorName,
+        decodeStringKey,
+        logger,
+        ctx.run.orgId,
+        {},
+        decl.name,
+      )
     : null;
   phase.liveBefore = live?.size ?? 0;
   const watermarkField = decl.mode.kind === 'incremental' ? decl.mode.watermarkField : null;
