@@ -64,6 +64,8 @@ COPY --from=build --chown=root:root /app/dist/sinks ./dist/sinks
 # dist/schemas/ first, then in ../../schemas, i.e. /app/schemas.
 COPY --chown=root:root schemas/avro ./schemas/avro
 COPY --chown=root:root schemas/mapping ./schemas/mapping
+# Views a sink creates for the declared streams (schemas/streams, sink.views)
+COPY --chown=root:root schemas/streams/views ./schemas/streams/views
 # Writable places for the user: the compose stack mounts named volumes here (a new named
 # volume takes over the owner and mode of the folder it is mounted on).
 RUN mkdir -p /var/lib/sf-neurons/postgres-password /var/lib/sf-neurons/database-url /var/lib/sf-neurons/demo \

@@ -1,15 +1,31 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import type { Logger } from '../kernel/logger';
-import { DEFAULT_TOMBSTONE_RETENTION_MS, type TopicNames, type TopicSettings } from '../schemas/topics';
+import { DEFAULT_TOMBSTONE_RETENTION_MS, type StreamTopicSpec, type TopicNames, type TopicSettings } from '../schemas/topics';
 
 /**
  * What each topic must be. Users and run state are compacted (the latest value per key is the
  * truth, a null value deletes); login history is an event stream with time retention and must
  * never be compacted by user, or only each user's last login would survive.
  */
-export function topicSpecs(names: TopicNames, settings: TopicSettings): ITopicConfig[] {
+export function topicSpecs(names: TopicNames, settings: TopicSettings, streams: readonly StreamTopicSpec[] = []): ITopicConfig[] {
   const rf = settings.replicationFactor ?? -1;
+  // Declared streams: a snapshot's topic is compacted like users (tombstones kept as long), an
+  // incremental one keeps its events for a time, like login history.
+  const declared = streams.map((s): ITopicConfig => ({
+    topic: s.name,
+    numPartitions: settings.partitions,
+    replicationFactor: rf,
+    configEntries: s.compacted
+      ? [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'delete.retention.ms', value: String(settings.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS) },
+        ]
+      : [
+          { name: 'cleanup.policy', value: 'delete' },
+          { name: 'retention.ms', value: String((s.retentionDays ?? 30) * 86_400_000) },
+        ],
+  }));
   return [
     {
       topic: names.users,
@@ -32,6 +48,7 @@ export function topicSpecs(names: TopicNames, settings: TopicSettings): ITopicCo
     },
     { topic: names.state, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
     { topic: names.deadLetter, numPartitions: settings.partitions, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
+    ...declared,
   ];
 }
 
@@ -41,8 +58,14 @@ export function topicSpecs(names: TopicNames, settings: TopicSettings): ITopicCo
  * login topic silently loses events). Existing topics are never altered: that is an operator's
  * decision. Returns the warnings, which are also logged.
  */
-export async function provisionTopics(admin: Admin, names: TopicNames, settings: TopicSettings, logger: Logger): Promise<string[]> {
-  const specs = topicSpecs(names, settings);
+export async function provisionTopics(
+  admin: Admin,
+  names: TopicNames,
+  settings: TopicSettings,
+  logger: Logger,
+  streams: readonly StreamTopicSpec[] = [],
+): Promise<string[]> {
+  const specs = topicSpecs(names, settings, streams);
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length > 0) {

@@ -17,6 +17,10 @@ import { newRunState } from './run-state';
 import { stateCodec } from './state-codec';
 import { provisionTopics } from '../kafka/topics';
 import { runSync, type RunSummary, type SyncDeps, type SyncOptions } from './sync';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
+import { loadStream } from '../schemas/streams/load';
+import type { StreamDeclaration } from '../schemas/streams/types';
+import { streamTopic, streamTopicSchemas, type StreamRuntime } from './streams/runtime';
 
 /** Everything one connector (one Salesforce org) needs to run a sync. */
 export interface ConnectorSettings {
@@ -63,23 +67,33 @@ export interface ConnectorDeps {
   /** Builds the extractor for each run (default: the real one from settings.salesforce). */
   extractor?: (settings: ConnectorSettings) => SalesforceExtractor;
   lock?: LockOptions;
+  /** The declared streams beyond User and LoginHistory to run (default: every declared one). */
+  streams?: readonly StreamDeclaration[];
 }
 
 export async function startConnector(settings: ConnectorSettings, deps: ConnectorDeps): Promise<Connector> {
   const logger = deps.logger.child({ connector: settings.connectorName });
   const catalog = loadCatalog(settings.salesforce.fields);
+  // every declared stream's files are read and checked now: a broken declaration stops start-up
+  const declared = (deps.streams ?? GENERIC_STREAMS).map(loadStream);
   const kafka: Kafka = createKafka(settings.kafka, logger);
   const admin: Admin = kafka.admin();
   const producer: Producer = createProducer(kafka);
   await admin.connect();
   try {
-    const topicWarnings = await provisionTopics(admin, settings.topics, settings.topicSettings, logger);
+    const streamTopics = declared.map((s) => ({ name: streamTopic(s.decl, settings.topics), ...s.decl.topic }));
+    const topicWarnings = await provisionTopics(admin, settings.topics, settings.topicSettings, logger, streamTopics);
     const clients = registryFromConfig(settings.registry);
     const sets = connectorTopicSchemas({ users: settings.topics.users, loginHistory: settings.topics.logins, state: settings.topics.state }, catalog.schemas);
     const registered = await registerTopicSchemas(clients, sets, { logger });
     const writers = writerSchemasFrom(clients.registry);
     const [users, logins, state] = registered.map((r, i) => createTopicCodec(r, sets[i], writers));
     const codecs = { users, logins, state };
+    const streamSets = streamTopicSchemas(declared, settings.topics, catalog.schemas.key);
+    const streamRegistered = await registerTopicSchemas(clients, streamSets, { logger });
+    const streams: StreamRuntime[] = declared.map((loaded, i) => ({
+      loaded, topic: streamSets[i].topic, codec: createTopicCodec(streamRegistered[i], streamSets[i], writers),
+    }));
     await producer.connect();
     const makeExtractor = deps.extractor ?? ((s: ConnectorSettings) => createExtractor(s.salesforce, { logger }));
     let running = false;
@@ -93,7 +107,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
         const extractor = makeExtractor(settings);
         try {
           return await runSync(
-            { kafka, producer, extractor, codecs, catalog, logger, signal: req.signal, lock: deps.lock, onProgress: req.onProgress },
+            { kafka, producer, extractor, codecs, catalog, logger, signal: req.signal, lock: deps.lock, onProgress: req.onProgress, streams },
             {
               connectorName: settings.connectorName,
               topics: settings.topics,

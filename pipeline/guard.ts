@@ -37,30 +37,40 @@ export interface GuardVerdict {
  * allowance passes a handful of deletions, but never half or more of the live users (3 of 4 is a
  * broken filter, not a small org); otherwise the share decides.
  */
-export function checkDeletions(toDelete: number, live: number, guard: DeletionGuardOptions): GuardVerdict {
+export function checkDeletions(toDelete: number, live: number, guard: DeletionGuardOptions, noun: Noun = USERS): GuardVerdict {
   if (toDelete === 0) return { allowed: true };
   const share = live === 0 ? 1 : toDelete / live;
   if (guard.maxCount !== undefined && toDelete > guard.maxCount) {
     const fix = 'Raise deletionGuard.maxCount if the deletions are intended (--allow-mass-delete does not lift it).';
-    return refuse(toDelete, live, share, guard, fix);
+    return refuse(toDelete, live, share, guard, fix, noun);
   }
   if (guard.override) return { allowed: true };
   if (toDelete <= guard.alwaysAllowUpTo && toDelete * 2 < live) return { allowed: true };
   if (share <= guard.maxShare) return { allowed: true };
   const fix = 'If the deletions are intended, run once with --allow-mass-delete, or raise deletionGuard.maxShare.';
-  return refuse(toDelete, live, share, guard, fix);
+  return refuse(toDelete, live, share, guard, fix, noun);
 }
 
-function refuse(toDelete: number, live: number, share: number, guard: DeletionGuardOptions, fix: string): GuardVerdict {
-  const limits = [`at most ${pct(guard.maxShare)} of the live users`];
-  if (guard.alwaysAllowUpTo > 0) limits.push(`up to ${guard.alwaysAllowUpTo} users if under half of them`);
-  if (guard.maxCount !== undefined) limits.push(`never more than ${guard.maxCount} users`);
+/** What is deleted, for the message: users, or the records of a declared stream. */
+export interface Noun {
+  one: string;
+  many: string;
+  /** What to check first when the guard refuses. */
+  check: string;
+}
+
+const USERS: Noun = { one: 'user', many: 'users', check: "Check the User status filter and the connector's permissions." };
+
+function refuse(toDelete: number, live: number, share: number, guard: DeletionGuardOptions, fix: string, noun: Noun): GuardVerdict {
+  const limits = [`at most ${pct(guard.maxShare)} of the live ${noun.many}`];
+  if (guard.alwaysAllowUpTo > 0) limits.push(`up to ${guard.alwaysAllowUpTo} ${noun.many} if under half of them`);
+  if (guard.maxCount !== undefined) limits.push(`never more than ${guard.maxCount} ${noun.many}`);
   return {
     allowed: false,
     reason:
-      `Deletion guard: this run would delete ${toDelete} of ${live} live users (${pct(share)}), ` +
-      `more than the guard allows (${limits.join('; ')}). No user was deleted. ` +
-      `Check the User status filter and the connector's permissions. ${fix}`,
+      `Deletion guard: this run would delete ${toDelete} of ${live} live ${noun.many} (${pct(share)}), ` +
+      `more than the guard allows (${limits.join('; ')}). No ${noun.one} was deleted. ` +
+      `${noun.check} ${fix}`,
   };
 }
 

@@ -35,6 +35,8 @@ export interface RunState {
   orgId: string | null;
   /** The fields the run read, as Object.Field (null: written before this was recorded). */
   sourceFields: string[] | null;
+  /** Incremental declared streams: name → watermark (epoch ms); null before any. */
+  streamWatermarks: Record<string, number> | null;
 }
 
 /**
@@ -58,6 +60,6 @@ export function newRunState(connectorName: string, runId: string, startedAt: num
     scheduledFor: null, attempt: null,
     usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, loginEventsPublished: 0, deadLettered: 0,
     loginHistoryWatermark: null, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null, apiRequestsUsed: null, apiRequestsMax: null, message: null,
-    host: null, pid: null, heartbeatAt: null, orgId: null, sourceFields: null,
+    host: null, pid: null, heartbeatAt: null, orgId: null, sourceFields: null, streamWatermarks: null,
   };
 }

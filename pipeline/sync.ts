@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import _ from 'highland';
+import { drain, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
-import type { Extraction, LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
+import type { LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
@@ -21,6 +22,8 @@ import { newRunState, type RunState } from './run-state';
 import { decodeStringKey } from '../schemas/keys';
 import { stateCodec } from './state-codec';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext, type StageResult } from './stages';
+import { extractStream, type StreamPhase } from './streams/run-stream';
+import type { StreamRuntime } from './streams/runtime';
 
 /**
  * One sync run: the product documentation's rule, "a user not imported when the connector runs
@@ -65,6 +68,11 @@ export interface SyncDeps {
   /** Aborting it interrupts the run: it fails safely (no tombstones, no watermark move). */
   signal?: AbortSignal;
   lock?: LockOptions;
+  /**
+   * The declared streams beyond User and LoginHistory (schemas/streams, pipeline/streams), run
+   * after the users, deleted from in the same commit. Absent: none.
+   */
+  streams?: readonly StreamRuntime[];
   /** Live counts for progress lines and metrics: called every PROGRESS_EVERY rows read and at each phase change. Must not throw. */
   onProgress?: (p: SyncProgress) => void;
 }
@@ -103,8 +111,22 @@ export interface RunSummary {
   apiUsage: { used: number; max: number } | null;
   apiCalls: number;
   loginHistoryWatermark: string | null;
+  /** The declared streams' counts, by stream name (absent when the run has none). */
+  streams?: Record<string, StreamCounts>;
   /** Why the run failed (absent on success). */
   error?: { code: string; message: string };
+}
+
+export interface StreamCounts {
+  extracted: number;
+  published: number;
+  unchanged: number;
+  deadLettered: number;
+  /** Records a dry run (or a refused guard) would have tombstoned. */
+  toDelete: number;
+  tombstoned: number;
+  /** Why the stream was not read (absent when it was). */
+  skipped?: string;
 }
 
 type Counts = Pick<RunSummary, 'usersExtracted' | 'usersPublished' | 'usersUnchanged' | 'usersTombstoned' | 'usersToDelete' | 'loginEventsPublished' | 'loginDuplicatesDropped' | 'deadLettered'>;
@@ -121,6 +143,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   let loginsResult: LoginsResult | null = null;
   let usersResult: UsersResult | null = null;
   let loginRows = 0;
+  const phases: StreamPhase[] = [];
+  const streamCounts: Record<string, StreamCounts> = {};
   let phase: SyncProgress['phase'] = 'logins';
   let expected: (() => number | undefined) | undefined;
   const progress = (p: SyncProgress['phase']) => {
@@ -135,6 +159,9 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
   // Runs never overlap: a second run of this connector stops here (a dry run takes no lock).
   const snapshot = opts.dryRun ? await store.load() : await store.acquire(state);
+  // incremental streams resume from the committed watermarks; a failed run leaves them as they are
+  const committedWatermarks = snapshot.committed?.streamWatermarks ?? null;
+  if (committedWatermarks) state.streamWatermarks = committedWatermarks;
   // Where LoginHistory resumes: the progress a later-refused run saved, else the last success.
   let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
   let fence: RunFence | null = null;
@@ -164,6 +191,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       apiCalls: Math.max(usersResult?.apiCalls ?? 0, loginsResult?.apiCalls ?? 0),
       // a failed run reports the watermark it leaves: the saved progress, else the committed one
       loginHistoryWatermark: (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? resumeFrom?.watermark ?? null,
+      ...(deps.streams && deps.streams.length > 0 ? { streams: streamCounts } : {}),
       ...(error ? { error: describeError(error) } : {}),
     };
   };
@@ -275,27 +303,63 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       resumeFrom = lr.cursor;
     }
 
-    // 3. Both extractions are complete and verified (their `done` resolved): deletions may be
-    //    computed now, and only now. The guard decides before a single tombstone is sent.
+    // 2b. The declared streams (licences and any other): each read, mapped and published as
+    //     declared; what each would delete is only computed here, and deleted in the commit below.
+    for (const rt of deps.streams ?? []) {
+      throwIfAborted(stop.signal);
+      const name = rt.loaded.decl.name;
+      const p = await extractStream(rt, { kafka: deps.kafka, extractor: deps.extractor, logger, writer, publisher: opts.publisher, signal: stop.signal }, {
+        run, stage: ctx, deadLetterTopic: opts.topics.deadLetter, fullRepublish: opts.fullRepublish,
+        watermark: committedWatermarks?.[name] ?? null,
+      });
+      phases.push(p);
+      counts.deadLettered += p.deadLettered;
+      streamCounts[name] = {
+        extracted: p.extracted, published: p.published, unchanged: p.unchanged, deadLettered: p.deadLettered,
+        toDelete: p.gone.length, tombstoned: 0, ...(p.skipped ? { skipped: p.skipped } : {}),
+      };
+    }
+
+    // 3. Every extraction is complete and verified (their `done` resolved): deletions may be
+    //    computed now, and only now. The guard decides before a single tombstone is sent, for the
+    //    users and for each snapshot stream: one refusal and nothing at all is deleted.
     throwIfAborted(stop.signal);
     progress('deletions');
     const gone = [...live.keys()];
     counts.usersToDelete = gone.length;
     const verdict = checkDeletions(gone.length, liveBefore, opts.guard);
     if (!verdict.allowed) throw guardError(verdict.reason!);
+    for (const p of phases) {
+      const decl = p.runtime.loaded.decl;
+      const noun = { one: `${decl.name} record`, many: `${decl.name} records`, check: `Check the integration user's access to ${decl.object}.` };
+      const v = checkDeletions(p.gone.length, p.liveBefore, opts.guard, noun);
+      if (!v.allowed) throw guardError(v.reason!);
+    }
+    const watermarks = phases.filter((p) => p.runtime.loaded.decl.mode.kind === 'incremental' && p.watermark !== null);
+    if (watermarks.length > 0) {
+      state.streamWatermarks = { ...committedWatermarks, ...Object.fromEntries(watermarks.map((p) => [p.runtime.loaded.decl.name, p.watermark!])) };
+    }
 
     // 4. Tombstones and the commit, one transaction through the fence: all visible or none, and
     //    none at all from a run that lost its lock. The next run resumes from this watermark.
-    if (!opts.dryRun) counts.usersTombstoned = gone.length;
+    if (!opts.dryRun) {
+      counts.usersTombstoned = gone.length;
+      for (const p of phases) streamCounts[p.runtime.loaded.decl.name].tombstoned = p.gone.length;
+    }
     const done = summary('succeeded');
     if (!opts.dryRun) {
-      const tombstones = gone.length === 0 ? undefined : (w: RecordWriter) =>
-        publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), w, {
+      const all = [
+        ...gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run)),
+        ...phases.flatMap((p) => p.gone.map((id) => tombstone(p.runtime.topic, p.runtime.codec.encodeKey(id), run))),
+      ];
+      const tombstones = all.length === 0 ? undefined : (w: RecordWriter) =>
+        publishStream(_(all), w, {
           ...opts.publisher,
           maxInFlight: 1, // one transaction: its sends go one after the other
         });
       await store.commit(toState(state, done, lr.cursor, now()), tombstones).catch((err: unknown) => {
         counts.usersTombstoned = 0;
+        for (const c of Object.values(streamCounts)) c.tombstoned = 0;
         throw err;
       });
     }
@@ -313,35 +377,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     deps.signal?.removeEventListener('abort', onOuterAbort);
     if (!opts.dryRun) await store.release().catch((e: Error) => logger.warn('could not release the run lock; it expires with its lease', { error: e.message }));
     await fence?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Streams an extraction through `toRecord` into the writer (highland: extract → map → encode →
- * produce, with bounded records in flight), and waits for both the writes and the extraction's
- * verification. If publishing fails, the extraction is cancelled; if the extraction fails, the
- * stream errors and publishing stops.
- */
-async function drain<R>(
-  ex: Extraction<R>,
-  toRecord: (row: Record<string, string>) => OutRecord | null,
-  writer: RecordWriter,
-  publisher: PublisherOptions,
-  signal: AbortSignal | undefined,
-): Promise<[number, R]> {
-  const onAbort = () => ex.rows.destroy(abortError(signal!));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const records = _<Record<string, string>>(ex.rows)
-      .map(toRecord)
-      .filter((r): r is OutRecord => r !== null);
-    const published = publishStream(records, writer, publisher).catch((err: Error) => {
-      ex.rows.destroy(err);
-      throw err;
-    });
-    return await Promise.all([published, ex.done]);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
   }
 }
 
@@ -436,16 +471,6 @@ function buildStages(catalog: Catalog) {
     .filter((f): f is string => f !== undefined && !['id', 'userId', 'loginTime', 'status'].includes(f)))];
   const fingerprint = mappingFingerprint([catalog.userMapping, catalog.schemas.userValue]);
   return { user, login, merge, devices: new DeviceCodec(deviceFields), fingerprint };
-}
-
-function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw abortError(signal);
-}
-
-/** Why the run stopped: the fence's error when the broker fenced it, else an interruption. */
-function abortError(signal: AbortSignal): ConnectorError {
-  if (signal.reason instanceof ConnectorError) return signal.reason;
-  return new FatalError('RUN_INTERRUPTED', 'the run was interrupted (shutdown requested); nothing was deleted');
 }
 
 function describeError(err: unknown): { code: string; message: string } {

@@ -1,5 +1,7 @@
 import avro from 'avsc';
 import { readSchemaFile } from './files';
+import { LOGINS } from './streams/logins';
+import { USERS } from './streams/users';
 
 /** An Avro schema as JSON: a primitive name ("string") or a record/enum/map object. */
 export type AvroSchemaJson = avro.Schema;
@@ -15,12 +17,12 @@ export interface ConnectorSchemas {
 
 /** Reads the .avsc files. Throws (programmer/packaging error) when one is missing or not JSON. */
 export function loadConnectorSchemas(): ConnectorSchemas {
-  const read = (name: string) => JSON.parse(readSchemaFile(`avro/${name}.avsc`)) as AvroSchemaJson;
+  const read = (file: string) => JSON.parse(readSchemaFile(file)) as AvroSchemaJson;
   return {
-    key: read('string-key'),
-    userValue: read('user-value'),
-    loginEventValue: read('login-event-value'),
-    runStateValue: read('run-state-value'),
+    key: read('avro/string-key.avsc'),
+    userValue: read(USERS.valueSchema),
+    loginEventValue: read(LOGINS.valueSchema),
+    runStateValue: read('avro/run-state-value.avsc'),
   };
 }
 

@@ -4,6 +4,8 @@ import { parseMappingCsv, type Mapping } from './mapping';
 import { checkMapping } from './mapping-check';
 import { applyFieldChoice, NO_FIELD_CHOICE, type FieldChoice } from './mapping-choice';
 import { readSchemaFile } from './files';
+import { LOGINS } from './streams/logins';
+import { USERS } from './streams/users';
 
 /** Everything schemas/ ships: the Avro schemas and the two mappings that fill them. */
 export interface Catalog {
@@ -14,8 +16,9 @@ export interface Catalog {
   readonly loginHistoryMapping: Mapping;
 }
 
-export const USER_MAPPING_FILE = 'mapping/user.csv';
-export const LOGIN_HISTORY_MAPPING_FILE = 'mapping/login-history.csv';
+// The declarations are the one place these names are written (schemas/streams).
+export const USER_MAPPING_FILE = USERS.mapping;
+export const LOGIN_HISTORY_MAPPING_FILE = LOGINS.mapping;
 
 /**
  * Loads and cross-checks the shipped files once, at start-up. Throws a FatalError listing every

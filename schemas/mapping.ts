@@ -25,7 +25,9 @@ export type SourceObject =
   /** A field of a LoginHistory event: in the user mapping, the user's latest login (merged later). */
   | 'LoginHistory'
   /** Run metadata from the stage context (org id, connector name, run id, extraction time). */
-  | 'Connector';
+  | 'Connector'
+  /** The object of a declared stream (schemas/streams): its own mapping names it. */
+  | (string & NonNullable<unknown>);
 
 export const SOURCE_OBJECTS: readonly SourceObject[] = ['User', 'LoginHistory', 'Connector'];
 
@@ -67,7 +69,7 @@ export const MAPPING_COLUMNS = ['source_object', 'source_field', 'target', 'type
  * not a valid mapping (unknown type or source object, duplicate target, bad header): a broken
  * mapping must stop start-up, not produce wrong records.
  */
-export function parseMappingCsv(text: string, origin = 'mapping CSV'): Mapping {
+export function parseMappingCsv(text: string, origin = 'mapping CSV', objects: readonly string[] = SOURCE_OBJECTS): Mapping {
   let lines: string[][];
   try {
     lines = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false });
@@ -80,7 +82,7 @@ export function parseMappingCsv(text: string, origin = 'mapping CSV'): Mapping {
   }
   const seen = new Set<string>();
   const rows = body.map((cells, i) => {
-    const row = toRow(cells, `${origin} line ${i + 2}`);
+    const row = toRow(cells, `${origin} line ${i + 2}`, objects);
     if (seen.has(row.target)) throw new FatalError('MAPPING_INVALID', `${origin} line ${i + 2}: target "${row.target}" appears twice`);
     seen.add(row.target);
     return row;
@@ -88,10 +90,10 @@ export function parseMappingCsv(text: string, origin = 'mapping CSV'): Mapping {
   return { rows };
 }
 
-function toRow(cells: string[], where: string): MappingRow {
+function toRow(cells: string[], where: string, objects: readonly string[]): MappingRow {
   const [sourceObject, sourceField, target, type, required, notes] = cells.map((c) => c.trim());
   const fail = (why: string) => new FatalError('MAPPING_INVALID', `${where}: ${why}`);
-  if (!SOURCE_OBJECTS.includes(sourceObject as SourceObject)) throw fail(`source_object must be one of ${SOURCE_OBJECTS.join(', ')}, got "${sourceObject}"`);
+  if (!objects.includes(sourceObject)) throw fail(`source_object must be one of ${objects.join(', ')}, got "${sourceObject}"`);
   if (!MAPPING_TYPES.includes(type as MappingType)) throw fail(`type must be one of ${MAPPING_TYPES.join(', ')}, got "${type}"`);
   if (required !== 'yes' && required !== 'no') throw fail(`required must be yes or no, got "${required}"`);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(target)) throw fail(`target "${target}" is not a valid Avro field name`);

@@ -2,20 +2,36 @@
  * The topic contract: the names, settings and record headers that the connector writes and the
  * sink and downstream consumers read (docs/consumers.md). Pure data, no Kafka client.
  */
-/** The topics a connector uses; defaults from the design brief. */
+import { LOGINS } from './streams/logins';
+import { USERS } from './streams/users';
+
+/** The topics a connector uses; defaults from the design brief (users and logins: their declarations). */
 export interface TopicNames {
   users: string;
   logins: string;
   state: string;
   deadLetter: string;
+  /** Topics of the other declared streams (schemas/streams), by stream name; a stream not named
+   *  here uses its declaration's default topic. */
+  streams?: Readonly<Record<string, string>>;
 }
 
 export const DEFAULT_TOPICS: TopicNames = {
-  users: 'salesforce.neurons.users',
-  logins: 'salesforce.neurons.login-history',
+  users: USERS.topic.defaultName,
+  logins: LOGINS.topic.defaultName,
   state: 'salesforce.neurons.connector-state',
   deadLetter: 'salesforce.neurons.dead-letter',
 };
+
+/** What provisioning needs of a declared stream's topic. */
+export interface StreamTopicSpec {
+  /** The topic's name (the config's, or the declaration's default). */
+  name: string;
+  /** Compacted (snapshot streams: the latest record per key, tombstones delete) or time-retained. */
+  compacted: boolean;
+  /** Retention of a non-compacted topic, in days (default 30). */
+  retentionDays?: number;
+}
 
 export interface TopicSettings {
   /** Partitions of new topics (default 3 for data topics; the state topic always has 1). */

@@ -11,7 +11,13 @@
  *    API user (`apiUserId`), who is not one of the generated users.
  *  - REST, API versions 31.0–62.0: GET /services/data, /vXX.X, /vXX.X/limits,
  *    /vXX.X/sobjects[/{name}[/describe]] for User, LoginHistory, UserLogin, UserRole, Profile,
- *    UserLicense. Unknown version or object → 404 NOT_FOUND.
+ *    UserLicense, PermissionSetLicense, PermissionSetLicenseAssign, PermissionSet,
+ *    PermissionSetGroup, PermissionSetAssignment. Unknown version or object → 404 NOT_FOUND.
+ *  - REST query: GET /vXX.X/query?q=SOQL and the nextRecordsUrl pages (/vXX.X/query/{id}-{n}),
+ *    `restPageSize` records a page; the SOQL subset and refusals are the Bulk ones below.
+ *  - Licence data consistent with the users: UserLicense.UsedLicenses counts the active users
+ *    whose profile carries the licence; PermissionSetLicense.UsedLicenses its assignments; each
+ *    user holds its profile's permission set; assignments exist only for live users.
  *  - Bulk API 2.0 query jobs (API 47.0+): /vXX.X/jobs/query[/{id}[/results|/resultPages]].
  *    A job goes UploadComplete → InProgress (first status poll) → JobComplete (a later poll,
  *    see `jobPollsBeforeComplete`); its results are a snapshot taken at creation.
@@ -98,19 +104,27 @@ export interface SimulatorOptions {
   /** Highest API version the org serves (default 62): /services/data lists up to it and a newer
    *  version's URLs answer 404 NOT_FOUND; fields newer than it are absent. */
   maxApiVersion?: number;
+  /** Records per page of a REST query (default 2000, Salesforce's default batch size); a request's
+   *  `Sforce-Query-Options: batchSize=N` header (200–2000) asks for smaller pages. */
+  restPageSize?: number;
   /** The only User fields the org exposes (default all; Id is always there): the others are absent
    *  from describe and querying them fails with INVALID_FIELD. */
   userFieldsOnly?: string[];
 }
 
 /** The system permissions the simulator knows (Salesforce's API names without "Permissions"). */
-export type SimPermission = 'ManageUsers' | 'ViewAllUsers' | 'MonitorLoginHistory';
-export const SIM_PERMISSIONS: readonly SimPermission[] = ['ManageUsers', 'ViewAllUsers', 'MonitorLoginHistory'];
+export type SimPermission = 'ManageUsers' | 'ViewAllUsers' | 'MonitorLoginHistory' | 'ViewSetup' | 'AssignPermissionSets';
+export const SIM_PERMISSIONS: readonly SimPermission[] = ['ManageUsers', 'ViewAllUsers', 'MonitorLoginHistory', 'ViewSetup', 'AssignPermissionSets'];
 
-/** What an org and its API user must have for an object to be readable. */
+/**
+ * What an org and its API user must have for an object to be readable. The assignment objects'
+ * rules are the object reference's "Special Access Rules" (Summer '20 and later).
+ */
 export function objectReadable(object: string, perms: ReadonlySet<SimPermission>): boolean {
   if (object === 'LoginHistory') return perms.has('ManageUsers') || perms.has('MonitorLoginHistory');
   if (object === 'UserLogin') return perms.has('ManageUsers');
+  if (object === 'PermissionSetLicenseAssign') return perms.has('ViewSetup') || perms.has('AssignPermissionSets');
+  if (object === 'PermissionSetAssignment') return perms.has('ViewSetup') || perms.has('AssignPermissionSets') || perms.has('ManageUsers');
   return true;
 }
 
@@ -179,6 +193,19 @@ export interface Simulator {
   /** Every LoginHistory event as Bulk CSV would carry the given fields (strings, '' for null):
    *  the source of truth tests compute expected login tables and device fields from. */
   loginRows(fields: string[]): Record<string, string>[];
+
+  /** Licence data (see licence-tables.ts). Assignment Ids are returned; a duplicate assignment, an
+   *  unknown user, licence or permission set throws, as Salesforce refuses it. `licence` and `set`
+   *  are an Id, or a DeveloperName (licence) / Name (permission set). */
+  assignPermissionSetLicense(userId: string, licence: string): string;
+  unassignPermissionSetLicense(assignmentId: string): void;
+  assignPermissionSet(userId: string, set: string): string;
+  unassignPermissionSet(assignmentId: string): void;
+  /** TotalLicenses of a UserLicense (Id or LicenseDefinitionKey) or PermissionSetLicense (Id or DeveloperName). */
+  setLicenseTotal(key: string, total: number): void;
+  /** Every record of an object as Bulk CSV would carry the given fields (paths allowed): the
+   *  source of truth tests compare topics and tables with. */
+  objectRows(object: string, fields: string[]): Record<string, string>[];
 
   /** The org's logical clock (ISO): starts at `now` and advances one second per change
    *  (update, state change, delete, add), so changes carry increasing timestamps

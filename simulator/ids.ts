@@ -51,6 +51,12 @@ export const KeyPrefix = {
   LoginGeo: '04F',
   Network: '0DB',
   AuthConfig: '0Ha',
+  PermissionSet: '0PS',
+  PermissionSetGroup: '0PG',
+  PermissionSetAssignment: '0Pa',
+  PermissionSetLicense: '0PL',
+  PermissionSetLicenseAssign: '2LA',
+  QueryLocator: '01g',
 } as const;
 
 /** The 3-char case-safe checksum of a 15-char id. */

@@ -11,6 +11,9 @@ import {
 import { plainValue } from './csv';
 import { LoginHistoryObject, ProfileObject, UserLicenseObject, UserLoginObject, UserRoleObject } from './fields-other';
 import { UserObject } from './fields-user';
+import { LICENCE_OBJECTS } from './fields-licence';
+import { buildLicenceOrg } from './licence-tables';
+import { QueryCursors } from './routes-query';
 import { Faults } from './faults';
 import { KeyPrefix, makeId, orgIdSpace } from './ids';
 import { jwtAudiences, OAuth } from './oauth';
@@ -63,7 +66,7 @@ function orgView(opts: SimulatorOptions, all: string[], missing: Set<string>): {
   return { schema: new Schema(allObjects(), new Map([['User', hidden]]), readable), maxVersion };
 }
 
-const allObjects = () => [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject];
+const allObjects = () => [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject, ...LICENCE_OBJECTS];
 
 function positiveInt(name: string, v: number, min = 0): number {
   if (!Number.isInteger(v) || v < min) throw new Error(`simulator: ${name} must be an integer >= ${min}, got ${v}`);
@@ -92,14 +95,14 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
   // each org (seed) has its own Id and its own record Ids, as real orgs do
   const orgId = makeId(KeyPrefix.Organization, 0, orgIdSpace(seed));
   const apiUser = { id: makeId(KeyPrefix.User, API_USER_INDEX, orgIdSpace(seed)), username: credentials.username, name: 'Integration API User', email: 'integration@acme-sim.example.com' };
-  const allObjects = [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject];
+  const allObjects = [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject, ...LICENCE_OBJECTS];
   const schema = new Schema(allObjects, new Map([['User', missing]]));
   const view = orgView(opts, allObjects.map((o) => o.name), missing);
   const org = buildOrgTables(seed, nowMs, apiUser.id);
   const store = new Store(
     { seed, nowMs, apiUserId: apiUser.id, org },
     { seed, nowMs, count: logins, users },
-    org, UserObject, schema,
+    org, UserObject, schema, buildLicenceOrg(seed, nowMs, apiUser.id, org),
   );
   const faults = new Faults();
   const log: SimRequestLogEntry[] = [];
@@ -114,6 +117,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
   let oauth: OAuth | null = null;
   const deps: ServerDeps = {
     url: () => url, orgId, apiUser, oauth: () => oauth as OAuth, schema: view.schema, jobs, faults, usage, log, maxVersion: view.maxVersion,
+    queries: new QueryCursors({ store, schema: view.schema, pageSize: positiveInt('restPageSize', opts.restPageSize ?? 2000, 1) }),
   };
   const server = createServer(createHandler(deps));
   server.keepAliveTimeout = 5_000;
@@ -149,6 +153,25 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
       return out;
     },
     loginCount: (since) => store.loginCount(since),
+    assignPermissionSetLicense: (userId, licence) => store.assign('PermissionSetLicenseAssign', userId, licence),
+    unassignPermissionSetLicense: (id) => store.unassign('PermissionSetLicenseAssign', id),
+    assignPermissionSet: (userId, set) => store.assign('PermissionSetAssignment', userId, set),
+    unassignPermissionSet: (id) => store.unassign('PermissionSetAssignment', id),
+    setLicenseTotal: (key, total) => store.setLicenseTotal(key, total),
+    objectRows(object, fields) {
+      const data = store.snapshot();
+      const table = data.table(schema.object(object, MAX_VERSION)?.name ?? object);
+      const paths = fields.map((f) => resolvePath(schema, object, MAX_VERSION, f));
+      const out: Record<string, string>[] = [];
+      for (let pos = 0; pos < table.size(); pos++) {
+        const row = table.row(pos);
+        if (!row) continue;
+        const r: Record<string, string> = {};
+        paths.forEach((p, k) => (r[fields[k]] = plainValue(p.get(row, data))));
+        out.push(r);
+      }
+      return out;
+    },
     loginRows(fields) {
       const logins = store.snapshot().logins;
       const out: Record<string, string>[] = [];

@@ -11,6 +11,7 @@ import { bearerToken, readBody, sendJson, sendSfError } from './http';
 import { OAuth } from './oauth';
 import { limits, parseVersion, resources, sobjects, versions } from './routes-data';
 import { QueryJobs } from './routes-jobs';
+import { QueryCursors } from './routes-query';
 import { Schema } from './schema';
 
 export interface ApiUser {
@@ -27,6 +28,7 @@ export interface ServerDeps {
   oauth: () => OAuth;
   schema: Schema;
   jobs: QueryJobs;
+  queries: QueryCursors;
   faults: Faults;
   usage: { used: number; max: number; jobsCreated: number };
   log: SimRequestLogEntry[];
@@ -128,6 +130,11 @@ async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse,
     if (rest.length === 0) return sendJson(res, 200, resources(version), limitInfo());
     if (rest[0] === 'limits' && rest.length === 1) return sendJson(res, 200, limits(deps.usage.used, deps.usage.max, deps.usage.jobsCreated), limitInfo());
     if (rest[0] === 'sobjects') return sendJson(res, 200, sobjects(deps.schema, version, rest.slice(1)), limitInfo());
+    if (rest[0] === 'query') {
+      const options = req.headers['sforce-query-options'];
+      const page = await deps.queries.handle(version, rest.slice(1), query.get('q'), Array.isArray(options) ? options[0] : options);
+      return sendJson(res, 200, page, limitInfo());
+    }
     throw notFound();
   } catch (err) {
     if (err instanceof SfError && !res.headersSent) return sendSfError(res, err, limitInfo());

@@ -12,6 +12,7 @@ import { FieldDef, ObjectDef, Schema } from './schema';
 import { canonicalDatetime } from './soql-values';
 import { DataSource, Table, Value } from './table';
 import { Changes, LoginsTable, UserLoginTable, UsersTable } from './tables';
+import { AssignmentObject, LicenceChanges, LicenceOrg, LicenceStore, licenceTables } from './licence-tables';
 
 type FieldValues = Record<string, string | boolean | number | null>;
 
@@ -21,7 +22,10 @@ export class OrgData implements DataSource {
   readonly users: UsersTable;
   readonly logins: LoginsTable;
 
-  constructor(userCtx: UserGenContext, loginCtx: LoginGenContext, org: OrgTables, changes: Changes, readonly nowMs: number) {
+  constructor(
+    userCtx: UserGenContext, loginCtx: LoginGenContext, org: OrgTables, changes: Changes, readonly nowMs: number,
+    licence: { org: LicenceOrg; changes: LicenceChanges },
+  ) {
     this.users = new UsersTable(userCtx, changes);
     this.logins = new LoginsTable(loginCtx, changes.addedLogins);
     this.tables = new Map<string, Table>([
@@ -30,7 +34,7 @@ export class OrgData implements DataSource {
       ['UserLogin', new UserLoginTable(this.users, userCtx.apiUserId)],
       ['UserRole', org.roles],
       ['Profile', org.profiles],
-      ['UserLicense', org.licenses],
+      ...licenceTables(userCtx.seed, licence.org, org, this.users, licence.changes),
     ]);
   }
 
@@ -55,6 +59,7 @@ export class Store {
   /** Logical clock: starts at `now`, one second per change, so changes are ordered in time. */
   private clockMs: number;
   private cached: OrgData | null = null;
+  private readonly licences: LicenceStore;
 
   constructor(
     private readonly userCtx: UserGenContext,
@@ -62,9 +67,11 @@ export class Store {
     private readonly org: OrgTables,
     private readonly userObject: ObjectDef,
     private readonly schema: Schema,
+    private readonly licenceOrg: LicenceOrg,
   ) {
     this.userCount = loginCtx.users; // the generated users; added ones follow them
     this.clockMs = userCtx.nowMs;
+    this.licences = new LicenceStore(userCtx.seed, licenceOrg);
   }
 
   /** The current state; the same object until the next change. */
@@ -76,7 +83,8 @@ export class Store {
         deleted: new Set(this.deleted),
         addedLogins: this.addedLogins.slice(),
       };
-      this.cached = new OrgData(this.userCtx, this.loginCtx, this.org, changes, this.clockMs);
+      const licence = { org: this.licenceOrg, changes: this.licences.changes() };
+      this.cached = new OrgData(this.userCtx, this.loginCtx, this.org, changes, this.clockMs, licence);
     }
     return this.cached;
   }
@@ -180,6 +188,25 @@ export class Store {
       if (!this.deleted.has(pos)) return makeId(KeyPrefix.User, pos, this.space);
     }
     throw new Error('simulator: no live user to log in');
+  }
+
+  /** Assigns a permission set licence or permission set to a live user; returns the assignment's Id. */
+  assign(object: AssignmentObject, userId: string, targetId: string): string {
+    this.livePos(userId);
+    const current = this.snapshot().table(object);
+    const at = this.tick();
+    return this.licences.assign(object, userId, targetId, at, current);
+  }
+
+  unassign(object: AssignmentObject, id: string): void {
+    const current = this.snapshot().table(object);
+    this.licences.unassign(id, current);
+    this.tick();
+  }
+
+  setLicenseTotal(key: string, total: number): void {
+    this.licences.setTotal(key, total, this.org);
+    this.tick();
   }
 
   userIds(states: SimUserState[] = ['active', 'inactive', 'frozen']): string[] {

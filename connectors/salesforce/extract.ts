@@ -31,7 +31,8 @@ import { loginStart, LoginTracker } from './logins';
 import { jobResults } from './results';
 import type { Extraction } from './row-stream';
 import { toExtraction } from './row-stream';
-import { buildLoginQuery, buildUserQuery, loginUserWhere, USER_LOGIN_FLAGS_QUERY } from './soql';
+import { buildLoginQuery, buildStreamQuery, buildUserQuery, loginUserWhere, USER_LOGIN_FLAGS_QUERY } from './soql';
+import { restQuery } from './rest-query';
 import { userFilterConditions } from './user-filter';
 import { filterUser, UserLoginFlags } from './user-status';
 
@@ -107,6 +108,37 @@ export interface LoginsResult extends ExtractionResult {
   skipped?: string;
 }
 
+/** What a declared stream reads (schemas/streams): the generic extraction. */
+export interface StreamRequest {
+  /** The object's API name. */
+  object: string;
+  /** Wanted fields and parent paths (the mapping's); those this org lacks are skipped with a warning. */
+  fields: readonly string[];
+  /** The key field: required (an org without it is a FatalError). */
+  key: string;
+  api: 'bulk' | 'rest';
+  /** Incremental streams: only rows whose `field` is at or after `from`. */
+  since?: { field: string; from: Date } | null;
+}
+
+export interface StreamResult {
+  /** Always true: an incomplete extraction rejects instead. */
+  complete: true;
+  object: string;
+  api: 'bulk' | 'rest';
+  /** The columns of every row (describe-confirmed). */
+  fields: string[];
+  missing: { field: string; reason: string }[];
+  rowsRead: number;
+  /** Bulk: every query job, verified; REST: none (pages are counted instead). */
+  jobs: JobReport[];
+  pages: number;
+  apiUsage: ApiUsage | null;
+  apiCalls: number;
+  /** Why the object was not read (not visible to the integration user): no rows. Absent when read. */
+  skipped?: string;
+}
+
 export interface SalesforceExtractor {
   /** Logs in and describes User, UserLogin and LoginHistory. Called by users()/logins() if needed. */
   connect(): Promise<ConnectInfo>;
@@ -117,6 +149,12 @@ export interface SalesforceExtractor {
    * With a cursor, events the previous extraction emitted in the overlap are dropped.
    */
   logins(from: LoginCursor | Date | null): Extraction<LoginsResult>;
+  /**
+   * Every row of a declared stream's object (or those since a watermark), by Bulk API 2.0 or the
+   * REST query API as declared. An object the user cannot see resolves at once with `skipped`.
+   * Optional: an extractor without it runs no declared stream (they are skipped, nothing deleted).
+   */
+  stream?(req: StreamRequest): Extraction<StreamResult>;
   /** Cancels running extractions (their jobs are aborted and deleted). */
   close(): Promise<void>;
 }
@@ -267,6 +305,38 @@ class Extractor implements SalesforceExtractor {
 
   logins(from: LoginCursor | Date | null): Extraction<LoginsResult> {
     return this.extraction((signal, expect) => this.loginRows(from, signal, expect));
+  }
+
+  stream(req: StreamRequest): Extraction<StreamResult> {
+    return this.extraction((signal) => this.streamRows(req, signal));
+  }
+
+  private async *streamRows(req: StreamRequest, signal: AbortSignal): AsyncGenerator<Row[], StreamResult, undefined> {
+    await this.connect();
+    const describe = this.describer();
+    const base = (fields: string[], missing: StreamResult['missing'], rowsRead: number, jobs: JobReport[], pages: number) => ({
+      complete: true as const, object: req.object, api: req.api, fields, missing, rowsRead, jobs, pages,
+      apiUsage: this.budget.usage(), apiCalls: this.budget.callsMade(),
+    });
+    const d = await describe(req.object);
+    if (!d || d.queryable === false) {
+      return { ...base([], [], 0, [], 0), skipped: `${req.object} is not visible or not queryable for the integration user` };
+    }
+    const required = req.since ? [req.key, req.since.field] : [req.key];
+    const { fields, missing } = await selectFields(req.object, req.fields, describe, required);
+    for (const m of missing) {
+      this.warnOnce(`${req.object}.${m.field}`, 'A mapped Salesforce field is not available in this org; it is skipped', { object: req.object, ...m });
+    }
+    const where = req.since ? { field: fields.find((f) => f.toLowerCase() === req.since!.field.toLowerCase())!, from: req.since.from } : null;
+    const soql = buildStreamQuery(req.object, fields, where);
+    if (req.api === 'rest') {
+      const report = yield* restQuery(this.http, this.cfg.apiVersion, req.object, soql, fields, signal);
+      this.logger.info('REST query read and verified', { ...report });
+      return base(fields, missing, report.rowsRead, [], report.pages);
+    }
+    const jobs: JobReport[] = [];
+    const report = yield* this.runJob(req.object, soql, fields, jobs, signal);
+    return base(fields, missing, report.rowsRead, jobs, report.pages);
   }
 
   async close(): Promise<void> {

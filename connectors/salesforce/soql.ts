@@ -3,10 +3,13 @@
  * returned (checked again here against a strict pattern), from the whitelisted status types and
  * from datetimes formatted by code. No configuration string is ever pasted into SOQL.
  */
+import { LOGINS } from '../../schemas/streams/logins';
+import { USERS } from '../../schemas/streams/users';
 import type { UserStatus } from './config';
 
 const NAME = /^[A-Za-z][A-Za-z0-9_]*(\.[A-Za-z][A-Za-z0-9_]*){0,5}$/;
-const OBJECTS = new Set(['User', 'UserLogin', 'LoginHistory']);
+// the objects' names are their declarations' (schemas/streams); UserLogin only joins User
+const OBJECTS = new Set([USERS.object, 'UserLogin', LOGINS.object]);
 
 function fieldList(fields: readonly string[]): string {
   if (fields.length === 0) throw new RangeError('SOQL: empty field list');
@@ -57,7 +60,7 @@ export function userStatusWhere(statuses: readonly UserStatus[]): string | null 
 export function buildUserQuery(fields: readonly string[], statuses: readonly UserStatus[], filters: readonly string[] = []): string {
   if (statuses.length === 0) throw new RangeError('SOQL: no user status selected');
   const where = [userStatusWhere(statuses), ...filters].filter((w): w is string => w !== null);
-  return select(fields, 'User', where.length > 0 ? where.join(' AND ') : null);
+  return select(fields, USERS.object, where.length > 0 ? where.join(' AND ') : null);
 }
 
 /**
@@ -75,5 +78,18 @@ export function loginUserWhere(statuses: readonly UserStatus[], filters: readonl
 /** LoginHistory from `since` on, inclusive (the caller subtracts the overlap); only the imported users' when `userWhere` is set. */
 export function buildLoginQuery(fields: readonly string[], since: Date, userWhere: string | null = null): string {
   const time = `LoginTime >= ${soqlDateTime(since)}`;
-  return select(fields, 'LoginHistory', userWhere ? `${time} AND UserId IN (SELECT Id FROM User WHERE ${userWhere})` : time);
+  return select(fields, LOGINS.object, userWhere ? `${time} AND UserId IN (SELECT Id FROM User WHERE ${userWhere})` : time);
+}
+
+const OBJECT = /^[A-Za-z][A-Za-z0-9_]*$/;
+
+/**
+ * A declared stream's query: its describe-confirmed fields FROM its object, optionally only the
+ * rows at or after a watermark (a datetime formatted by code). The object name comes from a
+ * declaration in the code, never from configuration, and is checked all the same.
+ */
+export function buildStreamQuery(object: string, fields: readonly string[], since: { field: string; from: Date } | null): string {
+  if (!OBJECT.test(object)) throw new RangeError(`SOQL: refusing object name ${JSON.stringify(object)}`);
+  const where = since ? `${fieldList([since.field])} >= ${soqlDateTime(since.from)}` : null;
+  return `SELECT ${fieldList(fields)} FROM ${object}${where ? ` WHERE ${where}` : ''}`;
 }

@@ -296,5 +296,7 @@ function buildTopics(t: Values, issues: Issues): LoadedConfig['topics'] {
       allowed: 'distinct users, loginHistory, state and deadLetter topics',
     });
   }
-  return names;
+  // topics.streams: <declared stream name>: <topic>; a stream not named uses its declaration's default.
+  const given = Object.entries((t.streams as Values | undefined) ?? {}).filter(([, v]) => typeof v === 'string');
+  return given.length > 0 ? { ...names, streams: Object.fromEntries(given) as Record<string, string> } : names;
 }

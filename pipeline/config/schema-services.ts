@@ -3,6 +3,7 @@ import { DEFAULT_SINK_GROUP, DEFAULT_TABLES } from '../../sinks/postgres/config'
 import { DEFAULT_TUNING } from '../../sinks/postgres/sink';
 import { DEFAULT_DELETION_GUARD } from '../guard';
 import { DEFAULT_TOMBSTONE_RETENTION_MS, DEFAULT_TOPIC_SETTINGS, DEFAULT_TOPICS } from '../../schemas/topics';
+import { GENERIC_STREAMS } from '../../schemas/streams/generic';
 import { DEFAULT_PUBLISHER } from '../kafka/publisher';
 import { DEFAULT_RETRY } from '../schedule/retry';
 import { bool, group, list, num, oneOf, secret, str, tlsOrBool } from './options';
@@ -71,6 +72,15 @@ export const SERVICE_OPTIONS = {
       loginHistory: str({ ...TOPIC, default: DEFAULT_TOPICS.logins, doc: 'login events, time-retained' }),
       state: str({ ...TOPIC, default: DEFAULT_TOPICS.state, doc: 'run state and lock (compacted)' }),
       deadLetter: str({ ...TOPIC, default: DEFAULT_TOPICS.deadLetter, doc: 'records that could not be mapped' }),
+      streams: group(
+        Object.fromEntries(
+          GENERIC_STREAMS.map((d) => [
+            d.name,
+            str({ ...TOPIC, doc: `${d.object} records (default ${d.topic.defaultName}; docs/streams.md)` }),
+          ]),
+        ),
+        { doc: 'topics of the other declared streams, by stream name' },
+      ),
     },
     { doc: 'topic names (four different ones)' },
   ),

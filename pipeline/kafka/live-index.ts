@@ -103,6 +103,8 @@ export async function readLiveIndex(
   logger: Logger,
   orgId: string | null = null,
   opts: ReadToEndOptions = {},
+  /** What the keys are, for the log lines (a declared stream's name; default: users). */
+  what = 'users',
 ): Promise<LiveIndex> {
   const live = new LiveIndex();
   let skipped = 0;
@@ -115,7 +117,8 @@ export async function readLiveIndex(
       // one bad key must not stop every later run: it is nobody's user
       skipped++;
       const error = (err as Error).message;
-      logger.warn('skipped a users-topic record whose key does not decode', { topic, partition, offset: m.offset, error });
+      const where = { topic, partition, offset: m.offset, error };
+      logger.warn(`skipped a ${what}-topic record whose key does not decode`, where);
       return;
     }
     if (m.value === null || header(m.headers, HEADERS.connector) !== connector) return live.put(key, null);
@@ -124,7 +127,8 @@ export async function readLiveIndex(
     const hash = header(m.headers, HEADERS.contentHash) ?? '';
     live.put(key, { hash, device: header(m.headers, HEADERS.device), flags: header(m.headers, HEADERS.userLogin) });
   }, undefined, opts);
-  logger.info('read the live users from the users topic', { topic, live: live.size, ...(skipped ? { skipped } : {}) });
+  const counts = { topic, live: live.size, ...(skipped ? { skipped } : {}) };
+  logger.info(`read the live ${what} from the ${what} topic`, counts);
   return live;
 }
 

@@ -39,6 +39,16 @@ export interface StreamDeclaration {
      *  supports views (PostgreSQL) creates or replaces them once its tables exist. */
     readonly views?: readonly string[];
   };
+  /**
+   * What the integration user needs to read the object, named in the warning when it cannot: a
+   * stream whose object is not readable is skipped (nothing published, nothing deleted).
+   */
+  readonly permission?: string;
+  /**
+   * Incremental streams: how far before the committed watermark a run reads again (ms, default
+   * 60 s), so rows Salesforce makes visible late are not missed; the key makes re-reads upserts.
+   */
+  readonly overlapMs?: number;
 }
 
 export function declareStream<S extends StreamDeclaration>(stream: S): S {

@@ -9,6 +9,7 @@ import { DEFAULT_PUBLISHER } from '../../pipeline/kafka/publisher';
 import { decodeStringKey } from '../../schemas/keys';
 import type { TopicCodec } from '../../schemas/codec';
 import { services, uniqueName } from './services';
+import { GENERIC_STREAMS } from '../../schemas/streams/generic';
 
 /**
  * A simulated org wired to a connector on the real Kafka and registry, with topics of its own.
@@ -41,7 +42,11 @@ export function settingsFor(sim: Simulator, over: Partial<ConnectorSettings> = {
     },
     kafka: { brokers: [env.KAFKA_BROKERS], clientId: p },
     registry: { url: env.SCHEMA_REGISTRY_URL },
-    topics: { users: `${p}.users`, logins: `${p}.logins`, state: `${p}.state`, deadLetter: `${p}.dlq` },
+    topics: {
+      users: `${p}.users`, logins: `${p}.logins`, state: `${p}.state`, deadLetter: `${p}.dlq`,
+      // every declared stream gets a topic of this test's own too
+      streams: Object.fromEntries(GENERIC_STREAMS.map((s) => [s.name, `${p}.${s.name}`])),
+    },
     topicSettings: { partitions: 3, loginRetentionMs: 7 * 24 * 3600 * 1000 },
     guard: { ...DEFAULT_DELETION_GUARD },
     publisher: { ...DEFAULT_PUBLISHER, lingerMs: 5 },

@@ -28,6 +28,7 @@ const full: RunState = {
   heartbeatAt: Date.UTC(2024, 4, 2, 8, 4),
   orgId: '00DHn0000001AbCMAU',
   sourceFields: ['User.Id', 'LoginHistory.Browser'],
+  streamWatermarks: { 'some-stream': 1_700_000_000_000 },
 };
 
 describe('run-state record', () => {
