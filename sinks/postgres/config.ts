@@ -15,7 +15,7 @@ export interface PostgresSinkConfig {
   /** The embedded server, when no databaseUrl: data directory (default defaultEmbeddedDataDir()) and port (default: a free one). */
   embedded?: { dataDir?: string; port?: number };
   /** Source and dead-letter topics (defaults: DEFAULT_TOPICS). */
-  topics?: { users?: string; logins?: string; deadLetter?: string };
+  topics?: { users?: string; logins?: string; deadLetter?: string; streams?: Readonly<Record<string, string>> };
   /** Tables (defaults: public.neurons_users, public.neurons_login_events). */
   tables?: { schema?: string; users?: string; logins?: string };
   /** Consumer group (default neurons-postgres-sink). */
@@ -32,6 +32,8 @@ export interface ResolvedSinkConfig {
   registry: RegistryConfig;
   database: { url: string } | { embedded: { dataDir: string; port?: number } };
   topics: { users: string; logins: string; deadLetter: string };
+  /** Topics of the other declared streams, by stream name (absent: the declaration's default). */
+  streamTopics: Readonly<Record<string, string>>;
   tables: { users: TableName; logins: TableName };
   groupId: string;
   poolSize: number;
@@ -81,5 +83,6 @@ export function resolveSinkConfig(raw: PostgresSinkConfig): ResolvedSinkConfig {
   const onUserRemoved = raw.onUserRemoved ?? 'delete-logins';
   if (onUserRemoved !== 'delete-logins' && onUserRemoved !== 'keep') bad('onUserRemoved', 'give delete-logins (the default) or keep');
   if (poolSize < tuning.partitionsConsumedConcurrently) bad('poolSize', `give at least tuning.partitionsConsumedConcurrently (${tuning.partitionsConsumedConcurrently}) connections`);
-  return { kafka: raw.kafka, registry: raw.registry, database, topics, tables, groupId: raw.groupId || DEFAULT_SINK_GROUP, poolSize, tuning, onUserRemoved };
+  const streamTopics = raw.topics?.streams ?? {};
+  return { kafka: raw.kafka, registry: raw.registry, database, topics, streamTopics, tables, groupId: raw.groupId || DEFAULT_SINK_GROUP, poolSize, tuning, onUserRemoved };
 }

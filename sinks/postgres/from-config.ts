@@ -107,7 +107,7 @@ function sinkDeps(config: ResolvedSinkConfig, pool: Pool, logger: Logger): Postg
     kafka: createKafka(config.kafka, logger),
     pool,
     schemas: registrySchemaSource(config.registry),
-    topics: config.topics,
+    topics: { ...config.streamTopics, ...config.topics },
     tables: config.tables,
     groupId: config.groupId,
     logger,

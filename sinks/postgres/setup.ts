@@ -6,7 +6,7 @@ import type { Logger } from '../../kernel/logger';
 import { classifyDbError } from './classify';
 import { ensureTable } from './ddl';
 import { inTransaction, withClient } from './db';
-import { qualified, type TableName } from './sql';
+import { ident, qualified, type TableName } from './sql';
 import type { SinkTable } from './table';
 
 /**
@@ -29,8 +29,9 @@ export async function prepareTable(
 /**
  * Creates or replaces a declared view from its SQL file (CREATE OR REPLACE VIEW …), once the
  * tables exist, under the same advisory lock as the tables' DDL (several sinks may start
- * together). `{{table:<stream>}}` in the SQL becomes that stream's table, schema-qualified, so a
- * view follows tables renamed by configuration. A missing file, a placeholder naming a stream
+ * together). `{{table:<stream>}}` in the SQL becomes that stream's table, schema-qualified, and
+ * `{{schema:<stream>}}` its schema (where the view itself goes), so a view follows tables renamed
+ * or moved by configuration. A missing file, a placeholder naming a stream
  * not sunk here, or SQL PostgreSQL refuses stops the sink, naming the file.
  */
 export async function ensureView(
@@ -41,12 +42,17 @@ export async function ensureView(
 ): Promise<void> {
   let sql: string;
   try {
-    sql = readFileSync(file, 'utf8').replace(/\{\{\s*table:([A-Za-z0-9_-]+)\s*\}\}/g, (_, stream: string) => {
-      const table = tables.get(stream);
-      if (!table)
-        throw new Error(`{{table:${stream}}} names no stream this sink writes (${[...tables.keys()].join(', ')})`);
-      return qualified(table);
-    });
+    sql = readFileSync(file, 'utf8').replace(
+      /\{\{\s*(table|schema):([A-Za-z0-9_-]+)\s*\}\}/g,
+      (_, what: 'table' | 'schema', stream: string) => {
+        const table = tables.get(stream);
+        if (!table) {
+          const sunk = [...tables.keys()].join(', ');
+          throw new Error(`{{${what}:${stream}}} names no stream this sink writes (${sunk})`);
+        }
+        return what === 'table' ? qualified(table) : ident(table.schema);
+      },
+    );
   } catch (err) {
     throw new FatalError(
       'SINK_VIEW_INVALID',

@@ -1,16 +1,15 @@
-import { readFileSync } from 'node:fs';
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import { readToEnd } from '../../../pipeline/kafka/read-to-end';
-import { decodeStringKey } from '../../../schemas/keys';
-import { registryFromConfig } from '../../../schemas/registry';
-import { schemaFilePath } from '../../../schemas/files';
+import { createPostgresSink, type PostgresSink } from '../../../sinks/postgres/sink';
+import { registrySchemaSource } from '../../../sinks/postgres/schema-source';
 import {
   PERMISSION_SET_ASSIGNMENTS,
   PERMISSION_SET_LICENSE_ASSIGNMENTS,
+  STREAMS,
   USER_LICENSES,
 } from '../../../schemas/streams';
+import { waitFor } from '../../support/wait';
 import { mulberry32 } from '../../../simulator/prng';
 import { services, uniqueName } from '../../support/services';
 import { connectorFor, kafkaClient, settingsFor, startOrg } from '../../support/sync-harness';
@@ -22,8 +21,8 @@ import { latestRecords } from '../../support/stream-topics';
  * topics is compared with the simulator's data; a licence taken back in Salesforce is
  * tombstoned by the next run and its row leaves the table; the view answers "licences held by
  * users who have not logged in for N days" exactly as the simulator's users say.
- * Until the generic sink lands, a small consumer here applies the topics to tables named as the
- * sink names them (upsert per record, delete per tombstone). Randomised: LICENCES_SEED replays.
+ * The tables and the view are the generic PostgreSQL sink's, sinking every declared stream (no
+ * licence-specific sink code exists). Randomised: LICENCES_SEED replays.
  */
 const SEED = Number(process.env.LICENCES_SEED ?? Math.floor(Math.random() * 1_000_000));
 // eslint-disable-next-line no-console
@@ -35,6 +34,8 @@ let sim: Simulator;
 let connector: Connector;
 let settings: ConnectorSettings;
 let db: Client;
+let pool: Pool;
+let sink: PostgresSink | undefined;
 let schema = '';
 
 beforeAll(async () => {
@@ -45,6 +46,8 @@ beforeAll(async () => {
   await db.connect();
 });
 afterAll(async () => {
+  await sink?.stop();
+  await pool?.end();
   if (schema) await db.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);
   await db?.end();
   await connector?.close();
@@ -144,86 +147,69 @@ function usedFromUsers(): Map<string, number> {
   return used;
 }
 
-// ---- the test-side consumer: topics → tables named and typed as the sink names them ----
+// ---- the sink: the generic PostgreSQL sink over every declared stream, in a schema of this test's own ----
 
-const TABLES: Record<string, { table: string; columns: Record<string, string> }> = {
-  users: {
-    table: 'neurons_users',
-    columns: {
-      id: 'text',
-      name: 'text',
-      username: 'text',
-      status: 'text',
-      userLicenseKey: 'text',
-      lastLoginAt: 'timestamptz',
-      createdAt: 'timestamptz',
-    },
-  },
-  [USER_LICENSES.name]: {
-    table: 'neurons_user_licenses',
-    columns: {
-      id: 'text',
-      name: 'text',
-      masterLabel: 'text',
-      licenseDefinitionKey: 'text',
-      totalLicenses: 'integer',
-      usedLicenses: 'integer',
-    },
-  },
-  [PERMISSION_SET_LICENSE_ASSIGNMENTS.name]: {
-    table: 'neurons_permission_set_license_assignments',
-    columns: {
-      id: 'text',
-      userId: 'text',
-      permissionSetLicenseId: 'text',
-      permissionSetLicenseLabel: 'text',
-      permissionSetLicenseName: 'text',
-    },
-  },
-};
 const snake = (f: string) => f.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toLowerCase();
 
-async function createTables(): Promise<void> {
+/** Starts the real sink (every declared stream, this test's topics, tables in its own schema). */
+async function startSink(): Promise<void> {
   schema = uniqueName('lic').replace(/-/g, '_');
   await db.query(`CREATE SCHEMA ${schema}`);
   await db.query(`SET search_path TO ${schema}`);
-  for (const { table, columns } of Object.values(TABLES)) {
-    const cols = Object.entries(columns).map(([f, t]) => `${snake(f)} ${t}${f === 'id' ? ' PRIMARY KEY' : ''}`);
-    await db.query(`CREATE TABLE ${table} (${cols.join(', ')})`);
-  }
-  // the view exactly as shipped
-  for (const v of PERMISSION_SET_LICENSE_ASSIGNMENTS.sink.views ?? [])
-    await db.query(readFileSync(schemaFilePath(v), 'utf8'));
+  pool = new Pool({ connectionString: services().DATABASE_URL, max: 4 });
+  const topics: Record<string, string> = {
+    ...settings.topics.streams,
+    users: settings.topics.users,
+    logins: settings.topics.logins,
+    deadLetter: settings.topics.deadLetter,
+  };
+  const tables = Object.fromEntries(STREAMS.map((d) => [d.name, { schema, name: d.sink.table }]));
+  sink = createPostgresSink({
+    kafka: kafkaClient(),
+    pool,
+    schemas: registrySchemaSource({ url: services().SCHEMA_REGISTRY_URL }),
+    streams: STREAMS,
+    topics: topics as { deadLetter: string } & Record<string, string>,
+    tables,
+    groupId: uniqueName('lic-sink'),
+  });
+  await sink.start();
 }
 
-/** Applies every record of each topic in order: a value upserts its row, a tombstone deletes it. */
-async function consume(): Promise<void> {
-  const { registry } = registryFromConfig({ url: services().SCHEMA_REGISTRY_URL });
-  for (const [stream, { table, columns }] of Object.entries(TABLES)) {
-    const from = stream === 'users' ? settings.topics.users : topic(stream);
-    const messages: { key: string; value: Buffer | null }[] = [];
-    await readToEnd(kafkaClient(), from, (m) => {
-      if (m.key) messages.push({ key: decodeStringKey(m.key), value: m.value });
-    });
-    for (const m of messages) {
-      if (m.value === null) {
-        await db.query(`DELETE FROM ${table} WHERE id = $1`, [m.key]);
-        continue;
+/** Waits until the sink has stored offsets at the end of every topic it reads. */
+async function sinkCaughtUp(): Promise<void> {
+  const topics = [settings.topics.users, settings.topics.logins, ...Object.values(settings.topics.streams ?? {})];
+  const admin = kafkaClient().admin();
+  await admin.connect();
+  try {
+    await waitFor('the sink to store offsets at the end of every topic', 90_000, async () => {
+      for (const t of topics) {
+        const { rows } = await db.query<{ partition: number; next_offset: string }>(
+          'SELECT partition, next_offset FROM neurons_sink_offsets WHERE topic = $1',
+          [t],
+        );
+        for (const end of await admin.fetchTopicOffsets(t)) {
+          const at = rows.find((r) => r.partition === end.partition)?.next_offset ?? '0';
+          if (BigInt(end.high) > BigInt(at)) return false;
+        }
       }
-      const rec = (await registry.decode(m.value)) as Record<string, unknown>;
-      const fields = Object.keys(columns);
-      const values = fields.map((f) =>
-        columns[f] === 'timestamptz' && rec[f] != null ? new Date(rec[f] as number) : (rec[f] ?? null),
-      );
-      const set = fields
-        .slice(1)
-        .map((f) => `${snake(f)} = EXCLUDED.${snake(f)}`)
-        .join(', ');
-      await db.query(
-        `INSERT INTO ${table} (${fields.map(snake).join(', ')}) ` +
-          `VALUES (${fields.map((_, i) => `$${i + 1}`).join(', ')}) ON CONFLICT (id) DO UPDATE SET ${set}`,
-        values,
-      );
+      return true;
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+/** Every licence table holds exactly the simulator's rows, column by column. */
+async function expectTablesAreTheOrg(): Promise<void> {
+  for (const [name, want] of Object.entries(expectedLicences())) {
+    const decl = STREAMS.find((d) => d.name === name)!;
+    const { rows } = await db.query(`SELECT * FROM ${schema}.${decl.sink.table} ORDER BY id`);
+    expect({ name, ids: rows.map((r) => r.id) }).toEqual({ name, ids: [...want.keys()].sort() });
+    for (const row of rows) {
+      const rec = want.get(row.id as string) as Record<string, unknown>;
+      const got = Object.fromEntries(Object.keys(rec).map((f) => [f, row[snake(f)]]));
+      expect(got).toEqual(rec);
     }
   }
 }
@@ -259,7 +245,7 @@ function expectedHolders(
 }
 
 async function expectViewIsTheOrg(): Promise<void> {
-  const { rows } = await db.query(`SELECT h.*, now() AS db_now FROM neurons_licence_inactive_holders h`);
+  const { rows } = await db.query(`SELECT h.*, now() AS db_now FROM ${schema}.neurons_licence_inactive_holders h`);
   const nowMs = rows.length > 0 ? (rows[0].db_now as Date).getTime() : Date.now();
   const want = expectedHolders(nowMs);
   const got = new Map(
@@ -277,7 +263,7 @@ async function expectViewIsTheOrg(): Promise<void> {
   // the question itself: licences held by users who have not logged in for N days
   const n = 1 + Math.floor(rnd() * 200);
   const { rows: idle } = await db.query(
-    'SELECT user_id, licence_kind, licence_id, now() AS db_now FROM neurons_licence_inactive_holders ' +
+    `SELECT user_id, licence_kind, licence_id, now() AS db_now FROM ${schema}.neurons_licence_inactive_holders ` +
       'WHERE days_since_login >= $1',
     [n],
   );
@@ -301,8 +287,9 @@ it('licences reach Kafka and PostgreSQL as the org holds them, tombstones includ
   const used = usedFromUsers();
   for (const [id, rec] of licences) expect(rec.usedLicenses).toBe(used.get(id) ?? 0);
 
-  await createTables();
-  await consume();
+  await startSink();
+  await sinkCaughtUp();
+  await expectTablesAreTheOrg();
   await expectViewIsTheOrg();
 
   // Salesforce changes: a licence taken back, one given, a permission set removed, a total changed
@@ -329,13 +316,14 @@ it('licences reach Kafka and PostgreSQL as the org holds them, tombstones includ
   const { tombstones } = await latestRecords(topic(PERMISSION_SET_LICENSE_ASSIGNMENTS.name));
   expect(tombstones).toBe(1);
 
-  await consume();
+  await sinkCaughtUp();
+  await expectTablesAreTheOrg();
   const gone = await db.query(
-    'SELECT count(*)::int AS n FROM neurons_permission_set_license_assignments WHERE id = $1',
+    `SELECT count(*)::int AS n FROM ${schema}.neurons_permission_set_license_assignments WHERE id = $1`,
     [takenBack.id],
   );
   expect(gone.rows[0].n).toBe(0);
-  const rows = await db.query('SELECT id, user_id FROM neurons_permission_set_license_assignments ORDER BY id');
+  const rows = await db.query(`SELECT id, user_id FROM ${schema}.neurons_permission_set_license_assignments ORDER BY id`);
   expect(rows.rows.map((r) => r.id)).toEqual(
     [...expectedLicences()[PERMISSION_SET_LICENSE_ASSIGNMENTS.name].keys()].sort(),
   );
