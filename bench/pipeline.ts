@@ -218,7 +218,7 @@ async function main(): Promise<void> {
       const mine = await role('produce', { brokers, topic: ours, key: sample.key.toString('base64'), value: sample.value.toString('base64'), count, publisher }).next<ProduceFigures>();
       const perf = await producerPerformance(brokers, theirs, count, bytes, args.compression, publisher.lingerMs);
       pp[kind] = perf.recordsPerSecond;
-      if (kind === 'users') userValueBytes = sample.value.length;
+      if (kind === 'users') userValueBytes = sample.medianValueBytes;
       stages.push({
         stage: `produce ${kind === 'users' ? 'users' : 'login events'}`, records: count, seconds: mine.seconds, recordsPerSecond: rate(count, mine.seconds),
         reference: { what: `Kafka ProducerPerformance, ${fmt(count)} x ${bytes} B`, recordsPerSecond: perf.recordsPerSecond, ratio: rate(count, mine.seconds) / perf.recordsPerSecond },
@@ -290,7 +290,7 @@ function targets(args: Args, stages: StageFigure[], connectorPeakMb: number, e2e
   const ratio = (stage: string) => stages.find((s) => s.stage === stage)?.reference?.ratio ?? 0;
   const atScale = args.users >= 1_000_000;
   return [
-    { what: 'user value size (a real users record)', target: '<= 1.3 KB', reached: `${fmt(more.userValueBytes)} B`, met: more.userValueBytes <= 1300 },
+    { what: 'user value size (median of 1,000 real users records, 5-byte frame included)', target: '<= 1.3 KB', reached: `${fmt(more.userValueBytes)} B`, met: more.userValueBytes <= 1300 },
     { what: 'first full run end to end', target: '<= 150 s at 1M users + 1M logins', reached: `${e2eSeconds.toFixed(0)} s for ${fmt(args.users)} users + ${fmt(args.logins)} login events`, met: atScale && e2eSeconds <= 150 },
     { what: 'connector CPU per record (full run)', target: '<= 150 µs', reached: `${more.cpuPerUserUs.toFixed(0)} µs`, met: more.cpuPerUserUs <= 150 },
     { what: 'routine run, 1 % changed', target: '<= 30 s at 1M users', reached: `${more.thirdSeconds.toFixed(1)} s at ${fmt(args.users)} users`, met: atScale && more.thirdSeconds <= 30 },
@@ -312,16 +312,21 @@ function cpuOf(pids: Record<string, number>): Record<string, number | null> {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOfTree(pid)]));
 }
 
-/** One record of the topic, as it was produced (key and value bytes). */
-async function sampleRecord(kafka: Kafka, topic: string): Promise<{ key: Buffer; value: Buffer }> {
+/** One record of the topic, as it was produced (key and value bytes), and the median value size of the first 1,000. */
+async function sampleRecord(kafka: Kafka, topic: string): Promise<{ key: Buffer; value: Buffer; medianValueBytes: number }> {
   const consumer = kafka.consumer({ groupId: `bench-sample-${Date.now()}` });
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
+    const sizes: number[] = [];
+    let first: { key: Buffer; value: Buffer } | undefined;
     return await new Promise((resolve) => {
       void consumer.run({
         eachMessage: async ({ message }) => {
-          if (message.key && message.value) resolve({ key: message.key, value: message.value });
+          if (!message.key || !message.value || sizes.length >= 1000) return;
+          first ??= { key: message.key, value: message.value };
+          sizes.push(message.value.length);
+          if (sizes.length === 1000) resolve({ ...first, medianValueBytes: sizes.sort((a, b) => a - b)[500] });
         },
       });
     });
