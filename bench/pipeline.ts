@@ -210,7 +210,7 @@ async function main(): Promise<void> {
     let userValueBytes = 0;
     for (const kind of ['users', 'logins'] as const) {
       const count = kind === 'users' ? args.users : args.logins;
-      const sample = await sampleRecord(kafka, e2eSettings.topics[kind]);
+      const sample = await sampleRecord(kafka, e2eSettings.topics[kind], Math.min(1000, count));
       const bytes = sample.key.length + sample.value.length;
       const ours = `${p}.produce-${kind}`;
       const theirs = `${p}.pp-${kind}`;
@@ -312,8 +312,8 @@ function cpuOf(pids: Record<string, number>): Record<string, number | null> {
   return Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSecondsOfTree(pid)]));
 }
 
-/** One record of the topic, as it was produced (key and value bytes), and the median value size of the first 1,000. */
-async function sampleRecord(kafka: Kafka, topic: string): Promise<{ key: Buffer; value: Buffer; medianValueBytes: number }> {
+/** One record of the topic, as it was produced (key and value bytes), and the median value size of the first `n`. */
+async function sampleRecord(kafka: Kafka, topic: string, n: number): Promise<{ key: Buffer; value: Buffer; medianValueBytes: number }> {
   const consumer = kafka.consumer({ groupId: `bench-sample-${Date.now()}` });
   await consumer.connect();
   try {
@@ -323,10 +323,10 @@ async function sampleRecord(kafka: Kafka, topic: string): Promise<{ key: Buffer;
     return await new Promise((resolve) => {
       void consumer.run({
         eachMessage: async ({ message }) => {
-          if (!message.key || !message.value || sizes.length >= 1000) return;
+          if (!message.key || !message.value || sizes.length >= n) return;
           first ??= { key: message.key, value: message.value };
           sizes.push(message.value.length);
-          if (sizes.length === 1000) resolve({ ...first, medianValueBytes: sizes.sort((a, b) => a - b)[500] });
+          if (sizes.length === n) resolve({ ...first, medianValueBytes: sizes.sort((a, b) => a - b)[Math.floor(n / 2)] });
         },
       });
     });
