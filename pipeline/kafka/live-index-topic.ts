@@ -86,7 +86,7 @@ export class LiveIndexTopic {
       }, undefined, opts);
     }
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
-    const from = usable(mark, this.usersTopic, ends);
+    const from = tailStart(mark, this.usersTopic, ends);
     const live = from ? indexed : new LiveIndex();
     const touched = new Set<string>();
     let tailRecords = 0;
@@ -178,16 +178,19 @@ export function entryValue(org: string | undefined, flags: string | undefined, h
 }
 
 /** Applies one index entry as readLiveIndex applies the record it projects. */
-function applyEntry(live: LiveIndex, key: string, value: string | null, orgId: string | null): void {
+export function applyEntry(live: LiveIndex, key: string, value: string | null, orgId: string | null): void {
   if (value === null) return live.put(key, null);
-  const [org, state, device] = value.split('\t');
+  // the device is last and may hold any character: only the first two tabs separate
+  const first = value.indexOf('\t');
+  const second = value.indexOf('\t', first + 1);
+  const [org, state, device] = [value.slice(0, first), value.slice(first + 1, second), value.slice(second + 1)];
   if (orgId !== null && org !== '' && org !== orgId) return live.put(key, null, org);
   const flags = state.slice(0, 2);
   live.put(key, { hash: state.slice(2), device: device || undefined, flags: flags === NO_FLAGS ? undefined : flags });
 }
 
 /** The entry value of `key` in a loaded index: live (this org), another org's, or null. */
-function entryOf(live: LiveIndex, key: string, orgId: string | null): string | null {
+export function entryOf(live: LiveIndex, key: string, orgId: string | null): string | null {
   const user = live.get(key);
   if (user) return entryValue(orgId ?? undefined, user.flags, user.hash, user.device);
   const foreign = live.foreignOrg(key);
@@ -204,7 +207,7 @@ function parseMark(text: string): { topic: string; offsets: Record<string, strin
 }
 
 /** The offsets to read the tail from, or null when the watermark cannot be trusted (rebuild). */
-function usable(mark: { topic: string; offsets: Record<string, string> } | null, topic: string, ends: { partition: number; low: string; high: string }[]): Map<number, bigint> | null {
+export function tailStart(mark: { topic: string; offsets: Record<string, string> } | null, topic: string, ends: { partition: number; low: string; high: string }[]): Map<number, bigint> | null {
   if (!mark || mark.topic !== topic) return null;
   const from = new Map<number, bigint>();
   for (const p of ends) {
