@@ -134,6 +134,13 @@ export function chartFromResults(dir: string): string | null {
     panels: [
       { title: 'throughput per stage', yLabel: 'records/s', series: series(stages, (r, s) => r.stages.find((x) => x.stage === s)?.recordsPerSecond) },
       { title: 'peak RSS per process', yLabel: 'MB', series: series(processes, (r, p) => r.peakRssMb[p]) },
+      ...(results.some((r) => r.floors)
+        ? [{
+            title: "end to end / the machine's floor (same run)",
+            yLabel: 'ratio',
+            series: series(['users', 'logins'], (r, kind) => r.floors?.find((f) => f.kind === kind)?.ratio),
+          }]
+        : []),
     ],
     footnote: `${results.length} run(s): ${results.map((r) => `${fmt(r.scale.users)} users + ${fmt(r.scale.logins)} logins (${r.date.slice(0, 10)})`).join('; ')}`,
   });
