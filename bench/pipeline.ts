@@ -279,6 +279,7 @@ async function main(): Promise<void> {
     for (const t of tables) await db.query(`DROP TABLE IF EXISTS public.${t}`).catch(() => undefined);
     await db.end().catch(() => undefined);
     await deleteBenchTopics(admin, p);
+    await deleteBenchSubjects(registryUrl, p);
     await admin.disconnect();
     await sim?.stop();
     await stopServices(services.started);
@@ -332,6 +333,16 @@ async function sampleRecord(kafka: Kafka, topic: string, n: number): Promise<{ k
     });
   } finally {
     await consumer.disconnect();
+  }
+}
+
+/** The run's registry subjects, soft then hard deleted: a shared registry lists at most 1,000. */
+async function deleteBenchSubjects(registryUrl: string, prefix: string): Promise<void> {
+  const subjects = (await fetch(`${registryUrl}/subjects`).then((r) => r.json()).catch(() => [])) as string[];
+  for (const s of subjects.filter((x) => x.startsWith(prefix))) {
+    const url = `${registryUrl}/subjects/${encodeURIComponent(s)}`;
+    await fetch(url, { method: 'DELETE' }).catch(() => undefined);
+    await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
   }
 }
 
