@@ -292,7 +292,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       // with their index entries, and the index's new watermark
       const watermark = await index.nextWatermark(loaded.watermark);
       const tombstones = async (w: RecordWriter) => {
-        await publishStream(_(gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run))), index.writer(w), {
+        const records = gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run));
+        await publishStream(_(records), index.writer(w), {
           ...opts.publisher,
           maxInFlight: 1, // one transaction: its sends go one after the other
         });

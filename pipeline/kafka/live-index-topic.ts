@@ -65,7 +65,15 @@ export class LiveIndexTopic {
     await this.withAdmin(async (admin) => {
       if ((await admin.listTopics()).includes(this.topic)) return;
       await admin
-        .createTopics({ topics: [{ topic: this.topic, numPartitions: 1, replicationFactor, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }], waitForLeaders: true })
+        .createTopics({
+          topics: [{
+            topic: this.topic,
+            numPartitions: 1,
+            replicationFactor,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          }],
+          waitForLeaders: true,
+        })
         .catch((err: Error & { type?: string }) => {
           if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
         });
@@ -75,14 +83,16 @@ export class LiveIndexTopic {
   /** The live users (as readLiveIndex gives them), from the index and the users topic's tail. */
   async load(orgId: string | null, opts: ReadToEndOptions = {}): Promise<LoadedLive> {
     const indexed = new LiveIndex();
-    let mark: { topic: string; offsets: Record<string, string> } | null = null;
+    let mark: Watermark | null = null;
     const prefix = `${this.connector}\u0000`;
     const markKey = `${this.connector}\u0001`;
     if (await this.exists()) {
       await readToEnd(this.kafka, this.topic, (m) => {
         const key = m.key?.toString('utf8');
         if (key === markKey) mark = m.value ? parseMark(m.value.toString('utf8')) : null;
-        else if (key?.startsWith(prefix)) applyEntry(indexed, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
+        else if (key?.startsWith(prefix)) {
+          applyEntry(indexed, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
+        }
       }, undefined, opts);
     }
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
@@ -90,18 +100,22 @@ export class LiveIndexTopic {
     const live = from ? indexed : new LiveIndex();
     const touched = new Set<string>();
     let tailRecords = 0;
-    const apply = usersRecordApplier(live, this.usersTopic, this.connector, this.decodeKey, this.logger, orgId, (key) => {
+    const onKey = (key: string) => {
       tailRecords++;
       if (from) touched.add(key);
-    });
+    };
+    const apply = usersRecordApplier(live, this.usersTopic, this.connector, this.decodeKey, this.logger, orgId, onKey);
     const watermark = await readToEnd(this.kafka, this.usersTopic, apply.onMessage, from ?? undefined, opts);
     const source = from ? 'index' : 'rebuild';
-    this.logger.info('live users loaded', { topic: this.usersTopic, index: this.topic, source, live: live.size, tailRecords, ...(apply.skipped() ? { skipped: apply.skipped() } : {}) });
+    const skipped = apply.skipped() ? { skipped: apply.skipped() } : {};
+    const figures = { topic: this.usersTopic, index: this.topic, source, live: live.size, tailRecords, ...skipped };
+    this.logger.info('live users loaded', figures);
     const entry = (key: string) => this.entry(key, entryOf(live, key, orgId));
     const refresh = (): Iterable<OutRecord> => {
       if (from) return [...touched].map(entry);
       // after a rebuild: every live or foreign user, and a null for an entry no longer live
-      const stale = [...indexed.keys(), ...indexed.foreignKeys()].filter((k) => !live.has(k) && live.foreignOrg(k) === undefined);
+      const stale = [...indexed.keys(), ...indexed.foreignKeys()]
+        .filter((k) => !live.has(k) && live.foreignOrg(k) === undefined);
       return chain(map(live.keys(), entry), map(live.foreignKeys(), entry), stale.map(entry));
     };
     return { live, source, tailRecords, watermark, refresh };
@@ -134,7 +148,10 @@ export class LiveIndexTopic {
       grown += BigInt(p.high) - from;
     }
     if (grown !== BigInt(this.written)) {
-      this.logger.info('the users topic has records of another writer since the run started: the next run reads them', { grown: grown.toString(), written: this.written });
+      this.logger.info('the users topic has records of another writer since the run started: the next run reads them', {
+        grown: grown.toString(),
+        written: this.written,
+      });
       return start;
     }
     return new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
@@ -142,7 +159,8 @@ export class LiveIndexTopic {
 
   /** The watermark record: the users-topic offsets the index is complete up to. */
   watermarkRecord(offsets: Map<number, bigint>): OutRecord {
-    const value = JSON.stringify({ topic: this.usersTopic, offsets: Object.fromEntries([...offsets].map(([p, o]) => [p, o.toString()])) });
+    const byPartition = Object.fromEntries([...offsets].map(([p, o]) => [p, o.toString()]));
+    const value = JSON.stringify({ topic: this.usersTopic, offsets: byPartition });
     return { topic: this.topic, key: Buffer.from(`${this.connector}\u0001`), value: Buffer.from(value), headers: {} };
   }
 
@@ -150,11 +168,13 @@ export class LiveIndexTopic {
   private projection(r: OutRecord): OutRecord {
     const key = this.decodeKey(r.key);
     if (r.value === null || r.headers[HEADERS.connector] !== this.connector) return this.entry(key, null);
-    return this.entry(key, entryValue(r.headers[HEADERS.org], r.headers[HEADERS.userLogin], r.headers[HEADERS.contentHash], r.headers[HEADERS.device]));
+    const h = r.headers;
+    return this.entry(key, entryValue(h[HEADERS.org], h[HEADERS.userLogin], h[HEADERS.contentHash], h[HEADERS.device]));
   }
 
   private entry(userKey: string, value: string | null): OutRecord {
-    return { topic: this.topic, key: Buffer.from(`${this.connector}\u0000${userKey}`), value: value === null ? null : Buffer.from(value), headers: {} };
+    const key = Buffer.from(`${this.connector}\u0000${userKey}`);
+    return { topic: this.topic, key, value: value === null ? null : Buffer.from(value), headers: {} };
   }
 
   private async exists(): Promise<boolean> {
@@ -173,7 +193,12 @@ export class LiveIndexTopic {
 }
 
 /** `<org>\t<flags><hash>\t<device>`: the part of a users record a run needs. */
-export function entryValue(org: string | undefined, flags: string | undefined, hash: string | undefined, device: string | undefined): string {
+export function entryValue(
+  org: string | undefined,
+  flags: string | undefined,
+  hash: string | undefined,
+  device: string | undefined,
+): string {
   return `${org ?? ''}\t${validFlags(flags) ?? NO_FLAGS}${hash ?? ''}\t${device ?? ''}`;
 }
 
@@ -197,17 +222,28 @@ export function entryOf(live: LiveIndex, key: string, orgId: string | null): str
   return foreign === undefined ? null : entryValue(foreign, undefined, '', undefined);
 }
 
-function parseMark(text: string): { topic: string; offsets: Record<string, string> } | null {
+/** The watermark record's value. */
+interface Watermark {
+  topic: string;
+  offsets: Record<string, string>;
+}
+
+function parseMark(text: string): Watermark | null {
   try {
     const v = JSON.parse(text) as { topic?: unknown; offsets?: unknown };
-    return typeof v.topic === 'string' && typeof v.offsets === 'object' && v.offsets !== null ? (v as { topic: string; offsets: Record<string, string> }) : null;
+    const ok = typeof v.topic === 'string' && typeof v.offsets === 'object' && v.offsets !== null;
+    return ok ? (v as Watermark) : null;
   } catch {
     return null;
   }
 }
 
 /** The offsets to read the tail from, or null when the watermark cannot be trusted (rebuild). */
-export function tailStart(mark: { topic: string; offsets: Record<string, string> } | null, topic: string, ends: { partition: number; low: string; high: string }[]): Map<number, bigint> | null {
+export function tailStart(
+  mark: Watermark | null,
+  topic: string,
+  ends: { partition: number; low: string; high: string }[],
+): Map<number, bigint> | null {
   if (!mark || mark.topic !== topic) return null;
   const from = new Map<number, bigint>();
   for (const p of ends) {

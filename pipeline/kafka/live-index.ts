@@ -117,7 +117,8 @@ export async function readLiveIndex(
   const live = new LiveIndex();
   const apply = usersRecordApplier(live, topic, connector, decodeKey, logger, orgId);
   await readToEnd(kafka, topic, apply.onMessage, undefined, opts);
-  logger.info('read the live users from the users topic', { topic, live: live.size, ...(apply.skipped() ? { skipped: apply.skipped() } : {}) });
+  const skipped = apply.skipped() ? { skipped: apply.skipped() } : {};
+  logger.info('read the live users from the users topic', { topic, live: live.size, ...skipped });
   return live;
 }
 
@@ -144,7 +145,8 @@ export function usersRecordApplier(
       // one bad key must not stop every later run: it is nobody's user
       skipped++;
       const error = (err as Error).message;
-      logger.warn('skipped a users-topic record whose key does not decode', { topic, partition, offset: m.offset, error });
+      const where = { topic, partition, offset: m.offset, error };
+      logger.warn('skipped a users-topic record whose key does not decode', where);
       return;
     }
     onKey?.(key);

@@ -27,7 +27,9 @@ type FieldFn = (row: RawRow, ctx: StageContext) => FieldValue;
  */
 export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObject, 'Connector'>): RowMapper {
   // Columns that have their own row: a prefix map (boolean-map) leaves them to it.
-  const claimed = new Set(mapping.rows.filter((r) => r.type !== 'boolean-map').flatMap((r) => r.sourceField.split('+')));
+  const claimed = new Set(
+    mapping.rows.filter((r) => r.type !== 'boolean-map').flatMap((r) => r.sourceField.split('+')),
+  );
   const fields = mapping.rows.map((r) => [r.target, compile(r, rowObject, claimed)] as const);
   return (row, ctx) => {
     const record: Record<string, AvroValue> = {};
