@@ -18,6 +18,23 @@ export interface StageFigure {
   note?: string;
 }
 
+/** One kind of record against the floor of this machine, all measured in the same run. */
+export interface FloorFigure {
+  kind: 'users' | 'logins';
+  records: number;
+  'plain read': number;
+  ProducerPerformance: number;
+  COPY: number;
+  /** The slowest of the three (records/s), and which it was. */
+  floor: number;
+  floorBy: string;
+  /** Our rates: the sync run's phase for this kind (sim -> Kafka) and end to end (sim -> PostgreSQL). */
+  syncPhase: number;
+  endToEnd: number;
+  /** endToEnd / floor. */
+  ratio: number;
+}
+
 export interface BenchResult {
   kind: 'pipeline';
   date: string;
@@ -25,6 +42,10 @@ export interface BenchResult {
   scale: { users: number; logins: number };
   settings: { compression: string; partitions: number; parallelPages: number };
   stages: StageFigure[];
+  /** Users and login events apart, against the machine's floor (absent in results before issue 15). */
+  floors?: FloorFigure[];
+  /** Bytes of one real users-topic value (Confluent frame included). */
+  userValueBytes?: number;
   /** Peak RSS (MB) of each process, at this scale. */
   peakRssMb: Record<string, number | null>;
   /** Where the CPU went during the end-to-end run, in CPU seconds per process. */
@@ -52,6 +73,14 @@ export function markdown(r: BenchResult): string {
     ...r.stages.map((s) =>
       `| ${s.stage} | ${fmt(s.records)} | ${s.seconds.toFixed(1)} | ${fmt(s.recordsPerSecond)} | ${s.reference?.what ?? ''} | ${s.reference ? fmt(s.reference.recordsPerSecond) : ''} | ${s.reference ? s.reference.ratio.toFixed(2) : ''} |`),
     '',
+    ...(r.floors ? [
+      'The floor of this machine per kind, same run: the slowest of a plain read of the CSV pages, Kafka ProducerPerformance with the same record size, and PostgreSQL COPY of the same rows (records/s):',
+      '',
+      '| kind | records | plain read | ProducerPerformance | COPY | floor | ours, sync phase (sim -> Kafka) | ours, end to end (sim -> PostgreSQL) | end to end / floor |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+      ...r.floors.map((f) => `| ${f.kind === 'users' ? 'users' : 'login events'} | ${fmt(f.records)} | ${fmt(f['plain read'])} | ${fmt(f.ProducerPerformance)} | ${fmt(f.COPY)} | ${fmt(f.floor)} (${f.floorBy}) | ${fmt(f.syncPhase)} | ${fmt(f.endToEnd)} | ${f.ratio.toFixed(2)} |`),
+      '',
+    ] : []),
     '| process | peak RSS (MB) | at the peak: V8 heap used / total, external (MB) | CPU seconds (whole process) |',
     '|---|---:|---|---:|',
     ...Object.keys(r.peakRssMb).map((p) => {
@@ -105,6 +134,13 @@ export function chartFromResults(dir: string): string | null {
     panels: [
       { title: 'throughput per stage', yLabel: 'records/s', series: series(stages, (r, s) => r.stages.find((x) => x.stage === s)?.recordsPerSecond) },
       { title: 'peak RSS per process', yLabel: 'MB', series: series(processes, (r, p) => r.peakRssMb[p]) },
+      ...(results.some((r) => r.floors)
+        ? [{
+            title: "end to end / the machine's floor (same run)",
+            yLabel: 'ratio',
+            series: series(['users', 'logins'], (r, kind) => r.floors?.find((f) => f.kind === kind)?.ratio),
+          }]
+        : []),
     ],
     footnote: `${results.length} run(s): ${results.map((r) => `${fmt(r.scale.users)} users + ${fmt(r.scale.logins)} logins (${r.date.slice(0, 10)})`).join('; ')}`,
   });

@@ -55,11 +55,16 @@ export interface SyncFigures extends ProcessFigures {
   deadLettered: number;
   startedAt: number;
   endedAt: number;
+  /** When the run entered each phase (epoch ms): logins, then users, then deletions. */
+  phases: Partial<Record<'logins' | 'users' | 'deletions' | 'done', number>>;
+  usersTombstoned: number;
 }
 
 export interface SinkFigures extends ProcessFigures {
   startedAt: number;
   caughtUpAt: number;
+  /** When the group had committed the end of each topic (epoch ms). */
+  caughtUp: { users: number; logins: number };
   rows: { users: number; logins: number };
 }
 
@@ -72,6 +77,8 @@ export interface PlainReadFigures extends ProcessFigures {
   rows: number;
   bytes: number;
   seconds: number;
+  /** The same, per query. */
+  byKind: { users: { rows: number; bytes: number; seconds: number }; logins: { rows: number; bytes: number; seconds: number } };
 }
 
 export interface SinkRoleSettings {
@@ -151,10 +158,15 @@ async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }):
   const connector = await startConnector(a.settings, { logger: silentLogger });
   try {
     const startedAt = Date.now();
-    const s = await connector.sync({ fullRepublish: a.fullRepublish });
+    const phases: SyncFigures['phases'] = {};
+    const onProgress = (p: { phase: keyof SyncFigures['phases'] }) => {
+      phases[p.phase] ??= Date.now();
+    };
+    const s = await connector.sync({ fullRepublish: a.fullRepublish, onProgress });
     return {
       status: s.status, error: s.error, usersExtracted: s.usersExtracted, usersPublished: s.usersPublished, usersUnchanged: s.usersUnchanged,
-      loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered, startedAt, endedAt: Date.now(), ...processFigures(),
+      loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered, usersTombstoned: s.usersTombstoned, startedAt, endedAt: Date.now(),
+      phases, ...processFigures(),
     };
   } finally {
     await connector.close();
@@ -178,16 +190,19 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
     await sinkHandle.start();
     process.stdout.write(JSON.stringify({ started: true }) + '\n');
     await firstLine();
-    const topics = [s.topics.users, s.topics.logins];
     const stopped = sinkHandle.done.then(() => Promise.reject(new Error('the sink stopped before catching up')));
+    const caughtUp: Partial<SinkFigures['caughtUp']> = {};
     for (;;) {
-      if ((await sinkLag(admin, s.groupId, topics)) === 0) break;
+      for (const kind of ['users', 'logins'] as const) {
+        if (caughtUp[kind] === undefined && (await sinkLag(admin, s.groupId, [s.topics[kind]])) === 0) caughtUp[kind] = Date.now();
+      }
+      if (caughtUp.users !== undefined && caughtUp.logins !== undefined) break;
       await Promise.race([sleep(100), stopped]); // the measurement's polling interval
     }
     const caughtUpAt = Date.now();
     const q = (t: TableName) => pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}"."${t.name}"`).then((r) => r.rows[0].n);
     const rows = { users: await q(s.tables.users), logins: await q(s.tables.logins) };
-    return { startedAt, caughtUpAt, rows, ...processFigures() };
+    return { startedAt, caughtUpAt, caughtUp: caughtUp as SinkFigures['caughtUp'], rows, ...processFigures() };
   } finally {
     await sinkHandle.stop();
     await admin.disconnect();
@@ -252,7 +267,11 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
   const t0 = process.hrtime.bigint();
   let rows = 0;
   let bytes = 0;
-  for (const query of [buildLoginQuery(info.loginFields, since), buildUserQuery(info.userFields, ['active', 'inactive', 'frozen'])]) {
+  const byKind = {} as PlainReadFigures['byKind'];
+  const queries = [['logins', buildLoginQuery(info.loginFields, since)], ['users', buildUserQuery(info.userFields, ['active', 'inactive', 'frozen'])]] as const;
+  for (const [kind, query] of queries) {
+    const k0 = process.hrtime.bigint();
+    const [rows0, bytes0] = [rows, bytes];
     const job = (await (await fetch(base, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ operation: 'query', query }) })).json()) as { id: string };
     for (;;) {
       const state = ((await (await fetch(`${base}/${job.id}`, { headers })).json()) as { state: string }).state;
@@ -267,9 +286,10 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
       rows += Number(res.headers.get('sforce-numberofrecords'));
       locator = res.headers.get('sforce-locator') ?? 'null';
     }
+    byKind[kind] = { rows: rows - rows0, bytes: bytes - bytes0, seconds: hrSeconds(k0) };
     await fetch(`${base}/${job.id}`, { method: 'DELETE', headers });
   }
-  return { rows, bytes, seconds: hrSeconds(t0), ...processFigures() };
+  return { rows, bytes, seconds: hrSeconds(t0), byKind, ...processFigures() };
 }
 
 const roles: Record<string, (arg: never) => Promise<object>> = { extract, sync, sink, produce, 'plain-read': plainRead };

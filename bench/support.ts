@@ -12,22 +12,32 @@ export interface SimHandle {
   credentials: { consumerKey: string; consumerSecret: string; username: string; password: string; securityToken: string };
   child: ChildProcess;
   stop(): Promise<void>;
+  /** Edits `share` of the users (bench/sim-process.ts, `controllable` only); resolves with how many. */
+  change(share: number, seed: number): Promise<number>;
 }
 
 /**
  * Starts the Salesforce simulator in a process of its own (its memory and CPU are not the
  * connector's) and waits for it to print its URL. `compiled`: from the build in dist/.
  */
-export async function spawnSimulator(users: number, logins: number, now = new Date().toISOString(), opts: { compiled?: boolean } = {}): Promise<SimHandle> {
-  const entry = opts.compiled ? [path.join(ROOT, 'dist/simulator/cli.js')] : [...TS_NODE, path.join(ROOT, 'simulator/cli.ts')];
-  const child = spawn(process.execPath, [...entry, '--users', String(users), '--logins', String(logins), '--now', now], {
+export async function spawnSimulator(users: number, logins: number, now = new Date().toISOString(), opts: { compiled?: boolean; controllable?: boolean } = {}): Promise<SimHandle> {
+  const script = opts.controllable ? 'bench/sim-process' : 'simulator/cli';
+  const entry = opts.compiled ? [path.join(ROOT, `dist/${script}.js`)] : [...TS_NODE, path.join(ROOT, `${script}.ts`)];
+  const args = opts.controllable ? [String(users), String(logins), now] : ['--users', String(users), '--logins', String(logins), '--now', now];
+  const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: [opts.controllable ? 'pipe' : 'ignore', 'pipe', 'inherit'],
   });
   const info = await firstJsonLine<{ url: string; credentials: SimHandle['credentials'] }>(child);
   return {
     ...info,
     child,
+    change: async (share, seed) => {
+      if (!opts.controllable) throw new Error('spawnSimulator: change() needs { controllable: true }');
+      const answer = firstJsonLine<{ changed: number }>(child);
+      child.stdin!.write(JSON.stringify({ change: share, seed }) + '\n');
+      return (await answer).changed;
+    },
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();

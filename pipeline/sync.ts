@@ -9,7 +9,7 @@ import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
 import type { Logger } from '../kernel/logger';
 import { scrubSecrets } from '../kernel/redact';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
-import { readLiveIndex } from './kafka/live-index';
+import { LiveIndexTopic } from './kafka/live-index-topic';
 import { DeviceCodec, LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from '../schemas/topics';
 import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
@@ -216,7 +216,13 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     //    key in the users topic) are read now, before the first record goes out.
     const bound = snapshot.committed?.orgId ?? null;
     if (bound !== null && bound !== info.orgId) throw orgMismatch(opts.connectorName, bound, info.orgId, 'its run state');
-    const live = await readLiveIndex(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger, info.orgId);
+    //    They come from the compact live index plus the users topic after its watermark.
+    const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
+    if (!opts.dryRun) await index.ensure();
+    const loaded = await index.load(info.orgId);
+    const live = loaded.live;
+    // entries of the keys the users topic changed since the watermark, before it moves past them
+    if (!opts.dryRun) await publishStream(_(loaded.refresh()), writer, opts.publisher);
     const liveBefore = live.size;
     const foreign = [...live.foreignOrgs()];
     if (foreign.length > 0) {
@@ -270,17 +276,18 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       // are the ones the user's last record carried, never null and 'active' read as news.
       const row = withCarriedFlags(raw, previous?.flags);
       const flags = packFlags(row);
+      // The device is the later of the one last published and this run's latest login: a
+      // record is the user's full current state, never "no news" read as "no device".
+      const carried = stages.devices.valid(previous?.device);
+      const device = DeviceCodec.later(carried, latest.packed(raw.Id));
+      const hash = contentHash(row, stages.fingerprint);
+      // Unchanged (same raw row, same mapping), and no newer login device: consumers would see
+      // nothing new, so the row is not even mapped.
+      if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
+        counts.usersUnchanged++;
+        return null;
+      }
       return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
-        // The device is the later of the one last published and this run's latest login: a
-        // record is the user's full current state, never "no news" read as "no device".
-        const carried = stages.devices.valid(previous?.device);
-        const device = DeviceCodec.later(carried, latest.packed(rec.id));
-        const hash = contentHash(row, stages.fingerprint);
-        // Unchanged, and no newer login device: consumers would see nothing new.
-        if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
-          counts.usersUnchanged++;
-          return null;
-        }
         counts.usersPublished++;
         return {
           topic: opts.topics.users,
@@ -294,7 +301,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           },
         };
       }, counts);
-    }, writer, opts.publisher, stop.signal);
+    }, opts.dryRun ? writer : index.writer(writer), opts.publisher, stop.signal);
     usersResult = ur;
     // Every login event and every user carrying its device is published: LoginHistory progress is
     // kept from here on, even if the deletion phase refuses (the guard) or fails.
@@ -348,15 +355,23 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     }
     const done = summary('succeeded');
     if (!opts.dryRun) {
-      const all = [
-        ...gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run)),
-        ...phases.flatMap((p) => p.gone.map((id) => tombstone(p.runtime.topic, p.runtime.codec.encodeKey(id), run))),
-      ];
-      const tombstones = all.length === 0 ? undefined : (w: RecordWriter) =>
-        publishStream(_(all), w, {
+      // with their index entries, and the index's new watermark; the declared streams' tombstones
+      // go in the same transaction
+      const watermark = await index.nextWatermark(loaded.watermark);
+      const streamTombstones = phases.flatMap((p) =>
+        p.gone.map((id) => tombstone(p.runtime.topic, p.runtime.codec.encodeKey(id), run)),
+      );
+      const tombstones = async (w: RecordWriter) => {
+        const records = gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run));
+        if (streamTombstones.length > 0) {
+          await publishStream(_(streamTombstones), w, { ...opts.publisher, maxInFlight: 1 });
+        }
+        await publishStream(_(records), index.writer(w), {
           ...opts.publisher,
           maxInFlight: 1, // one transaction: its sends go one after the other
         });
+        await w.write([index.watermarkRecord(watermark)]);
+      };
       await store.commit(toState(state, done, lr.cursor, now()), tombstones).catch((err: unknown) => {
         counts.usersTombstoned = 0;
         for (const c of Object.values(streamCounts)) c.tombstoned = 0;

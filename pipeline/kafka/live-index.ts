@@ -1,4 +1,4 @@
-import type { IHeaders, Kafka } from 'kafkajs';
+import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { CompactStringMap } from '../../kernel/compact-map';
 import type { Logger } from '../../kernel/logger';
 import { validFlags } from '../user-login-flags';
@@ -83,6 +83,16 @@ export class LiveIndex {
     return this.hashes.keys();
   }
 
+  /** The other org whose user `key` is (its latest record is this connector's, for that org). */
+  foreignOrg(key: string): string | undefined {
+    return this.foreign.get(key);
+  }
+
+  /** Keys whose latest record is this connector's for another org. */
+  foreignKeys(): IterableIterator<string> {
+    return this.foreign.keys();
+  }
+
   /** Live users per other org Id published under this connector's name. */
   foreignOrgs(): Map<string, number> {
     const out = new Map<string, number>();
@@ -107,8 +117,30 @@ export async function readLiveIndex(
   what = 'users',
 ): Promise<LiveIndex> {
   const live = new LiveIndex();
+  const apply = usersRecordApplier(live, topic, connector, decodeKey, logger, orgId, undefined, what);
+  await readToEnd(kafka, topic, apply.onMessage, undefined, opts);
+  const skipped = apply.skipped() ? { skipped: apply.skipped() } : {};
+  logger.info(`read the live ${what} from the ${what} topic`, { topic, live: live.size, ...skipped });
+  return live;
+}
+
+/**
+ * What one users-topic record does to the live index (the latest record per key wins): a value
+ * of this connector for this org is live, anything else is not. `onKey` hears every key applied.
+ */
+export function usersRecordApplier(
+  live: LiveIndex,
+  topic: string,
+  connector: string,
+  decodeKey: (key: Buffer) => string,
+  logger: Logger,
+  orgId: string | null,
+  onKey?: (key: string) => void,
+  /** What the keys are, for the log lines (a declared stream's name; default: users). */
+  what = 'users',
+): { onMessage: (m: KafkaMessage, partition: number) => void; skipped: () => number } {
   let skipped = 0;
-  await readToEnd(kafka, topic, (m, partition) => {
+  const onMessage = (m: KafkaMessage, partition: number) => {
     if (!m.key) return;
     let key: string;
     try {
@@ -121,15 +153,14 @@ export async function readLiveIndex(
       logger.warn(`skipped a ${what}-topic record whose key does not decode`, where);
       return;
     }
+    onKey?.(key);
     if (m.value === null || header(m.headers, HEADERS.connector) !== connector) return live.put(key, null);
     const org = header(m.headers, HEADERS.org);
     if (orgId !== null && org !== undefined && org !== orgId) return live.put(key, null, org);
     const hash = header(m.headers, HEADERS.contentHash) ?? '';
     live.put(key, { hash, device: header(m.headers, HEADERS.device), flags: header(m.headers, HEADERS.userLogin) });
-  }, undefined, opts);
-  const counts = { topic, live: live.size, ...(skipped ? { skipped } : {}) };
-  logger.info(`read the live ${what} from the ${what} topic`, counts);
-  return live;
+  };
+  return { onMessage, skipped: () => skipped };
 }
 
 export function header(headers: IHeaders | undefined, name: string): string | undefined {
@@ -138,3 +169,6 @@ export function header(headers: IHeaders | undefined, name: string): string | un
   const first = Array.isArray(v) ? v[0] : v;
   return first === undefined ? undefined : first.toString();
 }
+
+/** The compacted side topic that holds the live index of the users topic `users`. */
+export const indexTopicOf = (users: string): string => `${users}.live-index`;

@@ -26,7 +26,11 @@ type FieldFn = (row: RawRow, ctx: StageContext) => FieldValue;
  * Throws a FatalError at compile time when the mapping asks for something no row can satisfy.
  */
 export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObject, 'Connector'>): RowMapper {
-  const fields = mapping.rows.map((r) => [r.target, compile(r, rowObject)] as const);
+  // Columns that have their own row: a prefix map (boolean-map) leaves them to it.
+  const claimed = new Set(
+    mapping.rows.filter((r) => r.type !== 'boolean-map').flatMap((r) => r.sourceField.split('+')),
+  );
+  const fields = mapping.rows.map((r) => [r.target, compile(r, rowObject, claimed)] as const);
   return (row, ctx) => {
     const record: Record<string, AvroValue> = {};
     for (const [target, fn] of fields) {
@@ -45,7 +49,7 @@ export function requireTarget(mapping: Mapping, target: string, what: string): v
   }
 }
 
-function compile(r: MappingRow, rowObject: SourceObject): FieldFn {
+function compile(r: MappingRow, rowObject: SourceObject, claimed: ReadonlySet<string>): FieldFn {
   const bad = (why: string) => new FatalError('MAPPING_INVALID', `mapping row ${r.sourceObject}.${r.sourceField} -> ${r.target}: ${why}`);
   if (r.sourceObject === 'Connector') return required(r, fromContext(r, bad));
   if (r.sourceObject !== rowObject) {
@@ -55,7 +59,7 @@ function compile(r: MappingRow, rowObject: SourceObject): FieldFn {
   }
   switch (r.type) {
     case 'boolean-map':
-      return booleanMap(r.sourceField.slice(0, -1));
+      return booleanMap(r.sourceField.slice(0, -1), claimed);
     case 'record-url':
       return required(r, recordUrl(r.sourceField));
     case 'user-status':
@@ -97,8 +101,12 @@ function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
   return (_row, ctx) => ({ value: ctx[key] ?? null });
 }
 
-/** Every column named prefix+X becomes X -> boolean, keys sorted (stable bytes); null if none exists. */
-function booleanMap(prefix: string): FieldFn {
+/**
+ * Every column named prefix+X that no other mapping row reads becomes X -> boolean, keys sorted
+ * (stable bytes); null if there is none. With typed fields for the known flags this is the
+ * fallback that keeps a flag of a newer Salesforce release until the schema gives it a field.
+ */
+function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
   // Hot path: every row of an extraction has the same columns, so the matching columns (sorted)
   // and their map keys are computed once per column list and reused while it repeats. A memo
   // only: the output depends on the row alone.
@@ -106,7 +114,10 @@ function booleanMap(prefix: string): FieldFn {
   let names: { column: string; key: string }[] = [];
   const matching = (columns: string[]) => {
     if (!sameStrings(columns, lastColumns)) {
-      names = columns.filter((k) => k.startsWith(prefix) && k.length > prefix.length).sort().map((column) => ({ column, key: column.slice(prefix.length) }));
+      names = columns
+        .filter((k) => k.startsWith(prefix) && k.length > prefix.length && !claimed.has(k))
+        .sort()
+        .map((column) => ({ column, key: column.slice(prefix.length) }));
       lastColumns = columns;
     }
     return names;

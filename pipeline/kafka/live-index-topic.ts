@@ -1,0 +1,266 @@
+import type { Admin, Kafka } from 'kafkajs';
+import type { Logger } from '../../kernel/logger';
+import { HEADERS } from '../../schemas/topics';
+import { validFlags } from '../user-login-flags';
+import { indexTopicOf, LiveIndex, usersRecordApplier } from './live-index';
+import type { OutRecord, RecordWriter } from './publisher';
+import { readToEnd, type ReadToEndOptions } from './read-to-end';
+
+/**
+ * The compact live index: a compacted side topic (`<users>.live-index`, one partition) that holds,
+ * per user key of the users topic, only what a run needs to know about that user's latest record
+ * (org, UserLogin flags, content hash, device), about 60 bytes instead of a ~1.3 KB value, and a
+ * watermark: the users-topic offsets up to which the entries are complete.
+ *
+ * A run reads the index, then the users topic from the watermark to its end (the tail), and
+ * applies the tail over the index exactly as a full read of the users topic would apply it. So
+ * the result equals the full read (the latest record per key decides), and a routine run reads
+ * the index plus what the last run wrote, not every value. Why it stays exact:
+ *  - an entry is a projection of a users-topic record, written only after that record was
+ *    acknowledged (`writer`), so the index never claims what the users topic does not hold;
+ *  - the watermark is the users-topic end the run started from, written in the run's commit
+ *    transaction (with its tombstones and their entries); everything after it is read again by
+ *    the next run, whatever happened in between (a failed run, another writer);
+ *  - the keys a tail changed are written again at load (`refresh`), before the watermark passes
+ *    them;
+ *  - no index, no watermark, a watermark of another topic, fewer partitions, or offsets the
+ *    users topic no longer has (recreated) -> the index is rebuilt from the whole users topic
+ *    (the first run after the upgrade does that once).
+ *
+ * Keys and values are plain UTF-8 (internal topic): key `<connector>\0<user key>`, value
+ * `<org>\t<flags><hash>\t<device>` or null (not live); the watermark is key `<connector>\x01`
+ * with JSON `{ "topic", "offsets": { partition: offset } }`.
+ */
+export interface LoadedLive {
+  live: LiveIndex;
+  /** Where the live users came from: the index plus a tail, or a full read of the users topic. */
+  source: 'index' | 'rebuild';
+  tailRecords: number;
+  /** The users-topic end offsets the live users reflect: the next watermark. */
+  watermark: Map<number, bigint>;
+  /** The index entries to write again now (keys the tail changed; everything after a rebuild). */
+  refresh(): Iterable<OutRecord>;
+}
+
+const NO_FLAGS = '--';
+
+export class LiveIndexTopic {
+  readonly topic: string;
+  /** Users-topic records written (and acknowledged) through `writer`. */
+  private written = 0;
+
+  constructor(
+    private readonly kafka: Kafka,
+    private readonly usersTopic: string,
+    private readonly connector: string,
+    /** Decodes a users-topic key (an Avro string in wire format) to the user Id. */
+    private readonly decodeKey: (key: Buffer) => string,
+    private readonly logger: Logger,
+  ) {
+    this.topic = indexTopicOf(usersTopic);
+  }
+
+  /** Creates the index topic when it is missing (compacted, one partition). */
+  async ensure(replicationFactor = -1): Promise<void> {
+    await this.withAdmin(async (admin) => {
+      if ((await admin.listTopics()).includes(this.topic)) return;
+      await admin
+        .createTopics({
+          topics: [{
+            topic: this.topic,
+            numPartitions: 1,
+            replicationFactor,
+            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          }],
+          waitForLeaders: true,
+        })
+        .catch((err: Error & { type?: string }) => {
+          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+        });
+    });
+  }
+
+  /** The live users (as readLiveIndex gives them), from the index and the users topic's tail. */
+  async load(orgId: string | null, opts: ReadToEndOptions = {}): Promise<LoadedLive> {
+    const indexed = new LiveIndex();
+    let mark: Watermark | null = null;
+    const prefix = `${this.connector}\u0000`;
+    const markKey = `${this.connector}\u0001`;
+    if (await this.exists()) {
+      await readToEnd(this.kafka, this.topic, (m) => {
+        const key = m.key?.toString('utf8');
+        if (key === markKey) mark = m.value ? parseMark(m.value.toString('utf8')) : null;
+        else if (key?.startsWith(prefix)) {
+          applyEntry(indexed, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
+        }
+      }, undefined, opts);
+    }
+    const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
+    const from = tailStart(mark, this.usersTopic, ends);
+    const live = from ? indexed : new LiveIndex();
+    const touched = new Set<string>();
+    let tailRecords = 0;
+    const onKey = (key: string) => {
+      tailRecords++;
+      if (from) touched.add(key);
+    };
+    const apply = usersRecordApplier(live, this.usersTopic, this.connector, this.decodeKey, this.logger, orgId, onKey);
+    const watermark = await readToEnd(this.kafka, this.usersTopic, apply.onMessage, from ?? undefined, opts);
+    const source = from ? 'index' : 'rebuild';
+    const skipped = apply.skipped() ? { skipped: apply.skipped() } : {};
+    const figures = { topic: this.usersTopic, index: this.topic, source, live: live.size, tailRecords, ...skipped };
+    this.logger.info('live users loaded', figures);
+    const entry = (key: string) => this.entry(key, entryOf(live, key, orgId));
+    const refresh = (): Iterable<OutRecord> => {
+      if (from) return [...touched].map(entry);
+      // after a rebuild: every live or foreign user, and a null for an entry no longer live
+      const stale = [...indexed.keys(), ...indexed.foreignKeys()]
+        .filter((k) => !live.has(k) && live.foreignOrg(k) === undefined);
+      return chain(map(live.keys(), entry), map(live.foreignKeys(), entry), stale.map(entry));
+    };
+    return { live, source, tailRecords, watermark, refresh };
+  }
+
+  /** A writer that, after each batch is acknowledged, writes the index entries of its users records. */
+  writer(inner: RecordWriter): RecordWriter {
+    return {
+      write: async (batch) => {
+        await inner.write(batch);
+        const entries = batch.filter((r) => r.topic === this.usersTopic).map((r) => this.projection(r));
+        if (entries.length > 0) await inner.write(entries);
+        this.written += entries.length;
+      },
+    };
+  }
+
+  /**
+   * The watermark to commit. When the users topic grew by exactly the records this run wrote
+   * through `writer` since `start` (so nobody else wrote in between, and every one of them has its
+   * entry), the index is complete up to the present end and the next run's tail is only this
+   * commit's tombstones. Otherwise `start`: the next run reads everything after it again.
+   */
+  async nextWatermark(start: Map<number, bigint>): Promise<Map<number, bigint>> {
+    const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
+    let grown = 0n;
+    for (const p of ends) {
+      const from = start.get(p.partition);
+      if (from === undefined) return start;
+      grown += BigInt(p.high) - from;
+    }
+    if (grown !== BigInt(this.written)) {
+      this.logger.info('the users topic has records of another writer since the run started: the next run reads them', {
+        grown: grown.toString(),
+        written: this.written,
+      });
+      return start;
+    }
+    return new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
+  }
+
+  /** The watermark record: the users-topic offsets the index is complete up to. */
+  watermarkRecord(offsets: Map<number, bigint>): OutRecord {
+    const byPartition = Object.fromEntries([...offsets].map(([p, o]) => [p, o.toString()]));
+    const value = JSON.stringify({ topic: this.usersTopic, offsets: byPartition });
+    return { topic: this.topic, key: Buffer.from(`${this.connector}\u0001`), value: Buffer.from(value), headers: {} };
+  }
+
+  /** The index entry of a users record the run publishes, from its key and the headers it was sent with. */
+  private projection(r: OutRecord): OutRecord {
+    const key = this.decodeKey(r.key);
+    if (r.value === null || r.headers[HEADERS.connector] !== this.connector) return this.entry(key, null);
+    const h = r.headers;
+    return this.entry(key, entryValue(h[HEADERS.org], h[HEADERS.userLogin], h[HEADERS.contentHash], h[HEADERS.device]));
+  }
+
+  private entry(userKey: string, value: string | null): OutRecord {
+    const key = Buffer.from(`${this.connector}\u0000${userKey}`);
+    return { topic: this.topic, key, value: value === null ? null : Buffer.from(value), headers: {} };
+  }
+
+  private async exists(): Promise<boolean> {
+    return this.withAdmin(async (admin) => (await admin.listTopics()).includes(this.topic));
+  }
+
+  private async withAdmin<T>(fn: (admin: Admin) => Promise<T>): Promise<T> {
+    const admin = this.kafka.admin();
+    await admin.connect();
+    try {
+      return await fn(admin);
+    } finally {
+      await admin.disconnect();
+    }
+  }
+}
+
+/** `<org>\t<flags><hash>\t<device>`: the part of a users record a run needs. */
+export function entryValue(
+  org: string | undefined,
+  flags: string | undefined,
+  hash: string | undefined,
+  device: string | undefined,
+): string {
+  return `${org ?? ''}\t${validFlags(flags) ?? NO_FLAGS}${hash ?? ''}\t${device ?? ''}`;
+}
+
+/** Applies one index entry as readLiveIndex applies the record it projects. */
+export function applyEntry(live: LiveIndex, key: string, value: string | null, orgId: string | null): void {
+  if (value === null) return live.put(key, null);
+  // the device is last and may hold any character: only the first two tabs separate
+  const first = value.indexOf('\t');
+  const second = value.indexOf('\t', first + 1);
+  const [org, state, device] = [value.slice(0, first), value.slice(first + 1, second), value.slice(second + 1)];
+  if (orgId !== null && org !== '' && org !== orgId) return live.put(key, null, org);
+  const flags = state.slice(0, 2);
+  live.put(key, { hash: state.slice(2), device: device || undefined, flags: flags === NO_FLAGS ? undefined : flags });
+}
+
+/** The entry value of `key` in a loaded index: live (this org), another org's, or null. */
+export function entryOf(live: LiveIndex, key: string, orgId: string | null): string | null {
+  const user = live.get(key);
+  if (user) return entryValue(orgId ?? undefined, user.flags, user.hash, user.device);
+  const foreign = live.foreignOrg(key);
+  return foreign === undefined ? null : entryValue(foreign, undefined, '', undefined);
+}
+
+/** The watermark record's value. */
+interface Watermark {
+  topic: string;
+  offsets: Record<string, string>;
+}
+
+function parseMark(text: string): Watermark | null {
+  try {
+    const v = JSON.parse(text) as { topic?: unknown; offsets?: unknown };
+    const ok = typeof v.topic === 'string' && typeof v.offsets === 'object' && v.offsets !== null;
+    return ok ? (v as Watermark) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** The offsets to read the tail from, or null when the watermark cannot be trusted (rebuild). */
+export function tailStart(
+  mark: Watermark | null,
+  topic: string,
+  ends: { partition: number; low: string; high: string }[],
+): Map<number, bigint> | null {
+  if (!mark || mark.topic !== topic) return null;
+  const from = new Map<number, bigint>();
+  for (const p of ends) {
+    const at = mark.offsets[String(p.partition)];
+    if (at === undefined || !/^\d+$/.test(at)) return null;
+    const offset = BigInt(at);
+    // the users topic no longer has these offsets (recreated, or records deleted): start over
+    if (offset > BigInt(p.high) || offset < BigInt(p.low)) return null;
+    from.set(p.partition, offset);
+  }
+  return Object.keys(mark.offsets).length === ends.length ? from : null;
+}
+
+function* map<T, U>(xs: Iterable<T>, fn: (x: T) => U): Iterable<U> {
+  for (const x of xs) yield fn(x);
+}
+
+function* chain<T>(...parts: Iterable<T>[]): Iterable<T> {
+  for (const p of parts) yield* p;
+}
