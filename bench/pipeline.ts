@@ -35,6 +35,7 @@ import { silentLogger } from '../kernel/logger';
 import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { provisionTopics } from '../kafka/topics';
+import { registryClient } from '../schemas/registry-client';
 import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type FloorFigure, type StageFigure } from './report';
@@ -338,11 +339,11 @@ async function sampleRecord(kafka: Kafka, topic: string, n: number): Promise<{ k
 
 /** The run's registry subjects, soft then hard deleted: a shared registry lists at most 1,000. */
 async function deleteBenchSubjects(registryUrl: string, prefix: string): Promise<void> {
-  const subjects = (await fetch(`${registryUrl}/subjects`).then((r) => r.json()).catch(() => [])) as string[];
+  const client = registryClient({ url: registryUrl });
+  const subjects = await client.subjects().catch(() => [] as string[]);
   for (const s of subjects.filter((x) => x.startsWith(prefix))) {
-    const url = `${registryUrl}/subjects/${encodeURIComponent(s)}`;
-    await fetch(url, { method: 'DELETE' }).catch(() => undefined);
-    await fetch(`${url}?permanent=true`, { method: 'DELETE' }).catch(() => undefined);
+    await client.deleteSubject(s).catch(() => undefined);
+    await client.deleteSubject(s, { permanent: true }).catch(() => undefined);
   }
 }
 
