@@ -12,13 +12,17 @@ export async function swapIn(client: PoolClient, rebuilt: SinkTable, live: Table
   await client.query(`ALTER TABLE ${qualified(rebuilt.name)} RENAME TO ${ident(live.name)}`);
   const moved = { schema: live.schema, name: live.name };
   for (const suffix of [PKEY_SUFFIX, ID_CHECK_SUFFIX]) {
-    await client.query(`ALTER TABLE ${qualified(moved)} RENAME CONSTRAINT ${ident(objectName(rebuilt.name.name, suffix))} TO ${ident(objectName(live.name, suffix))}`);
+    await client.query(
+      `ALTER TABLE ${qualified(moved)} RENAME CONSTRAINT ${ident(objectName(rebuilt.name.name, suffix))} TO ${ident(objectName(live.name, suffix))}`,
+    );
   }
   for (const fields of rebuilt.indexes) {
     const columns = fields.map((f) => rebuilt.field(f)?.column);
     if (columns.some((c) => c === undefined)) continue;
     const suffix = indexSuffix(columns as string[]);
-    await client.query(`ALTER INDEX IF EXISTS ${ident(live.schema)}.${ident(objectName(rebuilt.name.name, suffix))} RENAME TO ${ident(objectName(live.name, suffix))}`);
+    await client.query(
+      `ALTER INDEX IF EXISTS ${ident(live.schema)}.${ident(objectName(rebuilt.name.name, suffix))} RENAME TO ${ident(objectName(live.name, suffix))}`,
+    );
   }
 }
 
@@ -43,7 +47,10 @@ export interface MergeResult {
  * Columns the rebuilt table has and the live one lacks are added to the live table first.
  */
 export async function mergeInto(
-  client: PoolClient, rebuilt: SinkTable, live: TableName, opts: { removeAbsent: boolean; keep?: readonly string[] },
+  client: PoolClient,
+  rebuilt: SinkTable,
+  live: TableName,
+  opts: { removeAbsent: boolean; keep?: readonly string[] },
 ): Promise<MergeResult> {
   await copyMissingColumns(client, rebuilt.name, live);
   const { rows: cols } = await client.query<{ name: string }>(
@@ -69,7 +76,9 @@ export async function mergeInto(
   const conflict = opts.removeAbsent
     ? `ON CONFLICT (id) DO UPDATE SET ${others.map((n) => `${n} = EXCLUDED.${n}`).join(', ')} WHERE (${others.map((n) => `t.${n}`).join(', ')}) IS DISTINCT FROM (${others.map((n) => `EXCLUDED.${n}`).join(', ')})`
     : 'ON CONFLICT (id) DO NOTHING';
-  const written = await client.query(`INSERT INTO ${into} AS t (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${from} ${conflict}`);
+  const written = await client.query(
+    `INSERT INTO ${into} AS t (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${from} ${conflict}`,
+  );
   return { written: written.rowCount ?? 0, removed };
 }
 

@@ -26,7 +26,13 @@ it('a run that can no longer read a field the last run read publishes nothing; t
   expect((await connector.sync()).status).toBe('succeeded');
 
   // the same org, after the integration user lost access to one field
-  const after = await startOrg({ users: 30, logins: 100, seed, missingUserFields: [field], credentials: before.credentials });
+  const after = await startOrg({
+    users: 30,
+    logins: 100,
+    seed,
+    missingUserFields: [field],
+    credentials: before.credentials,
+  });
   sims.push(after);
   expect(after.orgId).toBe(before.orgId);
   const moved: ConnectorSettings = { ...settings, salesforce: { ...settings.salesforce, loginUrl: after.url } };

@@ -62,7 +62,9 @@ it('a run that reaches another org refuses before publishing, names both org Ids
   expect(await allRecords(settingsA.topics.logins)).toHaveLength(loginsBefore);
 
   // the same with a fresh state topic: the users it published still bind the connector to org A
-  const noState = await connector(pointedAt(settingsA, b, { topics: { ...settingsA.topics, state: `${uniqueName('st')}.state` } }));
+  const noState = await connector(
+    pointedAt(settingsA, b, { topics: { ...settingsA.topics, state: `${uniqueName('st')}.state` } }),
+  );
   const refusedToo = await noState.sync({ allowMassDelete: true });
   expect(refusedToo.error?.code).toBe('ORG_MISMATCH');
   expect(await allRecords(settingsA.topics.users)).toHaveLength(before.length);

@@ -366,7 +366,8 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     try {
       await waitFor(`${USERS} users in ${tables.users}`, 120_000, async () => {
         const n = await admin(
-          async (c) => (await c.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${tables.users}"`)).rows[0].n,
+          async (c) =>
+            (await c.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${tables.users}"`)).rows[0].n,
         );
         return Number(n) === sim.userIds(['active', 'inactive', 'frozen']).length;
       });
@@ -420,7 +421,8 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     expect(perTopic[`${id}.dlq`]).toBeGreaterThanOrEqual(1);
     for (const table of Object.values(tables)) {
       const rows = await admin(
-        async (c) => (await c.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM "${schema}"."${table}" t`)).rows,
+        async (c) =>
+          (await c.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM "${schema}"."${table}" t`)).rows,
       );
       outputs.push({ where: `table ${table}`, text: rows.map((r) => r.r).join('\n') });
     }
