@@ -74,7 +74,8 @@ export class LatestLogins {
 
   /** Keeps `login` if it is this user's latest successful login so far. */
   offer(login: LoginEventRecord): void {
-    if (login.status !== 'Success') return; // failed attempts may come from someone else's device (laterSuccessfulLogin)
+    // Failed attempts may come from someone else's device (laterSuccessfulLogin).
+    if (login.status !== 'Success') return;
     const current = this.byUser.get(login.userId);
     // Most offers lose on time alone: decide those without building the order key.
     if (current !== undefined && Number(current.slice(0, 15)) > login.loginTime) return;

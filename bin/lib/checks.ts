@@ -52,7 +52,9 @@ export async function checkSalesforce(config: ConnectorConfig, timeoutMs: number
     results.push({
       name: 'Salesforce login',
       ok: true,
-      detail: `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}`,
+      detail:
+        `${sf.auth.flow} flow${aud} at ${sf.loginUrl}: ` +
+        `org ${session.orgId || '(id unknown)'}, instance ${session.instanceUrl}`,
     });
   } catch (err) {
     results.push({ name: 'Salesforce login', ok: false, detail: scrub((err as Error).message, auth.secrets()) });
@@ -149,10 +151,14 @@ export async function checkKafka(config: LoadedConfig, timeoutMs: number): Promi
     const topics = new Set(await within(timeoutMs, 'Kafka', admin.listTopics()));
     const mine = Object.values(config.topics);
     const missing = mine.filter((t) => !topics.has(t));
+    const topicsState =
+      missing.length === 0
+        ? 'all topics exist'
+        : `${missing.length} of ${mine.length} topics will be created on the first run`;
     return {
       name: 'Kafka',
       ok: true,
-      detail: `${config.kafka.brokers.join(', ')}: connected; ${missing.length === 0 ? 'all topics exist' : `${missing.length} of ${mine.length} topics will be created on the first run`}`,
+      detail: `${config.kafka.brokers.join(', ')}: connected; ${topicsState}`,
     };
   } catch (err) {
     return { name: 'Kafka', ok: false, detail: `${config.kafka.brokers.join(', ')}: ${(err as Error).message}` };
@@ -187,11 +193,12 @@ export async function checkRegistry(config: LoadedConfig, timeoutMs: number): Pr
 
 export async function checkDatabase(config: LoadedConfig, timeoutMs: number): Promise<CheckResult> {
   const url = config.sink.databaseUrl;
+  const embeddedIn = config.sink.embeddedDataDir ? ` in ${config.sink.embeddedDataDir}` : '';
   if (!url)
     return {
       name: 'Database',
       ok: true,
-      detail: `no database.url: the sink starts an embedded PostgreSQL${config.sink.embeddedDataDir ? ` in ${config.sink.embeddedDataDir}` : ''}`,
+      detail: `no database.url: the sink starts an embedded PostgreSQL${embeddedIn}`,
     };
   const where = (() => {
     try {

@@ -22,7 +22,8 @@ export class ConfigError extends FatalError {
   ) {
     super(
       'CONFIG_INVALID',
-      `${source}: ${issues.length} configuration error${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`,
+      `${source}: ${issues.length} configuration error${issues.length === 1 ? '' : 's'}:\n` +
+        issues.map((i) => `  - ${formatIssue(i)}`).join('\n'),
     );
   }
 }
