@@ -65,7 +65,8 @@ async function main(argv: string[]): Promise<number> {
       only: only ? [only] : undefined,
       onProgress: (p) =>
         process.stdout.write(
-          `replay ${p.phase}: ${p.records} records, ${p.recordsPerSecond} records/s, lag ${Number.isNaN(p.lag) ? '?' : p.lag}, ${(p.elapsedMs / 1000).toFixed(1)} s\n`,
+          `replay ${p.phase}: ${p.records} records, ${p.recordsPerSecond} records/s, ` +
+            `lag ${Number.isNaN(p.lag) ? '?' : p.lag}, ${(p.elapsedMs / 1000).toFixed(1)} s\n`,
         ),
     });
     for (const [live, built] of Object.entries(result.swapped))

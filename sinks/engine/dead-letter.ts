@@ -82,7 +82,8 @@ export function classifySendError(err: unknown, topic: string): ConnectorError {
   if (type) {
     return new FatalError(
       'DEAD_LETTER_UNWRITABLE',
-      `dead-letter topic ${topic} refuses writes (${type}): ${PERMANENT[type]}. Records stay unread until it accepts them.`,
+      `dead-letter topic ${topic} refuses writes (${type}): ${PERMANENT[type]}. ` +
+        'Records stay unread until it accepts them.',
       { cause: err },
     );
   }
@@ -94,12 +95,15 @@ export function classifySendError(err: unknown, topic: string): ConnectorError {
 }
 
 const TOO_LARGE =
-  "a dead letter is larger than the topic accepts: raise max.message.bytes on the dead-letter topic (and the broker's message.max.bytes)";
+  'a dead letter is larger than the topic accepts: ' +
+  "raise max.message.bytes on the dead-letter topic (and the broker's message.max.bytes)";
 const DENIED = "the sink's Kafka principal may not write to it: grant it WRITE (and DESCRIBE) on the dead-letter topic";
 const MISSING =
-  'it does not exist and the sink does not create topics while running: create it (topics.deadLetter), or restart the sink to create it';
+  'it does not exist and the sink does not create topics while running: ' +
+  'create it (topics.deadLetter), or restart the sink to create it';
 const REFUSED =
-  "the broker refuses the records under the topic's settings: check the topic's configuration (cleanup.policy delete, message format)";
+  "the broker refuses the records under the topic's settings: " +
+  "check the topic's configuration (cleanup.policy delete, message format)";
 const PERMANENT: Record<string, string> = {
   MESSAGE_TOO_LARGE: TOO_LARGE,
   RECORD_LIST_TOO_LARGE: TOO_LARGE,

@@ -63,11 +63,13 @@ export interface PartitionTrouble {
 /** What to check, per reason, in the circuit breaker's message. */
 const FIX: Record<string, string> = {
   SCHEMA_NOT_FOUND:
-    'Check registry.url (the registry must know the schema ids in the topics: register them again, e.g. with a connector run, after a registry lost its data).',
+    'Check registry.url (the registry must know the schema ids in the topics: ' +
+    'register them again, e.g. with a connector run, after a registry lost its data).',
   REGISTRY_UNAVAILABLE: 'Check that the schema registry at registry.url is up and reachable.',
   DB_CONNECTION_LOST: 'Check that PostgreSQL at the database URL is up and reachable.',
   DB_BUSY:
-    'Check PostgreSQL for long-running sessions holding locks on the sink tables (pg_stat_activity), or raise statement_timeout.',
+    'Check PostgreSQL for long-running sessions holding locks on the sink tables (pg_stat_activity), ' +
+    'or raise statement_timeout.',
   DEAD_LETTER_SEND_FAILED: 'Check the Kafka brokers and the dead-letter topic.',
 };
 
@@ -149,8 +151,10 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         if (isRetriable(err) && streak >= deps.breakerFailures && !ctx.signal.aborted) {
           throw new FatalError(
             'SINK_CIRCUIT_OPEN',
-            `${what} failed ${streak} times in a row for the same reason (${reason}: ${(err as Error).message}) on ${where.topic}[${where.partition}] ` +
-              `over ${Math.round((Date.now() - since) / 1000)} s; the sink stops instead of skipping records. ${FIX[reason!] ?? 'Check the service named in the error, then start the sink again.'}`,
+            `${what} failed ${streak} times in a row for the same reason (${reason}: ${(err as Error).message}) ` +
+              `on ${where.topic}[${where.partition}] over ${Math.round((Date.now() - since) / 1000)} s; ` +
+              'the sink stops instead of skipping records. ' +
+              (FIX[reason!] ?? 'Check the service named in the error, then start the sink again.'),
             { cause: err },
           );
         }

@@ -76,8 +76,17 @@ const NODE_NET = new Set([
   'EAI_AGAIN',
   'ECONNABORTED',
 ]);
-const PG_CLIENT_GONE =
-  /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Query read timeout|server closed the connection/i;
+const PG_CLIENT_GONE = new RegExp(
+  [
+    'Connection terminated',
+    'connection error',
+    'not queryable',
+    'timeout exceeded when trying to connect',
+    'Query read timeout',
+    'server closed the connection',
+  ].join('|'),
+  'i',
+);
 
 function isConnectionFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

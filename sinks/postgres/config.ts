@@ -12,7 +12,10 @@ export interface PostgresSinkConfig {
   registry: RegistryConfig;
   /** postgres://user:password@host:port/db. Absent or empty: an embedded PostgreSQL. */
   databaseUrl?: string;
-  /** The embedded server, when no databaseUrl: data directory (default defaultEmbeddedDataDir()) and port (default: a free one). */
+  /**
+   * The embedded server, when no databaseUrl: data directory (default defaultEmbeddedDataDir()) and port
+   * (default: a free one).
+   */
   embedded?: { dataDir?: string; port?: number };
   /** Source and dead-letter topics (defaults: DEFAULT_TOPICS). */
   topics?: { users?: string; logins?: string; deadLetter?: string };

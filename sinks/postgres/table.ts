@@ -31,7 +31,10 @@ export class SinkTable {
 
   constructor(
     readonly name: TableName,
-    /** Lookups the table is indexed for (Avro field names; the primary key is always id): the stream's declared indexes. */
+    /**
+     * Lookups the table is indexed for (Avro field names; the primary key is always id): the stream's declared
+     * indexes.
+     */
     readonly indexes: readonly (readonly string[])[] = [],
   ) {}
 

@@ -64,7 +64,8 @@ export async function writeOps(
       inTransaction(client, async () => {
         // One round trip (simple protocol, no parameters: both values are numbers we made).
         await client.query(
-          `SET LOCAL statement_timeout = ${Math.floor(at.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${at.synchronousCommit ? 'on' : 'off'}`,
+          `SET LOCAL statement_timeout = ${Math.floor(at.statementTimeoutMs)}; ` +
+            `SET LOCAL synchronous_commit = ${at.synchronousCommit ? 'on' : 'off'}`,
         );
         await at.inside?.();
         const stored = await lockOffset(client, table.name, at.topic, at.partition);
