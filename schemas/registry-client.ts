@@ -186,7 +186,7 @@ function ownHttp(config: RegistryConfig, timeoutMs: number) {
       });
     }
     const text = await res.text();
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {
