@@ -182,7 +182,8 @@ describe('JWT bearer flow', () => {
       'tampered claims',
       () => {
         const [h, , sig] = jwt(jwtClaims()).split('.');
-        return `${h}.${Buffer.from(JSON.stringify(jwtClaims({ exp: Math.floor(Date.now() / 1000) + 9999 }))).toString('base64url')}.${sig}`;
+        const claims = jwtClaims({ exp: Math.floor(Date.now() / 1000) + 9999 });
+        return `${h}.${Buffer.from(JSON.stringify(claims)).toString('base64url')}.${sig}`;
       },
       'invalid_grant',
       'invalid assertion',

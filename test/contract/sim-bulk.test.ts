@@ -16,7 +16,8 @@ beforeAll(async () => {
 afterAll(() => sim.close());
 
 const USER_FIELDS =
-  'Id, Username, FirstName, LastName, Name, Title, Street, City, Latitude, IsActive, CreatedDate, UserRole.Name, Profile.Name, Profile.UserLicense.LicenseDefinitionKey';
+  'Id, Username, FirstName, LastName, Name, Title, Street, City, Latitude, IsActive, CreatedDate, ' +
+  'UserRole.Name, Profile.Name, Profile.UserLicense.LicenseDefinitionKey';
 
 describe('job lifecycle', () => {
   it('goes UploadComplete → InProgress → JobComplete with the record count', async () => {
@@ -108,7 +109,8 @@ describe('results paging', () => {
       const rows = parseCsv(p.text);
       expect(rows).toHaveLength(p.count);
       expect(p.text.split('\n')[0]).toBe(
-        '"Id","Username","FirstName","LastName","Name","Title","Street","City","Latitude","IsActive","CreatedDate","UserRole.Name","Profile.Name","Profile.UserLicense.LicenseDefinitionKey"',
+        '"Id","Username","FirstName","LastName","Name","Title","Street","City","Latitude","IsActive","CreatedDate",' +
+          '"UserRole.Name","Profile.Name","Profile.UserLicense.LicenseDefinitionKey"',
       );
     }
     const ids = pages.flatMap((p) => parseCsv(p.text).map((r) => r.Id));
@@ -275,7 +277,10 @@ describe('Bulk refusals', () => {
   it('formats SOQL errors like Salesforce (caret, row and column)', async () => {
     const res = await api.createJob('SELECT Id, Foo FROM User');
     expect(res.body[0].message).toBe(
-      "\nSELECT Id, Foo FROM User\n           ^\nERROR at Row:1:Column:12\nNo such column 'Foo' on entity 'User'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.",
+      '\nSELECT Id, Foo FROM User\n           ^\nERROR at Row:1:Column:12\n' +
+        "No such column 'Foo' on entity 'User'. If you are attempting to use a custom field, " +
+        "be sure to append the '__c' after the custom field name. " +
+        'Please reference your WSDL or the describe call for the appropriate names.',
     );
   });
 });

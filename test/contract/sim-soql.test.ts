@@ -89,7 +89,8 @@ describe('WHERE semantics', () => {
 
   it('handles IN, NOT IN, LIKE, NOT, OR and parentheses', async () => {
     const rows = await query(
-      "SELECT Id FROM User WHERE (UserType IN ('PowerPartner', 'CspLitePortal') OR Title LIKE 'VP%') AND NOT Department = 'Sales'",
+      "SELECT Id FROM User WHERE (UserType IN ('PowerPartner', 'CspLitePortal') OR Title LIKE 'VP%') " +
+        "AND NOT Department = 'Sales'",
     );
     const expected = usersWhere(
       (r) =>
@@ -110,7 +111,8 @@ describe('WHERE semantics', () => {
 
   it('filters on relationship paths and numbers', async () => {
     const rows = await query(
-      "SELECT Id, Profile.UserLicense.LicenseDefinitionKey FROM User WHERE Profile.UserLicense.LicenseDefinitionKey = 'SFDC' AND Latitude > 40.5",
+      'SELECT Id, Profile.UserLicense.LicenseDefinitionKey FROM User ' +
+        "WHERE Profile.UserLicense.LicenseDefinitionKey = 'SFDC' AND Latitude > 40.5",
     );
     const expected = usersWhere(
       (r) => r['Profile.UserLicense.LicenseDefinitionKey'] === 'SFDC' && r.Latitude !== '' && Number(r.Latitude) > 40.5,

@@ -207,7 +207,8 @@ describe('connector CLI, end to end', () => {
     const file = join(dir, 'invalid.yaml');
     writeFileSync(
       file,
-      `connectorName: "bad name"\nsalesforceUrl: ftp://x\nconsumerKey: k\nconsumerSecret: "${sim.credentials.consumerSecret}"\npassword: 42\nkafka: { brokers: [nope] }\nregistry: {}\n`,
+      `connectorName: "bad name"\nsalesforceUrl: ftp://x\nconsumerKey: k\n` +
+        `consumerSecret: "${sim.credentials.consumerSecret}"\npassword: 42\nkafka: { brokers: [nope] }\nregistry: {}\n`,
     );
     const r = await runCli(['sync', '-c', file], env);
     expect(r.code).toBe(2);

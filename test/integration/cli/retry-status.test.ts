@@ -50,7 +50,8 @@ it("status shows a failed scheduled run's attempt and the planned retry within i
       'runRetries: { retries: 2, initialDelayMinutes: 5, maxDelayMinutes: 30 }',
       `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
       `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
-      `topics: { users: ${settings.topics.users}, loginHistory: ${settings.topics.logins}, state: ${settings.topics.state}, deadLetter: ${settings.topics.deadLetter} }`,
+      `topics: { users: ${settings.topics.users}, loginHistory: ${settings.topics.logins}, ` +
+        `state: ${settings.topics.state}, deadLetter: ${settings.topics.deadLetter} }`,
     ].join('\n'),
     { mode: 0o600 },
   );

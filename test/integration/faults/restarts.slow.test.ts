@@ -48,7 +48,8 @@ describe('PostgreSQL restarted mid-stream', () => {
     // the org changes and the connector publishes while the database is down
     rig.sim.deleteUser(rig.sim.userIds(rig.statuses)[20]);
     rig.sim.updateUser(rig.sim.userIds(rig.statuses)[30], { City: 'Zürich' });
-    rig.sim.addLogins(40, { userId: rig.sim.userIds(rig.statuses)[0] }); // an imported user's: only theirs are published
+    // An imported user's: only theirs are published.
+    rig.sim.addLogins(40, { userId: rig.sim.userIds(rig.statuses)[0] });
     expect(await c.sync()).toMatchObject({ status: 'succeeded', usersTombstoned: 1, loginEventsPublished: 40 });
     await waitFor('the sink to retry a write', 30_000, async () => logLines.some((l) => l.includes('retrying')));
     db = await startEmbeddedPostgres({ dataDir, port });

@@ -91,7 +91,8 @@ describe('the consistency check itself', () => {
     const { rows } = await rig.pool.query(`SELECT id FROM ${t} ORDER BY random() LIMIT 1`);
     const cols = (
       await rig.pool.query(
-        `SELECT string_agg(quote_ident(column_name), ', ') AS c FROM information_schema.columns WHERE table_name = $1 AND column_name <> 'id'`,
+        "SELECT string_agg(quote_ident(column_name), ', ') AS c FROM information_schema.columns " +
+          "WHERE table_name = $1 AND column_name <> 'id'",
         [rig.tables.logins],
       )
     ).rows[0].c;

@@ -103,7 +103,7 @@ it('a wrong password: the run fails with the login rejection named, nothing chan
   await expectUnchanged(rig, before, 10); // the 10 new events wait for a run that can log in
 });
 
-it('an unknown user status: the config is refused naming the status and the allowed values, nothing changes downstream', async () => {
+it('an unknown user status: refused naming it and the allowed values, nothing changes downstream', async () => {
   rig = await faultRig();
   const before = await healthy(rig);
   const attempt = () =>
@@ -124,7 +124,7 @@ it('an unknown user status: the config is refused naming the status and the allo
   await expectUnchanged(rig, before);
 });
 
-it('an incompatible schema at start-up: SCHEMA_INCOMPATIBLE with the explanation, nothing downstream; after the fix a run is consistent', async () => {
+it('schema incompatible at start-up: SCHEMA_INCOMPATIBLE, why; nothing downstream; consistent once fixed', async () => {
   rig = await faultRig();
   const subject = `${rig.settings.topics.users}-value`;
   // another writer registered the users subject first, with isActive as a string

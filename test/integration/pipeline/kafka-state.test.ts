@@ -122,7 +122,7 @@ describe('run state and lock', () => {
     return t.state;
   }
 
-  it('commits state that the next run (on another host) resumes from; a failure keeps the committed state', async () => {
+  it('commits state the next run (on another host) resumes from; a failure keeps the committed state', async () => {
     const topic = await stateTopic();
     const a = await store(topic);
     const run1 = { ...newRunState('conn', 'r1', 1000), status: 'succeeded' as const, loginHistoryWatermark: 5000 };

@@ -26,7 +26,7 @@ async function setUp(statuses: string[], simOpts = {}, over: Partial<ConnectorSe
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
 describe('a sync run', () => {
-  it('publishes the selected users, tombstones exactly the removed or filtered-out ones, and is quiet when nothing changed', async () => {
+  it('publishes the selected users, tombstones just the removed or filtered-out ones; quiet if unchanged', async () => {
     await setUp(['active']);
     const first = await connector.sync();
     expect(first).toMatchObject({ status: 'succeeded', usersTombstoned: 0, deadLettered: 0 });
@@ -165,7 +165,7 @@ describe('a sync run', () => {
     expect((await allRecords(settings.topics.users)).length).toBe(before);
   });
 
-  it('keeps every LoginHistory event across three runs, each once, including one at the watermark boundary', async () => {
+  it('keeps every LoginHistory event across three runs, each once, one at the watermark boundary too', async () => {
     await setUp(['active'], { logins: 500 });
     const r1 = await connector.sync();
     expect(r1.status).toBe('succeeded');

@@ -16,7 +16,7 @@ afterEach(async () => {
   await sim?.close();
 });
 
-it('a malformed key in the users and state topics and an undecodable state value are skipped; every later run succeeds', async () => {
+it('malformed keys in the users and state topics, an undecodable state value: skipped; later runs work', async () => {
   const rnd = seededRandom('bad records');
   sim = await startOrg({ users: 40, logins: 200, seed: 1 + Math.floor(rnd.next() * 1000) });
   const settings = settingsFor(sim, {}, ['active', 'inactive', 'frozen']);

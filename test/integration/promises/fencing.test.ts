@@ -89,7 +89,7 @@ it('a zombie run (its lock taken over) publishes no tombstone and commits no sta
   expect(next).toMatchObject({ status: 'succeeded', usersTombstoned: 0, loginEventsPublished: 0 });
 });
 
-it('same-host liveness: a process of another user (EPERM) is alive; our own pid (PID 1 after a container restart) is not', () => {
+it('same-host liveness: a process of another user (EPERM) is alive; our own pid (PID 1 after a restart) is not', () => {
   expect(processAlive(process.pid)).toBe(false);
   expect(processAlive(2 ** 22 + 12345)).toBe(false); // ESRCH: no such process
   const kill = jest.spyOn(process, 'kill').mockImplementation(() => {
@@ -102,7 +102,7 @@ it('same-host liveness: a process of another user (EPERM) is alive; our own pid 
   }
 });
 
-it('a reset fences a zombie run too: after `connector reset`, the run that held the lock before commits nothing', async () => {
+it('a reset fences a zombie run too: after `connector reset`, the run that held the lock commits nothing', async () => {
   const rnd = seededRandom('fencing-reset');
   sim = await startOrg({ users: 40, logins: 100, seed: 1 + Math.floor(rnd.next() * 1000) });
   const settings = settingsFor(sim, {}, ['active', 'inactive', 'frozen']);

@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const s of sims.splice(0)) await s.close();
 });
 
-it('a run that can no longer read a field the last run read publishes nothing; the flag lets one run through', async () => {
+it('a run that cannot read a field the last run read publishes nothing; the flag lets one run through', async () => {
   const rnd = seededRandom('lost fields');
   const seed = 1 + Math.floor(rnd.next() * 1000);
   const field = rnd.pick(['FederationIdentifier', 'IndividualId']);

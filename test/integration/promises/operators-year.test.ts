@@ -15,8 +15,8 @@ import { waitFor } from '../../support/wait';
  * again, a second instance racing for the lock, a sink restart around a run). After every round
  * the sink's tables equal what the simulator's data says: the selected users with their current
  * values and the device of their latest successful login (DeviceOracle: among the events read
- * while they were selected), every login event once, no user deleted who should exist. Prints its seed; SYNC_SEED=<n> replays one, OPERATOR_YEAR_ROUNDS=<n>
- * changes the number of rounds (default 6).
+ * while they were selected), every login event once, no user deleted who should exist. Prints its
+ * seed; SYNC_SEED=<n> replays one, OPERATOR_YEAR_ROUNDS=<n> changes the number of rounds (default 6).
  */
 closeRigsAfterEachTest();
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -184,7 +184,8 @@ async function expectTablesEqualOrg(rig: FaultRig, oracle: DeviceOracle, loginOr
     const users = (
       await pool.query(
         `SELECT id, title, city, device_browser, device_platform, device_application, device_source_ip,
-              (extract(epoch FROM device_login_at) * 1000)::bigint AS device_login_at FROM "${tables.users}" ORDER BY id`,
+              (extract(epoch FROM device_login_at) * 1000)::bigint AS device_login_at
+           FROM "${tables.users}" ORDER BY id`,
       )
     ).rows as Record<string, string | null>[];
     const logins = (await pool.query(`SELECT id FROM "${tables.logins}"`)).rows as { id: string }[];

@@ -35,7 +35,7 @@ function pointedAt(a: ConnectorSettings, b: Simulator, over: Partial<ConnectorSe
   return { ...a, salesforce: s.salesforce, guard: { maxShare: 1, alwaysAllowUpTo: 1000, override: true }, ...over };
 }
 
-it('a run that reaches another org refuses before publishing, names both org Ids; reset re-points it on purpose', async () => {
+it('a run reaching another org refuses before publishing, naming both Ids; reset re-points it on purpose', async () => {
   const rnd = seededRandom('org binding');
   const seedA = 1 + Math.floor(rnd.next() * 1000);
   const a = await org(seedA);

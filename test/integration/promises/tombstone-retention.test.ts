@@ -35,7 +35,7 @@ async function retention(topic: string): Promise<number> {
   }
 }
 
-it('new users topics keep tombstones 7 days by default or as configured; a shorter existing one is warned about', async () => {
+it('new users topics keep tombstones 7 days by default or as configured; warns of a shorter existing one', async () => {
   const admin = kafka.admin();
   await admin.connect();
   try {

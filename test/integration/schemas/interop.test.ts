@@ -74,7 +74,7 @@ async function readWithPython(topics: string[], count: number): Promise<PythonRe
   }
 }
 
-test('Python confluent-kafka AvroDeserializer reads user, login event and run state records produced with kafkajs', async () => {
+test('Python confluent-kafka AvroDeserializer reads user, login event, run state records kafkajs wrote', async () => {
   const id = randomUUID().slice(0, 8);
   const topics = { users: `interop-${id}.users`, loginHistory: `interop-${id}.logins`, state: `interop-${id}.state` };
   const admin = kafka.admin();
@@ -90,7 +90,8 @@ test('Python confluent-kafka AvroDeserializer reads user, login event and run st
   const writers = writerSchemasFrom(registryFromConfig({ url: env.SCHEMA_REGISTRY_URL }).registry);
   const [users, logins, state] = registered.map((r, i) => createTopicCodec(r, sets[i], writers));
 
-  // The golden fixture user, with its latest login merged in: every kind of field (maps, enum, doubles, unicode, nulls).
+  // The golden fixture user, with its latest login merged in: every kind of field (maps, enum, doubles,
+  // unicode, nulls).
   const [row] = parse(readFileSync(path.join(__dirname, '../../unit/pipeline/fixtures/user-row.csv'), 'utf8'), {
     columns: true,
   }) as Record<string, string>[];

@@ -124,7 +124,8 @@ describe('schema evolution: add an optional field', () => {
     expect(await http.versions(`${topic}-value`)).toEqual([1, 2]);
     expect(r2.value.id).not.toBe(r1.value.id);
 
-    // Each codec reads writer schemas from the registry by the id in the message, with a fresh client (no shared cache).
+    // Each codec reads writer schemas from the registry by the id in the message, with a fresh client
+    // (no shared cache).
     const v1Codec = createTopicCodec(r1, userSet(topic, schemas.userValue)[0], writerSchemasFrom(fresh().registry));
     const v2Codec = createTopicCodec(r2, userSet(topic, v2)[0], writerSchemasFrom(fresh().registry));
     const base = Object.fromEntries(userV1.fields.map((f) => [f.name, f.default === undefined ? null : f.default]));

@@ -126,7 +126,8 @@ function writeConfig(
         `passwordFile: ${writeSecretFile('registry_pw', S.registryPassword)} }`,
       `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
       'database: { urlEnv: RED_DATABASE_URL }',
-      `sink: { groupId: ${id}-sink, tableSchema: ${schema}, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
+      `sink: { groupId: ${id}-sink, tableSchema: ${schema}, ` +
+        `usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
       'publisher: { lingerMs: 5 }',
       'metrics: { port: 0 }',
     ].join('\n'),

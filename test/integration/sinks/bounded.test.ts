@@ -32,7 +32,7 @@ describe(`PostgreSQL sink: bounded retries (BOUNDED_SEED=${seed})`, () => {
   beforeEach(async () => (h = await new SinkHarness().setUp()));
   afterEach(() => h.close());
 
-  it('a dead-letter topic that refuses the record (too large) stops the sink with the fix; the offset stays before the record', async () => {
+  it('dead-letter topic refusing the record (too large): sink stops with the fix; offset stays before it', async () => {
     const rnd = mulberry32(seed);
     const admin = h.kafka.admin();
     await admin.connect();
@@ -43,7 +43,8 @@ describe(`PostgreSQL sink: bounded retries (BOUNDED_SEED=${seed})`, () => {
     await admin.disconnect();
     const before = Math.floor(rnd() * 20);
     const records: Produce[] = Array.from({ length: before }, (_, i) => ({ key: userId(i), value: user(userId(i)) }));
-    records.push({ key: userId(999), value: Buffer.alloc(2048, 'x') }); // not wire format: a bad record, dead-lettered whole
+    // Not wire format: a bad record, dead-lettered whole.
+    records.push({ key: userId(999), value: Buffer.alloc(2048, 'x') });
     records.push(
       ...Array.from({ length: 1 + Math.floor(rnd() * 20) }, (_, i) => ({
         key: userId(100 + i),
@@ -68,7 +69,7 @@ describe(`PostgreSQL sink: bounded retries (BOUNDED_SEED=${seed})`, () => {
     expect((await h.rows('users', 'id')).length).toBeLessThanOrEqual(before);
   });
 
-  it('a statement hanging on a lock held by another session times out, /health says why, and the batch is retried once the lock is gone', async () => {
+  it('a statement stuck on a lock another session holds times out, /health says why; retried once freed', async () => {
     const rnd = mulberry32(seed + 1);
     const keys = 5 + Math.floor(rnd() * 30);
     await h.produce(

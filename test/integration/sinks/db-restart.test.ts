@@ -85,7 +85,8 @@ describe('PostgreSQL sink: database restart', () => {
       { title: 'chunk 4', n: 400 },
     ]);
     const { rows: logins } = await h.pool.query(
-      `SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, min(id) AS first, max(id) AS last FROM "${h.tables.logins}"`,
+      'SELECT count(*)::int AS n, count(DISTINCT id)::int AS ids, min(id) AS first, max(id) AS last ' +
+        `FROM "${h.tables.logins}"`,
     );
     expect(logins).toEqual([{ n: 1000, ids: 1000, first: loginId(0), last: loginId(999) }]);
     expect(await h.deadLetters()).toEqual([]);

@@ -95,7 +95,7 @@ describe('PostgreSQL sink: the database offsets are the truth on start', () => {
   beforeEach(async () => (h = await new SinkHarness().setUp()));
   afterEach(() => h.close());
 
-  it('a database that lost its last commits (rows and offset together) is refilled from Kafka, though the group committed further', async () => {
+  it('a database that lost commits (rows, offset) is refilled from Kafka, though the group committed on', async () => {
     const rnd = mulberry32(seed);
     const keys = 10 + Math.floor(rnd() * 40);
     const records: Produce[] = Array.from({ length: keys }, (_, i) => ({

@@ -145,7 +145,7 @@ const fixtures: Fixture[] = [
     },
   },
   {
-    name: 'a schema version change in the middle of a stream: new columns appear, older rows and older writers get null',
+    name: 'a schema version change mid-stream: new columns appear, older rows and older writers get null',
     steps: () => [
       { users: [{ key: u(1), value: user(u(1)) }] },
       {
@@ -169,7 +169,8 @@ const fixtures: Fixture[] = [
         { id: u(4), cost_center: null, hired_at: null },
       ]);
       const { rows: types } = await h.pool.query(
-        `SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 AND column_name IN ('cost_center', 'hired_at') ORDER BY 1`,
+        'SELECT column_name, data_type, is_nullable FROM information_schema.columns ' +
+          "WHERE table_name = $1 AND column_name IN ('cost_center', 'hired_at') ORDER BY 1",
         [h.tables.users],
       );
       expect(types).toEqual([
@@ -279,7 +280,8 @@ const fixtures: Fixture[] = [
       const { rows: reports } = await h.pool.query(`SELECT id FROM "${h.tables.users}" WHERE manager_id = $1`, [u(2)]);
       expect(reports).toEqual([{ id: u(1) }]);
       const { rows: indexes } = await h.pool.query(
-        `SELECT tablename, regexp_replace(indexdef, '^.* USING ', '') AS def FROM pg_indexes WHERE tablename IN ($1, $2) ORDER BY 1, 2`,
+        "SELECT tablename, regexp_replace(indexdef, '^.* USING ', '') AS def FROM pg_indexes " +
+          'WHERE tablename IN ($1, $2) ORDER BY 1, 2',
         [h.tables.users, h.tables.logins],
       );
       expect(indexes.map((i) => `${i.tablename === h.tables.users ? 'users' : 'logins'} ${i.def}`).sort()).toEqual(

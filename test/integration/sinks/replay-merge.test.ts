@@ -20,7 +20,7 @@ describe(`PostgreSQL sink: non-destructive replay (REPLAY_SEED=${seed})`, () => 
     await h.pool.query('DROP ROLE IF EXISTS neurons_test_reader').catch(() => undefined);
   });
 
-  it('keeps the operator objects, events older than retention and other connectors rows; reconciles users', async () => {
+  it('keeps operator objects, events older than retention and other connectors rows; reconciles users', async () => {
     const rnd = mulberry32(seed);
     const n = 10 + Math.floor(rnd() * 30);
     const users: Produce[] = Array.from({ length: n }, (_, i) => ({
@@ -52,7 +52,8 @@ describe(`PostgreSQL sink: non-destructive replay (REPLAY_SEED=${seed})`, () => 
     const before = { users: await oid(h.tables.users), logins: await oid(h.tables.logins) };
     // Another connector's user in the same table, and a stray row of nobody.
     await h.pool.query(
-      `INSERT INTO ${t} (id, title, connector_name, _kafka_partition, _kafka_offset) VALUES ('005OTHER00000001AA', 'other', 'another-connector', 0, 0), ('005STRAY00000001AA', 'stray', NULL, 0, 0)`,
+      `INSERT INTO ${t} (id, title, connector_name, _kafka_partition, _kafka_offset) VALUES ` +
+        "('005OTHER00000001AA', 'other', 'another-connector', 0, 0), ('005STRAY00000001AA', 'stray', NULL, 0, 0)",
     );
 
     // Retention: the oldest login events leave the topic; a user leaves the compacted state.
@@ -103,7 +104,7 @@ describe(`PostgreSQL sink: non-destructive replay (REPLAY_SEED=${seed})`, () => 
     expect(leftovers).toEqual([]);
   });
 
-  it('a user whose latest record cannot be applied keeps their row and login events: a bad record never deletes', async () => {
+  it('a user whose latest record cannot apply keeps row and login events: a bad record never deletes', async () => {
     const rnd = mulberry32(seed + 3);
     const n = 3 + Math.floor(rnd() * 8);
     await h.produce(

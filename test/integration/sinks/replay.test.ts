@@ -43,7 +43,8 @@ describe('PostgreSQL sink: replay', () => {
     await h.caughtUp();
     // The table drifts from Kafka: a row nobody published, a hand edit, a lost row.
     await h.pool.query(
-      `INSERT INTO "${h.tables.users}" (id, title, _kafka_partition, _kafka_offset) VALUES ('005XXXXXXXXXXXXAAA', 'stray', 0, 0)`,
+      `INSERT INTO "${h.tables.users}" (id, title, _kafka_partition, _kafka_offset) ` +
+        "VALUES ('005XXXXXXXXXXXXAAA', 'stray', 0, 0)",
     );
     await h.pool.query(`UPDATE "${h.tables.users}" SET title = 'hand edit' WHERE id = $1`, [userId(1)]);
     await h.pool.query(`DELETE FROM "${h.tables.users}" WHERE id = $1`, [userId(2)]);

@@ -10,7 +10,7 @@ const MIN = 60_000;
 const row = (Id: string, LoginTime: string) => ({ Id, LoginTime });
 
 describe('the LoginHistory cursor', () => {
-  it('never moves the watermark past the extraction start, and keeps future rows in the window so they are not emitted twice', () => {
+  it('never moves the watermark past the extraction start; keeps future rows in the window (emitted once)', () => {
     const start = Date.parse('2026-11-01T12:00:00Z');
     const t = new LoginTracker(null, 60 * MIN, start);
     expect(t.accept(row('a', '2026-11-01T11:30:00.000Z'))).toBe(true);
@@ -59,7 +59,8 @@ describe('the LoginHistory cursor', () => {
     };
     const bytes = type.toBuffer(state).length;
     console.log(
-      `state record with ${perHour} recent login Ids: ${bytes} bytes (${(bytes / perHour).toFixed(2)} per Id; the JSON list would be ${JSON.stringify(ids).length})`,
+      `state record with ${perHour} recent login Ids: ${bytes} bytes ` +
+        `(${(bytes / perHour).toFixed(2)} per Id; the JSON list would be ${JSON.stringify(ids).length})`,
     );
     expect(bytes).toBeLessThan(256 * 1024);
     // the most Ids ever kept, at the same density, still fit with room to spare

@@ -79,7 +79,8 @@ describe('registerTopicSchemas', () => {
     await expect(failure).rejects.toMatchObject({
       code: 'SCHEMA_INCOMPATIBLE',
       message:
-        'schema registry: the schema for subject t-value is incompatible with its registered versions: Incompatible artifact: t-value [AVRO], list of diff types: [b at /fields/1]',
+        'schema registry: the schema for subject t-value is incompatible with its registered versions: ' +
+        'Incompatible artifact: t-value [AVRO], list of diff types: [b at /fields/1]',
     });
   });
 

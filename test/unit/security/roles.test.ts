@@ -134,7 +134,7 @@ describe('the conversions refuse the other role', () => {
 });
 
 describe('the Salesforce options a sink file may carry unread', () => {
-  it('every option the Salesforce build reads is a connector option of the schema (a new one cannot be forgotten)', () => {
+  it('every option the Salesforce build reads is a schema connector option (a new one cannot be forgotten)', () => {
     const read = new Set<string>();
     // valid values, so that the build reads everything down to the extractor's options
     const values: Record<string, unknown> = {

@@ -53,7 +53,7 @@ describe('custom, excluded and hashed fields', () => {
   });
   afterAll(() => sim.close());
 
-  it(`imports custom fields with the org's values, never asks for excluded ones, hashes with the salt (seed ${seed})`, async () => {
+  it(`imports the org's custom field values, never asks for excluded ones, salts hashes (seed ${seed})`, async () => {
     const b = bodies();
     const got = await drain(extractor(sim, { fields: CHOICE, hashSalt: SALT }, { fetch: b.fetch }).users());
     expect(got.error).toBeUndefined();

@@ -67,12 +67,15 @@ afterEach(() => {
 
 /** Salesforce requests the simulator answered from `from` on, as "METHOD path" (no query string). */
 const simCalls = (from: number) => sim.requests.slice(from).map((r) => `${r.method} ${r.path.split('?')[0]}`);
-/** Requests the proxy carried, tunnelled (inside a CONNECT) or forwarded (absolute-form, as jsforce 3.10.26 sends its token request). */
+/**
+ * Requests the proxy carried, tunnelled (inside a CONNECT) or forwarded (absolute-form, as jsforce 3.10.26 sends
+ * its token request).
+ */
 const tunnelled = (p: RunningProxy) =>
   p.lines.filter((l) => !l.startsWith('CONNECT')).map((l) => l.replace(/^(\w+) https?:\/\/[^/]+/, '$1 ').split('?')[0]);
 
 describe('proxies', () => {
-  it('salesforce proxy option (with credentials): every call, the token request included, goes through it', async () => {
+  it('salesforce proxy (with credentials): every call, the token request included, goes through it', async () => {
     const proxy = await startProxy({ username: 'sf-connector', password: 'Proxy-Secret-42' });
     try {
       const { logger, lines } = memoryLogger();

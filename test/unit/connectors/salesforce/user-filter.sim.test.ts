@@ -78,7 +78,8 @@ describe('user filters', () => {
     ["CreatedDate > 'yesterday'", /does not fit CreatedDate \(datetime\)/],
     ["Department = 'unterminated", /unterminated text literal/],
   ])('refuses %j, naming the problem and the position', async (where, message) => {
-    const got = await drain(extractor(sim, { userFilter: { where: 'Department != null' } }).users()); // a valid one works
+    // A valid one works.
+    const got = await drain(extractor(sim, { userFilter: { where: 'Department != null' } }).users());
     expect(got.error).toBeUndefined();
     const bad = await (async () => {
       try {
