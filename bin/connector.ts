@@ -16,7 +16,17 @@ import { replayCommand, sinkCommand } from './commands/sink';
 import { startCommand } from './commands/start';
 import { syncCommand } from './commands/sync';
 
-const COMMANDS: Command[] = [syncCommand, startCommand, sinkCommand, replayCommand, checkCommand, mappingExportCommand, statusCommand, resetCommand, simulatorCommand];
+const COMMANDS: Command[] = [
+  syncCommand,
+  startCommand,
+  sinkCommand,
+  replayCommand,
+  checkCommand,
+  mappingExportCommand,
+  statusCommand,
+  resetCommand,
+  simulatorCommand,
+];
 
 function overview(): string {
   const width = Math.max(...COMMANDS.map((c) => c.name.length));
@@ -54,7 +64,12 @@ export async function main(argv: string[]): Promise<number> {
     positionals = rest;
   } else {
     try {
-      ({ values, positionals } = parseArgs({ args: rest, options: command.options, strict: true, allowPositionals: false }));
+      ({ values, positionals } = parseArgs({
+        args: rest,
+        options: command.options,
+        strict: true,
+        allowPositionals: false,
+      }));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }

@@ -29,7 +29,13 @@ import { fromConfig } from '../sinks';
 const say = (line = '') => process.stdout.write(line + '\n');
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { users: { type: 'string', default: '10000' }, logins: { type: 'string', default: '50000' }, keep: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({
+    options: {
+      users: { type: 'string', default: '10000' },
+      logins: { type: 'string', default: '50000' },
+      keep: { type: 'boolean', default: false },
+    },
+  });
   const users = Number(values.users);
   const logins = Number(values.logins);
   const logger = createLogger({ level: process.env.LOG_LEVEL === 'debug' ? 'debug' : 'warn' });
@@ -41,7 +47,11 @@ async function main(): Promise<void> {
   const services = await ensureServices((line) => say(`     ${line}`));
   const counts = `${users.toLocaleString('en-US')} users, ${logins.toLocaleString('en-US')} login events`;
   say(`2/5  Starting the Salesforce API simulator: ${counts}…`);
-  const sim = await startSimulator({ users, logins, now: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString() });
+  const sim = await startSimulator({
+    users,
+    logins,
+    now: new Date(Math.floor(Date.now() / 1000) * 1000).toISOString(),
+  });
   say(`     simulated org at ${sim.url}`);
 
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'connector-demo-'));
@@ -49,7 +59,12 @@ async function main(): Promise<void> {
   const configFile = path.join(dir, `${name}.yaml`);
   fs.writeFileSync(configFile, demoConfig(name, sim.url, services.endpoints, dir));
   // The JWT bearer flow, as a real org should use (the password flow is retired on 2027-02-20).
-  const env = { ...process.env, DEMO_PRIVATE_KEY: sim.credentials.jwtPrivateKeyPem, DEMO_CONSUMER_KEY: sim.credentials.consumerKey, DEMO_USERNAME: sim.credentials.username };
+  const env = {
+    ...process.env,
+    DEMO_PRIVATE_KEY: sim.credentials.jwtPrivateKeyPem,
+    DEMO_CONSUMER_KEY: sim.credentials.consumerKey,
+    DEMO_USERNAME: sim.credentials.username,
+  };
   const config = loadConfigFile(configFile, { env, readFile: (p) => fs.readFileSync(p, 'utf8') });
   const settings = toConnectorSettings(config);
   const sinkConfig = toSinkConfig(config);
@@ -66,9 +81,16 @@ async function main(): Promise<void> {
     if (first.status !== 'succeeded') throw new Error(`the sync failed: ${first.error?.message}`);
     await sink.start();
     const expected = sim.userIds(['active', 'frozen']).length;
-    await until(async () => Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count) === expected, 'the sink to write every user');
-    const sample = await db.query(`SELECT id, name, username, title, status, city, device_browser FROM ${table} ORDER BY name LIMIT 5`);
-    say(`     ${expected} users in ${table}: as expected, every active or frozen user of the simulated org; a few rows:`);
+    await until(
+      async () => Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count) === expected,
+      'the sink to write every user',
+    );
+    const sample = await db.query(
+      `SELECT id, name, username, title, status, city, device_browser FROM ${table} ORDER BY name LIMIT 5`,
+    );
+    say(
+      `     ${expected} users in ${table}: as expected, every active or frozen user of the simulated org; a few rows:`,
+    );
     console.table(sample.rows);
 
     const victim = sim.userIds(['active'])[0];
@@ -77,7 +99,10 @@ async function main(): Promise<void> {
     sim.setUserState(victim, 'inactive');
     const second = await connector.sync();
     printSummary(second);
-    await until(async () => (await db.query(`SELECT 1 FROM ${table} WHERE id = $1`, [victim])).rowCount === 0, 'the tombstone to delete the row');
+    await until(
+      async () => (await db.query(`SELECT 1 FROM ${table} WHERE id = $1`, [victim])).rowCount === 0,
+      'the tombstone to delete the row',
+    );
     const remain = Number((await db.query(`SELECT count(*) FROM ${table}`)).rows[0].count);
     if (remain !== expected - 1) throw new Error(`expected ${expected - 1} users after the deletion, found ${remain}`);
     say(`     the tombstone removed ${victim} from ${table}: ${remain} users remain (${expected} - 1, as expected).`);
@@ -99,7 +124,12 @@ async function main(): Promise<void> {
   }
 }
 
-function demoConfig(name: string, simUrl: string, endpoints: { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string; DATABASE_URL: string }, dir: string): string {
+function demoConfig(
+  name: string,
+  simUrl: string,
+  endpoints: { KAFKA_BROKERS: string; SCHEMA_REGISTRY_URL: string; DATABASE_URL: string },
+  dir: string,
+): string {
   return [
     `connectorName: ${name}`,
     'connectorServerName: Cloud',

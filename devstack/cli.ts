@@ -25,7 +25,8 @@ async function main(cmd: string | undefined): Promise<void> {
       return;
     }
     case 'status': {
-      for (const svc of ALL) console.log(`${svc.name}: ${(await svc.ready().catch(() => false)) ? 'ready' : 'not running'}`);
+      for (const svc of ALL)
+        console.log(`${svc.name}: ${(await svc.ready().catch(() => false)) ? 'ready' : 'not running'}`);
       console.log(JSON.stringify(endpoints(), null, 2));
       return;
     }

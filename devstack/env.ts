@@ -42,7 +42,9 @@ function kafkaVersion(): string {
   const v = process.env.SF_TEST_KAFKA_VERSION;
   if (v === undefined || v === '') return KAFKA_VERSIONS[0];
   if (!(KAFKA_VERSIONS as readonly string[]).includes(v)) {
-    throw new Error(`SF_TEST_KAFKA_VERSION=${v} is not a tested Kafka release; use one of ${KAFKA_VERSIONS.join(', ')}`);
+    throw new Error(
+      `SF_TEST_KAFKA_VERSION=${v} is not a tested Kafka release; use one of ${KAFKA_VERSIONS.join(', ')}`,
+    );
   }
   return v;
 }

@@ -28,9 +28,15 @@ export const kafka: LocalService = {
     fs.rmSync(layout, { recursive: true, force: true });
     run(
       'mvn',
-      [...MAVEN_FLAGS, '-f', path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml'),
+      [
+        ...MAVEN_FLAGS,
+        '-f',
+        path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml'),
         'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
-        '-DincludeScope=runtime', '-Dmdep.useRepositoryLayout=true', `-DoutputDirectory=${layout}`],
+        '-DincludeScope=runtime',
+        '-Dmdep.useRepositoryLayout=true',
+        `-DoutputDirectory=${layout}`,
+      ],
       { what: `Fetching Kafka ${VERSIONS.kafka} jars from Maven Central` },
     );
     // Each jar against Central's published checksum, then flat into libs/ (the class path).
@@ -97,15 +103,39 @@ export function formatKafkaHome(home: string, ports: KafkaPorts, sasl?: SaslUser
   fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data'), sasl), { mode: 0o600 });
   const log = logging(home);
   fs.writeFileSync(log.file, log.text);
-  const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], { what: 'kafka storage random-uuid' }).trim().split('\n').pop()!;
-  run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', props, '--ignore-formatted'], { what: 'kafka storage format' });
+  const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], {
+    what: 'kafka storage random-uuid',
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
+  run(
+    java,
+    [
+      '-cp',
+      `${LIBS}/*`,
+      log.flag,
+      'kafka.tools.StorageTool',
+      'format',
+      '-t',
+      clusterId,
+      '-c',
+      props,
+      '--ignore-formatted',
+    ],
+    { what: 'kafka storage format' },
+  );
   return props;
 }
 
 /** Starts a broker on a formatted home (detached); it is ready when kafkaAnswers says so. */
 export function startKafkaProcess(home: string, props: string, logFile: string): Detached {
   const java = findJava(17, 'KAFKA_JAVA_HOME');
-  return spawnDetached(java, ['-Xmx768m', '-XX:+UseG1GC', logging(home).flag, '-cp', `${LIBS}/*`, 'kafka.Kafka', props], { logFile });
+  return spawnDetached(
+    java,
+    ['-Xmx768m', '-XX:+UseG1GC', logging(home).flag, '-cp', `${LIBS}/*`, 'kafka.Kafka', props],
+    { logFile },
+  );
 }
 
 /** Warnings and errors to stdout: Kafka 3.x logs through log4j 1 (reload4j), 4.x through log4j 2. */
@@ -120,7 +150,8 @@ function logging(home: string): { file: string; text: string; flag: string } {
     return { file, text, flag: `-Dlog4j.configuration=file:${file}` };
   }
   const file = path.join(home, 'log4j2.properties');
-  const text = 'status = warn\nappender.stdout.type = Console\nappender.stdout.name = STDOUT\n' +
+  const text =
+    'status = warn\nappender.stdout.type = Console\nappender.stdout.name = STDOUT\n' +
     'appender.stdout.layout.type = PatternLayout\nappender.stdout.layout.pattern = [%d] %p %m (%c)%n\n' +
     'rootLogger.level = warn\nrootLogger.appenderRef.stdout.ref = STDOUT\n';
   return { file, text, flag: `-Dlog4j2.configurationFile=${file}` };

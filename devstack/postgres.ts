@@ -2,7 +2,12 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { ensureDatabase as createDatabase, initCluster, postgresBinDir, postgresServerUser } from '../sinks/postgres/embedded';
+import {
+  ensureDatabase as createDatabase,
+  initCluster,
+  postgresBinDir,
+  postgresServerUser,
+} from '../sinks/postgres/embedded';
 import { PG, PORTS, RUN_DIR, endpoints } from './env';
 import { Detached, spawnDetached } from './proc';
 import type { LocalService } from './service';
@@ -47,17 +52,29 @@ export const postgres: LocalService = {
   async start(): Promise<Detached> {
     const ids = postgresServerUser();
     fs.mkdirSync(RUN_DIR, { recursive: true });
-    return spawnDetached(path.join(postgresBinDir(), 'postgres'), [
-      '-D', DATA,
-      '-p', String(PORTS.postgres),
-      '-c', 'listen_addresses=127.0.0.1',
-      '-c', 'unix_socket_directories=',
-      '-c', 'max_connections=200',
-      // a test server: durability is traded for speed, as the data is rebuilt each run
-      '-c', 'fsync=off',
-      '-c', 'synchronous_commit=off',
-      '-c', 'full_page_writes=off',
-    ], { logFile: path.join(RUN_DIR, 'postgres.log'), uid: ids?.uid, gid: ids?.gid });
+    return spawnDetached(
+      path.join(postgresBinDir(), 'postgres'),
+      [
+        '-D',
+        DATA,
+        '-p',
+        String(PORTS.postgres),
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'unix_socket_directories=',
+        '-c',
+        'max_connections=200',
+        // a test server: durability is traded for speed, as the data is rebuilt each run
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+      ],
+      { logFile: path.join(RUN_DIR, 'postgres.log'), uid: ids?.uid, gid: ids?.gid },
+    );
   },
 
   readyTimeoutMs: 60_000,

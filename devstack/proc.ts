@@ -71,8 +71,10 @@ export async function waitUntil(
   let delay = 50;
   for (;;) {
     if (await probe().catch(() => false)) return;
-    if (opts.alive && !opts.alive()) throw new Error(`${opts.what}: the process exited before it was ready.${logTail(opts.logFile)}`);
-    if (Date.now() > deadline) throw new Error(`${opts.what}: not ready after ${opts.timeoutMs} ms.${logTail(opts.logFile)}`);
+    if (opts.alive && !opts.alive())
+      throw new Error(`${opts.what}: the process exited before it was ready.${logTail(opts.logFile)}`);
+    if (Date.now() > deadline)
+      throw new Error(`${opts.what}: not ready after ${opts.timeoutMs} ms.${logTail(opts.logFile)}`);
     await pause(delay);
     delay = Math.min(delay * 2, 500);
   }
@@ -88,6 +90,7 @@ export function logTail(file?: string, lines = 25): string {
 export function run(cmd: string, args: string[], opts: { cwd?: string; what: string }): string {
   const res = spawnSync(cmd, args, { cwd: opts.cwd, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
   if (res.error) throw new Error(`${opts.what}: could not run ${cmd}: ${res.error.message}`);
-  if (res.status !== 0) throw new Error(`${opts.what} failed (exit ${res.status}):\n${(res.stdout + res.stderr).slice(-4000)}`);
+  if (res.status !== 0)
+    throw new Error(`${opts.what} failed (exit ${res.status}):\n${(res.stdout + res.stderr).slice(-4000)}`);
   return res.stdout;
 }

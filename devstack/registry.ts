@@ -27,13 +27,27 @@ export const registry: LocalService = {
     const archive = path.join(ARCHIVE_DIR, `apicurio-registry-app-${VERSIONS.apicurio}-all.tar.gz`);
     if (!fs.existsSync(archive)) {
       requireMaven();
-      run('mvn', [...MAVEN_FLAGS, 'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
-        `-Dartifact=io.apicurio:apicurio-registry-app:${VERSIONS.apicurio}:tar.gz:all`, `-DoutputDirectory=${ARCHIVE_DIR}`],
-      { what: `Fetching Apicurio Registry ${VERSIONS.apicurio} from Maven Central` });
+      run(
+        'mvn',
+        [
+          ...MAVEN_FLAGS,
+          'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy',
+          `-Dartifact=io.apicurio:apicurio-registry-app:${VERSIONS.apicurio}:tar.gz:all`,
+          `-DoutputDirectory=${ARCHIVE_DIR}`,
+        ],
+        { what: `Fetching Apicurio Registry ${VERSIONS.apicurio} from Maven Central` },
+      );
     }
     // Checked before unpacking, also when the archive was already in the cache.
     const v = VERSIONS.apicurio;
-    const published = path.join(MAVEN_REPO, 'io', 'apicurio', 'apicurio-registry-app', v, `apicurio-registry-app-${v}-all.tar.gz`);
+    const published = path.join(
+      MAVEN_REPO,
+      'io',
+      'apicurio',
+      'apicurio-registry-app',
+      v,
+      `apicurio-registry-app-${v}-all.tar.gz`,
+    );
     verifyPublishedChecksum(archive, published);
     const tmp = `${HOME}.partial`;
     fs.rmSync(tmp, { recursive: true, force: true });
@@ -46,17 +60,22 @@ export const registry: LocalService = {
   async start(): Promise<Detached> {
     const java = findJava(21, 'APICURIO_JAVA_HOME');
     fs.mkdirSync(RUN_DIR, { recursive: true });
-    return spawnDetached(java, [
-      '-Xmx512m',
-      // the registry is a short-lived test server: C1 only starts it faster on 2 cores
-      '-XX:TieredStopAtLevel=1',
-      '-Dquarkus.http.host=127.0.0.1',
-      `-Dquarkus.http.port=${PORTS.registry}`,
-      // the management interface otherwise binds 0.0.0.0:9000
-      '-Dquarkus.management.host=127.0.0.1',
-      `-Dquarkus.management.port=${PORTS.registryManagement}`,
-      '-jar', path.join(HOME, 'quarkus-run.jar'),
-    ], { cwd: HOME, logFile: path.join(RUN_DIR, 'apicurio.log') });
+    return spawnDetached(
+      java,
+      [
+        '-Xmx512m',
+        // the registry is a short-lived test server: C1 only starts it faster on 2 cores
+        '-XX:TieredStopAtLevel=1',
+        '-Dquarkus.http.host=127.0.0.1',
+        `-Dquarkus.http.port=${PORTS.registry}`,
+        // the management interface otherwise binds 0.0.0.0:9000
+        '-Dquarkus.management.host=127.0.0.1',
+        `-Dquarkus.management.port=${PORTS.registryManagement}`,
+        '-jar',
+        path.join(HOME, 'quarkus-run.jar'),
+      ],
+      { cwd: HOME, logFile: path.join(RUN_DIR, 'apicurio.log') },
+    );
   },
 
   readyTimeoutMs: 120_000,

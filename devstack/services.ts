@@ -44,16 +44,21 @@ export async function ensureServices(log: (line: string) => void = () => {}): Pr
       }
     }
     // Then start them side by side and wait for each to answer.
-    await Promise.all(missing.map(async (svc) => {
-      const t0 = Date.now();
-      const proc = await svc.start();
-      started.push({ name: svc.name, pid: proc.pid, logFile: proc.logFile, ms: 0, stopSignal: svc.stopSignal });
-      await waitUntil(() => svc.ready().catch(() => false), {
-        timeoutMs: svc.readyTimeoutMs, what: `${svc.name} (pid ${proc.pid})`, alive: () => isAlive(proc.pid), logFile: proc.logFile,
-      });
-      started.find((s) => s.pid === proc.pid)!.ms = Date.now() - t0;
-      log(`${svc.name}: started (pid ${proc.pid}) and ready in ${Date.now() - t0} ms`);
-    }));
+    await Promise.all(
+      missing.map(async (svc) => {
+        const t0 = Date.now();
+        const proc = await svc.start();
+        started.push({ name: svc.name, pid: proc.pid, logFile: proc.logFile, ms: 0, stopSignal: svc.stopSignal });
+        await waitUntil(() => svc.ready().catch(() => false), {
+          timeoutMs: svc.readyTimeoutMs,
+          what: `${svc.name} (pid ${proc.pid})`,
+          alive: () => isAlive(proc.pid),
+          logFile: proc.logFile,
+        });
+        started.find((s) => s.pid === proc.pid)!.ms = Date.now() - t0;
+        log(`${svc.name}: started (pid ${proc.pid}) and ready in ${Date.now() - t0} ms`);
+      }),
+    );
     await ensureDatabase();
   } catch (err) {
     await stopServices(started);

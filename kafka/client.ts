@@ -9,7 +9,9 @@ import type { KafkaOptions } from './options';
  * and reports it. kafkajs exports no types for this table: it is read from the pinned version.
  */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const { errorCodes } = require('kafkajs/src/protocol/error') as { errorCodes: { message: string; retriable: boolean }[] };
+const { errorCodes } = require('kafkajs/src/protocol/error') as {
+  errorCodes: { message: string; retriable: boolean }[];
+};
 const RETRIED = new Set(errorCodes.filter((e) => e.retriable).map((e) => e.message));
 
 /** Our level for a kafkajs log entry: a response error kafkajs will retry is debug, not error. */

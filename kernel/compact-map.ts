@@ -27,7 +27,8 @@ export class CompactStringMap implements Iterable<[string, string]> {
     private readonly valueWidth = 22,
     initialCapacity = 1024,
   ) {
-    if (keyWidth < 1 || keyWidth > 254 || valueWidth < 0 || valueWidth > 254) throw new RangeError('key and value widths must be 1..254 and 0..254');
+    if (keyWidth < 1 || keyWidth > 254 || valueWidth < 0 || valueWidth > 254)
+      throw new RangeError('key and value widths must be 1..254 and 0..254');
     this.slotBytes = 2 + keyWidth + valueWidth;
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, initialCapacity)));
     this.slots = Buffer.alloc(capacity * this.slotBytes, EMPTY);

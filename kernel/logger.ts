@@ -64,7 +64,8 @@ export function createLogger(opts: LoggerOptions = {}): Logger {
  */
 function wrap(p: pino.Logger, redactor: Redactor, bound: Record<string, unknown>): Logger {
   // pino's messages are not passed through formatters: scrub them here.
-  const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) => p[level]({ ...bound, ...fields }, redactor.scrub(msg));
+  const at = (level: Level) => (msg: string, fields?: Record<string, unknown>) =>
+    p[level]({ ...bound, ...fields }, redactor.scrub(msg));
   return {
     debug: at('debug'),
     info: at('info'),

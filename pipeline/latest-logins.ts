@@ -37,7 +37,12 @@ export class DeviceCodec {
     const p = packed!;
     const split = p.indexOf('\0');
     const values = JSON.parse(p.slice(split + 1 + this.fingerprint.length)) as unknown[];
-    const record: Record<string, unknown> = { id: p.slice(15, split), userId, loginTime: Number(p.slice(0, 15)), status: 'Success' };
+    const record: Record<string, unknown> = {
+      id: p.slice(15, split),
+      userId,
+      loginTime: Number(p.slice(0, 15)),
+      status: 'Success',
+    };
     this.fields.forEach((f, i) => (record[f] = values[i] ?? null));
     return record as LoginEventRecord;
   }
@@ -69,7 +74,8 @@ export class LatestLogins {
 
   /** Keeps `login` if it is this user's latest successful login so far. */
   offer(login: LoginEventRecord): void {
-    if (login.status !== 'Success') return; // failed attempts may come from someone else's device (laterSuccessfulLogin)
+    // Failed attempts may come from someone else's device (laterSuccessfulLogin).
+    if (login.status !== 'Success') return;
     const current = this.byUser.get(login.userId);
     // Most offers lose on time alone: decide those without building the order key.
     if (current !== undefined && Number(current.slice(0, 15)) > login.loginTime) return;
@@ -92,7 +98,8 @@ export class LatestLogins {
 }
 
 function orderKey(login: LoginEventRecord): string {
-  if (!Number.isInteger(login.loginTime) || login.loginTime < 0 || login.loginTime >= 1e15) throw new RangeError(`login ${login.id}: loginTime ${login.loginTime} is not an epoch millisecond`);
+  if (!Number.isInteger(login.loginTime) || login.loginTime < 0 || login.loginTime >= 1e15)
+    throw new RangeError(`login ${login.id}: loginTime ${login.loginTime} is not an epoch millisecond`);
   return `${String(login.loginTime).padStart(15, '0')}${login.id}`;
 }
 

@@ -36,7 +36,11 @@ export interface TopicCodec {
   decodeValue<T = Record<string, unknown>>(message: Buffer): Promise<T>;
 }
 
-export function createTopicCodec(registered: RegisteredTopic, schemas: TopicSchemaSet, writers: WriterSchemas): TopicCodec {
+export function createTopicCodec(
+  registered: RegisteredTopic,
+  schemas: TopicSchemaSet,
+  writers: WriterSchemas,
+): TopicCodec {
   const keyType = avroType(schemas.key);
   const valueType = avroType(schemas.value);
   const decoder = (reader: avro.Type, ownId: number) => {
@@ -65,6 +69,9 @@ function resolve(reader: avro.Type, writer: avro.Type, schemaId: number): avro.R
   try {
     return resolverFor(reader, writer);
   } catch (err) {
-    throw new RecordError(`schema id ${schemaId} cannot be read as ${reader.name ?? reader.typeName}: ${(err as Error).message}`, { code: 'RECORD_UNDECODABLE', cause: err });
+    throw new RecordError(
+      `schema id ${schemaId} cannot be read as ${reader.name ?? reader.typeName}: ${(err as Error).message}`,
+      { code: 'RECORD_UNDECODABLE', cause: err },
+    );
   }
 }

@@ -4,8 +4,28 @@ export { parseMappingCsv, exportMappingCsv, sourceFields, MAPPING_TYPES, SOURCE_
 export type { Mapping, MappingRow, MappingType, SourceObject } from './mapping';
 export { checkMapping } from './mapping-check';
 export { loadConnectorSchemas, avroType, type AvroSchemaJson, type ConnectorSchemas } from './avro';
-export { registerTopicSchemas, registryFromConfig, connectorTopicSchemas, classifyRegistryError, REGISTRY_CLIENT_ID } from './registry';
-export type { RegistryConfig, RegistryClients, TopicSchemaSet, RegisteredTopic, RegisteredSchema, ConnectorTopics, RegisterOptions } from './registry';
-export { registryClient, RegistryHttpError, type RegistryClient, type RegistryAdmin, type CompatibilityLevel } from './registry-client';
+export {
+  registerTopicSchemas,
+  registryFromConfig,
+  connectorTopicSchemas,
+  classifyRegistryError,
+  REGISTRY_CLIENT_ID,
+} from './registry';
+export type {
+  RegistryConfig,
+  RegistryClients,
+  TopicSchemaSet,
+  RegisteredTopic,
+  RegisteredSchema,
+  ConnectorTopics,
+  RegisterOptions,
+} from './registry';
+export {
+  registryClient,
+  RegistryHttpError,
+  type RegistryClient,
+  type RegistryAdmin,
+  type CompatibilityLevel,
+} from './registry-client';
 export { createTopicCodec, writerSchemasFrom, type TopicCodec, type WriterSchemas } from './codec';
 export { frame, unframe, encodeFramed, decodeFramed, resolverFor, MAGIC_BYTE } from './wire';

@@ -23,9 +23,11 @@ export function checkMapping(mapping: Mapping, schema: AvroSchemaJson): string[]
     const nullable = Array.isArray(field.type) && field.type.length === 2 && field.type[0] === 'null';
     const type = nullable ? (field.type as unknown[])[1] : field.type;
     if (row.required && nullable) problems.push(`${row.target}: required in the mapping but nullable in the schema`);
-    if (!row.required && !nullable) problems.push(`${row.target}: optional in the mapping, so the schema type must be ["null", T]`);
+    if (!row.required && !nullable)
+      problems.push(`${row.target}: optional in the mapping, so the schema type must be ["null", T]`);
     if (nullable && field.default !== null) problems.push(`${row.target}: a nullable field must default to null`);
-    if (!producesType(row.type, type)) problems.push(`${row.target}: mapping type ${row.type} cannot fill Avro type ${JSON.stringify(type)}`);
+    if (!producesType(row.type, type))
+      problems.push(`${row.target}: mapping type ${row.type} cannot fill Avro type ${JSON.stringify(type)}`);
     if (!field.doc) problems.push(`${row.target}: the schema field has no doc string`);
   }
   const targets = new Set(mapping.rows.map((r) => r.target));
@@ -62,6 +64,9 @@ function producesType(type: MappingType, avroType: unknown): boolean {
     case 'boolean-map':
       return t.type === 'map' && t.values === 'boolean';
     case 'user-status':
-      return avroType === 'string' || (t.type === 'enum' && ['active', 'inactive', 'frozen'].every((s) => t.symbols?.includes(s)));
+      return (
+        avroType === 'string' ||
+        (t.type === 'enum' && ['active', 'inactive', 'frozen'].every((s) => t.symbols?.includes(s)))
+      );
   }
 }

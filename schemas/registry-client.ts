@@ -19,13 +19,7 @@ import createApi, { type SchemaRegistryAPIClientArgs } from '@kafkajs/confluent-
  * reset, timed out) and the registry's own message, without the library's client-id prefix.
  */
 export type CompatibilityLevel =
-  | 'NONE'
-  | 'BACKWARD'
-  | 'BACKWARD_TRANSITIVE'
-  | 'FORWARD'
-  | 'FORWARD_TRANSITIVE'
-  | 'FULL'
-  | 'FULL_TRANSITIVE';
+  'NONE' | 'BACKWARD' | 'BACKWARD_TRANSITIVE' | 'FORWARD' | 'FORWARD_TRANSITIVE' | 'FULL' | 'FULL_TRANSITIVE';
 
 export interface RegistryConfig {
   /** Confluent-compatible base URL, e.g. http://127.0.0.1:8081/apis/ccompat/v7 for Apicurio 3. */
@@ -192,7 +186,7 @@ function ownHttp(config: RegistryConfig, timeoutMs: number) {
       });
     }
     const text = await res.text();
-    let body: Record<string, unknown> = {};
+    let body: Record<string, unknown>;
     try {
       body = text ? (JSON.parse(text) as Record<string, unknown>) : {};
     } catch {

@@ -4,8 +4,12 @@ import { withRetry, type RetryOptions } from '../kernel/retry';
 import { silentLogger, type Logger } from '../kernel/logger';
 import type { AvroSchemaJson, ConnectorSchemas } from './avro';
 import {
-  asRegistryHttpError, registryClient, RegistryHttpError,
-  type CompatibilityLevel, type RegistryAdmin, type RegistryConfig,
+  asRegistryHttpError,
+  registryClient,
+  RegistryHttpError,
+  type CompatibilityLevel,
+  type RegistryAdmin,
+  type RegistryConfig,
 } from './registry-client';
 
 export { REGISTRY_CLIENT_ID, REGISTRY_TIMEOUT_MS, type RegistryConfig } from './registry-client';
@@ -73,7 +77,12 @@ export function connectorTopicSchemas(topics: ConnectorTopics, schemas: Connecto
 }
 
 /** Levels at least as strict as BACKWARD: kept as they are when an operator chose them. */
-const BACKWARD_OR_STRICTER: readonly CompatibilityLevel[] = ['BACKWARD', 'BACKWARD_TRANSITIVE', 'FULL', 'FULL_TRANSITIVE'];
+const BACKWARD_OR_STRICTER: readonly CompatibilityLevel[] = [
+  'BACKWARD',
+  'BACKWARD_TRANSITIVE',
+  'FULL',
+  'FULL_TRANSITIVE',
+];
 
 export interface RegisterOptions {
   logger?: Logger;
@@ -87,7 +96,11 @@ export interface RegisterOptions {
  * Throws FatalError (SCHEMA_INCOMPATIBLE, SCHEMA_INVALID, REGISTRY_UNAUTHORIZED,
  * REGISTRY_REQUEST_FAILED) or, once retries are spent, RetriableError (REGISTRY_UNAVAILABLE).
  */
-export async function registerTopicSchemas(clients: RegistryClients, sets: readonly TopicSchemaSet[], opts: RegisterOptions = {}): Promise<RegisteredTopic[]> {
+export async function registerTopicSchemas(
+  clients: RegistryClients,
+  sets: readonly TopicSchemaSet[],
+  opts: RegisterOptions = {},
+): Promise<RegisteredTopic[]> {
   const logger = opts.logger ?? silentLogger;
   const out: RegisteredTopic[] = [];
   for (const set of sets) {
@@ -98,8 +111,15 @@ export async function registerTopicSchemas(clients: RegistryClients, sets: reado
   return out;
 }
 
-async function registerSubject(clients: RegistryClients, subject: string, schema: AvroSchemaJson, logger: Logger, retry?: RetryOptions): Promise<RegisteredSchema> {
-  const attempt = <T>(what: string, fn: () => Promise<T>) => withRetry(() => fn().catch((err) => Promise.reject(classifyRegistryError(err, subject, what))), retry);
+async function registerSubject(
+  clients: RegistryClients,
+  subject: string,
+  schema: AvroSchemaJson,
+  logger: Logger,
+  retry?: RetryOptions,
+): Promise<RegisteredSchema> {
+  const attempt = <T>(what: string, fn: () => Promise<T>) =>
+    withRetry(() => fn().catch((err) => Promise.reject(classifyRegistryError(err, subject, what))), retry);
 
   // Compatibility first, so that this very registration is already checked against it.
   let compatibility = await attempt('read compatibility', () => clients.admin.getCompatibility(subject));
@@ -111,7 +131,10 @@ async function registerSubject(clients: RegistryClients, subject: string, schema
   const level = compatibility;
   const id = await attempt('register schema', async () => {
     if (isRecordSchema(schema)) {
-      const { id } = await clients.registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject, compatibility: level as COMPATIBILITY });
+      const { id } = await clients.registry.register(
+        { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+        { subject, compatibility: level as COMPATIBILITY },
+      );
       return id;
     }
     return clients.admin.registerSchema(subject, JSON.stringify(schema));
@@ -121,7 +144,12 @@ async function registerSubject(clients: RegistryClients, subject: string, schema
 }
 
 function isRecordSchema(schema: AvroSchemaJson): boolean {
-  return typeof schema === 'object' && schema !== null && !Array.isArray(schema) && (schema as { type?: unknown }).type === 'record';
+  return (
+    typeof schema === 'object' &&
+    schema !== null &&
+    !Array.isArray(schema) &&
+    (schema as { type?: unknown }).type === 'record'
+  );
 }
 
 /**
@@ -134,11 +162,16 @@ export function classifyRegistryError(err: unknown, subject: string, what: strin
   const message = registryMessage(err);
   const say = `schema registry: ${what} for subject ${subject} failed: ${message}`;
   if (status === 409) {
-    return new FatalError('SCHEMA_INCOMPATIBLE', `schema registry: the schema for subject ${subject} is incompatible with its registered versions: ${message}`, { cause: err });
+    return new FatalError(
+      'SCHEMA_INCOMPATIBLE',
+      `schema registry: the schema for subject ${subject} is incompatible with its registered versions: ${message}`,
+      { cause: err },
+    );
   }
   if (status === 422) return new FatalError('SCHEMA_INVALID', say, { cause: err });
   if (status === 401 || status === 403) return new FatalError('REGISTRY_UNAUTHORIZED', say, { cause: err });
-  if (status === undefined || status >= 500 || status === 408 || status === 429) return new RetriableError('REGISTRY_UNAVAILABLE', say, { cause: err });
+  if (status === undefined || status >= 500 || status === 408 || status === 429)
+    return new RetriableError('REGISTRY_UNAVAILABLE', say, { cause: err });
   return new FatalError('REGISTRY_REQUEST_FAILED', say, { cause: err });
 }
 

@@ -11,7 +11,8 @@ export const WIRE_HEADER_BYTES = 5;
 
 /** Frames an Avro body with the magic byte and schema id. */
 export function frame(schemaId: number, body: Buffer): Buffer {
-  if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff) throw new RangeError(`schema id ${schemaId} is not a registry id`);
+  if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff)
+    throw new RangeError(`schema id ${schemaId} is not a registry id`);
   const header = Buffer.alloc(WIRE_HEADER_BYTES);
   header.writeUInt8(MAGIC_BYTE, 0);
   header.writeInt32BE(schemaId, 1);
@@ -21,7 +22,9 @@ export function frame(schemaId: number, body: Buffer): Buffer {
 /** Splits a framed message. A RecordError (bad data, dead-letter it) when it is not wire format. */
 export function unframe(message: Buffer): { schemaId: number; body: Buffer } {
   if (message.length < WIRE_HEADER_BYTES || message[0] !== MAGIC_BYTE) {
-    throw new RecordError(`not Confluent wire format (${message.length} bytes, first byte ${message[0] ?? 'none'})`, { code: 'WIRE_FORMAT_INVALID' });
+    throw new RecordError(`not Confluent wire format (${message.length} bytes, first byte ${message[0] ?? 'none'})`, {
+      code: 'WIRE_FORMAT_INVALID',
+    });
   }
   return { schemaId: message.readInt32BE(1), body: message.subarray(WIRE_HEADER_BYTES) };
 }
@@ -53,11 +56,18 @@ export function resolverFor(readerType: avro.Type, writerType: avro.Type): avro.
 }
 
 /** Decodes a framed message with `readerType` (through `resolver` when the writer schema differs). */
-export function decodeFramed(readerType: avro.Type, message: Buffer, resolver?: avro.Resolver): { schemaId: number; value: unknown } {
+export function decodeFramed(
+  readerType: avro.Type,
+  message: Buffer,
+  resolver?: avro.Resolver,
+): { schemaId: number; value: unknown } {
   const { schemaId, body } = unframe(message);
   try {
     return { schemaId, value: readerType.fromBuffer(body, resolver) };
   } catch (err) {
-    throw new RecordError(`cannot decode Avro body with schema id ${schemaId}: ${(err as Error).message}`, { code: 'RECORD_UNDECODABLE', cause: err });
+    throw new RecordError(`cannot decode Avro body with schema id ${schemaId}: ${(err as Error).message}`, {
+      code: 'RECORD_UNDECODABLE',
+      cause: err,
+    });
   }
 }

@@ -16,12 +16,26 @@ import { fromConfig, replayFromConfig, type PostgresSinkConfig } from './index';
 
 function configFromEnv(env: NodeJS.ProcessEnv): PostgresSinkConfig {
   return {
-    kafka: { brokers: (env.KAFKA_BROKERS ?? '').split(',').map((b) => b.trim()).filter(Boolean), clientId: 'neurons-postgres-sink' },
+    kafka: {
+      brokers: (env.KAFKA_BROKERS ?? '')
+        .split(',')
+        .map((b) => b.trim())
+        .filter(Boolean),
+      clientId: 'neurons-postgres-sink',
+    },
     registry: { url: env.SCHEMA_REGISTRY_URL ?? '' },
     databaseUrl: env.DATABASE_URL || undefined,
     embedded: { dataDir: env.SINK_DATA_DIR || undefined },
-    topics: { users: env.SINK_USERS_TOPIC || undefined, logins: env.SINK_LOGINS_TOPIC || undefined, deadLetter: env.SINK_DEAD_LETTER_TOPIC || undefined },
-    tables: { schema: env.SINK_TABLE_SCHEMA || undefined, users: env.SINK_USERS_TABLE || undefined, logins: env.SINK_LOGINS_TABLE || undefined },
+    topics: {
+      users: env.SINK_USERS_TOPIC || undefined,
+      logins: env.SINK_LOGINS_TOPIC || undefined,
+      deadLetter: env.SINK_DEAD_LETTER_TOPIC || undefined,
+    },
+    tables: {
+      schema: env.SINK_TABLE_SCHEMA || undefined,
+      users: env.SINK_USERS_TABLE || undefined,
+      logins: env.SINK_LOGINS_TABLE || undefined,
+    },
     groupId: env.SINK_GROUP_ID || undefined,
   };
 }
@@ -44,13 +58,19 @@ async function main(argv: string[]): Promise<number> {
     const i = rest.indexOf('--only');
     const only = i >= 0 ? rest[i + 1] : undefined;
     const names = STREAMS.map((s) => s.name);
-    if (only !== undefined && !names.includes(only)) throw new UsageError(`--only takes a declared stream: ${names.join(', ')}`);
+    if (only !== undefined && !names.includes(only))
+      throw new UsageError(`--only takes a declared stream: ${names.join(', ')}`);
     const result = await replayFromConfig(config, {
       logger,
       only: only ? [only] : undefined,
-      onProgress: (p) => process.stdout.write(`replay ${p.phase}: ${p.records} records, ${p.recordsPerSecond} records/s, lag ${Number.isNaN(p.lag) ? '?' : p.lag}, ${(p.elapsedMs / 1000).toFixed(1)} s\n`),
+      onProgress: (p) =>
+        process.stdout.write(
+          `replay ${p.phase}: ${p.records} records, ${p.recordsPerSecond} records/s, ` +
+            `lag ${Number.isNaN(p.lag) ? '?' : p.lag}, ${(p.elapsedMs / 1000).toFixed(1)} s\n`,
+        ),
     });
-    for (const [live, built] of Object.entries(result.swapped)) process.stdout.write(`replay swapped in ${live} (built as ${built})\n`);
+    for (const [live, built] of Object.entries(result.swapped))
+      process.stdout.write(`replay swapped in ${live} (built as ${built})\n`);
     return 0;
   }
   throw new UsageError(`unknown command ${command ?? '(none)'}: use run or replay`);

@@ -10,11 +10,29 @@ export { sinkStreams, userRemovalCascades, type StreamOverrides, type DeleteCasc
 export { createSinkEngine, type SinkRunner, type SinkEngineDeps, type EngineTuning } from './engine/engine';
 export { createMemorySink, type MemorySink } from './memory/sink';
 export { createPostgresStore } from './postgres/store';
-export { createPostgresSink, DEFAULT_TUNING, type PostgresSink, type PostgresSinkDeps, type SinkStats, type SinkTuning } from './postgres/sink';
+export {
+  createPostgresSink,
+  DEFAULT_TUNING,
+  type PostgresSink,
+  type PostgresSinkDeps,
+  type SinkStats,
+  type SinkTuning,
+} from './postgres/sink';
 export { fromConfig, replayFromConfig } from './postgres/from-config';
-export { resolveSinkConfig, DEFAULT_SINK_GROUP, DEFAULT_TABLES, type PostgresSinkConfig, type ResolvedSinkConfig } from './postgres/config';
+export {
+  resolveSinkConfig,
+  DEFAULT_SINK_GROUP,
+  DEFAULT_TABLES,
+  type PostgresSinkConfig,
+  type ResolvedSinkConfig,
+} from './postgres/config';
 export { replay, type ReplayDeps, type ReplayProgress, type ReplayResult } from './postgres/replay';
-export { startEmbeddedPostgres, defaultEmbeddedDataDir, type EmbeddedPostgres, type EmbeddedPostgresOptions } from './postgres/embedded';
+export {
+  startEmbeddedPostgres,
+  defaultEmbeddedDataDir,
+  type EmbeddedPostgres,
+  type EmbeddedPostgresOptions,
+} from './postgres/embedded';
 export type { SinkHooks } from './engine/consumer';
 export type { SinkHealthReport, PartitionHealth } from './engine/health';
 export { registrySchemaSource, type SchemaSource } from './postgres/schema-source';

@@ -28,7 +28,14 @@ Exit: 0 when every check passes, 1 when one fails, 2 for bad usage or an invalid
       config = loadConfigFile(path, undefined, { role: 'any' });
     } catch (err) {
       if (!(err instanceof ConfigError)) throw err;
-      print({ name: 'Config', ok: false, detail: `${path}: ${err.issues.length} error${err.issues.length === 1 ? '' : 's'}` }, []);
+      print(
+        {
+          name: 'Config',
+          ok: false,
+          detail: `${path}: ${err.issues.length} error${err.issues.length === 1 ? '' : 's'}`,
+        },
+        [],
+      );
       for (const i of err.issues) process.stdout.write(`    - ${formatIssue(i)}\n`);
       return EXIT.usage;
     }

@@ -25,11 +25,15 @@ type, required, notes), like the product's mapping download.
 Exit: 0 done, 2 bad usage.`,
   options: { ...CONFIG_OPTION, object: { type: 'string' }, 'out-dir': { type: 'string' } },
   async run(values) {
-    const catalog = typeof values.config === 'string' ? loadCatalog(loadContext(values.config, 'connector').config.salesforce?.fields) : loadCatalog();
+    const catalog =
+      typeof values.config === 'string'
+        ? loadCatalog(loadContext(values.config, 'connector').config.salesforce?.fields)
+        : loadCatalog();
     const files = { user: catalog.userMapping, 'login-history': catalog.loginHistoryMapping };
     if (typeof values['out-dir'] === 'string') {
       mkdirSync(values['out-dir'], { recursive: true });
-      for (const [name, mapping] of Object.entries(files)) writeFileSync(join(values['out-dir'], `${name}.csv`), exportMappingCsv(mapping));
+      for (const [name, mapping] of Object.entries(files))
+        writeFileSync(join(values['out-dir'], `${name}.csv`), exportMappingCsv(mapping));
       process.stdout.write(`wrote user.csv and login-history.csv to ${values['out-dir']}\n`);
       return EXIT.ok;
     }
@@ -58,12 +62,16 @@ Exit: 0 done, 1 the state topic could not be read, 2 bad usage or config.`,
     const schedule = ctx.config.schedule;
     const next = schedule.active ? nextRun(schedule, Date.now()) : null;
     // A failed scheduled run is retried within its slot: say when, as the service will.
-    const retry = schedule.active ? plannedRetry(ctx.config.runRetries, state.lastRun, (slot) => nextRun(schedule, slot)) : null;
+    const retry = schedule.active
+      ? plannedRetry(ctx.config.runRetries, state.lastRun, (slot) => nextRun(schedule, slot))
+      : null;
     const view = {
       connector: ctx.config.connectorName,
       schedule: describeSchedule(schedule),
       nextRun: retry ? new Date(retry.at).toISOString() : next === null ? null : new Date(next).toISOString(),
-      retry: retry ? { attempt: retry.attempt, at: new Date(retry.at).toISOString(), slot: new Date(retry.slot).toISOString() } : null,
+      retry: retry
+        ? { attempt: retry.attempt, at: new Date(retry.at).toISOString(), slot: new Date(retry.slot).toISOString() }
+        : null,
       lastRun: summarize(state.lastRun),
       lastSucceededRun: summarize(state.committed),
       runInProgress: state.lock && state.lock.status === 'running' ? summarize(state.lock) : null,
@@ -73,9 +81,17 @@ Exit: 0 done, 1 the state topic could not be read, 2 bad usage or config.`,
       return EXIT.ok;
     }
     ctx.out(`connector:      ${view.connector}`);
-    ctx.out(`schedule:       ${view.schedule}; next run ${view.nextRun ?? '(none: inactive)'}` +
-      (view.retry ? ` (retry: attempt ${view.retry.attempt} of the slot ${view.retry.slot}, after the last run failed)` : ''));
-    for (const [label, r] of [['last run', view.lastRun], ['last success', view.lastSucceededRun], ['in progress', view.runInProgress]] as const) {
+    ctx.out(
+      `schedule:       ${view.schedule}; next run ${view.nextRun ?? '(none: inactive)'}` +
+        (view.retry
+          ? ` (retry: attempt ${view.retry.attempt} of the slot ${view.retry.slot}, after the last run failed)`
+          : ''),
+    );
+    for (const [label, r] of [
+      ['last run', view.lastRun],
+      ['last success', view.lastSucceededRun],
+      ['in progress', view.runInProgress],
+    ] as const) {
       ctx.out((label + ':').padEnd(16) + (r ? runLine(r) : '(none)'));
     }
     return EXIT.ok;
@@ -96,11 +112,22 @@ function summarize(s: RunState | null) {
   if (!s) return null;
   const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
   return {
-    runId: s.runId, status: s.status, startedAt: iso(s.startedAt), endedAt: iso(s.endedAt),
-    scheduledFor: iso(s.scheduledFor ?? null), attempt: s.attempt ?? null,
-    usersExtracted: s.usersExtracted, usersPublished: s.usersPublished, usersUnchanged: s.usersUnchanged, usersTombstoned: s.usersTombstoned,
-    loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered,
-    loginHistoryWatermark: iso(s.loginHistoryWatermark), apiRequestsUsed: s.apiRequestsUsed, apiRequestsMax: s.apiRequestsMax, message: s.message,
+    runId: s.runId,
+    status: s.status,
+    startedAt: iso(s.startedAt),
+    endedAt: iso(s.endedAt),
+    scheduledFor: iso(s.scheduledFor ?? null),
+    attempt: s.attempt ?? null,
+    usersExtracted: s.usersExtracted,
+    usersPublished: s.usersPublished,
+    usersUnchanged: s.usersUnchanged,
+    usersTombstoned: s.usersTombstoned,
+    loginEventsPublished: s.loginEventsPublished,
+    deadLettered: s.deadLettered,
+    loginHistoryWatermark: iso(s.loginHistoryWatermark),
+    apiRequestsUsed: s.apiRequestsUsed,
+    apiRequestsMax: s.apiRequestsMax,
+    message: s.message,
     ...(s.status === 'running' ? { host: s.host, pid: s.pid, heartbeatAt: iso(s.heartbeatAt) } : {}),
   };
 }
@@ -121,7 +148,10 @@ Exit: 0 after SIGINT/SIGTERM, 2 bad options.`,
   run(_values, args) {
     const base = join(__dirname, '..', '..', 'simulator', 'cli');
     const script = [`${base}.js`, `${base}.ts`].find((f) => existsSync(f));
-    if (!script) throw new UsageError('the simulator is not part of the installed package: run `npm run simulator` from a checkout of the repository');
+    if (!script)
+      throw new UsageError(
+        'the simulator is not part of the installed package: run `npm run simulator` from a checkout of the repository',
+      );
     const child = spawn(process.execPath, [...process.execArgv, script, ...args], { stdio: 'inherit' });
     const forward = (signal: NodeJS.Signals) => child.kill(signal);
     process.on('SIGINT', forward);
@@ -148,7 +178,8 @@ deleted by this connector. The alternative is a new connectorName.
 Refuses while a run holds the lock. Exit: 0 done, 1 failed, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, org: { type: 'string' } },
   async run(values) {
-    if (typeof values.org !== 'string') throw new UsageError('reset needs --org <org Id>: the org the connector should follow from now on');
+    if (typeof values.org !== 'string')
+      throw new UsageError('reset needs --org <org Id>: the org the connector should follow from now on');
     const ctx = loadContext(configPath(values), 'connector');
     const connector = await startConnector(toConnectorSettings(ctx.config), { logger: ctx.logger });
     try {

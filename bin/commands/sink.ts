@@ -44,17 +44,40 @@ Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or 
         ...sink.stats(),
       };
     };
-    const served = await serveMetrics({ host: config.metrics.host, port: metricsPort(values, config.metrics.port), logger, health });
+    const served = await serveMetrics({
+      host: config.metrics.host,
+      port: metricsPort(values, config.metrics.port),
+      logger,
+      health,
+    });
     onBatch = (b) => served.metrics.sinkBatch(config.connectorName, b.seconds);
     const gauges = {
-      lag: served.metrics.registry.gauge('sf_neurons_sink_partition_lag_records', "Records in a source partition after the sink's stored (database) offset.", ['connector', 'topic', 'partition']),
-      waiting: served.metrics.registry.gauge('sf_neurons_sink_partition_waiting', '1 while a partition waits on registry, database or dead-letter trouble.', ['connector', 'topic', 'partition']),
-      commitAge: served.metrics.registry.gauge('sf_neurons_sink_last_commit_age_seconds', 'Seconds since the sink last committed a batch.', ['connector']),
+      lag: served.metrics.registry.gauge(
+        'sf_neurons_sink_partition_lag_records',
+        "Records in a source partition after the sink's stored (database) offset.",
+        ['connector', 'topic', 'partition'],
+      ),
+      waiting: served.metrics.registry.gauge(
+        'sf_neurons_sink_partition_waiting',
+        '1 while a partition waits on registry, database or dead-letter trouble.',
+        ['connector', 'topic', 'partition'],
+      ),
+      commitAge: served.metrics.registry.gauge(
+        'sf_neurons_sink_last_commit_age_seconds',
+        'Seconds since the sink last committed a batch.',
+        ['connector'],
+      ),
       ready: served.metrics.registry.gauge('sf_neurons_sink_ready', '1 when /health is ready.', ['connector']),
     };
     const measure = async () => {
       served.metrics.sink(config.connectorName, sink.stats());
-      report = await sink.health().catch((err: Error) => ({ ready: false, reasons: [`health check failed: ${err.message}`], databaseReachable: false, lastCommitAgeMs: Number.NaN, partitions: [] }));
+      report = await sink.health().catch((err: Error) => ({
+        ready: false,
+        reasons: [`health check failed: ${err.message}`],
+        databaseReachable: false,
+        lastCommitAgeMs: Number.NaN,
+        partitions: [],
+      }));
       const connector = config.connectorName;
       let total = 0;
       for (const p of report.partitions) {
@@ -112,7 +135,8 @@ Exit: 0 done, 1 failed, 2 bad usage or config.`,
     const ctx = loadContext(configPath(values), 'sink');
     const only = values.only as string | undefined;
     const names = STREAMS.map((s) => s.name);
-    if (only !== undefined && !names.includes(only)) throw new UsageError(`--only takes a declared stream: ${names.join(', ')}`);
+    if (only !== undefined && !names.includes(only))
+      throw new UsageError(`--only takes a declared stream: ${names.join(', ')}`);
     const result = await replayFromConfig(toSinkConfig(ctx.config), {
       logger: ctx.logger,
       only: only ? [only] : undefined,

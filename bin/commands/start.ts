@@ -27,29 +27,44 @@ then it is interrupted safely (no tombstones, no watermark move); exit 0.
 Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
   options: { config: { type: 'string', short: 'c', multiple: true }, 'metrics-port': { type: 'string' } },
   async run(values) {
-    const paths = (values.config as string[] | undefined) ?? (process.env.CONNECTOR_CONFIG ? [process.env.CONNECTOR_CONFIG] : []);
+    const paths =
+      (values.config as string[] | undefined) ?? (process.env.CONNECTOR_CONFIG ? [process.env.CONNECTOR_CONFIG] : []);
     if (paths.length === 0) throw new UsageError('--config <file> is required (or set CONNECTOR_CONFIG)');
     // The connector's role: a shared file's database URL is never read into this process.
     const configs = paths.map((p) => loadConfigFile(p, undefined, { role: 'connector' }));
     const names = configs.map((c) => c.connectorName);
-    if (new Set(names).size !== names.length) throw new UsageError(`each connector needs its own connectorName (got ${names.join(', ')})`);
+    if (new Set(names).size !== names.length)
+      throw new UsageError(`each connector needs its own connectorName (got ${names.join(', ')})`);
     const secrets = configs.flatMap((c) => c.secrets);
     const logger = createLogger({ secrets });
     for (const c of configs) adopt(c, logger.child({ connector: c.connectorName }));
     let fail!: (err: Error) => void;
     const failed = new Promise<Error>((resolve) => (fail = resolve));
-    const services = new Map<string, { config: ConnectorConfig; scheduler?: Scheduler; running: boolean; last: RunSummary | null }>();
+    const services = new Map<
+      string,
+      { config: ConnectorConfig; scheduler?: Scheduler; running: boolean; last: RunSummary | null }
+    >();
     const served = await serveMetrics({
       host: configs[0].metrics.host,
       port: metricsPort(values, configs[0].metrics.port),
       logger,
       health: () => ({
         ok: true,
-        connectors: [...services.values()].map((s) => ({ name: s.config.connectorName, active: s.config.schedule.active, running: s.running, lastRun: s.last ? { status: s.last.status, endedAt: s.last.endedAt } : null })),
+        connectors: [...services.values()].map((s) => ({
+          name: s.config.connectorName,
+          active: s.config.schedule.active,
+          running: s.running,
+          lastRun: s.last ? { status: s.last.status, endedAt: s.last.endedAt } : null,
+        })),
       }),
     });
     for (const config of configs) {
-      const svc = { config, running: false, last: null as RunSummary | null } as { config: ConnectorConfig; scheduler?: Scheduler; running: boolean; last: RunSummary | null };
+      const svc = { config, running: false, last: null as RunSummary | null } as {
+        config: ConnectorConfig;
+        scheduler?: Scheduler;
+        running: boolean;
+        last: RunSummary | null;
+      };
       services.set(config.connectorName, svc);
       const log = logger.child({ connector: config.connectorName });
       log.info('connector scheduled', { schedule: describeSchedule(config.schedule) });
@@ -60,7 +75,11 @@ Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
           svc.running = true;
           try {
             svc.last = await runOnce(svc.config, log, served.metrics, signal, { slot, attempt });
-            log.info('scheduled run finished', { slot: new Date(slot).toISOString(), attempt, status: svc.last.status });
+            log.info('scheduled run finished', {
+              slot: new Date(slot).toISOString(),
+              attempt,
+              status: svc.last.status,
+            });
             return { status: svc.last.status };
           } finally {
             svc.running = false;
@@ -109,7 +128,13 @@ Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
 };
 
 /** One scheduled run: connect, sync, close. A broker or registry outage fails this run only. */
-async function runOnce(config: ConnectorConfig, logger: Logger, metrics: ConnectorMetrics, signal: AbortSignal, scheduled: { slot: number; attempt: number }): Promise<RunSummary> {
+async function runOnce(
+  config: ConnectorConfig,
+  logger: Logger,
+  metrics: ConnectorMetrics,
+  signal: AbortSignal,
+  scheduled: { slot: number; attempt: number },
+): Promise<RunSummary> {
   const connector = await startConnector(toConnectorSettings(config), { logger });
   const reporter = createProgressReporter({ stream: process.stderr, logger });
   try {

@@ -26,7 +26,14 @@ Prints the run summary (JSON) on stdout. Ignores "active" and the schedule.
 
 SIGINT/SIGTERM interrupt the run safely: no tombstones, no watermark move.
 Exit: 0 succeeded, 1 failed or interrupted, 2 bad usage or config.`,
-  options: { ...CONFIG_OPTION, 'dry-run': { type: 'boolean' }, 'full-republish': { type: 'boolean' }, 'allow-mass-delete': { type: 'boolean' }, 'allow-field-loss': { type: 'boolean' }, 'metrics-port': { type: 'string' } },
+  options: {
+    ...CONFIG_OPTION,
+    'dry-run': { type: 'boolean' },
+    'full-republish': { type: 'boolean' },
+    'allow-mass-delete': { type: 'boolean' },
+    'allow-field-loss': { type: 'boolean' },
+    'metrics-port': { type: 'string' },
+  },
   async run(values) {
     const ctx = loadContext(configPath(values), 'connector');
     const { config, logger } = ctx;
@@ -35,7 +42,11 @@ Exit: 0 succeeded, 1 failed or interrupted, 2 bad usage or config.`,
       host: config.metrics.host,
       port: metricsPort(values, config.metrics.port),
       logger,
-      health: () => ({ ok: summary === null || summary.status === 'succeeded', connector: config.connectorName, running: summary === null }),
+      health: () => ({
+        ok: summary === null || summary.status === 'succeeded',
+        connector: config.connectorName,
+        running: summary === null,
+      }),
     });
     const abort = new AbortController();
     const removeHandlers = onShutdown((signal) => {

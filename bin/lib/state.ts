@@ -19,7 +19,11 @@ export async function readRunState(config: LoadedConfig, logger: Logger): Promis
   const clients = registryFromConfig(config.registry);
   // No own ids (-1): every value's schema id is looked up, so any connector version's state decodes.
   const codec = createTopicCodec(
-    { topic: config.topics.state, key: { subject: `${config.topics.state}-key`, id: -1, compatibility: 'BACKWARD' }, value: { subject: `${config.topics.state}-value`, id: -1, compatibility: 'BACKWARD' } },
+    {
+      topic: config.topics.state,
+      key: { subject: `${config.topics.state}-key`, id: -1, compatibility: 'BACKWARD' },
+      value: { subject: `${config.topics.state}-value`, id: -1, compatibility: 'BACKWARD' },
+    },
     { topic: config.topics.state, key: schemas.key, value: schemas.runStateValue },
     writerSchemasFrom(clients.registry),
   );

@@ -20,22 +20,32 @@ export interface Compose {
 }
 
 export function composeFor(
-  binary: string, project: string, env: NodeJS.ProcessEnv, opts = { profiles: ['demo'] },
+  binary: string,
+  project: string,
+  env: NodeJS.ProcessEnv,
+  opts = { profiles: ['demo'] },
 ): Compose {
   const files = [join(ROOT, 'docker-compose.yml'), join(ROOT, 'containers', 'compose.podman.yaml')];
   const base = ['-p', project, ...files.flatMap((f) => ['-f', f]), ...opts.profiles.flatMap((p) => ['--profile', p])];
   type RunOpts = { quiet?: boolean; inherit?: boolean };
-  const run = (args: string[], opts: RunOpts = {}) => new Promise<string>((resolve, reject) => {
-    const stdio = opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'];
-    const child = spawn(binary, [...base, ...args], { cwd: ROOT, env, stdio: stdio as 'inherit' | 'pipe' });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d: Buffer) => { out += d; });
-    child.stderr?.on('data', (d: Buffer) => { err += d; if (!opts.quiet) process.stderr.write(d); });
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out)
-      : reject(new Error(`docker compose ${args.join(' ')} exited ${code}\n${out}${err}`))));
-  });
+  const run = (args: string[], opts: RunOpts = {}) =>
+    new Promise<string>((resolve, reject) => {
+      const stdio = opts.inherit ? 'inherit' : ['ignore', 'pipe', 'pipe'];
+      const child = spawn(binary, [...base, ...args], { cwd: ROOT, env, stdio: stdio as 'inherit' | 'pipe' });
+      let out = '';
+      let err = '';
+      child.stdout?.on('data', (d: Buffer) => {
+        out += d;
+      });
+      child.stderr?.on('data', (d: Buffer) => {
+        err += d;
+        if (!opts.quiet) process.stderr.write(d);
+      });
+      child.on('error', reject);
+      child.on('exit', (code) =>
+        code === 0 ? resolve(out) : reject(new Error(`docker compose ${args.join(' ')} exited ${code}\n${out}${err}`)),
+      );
+    });
   return {
     run,
     async sql(statement) {
@@ -44,7 +54,10 @@ export function composeFor(
       const [id] = (await podman(['ps', '-q', ...filters.flatMap((f) => ['--filter', f])])).split('\n').filter(Boolean);
       if (!id) throw new Error('the postgres service is not running');
       const out = await podman(['exec', id, ...psql]);
-      return out.split('\n').filter(Boolean).map((line) => line.split('|'));
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => line.split('|'));
     },
   };
 }

@@ -20,14 +20,15 @@ export function podman(args: string[]): Promise<string> {
 export async function startApiService(socket: string, deadlineMs = 30_000): Promise<{ stop(): Promise<void> }> {
   const args = ['system', 'service', '--time=0', `unix://${socket}`];
   const child: ChildProcess = spawn('podman', args, { stdio: 'ignore' });
-  const ping = () => new Promise<boolean>((resolve) => {
-    const req = request({ socketPath: socket, path: '/_ping' }, (res) => {
-      res.resume();
-      resolve(res.statusCode === 200);
+  const ping = () =>
+    new Promise<boolean>((resolve) => {
+      const req = request({ socketPath: socket, path: '/_ping' }, (res) => {
+        res.resume();
+        resolve(res.statusCode === 200);
+      });
+      req.on('error', () => resolve(false));
+      req.end();
     });
-    req.on('error', () => resolve(false));
-    req.end();
-  });
   const until = Date.now() + deadlineMs;
   while (!(await ping())) {
     if (child.exitCode !== null || Date.now() > until) {
@@ -37,11 +38,12 @@ export async function startApiService(socket: string, deadlineMs = 30_000): Prom
     await new Promise((r) => setTimeout(r, 200));
   }
   return {
-    stop: () => new Promise((resolve) => {
-      if (child.exitCode !== null) return resolve();
-      child.once('exit', () => resolve());
-      child.kill('SIGTERM');
-    }),
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
   };
 }
 
@@ -54,7 +56,9 @@ export function conmonsOf(project: string): number[] {
       const args = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
       const name = args[args.indexOf('-n') + 1] ?? '';
       if (args[0].endsWith('conmon') && name.startsWith(`${project}-`)) pids.push(Number(entry));
-    } catch { /* gone meanwhile */ }
+    } catch {
+      /* gone meanwhile */
+    }
   }
   return pids;
 }
@@ -88,9 +92,13 @@ export function startHealthTicker(project: string): { stop(): Promise<void> } {
       }
       const interval = intervals.get(id);
       if (!interval || stopped || Date.now() < due.get(id)!) continue;
-      due.set(id, Number.POSITIVE_INFINITY);   // not again while this check runs
-      const check = podman(['healthcheck', 'run', id]).catch(() => undefined)
-        .finally(() => { due.set(id, Date.now() + interval); running.delete(check); });
+      due.set(id, Number.POSITIVE_INFINITY); // not again while this check runs
+      const check = podman(['healthcheck', 'run', id])
+        .catch(() => undefined)
+        .finally(() => {
+          due.set(id, Date.now() + interval);
+          running.delete(check);
+        });
       running.add(check);
     }
   };

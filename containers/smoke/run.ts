@@ -21,14 +21,22 @@ import { composeFor, ROOT, type Compose } from './compose';
 import { conmonsOf, podman, startApiService, startHealthTicker } from './podman';
 import { checksFailWithoutTheirService } from './vacuity';
 
-const IMAGES = ['localhost/sf-neurons/kafka:3.9.1', 'localhost/sf-neurons/apicurio-registry:3.3.3',
-  'localhost/sf-neurons/postgres:15', 'sf-neurons-connector:local', 'sf-neurons-connector-demo:local'];
+const IMAGES = [
+  'localhost/sf-neurons/kafka:3.9.1',
+  'localhost/sf-neurons/apicurio-registry:3.3.3',
+  'localhost/sf-neurons/postgres:15',
+  'sf-neurons-connector:local',
+  'sf-neurons-connector-demo:local',
+];
 const started = Date.now();
 const seconds = () => ((Date.now() - started) / 1000).toFixed(1);
 const say = (text: string) => console.log(`[smoke ${seconds()}s] ${text}`);
 
 async function poll<T>(
-  what: string, deadlineMs: number, probe: () => Promise<T | undefined>, everyMs = 1000,
+  what: string,
+  deadlineMs: number,
+  probe: () => Promise<T | undefined>,
+  everyMs = 1000,
 ): Promise<T> {
   const until = Date.now() + deadlineMs;
   let last: unknown;
@@ -36,7 +44,9 @@ async function poll<T>(
     try {
       const value = await probe();
       if (value !== undefined) return value;
-    } catch (err) { last = err; }
+    } catch (err) {
+      last = err;
+    }
     if (Date.now() > until) {
       const lastError = last ? ` (last error: ${String(last)})` : '';
       throw new Error(`${what}: not reached within ${deadlineMs / 1000}s${lastError}`);
@@ -65,15 +75,19 @@ async function main(): Promise<void> {
   await sim.close();
 
   for (const image of IMAGES) {
-    await podman(['image', 'exists', image])
-      .catch(() => { throw new Error(`image ${image} is missing: run containers/build.sh`); });
+    await podman(['image', 'exists', image]).catch(() => {
+      throw new Error(`image ${image} is missing: run containers/build.sh`);
+    });
   }
   const tmp = mkdtempSync(join(tmpdir(), 'sfn-smoke-'));
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'containers', 'containers.conf'),
     DOCKER_HOST: `unix://${join(tmp, 'podman.sock')}`,
-    DEMO_SEED: String(seed), DEMO_USERS: String(users), DEMO_LOGINS: String(logins), DEMO_SIMULATOR_PORT: '26443',
+    DEMO_SEED: String(seed),
+    DEMO_USERS: String(users),
+    DEMO_LOGINS: String(logins),
+    DEMO_SIMULATOR_PORT: '26443',
   };
   process.env.CONTAINERS_CONF = env.CONTAINERS_CONF;
   const api = await startApiService(join(tmp, 'podman.sock'));
@@ -82,16 +96,25 @@ async function main(): Promise<void> {
   let failed: unknown;
   // Interrupted (Ctrl-C, CI timeout): tear down all the same, then exit.
   let teardown: Promise<void> | undefined;
-  const down = (): Promise<void> => (teardown ??= (async () => {
-    await compose.run(['down', '-v', '--remove-orphans', '-t', '30']).catch((err) => { failed ??= err; });
-    await ticker.stop();
-    await api.stop();
-  })());
+  const down = (): Promise<void> =>
+    (teardown ??= (async () => {
+      await compose.run(['down', '-v', '--remove-orphans', '-t', '30']).catch((err) => {
+        failed ??= err;
+      });
+      await ticker.stop();
+      await api.stop();
+    })());
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    process.once(signal, () => { say(`${signal}: tearing down`); void down().finally(() => process.exit(130)); });
+    process.once(signal, () => {
+      say(`${signal}: tearing down`);
+      void down().finally(() => process.exit(130));
+    });
   }
   const phases: string[] = [];
-  const phase = (name: string) => { phases.push(`${name} ${seconds()}s`); say(name); };
+  const phase = (name: string) => {
+    phases.push(`${name} ${seconds()}s`);
+    say(name);
+  };
   try {
     await compose.run(['down', '-v', '--remove-orphans', '-t', '10'], { quiet: true });
     phase(`healthchecks fail while nothing runs: ${(await checksFailWithoutTheirService(compose)).join(', ')}`);
@@ -107,10 +130,15 @@ async function main(): Promise<void> {
     // Restart the sink while it writes, if it still is: what it had not committed must come again.
     // One cheap query, polled often: the sink writes the whole backlog in seconds.
     const counts = 'SELECT (SELECT count(*) FROM neurons_users), (SELECT count(*) FROM neurons_login_events)';
-    const [users0, logins0] = await poll('first rows in PostgreSQL', 600_000, async () => {
-      const [[u, l]] = await compose.sql(counts);
-      return Number(u) + Number(l) > 0 ? [u, l] : undefined;
-    }, 100);
+    const [users0, logins0] = await poll(
+      'first rows in PostgreSQL',
+      600_000,
+      async () => {
+        const [[u, l]] = await compose.sql(counts);
+        return Number(u) + Number(l) > 0 ? [u, l] : undefined;
+      },
+      100,
+    );
     say(`restarting sink-demo at ${users0}/${expectedUsers.length} users, ${logins0}/${expectedLogins} logins`);
     await compose.run(['restart', '-t', '30', 'sink-demo']);
     const complete = async () => {
@@ -138,9 +166,14 @@ async function main(): Promise<void> {
     say(`PostgreSQL holds exactly the simulator's ${expectedUsers.length} users and ${expectedLogins} login events`);
   } catch (err) {
     failed = err;
-    await compose.run(['ps', '-a'], { quiet: true }).then((out) => console.error(out), () => undefined);
-    await compose.run(['logs', '--no-color', '--tail', '40'], { quiet: true })
-      .then((out) => console.error(out), () => undefined);
+    await compose.run(['ps', '-a'], { quiet: true }).then(
+      (out) => console.error(out),
+      () => undefined,
+    );
+    await compose.run(['logs', '--no-color', '--tail', '40'], { quiet: true }).then(
+      (out) => console.error(out),
+      () => undefined,
+    );
   } finally {
     await down();
     phase('down, volumes removed');

@@ -25,8 +25,21 @@ export async function checksFailWithoutTheirService(compose: Compose): Promise<s
       throw new Error(`${name}: healthcheck ${JSON.stringify(test)} is not one CMD-SHELL string`);
     }
     const env = Object.entries(svc.environment ?? {}).flatMap(([k, v]) => ['-e', `${k}=${v ?? ''}`]);
-    const passed = await podman(['run', '--rm', '--network', 'host', ...env, '--entrypoint', '/bin/sh', svc.image,
-      '-c', `timeout 60 /bin/sh -c '${test[1].replace(/'/g, "'\\''")}'`]).then(() => true, () => false);
+    const passed = await podman([
+      'run',
+      '--rm',
+      '--network',
+      'host',
+      ...env,
+      '--entrypoint',
+      '/bin/sh',
+      svc.image,
+      '-c',
+      `timeout 60 /bin/sh -c '${test[1].replace(/'/g, "'\\''")}'`,
+    ]).then(
+      () => true,
+      () => false,
+    );
     if (passed) throw new Error(`${name}: its healthcheck passes with nothing running: ${test[1]}`);
     checked.push(name);
   }

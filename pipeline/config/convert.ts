@@ -10,11 +10,13 @@ import type { LoadedConfig } from './types';
  */
 export function toConnectorSettings(c: LoadedConfig): ConnectorSettings {
   if (!c.salesforce) {
-    throw new ConfigError(c.source, [{
-      field: 'role',
-      problem: `is ${c.role}: this file has no Salesforce options, and the connector needs them`,
-      allowed: "the connector's own file (role: connector), or a file without role that serves both",
-    }]);
+    throw new ConfigError(c.source, [
+      {
+        field: 'role',
+        problem: `is ${c.role}: this file has no Salesforce options, and the connector needs them`,
+        allowed: "the connector's own file (role: connector), or a file without role that serves both",
+      },
+    ]);
   }
   return {
     connectorName: c.connectorName,
@@ -35,11 +37,13 @@ export function toConnectorSettings(c: LoadedConfig): ConnectorSettings {
 export function toSinkConfig(c: LoadedConfig): PostgresSinkConfig {
   // The connector's file has no database: without this the sink would quietly start an embedded one.
   if (c.role === 'connector') {
-    throw new ConfigError(c.source, [{
-      field: 'role',
-      problem: 'is connector: this file has no database options, and the sink needs them',
-      allowed: "the sink's own file (role: sink), or a file without role that serves both",
-    }]);
+    throw new ConfigError(c.source, [
+      {
+        field: 'role',
+        problem: 'is connector: this file has no database options, and the sink needs them',
+        allowed: "the sink's own file (role: sink), or a file without role that serves both",
+      },
+    ]);
   }
   return {
     kafka: { ...c.kafka, clientId: `${c.kafka.clientId}-sink` },

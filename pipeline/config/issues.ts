@@ -16,8 +16,15 @@ export interface ConfigIssue {
  * found (not just the first); the message prints them one per line. Never contains a secret.
  */
 export class ConfigError extends FatalError {
-  constructor(readonly source: string, readonly issues: readonly ConfigIssue[]) {
-    super('CONFIG_INVALID', `${source}: ${issues.length} configuration error${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => `  - ${formatIssue(i)}`).join('\n')}`);
+  constructor(
+    readonly source: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
+    super(
+      'CONFIG_INVALID',
+      `${source}: ${issues.length} configuration error${issues.length === 1 ? '' : 's'}:\n` +
+        issues.map((i) => `  - ${formatIssue(i)}`).join('\n'),
+    );
   }
 }
 
@@ -33,7 +40,8 @@ export function show(value: unknown, secret: boolean): string {
   if (secret) return '***';
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(maskUrlCredentials(value)) : JSON.stringify(value) ?? String(value);
+    text =
+      typeof value === 'string' ? JSON.stringify(maskUrlCredentials(value)) : (JSON.stringify(value) ?? String(value));
   } catch {
     text = String(value);
   }
@@ -50,7 +58,12 @@ export class Issues {
   readonly list: ConfigIssue[] = [];
 
   add(field: string, problem: string, opts: { value?: unknown; secret?: boolean; allowed?: string } = {}): undefined {
-    this.list.push({ field, problem, ...('value' in opts ? { value: show(opts.value, opts.secret === true) } : {}), ...(opts.allowed ? { allowed: opts.allowed } : {}) });
+    this.list.push({
+      field,
+      problem,
+      ...('value' in opts ? { value: show(opts.value, opts.secret === true) } : {}),
+      ...(opts.allowed ? { allowed: opts.allowed } : {}),
+    });
     return undefined;
   }
 }

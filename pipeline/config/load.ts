@@ -29,15 +29,29 @@ export function loadConfigFile(
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    throw new ConfigError(path, [{ field: '(file)', problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, allowed: 'a readable YAML or JSON file' }]);
+    throw new ConfigError(path, [
+      {
+        field: '(file)',
+        problem: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+        allowed: 'a readable YAML or JSON file',
+      },
+    ]);
   }
   let raw: unknown;
   try {
     raw = extname(path).toLowerCase() === '.json' ? JSON.parse(text) : parseYaml(text, { prettyErrors: true });
   } catch (err) {
     // A syntax error's excerpt could show a secret written in the file: only its position is kept.
-    const where = /line (\d+)/i.exec((err as Error).message)?.[0] ?? /position \d+/.exec((err as Error).message)?.[0] ?? 'somewhere';
-    throw new ConfigError(path, [{ field: '(file)', problem: `is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'} (syntax error at ${where})` }]);
+    const where =
+      /line (\d+)/i.exec((err as Error).message)?.[0] ??
+      /position \d+/.exec((err as Error).message)?.[0] ??
+      'somewhere';
+    throw new ConfigError(path, [
+      {
+        field: '(file)',
+        problem: `is not valid ${extname(path).toLowerCase() === '.json' ? 'JSON' : 'YAML'} (syntax error at ${where})`,
+      },
+    ]);
   }
   return parseConnectorConfig(raw, sources, path, opts);
 }

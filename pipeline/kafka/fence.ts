@@ -35,7 +35,10 @@ export function fenceId(stateTopic: string, connector: string): string {
 
 /** Codes with which the broker (or kafkajs) refuses a producer whose epoch was bumped. */
 const FENCED = new Set([
-  'INVALID_PRODUCER_EPOCH', 'PRODUCER_FENCED', 'INVALID_PRODUCER_ID_MAPPING', 'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
+  'INVALID_PRODUCER_EPOCH',
+  'PRODUCER_FENCED',
+  'INVALID_PRODUCER_ID_MAPPING',
+  'TRANSACTIONAL_ID_AUTHORIZATION_FAILED',
 ]);
 
 export function isFencedError(err: unknown): boolean {

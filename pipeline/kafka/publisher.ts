@@ -21,7 +21,12 @@ export interface PublisherOptions {
   lingerMs: number;
 }
 
-export const DEFAULT_PUBLISHER: PublisherOptions = { batchSize: 500, maxInFlight: 4, compression: 'gzip', lingerMs: 20 };
+export const DEFAULT_PUBLISHER: PublisherOptions = {
+  batchSize: 500,
+  maxInFlight: 4,
+  compression: 'gzip',
+  lingerMs: 20,
+};
 
 /**
  * The delivery promise of the publishing side: the producer is idempotent (no duplicates from
@@ -31,7 +36,12 @@ export const DEFAULT_PUBLISHER: PublisherOptions = { batchSize: 500, maxInFlight
 export function createProducer(kafka: Kafka): Producer {
   // The default (murmur2) partitioner is the Java client's: a user Id lands on the same
   // partition whichever client produced it.
-  return kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+  return kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    allowAutoTopicCreation: false,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
 }
 
 /** Something records can be written to: Kafka, or nothing at all in a dry run. */

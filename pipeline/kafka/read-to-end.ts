@@ -85,24 +85,27 @@ async function readOnce(
           if (payload.topic === topic && payload.firstOffset != null) progressed(payload.partition, payload.lastOffset);
         });
         timer = setTimeout(() => {
-          reject(new RetriableError('READ_TO_END_TIMEOUT',
-            `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
-            `(partitions not yet at their end: ${[...pending].join(', ')}). ` +
-            `Check the broker's health and that the connector may read the topic.`));
+          reject(
+            new RetriableError(
+              'READ_TO_END_TIMEOUT',
+              `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
+                `(partitions not yet at their end: ${[...pending].join(', ')}). ` +
+                `Check the broker's health and that the connector may read the topic.`,
+            ),
+          );
         }, deadlineMs);
-        running = consumer
-          .run({
-            autoCommit: false,
-            eachBatch: async ({ batch }) => {
-              const end = ends.get(batch.partition)!;
-              const start = from.get(batch.partition);
-              for (const m of batch.messages) {
-                const offset = BigInt(m.offset);
-                if (offset >= end) break;
-                if (start === undefined || offset >= start) onMessage(m, batch.partition);
-              }
-            },
-          });
+        running = consumer.run({
+          autoCommit: false,
+          eachBatch: async ({ batch }) => {
+            const end = ends.get(batch.partition)!;
+            const start = from.get(batch.partition);
+            for (const m of batch.messages) {
+              const offset = BigInt(m.offset);
+              if (offset >= end) break;
+              if (start === undefined || offset >= start) onMessage(m, batch.partition);
+            }
+          },
+        });
         running.catch(reject);
       });
       for (const [partition, start] of from) consumer.seek({ topic, partition, offset: start.toString() });

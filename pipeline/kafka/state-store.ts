@@ -96,7 +96,8 @@ export class StateStore {
       const key = this.key(m.key, m.offset);
       if (key === undefined || !mine.has(key)) return;
       if (m.value === null) raw.delete(key);
-      else if (key === this.keys.lock) raw.set(key, [{ value: m.value, offset: m.offset }]); // only the latest heartbeat matters
+      else if (key === this.keys.lock)
+        raw.set(key, [{ value: m.value, offset: m.offset }]); // only the latest heartbeat matters
       else raw.set(key, [...(raw.get(key) ?? []), { value: m.value, offset: m.offset }].slice(-8));
     });
     const decode = async (key: string): Promise<RunState | null> => {
@@ -107,7 +108,13 @@ export class StateStore {
       }
       return null;
     };
-    return { committed: await decode(this.keys.committed), lastRun: await decode(this.keys.lastRun), lock: await decode(this.keys.lock), logins: await decode(this.keys.logins), ends };
+    return {
+      committed: await decode(this.keys.committed),
+      lastRun: await decode(this.keys.lastRun),
+      lock: await decode(this.keys.lock),
+      logins: await decode(this.keys.logins),
+      ends,
+    };
   }
 
   private key(key: Buffer | null, offset: string): string | undefined {
@@ -115,7 +122,11 @@ export class StateStore {
     try {
       return this.codec.decodeKey(key);
     } catch (err) {
-      this.logger?.warn('skipped a state-topic record whose key does not decode', { topic: this.topic, offset, error: (err as Error).message });
+      this.logger?.warn('skipped a state-topic record whose key does not decode', {
+        topic: this.topic,
+        offset,
+        error: (err as Error).message,
+      });
       return undefined;
     }
   }
@@ -124,7 +135,12 @@ export class StateStore {
     try {
       return await this.codec.decodeValue(value);
     } catch (err) {
-      this.logger?.warn('skipped a state-topic value that does not decode; using the one before it', { topic: this.topic, key, offset, error: (err as Error).message });
+      this.logger?.warn('skipped a state-topic value that does not decode; using the one before it', {
+        topic: this.topic,
+        key,
+        offset,
+        error: (err as Error).message,
+      });
       return null;
     }
   }
@@ -140,9 +156,15 @@ export class StateStore {
     await this.send(this.keys.lock, this.lockRecord(me));
     // Read what was appended since the snapshot: the first fresh lock record there wins.
     const appended: { value: Buffer; offset: string }[] = [];
-    await readToEnd(this.kafka, this.topic, (m) => {
-      if (m.value && this.key(m.key, m.offset) === this.keys.lock) appended.push({ value: m.value, offset: m.offset });
-    }, snap.ends);
+    await readToEnd(
+      this.kafka,
+      this.topic,
+      (m) => {
+        if (m.value && this.key(m.key, m.offset) === this.keys.lock)
+          appended.push({ value: m.value, offset: m.offset });
+      },
+      snap.ends,
+    );
     for (const { value, offset } of appended) {
       const rec = await this.value(value, this.keys.lock, offset);
       if (!rec || rec.status !== 'running') continue;
@@ -184,7 +206,10 @@ export class StateStore {
    */
   async commit(state: RunState, before?: (writer: RecordWriter) => Promise<unknown>): Promise<void> {
     // the recent login Ids once: the last-run record is a summary, nothing resumes from it
-    const entries: [string, RunState | null][] = [[this.keys.committed, state], [this.keys.lastRun, { ...state, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null }]];
+    const entries: [string, RunState | null][] = [
+      [this.keys.committed, state],
+      [this.keys.lastRun, { ...state, loginHistoryRecentIds: [], loginHistoryRecentIdsPacked: null }],
+    ];
     if (!this.fence) {
       if (before) await before(kafkaWriter(this.producer, { compression: 'none' }));
       await this.sendMany(entries);
@@ -210,8 +235,18 @@ export class StateStore {
       // state changes under it, as a run does: it can then commit nothing over the reset.
       if (fenceAfterLock) this.useFence((fence = await fenceAfterLock()));
       const now = this.lockOpts.now();
-      const state: RunState = { ...me, status: 'succeeded', endedAt: now, orgId, message: `reset: bound to Salesforce org ${orgId}` };
-      await this.sendMany([[this.keys.committed, state], [this.keys.lastRun, state], [this.keys.logins, null]]);
+      const state: RunState = {
+        ...me,
+        status: 'succeeded',
+        endedAt: now,
+        orgId,
+        message: `reset: bound to Salesforce org ${orgId}`,
+      };
+      await this.sendMany([
+        [this.keys.committed, state],
+        [this.keys.lastRun, state],
+        [this.keys.logins, null],
+      ]);
     } finally {
       await this.release();
       await fence?.close().catch(() => undefined);
@@ -258,6 +293,9 @@ export class StateStore {
   }
 
   private messages(entries: [string, RunState | null][]): { key: Buffer; value: Buffer | null }[] {
-    return entries.map(([key, value]) => ({ key: this.codec.encodeKey(key), value: value === null ? null : this.codec.encodeValue(value) }));
+    return entries.map(([key, value]) => ({
+      key: this.codec.encodeKey(key),
+      value: value === null ? null : this.codec.encodeValue(value),
+    }));
   }
 }

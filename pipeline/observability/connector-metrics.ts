@@ -29,26 +29,70 @@ export interface ConnectorMetrics {
 
 export function createConnectorMetrics(): ConnectorMetrics {
   const r = new MetricsRegistry();
-  const extracted = r.counter('sf_neurons_records_extracted_total', 'Records read from Salesforce, by object.', ['connector', 'object']);
-  const published = r.counter('sf_neurons_records_published_total', 'Records published to Kafka, by kind (user, login_event).', ['connector', 'kind']);
-  const tombstoned = r.counter('sf_neurons_records_tombstoned_total', 'Users deleted (tombstones published).', ['connector']);
-  const dead = r.counter('sf_neurons_records_dead_lettered_total', 'Records sent to the dead-letter topic, by stage (source, sink).', ['connector', 'stage']);
-  const runs = r.counter('sf_neurons_runs_total', 'Finished runs, by result (succeeded, failed).', ['connector', 'result']);
-  const failures = r.counter('sf_neurons_run_failures_total', 'Failed runs, by error code (DELETION_GUARD, SALESFORCE_API_BUDGET, …).', ['connector', 'code']);
+  const extracted = r.counter('sf_neurons_records_extracted_total', 'Records read from Salesforce, by object.', [
+    'connector',
+    'object',
+  ]);
+  const published = r.counter(
+    'sf_neurons_records_published_total',
+    'Records published to Kafka, by kind (user, login_event).',
+    ['connector', 'kind'],
+  );
+  const tombstoned = r.counter('sf_neurons_records_tombstoned_total', 'Users deleted (tombstones published).', [
+    'connector',
+  ]);
+  const dead = r.counter(
+    'sf_neurons_records_dead_lettered_total',
+    'Records sent to the dead-letter topic, by stage (source, sink).',
+    ['connector', 'stage'],
+  );
+  const runs = r.counter('sf_neurons_runs_total', 'Finished runs, by result (succeeded, failed).', [
+    'connector',
+    'result',
+  ]);
+  const failures = r.counter(
+    'sf_neurons_run_failures_total',
+    'Failed runs, by error code (DELETION_GUARD, SALESFORCE_API_BUDGET, …).',
+    ['connector', 'code'],
+  );
   const running = r.gauge('sf_neurons_run_in_progress', '1 while a run is in progress.', ['connector']);
   const duration = r.gauge('sf_neurons_last_run_duration_seconds', 'Duration of the last finished run.', ['connector']);
-  const lastResult = r.gauge('sf_neurons_last_run_success', '1 if the last run succeeded, 0 if it failed.', ['connector']);
-  const lastEnd = r.gauge('sf_neurons_last_run_end_timestamp_seconds', 'When the last run ended (Unix time).', ['connector']);
-  const apiUsed = r.gauge('sf_neurons_salesforce_api_requests_used', "The org's daily API requests used, as Salesforce last reported.", ['connector']);
+  const lastResult = r.gauge('sf_neurons_last_run_success', '1 if the last run succeeded, 0 if it failed.', [
+    'connector',
+  ]);
+  const lastEnd = r.gauge('sf_neurons_last_run_end_timestamp_seconds', 'When the last run ended (Unix time).', [
+    'connector',
+  ]);
+  const apiUsed = r.gauge(
+    'sf_neurons_salesforce_api_requests_used',
+    "The org's daily API requests used, as Salesforce last reported.",
+    ['connector'],
+  );
   const apiMax = r.gauge('sf_neurons_salesforce_api_requests_max', "The org's daily API request limit.", ['connector']);
   const apiCalls = r.counter('sf_neurons_salesforce_api_calls_total', 'API calls this connector made.', ['connector']);
-  const rows = r.counter('sf_neurons_sink_rows_written_total', 'Rows the sink wrote to PostgreSQL, by operation (upsert, insert, delete).', ['connector', 'operation']);
+  const rows = r.counter(
+    'sf_neurons_sink_rows_written_total',
+    'Rows the sink wrote to PostgreSQL, by operation (upsert, insert, delete).',
+    ['connector', 'operation'],
+  );
   const sinkRecords = r.counter('sf_neurons_sink_records_total', 'Records the sink consumed.', ['connector']);
-  const runDuration = r.histogram('sf_neurons_run_duration_seconds', 'Duration of finished runs, by result.', ['connector', 'result'],
-    [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600]);
-  const batchLatency = r.histogram('sf_neurons_sink_batch_seconds', 'Sink batches: time from fetch to database commit.', ['connector'],
-    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30]);
-  const lag = r.gauge('sf_neurons_sink_lag_records', 'Records in the source topics not yet committed by the sink group.', ['connector']);
+  const runDuration = r.histogram(
+    'sf_neurons_run_duration_seconds',
+    'Duration of finished runs, by result.',
+    ['connector', 'result'],
+    [1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600],
+  );
+  const batchLatency = r.histogram(
+    'sf_neurons_sink_batch_seconds',
+    'Sink batches: time from fetch to database commit.',
+    ['connector'],
+    [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+  );
+  const lag = r.gauge(
+    'sf_neurons_sink_lag_records',
+    'Records in the source topics not yet committed by the sink group.',
+    ['connector'],
+  );
 
   // A run reports absolute counts; counters add the difference since its last report.
   const seen = new Map<string, SyncProgress>();
@@ -64,7 +108,16 @@ export function createConnectorMetrics(): ConnectorMetrics {
       seen.delete(connector);
     },
     progress(connector, p) {
-      const b = seen.get(connector) ?? { usersExtracted: 0, usersPublished: 0, usersTombstoned: 0, loginEventsPublished: 0, loginEventsRead: 0, deadLettered: 0 } as SyncProgress;
+      const b =
+        seen.get(connector) ??
+        ({
+          usersExtracted: 0,
+          usersPublished: 0,
+          usersTombstoned: 0,
+          loginEventsPublished: 0,
+          loginEventsRead: 0,
+          deadLettered: 0,
+        } as SyncProgress);
       add(extracted, { connector, object: 'User' }, p.usersExtracted, b.usersExtracted);
       add(extracted, { connector, object: 'LoginHistory' }, p.loginEventsRead, b.loginEventsRead);
       add(published, { connector, kind: 'user' }, p.usersPublished, b.usersPublished);
@@ -88,7 +141,14 @@ export function createConnectorMetrics(): ConnectorMetrics {
       apiCalls.inc({ connector }, s.apiCalls);
     },
     sink(connector, stats) {
-      const b = sinkSeen.get(connector) ?? { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0 };
+      const b = sinkSeen.get(connector) ?? {
+        batches: 0,
+        records: 0,
+        upserted: 0,
+        inserted: 0,
+        deleted: 0,
+        deadLettered: 0,
+      };
       add(rows, { connector, operation: 'upsert' }, stats.upserted, b.upserted);
       add(rows, { connector, operation: 'insert' }, stats.inserted, b.inserted);
       add(rows, { connector, operation: 'delete' }, stats.deleted, b.deleted);

@@ -83,7 +83,13 @@ export function createProgressReporter(opts: {
       const done = doneIn(p);
       if (bar) {
         const width = opts.stream.columns || 80;
-        const line = renderProgress({ phase: p.phase, done, total: p.expected, phaseElapsedMs: now() - phaseStarted, width });
+        const line = renderProgress({
+          phase: p.phase,
+          done,
+          total: p.expected,
+          phaseElapsedMs: now() - phaseStarted,
+          width,
+        });
         opts.stream.write(`\r\x1b[2K${line}`);
         drawn = true;
         return;

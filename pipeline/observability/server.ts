@@ -30,7 +30,8 @@ export async function startMetricsServer(opts: {
     } else if (path === '/metrics') {
       opts.metrics().then(
         (text) => res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' }).end(text),
-        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${err.message}\n`),
+        (err: Error) =>
+          res.writeHead(500, { 'content-type': 'text/plain' }).end(`metrics unavailable: ${err.message}\n`),
       );
     } else if (path === '/health') {
       const h = opts.health();

@@ -17,7 +17,8 @@ export class CronSyntaxError extends Error {}
 export function parseCron(text: string): CronExpression {
   const source = text.trim();
   const fields = source.split(/\s+/);
-  if (fields.length !== 5) throw new CronSyntaxError(`needs 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`);
+  if (fields.length !== 5)
+    throw new CronSyntaxError(`needs 5 fields (minute hour day-of-month month day-of-week), got ${fields.length}`);
   try {
     new Cron(source, { paused: true, legacyMode: true });
   } catch (err) {

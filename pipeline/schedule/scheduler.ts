@@ -90,7 +90,10 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
         continue;
       }
       const missed = now - due > 60_000;
-      if (missed) logger.info('a scheduled run was missed (service down or busy): running it once now', { slot: new Date(due).toISOString() });
+      if (missed)
+        logger.info('a scheduled run was missed (service down or busy): running it once now', {
+          slot: new Date(due).toISOString(),
+        });
       baseline = now;
       await runSlot(due, missed);
     }
@@ -118,11 +121,18 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
       const policy = deps.retry();
       const at = retryAt(policy, attempt, clock.now(), nextRun(deps.schedule(), slot));
       if (at === null) {
-        logger.warn('scheduled run failed; no retry left before the next slot', { slot: new Date(slot).toISOString(), attempts: attempt });
+        logger.warn('scheduled run failed; no retry left before the next slot', {
+          slot: new Date(slot).toISOString(),
+          attempts: attempt,
+        });
         return;
       }
       emit({ type: 'retry-waiting', slot, attempt: attempt + 1, until: at });
-      logger.info('scheduled run failed; retrying within its slot', { slot: new Date(slot).toISOString(), attempt: attempt + 1, at: new Date(at).toISOString() });
+      logger.info('scheduled run failed; retrying within its slot', {
+        slot: new Date(slot).toISOString(),
+        attempt: attempt + 1,
+        at: new Date(at).toISOString(),
+      });
       await sleep(at);
       // Woken early (a config reload): wait out the rest unless the service is stopping.
       while (!stopping.signal.aborted && clock.now() < at) await sleep(at);
@@ -149,10 +159,16 @@ export function startScheduler(deps: SchedulerDeps): Scheduler {
           const running = inFlight;
           if (running) {
             const grace = new AbortController();
-            const finished = await Promise.race([running.then(() => true), clock.sleepUntil(clock.now() + graceMs, grace.signal).then(() => false)]);
+            const finished = await Promise.race([
+              running.then(() => true),
+              clock.sleepUntil(clock.now() + graceMs, grace.signal).then(() => false),
+            ]);
             grace.abort();
             if (!finished) {
-              logger.warn('grace period over: interrupting the run (it publishes no tombstones and moves no watermark)', { graceMs });
+              logger.warn(
+                'grace period over: interrupting the run (it publishes no tombstones and moves no watermark)',
+                { graceMs },
+              );
               runAbort.abort();
             }
           }

@@ -51,10 +51,14 @@ export function parseStartTime(text: string): StartTime | null {
 export function describeSchedule(s: Schedule): string {
   const at = (t: StartTime) => `${String(t.hour).padStart(2, '0')}:${String(t.minute).padStart(2, '0')}`;
   const what =
-    s.repeats === 'hourly' ? `hourly at minute ${String(s.startTime.minute).padStart(2, '0')}`
-    : s.repeats === 'daily' ? `daily at ${at(s.startTime)}`
-    : s.repeats === 'weekly' ? `weekly on ${s.weekday} at ${at(s.startTime)}`
-    : s.repeats === 'monthly' ? `monthly on day ${s.dayOfMonth} (or the month's last day) at ${at(s.startTime)}`
-    : `cron "${s.cron.source}"`;
+    s.repeats === 'hourly'
+      ? `hourly at minute ${String(s.startTime.minute).padStart(2, '0')}`
+      : s.repeats === 'daily'
+        ? `daily at ${at(s.startTime)}`
+        : s.repeats === 'weekly'
+          ? `weekly on ${s.weekday} at ${at(s.startTime)}`
+          : s.repeats === 'monthly'
+            ? `monthly on day ${s.dayOfMonth} (or the month's last day) at ${at(s.startTime)}`
+            : `cron "${s.cron.source}"`;
   return `${what} ${s.timeZone}${s.active ? '' : ' (inactive)'}`;
 }

@@ -20,7 +20,9 @@ export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
     last.delete(decoded.key); // keep the surviving change at its key's last position
     last.set(
       decoded.key,
-      decoded.value === null ? { kind: 'delete', key: decoded.key, source } : { kind: 'upsert', key: decoded.key, value: decoded.value, writer: decoded.writer!, source },
+      decoded.value === null
+        ? { kind: 'delete', key: decoded.key, source }
+        : { kind: 'upsert', key: decoded.key, value: decoded.value, writer: decoded.writer!, source },
     );
   }
   return [...last.values()];

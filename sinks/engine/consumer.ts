@@ -79,7 +79,10 @@ export async function startSinkConsumer(
     if (restart) {
       logger.warn('sink consumer failed; kafkajs restarts it', { error: error.message });
     } else {
-      logger.error('sink consumer stopped on a fatal error', { error: error.message, code: (error as { code?: string }).code });
+      logger.error('sink consumer stopped on a fatal error', {
+        error: error.message,
+        code: (error as { code?: string }).code,
+      });
       settle.reject(error);
     }
   });
@@ -101,7 +104,11 @@ export async function startSinkConsumer(
         consumer.seek({ topic, partition, offset: stored.toString() });
         // Kafka's copy follows, so lag and tools see where the sink really is (also when no
         // record comes after it).
-        await consumer.commitOffsets([{ topic, partition, offset: stored.toString() }]).catch((err: Error) => logger.warn('could not copy the database offset to Kafka', { topic, partition, error: err.message }));
+        await consumer
+          .commitOffsets([{ topic, partition, offset: stored.toString() }])
+          .catch((err: Error) =>
+            logger.warn('could not copy the database offset to Kafka', { topic, partition, error: err.message }),
+          );
       })();
       // A failed read (database down) is tried again by the partition's next batch.
       done.catch(() => resumed.delete(where));
@@ -113,7 +120,10 @@ export async function startSinkConsumer(
     resumed.clear();
     if (!deps.storedOffset) return;
     for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
-      for (const partition of partitions) resume(topic, partition).catch((err: Error) => logger.warn('reading the database offset failed', { topic, partition, error: err.message }));
+      for (const partition of partitions)
+        resume(topic, partition).catch((err: Error) =>
+          logger.warn('reading the database offset failed', { topic, partition, error: err.message }),
+        );
     }
   });
 
@@ -136,7 +146,11 @@ export async function startSinkConsumer(
         }
         const nextOffset = BigInt(batch.lastOffset()) + 1n;
         const arrived = performance.now();
-        const result = await processor.process(topic, partition, batch.messages, { heartbeat, signal: abort.signal, nextOffset });
+        const result = await processor.process(topic, partition, batch.messages, {
+          heartbeat,
+          signal: abort.signal,
+          nextOffset,
+        });
         const seconds = (performance.now() - arrived) / 1000;
         // ── The batch's database transaction has committed here, with the partition's offset. ──
         // Kafka's offsets are committed only now, for information (lag, tools): the sink resumes
@@ -147,7 +161,9 @@ export async function startSinkConsumer(
         const lastOffset = batch.lastOffset();
         await hooks?.afterDatabaseCommit?.({ topic, partition, lastOffset, result });
         resolveOffset(batch.messages[batch.messages.length - 1].offset);
-        await commitOffsetsIfNecessary({ topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }] });
+        await commitOffsetsIfNecessary({
+          topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }],
+        });
         deps.onBatch?.({ topic, partition, nextOffset, result, seconds });
         await heartbeat();
       } catch (err) {

@@ -24,7 +24,12 @@ export interface DeadLetter {
 }
 
 /** `extra`: headers the store adds for its own errors (PostgreSQL: the SQLSTATE). */
-export function createDeadLetter(producer: Producer, topic: string, now: () => Date = () => new Date(), extra?: (error: ConnectorError) => IHeaders): DeadLetter {
+export function createDeadLetter(
+  producer: Producer,
+  topic: string,
+  now: () => Date = () => new Date(),
+  extra?: (error: ConnectorError) => IHeaders,
+): DeadLetter {
   return {
     topic,
     async send(entries) {
@@ -32,13 +37,21 @@ export function createDeadLetter(producer: Producer, topic: string, now: () => D
       await producer.send({
         topic,
         acks: -1,
-        messages: entries.map((e) => ({ key: e.source.key, value: e.source.value, headers: deadLetterHeaders(e, now(), extra) })),
+        messages: entries.map((e) => ({
+          key: e.source.key,
+          value: e.source.value,
+          headers: deadLetterHeaders(e, now(), extra),
+        })),
       });
     },
   };
 }
 
-export function deadLetterHeaders(entry: DeadLetterEntry, at: Date, extra?: (error: ConnectorError) => IHeaders): IHeaders {
+export function deadLetterHeaders(
+  entry: DeadLetterEntry,
+  at: Date,
+  extra?: (error: ConnectorError) => IHeaders,
+): IHeaders {
   const headers: IHeaders = { ...(entry.source.headers ?? {}) };
   headers[DEAD_LETTER_HEADERS.reason] = scrubSecrets(entry.error.message).slice(0, 2000);
   headers[DEAD_LETTER_HEADERS.errorCode] = entry.error.code;
@@ -67,15 +80,30 @@ export function deadLetterHeaders(entry: DeadLetterEntry, at: Date, extra?: (err
 export function classifySendError(err: unknown, topic: string): ConnectorError {
   const type = kafkaTypes(err).find((t) => t in PERMANENT);
   if (type) {
-    return new FatalError('DEAD_LETTER_UNWRITABLE', `dead-letter topic ${topic} refuses writes (${type}): ${PERMANENT[type]}. Records stay unread until it accepts them.`, { cause: err });
+    return new FatalError(
+      'DEAD_LETTER_UNWRITABLE',
+      `dead-letter topic ${topic} refuses writes (${type}): ${PERMANENT[type]}. ` +
+        'Records stay unread until it accepts them.',
+      { cause: err },
+    );
   }
-  return new RetriableError('DEAD_LETTER_SEND_FAILED', `dead-letter topic ${topic}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  return new RetriableError(
+    'DEAD_LETTER_SEND_FAILED',
+    `dead-letter topic ${topic}: ${(err as Error)?.message ?? String(err)}`,
+    { cause: err },
+  );
 }
 
-const TOO_LARGE = 'a dead letter is larger than the topic accepts: raise max.message.bytes on the dead-letter topic (and the broker\'s message.max.bytes)';
+const TOO_LARGE =
+  'a dead letter is larger than the topic accepts: ' +
+  "raise max.message.bytes on the dead-letter topic (and the broker's message.max.bytes)";
 const DENIED = "the sink's Kafka principal may not write to it: grant it WRITE (and DESCRIBE) on the dead-letter topic";
-const MISSING = 'it does not exist and the sink does not create topics while running: create it (topics.deadLetter), or restart the sink to create it';
-const REFUSED = "the broker refuses the records under the topic's settings: check the topic's configuration (cleanup.policy delete, message format)";
+const MISSING =
+  'it does not exist and the sink does not create topics while running: ' +
+  'create it (topics.deadLetter), or restart the sink to create it';
+const REFUSED =
+  "the broker refuses the records under the topic's settings: " +
+  "check the topic's configuration (cleanup.policy delete, message format)";
 const PERMANENT: Record<string, string> = {
   MESSAGE_TOO_LARGE: TOO_LARGE,
   RECORD_LIST_TOO_LARGE: TOO_LARGE,
@@ -93,6 +121,8 @@ function kafkaTypes(err: unknown, depth = 0): string[] {
   if (!err || typeof err !== 'object' || depth > 5) return [];
   const e = err as { type?: unknown; cause?: unknown; originalError?: unknown; errors?: unknown[] };
   const own = typeof e.type === 'string' ? [e.type] : [];
-  const nested = [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])].flatMap((c) => kafkaTypes(c, depth + 1));
+  const nested = [e.cause, e.originalError, ...(Array.isArray(e.errors) ? e.errors : [])].flatMap((c) =>
+    kafkaTypes(c, depth + 1),
+  );
   return [...own, ...nested];
 }

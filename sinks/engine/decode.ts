@@ -48,16 +48,27 @@ export function createDecoder(source: SchemaSource, accept?: (json: AvroSchemaJs
   return {
     writer,
     async decode(message) {
-      if (!message.key || message.key.length === 0) throw new RecordError('message has no key (every record is keyed by its Salesforce Id)', { code: 'KEY_MISSING' });
+      if (!message.key || message.key.length === 0)
+        throw new RecordError('message has no key (every record is keyed by its Salesforce Id)', {
+          code: 'KEY_MISSING',
+        });
       const keyWriter = await writer(unframe(message.key).schemaId);
-      if (keyWriter.type.typeName !== 'string') throw new RecordError(`key schema ${keyWriter.id} is ${keyWriter.type.typeName}, not an Avro string`, { code: 'KEY_NOT_STRING' });
+      if (keyWriter.type.typeName !== 'string')
+        throw new RecordError(`key schema ${keyWriter.id} is ${keyWriter.type.typeName}, not an Avro string`, {
+          code: 'KEY_NOT_STRING',
+        });
       const key = decodeFramed(keyWriter.type, message.key).value as string;
       if (message.value === null || message.value === undefined) return { key, value: null };
       const valueWriter = await writer(unframe(message.value).schemaId);
-      if (!valueWriter.fields) throw new RecordError(`value schema ${valueWriter.id} is not a record`, { code: 'RECORD_UNDECODABLE' });
+      if (!valueWriter.fields)
+        throw new RecordError(`value schema ${valueWriter.id} is not a record`, { code: 'RECORD_UNDECODABLE' });
       const value = decodeFramed(valueWriter.type, message.value).value as Record<string, unknown>;
       if (typeof value.id === 'string' && value.id !== key) {
-        throw new RecordError(`value id ${value.id} differs from the record key ${key}`, { code: 'KEY_MISMATCH', field: 'id', value: String(value.id) });
+        throw new RecordError(`value id ${value.id} differs from the record key ${key}`, {
+          code: 'KEY_MISMATCH',
+          field: 'id',
+          value: String(value.id),
+        });
       }
       return { key, value, writer: valueWriter };
     },
@@ -69,13 +80,19 @@ function parseWriter(id: number, json: AvroSchemaJson, accept?: (json: AvroSchem
   try {
     type = avroType(json);
   } catch (err) {
-    throw new RecordError(`schema id ${id} is not a valid Avro schema: ${(err as Error).message}`, { code: 'RECORD_UNDECODABLE', cause: err });
+    throw new RecordError(`schema id ${id} is not a valid Avro schema: ${(err as Error).message}`, {
+      code: 'RECORD_UNDECODABLE',
+      cause: err,
+    });
   }
   if (type.typeName !== 'record') return { id, json, type };
   try {
     accept?.(json);
   } catch (err) {
-    throw new RecordError(`schema id ${id} cannot be stored: ${(err as Error).message}`, { code: 'RECORD_UNDECODABLE', cause: err });
+    throw new RecordError(`schema id ${id} cannot be stored: ${(err as Error).message}`, {
+      code: 'RECORD_UNDECODABLE',
+      cause: err,
+    });
   }
   return { id, json, type, fields: new Set((type as avro.types.RecordType).fields.map((f) => f.name)) };
 }

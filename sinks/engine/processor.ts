@@ -14,7 +14,12 @@ export interface SinkHooks {
    * before its offsets are committed. Throwing here (or the process dying here) leaves the
    * offsets uncommitted: the batch is consumed again and must change nothing.
    */
-  afterDatabaseCommit?(info: { topic: string; partition: number; lastOffset: string; result: BatchResult }): Promise<void> | void;
+  afterDatabaseCommit?(info: {
+    topic: string;
+    partition: number;
+    lastOffset: string;
+    result: BatchResult;
+  }): Promise<void> | void;
   /**
    * Runs inside a batch's database transaction, right after BEGIN, before anything is read or
    * written: a slow hook is a slow transaction (a zombie that lost its partition meanwhile).
@@ -57,10 +62,14 @@ export interface PartitionTrouble {
 
 /** What to check, per reason, in the circuit breaker's message. */
 const FIX: Record<string, string> = {
-  SCHEMA_NOT_FOUND: 'Check registry.url (the registry must know the schema ids in the topics: register them again, e.g. with a connector run, after a registry lost its data).',
+  SCHEMA_NOT_FOUND:
+    'Check registry.url (the registry must know the schema ids in the topics: ' +
+    'register them again, e.g. with a connector run, after a registry lost its data).',
   REGISTRY_UNAVAILABLE: 'Check that the schema registry at registry.url is up and reachable.',
   DB_CONNECTION_LOST: 'Check that PostgreSQL at the database URL is up and reachable.',
-  DB_BUSY: 'Check PostgreSQL for long-running sessions holding locks on the sink tables (pg_stat_activity), or raise statement_timeout.',
+  DB_BUSY:
+    'Check PostgreSQL for long-running sessions holding locks on the sink tables (pg_stat_activity), ' +
+    'or raise statement_timeout.',
   DEAD_LETTER_SEND_FAILED: 'Check the Kafka brokers and the dead-letter topic.',
 };
 
@@ -96,7 +105,12 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
    * for the same reason (error code) stop the sink with a FatalError saying what failed and
    * what to check, rather than waiting forever on something that needs a person.
    */
-  const retrying = <T>(what: string, where: { topic: string; partition: number }, ctx: BatchContext, fn: () => Promise<T>): Promise<T> => {
+  const retrying = <T>(
+    what: string,
+    where: { topic: string; partition: number },
+    ctx: BatchContext,
+    fn: () => Promise<T>,
+  ): Promise<T> => {
     let reason: string | undefined;
     let streak = 0;
     const since = Date.now();
@@ -118,7 +132,14 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         onRetry: (err, attempt, delayMs) => {
           const code = (err as ConnectorError).code;
           deps.onTrouble?.(where.topic, where.partition, { what, code, message: (err as Error).message, since });
-          logger.warn(`${what} failed; retrying`, { topic: where.topic, partition: where.partition, attempt, delayMs, code, error: (err as Error).message });
+          logger.warn(`${what} failed; retrying`, {
+            topic: where.topic,
+            partition: where.partition,
+            attempt,
+            delayMs,
+            code,
+            error: (err as Error).message,
+          });
         },
       },
     ).then(
@@ -130,8 +151,10 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         if (isRetriable(err) && streak >= deps.breakerFailures && !ctx.signal.aborted) {
           throw new FatalError(
             'SINK_CIRCUIT_OPEN',
-            `${what} failed ${streak} times in a row for the same reason (${reason}: ${(err as Error).message}) on ${where.topic}[${where.partition}] ` +
-              `over ${Math.round((Date.now() - since) / 1000)} s; the sink stops instead of skipping records. ${FIX[reason!] ?? 'Check the service named in the error, then start the sink again.'}`,
+            `${what} failed ${streak} times in a row for the same reason (${reason}: ${(err as Error).message}) ` +
+              `on ${where.topic}[${where.partition}] over ${Math.round((Date.now() - since) / 1000)} s; ` +
+              'the sink stops instead of skipping records. ' +
+              (FIX[reason!] ?? 'Check the service named in the error, then start the sink again.'),
             { cause: err },
           );
         }
@@ -141,14 +164,22 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
   };
 
   /** Grows the stream's store for a writer schema not seen before (ALTER TABLE ADD COLUMN). */
-  const evolve = (stream: SinkStream, writer: WriterSchema, where: { topic: string; partition: number }, ctx: BatchContext): void => {
+  const evolve = (
+    stream: SinkStream,
+    writer: WriterSchema,
+    where: { topic: string; partition: number },
+    ctx: BatchContext,
+  ): void => {
     const key = `${stream.name}:${writer.id}`;
     if (absorbed.has(key)) return;
     const change = sink.evolve(stream, writer); // throws (schema not storable) before changing anything
     absorbed.add(key);
     if (!change) return;
     const previous = ddl.get(stream) ?? Promise.resolve();
-    ddl.set(stream, previous.then(() => retrying('adding columns', where, ctx, change).then(() => undefined)));
+    ddl.set(
+      stream,
+      previous.then(() => retrying('adding columns', where, ctx, change).then(() => undefined)),
+    );
   };
 
   return {
@@ -159,17 +190,28 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
       const good: DecodedRecord[] = [];
       const dead: DeadLetterEntry[] = [];
       for (const m of messages) {
-        const source: SourceRecord = { topic, partition, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
+        const source: SourceRecord = {
+          topic,
+          partition,
+          offset: m.offset,
+          key: m.key,
+          value: m.value,
+          headers: m.headers,
+        };
         try {
           const decoded = await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m));
           if (decoded.value === null && stream.write === 'append') {
-            throw new RecordError(`a ${stream.name} record cannot be deleted (append-only stream): tombstone on ${topic}`, { code: 'UNEXPECTED_TOMBSTONE' });
+            throw new RecordError(
+              `a ${stream.name} record cannot be deleted (append-only stream): tombstone on ${topic}`,
+              { code: 'UNEXPECTED_TOMBSTONE' },
+            );
           }
           if (decoded.writer) evolve(stream, decoded.writer, where, ctx);
           good.push({ decoded, source });
         } catch (err) {
           if (err instanceof RecordError) dead.push({ source, error: err });
-          else if (err instanceof FatalError && err.code === 'SCHEMA_UNSUPPORTED') dead.push({ source, error: new RecordError(err.message, { code: 'SCHEMA_UNSUPPORTED', cause: err }) });
+          else if (err instanceof FatalError && err.code === 'SCHEMA_UNSUPPORTED')
+            dead.push({ source, error: new RecordError(err.message, { code: 'SCHEMA_UNSUPPORTED', cause: err }) });
           else throw err;
         }
       }
@@ -186,14 +228,37 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
           // Dead letters go out before the offsets move past them (at least once); records
           // below the stored offset were dead-lettered by the transaction that applied them.
           beforeCommit: async (rejected, stored) => {
-            sent = [...dead, ...rejected.map((r) => ({ source: r.op.source, error: r.error }))].filter((d) => BigInt(d.source.offset) >= stored);
-            await deps.deadLetter.send(sent).catch((err: unknown) => Promise.reject(classifySendError(err, deps.deadLetter.topic)));
+            sent = [...dead, ...rejected.map((r) => ({ source: r.op.source, error: r.error }))].filter(
+              (d) => BigInt(d.source.offset) >= stored,
+            );
+            await deps.deadLetter
+              .send(sent)
+              .catch((err: unknown) => Promise.reject(classifySendError(err, deps.deadLetter.topic)));
           },
         }),
       );
-      for (const d of sent) logger.warn('record dead-lettered', { topic, partition, offset: d.source.offset, code: d.error.code, reason: d.error.message });
-      if (outcome.skipped > 0) logger.info('batch partly applied before (stored offset ahead): those records left out', { topic, partition, skipped: outcome.skipped });
-      return { records: messages.length, deadLettered: sent.length, skipped: outcome.skipped, upserted: outcome.upserted, inserted: outcome.inserted, deleted: outcome.deleted };
+      for (const d of sent)
+        logger.warn('record dead-lettered', {
+          topic,
+          partition,
+          offset: d.source.offset,
+          code: d.error.code,
+          reason: d.error.message,
+        });
+      if (outcome.skipped > 0)
+        logger.info('batch partly applied before (stored offset ahead): those records left out', {
+          topic,
+          partition,
+          skipped: outcome.skipped,
+        });
+      return {
+        records: messages.length,
+        deadLettered: sent.length,
+        skipped: outcome.skipped,
+        upserted: outcome.upserted,
+        inserted: outcome.inserted,
+        deleted: outcome.deleted,
+      };
     },
   };
 }

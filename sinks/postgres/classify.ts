@@ -26,10 +26,12 @@ export function classifyDbError(err: unknown): ConnectorError {
   if (state) {
     const cls = state.slice(0, 2);
     if (cls === '22') return withState(new RecordError(message, { code: 'DB_DATA_INVALID', cause: err }), state);
-    if (cls === '23') return withState(new RecordError(message, { code: 'DB_CONSTRAINT_VIOLATION', cause: err }), state);
+    if (cls === '23')
+      return withState(new RecordError(message, { code: 'DB_CONSTRAINT_VIOLATION', cause: err }), state);
     if (cls === '08') return new RetriableError('DB_CONNECTION_LOST', message, { cause: err });
     if (cls === '40') return new RetriableError('DB_SERIALIZATION_FAILURE', message, { cause: err });
-    if (state === '57P01' || state === '57P02' || state === '57P03') return new RetriableError('DB_RESTARTING', message, { cause: err });
+    if (state === '57P01' || state === '57P02' || state === '57P03')
+      return new RetriableError('DB_RESTARTING', message, { cause: err });
     if (cls === '53' || state === '55P03') return new RetriableError('DB_BUSY', message, { cause: err });
     // Only the sink's own statement_timeout cancels its statements (57014 is also an
     // operator's pg_cancel_backend: retrying that is right too).
@@ -63,8 +65,28 @@ export function sqlstateOf(err: unknown): string | undefined {
   return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && !code.startsWith('E') ? code : undefined;
 }
 
-const NODE_NET = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED']);
-const PG_CLIENT_GONE = /Connection terminated|connection error|not queryable|timeout exceeded when trying to connect|Query read timeout|server closed the connection/i;
+const NODE_NET = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ECONNABORTED',
+]);
+const PG_CLIENT_GONE = new RegExp(
+  [
+    'Connection terminated',
+    'connection error',
+    'not queryable',
+    'timeout exceeded when trying to connect',
+    'Query read timeout',
+    'server closed the connection',
+  ].join('|'),
+  'i',
+);
 
 function isConnectionFailure(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;

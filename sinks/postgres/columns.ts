@@ -3,7 +3,8 @@ import { FatalError } from '../../kernel/errors';
 import { columnName } from './sql';
 
 /** The PostgreSQL types an Avro field can become. */
-export type PgType = 'text' | 'boolean' | 'integer' | 'bigint' | 'real' | 'double precision' | 'timestamptz' | 'date' | 'jsonb' | 'bytea';
+export type PgType =
+  'text' | 'boolean' | 'integer' | 'bigint' | 'real' | 'double precision' | 'timestamptz' | 'date' | 'jsonb' | 'bytea';
 
 /**
  * One Avro field as a table column. The writer sends `toJson(value)` inside a JSON array that
@@ -34,20 +35,28 @@ type Json = Record<string, unknown>;
 export function fieldColumns(schema: AvroSchemaJson): FieldColumn[] {
   const named = new Map<string, Json>();
   const root = schema as Json;
-  if (typeof root !== 'object' || root === null || root.type !== 'record') throw new FatalError('SCHEMA_UNSUPPORTED', 'the sink writes record schemas only');
+  if (typeof root !== 'object' || root === null || root.type !== 'record')
+    throw new FatalError('SCHEMA_UNSUPPORTED', 'the sink writes record schemas only');
   collectNames(root, (root.namespace as string | undefined) ?? '', named);
   const seen = new Map<string, string>();
   return (root.fields as Json[]).map((f) => {
     const field = f.name as string;
     const column = columnName(field);
     const other = seen.get(column);
-    if (other !== undefined) throw new FatalError('SCHEMA_UNSUPPORTED', `fields ${other} and ${field} both become column ${column}`);
+    if (other !== undefined)
+      throw new FatalError('SCHEMA_UNSUPPORTED', `fields ${other} and ${field} both become column ${column}`);
     seen.set(column, field);
     return columnOf(field, column, resolveRef(f.type, named), f.default === undefined ? null : f.default, named);
   });
 }
 
-function columnOf(field: string, column: string, type: unknown, defaultJson: unknown, named: Map<string, Json>): FieldColumn {
+function columnOf(
+  field: string,
+  column: string,
+  type: unknown,
+  defaultJson: unknown,
+  named: Map<string, Json>,
+): FieldColumn {
   const base = { field, column, defaultJson };
   if (Array.isArray(type)) {
     const branches = type.map((t) => resolveRef(t, named)).filter((t) => t !== 'null' && (t as Json).type !== 'null');
@@ -63,11 +72,20 @@ function columnOf(field: string, column: string, type: unknown, defaultJson: unk
     case 'boolean':
       return { ...base, ...asIs('boolean') };
     case 'int':
-      if (logical === 'date') return { ...base, pgType: 'date', wireType: 'integer', toJson: id, select: (r) => `(date '1970-01-01' + ${r})` };
+      if (logical === 'date')
+        return {
+          ...base,
+          pgType: 'date',
+          wireType: 'integer',
+          toJson: id,
+          select: (r) => `(date '1970-01-01' + ${r})`,
+        };
       return { ...base, ...asIs('integer') };
     case 'long':
-      if (logical === 'timestamp-millis' || logical === 'local-timestamp-millis') return { ...base, ...epoch('1 millisecond') };
-      if (logical === 'timestamp-micros' || logical === 'local-timestamp-micros') return { ...base, ...epoch('1 microsecond') };
+      if (logical === 'timestamp-millis' || logical === 'local-timestamp-millis')
+        return { ...base, ...epoch('1 millisecond') };
+      if (logical === 'timestamp-micros' || logical === 'local-timestamp-micros')
+        return { ...base, ...epoch('1 microsecond') };
       return { ...base, ...asIs('bigint') };
     case 'float':
       return { ...base, pgType: 'real', wireType: 'real', toJson: finite, select: (r) => r };
@@ -91,7 +109,12 @@ function asIs(pgType: PgType): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson
 }
 
 function epoch(unit: string): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson' | 'select'> {
-  return { pgType: 'timestamptz', wireType: 'bigint', toJson: id, select: (r) => `(timestamptz 'epoch' + ${r} * interval '${unit}')` };
+  return {
+    pgType: 'timestamptz',
+    wireType: 'bigint',
+    toJson: id,
+    select: (r) => `(timestamptz 'epoch' + ${r} * interval '${unit}')`,
+  };
 }
 
 /** Named types (records, enums, fixed) may be referenced by name after their definition. */

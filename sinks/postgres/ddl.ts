@@ -29,24 +29,36 @@ const INFO_TYPE: Record<string, string> = {
 export async function ensureTable(pool: Pool, table: SinkTable, logger: Logger): Promise<string[]> {
   const added = await withClient(pool, (client) =>
     inTransaction(client, async () => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`neurons-sink-ddl:${table.name.schema}.${table.name.name}`]);
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+        `neurons-sink-ddl:${table.name.schema}.${table.name.name}`,
+      ]);
       await client.query(createTableSql(table));
       const existing = await tableColumns(client, table);
       const added: string[] = [];
       for (const f of table.fields()) {
         const have = existing.get(f.column);
         if (have === undefined) {
-          await client.query(`ALTER TABLE ${qualified(table.name)} ADD COLUMN IF NOT EXISTS ${ident(f.column)} ${f.pgType}`);
+          await client.query(
+            `ALTER TABLE ${qualified(table.name)} ADD COLUMN IF NOT EXISTS ${ident(f.column)} ${f.pgType}`,
+          );
           added.push(f.column);
         } else if (have !== INFO_TYPE[f.pgType]) {
-          logger.warn('column type differs from the schema; kept as it is', { table: table.name.name, column: f.column, column_type: have, schema_type: f.pgType });
+          logger.warn('column type differs from the schema; kept as it is', {
+            table: table.name.name,
+            column: f.column,
+            column_type: have,
+            schema_type: f.pgType,
+          });
         }
       }
       for (const fields of table.indexes) {
         const columns = fields.map((name) => table.field(name)?.column);
         if (columns.some((c) => c === undefined)) continue;
         const name = objectName(table.name.name, indexSuffix(columns as string[]));
-        await client.query(`CREATE INDEX IF NOT EXISTS ${ident(name)} ON ${qualified(table.name)} (${(columns as string[]).map(ident).join(', ')})`);
+        await client.query(
+          `CREATE INDEX IF NOT EXISTS ${ident(name)} ON ${qualified(table.name)} ` +
+            `(${(columns as string[]).map(ident).join(', ')})`,
+        );
       }
       return added;
     }),

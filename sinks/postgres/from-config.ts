@@ -19,7 +19,9 @@ async function openDatabase(config: ResolvedSinkConfig, logger: Logger): Promise
   if ('url' in config.database) {
     url = config.database.url;
   } else {
-    logger.info('no database URL configured: using the embedded PostgreSQL', { dataDir: config.database.embedded.dataDir });
+    logger.info('no database URL configured: using the embedded PostgreSQL', {
+      dataDir: config.database.embedded.dataDir,
+    });
     embedded = await startEmbeddedPostgres({ ...config.database.embedded, logger });
     url = embedded.url;
   }
@@ -54,7 +56,10 @@ async function openDatabase(config: ResolvedSinkConfig, logger: Logger): Promise
  * client and the registry source. stop() stops the sink, closes the pool and stops the
  * embedded database, in that order.
  */
-export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger; onBatch?: PostgresSinkDeps['onBatch'] } = {}): PostgresSink {
+export function fromConfig(
+  raw: PostgresSinkConfig,
+  opts: { logger?: Logger; onBatch?: PostgresSinkDeps['onBatch'] } = {},
+): PostgresSink {
   const config = resolveSinkConfig(raw);
   const logger = opts.logger ?? silentLogger;
   let db: Database | undefined;
@@ -62,7 +67,15 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger; onB
   let settle!: { resolve: () => void; reject: (e: unknown) => void };
   const done = new Promise<void>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined);
-  const empty: SinkStats = { batches: 0, records: 0, upserted: 0, inserted: 0, deleted: 0, deadLettered: 0, skipped: 0 };
+  const empty: SinkStats = {
+    batches: 0,
+    records: 0,
+    upserted: 0,
+    inserted: 0,
+    deleted: 0,
+    deadLettered: 0,
+    skipped: 0,
+  };
   const stop = async () => {
     await sink?.stop();
     await db?.close();
@@ -73,7 +86,16 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger; onB
   return {
     done,
     stats: () => sink?.stats() ?? empty,
-    health: async () => (sink ? sink.health() : { ready: false, reasons: ['the sink is not running'], databaseReachable: false, lastCommitAgeMs: 0, partitions: [] }),
+    health: async () =>
+      sink
+        ? sink.health()
+        : {
+            ready: false,
+            reasons: ['the sink is not running'],
+            databaseReachable: false,
+            lastCommitAgeMs: 0,
+            partitions: [],
+          },
     async start() {
       db = await openDatabase(config, logger);
       sink = createPostgresSink({ ...sinkDeps(config, db.pool, logger), onBatch: opts.onBatch });
@@ -90,7 +112,10 @@ export function fromConfig(raw: PostgresSinkConfig, opts: { logger?: Logger; onB
 }
 
 /** Replay for backfill (replay.ts) with the configured Kafka, registry, database and tables. */
-export async function replayFromConfig(raw: PostgresSinkConfig, opts: Pick<ReplayDeps, 'only' | 'onProgress' | 'progressIntervalMs'> & { logger?: Logger } = {}): Promise<ReplayResult> {
+export async function replayFromConfig(
+  raw: PostgresSinkConfig,
+  opts: Pick<ReplayDeps, 'only' | 'onProgress' | 'progressIntervalMs'> & { logger?: Logger } = {},
+): Promise<ReplayResult> {
   const config = resolveSinkConfig(raw);
   const logger = opts.logger ?? silentLogger;
   const db = await openDatabase(config, logger);

@@ -71,16 +71,29 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
   const stamp = started.toString(36);
   const all = postgresSinkStreams(deps);
   for (const name of deps.only ?? []) {
-    if (!all.some((s) => s.name === name)) throw new FatalError('CONFIG_INVALID', `replay: no stream named ${name}; give one of ${all.map((s) => s.name).join(', ')}`);
+    if (!all.some((s) => s.name === name))
+      throw new FatalError(
+        'CONFIG_INVALID',
+        `replay: no stream named ${name}; give one of ${all.map((s) => s.name).join(', ')}`,
+      );
   }
   const chosen = all.filter((s) => !deps.only || deps.only.includes(s.name));
   // The fresh tables are merged in whole; removals (and their cascades) are applied at the merge.
   const plan = chosen.map((live) => {
-    const fresh = checkTableName({ schema: live.table.schema, name: `${live.table.name}__replay_${stamp}` }, `replay table for ${live.table.name}`);
+    const fresh = checkTableName(
+      { schema: live.table.schema, name: `${live.table.name}__replay_${stamp}` },
+      `replay table for ${live.table.name}`,
+    );
     const stream: SinkStream = { ...live, table: fresh, views: [], deletesCascadeTo: [] };
     return { live, stream, topic: live.topic };
   });
-  const store = createPostgresStore({ pool: deps.pool, chunkRows: tuning.chunkRows, synchronousCommit: tuning.synchronousCommit, statementTimeoutMs: tuning.statementTimeoutMs, logger });
+  const store = createPostgresStore({
+    pool: deps.pool,
+    chunkRows: tuning.chunkRows,
+    synchronousCommit: tuning.synchronousCommit,
+    statementTimeoutMs: tuning.statementTimeoutMs,
+    logger,
+  });
 
   const positions = new Map<string, bigint>();
   const mergedCounts: ReplayResult['merged'] = {};
@@ -89,7 +102,13 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
   let lag = Number.NaN;
   const report = () => {
     const elapsedMs = Date.now() - started;
-    deps.onProgress?.({ phase, records, recordsPerSecond: elapsedMs > 0 ? Math.round((records * 1000) / elapsedMs) : 0, lag, elapsedMs });
+    deps.onProgress?.({
+      phase,
+      records,
+      recordsPerSecond: elapsedMs > 0 ? Math.round((records * 1000) / elapsedMs) : 0,
+      lag,
+      elapsedMs,
+    });
   };
 
   const admin = deps.kafka.admin();
@@ -103,10 +122,18 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.stream.table)}`);
       await dropOffsets(deps.pool, p.stream.table);
     }
-    await store.open(plan.map((p) => p.stream), { logger, latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema });
+    await store.open(
+      plan.map((p) => p.stream),
+      { logger, latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema },
+    );
     for (const p of plan) await withClient(deps.pool, (c) => copyMissingColumns(c, p.live.table, p.stream.table));
     await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
-    producer = deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false, createPartitioner: Partitioners.DefaultPartitioner });
+    producer = deps.kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    });
     await producer.connect();
     // Users whose record went to the dead letters here: absent from the rebuilt table for that
     // reason only, so the merge must not remove them (a bad record never deletes a user).
@@ -115,21 +142,31 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       sink: store,
       decoder: createDecoder(deps.schemas, store.acceptSchema?.bind(store)),
       routes: new Map(plan.map((p) => [p.topic, p.stream])),
-      deadLetter: rememberDeadKeys(createDeadLetter(producer, deps.topics.deadLetter, undefined, store.deadLetterHeaders?.bind(store)), deadKeys),
+      deadLetter: rememberDeadKeys(
+        createDeadLetter(producer, deps.topics.deadLetter, undefined, store.deadLetterHeaders?.bind(store)),
+        deadKeys,
+      ),
       logger,
       retry: tuning.retry,
       breakerFailures: tuning.breakerFailures,
       // The fresh tables are merged in whole; removals are applied at the merge (mergeInto).
     });
     const topics = plan.map((p) => p.topic);
-    consumer = await startSinkConsumer(deps.kafka, processor, { ...tuning, groupId, topics, fromBeginning: true }, {
-      logger,
-      onBatch: (b) => {
-        positions.set(`${b.topic}:${b.partition}`, b.nextOffset);
-        records += b.result.records;
+    consumer = await startSinkConsumer(
+      deps.kafka,
+      processor,
+      { ...tuning, groupId, topics, fromBeginning: true },
+      {
+        logger,
+        onBatch: (b) => {
+          positions.set(`${b.topic}:${b.partition}`, b.nextOffset);
+          records += b.result.records;
+        },
       },
-    });
-    const crashed = consumer.done.then(() => Promise.reject(new FatalError('REPLAY_STOPPED', 'the replay consumer stopped')));
+    );
+    const crashed = consumer.done.then(() =>
+      Promise.reject(new FatalError('REPLAY_STOPPED', 'the replay consumer stopped')),
+    );
     crashed.catch(() => undefined);
 
     /** Records left to read up to the topics' current ends (0 = caught up). */
@@ -154,9 +191,15 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
           await client.query("SET LOCAL lock_timeout = '30s'");
           // A live sink's transaction locks its offset row first, then its table: same order
           // here, or the two could deadlock.
-          await lockOffsetRows(client, plan.map((p) => p.live.table));
+          await lockOffsetRows(
+            client,
+            plan.map((p) => p.live.table),
+          );
           const live = plan.map((p) => qualified(p.live.table));
-          const existing = await client.query<{ t: string | null }>('SELECT to_regclass(t)::text AS t FROM unnest($1::text[]) AS t', [live]);
+          const existing = await client.query<{ t: string | null }>(
+            'SELECT to_regclass(t)::text AS t FROM unnest($1::text[]) AS t',
+            [live],
+          );
           const lockable = existing.rows.filter((r) => r.t !== null).map((r) => r.t as string);
           // Writers wait (a live sink, another replay); readers go on reading the old rows.
           if (lockable.length > 0) await client.query(`LOCK TABLE ${lockable.join(', ')} IN SHARE ROW EXCLUSIVE MODE`);
@@ -170,7 +213,10 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
             } else {
               // The live table stays (the operator's indexes, grants, comments, views): its rows
               // are brought to the rebuilt content, then the rebuilt table (ours) is dropped.
-              const merged = await mergeInto(client, rebuilt, p.live.table, { removeAbsent: p.live.write === 'upsert', keep: [...(deadKeys.get(p.topic) ?? [])] });
+              const merged = await mergeInto(client, rebuilt, p.live.table, {
+                removeAbsent: p.live.write === 'upsert',
+                keep: [...(deadKeys.get(p.topic) ?? [])],
+              });
               removed.push({ live: p.live, keys: merged.removed });
               await client.query(`DROP TABLE ${qualified(p.stream.table)}`);
               mergedCounts[p.live.table.name] = { written: merged.written, removed: merged.removed.length };
@@ -203,8 +249,17 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     }
     phase = 'done';
     report();
-    logger.info('replay swapped in the rebuilt tables', { tables: plan.map((p) => p.live.table.name), records, ms: Date.now() - started });
-    return { swapped: Object.fromEntries(plan.map((p) => [p.live.table.name, p.stream.table.name])), merged: mergedCounts, records, durationMs: Date.now() - started };
+    logger.info('replay swapped in the rebuilt tables', {
+      tables: plan.map((p) => p.live.table.name),
+      records,
+      ms: Date.now() - started,
+    });
+    return {
+      swapped: Object.fromEntries(plan.map((p) => [p.live.table.name, p.stream.table.name])),
+      merged: mergedCounts,
+      records,
+      durationMs: Date.now() - started,
+    };
   } catch (err) {
     for (const p of plan) {
       await deps.pool.query(`DROP TABLE IF EXISTS ${qualified(p.stream.table)}`).catch(() => undefined);

@@ -22,7 +22,10 @@ export function qualified(table: TableName): string {
 /** Throws a FatalError naming the setting when a table name would be truncated by PostgreSQL. */
 export function checkTableName(table: TableName, setting: string): TableName {
   if (!table.name || Buffer.byteLength(table.name) > MAX_IDENTIFIER || !table.schema) {
-    throw new FatalError('CONFIG_INVALID', `${setting}: table name "${table.schema}.${table.name}" must be 1-${MAX_IDENTIFIER} bytes`);
+    throw new FatalError(
+      'CONFIG_INVALID',
+      `${setting}: table name "${table.schema}.${table.name}" must be 1-${MAX_IDENTIFIER} bytes`,
+    );
   }
   return table;
 }

@@ -16,8 +16,14 @@ function columns(table: SinkTable) {
   const fields = table.fields();
   return {
     names: [...fields.map((f) => f.column), ...META_COLUMNS.map((m) => m.column)],
-    wire: [...fields.map((f) => `${ident(f.column)} ${f.wireType}`), ...META_COLUMNS.map((m) => `${ident(m.column)} ${m.pgType}`)],
-    selects: [...fields.map((f) => f.select(`x.${ident(f.column)}`)), ...META_COLUMNS.map((m) => `x.${ident(m.column)}`)],
+    wire: [
+      ...fields.map((f) => `${ident(f.column)} ${f.wireType}`),
+      ...META_COLUMNS.map((m) => `${ident(m.column)} ${m.pgType}`),
+    ],
+    selects: [
+      ...fields.map((f) => f.select(`x.${ident(f.column)}`)),
+      ...META_COLUMNS.map((m) => `x.${ident(m.column)}`),
+    ],
   };
 }
 
@@ -36,8 +42,14 @@ export function mergeSql(table: SinkTable, stage: string, mode: 'upsert' | 'inse
   const conflict =
     mode === 'insert'
       ? 'ON CONFLICT (id) DO NOTHING'
-      : `ON CONFLICT (id) DO UPDATE SET ${names.filter((c) => c !== 'id').map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`).join(', ')}`;
-  return `INSERT INTO ${qualified(table.name)} (${names.map(ident).join(', ')})\nSELECT ${selects.join(', ')}\nFROM ${ident(stage)} AS x\n${conflict}`;
+      : `ON CONFLICT (id) DO UPDATE SET ${names
+          .filter((c) => c !== 'id')
+          .map((c) => `${ident(c)} = EXCLUDED.${ident(c)}`)
+          .join(', ')}`;
+  return (
+    `INSERT INTO ${qualified(table.name)} (${names.map(ident).join(', ')})\n` +
+    `SELECT ${selects.join(', ')}\nFROM ${ident(stage)} AS x\n${conflict}`
+  );
 }
 
 export function deleteSql(table: SinkTable): string {
@@ -74,8 +86,14 @@ export function deleteCascadeSql(target: CascadeTarget): string {
 }
 
 /** Runs deleteCascadeSql when the target table exists (it may not, before its first record). */
-export async function deleteCascade(client: PoolClient, target: CascadeTarget, keys: readonly string[]): Promise<number> {
-  const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [qualified(target.table)]);
+export async function deleteCascade(
+  client: PoolClient,
+  target: CascadeTarget,
+  keys: readonly string[],
+): Promise<number> {
+  const { rows } = await client.query<{ t: string | null }>('SELECT to_regclass($1)::text AS t', [
+    qualified(target.table),
+  ]);
   if (rows[0].t === null) return 0;
   return (await client.query(deleteCascadeSql(target), [keys])).rowCount ?? 0;
 }

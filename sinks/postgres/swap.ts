@@ -12,13 +12,19 @@ export async function swapIn(client: PoolClient, rebuilt: SinkTable, live: Table
   await client.query(`ALTER TABLE ${qualified(rebuilt.name)} RENAME TO ${ident(live.name)}`);
   const moved = { schema: live.schema, name: live.name };
   for (const suffix of [PKEY_SUFFIX, ID_CHECK_SUFFIX]) {
-    await client.query(`ALTER TABLE ${qualified(moved)} RENAME CONSTRAINT ${ident(objectName(rebuilt.name.name, suffix))} TO ${ident(objectName(live.name, suffix))}`);
+    await client.query(
+      `ALTER TABLE ${qualified(moved)} RENAME CONSTRAINT ${ident(objectName(rebuilt.name.name, suffix))} ` +
+        `TO ${ident(objectName(live.name, suffix))}`,
+    );
   }
   for (const fields of rebuilt.indexes) {
     const columns = fields.map((f) => rebuilt.field(f)?.column);
     if (columns.some((c) => c === undefined)) continue;
     const suffix = indexSuffix(columns as string[]);
-    await client.query(`ALTER INDEX IF EXISTS ${ident(live.schema)}.${ident(objectName(rebuilt.name.name, suffix))} RENAME TO ${ident(objectName(live.name, suffix))}`);
+    await client.query(
+      `ALTER INDEX IF EXISTS ${ident(live.schema)}.${ident(objectName(rebuilt.name.name, suffix))} ` +
+        `RENAME TO ${ident(objectName(live.name, suffix))}`,
+    );
   }
 }
 
@@ -43,11 +49,15 @@ export interface MergeResult {
  * Columns the rebuilt table has and the live one lacks are added to the live table first.
  */
 export async function mergeInto(
-  client: PoolClient, rebuilt: SinkTable, live: TableName, opts: { removeAbsent: boolean; keep?: readonly string[] },
+  client: PoolClient,
+  rebuilt: SinkTable,
+  live: TableName,
+  opts: { removeAbsent: boolean; keep?: readonly string[] },
 ): Promise<MergeResult> {
   await copyMissingColumns(client, rebuilt.name, live);
   const { rows: cols } = await client.query<{ name: string }>(
-    'SELECT attname AS name FROM pg_attribute WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
+    'SELECT attname AS name FROM pg_attribute ' +
+      'WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped ORDER BY attnum',
     [qualified(rebuilt.name)],
   );
   const names = cols.map((c) => ident(c.name));
@@ -56,20 +66,26 @@ export async function mergeInto(
   let removed: string[] = [];
   if (opts.removeAbsent) {
     const scoped = cols.some((c) => c.name === 'connector_name')
-      ? ` AND (l.connector_name IS NULL OR l.connector_name IN (SELECT DISTINCT f.connector_name FROM ${from} AS f WHERE f.connector_name IS NOT NULL))`
+      ? ' AND (l.connector_name IS NULL OR l.connector_name IN ' +
+        `(SELECT DISTINCT f.connector_name FROM ${from} AS f WHERE f.connector_name IS NOT NULL))`
       : '';
     // `keep`: ids absent from the rebuilt table only because their record was dead-lettered.
     const gone = await client.query<{ id: string }>(
-      `DELETE FROM ${into} AS l WHERE NOT EXISTS (SELECT 1 FROM ${from} AS f WHERE f.id = l.id)${scoped} AND NOT (l.id = ANY($1::text[])) RETURNING l.id`,
+      `DELETE FROM ${into} AS l WHERE NOT EXISTS (SELECT 1 FROM ${from} AS f WHERE f.id = l.id)${scoped} ` +
+        'AND NOT (l.id = ANY($1::text[])) RETURNING l.id',
       [opts.keep ?? []],
     );
     removed = gone.rows.map((r) => r.id);
   }
   const others = names.filter((n) => n !== ident('id'));
   const conflict = opts.removeAbsent
-    ? `ON CONFLICT (id) DO UPDATE SET ${others.map((n) => `${n} = EXCLUDED.${n}`).join(', ')} WHERE (${others.map((n) => `t.${n}`).join(', ')}) IS DISTINCT FROM (${others.map((n) => `EXCLUDED.${n}`).join(', ')})`
+    ? `ON CONFLICT (id) DO UPDATE SET ${others.map((n) => `${n} = EXCLUDED.${n}`).join(', ')} ` +
+      `WHERE (${others.map((n) => `t.${n}`).join(', ')}) ` +
+      `IS DISTINCT FROM (${others.map((n) => `EXCLUDED.${n}`).join(', ')})`
     : 'ON CONFLICT (id) DO NOTHING';
-  const written = await client.query(`INSERT INTO ${into} AS t (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${from} ${conflict}`);
+  const written = await client.query(
+    `INSERT INTO ${into} AS t (${names.join(', ')}) SELECT ${names.join(', ')} FROM ${from} ${conflict}`,
+  );
   return { written: written.rowCount ?? 0, removed };
 }
 
@@ -82,7 +98,8 @@ export async function copyMissingColumns(client: PoolClient, source: TableName, 
     `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type
        FROM pg_attribute a
       WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
-        AND a.attname NOT IN (SELECT b.attname FROM pg_attribute b WHERE b.attrelid = to_regclass($2) AND b.attnum > 0 AND NOT b.attisdropped)
+        AND a.attname NOT IN (SELECT b.attname FROM pg_attribute b
+                              WHERE b.attrelid = to_regclass($2) AND b.attnum > 0 AND NOT b.attisdropped)
       ORDER BY a.attnum`,
     [qualified(source), qualified(target)],
   );

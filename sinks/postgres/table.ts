@@ -31,7 +31,10 @@ export class SinkTable {
 
   constructor(
     readonly name: TableName,
-    /** Lookups the table is indexed for (Avro field names; the primary key is always id): the stream's declared indexes. */
+    /**
+     * Lookups the table is indexed for (Avro field names; the primary key is always id): the stream's declared
+     * indexes.
+     */
     readonly indexes: readonly (readonly string[])[] = [],
   ) {}
 
@@ -60,15 +63,24 @@ export class SinkTable {
     // users topic) must not add its fields here.
     const name = recordName(schema);
     if (this.record === undefined) this.record = name;
-    else if (name !== this.record) throw new FatalError('SCHEMA_UNSUPPORTED', `table ${this.name.name} holds ${this.record} records, not ${name}`);
+    else if (name !== this.record)
+      throw new FatalError('SCHEMA_UNSUPPORTED', `table ${this.name.name} holds ${this.record} records, not ${name}`);
     const columns = fieldColumns(schema);
     const idField = columns.find((c) => c.field === 'id');
-    if (!idField || idField.pgType !== 'text') throw new FatalError('SCHEMA_UNSUPPORTED', `table ${this.name.name}: the schema has no string field "id" to key rows by`);
+    if (!idField || idField.pgType !== 'text')
+      throw new FatalError(
+        'SCHEMA_UNSUPPORTED',
+        `table ${this.name.name}: the schema has no string field "id" to key rows by`,
+      );
     // The id goes first, so it leads the table's columns whatever the schema's field order.
     const fresh = [idField, ...columns.filter((c) => c !== idField)].filter((f) => !this.known.has(f.field));
     for (const f of fresh) {
       const clash = [...this.known.values()].find((k) => k.column === f.column);
-      if (clash) throw new FatalError('SCHEMA_UNSUPPORTED', `fields ${clash.field} and ${f.field} would share column ${f.column}`);
+      if (clash)
+        throw new FatalError(
+          'SCHEMA_UNSUPPORTED',
+          `fields ${clash.field} and ${f.field} would share column ${f.column}`,
+        );
     }
     // Validated first, then added: a refused schema leaves the table's fields as they were.
     for (const f of fresh) this.known.set(f.field, f);

@@ -52,12 +52,21 @@ export interface BatchPosition {
  * a restart or a serialization failure; FatalError otherwise), with nothing committed: a retry
  * starts again from the stored offset.
  */
-export async function writeOps(pool: Pool, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, at: BatchPosition): Promise<WriteOutcome> {
+export async function writeOps(
+  pool: Pool,
+  table: SinkTable,
+  ops: readonly WriteOp[],
+  chunkRows: number,
+  at: BatchPosition,
+): Promise<WriteOutcome> {
   const run = (body: (client: PoolClient, ops: readonly WriteOp[]) => Promise<WriteOutcome>) =>
     withClient(pool, (client) =>
       inTransaction(client, async () => {
         // One round trip (simple protocol, no parameters: both values are numbers we made).
-        await client.query(`SET LOCAL statement_timeout = ${Math.floor(at.statementTimeoutMs)}; SET LOCAL synchronous_commit = ${at.synchronousCommit ? 'on' : 'off'}`);
+        await client.query(
+          `SET LOCAL statement_timeout = ${Math.floor(at.statementTimeoutMs)}; ` +
+            `SET LOCAL synchronous_commit = ${at.synchronousCommit ? 'on' : 'off'}`,
+        );
         await at.inside?.();
         const stored = await lockOffset(client, table.name, at.topic, at.partition);
         if (stored >= at.nextOffset) return { ...NOTHING, skipped: ops.length, rejected: [] };
@@ -68,7 +77,11 @@ export async function writeOps(pool: Pool, table: SinkTable, ops: readonly Write
         return { ...out, skipped: ops.length - fresh.length };
       }),
     );
-  const fast = await run(async (client, fresh) => ({ ...(await apply(client, table, fresh, chunkRows, at.cascades)), skipped: 0, rejected: [] })).catch((err: unknown) => {
+  const fast = await run(async (client, fresh) => ({
+    ...(await apply(client, table, fresh, chunkRows, at.cascades)),
+    skipped: 0,
+    rejected: [],
+  })).catch((err: unknown) => {
     if (isDataError(err)) return undefined;
     throw err;
   });
@@ -84,7 +97,13 @@ const NOTHING: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
 
 let stages = 0;
 
-async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp[], chunkRows: number, cascades: readonly CascadeTarget[] = []): Promise<WriteCounts> {
+async function apply(
+  client: PoolClient,
+  table: SinkTable,
+  ops: readonly WriteOp[],
+  chunkRows: number,
+  cascades: readonly CascadeTarget[] = [],
+): Promise<WriteCounts> {
   const counts: WriteCounts = { ...NOTHING };
   if (ops.length === 0) return counts;
   const deletes = ops.filter((o) => o.kind === 'delete').map((o) => o.key);
@@ -99,7 +118,15 @@ async function apply(client: PoolClient, table: SinkTable, ops: readonly WriteOp
     const stage = `neurons_stage_${++stages}`;
     await client.query(stageSql(table, stage));
     const chunks: Buffer[] = [];
-    for (let i = 0; i < rows.length; i += chunkRows) chunks.push(Buffer.from(rows.slice(i, i + chunkRows).map((op) => copyLine(table, op)).join('')));
+    for (let i = 0; i < rows.length; i += chunkRows)
+      chunks.push(
+        Buffer.from(
+          rows
+            .slice(i, i + chunkRows)
+            .map((op) => copyLine(table, op))
+            .join(''),
+        ),
+      );
     await copyFrom(client, copySql(table, stage), chunks);
     const n = (await client.query(mergeSql(table, stage, mode))).rowCount ?? 0;
     if (mode === 'upsert') counts.upserted += n;

@@ -15,13 +15,24 @@ beforeAll(async () => {
 });
 afterAll(() => sim.close());
 
-const USER_FIELDS = 'Id, Username, FirstName, LastName, Name, Title, Street, City, Latitude, IsActive, CreatedDate, UserRole.Name, Profile.Name, Profile.UserLicense.LicenseDefinitionKey';
+const USER_FIELDS =
+  'Id, Username, FirstName, LastName, Name, Title, Street, City, Latitude, IsActive, CreatedDate, ' +
+  'UserRole.Name, Profile.Name, Profile.UserLicense.LicenseDefinitionKey';
 
 describe('job lifecycle', () => {
   it('goes UploadComplete → InProgress → JobComplete with the record count', async () => {
     const created = await api.createJob(`SELECT ${USER_FIELDS} FROM User`);
     expect(created.status).toBe(200);
-    expect(created.body).toMatchObject({ operation: 'query', object: 'User', state: 'UploadComplete', contentType: 'CSV', apiVersion: 62, lineEnding: 'LF', columnDelimiter: 'COMMA', concurrencyMode: 'Parallel' });
+    expect(created.body).toMatchObject({
+      operation: 'query',
+      object: 'User',
+      state: 'UploadComplete',
+      contentType: 'CSV',
+      apiVersion: 62,
+      lineEnding: 'LF',
+      columnDelimiter: 'COMMA',
+      concurrencyMode: 'Parallel',
+    });
     expect(created.body.id).toMatch(/^750[0-9A-Za-z]{15}$/);
     const first = await api.json('GET', `/jobs/query/${created.body.id}`);
     expect(first.body.state).toBe('InProgress');
@@ -69,7 +80,13 @@ describe('job lifecycle', () => {
   });
 
   it('has no query jobs before API 47.0', async () => {
-    const res = await api.call('POST', '/jobs/query', { operation: 'query', query: 'SELECT Id FROM User' }, {}, 'v46.0');
+    const res = await api.call(
+      'POST',
+      '/jobs/query',
+      { operation: 'query', query: 'SELECT Id FROM User' },
+      {},
+      'v46.0',
+    );
     expect(res.status).toBe(404);
   });
 });
@@ -91,7 +108,10 @@ describe('results paging', () => {
     for (const p of pages) {
       const rows = parseCsv(p.text);
       expect(rows).toHaveLength(p.count);
-      expect(p.text.split('\n')[0]).toBe('"Id","Username","FirstName","LastName","Name","Title","Street","City","Latitude","IsActive","CreatedDate","UserRole.Name","Profile.Name","Profile.UserLicense.LicenseDefinitionKey"');
+      expect(p.text.split('\n')[0]).toBe(
+        '"Id","Username","FirstName","LastName","Name","Title","Street","City","Latitude","IsActive","CreatedDate",' +
+          '"UserRole.Name","Profile.Name","Profile.UserLicense.LicenseDefinitionKey"',
+      );
     }
     const ids = pages.flatMap((p) => parseCsv(p.text).map((r) => r.Id));
     expect(new Set(ids).size).toBe(total);
@@ -134,14 +154,19 @@ describe('results paging', () => {
     let next: string | null = `/jobs/query/${jobId}/resultPages?maxRecords=40`;
     let batches = 0;
     while (next) {
-      const res: { status: number; body: SimJson } = await api.json('GET', next.replace(/^\/services\/data\/v62\.0/, ''));
+      const res: { status: number; body: SimJson } = await api.json(
+        'GET',
+        next.replace(/^\/services\/data\/v62\.0/, ''),
+      );
       expect(res.status).toBe(200);
       expect(res.body.resultPages.length).toBeLessThanOrEqual(5);
-      const texts = await Promise.all(res.body.resultPages.map(async (p: { resultUrl: string }) => {
-        const r = await fetch(`${sim.url}${p.resultUrl}`, { headers: { Authorization: `Bearer ${api.token}` } });
-        expect(r.status).toBe(200);
-        return r.text();
-      }));
+      const texts = await Promise.all(
+        res.body.resultPages.map(async (p: { resultUrl: string }) => {
+          const r = await fetch(`${sim.url}${p.resultUrl}`, { headers: { Authorization: `Bearer ${api.token}` } });
+          expect(r.status).toBe(200);
+          return r.text();
+        }),
+      );
       for (const t of texts) seen.push(...parseCsv(t).map((r) => r.Id));
       next = res.body.nextRecordsUrl;
       expect(res.body.done).toBe(next === null);
@@ -154,7 +179,10 @@ describe('results paging', () => {
   });
 
   it('honours lineEnding CRLF and other delimiters', async () => {
-    const info = await api.runJob('SELECT Id, Name FROM User WHERE IsActive = false', { lineEnding: 'CRLF', columnDelimiter: 'SEMICOLON' });
+    const info = await api.runJob('SELECT Id, Name FROM User WHERE IsActive = false', {
+      lineEnding: 'CRLF',
+      columnDelimiter: 'SEMICOLON',
+    });
     const text = (await api.pages(info.id))[0].text;
     expect(text.startsWith('"Id";"Name"\r\n')).toBe(true);
   });
@@ -163,11 +191,16 @@ describe('results paging', () => {
 describe('other clients', () => {
   it('jsforce bulk2.query reads a one-page job (it cannot stream several pages: see salesforce.md)', async () => {
     const c = sim.credentials;
-    const conn = new Connection({ oauth2: { clientId: c.consumerKey, clientSecret: c.consumerSecret, loginUrl: sim.url }, loginUrl: sim.url, version: '62.0' });
+    const conn = new Connection({
+      oauth2: { clientId: c.consumerKey, clientSecret: c.consumerSecret, loginUrl: sim.url },
+      loginUrl: sim.url,
+      version: '62.0',
+    });
     await conn.login(c.username, c.password + c.securityToken);
     conn.bulk2.pollInterval = 10;
     const records: Record<string, unknown>[] = [];
-    for await (const r of await conn.bulk2.query('SELECT Id, Name, Street FROM User')) records.push(r as Record<string, unknown>);
+    for await (const r of await conn.bulk2.query('SELECT Id, Name, Street FROM User'))
+      records.push(r as Record<string, unknown>);
     expect(records).toHaveLength(257);
     expect(records[1]).toEqual(sim.userRow(String(records[1].Id), ['Id', 'Name', 'Street']));
   });
@@ -175,24 +208,64 @@ describe('other clients', () => {
 
 describe('Bulk refusals', () => {
   it.each([
-    ['compound field', 'SELECT Id, Address FROM User', 'FUNCTIONALITY_NOT_ENABLED', /compound data not supported in Bulk Query/],
+    [
+      'compound field',
+      'SELECT Id, Address FROM User',
+      'FUNCTIONALITY_NOT_ENABLED',
+      /compound data not supported in Bulk Query/,
+    ],
     ['FIELDS()', 'SELECT FIELDS(STANDARD) FROM User', 'API_ERROR', /FIELDS\(\)/],
     ['COUNT()', 'SELECT COUNT() FROM User', 'API_ERROR', /COUNT/],
-    ['aggregate with GROUP BY', 'SELECT Department, COUNT(Id) FROM User GROUP BY Department', 'API_ERROR', /COUNT|GROUP BY/],
+    [
+      'aggregate with GROUP BY',
+      'SELECT Department, COUNT(Id) FROM User GROUP BY Department',
+      'API_ERROR',
+      /COUNT|GROUP BY/,
+    ],
     ['GROUP BY', 'SELECT Department FROM User GROUP BY Department', 'API_ERROR', /GROUP BY/],
     ['OFFSET', 'SELECT Id FROM User LIMIT 10 OFFSET 5', 'API_ERROR', /OFFSET/],
     ['TYPEOF', 'SELECT TYPEOF Owner WHEN User THEN Name END FROM User', 'API_ERROR', /TYPEOF/],
-    ['parent-to-child subquery', 'SELECT Id, (SELECT Id FROM ManagedUsers) FROM User', 'API_ERROR', /Aggregate Relationships not supported/],
+    [
+      'parent-to-child subquery',
+      'SELECT Id, (SELECT Id FROM ManagedUsers) FROM User',
+      'API_ERROR',
+      /Aggregate Relationships not supported/,
+    ],
     ['unknown field', 'SELECT Id, Foo FROM User', 'INVALID_FIELD', /No such column 'Foo' on entity 'User'/],
-    ['missing relationship', 'SELECT Id, Boss.Name FROM User', 'INVALID_FIELD', /Didn't understand relationship 'Boss'/],
+    [
+      'missing relationship',
+      'SELECT Id, Boss.Name FROM User',
+      'INVALID_FIELD',
+      /Didn't understand relationship 'Boss'/,
+    ],
     ['unknown object', 'SELECT Id FROM Users', 'INVALID_TYPE', /sObject type 'Users' is not supported/],
     ['malformed', 'SELECT Id FROM User WHERE', 'MALFORMED_QUERY', /unexpected token/],
-    ['AND/OR mixed without parentheses', "SELECT Id FROM User WHERE IsActive = true AND Title = 'x' OR Title = 'y'", 'MALFORMED_QUERY', /unexpected token: 'OR'/],
-    ['quoted boolean', "SELECT Id FROM User WHERE IsActive = 'true'", 'INVALID_QUERY_FILTER_OPERATOR', /must be of type boolean/],
-    ['quoted datetime', "SELECT Id FROM LoginHistory WHERE LoginTime > '2026-01-01T00:00:00Z'", 'INVALID_QUERY_FILTER_OPERATOR', /must be of type dateTime/],
+    [
+      'AND/OR mixed without parentheses',
+      "SELECT Id FROM User WHERE IsActive = true AND Title = 'x' OR Title = 'y'",
+      'MALFORMED_QUERY',
+      /unexpected token: 'OR'/,
+    ],
+    [
+      'quoted boolean',
+      "SELECT Id FROM User WHERE IsActive = 'true'",
+      'INVALID_QUERY_FILTER_OPERATOR',
+      /must be of type boolean/,
+    ],
+    [
+      'quoted datetime',
+      "SELECT Id FROM LoginHistory WHERE LoginTime > '2026-01-01T00:00:00Z'",
+      'INVALID_QUERY_FILTER_OPERATOR',
+      /must be of type dateTime/,
+    ],
     ['invalid id', "SELECT Id FROM User WHERE Id = '005xyz'", 'INVALID_QUERY_FILTER_OPERATOR', /invalid ID field/],
     ['filter on long text area', "SELECT Id FROM User WHERE AboutMe = 'x'", 'INVALID_FIELD', /can not be filtered/],
-    ['LoginHistory.User relationship', 'SELECT Id, User.Name FROM LoginHistory', 'INVALID_FIELD', /Didn't understand relationship 'User'/],
+    [
+      'LoginHistory.User relationship',
+      'SELECT Id, User.Name FROM LoginHistory',
+      'INVALID_FIELD',
+      /Didn't understand relationship 'User'/,
+    ],
   ])('refuses %s', async (_name, query, errorCode, message) => {
     const res = await api.createJob(query);
     expect(res.status).toBe(400);
@@ -203,6 +276,11 @@ describe('Bulk refusals', () => {
 
   it('formats SOQL errors like Salesforce (caret, row and column)', async () => {
     const res = await api.createJob('SELECT Id, Foo FROM User');
-    expect(res.body[0].message).toBe("\nSELECT Id, Foo FROM User\n           ^\nERROR at Row:1:Column:12\nNo such column 'Foo' on entity 'User'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.");
+    expect(res.body[0].message).toBe(
+      '\nSELECT Id, Foo FROM User\n           ^\nERROR at Row:1:Column:12\n' +
+        "No such column 'Foo' on entity 'User'. If you are attempting to use a custom field, " +
+        "be sure to append the '__c' after the custom field name. " +
+        'Please reference your WSDL or the describe call for the appropriate names.',
+    );
   });
 });

@@ -19,14 +19,20 @@ export type SimJson = any;
 export async function passwordLogin(sim: Simulator): Promise<string> {
   const c = sim.credentials;
   const res = await tokenRequest(sim.url, {
-    grant_type: 'password', client_id: c.consumerKey, client_secret: c.consumerSecret,
-    username: c.username, password: c.password + c.securityToken,
+    grant_type: 'password',
+    client_id: c.consumerKey,
+    client_secret: c.consumerSecret,
+    username: c.username,
+    password: c.password + c.securityToken,
   });
   if (res.status !== 200) throw new Error(`login failed: ${res.status} ${JSON.stringify(res.body)}`);
   return String(res.body.access_token);
 }
 
-export async function tokenRequest(url: string, form: Record<string, string>): Promise<{ status: number; body: Record<string, unknown> }> {
+export async function tokenRequest(
+  url: string,
+  form: Record<string, string>,
+): Promise<{ status: number; body: Record<string, unknown> }> {
   const res = await fetch(`${url}/services/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -36,13 +42,23 @@ export async function tokenRequest(url: string, form: Record<string, string>): P
 }
 
 export class Api {
-  constructor(readonly sim: Simulator, public token: string, readonly version = V) {}
+  constructor(
+    readonly sim: Simulator,
+    public token: string,
+    readonly version = V,
+  ) {}
 
   url(path: string, version = this.version): string {
     return `${this.sim.url}/services/data/${version}${path}`;
   }
 
-  async call(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, version?: string): Promise<Response> {
+  async call(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+    version?: string,
+  ): Promise<Response> {
     return fetch(this.url(path, version), {
       method,
       headers: { Authorization: `Bearer ${this.token}`, 'content-type': 'application/json', ...headers },
@@ -79,7 +95,11 @@ export class Api {
   }
 
   /** Reads every page by following Sforce-Locator; returns raw texts and headers. */
-  async pages(id: string, maxRecords?: number, gzip = false): Promise<{ text: string; locator: string; count: number }[]> {
+  async pages(
+    id: string,
+    maxRecords?: number,
+    gzip = false,
+  ): Promise<{ text: string; locator: string; count: number }[]> {
     const out: { text: string; locator: string; count: number }[] = [];
     let locator: string | null = null;
     for (let guard = 0; guard < 2_000; guard++) {
@@ -113,15 +133,17 @@ export function parseCsv(text: string): Record<string, string>[] {
 export async function rawGzip(url: string, token: string): Promise<{ encoding: string | null; body: string }> {
   const http = await import('node:http');
   return new Promise((resolve, reject) => {
-    http.get(url, { headers: { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        const buf = Buffer.concat(chunks);
-        const encoding = res.headers['content-encoding'] ?? null;
-        resolve({ encoding, body: encoding === 'gzip' ? gunzipSync(buf).toString('utf8') : buf.toString('utf8') });
-      });
-      res.on('error', reject);
-    }).on('error', reject);
+    http
+      .get(url, { headers: { Authorization: `Bearer ${token}`, 'Accept-Encoding': 'gzip' } }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('end', () => {
+          const buf = Buffer.concat(chunks);
+          const encoding = res.headers['content-encoding'] ?? null;
+          resolve({ encoding, body: encoding === 'gzip' ? gunzipSync(buf).toString('utf8') : buf.toString('utf8') });
+        });
+        res.on('error', reject);
+      })
+      .on('error', reject);
   });
 }

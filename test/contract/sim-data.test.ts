@@ -7,7 +7,24 @@ import { Simulator } from '../../simulator/api';
 import { checksum } from '../../simulator/ids';
 import { Api, passwordLogin } from './sim-client';
 
-const TRICKY = ['Id', 'FirstName', 'LastName', 'Name', 'Title', 'Street', 'City', 'CompanyName', 'AboutMe', 'Signature', 'Latitude', 'Longitude', 'IsActive', 'CreatedDate', 'UserRole.Name', 'Manager.Name'];
+const TRICKY = [
+  'Id',
+  'FirstName',
+  'LastName',
+  'Name',
+  'Title',
+  'Street',
+  'City',
+  'CompanyName',
+  'AboutMe',
+  'Signature',
+  'Latitude',
+  'Longitude',
+  'IsActive',
+  'CreatedDate',
+  'UserRole.Name',
+  'Manager.Name',
+];
 
 let sim: Simulator;
 let api: Api;
@@ -46,7 +63,8 @@ describe('generated data', () => {
     expect(frozen).toBeGreaterThan(0.01);
     expect(frozen).toBeLessThan(0.06);
     const types = new Set((await all('SELECT UserType FROM User')).map((r) => r.UserType));
-    for (const t of ['Standard', 'PowerPartner', 'CspLitePortal', 'AutomatedProcess', 'Guest']) expect(types).toContain(t);
+    for (const t of ['Standard', 'PowerPartner', 'CspLitePortal', 'AutomatedProcess', 'Guest'])
+      expect(types).toContain(t);
   });
 
   it('has managers and delegated approvers pointing at other users', async () => {
@@ -140,7 +158,11 @@ describe('mutations between runs', () => {
 
 describe('org shape', () => {
   it('drops missingUserFields from describe and refuses them in queries', async () => {
-    const s2 = await startSimulator({ users: 5, logins: 5, missingUserFields: ['FederationIdentifier', 'IndividualId'] });
+    const s2 = await startSimulator({
+      users: 5,
+      logins: 5,
+      missingUserFields: ['FederationIdentifier', 'IndividualId'],
+    });
     try {
       const a2 = new Api(s2, await passwordLogin(s2));
       const d = await a2.json('GET', '/sobjects/User/describe');
@@ -170,6 +192,9 @@ describe('org shape', () => {
       expect((await api.json('GET', `/sobjects/${o}/describe`)).status).toBe(200);
     }
     const nf = await api.json('GET', '/sobjects/Account/describe');
-    expect(nf).toEqual({ status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] });
+    expect(nf).toEqual({
+      status: 404,
+      body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }],
+    });
   });
 });

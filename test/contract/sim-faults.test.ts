@@ -24,7 +24,11 @@ const results = (q = 'maxRecords=200'): Promise<Response> => api.call('GET', `/j
 describe('faults', () => {
   it('expireSession: the current token gets 401 INVALID_SESSION_ID; jsforce re-authenticates', async () => {
     const c = sim.credentials;
-    const conn = new Connection({ oauth2: { clientId: c.consumerKey, clientSecret: c.consumerSecret, loginUrl: sim.url }, loginUrl: sim.url, version: '62.0' });
+    const conn = new Connection({
+      oauth2: { clientId: c.consumerKey, clientSecret: c.consumerSecret, loginUrl: sim.url },
+      loginUrl: sim.url,
+      version: '62.0',
+    });
     await conn.login(c.username, c.password + c.securityToken);
     const oldToken = conn.accessToken;
     sim.inject({ kind: 'expireSession' });
@@ -34,7 +38,10 @@ describe('faults', () => {
     const statuses = sim.requests.filter((r) => r.path.endsWith('/sobjects/User/describe')).map((r) => r.status);
     expect(statuses.slice(-2)).toEqual([401, 200]);
     const stale = await new Api(sim, String(oldToken)).json('GET', '/limits');
-    expect(stale).toEqual({ status: 401, body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }] });
+    expect(stale).toEqual({
+      status: 401,
+      body: [{ message: 'Session expired or invalid', errorCode: 'INVALID_SESSION_ID' }],
+    });
   });
 
   it('requestLimitExceeded: 403 REQUEST_LIMIT_EXCEEDED for `times` requests, not counted', async () => {
@@ -42,7 +49,10 @@ describe('faults', () => {
     const used = sim.apiUsage;
     for (let i = 0; i < 2; i++) {
       const r = await api.json('GET', '/limits');
-      expect(r).toEqual({ status: 403, body: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' }] });
+      expect(r).toEqual({
+        status: 403,
+        body: [{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' }],
+      });
     }
     expect(sim.apiUsage).toBe(used);
     expect((await api.json('GET', '/limits')).status).toBe(200);
@@ -57,7 +67,9 @@ describe('faults', () => {
     expect((await results()).status).toBe(200);
     sim.inject({ kind: 'serverError', times: 2 });
     expect((await api.json('GET', '/limits')).status).toBe(500);
-    expect((await api.json('POST', '/jobs/query', { operation: 'query', query: 'SELECT Id FROM User' })).status).toBe(500);
+    expect((await api.json('POST', '/jobs/query', { operation: 'query', query: 'SELECT Id FROM User' })).status).toBe(
+      500,
+    );
     expect((await api.json('GET', '/limits')).status).toBe(200);
   });
 
@@ -89,7 +101,9 @@ describe('faults', () => {
 
   it('resetMidPage also cuts gzip responses', async () => {
     sim.inject({ kind: 'resetMidPage' });
-    const r = await api.call('GET', `/jobs/query/${jobId}/results?maxRecords=200`, undefined, { 'Accept-Encoding': 'gzip' });
+    const r = await api.call('GET', `/jobs/query/${jobId}/results?maxRecords=200`, undefined, {
+      'Accept-Encoding': 'gzip',
+    });
     await expect(r.text()).rejects.toThrow();
   });
 
@@ -132,7 +146,9 @@ describe('API budget', () => {
       const over = await a.call('GET', '/sobjects/User/describe');
       expect(over.status).toBe(403);
       expect(over.headers.get('sforce-limit-info')).toBe('api-usage=4/4');
-      expect(await over.json()).toEqual([{ errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' }]);
+      expect(await over.json()).toEqual([
+        { errorCode: 'REQUEST_LIMIT_EXCEEDED', message: 'TotalRequests Limit exceeded.' },
+      ]);
       expect(s.apiUsage).toBe(4);
     } finally {
       await s.close();

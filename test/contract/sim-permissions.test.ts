@@ -8,7 +8,11 @@ import type { Simulator, SimulatorOptions } from '../../simulator/api';
 import { MINIMAL_ORG, MINIMAL_USER_FIELDS } from '../../simulator/presets';
 import { Api, passwordLogin } from './sim-client';
 
-async function withSim<T>(opts: SimulatorOptions, fn: (sim: Simulator, api: Api) => Promise<T>, version = 'v58.0'): Promise<T> {
+async function withSim<T>(
+  opts: SimulatorOptions,
+  fn: (sim: Simulator, api: Api) => Promise<T>,
+  version = 'v58.0',
+): Promise<T> {
   const sim = await startSimulator({ users: 20, logins: 30, ...opts });
   try {
     return await fn(sim, new Api(sim, await passwordLogin(sim), version));
@@ -26,7 +30,10 @@ describe('the minimal org (User only, 20 fields, API 58)', () => {
       expect(list[list.length - 1].version).toBe('58.0');
       expect((await api.json('GET', '/limits')).status).toBe(200);
       const newer = await new Api(sim, api.token, 'v59.0').json('GET', '/limits');
-      expect(newer).toEqual({ status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] });
+      expect(newer).toEqual({
+        status: 404,
+        body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }],
+      });
     }));
 
   it('lists and describes only User, with its 20 fields', () =>
@@ -36,13 +43,20 @@ describe('the minimal org (User only, 20 fields, API 58)', () => {
       const user = await api.json('GET', '/sobjects/User/describe');
       expect(user.body.fields.map((f: { name: string }) => f.name).sort()).toEqual([...MINIMAL_USER_FIELDS].sort());
       for (const o of ['LoginHistory', 'UserLogin', 'UserRole', 'Profile']) {
-        expect(await api.json('GET', `/sobjects/${o}/describe`)).toEqual({ status: 404, body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }] });
+        expect(await api.json('GET', `/sobjects/${o}/describe`)).toEqual({
+          status: 404,
+          body: [{ errorCode: 'NOT_FOUND', message: 'The requested resource does not exist' }],
+        });
       }
     }));
 
   it('refuses queries on hidden objects and fields as Salesforce does', () =>
     withSim(MINIMAL_ORG, async (_sim, api) => {
-      for (const q of ['SELECT Id FROM LoginHistory', 'SELECT UserId, IsFrozen FROM UserLogin', 'SELECT Id FROM User WHERE Id IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)']) {
+      for (const q of [
+        'SELECT Id FROM LoginHistory',
+        'SELECT UserId, IsFrozen FROM UserLogin',
+        'SELECT Id FROM User WHERE Id IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)',
+      ]) {
         const res = await api.createJob(q);
         expect([q, res.status]).toEqual([q, 400]);
         expect(res.body).toEqual([invalidType]);
@@ -62,11 +76,16 @@ describe('object permissions of the API user', () => {
     ['View All Users', ['ViewAllUsers'], false, false],
     ['none', [], false, false],
   ])('with %s', (_n, perms, loginHistory, userLogin) =>
-    withSim({ apiUserPermissions: perms }, async (_sim, api) => {
-      expect((await api.json('GET', '/sobjects/User/describe')).status).toBe(200);
-      expect((await api.json('GET', '/sobjects/LoginHistory/describe')).status).toBe(loginHistory ? 200 : 404);
-      expect((await api.json('GET', '/sobjects/UserLogin/describe')).status).toBe(userLogin ? 200 : 404);
-      expect((await api.createJob('SELECT Id FROM LoginHistory')).status).toBe(loginHistory ? 200 : 400);
-      expect((await api.createJob('SELECT UserId FROM UserLogin')).status).toBe(userLogin ? 200 : 400);
-    }, 'v62.0'));
+    withSim(
+      { apiUserPermissions: perms },
+      async (_sim, api) => {
+        expect((await api.json('GET', '/sobjects/User/describe')).status).toBe(200);
+        expect((await api.json('GET', '/sobjects/LoginHistory/describe')).status).toBe(loginHistory ? 200 : 404);
+        expect((await api.json('GET', '/sobjects/UserLogin/describe')).status).toBe(userLogin ? 200 : 404);
+        expect((await api.createJob('SELECT Id FROM LoginHistory')).status).toBe(loginHistory ? 200 : 400);
+        expect((await api.createJob('SELECT UserId FROM UserLogin')).status).toBe(userLogin ? 200 : 400);
+      },
+      'v62.0',
+    ),
+  );
 });

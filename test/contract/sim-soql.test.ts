@@ -41,7 +41,9 @@ describe('frozen users', () => {
   it('(b) semi-join and anti-join on User', async () => {
     const frozen = await query('SELECT Id FROM User WHERE Id IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)');
     expect(frozen.map((r) => r.Id)).toEqual(sim.userIds(['frozen']));
-    const activeNotFrozen = await query('SELECT Id FROM User WHERE IsActive = true AND Id NOT IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)');
+    const activeNotFrozen = await query(
+      'SELECT Id FROM User WHERE IsActive = true AND Id NOT IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)',
+    );
     expect(activeNotFrozen.map((r) => r.Id)).toEqual(sim.userIds(['active']));
   });
 
@@ -54,7 +56,9 @@ describe('frozen users', () => {
   });
 
   it('semi-joins from LoginHistory to User resolve per row', async () => {
-    const rows = await query('SELECT Id, UserId FROM LoginHistory WHERE UserId IN (SELECT Id FROM User WHERE IsActive = false)');
+    const rows = await query(
+      'SELECT Id, UserId FROM LoginHistory WHERE UserId IN (SELECT Id FROM User WHERE IsActive = false)',
+    );
     const inactive = new Set(sim.userIds(['inactive']));
     expect(rows.length).toBeGreaterThan(0);
     expect(rows.every((r) => inactive.has(r.UserId))).toBe(true);
@@ -84,8 +88,16 @@ describe('WHERE semantics', () => {
   });
 
   it('handles IN, NOT IN, LIKE, NOT, OR and parentheses', async () => {
-    const rows = await query("SELECT Id FROM User WHERE (UserType IN ('PowerPartner', 'CspLitePortal') OR Title LIKE 'VP%') AND NOT Department = 'Sales'");
-    const expected = usersWhere((r) => (['PowerPartner', 'CspLitePortal'].includes(r.UserType) || r.Title.toLowerCase().startsWith('vp')) && r.Department !== 'Sales', ['UserType', 'Title', 'Department']);
+    const rows = await query(
+      "SELECT Id FROM User WHERE (UserType IN ('PowerPartner', 'CspLitePortal') OR Title LIKE 'VP%') " +
+        "AND NOT Department = 'Sales'",
+    );
+    const expected = usersWhere(
+      (r) =>
+        (['PowerPartner', 'CspLitePortal'].includes(r.UserType) || r.Title.toLowerCase().startsWith('vp')) &&
+        r.Department !== 'Sales',
+      ['UserType', 'Title', 'Department'],
+    );
     expect(rows.map((r) => r.Id)).toEqual(expected);
     const notIn = await query("SELECT Id FROM User WHERE DigestFrequency NOT IN ('D')");
     expect(notIn.map((r) => r.Id)).toEqual(usersWhere((r) => r.DigestFrequency !== 'D', ['DigestFrequency']));
@@ -98,8 +110,14 @@ describe('WHERE semantics', () => {
   });
 
   it('filters on relationship paths and numbers', async () => {
-    const rows = await query("SELECT Id, Profile.UserLicense.LicenseDefinitionKey FROM User WHERE Profile.UserLicense.LicenseDefinitionKey = 'SFDC' AND Latitude > 40.5");
-    const expected = usersWhere((r) => r['Profile.UserLicense.LicenseDefinitionKey'] === 'SFDC' && r.Latitude !== '' && Number(r.Latitude) > 40.5, ['Profile.UserLicense.LicenseDefinitionKey', 'Latitude']);
+    const rows = await query(
+      'SELECT Id, Profile.UserLicense.LicenseDefinitionKey FROM User ' +
+        "WHERE Profile.UserLicense.LicenseDefinitionKey = 'SFDC' AND Latitude > 40.5",
+    );
+    const expected = usersWhere(
+      (r) => r['Profile.UserLicense.LicenseDefinitionKey'] === 'SFDC' && r.Latitude !== '' && Number(r.Latitude) > 40.5,
+      ['Profile.UserLicense.LicenseDefinitionKey', 'Latitude'],
+    );
     expect(rows.map((r) => r.Id)).toEqual(expected);
   });
 
@@ -110,7 +128,9 @@ describe('WHERE semantics', () => {
     expect(a).toHaveLength(sim.loginCount(since));
     expect(b.map((r) => r.Id)).toEqual(a.map((r) => r.Id));
     expect(a.every((r) => r.LoginTime >= since)).toBe(true);
-    const window = await query(`SELECT Id FROM LoginHistory WHERE LoginTime >= ${since} AND LoginTime < 2026-10-01T00:00:00Z`);
+    const window = await query(
+      `SELECT Id FROM LoginHistory WHERE LoginTime >= ${since} AND LoginTime < 2026-10-01T00:00:00Z`,
+    );
     expect(window).toHaveLength(sim.loginCount(since) - sim.loginCount('2026-10-01T00:00:00Z'));
   });
 
@@ -124,12 +144,16 @@ describe('WHERE semantics', () => {
 
 describe('columns, order and limit', () => {
   it('returns relationship columns with dotted names and nulls as empty values', async () => {
-    const rows = await query('SELECT Id, UserRoleId, UserRole.Name, Manager.Name, Profile.UserLicense.Name FROM User LIMIT 40');
+    const rows = await query(
+      'SELECT Id, UserRoleId, UserRole.Name, Manager.Name, Profile.UserLicense.Name FROM User LIMIT 40',
+    );
     expect(rows).toHaveLength(40);
     for (const r of rows) {
       expect(Object.keys(r)).toEqual(['Id', 'UserRoleId', 'UserRole.Name', 'Manager.Name', 'Profile.UserLicense.Name']);
       expect(r['UserRole.Name'] === '').toBe(r.UserRoleId === '');
-      expect(r).toEqual(sim.userRow(r.Id, ['Id', 'UserRoleId', 'UserRole.Name', 'Manager.Name', 'Profile.UserLicense.Name']));
+      expect(r).toEqual(
+        sim.userRow(r.Id, ['Id', 'UserRoleId', 'UserRole.Name', 'Manager.Name', 'Profile.UserLicense.Name']),
+      );
     }
   });
 
@@ -150,7 +174,12 @@ describe('columns, order and limit', () => {
     const desc = await query('SELECT Id FROM LoginHistory ORDER BY LoginTime DESC LIMIT 5');
     expect(desc).toHaveLength(5);
     const asc = await query('SELECT Id FROM LoginHistory ORDER BY LoginTime');
-    expect(desc.map((r) => r.Id)).toEqual(asc.slice(-5).reverse().map((r) => r.Id));
+    expect(desc.map((r) => r.Id)).toEqual(
+      asc
+        .slice(-5)
+        .reverse()
+        .map((r) => r.Id),
+    );
   });
 
   it('narrows on Id ranges (PK-chunking style)', async () => {

@@ -1,7 +1,13 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { formatKafkaHome, kafkaAnswers, kafkaInstalled, startKafkaProcess, type KafkaPorts } from '../../devstack/kafka';
+import {
+  formatKafkaHome,
+  kafkaAnswers,
+  kafkaInstalled,
+  startKafkaProcess,
+  type KafkaPorts,
+} from '../../devstack/kafka';
 import { isAlive, stopPid, waitUntil } from '../../devstack/proc';
 import { freePort } from '../../kernel/net';
 
@@ -23,12 +29,18 @@ export class DedicatedKafka {
 
   /** Starts the broker (formatting its storage on the first start) and waits until it answers. */
   async start(): Promise<void> {
-    if (!kafkaInstalled()) throw new Error('Kafka jars are missing: run the integration tier once (its global set-up fetches them)');
+    if (!kafkaInstalled())
+      throw new Error('Kafka jars are missing: run the integration tier once (its global set-up fetches them)');
     if (!this.ports) this.ports = { broker: await freePort(), controller: await freePort() };
     if (!this.props) this.props = formatKafkaHome(this.home, this.ports);
     const proc = startKafkaProcess(this.home, this.props, path.join(this.home, 'kafka.log'));
     this.pid = proc.pid;
-    await waitUntil(() => kafkaAnswers(this.brokers), { timeoutMs: 90_000, what: `dedicated Kafka (pid ${proc.pid})`, alive: () => isAlive(proc.pid), logFile: proc.logFile });
+    await waitUntil(() => kafkaAnswers(this.brokers), {
+      timeoutMs: 90_000,
+      what: `dedicated Kafka (pid ${proc.pid})`,
+      alive: () => isAlive(proc.pid),
+      logFile: proc.logFile,
+    });
   }
 
   /** Stops the broker this helper started (SIGTERM: a controlled shutdown) and waits for it to exit. */

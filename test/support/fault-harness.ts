@@ -75,7 +75,9 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
   const statuses = opts.statuses ?? ['active', 'frozen'];
   const sim = await startOrg({ users: 300, logins: 3000, ...opts.sim });
   const base = settingsFor(sim, opts.settings ?? {}, statuses);
-  const settings: ConnectorSettings = opts.brokers ? { ...base, kafka: { ...base.kafka, brokers: [opts.brokers] } } : base;
+  const settings: ConnectorSettings = opts.brokers
+    ? { ...base, kafka: { ...base.kafka, brokers: [opts.brokers] } }
+    : base;
   const t = uniqueName('fault').replace(/-/g, '_');
   const tables = { users: `${t}_users`, logins: `${t}_logins` };
   const databaseUrl = opts.databaseUrl ?? env.DATABASE_URL;
@@ -114,11 +116,19 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
     // between these two instants (the simulator's events are hours apart near there).
     loginWindow: () => ({ from: createdAt - LOOKBACK_MS, to: Date.now() - LOOKBACK_MS }),
     kafka() {
-      return new Kafka({ clientId: uniqueName('fault-reader'), brokers: settings.kafka.brokers, logLevel: logLevel.NOTHING });
+      return new Kafka({
+        clientId: uniqueName('fault-reader'),
+        brokers: settings.kafka.brokers,
+        logLevel: logLevel.NOTHING,
+      });
     },
     async records(topic) {
       const out: { key: string; value: Buffer | null }[] = [];
-      await readToEnd(rig.kafka(), topic, (m) => void out.push({ key: m.key ? decodeStringKey(m.key) : '', value: m.value }));
+      await readToEnd(
+        rig.kafka(),
+        topic,
+        (m) => void out.push({ key: m.key ? decodeStringKey(m.key) : '', value: m.value }),
+      );
       return out;
     },
     async startSink(logger) {
@@ -141,7 +151,9 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
       await sink?.stop().catch(() => undefined);
       await connector?.close().catch(() => undefined);
       await pool.query(`DROP TABLE IF EXISTS "${tables.users}", "${tables.logins}"`).catch(() => undefined);
-      await pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(tables)]).catch(() => undefined);
+      await pool
+        .query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(tables)])
+        .catch(() => undefined);
       await pool.end().catch(() => undefined);
       await sim.close();
     },
@@ -151,7 +163,9 @@ export async function faultRig(opts: RigOptions = {}): Promise<FaultRig> {
 }
 
 /** A healthy run, then changes in the org that the next run must carry: deletions, deactivations, edits, new logins. */
-export async function baselineThenChanges(rig: FaultRig): Promise<{ first: SyncSummary; removed: string[]; edited: string }> {
+export async function baselineThenChanges(
+  rig: FaultRig,
+): Promise<{ first: SyncSummary; removed: string[]; edited: string }> {
   const c = await rig.connector();
   const first = await c.sync();
   if (first.status !== 'succeeded') throw new Error(`the baseline run failed: ${JSON.stringify(first.error)}`);
@@ -201,7 +215,11 @@ export async function tableSnapshot(rig: FaultRig): Promise<{ users: unknown[]; 
  *     start (an event stored twice, under another id, or a lost one changes it);
  *  3. no spurious deletion: every selected user is in the table and none has a tombstone.
  */
-export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000, opts: { loginsNotYetRead?: number } = {}): Promise<void> {
+export async function expectConsistent(
+  rig: FaultRig,
+  timeoutMs = 60_000,
+  opts: { loginsNotYetRead?: number } = {},
+): Promise<void> {
   const { sim, pool, tables, settings } = rig;
   const expected = sim.userIds(rig.statuses).sort();
   const window = rig.loginWindow();
@@ -212,15 +230,22 @@ export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000, opts: 
   const since = (ms: number) => events.filter((e) => Date.parse(e.LoginTime) >= ms).length;
   const most = since(Math.floor(window.from / 1000) * 1000 - 1000) - unread;
   const least = since(Math.ceil(window.to / 1000) * 1000 + 1000) - unread;
-  const users = async () => (await pool.query(`SELECT id FROM "${tables.users}" ORDER BY id`)).rows.map((r: { id: string }) => r.id);
+  const users = async () =>
+    (await pool.query(`SELECT id FROM "${tables.users}" ORDER BY id`)).rows.map((r: { id: string }) => r.id);
   const loginRows = async () => count(pool, `SELECT count(*) AS n FROM "${tables.logins}"`);
   let lastSeen = { users: 0, logins: 0 };
-  await waitFor(`the sink to hold the ${expected.length} selected users and ${least}-${most} login events`, timeoutMs, async () => {
-    const ids = await users();
-    const logins = await loginRows();
-    lastSeen = { users: ids.length, logins };
-    return ids.length === expected.length && ids.every((id, i) => id === expected[i]) && logins >= least && logins <= most;
-  }).catch((err: Error) => {
+  await waitFor(
+    `the sink to hold the ${expected.length} selected users and ${least}-${most} login events`,
+    timeoutMs,
+    async () => {
+      const ids = await users();
+      const logins = await loginRows();
+      lastSeen = { users: ids.length, logins };
+      return (
+        ids.length === expected.length && ids.every((id, i) => id === expected[i]) && logins >= least && logins <= most
+      );
+    },
+  ).catch((err: Error) => {
     throw new Error(`${err.message} (the tables held ${lastSeen.users} users and ${lastSeen.logins} login events)`);
   });
 
@@ -243,6 +268,8 @@ export async function expectConsistent(rig: FaultRig, timeoutMs = 60_000, opts: 
   const inTable = new Set(await users());
   expect(expected.filter((id) => !inTable.has(id))).toEqual([]);
   const live = new Set(expected);
-  const tombstoned = (await rig.records(settings.topics.users)).filter((r) => r.value === null && live.has(r.key)).map((r) => r.key);
+  const tombstoned = (await rig.records(settings.topics.users))
+    .filter((r) => r.value === null && live.has(r.key))
+    .map((r) => r.key);
   expect(tombstoned).toEqual([]);
 }

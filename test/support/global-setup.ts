@@ -11,5 +11,7 @@ export default async function globalSetup(): Promise<void> {
   const handle = await ensureServices((line) => process.stderr.write(`[services] ${line}\n`));
   Object.assign(process.env, handle.endpoints);
   (globalThis as { __SERVICES__?: unknown }).__SERVICES__ = handle.started;
-  process.stderr.write(`[services] ready in ${Date.now() - t0} ms (started: ${handle.started.map((s) => s.name).join(', ') || 'none'})\n`);
+  process.stderr.write(
+    `[services] ready in ${Date.now() - t0} ms (started: ${handle.started.map((s) => s.name).join(', ') || 'none'})\n`,
+  );
 }

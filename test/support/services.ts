@@ -8,7 +8,10 @@ import type { ServiceEndpoints } from '../../devstack/env';
 export function services(): ServiceEndpoints {
   const { KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL } = process.env;
   if (!KAFKA_BROKERS || !SCHEMA_REGISTRY_URL || !DATABASE_URL) {
-    throw new Error('KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_URL are not set: run integration tests through `npm test` (its global set-up starts the servers).');
+    throw new Error(
+      'KAFKA_BROKERS, SCHEMA_REGISTRY_URL and DATABASE_URL are not set: ' +
+        'run integration tests through `npm test` (its global set-up starts the servers).',
+    );
   }
   return { KAFKA_BROKERS, SCHEMA_REGISTRY_URL, DATABASE_URL };
 }

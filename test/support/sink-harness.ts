@@ -27,7 +27,11 @@ export interface Produce {
  * dead-letter topics, consumer group, tables and registry subjects. close() removes them.
  */
 export class SinkHarness {
-  readonly topics = { users: uniqueName('sink-users'), logins: uniqueName('sink-logins'), deadLetter: uniqueName('sink-dlq') };
+  readonly topics = {
+    users: uniqueName('sink-users'),
+    logins: uniqueName('sink-logins'),
+    deadLetter: uniqueName('sink-dlq'),
+  };
   readonly tables = { users: uniqueName('users').replace('-', '_'), logins: uniqueName('logins').replace('-', '_') };
   readonly groupId = uniqueName('sink-group');
   readonly kafka: Kafka;
@@ -39,7 +43,11 @@ export class SinkHarness {
 
   constructor(opts: { databaseUrl?: string; brokers?: string; partitions?: number; registryUrl?: string } = {}) {
     this.registryUrl = opts.registryUrl ?? services().SCHEMA_REGISTRY_URL;
-    this.kafka = new KafkaClient({ clientId: 'sink-test', brokers: [opts.brokers ?? services().KAFKA_BROKERS], logLevel: logLevel.NOTHING });
+    this.kafka = new KafkaClient({
+      clientId: 'sink-test',
+      brokers: [opts.brokers ?? services().KAFKA_BROKERS],
+      logLevel: logLevel.NOTHING,
+    });
     this.pool = new Pool({ connectionString: opts.databaseUrl ?? services().DATABASE_URL, max: 4 });
     this.pool.on('error', () => undefined);
     this.partitions = opts.partitions ?? 1;
@@ -53,7 +61,11 @@ export class SinkHarness {
     await admin.createTopics({
       waitForLeaders: true,
       topics: [
-        { topic: this.topics.users, numPartitions: this.partitions, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+        {
+          topic: this.topics.users,
+          numPartitions: this.partitions,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
         { topic: this.topics.logins, numPartitions: this.partitions },
       ],
     });
@@ -87,7 +99,10 @@ export class SinkHarness {
       pool: this.pool,
       schemas: registrySchemaSource({ url: this.registryUrl }),
       topics: this.topics,
-      tables: { users: { schema: 'public', name: this.tables.users }, logins: { schema: 'public', name: this.tables.logins } },
+      tables: {
+        users: { schema: 'public', name: this.tables.users },
+        logins: { schema: 'public', name: this.tables.logins },
+      },
       groupId: this.groupId,
       streams: [USERS, LOGINS],
       tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 100, maxDelayMs: 1000 } },
@@ -98,7 +113,10 @@ export class SinkHarness {
   /** Registers another version of a topic's value schema; returns its id and type. */
   async registerValueSchema(topic: string, schema: AvroSchemaJson): Promise<{ id: number; type: avro.Type }> {
     const { registry } = registryFromConfig({ url: this.registryUrl });
-    const { id } = await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(schema) }, { subject: `${topic}-value` });
+    const { id } = await registry.register(
+      { type: SchemaType.AVRO, schema: JSON.stringify(schema) },
+      { subject: `${topic}-value` },
+    );
     return { id, type: avro.Type.forSchema(schema) };
   }
 
@@ -123,7 +141,12 @@ export class SinkHarness {
         acks: -1,
         messages: records.map((r) => ({
           key: Buffer.isBuffer(r.key) ? r.key : this.encodeKey(r.key),
-          value: r.value === null ? null : Buffer.isBuffer(r.value) ? r.value : frame(r.schema?.id ?? ownId, (r.schema?.type ?? ownType).toBuffer(r.value)),
+          value:
+            r.value === null
+              ? null
+              : Buffer.isBuffer(r.value)
+                ? r.value
+                : frame(r.schema?.id ?? ownId, (r.schema?.type ?? ownType).toBuffer(r.value)),
           headers: { 'neurons-run-id': 'run-1' },
         })),
       });
@@ -166,20 +189,28 @@ export class SinkHarness {
     await admin.disconnect();
     if (!exists) return [];
     const out: { key: Buffer | null; value: Buffer | null; headers: Record<string, string> }[] = [];
-    await readToEnd(this.kafka, this.topics.deadLetter, (m: KafkaMessage) => out.push({ key: m.key, value: m.value, headers: headerStrings(m.headers) }));
+    await readToEnd(this.kafka, this.topics.deadLetter, (m: KafkaMessage) =>
+      out.push({ key: m.key, value: m.value, headers: headerStrings(m.headers) }),
+    );
     return out;
   }
 
   async close(): Promise<void> {
     for (const s of this.sinks) await s.stop().catch(() => undefined);
-    await this.pool.query(`DROP TABLE IF EXISTS "${this.tables.users}", "${this.tables.logins}"`).catch(() => undefined);
-    await this.pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(this.tables)]).catch(() => undefined);
+    await this.pool
+      .query(`DROP TABLE IF EXISTS "${this.tables.users}", "${this.tables.logins}"`)
+      .catch(() => undefined);
+    await this.pool
+      .query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(this.tables)])
+      .catch(() => undefined);
     await this.pool.end().catch(() => undefined);
     const admin = this.kafka.admin();
     await admin.connect();
     await admin.deleteGroups([this.groupId]).catch(() => undefined);
     const existing = new Set(await admin.listTopics());
-    await admin.deleteTopics({ topics: Object.values(this.topics).filter((t) => existing.has(t)) }).catch(() => undefined);
+    await admin
+      .deleteTopics({ topics: Object.values(this.topics).filter((t) => existing.has(t)) })
+      .catch(() => undefined);
     await admin.disconnect();
     await deleteSubjects(this.registryUrl, [this.topics.users, this.topics.logins]);
   }
@@ -187,14 +218,17 @@ export class SinkHarness {
 
 export function headerStrings(headers: IHeaders | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers ?? {})) if (v !== undefined) out[k] = (Array.isArray(v) ? v[0] : v)!.toString();
+  for (const [k, v] of Object.entries(headers ?? {}))
+    if (v !== undefined) out[k] = (Array.isArray(v) ? v[0] : v)!.toString();
   return out;
 }
 
 async function deleteSubjects(url: string, topics: string[]): Promise<void> {
   for (const topic of topics) {
     for (const suffix of ['key', 'value']) {
-      await registryClient({ url }).deleteSubject(`${topic}-${suffix}`).catch(() => undefined);
+      await registryClient({ url })
+        .deleteSubject(`${topic}-${suffix}`)
+        .catch(() => undefined);
     }
   }
 }

@@ -15,7 +15,10 @@ import { registryClient } from '../../schemas/registry-client';
 export class DedicatedRegistry {
   private pid: number | undefined;
   private ports: { http: number; management: number } | undefined;
-  private readonly logFile = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'neurons-test-registry-')), 'apicurio.log');
+  private readonly logFile = path.join(
+    fs.mkdtempSync(path.join(os.tmpdir(), 'neurons-test-registry-')),
+    'apicurio.log',
+  );
 
   get url(): string {
     return `http://127.0.0.1:${this.ports!.http}/apis/ccompat/v7`;
@@ -24,24 +27,35 @@ export class DedicatedRegistry {
   /** Starts it (same ports on a restart) and waits until its ccompat API answers. */
   async start(): Promise<void> {
     const home = path.join(CACHE_DIR, `apicurio-${VERSIONS.apicurio}`);
-    if (!fs.existsSync(path.join(home, 'quarkus-run.jar'))) throw new Error('Apicurio is not installed: run the integration tier once (its global set-up fetches it)');
+    if (!fs.existsSync(path.join(home, 'quarkus-run.jar')))
+      throw new Error('Apicurio is not installed: run the integration tier once (its global set-up fetches it)');
     this.ports ??= { http: await freePort(), management: await freePort() };
-    const proc = spawnDetached(findJava(21, 'APICURIO_JAVA_HOME'), [
-      '-Xmx384m',
-      '-XX:TieredStopAtLevel=1',
-      '-Dquarkus.http.host=127.0.0.1',
-      `-Dquarkus.http.port=${this.ports.http}`,
-      '-Dquarkus.management.host=127.0.0.1',
-      `-Dquarkus.management.port=${this.ports.management}`,
-      '-jar', path.join(home, 'quarkus-run.jar'),
-    ], { cwd: home, logFile: this.logFile });
+    const proc = spawnDetached(
+      findJava(21, 'APICURIO_JAVA_HOME'),
+      [
+        '-Xmx384m',
+        '-XX:TieredStopAtLevel=1',
+        '-Dquarkus.http.host=127.0.0.1',
+        `-Dquarkus.http.port=${this.ports.http}`,
+        '-Dquarkus.management.host=127.0.0.1',
+        `-Dquarkus.management.port=${this.ports.management}`,
+        '-jar',
+        path.join(home, 'quarkus-run.jar'),
+      ],
+      { cwd: home, logFile: this.logFile },
+    );
     this.pid = proc.pid;
     await waitUntil(
       async () => {
         await registryClient({ url: this.url }, { timeoutMs: 2000 }).subjects();
         return true;
       },
-      { timeoutMs: 180_000, what: `dedicated Apicurio (pid ${proc.pid})`, alive: () => isAlive(proc.pid), logFile: this.logFile },
+      {
+        timeoutMs: 180_000,
+        what: `dedicated Apicurio (pid ${proc.pid})`,
+        alive: () => isAlive(proc.pid),
+        logFile: this.logFile,
+      },
     );
   }
 

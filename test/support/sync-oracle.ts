@@ -12,7 +12,13 @@ export interface ExpectedDevice {
   deviceLoginAt: number | null;
 }
 
-export const NO_DEVICE: ExpectedDevice = { deviceBrowser: null, devicePlatform: null, deviceApplication: null, deviceSourceIp: null, deviceLoginAt: null };
+export const NO_DEVICE: ExpectedDevice = {
+  deviceBrowser: null,
+  devicePlatform: null,
+  deviceApplication: null,
+  deviceSourceIp: null,
+  deviceLoginAt: null,
+};
 
 const FIELDS = ['Id', 'UserId', 'LoginTime', 'Status', 'Browser', 'Platform', 'Application', 'SourceIp'];
 
@@ -33,7 +39,13 @@ export function expectedDevices(sim: Simulator, since = -Infinity): Map<string, 
   }
   const out = new Map<string, ExpectedDevice>();
   for (const [user, { t, row }] of best) {
-    out.set(user, { deviceBrowser: row.Browser || null, devicePlatform: row.Platform || null, deviceApplication: row.Application || null, deviceSourceIp: row.SourceIp || null, deviceLoginAt: t });
+    out.set(user, {
+      deviceBrowser: row.Browser || null,
+      devicePlatform: row.Platform || null,
+      deviceApplication: row.Application || null,
+      deviceSourceIp: row.SourceIp || null,
+      deviceLoginAt: t,
+    });
   }
   return out;
 }
@@ -52,7 +64,12 @@ export function deviceOf(rec: Record<string, unknown> | undefined): ExpectedDevi
 }
 
 /** A seeded PRNG (mulberry32) and the seed: printed by each test, replayed with SYNC_SEED=<n>. */
-export function seededRandom(label: string): { seed: number; next: () => number; pick: <T>(xs: readonly T[]) => T; sample: <T>(xs: readonly T[], n: number) => T[] } {
+export function seededRandom(label: string): {
+  seed: number;
+  next: () => number;
+  pick: <T>(xs: readonly T[]) => T;
+  sample: <T>(xs: readonly T[], n: number) => T[];
+} {
   const seed = process.env.SYNC_SEED ? Number(process.env.SYNC_SEED) : Math.floor(Math.random() * 2 ** 31);
   console.log(`${label}: seed ${seed} (replay with SYNC_SEED=${seed})`);
   let a = seed >>> 0;
@@ -95,7 +112,17 @@ export class DeviceOracle {
       const t = Date.parse(row.LoginTime);
       const cur = this.best.get(row.UserId);
       if (cur && (cur.t > t || (cur.t === t && cur.id > row.Id))) continue;
-      this.best.set(row.UserId, { t, id: row.Id, device: { deviceBrowser: row.Browser || null, devicePlatform: row.Platform || null, deviceApplication: row.Application || null, deviceSourceIp: row.SourceIp || null, deviceLoginAt: t } });
+      this.best.set(row.UserId, {
+        t,
+        id: row.Id,
+        device: {
+          deviceBrowser: row.Browser || null,
+          devicePlatform: row.Platform || null,
+          deviceApplication: row.Application || null,
+          deviceSourceIp: row.SourceIp || null,
+          deviceLoginAt: t,
+        },
+      });
     }
   }
 

@@ -31,27 +31,31 @@ function writeConfig(name: string, over: { password?: string } = {}): string {
   const file = join(dir, `${name}.yaml`);
   // secret files others can read are refused
   writeFileSync(join(dir, 'token'), `${c.securityToken}\n`, { mode: 0o600 });
-  writeFileSync(file, [
-    `connectorName: ${id}-${name}`,
-    `salesforceUrl: ${sim.url}`,
-    `consumerKey: ${c.consumerKey}`,
-    'consumerSecret: ${env:CLI_SF_SECRET}',
-    `username: ${c.username}`,
-    over.password ? `password: "${over.password}"` : 'passwordEnv: CLI_SF_PASSWORD',
-    `securityTokenFile: ${join(dir, 'token')}`,
-    'userStatus: [active, inactive, frozen]',
-    'repeats: daily',
-    'startTime: "02:00"',
-    'timeZone: Europe/Berlin',
-    'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, pageSize: 100, retryInitialMs: 5, retryAttempts: 2 }',
-    `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
-    `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
-    `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
-    'database: { urlEnv: CLI_DATABASE_URL }',
-    `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
-    'publisher: { lingerMs: 5 }',
-    'metrics: { port: 0 }',
-  ].join('\n'), { mode: 0o600 }); // it may hold a literal password: a secret file, owner only
+  writeFileSync(
+    file,
+    [
+      `connectorName: ${id}-${name}`,
+      `salesforceUrl: ${sim.url}`,
+      `consumerKey: ${c.consumerKey}`,
+      'consumerSecret: ${env:CLI_SF_SECRET}',
+      `username: ${c.username}`,
+      over.password ? `password: "${over.password}"` : 'passwordEnv: CLI_SF_PASSWORD',
+      `securityTokenFile: ${join(dir, 'token')}`,
+      'userStatus: [active, inactive, frozen]',
+      'repeats: daily',
+      'startTime: "02:00"',
+      'timeZone: Europe/Berlin',
+      'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, pageSize: 100, retryInitialMs: 5, retryAttempts: 2 }',
+      `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
+      `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
+      `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
+      'database: { urlEnv: CLI_DATABASE_URL }',
+      `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
+      'publisher: { lingerMs: 5 }',
+      'metrics: { port: 0 }',
+    ].join('\n'),
+    { mode: 0o600 },
+  ); // it may hold a literal password: a secret file, owner only
   return file;
 }
 
@@ -70,8 +74,19 @@ beforeAll(async () => {
   sim = await startOrg({ users: USERS, logins: 4000, defaultPageSize: 100 });
   dir = mkdtempSync(join(tmpdir(), 'cli-e2e-'));
   pool = new Pool({ connectionString: services().DATABASE_URL, max: 2 });
-  env = { CLI_SF_SECRET: sim.credentials.consumerSecret, CLI_SF_PASSWORD: sim.credentials.password, CLI_DATABASE_URL: services().DATABASE_URL, LOG_LEVEL: 'info' };
-  secrets = [sim.credentials.consumerSecret, sim.credentials.password, sim.credentials.securityToken, sim.credentials.password + sim.credentials.securityToken, new URL(services().DATABASE_URL).password];
+  env = {
+    CLI_SF_SECRET: sim.credentials.consumerSecret,
+    CLI_SF_PASSWORD: sim.credentials.password,
+    CLI_DATABASE_URL: services().DATABASE_URL,
+    LOG_LEVEL: 'info',
+  };
+  secrets = [
+    sim.credentials.consumerSecret,
+    sim.credentials.password,
+    sim.credentials.securityToken,
+    sim.credentials.password + sim.credentials.securityToken,
+    new URL(services().DATABASE_URL).password,
+  ];
 });
 
 afterAll(async () => {
@@ -83,7 +98,16 @@ describe('connector CLI, end to end', () => {
   it('check: every connection passes, one ✓ line each (the password flow warns of its retirement)', async () => {
     const r = await runCli(['check', '-c', writeConfig('main')], env);
     expect(r.code).toBe(0);
-    for (const name of ['Config', 'Salesforce login', 'Salesforce User', 'Salesforce LoginHistory', 'Salesforce UserLogin', 'Kafka', 'Schema registry', 'Database']) {
+    for (const name of [
+      'Config',
+      'Salesforce login',
+      'Salesforce User',
+      'Salesforce LoginHistory',
+      'Salesforce UserLogin',
+      'Kafka',
+      'Schema registry',
+      'Database',
+    ]) {
       expect(r.stdout).toMatch(new RegExp(`^✓ ${name}: `, 'm'));
     }
     expect(r.stdout).toMatch(/^! Salesforce auth flow: .*2027-02-20/m);
@@ -99,7 +123,10 @@ describe('connector CLI, end to end', () => {
     let done = false;
     void p.exited.then(() => (done = true));
     while (!done) {
-      const page = await fetch(`${url}/metrics`).then((res) => res.text(), () => null);
+      const page = await fetch(`${url}/metrics`).then(
+        (res) => res.text(),
+        () => null,
+      );
       if (page) {
         scrapes.push(page);
         seen.add(sample(page, `sf_neurons_records_extracted_total{connector="${id}-main",object="User"}`));
@@ -130,11 +157,19 @@ describe('connector CLI, end to end', () => {
         return sample(page, `sf_neurons_sink_rows_written_total{connector="${id}-main",operation="upsert"}`) === USERS;
       });
       // every committed batch is timed (the dashboard's batch-latency panel)
-      expect(sample(scrapes[scrapes.length - 1], `sf_neurons_sink_batch_seconds_count{connector="${id}-main"}`)).toBeGreaterThan(0);
+      expect(
+        sample(scrapes[scrapes.length - 1], `sf_neurons_sink_batch_seconds_count{connector="${id}-main"}`),
+      ).toBeGreaterThan(0);
       const health = await fetch(`${url}/health`);
       expect(health.status).toBe(200);
     } catch (err) {
-      console.log(p.stderr().split('\n').filter((l) => !l.includes('kafka: ')).join('\n'));
+      console.log(
+        p
+          .stderr()
+          .split('\n')
+          .filter((l) => !l.includes('kafka: '))
+          .join('\n'),
+      );
       throw err;
     } finally {
       p.child.kill('SIGTERM');
@@ -146,7 +181,13 @@ describe('connector CLI, end to end', () => {
     const r = await runCli(['status', '-c', writeConfig('main'), '--json'], env);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s).toMatchObject({ connector: `${id}-main`, schedule: 'daily at 02:00 Europe/Berlin', lastRun: { status: 'succeeded', usersExtracted: USERS }, lastSucceededRun: { status: 'succeeded' }, runInProgress: null });
+    expect(s).toMatchObject({
+      connector: `${id}-main`,
+      schedule: 'daily at 02:00 Europe/Berlin',
+      lastRun: { status: 'succeeded', usersExtracted: USERS },
+      lastSucceededRun: { status: 'succeeded' },
+      runInProgress: null,
+    });
     expect(Date.parse(s.nextRun)).toBeGreaterThan(Date.now());
   });
 
@@ -164,10 +205,15 @@ describe('connector CLI, end to end', () => {
 
   it('an invalid config: exit 2, every error listed, secrets masked', async () => {
     const file = join(dir, 'invalid.yaml');
-    writeFileSync(file, `connectorName: "bad name"\nsalesforceUrl: ftp://x\nconsumerKey: k\nconsumerSecret: "${sim.credentials.consumerSecret}"\npassword: 42\nkafka: { brokers: [nope] }\nregistry: {}\n`);
+    writeFileSync(
+      file,
+      `connectorName: "bad name"\nsalesforceUrl: ftp://x\nconsumerKey: k\n` +
+        `consumerSecret: "${sim.credentials.consumerSecret}"\npassword: 42\nkafka: { brokers: [nope] }\nregistry: {}\n`,
+    );
     const r = await runCli(['sync', '-c', file], env);
     expect(r.code).toBe(2);
-    for (const field of ['connectorName', 'salesforceUrl', 'username', 'password', 'kafka.brokers', 'registry.url']) expect(r.stderr).toContain(`- ${field}: `);
+    for (const field of ['connectorName', 'salesforceUrl', 'username', 'password', 'kafka.brokers', 'registry.url'])
+      expect(r.stderr).toContain(`- ${field}: `);
   });
 
   it('no secret appears in any output: stdout, stderr, check output or metrics', () => {
@@ -177,7 +223,16 @@ describe('connector CLI, end to end', () => {
   });
 
   it('every command has --help and an unknown one fails', async () => {
-    for (const cmd of [['sync'], ['start'], ['sink'], ['replay'], ['check'], ['mapping', 'export'], ['status'], ['simulator']]) {
+    for (const cmd of [
+      ['sync'],
+      ['start'],
+      ['sink'],
+      ['replay'],
+      ['check'],
+      ['mapping', 'export'],
+      ['status'],
+      ['simulator'],
+    ]) {
       const r = await runCli([...cmd, '--help'], {});
       expect({ cmd, code: r.code }).toEqual({ cmd, code: 0 });
       expect(r.stdout).toMatch(/^usage: connector /);

@@ -26,28 +26,38 @@ let dir: string;
 let pool: Pool;
 const id = uniqueName('custom').replace('-', '_');
 const table = `${id}_users`;
-const env = (): NodeJS.ProcessEnv => ({ C_DATABASE_URL: services().DATABASE_URL, C_SF_SECRET: sim.credentials.consumerSecret, C_SF_PASSWORD: sim.credentials.password, C_SALT: SALT, LOG_LEVEL: 'warn' });
+const env = (): NodeJS.ProcessEnv => ({
+  C_DATABASE_URL: services().DATABASE_URL,
+  C_SF_SECRET: sim.credentials.consumerSecret,
+  C_SF_PASSWORD: sim.credentials.password,
+  C_SALT: SALT,
+  LOG_LEVEL: 'warn',
+});
 
 function writeConfig(name: string, extra: string[] = []): string {
   const c = sim.credentials;
   const file = join(dir, `${name}.yaml`);
-  writeFileSync(file, [
-    `connectorName: ${id}`,
-    `salesforceUrl: ${sim.url}`,
-    `consumerKey: ${c.consumerKey}`,
-    'consumerSecret: ${env:C_SF_SECRET}',
-    `username: ${c.username}`,
-    'passwordEnv: C_SF_PASSWORD',
-    `securityToken: "${c.securityToken}"`,
-    'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, retryInitialMs: 5, retryAttempts: 2 }',
-    `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
-    `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
-    `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
-    'database: { urlEnv: C_DATABASE_URL }',
-    `sink: { groupId: ${id}-sink, usersTable: ${table}, loginHistoryTable: ${id}_logins }`,
-    'publisher: { lingerMs: 5 }',
-    ...extra,
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    file,
+    [
+      `connectorName: ${id}`,
+      `salesforceUrl: ${sim.url}`,
+      `consumerKey: ${c.consumerKey}`,
+      'consumerSecret: ${env:C_SF_SECRET}',
+      `username: ${c.username}`,
+      'passwordEnv: C_SF_PASSWORD',
+      `securityToken: "${c.securityToken}"`,
+      'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, retryInitialMs: 5, retryAttempts: 2 }',
+      `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
+      `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
+      `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
+      'database: { urlEnv: C_DATABASE_URL }',
+      `sink: { groupId: ${id}-sink, usersTable: ${table}, loginHistoryTable: ${id}_logins }`,
+      'publisher: { lingerMs: 5 }',
+      ...extra,
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -62,10 +72,15 @@ const CUSTOM = [
 beforeAll(async () => {
   sim = await startOrg({ users: USERS, logins: 50 });
   let x = seed;
-  const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (const u of sim.userIds()) {
     if (rnd() < 0.4) continue;
-    sim.updateUser(u, { Region__c: ['EMEA', 'AMER', 'APAC'][Math.floor(rnd() * 3)], Quota__c: Math.round(rnd() * 1e6) / 100, IsContractor__c: rnd() < 0.3, AboutMe: `secret bio ${u}` });
+    sim.updateUser(u, {
+      Region__c: ['EMEA', 'AMER', 'APAC'][Math.floor(rnd() * 3)],
+      Quota__c: Math.round(rnd() * 1e6) / 100,
+      IsContractor__c: rnd() < 0.3,
+      AboutMe: `secret bio ${u}`,
+    });
   }
   dir = mkdtempSync(join(tmpdir(), 'custom-'));
   pool = new Pool({ connectionString: services().DATABASE_URL, max: 2 });
@@ -86,20 +101,33 @@ describe(`custom fields, excluded and hashed ones, end to end (seed ${seed})`, (
     expect(r.stdout).toMatch(/^User,Email,email,string,no,.*HMAC-SHA-256/m);
   });
 
-  it('the schema evolves in the registry, the sink adds the columns, the table holds the org\'s values', async () => {
+  it("the schema evolves in the registry, the sink adds the columns, the table holds the org's values", async () => {
     const first = await runCli(['sync', '-c', writeConfig('plain')], env());
     expect(JSON.parse(first.stdout)).toMatchObject({ status: 'succeeded', usersExtracted: USERS });
     const second = await runCli(['sync', '-c', writeConfig('custom', CUSTOM)], env());
-    expect(JSON.parse(second.stdout)).toMatchObject({ status: 'succeeded', usersExtracted: USERS, usersPublished: USERS });
+    expect(JSON.parse(second.stdout)).toMatchObject({
+      status: 'succeeded',
+      usersExtracted: USERS,
+      usersPublished: USERS,
+    });
     const versions = await registryClient({ url: services().SCHEMA_REGISTRY_URL }).versions(`${id}.users-value`);
     expect(versions).toEqual([1, 2]);
 
     const sink = startCli(['sink', '-c', writeConfig('custom', CUSTOM)], env());
-    type Row = { id: string; region__c: string | null; quota__c: number | null; is_contractor__c: boolean | null; email: string | null; about_me: string | null };
+    type Row = {
+      id: string;
+      region__c: string | null;
+      quota__c: number | null;
+      is_contractor__c: boolean | null;
+      email: string | null;
+      about_me: string | null;
+    };
     let rows: Row[] = [];
     try {
       await waitFor(`${USERS} users with the custom columns in ${table}`, 120_000, async () => {
-        const r = await pool.query<Row>(`SELECT id, region__c, quota__c, is_contractor__c, email, about_me FROM "${table}" ORDER BY id`).catch(() => null);
+        const r = await pool
+          .query<Row>(`SELECT id, region__c, quota__c, is_contractor__c, email, about_me FROM "${table}" ORDER BY id`)
+          .catch(() => null);
         rows = r?.rows ?? [];
         return rows.length === USERS && rows.every((x) => x.email === null || /^[0-9a-f]{64}$/.test(x.email));
       });
@@ -111,7 +139,14 @@ describe(`custom fields, excluded and hashed ones, end to end (seed ${seed})`, (
     const hmac = (v: string) => createHmac('sha256', SALT).update(v).digest('hex');
     for (const row of rows) {
       const t = sim.userRow(row.id, ['Region__c', 'Quota__c', 'IsContractor__c', 'Email']);
-      expect({ id: row.id, region: row.region__c, quota: row.quota__c, contractor: row.is_contractor__c, email: row.email, aboutMe: row.about_me }).toEqual({
+      expect({
+        id: row.id,
+        region: row.region__c,
+        quota: row.quota__c,
+        contractor: row.is_contractor__c,
+        email: row.email,
+        aboutMe: row.about_me,
+      }).toEqual({
         id: row.id,
         region: t.Region__c || null,
         quota: t.Quota__c === '' ? null : Number(t.Quota__c),

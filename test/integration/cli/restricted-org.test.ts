@@ -30,24 +30,28 @@ function writeConfig(name: string, extra: string[] = []): string {
   const c = sim.credentials;
   const file = join(dir, `${name}.yaml`);
   writeFileSync(join(dir, 'key.pem'), c.jwtPrivateKeyPem, { mode: 0o600 });
-  writeFileSync(file, [
-    `connectorName: ${id}`,
-    `salesforceUrl: ${sim.url}`,
-    'oauthFlow: jwt',
-    `consumerKey: ${c.consumerKey}`,
-    `username: ${c.username}`,
-    `privateKeyFile: ${join(dir, 'key.pem')}`,
-    'repeats: daily',
-    'startTime: "02:00"',
-    'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, retryInitialMs: 5, retryAttempts: 2 }',
-    `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
-    `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
-    `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
-    'database: { urlEnv: R_DATABASE_URL }',
-    `sink: { groupId: ${id}-sink, usersTable: ${table}, loginHistoryTable: ${id}_logins }`,
-    'publisher: { lingerMs: 5 }',
-    ...extra,
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    file,
+    [
+      `connectorName: ${id}`,
+      `salesforceUrl: ${sim.url}`,
+      'oauthFlow: jwt',
+      `consumerKey: ${c.consumerKey}`,
+      `username: ${c.username}`,
+      `privateKeyFile: ${join(dir, 'key.pem')}`,
+      'repeats: daily',
+      'startTime: "02:00"',
+      'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, retryInitialMs: 5, retryAttempts: 2 }',
+      `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
+      `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
+      `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
+      'database: { urlEnv: R_DATABASE_URL }',
+      `sink: { groupId: ${id}-sink, usersTable: ${table}, loginHistoryTable: ${id}_logins }`,
+      'publisher: { lingerMs: 5 }',
+      ...extra,
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   return file;
 }
 
@@ -77,26 +81,38 @@ describe('a restricted integration user on the minimal org', () => {
 
   it('check: a status filter that needs UserLogin fails, naming the permission', async () => {
     const r = await runCli(['check', '-c', writeConfig('active-only', ['userStatus: [active]'])], env);
-    expect(r.stdout).toMatch(/^✗ Salesforce UserLogin: userStatus active must tell active from frozen .*"Manage Users"/m);
+    expect(r.stdout).toMatch(
+      /^✗ Salesforce UserLogin: userStatus active must tell active from frozen .*"Manage Users"/m,
+    );
     expect(r.code).toBe(1);
   });
 
   it('sync imports every user with a warning, and the sink writes them to PostgreSQL', async () => {
     const r = await runCli(['sync', '-c', writeConfig('main')], env);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'succeeded', usersExtracted: USERS, usersPublished: USERS, usersTombstoned: 0, loginEventsPublished: 0 });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 'succeeded',
+      usersExtracted: USERS,
+      usersPublished: USERS,
+      usersTombstoned: 0,
+      loginEventsPublished: 0,
+    });
     expect(r.code).toBe(0);
     expect(r.stderr).toMatch(/Salesforce feature off: LoginHistory is not readable/);
     const sink = startCli(['sink', '-c', writeConfig('main')], env);
     try {
       await waitFor(`${USERS} users in ${table}`, 120_000, async () => {
-        const { rows } = await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`).catch(() => ({ rows: [{ n: 0 }] }));
+        const { rows } = await pool
+          .query<{ n: number }>(`SELECT count(*)::int AS n FROM "${table}"`)
+          .catch(() => ({ rows: [{ n: 0 }] }));
         return rows[0].n === USERS;
       });
     } finally {
       sink.child.kill('SIGTERM');
     }
     await sink.exited;
-    const { rows } = await pool.query<{ id: string; username: string; email: string | null }>(`SELECT id, username, email FROM "${table}" ORDER BY id`);
+    const { rows } = await pool.query<{ id: string; username: string; email: string | null }>(
+      `SELECT id, username, email FROM "${table}" ORDER BY id`,
+    );
     expect(rows.map((x) => x.id)).toEqual(sim.userIds());
     for (const row of rows) {
       const truth = sim.userRow(row.id, ['Username', 'Email']);
@@ -107,6 +123,10 @@ describe('a restricted integration user on the minimal org', () => {
   it('sync with a status filter that needs UserLogin refuses and deletes nothing', async () => {
     const r = await runCli(['sync', '-c', writeConfig('active-only', ['userStatus: [active]'])], env);
     expect(r.code).toBe(1);
-    expect(JSON.parse(r.stdout)).toMatchObject({ status: 'failed', usersTombstoned: 0, error: { code: 'SALESFORCE_PERMISSION_MISSING', message: expect.stringContaining('"Manage Users"') } });
+    expect(JSON.parse(r.stdout)).toMatchObject({
+      status: 'failed',
+      usersTombstoned: 0,
+      error: { code: 'SALESFORCE_PERMISSION_MISSING', message: expect.stringContaining('"Manage Users"') },
+    });
   });
 });

@@ -21,7 +21,7 @@ afterAll(async () => {
   await sim?.close();
 });
 
-it('status shows a failed scheduled run\'s attempt and the planned retry within its slot', async () => {
+it("status shows a failed scheduled run's attempt and the planned retry within its slot", async () => {
   sim = await startOrg({ users: 20, logins: 10 });
   const settings = settingsFor(sim);
   connector = await connectorFor(settings);
@@ -35,27 +35,36 @@ it('status shows a failed scheduled run\'s attempt and the planned retry within 
   const dir = mkdtempSync(join(tmpdir(), 'retry-status-'));
   const file = join(dir, 'c.yaml');
   const c = sim.credentials;
-  writeFileSync(file, [
-    `connectorName: ${settings.connectorName}`,
-    `salesforceUrl: ${sim.url}`,
-    `consumerKey: ${c.consumerKey}`,
-    `consumerSecret: "${c.consumerSecret}"`,
-    `username: ${c.username}`,
-    `password: "${c.password}"`,
-    'repeats: daily',
-    `startTime: "${hhmm}"`,
-    'timeZone: UTC',
-    'runRetries: { retries: 2, initialDelayMinutes: 5, maxDelayMinutes: 30 }',
-    `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
-    `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
-    `topics: { users: ${settings.topics.users}, loginHistory: ${settings.topics.logins}, state: ${settings.topics.state}, deadLetter: ${settings.topics.deadLetter} }`,
-  ].join('\n'), { mode: 0o600 });
+  writeFileSync(
+    file,
+    [
+      `connectorName: ${settings.connectorName}`,
+      `salesforceUrl: ${sim.url}`,
+      `consumerKey: ${c.consumerKey}`,
+      `consumerSecret: "${c.consumerSecret}"`,
+      `username: ${c.username}`,
+      `password: "${c.password}"`,
+      'repeats: daily',
+      `startTime: "${hhmm}"`,
+      'timeZone: UTC',
+      'runRetries: { retries: 2, initialDelayMinutes: 5, maxDelayMinutes: 30 }',
+      `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
+      `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
+      `topics: { users: ${settings.topics.users}, loginHistory: ${settings.topics.logins}, ` +
+        `state: ${settings.topics.state}, deadLetter: ${settings.topics.deadLetter} }`,
+    ].join('\n'),
+    { mode: 0o600 },
+  );
   const r = await runCli(['status', '-c', file, '--json'], {});
   expect(r.code).toBe(0);
   const view = JSON.parse(r.stdout);
   const endedAt = Date.parse(view.lastRun.endedAt);
   expect(view.lastRun).toMatchObject({ status: 'failed', attempt: 1, scheduledFor: new Date(slot).toISOString() });
-  expect(view.retry).toEqual({ attempt: 2, at: new Date(endedAt + 5 * 60_000).toISOString(), slot: new Date(slot).toISOString() });
+  expect(view.retry).toEqual({
+    attempt: 2,
+    at: new Date(endedAt + 5 * 60_000).toISOString(),
+    slot: new Date(slot).toISOString(),
+  });
   expect(view.nextRun).toBe(view.retry.at);
   const text = await runCli(['status', '-c', file], {});
   expect(text.stdout).toMatch(/next run .* \(retry: attempt 2 of the slot .*, after the last run failed\)/);

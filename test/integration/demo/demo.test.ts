@@ -10,8 +10,19 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
  */
 describe('the demo', () => {
   it('succeeds and prints no error or warning line', async () => {
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'bin', 'demo.ts'),
-      '--users', '300', '--logins', '1500'], { cwd: ROOT, env: { ...process.env, LOG_LEVEL: '' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [
+        '-r',
+        'ts-node/register/transpile-only',
+        path.join(ROOT, 'bin', 'demo.ts'),
+        '--users',
+        '300',
+        '--logins',
+        '1500',
+      ],
+      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));

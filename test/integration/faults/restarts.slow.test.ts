@@ -38,13 +38,18 @@ describe('PostgreSQL restarted mid-stream', () => {
     expect((await c.sync()).status).toBe('succeeded');
     await rig.startSink(createLogger({ level: 'warn', write: (line) => logLines.push(line) }));
     const r = rig;
-    await waitFor('the sink to write rows', 30_000, async () => Number((await r.pool.query(`SELECT count(*) AS n FROM "${r.tables.users}"`)).rows[0].n) > 0);
+    await waitFor(
+      'the sink to write rows',
+      30_000,
+      async () => Number((await r.pool.query(`SELECT count(*) AS n FROM "${r.tables.users}"`)).rows[0].n) > 0,
+    );
 
     await db.stop(); // the sink's sessions end mid-stream
     // the org changes and the connector publishes while the database is down
     rig.sim.deleteUser(rig.sim.userIds(rig.statuses)[20]);
     rig.sim.updateUser(rig.sim.userIds(rig.statuses)[30], { City: 'Zürich' });
-    rig.sim.addLogins(40, { userId: rig.sim.userIds(rig.statuses)[0] }); // an imported user's: only theirs are published
+    // An imported user's: only theirs are published.
+    rig.sim.addLogins(40, { userId: rig.sim.userIds(rig.statuses)[0] });
     expect(await c.sync()).toMatchObject({ status: 'succeeded', usersTombstoned: 1, loginEventsPublished: 40 });
     await waitFor('the sink to retry a write', 30_000, async () => logLines.some((l) => l.includes('retrying')));
     db = await startEmbeddedPostgres({ dataDir, port });
@@ -70,7 +75,11 @@ describe('the Kafka broker restarted during production', () => {
     let settled = false;
     void running.finally(() => (settled = true));
     const r = rig;
-    await waitFor('the run to read result pages', 30_000, async () => r.sim.requests.slice(seen).filter((q) => q.path.includes('/results')).length >= 2);
+    await waitFor(
+      'the run to read result pages',
+      30_000,
+      async () => r.sim.requests.slice(seen).filter((q) => q.path.includes('/results')).length >= 2,
+    );
     await kafka.stop();
     expect(settled).toBe(false); // the broker went away in the middle of the run
     await kafka.start();

@@ -1,6 +1,12 @@
 import type { Simulator } from '../../../simulator/api';
 import { allRecords } from '../../support/sync-harness';
-import { baselineThenChanges, closeRigsAfterEachTest, expectConsistent, faultRig, type FaultRig } from '../../support/fault-harness';
+import {
+  baselineThenChanges,
+  closeRigsAfterEachTest,
+  expectConsistent,
+  faultRig,
+  type FaultRig,
+} from '../../support/fault-harness';
 
 /**
  * Salesforce faults during a run, end to end (simulator → connector → Kafka → sink → PostgreSQL).
@@ -13,8 +19,16 @@ closeRigsAfterEachTest();
 describe('faults the extractor rides out: the run itself succeeds', () => {
   it.each([
     ['401 (session expired) while paging', (s: Simulator) => s.inject({ kind: 'expireSession' }), 401],
-    ['5xx on result pages, twice', (s: Simulator) => s.inject({ kind: 'serverError', status: 503, path: 'results', times: 2 }), 503],
-    ['a connection reset mid-page of users', (s: Simulator) => s.inject({ kind: 'resetMidPage', object: 'User' }), undefined],
+    [
+      '5xx on result pages, twice',
+      (s: Simulator) => s.inject({ kind: 'serverError', status: 503, path: 'results', times: 2 }),
+      503,
+    ],
+    [
+      'a connection reset mid-page of users',
+      (s: Simulator) => s.inject({ kind: 'resetMidPage', object: 'User' }),
+      undefined,
+    ],
   ] as const)('%s', async (_name, fault, status) => {
     rig = await faultRig();
     const c = await rig.connector();
@@ -37,7 +51,11 @@ describe('faults the extractor rides out: the run itself succeeds', () => {
 
 describe('faults that fail the run cleanly; the next healthy run repairs', () => {
   it.each([
-    ['403 REQUEST_LIMIT_EXCEEDED', (s: Simulator) => s.inject({ kind: 'requestLimitExceeded', times: 100 }), 'REQUEST_LIMIT'],
+    [
+      '403 REQUEST_LIMIT_EXCEEDED',
+      (s: Simulator) => s.inject({ kind: 'requestLimitExceeded', times: 100 }),
+      'REQUEST_LIMIT',
+    ],
     ['the User job ends Failed', (s: Simulator) => s.inject({ kind: 'jobFails', object: 'User' }), 'JOB'],
     ['a malformed CSV page of users', (s: Simulator) => s.inject({ kind: 'malformedCsv', object: 'User' }), 'CSV'],
   ] as const)('%s', async (_name, fault, code) => {
@@ -71,8 +89,17 @@ describe('the consistency check itself', () => {
     await expectConsistent(rig);
     const t = `"${rig.tables.logins}"`;
     const { rows } = await rig.pool.query(`SELECT id FROM ${t} ORDER BY random() LIMIT 1`);
-    const cols = (await rig.pool.query(`SELECT string_agg(quote_ident(column_name), ', ') AS c FROM information_schema.columns WHERE table_name = $1 AND column_name <> 'id'`, [rig.tables.logins])).rows[0].c;
-    await rig.pool.query(`INSERT INTO ${t} (id, ${cols}) SELECT '0YaDUPLICATE000AAA', ${cols} FROM ${t} WHERE id = $1`, [rows[0].id]);
+    const cols = (
+      await rig.pool.query(
+        "SELECT string_agg(quote_ident(column_name), ', ') AS c FROM information_schema.columns " +
+          "WHERE table_name = $1 AND column_name <> 'id'",
+        [rig.tables.logins],
+      )
+    ).rows[0].c;
+    await rig.pool.query(
+      `INSERT INTO ${t} (id, ${cols}) SELECT '0YaDUPLICATE000AAA', ${cols} FROM ${t} WHERE id = $1`,
+      [rows[0].id],
+    );
     await expect(expectConsistent(rig, 2000)).rejects.toThrow();
     await rig.pool.query(`DELETE FROM ${t} WHERE id IN ('0YaDUPLICATE000AAA', $1)`, [rows[0].id]);
     await expect(expectConsistent(rig, 2000)).rejects.toThrow();

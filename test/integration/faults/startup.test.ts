@@ -6,7 +6,14 @@ import { registryFromConfig } from '../../../schemas/registry';
 import { registryClient } from '../../../schemas/registry-client';
 import { services } from '../../support/services';
 import { connectorFor } from '../../support/sync-harness';
-import { closeRigsAfterEachTest, expectConsistent, faultRig, tableSnapshot, topicEnds, type FaultRig } from '../../support/fault-harness';
+import {
+  closeRigsAfterEachTest,
+  expectConsistent,
+  faultRig,
+  tableSnapshot,
+  topicEnds,
+  type FaultRig,
+} from '../../support/fault-harness';
 
 /**
  * Faults at start-up: a config with a wrong password, one with an unknown user status, and an
@@ -31,13 +38,23 @@ function configFor(r: FaultRig, over: Record<string, unknown> = {}): Record<stri
     salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, pageSize: 100, retryInitialMs: 5, retryAttempts: 2 },
     kafka: { brokers: s.kafka.brokers },
     registry: { url: services().SCHEMA_REGISTRY_URL },
-    topics: { users: s.topics.users, loginHistory: s.topics.logins, state: s.topics.state, deadLetter: s.topics.deadLetter },
+    topics: {
+      users: s.topics.users,
+      loginHistory: s.topics.logins,
+      state: s.topics.state,
+      deadLetter: s.topics.deadLetter,
+    },
     database: { url: services().DATABASE_URL },
     sink: { groupId: r.sinkConfig.groupId, usersTable: r.tables.users, loginHistoryTable: r.tables.logins },
     ...over,
   };
 }
-const sources = { env: {}, readFile: (): string => { throw new Error('no files'); } };
+const sources = {
+  env: {},
+  readFile: (): string => {
+    throw new Error('no files');
+  },
+};
 
 /** A healthy run in the tables, then the state downstream that a bad start must leave as it is. */
 async function healthy(r: FaultRig) {
@@ -86,12 +103,20 @@ it('a wrong password: the run fails with the login rejection named, nothing chan
   await expectUnchanged(rig, before, 10); // the 10 new events wait for a run that can log in
 });
 
-it('an unknown user status: the config is refused naming the status and the allowed values, nothing changes downstream', async () => {
+it('an unknown user status: refused naming it and the allowed values, nothing changes downstream', async () => {
   rig = await faultRig();
   const before = await healthy(rig);
-  const attempt = () => parseConnectorConfig(configFor(rig!, { userStatus: ['active', 'suspended'] }), sources, 'acme.yaml');
+  const attempt = () =>
+    parseConnectorConfig(configFor(rig!, { userStatus: ['active', 'suspended'] }), sources, 'acme.yaml');
   expect(attempt).toThrow(ConfigError);
-  const err = (() => { try { attempt(); } catch (e) { return e as ConfigError; } throw new Error('not refused'); })();
+  const err = (() => {
+    try {
+      attempt();
+    } catch (e) {
+      return e as ConfigError;
+    }
+    throw new Error('not refused');
+  })();
   expect(err.code).toBe('CONFIG_INVALID');
   expect(err.message).toContain('userStatus: has an unknown status');
   expect(err.message).toContain('suspended');
@@ -99,12 +124,15 @@ it('an unknown user status: the config is refused naming the status and the allo
   await expectUnchanged(rig, before);
 });
 
-it('an incompatible schema at start-up: SCHEMA_INCOMPATIBLE with the explanation, nothing downstream; after the fix a run is consistent', async () => {
+it('schema incompatible at start-up: SCHEMA_INCOMPATIBLE, why; nothing downstream; consistent once fixed', async () => {
   rig = await faultRig();
   const subject = `${rig.settings.topics.users}-value`;
   // another writer registered the users subject first, with isActive as a string
   const shipped = loadConnectorSchemas().userValue as { fields: { name: string; type: unknown }[] };
-  const theirs = { ...shipped, fields: shipped.fields.map((f) => (f.name === 'isActive' ? { ...f, type: 'string' } : f)) };
+  const theirs = {
+    ...shipped,
+    fields: shipped.fields.map((f) => (f.name === 'isActive' ? { ...f, type: 'string' } : f)),
+  };
   const { registry } = registryFromConfig({ url: services().SCHEMA_REGISTRY_URL });
   await registry.register({ type: SchemaType.AVRO, schema: JSON.stringify(theirs) }, { subject });
   const client = registryClient({ url: services().SCHEMA_REGISTRY_URL });

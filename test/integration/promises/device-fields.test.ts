@@ -23,7 +23,9 @@ function everyLogin(s: ConnectorSettings): ConnectorSettings {
 async function expectDevicesAsInOrg(settings: ConnectorSettings): Promise<void> {
   const latest = await latestUsers(settings.topics.users, connector.codecs.users);
   const expected = expectedDevices(sim);
-  const wrong = sim.userIds(['active']).filter((id) => JSON.stringify(deviceOf(latest.get(id))) !== JSON.stringify(expected.get(id) ?? NO_DEVICE));
+  const wrong = sim
+    .userIds(['active'])
+    .filter((id) => JSON.stringify(deviceOf(latest.get(id))) !== JSON.stringify(expected.get(id) ?? NO_DEVICE));
   expect(wrong.map((id) => ({ id, got: deviceOf(latest.get(id)), want: expected.get(id) ?? NO_DEVICE }))).toEqual([]);
 }
 

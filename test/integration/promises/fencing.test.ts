@@ -73,10 +73,14 @@ it('a zombie run (its lock taken over) publishes no tombstone and commits no sta
   const a = await zombie;
   expect(a.status).toBe('failed');
   expect(a.error?.code).toBe('RUN_FENCED');
-  const tombstonesByA = (await allRecords(settings.topics.users)).filter((r) => r.value === null && r.headers['neurons-run-id'] === a.runId);
+  const tombstonesByA = (await allRecords(settings.topics.users)).filter(
+    (r) => r.value === null && r.headers['neurons-run-id'] === a.runId,
+  );
   expect(tombstonesByA).toEqual([]);
   // the committed state is B's: A's commit never landed
-  const committed = (await allRecords(settings.topics.state)).filter((r) => r.key === settings.connectorName && r.value !== null).pop()!;
+  const committed = (await allRecords(settings.topics.state))
+    .filter((r) => r.key === settings.connectorName && r.value !== null)
+    .pop()!;
   expect(await first.codecs.state.decodeValue(committed.value!)).toMatchObject({ runId: b.runId, status: 'succeeded' });
   // the users are as the org says, and the next run resumes from B's commit
   const latest = await latestUsers(settings.topics.users, first.codecs.users);
@@ -85,7 +89,7 @@ it('a zombie run (its lock taken over) publishes no tombstone and commits no sta
   expect(next).toMatchObject({ status: 'succeeded', usersTombstoned: 0, loginEventsPublished: 0 });
 });
 
-it('same-host liveness: a process of another user (EPERM) is alive; our own pid (PID 1 after a container restart) is not', () => {
+it('same-host liveness: a process of another user (EPERM) is alive; our own pid (PID 1 after a restart) is not', () => {
   expect(processAlive(process.pid)).toBe(false);
   expect(processAlive(2 ** 22 + 12345)).toBe(false); // ESRCH: no such process
   const kill = jest.spyOn(process, 'kill').mockImplementation(() => {
@@ -98,7 +102,7 @@ it('same-host liveness: a process of another user (EPERM) is alive; our own pid 
   }
 });
 
-it('a reset fences a zombie run too: after `connector reset`, the run that held the lock before commits nothing', async () => {
+it('a reset fences a zombie run too: after `connector reset`, the run that held the lock commits nothing', async () => {
   const rnd = seededRandom('fencing-reset');
   sim = await startOrg({ users: 40, logins: 100, seed: 1 + Math.floor(rnd.next() * 1000) });
   const settings = settingsFor(sim, {}, ['active', 'inactive', 'frozen']);
@@ -121,6 +125,8 @@ it('a reset fences a zombie run too: after `connector reset`, the run that held 
   const a = await zombie;
   expect(a.status).toBe('failed');
   expect(a.error?.code).toBe('RUN_FENCED');
-  const tombstonesByA = (await allRecords(settings.topics.users)).filter((r) => r.value === null && r.headers['neurons-run-id'] === a.runId);
+  const tombstonesByA = (await allRecords(settings.topics.users)).filter(
+    (r) => r.value === null && r.headers['neurons-run-id'] === a.runId,
+  );
   expect(tombstonesByA).toEqual([]);
 });

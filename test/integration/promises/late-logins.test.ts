@@ -27,9 +27,13 @@ it('late-visible and future-dated rows: every event of the org once, none skippe
   const w1 = Date.parse(r1.loginHistoryWatermark!);
 
   // written late: LoginTime 10 to 50 minutes before the watermark, visible only now
-  const late = sim.addLogins(1 + Math.floor(rnd.next() * 4), { at: new Date(w1 - (10 + Math.floor(rnd.next() * 40)) * 60_000).toISOString() });
+  const late = sim.addLogins(1 + Math.floor(rnd.next() * 4), {
+    at: new Date(w1 - (10 + Math.floor(rnd.next() * 40)) * 60_000).toISOString(),
+  });
   // a bad clock: LoginTime days in the future
-  const future = sim.addLogins(1 + Math.floor(rnd.next() * 3), { at: new Date(Date.now() + (1 + Math.floor(rnd.next() * 60)) * 86_400_000).toISOString() });
+  const future = sim.addLogins(1 + Math.floor(rnd.next() * 3), {
+    at: new Date(Date.now() + (1 + Math.floor(rnd.next() * 60)) * 86_400_000).toISOString(),
+  });
   const r2 = await connector.sync();
   expect(r2.status).toBe('succeeded');
   // not past the moment the run read LoginHistory (inside the run), far before the future rows

@@ -15,7 +15,7 @@ afterEach(async () => {
   for (const s of sims.splice(0)) await s.close();
 });
 
-it('a run that can no longer read a field the last run read publishes nothing; the flag lets one run through', async () => {
+it('a run that cannot read a field the last run read publishes nothing; the flag lets one run through', async () => {
   const rnd = seededRandom('lost fields');
   const seed = 1 + Math.floor(rnd.next() * 1000);
   const field = rnd.pick(['FederationIdentifier', 'IndividualId']);
@@ -26,7 +26,13 @@ it('a run that can no longer read a field the last run read publishes nothing; t
   expect((await connector.sync()).status).toBe('succeeded');
 
   // the same org, after the integration user lost access to one field
-  const after = await startOrg({ users: 30, logins: 100, seed, missingUserFields: [field], credentials: before.credentials });
+  const after = await startOrg({
+    users: 30,
+    logins: 100,
+    seed,
+    missingUserFields: [field],
+    credentials: before.credentials,
+  });
   sims.push(after);
   expect(after.orgId).toBe(before.orgId);
   const moved: ConnectorSettings = { ...settings, salesforce: { ...settings.salesforce, loginUrl: after.url } };

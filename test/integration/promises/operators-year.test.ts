@@ -15,16 +15,19 @@ import { waitFor } from '../../support/wait';
  * again, a second instance racing for the lock, a sink restart around a run). After every round
  * the sink's tables equal what the simulator's data says: the selected users with their current
  * values and the device of their latest successful login (DeviceOracle: among the events read
- * while they were selected), every login event once, no user deleted who should exist. Prints its seed; SYNC_SEED=<n> replays one, OPERATOR_YEAR_ROUNDS=<n>
- * changes the number of rounds (default 6).
+ * while they were selected), every login event once, no user deleted who should exist. Prints its
+ * seed; SYNC_SEED=<n> replays one, OPERATOR_YEAR_ROUNDS=<n> changes the number of rounds (default 6).
  */
 closeRigsAfterEachTest();
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 const ROUNDS = Number(process.env.OPERATOR_YEAR_ROUNDS ?? 6);
 
-it('an operator\'s year: after every round the sink\'s tables equal the org', async () => {
+it("an operator's year: after every round the sink's tables equal the org", async () => {
   const rnd = seededRandom("operator's year");
-  const rig = await faultRig({ sim: { users: 150, logins: 600, seed: 1 + Math.floor(rnd.next() * 100_000) }, statuses: ['active', 'frozen'] });
+  const rig = await faultRig({
+    sim: { users: 150, logins: 600, seed: 1 + Math.floor(rnd.next() * 100_000) },
+    statuses: ['active', 'frozen'],
+  });
   // the whole generated history is read: the oracle is every login event of the org
   rig.settings.salesforce = { ...rig.settings.salesforce, loginLookbackDays: 3650, parallelPages: 1 };
   const c = await rig.connector();
@@ -75,14 +78,29 @@ function changeTheOrg(rig: FaultRig, rnd: ReturnType<typeof seededRandom>, last:
   for (let k = 1 + Math.floor(rnd.next() * 6); k > 0; k--) {
     const all = sim.userIds();
     const selected = sim.userIds(rig.statuses);
-    const action = rnd.pick(['add user', 'edit', 'deactivate', 'freeze', 'reactivate', 'delete', 'logins', 'late logins', 'future login'] as const);
+    const action = rnd.pick([
+      'add user',
+      'edit',
+      'deactivate',
+      'freeze',
+      'reactivate',
+      'delete',
+      'logins',
+      'late logins',
+      'future login',
+    ] as const);
     if ((action === 'deactivate' || action === 'delete') && removals >= 3) continue;
     switch (action) {
       case 'add user':
         sim.addUser({ Title: `New ${rnd.next().toFixed(5)}` });
         break;
       case 'edit':
-        sim.updateUser(rnd.pick(all), rnd.next() < 0.5 ? { Title: `T ${rnd.next().toFixed(5)}` } : { City: rnd.pick(['Zürich', 'Kraków', 'São Paulo', 'Oslo']) });
+        sim.updateUser(
+          rnd.pick(all),
+          rnd.next() < 0.5
+            ? { Title: `T ${rnd.next().toFixed(5)}` }
+            : { City: rnd.pick(['Zürich', 'Kraków', 'São Paulo', 'Oslo']) },
+        );
         break;
       case 'deactivate':
         removals++;
@@ -101,16 +119,23 @@ function changeTheOrg(rig: FaultRig, rnd: ReturnType<typeof seededRandom>, last:
         sim.deleteUser(rnd.pick(all));
         break;
       case 'logins':
-        for (const id of rnd.sample(all, 1 + Math.floor(rnd.next() * 5))) sim.addLogins(1 + Math.floor(rnd.next() * 3), { userId: id });
+        for (const id of rnd.sample(all, 1 + Math.floor(rnd.next() * 5)))
+          sim.addLogins(1 + Math.floor(rnd.next() * 3), { userId: id });
         break;
       case 'late logins': {
         // visible only now, LoginTime 5 to 50 minutes before the last watermark (inside the window)
         const w = Date.parse(last.loginHistoryWatermark ?? new Date().toISOString());
-        sim.addLogins(1 + Math.floor(rnd.next() * 3), { userId: rnd.pick(all), at: new Date(w - (5 + Math.floor(rnd.next() * 45)) * 60_000).toISOString() });
+        sim.addLogins(1 + Math.floor(rnd.next() * 3), {
+          userId: rnd.pick(all),
+          at: new Date(w - (5 + Math.floor(rnd.next() * 45)) * 60_000).toISOString(),
+        });
         break;
       }
       case 'future login':
-        sim.addLogins(1, { userId: rnd.pick(all), at: new Date(Date.now() + (1 + Math.floor(rnd.next() * 90)) * 86_400_000).toISOString() });
+        sim.addLogins(1, {
+          userId: rnd.pick(all),
+          at: new Date(Date.now() + (1 + Math.floor(rnd.next() * 90)) * 86_400_000).toISOString(),
+        });
         break;
     }
     log.push(action);
@@ -124,11 +149,19 @@ async function killedRun(rig: FaultRig, rnd: ReturnType<typeof seededRandom>): P
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'year-kill-')), 'settings.json');
   fs.writeFileSync(file, JSON.stringify(settings));
   const lockBefore = (await rig.records(settings.topics.state)).length;
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/support/sync-child.ts'), file], { cwd: ROOT, stdio: 'ignore' });
+  const child = spawn(
+    process.execPath,
+    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/support/sync-child.ts'), file],
+    { cwd: ROOT, stdio: 'ignore' },
+  );
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   try {
     // it holds the lock and reads Salesforce: a new record in the state topic (lock, heartbeat)
-    await waitFor('the child run to take the lock', 60_000, async () => child.exitCode !== null || (await rig.records(settings.topics.state)).length > lockBefore + 1);
+    await waitFor(
+      'the child run to take the lock',
+      60_000,
+      async () => child.exitCode !== null || (await rig.records(settings.topics.state)).length > lockBefore + 1,
+    );
   } finally {
     child.kill('SIGKILL');
     await exited;
@@ -141,31 +174,59 @@ async function expectTablesEqualOrg(rig: FaultRig, oracle: DeviceOracle, loginOr
   const { sim, pool, tables } = rig;
   const selected = sim.userIds(rig.statuses).sort();
   const events = loginOracle.required;
-  const want = new Map(selected.map((id) => {
-    const row = sim.userRow(id, ['Title', 'City']);
-    return [id, { title: row.Title || null, city: row.City || null, ...oracle.device(id) }];
-  }));
+  const want = new Map(
+    selected.map((id) => {
+      const row = sim.userRow(id, ['Title', 'City']);
+      return [id, { title: row.Title || null, city: row.City || null, ...oracle.device(id) }];
+    }),
+  );
   const read = async () => {
-    const users = (await pool.query(
-      `SELECT id, title, city, device_browser, device_platform, device_application, device_source_ip,
-              (extract(epoch FROM device_login_at) * 1000)::bigint AS device_login_at FROM "${tables.users}" ORDER BY id`,
-    )).rows as Record<string, string | null>[];
+    const users = (
+      await pool.query(
+        `SELECT id, title, city, device_browser, device_platform, device_application, device_source_ip,
+              (extract(epoch FROM device_login_at) * 1000)::bigint AS device_login_at
+           FROM "${tables.users}" ORDER BY id`,
+      )
+    ).rows as Record<string, string | null>[];
     const logins = (await pool.query(`SELECT id FROM "${tables.logins}"`)).rows as { id: string }[];
-    const got = new Map(users.map((u) => [u.id as string, {
-      title: u.title, city: u.city,
-      ...({ deviceBrowser: u.device_browser, devicePlatform: u.device_platform, deviceApplication: u.device_application, deviceSourceIp: u.device_source_ip,
-        deviceLoginAt: u.device_login_at === null ? null : Number(u.device_login_at) } satisfies ExpectedDevice),
-    }]));
+    const got = new Map(
+      users.map((u) => [
+        u.id as string,
+        {
+          title: u.title,
+          city: u.city,
+          ...({
+            deviceBrowser: u.device_browser,
+            devicePlatform: u.device_platform,
+            deviceApplication: u.device_application,
+            deviceSourceIp: u.device_source_ip,
+            deviceLoginAt: u.device_login_at === null ? null : Number(u.device_login_at),
+          } satisfies ExpectedDevice),
+        },
+      ]),
+    );
     return { got, logins: logins.map((l) => l.id) };
   };
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
-  await waitFor(`the sink's tables to equal the org (${selected.length} users, ${events.size} login events)`, 90_000, async () => {
-    const { got, logins } = await read();
-    return got.size === want.size && [...want].every(([id, w]) => same(got.get(id), w)) && [...events].every((e) => logins.includes(e));
-  }).catch(() => undefined); // the exact comparison below says what differs
+  await waitFor(
+    `the sink's tables to equal the org (${selected.length} users, ${events.size} login events)`,
+    90_000,
+    async () => {
+      const { got, logins } = await read();
+      return (
+        got.size === want.size &&
+        [...want].every(([id, w]) => same(got.get(id), w)) &&
+        [...events].every((e) => logins.includes(e))
+      );
+    },
+  ).catch(() => undefined); // the exact comparison below says what differs
   const { got, logins } = await read();
   expect([...got.keys()]).toEqual(selected); // nobody missing, nobody deleted who exists, nobody extra
-  expect(selected.filter((id) => !same(got.get(id), want.get(id))).map((id) => ({ id, got: got.get(id), want: want.get(id) }))).toEqual([]);
+  expect(
+    selected
+      .filter((id) => !same(got.get(id), want.get(id)))
+      .map((id) => ({ id, got: got.get(id), want: want.get(id) })),
+  ).toEqual([]);
   expect(logins.length).toBe(new Set(logins).size); // no login event twice
   expect([...events].filter((e) => !logins.includes(e))).toEqual([]); // none missing
   // nothing else: each one an org event of a user imported while it could be read

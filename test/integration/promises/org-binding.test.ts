@@ -35,7 +35,7 @@ function pointedAt(a: ConnectorSettings, b: Simulator, over: Partial<ConnectorSe
   return { ...a, salesforce: s.salesforce, guard: { maxShare: 1, alwaysAllowUpTo: 1000, override: true }, ...over };
 }
 
-it('a run that reaches another org refuses before publishing, names both org Ids; reset re-points it on purpose', async () => {
+it('a run reaching another org refuses before publishing, naming both Ids; reset re-points it on purpose', async () => {
   const rnd = seededRandom('org binding');
   const seedA = 1 + Math.floor(rnd.next() * 1000);
   const a = await org(seedA);
@@ -62,7 +62,9 @@ it('a run that reaches another org refuses before publishing, names both org Ids
   expect(await allRecords(settingsA.topics.logins)).toHaveLength(loginsBefore);
 
   // the same with a fresh state topic: the users it published still bind the connector to org A
-  const noState = await connector(pointedAt(settingsA, b, { topics: { ...settingsA.topics, state: `${uniqueName('st')}.state` } }));
+  const noState = await connector(
+    pointedAt(settingsA, b, { topics: { ...settingsA.topics, state: `${uniqueName('st')}.state` } }),
+  );
   const refusedToo = await noState.sync({ allowMassDelete: true });
   expect(refusedToo.error?.code).toBe('ORG_MISMATCH');
   expect(await allRecords(settingsA.topics.users)).toHaveLength(before.length);

@@ -18,7 +18,7 @@ afterEach(async () => {
 
 const STATUSES = ['active', 'inactive', 'frozen'];
 
-it('a run without UserLogin keeps each user\'s last known frozen / locked flags and status', async () => {
+it("a run without UserLogin keeps each user's last known frozen / locked flags and status", async () => {
   const rnd = seededRandom('userlogin flags');
   const seed = 1 + Math.floor(rnd.next() * 1000);
   const now = realNow(); // both simulators of the org start at the same logical clock: same rows
@@ -37,7 +37,12 @@ it('a run without UserLogin keeps each user\'s last known frozen / locked flags 
   // the same org, after the integration user lost Manage Users (UserLogin unreadable), with the
   // same frozen users, and an edit to every user so that all of them are republished
   const after = await startOrg({
-    users: 60, logins: 200, seed, now, credentials: before.credentials, apiUserPermissions: ['ViewAllUsers', 'MonitorLoginHistory'],
+    users: 60,
+    logins: 200,
+    seed,
+    now,
+    credentials: before.credentials,
+    apiUserPermissions: ['ViewAllUsers', 'MonitorLoginHistory'],
   });
   sims.push(after);
   expect(after.orgId).toBe(before.orgId);
@@ -67,7 +72,12 @@ it('a run without UserLogin keeps each user\'s last known frozen / locked flags 
     if (!u || u.status !== truth(id) || (frozen.includes(id) && u.isFrozen !== true)) return true;
     return JSON.stringify(flags(u)) !== JSON.stringify(flags(first.get(id)));
   });
-  const report = (id: string) => ({ id, got: flags(latest.get(id)), before: flags(first.get(id)), frozen: frozen.includes(id) });
+  const report = (id: string) => ({
+    id,
+    got: flags(latest.get(id)),
+    before: flags(first.get(id)),
+    frozen: frozen.includes(id),
+  });
   expect(wrong.map(report)).toEqual([]);
   expect(latest.get(toFreeze[0])?.title).toMatch(/^Edited/);
 

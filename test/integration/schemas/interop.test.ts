@@ -25,7 +25,13 @@ import { ensureInteropPython, READER_SCRIPT } from './python-interop';
 const env = services();
 const catalog = loadCatalog();
 const kafka = new Kafka({ clientId: 'schemas-interop-test', brokers: [env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
-const ctx = { instanceUrl: 'https://acme.my.salesforce.com', orgId: '00DHn0000001AbCMAU', connectorName: 'acme-salesforce', runId: randomUUID(), extractedAt: Date.UTC(2024, 4, 2, 8) };
+const ctx = {
+  instanceUrl: 'https://acme.my.salesforce.com',
+  orgId: '00DHn0000001AbCMAU',
+  connectorName: 'acme-salesforce',
+  runId: randomUUID(),
+  extractedAt: Date.UTC(2024, 4, 2, 8),
+};
 
 const unwrap = <T>(r: StageResult<T>): T => {
   if (!r.ok) throw r.error;
@@ -54,7 +60,10 @@ async function readWithPython(topics: string[], count: number): Promise<PythonRe
   const args = [READER_SCRIPT, env.KAFKA_BROKERS, env.SCHEMA_REGISTRY_URL, topics.join(','), String(count), '60'];
   try {
     const { stdout } = await promisify(execFile)(python, args, { timeout: 90_000 });
-    return stdout.trim().split('\n').map((line) => JSON.parse(line) as PythonRecord);
+    return stdout
+      .trim()
+      .split('\n')
+      .map((line) => JSON.parse(line) as PythonRecord);
   } catch (err) {
     const e = err as { stdout?: string; stderr?: string; signal?: string; code?: number };
     throw new Error(
@@ -65,12 +74,15 @@ async function readWithPython(topics: string[], count: number): Promise<PythonRe
   }
 }
 
-test('Python confluent-kafka AvroDeserializer reads user, login event and run state records produced with kafkajs', async () => {
+test('Python confluent-kafka AvroDeserializer reads user, login event, run state records kafkajs wrote', async () => {
   const id = randomUUID().slice(0, 8);
   const topics = { users: `interop-${id}.users`, loginHistory: `interop-${id}.logins`, state: `interop-${id}.state` };
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({ topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })), waitForLeaders: true });
+  await admin.createTopics({
+    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
+    waitForLeaders: true,
+  });
   await admin.disconnect();
 
   const sets = connectorTopicSchemas(topics, catalog.schemas);
@@ -78,24 +90,85 @@ test('Python confluent-kafka AvroDeserializer reads user, login event and run st
   const writers = writerSchemasFrom(registryFromConfig({ url: env.SCHEMA_REGISTRY_URL }).registry);
   const [users, logins, state] = registered.map((r, i) => createTopicCodec(r, sets[i], writers));
 
-  // The golden fixture user, with its latest login merged in: every kind of field (maps, enum, doubles, unicode, nulls).
-  const [row] = parse(readFileSync(path.join(__dirname, '../../unit/pipeline/fixtures/user-row.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
-  const login = unwrap(createLoginEventStage(catalog.loginHistoryMapping)({
-    Id: '0YaHn00000AbCdEKAV', UserId: row.Id, LoginTime: '2024-05-02T07:30:00.123Z', Status: 'Success', Browser: 'Chrome 124',
-    Platform: 'Mac OSX', Application: 'Browser', SourceIp: '203.0.113.7', OptionsIsGet: 'false', OptionsIsPost: 'true', CountryIso: 'GB',
-  }, ctx));
-  const user = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping)(unwrap(createUserStage(catalog.userMapping)(row, ctx)), login);
-  const run = { ...newRunState(ctx.connectorName, ctx.runId, ctx.extractedAt), status: 'succeeded' as const, endedAt: ctx.extractedAt + 5000, usersExtracted: 1, loginHistoryWatermark: login.loginTime, message: 'ok' };
+  // The golden fixture user, with its latest login merged in: every kind of field (maps, enum, doubles,
+  // unicode, nulls).
+  const [row] = parse(readFileSync(path.join(__dirname, '../../unit/pipeline/fixtures/user-row.csv'), 'utf8'), {
+    columns: true,
+  }) as Record<string, string>[];
+  const login = unwrap(
+    createLoginEventStage(catalog.loginHistoryMapping)(
+      {
+        Id: '0YaHn00000AbCdEKAV',
+        UserId: row.Id,
+        LoginTime: '2024-05-02T07:30:00.123Z',
+        Status: 'Success',
+        Browser: 'Chrome 124',
+        Platform: 'Mac OSX',
+        Application: 'Browser',
+        SourceIp: '203.0.113.7',
+        OptionsIsGet: 'false',
+        OptionsIsPost: 'true',
+        CountryIso: 'GB',
+      },
+      ctx,
+    ),
+  );
+  const user = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping)(
+    unwrap(createUserStage(catalog.userMapping)(row, ctx)),
+    login,
+  );
+  const run = {
+    ...newRunState(ctx.connectorName, ctx.runId, ctx.extractedAt),
+    status: 'succeeded' as const,
+    endedAt: ctx.extractedAt + 5000,
+    usersExtracted: 1,
+    loginHistoryWatermark: login.loginTime,
+    message: 'ok',
+  };
 
-  await producer.send({ topic: topics.users, acks: -1, messages: [{ key: users.encodeKey(user.id), value: users.encodeValue(user) }] });
-  await producer.send({ topic: topics.loginHistory, acks: -1, messages: [{ key: logins.encodeKey(login.id), value: logins.encodeValue(login) }] });
-  await producer.send({ topic: topics.state, acks: -1, messages: [{ key: state.encodeKey(ctx.connectorName), value: state.encodeValue(run) }] });
+  await producer.send({
+    topic: topics.users,
+    acks: -1,
+    messages: [{ key: users.encodeKey(user.id), value: users.encodeValue(user) }],
+  });
+  await producer.send({
+    topic: topics.loginHistory,
+    acks: -1,
+    messages: [{ key: logins.encodeKey(login.id), value: logins.encodeValue(login) }],
+  });
+  await producer.send({
+    topic: topics.state,
+    acks: -1,
+    messages: [{ key: state.encodeKey(ctx.connectorName), value: state.encodeValue(run) }],
+  });
 
   const read = await readWithPython(Object.values(topics), 3);
   const byTopic = Object.fromEntries(read.map((r) => [r.topic, r]));
-  expect(byTopic[topics.users]).toEqual({ topic: topics.users, key: user.id, value: user, key_schema_id: users.keySchemaId, value_schema_id: users.valueSchemaId });
-  expect(byTopic[topics.loginHistory]).toEqual({ topic: topics.loginHistory, key: login.id, value: login, key_schema_id: logins.keySchemaId, value_schema_id: logins.valueSchemaId });
-  expect(byTopic[topics.state]).toEqual({ topic: topics.state, key: ctx.connectorName, value: run, key_schema_id: state.keySchemaId, value_schema_id: state.valueSchemaId });
+  expect(byTopic[topics.users]).toEqual({
+    topic: topics.users,
+    key: user.id,
+    value: user,
+    key_schema_id: users.keySchemaId,
+    value_schema_id: users.valueSchemaId,
+  });
+  expect(byTopic[topics.loginHistory]).toEqual({
+    topic: topics.loginHistory,
+    key: login.id,
+    value: login,
+    key_schema_id: logins.keySchemaId,
+    value_schema_id: logins.valueSchemaId,
+  });
+  expect(byTopic[topics.state]).toEqual({
+    topic: topics.state,
+    key: ctx.connectorName,
+    value: run,
+    key_schema_id: state.keySchemaId,
+    value_schema_id: state.valueSchemaId,
+  });
   // The device fields really travelled (not just nulls on both sides).
-  expect(byTopic[topics.users].value).toMatchObject({ deviceBrowser: 'Chrome 124', deviceLoginAt: Date.UTC(2024, 4, 2, 7, 30, 0, 123), status: 'active' });
+  expect(byTopic[topics.users].value).toMatchObject({
+    deviceBrowser: 'Chrome 124',
+    deviceLoginAt: Date.UTC(2024, 4, 2, 7, 30, 0, 123),
+    status: 'active',
+  });
 }, 180_000);

@@ -32,7 +32,11 @@ export function ensureInteropPython(): string {
   fs.rmSync(VENV, { recursive: true, force: true });
   fs.mkdirSync(path.dirname(VENV), { recursive: true });
   step('python3', ['-m', 'venv', VENV], 'creating the Python venv');
-  step(python, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS], `pip install -r ${REQUIREMENTS}`);
+  step(
+    python,
+    ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', REQUIREMENTS],
+    `pip install -r ${REQUIREMENTS}`,
+  );
   fs.writeFileSync(stamp, wanted);
   return python;
 }

@@ -23,7 +23,8 @@ from confluent_kafka.serialization import MessageField, SerializationContext
 
 def plain(value):
     if isinstance(value, datetime.datetime):
-        return int(value.timestamp() * 1000) if value.tzinfo else int(value.replace(tzinfo=datetime.timezone.utc).timestamp() * 1000)
+        aware = value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+        return int(aware.timestamp() * 1000)
     if isinstance(value, datetime.date):
         return (value - datetime.date(1970, 1, 1)).days
     if isinstance(value, dict):
@@ -33,8 +34,14 @@ def plain(value):
     return value
 
 
+def topic_ready(t):
+    known = t is not None and t.error is None and t.partitions
+    return known and all(p.leader >= 0 for p in t.partitions.values())
+
+
 def main():
-    brokers, registry_url, topics, count, timeout = sys.argv[1], sys.argv[2], sys.argv[3].split(","), int(sys.argv[4]), float(sys.argv[5])
+    brokers, registry_url = sys.argv[1], sys.argv[2]
+    topics, count, timeout = sys.argv[3].split(","), int(sys.argv[4]), float(sys.argv[5])
     # The deadline below is checked between calls; a call that blocks past it (a registry
     # request, the consumer's close) still ends the process, with every thread's stack on
     # stderr so the caller sees where it stuck.
@@ -58,7 +65,7 @@ def main():
             sys.exit(f"timed out after {timeout}s waiting for the metadata of {topics}")
         meta = consumer.list_topics(timeout=5)
         found = [meta.topics.get(t) for t in topics]
-        if all(t is not None and t.error is None and t.partitions and all(p.leader >= 0 for p in t.partitions.values()) for t in found):
+        if all(topic_ready(t) for t in found):
             partitions = [TopicPartition(t.topic, p, OFFSET_BEGINNING) for t in found for p in t.partitions]
         else:
             time.sleep(0.2)

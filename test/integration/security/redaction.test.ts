@@ -126,7 +126,8 @@ function writeConfig(
         `passwordFile: ${writeSecretFile('registry_pw', S.registryPassword)} }`,
       `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
       'database: { urlEnv: RED_DATABASE_URL }',
-      `sink: { groupId: ${id}-sink, tableSchema: ${schema}, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
+      `sink: { groupId: ${id}-sink, tableSchema: ${schema}, ` +
+        `usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
       'publisher: { lingerMs: 5 }',
       'metrics: { port: 0 }',
     ].join('\n'),
@@ -366,7 +367,8 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     try {
       await waitFor(`${USERS} users in ${tables.users}`, 120_000, async () => {
         const n = await admin(
-          async (c) => (await c.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${tables.users}"`)).rows[0].n,
+          async (c) =>
+            (await c.query<{ n: string }>(`SELECT count(*) AS n FROM "${schema}"."${tables.users}"`)).rows[0].n,
         );
         return Number(n) === sim.userIds(['active', 'inactive', 'frozen']).length;
       });
@@ -420,7 +422,8 @@ describe('secrets stay secret through failing and succeeding runs', () => {
     expect(perTopic[`${id}.dlq`]).toBeGreaterThanOrEqual(1);
     for (const table of Object.values(tables)) {
       const rows = await admin(
-        async (c) => (await c.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM "${schema}"."${table}" t`)).rows,
+        async (c) =>
+          (await c.query<{ r: string }>(`SELECT row_to_json(t)::text AS r FROM "${schema}"."${table}" t`)).rows,
       );
       outputs.push({ where: `table ${table}`, text: rows.map((r) => r.r).join('\n') });
     }

@@ -126,7 +126,9 @@ describe('one file per role', () => {
     const sync = await runCli(['sync', '-c', connectorFile], connectorEnv);
     expect(sync.code).toBe(0);
     expect(JSON.parse(sync.stdout)).toMatchObject({ status: 'succeeded', usersExtracted: USERS });
-    expect(warnings(sync.stderr)).toContainEqual(expect.stringMatching(/^insecure transport: NODE_TLS_REJECT_UNAUTHORIZED=0/));
+    expect(warnings(sync.stderr)).toContainEqual(
+      expect.stringMatching(/^insecure transport: NODE_TLS_REJECT_UNAUTHORIZED=0/),
+    );
     const sink = startCli(['sink', '-c', sinkFile], sinkEnv);
     try {
       await waitFor(`${USERS} users in ${tables.users}`, 120_000, async () => {
@@ -137,7 +139,9 @@ describe('one file per role', () => {
       sink.child.kill('SIGTERM');
     }
     expect(await sink.exited).toBe(0);
-    expect(warnings(sink.stderr())).toContainEqual(expect.stringMatching(/^insecure transport: NODE_TLS_REJECT_UNAUTHORIZED=0/));
+    expect(warnings(sink.stderr())).toContainEqual(
+      expect.stringMatching(/^insecure transport: NODE_TLS_REJECT_UNAUTHORIZED=0/),
+    );
   });
 
   it("a command given the other role's file refuses it, exit 2, naming role", async () => {

@@ -16,7 +16,14 @@ const seed = Number(process.env.BOUNDED_SEED ?? Math.floor(Math.random() * 2 ** 
 
 function capturing(): Logger & { warnings: { msg: string; fields?: Record<string, unknown> }[] } {
   const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
-  const logger = { warnings, debug() {}, info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields }), child: () => logger };
+  const logger = {
+    warnings,
+    debug() {},
+    info() {},
+    error() {},
+    warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields }),
+    child: () => logger,
+  };
   return logger;
 }
 
@@ -25,36 +32,58 @@ describe(`PostgreSQL sink: bounded retries (BOUNDED_SEED=${seed})`, () => {
   beforeEach(async () => (h = await new SinkHarness().setUp()));
   afterEach(() => h.close());
 
-  it('a dead-letter topic that refuses the record (too large) stops the sink with the fix; the offset stays before the record', async () => {
+  it('dead-letter topic refusing the record (too large): sink stops with the fix; offset stays before it', async () => {
     const rnd = mulberry32(seed);
     const admin = h.kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: [{ topic: h.topics.deadLetter, configEntries: [{ name: 'max.message.bytes', value: '256' }] }] });
+    await admin.createTopics({
+      waitForLeaders: true,
+      topics: [{ topic: h.topics.deadLetter, configEntries: [{ name: 'max.message.bytes', value: '256' }] }],
+    });
     await admin.disconnect();
     const before = Math.floor(rnd() * 20);
     const records: Produce[] = Array.from({ length: before }, (_, i) => ({ key: userId(i), value: user(userId(i)) }));
-    records.push({ key: userId(999), value: Buffer.alloc(2048, 'x') }); // not wire format: a bad record, dead-lettered whole
-    records.push(...Array.from({ length: 1 + Math.floor(rnd() * 20) }, (_, i) => ({ key: userId(100 + i), value: user(userId(100 + i)) })));
+    // Not wire format: a bad record, dead-lettered whole.
+    records.push({ key: userId(999), value: Buffer.alloc(2048, 'x') });
+    records.push(
+      ...Array.from({ length: 1 + Math.floor(rnd() * 20) }, (_, i) => ({
+        key: userId(100 + i),
+        value: user(userId(100 + i)),
+      })),
+    );
     await h.produce(h.topics.users, records);
 
-    const sink = h.sink({ tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 200 } } });
+    const sink = h.sink({
+      tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 200 } },
+    });
     let stopped: (Error & { code?: string }) | undefined;
     sink.done.catch((err: Error) => (stopped = err));
     await sink.start();
     await waitFor('the sink to stop on the unwritable dead-letter topic', 60_000, async () => stopped !== undefined);
     expect(stopped).toMatchObject({ code: 'DEAD_LETTER_UNWRITABLE' });
     expect(stopped!.message).toMatch(/MESSAGE_TOO_LARGE.*max\.message\.bytes/);
-    const { rows } = await h.pool.query('SELECT next_offset FROM neurons_sink_offsets WHERE table_name = $1', [h.tables.users]);
+    const { rows } = await h.pool.query('SELECT next_offset FROM neurons_sink_offsets WHERE table_name = $1', [
+      h.tables.users,
+    ]);
     for (const r of rows) expect(Number(r.next_offset)).toBeLessThanOrEqual(before);
     expect((await h.rows('users', 'id')).length).toBeLessThanOrEqual(before);
   });
 
-  it('a statement hanging on a lock held by another session times out, /health says why, and the batch is retried once the lock is gone', async () => {
+  it('a statement stuck on a lock another session holds times out, /health says why; retried once freed', async () => {
     const rnd = mulberry32(seed + 1);
     const keys = 5 + Math.floor(rnd() * 30);
-    await h.produce(h.topics.users, Array.from({ length: keys }, (_, i) => ({ key: userId(i), value: user(userId(i), { title: 'first' }) })));
+    await h.produce(
+      h.topics.users,
+      Array.from({ length: keys }, (_, i) => ({ key: userId(i), value: user(userId(i), { title: 'first' }) })),
+    );
     const logger = capturing();
-    const sink = h.sink({ logger, tuning: { statementTimeoutMs: 500, retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 300 } } });
+    const sink = h.sink({
+      logger,
+      tuning: {
+        statementTimeoutMs: 500,
+        retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 300 },
+      },
+    });
     await sink.start();
     await h.caughtUp();
 
@@ -74,16 +103,22 @@ describe(`PostgreSQL sink: bounded retries (BOUNDED_SEED=${seed})`, () => {
       latest.set(userId(0), 'second-0');
       await h.produce(h.topics.users, second);
 
-      await waitFor('the blocked batch to time out and be retried', 60_000, async () => logger.warnings.some((w) => w.fields?.code === 'DB_STATEMENT_TIMEOUT'));
+      await waitFor('the blocked batch to time out and be retried', 60_000, async () =>
+        logger.warnings.some((w) => w.fields?.code === 'DB_STATEMENT_TIMEOUT'),
+      );
       const health = await sink.health();
       expect(health.ready).toBe(false);
-      expect(health.reasons.join('\n')).toMatch(new RegExp(`${h.topics.users}\\[0\\] waits: writing a batch failed \\(DB_STATEMENT_TIMEOUT\\)`));
+      expect(health.reasons.join('\n')).toMatch(
+        new RegExp(`${h.topics.users}\\[0\\] waits: writing a batch failed \\(DB_STATEMENT_TIMEOUT\\)`),
+      );
       expect(health.partitions.find((p) => p.topic === h.topics.users)?.lag).toBeGreaterThan(0);
 
       await other.query('COMMIT');
       await h.caughtUp();
       const rows = await h.rows('users', 'id, title');
-      expect(rows).toEqual(Array.from({ length: keys }, (_, i) => ({ id: userId(i), title: latest.get(userId(i)) ?? 'first' })));
+      expect(rows).toEqual(
+        Array.from({ length: keys }, (_, i) => ({ id: userId(i), title: latest.get(userId(i)) ?? 'first' })),
+      );
       await waitFor('/health to be ready again', 30_000, async () => (await sink.health()).ready);
     } finally {
       await other.end().catch(() => undefined);

@@ -26,11 +26,17 @@ interface Fixture {
 }
 
 const u = (n: number) => userId(n);
-const titles = async (h: SinkHarness) => Object.fromEntries((await h.rows('users', 'id, title')).map((r) => [r.id, r.title]));
+const titles = async (h: SinkHarness) =>
+  Object.fromEntries((await h.rows('users', 'id, title')).map((r) => [r.id, r.title]));
 
 const V2_FIELDS = [
   { name: 'costCenter', type: ['null', 'string'], default: null, doc: 'Cost center (added in v2).' },
-  { name: 'hiredAt', type: ['null', { type: 'long', logicalType: 'timestamp-millis' }], default: null, doc: 'Hire date (added in v2).' },
+  {
+    name: 'hiredAt',
+    type: ['null', { type: 'long', logicalType: 'timestamp-millis' }],
+    default: null,
+    doc: 'Hire date (added in v2).',
+  },
 ];
 const userV2 = () => {
   const v1 = loadConnectorSchemas().userValue as { fields: unknown[] };
@@ -42,12 +48,17 @@ const fixtures: Fixture[] = [
     name: 'updates to the same key within one batch: the last one wins',
     steps: () => [{ users: [1, 2, 3].map((v) => ({ key: u(1), value: user(u(1), { title: `v${v}` }) })) }],
     check: async (h) => {
-      expect(await h.rows('users', 'id, title, _kafka_offset')).toEqual([{ id: u(1), title: 'v3', _kafka_offset: '2' }]);
+      expect(await h.rows('users', 'id, title, _kafka_offset')).toEqual([
+        { id: u(1), title: 'v3', _kafka_offset: '2' },
+      ]);
     },
   },
   {
     name: 'updates to the same key across batches: the last one wins',
-    steps: () => [{ users: [{ key: u(1), value: user(u(1), { title: 'first' }) }] }, { users: [{ key: u(1), value: user(u(1), { title: 'second' }) }] }],
+    steps: () => [
+      { users: [{ key: u(1), value: user(u(1), { title: 'first' }) }] },
+      { users: [{ key: u(1), value: user(u(1), { title: 'second' }) }] },
+    ],
     check: async (h) => {
       expect(await titles(h)).toEqual({ [u(1)]: 'second' });
     },
@@ -60,15 +71,31 @@ const fixtures: Fixture[] = [
     ],
     check: async (h) => {
       const rows = await h.rows('users', 'id, email');
-      expect(rows).toEqual([{ id: u(1), email: user(u(1)).email }, { id: u(2), email: user(u(2)).email }]);
+      expect(rows).toEqual([
+        { id: u(1), email: user(u(1)).email },
+        { id: u(2), email: user(u(2)).email },
+      ]);
     },
   },
   {
     name: 'a tombstone, then the same user created again (in one batch and across batches)',
     steps: () => [
-      { users: [{ key: u(1), value: user(u(1), { title: 'old' }) }, { key: u(1), value: null }, { key: u(1), value: user(u(1), { title: 'back' }) }, { key: u(2), value: user(u(2), { title: 'two' }) }] },
+      {
+        users: [
+          { key: u(1), value: user(u(1), { title: 'old' }) },
+          { key: u(1), value: null },
+          { key: u(1), value: user(u(1), { title: 'back' }) },
+          { key: u(2), value: user(u(2), { title: 'two' }) },
+        ],
+      },
       { users: [{ key: u(2), value: null }] },
-      { users: [{ key: u(2), value: user(u(2), { title: 'two again' }) }, { key: u(3), value: user(u(3)) }, { key: u(3), value: null }] },
+      {
+        users: [
+          { key: u(2), value: user(u(2), { title: 'two again' }) },
+          { key: u(3), value: user(u(3)) },
+          { key: u(3), value: null },
+        ],
+      },
     ],
     check: async (h) => {
       expect(await titles(h)).toEqual({ [u(1)]: 'back', [u(2)]: 'two again' });
@@ -76,7 +103,15 @@ const fixtures: Fixture[] = [
   },
   {
     name: 'a tombstone for a key that was never seen changes nothing',
-    steps: () => [{ users: [{ key: u(9), value: null }, { key: u(1), value: user(u(1)) }] }, { users: [{ key: u(8), value: null }] }],
+    steps: () => [
+      {
+        users: [
+          { key: u(9), value: null },
+          { key: u(1), value: user(u(1)) },
+        ],
+      },
+      { users: [{ key: u(8), value: null }] },
+    ],
     check: async (h) => {
       expect(Object.keys(await titles(h))).toEqual([u(1)]);
       expect(await h.deadLetters()).toEqual([]);
@@ -85,17 +120,32 @@ const fixtures: Fixture[] = [
   {
     name: 'login events duplicated in a batch and across batches are stored once',
     steps: () => [
-      { logins: [1, 2, 1, 3, 2].map((n) => ({ key: loginId(n), value: login(loginId(n), u(1), 1_700_000_000_000 + n) })) },
-      { logins: [{ key: loginId(1), value: login(loginId(1), u(1), 1_700_000_000_001, { status: 'changed?' }) }, { key: loginId(4), value: login(loginId(4), u(2), 1_700_000_000_004) }] },
+      {
+        logins: [1, 2, 1, 3, 2].map((n) => ({
+          key: loginId(n),
+          value: login(loginId(n), u(1), 1_700_000_000_000 + n),
+        })),
+      },
+      {
+        logins: [
+          { key: loginId(1), value: login(loginId(1), u(1), 1_700_000_000_001, { status: 'changed?' }) },
+          { key: loginId(4), value: login(loginId(4), u(2), 1_700_000_000_004) },
+        ],
+      },
     ],
     check: async (h) => {
       const rows = await h.rows('logins', 'id, user_id, login_time, status');
       expect(rows.map((r) => r.id)).toEqual([1, 2, 3, 4].map(loginId));
-      expect(rows[0]).toEqual({ id: loginId(1), user_id: u(1), login_time: new Date(1_700_000_000_001), status: 'Success' });
+      expect(rows[0]).toEqual({
+        id: loginId(1),
+        user_id: u(1),
+        login_time: new Date(1_700_000_000_001),
+        status: 'Success',
+      });
     },
   },
   {
-    name: 'a schema version change in the middle of a stream: new columns appear, older rows and older writers get null',
+    name: 'a schema version change mid-stream: new columns appear, older rows and older writers get null',
     steps: () => [
       { users: [{ key: u(1), value: user(u(1)) }] },
       {
@@ -118,7 +168,11 @@ const fixtures: Fixture[] = [
         { id: u(3), cost_center: null, hired_at: null },
         { id: u(4), cost_center: null, hired_at: null },
       ]);
-      const { rows: types } = await h.pool.query(`SELECT column_name, data_type, is_nullable FROM information_schema.columns WHERE table_name = $1 AND column_name IN ('cost_center', 'hired_at') ORDER BY 1`, [h.tables.users]);
+      const { rows: types } = await h.pool.query(
+        'SELECT column_name, data_type, is_nullable FROM information_schema.columns ' +
+          "WHERE table_name = $1 AND column_name IN ('cost_center', 'hired_at') ORDER BY 1",
+        [h.tables.users],
+      );
       expect(types).toEqual([
         { column_name: 'cost_center', data_type: 'text', is_nullable: 'YES' },
         { column_name: 'hired_at', data_type: 'timestamp with time zone', is_nullable: 'YES' },
@@ -142,9 +196,16 @@ const fixtures: Fixture[] = [
           { key: Buffer.from('plain key'), value: user(u(10)) },
           { key: u(9), value: user(u(9)) },
           // a login event on the users topic: a record type the users table does not hold
-          { key: u(12), value: login(u(12), u(1), 1_700_000_000_000), schema: { id: h.schemaIds().logins, type: avro.Type.forSchema(loadConnectorSchemas().loginEventValue) } },
+          {
+            key: u(12),
+            value: login(u(12), u(1), 1_700_000_000_000),
+            schema: { id: h.schemaIds().logins, type: avro.Type.forSchema(loadConnectorSchemas().loginEventValue) },
+          },
         ],
-        logins: [{ key: loginId(1), value: null }, { key: loginId(2), value: login(loginId(2), u(1), 1_700_000_000_000) }],
+        logins: [
+          { key: loginId(1), value: null },
+          { key: loginId(2), value: login(loginId(2), u(1), 1_700_000_000_000) },
+        ],
       },
       { users: [{ key: u(11), value: user(u(11)) }] },
     ],
@@ -152,7 +213,12 @@ const fixtures: Fixture[] = [
       expect(Object.keys(await titles(h))).toEqual([u(1), u(9), u(11)]);
       expect((await h.rows('logins', 'id')).map((r) => r.id)).toEqual([loginId(2)]);
       const dead = await h.deadLetters();
-      const seen = dead.map((d) => [d.headers[DEAD_LETTER_HEADERS.sourceTopic] === h.topics.users ? 'users' : 'logins', d.headers[DEAD_LETTER_HEADERS.sourceOffset], d.headers[DEAD_LETTER_HEADERS.errorCode], d.headers[DEAD_LETTER_HEADERS.sqlstate]]);
+      const seen = dead.map((d) => [
+        d.headers[DEAD_LETTER_HEADERS.sourceTopic] === h.topics.users ? 'users' : 'logins',
+        d.headers[DEAD_LETTER_HEADERS.sourceOffset],
+        d.headers[DEAD_LETTER_HEADERS.errorCode],
+        d.headers[DEAD_LETTER_HEADERS.sqlstate],
+      ]);
       expect(seen.sort()).toEqual(
         [
           ['logins', '0', 'UNEXPECTED_TOMBSTONE', undefined],
@@ -172,7 +238,11 @@ const fixtures: Fixture[] = [
         expect(d.headers[DEAD_LETTER_HEADERS.reason].length).toBeGreaterThan(10);
         expect(d.headers['neurons-run-id']).toBe('run-1'); // the record's own headers are kept
       }
-      const notAvro = dead.find((d) => d.headers[DEAD_LETTER_HEADERS.sourceOffset] === '1' && d.headers[DEAD_LETTER_HEADERS.sourceTopic] === h.topics.users)!;
+      const notAvro = dead.find(
+        (d) =>
+          d.headers[DEAD_LETTER_HEADERS.sourceOffset] === '1' &&
+          d.headers[DEAD_LETTER_HEADERS.sourceTopic] === h.topics.users,
+      )!;
       expect(notAvro.value).toEqual(Buffer.from('not Avro at all'));
       expect(notAvro.key).toEqual(h.encodeKey(u(2)));
     },
@@ -180,19 +250,49 @@ const fixtures: Fixture[] = [
   {
     name: 'tables: typed columns, queryable preferences, indexes for the usual lookups',
     steps: () => [
-      { users: [{ key: u(1), value: user(u(1), { managerId: u(2), latitude: Number.NaN }) }, { key: u(2), value: user(u(2), { preferences: { HideS1BrowserUI: false } }) }] },
+      {
+        users: [
+          { key: u(1), value: user(u(1), { managerId: u(2), latitude: Number.NaN }) },
+          { key: u(2), value: user(u(2), { preferences: { HideS1BrowserUI: false } }) },
+        ],
+      },
       { logins: [{ key: loginId(1), value: login(loginId(1), u(1), 1_700_000_000_000) }] },
     ],
     check: async (h) => {
-      const [row] = await h.rows('users', 'id, is_active, status, created_at, latitude, preferences, permissions, manager_id');
-      expect(row).toEqual({ id: u(1), is_active: true, status: 'active', created_at: new Date(1_600_000_000_123), latitude: Number.NaN, preferences: { HideS1BrowserUI: true, ShowTitleToExternalUsers: false }, permissions: { MarketingUser: false }, manager_id: u(2) });
-      const { rows: hidden } = await h.pool.query(`SELECT id FROM "${h.tables.users}" WHERE (preferences->>'HideS1BrowserUI')::boolean`);
+      const [row] = await h.rows(
+        'users',
+        'id, is_active, status, created_at, latitude, preferences, permissions, manager_id',
+      );
+      expect(row).toEqual({
+        id: u(1),
+        is_active: true,
+        status: 'active',
+        created_at: new Date(1_600_000_000_123),
+        latitude: Number.NaN,
+        preferences: { HideS1BrowserUI: true, ShowTitleToExternalUsers: false },
+        permissions: { MarketingUser: false },
+        manager_id: u(2),
+      });
+      const { rows: hidden } = await h.pool.query(
+        `SELECT id FROM "${h.tables.users}" WHERE (preferences->>'HideS1BrowserUI')::boolean`,
+      );
       expect(hidden).toEqual([{ id: u(1) }]);
       const { rows: reports } = await h.pool.query(`SELECT id FROM "${h.tables.users}" WHERE manager_id = $1`, [u(2)]);
       expect(reports).toEqual([{ id: u(1) }]);
-      const { rows: indexes } = await h.pool.query(`SELECT tablename, regexp_replace(indexdef, '^.* USING ', '') AS def FROM pg_indexes WHERE tablename IN ($1, $2) ORDER BY 1, 2`, [h.tables.users, h.tables.logins]);
+      const { rows: indexes } = await h.pool.query(
+        "SELECT tablename, regexp_replace(indexdef, '^.* USING ', '') AS def FROM pg_indexes " +
+          'WHERE tablename IN ($1, $2) ORDER BY 1, 2',
+        [h.tables.users, h.tables.logins],
+      );
       expect(indexes.map((i) => `${i.tablename === h.tables.users ? 'users' : 'logins'} ${i.def}`).sort()).toEqual(
-        ['logins btree (id)', 'logins btree (user_id, login_time)', 'users btree (email)', 'users btree (id)', 'users btree (manager_id)', 'users btree (username)'].sort(),
+        [
+          'logins btree (id)',
+          'logins btree (user_id, login_time)',
+          'users btree (email)',
+          'users btree (id)',
+          'users btree (manager_id)',
+          'users btree (username)',
+        ].sort(),
       );
     },
   },

@@ -11,14 +11,23 @@ import { user, userId } from '../../support/sink-fixtures';
 
 /** The configured sink: checked configuration, the embedded default, and the replay command. */
 describe('PostgreSQL sink from configuration', () => {
-  const base = (): PostgresSinkConfig => ({ kafka: { brokers: [services().KAFKA_BROKERS], clientId: 'sink-test' }, registry: { url: services().SCHEMA_REGISTRY_URL } });
+  const base = (): PostgresSinkConfig => ({
+    kafka: { brokers: [services().KAFKA_BROKERS], clientId: 'sink-test' },
+    registry: { url: services().SCHEMA_REGISTRY_URL },
+  });
 
   it('rejects bad options at once, naming the option and the fix', () => {
     expect(() => resolveSinkConfig({ ...base(), databaseUrl: 'mysql://x' })).toThrow(/databaseUrl: use postgres:\/\//);
     expect(() => resolveSinkConfig({ ...base(), kafka: { brokers: [], clientId: 'x' } })).toThrow(/kafka\.brokers/);
     expect(() => resolveSinkConfig({ ...base(), tables: { users: 'x'.repeat(64) } })).toThrow(/tables\.users/);
-    expect(() => resolveSinkConfig({ ...base(), topics: { users: 'a', logins: 'a' } })).toThrow(/three different topics/);
-    expect(resolveSinkConfig(base())).toMatchObject({ groupId: 'neurons-postgres-sink', tables: { users: { schema: 'public', name: 'neurons_users' } }, database: { embedded: {} } });
+    expect(() => resolveSinkConfig({ ...base(), topics: { users: 'a', logins: 'a' } })).toThrow(
+      /three different topics/,
+    );
+    expect(resolveSinkConfig(base())).toMatchObject({
+      groupId: 'neurons-postgres-sink',
+      tables: { users: { schema: 'public', name: 'neurons_users' } },
+      database: { embedded: {} },
+    });
   });
 
   it('without a database URL runs on an embedded PostgreSQL, started and stopped with the sink', async () => {
@@ -26,8 +35,17 @@ describe('PostgreSQL sink from configuration', () => {
     const root = fs.mkdtempSync(path.join(os.tmpdir(), 'neurons-sink-config-'));
     fs.chmodSync(root, 0o755);
     try {
-      await h.produce(h.topics.users, [1, 2, 3].map((n) => ({ key: userId(n), value: user(userId(n)) })));
-      const sink = fromConfig({ ...base(), embedded: { dataDir: path.join(root, 'pg') }, topics: h.topics, tables: h.tables, groupId: h.groupId });
+      await h.produce(
+        h.topics.users,
+        [1, 2, 3].map((n) => ({ key: userId(n), value: user(userId(n)) })),
+      );
+      const sink = fromConfig({
+        ...base(),
+        embedded: { dataDir: path.join(root, 'pg') },
+        topics: h.topics,
+        tables: h.tables,
+        groupId: h.groupId,
+      });
       await sink.start();
       await h.caughtUp();
       const running = await startEmbeddedPostgres({ dataDir: path.join(root, 'pg') }); // reuses the sink's server
@@ -49,11 +67,27 @@ describe('PostgreSQL sink from configuration', () => {
   it('the replay command rebuilds the tables and shows its progress', async () => {
     const h = await new SinkHarness().setUp();
     try {
-      await h.produce(h.topics.users, [1, 2, 3, 2].map((n) => ({ key: userId(n), value: user(userId(n)) })));
-      const { stdout } = await promisify(execFile)(process.execPath, ['-r', 'ts-node/register/transpile-only', 'sinks/cli.ts', 'replay', '--only', 'users'], {
-        cwd: path.resolve(__dirname, '..', '..', '..'),
-        env: { ...process.env, SINK_USERS_TOPIC: h.topics.users, SINK_LOGINS_TOPIC: h.topics.logins, SINK_DEAD_LETTER_TOPIC: h.topics.deadLetter, SINK_USERS_TABLE: h.tables.users, SINK_LOGINS_TABLE: h.tables.logins, SINK_GROUP_ID: h.groupId, LOG_LEVEL: 'warn' },
-      });
+      await h.produce(
+        h.topics.users,
+        [1, 2, 3, 2].map((n) => ({ key: userId(n), value: user(userId(n)) })),
+      );
+      const { stdout } = await promisify(execFile)(
+        process.execPath,
+        ['-r', 'ts-node/register/transpile-only', 'sinks/cli.ts', 'replay', '--only', 'users'],
+        {
+          cwd: path.resolve(__dirname, '..', '..', '..'),
+          env: {
+            ...process.env,
+            SINK_USERS_TOPIC: h.topics.users,
+            SINK_LOGINS_TOPIC: h.topics.logins,
+            SINK_DEAD_LETTER_TOPIC: h.topics.deadLetter,
+            SINK_USERS_TABLE: h.tables.users,
+            SINK_LOGINS_TABLE: h.tables.logins,
+            SINK_GROUP_ID: h.groupId,
+            LOG_LEVEL: 'warn',
+          },
+        },
+      );
       expect(stdout).toMatch(/replay done: 4 records, \d+ records\/s, lag 0/);
       expect(stdout).toContain(`replay swapped in ${h.tables.users}`);
       expect((await h.rows('users', 'id')).map((r) => r.id)).toEqual([1, 2, 3].map(userId));

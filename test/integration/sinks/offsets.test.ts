@@ -16,11 +16,17 @@ describe('PostgreSQL sink: offsets after the database commit', () => {
   afterEach(() => h.close());
 
   it('a crash between the database commit and the offset commit replays the batch with identical tables', async () => {
-    const users = Array.from({ length: 40 }, (_, i) => ({ key: userId(i % 15), value: user(userId(i % 15), { title: `v${i}` }) }));
+    const users = Array.from({ length: 40 }, (_, i) => ({
+      key: userId(i % 15),
+      value: user(userId(i % 15), { title: `v${i}` }),
+    }));
     users.push({ key: userId(3), value: null as never });
     // No login of the tombstoned user 3: its events would go with it (onUserRemoved: delete-logins)
     // or not, depending on which topic's batch lands first.
-    const logins = Array.from({ length: 60 }, (_, i) => ({ key: loginId(i % 25), value: login(loginId(i % 25), userId(i % 15 === 3 ? 4 : i % 15), 1_700_000_000_000 + (i % 25)) }));
+    const logins = Array.from({ length: 60 }, (_, i) => ({
+      key: loginId(i % 25),
+      value: login(loginId(i % 25), userId(i % 15 === 3 ? 4 : i % 15), 1_700_000_000_000 + (i % 25)),
+    }));
     await h.produce(h.topics.users, users);
     await h.produce(h.topics.logins, logins);
 
@@ -49,8 +55,15 @@ describe('PostgreSQL sink: offsets after the database commit', () => {
     // The state a reader of the latest value per key expects, row for row.
     const latest = new Map<string, string | null>();
     users.forEach((u, i) => latest.set(u.key, u.value === null ? null : `v${i}`));
-    expect(final.users).toEqual([...latest].filter(([, t]) => t !== null).map(([id, title]) => ({ id, title })).sort((a, b) => a.id.localeCompare(b.id)));
-    expect(final.logins).toEqual(Array.from({ length: 25 }, (_, i) => ({ id: loginId(i), login_time: new Date(1_700_000_000_000 + i) })));
+    expect(final.users).toEqual(
+      [...latest]
+        .filter(([, t]) => t !== null)
+        .map(([id, title]) => ({ id, title }))
+        .sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    expect(final.logins).toEqual(
+      Array.from({ length: 25 }, (_, i) => ({ id: loginId(i), login_time: new Date(1_700_000_000_000 + i) })),
+    );
     // Whatever the crashed sink had written is still there, unchanged or superseded, never doubled.
     for (const row of afterCrash.logins) expect(final.logins).toContainEqual(row);
   });
@@ -62,16 +75,34 @@ describe('PostgreSQL sink: a process killed between the database commit and the 
   afterEach(() => h.close());
 
   it('after SIGKILL and a restart the tables are identical, with no duplicate login events', async () => {
-    const users = Array.from({ length: 30 }, (_, i) => ({ key: userId(i % 12), value: user(userId(i % 12), { title: `v${i}` }) }));
-    const logins = Array.from({ length: 40 }, (_, i) => ({ key: loginId(i % 20), value: login(loginId(i % 20), userId(i % 12), 1_700_000_000_000 + (i % 20)) }));
+    const users = Array.from({ length: 30 }, (_, i) => ({
+      key: userId(i % 12),
+      value: user(userId(i % 12), { title: `v${i}` }),
+    }));
+    const logins = Array.from({ length: 40 }, (_, i) => ({
+      key: loginId(i % 20),
+      value: login(loginId(i % 20), userId(i % 12), 1_700_000_000_000 + (i % 20)),
+    }));
     await h.produce(h.topics.users, users);
     await h.produce(h.topics.logins, logins);
 
-    const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'sink-process.ts')], {
-      cwd: path.resolve(__dirname, '..', '..', '..'),
-      env: { ...process.env, SINK_TEST_USERS: h.topics.users, SINK_TEST_LOGINS: h.topics.logins, SINK_TEST_DLQ: h.topics.deadLetter, SINK_TEST_USERS_TABLE: h.tables.users, SINK_TEST_LOGINS_TABLE: h.tables.logins, SINK_TEST_GROUP: h.groupId },
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'sink-process.ts')],
+      {
+        cwd: path.resolve(__dirname, '..', '..', '..'),
+        env: {
+          ...process.env,
+          SINK_TEST_USERS: h.topics.users,
+          SINK_TEST_LOGINS: h.topics.logins,
+          SINK_TEST_DLQ: h.topics.deadLetter,
+          SINK_TEST_USERS_TABLE: h.tables.users,
+          SINK_TEST_LOGINS_TABLE: h.tables.logins,
+          SINK_TEST_GROUP: h.groupId,
+        },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
@@ -85,8 +116,12 @@ describe('PostgreSQL sink: a process killed between the database commit and the 
     await h.caughtUp();
     const final = await snapshot(h);
     const latest = new Map(users.map((u, i) => [u.key, `v${i}`]));
-    expect(final.users).toEqual([...latest].map(([id, title]) => ({ id, title })).sort((a, b) => a.id.localeCompare(b.id)));
-    expect(final.logins).toEqual(Array.from({ length: 20 }, (_, i) => ({ id: loginId(i), login_time: new Date(1_700_000_000_000 + i) })));
+    expect(final.users).toEqual(
+      [...latest].map(([id, title]) => ({ id, title })).sort((a, b) => a.id.localeCompare(b.id)),
+    );
+    expect(final.logins).toEqual(
+      Array.from({ length: 20 }, (_, i) => ({ id: loginId(i), login_time: new Date(1_700_000_000_000 + i) })),
+    );
     for (const row of afterKill.logins) expect(final.logins).toContainEqual(row);
     await restarted.stop();
   });

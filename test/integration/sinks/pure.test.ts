@@ -43,7 +43,12 @@ describe('sink: pure parts', () => {
   it('maps Avro fields to columns and types', () => {
     const cols = new Map(fieldColumns(loadConnectorSchemas().userValue).map((c) => [c.field, c]));
     expect([...cols.values()].map((c) => c.column)).toContain('user_role_developer_name');
-    expect(['id', 'isActive', 'status', 'createdAt', 'latitude', 'preferences'].map((f) => [cols.get(f)!.column, cols.get(f)!.pgType])).toEqual([
+    expect(
+      ['id', 'isActive', 'status', 'createdAt', 'latitude', 'preferences'].map((f) => [
+        cols.get(f)!.column,
+        cols.get(f)!.pgType,
+      ]),
+    ).toEqual([
       ['id', 'text'],
       ['is_active', 'boolean'],
       ['status', 'text'],
@@ -62,7 +67,14 @@ describe('sink: pure parts', () => {
   });
 
   it('collapses users per key in Kafka order, the last one winning (deletes included)', () => {
-    const ops = collapseUpserts([rec('a', { v: 1 }, 0), rec('b', { v: 1 }, 1), rec('a', null, 2), rec('c', null, 3), rec('a', { v: 3 }, 4), rec('b', null, 5)]);
+    const ops = collapseUpserts([
+      rec('a', { v: 1 }, 0),
+      rec('b', { v: 1 }, 1),
+      rec('a', null, 2),
+      rec('c', null, 3),
+      rec('a', { v: 3 }, 4),
+      rec('b', null, 5),
+    ]);
     expect(ops.map((o) => [o.key, o.kind, o.source.offset])).toEqual([
       ['c', 'delete', '3'],
       ['a', 'upsert', '4'],
@@ -72,7 +84,10 @@ describe('sink: pure parts', () => {
 
   it('keeps the first login event per id', () => {
     const ops = collapseInserts([rec('x', { v: 1 }, 0), rec('y', { v: 1 }, 1), rec('x', { v: 2 }, 2)]);
-    expect(ops.map((o) => [o.key, o.source.offset])).toEqual([['x', '0'], ['y', '1']]);
+    expect(ops.map((o) => [o.key, o.source.offset])).toEqual([
+      ['x', '0'],
+      ['y', '1'],
+    ]);
   });
 
   it.each([

@@ -19,11 +19,22 @@ jest.setTimeout(600_000);
 /** A logger that keeps the warnings, for waiting on "the sink is retrying". */
 function capturing(): Logger & { warnings: { msg: string; fields?: Record<string, unknown> }[] } {
   const warnings: { msg: string; fields?: Record<string, unknown> }[] = [];
-  const logger = { warnings, debug() {}, info() {}, error() {}, warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields }), child: () => logger };
+  const logger = {
+    warnings,
+    debug() {},
+    info() {},
+    error() {},
+    warn: (msg: string, fields?: Record<string, unknown>) => void warnings.push({ msg, fields }),
+    child: () => logger,
+  };
   return logger;
 }
 
-function randomUsers(rnd: () => number, keys: number, tag: string): { records: Produce[]; latest: Map<string, string | null> } {
+function randomUsers(
+  rnd: () => number,
+  keys: number,
+  tag: string,
+): { records: Produce[]; latest: Map<string, string | null> } {
   const records: Produce[] = [];
   const latest = new Map<string, string | null>();
   for (let i = 0; i < keys; i++) {
@@ -39,10 +50,13 @@ function randomUsers(rnd: () => number, keys: number, tag: string): { records: P
 }
 
 const rowsOf = (latest: Map<string, string | null>) =>
-  [...latest].filter(([, t]) => t !== null).map(([id, title]) => ({ id, title })).sort((a, b) => a.id.localeCompare(b.id));
+  [...latest]
+    .filter(([, t]) => t !== null)
+    .map(([id, title]) => ({ id, title }))
+    .sort((a, b) => a.id.localeCompare(b.id));
 
 describe(`PostgreSQL sink: registry trouble (REGISTRY_SEED=${seed})`, () => {
-  it('a registry restarted empty mid-stream: nothing dead-lettered but the malformed record, no offset moved; resumes once the schemas are back', async () => {
+  it('registry restarted empty mid-stream: only the bad record dead-lettered, no offset moved; resumes', async () => {
     const rnd = mulberry32(seed);
     const registry = new DedicatedRegistry();
     await registry.start();
@@ -51,7 +65,12 @@ describe(`PostgreSQL sink: registry trouble (REGISTRY_SEED=${seed})`, () => {
       const before = h.schemaIds();
       const keys = 10 + Math.floor(rnd() * 40);
       const first = randomUsers(rnd, keys, 'first');
-      await h.produce(h.topics.users, first.records.map((r) => (r.value === null ? { key: r.key, value: user(r.key as string, { title: 'first-x' }) } : r)));
+      await h.produce(
+        h.topics.users,
+        first.records.map((r) =>
+          r.value === null ? { key: r.key, value: user(r.key as string, { title: 'first-x' }) } : r,
+        ),
+      );
       const s1 = h.sink();
       await s1.start();
       await h.caughtUp();
@@ -70,10 +89,17 @@ describe(`PostgreSQL sink: registry trouble (REGISTRY_SEED=${seed})`, () => {
       await h.produce(h.topics.users, [...second.records.slice(0, bad), malformed, ...second.records.slice(bad)]);
 
       const logger = capturing();
-      const s2 = h.sink({ logger, tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 500 } } });
+      const s2 = h.sink({
+        logger,
+        tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 500 } },
+      });
       await s2.start();
-      await waitFor('the sink to retry on the unknown schema ids, or to dead-letter', 60_000, async () =>
-        logger.warnings.filter((w) => w.fields?.code === 'SCHEMA_NOT_FOUND').length >= 3 || (await h.deadLetters()).length > 0,
+      await waitFor(
+        'the sink to retry on the unknown schema ids, or to dead-letter',
+        60_000,
+        async () =>
+          logger.warnings.filter((w) => w.fields?.code === 'SCHEMA_NOT_FOUND').length >= 3 ||
+          (await h.deadLetters()).length > 0,
       );
       expect(await h.deadLetters()).toEqual([]);
       expect(await h.rows('users', 'id, title')).toEqual(afterFirst);
@@ -91,21 +117,31 @@ describe(`PostgreSQL sink: registry trouble (REGISTRY_SEED=${seed})`, () => {
     }
   });
 
-  it('when the registry never knows the ids, the circuit breaker stops the sink with a clear error; nothing dead-lettered, nothing written', async () => {
+  it('registry never knows the ids: breaker stops the sink, clear error; none dead-lettered or written', async () => {
     const rnd = mulberry32(seed + 1);
     const h = await new SinkHarness().setUp();
     try {
       const keys = 3 + Math.floor(rnd() * 20);
-      await h.produce(h.topics.users, Array.from({ length: keys }, (_, i) => ({ key: userId(i), value: user(userId(i)) })));
+      await h.produce(
+        h.topics.users,
+        Array.from({ length: keys }, (_, i) => ({ key: userId(i), value: user(userId(i)) })),
+      );
       const sink = h.sink({
         // A path of the registry that answers 404 to everything: the wrong registry.url.
         schemas: registrySchemaSource({ url: `${h.registryUrl}/no-such-path` }),
-        tuning: { breakerFailures: 5, retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 100 } },
+        tuning: {
+          breakerFailures: 5,
+          retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 100 },
+        },
       });
       let stopped: Error | undefined;
       sink.done.catch((err: Error) => (stopped = err));
       await sink.start();
-      await waitFor('the sink to stop, or to dead-letter', 60_000, async () => stopped !== undefined || (await h.deadLetters()).length > 0);
+      await waitFor(
+        'the sink to stop, or to dead-letter',
+        60_000,
+        async () => stopped !== undefined || (await h.deadLetters()).length > 0,
+      );
       expect(await h.deadLetters()).toEqual([]);
       expect(stopped).toMatchObject({ code: 'SINK_CIRCUIT_OPEN' });
       expect(stopped!.message).toMatch(/5 times in a row .*SCHEMA_NOT_FOUND.*registry\.url/);

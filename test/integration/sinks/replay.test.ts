@@ -20,18 +20,32 @@ describe('PostgreSQL sink: replay', () => {
   it('rebuilds the tables from the earliest offsets and swaps them in', async () => {
     const users = [];
     for (let round = 0; round < 3; round++) {
-      for (let n = 0; n < 120; n++) if ((n + round) % 2 === 0 || round === 0) users.push({ key: userId(n), value: user(userId(n), { title: `round ${round}`, managerId: userId((n * 7) % 120) }) });
+      for (let n = 0; n < 120; n++)
+        if ((n + round) % 2 === 0 || round === 0)
+          users.push({
+            key: userId(n),
+            value: user(userId(n), { title: `round ${round}`, managerId: userId((n * 7) % 120) }),
+          });
     }
     for (const n of [5, 10, 15, 20]) users.push({ key: userId(n), value: null });
     users.push({ key: userId(10), value: user(userId(10), { title: 'recreated' }) });
     await h.produce(h.topics.users, users);
-    await h.produce(h.topics.logins, Array.from({ length: 300 }, (_, i) => ({ key: loginId(i % 250), value: login(loginId(i % 250), userId(i % 120), 1_700_000_000_000 + i) })));
+    await h.produce(
+      h.topics.logins,
+      Array.from({ length: 300 }, (_, i) => ({
+        key: loginId(i % 250),
+        value: login(loginId(i % 250), userId(i % 120), 1_700_000_000_000 + i),
+      })),
+    );
 
     const sink = h.sink();
     await sink.start();
     await h.caughtUp();
     // The table drifts from Kafka: a row nobody published, a hand edit, a lost row.
-    await h.pool.query(`INSERT INTO "${h.tables.users}" (id, title, _kafka_partition, _kafka_offset) VALUES ('005XXXXXXXXXXXXAAA', 'stray', 0, 0)`);
+    await h.pool.query(
+      `INSERT INTO "${h.tables.users}" (id, title, _kafka_partition, _kafka_offset) ` +
+        "VALUES ('005XXXXXXXXXXXXAAA', 'stray', 0, 0)",
+    );
     await h.pool.query(`UPDATE "${h.tables.users}" SET title = 'hand edit' WHERE id = $1`, [userId(1)]);
     await h.pool.query(`DELETE FROM "${h.tables.users}" WHERE id = $1`, [userId(2)]);
 
@@ -48,23 +62,50 @@ describe('PostgreSQL sink: replay', () => {
     const latest = new Map<string, { value: Record<string, unknown>; offset: string } | null>();
     await readToEnd(h.kafka, h.topics.users, (m) => {
       const key = keyType.fromBuffer(unframe(m.key!).body) as string;
-      latest.set(key, m.value === null ? null : { value: valueType.fromBuffer(unframe(m.value).body) as Record<string, unknown>, offset: m.offset });
+      latest.set(
+        key,
+        m.value === null
+          ? null
+          : { value: valueType.fromBuffer(unframe(m.value).body) as Record<string, unknown>, offset: m.offset },
+      );
     });
     const expected = [...latest]
       .filter(([, v]) => v !== null)
-      .map(([id, v]) => ({ id, title: v!.value.title, manager_id: v!.value.managerId, email: v!.value.email, created_at: new Date(v!.value.createdAt as number), preferences: v!.value.preferences, _kafka_offset: v!.offset }))
+      .map(([id, v]) => ({
+        id,
+        title: v!.value.title,
+        manager_id: v!.value.managerId,
+        email: v!.value.email,
+        created_at: new Date(v!.value.createdAt as number),
+        preferences: v!.value.preferences,
+        _kafka_offset: v!.offset,
+      }))
       .sort((a, b) => a.id.localeCompare(b.id));
     const rows = await h.rows('users', 'id, title, manager_id, email, created_at, preferences, _kafka_offset');
     expect(rows).toEqual(expected);
-    expect(rows.map((r) => r.id)).not.toEqual(expect.arrayContaining([userId(5), userId(15), userId(20), '005XXXXXXXXXXXXAAA']));
+    expect(rows.map((r) => r.id)).not.toEqual(
+      expect.arrayContaining([userId(5), userId(15), userId(20), '005XXXXXXXXXXXXAAA']),
+    );
     expect(rows.find((r) => r.id === userId(10))?.title).toBe('recreated');
     expect((await h.rows('logins', 'id')).length).toBe(250);
 
-    expect(result.swapped).toEqual({ [h.tables.users]: expect.stringMatching(/__replay_/), [h.tables.logins]: expect.stringMatching(/__replay_/) });
-    const { rows: leftovers } = await h.pool.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [`${h.tables.users}__%`]);
+    expect(result.swapped).toEqual({
+      [h.tables.users]: expect.stringMatching(/__replay_/),
+      [h.tables.logins]: expect.stringMatching(/__replay_/),
+    });
+    const { rows: leftovers } = await h.pool.query(`SELECT tablename FROM pg_tables WHERE tablename LIKE $1`, [
+      `${h.tables.users}__%`,
+    ]);
     expect(leftovers).toEqual([]);
-    const { rows: indexes } = await h.pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1`, [h.tables.users]);
-    expect(indexes.map((i) => i.indexname)).toEqual([`${h.tables.users}_email_idx`, `${h.tables.users}_manager_id_idx`, `${h.tables.users}_pkey`, `${h.tables.users}_username_idx`]);
+    const { rows: indexes } = await h.pool.query(`SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY 1`, [
+      h.tables.users,
+    ]);
+    expect(indexes.map((i) => i.indexname)).toEqual([
+      `${h.tables.users}_email_idx`,
+      `${h.tables.users}_manager_id_idx`,
+      `${h.tables.users}_pkey`,
+      `${h.tables.users}_username_idx`,
+    ]);
 
     const done = progress[progress.length - 1];
     expect(done).toMatchObject({ phase: 'done', lag: 0 });

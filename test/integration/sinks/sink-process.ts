@@ -15,7 +15,10 @@ const sink = createPostgresSink({
   pool,
   schemas: registrySchemaSource({ url: env.SCHEMA_REGISTRY_URL! }),
   topics: { users: env.SINK_TEST_USERS!, logins: env.SINK_TEST_LOGINS!, deadLetter: env.SINK_TEST_DLQ! },
-  tables: { users: { schema: 'public', name: env.SINK_TEST_USERS_TABLE! }, logins: { schema: 'public', name: env.SINK_TEST_LOGINS_TABLE! } },
+  tables: {
+    users: { schema: 'public', name: env.SINK_TEST_USERS_TABLE! },
+    logins: { schema: 'public', name: env.SINK_TEST_LOGINS_TABLE! },
+  },
   groupId: env.SINK_TEST_GROUP!,
   streams: [USERS, LOGINS],
   // the broker's minimum: the dead member leaves the group soon, so the restarted sink takes over quickly

@@ -8,14 +8,16 @@ const GREEN: Rgb = [44, 160, 44];
 /** The attributes of every element of a kind, read from the SVG text. */
 function elements(svg: string, tag: string): Record<string, string>[] {
   return [...svg.matchAll(new RegExp(`<${tag} ([^>]*?)/?>`, 'g'))].map((m) =>
-    Object.fromEntries([...m[1].matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])));
+    Object.fromEntries([...m[1].matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])),
+  );
 }
 const colour = (c: Rgb) => `rgb(${c.join(',')})`;
 /** The data markers of one colour, left to right (the legend's smaller marker excluded). */
-const markers = (svg: string, c: Rgb) => elements(svg, 'circle')
-  .filter((e) => e.fill === colour(c) && e.r === '4')
-  .map((e) => ({ x: Number(e.cx), y: Number(e.cy) }))
-  .sort((a, b) => a.x - b.x);
+const markers = (svg: string, c: Rgb) =>
+  elements(svg, 'circle')
+    .filter((e) => e.fill === colour(c) && e.r === '4')
+    .map((e) => ({ x: Number(e.cx), y: Number(e.cy) }))
+    .sort((a, b) => a.x - b.x);
 const texts = (svg: string) => [...svg.matchAll(/<text [^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
 
 function twoPanelSpec(over: Partial<ChartSpec> = {}): ChartSpec {
@@ -27,11 +29,40 @@ function twoPanelSpec(over: Partial<ChartSpec> = {}): ChartSpec {
         title: 'throughput, records/s',
         yLabel: 'records/s',
         series: [
-          { name: 'extract', color: BLUE, points: [{ x: 1_000_000, y: 50_000 }, { x: 100_000, y: 10_000 }, { x: 200_000, y: 20_000 }] },
-          { name: 'reference', color: RED, dashed: true, points: [{ x: 100_000, y: 40_000 }, { x: 1_000_000, y: 5_000 }] },
+          {
+            name: 'extract',
+            color: BLUE,
+            points: [
+              { x: 1_000_000, y: 50_000 },
+              { x: 100_000, y: 10_000 },
+              { x: 200_000, y: 20_000 },
+            ],
+          },
+          {
+            name: 'reference',
+            color: RED,
+            dashed: true,
+            points: [
+              { x: 100_000, y: 40_000 },
+              { x: 1_000_000, y: 5_000 },
+            ],
+          },
         ],
       },
-      { title: 'peak RSS, MB', yLabel: 'MB', series: [{ name: 'connector', color: GREEN, points: [{ x: 100_000, y: 120 }, { x: 1_000_000, y: 300 }] }] },
+      {
+        title: 'peak RSS, MB',
+        yLabel: 'MB',
+        series: [
+          {
+            name: 'connector',
+            color: GREEN,
+            points: [
+              { x: 100_000, y: 120 },
+              { x: 1_000_000, y: 300 },
+            ],
+          },
+        ],
+      },
     ],
     ...over,
   };
@@ -77,7 +108,18 @@ describe('renderChart (SVG)', () => {
 
   it('writes the titles, the legend and nice y ticks as text, escaped', () => {
     const t = texts(renderChart(twoPanelSpec({ title: 'a < b & c' })));
-    expect(t).toEqual(expect.arrayContaining(['a &lt; b &amp; c', 'throughput, records/s', 'extract', 'reference', 'connector', '50k', '100k', '1M']));
+    expect(t).toEqual(
+      expect.arrayContaining([
+        'a &lt; b &amp; c',
+        'throughput, records/s',
+        'extract',
+        'reference',
+        'connector',
+        '50k',
+        '100k',
+        '1M',
+      ]),
+    );
   });
 
   it('wraps a long footnote onto several lines at the bottom', () => {
@@ -89,10 +131,24 @@ describe('renderChart (SVG)', () => {
   });
 
   it('centres a single point, skips empty series and copes with no series at all', () => {
-    const one = renderChart({ title: 't', xLabel: 'x', panels: [{ title: 'p', yLabel: 'y', series: [
-      { name: 'only', color: BLUE, points: [{ x: 5, y: 0 }] }, { name: 'empty', color: RED, points: [] }] }] });
+    const one = renderChart({
+      title: 't',
+      xLabel: 'x',
+      panels: [
+        {
+          title: 'p',
+          yLabel: 'y',
+          series: [
+            { name: 'only', color: BLUE, points: [{ x: 5, y: 0 }] },
+            { name: 'empty', color: RED, points: [] },
+          ],
+        },
+      ],
+    });
     expect(markers(one, BLUE)).toHaveLength(1);
     expect(texts(one)).not.toContain('empty');
-    expect(() => renderChart({ title: 't', xLabel: 'x', panels: [{ title: 'p', yLabel: 'y', series: [] }] })).not.toThrow();
+    expect(() =>
+      renderChart({ title: 't', xLabel: 'x', panels: [{ title: 'p', yLabel: 'y', series: [] }] }),
+    ).not.toThrow();
   });
 });

@@ -13,7 +13,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import Ajv2019 from 'ajv/dist/2019';
 import { parse as parseYaml } from 'yaml';
-import { ConfigError, parseConnectorConfig, toConnectorSettings, toSinkConfig, type ConnectorConfig } from '../../../pipeline/config';
+import {
+  ConfigError,
+  parseConnectorConfig,
+  toConnectorSettings,
+  toSinkConfig,
+  type ConnectorConfig,
+} from '../../../pipeline/config';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const COMPOSE_TEXT = readFileSync(join(ROOT, 'docker-compose.yml'), 'utf8');
@@ -41,24 +47,28 @@ type Compose = {
 
 /** Compose's interpolation: ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, $VAR and $$. */
 function interpolate(value: string, env: Env): string {
-  return value.replace(/\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g, (_m, dollar: string, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
-    if (dollar === '$') return '$';
-    const key = (name ?? bare)!;
-    const v = env[key];
-    const missing = v === undefined || (colon === ':' && v === '');
-    if (op === '-') return missing ? arg ?? '' : v!;
-    if (op === '?') {
-      if (missing) throw new Error(`${key}: ${arg}`);
-      return v!;
-    }
-    return v ?? '';
-  });
+  return value.replace(
+    /\$(\$|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?)([-?])([^}]*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (_m, dollar: string, name?: string, colon?: string, op?: string, arg?: string, bare?: string) => {
+      if (dollar === '$') return '$';
+      const key = (name ?? bare)!;
+      const v = env[key];
+      const missing = v === undefined || (colon === ':' && v === '');
+      if (op === '-') return missing ? (arg ?? '') : v!;
+      if (op === '?') {
+        if (missing) throw new Error(`${key}: ${arg}`);
+        return v!;
+      }
+      return v ?? '';
+    },
+  );
 }
 
 function interpolateDeep<T>(value: T, env: Env): T {
   if (typeof value === 'string') return interpolate(value, env) as T;
   if (Array.isArray(value)) return value.map((v) => interpolateDeep(v, env)) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, env)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateDeep(v, env)])) as T;
   return value;
 }
 
@@ -95,7 +105,10 @@ function envNamesInConfig(text: string): Set<string> {
 }
 
 /** Paths inside the container → where they come from (docker secret, named volume, bind). */
-function mountsOf(compose: Compose, svc: Service): { binds: Map<string, string>; volumeDirs: Map<string, string>; secretFiles: Set<string> } {
+function mountsOf(
+  compose: Compose,
+  svc: Service,
+): { binds: Map<string, string>; volumeDirs: Map<string, string>; secretFiles: Set<string> } {
   const binds = new Map<string, string>();
   const volumeDirs = new Map<string, string>();
   for (const v of svc.volumes ?? []) {
@@ -133,12 +146,21 @@ function loadServiceConfig(compose: Compose, name: string): { config: ConnectorC
     filesRead.push(path);
     const inVolume = [...volumeDirs.keys()].some((dir) => path.startsWith(dir + '/'));
     // The demo entrypoint writes the simulator's secrets under /tmp before it runs the CLI.
-    const writtenByEntrypoint = demo && ['SALESFORCE_CONSUMER_SECRET_FILE', 'SALESFORCE_PASSWORD_FILE', 'SALESFORCE_SECURITY_TOKEN_FILE'].some((k) => env[k] === path);
-    if (!secretFiles.has(path) && !inVolume && !writtenByEntrypoint) throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+    const writtenByEntrypoint =
+      demo &&
+      ['SALESFORCE_CONSUMER_SECRET_FILE', 'SALESFORCE_PASSWORD_FILE', 'SALESFORCE_SECURITY_TOKEN_FILE'].some(
+        (k) => env[k] === path,
+      );
+    if (!secretFiles.has(path) && !inVolume && !writtenByEntrypoint)
+      throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
     if (path === env.DATABASE_URL_FILE) return 'postgres://neurons:generated@postgres:5432/neurons\n';
     return `placeholder-secret-${posix.basename(path)}\n`;
   };
-  if (demo) Object.assign(env, { SALESFORCE_CONSUMER_KEY: '3MVG9fromSimulator', SALESFORCE_USERNAME: 'integration@acme-sim.example.com' });
+  if (demo)
+    Object.assign(env, {
+      SALESFORCE_CONSUMER_KEY: '3MVG9fromSimulator',
+      SALESFORCE_USERNAME: 'integration@acme-sim.example.com',
+    });
   const role = name.startsWith('sink') ? 'sink' : 'connector';
   // A sink's config has no Salesforce options: the checks below read them only for connectors.
   const config = parseConnectorConfig(parseYaml(text), { env, readFile }, configSource, { role }) as ConnectorConfig;
@@ -160,7 +182,10 @@ function loadSchema(): Record<string, unknown> {
     }
     return out;
   };
-  const schema = strip(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'compose-spec.json'), 'utf8'))) as Record<string, unknown>;
+  const schema = strip(JSON.parse(readFileSync(join(ROOT, 'test', 'fixtures', 'compose-spec.json'), 'utf8'))) as Record<
+    string,
+    unknown
+  >;
   delete schema.$schema;
   return schema;
 }
@@ -206,28 +231,43 @@ describe('docker-compose.yml', () => {
 
   it('has healthchecks on Kafka, the registry, PostgreSQL, the connector and the sink', () => {
     const s = compose.services;
-    expect(s.kafka.healthcheck!.test.join(' ')).toContain('kafka-broker-api-versions.sh --bootstrap-server localhost:9092');
+    expect(s.kafka.healthcheck!.test.join(' ')).toContain(
+      'kafka-broker-api-versions.sh --bootstrap-server localhost:9092',
+    );
     expect(s.registry.healthcheck!.test.join(' ')).toContain('/apis/ccompat/v7/subjects');
     expect(s.postgres.healthcheck!.test.join(' ')).toContain('pg_isready -U neurons -d neurons');
     // The connector's and sink's /health on the port config/compose.yaml gives metrics (METRICS_PORT).
     for (const name of ['connector', 'sink', 'connector-demo', 'sink-demo']) {
-      expect(s[name].healthcheck!.test.join(' ')).toContain("'http://127.0.0.1:' + process.env.METRICS_PORT + '/health'");
+      expect(s[name].healthcheck!.test.join(' ')).toContain(
+        "'http://127.0.0.1:' + process.env.METRICS_PORT + '/health'",
+      );
       expect([name, s[name].environment!.METRICS_PORT]).toEqual([name, '9464']);
     }
     // One shell string each: podman's Docker API splits a CMD check's arguments on spaces.
-    for (const [name, svc] of Object.entries(s)) if (svc.healthcheck) expect([name, svc.healthcheck.test.length, svc.healthcheck.test[0]]).toEqual([name, 2, 'CMD-SHELL']);
+    for (const [name, svc] of Object.entries(s))
+      if (svc.healthcheck)
+        expect([name, svc.healthcheck.test.length, svc.healthcheck.test[0]]).toEqual([name, 2, 'CMD-SHELL']);
     // The registry's check follows its configured port ($$ is Compose's escape for bash's $).
     expect(s.registry.healthcheck!.test.join(' ')).toContain('/dev/tcp/127.0.0.1/${QUARKUS_HTTP_PORT}');
   });
 
   it('orders start-up by health: nothing starts before what it needs answers', () => {
     const s = compose.services;
-    const conditions = (name: string) => Object.fromEntries(Object.entries(s[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
+    const conditions = (name: string) =>
+      Object.fromEntries(Object.entries(s[name].depends_on ?? {}).map(([k, v]) => [k, v.condition]));
     expect(conditions('registry')).toEqual({ kafka: 'service_healthy' });
     expect(conditions('postgres')).toEqual({ 'db-secrets': 'service_completed_successfully' });
     expect(conditions('connector')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy' });
-    expect(conditions('sink')).toEqual({ kafka: 'service_healthy', registry: 'service_healthy', postgres: 'service_healthy' });
-    expect(conditions('connector-demo')).toMatchObject({ simulator: 'service_healthy', kafka: 'service_healthy', registry: 'service_healthy' });
+    expect(conditions('sink')).toEqual({
+      kafka: 'service_healthy',
+      registry: 'service_healthy',
+      postgres: 'service_healthy',
+    });
+    expect(conditions('connector-demo')).toMatchObject({
+      simulator: 'service_healthy',
+      kafka: 'service_healthy',
+      registry: 'service_healthy',
+    });
     expect(conditions('sink-demo')).toMatchObject({ simulator: 'service_healthy', postgres: 'service_healthy' });
     // Every dependency is a service of the file, and the graph has no cycle.
     const visit = (name: string, path: string[]): void => {
@@ -243,30 +283,47 @@ describe('docker-compose.yml', () => {
   it('keeps its data in declared named volumes', () => {
     const declared = Object.keys(compose.volumes ?? {});
     const used = new Set<string>();
-    for (const svc of Object.values(compose.services)) for (const v of mountsOf(compose, svc).volumeDirs.values()) used.add(v);
+    for (const svc of Object.values(compose.services))
+      for (const v of mountsOf(compose, svc).volumeDirs.values()) used.add(v);
     expect([...used].sort()).toEqual([...declared].sort());
     expect(mountsOf(compose, compose.services.kafka).volumeDirs.get('/var/lib/kafka/data')).toBe('kafka-data');
     expect(compose.services.kafka.environment!.KAFKA_LOG_DIRS).toBe('/var/lib/kafka/data');
-    expect(mountsOf(compose, compose.services.postgres).volumeDirs.get('/var/lib/postgresql/data')).toBe('postgres-data');
+    expect(mountsOf(compose, compose.services.postgres).volumeDirs.get('/var/lib/postgresql/data')).toBe(
+      'postgres-data',
+    );
   });
 
   it('writes no secret: secrets come from files (docker secrets, the generated database password)', () => {
     const raw = parseYaml(COMPOSE_TEXT, { merge: true }) as Compose;
     for (const [name, svc] of Object.entries(raw.services)) {
       for (const [key, value] of Object.entries(svc.environment ?? {})) {
-        if (/PASSWORD|SECRET|TOKEN|CREDENTIAL/i.test(key)) expect([name, key, String(value)]).toEqual([name, key, expect.stringMatching(/^\/(run\/secrets|tmp\/salesforce|var\/lib\/sf-neurons\/(postgres-password|database-url))\//)]);
-        if (/_URL$/.test(key)) expect([name, key, String(value)]).not.toEqual([name, key, expect.stringMatching(/\/\/[^/@]*:[^/@]*@/)]);
+        if (/PASSWORD|SECRET|TOKEN|CREDENTIAL/i.test(key))
+          expect([name, key, String(value)]).toEqual([
+            name,
+            key,
+            expect.stringMatching(
+              /^\/(run\/secrets|tmp\/salesforce|var\/lib\/sf-neurons\/(postgres-password|database-url))\//,
+            ),
+          ]);
+        if (/_URL$/.test(key))
+          expect([name, key, String(value)]).not.toEqual([name, key, expect.stringMatching(/\/\/[^/@]*:[^/@]*@/)]);
       }
     }
-    for (const [name, def] of Object.entries(raw.secrets ?? {})) expect([name, def.file]).toEqual([name, `\${SALESFORCE_SECRETS_DIR:-./secrets}/${name}`]);
+    for (const [name, def] of Object.entries(raw.secrets ?? {}))
+      expect([name, def.file]).toEqual([name, `\${SALESFORCE_SECRETS_DIR:-./secrets}/${name}`]);
     expect(raw.services.connector.secrets).toEqual(['sf_consumer_secret', 'sf_password', 'sf_security_token']);
     expect(raw.services.sink.secrets).toBeUndefined(); // the sink's file is role: sink, with no Salesforce option
-    expect(raw.services.postgres.environment!.POSTGRES_PASSWORD_FILE).toBe('/var/lib/sf-neurons/postgres-password/postgres_password');
+    expect(raw.services.postgres.environment!.POSTGRES_PASSWORD_FILE).toBe(
+      '/var/lib/sf-neurons/postgres-password/postgres_password',
+    );
   });
 
   it('gives the generated secrets only to who needs them, in files of mode 0600', () => {
-    const mountedBy = (volume: string) => Object.entries(compose.services)
-      .filter(([, svc]) => [...mountsOf(compose, svc).volumeDirs.values()].includes(volume)).map(([name]) => name).sort();
+    const mountedBy = (volume: string) =>
+      Object.entries(compose.services)
+        .filter(([, svc]) => [...mountsOf(compose, svc).volumeDirs.values()].includes(volume))
+        .map(([name]) => name)
+        .sort();
     expect(mountedBy('postgres-password')).toEqual(['db-secrets', 'postgres']);
     expect(mountedBy('database-url')).toEqual(['db-secrets', 'sink', 'sink-demo']);
     const script = (compose.services['db-secrets'].entrypoint as string[]).join('\n');
@@ -283,14 +340,21 @@ describe('docker-compose.yml', () => {
       expect([name, compose.services[name].environment!.DATABASE_URL_FILE]).toEqual([name, undefined]);
     }
     for (const name of ['sink', 'sink-demo']) {
-      expect([name, loadServiceConfig(compose, name).config.sink.databaseUrl]).toEqual([name, 'postgres://neurons:generated@postgres:5432/neurons']);
+      expect([name, loadServiceConfig(compose, name).config.sink.databaseUrl]).toEqual([
+        name,
+        'postgres://neurons:generated@postgres:5432/neurons',
+      ]);
     }
   });
 
   it('runs the connector image read-only as its own user; the demo image only where the simulator runs', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
       if (!svc.build) continue;
-      expect([name, (svc as Record<string, unknown>).read_only, (svc as Record<string, unknown>).tmpfs]).toEqual([name, true, ['/tmp']]);
+      expect([name, (svc as Record<string, unknown>).read_only, (svc as Record<string, unknown>).tmpfs]).toEqual([
+        name,
+        true,
+        ['/tmp'],
+      ]);
       const target = (svc.build as { target: string }).target;
       expect([name, target]).toEqual([name, name === 'simulator' ? 'demo' : 'runtime']);
     }
@@ -298,7 +362,8 @@ describe('docker-compose.yml', () => {
 
   it('publishes ports on 127.0.0.1 only', () => {
     for (const [name, svc] of Object.entries(compose.services)) {
-      for (const p of ((svc as Record<string, unknown>).ports as string[] | undefined) ?? []) expect([name, p]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:\d+:\d+$/)]);
+      for (const p of ((svc as Record<string, unknown>).ports as string[] | undefined) ?? [])
+        expect([name, p]).toEqual([name, expect.stringMatching(/^127\.0\.0\.1:\d+:\d+$/)]);
     }
   });
 });
@@ -307,7 +372,8 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
   const compose = loadCompose(OPERATOR_ENV);
 
   it('the variables the CLI reads itself are still read where this test says', () => {
-    for (const [name, file] of Object.entries(CLI_ENV)) expect([name, readFileSync(join(ROOT, file), 'utf8').includes(`process.env.${name}`)]).toEqual([name, true]);
+    for (const [name, file] of Object.entries(CLI_ENV))
+      expect([name, readFileSync(join(ROOT, file), 'utf8').includes(`process.env.${name}`)]).toEqual([name, true]);
   });
 
   it.each(CONFIG_SERVICES)('%s: mounts an existing config file at CONNECTOR_CONFIG', (name) => {
@@ -317,55 +383,100 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
     expect(existsSync(join(ROOT, source!))).toBe(true);
   });
 
-  it.each(CONFIG_SERVICES)('%s: sets only variables that the config file or the CLI reads, and every one the file reads', (name) => {
-    const svc = compose.services[name];
-    const text = readFileSync(join(ROOT, mountsOf(compose, svc).binds.get(svc.environment!.CONNECTOR_CONFIG)!), 'utf8');
-    const read = envNamesInConfig(text);
-    const set = Object.keys(svc.environment!);
-    const allowed = new Set([...read, ...Object.keys(CLI_ENV), ...(DEMO_SERVICES.includes(name) ? DEMO_ENTRYPOINT_ENV : [])]);
-    expect(set.filter((k) => !allowed.has(k))).toEqual([]);
-    expect([...read].filter((k) => !set.includes(k))).toEqual([]);
-  });
+  it.each(CONFIG_SERVICES)(
+    '%s: sets only variables that the config file or the CLI reads, and every one the file reads',
+    (name) => {
+      const svc = compose.services[name];
+      const text = readFileSync(
+        join(ROOT, mountsOf(compose, svc).binds.get(svc.environment!.CONNECTOR_CONFIG)!),
+        'utf8',
+      );
+      const read = envNamesInConfig(text);
+      const set = Object.keys(svc.environment!);
+      const allowed = new Set([
+        ...read,
+        ...Object.keys(CLI_ENV),
+        ...(DEMO_SERVICES.includes(name) ? DEMO_ENTRYPOINT_ENV : []),
+      ]);
+      expect(set.filter((k) => !allowed.has(k))).toEqual([]);
+      expect([...read].filter((k) => !set.includes(k))).toEqual([]);
+    },
+  );
 
-  it.each(CONFIG_SERVICES)('%s: the config file passes pipeline/config with exactly the environment and files the container has', (name) => {
-    const { config, filesRead } = loadServiceConfig(compose, name);
-    const env = compose.services[name].environment!;
-    expect(config.kafka.brokers).toEqual(['kafka:9092']);
-    expect(config.registry.url).toBe('http://registry:8080/apis/ccompat/v7');
-    // Only the sinks are given the database (the connectors' case has a test of its own).
-    if (name.startsWith('sink')) expect(config.sink.databaseUrl).toBe('postgres://neurons:generated@postgres:5432/neurons');
-    expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
-    expect(config.connectorName).toBe(env.CONNECTOR_NAME);
-    if (name.startsWith('sink')) {
-      // role: sink: no Salesforce option, no Salesforce secret read
-      expect(config.role).toBe('sink');
-      expect(config.salesforce).toBeUndefined();
-      expect(filesRead).toEqual([env.DATABASE_URL_FILE]);
-      expect(toSinkConfig(config).databaseUrl).toBe(config.sink.databaseUrl);
-      return;
-    }
-    expect(config.salesforce.loginUrl).toBe(env.SALESFORCE_URL);
-    expect(config.salesforce.auth.flow).toBe('password');
-    expect(config.guard).toMatchObject({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false });
-    expect(config.salesforce.apiBudgetShare).toBeUndefined(); // the default: stop only at the org's reserve
-    expect(config.salesforce.apiReserve).toBe(0.1);
-    expect(config.salesforce.userStatuses).toEqual(['active', 'inactive', 'frozen']);
-    expect(filesRead.sort()).toEqual([env.SALESFORCE_CONSUMER_SECRET_FILE, env.SALESFORCE_PASSWORD_FILE, env.SALESFORCE_SECURITY_TOKEN_FILE].sort());
-    expect(toConnectorSettings(config).topics.users).toBe('salesforce.neurons.users');
-  });
+  it.each(CONFIG_SERVICES)(
+    '%s: the config file passes pipeline/config with exactly the environment and files the container has',
+    (name) => {
+      const { config, filesRead } = loadServiceConfig(compose, name);
+      const env = compose.services[name].environment!;
+      expect(config.kafka.brokers).toEqual(['kafka:9092']);
+      expect(config.registry.url).toBe('http://registry:8080/apis/ccompat/v7');
+      // Only the sinks are given the database (the connectors' case has a test of its own).
+      if (name.startsWith('sink'))
+        expect(config.sink.databaseUrl).toBe('postgres://neurons:generated@postgres:5432/neurons');
+      expect(config.metrics).toEqual({ host: '0.0.0.0', port: 9464 });
+      expect(config.connectorName).toBe(env.CONNECTOR_NAME);
+      if (name.startsWith('sink')) {
+        // role: sink: no Salesforce option, no Salesforce secret read
+        expect(config.role).toBe('sink');
+        expect(config.salesforce).toBeUndefined();
+        expect(filesRead).toEqual([env.DATABASE_URL_FILE]);
+        expect(toSinkConfig(config).databaseUrl).toBe(config.sink.databaseUrl);
+        return;
+      }
+      expect(config.salesforce.loginUrl).toBe(env.SALESFORCE_URL);
+      expect(config.salesforce.auth.flow).toBe('password');
+      expect(config.guard).toMatchObject({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false });
+      expect(config.salesforce.apiBudgetShare).toBeUndefined(); // the default: stop only at the org's reserve
+      expect(config.salesforce.apiReserve).toBe(0.1);
+      expect(config.salesforce.userStatuses).toEqual(['active', 'inactive', 'frozen']);
+      expect(filesRead.sort()).toEqual(
+        [env.SALESFORCE_CONSUMER_SECRET_FILE, env.SALESFORCE_PASSWORD_FILE, env.SALESFORCE_SECURITY_TOKEN_FILE].sort(),
+      );
+      expect(toConnectorSettings(config).topics.users).toBe('salesforce.neurons.users');
+    },
+  );
 
   it('the production connector runs daily at 02:00 UTC unless the operator says otherwise; the demo hourly', () => {
-    expect(loadServiceConfig(compose, 'connector').config.schedule).toEqual({ repeats: 'daily', startTime: { hour: 2, minute: 0 }, timeZone: 'UTC', active: true });
-    expect(loadServiceConfig(compose, 'connector-demo').config.schedule).toMatchObject({ repeats: 'hourly', timeZone: 'UTC', active: true });
+    expect(loadServiceConfig(compose, 'connector').config.schedule).toEqual({
+      repeats: 'daily',
+      startTime: { hour: 2, minute: 0 },
+      timeZone: 'UTC',
+      active: true,
+    });
+    expect(loadServiceConfig(compose, 'connector-demo').config.schedule).toMatchObject({
+      repeats: 'hourly',
+      timeZone: 'UTC',
+      active: true,
+    });
   });
 
   it('operator settings from .env reach the config (schedule, guard, statuses)', () => {
-    const custom = loadCompose({ ...OPERATOR_ENV, SCHEDULE_REPEATS: 'weekly', SCHEDULE_START_TIME: '03:30', SCHEDULE_TIME_ZONE: 'Europe/Berlin', CONNECTOR_ACTIVE: 'false', DELETION_GUARD_MAX_SHARE: '0.1', SALESFORCE_USER_STATUS: 'active' });
+    const custom = loadCompose({
+      ...OPERATOR_ENV,
+      SCHEDULE_REPEATS: 'weekly',
+      SCHEDULE_START_TIME: '03:30',
+      SCHEDULE_TIME_ZONE: 'Europe/Berlin',
+      CONNECTOR_ACTIVE: 'false',
+      DELETION_GUARD_MAX_SHARE: '0.1',
+      SALESFORCE_USER_STATUS: 'active',
+    });
     // weekly needs a weekday, which the compose config does not offer: the error says so.
     expect(() => loadServiceConfig(custom, 'connector')).toThrow(/weekday/);
-    const daily = loadCompose({ ...OPERATOR_ENV, SCHEDULE_START_TIME: '03:30', SCHEDULE_TIME_ZONE: 'Europe/Berlin', CONNECTOR_ACTIVE: 'false', DELETION_GUARD_MAX_SHARE: '0.1', SALESFORCE_USER_STATUS: 'active' });
+    const daily = loadCompose({
+      ...OPERATOR_ENV,
+      SCHEDULE_START_TIME: '03:30',
+      SCHEDULE_TIME_ZONE: 'Europe/Berlin',
+      CONNECTOR_ACTIVE: 'false',
+      DELETION_GUARD_MAX_SHARE: '0.1',
+      SALESFORCE_USER_STATUS: 'active',
+    });
     const { config } = loadServiceConfig(daily, 'connector');
-    expect(config.schedule).toEqual({ repeats: 'daily', startTime: { hour: 3, minute: 30 }, timeZone: 'Europe/Berlin', active: false });
+    expect(config.schedule).toEqual({
+      repeats: 'daily',
+      startTime: { hour: 3, minute: 30 },
+      timeZone: 'Europe/Berlin',
+      active: false,
+    });
     expect(config.guard.maxShare).toBe(0.1);
     expect(config.salesforce.userStatuses).toEqual(['active']);
   });
@@ -379,13 +490,25 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
       error = err;
     }
     expect(error).toBeInstanceOf(ConfigError);
-    expect((error as ConfigError).issues.map((i) => i.field).sort()).toEqual(['consumerKey', 'salesforceUrl', 'username']);
+    expect((error as ConfigError).issues.map((i) => i.field).sort()).toEqual([
+      'consumerKey',
+      'salesforceUrl',
+      'username',
+    ]);
     expect((error as Error).message).not.toContain('placeholder-secret');
   });
 
   it('the demo entrypoint provides the credentials the demo config reads', () => {
     const script = demoEntrypointScript(compose);
-    for (const name of ['SIMULATOR_INFO_FILE', 'SALESFORCE_CONSUMER_KEY', 'SALESFORCE_USERNAME', 'SALESFORCE_CONSUMER_SECRET_FILE', 'SALESFORCE_PASSWORD_FILE', 'SALESFORCE_SECURITY_TOKEN_FILE']) expect([name, script.includes(name)]).toEqual([name, true]);
+    for (const name of [
+      'SIMULATOR_INFO_FILE',
+      'SALESFORCE_CONSUMER_KEY',
+      'SALESFORCE_USERNAME',
+      'SALESFORCE_CONSUMER_SECRET_FILE',
+      'SALESFORCE_PASSWORD_FILE',
+      'SALESFORCE_SECURITY_TOKEN_FILE',
+    ])
+      expect([name, script.includes(name)]).toEqual([name, true]);
     // The simulator writes the JSON line where the demo services read it.
     const info = compose.services['connector-demo'].environment!.SIMULATOR_INFO_FILE;
     expect(compose.services.simulator.command!.join(' ')).toContain(`> ${info}`);
@@ -396,12 +519,21 @@ describe('drift between docker-compose.yml and pipeline/config', () => {
 
 describe('Dockerfile', () => {
   const text = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
-  const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as { compilerOptions: { outDir: string; rootDir: string }; include: string[] };
+  const tsconfig = JSON.parse(readFileSync(join(ROOT, 'tsconfig.json'), 'utf8')) as {
+    compilerOptions: { outDir: string; rootDir: string };
+    include: string[];
+  };
 
   it('builds on Node 22 LTS (any base image) in stages and runs as a non-root user of its own', () => {
     expect(text).toMatch(/^ARG NODE_IMAGE=node:22-bookworm-slim$/m);
-    expect(text.match(/^FROM \S+ AS (\S+)/gm)).toEqual(['FROM ${NODE_IMAGE} AS deps', 'FROM deps AS build', 'FROM ${NODE_IMAGE} AS prod-deps',
-      'FROM ${NODE_IMAGE} AS app', 'FROM app AS demo', 'FROM app AS runtime']);
+    expect(text.match(/^FROM \S+ AS (\S+)/gm)).toEqual([
+      'FROM ${NODE_IMAGE} AS deps',
+      'FROM deps AS build',
+      'FROM ${NODE_IMAGE} AS prod-deps',
+      'FROM ${NODE_IMAGE} AS app',
+      'FROM app AS demo',
+      'FROM app AS runtime',
+    ]);
     expect(text).toMatch(/npm ci --no-audit --no-fund$/m);
     expect(text).toMatch(/^RUN npx tsc -p containers\/tsconfig\.image\.json$/m);
     expect(text).toMatch(/npm ci --omit=dev /m);
@@ -416,26 +548,53 @@ describe('Dockerfile', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.json/);
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
-    const imageTsconfig = JSON.parse(readFileSync(join(ROOT, 'containers', 'tsconfig.image.json'), 'utf8')) as { include: string[] };
+    const imageTsconfig = JSON.parse(readFileSync(join(ROOT, 'containers', 'tsconfig.image.json'), 'utf8')) as {
+      include: string[];
+    };
     expect(imageTsconfig.include).toEqual(['../bin/connector.ts', '../simulator/cli.ts']);
     expect(text).toContain('ENTRYPOINT ["node", "/app/dist/bin/connector.js"]');
     expect(existsSync(join(ROOT, 'bin', 'connector.ts'))).toBe(true);
     // The simulator command runs simulator/cli next to the compiled bin/.
-    expect(readFileSync(join(ROOT, 'bin', 'commands', 'misc.ts'), 'utf8')).toContain("join(__dirname, '..', '..', 'simulator', 'cli')");
+    expect(readFileSync(join(ROOT, 'bin', 'commands', 'misc.ts'), 'utf8')).toContain(
+      "join(__dirname, '..', '..', 'simulator', 'cli')",
+    );
     // Only the demo target has the simulator; the runtime image ships no test code.
     expect(text).toMatch(/^COPY simulator \.\/simulator$/m);
-    expect(text.slice(text.indexOf('AS demo'), text.indexOf('AS runtime'))).toContain('/app/dist/simulator ./dist/simulator');
-    expect(text.slice(text.indexOf('AS app'), text.indexOf('AS demo'))).not.toMatch(/dist\/test|COPY --from=build \S+ \/app\/dist /);
+    expect(text.slice(text.indexOf('AS demo'), text.indexOf('AS runtime'))).toContain(
+      '/app/dist/simulator ./dist/simulator',
+    );
+    expect(text.slice(text.indexOf('AS app'), text.indexOf('AS demo'))).not.toMatch(
+      /dist\/test|COPY --from=build \S+ \/app\/dist /,
+    );
     // schemas/files.ts falls back from dist/schemas to ../../schemas = /app/schemas.
-    expect(readFileSync(join(ROOT, 'schemas', 'files.ts'), 'utf8')).toContain("path.join(__dirname, '..', '..', 'schemas', relative)");
+    expect(readFileSync(join(ROOT, 'schemas', 'files.ts'), 'utf8')).toContain(
+      "path.join(__dirname, '..', '..', 'schemas', relative)",
+    );
     expect(text).toMatch(/^COPY --chown=root:root schemas\/avro \.\/schemas\/avro$/m);
     expect(text).toMatch(/^COPY --chown=root:root schemas\/mapping \.\/schemas\/mapping$/m);
   });
 
   it('keeps the build context free of local state and secrets (.dockerignore)', () => {
-    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8').split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+    const ignored = readFileSync(join(ROOT, '.dockerignore'), 'utf8')
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l && !l.startsWith('#'));
     // The tests are not even in the build context: the image cannot ship them.
-    for (const entry of ['.git', 'node_modules', 'dist', 'secrets', '.env', 'test', 'devstack']) expect(ignored).toContain(entry);
-    for (const copied of ['kernel', 'kafka', 'bin', 'pipeline', 'schemas', 'connectors', 'sinks', 'simulator', 'package.json', 'package-lock.json', 'tsconfig.json']) expect(ignored).not.toContain(copied);
+    for (const entry of ['.git', 'node_modules', 'dist', 'secrets', '.env', 'test', 'devstack'])
+      expect(ignored).toContain(entry);
+    for (const copied of [
+      'kernel',
+      'kafka',
+      'bin',
+      'pipeline',
+      'schemas',
+      'connectors',
+      'sinks',
+      'simulator',
+      'package.json',
+      'package-lock.json',
+      'tsconfig.json',
+    ])
+      expect(ignored).not.toContain(copied);
   });
 });

@@ -7,14 +7,32 @@ describe('sink options', () => {
   it('default to delete-logins, asynchronous commits, 60 s statements, 60 failures, 120 s stall', () => {
     const sink = resolveSinkConfig(toSinkConfig(parseConnectorConfig(goodConfig(), sources(), 'test.yaml')));
     expect(sink.onUserRemoved).toBe('delete-logins');
-    expect(sink.tuning).toMatchObject({ synchronousCommit: true, statementTimeoutMs: 60_000, breakerFailures: 60, stallAfterMs: 120_000 });
+    expect(sink.tuning).toMatchObject({
+      synchronousCommit: true,
+      statementTimeoutMs: 60_000,
+      breakerFailures: 60,
+      stallAfterMs: 120_000,
+    });
   });
 
   it('are carried to the sink', () => {
-    const raw = goodConfig({ sink: { onUserRemoved: 'keep', synchronousCommit: false, statementTimeoutMs: 5000, breakerFailures: 3, stallAfterMs: 60_000 } });
+    const raw = goodConfig({
+      sink: {
+        onUserRemoved: 'keep',
+        synchronousCommit: false,
+        statementTimeoutMs: 5000,
+        breakerFailures: 3,
+        stallAfterMs: 60_000,
+      },
+    });
     const sink = resolveSinkConfig(toSinkConfig(parseConnectorConfig(raw, sources(), 'test.yaml')));
     expect(sink.onUserRemoved).toBe('keep');
-    expect(sink.tuning).toMatchObject({ synchronousCommit: false, statementTimeoutMs: 5000, breakerFailures: 3, stallAfterMs: 60_000 });
+    expect(sink.tuning).toMatchObject({
+      synchronousCommit: false,
+      statementTimeoutMs: 5000,
+      breakerFailures: 3,
+      stallAfterMs: 60_000,
+    });
   });
 
   it('refuse a bad value, naming the field and what is allowed', () => {
@@ -27,6 +45,11 @@ describe('sink options', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(/sink\.onUserRemoved.*delete-logins, keep/s);
     expect((err as Error).message).toMatch(/sink\.breakerFailures/);
-    expect(() => resolveSinkConfig({ ...toSinkConfig(parseConnectorConfig(goodConfig(), sources(), 'test.yaml')), onUserRemoved: 'x' as never })).toThrow(/onUserRemoved: give delete-logins/);
+    expect(() =>
+      resolveSinkConfig({
+        ...toSinkConfig(parseConnectorConfig(goodConfig(), sources(), 'test.yaml')),
+        onUserRemoved: 'x' as never,
+      }),
+    ).toThrow(/onUserRemoved: give delete-logins/);
   });
 });

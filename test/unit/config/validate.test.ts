@@ -1,7 +1,13 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ConfigError, loadConfigFile, parseConnectorConfig, toConnectorSettings, toSinkConfig } from '../../../pipeline/config';
+import {
+  ConfigError,
+  loadConfigFile,
+  parseConnectorConfig,
+  toConnectorSettings,
+  toSinkConfig,
+} from '../../../pipeline/config';
 import { DEFAULT_TOPICS } from '../../../schemas/topics';
 import { goodConfig, SECRETS, sources } from './helpers';
 
@@ -23,7 +29,14 @@ describe('a good config', () => {
     expect(c.topics).toEqual(DEFAULT_TOPICS);
     expect(c.kafka.clientId).toBe('sf-neurons-acme-prod');
     const s = toConnectorSettings(c);
-    expect(s.salesforce.auth).toEqual({ flow: 'password', consumerKey: '3MVG9-key', consumerSecret: SECRETS[0], username: 'integration@acme.com', password: SECRETS[1], securityToken: SECRETS[2] });
+    expect(s.salesforce.auth).toEqual({
+      flow: 'password',
+      consumerKey: '3MVG9-key',
+      consumerSecret: SECRETS[0],
+      username: 'integration@acme.com',
+      password: SECRETS[1],
+      securityToken: SECRETS[2],
+    });
     expect(s.salesforce.loginLookbackDays).toBe(30);
     expect(s.salesforce.apiReserve).toBe(0.1); // the org keeps 10 % of its daily requests
     expect(s.salesforce.apiBudgetShare).toBeUndefined();
@@ -31,42 +44,114 @@ describe('a good config', () => {
     expect(s.guard).toEqual({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false });
     const sink = toSinkConfig(c);
     expect(sink.databaseUrl).toBeUndefined(); // embedded PostgreSQL
-    expect(sink.topics).toEqual({ users: DEFAULT_TOPICS.users, logins: DEFAULT_TOPICS.logins, deadLetter: DEFAULT_TOPICS.deadLetter });
+    expect(sink.topics).toEqual({
+      users: DEFAULT_TOPICS.users,
+      logins: DEFAULT_TOPICS.logins,
+      deadLetter: DEFAULT_TOPICS.deadLetter,
+    });
     expect(c.secrets.sort()).toEqual([...SECRETS].sort());
   });
 
   it('takes secrets from ${env:…}, <name>Env and <name>File', () => {
     const raw = goodConfig({
       consumerSecret: '${env:SF_SECRET}',
-      password: undefined, passwordEnv: 'SF_PASSWORD',
-      securityToken: undefined, securityTokenFile: '/run/secrets/token',
+      password: undefined,
+      passwordEnv: 'SF_PASSWORD',
+      securityToken: undefined,
+      securityTokenFile: '/run/secrets/token',
       database: { url: '${env:DB_URL}' },
       registry: { url: 'http://r:8081', username: 'u', passwordFile: '/run/secrets/reg' },
-      kafka: { brokers: '${env:BROKERS}', sasl: { mechanism: 'SCRAM-SHA-512', username: 'k', passwordEnv: 'KAFKA_PW' } },
+      kafka: {
+        brokers: '${env:BROKERS}',
+        sasl: { mechanism: 'SCRAM-SHA-512', username: 'k', passwordEnv: 'KAFKA_PW' },
+      },
     });
-    const c = parseConnectorConfig(raw, sources(
-      { SF_SECRET: 'from-env-secret', SF_PASSWORD: 'from-env-password', DB_URL: 'postgres://a:dbpass@h:5432/d', BROKERS: 'k1:9092,k2:9092', KAFKA_PW: 'kafka-pass' },
-      { '/run/secrets/token': 'file-token\n', '/run/secrets/reg': 'reg-pass' },
-    ));
-    expect(c.salesforce.auth).toMatchObject({ consumerSecret: 'from-env-secret', password: 'from-env-password', securityToken: 'file-token' });
+    const c = parseConnectorConfig(
+      raw,
+      sources(
+        {
+          SF_SECRET: 'from-env-secret',
+          SF_PASSWORD: 'from-env-password',
+          DB_URL: 'postgres://a:dbpass@h:5432/d',
+          BROKERS: 'k1:9092,k2:9092',
+          KAFKA_PW: 'kafka-pass',
+        },
+        { '/run/secrets/token': 'file-token\n', '/run/secrets/reg': 'reg-pass' },
+      ),
+    );
+    expect(c.salesforce.auth).toMatchObject({
+      consumerSecret: 'from-env-secret',
+      password: 'from-env-password',
+      securityToken: 'file-token',
+    });
     expect(c.sink.databaseUrl).toBe('postgres://a:dbpass@h:5432/d');
     expect(c.registry.auth).toEqual({ username: 'u', password: 'reg-pass' });
     expect(c.kafka.brokers).toEqual(['k1:9092', 'k2:9092']);
     expect(c.kafka.sasl).toEqual({ mechanism: 'scram-sha-512', username: 'k', password: 'kafka-pass' });
-    expect(c.secrets).toEqual(expect.arrayContaining(['from-env-secret', 'from-env-password', 'file-token', 'postgres://a:dbpass@h:5432/d', 'reg-pass', 'kafka-pass']));
+    expect(c.secrets).toEqual(
+      expect.arrayContaining([
+        'from-env-secret',
+        'from-env-password',
+        'file-token',
+        'postgres://a:dbpass@h:5432/d',
+        'reg-pass',
+        'kafka-pass',
+      ]),
+    );
   });
 
   it('reads the JWT flow with its key file, and client credentials without user', () => {
     const pem = '-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n';
-    const jwt = parseConnectorConfig(goodConfig({ oauthFlow: 'jwt', consumerSecret: undefined, password: undefined, securityToken: undefined, privateKeyFile: '/k.pem' }), sources({}, { '/k.pem': pem }));
-    expect(jwt.salesforce.auth).toEqual({ flow: 'jwt', consumerKey: '3MVG9-key', username: 'integration@acme.com', privateKeyPem: pem.trimEnd() });
-    const cc = parseConnectorConfig(goodConfig({ oauthFlow: 'client_credentials', username: undefined, password: undefined, securityToken: undefined }), sources());
-    expect(cc.salesforce.auth).toEqual({ flow: 'client_credentials', consumerKey: '3MVG9-key', consumerSecret: SECRETS[0] });
+    const jwt = parseConnectorConfig(
+      goodConfig({
+        oauthFlow: 'jwt',
+        consumerSecret: undefined,
+        password: undefined,
+        securityToken: undefined,
+        privateKeyFile: '/k.pem',
+      }),
+      sources({}, { '/k.pem': pem }),
+    );
+    expect(jwt.salesforce.auth).toEqual({
+      flow: 'jwt',
+      consumerKey: '3MVG9-key',
+      username: 'integration@acme.com',
+      privateKeyPem: pem.trimEnd(),
+    });
+    const cc = parseConnectorConfig(
+      goodConfig({
+        oauthFlow: 'client_credentials',
+        username: undefined,
+        password: undefined,
+        securityToken: undefined,
+      }),
+      sources(),
+    );
+    expect(cc.salesforce.auth).toEqual({
+      flow: 'client_credentials',
+      consumerKey: '3MVG9-key',
+      consumerSecret: SECRETS[0],
+    });
   });
 
   it('reads each kind of schedule', () => {
-    const weekly = parseConnectorConfig(goodConfig({ repeats: 'weekly', weekday: 'Sunday', startTime: '23:30', timeZone: 'America/New_York', active: false }), sources());
-    expect(weekly.schedule).toEqual({ repeats: 'weekly', weekday: 'sunday', startTime: { hour: 23, minute: 30 }, timeZone: 'America/New_York', active: false });
+    const weekly = parseConnectorConfig(
+      goodConfig({
+        repeats: 'weekly',
+        weekday: 'Sunday',
+        startTime: '23:30',
+        timeZone: 'America/New_York',
+        active: false,
+      }),
+      sources(),
+    );
+    expect(weekly.schedule).toEqual({
+      repeats: 'weekly',
+      weekday: 'sunday',
+      startTime: { hour: 23, minute: 30 },
+      timeZone: 'America/New_York',
+      active: false,
+    });
     const monthly = parseConnectorConfig(goodConfig({ repeats: 'monthly', dayOfMonth: 31 }), sources());
     expect(monthly.schedule).toMatchObject({ repeats: 'monthly', dayOfMonth: 31 });
     const cron = parseConnectorConfig(goodConfig({ repeats: 'cron', cron: '30 1 * * 1-5' }), sources());
@@ -75,12 +160,26 @@ describe('a good config', () => {
 
   it('loads the shipped example (YAML) once its environment is set', () => {
     const example = join(__dirname, '../../../config/example.yaml');
-    const env = { SF_CONSUMER_SECRET: 'x-consumer', SF_PASSWORD: 'x-password', KAFKA_PASSWORD: 'x-kafka', REGISTRY_PASSWORD: 'x-reg', DATABASE_URL: 'postgres://u:p@db:5432/neurons' };
+    const env = {
+      SF_CONSUMER_SECRET: 'x-consumer',
+      SF_PASSWORD: 'x-password',
+      KAFKA_PASSWORD: 'x-kafka',
+      REGISTRY_PASSWORD: 'x-reg',
+      DATABASE_URL: 'postgres://u:p@db:5432/neurons',
+    };
     const files = { '/run/secrets/sf_security_token': 'x-token\n' };
     const fs = jest.requireActual<typeof import('node:fs')>('node:fs');
-    const c = loadConfigFile(example, { env, readFile: (p) => (p in files ? files[p as keyof typeof files] : fs.readFileSync(p, 'utf8')) });
+    const c = loadConfigFile(example, {
+      env,
+      readFile: (p) => (p in files ? files[p as keyof typeof files] : fs.readFileSync(p, 'utf8')),
+    });
     expect(c.connectorName).toBe('acme-prod');
-    expect(c.schedule).toEqual({ repeats: 'daily', startTime: { hour: 2, minute: 0 }, timeZone: 'Europe/Berlin', active: true });
+    expect(c.schedule).toEqual({
+      repeats: 'daily',
+      startTime: { hour: 2, minute: 0 },
+      timeZone: 'Europe/Berlin',
+      active: true,
+    });
     expect(c.metrics).toEqual({ host: '127.0.0.1', port: 9464 });
     expect(c.kafka.ssl).toBe(true);
   });
@@ -88,36 +187,62 @@ describe('a good config', () => {
 
 describe('a bad config', () => {
   it('reports several errors together, each naming the field, the value and what is allowed', () => {
-    const err = issuesOf(goodConfig({
-      connectorName: 'has spaces',
-      userStatus: ['active', 'suspended'],
-      repeats: 'fortnightly',
-      startTime: '25:00',
-      timeZone: 'Mars/Olympus',
-      apiBudgetShare: 2,
-      kafka: { brokers: ['no-port'] },
-      registry: {},
-    }));
+    const err = issuesOf(
+      goodConfig({
+        connectorName: 'has spaces',
+        userStatus: ['active', 'suspended'],
+        repeats: 'fortnightly',
+        startTime: '25:00',
+        timeZone: 'Mars/Olympus',
+        apiBudgetShare: 2,
+        kafka: { brokers: ['no-port'] },
+        registry: {},
+      }),
+    );
     const fields = err.issues.map((i) => i.field);
-    expect(fields).toEqual(expect.arrayContaining(['connectorName', 'userStatus', 'repeats', 'startTime', 'timeZone', 'apiBudgetShare', 'kafka.brokers', 'registry.url']));
+    expect(fields).toEqual(
+      expect.arrayContaining([
+        'connectorName',
+        'userStatus',
+        'repeats',
+        'startTime',
+        'timeZone',
+        'apiBudgetShare',
+        'kafka.brokers',
+        'registry.url',
+      ]),
+    );
     expect(err.code).toBe('CONFIG_INVALID');
     const status = err.issues.find((i) => i.field === 'userStatus')!;
-    expect(status).toEqual({ field: 'userStatus', problem: 'has an unknown status', value: '"suspended"', allowed: 'active, inactive, frozen' });
+    expect(status).toEqual({
+      field: 'userStatus',
+      problem: 'has an unknown status',
+      value: '"suspended"',
+      allowed: 'active, inactive, frozen',
+    });
     const repeats = err.issues.find((i) => i.field === 'repeats')!;
     expect(repeats.allowed).toBe('hourly, daily, weekly, monthly, cron');
     expect(err.message).toContain('test.yaml: 8 configuration errors');
-    expect(err.message).toContain('startTime: is not a time of day; got "25:00"; allowed: HH:MM on the 24-hour clock, e.g. 02:00');
+    expect(err.message).toContain(
+      'startTime: is not a time of day; got "25:00"; allowed: HH:MM on the 24-hour clock, e.g. 02:00',
+    );
   });
 
   it('masks secrets in every message', () => {
-    const err = issuesOf(goodConfig({
-      password: 12345678901234, // not a string
-      securityToken: 'S3CRET-token-0003', securityTokenEnv: 'ALSO', // two ways
-      database: { url: 'mysql://root:S3CRET-db-0004@h/x' },
-      privateKey: '-----BEGIN PRIVATE KEY-----S3CRET-key-0005',
-    }));
-    expect(err.issues.map((i) => i.field)).toEqual(expect.arrayContaining(['password', 'securityToken', 'database.url', 'privateKey']));
-    for (const secret of [...SECRETS, '12345678901234', 'S3CRET-db-0004', 'S3CRET-key-0005']) expect(err.message).not.toContain(secret);
+    const err = issuesOf(
+      goodConfig({
+        password: 12345678901234, // not a string
+        securityToken: 'S3CRET-token-0003',
+        securityTokenEnv: 'ALSO', // two ways
+        database: { url: 'mysql://root:S3CRET-db-0004@h/x' },
+        privateKey: '-----BEGIN PRIVATE KEY-----S3CRET-key-0005',
+      }),
+    );
+    expect(err.issues.map((i) => i.field)).toEqual(
+      expect.arrayContaining(['password', 'securityToken', 'database.url', 'privateKey']),
+    );
+    for (const secret of [...SECRETS, '12345678901234', 'S3CRET-db-0004', 'S3CRET-key-0005'])
+      expect(err.message).not.toContain(secret);
     expect(err.issues.find((i) => i.field === 'database.url')!.value).toBe('***');
   });
 
@@ -131,20 +256,50 @@ describe('a bad config', () => {
     const err = issuesOf(goodConfig({ password: undefined, consumerSecret: undefined }));
     expect(err.issues.map((i) => i.field).sort()).toEqual(['consumerSecret', 'password']);
     expect(err.issues[0].allowed).toMatch(/\$\{env:NAME\}.*Env.*File/);
-    const cc = issuesOf(goodConfig({ oauthFlow: 'client_credentials', username: undefined, salesforceUrl: 'https://login.salesforce.com' }));
+    const cc = issuesOf(
+      goodConfig({
+        oauthFlow: 'client_credentials',
+        username: undefined,
+        salesforceUrl: 'https://login.salesforce.com',
+      }),
+    );
     expect(cc.issues.map((i) => i.field).sort()).toEqual(['password', 'salesforceUrl', 'securityToken']);
     expect(cc.issues.find((i) => i.field === 'salesforceUrl')!.problem).toMatch(/My Domain/);
     const flow = issuesOf(goodConfig({ oauthFlow: 'saml' }));
-    expect(flow.issues[0]).toMatchObject({ field: 'oauthFlow', value: '"saml"', allowed: 'password, client_credentials, jwt' });
+    expect(flow.issues[0]).toMatchObject({
+      field: 'oauthFlow',
+      value: '"saml"',
+      allowed: 'password, client_credentials, jwt',
+    });
   });
 
   it('reports missing environment variables and unreadable secret files', () => {
-    const err = issuesOf(goodConfig({ consumerSecret: '${env:NOPE}', password: undefined, passwordEnv: 'ALSO_NOPE', securityToken: undefined, securityTokenFile: '/missing' }));
-    expect(err.issues).toEqual(expect.arrayContaining([
-      expect.objectContaining({ field: 'consumerSecret', problem: 'refers to environment variable NOPE, which is not set' }),
-      expect.objectContaining({ field: 'passwordEnv', problem: 'names environment variable ALSO_NOPE, which is not set' }),
-      expect.objectContaining({ field: 'securityTokenFile', problem: 'cannot be read (ENOENT)', value: '"/missing"' }),
-    ]));
+    const err = issuesOf(
+      goodConfig({
+        consumerSecret: '${env:NOPE}',
+        password: undefined,
+        passwordEnv: 'ALSO_NOPE',
+        securityToken: undefined,
+        securityTokenFile: '/missing',
+      }),
+    );
+    expect(err.issues).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          field: 'consumerSecret',
+          problem: 'refers to environment variable NOPE, which is not set',
+        }),
+        expect.objectContaining({
+          field: 'passwordEnv',
+          problem: 'names environment variable ALSO_NOPE, which is not set',
+        }),
+        expect.objectContaining({
+          field: 'securityTokenFile',
+          problem: 'cannot be read (ENOENT)',
+          value: '"/missing"',
+        }),
+      ]),
+    );
   });
 
   it('rejects misspelt options, naming the known ones', () => {
@@ -161,7 +316,11 @@ describe('a bad config', () => {
       'weekday: is required when repeats is weekly',
     ]);
     const cron = issuesOf(goodConfig({ repeats: 'cron', cron: '61 * * * *' }));
-    expect(cron.issues[0]).toMatchObject({ field: 'cron', problem: 'Invalid value for minute: 61', value: '"61 * * * *"' });
+    expect(cron.issues[0]).toMatchObject({
+      field: 'cron',
+      problem: 'Invalid value for minute: 61',
+      value: '"61 * * * *"',
+    });
   });
 
   it('refuses a file that is not a mapping, and shows the syntax error position only', () => {
@@ -178,22 +337,43 @@ describe('a bad config', () => {
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as ConfigError).issues[0].problem).toMatch(/^is not valid YAML \(syntax error at line \d+\)$/);
     expect((err as Error).message).not.toContain('S3CRET-yaml-0007');
-    const missing = (() => { try { loadConfigFile(join(dir, 'none.yaml')); } catch (e) { return e as ConfigError; } })();
+    const missing = (() => {
+      try {
+        loadConfigFile(join(dir, 'none.yaml'));
+      } catch (e) {
+        return e as ConfigError;
+      }
+    })();
     expect(missing?.issues[0].problem).toBe('cannot be read (ENOENT)');
   });
 });
 
 describe('salesforceProxy', () => {
   it('reads the proxy URL, its user and the password as a secret', () => {
-    const c = parseConnectorConfig({ ...goodConfig(), salesforceProxy: { url: 'http://proxy.acme.internal:3128', username: 'svc', passwordEnv: 'PROXY_PW' } }, sources({ PROXY_PW: 'Proxy-Pw-123' }), 't.yaml');
-    expect(c.salesforce.proxy).toEqual({ url: 'http://proxy.acme.internal:3128', username: 'svc', password: 'Proxy-Pw-123' });
+    const c = parseConnectorConfig(
+      {
+        ...goodConfig(),
+        salesforceProxy: { url: 'http://proxy.acme.internal:3128', username: 'svc', passwordEnv: 'PROXY_PW' },
+      },
+      sources({ PROXY_PW: 'Proxy-Pw-123' }),
+      't.yaml',
+    );
+    expect(c.salesforce.proxy).toEqual({
+      url: 'http://proxy.acme.internal:3128',
+      username: 'svc',
+      password: 'Proxy-Pw-123',
+    });
     expect(c.secrets).toContain('Proxy-Pw-123');
   });
 
   it('refuses credentials in the URL, naming the field and the fix', () => {
     let err: unknown;
     try {
-      parseConnectorConfig({ ...goodConfig(), salesforceProxy: { url: 'http://svc:pw@proxy:3128' } }, sources(), 't.yaml');
+      parseConnectorConfig(
+        { ...goodConfig(), salesforceProxy: { url: 'http://svc:pw@proxy:3128' } },
+        sources(),
+        't.yaml',
+      );
     } catch (e) {
       err = e;
     }
@@ -206,9 +386,26 @@ describe('salesforceProxy', () => {
 
 describe('userFilter', () => {
   it('reads user types, profiles and a WHERE condition; a bad condition names its position', () => {
-    const c = parseConnectorConfig({ ...goodConfig(), userFilter: { excludeUserTypes: ['AutomatedProcess', 'Guest'], profiles: 'Standard User, Sales', where: "Department = 'Sales'" } }, sources(), 't.yaml');
-    expect(c.salesforce.userFilter).toEqual({ excludeUserTypes: ['AutomatedProcess', 'Guest'], profiles: ['Standard User', 'Sales'], where: "Department = 'Sales'" });
+    const c = parseConnectorConfig(
+      {
+        ...goodConfig(),
+        userFilter: {
+          excludeUserTypes: ['AutomatedProcess', 'Guest'],
+          profiles: 'Standard User, Sales',
+          where: "Department = 'Sales'",
+        },
+      },
+      sources(),
+      't.yaml',
+    );
+    expect(c.salesforce.userFilter).toEqual({
+      excludeUserTypes: ['AutomatedProcess', 'Guest'],
+      profiles: ['Standard User', 'Sales'],
+      where: "Department = 'Sales'",
+    });
     const bad = issuesOf({ ...goodConfig(), userFilter: { where: "Department = 'Sales' OR" } });
-    expect(bad.issues.map((i) => i.problem).join('\n')).toMatch(/userFilter\.where: unexpected end of the condition at character 24/);
+    expect(bad.issues.map((i) => i.problem).join('\n')).toMatch(
+      /userFilter\.where: unexpected end of the condition at character 24/,
+    );
   });
 });

@@ -2,9 +2,25 @@ import { createConnectorMetrics } from '../../../pipeline/observability';
 import type { RunSummary } from '../../../pipeline/sync';
 
 const summary = (status: RunSummary['status'], durationMs: number): RunSummary => ({
-  runId: 'r', connectorName: 'acme', status, dryRun: false, startedAt: '2026-01-01T00:00:00Z', endedAt: '2026-01-01T00:01:00Z',
-  durationMs, usersExtracted: 10, usersPublished: 3, usersUnchanged: 7, usersTombstoned: 1, usersToDelete: 1, loginEventsPublished: 5,
-  loginDuplicatesDropped: 0, deadLettered: 0, recordsPerSecond: 1, apiUsage: { used: 12, max: 100 }, apiCalls: 4, loginHistoryWatermark: null,
+  runId: 'r',
+  connectorName: 'acme',
+  status,
+  dryRun: false,
+  startedAt: '2026-01-01T00:00:00Z',
+  endedAt: '2026-01-01T00:01:00Z',
+  durationMs,
+  usersExtracted: 10,
+  usersPublished: 3,
+  usersUnchanged: 7,
+  usersTombstoned: 1,
+  usersToDelete: 1,
+  loginEventsPublished: 5,
+  loginDuplicatesDropped: 0,
+  deadLettered: 0,
+  recordsPerSecond: 1,
+  apiUsage: { used: 12, max: 100 },
+  apiCalls: 4,
+  loginHistoryWatermark: null,
 });
 
 describe('connector metrics', () => {
@@ -15,7 +31,11 @@ describe('connector metrics', () => {
     m.runFinished('acme', summary('failed', 500));
     m.sinkBatch('acme', 0.2);
     const page = await m.registry.render();
-    for (const name of ['process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'nodejs_eventloop_lag_seconds']) {
+    for (const name of [
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'nodejs_eventloop_lag_seconds',
+    ]) {
       expect(page).toContain(`# TYPE ${name}`);
     }
     expect(page).toContain('sf_neurons_run_duration_seconds_bucket{le="60",connector="acme",result="succeeded"} 1');

@@ -20,15 +20,24 @@ async function exported(): Promise<Set<string>> {
 function expressions(value: unknown, out: string[] = []): string[] {
   if (Array.isArray(value)) value.forEach((v) => expressions(v, out));
   else if (value && typeof value === 'object') {
-    for (const [k, v] of Object.entries(value)) if ((k === 'expr' || k === 'query') && typeof v === 'string') out.push(v); else expressions(v, out);
+    for (const [k, v] of Object.entries(value))
+      if ((k === 'expr' || k === 'query') && typeof v === 'string') out.push(v);
+      else expressions(v, out);
   }
   return out;
 }
 
 describe('monitoring files name only metrics the code exports', () => {
   it.each([
-    ['the Grafana dashboard', () => JSON.parse(fs.readFileSync(path.join(ROOT, 'monitoring/grafana/sf-neurons-connector.json'), 'utf8')) as unknown],
-    ['the Prometheus alert rules', () => parse(fs.readFileSync(path.join(ROOT, 'monitoring/prometheus/alerts.yml'), 'utf8')) as unknown],
+    [
+      'the Grafana dashboard',
+      () =>
+        JSON.parse(fs.readFileSync(path.join(ROOT, 'monitoring/grafana/sf-neurons-connector.json'), 'utf8')) as unknown,
+    ],
+    [
+      'the Prometheus alert rules',
+      () => parse(fs.readFileSync(path.join(ROOT, 'monitoring/prometheus/alerts.yml'), 'utf8')) as unknown,
+    ],
   ])('%s', async (_what, load) => {
     const names = await exported();
     const used = [...new Set(expressions(load()).flatMap((e) => e.match(METRIC) ?? []))];

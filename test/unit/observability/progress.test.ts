@@ -87,6 +87,7 @@ describe('createProgressReporter', () => {
     r.update({ ...base, phase: 'logins', loginEventsRead: 0, expected: 400 });
     now = 4000;
     r.update({ ...base, phase: 'logins', loginEventsRead: 100, expected: 400 });
+    // eslint-disable-next-line no-control-regex -- a terminal progress line starts with ESC [2K (erase the line)
     expect(written.at(-1)).toMatch(/^\r\x1b\[2Klogins .*25% 100\/400 .*ETA 0:00:12/);
     now = 5000;
     r.update({ ...base, phase: 'users', loginEventsRead: 400, expected: 1000 });

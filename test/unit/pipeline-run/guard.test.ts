@@ -1,6 +1,9 @@
 import { checkDeletions, DEFAULT_DELETION_GUARD, type DeletionGuardOptions } from '../../../pipeline/guard';
 
-const guard = (over: Partial<DeletionGuardOptions> = {}): DeletionGuardOptions => ({ ...DEFAULT_DELETION_GUARD, ...over });
+const guard = (over: Partial<DeletionGuardOptions> = {}): DeletionGuardOptions => ({
+  ...DEFAULT_DELETION_GUARD,
+  ...over,
+});
 
 describe('deletion guard', () => {
   it.each([

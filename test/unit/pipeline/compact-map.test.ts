@@ -40,9 +40,10 @@ describe('CompactStringMap', () => {
     expect(map.delete('k0')).toBe(false);
   });
 
-  it('grows and stays compact: 200,000 Salesforce Ids with 22-character hashes in 42-byte slots at a load of at least 0.35', () => {
+  it('grows and stays compact: 200,000 Salesforce Ids, 22-character hashes, 42-byte slots, load at least 0.35', () => {
     const map = new CompactStringMap();
-    for (let i = 0; i < 200_000; i++) map.set(`005Hn${String(i).padStart(10, '0')}AAA`, `h${String(i).padStart(21, '0')}`);
+    for (let i = 0; i < 200_000; i++)
+      map.set(`005Hn${String(i).padStart(10, '0')}AAA`, `h${String(i).padStart(21, '0')}`);
     expect(map.size).toBe(200_000);
     expect(map.get('005Hn0000123456AAA')).toBe('h000000000000000123456');
     expect(map.byteLength).toBeLessThanOrEqual((200_000 * 42) / 0.35);

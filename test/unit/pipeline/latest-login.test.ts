@@ -10,7 +10,16 @@ if (!userResult.ok) throw userResult.error;
 const user: UserRecord = Object.freeze(userResult.record);
 
 const login = (id: string, loginTime: number, status = 'Success', userId = USER): LoginEventRecord =>
-  ({ id, userId, loginTime, status, browser: 'Firefox 126', platform: 'Linux', application: 'Browser', sourceIp: '198.51.100.4' }) as LoginEventRecord;
+  ({
+    id,
+    userId,
+    loginTime,
+    status,
+    browser: 'Firefox 126',
+    platform: 'Linux',
+    application: 'Browser',
+    sourceIp: '198.51.100.4',
+  }) as LoginEventRecord;
 
 describe('mergeLatestLogin: device information from the latest login', () => {
   test('copies browser, platform, application, source IP and login time', () => {
@@ -33,7 +42,9 @@ describe('mergeLatestLogin: device information from the latest login', () => {
   });
 
   test("another user's login is a caller bug", () => {
-    expect(() => merge(user, login('0YaHn00000000001AA', 1, 'Success', '005Hn00000ZzZzZIAV'))).toThrow('belongs to 005Hn00000ZzZzZIAV');
+    expect(() => merge(user, login('0YaHn00000000001AA', 1, 'Success', '005Hn00000ZzZzZIAV'))).toThrow(
+      'belongs to 005Hn00000ZzZzZIAV',
+    );
   });
 });
 

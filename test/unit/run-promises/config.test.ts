@@ -17,7 +17,12 @@ describe('run promise options', () => {
     const msg = messageOf({ ...goodConfig(), deletionGuard: { override: true } });
     expect(msg).toContain('deletionGuard.override');
     expect(msg).toContain('--allow-mass-delete');
-    expect(parseConnectorConfig({ ...goodConfig(), deletionGuard: { override: false, maxCount: 10 } }, sources(), 'test.yaml').guard)
-      .toEqual({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false, maxCount: 10 });
+    expect(
+      parseConnectorConfig(
+        { ...goodConfig(), deletionGuard: { override: false, maxCount: 10 } },
+        sources(),
+        'test.yaml',
+      ).guard,
+    ).toEqual({ maxShare: 0.25, alwaysAllowUpTo: 5, override: false, maxCount: 10 });
   });
 });

@@ -10,7 +10,7 @@ const MIN = 60_000;
 const row = (Id: string, LoginTime: string) => ({ Id, LoginTime });
 
 describe('the LoginHistory cursor', () => {
-  it('never moves the watermark past the extraction start, and keeps future rows in the window so they are not emitted twice', () => {
+  it('never moves the watermark past the extraction start; keeps future rows in the window (emitted once)', () => {
     const start = Date.parse('2026-11-01T12:00:00Z');
     const t = new LoginTracker(null, 60 * MIN, start);
     expect(t.accept(row('a', '2026-11-01T11:30:00.000Z'))).toBe(true);
@@ -19,7 +19,11 @@ describe('the LoginHistory cursor', () => {
     expect(c.watermark).toBe('2026-11-01T12:00:00.000Z');
     expect(c.recentIds).toEqual(['a', 'future']);
     // the next extraction re-reads both: dropped by Id; a later normal row is new
-    const next = new LoginTracker({ watermarkMs: Date.parse(c.watermark), ids: new Set(c.recentIds) }, 60 * MIN, start + 60 * MIN);
+    const next = new LoginTracker(
+      { watermarkMs: Date.parse(c.watermark), ids: new Set(c.recentIds) },
+      60 * MIN,
+      start + 60 * MIN,
+    );
     expect(next.accept(row('a', '2026-11-01T11:30:00.000Z'))).toBe(false);
     expect(next.accept(row('future', '2027-03-01T00:00:00.000Z'))).toBe(false);
     expect(next.accept(row('b', '2026-11-01T12:10:00.000Z'))).toBe(true);
@@ -48,9 +52,16 @@ describe('the LoginHistory cursor', () => {
     expect(unpackIds(packed)).toEqual([...new Set(ids)].sort());
 
     const type = avroType(loadConnectorSchemas().runStateValue);
-    const state = { ...newRunState('acme-salesforce', 'run-1', Date.now()), loginHistoryWatermark: Date.now(), loginHistoryRecentIdsPacked: packed };
+    const state = {
+      ...newRunState('acme-salesforce', 'run-1', Date.now()),
+      loginHistoryWatermark: Date.now(),
+      loginHistoryRecentIdsPacked: packed,
+    };
     const bytes = type.toBuffer(state).length;
-    console.log(`state record with ${perHour} recent login Ids: ${bytes} bytes (${(bytes / perHour).toFixed(2)} per Id; the JSON list would be ${JSON.stringify(ids).length})`);
+    console.log(
+      `state record with ${perHour} recent login Ids: ${bytes} bytes ` +
+        `(${(bytes / perHour).toFixed(2)} per Id; the JSON list would be ${JSON.stringify(ids).length})`,
+    );
     expect(bytes).toBeLessThan(256 * 1024);
     // the most Ids ever kept, at the same density, still fit with room to spare
     expect((bytes / perHour) * MAX_RECENT_IDS).toBeLessThan(768 * 1024);

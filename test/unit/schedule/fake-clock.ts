@@ -13,10 +13,13 @@ export class FakeClock implements SchedulerClock {
   sleepUntil(at: number, signal: AbortSignal): Promise<void> {
     return new Promise((resolve) => {
       if (signal.aborted || at <= this.t) return resolve();
-      const w = { at, wake: () => {
-        this.waiters = this.waiters.filter((x) => x !== w);
-        resolve();
-      } };
+      const w = {
+        at,
+        wake: () => {
+          this.waiters = this.waiters.filter((x) => x !== w);
+          resolve();
+        },
+      };
       this.waiters.push(w);
       signal.addEventListener('abort', w.wake, { once: true });
     });

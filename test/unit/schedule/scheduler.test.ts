@@ -1,8 +1,19 @@
 import { silentLogger } from '../../../kernel/logger';
-import { retryDelay, startScheduler, type Schedule, type Scheduler, type SchedulerEvent } from '../../../pipeline/schedule';
+import {
+  retryDelay,
+  startScheduler,
+  type Schedule,
+  type Scheduler,
+  type SchedulerEvent,
+} from '../../../pipeline/schedule';
 import { EventQueue, FakeClock } from './fake-clock';
 
-const DAILY_2AM_BERLIN: Schedule = { repeats: 'daily', startTime: { hour: 2, minute: 0 }, timeZone: 'Europe/Berlin', active: true };
+const DAILY_2AM_BERLIN: Schedule = {
+  repeats: 'daily',
+  startTime: { hour: 2, minute: 0 },
+  timeZone: 'Europe/Berlin',
+  active: true,
+};
 const ms = (iso: string) => Date.parse(iso);
 
 interface Harness {
@@ -14,7 +25,12 @@ interface Harness {
 }
 
 /** A scheduler on a fake clock whose runs last until the test finishes them (or their signal aborts). */
-function harness(opts: { now: string; lastRunStart: string | null; schedule?: Schedule; autoFinish?: boolean }): Harness {
+function harness(opts: {
+  now: string;
+  lastRunStart: string | null;
+  schedule?: Schedule;
+  autoFinish?: boolean;
+}): Harness {
   const clock = new FakeClock(ms(opts.now));
   const events = new EventQueue<SchedulerEvent>();
   let schedule = opts.schedule ?? DAILY_2AM_BERLIN;
@@ -35,13 +51,17 @@ function harness(opts: { now: string; lastRunStart: string | null; schedule?: Sc
   return { clock, events, scheduler, runs, setSchedule: (s) => (schedule = s) };
 }
 
-
 describe('the scheduler', () => {
   it('waits for the first slot after start-up when the connector never ran', async () => {
     const h = harness({ now: '2026-06-01T10:00:00Z', lastRunStart: null, autoFinish: true });
     expect(await h.events.next()).toEqual({ type: 'waiting', until: ms('2026-06-02T00:00:00Z') });
     h.clock.advanceTo('2026-06-02T00:00:00Z');
-    expect(await h.events.next()).toEqual({ type: 'run-started', slot: ms('2026-06-02T00:00:00Z'), missed: false, attempt: 1 });
+    expect(await h.events.next()).toEqual({
+      type: 'run-started',
+      slot: ms('2026-06-02T00:00:00Z'),
+      missed: false,
+      attempt: 1,
+    });
     expect(await h.events.next()).toEqual({ type: 'run-finished', slot: ms('2026-06-02T00:00:00Z'), attempt: 1 });
     expect(await h.events.next()).toEqual({ type: 'waiting', until: ms('2026-06-03T00:00:00Z') });
     await h.scheduler.stop(0);
@@ -51,7 +71,12 @@ describe('the scheduler', () => {
   it('runs a slot missed during three days of downtime once, then follows the schedule', async () => {
     // last run on 1 June at 02:00 Berlin; the service comes back on 4 June at 12:00 UTC
     const h = harness({ now: '2026-06-04T12:00:00Z', lastRunStart: '2026-06-01T00:00:05Z', autoFinish: true });
-    expect(await h.events.next()).toEqual({ type: 'run-started', slot: ms('2026-06-02T00:00:00Z'), missed: true, attempt: 1 });
+    expect(await h.events.next()).toEqual({
+      type: 'run-started',
+      slot: ms('2026-06-02T00:00:00Z'),
+      missed: true,
+      attempt: 1,
+    });
     await h.events.next(); // finished
     expect(await h.events.next()).toEqual({ type: 'waiting', until: ms('2026-06-05T00:00:00Z') });
     expect(h.runs).toHaveLength(1);
@@ -59,7 +84,11 @@ describe('the scheduler', () => {
   });
 
   it('never overlaps runs: a slot passing during a long run runs once, right after it', async () => {
-    const h = harness({ now: '2026-06-01T23:59:00Z', lastRunStart: '2026-06-01T23:00:00Z', schedule: { ...DAILY_2AM_BERLIN, repeats: 'hourly' } });
+    const h = harness({
+      now: '2026-06-01T23:59:00Z',
+      lastRunStart: '2026-06-01T23:00:00Z',
+      schedule: { ...DAILY_2AM_BERLIN, repeats: 'hourly' },
+    });
     expect(await h.events.next()).toEqual({ type: 'waiting', until: ms('2026-06-02T00:00:00Z') });
     h.clock.advanceTo('2026-06-02T00:00:00Z');
     expect(await h.events.next()).toMatchObject({ type: 'run-started', slot: ms('2026-06-02T00:00:00Z') });
@@ -67,7 +96,12 @@ describe('the scheduler', () => {
     expect(h.runs).toHaveLength(1);
     h.runs[0].finish();
     await h.events.next(); // finished
-    expect(await h.events.next()).toEqual({ type: 'run-started', slot: ms('2026-06-02T01:00:00Z'), missed: true, attempt: 1 });
+    expect(await h.events.next()).toEqual({
+      type: 'run-started',
+      slot: ms('2026-06-02T01:00:00Z'),
+      missed: true,
+      attempt: 1,
+    });
     h.runs[1].finish();
     await h.events.next();
     expect(await h.events.next()).toEqual({ type: 'waiting', until: ms('2026-06-02T04:00:00Z') });
@@ -76,7 +110,12 @@ describe('the scheduler', () => {
   });
 
   it('starts nothing while inactive; turned on again, it resumes from then (no catch-up)', async () => {
-    const h = harness({ now: '2026-06-01T10:00:00Z', lastRunStart: '2026-05-20T00:00:00Z', schedule: { ...DAILY_2AM_BERLIN, active: false }, autoFinish: true });
+    const h = harness({
+      now: '2026-06-01T10:00:00Z',
+      lastRunStart: '2026-05-20T00:00:00Z',
+      schedule: { ...DAILY_2AM_BERLIN, active: false },
+      autoFinish: true,
+    });
     expect(await h.events.next()).toEqual({ type: 'inactive' });
     h.clock.advanceTo('2026-06-05T10:00:00Z');
     expect(h.runs).toHaveLength(0);
@@ -84,7 +123,12 @@ describe('the scheduler', () => {
     h.scheduler.wake();
     expect(await h.events.next()).toEqual({ type: 'waiting', until: ms('2026-06-06T00:00:00Z') });
     h.clock.advanceTo('2026-06-06T00:00:00Z');
-    expect(await h.events.next()).toMatchObject({ type: 'run-started', slot: ms('2026-06-06T00:00:00Z'), missed: false, attempt: 1 });
+    expect(await h.events.next()).toMatchObject({
+      type: 'run-started',
+      slot: ms('2026-06-06T00:00:00Z'),
+      missed: false,
+      attempt: 1,
+    });
     await h.events.next();
     expect(h.runs).toHaveLength(1);
     await h.scheduler.stop(0);
@@ -127,7 +171,11 @@ describe('retries of a failed scheduled run within its slot', () => {
   const POLICY = { retries: 3, initialDelayMs: 10 * 60_000, maxDelayMs: 60 * 60_000 };
 
   /** Runs end at once with the outcomes given in order (then succeed). */
-  function failing(outcomes: ('failed' | 'succeeded' | 'throws')[], schedule: Schedule = DAILY_2AM_BERLIN, retry = POLICY) {
+  function failing(
+    outcomes: ('failed' | 'succeeded' | 'throws')[],
+    schedule: Schedule = DAILY_2AM_BERLIN,
+    retry = POLICY,
+  ) {
     const clock = new FakeClock(ms('2026-06-02T00:00:00Z'));
     const events = new EventQueue<SchedulerEvent>();
     const runs: { slot: number; attempt: number; at: number }[] = [];
@@ -162,14 +210,21 @@ describe('retries of a failed scheduled run within its slot', () => {
     expect(await h.events.next()).toEqual({ type: 'run-started', slot, missed: false, attempt: 3 });
     expect(await h.events.next()).toEqual({ type: 'run-finished', slot, attempt: 3 });
     expect(await h.events.next()).toEqual({ type: 'waiting', until: ms('2026-06-03T00:00:00Z') });
-    expect(h.runs.map((r) => [r.attempt, r.at - slot])).toEqual([[1, 0], [2, 600_000], [3, 1_800_000]]);
+    expect(h.runs.map((r) => [r.attempt, r.at - slot])).toEqual([
+      [1, 0],
+      [2, 600_000],
+      [3, 1_800_000],
+    ]);
     await h.scheduler.stop(0);
   });
 
   it('gives up after the configured retries', async () => {
     const h = failing(['failed', 'failed', 'failed', 'failed', 'failed'], DAILY_2AM_BERLIN, { ...POLICY, retries: 2 });
     const slot = ms('2026-06-02T00:00:00Z');
-    for (const [attempt, until] of [[2, 10], [3, 30]]) {
+    for (const [attempt, until] of [
+      [2, 10],
+      [3, 30],
+    ]) {
       await h.events.next();
       await h.events.next();
       expect(await h.events.next()).toEqual({ type: 'retry-waiting', slot, attempt, until: slot + until * 60_000 });
@@ -185,9 +240,13 @@ describe('retries of a failed scheduled run within its slot', () => {
   it('never retries into the next slot (randomized policies; replay with SEED)', async () => {
     const seed = Number(process.env.SEED ?? Date.now() % 100000);
     let x = seed;
-    const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let i = 0; i < 20; i++) {
-      const policy = { retries: 1 + Math.floor(rnd() * 6), initialDelayMs: 60_000 * (1 + Math.floor(rnd() * 40)), maxDelayMs: 60_000 * (1 + Math.floor(rnd() * 120)) };
+      const policy = {
+        retries: 1 + Math.floor(rnd() * 6),
+        initialDelayMs: 60_000 * (1 + Math.floor(rnd() * 40)),
+        maxDelayMs: 60_000 * (1 + Math.floor(rnd() * 120)),
+      };
       const hourly: Schedule = { ...DAILY_2AM_BERLIN, repeats: 'hourly' };
       const h = failing(Array(20).fill('failed'), hourly, policy);
       // drive the clock to every retry until the scheduler waits for the next slot
@@ -198,7 +257,10 @@ describe('retries of a failed scheduled run within its slot', () => {
       }
       const slot = ms('2026-06-02T00:00:00Z');
       const ctx = { seed, i, policy };
-      expect({ ...ctx, all: h.runs.every((r) => r.slot === slot && r.at < slot + 3_600_000) }).toEqual({ ...ctx, all: true });
+      expect({ ...ctx, all: h.runs.every((r) => r.slot === slot && r.at < slot + 3_600_000) }).toEqual({
+        ...ctx,
+        all: true,
+      });
       expect({ ...ctx, n: h.runs.length <= policy.retries + 1 }).toEqual({ ...ctx, n: true });
       // and it did retry whenever the next attempt fitted
       const last = h.runs[h.runs.length - 1];

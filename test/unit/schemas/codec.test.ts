@@ -47,16 +47,22 @@ describe('TopicCodec', () => {
 
   test('a v1 consumer decodes records written with v2', async () => {
     const codec = createTopicCodec(registered(9, 1), { topic: 't', key: 'string', value: v1 }, writers());
-    expect(await codec.decodeValue(encodeFramed(avro.Type.forSchema(v2), 2, { id: 'a', nickname: 'x' }))).toEqual({ id: 'a' });
+    expect(await codec.decodeValue(encodeFramed(avro.Type.forSchema(v2), 2, { id: 'a', nickname: 'x' }))).toEqual({
+      id: 'a',
+    });
   });
 
   test('an incompatible writer schema is a RecordError, not a crash', async () => {
     const codec = createTopicCodec(registered(9, 1), { topic: 't', key: 'string', value: v1 }, writers());
-    await expect(codec.decodeValue(encodeFramed(avro.Type.forSchema(incompatible), 3, { id: 1 }))).rejects.toMatchObject({ code: 'RECORD_UNDECODABLE' });
+    await expect(
+      codec.decodeValue(encodeFramed(avro.Type.forSchema(incompatible), 3, { id: 1 })),
+    ).rejects.toMatchObject({ code: 'RECORD_UNDECODABLE' });
   });
 
   test('an encode of a bad value is a RecordError', () => {
     const codec = createTopicCodec(registered(9, 1), { topic: 't', key: 'string', value: v1 }, writers());
-    expect(() => codec.encodeValue({ id: 7 })).toThrow(expect.objectContaining({ code: 'RECORD_SCHEMA_MISMATCH', field: 'id' }));
+    expect(() => codec.encodeValue({ id: 7 })).toThrow(
+      expect.objectContaining({ code: 'RECORD_SCHEMA_MISMATCH', field: 'id' }),
+    );
   });
 });

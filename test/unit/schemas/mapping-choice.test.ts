@@ -6,11 +6,19 @@ const choice = (v: unknown): FieldChoice => parseFieldChoice(v, shipped.userMapp
 
 describe('field choice', () => {
   it('adds custom fields as optional typed attributes; the schema still matches its mapping', () => {
-    const c = loadCatalog(choice({ include: { Region__c: 'string', Quota__c: 'double', HireDate__c: 'date' }, exclude: ['AboutMe'], hash: ['Email'] }));
+    const c = loadCatalog(
+      choice({
+        include: { Region__c: 'string', Quota__c: 'double', HireDate__c: 'date' },
+        exclude: ['AboutMe'],
+        hash: ['Email'],
+      }),
+    );
     expect(checkMapping(c.userMapping, c.schemas.userValue)).toEqual([]);
     const fields = (c.schemas.userValue as { fields: { name: string; type: unknown; default?: unknown }[] }).fields;
     expect(fields.find((f) => f.name === 'Quota__c')).toMatchObject({ type: ['null', 'double'], default: null });
-    expect(fields.find((f) => f.name === 'HireDate__c')).toMatchObject({ type: ['null', { type: 'int', logicalType: 'date' }] });
+    expect(fields.find((f) => f.name === 'HireDate__c')).toMatchObject({
+      type: ['null', { type: 'int', logicalType: 'date' }],
+    });
     expect(c.userMapping.rows.find((r) => r.sourceField === 'AboutMe')?.notes).toMatch(/excluded: never read/);
     expect(c.userMapping.rows.find((r) => r.sourceField === 'Email')?.notes).toMatch(/HMAC-SHA-256/);
   });
@@ -40,6 +48,9 @@ describe('field choice', () => {
   });
 
   it('without a choice, the catalog is the shipped one', () => {
-    expect(applyFieldChoice(shipped.userMapping, shipped.schemas.userValue, choice(undefined))).toEqual({ mapping: shipped.userMapping, schema: shipped.schemas.userValue });
+    expect(applyFieldChoice(shipped.userMapping, shipped.schemas.userValue, choice(undefined))).toEqual({
+      mapping: shipped.userMapping,
+      schema: shipped.schemas.userValue,
+    });
   });
 });

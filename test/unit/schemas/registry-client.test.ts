@@ -59,7 +59,6 @@ describe('the sink schema source over the client', () => {
   });
   let url = '';
   beforeAll(async () => {
-    // eslint-disable-next-line no-console
     console.log(`registry-client seed ${seed} (replay: SF_TEST_SEED=${seed})`);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/apis/ccompat/v7`;

@@ -1,7 +1,12 @@
 import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { ConnectorError, FatalError, RetriableError } from '../../../kernel/errors';
 import { RegistryHttpError, type RegistryAdmin, type CompatibilityLevel } from '../../../schemas/registry-client';
-import { classifyRegistryError, connectorTopicSchemas, registerTopicSchemas, REGISTRY_CLIENT_ID } from '../../../schemas/registry';
+import {
+  classifyRegistryError,
+  connectorTopicSchemas,
+  registerTopicSchemas,
+  REGISTRY_CLIENT_ID,
+} from '../../../schemas/registry';
 import { loadConnectorSchemas } from '../../../schemas/avro';
 
 const record = { type: 'record' as const, name: 'V', namespace: 'n', fields: [{ name: 'id', type: 'string' }] };
@@ -39,7 +44,11 @@ describe('registerTopicSchemas', () => {
       'lib-register users-value BACKWARD',
     ]);
     expect(result).toEqual([
-      { topic: 'users', key: { subject: 'users-key', id: 10, compatibility: 'BACKWARD' }, value: { subject: 'users-value', id: 11, compatibility: 'BACKWARD' } },
+      {
+        topic: 'users',
+        key: { subject: 'users-key', id: 10, compatibility: 'BACKWARD' },
+        value: { subject: 'users-value', id: 11, compatibility: 'BACKWARD' },
+      },
     ]);
   });
 
@@ -58,13 +67,20 @@ describe('registerTopicSchemas', () => {
   });
 
   test('an incompatible schema fails with a FatalError carrying the registry explanation', async () => {
-    const libraryError = Object.assign(new Error(`${REGISTRY_CLIENT_ID} - Incompatible artifact: t-value [AVRO], list of diff types: [b at /fields/1]`), { status: 409 });
+    const libraryError = Object.assign(
+      new Error(`${REGISTRY_CLIENT_ID} - Incompatible artifact: t-value [AVRO], list of diff types: [b at /fields/1]`),
+      { status: 409 },
+    );
     const { clients } = fakes({}, libraryError);
-    const failure = registerTopicSchemas(clients, [{ topic: 't', key: 'string', value: record }], { retry: { attempts: 1 } });
+    const failure = registerTopicSchemas(clients, [{ topic: 't', key: 'string', value: record }], {
+      retry: { attempts: 1 },
+    });
     await expect(failure).rejects.toBeInstanceOf(FatalError);
     await expect(failure).rejects.toMatchObject({
       code: 'SCHEMA_INCOMPATIBLE',
-      message: 'schema registry: the schema for subject t-value is incompatible with its registered versions: Incompatible artifact: t-value [AVRO], list of diff types: [b at /fields/1]',
+      message:
+        'schema registry: the schema for subject t-value is incompatible with its registered versions: ' +
+        'Incompatible artifact: t-value [AVRO], list of diff types: [b at /fields/1]',
     });
   });
 
@@ -75,7 +91,9 @@ describe('registerTopicSchemas', () => {
       attempts++;
       throw new TypeError('fetch failed');
     };
-    const failure = registerTopicSchemas(clients, [{ topic: 't', key: 'string', value: record }], { retry: { attempts: 3, initialDelayMs: 1 } });
+    const failure = registerTopicSchemas(clients, [{ topic: 't', key: 'string', value: record }], {
+      retry: { attempts: 3, initialDelayMs: 1 },
+    });
     await expect(failure).rejects.toMatchObject({ code: 'REGISTRY_UNAVAILABLE', retriable: true });
     expect(attempts).toBe(3);
   });
@@ -92,19 +110,37 @@ describe('registerTopicSchemas', () => {
 });
 
 describe('classifyRegistryError: one table for every registry failure', () => {
-  const withStatus = (status: number, message: string) => Object.assign(new Error(`${REGISTRY_CLIENT_ID} - ${message}`), { status });
+  const withStatus = (status: number, message: string) =>
+    Object.assign(new Error(`${REGISTRY_CLIENT_ID} - ${message}`), { status });
   const table: [string, unknown, string, boolean][] = [
     ['409 from the library', withStatus(409, 'Incompatible'), 'SCHEMA_INCOMPATIBLE', false],
     ['409 from ccompat', new RegistryHttpError(409, 'Incompatible', 409), 'SCHEMA_INCOMPATIBLE', false],
     ['422 invalid schema', new RegistryHttpError(422, 'Invalid schema', 42201), 'SCHEMA_INVALID', false],
     ['401', new RegistryHttpError(401, 'Unauthorized'), 'REGISTRY_UNAUTHORIZED', false],
     ['403', withStatus(403, 'Forbidden'), 'REGISTRY_UNAUTHORIZED', false],
-    ['404 on a call that needs the subject', new RegistryHttpError(404, 'Subject not found'), 'REGISTRY_REQUEST_FAILED', false],
+    [
+      '404 on a call that needs the subject',
+      new RegistryHttpError(404, 'Subject not found'),
+      'REGISTRY_REQUEST_FAILED',
+      false,
+    ],
     ['500', new RegistryHttpError(500, 'boom'), 'REGISTRY_UNAVAILABLE', true],
     ['503 from the library', withStatus(503, 'unavailable'), 'REGISTRY_UNAVAILABLE', true],
     ['network error (fetch)', new TypeError('fetch failed'), 'REGISTRY_UNAVAILABLE', true],
-    ['network error (library reports it as 400)', withStatus(400, 'Error, status 400: connect ECONNREFUSED 127.0.0.1:1'), 'REGISTRY_UNAVAILABLE', true],
-    ['library compatibility mismatch', Object.assign(new Error('Compatibility does not match the configuration (BACKWARD != NONE)'), { name: 'ConfluentSchemaRegistryCompatibilityError' }), 'REGISTRY_REQUEST_FAILED', false],
+    [
+      'network error (library reports it as 400)',
+      withStatus(400, 'Error, status 400: connect ECONNREFUSED 127.0.0.1:1'),
+      'REGISTRY_UNAVAILABLE',
+      true,
+    ],
+    [
+      'library compatibility mismatch',
+      Object.assign(new Error('Compatibility does not match the configuration (BACKWARD != NONE)'), {
+        name: 'ConfluentSchemaRegistryCompatibilityError',
+      }),
+      'REGISTRY_REQUEST_FAILED',
+      false,
+    ],
   ];
   test.each(table)('%s -> %s (retriable %s)', (_name, err, code, retriable) => {
     const classified = classifyRegistryError(err, 's-value', 'register schema');

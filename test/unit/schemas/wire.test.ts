@@ -56,7 +56,9 @@ describe('Confluent wire format', () => {
   });
 
   test('decode: a body that is not the schema is a RecordError', () => {
-    expect(() => decodeFramed(v2, frame(1, Buffer.from('ff', 'hex')))).toThrow(expect.objectContaining({ code: 'RECORD_UNDECODABLE' }));
+    expect(() => decodeFramed(v2, frame(1, Buffer.from('ff', 'hex')))).toThrow(
+      expect.objectContaining({ code: 'RECORD_UNDECODABLE' }),
+    );
   });
 
   test('evolution (avsc resolvers): v1 reader reads v2 data, v2 reader reads v1 data', () => {
@@ -64,6 +66,8 @@ describe('Confluent wire format', () => {
     const written1 = encodeFramed(v1, 1, { id: 'b' });
     expect(decodeFramed(v1, written2, resolverFor(v1, v2)).value).toEqual({ id: 'a' });
     expect(decodeFramed(v2, written1, resolverFor(v2, v1)).value).toEqual({ id: 'b', nickname: null });
-    expect(resolverFor(v1, avro.Type.forSchema({ type: 'record', name: 'T', fields: [{ name: 'id', type: 'string' }] }))).toBeUndefined();
+    expect(
+      resolverFor(v1, avro.Type.forSchema({ type: 'record', name: 'T', fields: [{ name: 'id', type: 'string' }] })),
+    ).toBeUndefined();
   });
 });

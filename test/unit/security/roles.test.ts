@@ -134,13 +134,22 @@ describe('the conversions refuse the other role', () => {
 });
 
 describe('the Salesforce options a sink file may carry unread', () => {
-  it('every option the Salesforce build reads is a connector option of the schema (a new one cannot be forgotten)', () => {
+  it('every option the Salesforce build reads is a schema connector option (a new one cannot be forgotten)', () => {
     const read = new Set<string>();
     // valid values, so that the build reads everything down to the extractor's options
     const values: Record<string, unknown> = {
-      oauthFlow: 'password', salesforceUrl: 'https://acme.my.salesforce.com', consumerKey: 'k', consumerSecret: 'cs',
-      username: 'u', password: 'p', apiVersion: '62.0', loginHistory: 'auto', apiReserve: 0.1,
-      loginHistoryLookbackDays: 30, userFilter: {}, salesforceTuning: {},
+      oauthFlow: 'password',
+      salesforceUrl: 'https://acme.my.salesforce.com',
+      consumerKey: 'k',
+      consumerSecret: 'cs',
+      username: 'u',
+      password: 'p',
+      apiVersion: '62.0',
+      loginHistory: 'auto',
+      apiReserve: 0.1,
+      loginHistoryLookbackDays: 30,
+      userFilter: {},
+      salesforceTuning: {},
     };
     const watched = new Proxy(values, {
       get: (target, key) => (typeof key === 'string' && read.add(key), target[key as string]),
@@ -157,7 +166,9 @@ describe('the Salesforce options a sink file may carry unread', () => {
     console.log(`connector option refused in a sink file: ${pick}`);
     for (const key of [pick, 'salesforceUrl', 'repeats']) {
       const file = { ...SINK_ONLY, [key]: 'x' };
-      const e = errorOf(() => parseConnectorConfig(file, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' }));
+      const e = errorOf(() =>
+        parseConnectorConfig(file, sources({ DATABASE_URL: DB_URL }), 'sink.yaml', { role: 'sink' }),
+      );
       expect(e.issues.map((i) => i.field)).toEqual([key]);
     }
   });

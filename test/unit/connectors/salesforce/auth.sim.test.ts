@@ -15,8 +15,23 @@ describe('authentication against the simulator', () => {
 
   const flows = (s: Simulator): [string, ExtractorOptions['auth']][] => [
     ['password', passwordAuth(s)],
-    ['client_credentials', { flow: 'client_credentials', consumerKey: s.credentials.consumerKey, consumerSecret: s.credentials.consumerSecret }],
-    ['jwt', { flow: 'jwt', consumerKey: s.credentials.consumerKey, username: s.credentials.username, privateKeyPem: s.credentials.jwtPrivateKeyPem }],
+    [
+      'client_credentials',
+      {
+        flow: 'client_credentials',
+        consumerKey: s.credentials.consumerKey,
+        consumerSecret: s.credentials.consumerSecret,
+      },
+    ],
+    [
+      'jwt',
+      {
+        flow: 'jwt',
+        consumerKey: s.credentials.consumerKey,
+        username: s.credentials.username,
+        privateKeyPem: s.credentials.jwtPrivateKeyPem,
+      },
+    ],
   ];
 
   it.each(['password', 'client_credentials', 'jwt'])('the %s flow logs in and extracts', async (name) => {
@@ -29,15 +44,46 @@ describe('authentication against the simulator', () => {
     expect(got.rows.length).toBe(sim.userIds().length);
   });
 
-  const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const otherKey = generateKeyPairSync('rsa', { modulusLength: 2048 })
+    .privateKey.export({ type: 'pkcs8', format: 'pem' })
+    .toString();
 
   it.each<[string, (s: Simulator) => ExtractorOptions['auth']]>([
-    ['a wrong password', (s) => ({ ...passwordAuth(s), password: 'Wrong-Password-123' } as ExtractorOptions['auth'])],
-    ['a wrong security token', (s) => ({ ...passwordAuth(s), securityToken: 'WRONGTOKEN999' } as ExtractorOptions['auth'])],
-    ['a wrong consumer secret (password flow)', (s) => ({ ...passwordAuth(s), consumerSecret: 'wrong-consumer-secret' } as ExtractorOptions['auth'])],
-    ['a wrong consumer secret (client credentials)', (s) => ({ flow: 'client_credentials', consumerKey: s.credentials.consumerKey, consumerSecret: 'wrong-consumer-secret' })],
-    ['a JWT signed with another key', (s) => ({ flow: 'jwt', consumerKey: s.credentials.consumerKey, username: s.credentials.username, privateKeyPem: otherKey })],
-    ['an unknown user (JWT)', (s) => ({ flow: 'jwt', consumerKey: s.credentials.consumerKey, username: 'nobody@example.com', privateKeyPem: s.credentials.jwtPrivateKeyPem })],
+    ['a wrong password', (s) => ({ ...passwordAuth(s), password: 'Wrong-Password-123' }) as ExtractorOptions['auth']],
+    [
+      'a wrong security token',
+      (s) => ({ ...passwordAuth(s), securityToken: 'WRONGTOKEN999' }) as ExtractorOptions['auth'],
+    ],
+    [
+      'a wrong consumer secret (password flow)',
+      (s) => ({ ...passwordAuth(s), consumerSecret: 'wrong-consumer-secret' }) as ExtractorOptions['auth'],
+    ],
+    [
+      'a wrong consumer secret (client credentials)',
+      (s) => ({
+        flow: 'client_credentials',
+        consumerKey: s.credentials.consumerKey,
+        consumerSecret: 'wrong-consumer-secret',
+      }),
+    ],
+    [
+      'a JWT signed with another key',
+      (s) => ({
+        flow: 'jwt',
+        consumerKey: s.credentials.consumerKey,
+        username: s.credentials.username,
+        privateKeyPem: otherKey,
+      }),
+    ],
+    [
+      'an unknown user (JWT)',
+      (s) => ({
+        flow: 'jwt',
+        consumerKey: s.credentials.consumerKey,
+        username: 'nobody@example.com',
+        privateKeyPem: s.credentials.jwtPrivateKeyPem,
+      }),
+    ],
   ])('%s gives a clear error without any secret in it', async (_name, make) => {
     const auth = make(sim);
     const { logger, lines } = memoryLogger();
@@ -48,8 +94,18 @@ describe('authentication against the simulator', () => {
     );
     expect(err).toBeInstanceOf(FatalError);
     expect(err!.code).toBe('SALESFORCE_AUTH_FAILED');
-    expect(err!.message).toMatch(new RegExp(`Salesforce ${auth.flow} login at ${sim.url.replace(/[.:/]/g, '\\$&')} was rejected: \\w+`));
-    const secrets = [sim.credentials.password, sim.credentials.consumerSecret, sim.credentials.securityToken, 'Wrong-Password-123', 'WRONGTOKEN999', 'wrong-consumer-secret', 'PRIVATE KEY'];
+    expect(err!.message).toMatch(
+      new RegExp(`Salesforce ${auth.flow} login at ${sim.url.replace(/[.:/]/g, '\\$&')} was rejected: \\w+`),
+    );
+    const secrets = [
+      sim.credentials.password,
+      sim.credentials.consumerSecret,
+      sim.credentials.securityToken,
+      'Wrong-Password-123',
+      'WRONGTOKEN999',
+      'wrong-consumer-secret',
+      'PRIVATE KEY',
+    ];
     const logged = JSON.stringify(lines);
     for (const s of secrets) {
       expect(err!.message).not.toContain(s);
@@ -67,14 +123,29 @@ describe('JWT audience', () => {
     // randomized My Domain names; replay with SEED=<n>
     const seed = Number(process.env.SEED ?? Date.now() % 100000);
     let x = seed;
-    const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
-    const name = () => Array.from({ length: 3 + Math.floor(rnd() * 12) }, () => 'abcdefghijklmnopqrstuvwxyz0123456789-'[Math.floor(rnd() * 37)]).join('').replace(/^-|-$/g, 'a');
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
+    const name = () =>
+      Array.from(
+        { length: 3 + Math.floor(rnd() * 12) },
+        () => 'abcdefghijklmnopqrstuvwxyz0123456789-'[Math.floor(rnd() * 37)],
+      )
+        .join('')
+        .replace(/^-|-$/g, 'a');
     for (let i = 0; i < 50; i++) {
       const n = name();
       const ctx = `seed ${seed}, name ${n}`;
-      expect([ctx, defaultJwtAudience(`https://${n}.my.salesforce.com`)]).toEqual([ctx, 'https://login.salesforce.com']);
-      expect([ctx, defaultJwtAudience(`https://${n}--uat.sandbox.my.salesforce.com`)]).toEqual([ctx, 'https://test.salesforce.com']);
-      expect([ctx, defaultJwtAudience(`https://${n.toUpperCase()}--DEV.SANDBOX.MY.SALESFORCE.COM`)]).toEqual([ctx, 'https://test.salesforce.com']);
+      expect([ctx, defaultJwtAudience(`https://${n}.my.salesforce.com`)]).toEqual([
+        ctx,
+        'https://login.salesforce.com',
+      ]);
+      expect([ctx, defaultJwtAudience(`https://${n}--uat.sandbox.my.salesforce.com`)]).toEqual([
+        ctx,
+        'https://test.salesforce.com',
+      ]);
+      expect([ctx, defaultJwtAudience(`https://${n.toUpperCase()}--DEV.SANDBOX.MY.SALESFORCE.COM`)]).toEqual([
+        ctx,
+        'https://test.salesforce.com',
+      ]);
     }
     expect(defaultJwtAudience('https://login.salesforce.com')).toBe('https://login.salesforce.com');
     expect(defaultJwtAudience('https://test.salesforce.com')).toBe('https://test.salesforce.com');
@@ -86,10 +157,17 @@ describe('JWT audience', () => {
     const sandbox = await startSim({ users: 5, logins: 0, sandbox: true, jwtSiteUrls: [site] });
     try {
       const c = sandbox.credentials;
-      const jwt = (audience?: string): ExtractorOptions['auth'] =>
-        ({ flow: 'jwt', consumerKey: c.consumerKey, username: c.username, privateKeyPem: c.jwtPrivateKeyPem, ...(audience ? { audience } : {}) });
+      const jwt = (audience?: string): ExtractorOptions['auth'] => ({
+        flow: 'jwt',
+        consumerKey: c.consumerKey,
+        username: c.username,
+        privateKeyPem: c.jwtPrivateKeyPem,
+        ...(audience ? { audience } : {}),
+      });
       // the default (login.salesforce.com: the loopback URL is not a sandbox host) is refused by a sandbox
-      await expect(extractor(sandbox, { auth: jwt() }).connect()).rejects.toMatchObject({ code: 'SALESFORCE_AUTH_FAILED' });
+      await expect(extractor(sandbox, { auth: jwt() }).connect()).rejects.toMatchObject({
+        code: 'SALESFORCE_AUTH_FAILED',
+      });
       for (const aud of ['https://test.salesforce.com', site]) {
         const got = await drain(extractor(sandbox, { auth: jwt(aud) }).users());
         expect(got.error).toBeUndefined();
@@ -101,8 +179,16 @@ describe('JWT audience', () => {
   });
 
   it('refuses a My Domain URL as jwtAudience at validation, naming the option and the fix', () => {
-    const auth = { flow: 'jwt', consumerKey: 'k', username: 'u', privateKeyPem: '-----BEGIN PRIVATE KEY-----', audience: 'https://acme.my.salesforce.com' } as const;
-    expect(() => parseExtractorConfig({ loginUrl: 'https://acme.my.salesforce.com', auth })).toThrow(/salesforce\.auth\.audience: .*My Domain.*leave jwtAudience out/);
+    const auth = {
+      flow: 'jwt',
+      consumerKey: 'k',
+      username: 'u',
+      privateKeyPem: '-----BEGIN PRIVATE KEY-----',
+      audience: 'https://acme.my.salesforce.com',
+    } as const;
+    expect(() => parseExtractorConfig({ loginUrl: 'https://acme.my.salesforce.com', auth })).toThrow(
+      /salesforce\.auth\.audience: .*My Domain.*leave jwtAudience out/,
+    );
   });
 
   it('warns at start-up on the password flow, naming the retirement date and the replacement', () => {

@@ -30,7 +30,9 @@ describe('API budget against the simulator', () => {
     withSim({ dailyApiLimit: 1000, apiUsedAtStart: 880 }, async (sim) => {
       const got = await drain(extractor(sim, { pageSize: 10, parallelPages: 1 }).users());
       expect(got.error?.code).toBe('SALESFORCE_API_BUDGET');
-      expect(got.error?.message).toMatch(/keep 100 of the org's 1000 daily API requests.*apiReserve=0\.1.*this connector made \d+ calls/);
+      expect(got.error?.message).toMatch(
+        /keep 100 of the org's 1000 daily API requests.*apiReserve=0\.1.*this connector made \d+ calls/,
+      );
       expect(got.result).toBeUndefined();
       expect(1000 - sim.apiUsage).toBeGreaterThanOrEqual(100);
     }));

@@ -48,7 +48,7 @@ describe('API budget: the reserve', () => {
   it('allows calls while the org keeps the reserve free, randomized (replay with SEED)', () => {
     const seed = Number(process.env.SEED ?? Date.now() % 100000);
     let x = seed;
-    const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
     for (let i = 0; i < 200; i++) {
       const max = 100 + Math.floor(rnd() * 100000);
       const used = Math.floor(rnd() * max);
@@ -71,7 +71,7 @@ describe('API budget: the reserve', () => {
     }
   });
 
-  it('apiMaxCalls caps this connector\'s own calls', () => {
+  it("apiMaxCalls caps this connector's own calls", () => {
     const b = new ApiBudget({ reserve: 0, maxCalls: 3 });
     for (let i = 0; i < 3; i++) b.acquire('call');
     expect(() => b.acquire('call 4')).toThrow(/made 3 calls.*apiMaxCalls=3/);

@@ -1,9 +1,20 @@
-import { parseExtractorConfig, parseUserStatuses, type ExtractorOptions } from '../../../../connectors/salesforce/config';
+import {
+  parseExtractorConfig,
+  parseUserStatuses,
+  type ExtractorOptions,
+} from '../../../../connectors/salesforce/config';
 import { FatalError } from '../../../../kernel/errors';
 
 const base: ExtractorOptions = {
   loginUrl: 'https://login.salesforce.com',
-  auth: { flow: 'password', consumerKey: 'ck', consumerSecret: 'cs-secret', username: 'u@example.com', password: 'pw-secret', securityToken: 'tok-secret' },
+  auth: {
+    flow: 'password',
+    consumerKey: 'ck',
+    consumerSecret: 'cs-secret',
+    username: 'u@example.com',
+    password: 'pw-secret',
+    securityToken: 'tok-secret',
+  },
 };
 
 function configError(opts: ExtractorOptions): FatalError {
@@ -73,7 +84,10 @@ describe('extractor configuration', () => {
   });
 
   it('requires a My Domain URL for the client credentials flow', () => {
-    const err = configError({ loginUrl: 'https://login.salesforce.com', auth: { flow: 'client_credentials', consumerKey: 'ck', consumerSecret: 'cs' } });
+    const err = configError({
+      loginUrl: 'https://login.salesforce.com',
+      auth: { flow: 'client_credentials', consumerKey: 'ck', consumerSecret: 'cs' },
+    });
     expect(err.message).toContain('My Domain');
   });
 
@@ -84,7 +98,9 @@ describe('extractor configuration', () => {
   });
 
   it('rejects an unknown flow and an old API version', () => {
-    expect(configError({ ...base, auth: { flow: 'saml' } as unknown as ExtractorOptions['auth'] }).message).toContain('password, client_credentials, jwt');
+    expect(configError({ ...base, auth: { flow: 'saml' } as unknown as ExtractorOptions['auth'] }).message).toContain(
+      'password, client_credentials, jwt',
+    );
     expect(configError({ ...base, apiVersion: '45.0' }).message).toContain('47.0');
   });
 

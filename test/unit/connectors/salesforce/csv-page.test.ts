@@ -5,7 +5,12 @@ import { silentLogger } from '../../../../kernel/logger';
 
 const columns = ['Id', 'Name', 'AboutMe', 'UserRole.Name'];
 const rows: Row[] = [
-  { Id: '005000000000001AAA', Name: 'Zoë Ångström', AboutMe: 'line one\nline "two", with comma', 'UserRole.Name': 'CEO' },
+  {
+    Id: '005000000000001AAA',
+    Name: 'Zoë Ångström',
+    AboutMe: 'line one\nline "two", with comma',
+    'UserRole.Name': 'CEO',
+  },
   { Id: '005000000000002AAA', Name: '山田 太郎', AboutMe: '', 'UserRole.Name': '' },
   { Id: '005000000000003AAA', Name: 'O\'Brien, "Pat"', AboutMe: '\r\n', 'UserRole.Name': 'Sales, EMEA' },
   { Id: '005000000000004AAA', Name: '😀 emoji', AboutMe: ',,,', 'UserRole.Name': '"' },
@@ -17,7 +22,10 @@ function csv(records: Row[], cols = columns): string {
 }
 
 /** Serves `body` in chunks of `size` bytes; on the listed attempts, breaks off after `cutAt` bytes. */
-function source(body: string, opts: { size?: number; cuts?: Record<number, number>; recordCount?: number | null } = {}): PageSource & { opens: number } {
+function source(
+  body: string,
+  opts: { size?: number; cuts?: Record<number, number>; recordCount?: number | null } = {},
+): PageSource & { opens: number } {
   const bytes = Buffer.from(body, 'utf8');
   const src = {
     label: 'page 1',
@@ -31,7 +39,8 @@ function source(body: string, opts: { size?: number; cuts?: Record<number, numbe
         nextLocator: 'null',
         chunks: (async function* () {
           for (let i = 0; i < bytes.length; i += size) {
-            if (cutAt !== undefined && i >= cutAt) throw new TransportError('SALESFORCE_NETWORK', 'connection reset', false);
+            if (cutAt !== undefined && i >= cutAt)
+              throw new TransportError('SALESFORCE_NETWORK', 'connection reset', false);
             yield bytes.subarray(i, i + size);
           }
         })(),
@@ -43,7 +52,13 @@ function source(body: string, opts: { size?: number; cuts?: Record<number, numbe
 
 async function collect(src: PageSource, batchSize = 2, cols = columns) {
   const out: Row[] = [];
-  const gen = readCsvPage(src, { jobId: '750000000000001AAA', columns: cols, logger: silentLogger, batchSize, maxRereads: 3 });
+  const gen = readCsvPage(src, {
+    jobId: '750000000000001AAA',
+    columns: cols,
+    logger: silentLogger,
+    batchSize,
+    maxRereads: 3,
+  });
   for (;;) {
     const r = await gen.next();
     if (r.done) return { rows: out, summary: r.value };
@@ -52,28 +67,39 @@ async function collect(src: PageSource, batchSize = 2, cols = columns) {
 }
 
 describe('streaming one CSV result page', () => {
-  it.each([1, 2, 3, 7, 64, 100_000])('reproduces tricky values exactly with %i-byte chunks (multi-byte characters split)', async (size) => {
-    const { rows: got, summary } = await collect(source(csv(rows), { size, recordCount: 4 }));
-    expect(got).toEqual(rows);
-    expect(summary).toMatchObject({ rows: 4, rereads: 0, nextLocator: 'null' });
-  });
+  it.each([1, 2, 3, 7, 64, 100_000])(
+    'reproduces tricky values exactly with %i-byte chunks (multi-byte characters split)',
+    async (size) => {
+      const { rows: got, summary } = await collect(source(csv(rows), { size, recordCount: 4 }));
+      expect(got).toEqual(rows);
+      expect(summary).toMatchObject({ rows: 4, rereads: 0, nextLocator: 'null' });
+    },
+  );
 
   it('yields bounded batches, never the whole page at once', async () => {
     const many = Array.from({ length: 1001 }, (_, i) => ({ ...rows[i % 4], Id: `005${String(i).padStart(15, '0')}` }));
-    const gen = readCsvPage(source(csv(many), { size: 4096 }), { jobId: 'j', columns, logger: silentLogger, batchSize: 100 });
+    const gen = readCsvPage(source(csv(many), { size: 4096 }), {
+      jobId: 'j',
+      columns,
+      logger: silentLogger,
+      batchSize: 100,
+    });
     const sizes: number[] = [];
     for (let r = await gen.next(); !r.done; r = await gen.next()) sizes.push(r.value.length);
     expect(Math.max(...sizes)).toBe(100);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(1001);
   });
 
-  it.each([5, 60, 150, 250])('re-reads the page after a reset at byte %i without emitting any row twice', async (cutAt) => {
-    const src = source(csv(rows), { size: 5, cuts: { 1: cutAt }, recordCount: 4 });
-    const { rows: got, summary } = await collect(src, 1);
-    expect(got).toEqual(rows);
-    expect(src.opens).toBe(2);
-    expect(summary.rereads).toBe(1);
-  });
+  it.each([5, 60, 150, 250])(
+    're-reads the page after a reset at byte %i without emitting any row twice',
+    async (cutAt) => {
+      const src = source(csv(rows), { size: 5, cuts: { 1: cutAt }, recordCount: 4 });
+      const { rows: got, summary } = await collect(src, 1);
+      expect(got).toEqual(rows);
+      expect(src.opens).toBe(2);
+      expect(summary.rereads).toBe(1);
+    },
+  );
 
   it('survives several resets in a row', async () => {
     const src = source(csv(rows), { size: 5, cuts: { 1: 100, 2: 20, 3: 200 } });

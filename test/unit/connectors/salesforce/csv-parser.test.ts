@@ -15,7 +15,7 @@ function parseChunks(chunks: readonly Uint8Array[], opts?: CsvParserOptions): st
 function chunked(text: string, size: () => number): Uint8Array[] {
   const bytes = Buffer.from(text, 'utf8');
   const out: Uint8Array[] = [];
-  for (let i = 0; i < bytes.length; ) {
+  for (let i = 0; i < bytes.length;) {
     const n = size();
     out.push(bytes.subarray(i, i + n));
     i += n;
@@ -47,10 +47,31 @@ function syntaxError(run: () => unknown): CsvSyntaxError {
 
 describe('CsvParser', () => {
   const cases: [string, string, string[][], CsvParserOptions?][] = [
-    ['LF endings', 'a,b\nc,d\n', [['a', 'b'], ['c', 'd']]],
-    ['CRLF endings', 'a,b\r\nc,d\r\n', [['a', 'b'], ['c', 'd']]],
+    [
+      'LF endings',
+      'a,b\nc,d\n',
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    ],
+    [
+      'CRLF endings',
+      'a,b\r\nc,d\r\n',
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    ],
     ['mixed endings', 'a\r\nb\nc\r\n', [['a'], ['b'], ['c']]],
-    ['no final line break', 'a,b\nc,d', [['a', 'b'], ['c', 'd']]],
+    [
+      'no final line break',
+      'a,b\nc,d',
+      [
+        ['a', 'b'],
+        ['c', 'd'],
+      ],
+    ],
     ['no final line break after a quoted field', 'a,"b"', [['a', 'b']]],
     ['an empty input', '', []],
     ['a lone line break (one empty line)', '\n', [['']]],
@@ -58,8 +79,22 @@ describe('CsvParser', () => {
     ['an empty CRLF line in the middle', 'a\r\n\r\nb', [['a'], [''], ['b']]],
     ['one final line break (no extra record)', 'a\n', [['a']]],
     ['an empty line before the final line break', 'a\n\n', [['a'], ['']]],
-    ['empty fields', ',,\na,,b\n', [['', '', ''], ['a', '', 'b']]],
-    ['a trailing delimiter (an empty last field)', 'a,b,\nc,d,\r\n', [['a', 'b', ''], ['c', 'd', '']]],
+    [
+      'empty fields',
+      ',,\na,,b\n',
+      [
+        ['', '', ''],
+        ['a', '', 'b'],
+      ],
+    ],
+    [
+      'a trailing delimiter (an empty last field)',
+      'a,b,\nc,d,\r\n',
+      [
+        ['a', 'b', ''],
+        ['c', 'd', ''],
+      ],
+    ],
     ['a trailing delimiter at the end of input', 'a,', [['a', '']]],
     ['quoted fields', '"a","b c"\n', [['a', 'b c']]],
     ['escaped quotes', '"say ""hi""","""",""""""\n', [['say "hi"', '"', '""']]],
@@ -148,9 +183,18 @@ describe('CsvParser', () => {
     it('accepts a record of exactly maxRecordBytes characters (line break included) and rejects a longer one', () => {
       const opts = { maxRecordBytes: 10 };
       for (const [, size] of CHUNKINGS) {
-        expect(parseText('a,b\n"1234",67\n', size, opts)).toEqual([['a', 'b'], ['1234', '67']]);
-        expect(syntaxError(() => parseText('a,b\n"1234",678\n', size, opts))).toMatchObject({ code: 'RECORD_TOO_LARGE', record: 2 });
-        expect(syntaxError(() => parseText('a,b\n12345678901', size, opts))).toMatchObject({ code: 'RECORD_TOO_LARGE', record: 2 });
+        expect(parseText('a,b\n"1234",67\n', size, opts)).toEqual([
+          ['a', 'b'],
+          ['1234', '67'],
+        ]);
+        expect(syntaxError(() => parseText('a,b\n"1234",678\n', size, opts))).toMatchObject({
+          code: 'RECORD_TOO_LARGE',
+          record: 2,
+        });
+        expect(syntaxError(() => parseText('a,b\n12345678901', size, opts))).toMatchObject({
+          code: 'RECORD_TOO_LARGE',
+          record: 2,
+        });
       }
     });
 
@@ -168,7 +212,28 @@ describe('CsvParser', () => {
 
   describe('random tables, serialised, chunked at random, match the table and csv-parse', () => {
     const DELIMITERS = [',', '\t', ';', '|', '^', '`'];
-    const PIECES = ['a', 'B', '7', ' ', '"', '""', ',', '\t', ';', '|', '^', '`', '\r', '\n', '\r\n', 'é', '日本', '😀', '\u00a0', 'x y'];
+    const PIECES = [
+      'a',
+      'B',
+      '7',
+      ' ',
+      '"',
+      '""',
+      ',',
+      '\t',
+      ';',
+      '|',
+      '^',
+      '`',
+      '\r',
+      '\n',
+      '\r\n',
+      'é',
+      '日本',
+      '😀',
+      '\u00a0',
+      'x y',
+    ];
     const TABLES = 300;
 
     interface Case {
@@ -225,7 +290,11 @@ describe('CsvParser', () => {
       const ours = parseText(c.text, c.sizes, { delimiter: c.delimiter });
       expect(ours).toEqual(c.table);
       expect(parseText(c.text, () => 1, { delimiter: c.delimiter })).toEqual(c.table);
-      const reference = csvParseSync(c.text, { bom: true, relax_column_count: true, delimiter: c.delimiter }) as string[][];
+      const reference = csvParseSync(c.text, {
+        bom: true,
+        relax_column_count: true,
+        delimiter: c.delimiter,
+      }) as string[][];
       expect(ours).toEqual(reference);
     });
   });
@@ -238,7 +307,10 @@ describe('CsvParser', () => {
       let s = base;
       for (let k = 1 + int(2); k > 0; k--) {
         const at = int(s.length + 1);
-        s = rnd() < 0.5 ? s.slice(0, at) + ['"', '\r', '\n', ','][int(4)] + s.slice(at) : s.slice(0, at) + s.slice(at + 1);
+        s =
+          rnd() < 0.5
+            ? s.slice(0, at) + ['"', '\r', '\n', ','][int(4)] + s.slice(at)
+            : s.slice(0, at) + s.slice(at + 1);
       }
       return s;
     });

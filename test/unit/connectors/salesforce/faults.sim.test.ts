@@ -18,18 +18,21 @@ describe('simulator faults', () => {
   const since = () => sim.requests.length;
   const newRequests = (from: number) => sim.requests.slice(from);
 
-  it.each([1, 3])('expired session in the middle of paging → re-authenticates and carries on (parallelPages %i)', async (parallelPages) => {
-    const from = since();
-    const got = await drain(extractor(sim, { pageSize: 40, parallelPages }).users(), (_row, i) => {
-      if (i === 100) sim.inject({ kind: 'expireSession' });
-    });
-    expect(got.error).toBeUndefined();
-    expect(got.rows).toEqual(baseline);
-    const reqs = newRequests(from);
-    // requests in flight with the old token all get 401; they share one re-login
-    expect(reqs.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
-    expect(reqs.filter((r) => r.path.startsWith('/services/oauth2/token'))).toHaveLength(2);
-  });
+  it.each([1, 3])(
+    'expired session in the middle of paging → re-authenticates and carries on (parallelPages %i)',
+    async (parallelPages) => {
+      const from = since();
+      const got = await drain(extractor(sim, { pageSize: 40, parallelPages }).users(), (_row, i) => {
+        if (i === 100) sim.inject({ kind: 'expireSession' });
+      });
+      expect(got.error).toBeUndefined();
+      expect(got.rows).toEqual(baseline);
+      const reqs = newRequests(from);
+      // requests in flight with the old token all get 401; they share one re-login
+      expect(reqs.filter((r) => r.status === 401).length).toBeGreaterThanOrEqual(1);
+      expect(reqs.filter((r) => r.path.startsWith('/services/oauth2/token'))).toHaveLength(2);
+    },
+  );
 
   it('5xx on result pages → retried, and the extraction completes', async () => {
     const from = since();
@@ -50,14 +53,17 @@ describe('simulator faults', () => {
     expect(newRequests(from).filter((r) => r.method === 'POST' && r.path.includes('/jobs/query'))).toHaveLength(1);
   });
 
-  it.each([1, 3])('connection reset mid-page → the page is read again, no row twice (parallelPages %i)', async (parallelPages) => {
-    sim.inject({ kind: 'resetMidPage', times: 2, object: 'User' });
-    const got = await drain(extractor(sim, { pageSize: 40, parallelPages }).users());
-    expect(got.error).toBeUndefined();
-    expect(got.rows).toEqual(baseline);
-    const rereads = (got.result as UsersResult).jobs.reduce((a, j) => a + j.rereads, 0);
-    expect(rereads).toBe(2);
-  });
+  it.each([1, 3])(
+    'connection reset mid-page → the page is read again, no row twice (parallelPages %i)',
+    async (parallelPages) => {
+      sim.inject({ kind: 'resetMidPage', times: 2, object: 'User' });
+      const got = await drain(extractor(sim, { pageSize: 40, parallelPages }).users());
+      expect(got.error).toBeUndefined();
+      expect(got.rows).toEqual(baseline);
+      const rereads = (got.result as UsersResult).jobs.reduce((a, j) => a + j.rereads, 0);
+      expect(rereads).toBe(2);
+    },
+  );
 
   it('REQUEST_LIMIT_EXCEEDED → a clean FatalError, no claim of completeness, no waiting', async () => {
     sim.inject({ kind: 'requestLimitExceeded', times: 1 });

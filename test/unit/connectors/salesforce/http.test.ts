@@ -6,14 +6,23 @@ import { silentLogger } from '../../../../kernel/logger';
 
 class FakeAuth implements SessionProvider {
   logins = 0;
-  current: Session = { accessToken: 'token-1-SECRET', instanceUrl: 'https://acme.my.salesforce.com', orgId: '00D000000000001AAA', generation: 1 };
+  current: Session = {
+    accessToken: 'token-1-SECRET',
+    instanceUrl: 'https://acme.my.salesforce.com',
+    orgId: '00D000000000001AAA',
+    generation: 1,
+  };
   async session() {
     return this.current;
   }
   async refresh(stale: Session) {
     if (this.current.generation > stale.generation) return this.current;
     this.logins++;
-    this.current = { ...this.current, accessToken: `token-${this.current.generation + 1}-SECRET`, generation: this.current.generation + 1 };
+    this.current = {
+      ...this.current,
+      accessToken: `token-${this.current.generation + 1}-SECRET`,
+      generation: this.current.generation + 1,
+    };
     return this.current;
   }
   secrets() {
@@ -35,20 +44,43 @@ function fakeFetch(replies: Reply[]) {
 }
 
 const json = (status: number, body: unknown, headers: Record<string, string> = {}) =>
-  new Response(body === undefined ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } });
+  new Response(body === undefined ? null : JSON.stringify(body), {
+    status,
+    headers: { 'Content-Type': 'application/json', ...headers },
+  });
 const sfError = (status: number, errorCode: string, message: string) => json(status, [{ errorCode, message }]);
-const netError = (code: string) => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code}`), { code }) });
+const netError = (code: string) =>
+  Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error(`connect ${code}`), { code }) });
 
 function client(replies: Reply[], opts: { timeoutMs?: number; budget?: ApiBudget } = {}) {
   const auth = new FakeAuth();
   const f = fakeFetch(replies);
   const budget = opts.budget ?? new ApiBudget({ reserve: 0 });
-  const http = new SalesforceHttp({ auth, budget, logger: silentLogger, fetch: f.fn, requestTimeoutMs: opts.timeoutMs ?? 5000, retryAttempts: 4, retryInitialMs: 1 });
+  const http = new SalesforceHttp({
+    auth,
+    budget,
+    logger: silentLogger,
+    fetch: f.fn,
+    requestTimeoutMs: opts.timeoutMs ?? 5000,
+    retryAttempts: 4,
+    retryInitialMs: 1,
+  });
   return { http, auth, calls: f.calls, budget };
 }
 
-const get: RequestSpec = { method: 'GET', path: '/services/data/v62.0/jobs/query/750x', repeatable: true, what: 'poll query job 750x' };
-const create: RequestSpec = { method: 'POST', path: '/services/data/v62.0/jobs/query', body: { operation: 'query' }, repeatable: false, what: 'create the User query job' };
+const get: RequestSpec = {
+  method: 'GET',
+  path: '/services/data/v62.0/jobs/query/750x',
+  repeatable: true,
+  what: 'poll query job 750x',
+};
+const create: RequestSpec = {
+  method: 'POST',
+  path: '/services/data/v62.0/jobs/query',
+  body: { operation: 'query' },
+  repeatable: false,
+  what: 'create the User query job',
+};
 
 async function failure(p: Promise<unknown>): Promise<Error & { code?: string }> {
   try {
@@ -71,14 +103,20 @@ describe('Salesforce REST client: the classification table', () => {
   });
 
   it('401 → re-authenticates once and sends again', async () => {
-    const { http, auth, calls } = client([sfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid'), json(200, { ok: true })]);
+    const { http, auth, calls } = client([
+      sfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid'),
+      json(200, { ok: true }),
+    ]);
     await expect(http.json(get)).resolves.toEqual({ ok: true });
     expect(auth.logins).toBe(1);
     expect((calls[1].init.headers as Record<string, string>).Authorization).toBe('Bearer token-2-SECRET');
   });
 
   it('401 again after re-authenticating → fatal, without the token in the message', async () => {
-    const { http, auth } = client([sfError(401, 'INVALID_SESSION_ID', 'bad token token-1-SECRET'), sfError(401, 'INVALID_SESSION_ID', 'still bad token-2-SECRET')]);
+    const { http, auth } = client([
+      sfError(401, 'INVALID_SESSION_ID', 'bad token token-1-SECRET'),
+      sfError(401, 'INVALID_SESSION_ID', 'still bad token-2-SECRET'),
+    ]);
     const err = await failure(http.json(get));
     expect(err).toBeInstanceOf(FatalError);
     expect(err.code).toBe('SALESFORCE_SESSION_INVALID');
@@ -93,7 +131,11 @@ describe('Salesforce REST client: the classification table', () => {
   });
 
   it('5xx and network errors on a repeatable request → retried with backoff', async () => {
-    const { http, calls } = client([sfError(503, 'SERVER_UNAVAILABLE', 'down'), netError('ECONNRESET'), json(200, { ok: 1 })]);
+    const { http, calls } = client([
+      sfError(503, 'SERVER_UNAVAILABLE', 'down'),
+      netError('ECONNRESET'),
+      json(200, { ok: 1 }),
+    ]);
     await expect(http.json(get)).resolves.toEqual({ ok: 1 });
     expect(calls).toHaveLength(3);
   });
@@ -140,9 +182,19 @@ describe('Salesforce REST client: the classification table', () => {
 
   it('a request with no response within requestTimeoutMs → retriable timeout', async () => {
     const never: FetchFn = (_url, init) =>
-      new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))));
+      new Promise((_resolve, reject) =>
+        init.signal?.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError'))),
+      );
     const auth = new FakeAuth();
-    const http = new SalesforceHttp({ auth, budget: new ApiBudget({ reserve: 0 }), logger: silentLogger, fetch: never, requestTimeoutMs: 20, retryAttempts: 2, retryInitialMs: 1 });
+    const http = new SalesforceHttp({
+      auth,
+      budget: new ApiBudget({ reserve: 0 }),
+      logger: silentLogger,
+      fetch: never,
+      requestTimeoutMs: 20,
+      retryAttempts: 2,
+      retryInitialMs: 1,
+    });
     const err = await failure(http.json(get));
     expect(err).toBeInstanceOf(TransportError);
     expect(err.code).toBe('SALESFORCE_TIMEOUT');
@@ -150,7 +202,9 @@ describe('Salesforce REST client: the classification table', () => {
 
   it('reads Sforce-Limit-Info into the budget and stops at the share', async () => {
     const budget = new ApiBudget({ reserve: 0, share: 0.5 });
-    const { http, calls } = client([json(200, {}, { 'Sforce-Limit-Info': 'api-usage=50/100' }), json(200, {})], { budget });
+    const { http, calls } = client([json(200, {}, { 'Sforce-Limit-Info': 'api-usage=50/100' }), json(200, {})], {
+      budget,
+    });
     await http.json(get);
     expect(budget.usage()).toEqual({ used: 50, max: 100 });
     const err = await failure(http.json(get));
@@ -170,7 +224,12 @@ describe('Salesforce REST client: the classification table', () => {
     const body = new ReadableStream<Uint8Array>({
       pull(controller) {
         if (n++ === 0) controller.enqueue(new TextEncoder().encode('"Id"\n"1"\n'));
-        else controller.error(Object.assign(new TypeError('terminated'), { cause: { code: 'UND_ERR_SOCKET', message: 'other side closed' } }));
+        else
+          controller.error(
+            Object.assign(new TypeError('terminated'), {
+              cause: { code: 'UND_ERR_SOCKET', message: 'other side closed' },
+            }),
+          );
       },
     });
     const { http } = client([new Response(body, { status: 200 })]);

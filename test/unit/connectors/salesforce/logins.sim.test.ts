@@ -21,9 +21,14 @@ describe('LoginHistory against the simulator', () => {
     // since = the extractor's now − 10 days (its clock ran on from the simulator's now)
     expect(result.since.getTime() - (Date.parse(now) - 10 * DAY)).toBeGreaterThanOrEqual(0);
     expect(result.since.getTime() - (Date.parse(now) - 10 * DAY)).toBeLessThan(60_000);
-    expect(got.rows.length).toBe(sim.loginCount(new Date(Math.floor(result.since.getTime() / 1000) * 1000).toISOString()));
+    expect(got.rows.length).toBe(
+      sim.loginCount(new Date(Math.floor(result.since.getTime() / 1000) * 1000).toISOString()),
+    );
     expect(got.rows.length).toBeGreaterThan(100);
-    const max = got.rows.map((r) => r.LoginTime).sort().pop()!;
+    const max = got.rows
+      .map((r) => r.LoginTime)
+      .sort()
+      .pop()!;
     expect(result.watermark!.getTime()).toBe(Date.parse(max));
     expect(result.cursor!.watermark).toBe(new Date(max).toISOString());
     expect(new Set(got.rows.map((r) => r.Id)).size).toBe(got.rows.length);

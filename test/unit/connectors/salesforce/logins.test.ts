@@ -5,10 +5,16 @@ const MIN = 60_000;
 
 describe('LoginHistory watermark and overlap', () => {
   it('starts at watermark − overlap, or now − look-back on the first run', () => {
-    expect(loginStart(new Date('2026-10-01T00:05:00Z'), 5 * MIN, 30, Date.parse('2026-10-02T00:00:00Z')).toISOString()).toBe('2026-10-01T00:00:00.000Z');
+    expect(
+      loginStart(new Date('2026-10-01T00:05:00Z'), 5 * MIN, 30, Date.parse('2026-10-02T00:00:00Z')).toISOString(),
+    ).toBe('2026-10-01T00:00:00.000Z');
     // a watermark in the future (written before the cap, or a bad clock) counts as now
-    expect(loginStart(new Date('2027-10-01T00:05:00Z'), 5 * MIN, 30, Date.parse('2026-10-02T00:00:00Z')).toISOString()).toBe('2026-10-01T23:55:00.000Z');
-    expect(loginStart(null, 5 * MIN, 30, Date.parse('2026-11-01T00:00:00Z')).toISOString()).toBe('2026-10-02T00:00:00.000Z');
+    expect(
+      loginStart(new Date('2027-10-01T00:05:00Z'), 5 * MIN, 30, Date.parse('2026-10-02T00:00:00Z')).toISOString(),
+    ).toBe('2026-10-01T23:55:00.000Z');
+    expect(loginStart(null, 5 * MIN, 30, Date.parse('2026-11-01T00:00:00Z')).toISOString()).toBe(
+      '2026-10-02T00:00:00.000Z',
+    );
   });
 
   it('keeps only the ids inside the overlap window of the new watermark', () => {
@@ -22,7 +28,10 @@ describe('LoginHistory watermark and overlap', () => {
   });
 
   it('drops the events the previous extraction emitted and never moves the watermark back', () => {
-    const t = new LoginTracker({ watermarkMs: Date.parse('2026-10-01T00:20:00Z'), ids: new Set(['b', 'c', 'd']) }, 5 * MIN);
+    const t = new LoginTracker(
+      { watermarkMs: Date.parse('2026-10-01T00:20:00Z'), ids: new Set(['b', 'c', 'd']) },
+      5 * MIN,
+    );
     expect(t.accept(row('d', '2026-10-01T00:15:00.000Z'))).toBe(false);
     expect(t.accept(row('b', '2026-10-01T00:20:00.000Z'))).toBe(false);
     expect(t.accept(row('x', '2026-10-01T00:20:00.000Z'))).toBe(true); // same instant, new event

@@ -27,13 +27,36 @@ describe('ordered, bounded concurrency', () => {
   it('emits items in source order even when later pages finish first', async () => {
     const gates = Array.from({ length: 5 }, deferred);
     const log: string[] = [];
-    const gen = orderedConcurrent(sources(5), 3, 2, (i) => page(i, 3, gates.map((g) => g.promise), log));
+    const gen = orderedConcurrent(sources(5), 3, 2, (i) =>
+      page(
+        i,
+        3,
+        gates.map((g) => g.promise),
+        log,
+      ),
+    );
     // release the pages in reverse order
     for (let i = 4; i >= 0; i--) gates[i].resolve();
     const out: string[] = [];
     let r = await gen.next();
     for (; !r.done; r = await gen.next()) out.push(r.value);
-    expect(out).toEqual(['0.0', '0.1', '0.2', '1.0', '1.1', '1.2', '2.0', '2.1', '2.2', '3.0', '3.1', '3.2', '4.0', '4.1', '4.2']);
+    expect(out).toEqual([
+      '0.0',
+      '0.1',
+      '0.2',
+      '1.0',
+      '1.1',
+      '1.2',
+      '2.0',
+      '2.1',
+      '2.2',
+      '3.0',
+      '3.1',
+      '3.2',
+      '4.0',
+      '4.1',
+      '4.2',
+    ]);
     expect(r.value).toEqual(['summary 0', 'summary 1', 'summary 2', 'summary 3', 'summary 4']);
   });
 

@@ -19,14 +19,17 @@ interface RunningProxy {
 }
 
 async function startProxy(credentials?: { username: string; password: string }): Promise<RunningProxy> {
-  const server = createProxy(createServer()) as Server & { authenticate?: (req: { headers: Record<string, unknown> }) => boolean };
+  const server = createProxy(createServer()) as Server & {
+    authenticate?: (req: { headers: Record<string, unknown> }) => boolean;
+  };
   const lines: string[] = [];
   const sockets = new Set<Socket>();
   server.on('connection', (socket: Socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('data', (chunk: Buffer) => {
-      for (const m of chunk.toString('latin1').matchAll(/^(GET|POST|PATCH|DELETE|CONNECT) (\S+) HTTP\/1\.1/gm)) lines.push(`${m[1]} ${m[2]}`);
+      for (const m of chunk.toString('latin1').matchAll(/^(GET|POST|PATCH|DELETE|CONNECT) (\S+) HTTP\/1\.1/gm))
+        lines.push(`${m[1]} ${m[2]}`);
     });
   });
   if (credentials) {
@@ -37,10 +40,11 @@ async function startProxy(credentials?: { username: string; password: string }):
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     lines,
-    close: () => new Promise((resolve) => {
-      for (const s of sockets) s.destroy();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
   };
 }
 
@@ -56,23 +60,31 @@ beforeEach(() => {
   for (const k of ENV_KEYS) delete process.env[k];
 });
 afterEach(() => {
-  for (const k of ENV_KEYS) if (saved[k] === undefined) delete process.env[k]; else process.env[k] = saved[k];
+  for (const k of ENV_KEYS)
+    if (saved[k] === undefined) delete process.env[k];
+    else process.env[k] = saved[k];
 });
 
 /** Salesforce requests the simulator answered from `from` on, as "METHOD path" (no query string). */
 const simCalls = (from: number) => sim.requests.slice(from).map((r) => `${r.method} ${r.path.split('?')[0]}`);
-/** Requests the proxy carried, tunnelled (inside a CONNECT) or forwarded (absolute-form, as jsforce 3.10.26 sends its token request). */
-const tunnelled = (p: RunningProxy) => p.lines
-  .filter((l) => !l.startsWith('CONNECT'))
-  .map((l) => l.replace(/^(\w+) https?:\/\/[^/]+/, '$1 ').split('?')[0]);
+/**
+ * Requests the proxy carried, tunnelled (inside a CONNECT) or forwarded (absolute-form, as jsforce 3.10.26 sends
+ * its token request).
+ */
+const tunnelled = (p: RunningProxy) =>
+  p.lines.filter((l) => !l.startsWith('CONNECT')).map((l) => l.replace(/^(\w+) https?:\/\/[^/]+/, '$1 ').split('?')[0]);
 
 describe('proxies', () => {
-  it('salesforce proxy option (with credentials): every call, the token request included, goes through it', async () => {
+  it('salesforce proxy (with credentials): every call, the token request included, goes through it', async () => {
     const proxy = await startProxy({ username: 'sf-connector', password: 'Proxy-Secret-42' });
     try {
       const { logger, lines } = memoryLogger();
       const from = sim.requests.length;
-      const ex = extractor(sim, { pageSize: 20, proxy: { url: proxy.url, username: 'sf-connector', password: 'Proxy-Secret-42' } }, { logger });
+      const ex = extractor(
+        sim,
+        { pageSize: 20, proxy: { url: proxy.url, username: 'sf-connector', password: 'Proxy-Secret-42' } },
+        { logger },
+      );
       const users = await drain(ex.users());
       expect(users.error).toBeUndefined();
       expect(users.rows.map((r) => r.Id).sort()).toEqual(sim.userIds());
@@ -109,8 +121,14 @@ describe('proxies', () => {
   it('wrong proxy credentials fail clearly, without the password in the message', async () => {
     const proxy = await startProxy({ username: 'sf-connector', password: 'Proxy-Secret-42' });
     try {
-      const ex = extractor(sim, { retryAttempts: 1, proxy: { url: proxy.url, username: 'sf-connector', password: 'Wrong-Proxy-Pass' } });
-      const err = await ex.connect().then(() => null, (e: Error) => e);
+      const ex = extractor(sim, {
+        retryAttempts: 1,
+        proxy: { url: proxy.url, username: 'sf-connector', password: 'Wrong-Proxy-Pass' },
+      });
+      const err = await ex.connect().then(
+        () => null,
+        (e: Error) => e,
+      );
       expect(err?.message).toMatch(/proxy/i);
       expect(err?.message).not.toContain('Wrong-Proxy-Pass');
     } finally {

@@ -17,7 +17,10 @@ describe('NO_PROXY matching', () => {
   });
 
   it('the config option wins over the environment; credentials go in the URL, never in what is shown', () => {
-    const r = proxyRoute({ url: 'http://proxy:3128', username: 'svc', password: 'p@ss:word' }, { HTTPS_PROXY: 'http://other:8080', NO_PROXY: '.internal' });
+    const r = proxyRoute(
+      { url: 'http://proxy:3128', username: 'svc', password: 'p@ss:word' },
+      { HTTPS_PROXY: 'http://other:8080', NO_PROXY: '.internal' },
+    );
     const url = r.forUrl('https://acme.my.salesforce.com/services/data')!;
     expect(new URL(url).host).toBe('proxy:3128');
     expect(decodeURIComponent(new URL(url).password)).toBe('p@ss:word');

@@ -24,7 +24,10 @@ describe('the minimal org (User only, 20 fields, API 58, no user-administration 
       const ex = extractor(sim, {}, { logger });
       const info = await ex.connect();
       expect(info.apiVersion).toBe('58.0');
-      expect(info.features.loginHistory).toEqual({ enabled: false, reason: expect.stringContaining('"Manage Users" or "Monitor Login History"') });
+      expect(info.features.loginHistory).toEqual({
+        enabled: false,
+        reason: expect.stringContaining('"Manage Users" or "Monitor Login History"'),
+      });
       expect(info.features.userLogin).toEqual({ enabled: false, reason: expect.stringContaining('"Manage Users"') });
       expect(info.userFields.sort()).toEqual([...MINIMAL_USER_FIELDS].sort());
 
@@ -39,10 +42,17 @@ describe('the minimal org (User only, 20 fields, API 58, no user-administration 
       const logins = await drain(ex.logins(null));
       expect(logins.error).toBeUndefined();
       expect(logins.rows).toEqual([]);
-      expect(logins.result).toMatchObject({ skipped: expect.stringContaining('Monitor Login History'), cursor: null, watermark: null });
+      expect(logins.result).toMatchObject({
+        skipped: expect.stringContaining('Monitor Login History'),
+        cursor: null,
+        watermark: null,
+      });
       // the connector's calls never touched the hidden objects with a query
       expect(sim.requests.filter((r) => r.method === 'POST' && r.path.includes('/jobs/query')).length).toBe(1);
-      const warned = lines.filter((l) => l.level === 'warn').map((l) => l.msg).join('\n');
+      const warned = lines
+        .filter((l) => l.level === 'warn')
+        .map((l) => l.msg)
+        .join('\n');
       expect(warned).toContain('58.0');
       expect(warned).toContain('LoginHistory');
       expect(warned).toContain('UserLogin');
@@ -55,22 +65,32 @@ describe('the minimal org (User only, 20 fields, API 58, no user-administration 
       expect(logins.result).toMatchObject({ cursor, watermark: new Date(cursor.watermark) });
     }));
 
-  it.each([[['active']], [['frozen']], [['active', 'inactive']]])('refuses userStatus %j: only UserLogin tells active from frozen', (statuses) =>
-    withSim(MINIMAL_ORG, async (sim) => {
-      const got = await drain(extractor(sim, { userStatuses: statuses }).users());
-      expect(got.rows).toEqual([]);
-      expect(got.error).toMatchObject({ code: 'SALESFORCE_PERMISSION_MISSING', message: expect.stringContaining('"Manage Users"') });
-    }));
+  it.each([[['active']], [['frozen']], [['active', 'inactive']]])(
+    'refuses userStatus %j: only UserLogin tells active from frozen',
+    (statuses) =>
+      withSim(MINIMAL_ORG, async (sim) => {
+        const got = await drain(extractor(sim, { userStatuses: statuses }).users());
+        expect(got.rows).toEqual([]);
+        expect(got.error).toMatchObject({
+          code: 'SALESFORCE_PERMISSION_MISSING',
+          message: expect.stringContaining('"Manage Users"'),
+        });
+      }),
+  );
 
   it.each([
-    [['active', 'frozen'], ['active', 'frozen']],
+    [
+      ['active', 'frozen'],
+      ['active', 'frozen'],
+    ],
     [['inactive'], ['inactive']],
   ] as const)('imports userStatus %j without UserLogin (decidable from IsActive)', (statuses, states) =>
     withSim(MINIMAL_ORG, async (sim) => {
       const got = await drain(extractor(sim, { userStatuses: [...statuses] }).users());
       expect(got.error).toBeUndefined();
       expect(got.rows.map((r) => r.Id).sort()).toEqual(sim.userIds([...states]));
-    }));
+    }),
+  );
 
   it('loginHistory: enabled refuses to run, naming the permission', () =>
     withSim(MINIMAL_ORG, async (sim) => {
@@ -86,7 +106,10 @@ describe('partial permissions', () => {
     withSim({ apiUserPermissions: ['MonitorLoginHistory'] }, async (sim) => {
       const ex = extractor(sim);
       const info = await ex.connect();
-      expect(info.features).toEqual({ loginHistory: { enabled: true }, userLogin: { enabled: false, reason: expect.any(String) } });
+      expect(info.features).toEqual({
+        loginHistory: { enabled: true },
+        userLogin: { enabled: false, reason: expect.any(String) },
+      });
       const logins = await drain(ex.logins(null));
       expect(logins.error).toBeUndefined();
       expect(logins.rows.length).toBe(sim.loginCount(logins.result!.since.toISOString()));
@@ -103,7 +126,12 @@ describe('partial permissions', () => {
       expect(info.features.userLogin).toEqual({ enabled: true });
       expect((await drain(ex.logins(null))).rows).toEqual([]);
       const users = await drain(ex.users());
-      expect(users.rows.filter((r) => r[FROZEN_KEY] === 'true').map((r) => r.Id).sort()).toEqual(sim.userIds(['frozen']));
+      expect(
+        users.rows
+          .filter((r) => r[FROZEN_KEY] === 'true')
+          .map((r) => r.Id)
+          .sort(),
+      ).toEqual(sim.userIds(['frozen']));
       expect(sim.requests.some((r) => r.path.includes('LoginHistory'))).toBe(false);
     }));
 });

@@ -1,7 +1,12 @@
 /**
  * Shared set-up for the extractor's tests against the in-process Salesforce simulator.
  */
-import { createExtractor, type ExtractorDeps, type ExtractorOptions, type SalesforceExtractor } from '../../../../connectors/salesforce';
+import {
+  createExtractor,
+  type ExtractorDeps,
+  type ExtractorOptions,
+  type SalesforceExtractor,
+} from '../../../../connectors/salesforce';
 import type { Extraction } from '../../../../connectors/salesforce/row-stream';
 import type { Row } from '../../../../connectors/salesforce/csv-page';
 import type { FetchFn } from '../../../../connectors/salesforce/http';
@@ -24,7 +29,14 @@ export function realNow(): string {
 
 export function passwordAuth(sim: Simulator): ExtractorOptions['auth'] {
   const c = sim.credentials;
-  return { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken };
+  return {
+    flow: 'password',
+    consumerKey: c.consumerKey,
+    consumerSecret: c.consumerSecret,
+    username: c.username,
+    password: c.password,
+    securityToken: c.securityToken,
+  };
 }
 
 /** Options with fast retries and polls, so fault tests stay quick. */
@@ -53,11 +65,16 @@ export function memoryLogger(): { logger: Logger; lines: LogLine[] } {
   return { logger: createLogger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as LogLine) }), lines };
 }
 
-export function extractor(sim: Simulator, extra: Partial<ExtractorOptions> = {}, deps: Partial<ExtractorDeps> = {}): SalesforceExtractor {
+export function extractor(
+  sim: Simulator,
+  extra: Partial<ExtractorOptions> = {},
+  deps: Partial<ExtractorDeps> = {},
+): SalesforceExtractor {
   return createExtractor(simOptions(sim, extra), { logger: memoryLogger().logger, ...deps });
 }
 
-export type Drained<R> = { rows: Row[]; result: R; error?: undefined } | { rows: Row[]; result?: undefined; error: Error & { code?: string } };
+export type Drained<R> =
+  { rows: Row[]; result: R; error?: undefined } | { rows: Row[]; result?: undefined; error: Error & { code?: string } };
 
 /** Reads the whole rows stream, then settles `done`; never throws. */
 export async function drain<R>(ex: Extraction<R>, onRow?: (row: Row, index: number) => void): Promise<Drained<R>> {

@@ -1,4 +1,10 @@
-import { buildLoginQuery, buildUserQuery, soqlDateTime, userStatusWhere, USER_LOGIN_FLAGS_QUERY } from '../../../../connectors/salesforce/soql';
+import {
+  buildLoginQuery,
+  buildUserQuery,
+  soqlDateTime,
+  userStatusWhere,
+  USER_LOGIN_FLAGS_QUERY,
+} from '../../../../connectors/salesforce/soql';
 import type { UserStatus } from '../../../../connectors/salesforce/config';
 
 describe('SOQL building', () => {
@@ -15,7 +21,9 @@ describe('SOQL building', () => {
   });
 
   it('builds the user query from the field list and the status filter', () => {
-    expect(buildUserQuery(['Id', 'IsActive', 'UserRole.Name'], ['inactive'])).toBe('SELECT Id, IsActive, UserRole.Name FROM User WHERE IsActive = false');
+    expect(buildUserQuery(['Id', 'IsActive', 'UserRole.Name'], ['inactive'])).toBe(
+      'SELECT Id, IsActive, UserRole.Name FROM User WHERE IsActive = false',
+    );
   });
 
   it('refuses any field name that is not a plain API name or path', () => {
@@ -31,10 +39,14 @@ describe('SOQL building', () => {
   });
 
   it('queries LoginHistory from an inclusive lower bound', () => {
-    expect(buildLoginQuery(['Id', 'LoginTime'], new Date('2026-10-01T00:00:00.500Z'))).toBe('SELECT Id, LoginTime FROM LoginHistory WHERE LoginTime >= 2026-10-01T00:00:00Z');
+    expect(buildLoginQuery(['Id', 'LoginTime'], new Date('2026-10-01T00:00:00.500Z'))).toBe(
+      'SELECT Id, LoginTime FROM LoginHistory WHERE LoginTime >= 2026-10-01T00:00:00Z',
+    );
   });
 
   it('reads only flagged UserLogin rows', () => {
-    expect(USER_LOGIN_FLAGS_QUERY).toBe('SELECT UserId, IsFrozen, IsPasswordLocked FROM UserLogin WHERE IsFrozen = true OR IsPasswordLocked = true');
+    expect(USER_LOGIN_FLAGS_QUERY).toBe(
+      'SELECT UserId, IsFrozen, IsPasswordLocked FROM UserLogin WHERE IsFrozen = true OR IsPasswordLocked = true',
+    );
   });
 });

@@ -28,11 +28,17 @@ describe('user filters', () => {
   it('keeps only some profiles and a WHERE condition, AND-ed with the status filter', async () => {
     const profile = sim.userRow(sim.userIds()[10], ['Profile.Name'])['Profile.Name'];
     const where = "(Department = 'Sales' OR Department = 'Engineering') AND NOT (Title LIKE '%Intern%')";
-    const got = await drain(extractor(sim, { userStatuses: ['active', 'frozen'], userFilter: { profiles: [profile], where } }).users());
+    const got = await drain(
+      extractor(sim, { userStatuses: ['active', 'frozen'], userFilter: { profiles: [profile], where } }).users(),
+    );
     expect(got.error).toBeUndefined();
     const truth = sim.userIds(['active', 'frozen']).filter((id) => {
       const r = sim.userRow(id, ['Profile.Name', 'Department', 'Title']);
-      return r['Profile.Name'] === profile && ['sales', 'engineering'].includes(r.Department.toLowerCase()) && !/intern/i.test(r.Title);
+      return (
+        r['Profile.Name'] === profile &&
+        ['sales', 'engineering'].includes(r.Department.toLowerCase()) &&
+        !/intern/i.test(r.Title)
+      );
     });
     expect(ids(got.rows)).toEqual(truth);
   });
@@ -40,16 +46,25 @@ describe('user filters', () => {
   it('random text values with quotes and backslashes select exactly their user (replay with SEED)', async () => {
     const seed = Number(process.env.SEED ?? Date.now() % 100000);
     let x = seed;
-    const rnd = () => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rnd = () => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
     const alphabet = ["'", '\\', '"', ' ', 'a', 'Z', '%', '_', ')', '(', 'OR', ' Id != null', '\n', 'ö'];
     const users = sim.userIds();
     for (let i = 0; i < 8; i++) {
-      const value = `q${i}` + Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join('');
+      const value =
+        `q${i}` +
+        Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(
+          '',
+        );
       const target = users[Math.floor(rnd() * users.length)];
       sim.updateUser(target, { CompanyName: value });
       const where = `CompanyName = '${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n')}'`;
       const got = await drain(extractor(sim, { userFilter: { where } }).users());
-      expect({ seed, value, error: got.error?.message, ids: ids(got.rows) }).toEqual({ seed, value, error: undefined, ids: [target] });
+      expect({ seed, value, error: got.error?.message, ids: ids(got.rows) }).toEqual({
+        seed,
+        value,
+        error: undefined,
+        ids: [target],
+      });
     }
   });
 
@@ -63,7 +78,8 @@ describe('user filters', () => {
     ["CreatedDate > 'yesterday'", /does not fit CreatedDate \(datetime\)/],
     ["Department = 'unterminated", /unterminated text literal/],
   ])('refuses %j, naming the problem and the position', async (where, message) => {
-    const got = await drain(extractor(sim, { userFilter: { where: "Department != null" } }).users()); // a valid one works
+    // A valid one works.
+    const got = await drain(extractor(sim, { userFilter: { where: 'Department != null' } }).users());
     expect(got.error).toBeUndefined();
     const bad = await (async () => {
       try {
@@ -78,14 +94,20 @@ describe('user filters', () => {
   });
 
   it('date literals and datetimes: LAST_N_DAYS and an ISO instant', async () => {
-    const got = await drain(extractor(sim, { userFilter: { where: 'CreatedDate < LAST_N_DAYS:1 AND LastModifiedDate > 2000-01-01T00:00:00Z' } }).users());
+    const got = await drain(
+      extractor(sim, {
+        userFilter: { where: 'CreatedDate < LAST_N_DAYS:1 AND LastModifiedDate > 2000-01-01T00:00:00Z' },
+      }).users(),
+    );
     expect(got.error).toBeUndefined();
     expect(got.rows.length).toBeGreaterThan(0);
   });
 
-  it('an unknown user type is refused with the org\'s values', async () => {
+  it("an unknown user type is refused with the org's values", async () => {
     const got = await drain(extractor(sim, { userFilter: { excludeUserTypes: ['Robot'] } }).users());
-    expect(got.error?.message).toMatch(/userFilter\.excludeUserTypes: "Robot" is not a UserType of this org; its values: Standard, /);
+    expect(got.error?.message).toMatch(
+      /userFilter\.excludeUserTypes: "Robot" is not a UserType of this org; its values: Standard, /,
+    );
   });
 });
 
@@ -102,7 +124,10 @@ describe('login events only for imported users', () => {
     const logins = await drain(ex.logins(null));
     expect(logins.error).toBeUndefined();
     const imported = new Set(ids(users.rows));
-    const truth = all.rows.filter((r) => imported.has(r.UserId)).map((r) => r.Id).sort();
+    const truth = all.rows
+      .filter((r) => imported.has(r.UserId))
+      .map((r) => r.Id)
+      .sort();
     expect(logins.rows.map((r) => r.Id).sort()).toEqual(truth);
     expect(truth.length).toBeGreaterThan(0);
   });

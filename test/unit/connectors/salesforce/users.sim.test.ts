@@ -4,8 +4,12 @@ import type { Simulator, SimUserState } from '../../../../simulator/api';
 import { drain, extractor, memoryLogger, recordingFetch, startSim } from './sim-helpers';
 
 const COMBINATIONS: UserStatus[][] = [
-  ['active'], ['inactive'], ['frozen'],
-  ['active', 'inactive'], ['active', 'frozen'], ['inactive', 'frozen'],
+  ['active'],
+  ['inactive'],
+  ['frozen'],
+  ['active', 'inactive'],
+  ['active', 'frozen'],
+  ['inactive', 'frozen'],
   ['active', 'inactive', 'frozen'],
 ];
 
@@ -66,11 +70,19 @@ describe('users against the simulator', () => {
   it('reproduces every value exactly across many pages, by locator and in parallel, in the same order', async () => {
     const seq = await extractAll(1, 37);
     const par = await extractAll(4, 37);
-    expect(seq.result.jobs.find((j) => j.object === 'User')).toMatchObject({ mode: 'locator', pages: Math.ceil(400 / 37) });
-    expect(par.result.jobs.find((j) => j.object === 'User')).toMatchObject({ mode: 'resultPages', pages: Math.ceil(400 / 37) });
+    expect(seq.result.jobs.find((j) => j.object === 'User')).toMatchObject({
+      mode: 'locator',
+      pages: Math.ceil(400 / 37),
+    });
+    expect(par.result.jobs.find((j) => j.object === 'User')).toMatchObject({
+      mode: 'resultPages',
+      pages: Math.ceil(400 / 37),
+    });
     expect(par.rows).toEqual(seq.rows);
     const fields = seq.info.userFields;
-    expect(fields).toEqual(expect.arrayContaining(['Id', 'UserRole.Name', 'Profile.Name', 'Profile.UserLicense.Name', 'Street', 'Latitude']));
+    expect(fields).toEqual(
+      expect.arrayContaining(['Id', 'UserRole.Name', 'Profile.Name', 'Profile.UserLicense.Name', 'Street', 'Latitude']),
+    );
     expect(fields).not.toContain('Address');
     expect(fields.some((f) => f.startsWith('UserPreferences'))).toBe(true);
     for (const row of seq.rows) {
@@ -107,8 +119,13 @@ describe('users against the simulator', () => {
   /** Query jobs created since `from` and whether each was deleted (ids read from the job URLs). */
   const jobsSince = (from: number) => {
     const reqs = sim.requests.slice(from);
-    const ids = [...new Set(reqs.map((r) => /\/jobs\/query\/(750\w+)/.exec(r.path)?.[1]).filter((x): x is string => !!x))];
-    return ids.map((id) => ({ id, deleted: reqs.some((r) => r.method === 'DELETE' && r.path.endsWith(id) && r.status < 300) }));
+    const ids = [
+      ...new Set(reqs.map((r) => /\/jobs\/query\/(750\w+)/.exec(r.path)?.[1]).filter((x): x is string => !!x)),
+    ];
+    return ids.map((id) => ({
+      id,
+      deleted: reqs.some((r) => r.method === 'DELETE' && r.path.endsWith(id) && r.status < 300),
+    }));
   };
 
   it('stops when the consumer leaves early: claims nothing, and deletes its jobs first', async () => {
@@ -117,7 +134,10 @@ describe('users against the simulator', () => {
     let n = 0;
     for await (const _row of ex.rows) if (++n === 10) break;
     await expect(ex.done).rejects.toMatchObject({ code: 'EXTRACTION_CANCELLED' });
-    expect(jobsSince(from)).toEqual([expect.objectContaining({ deleted: true }), expect.objectContaining({ deleted: true })]); // UserLogin, then the unfinished User job
+    expect(jobsSince(from)).toEqual([
+      expect.objectContaining({ deleted: true }),
+      expect.objectContaining({ deleted: true }),
+    ]); // UserLogin, then the unfinished User job
   });
 
   it('close() cancels a running extraction the same way', async () => {
@@ -128,7 +148,10 @@ describe('users against the simulator', () => {
     expect(first).toHaveProperty('Id');
     await x.close();
     await expect(ex.done).rejects.toMatchObject({ code: 'EXTRACTION_CANCELLED' });
-    expect(jobsSince(from)).toEqual([expect.objectContaining({ deleted: true }), expect.objectContaining({ deleted: true })]);
+    expect(jobsSince(from)).toEqual([
+      expect.objectContaining({ deleted: true }),
+      expect.objectContaining({ deleted: true }),
+    ]);
   });
 });
 
@@ -143,7 +166,9 @@ describe('fields the org lacks', () => {
     const { logger, lines } = memoryLogger();
     const ex = extractor(sim, {}, { logger });
     const info = await ex.connect();
-    expect(info.missingFields.map((m) => m.field)).toEqual(expect.arrayContaining(['FederationIdentifier', 'IndividualId']));
+    expect(info.missingFields.map((m) => m.field)).toEqual(
+      expect.arrayContaining(['FederationIdentifier', 'IndividualId']),
+    );
     expect(info.userFields).not.toContain('FederationIdentifier');
     const first = await drain(ex.users());
     const second = await drain(ex.users());
@@ -152,7 +177,9 @@ describe('fields the org lacks', () => {
     const rows: Row[] = first.rows;
     expect(rows.length).toBe(sim.userIds().length);
     expect(Object.keys(rows[0])).not.toContain('FederationIdentifier');
-    const warnings = lines.filter((l) => l.level === 'warn' && (l.field === 'FederationIdentifier' || l.field === 'IndividualId'));
+    const warnings = lines.filter(
+      (l) => l.level === 'warn' && (l.field === 'FederationIdentifier' || l.field === 'IndividualId'),
+    );
     expect(warnings).toHaveLength(2);
   });
 
