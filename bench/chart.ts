@@ -80,10 +80,17 @@ export function renderChart(spec: ChartSpec): string {
   canvas.text(spec.title, Math.round((width - textWidth(spec.title, 2)) / 2), 16, TEXT, 2);
   panels.forEach((panel, i) => {
     const top = HEADER_HEIGHT + i * panelHeight;
-    const plot = { left: plotLeft, right: plotRight, top: top + PLOT_TOP_OFFSET, bottom: top + panelHeight - PLOT_BOTTOM_OFFSET };
+    const plot = {
+      left: plotLeft,
+      right: plotRight,
+      top: top + PLOT_TOP_OFFSET,
+      bottom: top + panelHeight - PLOT_BOTTOM_OFFSET,
+    };
     drawPanel(canvas, panel, plot, xAxis);
   });
-  footnote.forEach((line, i) => canvas.text(line, MARGIN, panelsBottom + MARGIN / 2 + i * FOOTNOTE_LINE_HEIGHT, MUTED, 1));
+  footnote.forEach((line, i) =>
+    canvas.text(line, MARGIN, panelsBottom + MARGIN / 2 + i * FOOTNOTE_LINE_HEIGHT, MUTED, 1),
+  );
   return canvas.document();
 }
 
@@ -112,7 +119,10 @@ function drawPanel(canvas: Svg, panel: ChartPanel, plot: Rect, xAxis: XAxis): vo
 /** Drops series without points, and points that cannot be placed, and orders points by x. */
 function plottableSeries(series: ChartSeries[]): ChartSeries[] {
   return series
-    .map((s) => ({ ...s, points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x) }))
+    .map((s) => ({
+      ...s,
+      points: s.points.filter((p) => Number.isFinite(p.x) && Number.isFinite(p.y)).sort((a, b) => a.x - b.x),
+    }))
     .filter((s) => s.points.length > 0);
 }
 
@@ -185,7 +195,13 @@ function drawXAxis(canvas: Svg, plot: Rect, axis: XAxis): void {
     canvas.text(label, left, plot.bottom + 9, TEXT, 1);
     lastLabelRight = left + textWidth(label, 1);
   }
-  canvas.text(axis.label, Math.round((plot.left + plot.right - textWidth(axis.label, 1)) / 2), plot.bottom + 27, MUTED, 1);
+  canvas.text(
+    axis.label,
+    Math.round((plot.left + plot.right - textWidth(axis.label, 1)) / 2),
+    plot.bottom + 27,
+    MUTED,
+    1,
+  );
 }
 
 function drawSeries(canvas: Svg, series: ChartSeries, project: (p: Point) => [number, number]): void {
@@ -259,12 +275,16 @@ class Svg {
   }
 
   strokeRect(left: number, top: number, width: number, height: number, color: Rgb): void {
-    this.parts.push(`<rect x="${left + 0.5}" y="${top + 0.5}" width="${width - 1}" height="${height - 1}" fill="none" stroke="${rgb(color)}"/>`);
+    this.parts.push(
+      `<rect x="${left + 0.5}" y="${top + 0.5}" width="${width - 1}" height="${height - 1}" fill="none" stroke="${rgb(color)}"/>`,
+    );
   }
 
   line(x0: number, y0: number, x1: number, y1: number, color: Rgb, dashed: boolean): void {
     const dash = dashed ? ` stroke-dasharray="${DASH_ON} ${DASH_OFF}"` : '';
-    this.parts.push(`<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y1}" stroke="${rgb(color)}" stroke-width="2"${dash}/>`);
+    this.parts.push(
+      `<line x1="${x0}" y1="${y0}" x2="${x1}" y2="${y1}" stroke="${rgb(color)}" stroke-width="2"${dash}/>`,
+    );
   }
 
   disc(x: number, y: number, radius: number, color: Rgb): void {
@@ -274,7 +294,9 @@ class Svg {
   /** Text whose top-left corner is at (left, top); scale 1 is 11 px, 2 is 22 px. */
   text(text: string, left: number, top: number, color: Rgb, scale: number): void {
     const size = 11 * scale;
-    this.parts.push(`<text x="${left}" y="${top + GLYPH_HEIGHT * scale}" font-size="${size}" fill="${rgb(color)}">${escape(text)}</text>`);
+    this.parts.push(
+      `<text x="${left}" y="${top + GLYPH_HEIGHT * scale}" font-size="${size}" fill="${rgb(color)}">${escape(text)}</text>`,
+    );
   }
 
   document(): string {

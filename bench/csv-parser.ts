@@ -21,12 +21,61 @@ const MAX_RECORD_BYTES = 8 * 1024 * 1024;
 
 type Kind = 'id' | 'bool' | 'date' | 'datetime' | 'name' | 'email' | 'picklist' | 'number' | 'address' | 'text';
 const ID_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
-const NAMES = ['Ana', 'Bram', 'Chloé', 'Dmitri', 'Eun-ji', 'Farah', 'Gustav', 'Hélène', 'Ivo', 'Jun', "O'Brien", 'Zoë Ångström'];
-const PICKLIST = ['en_US', 'America/Los_Angeles', 'Standard', 'UTF-8', 'ISO-8859-1', 'PowerPartner', 'AutomatedProcess'];
-const WORDS = ['the', 'quarterly', 'report', 'owner', 'region', 'north', 'sales', 'team', 'account', 'review', 'pending', 'approved'];
+const NAMES = [
+  'Ana',
+  'Bram',
+  'Chloé',
+  'Dmitri',
+  'Eun-ji',
+  'Farah',
+  'Gustav',
+  'Hélène',
+  'Ivo',
+  'Jun',
+  "O'Brien",
+  'Zoë Ångström',
+];
+const PICKLIST = [
+  'en_US',
+  'America/Los_Angeles',
+  'Standard',
+  'UTF-8',
+  'ISO-8859-1',
+  'PowerPartner',
+  'AutomatedProcess',
+];
+const WORDS = [
+  'the',
+  'quarterly',
+  'report',
+  'owner',
+  'region',
+  'north',
+  'sales',
+  'team',
+  'account',
+  'review',
+  'pending',
+  'approved',
+];
 
 function columnKinds(rnd: () => number): Kind[] {
-  const kinds: Kind[] = ['id', 'bool', 'bool', 'bool', 'date', 'datetime', 'name', 'email', 'picklist', 'picklist', 'number', 'id', 'address', 'text'];
+  const kinds: Kind[] = [
+    'id',
+    'bool',
+    'bool',
+    'bool',
+    'date',
+    'datetime',
+    'name',
+    'email',
+    'picklist',
+    'picklist',
+    'number',
+    'id',
+    'address',
+    'text',
+  ];
   const out: Kind[] = ['id'];
   for (let i = 1; i < COLUMNS; i++) out.push(kinds[Math.floor(rnd() * kinds.length)]);
   return out;
@@ -49,7 +98,9 @@ function value(kind: Kind, rnd: () => number): string {
     case 'name':
       return `${pick(NAMES)} ${pick(NAMES)}`;
     case 'email':
-      return `${pick(NAMES).toLowerCase().replace(/[^a-z]/g, '')}.${Math.floor(rnd() * 10000)}@example.com`;
+      return `${pick(NAMES)
+        .toLowerCase()
+        .replace(/[^a-z]/g, '')}.${Math.floor(rnd() * 10000)}@example.com`;
     case 'picklist':
       return pick(PICKLIST);
     case 'number':
@@ -149,12 +200,20 @@ const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floo
 async function main(): Promise<void> {
   const rows = Number(process.argv[2] ?? 20_000);
   const rounds = Number(process.argv[3] ?? 5);
-  const runners: [string, Runner][] = [['csv-parse', withCsvParse], ['CsvParser', withCsvParser]];
-  for (const [dialect, quoteAll] of [['salesforce', true], ['minimal', false]] as const) {
+  const runners: [string, Runner][] = [
+    ['csv-parse', withCsvParse],
+    ['CsvParser', withCsvParser],
+  ];
+  for (const [dialect, quoteAll] of [
+    ['salesforce', true],
+    ['minimal', false],
+  ] as const) {
     const chunks = toChunks(rowsText(rows, quoteAll));
     const bytes = chunks.reduce((n, c) => n + c.length, 0);
     assertSame(await collect(withCsvParse, chunks), await collect(withCsvParser, chunks));
-    console.log(`\n${dialect}: ${rows} rows x ${COLUMNS} columns, ${(bytes / 1e6).toFixed(1)} MB in ${chunks.length} chunks; records identical`);
+    console.log(
+      `\n${dialect}: ${rows} rows x ${COLUMNS} columns, ${(bytes / 1e6).toFixed(1)} MB in ${chunks.length} chunks; records identical`,
+    );
     for (const [, run] of runners) await time(run, chunks); // warm-up: JIT, and the verification's garbage
     const seconds = new Map<string, number[]>(runners.map(([name]) => [name, []]));
     for (let round = 0; round < rounds; round++) {
@@ -167,10 +226,19 @@ async function main(): Promise<void> {
     }
     for (const [name] of runners) {
       const s = median(seconds.get(name)!);
-      const rounds = seconds.get(name)!.map((x) => x.toFixed(3)).join(' ');
-      console.log(`  ${name.padEnd(9)} ${(bytes / 1e6 / s).toFixed(1).padStart(7)} MB/s ${Math.round(rows / s).toLocaleString('en-US').padStart(9)} rows/s   (median of rounds, s: ${rounds})`);
+      const rounds = seconds
+        .get(name)!
+        .map((x) => x.toFixed(3))
+        .join(' ');
+      console.log(
+        `  ${name.padEnd(9)} ${(bytes / 1e6 / s).toFixed(1).padStart(7)} MB/s ${Math.round(rows / s)
+          .toLocaleString('en-US')
+          .padStart(9)} rows/s   (median of rounds, s: ${rounds})`,
+      );
     }
-    console.log(`  ratio     ${(median(seconds.get('csv-parse')!) / median(seconds.get('CsvParser')!)).toFixed(2)}x (CsvParser over csv-parse)`);
+    console.log(
+      `  ratio     ${(median(seconds.get('csv-parse')!) / median(seconds.get('CsvParser')!)).toFixed(2)}x (CsvParser over csv-parse)`,
+    );
   }
 }
 

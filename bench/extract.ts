@@ -32,7 +32,13 @@ const NOW = '2026-11-01T00:00:00.000Z';
 
 interface SimInfo {
   url: string;
-  credentials: { consumerKey: string; consumerSecret: string; username: string; password: string; securityToken: string };
+  credentials: {
+    consumerKey: string;
+    consumerSecret: string;
+    username: string;
+    password: string;
+    securityToken: string;
+  };
 }
 
 interface Measurement {
@@ -59,7 +65,14 @@ async function extract(scenario: Scenario, sim: SimInfo): Promise<void> {
   const ex = createExtractor(
     {
       loginUrl: sim.url,
-      auth: { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken },
+      auth: {
+        flow: 'password',
+        consumerKey: c.consumerKey,
+        consumerSecret: c.consumerSecret,
+        username: c.username,
+        password: c.password,
+        securityToken: c.securityToken,
+      },
       parallelPages,
       pageSize,
       loginLookbackDays: 400,
@@ -108,14 +121,18 @@ async function orchestrate(names: string[]): Promise<void> {
       });
       const m = await firstJsonLine<Measurement>(exChild);
       results.push(m);
-      process.stdout.write(`${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} records/s, peak RSS ${m.peakRssMb} MB (${m.rssBeforeMb} MB before extracting; ${m.pages} pages, ${m.mode})\n`);
+      process.stdout.write(
+        `${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} records/s, peak RSS ${m.peakRssMb} MB (${m.rssBeforeMb} MB before extracting; ${m.pages} pages, ${m.mode})\n`,
+      );
     } finally {
       await sim.stop();
     }
   }
   process.stdout.write('\nscenario      records   records/s   peak RSS (MB)   RSS before (MB)\n');
   for (const m of results) {
-    process.stdout.write(`${m.scenario.padEnd(12)} ${String(m.records).padStart(8)} ${String(m.recordsPerSecond).padStart(11)} ${String(m.peakRssMb).padStart(15)} ${String(m.rssBeforeMb).padStart(17)}\n`);
+    process.stdout.write(
+      `${m.scenario.padEnd(12)} ${String(m.records).padStart(8)} ${String(m.recordsPerSecond).padStart(11)} ${String(m.peakRssMb).padStart(15)} ${String(m.rssBeforeMb).padStart(17)}\n`,
+    );
   }
 }
 

@@ -39,8 +39,25 @@ import { registryClient } from '../schemas/registry-client';
 import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type FloorFigure, type StageFigure } from './report';
-import type { ExtractFigures, PlainReadFigures, ProduceFigures, SinkFigures, SinkRoleSettings, SyncFigures } from './roles';
-import { cpuSecondsOfTree, fmt, peakRssOfPid, ROOT, runChild, spawnRole, spawnSimulator, type RoleProcess, type SimHandle } from './support';
+import type {
+  ExtractFigures,
+  PlainReadFigures,
+  ProduceFigures,
+  SinkFigures,
+  SinkRoleSettings,
+  SyncFigures,
+} from './roles';
+import {
+  cpuSecondsOfTree,
+  fmt,
+  peakRssOfPid,
+  ROOT,
+  runChild,
+  spawnRole,
+  spawnSimulator,
+  type RoleProcess,
+  type SimHandle,
+} from './support';
 
 const PARTITIONS = 3;
 const PARALLEL_PAGES = 3;
@@ -53,12 +70,20 @@ interface Args {
 }
 
 function parseArgs(argv: string[]): Args {
-  const args: Args = { users: 200_000, logins: 1_000_000, compression: DEFAULT_PUBLISHER.compression, out: path.join(ROOT, 'bench', 'results') };
+  const args: Args = {
+    users: 200_000,
+    logins: 1_000_000,
+    compression: DEFAULT_PUBLISHER.compression,
+    out: path.join(ROOT, 'bench', 'results'),
+  };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--users' || flag === '--logins') {
       const n = Number(value);
-      if (!Number.isInteger(n) || n < 1 || n > (flag === '--users' ? 1_000_000 : 5_000_000)) throw new Error(`${flag} must be a whole number from 1 to ${flag === '--users' ? '1000000' : '5000000'}; got ${value}`);
+      if (!Number.isInteger(n) || n < 1 || n > (flag === '--users' ? 1_000_000 : 5_000_000))
+        throw new Error(
+          `${flag} must be a whole number from 1 to ${flag === '--users' ? '1000000' : '5000000'}; got ${value}`,
+        );
       args[flag === '--users' ? 'users' : 'logins'] = n;
     } else if (flag === '--compression') {
       if (value !== 'none' && value !== 'gzip') throw new Error(`--compression must be none or gzip; got ${value}`);
@@ -93,7 +118,10 @@ async function main(): Promise<void> {
   let sim: SimHandle | undefined;
   try {
     // The simulator's org is dated by the real clock, which the roles' look-back also uses.
-    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), { compiled: true, controllable: true });
+    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), {
+      compiled: true,
+      controllable: true,
+    });
     await admin.connect();
     await db.connect();
     const c = sim.credentials;
@@ -103,8 +131,20 @@ async function main(): Promise<void> {
       connectorName: name,
       salesforce: {
         loginUrl: simUrl,
-        auth: { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken },
-        loginLookbackDays: 400, parallelPages: PARALLEL_PAGES, pollInitialMs: 100, pollMaxMs: 500, jobTimeoutMs: 30 * 60_000, apiBudgetShare: 1,
+        auth: {
+          flow: 'password',
+          consumerKey: c.consumerKey,
+          consumerSecret: c.consumerSecret,
+          username: c.username,
+          password: c.password,
+          securityToken: c.securityToken,
+        },
+        loginLookbackDays: 400,
+        parallelPages: PARALLEL_PAGES,
+        pollInitialMs: 100,
+        pollMaxMs: 500,
+        jobTimeoutMs: 30 * 60_000,
+        apiBudgetShare: 1,
       },
       kafka: { brokers: [brokers], clientId: name },
       registry: { url: registryUrl },
@@ -122,24 +162,48 @@ async function main(): Promise<void> {
 
     log('2/6 extract, transform and encode (no Kafka)…');
     const ex = await role('extract', settingsFor(`${p}-extract`)).next<ExtractFigures>();
-    if (ex.users + ex.logins !== total) throw new Error(`the extraction saw ${ex.users + ex.logins} rows, expected ${total}`);
+    if (ex.users + ex.logins !== total)
+      throw new Error(`the extraction saw ${ex.users + ex.logins} rows, expected ${total}`);
     const extractSeconds = ex.seconds - ex.transformSeconds;
     stages.push({
-      stage: 'extract', records: total, seconds: extractSeconds, recordsPerSecond: rate(total, extractSeconds),
-      reference: { what: `plain read of the CSV pages (${(plain.bytes / 1048576).toFixed(0)} MB)`, recordsPerSecond: rate(plain.rows, plain.seconds), ratio: rate(total, extractSeconds) / rate(plain.rows, plain.seconds) },
+      stage: 'extract',
+      records: total,
+      seconds: extractSeconds,
+      recordsPerSecond: rate(total, extractSeconds),
+      reference: {
+        what: `plain read of the CSV pages (${(plain.bytes / 1048576).toFixed(0)} MB)`,
+        recordsPerSecond: rate(plain.rows, plain.seconds),
+        ratio: rate(total, extractSeconds) / rate(plain.rows, plain.seconds),
+      },
       note: 'wall time of the extraction minus the time spent in transform + encode, in the same process',
     });
-    stages.push({ stage: 'transform + encode', records: total, seconds: ex.transformSeconds, recordsPerSecond: rate(total, ex.transformSeconds), note: 'CPU time in the mapping stages, the content hash and the Avro encoder, one thread' });
+    stages.push({
+      stage: 'transform + encode',
+      records: total,
+      seconds: ex.transformSeconds,
+      recordsPerSecond: rate(total, ex.transformSeconds),
+      note: 'CPU time in the mapping stages, the content hash and the Avro encoder, one thread',
+    });
 
     log('3/6 end to end: the sink waits, one sync run fills the topics…');
     const e2eName = `${p}-e2e`;
     const e2eSettings = settingsFor(e2eName);
     const sinkSettings = (suffix: string): SinkRoleSettings => {
-      const t = { users: `${p.replace(/-/g, '_')}_${suffix}_users`, logins: `${p.replace(/-/g, '_')}_${suffix}_logins` };
+      const t = {
+        users: `${p.replace(/-/g, '_')}_${suffix}_users`,
+        logins: `${p.replace(/-/g, '_')}_${suffix}_logins`,
+      };
       tables.push(t.users, t.logins);
       return {
-        brokers, registryUrl, databaseUrl, groupId: `${p}-${suffix}`,
-        topics: { users: e2eSettings.topics.users, logins: e2eSettings.topics.logins, deadLetter: `${e2eName}.sink-dlq` },
+        brokers,
+        registryUrl,
+        databaseUrl,
+        groupId: `${p}-${suffix}`,
+        topics: {
+          users: e2eSettings.topics.users,
+          logins: e2eSettings.topics.logins,
+          deadLetter: `${e2eName}.sink-dlq`,
+        },
         tables: { users: { schema: 'public', name: t.users }, logins: { schema: 'public', name: t.logins } },
       };
     };
@@ -161,23 +225,51 @@ async function main(): Promise<void> {
     const syncSeconds = (sync.endedAt - sync.startedAt) / 1000;
     const e2eSeconds = (sinkE2e.caughtUpAt - sync.startedAt) / 1000;
     if (sinkE2e.rows.users !== args.users || sinkE2e.rows.logins !== args.logins) {
-      throw new Error(`the sink tables hold ${sinkE2e.rows.users} users and ${sinkE2e.rows.logins} login events, expected ${args.users} and ${args.logins}`);
+      throw new Error(
+        `the sink tables hold ${sinkE2e.rows.users} users and ${sinkE2e.rows.logins} login events, expected ${args.users} and ${args.logins}`,
+      );
     }
-    stages.push({ stage: 'sync run (sim -> Kafka)', records: total, seconds: syncSeconds, recordsPerSecond: rate(total, syncSeconds), note: 'one full-republish run: log-in, jobs, extraction, transform, encode, produce (acks=all), state commit' });
-    stages.push({ stage: 'end to end (sim -> PostgreSQL)', records: total, seconds: e2eSeconds, recordsPerSecond: rate(total, e2eSeconds), note: 'from the start of the run until the sink has committed the end of both topics; the sink runs alongside the sync' });
+    stages.push({
+      stage: 'sync run (sim -> Kafka)',
+      records: total,
+      seconds: syncSeconds,
+      recordsPerSecond: rate(total, syncSeconds),
+      note: 'one full-republish run: log-in, jobs, extraction, transform, encode, produce (acks=all), state commit',
+    });
+    stages.push({
+      stage: 'end to end (sim -> PostgreSQL)',
+      records: total,
+      seconds: e2eSeconds,
+      recordsPerSecond: rate(total, e2eSeconds),
+      note: 'from the start of the run until the sink has committed the end of both topics; the sink runs alongside the sync',
+    });
 
     log('   a second run, nothing changed in the org…');
     const again = await role('sync', { settings: e2eSettings, fullRepublish: false }).next<SyncFigures>();
-    if (again.status !== 'succeeded' || again.usersUnchanged !== args.users) throw new Error(`the second run should find all ${args.users} users unchanged: ${JSON.stringify(again)}`);
+    if (again.status !== 'succeeded' || again.usersUnchanged !== args.users)
+      throw new Error(`the second run should find all ${args.users} users unchanged: ${JSON.stringify(again)}`);
     const againSeconds = (again.endedAt - again.startedAt) / 1000;
-    stages.push({ stage: 'second sync run, nothing changed', records: again.usersExtracted, seconds: againSeconds, recordsPerSecond: rate(again.usersExtracted, againSeconds), note: `a routine run: the live users (${fmt(args.users)}) from the compact index, every user extracted and found unchanged before mapping, login events after the watermark only (${fmt(again.loginEventsPublished)})` });
+    stages.push({
+      stage: 'second sync run, nothing changed',
+      records: again.usersExtracted,
+      seconds: againSeconds,
+      recordsPerSecond: rate(again.usersExtracted, againSeconds),
+      note: `a routine run: the live users (${fmt(args.users)}) from the compact index, every user extracted and found unchanged before mapping, login events after the watermark only (${fmt(again.loginEventsPublished)})`,
+    });
 
     log('   a third run, 1 % of the users changed in the org…');
     const changed = await sim.change(0.01, 1);
     const third = await role('sync', { settings: e2eSettings, fullRepublish: false }).next<SyncFigures>();
-    if (third.status !== 'succeeded' || third.usersPublished !== changed || third.usersTombstoned !== 0) throw new Error(`the third run should publish the ${changed} changed users: ${JSON.stringify(third)}`);
+    if (third.status !== 'succeeded' || third.usersPublished !== changed || third.usersTombstoned !== 0)
+      throw new Error(`the third run should publish the ${changed} changed users: ${JSON.stringify(third)}`);
     const thirdSeconds = (third.endedAt - third.startedAt) / 1000;
-    stages.push({ stage: 'routine sync run, 1 % of users changed', records: third.usersExtracted, seconds: thirdSeconds, recordsPerSecond: rate(third.usersExtracted, thirdSeconds), note: `${fmt(changed)} users changed in the org and published, ${fmt(third.usersUnchanged)} skipped before mapping; live users from the compact index plus the users topic after its watermark` });
+    stages.push({
+      stage: 'routine sync run, 1 % of users changed',
+      records: third.usersExtracted,
+      seconds: thirdSeconds,
+      recordsPerSecond: rate(third.usersExtracted, thirdSeconds),
+      note: `${fmt(changed)} users changed in the org and published, ${fmt(third.usersUnchanged)} skipped before mapping; live users from the compact index plus the users topic after its watermark`,
+    });
 
     log('4/6 the sink alone, over the full topics…');
     const alone = role('sink', sinkSettings('alone'));
@@ -187,22 +279,54 @@ async function main(): Promise<void> {
     const sinkSeconds = (sinkAlone.caughtUpAt - sinkAlone.startedAt) / 1000;
 
     log('5/6 COPY and a plain SQL upsert of the same rows…');
-    const copyUsers = await copyReference(db, `public.${e2eSinkSettings.tables.users.name}`, `public.${e2eSinkSettings.tables.users.name}_copy`);
-    const copyLogins = await copyReference(db, `public.${e2eSinkSettings.tables.logins.name}`, `public.${e2eSinkSettings.tables.logins.name}_copy`);
+    const copyUsers = await copyReference(
+      db,
+      `public.${e2eSinkSettings.tables.users.name}`,
+      `public.${e2eSinkSettings.tables.users.name}_copy`,
+    );
+    const copyLogins = await copyReference(
+      db,
+      `public.${e2eSinkSettings.tables.logins.name}`,
+      `public.${e2eSinkSettings.tables.logins.name}_copy`,
+    );
     tables.push(`${e2eSinkSettings.tables.users.name}_copy`, `${e2eSinkSettings.tables.logins.name}_copy`);
     const copySeconds = copyUsers.seconds + copyLogins.seconds;
-    const upsertUsers = await upsertReference(db, `public.${e2eSinkSettings.tables.users.name}`, `public.${e2eSinkSettings.tables.users.name}_upsert`, 'upsert');
-    const upsertLogins = await upsertReference(db, `public.${e2eSinkSettings.tables.logins.name}`, `public.${e2eSinkSettings.tables.logins.name}_upsert`, 'insert');
+    const upsertUsers = await upsertReference(
+      db,
+      `public.${e2eSinkSettings.tables.users.name}`,
+      `public.${e2eSinkSettings.tables.users.name}_upsert`,
+      'upsert',
+    );
+    const upsertLogins = await upsertReference(
+      db,
+      `public.${e2eSinkSettings.tables.logins.name}`,
+      `public.${e2eSinkSettings.tables.logins.name}_upsert`,
+      'insert',
+    );
     tables.push(`${e2eSinkSettings.tables.users.name}_upsert`, `${e2eSinkSettings.tables.logins.name}_upsert`);
     const upsertRate = rate(upsertUsers.rows + upsertLogins.rows, upsertUsers.seconds + upsertLogins.seconds);
     stages.push({
-      stage: 'sink (Kafka -> PostgreSQL)', records: total, seconds: sinkSeconds, recordsPerSecond: rate(total, sinkSeconds),
-      reference: { what: 'PostgreSQL COPY of the same rows, unindexed', recordsPerSecond: rate(copyUsers.rows + copyLogins.rows, copySeconds), ratio: rate(total, sinkSeconds) / rate(copyUsers.rows + copyLogins.rows, copySeconds) },
+      stage: 'sink (Kafka -> PostgreSQL)',
+      records: total,
+      seconds: sinkSeconds,
+      recordsPerSecond: rate(total, sinkSeconds),
+      reference: {
+        what: 'PostgreSQL COPY of the same rows, unindexed',
+        recordsPerSecond: rate(copyUsers.rows + copyLogins.rows, copySeconds),
+        ratio: rate(total, sinkSeconds) / rate(copyUsers.rows + copyLogins.rows, copySeconds),
+      },
       note: `a new group from the beginning of the full topics: fetch, decode, upsert into indexed tables, commit (COPY: users ${fmt(rate(copyUsers.rows, copyUsers.seconds))}/s, logins ${fmt(rate(copyLogins.rows, copyLogins.seconds))}/s)`,
     });
     stages.push({
-      stage: 'sink, against PostgreSQL upsert', records: total, seconds: sinkSeconds, recordsPerSecond: rate(total, sinkSeconds),
-      reference: { what: 'PostgreSQL staging COPY + INSERT ON CONFLICT of the same rows, indexed', recordsPerSecond: upsertRate, ratio: rate(total, sinkSeconds) / upsertRate },
+      stage: 'sink, against PostgreSQL upsert',
+      records: total,
+      seconds: sinkSeconds,
+      recordsPerSecond: rate(total, sinkSeconds),
+      reference: {
+        what: 'PostgreSQL staging COPY + INSERT ON CONFLICT of the same rows, indexed',
+        recordsPerSecond: upsertRate,
+        ratio: rate(total, sinkSeconds) / upsertRate,
+      },
       note: `the same sink run, against the database's own upsert of these rows, which the sink's semantics need (users ${fmt(rate(upsertUsers.rows, upsertUsers.seconds))}/s, logins ${fmt(rate(upsertLogins.rows, upsertLogins.seconds))}/s)`,
     });
 
@@ -215,20 +339,44 @@ async function main(): Promise<void> {
       const bytes = sample.key.length + sample.value.length;
       const ours = `${p}.produce-${kind}`;
       const theirs = `${p}.pp-${kind}`;
-      await admin.createTopics({ waitForLeaders: true, topics: [ours, theirs].map((topic) => ({ topic, numPartitions: PARTITIONS })) });
-      const mine = await role('produce', { brokers, topic: ours, key: sample.key.toString('base64'), value: sample.value.toString('base64'), count, publisher }).next<ProduceFigures>();
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: [ours, theirs].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+      });
+      const mine = await role('produce', {
+        brokers,
+        topic: ours,
+        key: sample.key.toString('base64'),
+        value: sample.value.toString('base64'),
+        count,
+        publisher,
+      }).next<ProduceFigures>();
       const perf = await producerPerformance(brokers, theirs, count, bytes, args.compression, publisher.lingerMs);
       pp[kind] = perf.recordsPerSecond;
       if (kind === 'users') userValueBytes = sample.medianValueBytes;
       stages.push({
-        stage: `produce ${kind === 'users' ? 'users' : 'login events'}`, records: count, seconds: mine.seconds, recordsPerSecond: rate(count, mine.seconds),
-        reference: { what: `Kafka ProducerPerformance, ${fmt(count)} x ${bytes} B`, recordsPerSecond: perf.recordsPerSecond, ratio: rate(count, mine.seconds) / perf.recordsPerSecond },
+        stage: `produce ${kind === 'users' ? 'users' : 'login events'}`,
+        records: count,
+        seconds: mine.seconds,
+        recordsPerSecond: rate(count, mine.seconds),
+        reference: {
+          what: `Kafka ProducerPerformance, ${fmt(count)} x ${bytes} B`,
+          recordsPerSecond: perf.recordsPerSecond,
+          ratio: rate(count, mine.seconds) / perf.recordsPerSecond,
+        },
         note: `real encoded ${kind} records of ${bytes} B (key + value), compression ${args.compression}, acks=all, idempotent`,
       });
     }
 
     // The floor of this machine per kind, and the end-to-end rate against it (same run).
-    const floorOf = (kind: 'users' | 'logins', count: number, phaseStart: number | undefined, phaseEnd: number | undefined, caughtUp: number, copy: { rows: number; seconds: number }): FloorFigure => {
+    const floorOf = (
+      kind: 'users' | 'logins',
+      count: number,
+      phaseStart: number | undefined,
+      phaseEnd: number | undefined,
+      caughtUp: number,
+      copy: { rows: number; seconds: number },
+    ): FloorFigure => {
       const plainRate = rate(plain.byKind[kind].rows, plain.byKind[kind].seconds);
       const copyRate = rate(copy.rows, copy.seconds);
       const refs = { 'plain read': plainRate, ProducerPerformance: Math.round(pp[kind]), COPY: copyRate };
@@ -247,25 +395,61 @@ async function main(): Promise<void> {
     const result: BenchResult = {
       kind: 'pipeline',
       date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, memoryGb: Math.round(os.totalmem() / 2 ** 30), node: process.version, host: os.hostname() },
+      machine: {
+        cpus: os.cpus().length,
+        memoryGb: Math.round(os.totalmem() / 2 ** 30),
+        node: process.version,
+        host: os.hostname(),
+      },
       scale: { users: args.users, logins: args.logins },
       settings: { compression: args.compression, partitions: PARTITIONS, parallelPages: PARALLEL_PAGES },
       stages,
       floors,
       userValueBytes,
-      peakRssMb: { 'connector (sync run)': sync.peakRssMb, 'connector (second run)': again.peakRssMb, 'connector (1 % changed run)': third.peakRssMb, 'sink (end to end)': sinkE2e.peakRssMb, 'sink (backlog)': sinkAlone.peakRssMb, 'extract role': ex.peakRssMb, simulator: simPeak },
-      cpuSeconds: { 'connector (sync run)': sync.cpuSeconds, 'connector (second run)': again.cpuSeconds, 'connector (1 % changed run)': third.cpuSeconds, 'sink (end to end)': sinkE2e.cpuSeconds, 'sink (backlog)': sinkAlone.cpuSeconds, 'extract role': ex.cpuSeconds },
+      peakRssMb: {
+        'connector (sync run)': sync.peakRssMb,
+        'connector (second run)': again.peakRssMb,
+        'connector (1 % changed run)': third.peakRssMb,
+        'sink (end to end)': sinkE2e.peakRssMb,
+        'sink (backlog)': sinkAlone.peakRssMb,
+        'extract role': ex.peakRssMb,
+        simulator: simPeak,
+      },
+      cpuSeconds: {
+        'connector (sync run)': sync.cpuSeconds,
+        'connector (second run)': again.cpuSeconds,
+        'connector (1 % changed run)': third.cpuSeconds,
+        'sink (end to end)': sinkE2e.cpuSeconds,
+        'sink (backlog)': sinkAlone.cpuSeconds,
+        'extract role': ex.cpuSeconds,
+      },
       endToEndCpu: {
         seconds: cpuSeconds,
         available: os.cpus().length * cpuSeconds,
         byProcess: {
           'connector (sync run)': sync.cpuSeconds,
           'sink (end to end)': sinkE2e.cpuSeconds,
-          ...Object.fromEntries(Object.keys(servers).map((k) => [k, cpuAfter[k] !== null && cpuBefore[k] !== null ? cpuAfter[k]! - cpuBefore[k]! : null])),
+          ...Object.fromEntries(
+            Object.keys(servers).map((k) => [
+              k,
+              cpuAfter[k] !== null && cpuBefore[k] !== null ? cpuAfter[k]! - cpuBefore[k]! : null,
+            ]),
+          ),
         },
       },
-      memoryAtPeakMb: { 'connector (sync run)': sync.atPeakMb, 'connector (second run)': again.atPeakMb, 'connector (1 % changed run)': third.atPeakMb, 'sink (end to end)': sinkE2e.atPeakMb, 'sink (backlog)': sinkAlone.atPeakMb, 'extract role': ex.atPeakMb },
-      targets: targets(args, stages, Math.max(sync.peakRssMb, again.peakRssMb, third.peakRssMb), e2eSeconds, { userValueBytes, thirdSeconds, cpuPerUserUs: (1e6 * sync.cpuSeconds) / total }),
+      memoryAtPeakMb: {
+        'connector (sync run)': sync.atPeakMb,
+        'connector (second run)': again.atPeakMb,
+        'connector (1 % changed run)': third.atPeakMb,
+        'sink (end to end)': sinkE2e.atPeakMb,
+        'sink (backlog)': sinkAlone.atPeakMb,
+        'extract role': ex.atPeakMb,
+      },
+      targets: targets(args, stages, Math.max(sync.peakRssMb, again.peakRssMb, third.peakRssMb), e2eSeconds, {
+        userValueBytes,
+        thirdSeconds,
+        cpuPerUserUs: (1e6 * sync.cpuSeconds) / total,
+      }),
     };
     fs.mkdirSync(args.out, { recursive: true });
     const file = resultFile(args.out, result);
@@ -274,7 +458,9 @@ async function main(): Promise<void> {
     fs.writeFileSync(file.replace(/\.json$/, '.md'), md);
     const svg = chartFromResults(args.out);
     if (svg) fs.writeFileSync(path.join(args.out, 'pipeline.svg'), svg);
-    process.stdout.write(`\n${md}\nwritten: ${file}, ${file.replace(/\.json$/, '.md')}, ${path.join(args.out, 'pipeline.svg')}\n`);
+    process.stdout.write(
+      `\n${md}\nwritten: ${file}, ${file.replace(/\.json$/, '.md')}, ${path.join(args.out, 'pipeline.svg')}\n`,
+    );
   } finally {
     for (const r of roles) r.kill();
     for (const t of tables) await db.query(`DROP TABLE IF EXISTS public.${t}`).catch(() => undefined);
@@ -288,23 +474,66 @@ async function main(): Promise<void> {
 }
 
 /** Issue 15's targets (stated for 1M users; a smaller run reports its figures, met only at scale). */
-function targets(args: Args, stages: StageFigure[], connectorPeakMb: number, e2eSeconds: number, more: { userValueBytes: number; thirdSeconds: number; cpuPerUserUs: number }): BenchResult['targets'] {
+function targets(
+  args: Args,
+  stages: StageFigure[],
+  connectorPeakMb: number,
+  e2eSeconds: number,
+  more: { userValueBytes: number; thirdSeconds: number; cpuPerUserUs: number },
+): BenchResult['targets'] {
   const ratio = (stage: string) => stages.find((s) => s.stage === stage)?.reference?.ratio ?? 0;
   const atScale = args.users >= 1_000_000;
   return [
-    { what: 'user value size (median of 1,000 real users records, 5-byte frame included)', target: '<= 1.3 KB', reached: `${fmt(more.userValueBytes)} B`, met: more.userValueBytes <= 1300 },
-    { what: 'first full run end to end', target: '<= 150 s at 1M users + 1M logins', reached: `${e2eSeconds.toFixed(0)} s for ${fmt(args.users)} users + ${fmt(args.logins)} login events`, met: atScale && e2eSeconds <= 150 },
-    { what: 'connector CPU per record (full run)', target: '<= 150 µs', reached: `${more.cpuPerUserUs.toFixed(0)} µs`, met: more.cpuPerUserUs <= 150 },
-    { what: 'routine run, 1 % changed', target: '<= 30 s at 1M users', reached: `${more.thirdSeconds.toFixed(1)} s at ${fmt(args.users)} users`, met: atScale && more.thirdSeconds <= 30 },
-    { what: 'sink vs PostgreSQL upsert', target: '>= 0.8', reached: ratio('sink, against PostgreSQL upsert').toFixed(2), met: ratio('sink, against PostgreSQL upsert') >= 0.8 },
-    { what: 'sink vs COPY', target: '>= 0.7', reached: ratio('sink (Kafka -> PostgreSQL)').toFixed(2), met: ratio('sink (Kafka -> PostgreSQL)') >= 0.7 },
-    { what: 'connector peak RSS (any run)', target: '<= 256 MB at 1M users', reached: `${connectorPeakMb} MB at ${fmt(args.users)} users`, met: atScale && connectorPeakMb <= 256 },
+    {
+      what: 'user value size (median of 1,000 real users records, 5-byte frame included)',
+      target: '<= 1.3 KB',
+      reached: `${fmt(more.userValueBytes)} B`,
+      met: more.userValueBytes <= 1300,
+    },
+    {
+      what: 'first full run end to end',
+      target: '<= 150 s at 1M users + 1M logins',
+      reached: `${e2eSeconds.toFixed(0)} s for ${fmt(args.users)} users + ${fmt(args.logins)} login events`,
+      met: atScale && e2eSeconds <= 150,
+    },
+    {
+      what: 'connector CPU per record (full run)',
+      target: '<= 150 µs',
+      reached: `${more.cpuPerUserUs.toFixed(0)} µs`,
+      met: more.cpuPerUserUs <= 150,
+    },
+    {
+      what: 'routine run, 1 % changed',
+      target: '<= 30 s at 1M users',
+      reached: `${more.thirdSeconds.toFixed(1)} s at ${fmt(args.users)} users`,
+      met: atScale && more.thirdSeconds <= 30,
+    },
+    {
+      what: 'sink vs PostgreSQL upsert',
+      target: '>= 0.8',
+      reached: ratio('sink, against PostgreSQL upsert').toFixed(2),
+      met: ratio('sink, against PostgreSQL upsert') >= 0.8,
+    },
+    {
+      what: 'sink vs COPY',
+      target: '>= 0.7',
+      reached: ratio('sink (Kafka -> PostgreSQL)').toFixed(2),
+      met: ratio('sink (Kafka -> PostgreSQL)') >= 0.7,
+    },
+    {
+      what: 'connector peak RSS (any run)',
+      target: '<= 256 MB at 1M users',
+      reached: `${connectorPeakMb} MB at ${fmt(args.users)} users`,
+      met: atScale && connectorPeakMb <= 256,
+    },
   ];
 }
 
 /** The local servers' pids: the ones this run started, else the ones `npm run services:start` recorded. */
 function serverPids(started: StartedService[]): Record<string, number> {
-  const recorded = fs.existsSync(STATE_FILE) ? (JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as StartedService[]) : [];
+  const recorded = fs.existsSync(STATE_FILE)
+    ? (JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as StartedService[])
+    : [];
   const pids: Record<string, number> = {};
   for (const s of [...recorded, ...started]) pids[s.name.replace(/ \(.*\)$/, '')] = s.pid;
   return pids;
@@ -315,7 +544,11 @@ function cpuOf(pids: Record<string, number>): Record<string, number | null> {
 }
 
 /** One record of the topic, as it was produced (key and value bytes), and the median value size of the first `n`. */
-async function sampleRecord(kafka: Kafka, topic: string, n: number): Promise<{ key: Buffer; value: Buffer; medianValueBytes: number }> {
+async function sampleRecord(
+  kafka: Kafka,
+  topic: string,
+  n: number,
+): Promise<{ key: Buffer; value: Buffer; medianValueBytes: number }> {
   const consumer = kafka.consumer({ groupId: `bench-sample-${Date.now()}` });
   await consumer.connect();
   try {
@@ -328,7 +561,8 @@ async function sampleRecord(kafka: Kafka, topic: string, n: number): Promise<{ k
           if (!message.key || !message.value || sizes.length >= n) return;
           first ??= { key: message.key, value: message.value };
           sizes.push(message.value.length);
-          if (sizes.length === n) resolve({ ...first, medianValueBytes: sizes.sort((a, b) => a - b)[Math.floor(n / 2)] });
+          if (sizes.length === n)
+            resolve({ ...first, medianValueBytes: sizes.sort((a, b) => a - b)[Math.floor(n / 2)] });
         },
       });
     });

@@ -37,7 +37,8 @@ export function toMapForm(record: AvroRecord): AvroRecord {
     if (!TYPED.test(k)) out[k] = v;
     else if (v !== null) (k.startsWith('pref') ? preferences : permissions)[k.slice(4)] = v as boolean;
   }
-  const sorted = (m: Record<string, boolean>) => (Object.keys(m).length ? Object.fromEntries(Object.entries(m).sort()) : null);
+  const sorted = (m: Record<string, boolean>) =>
+    Object.keys(m).length ? Object.fromEntries(Object.entries(m).sort()) : null;
   return { ...out, preferences: sorted(preferences), permissions: sorted(permissions) } as AvroRecord;
 }
 
@@ -48,7 +49,14 @@ async function main(): Promise<void> {
   const ex = createExtractor(
     {
       loginUrl: sim.url,
-      auth: { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken },
+      auth: {
+        flow: 'password',
+        consumerKey: c.consumerKey,
+        consumerSecret: c.consumerSecret,
+        username: c.username,
+        password: c.password,
+        securityToken: c.securityToken,
+      },
       loginLookbackDays: 400,
       apiBudgetShare: 1,
     },
@@ -57,7 +65,13 @@ async function main(): Promise<void> {
   try {
     const catalog = loadCatalog();
     const info = await ex.connect();
-    const ctx = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: 'bench', runId: 'bench-run-0000000000000000000000000', extractedAt: Date.parse(NOW) };
+    const ctx = {
+      instanceUrl: info.instanceUrl,
+      orgId: info.orgId,
+      connectorName: 'bench',
+      runId: 'bench-run-0000000000000000000000000',
+      extractedAt: Date.parse(NOW),
+    };
     const login = createLoginEventStage(catalog.loginHistoryMapping);
     const stage = createUserStage(catalog.userMapping);
     const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
@@ -85,15 +99,27 @@ async function main(): Promise<void> {
     await ux.done;
     const stat = (xs: number[]) => {
       const s = [...xs].sort((a, b) => a - b);
-      return { median: s[Math.floor(s.length / 2)], mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length), max: s[s.length - 1] };
+      return {
+        median: s[Math.floor(s.length / 2)],
+        mean: Math.round(s.reduce((a, b) => a + b, 0) / s.length),
+        max: s[s.length - 1],
+      };
     };
-    const rows = [['raw CSV row (values + separators)', stat(sizes.csv)], ['value, map form (before)', stat(sizes.maps)], ['value, typed flags (after)', stat(sizes.lean)]] as const;
-    console.log(`## User value size, ${sizes.lean.length} simulator users (bytes, Avro body without the 5-byte frame)\n`);
+    const rows = [
+      ['raw CSV row (values + separators)', stat(sizes.csv)],
+      ['value, map form (before)', stat(sizes.maps)],
+      ['value, typed flags (after)', stat(sizes.lean)],
+    ] as const;
+    console.log(
+      `## User value size, ${sizes.lean.length} simulator users (bytes, Avro body without the 5-byte frame)\n`,
+    );
     console.log('| form | median | mean | max |\n|---|---:|---:|---:|');
     for (const [name, s] of rows) console.log(`| ${name} | ${s.median} | ${s.mean} | ${s.max} |`);
     const before = stat(sizes.maps).median;
     const after = stat(sizes.lean).median;
-    console.log(`\ntypical (median) user value: ${before} B -> ${after} B (${(after / before).toFixed(2)}x; target <= 1300 B: ${after <= 1300 ? 'met' : 'not met'})`);
+    console.log(
+      `\ntypical (median) user value: ${before} B -> ${after} B (${(after / before).toFixed(2)}x; target <= 1300 B: ${after <= 1300 ? 'met' : 'not met'})`,
+    );
   } finally {
     await ex.close();
     await sim.close();

@@ -20,12 +20,36 @@ export interface ProducerPerformanceResult {
  * org.apache.kafka.tools.ProducerPerformance from the broker's own jars, with the connector's
  * producer settings (acks=all, idempotence, the same compression and linger).
  */
-export async function producerPerformance(brokers: string, topic: string, count: number, recordBytes: number, compression: string, lingerMs: number): Promise<ProducerPerformanceResult> {
+export async function producerPerformance(
+  brokers: string,
+  topic: string,
+  count: number,
+  recordBytes: number,
+  compression: string,
+  lingerMs: number,
+): Promise<ProducerPerformanceResult> {
   const java = findJava(17, 'KAFKA_JAVA_HOME');
   const t0 = Date.now();
-  const out = await runChild(java, ['-Xmx512m', '-cp', path.join(CACHE_DIR, `kafka-${VERSIONS.kafka}`, 'libs', '*'), 'org.apache.kafka.tools.ProducerPerformance',
-    '--topic', topic, '--num-records', String(count), '--record-size', String(recordBytes), '--throughput', '-1',
-    '--producer-props', `bootstrap.servers=${brokers}`, 'acks=all', 'enable.idempotence=true', `compression.type=${compression}`, `linger.ms=${lingerMs}`]);
+  const out = await runChild(java, [
+    '-Xmx512m',
+    '-cp',
+    path.join(CACHE_DIR, `kafka-${VERSIONS.kafka}`, 'libs', '*'),
+    'org.apache.kafka.tools.ProducerPerformance',
+    '--topic',
+    topic,
+    '--num-records',
+    String(count),
+    '--record-size',
+    String(recordBytes),
+    '--throughput',
+    '-1',
+    '--producer-props',
+    `bootstrap.servers=${brokers}`,
+    'acks=all',
+    'enable.idempotence=true',
+    `compression.type=${compression}`,
+    `linger.ms=${lingerMs}`,
+  ]);
   const m = /(\d+) records sent, ([\d.]+) records\/sec/.exec(out.trim().split('\n').pop() ?? '');
   if (!m) throw new Error(`could not read ProducerPerformance's result:\n${out.slice(-500)}`);
   return { records: Number(m[1]), recordsPerSecond: Number(m[2]), seconds: (Date.now() - t0) / 1000 };
@@ -36,7 +60,11 @@ export async function producerPerformance(brokers: string, topic: string, count:
  * then COPY … FROM STDIN into a new table with the same columns and no index (timed). This is
  * PostgreSQL's raw bulk-load speed for these rows, the ceiling the sink is compared with.
  */
-export async function copyReference(client: ClientBase, source: string, target: string): Promise<{ rows: number; seconds: number; bytes: number }> {
+export async function copyReference(
+  client: ClientBase,
+  source: string,
+  target: string,
+): Promise<{ rows: number; seconds: number; bytes: number }> {
   await client.query(`CREATE TABLE ${target} (LIKE ${source})`);
   const chunks = await copyTo(client, `COPY ${source} TO STDOUT`);
   const t0 = process.hrtime.bigint();
@@ -94,13 +122,26 @@ function copyTo(client: ClientBase, sql: string): Promise<Buffer[]> {
  * and no type conversion: the ceiling of what upsert semantics cost in this database. Timed:
  * COPY into the staging table plus the INSERT, in one transaction.
  */
-export async function upsertReference(client: ClientBase, source: string, target: string, mode: 'upsert' | 'insert'): Promise<{ rows: number; seconds: number }> {
+export async function upsertReference(
+  client: ClientBase,
+  source: string,
+  target: string,
+  mode: 'upsert' | 'insert',
+): Promise<{ rows: number; seconds: number }> {
   await client.query(`CREATE TABLE ${target} (LIKE ${source} INCLUDING ALL)`);
   const chunks = await copyTo(client, `COPY ${source} TO STDOUT`);
   const { rows: cols } = await client.query<{ name: string }>(
-    `SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [source]);
+    `SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [source],
+  );
   const names = cols.map((c) => c.name);
-  const conflict = mode === 'insert' ? 'DO NOTHING' : `DO UPDATE SET ${names.filter((n) => n !== 'id').map((n) => `${n} = EXCLUDED.${n}`).join(', ')}`;
+  const conflict =
+    mode === 'insert'
+      ? 'DO NOTHING'
+      : `DO UPDATE SET ${names
+          .filter((n) => n !== 'id')
+          .map((n) => `${n} = EXCLUDED.${n}`)
+          .join(', ')}`;
   const t0 = process.hrtime.bigint();
   await client.query('BEGIN');
   await client.query(`CREATE TEMP TABLE bench_stage (LIKE ${source}) ON COMMIT DROP`);

@@ -53,7 +53,10 @@ export interface BenchResult {
   /** The end-to-end phase: CPU seconds the machine had, and what each process used of them. */
   endToEndCpu: { seconds: number; available: number; byProcess: Record<string, number | null> };
   /** What the peak was made of (process.memoryUsage() at the highest sampled RSS), per role. */
-  memoryAtPeakMb: Record<string, { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }>;
+  memoryAtPeakMb: Record<
+    string,
+    { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number }
+  >;
   targets: { what: string; target: string; reached: string; met: boolean }[];
 }
 
@@ -70,17 +73,24 @@ export function markdown(r: BenchResult): string {
     '',
     '| stage | records | seconds | records/s | reference, same run | reference records/s | ratio |',
     '|---|---:|---:|---:|---|---:|---:|',
-    ...r.stages.map((s) =>
-      `| ${s.stage} | ${fmt(s.records)} | ${s.seconds.toFixed(1)} | ${fmt(s.recordsPerSecond)} | ${s.reference?.what ?? ''} | ${s.reference ? fmt(s.reference.recordsPerSecond) : ''} | ${s.reference ? s.reference.ratio.toFixed(2) : ''} |`),
+    ...r.stages.map(
+      (s) =>
+        `| ${s.stage} | ${fmt(s.records)} | ${s.seconds.toFixed(1)} | ${fmt(s.recordsPerSecond)} | ${s.reference?.what ?? ''} | ${s.reference ? fmt(s.reference.recordsPerSecond) : ''} | ${s.reference ? s.reference.ratio.toFixed(2) : ''} |`,
+    ),
     '',
-    ...(r.floors ? [
-      'The floor of this machine per kind, same run: the slowest of a plain read of the CSV pages, Kafka ProducerPerformance with the same record size, and PostgreSQL COPY of the same rows (records/s):',
-      '',
-      '| kind | records | plain read | ProducerPerformance | COPY | floor | ours, sync phase (sim -> Kafka) | ours, end to end (sim -> PostgreSQL) | end to end / floor |',
-      '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
-      ...r.floors.map((f) => `| ${f.kind === 'users' ? 'users' : 'login events'} | ${fmt(f.records)} | ${fmt(f['plain read'])} | ${fmt(f.ProducerPerformance)} | ${fmt(f.COPY)} | ${fmt(f.floor)} (${f.floorBy}) | ${fmt(f.syncPhase)} | ${fmt(f.endToEnd)} | ${f.ratio.toFixed(2)} |`),
-      '',
-    ] : []),
+    ...(r.floors
+      ? [
+          'The floor of this machine per kind, same run: the slowest of a plain read of the CSV pages, Kafka ProducerPerformance with the same record size, and PostgreSQL COPY of the same rows (records/s):',
+          '',
+          '| kind | records | plain read | ProducerPerformance | COPY | floor | ours, sync phase (sim -> Kafka) | ours, end to end (sim -> PostgreSQL) | end to end / floor |',
+          '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+          ...r.floors.map(
+            (f) =>
+              `| ${f.kind === 'users' ? 'users' : 'login events'} | ${fmt(f.records)} | ${fmt(f['plain read'])} | ${fmt(f.ProducerPerformance)} | ${fmt(f.COPY)} | ${fmt(f.floor)} (${f.floorBy}) | ${fmt(f.syncPhase)} | ${fmt(f.endToEnd)} | ${f.ratio.toFixed(2)} |`,
+          ),
+          '',
+        ]
+      : []),
     '| process | peak RSS (MB) | at the peak: V8 heap used / total, external (MB) | CPU seconds (whole process) |',
     '|---|---:|---|---:|',
     ...Object.keys(r.peakRssMb).map((p) => {
@@ -92,7 +102,10 @@ export function markdown(r: BenchResult): string {
     '',
     '| process | CPU seconds | share of the machine |',
     '|---|---:|---:|',
-    ...Object.entries(r.endToEndCpu.byProcess).map(([p, s]) => `| ${p} | ${s === null ? 'n/a' : s.toFixed(1)} | ${s === null ? '' : `${((100 * s) / r.endToEndCpu.available).toFixed(0)} %`} |`),
+    ...Object.entries(r.endToEndCpu.byProcess).map(
+      ([p, s]) =>
+        `| ${p} | ${s === null ? 'n/a' : s.toFixed(1)} | ${s === null ? '' : `${((100 * s) / r.endToEndCpu.available).toFixed(0)} %`} |`,
+    ),
     '',
     '| target | wanted | reached | met |',
     '|---|---|---|---|',
@@ -112,10 +125,22 @@ export function chartFromResults(dir: string): string | null {
     .sort((a, b) => a.scale.users - b.scale.users);
   if (results.length === 0) return null;
   const palette: [number, number, number][] = [
-    [31, 119, 180], [255, 127, 14], [44, 160, 44], [214, 39, 40], [148, 103, 189],
-    [140, 86, 75], [227, 119, 194], [127, 127, 127], [188, 189, 34], [23, 190, 207],
+    [31, 119, 180],
+    [255, 127, 14],
+    [44, 160, 44],
+    [214, 39, 40],
+    [148, 103, 189],
+    [140, 86, 75],
+    [227, 119, 194],
+    [127, 127, 127],
+    [188, 189, 34],
+    [23, 190, 207],
   ];
-  const series = (names: string[], value: (r: BenchResult, name: string) => number | null | undefined, dashed = false): ChartSeries[] =>
+  const series = (
+    names: string[],
+    value: (r: BenchResult, name: string) => number | null | undefined,
+    dashed = false,
+  ): ChartSeries[] =>
     names.map((name, i) => ({
       name,
       color: palette[i % palette.length],
@@ -126,20 +151,28 @@ export function chartFromResults(dir: string): string | null {
       }),
     }));
   // A stage measured once but compared twice (the sink) is drawn once.
-  const stages = [...new Set(results.flatMap((r) => r.stages.filter((s) => !s.stage.includes(', against ')).map((s) => s.stage)))];
+  const stages = [
+    ...new Set(results.flatMap((r) => r.stages.filter((s) => !s.stage.includes(', against ')).map((s) => s.stage))),
+  ];
   const processes = [...new Set(results.flatMap((r) => Object.keys(r.peakRssMb)))];
   return renderChart({
     title: 'Salesforce -> Kafka -> PostgreSQL: throughput and memory against scale',
     xLabel: 'users in the org (login events: see each result file)',
     panels: [
-      { title: 'throughput per stage', yLabel: 'records/s', series: series(stages, (r, s) => r.stages.find((x) => x.stage === s)?.recordsPerSecond) },
+      {
+        title: 'throughput per stage',
+        yLabel: 'records/s',
+        series: series(stages, (r, s) => r.stages.find((x) => x.stage === s)?.recordsPerSecond),
+      },
       { title: 'peak RSS per process', yLabel: 'MB', series: series(processes, (r, p) => r.peakRssMb[p]) },
       ...(results.some((r) => r.floors)
-        ? [{
-            title: "end to end / the machine's floor (same run)",
-            yLabel: 'ratio',
-            series: series(['users', 'logins'], (r, kind) => r.floors?.find((f) => f.kind === kind)?.ratio),
-          }]
+        ? [
+            {
+              title: "end to end / the machine's floor (same run)",
+              yLabel: 'ratio',
+              series: series(['users', 'logins'], (r, kind) => r.floors?.find((f) => f.kind === kind)?.ratio),
+            },
+          ]
         : []),
     ],
     footnote: `${results.length} run(s): ${results.map((r) => `${fmt(r.scale.users)} users + ${fmt(r.scale.logins)} logins (${r.date.slice(0, 10)})`).join('; ')}`,

@@ -22,7 +22,13 @@ import { buildLoginQuery, buildUserQuery } from '../connectors/salesforce/soql';
 import { startConnector, type ConnectorSettings } from '../pipeline/connector';
 import { silentLogger } from '../kernel/logger';
 import { sleep } from '../kernel/retry';
-import { createProducer, kafkaWriter, publishStream, type OutRecord, type PublisherOptions } from '../pipeline/kafka/publisher';
+import {
+  createProducer,
+  kafkaWriter,
+  publishStream,
+  type OutRecord,
+  type PublisherOptions,
+} from '../pipeline/kafka/publisher';
 import { contentHash } from '../pipeline/records';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext } from '../pipeline/stages';
 import { sinkLag } from '../pipeline/observability/sink-lag';
@@ -78,7 +84,10 @@ export interface PlainReadFigures extends ProcessFigures {
   bytes: number;
   seconds: number;
   /** The same, per query. */
-  byKind: { users: { rows: number; bytes: number; seconds: number }; logins: { rows: number; bytes: number; seconds: number } };
+  byKind: {
+    users: { rows: number; bytes: number; seconds: number };
+    logins: { rows: number; bytes: number; seconds: number };
+  };
 }
 
 export interface SinkRoleSettings {
@@ -103,7 +112,13 @@ function processFigures(): ProcessFigures {
   return {
     peakRssMb: peakRssMb(),
     cpuSeconds: (u.userCPUTime + u.systemCPUTime) / 1e6,
-    atPeakMb: { rss: mb(atPeak.rss), heapTotal: mb(atPeak.heapTotal), heapUsed: mb(atPeak.heapUsed), external: mb(atPeak.external), arrayBuffers: mb(atPeak.arrayBuffers) },
+    atPeakMb: {
+      rss: mb(atPeak.rss),
+      heapTotal: mb(atPeak.heapTotal),
+      heapUsed: mb(atPeak.heapUsed),
+      external: mb(atPeak.external),
+      arrayBuffers: mb(atPeak.arrayBuffers),
+    },
   };
 }
 
@@ -120,7 +135,13 @@ async function extract(settings: ConnectorSettings): Promise<ExtractFigures> {
     const user = createUserStage(catalog.userMapping);
     const login = createLoginEventStage(catalog.loginHistoryMapping);
     const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
-    const ctx: StageContext = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: settings.connectorName, runId: 'bench', extractedAt: Date.now() };
+    const ctx: StageContext = {
+      instanceUrl: info.instanceUrl,
+      orgId: info.orgId,
+      connectorName: settings.connectorName,
+      runId: 'bench',
+      extractedAt: Date.now(),
+    };
     let transform = 0n;
     const t0 = process.hrtime.bigint();
     let logins = 0;
@@ -164,9 +185,18 @@ async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }):
     };
     const s = await connector.sync({ fullRepublish: a.fullRepublish, onProgress });
     return {
-      status: s.status, error: s.error, usersExtracted: s.usersExtracted, usersPublished: s.usersPublished, usersUnchanged: s.usersUnchanged,
-      loginEventsPublished: s.loginEventsPublished, deadLettered: s.deadLettered, usersTombstoned: s.usersTombstoned, startedAt, endedAt: Date.now(),
-      phases, ...processFigures(),
+      status: s.status,
+      error: s.error,
+      usersExtracted: s.usersExtracted,
+      usersPublished: s.usersPublished,
+      usersUnchanged: s.usersUnchanged,
+      loginEventsPublished: s.loginEventsPublished,
+      deadLettered: s.deadLettered,
+      usersTombstoned: s.usersTombstoned,
+      startedAt,
+      endedAt: Date.now(),
+      phases,
+      ...processFigures(),
     };
   } finally {
     await connector.close();
@@ -184,7 +214,14 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
   pool.on('error', () => undefined);
   const admin = kafka.admin();
   await admin.connect();
-  const sinkHandle = createPostgresSink({ kafka, pool, schemas: registrySchemaSource({ url: s.registryUrl }), topics: s.topics, tables: s.tables, groupId: s.groupId });
+  const sinkHandle = createPostgresSink({
+    kafka,
+    pool,
+    schemas: registrySchemaSource({ url: s.registryUrl }),
+    topics: s.topics,
+    tables: s.tables,
+    groupId: s.groupId,
+  });
   const startedAt = Date.now();
   try {
     await sinkHandle.start();
@@ -194,13 +231,15 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
     const caughtUp: Partial<SinkFigures['caughtUp']> = {};
     for (;;) {
       for (const kind of ['users', 'logins'] as const) {
-        if (caughtUp[kind] === undefined && (await sinkLag(admin, s.groupId, [s.topics[kind]])) === 0) caughtUp[kind] = Date.now();
+        if (caughtUp[kind] === undefined && (await sinkLag(admin, s.groupId, [s.topics[kind]])) === 0)
+          caughtUp[kind] = Date.now();
       }
       if (caughtUp.users !== undefined && caughtUp.logins !== undefined) break;
       await Promise.race([sleep(100), stopped]); // the measurement's polling interval
     }
     const caughtUpAt = Date.now();
-    const q = (t: TableName) => pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}"."${t.name}"`).then((r) => r.rows[0].n);
+    const q = (t: TableName) =>
+      pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}"."${t.name}"`).then((r) => r.rows[0].n);
     const rows = { users: await q(s.tables.users), logins: await q(s.tables.logins) };
     return { startedAt, caughtUpAt, caughtUp: caughtUp as SinkFigures['caughtUp'], rows, ...processFigures() };
   } finally {
@@ -222,7 +261,14 @@ function firstLine(): Promise<string> {
   });
 }
 
-async function produce(a: { brokers: string; topic: string; key: string; value: string; count: number; publisher: PublisherOptions }): Promise<ProduceFigures> {
+async function produce(a: {
+  brokers: string;
+  topic: string;
+  key: string;
+  value: string;
+  count: number;
+  publisher: PublisherOptions;
+}): Promise<ProduceFigures> {
   const kafka = new Kafka({ clientId: 'bench-produce', brokers: [a.brokers], logLevel: logLevel.NOTHING });
   const producer = createProducer(kafka);
   await producer.connect();
@@ -259,8 +305,18 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
   const token = await fetch(`${sf.loginUrl}/services/oauth2/token`, {
     method: 'POST',
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({ grant_type: 'password', client_id: a.consumerKey, client_secret: a.consumerSecret, username: a.username, password: `${a.password}${a.securityToken ?? ''}` }),
-  }).then(async (r) => (r.ok ? ((await r.json()) as { access_token: string; instance_url: string }) : Promise.reject(new Error(`login: HTTP ${r.status}`))));
+    body: new URLSearchParams({
+      grant_type: 'password',
+      client_id: a.consumerKey,
+      client_secret: a.consumerSecret,
+      username: a.username,
+      password: `${a.password}${a.securityToken ?? ''}`,
+    }),
+  }).then(async (r) =>
+    r.ok
+      ? ((await r.json()) as { access_token: string; instance_url: string })
+      : Promise.reject(new Error(`login: HTTP ${r.status}`)),
+  );
   const base = `${token.instance_url}/services/data/v${sf.apiVersion ?? '62.0'}/jobs/query`;
   const headers = { authorization: `Bearer ${token.access_token}`, 'accept-encoding': 'gzip' };
   const since = new Date(Date.now() - (sf.loginLookbackDays ?? 30) * 86_400_000);
@@ -268,19 +324,30 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
   let rows = 0;
   let bytes = 0;
   const byKind = {} as PlainReadFigures['byKind'];
-  const queries = [['logins', buildLoginQuery(info.loginFields, since)], ['users', buildUserQuery(info.userFields, ['active', 'inactive', 'frozen'])]] as const;
+  const queries = [
+    ['logins', buildLoginQuery(info.loginFields, since)],
+    ['users', buildUserQuery(info.userFields, ['active', 'inactive', 'frozen'])],
+  ] as const;
   for (const [kind, query] of queries) {
     const k0 = process.hrtime.bigint();
     const [rows0, bytes0] = [rows, bytes];
-    const job = (await (await fetch(base, { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify({ operation: 'query', query }) })).json()) as { id: string };
+    const job = (await (
+      await fetch(base, {
+        method: 'POST',
+        headers: { ...headers, 'content-type': 'application/json' },
+        body: JSON.stringify({ operation: 'query', query }),
+      })
+    ).json()) as { id: string };
     for (;;) {
       const state = ((await (await fetch(`${base}/${job.id}`, { headers })).json()) as { state: string }).state;
       if (state === 'JobComplete') break;
       if (state === 'Failed' || state === 'Aborted') throw new Error(`plain read: job ${job.id} ${state}`);
       await sleep(100);
     }
-    for (let locator: string | null = null; locator !== 'null'; ) {
-      const res = await fetch(`${base}/${job.id}/results${locator ? `?locator=${encodeURIComponent(locator)}` : ''}`, { headers });
+    for (let locator: string | null = null; locator !== 'null';) {
+      const res = await fetch(`${base}/${job.id}/results${locator ? `?locator=${encodeURIComponent(locator)}` : ''}`, {
+        headers,
+      });
       if (!res.ok || !res.body) throw new Error(`plain read: results HTTP ${res.status}`);
       for await (const chunk of res.body as AsyncIterable<Uint8Array>) bytes += chunk.byteLength;
       rows += Number(res.headers.get('sforce-numberofrecords'));
@@ -292,7 +359,13 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
   return { rows, bytes, seconds: hrSeconds(t0), byKind, ...processFigures() };
 }
 
-const roles: Record<string, (arg: never) => Promise<object>> = { extract, sync, sink, produce, 'plain-read': plainRead };
+const roles: Record<string, (arg: never) => Promise<object>> = {
+  extract,
+  sync,
+  sink,
+  produce,
+  'plain-read': plainRead,
+};
 
 if (require.main === module) {
   const [role, json] = process.argv.slice(2);

@@ -42,16 +42,37 @@ async function main(): Promise<void> {
   try {
     const fsync = (await h.pool.query('SHOW fsync')).rows[0].fsync;
     for (let i = 0; i < users; i += 1000) {
-      await h.produce(h.topics.users, Array.from({ length: Math.min(1000, users - i) }, (_, j) => ({ key: userId(i + j), value: user(userId(i + j)) })));
+      await h.produce(
+        h.topics.users,
+        Array.from({ length: Math.min(1000, users - i) }, (_, j) => ({
+          key: userId(i + j),
+          value: user(userId(i + j)),
+        })),
+      );
     }
     for (let i = 0; i < logins; i += 1000) {
-      await h.produce(h.topics.logins, Array.from({ length: Math.min(1000, logins - i) }, (_, j) => ({ key: loginId(i + j), value: login(loginId(i + j), userId((i + j) % users), 1_700_000_000_000 + i + j) })));
+      await h.produce(
+        h.topics.logins,
+        Array.from({ length: Math.min(1000, logins - i) }, (_, j) => ({
+          key: loginId(i + j),
+          value: login(loginId(i + j), userId((i + j) % users), 1_700_000_000_000 + i + j),
+        })),
+      );
     }
-    process.stdout.write(`sink backlog: ${users} users + ${logins} login events, fetch ${batchBytes} bytes per partition, PostgreSQL fsync=${fsync}\n`);
+    process.stdout.write(
+      `sink backlog: ${users} users + ${logins} login events, fetch ${batchBytes} bytes per partition, PostgreSQL fsync=${fsync}\n`,
+    );
     for (let round = 1; round <= rounds; round++) {
       for (const mode of modes) {
-        const tables = { users: { schema: 'public', name: `bench_u_${mode}_${round}` }, logins: { schema: 'public', name: `bench_l_${mode}_${round}` } };
-        const sink = h.sink({ tables, groupId: `${h.groupId}-${mode}-${round}`, tuning: { synchronousCommit: mode === 'on', maxBytesPerPartition: batchBytes } as never });
+        const tables = {
+          users: { schema: 'public', name: `bench_u_${mode}_${round}` },
+          logins: { schema: 'public', name: `bench_l_${mode}_${round}` },
+        };
+        const sink = h.sink({
+          tables,
+          groupId: `${h.groupId}-${mode}-${round}`,
+          tuning: { synchronousCommit: mode === 'on', maxBytesPerPartition: batchBytes } as never,
+        });
         await sink.start();
         // From the first record written: joining the group is not the sink's throughput.
         while (sink.stats().records === 0) await new Promise((r) => setTimeout(r, 5));
@@ -60,9 +81,17 @@ async function main(): Promise<void> {
         const seconds = (Date.now() - started) / 1000;
         await sink.stop();
         const pool = new Pool({ connectionString: pg.url });
-        const n = Number((await pool.query(`SELECT (SELECT count(*) FROM ${tables.users.name}) + (SELECT count(*) FROM ${tables.logins.name}) AS n`)).rows[0].n);
+        const n = Number(
+          (
+            await pool.query(
+              `SELECT (SELECT count(*) FROM ${tables.users.name}) + (SELECT count(*) FROM ${tables.logins.name}) AS n`,
+            )
+          ).rows[0].n,
+        );
         await pool.end();
-        process.stdout.write(`synchronous_commit ${mode.padEnd(3)} run ${round}: ${Math.round((users + logins) / seconds)} rows/s (${seconds.toFixed(1)} s, ${sink.stats().batches} batches, ${n} rows)\n`);
+        process.stdout.write(
+          `synchronous_commit ${mode.padEnd(3)} run ${round}: ${Math.round((users + logins) / seconds)} rows/s (${seconds.toFixed(1)} s, ${sink.stats().batches} batches, ${n} rows)\n`,
+        );
       }
     }
   } finally {

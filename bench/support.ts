@@ -9,7 +9,13 @@ export const TS_NODE = ['-r', 'ts-node/register/transpile-only'];
 
 export interface SimHandle {
   url: string;
-  credentials: { consumerKey: string; consumerSecret: string; username: string; password: string; securityToken: string };
+  credentials: {
+    consumerKey: string;
+    consumerSecret: string;
+    username: string;
+    password: string;
+    securityToken: string;
+  };
   child: ChildProcess;
   stop(): Promise<void>;
   /** Edits `share` of the users (bench/sim-process.ts, `controllable` only); resolves with how many. */
@@ -20,10 +26,17 @@ export interface SimHandle {
  * Starts the Salesforce simulator in a process of its own (its memory and CPU are not the
  * connector's) and waits for it to print its URL. `compiled`: from the build in dist/.
  */
-export async function spawnSimulator(users: number, logins: number, now = new Date().toISOString(), opts: { compiled?: boolean; controllable?: boolean } = {}): Promise<SimHandle> {
+export async function spawnSimulator(
+  users: number,
+  logins: number,
+  now = new Date().toISOString(),
+  opts: { compiled?: boolean; controllable?: boolean } = {},
+): Promise<SimHandle> {
   const script = opts.controllable ? 'bench/sim-process' : 'simulator/cli';
   const entry = opts.compiled ? [path.join(ROOT, `dist/${script}.js`)] : [...TS_NODE, path.join(ROOT, `${script}.ts`)];
-  const args = opts.controllable ? [String(users), String(logins), now] : ['--users', String(users), '--logins', String(logins), '--now', now];
+  const args = opts.controllable
+    ? [String(users), String(logins), now]
+    : ['--users', String(users), '--logins', String(logins), '--now', now];
   const child = spawn(process.execPath, [...entry, ...args], {
     cwd: ROOT,
     stdio: [opts.controllable ? 'pipe' : 'ignore', 'pipe', 'inherit'],
@@ -69,7 +82,9 @@ export function runChild(cmd: string, args: string[], opts: { env?: NodeJS.Proce
     const child = spawn(cmd, args, { cwd: ROOT, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${path.basename(cmd)} exited ${code}:\n${out.slice(-2000)}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${path.basename(cmd)} exited ${code}:\n${out.slice(-2000)}`)),
+    );
   });
 }
 
@@ -98,7 +113,10 @@ export const DIST_ROLES = path.join(ROOT, 'dist', 'bench', 'roles.js');
 /** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the time goes. */
 export function spawnRole(role: string, settings: unknown): RoleProcess {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, DIST_ROLES, role, JSON.stringify(settings)], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [...nodeArgs, DIST_ROLES, role, JSON.stringify(settings)], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const queued: unknown[] = [];
   const waiting: { resolve(v: unknown): void; reject(e: Error): void }[] = [];
   let exited: Error | null = null;
@@ -156,7 +174,10 @@ export function cpuSecondsOfTree(root: number): number | null {
       const text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const f = text.slice(text.lastIndexOf(')') + 2).split(' '); // fields from "state" on
       // utime + stime, and cutime + cstime: children that ended (a closed backend) count for their parent
-      stats.set(Number(entry), { ppid: Number(f[1]), ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]) });
+      stats.set(Number(entry), {
+        ppid: Number(f[1]),
+        ticks: Number(f[11]) + Number(f[12]) + Number(f[13]) + Number(f[14]),
+      });
     } catch {
       // the process ended while we looked
     }

@@ -1,14 +1,23 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
 import { ConfigResourceTypes } from 'kafkajs';
 import type { Logger } from '../kernel/logger';
-import { DEFAULT_TOMBSTONE_RETENTION_MS, type StreamTopicSpec, type TopicNames, type TopicSettings } from '../schemas/topics';
+import {
+  DEFAULT_TOMBSTONE_RETENTION_MS,
+  type StreamTopicSpec,
+  type TopicNames,
+  type TopicSettings,
+} from '../schemas/topics';
 
 /**
  * What each topic must be. Users and run state are compacted (the latest value per key is the
  * truth, a null value deletes); login history is an event stream with time retention and must
  * never be compacted by user, or only each user's last login would survive.
  */
-export function topicSpecs(names: TopicNames, settings: TopicSettings, streams: readonly StreamTopicSpec[] = []): ITopicConfig[] {
+export function topicSpecs(
+  names: TopicNames,
+  settings: TopicSettings,
+  streams: readonly StreamTopicSpec[] = [],
+): ITopicConfig[] {
   const rf = settings.replicationFactor ?? -1;
   // Declared streams: a snapshot's topic is compacted like users (tombstones kept as long), an
   // incremental one keeps its events for a time, like login history.
@@ -19,7 +28,10 @@ export function topicSpecs(names: TopicNames, settings: TopicSettings, streams: 
     configEntries: s.compacted
       ? [
           { name: 'cleanup.policy', value: 'compact' },
-          { name: 'delete.retention.ms', value: String(settings.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS) },
+          {
+            name: 'delete.retention.ms',
+            value: String(settings.tombstoneRetentionMs ?? DEFAULT_TOMBSTONE_RETENTION_MS),
+          },
         ]
       : [
           { name: 'cleanup.policy', value: 'delete' },
@@ -46,8 +58,18 @@ export function topicSpecs(names: TopicNames, settings: TopicSettings, streams: 
         { name: 'retention.ms', value: String(settings.loginRetentionMs) },
       ],
     },
-    { topic: names.state, numPartitions: 1, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-    { topic: names.deadLetter, numPartitions: settings.partitions, replicationFactor: rf, configEntries: [{ name: 'cleanup.policy', value: 'delete' }] },
+    {
+      topic: names.state,
+      numPartitions: 1,
+      replicationFactor: rf,
+      configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+    },
+    {
+      topic: names.deadLetter,
+      numPartitions: settings.partitions,
+      replicationFactor: rf,
+      configEntries: [{ name: 'cleanup.policy', value: 'delete' }],
+    },
     ...declared,
   ];
 }
@@ -79,11 +101,17 @@ export async function provisionTopics(
   if (present.length === 0) return [];
   const described = await admin.describeConfigs({
     includeSynonyms: false,
-    resources: present.map((s) => ({ type: ConfigResourceTypes.TOPIC, name: s.topic, configNames: ['cleanup.policy', 'delete.retention.ms'] })),
+    resources: present.map((s) => ({
+      type: ConfigResourceTypes.TOPIC,
+      name: s.topic,
+      configNames: ['cleanup.policy', 'delete.retention.ms'],
+    })),
   });
   const warnings: string[] = [];
   for (const res of described.resources) {
-    const want = specs.find((s) => s.topic === res.resourceName)!.configEntries!.find((e) => e.name === 'cleanup.policy')!.value;
+    const want = specs
+      .find((s) => s.topic === res.resourceName)!
+      .configEntries!.find((e) => e.name === 'cleanup.policy')!.value;
     const have = res.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue ?? '';
     if (!samePolicy(have, want)) {
       const warning =
@@ -92,7 +120,9 @@ export async function provisionTopics(
       logger.warn(warning);
     }
     // an existing users topic that drops tombstones sooner than configured: deletions get lost
-    const retention = specs.find((s) => s.topic === res.resourceName)!.configEntries!.find((e) => e.name === 'delete.retention.ms');
+    const retention = specs
+      .find((s) => s.topic === res.resourceName)!
+      .configEntries!.find((e) => e.name === 'delete.retention.ms');
     const kept = res.configEntries.find((e) => e.configName === 'delete.retention.ms')?.configValue;
     if (retention && kept !== undefined && Number(kept) < Number(retention.value)) {
       const warning =
@@ -113,7 +143,13 @@ function hours(ms: number): string {
 }
 
 function samePolicy(have: string, want: string): boolean {
-  const set = (v: string) => v.split(',').map((p) => p.trim()).filter(Boolean).sort().join(',');
+  const set = (v: string) =>
+    v
+      .split(',')
+      .map((p) => p.trim())
+      .filter(Boolean)
+      .sort()
+      .join(',');
   return set(have) === set(want);
 }
 

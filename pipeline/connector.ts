@@ -3,7 +3,12 @@ import type { Admin, Kafka, Producer } from 'kafkajs';
 import { createExtractor, type ExtractorOptions, type SalesforceExtractor } from '../connectors/salesforce';
 import { loadCatalog, type Catalog } from '../schemas/catalog';
 import { createTopicCodec, writerSchemasFrom, type TopicCodec } from '../schemas/codec';
-import { connectorTopicSchemas, registerTopicSchemas, registryFromConfig, type RegistryConfig } from '../schemas/registry';
+import {
+  connectorTopicSchemas,
+  registerTopicSchemas,
+  registryFromConfig,
+  type RegistryConfig,
+} from '../schemas/registry';
 import type { Logger } from '../kernel/logger';
 import type { DeletionGuardOptions } from './guard';
 import { createKafka } from '../kafka/client';
@@ -84,7 +89,10 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
     const streamTopics = declared.map((s) => ({ name: streamTopic(s.decl, settings.topics), ...s.decl.topic }));
     const topicWarnings = await provisionTopics(admin, settings.topics, settings.topicSettings, logger, streamTopics);
     const clients = registryFromConfig(settings.registry);
-    const sets = connectorTopicSchemas({ users: settings.topics.users, loginHistory: settings.topics.logins, state: settings.topics.state }, catalog.schemas);
+    const sets = connectorTopicSchemas(
+      { users: settings.topics.users, loginHistory: settings.topics.logins, state: settings.topics.state },
+      catalog.schemas,
+    );
     const registered = await registerTopicSchemas(clients, sets, { logger });
     const writers = writerSchemasFrom(clients.registry);
     const [users, logins, state] = registered.map((r, i) => createTopicCodec(r, sets[i], writers));
@@ -92,7 +100,9 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
     const streamSets = streamTopicSchemas(declared, settings.topics, catalog.schemas.key);
     const streamRegistered = await registerTopicSchemas(clients, streamSets, { logger });
     const streams: StreamRuntime[] = declared.map((loaded, i) => ({
-      loaded, topic: streamSets[i].topic, codec: createTopicCodec(streamRegistered[i], streamSets[i], writers),
+      loaded,
+      topic: streamSets[i].topic,
+      codec: createTopicCodec(streamRegistered[i], streamSets[i], writers),
     }));
     await producer.connect();
     const makeExtractor = deps.extractor ?? ((s: ConnectorSettings) => createExtractor(s.salesforce, { logger }));
@@ -107,7 +117,18 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
         const extractor = makeExtractor(settings);
         try {
           return await runSync(
-            { kafka, producer, extractor, codecs, catalog, logger, signal: req.signal, lock: deps.lock, onProgress: req.onProgress, streams },
+            {
+              kafka,
+              producer,
+              extractor,
+              codecs,
+              catalog,
+              logger,
+              signal: req.signal,
+              lock: deps.lock,
+              onProgress: req.onProgress,
+              streams,
+            },
             {
               connectorName: settings.connectorName,
               topics: settings.topics,
@@ -134,8 +155,18 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
           );
         }
         if (running) throw new Error('a run of this connector is in progress in this process');
-        const store = new StateStore(kafka, producer, settings.topics.state, settings.connectorName, stateCodec(codecs.state), deps.lock);
-        const fence = () => openFence(kafka, fenceId(settings.topics.state, settings.connectorName), settings.connectorName, { compression: settings.publisher.compression });
+        const store = new StateStore(
+          kafka,
+          producer,
+          settings.topics.state,
+          settings.connectorName,
+          stateCodec(codecs.state),
+          deps.lock,
+        );
+        const fence = () =>
+          openFence(kafka, fenceId(settings.topics.state, settings.connectorName), settings.connectorName, {
+            compression: settings.publisher.compression,
+          });
         await store.rebind(newRunState(settings.connectorName, `reset-${randomUUID()}`, Date.now()), orgId, fence);
       },
       async close() {

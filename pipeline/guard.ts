@@ -37,7 +37,12 @@ export interface GuardVerdict {
  * allowance passes a handful of deletions, but never half or more of the live users (3 of 4 is a
  * broken filter, not a small org); otherwise the share decides.
  */
-export function checkDeletions(toDelete: number, live: number, guard: DeletionGuardOptions, noun: Noun = USERS): GuardVerdict {
+export function checkDeletions(
+  toDelete: number,
+  live: number,
+  guard: DeletionGuardOptions,
+  noun: Noun = USERS,
+): GuardVerdict {
   if (toDelete === 0) return { allowed: true };
   const share = live === 0 ? 1 : toDelete / live;
   if (guard.maxCount !== undefined && toDelete > guard.maxCount) {
@@ -59,9 +64,20 @@ export interface Noun {
   check: string;
 }
 
-const USERS: Noun = { one: 'user', many: 'users', check: "Check the User status filter and the connector's permissions." };
+const USERS: Noun = {
+  one: 'user',
+  many: 'users',
+  check: "Check the User status filter and the connector's permissions.",
+};
 
-function refuse(toDelete: number, live: number, share: number, guard: DeletionGuardOptions, fix: string, noun: Noun): GuardVerdict {
+function refuse(
+  toDelete: number,
+  live: number,
+  share: number,
+  guard: DeletionGuardOptions,
+  fix: string,
+  noun: Noun,
+): GuardVerdict {
   const limits = [`at most ${pct(guard.maxShare)} of the live ${noun.many}`];
   if (guard.alwaysAllowUpTo > 0) limits.push(`up to ${guard.alwaysAllowUpTo} ${noun.many} if under half of them`);
   if (guard.maxCount !== undefined) limits.push(`never more than ${guard.maxCount} ${noun.many}`);

@@ -44,11 +44,20 @@ export function tombstone(topic: string, key: Buffer, run: RunIdentity): OutReco
  * A row that cannot be mapped or encoded: it goes to the dead-letter topic with the reason, the
  * field and the raw row (as JSON), so nothing is lost and the run goes on.
  */
-export function deadLetter(topic: string, object: string, row: Record<string, string>, error: RecordError, run: RunIdentity, at: Date): OutRecord {
+export function deadLetter(
+  topic: string,
+  object: string,
+  row: Record<string, string>,
+  error: RecordError,
+  run: RunIdentity,
+  at: Date,
+): OutRecord {
   return {
     topic,
     key: Buffer.from(row.Id ?? ''),
-    value: Buffer.from(JSON.stringify({ object, reason: scrubSecrets(error.message), field: error.field ?? null, row })),
+    value: Buffer.from(
+      JSON.stringify({ object, reason: scrubSecrets(error.message), field: error.field ?? null, row }),
+    ),
     headers: {
       ...runHeaders(run),
       [DEAD_LETTER_HEADERS.reason]: scrubSecrets(error.message),

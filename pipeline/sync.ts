@@ -12,7 +12,14 @@ import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
 import { LiveIndexTopic } from './kafka/live-index-topic';
 import { DeviceCodec, LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from '../schemas/topics';
-import { kafkaWriter, nullWriter, publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
+import {
+  kafkaWriter,
+  nullWriter,
+  publishStream,
+  type OutRecord,
+  type PublisherOptions,
+  type RecordWriter,
+} from './kafka/publisher';
 import { DEFAULT_LOCK, StateStore, type LockOptions } from './kafka/state-store';
 import { fenceId, openFence, type RunFence } from './kafka/fence';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
@@ -21,7 +28,13 @@ import { packFlags, withCarriedFlags } from './user-login-flags';
 import { newRunState, type RunState } from './run-state';
 import { decodeStringKey } from '../schemas/keys';
 import { stateCodec } from './state-codec';
-import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext, type StageResult } from './stages';
+import {
+  createLatestLoginMerger,
+  createLoginEventStage,
+  createUserStage,
+  type StageContext,
+  type StageResult,
+} from './stages';
 import { extractStream, type StreamPhase } from './streams/run-stream';
 import type { StreamRuntime } from './streams/runtime';
 
@@ -129,17 +142,44 @@ export interface StreamCounts {
   skipped?: string;
 }
 
-type Counts = Pick<RunSummary, 'usersExtracted' | 'usersPublished' | 'usersUnchanged' | 'usersTombstoned' | 'usersToDelete' | 'loginEventsPublished' | 'loginDuplicatesDropped' | 'deadLettered'>;
+type Counts = Pick<
+  RunSummary,
+  | 'usersExtracted'
+  | 'usersPublished'
+  | 'usersUnchanged'
+  | 'usersTombstoned'
+  | 'usersToDelete'
+  | 'loginEventsPublished'
+  | 'loginDuplicatesDropped'
+  | 'deadLettered'
+>;
 
 export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSummary> {
   const now = deps.now ?? Date.now;
   const runId = randomUUID();
   const startedAt = now();
   const logger = deps.logger.child({ runId, connector: opts.connectorName });
-  const store = new StateStore(deps.kafka, deps.producer, opts.topics.state, opts.connectorName, stateCodec(deps.codecs.state), deps.lock ?? DEFAULT_LOCK, logger);
+  const store = new StateStore(
+    deps.kafka,
+    deps.producer,
+    opts.topics.state,
+    opts.connectorName,
+    stateCodec(deps.codecs.state),
+    deps.lock ?? DEFAULT_LOCK,
+    logger,
+  );
   const state = newRunState(opts.connectorName, runId, startedAt);
   if (opts.scheduled) Object.assign(state, { scheduledFor: opts.scheduled.slot, attempt: opts.scheduled.attempt });
-  const counts: Counts = { usersExtracted: 0, usersPublished: 0, usersUnchanged: 0, usersTombstoned: 0, usersToDelete: 0, loginEventsPublished: 0, loginDuplicatesDropped: 0, deadLettered: 0 };
+  const counts: Counts = {
+    usersExtracted: 0,
+    usersPublished: 0,
+    usersUnchanged: 0,
+    usersTombstoned: 0,
+    usersToDelete: 0,
+    loginEventsPublished: 0,
+    loginDuplicatesDropped: 0,
+    deadLettered: 0,
+  };
   let loginsResult: LoginsResult | null = null;
   let usersResult: UsersResult | null = null;
   let loginRows = 0;
@@ -171,26 +211,38 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   const onOuterAbort = () => stop.abort(deps.signal?.reason);
   if (deps.signal?.aborted) onOuterAbort();
   else deps.signal?.addEventListener('abort', onOuterAbort, { once: true });
-  const heartbeat = opts.dryRun ? null : setInterval(() => void store.heartbeat(state).catch((e: Error) => {
-    if (e instanceof ConnectorError && e.code === 'RUN_FENCED') {
-      logger.error('the broker fenced this run (another run took over): stopping it', { error: e.message });
-      stop.abort(e);
-    } else logger.warn('run lock heartbeat failed', { error: e.message });
-  }), opts.heartbeatMs ?? 15_000);
+  const heartbeat = opts.dryRun
+    ? null
+    : setInterval(
+        () =>
+          void store.heartbeat(state).catch((e: Error) => {
+            if (e instanceof ConnectorError && e.code === 'RUN_FENCED') {
+              logger.error('the broker fenced this run (another run took over): stopping it', { error: e.message });
+              stop.abort(e);
+            } else logger.warn('run lock heartbeat failed', { error: e.message });
+          }),
+        opts.heartbeatMs ?? 15_000,
+      );
   heartbeat?.unref();
   const summary = (status: RunSummary['status'], error?: unknown): RunSummary => {
     const endedAt = now();
     const usage = usersResult?.apiUsage ?? loginsResult?.apiUsage ?? null;
     const read = counts.usersExtracted + (loginsResult?.rowsRead ?? 0);
     return {
-      runId, connectorName: opts.connectorName, status, dryRun: opts.dryRun,
-      startedAt: new Date(startedAt).toISOString(), endedAt: new Date(endedAt).toISOString(), durationMs: endedAt - startedAt,
+      runId,
+      connectorName: opts.connectorName,
+      status,
+      dryRun: opts.dryRun,
+      startedAt: new Date(startedAt).toISOString(),
+      endedAt: new Date(endedAt).toISOString(),
+      durationMs: endedAt - startedAt,
       ...counts,
       recordsPerSecond: Math.round(read / Math.max(0.001, (endedAt - startedAt) / 1000)),
       apiUsage: usage ? { used: usage.used, max: usage.max } : null,
       apiCalls: Math.max(usersResult?.apiCalls ?? 0, loginsResult?.apiCalls ?? 0),
       // a failed run reports the watermark it leaves: the saved progress, else the committed one
-      loginHistoryWatermark: (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? resumeFrom?.watermark ?? null,
+      loginHistoryWatermark:
+        (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? resumeFrom?.watermark ?? null,
       ...(deps.streams && deps.streams.length > 0 ? { streams: streamCounts } : {}),
       ...(error ? { error: describeError(error) } : {}),
     };
@@ -207,7 +259,13 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     throwIfAborted(stop.signal);
     const info = await deps.extractor.connect();
     const run: RunIdentity = { runId, connectorName: opts.connectorName, orgId: info.orgId };
-    const ctx: StageContext = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: opts.connectorName, runId, extractedAt: startedAt };
+    const ctx: StageContext = {
+      instanceUrl: info.instanceUrl,
+      orgId: info.orgId,
+      connectorName: opts.connectorName,
+      runId,
+      extractedAt: startedAt,
+    };
     const writer = opts.dryRun ? nullWriter : kafkaWriter(deps.producer, opts.publisher);
     const stages = buildStages(deps.catalog);
 
@@ -215,7 +273,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     //    published or deleted. The users this connector imported before (the latest record per
     //    key in the users topic) are read now, before the first record goes out.
     const bound = snapshot.committed?.orgId ?? null;
-    if (bound !== null && bound !== info.orgId) throw orgMismatch(opts.connectorName, bound, info.orgId, 'its run state');
+    if (bound !== null && bound !== info.orgId)
+      throw orgMismatch(opts.connectorName, bound, info.orgId, 'its run state');
     //    They come from the compact live index plus the users topic after its watermark.
     const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
     if (!opts.dryRun) await index.ensure();
@@ -227,39 +286,68 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const foreign = [...live.foreignOrgs()];
     if (foreign.length > 0) {
       // after a deliberate re-point (reset) the other org's users are left alone; otherwise refuse
-      if (bound === null) throw orgMismatch(opts.connectorName, foreign[0][0], info.orgId, `the ${foreign[0][1]} users it published`);
+      if (bound === null)
+        throw orgMismatch(opts.connectorName, foreign[0][0], info.orgId, `the ${foreign[0][1]} users it published`);
       const orgs = Object.fromEntries(foreign);
-      logger.info('users of another org published under this connector name are left alone (the connector was re-pointed)', { orgs });
+      logger.info(
+        'users of another org published under this connector name are left alone (the connector was re-pointed)',
+        { orgs },
+      );
     }
     state.orgId = info.orgId;
 
     // A field the last run read and this one cannot (a permission or field-level security change)
     // would turn to null for every user at once: held back like a mass deletion, unless allowed.
-    state.sourceFields = [...info.userFields.map((f) => `User.${f}`), ...info.loginFields.map((f) => `LoginHistory.${f}`)].sort();
+    state.sourceFields = [
+      ...info.userFields.map((f) => `User.${f}`),
+      ...info.loginFields.map((f) => `LoginHistory.${f}`),
+    ].sort();
     const readable = new Set(state.sourceFields);
     // Not lost: a field the config now excludes (a choice), and LoginHistory when the object is off
     // for this user (its events stop; the device fields are carried forward, nothing is nulled).
     const chosen = (f: string) => info.excludedFields.some((x) => f.toLowerCase() === `user.${x.toLowerCase()}`);
     const loginsOff = (f: string) => f.startsWith('LoginHistory.') && !info.features.loginHistory.enabled;
-    const lost = (snapshot.committed?.sourceFields ?? []).filter((f) => !readable.has(f) && !chosen(f) && !loginsOff(f));
+    const lost = (snapshot.committed?.sourceFields ?? []).filter(
+      (f) => !readable.has(f) && !chosen(f) && !loginsOff(f),
+    );
     if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
-    if (lost.length > 0) logger.warn('fields the last run read are unreadable; allowed for this run: null from now on', { fields: lost });
+    if (lost.length > 0)
+      logger.warn('fields the last run read are unreadable; allowed for this run: null from now on', { fields: lost });
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);
     const logins = deps.extractor.logins(resumeFrom);
     expected = logins.expectedRows;
     progress('logins');
-    const [, lr] = await drain(logins, (row) => {
-      loginRows++;
-      tick();
-      const res = stages.login(row, ctx);
-      if (res.ok) latest.offer(res.record);
-      return encodeOr(res, opts.topics.deadLetter, 'LoginHistory', row, run, (rec) => {
-        counts.loginEventsPublished++;
-        return { topic: opts.topics.logins, key: deps.codecs.logins.encodeKey(rec.id), value: deps.codecs.logins.encodeValue(rec), headers: runHeaders(run) };
-      }, counts);
-    }, writer, opts.publisher, stop.signal);
+    const [, lr] = await drain(
+      logins,
+      (row) => {
+        loginRows++;
+        tick();
+        const res = stages.login(row, ctx);
+        if (res.ok) latest.offer(res.record);
+        return encodeOr(
+          res,
+          opts.topics.deadLetter,
+          'LoginHistory',
+          row,
+          run,
+          (rec) => {
+            counts.loginEventsPublished++;
+            return {
+              topic: opts.topics.logins,
+              key: deps.codecs.logins.encodeKey(rec.id),
+              value: deps.codecs.logins.encodeValue(rec),
+              headers: runHeaders(run),
+            };
+          },
+          counts,
+        );
+      },
+      writer,
+      opts.publisher,
+      stop.signal,
+    );
     loginsResult = lr;
     counts.loginDuplicatesDropped = lr.duplicatesDropped;
 
@@ -267,41 +355,55 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const users = deps.extractor.users();
     expected = users.expectedRows;
     progress('users');
-    const [, ur] = await drain(users, (raw) => {
-      counts.usersExtracted++;
-      tick();
-      // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
-      const previous = live.take(raw.Id);
-      // UserLogin unreadable this run (its keys absent): the flags, and the status they decide,
-      // are the ones the user's last record carried, never null and 'active' read as news.
-      const row = withCarriedFlags(raw, previous?.flags);
-      const flags = packFlags(row);
-      // The device is the later of the one last published and this run's latest login: a
-      // record is the user's full current state, never "no news" read as "no device".
-      const carried = stages.devices.valid(previous?.device);
-      const device = DeviceCodec.later(carried, latest.packed(raw.Id));
-      const hash = contentHash(row, stages.fingerprint);
-      // Unchanged (same raw row, same mapping), and no newer login device: consumers would see
-      // nothing new, so the row is not even mapped.
-      if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
-        counts.usersUnchanged++;
-        return null;
-      }
-      return encodeOr(stages.user(row, ctx), opts.topics.deadLetter, 'User', row, run, (rec) => {
-        counts.usersPublished++;
-        return {
-          topic: opts.topics.users,
-          key: deps.codecs.users.encodeKey(rec.id),
-          value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
-          headers: {
-            ...runHeaders(run),
-            [HEADERS.contentHash]: hash,
-            ...(device ? { [HEADERS.device]: device } : {}),
-            ...(flags ? { [HEADERS.userLogin]: flags } : {}),
+    const [, ur] = await drain(
+      users,
+      (raw) => {
+        counts.usersExtracted++;
+        tick();
+        // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
+        const previous = live.take(raw.Id);
+        // UserLogin unreadable this run (its keys absent): the flags, and the status they decide,
+        // are the ones the user's last record carried, never null and 'active' read as news.
+        const row = withCarriedFlags(raw, previous?.flags);
+        const flags = packFlags(row);
+        // The device is the later of the one last published and this run's latest login: a
+        // record is the user's full current state, never "no news" read as "no device".
+        const carried = stages.devices.valid(previous?.device);
+        const device = DeviceCodec.later(carried, latest.packed(raw.Id));
+        const hash = contentHash(row, stages.fingerprint);
+        // Unchanged (same raw row, same mapping), and no newer login device: consumers would see
+        // nothing new, so the row is not even mapped.
+        if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
+          counts.usersUnchanged++;
+          return null;
+        }
+        return encodeOr(
+          stages.user(row, ctx),
+          opts.topics.deadLetter,
+          'User',
+          row,
+          run,
+          (rec) => {
+            counts.usersPublished++;
+            return {
+              topic: opts.topics.users,
+              key: deps.codecs.users.encodeKey(rec.id),
+              value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
+              headers: {
+                ...runHeaders(run),
+                [HEADERS.contentHash]: hash,
+                ...(device ? { [HEADERS.device]: device } : {}),
+                ...(flags ? { [HEADERS.userLogin]: flags } : {}),
+              },
+            };
           },
-        };
-      }, counts);
-    }, opts.dryRun ? writer : index.writer(writer), opts.publisher, stop.signal);
+          counts,
+        );
+      },
+      opts.dryRun ? writer : index.writer(writer),
+      opts.publisher,
+      stop.signal,
+    );
     usersResult = ur;
     // Every login event and every user carrying its device is published: LoginHistory progress is
     // kept from here on, even if the deletion phase refuses (the guard) or fails.
@@ -315,15 +417,34 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     for (const rt of deps.streams ?? []) {
       throwIfAborted(stop.signal);
       const name = rt.loaded.decl.name;
-      const p = await extractStream(rt, { kafka: deps.kafka, extractor: deps.extractor, logger, writer, publisher: opts.publisher, signal: stop.signal }, {
-        run, stage: ctx, deadLetterTopic: opts.topics.deadLetter, fullRepublish: opts.fullRepublish,
-        watermark: committedWatermarks?.[name] ?? null,
-      });
+      const p = await extractStream(
+        rt,
+        {
+          kafka: deps.kafka,
+          extractor: deps.extractor,
+          logger,
+          writer,
+          publisher: opts.publisher,
+          signal: stop.signal,
+        },
+        {
+          run,
+          stage: ctx,
+          deadLetterTopic: opts.topics.deadLetter,
+          fullRepublish: opts.fullRepublish,
+          watermark: committedWatermarks?.[name] ?? null,
+        },
+      );
       phases.push(p);
       counts.deadLettered += p.deadLettered;
       streamCounts[name] = {
-        extracted: p.extracted, published: p.published, unchanged: p.unchanged, deadLettered: p.deadLettered,
-        toDelete: p.gone.length, tombstoned: 0, ...(p.skipped ? { skipped: p.skipped } : {}),
+        extracted: p.extracted,
+        published: p.published,
+        unchanged: p.unchanged,
+        deadLettered: p.deadLettered,
+        toDelete: p.gone.length,
+        tombstoned: 0,
+        ...(p.skipped ? { skipped: p.skipped } : {}),
       };
     }
 
@@ -338,13 +459,20 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     if (!verdict.allowed) throw guardError(verdict.reason!);
     for (const p of phases) {
       const decl = p.runtime.loaded.decl;
-      const noun = { one: `${decl.name} record`, many: `${decl.name} records`, check: `Check the integration user's access to ${decl.object}.` };
+      const noun = {
+        one: `${decl.name} record`,
+        many: `${decl.name} records`,
+        check: `Check the integration user's access to ${decl.object}.`,
+      };
       const v = checkDeletions(p.gone.length, p.liveBefore, opts.guard, noun);
       if (!v.allowed) throw guardError(v.reason!);
     }
     const watermarks = phases.filter((p) => p.runtime.loaded.decl.mode.kind === 'incremental' && p.watermark !== null);
     if (watermarks.length > 0) {
-      state.streamWatermarks = { ...committedWatermarks, ...Object.fromEntries(watermarks.map((p) => [p.runtime.loaded.decl.name, p.watermark!])) };
+      state.streamWatermarks = {
+        ...committedWatermarks,
+        ...Object.fromEntries(watermarks.map((p) => [p.runtime.loaded.decl.name, p.watermark!])),
+      };
     }
 
     // 4. Tombstones and the commit, one transaction through the fence: all visible or none, and
@@ -383,14 +511,22 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     return done;
   } catch (err) {
     const failed = summary('failed', err);
-    logger.error('run failed: no tombstones were published', { error: failed.error, loginHistoryWatermark: failed.loginHistoryWatermark });
+    logger.error('run failed: no tombstones were published', {
+      error: failed.error,
+      loginHistoryWatermark: failed.loginHistoryWatermark,
+    });
     if (!opts.dryRun) await store.recordFailure(toState(state, failed, resumeFrom, now())).catch(() => undefined);
     progress('done');
     return failed;
   } finally {
     if (heartbeat) clearInterval(heartbeat);
     deps.signal?.removeEventListener('abort', onOuterAbort);
-    if (!opts.dryRun) await store.release().catch((e: Error) => logger.warn('could not release the run lock; it expires with its lease', { error: e.message }));
+    if (!opts.dryRun)
+      await store
+        .release()
+        .catch((e: Error) =>
+          logger.warn('could not release the run lock; it expires with its lease', { error: e.message }),
+        );
     await fence?.close().catch(() => undefined);
   }
 }
@@ -421,7 +557,10 @@ function encodeOr<T>(
 function cursorOf(committed: RunState | null): LoginCursor | null {
   if (!committed?.loginHistoryWatermark) return null;
   const packed = committed.loginHistoryRecentIdsPacked;
-  return { watermark: new Date(committed.loginHistoryWatermark).toISOString(), recentIds: packed ? unpackIds(Buffer.from(packed)) : (committed.loginHistoryRecentIds ?? []) };
+  return {
+    watermark: new Date(committed.loginHistoryWatermark).toISOString(),
+    recentIds: packed ? unpackIds(Buffer.from(packed)) : (committed.loginHistoryRecentIds ?? []),
+  };
 }
 
 /** The state record of a finished run. `cursor`: where the next run reads LoginHistory from. */
@@ -480,10 +619,19 @@ function buildStages(catalog: Catalog) {
   const login = createLoginEventStage(catalog.loginHistoryMapping);
   const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
   // The login fields the merge reads: only these are kept per user, not whole events.
-  const deviceFields = [...new Set(catalog.userMapping.rows
-    .filter((r) => r.sourceObject === 'LoginHistory')
-    .map((r) => catalog.loginHistoryMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField)?.target)
-    .filter((f): f is string => f !== undefined && !['id', 'userId', 'loginTime', 'status'].includes(f)))];
+  const deviceFields = [
+    ...new Set(
+      catalog.userMapping.rows
+        .filter((r) => r.sourceObject === 'LoginHistory')
+        .map(
+          (r) =>
+            catalog.loginHistoryMapping.rows.find(
+              (l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField,
+            )?.target,
+        )
+        .filter((f): f is string => f !== undefined && !['id', 'userId', 'loginTime', 'status'].includes(f)),
+    ),
+  ];
   const fingerprint = mappingFingerprint([catalog.userMapping, catalog.schemas.userValue]);
   return { user, login, merge, devices: new DeviceCodec(deviceFields), fingerprint };
 }

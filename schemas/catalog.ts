@@ -28,7 +28,11 @@ export const LOGIN_HISTORY_MAPPING_FILE = LOGINS.mapping;
 export function loadCatalog(choice: FieldChoice = NO_FIELD_CHOICE): Catalog {
   const shipped = loadConnectorSchemas();
   // Custom fields (fields.include) extend the user schema and mapping; see mapping-choice.ts.
-  const chosen = applyFieldChoice(parseMappingCsv(readSchemaFile(USER_MAPPING_FILE), USER_MAPPING_FILE), shipped.userValue, choice);
+  const chosen = applyFieldChoice(
+    parseMappingCsv(readSchemaFile(USER_MAPPING_FILE), USER_MAPPING_FILE),
+    shipped.userValue,
+    choice,
+  );
   const schemas = { ...shipped, userValue: chosen.schema };
   const userMapping = chosen.mapping;
   const loginHistoryMapping = parseMappingCsv(readSchemaFile(LOGIN_HISTORY_MAPPING_FILE), LOGIN_HISTORY_MAPPING_FILE);
@@ -36,6 +40,7 @@ export function loadCatalog(choice: FieldChoice = NO_FIELD_CHOICE): Catalog {
     ...checkMapping(userMapping, schemas.userValue).map((p) => `${USER_MAPPING_FILE}: ${p}`),
     ...checkMapping(loginHistoryMapping, schemas.loginEventValue).map((p) => `${LOGIN_HISTORY_MAPPING_FILE}: ${p}`),
   ];
-  if (problems.length > 0) throw new FatalError('MAPPING_SCHEMA_MISMATCH', `mapping and schema disagree:\n- ${problems.join('\n- ')}`);
+  if (problems.length > 0)
+    throw new FatalError('MAPPING_SCHEMA_MISMATCH', `mapping and schema disagree:\n- ${problems.join('\n- ')}`);
   return { schemas, userMapping, loginHistoryMapping };
 }

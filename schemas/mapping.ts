@@ -69,7 +69,11 @@ export const MAPPING_COLUMNS = ['source_object', 'source_field', 'target', 'type
  * not a valid mapping (unknown type or source object, duplicate target, bad header): a broken
  * mapping must stop start-up, not produce wrong records.
  */
-export function parseMappingCsv(text: string, origin = 'mapping CSV', objects: readonly string[] = SOURCE_OBJECTS): Mapping {
+export function parseMappingCsv(
+  text: string,
+  origin = 'mapping CSV',
+  objects: readonly string[] = SOURCE_OBJECTS,
+): Mapping {
   let lines: string[][];
   try {
     lines = parse(text, { bom: true, skip_empty_lines: true, relax_column_count: false });
@@ -78,12 +82,16 @@ export function parseMappingCsv(text: string, origin = 'mapping CSV', objects: r
   }
   const [header, ...body] = lines;
   if (!header || header.join(',') !== MAPPING_COLUMNS.join(',')) {
-    throw new FatalError('MAPPING_INVALID', `${origin}: header must be "${MAPPING_COLUMNS.join(',')}", got "${header?.join(',') ?? ''}"`);
+    throw new FatalError(
+      'MAPPING_INVALID',
+      `${origin}: header must be "${MAPPING_COLUMNS.join(',')}", got "${header?.join(',') ?? ''}"`,
+    );
   }
   const seen = new Set<string>();
   const rows = body.map((cells, i) => {
     const row = toRow(cells, `${origin} line ${i + 2}`, objects);
-    if (seen.has(row.target)) throw new FatalError('MAPPING_INVALID', `${origin} line ${i + 2}: target "${row.target}" appears twice`);
+    if (seen.has(row.target))
+      throw new FatalError('MAPPING_INVALID', `${origin} line ${i + 2}: target "${row.target}" appears twice`);
     seen.add(row.target);
     return row;
   });
@@ -93,21 +101,34 @@ export function parseMappingCsv(text: string, origin = 'mapping CSV', objects: r
 function toRow(cells: string[], where: string, objects: readonly string[]): MappingRow {
   const [sourceObject, sourceField, target, type, required, notes] = cells.map((c) => c.trim());
   const fail = (why: string) => new FatalError('MAPPING_INVALID', `${where}: ${why}`);
-  if (!objects.includes(sourceObject)) throw fail(`source_object must be one of ${objects.join(', ')}, got "${sourceObject}"`);
-  if (!MAPPING_TYPES.includes(type as MappingType)) throw fail(`type must be one of ${MAPPING_TYPES.join(', ')}, got "${type}"`);
+  if (!objects.includes(sourceObject))
+    throw fail(`source_object must be one of ${objects.join(', ')}, got "${sourceObject}"`);
+  if (!MAPPING_TYPES.includes(type as MappingType))
+    throw fail(`type must be one of ${MAPPING_TYPES.join(', ')}, got "${type}"`);
   if (required !== 'yes' && required !== 'no') throw fail(`required must be yes or no, got "${required}"`);
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(target)) throw fail(`target "${target}" is not a valid Avro field name`);
   if (!sourceField) throw fail('source_field is empty');
-  if (type === 'boolean-map' && !sourceField.endsWith('*')) throw fail('a boolean-map source_field is a prefix ending in *');
-  if (type === 'user-status' && sourceField.split('+').length !== 2) throw fail('a user-status source_field is ActiveField+FrozenField');
-  return { sourceObject: sourceObject as SourceObject, sourceField, target, type: type as MappingType, required: required === 'yes', notes };
+  if (type === 'boolean-map' && !sourceField.endsWith('*'))
+    throw fail('a boolean-map source_field is a prefix ending in *');
+  if (type === 'user-status' && sourceField.split('+').length !== 2)
+    throw fail('a user-status source_field is ActiveField+FrozenField');
+  return {
+    sourceObject: sourceObject as SourceObject,
+    sourceField,
+    target,
+    type: type as MappingType,
+    required: required === 'yes',
+    notes,
+  };
 }
 
 /** Prints the mapping as CSV (LF line endings, RFC 4180 quoting); parseMappingCsv reads it back equal. */
 export function exportMappingCsv(mapping: Mapping): string {
   const lines = [MAPPING_COLUMNS.join(',')];
   for (const r of mapping.rows) {
-    lines.push([r.sourceObject, r.sourceField, r.target, r.type, r.required ? 'yes' : 'no', r.notes].map(quote).join(','));
+    lines.push(
+      [r.sourceObject, r.sourceField, r.target, r.type, r.required ? 'yes' : 'no', r.notes].map(quote).join(','),
+    );
   }
   return lines.join('\n') + '\n';
 }
@@ -124,6 +145,8 @@ function quote(cell: string): string {
  * keys, which are not User fields: the extractor merges them into each row from UserLogin.
  */
 export function sourceFields(mapping: Mapping, object: Exclude<SourceObject, 'Connector'>): string[] {
-  const fields = mapping.rows.filter((r) => r.sourceObject === object).flatMap((r) => (r.type === 'user-status' ? r.sourceField.split('+') : [r.sourceField]));
+  const fields = mapping.rows
+    .filter((r) => r.sourceObject === object)
+    .flatMap((r) => (r.type === 'user-status' ? r.sourceField.split('+') : [r.sourceField]));
   return [...new Set(fields)];
 }

@@ -113,8 +113,15 @@ export interface SimulatorOptions {
 }
 
 /** The system permissions the simulator knows (Salesforce's API names without "Permissions"). */
-export type SimPermission = 'ManageUsers' | 'ViewAllUsers' | 'MonitorLoginHistory' | 'ViewSetup' | 'AssignPermissionSets';
-export const SIM_PERMISSIONS: readonly SimPermission[] = ['ManageUsers', 'ViewAllUsers', 'MonitorLoginHistory', 'ViewSetup', 'AssignPermissionSets'];
+export type SimPermission =
+  'ManageUsers' | 'ViewAllUsers' | 'MonitorLoginHistory' | 'ViewSetup' | 'AssignPermissionSets';
+export const SIM_PERMISSIONS: readonly SimPermission[] = [
+  'ManageUsers',
+  'ViewAllUsers',
+  'MonitorLoginHistory',
+  'ViewSetup',
+  'AssignPermissionSets',
+];
 
 /**
  * What an org and its API user must have for an object to be readable. The assignment objects'
@@ -124,7 +131,8 @@ export function objectReadable(object: string, perms: ReadonlySet<SimPermission>
   if (object === 'LoginHistory') return perms.has('ManageUsers') || perms.has('MonitorLoginHistory');
   if (object === 'UserLogin') return perms.has('ManageUsers');
   if (object === 'PermissionSetLicenseAssign') return perms.has('ViewSetup') || perms.has('AssignPermissionSets');
-  if (object === 'PermissionSetAssignment') return perms.has('ViewSetup') || perms.has('AssignPermissionSets') || perms.has('ManageUsers');
+  if (object === 'PermissionSetAssignment')
+    return perms.has('ViewSetup') || perms.has('AssignPermissionSets') || perms.has('ManageUsers');
   return true;
 }
 
@@ -146,21 +154,21 @@ export interface SimCredentials {
  *  jobFails and jobStuck to the next job created; resetMidPage, slowPages and malformedCsv
  *  to GET …/results responses. */
 export type SimFault =
-  | { kind: 'expireSession' }                                   // next request with the current token gets 401 INVALID_SESSION_ID
+  | { kind: 'expireSession' } // next request with the current token gets 401 INVALID_SESSION_ID
   | { kind: 'requestLimitExceeded'; times?: number; concurrent?: boolean } // 403 REQUEST_LIMIT_EXCEEDED: the daily limit
-                                                                // ("TotalRequests Limit exceeded."), or with concurrent the
-                                                                // short-lived long-running-requests limit ("ConcurrentPerOrgLongTxn")
+  // ("TotalRequests Limit exceeded."), or with concurrent the
+  // short-lived long-running-requests limit ("ConcurrentPerOrgLongTxn")
   | { kind: 'serverError'; status?: 500 | 502 | 503; times?: number; path?: 'results' | 'jobs' | 'any' }
-  | { kind: 'jobFails'; object?: string }                                        // next query job created ends in state Failed
-  | { kind: 'resetMidPage'; times?: number; object?: string }                    // a results response is cut (socket destroyed) after part of its body
-  | { kind: 'slowPages'; delayMs: number; times?: number }      // results responses wait delayMs before answering
-  | { kind: 'malformedCsv'; times?: number; object?: string }                    // a results page carries a broken CSV row (unterminated quote)
-  | { kind: 'loginFails'; times?: number }                      // token requests answer 400 invalid_grant (credentials revoked)
-  | { kind: 'jobStuck'; object?: string };                                       // next query job never leaves InProgress
+  | { kind: 'jobFails'; object?: string } // next query job created ends in state Failed
+  | { kind: 'resetMidPage'; times?: number; object?: string } // a results response is cut (socket destroyed) after part of its body
+  | { kind: 'slowPages'; delayMs: number; times?: number } // results responses wait delayMs before answering
+  | { kind: 'malformedCsv'; times?: number; object?: string } // a results page carries a broken CSV row (unterminated quote)
+  | { kind: 'loginFails'; times?: number } // token requests answer 400 invalid_grant (credentials revoked)
+  | { kind: 'jobStuck'; object?: string }; // next query job never leaves InProgress
 
 export interface SimRequestLogEntry {
   method: string;
-  path: string;       // path and query string
+  path: string; // path and query string
   status: number;
 }
 
@@ -177,9 +185,9 @@ export interface Simulator {
 
   /** Data changes between runs. Ids are 18-char User ids (005…). */
   updateUser(id: string, fields: Record<string, string | boolean | number | null>): void;
-  setUserState(id: string, state: SimUserState): void;   // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true (and IsActive=true); active → both cleared
-  deleteUser(id: string): void;                            // gone from every query (hard delete)
-  addUser(fields?: Record<string, string | boolean | number | null>): string;  // returns the new Id
+  setUserState(id: string, state: SimUserState): void; // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true (and IsActive=true); active → both cleared
+  deleteUser(id: string): void; // gone from every query (hard delete)
+  addUser(fields?: Record<string, string | boolean | number | null>): string; // returns the new Id
   /** Adds `count` login events; `at` (ISO) pins their LoginTime (default: now, i.e. the
    *  simulator's logical clock, see `now()`). Returns their Ids. */
   addLogins(count: number, opts?: { at?: string; userId?: string }): string[];

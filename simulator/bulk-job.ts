@@ -49,15 +49,17 @@ export class QueryJob {
   ) {
     this.result = new ResultSet(plan, data);
     const started = Date.now();
-    this.result.prepare(() => this.state === 'Aborted' || this.cancelled).then(
-      () => {
-        this.prepared = true;
-        this.processingMs = Date.now() - started;
-      },
-      () => {
-        this.state = 'Failed';
-      },
-    );
+    this.result
+      .prepare(() => this.state === 'Aborted' || this.cancelled)
+      .then(
+        () => {
+          this.prepared = true;
+          this.processingMs = Date.now() - started;
+        },
+        () => {
+          this.state = 'Failed';
+        },
+      );
   }
 
   get finished(): boolean {
@@ -73,7 +75,8 @@ export class QueryJob {
       return;
     }
     if (this.fault === 'stuck' || !this.prepared) return;
-    if (this.polls <= this.timing.pollsBeforeComplete || Date.now() - this.createdMs < this.timing.minProcessingMs) return;
+    if (this.polls <= this.timing.pollsBeforeComplete || Date.now() - this.createdMs < this.timing.minProcessingMs)
+      return;
     this.setState(this.fault === 'fail' ? 'Failed' : 'JobComplete');
   }
 

@@ -12,9 +12,15 @@ import { SIM_PERMISSIONS, SimPermission, SimulatorOptions } from './api';
 import { MINIMAL_ORG } from './presets';
 
 const NUMERIC: Record<string, keyof SimulatorOptions> = {
-  '--port': 'port', '--seed': 'seed', '--users': 'users', '--logins': 'logins',
-  '--daily-api-limit': 'dailyApiLimit', '--page-size': 'defaultPageSize', '--job-polls': 'jobPollsBeforeComplete',
-  '--api-used': 'apiUsedAtStart', '--max-api-version': 'maxApiVersion',
+  '--port': 'port',
+  '--seed': 'seed',
+  '--users': 'users',
+  '--logins': 'logins',
+  '--daily-api-limit': 'dailyApiLimit',
+  '--page-size': 'defaultPageSize',
+  '--job-polls': 'jobPollsBeforeComplete',
+  '--api-used': 'apiUsedAtStart',
+  '--max-api-version': 'maxApiVersion',
 };
 
 function parseArgs(argv: string[]): SimulatorOptions {
@@ -35,7 +41,9 @@ function parseArgs(argv: string[]): SimulatorOptions {
       Object.assign(opts, MINIMAL_ORG);
     } else if (flag === '--permissions') {
       const perms = value === 'none' ? [] : value.split(',').filter(Boolean);
-      for (const p of perms) if (!SIM_PERMISSIONS.includes(p as SimPermission)) throw new Error(`--permissions: unknown ${p} (known: ${SIM_PERMISSIONS.join(', ')})`);
+      for (const p of perms)
+        if (!SIM_PERMISSIONS.includes(p as SimPermission))
+          throw new Error(`--permissions: unknown ${p} (known: ${SIM_PERMISSIONS.join(', ')})`);
       opts.apiUserPermissions = perms;
     } else if (flag === '--sandbox') opts.sandbox = value === 'true';
     else throw new Error(`unknown option ${flag}`);
@@ -45,10 +53,17 @@ function parseArgs(argv: string[]): SimulatorOptions {
 
 async function main(): Promise<void> {
   const sim = await startSimulator(parseArgs(process.argv.slice(2)));
-  process.stdout.write(`${JSON.stringify({
-    url: sim.url, loginUrl: sim.url, instanceUrl: sim.url, orgId: sim.orgId, apiUserId: sim.apiUserId,
-    credentials: sim.credentials, jwtPublicKeyPem: sim.jwtPublicKeyPem,
-  })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({
+      url: sim.url,
+      loginUrl: sim.url,
+      instanceUrl: sim.url,
+      orgId: sim.orgId,
+      apiUserId: sim.apiUserId,
+      credentials: sim.credentials,
+      jwtPublicKeyPem: sim.jwtPublicKeyPem,
+    })}\n`,
+  );
   const stop = (signal: string): void => {
     process.stderr.write(`simulator: ${signal}, stopping after ${sim.apiUsage} API calls\n`);
     sim.close().then(() => process.exit(0));

@@ -5,7 +5,12 @@
 import { Value } from './table';
 
 export const DELIMITERS: Record<string, string> = {
-  COMMA: ',', TAB: '\t', SEMICOLON: ';', PIPE: '|', CARET: '^', BACKQUOTE: '`',
+  COMMA: ',',
+  TAB: '\t',
+  SEMICOLON: ';',
+  PIPE: '|',
+  CARET: '^',
+  BACKQUOTE: '`',
 };
 export const LINE_ENDINGS: Record<string, string> = { LF: '\n', CRLF: '\r\n' };
 

@@ -6,9 +6,20 @@
 import { FieldDef, ObjectDef, Schema } from './schema';
 
 const SOAP_TYPES: Record<string, string> = {
-  id: 'tns:ID', reference: 'tns:ID', string: 'xsd:string', textarea: 'xsd:string', email: 'xsd:string',
-  phone: 'xsd:string', url: 'xsd:string', picklist: 'xsd:string', boolean: 'xsd:boolean',
-  datetime: 'xsd:dateTime', date: 'xsd:date', double: 'xsd:double', int: 'xsd:int', address: 'urn:address',
+  id: 'tns:ID',
+  reference: 'tns:ID',
+  string: 'xsd:string',
+  textarea: 'xsd:string',
+  email: 'xsd:string',
+  phone: 'xsd:string',
+  url: 'xsd:string',
+  picklist: 'xsd:string',
+  boolean: 'xsd:boolean',
+  datetime: 'xsd:dateTime',
+  date: 'xsd:date',
+  double: 'xsd:double',
+  int: 'xsd:int',
+  address: 'urn:address',
 };
 
 function describeField(f: FieldDef): Record<string, unknown> {
@@ -28,14 +39,23 @@ function describeField(f: FieldDef): Record<string, unknown> {
     custom: f.custom,
     defaultValue: f.type === 'boolean' ? false : null,
     defaultValueFormula: null,
-    defaultedOnCreate: f.type === 'boolean' || ['Id', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(f.name),
+    defaultedOnCreate:
+      f.type === 'boolean' ||
+      ['Id', 'CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(f.name),
     dependentPicklist: false,
     deprecatedAndHidden: false,
     digits: f.type === 'int' ? f.precision : 0,
     displayLocationInDecimal: false,
     encrypted: false,
     externalId: false,
-    extraTypeInfo: f.type === 'textarea' ? (f.length > 255 ? 'plaintextarea' : null) : f.name.endsWith('PhotoUrl') ? 'imageurl' : null,
+    extraTypeInfo:
+      f.type === 'textarea'
+        ? f.length > 255
+          ? 'plaintextarea'
+          : null
+        : f.name.endsWith('PhotoUrl')
+          ? 'imageurl'
+          : null,
     filterable: f.filterable,
     filteredLookupInfo: null,
     formulaTreatNullNumberAsZero: false,
@@ -53,7 +73,13 @@ function describeField(f: FieldDef): Record<string, unknown> {
     namePointing: f.referenceTo.length > 1,
     nillable: f.nillable,
     permissionable: f.nillable && f.updateable,
-    picklistValues: f.picklistValues.map((v, i) => ({ active: true, defaultValue: i === 0 && f.name === 'DigestFrequency', label: v, validFor: null, value: v })),
+    picklistValues: f.picklistValues.map((v, i) => ({
+      active: true,
+      defaultValue: i === 0 && f.name === 'DigestFrequency',
+      label: v,
+      validFor: null,
+      value: v,
+    })),
     polymorphicForeignKey: f.referenceTo.length > 1,
     precision: f.type === 'double' ? f.precision : 0,
     queryByDistance: false,
@@ -82,12 +108,32 @@ function urls(obj: ObjectDef, version: string): Record<string, string> {
 function objectSummary(obj: ObjectDef, version: string): Record<string, unknown> {
   const readOnly = obj.name === 'LoginHistory' || obj.name === 'UserLicense';
   return {
-    activateable: false, createable: !readOnly, custom: false, customSetting: false,
-    deepCloneable: false, deletable: false, deprecatedAndHidden: false, feedEnabled: obj.name === 'User',
-    hasSubtypes: false, isInterface: false, isSubtype: false, keyPrefix: obj.keyPrefix, label: obj.label,
-    labelPlural: obj.labelPlural, layoutable: !readOnly, mergeable: false, mruEnabled: obj.name === 'User',
-    name: obj.name, queryable: true, replicateable: !readOnly, retrieveable: true, searchable: obj.name === 'User',
-    triggerable: obj.name === 'User', undeletable: false, updateable: !readOnly, urls: urls(obj, version),
+    activateable: false,
+    createable: !readOnly,
+    custom: false,
+    customSetting: false,
+    deepCloneable: false,
+    deletable: false,
+    deprecatedAndHidden: false,
+    feedEnabled: obj.name === 'User',
+    hasSubtypes: false,
+    isInterface: false,
+    isSubtype: false,
+    keyPrefix: obj.keyPrefix,
+    label: obj.label,
+    labelPlural: obj.labelPlural,
+    layoutable: !readOnly,
+    mergeable: false,
+    mruEnabled: obj.name === 'User',
+    name: obj.name,
+    queryable: true,
+    replicateable: !readOnly,
+    retrieveable: true,
+    searchable: obj.name === 'User',
+    triggerable: obj.name === 'User',
+    undeletable: false,
+    updateable: !readOnly,
+    urls: urls(obj, version),
   };
 }
 
@@ -98,13 +144,41 @@ export function describeObject(schema: Schema, obj: ObjectDef, version: number):
   return {
     ...objectSummary(obj, v),
     actionOverrides: [],
-    childRelationships: obj.name === 'User'
-      ? [
-          { cascadeDelete: false, childSObject: 'LoginHistory', deprecatedAndHidden: false, field: 'UserId', junctionIdListNames: [], junctionReferenceTo: [], relationshipName: null, restrictedDelete: false },
-          { cascadeDelete: true, childSObject: 'UserLogin', deprecatedAndHidden: false, field: 'UserId', junctionIdListNames: [], junctionReferenceTo: [], relationshipName: null, restrictedDelete: false },
-          { cascadeDelete: false, childSObject: 'User', deprecatedAndHidden: false, field: 'ManagerId', junctionIdListNames: [], junctionReferenceTo: [], relationshipName: 'ManagedUsers', restrictedDelete: false },
-        ]
-      : [],
+    childRelationships:
+      obj.name === 'User'
+        ? [
+            {
+              cascadeDelete: false,
+              childSObject: 'LoginHistory',
+              deprecatedAndHidden: false,
+              field: 'UserId',
+              junctionIdListNames: [],
+              junctionReferenceTo: [],
+              relationshipName: null,
+              restrictedDelete: false,
+            },
+            {
+              cascadeDelete: true,
+              childSObject: 'UserLogin',
+              deprecatedAndHidden: false,
+              field: 'UserId',
+              junctionIdListNames: [],
+              junctionReferenceTo: [],
+              relationshipName: null,
+              restrictedDelete: false,
+            },
+            {
+              cascadeDelete: false,
+              childSObject: 'User',
+              deprecatedAndHidden: false,
+              field: 'ManagerId',
+              junctionIdListNames: [],
+              junctionReferenceTo: [],
+              relationshipName: 'ManagedUsers',
+              restrictedDelete: false,
+            },
+          ]
+        : [],
     compactLayoutable: true,
     defaultImplementation: null,
     extendedBy: null,
@@ -126,7 +200,8 @@ export function describeObject(schema: Schema, obj: ObjectDef, version: number):
 /** GET /sobjects */
 export function describeGlobal(schema: Schema, version: number): Record<string, unknown> {
   const v = version.toFixed(1);
-  const sobjects = schema.objectNames()
+  const sobjects = schema
+    .objectNames()
     .map((n) => schema.object(n, version))
     .filter((o): o is ObjectDef => o !== undefined)
     .map((o) => objectSummary(o, v));

@@ -3,7 +3,11 @@
  * HTTP status + body `[{"errorCode": "...", "message": "..."}]`.
  */
 export class SfError extends Error {
-  constructor(readonly status: number, readonly errorCode: string, message: string) {
+  constructor(
+    readonly status: number,
+    readonly errorCode: string,
+    message: string,
+  ) {
     super(message);
     this.name = 'SfError';
   }

@@ -21,7 +21,10 @@ export class Faults {
   }
 
   /** Consumes one firing of the first queued fault of `kind` that `applies`, if any. */
-  take<K extends Kind>(kind: K, applies: (f: Extract<SimFault, { kind: K }>) => boolean = () => true): Extract<SimFault, { kind: K }> | undefined {
+  take<K extends Kind>(
+    kind: K,
+    applies: (f: Extract<SimFault, { kind: K }>) => boolean = () => true,
+  ): Extract<SimFault, { kind: K }> | undefined {
     const i = this.queue.findIndex((e) => e.fault.kind === kind && applies(e.fault as Extract<SimFault, { kind: K }>));
     if (i < 0) return undefined;
     const e = this.queue[i];

@@ -6,12 +6,22 @@ import { KeyPrefix } from './ids';
 import { auditFields, field, FieldDef, ObjectDef, ref } from './schema';
 
 export const LOGIN_TYPES = [
-  'Application', 'Remote Access 2.0', 'Remote Access Client', 'SAML Sfdc Initiated SSO',
-  'Other Apex API', 'Partner Product', 'Chatter Communities External User', 'Lightning Login',
+  'Application',
+  'Remote Access 2.0',
+  'Remote Access Client',
+  'SAML Sfdc Initiated SSO',
+  'Other Apex API',
+  'Partner Product',
+  'Chatter Communities External User',
+  'Lightning Login',
 ];
 export const TLS_PROTOCOLS = ['TLS 1.2', 'TLS 1.3', 'Unknown'];
 export const CIPHER_SUITES = [
-  'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES128-GCM-SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_AES_128_GCM_SHA256', 'Unknown',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_AES_128_GCM_SHA256',
+  'Unknown',
 ];
 
 const s = (name: string, length: number, opts = {}): FieldDef => field(name, 'string', { length, ...opts });
@@ -43,7 +53,16 @@ export const LoginHistoryObject: ObjectDef = {
     s('ApiVersion', 32, ro),
     s('CountryIso', 2, { minVersion: 37, ...ro }),
     s('AuthMethodReference', 255, { minVersion: 51, ...ro }),
-    field('LoginSubType', 'picklist', { picklistValues: ['OAuth Username-Password Flow', 'OAuth JWT Bearer Flow', 'OAuth Client Credentials Flow', 'Passwordless Login'], length: 40, ...ro }),
+    field('LoginSubType', 'picklist', {
+      picklistValues: [
+        'OAuth Username-Password Flow',
+        'OAuth JWT Bearer Flow',
+        'OAuth Client Credentials Flow',
+        'Passwordless Login',
+      ],
+      length: 40,
+      ...ro,
+    }),
     field('TlsProtocol', 'picklist', { picklistValues: TLS_PROTOCOLS, length: 40, ...ro }),
     field('CipherSuite', 'picklist', { picklistValues: CIPHER_SUITES, length: 40, ...ro }),
     b('OptionsIsGet', ro),
@@ -81,7 +100,11 @@ export const UserRoleObject: ObjectDef = {
     s('Name', 80, { nillable: false, nameField: true }),
     ref('ParentRoleId', 'UserRole', null),
     s('RollupDescription', 80),
-    field('OpportunityAccessForAccountOwner', 'picklist', { picklistValues: ['None', 'Read', 'Edit'], length: 40, nillable: false }),
+    field('OpportunityAccessForAccountOwner', 'picklist', {
+      picklistValues: ['None', 'Read', 'Edit'],
+      length: 40,
+      nillable: false,
+    }),
     field('CaseAccessForAccountOwner', 'picklist', { picklistValues: ['None', 'Read', 'Edit'], length: 40 }),
     field('ContactAccessForAccountOwner', 'picklist', { picklistValues: ['None', 'Read', 'Edit'], length: 40 }),
     ref('ForecastUserId', 'User', 'ForecastUser'),
@@ -126,7 +149,20 @@ export const ProfileObject: ObjectDef = {
     b('PermissionsViewAllData', { label: 'View All Data' }),
     b('PermissionsManageUsers', { label: 'Manage Users' }),
     ref('UserLicenseId', 'UserLicense', 'UserLicense', { nillable: false }),
-    field('UserType', 'picklist', { picklistValues: ['Standard', 'PowerPartner', 'PowerCustomerSuccess', 'CustomerSuccess', 'CspLitePortal', 'Guest', 'AutomatedProcess', 'CloudIntegrationUser'], length: 40, ...ro }),
+    field('UserType', 'picklist', {
+      picklistValues: [
+        'Standard',
+        'PowerPartner',
+        'PowerCustomerSuccess',
+        'CustomerSuccess',
+        'CspLitePortal',
+        'Guest',
+        'AutomatedProcess',
+        'CloudIntegrationUser',
+      ],
+      length: 40,
+      ...ro,
+    }),
     s('Description', 255),
     ...auditFields(),
   ],

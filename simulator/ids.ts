@@ -23,7 +23,7 @@ export function orgIdSpace(seed: number): IdSpace {
   let sp = spaces.get(seed);
   if (sp === undefined) {
     // an affine map with a multiplier prime to 62 is one-to-one modulo 62^5
-    let n = (((seed % 916_132_832) * 7919) % 916_132_832 + 4_100_625) % 916_132_832;
+    let n = ((((seed % 916_132_832) * 7919) % 916_132_832) + 4_100_625) % 916_132_832;
     sp = '';
     for (let i = 0; i < 5; i++) {
       sp = BASE62[n % 62] + sp;
@@ -88,7 +88,8 @@ export function makeId(prefix: string, index: number, space: IdSpace = DEFAULT_S
 
 /** Row index of an id made by makeId with this prefix and space, or -1 when it is not one. Accepts 15 or 18 chars. */
 export function indexOfId(prefix: string, id: string, space: IdSpace = DEFAULT_SPACE): number {
-  if ((id.length !== 15 && id.length !== 18) || !id.startsWith(prefix + space.slice(0, 2) + '0' + space.slice(2))) return -1;
+  if ((id.length !== 15 && id.length !== 18) || !id.startsWith(prefix + space.slice(0, 2) + '0' + space.slice(2)))
+    return -1;
   const id15 = id.slice(0, 15);
   if (id.length === 18 && id.slice(15) !== checksum(id15)) return -1;
   let n = 0;

@@ -6,7 +6,13 @@ import { generateKeyPairSync, createPrivateKey, createPublicKey, randomBytes } f
 import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import {
-  objectReadable, SIM_PERMISSIONS, SimCredentials, SimRequestLogEntry, Simulator, SimulatorOptions, StartSimulator,
+  objectReadable,
+  SIM_PERMISSIONS,
+  SimCredentials,
+  SimRequestLogEntry,
+  Simulator,
+  SimulatorOptions,
+  StartSimulator,
 } from './api';
 import { plainValue } from './csv';
 import { LoginHistoryObject, ProfileObject, UserLicenseObject, UserLoginObject, UserRoleObject } from './fields-other';
@@ -55,18 +61,29 @@ function orgView(opts: SimulatorOptions, all: string[], missing: Set<string>): {
   for (const o of objects) if (!all.includes(o)) throw new Error(`simulator: objects: unknown object ${o}`);
   objects.add('User');
   const perms = new Set(opts.apiUserPermissions ?? SIM_PERMISSIONS);
-  for (const p of perms) if (!SIM_PERMISSIONS.includes(p)) throw new Error(`simulator: apiUserPermissions: unknown ${p}`);
+  for (const p of perms)
+    if (!SIM_PERMISSIONS.includes(p)) throw new Error(`simulator: apiUserPermissions: unknown ${p}`);
   const readable = new Set([...objects].filter((o) => objectReadable(o, perms)));
   const hidden = new Set(missing);
   if (opts.userFieldsOnly) {
     const only = new Set([...opts.userFieldsOnly, 'Id']);
-    for (const f of only) if (!UserObject.fields.some((x) => x.name === f)) throw new Error(`simulator: userFieldsOnly: unknown User field ${f}`);
+    for (const f of only)
+      if (!UserObject.fields.some((x) => x.name === f))
+        throw new Error(`simulator: userFieldsOnly: unknown User field ${f}`);
     for (const f of UserObject.fields) if (!only.has(f.name)) hidden.add(f.name);
   }
   return { schema: new Schema(allObjects(), new Map([['User', hidden]]), readable), maxVersion };
 }
 
-const allObjects = () => [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject, ...LICENCE_OBJECTS];
+const allObjects = () => [
+  UserObject,
+  LoginHistoryObject,
+  UserLoginObject,
+  UserRoleObject,
+  ProfileObject,
+  UserLicenseObject,
+  ...LICENCE_OBJECTS,
+];
 
 function positiveInt(name: string, v: number, min = 0): number {
   if (!Number.isInteger(v) || v < min) throw new Error(`simulator: ${name} must be an integer >= ${min}, got ${v}`);
@@ -87,37 +104,82 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
 
   let privatePem = opts.credentials?.jwtPrivateKeyPem;
   if (!privatePem) {
-    privatePem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+    privatePem = generateKeyPairSync('rsa', { modulusLength: 2048 })
+      .privateKey.export({ type: 'pkcs8', format: 'pem' })
+      .toString();
   }
   const publicPem = createPublicKey(createPrivateKey(privatePem)).export({ type: 'spki', format: 'pem' }).toString();
   const credentials = defaultCredentials(privatePem, opts.credentials ?? {});
 
   // each org (seed) has its own Id and its own record Ids, as real orgs do
   const orgId = makeId(KeyPrefix.Organization, 0, orgIdSpace(seed));
-  const apiUser = { id: makeId(KeyPrefix.User, API_USER_INDEX, orgIdSpace(seed)), username: credentials.username, name: 'Integration API User', email: 'integration@acme-sim.example.com' };
-  const allObjects = [UserObject, LoginHistoryObject, UserLoginObject, UserRoleObject, ProfileObject, UserLicenseObject, ...LICENCE_OBJECTS];
+  const apiUser = {
+    id: makeId(KeyPrefix.User, API_USER_INDEX, orgIdSpace(seed)),
+    username: credentials.username,
+    name: 'Integration API User',
+    email: 'integration@acme-sim.example.com',
+  };
+  const allObjects = [
+    UserObject,
+    LoginHistoryObject,
+    UserLoginObject,
+    UserRoleObject,
+    ProfileObject,
+    UserLicenseObject,
+    ...LICENCE_OBJECTS,
+  ];
   const schema = new Schema(allObjects, new Map([['User', missing]]));
-  const view = orgView(opts, allObjects.map((o) => o.name), missing);
+  const view = orgView(
+    opts,
+    allObjects.map((o) => o.name),
+    missing,
+  );
   const org = buildOrgTables(seed, nowMs, apiUser.id);
   const store = new Store(
     { seed, nowMs, apiUserId: apiUser.id, org },
     { seed, nowMs, count: logins, users },
-    org, UserObject, schema, buildLicenceOrg(seed, nowMs, apiUser.id, org),
+    org,
+    UserObject,
+    schema,
+    buildLicenceOrg(seed, nowMs, apiUser.id, org),
   );
   const faults = new Faults();
   const log: SimRequestLogEntry[] = [];
-  const usage = { used: positiveInt('apiUsedAtStart', opts.apiUsedAtStart ?? 0), max: positiveInt('dailyApiLimit', opts.dailyApiLimit ?? 100_000, 1), jobsCreated: 0 };
+  const usage = {
+    used: positiveInt('apiUsedAtStart', opts.apiUsedAtStart ?? 0),
+    max: positiveInt('dailyApiLimit', opts.dailyApiLimit ?? 100_000, 1),
+    jobsCreated: 0,
+  };
   const jobs = new QueryJobs({
-    store, schema: view.schema, faults, apiUserId: apiUser.id,
-    timing: { pollsBeforeComplete: positiveInt('jobPollsBeforeComplete', opts.jobPollsBeforeComplete ?? 1), minProcessingMs: positiveInt('jobMinProcessingMs', opts.jobMinProcessingMs ?? 0) },
+    store,
+    schema: view.schema,
+    faults,
+    apiUserId: apiUser.id,
+    timing: {
+      pollsBeforeComplete: positiveInt('jobPollsBeforeComplete', opts.jobPollsBeforeComplete ?? 1),
+      minProcessingMs: positiveInt('jobMinProcessingMs', opts.jobMinProcessingMs ?? 0),
+    },
     defaultPageSize: positiveInt('defaultPageSize', opts.defaultPageSize ?? 50_000, 1),
   });
 
   let url = '';
   let oauth: OAuth | null = null;
   const deps: ServerDeps = {
-    url: () => url, orgId, apiUser, oauth: () => oauth as OAuth, schema: view.schema, jobs, faults, usage, log, maxVersion: view.maxVersion,
-    queries: new QueryCursors({ store, schema: view.schema, pageSize: positiveInt('restPageSize', opts.restPageSize ?? 2000, 1) }),
+    url: () => url,
+    orgId,
+    apiUser,
+    oauth: () => oauth as OAuth,
+    schema: view.schema,
+    jobs,
+    faults,
+    usage,
+    log,
+    maxVersion: view.maxVersion,
+    queries: new QueryCursors({
+      store,
+      schema: view.schema,
+      pageSize: positiveInt('restPageSize', opts.restPageSize ?? 2000, 1),
+    }),
   };
   const server = createServer(createHandler(deps));
   server.keepAliveTimeout = 5_000;
@@ -126,7 +188,14 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     server.listen(opts.port ?? 0, '127.0.0.1', () => resolve());
   });
   url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  oauth = new OAuth(credentials, publicPem, url, orgId, apiUser.id, jwtAudiences(opts.sandbox ?? false, opts.jwtSiteUrls ?? []));
+  oauth = new OAuth(
+    credentials,
+    publicPem,
+    url,
+    orgId,
+    apiUser.id,
+    jwtAudiences(opts.sandbox ?? false, opts.jwtSiteUrls ?? []),
+  );
 
   const sim: Simulator = {
     url,

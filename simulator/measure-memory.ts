@@ -34,7 +34,11 @@ interface JobInfo {
 const mb = (n: number): number => Math.round((n / 1048576) * 10) / 10;
 
 async function json<T>(url: string, token: string, method = 'GET', body?: unknown): Promise<T> {
-  const res = await fetch(url, { method, headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+  const res = await fetch(url, {
+    method,
+    headers: { Authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
   if (!res.ok) throw new Error(`${method} ${url}: ${res.status} ${await res.text()}`);
   return (await res.json()) as T;
 }
@@ -42,13 +46,23 @@ async function json<T>(url: string, token: string, method = 'GET', body?: unknow
 /** GETs one results page, counting bytes and discarding them. */
 function page(url: string, token: string, gzip: boolean): Promise<{ bytes: number; count: number; locator: string }> {
   return new Promise((resolve, reject) => {
-    get(url, { headers: { Authorization: `Bearer ${token}`, ...(gzip ? { 'Accept-Encoding': 'gzip' } : {}) } }, (res) => {
-      if (res.statusCode !== 200) reject(new Error(`results: ${res.statusCode}`));
-      let bytes = 0;
-      res.on('data', (c: Buffer) => (bytes += c.length));
-      res.on('end', () => resolve({ bytes, count: Number(res.headers['sforce-numberofrecords']), locator: String(res.headers['sforce-locator']) }));
-      res.on('error', reject);
-    }).on('error', reject);
+    get(
+      url,
+      { headers: { Authorization: `Bearer ${token}`, ...(gzip ? { 'Accept-Encoding': 'gzip' } : {}) } },
+      (res) => {
+        if (res.statusCode !== 200) reject(new Error(`results: ${res.statusCode}`));
+        let bytes = 0;
+        res.on('data', (c: Buffer) => (bytes += c.length));
+        res.on('end', () =>
+          resolve({
+            bytes,
+            count: Number(res.headers['sforce-numberofrecords']),
+            locator: String(res.headers['sforce-locator']),
+          }),
+        );
+        res.on('error', reject);
+      },
+    ).on('error', reject);
   });
 }
 
@@ -61,7 +75,13 @@ async function probe(users: number, gzip: boolean): Promise<Probe> {
     const tok = await fetch(`${sim.url}/services/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({ grant_type: 'password', client_id: c.consumerKey, client_secret: c.consumerSecret, username: c.username, password: c.password + c.securityToken }),
+      body: new URLSearchParams({
+        grant_type: 'password',
+        client_id: c.consumerKey,
+        client_secret: c.consumerSecret,
+        username: c.username,
+        password: c.password + c.securityToken,
+      }),
     });
     const token = ((await tok.json()) as { access_token: string }).access_token;
     const base = `${sim.url}/services/data/v62.0`;
@@ -73,7 +93,10 @@ async function probe(users: number, gzip: boolean): Promise<Probe> {
     peak = baseline;
 
     const t0 = Date.now();
-    const job = await json<JobInfo>(`${base}/jobs/query`, token, 'POST', { operation: 'query', query: `SELECT ${fields.join(', ')} FROM User` });
+    const job = await json<JobInfo>(`${base}/jobs/query`, token, 'POST', {
+      operation: 'query',
+      query: `SELECT ${fields.join(', ')} FROM User`,
+    });
     let info = job;
     while (info.state !== 'JobComplete') {
       if (info.state === 'Failed' || info.state === 'Aborted') throw new Error(`job ${info.state}`);
@@ -86,17 +109,29 @@ async function probe(users: number, gzip: boolean): Promise<Probe> {
     let bytes = 0;
     let pages = 0;
     do {
-      const p = await page(`${base}/jobs/query/${job.id}/results?maxRecords=${PAGE}${locator ? `&locator=${locator}` : ''}`, token, gzip);
+      const p = await page(
+        `${base}/jobs/query/${job.id}/results?maxRecords=${PAGE}${locator ? `&locator=${locator}` : ''}`,
+        token,
+        gzip,
+      );
       rows += p.count;
       bytes += p.bytes;
       pages++;
       locator = p.locator;
     } while (locator !== 'null');
     const t2 = Date.now();
-    if (rows !== info.numberRecordsProcessed) throw new Error(`read ${rows} rows, job says ${info.numberRecordsProcessed}`);
+    if (rows !== info.numberRecordsProcessed)
+      throw new Error(`read ${rows} rows, job says ${info.numberRecordsProcessed}`);
     return {
-      users, rows, bytes, pages, baselineRssMB: mb(baseline), peakRssMB: mb(peak),
-      jobSeconds: (t1 - t0) / 1000, downloadSeconds: (t2 - t1) / 1000, rowsPerSecond: Math.round(rows / ((t2 - t1) / 1000)),
+      users,
+      rows,
+      bytes,
+      pages,
+      baselineRssMB: mb(baseline),
+      peakRssMB: mb(peak),
+      jobSeconds: (t1 - t0) / 1000,
+      downloadSeconds: (t2 - t1) / 1000,
+      rowsPerSecond: Math.round(rows / ((t2 - t1) / 1000)),
     };
   } finally {
     clearInterval(sampler);
@@ -114,15 +149,27 @@ async function main(): Promise<void> {
   }
   const results: Probe[] = [];
   for (const n of SIZES) {
-    const child = spawnSync(process.execPath, [...process.execArgv, __filename, '--users', String(n), ...(gzip ? ['--gzip'] : [])], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawnSync(
+      process.execPath,
+      [...process.execArgv, __filename, '--users', String(n), ...(gzip ? ['--gzip'] : [])],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] },
+    );
     if (child.status !== 0) throw new Error(`probe for ${n} users failed`);
     results.push(JSON.parse(child.stdout.trim().split('\n').pop() as string));
   }
   console.log(`User extract over raw HTTP, ${PAGE}-row pages${gzip ? ', gzip' : ''}:`);
-  console.table(results.map((r) => ({
-    users: r.users, pages: r.pages, 'MB sent': mb(r.bytes), 'baseline RSS MB': r.baselineRssMB, 'peak RSS MB': r.peakRssMB,
-    'job s': r.jobSeconds, 'download s': r.downloadSeconds, 'rows/s': r.rowsPerSecond,
-  })));
+  console.table(
+    results.map((r) => ({
+      users: r.users,
+      pages: r.pages,
+      'MB sent': mb(r.bytes),
+      'baseline RSS MB': r.baselineRssMB,
+      'peak RSS MB': r.peakRssMB,
+      'job s': r.jobSeconds,
+      'download s': r.downloadSeconds,
+      'rows/s': r.rowsPerSecond,
+    })),
+  );
 }
 
 main().catch((err: unknown) => {

@@ -21,11 +21,15 @@ const JWT_GRANT = 'urn:ietf:params:oauth:grant-type:jwt-bearer';
 /** The JWT audiences Salesforce accepts: the generic login host of the org's kind, and Experience
  * Cloud site URLs. Never the My Domain URL, even when the token request is posted to it. */
 export function jwtAudiences(sandbox: boolean, siteUrls: readonly string[]): string[] {
-  return [sandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com', ...siteUrls.map((u) => u.replace(/\/$/, ''))];
+  return [
+    sandbox ? 'https://test.salesforce.com' : 'https://login.salesforce.com',
+    ...siteUrls.map((u) => u.replace(/\/$/, '')),
+  ];
 }
 
 const oauthError = (error: string, description: string): TokenAnswer => ({
-  status: 400, body: { error, error_description: description },
+  status: 400,
+  body: { error, error_description: description },
 });
 
 function b64urlJson(part: string): Record<string, unknown> | null {
@@ -70,7 +74,10 @@ export class OAuth {
     if (grant === 'password') {
       const bad = this.checkClient(form);
       if (bad) return bad;
-      if (form.get('username') !== this.creds.username || form.get('password') !== this.creds.password + this.creds.securityToken) {
+      if (
+        form.get('username') !== this.creds.username ||
+        form.get('password') !== this.creds.password + this.creds.securityToken
+      ) {
         return oauthError('invalid_grant', 'authentication failure');
       }
       return this.issue();
@@ -84,8 +91,10 @@ export class OAuth {
   }
 
   private checkClient(form: URLSearchParams): TokenAnswer | null {
-    if (form.get('client_id') !== this.creds.consumerKey) return oauthError('invalid_client_id', 'client identifier invalid');
-    if (form.get('client_secret') !== this.creds.consumerSecret) return oauthError('invalid_client', 'invalid client credentials');
+    if (form.get('client_id') !== this.creds.consumerKey)
+      return oauthError('invalid_client_id', 'client identifier invalid');
+    if (form.get('client_secret') !== this.creds.consumerSecret)
+      return oauthError('invalid_client', 'invalid client credentials');
     return null;
   }
 
@@ -95,13 +104,19 @@ export class OAuth {
     const header = parts.length === 3 ? b64urlJson(parts[0]) : null;
     const claims = parts.length === 3 ? b64urlJson(parts[1]) : null;
     if (!header || !claims || header.alg !== 'RS256') return oauthError('invalid_grant', 'invalid assertion');
-    const signed = verify('RSA-SHA256', Buffer.from(`${parts[0]}.${parts[1]}`), this.publicKey, Buffer.from(parts[2], 'base64url'));
+    const signed = verify(
+      'RSA-SHA256',
+      Buffer.from(`${parts[0]}.${parts[1]}`),
+      this.publicKey,
+      Buffer.from(parts[2], 'base64url'),
+    );
     if (claims.iss !== this.creds.consumerKey) return oauthError('invalid_client_id', 'client identifier invalid');
     if (!signed) return oauthError('invalid_grant', 'invalid assertion');
     const aud = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
     const okAud = aud.some((a) => typeof a === 'string' && this.audiences.includes(a.replace(/\/$/, '')));
     if (!okAud) return oauthError('invalid_grant', 'audience is invalid');
-    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now()) return oauthError('invalid_grant', 'expired authorization code');
+    if (typeof claims.exp !== 'number' || claims.exp * 1000 <= Date.now())
+      return oauthError('invalid_grant', 'expired authorization code');
     if (claims.sub !== this.creds.username) return oauthError('invalid_grant', "user hasn't approved this consumer");
     return this.issue({ scope: 'api' });
   }
@@ -112,10 +127,20 @@ export class OAuth {
     const token = `${this.orgId.slice(0, 15)}!${randomBytes(36).toString('base64url')}`;
     this.sessions.set(token, { token, userId: this.apiUserId, issuedAt });
     const id = this.identityUrl();
-    const signature = createHmac('sha256', this.creds.consumerSecret).update(id + issuedAt).digest('base64');
+    const signature = createHmac('sha256', this.creds.consumerSecret)
+      .update(id + issuedAt)
+      .digest('base64');
     return {
       status: 200,
-      body: { access_token: token, ...extra, instance_url: this.url, id, token_type: 'Bearer', issued_at: String(issuedAt), signature },
+      body: {
+        access_token: token,
+        ...extra,
+        instance_url: this.url,
+        id,
+        token_type: 'Bearer',
+        issued_at: String(issuedAt),
+        signature,
+      },
     };
   }
 }

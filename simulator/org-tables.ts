@@ -44,7 +44,14 @@ const PROFILES: [string, number, string][] = [
 
 /** Profile indices a user of each UserType draws from, with weights. */
 export const PROFILES_BY_USER_TYPE: Record<string, [number, number][]> = {
-  Standard: [[0, 3], [1, 40], [2, 25], [3, 15], [4, 7], [5, 10]],
+  Standard: [
+    [0, 3],
+    [1, 40],
+    [2, 25],
+    [3, 15],
+    [4, 7],
+    [5, 10],
+  ],
   PowerPartner: [[6, 1]],
   CspLitePortal: [[7, 1]],
   PowerCustomerSuccess: [[8, 1]],
@@ -104,23 +111,44 @@ export function buildOrgTables(seed: number, nowMs: number, adminId: string): Or
   const licenses = LICENSES.map(([name, key], i): Rec => {
     const total = key === 'SFDC' ? 1_000_000 : Math.floor(rnd() * 50_000) + 10;
     return {
-      Id: makeId(KeyPrefix.UserLicense, i), Name: name, MasterLabel: name, LicenseDefinitionKey: key,
-      Status: 'Active', TotalLicenses: total, UsedLicenses: Math.floor(total * rnd()), ...stamp(),
+      Id: makeId(KeyPrefix.UserLicense, i),
+      Name: name,
+      MasterLabel: name,
+      LicenseDefinitionKey: key,
+      Status: 'Active',
+      TotalLicenses: total,
+      UsedLicenses: Math.floor(total * rnd()),
+      ...stamp(),
     };
   });
   const profiles = PROFILES.map(([name, lic, userType], i): Rec => ({
-    Id: makeId(KeyPrefix.Profile, i), Name: name, UserLicenseId: licenses[lic].Id, UserType: userType,
+    Id: makeId(KeyPrefix.Profile, i),
+    Name: name,
+    UserLicenseId: licenses[lic].Id,
+    UserType: userType,
     Description: i === 0 ? 'Full access, "all" permissions' : null,
-    PermissionsApiEnabled: i === 0 || i === 12, PermissionsViewAllData: i === 0, PermissionsManageUsers: i === 0,
-    ...stamp(), CreatedById: adminId, LastModifiedById: adminId,
+    PermissionsApiEnabled: i === 0 || i === 12,
+    PermissionsViewAllData: i === 0,
+    PermissionsManageUsers: i === 0,
+    ...stamp(),
+    CreatedById: adminId,
+    LastModifiedById: adminId,
   }));
   const roles = ROLES.map(([name, dev, parent, portal], i): Rec => ({
-    Id: makeId(KeyPrefix.UserRole, i), Name: name, DeveloperName: dev,
+    Id: makeId(KeyPrefix.UserRole, i),
+    Name: name,
+    DeveloperName: dev,
     ParentRoleId: parent < 0 ? null : makeId(KeyPrefix.UserRole, parent),
-    RollupDescription: name, OpportunityAccessForAccountOwner: portal === 'None' ? 'Edit' : 'None',
-    CaseAccessForAccountOwner: 'Edit', ContactAccessForAccountOwner: 'Edit', ForecastUserId: null,
-    MayForecastManagerShare: false, PortalAccountId: portal === 'Partner' ? makeId('001', 1) : null,
-    PortalType: portal, ...stamp(), LastModifiedById: adminId,
+    RollupDescription: name,
+    OpportunityAccessForAccountOwner: portal === 'None' ? 'Edit' : 'None',
+    CaseAccessForAccountOwner: 'Edit',
+    ContactAccessForAccountOwner: 'Edit',
+    ForecastUserId: null,
+    MayForecastManagerShare: false,
+    PortalAccountId: portal === 'Partner' ? makeId('001', 1) : null,
+    PortalType: portal,
+    ...stamp(),
+    LastModifiedById: adminId,
   }));
   return {
     licenses: new StaticTable('UserLicense', licenses),

@@ -72,7 +72,11 @@ export async function writePage(res: ServerResponse, job: QueryJob, data: DataSo
   const delim = DELIMITERS[job.settings.columnDelimiter];
   const eol = LINE_ENDINGS[job.settings.lineEnding];
   const cols = job.plan.columns;
-  let buf = csvLine(cols.map((c) => c.name), delim, eol);
+  let buf = csvLine(
+    cols.map((c) => c.name),
+    delim,
+    eol,
+  );
   const brokenAt = p.malformed ? Math.floor(n / 2) : -1;
   let k = 0;
   let flushes = 0;

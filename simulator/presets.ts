@@ -9,9 +9,26 @@
 import type { SimulatorOptions } from './api';
 
 export const MINIMAL_USER_FIELDS = [
-  'Id', 'Username', 'Name', 'FirstName', 'LastName', 'Alias', 'Email', 'Title', 'Department', 'CompanyName',
-  'UserType', 'IsActive', 'ProfileId', 'UserRoleId', 'ManagerId', 'TimeZoneSidKey', 'LanguageLocaleKey',
-  'CreatedDate', 'LastModifiedDate', 'LastLoginDate',
+  'Id',
+  'Username',
+  'Name',
+  'FirstName',
+  'LastName',
+  'Alias',
+  'Email',
+  'Title',
+  'Department',
+  'CompanyName',
+  'UserType',
+  'IsActive',
+  'ProfileId',
+  'UserRoleId',
+  'ManagerId',
+  'TimeZoneSidKey',
+  'LanguageLocaleKey',
+  'CreatedDate',
+  'LastModifiedDate',
+  'LastLoginDate',
 ];
 
 export const MINIMAL_ORG: SimulatorOptions = {

@@ -25,7 +25,10 @@ export class ResultSet {
   private total = -1;
   private readonly needsSort: boolean;
 
-  constructor(private readonly plan: QueryPlan, private readonly data: DataSource) {
+  constructor(
+    private readonly plan: QueryPlan,
+    private readonly data: DataSource,
+  ) {
     this.table = data.table(plan.object.name);
     this.hi = this.table.size();
     this.narrow();

@@ -37,7 +37,11 @@ export function resources(version: number): Record<string, string> {
   return { limits: `${base}/limits`, sobjects: `${base}/sobjects` };
 }
 
-export function limits(apiUsed: number, apiMax: number, jobsCreated: number): Record<string, { Max: number; Remaining: number }> {
+export function limits(
+  apiUsed: number,
+  apiMax: number,
+  jobsCreated: number,
+): Record<string, { Max: number; Remaining: number }> {
   return {
     DailyApiRequests: { Max: apiMax, Remaining: Math.max(0, apiMax - apiUsed) },
     DailyBulkV2QueryJobs: { Max: 10000, Remaining: Math.max(0, 10000 - jobsCreated) },

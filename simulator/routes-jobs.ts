@@ -49,7 +49,14 @@ export class QueryJobs {
   }
 
   /** Routes a request; `rest` is the path after /jobs/query, split on '/'. */
-  async handle(req: IncomingMessage, res: ServerResponse, version: number, rest: string[], query: URLSearchParams, headers: Record<string, string>): Promise<void> {
+  async handle(
+    req: IncomingMessage,
+    res: ServerResponse,
+    version: number,
+    rest: string[],
+    query: URLSearchParams,
+    headers: Record<string, string>,
+  ): Promise<void> {
     if (version < 47) throw notFound(); // Bulk API 2.0 query jobs exist from API 47.0
     const method = req.method ?? 'GET';
     if (rest.length === 0) {
@@ -67,7 +74,12 @@ export class QueryJobs {
       }
       if (method === 'PATCH') return sendJson(res, 200, await this.abort(req, job), headers);
       if (method === 'DELETE') {
-        if (!job.finished) throw new SfError(400, 'API_ERROR', 'Error encountered when deleting the job because the job is not terminated');
+        if (!job.finished)
+          throw new SfError(
+            400,
+            'API_ERROR',
+            'Error encountered when deleting the job because the job is not terminated',
+          );
         this.jobs.delete(job.id);
         res.writeHead(204, headers);
         res.end();
@@ -80,14 +92,23 @@ export class QueryJobs {
       if (rest[1] === 'resultPages' && version < 58) throw notFound();
       // Results must be read with the API version that created the job.
       if (version !== job.settings.apiVersion) {
-        throw new SfError(409, 'INVALIDJOB', `Job ${job.id} was created with API version ${job.settings.apiVersion.toFixed(1)}; read its results with the same version (requested ${version.toFixed(1)})`);
+        throw new SfError(
+          409,
+          'INVALIDJOB',
+          `Job ${job.id} was created with API version ${job.settings.apiVersion.toFixed(1)}; read its results with the same version (requested ${version.toFixed(1)})`,
+        );
       }
       if (job.state !== 'JobComplete') {
-        throw new SfError(412, 'JOB_NOT_COMPLETE', `can only download query results of successfully completed bulk job with status: JOB_COMPLETE. Current status: ${stateName(job.state)}`);
+        throw new SfError(
+          412,
+          'JOB_NOT_COMPLETE',
+          `can only download query results of successfully completed bulk job with status: JOB_COMPLETE. Current status: ${stateName(job.state)}`,
+        );
       }
       const max = parseMaxRecords(query.get('maxRecords'), this.ctx.defaultPageSize);
       const offset = parseLocator(query.get('locator'), job.result.count);
-      if (rest[1] === 'resultPages') return sendJson(res, 200, this.resultPages(job, version, offset, max, query.has('maxRecords')), headers);
+      if (rest[1] === 'resultPages')
+        return sendJson(res, 200, this.resultPages(job, version, offset, max, query.has('maxRecords')), headers);
       return this.results(req, res, entry, offset, max, headers);
     }
     throw notFound();
@@ -100,14 +121,27 @@ export class QueryJobs {
     } catch {
       throw new SfError(400, 'JSON_PARSER_ERROR', 'The request body is not valid JSON');
     }
-    if (!body || typeof body !== 'object' || Array.isArray(body)) throw new SfError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
-    for (const k of Object.keys(body)) if (!CREATE_KEYS.has(k)) throw new SfError(400, 'INVALIDJOB', `Unrecognized field "${k}"`);
-    const { operation, query, contentType = 'CSV', columnDelimiter = 'COMMA', lineEnding = 'LF' } = body as Record<string, string>;
-    if (operation !== 'query' && operation !== 'queryAll') throw new SfError(400, 'INVALIDJOB', `Invalid job operation: ${String(operation)}. Use query or queryAll`);
-    if (typeof query !== 'string' || query.trim() === '') throw new SfError(400, 'INVALIDJOB', 'A query job needs a query');
-    if (contentType !== 'CSV') throw new SfError(400, 'INVALIDJOB', `Invalid content type: ${String(contentType)}. Query jobs support CSV`);
-    if (!(String(columnDelimiter) in DELIMITERS)) throw new SfError(400, 'INVALIDJOB', `Invalid column delimiter: ${String(columnDelimiter)}`);
-    if (lineEnding !== 'LF' && lineEnding !== 'CRLF') throw new SfError(400, 'INVALIDJOB', `Invalid line ending: ${String(lineEnding)}`);
+    if (!body || typeof body !== 'object' || Array.isArray(body))
+      throw new SfError(400, 'JSON_PARSER_ERROR', 'The request body must be a JSON object');
+    for (const k of Object.keys(body))
+      if (!CREATE_KEYS.has(k)) throw new SfError(400, 'INVALIDJOB', `Unrecognized field "${k}"`);
+    const {
+      operation,
+      query,
+      contentType = 'CSV',
+      columnDelimiter = 'COMMA',
+      lineEnding = 'LF',
+    } = body as Record<string, string>;
+    if (operation !== 'query' && operation !== 'queryAll')
+      throw new SfError(400, 'INVALIDJOB', `Invalid job operation: ${String(operation)}. Use query or queryAll`);
+    if (typeof query !== 'string' || query.trim() === '')
+      throw new SfError(400, 'INVALIDJOB', 'A query job needs a query');
+    if (contentType !== 'CSV')
+      throw new SfError(400, 'INVALIDJOB', `Invalid content type: ${String(contentType)}. Query jobs support CSV`);
+    if (!(String(columnDelimiter) in DELIMITERS))
+      throw new SfError(400, 'INVALIDJOB', `Invalid column delimiter: ${String(columnDelimiter)}`);
+    if (lineEnding !== 'LF' && lineEnding !== 'CRLF')
+      throw new SfError(400, 'INVALIDJOB', `Invalid line ending: ${String(lineEnding)}`);
     const plan = compileBulkQuery(query, this.ctx.schema, version);
     const fault = this.ctx.faults.takeFirst(['jobFails', 'jobStuck'], (f) => forObject(f, plan.object.name));
     const data = this.ctx.store.snapshot();
@@ -115,7 +149,9 @@ export class QueryJobs {
     const job = new QueryJob(
       id,
       { operation, query, columnDelimiter, lineEnding, apiVersion: version, createdById: this.ctx.apiUserId },
-      plan, data, this.ctx.timing,
+      plan,
+      data,
+      this.ctx.timing,
       fault?.kind === 'jobFails' ? 'fail' : fault?.kind === 'jobStuck' ? 'stuck' : null,
     );
     this.jobs.set(id, { job, data });
@@ -134,13 +170,25 @@ export class QueryJobs {
     } catch {
       throw new SfError(400, 'JSON_PARSER_ERROR', 'The request body is not valid JSON');
     }
-    if (body?.state !== 'Aborted') throw new SfError(400, 'INVALIDJOBSTATE', `Invalid state for a query job update: ${String(body?.state)}. Only Aborted is allowed`);
-    if (job.finished) throw new SfError(400, 'INVALIDJOBSTATE', `Job ${job.id} is in state ${job.state} and cannot be aborted`);
+    if (body?.state !== 'Aborted')
+      throw new SfError(
+        400,
+        'INVALIDJOBSTATE',
+        `Invalid state for a query job update: ${String(body?.state)}. Only Aborted is allowed`,
+      );
+    if (job.finished)
+      throw new SfError(400, 'INVALIDJOBSTATE', `Job ${job.id} is in state ${job.state} and cannot be aborted`);
     job.abort();
     return job.createInfo();
   }
 
-  private resultPages(job: QueryJob, version: number, offset: number, max: number, explicitMax: boolean): Record<string, unknown> {
+  private resultPages(
+    job: QueryJob,
+    version: number,
+    offset: number,
+    max: number,
+    explicitMax: boolean,
+  ): Record<string, unknown> {
     const base = `/services/data/v${version.toFixed(1)}/jobs/query/${job.id}`;
     const url = (o: number, resource: string): string => {
       const q = new URLSearchParams();
@@ -163,7 +211,14 @@ export class QueryJobs {
     };
   }
 
-  private async results(req: IncomingMessage, res: ServerResponse, entry: Entry, offset: number, max: number, headers: Record<string, string>): Promise<void> {
+  private async results(
+    req: IncomingMessage,
+    res: ServerResponse,
+    entry: Entry,
+    offset: number,
+    max: number,
+    headers: Record<string, string>,
+  ): Promise<void> {
     const f = this.ctx.faults;
     const slow = f.take('slowPages');
     if (slow) await sleep(slow.delayMs);
@@ -189,7 +244,8 @@ function methodNotAllowed(method: string, allowed: string): SfError {
 
 function parseMaxRecords(v: string | null, dflt: number): number {
   if (v === null || v === '') return dflt;
-  if (!/^\d+$/.test(v) || Number(v) < 1) throw new SfError(400, 'INVALID_MAXRECORDS', `Invalid maxRecords: ${v}. It must be a positive integer`);
+  if (!/^\d+$/.test(v) || Number(v) < 1)
+    throw new SfError(400, 'INVALID_MAXRECORDS', `Invalid maxRecords: ${v}. It must be a positive integer`);
   return Number(v);
 }
 

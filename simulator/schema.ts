@@ -5,8 +5,20 @@
  */
 
 export type FieldType =
-  | 'id' | 'reference' | 'string' | 'boolean' | 'datetime' | 'date' | 'double' | 'int'
-  | 'picklist' | 'textarea' | 'email' | 'phone' | 'url' | 'address';
+  | 'id'
+  | 'reference'
+  | 'string'
+  | 'boolean'
+  | 'datetime'
+  | 'date'
+  | 'double'
+  | 'int'
+  | 'picklist'
+  | 'textarea'
+  | 'email'
+  | 'phone'
+  | 'url'
+  | 'address';
 
 export interface FieldDef {
   name: string;
@@ -74,8 +86,14 @@ export function field(name: string, type: FieldType, opts: FieldOpts = {}): Fiel
     minVersion: opts.minVersion ?? 0,
     filterable: opts.filterable ?? (!longText && type !== 'address'),
     sortable: opts.sortable ?? (!longText && type !== 'address'),
-    updateable: opts.updateable ?? (type !== 'id' && !['CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(name)),
-    createable: opts.createable ?? (type !== 'id' && !['CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(name)),
+    updateable:
+      opts.updateable ??
+      (type !== 'id' &&
+        !['CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(name)),
+    createable:
+      opts.createable ??
+      (type !== 'id' &&
+        !['CreatedDate', 'CreatedById', 'LastModifiedDate', 'LastModifiedById', 'SystemModstamp'].includes(name)),
     unique: opts.unique ?? false,
     nameField: opts.nameField ?? false,
     precision: opts.precision ?? 0,

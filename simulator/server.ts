@@ -37,7 +37,10 @@ export interface ServerDeps {
 }
 
 const SERVER_ERRORS: Record<number, [string, string]> = {
-  500: ['UNKNOWN_EXCEPTION', 'An unexpected error occurred. Please include this ErrorId if you contact support: 1840923551-98765 (-1130843563)'],
+  500: [
+    'UNKNOWN_EXCEPTION',
+    'An unexpected error occurred. Please include this ErrorId if you contact support: 1840923551-98765 (-1130843563)',
+  ],
   502: ['SERVER_UNAVAILABLE', 'Bad gateway'],
   503: ['SERVER_UNAVAILABLE', 'Server temporarily unavailable'],
 };
@@ -69,13 +72,18 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   const method = req.method ?? 'GET';
   if (u.pathname === '/services/oauth2/token' && method === 'POST') {
     // an administrator reset the password or revoked the app: every login is refused
-    if (deps.faults.take('loginFails')) return sendJson(res, 400, { error: 'invalid_grant', error_description: 'authentication failure' });
+    if (deps.faults.take('loginFails'))
+      return sendJson(res, 400, { error: 'invalid_grant', error_description: 'authentication failure' });
     const answer = deps.oauth().token(new URLSearchParams(await readBody(req)));
     return sendJson(res, answer.status, answer.body);
   }
   if (u.pathname === '/services/oauth2/revoke' && method === 'POST') {
     const token = new URLSearchParams(await readBody(req)).get('token') ?? '';
-    if (!deps.oauth().revoke(token)) return sendJson(res, 400, { error: 'unsupported_token_type', error_description: 'this token type is not supported' });
+    if (!deps.oauth().revoke(token))
+      return sendJson(res, 400, {
+        error: 'unsupported_token_type',
+        error_description: 'this token type is not supported',
+      });
     res.writeHead(200);
     res.end();
     return;
@@ -94,8 +102,16 @@ async function route(deps: ServerDeps, req: IncomingMessage, res: ServerResponse
   throw notFound();
 }
 
-async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse, segs: string[], query: URLSearchParams): Promise<void> {
-  const limitInfo = (): Record<string, string> => ({ 'Sforce-Limit-Info': `api-usage=${deps.usage.used}/${deps.usage.max}` });
+async function data(
+  deps: ServerDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  segs: string[],
+  query: URLSearchParams,
+): Promise<void> {
+  const limitInfo = (): Record<string, string> => ({
+    'Sforce-Limit-Info': `api-usage=${deps.usage.used}/${deps.usage.max}`,
+  });
   if (segs.length === 0) return sendJson(res, 200, versions(deps.maxVersion), limitInfo());
   try {
     const token = bearerToken(req);
@@ -105,12 +121,14 @@ async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse,
       throw new SfError(401, 'INVALID_SESSION_ID', 'Session expired or invalid');
     }
     const limited = deps.faults.take('requestLimitExceeded');
-    if (limited?.concurrent) throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.');
+    if (limited?.concurrent)
+      throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'ConcurrentPerOrgLongTxn Limit exceeded.');
     if (limited || deps.usage.used >= deps.usage.max) {
       throw new SfError(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.');
     }
     deps.usage.used++;
-    const category = segs[1] !== 'jobs' ? 'other' : segs[4] === 'results' || segs[4] === 'resultPages' ? 'results' : 'jobs';
+    const category =
+      segs[1] !== 'jobs' ? 'other' : segs[4] === 'results' || segs[4] === 'resultPages' ? 'results' : 'jobs';
     const fault = deps.faults.take('serverError', (f) => (f.path ?? 'any') === 'any' || f.path === category);
     if (fault) {
       const status = fault.status ?? 500;
@@ -128,11 +146,17 @@ async function data(deps: ServerDeps, req: IncomingMessage, res: ServerResponse,
     }
     if (method !== 'GET') throw notFound();
     if (rest.length === 0) return sendJson(res, 200, resources(version), limitInfo());
-    if (rest[0] === 'limits' && rest.length === 1) return sendJson(res, 200, limits(deps.usage.used, deps.usage.max, deps.usage.jobsCreated), limitInfo());
+    if (rest[0] === 'limits' && rest.length === 1)
+      return sendJson(res, 200, limits(deps.usage.used, deps.usage.max, deps.usage.jobsCreated), limitInfo());
     if (rest[0] === 'sobjects') return sendJson(res, 200, sobjects(deps.schema, version, rest.slice(1)), limitInfo());
     if (rest[0] === 'query') {
       const options = req.headers['sforce-query-options'];
-      const page = await deps.queries.handle(version, rest.slice(1), query.get('q'), Array.isArray(options) ? options[0] : options);
+      const page = await deps.queries.handle(
+        version,
+        rest.slice(1),
+        query.get('q'),
+        Array.isArray(options) ? options[0] : options,
+      );
       return sendJson(res, 200, page, limitInfo());
     }
     throw notFound();
@@ -147,17 +171,46 @@ function identity(deps: ServerDeps, full: boolean): Record<string, unknown> {
   const u = deps.apiUser;
   const id = `${base}/id/${deps.orgId}/${u.id}`;
   if (!full) {
-    return { sub: id, user_id: u.id, organization_id: deps.orgId, preferred_username: u.username, name: u.name, email: u.email, email_verified: true, zoneinfo: 'Europe/Berlin', locale: 'en_US', user_type: 'STANDARD', active: true };
+    return {
+      sub: id,
+      user_id: u.id,
+      organization_id: deps.orgId,
+      preferred_username: u.username,
+      name: u.name,
+      email: u.email,
+      email_verified: true,
+      zoneinfo: 'Europe/Berlin',
+      locale: 'en_US',
+      user_type: 'STANDARD',
+      active: true,
+    };
   }
   return {
-    id, asserted_user: true, user_id: u.id, organization_id: deps.orgId, username: u.username,
-    nick_name: 'integration', display_name: u.name, email: u.email, email_verified: true,
-    first_name: 'Integration', last_name: 'API User', timezone: 'Europe/Berlin', status: { created_date: null, body: null },
+    id,
+    asserted_user: true,
+    user_id: u.id,
+    organization_id: deps.orgId,
+    username: u.username,
+    nick_name: 'integration',
+    display_name: u.name,
+    email: u.email,
+    email_verified: true,
+    first_name: 'Integration',
+    last_name: 'API User',
+    timezone: 'Europe/Berlin',
+    status: { created_date: null, body: null },
     urls: {
-      rest: `${base}/services/data/v{version}/`, sobjects: `${base}/services/data/v{version}/sobjects/`,
-      query: `${base}/services/data/v{version}/query/`, profile: `${base}/${u.id}`,
+      rest: `${base}/services/data/v{version}/`,
+      sobjects: `${base}/services/data/v{version}/sobjects/`,
+      query: `${base}/services/data/v{version}/query/`,
+      profile: `${base}/${u.id}`,
     },
-    active: true, user_type: 'STANDARD', language: 'en_US', locale: 'en_US', utcOffset: 3600000,
-    last_modified_date: '2026-01-01T00:00:00.000+0000', is_app_installed: true,
+    active: true,
+    user_type: 'STANDARD',
+    language: 'en_US',
+    locale: 'en_US',
+    utcOffset: 3600000,
+    last_modified_date: '2026-01-01T00:00:00.000+0000',
+    is_app_installed: true,
   };
 }

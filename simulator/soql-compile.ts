@@ -59,7 +59,11 @@ export function resolvePath(schema: Schema, objectName: string, version: number,
 }
 
 class Compiler {
-  constructor(private readonly q: string, private readonly schema: Schema, private readonly version: number) {}
+  constructor(
+    private readonly q: string,
+    private readonly schema: Schema,
+    private readonly version: number,
+  ) {}
 
   private err(code: string, pos: number, message: string): SfError {
     return soqlError(code, this.q, pos, message);
@@ -68,11 +72,21 @@ class Compiler {
   compile(ast: SoqlQuery): QueryPlan {
     // Bulk API 2.0's refusals come first: they do not depend on the fields.
     for (const item of ast.select) {
-      if (item.kind === 'subquery') throw new SfError(400, BULK, 'Aggregate Relationships not supported in Bulk V2 Query with CSV content type.');
+      if (item.kind === 'subquery')
+        throw new SfError(400, BULK, 'Aggregate Relationships not supported in Bulk V2 Query with CSV content type.');
       if (item.kind === 'typeof') throw new SfError(400, BULK, 'TYPEOF is not supported in Bulk API 2.0 queries.');
       if (item.kind === 'function') {
-        if (item.name === 'FIELDS') throw new SfError(400, BULK, 'FIELDS() is not supported in Bulk API 2.0 queries: list the fields explicitly.');
-        throw new SfError(400, BULK, `Aggregate functions such as ${item.name}() are not supported in Bulk API 2.0 queries.`);
+        if (item.name === 'FIELDS')
+          throw new SfError(
+            400,
+            BULK,
+            'FIELDS() is not supported in Bulk API 2.0 queries: list the fields explicitly.',
+          );
+        throw new SfError(
+          400,
+          BULK,
+          `Aggregate functions such as ${item.name}() are not supported in Bulk API 2.0 queries.`,
+        );
       }
     }
     if (ast.groupBy !== null) throw new SfError(400, BULK, 'GROUP BY is not supported in Bulk API 2.0 queries.');
@@ -87,7 +101,8 @@ class Compiler {
       if (p.field.type === 'address') {
         throw new SfError(400, 'FUNCTIONALITY_NOT_ENABLED', 'Selecting compound data not supported in Bulk Query');
       }
-      if (seen.has(p.name.toLowerCase())) throw this.err('MALFORMED_QUERY', item.path.pos, `duplicate field selected: ${p.name}`);
+      if (seen.has(p.name.toLowerCase()))
+        throw this.err('MALFORMED_QUERY', item.path.pos, `duplicate field selected: ${p.name}`);
       seen.add(p.name.toLowerCase());
       columns.push(p);
     }
@@ -96,13 +111,24 @@ class Compiler {
       const p = this.path(obj, o.path, 'order');
       return { path: p, desc: o.desc, nullsLast: o.nullsLast };
     });
-    return { object: obj, columns, where, orderBy, limit: ast.limit, bounds: ast.where ? this.bounds(obj, ast.where) : [] };
+    return {
+      object: obj,
+      columns,
+      where,
+      orderBy,
+      limit: ast.limit,
+      bounds: ast.where ? this.bounds(obj, ast.where) : [],
+    };
   }
 
   private object(name: string, pos: number): ObjectDef {
     const obj = this.schema.object(name, this.version);
     if (!obj) {
-      throw this.err('INVALID_TYPE', pos, `sObject type '${name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`);
+      throw this.err(
+        'INVALID_TYPE',
+        pos,
+        `sObject type '${name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
     }
     return obj;
   }
@@ -115,7 +141,11 @@ class Compiler {
       const rel = this.schema.relationship(obj, part, this.version);
       const target = rel && this.schema.object(rel.referenceTo[0], this.version);
       if (!rel || !target) {
-        throw this.err('INVALID_FIELD', path.pos, `Didn't understand relationship '${part}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`);
+        throw this.err(
+          'INVALID_FIELD',
+          path.pos,
+          `Didn't understand relationship '${part}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+        );
       }
       hops.push({ field: rel.name, target: target.name });
       names.push(rel.relationshipName as string);
@@ -124,24 +154,31 @@ class Compiler {
     const last = path.parts[path.parts.length - 1];
     const field = this.schema.field(obj, last, this.version);
     if (!field) {
-      throw this.err('INVALID_FIELD', path.pos, `No such column '${last}' on entity '${obj.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`);
+      throw this.err(
+        'INVALID_FIELD',
+        path.pos,
+        `No such column '${last}' on entity '${obj.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+      );
     }
-    if (use === 'filter' && !field.filterable) throw this.err('INVALID_FIELD', path.pos, `field '${field.name}' can not be filtered in a query call`);
-    if (use === 'order' && !field.sortable) throw this.err('INVALID_FIELD', path.pos, `field '${field.name}' can not be sorted in a query call`);
+    if (use === 'filter' && !field.filterable)
+      throw this.err('INVALID_FIELD', path.pos, `field '${field.name}' can not be filtered in a query call`);
+    if (use === 'order' && !field.sortable)
+      throw this.err('INVALID_FIELD', path.pos, `field '${field.name}' can not be sorted in a query call`);
     names.push(field.name);
     const name = field.name;
-    const get: Getter = hops.length === 0
-      ? (row) => row.get(name)
-      : (row, data) => {
-          let r: Row | null = row;
-          for (const h of hops) {
-            const id = r.get(h.field);
-            if (id === null) return null;
-            r = data.table(h.target).byId(String(id));
-            if (r === null) return null;
-          }
-          return r.get(name);
-        };
+    const get: Getter =
+      hops.length === 0
+        ? (row) => row.get(name)
+        : (row, data) => {
+            let r: Row | null = row;
+            for (const h of hops) {
+              const id = r.get(h.field);
+              if (id === null) return null;
+              r = data.table(h.target).byId(String(id));
+              if (r === null) return null;
+            }
+            return r.get(name);
+          };
     return { name: names.join('.'), field, get, direct: hops.length === 0 };
   }
 
@@ -160,12 +197,18 @@ class Compiler {
         return (row, data) => !p(row, data);
       }
       case 'includes':
-        throw this.err('INVALID_QUERY_FILTER_OPERATOR', c.pos, 'includes or excludes operator only valid on multipicklist field');
+        throw this.err(
+          'INVALID_QUERY_FILTER_OPERATOR',
+          c.pos,
+          'includes or excludes operator only valid on multipicklist field',
+        );
       case 'compare': {
         const p = this.path(obj, c.path, 'filter');
         const t = p.field.type;
-        if (c.op === 'like' && !TEXT_TYPES.has(t)) throw this.err('INVALID_QUERY_FILTER_OPERATOR', c.pos, `invalid operator on ${t} field: LIKE`);
-        if (t === 'boolean' && c.op !== '=' && c.op !== '!=') throw this.err('INVALID_QUERY_FILTER_OPERATOR', c.pos, `invalid operator on boolean field: ${c.op}`);
+        if (c.op === 'like' && !TEXT_TYPES.has(t))
+          throw this.err('INVALID_QUERY_FILTER_OPERATOR', c.pos, `invalid operator on ${t} field: LIKE`);
+        if (t === 'boolean' && c.op !== '=' && c.op !== '!=')
+          throw this.err('INVALID_QUERY_FILTER_OPERATOR', c.pos, `invalid operator on boolean field: ${c.op}`);
         const test = comparator(t, c.op, operandFor(this.q, p.field, c.value));
         return (row, data) => test(p.get(row, data), data.nowMs);
       }
@@ -189,24 +232,43 @@ class Compiler {
   private semiJoin(obj: ObjectDef, outerPath: Path, sub: SubQuery, negate: boolean): Predicate {
     const outer = this.path(obj, outerPath, 'filter');
     if (!outer.direct || (outer.field.type !== 'id' && outer.field.type !== 'reference')) {
-      throw this.err('MALFORMED_QUERY', outerPath.pos, `The left operand field in the where expression for outer query should be an id field, cannot use: '${outer.name}'`);
+      throw this.err(
+        'MALFORMED_QUERY',
+        outerPath.pos,
+        `The left operand field in the where expression for outer query should be an id field, cannot use: '${outer.name}'`,
+      );
     }
     const subObj = this.object(sub.from.name, sub.from.pos);
-    if (subObj.name === obj.name) throw this.err('MALFORMED_QUERY', sub.from.pos, 'The inner and outer selects should not be on the same object type');
-    if (sub.select.length !== 1 || sub.select[0].kind !== 'field') throw this.err('MALFORMED_QUERY', sub.pos, 'Semi join sub-selects must select exactly one field');
+    if (subObj.name === obj.name)
+      throw this.err(
+        'MALFORMED_QUERY',
+        sub.from.pos,
+        'The inner and outer selects should not be on the same object type',
+      );
+    if (sub.select.length !== 1 || sub.select[0].kind !== 'field')
+      throw this.err('MALFORMED_QUERY', sub.pos, 'Semi join sub-selects must select exactly one field');
     const inner = this.path(subObj, sub.select[0].path, 'filter');
     if (!inner.direct || (inner.field.type !== 'id' && inner.field.type !== 'reference')) {
-      throw this.err('MALFORMED_QUERY', sub.select[0].path.pos, `The selected field '${inner.name}' in the subquery should be an id or a reference field`);
+      throw this.err(
+        'MALFORMED_QUERY',
+        sub.select[0].path.pos,
+        `The selected field '${inner.name}' in the subquery should be an id or a reference field`,
+      );
     }
     const outerTarget = outer.field.type === 'id' ? obj.name : outer.field.referenceTo[0];
     const innerTargets = inner.field.type === 'id' ? [subObj.name] : inner.field.referenceTo;
     if (!innerTargets.includes(outerTarget)) {
-      throw this.err('MALFORMED_QUERY', sub.select[0].path.pos, 'The selected field in the subquery and the left operand field in the where expression in the outer query must point to the same object type');
+      throw this.err(
+        'MALFORMED_QUERY',
+        sub.select[0].path.pos,
+        'The selected field in the subquery and the left operand field in the where expression in the outer query must point to the same object type',
+      );
     }
     const subWhere = sub.where ? this.condition(subObj, sub.where, true) : null;
     const subName = subObj.name;
     const innerField = inner.field;
-    const matches = (r: Row | null, data: DataSource): boolean => r !== null && (subWhere === null || subWhere(r, data));
+    const matches = (r: Row | null, data: DataSource): boolean =>
+      r !== null && (subWhere === null || subWhere(r, data));
     // Resolve per row by id or unique key when possible; otherwise materialise the inner set once per snapshot.
     const sets = new WeakMap<DataSource, Set<string>>();
     const innerSet = (data: DataSource): Set<string> => {

@@ -16,7 +16,18 @@ const DATETIME = /\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,3})?(Z|[+-]\d{2}:?\
 const DATE = /\d{4}-\d{2}-\d{2}(?![\dT])/y;
 const NUMBER = /[+-]?\d+(\.\d+)?(?![\w.])/y;
 const IDENT = /[A-Za-z_][A-Za-z0-9_]*/y;
-const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', b: '\b', f: '\f', '"': '"', "'": "'", '\\': '\\', _: '\\_', '%': '\\%' };
+const ESCAPES: Record<string, string> = {
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  b: '\b',
+  f: '\f',
+  '"': '"',
+  "'": "'",
+  '\\': '\\',
+  _: '\\_',
+  '%': '\\%',
+};
 
 function sticky(re: RegExp, s: string, pos: number): string | null {
   re.lastIndex = pos;
@@ -38,11 +49,18 @@ export function tokenize(q: string): Token[] {
       let v = '';
       let j = i + 1;
       for (;;) {
-        if (j >= q.length) throw soqlError('MALFORMED_QUERY', q, i, 'line 1:' + i + " mismatched character '<EOF>' expecting '''");
+        if (j >= q.length)
+          throw soqlError('MALFORMED_QUERY', q, i, 'line 1:' + i + " mismatched character '<EOF>' expecting '''");
         const d = q[j];
         if (d === '\\') {
           const e = ESCAPES[q[j + 1]];
-          if (e === undefined) throw soqlError('MALFORMED_QUERY', q, j, `Invalid string literal '${q.slice(i, j + 2)}'. Illegal character sequence '\\${q[j + 1] ?? ''}' in string literal.`);
+          if (e === undefined)
+            throw soqlError(
+              'MALFORMED_QUERY',
+              q,
+              j,
+              `Invalid string literal '${q.slice(i, j + 2)}'. Illegal character sequence '\\${q[j + 1] ?? ''}' in string literal.`,
+            );
           v += e;
           j += 2;
         } else if (d === "'") {
@@ -69,7 +87,14 @@ export function tokenize(q: string): Token[] {
       continue;
     }
     const n = sticky(NUMBER, q, i);
-    if (n && (/\d/.test(c) || out.length === 0 || out[out.length - 1].type === 'op' || out[out.length - 1].text === '(' || out[out.length - 1].text === ',')) {
+    if (
+      n &&
+      (/\d/.test(c) ||
+        out.length === 0 ||
+        out[out.length - 1].type === 'op' ||
+        out[out.length - 1].text === '(' ||
+        out[out.length - 1].text === ',')
+    ) {
       out.push({ type: 'number', text: n, pos: i });
       i += n.length;
       continue;

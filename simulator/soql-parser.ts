@@ -13,8 +13,8 @@ export interface Path {
 
 export type SelectItem =
   | { kind: 'field'; path: Path }
-  | { kind: 'function'; name: string; pos: number }       // COUNT(), MAX(x), FIELDS(ALL), toLabel(x)…
-  | { kind: 'subquery'; pos: number }                     // (SELECT … FROM Children)
+  | { kind: 'function'; name: string; pos: number } // COUNT(), MAX(x), FIELDS(ALL), toLabel(x)…
+  | { kind: 'subquery'; pos: number } // (SELECT … FROM Children)
   | { kind: 'typeof'; pos: number };
 
 export type LiteralKind = 'string' | 'number' | 'boolean' | 'null' | 'datetime' | 'date' | 'dateKeyword';
@@ -56,22 +56,55 @@ export interface SoqlQuery {
   select: SelectItem[];
   from: { name: string; pos: number };
   where: Condition | null;
-  groupBy: number | null;   // position of GROUP BY, when present (always refused)
+  groupBy: number | null; // position of GROUP BY, when present (always refused)
   having: number | null;
   orderBy: OrderItem[];
   limit: number | null;
-  offset: number | null;    // position of OFFSET, when present (refused by Bulk)
+  offset: number | null; // position of OFFSET, when present (refused by Bulk)
 }
 
 const DATE_KEYWORDS = new Set([
-  'TODAY', 'YESTERDAY', 'TOMORROW', 'LAST_WEEK', 'THIS_WEEK', 'LAST_MONTH', 'THIS_MONTH', 'LAST_90_DAYS',
+  'TODAY',
+  'YESTERDAY',
+  'TOMORROW',
+  'LAST_WEEK',
+  'THIS_WEEK',
+  'LAST_MONTH',
+  'THIS_MONTH',
+  'LAST_90_DAYS',
 ]);
 const DATE_N_KEYWORDS = new Set(['LAST_N_DAYS', 'NEXT_N_DAYS', 'N_DAYS_AGO', 'LAST_N_HOURS']);
-const CLAUSE_WORDS = new Set(['FROM', 'WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'OFFSET', 'FOR', 'WITH', 'USING', 'AND', 'OR', 'NOT', 'ASC', 'DESC', 'NULLS', 'IN', 'LIKE', 'INCLUDES', 'EXCLUDES', 'SELECT', 'ALL']);
+const CLAUSE_WORDS = new Set([
+  'FROM',
+  'WHERE',
+  'GROUP',
+  'HAVING',
+  'ORDER',
+  'LIMIT',
+  'OFFSET',
+  'FOR',
+  'WITH',
+  'USING',
+  'AND',
+  'OR',
+  'NOT',
+  'ASC',
+  'DESC',
+  'NULLS',
+  'IN',
+  'LIKE',
+  'INCLUDES',
+  'EXCLUDES',
+  'SELECT',
+  'ALL',
+]);
 
 class Parser {
   private i = 0;
-  constructor(private readonly q: string, private readonly toks: Token[]) {}
+  constructor(
+    private readonly q: string,
+    private readonly toks: Token[],
+  ) {}
 
   private peek(k = 0): Token {
     return this.toks[Math.min(this.i + k, this.toks.length - 1)];
@@ -112,8 +145,15 @@ class Parser {
     const fromTok = this.next();
     if (fromTok.type !== 'ident') this.fail(fromTok);
     const q: SoqlQuery = {
-      text: this.q, select, from: { name: fromTok.text, pos: fromTok.pos }, where: null,
-      groupBy: null, having: null, orderBy: [], limit: null, offset: null,
+      text: this.q,
+      select,
+      from: { name: fromTok.text, pos: fromTok.pos },
+      where: null,
+      groupBy: null,
+      having: null,
+      orderBy: [],
+      limit: null,
+      offset: null,
     };
     if (this.isWord('USING')) this.fail();
     if (this.isWord('WHERE')) {
@@ -335,10 +375,14 @@ class Parser {
   private literal(): Literal {
     const t = this.next();
     switch (t.type) {
-      case 'string': return { kind: 'string', text: t.text, pos: t.pos };
-      case 'number': return { kind: 'number', text: t.text, pos: t.pos };
-      case 'datetime': return { kind: 'datetime', text: t.text, pos: t.pos };
-      case 'date': return { kind: 'date', text: t.text, pos: t.pos };
+      case 'string':
+        return { kind: 'string', text: t.text, pos: t.pos };
+      case 'number':
+        return { kind: 'number', text: t.text, pos: t.pos };
+      case 'datetime':
+        return { kind: 'datetime', text: t.text, pos: t.pos };
+      case 'date':
+        return { kind: 'date', text: t.text, pos: t.pos };
       case 'ident': {
         const w = t.text.toUpperCase();
         if (w === 'TRUE' || w === 'FALSE') return { kind: 'boolean', text: w.toLowerCase(), pos: t.pos };

@@ -13,12 +13,14 @@ export const TEXT_TYPES = new Set<FieldType>(['string', 'textarea', 'email', 'ph
 const DAY = 86400_000;
 
 /** A literal converted for one field: an exact value, or a [start, end) instant range. */
-export type Operand =
-  | { kind: 'exact'; value: Value }
-  | { kind: 'range'; range: (nowMs: number) => [number, number] };
+export type Operand = { kind: 'exact'; value: Value } | { kind: 'range'; range: (nowMs: number) => [number, number] };
 
 const typeName: Record<string, string> = {
-  boolean: 'boolean', datetime: 'dateTime', date: 'date', double: 'double', int: 'int',
+  boolean: 'boolean',
+  datetime: 'dateTime',
+  date: 'date',
+  double: 'double',
+  int: 'int',
 };
 
 /** ISO-8601 with Z or ±hh[:]mm → canonical "YYYY-MM-DDTHH:MM:SS.sssZ". */
@@ -33,19 +35,29 @@ function keywordRange(lit: Literal): (nowMs: number) => [number, number] {
   return (nowMs) => {
     const today = Math.floor(nowMs / DAY) * DAY;
     switch (lit.text) {
-      case 'TODAY': return [today, today + DAY];
-      case 'YESTERDAY': return [today - DAY, today];
-      case 'TOMORROW': return [today + DAY, today + 2 * DAY];
-      case 'LAST_90_DAYS': return [today - 90 * DAY, today + DAY];
-      case 'LAST_N_DAYS': return [today - n * DAY, today + DAY];
-      case 'NEXT_N_DAYS': return [today + DAY, today + (n + 1) * DAY];
-      case 'N_DAYS_AGO': return [today - n * DAY, today - (n - 1) * DAY];
-      case 'LAST_N_HOURS': return [nowMs - n * 3600_000, nowMs];
-      case 'THIS_WEEK': case 'LAST_WEEK': {
+      case 'TODAY':
+        return [today, today + DAY];
+      case 'YESTERDAY':
+        return [today - DAY, today];
+      case 'TOMORROW':
+        return [today + DAY, today + 2 * DAY];
+      case 'LAST_90_DAYS':
+        return [today - 90 * DAY, today + DAY];
+      case 'LAST_N_DAYS':
+        return [today - n * DAY, today + DAY];
+      case 'NEXT_N_DAYS':
+        return [today + DAY, today + (n + 1) * DAY];
+      case 'N_DAYS_AGO':
+        return [today - n * DAY, today - (n - 1) * DAY];
+      case 'LAST_N_HOURS':
+        return [nowMs - n * 3600_000, nowMs];
+      case 'THIS_WEEK':
+      case 'LAST_WEEK': {
         const weekStart = today - ((new Date(today).getUTCDay() + 6) % 7) * DAY; // Monday
         return lit.text === 'THIS_WEEK' ? [weekStart, weekStart + 7 * DAY] : [weekStart - 7 * DAY, weekStart];
       }
-      default: { // THIS_MONTH, LAST_MONTH
+      default: {
+        // THIS_MONTH, LAST_MONTH
         const d = new Date(today);
         const m0 = Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
         const m1 = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
@@ -61,8 +73,16 @@ export function operandFor(q: string, field: FieldDef, lit: Literal): Operand {
   const t = field.type;
   const mismatch = (): SfError => {
     const expected = typeName[t] ?? 'string';
-    const quoting = TEXT_TYPES.has(t) || t === 'id' || t === 'reference' ? 'should be enclosed in quotes' : 'should not be enclosed in quotes';
-    return soqlError('INVALID_QUERY_FILTER_OPERATOR', q, lit.pos, `value of filter criterion for field '${field.name}' must be of type ${expected} and ${quoting}`);
+    const quoting =
+      TEXT_TYPES.has(t) || t === 'id' || t === 'reference'
+        ? 'should be enclosed in quotes'
+        : 'should not be enclosed in quotes';
+    return soqlError(
+      'INVALID_QUERY_FILTER_OPERATOR',
+      q,
+      lit.pos,
+      `value of filter criterion for field '${field.name}' must be of type ${expected} and ${quoting}`,
+    );
   };
   if (lit.kind === 'null') return { kind: 'exact', value: null };
   if (TEXT_TYPES.has(t)) {
@@ -73,7 +93,8 @@ export function operandFor(q: string, field: FieldDef, lit: Literal): Operand {
     case 'id':
     case 'reference':
       if (lit.kind !== 'string') throw mismatch();
-      if (!isValidId(lit.text)) throw soqlError('INVALID_QUERY_FILTER_OPERATOR', q, lit.pos, `invalid ID field: ${lit.text}`);
+      if (!isValidId(lit.text))
+        throw soqlError('INVALID_QUERY_FILTER_OPERATOR', q, lit.pos, `invalid ID field: ${lit.text}`);
       return { kind: 'exact', value: to18(lit.text) };
     case 'boolean':
       if (lit.kind !== 'boolean') throw mismatch();
@@ -123,13 +144,20 @@ export function comparator(type: FieldType, op: CompareOp, operand: Operand): (v
       const [a, b] = range(nowMs);
       const x = datetimeMs(type, v);
       switch (op) {
-        case '=': return x >= a && x < b;
-        case '!=': return x < a || x >= b;
-        case '<': return x < a;
-        case '<=': return x < b;
-        case '>': return x >= b;
-        case '>=': return x >= a;
-        default: return false;
+        case '=':
+          return x >= a && x < b;
+        case '!=':
+          return x < a || x >= b;
+        case '<':
+          return x < a;
+        case '<=':
+          return x < b;
+        case '>':
+          return x >= b;
+        case '>=':
+          return x >= a;
+        default:
+          return false;
       }
     };
   }
@@ -148,12 +176,18 @@ export function comparator(type: FieldType, op: CompareOp, operand: Operand): (v
     if (v === null) return op === '!=';
     const c = compareValues(type, v, lit);
     switch (op) {
-      case '=': return c === 0;
-      case '!=': return c !== 0;
-      case '<': return c < 0;
-      case '<=': return c <= 0;
-      case '>': return c > 0;
-      default: return c >= 0;
+      case '=':
+        return c === 0;
+      case '!=':
+        return c !== 0;
+      case '<':
+        return c < 0;
+      case '<=':
+        return c <= 0;
+      case '>':
+        return c > 0;
+      default:
+        return c >= 0;
     }
   };
 }

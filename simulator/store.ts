@@ -23,7 +23,11 @@ export class OrgData implements DataSource {
   readonly logins: LoginsTable;
 
   constructor(
-    userCtx: UserGenContext, loginCtx: LoginGenContext, org: OrgTables, changes: Changes, readonly nowMs: number,
+    userCtx: UserGenContext,
+    loginCtx: LoginGenContext,
+    org: OrgTables,
+    changes: Changes,
+    readonly nowMs: number,
     licence: { org: LicenceOrg; changes: LicenceChanges },
   ) {
     this.users = new UsersTable(userCtx, changes);
@@ -120,7 +124,8 @@ export class Store {
     for (const [name, v] of Object.entries(fields)) {
       const f = this.schema.field(this.userObject, name, Infinity);
       if (!f) throw new Error(`simulator: User has no field ${name}`);
-      if (f.type === 'id' || f.type === 'address' || f.name === 'Name') throw new Error(`simulator: User.${f.name} cannot be set (set its components)`);
+      if (f.type === 'id' || f.type === 'address' || f.name === 'Name')
+        throw new Error(`simulator: User.${f.name} cannot be set (set its components)`);
       out[f.name] = coerceValue(f, v);
     }
     return out;
@@ -129,7 +134,12 @@ export class Store {
   updateUser(id: string, fields: FieldValues): void {
     const pos = this.livePos(id);
     const t = iso(this.tick());
-    this.override(pos, { LastModifiedDate: t, SystemModstamp: t, LastModifiedById: this.userCtx.apiUserId, ...this.coerce(fields) });
+    this.override(pos, {
+      LastModifiedDate: t,
+      SystemModstamp: t,
+      LastModifiedById: this.userCtx.apiUserId,
+      ...this.coerce(fields),
+    });
   }
 
   setUserState(id: string, state: SimUserState): void {
@@ -138,8 +148,12 @@ export class Store {
     const flags = { active: [true, false], inactive: [false, false], frozen: [true, true] }[state];
     if (!flags) throw new Error(`simulator: unknown user state ${state}`);
     this.override(pos, {
-      IsActive: flags[0], __IsFrozen: flags[1], __UserLoginModified: t,
-      LastModifiedDate: t, SystemModstamp: t, LastModifiedById: this.userCtx.apiUserId,
+      IsActive: flags[0],
+      __IsFrozen: flags[1],
+      __UserLoginModified: t,
+      LastModifiedDate: t,
+      SystemModstamp: t,
+      LastModifiedById: this.userCtx.apiUserId,
     });
   }
 
@@ -154,9 +168,17 @@ export class Store {
     const t = iso(this.tick());
     const pos = this.userCount++;
     this.overrides.set(pos, {
-      IsActive: true, __IsFrozen: false, __IsPasswordLocked: false, __UserLoginModified: t,
-      CreatedDate: t, LastModifiedDate: t, SystemModstamp: t, LastLoginDate: null, LastPasswordChangeDate: t,
-      CreatedById: this.userCtx.apiUserId, LastModifiedById: this.userCtx.apiUserId,
+      IsActive: true,
+      __IsFrozen: false,
+      __IsPasswordLocked: false,
+      __UserLoginModified: t,
+      CreatedDate: t,
+      LastModifiedDate: t,
+      SystemModstamp: t,
+      LastLoginDate: null,
+      LastPasswordChangeDate: t,
+      CreatedById: this.userCtx.apiUserId,
+      LastModifiedById: this.userCtx.apiUserId,
       ...values,
     });
     return makeId(KeyPrefix.User, pos, this.space);
@@ -215,7 +237,8 @@ export class Store {
     const out: string[] = [];
     for (let pos = 0; pos < users.size(); pos++) {
       const r = users.row(pos);
-      if (r && want.has(userState(r.get('IsActive'), r.get('__IsFrozen')))) out.push(makeId(KeyPrefix.User, pos, this.space));
+      if (r && want.has(userState(r.get('IsActive'), r.get('__IsFrozen'))))
+        out.push(makeId(KeyPrefix.User, pos, this.space));
     }
     return out;
   }

@@ -32,7 +32,10 @@ export interface Table {
 export class StaticTable implements Table {
   private readonly index = new Map<string, number>();
 
-  constructor(readonly objectName: string, private readonly records: Record<string, Value>[]) {
+  constructor(
+    readonly objectName: string,
+    private readonly records: Record<string, Value>[],
+  ) {
     records.forEach((r, i) => this.index.set(String(r.Id).slice(0, 15), i));
   }
 

@@ -18,7 +18,10 @@ export interface Changes {
 
 export class UsersTable implements Table {
   readonly objectName = 'User';
-  constructor(private readonly ctx: UserGenContext, private readonly ch: Changes) {}
+  constructor(
+    private readonly ctx: UserGenContext,
+    private readonly ch: Changes,
+  ) {}
 
   size(): number {
     return this.ch.userCount;
@@ -46,7 +49,10 @@ export class UsersTable implements Table {
 /** UserLogin: one per user, at the user's position; its fields live on the user row. */
 export class UserLoginTable implements Table {
   readonly objectName = 'UserLogin';
-  constructor(private readonly users: UsersTable, private readonly apiUserId: string) {}
+  constructor(
+    private readonly users: UsersTable,
+    private readonly apiUserId: string,
+  ) {}
 
   size(): number {
     return this.users.size();
@@ -60,13 +66,20 @@ export class UserLoginTable implements Table {
     return {
       get(f: string): Value {
         switch (f) {
-          case 'Id': return makeId(KeyPrefix.UserLogin, pos, users.space);
-          case 'UserId': return u.get('Id');
-          case 'IsFrozen': return u.get('__IsFrozen');
-          case 'IsPasswordLocked': return u.get('__IsPasswordLocked');
-          case 'LastModifiedDate': return u.get('__UserLoginModified');
-          case 'LastModifiedById': return apiUserId;
-          default: return null;
+          case 'Id':
+            return makeId(KeyPrefix.UserLogin, pos, users.space);
+          case 'UserId':
+            return u.get('Id');
+          case 'IsFrozen':
+            return u.get('__IsFrozen');
+          case 'IsPasswordLocked':
+            return u.get('__IsPasswordLocked');
+          case 'LastModifiedDate':
+            return u.get('__UserLoginModified');
+          case 'LastModifiedById':
+            return apiUserId;
+          default:
+            return null;
         }
       },
     };
@@ -90,7 +103,10 @@ export class LoginsTable implements Table {
   /** LoginTime is monotone over positions when added events come in time order after the generated ones. */
   private readonly timeMonotone: boolean;
 
-  constructor(private readonly ctx: LoginGenContext, private readonly added: Changes['addedLogins']) {
+  constructor(
+    private readonly ctx: LoginGenContext,
+    private readonly added: Changes['addedLogins'],
+  ) {
     let prev = ctx.count > 0 ? loginTimeMs(ctx, ctx.count - 1) : -Infinity;
     let ok = true;
     for (const a of added) {
@@ -106,7 +122,9 @@ export class LoginsTable implements Table {
 
   row(pos: number): LoginRow | null {
     if (pos < 0 || pos >= this.size()) return null;
-    return pos < this.ctx.count ? new LoginRow(this.ctx, pos) : new LoginRow(this.ctx, pos, this.added[pos - this.ctx.count]);
+    return pos < this.ctx.count
+      ? new LoginRow(this.ctx, pos)
+      : new LoginRow(this.ctx, pos, this.added[pos - this.ctx.count]);
   }
 
   byId(id: string): LoginRow | null {

@@ -66,16 +66,27 @@ export function authWarnings(auth: AuthOptions): string[] {
   if (auth.flow !== 'password') return [];
   return [
     `the username-password OAuth flow is retired for connected apps on ${PASSWORD_FLOW_RETIREMENT} ` +
-      '(and blocked by default in orgs created since Summer \'23): switch to oauthFlow: jwt (recommended, a certificate ' +
+      "(and blocked by default in orgs created since Summer '23): switch to oauthFlow: jwt (recommended, a certificate " +
       'on the connected app) or oauthFlow: client_credentials (a run-as user, on the My Domain URL)',
   ];
 }
 
 /** An RS256 JWT for the bearer flow: iss = consumer key, sub = username, aud (see defaultJwtAudience), exp in 3 min. */
-export function buildJwtAssertion(opts: { consumerKey: string; username: string; audience: string; privateKeyPem: string; nowMs: number }): string {
+export function buildJwtAssertion(opts: {
+  consumerKey: string;
+  username: string;
+  audience: string;
+  privateKeyPem: string;
+  nowMs: number;
+}): string {
   const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT' }));
   const claims = base64url(
-    JSON.stringify({ iss: opts.consumerKey, sub: opts.username, aud: opts.audience, exp: Math.floor(opts.nowMs / 1000) + 180 }),
+    JSON.stringify({
+      iss: opts.consumerKey,
+      sub: opts.username,
+      aud: opts.audience,
+      exp: Math.floor(opts.nowMs / 1000) + 180,
+    }),
   );
   const signer = createSign('RSA-SHA256');
   signer.update(`${header}.${claims}`);
@@ -83,14 +94,21 @@ export function buildJwtAssertion(opts: { consumerKey: string; username: string;
   try {
     signature = signer.sign(opts.privateKeyPem).toString('base64url');
   } catch (err) {
-    throw new FatalError('CONFIG_INVALID', 'salesforce.auth.privateKeyPem: cannot sign the JWT with this key (expected an RSA private key in PEM)', {
-      cause: new Error((err as Error).message),
-    });
+    throw new FatalError(
+      'CONFIG_INVALID',
+      'salesforce.auth.privateKeyPem: cannot sign the JWT with this key (expected an RSA private key in PEM)',
+      {
+        cause: new Error((err as Error).message),
+      },
+    );
   }
   return `${header}.${claims}.${signature}`;
 }
 
-setJsforceRequestDefaults({ timeout: process.env.HTTP_TIMEOUT ? parseInt(process.env.HTTP_TIMEOUT, 10) : undefined, followRedirect: true });
+setJsforceRequestDefaults({
+  timeout: process.env.HTTP_TIMEOUT ? parseInt(process.env.HTTP_TIMEOUT, 10) : undefined,
+  followRedirect: true,
+});
 
 export interface AuthDeps {
   logger: Logger;
@@ -136,7 +154,11 @@ export class SalesforceAuth implements SessionProvider {
         attempts: this.deps.retryAttempts,
         initialDelayMs: this.deps.retryInitialMs,
         onRetry: (err, attempt, delayMs) =>
-          this.deps.logger.warn('Salesforce login failed, retrying', { attempt, delayMs, error: (err as Error).message }),
+          this.deps.logger.warn('Salesforce login failed, retrying', {
+            attempt,
+            delayMs,
+            error: (err as Error).message,
+          }),
       }).finally(() => {
         this.pending = null;
       });
@@ -176,11 +198,23 @@ export class SalesforceAuth implements SessionProvider {
       throw this.classify(err);
     }
     if (!conn.accessToken || !conn.instanceUrl) {
-      throw new FatalError('SALESFORCE_AUTH_FAILED', `Salesforce ${a.flow} login at ${this.loginUrl} returned no access token or instance URL`);
+      throw new FatalError(
+        'SALESFORCE_AUTH_FAILED',
+        `Salesforce ${a.flow} login at ${this.loginUrl} returned no access token or instance URL`,
+      );
     }
     this.generation++;
-    this.current = { accessToken: conn.accessToken, instanceUrl: new URL(conn.instanceUrl).origin, orgId: conn.userInfo?.organizationId ?? '', generation: this.generation };
-    this.deps.logger.info('Logged in to Salesforce', { flow: a.flow, instanceUrl: this.current.instanceUrl, generation: this.generation });
+    this.current = {
+      accessToken: conn.accessToken,
+      instanceUrl: new URL(conn.instanceUrl).origin,
+      orgId: conn.userInfo?.organizationId ?? '',
+      generation: this.generation,
+    };
+    this.deps.logger.info('Logged in to Salesforce', {
+      flow: a.flow,
+      instanceUrl: this.current.instanceUrl,
+      generation: this.generation,
+    });
     return this.current;
   }
 
@@ -193,8 +227,11 @@ export class SalesforceAuth implements SessionProvider {
     const proxy = this.deps.proxy?.forUrl(this.loginUrl);
     const where = `Salesforce ${this.auth.flow} login at ${this.loginUrl}${proxy ? ` through the proxy ${shownProxy(proxy)}` : ''}`;
     if (name === 'ERROR_HTTP_407' || /\b407\b/.test(detail)) {
-      return new FatalError('SALESFORCE_PROXY_AUTH_FAILED', `${where} failed: the proxy refused the credentials (HTTP 407 Proxy ` +
-        'Authentication Required); check salesforceProxy.username and its password');
+      return new FatalError(
+        'SALESFORCE_PROXY_AUTH_FAILED',
+        `${where} failed: the proxy refused the credentials (HTTP 407 Proxy ` +
+          'Authentication Required); check salesforceProxy.username and its password',
+      );
     }
     if (/^ERROR_HTTP_5\d\d$/.test(name) || name === 'FetchError' || (e?.code && /^(E[A-Z]+|UND_ERR)/.test(e.code))) {
       return new RetriableError('SALESFORCE_AUTH_UNAVAILABLE', `${where} failed: ${e?.code ?? name} ${detail}`.trim());
@@ -205,6 +242,9 @@ export class SalesforceAuth implements SessionProvider {
         : this.auth.flow === 'client_credentials'
           ? 'check the consumer key and secret, that the connected app allows the client credentials flow with a run-as user, and that the URL is the My Domain'
           : 'check the consumer key, the username, that the certificate on the connected app matches the private key, and that the user is pre-authorized';
-    return new FatalError('SALESFORCE_AUTH_FAILED', `${where} was rejected: ${name}${detail ? ` (${detail})` : ''}; ${hint}`);
+    return new FatalError(
+      'SALESFORCE_AUTH_FAILED',
+      `${where} was rejected: ${name}${detail ? ` (${detail})` : ''}; ${hint}`,
+    );
   }
 }

@@ -55,14 +55,22 @@ export class BulkJobs {
       what: `create the ${label} query job`,
     });
     if (!job || typeof job.id !== 'string' || !/^[A-Za-z0-9]{15,18}$/.test(job.id)) {
-      throw new FatalError('SALESFORCE_BAD_RESPONSE', `Salesforce created the ${label} query job but returned no valid job id`);
+      throw new FatalError(
+        'SALESFORCE_BAD_RESPONSE',
+        `Salesforce created the ${label} query job but returned no valid job id`,
+      );
     }
     this.logger.info('Bulk query job created', { job: job.id, label });
     return job;
   }
 
   info(id: string): Promise<JobInfo> {
-    return this.http.json<JobInfo>({ method: 'GET', path: this.path(`/${id}`), repeatable: true, what: `poll query job ${id}` });
+    return this.http.json<JobInfo>({
+      method: 'GET',
+      path: this.path(`/${id}`),
+      repeatable: true,
+      what: `poll query job ${id}`,
+    });
   }
 
   /**
@@ -85,7 +93,9 @@ export class BulkJobs {
       }
       const left = deadline - this.clock.now();
       if (left <= 0) {
-        await this.abort(id).catch((err: unknown) => this.logger.warn('Could not abort the stuck query job', { job: id, error: (err as Error).message }));
+        await this.abort(id).catch((err: unknown) =>
+          this.logger.warn('Could not abort the stuck query job', { job: id, error: (err as Error).message }),
+        );
         throw new FatalError(
           'SALESFORCE_JOB_TIMEOUT',
           `Bulk query job ${id} (${label}) was still ${info.state} after ${this.settings.jobTimeoutMs} ms (jobTimeoutMs); it was aborted`,
@@ -97,11 +107,22 @@ export class BulkJobs {
   }
 
   abort(id: string): Promise<void> {
-    return this.http.json<void>({ method: 'PATCH', path: this.path(`/${id}`), body: { state: 'Aborted' }, repeatable: true, what: `abort query job ${id}` });
+    return this.http.json<void>({
+      method: 'PATCH',
+      path: this.path(`/${id}`),
+      body: { state: 'Aborted' },
+      repeatable: true,
+      what: `abort query job ${id}`,
+    });
   }
 
   delete(id: string): Promise<void> {
-    return this.http.json<void>({ method: 'DELETE', path: this.path(`/${id}`), repeatable: true, what: `delete query job ${id}` });
+    return this.http.json<void>({
+      method: 'DELETE',
+      path: this.path(`/${id}`),
+      repeatable: true,
+      what: `delete query job ${id}`,
+    });
   }
 
   /**
@@ -117,7 +138,10 @@ export class BulkJobs {
       await this.delete(id);
       this.logger.debug('Bulk query job deleted', { job: id });
     } catch (err) {
-      this.logger.warn('Could not delete the query job; Salesforce removes it after 7 days', { job: id, error: (err as Error).message });
+      this.logger.warn('Could not delete the query job; Salesforce removes it after 7 days', {
+        job: id,
+        error: (err as Error).message,
+      });
     }
   }
 }

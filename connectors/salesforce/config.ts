@@ -87,7 +87,12 @@ export interface ExtractorOptions {
   retryInitialMs?: number;
 }
 
-export type ExtractorConfig = Required<Omit<ExtractorOptions, 'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls' | 'proxy' | 'hashSalt'>> & {
+export type ExtractorConfig = Required<
+  Omit<
+    ExtractorOptions,
+    'pageSize' | 'userStatuses' | 'userFields' | 'loginFields' | 'apiBudgetShare' | 'apiMaxCalls' | 'proxy' | 'hashSalt'
+  >
+> & {
   hashSalt: string | undefined;
   proxy: ProxyOptions | undefined;
   pageSize: number | undefined;
@@ -123,8 +128,17 @@ function nonEmptyString(value: unknown, option: string): string {
 
 function number(value: unknown, option: string, def: number, min: number, max: number, integer = true): number {
   if (value === undefined) return def;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    invalid(option, `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(value)})`);
+  if (
+    typeof value !== 'number' ||
+    !Number.isFinite(value) ||
+    value < min ||
+    value > max ||
+    (integer && !Number.isInteger(value))
+  ) {
+    invalid(
+      option,
+      `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(value)})`,
+    );
   }
   return value;
 }
@@ -151,7 +165,8 @@ function parseUserFilter(value: unknown): UserFilterOptions {
   const f = value as UserFilterOptions;
   for (const key of ['userTypes', 'excludeUserTypes', 'profiles'] as const) {
     const l = f[key];
-    if (l !== undefined && (!Array.isArray(l) || l.some((x) => typeof x !== 'string' || x.trim() === ''))) invalid(`userFilter.${key}`, 'must be a list of names');
+    if (l !== undefined && (!Array.isArray(l) || l.some((x) => typeof x !== 'string' || x.trim() === '')))
+      invalid(`userFilter.${key}`, 'must be a list of names');
   }
   if (f.where !== undefined) {
     if (typeof f.where !== 'string') invalid('userFilter.where', 'must be a text condition');
@@ -163,7 +178,10 @@ function parseUserFilter(value: unknown): UserFilterOptions {
 function parseHashSalt(input: ExtractorOptions): string | undefined {
   if ((input.fields?.hash.length ?? 0) === 0) return input.hashSalt;
   if (typeof input.hashSalt !== 'string' || input.hashSalt.length < 16) {
-    invalid('hashSalt', 'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or hashSaltFile), e.g. `openssl rand -hex 32`');
+    invalid(
+      'hashSalt',
+      'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or hashSaltFile), e.g. `openssl rand -hex 32`',
+    );
   }
   return input.hashSalt;
 }
@@ -179,16 +197,26 @@ export function parseProxy(value: unknown): ProxyOptions | undefined {
       return invalid('proxy.url', 'is not a URL (expected e.g. http://proxy.example.com:3128)');
     }
   })();
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') invalid('proxy.url', 'must be an http:// or https:// proxy URL');
-  if (url.username || url.password) invalid('proxy.url', 'must not carry credentials: set proxy.username and the password as a secret');
-  if (p.password !== undefined && p.username === undefined) invalid('proxy.username', 'is required with a proxy password');
-  return { url: url.origin, ...(p.username !== undefined ? { username: nonEmptyString(p.username, 'proxy.username') } : {}), ...(p.password !== undefined ? { password: String(p.password) } : {}) };
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    invalid('proxy.url', 'must be an http:// or https:// proxy URL');
+  if (url.username || url.password)
+    invalid('proxy.url', 'must not carry credentials: set proxy.username and the password as a secret');
+  if (p.password !== undefined && p.username === undefined)
+    invalid('proxy.username', 'is required with a proxy password');
+  return {
+    url: url.origin,
+    ...(p.username !== undefined ? { username: nonEmptyString(p.username, 'proxy.username') } : {}),
+    ...(p.password !== undefined ? { password: String(p.password) } : {}),
+  };
 }
 
 export function parseLoginHistoryMode(value: unknown): LoginHistoryMode {
   if (value === undefined) return 'auto';
   if (!(LOGIN_HISTORY_MODES as readonly unknown[]).includes(value)) {
-    invalid('loginHistory', `unknown value ${JSON.stringify(value)}; allowed values: ${LOGIN_HISTORY_MODES.join(', ')}`);
+    invalid(
+      'loginHistory',
+      `unknown value ${JSON.stringify(value)}; allowed values: ${LOGIN_HISTORY_MODES.join(', ')}`,
+    );
   }
   return value as LoginHistoryMode;
 }
@@ -206,19 +234,31 @@ export function parseLoginUrl(value: unknown, flow: AuthOptions['flow']): string
   try {
     url = new URL(raw);
   } catch {
-    return invalid('loginUrl', `is not a URL (expected e.g. https://login.salesforce.com or https://MyDomain.my.salesforce.com)`);
+    return invalid(
+      'loginUrl',
+      `is not a URL (expected e.g. https://login.salesforce.com or https://MyDomain.my.salesforce.com)`,
+    );
   }
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(url.hostname))) {
     invalid('loginUrl', 'must use https');
   }
   if (url.pathname !== '/' || url.search || url.hash || url.username || url.password) {
-    invalid('loginUrl', 'must be the bare origin, e.g. https://MyDomain.my.salesforce.com (no path, query or credentials)');
+    invalid(
+      'loginUrl',
+      'must be the bare origin, e.g. https://MyDomain.my.salesforce.com (no path, query or credentials)',
+    );
   }
   if (/\.lightning\.force\.com$/i.test(url.hostname)) {
-    invalid('loginUrl', 'a Lightning URL (*.lightning.force.com) cannot log in; use the My Domain URL (*.my.salesforce.com)');
+    invalid(
+      'loginUrl',
+      'a Lightning URL (*.lightning.force.com) cannot log in; use the My Domain URL (*.my.salesforce.com)',
+    );
   }
   if (flow === 'client_credentials' && GENERIC_LOGIN_HOSTS.has(url.hostname.toLowerCase())) {
-    invalid('loginUrl', 'the client credentials flow only works on the org\'s My Domain URL (https://MyDomain.my.salesforce.com)');
+    invalid(
+      'loginUrl',
+      "the client credentials flow only works on the org's My Domain URL (https://MyDomain.my.salesforce.com)",
+    );
   }
   return url.origin;
 }
@@ -234,8 +274,11 @@ export function parseAudience(value: unknown): string {
   }
   if (url.protocol !== 'https:') invalid('auth.audience', 'must use https');
   if (/\.my\.salesforce\.com$/i.test(url.hostname)) {
-    invalid('auth.audience', 'Salesforce refuses a My Domain URL as JWT audience; leave jwtAudience out (the default is ' +
-      'https://login.salesforce.com, or https://test.salesforce.com for a sandbox) or name an Experience Cloud site');
+    invalid(
+      'auth.audience',
+      'Salesforce refuses a My Domain URL as JWT audience; leave jwtAudience out (the default is ' +
+        'https://login.salesforce.com, or https://test.salesforce.com for a sandbox) or name an Experience Cloud site',
+    );
   }
   return raw.replace(/\/$/, '');
 }
@@ -251,7 +294,12 @@ function parseAuth(value: unknown): AuthOptions {
         consumerSecret: nonEmptyString(a.consumerSecret, 'auth.consumerSecret'),
         username: nonEmptyString(a.username, 'auth.username'),
         password: nonEmptyString(a.password, 'auth.password'),
-        securityToken: a.securityToken === undefined ? '' : typeof a.securityToken === 'string' ? a.securityToken : invalid('auth.securityToken', 'must be a string'),
+        securityToken:
+          a.securityToken === undefined
+            ? ''
+            : typeof a.securityToken === 'string'
+              ? a.securityToken
+              : invalid('auth.securityToken', 'must be a string'),
       };
     case 'client_credentials':
       return {
@@ -261,7 +309,8 @@ function parseAuth(value: unknown): AuthOptions {
       };
     case 'jwt': {
       const pem = nonEmptyString(a.privateKeyPem, 'auth.privateKeyPem');
-      if (!pem.includes('PRIVATE KEY')) invalid('auth.privateKeyPem', 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)');
+      if (!pem.includes('PRIVATE KEY'))
+        invalid('auth.privateKeyPem', 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)');
       return {
         flow: 'jwt',
         consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
@@ -271,7 +320,10 @@ function parseAuth(value: unknown): AuthOptions {
       };
     }
     default:
-      return invalid('auth.flow', `unknown flow ${JSON.stringify(a.flow)}; allowed values: password, client_credentials, jwt`);
+      return invalid(
+        'auth.flow',
+        `unknown flow ${JSON.stringify(a.flow)}; allowed values: password, client_credentials, jwt`,
+      );
   }
 }
 
@@ -288,9 +340,13 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
   const auth = parseAuth(input.auth);
   const apiVersion = input.apiVersion ?? EXTRACTOR_DEFAULTS.apiVersion;
   if (typeof apiVersion !== 'string' || !/^\d{2,3}\.0$/.test(apiVersion) || Number(apiVersion) < 47) {
-    invalid('apiVersion', `must look like '62.0' and be at least 47.0 (Bulk API 2.0 query); got ${JSON.stringify(apiVersion)}`);
+    invalid(
+      'apiVersion',
+      `must look like '62.0' and be at least 47.0 (Bulk API 2.0 query); got ${JSON.stringify(apiVersion)}`,
+    );
   }
-  const share = input.apiBudgetShare === undefined ? undefined : number(input.apiBudgetShare, 'apiBudgetShare', 1, 0.01, 1, false);
+  const share =
+    input.apiBudgetShare === undefined ? undefined : number(input.apiBudgetShare, 'apiBudgetShare', 1, 0.01, 1, false);
   return {
     loginUrl: parseLoginUrl(input.loginUrl, auth.flow),
     auth,
@@ -303,7 +359,13 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     hashSalt: parseHashSalt(input),
     userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
     loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
-    loginLookbackDays: number(input.loginLookbackDays, 'loginLookbackDays', EXTRACTOR_DEFAULTS.loginLookbackDays, 1, 3650),
+    loginLookbackDays: number(
+      input.loginLookbackDays,
+      'loginLookbackDays',
+      EXTRACTOR_DEFAULTS.loginLookbackDays,
+      1,
+      3650,
+    ),
     loginOverlapMs: number(input.loginOverlapMs, 'loginOverlapMs', EXTRACTOR_DEFAULTS.loginOverlapMs, 0, 24 * 3600_000),
     jobTimeoutMs: number(input.jobTimeoutMs, 'jobTimeoutMs', EXTRACTOR_DEFAULTS.jobTimeoutMs, 100, 24 * 3600_000),
     pollInitialMs: number(input.pollInitialMs, 'pollInitialMs', EXTRACTOR_DEFAULTS.pollInitialMs, 1, 600_000),
@@ -312,8 +374,15 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     parallelPages: number(input.parallelPages, 'parallelPages', EXTRACTOR_DEFAULTS.parallelPages, 1, 10),
     apiBudgetShare: share,
     apiReserve: number(input.apiReserve, 'apiReserve', EXTRACTOR_DEFAULTS.apiReserve, 0, 0.9, false),
-    apiMaxCalls: input.apiMaxCalls === undefined ? undefined : number(input.apiMaxCalls, 'apiMaxCalls', 0, 1, 10_000_000),
-    requestTimeoutMs: number(input.requestTimeoutMs, 'requestTimeoutMs', EXTRACTOR_DEFAULTS.requestTimeoutMs, 100, 3600_000),
+    apiMaxCalls:
+      input.apiMaxCalls === undefined ? undefined : number(input.apiMaxCalls, 'apiMaxCalls', 0, 1, 10_000_000),
+    requestTimeoutMs: number(
+      input.requestTimeoutMs,
+      'requestTimeoutMs',
+      EXTRACTOR_DEFAULTS.requestTimeoutMs,
+      100,
+      3600_000,
+    ),
     retryAttempts: number(input.retryAttempts, 'retryAttempts', EXTRACTOR_DEFAULTS.retryAttempts, 1, 20),
     retryInitialMs: number(input.retryInitialMs, 'retryInitialMs', EXTRACTOR_DEFAULTS.retryInitialMs, 1, 60_000),
   };

@@ -76,7 +76,10 @@ function sameValues(a: readonly string[], b: readonly string[]): boolean {
   return a.length === b.length && a.every((v, i) => v === b[i]);
 }
 
-export async function* readCsvPage(source: PageSource, ctx: PageContext): AsyncGenerator<Row[], PageSummary, undefined> {
+export async function* readCsvPage(
+  source: PageSource,
+  ctx: PageContext,
+): AsyncGenerator<Row[], PageSummary, undefined> {
   const maxRereads = ctx.maxRereads ?? 5;
   const batchSize = ctx.batchSize ?? 100;
   const columns = ctx.columns;
@@ -92,55 +95,86 @@ export async function* readCsvPage(source: PageSource, ctx: PageContext): AsyncG
     let batch: Row[] = [];
     let batchLast: string[] | null = null;
     try {
-      for await (const recs of csvRecords(res.chunks)) for (const rec of recs) {
-        if (!header) {
-          header = rec;
-          if (!sameValues(rec.map((h) => h.toLowerCase()), columns.map((c) => c.toLowerCase()))) {
-            throw new FatalError('SALESFORCE_UNEXPECTED_COLUMNS', `${where}: the CSV header does not list the requested columns (got ${rec.length} columns, expected ${columns.length})`);
+      for await (const recs of csvRecords(res.chunks))
+        for (const rec of recs) {
+          if (!header) {
+            header = rec;
+            if (
+              !sameValues(
+                rec.map((h) => h.toLowerCase()),
+                columns.map((c) => c.toLowerCase()),
+              )
+            ) {
+              throw new FatalError(
+                'SALESFORCE_UNEXPECTED_COLUMNS',
+                `${where}: the CSV header does not list the requested columns (got ${rec.length} columns, expected ${columns.length})`,
+              );
+            }
+            continue;
           }
-          continue;
-        }
-        index++;
-        if (rec.length !== columns.length) {
-          throw new FatalError('SALESFORCE_CSV_MALFORMED', `${where}: record ${index} has ${rec.length} fields, expected ${columns.length}`);
-        }
-        if (index <= handedOut) {
-          if (index === handedOut && lastHandedOut && !sameValues(rec, lastHandedOut)) {
-            throw new FatalError('SALESFORCE_REREAD_MISMATCH', `${where}: the re-read page differs from the first read at record ${index}; refusing to guess which rows were already emitted`);
+          index++;
+          if (rec.length !== columns.length) {
+            throw new FatalError(
+              'SALESFORCE_CSV_MALFORMED',
+              `${where}: record ${index} has ${rec.length} fields, expected ${columns.length}`,
+            );
           }
-          continue;
+          if (index <= handedOut) {
+            if (index === handedOut && lastHandedOut && !sameValues(rec, lastHandedOut)) {
+              throw new FatalError(
+                'SALESFORCE_REREAD_MISMATCH',
+                `${where}: the re-read page differs from the first read at record ${index}; refusing to guess which rows were already emitted`,
+              );
+            }
+            continue;
+          }
+          const row: Row = {};
+          for (let i = 0; i < columns.length; i++) row[columns[i]] = rec[i];
+          batch.push(row);
+          batchLast = rec;
+          if (batch.length >= batchSize) {
+            handedOut += batch.length;
+            lastHandedOut = batchLast;
+            const out = batch;
+            batch = [];
+            yield out;
+          }
         }
-        const row: Row = {};
-        for (let i = 0; i < columns.length; i++) row[columns[i]] = rec[i];
-        batch.push(row);
-        batchLast = rec;
-        if (batch.length >= batchSize) {
-          handedOut += batch.length;
-          lastHandedOut = batchLast;
-          const out = batch;
-          batch = [];
-          yield out;
-        }
-      }
       if (batch.length > 0) {
         handedOut += batch.length;
         lastHandedOut = batchLast;
         yield batch;
       }
       if (index < handedOut) {
-        throw new FatalError('SALESFORCE_REREAD_MISMATCH', `${where}: the re-read page has ${index} records, fewer than the ${handedOut} already emitted`);
+        throw new FatalError(
+          'SALESFORCE_REREAD_MISMATCH',
+          `${where}: the re-read page has ${index} records, fewer than the ${handedOut} already emitted`,
+        );
       }
       if (res.recordCount !== null && index !== res.recordCount) {
-        throw new FatalError('SALESFORCE_INCOMPLETE_RESULTS', `${where}: read ${index} records but Sforce-NumberOfRecords says ${res.recordCount}`);
+        throw new FatalError(
+          'SALESFORCE_INCOMPLETE_RESULTS',
+          `${where}: read ${index} records but Sforce-NumberOfRecords says ${res.recordCount}`,
+        );
       }
       return { label: source.label, rows: index, rereads, nextLocator: res.nextLocator };
     } catch (err) {
       if (err instanceof CsvSyntaxError) {
-        throw new FatalError('SALESFORCE_CSV_MALFORMED', `${where}: the CSV cannot be parsed after record ${index} (${err.code}: ${err.message.slice(0, 160)})`, { cause: err });
+        throw new FatalError(
+          'SALESFORCE_CSV_MALFORMED',
+          `${where}: the CSV cannot be parsed after record ${index} (${err.code}: ${err.message.slice(0, 160)})`,
+          { cause: err },
+        );
       }
       if (!isRetriable(err) || rereads >= maxRereads || ctx.signal?.aborted) throw err;
       rereads++;
-      ctx.logger.warn('Result page broke off; reading it again', { job: ctx.jobId, page: source.label, rowsAlreadyEmitted: handedOut, reread: rereads, error: (err as Error).message });
+      ctx.logger.warn('Result page broke off; reading it again', {
+        job: ctx.jobId,
+        page: source.label,
+        rowsAlreadyEmitted: handedOut,
+        reread: rereads,
+        error: (err as Error).message,
+      });
       await ctx.backoff?.(rereads);
     }
   }

@@ -87,10 +87,13 @@ export class CsvParser {
   constructor(opts: CsvParserOptions = {}) {
     const delimiter = opts.delimiter ?? ',';
     if (delimiter.length !== 1 || delimiter === '"' || delimiter === '\r' || delimiter === '\n') {
-      throw new RangeError(`CSV delimiter must be one character other than a quote, CR or LF, got ${JSON.stringify(delimiter)}`);
+      throw new RangeError(
+        `CSV delimiter must be one character other than a quote, CR or LF, got ${JSON.stringify(delimiter)}`,
+      );
     }
     const max = opts.maxRecordBytes ?? 8 * 1024 * 1024;
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxRecordBytes must be a positive integer, got ${max}`);
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`maxRecordBytes must be a positive integer, got ${max}`);
     this.delimiter = delimiter;
     this.delimiterCode = delimiter.charCodeAt(0);
     this.maxRecordChars = max;
@@ -159,7 +162,12 @@ export class CsvParser {
         if (after === LF) recordEnd = q + 2;
         else if (after === CR && buf.charCodeAt(q + 2) === LF) recordEnd = q + 3;
         else if (q + 1 === len) recordEnd = len;
-        else throw new CsvSyntaxError('INVALID_CLOSING_QUOTE', this.record, `A closing quote is followed by ${JSON.stringify(buf[q + 1])} in field ${fields.length}`);
+        else
+          throw new CsvSyntaxError(
+            'INVALID_CLOSING_QUOTE',
+            this.record,
+            `A closing quote is followed by ${JSON.stringify(buf[q + 1])} in field ${fields.length}`,
+          );
       } else {
         if (state === FIELD_START) {
           if (pos === len && !(final && fields.length > 0)) break;
@@ -227,6 +235,10 @@ export class CsvParser {
   }
 
   private tooLarge(): CsvSyntaxError {
-    return new CsvSyntaxError('RECORD_TOO_LARGE', this.record, `A record is longer than ${this.maxRecordChars} characters`);
+    return new CsvSyntaxError(
+      'RECORD_TOO_LARGE',
+      this.record,
+      `A record is longer than ${this.maxRecordChars} characters`,
+    );
   }
 }

@@ -53,16 +53,30 @@ const isCompound = (f: FieldDescribe) => COMPOUND_TYPES.has(f.type.toLowerCase()
  * needs) come first whether wanted or not. Throws FatalError when the object is not queryable, an
  * entry is not a field name at all (CONFIG_INVALID), or a required field is missing.
  */
-export async function selectFields(objectName: string, wanted: readonly string[], describe: Describer, required: readonly string[] = []): Promise<FieldSelection> {
+export async function selectFields(
+  objectName: string,
+  wanted: readonly string[],
+  describe: Describer,
+  required: readonly string[] = [],
+): Promise<FieldSelection> {
   const root = await describe(objectName);
   if (!root || root.queryable === false) {
-    throw new FatalError('SALESFORCE_OBJECT_UNAVAILABLE', `Salesforce object ${objectName} is not visible or not queryable for this user (check its permissions, e.g. Manage Users)`);
+    throw new FatalError(
+      'SALESFORCE_OBJECT_UNAVAILABLE',
+      `Salesforce object ${objectName} is not visible or not queryable for this user (check its permissions, e.g. Manage Users)`,
+    );
   }
   const rootFields = index(root);
-  const cache = new Map<string, Promise<Map<string, FieldDescribe> | null>>([[objectName.toLowerCase(), Promise.resolve(rootFields)]]);
+  const cache = new Map<string, Promise<Map<string, FieldDescribe> | null>>([
+    [objectName.toLowerCase(), Promise.resolve(rootFields)],
+  ]);
   const fieldsOf = (name: string) => {
     const key = name.toLowerCase();
-    if (!cache.has(key)) cache.set(key, describe(name).then((d) => (d && d.queryable !== false ? index(d) : null)));
+    if (!cache.has(key))
+      cache.set(
+        key,
+        describe(name).then((d) => (d && d.queryable !== false ? index(d) : null)),
+      );
     return cache.get(key)!;
   };
 
@@ -77,17 +91,31 @@ export async function selectFields(objectName: string, wanted: readonly string[]
   const missing: FieldSelection['missing'] = [];
 
   for (const entry of [...required, ...wanted]) {
-    if (!ENTRY.test(entry)) throw new FatalError('CONFIG_INVALID', `salesforce field list: ${JSON.stringify(entry)} is not a field name or path`);
+    if (!ENTRY.test(entry))
+      throw new FatalError(
+        'CONFIG_INVALID',
+        `salesforce field list: ${JSON.stringify(entry)} is not a field name or path`,
+      );
     if (entry.endsWith('*')) {
       const prefix = entry.slice(0, -1).toLowerCase();
-      if (prefix.includes('.')) throw new FatalError('CONFIG_INVALID', `salesforce field list: patterns are only allowed on ${objectName}'s own fields (${entry})`);
-      const matches = root.fields.filter((f) => !f.deprecatedAndHidden && !isCompound(f) && f.name.toLowerCase().startsWith(prefix));
+      if (prefix.includes('.'))
+        throw new FatalError(
+          'CONFIG_INVALID',
+          `salesforce field list: patterns are only allowed on ${objectName}'s own fields (${entry})`,
+        );
+      const matches = root.fields.filter(
+        (f) => !f.deprecatedAndHidden && !isCompound(f) && f.name.toLowerCase().startsWith(prefix),
+      );
       if (matches.length === 0) missing.push({ field: entry, reason: 'no field of this org matches' });
       matches.forEach((f) => add(f.name));
       continue;
     }
     const path = entry.split('.');
-    if (path.length - 1 > MAX_PATH_DEPTH) throw new FatalError('CONFIG_INVALID', `salesforce field list: ${entry} goes deeper than ${MAX_PATH_DEPTH} relationships`);
+    if (path.length - 1 > MAX_PATH_DEPTH)
+      throw new FatalError(
+        'CONFIG_INVALID',
+        `salesforce field list: ${entry} goes deeper than ${MAX_PATH_DEPTH} relationships`,
+      );
     const resolved = await resolvePath(path, rootFields, fieldsOf);
     if (typeof resolved === 'string') {
       missing.push({ field: entry, reason: resolved });
@@ -104,7 +132,10 @@ export async function selectFields(objectName: string, wanted: readonly string[]
 
   for (const r of required) {
     if (!seen.has(r.toLowerCase())) {
-      throw new FatalError('SALESFORCE_FIELD_UNAVAILABLE', `Salesforce field ${objectName}.${r} is required by the connector but is not visible in this org's describe`);
+      throw new FatalError(
+        'SALESFORCE_FIELD_UNAVAILABLE',
+        `Salesforce field ${objectName}.${r} is required by the connector but is not visible in this org's describe`,
+      );
     }
   }
   return { fields: out, missing };
@@ -121,14 +152,15 @@ async function resolvePath(
     const rel = path[i].toLowerCase();
     const ref = [...fields.values()].find((f) => f.relationshipName?.toLowerCase() === rel);
     if (!ref || !ref.relationshipName) return `no relationship ${path[i]}`;
-    if (!ref.referenceTo || ref.referenceTo.length !== 1) return `relationship ${path[i]} is polymorphic or has no target`;
+    if (!ref.referenceTo || ref.referenceTo.length !== 1)
+      return `relationship ${path[i]} is polymorphic or has no target`;
     const next = await fieldsOf(ref.referenceTo[0]);
     if (!next) return `object ${ref.referenceTo[0]} is not visible or not queryable`;
     canonical.push(ref.relationshipName);
     fields = next;
   }
   const last = fields.get(path[path.length - 1].toLowerCase());
-  if (!last) return 'not in this org\'s describe';
+  if (!last) return "not in this org's describe";
   canonical.push(last.name);
   return { name: canonical.join('.'), field: last };
 }

@@ -229,7 +229,12 @@ class Extractor implements SalesforceExtractor {
     await checkCustomFields(choice.include, describe);
     const userFilters = await userFilterConditions(this.cfg.userFilter, describe);
     const [user, login] = await Promise.all([
-      selectFields('User', [...this.cfg.userFields, ...choice.include.map((c) => c.name)], describe, REQUIRED_USER_FIELDS),
+      selectFields(
+        'User',
+        [...this.cfg.userFields, ...choice.include.map((c) => c.name)],
+        describe,
+        REQUIRED_USER_FIELDS,
+      ),
       features.loginHistory.enabled
         ? selectFields('LoginHistory', this.cfg.loginFields, describe, REQUIRED_LOGIN_FIELDS)
         : Promise.resolve({ fields: [], missing: [] }),
@@ -245,11 +250,22 @@ class Extractor implements SalesforceExtractor {
       const key = `${m.object}.${m.field}`;
       if (this.warned.has(key)) continue;
       this.warned.add(key);
-      this.logger.warn('A mapped Salesforce field is not available in this org; it is skipped', { object: m.object, field: m.field, reason: m.reason });
+      this.logger.warn('A mapped Salesforce field is not available in this org; it is skipped', {
+        object: m.object,
+        field: m.field,
+        reason: m.reason,
+      });
     }
     return {
-      instanceUrl: session.instanceUrl, orgId: session.orgId, userFields: user.fields, loginFields: login.fields, missingFields,
-      apiVersion: this.cfg.apiVersion, features, userFilters, excludedFields: [...choice.exclude],
+      instanceUrl: session.instanceUrl,
+      orgId: session.orgId,
+      userFields: user.fields,
+      loginFields: login.fields,
+      missingFields,
+      apiVersion: this.cfg.apiVersion,
+      features,
+      userFilters,
+      excludedFields: [...choice.exclude],
     };
   }
 
@@ -265,16 +281,29 @@ class Extractor implements SalesforceExtractor {
    * with a warning, as long as it has Bulk API 2.0 query (47.0).
    */
   private async negotiateVersion(): Promise<void> {
-    const list = await this.http.json<{ version: string }[]>({ method: 'GET', path: '/services/data', repeatable: true, what: 'list API versions', signal: this.closing.signal });
+    const list = await this.http.json<{ version: string }[]>({
+      method: 'GET',
+      path: '/services/data',
+      repeatable: true,
+      what: 'list API versions',
+      signal: this.closing.signal,
+    });
     const served = (Array.isArray(list) ? list : []).map((v) => Number(v.version)).filter((v) => Number.isFinite(v));
     const wanted = Number(this.cfg.apiVersion);
     if (served.length === 0 || served.includes(wanted)) return;
     const newest = Math.max(...served);
     if (newest >= wanted) return; // a gap in the list: let the calls themselves answer
     if (newest < 47) {
-      throw new FatalError('SALESFORCE_API_VERSION', `The org serves API versions up to ${newest.toFixed(1)}; the connector needs 47.0 or later (Bulk API 2.0 query)`);
+      throw new FatalError(
+        'SALESFORCE_API_VERSION',
+        `The org serves API versions up to ${newest.toFixed(1)}; the connector needs 47.0 or later (Bulk API 2.0 query)`,
+      );
     }
-    this.warnOnce('version', `The org serves API versions up to ${newest.toFixed(1)}; using it instead of apiVersion ${this.cfg.apiVersion}`, { configured: this.cfg.apiVersion, used: newest.toFixed(1) });
+    this.warnOnce(
+      'version',
+      `The org serves API versions up to ${newest.toFixed(1)}; using it instead of apiVersion ${this.cfg.apiVersion}`,
+      { configured: this.cfg.apiVersion, used: newest.toFixed(1) },
+    );
     // cfg is this extractor's own copy; BulkJobs and the result reader read apiVersion from it.
     this.cfg.apiVersion = newest.toFixed(1);
   }
@@ -288,9 +317,19 @@ class Extractor implements SalesforceExtractor {
         cache.set(
           name,
           this.http
-            .json<SObjectDescribe>({ method: 'GET', path: dataPath(this.cfg.apiVersion, `/sobjects/${name}/describe`), repeatable: true, what: `describe ${name}`, signal: this.closing.signal })
+            .json<SObjectDescribe>({
+              method: 'GET',
+              path: dataPath(this.cfg.apiVersion, `/sobjects/${name}/describe`),
+              repeatable: true,
+              what: `describe ${name}`,
+              signal: this.closing.signal,
+            })
             .catch((err: unknown) => {
-              if (err instanceof SalesforceApiError && (err.status === 404 || err.errorCode === 'NOT_FOUND' || err.errorCode === 'INVALID_TYPE')) return null;
+              if (
+                err instanceof SalesforceApiError &&
+                (err.status === 404 || err.errorCode === 'NOT_FOUND' || err.errorCode === 'INVALID_TYPE')
+              )
+                return null;
               throw err;
             }),
         );
@@ -314,20 +353,43 @@ class Extractor implements SalesforceExtractor {
   private async *streamRows(req: StreamRequest, signal: AbortSignal): AsyncGenerator<Row[], StreamResult, undefined> {
     await this.connect();
     const describe = this.describer();
-    const base = (fields: string[], missing: StreamResult['missing'], rowsRead: number, jobs: JobReport[], pages: number) => ({
-      complete: true as const, object: req.object, api: req.api, fields, missing, rowsRead, jobs, pages,
-      apiUsage: this.budget.usage(), apiCalls: this.budget.callsMade(),
+    const base = (
+      fields: string[],
+      missing: StreamResult['missing'],
+      rowsRead: number,
+      jobs: JobReport[],
+      pages: number,
+    ) => ({
+      complete: true as const,
+      object: req.object,
+      api: req.api,
+      fields,
+      missing,
+      rowsRead,
+      jobs,
+      pages,
+      apiUsage: this.budget.usage(),
+      apiCalls: this.budget.callsMade(),
     });
     const d = await describe(req.object);
     if (!d || d.queryable === false) {
-      return { ...base([], [], 0, [], 0), skipped: `${req.object} is not visible or not queryable for the integration user` };
+      return {
+        ...base([], [], 0, [], 0),
+        skipped: `${req.object} is not visible or not queryable for the integration user`,
+      };
     }
     const required = req.since ? [req.key, req.since.field] : [req.key];
     const { fields, missing } = await selectFields(req.object, req.fields, describe, required);
     for (const m of missing) {
-      this.warnOnce(`${req.object}.${m.field}`, 'A mapped Salesforce field is not available in this org; it is skipped', { object: req.object, ...m });
+      this.warnOnce(
+        `${req.object}.${m.field}`,
+        'A mapped Salesforce field is not available in this org; it is skipped',
+        { object: req.object, ...m },
+      );
     }
-    const where = req.since ? { field: fields.find((f) => f.toLowerCase() === req.since!.field.toLowerCase())!, from: req.since.from } : null;
+    const where = req.since
+      ? { field: fields.find((f) => f.toLowerCase() === req.since!.field.toLowerCase())!, from: req.since.from }
+      : null;
     const soql = buildStreamQuery(req.object, fields, where);
     if (req.api === 'rest') {
       const report = yield* restQuery(this.http, this.cfg.apiVersion, req.object, soql, fields, signal);
@@ -369,7 +431,11 @@ class Extractor implements SalesforceExtractor {
 
   /** Creates a query job, waits for it, streams and verifies its results; always disposes the job. */
   private async *runJob(
-    object: string, soql: string, columns: readonly string[], reports: JobReport[], signal: AbortSignal,
+    object: string,
+    soql: string,
+    columns: readonly string[],
+    reports: JobReport[],
+    signal: AbortSignal,
     expect?: (rows: number) => void,
   ): AsyncGenerator<Row[], JobReport, undefined> {
     if (signal.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${object} extraction cancelled`);
@@ -383,7 +449,13 @@ class Extractor implements SalesforceExtractor {
         this.http,
         info,
         columns,
-        { apiVersion: this.cfg.apiVersion, pageSize: this.cfg.pageSize, parallelPages: this.cfg.parallelPages, retryInitialMs: this.cfg.retryInitialMs, maxRereads: this.cfg.retryAttempts },
+        {
+          apiVersion: this.cfg.apiVersion,
+          pageSize: this.cfg.pageSize,
+          parallelPages: this.cfg.parallelPages,
+          retryInitialMs: this.cfg.retryInitialMs,
+          maxRereads: this.cfg.retryAttempts,
+        },
         this.logger,
         signal,
       );
@@ -396,12 +468,31 @@ class Extractor implements SalesforceExtractor {
     }
   }
 
-  private base(object: 'User' | 'LoginHistory', fields: string[], jobs: JobReport[], rowsRead: number, rowsEmitted: number, startedAt: Date): ExtractionResult {
-    return { complete: true, object, fields, jobs, rowsRead, rowsEmitted, apiUsage: this.budget.usage(), apiCalls: this.budget.callsMade(), startedAt, finishedAt: new Date(this.clock.now()) };
+  private base(
+    object: 'User' | 'LoginHistory',
+    fields: string[],
+    jobs: JobReport[],
+    rowsRead: number,
+    rowsEmitted: number,
+    startedAt: Date,
+  ): ExtractionResult {
+    return {
+      complete: true,
+      object,
+      fields,
+      jobs,
+      rowsRead,
+      rowsEmitted,
+      apiUsage: this.budget.usage(),
+      apiCalls: this.budget.callsMade(),
+      startedAt,
+      finishedAt: new Date(this.clock.now()),
+    };
   }
 
   private async *usersRows(
-    signal: AbortSignal, expect?: (rows: number) => void,
+    signal: AbortSignal,
+    expect?: (rows: number) => void,
   ): AsyncGenerator<Row[], UsersResult, undefined> {
     const startedAt = new Date(this.clock.now());
     const { userFields, features, userFilters } = await this.connect();
@@ -424,10 +515,21 @@ class Extractor implements SalesforceExtractor {
 
     // 2. The users, narrowed server-side as far as SOQL allows, classified exactly here.
     let emitted = 0;
-    const main = yield* this.filtered(this.runJob('User', buildUserQuery(userFields, statuses, userFilters), userFields, reports, signal, expect), (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt), () => emitted++);
+    const main = yield* this.filtered(
+      this.runJob('User', buildUserQuery(userFields, statuses, userFilters), userFields, reports, signal, expect),
+      (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt),
+      () => emitted++,
+    );
     const flagKeys = [FROZEN_KEY, PASSWORD_LOCKED_KEY];
     return {
-      ...this.base('User', known ? [...userFields, ...flagKeys] : userFields, reports, main.rowsRead, emitted, startedAt),
+      ...this.base(
+        'User',
+        known ? [...userFields, ...flagKeys] : userFields,
+        reports,
+        main.rowsRead,
+        emitted,
+        startedAt,
+      ),
       object: 'User',
       statuses: [...statuses],
       frozenUsers: flags.frozen.size,
@@ -437,14 +539,26 @@ class Extractor implements SalesforceExtractor {
   }
 
   private async *loginRows(
-    from: LoginCursor | Date | null, signal: AbortSignal, expect?: (rows: number) => void,
+    from: LoginCursor | Date | null,
+    signal: AbortSignal,
+    expect?: (rows: number) => void,
   ): AsyncGenerator<Row[], LoginsResult, undefined> {
     const startedAt = new Date(this.clock.now());
     const { loginFields, features, userFilters } = await this.connect();
     const previous = this.previousLogins(from);
-    if (!features.loginHistory.enabled) return this.skippedLogins(from, previous, features.loginHistory.reason ?? 'off', startedAt);
-    const since = loginStart(previous?.watermark ?? null, this.cfg.loginOverlapMs, this.cfg.loginLookbackDays, this.clock.now());
-    const tracker = new LoginTracker(previous ? { watermarkMs: previous.watermark.getTime(), ids: previous.ids } : null, this.cfg.loginOverlapMs, startedAt.getTime());
+    if (!features.loginHistory.enabled)
+      return this.skippedLogins(from, previous, features.loginHistory.reason ?? 'off', startedAt);
+    const since = loginStart(
+      previous?.watermark ?? null,
+      this.cfg.loginOverlapMs,
+      this.cfg.loginLookbackDays,
+      this.clock.now(),
+    );
+    const tracker = new LoginTracker(
+      previous ? { watermarkMs: previous.watermark.getTime(), ids: previous.ids } : null,
+      this.cfg.loginOverlapMs,
+      startedAt.getTime(),
+    );
     const reports: JobReport[] = [];
     // Login events only of the users this run imports: the semi-join narrows by IsActive and the
     // user filters; telling frozen from active users needs UserLogin, read here when it matters.
@@ -453,13 +567,18 @@ class Extractor implements SalesforceExtractor {
     let frozen: Set<string> | null = null;
     if (statusNeedsUserLogin(statuses) && features.userLogin.enabled) {
       const flags = new UserLoginFlags();
-      for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal)) for (const row of batch) flags.add(row);
+      for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal))
+        for (const row of batch) flags.add(row);
       frozen = flags.frozen;
     }
     const wanted = (row: Row) => frozen === null || frozen.has(row.UserId) === frozenOnly;
     let emitted = 0;
     const query = buildLoginQuery(loginFields, since, loginUserWhere(statuses, userFilters));
-    const main = yield* this.filtered(this.runJob('LoginHistory', query, loginFields, reports, signal, expect), (row) => (tracker.accept(row) && wanted(row) ? row : null), () => emitted++);
+    const main = yield* this.filtered(
+      this.runJob('LoginHistory', query, loginFields, reports, signal, expect),
+      (row) => (tracker.accept(row) && wanted(row) ? row : null),
+      () => emitted++,
+    );
     const cursor = tracker.cursor();
     this.lastCursor = cursor;
     return {
@@ -473,8 +592,14 @@ class Extractor implements SalesforceExtractor {
   }
 
   /** LoginHistory off: nothing read, the cursor handed back as it came, so no watermark moves. */
-  private skippedLogins(from: LoginCursor | Date | null, previous: { watermark: Date } | null, reason: string, startedAt: Date): LoginsResult {
-    const cursor = from === null ? null : from instanceof Date ? { watermark: from.toISOString(), recentIds: [] } : from;
+  private skippedLogins(
+    from: LoginCursor | Date | null,
+    previous: { watermark: Date } | null,
+    reason: string,
+    startedAt: Date,
+  ): LoginsResult {
+    const cursor =
+      from === null ? null : from instanceof Date ? { watermark: from.toISOString(), recentIds: [] } : from;
     return {
       ...this.base('LoginHistory', [], [], 0, 0, startedAt),
       object: 'LoginHistory',
@@ -490,13 +615,18 @@ class Extractor implements SalesforceExtractor {
   private previousLogins(from: LoginCursor | Date | null): { watermark: Date; ids: Set<string> } | null {
     if (from === null) return null;
     if (from instanceof Date) {
-      if (!Number.isFinite(from.getTime())) throw new FatalError('CONFIG_INVALID', 'logins(): the watermark is not a valid date');
-      const known = this.lastCursor && this.lastCursor.watermark === from.toISOString() ? this.lastCursor.recentIds : [];
+      if (!Number.isFinite(from.getTime()))
+        throw new FatalError('CONFIG_INVALID', 'logins(): the watermark is not a valid date');
+      const known =
+        this.lastCursor && this.lastCursor.watermark === from.toISOString() ? this.lastCursor.recentIds : [];
       return { watermark: from, ids: new Set(known) };
     }
     const watermark = new Date(from.watermark);
     if (!Number.isFinite(watermark.getTime()) || !Array.isArray(from.recentIds)) {
-      throw new FatalError('CONFIG_INVALID', 'logins(): the cursor is not { watermark: ISO datetime, recentIds: string[] }');
+      throw new FatalError(
+        'CONFIG_INVALID',
+        'logins(): the cursor is not { watermark: ISO datetime, recentIds: string[] }',
+      );
     }
     return { watermark, ids: new Set(from.recentIds) };
   }

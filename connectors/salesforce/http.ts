@@ -139,9 +139,16 @@ export function classifyResponse(status: number, body: SfErrorBody, what: string
     return new RetriableError('SALESFORCE_SERVER_ERROR', `Salesforce answered HTTP ${status} to ${what}: ${sf}`);
   }
   if (status === 401) {
-    return new SalesforceApiError('SALESFORCE_SESSION_INVALID', `Salesforce rejected the session for ${what} even after re-authenticating: ${sf}`, status, body.errorCode);
+    return new SalesforceApiError(
+      'SALESFORCE_SESSION_INVALID',
+      `Salesforce rejected the session for ${what} even after re-authenticating: ${sf}`,
+      status,
+      body.errorCode,
+    );
   }
-  const code = body.errorCode ? `SALESFORCE_${body.errorCode.replace(/[^A-Z0-9_]/gi, '_').toUpperCase()}` : `SALESFORCE_HTTP_${status}`;
+  const code = body.errorCode
+    ? `SALESFORCE_${body.errorCode.replace(/[^A-Z0-9_]/gi, '_').toUpperCase()}`
+    : `SALESFORCE_HTTP_${status}`;
   return new SalesforceApiError(code, `Salesforce refused ${what} (HTTP ${status}): ${sf}`, status, body.errorCode);
 }
 
@@ -157,7 +164,10 @@ export class SalesforceHttp {
       try {
         return JSON.parse(text) as T;
       } catch {
-        throw new FatalError('SALESFORCE_BAD_RESPONSE', `Salesforce answered ${spec.what} with a body that is not JSON`);
+        throw new FatalError(
+          'SALESFORCE_BAD_RESPONSE',
+          `Salesforce answered ${spec.what} with a body that is not JSON`,
+        );
       }
     });
   }
@@ -172,12 +182,24 @@ export class SalesforceHttp {
       attempts: this.deps.retryAttempts,
       initialDelayMs: this.deps.retryInitialMs,
       random: this.deps.random,
-      retryOn: (err) => isRetriable(err) && (spec.repeatable || err instanceof RefusedError || (err instanceof TransportError && err.notSent)),
+      retryOn: (err) =>
+        isRetriable(err) &&
+        (spec.repeatable || err instanceof RefusedError || (err instanceof TransportError && err.notSent)),
       onRetry: (err, attempt, delayMs) =>
-        this.deps.logger.warn('Salesforce request failed, retrying', { request: spec.what, attempt, delayMs, error: (err as Error).message }),
+        this.deps.logger.warn('Salesforce request failed, retrying', {
+          request: spec.what,
+          attempt,
+          delayMs,
+          error: (err as Error).message,
+        }),
     }).catch((err: unknown) => {
       // A non-repeatable request that failed in a retriable way: say why it was not repeated.
-      if (isRetriable(err) && !spec.repeatable && !(err instanceof RefusedError) && !(err instanceof TransportError && err.notSent)) {
+      if (
+        isRetriable(err) &&
+        !spec.repeatable &&
+        !(err instanceof RefusedError) &&
+        !(err instanceof TransportError && err.notSent)
+      ) {
         throw new RetriableError(
           (err as ConnectorError).code,
           `${(err as Error).message} (not repeated: ${spec.what} is not safe to send twice; the run fails and the next run starts over)`,
@@ -196,7 +218,10 @@ export class SalesforceHttp {
       if (res.status >= 200 && res.status < 300) return res;
       const body = parseErrorBody(await readAll(res.chunks, 64 * 1024));
       if (res.status === 401 && !reauthenticated) {
-        this.deps.logger.info('Salesforce session rejected; re-authenticating once', { request: spec.what, errorCode: body.errorCode });
+        this.deps.logger.info('Salesforce session rejected; re-authenticating once', {
+          request: spec.what,
+          errorCode: body.errorCode,
+        });
         session = await this.deps.auth.refresh(session);
         continue;
       }
@@ -251,7 +276,12 @@ export class SalesforceHttp {
     return { status: res.status, headers: res.headers, chunks: this.body(res, controller, spec.what, detach) };
   }
 
-  private async *body(res: Response, controller: AbortController, what: string, detach: () => void): AsyncGenerator<Uint8Array, void, undefined> {
+  private async *body(
+    res: Response,
+    controller: AbortController,
+    what: string,
+    detach: () => void,
+  ): AsyncGenerator<Uint8Array, void, undefined> {
     let finished = false;
     try {
       if (!res.body) return;
@@ -295,7 +325,11 @@ export class SalesforceHttp {
     if (err instanceof ConnectorError) return err;
     if (signal.aborted) {
       if (signal.reason === TIMEOUT) {
-        return new TransportError('SALESFORCE_TIMEOUT', `${what}: no ${midBody ? 'data' : 'response'} from Salesforce within ${this.deps.requestTimeoutMs} ms`, false);
+        return new TransportError(
+          'SALESFORCE_TIMEOUT',
+          `${what}: no ${midBody ? 'data' : 'response'} from Salesforce within ${this.deps.requestTimeoutMs} ms`,
+          false,
+        );
       }
       return new FatalError('EXTRACTION_CANCELLED', `${what}: cancelled`);
     }
@@ -303,7 +337,10 @@ export class SalesforceHttp {
     const code = cause?.code ?? (err as { code?: string })?.code;
     const isNetwork = err instanceof TypeError || typeof code === 'string';
     if (!isNetwork && !midBody) return err as Error; // a programmer error: never retried
-    const detail = scrub([code, cause?.message ?? (err as Error)?.message].filter(Boolean).join(' '), this.deps.auth.secrets());
+    const detail = scrub(
+      [code, cause?.message ?? (err as Error)?.message].filter(Boolean).join(' '),
+      this.deps.auth.secrets(),
+    );
     return new TransportError(
       'SALESFORCE_NETWORK',
       `${what}: connection to Salesforce failed${midBody ? ' in the middle of the response' : ''} (${detail})`,

@@ -1,6 +1,15 @@
 /** The Salesforce extractor's public surface. */
 export { createExtractor } from './extract';
-export type { ConnectInfo, ExtractionResult, ExtractorDeps, LoginsResult, SalesforceExtractor, StreamRequest, StreamResult, UsersResult } from './extract';
+export type {
+  ConnectInfo,
+  ExtractionResult,
+  ExtractorDeps,
+  LoginsResult,
+  SalesforceExtractor,
+  StreamRequest,
+  StreamResult,
+  UsersResult,
+} from './extract';
 export type { Extraction } from './row-stream';
 export type { Row } from './csv-page';
 export type { LoginCursor } from './logins';

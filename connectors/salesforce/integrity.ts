@@ -34,7 +34,12 @@ export function verifyJob(job: JobInfo, object: string, results: ResultsSummary)
     rereads: results.rereads,
     mode: results.mode,
   };
-  if (job.state !== 'JobComplete' || typeof processed !== 'number' || !Number.isInteger(processed) || processed !== results.rows) {
+  if (
+    job.state !== 'JobComplete' ||
+    typeof processed !== 'number' ||
+    !Number.isInteger(processed) ||
+    processed !== results.rows
+  ) {
     throw new FatalError(
       'SALESFORCE_INCOMPLETE_RESULTS',
       `Bulk query job ${job.id} (${object}) is not a complete extraction: state ${job.state}, ` +

@@ -28,7 +28,9 @@ export const MAX_RECENT_IDS = 150_000;
 
 /** Where an extraction starts: watermark − window, or now − look-back on the first run. A watermark in the future counts as now. */
 export function loginStart(watermark: Date | null, overlapMs: number, lookbackDays: number, nowMs: number): Date {
-  return watermark ? new Date(Math.min(watermark.getTime(), nowMs) - overlapMs) : new Date(nowMs - lookbackDays * 86_400_000);
+  return watermark
+    ? new Date(Math.min(watermark.getTime(), nowMs) - overlapMs)
+    : new Date(nowMs - lookbackDays * 86_400_000);
 }
 
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
@@ -75,7 +77,10 @@ export class LoginTracker {
   accept(row: Row): boolean {
     const t = parseUtc(row.LoginTime);
     if (!Number.isFinite(t)) {
-      throw new FatalError('SALESFORCE_BAD_RESPONSE', `LoginHistory ${row.Id}: LoginTime ${JSON.stringify(row.LoginTime)} is not a datetime; the watermark can't be trusted`);
+      throw new FatalError(
+        'SALESFORCE_BAD_RESPONSE',
+        `LoginHistory ${row.Id}: LoginTime ${JSON.stringify(row.LoginTime)} is not a datetime; the watermark can't be trusted`,
+      );
     }
     if (t > this.maxMs) this.maxMs = t;
     if (t >= this.watermarkMs - this.overlapMs) {

@@ -62,12 +62,20 @@ export async function* jobResults(
     logger,
     maxRereads: opts.maxRereads,
     signal,
-    backoff: (attempt) => sleep(Math.round(opts.retryInitialMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)), signal),
+    backoff: (attempt) =>
+      sleep(Math.round(opts.retryInitialMs * 2 ** (attempt - 1) * (0.5 + Math.random() / 2)), signal),
   };
   const page = (path: string, label: string): PageSource => ({
     label,
     open: async () => {
-      const res = await http.stream({ method: 'GET', path, repeatable: true, accept: 'text/csv', what: `read ${label} of query job ${job.id}`, signal });
+      const res = await http.stream({
+        method: 'GET',
+        path,
+        repeatable: true,
+        accept: 'text/csv',
+        what: `read ${label} of query job ${job.id}`,
+        signal,
+      });
       const count = res.headers.get('sforce-numberofrecords');
       return {
         chunks: res.chunks,
@@ -82,7 +90,9 @@ export async function* jobResults(
   if (usesResultPages(opts.apiVersion, opts.parallelPages)) {
     mode = 'resultPages';
     const urls = resultPageUrls(http, job.id, opts.apiVersion, opts.pageSize, signal);
-    const all = yield* orderedConcurrent(urls, opts.parallelPages, BATCHES_AHEAD, (url, i) => readCsvPage(page(asPath(url), `page ${i + 1}`), ctx));
+    const all = yield* orderedConcurrent(urls, opts.parallelPages, BATCHES_AHEAD, (url, i) =>
+      readCsvPage(page(asPath(url), `page ${i + 1}`), ctx),
+    );
     summaries.push(...all);
   } else {
     mode = 'locator';
@@ -97,7 +107,11 @@ export async function* jobResults(
       summaries.push(s);
       const next = s.nextLocator?.trim();
       if (!next || next === 'null') break;
-      if (next === locator) throw new FatalError('SALESFORCE_BAD_RESPONSE', `Query job ${job.id}: Salesforce returned the same locator twice (${next})`);
+      if (next === locator)
+        throw new FatalError(
+          'SALESFORCE_BAD_RESPONSE',
+          `Query job ${job.id}: Salesforce returned the same locator twice (${next})`,
+        );
       locator = next;
     }
   }
@@ -109,20 +123,40 @@ export async function* jobResults(
   };
 }
 
-async function* resultPageUrls(http: SalesforceHttp, jobId: string, apiVersion: string, pageSize: number | undefined, signal?: AbortSignal): AsyncGenerator<string, void, undefined> {
-  let next: string | null = dataPath(apiVersion, `/jobs/query/${jobId}/resultPages${pageSize ? `?maxRecords=${pageSize}` : ''}`);
+async function* resultPageUrls(
+  http: SalesforceHttp,
+  jobId: string,
+  apiVersion: string,
+  pageSize: number | undefined,
+  signal?: AbortSignal,
+): AsyncGenerator<string, void, undefined> {
+  let next: string | null = dataPath(
+    apiVersion,
+    `/jobs/query/${jobId}/resultPages${pageSize ? `?maxRecords=${pageSize}` : ''}`,
+  );
   while (next) {
-    const body: ResultPagesBody = await http.json<ResultPagesBody>({ method: 'GET', path: asPath(next), repeatable: true, what: `list result pages of query job ${jobId}`, signal });
+    const body: ResultPagesBody = await http.json<ResultPagesBody>({
+      method: 'GET',
+      path: asPath(next),
+      repeatable: true,
+      what: `list result pages of query job ${jobId}`,
+      signal,
+    });
     if (!body || !Array.isArray(body.resultPages)) {
       throw new FatalError('SALESFORCE_BAD_RESPONSE', `Query job ${jobId}: the resultPages response lists no pages`);
     }
     for (const p of body.resultPages) {
-      if (typeof p.resultUrl !== 'string' || p.resultUrl === '') throw new FatalError('SALESFORCE_BAD_RESPONSE', `Query job ${jobId}: a result page has no resultUrl`);
+      if (typeof p.resultUrl !== 'string' || p.resultUrl === '')
+        throw new FatalError('SALESFORCE_BAD_RESPONSE', `Query job ${jobId}: a result page has no resultUrl`);
       yield p.resultUrl;
     }
     const following: string | null = body.nextRecordsUrl ?? body.nextRecordUrl ?? null;
     if (body.done === true) return;
-    if (!following) throw new FatalError('SALESFORCE_BAD_RESPONSE', `Query job ${jobId}: resultPages says more pages follow but gives no nextRecordsUrl`);
+    if (!following)
+      throw new FatalError(
+        'SALESFORCE_BAD_RESPONSE',
+        `Query job ${jobId}: resultPages says more pages follow but gives no nextRecordsUrl`,
+      );
     next = following;
   }
 }

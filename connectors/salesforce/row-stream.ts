@@ -87,7 +87,10 @@ class RowStream<R> extends Readable {
 }
 
 function cancelledError(): FatalError {
-  return new FatalError('EXTRACTION_CANCELLED', 'the extraction was cancelled (rows stream closed, or close() called) before it finished; nothing is claimed complete');
+  return new FatalError(
+    'EXTRACTION_CANCELLED',
+    'the extraction was cancelled (rows stream closed, or close() called) before it finished; nothing is claimed complete',
+  );
 }
 
 /** `controller` cancels the extraction's requests; destroying the stream aborts it, and so does close(). */

@@ -30,7 +30,8 @@ export function soqlDateTime(d: Date): string {
 }
 
 /** Users that UserLogin flags (frozen or password-locked): few by nature, so held as id sets. */
-export const USER_LOGIN_FLAGS_QUERY = 'SELECT UserId, IsFrozen, IsPasswordLocked FROM UserLogin WHERE IsFrozen = true OR IsPasswordLocked = true';
+export const USER_LOGIN_FLAGS_QUERY =
+  'SELECT UserId, IsFrozen, IsPasswordLocked FROM UserLogin WHERE IsFrozen = true OR IsPasswordLocked = true';
 
 const FROZEN_SEMI_JOIN = 'Id IN (SELECT UserId FROM UserLogin WHERE IsFrozen = true)';
 
@@ -57,7 +58,11 @@ export function userStatusWhere(statuses: readonly UserStatus[]): string | null 
  * `filters`: further conditions on User, built by user-filter.ts from describe-checked names and
  * code-quoted literals (never configuration text), AND-ed with the status condition.
  */
-export function buildUserQuery(fields: readonly string[], statuses: readonly UserStatus[], filters: readonly string[] = []): string {
+export function buildUserQuery(
+  fields: readonly string[],
+  statuses: readonly UserStatus[],
+  filters: readonly string[] = [],
+): string {
   if (statuses.length === 0) throw new RangeError('SOQL: no user status selected');
   const where = [userStatusWhere(statuses), ...filters].filter((w): w is string => w !== null);
   return select(fields, USERS.object, where.length > 0 ? where.join(' AND ') : null);
@@ -70,7 +75,12 @@ export function buildUserQuery(fields: readonly string[], statuses: readonly Use
  */
 export function loginUserWhere(statuses: readonly UserStatus[], filters: readonly string[]): string | null {
   const has = (s: UserStatus) => statuses.includes(s);
-  const active = !has('inactive') && (has('active') || has('frozen')) ? 'IsActive = true' : has('inactive') && !has('active') && !has('frozen') ? 'IsActive = false' : null;
+  const active =
+    !has('inactive') && (has('active') || has('frozen'))
+      ? 'IsActive = true'
+      : has('inactive') && !has('active') && !has('frozen')
+        ? 'IsActive = false'
+        : null;
   const where = [active, ...filters].filter((w): w is string => w !== null);
   return where.length > 0 ? where.join(' AND ') : null;
 }
@@ -78,7 +88,11 @@ export function loginUserWhere(statuses: readonly UserStatus[], filters: readonl
 /** LoginHistory from `since` on, inclusive (the caller subtracts the overlap); only the imported users' when `userWhere` is set. */
 export function buildLoginQuery(fields: readonly string[], since: Date, userWhere: string | null = null): string {
   const time = `LoginTime >= ${soqlDateTime(since)}`;
-  return select(fields, LOGINS.object, userWhere ? `${time} AND UserId IN (SELECT Id FROM User WHERE ${userWhere})` : time);
+  return select(
+    fields,
+    LOGINS.object,
+    userWhere ? `${time} AND UserId IN (SELECT Id FROM User WHERE ${userWhere})` : time,
+  );
 }
 
 const OBJECT = /^[A-Za-z][A-Za-z0-9_]*$/;
@@ -88,7 +102,11 @@ const OBJECT = /^[A-Za-z][A-Za-z0-9_]*$/;
  * rows at or after a watermark (a datetime formatted by code). The object name comes from a
  * declaration in the code, never from configuration, and is checked all the same.
  */
-export function buildStreamQuery(object: string, fields: readonly string[], since: { field: string; from: Date } | null): string {
+export function buildStreamQuery(
+  object: string,
+  fields: readonly string[],
+  since: { field: string; from: Date } | null,
+): string {
   if (!OBJECT.test(object)) throw new RangeError(`SOQL: refusing object name ${JSON.stringify(object)}`);
   const where = since ? `${fieldList([since.field])} >= ${soqlDateTime(since.from)}` : null;
   return `SELECT ${fieldList(fields)} FROM ${object}${where ? ` WHERE ${where}` : ''}`;

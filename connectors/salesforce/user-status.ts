@@ -39,7 +39,10 @@ export function userStatus(row: Row, flags: UserLoginFlags): UserStatus {
   const active = row.IsActive;
   if (active === 'false') return 'inactive';
   if (active !== 'true') {
-    throw new FatalError('SALESFORCE_BAD_RESPONSE', `User ${row.Id}: IsActive is ${JSON.stringify(active)}, not true/false; cannot classify its status`);
+    throw new FatalError(
+      'SALESFORCE_BAD_RESPONSE',
+      `User ${row.Id}: IsActive is ${JSON.stringify(active)}, not true/false; cannot classify its status`,
+    );
   }
   return flags.frozen.has(row.Id) ? 'frozen' : 'active';
 }
@@ -50,7 +53,12 @@ export function userStatus(row: Row, flags: UserLoginFlags): UserStatus {
  * was not readable, the flags are unknown and stay out of the row (never a false "not frozen");
  * the caller only filters then on what IsActive decides (access.ts statusNeedsUserLogin).
  */
-export function filterUser(row: Row, statuses: ReadonlySet<UserStatus>, flags: UserLoginFlags, known = true): Row | null {
+export function filterUser(
+  row: Row,
+  statuses: ReadonlySet<UserStatus>,
+  flags: UserLoginFlags,
+  known = true,
+): Row | null {
   if (!statuses.has(userStatus(row, flags))) return null;
   if (!known) return row;
   row[FROZEN_KEY] = flags.frozen.has(row.Id) ? 'true' : 'false';

@@ -50,7 +50,12 @@ export function toSinkConfig(c: LoadedConfig): PostgresSinkConfig {
     registry: c.registry,
     databaseUrl: c.sink.databaseUrl,
     embedded: c.sink.embeddedDataDir ? { dataDir: c.sink.embeddedDataDir } : undefined,
-    topics: { users: c.topics.users, logins: c.topics.logins, deadLetter: c.topics.deadLetter, streams: c.topics.streams },
+    topics: {
+      users: c.topics.users,
+      logins: c.topics.logins,
+      deadLetter: c.topics.deadLetter,
+      streams: c.topics.streams,
+    },
     tables: c.sink.tables,
     groupId: c.sink.groupId,
     onUserRemoved: c.sink.onUserRemoved,

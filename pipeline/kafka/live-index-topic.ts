@@ -66,12 +66,14 @@ export class LiveIndexTopic {
       if ((await admin.listTopics()).includes(this.topic)) return;
       await admin
         .createTopics({
-          topics: [{
-            topic: this.topic,
-            numPartitions: 1,
-            replicationFactor,
-            configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-          }],
+          topics: [
+            {
+              topic: this.topic,
+              numPartitions: 1,
+              replicationFactor,
+              configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+            },
+          ],
           waitForLeaders: true,
         })
         .catch((err: Error & { type?: string }) => {
@@ -87,13 +89,19 @@ export class LiveIndexTopic {
     const prefix = `${this.connector}\u0000`;
     const markKey = `${this.connector}\u0001`;
     if (await this.exists()) {
-      await readToEnd(this.kafka, this.topic, (m) => {
-        const key = m.key?.toString('utf8');
-        if (key === markKey) mark = m.value ? parseMark(m.value.toString('utf8')) : null;
-        else if (key?.startsWith(prefix)) {
-          applyEntry(indexed, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
-        }
-      }, undefined, opts);
+      await readToEnd(
+        this.kafka,
+        this.topic,
+        (m) => {
+          const key = m.key?.toString('utf8');
+          if (key === markKey) mark = m.value ? parseMark(m.value.toString('utf8')) : null;
+          else if (key?.startsWith(prefix)) {
+            applyEntry(indexed, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
+          }
+        },
+        undefined,
+        opts,
+      );
     }
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
     const from = tailStart(mark, this.usersTopic, ends);
@@ -114,8 +122,9 @@ export class LiveIndexTopic {
     const refresh = (): Iterable<OutRecord> => {
       if (from) return [...touched].map(entry);
       // after a rebuild: every live or foreign user, and a null for an entry no longer live
-      const stale = [...indexed.keys(), ...indexed.foreignKeys()]
-        .filter((k) => !live.has(k) && live.foreignOrg(k) === undefined);
+      const stale = [...indexed.keys(), ...indexed.foreignKeys()].filter(
+        (k) => !live.has(k) && live.foreignOrg(k) === undefined,
+      );
       return chain(map(live.keys(), entry), map(live.foreignKeys(), entry), stale.map(entry));
     };
     return { live, source, tailRecords, watermark, refresh };

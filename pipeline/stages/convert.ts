@@ -3,7 +3,8 @@ import type { MappingType } from '../../schemas/mapping';
 /** The mapping types that turn one non-empty CSV string into one value. */
 export type ScalarType = Exclude<MappingType, 'boolean-map' | 'record-url' | 'user-status'>;
 
-export type Converted = { readonly ok: true; readonly value: string | number | boolean } | { readonly ok: false; readonly reason: string };
+export type Converted =
+  { readonly ok: true; readonly value: string | number | boolean } | { readonly ok: false; readonly reason: string };
 
 const fail = (reason: string): Converted => ({ ok: false, reason });
 const done = (value: string | number | boolean): Converted => ({ ok: true, value });

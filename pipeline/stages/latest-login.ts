@@ -18,11 +18,16 @@ export function createLatestLoginMerger(userMapping: Mapping, loginMapping: Mapp
     .filter((r) => r.sourceObject === 'LoginHistory')
     .map((r) => {
       const from = loginMapping.rows.find((l) => l.sourceObject === 'LoginHistory' && l.sourceField === r.sourceField);
-      if (!from) throw new FatalError('MAPPING_INVALID', `user target ${r.target} wants LoginHistory.${r.sourceField}, which the login-history mapping does not map`);
+      if (!from)
+        throw new FatalError(
+          'MAPPING_INVALID',
+          `user target ${r.target} wants LoginHistory.${r.sourceField}, which the login-history mapping does not map`,
+        );
       return [r.target, from.target] as const;
     });
   return (user, latest) => {
-    if (latest && latest.userId !== user.id) throw new Error(`login ${latest.id} belongs to ${latest.userId}, not to user ${user.id}`);
+    if (latest && latest.userId !== user.id)
+      throw new Error(`login ${latest.id} belongs to ${latest.userId}, not to user ${user.id}`);
     const merged: Record<string, unknown> = { ...user };
     for (const [userTarget, loginTarget] of pairs) merged[userTarget] = latest ? (latest[loginTarget] ?? null) : null;
     return merged as UserRecord;
@@ -35,7 +40,10 @@ export function createLatestLoginMerger(userMapping: Mapping, loginMapping: Mapp
  * order events arrive in). Failed attempts are ignored: they may come from someone else's
  * device. Pure; `current` undefined means none yet.
  */
-export function laterSuccessfulLogin(current: LoginEventRecord | undefined, candidate: LoginEventRecord): LoginEventRecord | undefined {
+export function laterSuccessfulLogin(
+  current: LoginEventRecord | undefined,
+  candidate: LoginEventRecord,
+): LoginEventRecord | undefined {
   if (candidate.status !== 'Success') return current;
   if (!current) return candidate;
   if (candidate.loginTime !== current.loginTime) return candidate.loginTime > current.loginTime ? candidate : current;

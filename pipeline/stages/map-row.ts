@@ -50,7 +50,8 @@ export function requireTarget(mapping: Mapping, target: string, what: string): v
 }
 
 function compile(r: MappingRow, rowObject: SourceObject, claimed: ReadonlySet<string>): FieldFn {
-  const bad = (why: string) => new FatalError('MAPPING_INVALID', `mapping row ${r.sourceObject}.${r.sourceField} -> ${r.target}: ${why}`);
+  const bad = (why: string) =>
+    new FatalError('MAPPING_INVALID', `mapping row ${r.sourceObject}.${r.sourceField} -> ${r.target}: ${why}`);
   if (r.sourceObject === 'Connector') return required(r, fromContext(r, bad));
   if (r.sourceObject !== rowObject) {
     // Filled later (e.g. by the latest-login merge), so it cannot be required here.
@@ -75,9 +76,16 @@ function required(r: MappingRow, fn: FieldFn): FieldFn {
   return (row, ctx) => {
     const v = fn(row, ctx);
     if ('value' in v && v.value === null) {
-      if (r.sourceObject === 'Connector') return { error: { field: r.sourceField, raw: undefined, reason: 'missing from the run context' } };
+      if (r.sourceObject === 'Connector')
+        return { error: { field: r.sourceField, raw: undefined, reason: 'missing from the run context' } };
       const raw = row[r.sourceField];
-      return { error: { field: r.sourceField, raw, reason: raw === undefined ? 'required column is missing' : 'required value is empty' } };
+      return {
+        error: {
+          field: r.sourceField,
+          raw,
+          reason: raw === undefined ? 'required column is missing' : 'required value is empty',
+        },
+      };
     }
     return v;
   };
@@ -148,7 +156,8 @@ function recordUrl(idField: string): FieldFn {
 function userStatus([activeField, frozenField]: [string, string]): FieldFn {
   return (row) => {
     const active = row[activeField];
-    if (active !== 'true' && active !== 'false') return { error: { field: activeField, raw: active, reason: 'status needs a boolean (true or false)' } };
+    if (active !== 'true' && active !== 'false')
+      return { error: { field: activeField, raw: active, reason: 'status needs a boolean (true or false)' } };
     const frozen = row[frozenField];
     if (frozen !== undefined && frozen !== '' && frozen !== 'true' && frozen !== 'false') {
       return { error: { field: frozenField, raw: frozen, reason: 'not a boolean (true or false)' } };

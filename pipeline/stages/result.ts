@@ -5,7 +5,8 @@ import { RecordError } from '../../kernel/errors';
  * A failed row never throws: the caller routes `error` (field, value, reason in its message)
  * to the dead-letter topic together with the raw row, and the run goes on.
  */
-export type StageResult<T> = { readonly ok: true; readonly record: T } | { readonly ok: false; readonly error: RecordError };
+export type StageResult<T> =
+  { readonly ok: true; readonly record: T } | { readonly ok: false; readonly error: RecordError };
 
 /** A value an Avro record of this connector can hold (maps are name -> boolean). */
 export type AvroValue = string | number | boolean | null | Readonly<Record<string, boolean>>;
@@ -22,7 +23,8 @@ export const ok = <T>(record: T): StageResult<T> => ({ ok: true, record });
  * but kept whole in `error.value`.
  */
 export function invalid<T>(field: string, value: string | undefined, reason: string, target?: string): StageResult<T> {
-  const shown = value === undefined ? 'missing' : JSON.stringify(value.length > 200 ? value.slice(0, 200) + '...' : value);
+  const shown =
+    value === undefined ? 'missing' : JSON.stringify(value.length > 200 ? value.slice(0, 200) + '...' : value);
   const where = target && target !== field ? `${field} -> ${target}` : field;
   return { ok: false, error: new RecordError(`${where}: ${reason} (value ${shown})`, { field, value }) };
 }

@@ -10,7 +10,7 @@ import { mulberry32 } from '../../simulator/prng';
 import { Api, passwordLogin } from './sim-client';
 
 const SEED = Number(process.env.SIM_LICENCES_SEED ?? Math.floor(Math.random() * 1_000_000));
-// eslint-disable-next-line no-console
+
 console.log(`SIM_LICENCES_SEED=${SEED}`);
 const rnd = mulberry32(SEED);
 

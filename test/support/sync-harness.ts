@@ -23,7 +23,11 @@ export async function startOrg(opts: SimulatorOptions = {}): Promise<Simulator> 
   return startSimulator({ users: 300, logins: 3000, now: realNow(), ...opts });
 }
 
-export function settingsFor(sim: Simulator, over: Partial<ConnectorSettings> = {}, statuses: string[] = ['active', 'inactive', 'frozen']): ConnectorSettings {
+export function settingsFor(
+  sim: Simulator,
+  over: Partial<ConnectorSettings> = {},
+  statuses: string[] = ['active', 'inactive', 'frozen'],
+): ConnectorSettings {
   const env = services();
   const p = uniqueName('sync');
   const c = sim.credentials;
@@ -31,7 +35,14 @@ export function settingsFor(sim: Simulator, over: Partial<ConnectorSettings> = {
     connectorName: over.connectorName ?? `${p}-conn`,
     salesforce: {
       loginUrl: sim.url,
-      auth: { flow: 'password', consumerKey: c.consumerKey, consumerSecret: c.consumerSecret, username: c.username, password: c.password, securityToken: c.securityToken },
+      auth: {
+        flow: 'password',
+        consumerKey: c.consumerKey,
+        consumerSecret: c.consumerSecret,
+        username: c.username,
+        password: c.password,
+        securityToken: c.securityToken,
+      },
       userStatuses: statuses,
       pageSize: 100,
       pollInitialMs: 20,
@@ -43,7 +54,10 @@ export function settingsFor(sim: Simulator, over: Partial<ConnectorSettings> = {
     kafka: { brokers: [env.KAFKA_BROKERS], clientId: p },
     registry: { url: env.SCHEMA_REGISTRY_URL },
     topics: {
-      users: `${p}.users`, logins: `${p}.logins`, state: `${p}.state`, deadLetter: `${p}.dlq`,
+      users: `${p}.users`,
+      logins: `${p}.logins`,
+      state: `${p}.state`,
+      deadLetter: `${p}.dlq`,
       // every declared stream gets a topic of this test's own too
       streams: Object.fromEntries(GENERIC_STREAMS.map((s) => [s.name, `${p}.${s.name}`])),
     },
@@ -54,7 +68,10 @@ export function settingsFor(sim: Simulator, over: Partial<ConnectorSettings> = {
   };
 }
 
-export async function connectorFor(settings: ConnectorSettings, deps: Partial<ConnectorDeps> & { logger?: Logger } = {}): Promise<Connector> {
+export async function connectorFor(
+  settings: ConnectorSettings,
+  deps: Partial<ConnectorDeps> & { logger?: Logger } = {},
+): Promise<Connector> {
   return startConnector(settings, { logger: silentLogger, ...deps });
 }
 
@@ -74,7 +91,9 @@ export async function latestUsers(topic: string, codec: TopicCodec): Promise<Map
 }
 
 /** Every record of a topic: keys decoded, values raw (null = tombstone). */
-export async function allRecords(topic: string): Promise<{ key: string; value: Buffer | null; headers: Record<string, string> }[]> {
+export async function allRecords(
+  topic: string,
+): Promise<{ key: string; value: Buffer | null; headers: Record<string, string> }[]> {
   const out: { key: string; value: Buffer | null; headers: Record<string, string> }[] = [];
   await readToEnd(kafkaClient(), topic, (m) => {
     const headers: Record<string, string> = {};

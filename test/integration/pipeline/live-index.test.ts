@@ -54,17 +54,22 @@ describe('the compact live index', () => {
       const first = await connector.sync();
       let last = first;
       expect(first).toMatchObject({ status: 'succeeded' });
-      expect(sorted((await latestUsers(settings.topics.users, connector.codecs.users)).keys())).toEqual(sorted(sim.userIds(['active'])));
+      expect(sorted((await latestUsers(settings.topics.users, connector.codecs.users)).keys())).toEqual(
+        sorted(sim.userIds(['active'])),
+      );
       expect(loads.at(-1)).toMatchObject({ source: 'rebuild' });
 
       for (let round = 1; round <= 5; round++) {
         // the org changes at random
         const active = sim.userIds(['active']);
-        for (const id of rnd.sample(active, 1 + Math.floor(rnd.next() * 4))) sim.setUserState(id, rnd.pick(['inactive', 'frozen'] as const));
+        for (const id of rnd.sample(active, 1 + Math.floor(rnd.next() * 4)))
+          sim.setUserState(id, rnd.pick(['inactive', 'frozen'] as const));
         for (const id of rnd.sample(sim.userIds(['active']), Math.floor(rnd.next() * 3))) sim.deleteUser(id);
-        for (const id of rnd.sample(sim.userIds(['active']), 1 + Math.floor(rnd.next() * 3))) sim.updateUser(id, { Title: `T${round}-${rnd.next()}` });
+        for (const id of rnd.sample(sim.userIds(['active']), 1 + Math.floor(rnd.next() * 3)))
+          sim.updateUser(id, { Title: `T${round}-${rnd.next()}` });
         for (let i = Math.floor(rnd.next() * 3); i > 0; i--) sim.addUser({ IsActive: true });
-        for (const id of rnd.sample(sim.userIds(['inactive']), Math.floor(rnd.next() * 2))) sim.setUserState(id, 'active');
+        for (const id of rnd.sample(sim.userIds(['inactive']), Math.floor(rnd.next() * 2)))
+          sim.setUserState(id, 'active');
 
         let orphan: string | null = null;
         if (round === 2) {
@@ -80,11 +85,18 @@ describe('the compact live index', () => {
           await producer.send({
             topic: settings.topics.users,
             acks: -1,
-            messages: [{
-              key: connector.codecs.users.encodeKey(orphan),
-              value: connector.codecs.users.encodeValue({ ...someone, id: orphan }),
-              headers: { [HEADERS.connector]: settings.connectorName, [HEADERS.org]: sim.orgId, [HEADERS.contentHash]: 'stale', [HEADERS.runId]: 'failed-run' },
-            }],
+            messages: [
+              {
+                key: connector.codecs.users.encodeKey(orphan),
+                value: connector.codecs.users.encodeValue({ ...someone, id: orphan }),
+                headers: {
+                  [HEADERS.connector]: settings.connectorName,
+                  [HEADERS.org]: sim.orgId,
+                  [HEADERS.contentHash]: 'stale',
+                  [HEADERS.runId]: 'failed-run',
+                },
+              },
+            ],
           });
           await producer.disconnect();
         }

@@ -15,7 +15,7 @@ import { FIXTURE_FIELDS, fixtureStream } from '../../fixtures/streams/declaratio
  * Randomised: STREAMS_SEED replays a run.
  */
 const SEED = Number(process.env.STREAMS_SEED ?? Math.floor(Math.random() * 1_000_000));
-// eslint-disable-next-line no-console
+
 console.log(`STREAMS_SEED=${SEED}`);
 const rnd = mulberry32(SEED);
 const NAME = 'fixture-assignments';

@@ -25,7 +25,7 @@ import { latestRecords } from '../../support/stream-topics';
  * licence-specific sink code exists). Randomised: LICENCES_SEED replays.
  */
 const SEED = Number(process.env.LICENCES_SEED ?? Math.floor(Math.random() * 1_000_000));
-// eslint-disable-next-line no-console
+
 console.log(`LICENCES_SEED=${SEED}`);
 const rnd = mulberry32(SEED);
 const DAY = 86_400_000;
@@ -323,7 +323,9 @@ it('licences reach Kafka and PostgreSQL as the org holds them, tombstones includ
     [takenBack.id],
   );
   expect(gone.rows[0].n).toBe(0);
-  const rows = await db.query(`SELECT id, user_id FROM ${schema}.neurons_permission_set_license_assignments ORDER BY id`);
+  const rows = await db.query(
+    `SELECT id, user_id FROM ${schema}.neurons_permission_set_license_assignments ORDER BY id`,
+  );
   expect(rows.rows.map((r) => r.id)).toEqual(
     [...expectedLicences()[PERMISSION_SET_LICENSE_ASSIGNMENTS.name].keys()].sort(),
   );

@@ -109,7 +109,12 @@ const expectedRecord = {
   connectorName: 'acme-salesforce',
   runId: 'run-2024-05-02T08:00:00Z',
   extractedAt: Date.UTC(2024, 4, 2, 8, 0, 0),
-  ...typedFlags({ prefActivityRemindersPopup: true, prefHideS1BrowserUI: false, permMarketingUser: false, permKnowledgeUser: true }),
+  ...typedFlags({
+    prefActivityRemindersPopup: true,
+    prefHideS1BrowserUI: false,
+    permMarketingUser: false,
+    permKnowledgeUser: true,
+  }),
 };
 
 /** Every typed pref* / perm* field of the schema: null (the org did not send it) unless given. */
@@ -117,7 +122,6 @@ function typedFlags(given: Record<string, boolean>): Record<string, boolean | nu
   const fields = (catalog.schemas.userValue as { fields: { name: string }[] }).fields.map((f) => f.name);
   return Object.fromEntries(fields.filter((f) => /^(pref|perm)[A-Z]/.test(f)).map((f) => [f, given[f] ?? null]));
 }
-
 
 // magic 00 | schema id 0000002a (42) | Avro body (field order of user-value.avsc)
 const expectedWireHex = [
@@ -162,7 +166,10 @@ describe('golden: fixture row -> record -> Confluent wire bytes', () => {
   });
 
   test('the expected bytes decode back to the expected record', () => {
-    expect(decodeFramed(userType, Buffer.from(expectedWireHex, 'hex'))).toEqual({ schemaId: 42, value: expectedRecord });
+    expect(decodeFramed(userType, Buffer.from(expectedWireHex, 'hex'))).toEqual({
+      schemaId: 42,
+      value: expectedRecord,
+    });
   });
 
   test('key: the User Id as an Avro string, hand-derived bytes', () => {

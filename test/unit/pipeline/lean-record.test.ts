@@ -22,12 +22,16 @@ const random = mulberry32(seed);
 const stage = createUserStage(catalog.userMapping);
 const fixture = readFileSync(path.join(__dirname, 'fixtures', 'user-row.csv'), 'utf8');
 const [golden] = parse(fixture, { columns: true }) as Record<string, string>[];
-const flagColumns = [...USER_PREFERENCES.map(([p]) => `UserPreferences${p}`), ...USER_PERMISSIONS.map((p) => `UserPermissions${p}`)];
+const flagColumns = [
+  ...USER_PREFERENCES.map(([p]) => `UserPreferences${p}`),
+  ...USER_PERMISSIONS.map((p) => `UserPermissions${p}`),
+];
 const fieldOf = (column: string) => column.replace(/^UserPreferences/, 'pref').replace(/^UserPermissions/, 'perm');
 
 function typicalRow(): Record<string, string> {
   const row: Record<string, string> = { ...golden };
-  for (const k of Object.keys(row)) if (k.startsWith('UserPreferences') || k.startsWith('UserPermissions')) delete row[k];
+  for (const k of Object.keys(row))
+    if (k.startsWith('UserPreferences') || k.startsWith('UserPermissions')) delete row[k];
   for (const c of flagColumns) row[c] = random() < 0.5 ? 'true' : 'false';
   return row;
 }

@@ -21,10 +21,18 @@ function randomRecord(): KafkaMessage {
   if (random() < 0.9) headers[HEADERS.connector] = pick(['me', 'me', 'me', 'other']);
   if (random() < 0.9) headers[HEADERS.org] = pick(['00Dmine', '00Dmine', '00Dthem']);
   if (random() < 0.9) headers[HEADERS.contentHash] = pick(['hashA', 'hashB', 'x'.repeat(22)]);
-  if (random() < 0.5) headers[HEADERS.device] = pick(['dev1', 'a-longer-device-string|with|parts|2001:db8::1', 'tab\tin\tit']);
+  if (random() < 0.5)
+    headers[HEADERS.device] = pick(['dev1', 'a-longer-device-string|with|parts|2001:db8::1', 'tab\tin\tit']);
   if (random() < 0.5) headers[HEADERS.userLogin] = pick(['tf', 'ff', 'bogus']);
   const value = random() < 0.2 ? null : Buffer.from('v');
-  return { key: Buffer.from(key), value, headers, offset: '0', timestamp: '0', attributes: 0 } as unknown as KafkaMessage;
+  return {
+    key: Buffer.from(key),
+    value,
+    headers,
+    offset: '0',
+    timestamp: '0',
+    attributes: 0,
+  } as unknown as KafkaMessage;
 }
 
 const snapshot = (live: LiveIndex) => ({
@@ -39,14 +47,23 @@ describe('compact live index entries', () => {
       const apply = usersRecordApplier(full, 'users', 'me', (k) => k.toString(), silentLogger, orgId);
       for (let n = Math.floor(random() * 30); n > 0; n--) apply.onMessage(randomRecord(), 0);
       const fromIndex = new LiveIndex();
-      for (const key of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6']) applyEntry(fromIndex, key, entryOf(full, key, orgId), orgId);
+      for (const key of ['u1', 'u2', 'u3', 'u4', 'u5', 'u6'])
+        applyEntry(fromIndex, key, entryOf(full, key, orgId), orgId);
       expect(snapshot(fromIndex)).toEqual(snapshot(full));
     }
   });
 
   test('a watermark is used only when it names the topic and every partition still has its offset', () => {
-    const ends = [{ partition: 0, low: '0', high: '10' }, { partition: 1, low: '5', high: '7' }];
-    expect(tailStart({ topic: 'users', offsets: { 0: '4', 1: '7' } }, 'users', ends)).toEqual(new Map([[0, 4n], [1, 7n]]));
+    const ends = [
+      { partition: 0, low: '0', high: '10' },
+      { partition: 1, low: '5', high: '7' },
+    ];
+    expect(tailStart({ topic: 'users', offsets: { 0: '4', 1: '7' } }, 'users', ends)).toEqual(
+      new Map([
+        [0, 4n],
+        [1, 7n],
+      ]),
+    );
     expect(tailStart(null, 'users', ends)).toBeNull();
     expect(tailStart({ topic: 'other', offsets: { 0: '4', 1: '7' } }, 'users', ends)).toBeNull();
     expect(tailStart({ topic: 'users', offsets: { 0: '4' } }, 'users', ends)).toBeNull(); // a partition more

@@ -45,13 +45,23 @@ describe('run-state record', () => {
   test.each<[string, Partial<RunState>]>([
     ['a succeeded run', {}],
     ['a running run (no end, no watermark yet)', { status: 'running', endedAt: null, loginHistoryWatermark: null }],
-    ['a failed run with a reason', { status: 'failed', message: 'REQUEST_LIMIT_EXCEEDED: daily API limit reached', apiRequestsUsed: null, apiRequestsMax: null }],
+    [
+      'a failed run with a reason',
+      {
+        status: 'failed',
+        message: 'REQUEST_LIMIT_EXCEEDED: daily API limit reached',
+        apiRequestsUsed: null,
+        apiRequestsMax: null,
+      },
+    ],
   ])('%s encodes and decodes unchanged', (_name, change) => {
     const state = { ...full, ...change };
     expect(decodeFramed(type, encodeFramed(type, 5, state)).value).toEqual(state);
   });
 
   test('an unknown status is refused by the schema', () => {
-    expect(() => encodeFramed(type, 5, { ...full, status: 'partial' })).toThrow(expect.objectContaining({ field: 'status' }));
+    expect(() => encodeFramed(type, 5, { ...full, status: 'partial' })).toThrow(
+      expect.objectContaining({ field: 'status' }),
+    );
   });
 });

@@ -10,7 +10,7 @@ import { mulberry32 } from '../../../simulator/prng';
  * answer is an error, never a partial success. Randomised: STREAMS_SEED replays a run.
  */
 const SEED = Number(process.env.STREAMS_SEED ?? Math.floor(Math.random() * 1_000_000));
-// eslint-disable-next-line no-console
+
 console.log(`STREAMS_SEED=${SEED}`);
 const rnd = mulberry32(SEED);
 
