@@ -5,6 +5,7 @@ import { MAVEN_FLAGS, MAVEN_REPO, verifyPublishedChecksum } from './checksum';
 import { findJava, requireMaven } from './java';
 import { Detached, run, spawnDetached } from './proc';
 import type { LocalService } from './service';
+import { registryClient } from '../schemas/registry-client';
 
 /**
  * Apicurio Registry 3.x (in-memory storage) from Maven Central, reached through its
@@ -17,9 +18,9 @@ export const registry: LocalService = {
   name: `Apicurio Registry ${VERSIONS.apicurio}`,
 
   async ready() {
-    const res = await fetch(`${endpoints().SCHEMA_REGISTRY_URL}/subjects`, { signal: AbortSignal.timeout(2000) });
-    await res.arrayBuffer();
-    return res.status === 200;
+    // Answering the subject list through the one registry client is ready; a refusal throws.
+    await registryClient({ url: endpoints().SCHEMA_REGISTRY_URL }).subjects();
+    return true;
   },
 
   install() {
