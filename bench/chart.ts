@@ -276,7 +276,8 @@ class Svg {
 
   strokeRect(left: number, top: number, width: number, height: number, color: Rgb): void {
     this.parts.push(
-      `<rect x="${left + 0.5}" y="${top + 0.5}" width="${width - 1}" height="${height - 1}" fill="none" stroke="${rgb(color)}"/>`,
+      `<rect x="${left + 0.5}" y="${top + 0.5}" width="${width - 1}" height="${height - 1}" ` +
+        `fill="none" stroke="${rgb(color)}"/>`,
     );
   }
 
@@ -295,13 +296,15 @@ class Svg {
   text(text: string, left: number, top: number, color: Rgb, scale: number): void {
     const size = 11 * scale;
     this.parts.push(
-      `<text x="${left}" y="${top + GLYPH_HEIGHT * scale}" font-size="${size}" fill="${rgb(color)}">${escape(text)}</text>`,
+      `<text x="${left}" y="${top + GLYPH_HEIGHT * scale}" font-size="${size}" ` +
+        `fill="${rgb(color)}">${escape(text)}</text>`,
     );
   }
 
   document(): string {
     return [
-      `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" viewBox="0 0 ${this.width} ${this.height}" font-family="sans-serif">`,
+      `<svg xmlns="http://www.w3.org/2000/svg" width="${this.width}" height="${this.height}" ` +
+        `viewBox="0 0 ${this.width} ${this.height}" font-family="sans-serif">`,
       `<rect width="${this.width}" height="${this.height}" fill="#fff"/>`,
       ...this.parts,
       '</svg>',

@@ -94,7 +94,10 @@ function value(kind: Kind, rnd: () => number): string {
     case 'date':
       return `20${10 + Math.floor(rnd() * 16)}-0${1 + Math.floor(rnd() * 9)}-1${Math.floor(rnd() * 10)}`;
     case 'datetime':
-      return `2025-0${1 + Math.floor(rnd() * 9)}-1${Math.floor(rnd() * 10)}T0${Math.floor(rnd() * 10)}:3${Math.floor(rnd() * 10)}:00.000Z`;
+      return (
+        `2025-0${1 + Math.floor(rnd() * 9)}-1${Math.floor(rnd() * 10)}T` +
+        `0${Math.floor(rnd() * 10)}:3${Math.floor(rnd() * 10)}:00.000Z`
+      );
     case 'name':
       return `${pick(NAMES)} ${pick(NAMES)}`;
     case 'email':
@@ -212,7 +215,8 @@ async function main(): Promise<void> {
     const bytes = chunks.reduce((n, c) => n + c.length, 0);
     assertSame(await collect(withCsvParse, chunks), await collect(withCsvParser, chunks));
     console.log(
-      `\n${dialect}: ${rows} rows x ${COLUMNS} columns, ${(bytes / 1e6).toFixed(1)} MB in ${chunks.length} chunks; records identical`,
+      `\n${dialect}: ${rows} rows x ${COLUMNS} columns, ${(bytes / 1e6).toFixed(1)} MB in ` +
+        `${chunks.length} chunks; records identical`,
     );
     for (const [, run] of runners) await time(run, chunks); // warm-up: JIT, and the verification's garbage
     const seconds = new Map<string, number[]>(runners.map(([name]) => [name, []]));
@@ -237,7 +241,9 @@ async function main(): Promise<void> {
       );
     }
     console.log(
-      `  ratio     ${(median(seconds.get('csv-parse')!) / median(seconds.get('CsvParser')!)).toFixed(2)}x (CsvParser over csv-parse)`,
+      `  ratio     ` +
+        `${(median(seconds.get('csv-parse')!) / median(seconds.get('CsvParser')!)).toFixed(2)}x ` +
+        `(CsvParser over csv-parse)`,
     );
   }
 }

@@ -122,7 +122,9 @@ async function orchestrate(names: string[]): Promise<void> {
       const m = await firstJsonLine<Measurement>(exChild);
       results.push(m);
       process.stdout.write(
-        `${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} records/s, peak RSS ${m.peakRssMb} MB (${m.rssBeforeMb} MB before extracting; ${m.pages} pages, ${m.mode})\n`,
+        `${m.scenario}: ${m.records} records in ${m.seconds.toFixed(1)} s = ${m.recordsPerSecond} ` +
+          `records/s, peak RSS ${m.peakRssMb} MB (${m.rssBeforeMb} MB before extracting; ${m.pages} ` +
+          `pages, ${m.mode})\n`,
       );
     } finally {
       await sim.stop();
@@ -131,7 +133,9 @@ async function orchestrate(names: string[]): Promise<void> {
   process.stdout.write('\nscenario      records   records/s   peak RSS (MB)   RSS before (MB)\n');
   for (const m of results) {
     process.stdout.write(
-      `${m.scenario.padEnd(12)} ${String(m.records).padStart(8)} ${String(m.recordsPerSecond).padStart(11)} ${String(m.peakRssMb).padStart(15)} ${String(m.rssBeforeMb).padStart(17)}\n`,
+      `${m.scenario.padEnd(12)} ${String(m.records).padStart(8)} ` +
+        `${String(m.recordsPerSecond).padStart(11)} ${String(m.peakRssMb).padStart(15)} ` +
+        `${String(m.rssBeforeMb).padStart(17)}\n`,
     );
   }
 }

@@ -226,7 +226,8 @@ async function main(): Promise<void> {
     const e2eSeconds = (sinkE2e.caughtUpAt - sync.startedAt) / 1000;
     if (sinkE2e.rows.users !== args.users || sinkE2e.rows.logins !== args.logins) {
       throw new Error(
-        `the sink tables hold ${sinkE2e.rows.users} users and ${sinkE2e.rows.logins} login events, expected ${args.users} and ${args.logins}`,
+        `the sink tables hold ${sinkE2e.rows.users} users and ${sinkE2e.rows.logins} login events, ` +
+          `expected ${args.users} and ${args.logins}`,
       );
     }
     stages.push({
@@ -241,7 +242,9 @@ async function main(): Promise<void> {
       records: total,
       seconds: e2eSeconds,
       recordsPerSecond: rate(total, e2eSeconds),
-      note: 'from the start of the run until the sink has committed the end of both topics; the sink runs alongside the sync',
+      note:
+        'from the start of the run until the sink has committed the end of both topics; the sink runs ' +
+        'alongside the sync',
     });
 
     log('   a second run, nothing changed in the org…');
@@ -254,7 +257,10 @@ async function main(): Promise<void> {
       records: again.usersExtracted,
       seconds: againSeconds,
       recordsPerSecond: rate(again.usersExtracted, againSeconds),
-      note: `a routine run: the live users (${fmt(args.users)}) from the compact index, every user extracted and found unchanged before mapping, login events after the watermark only (${fmt(again.loginEventsPublished)})`,
+      note:
+        `a routine run: the live users (${fmt(args.users)}) from the compact index, every user ` +
+        `extracted and found unchanged before mapping, login events after the watermark only ` +
+        `(${fmt(again.loginEventsPublished)})`,
     });
 
     log('   a third run, 1 % of the users changed in the org…');
@@ -268,7 +274,9 @@ async function main(): Promise<void> {
       records: third.usersExtracted,
       seconds: thirdSeconds,
       recordsPerSecond: rate(third.usersExtracted, thirdSeconds),
-      note: `${fmt(changed)} users changed in the org and published, ${fmt(third.usersUnchanged)} skipped before mapping; live users from the compact index plus the users topic after its watermark`,
+      note:
+        `${fmt(changed)} users changed in the org and published, ${fmt(third.usersUnchanged)} skipped ` +
+        `before mapping; live users from the compact index plus the users topic after its watermark`,
     });
 
     log('4/6 the sink alone, over the full topics…');
@@ -315,7 +323,10 @@ async function main(): Promise<void> {
         recordsPerSecond: rate(copyUsers.rows + copyLogins.rows, copySeconds),
         ratio: rate(total, sinkSeconds) / rate(copyUsers.rows + copyLogins.rows, copySeconds),
       },
-      note: `a new group from the beginning of the full topics: fetch, decode, upsert into indexed tables, commit (COPY: users ${fmt(rate(copyUsers.rows, copyUsers.seconds))}/s, logins ${fmt(rate(copyLogins.rows, copyLogins.seconds))}/s)`,
+      note:
+        `a new group from the beginning of the full topics: fetch, decode, upsert into indexed tables, ` +
+        `commit (COPY: users ${fmt(rate(copyUsers.rows, copyUsers.seconds))}/s, logins ` +
+        `${fmt(rate(copyLogins.rows, copyLogins.seconds))}/s)`,
     });
     stages.push({
       stage: 'sink, against PostgreSQL upsert',
@@ -327,7 +338,10 @@ async function main(): Promise<void> {
         recordsPerSecond: upsertRate,
         ratio: rate(total, sinkSeconds) / upsertRate,
       },
-      note: `the same sink run, against the database's own upsert of these rows, which the sink's semantics need (users ${fmt(rate(upsertUsers.rows, upsertUsers.seconds))}/s, logins ${fmt(rate(upsertLogins.rows, upsertLogins.seconds))}/s)`,
+      note:
+        `the same sink run, against the database's own upsert of these rows, which the sink's ` +
+        `semantics need (users ${fmt(rate(upsertUsers.rows, upsertUsers.seconds))}/s, logins ` +
+        `${fmt(rate(upsertLogins.rows, upsertLogins.seconds))}/s)`,
     });
 
     log('6/6 produce: our publisher, then ProducerPerformance…');
@@ -364,7 +378,9 @@ async function main(): Promise<void> {
           recordsPerSecond: perf.recordsPerSecond,
           ratio: rate(count, mine.seconds) / perf.recordsPerSecond,
         },
-        note: `real encoded ${kind} records of ${bytes} B (key + value), compression ${args.compression}, acks=all, idempotent`,
+        note:
+          `real encoded ${kind} records of ${bytes} B (key + value), compression ${args.compression}, ` +
+          `acks=all, idempotent`,
       });
     }
 

@@ -118,7 +118,8 @@ async function main(): Promise<void> {
     const before = stat(sizes.maps).median;
     const after = stat(sizes.lean).median;
     console.log(
-      `\ntypical (median) user value: ${before} B -> ${after} B (${(after / before).toFixed(2)}x; target <= 1300 B: ${after <= 1300 ? 'met' : 'not met'})`,
+      `\ntypical (median) user value: ${before} B -> ${after} B (${(after / before).toFixed(2)}x; ` +
+        `target <= 1300 B: ${after <= 1300 ? 'met' : 'not met'})`,
     );
   } finally {
     await ex.close();

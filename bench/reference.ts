@@ -131,7 +131,8 @@ export async function upsertReference(
   await client.query(`CREATE TABLE ${target} (LIKE ${source} INCLUDING ALL)`);
   const chunks = await copyTo(client, `COPY ${source} TO STDOUT`);
   const { rows: cols } = await client.query<{ name: string }>(
-    `SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    `SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND ` +
+      `attnum > 0 AND NOT attisdropped ORDER BY attnum`,
     [source],
   );
   const names = cols.map((c) => c.name);

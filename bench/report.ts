@@ -68,25 +68,34 @@ export function markdown(r: BenchResult): string {
   const lines = [
     `## Pipeline benchmark: ${fmt(r.scale.users)} users, ${fmt(r.scale.logins)} login events`,
     '',
-    `${r.date}; ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GiB, Node ${r.machine.node}; Kafka, the registry, PostgreSQL and the simulator on the same machine. ` +
-      `Producer compression ${r.settings.compression}, ${r.settings.partitions} partitions per topic, ${r.settings.parallelPages} result pages read in parallel.`,
+    `${r.date}; ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GiB, Node ${r.machine.node}; Kafka, ` +
+      `the registry, PostgreSQL and the simulator on the same machine. ` +
+      `Producer compression ${r.settings.compression}, ${r.settings.partitions} partitions per ` +
+      `topic, ${r.settings.parallelPages} result pages read in parallel.`,
     '',
     '| stage | records | seconds | records/s | reference, same run | reference records/s | ratio |',
     '|---|---:|---:|---:|---|---:|---:|',
     ...r.stages.map(
       (s) =>
-        `| ${s.stage} | ${fmt(s.records)} | ${s.seconds.toFixed(1)} | ${fmt(s.recordsPerSecond)} | ${s.reference?.what ?? ''} | ${s.reference ? fmt(s.reference.recordsPerSecond) : ''} | ${s.reference ? s.reference.ratio.toFixed(2) : ''} |`,
+        `| ${s.stage} | ${fmt(s.records)} | ${s.seconds.toFixed(1)} | ${fmt(s.recordsPerSecond)} | ` +
+        `${s.reference?.what ?? ''} | ${s.reference ? fmt(s.reference.recordsPerSecond) : ''} | ` +
+        `${s.reference ? s.reference.ratio.toFixed(2) : ''} |`,
     ),
     '',
     ...(r.floors
       ? [
-          'The floor of this machine per kind, same run: the slowest of a plain read of the CSV pages, Kafka ProducerPerformance with the same record size, and PostgreSQL COPY of the same rows (records/s):',
+          'The floor of this machine per kind, same run: the slowest of a plain read of the CSV pages, ' +
+            'Kafka ProducerPerformance with the same record size, and PostgreSQL COPY of the same rows ' +
+            '(records/s):',
           '',
-          '| kind | records | plain read | ProducerPerformance | COPY | floor | ours, sync phase (sim -> Kafka) | ours, end to end (sim -> PostgreSQL) | end to end / floor |',
+          '| kind | records | plain read | ProducerPerformance | COPY | floor | ours, sync phase (sim -> ' +
+            'Kafka) | ours, end to end (sim -> PostgreSQL) | end to end / floor |',
           '|---|---:|---:|---:|---:|---:|---:|---:|---:|',
           ...r.floors.map(
             (f) =>
-              `| ${f.kind === 'users' ? 'users' : 'login events'} | ${fmt(f.records)} | ${fmt(f['plain read'])} | ${fmt(f.ProducerPerformance)} | ${fmt(f.COPY)} | ${fmt(f.floor)} (${f.floorBy}) | ${fmt(f.syncPhase)} | ${fmt(f.endToEnd)} | ${f.ratio.toFixed(2)} |`,
+              `| ${f.kind === 'users' ? 'users' : 'login events'} | ${fmt(f.records)} | ` +
+              `${fmt(f['plain read'])} | ${fmt(f.ProducerPerformance)} | ${fmt(f.COPY)} | ${fmt(f.floor)} ` +
+              `(${f.floorBy}) | ${fmt(f.syncPhase)} | ${fmt(f.endToEnd)} | ${f.ratio.toFixed(2)} |`,
           ),
           '',
         ]
@@ -95,16 +104,22 @@ export function markdown(r: BenchResult): string {
     '|---|---:|---|---:|',
     ...Object.keys(r.peakRssMb).map((p) => {
       const m = r.memoryAtPeakMb[p];
-      return `| ${p} | ${r.peakRssMb[p] ?? 'n/a'} | ${m ? `${m.heapUsed} / ${m.heapTotal}, ${m.external}` : ''} | ${r.cpuSeconds[p]?.toFixed(1) ?? 'n/a'} |`;
+      return (
+        `| ${p} | ${r.peakRssMb[p] ?? 'n/a'} | ` +
+        `${m ? `${m.heapUsed} / ${m.heapTotal}, ${m.external}` : ''} | ` +
+        `${r.cpuSeconds[p]?.toFixed(1) ?? 'n/a'} |`
+      );
     }),
     '',
-    `Where the CPU went during the end-to-end phase (${r.endToEndCpu.seconds.toFixed(0)} s x ${r.machine.cpus} CPUs = ${r.endToEndCpu.available.toFixed(0)} CPU seconds):`,
+    `Where the CPU went during the end-to-end phase (${r.endToEndCpu.seconds.toFixed(0)} s x ` +
+      `${r.machine.cpus} CPUs = ${r.endToEndCpu.available.toFixed(0)} CPU seconds):`,
     '',
     '| process | CPU seconds | share of the machine |',
     '|---|---:|---:|',
     ...Object.entries(r.endToEndCpu.byProcess).map(
       ([p, s]) =>
-        `| ${p} | ${s === null ? 'n/a' : s.toFixed(1)} | ${s === null ? '' : `${((100 * s) / r.endToEndCpu.available).toFixed(0)} %`} |`,
+        `| ${p} | ${s === null ? 'n/a' : s.toFixed(1)} | ` +
+        `${s === null ? '' : `${((100 * s) / r.endToEndCpu.available).toFixed(0)} %`} |`,
     ),
     '',
     '| target | wanted | reached | met |',
@@ -154,6 +169,8 @@ export function chartFromResults(dir: string): string | null {
   const stages = [
     ...new Set(results.flatMap((r) => r.stages.filter((s) => !s.stage.includes(', against ')).map((s) => s.stage))),
   ];
+  const runLabel = (r: BenchResult): string =>
+    `${fmt(r.scale.users)} users + ${fmt(r.scale.logins)} logins (${r.date.slice(0, 10)})`;
   const processes = [...new Set(results.flatMap((r) => Object.keys(r.peakRssMb)))];
   return renderChart({
     title: 'Salesforce -> Kafka -> PostgreSQL: throughput and memory against scale',
@@ -175,6 +192,6 @@ export function chartFromResults(dir: string): string | null {
           ]
         : []),
     ],
-    footnote: `${results.length} run(s): ${results.map((r) => `${fmt(r.scale.users)} users + ${fmt(r.scale.logins)} logins (${r.date.slice(0, 10)})`).join('; ')}`,
+    footnote: `${results.length} run(s): ${results.map(runLabel).join('; ')}`,
   });
 }

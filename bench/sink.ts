@@ -60,7 +60,8 @@ async function main(): Promise<void> {
       );
     }
     process.stdout.write(
-      `sink backlog: ${users} users + ${logins} login events, fetch ${batchBytes} bytes per partition, PostgreSQL fsync=${fsync}\n`,
+      `sink backlog: ${users} users + ${logins} login events, fetch ${batchBytes} bytes per ` +
+        `partition, PostgreSQL fsync=${fsync}\n`,
     );
     for (let round = 1; round <= rounds; round++) {
       for (const mode of modes) {
@@ -90,7 +91,8 @@ async function main(): Promise<void> {
         );
         await pool.end();
         process.stdout.write(
-          `synchronous_commit ${mode.padEnd(3)} run ${round}: ${Math.round((users + logins) / seconds)} rows/s (${seconds.toFixed(1)} s, ${sink.stats().batches} batches, ${n} rows)\n`,
+          `synchronous_commit ${mode.padEnd(3)} run ${round}: ${Math.round((users + logins) / seconds)} ` +
+            `rows/s (${seconds.toFixed(1)} s, ${sink.stats().batches} batches, ${n} rows)\n`,
         );
       }
     }

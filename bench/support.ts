@@ -110,7 +110,8 @@ export interface RoleProcess {
 
 export const DIST_ROLES = path.join(ROOT, 'dist', 'bench', 'roles.js');
 
-/** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the time goes. */
+/** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the
+ *  time goes. */
 export function spawnRole(role: string, settings: unknown): RoleProcess {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
   const child = spawn(process.execPath, [...nodeArgs, DIST_ROLES, role, JSON.stringify(settings)], {

@@ -86,7 +86,8 @@ export interface SyncDeps {
    * after the users, deleted from in the same commit. Absent: none.
    */
   streams?: readonly StreamRuntime[];
-  /** Live counts for progress lines and metrics: called every PROGRESS_EVERY rows read and at each phase change. Must not throw. */
+  /** Live counts for progress lines and metrics: called every PROGRESS_EVERY rows read and at each phase change.
+   *  Must not throw. */
   onProgress?: (p: SyncProgress) => void;
 }
 
@@ -595,8 +596,10 @@ function fieldsLost(lost: string[], missing: { object: string; field: string; re
   });
   return new FatalError(
     'FIELDS_LOST',
-    `The last run read ${why.join(', ')}, which this run cannot read: publishing now would set ${lost.length === 1 ? 'it' : 'them'} to null for every user. ` +
-      `Nothing was published or deleted. Usually the integration user lost a permission or field-level access: restore it. ` +
+    `The last run read ${why.join(', ')}, which this run cannot read: publishing now would set ` +
+      `${lost.length === 1 ? 'it' : 'them'} to null for every user. ` +
+      `Nothing was published or deleted. Usually the integration user lost a permission or ` +
+      `field-level access: restore it. ` +
       `If the field is gone on purpose, run once with --allow-field-loss.`,
   );
 }
@@ -605,9 +608,12 @@ function fieldsLost(lost: string[], missing: { object: string; field: string; re
 export function orgMismatch(connector: string, bound: string, reached: string, evidence: string): FatalError {
   return new FatalError(
     'ORG_MISMATCH',
-    `Connector "${connector}" is bound to Salesforce org ${bound} (${evidence}), but this run reached org ${reached}. ` +
-      `Nothing was published or deleted. If the config points at the wrong org, fix salesforceUrl and the credentials. ` +
-      `To follow org ${reached} on purpose, either give the connector a new connectorName (org ${bound}'s users stay as they are), ` +
+    `Connector "${connector}" is bound to Salesforce org ${bound} (${evidence}), but this run ` +
+      `reached org ${reached}. ` +
+      `Nothing was published or deleted. If the config points at the wrong org, fix salesforceUrl ` +
+      `and the credentials. ` +
+      `To follow org ${reached} on purpose, either give the connector a new connectorName (org ` +
+      `${bound}'s users stay as they are), ` +
       `or run \`connector reset --config <file> --org ${reached}\` to re-bind this connector to org ${reached} ` +
       `(org ${bound}'s users are then neither updated nor deleted by it).`,
   );

@@ -155,14 +155,16 @@ export interface SimCredentials {
  *  to GET …/results responses. */
 export type SimFault =
   | { kind: 'expireSession' } // next request with the current token gets 401 INVALID_SESSION_ID
-  | { kind: 'requestLimitExceeded'; times?: number; concurrent?: boolean } // 403 REQUEST_LIMIT_EXCEEDED: the daily limit
-  // ("TotalRequests Limit exceeded."), or with concurrent the
+  // 403 REQUEST_LIMIT_EXCEEDED: the daily limit ("TotalRequests Limit exceeded."), or with concurrent the
   // short-lived long-running-requests limit ("ConcurrentPerOrgLongTxn")
+  | { kind: 'requestLimitExceeded'; times?: number; concurrent?: boolean }
   | { kind: 'serverError'; status?: 500 | 502 | 503; times?: number; path?: 'results' | 'jobs' | 'any' }
   | { kind: 'jobFails'; object?: string } // next query job created ends in state Failed
-  | { kind: 'resetMidPage'; times?: number; object?: string } // a results response is cut (socket destroyed) after part of its body
+  // a results response is cut (socket destroyed) after part of its body
+  | { kind: 'resetMidPage'; times?: number; object?: string }
   | { kind: 'slowPages'; delayMs: number; times?: number } // results responses wait delayMs before answering
-  | { kind: 'malformedCsv'; times?: number; object?: string } // a results page carries a broken CSV row (unterminated quote)
+  // a results page carries a broken CSV row (unterminated quote)
+  | { kind: 'malformedCsv'; times?: number; object?: string }
   | { kind: 'loginFails'; times?: number } // token requests answer 400 invalid_grant (credentials revoked)
   | { kind: 'jobStuck'; object?: string }; // next query job never leaves InProgress
 
@@ -185,7 +187,8 @@ export interface Simulator {
 
   /** Data changes between runs. Ids are 18-char User ids (005…). */
   updateUser(id: string, fields: Record<string, string | boolean | number | null>): void;
-  setUserState(id: string, state: SimUserState): void; // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true (and IsActive=true); active → both cleared
+  // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true (and IsActive=true); active → both cleared
+  setUserState(id: string, state: SimUserState): void;
   deleteUser(id: string): void; // gone from every query (hard delete)
   addUser(fields?: Record<string, string | boolean | number | null>): string; // returns the new Id
   /** Adds `count` login events; `at` (ISO) pins their LoginTime (default: now, i.e. the

@@ -133,7 +133,8 @@ const LOGIN_FIELDS: Record<string, Fn> = {
   SourceIp: (r) =>
     r.u('v6') < 0.05
       ? `2001:db8:${Math.floor(r.u('ip1') * 65535).toString(16)}::${Math.floor(r.u('ip2') * 65535).toString(16)}`
-      : `${[81, 85, 93, 104, 176, 203][Math.floor(r.u('ip0') * 6)]}.${Math.floor(r.u('ip1') * 256)}.${Math.floor(r.u('ip2') * 256)}.${1 + Math.floor(r.u('ip3') * 254)}`,
+      : `${[81, 85, 93, 104, 176, 203][Math.floor(r.u('ip0') * 6)]}.${Math.floor(r.u('ip1') * 256)}.` +
+        `${Math.floor(r.u('ip2') * 256)}.${1 + Math.floor(r.u('ip3') * 254)}`,
   LoginUrl: (r) => pickBy(r.u('url'), ['acme-sim.my.salesforce.com', 'login.salesforce.com', 'acme-sim.my.site.com']),
   AuthenticationServiceId: (r) =>
     r.str('LoginType').startsWith('SAML') ? makeId(KeyPrefix.AuthConfig, 0, r.space()) : null,

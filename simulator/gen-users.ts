@@ -37,6 +37,7 @@ export interface UserGenContext {
 }
 
 const DAY = 86400_000;
+const MAIL_DOMAINS = ['acme.example.com', 'globex.example.org', 'mail.example.net', 'example.co.jp'];
 const dayPrefix = new Map<number, string>(); // day number → "YYYY-MM-DDT" (a few thousand days at most)
 const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
 
@@ -214,8 +215,7 @@ const USER_FIELDS: Record<string, Fn> = {
   __b: (r) => ascii(r.str('LastName')) || `u${r.i}`,
   Username: (r) =>
     r.i === 0 ? 'ada.admin@acme-sim.example.com' : `${r.gen('__a')}.${r.gen('__b')}.${r.i}@acme-sim.example.com`,
-  Email: (r) =>
-    `${r.gen('__a')}.${r.gen('__b')}@${pickBy(r.u('mailDomain'), ['acme.example.com', 'globex.example.org', 'mail.example.net', 'example.co.jp'])}`,
+  Email: (r) => `${r.gen('__a')}.${r.gen('__b')}@${pickBy(r.u('mailDomain'), MAIL_DOMAINS)}`,
   Alias: (r) => (String(r.gen('__a'))[0] + String(r.gen('__b'))).slice(0, 8),
   CommunityNickname: (r) => `${r.gen('__a')}.${r.gen('__b')}${r.i}`.slice(0, 40),
   UserType: (r) => (r.i < 7 ? FIXED_TYPES[r.i] : weighted(r.u('type'), TYPE_WEIGHTS)),

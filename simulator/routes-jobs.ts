@@ -95,14 +95,16 @@ export class QueryJobs {
         throw new SfError(
           409,
           'INVALIDJOB',
-          `Job ${job.id} was created with API version ${job.settings.apiVersion.toFixed(1)}; read its results with the same version (requested ${version.toFixed(1)})`,
+          `Job ${job.id} was created with API version ${job.settings.apiVersion.toFixed(1)}; read its ` +
+            `results with the same version (requested ${version.toFixed(1)})`,
         );
       }
       if (job.state !== 'JobComplete') {
         throw new SfError(
           412,
           'JOB_NOT_COMPLETE',
-          `can only download query results of successfully completed bulk job with status: JOB_COMPLETE. Current status: ${stateName(job.state)}`,
+          `can only download query results of successfully completed bulk job with status: JOB_COMPLETE. ` +
+            `Current status: ${stateName(job.state)}`,
         );
       }
       const max = parseMaxRecords(query.get('maxRecords'), this.ctx.defaultPageSize);

@@ -127,7 +127,9 @@ class Compiler {
       throw this.err(
         'INVALID_TYPE',
         pos,
-        `sObject type '${name}' is not supported. If you are attempting to use a custom object, be sure to append the '__c' after the entity name. Please reference your WSDL or the describe call for the appropriate names.`,
+        `sObject type '${name}' is not supported. If you are attempting to use a custom object, be ` +
+          `sure to append the '__c' after the entity name. Please reference your WSDL or the describe ` +
+          `call for the appropriate names.`,
       );
     }
     return obj;
@@ -144,7 +146,9 @@ class Compiler {
         throw this.err(
           'INVALID_FIELD',
           path.pos,
-          `Didn't understand relationship '${part}' in field path. If you are attempting to use a custom relationship, be sure to append the '__r' after the custom relationship name. Please reference your WSDL or the describe call for the appropriate names.`,
+          `Didn't understand relationship '${part}' in field path. If you are attempting to use a custom ` +
+            `relationship, be sure to append the '__r' after the custom relationship name. Please ` +
+            `reference your WSDL or the describe call for the appropriate names.`,
         );
       }
       hops.push({ field: rel.name, target: target.name });
@@ -157,7 +161,9 @@ class Compiler {
       throw this.err(
         'INVALID_FIELD',
         path.pos,
-        `No such column '${last}' on entity '${obj.name}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name. Please reference your WSDL or the describe call for the appropriate names.`,
+        `No such column '${last}' on entity '${obj.name}'. If you are attempting to use a custom ` +
+          `field, be sure to append the '__c' after the custom field name. Please reference your WSDL or ` +
+          `the describe call for the appropriate names.`,
       );
     }
     if (use === 'filter' && !field.filterable)
@@ -235,7 +241,8 @@ class Compiler {
       throw this.err(
         'MALFORMED_QUERY',
         outerPath.pos,
-        `The left operand field in the where expression for outer query should be an id field, cannot use: '${outer.name}'`,
+        `The left operand field in the where expression for outer query should be an id field, cannot ` +
+          `use: '${outer.name}'`,
       );
     }
     const subObj = this.object(sub.from.name, sub.from.pos);
@@ -261,7 +268,8 @@ class Compiler {
       throw this.err(
         'MALFORMED_QUERY',
         sub.select[0].path.pos,
-        'The selected field in the subquery and the left operand field in the where expression in the outer query must point to the same object type',
+        'The selected field in the subquery and the left operand field in the where expression in the ' +
+          'outer query must point to the same object type',
       );
     }
     const subWhere = sub.where ? this.condition(subObj, sub.where, true) : null;

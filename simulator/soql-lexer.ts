@@ -59,7 +59,8 @@ export function tokenize(q: string): Token[] {
               'MALFORMED_QUERY',
               q,
               j,
-              `Invalid string literal '${q.slice(i, j + 2)}'. Illegal character sequence '\\${q[j + 1] ?? ''}' in string literal.`,
+              `Invalid string literal '${q.slice(i, j + 2)}'. Illegal character sequence ` +
+                `'\\${q[j + 1] ?? ''}' in string literal.`,
             );
           v += e;
           j += 2;

@@ -66,8 +66,9 @@ export function authWarnings(auth: AuthOptions): string[] {
   if (auth.flow !== 'password') return [];
   return [
     `the username-password OAuth flow is retired for connected apps on ${PASSWORD_FLOW_RETIREMENT} ` +
-      "(and blocked by default in orgs created since Summer '23): switch to oauthFlow: jwt (recommended, a certificate " +
-      'on the connected app) or oauthFlow: client_credentials (a run-as user, on the My Domain URL)',
+      "(and blocked by default in orgs created since Summer '23): switch to oauthFlow: jwt " +
+      '(recommended, a certificate on the connected app) or oauthFlow: client_credentials (a run-as user, ' +
+      'on the My Domain URL)',
   ];
 }
 
@@ -218,14 +219,17 @@ export class SalesforceAuth implements SessionProvider {
     return this.current;
   }
 
-  /** Token-endpoint failures: OAuth errors (invalid_grant, invalid_client, …) are fatal; network and 5xx are retriable. */
+  /** Token-endpoint failures: OAuth errors (invalid_grant, invalid_client, …) are fatal; network and 5xx are
+   *  retriable. */
   private classify(err: unknown): Error {
     if (isRetriable(err) || err instanceof FatalError) return err as Error;
     const e = err as { name?: string; message?: string; code?: string };
     const name = String(e?.name ?? 'Error');
     const detail = scrub(String(e?.message ?? ''), this.secrets()).slice(0, 300);
     const proxy = this.deps.proxy?.forUrl(this.loginUrl);
-    const where = `Salesforce ${this.auth.flow} login at ${this.loginUrl}${proxy ? ` through the proxy ${shownProxy(proxy)}` : ''}`;
+    const where =
+      `Salesforce ${this.auth.flow} login at ` +
+      `${this.loginUrl}${proxy ? ` through the proxy ${shownProxy(proxy)}` : ''}`;
     if (name === 'ERROR_HTTP_407' || /\b407\b/.test(detail)) {
       return new FatalError(
         'SALESFORCE_PROXY_AUTH_FAILED',
@@ -240,8 +244,10 @@ export class SalesforceAuth implements SessionProvider {
       this.auth.flow === 'password'
         ? 'check the username, the password with its security token, and the consumer key and secret'
         : this.auth.flow === 'client_credentials'
-          ? 'check the consumer key and secret, that the connected app allows the client credentials flow with a run-as user, and that the URL is the My Domain'
-          : 'check the consumer key, the username, that the certificate on the connected app matches the private key, and that the user is pre-authorized';
+          ? 'check the consumer key and secret, that the connected app allows the client credentials flow ' +
+            'with a run-as user, and that the URL is the My Domain'
+          : 'check the consumer key, the username, that the certificate on the connected app matches the ' +
+            'private key, and that the user is pre-authorized';
     return new FatalError(
       'SALESFORCE_AUTH_FAILED',
       `${where} was rejected: ${name}${detail ? ` (${detail})` : ''}; ${hint}`,

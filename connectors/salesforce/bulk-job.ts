@@ -98,7 +98,8 @@ export class BulkJobs {
         );
         throw new FatalError(
           'SALESFORCE_JOB_TIMEOUT',
-          `Bulk query job ${id} (${label}) was still ${info.state} after ${this.settings.jobTimeoutMs} ms (jobTimeoutMs); it was aborted`,
+          `Bulk query job ${id} (${label}) was still ${info.state} after ${this.settings.jobTimeoutMs} ` +
+            `ms (jobTimeoutMs); it was aborted`,
         );
       }
       await this.clock.sleep(Math.min(delay, left), signal);

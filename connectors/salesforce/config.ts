@@ -61,7 +61,8 @@ export interface ExtractorOptions {
   loginFields?: readonly string[];
   /** First run (no watermark): how far back LoginHistory is read, in days (default 30). */
   loginLookbackDays?: number;
-  /** LoginHistory look-back window: re-read from watermark − this, in ms, for late-visible rows (default 3600000 = 1 h). */
+  /** LoginHistory look-back window: re-read from watermark − this, in ms, for late-visible rows
+   *  (default 3600000 = 1 h). */
   loginOverlapMs?: number;
   /** A query job not finished after this many ms is aborted and the run fails (default 600000). */
   jobTimeoutMs?: number;
@@ -106,7 +107,8 @@ export type ExtractorConfig = Required<
 export const EXTRACTOR_DEFAULTS = {
   apiVersion: '62.0',
   loginLookbackDays: 30,
-  loginOverlapMs: 60 * 60_000, // look-back window for late-visible LoginHistory rows (pipeline/login-ids.ts sizes its state)
+  // look-back window for late-visible LoginHistory rows (pipeline/login-ids.ts sizes its state)
+  loginOverlapMs: 60 * 60_000,
   jobTimeoutMs: 10 * 60_000,
   pollInitialMs: 500,
   pollMaxMs: 10_000,
@@ -180,7 +182,8 @@ function parseHashSalt(input: ExtractorOptions): string | undefined {
   if (typeof input.hashSalt !== 'string' || input.hashSalt.length < 16) {
     invalid(
       'hashSalt',
-      'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or hashSaltFile), e.g. `openssl rand -hex 32`',
+      'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or ' +
+        'hashSaltFile), e.g. `openssl rand -hex 32`',
     );
   }
   return input.hashSalt;

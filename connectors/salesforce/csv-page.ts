@@ -107,7 +107,8 @@ export async function* readCsvPage(
             ) {
               throw new FatalError(
                 'SALESFORCE_UNEXPECTED_COLUMNS',
-                `${where}: the CSV header does not list the requested columns (got ${rec.length} columns, expected ${columns.length})`,
+                `${where}: the CSV header does not list the requested columns (got ${rec.length} columns, ` +
+                  `expected ${columns.length})`,
               );
             }
             continue;
@@ -123,7 +124,8 @@ export async function* readCsvPage(
             if (index === handedOut && lastHandedOut && !sameValues(rec, lastHandedOut)) {
               throw new FatalError(
                 'SALESFORCE_REREAD_MISMATCH',
-                `${where}: the re-read page differs from the first read at record ${index}; refusing to guess which rows were already emitted`,
+                `${where}: the re-read page differs from the first read at record ${index}; refusing to guess ` +
+                  `which rows were already emitted`,
               );
             }
             continue;

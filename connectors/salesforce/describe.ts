@@ -63,7 +63,8 @@ export async function selectFields(
   if (!root || root.queryable === false) {
     throw new FatalError(
       'SALESFORCE_OBJECT_UNAVAILABLE',
-      `Salesforce object ${objectName} is not visible or not queryable for this user (check its permissions, e.g. Manage Users)`,
+      `Salesforce object ${objectName} is not visible or not queryable for this user (check its ` +
+        `permissions, e.g. Manage Users)`,
     );
   }
   const rootFields = index(root);

@@ -296,7 +296,8 @@ class Extractor implements SalesforceExtractor {
     if (newest < 47) {
       throw new FatalError(
         'SALESFORCE_API_VERSION',
-        `The org serves API versions up to ${newest.toFixed(1)}; the connector needs 47.0 or later (Bulk API 2.0 query)`,
+        `The org serves API versions up to ${newest.toFixed(1)}; the connector needs 47.0 or later ` +
+          `(Bulk API 2.0 query)`,
       );
     }
     this.warnOnce(
@@ -611,7 +612,8 @@ class Extractor implements SalesforceExtractor {
     };
   }
 
-  /** What the previous extraction emitted in the overlap: from a cursor, or this instance's memory of a bare watermark. */
+  /** What the previous extraction emitted in the overlap: from a cursor, or this instance's memory of a bare
+   *  watermark. */
   private previousLogins(from: LoginCursor | Date | null): { watermark: Date; ids: Set<string> } | null {
     if (from === null) return null;
     if (from instanceof Date) {

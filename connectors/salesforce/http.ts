@@ -100,7 +100,8 @@ interface SfErrorBody {
   message: string;
 }
 
-/** Reads Salesforce's error JSON (`[{errorCode, message}]`, `{errorCode, message}` or OAuth's `{error, error_description}`). */
+/** Reads Salesforce's error JSON (`[{errorCode, message}]`, `{errorCode, message}` or OAuth's
+ *  `{error, error_description}`). */
 export function parseErrorBody(text: string): SfErrorBody {
   try {
     const parsed: unknown = JSON.parse(text);
@@ -128,9 +129,10 @@ export function classifyResponse(status: number, body: SfErrorBody, what: string
   if (status === 403 && body.errorCode === 'REQUEST_LIMIT_EXCEEDED') {
     return new SalesforceApiError(
       'SALESFORCE_REQUEST_LIMIT_EXCEEDED',
-      `Salesforce refused ${what}: ${sf}. The org's API request limit (rolling 24 h) is used up, or too many long ` +
-        'requests are running. This run stops incomplete (no deletions, no watermark move) and the next scheduled run ' +
-        'resumes; lower apiBudgetShare or the schedule frequency, or ask Salesforce for a higher limit.',
+      `Salesforce refused ${what}: ${sf}. The org's API request limit (rolling 24 h) is used up, or ` +
+        'too many long requests are running. This run stops incomplete (no deletions, no watermark move) ' +
+        'and the next scheduled run resumes; lower apiBudgetShare or the schedule frequency, or ask ' +
+        'Salesforce for a higher limit.',
       status,
       body.errorCode,
     );
@@ -202,7 +204,8 @@ export class SalesforceHttp {
       ) {
         throw new RetriableError(
           (err as ConnectorError).code,
-          `${(err as Error).message} (not repeated: ${spec.what} is not safe to send twice; the run fails and the next run starts over)`,
+          `${(err as Error).message} (not repeated: ${spec.what} is not safe to send twice; the run ` +
+            `fails and the next run starts over)`,
           { cause: err },
         );
       }

@@ -26,7 +26,8 @@ export interface LoginCursor {
 /** Ids remembered at most: about 400 KiB packed in the state record (see pipeline/login-ids.ts). */
 export const MAX_RECENT_IDS = 150_000;
 
-/** Where an extraction starts: watermark − window, or now − look-back on the first run. A watermark in the future counts as now. */
+/** Where an extraction starts: watermark − window, or now − look-back on the first run. A watermark in the
+ *  future counts as now. */
 export function loginStart(watermark: Date | null, overlapMs: number, lookbackDays: number, nowMs: number): Date {
   return watermark
     ? new Date(Math.min(watermark.getTime(), nowMs) - overlapMs)
@@ -79,7 +80,8 @@ export class LoginTracker {
     if (!Number.isFinite(t)) {
       throw new FatalError(
         'SALESFORCE_BAD_RESPONSE',
-        `LoginHistory ${row.Id}: LoginTime ${JSON.stringify(row.LoginTime)} is not a datetime; the watermark can't be trusted`,
+        `LoginHistory ${row.Id}: LoginTime ${JSON.stringify(row.LoginTime)} is not a datetime; the ` +
+          `watermark can't be trusted`,
       );
     }
     if (t > this.maxMs) this.maxMs = t;

@@ -89,7 +89,8 @@ class RowStream<R> extends Readable {
 function cancelledError(): FatalError {
   return new FatalError(
     'EXTRACTION_CANCELLED',
-    'the extraction was cancelled (rows stream closed, or close() called) before it finished; nothing is claimed complete',
+    'the extraction was cancelled (rows stream closed, or close() called) before it finished; ' +
+      'nothing is claimed complete',
   );
 }
 

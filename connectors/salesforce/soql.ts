@@ -85,7 +85,8 @@ export function loginUserWhere(statuses: readonly UserStatus[], filters: readonl
   return where.length > 0 ? where.join(' AND ') : null;
 }
 
-/** LoginHistory from `since` on, inclusive (the caller subtracts the overlap); only the imported users' when `userWhere` is set. */
+/** LoginHistory from `since` on, inclusive (the caller subtracts the overlap); only the imported users' when
+ *  `userWhere` is set. */
 export function buildLoginQuery(fields: readonly string[], since: Date, userWhere: string | null = null): string {
   const time = `LoginTime >= ${soqlDateTime(since)}`;
   return select(

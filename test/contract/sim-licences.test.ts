@@ -7,7 +7,7 @@
 import { startSimulator } from '../../simulator';
 import type { Simulator, SimulatorOptions } from '../../simulator/api';
 import { mulberry32 } from '../../simulator/prng';
-import { Api, passwordLogin } from './sim-client';
+import { Api, passwordLogin, SimJson } from './sim-client';
 
 const SEED = Number(process.env.SIM_LICENCES_SEED ?? Math.floor(Math.random() * 1_000_000));
 
@@ -30,10 +30,10 @@ async function withSim<T>(opts: SimulatorOptions, fn: (sim: Simulator, api: Api)
 
 /** Every record of a REST query, following nextRecordsUrl; the pages seen. */
 async function restAll(api: Api, soql: string, headers: Record<string, string> = {}) {
-  const pages: any[] = [];
+  const pages: SimJson[] = [];
   let res = await api.call('GET', `/query?q=${encodeURIComponent(soql)}`, undefined, headers);
   for (;;) {
-    const body = (await res.json()) as any;
+    const body = (await res.json()) as SimJson;
     if (res.status !== 200) return { status: res.status, body, pages, records: [] };
     pages.push(body);
     if (body.done) break;
@@ -118,7 +118,7 @@ it('REST query pages by nextRecordsUrl until done; totalSize and the records mat
     expect(pages[0].totalSize).toBe(want.length);
     expect(pages.slice(0, -1).every((p) => p.done === false && typeof p.nextRecordsUrl === 'string')).toBe(true);
     expect(
-      records.map((r: any) => ({
+      records.map((r: SimJson) => ({
         Id: r.Id,
         AssigneeId: r.AssigneeId,
         'PermissionSet.Name': r.PermissionSet.Name,
@@ -133,7 +133,7 @@ it('REST query pages by nextRecordsUrl until done; totalSize and the records mat
       headers: { Authorization: `Bearer ${api.token}` },
     });
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as any)[0].errorCode).toBe('INVALID_QUERY_LOCATOR');
+    expect(((await bad.json()) as SimJson)[0].errorCode).toBe('INVALID_QUERY_LOCATOR');
   }));
 
 it('REST query is strict (INVALID_FIELD, INVALID_TYPE) and writes datetimes in REST form', () =>

@@ -126,7 +126,8 @@ describe('user stage: raw User row -> Neurons user record', () => {
       { ...base, CreatedDate: '01/02/2020' },
       'CreatedDate',
       '01/02/2020',
-      'CreatedDate -> createdAt: not an ISO-8601 datetime with a zone (e.g. 2024-05-01T10:20:30.000Z) (value "01/02/2020")',
+      'CreatedDate -> createdAt: not an ISO-8601 datetime with a zone (e.g. ' +
+        '2024-05-01T10:20:30.000Z) (value "01/02/2020")',
     ],
     [
       'bad id',
@@ -182,7 +183,9 @@ describe('user stage: raw User row -> Neurons user record', () => {
 
   test('adding an attribute is a CSV edit: a new mapping row is picked up with its type', () => {
     const csv =
-      'source_object,source_field,target,type,required,notes\nUser,Id,id,id,yes,Id\nUser,NumberOfFailedLogins,failedLogins,int,no,Failed logins\n';
+      'source_object,source_field,target,type,required,notes\n' +
+      'User,Id,id,id,yes,Id\n' +
+      'User,NumberOfFailedLogins,failedLogins,int,no,Failed logins\n';
     const custom = createUserStage(parseMappingCsv(csv));
     expect(custom({ Id: ID, NumberOfFailedLogins: '3' }, ctx)).toEqual({
       ok: true,
