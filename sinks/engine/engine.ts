@@ -114,6 +114,10 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
       admin = deps.kafka.admin();
       await admin.connect();
       await ensureDeadLetterTopic(admin, deps.deadLetterTopic, logger);
+      // Subscribing to a missing topic fails (auto-creation is off): a sink started before the
+      // connector's first run, or before the connector of an upgrade that declared a new stream,
+      // would never start. It creates them as the contract says instead.
+      await ensureSourceTopics(admin, deps.streams, logger);
       producer = deps.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,
@@ -169,6 +173,26 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
       settle.resolve();
     },
   };
+}
+
+/**
+ * Creates the missing topics of the streams the sink reads, as the connector would (kafka/topics.ts):
+ * an upsert (snapshot) stream's topic compacted, an append stream's time-retained. Partitions and
+ * retention are the contract's defaults; create the topics beforehand (or let the connector run
+ * first) to choose others. Topics that exist are left as they are.
+ */
+export async function ensureSourceTopics(admin: Admin, streams: readonly SinkStream[], logger: Logger): Promise<void> {
+  const existing = new Set(await admin.listTopics());
+  const missing = streams.filter((s) => !existing.has(s.topic));
+  if (missing.length === 0) return;
+  const declared = missing.map((s) => ({ name: s.topic, compacted: s.write === 'upsert' }));
+  // The declared specs come last: where a stream reads a default topic name, its spec wins.
+  const byTopic = new Map(topicSpecs(DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS, declared).map((t) => [t.topic, t]));
+  const specs = missing.map((s) => byTopic.get(s.topic)!);
+  await admin.createTopics({ topics: specs, waitForLeaders: true }).catch((err: Error & { type?: string }) => {
+    if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+  });
+  logger.info('created the missing topics of the streams the sink reads', { topics: missing.map((s) => s.topic) });
 }
 
 /** Creates the dead-letter topic when it is missing (delete policy, as provisionTopics would). */

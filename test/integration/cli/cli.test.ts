@@ -7,6 +7,7 @@ import { services, uniqueName } from '../../support/services';
 import { startOrg } from '../../support/sync-harness';
 import { waitFor } from '../../support/wait';
 import { allOutput, runCli, startCli } from './cli-process';
+import { GENERIC_STREAMS } from '../../../schemas/streams/generic';
 
 /**
  * The CLI end to end, as an operator uses it: check, sync (metrics scraped while it runs), sink
@@ -25,6 +26,8 @@ const scrapes: string[] = [];
 /** The secrets handed to the CLI (via the environment and a file): none may appear in any output. */
 let secrets: string[];
 let env: NodeJS.ProcessEnv;
+/** Records of the declared streams (licences) the sync published: the sink upserts them too. */
+let streamRecords = 0;
 
 function writeConfig(name: string, over: { password?: string } = {}): string {
   const c = sim.credentials;
@@ -48,7 +51,8 @@ function writeConfig(name: string, over: { password?: string } = {}): string {
       'salesforceTuning: { pollInitialMs: 20, pollMaxMs: 100, pageSize: 100, retryInitialMs: 5, retryAttempts: 2 }',
       `kafka: { brokers: ["${services().KAFKA_BROKERS}"] }`,
       `registry: { url: "${services().SCHEMA_REGISTRY_URL}" }`,
-      `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq }`,
+      `topics: { users: ${id}.users, loginHistory: ${id}.logins, state: ${id}.state, deadLetter: ${id}.dlq, ` +
+        `streams: { ${GENERIC_STREAMS.map((d) => `${d.name}: ${id}.${d.name}`).join(', ')} } }`,
       'database: { urlEnv: CLI_DATABASE_URL }',
       `sink: { groupId: ${id}-sink, usersTable: ${tables.users}, loginHistoryTable: ${tables.logins} }`,
       'publisher: { lingerMs: 5 }',
@@ -136,6 +140,11 @@ describe('connector CLI, end to end', () => {
     expect(await p.exited).toBe(0);
     const summary = JSON.parse(p.stdout());
     expect(summary).toMatchObject({ status: 'succeeded', usersExtracted: USERS, usersPublished: USERS });
+    // the declared streams' records (licences) the sink upserts beside the users
+    streamRecords = Object.values(summary.streams as Record<string, { published: number }>).reduce(
+      (n, c) => n + c.published,
+      0,
+    );
     // the counter was seen between zero and its final value: it moved during the run
     expect([...seen].some((v) => v > 0 && v < USERS)).toBe(true);
     const last = scrapes[scrapes.length - 1];
@@ -154,7 +163,8 @@ describe('connector CLI, end to end', () => {
       await waitFor('rows written in the sink metrics', 30_000, async () => {
         const page = await (await fetch(`${url}/metrics`)).text();
         scrapes.push(page);
-        return sample(page, `sf_neurons_sink_rows_written_total{connector="${id}-main",operation="upsert"}`) === USERS;
+        const upserts = sample(page, `sf_neurons_sink_rows_written_total{connector="${id}-main",operation="upsert"}`);
+        return upserts === USERS + streamRecords;
       });
       // every committed batch is timed (the dashboard's batch-latency panel)
       expect(

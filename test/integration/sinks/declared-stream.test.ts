@@ -240,6 +240,71 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
     ]);
   });
 
+  it('started before its topics exist, it creates them as the contract says and sinks what comes', async () => {
+    const late = { gadgets: uniqueName('late-gadgets'), pings: uniqueName('late-pings') };
+    const lateTables = {
+      gadgets: uniqueName('late_gadgets').replace(/-/g, '_'),
+      pings: uniqueName('late_pings').replace(/-/g, '_'),
+    };
+    const pingsDecl = declareStream({
+      ...GADGETS_BASE,
+      name: 'pings',
+      mode: { kind: 'incremental', watermarkField: 'CreatedDate' },
+      topic: { defaultName: 'test.pings', compacted: false },
+      sink: { table: 'pings', write: 'append', indexes: [] },
+    });
+    const lateGroup = uniqueName('late-group');
+    const lateSink = createPostgresSink({
+      kafka,
+      pool,
+      schemas: registrySchemaSource({ url: services().SCHEMA_REGISTRY_URL }),
+      streams: [GADGETS_BASE, pingsDecl],
+      baseSchemas: { gadgets: GADGET, pings: PING },
+      topics: { gadgets: late.gadgets, pings: late.pings, deadLetter: topics.deadLetter },
+      tables: {
+        gadgets: { schema: 'public', name: lateTables.gadgets },
+        pings: { schema: 'public', name: lateTables.pings },
+      },
+      groupId: lateGroup,
+    });
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await lateSink.start();
+      const configs = await admin.describeConfigs({
+        includeSynonyms: false,
+        resources: Object.values(late).map((name) => ({ type: 2, name, configNames: ['cleanup.policy'] })),
+      });
+      const policy = Object.fromEntries(
+        configs.resources.map((r) => [
+          r.resourceName,
+          r.configEntries.find((e) => e.configName === 'cleanup.policy')?.configValue,
+        ]),
+      );
+      expect(policy).toEqual({ [late.gadgets]: 'compact', [late.pings]: 'delete' });
+
+      const [ids] = await registerTopicSchemas(registryFromConfig({ url: services().SCHEMA_REGISTRY_URL }), [
+        { topic: late.gadgets, key: 'string', value: GADGET },
+      ]);
+      await produce(kafka, late.gadgets, ids, GADGET, [
+        { key: 'a0Glate', value: { id: 'a0Glate', ownerId: null, label: 'x', units: 1 } },
+      ]);
+      await waitFor("the late topic's record in its table", 60_000, async () => {
+        const { rows } = await pool.query(`SELECT id FROM "${lateTables.gadgets}"`).catch(() => ({ rows: [] }));
+        return rows.length === 1 && rows[0].id === 'a0Glate';
+      });
+    } finally {
+      await lateSink.stop();
+      await pool.query(`DROP TABLE IF EXISTS "${lateTables.gadgets}", "${lateTables.pings}"`).catch(() => undefined);
+      await pool
+        .query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [Object.values(lateTables)])
+        .catch(() => undefined);
+      await admin.deleteGroups([lateGroup]).catch(() => undefined);
+      await admin.deleteTopics({ topics: Object.values(late) }).catch(() => undefined);
+      await admin.disconnect();
+    }
+  });
+
   it('refuses a view naming a stream it does not write, or SQL PostgreSQL refuses, naming the file', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'declared-views-'));
     const unknown = path.join(dir, 'unknown.sql');
