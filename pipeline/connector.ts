@@ -74,6 +74,8 @@ export interface ConnectorDeps {
   lock?: LockOptions;
   /** The declared streams beyond User and LoginHistory to run (default: every declared one). */
   streams?: readonly StreamDeclaration[];
+  /** Builds the run's (non-transactional) producer (default: createProducer); tests wrap it to delay sends. */
+  producer?: (kafka: Kafka) => Producer;
 }
 
 export async function startConnector(settings: ConnectorSettings, deps: ConnectorDeps): Promise<Connector> {
@@ -83,7 +85,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
   const declared = (deps.streams ?? GENERIC_STREAMS).map(loadStream);
   const kafka: Kafka = createKafka(settings.kafka, logger);
   const admin: Admin = kafka.admin();
-  const producer: Producer = createProducer(kafka);
+  const producer: Producer = (deps.producer ?? createProducer)(kafka);
   await admin.connect();
   try {
     const streamTopics = declared.map((s) => ({ name: streamTopic(s.decl, settings.topics), ...s.decl.topic }));
@@ -139,6 +141,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
               fullRepublish: req.fullRepublish === true,
               allowFieldLoss: req.allowFieldLoss === true,
               scheduled: req.scheduled,
+              replicationFactor: settings.topicSettings.replicationFactor,
             },
           );
         } finally {

@@ -67,6 +67,8 @@ export interface SyncOptions {
   heartbeatMs?: number;
   /** A scheduled run: the slot (epoch ms) and attempt (1 = the slot's run, 2+ = retries). */
   scheduled?: { slot: number; attempt: number };
+  /** topicSettings.replicationFactor: of the live-index topic when a run creates it (unset: the broker's default). */
+  replicationFactor?: number;
 }
 
 export interface SyncDeps {
@@ -278,11 +280,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       throw orgMismatch(opts.connectorName, bound, info.orgId, 'its run state');
     //    They come from the compact live index plus the users topic after its watermark.
     const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
-    if (!opts.dryRun) await index.ensure();
+    if (!opts.dryRun) await index.ensure(opts.replicationFactor);
     const loaded = await index.load(info.orgId);
     const live = loaded.live;
-    // entries of the keys the users topic changed since the watermark, before it moves past them
-    if (!opts.dryRun) await publishStream(_(loaded.refresh()), writer, opts.publisher);
+    // entries of the keys the users topic changed since the watermark: written in the commit, with
+    // the watermark that moves past them (kept now, before the users phase changes `live`)
+    if (!opts.dryRun) index.keep(loaded.refresh());
     const liveBefore = live.size;
     const foreign = [...live.foreignOrgs()];
     if (foreign.length > 0) {
@@ -499,6 +502,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           ...opts.publisher,
           maxInFlight: 1, // one transaction: its sends go one after the other
         });
+        // every index entry of this run goes through the fence (see LiveIndexTopic), then the watermark
+        await publishStream(_(index.entries()), w, { ...opts.publisher, maxInFlight: 1 });
         await w.write([index.watermarkRecord(watermark)]);
       };
       await store.commit(toState(state, done, lr.cursor, now()), tombstones).catch((err: unknown) => {

@@ -16,13 +16,18 @@ import { readToEnd, type ReadToEndOptions } from './read-to-end';
  * applies the tail over the index exactly as a full read of the users topic would apply it. So
  * the result equals the full read (the latest record per key decides), and a routine run reads
  * the index plus what the last run wrote, not every value. Why it stays exact:
- *  - an entry is a projection of a users-topic record, written only after that record was
+ *  - an entry is a projection of a users-topic record, kept only after that record was
  *    acknowledged (`writer`), so the index never claims what the users topic does not hold;
- *  - the watermark is the users-topic end the run started from, written in the run's commit
- *    transaction (with its tombstones and their entries); everything after it is read again by
- *    the next run, whatever happened in between (a failed run, another writer);
- *  - the keys a tail changed are written again at load (`refresh`), before the watermark passes
- *    them;
+ *  - every entry a run writes (the keys its tail changed, `refresh`; the users it published; its
+ *    tombstones) goes out in the run's commit transaction, through the fence, with the watermark
+ *    (`entries`): a run that lost its lock (a zombie) writes no entry at all, so none can land
+ *    late over the entries of the run that took over (the last entry of a key would then be
+ *    older than its latest record, and the next run would carry an old device or flags, or see a
+ *    deleted user as live). A run that fails before its commit writes none either: its watermark
+ *    did not move, and the next run reads what it published in its tail;
+ *  - the watermark is the users-topic end the run started from (or its end, see nextWatermark);
+ *    everything after it is read again by the next run, whatever happened in between (a failed
+ *    run, another writer);
  *  - no index, no watermark, a watermark of another topic, fewer partitions, or offsets the
  *    users topic no longer has (recreated) -> the index is rebuilt from the whole users topic
  *    (the first run after the upgrade does that once).
@@ -48,6 +53,8 @@ export class LiveIndexTopic {
   readonly topic: string;
   /** Users-topic records written (and acknowledged) through `writer`. */
   private written = 0;
+  /** The entries to write in the commit, by index key: the last kept for a key wins. */
+  private readonly pending = new Map<string, OutRecord>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -60,8 +67,8 @@ export class LiveIndexTopic {
     this.topic = indexTopicOf(usersTopic);
   }
 
-  /** Creates the index topic when it is missing (compacted, one partition). */
-  async ensure(replicationFactor = -1): Promise<void> {
+  /** Creates the index topic when it is missing (compacted, one partition, the users topic's replication). */
+  async ensure(replicationFactor: number | undefined): Promise<void> {
     await this.withAdmin(async (admin) => {
       if ((await admin.listTopics()).includes(this.topic)) return;
       await admin
@@ -70,7 +77,8 @@ export class LiveIndexTopic {
             {
               topic: this.topic,
               numPartitions: 1,
-              replicationFactor,
+              // unset: the broker's default.replication.factor, as for the topics provisioned
+              replicationFactor: replicationFactor ?? -1,
               configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
             },
           ],
@@ -130,16 +138,30 @@ export class LiveIndexTopic {
     return { live, source, tailRecords, watermark, refresh };
   }
 
-  /** A writer that, after each batch is acknowledged, writes the index entries of its users records. */
+  /**
+   * A writer that, after each batch is acknowledged, keeps the index entries of its users records
+   * for the commit (`entries`). Not written now: this writer is not fenced, and an entry written
+   * by a run that has lost its lock could land after the entries of the run that took over.
+   */
   writer(inner: RecordWriter): RecordWriter {
     return {
       write: async (batch) => {
         await inner.write(batch);
         const entries = batch.filter((r) => r.topic === this.usersTopic).map((r) => this.projection(r));
-        if (entries.length > 0) await inner.write(entries);
+        this.keep(entries);
         this.written += entries.length;
       },
     };
+  }
+
+  /** Keeps entries (a load's `refresh`, materialised now) for the commit; a later one for a key replaces it. */
+  keep(entries: Iterable<OutRecord>): void {
+    for (const e of entries) this.pending.set(e.key.toString('utf8'), e);
+  }
+
+  /** The entries kept, to write in the commit transaction before the watermark record. */
+  entries(): Iterable<OutRecord> {
+    return this.pending.values();
   }
 
   /**
