@@ -18,7 +18,8 @@ let table = '';
 
 afterAll(async () => {
   await sink?.stop();
-  if (table) await db.query(`DROP TABLE IF EXISTS ${table}_users, ${table}_logins`);
+  // CASCADE: the sink also created the declared licence view over this test's users table
+  if (table) await db.query(`DROP TABLE IF EXISTS ${table}_users, ${table}_logins CASCADE`);
   await connector?.close();
   await sim?.close();
   await db?.end();
