@@ -6,7 +6,7 @@ import { indexTopicOf } from '../kafka/live-index';
 import { ConfigError, Issues } from './issues';
 import { metaOf } from './options';
 import { readObject, type ReadContext, type Values } from './read';
-import { buildSalesforce, buildSchedule, extractorIssue } from './salesforce';
+import { buildSalesforce, buildSchedule } from './salesforce';
 import { CONFIG_SHAPE } from './schema';
 import { insecureFileProblem, type SecretSources } from './secrets';
 import { type ConfigRole, type ConnectorConfig, type LoadedConfig } from './types';
@@ -134,8 +134,13 @@ export function parseConnectorConfig(
   const sfReported = issues.list.some((i) => sfOptions.has(i.field.split('.')[0]));
   const sf = salesforce;
   if (sf && !sfReported) {
-    const problem = extractorIssue(() => parseExtractorConfig(sf));
-    if (problem) issues.add('salesforce', problem);
+    try {
+      parseExtractorConfig(sf);
+    } catch (err) {
+      // The extractor names its own options (salesforce.<option>); each stays an issue of its own.
+      if (err instanceof ConfigError) issues.list.push(...err.issues);
+      else throw err;
+    }
   }
   const salesforceReported = issues.list.some((i) => i.field === 'salesforceUrl');
   if (readsSalesforce && other !== 'connector' && v.salesforceUrl === undefined && !salesforceReported) {
