@@ -108,6 +108,7 @@ export type ExtractorConfig = Required<
 
 export const EXTRACTOR_DEFAULTS = {
   apiVersion: '62.0',
+  loginHistory: 'auto',
   loginLookbackDays: 30,
   // look-back window for late-visible LoginHistory rows (pipeline/login-ids.ts sizes its state)
   loginOverlapMs: 60 * 60_000,
@@ -172,7 +173,7 @@ export function parseProxy(value: unknown): ProxyOptions | undefined {
 }
 
 export function parseLoginHistoryMode(value: unknown): LoginHistoryMode {
-  if (value === undefined) return 'auto';
+  if (value === undefined) return EXTRACTOR_DEFAULTS.loginHistory;
   if (!(LOGIN_HISTORY_MODES as readonly unknown[]).includes(value)) {
     invalid(
       'loginHistory',
@@ -418,7 +419,7 @@ export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
     loginUrl,
     auth: c.auth as AuthOptions,
     userStatuses: c.userStatuses ?? [...USER_STATUSES],
-    loginHistory: c.loginHistory ?? 'auto',
+    loginHistory: c.loginHistory ?? EXTRACTOR_DEFAULTS.loginHistory,
     proxy: c.proxy,
     userFilter: c.userFilter as UserFilterOptions,
     hashSalt: v.hashSalt,

@@ -4,7 +4,7 @@ import type { KafkaOptions } from '../../kafka/options';
 import { DEFAULT_TOPICS } from '../../schemas/topics';
 import type { RegistryConfig } from '../../schemas/registry';
 import { defaultEmbeddedDataDir } from './embedded';
-import { DEFAULT_TUNING, type OnUserRemoved, type SinkTuning } from './sink';
+import { DEFAULT_ON_USER_REMOVED, DEFAULT_TUNING, ON_USER_REMOVED, type OnUserRemoved, type SinkTuning } from './sink';
 import { checkTableName, MAX_IDENTIFIER, type TableName } from './sql';
 
 /** The sink's options as a user writes them. Only kafka and registry are required. */
@@ -131,8 +131,8 @@ const SINK_SHAPE = {
     })
     .default({}),
   onUserRemoved: z
-    .enum(['delete-logins', 'keep'], { error: 'give delete-logins (the default) or keep' })
-    .default('delete-logins'),
+    .enum(ON_USER_REMOVED, { error: 'give delete-logins (the default) or keep' })
+    .default(DEFAULT_ON_USER_REMOVED),
 };
 
 /**
