@@ -2,6 +2,8 @@
  * The extractor's typed options, validated once at start-up. A bad value fails at once with a
  * FatalError (code CONFIG_INVALID) that names the option and the fix. Defaults live here only.
  */
+import { z } from 'zod';
+import { checkEach, ConfigError, Issues } from '../../kernel/config-issues';
 import { FatalError } from '../../kernel/errors';
 import { LOGIN_HISTORY_MODES, type LoginHistoryMode } from './access';
 import { DEFAULT_LOGIN_FIELDS, DEFAULT_USER_FIELDS } from './fields';
@@ -106,6 +108,7 @@ export type ExtractorConfig = Required<
 
 export const EXTRACTOR_DEFAULTS = {
   apiVersion: '62.0',
+  loginHistory: 'auto',
   loginLookbackDays: 30,
   // look-back window for late-visible LoginHistory rows (pipeline/login-ids.ts sizes its state)
   loginOverlapMs: 60 * 60_000,
@@ -128,23 +131,6 @@ function nonEmptyString(value: unknown, option: string): string {
   return value;
 }
 
-function number(value: unknown, option: string, def: number, min: number, max: number, integer = true): number {
-  if (value === undefined) return def;
-  if (
-    typeof value !== 'number' ||
-    !Number.isFinite(value) ||
-    value < min ||
-    value > max ||
-    (integer && !Number.isInteger(value))
-  ) {
-    invalid(
-      option,
-      `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max} (got ${JSON.stringify(value)})`,
-    );
-  }
-  return value;
-}
-
 /** Validates a status list: unknown values fail, naming the allowed ones; duplicates collapse. */
 export function parseUserStatuses(value: unknown): UserStatus[] {
   if (value === undefined) return [...USER_STATUSES];
@@ -160,33 +146,6 @@ export function parseUserStatuses(value: unknown): UserStatus[] {
     out.add(s as UserStatus);
   }
   return USER_STATUSES.filter((s) => out.has(s));
-}
-
-function parseUserFilter(value: unknown): UserFilterOptions {
-  if (value === undefined) return {};
-  const f = value as UserFilterOptions;
-  for (const key of ['userTypes', 'excludeUserTypes', 'profiles'] as const) {
-    const l = f[key];
-    if (l !== undefined && (!Array.isArray(l) || l.some((x) => typeof x !== 'string' || x.trim() === '')))
-      invalid(`userFilter.${key}`, 'must be a list of names');
-  }
-  if (f.where !== undefined) {
-    if (typeof f.where !== 'string') invalid('userFilter.where', 'must be a text condition');
-    if (f.where.trim() !== '') parseWhere(f.where); // syntax now; fields and types against describe at connect
-  }
-  return f;
-}
-
-function parseHashSalt(input: ExtractorOptions): string | undefined {
-  if ((input.fields?.hash.length ?? 0) === 0) return input.hashSalt;
-  if (typeof input.hashSalt !== 'string' || input.hashSalt.length < 16) {
-    invalid(
-      'hashSalt',
-      'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or ' +
-        'hashSaltFile), e.g. `openssl rand -hex 32`',
-    );
-  }
-  return input.hashSalt;
 }
 
 export function parseProxy(value: unknown): ProxyOptions | undefined {
@@ -214,7 +173,7 @@ export function parseProxy(value: unknown): ProxyOptions | undefined {
 }
 
 export function parseLoginHistoryMode(value: unknown): LoginHistoryMode {
-  if (value === undefined) return 'auto';
+  if (value === undefined) return EXTRACTOR_DEFAULTS.loginHistory;
   if (!(LOGIN_HISTORY_MODES as readonly unknown[]).includes(value)) {
     invalid(
       'loginHistory',
@@ -286,108 +245,187 @@ export function parseAudience(value: unknown): string {
   return raw.replace(/\/$/, '');
 }
 
-function parseAuth(value: unknown): AuthOptions {
-  if (!value || typeof value !== 'object') invalid('auth', 'is required');
-  const a = value as Record<string, unknown>;
-  switch (a.flow) {
-    case 'password':
-      return {
-        flow: 'password',
-        consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
-        consumerSecret: nonEmptyString(a.consumerSecret, 'auth.consumerSecret'),
-        username: nonEmptyString(a.username, 'auth.username'),
-        password: nonEmptyString(a.password, 'auth.password'),
-        securityToken:
-          a.securityToken === undefined
-            ? ''
-            : typeof a.securityToken === 'string'
-              ? a.securityToken
-              : invalid('auth.securityToken', 'must be a string'),
-      };
-    case 'client_credentials':
-      return {
-        flow: 'client_credentials',
-        consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
-        consumerSecret: nonEmptyString(a.consumerSecret, 'auth.consumerSecret'),
-      };
-    case 'jwt': {
-      const pem = nonEmptyString(a.privateKeyPem, 'auth.privateKeyPem');
-      if (!pem.includes('PRIVATE KEY'))
-        invalid('auth.privateKeyPem', 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)');
-      return {
-        flow: 'jwt',
-        consumerKey: nonEmptyString(a.consumerKey, 'auth.consumerKey'),
-        username: nonEmptyString(a.username, 'auth.username'),
-        privateKeyPem: pem,
-        audience: a.audience === undefined ? undefined : parseAudience(a.audience),
-      };
+const required = (what = 'a non-empty string') =>
+  z.string({ error: `is required (${what})` }).refine((v) => v.trim() !== '', { error: `is required (${what})` });
+
+/** A number option: its default defined once (EXTRACTOR_DEFAULTS), its range in its message. */
+function range(min: number, max: number, integer = true) {
+  const fix = `must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}`;
+  const n = z.number({ error: fix }).min(min, { error: fix }).max(max, { error: fix });
+  return integer ? n.int({ error: fix }) : n;
+}
+
+/** An option checked by one of the value parsers above: its FatalError becomes a zod issue. */
+function parsedBy<T>(parse: (v: unknown) => T) {
+  return z.unknown().transform((v, ctx): T => {
+    try {
+      return parse(v);
+    } catch (err) {
+      const m = /^salesforce\.([A-Za-z.]+): (.*)$/s.exec((err as Error).message);
+      if (!(err instanceof FatalError) || !m) throw err;
+      ctx.issues.push({ code: 'custom', message: m[2], path: m[1].split('.').slice(1), input: v });
+      return z.NEVER;
     }
-    default:
-      return invalid(
-        'auth.flow',
-        `unknown flow ${JSON.stringify(a.flow)}; allowed values: password, client_credentials, jwt`,
-      );
-  }
+  });
 }
 
-function fieldList(value: unknown, option: string, def: readonly string[]): readonly string[] {
-  if (value === undefined) return def;
-  if (!Array.isArray(value) || value.length === 0 || value.some((v) => typeof v !== 'string' || v.trim() === '')) {
-    invalid(option, 'must be a non-empty list of field names');
-  }
-  return (value as string[]).map((v) => v.trim());
-}
+const fieldList = (def: readonly string[]) =>
+  z
+    .array(required('a field name'), { error: 'must be a non-empty list of field names' })
+    .min(1, { error: 'must be a non-empty list of field names' })
+    .transform((l) => l.map((f) => f.trim()) as readonly string[])
+    .default(def);
 
-/** Validates options and fills in defaults. Throws FatalError CONFIG_INVALID naming the option. */
+const names = z.array(required('a name'), { error: 'must be a list of names' }).optional();
+
+const AUTH = z.discriminatedUnion(
+  'flow',
+  [
+    z.looseObject({
+      flow: z.literal('password'),
+      consumerKey: required(),
+      consumerSecret: required(),
+      username: required(),
+      password: required(),
+      // Appended to the password; may be ''.
+      securityToken: z.string({ error: 'must be a string' }).default(''),
+    }),
+    z.looseObject({ flow: z.literal('client_credentials'), consumerKey: required(), consumerSecret: required() }),
+    z.looseObject({
+      flow: z.literal('jwt'),
+      consumerKey: required(),
+      username: required(),
+      privateKeyPem: required().refine((v) => v.includes('PRIVATE KEY'), {
+        error: 'must be a PEM private key (-----BEGIN PRIVATE KEY-----)',
+      }),
+      audience: z
+        .string()
+        .transform((v, ctx) => {
+          try {
+            return parseAudience(v);
+          } catch (err) {
+            ctx.issues.push({ code: 'custom', message: (err as Error).message.replace(/^[^:]*: /, ''), input: v });
+            return z.NEVER;
+          }
+        })
+        .optional(),
+    }),
+  ],
+  { error: 'unknown flow; allowed values: password, client_credentials, jwt' },
+);
+
+/**
+ * The extractor's options, each with its rule and its default (EXTRACTOR_DEFAULTS, the field
+ * lists of fields.ts). Checked option by option (kernel/config-issues.ts checkEach), so every
+ * mistake is reported at once. loginUrl and hashSalt depend on other options: checked after.
+ */
+const EXTRACTOR_SHAPE = {
+  auth: z
+    .unknown()
+    .pipe(z.object({}, { error: 'is required' }).loose())
+    .pipe(AUTH),
+  apiVersion: z
+    .string({ error: "must look like '62.0' and be at least 47.0 (Bulk API 2.0 query)" })
+    .refine((v) => /^\d{2,3}\.0$/.test(v) && Number(v) >= 47, {
+      error: "must look like '62.0' and be at least 47.0 (Bulk API 2.0 query)",
+    })
+    .default(EXTRACTOR_DEFAULTS.apiVersion),
+  userStatuses: parsedBy(parseUserStatuses),
+  loginHistory: parsedBy(parseLoginHistoryMode),
+  proxy: parsedBy(parseProxy),
+  userFilter: z
+    .looseObject({
+      userTypes: names,
+      excludeUserTypes: names,
+      profiles: names,
+      where: z
+        .string({ error: 'must be a text condition' })
+        .transform((w, ctx) => {
+          if (w.trim() === '') return w;
+          try {
+            parseWhere(w); // syntax now; fields and types against describe at connect
+          } catch (err) {
+            ctx.issues.push({
+              code: 'custom',
+              message: (err as Error).message.replace(/^userFilter\.where: /, ''),
+              input: w,
+            });
+          }
+          return w;
+        })
+        .optional(),
+    })
+    .default({}),
+  fields: z.custom<FieldChoice>().default(NO_FIELD_CHOICE),
+  hashSalt: z.string().optional(),
+  userFields: fieldList(DEFAULT_USER_FIELDS),
+  loginFields: fieldList(DEFAULT_LOGIN_FIELDS),
+  loginLookbackDays: range(1, 3650).default(EXTRACTOR_DEFAULTS.loginLookbackDays),
+  loginOverlapMs: range(0, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.loginOverlapMs),
+  jobTimeoutMs: range(100, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.jobTimeoutMs),
+  pollInitialMs: range(1, 600_000).default(EXTRACTOR_DEFAULTS.pollInitialMs),
+  pollMaxMs: range(1, 600_000).default(EXTRACTOR_DEFAULTS.pollMaxMs),
+  pageSize: range(1, 1_000_000).optional(),
+  parallelPages: range(1, 10).default(EXTRACTOR_DEFAULTS.parallelPages),
+  apiBudgetShare: range(0.01, 1, false).optional(),
+  apiReserve: range(0, 0.9, false).default(EXTRACTOR_DEFAULTS.apiReserve),
+  apiMaxCalls: range(1, 10_000_000).optional(),
+  requestTimeoutMs: range(100, 3600_000).default(EXTRACTOR_DEFAULTS.requestTimeoutMs),
+  retryAttempts: range(1, 20).default(EXTRACTOR_DEFAULTS.retryAttempts),
+  retryInitialMs: range(1, 60_000).default(EXTRACTOR_DEFAULTS.retryInitialMs),
+};
+
+/** Fields whose value is never shown in a message. */
+const SECRET_FIELDS = [
+  'auth.consumerSecret',
+  'auth.password',
+  'auth.securityToken',
+  'auth.privateKeyPem',
+  'hashSalt',
+  'proxy.password',
+];
+
+/**
+ * Validates options and fills in defaults. Throws a ConfigError (FatalError CONFIG_INVALID)
+ * listing every problem, each as `salesforce.<option>: <problem>`; a secret is never shown.
+ */
 export function parseExtractorConfig(input: ExtractorOptions): ExtractorConfig {
-  const auth = parseAuth(input.auth);
-  const apiVersion = input.apiVersion ?? EXTRACTOR_DEFAULTS.apiVersion;
-  if (typeof apiVersion !== 'string' || !/^\d{2,3}\.0$/.test(apiVersion) || Number(apiVersion) < 47) {
-    invalid(
-      'apiVersion',
-      `must look like '62.0' and be at least 47.0 (Bulk API 2.0 query); got ${JSON.stringify(apiVersion)}`,
+  const issues = new Issues();
+  const raw = (input ?? {}) as unknown as Record<string, unknown>;
+  const v = checkEach(EXTRACTOR_SHAPE, raw, issues, { secret: SECRET_FIELDS });
+  let loginUrl: string | undefined;
+  try {
+    // Without a valid auth the flow-independent rules still apply (the flow's own only with it).
+    loginUrl = parseLoginUrl(input.loginUrl, v.auth?.flow ?? 'password');
+  } catch (err) {
+    if (!(err instanceof FatalError)) throw err;
+    issues.add('loginUrl', err.message.replace(/^salesforce\.loginUrl: /, ''), { value: input.loginUrl });
+  }
+  if (v.fields && v.fields.hash.length > 0 && (typeof v.hashSalt !== 'string' || v.hashSalt.length < 16)) {
+    issues.add(
+      'hashSalt',
+      'is required with fields.hash: a secret of at least 16 characters (hashSaltEnv or ' +
+        'hashSaltFile), e.g. `openssl rand -hex 32`',
     );
   }
-  const share =
-    input.apiBudgetShare === undefined ? undefined : number(input.apiBudgetShare, 'apiBudgetShare', 1, 0.01, 1, false);
+  if (issues.list.length > 0 || !loginUrl)
+    throw new ConfigError(
+      'extractor options',
+      issues.list.map((i) => ({ ...i, field: `salesforce.${i.field}` })),
+    );
+  const c = v as Required<typeof v>;
   return {
-    loginUrl: parseLoginUrl(input.loginUrl, auth.flow),
-    auth,
-    apiVersion,
-    userStatuses: parseUserStatuses(input.userStatuses),
-    loginHistory: parseLoginHistoryMode(input.loginHistory),
-    proxy: parseProxy(input.proxy),
-    userFilter: parseUserFilter(input.userFilter),
-    fields: input.fields ?? NO_FIELD_CHOICE,
-    hashSalt: parseHashSalt(input),
-    userFields: fieldList(input.userFields, 'userFields', DEFAULT_USER_FIELDS),
-    loginFields: fieldList(input.loginFields, 'loginFields', DEFAULT_LOGIN_FIELDS),
-    loginLookbackDays: number(
-      input.loginLookbackDays,
-      'loginLookbackDays',
-      EXTRACTOR_DEFAULTS.loginLookbackDays,
-      1,
-      3650,
-    ),
-    loginOverlapMs: number(input.loginOverlapMs, 'loginOverlapMs', EXTRACTOR_DEFAULTS.loginOverlapMs, 0, 24 * 3600_000),
-    jobTimeoutMs: number(input.jobTimeoutMs, 'jobTimeoutMs', EXTRACTOR_DEFAULTS.jobTimeoutMs, 100, 24 * 3600_000),
-    pollInitialMs: number(input.pollInitialMs, 'pollInitialMs', EXTRACTOR_DEFAULTS.pollInitialMs, 1, 600_000),
-    pollMaxMs: number(input.pollMaxMs, 'pollMaxMs', EXTRACTOR_DEFAULTS.pollMaxMs, 1, 600_000),
-    pageSize: input.pageSize === undefined ? undefined : number(input.pageSize, 'pageSize', 0, 1, 1_000_000),
-    parallelPages: number(input.parallelPages, 'parallelPages', EXTRACTOR_DEFAULTS.parallelPages, 1, 10),
-    apiBudgetShare: share,
-    apiReserve: number(input.apiReserve, 'apiReserve', EXTRACTOR_DEFAULTS.apiReserve, 0, 0.9, false),
-    apiMaxCalls:
-      input.apiMaxCalls === undefined ? undefined : number(input.apiMaxCalls, 'apiMaxCalls', 0, 1, 10_000_000),
-    requestTimeoutMs: number(
-      input.requestTimeoutMs,
-      'requestTimeoutMs',
-      EXTRACTOR_DEFAULTS.requestTimeoutMs,
-      100,
-      3600_000,
-    ),
-    retryAttempts: number(input.retryAttempts, 'retryAttempts', EXTRACTOR_DEFAULTS.retryAttempts, 1, 20),
-    retryInitialMs: number(input.retryInitialMs, 'retryInitialMs', EXTRACTOR_DEFAULTS.retryInitialMs, 1, 60_000),
+    ...c,
+    loginUrl,
+    auth: c.auth as AuthOptions,
+    userStatuses: c.userStatuses ?? [...USER_STATUSES],
+    loginHistory: c.loginHistory ?? EXTRACTOR_DEFAULTS.loginHistory,
+    proxy: c.proxy,
+    userFilter: c.userFilter as UserFilterOptions,
+    hashSalt: v.hashSalt,
+    pageSize: v.pageSize,
+    apiBudgetShare: v.apiBudgetShare,
+    apiMaxCalls: v.apiMaxCalls,
   };
 }
 

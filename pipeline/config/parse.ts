@@ -1,10 +1,12 @@
 import type { SASLOptions } from 'kafkajs';
 import { parseExtractorConfig } from '../../connectors/salesforce/config';
 import type { KafkaOptions } from '../../kafka/options';
+import { GENERIC_STREAMS } from '../../schemas/streams/generic';
+import { indexTopicOf } from '../kafka/live-index';
 import { ConfigError, Issues } from './issues';
 import { metaOf } from './options';
 import { readObject, type ReadContext, type Values } from './read';
-import { buildSalesforce, buildSchedule, extractorIssue } from './salesforce';
+import { buildSalesforce, buildSchedule } from './salesforce';
 import { CONFIG_SHAPE } from './schema';
 import { insecureFileProblem, type SecretSources } from './secrets';
 import { type ConfigRole, type ConnectorConfig, type LoadedConfig } from './types';
@@ -126,12 +128,22 @@ export function parseConnectorConfig(
       allowed: `${exposed.allowed}; or move them to …Env / …File options`,
     });
   }
+  // The extractor's own check needs only the Salesforce options right, so it reports with the rest;
+  // after a Salesforce option's own issue it would only repeat it.
+  const sfOptions = new Set(roleOptions('connector'));
+  const sfReported = issues.list.some((i) => sfOptions.has(i.field.split('.')[0]));
   const sf = salesforce;
-  if (sf && issues.list.length === 0) {
-    const problem = extractorIssue(() => parseExtractorConfig(sf));
-    if (problem) issues.add('salesforce', problem);
+  if (sf && !sfReported) {
+    try {
+      parseExtractorConfig(sf);
+    } catch (err) {
+      // The extractor names its own options (salesforce.<option>); each stays an issue of its own.
+      if (err instanceof ConfigError) issues.list.push(...err.issues);
+      else throw err;
+    }
   }
-  if (readsSalesforce && other !== 'connector' && !salesforce && issues.list.length === 0) {
+  const salesforceReported = issues.list.some((i) => i.field === 'salesforceUrl');
+  if (readsSalesforce && other !== 'connector' && v.salesforceUrl === undefined && !salesforceReported) {
     issues.add('salesforceUrl', 'is required', { allowed: 'the Salesforce options (docs/configuration.md)' });
   }
   if (issues.list.length > 0 || !v.connectorName || !schedule || !kafka || !registry)
@@ -298,5 +310,35 @@ function buildTopics(t: Values, issues: Issues): LoadedConfig['topics'] {
   }
   // topics.streams: <declared stream name>: <topic>; a stream not named uses its declaration's default.
   const given = Object.entries((t.streams as Values | undefined) ?? {}).filter(([, v]) => typeof v === 'string');
+  if (names.users) checkStreamTopics(names, Object.fromEntries(given) as Record<string, string>, issues);
   return given.length > 0 ? { ...names, streams: Object.fromEntries(given) as Record<string, string> } : names;
+}
+
+/**
+ * Every declared stream's topic (given, or its declaration's default) must be a topic of its own:
+ * not one of the four, not the users topic's live index, not another stream's. The field named is
+ * the stream's (the default one's too: giving the stream a topic is the fix).
+ */
+function checkStreamTopics(
+  names: { users: string; logins: string; state: string; deadLetter: string },
+  given: Record<string, string>,
+  issues: Issues,
+): void {
+  const taken = new Map<string, string>([
+    [names.users, 'topics.users'],
+    [names.logins, 'topics.loginHistory'],
+    [names.state, 'topics.state'],
+    [names.deadLetter, 'topics.deadLetter'],
+    [indexTopicOf(names.users), 'the live index of topics.users'],
+  ]);
+  for (const d of GENERIC_STREAMS) {
+    const topic = given[d.name] ?? d.topic.defaultName;
+    const owner = taken.get(topic);
+    if (owner) {
+      issues.add(`topics.streams.${d.name}`, `is the topic of ${owner}${d.name in given ? '' : ' (its default)'}`, {
+        value: topic,
+        allowed: 'a topic of its own, used by no other stream or topic of this connector',
+      });
+    } else taken.set(topic, `topics.streams.${d.name}`);
+  }
 }

@@ -9,7 +9,6 @@ import {
 import { parseWhere } from '../../connectors/salesforce/user-filter';
 import { loadCatalog } from '../../schemas/catalog';
 import { parseFieldChoice, type FieldChoice } from '../../schemas/mapping-choice';
-import { ConnectorError } from '../../kernel/errors';
 import { CronSyntaxError, parseCron } from '../schedule/cron';
 import { WEEKDAYS, parseStartTime, type Schedule, type Weekday } from '../schedule/spec';
 import type { Issues } from './issues';
@@ -210,15 +209,5 @@ export function buildSchedule(v: Values, file: Record<string, unknown>, issues: 
         return issues.add('cron', err.message, { value: text, allowed: 'minute hour day-of-month month day-of-week' });
       }
     }
-  }
-}
-
-/** Runs the extractor's own check last, so a rule only it knows still reports as a config issue. */
-export function extractorIssue(check: () => void): string | null {
-  try {
-    check();
-    return null;
-  } catch (err) {
-    return err instanceof ConnectorError ? err.message : String(err);
   }
 }

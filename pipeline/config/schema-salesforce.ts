@@ -85,7 +85,7 @@ export const SALESFORCE_OPTIONS = {
   }),
   loginHistory: oneOf(LOGIN_HISTORY_MODES, {
     role: C,
-    default: 'auto',
+    default: EXTRACTOR_DEFAULTS.loginHistory,
     doc:
       'auto: read LoginHistory when the user may, else go on without login events (a warning); ' +
       'enabled: refuse to run without it; disabled: never read',

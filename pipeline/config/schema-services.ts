@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DEFAULT_SINK_GROUP, DEFAULT_TABLES } from '../../sinks/postgres/config';
-import { DEFAULT_TUNING } from '../../sinks/postgres/sink';
+import { DEFAULT_ON_USER_REMOVED, DEFAULT_TUNING, ON_USER_REMOVED } from '../../sinks/postgres/sink';
 import { DEFAULT_DELETION_GUARD } from '../guard';
 import { DEFAULT_TOMBSTONE_RETENTION_MS, DEFAULT_TOPIC_SETTINGS, DEFAULT_TOPICS } from '../../schemas/topics';
 import { GENERIC_STREAMS } from '../../schemas/streams/generic';
@@ -190,8 +190,8 @@ export const SERVICE_OPTIONS = {
       tableSchema: str({ ...IDENT, doc: 'schema of the tables', shownDefault: DEFAULT_TABLES.schema }),
       usersTable: str({ ...IDENT, doc: 'users table', shownDefault: DEFAULT_TABLES.users }),
       loginHistoryTable: str({ ...IDENT, doc: 'login events table', shownDefault: DEFAULT_TABLES.logins }),
-      onUserRemoved: oneOf(['delete-logins', 'keep'], {
-        default: 'delete-logins',
+      onUserRemoved: oneOf(ON_USER_REMOVED, {
+        default: DEFAULT_ON_USER_REMOVED,
         doc: "a removed user's login events: deleted with the user, or kept",
       }),
       synchronousCommit: bool({

@@ -1,10 +1,11 @@
-import { FatalError } from '../../kernel/errors';
+import { z } from 'zod';
+import { checkEach, ConfigError, Issues } from '../../kernel/config-issues';
 import type { KafkaOptions } from '../../kafka/options';
 import { DEFAULT_TOPICS } from '../../schemas/topics';
 import type { RegistryConfig } from '../../schemas/registry';
 import { defaultEmbeddedDataDir } from './embedded';
-import { DEFAULT_TUNING, type OnUserRemoved, type SinkTuning } from './sink';
-import { checkTableName, type TableName } from './sql';
+import { DEFAULT_ON_USER_REMOVED, DEFAULT_TUNING, ON_USER_REMOVED, type OnUserRemoved, type SinkTuning } from './sink';
+import { checkTableName, MAX_IDENTIFIER, type TableName } from './sql';
 
 /** The sink's options as a user writes them. Only kafka and registry are required. */
 export interface PostgresSinkConfig {
@@ -46,87 +47,137 @@ export interface ResolvedSinkConfig {
 
 export const DEFAULT_SINK_GROUP = 'neurons-postgres-sink';
 export const DEFAULT_TABLES = { schema: 'public', users: 'neurons_users', logins: 'neurons_login_events' } as const;
+export const DEFAULT_POOL_SIZE = 4;
+
+/** A whole number from `min`; every failure (type, fraction, range) reads as the one fix. */
+const whole = (fix: string, min = 1, max = Number.MAX_SAFE_INTEGER) =>
+  z.number({ error: fix }).int({ error: fix }).min(min, { error: fix }).max(max, { error: fix });
+const topic = z
+  .string({ error: 'give a topic name' })
+  .regex(/^[a-zA-Z0-9._-]{1,249}$/, { error: 'a Kafka topic name is 1-249 characters of letters, digits, . _ -' });
+const tableName = z
+  .string({ error: 'give a table name' })
+  .refine((s) => s.length > 0 && Buffer.byteLength(s) <= MAX_IDENTIFIER, {
+    error: `a table name is 1-${MAX_IDENTIFIER} bytes`,
+  });
+const TUNED = [
+  'chunkRows',
+  'maxBytesPerPartition',
+  'partitionsConsumedConcurrently',
+  'sessionTimeoutMs',
+  'statementTimeoutMs',
+  'breakerFailures',
+  'stallAfterMs',
+] as const;
 
 /**
- * Validates the options once, at start-up, and fills in the defaults. Throws a FatalError
- * (CONFIG_INVALID) naming the option and the fix; secrets are never part of the message.
+ * The sink's options, each with its fix and its default (defined here only; the config file's
+ * schema, pipeline/config/schema-services.ts, takes them from these constants). Checked option by
+ * option (kernel/config-issues.ts checkEach), so every mistake is reported at once.
+ */
+const SINK_SHAPE = {
+  kafka: z.looseObject({
+    brokers: z
+      .array(z.string().regex(/^[^:\s]+:\d+$/, { error: 'give at least one broker as host:port' }), {
+        error: 'give at least one broker as host:port',
+      })
+      .min(1, { error: 'give at least one broker as host:port' }),
+    clientId: z.string({ error: 'give a client id' }).min(1, { error: 'give a client id' }),
+  }),
+  registry: z.looseObject({
+    url: z.string({ error: 'give the registry URL' }).regex(/^https?:\/\/\S+$/, {
+      error: 'give the registry URL, e.g. http://localhost:8081 (Apicurio: http://host:8080/apis/ccompat/v7)',
+    }),
+  }),
+  databaseUrl: z
+    .string()
+    .refine((s) => s === '' || /^postgres(ql)?:\/\/\S+$/.test(s), {
+      error: 'use postgres://user:password@host:port/database, or leave it empty for the embedded database',
+    })
+    .optional(),
+  embedded: z
+    .object({
+      dataDir: z.string().optional(),
+      port: whole('give a TCP port 1-65535, or leave it out for a free one', 1, 65535).optional(),
+    })
+    .optional(),
+  topics: z
+    .object({
+      users: topic.default(DEFAULT_TOPICS.users),
+      logins: topic.default(DEFAULT_TOPICS.logins),
+      deadLetter: topic.default(DEFAULT_TOPICS.deadLetter),
+      streams: z.record(z.string(), topic).default({}),
+    })
+    .default({
+      users: DEFAULT_TOPICS.users,
+      logins: DEFAULT_TOPICS.logins,
+      deadLetter: DEFAULT_TOPICS.deadLetter,
+      streams: {},
+    }),
+  tables: z
+    .object({
+      schema: tableName.default(DEFAULT_TABLES.schema),
+      users: tableName.default(DEFAULT_TABLES.users),
+      logins: tableName.default(DEFAULT_TABLES.logins),
+    })
+    .default(DEFAULT_TABLES),
+  groupId: z.string({ error: 'give a consumer group id' }).optional(),
+  poolSize: whole('give a whole number of connections, at least 1').default(DEFAULT_POOL_SIZE),
+  // The other knobs (backoff, fromBeginning) are the caller's code, not a user's text: taken as given.
+  tuning: z
+    .looseObject({
+      ...Object.fromEntries(TUNED.map((k) => [k, whole('give a whole number, at least 1').optional()])),
+      synchronousCommit: z.boolean({ error: 'give true or false' }).optional(),
+    })
+    .default({}),
+  onUserRemoved: z
+    .enum(ON_USER_REMOVED, { error: 'give delete-logins (the default) or keep' })
+    .default(DEFAULT_ON_USER_REMOVED),
+};
+
+/**
+ * Validates the options once, at start-up, and fills in the defaults. Throws a ConfigError
+ * (FatalError CONFIG_INVALID) listing every problem, each naming the option and the fix; a
+ * secret (the database URL) is never shown.
  */
 export function resolveSinkConfig(raw: PostgresSinkConfig): ResolvedSinkConfig {
-  const bad = (field: string, fix: string): never => {
-    throw new FatalError('CONFIG_INVALID', `sink config: ${field}: ${fix}`);
-  };
-  if (!raw.kafka?.brokers?.length || raw.kafka.brokers.some((b) => !/^[^:\s]+:\d+$/.test(b)))
-    bad('kafka.brokers', 'give at least one broker as host:port');
-  if (!raw.kafka.clientId) bad('kafka.clientId', 'give a client id');
-  if (!/^https?:\/\/\S+$/.test(raw.registry?.url ?? ''))
-    bad(
-      'registry.url',
-      'give the registry URL, e.g. http://localhost:8081 (Apicurio: http://host:8080/apis/ccompat/v7)',
-    );
-  let database: ResolvedSinkConfig['database'];
-  if (raw.databaseUrl) {
-    if (!/^postgres(ql)?:\/\/\S+$/.test(raw.databaseUrl))
-      bad(
-        'databaseUrl',
-        'use postgres://user:password@host:port/database, or leave it empty for the embedded database',
-      );
-    database = { url: raw.databaseUrl };
-  } else {
-    const port = raw.embedded?.port;
-    if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535))
-      bad('embedded.port', 'give a TCP port 1-65535, or leave it out for a free one');
-    database = { embedded: { dataDir: raw.embedded?.dataDir || defaultEmbeddedDataDir(), port } };
-  }
-  const topics = {
-    users: raw.topics?.users ?? DEFAULT_TOPICS.users,
-    logins: raw.topics?.logins ?? DEFAULT_TOPICS.logins,
-    deadLetter: raw.topics?.deadLetter ?? DEFAULT_TOPICS.deadLetter,
-  };
-  for (const [k, v] of Object.entries(topics))
-    if (!/^[a-zA-Z0-9._-]{1,249}$/.test(v))
-      bad(`topics.${k}`, 'a Kafka topic name is 1-249 characters of letters, digits, . _ -');
-  if (new Set(Object.values(topics)).size !== 3)
-    bad('topics', 'users, logins and deadLetter must be three different topics');
-  const schema = raw.tables?.schema ?? DEFAULT_TABLES.schema;
-  const tables = {
-    users: checkTableName({ schema, name: raw.tables?.users ?? DEFAULT_TABLES.users }, 'sink config: tables.users'),
-    logins: checkTableName({ schema, name: raw.tables?.logins ?? DEFAULT_TABLES.logins }, 'sink config: tables.logins'),
-  };
-  if (tables.users.name === tables.logins.name) bad('tables', 'users and logins must be different tables');
-  const poolSize = raw.poolSize ?? 4;
-  if (!Number.isInteger(poolSize) || poolSize < 1) bad('poolSize', 'give a whole number of connections, at least 1');
-  const tuning = { ...DEFAULT_TUNING, ...raw.tuning };
-  for (const k of [
-    'chunkRows',
-    'maxBytesPerPartition',
-    'partitionsConsumedConcurrently',
-    'sessionTimeoutMs',
-    'statementTimeoutMs',
-    'breakerFailures',
-    'stallAfterMs',
-  ] as const) {
-    if (!Number.isInteger(tuning[k]) || tuning[k] < 1) bad(`tuning.${k}`, 'give a whole number, at least 1');
-  }
-  if (typeof tuning.synchronousCommit !== 'boolean') bad('tuning.synchronousCommit', 'give true or false');
-  const onUserRemoved = raw.onUserRemoved ?? 'delete-logins';
-  if (onUserRemoved !== 'delete-logins' && onUserRemoved !== 'keep')
-    bad('onUserRemoved', 'give delete-logins (the default) or keep');
-  if (poolSize < tuning.partitionsConsumedConcurrently)
-    bad(
+  const issues = new Issues();
+  const v = checkEach(SINK_SHAPE, (raw ?? {}) as unknown as Record<string, unknown>, issues, {
+    secret: ['databaseUrl', 'kafka.sasl', 'kafka.ssl', 'registry.auth'],
+  });
+  // Checks across options, on the options that passed their own check.
+  if (v.topics && new Set([v.topics.users, v.topics.logins, v.topics.deadLetter]).size !== 3)
+    issues.add('topics', 'users, logins and deadLetter must be three different topics', {
+      value: { users: v.topics.users, logins: v.topics.logins, deadLetter: v.topics.deadLetter },
+    });
+  if (v.tables && v.tables.users === v.tables.logins)
+    issues.add('tables', 'users and logins must be different tables', { value: v.tables.users });
+  const tuning = { ...DEFAULT_TUNING, ...(v.tuning as Partial<SinkTuning>) } as SinkTuning;
+  if (v.poolSize !== undefined && v.tuning && v.poolSize < tuning.partitionsConsumedConcurrently)
+    issues.add(
       'poolSize',
       `give at least tuning.partitionsConsumedConcurrently (${tuning.partitionsConsumedConcurrently}) connections`,
+      { value: v.poolSize },
     );
-  const streamTopics = raw.topics?.streams ?? {};
+  if (issues.list.length > 0) throw new ConfigError('sink config', issues.list);
+
+  const { topics, tables } = v as Required<typeof v>;
+  const database: ResolvedSinkConfig['database'] = raw.databaseUrl
+    ? { url: raw.databaseUrl }
+    : { embedded: { dataDir: v.embedded?.dataDir || defaultEmbeddedDataDir(), port: v.embedded?.port } };
   return {
     kafka: raw.kafka,
     registry: raw.registry,
     database,
-    topics,
-    streamTopics,
-    tables,
-    groupId: raw.groupId || DEFAULT_SINK_GROUP,
-    poolSize,
+    topics: { users: topics.users, logins: topics.logins, deadLetter: topics.deadLetter },
+    streamTopics: topics.streams,
+    tables: {
+      users: checkTableName({ schema: tables.schema, name: tables.users }, 'sink config: tables.users'),
+      logins: checkTableName({ schema: tables.schema, name: tables.logins }, 'sink config: tables.logins'),
+    },
+    groupId: v.groupId || DEFAULT_SINK_GROUP,
+    poolSize: v.poolSize!,
     tuning,
-    onUserRemoved,
+    onUserRemoved: v.onUserRemoved!,
   };
 }

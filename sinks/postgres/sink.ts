@@ -88,7 +88,9 @@ export interface PostgresSinkDeps {
   onUserRemoved?: OnUserRemoved;
 }
 
-export type OnUserRemoved = 'delete-logins' | 'keep';
+export const ON_USER_REMOVED = ['delete-logins', 'keep'] as const;
+export type OnUserRemoved = (typeof ON_USER_REMOVED)[number];
+export const DEFAULT_ON_USER_REMOVED: OnUserRemoved = 'delete-logins';
 
 /** The PostgreSQL sink: the generic engine (engine/engine.ts) over the PostgreSQL store (store.ts). */
 export type PostgresSink = SinkRunner;

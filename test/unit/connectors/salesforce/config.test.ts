@@ -108,4 +108,17 @@ describe('extractor configuration', () => {
     expect(configError({ ...base, apiBudgetShare: 1.5 }).message).toContain('apiBudgetShare');
     expect(configError({ ...base, parallelPages: 0 }).message).toContain('parallelPages');
   });
+
+  it('reports every mistake at once, each naming its option, never a secret (issue 17)', () => {
+    const err = configError({
+      ...base,
+      auth: { ...base.auth, username: '' } as ExtractorOptions['auth'],
+      apiVersion: '45.0',
+      parallelPages: 0,
+      userStatuses: ['active', 'Suspended'],
+    });
+    for (const option of ['auth.username', 'apiVersion', 'parallelPages', 'userStatuses'])
+      expect(err.message).toContain(`salesforce.${option}:`);
+    expect(err.message).not.toMatch(/pw-secret|tok-secret|cs-secret/);
+  });
 });
