@@ -25,6 +25,7 @@ import { startConnector } from '../pipeline/connector';
 import { createLogger } from '../kernel/logger';
 import type { RunSummary } from '../pipeline/sync';
 import { fromConfig } from '../sinks';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
 
 const say = (line = '') => process.stdout.write(line + '\n');
 
@@ -151,6 +152,9 @@ function demoConfig(
     `  loginHistory: ${name}.login-history`,
     `  state: ${name}.connector-state`,
     `  deadLetter: ${name}.dead-letter`,
+    // the declared streams (licences) get topics of this demo's own too, like the four above
+    '  streams:',
+    ...GENERIC_STREAMS.map((d) => `    ${d.name}: ${name}.${d.name}`),
     'database:',
     `  url: ${endpoints.DATABASE_URL}`,
     'sink:',
