@@ -10,6 +10,7 @@
  * Env: BENCH_PARALLEL_PAGES (default 3), BENCH_PAGE_SIZE (default: the simulator's),
  * BENCH_NODE_ARGS (flags for the extractor's node, e.g. --max-old-space-size=128).
  */
+import { passwordAuth } from '../simulator/api';
 import { spawn } from 'node:child_process';
 import { createExtractor } from '../connectors/salesforce';
 import { silentLogger } from '../kernel/logger';
@@ -65,14 +66,7 @@ async function extract(scenario: Scenario, sim: SimInfo): Promise<void> {
   const ex = createExtractor(
     {
       loginUrl: sim.url,
-      auth: {
-        flow: 'password',
-        consumerKey: c.consumerKey,
-        consumerSecret: c.consumerSecret,
-        username: c.username,
-        password: c.password,
-        securityToken: c.securityToken,
-      },
+      auth: passwordAuth(c),
       parallelPages,
       pageSize,
       loginLookbackDays: 400,

@@ -25,6 +25,7 @@
  * Writes pipeline-<users>-users-<logins>-logins.json and .md into the output folder (default
  * bench/results) and redraws pipeline.svg there from every result file in it.
  */
+import { passwordAuth } from '../simulator/api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -131,14 +132,7 @@ async function main(): Promise<void> {
       connectorName: name,
       salesforce: {
         loginUrl: simUrl,
-        auth: {
-          flow: 'password',
-          consumerKey: c.consumerKey,
-          consumerSecret: c.consumerSecret,
-          username: c.username,
-          password: c.password,
-          securityToken: c.securityToken,
-        },
+        auth: passwordAuth(c),
         loginLookbackDays: 400,
         parallelPages: PARALLEL_PAGES,
         pollInitialMs: 100,

@@ -17,7 +17,7 @@ import { laterSuccessfulLogin } from '../pipeline/stages/latest-login';
 import type { LoginEventRecord } from '../pipeline/stages/login-event';
 import { avroType, type AvroSchemaJson } from '../schemas/avro';
 import { loadCatalog } from '../schemas/catalog';
-import { startSimulator } from '../simulator';
+import { passwordAuth, startSimulator } from '../simulator';
 
 const NOW = '2026-11-01T00:00:00.000Z';
 const TYPED = /^(pref|perm)[A-Z]/;
@@ -49,14 +49,7 @@ async function main(): Promise<void> {
   const ex = createExtractor(
     {
       loginUrl: sim.url,
-      auth: {
-        flow: 'password',
-        consumerKey: c.consumerKey,
-        consumerSecret: c.consumerSecret,
-        username: c.username,
-        password: c.password,
-        securityToken: c.securityToken,
-      },
+      auth: passwordAuth(c),
       loginLookbackDays: 400,
       apiBudgetShare: 1,
     },

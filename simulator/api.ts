@@ -146,6 +146,14 @@ export interface SimCredentials {
   jwtPrivateKeyPem: string;
 }
 
+/** The password-flow login options for these credentials (the connector's `salesforce.auth` shape). */
+export function passwordAuth(
+  c: Pick<SimCredentials, 'consumerKey' | 'consumerSecret' | 'username' | 'password' | 'securityToken'>,
+) {
+  const { consumerKey, consumerSecret, username, password, securityToken } = c;
+  return { flow: 'password' as const, consumerKey, consumerSecret, username, password, securityToken };
+}
+
 /** One fault to inject. Job faults may name the sObject (`object`, e.g. 'User') whose jobs they hit.
  * Faults fire in order of injection; `times` counts how many
  *  matching requests it hits (default 1). expireSession, requestLimitExceeded and serverError

@@ -32,6 +32,7 @@ import { resolvePath } from './soql-compile';
 import { Store } from './store';
 
 export type { Simulator, SimulatorOptions, SimFault, SimCredentials, SimUserState, SimPermission } from './api';
+export { passwordAuth } from './api';
 
 /** The API (integration) user every grant logs in as. It is not one of the generated users. */
 const API_USER_INDEX = 999_999_999;

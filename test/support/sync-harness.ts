@@ -1,6 +1,6 @@
 import { Kafka, logLevel } from 'kafkajs';
 import type { Simulator, SimulatorOptions } from '../../simulator/api';
-import { startSimulator } from '../../simulator';
+import { passwordAuth, startSimulator } from '../../simulator';
 import { silentLogger, type Logger } from '../../kernel/logger';
 import { startConnector, type Connector, type ConnectorDeps, type ConnectorSettings } from '../../pipeline/connector';
 import { DEFAULT_DELETION_GUARD } from '../../pipeline/guard';
@@ -35,14 +35,7 @@ export function settingsFor(
     connectorName: over.connectorName ?? `${p}-conn`,
     salesforce: {
       loginUrl: sim.url,
-      auth: {
-        flow: 'password',
-        consumerKey: c.consumerKey,
-        consumerSecret: c.consumerSecret,
-        username: c.username,
-        password: c.password,
-        securityToken: c.securityToken,
-      },
+      auth: passwordAuth(c),
       userStatuses: statuses,
       pageSize: 100,
       pollInitialMs: 20,
