@@ -1,6 +1,7 @@
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { silentLogger, type Logger } from '../../kernel/logger';
-import type { RetryOptions } from '../../kernel/retry';
+import { isRetriable, type ConnectorError } from '../../kernel/errors';
+import { withRetry, type RetryOptions } from '../../kernel/retry';
 import { topicSpecs } from '../../kafka/topics';
 import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS } from '../../schemas/topics';
 import type { SchemaSource } from '../postgres/schema-source';
@@ -48,7 +49,8 @@ export interface SinkStats extends BatchResult {
  * store and commits offsets only after it (see consumer.ts), dead-letters bad records, retries
  * passing failures.
  *  - start(): opens the store (tables, indexes, views), creates the dead-letter topic when
- *    missing, joins the group; resolves once consuming. Rejects (FatalError) on bad configuration.
+ *    missing, joins the group; resolves once consuming. Rejects (FatalError) on bad configuration;
+ *    an outage while opening (registry, database) is retried as while consuming (tuning.retry).
  *  - stop(): leaves the group; an unfinished batch is abandoned uncommitted. Idempotent.
  *  - done: rejects when the sink stopped on its own because of a fatal error (call stop() then,
  *    to release the producer and, with fromConfig, the pool and an embedded database).
@@ -107,10 +109,35 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
       return state.report({ databaseReachable, lag, stallAfterMs: tuning.stallAfterMs });
     },
     async start() {
-      await sink.open(deps.streams, {
-        logger,
-        latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema,
-      });
+      // An outage while starting (the registry or the database not answering yet) is waited out
+      // like one while consuming: retried with the same backoff and breaker, each retry logged.
+      // Opening is idempotent (tables, indexes and views are created only when missing).
+      let streak = 0;
+      let reason: string | undefined;
+      await withRetry(
+        () =>
+          sink.open(deps.streams, {
+            logger,
+            latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema,
+          }),
+        {
+          ...tuning.retry,
+          retryOn: (err) => {
+            if (!isRetriable(err)) return false;
+            const code = (err as ConnectorError).code;
+            streak = code === reason ? streak + 1 : 1;
+            reason = code;
+            return streak < tuning.breakerFailures;
+          },
+          onRetry: (err, attempt, delayMs) =>
+            logger.warn('opening the sink failed; retrying', {
+              attempt,
+              delayMs,
+              code: (err as ConnectorError).code,
+              error: (err as Error).message,
+            }),
+        },
+      );
       admin = deps.kafka.admin();
       await admin.connect();
       await ensureDeadLetterTopic(admin, deps.deadLetterTopic, logger);

@@ -1,6 +1,7 @@
 import type { Logger } from '../../../kernel/logger';
 import { registryClient } from '../../../schemas/registry-client';
-import { registrySchemaSource } from '../../../sinks';
+import { registrySchemaSource, type SchemaSource } from '../../../sinks';
+import { RetriableError } from '../../../kernel/errors';
 import { mulberry32 } from '../../../simulator/prng';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { user, userId } from '../../support/sink-fixtures';
@@ -114,6 +115,39 @@ describe(`PostgreSQL sink: registry trouble (REGISTRY_SEED=${seed})`, () => {
     } finally {
       await h.close();
       await registry.remove();
+    }
+  });
+
+  it('registry unavailable while the sink starts: it waits (logging), then starts and writes everything', async () => {
+    const rnd = mulberry32(seed + 2);
+    const h = await new SinkHarness().setUp();
+    try {
+      const keys = 3 + Math.floor(rnd() * 20);
+      const { records, latest } = randomUsers(rnd, keys, 'start');
+      await h.produce(h.topics.users, records);
+      // The registry does not answer the first few look-ups (a restart, a pause): an outage.
+      const real = registrySchemaSource({ url: h.registryUrl });
+      let outages = 1 + Math.floor(rnd() * 4);
+      const flaky: SchemaSource = {
+        byId: (id) => real.byId(id),
+        latest: async (subject) => {
+          if (outages-- > 0) throw new RetriableError('REGISTRY_UNAVAILABLE', 'schema registry: no answer (planted)');
+          return real.latest(subject);
+        },
+      };
+      const logger = capturing();
+      const sink = h.sink({
+        logger,
+        schemas: flaky,
+        tuning: { retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 100 } },
+      });
+      await sink.start();
+      expect(logger.warnings.some((w) => w.fields?.code === 'REGISTRY_UNAVAILABLE')).toBe(true);
+      await h.caughtUp();
+      expect(await h.rows('users', 'id, title')).toEqual(rowsOf(latest));
+      expect(await h.deadLetters()).toEqual([]);
+    } finally {
+      await h.close();
     }
   });
 
