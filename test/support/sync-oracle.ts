@@ -90,29 +90,41 @@ export function seededRandom(label: string): {
   return { seed, next, pick, sample };
 }
 
+type Seen = { t: number; id: string; device: ExpectedDevice };
+const later = (a: Seen, b: Seen | undefined) => !b || a.t > b.t || (a.t === b.t && a.id > b.id);
+
 /**
  * The device fields the connector can know, from the org's data and the documented rule: each
  * successful run reads the login events that became visible since the last one; a user it
  * publishes (selected by the status filter) carries the latest successful login among the
  * events read while they were selected; a user that leaves the selection is forgotten (their
  * record is tombstoned), so one who comes back starts from the events read from then on.
+ * An event that became visible while its user was not selected was never read (the query asks
+ * for the selected users' events only); a later run that selects the user reads it when it is
+ * still inside the overlap window: allowed, not required (as LoginOracle's `allowed`).
  */
 export class DeviceOracle {
   private readonly seen = new Set<string>();
-  private readonly best = new Map<string, { t: number; id: string; device: ExpectedDevice }>();
+  private readonly best = new Map<string, Seen>();
+  /** Successful events first visible while their user was not selected, by user. */
+  private readonly pending = new Map<string, Seen[]>();
+  /** Of those, the ones a run selecting their user may have read, by user. */
+  private readonly allowed = new Map<string, Seen[]>();
 
   /** Call after each successful run, with the users the run selected. */
   afterRun(sim: Simulator, selected: readonly string[]): void {
     const live = new Set(selected);
     for (const id of [...this.best.keys()]) if (!live.has(id)) this.best.delete(id);
+    for (const id of [...this.allowed.keys()]) if (!live.has(id)) this.allowed.delete(id);
+    for (const [id, events] of this.pending) {
+      if (live.has(id)) this.allowed.set(id, [...(this.allowed.get(id) ?? []), ...events]);
+    }
     for (const row of sim.loginRows(FIELDS)) {
       if (this.seen.has(row.Id)) continue;
       this.seen.add(row.Id);
-      if (row.Status !== 'Success' || !live.has(row.UserId)) continue;
+      if (row.Status !== 'Success') continue;
       const t = Date.parse(row.LoginTime);
-      const cur = this.best.get(row.UserId);
-      if (cur && (cur.t > t || (cur.t === t && cur.id > row.Id))) continue;
-      this.best.set(row.UserId, {
+      const event: Seen = {
         t,
         id: row.Id,
         device: {
@@ -122,12 +134,23 @@ export class DeviceOracle {
           deviceSourceIp: row.SourceIp || null,
           deviceLoginAt: t,
         },
-      });
+      };
+      if (!live.has(row.UserId)) this.pending.set(row.UserId, [...(this.pending.get(row.UserId) ?? []), event]);
+      else if (later(event, this.best.get(row.UserId))) this.best.set(row.UserId, event);
     }
   }
 
+  /** The device required: the latest successful login among the events read while selected. */
   device(userId: string): ExpectedDevice {
     return this.best.get(userId)?.device ?? NO_DEVICE;
+  }
+
+  /** The required device, or that of an allowed event later than it (the run read it). */
+  accepts(userId: string, got: ExpectedDevice): boolean {
+    const same = (d: ExpectedDevice) => JSON.stringify(d) === JSON.stringify(got);
+    const best = this.best.get(userId);
+    if (same(best?.device ?? NO_DEVICE)) return true;
+    return (this.allowed.get(userId) ?? []).some((e) => later(e, best) && same(e.device));
   }
 }
 

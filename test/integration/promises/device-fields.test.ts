@@ -51,3 +51,37 @@ it('users edited, fully republished or with a new login keep the device of their
   expect(full).toMatchObject({ status: 'succeeded', usersUnchanged: 0 });
   await expectDevicesAsInOrg(settings);
 });
+
+it('a login visible while its user was unselected gives them its device when they return in the overlap', async () => {
+  const rnd = seededRandom('device of a returning user');
+  sim = await startOrg({ users: 30, logins: 200, seed: 1 + Math.floor(rnd.next() * 1000) });
+  const settings = everyLogin(settingsFor(sim, {}, ['active']));
+  connector = await connectorFor(settings);
+  const first = await connector.sync();
+  expect(first.status).toBe('succeeded');
+  const x = rnd.pick(sim.userIds(['active']));
+  sim.setUserState(x, 'inactive');
+  expect((await connector.sync()).status).toBe('succeeded'); // x tombstoned
+  // Late-visible: LoginTime a few minutes before the watermark (inside the one-hour overlap); the
+  // run that sees it does not select x, so neither the event nor the device is published then.
+  const w = Date.parse(first.loginHistoryWatermark!);
+  const success = (id: string) => sim.loginRows(['Id', 'Status']).some((r) => r.Id === id && r.Status === 'Success');
+  let late = '';
+  for (let k = 0; k < 50 && !success(late); k++) {
+    const at = new Date(w - (5 + Math.floor(rnd.next() * 40)) * 60_000).toISOString();
+    [late] = sim.addLogins(1, { userId: x, at });
+  }
+  expect(success(late)).toBe(true);
+  expect((await connector.sync()).status).toBe('succeeded');
+  expect((await latestUsers(settings.topics.users, connector.codecs.users)).get(x)).toBeUndefined();
+  // x comes back: the next run reads the event (inside the overlap, never read before) as x's
+  sim.setUserState(x, 'active');
+  expect((await connector.sync()).status).toBe('succeeded');
+  const rec = (await latestUsers(settings.topics.users, connector.codecs.users)).get(x);
+  // the latest successful login of x among the events inside the window (the late one among them)
+  const inWindow = sim
+    .loginRows(['Id', 'UserId', 'Status', 'LoginTime'])
+    .filter((r) => r.UserId === x && r.Status === 'Success' && Date.parse(r.LoginTime) >= w - 3_600_000)
+    .map((r) => Date.parse(r.LoginTime));
+  expect(deviceOf(rec).deviceLoginAt).toBe(Math.max(...inWindow));
+});
