@@ -1,4 +1,6 @@
 import type { Admin, ITopicConfig } from 'kafkajs';
+import { RetriableError } from '../kernel/errors';
+import { sleep } from '../kernel/retry';
 import { ConfigResourceTypes } from 'kafkajs';
 import type { Logger } from '../kernel/logger';
 import {
@@ -91,10 +93,7 @@ export async function provisionTopics(
   const existing = new Set(await admin.listTopics());
   const missing = specs.filter((s) => !existing.has(s.topic));
   if (missing.length > 0) {
-    await admin.createTopics({ topics: missing, waitForLeaders: true }).catch((err: Error & { type?: string }) => {
-      // another run created it between list and create: that is fine, anything else is not
-      if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
-    });
+    await createTopicsReady(admin, missing);
     logger.info('created topics', { topics: missing.map((s) => s.topic) });
   }
   const present = specs.filter((s) => existing.has(s.topic));
@@ -159,4 +158,46 @@ function advice(want: string): string {
         'Fix: kafka-configs --alter --add-config cleanup.policy=compact'
     : 'compaction keeps only the last event per key, so login events would be lost. ' +
         'Fix: kafka-configs --alter --add-config cleanup.policy=delete';
+}
+
+/** Metadata answers that mean "not propagated yet", not "wrong". */
+const NOT_YET = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'LEADER_NOT_AVAILABLE']);
+
+/**
+ * Creates topics and resolves once every partition of each has a leader. A topic already there
+ * (another run created it between list and create) is fine. kafkajs's own wait
+ * (createTopics({ waitForLeaders: true })) gives up at once when the broker's metadata does not
+ * know the new topic yet (it waits out only LEADER_NOT_AVAILABLE), which KRaft brokers answer for
+ * a moment after creating it; so the wait is done here, on both answers, up to `timeoutMs`.
+ */
+export async function createTopicsReady(
+  admin: Admin,
+  topics: ITopicConfig[],
+  opts: { timeoutMs?: number } = {},
+): Promise<void> {
+  if (topics.length === 0) return;
+  await admin.createTopics({ topics, waitForLeaders: false }).catch((err: Error & { type?: string }) => {
+    if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
+  });
+  const names = topics.map((t) => t.topic);
+  const deadline = Date.now() + (opts.timeoutMs ?? 30_000);
+  let last: string;
+  for (let delay = 50; ; delay = Math.min(delay * 2, 1_000)) {
+    try {
+      const { topics: meta } = await admin.fetchTopicMetadata({ topics: names });
+      const leaderless = meta.filter((t) => t.partitions.length === 0 || t.partitions.some((p) => p.leader < 0));
+      if (leaderless.length === 0) return;
+      last = `no leader yet for ${leaderless.map((t) => t.name).join(', ')}`;
+    } catch (err) {
+      if (!NOT_YET.has((err as { type?: string }).type ?? '')) throw err;
+      last = (err as Error).message;
+    }
+    if (Date.now() >= deadline) {
+      throw new RetriableError(
+        'KAFKA_TOPIC_NOT_READY',
+        `topics ${names.join(', ')} were created but are not ready after ${opts.timeoutMs ?? 30_000} ms (${last})`,
+      );
+    }
+    await sleep(delay);
+  }
 }

@@ -1,5 +1,6 @@
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../../kernel/logger';
+import { createTopicsReady } from '../../kafka/topics';
 import { HEADERS } from '../../schemas/topics';
 import { validFlags } from '../user-login-flags';
 import { indexTopicOf, LiveIndex, usersRecordApplier } from './live-index';
@@ -71,22 +72,15 @@ export class LiveIndexTopic {
   async ensure(replicationFactor: number | undefined): Promise<void> {
     await this.withAdmin(async (admin) => {
       if ((await admin.listTopics()).includes(this.topic)) return;
-      await admin
-        .createTopics({
-          topics: [
-            {
-              topic: this.topic,
-              numPartitions: 1,
-              // unset: the broker's default.replication.factor, as for the topics provisioned
-              replicationFactor: replicationFactor ?? -1,
-              configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-            },
-          ],
-          waitForLeaders: true,
-        })
-        .catch((err: Error & { type?: string }) => {
-          if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
-        });
+      await createTopicsReady(admin, [
+        {
+          topic: this.topic,
+          numPartitions: 1,
+          // unset: the broker's default.replication.factor, as for the topics provisioned
+          replicationFactor: replicationFactor ?? -1,
+          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+        },
+      ]);
     });
   }
 

@@ -2,7 +2,7 @@ import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { silentLogger, type Logger } from '../../kernel/logger';
 import { isRetriable, type ConnectorError } from '../../kernel/errors';
 import { withRetry, type RetryOptions } from '../../kernel/retry';
-import { topicSpecs } from '../../kafka/topics';
+import { createTopicsReady, topicSpecs } from '../../kafka/topics';
 import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS } from '../../schemas/topics';
 import type { SchemaSource } from '../postgres/schema-source';
 import type { Sink, SinkStream } from '../port';
@@ -216,9 +216,7 @@ export async function ensureSourceTopics(admin: Admin, streams: readonly SinkStr
   // The declared specs come last: where a stream reads a default topic name, its spec wins.
   const byTopic = new Map(topicSpecs(DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS, declared).map((t) => [t.topic, t]));
   const specs = missing.map((s) => byTopic.get(s.topic)!);
-  await admin.createTopics({ topics: specs, waitForLeaders: true }).catch((err: Error & { type?: string }) => {
-    if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
-  });
+  await createTopicsReady(admin, specs);
   logger.info('created the missing topics of the streams the sink reads', { topics: missing.map((s) => s.topic) });
 }
 
@@ -228,8 +226,6 @@ export async function ensureDeadLetterTopic(admin: Admin, topic: string, logger:
   const spec = topicSpecs({ ...DEFAULT_TOPICS, deadLetter: topic }, DEFAULT_TOPIC_SETTINGS).find(
     (s) => s.topic === topic,
   )!;
-  await admin.createTopics({ topics: [spec], waitForLeaders: true }).catch((err: Error & { type?: string }) => {
-    if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
-  });
+  await createTopicsReady(admin, [spec]);
   logger.info('created the dead-letter topic', { topic });
 }

@@ -3,6 +3,7 @@ import { Kafka as KafkaClient, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
 import avro from 'avsc';
 import { SchemaType } from '@kafkajs/confluent-schema-registry';
+import { createTopicsReady } from '../../kafka/topics';
 import { loadConnectorSchemas, type AvroSchemaJson } from '../../schemas/avro';
 import { registerTopicSchemas, registryFromConfig, type RegisteredTopic } from '../../schemas/registry';
 import { frame } from '../../schemas/wire';
@@ -58,17 +59,14 @@ export class SinkHarness {
   async setUp(): Promise<this> {
     const admin = this.kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: this.topics.users,
-          numPartitions: this.partitions,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
-        },
-        { topic: this.topics.logins, numPartitions: this.partitions },
-      ],
-    });
+    await createTopicsReady(admin, [
+      {
+        topic: this.topics.users,
+        numPartitions: this.partitions,
+        configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+      },
+      { topic: this.topics.logins, numPartitions: this.partitions },
+    ]);
     await admin.disconnect();
     await this.registerSchemas();
     return this;

@@ -1,6 +1,7 @@
 import { SchemaRegistry, SchemaType } from '@kafkajs/confluent-schema-registry';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { createTopicsReady } from '../../../kafka/topics';
 import { services, uniqueName } from '../../support/services';
 
 /**
@@ -37,7 +38,7 @@ describe('real Kafka, Apicurio Registry and PostgreSQL together', () => {
 
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
+    await createTopicsReady(admin, [{ topic, numPartitions: 1 }]);
     await admin.disconnect();
 
     const value = { id: '005000000000001AAA', name: 'Zoë "Ångström", Jr.\nline two', score: 4.5 };

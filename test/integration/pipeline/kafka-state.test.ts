@@ -3,7 +3,7 @@ import { silentLogger } from '../../../kernel/logger';
 import { readLiveIndex } from '../../../pipeline/kafka/live-index';
 import { HEADERS, type TopicNames } from '../../../schemas/topics';
 import { StateStore, type StateCodec, DEFAULT_LOCK } from '../../../pipeline/kafka/state-store';
-import { provisionTopics } from '../../../kafka/topics';
+import { createTopicsReady, provisionTopics } from '../../../kafka/topics';
 import { newRunState, type RunState } from '../../../pipeline/run-state';
 import { services, uniqueName } from '../../support/services';
 
@@ -35,19 +35,16 @@ describe('topic provisioning', () => {
     await admin.connect();
     try {
       const t = names();
-      await admin.createTopics({
-        topics: [
-          {
-            topic: t.users,
-            numPartitions: 1,
-            configEntries: [
-              { name: 'cleanup.policy', value: 'delete' },
-              { name: 'delete.retention.ms', value: String(7 * 86_400_000) },
-            ],
-          },
-        ],
-        waitForLeaders: true,
-      });
+      await createTopicsReady(admin, [
+        {
+          topic: t.users,
+          numPartitions: 1,
+          configEntries: [
+            { name: 'cleanup.policy', value: 'delete' },
+            { name: 'delete.retention.ms', value: String(7 * 86_400_000) },
+          ],
+        },
+      ]);
       const warnings = await provisionTopics(admin, t, { partitions: 2, loginRetentionMs: 3_600_000 }, silentLogger);
       expect(warnings).toEqual([
         expect.stringContaining(`topic ${t.users} has cleanup.policy=delete, expected compact`),

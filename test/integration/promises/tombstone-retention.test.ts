@@ -1,7 +1,7 @@
 import { Kafka, logLevel, ConfigResourceTypes } from 'kafkajs';
 import { silentLogger } from '../../../kernel/logger';
 import { DEFAULT_TOPIC_SETTINGS, type TopicNames } from '../../../schemas/topics';
-import { provisionTopics } from '../../../kafka/topics';
+import { createTopicsReady, provisionTopics } from '../../../kafka/topics';
 import { services, uniqueName } from '../../support/services';
 
 /**
@@ -53,19 +53,16 @@ it('new users topics keep tombstones 7 days by default or as configured; warns o
     expect(await retention(configured.users)).toBe(10 * DAY);
 
     const old = names();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        {
-          topic: old.users,
-          numPartitions: 1,
-          configEntries: [
-            { name: 'cleanup.policy', value: 'compact' },
-            { name: 'delete.retention.ms', value: String(DAY) },
-          ],
-        },
-      ],
-    });
+    await createTopicsReady(admin, [
+      {
+        topic: old.users,
+        numPartitions: 1,
+        configEntries: [
+          { name: 'cleanup.policy', value: 'compact' },
+          { name: 'delete.retention.ms', value: String(DAY) },
+        ],
+      },
+    ]);
     const warnings = await provisionTopics(admin, old, DEFAULT_TOPIC_SETTINGS, silentLogger);
     expect(warnings).toEqual([expect.stringContaining(`topic ${old.users} keeps tombstones 1 day `)]);
     expect(warnings[0]).toContain(`--add-config delete.retention.ms=${7 * DAY}`);

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { createTopicsReady } from '../../../kafka/topics';
 import { newRunState } from '../../../pipeline/run-state';
 import { createLatestLoginMerger } from '../../../pipeline/stages/latest-login';
 import { createLoginEventStage } from '../../../pipeline/stages/login-event';
@@ -79,10 +80,10 @@ test('Python confluent-kafka AvroDeserializer reads user, login event, run state
   const topics = { users: `interop-${id}.users`, loginHistory: `interop-${id}.logins`, state: `interop-${id}.state` };
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
-    waitForLeaders: true,
-  });
+  await createTopicsReady(
+    admin,
+    Object.values(topics).map((topic) => ({ topic, numPartitions: 1 })),
+  );
   await admin.disconnect();
 
   const sets = connectorTopicSchemas(topics, catalog.schemas);

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
+import { createTopicsReady } from '../../../kafka/topics';
 import { freePort } from '../../../kernel/net';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { formatKafkaHome, kafkaAnswers, startKafkaProcess } from '../../../devstack/kafka';
@@ -265,7 +266,7 @@ beforeAll(async () => {
   });
   const warmAdmin = warm.admin();
   await warmAdmin.connect();
-  await warmAdmin.createTopics({ topics: [{ topic: `${id}.warmup` }], waitForLeaders: true });
+  await createTopicsReady(warmAdmin, [{ topic: `${id}.warmup` }]);
   await warmAdmin.disconnect();
   const warmProducer = warm.producer();
   await warmProducer.connect();
