@@ -110,7 +110,8 @@ export interface RoleProcess {
   kill(): void;
 }
 
-export const DIST_ROLES = path.join(ROOT, 'dist', 'bench', 'roles.js');
+/** BENCH_ROLES: another build's roles.js (e.g. the code before a change, for a side-by-side figure). */
+export const DIST_ROLES = process.env.BENCH_ROLES ?? path.join(ROOT, 'dist', 'bench', 'roles.js');
 
 /** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the
  *  time goes. */
