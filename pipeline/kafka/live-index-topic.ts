@@ -74,6 +74,8 @@ export class LiveIndexTopic {
   /** The flush in progress (flushes are serialized), and whether the commit has begun (no more flushes). */
   private flushing: Promise<void> = Promise.resolve();
   private committing = false;
+  /** Why a background flush failed (the run must fail: its entries did not land). */
+  private failed: unknown = null;
   private flushEvery = FLUSH_EVERY;
 
   constructor(
@@ -174,6 +176,7 @@ export class LiveIndexTopic {
           n++;
         }
         this.written += n;
+        if (this.failed) throw this.failed;
         if (this.fence && !this.committing && this.pending.size >= this.flushEvery) await this.flush();
       },
     };
@@ -181,8 +184,8 @@ export class LiveIndexTopic {
 
   /**
    * Writes the entries kept so far in the run's fence, each batch in a transaction of its own, as
-   * they accumulate (see the header). Call before the users phase (`sync.ts`: right after the
-   * index is created). Without it every entry waits for the commit transaction.
+   * they accumulate (see the header). Call before `keep` and the users phase (`sync.ts`: right
+   * after the index is created). Without it every entry waits for the commit transaction.
    */
   useFence(fence: RunFence, opts: { flushEvery?: number } = {}): void {
     this.fence = fence;
@@ -192,6 +195,11 @@ export class LiveIndexTopic {
   /** Keeps entries (a load's `refresh`, materialised now) for the commit; a later one for a key replaces it. */
   keep(entries: Iterable<OutRecord>): void {
     for (const e of entries) this.pending.append(e.key, e.value);
+    // with a fence, a rebuild's entries (every user) go out now, in the background, not in the
+    // commit; a failure is thrown by the next write or by nextWatermark
+    if (this.fence && !this.committing && this.pending.size >= this.flushEvery) {
+      this.flush().catch((err: unknown) => (this.failed ??= err));
+    }
   }
 
   /**
@@ -214,17 +222,26 @@ export class LiveIndexTopic {
     const run = this.flushing.then(async () => {
       if (this.pending.size === 0 || !this.fence || this.committing) return;
       const log = this.pending.drain();
-      await this.fence.transaction(async ({ writer }) => {
-        let batch: OutRecord[] = [];
-        for (const r of toRecords(this.topic, log)) {
-          batch.push(r);
-          if (batch.length === SEND_BATCH) {
-            await writer.write(batch);
-            batch = [];
+      const records = toRecords(this.topic, log)[Symbol.iterator]();
+      // at most flushEvery entries a transaction, however many were kept at once (a rebuild)
+      for (let more = true; more;) {
+        await this.fence.transaction(async ({ writer }) => {
+          let batch: OutRecord[] = [];
+          for (let n = 0; n < this.flushEvery; n++) {
+            const next = records.next();
+            if (next.done) {
+              more = false;
+              break;
+            }
+            batch.push(next.value);
+            if (batch.length === SEND_BATCH) {
+              await writer.write(batch);
+              batch = [];
+            }
           }
-        }
-        if (batch.length > 0) await writer.write(batch);
-      });
+          if (batch.length > 0) await writer.write(batch);
+        });
+      }
     });
     this.flushing = run.catch(() => undefined);
     return run;
@@ -238,10 +255,12 @@ export class LiveIndexTopic {
    * Called when the commit is next: no entry is flushed on its own after it.
    */
   async nextWatermark(start: Map<number, bigint>): Promise<Map<number, bigint>> {
-    // the commit follows: its tombstones' entries wait for it (a flush now would be a transaction
-    // inside the commit's), and every flush has completed (each write awaited its own)
-    this.committing = true;
+    // the flushes started (the writes awaited theirs; keep's run in the background) complete
+    // first; then the commit follows, and its tombstones' entries wait for it (a flush then would
+    // be a transaction inside the commit's)
     await this.flushing;
+    this.committing = true;
+    if (this.failed) throw this.failed;
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
     let grown = 0n;
     for (const p of ends) {
