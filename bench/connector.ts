@@ -21,6 +21,7 @@ import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER } from '../pipeline/kafka/publisher';
 import { indexTopicOf } from '../pipeline/kafka/live-index';
 import { provisionTopics } from '../kafka/topics';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { ensureServices, stopServices } from '../devstack/services';
 import type { SyncFigures } from './roles';
 import {
@@ -95,7 +96,14 @@ async function main(): Promise<void> {
       },
       kafka: { brokers: [brokers], clientId: name },
       registry: { url: registryUrl },
-      topics: { users: `${name}.users`, logins: `${name}.logins`, state: `${name}.state`, deadLetter: `${name}.dlq` },
+      topics: {
+        users: `${name}.users`,
+        logins: `${name}.logins`,
+        state: `${name}.state`,
+        deadLetter: `${name}.dlq`,
+        // the declared streams too: their default topics are shared by every run on this machine
+        streams: Object.fromEntries(GENERIC_STREAMS.map((d) => [d.name, `${name}.${d.name}`])),
+      },
       topicSettings: { partitions: 3, loginRetentionMs: 7 * 24 * 3600 * 1000 },
       guard: DEFAULT_DELETION_GUARD,
       publisher: DEFAULT_PUBLISHER,

@@ -36,6 +36,7 @@ import { silentLogger } from '../kernel/logger';
 import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { provisionTopics } from '../kafka/topics';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type FloorFigure, type StageFigure } from './report';
@@ -143,7 +144,15 @@ async function main(): Promise<void> {
       },
       kafka: { brokers: [brokers], clientId: name },
       registry: { url: registryUrl },
-      topics: { users: `${name}.users`, logins: `${name}.logins`, state: `${name}.state`, deadLetter: `${name}.dlq` },
+      topics: {
+        users: `${name}.users`,
+        logins: `${name}.logins`,
+        state: `${name}.state`,
+        deadLetter: `${name}.dlq`,
+        // the declared streams too: their default topics are shared by every run on this machine, and
+        // a run reads its streams' topics whole (their live records), other runs' records included
+        streams: Object.fromEntries(GENERIC_STREAMS.map((d) => [d.name, `${name}.${d.name}`])),
+      },
       topicSettings: { partitions: PARTITIONS, loginRetentionMs: 7 * 24 * 3600 * 1000 },
       guard: DEFAULT_DELETION_GUARD,
       publisher,
