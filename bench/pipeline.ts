@@ -29,14 +29,14 @@ import { passwordAuth } from '../simulator/api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import type { ConnectorSettings } from '../pipeline/connector';
 import { silentLogger } from '../kernel/logger';
 import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { provisionTopics } from '../kafka/topics';
-import { registryClient } from '../schemas/registry-client';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type FloorFigure, type StageFigure } from './report';
@@ -50,6 +50,8 @@ import type {
 } from './roles';
 import {
   cpuSecondsOfTree,
+  deleteBenchSubjects,
+  deleteBenchTopics,
   fmt,
   peakRssOfPid,
   ROOT,
@@ -142,7 +144,15 @@ async function main(): Promise<void> {
       },
       kafka: { brokers: [brokers], clientId: name },
       registry: { url: registryUrl },
-      topics: { users: `${name}.users`, logins: `${name}.logins`, state: `${name}.state`, deadLetter: `${name}.dlq` },
+      topics: {
+        users: `${name}.users`,
+        logins: `${name}.logins`,
+        state: `${name}.state`,
+        deadLetter: `${name}.dlq`,
+        // the declared streams too: their default topics are shared by every run on this machine, and
+        // a run reads its streams' topics whole (their live records), other runs' records included
+        streams: Object.fromEntries(GENERIC_STREAMS.map((d) => [d.name, `${name}.${d.name}`])),
+      },
       topicSettings: { partitions: PARTITIONS, loginRetentionMs: 7 * 24 * 3600 * 1000 },
       guard: DEFAULT_DELETION_GUARD,
       publisher,
@@ -579,21 +589,6 @@ async function sampleRecord(
   } finally {
     await consumer.disconnect();
   }
-}
-
-/** The run's registry subjects, soft then hard deleted: a shared registry lists at most 1,000. */
-async function deleteBenchSubjects(registryUrl: string, prefix: string): Promise<void> {
-  const client = registryClient({ url: registryUrl });
-  const subjects = await client.subjects().catch(() => [] as string[]);
-  for (const s of subjects.filter((x) => x.startsWith(prefix))) {
-    await client.deleteSubject(s).catch(() => undefined);
-    await client.deleteSubject(s, { permanent: true }).catch(() => undefined);
-  }
-}
-
-async function deleteBenchTopics(admin: Admin, prefix: string): Promise<void> {
-  const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(prefix));
-  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
 }
 
 main().catch((err: Error) => {

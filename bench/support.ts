@@ -2,6 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
+import type { Admin } from 'kafkajs';
+import { registryClient } from '../schemas/registry-client';
 
 /** Shared pieces of the benchmark scripts: child processes and their figures. */
 export const ROOT = path.resolve(__dirname, '..');
@@ -108,7 +110,8 @@ export interface RoleProcess {
   kill(): void;
 }
 
-export const DIST_ROLES = path.join(ROOT, 'dist', 'bench', 'roles.js');
+/** BENCH_ROLES: another build's roles.js (e.g. the code before a change, for a side-by-side figure). */
+export const DIST_ROLES = process.env.BENCH_ROLES ?? path.join(ROOT, 'dist', 'bench', 'roles.js');
 
 /** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the
  *  time goes. */
@@ -196,3 +199,18 @@ export function cpuSecondsOfTree(root: number): number | null {
 
 /** USER_HZ: the unit of /proc/<pid>/stat times, 100 on Linux for every architecture in use. */
 const CLOCK_TICKS = 100;
+
+/** The run's registry subjects, soft then hard deleted: a shared registry lists at most 1,000. */
+export async function deleteBenchSubjects(registryUrl: string, prefix: string): Promise<void> {
+  const client = registryClient({ url: registryUrl });
+  const subjects = await client.subjects().catch(() => [] as string[]);
+  for (const s of subjects.filter((x) => x.startsWith(prefix))) {
+    await client.deleteSubject(s).catch(() => undefined);
+    await client.deleteSubject(s, { permanent: true }).catch(() => undefined);
+  }
+}
+
+export async function deleteBenchTopics(admin: Admin, prefix: string): Promise<void> {
+  const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(prefix));
+  if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+}

@@ -172,3 +172,223 @@ function fits(s: string, width: number, emptyAllowed = false): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
 }
+
+const ARENA_CHUNK_BITS = 20;
+const ARENA_CHUNK = 1 << ARENA_CHUNK_BITS;
+const ARENA_POS = ARENA_CHUNK - 1;
+
+/**
+ * A Map<string, string> for millions of short ASCII keys with values of varying length (a packed
+ * login device, ~90 characters, absent for some users), off the V8 heap. The slots of the hash
+ * table are 4-byte offsets (open addressing, linear probing, backward-shift deletion); each entry
+ * lives once in 1 MiB chunks, `[u8 key length][key][u16 capacity][u16 length][value]`. So an
+ * entry costs its characters, 5 bytes and 6 to 12 bytes of slots, against a fixed-width slot
+ * sized for the longest value (CompactStringMap: 116 bytes a slot at a load of 0.35 to 0.7 for a
+ * 96-character device). A new value that fits the old one's capacity is written in place; a
+ * longer one moves to the end of the arena, and the arena is compacted when the space left behind
+ * exceeds what is live. Keys longer than 255 or values longer than 65,535 characters, or not
+ * ASCII, go to an ordinary Map beside it. Iteration order is unspecified.
+ */
+export class ArenaStringMap implements Iterable<[string, string]> {
+  private slots: Uint32Array;
+  private mask: number;
+  private used = 0;
+  private chunks: Buffer[] = [];
+  private top = 0;
+  /** Arena bytes of entries deleted or moved. */
+  private garbage = 0;
+  private live = 0;
+  private readonly overflow = new Map<string, string>();
+
+  constructor(initialCapacity = 1024) {
+    const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, initialCapacity)));
+    this.slots = new Uint32Array(capacity);
+    this.mask = capacity - 1;
+  }
+
+  get size(): number {
+    return this.used + this.overflow.size;
+  }
+
+  /** Bytes held by the slots and the arena (the overflow Map not included). */
+  get byteLength(): number {
+    return this.slots.byteLength + this.chunks.length * ARENA_CHUNK;
+  }
+
+  get(key: string): string | undefined {
+    const slot = fitsArenaKey(key) ? this.find(key) : -1;
+    if (slot < 0) return this.overflow.get(key);
+    const [chunk, at] = this.locate(this.slots[slot] - 1);
+    const v = at + 1 + chunk[at];
+    return chunk.toString('latin1', v + 4, v + 4 + chunk.readUInt16LE(v + 2));
+  }
+
+  has(key: string): boolean {
+    return this.get(key) !== undefined;
+  }
+
+  set(key: string, value: string): this {
+    if (!fitsArenaKey(key) || !fitsArenaValue(value)) {
+      if (fitsArenaKey(key)) this.delete(key); // an arena entry for this key would shadow the new value
+      this.overflow.set(key, value);
+      return this;
+    }
+    this.overflow.delete(key);
+    const slot = this.find(key);
+    if (slot >= 0) {
+      const [chunk, at] = this.locate(this.slots[slot] - 1);
+      const v = at + 1 + chunk[at];
+      const capacity = chunk.readUInt16LE(v);
+      if (value.length <= capacity) {
+        chunk.writeUInt16LE(value.length, v + 2);
+        chunk.write(value, v + 4, 'latin1');
+        return this;
+      }
+      this.garbage += 5 + key.length + capacity;
+      this.live -= 5 + key.length + capacity;
+      this.slots[slot] = this.append(key, value) + 1;
+      this.compactIfWasteful();
+      return this;
+    }
+    if ((this.used + 1) / (this.mask + 1) > MAX_LOAD) this.grow();
+    let to = this.home(key);
+    while (this.slots[to] !== 0) to = (to + 1) & this.mask;
+    this.slots[to] = this.append(key, value) + 1;
+    this.used++;
+    return this;
+  }
+
+  delete(key: string): boolean {
+    if (!fitsArenaKey(key)) return this.overflow.delete(key);
+    let hole = this.find(key);
+    if (hole < 0) return this.overflow.delete(key);
+    const [chunk, at] = this.locate(this.slots[hole] - 1);
+    const size = 5 + chunk[at] + chunk.readUInt16LE(at + 1 + chunk[at]);
+    this.garbage += size;
+    this.live -= size;
+    for (let j = (hole + 1) & this.mask; this.slots[j] !== 0; j = (j + 1) & this.mask) {
+      const home = this.homeOfStored(this.slots[j] - 1);
+      const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
+      if (movable) {
+        this.slots[hole] = this.slots[j];
+        hole = j;
+      }
+    }
+    this.slots[hole] = 0;
+    this.used--;
+    if (this.used === 0) this.reset();
+    else this.compactIfWasteful();
+    return true;
+  }
+
+  *keys(): IterableIterator<string> {
+    for (const [k] of this.entries()) yield k;
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (let slot = 0; slot <= this.mask; slot++) {
+      if (this.slots[slot] === 0) continue;
+      const [chunk, at] = this.locate(this.slots[slot] - 1);
+      const v = at + 1 + chunk[at];
+      const value = chunk.toString('latin1', v + 4, v + 4 + chunk.readUInt16LE(v + 2));
+      yield [chunk.toString('latin1', at + 1, v), value];
+    }
+    yield* this.overflow.entries();
+  }
+
+  [Symbol.iterator](): IterableIterator<[string, string]> {
+    return this.entries();
+  }
+
+  private locate(offset: number): [Buffer, number] {
+    return [this.chunks[offset >>> ARENA_CHUNK_BITS], offset & ARENA_POS];
+  }
+
+  /** Writes an entry at the arena's end; returns its offset. */
+  private append(key: string, value: string): number {
+    const need = 5 + key.length + value.length;
+    if (this.chunks.length === 0 || this.top + need > ARENA_CHUNK) {
+      this.chunks.push(Buffer.allocUnsafe(ARENA_CHUNK));
+      this.top = 0;
+    }
+    const chunk = this.chunks[this.chunks.length - 1];
+    const at = this.top;
+    chunk[at] = key.length;
+    chunk.write(key, at + 1, 'latin1');
+    const v = at + 1 + key.length;
+    chunk.writeUInt16LE(value.length, v);
+    chunk.writeUInt16LE(value.length, v + 2);
+    chunk.write(value, v + 4, 'latin1');
+    this.top += need;
+    this.live += need;
+    return ((this.chunks.length - 1) << ARENA_CHUNK_BITS) + at;
+  }
+
+  private find(key: string): number {
+    for (let slot = this.home(key); ; slot = (slot + 1) & this.mask) {
+      const s = this.slots[slot];
+      if (s === 0) return -1;
+      const [chunk, at] = this.locate(s - 1);
+      if (chunk[at] !== key.length) continue;
+      let i = 0;
+      while (i < key.length && chunk[at + 1 + i] === key.charCodeAt(i)) i++;
+      if (i === key.length) return slot;
+    }
+  }
+
+  private home(key: string): number {
+    let h = FNV_OFFSET;
+    for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), FNV_PRIME);
+    return (h >>> 0) & this.mask;
+  }
+
+  private homeOfStored(offset: number): number {
+    const [chunk, at] = this.locate(offset);
+    let h = FNV_OFFSET;
+    for (let i = at + 1, end = at + 1 + chunk[at]; i < end; i++) h = Math.imul(h ^ chunk[i], FNV_PRIME);
+    return (h >>> 0) & this.mask;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    this.slots = new Uint32Array(old.length * 2);
+    this.mask = this.slots.length - 1;
+    for (const s of old) {
+      if (s === 0) continue;
+      let to = this.homeOfStored(s - 1);
+      while (this.slots[to] !== 0) to = (to + 1) & this.mask;
+      this.slots[to] = s;
+    }
+  }
+
+  private reset(): void {
+    this.chunks = [];
+    this.top = 0;
+    this.garbage = 0;
+    this.live = 0;
+  }
+
+  /** Copies the live entries into a fresh arena once the space left behind outweighs them. */
+  private compactIfWasteful(): void {
+    if (this.garbage < ARENA_CHUNK || this.garbage < this.live) return;
+    const old = this.chunks;
+    this.reset();
+    for (let slot = 0; slot <= this.mask; slot++) {
+      const s = this.slots[slot];
+      if (s === 0) continue;
+      const chunk = old[(s - 1) >>> ARENA_CHUNK_BITS];
+      const at = (s - 1) & ARENA_POS;
+      const v = at + 1 + chunk[at];
+      const key = chunk.toString('latin1', at + 1, v);
+      this.slots[slot] = this.append(key, chunk.toString('latin1', v + 4, v + 4 + chunk.readUInt16LE(v + 2))) + 1;
+    }
+  }
+}
+
+function fitsArenaKey(key: string): boolean {
+  return key.length > 0 && fits(key, 255);
+}
+
+function fitsArenaValue(value: string): boolean {
+  return fits(value, 0xffff, true);
+}

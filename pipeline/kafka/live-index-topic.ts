@@ -3,6 +3,8 @@ import type { Logger } from '../../kernel/logger';
 import { createTopicsReady } from '../../kafka/topics';
 import { HEADERS } from '../../schemas/topics';
 import { validFlags } from '../user-login-flags';
+import { EntryLog } from './entry-log';
+import type { RunFence } from './fence';
 import { indexTopicOf, LiveIndex, usersRecordApplier } from './live-index';
 import type { OutRecord, RecordWriter } from './publisher';
 import { readToEnd, type ReadToEndOptions } from './read-to-end';
@@ -26,6 +28,15 @@ import { readToEnd, type ReadToEndOptions } from './read-to-end';
  *    older than its latest record, and the next run would carry an old device or flags, or see a
  *    deleted user as live). A run that fails before its commit writes none either: its watermark
  *    did not move, and the next run reads what it published in its tail;
+ *  - with the run's fence (`useFence`), the entries kept so far are written in a transaction of
+ *    that fence whenever `FLUSH_EVERY` are waiting, instead of all in the commit: a rebuild or a
+ *    full run of 1M users would otherwise hold 1M entries until the commit and write them in ONE
+ *    transaction (the broker aborts a transaction after 60 s). It keeps the promise above: a run
+ *    that lost its lock is fenced at its next transaction, so it lands no entry after the run that
+ *    took over opened the fence (which happens before that run reads the index); an entry that
+ *    landed before is a projection of an acknowledged record, and a newer record of that key is
+ *    either the new run's own (its entry comes later) or after the watermark (read in the tail).
+ *    A run that fails after a flush leaves true entries and an unmoved watermark, as above;
  *  - the watermark is the users-topic end the run started from (or its end, see nextWatermark);
  *    everything after it is read again by the next run, whatever happened in between (a failed
  *    run, another writer);
@@ -49,13 +60,24 @@ export interface LoadedLive {
 }
 
 const NO_FLAGS = '--';
+/** Entries kept before they are written in a transaction of their own (with a fence): bounds the memory they hold. */
+export const FLUSH_EVERY = 10_000;
+/** Records per send inside such a transaction. */
+const SEND_BATCH = 500;
 
 export class LiveIndexTopic {
   readonly topic: string;
   /** Users-topic records written (and acknowledged) through `writer`. */
   private written = 0;
-  /** The entries to write in the commit, by index key: the last kept for a key wins. */
-  private readonly pending = new Map<string, OutRecord>();
+  /** The entries kept and not written yet, in order (off the heap): for a key, the last one wins. */
+  private pending = new EntryLog();
+  private fence: RunFence | null = null;
+  /** The flush in progress (flushes are serialized), and whether the commit has begun (no more flushes). */
+  private flushing: Promise<void> = Promise.resolve();
+  private committing = false;
+  /** Why a background flush failed (the run must fail: its entries did not land). */
+  private failed: unknown = null;
+  private flushEvery = FLUSH_EVERY;
 
   constructor(
     private readonly kafka: Kafka,
@@ -141,21 +163,82 @@ export class LiveIndexTopic {
     return {
       write: async (batch) => {
         await inner.write(batch);
-        const entries = batch.filter((r) => r.topic === this.usersTopic).map((r) => this.projection(r));
-        this.keep(entries);
-        this.written += entries.length;
+        let n = 0;
+        for (const r of batch) {
+          if (r.topic !== this.usersTopic) continue;
+          this.keepProjection(r);
+          n++;
+        }
+        this.written += n;
+        if (this.failed) throw this.failed;
+        if (this.fence && !this.committing && this.pending.size >= this.flushEvery) await this.flush();
       },
     };
   }
 
-  /** Keeps entries (a load's `refresh`, materialised now) for the commit; a later one for a key replaces it. */
-  keep(entries: Iterable<OutRecord>): void {
-    for (const e of entries) this.pending.set(e.key.toString('utf8'), e);
+  /**
+   * Writes the entries kept so far in the run's fence, each batch in a transaction of its own, as
+   * they accumulate (see the header). Call before `keep` and the users phase (`sync.ts`: right
+   * after the index is created). Without it every entry waits for the commit transaction.
+   */
+  useFence(fence: RunFence, opts: { flushEvery?: number } = {}): void {
+    this.fence = fence;
+    this.flushEvery = opts.flushEvery ?? FLUSH_EVERY;
   }
 
-  /** The entries kept, to write in the commit transaction before the watermark record. */
+  /** Keeps entries (a load's `refresh`, materialised now) for the commit; a later one for a key replaces it. */
+  keep(entries: Iterable<OutRecord>): void {
+    for (const e of entries) this.pending.append(e.key, e.value);
+    // with a fence, a rebuild's entries (every user) go out now, in the background, not in the
+    // commit; a failure is thrown by the next write or by nextWatermark
+    if (this.fence && !this.committing && this.pending.size >= this.flushEvery) {
+      this.flush().catch((err: unknown) => (this.failed ??= err));
+    }
+  }
+
+  /**
+   * The entries kept and not yet written, in order, to write in the commit transaction before the
+   * watermark record. From here on nothing is flushed in a transaction of its own: the commit is
+   * the fence's transaction now.
+   */
   entries(): Iterable<OutRecord> {
-    return this.pending.values();
+    this.committing = true;
+    return toRecords(this.topic, this.pending.drain());
+  }
+
+  /** Entries waiting for their write (not yet flushed or committed). */
+  get waiting(): number {
+    return this.pending.size;
+  }
+
+  /** Writes what is kept in a transaction of the fence; flushes run one after the other. */
+  private flush(): Promise<void> {
+    const run = this.flushing.then(async () => {
+      if (this.pending.size === 0 || !this.fence || this.committing) return;
+      const log = this.pending.drain();
+      const records = toRecords(this.topic, log)[Symbol.iterator]();
+      // at most flushEvery entries a transaction, however many were kept at once (a rebuild)
+      for (let more = true; more;) {
+        await this.fence.transaction(async ({ writer }) => {
+          let batch: OutRecord[] = [];
+          for (let n = 0; n < this.flushEvery; n++) {
+            const next = records.next();
+            if (next.done) {
+              more = false;
+              break;
+            }
+            batch.push(next.value);
+            if (batch.length === SEND_BATCH) {
+              await writer.write(batch);
+              batch = [];
+            }
+          }
+          if (batch.length > 0) await writer.write(batch);
+        });
+      }
+    });
+    this.flushing = run.catch(() => undefined);
+    return run;
   }
 
   /**
@@ -163,8 +246,15 @@ export class LiveIndexTopic {
    * through `writer` since `start` (so nobody else wrote in between, and every one of them has its
    * entry), the index is complete up to the present end and the next run's tail is only this
    * commit's tombstones. Otherwise `start`: the next run reads everything after it again.
+   * Called when the commit is next: no entry is flushed on its own after it.
    */
   async nextWatermark(start: Map<number, bigint>): Promise<Map<number, bigint>> {
+    // the flushes started (the writes awaited theirs; keep's run in the background) complete
+    // first; then the commit follows, and its tombstones' entries wait for it (a flush then would
+    // be a transaction inside the commit's)
+    await this.flushing;
+    this.committing = true;
+    if (this.failed) throw this.failed;
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
     let grown = 0n;
     for (const p of ends) {
@@ -189,12 +279,15 @@ export class LiveIndexTopic {
     return { topic: this.topic, key: Buffer.from(`${this.connector}\u0001`), value: Buffer.from(value), headers: {} };
   }
 
-  /** The index entry of a users record the run publishes, from its key and the headers it was sent with. */
-  private projection(r: OutRecord): OutRecord {
-    const key = this.decodeKey(r.key);
-    if (r.value === null || r.headers[HEADERS.connector] !== this.connector) return this.entry(key, null);
+  /** Keeps the index entry of a users record the run publishes, from its key and the headers it was sent with. */
+  private keepProjection(r: OutRecord): void {
+    const key = `${this.connector}\u0000${this.decodeKey(r.key)}`;
+    if (r.value === null || r.headers[HEADERS.connector] !== this.connector) return this.pending.append(key, null);
     const h = r.headers;
-    return this.entry(key, entryValue(h[HEADERS.org], h[HEADERS.userLogin], h[HEADERS.contentHash], h[HEADERS.device]));
+    this.pending.append(
+      key,
+      entryValue(h[HEADERS.org], h[HEADERS.userLogin], h[HEADERS.contentHash], h[HEADERS.device]),
+    );
   }
 
   private entry(userKey: string, value: string | null): OutRecord {
@@ -280,6 +373,10 @@ export function tailStart(
     from.set(p.partition, offset);
   }
   return Object.keys(mark.offsets).length === ends.length ? from : null;
+}
+
+function* toRecords(topic: string, log: EntryLog): Iterable<OutRecord> {
+  for (const e of log.entries()) yield { topic, key: e.key, value: e.value, headers: {} };
 }
 
 function* map<T, U>(xs: Iterable<T>, fn: (x: T) => U): Iterable<U> {

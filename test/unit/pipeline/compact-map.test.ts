@@ -1,4 +1,4 @@
-import { CompactStringMap } from '../../../kernel/compact-map';
+import { ArenaStringMap, CompactStringMap } from '../../../kernel/compact-map';
 import { mulberry32 } from '../../../simulator/prng';
 
 describe('CompactStringMap', () => {
@@ -52,5 +52,52 @@ describe('CompactStringMap', () => {
   it('refuses widths a slot cannot hold', () => {
     expect(() => new CompactStringMap(0, 22)).toThrow(RangeError);
     expect(() => new CompactStringMap(18, 255)).toThrow(RangeError);
+  });
+});
+
+describe('ArenaStringMap', () => {
+  it('behaves like a Map<string, string> through random sets, overwrites, deletes, growth and compaction', () => {
+    const seed = process.env.ARENA_SEED ? Number(process.env.ARENA_SEED) : Math.floor(Math.random() * 2 ** 31);
+    console.log(`arena-map: seed ${seed} (replay with ARENA_SEED=${seed})`);
+    const rand = mulberry32(seed);
+    const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
+    const ids = Array.from({ length: 3000 }, (_, i) => `005Hn${String(i).padStart(10, '0')}AAA`);
+    // keys and values that cannot live in the arena: too long, not ASCII, empty key
+    const odd = ['', 'ü-user', 'x'.repeat(300), '005Hn0000000001AAA\u00e9'];
+    const oddValues = ['', 'hash-ä', 'v'.repeat(70_000)];
+    const map = new ArenaStringMap(16);
+    const model = new Map<string, string>();
+    for (let op = 0; op < 60_000; op++) {
+      const key = rand() < 0.02 ? pick(odd) : pick(ids);
+      const r = rand();
+      if (r < 0.55) {
+        // values of varying length: replaced in place when they fit, moved when they grow
+        const value = rand() < 0.98 ? 'd'.repeat(Math.floor(rand() * 120)) + op : pick(oddValues);
+        map.set(key, value);
+        model.set(key, value);
+      } else if (r < 0.85) {
+        expect(map.delete(key)).toBe(model.delete(key));
+      } else {
+        expect(map.get(key)).toBe(model.get(key));
+        expect(map.has(key)).toBe(model.has(key));
+      }
+      if (op % 5000 === 0) expect(map.size).toBe(model.size);
+    }
+    expect(map.size).toBe(model.size);
+    expect(new Map(map)).toEqual(model);
+    expect([...map.keys()].sort()).toEqual([...model.keys()].sort());
+  });
+
+  it('holds 200,000 Ids with 90-character values in under 140 bytes each (compact values, 4-byte slots)', () => {
+    const map = new ArenaStringMap();
+    for (let i = 0; i < 200_000; i++)
+      map.set(`005Hn${String(i).padStart(10, '0')}AAA`, `v${String(i).padStart(89, '0')}`);
+    // a later value of the same length or shorter is written in place: no growth
+    for (let i = 0; i < 200_000; i += 2)
+      map.set(`005Hn${String(i).padStart(10, '0')}AAA`, `w${String(i).padStart(80, '1')}`);
+    expect(map.size).toBe(200_000);
+    expect(map.get('005Hn0000123456AAA')).toBe(`w${String(123456).padStart(80, '1')}`);
+    expect(map.get('005Hn0000123457AAA')).toBe(`v${String(123457).padStart(89, '0')}`);
+    expect(map.byteLength / 200_000).toBeLessThan(140);
   });
 });

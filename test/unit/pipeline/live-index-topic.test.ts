@@ -53,6 +53,28 @@ describe('compact live index entries', () => {
     }
   });
 
+  test('LiveIndex gives back the hash, device and flags last put, for any strings', () => {
+    const live = new LiveIndex();
+    const model = new Map<string, { hash: string; device: string | undefined; flags: string | undefined }>();
+    const hashes = ['', 'h', 'x'.repeat(22), 'y'.repeat(200), 'hä', '+x'];
+    const devices = [undefined, '', 'd', '0001\u0000abcd["Chrome","é"]', 'z'.repeat(400), '+'];
+    for (let op = 0; op < 5000; op++) {
+      const key = pick(['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'ü7']);
+      if (random() < 0.2) {
+        live.put(key, null);
+        model.delete(key);
+      } else if (random() < 0.1) {
+        expect(live.take(key)).toEqual(model.get(key));
+        model.delete(key);
+      } else {
+        const v = { hash: pick(hashes), device: pick(devices), flags: pick([undefined, 'tf', 'ff']) };
+        live.put(key, v);
+        model.set(key, v);
+      }
+    }
+    expect(snapshot(live).live).toEqual([...model.keys()].sort().map((k) => [k, model.get(k)]));
+  });
+
   test('a watermark is used only when it names the topic and every partition still has its offset', () => {
     const ends = [
       { partition: 0, low: '0', high: '10' },

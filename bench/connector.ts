@@ -1,0 +1,176 @@
+/**
+ * The connector's own cost (a command, not a test): memory and CPU of its runs, without the sink.
+ * The simulator and each run are processes of their own (the runs from dist/, as production runs).
+ *
+ *   node -r ts-node/register/transpile-only bench/connector.ts --users 100000 [--logins N] [--no-build]
+ *
+ * Three runs of one connector: the first full run (every user published, no index yet, so every
+ * user's index entry goes into the commit transaction), a routine run (nothing changed: the live
+ * users from the index), and a rebuild (the index topic deleted: the live users from the whole
+ * users topic, and every user's entry written again in the commit). Per run it prints the peak
+ * RSS and what the heap and the off-heap buffers held at that peak, the CPU per user, and how long
+ * the commit transaction (tombstones, index entries, watermark) took. BENCH_NODE_ARGS passes
+ * flags to the runs' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
+ */
+import * as path from 'node:path';
+import { Kafka, logLevel } from 'kafkajs';
+import { passwordAuth } from '../simulator/api';
+import type { ConnectorSettings } from '../pipeline/connector';
+import { silentLogger } from '../kernel/logger';
+import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
+import { DEFAULT_PUBLISHER } from '../pipeline/kafka/publisher';
+import { indexTopicOf } from '../pipeline/kafka/live-index';
+import { provisionTopics } from '../kafka/topics';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
+import { ensureServices, stopServices } from '../devstack/services';
+import type { SyncFigures } from './roles';
+import {
+  deleteBenchSubjects,
+  deleteBenchTopics,
+  fmt,
+  ROOT,
+  runChild,
+  spawnRole,
+  spawnSimulator,
+  type RoleProcess,
+  type SimHandle,
+} from './support';
+
+const log = (line: string) => process.stderr.write(`[bench:connector] ${line}\n`);
+
+function parseArgs(argv: string[]): { users: number; logins: number; build: boolean } {
+  const a = { users: 100_000, logins: -1, build: true };
+  for (let i = 0; i < argv.length; i++) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (flag === '--no-build') a.build = false;
+    else if (flag === '--users' || flag === '--logins') {
+      const n = Number(value);
+      if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number above 0; got ${value}`);
+      a[flag === '--users' ? 'users' : 'logins'] = n;
+      i++;
+    } else throw new Error(`unknown option ${flag}; options: --users N --logins N --no-build`);
+  }
+  if (a.logins < 0) a.logins = a.users; // one login event per user, as the 1M bench
+  return a;
+}
+
+interface RunFigures {
+  run: string;
+  seconds: number;
+  peakRssMb: number;
+  atPeak: SyncFigures['atPeakMb'];
+  cpuSeconds: number;
+  cpuPerUserUs: number;
+  commitSeconds: number;
+  published: number;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  if (args.build) {
+    log('building (the runs go from dist/)…');
+    await runChild(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  }
+  const services = await ensureServices((line) => log(line));
+  const { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl } = services.endpoints;
+  const kafka = new Kafka({ clientId: 'bench-connector', brokers: [brokers], logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  const name = `benchc-${Date.now().toString(36)}`;
+  const roles: RoleProcess[] = [];
+  let sim: SimHandle | undefined;
+  try {
+    log(`simulator: ${fmt(args.users)} users, ${fmt(args.logins)} login events…`);
+    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), { compiled: true });
+    await admin.connect();
+    const settings: ConnectorSettings = {
+      connectorName: name,
+      salesforce: {
+        loginUrl: sim.url,
+        auth: passwordAuth(sim.credentials),
+        loginLookbackDays: 400,
+        parallelPages: 3,
+        pollInitialMs: 100,
+        pollMaxMs: 500,
+        jobTimeoutMs: 30 * 60_000,
+        apiBudgetShare: 1,
+      },
+      kafka: { brokers: [brokers], clientId: name },
+      registry: { url: registryUrl },
+      topics: {
+        users: `${name}.users`,
+        logins: `${name}.logins`,
+        state: `${name}.state`,
+        deadLetter: `${name}.dlq`,
+        // the declared streams too: their default topics are shared by every run on this machine
+        streams: Object.fromEntries(GENERIC_STREAMS.map((d) => [d.name, `${name}.${d.name}`])),
+      },
+      topicSettings: { partitions: 3, loginRetentionMs: 7 * 24 * 3600 * 1000 },
+      guard: DEFAULT_DELETION_GUARD,
+      publisher: DEFAULT_PUBLISHER,
+    };
+    await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
+    const results: RunFigures[] = [];
+    const run = async (label: string, fullRepublish: boolean) => {
+      log(`${label}…`);
+      const r = spawnRole('sync', { settings, fullRepublish });
+      roles.push(r);
+      const f = await r.next<SyncFigures>();
+      if (f.status !== 'succeeded') throw new Error(`${label} failed: ${JSON.stringify(f.error)}`);
+      results.push({
+        run: label,
+        seconds: (f.endedAt - f.startedAt) / 1000,
+        peakRssMb: f.peakRssMb,
+        atPeak: f.atPeakMb,
+        cpuSeconds: f.cpuSeconds,
+        cpuPerUserUs: (f.cpuSeconds * 1e6) / args.users,
+        commitSeconds: f.phases.deletions === undefined ? NaN : (f.endedAt - f.phases.deletions) / 1000,
+        published: f.usersPublished,
+      });
+      log(`  ${JSON.stringify(results[results.length - 1])}`);
+    };
+    await run('first full run', true);
+    await run('routine run, nothing changed', false);
+    await admin.deleteTopics({ topics: [indexTopicOf(settings.topics.users)] });
+    await waitGone(admin, indexTopicOf(settings.topics.users));
+    await run('rebuild (index deleted), nothing changed', false);
+
+    const rows = results.map(
+      (r) =>
+        `| ${r.run} | ${r.seconds.toFixed(1)} | ${r.peakRssMb} | ${r.atPeak.heapUsed} / ${r.atPeak.heapTotal} | ` +
+        `${r.atPeak.arrayBuffers} | ${r.cpuSeconds.toFixed(1)} | ${r.cpuPerUserUs.toFixed(0)} | ` +
+        `${r.commitSeconds.toFixed(1)} |`,
+    );
+    process.stdout.write(
+      [
+        ``,
+        `connector, ${fmt(args.users)} users + ${fmt(args.logins)} login events (node ${process.version})`,
+        ``,
+        `| run | s | peak RSS MB | heap used / total at peak MB | array buffers at peak MB | CPU s | ` +
+          `CPU µs/user | commit s |`,
+        `|---|---:|---:|---:|---:|---:|---:|---:|`,
+        ...rows,
+        ``,
+      ].join('\n'),
+    );
+  } finally {
+    for (const r of roles) r.kill();
+    await deleteBenchTopics(admin, name);
+    await deleteBenchSubjects(registryUrl, name);
+    await admin.disconnect();
+    await sim?.stop();
+    await stopServices(services.started);
+  }
+}
+
+async function waitGone(admin: ReturnType<Kafka['admin']>, topic: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while ((await admin.listTopics()).includes(topic)) {
+    if (Date.now() > deadline) throw new Error(`topic ${topic} still listed 60 s after its deletion`);
+    await new Promise((r) => setTimeout(r, 200)); // polling the broker's metadata, not a readiness guess
+  }
+}
+
+main().catch((err: Error) => {
+  process.stderr.write(`bench failed: ${err.stack ?? err.message}\n`);
+  process.exitCode = 1;
+});
