@@ -144,10 +144,10 @@ export class Store {
 
   setUserState(id: string, state: SimUserState): void {
     const pos = this.livePos(id);
-    const t = iso(this.tick());
     const flags = { active: [true, false], inactive: [false, false], frozen: [true, true] }[state];
     if (!flags) throw new Error(`simulator: unknown user state ${state}`);
     const wasActive = this.snapshot().users.row(pos)?.get('IsActive') === true;
+    const t = iso(this.tick()); // after the read above: the tick drops the cached snapshot
     // Freezing lives on UserLogin: the User row (and its SystemModstamp) changes only with IsActive.
     const userRow: Record<string, Value> =
       wasActive === flags[0]
