@@ -4,6 +4,7 @@
  * `done` promise whose result is the only thing that may justify deletions downstream: it
  * resolves (complete: true) only for a verified, complete extraction (see integrity.ts).
  */
+import { createHash } from 'node:crypto';
 import { FatalError } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { sleep } from '../../kernel/retry';
@@ -72,6 +73,10 @@ export interface ConnectInfo {
   userFilters: string[];
   /** User fields the config excludes (fields.exclude): never read, on purpose. */
   excludedFields: string[];
+  /** How routine runs read users (config usersFullScanEvery, salesforceTuning.usersOverlapMs), and a
+   *  digest of what decides a user's row (fields, statuses, filters, hashed fields and salt): when it
+   *  differs from the last run's, rows read incrementally would not compare with the published ones. */
+  usersRead: { fullScanEveryMs: number; overlapMs: number; shape: string };
 }
 
 export interface ExtractionResult {
@@ -313,6 +318,25 @@ class Extractor implements SalesforceExtractor {
       features,
       userFilters,
       excludedFields: [...choice.exclude],
+      usersRead: {
+        fullScanEveryMs: this.cfg.usersFullScanEveryMs,
+        overlapMs: this.cfg.usersOverlapMs,
+        shape: createHash('sha256')
+          .update(
+            JSON.stringify({
+              fields: user.fields,
+              statuses: this.cfg.userStatuses,
+              filters: userFilters,
+              hash: choice.hash,
+              userLogin: features.userLogin.enabled,
+              // the salt decides hashed values; only a digest of a digest of it leaves this process
+              salt: createHash('sha256')
+                .update(this.cfg.hashSalt ?? '')
+                .digest('hex'),
+            }),
+          )
+          .digest('hex'),
+      },
     };
   }
 
