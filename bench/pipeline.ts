@@ -270,7 +270,28 @@ async function main(): Promise<void> {
       recordsPerSecond: rate(third.usersExtracted, thirdSeconds),
       note:
         `${fmt(changed)} users changed in the org and published, ${fmt(third.usersUnchanged)} skipped ` +
-        `before mapping; live users from the compact index plus the users topic after its watermark`,
+        `before mapping; live users from the compact index plus the users topic after its watermark; ` +
+        `users read: ${third.usersRead?.kind ?? '?'} (${JSON.stringify(third.usersRead?.rowsRead ?? {})})`,
+    });
+
+    // the same routine run with every user read in full (usersFullScanEvery 0: the read before the
+    // incremental one), side by side in this process, after another 1 % of the users changed
+    log('   a fourth run, 1 % changed again, every user read in full (usersFullScanEvery 0)…');
+    const changedAgain = await sim.change(0.01, 2);
+    const fullSettings = { ...e2eSettings, salesforce: { ...e2eSettings.salesforce, usersFullScanEveryMs: 0 } };
+    const fourth = await role('sync', { settings: fullSettings, fullRepublish: false }).next<SyncFigures>();
+    if (fourth.status !== 'succeeded' || fourth.usersPublished !== changedAgain || fourth.usersTombstoned !== 0)
+      throw new Error(`the fourth run should publish the ${changedAgain} changed users: ${JSON.stringify(fourth)}`);
+    const fourthSeconds = (fourth.endedAt - fourth.startedAt) / 1000;
+    stages.push({
+      stage: 'routine sync run, 1 % of users changed, full users read (before)',
+      records: fourth.usersExtracted,
+      seconds: fourthSeconds,
+      recordsPerSecond: rate(fourth.usersExtracted, fourthSeconds),
+      note:
+        `usersFullScanEvery 0: every user's full row read (${JSON.stringify(fourth.usersRead?.rowsRead ?? {})}); ` +
+        `${fmt(changedAgain)} changed users published; incremental run above: ${thirdSeconds.toFixed(1)} s, ` +
+        `${(fourthSeconds / Math.max(thirdSeconds, 1e-9)).toFixed(1)}x faster`,
     });
 
     log('4/6 the sink alone, over the full topics…');
