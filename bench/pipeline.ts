@@ -97,6 +97,16 @@ function parseArgs(argv: string[]): Args {
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const rate = (records: number, seconds: number) => Math.round(records / Math.max(seconds, 1e-9));
+/** Where a sync run's time went: from its start to the logins phase, then each phase (seconds). */
+const phaseSplit = (f: SyncFigures): string => {
+  const p = f.phases;
+  const s = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined ? ((b - a) / 1000).toFixed(1) : '?';
+  return (
+    `start ${s(f.startedAt, p.logins)} s, logins ${s(p.logins, p.users)} s, users ${s(p.users, p.deletions)} s, ` +
+    `deletions + commit ${s(p.deletions, f.endedAt)} s`
+  );
+};
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -254,7 +264,8 @@ async function main(): Promise<void> {
       note:
         `a routine run: the live users (${fmt(args.users)}) from the compact index, every user ` +
         `extracted and found unchanged before mapping, login events after the watermark only ` +
-        `(${fmt(again.loginEventsPublished)})`,
+        `(${fmt(again.loginEventsPublished)}); users read: ${again.usersRead?.kind ?? '?'} ` +
+        `(${JSON.stringify(again.usersRead?.rowsRead ?? {})}); ${phaseSplit(again)}`,
     });
 
     log('   a third run, 1 % of the users changed in the org…');
@@ -271,7 +282,8 @@ async function main(): Promise<void> {
       note:
         `${fmt(changed)} users changed in the org and published, ${fmt(third.usersUnchanged)} skipped ` +
         `before mapping; live users from the compact index plus the users topic after its watermark; ` +
-        `users read: ${third.usersRead?.kind ?? '?'} (${JSON.stringify(third.usersRead?.rowsRead ?? {})})`,
+        `users read: ${third.usersRead?.kind ?? '?'} (${JSON.stringify(third.usersRead?.rowsRead ?? {})}); ` +
+        phaseSplit(third),
     });
 
     // the same routine run with every user read in full (usersFullScanEvery 0: the read before the
@@ -291,7 +303,7 @@ async function main(): Promise<void> {
       note:
         `usersFullScanEvery 0: every user's full row read (${JSON.stringify(fourth.usersRead?.rowsRead ?? {})}); ` +
         `${fmt(changedAgain)} changed users published; incremental run above: ${thirdSeconds.toFixed(1)} s, ` +
-        `${(fourthSeconds / Math.max(thirdSeconds, 1e-9)).toFixed(1)}x faster`,
+        `${(fourthSeconds / Math.max(thirdSeconds, 1e-9)).toFixed(1)}x faster; ${phaseSplit(fourth)}`,
     });
 
     log('4/6 the sink alone, over the full topics…');
