@@ -104,7 +104,8 @@ const phaseSplit = (f: SyncFigures): string => {
     a !== undefined && b !== undefined ? ((b - a) / 1000).toFixed(1) : '?';
   return (
     `start ${s(f.startedAt, p.logins)} s, logins ${s(p.logins, p.users)} s, users ${s(p.users, p.deletions)} s, ` +
-    `deletions + commit ${s(p.deletions, f.endedAt)} s`
+    `deletions + commit ${s(p.deletions, f.endedAt)} s; the users read itself ` +
+    `${((f.usersRead?.durationMs ?? NaN) / 1000).toFixed(1)} s`
   );
 };
 

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import _ from 'highland';
-import { drain, throwIfAborted } from './drain';
+import { abortError, drain, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
-import type { LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
+import type { Extraction, LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
@@ -142,6 +142,8 @@ export interface UsersReadSummary {
   reason: string;
   /** Rows Salesforce returned: `full` for a full read; `ids`, `changed`, `byId` for an incremental one. */
   rowsRead?: Partial<Record<'full' | 'ids' | 'changed' | 'byId', number>>;
+  /** How long the users read took, publishing included (ms). */
+  durationMs?: number;
 }
 
 export interface StreamCounts {
@@ -380,6 +382,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       now: startedAt,
     });
     usersReadInfo = { kind: plan.kind, reason: plan.reason };
+    const usersReadStart = now();
     logger.info(`users read: ${plan.kind}`, { reason: plan.reason });
     /** A user row → its record, or null when unchanged (same raw row, same mapping, no newer device). */
     const userRecord = (raw: Record<string, string>, previous: LiveUser | undefined): OutRecord | null => {
@@ -463,10 +466,10 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       const ids = reads.ids();
       expected = ids.expectedRows;
       const need = new Map<string, LiveUser | undefined>();
-      const [, ir] = await drain(
+      const ir = await consume(
         ids,
         (row) => {
-          if (seen.has(row.Id)) return null;
+          if (seen.has(row.Id)) return;
           const previous = live.take(row.Id);
           const flags = packFlags(row);
           const carried = stages.devices.valid(previous?.device);
@@ -476,15 +479,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
             DeviceCodec.later(carried, latest.packed(row.Id)) !== carried
           ) {
             need.set(row.Id, previous);
-            return null;
+            return;
           }
           counts.usersExtracted++;
           counts.usersUnchanged++;
           tick();
-          return null;
         },
-        writer,
-        opts.publisher,
         stop.signal,
       );
       // c. Their full rows, by Id.
@@ -514,6 +514,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
             shape,
           };
     usersResult = ur;
+    usersReadInfo.durationMs = now() - usersReadStart;
     // Every login event and every user carrying its device is published: LoginHistory progress is
     // kept from here on, even if the deletion phase refuses (the guard) or fails.
     if (!opts.dryRun) {
@@ -639,6 +640,34 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           logger.warn('could not release the run lock; it expires with its lease', { error: e.message }),
         );
     await fence?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads an extraction that publishes nothing (the Id snapshot: a million rows a run at scale) row by
+ * row, without the publishing pipeline's per-row cost. Rejects as `drain` does: when the extraction
+ * is not complete and verified, or the run is stopped.
+ */
+async function consume<R>(
+  ex: Extraction<R>,
+  onRow: (row: Record<string, string>) => void,
+  signal: AbortSignal,
+): Promise<R> {
+  const onAbort = () => ex.rows.destroy(abortError(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const row of ex.rows) onRow(row as Record<string, string>);
+    return await ex.done;
+  } catch (err) {
+    // the stream's error is the extraction's (or the stop's): `done` says which, when it has settled
+    throw signal.aborted
+      ? abortError(signal)
+      : await ex.done.then(
+          () => err,
+          (e: unknown) => e,
+        );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 
