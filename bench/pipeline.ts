@@ -99,6 +99,17 @@ function parseArgs(argv: string[]): Args {
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 const rate = (records: number, seconds: number) => Math.round(records / Math.max(seconds, 1e-9));
+/** Where a sync run's time went: from its start to the logins phase, then each phase (seconds). */
+const phaseSplit = (f: SyncFigures): string => {
+  const p = f.phases;
+  const s = (a: number | undefined, b: number | undefined) =>
+    a !== undefined && b !== undefined ? ((b - a) / 1000).toFixed(1) : '?';
+  return (
+    `start ${s(f.startedAt, p.logins)} s, logins ${s(p.logins, p.users)} s, users ${s(p.users, p.deletions)} s, ` +
+    `deletions + commit ${s(p.deletions, f.endedAt)} s; the users read itself ` +
+    `${((f.usersRead?.durationMs ?? NaN) / 1000).toFixed(1)} s`
+  );
+};
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
@@ -264,7 +275,8 @@ async function main(): Promise<void> {
       note:
         `a routine run: the live users (${fmt(args.users)}) from the compact index, every user ` +
         `extracted and found unchanged before mapping, login events after the watermark only ` +
-        `(${fmt(again.loginEventsPublished)})`,
+        `(${fmt(again.loginEventsPublished)}); users read: ${again.usersRead?.kind ?? '?'} ` +
+        `(${JSON.stringify(again.usersRead?.rowsRead ?? {})}); ${phaseSplit(again)}`,
     });
 
     log('   a third run, 1 % of the users changed in the org…');
@@ -280,7 +292,29 @@ async function main(): Promise<void> {
       recordsPerSecond: rate(third.usersExtracted, thirdSeconds),
       note:
         `${fmt(changed)} users changed in the org and published, ${fmt(third.usersUnchanged)} skipped ` +
-        `before mapping; live users from the compact index plus the users topic after its watermark`,
+        `before mapping; live users from the compact index plus the users topic after its watermark; ` +
+        `users read: ${third.usersRead?.kind ?? '?'} (${JSON.stringify(third.usersRead?.rowsRead ?? {})}); ` +
+        phaseSplit(third),
+    });
+
+    // the same routine run with every user read in full (usersFullScanEvery 0: the read before the
+    // incremental one), side by side in this process, after another 1 % of the users changed
+    log('   a fourth run, 1 % changed again, every user read in full (usersFullScanEvery 0)…');
+    const changedAgain = await sim.change(0.01, 2);
+    const fullSettings = { ...e2eSettings, salesforce: { ...e2eSettings.salesforce, usersFullScanEveryMs: 0 } };
+    const fourth = await role('sync', { settings: fullSettings, fullRepublish: false }).next<SyncFigures>();
+    if (fourth.status !== 'succeeded' || fourth.usersPublished !== changedAgain || fourth.usersTombstoned !== 0)
+      throw new Error(`the fourth run should publish the ${changedAgain} changed users: ${JSON.stringify(fourth)}`);
+    const fourthSeconds = (fourth.endedAt - fourth.startedAt) / 1000;
+    stages.push({
+      stage: 'routine sync run, 1 % of users changed, full users read (before)',
+      records: fourth.usersExtracted,
+      seconds: fourthSeconds,
+      recordsPerSecond: rate(fourth.usersExtracted, fourthSeconds),
+      note:
+        `usersFullScanEvery 0: every user's full row read (${JSON.stringify(fourth.usersRead?.rowsRead ?? {})}); ` +
+        `${fmt(changedAgain)} changed users published; incremental run above: ${thirdSeconds.toFixed(1)} s, ` +
+        `${(fourthSeconds / Math.max(thirdSeconds, 1e-9)).toFixed(1)}x faster; ${phaseSplit(fourth)}`,
     });
 
     log('4/6 the sink alone, over the full topics…');

@@ -20,6 +20,7 @@ import { Pool } from 'pg';
 import { createExtractor } from '../connectors/salesforce';
 import { buildLoginQuery, buildUserQuery } from '../connectors/salesforce/soql';
 import { startConnector, type ConnectorSettings } from '../pipeline/connector';
+import type { RunSummary } from '../pipeline/sync';
 import { silentLogger } from '../kernel/logger';
 import { sleep } from '../kernel/retry';
 import {
@@ -64,6 +65,8 @@ export interface SyncFigures extends ProcessFigures {
   /** When the run entered each phase (epoch ms): logins, then users, then deletions. */
   phases: Partial<Record<'logins' | 'users' | 'deletions' | 'done', number>>;
   usersTombstoned: number;
+  /** Which users read the run made (full or incremental), why, and the rows each of its reads returned. */
+  usersRead?: RunSummary['usersRead'];
 }
 
 export interface SinkFigures extends ProcessFigures {
@@ -193,6 +196,7 @@ async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }):
       loginEventsPublished: s.loginEventsPublished,
       deadLettered: s.deadLettered,
       usersTombstoned: s.usersTombstoned,
+      usersRead: s.usersRead,
       startedAt,
       endedAt: Date.now(),
       phases,

@@ -37,6 +37,19 @@ export interface RunState {
   sourceFields: string[] | null;
   /** Incremental declared streams: name → watermark (epoch ms); null before any. */
   streamWatermarks: Record<string, number> | null;
+  /** How the users were last read (absent or null: never recorded; the next run reads them in full). */
+  usersRead?: UsersReadState | null;
+}
+
+/** What the next run needs to read only the users changed since this one (pipeline/sync.ts). */
+export interface UsersReadState {
+  /** The highest User.SystemModstamp read (epoch ms): Salesforce's value, never our clock. */
+  watermark: number;
+  /** When the last full read of every selected user started (epoch ms, our clock: it only schedules). */
+  fullReadAt: number;
+  /** A digest of what makes a users read comparable (fields, mapping, status selection, filters):
+   *  another one and the next read is a full one. */
+  shape: number;
 }
 
 /**

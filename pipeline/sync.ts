@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import _ from 'highland';
-import { drain, throwIfAborted } from './drain';
+import { abortError, drain, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
-import type { LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
+import type { Extraction, LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
@@ -26,6 +26,8 @@ import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, typ
 import { packIds, unpackIds } from './login-ids';
 import { packFlags, withCarriedFlags } from './user-login-flags';
 import { newRunState, type RunState } from './run-state';
+import { planUsersRead, usersReadShape } from './users-read-plan';
+import type { LiveUser } from './kafka/live-index';
 import { decodeStringKey } from '../schemas/keys';
 import { stateCodec } from './state-codec';
 import {
@@ -129,8 +131,19 @@ export interface RunSummary {
   loginHistoryWatermark: string | null;
   /** The declared streams' counts, by stream name (absent when the run has none). */
   streams?: Record<string, StreamCounts>;
+  /** Which kind of users read ran, why, and the rows each of its reads returned (absent before the users phase). */
+  usersRead?: UsersReadSummary;
   /** Why the run failed (absent on success). */
   error?: { code: string; message: string };
+}
+
+export interface UsersReadSummary {
+  kind: 'full' | 'incremental';
+  reason: string;
+  /** Rows Salesforce returned: `full` for a full read; `ids`, `changed`, `byId` for an incremental one. */
+  rowsRead?: Partial<Record<'full' | 'ids' | 'changed' | 'byId', number>>;
+  /** How long the users read took, publishing included (ms). */
+  durationMs?: number;
 }
 
 export interface StreamCounts {
@@ -185,6 +198,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   };
   let loginsResult: LoginsResult | null = null;
   let usersResult: UsersResult | null = null;
+  let usersReadInfo: UsersReadSummary | undefined;
   let loginRows = 0;
   const phases: StreamPhase[] = [];
   const streamCounts: Record<string, StreamCounts> = {};
@@ -247,6 +261,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       loginHistoryWatermark:
         (status === 'succeeded' ? loginsResult?.watermark?.toISOString() : undefined) ?? resumeFrom?.watermark ?? null,
       ...(deps.streams && deps.streams.length > 0 ? { streams: streamCounts } : {}),
+      ...(usersReadInfo ? { usersRead: usersReadInfo } : {}),
       ...(error ? { error: describeError(error) } : {}),
     };
   };
@@ -355,60 +370,151 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     loginsResult = lr;
     counts.loginDuplicatesDropped = lr.duplicatesDropped;
 
-    // 2. The User snapshot. Each user seen is struck from `live`; what remains was not imported now.
-    const users = deps.extractor.users();
-    expected = users.expectedRows;
-    progress('users');
-    const [, ur] = await drain(
-      users,
-      (raw) => {
-        counts.usersExtracted++;
-        tick();
-        // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
-        const previous = live.take(raw.Id);
-        // UserLogin unreadable this run (its keys absent): the flags, and the status they decide,
-        // are the ones the user's last record carried, never null and 'active' read as news.
-        const row = withCarriedFlags(raw, previous?.flags);
-        const flags = packFlags(row);
-        // The device is the later of the one last published and this run's latest login: a
-        // record is the user's full current state, never "no news" read as "no device".
-        const carried = stages.devices.valid(previous?.device);
-        const device = DeviceCodec.later(carried, latest.packed(raw.Id));
-        const hash = contentHash(row, stages.fingerprint);
-        // Unchanged (same raw row, same mapping), and no newer login device: consumers would see
-        // nothing new, so the row is not even mapped.
-        if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
+    // 2. The users: a full snapshot, or (routine runs) an incremental read whose Id snapshot is as
+    //    complete as the full one. Each user seen is struck from `live`; what remains was not imported now.
+    const shape = usersReadShape({ source: info.usersRead?.shape ?? null, mapping: stages.fingerprint });
+    const plan = planUsersRead({
+      previous: snapshot.committed?.usersRead,
+      shape,
+      fullRepublish: opts.fullRepublish,
+      policy: info.usersRead && deps.extractor.userReads ? info.usersRead : undefined,
+      hasModstamp: info.userFields.includes('SystemModstamp'),
+      now: startedAt,
+    });
+    usersReadInfo = { kind: plan.kind, reason: plan.reason };
+    const usersReadStart = now();
+    logger.info(`users read: ${plan.kind}`, { reason: plan.reason });
+    /** A user row → its record, or null when unchanged (same raw row, same mapping, no newer device). */
+    const userRecord = (raw: Record<string, string>, previous: LiveUser | undefined): OutRecord | null => {
+      counts.usersExtracted++;
+      tick();
+      // UserLogin unreadable this run (its keys absent): the flags, and the status they decide,
+      // are the ones the user's last record carried, never null and 'active' read as news.
+      const row = withCarriedFlags(raw, previous?.flags);
+      const flags = packFlags(row);
+      // The device is the later of the one last published and this run's latest login: a
+      // record is the user's full current state, never "no news" read as "no device".
+      const carried = stages.devices.valid(previous?.device);
+      const device = DeviceCodec.later(carried, latest.packed(raw.Id));
+      const hash = contentHash(row, stages.fingerprint);
+      // Unchanged (same raw row, same mapping), and no newer login device: consumers would see
+      // nothing new, so the row is not even mapped.
+      if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
+        counts.usersUnchanged++;
+        return null;
+      }
+      return encodeOr(
+        stages.user(row, ctx),
+        opts.topics.deadLetter,
+        'User',
+        row,
+        run,
+        (rec) => {
+          counts.usersPublished++;
+          return {
+            topic: opts.topics.users,
+            key: deps.codecs.users.encodeKey(rec.id),
+            value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
+            headers: {
+              ...runHeaders(run),
+              [HEADERS.contentHash]: hash,
+              ...(device ? { [HEADERS.device]: device } : {}),
+              ...(flags ? { [HEADERS.userLogin]: flags } : {}),
+            },
+          };
+        },
+        counts,
+      );
+    };
+    const usersWriter = opts.dryRun ? writer : index.writer(writer);
+    let ur: UsersResult;
+    let watermark: string | null;
+    if (plan.kind === 'full') {
+      const users = deps.extractor.users();
+      expected = users.expectedRows;
+      progress('users');
+      // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
+      [, ur] = await drain(
+        users,
+        (raw) => userRecord(raw, live.take(raw.Id)),
+        usersWriter,
+        opts.publisher,
+        stop.signal,
+      );
+      watermark = ur.maxSystemModstamp;
+      usersReadInfo.rowsRead = { full: ur.rowsRead };
+    } else {
+      const reads = await deps.extractor.userReads!();
+      progress('users');
+      // a. The rows changed since the watermark (minus the overlap): published like a full read's.
+      const changed = reads.changedSince(new Date(plan.sinceMs!));
+      expected = changed.expectedRows;
+      const seen = new Set<string>();
+      const [, cr] = await drain(
+        changed,
+        (raw) => {
+          seen.add(raw.Id);
+          return userRecord(raw, live.take(raw.Id));
+        },
+        usersWriter,
+        opts.publisher,
+        stop.signal,
+      );
+      // b. The Id snapshot of the selection: each user struck from `live`. A full row is still
+      //    needed for a user not live in the index (unfrozen, reactivated: no User change), whose
+      //    UserLogin flags changed (frozen or locked: UserLogin only), or who has a newer login device.
+      const ids = reads.ids();
+      expected = ids.expectedRows;
+      const need = new Map<string, LiveUser | undefined>();
+      const ir = await consume(
+        ids,
+        (row) => {
+          if (seen.has(row.Id)) return;
+          const previous = live.take(row.Id);
+          const flags = packFlags(row);
+          const carried = stages.devices.valid(previous?.device);
+          if (
+            previous === undefined ||
+            (flags !== undefined && flags !== previous.flags) ||
+            DeviceCodec.later(carried, latest.packed(row.Id)) !== carried
+          ) {
+            need.set(row.Id, previous);
+            return;
+          }
+          counts.usersExtracted++;
           counts.usersUnchanged++;
-          return null;
-        }
-        return encodeOr(
-          stages.user(row, ctx),
-          opts.topics.deadLetter,
-          'User',
-          row,
-          run,
-          (rec) => {
-            counts.usersPublished++;
-            return {
-              topic: opts.topics.users,
-              key: deps.codecs.users.encodeKey(rec.id),
-              value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
-              headers: {
-                ...runHeaders(run),
-                [HEADERS.contentHash]: hash,
-                ...(device ? { [HEADERS.device]: device } : {}),
-                ...(flags ? { [HEADERS.userLogin]: flags } : {}),
-              },
-            };
-          },
-          counts,
-        );
-      },
-      opts.dryRun ? writer : index.writer(writer),
-      opts.publisher,
-      stop.signal,
-    );
+          tick();
+        },
+        stop.signal,
+      );
+      // c. Their full rows, by Id.
+      const byIds = reads.byIds([...need.keys()]);
+      expected = byIds.expectedRows;
+      const [, br] = await drain(
+        byIds,
+        (raw) => userRecord(raw, need.get(raw.Id)),
+        usersWriter,
+        opts.publisher,
+        stop.signal,
+      );
+      ur = { ...ir, jobs: [...cr.jobs, ...ir.jobs, ...br.jobs], apiCalls: br.apiCalls, apiUsage: br.apiUsage };
+      // the watermark moves only by the changed query's own rows: a row by Id may be newer than a
+      // change the changed query did not see yet
+      const previousMark = new Date(snapshot.committed!.usersRead!.watermark).toISOString();
+      watermark =
+        cr.maxSystemModstamp !== null && cr.maxSystemModstamp > previousMark ? cr.maxSystemModstamp : previousMark;
+      usersReadInfo.rowsRead = { ids: ir.rowsRead, changed: cr.rowsRead, byId: br.rowsRead };
+    }
+    state.usersRead =
+      watermark === null
+        ? null
+        : {
+            watermark: Date.parse(watermark),
+            fullReadAt: plan.kind === 'full' ? startedAt : snapshot.committed!.usersRead!.fullReadAt,
+            shape,
+          };
     usersResult = ur;
+    usersReadInfo.durationMs = now() - usersReadStart;
     // Every login event and every user carrying its device is published: LoginHistory progress is
     // kept from here on, even if the deletion phase refuses (the guard) or fails.
     if (!opts.dryRun) {
@@ -534,6 +640,34 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           logger.warn('could not release the run lock; it expires with its lease', { error: e.message }),
         );
     await fence?.close().catch(() => undefined);
+  }
+}
+
+/**
+ * Reads an extraction that publishes nothing (the Id snapshot: a million rows a run at scale) row by
+ * row, without the publishing pipeline's per-row cost. Rejects as `drain` does: when the extraction
+ * is not complete and verified, or the run is stopped.
+ */
+async function consume<R>(
+  ex: Extraction<R>,
+  onRow: (row: Record<string, string>) => void,
+  signal: AbortSignal,
+): Promise<R> {
+  const onAbort = () => ex.rows.destroy(abortError(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const row of ex.rows) onRow(row as Record<string, string>);
+    return await ex.done;
+  } catch (err) {
+    // the stream's error is the extraction's (or the stop's): `done` says which, when it has settled
+    throw signal.aborted
+      ? abortError(signal)
+      : await ex.done.then(
+          () => err,
+          (e: unknown) => e,
+        );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
   }
 }
 

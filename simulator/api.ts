@@ -195,8 +195,12 @@ export interface Simulator {
 
   /** Data changes between runs. Ids are 18-char User ids (005…). */
   updateUser(id: string, fields: Record<string, string | boolean | number | null>): void;
-  // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true (and IsActive=true); active → both cleared
+  // inactive → IsActive=false; frozen → UserLogin.IsFrozen=true (and IsActive=true); active → both cleared.
+  // As in Salesforce, the User row (LastModifiedDate, SystemModstamp) changes only when IsActive does:
+  // freezing and unfreezing change the UserLogin row alone.
   setUserState(id: string, state: SimUserState): void;
+  /** Renames a UserRole (UserRole.Name of its users changes; no User row, no SystemModstamp does). */
+  renameRole(id: string, name: string): void;
   deleteUser(id: string): void; // gone from every query (hard delete)
   addUser(fields?: Record<string, string | boolean | number | null>): string; // returns the new Id
   /** Adds `count` login events; `at` (ISO) pins their LoginTime (default: now, i.e. the
@@ -233,6 +237,9 @@ export interface Simulator {
 
   inject(fault: SimFault): void;
   clearFaults(): void;
+  /** Every Bulk query job created, in order: its object, SOQL and the rows its result holds (what the
+   *  connector read from the org; kept after the job is deleted). */
+  readonly queryJobs: readonly { object: string; query: string; rows: () => number }[];
   /** Every request answered, in order (for assertions). */
   readonly requests: SimRequestLogEntry[];
   /** The org's daily API usage so far: apiUsedAtStart plus the calls counted since. */

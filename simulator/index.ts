@@ -207,6 +207,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     updateUser: (id, fields) => store.updateUser(id, fields),
     setUserState: (id, state) => store.setUserState(id, state),
     deleteUser: (id) => store.deleteUser(id),
+    renameRole: (id, name) => store.renameRole(id, name),
     addUser: (fields) => store.addUser(fields),
     addLogins: (count, o) => store.addLogins(count, o),
     userIds: (states) => store.userIds(states),
@@ -255,6 +256,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     },
     inject: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
+    queryJobs: jobs.log,
     requests: log,
     get apiUsage() {
       return usage.used;

@@ -35,6 +35,8 @@ const CREATE_KEYS = new Set(['operation', 'query', 'contentType', 'columnDelimit
 export class QueryJobs {
   private readonly jobs = new Map<string, Entry>();
   private counter = 0;
+  /** Every query job created, in order, with the rows its result holds (kept after the job is deleted). */
+  readonly log: { object: string; query: string; rows: () => number }[] = [];
 
   constructor(private readonly ctx: JobsContext) {}
 
@@ -157,6 +159,7 @@ export class QueryJobs {
       fault?.kind === 'jobFails' ? 'fail' : fault?.kind === 'jobStuck' ? 'stuck' : null,
     );
     this.jobs.set(id, { job, data });
+    this.log.push({ object: plan.object.name, query, rows: () => job.result.count });
     return job.createInfo();
   }
 

@@ -46,8 +46,14 @@ export interface QueryPlan {
 
 const BULK = 'API_ERROR';
 
+/** The maximum length of a SOQL statement (Salesforce's documented default: 100,000 characters). */
+export const MAX_SOQL_LENGTH = 100_000;
+
 /** Parses and compiles a Bulk API 2.0 query; throws SfError(400) as Salesforce would refuse it. */
 export function compileBulkQuery(text: string, schema: Schema, version: number): QueryPlan {
+  // Salesforce's documented default limit on a SOQL statement's length, checked before parsing.
+  if (text.length > MAX_SOQL_LENGTH)
+    throw new SfError(400, 'MALFORMED_QUERY', `SOQL statements can not be longer than ${MAX_SOQL_LENGTH} characters.`);
   return new Compiler(text, schema, version).compile(parseSoql(text));
 }
 

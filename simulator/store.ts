@@ -144,17 +144,23 @@ export class Store {
 
   setUserState(id: string, state: SimUserState): void {
     const pos = this.livePos(id);
-    const t = iso(this.tick());
     const flags = { active: [true, false], inactive: [false, false], frozen: [true, true] }[state];
     if (!flags) throw new Error(`simulator: unknown user state ${state}`);
-    this.override(pos, {
-      IsActive: flags[0],
-      __IsFrozen: flags[1],
-      __UserLoginModified: t,
-      LastModifiedDate: t,
-      SystemModstamp: t,
-      LastModifiedById: this.userCtx.apiUserId,
-    });
+    const wasActive = this.snapshot().users.row(pos)?.get('IsActive') === true;
+    const t = iso(this.tick()); // after the read above: the tick drops the cached snapshot
+    // Freezing lives on UserLogin: the User row (and its SystemModstamp) changes only with IsActive.
+    const userRow: Record<string, Value> =
+      wasActive === flags[0]
+        ? {}
+        : { LastModifiedDate: t, SystemModstamp: t, LastModifiedById: this.userCtx.apiUserId };
+    this.override(pos, { IsActive: flags[0], __IsFrozen: flags[1], __UserLoginModified: t, ...userRow });
+  }
+
+  /** Renames a role: the UserRole row changes, no User row does (their SystemModstamp stays). */
+  renameRole(id: string, name: string): void {
+    const t = iso(this.tick());
+    if (!this.org.roles.update(id, { Name: name, LastModifiedDate: t, SystemModstamp: t }))
+      throw new Error(`simulator: no role ${id}`);
   }
 
   deleteUser(id: string): void {

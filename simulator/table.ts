@@ -56,6 +56,14 @@ export class StaticTable implements Table {
   monotoneKey(field: string): ((pos: number) => Value) | null {
     return field === 'Id' ? (pos) => this.records[pos].Id : null;
   }
+
+  /** Changes a record in place (a rename by an admin); false when there is no record with that Id. */
+  update(id: string, values: Record<string, Value>): boolean {
+    const pos = this.index.get(id.slice(0, 15));
+    if (pos === undefined) return false;
+    this.records[pos] = { ...this.records[pos], ...values };
+    return true;
+  }
 }
 
 /** What a compiled query reads: the tables of one consistent snapshot, and its "now". */

@@ -66,6 +66,12 @@ export interface ExtractorOptions {
   /** LoginHistory look-back window: re-read from watermark − this, in ms, for late-visible rows
    *  (default 3600000 = 1 h). */
   loginOverlapMs?: number;
+  /** A routine run reads only the users changed since the last one while the last full users read is
+   *  younger than this, in ms (default 86400000 = 24 h; 0 = every run reads every user in full). */
+  usersFullScanEveryMs?: number;
+  /** Incremental users read: re-read from the SystemModstamp watermark − this, in ms, for rows a
+   *  transaction committed late (default 300000 = 5 min). */
+  usersOverlapMs?: number;
   /** A query job not finished after this many ms is aborted and the run fails (default 600000). */
   jobTimeoutMs?: number;
   /** First and longest wait between job polls, in ms (defaults 500 and 10000). */
@@ -112,6 +118,10 @@ export const EXTRACTOR_DEFAULTS = {
   loginLookbackDays: 30,
   // look-back window for late-visible LoginHistory rows (pipeline/login-ids.ts sizes its state)
   loginOverlapMs: 60 * 60_000,
+  // how stale parent fields (Profile.Name, UserRole.Name) may get: they refresh at the next full read
+  usersFullScanEveryMs: 24 * 3600_000,
+  // commit lag of a User change behind its SystemModstamp that an incremental read still catches
+  usersOverlapMs: 5 * 60_000,
   jobTimeoutMs: 10 * 60_000,
   pollInitialMs: 500,
   pollMaxMs: 10_000,
@@ -362,6 +372,8 @@ const EXTRACTOR_SHAPE = {
   loginFields: fieldList(DEFAULT_LOGIN_FIELDS),
   loginLookbackDays: range(1, 3650).default(EXTRACTOR_DEFAULTS.loginLookbackDays),
   loginOverlapMs: range(0, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.loginOverlapMs),
+  usersFullScanEveryMs: range(0, 366 * 24 * 3600_000).default(EXTRACTOR_DEFAULTS.usersFullScanEveryMs),
+  usersOverlapMs: range(0, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.usersOverlapMs),
   jobTimeoutMs: range(100, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.jobTimeoutMs),
   pollInitialMs: range(1, 600_000).default(EXTRACTOR_DEFAULTS.pollInitialMs),
   pollMaxMs: range(1, 600_000).default(EXTRACTOR_DEFAULTS.pollMaxMs),

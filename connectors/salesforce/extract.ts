@@ -4,6 +4,7 @@
  * `done` promise whose result is the only thing that may justify deletions downstream: it
  * resolves (complete: true) only for a verified, complete extraction (see integrity.ts).
  */
+import { createHash } from 'node:crypto';
 import { FatalError } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { sleep } from '../../kernel/retry';
@@ -31,7 +32,17 @@ import { loginStart, LoginTracker } from './logins';
 import { jobResults } from './results';
 import type { Extraction } from './row-stream';
 import { toExtraction } from './row-stream';
-import { buildLoginQuery, buildStreamQuery, buildUserQuery, loginUserWhere, USER_LOGIN_FLAGS_QUERY } from './soql';
+import {
+  buildChangedUserQuery,
+  buildLoginQuery,
+  buildStreamQuery,
+  buildUserByIdQueries,
+  buildUserIdQuery,
+  buildUserQuery,
+  loginUserWhere,
+  USER_ID_SNAPSHOT_FIELDS,
+  USER_LOGIN_FLAGS_QUERY,
+} from './soql';
 import { restQuery } from './rest-query';
 import { userFilterConditions } from './user-filter';
 import { filterUser, UserLoginFlags } from './user-status';
@@ -62,6 +73,10 @@ export interface ConnectInfo {
   userFilters: string[];
   /** User fields the config excludes (fields.exclude): never read, on purpose. */
   excludedFields: string[];
+  /** How routine runs read users (config usersFullScanEvery, salesforceTuning.usersOverlapMs), and a
+   *  digest of what decides a user's row (fields, statuses, filters, hashed fields and salt): when it
+   *  differs from the last run's, rows read incrementally would not compare with the published ones. */
+  usersRead: { fullScanEveryMs: number; overlapMs: number; shape: string };
 }
 
 export interface ExtractionResult {
@@ -91,6 +106,26 @@ export interface UsersResult extends ExtractionResult {
   /** Row keys whose value is unknown in this run (UserLogin not readable): absent from every row,
    *  so a consumer must keep what it had rather than overwrite it with null or false. */
   unknownFields: string[];
+  /** The highest User.SystemModstamp read (ISO, Salesforce's own value), null when none was read or the
+   *  field is not queried: the watermark of the next incremental read, never our clock. */
+  maxSystemModstamp: string | null;
+}
+
+/**
+ * The reads of an incremental users run, all classified with ONE UserLogin read (taken by
+ * userReads()), so a user frozen between two of them cannot be selected by one and not the other.
+ */
+export interface UserReads {
+  /** Users UserLogin flags, as read once for every extraction below. */
+  frozenUsers: number;
+  passwordLockedUsers: number;
+  /** Every selected user's Id (rows: Id, IsActive and the UserLogin flag keys), verified complete:
+   *  the only base deletions may be computed from in an incremental run. */
+  ids(): Extraction<UsersResult>;
+  /** Full rows (as users() emits them) of the selected users whose User row changed at or after `since`. */
+  changedSince(since: Date): Extraction<UsersResult>;
+  /** Full rows of those of these users who are selected, chunked under the SOQL length limit. */
+  byIds(ids: readonly string[]): Extraction<UsersResult>;
 }
 
 export interface LoginsResult extends ExtractionResult {
@@ -145,6 +180,11 @@ export interface SalesforceExtractor {
   /** A full snapshot of the users whose status is selected, with UserLogin flags merged in. */
   users(): Extraction<UsersResult>;
   /**
+   * The pieces of an incremental users read (Id snapshot, changed rows, rows by Id), after one
+   * UserLogin read. Optional: an extractor without it is always read in full.
+   */
+  userReads?(): Promise<UserReads>;
+  /**
    * LoginHistory since the cursor (or a bare watermark; null = first run: the look-back window).
    * With a cursor, events the previous extraction emitted in the overlap are dropped.
    */
@@ -160,6 +200,18 @@ export interface SalesforceExtractor {
 }
 
 const USER_LOGIN_FIELDS = ['UserId', 'IsFrozen', 'IsPasswordLocked'];
+
+/** The status selection of a users read and the UserLogin flags that classify it. */
+interface Selection {
+  statuses: readonly UserStatus[];
+  selected: ReadonlySet<UserStatus>;
+  /** UserLogin readable: the flags are known (else absent from every row). */
+  known: boolean;
+  flags: UserLoginFlags;
+  /** The UserLogin job's report (none when not readable). */
+  reports: JobReport[];
+  startedAt: Date;
+}
 const OBJECT_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 export function createExtractor(options: ExtractorOptions, deps: ExtractorDeps): SalesforceExtractor {
@@ -266,6 +318,25 @@ class Extractor implements SalesforceExtractor {
       features,
       userFilters,
       excludedFields: [...choice.exclude],
+      usersRead: {
+        fullScanEveryMs: this.cfg.usersFullScanEveryMs,
+        overlapMs: this.cfg.usersOverlapMs,
+        shape: createHash('sha256')
+          .update(
+            JSON.stringify({
+              fields: user.fields,
+              statuses: this.cfg.userStatuses,
+              filters: userFilters,
+              hash: choice.hash,
+              userLogin: features.userLogin.enabled,
+              // the salt decides hashed values; only a digest of a digest of it leaves this process
+              salt: createHash('sha256')
+                .update(this.cfg.hashSalt ?? '')
+                .digest('hex'),
+            }),
+          )
+          .digest('hex'),
+      },
     };
   }
 
@@ -341,6 +412,21 @@ class Extractor implements SalesforceExtractor {
 
   users(): Extraction<UsersResult> {
     return this.extraction((signal, expect) => this.usersRows(signal, expect));
+  }
+
+  async userReads(): Promise<UserReads> {
+    const sel = await this.selection(this.closing.signal);
+    const { userFields, userFilters } = await this.connect();
+    const { statuses } = sel;
+    const run = (soqls: string[], columns: readonly string[]) =>
+      this.extraction((signal, expect) => this.selectedUsers(sel, soqls, columns, signal, expect));
+    return {
+      frozenUsers: sel.flags.frozen.size,
+      passwordLockedUsers: sel.flags.passwordLocked.size,
+      ids: () => run([buildUserIdQuery(statuses, userFilters)], USER_ID_SNAPSHOT_FIELDS),
+      changedSince: (since) => run([buildChangedUserQuery(userFields, statuses, userFilters, since)], userFields),
+      byIds: (ids) => run(buildUserByIdQueries(userFields, statuses, userFilters, ids), userFields),
+    };
   }
 
   logins(from: LoginCursor | Date | null): Extraction<LoginsResult> {
@@ -495,47 +581,70 @@ class Extractor implements SalesforceExtractor {
     signal: AbortSignal,
     expect?: (rows: number) => void,
   ): AsyncGenerator<Row[], UsersResult, undefined> {
+    const sel = await this.selection(signal);
+    const { userFields, userFilters } = await this.connect();
+    const query = buildUserQuery(userFields, sel.statuses, userFilters);
+    return yield* this.selectedUsers(sel, [query], userFields, signal, expect);
+  }
+
+  /** The status selection and its UserLogin flags (frozen and password-locked users: few), read and verified. */
+  private async selection(signal: AbortSignal): Promise<Selection> {
     const startedAt = new Date(this.clock.now());
-    const { userFields, features, userFilters } = await this.connect();
+    const { features } = await this.connect();
     const statuses = this.cfg.userStatuses;
-    const selected = new Set(statuses);
-    const reports: JobReport[] = [];
     const known = features.userLogin.enabled;
-    const hashed = this.cfg.fields.hash;
-    const salt = this.cfg.hashSalt ?? '';
     // Without UserLogin a frozen user looks active: refuse a filter that would then be wrong.
     if (!known && statusNeedsUserLogin(statuses)) throw statusFilterRefusal(statuses);
-
-    // 1. Frozen and password-locked users (few): two id sets, read and verified first.
     const flags = new UserLoginFlags();
+    const reports: JobReport[] = [];
     if (known) {
       for await (const batch of this.runJob('UserLogin', USER_LOGIN_FLAGS_QUERY, USER_LOGIN_FIELDS, reports, signal)) {
         for (const row of batch) flags.add(row);
       }
     }
+    return { statuses, selected: new Set(statuses), known, flags, reports, startedAt };
+  }
 
-    // 2. The users, narrowed server-side as far as SOQL allows, classified exactly here.
+  /** The users of one or more User query jobs, narrowed server-side as far as SOQL allows and classified
+   *  exactly here with the selection's UserLogin flags (merged into each row). */
+  private async *selectedUsers(
+    sel: Selection,
+    soqls: readonly string[],
+    columns: readonly string[],
+    signal: AbortSignal,
+    expect?: (rows: number) => void,
+  ): AsyncGenerator<Row[], UsersResult, undefined> {
+    const { selected, flags, known } = sel;
+    const reports = [...sel.reports];
+    const hashed = this.cfg.fields.hash;
+    const salt = this.cfg.hashSalt ?? '';
     let emitted = 0;
-    const main = yield* this.filtered(
-      this.runJob('User', buildUserQuery(userFields, statuses, userFilters), userFields, reports, signal, expect),
-      (row) => hashRow(filterUser(row, selected, flags, known), hashed, salt),
-      () => emitted++,
-    );
+    let rowsRead = 0;
+    // Bulk CSV datetimes have one fixed layout (2026-11-26T15:07:17.000Z): the string order is the time order.
+    let maxStamp = '';
+    for (const soql of soqls) {
+      const job = yield* this.filtered(
+        this.runJob('User', soql, columns, reports, signal, soqls.length === 1 ? expect : undefined),
+        (row) => {
+          const stamp = row.SystemModstamp;
+          if (stamp !== undefined && stamp > maxStamp) maxStamp = stamp;
+          return hashRow(filterUser(row, selected, flags, known), hashed, salt);
+        },
+        () => emitted++,
+      );
+      rowsRead += job.rowsRead;
+    }
+    if (maxStamp !== '' && !Number.isFinite(Date.parse(maxStamp)))
+      throw new FatalError('SALESFORCE_BAD_RESPONSE', `User.SystemModstamp ${JSON.stringify(maxStamp)} is no datetime`);
     const flagKeys = [FROZEN_KEY, PASSWORD_LOCKED_KEY];
     return {
-      ...this.base(
-        'User',
-        known ? [...userFields, ...flagKeys] : userFields,
-        reports,
-        main.rowsRead,
-        emitted,
-        startedAt,
-      ),
+      ...this.base('User', known ? [...columns, ...flagKeys] : [...columns], reports, rowsRead, emitted, sel.startedAt),
       object: 'User',
-      statuses: [...statuses],
+      statuses: [...sel.statuses],
       frozenUsers: flags.frozen.size,
       passwordLockedUsers: flags.passwordLocked.size,
       unknownFields: known ? [] : flagKeys,
+      maxSystemModstamp: maxStamp === '' ? null : new Date(Date.parse(maxStamp)).toISOString(),
     };
   }
 

@@ -8,6 +8,7 @@ export type {
   SalesforceExtractor,
   StreamRequest,
   StreamResult,
+  UserReads,
   UsersResult,
 } from './extract';
 export type { Extraction } from './row-stream';

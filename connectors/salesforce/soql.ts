@@ -112,3 +112,55 @@ export function buildStreamQuery(
   const where = since ? `${fieldList([since.field])} >= ${soqlDateTime(since.from)}` : null;
   return `SELECT ${fieldList(fields)} FROM ${object}${where ? ` WHERE ${where}` : ''}`;
 }
+
+/** Salesforce's documented default limit on the length of a SOQL statement. */
+export const MAX_SOQL_LENGTH = 100_000;
+const RECORD_ID = /^[a-zA-Z0-9]{15}([a-zA-Z0-9]{3})?$/;
+
+/** What the Id-only snapshot reads: the key, and IsActive, which the exact status classification needs. */
+export const USER_ID_SNAPSHOT_FIELDS = ['Id', 'IsActive'] as const;
+
+/** The selection's users, Id and IsActive only (~30 bytes a row): the base of deletions in an incremental run. */
+export function buildUserIdQuery(statuses: readonly UserStatus[], filters: readonly string[] = []): string {
+  return buildUserQuery(USER_ID_SNAPSHOT_FIELDS, statuses, filters);
+}
+
+/** The selection's users whose User row changed at or after `since` (the caller subtracts the overlap). */
+export function buildChangedUserQuery(
+  fields: readonly string[],
+  statuses: readonly UserStatus[],
+  filters: readonly string[],
+  since: Date,
+): string {
+  return buildUserQuery(fields, statuses, [...filters, `SystemModstamp >= ${soqlDateTime(since)}`]);
+}
+
+/**
+ * The selection's users with these Ids, in as few statements as the SOQL length limit allows (each
+ * `<selection> AND Id IN ('…', …)`, at most `maxLength` characters: ~4,400 Ids each at the default).
+ * Ids are checked against the record Id pattern: nothing else is pasted into the statement.
+ */
+export function buildUserByIdQueries(
+  fields: readonly string[],
+  statuses: readonly UserStatus[],
+  filters: readonly string[],
+  ids: readonly string[],
+  maxLength = MAX_SOQL_LENGTH,
+): string[] {
+  const head = `${buildUserQuery(fields, statuses, [...filters, 'Id IN ('])}`;
+  const out: string[] = [];
+  let current = '';
+  for (const id of ids) {
+    if (!RECORD_ID.test(id)) throw new RangeError(`SOQL: refusing record Id ${JSON.stringify(id)}`);
+    const item = `'${id}'`;
+    if (current !== '' && head.length + current.length + 2 + item.length + 1 > maxLength) {
+      out.push(`${head}${current})`);
+      current = '';
+    }
+    if (head.length + item.length + 1 > maxLength)
+      throw new RangeError('SOQL: the field list leaves no room for an Id');
+    current = current === '' ? item : `${current}, ${item}`;
+  }
+  if (current !== '') out.push(`${head}${current})`);
+  return out;
+}

@@ -15,6 +15,7 @@ import type { Issues } from './issues';
 import { metaOf } from './options';
 import type { Values } from './read';
 import { CONFIG_SHAPE } from './schema';
+import { parseDurationMs } from './schema-salesforce';
 
 /** The rules between Salesforce options the schema cannot say alone, then the extractor's options. */
 export function buildSalesforce(
@@ -158,6 +159,7 @@ export function buildSalesforce(
     apiBudgetShare: v.apiBudgetShare as number | undefined,
     apiMaxCalls: v.apiMaxCalls as number | undefined,
     loginLookbackDays: v.loginHistoryLookbackDays as number,
+    usersFullScanEveryMs: parseDurationMs(v.usersFullScanEvery as string) ?? undefined,
     ...tuning,
   };
 }

@@ -9,6 +9,15 @@ import { anyValue, bool, group, list, num, oneOf, secret, str } from './options'
 /** The Salesforce and schedule options of the config schema (schema.ts): the connector's file only. */
 const C = 'connector' as const;
 const DAY_MS = 86_400_000;
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: DAY_MS };
+
+/** '24h', '90m', '7d', '30s' or '0' in ms; null when it is none of these (or over a year). */
+export function parseDurationMs(v: string): number | null {
+  const m = /^\s*(\d{1,6})\s*([smhd]?)\s*$/.exec(v);
+  if (!m || (m[2] === '' && m[1] !== '0')) return null;
+  const ms = Number(m[1]) * (m[2] === '' ? 0 : UNIT_MS[m[2]]);
+  return ms <= 366 * DAY_MS ? ms : null;
+}
 
 export const SALESFORCE_OPTIONS = {
   oauthFlow: oneOf(['password', 'client_credentials', 'jwt'], {
@@ -74,6 +83,21 @@ export const SALESFORCE_OPTIONS = {
     shownDefault: USER_STATUSES.join(', '),
     doc: 'which users to import (the product\'s "User status"); users of other statuses are removed from Neurons',
     example: 'active, frozen',
+  }),
+  usersFullScanEvery: str({
+    role: C,
+    default: '24h',
+    doc:
+      'a routine run reads only the users changed since the last run (plus an Id-only list for removals) ' +
+      'while the last full read of every user is younger than this; parent fields (Profile.Name, ' +
+      'UserRole.Name) refresh at the next full read. 0 = read every user in full on every run',
+    check: [
+      {
+        ok: (v) => parseDurationMs(v) !== null,
+        problem: 'is not a duration',
+        allowed: 'a whole number with a unit s, m, h or d (e.g. 24h, 90m, 7d), or 0',
+      },
+    ],
   }),
   apiVersion: str({
     role: C,
@@ -223,6 +247,13 @@ export const SALESFORCE_OPTIONS = {
         int: true,
         doc: 'first retry backoff (jitter, doubling)',
         shownDefault: String(EXTRACTOR_DEFAULTS.retryInitialMs),
+      }),
+      usersOverlapMs: num({
+        min: 0,
+        max: DAY_MS,
+        int: true,
+        doc: 'incremental users read: SystemModstamp re-read window for late-committed changes',
+        shownDefault: String(EXTRACTOR_DEFAULTS.usersOverlapMs),
       }),
       loginOverlapMs: num({
         min: 0,
