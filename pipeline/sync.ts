@@ -296,10 +296,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     //    They come from the compact live index plus the users topic after its watermark.
     const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
     if (!opts.dryRun) await index.ensure(opts.replicationFactor);
+    // entries go out through the fence as they accumulate, in bounded transactions (LiveIndexTopic)
+    if (fence) index.useFence(fence);
     const loaded = await index.load(info.orgId);
     const live = loaded.live;
-    // entries of the keys the users topic changed since the watermark: written in the commit, with
-    // the watermark that moves past them (kept now, before the users phase changes `live`)
+    // entries of the keys the users topic changed since the watermark, kept now (before the users
+    // phase changes `live`): written through the fence, at the latest in the commit with the watermark
     if (!opts.dryRun) index.keep(loaded.refresh());
     const liveBefore = live.size;
     const foreign = [...live.foreignOrgs()];
