@@ -208,7 +208,7 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     expect((await impl.sink.storedOffsets(things)).get(0)).toBe(stored);
   });
 
-  it('a batch beyond maxBatchBytes commits in slices with their offsets; a failure keeps the slices before', async () => {
+  it('a batch beyond maxBatchBytes commits in slices with their offsets; a failure keeps slices before', async () => {
     const { batches, expectedAfter } = fixtures(seed);
     const things = stream('things');
     const first = batches[0];
