@@ -182,7 +182,7 @@ function encodeChunks(
   target: CopyTarget,
 ): Buffer[] | undefined {
   const chunks: Buffer[] = [];
-  let text = '';
+  let lines: string[] = [];
   let writer: WriterSchema | undefined;
   let encode: LineEncoder | undefined;
   for (let i = 0; i < rows.length; i++) {
@@ -193,13 +193,13 @@ function encodeChunks(
     }
     const line = encode!(op);
     if (line === undefined) return undefined;
-    text += line;
-    if ((i + 1) % chunkRows === 0) {
-      chunks.push(Buffer.from(text));
-      text = '';
+    lines.push(line);
+    if (lines.length === chunkRows) {
+      chunks.push(Buffer.from(lines.join('')));
+      lines = [];
     }
   }
-  if (text.length > 0) chunks.push(Buffer.from(text));
+  if (lines.length > 0) chunks.push(Buffer.from(lines.join('')));
   return chunks;
 }
 
