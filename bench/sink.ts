@@ -1,109 +1,404 @@
 /**
- * A focused sink measurement (not a test): rows/s of the sink over a backlog, into an embedded
- * PostgreSQL of its own with durable settings (fsync on: the shared test server runs with fsync
- * and synchronous_commit off, where the commit mode cannot show), once per mode given.
+ * A focused sink measurement (not a test): the sink draining a backlog of users and login events
+ * into empty tables, once per checkout given, side by side in one run, against PostgreSQL's own
+ * COPY of the same rows (unindexed tables) and its own upsert of them (staging COPY + INSERT …
+ * ON CONFLICT into indexed tables), with the sink's peak RSS. Then a steady-state round: the same
+ * users published again (1 % changed) into the loaded tables, against PostgreSQL's upsert of them.
  *
- *   node -r ts-node/register/transpile-only bench/sink.ts [--users N] [--logins N] [--modes on,off]
- *     [--rounds 2] [--batch-bytes 1048576]
+ *   node -r ts-node/register/transpile-only bench/sink.ts [--users N] [--logins N]
+ *     [--roots /work/main,.] [--profile dir]
  *
- * KAFKA_BROKERS and SCHEMA_REGISTRY_URL default to the local test services. A mode is the
- * sink's tuning.synchronousCommit (on = wait for the WAL flush of every batch). Each mode runs
- * once per round, alternating, with a fresh group and fresh tables; the figures printed are per run.
- * Also runs on older checkouts of the sink (the mode is then ignored): that is "before".
+ * Each sink runs in a child process of its own (its RSS is the sink's alone), loading the sink
+ * from that checkout's sinks/ (a root without the new code is "before"). KAFKA_BROKERS,
+ * SCHEMA_REGISTRY_URL and DATABASE_URL default to the local test services. `--profile dir`
+ * writes a --cpu-prof profile of each child there.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
-import { startEmbeddedPostgres } from '../sinks/postgres/embedded';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:19092';
 process.env.SCHEMA_REGISTRY_URL ??= 'http://127.0.0.1:18081/apis/ccompat/v7';
+process.env.DATABASE_URL ??= 'postgres://connector:connector-local@127.0.0.1:15432/connector';
 
 function arg(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : fallback;
 }
 
+/** What the orchestrator tells a child sink. */
+interface ChildSettings {
+  root: string;
+  topics: { users: string; logins: string; deadLetter: string };
+  tables: { users: string; logins: string };
+  groupId: string;
+  /** End offsets to reach, per topic and partition. */
+  ends: Record<string, Record<number, string>>;
+}
+
+interface ChildFigures {
+  seconds: number;
+  peakRssMb: number;
+  /** Peaks of the V8 heap in use and of Buffers (fetched Kafka data, COPY text), MB. */
+  peakHeapMb: number;
+  peakBuffersMb: number;
+  /** Transactions committed, and the sum of their times from arrival to commit (s). */
+  batches: number;
+  busySeconds: number;
+  cpuSeconds: number;
+}
+
+async function child(s: ChildSettings): Promise<void> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const sinks = require(path.resolve(s.root, 'sinks')) as typeof import('../sinks');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { USERS, LOGINS } = require(path.resolve(s.root, 'schemas/streams')) as typeof import('../schemas/streams');
+  const kafka = new Kafka({
+    clientId: 'bench-sink',
+    brokers: [process.env.KAFKA_BROKERS!],
+    logLevel: logLevel.NOTHING,
+  });
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+  pool.on('error', () => undefined);
+  let peak = 0;
+  let batches = 0;
+  let busy = 0;
+  let heap = 0;
+  let buffers = 0;
+  const sample = setInterval(() => {
+    const m = process.memoryUsage();
+    peak = Math.max(peak, m.rss);
+    heap = Math.max(heap, m.heapUsed);
+    buffers = Math.max(buffers, m.arrayBuffers);
+  }, 50);
+  const sink = sinks.createPostgresSink({
+    kafka,
+    pool,
+    schemas: sinks.registrySchemaSource({ url: process.env.SCHEMA_REGISTRY_URL! }),
+    topics: s.topics,
+    tables: {
+      users: { schema: 'public', name: s.tables.users },
+      logins: { schema: 'public', name: s.tables.logins },
+    },
+    groupId: s.groupId,
+    streams: [USERS, LOGINS],
+    onBatch: (b) => {
+      batches++;
+      busy += b.seconds;
+    },
+  });
+  const cpu0 = process.cpuUsage();
+  const t0 = Date.now();
+  await sink.start();
+  // Caught up: the database's stored offsets reach the ends (the truth; Kafka's copy follows).
+  for (;;) {
+    const { rows } = await pool.query<{ table_name: string; topic: string; partition: number; next_offset: string }>(
+      'SELECT table_name, topic, partition, next_offset FROM neurons_sink_offsets WHERE table_name = ANY($1)',
+      [[s.tables.users, s.tables.logins]],
+    );
+    const done = Object.entries(s.ends).every(([topic, parts]) =>
+      Object.entries(parts).every(
+        ([p, end]) =>
+          BigInt(end) === 0n ||
+          rows.some((r) => r.topic === topic && r.partition === Number(p) && BigInt(r.next_offset) >= BigInt(end)),
+      ),
+    );
+    if (done) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  clearInterval(sample);
+  peak = Math.max(peak, process.memoryUsage.rss());
+  await sink.stop();
+  await pool.end();
+  const mb = (n: number) => Math.round(n / 2 ** 20);
+  const out: ChildFigures = {
+    seconds,
+    peakRssMb: mb(peak),
+    peakHeapMb: mb(heap),
+    peakBuffersMb: mb(buffers),
+    batches,
+    busySeconds: busy,
+    cpuSeconds: (cpu.user + cpu.system) / 1e6,
+  };
+  process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+/**
+ * A checkout compiled by its own tsc into a directory of ours (the checkout is only read): the
+ * sink runs from JavaScript, as in production and in bench/pipeline.ts (no TypeScript compiler in
+ * its RSS). The shipped schema files and node_modules are the checkout's, linked beside dist/.
+ */
+function compile(root: string, i: number): string {
+  const base = path.join(os.tmpdir(), `sink-bench-${process.pid}-${i}`);
+  fs.mkdirSync(base, { recursive: true });
+  for (const link of ['schemas', 'node_modules'])
+    if (!fs.existsSync(path.join(base, link))) fs.symlinkSync(path.resolve(root, link), path.join(base, link));
+  const tsc = path.resolve(root, 'node_modules', 'typescript', 'bin', 'tsc');
+  execFileSync(
+    process.execPath,
+    [tsc, '-p', path.resolve(root, 'tsconfig.json'), '--noCheck', '--outDir', path.join(base, 'dist')],
+    {
+      stdio: 'inherit',
+    },
+  );
+  return base;
+}
+
+function runChild(s: ChildSettings, profileDir?: string): Promise<ChildFigures> {
+  return new Promise((resolve, reject) => {
+    const args = [
+      ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
+      path.join(ownBuild, 'dist', 'bench', 'sink.js'),
+      '--child',
+      JSON.stringify(s),
+    ];
+    const env = { ...process.env, NODE_PATH: path.join(s.root, '..', 'node_modules') };
+    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });
+    let out = '';
+    p.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    p.on('exit', (code) => {
+      const line = out.trim().split('\n').pop() ?? '';
+      if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as ChildFigures);
+      else reject(new Error(`sink child for ${s.root} exited ${code}: ${out.slice(-500)}`));
+    });
+  });
+}
+
+/** A users record with every field of the shipped schema set, as a connector's typical user. */
+function fullUser(
+  base: Record<string, unknown>,
+  fields: readonly { name: string; type: unknown }[],
+  n: number,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const f of fields) {
+    if (out[f.name] !== undefined) continue;
+    const t = Array.isArray(f.type) ? f.type.find((x) => x !== 'null') : f.type;
+    if (t === 'boolean') out[f.name] = ((n * 31 + f.name.length) & 3) === 0;
+    else if (t === 'string') out[f.name] = `${f.name} ${n % 97}`;
+  }
+  return out;
+}
+
+/**
+ * PostgreSQL's own upsert of `source`'s rows into the loaded `target` (staging table, then one
+ * INSERT … ON CONFLICT DO UPDATE of every column), timed, in one transaction.
+ */
+async function steadyUpsert(client: import('pg').PoolClient, source: string, target: string): Promise<number> {
+  const { rows: cols } = await client.query<{ name: string }>(
+    'SELECT quote_ident(attname) AS name FROM pg_attribute WHERE attrelid = $1::regclass AND ' +
+      'attnum > 0 AND NOT attisdropped ORDER BY attnum',
+    [source],
+  );
+  const set = cols
+    .map((c) => c.name)
+    .filter((n) => n !== 'id')
+    .map((n) => `${n} = EXCLUDED.${n}`)
+    .join(', ');
+  const t0 = process.hrtime.bigint();
+  await client.query('BEGIN');
+  await client.query(`CREATE TEMP TABLE bench_stage2 ON COMMIT DROP AS SELECT * FROM ${source}`);
+  await client.query(`INSERT INTO ${target} SELECT * FROM bench_stage2 ON CONFLICT (id) DO UPDATE SET ${set}`);
+  await client.query('COMMIT');
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+/** This checkout's build: the child script runs from it. */
+let ownBuild = '';
+
 async function main(): Promise<void> {
-  const users = Number(arg('users', '20000'));
-  const logins = Number(arg('logins', '60000'));
-  const modes = arg('modes', 'on,off').split(',');
-  const rounds = Number(arg('rounds', '2'));
-  // Smaller fetches make more, smaller transactions: what a sink following a live connector sees.
-  const batchBytes = Number(arg('batch-bytes', String(1024 * 1024)));
-  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sink-bench-pg-'));
-  const pg = await startEmbeddedPostgres({ dataDir });
-  process.env.DATABASE_URL = pg.url;
-  // Loaded after DATABASE_URL is set: the harness reads the endpoints from the environment.
+  const users = Number(arg('users', '100000'));
+  const logins = Number(arg('logins', '300000'));
+  const roots = arg('roots', '.').split(',');
+  const builds = roots.map((r, i) => path.join(compile(r, i), 'dist'));
+  const own = roots.findIndex((r) => path.resolve(r) === path.resolve('.'));
+  ownBuild = own >= 0 ? path.dirname(builds[own]) : compile('.', -1);
+  const profileDir = process.argv.includes('--profile') ? path.resolve(arg('profile', 'profiles')) : undefined;
   const { SinkHarness } = await import('../test/support/sink-harness');
   const { login, loginId, user, userId } = await import('../test/support/sink-fixtures');
-  const h = await new SinkHarness({ databaseUrl: pg.url }).setUp();
+  const { avroType, loadConnectorSchemas } = await import('../schemas/avro');
+  const { frame } = await import('../schemas/wire');
+  const { copyReference, upsertReference } = await import('./reference');
+  const fields = (loadConnectorSchemas().userValue as { fields: { name: string; type: unknown }[] }).fields;
+  const h = await new SinkHarness({ databaseUrl: process.env.DATABASE_URL, partitions: 3 }).setUp();
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  const dropped: string[] = [];
   try {
-    const fsync = (await h.pool.query('SHOW fsync')).rows[0].fsync;
-    for (let i = 0; i < users; i += 1000) {
-      await h.produce(
-        h.topics.users,
-        Array.from({ length: Math.min(1000, users - i) }, (_, j) => ({
-          key: userId(i + j),
-          value: user(userId(i + j)),
+    // As the connector publishes: gzip'd batches (what makes a fetch decompress several times over).
+    const shipped = loadConnectorSchemas();
+    const types = { users: avroType(shipped.userValue), logins: avroType(shipped.loginEventValue) };
+    const ids = h.schemaIds();
+    const producer = h.kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    const publish = async (kind: 'users' | 'logins', values: Record<string, unknown>[]) => {
+      await producer.send({
+        topic: h.topics[kind],
+        acks: -1,
+        compression: CompressionTypes.GZIP,
+        messages: values.map((v) => ({
+          key: h.encodeKey(v.id as string),
+          value: frame(ids[kind], types[kind].toBuffer(v)),
         })),
-      );
-    }
-    for (let i = 0; i < logins; i += 1000) {
-      await h.produce(
-        h.topics.logins,
-        Array.from({ length: Math.min(1000, logins - i) }, (_, j) => ({
-          key: loginId(i + j),
-          value: login(loginId(i + j), userId((i + j) % users), 1_700_000_000_000 + i + j),
-        })),
-      );
-    }
-    process.stdout.write(
-      `sink backlog: ${users} users + ${logins} login events, fetch ${batchBytes} bytes per ` +
-        `partition, PostgreSQL fsync=${fsync}\n`,
-    );
-    for (let round = 1; round <= rounds; round++) {
-      for (const mode of modes) {
-        const tables = {
-          users: { schema: 'public', name: `bench_u_${mode}_${round}` },
-          logins: { schema: 'public', name: `bench_l_${mode}_${round}` },
-        };
-        const sink = h.sink({
-          tables,
-          groupId: `${h.groupId}-${mode}-${round}`,
-          tuning: { synchronousCommit: mode === 'on', maxBytesPerPartition: batchBytes } as never,
-        });
-        await sink.start();
-        // From the first record written: joining the group is not the sink's throughput.
-        while (sink.stats().records === 0) await new Promise((r) => setTimeout(r, 5));
-        const started = Date.now();
-        while (sink.stats().records < users + logins) await new Promise((r) => setTimeout(r, 20));
-        const seconds = (Date.now() - started) / 1000;
-        await sink.stop();
-        const pool = new Pool({ connectionString: pg.url });
-        const n = Number(
-          (
-            await pool.query(
-              `SELECT (SELECT count(*) FROM ${tables.users.name}) + (SELECT count(*) FROM ${tables.logins.name}) AS n`,
-            )
-          ).rows[0].n,
+      });
+    };
+    const publishUsers = async (changed: (n: number) => boolean) => {
+      for (let i = 0; i < users; i += 2000)
+        await publish(
+          'users',
+          Array.from({ length: Math.min(2000, users - i) }, (_, j) => {
+            const n = i + j;
+            return fullUser(user(userId(n), changed(n) ? { title: 'Changed' } : {}), fields, n);
+          }),
         );
-        await pool.end();
-        process.stdout.write(
-          `synchronous_commit ${mode.padEnd(3)} run ${round}: ${Math.round((users + logins) / seconds)} ` +
-            `rows/s (${seconds.toFixed(1)} s, ${sink.stats().batches} batches, ${n} rows)\n`,
+    };
+    await publishUsers(() => false);
+    for (let i = 0; i < logins; i += 5000)
+      await publish(
+        'logins',
+        Array.from({ length: Math.min(5000, logins - i) }, (_, j) =>
+          login(loginId(i + j), userId((i + j) % users), 1_700_000_000_000 + i + j),
+        ),
+      );
+    const admin = h.kafka.admin();
+    await admin.connect();
+    const endsNow = async () => {
+      const ends: ChildSettings['ends'] = {};
+      for (const topic of [h.topics.users, h.topics.logins])
+        ends[topic] = Object.fromEntries((await admin.fetchTopicOffsets(topic)).map((p) => [p.partition, p.high]));
+      return ends;
+    };
+    const ends = await endsNow();
+    log(`sink backlog: ${users} users + ${logins} login events, 3 partitions each, gzip`);
+    const results: { root: string; figures: ChildFigures; tables: ChildSettings['tables'] }[] = [];
+    for (const [i, root] of roots.entries()) {
+      const tables = { users: `bench_su_${i}_${Date.now() % 1e6}`, logins: `bench_sl_${i}_${Date.now() % 1e6}` };
+      dropped.push(tables.users, tables.logins);
+      const settings: ChildSettings = { root: builds[i], topics: h.topics, tables, groupId: `${h.groupId}-${i}`, ends };
+      const figures = await runChild(settings, profileDir);
+      results.push({ root, figures, tables });
+      log(
+        `  ${root}: ${figures.seconds.toFixed(1)} s, peak RSS ${figures.peakRssMb} MB ` +
+          `(heap ${figures.peakHeapMb} MB, buffers ${figures.peakBuffersMb} MB), ` +
+          `${figures.batches} batches busy ${figures.busySeconds.toFixed(1)} s, ` +
+          `CPU ${figures.cpuSeconds.toFixed(1)} s`,
+      );
+    }
+    // The references, on the rows of the last sink's tables (every sink holds the same rows).
+    const ref = results[results.length - 1].tables;
+    const client = await h.pool.connect();
+    let copySeconds = 0;
+    let upsertSeconds = 0;
+    let rows = 0;
+    try {
+      for (const t of [ref.users, ref.logins]) {
+        const c = await copyReference(client, `public.${t}`, `public.${t}_copy`);
+        dropped.push(`${t}_copy`);
+        const u = await upsertReference(
+          client,
+          `public.${t}`,
+          `public.${t}_ups`,
+          t === ref.users ? 'upsert' : 'insert',
+        );
+        dropped.push(`${t}_ups`);
+        copySeconds += c.seconds;
+        upsertSeconds += u.seconds;
+        rows += c.rows;
+      }
+    } finally {
+      client.release();
+    }
+    const copyRate = rows / copySeconds;
+    const upsertRate = rows / upsertSeconds;
+    log(
+      `initial load, ${rows} rows: COPY ${Math.round(copyRate)} rows/s, ` +
+        `PostgreSQL upsert ${Math.round(upsertRate)} rows/s`,
+    );
+    log('| checkout | seconds | rows/s | vs COPY | vs PostgreSQL upsert | peak RSS | CPU s |');
+    log('|---|---:|---:|---:|---:|---:|---:|');
+    for (const r of results) {
+      const rate = rows / r.figures.seconds;
+      log(
+        `| ${r.root} | ${r.figures.seconds.toFixed(1)} | ${Math.round(rate)} | ${(rate / copyRate).toFixed(2)} | ` +
+          `${(rate / upsertRate).toFixed(2)} | ${r.figures.peakRssMb} MB | ${r.figures.cpuSeconds.toFixed(1)} |`,
+      );
+    }
+
+    // Steady state: every user again, 1 % changed, into the loaded tables of each checkout.
+    if (!process.argv.includes('--no-steady')) {
+      await publishUsers((n) => n % 100 === 0);
+      const ends2 = await endsNow();
+      log(`steady state: ${users} users published again, 1 % changed`);
+      const steady: { root: string; figures: ChildFigures }[] = [];
+      for (const [i, r] of results.entries()) {
+        const settings: ChildSettings = {
+          root: builds[i],
+          topics: h.topics,
+          tables: r.tables,
+          groupId: `${h.groupId}-${i}`,
+          ends: ends2,
+        };
+        steady.push({ root: r.root, figures: await runChild(settings, profileDir) });
+      }
+      // PostgreSQL's upsert of the same rows (all users, 1 % changed) into the loaded users table.
+      const c2 = await h.pool.connect();
+      let seconds = 0;
+      try {
+        const t = ref.users;
+        await c2.query(`CREATE TABLE ${t}_ups2 (LIKE ${t} INCLUDING ALL)`);
+        dropped.push(`${t}_ups2`);
+        await c2.query(`INSERT INTO ${t}_ups2 SELECT * FROM ${t}`);
+        await c2.query(`CREATE TABLE ${t}_chg AS SELECT * FROM ${t}`);
+        dropped.push(`${t}_chg`);
+        await c2.query(
+          `UPDATE ${t}_chg SET title = 'Changed again' WHERE id IN (SELECT id FROM ${t}_chg LIMIT ${users / 100})`,
+        );
+        await c2.query(`VACUUM ANALYZE ${t}_ups2`);
+        seconds = await steadyUpsert(c2, `${t}_chg`, `${t}_ups2`);
+      } finally {
+        c2.release();
+      }
+      const upsertRate2 = users / seconds;
+      log(
+        `steady state, PostgreSQL upsert of the same ${users} users into the loaded table: ` +
+          `${Math.round(upsertRate2)} rows/s`,
+      );
+      log('| checkout | seconds | rows/s | vs PostgreSQL upsert | peak RSS |');
+      log('|---|---:|---:|---:|---:|');
+      for (const s of steady) {
+        const rate = users / s.figures.seconds;
+        log(
+          `| ${s.root} | ${s.figures.seconds.toFixed(1)} | ${Math.round(rate)} | ` +
+            `${(rate / upsertRate2).toFixed(2)} | ` +
+            `${s.figures.peakRssMb} MB |`,
         );
       }
     }
+    await admin.disconnect();
+    await producer.disconnect();
   } finally {
+    for (const b of new Set([...roots.map((_, i) => i), -1]))
+      fs.rmSync(path.join(os.tmpdir(), `sink-bench-${process.pid}-${b}`), { recursive: true, force: true });
+    for (const t of dropped) await h.pool.query(`DROP TABLE IF EXISTS ${t}`).catch(() => undefined);
+    await h.pool.query('DELETE FROM neurons_sink_offsets WHERE table_name = ANY($1)', [dropped]).catch(() => undefined);
     await h.close();
-    await pg.stop();
-    fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-main().catch((err) => {
-  process.stderr.write(`bench-sink: ${(err as Error).stack}\n`);
-  process.exit(1);
-});
+if (process.argv.includes('--child'))
+  child(JSON.parse(process.argv[process.argv.indexOf('--child') + 1]) as ChildSettings).then(
+    () => process.exit(0),
+    (err: unknown) => {
+      process.stderr.write(`bench-sink child: ${(err as Error).stack}\n`);
+      process.exit(1);
+    },
+  );
+else
+  main().catch((err) => {
+    process.stderr.write(`bench-sink: ${(err as Error).stack}\n`);
+    process.exit(1);
+  });

@@ -21,6 +21,7 @@ export interface EngineTuning {
   retry: RetryOptions;
   breakerFailures: number;
   stallAfterMs: number;
+  maxBatchBytes?: number;
 }
 
 /** Everything the engine needs: the Kafka side, the streams, and the store (the sink port). */
@@ -160,6 +161,7 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
         logger,
         retry: tuning.retry,
         breakerFailures: tuning.breakerFailures,
+        maxBatchBytes: tuning.maxBatchBytes,
         onTrouble: (topic, partition, trouble) => state.setTrouble(topic, partition, trouble),
         hooks: deps.hooks,
       });

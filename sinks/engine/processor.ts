@@ -39,6 +39,9 @@ export interface BatchProcessorDeps {
   retry: RetryOptions;
   /** Consecutive failures for one reason before the sink stops (the circuit breaker). */
   breakerFailures: number;
+  /** Most bytes of records (keys + values, decompressed) written in one transaction; a fetched
+   *  batch beyond it is written in several, in order, each with its own offset (default 4 MiB). */
+  maxBatchBytes?: number;
   /** A partition waits on a passing failure (trouble), or no longer does (undefined). */
   onTrouble?: (topic: string, partition: number, trouble: PartitionTrouble | undefined) => void;
   hooks?: SinkHooks;
@@ -92,8 +95,12 @@ export interface BatchProcessor {
   process(topic: string, partition: number, messages: readonly KafkaMessage[], ctx: BatchContext): Promise<BatchResult>;
 }
 
+/** About 3,000 users of the simulator's typical 1.3 KB: a transaction large enough for COPY to pay. */
+export const DEFAULT_MAX_BATCH_BYTES = 4 * 1024 * 1024;
+
 export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
   const { sink, decoder, logger } = deps;
+  const maxBatchBytes = deps.maxBatchBytes ?? DEFAULT_MAX_BATCH_BYTES;
   // Per stream: the DDL in flight or done. Every write waits for it, so a batch never inserts
   // into a column that another batch (another partition) is still adding.
   const ddl = new Map<SinkStream, Promise<void>>();
@@ -182,83 +189,117 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     );
   };
 
+  /** One transaction: records of one partition, in Kafka order, and the offset after them. */
+  const writeSlice = async (
+    stream: SinkStream,
+    topic: string,
+    partition: number,
+    messages: readonly KafkaMessage[],
+    ctx: BatchContext,
+    nextOffset: bigint,
+  ): Promise<BatchResult> => {
+    const where = { topic, partition };
+    const good: DecodedRecord[] = [];
+    const dead: DeadLetterEntry[] = [];
+    for (const m of messages) {
+      const source: SourceRecord = {
+        topic,
+        partition,
+        offset: m.offset,
+        key: m.key,
+        value: m.value,
+        headers: m.headers,
+      };
+      try {
+        const decoded = await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m));
+        if (decoded.value === null && stream.write === 'append') {
+          throw new RecordError(
+            `a ${stream.name} record cannot be deleted (append-only stream): tombstone on ${topic}`,
+            { code: 'UNEXPECTED_TOMBSTONE' },
+          );
+        }
+        if (decoded.writer) evolve(stream, decoded.writer, where, ctx);
+        good.push({ decoded, source });
+      } catch (err) {
+        if (err instanceof RecordError) dead.push({ source, error: err });
+        else if (err instanceof FatalError && err.code === 'SCHEMA_UNSUPPORTED')
+          dead.push({ source, error: new RecordError(err.message, { code: 'SCHEMA_UNSUPPORTED', cause: err }) });
+        else throw err;
+      }
+    }
+    await ddl.get(stream);
+    const ops = stream.write === 'upsert' ? collapseUpserts(good) : collapseInserts(good);
+    good.length = 0; // the decoded records live on in `ops` only (one per key)
+    let sent: DeadLetterEntry[] = [];
+    const outcome = await retrying('writing a batch', where, ctx, () =>
+      sink.write({
+        stream,
+        partition,
+        ops,
+        nextOffset,
+        inside: () => deps.hooks?.insideTransaction?.({ topic, partition, firstOffset: messages[0].offset }),
+        // Dead letters go out before the offsets move past them (at least once); records
+        // below the stored offset were dead-lettered by the transaction that applied them.
+        beforeCommit: async (rejected, stored) => {
+          sent = [...dead, ...rejected.map((r) => ({ source: r.op.source, error: r.error }))].filter(
+            (d) => BigInt(d.source.offset) >= stored,
+          );
+          await deps.deadLetter
+            .send(sent)
+            .catch((err: unknown) => Promise.reject(classifySendError(err, deps.deadLetter.topic)));
+        },
+      }),
+    );
+    for (const d of sent)
+      logger.warn('record dead-lettered', {
+        topic,
+        partition,
+        offset: d.source.offset,
+        code: d.error.code,
+        reason: d.error.message,
+      });
+    if (outcome.skipped > 0)
+      logger.info('batch partly applied before (stored offset ahead): those records left out', {
+        topic,
+        partition,
+        skipped: outcome.skipped,
+      });
+    return {
+      records: messages.length,
+      deadLettered: sent.length,
+      skipped: outcome.skipped,
+      upserted: outcome.upserted,
+      inserted: outcome.inserted,
+      deleted: outcome.deleted,
+    };
+  };
+
   return {
     async process(topic, partition, messages, ctx) {
       const stream = deps.routes.get(topic);
       if (!stream) throw new FatalError('SINK_TOPIC_UNKNOWN', `no table is configured for topic ${topic}`);
-      const where = { topic, partition };
-      const good: DecodedRecord[] = [];
-      const dead: DeadLetterEntry[] = [];
-      for (const m of messages) {
-        const source: SourceRecord = {
-          topic,
-          partition,
-          offset: m.offset,
-          key: m.key,
-          value: m.value,
-          headers: m.headers,
-        };
-        try {
-          const decoded = await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m));
-          if (decoded.value === null && stream.write === 'append') {
-            throw new RecordError(
-              `a ${stream.name} record cannot be deleted (append-only stream): tombstone on ${topic}`,
-              { code: 'UNEXPECTED_TOMBSTONE' },
-            );
-          }
-          if (decoded.writer) evolve(stream, decoded.writer, where, ctx);
-          good.push({ decoded, source });
-        } catch (err) {
-          if (err instanceof RecordError) dead.push({ source, error: err });
-          else if (err instanceof FatalError && err.code === 'SCHEMA_UNSUPPORTED')
-            dead.push({ source, error: new RecordError(err.message, { code: 'SCHEMA_UNSUPPORTED', cause: err }) });
-          else throw err;
-        }
+      // A fetch is bounded in compressed bytes: 1 MiB of gzip'd users can hold 20 MB of records,
+      // several times that once decoded. Its records are written in slices of at most
+      // `maxBatchBytes` (keys and values as fetched), each one transaction with the offset after
+      // its last record: memory stays bounded whatever the compression ratio, and a slice
+      // committed before a crash is not written again (its records are below the stored offset).
+      const total: BatchResult = { records: 0, deadLettered: 0, skipped: 0, upserted: 0, inserted: 0, deleted: 0 };
+      let from = 0;
+      while (from < messages.length) {
+        let to = from;
+        let bytes = 0;
+        while (to < messages.length && (to === from || bytes + sizeOf(messages[to]) <= maxBatchBytes))
+          bytes += sizeOf(messages[to++]);
+        const last = to === messages.length;
+        const next = last ? ctx.nextOffset : BigInt(messages[to - 1].offset) + 1n;
+        const slice = await writeSlice(stream, topic, partition, messages.slice(from, to), ctx, next);
+        for (const k of Object.keys(total) as (keyof BatchResult)[]) total[k] += slice[k];
+        if (!last) await ctx.heartbeat();
+        from = to;
       }
-      await ddl.get(stream);
-      const ops = stream.write === 'upsert' ? collapseUpserts(good) : collapseInserts(good);
-      let sent: DeadLetterEntry[] = [];
-      const outcome = await retrying('writing a batch', where, ctx, () =>
-        sink.write({
-          stream,
-          partition,
-          ops,
-          nextOffset: ctx.nextOffset,
-          inside: () => deps.hooks?.insideTransaction?.({ topic, partition, firstOffset: messages[0].offset }),
-          // Dead letters go out before the offsets move past them (at least once); records
-          // below the stored offset were dead-lettered by the transaction that applied them.
-          beforeCommit: async (rejected, stored) => {
-            sent = [...dead, ...rejected.map((r) => ({ source: r.op.source, error: r.error }))].filter(
-              (d) => BigInt(d.source.offset) >= stored,
-            );
-            await deps.deadLetter
-              .send(sent)
-              .catch((err: unknown) => Promise.reject(classifySendError(err, deps.deadLetter.topic)));
-          },
-        }),
-      );
-      for (const d of sent)
-        logger.warn('record dead-lettered', {
-          topic,
-          partition,
-          offset: d.source.offset,
-          code: d.error.code,
-          reason: d.error.message,
-        });
-      if (outcome.skipped > 0)
-        logger.info('batch partly applied before (stored offset ahead): those records left out', {
-          topic,
-          partition,
-          skipped: outcome.skipped,
-        });
-      return {
-        records: messages.length,
-        deadLettered: sent.length,
-        skipped: outcome.skipped,
-        upserted: outcome.upserted,
-        inserted: outcome.inserted,
-        deleted: outcome.deleted,
-      };
+      return total;
     },
   };
 }
+
+const sizeOf = (m: KafkaMessage) => (m.key?.length ?? 0) + (m.value?.length ?? 0);

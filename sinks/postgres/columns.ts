@@ -21,6 +21,12 @@ export interface FieldColumn {
   readonly defaultJson: unknown;
   toJson(value: unknown): unknown;
   select(ref: string): string;
+  /**
+   * For a column whose wire type differs from its type (timestamps, dates): the wire value as
+   * the column type's text, for a COPY straight into the table; undefined when only PostgreSQL
+   * can say (an instant outside years 1–9999: PostgreSQL's own conversion then refuses or keeps it).
+   */
+  direct?(wire: number): string | undefined;
 }
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -79,6 +85,7 @@ function columnOf(
           wireType: 'integer',
           toJson: id,
           select: (r) => `(date '1970-01-01' + ${r})`,
+          direct: (days) => iso(days * 86_400_000)?.slice(0, 10),
         };
       return { ...base, ...asIs('integer') };
     case 'long':
@@ -108,14 +115,54 @@ function asIs(pgType: PgType): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson
   return { pgType, wireType: pgType, toJson: id, select: (r) => r };
 }
 
-function epoch(unit: string): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson' | 'select'> {
+function epoch(
+  unit: '1 millisecond' | '1 microsecond',
+): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson' | 'select' | 'direct'> {
   return {
     pgType: 'timestamptz',
     wireType: 'bigint',
     toJson: id,
-    select: (r) => `(timestamptz 'epoch' + ${r} * interval '${unit}')`,
+    // Whole days, then the rest, on a timestamp without time zone read as UTC: exact. The plain
+    // `'epoch' + n * interval` multiplies in float8 and is off by microseconds beyond ~285 years
+    // from 1970 (Salesforce's 4000-12-31 "never" dates), and days would follow the session's DST.
+    select: (r) =>
+      `((timestamp 'epoch' + (${r} / ${PER_DAY[unit]}) * interval '1 day' + ` +
+      `(${r} % ${PER_DAY[unit]}) * interval '${unit}') AT TIME ZONE 'UTC')`,
+    direct:
+      unit === '1 millisecond'
+        ? (ms) => iso(ms)
+        : (us) => {
+            // Beyond 2^53 µs (±285 years) a JS number is not an exact integer: PostgreSQL converts.
+            if (!Number.isSafeInteger(us)) return undefined;
+            const ms = Math.floor(us / 1000);
+            const text = iso(ms);
+            return text && `${text.slice(0, 23)}${String(us - ms * 1000).padStart(3, '0')}Z`;
+          },
   };
 }
+
+const PER_DAY = { '1 millisecond': '86400000', '1 microsecond': '86400000000' } as const;
+
+/** Years 1–9999 in ISO 8601 (UTC), which PostgreSQL reads; undefined outside, or for a non-integer. */
+const MIN_MS = new Date('0001-01-01T00:00:00.000Z').getTime();
+const MAX_MS = new Date('9999-12-31T23:59:59.999Z').getTime();
+function iso(ms: number): string | undefined {
+  if (!Number.isSafeInteger(ms) || ms < MIN_MS || ms > MAX_MS) return undefined;
+  // Date#toISOString was a visible cost per row; instants of a batch mostly share their day.
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== lastDay) {
+    lastDay = day;
+    lastDate = new Date(day * 86_400_000).toISOString().slice(0, 11);
+  }
+  const t = ms - day * 86_400_000;
+  const h = Math.floor(t / 3_600_000);
+  const m = Math.floor((t % 3_600_000) / 60_000);
+  const sec = Math.floor((t % 60_000) / 1000);
+  return `${lastDate}${pad2(h)}:${pad2(m)}:${pad2(sec)}.${String(t % 1000).padStart(3, '0')}Z`;
+}
+let lastDay = Number.NaN;
+let lastDate = '';
+const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 
 /** Named types (records, enums, fixed) may be referenced by name after their definition. */
 function collectNames(type: unknown, namespace: string, out: Map<string, Json>): void {

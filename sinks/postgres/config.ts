@@ -63,6 +63,7 @@ const tableName = z
 const TUNED = [
   'chunkRows',
   'maxBytesPerPartition',
+  'maxBatchBytes',
   'partitionsConsumedConcurrently',
   'sessionTimeoutMs',
   'statementTimeoutMs',

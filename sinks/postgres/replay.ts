@@ -149,6 +149,7 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       logger,
       retry: tuning.retry,
       breakerFailures: tuning.breakerFailures,
+      maxBatchBytes: tuning.maxBatchBytes,
       // The fresh tables are merged in whole; removals are applied at the merge (mergeInto).
     });
     const topics = plan.map((p) => p.topic);

@@ -5,7 +5,7 @@ import { STREAMS, type StreamDeclaration } from '../../schemas/streams';
 import type { Logger } from '../../kernel/logger';
 import type { RetryOptions } from '../../kernel/retry';
 import { createSinkEngine, type SinkRunner, type SinkStats } from '../engine/engine';
-import type { SinkHooks } from '../engine/processor';
+import { DEFAULT_MAX_BATCH_BYTES, type SinkHooks } from '../engine/processor';
 import { sinkStreams, userRemovalCascades } from '../streams';
 import type { SchemaSource } from './schema-source';
 import { createPostgresStore } from './store';
@@ -17,10 +17,14 @@ export type { SinkStats };
 export interface SinkTuning {
   /** Rows per CopyData message sent to the staging table (default 2000). */
   chunkRows: number;
-  /** Fetch size per partition in bytes, the upper bound of one transaction (default 1 MiB).
-   *  Counted compressed: 1 MiB of gzip'd user records is about 1,400 users, some 20 MB once
-   *  decoded, so this bounds the sink's memory when it works through a backlog. */
+  /** Fetch size per partition in bytes (default 256 KiB), counted compressed: kafkajs holds a
+   *  fetch decompressed until it is written, 10–30 times that for gzip'd users (the sink's peak
+   *  memory: 1 MiB made it ~550 MB). Transactions are bounded by maxBatchBytes instead. */
   maxBytesPerPartition: number;
+  /** Most bytes of records (keys + values, decompressed) in one transaction (default 4 MiB): a
+   *  fetch holding more (gzip'd records decompress several times over) is written in several
+   *  transactions, each with its offset. Bounds the sink's memory and its transactions. */
+  maxBatchBytes: number;
   /** Partitions written at once, each batch in its own transaction (default 2: one batch is
    *  decoded while another is written; a partition's batches stay in order). */
   partitionsConsumedConcurrently: number;
@@ -49,7 +53,8 @@ export interface SinkTuning {
 
 export const DEFAULT_TUNING: SinkTuning = {
   chunkRows: 2000,
-  maxBytesPerPartition: 1024 * 1024,
+  maxBytesPerPartition: 256 * 1024,
+  maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
   partitionsConsumedConcurrently: 2,
   sessionTimeoutMs: 30_000,
   fromBeginning: true,

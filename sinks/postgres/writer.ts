@@ -1,11 +1,23 @@
 import type { Pool, PoolClient } from 'pg';
 import type { RecordError } from '../../kernel/errors';
-import type { WriteCounts, WriteOp, WriteOutcome } from '../port';
+import type { WriteCounts, WriteOp, WriteOutcome, WriterSchema } from '../port';
 import { classifyDbError, isDataError } from './classify';
 import { inTransaction, withClient } from './db';
 import { lockOffset, storeOffset } from './offsets';
 import { copyFrom } from './copy';
-import { copyLine, copySql, deleteCascade, deleteSql, mergeSql, stageSql, type CascadeTarget } from './statements';
+import {
+  anyKeySql,
+  copySql,
+  deleteCascade,
+  deleteSql,
+  directCopySql,
+  lineEncoder,
+  mergeSql,
+  stageSql,
+  type CascadeTarget,
+  type CopyTarget,
+  type LineEncoder,
+} from './statements';
 import type { SinkTable } from './table';
 
 export type { WriteCounts, WriteOutcome };
@@ -112,27 +124,83 @@ async function apply(
     for (const target of cascades) await deleteCascade(client, target, deletes);
   }
   for (const mode of ['upsert', 'insert'] as const) {
-    const rows = ops.filter((o): o is Extract<WriteOp, { value: unknown }> => o.kind === mode);
+    const rows = ops.filter((o): o is RowOp => o.kind === mode);
     if (rows.length === 0) continue;
-    // A fresh name each time: a staging table of a released savepoint lives until COMMIT.
-    const stage = `neurons_stage_${++stages}`;
-    await client.query(stageSql(table, stage));
-    const chunks: Buffer[] = [];
-    for (let i = 0; i < rows.length; i += chunkRows)
-      chunks.push(
-        Buffer.from(
-          rows
-            .slice(i, i + chunkRows)
-            .map((op) => copyLine(table, op))
-            .join(''),
-        ),
-      );
-    await copyFrom(client, copySql(table, stage), chunks);
-    const n = (await client.query(mergeSql(table, stage, mode))).rowCount ?? 0;
+    const n =
+      (await copyDirect(client, table, rows, chunkRows)) ?? (await copyMerge(client, table, rows, chunkRows, mode));
     if (mode === 'upsert') counts.upserted += n;
     else counts.inserted += n;
   }
   return counts;
+}
+
+type RowOp = Extract<WriteOp, { value: unknown }>;
+
+/**
+ * The bulk path: rows none of whose keys the table holds (an initial load, new users) are
+ * COPYed straight into the table: one pass, where the staging path writes them twice (staging
+ * table, then INSERT … SELECT with its conflict checks). Checked first with one index probe per
+ * key, inside the batch's transaction. Returns the rows copied, or undefined when the batch must
+ * take the staging path: some key is there already (an update, a replay into a filled table), or
+ * a value only PostgreSQL can convert (columns.ts FieldColumn.direct). A key inserted meanwhile by
+ * another transaction fails the COPY with a unique violation (a data error): the batch is then
+ * applied again (writeOps), and its check finds the key.
+ */
+async function copyDirect(
+  client: PoolClient,
+  table: SinkTable,
+  rows: readonly RowOp[],
+  chunkRows: number,
+): Promise<number | undefined> {
+  const { rows: found } = await client.query<{ found: boolean }>(anyKeySql(table), [rows.map((r) => r.key)]);
+  if (found[0].found) return undefined;
+  const chunks = encodeChunks(table, rows, chunkRows, 'direct');
+  if (!chunks) return undefined;
+  return copyFrom(client, directCopySql(table), chunks);
+}
+
+/** The staging path: COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT (mergeSql). */
+async function copyMerge(
+  client: PoolClient,
+  table: SinkTable,
+  rows: readonly RowOp[],
+  chunkRows: number,
+  mode: 'upsert' | 'insert',
+): Promise<number> {
+  // A fresh name each time: a staging table of a released savepoint lives until COMMIT.
+  const stage = `neurons_stage_${++stages}`;
+  await client.query(stageSql(table, stage));
+  await copyFrom(client, copySql(table, stage), encodeChunks(table, rows, chunkRows, 'stage')!);
+  return (await client.query(mergeSql(table, stage, mode))).rowCount ?? 0;
+}
+
+/** COPY text, `chunkRows` rows per Buffer (one CopyData message each); undefined when a row cannot go `target`. */
+function encodeChunks(
+  table: SinkTable,
+  rows: readonly RowOp[],
+  chunkRows: number,
+  target: CopyTarget,
+): Buffer[] | undefined {
+  const chunks: Buffer[] = [];
+  let lines: string[] = [];
+  let writer: WriterSchema | undefined;
+  let encode: LineEncoder | undefined;
+  for (let i = 0; i < rows.length; i++) {
+    const op = rows[i];
+    if (op.writer !== writer) {
+      writer = op.writer;
+      encode = lineEncoder(table, writer, target);
+    }
+    const line = encode!(op);
+    if (line === undefined) return undefined;
+    lines.push(line);
+    if (lines.length === chunkRows) {
+      chunks.push(Buffer.from(lines.join('')));
+      lines = [];
+    }
+  }
+  if (lines.length > 0) chunks.push(Buffer.from(lines.join('')));
+  return chunks;
 }
 
 /** Applies `ops` under a savepoint; on a data error, splits them in two and tries each half. */

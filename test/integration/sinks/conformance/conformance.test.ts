@@ -1,11 +1,12 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { avroType, type AvroSchemaJson } from '../../../../schemas/avro';
 import { DEAD_LETTER_HEADERS } from '../../../../schemas/topics';
-import { RetriableError } from '../../../../kernel/errors';
+import { FatalError, RetriableError } from '../../../../kernel/errors';
 import { silentLogger } from '../../../../kernel/logger';
 import { readToEnd } from '../../../../pipeline/kafka/read-to-end';
 import { createSinkEngine } from '../../../../sinks/engine/engine';
 import { createDecoder } from '../../../../sinks/engine/decode';
+import { collapseInserts, collapseUpserts, type DecodedRecord } from '../../../../sinks/engine/collapse';
 import type { DeadLetterEntry } from '../../../../sinks/engine/dead-letter';
 import { createBatchProcessor, type BatchProcessor } from '../../../../sinks/engine/processor';
 import type { SinkStream } from '../../../../sinks/port';
@@ -38,6 +39,8 @@ import { waitFor } from '../../../support/wait';
  * CONFORMANCE_SEED=<n> replays a run.
  */
 const seed = Number(process.env.CONFORMANCE_SEED ?? Math.floor(Math.random() * 2 ** 31));
+/** Small transactions for the slicing test: slices of this many bytes of records (processor.ts), 2–10 records each. */
+const maxBatchBytes = 100 + (seed % 300);
 
 const registry: SchemaSource = {
   byId: async (id) => SCHEMAS.get(id) ?? Promise.reject(new Error(`unknown schema id ${id}`)),
@@ -79,6 +82,18 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
       signal: new AbortController().signal,
       nextOffset: BigInt(batch.messages[batch.messages.length - 1].offset) + 1n,
     });
+  /** A fixture batch's good records as the port receives them (decoded, one change per key). */
+  const collapse = async (name: string, batch: FixtureBatch) => {
+    const decoder = createDecoder(registry);
+    const good: DecodedRecord[] = [];
+    for (const m of batch.messages) {
+      const source = { topic: stream(name).topic, partition: 0, offset: m.offset, key: m.key, value: m.value };
+      const decoded = await decoder.decode(m).catch(() => undefined); // not Avro: dead-lettered, never written
+      if (decoded && decoded.key !== '' && (name === 'things' || decoded.value !== null))
+        good.push({ decoded, source });
+    }
+    return name === 'things' ? collapseUpserts(good) : collapseInserts(good);
+  };
   const state = async (
     deadLetters = dead.map((d) => ({ topic: d.source.topic, offset: d.source.offset, code: d.error.code })),
   ) => ({
@@ -136,6 +151,24 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
 
   it('a write that fails before its commit leaves rows and offsets as they were', async () => {
     const { batches, expectedAfter } = fixtures(seed);
+    // Into the empty tables first (an initial load, rows COPYed straight in): nothing visible, no offset.
+    const empty = await state();
+    for (const name of ['things', 'events']) {
+      const s = stream(name);
+      const failing = impl.sink.write({
+        stream: s,
+        partition: 0,
+        ops: await collapse(
+          name,
+          batches.find((b) => b.stream === name)!,
+        ),
+        nextOffset: 1000n,
+        beforeCommit: async () => Promise.reject(new RetriableError('DEAD_LETTER_SEND_FAILED', 'the topic is down')),
+      });
+      await expect(failing).rejects.toMatchObject({ code: 'DEAD_LETTER_SEND_FAILED', retriable: true });
+      expect(await state()).toEqual(empty);
+      expect((await impl.sink.storedOffsets(s)).get(0)).toBeUndefined();
+    }
     await run(batches[0]);
     // Deletes of every thing written and one new row, in a transaction that fails at its end.
     const before = await state();
@@ -173,6 +206,38 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     await expect(failing).rejects.toMatchObject({ code: 'DEAD_LETTER_SEND_FAILED', retriable: true });
     expect(await state()).toEqual(before);
     expect((await impl.sink.storedOffsets(things)).get(0)).toBe(stored);
+  });
+
+  it('a batch beyond maxBatchBytes commits in slices with their offsets; a failure keeps slices before', async () => {
+    const { batches, expectedAfter } = fixtures(seed);
+    const things = stream('things');
+    const first = batches[0];
+    let slices = 0;
+    const failing = createBatchProcessor({
+      sink: impl.sink,
+      decoder: createDecoder(registry, impl.sink.acceptSchema?.bind(impl.sink)),
+      routes: new Map(streams.map((s) => [s.topic, s])),
+      deadLetter: { topic: 'dead-letters', send: async (entries) => void dead.push(...entries) },
+      logger: silentLogger,
+      retry: { attempts: 1, initialDelayMs: 10, maxDelayMs: 10 },
+      breakerFailures: 5,
+      maxBatchBytes,
+      hooks: {
+        insideTransaction: ({ firstOffset }) => {
+          if (++slices === 2) throw new FatalError('TEST_CRASH', `the second slice (from offset ${firstOffset}) fails`);
+        },
+      },
+    });
+    const nextOffset = BigInt(first.messages[first.messages.length - 1].offset) + 1n;
+    const ctx = { heartbeat: async () => undefined, signal: new AbortController().signal, nextOffset };
+    await expect(failing.process(things.topic, 0, first.messages, ctx)).rejects.toMatchObject({ code: 'TEST_CRASH' });
+    const stored = (await impl.sink.storedOffsets(things)).get(0);
+    // The first slice is committed: its offset is stored, below the batch's end.
+    expect(stored).toBeGreaterThan(0n);
+    expect(stored!).toBeLessThan(nextOffset);
+    // Read again from the start (what a restart does): the whole batch's state, nothing twice.
+    await run(first);
+    expect(await state()).toEqual(want(expectedAfter[0]));
   });
 
   it('through Kafka and the whole engine (seek to stored offsets, dead-letter topic): the same state', async () => {

@@ -136,11 +136,14 @@ export function fixtures(seed: number): { batches: FixtureBatch[]; expectedAfter
   const n = (lo: number, hi: number) => lo + Math.floor(rnd() * (hi - lo + 1));
 
   const plan: { stream: FixtureBatch['stream']; records: Fixture[] }[] = [];
-  // 1. upserts, duplicates within the batch, a record that is not Avro, an empty id.
+  // 1. the initial load into empty tables: upserts, keys twice in the batch, tombstones (of keys
+  //    earlier in the batch or never seen), a record that is not Avro, an empty id.
   plan.push({
     stream: 'things',
     records: [
-      ...Array.from({ length: n(8, 20) }, () => thing(thingKey(), false)),
+      ...Array.from({ length: n(8, 20) }, () =>
+        rnd() < 0.15 ? { key: thingKey(), value: null } : thing(thingKey(), false),
+      ),
       { key: thingKey(), value: Buffer.from('not avro') },
       thing('', false),
     ],
@@ -174,6 +177,19 @@ export function fixtures(seed: number): { batches: FixtureBatch[]; expectedAfter
       rnd() < 0.6 ? { key: thingKey(), value: null } : thing(thingKey(), false),
     ),
   });
+
+  // 7. a replay into the filled tables: records applied before, published again at new offsets
+  //    (a full republish: most rows unchanged), with a few new versions.
+  const republished = (from: number[]) =>
+    plan
+      .filter((_, i) => from.includes(i))
+      .flatMap((b) => b.records.filter((r) => r.value === null || !Buffer.isBuffer(r.value)));
+  plan.push({
+    stream: 'things',
+    records: [...republished([3, 5]), ...Array.from({ length: n(1, 4) }, () => thing(thingKey(), rnd() < 0.5))],
+  });
+  // 8. login events again: the first stored version stays.
+  plan.push({ stream: 'events', records: republished([1, 4]).filter((r) => r.value !== null) });
 
   const offsets = { things: 0, events: 0 };
   const state: Expected = { things: new Map(), events: new Map(), deadLetters: [] };
