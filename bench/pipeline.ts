@@ -35,7 +35,7 @@ import type { ConnectorSettings } from '../pipeline/connector';
 import { silentLogger } from '../kernel/logger';
 import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
-import { provisionTopics } from '../kafka/topics';
+import { createTopicsReady, provisionTopics } from '../kafka/topics';
 import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
@@ -391,10 +391,10 @@ async function main(): Promise<void> {
       const bytes = sample.key.length + sample.value.length;
       const ours = `${p}.produce-${kind}`;
       const theirs = `${p}.pp-${kind}`;
-      await admin.createTopics({
-        waitForLeaders: true,
-        topics: [ours, theirs].map((topic) => ({ topic, numPartitions: PARTITIONS })),
-      });
+      await createTopicsReady(
+        admin,
+        [ours, theirs].map((topic) => ({ topic, numPartitions: PARTITIONS })),
+      );
       const mine = await role('produce', {
         brokers,
         topic: ours,

@@ -1,4 +1,5 @@
 import type { Kafka, Producer } from 'kafkajs';
+import { createTopicsReady } from '../../../kafka/topics';
 import { silentLogger } from '../../../kernel/logger';
 import { HEADERS } from '../../../schemas/topics';
 import { openFence, type RunFence } from '../../../pipeline/kafka/fence';
@@ -45,10 +46,9 @@ async function usersTopic(): Promise<string> {
   const topic = `${uniqueName('flush')}.users`;
   const admin = kafka.admin();
   await admin.connect();
-  await admin.createTopics({
-    topics: [{ topic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] }],
-    waitForLeaders: true,
-  });
+  await createTopicsReady(admin, [
+    { topic, numPartitions: 3, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+  ]);
   await admin.disconnect();
   topics.push(topic, `${topic}.live-index`);
   return topic;

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import { createTopicsReady } from '../../../kafka/topics';
 import type { Logger } from '../../../kernel/logger';
 import { mulberry32 } from '../../../simulator/prng';
 import { services } from '../../support/services';
@@ -36,10 +37,9 @@ describe(`PostgreSQL sink: bounded retries (BOUNDED_SEED=${seed})`, () => {
     const rnd = mulberry32(seed);
     const admin = h.kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [{ topic: h.topics.deadLetter, configEntries: [{ name: 'max.message.bytes', value: '256' }] }],
-    });
+    await createTopicsReady(admin, [
+      { topic: h.topics.deadLetter, configEntries: [{ name: 'max.message.bytes', value: '256' }] },
+    ]);
     await admin.disconnect();
     const before = Math.floor(rnd() * 20);
     const records: Produce[] = Array.from({ length: before }, (_, i) => ({ key: userId(i), value: user(userId(i)) }));

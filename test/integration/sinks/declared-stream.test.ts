@@ -4,6 +4,7 @@ import path from 'node:path';
 import avro from 'avsc';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
+import { createTopicsReady } from '../../../kafka/topics';
 import type { AvroSchemaJson } from '../../../schemas/avro';
 import { registerTopicSchemas, registryFromConfig, type RegisteredTopic } from '../../../schemas/registry';
 import { declareStream } from '../../../schemas/streams/types';
@@ -88,13 +89,10 @@ describe(`PostgreSQL sink: a stream declared as data gets its table and behaviou
   beforeAll(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({
-      waitForLeaders: true,
-      topics: [
-        { topic: topics.gadgets, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
-        { topic: topics.pings, numPartitions: 1 },
-      ],
-    });
+    await createTopicsReady(admin, [
+      { topic: topics.gadgets, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+      { topic: topics.pings, numPartitions: 1 },
+    ]);
     await admin.disconnect();
     registered = await registerTopicSchemas(registryFromConfig({ url: services().SCHEMA_REGISTRY_URL }), [
       { topic: topics.gadgets, key: 'string', value: GADGET },

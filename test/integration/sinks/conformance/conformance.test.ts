@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { createTopicsReady } from '../../../../kafka/topics';
 import { avroType, type AvroSchemaJson } from '../../../../schemas/avro';
 import { DEAD_LETTER_HEADERS } from '../../../../schemas/topics';
 import { FatalError, RetriableError } from '../../../../kernel/errors';
@@ -250,7 +251,10 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     const topics = streams.map((s) => s.topic);
     const admin = kafka.admin();
     await admin.connect();
-    await admin.createTopics({ waitForLeaders: true, topics: topics.map((topic) => ({ topic, numPartitions: 1 })) });
+    await createTopicsReady(
+      admin,
+      topics.map((topic) => ({ topic, numPartitions: 1 })),
+    );
     const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
     await producer.connect();
     const engine = (groupId: string) =>
