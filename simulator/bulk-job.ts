@@ -31,8 +31,8 @@ const sfDate = (ms: number): string => new Date(ms).toISOString().replace('Z', '
 export class QueryJob {
   state: JobState = 'UploadComplete';
   readonly result: ResultSet;
-  private readonly createdMs = Date.now();
-  private modifiedMs = this.createdMs;
+  private readonly createdMs: number;
+  private modifiedMs: number;
   private polls = 0;
   private prepared = false;
   private processingMs = 0;
@@ -46,7 +46,11 @@ export class QueryJob {
     private readonly timing: JobTiming,
     /** Injected fault: the job ends Failed, or never leaves InProgress. */
     private readonly fault: 'fail' | 'stuck' | null,
+    /** The org's clock when the job is created (never earlier than a SystemModstamp it wrote). */
+    nowMs: number = Date.now(),
   ) {
+    this.createdMs = nowMs;
+    this.modifiedMs = nowMs;
     this.result = new ResultSet(plan, data);
     const started = Date.now();
     this.result

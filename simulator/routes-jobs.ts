@@ -157,6 +157,8 @@ export class QueryJobs {
       data,
       this.ctx.timing,
       fault?.kind === 'jobFails' ? 'fail' : fault?.kind === 'jobStuck' ? 'stuck' : null,
+      // one server clock: the store's stamps move one second per change and may run ahead of the wall
+      Math.max(Date.now(), this.ctx.store.now()),
     );
     this.jobs.set(id, { job, data });
     this.log.push({ object: plan.object.name, query, rows: () => job.result.count });

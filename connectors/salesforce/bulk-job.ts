@@ -13,6 +13,8 @@ export interface JobInfo {
   state: JobState;
   object?: string;
   numberRecordsProcessed?: number;
+  /** When Salesforce created the job, its own clock (2024-05-01T10:20:30.000+0000). */
+  createdDate?: string;
   retries?: number;
   totalProcessingTime?: number;
   apiVersion?: number | string;

@@ -106,8 +106,9 @@ export interface UsersResult extends ExtractionResult {
   /** Row keys whose value is unknown in this run (UserLogin not readable): absent from every row,
    *  so a consumer must keep what it had rather than overwrite it with null or false. */
   unknownFields: string[];
-  /** The highest User.SystemModstamp read (ISO, Salesforce's own value), null when none was read or the
-   *  field is not queried: the watermark of the next incremental read, never our clock. */
+  /** The highest User.SystemModstamp read (ISO, Salesforce's own value), capped at the job's creation,
+   *  null when none was read or the field is not queried: the watermark of the next incremental read,
+   *  never our clock. */
   maxSystemModstamp: string | null;
 }
 
@@ -622,6 +623,10 @@ class Extractor implements SalesforceExtractor {
     let rowsRead = 0;
     // Bulk CSV datetimes have one fixed layout (2026-11-26T15:07:17.000Z): the string order is the time order.
     let maxStamp = '';
+    // A job is not one snapshot (Salesforce reads it in chunks): a row read late may carry an edit
+    // made after the job started while a row read early missed one, so the watermark never passes
+    // the (first) job's creation, on Salesforce's clock: the next read since it finds both.
+    let firstJob = '';
     for (const soql of soqls) {
       const job = yield* this.filtered(
         this.runJob('User', soql, columns, reports, signal, soqls.length === 1 ? expect : undefined),
@@ -633,6 +638,7 @@ class Extractor implements SalesforceExtractor {
         () => emitted++,
       );
       rowsRead += job.rowsRead;
+      if (job.createdDate !== undefined && (firstJob === '' || job.createdDate < firstJob)) firstJob = job.createdDate;
     }
     if (maxStamp !== '' && !Number.isFinite(Date.parse(maxStamp)))
       throw new FatalError('SALESFORCE_BAD_RESPONSE', `User.SystemModstamp ${JSON.stringify(maxStamp)} is no datetime`);
@@ -644,7 +650,7 @@ class Extractor implements SalesforceExtractor {
       frozenUsers: flags.frozen.size,
       passwordLockedUsers: flags.passwordLocked.size,
       unknownFields: known ? [] : flagKeys,
-      maxSystemModstamp: maxStamp === '' ? null : new Date(Date.parse(maxStamp)).toISOString(),
+      maxSystemModstamp: capped(maxStamp, firstJob),
     };
   }
 
@@ -762,4 +768,11 @@ class Extractor implements SalesforceExtractor {
       if (out.length > 0) yield out;
     }
   }
+}
+
+/** The highest stamp read, but never later than the job's creation (both Salesforce's clock). */
+function capped(maxStamp: string, jobCreated: string): string | null {
+  if (maxStamp === '') return null;
+  const stamp = new Date(Date.parse(maxStamp)).toISOString();
+  return jobCreated !== '' && jobCreated < stamp ? jobCreated : stamp;
 }

@@ -20,6 +20,8 @@ export interface JobReport {
   /** Pages read again after a broken connection. */
   rereads: number;
   mode: ResultsSummary['mode'];
+  /** The job's creation on Salesforce's clock (ISO), when its job info gives it. */
+  createdDate?: string;
 }
 
 export function verifyJob(job: JobInfo, object: string, results: ResultsSummary): JobReport {
@@ -33,6 +35,9 @@ export function verifyJob(job: JobInfo, object: string, results: ResultsSummary)
     pages: results.pages,
     rereads: results.rereads,
     mode: results.mode,
+    ...(typeof job.createdDate === 'string' && Number.isFinite(Date.parse(job.createdDate))
+      ? { createdDate: new Date(Date.parse(job.createdDate)).toISOString() }
+      : {}),
   };
   if (
     job.state !== 'JobComplete' ||

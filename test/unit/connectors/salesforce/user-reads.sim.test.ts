@@ -74,4 +74,25 @@ describe('incremental users reads against the simulator', () => {
     expect(byId.rows.map((r: Row) => r.Id).sort()).toEqual(asked.filter((id) => fullRows.has(id)).sort());
     for (const r of byId.rows) expect(r).toEqual(fullRows.get(r.Id));
   });
+
+  it('never moves the watermark past the job: an edit made while a long job runs is read next time', async () => {
+    // Salesforce reads a big query job in chunks, not as one snapshot: a row the job reads late may
+    // carry an edit made after the job started (here: B, stamped an hour later), while a row it read
+    // early misses a later edit (A). The watermark is capped at the job's creation (Salesforce's
+    // clock), so the next read since watermark - overlap still finds A.
+    const rnd = seededRandom('user-reads watermark cap');
+    const ex = extractor(sim, { userStatuses: ['active'], pageSize: 70 });
+    const [b, a] = rnd.sample(sim.userIds(['active']), 2);
+    const later = new Date(Date.now() + 3_600_000).toISOString();
+    sim.updateUser(b, { SystemModstamp: later });
+    const full = await drain(ex.users());
+    expect(full.error).toBeUndefined();
+    const watermark = (full.result as UsersResult).maxSystemModstamp!;
+    expect(watermark < later).toBe(true);
+    sim.updateUser(a, { Title: `A ${rnd.next()}` });
+    const reads = await extractor(sim, { userStatuses: ['active'], pageSize: 70 }).userReads!();
+    const changed = await drain(reads.changedSince(new Date(Date.parse(watermark) - 60_000)));
+    expect(changed.rows.map((r) => r.Id)).toContain(a);
+    sim.updateUser(b, { SystemModstamp: new Date().toISOString() });
+  });
 });
