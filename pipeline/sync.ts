@@ -446,7 +446,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       watermark = ur.maxSystemModstamp;
       usersReadInfo.rowsRead = { full: ur.rowsRead };
     } else {
-      const reads = await deps.extractor.userReads!();
+      const reads = await deps.extractor.userReads!(stop.signal);
       progress('users');
       // a. The rows changed since the watermark (minus the overlap): published like a full read's.
       const changed = reads.changedSince(new Date(plan.sinceMs!));

@@ -184,7 +184,7 @@ export interface SalesforceExtractor {
    * The pieces of an incremental users read (Id snapshot, changed rows, rows by Id), after one
    * UserLogin read. Optional: an extractor without it is always read in full.
    */
-  userReads?(): Promise<UserReads>;
+  userReads?(signal?: AbortSignal): Promise<UserReads>;
   /**
    * LoginHistory since the cursor (or a bare watermark; null = first run: the look-back window).
    * With a cursor, events the previous extraction emitted in the overlap are dropped.
@@ -415,8 +415,10 @@ class Extractor implements SalesforceExtractor {
     return this.extraction((signal, expect) => this.usersRows(signal, expect));
   }
 
-  async userReads(): Promise<UserReads> {
-    const sel = await this.selection(this.closing.signal);
+  async userReads(signal?: AbortSignal): Promise<UserReads> {
+    // the UserLogin read stops with the run (a stop, a fence) as well as with close()
+    const stop = signal ? AbortSignal.any([signal, this.closing.signal]) : this.closing.signal;
+    const sel = await this.selection(stop);
     const { userFields, userFilters } = await this.connect();
     const { statuses } = sel;
     const run = (soqls: string[], columns: readonly string[]) =>
