@@ -31,8 +31,11 @@ const sfDate = (ms: number): string => new Date(ms).toISOString().replace('Z', '
 export class QueryJob {
   state: JobState = 'UploadComplete';
   readonly result: ResultSet;
-  private readonly createdMs: number;
-  private modifiedMs: number;
+  /** Wall-clock times: the job's processing runs on them. */
+  private readonly createdMs = Date.now();
+  private modifiedMs = this.createdMs;
+  /** The createdDate the job reports: the org's clock (see the constructor). */
+  private readonly createdDateMs: number;
   private polls = 0;
   private prepared = false;
   private processingMs = 0;
@@ -49,8 +52,7 @@ export class QueryJob {
     /** The org's clock when the job is created (never earlier than a SystemModstamp it wrote). */
     nowMs: number = Date.now(),
   ) {
-    this.createdMs = nowMs;
-    this.modifiedMs = nowMs;
+    this.createdDateMs = nowMs;
     this.result = new ResultSet(plan, data);
     const started = Date.now();
     this.result
@@ -106,8 +108,8 @@ export class QueryJob {
       operation: s.operation,
       object: this.plan.object.name,
       createdById: s.createdById,
-      createdDate: sfDate(this.createdMs),
-      systemModstamp: sfDate(this.modifiedMs),
+      createdDate: sfDate(this.createdDateMs),
+      systemModstamp: sfDate(Math.max(this.modifiedMs, this.createdDateMs)),
       state: this.state,
       concurrencyMode: 'Parallel',
       contentType: 'CSV',
