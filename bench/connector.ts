@@ -14,14 +14,9 @@
  */
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { passwordAuth } from '../simulator/api';
-import type { ConnectorSettings } from '../pipeline/connector';
 import { silentLogger } from '../kernel/logger';
-import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
-import { DEFAULT_PUBLISHER } from '../pipeline/kafka/publisher';
 import { indexTopicOf } from '../pipeline/kafka/live-index';
 import { provisionTopics } from '../kafka/topics';
-import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { ensureServices, stopServices } from '../devstack/services';
 import type { SyncFigures } from './roles';
 import {
@@ -34,6 +29,7 @@ import {
   spawnSimulator,
   type RoleProcess,
   type SimHandle,
+  benchSettings,
 } from './support';
 
 const log = (line: string) => process.stderr.write(`[bench:connector] ${line}\n`);
@@ -82,32 +78,15 @@ async function main(): Promise<void> {
     log(`simulator: ${fmt(args.users)} users, ${fmt(args.logins)} login events…`);
     sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), { compiled: true });
     await admin.connect();
-    const settings: ConnectorSettings = {
-      connectorName: name,
-      salesforce: {
-        loginUrl: sim.url,
-        auth: passwordAuth(sim.credentials),
-        loginLookbackDays: 400,
-        parallelPages: 3,
-        pollInitialMs: 100,
-        pollMaxMs: 500,
-        jobTimeoutMs: 30 * 60_000,
-        apiBudgetShare: 1,
-      },
-      kafka: { brokers: [brokers], clientId: name },
-      registry: { url: registryUrl },
-      topics: {
-        users: `${name}.users`,
-        logins: `${name}.logins`,
-        state: `${name}.state`,
-        deadLetter: `${name}.dlq`,
-        // the declared streams too: their default topics are shared by every run on this machine
-        streams: Object.fromEntries(GENERIC_STREAMS.map((d) => [d.name, `${name}.${d.name}`])),
-      },
-      topicSettings: { partitions: 3, loginRetentionMs: 7 * 24 * 3600 * 1000 },
-      guard: DEFAULT_DELETION_GUARD,
-      publisher: DEFAULT_PUBLISHER,
-    };
+    const settings = benchSettings({
+      name,
+      simUrl: sim.url,
+      credentials: sim.credentials,
+      brokers,
+      registryUrl,
+      parallelPages: 3,
+      partitions: 3,
+    });
     await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
     const results: RunFigures[] = [];
     const run = async (label: string, fullRepublish: boolean) => {

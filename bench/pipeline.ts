@@ -25,7 +25,6 @@
  * Writes pipeline-<users>-users-<logins>-logins.json and .md into the output folder (default
  * bench/results) and redraws pipeline.svg there from every result file in it.
  */
-import { passwordAuth } from '../simulator/api';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -33,10 +32,8 @@ import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import type { ConnectorSettings } from '../pipeline/connector';
 import { silentLogger } from '../kernel/logger';
-import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { createTopicsReady, provisionTopics } from '../kafka/topics';
-import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type FloorFigure, type StageFigure } from './report';
@@ -60,6 +57,7 @@ import {
   spawnSimulator,
   type RoleProcess,
   type SimHandle,
+  benchSettings,
 } from './support';
 
 const PARTITIONS = 3;
@@ -141,33 +139,17 @@ async function main(): Promise<void> {
     const c = sim.credentials;
     const simUrl = sim.url;
     const publisher: PublisherOptions = { ...DEFAULT_PUBLISHER, compression: args.compression };
-    const settingsFor = (name: string): ConnectorSettings => ({
-      connectorName: name,
-      salesforce: {
-        loginUrl: simUrl,
-        auth: passwordAuth(c),
-        loginLookbackDays: 400,
+    const settingsFor = (name: string): ConnectorSettings =>
+      benchSettings({
+        name,
+        simUrl,
+        credentials: c,
+        brokers,
+        registryUrl,
         parallelPages: PARALLEL_PAGES,
-        pollInitialMs: 100,
-        pollMaxMs: 500,
-        jobTimeoutMs: 30 * 60_000,
-        apiBudgetShare: 1,
-      },
-      kafka: { brokers: [brokers], clientId: name },
-      registry: { url: registryUrl },
-      topics: {
-        users: `${name}.users`,
-        logins: `${name}.logins`,
-        state: `${name}.state`,
-        deadLetter: `${name}.dlq`,
-        // the declared streams too: their default topics are shared by every run on this machine, and
-        // a run reads its streams' topics whole (their live records), other runs' records included
-        streams: Object.fromEntries(GENERIC_STREAMS.map((d) => [d.name, `${name}.${d.name}`])),
-      },
-      topicSettings: { partitions: PARTITIONS, loginRetentionMs: 7 * 24 * 3600 * 1000 },
-      guard: DEFAULT_DELETION_GUARD,
-      publisher,
-    });
+        partitions: PARTITIONS,
+        publisher,
+      });
     const stages: StageFigure[] = [];
     const total = args.users + args.logins;
 

@@ -3,7 +3,12 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createInterface } from 'node:readline';
 import type { Admin } from 'kafkajs';
+import type { ConnectorSettings } from '../pipeline/connector';
+import { DEFAULT_DELETION_GUARD } from '../pipeline/guard';
+import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { registryClient } from '../schemas/registry-client';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
+import { passwordAuth } from '../simulator/api';
 
 /** Shared pieces of the benchmark scripts: child processes and their figures. */
 export const ROOT = path.resolve(__dirname, '..');
@@ -213,4 +218,47 @@ export async function deleteBenchSubjects(registryUrl: string, prefix: string): 
 export async function deleteBenchTopics(admin: Admin, prefix: string): Promise<void> {
   const topics = (await admin.listTopics().catch(() => [] as string[])).filter((t) => t.startsWith(prefix));
   if (topics.length > 0) await admin.deleteTopics({ topics }).catch(() => undefined);
+}
+
+/**
+ * A bench connector's settings: its own topics (the declared streams' too: their default topics are
+ * shared by every run on this machine, and a run reads its streams' topics whole, other runs'
+ * records included), the simulator's password flow, generous job timeouts.
+ */
+export function benchSettings(o: {
+  name: string;
+  simUrl: string;
+  credentials: SimHandle['credentials'];
+  brokers: string;
+  registryUrl: string;
+  parallelPages: number;
+  partitions: number;
+  publisher?: PublisherOptions;
+}): ConnectorSettings {
+  const { name } = o;
+  return {
+    connectorName: name,
+    salesforce: {
+      loginUrl: o.simUrl,
+      auth: passwordAuth(o.credentials),
+      loginLookbackDays: 400,
+      parallelPages: o.parallelPages,
+      pollInitialMs: 100,
+      pollMaxMs: 500,
+      jobTimeoutMs: 30 * 60_000,
+      apiBudgetShare: 1,
+    },
+    kafka: { brokers: [o.brokers], clientId: name },
+    registry: { url: o.registryUrl },
+    topics: {
+      users: `${name}.users`,
+      logins: `${name}.logins`,
+      state: `${name}.state`,
+      deadLetter: `${name}.dlq`,
+      streams: Object.fromEntries(GENERIC_STREAMS.map((d) => [d.name, `${name}.${d.name}`])),
+    },
+    topicSettings: { partitions: o.partitions, loginRetentionMs: 7 * 24 * 3600 * 1000 },
+    guard: DEFAULT_DELETION_GUARD,
+    publisher: o.publisher ?? DEFAULT_PUBLISHER,
+  };
 }
