@@ -40,6 +40,9 @@ describe('incremental users reads against the simulator', () => {
     for (const id of rnd.sample(sim.userIds(['inactive']), 2)) sim.setUserState(id, 'active');
     for (const id of rnd.sample(sim.userIds(), 2)) sim.deleteUser(id);
     sim.addUser({ LastName: `New ${rnd.next()}` });
+    // the changes above may leave no changed user in a small selection (the frozen users edited may
+    // have been unfrozen or deleted since): one more edit inside the selection keeps the case meaningful
+    sim.updateUser(rnd.pick(sim.userIds(statuses as SimUserState[])), { Title: `S ${rnd.next()}` });
 
     const reads = await extractor(sim, { userStatuses: statuses, pageSize: 70 }).userReads!();
     const selected = sim.userIds(statuses as SimUserState[]);
