@@ -94,6 +94,12 @@ export type WriteOp =
       readonly value: Record<string, unknown>;
       readonly writer: WriterSchema;
       readonly source: SourceRecord;
+      /**
+       * The key was tombstoned earlier in the same batch (an upsert stream): its row, and the rows its
+       * deletion cascades to, are deleted before this upsert, as applying the records one by one
+       * would; without it the outcome would depend on where the batch boundaries fall.
+       */
+      readonly afterDelete?: true;
     }
   | { readonly kind: 'delete'; readonly key: string; readonly source: SourceRecord };
 

@@ -11,18 +11,30 @@ export interface DecodedRecord {
 /**
  * Upsert streams (users): the batch's records in Kafka order → one change per key, the last one winning. A
  * value upserts, a tombstone deletes; an earlier upsert of a key deleted later in the same batch
- * (or the reverse) is superseded. Keys are then independent, so the database may apply the
- * changes in any order within the batch's transaction. Pure.
+ * is superseded. A tombstone followed by a value is not simply superseded: the deletion's effects
+ * on other streams (a removed user's login events) happened, so the upsert carries `afterDelete`
+ * and the store deletes first. The outcome is then the same wherever the batch boundaries fall
+ * (fetches, slices). Keys are independent, so the database may apply the changes in any order
+ * within the batch's transaction. Pure.
  */
 export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
   const last = new Map<string, WriteOp>();
   for (const { decoded, source } of records) {
+    const before = last.get(decoded.key);
+    const deletedBefore = before !== undefined && (before.kind === 'delete' || before.afterDelete === true);
     last.delete(decoded.key); // keep the surviving change at its key's last position
     last.set(
       decoded.key,
       decoded.value === null
         ? { kind: 'delete', key: decoded.key, source }
-        : { kind: 'upsert', key: decoded.key, value: decoded.value, writer: decoded.writer!, source },
+        : {
+            kind: 'upsert',
+            key: decoded.key,
+            value: decoded.value,
+            writer: decoded.writer!,
+            source,
+            ...(deletedBefore ? { afterDelete: true as const } : {}),
+          },
     );
   }
   return [...last.values()];

@@ -85,7 +85,8 @@ export function createMemorySink(): MemorySink {
       const others = new Map<StreamState, Map<string, MemoryRow>>();
       const rejected: WriteOutcome['rejected'] = [];
       for (const op of fresh) {
-        if (op.kind === 'delete') {
+        // A tombstone, or a value after its key's tombstone in the batch (collapse.ts: afterDelete): delete first.
+        if (op.kind === 'delete' || op.afterDelete) {
           if (rows.delete(op.key)) counts.deleted++;
           for (const c of batch.stream.deletesCascadeTo) {
             const target = streams.get(c.stream);
@@ -94,7 +95,7 @@ export function createMemorySink(): MemorySink {
             others.set(target, theirs);
             for (const [k, row] of theirs) if (row[c.field] === op.key) theirs.delete(k);
           }
-          continue;
+          if (op.kind === 'delete') continue;
         }
         if (op.key === '') {
           rejected.push({

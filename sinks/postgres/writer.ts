@@ -118,7 +118,8 @@ async function apply(
 ): Promise<WriteCounts> {
   const counts: WriteCounts = { ...NOTHING };
   if (ops.length === 0) return counts;
-  const deletes = ops.filter((o) => o.kind === 'delete').map((o) => o.key);
+  // Tombstoned keys, and keys tombstoned then written again in the batch (collapse.ts: afterDelete).
+  const deletes = ops.filter((o) => o.kind === 'delete' || o.afterDelete).map((o) => o.key);
   if (deletes.length > 0) {
     counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
     for (const target of cascades) await deleteCascade(client, target, deletes);
@@ -224,6 +225,12 @@ async function isolate(
     await client.query('RELEASE SAVEPOINT neurons_bisect');
     if (ops.length === 1) {
       rejected.push({ op: ops[0], error: err as RecordError });
+      // A refused value after its key's tombstone: the tombstone still deletes (record by record it would have).
+      const op = ops[0];
+      if (op.kind !== 'delete' && op.afterDelete) {
+        const tombstone: WriteOp = { kind: 'delete', key: op.key, source: op.source };
+        return isolate(client, table, [tombstone], chunkRows, rejected, cascades);
+      }
       return { upserted: 0, inserted: 0, deleted: 0 };
     }
     const mid = ops.length >> 1;

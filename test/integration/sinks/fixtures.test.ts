@@ -102,6 +102,36 @@ const fixtures: Fixture[] = [
     },
   },
   {
+    name: 'a tombstone, then the user back in the same batch: their login events go, even when the value is refused',
+    steps: () => [
+      {
+        users: [1, 2, 3].map((n) => ({ key: u(n), value: user(u(n), { title: `t${n}` }) })),
+        logins: [1, 2, 3, 4].map((n) => ({
+          key: loginId(n),
+          value: login(loginId(n), u(n === 4 ? 3 : n > 2 ? 2 : 1), 1_700_000_000_000 + n),
+        })),
+      },
+      {
+        // One step, one batch: record by record, each tombstone deletes the user's login events
+        // before the value comes back (and u(2)'s value cannot be stored: the tombstone still holds).
+        users: [
+          { key: u(1), value: null },
+          { key: u(1), value: user(u(1), { title: 'back' }) },
+          { key: u(2), value: null },
+          { key: u(2), value: user(u(2), { title: 'nul \u0000 byte' }) },
+        ],
+      },
+    ],
+    check: async (h) => {
+      expect(await titles(h)).toEqual({ [u(1)]: 'back', [u(3)]: 't3' });
+      expect((await h.rows('logins', 'id')).map((r) => r.id)).toEqual([loginId(4)]);
+      const dead = await h.deadLetters();
+      expect(
+        dead.map((d) => [d.headers[DEAD_LETTER_HEADERS.sourceOffset], d.headers[DEAD_LETTER_HEADERS.errorCode]]),
+      ).toEqual([['6', 'DB_DATA_INVALID']]);
+    },
+  },
+  {
     name: 'a tombstone for a key that was never seen changes nothing',
     steps: () => [
       {

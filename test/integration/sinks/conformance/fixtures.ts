@@ -190,6 +190,21 @@ export function fixtures(seed: number): { batches: FixtureBatch[]; expectedAfter
   });
   // 8. login events again: the first stored version stays.
   plan.push({ stream: 'events', records: republished([1, 4]).filter((r) => r.value !== null) });
+  // 9. a thing deleted and written again in ONE batch (a user removed and back before the sink
+  //    read either record): its events go, as they would with the two records in two batches.
+  const back = thingKey();
+  plan.push({ stream: 'events', records: [event(`e${40 + n(0, 9)}`, back), event(eventKey(), thingKey())] });
+  plan.push({
+    stream: 'things',
+    records: [
+      thing(back, false),
+      { key: back, value: null },
+      ...Array.from({ length: n(0, 4) }, () =>
+        rnd() < 0.5 ? { key: thingKey(), value: null } : thing(thingKey(), false),
+      ),
+      thing(back, rnd() < 0.5),
+    ],
+  });
 
   const offsets = { things: 0, events: 0 };
   const state: Expected = { things: new Map(), events: new Map(), deadLetters: [] };
@@ -261,14 +276,12 @@ function foldBatch(
     for (const g of good) {
       last.delete(g.key);
       last.set(g.key, g);
+      // Record by record: a tombstone removes the row and its events, whatever follows in the batch.
+      if (g.value === null && !deleted.includes(g.key)) deleted.push(g.key);
     }
     for (const g of last.values()) {
-      if (g.value === null) {
-        rows.delete(g.key);
-        deleted.push(g.key);
-      } else {
-        rows.set(g.key, rowOf(g.value, g.schema!, known[stream], defaults[stream]));
-      }
+      if (deleted.includes(g.key)) rows.delete(g.key);
+      if (g.value !== null) rows.set(g.key, rowOf(g.value, g.schema!, known[stream], defaults[stream]));
     }
     for (const [k, e] of state.events) if (deleted.includes(e.thingId as string)) state.events.delete(k);
   } else {
