@@ -75,10 +75,20 @@ describe('sink: pure parts', () => {
       rec('a', { v: 3 }, 4),
       rec('b', null, 5),
     ]);
-    expect(ops.map((o) => [o.key, o.kind, o.source.offset])).toEqual([
-      ['c', 'delete', '3'],
-      ['a', 'upsert', '4'],
-      ['b', 'delete', '5'],
+    expect(ops.map((o) => [o.key, o.kind, o.source.offset, o.kind === 'delete' ? '-' : !!o.afterDelete])).toEqual([
+      ['c', 'delete', '3', '-'],
+      ['a', 'upsert', '4', true], // tombstoned at 2: the store deletes (and cascades) before the upsert
+      ['b', 'delete', '5', '-'],
+    ]);
+    const again = collapseUpserts([
+      rec('d', null, 0),
+      rec('d', { v: 1 }, 1),
+      rec('d', { v: 2 }, 2),
+      rec('e', { v: 1 }, 3),
+    ]);
+    expect(again.map((o) => [o.key, o.kind !== 'delete' && !!o.afterDelete])).toEqual([
+      ['d', true],
+      ['e', false],
     ]);
   });
 
