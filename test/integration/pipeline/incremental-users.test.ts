@@ -87,9 +87,11 @@ describe('incremental users reads', () => {
           expect(idOnly || changed !== null || j.query.includes(' Id IN (')).toBe(true);
           if (changed) {
             const since = Date.parse(changed[0].split('>= ')[1]);
-            const want = selected.filter(
-              (id) => Date.parse(sim.userRow(id, ['SystemModstamp']).SystemModstamp) >= since,
-            );
+            // The query can filter IsActive only: freezing lives on UserLogin, so a frozen user whose
+            // User row changed is read too, and left out on our side (the topic check above).
+            const want = sim
+              .userIds(['active', 'frozen'])
+              .filter((id) => Date.parse(sim.userRow(id, ['SystemModstamp']).SystemModstamp) >= since);
             expect(j.rows()).toBe(want.length);
             expect(run.usersRead.rowsRead?.changed).toBe(want.length);
           }
