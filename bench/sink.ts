@@ -37,6 +37,8 @@ interface ChildSettings {
   groupId: string;
   /** End offsets to reach, per topic and partition. */
   ends: Record<string, Record<number, string>>;
+  /** Tuning overrides of this run (`--tunings`): one factor at a time, side by side. */
+  tuning?: Record<string, unknown>;
 }
 
 interface ChildFigures {
@@ -85,6 +87,7 @@ async function child(s: ChildSettings): Promise<void> {
     },
     groupId: s.groupId,
     streams: [USERS, LOGINS],
+    ...(s.tuning ? { tuning: s.tuning } : {}),
     onBatch: (b) => {
       batches++;
       busy += b.seconds;
@@ -215,6 +218,8 @@ async function main(): Promise<void> {
   const users = Number(arg('users', '100000'));
   const logins = Number(arg('logins', '300000'));
   const roots = arg('roots', '.').split(',');
+  // Each root runs once per tuning given (a JSON array of overrides, e.g. '[{}, {"maxBatchBytes": 1e9}]').
+  const tunings = JSON.parse(arg('tunings', '[{}]')) as Record<string, unknown>[];
   const builds = roots.map((r, i) => path.join(compile(r, i), 'dist'));
   const own = roots.findIndex((r) => path.resolve(r) === path.resolve('.'));
   ownBuild = own >= 0 ? path.dirname(builds[own]) : compile('.', -1);
@@ -274,20 +279,31 @@ async function main(): Promise<void> {
     };
     const ends = await endsNow();
     log(`sink backlog: ${users} users + ${logins} login events, 3 partitions each, gzip`);
-    const results: { root: string; figures: ChildFigures; tables: ChildSettings['tables'] }[] = [];
-    for (const [i, root] of roots.entries()) {
-      const tables = { users: `bench_su_${i}_${Date.now() % 1e6}`, logins: `bench_sl_${i}_${Date.now() % 1e6}` };
-      dropped.push(tables.users, tables.logins);
-      const settings: ChildSettings = { root: builds[i], topics: h.topics, tables, groupId: `${h.groupId}-${i}`, ends };
-      const figures = await runChild(settings, profileDir);
-      results.push({ root, figures, tables });
-      log(
-        `  ${root}: ${figures.seconds.toFixed(1)} s, peak RSS ${figures.peakRssMb} MB ` +
-          `(heap ${figures.peakHeapMb} MB, buffers ${figures.peakBuffersMb} MB), ` +
-          `${figures.batches} batches busy ${figures.busySeconds.toFixed(1)} s, ` +
-          `CPU ${figures.cpuSeconds.toFixed(1)} s`,
-      );
-    }
+    const results: { root: string; figures: ChildFigures; tables: ChildSettings['tables']; settings: ChildSettings }[] =
+      [];
+    for (const [t, tuning] of tunings.entries())
+      for (const [i, checkout] of roots.entries()) {
+        const root = tunings.length > 1 ? `${checkout} ${JSON.stringify(tuning)}` : checkout;
+        const run = `${i}_${t}_${Date.now() % 1e6}`;
+        const tables = { users: `bench_su_${run}`, logins: `bench_sl_${run}` };
+        dropped.push(tables.users, tables.logins);
+        const settings: ChildSettings = {
+          root: builds[i],
+          topics: h.topics,
+          tables,
+          groupId: `${h.groupId}-${run}`,
+          ends,
+          tuning,
+        };
+        const figures = await runChild(settings, profileDir);
+        results.push({ root, figures, tables, settings });
+        log(
+          `  ${root}: ${figures.seconds.toFixed(1)} s, peak RSS ${figures.peakRssMb} MB ` +
+            `(heap ${figures.peakHeapMb} MB, buffers ${figures.peakBuffersMb} MB), ` +
+            `${figures.batches} batches busy ${figures.busySeconds.toFixed(1)} s, ` +
+            `CPU ${figures.cpuSeconds.toFixed(1)} s`,
+        );
+      }
     // The references, on the rows of the last sink's tables (every sink holds the same rows).
     const ref = results[results.length - 1].tables;
     const client = await h.pool.connect();
@@ -334,14 +350,8 @@ async function main(): Promise<void> {
       const ends2 = await endsNow();
       log(`steady state: ${users} users published again, 1 % changed`);
       const steady: { root: string; figures: ChildFigures }[] = [];
-      for (const [i, r] of results.entries()) {
-        const settings: ChildSettings = {
-          root: builds[i],
-          topics: h.topics,
-          tables: r.tables,
-          groupId: `${h.groupId}-${i}`,
-          ends: ends2,
-        };
+      for (const r of results) {
+        const settings: ChildSettings = { ...r.settings, ends: ends2 };
         steady.push({ root: r.root, figures: await runChild(settings, profileDir) });
       }
       // PostgreSQL's upsert of the same rows (all users, 1 % changed) into the loaded users table.
