@@ -40,7 +40,7 @@ let scratch = Buffer.allocUnsafe(16 * 1024);
  * stops at the first bad field instead of walking them all with a path) and only a failing value
  * is checked again to name its fields; the body is written once into a scratch buffer behind the
  * header and copied out once, instead of avsc's buffer, a header buffer and a concat. Same bytes;
- * 93.6 -> 48 µs a user (bench/hot-path.ts, docs/performance-s4-cpu.md).
+ * about half the time: 59.1 -> 35.7 µs a user side by side (bench/hot-path.ts, docs/performance-s4-cpu.md).
  */
 export function encodeFramed(type: avro.Type, schemaId: number, value: unknown): Buffer {
   if (!type.isValid(value)) {
