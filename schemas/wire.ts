@@ -11,8 +11,7 @@ export const WIRE_HEADER_BYTES = 5;
 
 /** Frames an Avro body with the magic byte and schema id. */
 export function frame(schemaId: number, body: Buffer): Buffer {
-  if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff)
-    throw new RangeError(`schema id ${schemaId} is not a registry id`);
+  checkSchemaId(schemaId);
   const header = Buffer.alloc(WIRE_HEADER_BYTES);
   header.writeUInt8(MAGIC_BYTE, 0);
   header.writeInt32BE(schemaId, 1);
@@ -29,20 +28,44 @@ export function unframe(message: Buffer): { schemaId: number; body: Buffer } {
   return { schemaId: message.readInt32BE(1), body: message.subarray(WIRE_HEADER_BYTES) };
 }
 
+/** Reused by encodeFramed, which is synchronous: no two encodings ever share it at once. */
+let scratch = Buffer.allocUnsafe(16 * 1024);
+
 /**
  * Encodes `value` with `type` and frames it. When the value does not fit the schema, throws a
  * RecordError whose `field` is the first offending path (e.g. "latitude") so the caller can
  * dead-letter the record.
+ *
+ * Hot path (one call per published user): the check runs without an error hook first (avsc then
+ * stops at the first bad field instead of walking them all with a path) and only a failing value
+ * is checked again to name its fields; the body is written once into a scratch buffer behind the
+ * header and copied out once, instead of avsc's buffer, a header buffer and a concat. Same bytes;
+ * about half the time: 59.1 -> 35.7 µs a user side by side (bench/hot-path.ts, docs/performance-s4-cpu.md).
  */
 export function encodeFramed(type: avro.Type, schemaId: number, value: unknown): Buffer {
-  const paths: string[] = [];
-  if (!type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') })) {
+  if (!type.isValid(value)) {
+    const paths: string[] = [];
+    type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') });
     throw new RecordError(`record does not fit schema ${type.name ?? type.typeName}: invalid at ${paths.join(', ')}`, {
       code: 'RECORD_SCHEMA_MISMATCH',
       field: paths[0],
     });
   }
-  return frame(schemaId, type.toBuffer(value));
+  checkSchemaId(schemaId);
+  let end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+  if (end < 0) {
+    // avsc returns minus the bytes missing: grow once to fit, and keep the larger buffer.
+    scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
+    end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+  }
+  scratch.writeUInt8(MAGIC_BYTE, 0);
+  scratch.writeInt32BE(schemaId, 1);
+  return Buffer.from(scratch.subarray(0, end));
+}
+
+function checkSchemaId(schemaId: number): void {
+  if (!Number.isInteger(schemaId) || schemaId < 0 || schemaId > 0x7fffffff)
+    throw new RangeError(`schema id ${schemaId} is not a registry id`);
 }
 
 /**
