@@ -82,6 +82,8 @@ export async function extractStream(
   const logger = deps.logger.child({ stream: decl.name });
   if (!deps.extractor.stream) return skip(phase, logger, 'this extractor reads no declared streams', decl.permission);
   const snapshot = decl.mode.kind === 'snapshot';
+  // phase timings in the log: where a routine run of a stream spends its time (issue 15)
+  const t0 = performance.now();
   const live: LiveIndex | null = snapshot
     ? await readLiveIndex(
         deps.kafka,
@@ -95,6 +97,7 @@ export async function extractStream(
       )
     : null;
   phase.liveBefore = live?.size ?? 0;
+  const liveIndexMs = Math.round(performance.now() - t0);
   const watermarkField = decl.mode.kind === 'incremental' ? decl.mode.watermarkField : null;
   const since =
     watermarkField !== null && ctx.watermark !== null
@@ -159,6 +162,8 @@ export async function extractStream(
     unchanged: phase.unchanged,
     deadLettered: phase.deadLettered,
     toDelete: phase.gone.length,
+    liveIndexMs,
+    readPublishMs: Math.round(performance.now() - t0) - liveIndexMs,
   });
   return phase;
 }

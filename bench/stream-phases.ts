@@ -1,0 +1,90 @@
+/**
+ * Where a routine run of the declared snapshot streams spends its time (issue 15), a command:
+ *
+ *   node -r ts-node/register/transpile-only bench/stream-phases.ts [--users 100000]
+ *
+ * Needs the shared services (KAFKA_BROKERS, SCHEMA_REGISTRY_URL in the environment, defaults the
+ * local ones). An in-process simulator org; a first full run fills the topics, then 1 % of the
+ * users get an assignment added or removed, then a routine run. Prints, per stream and run, the
+ * stream's own log line: rows read, published, unchanged, the time to read the stream's topic for
+ * the previous keys and hashes (liveIndexMs) and the time of the read + map + hash + publish
+ * (readPublishMs); and the whole run's time.
+ */
+import { Kafka, logLevel } from 'kafkajs';
+import { startSimulator } from '../simulator';
+import { createLogger } from '../kernel/logger';
+import { startConnector } from '../pipeline/connector';
+import { benchSettings } from './support';
+import { mulberry32 } from '../simulator/prng';
+
+const arg = (name: string, dflt: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : dflt;
+};
+
+async function main(): Promise<void> {
+  const users = Number(arg('users', '100000'));
+  const brokers = process.env.KAFKA_BROKERS ?? '127.0.0.1:19092';
+  const registryUrl = process.env.SCHEMA_REGISTRY_URL ?? 'http://127.0.0.1:18081/apis/ccompat/v7';
+  const sim = await startSimulator({ users, logins: 1000, now: new Date().toISOString() });
+  const name = `bench-streams-${Date.now().toString(36)}`;
+  const settings = benchSettings({
+    name,
+    simUrl: sim.url,
+    credentials: sim.credentials,
+    brokers,
+    registryUrl,
+    parallelPages: 2,
+    partitions: 3,
+  });
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'info',
+    write: (line: string) => {
+      const o = JSON.parse(line) as Record<string, unknown>;
+      if (o.msg === 'stream read and published') lines.push(o);
+    },
+  });
+  const connector = await startConnector(settings, { logger });
+  const rnd = mulberry32(7);
+  try {
+    for (const label of ['first (full)', 'routine, 1 % changed']) {
+      if (label.startsWith('routine')) {
+        const ids = sim.userIds(['active']);
+        const n = Math.ceil(users / 100);
+        for (let i = 0; i < n; i++) {
+          const id = ids[Math.floor(rnd() * ids.length)];
+          try {
+            sim.assignPermissionSet(id, rnd() < 0.5 ? 'Sales_Ops' : 'Reports_Export');
+          } catch {
+            /* already assigned or unknown set: a change of another kind below */
+            sim.updateUser(id, { Title: `t${i}` });
+          }
+        }
+      }
+      lines.length = 0;
+      const t = performance.now();
+      await connector.sync();
+      const ms = Math.round(performance.now() - t);
+      console.log(`\n${label}: whole run ${(ms / 1000).toFixed(1)} s`);
+      for (const l of lines)
+        console.log(
+          `  ${String(l.stream).padEnd(38)} read ${l.extracted} published ${l.published} unchanged ${l.unchanged}` +
+            ` liveIndex ${l.liveIndexMs} ms read+publish ${l.readPublishMs} ms`,
+        );
+    }
+  } finally {
+    await connector.close();
+    await sim.close();
+    const admin = new Kafka({ clientId: name, brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
+    await admin.connect();
+    const topics = (await admin.listTopics()).filter((t) => t.startsWith(name));
+    await admin.deleteTopics({ topics });
+    await admin.disconnect();
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
