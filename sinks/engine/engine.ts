@@ -1,7 +1,8 @@
 import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
 import { silentLogger, type Logger } from '../../kernel/logger';
-import { isRetriable, type ConnectorError } from '../../kernel/errors';
+import type { ConnectorError } from '../../kernel/errors';
 import { withRetry, type RetryOptions } from '../../kernel/retry';
+import { Breaker } from './breaker';
 import { createTopicsReady, topicSpecs } from '../../kafka/topics';
 import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS } from '../../schemas/topics';
 import type { SchemaSource } from '../postgres/schema-source';
@@ -113,8 +114,7 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
       // An outage while starting (the registry or the database not answering yet) is waited out
       // like one while consuming: retried with the same backoff and breaker, each retry logged.
       // Opening is idempotent (tables, indexes and views are created only when missing).
-      let streak = 0;
-      let reason: string | undefined;
+      const breaker = new Breaker(tuning.breakerFailures, 'opening the sink');
       await withRetry(
         () =>
           sink.open(deps.streams, {
@@ -123,13 +123,7 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
           }),
         {
           ...tuning.retry,
-          retryOn: (err) => {
-            if (!isRetriable(err)) return false;
-            const code = (err as ConnectorError).code;
-            streak = code === reason ? streak + 1 : 1;
-            reason = code;
-            return streak < tuning.breakerFailures;
-          },
+          retryOn: breaker.retryOn,
           onRetry: (err, attempt, delayMs) =>
             logger.warn('opening the sink failed; retrying', {
               attempt,
@@ -138,7 +132,9 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
               error: (err as Error).message,
             }),
         },
-      );
+      ).catch((err: unknown) => {
+        throw breaker.final(err);
+      });
       admin = deps.kafka.admin();
       await admin.connect();
       await ensureDeadLetterTopic(admin, deps.deadLetterTopic, logger);

@@ -1,11 +1,12 @@
 import type { KafkaMessage } from 'kafkajs';
-import { ConnectorError, FatalError, RecordError, isRetriable } from '../../kernel/errors';
+import { ConnectorError, FatalError, RecordError } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { withRetry, type RetryOptions } from '../../kernel/retry';
 import type { Sink, SinkStream, WriteCounts } from '../port';
 import { collapseInserts, collapseUpserts, type DecodedRecord, type SourceRecord } from './collapse';
 import { classifySendError, type DeadLetter, type DeadLetterEntry } from './dead-letter';
 import type { RecordDecoder, WriterSchema } from './decode';
+import { Breaker } from './breaker';
 
 /** Test seams. Production code passes none. */
 export interface SinkHooks {
@@ -63,19 +64,6 @@ export interface PartitionTrouble {
   since: number;
 }
 
-/** What to check, per reason, in the circuit breaker's message. */
-const FIX: Record<string, string> = {
-  SCHEMA_NOT_FOUND:
-    'Check registry.url (the registry must know the schema ids in the topics: ' +
-    'register them again, e.g. with a connector run, after a registry lost its data).',
-  REGISTRY_UNAVAILABLE: 'Check that the schema registry at registry.url is up and reachable.',
-  DB_CONNECTION_LOST: 'Check that PostgreSQL at the database URL is up and reachable.',
-  DB_BUSY:
-    'Check PostgreSQL for long-running sessions holding locks on the sink tables (pg_stat_activity), ' +
-    'or raise statement_timeout.',
-  DEAD_LETTER_SEND_FAILED: 'Check the Kafka brokers and the dead-letter topic.',
-};
-
 export interface BatchResult extends WriteCounts {
   records: number;
   deadLettered: number;
@@ -118,9 +106,8 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     ctx: BatchContext,
     fn: () => Promise<T>,
   ): Promise<T> => {
-    let reason: string | undefined;
-    let streak = 0;
-    const since = Date.now();
+    const breaker = new Breaker(deps.breakerFailures, what, `on ${where.topic}[${where.partition}]`);
+    const since = breaker.since;
     return withRetry(
       async (attempt) => {
         if (attempt > 1) await ctx.heartbeat();
@@ -129,13 +116,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
       {
         ...deps.retry,
         signal: ctx.signal,
-        retryOn: (err) => {
-          if (!isRetriable(err)) return false;
-          const code = (err as ConnectorError).code;
-          streak = code === reason ? streak + 1 : 1;
-          reason = code;
-          return streak < deps.breakerFailures;
-        },
+        retryOn: breaker.retryOn,
         onRetry: (err, attempt, delayMs) => {
           const code = (err as ConnectorError).code;
           deps.onTrouble?.(where.topic, where.partition, { what, code, message: (err as Error).message, since });
@@ -151,21 +132,11 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
       },
     ).then(
       (out) => {
-        if (reason !== undefined) deps.onTrouble?.(where.topic, where.partition, undefined);
+        if (breaker.troubled) deps.onTrouble?.(where.topic, where.partition, undefined);
         return out;
       },
       (err: unknown) => {
-        if (isRetriable(err) && streak >= deps.breakerFailures && !ctx.signal.aborted) {
-          throw new FatalError(
-            'SINK_CIRCUIT_OPEN',
-            `${what} failed ${streak} times in a row for the same reason (${reason}: ${(err as Error).message}) ` +
-              `on ${where.topic}[${where.partition}] over ${Math.round((Date.now() - since) / 1000)} s; ` +
-              'the sink stops instead of skipping records. ' +
-              (FIX[reason!] ?? 'Check the service named in the error, then start the sink again.'),
-            { cause: err },
-          );
-        }
-        throw err;
+        throw breaker.final(err, ctx.signal.aborted);
       },
     );
   };

@@ -151,6 +151,38 @@ describe(`PostgreSQL sink: registry trouble (REGISTRY_SEED=${seed})`, () => {
     }
   });
 
+  it('registry down for longer than the breaker allows while the sink starts: it stops with the fix', async () => {
+    const rnd = mulberry32(seed + 3);
+    const h = await new SinkHarness().setUp();
+    try {
+      const breakerFailures = 2 + Math.floor(rnd() * 4);
+      let asked = 0;
+      const down: SchemaSource = {
+        byId: () => Promise.reject(new RetriableError('REGISTRY_UNAVAILABLE', 'schema registry: no answer (planted)')),
+        latest: async () => {
+          asked++;
+          throw new RetriableError('REGISTRY_UNAVAILABLE', 'schema registry: no answer (planted)');
+        },
+      };
+      const sink = h.sink({
+        schemas: down,
+        tuning: { breakerFailures, retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 10, maxDelayMs: 20 } },
+      });
+      const failed = await sink.start().then(
+        () => undefined,
+        (err: Error) => err,
+      );
+      // the same breaker as while consuming: as many tries as it allows, then a FatalError that says what to check
+      expect(failed).toMatchObject({ code: 'SINK_CIRCUIT_OPEN', retriable: false });
+      expect(failed!.message).toMatch(
+        new RegExp(`opening the sink failed ${breakerFailures} times in a row .*REGISTRY_UNAVAILABLE.*registry\\.url`),
+      );
+      expect(asked).toBe(breakerFailures);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('registry never knows the ids: breaker stops the sink, clear error; none dead-lettered or written', async () => {
     const rnd = mulberry32(seed + 1);
     const h = await new SinkHarness().setUp();
