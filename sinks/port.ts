@@ -95,13 +95,31 @@ export type WriteOp =
       readonly writer: WriterSchema;
       readonly source: SourceRecord;
       /**
-       * The key was tombstoned earlier in the same batch (an upsert stream): its row, and the rows its
-       * deletion cascades to, are deleted before this upsert, as applying the records one by one
-       * would; without it the outcome would depend on where the batch boundaries fall.
+       * Offset of the key's last tombstone earlier in the same batch (an upsert stream): its row, and
+       * the rows its deletion cascades to, are deleted before this upsert, as applying the records
+       * one by one would; without it the outcome would depend on where the batch boundaries fall.
+       * Only while that tombstone is at or above the stored offset (see `unapplied`).
        */
-      readonly afterDelete?: true;
+      readonly deletedAt?: string;
     }
   | { readonly kind: 'delete'; readonly key: string; readonly source: SourceRecord };
+
+/**
+ * The changes a store still has to apply, given the partition's stored offset: those of records at
+ * or above it (the others were applied by an earlier transaction, maybe another process's). An
+ * upsert whose tombstone is below it no longer deletes first: that deletion was applied then, and
+ * the rows that arrived since (a returning user's new login events) stay.
+ */
+export function unapplied(ops: readonly WriteOp[], stored: bigint): WriteOp[] {
+  const out: WriteOp[] = [];
+  for (const op of ops) {
+    if (BigInt(op.source.offset) < stored) continue;
+    if (op.kind !== 'delete' && op.deletedAt !== undefined && BigInt(op.deletedAt) < stored)
+      out.push({ ...op, deletedAt: undefined });
+    else out.push(op);
+  }
+  return out;
+}
 
 export interface WriteCounts {
   upserted: number;

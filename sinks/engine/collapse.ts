@@ -12,7 +12,7 @@ export interface DecodedRecord {
  * Upsert streams (users): the batch's records in Kafka order → one change per key, the last one winning. A
  * value upserts, a tombstone deletes; an earlier upsert of a key deleted later in the same batch
  * is superseded. A tombstone followed by a value is not simply superseded: the deletion's effects
- * on other streams (a removed user's login events) happened, so the upsert carries `afterDelete`
+ * on other streams (a removed user's login events) happened, so the upsert carries `deletedAt`
  * and the store deletes first. The outcome is then the same wherever the batch boundaries fall
  * (fetches, slices). Keys are independent, so the database may apply the changes in any order
  * within the batch's transaction. Pure.
@@ -21,7 +21,8 @@ export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
   const last = new Map<string, WriteOp>();
   for (const { decoded, source } of records) {
     const before = last.get(decoded.key);
-    const deletedBefore = before !== undefined && (before.kind === 'delete' || before.afterDelete === true);
+    const deletedAt =
+      before === undefined ? undefined : before.kind === 'delete' ? before.source.offset : before.deletedAt;
     last.delete(decoded.key); // keep the surviving change at its key's last position
     last.set(
       decoded.key,
@@ -33,7 +34,7 @@ export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
             value: decoded.value,
             writer: decoded.writer!,
             source,
-            ...(deletedBefore ? { afterDelete: true as const } : {}),
+            ...(deletedAt !== undefined ? { deletedAt } : {}),
           },
     );
   }

@@ -1,6 +1,14 @@
 import { FatalError, RecordError } from '../../kernel/errors';
 import type { AvroSchemaJson } from '../../schemas/avro';
-import type { BatchWrite, Sink, SinkStream, WriteCounts, WriteOutcome, WriterSchema } from '../port';
+import {
+  unapplied,
+  type BatchWrite,
+  type Sink,
+  type SinkStream,
+  type WriteCounts,
+  type WriteOutcome,
+  type WriterSchema,
+} from '../port';
 
 /** A row as the memory sink keeps it: Avro field name → value, every field the stream has known. */
 export type MemoryRow = Record<string, unknown>;
@@ -79,14 +87,14 @@ export function createMemorySink(): MemorySink {
       const stored = s.offsets.get(batch.partition) ?? 0n;
       const counts: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
       if (stored >= batch.nextOffset) return { ...counts, skipped: batch.ops.length, rejected: [] };
-      const fresh = batch.ops.filter((o) => BigInt(o.source.offset) >= stored);
+      const fresh = unapplied(batch.ops, stored);
       // Built aside: the batch lands whole or not at all.
       const rows = new Map(s.rows);
       const others = new Map<StreamState, Map<string, MemoryRow>>();
       const rejected: WriteOutcome['rejected'] = [];
       for (const op of fresh) {
-        // A tombstone, or a value after its key's tombstone in the batch (collapse.ts: afterDelete): delete first.
-        if (op.kind === 'delete' || op.afterDelete) {
+        // A tombstone, or a value after its key's tombstone in the batch (collapse.ts: deletedAt): delete first.
+        if (op.kind === 'delete' || op.deletedAt !== undefined) {
           if (rows.delete(op.key)) counts.deleted++;
           for (const c of batch.stream.deletesCascadeTo) {
             const target = streams.get(c.stream);

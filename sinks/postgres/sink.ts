@@ -17,11 +17,14 @@ export type { SinkStats };
 export interface SinkTuning {
   /** Rows per CopyData message sent to the staging table (default 2000). */
   chunkRows: number;
-  /** Fetch size per partition in bytes (default 64 KiB), counted compressed: kafkajs holds a
+  /** Fetch size per partition in bytes (default 256 KiB), counted compressed: kafkajs holds a
    *  fetch decompressed until it is written, 10–30 times that for gzip'd users (the sink's peak
    *  memory: 1 MiB made it ~570 MB, 256 KiB ~370 MB, 64 KiB ~280 MB at the same speed within
-   *  the noise, bench/sink.ts --tunings, docs/performance-s4-sink.md). Transactions are bounded
-   *  by maxBatchBytes instead. */
+   *  the noise, bench/sink.ts --tunings, docs/performance-s4-sink.md). Not below the largest
+   *  compressed record batch the connector writes (publisher.batchSize 500 users: ~20–120 KB):
+   *  a batch larger than the fetch size is returned only for the first partition of a fetch
+   *  request, and kafkajs lists partitions in a fixed order, so the other partitions (logins)
+   *  would wait until it caught up. Transactions are bounded by maxBatchBytes instead. */
   maxBytesPerPartition: number;
   /** Most bytes of records (keys + values, decompressed) in one transaction (default 4 MiB): a
    *  fetch holding more (gzip'd records decompress several times over) is written in several
@@ -55,7 +58,7 @@ export interface SinkTuning {
 
 export const DEFAULT_TUNING: SinkTuning = {
   chunkRows: 2000,
-  maxBytesPerPartition: 64 * 1024,
+  maxBytesPerPartition: 256 * 1024,
   maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
   partitionsConsumedConcurrently: 2,
   sessionTimeoutMs: 30_000,

@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { RecordError } from '../../kernel/errors';
-import type { WriteCounts, WriteOp, WriteOutcome, WriterSchema } from '../port';
+import { unapplied, type WriteCounts, type WriteOp, type WriteOutcome, type WriterSchema } from '../port';
 import { classifyDbError, isDataError } from './classify';
 import { inTransaction, withClient } from './db';
 import { lockOffset, storeOffset } from './offsets';
@@ -82,7 +82,7 @@ export async function writeOps(
         await at.inside?.();
         const stored = await lockOffset(client, table.name, at.topic, at.partition);
         if (stored >= at.nextOffset) return { ...NOTHING, skipped: ops.length, rejected: [] };
-        const fresh = ops.filter((o) => BigInt(o.source.offset) >= stored);
+        const fresh = unapplied(ops, stored);
         const out = await body(client, fresh);
         await storeOffset(client, table.name, at.topic, at.partition, at.nextOffset);
         await at.beforeCommit?.(out.rejected, stored);
@@ -118,8 +118,8 @@ async function apply(
 ): Promise<WriteCounts> {
   const counts: WriteCounts = { ...NOTHING };
   if (ops.length === 0) return counts;
-  // Tombstoned keys, and keys tombstoned then written again in the batch (collapse.ts: afterDelete).
-  const deletes = ops.filter((o) => o.kind === 'delete' || o.afterDelete).map((o) => o.key);
+  // Tombstoned keys, and keys tombstoned then written again in the batch (collapse.ts: deletedAt).
+  const deletes = ops.filter((o) => o.kind === 'delete' || o.deletedAt !== undefined).map((o) => o.key);
   if (deletes.length > 0) {
     counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
     for (const target of cascades) await deleteCascade(client, target, deletes);
@@ -225,10 +225,15 @@ async function isolate(
     await client.query('RELEASE SAVEPOINT neurons_bisect');
     if (ops.length === 1) {
       rejected.push({ op: ops[0], error: err as RecordError });
-      // A refused value after its key's tombstone: the tombstone still deletes (record by record it would have).
+      // A refused value after its key's tombstone: the tombstone still deletes (its own record is not refused).
       const op = ops[0];
-      if (op.kind !== 'delete' && op.afterDelete) {
-        const tombstone: WriteOp = { kind: 'delete', key: op.key, source: op.source };
+      if (op.kind !== 'delete' && op.deletedAt !== undefined) {
+        // the tombstone's own record (same key and partition, its offset): dead-lettered itself if refused
+        const tombstone: WriteOp = {
+          kind: 'delete',
+          key: op.key,
+          source: { ...op.source, offset: op.deletedAt, value: null, headers: undefined },
+        };
         return isolate(client, table, [tombstone], chunkRows, rejected, cascades);
       }
       return { upserted: 0, inserted: 0, deleted: 0 };

@@ -75,9 +75,9 @@ describe('sink: pure parts', () => {
       rec('a', { v: 3 }, 4),
       rec('b', null, 5),
     ]);
-    expect(ops.map((o) => [o.key, o.kind, o.source.offset, o.kind === 'delete' ? '-' : !!o.afterDelete])).toEqual([
+    expect(ops.map((o) => [o.key, o.kind, o.source.offset, o.kind === 'delete' ? '-' : o.deletedAt])).toEqual([
       ['c', 'delete', '3', '-'],
-      ['a', 'upsert', '4', true], // tombstoned at 2: the store deletes (and cascades) before the upsert
+      ['a', 'upsert', '4', '2'], // tombstoned at 2: the store deletes (and cascades) before the upsert
       ['b', 'delete', '5', '-'],
     ]);
     const again = collapseUpserts([
@@ -86,9 +86,9 @@ describe('sink: pure parts', () => {
       rec('d', { v: 2 }, 2),
       rec('e', { v: 1 }, 3),
     ]);
-    expect(again.map((o) => [o.key, o.kind !== 'delete' && !!o.afterDelete])).toEqual([
-      ['d', true],
-      ['e', false],
+    expect(again.map((o) => [o.key, o.kind === 'delete' ? '-' : o.deletedAt])).toEqual([
+      ['d', '0'],
+      ['e', undefined],
     ]);
   });
 

@@ -17,6 +17,7 @@ import { mulberry32 } from '../../../../simulator/prng';
 import {
   CASCADES,
   EVENT,
+  IDS,
   EVENTS,
   SCHEMAS,
   THING_V1,
@@ -209,6 +210,46 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
     expect((await impl.sink.storedOffsets(things)).get(0)).toBe(stored);
   });
 
+  it('a batch read again across a commit: its tombstone below the stored offset is not applied again', async () => {
+    // [value@0] and [tombstone@1] committed; the user's new login event lands; then the batch
+    // [tombstone@1, value@2] is read again (a restart after its first slice committed, a zombie,
+    // a replay's swap): record by record, only value@2 is new, so the new event stays.
+    const things = stream('things');
+    const events = stream('events');
+    const writer = { id: IDS.thingV1, json: THING_V1, type: avroType(THING_V1), fields: fieldsOf(THING_V1) };
+    const eventWriter = { id: IDS.event, json: EVENT, type: avroType(EVENT), fields: fieldsOf(EVENT) };
+    const src = (topic: string, offset: number) => ({
+      topic,
+      partition: 0,
+      offset: String(offset),
+      key: null,
+      value: null,
+    });
+    const thing = (offset: number, name: string): DecodedRecord => ({
+      decoded: { key: 'k1', value: { id: 'k1', name, note: null, count: offset, active: true }, writer },
+      source: src(things.topic, offset),
+    });
+    const tombstone: DecodedRecord = { decoded: { key: 'k1', value: null }, source: src(things.topic, 1) };
+    await impl.sink.write({ stream: things, partition: 0, nextOffset: 1n, ops: collapseUpserts([thing(0, 'first')]) });
+    await impl.sink.write({ stream: things, partition: 0, nextOffset: 2n, ops: collapseUpserts([tombstone]) });
+    const event = { id: 'e1', thingId: 'k1', seq: 1, text: null };
+    await impl.sink.write({
+      stream: events,
+      partition: 0,
+      nextOffset: 1n,
+      ops: [{ kind: 'insert', key: 'e1', value: event, writer: eventWriter, source: src(events.topic, 0) }],
+    });
+    const again = await impl.sink.write({
+      stream: things,
+      partition: 0,
+      nextOffset: 3n,
+      ops: collapseUpserts([tombstone, thing(2, 'back')]),
+    });
+    expect(again).toMatchObject({ upserted: 1, deleted: 0 });
+    expect([...(await impl.rows(events)).keys()]).toEqual(['e1']);
+    expect((await impl.rows(things)).get('k1')).toMatchObject({ name: 'back' });
+  });
+
   it('a batch beyond maxBatchBytes commits in slices with their offsets; a failure keeps slices before', async () => {
     const { batches, expectedAfter } = fixtures(seed);
     const things = stream('things');
@@ -333,6 +374,10 @@ describe.each(IMPLEMENTATIONS)(`sink conformance: $name (CONFORMANCE_SEED=${seed
 });
 
 /** Rows by key → [key, row] sorted, each row with every field of `schema` (a missing one null). */
+function fieldsOf(schema: AvroSchemaJson): Set<string> {
+  return new Set((schema as { fields: { name: string }[] }).fields.map((f) => f.name));
+}
+
 function normalise(
   rows: ReadonlyMap<string, Record<string, unknown>>,
   schema: AvroSchemaJson,
