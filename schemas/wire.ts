@@ -57,6 +57,8 @@ export function encodeFramed(type: avro.Type, schemaId: number, value: unknown):
     // avsc returns minus the bytes missing: grow once to fit, and keep the larger buffer.
     scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
     end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+    // never with the same value; a short record must not slip through if it ever did
+    if (end < 0) throw new Error(`encodeFramed: ${-end} bytes still missing after growing the buffer`);
   }
   scratch.writeUInt8(MAGIC_BYTE, 0);
   scratch.writeInt32BE(schemaId, 1);
