@@ -8,17 +8,12 @@
 import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import type avro from 'avsc';
-import { createExtractor } from '../connectors/salesforce';
-import { silentLogger } from '../kernel/logger';
-import { sleep } from '../kernel/retry';
 import { contentHash } from '../pipeline/records';
 import { createUserStage, type AvroRecord } from '../pipeline/stages';
 import { avroType } from '../schemas/avro';
 import { loadCatalog } from '../schemas/catalog';
+import { inProcessExtraction } from './in-process';
 import { encodeFramed, frame } from '../schemas/wire';
-import { passwordAuth, startSimulator } from '../simulator';
-
-const NOW = '2026-11-01T00:00:00.000Z';
 
 /** The content hash before this branch (string concatenation, then one update). */
 function contentHashBefore(row: Readonly<Record<string, string>>, seed: string): string {
@@ -41,21 +36,9 @@ function time(n: number, fn: () => void): number {
 
 async function main(): Promise<void> {
   const users = Number(process.argv[2] ?? 5000);
-  const sim = await startSimulator({ users, logins: 0, now: NOW });
-  const ex = createExtractor(
-    { loginUrl: sim.url, auth: passwordAuth(sim.credentials), loginLookbackDays: 400, apiBudgetShare: 1 },
-    { logger: silentLogger, clock: { now: () => Date.parse(NOW), sleep } },
-  );
+  const { ex, ctx, close } = await inProcessExtraction(users, 0);
   try {
     const catalog = loadCatalog();
-    const info = await ex.connect();
-    const ctx = {
-      instanceUrl: info.instanceUrl,
-      orgId: info.orgId,
-      connectorName: 'bench',
-      runId: 'bench-run-0000000000000000000000000',
-      extractedAt: Date.parse(NOW),
-    };
     const stage = createUserStage(catalog.userMapping);
     const rows: Record<string, string>[] = [];
     const records: AvroRecord[] = [];
@@ -127,8 +110,7 @@ async function main(): Promise<void> {
     console.log('| step | µs/user |\n|---|---:|');
     for (const [k, xs] of Object.entries(figures)) console.log(`| ${k} | ${median(xs).toFixed(1)} |`);
   } finally {
-    await ex.close();
-    await sim.close();
+    await close();
   }
 }
 

@@ -9,17 +9,13 @@
  * Every user goes through the real extractor (Bulk API against the in-process simulator), the
  * user stage and the latest-login merge with the user's device, as a run publishes them.
  */
-import { createExtractor } from '../connectors/salesforce';
-import { silentLogger } from '../kernel/logger';
-import { sleep } from '../kernel/retry';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type AvroRecord } from '../pipeline/stages';
 import { laterSuccessfulLogin } from '../pipeline/stages/latest-login';
 import type { LoginEventRecord } from '../pipeline/stages/login-event';
 import { avroType, type AvroSchemaJson } from '../schemas/avro';
 import { loadCatalog } from '../schemas/catalog';
-import { passwordAuth, startSimulator } from '../simulator';
+import { inProcessExtraction } from './in-process';
 
-const NOW = '2026-11-01T00:00:00.000Z';
 const TYPED = /^(pref|perm)[A-Z]/;
 
 /** The schema before issue 15: no typed flags, every flag in the two maps. */
@@ -44,27 +40,9 @@ export function toMapForm(record: AvroRecord): AvroRecord {
 
 async function main(): Promise<void> {
   const users = Number(process.argv[2] ?? 2000);
-  const sim = await startSimulator({ users, logins: users * 5, now: NOW });
-  const c = sim.credentials;
-  const ex = createExtractor(
-    {
-      loginUrl: sim.url,
-      auth: passwordAuth(c),
-      loginLookbackDays: 400,
-      apiBudgetShare: 1,
-    },
-    { logger: silentLogger, clock: { now: () => Date.parse(NOW), sleep } },
-  );
+  const { ex, ctx, close } = await inProcessExtraction(users, users * 5);
   try {
     const catalog = loadCatalog();
-    const info = await ex.connect();
-    const ctx = {
-      instanceUrl: info.instanceUrl,
-      orgId: info.orgId,
-      connectorName: 'bench',
-      runId: 'bench-run-0000000000000000000000000',
-      extractedAt: Date.parse(NOW),
-    };
     const login = createLoginEventStage(catalog.loginHistoryMapping);
     const stage = createUserStage(catalog.userMapping);
     const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
@@ -115,8 +93,7 @@ async function main(): Promise<void> {
         `target <= 1300 B: ${after <= 1300 ? 'met' : 'not met'})`,
     );
   } finally {
-    await ex.close();
-    await sim.close();
+    await close();
   }
 }
 
