@@ -14,7 +14,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../simulator';
 import { createLogger } from '../kernel/logger';
 import { startConnector } from '../pipeline/connector';
-import { benchSettings } from './support';
+import { benchSettings, deleteBenchTopics } from './support';
 import { mulberry32 } from '../simulator/prng';
 
 const arg = (name: string, dflt: string) => {
@@ -78,8 +78,7 @@ async function main(): Promise<void> {
     await sim.close();
     const admin = new Kafka({ clientId: name, brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
-    const topics = (await admin.listTopics()).filter((t) => t.startsWith(name));
-    await admin.deleteTopics({ topics });
+    await deleteBenchTopics(admin, name);
     await admin.disconnect();
   }
 }

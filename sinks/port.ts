@@ -104,6 +104,11 @@ export type WriteOp =
     }
   | { readonly kind: 'delete'; readonly key: string; readonly source: SourceRecord };
 
+/** True when the change deletes the key's row and its cascades: a tombstone, or a value after one (deletedAt). */
+export function deletesFirst(op: WriteOp): boolean {
+  return op.kind === 'delete' || op.deletedAt !== undefined;
+}
+
 /**
  * The changes a store still has to apply, given the partition's stored offset: those of records at
  * or above it (the others were applied by an earlier transaction, maybe another process's). An

@@ -107,7 +107,6 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     fn: () => Promise<T>,
   ): Promise<T> => {
     const breaker = new Breaker(deps.breakerFailures, what, `on ${where.topic}[${where.partition}]`);
-    const since = breaker.since;
     return withRetry(
       async (attempt) => {
         if (attempt > 1) await ctx.heartbeat();
@@ -119,7 +118,12 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         retryOn: breaker.retryOn,
         onRetry: (err, attempt, delayMs) => {
           const code = (err as ConnectorError).code;
-          deps.onTrouble?.(where.topic, where.partition, { what, code, message: (err as Error).message, since });
+          deps.onTrouble?.(where.topic, where.partition, {
+            what,
+            code,
+            message: (err as Error).message,
+            since: breaker.since,
+          });
           logger.warn(`${what} failed; retrying`, {
             topic: where.topic,
             partition: where.partition,

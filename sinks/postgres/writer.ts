@@ -1,6 +1,6 @@
 import type { Pool, PoolClient } from 'pg';
 import type { RecordError } from '../../kernel/errors';
-import { unapplied, type WriteCounts, type WriteOp, type WriteOutcome, type WriterSchema } from '../port';
+import { deletesFirst, unapplied, type WriteCounts, type WriteOp, type WriteOutcome, type WriterSchema } from '../port';
 import { classifyDbError, isDataError } from './classify';
 import { inTransaction, withClient } from './db';
 import { lockOffset, storeOffset } from './offsets';
@@ -118,8 +118,7 @@ async function apply(
 ): Promise<WriteCounts> {
   const counts: WriteCounts = { ...NOTHING };
   if (ops.length === 0) return counts;
-  // Tombstoned keys, and keys tombstoned then written again in the batch (collapse.ts: deletedAt).
-  const deletes = ops.filter((o) => o.kind === 'delete' || o.deletedAt !== undefined).map((o) => o.key);
+  const deletes = ops.filter(deletesFirst).map((o) => o.key);
   if (deletes.length > 0) {
     counts.deleted += (await client.query(deleteSql(table), [deletes])).rowCount ?? 0;
     for (const target of cascades) await deleteCascade(client, target, deletes);
