@@ -101,7 +101,9 @@ const later = (a: Seen, b: Seen | undefined) => !b || a.t > b.t || (a.t === b.t 
  * record is tombstoned), so one who comes back starts from the events read from then on.
  * An event that became visible while its user was not selected was never read (the query asks
  * for the selected users' events only); a later run that selects the user reads it when it is
- * still inside the overlap window: allowed, not required (as LoginOracle's `allowed`).
+ * still inside the overlap window: allowed, not required (as LoginOracle's `allowed`). So is
+ * the device a user had when it left: a run that selects it again re-reads the events inside
+ * its login overlap (an hour by default), and the latest of them may be that one.
  */
 export class DeviceOracle {
   private readonly seen = new Set<string>();
@@ -114,7 +116,11 @@ export class DeviceOracle {
   /** Call after each successful run, with the users the run selected. */
   afterRun(sim: Simulator, selected: readonly string[]): void {
     const live = new Set(selected);
-    for (const id of [...this.best.keys()]) if (!live.has(id)) this.best.delete(id);
+    for (const [id, event] of [...this.best]) {
+      if (live.has(id)) continue;
+      this.best.delete(id);
+      this.pending.set(id, [...(this.pending.get(id) ?? []), event]);
+    }
     for (const id of [...this.allowed.keys()]) if (!live.has(id)) this.allowed.delete(id);
     for (const [id, events] of this.pending) {
       if (live.has(id)) this.allowed.set(id, [...(this.allowed.get(id) ?? []), ...events]);
