@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import type avro from 'avsc';
 import { contentHash } from '../pipeline/records';
-import { createUserStage, type AvroRecord } from '../pipeline/stages';
+import { createLatestLoginMerger, createUserStage, type AvroRecord, type UserRecord } from '../pipeline/stages';
 import { avroType } from '../schemas/avro';
 import { loadCatalog } from '../schemas/catalog';
 import { inProcessExtraction } from './in-process';
@@ -40,6 +40,7 @@ async function main(): Promise<void> {
   try {
     const catalog = loadCatalog();
     const stage = createUserStage(catalog.userMapping);
+    const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
     const rows: Record<string, string>[] = [];
     const records: AvroRecord[] = [];
     const ux = ex.users();
@@ -82,6 +83,16 @@ async function main(): Promise<void> {
       add(
         'map row (user stage)',
         time(n, () => rows.forEach((r) => (sink += stage(r, ctx).ok ? 1 : 0))),
+      );
+      // what the users phase does per user: map, merge the device (null here), encode
+      add(
+        'map + merge + encode (users phase)',
+        time(n, () =>
+          rows.forEach((r) => {
+            const m = stage(r, ctx);
+            if (m.ok) sink += encodeFramed(type, 7, merge(m.record as UserRecord, null)).length;
+          }),
+        ),
       );
     }
     // The producer's gzip (kafkajs: zlib.gzip at the default level 6) over batches of 500 encoded

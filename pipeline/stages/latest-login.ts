@@ -1,4 +1,5 @@
 import { FatalError } from '../../kernel/errors';
+import { shapeBuilder, type ShapeBuilder } from '../../kernel/fixed-shape';
 import type { Mapping } from '../../schemas/mapping';
 import type { LoginEventRecord } from './login-event';
 import type { UserRecord } from './user';
@@ -25,12 +26,31 @@ export function createLatestLoginMerger(userMapping: Mapping, loginMapping: Mapp
         );
       return [r.target, from.target] as const;
     });
+  // Hot path: `{ ...user }` of a ~175-key record gave a dictionary-mode copy (slow to encode).
+  // The merged record is built with one hidden class instead: the user's keys in their order,
+  // then the device targets it lacks (as the spread and the assignments would order them). The
+  // key list is worked out once per key list of the records coming in (a memo: every record of
+  // a run has the same keys).
+  let lastKeys: readonly string[] = [];
+  let build: ShapeBuilder<UserRecord> = shapeBuilder([]);
+  let slots: number[] = [];
+  const plan = (keys: string[]) => {
+    const all = [...keys];
+    slots = pairs.map(([userTarget]) => {
+      const at = all.indexOf(userTarget);
+      return at >= 0 ? at : all.push(userTarget) - 1;
+    });
+    build = shapeBuilder(all);
+    lastKeys = keys;
+  };
   return (user, latest) => {
     if (latest && latest.userId !== user.id)
       throw new Error(`login ${latest.id} belongs to ${latest.userId}, not to user ${user.id}`);
-    const merged: Record<string, unknown> = { ...user };
-    for (const [userTarget, loginTarget] of pairs) merged[userTarget] = latest ? (latest[loginTarget] ?? null) : null;
-    return merged as UserRecord;
+    const keys = Object.keys(user);
+    if (!sameStrings(keys, lastKeys)) plan(keys);
+    const values: unknown[] = Object.values(user);
+    for (let i = 0; i < pairs.length; i++) values[slots[i]] = latest ? (latest[pairs[i][1]] ?? null) : null;
+    return build(values);
   };
 }
 
@@ -48,4 +68,10 @@ export function laterSuccessfulLogin(
   if (!current) return candidate;
   if (candidate.loginTime !== current.loginTime) return candidate.loginTime > current.loginTime ? candidate : current;
   return candidate.id > current.id ? candidate : current;
+}
+
+function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }

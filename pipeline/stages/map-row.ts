@@ -1,4 +1,5 @@
 import { FatalError } from '../../kernel/errors';
+import { shapeBuilder } from '../../kernel/fixed-shape';
 import type { Mapping, MappingRow, SourceObject } from '../../schemas/mapping';
 import { CONTEXT_FIELDS, type StageContext } from './context';
 import { convertScalar, type ScalarType } from './convert';
@@ -30,15 +31,21 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
   const claimed = new Set(
     mapping.rows.filter((r) => r.type !== 'boolean-map').flatMap((r) => r.sourceField.split('+')),
   );
-  const fields = mapping.rows.map((r) => [r.target, compile(r, rowObject, claimed)] as const);
+  const targets = mapping.rows.map((r) => r.target);
+  const fns = mapping.rows.map((r) => compile(r, rowObject, claimed));
+  // The record as one hidden class (kernel/fixed-shape.ts) instead of ~175 keys added to {}:
+  // a dictionary-mode record made avsc's check and write and the device merge's spread slow
+  // (bench/hot-path.ts, docs/performance-s5-cpu.md). Same keys, order and values.
+  const build = shapeBuilder<AvroRecord>(targets);
+  const n = fns.length;
   return (row, ctx) => {
-    const record: Record<string, AvroValue> = {};
-    for (const [target, fn] of fields) {
-      const result = fn(row, ctx);
-      if ('error' in result) return invalid(result.error.field, result.error.raw, result.error.reason, target);
-      record[target] = result.value;
+    const values: AvroValue[] = new Array<AvroValue>(n);
+    for (let i = 0; i < n; i++) {
+      const result = fns[i](row, ctx);
+      if ('error' in result) return invalid(result.error.field, result.error.raw, result.error.reason, targets[i]);
+      values[i] = result.value;
     }
-    return ok(record);
+    return ok(build(values));
   };
 }
 
