@@ -9,7 +9,13 @@ import { createHash } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import type avro from 'avsc';
 import { contentHash } from '../pipeline/records';
-import { createLatestLoginMerger, createUserStage, type AvroRecord, type UserRecord } from '../pipeline/stages';
+import {
+  convertScalar,
+  createLatestLoginMerger,
+  createUserStage,
+  type AvroRecord,
+  type UserRecord,
+} from '../pipeline/stages';
 import { avroType } from '../schemas/avro';
 import { loadCatalog } from '../schemas/catalog';
 import { inProcessExtraction } from './in-process';
@@ -26,6 +32,21 @@ function contentHashBefore(row: Readonly<Record<string, string>>, seed: string):
 function encodeFramedBefore(type: avro.Type, schemaId: number, value: unknown): Buffer {
   if (!type.isValid(value, { errorHook: () => undefined })) throw new Error('invalid');
   return frame(schemaId, type.toBuffer(value));
+}
+
+const DATETIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})$/;
+
+/** A datetime before s5-cpu: the calendar checked by a Date.UTC round trip (a Date per value). */
+function datetimeBefore(raw: string): number | null {
+  const m = DATETIME.exec(raw);
+  if (!m) return null;
+  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
+  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  const date = new Date(local);
+  const same = date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+  if (!same || h > 23 || mi > 59 || s > 59) return null;
+  return m[8] === 'Z' ? local : null;
 }
 
 function time(n: number, fn: () => void): number {
@@ -52,6 +73,17 @@ async function main(): Promise<void> {
     }
     await ux.done;
     const type = avroType(catalog.schemas.userValue);
+    // the user's datetime columns (Salesforce sends Z), as the user stage converts them
+    const datetimeColumns = catalog.userMapping.rows
+      .filter((r) => r.sourceObject === 'User' && r.type === 'timestamp-millis')
+      .map((r) => r.sourceField);
+    const datetimes = rows.map((r) => datetimeColumns.map((c) => r[c]).filter((v) => v));
+    console.log(`datetime values a user: ${(datetimes.flat().length / rows.length).toFixed(1)}`);
+    for (const vs of datetimes)
+      for (const v of vs) {
+        const c = convertScalar('timestamp-millis', v);
+        if (!c.ok || c.value !== datetimeBefore(v)) throw new Error(`datetime differs: ${v}`);
+      }
     const seed = 'bench-fingerprint-0';
     const n = rows.length;
     // Same output first: the figures compare equal work.
@@ -79,6 +111,16 @@ async function main(): Promise<void> {
       add(
         'encode value, after',
         time(n, () => records.forEach((r) => (sink += encodeFramed(type, 7, r).length))),
+      );
+      add(
+        'datetime columns, before (Date round trip)',
+        time(n, () => datetimes.forEach((vs) => vs.forEach((v) => (sink += datetimeBefore(v) ?? 0)))),
+      );
+      add(
+        'datetime columns, after',
+        time(n, () =>
+          datetimes.forEach((vs) => vs.forEach((v) => (sink += convertScalar('timestamp-millis', v).ok ? 1 : 0))),
+        ),
       );
       add(
         'map row (user stage)',

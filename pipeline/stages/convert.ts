@@ -52,26 +52,39 @@ export function convertScalar(type: ScalarType, raw: string): Converted {
 function parseDatetime(raw: string): Converted {
   const m = DATETIME.exec(raw);
   if (!m) return fail('not an ISO-8601 datetime with a zone (e.g. 2024-05-01T10:20:30.000Z)');
-  const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
+  const y = +m[1];
+  const mo = +m[2];
+  const d = +m[3];
+  const h = +m[4];
+  const mi = +m[5];
+  const s = +m[6];
+  if (!validCalendar(y, mo, d) || h > 23 || mi > 59 || s > 59) return fail('not a valid calendar datetime');
   const ms = m[7] ? Number(m[7].slice(0, 3).padEnd(3, '0')) : 0;
-  const local = Date.UTC(y, mo - 1, d, h, mi, s, ms);
-  if (!sameCalendar(local, y, mo, d) || h > 23 || mi > 59 || s > 59) return fail('not a valid calendar datetime');
-  return done(local - offsetMinutes(m[8]) * 60_000);
+  return done(Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMinutes(m[8]) * 60_000);
 }
 
 /** YYYY-MM-DD -> days since 1970-01-01 (the Avro date logical type). */
 function parseDate(raw: string): Converted {
   const m = DATE.exec(raw);
   if (!m) return fail('not a date (YYYY-MM-DD)');
-  const [y, mo, d] = m.slice(1, 4).map(Number);
-  const t = Date.UTC(y, mo - 1, d);
-  return sameCalendar(t, y, mo, d) ? done(t / DAY_MS) : fail('not a valid calendar date');
+  const y = +m[1];
+  const mo = +m[2];
+  const d = +m[3];
+  return validCalendar(y, mo, d) ? done(Date.UTC(y, mo - 1, d) / DAY_MS) : fail('not a valid calendar date');
 }
 
-/** Date.UTC rolls 2024-02-30 over to March: a round trip catches impossible dates. */
-function sameCalendar(t: number, y: number, mo: number, d: number): boolean {
-  const date = new Date(t);
-  return date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
+/**
+ * A day that exists, as a Date.UTC round trip decides it (what this did before, with a Date per
+ * value on the hot path): Date.UTC reads years 0-99 as 1900-1999, so those never round-trip;
+ * month 1-12; day 1 to the month's length in the proleptic Gregorian calendar.
+ * Equivalence with the round trip: test/unit/pipeline/convert-calendar.test.ts.
+ */
+function validCalendar(y: number, mo: number, d: number): boolean {
+  if (y < 100 || mo < 1 || mo > 12 || d < 1) return false;
+  const leap = y % 4 === 0 && (y % 100 !== 0 || y % 400 === 0);
+  return d <= (mo === 2 && leap ? 29 : MONTH_DAYS[mo - 1]);
 }
 
 function offsetMinutes(zone: string): number {
