@@ -5,6 +5,8 @@
  * once per key list gives every object one shape with its values in the object, so the readers
  * downstream (avsc's compiled check and writer, a spread) take their fast paths.
  *
+ * Used for the Bulk rows (connectors/salesforce/csv-page.ts) and the user records (pipeline/stages).
+ *
  * `shapeBuilder(keys)(values)` has the same own keys in the same order, and the same values, as
  * assigning `o[keys[i]] = values[i]` in turn to `{}` (a repeated key keeps its first place and its
  * last value). The keys are only ever string literals in the compiled code (JSON-quoted), never

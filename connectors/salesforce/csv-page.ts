@@ -13,6 +13,7 @@
  * FatalError (SALESFORCE_CSV_MALFORMED) naming the job, never a silently shorter result.
  */
 import { FatalError, isRetriable } from '../../kernel/errors';
+import { shapeBuilder } from '../../kernel/fixed-shape';
 import type { Logger } from '../../kernel/logger';
 import { CsvParser, CsvSyntaxError } from './csv-parser';
 
@@ -75,29 +76,13 @@ async function* csvRecords(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<st
 /**
  * A function that turns a record of `columns` into its Row. Rows of ~180 columns built property
  * by property on `{}` become dictionary-mode objects in V8 (hash lookups, and every for-in or
- * Object.keys sorts the keys); a constructor compiled once per column list gives every row one
- * hidden class with its values in the object (bench/row-shape.ts: the hash, the flag stage's key
- * list and the column reads of a row take 1.8x less). The column names are only ever string
- * literals in the compiled code (JSON-quoted), never code.
+ * Object.keys sorts the keys); kernel/fixed-shape.ts compiles a constructor once per column list,
+ * so every row has one hidden class with its values in the object (bench/row-shape.ts: the hash,
+ * the flag stage's key list and the column reads of a row take 1.8x less). Every page of a query
+ * shares the hidden class (code downstream sees one row shape, not one per page).
  */
 export function rowBuilder(columns: readonly string[]): (rec: readonly string[]) => Row {
-  // one per column list for the process: every page of a query shares the hidden class (code
-  // downstream sees one row shape, not one per page)
-  const id = columns.join('\u0000');
-  let built = builders.get(id);
-  if (!built) {
-    if (builders.size >= 16) builders.delete(builders.keys().next().value!);
-    builders.set(id, (built = compileRow(columns)));
-  }
-  return built;
-}
-
-const builders = new Map<string, (rec: readonly string[]) => Row>();
-
-function compileRow(columns: readonly string[]): (rec: readonly string[]) => Row {
-  const body = columns.map((c, i) => `this[${JSON.stringify(c)}] = r[${i}];`).join('\n');
-  const Ctor = new Function('r', body) as unknown as new (r: readonly string[]) => Row;
-  return (rec) => new Ctor(rec);
+  return shapeBuilder<Row>(columns);
 }
 
 function sameValues(a: readonly string[], b: readonly string[]): boolean {
