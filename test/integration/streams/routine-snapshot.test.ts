@@ -5,12 +5,12 @@ import type { Logger } from '../../../kernel/logger';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { indexTopicOf } from '../../../pipeline/kafka/live-index';
-import { HEADERS } from '../../../schemas/topics';
 import { decodeStringKey } from '../../../schemas/keys';
 import { PERMISSION_SET_ASSIGNMENTS, PERMISSION_SET_LICENSE_ASSIGNMENTS } from '../../../schemas/streams';
 import { connectorFor, kafkaClient, settingsFor, startOrg } from '../../support/sync-harness';
 import { latestRecords } from '../../support/stream-topics';
 import { seededRandom } from '../../support/sync-oracle';
+import { publishAsFailedRun } from '../../support/failed-run';
 
 /**
  * Routine runs of the declared snapshot streams proportional to change (issue 15). Random org
@@ -99,25 +99,13 @@ async function publishOrphan(kafka: Kafka, topic: string, published: Set<string>
   const id = decodeStringKey(m.key!);
   const orphan = `${id.slice(0, 3)}${'Z'.repeat(id.length - 3)}`;
   published.add(orphan);
-  const producer = kafka.producer();
-  await producer.connect();
-  await producer.send({
+  const key = Buffer.concat([m.key!.subarray(0, m.key!.length - id.length), Buffer.from(orphan)]);
+  await publishAsFailedRun(
+    kafka,
     topic,
-    acks: -1,
-    messages: [
-      {
-        key: Buffer.concat([m.key!.subarray(0, m.key!.length - id.length), Buffer.from(orphan)]),
-        value: m.value,
-        headers: {
-          [HEADERS.connector]: settings.connectorName,
-          [HEADERS.org]: sim.orgId,
-          [HEADERS.contentHash]: 'stale',
-          [HEADERS.runId]: 'failed-run',
-        },
-      },
-    ],
-  });
-  await producer.disconnect();
+    { key, value: m.value },
+    { connectorName: settings.connectorName, orgId: sim.orgId },
+  );
 }
 
 describe('routine runs of declared snapshot streams', () => {
