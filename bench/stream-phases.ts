@@ -9,6 +9,11 @@
  * stream's own log line: rows read, published, unchanged, the time to read the stream's topic for
  * the previous keys and hashes (liveIndexMs) and the time of the read + map + hash + publish
  * (readPublishMs); and the whole run's time.
+ *
+ * Then, side by side on the same topics, back to back (alternating, 3 times each): the topic read
+ * a routine run did before the compact index (the stream's whole topic, readLiveIndex) and the
+ * one it does now (the index plus the topic's tail, LiveIndexTopic.load), with the messages each
+ * read.
  */
 import { Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../simulator';
@@ -16,6 +21,11 @@ import { createLogger } from '../kernel/logger';
 import { startConnector } from '../pipeline/connector';
 import { benchSettings, deleteBenchTopics } from './support';
 import { mulberry32 } from '../simulator/prng';
+import { indexTopicOf, readLiveIndex } from '../pipeline/kafka/live-index';
+import { LiveIndexTopic } from '../pipeline/kafka/live-index-topic';
+import { decodeStringKey } from '../schemas/keys';
+import { silentLogger } from '../kernel/logger';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
 
 const arg = (name: string, dflt: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -73,12 +83,64 @@ async function main(): Promise<void> {
             ` liveIndex ${l.liveIndexMs} ms read+publish ${l.readPublishMs} ms`,
         );
     }
+    await topicReadSideBySide(new Kafka({ clientId: `${name}-r`, brokers: [brokers], logLevel: logLevel.NOTHING }), {
+      connector: settings.connectorName,
+      orgId: sim.orgId,
+      topics: settings.topics.streams ?? {},
+    });
   } finally {
     await connector.close();
     await sim.close();
     const admin = new Kafka({ clientId: name, brokers: [brokers], logLevel: logLevel.NOTHING }).admin();
     await admin.connect();
     await deleteBenchTopics(admin, name);
+    await admin.disconnect();
+  }
+}
+
+/** The routine run's topic read, before (the whole topic) and after (index + tail), on the same topics. */
+async function topicReadSideBySide(
+  kafka: Kafka,
+  o: { connector: string; orgId: string; topics: Record<string, string> },
+): Promise<void> {
+  console.log('\ntopic read of a routine run, side by side (ms of 3 alternating reads each; messages read):');
+  for (const d of GENERIC_STREAMS.filter((s) => s.mode.kind === 'snapshot')) {
+    const topic = o.topics[d.name];
+    const whole: number[] = [];
+    const indexed: number[] = [];
+    let wholeMessages = 0;
+    let indexMessages = '';
+    for (let i = 0; i < 3; i++) {
+      let t = performance.now();
+      const live = await readLiveIndex(kafka, topic, o.connector, decodeStringKey, silentLogger, o.orgId, {}, d.name);
+      whole.push(Math.round(performance.now() - t));
+      wholeMessages = await topicMessages(kafka, topic);
+      t = performance.now();
+      const figures: Record<string, unknown>[] = [];
+      const logger = { ...silentLogger, info: (_: string, f?: Record<string, unknown>) => void figures.push(f ?? {}) };
+      const loaded = await new LiveIndexTopic(kafka, topic, o.connector, decodeStringKey, logger, d.name).load(o.orgId);
+      indexed.push(Math.round(performance.now() - t));
+      if (loaded.live.size !== live.size)
+        throw new Error(`${d.name}: index ${loaded.live.size} keys, topic ${live.size}`);
+      const f = figures.find((x) => 'tailRecords' in x) ?? {};
+      const entries = await topicMessages(kafka, indexTopicOf(topic));
+      indexMessages = `index ${entries} messages + tail ${String(f.tailRecords)} (${String(f.source)})`;
+    }
+    console.log(
+      `  ${d.name.padEnd(38)} before (whole topic, ${wholeMessages} messages) ${whole.join(' / ')} ms;` +
+        ` after (${indexMessages}) ${indexed.join(' / ')} ms`,
+    );
+  }
+}
+
+/** Messages in a topic (its end offsets minus its start offsets). */
+async function topicMessages(kafka: Kafka, topic: string): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, p) => n + Number(BigInt(p.high) - BigInt(p.low)), 0);
+  } finally {
     await admin.disconnect();
   }
 }

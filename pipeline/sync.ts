@@ -38,6 +38,7 @@ import {
   type StageResult,
 } from './stages';
 import { extractStream, type StreamPhase } from './streams/run-stream';
+import { StreamIndexes } from './streams/stream-index';
 import type { StreamRuntime } from './streams/runtime';
 
 /**
@@ -303,6 +304,14 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // entries of the keys the users topic changed since the watermark, kept now (before the users
     // phase changes `live`): written through the fence, at the latest in the commit with the watermark
     if (!opts.dryRun) index.keep(loaded.refresh());
+    const streamIndexes = new StreamIndexes({
+      kafka: deps.kafka,
+      connectorName: opts.connectorName,
+      logger,
+      fence,
+      dryRun: opts.dryRun === true,
+      replicationFactor: opts.replicationFactor,
+    });
     const liveBefore = live.size;
     const foreign = [...live.foreignOrgs()];
     if (foreign.length > 0) {
@@ -526,18 +535,21 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
     // 2b. The declared streams (licences and any other): each read, mapped and published as
     //     declared; what each would delete is only computed here, and deleted in the commit below.
+    //     A snapshot stream's keys published before come from its compact live index (stream-index.ts).
     for (const rt of deps.streams ?? []) {
       throwIfAborted(stop.signal);
       const name = rt.loaded.decl.name;
+      const snapshot = rt.loaded.decl.mode.kind === 'snapshot';
       const p = await extractStream(
         rt,
         {
           kafka: deps.kafka,
           extractor: deps.extractor,
           logger,
-          writer,
+          writer: snapshot ? streamIndexes.writer(rt, writer) : writer,
           publisher: opts.publisher,
           signal: stop.signal,
+          ...(snapshot ? { loadLive: streamIndexes.loader(rt, info.orgId) } : {}),
         },
         {
           run,
@@ -598,14 +610,17 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       // with their index entries, and the index's new watermark; the declared streams' tombstones
       // go in the same transaction
       const watermark = await index.nextWatermark(loaded.watermark);
-      const streamTombstones = phases.flatMap((p) =>
-        p.gone.map((id) => tombstone(p.runtime.topic, p.runtime.codec.encodeKey(id), run)),
+      const streamTombstones = new Map(
+        phases.map((p) => [
+          p.runtime.loaded.decl.name,
+          p.gone.map((id) => tombstone(p.runtime.topic, p.runtime.codec.encodeKey(id), run)),
+        ]),
       );
+      const streamCommit = await streamIndexes.prepareCommit();
       const tombstones = async (w: RecordWriter) => {
         const records = gone.map((id) => tombstone(opts.topics.users, deps.codecs.users.encodeKey(id), run));
-        if (streamTombstones.length > 0) {
-          await publishStream(_(streamTombstones), w, { ...opts.publisher, maxInFlight: 1 });
-        }
+        // each snapshot stream's tombstones, the entries of its index and its watermark
+        await streamCommit(w, streamTombstones);
         await publishStream(_(records), index.writer(w), {
           ...opts.publisher,
           maxInFlight: 1, // one transaction: its sends go one after the other

@@ -86,6 +86,9 @@ export class LiveIndexTopic {
     /** Decodes a users-topic key (an Avro string in wire format) to the user Id. */
     private readonly decodeKey: (key: Buffer) => string,
     private readonly logger: Logger,
+    /** What the keys are, for the log lines: a declared snapshot stream's name (its topic is
+     *  `usersTopic` then, keyed the same way: one record per key, the latest wins); default users. */
+    private readonly what = 'users',
   ) {
     this.topic = indexTopicOf(usersTopic);
   }
@@ -136,12 +139,21 @@ export class LiveIndexTopic {
       tailRecords++;
       if (from) touched.add(key);
     };
-    const apply = usersRecordApplier(live, this.usersTopic, this.connector, this.decodeKey, this.logger, orgId, onKey);
+    const apply = usersRecordApplier(
+      live,
+      this.usersTopic,
+      this.connector,
+      this.decodeKey,
+      this.logger,
+      orgId,
+      onKey,
+      this.what,
+    );
     const watermark = await readToEnd(this.kafka, this.usersTopic, apply.onMessage, from ?? undefined, opts);
     const source = from ? 'index' : 'rebuild';
     const skipped = apply.skipped() ? { skipped: apply.skipped() } : {};
     const figures = { topic: this.usersTopic, index: this.topic, source, live: live.size, tailRecords, ...skipped };
-    this.logger.info('live users loaded', figures);
+    this.logger.info(`live ${this.what} loaded`, figures);
     const entry = (key: string) => this.entry(key, entryOf(live, key, orgId));
     const refresh = (): Iterable<OutRecord> => {
       if (from) return [...touched].map(entry);
@@ -263,10 +275,13 @@ export class LiveIndexTopic {
       grown += BigInt(p.high) - from;
     }
     if (grown !== BigInt(this.written)) {
-      this.logger.info('the users topic has records of another writer since the run started: the next run reads them', {
-        grown: grown.toString(),
-        written: this.written,
-      });
+      this.logger.info(
+        `the ${this.what} topic has records of another writer since the run started: the next run reads them`,
+        {
+          grown: grown.toString(),
+          written: this.written,
+        },
+      );
       return start;
     }
     return new Map(ends.map((p) => [p.partition, BigInt(p.high)]));

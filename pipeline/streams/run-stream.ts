@@ -23,6 +23,11 @@ export interface StreamRunDeps {
   writer: RecordWriter;
   publisher: PublisherOptions;
   signal: AbortSignal;
+  /**
+   * Snapshot streams: the keys published before, with their content hashes (sync.ts: the stream's
+   * compact live index plus its topic's tail). Default: a read of the stream's whole topic.
+   */
+  loadLive?: () => Promise<LiveIndex>;
 }
 
 export interface StreamRunContext {
@@ -84,18 +89,20 @@ export async function extractStream(
   const snapshot = decl.mode.kind === 'snapshot';
   // phase timings in the log: where a routine run of a stream spends its time (issue 15)
   const t0 = performance.now();
-  const live: LiveIndex | null = snapshot
-    ? await readLiveIndex(
-        deps.kafka,
-        rt.topic,
-        ctx.run.connectorName,
-        decodeStringKey,
-        logger,
-        ctx.run.orgId,
-        {},
-        decl.name,
-      )
-    : null;
+  const live: LiveIndex | null = !snapshot
+    ? null
+    : deps.loadLive
+      ? await deps.loadLive()
+      : await readLiveIndex(
+          deps.kafka,
+          rt.topic,
+          ctx.run.connectorName,
+          decodeStringKey,
+          logger,
+          ctx.run.orgId,
+          {},
+          decl.name,
+        );
   phase.liveBefore = live?.size ?? 0;
   const liveIndexMs = Math.round(performance.now() - t0);
   const watermarkField = decl.mode.kind === 'incremental' ? decl.mode.watermarkField : null;

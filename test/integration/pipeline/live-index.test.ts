@@ -1,10 +1,10 @@
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
 import type { Logger } from '../../../kernel/logger';
-import { HEADERS } from '../../../schemas/topics';
 import { indexTopicOf } from '../../../pipeline/kafka/live-index';
 import { allRecords, connectorFor, kafkaClient, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 import { seededRandom } from '../../support/sync-oracle';
+import { publishAsFailedRun } from '../../support/failed-run';
 
 /**
  * Routine runs proportional to change (issue 15): a run learns the users imported before from the
@@ -79,26 +79,16 @@ describe('the compact live index', () => {
         if (round === 4) {
           // a run that published a user and failed before its commit: the users topic is ahead of the index
           orphan = `005${String(round).padStart(12, '0')}AAA`;
-          const producer = kafka.producer();
-          await producer.connect();
           const someone = (await latestUsers(settings.topics.users, connector.codecs.users)).values().next().value!;
-          await producer.send({
-            topic: settings.topics.users,
-            acks: -1,
-            messages: [
-              {
-                key: connector.codecs.users.encodeKey(orphan),
-                value: connector.codecs.users.encodeValue({ ...someone, id: orphan }),
-                headers: {
-                  [HEADERS.connector]: settings.connectorName,
-                  [HEADERS.org]: sim.orgId,
-                  [HEADERS.contentHash]: 'stale',
-                  [HEADERS.runId]: 'failed-run',
-                },
-              },
-            ],
-          });
-          await producer.disconnect();
+          await publishAsFailedRun(
+            kafka,
+            settings.topics.users,
+            {
+              key: connector.codecs.users.encodeKey(orphan),
+              value: connector.codecs.users.encodeValue({ ...someone, id: orphan }),
+            },
+            { connectorName: settings.connectorName, orgId: sim.orgId },
+          );
         }
 
         const before = new Set((await latestUsers(settings.topics.users, connector.codecs.users)).keys());
