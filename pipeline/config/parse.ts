@@ -316,8 +316,10 @@ function buildTopics(t: Values, issues: Issues): LoadedConfig['topics'] {
 
 /**
  * Every declared stream's topic (given, or its declaration's default) must be a topic of its own:
- * not one of the four, not the users topic's live index, not another stream's. The field named is
- * the stream's (the default one's too: giving the stream a topic is the fix).
+ * not one of the four, not the users topic's live index, not another stream's; and a snapshot
+ * stream's own live index (`<stream topic>.live-index`, pipeline/streams/stream-index.ts) must be
+ * no other topic either. The field named is the stream's (the default one's too: giving the
+ * stream a topic is the fix).
  */
 function checkStreamTopics(
   names: { users: string; logins: string; state: string; deadLetter: string },
@@ -333,12 +335,19 @@ function checkStreamTopics(
   ]);
   for (const d of GENERIC_STREAMS) {
     const topic = given[d.name] ?? d.topic.defaultName;
-    const owner = taken.get(topic);
-    if (owner) {
-      issues.add(`topics.streams.${d.name}`, `is the topic of ${owner}${d.name in given ? '' : ' (its default)'}`, {
+    const field = `topics.streams.${d.name}`;
+    const own =
+      d.mode.kind === 'snapshot'
+        ? [[topic, field] as const, [indexTopicOf(topic), `the live index of ${field}`] as const]
+        : [[topic, field] as const];
+    const clash = own.find(([t]) => taken.has(t));
+    if (clash) {
+      const [t, what] = clash;
+      const whose = what === field ? 'is' : `has its live index (${t}) on`;
+      issues.add(field, `${whose} the topic of ${taken.get(t)}${d.name in given ? '' : ' (its default)'}`, {
         value: topic,
-        allowed: 'a topic of its own, used by no other stream or topic of this connector',
+        allowed: 'a topic of its own, used by no other stream or topic of this connector (nor its live index)',
       });
-    } else taken.set(topic, `topics.streams.${d.name}`);
+    } else for (const [t, what] of own) taken.set(t, what);
   }
 }

@@ -50,6 +50,30 @@ describe(`topics.streams is checked against the other topics (STREAM_TOPICS_SEED
     const err = failure(goodConfig({ topics: { users, streams: { [s]: `${users}.live-index` } } }));
     expect(err.issues.map((i) => i.field)).toContain(`topics.streams.${s}`);
   });
+
+  // A snapshot stream keeps its own compact live index, `<stream topic>.live-index` (stream-index.ts).
+  const snapshots = GENERIC_STREAMS.filter((d) => d.mode.kind === 'snapshot').map((d) => d.name);
+  const snapshotAndOther = () => {
+    const a = snapshots[rand(snapshots.length)];
+    const rest = GENERIC_STREAMS.filter((d) => d.name !== a);
+    return [a, rest[rand(rest.length)].name];
+  };
+
+  it("refuses a stream topic equal to another snapshot stream's live index", () => {
+    const [a, b] = snapshotAndOther();
+    const t = `acme.stream-${rand(1000)}`;
+    const err = failure(goodConfig({ topics: { streams: { [a]: t, [b]: `${t}.live-index` } } }));
+    const fields = err.issues.map((i) => i.field);
+    expect(fields.some((f) => f === `topics.streams.${a}` || f === `topics.streams.${b}`)).toBe(true);
+  });
+
+  it("refuses a connector topic equal to a snapshot stream's live index", () => {
+    const [a] = snapshotAndOther();
+    const t = `acme.stream-${rand(1000)}`;
+    const which = ['users', 'loginHistory', 'deadLetter'][rand(3)];
+    const err = failure(goodConfig({ topics: { [which]: `${t}.live-index`, streams: { [a]: t } } }));
+    expect(err.issues.map((i) => i.field)).toContain(`topics.streams.${a}`);
+  });
 });
 
 describe('the Salesforce checks report together with the rest', () => {
