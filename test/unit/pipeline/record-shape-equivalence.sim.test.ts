@@ -1,13 +1,10 @@
-import { createExtractor } from '../../../connectors/salesforce';
-import { silentLogger } from '../../../kernel/logger';
-import { sleep } from '../../../kernel/retry';
 import { createLatestLoginMerger, createUserStage, type UserRecord } from '../../../pipeline/stages';
 import type { LoginEventRecord } from '../../../pipeline/stages';
 import { avroType } from '../../../schemas/avro';
 import { loadCatalog } from '../../../schemas/catalog';
 import { encodeFramed, frame } from '../../../schemas/wire';
 import { mulberry32 } from '../../../simulator/prng';
-import { passwordAuth, startSim } from '../connectors/salesforce/sim-helpers';
+import { simUserRows } from '../connectors/salesforce/sim-helpers';
 import { createRowMapper as byNameMapper } from './fixtures/map-row-by-name';
 
 /**
@@ -34,20 +31,7 @@ describe(`user records with one hidden class (SHAPE_SEED=${SEED})`, () => {
   };
 
   beforeAll(async () => {
-    const sim = await startSim({ users: 150, logins: 0, now: NOW, seed: (SEED % 1000) + 1 });
-    const ex = createExtractor(
-      { loginUrl: sim.url, auth: passwordAuth(sim), loginLookbackDays: 400, apiBudgetShare: 1 },
-      { logger: silentLogger, clock: { now: () => Date.parse(NOW), sleep } },
-    );
-    try {
-      await ex.connect();
-      const ux = ex.users();
-      for await (const row of ux.rows as AsyncIterable<Record<string, string>>) rows.push(row);
-      await ux.done;
-    } finally {
-      await ex.close();
-      await sim.close();
-    }
+    rows.push(...(await simUserRows({ users: 150, now: NOW, seed: (SEED % 1000) + 1 })).rows);
   });
 
   /** A simulator row changed at random; the result is a plain object, as a test row would be. */

@@ -1,13 +1,10 @@
 import avro from 'avsc';
-import { createExtractor } from '../../../connectors/salesforce';
-import { silentLogger } from '../../../kernel/logger';
-import { sleep } from '../../../kernel/retry';
 import { createUserStage, type AvroRecord } from '../../../pipeline/stages';
 import { avroType } from '../../../schemas/avro';
 import { loadCatalog } from '../../../schemas/catalog';
 import { encodeFramed, frame } from '../../../schemas/wire';
 import { mulberry32 } from '../../../simulator/prng';
-import { passwordAuth, startSim } from '../connectors/salesforce/sim-helpers';
+import { simUserRows } from '../connectors/salesforce/sim-helpers';
 
 /**
  * encodeFramed writes into a reused scratch buffer and checks without an error hook first (the
@@ -35,24 +32,12 @@ describe(`encodeFramed on the simulator's users (WIRE_SEED=${SEED})`, () => {
   const fields = (catalog.schemas.userValue as { fields: { name: string; type: unknown }[] }).fields;
 
   beforeAll(async () => {
-    const sim = await startSim({ users: 150, logins: 0, now: NOW, seed: (SEED % 1000) + 1 });
-    const ex = createExtractor(
-      { loginUrl: sim.url, auth: passwordAuth(sim), loginLookbackDays: 400, apiBudgetShare: 1 },
-      { logger: silentLogger, clock: { now: () => Date.parse(NOW), sleep } },
-    );
-    try {
-      const info = await ex.connect();
-      const stage = createUserStage(catalog.userMapping);
-      const ctx = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: 'c', runId: 'r', extractedAt: 1 };
-      const ux = ex.users();
-      for await (const row of ux.rows as AsyncIterable<Record<string, string>>) {
-        const r = stage(row, ctx);
-        if (r.ok) records.push(r.record);
-      }
-      await ux.done;
-    } finally {
-      await ex.close();
-      await sim.close();
+    const { rows, info } = await simUserRows({ users: 150, now: NOW, seed: (SEED % 1000) + 1 });
+    const stage = createUserStage(catalog.userMapping);
+    const ctx = { instanceUrl: info.instanceUrl, orgId: info.orgId, connectorName: 'c', runId: 'r', extractedAt: 1 };
+    for (const row of rows) {
+      const r = stage(row, ctx);
+      if (r.ok) records.push(r.record);
     }
   });
 

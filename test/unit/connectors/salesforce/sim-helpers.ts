@@ -3,6 +3,7 @@
  */
 import {
   createExtractor,
+  type ConnectInfo,
   type ExtractorDeps,
   type ExtractorOptions,
   type SalesforceExtractor,
@@ -10,7 +11,8 @@ import {
 import type { Extraction } from '../../../../connectors/salesforce/row-stream';
 import type { Row } from '../../../../connectors/salesforce/csv-page';
 import type { FetchFn } from '../../../../connectors/salesforce/http';
-import { createLogger, type Logger } from '../../../../kernel/logger';
+import { createLogger, silentLogger, type Logger } from '../../../../kernel/logger';
+import { sleep } from '../../../../kernel/retry';
 import type { Simulator, SimulatorOptions } from '../../../../simulator/api';
 import { startSimulator } from '../../../../simulator';
 
@@ -114,3 +116,31 @@ export function recordingFetch(): { fetch: FetchFn; encodings: { url: string; en
 }
 
 export const byId = (a: Row, b: Row) => (a.Id < b.Id ? -1 : a.Id > b.Id ? 1 : 0);
+
+/**
+ * Every User row of a seeded simulator org, as the extractor reads them (a full users read), and
+ * what connecting told: the input of the equivalence tests that compare a hot path with the code
+ * it replaced on the simulator's users.
+ */
+export async function simUserRows(opts: {
+  users: number;
+  seed: number;
+  now: string;
+}): Promise<{ rows: Record<string, string>[]; info: ConnectInfo }> {
+  const sim = await startSim({ users: opts.users, logins: 0, now: opts.now, seed: opts.seed });
+  const ex = createExtractor(
+    { loginUrl: sim.url, auth: passwordAuth(sim), loginLookbackDays: 400, apiBudgetShare: 1 },
+    { logger: silentLogger, clock: { now: () => Date.parse(opts.now), sleep } },
+  );
+  try {
+    const info = await ex.connect();
+    const rows: Record<string, string>[] = [];
+    const ux = ex.users();
+    for await (const row of ux.rows as AsyncIterable<Record<string, string>>) rows.push(row);
+    await ux.done;
+    return { rows, info };
+  } finally {
+    await ex.close();
+    await sim.close();
+  }
+}
