@@ -16,7 +16,8 @@ export type ShapeBuilder<T> = (values: readonly unknown[]) => T;
 
 export function shapeBuilder<T>(keys: readonly string[]): ShapeBuilder<T> {
   // one per key list for the process: every caller with the same keys shares the hidden class
-  const id = keys.join('\u0000');
+  // JSON, not a join: no key list can spell another's id (a key may hold any character)
+  const id = JSON.stringify(keys);
   let built = builders.get(id);
   if (!built) {
     if (builders.size >= 32) builders.delete(builders.keys().next().value!);

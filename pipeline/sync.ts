@@ -546,7 +546,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           kafka: deps.kafka,
           extractor: deps.extractor,
           logger,
-          writer: snapshot ? streamIndexes.writer(rt, writer) : writer,
+          // a dry run keeps no entries (it writes no index), as the users' writer above
+          writer: snapshot && !opts.dryRun ? streamIndexes.writer(rt, writer) : writer,
           publisher: opts.publisher,
           signal: stop.signal,
           ...(snapshot ? { loadLive: streamIndexes.loader(rt, info.orgId) } : {}),
