@@ -28,6 +28,13 @@ export function shapeBuilder<T>(keys: readonly string[]): ShapeBuilder<T> {
 
 const builders = new Map<string, ShapeBuilder<unknown>>();
 
+/** Two key (or column) lists equal element by element: a row or record still has the shape compiled for it. */
+export function sameStrings(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 function compile(keys: readonly string[]): ShapeBuilder<unknown> {
   const body = keys.map((k, i) => `this[${JSON.stringify(k)}] = v[${i}];`).join('\n');
   const Ctor = new Function('v', body) as unknown as new (v: readonly unknown[]) => unknown;

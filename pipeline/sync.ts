@@ -539,18 +539,17 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     for (const rt of deps.streams ?? []) {
       throwIfAborted(stop.signal);
       const name = rt.loaded.decl.name;
-      const snapshot = rt.loaded.decl.mode.kind === 'snapshot';
       const p = await extractStream(
         rt,
         {
-          kafka: deps.kafka,
           extractor: deps.extractor,
           logger,
-          // a dry run keeps no entries (it writes no index), as the users' writer above
-          writer: snapshot && !opts.dryRun ? streamIndexes.writer(rt, writer) : writer,
+          // a dry run keeps no entries (it writes no index), as the users' writer above; a stream
+          // without an index (not a snapshot: its loader is never called) writes straight through
+          writer: opts.dryRun ? writer : streamIndexes.writer(rt, writer),
           publisher: opts.publisher,
           signal: stop.signal,
-          ...(snapshot ? { loadLive: streamIndexes.loader(rt, info.orgId) } : {}),
+          loadLive: streamIndexes.loader(rt, info.orgId),
         },
         {
           run,

@@ -13,7 +13,7 @@
  * FatalError (SALESFORCE_CSV_MALFORMED) naming the job, never a silently shorter result.
  */
 import { FatalError, isRetriable } from '../../kernel/errors';
-import { shapeBuilder } from '../../kernel/fixed-shape';
+import { sameStrings, shapeBuilder } from '../../kernel/fixed-shape';
 import type { Logger } from '../../kernel/logger';
 import { CsvParser, CsvSyntaxError } from './csv-parser';
 
@@ -85,10 +85,6 @@ export function rowBuilder(columns: readonly string[]): (rec: readonly string[])
   return shapeBuilder<Row>(columns);
 }
 
-function sameValues(a: readonly string[], b: readonly string[]): boolean {
-  return a.length === b.length && a.every((v, i) => v === b[i]);
-}
-
 export async function* readCsvPage(
   source: PageSource,
   ctx: PageContext,
@@ -114,7 +110,7 @@ export async function* readCsvPage(
           if (!header) {
             header = rec;
             if (
-              !sameValues(
+              !sameStrings(
                 rec.map((h) => h.toLowerCase()),
                 columns.map((c) => c.toLowerCase()),
               )
@@ -135,7 +131,7 @@ export async function* readCsvPage(
             );
           }
           if (index <= handedOut) {
-            if (index === handedOut && lastHandedOut && !sameValues(rec, lastHandedOut)) {
+            if (index === handedOut && lastHandedOut && !sameStrings(rec, lastHandedOut)) {
               throw new FatalError(
                 'SALESFORCE_REREAD_MISMATCH',
                 `${where}: the re-read page differs from the first read at record ${index}; refusing to guess ` +

@@ -1,5 +1,5 @@
 import { FatalError } from '../../kernel/errors';
-import { shapeBuilder, type ShapeBuilder } from '../../kernel/fixed-shape';
+import { sameStrings, shapeBuilder, type ShapeBuilder } from '../../kernel/fixed-shape';
 import type { Mapping } from '../../schemas/mapping';
 import type { LoginEventRecord } from './login-event';
 import type { UserRecord } from './user';
@@ -68,10 +68,4 @@ export function laterSuccessfulLogin(
   if (!current) return candidate;
   if (candidate.loginTime !== current.loginTime) return candidate.loginTime > current.loginTime ? candidate : current;
   return candidate.id > current.id ? candidate : current;
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

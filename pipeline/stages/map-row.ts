@@ -1,5 +1,5 @@
 import { FatalError } from '../../kernel/errors';
-import { shapeBuilder } from '../../kernel/fixed-shape';
+import { sameStrings, shapeBuilder } from '../../kernel/fixed-shape';
 import type { Mapping, MappingRow, SourceObject } from '../../schemas/mapping';
 import { CONTEXT_FIELDS, type StageContext } from './context';
 import { convertScalar, type ScalarType } from './convert';
@@ -171,10 +171,4 @@ function userStatus([activeField, frozenField]: [string, string]): FieldFn {
     }
     return { value: active === 'false' ? 'inactive' : frozen === 'true' ? 'frozen' : 'active' };
   };
-}
-
-function sameStrings(a: readonly string[], b: readonly string[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }

@@ -1,11 +1,9 @@
-import type { Kafka } from 'kafkajs';
 import type { SalesforceExtractor, StreamResult } from '../../connectors/salesforce';
 import { RecordError } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
-import { decodeStringKey } from '../../schemas/keys';
 import { HEADERS } from '../../schemas/topics';
 import { drain } from '../drain';
-import { readLiveIndex, type LiveIndex } from '../kafka/live-index';
+import type { LiveIndex } from '../kafka/live-index';
 import type { OutRecord, PublisherOptions, RecordWriter } from '../kafka/publisher';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, type RunIdentity } from '../records';
 import type { StageContext } from '../stages';
@@ -17,7 +15,6 @@ import type { StreamRuntime } from './runtime';
 export const DEFAULT_OVERLAP_MS = 60_000;
 
 export interface StreamRunDeps {
-  kafka: Kafka;
   extractor: SalesforceExtractor;
   logger: Logger;
   writer: RecordWriter;
@@ -25,9 +22,9 @@ export interface StreamRunDeps {
   signal: AbortSignal;
   /**
    * Snapshot streams: the keys published before, with their content hashes (sync.ts: the stream's
-   * compact live index plus its topic's tail). Default: a read of the stream's whole topic.
+   * compact live index plus its topic's tail, StreamIndexes.loader). Called only for a snapshot stream.
    */
-  loadLive?: () => Promise<LiveIndex>;
+  loadLive: () => Promise<LiveIndex>;
 }
 
 export interface StreamRunContext {
@@ -89,20 +86,7 @@ export async function extractStream(
   const snapshot = decl.mode.kind === 'snapshot';
   // phase timings in the log: where a routine run of a stream spends its time (issue 15)
   const t0 = performance.now();
-  const live: LiveIndex | null = !snapshot
-    ? null
-    : deps.loadLive
-      ? await deps.loadLive()
-      : await readLiveIndex(
-          deps.kafka,
-          rt.topic,
-          ctx.run.connectorName,
-          decodeStringKey,
-          logger,
-          ctx.run.orgId,
-          {},
-          decl.name,
-        );
+  const live: LiveIndex | null = snapshot ? await deps.loadLive() : null;
   phase.liveBefore = live?.size ?? 0;
   const liveIndexMs = Math.round(performance.now() - t0);
   const watermarkField = decl.mode.kind === 'incremental' ? decl.mode.watermarkField : null;
