@@ -138,7 +138,7 @@ export class Store {
     const t = iso(this.tick()); // after the read above: the tick drops the cached snapshot
     // A new profile updates the user's assignment of the profile's own permission set (one row, its
     // PermissionSetId changes): Salesforce moves that row's SystemModstamp (licence-tables.ts).
-    const profileSet =
+    const profileSet: Record<string, Value> =
       'ProfileId' in values && values.ProfileId !== profileBefore ? { __ProfileAssignmentModstamp: t } : {};
     this.override(pos, {
       LastModifiedDate: t,

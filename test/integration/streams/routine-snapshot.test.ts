@@ -11,6 +11,15 @@ import { connectorFor, kafkaClient, settingsFor, startOrg } from '../../support/
 import { latestRecords } from '../../support/stream-topics';
 import { seededRandom } from '../../support/sync-oracle';
 import { publishAsFailedRun } from '../../support/failed-run';
+import { DEFAULT_OVERLAP_MS } from '../../../pipeline/streams/run-stream';
+
+/** What kind of read a Bulk query job of a stream was. */
+function readKind(query: string): 'idOnly' | 'changed' | 'byId' | 'all' {
+  if (/^SELECT Id FROM \w+$/.test(query)) return 'idOnly';
+  if (/ WHERE SystemModstamp >= \S+$/.test(query)) return 'changed';
+  if (/ WHERE Id IN \(/.test(query)) return 'byId';
+  return 'all';
+}
 
 /**
  * Routine runs of the declared snapshot streams proportional to change (issue 15). Random org
@@ -23,8 +32,12 @@ import { publishAsFailedRun } from '../../support/failed-run';
  * - the index may be missing (the first run after the upgrade: rebuilt from the whole topic), or
  *   behind the topic (a run that published and failed before its commit): the next run still
  *   knows every key published, and tombstones the failed run's key the org does not hold.
- * (The Salesforce half, an incremental read, is not built yet: docs/performance-s5-streams.md.)
- * Replay with SYNC_SEED=<n>.
+ * - Salesforce (the simulator's query-job log is the truth): the first run reads every row; a
+ *   routine run reads an Id-only snapshot and the rows whose SystemModstamp is at or after the
+ *   highest stamp the last run read minus the overlap (and, by Id, only rows the Id snapshot shows
+ *   new that the changed read missed), never every row in full.
+ * Changes include a user's profile (the profile's own-set assignment is updated: its stamp moves)
+ * and licence totals (no assignment changes). Replay with SYNC_SEED=<n>.
  */
 let sim: Simulator;
 let settings: ConnectorSettings;
@@ -127,11 +140,38 @@ describe('routine runs of declared snapshot streams', () => {
       .map((r) => r.Name);
     const psLicences = sim.objectRows('PermissionSetLicense', ['DeveloperName']).map((r) => r.DeveloperName);
 
-    const check = async (round: number, run: RunSummary, previous: RunSummary | null, linesFrom: number, extra = 0) => {
+    // the highest SystemModstamp each stream's last run could read (the next run's watermark)
+    const watermark = new Map<string, number>();
+    const check = async (
+      round: number,
+      run: RunSummary,
+      previous: RunSummary | null,
+      linesFrom: number,
+      jobsFrom: number,
+      extra = 0,
+    ) => {
       expect({ round, status: run.status }).toEqual({ round, status: 'succeeded' });
       for (const s of STREAMS) {
         const name = s.decl.name;
         const rows = sim.objectRows(s.decl.object, s.fields);
+        // (b) Salesforce: what the run read of the object
+        const jobs = sim.queryJobs.slice(jobsFrom).filter((j) => j.object === s.decl.object);
+        const kinds = { idOnly: 0, changed: 0, byId: 0, all: 0 };
+        for (const j of jobs) kinds[readKind(j.query)]++;
+        if (!previous) expect({ round, name, kinds }).toEqual({ round, name, kinds: { ...kinds, all: 1 } });
+        else {
+          expect({ round, name, idOnly: kinds.idOnly, changed: kinds.changed, all: kinds.all }).toEqual({
+            round,
+            name,
+            idOnly: 1,
+            changed: 1,
+            all: 0,
+          });
+          const since = new Date(watermark.get(name)! - DEFAULT_OVERLAP_MS).toISOString().replace('.000Z', 'Z');
+          const changed = jobs.find((j) => readKind(j.query) === 'changed')!;
+          expect({ round, name, since: changed.query.split('>= ')[1] }).toEqual({ round, name, since });
+        }
+        watermark.set(name, Math.max(...rows.map((r) => Date.parse(r.SystemModstamp))));
         const want = new Map(rows.map((r) => [r.Id, s.record(r)]));
         for (const id of want.keys()) everPublished.get(name)!.add(id);
         // the topic is the org: the same keys, the same values, and the tombstones are exactly the keys gone
@@ -164,8 +204,10 @@ describe('routine runs of declared snapshot streams', () => {
     };
 
     let linesFrom = lines.length;
+    let jobsFrom = sim.queryJobs.length;
     let previous = await connector.sync();
-    await check(0, previous, null, linesFrom);
+    await check(0, previous, null, linesFrom, jobsFrom);
+    const profiles = [...new Set(sim.userIds().map((u) => sim.userRow(u, ['ProfileId']).ProfileId))];
     const kafka = kafkaClient();
 
     for (let round = 1; round <= 6; round++) {
@@ -191,6 +233,11 @@ describe('routine runs of declared snapshot streams', () => {
       for (const r of rnd.sample(psla, Math.floor(rnd.next() * 2))) sim.unassignPermissionSetLicense(r.Id);
       for (const u of rnd.sample(sim.userIds(['active']), Math.floor(rnd.next() * 3))) sim.setUserState(u, 'inactive');
       for (const u of rnd.sample(sim.userIds(['active', 'inactive']), Math.floor(rnd.next() * 2))) sim.deleteUser(u);
+      for (const u of rnd.sample(sim.userIds(['active']), 1 + Math.floor(rnd.next() * 2))) {
+        const now = sim.userRow(u, ['ProfileId']).ProfileId;
+        sim.updateUser(u, { ProfileId: rnd.pick(profiles.filter((p) => p !== now)) });
+      }
+      if (rnd.next() < 0.5) sim.setLicenseTotal(rnd.pick(psLicences), 1000 + Math.floor(rnd.next() * 1000));
 
       if (round === REBUILD_ROUND) {
         // the first run after the upgrade: no index yet
@@ -206,8 +253,9 @@ describe('routine runs of declared snapshot streams', () => {
         extra = 1;
       }
       linesFrom = lines.length;
+      jobsFrom = sim.queryJobs.length;
       const run = await connector.sync();
-      await check(round, run, previous, linesFrom, extra);
+      await check(round, run, previous, linesFrom, jobsFrom, extra);
       previous = run;
     }
   });
