@@ -36,6 +36,9 @@ function readKind(query: string): 'idOnly' | 'changed' | 'byId' | 'all' {
  *   routine run reads an Id-only snapshot and the rows whose SystemModstamp is at or after the
  *   highest stamp the last run read minus the overlap (and, by Id, only rows the Id snapshot shows
  *   new that the changed read missed), never every row in full.
+ * Round FULL_ROUND: the periodic full read is due (streamsFullScanEvery): every row is read. Round
+ * REFUSED_ROUND: a run the deletion guard refuses first: it commits nothing, so the next run reads
+ * from the same watermark (changes made before the refused run are not lost).
  * Changes include a user's profile (the profile's own-set assignment is updated: its stamp moves)
  * and licence totals (no assignment changes). Replay with SYNC_SEED=<n>.
  */
@@ -98,6 +101,8 @@ async function tombstonedKeys(topic: string): Promise<Set<string>> {
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 const REBUILD_ROUND = 2;
 const FAILED_ROUND = 4;
+const FULL_ROUND = 3;
+const REFUSED_ROUND = 5;
 
 /**
  * Writes what a failed run leaves behind: a record of this connector for this org, under a key
@@ -148,7 +153,7 @@ describe('routine runs of declared snapshot streams', () => {
       previous: RunSummary | null,
       linesFrom: number,
       jobsFrom: number,
-      extra = 0,
+      extra: (name: string) => number = () => 0,
     ) => {
       expect({ round, status: run.status }).toEqual({ round, status: 'succeeded' });
       for (const s of STREAMS) {
@@ -158,8 +163,17 @@ describe('routine runs of declared snapshot streams', () => {
         const jobs = sim.queryJobs.slice(jobsFrom).filter((j) => j.object === s.decl.object);
         const kinds = { idOnly: 0, changed: 0, byId: 0, all: 0 };
         for (const j of jobs) kinds[readKind(j.query)]++;
-        if (!previous) expect({ round, name, kinds }).toEqual({ round, name, kinds: { ...kinds, all: 1 } });
-        else {
+        const read = run.streams![name].read!;
+        if (!previous || round === FULL_ROUND) {
+          expect({ round, name, kinds, read: read.kind }).toEqual({
+            round,
+            name,
+            kinds: { idOnly: 0, changed: 0, byId: 0, all: 1 },
+            read: 'full',
+          });
+          if (previous) expect(read.reason).toMatch(/last full read is .* old \(streamsFullScanEvery/);
+        } else {
+          expect({ round, name, read: read.kind }).toEqual({ round, name, read: 'incremental' });
           expect({ round, name, idOnly: kinds.idOnly, changed: kinds.changed, all: kinds.all }).toEqual({
             round,
             name,
@@ -197,7 +211,7 @@ describe('routine runs of declared snapshot streams', () => {
         });
         // exactly what landed after the last run's watermark: its tombstones (written in its commit,
         // after the mark; the records it published are below it) and a failed run's record
-        const after = previous.streams![name].tombstoned + extra;
+        const after = previous.streams![name].tombstoned + extra(name);
         if (!rebuilt)
           expect({ round, name, tail: Number(loads[0].fields.tailRecords) }).toEqual({ round, name, tail: after });
       }
@@ -246,15 +260,32 @@ describe('routine runs of declared snapshot streams', () => {
         await admin.deleteTopics({ topics: STREAMS.map((s) => indexTopicOf(topic(s.decl.name))) });
         await admin.disconnect();
       }
-      let extra = 0;
+      let extra = (_name: string) => 0;
       if (round === FAILED_ROUND) {
         // a run that published a record and failed before its commit: the topic is ahead of the index
         for (const s of STREAMS) await publishOrphan(kafka, topic(s.decl.name), everPublished.get(s.decl.name)!);
-        extra = 1;
+        extra = () => 1;
       }
+      if (round === REFUSED_ROUND) {
+        // one removal at least, and a guard that lets none through: the run fails and commits nothing
+        sim.unassignPermissionSetLicense(rnd.pick(sim.objectRows('PermissionSetLicenseAssign', ['Id'])).Id);
+        const saved = settings.guard;
+        settings.guard = { maxShare: 0, alwaysAllowUpTo: 0, override: false };
+        const refused = await connector.sync();
+        settings.guard = saved;
+        // what it published before the guard refused is in the tail the next run reads
+        extra = (name) => refused.streams![name].published;
+        expect({ round, status: refused.status, code: refused.error?.code }).toEqual({
+          round,
+          status: 'failed',
+          code: 'DELETION_GUARD',
+        });
+      }
+      if (round === FULL_ROUND) settings.salesforce.streamsFullScanEveryMs = 1; // the periodic full read is due
       linesFrom = lines.length;
       jobsFrom = sim.queryJobs.length;
       const run = await connector.sync();
+      delete settings.salesforce.streamsFullScanEveryMs;
       await check(round, run, previous, linesFrom, jobsFrom, extra);
       previous = run;
     }
