@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import _ from 'highland';
-import { abortError, drain, throwIfAborted } from './drain';
+import { consume, drain, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
-import type { Extraction, LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
+import type { LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
@@ -671,34 +671,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           logger.warn('could not release the run lock; it expires with its lease', { error: e.message }),
         );
     await fence?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Reads an extraction that publishes nothing (the Id snapshot: a million rows a run at scale) row by
- * row, without the publishing pipeline's per-row cost. Rejects as `drain` does: when the extraction
- * is not complete and verified, or the run is stopped.
- */
-async function consume<R>(
-  ex: Extraction<R>,
-  onRow: (row: Record<string, string>) => void,
-  signal: AbortSignal,
-): Promise<R> {
-  const onAbort = () => ex.rows.destroy(abortError(signal));
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for await (const row of ex.rows) onRow(row as Record<string, string>);
-    return await ex.done;
-  } catch (err) {
-    // the stream's error is the extraction's (or the stop's): `done` says which, when it has settled
-    throw signal.aborted
-      ? abortError(signal)
-      : await ex.done.then(
-          () => err,
-          (e: unknown) => e,
-        );
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 }
 

@@ -2,7 +2,7 @@ import type { SalesforceExtractor, StreamRequest, StreamResult } from '../../con
 import { RecordError } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { HEADERS } from '../../schemas/topics';
-import { drain } from '../drain';
+import { consume, drain } from '../drain';
 import type { LiveIndex } from '../kafka/live-index';
 import type { OutRecord, PublisherOptions, RecordWriter } from '../kafka/publisher';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, type RunIdentity } from '../records';
@@ -219,16 +219,21 @@ export async function extractStream(
     //    what remains is exactly what a full read would delete. A key not live (new, or dead-lettered
     //    before) that the changed read did not carry is read in full by Id.
     const need: string[] = [];
-    const [, ir] = await read({ fields: [decl.key] }, (row) => {
-      const id = row[decl.key] ?? '';
-      if (seen.has(id)) return null;
-      if (live!.take(id) === undefined) need.push(id);
-      else {
-        phase.extracted++;
-        phase.unchanged++;
-      }
-      return null;
-    });
+    //    It publishes nothing: read row by row, without the publishing pipeline's per-row cost.
+    const ids = deps.extractor.stream!({ object: decl.object, fields: [decl.key], key: decl.key, api: decl.api });
+    const ir = await consume(
+      ids,
+      (row) => {
+        const id = row[decl.key] ?? '';
+        if (seen.has(id)) return;
+        if (live!.take(id) === undefined) need.push(id);
+        else {
+          phase.extracted++;
+          phase.unchanged++;
+        }
+      },
+      deps.signal,
+    );
     // c. Their rows, by Id.
     const [, br] = need.length > 0 ? await read({ ids: need }, (row) => toRecord(row, undefined)) : [0, null];
     // the watermark moves only by the changed query's own rows (a row read by Id may be newer than a
