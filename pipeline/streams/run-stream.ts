@@ -217,9 +217,9 @@ export async function extractStream(
     if (cr.skipped) return skip(phase, logger, cr.skipped, decl.permission);
     // b. The Id-only snapshot, verified complete as a full read is: each key struck from `live`, so
     //    what remains is exactly what a full read would delete. A key not live (new, or dead-lettered
-    //    before) that the changed read did not carry is read in full by Id.
+    //    before) that the changed read did not carry is read in full by Id. It publishes nothing:
+    //    read row by row, without the publishing pipeline's per-row cost.
     const need: string[] = [];
-    //    It publishes nothing: read row by row, without the publishing pipeline's per-row cost.
     const ids = deps.extractor.stream!({ object: decl.object, fields: [decl.key], key: decl.key, api: decl.api });
     const ir = await consume(
       ids,
