@@ -25,7 +25,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { startSimulator } from '../simulator';
 import { createLogger } from '../kernel/logger';
 import { startConnector } from '../pipeline/connector';
-import { benchSettings, deleteBenchTopics } from './support';
+import { benchSettings, deleteBenchSubjects, deleteBenchTopics } from './support';
 import { mulberry32 } from '../simulator/prng';
 import { indexTopicOf, readLiveIndex } from '../pipeline/kafka/live-index';
 import { LiveIndexTopic } from '../pipeline/kafka/live-index-topic';
@@ -142,6 +142,7 @@ async function main(): Promise<void> {
     await admin.connect();
     await deleteBenchTopics(admin, name);
     await admin.disconnect();
+    await deleteBenchSubjects(registryUrl, name); // the registry lists at most 1,000 subjects
   }
 }
 
