@@ -41,3 +41,31 @@ export function abortError(signal: AbortSignal): ConnectorError {
   if (signal.reason instanceof ConnectorError) return signal.reason;
   return new FatalError('RUN_INTERRUPTED', 'the run was interrupted (shutdown requested); nothing was deleted');
 }
+
+/**
+ * Reads an extraction that publishes nothing (the Id snapshot: a million rows a run at scale) row by
+ * row, without the publishing pipeline's per-row cost. Rejects as `drain` does: when the extraction
+ * is not complete and verified, or the run is stopped.
+ */
+export async function consume<R>(
+  ex: Extraction<R>,
+  onRow: (row: Record<string, string>) => void,
+  signal: AbortSignal,
+): Promise<R> {
+  const onAbort = () => ex.rows.destroy(abortError(signal));
+  signal.addEventListener('abort', onAbort, { once: true });
+  try {
+    for await (const row of ex.rows) onRow(row as Record<string, string>);
+    return await ex.done;
+  } catch (err) {
+    // the stream's error is the extraction's (or the stop's): `done` says which, when it has settled
+    throw signal.aborted
+      ? abortError(signal)
+      : await ex.done.then(
+          () => err,
+          (e: unknown) => e,
+        );
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import _ from 'highland';
-import { abortError, drain, throwIfAborted } from './drain';
+import { consume, drain, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
-import type { Extraction, LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
+import type { LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
@@ -27,6 +27,7 @@ import { packIds, unpackIds } from './login-ids';
 import { packFlags, withCarriedFlags } from './user-login-flags';
 import { newRunState, type RunState } from './run-state';
 import { planUsersRead, usersReadShape } from './users-read-plan';
+import { snapshotReadState, withSnapshotReadState } from './streams/read-state';
 import type { LiveUser } from './kafka/live-index';
 import { decodeStringKey } from '../schemas/keys';
 import { stateCodec } from './state-codec';
@@ -157,6 +158,8 @@ export interface StreamCounts {
   tombstoned: number;
   /** Why the stream was not read (absent when it was). */
   skipped?: string;
+  /** Snapshot streams declared incremental: which read ran, why, and the rows each of its reads returned. */
+  read?: UsersReadSummary;
 }
 
 type Counts = Pick<
@@ -557,6 +560,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           deadLetterTopic: opts.topics.deadLetter,
           fullRepublish: opts.fullRepublish,
           watermark: committedWatermarks?.[name] ?? null,
+          snapshotRead: {
+            previous: snapshotReadState(committedWatermarks, name),
+            policy: info.streamsRead,
+            now: startedAt,
+          },
         },
       );
       phases.push(p);
@@ -569,6 +577,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
         toDelete: p.gone.length,
         tombstoned: 0,
         ...(p.skipped ? { skipped: p.skipped } : {}),
+        ...(p.read ? { read: { kind: p.read.plan.kind, reason: p.read.plan.reason, rowsRead: p.read.rowsRead } } : {}),
       };
     }
 
@@ -597,6 +606,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
         ...committedWatermarks,
         ...Object.fromEntries(watermarks.map((p) => [p.runtime.loaded.decl.name, p.watermark!])),
       };
+    }
+    // the snapshot streams read incrementally: committed with the run, so a failed run moves nothing
+    for (const p of phases) {
+      if (!p.read) continue;
+      state.streamWatermarks = withSnapshotReadState(state.streamWatermarks, p.runtime.loaded.decl.name, p.read.state);
     }
 
     // 4. Tombstones and the commit, one transaction through the fence: all visible or none, and
@@ -657,34 +671,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           logger.warn('could not release the run lock; it expires with its lease', { error: e.message }),
         );
     await fence?.close().catch(() => undefined);
-  }
-}
-
-/**
- * Reads an extraction that publishes nothing (the Id snapshot: a million rows a run at scale) row by
- * row, without the publishing pipeline's per-row cost. Rejects as `drain` does: when the extraction
- * is not complete and verified, or the run is stopped.
- */
-async function consume<R>(
-  ex: Extraction<R>,
-  onRow: (row: Record<string, string>) => void,
-  signal: AbortSignal,
-): Promise<R> {
-  const onAbort = () => ex.rows.destroy(abortError(signal));
-  signal.addEventListener('abort', onAbort, { once: true });
-  try {
-    for await (const row of ex.rows) onRow(row as Record<string, string>);
-    return await ex.done;
-  } catch (err) {
-    // the stream's error is the extraction's (or the stop's): `done` says which, when it has settled
-    throw signal.aborted
-      ? abortError(signal)
-      : await ex.done.then(
-          () => err,
-          (e: unknown) => e,
-        );
-  } finally {
-    signal.removeEventListener('abort', onAbort);
   }
 }
 

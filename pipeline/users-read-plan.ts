@@ -31,25 +31,51 @@ export interface PlanInput {
 }
 
 export function planUsersRead(p: PlanInput): UsersReadPlan {
+  return planIncrementalRead(p, {
+    rows: 'users',
+    object: 'User',
+    option: 'usersFullScanEvery',
+    shape: 'the User fields, the mapping, the status selection or the user filter',
+    extractor: 'the extractor reads users only in full',
+  });
+}
+
+/** How a plan's reasons name what is read (users, or a declared stream's rows). */
+export interface ReadPlanWords {
+  /** What is read, plural: `users`, `permission-set-assignments rows`. */
+  rows: string;
+  /** The config option of the periodic full read. */
+  option: string;
+  /** What the shape digest covers, for the reason when it changed. */
+  shape: string;
+  /** The object read. */
+  object: string;
+  /** Why there is no policy. */
+  extractor: string;
+}
+
+/**
+ * The one rule for an incremental read (users, and the declared snapshot streams that declare
+ * one, pipeline/streams/run-stream.ts): full unless every condition for reading only the changes holds.
+ */
+export function planIncrementalRead(p: PlanInput, w: ReadPlanWords): UsersReadPlan {
   const full = (reason: string): UsersReadPlan => ({ kind: 'full', reason });
-  if (!p.policy) return full('the extractor reads users only in full');
-  if (p.fullRepublish) return full('fullRepublish: every user is read and published');
-  if (p.policy.fullScanEveryMs === 0) return full('usersFullScanEvery is 0: every run reads every user');
-  if (!p.hasModstamp) return full('SystemModstamp is not among the User fields read: no watermark to read from');
-  if (!p.previous) return full('no users watermark recorded yet (first run, or state written before)');
-  if (p.previous.shape !== p.shape)
-    return full('the User fields, the mapping, the status selection or the user filter changed since the last run');
+  const singular = w.rows === 'users' ? 'user' : 'row';
+  if (!p.policy) return full(w.extractor);
+  if (p.fullRepublish) return full(`fullRepublish: every ${singular} is read and published`);
+  if (p.policy.fullScanEveryMs === 0) return full(`${w.option} is 0: every run reads every ${singular}`);
+  if (!p.hasModstamp) return full(`SystemModstamp is not among the ${w.object} fields read: no watermark to read from`);
+  if (!p.previous) return full(`no ${w.rows} watermark recorded yet (first run, or state written before)`);
+  if (p.previous.shape !== p.shape) return full(`${w.shape} changed since the last run`);
   const age = p.now - p.previous.fullReadAt;
   if (age >= p.policy.fullScanEveryMs || age < 0)
-    return full(
-      `the last full read is ${duration(age)} old (usersFullScanEvery ${duration(p.policy.fullScanEveryMs)})`,
-    );
+    return full(`the last full read is ${duration(age)} old (${w.option} ${duration(p.policy.fullScanEveryMs)})`);
   const sinceMs = p.previous.watermark - p.policy.overlapMs;
   return {
     kind: 'incremental',
     reason:
-      `the last full read is ${duration(age)} old (usersFullScanEvery ${duration(p.policy.fullScanEveryMs)}): ` +
-      `users changed since ${new Date(sinceMs).toISOString()} (watermark − ${duration(p.policy.overlapMs)})`,
+      `the last full read is ${duration(age)} old (${w.option} ${duration(p.policy.fullScanEveryMs)}): ` +
+      `${w.rows} changed since ${new Date(sinceMs).toISOString()} (watermark − ${duration(p.policy.overlapMs)})`,
     sinceMs,
   };
 }

@@ -251,6 +251,11 @@ export function licenceTables(
         [regular, null],
         [g < 0 ? undefined : lic.groupSets[g], g < 0 ? null : lic.groups[g].Id],
       ];
+      // SystemModstamp as Salesforce keeps it: set when the row is inserted (with the user here), moved
+      // by any update of the row; the profile's own-set row is updated when the user's profile changes
+      // (store.ts). A renamed PermissionSet (a parent's field) does not move it.
+      const created = String(u.get('CreatedDate'));
+      const profileMoved = u.get('__ProfileAssignmentModstamp');
       slots.forEach(([set, groupId], k) => {
         const id = makeId(KeyPrefix.PermissionSetAssignment, i * PSA_SLOTS + k, space);
         if (!set || ch.removed.has(id)) return;
@@ -261,7 +266,7 @@ export function licenceTables(
           PermissionSetGroupId: groupId,
           IsActive: true,
           ExpirationDate: null,
-          SystemModstamp: String(u.get('CreatedDate')),
+          SystemModstamp: k === 0 && typeof profileMoved === 'string' ? profileMoved : created,
         });
       });
     }

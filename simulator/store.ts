@@ -133,12 +133,19 @@ export class Store {
 
   updateUser(id: string, fields: FieldValues): void {
     const pos = this.livePos(id);
-    const t = iso(this.tick());
+    const values = this.coerce(fields);
+    const profileBefore = this.snapshot().users.row(pos)?.get('ProfileId');
+    const t = iso(this.tick()); // after the read above: the tick drops the cached snapshot
+    // A new profile updates the user's assignment of the profile's own permission set (one row, its
+    // PermissionSetId changes): Salesforce moves that row's SystemModstamp (licence-tables.ts).
+    const profileSet: Record<string, Value> =
+      'ProfileId' in values && values.ProfileId !== profileBefore ? { __ProfileAssignmentModstamp: t } : {};
     this.override(pos, {
       LastModifiedDate: t,
       SystemModstamp: t,
       LastModifiedById: this.userCtx.apiUserId,
-      ...this.coerce(fields),
+      ...values,
+      ...profileSet,
     });
   }
 

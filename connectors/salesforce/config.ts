@@ -69,6 +69,8 @@ export interface ExtractorOptions {
   /** A routine run reads only the users changed since the last one while the last full users read is
    *  younger than this, in ms (default 86400000 = 24 h; 0 = every run reads every user in full). */
   usersFullScanEveryMs?: number;
+  /** The same for the declared snapshot streams read incrementally (default 24 h; 0 = always in full). */
+  streamsFullScanEveryMs?: number;
   /** Incremental users read: re-read from the SystemModstamp watermark − this, in ms, for rows a
    *  transaction committed late (default 300000 = 5 min). */
   usersOverlapMs?: number;
@@ -120,6 +122,7 @@ export const EXTRACTOR_DEFAULTS = {
   loginOverlapMs: 60 * 60_000,
   // how stale parent fields (Profile.Name, UserRole.Name) may get: they refresh at the next full read
   usersFullScanEveryMs: 24 * 3600_000,
+  streamsFullScanEveryMs: 24 * 3600_000,
   // commit lag of a User change behind its SystemModstamp that an incremental read still catches
   usersOverlapMs: 5 * 60_000,
   jobTimeoutMs: 10 * 60_000,
@@ -373,6 +376,7 @@ const EXTRACTOR_SHAPE = {
   loginLookbackDays: range(1, 3650).default(EXTRACTOR_DEFAULTS.loginLookbackDays),
   loginOverlapMs: range(0, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.loginOverlapMs),
   usersFullScanEveryMs: range(0, 366 * 24 * 3600_000).default(EXTRACTOR_DEFAULTS.usersFullScanEveryMs),
+  streamsFullScanEveryMs: range(0, 366 * 24 * 3600_000).default(EXTRACTOR_DEFAULTS.streamsFullScanEveryMs),
   usersOverlapMs: range(0, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.usersOverlapMs),
   jobTimeoutMs: range(100, 24 * 3600_000).default(EXTRACTOR_DEFAULTS.jobTimeoutMs),
   pollInitialMs: range(1, 600_000).default(EXTRACTOR_DEFAULTS.pollInitialMs),

@@ -35,6 +35,7 @@ import { toExtraction } from './row-stream';
 import {
   buildChangedUserQuery,
   buildLoginQuery,
+  buildStreamByIdQueries,
   buildStreamQuery,
   buildUserByIdQueries,
   buildUserIdQuery,
@@ -77,6 +78,8 @@ export interface ConnectInfo {
    *  digest of what decides a user's row (fields, statuses, filters, hashed fields and salt): when it
    *  differs from the last run's, rows read incrementally would not compare with the published ones. */
   usersRead: { fullScanEveryMs: number; overlapMs: number; shape: string };
+  /** How routine runs read the declared snapshot streams declared incremental (config streamsFullScanEvery). */
+  streamsRead: { fullScanEveryMs: number };
 }
 
 export interface ExtractionResult {
@@ -155,6 +158,10 @@ export interface StreamRequest {
   api: 'bulk' | 'rest';
   /** Incremental streams: only rows whose `field` is at or after `from`. */
   since?: { field: string; from: Date } | null;
+  /** Only the rows with these Ids (as many statements as the SOQL length limit needs). */
+  ids?: readonly string[];
+  /** Fields the read must have besides the key (an org without one is a FatalError). */
+  require?: readonly string[];
 }
 
 export interface StreamResult {
@@ -338,6 +345,7 @@ class Extractor implements SalesforceExtractor {
           )
           .digest('hex'),
       },
+      streamsRead: { fullScanEveryMs: this.cfg.streamsFullScanEveryMs },
     };
   }
 
@@ -468,7 +476,7 @@ class Extractor implements SalesforceExtractor {
         skipped: `${req.object} is not visible or not queryable for the integration user`,
       };
     }
-    const required = req.since ? [req.key, req.since.field] : [req.key];
+    const required = [req.key, ...(req.since ? [req.since.field] : []), ...(req.require ?? [])];
     const { fields, missing } = await selectFields(req.object, req.fields, describe, required);
     for (const m of missing) {
       this.warnOnce(
@@ -480,15 +488,25 @@ class Extractor implements SalesforceExtractor {
     const where = req.since
       ? { field: fields.find((f) => f.toLowerCase() === req.since!.field.toLowerCase())!, from: req.since.from }
       : null;
-    const soql = buildStreamQuery(req.object, fields, where);
-    if (req.api === 'rest') {
-      const report = yield* restQuery(this.http, this.cfg.apiVersion, req.object, soql, fields, signal);
-      this.logger.info('REST query read and verified', { ...report });
-      return base(fields, missing, report.rowsRead, [], report.pages);
-    }
+    const statements = req.ids
+      ? buildStreamByIdQueries(req.object, fields, req.ids)
+      : [buildStreamQuery(req.object, fields, where)];
+    let rowsRead = 0;
+    let pages = 0;
     const jobs: JobReport[] = [];
-    const report = yield* this.runJob(req.object, soql, fields, jobs, signal);
-    return base(fields, missing, report.rowsRead, jobs, report.pages);
+    for (const soql of statements) {
+      if (req.api === 'rest') {
+        const report = yield* restQuery(this.http, this.cfg.apiVersion, req.object, soql, fields, signal);
+        this.logger.info('REST query read and verified', { ...report });
+        rowsRead += report.rowsRead;
+        pages += report.pages;
+      } else {
+        const report = yield* this.runJob(req.object, soql, fields, jobs, signal);
+        rowsRead += report.rowsRead;
+        pages += report.pages;
+      }
+    }
+    return base(fields, missing, rowsRead, jobs, pages);
   }
 
   async close(): Promise<void> {

@@ -147,7 +147,21 @@ export function buildUserByIdQueries(
   ids: readonly string[],
   maxLength = MAX_SOQL_LENGTH,
 ): string[] {
-  const head = `${buildUserQuery(fields, statuses, [...filters, 'Id IN ('])}`;
+  return idQueries(`${buildUserQuery(fields, statuses, [...filters, 'Id IN ('])}`, ids, maxLength);
+}
+
+/** A declared stream's rows with these Ids (the few an incremental read found new but did not read). */
+export function buildStreamByIdQueries(
+  object: string,
+  fields: readonly string[],
+  ids: readonly string[],
+  maxLength = MAX_SOQL_LENGTH,
+): string[] {
+  return idQueries(`${buildStreamQuery(object, fields, null)} WHERE Id IN (`, ids, maxLength);
+}
+
+/** `<head>'…', '…')` statements of at most `maxLength` characters; Ids checked against the record Id pattern. */
+function idQueries(head: string, ids: readonly string[], maxLength: number): string[] {
   const out: string[] = [];
   let current = '';
   for (const id of ids) {

@@ -160,6 +160,7 @@ export function buildSalesforce(
     apiMaxCalls: v.apiMaxCalls as number | undefined,
     loginLookbackDays: v.loginHistoryLookbackDays as number,
     usersFullScanEveryMs: parseDurationMs(v.usersFullScanEvery as string) ?? undefined,
+    streamsFullScanEveryMs: parseDurationMs(v.streamsFullScanEvery as string) ?? undefined,
     ...tuning,
   };
 }

@@ -84,6 +84,22 @@ export const SALESFORCE_OPTIONS = {
     doc: 'which users to import (the product\'s "User status"); users of other statuses are removed from Neurons',
     example: 'active, frozen',
   }),
+  streamsFullScanEvery: str({
+    role: C,
+    default: '24h',
+    doc:
+      'a routine run reads only the rows of the large snapshot streams (permission set and permission set ' +
+      'licence assignments) changed since the last run (plus an Id-only list for removals) while the last ' +
+      'full read of the stream is younger than this; parent fields (PermissionSet.Label) refresh at the next ' +
+      'full read. 0 = read every row in full on every run',
+    check: [
+      {
+        ok: (v) => parseDurationMs(v) !== null,
+        problem: 'is not a duration',
+        allowed: 'a whole number with a unit s, m, h or d (e.g. 24h, 90m, 7d), or 0',
+      },
+    ],
+  }),
   usersFullScanEvery: str({
     role: C,
     default: '24h',

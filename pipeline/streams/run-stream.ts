@@ -1,14 +1,16 @@
-import type { SalesforceExtractor, StreamResult } from '../../connectors/salesforce';
+import type { SalesforceExtractor, StreamRequest, StreamResult } from '../../connectors/salesforce';
 import { RecordError } from '../../kernel/errors';
 import type { Logger } from '../../kernel/logger';
 import { HEADERS } from '../../schemas/topics';
-import { drain } from '../drain';
+import { consume, drain } from '../drain';
 import type { LiveIndex } from '../kafka/live-index';
 import type { OutRecord, PublisherOptions, RecordWriter } from '../kafka/publisher';
 import { contentHash, deadLetter, mappingFingerprint, runHeaders, type RunIdentity } from '../records';
 import type { StageContext } from '../stages';
 import { convertScalar } from '../stages/convert';
 import { createRowMapper } from '../stages/map-row';
+import type { UsersReadState } from '../run-state';
+import { planIncrementalRead, usersReadShape, type UsersReadPlan } from '../users-read-plan';
 import type { StreamRuntime } from './runtime';
 
 /** Default re-read window of an incremental stream before its watermark. */
@@ -35,7 +37,15 @@ export interface StreamRunContext {
   fullRepublish: boolean;
   /** Incremental streams: the committed watermark (epoch ms), null before the first success. */
   watermark: number | null;
+  /**
+   * Snapshot streams declared incremental: what the last committed run recorded of its read, the
+   * extractor's policy (undefined: always in full) and the run's start (schedules the full reads).
+   */
+  snapshotRead?: { previous: SnapshotReadState | null; policy: { fullScanEveryMs: number } | undefined; now: number };
 }
+
+/** What the next run needs to read only a snapshot stream's changed rows: as the users' read state. */
+export type SnapshotReadState = UsersReadState;
 
 /** What one stream's extraction phase did; deletions come later, from `gone`. */
 export interface StreamPhase {
@@ -53,6 +63,12 @@ export interface StreamPhase {
   /** Incremental streams: the watermark to commit (epoch ms; never beyond the run's start). */
   watermark: number | null;
   result: StreamResult | null;
+  /** Snapshot streams declared incremental: which read ran and why, what it read, the state to commit. */
+  read?: {
+    plan: UsersReadPlan;
+    rowsRead: Partial<Record<'full' | 'ids' | 'changed' | 'byId', number>>;
+    state: SnapshotReadState | null;
+  };
 }
 
 /**
@@ -100,46 +116,154 @@ export async function extractStream(
   const mapper = createRowMapper(mapping, decl.object);
   const fingerprint = mappingFingerprint([mapping, valueSchema]);
   let newest = ctx.watermark ?? -Infinity;
+  // a snapshot's stamp field is read for the watermark only: not mapped, not in the content hash
+  // (a row whose stamp moved and whose mapped fields did not is unchanged)
+  const stampField = decl.mode.kind === 'snapshot' ? (decl.mode.incremental?.watermarkField ?? null) : null;
+  const strip = stampField !== null && !fields.includes(stampField) ? stampField : null;
+  let newestStamp = -Infinity;
+  const readFields = strip !== null ? [...fields, strip] : fields;
+  // what makes two reads comparable: another shape and the rows read by a changed read would not
+  // compare with those published (the next read is a full one)
+  const shape =
+    stampField === null
+      ? 0
+      : usersReadShape({ object: decl.object, api: decl.api, key: decl.key, fields, stampField, fingerprint });
 
-  const ex = deps.extractor.stream({ object: decl.object, fields, key: decl.key, api: decl.api, since });
-  const [, result] = await drain(
-    ex,
-    (row) => {
-      phase.extracted++;
-      const previous = live?.take(row[decl.key] ?? '');
-      if (watermarkField !== null) {
-        const t = convertScalar('timestamp-millis', row[watermarkField] ?? '');
-        if (t.ok && (t.value as number) > newest) newest = t.value as number;
-      }
-      const res = mapper(row, ctx.stage);
-      let error: RecordError;
-      if (res.ok) {
-        try {
-          const hash = contentHash(row, fingerprint);
-          if (snapshot && !ctx.fullRepublish && previous !== undefined && previous.hash === hash) {
-            phase.unchanged++;
-            return null;
-          }
-          const out: OutRecord = {
-            topic: rt.topic,
-            key: rt.codec.encodeKey(String(res.record[keyTarget])),
-            value: rt.codec.encodeValue(res.record),
-            headers: { ...runHeaders(ctx.run), [HEADERS.contentHash]: hash },
-          };
-          phase.published++;
-          return out;
-        } catch (err) {
-          if (!(err instanceof RecordError)) throw err;
-          error = err;
+  /** One row read → its record (null: unchanged), or a dead letter; `previous` as the live index knew it. */
+  const toRecord = (row: Record<string, string>, previous: { hash: string } | undefined): OutRecord | null => {
+    phase.extracted++;
+    if (watermarkField !== null) {
+      const t = convertScalar('timestamp-millis', row[watermarkField] ?? '');
+      if (t.ok && (t.value as number) > newest) newest = t.value as number;
+    }
+    if (strip !== null) {
+      const { [strip]: _stamp, ...rest } = row;
+      row = rest;
+    }
+    const res = mapper(row, ctx.stage);
+    let error: RecordError;
+    if (res.ok) {
+      try {
+        const hash = contentHash(row, fingerprint);
+        if (snapshot && !ctx.fullRepublish && previous !== undefined && previous.hash === hash) {
+          phase.unchanged++;
+          return null;
         }
-      } else error = res.error;
-      phase.deadLettered++;
-      return deadLetter(ctx.deadLetterTopic, decl.object, row, error, ctx.run, new Date());
-    },
-    deps.writer,
-    deps.publisher,
-    deps.signal,
-  );
+        const out: OutRecord = {
+          topic: rt.topic,
+          key: rt.codec.encodeKey(String(res.record[keyTarget])),
+          value: rt.codec.encodeValue(res.record),
+          headers: { ...runHeaders(ctx.run), [HEADERS.contentHash]: hash },
+        };
+        phase.published++;
+        return out;
+      } catch (err) {
+        if (!(err instanceof RecordError)) throw err;
+        error = err;
+      }
+    } else error = res.error;
+    phase.deadLettered++;
+    return deadLetter(ctx.deadLetterTopic, decl.object, row, error, ctx.run, new Date());
+  };
+  /** The stamp of a row read (Salesforce's own value: the next run's watermark). */
+  const stamp = (row: Record<string, string>): void => {
+    const t = convertScalar('timestamp-millis', row[stampField!] ?? '');
+    if (t.ok && (t.value as number) > newestStamp) newestStamp = t.value as number;
+  };
+  const read = (
+    req: Partial<StreamRequest>,
+    onRow: (row: Record<string, string>) => OutRecord | null,
+  ): Promise<[number, StreamResult]> =>
+    drain(
+      deps.extractor.stream!({ object: decl.object, fields: readFields, key: decl.key, api: decl.api, since, ...req }),
+      onRow,
+      deps.writer,
+      deps.publisher,
+      deps.signal,
+    );
+
+  let result: StreamResult;
+  const plan =
+    stampField !== null && live !== null
+      ? planIncrementalRead(
+          {
+            previous: ctx.snapshotRead?.previous,
+            shape,
+            fullRepublish: ctx.fullRepublish,
+            policy: ctx.snapshotRead?.policy && {
+              fullScanEveryMs: ctx.snapshotRead.policy.fullScanEveryMs,
+              overlapMs: decl.overlapMs ?? DEFAULT_OVERLAP_MS,
+            },
+            hasModstamp: true,
+            now: ctx.snapshotRead?.now ?? ctx.stage.extractedAt,
+          },
+          {
+            rows: `${decl.name} rows`,
+            object: decl.object,
+            option: 'streamsFullScanEvery',
+            shape: `the ${decl.object} fields read or the mapping`,
+            extractor: 'the extractor reads this stream only in full',
+          },
+        )
+      : null;
+  if (plan?.kind === 'incremental') {
+    // a. The rows changed since the watermark (minus the overlap), published as a full read's.
+    const seen = new Set<string>();
+    const [, cr] = await read({ since: { field: stampField!, from: new Date(plan.sinceMs!) } }, (row) => {
+      stamp(row);
+      seen.add(row[decl.key]);
+      return toRecord(row, live!.take(row[decl.key] ?? ''));
+    });
+    if (cr.skipped) return skip(phase, logger, cr.skipped, decl.permission);
+    // b. The Id-only snapshot, verified complete as a full read is: each key struck from `live`, so
+    //    what remains is exactly what a full read would delete. A key not live (new, or dead-lettered
+    //    before) that the changed read did not carry is read in full by Id. It publishes nothing:
+    //    read row by row, without the publishing pipeline's per-row cost.
+    const need: string[] = [];
+    const ids = deps.extractor.stream!({ object: decl.object, fields: [decl.key], key: decl.key, api: decl.api });
+    const ir = await consume(
+      ids,
+      (row) => {
+        const id = row[decl.key] ?? '';
+        if (seen.has(id)) return;
+        if (live!.take(id) === undefined) need.push(id);
+        else {
+          phase.extracted++;
+          phase.unchanged++;
+        }
+      },
+      deps.signal,
+    );
+    // c. Their rows, by Id.
+    const [, br] = need.length > 0 ? await read({ ids: need }, (row) => toRecord(row, undefined)) : [0, null];
+    // the watermark moves only by the changed query's own rows (a row read by Id may be newer than a
+    // change the changed query did not see yet)
+    const previous = ctx.snapshotRead!.previous!;
+    result = { ...ir, jobs: [...cr.jobs, ...ir.jobs, ...(br?.jobs ?? [])], rowsRead: cr.rowsRead + ir.rowsRead };
+    phase.read = {
+      plan,
+      rowsRead: { changed: cr.rowsRead, ids: ir.rowsRead, byId: br?.rowsRead ?? 0 },
+      state: {
+        watermark: Math.max(previous.watermark, newestStamp),
+        fullReadAt: previous.fullReadAt,
+        shape: previous.shape,
+      },
+    };
+  } else {
+    [, result] = await read(plan ? { require: [stampField!] } : {}, (row) => {
+      if (plan) stamp(row);
+      return toRecord(row, live?.take(row[decl.key] ?? ''));
+    });
+    if (plan) {
+      phase.read = {
+        plan,
+        rowsRead: { full: result.rowsRead },
+        state: Number.isFinite(newestStamp)
+          ? { watermark: newestStamp, fullReadAt: ctx.snapshotRead?.now ?? ctx.stage.extractedAt, shape }
+          : null,
+      };
+    }
+  }
   phase.result = result;
   if (result.skipped) return skip(phase, logger, result.skipped, decl.permission);
   // never past the run's start: a row stamped in the future must not hide later rows
@@ -153,6 +277,9 @@ export async function extractStream(
     unchanged: phase.unchanged,
     deadLettered: phase.deadLettered,
     toDelete: phase.gone.length,
+    ...(phase.read
+      ? { read: phase.read.plan.kind, reason: phase.read.plan.reason, rowsRead: phase.read.rowsRead }
+      : {}),
     liveIndexMs,
     readPublishMs: Math.round(performance.now() - t0) - liveIndexMs,
   });

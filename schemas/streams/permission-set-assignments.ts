@@ -9,7 +9,8 @@ export const PERMISSION_SET_ASSIGNMENTS = declareStream({
   name: 'permission-set-assignments',
   object: 'PermissionSetAssignment',
   api: 'bulk',
-  mode: { kind: 'snapshot' },
+  // routine runs read only the changed rows (and an Id-only list for removals): docs/streams.md
+  mode: { kind: 'snapshot', incremental: { watermarkField: 'SystemModstamp' } },
   mapping: 'mapping/permission-set-assignment.csv',
   valueSchema: 'avro/permission-set-assignment-value.avsc',
   topic: { defaultName: 'salesforce.neurons.permission-set-assignments', compacted: true },

@@ -9,7 +9,8 @@ export const PERMISSION_SET_LICENSE_ASSIGNMENTS = declareStream({
   name: 'permission-set-license-assignments',
   object: 'PermissionSetLicenseAssign',
   api: 'bulk',
-  mode: { kind: 'snapshot' },
+  // routine runs read only the changed rows (and an Id-only list for removals): docs/streams.md
+  mode: { kind: 'snapshot', incremental: { watermarkField: 'SystemModstamp' } },
   mapping: 'mapping/permission-set-license-assign.csv',
   valueSchema: 'avro/permission-set-license-assign-value.avsc',
   topic: { defaultName: 'salesforce.neurons.permission-set-license-assignments', compacted: true },

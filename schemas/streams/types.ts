@@ -15,11 +15,16 @@ export interface StreamDeclaration {
   readonly api: 'bulk' | 'rest';
   /**
    * `snapshot`: every run reads every row; a key published before and missing from a complete,
-   * verified run is tombstoned (the product's removal rule, behind the deletion guard).
+   * verified run is tombstoned (the product's removal rule, behind the deletion guard). With
+   * `incremental`, a routine run reads instead an Id-only snapshot (verified complete: the
+   * removals stay exact) and the rows whose `watermarkField` is at or after the last run's highest
+   * value minus the overlap; every `streamsFullScanEvery`, or when the read's shape changes, a full read.
    * `incremental`: only rows newer than the committed watermark (minus an overlap) are read;
    * nothing is ever tombstoned.
    */
-  readonly mode: { readonly kind: 'snapshot' } | { readonly kind: 'incremental'; readonly watermarkField: string };
+  readonly mode:
+    | { readonly kind: 'snapshot'; readonly incremental?: { readonly watermarkField: string } }
+    | { readonly kind: 'incremental'; readonly watermarkField: string };
   /** The mapping CSV, relative to schemas/ (Salesforce field → Neurons attribute). */
   readonly mapping: string;
   /** The Avro value schema, relative to schemas/. */

@@ -11,6 +11,15 @@ import { connectorFor, kafkaClient, settingsFor, startOrg } from '../../support/
 import { latestRecords } from '../../support/stream-topics';
 import { seededRandom } from '../../support/sync-oracle';
 import { publishAsFailedRun } from '../../support/failed-run';
+import { DEFAULT_OVERLAP_MS } from '../../../pipeline/streams/run-stream';
+
+/** What kind of read a Bulk query job of a stream was. */
+function readKind(query: string): 'idOnly' | 'changed' | 'byId' | 'all' {
+  if (/^SELECT Id FROM \w+$/.test(query)) return 'idOnly';
+  if (/ WHERE SystemModstamp >= \S+$/.test(query)) return 'changed';
+  if (/ WHERE Id IN \(/.test(query)) return 'byId';
+  return 'all';
+}
 
 /**
  * Routine runs of the declared snapshot streams proportional to change (issue 15). Random org
@@ -23,8 +32,15 @@ import { publishAsFailedRun } from '../../support/failed-run';
  * - the index may be missing (the first run after the upgrade: rebuilt from the whole topic), or
  *   behind the topic (a run that published and failed before its commit): the next run still
  *   knows every key published, and tombstones the failed run's key the org does not hold.
- * (The Salesforce half, an incremental read, is not built yet: docs/performance-s5-streams.md.)
- * Replay with SYNC_SEED=<n>.
+ * - Salesforce (the simulator's query-job log is the truth): the first run reads every row; a
+ *   routine run reads an Id-only snapshot and the rows whose SystemModstamp is at or after the
+ *   highest stamp the last run read minus the overlap (and, by Id, only rows the Id snapshot shows
+ *   new that the changed read missed), never every row in full.
+ * Round FULL_ROUND: the periodic full read is due (streamsFullScanEvery): every row is read. Round
+ * REFUSED_ROUND: a run the deletion guard refuses first: it commits nothing, so the next run reads
+ * from the same watermark (changes made before the refused run are not lost).
+ * Changes include a user's profile (the profile's own-set assignment is updated: its stamp moves)
+ * and licence totals (no assignment changes). Replay with SYNC_SEED=<n>.
  */
 let sim: Simulator;
 let settings: ConnectorSettings;
@@ -85,6 +101,8 @@ async function tombstonedKeys(topic: string): Promise<Set<string>> {
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 const REBUILD_ROUND = 2;
 const FAILED_ROUND = 4;
+const FULL_ROUND = 3;
+const REFUSED_ROUND = 5;
 
 /**
  * Writes what a failed run leaves behind: a record of this connector for this org, under a key
@@ -127,11 +145,47 @@ describe('routine runs of declared snapshot streams', () => {
       .map((r) => r.Name);
     const psLicences = sim.objectRows('PermissionSetLicense', ['DeveloperName']).map((r) => r.DeveloperName);
 
-    const check = async (round: number, run: RunSummary, previous: RunSummary | null, linesFrom: number, extra = 0) => {
+    // the highest SystemModstamp each stream's last run could read (the next run's watermark)
+    const watermark = new Map<string, number>();
+    const check = async (
+      round: number,
+      run: RunSummary,
+      previous: RunSummary | null,
+      linesFrom: number,
+      jobsFrom: number,
+      extra: (name: string) => number = () => 0,
+    ) => {
       expect({ round, status: run.status }).toEqual({ round, status: 'succeeded' });
       for (const s of STREAMS) {
         const name = s.decl.name;
         const rows = sim.objectRows(s.decl.object, s.fields);
+        // (b) Salesforce: what the run read of the object
+        const jobs = sim.queryJobs.slice(jobsFrom).filter((j) => j.object === s.decl.object);
+        const kinds = { idOnly: 0, changed: 0, byId: 0, all: 0 };
+        for (const j of jobs) kinds[readKind(j.query)]++;
+        const read = run.streams![name].read!;
+        if (!previous || round === FULL_ROUND) {
+          expect({ round, name, kinds, read: read.kind }).toEqual({
+            round,
+            name,
+            kinds: { idOnly: 0, changed: 0, byId: 0, all: 1 },
+            read: 'full',
+          });
+          if (previous) expect(read.reason).toMatch(/last full read is .* old \(streamsFullScanEvery/);
+        } else {
+          expect({ round, name, read: read.kind }).toEqual({ round, name, read: 'incremental' });
+          expect({ round, name, idOnly: kinds.idOnly, changed: kinds.changed, all: kinds.all }).toEqual({
+            round,
+            name,
+            idOnly: 1,
+            changed: 1,
+            all: 0,
+          });
+          const since = new Date(watermark.get(name)! - DEFAULT_OVERLAP_MS).toISOString().replace('.000Z', 'Z');
+          const changed = jobs.find((j) => readKind(j.query) === 'changed')!;
+          expect({ round, name, since: changed.query.split('>= ')[1] }).toEqual({ round, name, since });
+        }
+        watermark.set(name, Math.max(...rows.map((r) => Date.parse(r.SystemModstamp))));
         const want = new Map(rows.map((r) => [r.Id, s.record(r)]));
         for (const id of want.keys()) everPublished.get(name)!.add(id);
         // the topic is the org: the same keys, the same values, and the tombstones are exactly the keys gone
@@ -157,15 +211,17 @@ describe('routine runs of declared snapshot streams', () => {
         });
         // exactly what landed after the last run's watermark: its tombstones (written in its commit,
         // after the mark; the records it published are below it) and a failed run's record
-        const after = previous.streams![name].tombstoned + extra;
+        const after = previous.streams![name].tombstoned + extra(name);
         if (!rebuilt)
           expect({ round, name, tail: Number(loads[0].fields.tailRecords) }).toEqual({ round, name, tail: after });
       }
     };
 
     let linesFrom = lines.length;
+    let jobsFrom = sim.queryJobs.length;
     let previous = await connector.sync();
-    await check(0, previous, null, linesFrom);
+    await check(0, previous, null, linesFrom, jobsFrom);
+    const profiles = [...new Set(sim.userIds().map((u) => sim.userRow(u, ['ProfileId']).ProfileId))];
     const kafka = kafkaClient();
 
     for (let round = 1; round <= 6; round++) {
@@ -191,6 +247,11 @@ describe('routine runs of declared snapshot streams', () => {
       for (const r of rnd.sample(psla, Math.floor(rnd.next() * 2))) sim.unassignPermissionSetLicense(r.Id);
       for (const u of rnd.sample(sim.userIds(['active']), Math.floor(rnd.next() * 3))) sim.setUserState(u, 'inactive');
       for (const u of rnd.sample(sim.userIds(['active', 'inactive']), Math.floor(rnd.next() * 2))) sim.deleteUser(u);
+      for (const u of rnd.sample(sim.userIds(['active']), 1 + Math.floor(rnd.next() * 2))) {
+        const now = sim.userRow(u, ['ProfileId']).ProfileId;
+        sim.updateUser(u, { ProfileId: rnd.pick(profiles.filter((p) => p !== now)) });
+      }
+      if (rnd.next() < 0.5) sim.setLicenseTotal(rnd.pick(psLicences), 1000 + Math.floor(rnd.next() * 1000));
 
       if (round === REBUILD_ROUND) {
         // the first run after the upgrade: no index yet
@@ -199,15 +260,33 @@ describe('routine runs of declared snapshot streams', () => {
         await admin.deleteTopics({ topics: STREAMS.map((s) => indexTopicOf(topic(s.decl.name))) });
         await admin.disconnect();
       }
-      let extra = 0;
+      let extra = (_name: string) => 0;
       if (round === FAILED_ROUND) {
         // a run that published a record and failed before its commit: the topic is ahead of the index
         for (const s of STREAMS) await publishOrphan(kafka, topic(s.decl.name), everPublished.get(s.decl.name)!);
-        extra = 1;
+        extra = () => 1;
       }
+      if (round === REFUSED_ROUND) {
+        // one removal at least, and a guard that lets none through: the run fails and commits nothing
+        sim.unassignPermissionSetLicense(rnd.pick(sim.objectRows('PermissionSetLicenseAssign', ['Id'])).Id);
+        const saved = settings.guard;
+        settings.guard = { maxShare: 0, alwaysAllowUpTo: 0, override: false };
+        const refused = await connector.sync();
+        settings.guard = saved;
+        // what it published before the guard refused is in the tail the next run reads
+        extra = (name) => refused.streams![name].published;
+        expect({ round, status: refused.status, code: refused.error?.code }).toEqual({
+          round,
+          status: 'failed',
+          code: 'DELETION_GUARD',
+        });
+      }
+      if (round === FULL_ROUND) settings.salesforce.streamsFullScanEveryMs = 1; // the periodic full read is due
       linesFrom = lines.length;
+      jobsFrom = sim.queryJobs.length;
       const run = await connector.sync();
-      await check(round, run, previous, linesFrom, extra);
+      delete settings.salesforce.streamsFullScanEveryMs;
+      await check(round, run, previous, linesFrom, jobsFrom, extra);
       previous = run;
     }
   });

@@ -117,3 +117,40 @@ it('a REST answer with fewer records than its totalSize is an incomplete extract
   const { error } = await drain<StreamResult>(extractor(sim, {}, { fetch: dropping }).stream!(request('rest')));
   expect(error?.code).toBe('SALESFORCE_INCOMPLETE_RESULTS');
 });
+
+it.each(['bulk', 'rest'] as const)(
+  "%s: rows by Id are exactly the simulator's rows with those Ids (a removed row's Id reads nothing)",
+  async (api) => {
+    const removed = sim
+      .objectRows('PermissionSetAssignment', ['Id', 'PermissionSet.IsOwnedByProfile'])
+      .find((r) => r['PermissionSet.IsOwnedByProfile'] === 'false')!.Id;
+    sim.unassignPermissionSet(removed);
+    const all = sim.objectRows('PermissionSetAssignment', FIELDS);
+    const wanted = all.filter(() => rnd() < 0.3).map((r) => r.Id);
+    const ex = extractor(sim).stream!(request(api, { ids: [...wanted, removed] }));
+    const { rows, error } = await drain<StreamResult>(ex);
+    expect(error).toBeUndefined();
+    const want = new Set(wanted);
+    expect(rows.slice().sort(byId)).toEqual(all.filter((r) => want.has(r.Id)).sort(byId));
+  },
+);
+
+it("a user's new profile moves the SystemModstamp of their own-set assignment only, as Salesforce does", async () => {
+  const fields = ['Id', 'AssigneeId', 'PermissionSet.IsOwnedByProfile', 'SystemModstamp'];
+  const before = new Map(sim.objectRows('PermissionSetAssignment', fields).map((r) => [r.Id, r]));
+  const ids = sim.userIds(['active']);
+  const u = ids[Math.floor(rnd() * ids.length)];
+  const other = ids.find((id) => sim.userRow(id, ['ProfileId']).ProfileId !== sim.userRow(u, ['ProfileId']).ProfileId)!;
+  sim.updateUser(ids[(ids.indexOf(u) + 1) % ids.length], { Title: 'no assignment changes' });
+  sim.updateUser(u, { ProfileId: sim.userRow(other, ['ProfileId']).ProfileId });
+  const after = sim.objectRows('PermissionSetAssignment', fields);
+  const moved = after.filter((r) => r.SystemModstamp !== before.get(r.Id)?.SystemModstamp);
+  expect(moved.map((r) => [r.AssigneeId, r['PermissionSet.IsOwnedByProfile'], r.SystemModstamp])).toEqual([
+    [u, 'true', sim.now!()],
+  ]);
+  // and a changed read from that stamp returns that row
+  const since = { field: 'SystemModstamp', from: new Date(Date.parse(sim.now!())) };
+  const { rows, error } = await drain<StreamResult>(extractor(sim).stream!(request('bulk', { since })));
+  expect(error).toBeUndefined();
+  expect(rows.map((r) => r.Id)).toEqual([moved[0].Id]);
+});
