@@ -17,6 +17,8 @@ export async function copyFrom(client: ClientBase, sql: string, chunks: readonly
 /** One value in COPY's text format: \N for NULL; backslash, tab, CR and LF escaped. */
 export function copyValue(wireType: string, value: unknown): string {
   if (value === null || value === undefined) return '\\N';
+  // A number's text has nothing to escape (JSON's is another matter: NaN is null there).
+  if (typeof value === 'number' && wireType !== 'jsonb' && wireType !== 'boolean') return String(value);
   let text: string;
   if (wireType === 'jsonb') text = JSON.stringify(value);
   else if (wireType === 'boolean') text = value ? 't' : 'f';
