@@ -609,7 +609,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     }
     // the snapshot streams read incrementally: committed with the run, so a failed run moves nothing
     for (const p of phases) {
-      if (!p.read) continue;
+      // a stream skipped (not readable) moves nothing: its next readable run reads from its state
+      if (!p.read || p.skipped) continue;
       state.streamWatermarks = withSnapshotReadState(state.streamWatermarks, p.runtime.loaded.decl.name, p.read.state);
     }
 

@@ -469,6 +469,10 @@ class Extractor implements SalesforceExtractor {
       apiUsage: this.budget.usage(),
       apiCalls: this.budget.callsMade(),
     });
+    if (req.ids && req.since) {
+      // one or the other: a read by Id is not bounded by a watermark (and would drop it silently)
+      throw new FatalError('STREAM_READ_INVALID', `${req.object}: a read by Id takes no 'since' bound`);
+    }
     const d = await describe(req.object);
     if (!d || d.queryable === false) {
       return {

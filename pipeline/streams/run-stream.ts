@@ -15,6 +15,12 @@ import type { StreamRuntime } from './runtime';
 
 /** Default re-read window of an incremental stream before its watermark. */
 export const DEFAULT_OVERLAP_MS = 60_000;
+/**
+ * Default re-read window of a snapshot stream read incrementally: the users' (salesforceTuning.
+ * usersOverlapMs), for the same reason: a row is stamped when its transaction starts and becomes
+ * visible when it commits, so a stamp older than the watermark can appear after a read.
+ */
+export const DEFAULT_SNAPSHOT_OVERLAP_MS = 5 * 60_000;
 
 export interface StreamRunDeps {
   extractor: SalesforceExtractor;
@@ -122,12 +128,18 @@ export async function extractStream(
   const strip = stampField !== null && !fields.includes(stampField) ? stampField : null;
   let newestStamp = -Infinity;
   const readFields = strip !== null ? [...fields, strip] : fields;
-  // what makes two reads comparable: another shape and the rows read by a changed read would not
-  // compare with those published (the next read is a full one)
-  const shape =
-    stampField === null
-      ? 0
-      : usersReadShape({ object: decl.object, api: decl.api, key: decl.key, fields, stampField, fingerprint });
+  // what makes two reads comparable: the fields the read selected (describe drops those the org
+  // does not expose, and a field granted later changes them), the mapping and the schema. Another
+  // shape and the rows of a changed read would not compare with those published: a full read.
+  const shapeOf = (selected: readonly string[]): number =>
+    usersReadShape({
+      object: decl.object,
+      api: decl.api,
+      key: decl.key,
+      fields: selected.filter((f) => f !== strip),
+      stampField,
+      fingerprint,
+    });
 
   /** One row read → its record (null: unchanged), or a dead letter; `previous` as the live index knew it. */
   const toRecord = (row: Record<string, string>, previous: { hash: string } | undefined): OutRecord | null => {
@@ -170,6 +182,16 @@ export async function extractStream(
     const t = convertScalar('timestamp-millis', row[stampField!] ?? '');
     if (t.ok && (t.value as number) > newestStamp) newestStamp = t.value as number;
   };
+  /**
+   * The watermark a read earns: its highest stamp, but never past its first job's creation on
+   * Salesforce's clock (as the users' read, extract.ts): a job is read in chunks, so a row read late
+   * may carry an edit made after the job started while a row read early missed one; the next read
+   * since that creation finds both.
+   */
+  const earned = (jobs: readonly { createdDate?: string }[]): number => {
+    const created = jobs.map((j) => Date.parse(j.createdDate ?? '')).filter((t) => Number.isFinite(t));
+    return created.length > 0 ? Math.min(newestStamp, ...created) : newestStamp;
+  };
   const read = (
     req: Partial<StreamRequest>,
     onRow: (row: Record<string, string>) => OutRecord | null,
@@ -183,16 +205,20 @@ export async function extractStream(
     );
 
   let result: StreamResult;
-  const plan =
+  const previous = ctx.snapshotRead?.previous ?? null;
+  let plan =
     stampField !== null && live !== null
       ? planIncrementalRead(
           {
-            previous: ctx.snapshotRead?.previous,
-            shape,
+            // an index with no key (a new or renamed topic) has nothing to compare a changed read
+            // with: every key would be read by Id, one query per few thousand. A full read instead.
+            previous: live.size > 0 ? previous : null,
+            // the shape is known once describe has chosen the fields: checked after the changed read
+            shape: previous?.shape ?? 0,
             fullRepublish: ctx.fullRepublish,
             policy: ctx.snapshotRead?.policy && {
               fullScanEveryMs: ctx.snapshotRead.policy.fullScanEveryMs,
-              overlapMs: decl.overlapMs ?? DEFAULT_OVERLAP_MS,
+              overlapMs: decl.overlapMs ?? DEFAULT_SNAPSHOT_OVERLAP_MS,
             },
             hasModstamp: true,
             now: ctx.snapshotRead?.now ?? ctx.stage.extractedAt,
@@ -206,15 +232,23 @@ export async function extractStream(
           },
         )
       : null;
+  // a. The rows changed since the watermark (minus the overlap), published as a full read's.
+  let changed: StreamResult | null = null;
+  const seen = new Set<string>();
   if (plan?.kind === 'incremental') {
-    // a. The rows changed since the watermark (minus the overlap), published as a full read's.
-    const seen = new Set<string>();
-    const [, cr] = await read({ since: { field: stampField!, from: new Date(plan.sinceMs!) } }, (row) => {
+    [, changed] = await read({ since: { field: stampField!, from: new Date(plan.sinceMs!) } }, (row) => {
       stamp(row);
-      seen.add(row[decl.key]);
+      seen.add(row[decl.key] ?? '');
       return toRecord(row, live!.take(row[decl.key] ?? ''));
     });
-    if (cr.skipped) return skip(phase, logger, cr.skipped, decl.permission);
+    if (changed.skipped) return skip(phase, logger, changed.skipped, decl.permission);
+    if (shapeOf(changed.fields) !== previous!.shape) {
+      // a field granted or withdrawn since: the rows read before would not compare. The changed
+      // rows already taken from `live` are read (and published) again by the full read below.
+      plan = { kind: 'full', reason: `the ${decl.object} fields read or the mapping changed since the last run` };
+    }
+  }
+  if (plan?.kind === 'incremental') {
     // b. The Id-only snapshot, verified complete as a full read is: each key struck from `live`, so
     //    what remains is exactly what a full read would delete. A key not live (new, or dead-lettered
     //    before) that the changed read did not carry is read in full by Id. It publishes nothing:
@@ -234,22 +268,26 @@ export async function extractStream(
       },
       deps.signal,
     );
-    // c. Their rows, by Id.
-    const [, br] = need.length > 0 ? await read({ ids: need }, (row) => toRecord(row, undefined)) : [0, null];
+    if (ir.skipped) return skip(phase, logger, ir.skipped, decl.permission);
     // the watermark moves only by the changed query's own rows (a row read by Id may be newer than a
     // change the changed query did not see yet)
-    const previous = ctx.snapshotRead!.previous!;
-    result = { ...ir, jobs: [...cr.jobs, ...ir.jobs, ...(br?.jobs ?? [])], rowsRead: cr.rowsRead + ir.rowsRead };
+    const watermark = Math.max(previous!.watermark, earned(changed!.jobs));
+    // c. Their rows, by Id.
+    const [, br] = need.length > 0 ? await read({ ids: need }, (row) => toRecord(row, undefined)) : [0, null];
+    if (br?.skipped) return skip(phase, logger, br.skipped, decl.permission);
+    const rowsRead = { changed: changed!.rowsRead, ids: ir.rowsRead, byId: br?.rowsRead ?? 0 };
+    result = {
+      ...ir,
+      jobs: [...changed!.jobs, ...ir.jobs, ...(br?.jobs ?? [])],
+      rowsRead: rowsRead.changed + rowsRead.ids + rowsRead.byId,
+    };
     phase.read = {
       plan,
-      rowsRead: { changed: cr.rowsRead, ids: ir.rowsRead, byId: br?.rowsRead ?? 0 },
-      state: {
-        watermark: Math.max(previous.watermark, newestStamp),
-        fullReadAt: previous.fullReadAt,
-        shape: previous.shape,
-      },
+      rowsRead,
+      state: { watermark, fullReadAt: previous!.fullReadAt, shape: previous!.shape },
     };
   } else {
+    newestStamp = -Infinity;
     [, result] = await read(plan ? { require: [stampField!] } : {}, (row) => {
       if (plan) stamp(row);
       return toRecord(row, live?.take(row[decl.key] ?? ''));
@@ -257,9 +295,13 @@ export async function extractStream(
     if (plan) {
       phase.read = {
         plan,
-        rowsRead: { full: result.rowsRead },
+        rowsRead: { ...(changed ? { changed: changed.rowsRead } : {}), full: result.rowsRead },
         state: Number.isFinite(newestStamp)
-          ? { watermark: newestStamp, fullReadAt: ctx.snapshotRead?.now ?? ctx.stage.extractedAt, shape }
+          ? {
+              watermark: earned(result.jobs),
+              fullReadAt: ctx.snapshotRead?.now ?? ctx.stage.extractedAt,
+              shape: shapeOf(result.fields),
+            }
           : null,
       };
     }
