@@ -31,6 +31,8 @@ const IPV4_TEXT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 export class DeviceCompactor {
   private readonly index = new Map<string, number>();
   private readonly strings: string[] = [];
+  /** Each interned string as JSON prints it. */
+  private readonly quoted: string[] = [];
 
   /** Distinct strings interned so far. */
   get interned(): number {
@@ -48,23 +50,25 @@ export class DeviceCompactor {
     for (; at < 7; at++) time = time * 256 + compact.charCodeAt(at);
     const id = longId(compact.slice(7, 22));
     const fingerprint = this.strings[u16(compact, 22)];
-    const values: (string | null)[] = [];
+    let json = '[';
     for (at = 24; at < compact.length;) {
+      if (json.length > 1) json += ',';
       const tag = compact.charCodeAt(at++);
-      if (tag === NULL) values.push(null);
+      if (tag === NULL) json += 'null';
       else if (tag === INTERNED) {
-        values.push(this.strings[u16(compact, at)]);
+        json += this.quoted[u16(compact, at)];
         at += 2;
       } else if (tag === IPV4) {
-        values.push([0, 1, 2, 3].map((i) => compact.charCodeAt(at + i)).join('.'));
+        const b = (i: number) => compact.charCodeAt(at + i);
+        json += `"${b(0)}.${b(1)}.${b(2)}.${b(3)}"`;
         at += 4;
       } else {
         const length = compact.charCodeAt(at);
-        values.push(compact.slice(at + 1, at + 1 + length));
+        json += JSON.stringify(compact.slice(at + 1, at + 1 + length));
         at += 1 + length;
       }
     }
-    return `${String(time).padStart(15, '0')}${id}\u0000${fingerprint}${JSON.stringify(values)}`;
+    return `${String(time).padStart(15, '0')}${id}\u0000${fingerprint}${json}]`;
   }
 
   private tryCompact(packed: string): string | undefined {
@@ -74,66 +78,125 @@ export class DeviceCompactor {
     const time = Number(digits);
     const id15 = shortId(packed.slice(15, 33));
     if (time >= TIME_LIMIT || id15 === undefined) return undefined;
-    const json = packed.slice(38);
-    let values: unknown;
-    try {
-      values = JSON.parse(json);
-    } catch {
-      return undefined;
-    }
-    if (!Array.isArray(values) || JSON.stringify(values) !== json) return undefined;
+    const values = simpleArray(packed, 38) ?? parsedArray(packed.slice(38));
+    if (values === undefined) return undefined;
     const fingerprint = this.intern(packed.slice(34, 38));
     if (fingerprint === undefined) return undefined;
-    let out = PACKED;
-    for (let shift = 40; shift >= 0; shift -= 8) out += String.fromCharCode(Math.floor(time / 2 ** shift) % 256);
-    out += id15 + fingerprint;
-    for (const v of values as unknown[]) {
-      const part = this.element(v);
-      if (part === undefined) return undefined;
-      out += part;
+    // written into one scratch buffer and read back as one flat string: no string per piece
+    const need = 24 + values.length * 257;
+    if (scratch.length < need) scratch = Buffer.allocUnsafe(need * 2);
+    const out = scratch;
+    out[0] = 1;
+    for (let i = 0, shift = 40; shift >= 0; i++, shift -= 8) out[1 + i] = Math.floor(time / 2 ** shift) % 256;
+    for (let i = 0; i < 15; i++) {
+      const c = id15.charCodeAt(i);
+      if (c > 0xff) return undefined;
+      out[7 + i] = c;
     }
-    return out;
+    out[22] = fingerprint >>> 8;
+    out[23] = fingerprint & 0xff;
+    let n = 24;
+    for (const v of values) {
+      if (v === null) {
+        out[n++] = NULL;
+        continue;
+      }
+      if (typeof v !== 'string') return undefined;
+      if (ipv4(v, out, n + 1)) {
+        out[n] = IPV4;
+        n += 5;
+        continue;
+      }
+      const interned = this.intern(v);
+      if (interned !== undefined) {
+        out[n] = INTERNED;
+        out[n + 1] = interned >>> 8;
+        out[n + 2] = interned & 0xff;
+        n += 3;
+        continue;
+      }
+      if (v.length > 255 || !latin1(v)) return undefined;
+      out[n] = INLINE;
+      out[n + 1] = v.length;
+      out.write(v, n + 2, 'latin1');
+      n += 2 + v.length;
+    }
+    return out.toString('latin1', 0, n);
   }
 
-  private element(v: unknown): string | undefined {
-    if (v === null) return String.fromCharCode(NULL);
-    if (typeof v !== 'string') return undefined;
-    const ip = ipv4(v);
-    if (ip !== undefined) return String.fromCharCode(IPV4) + ip;
-    const interned = this.intern(v);
-    if (interned !== undefined) return String.fromCharCode(INTERNED) + interned;
-    if (v.length > 255 || !latin1(v)) return undefined;
-    return String.fromCharCode(INLINE, v.length) + v;
-  }
-
-  /** The u16 of `s` in the table, as 2 characters; undefined when the table is full. */
-  private intern(s: string): string | undefined {
+  /** The index of `s` in the table; undefined when the table is full. */
+  private intern(s: string): number | undefined {
     let i = this.index.get(s);
     if (i === undefined) {
       if (this.strings.length >= MAX_INTERNED) return undefined;
       i = this.strings.length;
       this.strings.push(s);
+      this.quoted.push(JSON.stringify(s));
       this.index.set(s, i);
     }
-    return String.fromCharCode(i >>> 8, i & 0xff);
+    return i;
   }
+}
+
+let scratch = Buffer.allocUnsafe(1024);
+
+/**
+ * The elements of a JSON array of nulls and strings without escapes starting at `from` (what
+ * JSON.stringify prints for them, the usual device), read without JSON.parse; undefined for
+ * anything else (parsedArray decides then).
+ */
+function simpleArray(text: string, from: number): (string | null)[] | undefined {
+  if (text.charCodeAt(from) !== 0x5b) return undefined; // [
+  const out: (string | null)[] = [];
+  let at = from + 1;
+  if (text.charCodeAt(at) === 0x5d) return at + 1 === text.length ? out : undefined; // ]
+  for (;;) {
+    if (text.startsWith('null', at)) {
+      out.push(null);
+      at += 4;
+    } else if (text.charCodeAt(at) === 0x22) {
+      const start = at + 1;
+      for (at = start; at < text.length; at++) {
+        const c = text.charCodeAt(at);
+        // an escape, a control character or a surrogate: JSON.parse and a check decide
+        if (c === 0x5c || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) return undefined;
+        if (c === 0x22) break;
+      }
+      if (at >= text.length) return undefined;
+      out.push(text.slice(start, at));
+      at++;
+    } else return undefined;
+    const next = text.charCodeAt(at++);
+    if (next === 0x5d) return at === text.length ? out : undefined;
+    if (next !== 0x2c) return undefined; // ,
+  }
+}
+
+/** The elements of a JSON array text that prints back exactly the same, else undefined. */
+function parsedArray(json: string): unknown[] | undefined {
+  let values: unknown;
+  try {
+    values = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(values) && JSON.stringify(values) === json ? values : undefined;
 }
 
 function u16(s: string, at: number): number {
   return (s.charCodeAt(at) << 8) | s.charCodeAt(at + 1);
 }
 
-/** The 4 bytes of a dotted IPv4 address written canonically (no leading zeros), else undefined. */
-function ipv4(s: string): string | undefined {
+/** Writes the 4 bytes of a canonical dotted IPv4 address (no leading zeros) at `at`; false for anything else. */
+function ipv4(s: string, out: Buffer, at: number): boolean {
   const m = IPV4_TEXT.exec(s);
-  if (!m) return undefined;
-  let out = '';
+  if (!m) return false;
   for (let i = 1; i <= 4; i++) {
     const n = Number(m[i]);
-    if (n > 255 || String(n) !== m[i]) return undefined;
-    out += String.fromCharCode(n);
+    if (n > 255 || String(n) !== m[i]) return false;
+    out[at + i - 1] = n;
   }
-  return out;
+  return true;
 }
 
 function latin1(s: string): boolean {
