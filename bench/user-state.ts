@@ -11,7 +11,7 @@
 import * as path from 'node:path';
 import type * as LatestLoginsModule from '../pipeline/latest-logins';
 import type * as LiveIndexModule from '../pipeline/kafka/live-index';
-import { checksum } from '../kernel/salesforce-id';
+import { checksum } from '../pipeline/login-ids';
 import type { LoginEventRecord } from '../pipeline/stages';
 
 const users = Number(process.argv[2] ?? 100_000);

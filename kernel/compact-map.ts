@@ -389,7 +389,7 @@ function fitsArenaKey(key: string): boolean {
   return key.length > 0 && fits(key, 255);
 }
 
-/** Values may use all of latin1 (one byte a character): packed binary forms (kernel/packed-device.ts) are. */
+/** Values may use all of latin1 (one byte a character): binary forms (pipeline/packed-device.ts) do. */
 function fitsArenaValue(value: string): boolean {
   if (value.length > 0xffff) return false;
   for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return false;

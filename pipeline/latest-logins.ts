@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ArenaStringMap } from '../kernel/compact-map';
-import { DeviceCompactor } from '../kernel/packed-device';
+import { DeviceCompactor } from './packed-device';
 import type { LoginEventRecord } from './stages';
 
 /**
@@ -60,7 +60,7 @@ export class DeviceCodec {
 /**
  * Each user's latest successful login during a run: what the user records' device fields are
  * merged from. One entry per user with a login, kept small and off the V8 heap: the packed device
- * (see DeviceCodec) in its compact form (kernel/packed-device.ts: time and Id as bytes, browser,
+ * (see DeviceCodec) in its compact form (pipeline/packed-device.ts: time and Id as bytes, browser,
  * platform and application interned, an IPv4 address in 4 bytes) in an ArenaStringMap, ~70 bytes a
  * user with its slots (~130 as the packed string; a Map of strings took ~190 bytes of heap a user,
  * plus the collector's headroom).

@@ -1,6 +1,6 @@
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { ArenaStringMap } from '../../kernel/compact-map';
-import { DeviceCompactor } from '../../kernel/packed-device';
+import { DeviceCompactor } from '../packed-device';
 import type { Logger } from '../../kernel/logger';
 import { validFlags } from '../user-login-flags';
 import { HEADERS } from '../../schemas/topics';
@@ -30,7 +30,7 @@ export interface LiveUser {
  * in one ArenaStringMap entry per user, as latin1 bytes: `<flags, 2 chars, '--' unknown><hash>
  * [<device>]`, the hash as 0x00 and the 18 bytes of its 22 base64url characters, or as its length
  * + 32 (1 char) and the hash itself when it is not such a hash; the device in its compact form
- * (kernel/packed-device.ts). ~90 bytes a user with a device and its slots (~150 with the packed
+ * (pipeline/packed-device.ts). ~90 bytes a user with a device and its slots (~150 with the packed
  * string; 44 + 116 bytes of fixed-width slots, at a load of 0.35 to 0.7, before that). Only the
  * memory form changed: the headers and the index topic hold what they held.
  *

@@ -1,4 +1,4 @@
-import { DeviceCompactor } from '../../../kernel/packed-device';
+import { DeviceCompactor } from '../../../pipeline/packed-device';
 import { checksum } from '../../../pipeline/login-ids';
 import { DeviceCodec, LatestLogins } from '../../../pipeline/latest-logins';
 import { LiveIndex, type LiveUser } from '../../../pipeline/kafka/live-index';
@@ -8,7 +8,7 @@ import { validFlags } from '../../../pipeline/user-login-flags';
 import { mulberry32 } from '../../../simulator/prng';
 
 /**
- * The per-user state kept in compact binary form (kernel/packed-device.ts, LiveIndex's packed
+ * The per-user state kept in compact binary form (pipeline/packed-device.ts, LiveIndex's packed
  * hash) gives back exactly what it was given, against plain Maps as the oracle, for every shape
  * of Id, hash, device, time and string (unicode, empty, quotes, NUL); and an index entry in the
  * index topic's format (unchanged: what operators' `.live-index` topics hold) reads as before.

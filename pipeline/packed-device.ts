@@ -1,4 +1,4 @@
-import { longId, shortId } from './salesforce-id';
+import { longId, shortId } from './login-ids';
 
 /**
  * A smaller in-memory form of a packed login device (pipeline/latest-logins.ts DeviceCodec:
