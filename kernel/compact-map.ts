@@ -186,8 +186,8 @@ const ARENA_POS = ARENA_CHUNK - 1;
  * sized for the longest value (CompactStringMap: 116 bytes a slot at a load of 0.35 to 0.7 for a
  * 96-character device). A new value that fits the old one's capacity is written in place; a
  * longer one moves to the end of the arena, and the arena is compacted when the space left behind
- * exceeds what is live. Keys longer than 255 or values longer than 65,535 characters, or not
- * ASCII, go to an ordinary Map beside it. Iteration order is unspecified.
+ * exceeds what is live. Keys longer than 255 characters or not ASCII, and values longer than
+ * 65,535 characters or beyond latin1, go to an ordinary Map beside it. Iteration order is unspecified.
  */
 export class ArenaStringMap implements Iterable<[string, string]> {
   private slots: Uint32Array;
@@ -389,6 +389,9 @@ function fitsArenaKey(key: string): boolean {
   return key.length > 0 && fits(key, 255);
 }
 
+/** Values may use all of latin1 (one byte a character): binary forms (pipeline/packed-device.ts) do. */
 function fitsArenaValue(value: string): boolean {
-  return fits(value, 0xffff, true);
+  if (value.length > 0xffff) return false;
+  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return false;
+  return true;
 }

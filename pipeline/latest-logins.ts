@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { ArenaStringMap } from '../kernel/compact-map';
+import { DeviceCompactor } from './packed-device';
 import type { LoginEventRecord } from './stages';
 
 /**
@@ -58,13 +59,15 @@ export class DeviceCodec {
 
 /**
  * Each user's latest successful login during a run: what the user records' device fields are
- * merged from. One entry per user with a login, kept small and off the V8 heap: one packed string
- * per user (see DeviceCodec) in an ArenaStringMap, ~115 bytes a user (a Map of strings took ~190
- * bytes of heap a user, plus the collector's headroom, at 1M users the largest thing a full run
- * held).
+ * merged from. One entry per user with a login, kept small and off the V8 heap: the packed device
+ * (see DeviceCodec) in its compact form (pipeline/packed-device.ts: time and Id as bytes, browser,
+ * platform and application interned, an IPv4 address in 4 bytes) in an ArenaStringMap, ~70 bytes a
+ * user with its slots (~130 as the packed string; a Map of strings took ~190 bytes of heap a user,
+ * plus the collector's headroom).
  */
 export class LatestLogins {
   private readonly byUser = new ArenaStringMap();
+  private readonly compactor = new DeviceCompactor();
   readonly codec: DeviceCodec;
 
   constructor(fields: readonly string[] | DeviceCodec) {
@@ -75,11 +78,17 @@ export class LatestLogins {
     return this.byUser.size;
   }
 
+  /** Bytes held off the heap (slots and arena). */
+  get byteLength(): number {
+    return this.byUser.byteLength;
+  }
+
   /** Keeps `login` if it is this user's latest successful login so far. */
   offer(login: LoginEventRecord): void {
     // Failed attempts may come from someone else's device (laterSuccessfulLogin).
     if (login.status !== 'Success') return;
-    const current = this.byUser.get(login.userId);
+    const held = this.byUser.get(login.userId);
+    const current = held === undefined ? undefined : this.compactor.expand(held);
     // Most offers lose on time alone: decide those without building the order key.
     if (current !== undefined && Number(current.slice(0, 15)) > login.loginTime) return;
     const order = orderKey(login);
@@ -87,18 +96,19 @@ export class LatestLogins {
     // The map copies both strings into its arena: no slice of the CSV parser's decoded chunk stays
     // alive (one would keep the whole chunk). Keys or devices it cannot hold compactly (not ASCII)
     // are kept in a Map as copies, for the same reason.
-    const device = this.codec.pack(login);
+    const device = this.compactor.compact(this.codec.pack(login));
     this.byUser.set(ownCopy(login.userId), ownCopy(device));
   }
 
   /** The user's latest successful login this run, packed, or undefined. */
   packed(userId: string): string | undefined {
-    return this.byUser.get(userId);
+    const held = this.byUser.get(userId);
+    return held === undefined ? undefined : this.compactor.expand(held);
   }
 
   /** The user's latest successful login (the kept fields only), or null. */
   get(userId: string): LoginEventRecord | null {
-    return this.codec.unpack(userId, this.byUser.get(userId));
+    return this.codec.unpack(userId, this.packed(userId));
   }
 }
 

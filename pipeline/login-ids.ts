@@ -62,3 +62,15 @@ export function checksum(id15: string): string {
   }
   return out;
 }
+
+/** The 15-character form of an 18-character Id whose suffix is its checksum, else undefined. */
+export function shortId(id: string): string | undefined {
+  if (id.length !== 18) return undefined;
+  const id15 = id.slice(0, 15);
+  return checksum(id15) === id.slice(15) ? id15 : undefined;
+}
+
+/** The 18-character form of a 15-character Id. */
+export function longId(id15: string): string {
+  return id15 + checksum(id15);
+}

@@ -306,7 +306,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const live = loaded.live;
     // entries of the keys the users topic changed since the watermark, kept now (before the users
     // phase changes `live`): written through the fence, at the latest in the commit with the watermark
-    if (!opts.dryRun) index.keep(loaded.refresh());
+    if (!opts.dryRun) await index.keepFlushed(loaded.refresh());
     const streamIndexes = new StreamIndexes({
       kafka: deps.kafka,
       connectorName: opts.connectorName,

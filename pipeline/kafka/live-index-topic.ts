@@ -209,6 +209,20 @@ export class LiveIndexTopic {
   }
 
   /**
+   * As `keep`, but with a fence, waits for a flush each time `flushEvery` entries are waiting, so
+   * at most that many are held at once: a rebuild's entries (every user, ~180 bytes each) are
+   * not all packed before the first goes out. `entries` must not change while this runs (sync.ts
+   * awaits it before the users phase changes the live users).
+   */
+  async keepFlushed(entries: Iterable<OutRecord>): Promise<void> {
+    for (const e of entries) {
+      this.pending.append(e.key, e.value);
+      if (this.fence && !this.committing && this.pending.size >= this.flushEvery) await this.flush();
+    }
+    if (this.fence && !this.committing && this.pending.size > 0) await this.flush();
+  }
+
+  /**
    * The entries kept and not yet written, in order, to write in the commit transaction before the
    * watermark record. From here on nothing is flushed in a transaction of its own: the commit is
    * the fence's transaction now.

@@ -1,5 +1,6 @@
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { ArenaStringMap } from '../../kernel/compact-map';
+import { DeviceCompactor } from '../packed-device';
 import type { Logger } from '../../kernel/logger';
 import { validFlags } from '../user-login-flags';
 import { HEADERS } from '../../schemas/topics';
@@ -26,9 +27,12 @@ export interface LiveUser {
  * device that value carried (header neurons-device, see DeviceCodec), which a republished user
  * keeps when the run saw no newer login for them, and the UserLogin flags it carried (header
  * neurons-user-login), which a run that cannot read UserLogin keeps. All are held off the V8 heap
- * in one ArenaStringMap entry per user, `<flags, 2 chars, '--' unknown><hash length + 32, 1 char>
- * <hash>[+<device>]`: ~140 bytes a user with a device, ~50 without (it was 44 + 116 bytes of
- * fixed-width slots, at a load of 0.35 to 0.7).
+ * in one ArenaStringMap entry per user, as latin1 bytes: `<flags, 2 chars, '--' unknown><hash>
+ * [<device>]`, the hash as 0x00 and the 18 bytes of its 22 base64url characters, or as its length
+ * + 32 (1 char) and the hash itself when it is not such a hash; the device in its compact form
+ * (pipeline/packed-device.ts). ~90 bytes a user with a device and its slots (~150 with the packed
+ * string; 44 + 116 bytes of fixed-width slots, at a load of 0.35 to 0.7, before that). Only the
+ * memory form changed: the headers and the index topic hold what they held.
  *
  * Records of this connector that name another org (header neurons-source-org) are not live: a
  * run counts them in `foreignOrgs`, and refuses while the state is not bound to its org.
@@ -36,11 +40,17 @@ export interface LiveUser {
 export class LiveIndex {
   /** key → flags, hash and device, packed (see pack). */
   private readonly users = new ArenaStringMap();
+  private readonly devices = new DeviceCompactor();
   /** Latest record per key that belongs to another org of this connector: key → org Id. */
   private readonly foreign = new Map<string, string>();
 
   get size(): number {
     return this.users.size;
+  }
+
+  /** Bytes held off the heap (slots and arena). */
+  get byteLength(): number {
+    return this.users.byteLength;
   }
 
   /** Records the latest record of `key`: live (hash, device, flags), a tombstone or not ours
@@ -53,8 +63,8 @@ export class LiveIndex {
       return;
     }
     const flags = validFlags(value.flags) ?? NO_FLAGS;
-    const device = value.device === undefined ? '' : `+${value.device}`;
-    this.users.set(key, `${flags}${String.fromCharCode(32 + value.hash.length)}${value.hash}${device}`);
+    const device = value.device === undefined ? '' : this.devices.compact(value.device);
+    this.users.set(key, `${flags}${packHash(value.hash)}${device}`);
   }
 
   has(key: string): boolean {
@@ -65,9 +75,10 @@ export class LiveIndex {
     const v = this.users.get(key);
     if (v === undefined) return undefined;
     const flags = v.slice(0, 2);
-    const hashEnd = 3 + v.charCodeAt(2) - 32;
-    const device = v.length > hashEnd ? v.slice(hashEnd + 1) : undefined;
-    return { hash: v.slice(3, hashEnd), device, flags: flags === NO_FLAGS ? undefined : flags };
+    const hashEnd = v.charCodeAt(2) === 0 ? 3 + HASH_BYTES : 3 + v.charCodeAt(2) - 32;
+    const hash = v.charCodeAt(2) === 0 ? unpackHash(v.slice(3, hashEnd)) : v.slice(3, hashEnd);
+    const device = v.length > hashEnd ? this.devices.expand(v.slice(hashEnd)) : undefined;
+    return { hash, device, flags: flags === NO_FLAGS ? undefined : flags };
   }
 
   /** Strikes a user seen in this run; returns what was known of them. */
@@ -97,6 +108,24 @@ export class LiveIndex {
     for (const org of this.foreign.values()) out.set(org, (out.get(org) ?? 0) + 1);
     return out;
   }
+}
+
+const HASH_CHARS = 22;
+const HASH_BYTES = 18;
+
+/** A content hash (22 base64url characters, pipeline/records.ts) as 0x00 + 18 bytes; else length + 32 and itself. */
+function packHash(hash: string): string {
+  if (hash.length === HASH_CHARS) {
+    // 22 characters are 132 bits: padded to 24, they are 18 bytes that print back the same
+    const bytes = Buffer.from(`${hash}AA`, 'base64url');
+    if (bytes.length === HASH_BYTES && bytes.toString('base64url').slice(0, HASH_CHARS) === hash)
+      return `\u0000${bytes.toString('latin1')}`;
+  }
+  return `${String.fromCharCode(32 + hash.length)}${hash}`;
+}
+
+function unpackHash(bytes: string): string {
+  return Buffer.from(bytes, 'latin1').toString('base64url').slice(0, HASH_CHARS);
 }
 
 /**

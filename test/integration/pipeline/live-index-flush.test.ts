@@ -193,6 +193,61 @@ describe('live index entries written in the fence as they accumulate', () => {
     expect(Math.max(...sizes)).toBeLessThanOrEqual(flushEvery);
   });
 
+  it('keepFlushed (a rebuild) holds at most flushEvery entries at once, and lands every one', async () => {
+    const rnd = seededRandom('live-index-flush-keep-flushed');
+    const topic = await usersTopic();
+    const flushEvery = 3 + Math.floor(rnd.next() * 10);
+    const index = new LiveIndexTopic(kafka, topic, connector, decodeKey, silentLogger);
+    await index.ensure(1);
+    const fence = await openFence(kafka, `sf-neurons:${topic}:${connector}`, connector, { compression: 'none' });
+    fences.push(fence);
+    // the sizes of the fence's transactions, as the broker gets them
+    const sizes: number[] = [];
+    const counted: RunFence = {
+      get fenced() {
+        return fence.fenced;
+      },
+      close: () => fence.close(),
+      transaction: (fn) =>
+        fence.transaction(async (tx) => {
+          let n = 0;
+          await fn({ ...tx, writer: { write: async (b) => ((n += b.length), tx.writer.write(b)) } });
+          sizes.push(n);
+        }),
+    };
+    index.useFence(counted, { flushEvery });
+    const loaded = await index.load(ORG);
+    const n = 30 + Math.floor(rnd.next() * 100);
+    const records = Array.from({ length: n }, (_x, i) =>
+      userRecord(topic, `005K${String(i).padStart(14, '0')}`, rnd.next),
+    );
+    const entries = records.map((r) => {
+      const [k, v] = projection(r);
+      return {
+        topic: `${topic}.live-index`,
+        key: Buffer.from(k),
+        value: v === null ? null : Buffer.from(v),
+        headers: {},
+      };
+    });
+    // what is waiting each time the next entry is asked for: bounded, not every user at once
+    const held: number[] = [];
+    await index.keepFlushed(
+      (function* () {
+        for (const e of entries) {
+          held.push(index.waiting);
+          yield e;
+        }
+      })(),
+    );
+    expect(Math.max(...held)).toBeLessThanOrEqual(flushEvery);
+    await index.nextWatermark(loaded.watermark); // the commit is next: every background flush is done
+    expect(index.waiting).toBe(0);
+    expect(await indexEntries(topic)).toEqual(records.map(projection));
+    expect(sizes.reduce((a, b) => a + b, 0)).toBe(n);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(flushEvery);
+  });
+
   it('a run whose fence was taken over lands no entry after that', async () => {
     const rnd = seededRandom('live-index-flush-zombie');
     const topic = await usersTopic();

@@ -1,0 +1,205 @@
+import { longId, shortId } from './login-ids';
+
+/**
+ * A smaller in-memory form of a packed login device (pipeline/latest-logins.ts DeviceCodec:
+ * `<time, 15 digits><Salesforce Id>\0<fingerprint, 4 chars><JSON array of strings or nulls>`,
+ * ~90 characters), for the millions of them a run keeps (the live index, the latest logins). The
+ * wire forms (the neurons-device header, the index topic) stay the packed string: this is only
+ * how a process holds it. As latin1 characters (one byte each in an ArenaStringMap):
+ *
+ *   0x01, time (6 bytes), the Id's 15-character form, fingerprint (u16 interned), then per array
+ *   element: 0x00 null | 0x01 u16 interned string | 0x02 IPv4 (4 bytes) | 0x03 u8 length, latin1
+ *
+ * about 38 bytes for a device of a browser, platform, application and IPv4 address. Few distinct
+ * browsers, platforms and applications exist, so they are interned (at most 65,535 distinct
+ * strings per compactor: the table is bounded; a string met after it is full is kept inline).
+ * Anything that does not match exactly (another layout, a JSON text that does not print back the
+ * same, an Id without its checksum, characters above U+00FF) is kept whole behind a 0x00: every
+ * string comes back exactly (`expand(compact(s)) === s`).
+ */
+const RAW = '\u0000';
+const PACKED = '\u0001';
+const NULL = 0;
+const INTERNED = 1;
+const IPV4 = 2;
+const INLINE = 3;
+const MAX_INTERNED = 0xffff;
+const TIME_LIMIT = 2 ** 48;
+const DIGITS = /^\d{15}$/;
+const IPV4_TEXT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+export class DeviceCompactor {
+  private readonly index = new Map<string, number>();
+  private readonly strings: string[] = [];
+  /** Each interned string as JSON prints it. */
+  private readonly quoted: string[] = [];
+
+  /** Distinct strings interned so far. */
+  get interned(): number {
+    return this.strings.length;
+  }
+
+  compact(packed: string): string {
+    return this.tryCompact(packed) ?? RAW + packed;
+  }
+
+  expand(compact: string): string {
+    if (compact[0] !== PACKED) return compact.slice(1);
+    let at = 1;
+    let time = 0;
+    for (; at < 7; at++) time = time * 256 + compact.charCodeAt(at);
+    const id = longId(compact.slice(7, 22));
+    const fingerprint = this.strings[u16(compact, 22)];
+    let json = '[';
+    for (at = 24; at < compact.length;) {
+      if (json.length > 1) json += ',';
+      const tag = compact.charCodeAt(at++);
+      if (tag === NULL) json += 'null';
+      else if (tag === INTERNED) {
+        json += this.quoted[u16(compact, at)];
+        at += 2;
+      } else if (tag === IPV4) {
+        const b = (i: number) => compact.charCodeAt(at + i);
+        json += `"${b(0)}.${b(1)}.${b(2)}.${b(3)}"`;
+        at += 4;
+      } else {
+        const length = compact.charCodeAt(at);
+        json += JSON.stringify(compact.slice(at + 1, at + 1 + length));
+        at += 1 + length;
+      }
+    }
+    return `${String(time).padStart(15, '0')}${id}\u0000${fingerprint}${json}]`;
+  }
+
+  private tryCompact(packed: string): string | undefined {
+    if (packed.length < 38 || packed.charCodeAt(33) !== 0) return undefined;
+    const digits = packed.slice(0, 15);
+    if (!DIGITS.test(digits)) return undefined;
+    const time = Number(digits);
+    const id15 = shortId(packed.slice(15, 33));
+    if (time >= TIME_LIMIT || id15 === undefined) return undefined;
+    const values = simpleArray(packed, 38) ?? parsedArray(packed.slice(38));
+    if (values === undefined) return undefined;
+    const fingerprint = this.intern(packed.slice(34, 38));
+    if (fingerprint === undefined) return undefined;
+    // written into one scratch buffer and read back as one flat string: no string per piece
+    const need = 24 + values.length * 257;
+    if (scratch.length < need) scratch = Buffer.allocUnsafe(need * 2);
+    const out = scratch;
+    out[0] = 1;
+    for (let i = 0, shift = 40; shift >= 0; i++, shift -= 8) out[1 + i] = Math.floor(time / 2 ** shift) % 256;
+    for (let i = 0; i < 15; i++) {
+      const c = id15.charCodeAt(i);
+      if (c > 0xff) return undefined;
+      out[7 + i] = c;
+    }
+    out[22] = fingerprint >>> 8;
+    out[23] = fingerprint & 0xff;
+    let n = 24;
+    for (const v of values) {
+      if (v === null) {
+        out[n++] = NULL;
+        continue;
+      }
+      if (typeof v !== 'string') return undefined;
+      if (ipv4(v, out, n + 1)) {
+        out[n] = IPV4;
+        n += 5;
+        continue;
+      }
+      const interned = this.intern(v);
+      if (interned !== undefined) {
+        out[n] = INTERNED;
+        out[n + 1] = interned >>> 8;
+        out[n + 2] = interned & 0xff;
+        n += 3;
+        continue;
+      }
+      if (v.length > 255 || !latin1(v)) return undefined;
+      out[n] = INLINE;
+      out[n + 1] = v.length;
+      out.write(v, n + 2, 'latin1');
+      n += 2 + v.length;
+    }
+    return out.toString('latin1', 0, n);
+  }
+
+  /** The index of `s` in the table; undefined when the table is full. */
+  private intern(s: string): number | undefined {
+    let i = this.index.get(s);
+    if (i === undefined) {
+      if (this.strings.length >= MAX_INTERNED) return undefined;
+      i = this.strings.length;
+      this.strings.push(s);
+      this.quoted.push(JSON.stringify(s));
+      this.index.set(s, i);
+    }
+    return i;
+  }
+}
+
+let scratch = Buffer.allocUnsafe(1024);
+
+/**
+ * The elements of a JSON array of nulls and strings without escapes starting at `from` (what
+ * JSON.stringify prints for them, the usual device), read without JSON.parse; undefined for
+ * anything else (parsedArray decides then).
+ */
+function simpleArray(text: string, from: number): (string | null)[] | undefined {
+  if (text.charCodeAt(from) !== 0x5b) return undefined; // [
+  const out: (string | null)[] = [];
+  let at = from + 1;
+  if (text.charCodeAt(at) === 0x5d) return at + 1 === text.length ? out : undefined; // ]
+  for (;;) {
+    if (text.startsWith('null', at)) {
+      out.push(null);
+      at += 4;
+    } else if (text.charCodeAt(at) === 0x22) {
+      const start = at + 1;
+      for (at = start; at < text.length; at++) {
+        const c = text.charCodeAt(at);
+        // an escape, a control character or a surrogate: JSON.parse and a check decide
+        if (c === 0x5c || c < 0x20 || (c >= 0xd800 && c <= 0xdfff)) return undefined;
+        if (c === 0x22) break;
+      }
+      if (at >= text.length) return undefined;
+      out.push(text.slice(start, at));
+      at++;
+    } else return undefined;
+    const next = text.charCodeAt(at++);
+    if (next === 0x5d) return at === text.length ? out : undefined;
+    if (next !== 0x2c) return undefined; // ,
+  }
+}
+
+/** The elements of a JSON array text that prints back exactly the same, else undefined. */
+function parsedArray(json: string): unknown[] | undefined {
+  let values: unknown;
+  try {
+    values = JSON.parse(json);
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(values) && JSON.stringify(values) === json ? values : undefined;
+}
+
+function u16(s: string, at: number): number {
+  return (s.charCodeAt(at) << 8) | s.charCodeAt(at + 1);
+}
+
+/** Writes the 4 bytes of a canonical dotted IPv4 address (no leading zeros) at `at`; false for anything else. */
+function ipv4(s: string, out: Buffer, at: number): boolean {
+  const m = IPV4_TEXT.exec(s);
+  if (!m) return false;
+  for (let i = 1; i <= 4; i++) {
+    const n = Number(m[i]);
+    if (n > 255 || String(n) !== m[i]) return false;
+    out[at + i - 1] = n;
+  }
+  return true;
+}
+
+function latin1(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
+  return true;
+}
