@@ -226,6 +226,8 @@ export interface Simulator {
   unassignPermissionSet(assignmentId: string): void;
   /** TotalLicenses of a UserLicense (Id or LicenseDefinitionKey) or PermissionSetLicense (Id or DeveloperName). */
   setLicenseTotal(key: string, total: number): void;
+  /** Field-level security for the integration user changed: the field hidden from, or shown to, it. */
+  setFieldHidden(object: string, field: string, hidden: boolean): void;
   /** Every record of an object as Bulk CSV would carry the given fields (paths allowed): the
    *  source of truth tests compare topics and tables with. */
   objectRows(object: string, fields: string[]): Record<string, string>[];

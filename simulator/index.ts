@@ -229,6 +229,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     assignPermissionSet: (userId, set) => store.assign('PermissionSetAssignment', userId, set),
     unassignPermissionSet: (id) => store.unassign('PermissionSetAssignment', id),
     setLicenseTotal: (key, total) => store.setLicenseTotal(key, total),
+    setFieldHidden: (object, field, hidden) => view.schema.setFieldHidden(object, field, hidden),
     objectRows(object, fields) {
       const data = store.snapshot();
       const table = data.table(schema.object(object, MAX_VERSION)?.name ?? object);

@@ -152,6 +152,19 @@ export class Schema {
     return fieldsAt(obj, version, this.missingByObject.get(obj.name) ?? new Set());
   }
 
+  /**
+   * An admin changes the integration user's field-level security: the field disappears from (or
+   * appears in) describe and SOQL, as Salesforce's does. The data is kept either way.
+   */
+  setFieldHidden(object: string, field: string, hidden: boolean): void {
+    const o = this.byName.get(object.toLowerCase());
+    if (!o || !o.fields.some((f) => f.name === field)) throw new Error(`simulator: unknown field ${object}.${field}`);
+    const set = this.missingByObject.get(o.name) ?? new Set<string>();
+    if (hidden) set.add(field);
+    else set.delete(field);
+    this.missingByObject.set(o.name, set);
+  }
+
   /** Case-insensitive field lookup at a version; undefined when absent. */
   field(obj: ObjectDef, name: string, version: number): FieldDef | undefined {
     const lower = name.toLowerCase();

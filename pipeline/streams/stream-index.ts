@@ -48,7 +48,7 @@ export class StreamIndexes {
       if (fence) index.useFence(fence);
       const loaded = await index.load(orgId);
       // the keys the tail changed (everything after a rebuild): written again by this run's commit
-      if (!dryRun) index.keep(loaded.refresh());
+      if (!dryRun) await index.keepFlushed(loaded.refresh());
       this.held.set(name, { index, start: loaded.watermark });
       return loaded.live;
     };
