@@ -11,7 +11,7 @@ import { longId, shortId } from './login-ids';
  *   element: 0x00 null | 0x01 u16 interned string | 0x02 IPv4 (4 bytes) | 0x03 u8 length, latin1
  *
  * about 38 bytes for a device of a browser, platform, application and IPv4 address. Few distinct
- * browsers, platforms and applications exist, so they are interned (at most 65,535 distinct
+ * browsers, platforms and applications exist, so they are interned (at most 4,096 distinct
  * strings per compactor: the table is bounded; a string met after it is full is kept inline).
  * Anything that does not match exactly (another layout, a JSON text that does not print back the
  * same, an Id without its checksum, characters above U+00FF) is kept whole behind a 0x00: every
@@ -23,7 +23,13 @@ const NULL = 0;
 const INTERNED = 1;
 const IPV4 = 2;
 const INLINE = 3;
-const MAX_INTERNED = 0xffff;
+// Browsers, platforms, applications and fingerprints are a few hundred distinct strings; other
+// values (an IPv6 address) would fill a larger table with strings met once (65,535 of them held
+// ~15 MB of heap per compactor): once it is full they are kept inline.
+const MAX_INTERNED = 4096;
+// A device's array holds a handful of values; a longer one is kept whole (and the scratch buffer
+// below stays small: it is sized by the longest array compacted).
+const MAX_VALUES = 16;
 const TIME_LIMIT = 2 ** 48;
 const DIGITS = /^\d{15}$/;
 const IPV4_TEXT = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
@@ -79,7 +85,7 @@ export class DeviceCompactor {
     const id15 = shortId(packed.slice(15, 33));
     if (time >= TIME_LIMIT || id15 === undefined) return undefined;
     const values = simpleArray(packed, 38) ?? parsedArray(packed.slice(38));
-    if (values === undefined) return undefined;
+    if (values === undefined || values.length > MAX_VALUES) return undefined;
     const fingerprint = this.intern(packed.slice(34, 38));
     if (fingerprint === undefined) return undefined;
     // written into one scratch buffer and read back as one flat string: no string per piece

@@ -304,9 +304,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     if (fence) index.useFence(fence);
     const loaded = await index.load(info.orgId);
     const live = loaded.live;
-    // entries of the keys the users topic changed since the watermark, kept now (before the users
-    // phase changes `live`): written through the fence, at the latest in the commit with the watermark
-    if (!opts.dryRun) await index.keepFlushed(loaded.refresh());
     const streamIndexes = new StreamIndexes({
       kafka: deps.kafka,
       connectorName: opts.connectorName,
@@ -346,6 +343,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
     if (lost.length > 0)
       logger.warn('fields the last run read are unreadable; allowed for this run: null from now on', { fields: lost });
+
+    // entries of the keys the users topic changed since the watermark, kept now: after the refusals
+    // above (a refused run lands none) and before the users phase changes `live`. Written through
+    // the fence as they accumulate, the rest in the commit with the watermark.
+    if (!opts.dryRun) await index.keepFlushed(loaded.refresh());
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);

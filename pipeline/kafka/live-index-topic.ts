@@ -211,15 +211,16 @@ export class LiveIndexTopic {
   /**
    * As `keep`, but with a fence, waits for a flush each time `flushEvery` entries are waiting, so
    * at most that many are held at once: a rebuild's entries (every user, ~180 bytes each) are
-   * not all packed before the first goes out. `entries` must not change while this runs (sync.ts
-   * awaits it before the users phase changes the live users).
+   * not all packed before the first goes out. The rest waits, as `keep`'s, for the next flush or
+   * the commit (a routine run's few entries cost no transaction of their own). `entries` must not
+   * change while this runs (sync.ts awaits it before the users phase changes the live users).
    */
   async keepFlushed(entries: Iterable<OutRecord>): Promise<void> {
+    if (this.committing) throw new Error('keepFlushed after the commit began: the entries would be lost');
     for (const e of entries) {
       this.pending.append(e.key, e.value);
       if (this.fence && !this.committing && this.pending.size >= this.flushEvery) await this.flush();
     }
-    if (this.fence && !this.committing && this.pending.size > 0) await this.flush();
   }
 
   /**
