@@ -244,16 +244,13 @@ export class LiveIndexTopic {
       if (this.pending.size === 0 || !this.fence || this.committing) return;
       const log = this.pending.drain();
       const records = toRecords(this.topic, log)[Symbol.iterator]();
-      // at most flushEvery entries a transaction, however many were kept at once (a rebuild)
-      for (let more = true; more;) {
+      // at most flushEvery entries a transaction, however many were kept at once (a rebuild); the
+      // next entry is read before a transaction opens, so none is opened empty
+      let next = records.next();
+      while (!next.done) {
         await this.fence.transaction(async ({ writer }) => {
           let batch: OutRecord[] = [];
-          for (let n = 0; n < this.flushEvery; n++) {
-            const next = records.next();
-            if (next.done) {
-              more = false;
-              break;
-            }
+          for (let n = 0; n < this.flushEvery && !next.done; n++, next = records.next()) {
             batch.push(next.value);
             if (batch.length === SEND_BATCH) {
               await writer.write(batch);
