@@ -88,13 +88,17 @@ export class LatestLogins {
     // Failed attempts may come from someone else's device (laterSuccessfulLogin).
     if (login.status !== 'Success') return;
     const held = this.byUser.get(login.userId);
-    const current = held === undefined ? undefined : this.compactor.expand(held);
-    // Most offers lose on time alone: decide those without building the order key.
-    if (current !== undefined && Number(current.slice(0, 15)) > login.loginTime) return;
-    const order = orderKey(login);
-    if (current !== undefined && current.slice(0, current.indexOf('\0')) >= order) return;
+    if (held !== undefined) {
+      // Most offers are decided on time alone, read from the compact bytes without expanding the
+      // device (~3 µs); a tie is decided by the whole order key (time, then login Id).
+      const time = this.compactor.timeOf(held);
+      if (time === undefined || time === login.loginTime) {
+        const current = this.compactor.expand(held);
+        if (current.slice(0, current.indexOf('\0')) >= orderKey(login)) return;
+      } else if (time > login.loginTime) return;
+    }
     // The map copies both strings into its arena: no slice of the CSV parser's decoded chunk stays
-    // alive (one would keep the whole chunk). Keys or devices it cannot hold compactly (not ASCII)
+    // alive (one would keep the whole chunk). Keys or devices it cannot hold compactly (not latin1)
     // are kept in a Map as copies, for the same reason.
     const device = this.compactor.compact(this.codec.pack(login));
     this.byUser.set(ownCopy(login.userId), ownCopy(device));

@@ -49,6 +49,17 @@ export class DeviceCompactor {
     return this.tryCompact(packed) ?? RAW + packed;
   }
 
+  /** The login time of a compacted device, read without expanding it; undefined when not readable. */
+  timeOf(compact: string): number | undefined {
+    if (compact[0] !== PACKED) {
+      const digits = compact.slice(1, 16);
+      return DIGITS.test(digits) ? Number(digits) : undefined;
+    }
+    let time = 0;
+    for (let at = 1; at < 7; at++) time = time * 256 + compact.charCodeAt(at);
+    return time;
+  }
+
   expand(compact: string): string {
     if (compact[0] !== PACKED) return compact.slice(1);
     let at = 1;
