@@ -26,7 +26,7 @@ import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, typ
 import { packIds, unpackIds } from './login-ids';
 import { packFlags, withCarriedFlags } from './user-login-flags';
 import { newRunState, type RunState } from './run-state';
-import { planUsersRead, usersReadShape } from './users-read-plan';
+import { planUsersRead, readShape } from './users-read-plan';
 import { snapshotReadState, withSnapshotReadState } from './streams/read-state';
 import type { LiveUser } from './kafka/live-index';
 import { decodeStringKey } from '../schemas/keys';
@@ -388,7 +388,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
     // 2. The users: a full snapshot, or (routine runs) an incremental read whose Id snapshot is as
     //    complete as the full one. Each user seen is struck from `live`; what remains was not imported now.
-    const shape = usersReadShape({ source: info.usersRead?.shape ?? null, mapping: stages.fingerprint });
+    const shape = readShape({ source: info.usersRead?.shape ?? null, mapping: stages.fingerprint });
     const plan = planUsersRead({
       previous: snapshot.committed?.usersRead,
       shape,

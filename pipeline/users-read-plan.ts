@@ -20,7 +20,7 @@ export interface UsersReadPlan {
 export interface PlanInput {
   /** What the last committed run recorded (null/undefined: nothing, e.g. state written before). */
   previous: UsersReadState | null | undefined;
-  /** This run's shape digest (usersReadShape). */
+  /** This run's shape digest (readShape). */
   shape: number;
   fullRepublish: boolean;
   /** The extractor's policy (undefined: it has none, or cannot read incrementally). */
@@ -33,6 +33,7 @@ export interface PlanInput {
 export function planUsersRead(p: PlanInput): UsersReadPlan {
   return planIncrementalRead(p, {
     rows: 'users',
+    singular: 'user',
     object: 'User',
     option: 'usersFullScanEvery',
     shape: 'the User fields, the mapping, the status selection or the user filter',
@@ -44,6 +45,8 @@ export function planUsersRead(p: PlanInput): UsersReadPlan {
 export interface ReadPlanWords {
   /** What is read, plural: `users`, `permission-set-assignments rows`. */
   rows: string;
+  /** One of them: `user`, `row`. */
+  singular: string;
   /** The config option of the periodic full read. */
   option: string;
   /** What the shape digest covers, for the reason when it changed. */
@@ -60,7 +63,7 @@ export interface ReadPlanWords {
  */
 export function planIncrementalRead(p: PlanInput, w: ReadPlanWords): UsersReadPlan {
   const full = (reason: string): UsersReadPlan => ({ kind: 'full', reason });
-  const singular = w.rows === 'users' ? 'user' : 'row';
+  const singular = w.singular;
   if (!p.policy) return full(w.extractor);
   if (p.fullRepublish) return full(`fullRepublish: every ${singular} is read and published`);
   if (p.policy.fullScanEveryMs === 0) return full(`${w.option} is 0: every run reads every ${singular}`);
@@ -80,8 +83,8 @@ export function planIncrementalRead(p: PlanInput, w: ReadPlanWords): UsersReadPl
   };
 }
 
-/** A 48-bit digest (exact in a double, and in the state's Avro long) of what makes two users reads comparable. */
-export function usersReadShape(parts: unknown): number {
+/** A 48-bit digest (exact in a double, and in the state's Avro long) of what makes two reads comparable. */
+export function readShape(parts: unknown): number {
   return parseInt(createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 12), 16);
 }
 

@@ -10,7 +10,7 @@ import type { StageContext } from '../stages';
 import { convertScalar } from '../stages/convert';
 import { createRowMapper } from '../stages/map-row';
 import type { UsersReadState } from '../run-state';
-import { planIncrementalRead, usersReadShape, type UsersReadPlan } from '../users-read-plan';
+import { planIncrementalRead, readShape, type UsersReadPlan } from '../users-read-plan';
 import type { StreamRuntime } from './runtime';
 
 /** Default re-read window of an incremental stream before its watermark. */
@@ -132,7 +132,7 @@ export async function extractStream(
   // does not expose, and a field granted later changes them), the mapping and the schema. Another
   // shape and the rows of a changed read would not compare with those published: a full read.
   const shapeOf = (selected: readonly string[]): number =>
-    usersReadShape({
+    readShape({
       object: decl.object,
       api: decl.api,
       key: decl.key,
@@ -225,6 +225,7 @@ export async function extractStream(
           },
           {
             rows: `${decl.name} rows`,
+            singular: 'row',
             object: decl.object,
             option: 'streamsFullScanEvery',
             shape: `the ${decl.object} fields read or the mapping`,

@@ -2,7 +2,7 @@
  * Which users read a run makes: incremental only when every condition holds, full (with the
  * reason) otherwise; and the run state's users read survives the state record's encoding.
  */
-import { planUsersRead, usersReadShape, type PlanInput } from '../../../pipeline/users-read-plan';
+import { planUsersRead, readShape, type PlanInput } from '../../../pipeline/users-read-plan';
 import { packUsersRead, unpackUsersRead } from '../../../pipeline/state-codec';
 import { newRunState } from '../../../pipeline/run-state';
 
@@ -39,10 +39,10 @@ describe('planUsersRead', () => {
   });
 
   it('digests a shape into a whole number a long holds exactly', () => {
-    const a = usersReadShape({ fields: ['Id', 'Title'] });
+    const a = readShape({ fields: ['Id', 'Title'] });
     expect(Number.isSafeInteger(a)).toBe(true);
-    expect(usersReadShape({ fields: ['Id', 'Title'] })).toBe(a);
-    expect(usersReadShape({ fields: ['Id', 'City'] })).not.toBe(a);
+    expect(readShape({ fields: ['Id', 'Title'] })).toBe(a);
+    expect(readShape({ fields: ['Id', 'City'] })).not.toBe(a);
   });
 });
 

@@ -43,6 +43,7 @@ it('a partial or missing state reads as none: the next read is a full one', () =
 it("the plan names the stream's rows and option", () => {
   const words = {
     rows: 's rows',
+    singular: 'row',
     object: 'X',
     option: 'streamsFullScanEvery',
     shape: 'the X fields',
