@@ -88,6 +88,11 @@ export class LiveIndex {
     return known;
   }
 
+  /** Strikes a user seen in this run without decoding what was known: whether it was live. */
+  strike(key: string): boolean {
+    return this.users.delete(key);
+  }
+
   keys(): IterableIterator<string> {
     return this.users.keys();
   }

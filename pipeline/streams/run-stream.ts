@@ -261,7 +261,7 @@ export async function extractStream(
       (row) => {
         const id = row[decl.key] ?? '';
         if (seen.has(id)) return;
-        if (live!.take(id) === undefined) need.push(id);
+        if (!live!.strike(id)) need.push(id);
         else {
           phase.extracted++;
           phase.unchanged++;
