@@ -486,13 +486,24 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
         ids,
         (row) => {
           if (seen.has(row.Id)) return;
-          const previous = live.take(row.Id);
           const flags = packFlags(row);
+          const newer = latest.packed(row.Id);
+          // most users have no login this run: no device of theirs can be newer, so only whether
+          // they are live and their flags decide, and their hash and device are not decoded
+          const lean = newer === undefined ? live.peekFlags(row.Id) : undefined;
+          if (lean !== undefined && (flags === undefined || flags === lean.flags)) {
+            live.strike(row.Id);
+            counts.usersExtracted++;
+            counts.usersUnchanged++;
+            tick();
+            return;
+          }
+          const previous = live.take(row.Id);
           const carried = stages.devices.valid(previous?.device);
           if (
             previous === undefined ||
             (flags !== undefined && flags !== previous.flags) ||
-            DeviceCodec.later(carried, latest.packed(row.Id)) !== carried
+            DeviceCodec.later(carried, newer) !== carried
           ) {
             need.set(row.Id, previous);
             return;

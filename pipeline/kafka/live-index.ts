@@ -88,6 +88,14 @@ export class LiveIndex {
     return known;
   }
 
+  /** A live user's UserLogin flags, its hash and device left undecoded; undefined when not live. */
+  peekFlags(key: string): { flags: string | undefined } | undefined {
+    const v = this.users.get(key);
+    if (v === undefined) return undefined;
+    const flags = v.slice(0, 2);
+    return { flags: flags === NO_FLAGS ? undefined : flags };
+  }
+
   /** Strikes a user seen in this run without decoding what was known: whether it was live. */
   strike(key: string): boolean {
     return this.users.delete(key);

@@ -117,7 +117,7 @@ describe(`compact per-user state (COMPACT_SEED=${SEED})`, () => {
     expect(compactor.expand(c)).toBe(long);
   });
 
-  it('LiveIndex: put, put of an index-topic entry, take, strike and keys agree with a Map of what was put', () => {
+  it('LiveIndex: put, an index-topic entry, take, peekFlags, strike and keys agree with a Map of what was put', () => {
     const rand = mulberry32(SEED + 1);
     const g = gen(rand);
     const live = new LiveIndex();
@@ -134,6 +134,8 @@ describe(`compact per-user state (COMPACT_SEED=${SEED})`, () => {
         expect(live.take(key)).toEqual(want);
         oracle.delete(key);
       } else if (r < 0.2) {
+        const want = oracle.get(key);
+        expect(live.peekFlags(key)).toEqual(want && { flags: want.flags });
         expect(live.strike(key)).toBe(oracle.has(key));
         oracle.delete(key);
       } else {
