@@ -167,9 +167,14 @@ export class CompactStringMap implements Iterable<[string, string]> {
 }
 
 /** Whether `s` can live in a slot: ASCII, and 1..width characters (0..width for values). */
-function fits(s: string, width: number, emptyAllowed = false): boolean {
+function fits(s: string, width: number, emptyAllowed = false, maxCode = 0x7f): boolean {
   if (s.length > width || (s.length === 0 && !emptyAllowed)) return false;
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return charsAtMost(s, maxCode);
+}
+
+/** Every character of `s` at most `maxCode` (0x7f: ASCII; 0xff: latin1, one byte each). */
+export function charsAtMost(s: string, maxCode: number): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > maxCode) return false;
   return true;
 }
 
@@ -391,7 +396,5 @@ function fitsArenaKey(key: string): boolean {
 
 /** Values may use all of latin1 (one byte a character): binary forms (pipeline/packed-device.ts) do. */
 function fitsArenaValue(value: string): boolean {
-  if (value.length > 0xffff) return false;
-  for (let i = 0; i < value.length; i++) if (value.charCodeAt(i) > 0xff) return false;
-  return true;
+  return fits(value, 0xffff, true, 0xff);
 }

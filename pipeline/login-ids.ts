@@ -12,7 +12,8 @@ import { deflateRawSync, inflateRawSync } from 'node:zlib';
 export function packIds(ids: Iterable<string>): Buffer {
   const bodies = [...new Set(ids)].map((id) => {
     if (id.includes('\n')) throw new RangeError('an Id with a line break cannot be packed');
-    return id.length === 18 && checksum(id.slice(0, 15)) === id.slice(15) ? `.${id.slice(0, 15)}` : `:${id}`;
+    const short = shortId(id);
+    return short !== undefined ? `.${short}` : `:${id}`;
   });
   bodies.sort((a, b) => (a.slice(1) < b.slice(1) ? -1 : a.slice(1) > b.slice(1) ? 1 : 0));
   let prev = '';

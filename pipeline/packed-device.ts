@@ -1,3 +1,4 @@
+import { charsAtMost } from '../kernel/compact-map';
 import { longId, shortId } from './login-ids';
 
 /**
@@ -132,7 +133,7 @@ export class DeviceCompactor {
         n += 3;
         continue;
       }
-      if (v.length > 255 || !latin1(v)) return undefined;
+      if (v.length > 255 || !charsAtMost(v, 0xff)) return undefined;
       out[n] = INLINE;
       out[n + 1] = v.length;
       out.write(v, n + 2, 'latin1');
@@ -213,10 +214,5 @@ function ipv4(s: string, out: Buffer, at: number): boolean {
     if (n > 255 || String(n) !== m[i]) return false;
     out[at + i - 1] = n;
   }
-  return true;
-}
-
-function latin1(s: string): boolean {
-  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0xff) return false;
   return true;
 }

@@ -183,7 +183,7 @@ export class LiveIndexTopic {
         }
         this.written += n;
         if (this.failed) throw this.failed;
-        if (this.fence && !this.committing && this.pending.size >= this.flushEvery) await this.flush();
+        if (this.flushDue) await this.flush();
       },
     };
   }
@@ -203,7 +203,7 @@ export class LiveIndexTopic {
     for (const e of entries) this.pending.append(e.key, e.value);
     // with a fence, a rebuild's entries (every user) go out now, in the background, not in the
     // commit; a failure is thrown by the next write or by nextWatermark
-    if (this.fence && !this.committing && this.pending.size >= this.flushEvery) {
+    if (this.flushDue) {
       this.flush().catch((err: unknown) => (this.failed ??= err));
     }
   }
@@ -219,7 +219,7 @@ export class LiveIndexTopic {
     if (this.committing) throw new Error('keepFlushed after the commit began: the entries would be lost');
     for (const e of entries) {
       this.pending.append(e.key, e.value);
-      if (this.fence && !this.committing && this.pending.size >= this.flushEvery) await this.flush();
+      if (this.flushDue) await this.flush();
     }
   }
 
@@ -236,6 +236,11 @@ export class LiveIndexTopic {
   /** Entries waiting for their write (not yet flushed or committed). */
   get waiting(): number {
     return this.pending.size;
+  }
+
+  /** A flush is due: a fence to write through, no commit begun, and flushEvery entries waiting. */
+  private get flushDue(): boolean {
+    return this.fence !== null && !this.committing && this.pending.size >= this.flushEvery;
   }
 
   /** Writes what is kept in a transaction of the fence; flushes run one after the other. */
