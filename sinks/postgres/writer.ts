@@ -1,22 +1,20 @@
 import type { Pool, PoolClient } from 'pg';
 import type { RecordError } from '../../kernel/errors';
-import { deletesFirst, unapplied, type WriteCounts, type WriteOp, type WriteOutcome, type WriterSchema } from '../port';
+import { deletesFirst, unapplied, type WriteCounts, type WriteOp, type WriteOutcome } from '../port';
 import { classifyDbError, isDataError } from './classify';
 import { inTransaction, withClient } from './db';
 import { lockOffset, storeOffset } from './offsets';
 import { copyFrom } from './copy';
+import { encodeRows } from './encode-rows';
 import {
   anyKeySql,
   copySql,
   deleteCascade,
   deleteSql,
   directCopySql,
-  lineEncoder,
   mergeSql,
   stageSql,
   type CascadeTarget,
-  type CopyTarget,
-  type LineEncoder,
 } from './statements';
 import type { SinkTable } from './table';
 
@@ -154,7 +152,7 @@ async function copyDirect(
 ): Promise<number | undefined> {
   const { rows: found } = await client.query<{ found: boolean }>(anyKeySql(table), [rows.map((r) => r.key)]);
   if (found[0].found) return undefined;
-  const chunks = encodeChunks(table, rows, chunkRows, 'direct');
+  const chunks = encodeRows(table, rows, chunkRows, 'direct');
   if (!chunks) return undefined;
   return copyFrom(client, directCopySql(table), chunks);
 }
@@ -170,37 +168,8 @@ async function copyMerge(
   // A fresh name each time: a staging table of a released savepoint lives until COMMIT.
   const stage = `neurons_stage_${++stages}`;
   await client.query(stageSql(table, stage));
-  await copyFrom(client, copySql(table, stage), encodeChunks(table, rows, chunkRows, 'stage')!);
+  await copyFrom(client, copySql(table, stage), encodeRows(table, rows, chunkRows, 'stage')!);
   return (await client.query(mergeSql(table, stage, mode))).rowCount ?? 0;
-}
-
-/** COPY text, `chunkRows` rows per Buffer (one CopyData message each); undefined when a row cannot go `target`. */
-function encodeChunks(
-  table: SinkTable,
-  rows: readonly RowOp[],
-  chunkRows: number,
-  target: CopyTarget,
-): Buffer[] | undefined {
-  const chunks: Buffer[] = [];
-  let lines: string[] = [];
-  let writer: WriterSchema | undefined;
-  let encode: LineEncoder | undefined;
-  for (let i = 0; i < rows.length; i++) {
-    const op = rows[i];
-    if (op.writer !== writer) {
-      writer = op.writer;
-      encode = lineEncoder(table, writer, target);
-    }
-    const line = encode!(op);
-    if (line === undefined) return undefined;
-    lines.push(line);
-    if (lines.length === chunkRows) {
-      chunks.push(Buffer.from(lines.join('')));
-      lines = [];
-    }
-  }
-  if (lines.length > 0) chunks.push(Buffer.from(lines.join('')));
-  return chunks;
 }
 
 /** Applies `ops` under a savepoint; on a data error, splits them in two and tries each half. */

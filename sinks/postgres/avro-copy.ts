@@ -1,0 +1,322 @@
+import { isUtf8 } from 'node:buffer';
+import { WIRE_HEADER_BYTES } from '../../schemas/wire';
+import type { WriterSchema } from '../port';
+import type { FieldColumn } from './columns';
+import { copyValue } from './copy';
+import type { CopyTarget } from './statements';
+import type { SinkTable } from './table';
+
+/**
+ * COPY text straight from a record's Avro bytes: a reader compiled once per (table columns,
+ * writer schema, target) walks the framed value and appends the row's line to a byte buffer. No
+ * record object, no per-field strings for text columns (Avro strings are UTF-8, COPY text is
+ * UTF-8: the bytes are copied with COPY's four escapes), no join, no Buffer.from per chunk. The
+ * row encoder of statements.ts (from decoded values) was ~26 % of an initial load's CPU and its
+ * strings a large part of the GC's 15 % (docs/performance-s6-sink.md).
+ *
+ * Exactly the bytes of statements.ts lineEncoder (test/unit/sinks/avro-copy.test.ts): a row this
+ * reader cannot vouch for (a string that is not valid UTF-8, which avsc decodes with replacement
+ * characters; a long beyond 2^53; anything unexpected) answers FALLBACK and the caller encodes it
+ * from the decoded value. A writer schema with a type this reader does not know (bytes, arrays,
+ * multi-type unions, dates, plain longs, ints, floats) gets no reader at all: same fallback.
+ */
+export const OK = 0;
+/** The row cannot go `direct` (a value only PostgreSQL can convert): the batch takes the staging path. */
+export const NO_DIRECT = 1;
+/** This reader cannot vouch for the row: encode it from its decoded value. */
+export const FALLBACK = 2;
+export type Outcome = typeof OK | typeof NO_DIRECT | typeof FALLBACK;
+
+/** A growable output buffer; `n` bytes used. */
+export class CopyBytes {
+  buf: Buffer;
+  n = 0;
+  constructor(size: number) {
+    this.buf = Buffer.allocUnsafe(Math.max(1024, size));
+  }
+  ensure(more: number): void {
+    if (this.n + more <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.n + more));
+    this.buf.copy(next, 0, 0, this.n);
+    this.buf = next;
+  }
+  /** A string of code points below 128 (numbers, ISO instants, \N). */
+  ascii(s: string): void {
+    const len = s.length;
+    this.ensure(len);
+    const buf = this.buf;
+    let n = this.n;
+    for (let i = 0; i < len; i++) buf[n++] = s.charCodeAt(i);
+    this.n = n;
+  }
+  /** Any string, as UTF-8. */
+  text(s: string): void {
+    this.ensure(s.length * 3);
+    this.n += this.buf.write(s, this.n, 'utf8');
+  }
+}
+
+/** Encodes one row (body = the framed value) into `out`; the caller rewinds `out.n` unless OK. */
+export type RowReader = (value: Buffer, key: string, partition: number, offset: string, out: CopyBytes) => Outcome;
+
+// The read position: one reader runs at a time (synchronous), no Tap object per row.
+let src: Buffer = Buffer.alloc(0);
+let pos = 0;
+
+/** avsc's Tap#readLong: zigzag varint, float arithmetic beyond 28 bits. */
+function readLong(): number {
+  let n = 0;
+  let k = 0;
+  let b: number;
+  let h: number;
+  do {
+    b = src[pos++];
+    h = b & 0x80;
+    n |= (b & 0x7f) << k;
+    k += 7;
+  } while (h && k < 28);
+  if (!h) return (n >> 1) ^ -(n & 1);
+  let f = n;
+  let fk = 268435456;
+  do {
+    b = src[pos++];
+    f += (b & 0x7f) * fk;
+    fk *= 128;
+  } while (b & 0x80);
+  return (f % 2 ? -(f + 1) : f) / 2;
+}
+
+/** An Avro string's bytes as COPY text: \ TAB LF CR escaped; FALLBACK when not valid UTF-8. */
+function copyString(out: CopyBytes): Outcome {
+  const len = readLong();
+  const end = pos + len;
+  if (len < 0 || end > src.length) return FALLBACK;
+  out.ensure(2 * len);
+  const buf = out.buf;
+  let n = out.n;
+  let high = 0;
+  for (let i = pos; i < end; i++) {
+    const b = src[i];
+    high |= b;
+    if (b === 92) {
+      buf[n++] = 92;
+      buf[n++] = 92;
+    } else if (b === 9) {
+      buf[n++] = 92;
+      buf[n++] = 116;
+    } else if (b === 10) {
+      buf[n++] = 92;
+      buf[n++] = 110;
+    } else if (b === 13) {
+      buf[n++] = 92;
+      buf[n++] = 114;
+    } else buf[n++] = b;
+  }
+  if (high & 0x80 && !isUtf8(src.subarray(pos, end))) return FALLBACK;
+  pos = end;
+  out.n = n;
+  return OK;
+}
+
+type Step = (out: CopyBytes) => Outcome;
+type Json = Record<string, unknown>;
+
+/** The reader of one writer schema for a table's columns and target, or undefined (use the decoded values). */
+export function rowReader(table: SinkTable, writer: WriterSchema, target: CopyTarget): RowReader | undefined {
+  const fields = table.fields();
+  let cache = readers.get(table);
+  if (!cache || cache.columns !== fields.length) {
+    cache = { columns: fields.length, stage: new WeakMap(), direct: new WeakMap() };
+    readers.set(table, cache);
+  }
+  const mine = cache[target];
+  if (!mine.has(writer)) mine.set(writer, compile(fields, table.writerColumns(writer), writer, target));
+  return mine.get(writer);
+}
+
+const readers = new WeakMap<
+  SinkTable,
+  {
+    columns: number;
+    stage: WeakMap<WriterSchema, RowReader | undefined>;
+    direct: WeakMap<WriterSchema, RowReader | undefined>;
+  }
+>();
+
+function compile(
+  fields: readonly FieldColumn[],
+  own: ReadonlyMap<string, FieldColumn>,
+  writer: WriterSchema,
+  target: CopyTarget,
+): RowReader | undefined {
+  if (fields[0]?.field !== 'id') return undefined;
+  const index = new Map(fields.map((f, i) => [f.field, i]));
+  const writerFields = (writer.json as Json).fields as Json[];
+  // Per table column after the id: the step that reads its writer field, or its constant text.
+  const byColumn: (Step | string)[] = [];
+  // Writer fields in their order; each either fills the next columns in order or is skipped (id).
+  const reads: { column: number; step: Step }[] = [];
+  let last = 0;
+  for (const wf of writerFields) {
+    const name = wf.name as string;
+    const column = index.get(name);
+    const theirs = column === undefined ? undefined : fields[column];
+    const ours = own.get(name);
+    if (column === undefined || !theirs || !ours) return undefined;
+    if (theirs.pgType !== ours.pgType || theirs.wireType !== ours.wireType) return undefined;
+    const step = fieldStep(wf.type, theirs, target, name === 'id');
+    if (!step) return undefined;
+    if (name === 'id') {
+      reads.push({ column: 0, step });
+      continue;
+    }
+    // The line is written in column order as the bytes are read: the writer's order must be the table's.
+    if (column <= last) return undefined;
+    last = column;
+    reads.push({ column, step });
+  }
+  for (let c = 1; c < fields.length; c++) {
+    if (reads.some((r) => r.column === c)) continue;
+    const f = fields[c];
+    const constant =
+      target === 'direct' && f.direct
+        ? f.defaultJson === null || f.defaultJson === undefined
+          ? '\\N'
+          : typeof f.defaultJson === 'number'
+            ? f.direct(f.defaultJson)
+            : undefined
+        : copyValue(f.wireType, f.defaultJson);
+    if (constant === undefined) return undefined;
+    byColumn[c] = constant;
+  }
+  // The plan: per writer field in order, the constants of the columns before it, then its step.
+  const plan: (Step | string)[] = [];
+  let next = 1;
+  for (const r of reads) {
+    if (r.column === 0) {
+      plan.push(r.step); // reads past the id field; the key is written instead
+      continue;
+    }
+    for (; next < r.column; next++) plan.push(`\t${byColumn[next] as string}`);
+    plan.push('\t', r.step);
+    next = r.column + 1;
+  }
+  for (; next < fields.length; next++) plan.push(`\t${byColumn[next] as string}`);
+  const steps = plan;
+  const n = steps.length;
+  return (value, key, partition, offset, out) => {
+    src = value;
+    pos = WIRE_HEADER_BYTES;
+    out.text(copyValue('text', key));
+    for (let i = 0; i < n; i++) {
+      const s = steps[i];
+      if (typeof s === 'string') out.ascii(s);
+      else {
+        const r = s(out);
+        if (r !== OK) return r;
+      }
+    }
+    if (pos !== value.length) return FALLBACK;
+    out.ascii('\t');
+    out.ascii(String(partition));
+    out.ascii('\t');
+    out.ascii(offset);
+    out.ascii('\n');
+    return OK;
+  };
+}
+
+/** A field's reader, or undefined for a type this reader does not handle. `skip`: read, write nothing. */
+function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip: boolean): Step | undefined {
+  if (Array.isArray(type)) {
+    if (type.length !== 2) return undefined;
+    const nullAt = type.findIndex((t) => t === 'null');
+    if (nullAt < 0) return undefined;
+    const inner = fieldStep(type[1 - nullAt], column, target, skip);
+    if (!inner) return undefined;
+    return (out) => {
+      const branch = readLong();
+      if (branch === nullAt) {
+        if (!skip) out.ascii('\\N');
+        return OK;
+      }
+      return branch === 1 - nullAt ? inner(out) : FALLBACK;
+    };
+  }
+  const t = (typeof type === 'string' ? { type } : type) as Json;
+  const logical = t.logicalType as string | undefined;
+  switch (t.type) {
+    case 'string':
+      if (logical !== undefined) return undefined;
+      if (skip)
+        return () => {
+          const len = readLong();
+          pos += len;
+          return pos <= src.length ? OK : FALLBACK;
+        };
+      return column.pgType === 'text' ? copyString : undefined;
+    case 'boolean':
+      if (column.pgType !== 'boolean' || skip) return undefined;
+      return (out) => {
+        out.ascii(src[pos++] ? 't' : 'f');
+        return OK;
+      };
+    case 'enum': {
+      if (column.pgType !== 'text' || skip) return undefined;
+      const symbols = (t.symbols as string[]).map((s) => copyValue('text', s));
+      return (out) => {
+        const symbol = symbols[readLong()];
+        if (symbol === undefined) return FALLBACK;
+        out.text(symbol);
+        return OK;
+      };
+    }
+    case 'double':
+      if (column.pgType !== 'double precision' || skip) return undefined;
+      return (out) => {
+        const v = src.readDoubleLE(pos);
+        pos += 8;
+        out.ascii(String(v));
+        return OK;
+      };
+    case 'long': {
+      if (logical !== 'timestamp-millis' || column.pgType !== 'timestamptz' || skip) return undefined;
+      const direct = target === 'direct' ? column.direct : undefined;
+      return (out) => {
+        const v = readLong();
+        if (!Number.isSafeInteger(v)) return FALLBACK;
+        if (!direct) {
+          out.ascii(String(v));
+          return OK;
+        }
+        const text = direct(v);
+        if (text === undefined) return NO_DIRECT;
+        out.ascii(text);
+        return OK;
+      };
+    }
+    case 'map': {
+      if (column.pgType !== 'jsonb' || skip || t.values !== 'boolean') return undefined;
+      // As avsc's MapType reads it: blocks of (count, [size,] entries), into a plain object.
+      return (out) => {
+        const map: Record<string, boolean> = {};
+        for (let count = readLong(); count !== 0; count = readLong()) {
+          if (count < 0) {
+            count = -count;
+            readLong(); // the block's size in bytes
+          }
+          for (let i = 0; i < count; i++) {
+            const len = readLong();
+            if (len < 0 || pos + len > src.length) return FALLBACK;
+            const k = src.toString('utf8', pos, (pos += len));
+            map[k] = !!src[pos++];
+          }
+        }
+        out.text(copyValue('jsonb', map));
+        return OK;
+      };
+    }
+    default:
+      return undefined;
+  }
+}
