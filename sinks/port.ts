@@ -74,6 +74,8 @@ export interface WriterSchema {
   readonly type: avro.Type;
   /** The record's field names (undefined for the key's string schema). */
   readonly fields?: ReadonlySet<string>;
+  /** Checks a body decodes without building the record (sinks/engine/avro-check.ts); returns its string id. */
+  readonly check?: (body: Buffer) => string | undefined;
 }
 
 /** Where a record came from, with its raw bytes (what the dead-letter topic receives). */

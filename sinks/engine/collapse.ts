@@ -1,5 +1,5 @@
 import type { SourceRecord, WriteOp } from '../port';
-import type { Decoded } from './decode';
+import { isTombstone, type Decoded } from './decode';
 
 export type { SourceRecord, WriteOp };
 
@@ -26,12 +26,15 @@ export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
     last.delete(decoded.key); // keep the surviving change at its key's last position
     last.set(
       decoded.key,
-      decoded.value === null
+      isTombstone(decoded)
         ? { kind: 'delete', key: decoded.key, source }
         : {
             kind: 'upsert',
             key: decoded.key,
-            value: decoded.value,
+            // read through: the record is built only if the store reads it (decode.ts CheckedRecord)
+            get value() {
+              return decoded.value!;
+            },
             writer: decoded.writer!,
             source,
             ...(deletedAt !== undefined ? { deletedAt } : {}),
@@ -49,8 +52,16 @@ export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
 export function collapseInserts(records: readonly DecodedRecord[]): WriteOp[] {
   const first = new Map<string, WriteOp>();
   for (const { decoded, source } of records) {
-    if (decoded.value === null || first.has(decoded.key)) continue;
-    first.set(decoded.key, { kind: 'insert', key: decoded.key, value: decoded.value, writer: decoded.writer!, source });
+    if (isTombstone(decoded) || first.has(decoded.key)) continue;
+    first.set(decoded.key, {
+      kind: 'insert',
+      key: decoded.key,
+      get value() {
+        return decoded.value!;
+      },
+      writer: decoded.writer!,
+      source,
+    });
   }
   return [...first.values()];
 }

@@ -5,15 +5,37 @@ import { decodeFramed, unframe } from '../../schemas/wire';
 import { RecordError } from '../../kernel/errors';
 import type { WriterSchema } from '../port';
 import type { SchemaSource } from '../postgres/schema-source';
+import { compileCheck, type BodyCheck } from './avro-check';
 
 export type { WriterSchema };
 
 /** One Kafka record, decoded with its own writer schema. `value` null is a tombstone. */
 export interface Decoded {
   readonly key: string;
+  /** The record (built on first read when the decoder only checked the bytes: see avro-check.ts). */
   readonly value: Record<string, unknown> | null;
   /** The value's writer schema (undefined for a tombstone). */
   readonly writer?: WriterSchema;
+  /** True for a tombstone; when absent, `value === null` says it. Read this, not `value`, to keep decoding lazy. */
+  readonly tombstone?: boolean;
+}
+
+/** Whether a decoded record is a tombstone, without building its value. */
+export const isTombstone = (d: Decoded): boolean => d.tombstone ?? d.value === null;
+
+/** A record whose bytes were checked (avro-check.ts): its object is built only if someone reads `value`. */
+class CheckedRecord implements Decoded {
+  readonly tombstone = false;
+  private built: Record<string, unknown> | undefined;
+  constructor(
+    readonly key: string,
+    readonly writer: WriterSchema,
+    private readonly message: Buffer,
+  ) {}
+  get value(): Record<string, unknown> {
+    this.built ??= decodeFramed(this.writer.type, this.message).value as Record<string, unknown>;
+    return this.built;
+  }
 }
 
 /**
@@ -62,17 +84,36 @@ export function createDecoder(source: SchemaSource, accept?: (json: AvroSchemaJs
       const valueWriter = await writer(unframe(message.value).schemaId);
       if (!valueWriter.fields)
         throw new RecordError(`value schema ${valueWriter.id} is not a record`, { code: 'RECORD_UNDECODABLE' });
-      const value = decodeFramed(valueWriter.type, message.value).value as Record<string, unknown>;
-      if (typeof value.id === 'string' && value.id !== key) {
-        throw new RecordError(`value id ${value.id} differs from the record key ${key}`, {
-          code: 'KEY_MISMATCH',
-          field: 'id',
-          value: String(value.id),
-        });
+      if (valueWriter.check) {
+        const id = checkBody(valueWriter.check, message.value);
+        if (id !== undefined && id !== key) throw keyMismatch(id, key);
+        return new CheckedRecord(key, valueWriter, message.value);
       }
+      const value = decodeFramed(valueWriter.type, message.value).value as Record<string, unknown>;
+      if (typeof value.id === 'string' && value.id !== key) throw keyMismatch(value.id, key);
       return { key, value, writer: valueWriter };
     },
   };
+}
+
+const keyMismatch = (id: string, key: string) =>
+  new RecordError(`value id ${id} differs from the record key ${key}`, {
+    code: 'KEY_MISMATCH',
+    field: 'id',
+    value: id,
+  });
+
+/** The checker's verdict on a framed value, with decodeFramed's errors (same codes). */
+function checkBody(check: BodyCheck, message: Buffer): string | undefined {
+  const { schemaId, body } = unframe(message);
+  try {
+    return check(body);
+  } catch (err) {
+    throw new RecordError(`cannot decode Avro body with schema id ${schemaId}: ${(err as Error).message}`, {
+      code: 'RECORD_UNDECODABLE',
+      cause: err,
+    });
+  }
 }
 
 function parseWriter(id: number, json: AvroSchemaJson, accept?: (json: AvroSchemaJson) => void): WriterSchema {
@@ -94,5 +135,7 @@ function parseWriter(id: number, json: AvroSchemaJson, accept?: (json: AvroSchem
       cause: err,
     });
   }
-  return { id, json, type, fields: new Set((type as avro.types.RecordType).fields.map((f) => f.name)) };
+  const fields = new Set((type as avro.types.RecordType).fields.map((f) => f.name));
+  const check = compileCheck(type);
+  return check ? { id, json, type, fields, check } : { id, json, type, fields };
 }

@@ -5,7 +5,7 @@ import { withRetry, type RetryOptions } from '../../kernel/retry';
 import type { Sink, SinkStream, WriteCounts } from '../port';
 import { collapseInserts, collapseUpserts, type DecodedRecord, type SourceRecord } from './collapse';
 import { classifySendError, type DeadLetter, type DeadLetterEntry } from './dead-letter';
-import type { RecordDecoder, WriterSchema } from './decode';
+import { isTombstone, type RecordDecoder, type WriterSchema } from './decode';
 import { Breaker } from './breaker';
 
 /** Test seams. Production code passes none. */
@@ -187,7 +187,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
       };
       try {
         const decoded = await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m));
-        if (decoded.value === null && stream.write === 'append') {
+        if (isTombstone(decoded) && stream.write === 'append') {
           throw new RecordError(
             `a ${stream.name} record cannot be deleted (append-only stream): tombstone on ${topic}`,
             { code: 'UNEXPECTED_TOMBSTONE' },

@@ -90,7 +90,7 @@ function readLong(): number {
 function copyString(out: CopyBytes): Outcome {
   const len = readLong();
   const end = pos + len;
-  if (len < 0 || end > src.length) return FALLBACK;
+  if (!(len >= 0 && end <= src.length)) return FALLBACK;
   out.ensure(2 * len);
   const buf = out.buf;
   let n = out.n;
@@ -300,14 +300,14 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
       // As avsc's MapType reads it: blocks of (count, [size,] entries), into a plain object.
       return (out) => {
         const map: Record<string, boolean> = {};
-        for (let count = readLong(); count !== 0; count = readLong()) {
+        for (let count = readLong(); count; count = readLong()) {
           if (count < 0) {
             count = -count;
             readLong(); // the block's size in bytes
           }
           for (let i = 0; i < count; i++) {
             const len = readLong();
-            if (len < 0 || pos + len > src.length) return FALLBACK;
+            if (!(len >= 0 && pos + len <= src.length)) return FALLBACK;
             const k = src.toString('utf8', pos, (pos += len));
             map[k] = !!src[pos++];
           }

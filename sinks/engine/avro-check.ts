@@ -1,0 +1,191 @@
+import type avro from 'avsc';
+
+/**
+ * Checks that an Avro body decodes with its writer schema, without building the record: a
+ * checker compiled once per writer schema walks the bytes and refuses (throws) whatever avsc's
+ * fromBuffer refuses: a union or enum index out of range, a long beyond 2^53, a negative length,
+ * bytes missing or left over. Returns the record's top-level string `id` (undefined when the
+ * record has none or it is null), which the decoder compares with the Kafka key.
+ *
+ * Why: the engine used to decode every record into an object of ~190 properties that only the
+ * row encoder read, and that lived from the fetch to the commit (old-generation garbage: most of
+ * the sink's GC time). The PostgreSQL store reads the COPY text straight from the bytes
+ * (sinks/postgres/avro-copy.ts); the record object is built only where someone reads it (the
+ * memory store, a row the byte reader cannot vouch for).
+ *
+ * undefined from compileCheck: a schema with a type this checker does not walk (none of the
+ * declared schemas): decode it eagerly as before.
+ */
+export type BodyCheck = (body: Buffer) => string | undefined;
+
+class Refused extends Error {}
+
+let src: Buffer = Buffer.alloc(0);
+let pos = 0;
+
+function readLong(): number {
+  let n = 0;
+  let k = 0;
+  let b: number;
+  let h: number;
+  do {
+    if (pos >= src.length) throw new Refused('truncated buffer');
+    b = src[pos++];
+    h = b & 0x80;
+    n |= (b & 0x7f) << k;
+    k += 7;
+  } while (h && k < 28);
+  if (!h) return (n >> 1) ^ -(n & 1);
+  let f = n;
+  let fk = 268435456;
+  do {
+    if (pos >= src.length) throw new Refused('truncated buffer');
+    b = src[pos++];
+    f += (b & 0x7f) * fk;
+    fk *= 128;
+  } while (b & 0x80);
+  return (f % 2 ? -(f + 1) : f) / 2;
+}
+
+function advance(len: number): void {
+  // Written to refuse NaN too (a varint of ~150 bytes overflows to it; avsc then ends invalid).
+  if (!(len >= 0 && pos + len <= src.length)) throw new Refused('truncated buffer');
+  pos += len;
+}
+
+type Walk = () => void;
+
+export function compileCheck(type: avro.Type): BodyCheck | undefined {
+  const memo = new Map<avro.Type, Walk>();
+  let unsupported = false;
+  const walk = (t: avro.Type): Walk => {
+    const known = memo.get(t);
+    if (known) return known;
+    // A recursive record refers to itself: the slot calls its walk once that is built.
+    const slot: { walk?: Walk } = {};
+    memo.set(t, () => slot.walk!());
+    slot.walk = build(t);
+    return slot.walk;
+  };
+  const build = (t: avro.Type): Walk => {
+    const any = t as unknown as {
+      fields?: { type: avro.Type }[];
+      types?: avro.Type[];
+      symbols?: string[];
+      valuesType?: avro.Type;
+      itemsType?: avro.Type;
+      size?: number;
+    };
+    switch (t.typeName) {
+      case 'null':
+        return () => undefined;
+      case 'boolean':
+        return () => advance(1);
+      case 'int':
+        return () => void readLong();
+      case 'long':
+        return () => {
+          const n = readLong();
+          if (!(n >= -9007199254740990 && n <= 9007199254740990)) throw new Refused('potential precision loss');
+        };
+      case 'float':
+        return () => advance(4);
+      case 'double':
+        return () => advance(8);
+      case 'string':
+      case 'bytes':
+        return () => advance(readLong());
+      case 'fixed': {
+        const size = any.size!;
+        return () => advance(size);
+      }
+      case 'enum': {
+        const count = any.symbols!.length;
+        return () => {
+          const i = readLong();
+          if (!(i >= 0 && i < count)) throw new Refused(`invalid enum index: ${i}`);
+        };
+      }
+      case 'union:unwrapped': {
+        const branches = any.types!.map(walk);
+        return () => {
+          const i = readLong();
+          const branch = branches[i];
+          if (branch === undefined) throw new Refused(`invalid union index: ${i}`);
+          branch();
+        };
+      }
+      case 'map':
+      case 'array': {
+        const item = walk(t.typeName === 'map' ? any.valuesType! : any.itemsType!);
+        const keyed = t.typeName === 'map';
+        return () => {
+          // Ends on a count of 0, or NaN, as avsc's loop does (its condition is the count's truthiness).
+          for (let n = readLong(); n; n = readLong()) {
+            if (n < 0) {
+              n = -n;
+              readLong(); // the block's size in bytes
+            }
+            for (let i = 0; i < n; i++) {
+              if (keyed) advance(readLong());
+              item();
+            }
+          }
+        };
+      }
+      case 'record': {
+        const fields = any.fields!.map((f) => walk(f.type));
+        return () => {
+          for (let i = 0; i < fields.length; i++) fields[i]();
+        };
+      }
+      default:
+        unsupported = true;
+        return () => undefined;
+    }
+  };
+  const root = walk(type);
+  if (unsupported || type.typeName !== 'record') return undefined;
+  // The top-level id, read where it is: a string field, or ["null", "string"].
+  const fields = (type as avro.types.RecordType).fields;
+  const at = fields.findIndex((f) => f.name === 'id');
+  const idType = at < 0 ? undefined : fields[at].type;
+  const stringId = idType?.typeName === 'string';
+  const unionId =
+    idType?.typeName === 'union:unwrapped'
+      ? (idType as avro.types.UnwrappedUnionType).types.map((b) => b.typeName)
+      : [];
+  const before = fields.slice(0, Math.max(at, 0)).map((f) => walk(f.type));
+  const readId = (): string | undefined => {
+    let branch = 'string';
+    if (!stringId) {
+      const i = readLong();
+      if (!(i >= 0 && i < unionId.length)) throw new Refused(`invalid union index: ${i}`);
+      branch = unionId[i];
+    }
+    if (branch !== 'string') return undefined;
+    const len = readLong();
+    const start = pos;
+    advance(len);
+    return src.toString('utf8', start, start + len);
+  };
+  return (body) => {
+    src = body;
+    pos = 0;
+    try {
+      let id: string | undefined;
+      if (stringId || unionId.length > 0) {
+        for (const f of before) f();
+        id = readId();
+        pos = 0;
+      }
+      root();
+      if (pos < body.length) throw new Refused('trailing data');
+      return id;
+    } finally {
+      src = EMPTY;
+    }
+  };
+}
+
+const EMPTY = Buffer.alloc(0);
