@@ -5,6 +5,32 @@ import type { SinkTable } from './table';
 
 type RowOp = Extract<WriteOp, { value: unknown }>;
 
+/** COPY text of a batch: its chunks, and release() once COPY has sent them (their buffer is reused). */
+export interface EncodedRows {
+  readonly chunks: Buffer[];
+  release(): void;
+}
+
+// Output buffers kept for the next batches: a batch's text is ~2x its 4 MiB of records, and a
+// fresh multi-MB allocation per transaction is memory churn (and, outside the V8 heap, a nudge
+// to the GC). Two at most (partitions are written concurrently), none larger than MAX_KEPT.
+const spare: CopyBytes[] = [];
+const MAX_SPARE = 2;
+const MAX_KEPT = 16 * 1024 * 1024;
+
+function acquire(size: number): CopyBytes {
+  const found = spare.pop();
+  if (found && found.buf.length >= size) {
+    found.n = 0;
+    return found;
+  }
+  return new CopyBytes(size);
+}
+
+function release(out: CopyBytes): void {
+  if (spare.length < MAX_SPARE && out.buf.length <= MAX_KEPT && !spare.includes(out)) spare.push(out);
+}
+
 /**
  * A batch's rows as COPY text for `target`, `chunkRows` rows per Buffer (one CopyData message
  * each, views of one allocation); undefined when a row cannot go `target` (see FieldColumn.direct).
@@ -16,11 +42,11 @@ export function encodeRows(
   rows: readonly RowOp[],
   chunkRows: number,
   target: CopyTarget,
-): Buffer[] | undefined {
+): EncodedRows | undefined {
   let estimate = 0;
   for (let i = 0; i < rows.length; i++) estimate += (rows[i].source.value?.length ?? 0) + 64;
   // Text is longer than Avro (booleans 1 byte -> 2, instants 6 -> 24): one growth at most, typically.
-  const out = new CopyBytes(estimate * 2);
+  const out = acquire(estimate * 2);
   const ends: number[] = [];
   let writer: WriterSchema | undefined;
   let read: RowReader | undefined;
@@ -35,12 +61,12 @@ export function encodeRows(
     const start = out.n;
     const value = op.source.value;
     const outcome = read && value ? read(value, op.key, op.source.partition, op.source.offset, out) : FALLBACK;
-    if (outcome === NO_DIRECT) return undefined;
+    if (outcome === NO_DIRECT) return void release(out);
     if (outcome === FALLBACK) {
       out.n = start;
       encode ??= lineEncoder(table, writer, target);
       const line = encode(op);
-      if (line === undefined) return undefined;
+      if (line === undefined) return void release(out);
       out.text(line);
     }
     if ((i + 1) % chunkRows === 0 || i === rows.length - 1) ends.push(out.n);
@@ -51,5 +77,12 @@ export function encodeRows(
     chunks.push(out.buf.subarray(from, end));
     from = end;
   }
-  return chunks;
+  let released = false;
+  return {
+    chunks,
+    release: () => {
+      if (!released) release(out);
+      released = true;
+    },
+  };
 }

@@ -152,9 +152,11 @@ async function copyDirect(
 ): Promise<number | undefined> {
   const { rows: found } = await client.query<{ found: boolean }>(anyKeySql(table), [rows.map((r) => r.key)]);
   if (found[0].found) return undefined;
-  const chunks = encodeRows(table, rows, chunkRows, 'direct');
-  if (!chunks) return undefined;
-  return copyFrom(client, directCopySql(table), chunks);
+  const encoded = encodeRows(table, rows, chunkRows, 'direct');
+  if (!encoded) return undefined;
+  const copied = await copyFrom(client, directCopySql(table), encoded.chunks);
+  encoded.release(); // only once COPY has sent it all; a failed COPY's buffer is left to the GC
+  return copied;
 }
 
 /** The staging path: COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT (mergeSql). */
@@ -168,7 +170,9 @@ async function copyMerge(
   // A fresh name each time: a staging table of a released savepoint lives until COMMIT.
   const stage = `neurons_stage_${++stages}`;
   await client.query(stageSql(table, stage));
-  await copyFrom(client, copySql(table, stage), encodeRows(table, rows, chunkRows, 'stage')!);
+  const encoded = encodeRows(table, rows, chunkRows, 'stage')!;
+  await copyFrom(client, copySql(table, stage), encoded.chunks);
+  encoded.release();
   return (await client.query(mergeSql(table, stage, mode))).rowCount ?? 0;
 }
 

@@ -193,7 +193,7 @@ describe(`COPY text straight from Avro bytes = COPY text from decoded values (AV
         const chunkRows = 1 + Math.floor(rnd() * 20);
         for (const target of ['stage', 'direct'] as const) {
           const want = reference(table, ops, chunkRows, target);
-          const got = encodeRows(table, ops, chunkRows, target)?.map(bytes);
+          const got = encodeRows(table, ops, chunkRows, target)?.chunks.map(bytes);
           expect({ round, target, text: got }).toEqual({ round, target, text: want });
         }
       }
@@ -216,6 +216,6 @@ describe(`COPY text straight from Avro bytes = COPY text from decoded values (AV
     };
     expect(encodeRows(table, ops, 2, 'direct')).toBeUndefined();
     expect(reference(table, ops, 2, 'direct')).toBeUndefined();
-    expect(encodeRows(table, ops, 2, 'stage')?.map(bytes)).toEqual(reference(table, ops, 2, 'stage'));
+    expect(encodeRows(table, ops, 2, 'stage')?.chunks.map(bytes)).toEqual(reference(table, ops, 2, 'stage'));
   });
 });
