@@ -1,7 +1,7 @@
 import type avro from 'avsc';
 import type { KafkaMessage } from 'kafkajs';
 import { avroType, type AvroSchemaJson } from '../../schemas/avro';
-import { decodeFramed, unframe } from '../../schemas/wire';
+import { decodeFramed, MAGIC_BYTE, unframe, WIRE_HEADER_BYTES } from '../../schemas/wire';
 import { RecordError } from '../../kernel/errors';
 import type { WriterSchema } from '../port';
 import type { SchemaSource } from '../postgres/schema-source';
@@ -49,17 +49,28 @@ class CheckedRecord implements Decoded {
  */
 export interface RecordDecoder {
   decode(message: Pick<KafkaMessage, 'key' | 'value'>): Promise<Decoded>;
+  /**
+   * decode, synchronously, when both writer schemas are already known; undefined otherwise (call
+   * decode). Throws what decode rejects with.
+   */
+  decodeCached?(message: Pick<KafkaMessage, 'key' | 'value'>): Decoded | undefined;
   /** The parsed writer schema of an id (cached). Same rejections as decode. */
   writer(id: number): Promise<WriterSchema>;
 }
 
 export function createDecoder(source: SchemaSource, accept?: (json: AvroSchemaJson) => void): RecordDecoder {
   const cache = new Map<number, Promise<WriterSchema>>();
-
+  // Writer schemas already parsed: most records decode synchronously (decodeCached), with no
+  // promise, retry wrapper or microtask per record.
+  const resolved = new Map<number, WriterSchema>();
   const writer = (id: number): Promise<WriterSchema> => {
     let found = cache.get(id);
     if (!found) {
-      found = source.byId(id).then((json) => parseWriter(id, json, accept));
+      found = source.byId(id).then((json) => {
+        const parsed = parseWriter(id, json, accept);
+        resolved.set(id, parsed);
+        return parsed;
+      });
       // A failed lookup is not cached: the registry may be back (or the id registered) later.
       found.catch(() => cache.delete(id));
       cache.set(id, found);
@@ -70,30 +81,59 @@ export function createDecoder(source: SchemaSource, accept?: (json: AvroSchemaJs
   return {
     writer,
     async decode(message) {
-      if (!message.key || message.key.length === 0)
-        throw new RecordError('message has no key (every record is keyed by its Salesforce Id)', {
-          code: 'KEY_MISSING',
-        });
-      const keyWriter = await writer(unframe(message.key).schemaId);
-      if (keyWriter.type.typeName !== 'string')
-        throw new RecordError(`key schema ${keyWriter.id} is ${keyWriter.type.typeName}, not an Avro string`, {
-          code: 'KEY_NOT_STRING',
-        });
-      const key = decodeFramed(keyWriter.type, message.key).value as string;
-      if (message.value === null || message.value === undefined) return { key, value: null };
-      const valueWriter = await writer(unframe(message.value).schemaId);
-      if (!valueWriter.fields)
-        throw new RecordError(`value schema ${valueWriter.id} is not a record`, { code: 'RECORD_UNDECODABLE' });
-      if (valueWriter.check) {
-        const id = checkBody(valueWriter.check, message.value);
-        if (id !== undefined && id !== key) throw keyMismatch(id, key);
-        return new CheckedRecord(key, valueWriter, message.value);
-      }
-      const value = decodeFramed(valueWriter.type, message.value).value as Record<string, unknown>;
-      if (typeof value.id === 'string' && value.id !== key) throw keyMismatch(value.id, key);
-      return { key, value, writer: valueWriter };
+      const keyWriter = await writer(unframe(keyOf(message)).schemaId);
+      keyString(keyWriter);
+      if (message.value === null || message.value === undefined) return finish(message, keyWriter, undefined);
+      return finish(message, keyWriter, await writer(unframe(message.value).schemaId));
+    },
+    decodeCached(message) {
+      if (!message.key) return undefined;
+      const keyWriter = resolved.get(idOf(message.key));
+      if (!keyWriter) return undefined;
+      if (message.value === null || message.value === undefined) return finish(message, keyWriter, undefined);
+      const valueWriter = resolved.get(idOf(message.value));
+      return valueWriter && finish(message, keyWriter, valueWriter);
     },
   };
+}
+
+/** The schema id of a framed buffer, or -1 (no schema has it: the async path says what is wrong). */
+const idOf = (b: Buffer) => (b.length >= WIRE_HEADER_BYTES && b[0] === MAGIC_BYTE ? b.readInt32BE(1) : -1);
+
+function keyOf(message: Pick<KafkaMessage, 'key'>): Buffer {
+  if (!message.key || message.key.length === 0)
+    throw new RecordError('message has no key (every record is keyed by its Salesforce Id)', {
+      code: 'KEY_MISSING',
+    });
+  return message.key;
+}
+
+function keyString(keyWriter: WriterSchema): void {
+  if (keyWriter.type.typeName !== 'string')
+    throw new RecordError(`key schema ${keyWriter.id} is ${keyWriter.type.typeName}, not an Avro string`, {
+      code: 'KEY_NOT_STRING',
+    });
+}
+
+/** The record, once its writer schemas are known (decode's checks after its lookups, in the same order). */
+function finish(
+  message: Pick<KafkaMessage, 'key' | 'value'>,
+  keyWriter: WriterSchema,
+  valueWriter: WriterSchema | undefined,
+): Decoded {
+  keyString(keyWriter);
+  const key = decodeFramed(keyWriter.type, keyOf(message)).value as string;
+  if (!valueWriter || !message.value) return { key, value: null };
+  if (!valueWriter.fields)
+    throw new RecordError(`value schema ${valueWriter.id} is not a record`, { code: 'RECORD_UNDECODABLE' });
+  if (valueWriter.check) {
+    const id = checkBody(valueWriter.check, message.value);
+    if (id !== undefined && id !== key) throw keyMismatch(id, key);
+    return new CheckedRecord(key, valueWriter, message.value);
+  }
+  const value = decodeFramed(valueWriter.type, message.value).value as Record<string, unknown>;
+  if (typeof value.id === 'string' && value.id !== key) throw keyMismatch(value.id, key);
+  return { key, value, writer: valueWriter };
 }
 
 const keyMismatch = (id: string, key: string) =>

@@ -186,7 +186,9 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
         headers: m.headers,
       };
       try {
-        const decoded = await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m));
+        const decoded =
+          decoder.decodeCached?.(m) ??
+          (await retrying('decoding (schema registry)', where, ctx, () => decoder.decode(m)));
         if (isTombstone(decoded) && stream.write === 'append') {
           throw new RecordError(
             `a ${stream.name} record cannot be deleted (append-only stream): tombstone on ${topic}`,
