@@ -20,6 +20,26 @@ import { avroType } from '../schemas/avro';
 import { loadCatalog } from '../schemas/catalog';
 import { inProcessExtraction } from './in-process';
 import { encodeFramed, frame } from '../schemas/wire';
+import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
+import { keyPartitioner } from '../kafka/partitioner';
+import { HEADERS } from '../schemas/topics';
+
+// kafkajs internals the produce path runs per record (pinned version): timed here without a broker
+/* eslint-disable @typescript-eslint/no-require-imports */
+const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPerPartition') as (a: {
+  topic: string;
+  partitionMetadata: PartitionMetadata[];
+  messages: Message[];
+  partitioner: ReturnType<typeof keyPartitioner>;
+}) => Record<string, Message[]>;
+const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: {
+  offsetDelta: number;
+  timestampDelta: number;
+  key: Buffer;
+  value: Buffer;
+  headers: Record<string, string>;
+}) => { buffer: Buffer };
+/* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The content hash before this branch (string concatenation, then one update). */
 function contentHashBefore(row: Readonly<Record<string, string>>, seed: string): string {
@@ -92,6 +112,51 @@ async function main(): Promise<void> {
       if (!encodeFramed(type, 7, records[i]).equals(encodeFramedBefore(type, 7, records[i])))
         throw new Error(`encoding differs, record ${i}`);
     }
+    // the users' records as the users phase sends them: framed key and value, the six headers
+    const messages: Message[] = records.map((r, i) => ({
+      key: frame(7, Buffer.from(String(r.id))),
+      value: encodeFramed(type, 7, r),
+      headers: {
+        [HEADERS.runId]: '0f8fad5b-d9cb-469f-a165-70867728950e',
+        [HEADERS.connector]: 'bench-connector',
+        [HEADERS.org]: '00D000000000001AAA',
+        [HEADERS.contentHash]: contentHash(rows[i], seed),
+        [HEADERS.device]: '1732662000000|0Ya000000000001|Chrome|Windows|Browser|10.0.0.1|Application',
+        [HEADERS.userLogin]: 'ff',
+      },
+    }));
+    const partitionMetadata: PartitionMetadata[] = [0, 1, 2].map((partitionId) => ({
+      partitionErrorCode: 0,
+      partitionId,
+      leader: 1,
+      replicas: [1],
+      isr: [1],
+      offlineReplicas: [],
+    }));
+    const sends = (fn: (batch: Message[]) => void) => {
+      for (let i = 0; i < n; i += 500) fn(messages.slice(i, i + 500));
+    };
+    const kafkajsPartitioner = Partitioners.DefaultPartitioner();
+    const ourPartitioner = keyPartitioner();
+    sends((batch) => {
+      const a = groupMessagesPerPartition({
+        topic: 'u',
+        partitionMetadata,
+        messages: batch,
+        partitioner: ourPartitioner,
+      });
+      const b = groupMessagesPerPartition({
+        topic: 'u',
+        partitionMetadata,
+        messages: batch,
+        partitioner: kafkajsPartitioner,
+      });
+      if (
+        JSON.stringify(Object.keys(a).map((p) => a[p].map((m) => String(m.key)))) !==
+        JSON.stringify(Object.keys(b).map((p) => b[p].map((m) => String(m.key))))
+      )
+        throw new Error('partitions differ');
+    });
     const figures: Record<string, number[]> = {};
     const add = (k: string, us: number) => (figures[k] ??= []).push(us);
     let sink = 0;
@@ -125,6 +190,34 @@ async function main(): Promise<void> {
       add(
         'map row (user stage)',
         time(n, () => rows.forEach((r) => (sink += stage(r, ctx).ok ? 1 : 0))),
+      );
+      for (const [name, partitioner] of [
+        ['kafkajs DefaultPartitioner', kafkajsPartitioner],
+        ['keyPartitioner', ourPartitioner],
+      ] as const)
+        add(
+          `partition + group, sends of 500, 3 partitions (${name})`,
+          time(n, () =>
+            sends((batch) => {
+              sink += Object.keys(
+                groupMessagesPerPartition({ topic: 'u', partitionMetadata, messages: batch, partitioner }),
+              ).length;
+            }),
+          ),
+        );
+      add(
+        'kafkajs record encoding (key, value, six headers)',
+        time(n, () =>
+          messages.forEach((m, i) => {
+            sink += encodeRecord({
+              offsetDelta: i,
+              timestampDelta: 0,
+              key: m.key as Buffer,
+              value: m.value as Buffer,
+              headers: m.headers as Record<string, string>,
+            }).buffer.length;
+          }),
+        ),
       );
       // what the users phase does per user: map, merge the device (null here), encode
       add(

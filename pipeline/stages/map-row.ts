@@ -2,7 +2,7 @@ import { FatalError } from '../../kernel/errors';
 import { sameStrings, shapeBuilder } from '../../kernel/fixed-shape';
 import type { Mapping, MappingRow, SourceObject } from '../../schemas/mapping';
 import { CONTEXT_FIELDS, type StageContext } from './context';
-import { convertScalar, type ScalarType } from './convert';
+import { Refusal, scalarValue, type ScalarType } from './convert';
 import { invalid, ok, type AvroRecord, type AvroValue, type StageResult } from './result';
 
 /** A raw Bulk CSV row: column name (as requested, dotted for parents) -> string, '' for null. */
@@ -11,9 +11,14 @@ export type RawRow = Readonly<Record<string, string>>;
 /** Turns one raw row into one record, or a RecordError. Pure: reads `row` and `ctx`, never changes them. */
 export type RowMapper = (row: RawRow, ctx: StageContext) => StageResult<AvroRecord>;
 
-/** One mapping row compiled: the value for its target, or the reason there is none. */
-type FieldValue = { value: AvroValue } | { error: { field: string; raw: string | undefined; reason: string } };
-type FieldFn = (row: RawRow, ctx: StageContext) => FieldValue;
+/** Why a mapping row has no value for a row. */
+type FieldError = { field: string; raw: string | undefined; reason: string };
+/**
+ * One mapping row compiled: writes the value for its target into `out[i]` and returns null, or returns
+ * the reason there is none. Hot path (~175 calls a user): a result object per call fed the garbage
+ * collector, so the value goes straight into the record's value list (docs/performance-s7-cpu.md).
+ */
+type FieldFn = (row: RawRow, ctx: StageContext, out: AvroValue[], i: number) => FieldError | null;
 
 /**
  * Compiles a mapping into a RowMapper. `rowObject` says which source_object the row's columns
@@ -41,9 +46,8 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
   return (row, ctx) => {
     const values: AvroValue[] = new Array<AvroValue>(n);
     for (let i = 0; i < n; i++) {
-      const result = fns[i](row, ctx);
-      if ('error' in result) return invalid(result.error.field, result.error.raw, result.error.reason, targets[i]);
-      values[i] = result.value;
+      const error = fns[i](row, ctx, values, i);
+      if (error !== null) return invalid(error.field, error.raw, error.reason, targets[i]);
     }
     return ok(build(values));
   };
@@ -63,7 +67,10 @@ function compile(r: MappingRow, rowObject: SourceObject, claimed: ReadonlySet<st
   if (r.sourceObject !== rowObject) {
     // Filled later (e.g. by the latest-login merge), so it cannot be required here.
     if (r.required) throw bad(`a ${r.sourceObject} field cannot be required in a ${rowObject} mapping`);
-    return () => ({ value: null });
+    return (_row, _ctx, out, i) => {
+      out[i] = null;
+      return null;
+    };
   }
   switch (r.type) {
     case 'boolean-map':
@@ -80,30 +87,33 @@ function compile(r: MappingRow, rowObject: SourceObject, claimed: ReadonlySet<st
 /** Turns a null into an error when the row is required. */
 function required(r: MappingRow, fn: FieldFn): FieldFn {
   if (!r.required) return fn;
-  return (row, ctx) => {
-    const v = fn(row, ctx);
-    if ('value' in v && v.value === null) {
+  return (row, ctx, out, i) => {
+    const error = fn(row, ctx, out, i);
+    if (error === null && out[i] === null) {
       if (r.sourceObject === 'Connector')
-        return { error: { field: r.sourceField, raw: undefined, reason: 'missing from the run context' } };
+        return { field: r.sourceField, raw: undefined, reason: 'missing from the run context' };
       const raw = row[r.sourceField];
       return {
-        error: {
-          field: r.sourceField,
-          raw,
-          reason: raw === undefined ? 'required column is missing' : 'required value is empty',
-        },
+        field: r.sourceField,
+        raw,
+        reason: raw === undefined ? 'required column is missing' : 'required value is empty',
       };
     }
-    return v;
+    return error;
   };
 }
 
 function scalar(field: string, type: ScalarType): FieldFn {
-  return (row) => {
+  return (row, _ctx, out, i) => {
     const raw = row[field];
-    if (raw === undefined || raw === '') return { value: null };
-    const c = convertScalar(type, raw);
-    return c.ok ? { value: c.value } : { error: { field, raw, reason: c.reason } };
+    if (raw === undefined || raw === '') {
+      out[i] = null;
+      return null;
+    }
+    const v = scalarValue(type, raw);
+    if (v instanceof Refusal) return { field, raw, reason: v.reason };
+    out[i] = v;
+    return null;
   };
 }
 
@@ -113,7 +123,10 @@ function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
   if (!jsType) throw bad(`Connector fields are ${Object.keys(CONTEXT_FIELDS).join(', ')}`);
   const numeric = ['timestamp-millis', 'long', 'int', 'double', 'date'].includes(r.type);
   if ((jsType === 'number') !== numeric) throw bad(`context property ${key} holds a ${jsType}, not a ${r.type}`);
-  return (_row, ctx) => ({ value: ctx[key] ?? null });
+  return (_row, ctx, out, i) => {
+    out[i] = ctx[key] ?? null;
+    return null;
+  };
 }
 
 /**
@@ -137,38 +150,44 @@ function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
     }
     return names;
   };
-  return (row) => {
+  return (row, _ctx, out, i) => {
     const names = matching(Object.keys(row));
-    if (names.length === 0) return { value: null };
+    if (names.length === 0) {
+      out[i] = null;
+      return null;
+    }
     const map: Record<string, boolean> = {};
     for (const { column: name, key } of names) {
       const raw = row[name];
       if (raw === '') continue;
-      const c = convertScalar('boolean', raw);
-      if (!c.ok) return { error: { field: name, raw, reason: c.reason } };
-      map[key] = c.value as boolean;
+      const v = scalarValue('boolean', raw);
+      if (v instanceof Refusal) return { field: name, raw, reason: v.reason };
+      map[key] = v as boolean;
     }
-    return { value: map };
+    out[i] = map;
+    return null;
   };
 }
 
 function recordUrl(idField: string): FieldFn {
-  return (row, ctx) => {
+  return (row, ctx, out, i) => {
     const id = row[idField];
-    return { value: id ? `${ctx.instanceUrl.replace(/\/+$/, '')}/${id}` : null };
+    out[i] = id ? `${ctx.instanceUrl.replace(/\/+$/, '')}/${id}` : null;
+    return null;
   };
 }
 
 /** inactive beats frozen: a deactivated user cannot log in whatever UserLogin says. */
 function userStatus([activeField, frozenField]: [string, string]): FieldFn {
-  return (row) => {
+  return (row, _ctx, out, i) => {
     const active = row[activeField];
     if (active !== 'true' && active !== 'false')
-      return { error: { field: activeField, raw: active, reason: 'status needs a boolean (true or false)' } };
+      return { field: activeField, raw: active, reason: 'status needs a boolean (true or false)' };
     const frozen = row[frozenField];
     if (frozen !== undefined && frozen !== '' && frozen !== 'true' && frozen !== 'false') {
-      return { error: { field: frozenField, raw: frozen, reason: 'not a boolean (true or false)' } };
+      return { field: frozenField, raw: frozen, reason: 'not a boolean (true or false)' };
     }
-    return { value: active === 'false' ? 'inactive' : frozen === 'true' ? 'frozen' : 'active' };
+    out[i] = active === 'false' ? 'inactive' : frozen === 'true' ? 'frozen' : 'active';
+    return null;
   };
 }
