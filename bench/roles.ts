@@ -35,13 +35,15 @@ import { createLatestLoginMerger, createLoginEventStage, createUserStage, type S
 import { sinkLag } from '../pipeline/observability/sink-lag';
 import { createPostgresSink, registrySchemaSource } from '../sinks';
 import type { TableName } from '../sinks';
-import { peakRssMb } from './support';
+import { peakRssMb, procMemory, type ProcMemory } from './support';
 
 /** What every role reports besides its own figures. */
 export interface ProcessFigures {
   peakRssMb: number;
   cpuSeconds: number;
   atPeakMb: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** The kernel's split of the resident memory at the peak (Linux), and the phase a sync run was in. */
+  procAtPeakMb?: ProcMemory & { phase: string };
 }
 
 export interface ExtractFigures extends ProcessFigures {
@@ -102,11 +104,20 @@ export interface SinkRoleSettings {
   groupId: string;
 }
 
-/** process.memoryUsage() at the highest RSS seen, sampled every 200 ms: what the peak was made of. */
+/**
+ * process.memoryUsage() at the highest RSS seen, sampled every 200 ms: what the peak was made of. At
+ * a new peak (2 MB above the last one read) the kernel's split is read too: smaps costs a few ms.
+ */
 let atPeak: NodeJS.MemoryUsage = process.memoryUsage();
+let procAtPeak: (ProcMemory & { phase: string }) | undefined;
+let phaseNow = 'start';
 setInterval(() => {
   const m = process.memoryUsage();
-  if (m.rss > atPeak.rss) atPeak = m;
+  if (m.rss <= atPeak.rss) return;
+  const read = m.rss > atPeak.rss + 2 * 1048576 || procAtPeak === undefined;
+  atPeak = m;
+  const p = read ? procMemory() : undefined;
+  if (p) procAtPeak = { ...p, phase: phaseNow };
 }, 200).unref();
 
 function processFigures(): ProcessFigures {
@@ -122,6 +133,7 @@ function processFigures(): ProcessFigures {
       external: mb(atPeak.external),
       arrayBuffers: mb(atPeak.arrayBuffers),
     },
+    procAtPeakMb: procAtPeak,
   };
 }
 
@@ -185,6 +197,7 @@ async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }):
     const phases: SyncFigures['phases'] = {};
     const onProgress = (p: { phase: keyof SyncFigures['phases'] }) => {
       phases[p.phase] ??= Date.now();
+      phaseNow = p.phase;
     };
     const s = await connector.sync({ fullRepublish: a.fullRepublish, onProgress });
     return {
