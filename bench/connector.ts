@@ -56,6 +56,7 @@ interface RunFigures {
   peakRssMb: number;
   atPeak: SyncFigures['atPeakMb'];
   procAtPeak: SyncFigures['procAtPeakMb'];
+  liveHeap: SyncFigures['maxHeapAfterMajorGcMb'];
   cpuSeconds: number;
   cpuPerUserUs: number;
   commitSeconds: number;
@@ -102,6 +103,7 @@ async function main(): Promise<void> {
         peakRssMb: f.peakRssMb,
         atPeak: f.atPeakMb,
         procAtPeak: f.procAtPeakMb,
+        liveHeap: f.maxHeapAfterMajorGcMb,
         cpuSeconds: f.cpuSeconds,
         cpuPerUserUs: (f.cpuSeconds * 1e6) / args.users,
         commitSeconds: f.phases.deletions === undefined ? NaN : (f.endedAt - f.phases.deletions) / 1000,
@@ -128,7 +130,11 @@ async function main(): Promise<void> {
       const native = p.rssAnon - r.atPeak.heapTotal - r.atPeak.arrayBuffers;
       return (
         `| ${r.run} | ${p.phase} | ${p.rssAnon} | ${p.rssFile} | ${p.brkHeap} | ` +
-        `${p.threadArenas} (${p.threadArenaCount}) | ${p.largeAnon} | ${p.otherAnon} | ${native} |`
+        `${p.threadArenas} (${p.threadArenaCount}) | ${p.largeAnon} | ${p.otherAnon} | ${native} | ${r.liveHeap} | ` +
+        `${Object.entries(p.v8Spaces ?? {})
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`
       );
     });
     process.stdout.write(
@@ -142,8 +148,8 @@ async function main(): Promise<void> {
         ...rows,
         ``,
         `| run | phase at peak | anon MB | file MB | brk heap MB | thread arenas MB (n) | other anon ≥ 1 MiB MB | ` +
-          `other anon MB | anon − heap − array buffers MB |`,
-        `|---|---|---:|---:|---:|---:|---:|---:|---:|`,
+          `other anon MB | anon − heap − array buffers MB | max heap after a major GC MB | V8 spaces MB |`,
+        `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|`,
         ...split,
         ``,
       ].join('\n'),
