@@ -55,6 +55,8 @@ interface RunFigures {
   seconds: number;
   peakRssMb: number;
   atPeak: SyncFigures['atPeakMb'];
+  procAtPeak: SyncFigures['procAtPeakMb'];
+  liveHeap: SyncFigures['maxHeapAfterMajorGcMb'];
   cpuSeconds: number;
   cpuPerUserUs: number;
   commitSeconds: number;
@@ -100,6 +102,8 @@ async function main(): Promise<void> {
         seconds: (f.endedAt - f.startedAt) / 1000,
         peakRssMb: f.peakRssMb,
         atPeak: f.atPeakMb,
+        procAtPeak: f.procAtPeakMb,
+        liveHeap: f.maxHeapAfterMajorGcMb,
         cpuSeconds: f.cpuSeconds,
         cpuPerUserUs: (f.cpuSeconds * 1e6) / args.users,
         commitSeconds: f.phases.deletions === undefined ? NaN : (f.endedAt - f.phases.deletions) / 1000,
@@ -119,6 +123,20 @@ async function main(): Promise<void> {
         `${r.atPeak.arrayBuffers} | ${r.cpuSeconds.toFixed(1)} | ${r.cpuPerUserUs.toFixed(0)} | ` +
         `${r.commitSeconds.toFixed(1)} |`,
     );
+    // The kernel's split at the peak: what V8's heap and the ArrayBuffers leave unexplained is native.
+    const split = results.map((r) => {
+      const p = r.procAtPeak;
+      if (!p) return `| ${r.run} | (no /proc) |`;
+      const native = p.rssAnon - r.atPeak.heapTotal - r.atPeak.arrayBuffers;
+      return (
+        `| ${r.run} | ${p.phase} | ${p.rssAnon} | ${p.rssFile} | ${p.brkHeap} | ` +
+        `${p.threadArenas} (${p.threadArenaCount}) | ${p.largeAnon} | ${p.otherAnon} | ${native} | ${r.liveHeap} | ` +
+        `${Object.entries(p.v8Spaces ?? {})
+          .filter(([, v]) => v > 0)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')} |`
+      );
+    });
     process.stdout.write(
       [
         ``,
@@ -128,6 +146,11 @@ async function main(): Promise<void> {
           `CPU µs/user | commit s |`,
         `|---|---:|---:|---:|---:|---:|---:|---:|`,
         ...rows,
+        ``,
+        `| run | phase at peak | anon MB | file MB | brk heap MB | thread arenas MB (n) | other anon ≥ 1 MiB MB | ` +
+          `other anon MB | anon − heap − array buffers MB | max heap after a major GC MB | V8 spaces MB |`,
+        `|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|`,
+        ...split,
         ``,
       ].join('\n'),
     );

@@ -14,6 +14,8 @@
  *              breaks counted, nothing parsed)
  */
 import { createInterface } from 'node:readline';
+import { constants, PerformanceObserver } from 'node:perf_hooks';
+import { getHeapSpaceStatistics } from 'node:v8';
 import _ from 'highland';
 import { Kafka, logLevel } from 'kafkajs';
 import { Pool } from 'pg';
@@ -35,13 +37,18 @@ import { createLatestLoginMerger, createLoginEventStage, createUserStage, type S
 import { sinkLag } from '../pipeline/observability/sink-lag';
 import { createPostgresSink, registrySchemaSource } from '../sinks';
 import type { TableName } from '../sinks';
-import { peakRssMb } from './support';
+import { limitHeapGrowth } from '../kernel/heap-growth';
+import { peakRssMb, procMemory, type ProcMemory } from './support';
 
 /** What every role reports besides its own figures. */
 export interface ProcessFigures {
   peakRssMb: number;
   cpuSeconds: number;
   atPeakMb: { rss: number; heapTotal: number; heapUsed: number; external: number; arrayBuffers: number };
+  /** The kernel's split of the resident memory at the peak (Linux), and the phase a sync run was in. */
+  procAtPeakMb?: ProcMemory & { phase: string; v8Spaces: Record<string, number> };
+  /** The largest heap used right after a major GC (≈ the live set), MB: how much of the heap is garbage. */
+  maxHeapAfterMajorGcMb?: number;
 }
 
 export interface ExtractFigures extends ProcessFigures {
@@ -102,11 +109,36 @@ export interface SinkRoleSettings {
   groupId: string;
 }
 
-/** process.memoryUsage() at the highest RSS seen, sampled every 200 ms: what the peak was made of. */
+/**
+ * process.memoryUsage() at the highest RSS seen, sampled every 200 ms: what the peak was made of. At
+ * a new peak (2 MB above the last one read) the kernel's split is read too: smaps costs a few ms.
+ */
 let atPeak: NodeJS.MemoryUsage = process.memoryUsage();
+let procAtPeak: (ProcMemory & { phase: string; v8Spaces: Record<string, number> }) | undefined;
+let phaseNow = 'start';
+let maxAfterMajorGc = 0;
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (
+      ((e as { detail?: unknown }).detail as { kind?: number } | undefined)?.kind !==
+      constants.NODE_PERFORMANCE_GC_MAJOR
+    )
+      continue;
+    maxAfterMajorGc = Math.max(maxAfterMajorGc, process.memoryUsage().heapUsed);
+  }
+}).observe({ entryTypes: ['gc'] });
 setInterval(() => {
   const m = process.memoryUsage();
-  if (m.rss > atPeak.rss) atPeak = m;
+  if (m.rss <= atPeak.rss) return;
+  const read = m.rss > atPeak.rss + 2 * 1048576 || procAtPeak === undefined;
+  atPeak = m;
+  const p = read ? procMemory() : undefined;
+  if (!p) return;
+  // V8's spaces (MB committed): the young generation, old space, code, large objects
+  const v8Spaces = Object.fromEntries(
+    getHeapSpaceStatistics().map((x) => [x.space_name.replace(/_space$/, ''), Math.round(x.space_size / 1048576)]),
+  );
+  procAtPeak = { ...p, phase: phaseNow, v8Spaces };
 }, 200).unref();
 
 function processFigures(): ProcessFigures {
@@ -122,6 +154,8 @@ function processFigures(): ProcessFigures {
       external: mb(atPeak.external),
       arrayBuffers: mb(atPeak.arrayBuffers),
     },
+    procAtPeakMb: procAtPeak,
+    maxHeapAfterMajorGcMb: mb(maxAfterMajorGc),
   };
 }
 
@@ -179,12 +213,14 @@ async function extract(settings: ConnectorSettings): Promise<ExtractFigures> {
 
 /** One run; `fullRepublish` false is a routine run: unchanged users are not published again. */
 async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }): Promise<SyncFigures> {
+  limitHeapGrowth(); // as bin/commands/sync.ts does for a connector run
   const connector = await startConnector(a.settings, { logger: silentLogger });
   try {
     const startedAt = Date.now();
     const phases: SyncFigures['phases'] = {};
     const onProgress = (p: { phase: keyof SyncFigures['phases'] }) => {
       phases[p.phase] ??= Date.now();
+      phaseNow = p.phase;
     };
     const s = await connector.sync({ fullRepublish: a.fullRepublish, onProgress });
     return {

@@ -13,6 +13,7 @@ import type * as LatestLoginsModule from '../pipeline/latest-logins';
 import type * as LiveIndexModule from '../pipeline/kafka/live-index';
 import { checksum } from '../pipeline/login-ids';
 import type { LoginEventRecord } from '../pipeline/stages';
+import { peakRssMb, procMemory } from './support';
 
 const users = Number(process.argv[2] ?? 100_000);
 const root = process.env.BENCH_DIST ?? path.join(__dirname, '..');
@@ -60,3 +61,17 @@ process.stdout.write(
     readUsPerUser: +(Number(read - kept) / 1e3 / users).toFixed(2),
   })}\n`,
 );
+// What the process holds for it: the maps are ArrayBuffers; RSS beyond them (and the heap) is native.
+{
+  const m = process.memoryUsage();
+  const mb = (n: number) => Math.round(n / 1048576);
+  process.stdout.write(
+    `${JSON.stringify({
+      peakRssMb: peakRssMb(),
+      rssMb: mb(m.rss),
+      heapTotalMb: mb(m.heapTotal),
+      arrayBuffersMb: mb(m.arrayBuffers),
+      proc: procMemory(),
+    })}\n`,
+  );
+}

@@ -205,14 +205,40 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   private live = 0;
   private readonly overflow = new Map<string, string>();
 
+  /** The fewest slots the table has (fit never goes below). */
+  private readonly floor: number;
+
   constructor(initialCapacity = 1024) {
     const capacity = 2 ** Math.ceil(Math.log2(Math.max(16, initialCapacity)));
+    this.floor = capacity;
     this.slots = new Uint32Array(capacity);
     this.mask = capacity - 1;
   }
 
   get size(): number {
     return this.used + this.overflow.size;
+  }
+
+  /** Slots of the hash table (4 bytes each). */
+  get slotCount(): number {
+    return this.slots.length;
+  }
+
+  /**
+   * Makes room for `entries` keys at once, so filling the map up to that many does not grow the
+   * table step by step: each step rehashes every key and holds the old and the new table at once
+   * (a load of 1M keys: 10 steps from 1,024 slots). A count larger than what comes costs slots
+   * until `fit`.
+   */
+  reserve(entries: number): void {
+    const capacity = this.capacityFor(Math.max(this.used, Math.floor(entries)));
+    if (capacity > this.slots.length) this.rehash(capacity);
+  }
+
+  /** Shrinks the table to what growth alone would have reached for the keys held (after an over-`reserve`). */
+  fit(): void {
+    const capacity = this.capacityFor(this.used);
+    if (capacity < this.slots.length) this.rehash(capacity);
   }
 
   /** Bytes held by the slots and the arena (the overflow Map not included). */
@@ -354,10 +380,21 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     return (h >>> 0) & this.mask;
   }
 
+  /** The slots growth reaches for `entries` keys: the fewest, a power of two from the floor, at most MAX_LOAD full. */
+  private capacityFor(entries: number): number {
+    let capacity = this.floor;
+    while (entries / capacity > MAX_LOAD) capacity *= 2;
+    return capacity;
+  }
+
   private grow(): void {
+    this.rehash(this.slots.length * 2);
+  }
+
+  private rehash(capacity: number): void {
     const old = this.slots;
-    this.slots = new Uint32Array(old.length * 2);
-    this.mask = this.slots.length - 1;
+    this.slots = new Uint32Array(capacity);
+    this.mask = capacity - 1;
     for (const s of old) {
       if (s === 0) continue;
       let to = this.homeOfStored(s - 1);

@@ -1,3 +1,4 @@
+import { limitHeapGrowth } from '../../kernel/heap-growth';
 import { startConnector } from '../../pipeline/connector';
 import { loadConfigFile, toConnectorSettings, type ConnectorConfig } from '../../pipeline/config';
 import { createLogger, type Logger } from '../../kernel/logger';
@@ -27,6 +28,7 @@ then it is interrupted safely (no tombstones, no watermark move); exit 0.
 Exit: 0 after a clean stop, 1 on a start-up failure, 2 bad usage or config.`,
   options: { config: { type: 'string', short: 'c', multiple: true }, 'metrics-port': { type: 'string' } },
   async run(values) {
+    limitHeapGrowth(); // the per-user state is off the heap: a small live heap, kept small (kernel/heap-growth.ts)
     const paths =
       (values.config as string[] | undefined) ?? (process.env.CONNECTOR_CONFIG ? [process.env.CONNECTOR_CONFIG] : []);
     if (paths.length === 0) throw new UsageError('--config <file> is required (or set CONNECTOR_CONFIG)');

@@ -1,3 +1,4 @@
+import { limitHeapGrowth } from '../../kernel/heap-growth';
 import { startConnector } from '../../pipeline/connector';
 import { toConnectorSettings } from '../../pipeline/config';
 import { createProgressReporter } from '../../pipeline/observability';
@@ -35,6 +36,7 @@ Exit: 0 succeeded, 1 failed or interrupted, 2 bad usage or config.`,
     'metrics-port': { type: 'string' },
   },
   async run(values) {
+    limitHeapGrowth(); // the per-user state is off the heap: a small live heap, kept small (kernel/heap-growth.ts)
     const ctx = loadContext(configPath(values), 'connector');
     const { config, logger } = ctx;
     let summary: RunSummary | null = null;

@@ -116,6 +116,8 @@ export class LiveIndexTopic {
     const prefix = `${this.connector}\u0000`;
     const markKey = `${this.connector}\u0001`;
     if (await this.exists()) {
+      // every key of the index is one of its records: room for them at once (see PRESIZE_MAX)
+      indexed.reserve(await this.recordCount(this.topic));
       await readToEnd(
         this.kafka,
         this.topic,
@@ -133,6 +135,7 @@ export class LiveIndexTopic {
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
     const from = tailStart(mark, this.usersTopic, ends);
     const live = from ? indexed : new LiveIndex();
+    if (!from) live.reserve(recordsIn(ends));
     const touched = new Set<string>();
     let tailRecords = 0;
     const onKey = (key: string) => {
@@ -150,6 +153,7 @@ export class LiveIndexTopic {
       this.what,
     );
     const watermark = await readToEnd(this.kafka, this.usersTopic, apply.onMessage, from ?? undefined, opts);
+    live.fit(); // the record counts were upper bounds (superseded records, tombstones, the watermark)
     const source = from ? 'index' : 'rebuild';
     const skipped = apply.skipped() ? { skipped: apply.skipped() } : {};
     const figures = { topic: this.usersTopic, index: this.topic, source, live: live.size, tailRecords, ...skipped };
@@ -327,6 +331,11 @@ export class LiveIndexTopic {
     return { topic: this.topic, key, value: value === null ? null : Buffer.from(value), headers: {} };
   }
 
+  /** Records a topic holds now (high − low of every partition), at most PRESIZE_MAX. */
+  private async recordCount(topic: string): Promise<number> {
+    return recordsIn(await this.withAdmin((admin) => admin.fetchTopicOffsets(topic)));
+  }
+
   private async exists(): Promise<boolean> {
     return this.withAdmin(async (admin) => (await admin.listTopics()).includes(this.topic));
   }
@@ -340,6 +349,20 @@ export class LiveIndexTopic {
       await admin.disconnect();
     }
   }
+}
+
+/**
+ * The most keys a load makes room for at once. A topic's record count bounds its keys from above:
+ * a compacted topic's newest segment still holds every superseded record (a full run writes every
+ * user's index entry again), so the count may be several times the keys. Past this (16 MiB of
+ * slots, 2.1M keys) the table grows as before; `fit` gives back what was reserved and not used.
+ */
+export const PRESIZE_MAX = 2 ** 21;
+
+function recordsIn(offsets: { low: string; high: string }[]): number {
+  let n = 0;
+  for (const p of offsets) n += Math.max(0, Number(p.high) - Number(p.low));
+  return Math.min(n, PRESIZE_MAX);
 }
 
 /** `<org>\t<flags><hash>\t<device>`: the part of a users record a run needs. */

@@ -53,6 +53,16 @@ export class LiveIndex {
     return this.users.byteLength;
   }
 
+  /** Room for `users` keys at once (ArenaStringMap.reserve): a load of a known record count grows no table. */
+  reserve(users: number): void {
+    this.users.reserve(users);
+  }
+
+  /** Back to the table growth would have reached, after a `reserve` for more users than came. */
+  fit(): void {
+    this.users.fit();
+  }
+
   /** Records the latest record of `key`: live (hash, device, flags), a tombstone or not ours
    *  (null), or another org's. */
   put(key: string, value: { hash: string; device?: string; flags?: string } | null, foreignOrg?: string): void {

@@ -101,3 +101,42 @@ describe('ArenaStringMap', () => {
     expect(map.byteLength / 200_000).toBeLessThan(140);
   });
 });
+
+describe('ArenaStringMap.reserve and fit (presized from a count of records, issue 15)', () => {
+  it('holds every key exactly as a Map, with room reserved for more, fewer or as many keys as come', () => {
+    const seed = process.env.RESERVE_SEED ? Number(process.env.RESERVE_SEED) : Math.floor(Math.random() * 2 ** 31);
+    console.log(`arena-map reserve: seed ${seed} (replay with RESERVE_SEED=${seed})`);
+    const rand = mulberry32(seed);
+    for (let round = 0; round < 6; round++) {
+      const distinct = 1 + Math.floor(rand() * 20_000);
+      // a record count is an upper bound of the keys (superseded records, tombstones); or a wrong one
+      const hint = Math.floor(distinct * [0, 0.5, 1, 1, 3, 10][round]);
+      const ids = Array.from({ length: distinct }, (_, i) => `005Hn${String(i * 7).padStart(10, '0')}AAA`);
+      const map = new ArenaStringMap();
+      const model = new Map<string, string>();
+      map.reserve(hint);
+      const reserved = map.slotCount;
+      let grew = false;
+      for (let op = 0; op < distinct * 3; op++) {
+        const key = ids[Math.floor(rand() * ids.length)];
+        if (rand() < 0.8) {
+          const value = 'v'.repeat(Math.floor(rand() * 40)) + op;
+          map.set(key, value);
+          model.set(key, value);
+        } else expect(map.delete(key)).toBe(model.delete(key));
+        grew ||= map.slotCount !== reserved;
+      }
+      const context = `seed ${seed}, round ${round}: ${distinct} keys, reserved for ${hint}`;
+      // room for every key that came: the table never grew (the grow's rehash and its old + new copy)
+      if (hint >= distinct) expect({ context, grew }).toEqual({ context, grew: false });
+      map.fit();
+      // fitted: the table growth alone would have reached for the keys it holds, neither larger nor smaller
+      const grown = new ArenaStringMap();
+      for (const k of model.keys()) grown.set(k, '');
+      expect({ context, slots: map.slotCount }).toEqual({ context, slots: grown.slotCount });
+      expect(map.size).toBe(model.size);
+      expect(new Map(map)).toEqual(model);
+      for (const k of ids) expect(map.get(k)).toBe(model.get(k));
+    }
+  });
+});

@@ -1,0 +1,32 @@
+import { setFlagsFromString } from 'node:v8';
+
+/**
+ * How far V8 lets its old generation grow past what the last full collection found alive, for a
+ * process whose per-user state is off the heap (kernel/compact-map.ts): the live heap is small
+ * (~40 MB after a full collection in a connector run at 100k users, most of it loaded code) and
+ * the rest is garbage. V8's own factor (1.1 to 4, larger the faster its collections run) let the
+ * old space reach 70-115 MB, and that garbage also holds native memory: Buffers (fetches,
+ * decompressed batches, CSV chunks) whose backing store is freed only when their wrapper is
+ * collected (glibc's heap held 46-76 MB, 22-42 MB with the factor fixed). At 100k users, peak
+ * RSS of the first full / routine / rebuild run (docs/performance-s7-mem.md): V8's factor
+ * 287 / 228 / 273 MB; 100 % (a factor of 2) 189 / 175 / 194 MB for the same CPU; 50 % and 30 %
+ * ~160-170 MB, but 10-35 % more CPU (more full collections). So 100.
+ */
+export const HEAP_GROWING_PERCENT = 100;
+
+/**
+ * Sets V8's heap growing factor to 1 + percent / 100 for this process, unless the process was
+ * started with its own `--heap-growing-percent` (an operator's choice wins). V8 reads the flag at
+ * every collection, so setting it at start-up works; it cannot go in NODE_OPTIONS (Node refuses
+ * it there), hence this call. Returns whether it set the flag.
+ */
+export function limitHeapGrowth(
+  percent = HEAP_GROWING_PERCENT,
+  execArgv: readonly string[] = process.execArgv,
+): boolean {
+  if (!Number.isInteger(percent) || percent < 1)
+    throw new RangeError(`heap growing percent must be a whole number above 0; got ${percent}`);
+  if (execArgv.some((a) => /^--heap[-_]growing[-_]percent(=|$)/.test(a))) return false;
+  setFlagsFromString(`--heap-growing-percent=${percent}`);
+  return true;
+}
