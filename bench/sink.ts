@@ -154,7 +154,11 @@ function compile(root: string, i: number): string {
 
 function runChild(s: ChildSettings, profileDir?: string): Promise<ChildFigures> {
   return new Promise((resolve, reject) => {
+    // A tuning's `nodeArgs` are the child's node flags (e.g. V8's --heap-growing-percent), not sink tuning.
+    const { nodeArgs = [], ...tuning } = (s.tuning ?? {}) as { nodeArgs?: string[] };
+    s = { ...s, tuning };
     const args = [
+      ...nodeArgs,
       ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : []),
       path.join(ownBuild, 'dist', 'bench', 'sink.js'),
       '--child',
@@ -218,7 +222,8 @@ async function main(): Promise<void> {
   const users = Number(arg('users', '100000'));
   const logins = Number(arg('logins', '300000'));
   const roots = arg('roots', '.').split(',');
-  // Each root runs once per tuning given (a JSON array of overrides, e.g. '[{}, {"maxBatchBytes": 1e9}]').
+  // Each root runs once per tuning given (a JSON array of overrides, e.g. '[{}, {"maxBatchBytes": 1e9}]';
+  // {"nodeArgs": ["--flag"]} runs that child's node with those flags).
   const tunings = JSON.parse(arg('tunings', '[{}]')) as Record<string, unknown>[];
   const builds = roots.map((r, i) => path.join(compile(r, i), 'dist'));
   const own = roots.findIndex((r) => path.resolve(r) === path.resolve('.'));

@@ -290,6 +290,22 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   }
 
   delete(key: string): boolean {
+    return this.remove(key, true);
+  }
+
+  /**
+   * Deletes without ever compacting, for a map on its way out: a run strikes every user it sees from
+   * the index it loaded, and the index is dropped when the run ends. delete would copy the survivors
+   * into a fresh arena each time the struck space outweighs them (at 1M users: ~1M entries copied
+   * through strings in a routine run, and the old and the new chunks resident at once; glibc keeps
+   * the freed chunks below its heap's top: the routine run's brk heap held 133 MB for ~44 MB of live
+   * arena, docs/performance-s7-mem.md). The struck bytes stay in the arena until the map goes.
+   */
+  strike(key: string): boolean {
+    return this.remove(key, false);
+  }
+
+  private remove(key: string, compact: boolean): boolean {
     if (!fitsArenaKey(key)) return this.overflow.delete(key);
     let hole = this.find(key);
     if (hole < 0) return this.overflow.delete(key);
@@ -308,7 +324,7 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     this.slots[hole] = 0;
     this.used--;
     if (this.used === 0) this.reset();
-    else this.compactIfWasteful();
+    else if (compact) this.compactIfWasteful();
     return true;
   }
 

@@ -94,7 +94,7 @@ export class LiveIndex {
   /** Strikes a user seen in this run; returns what was known of them. */
   take(key: string): LiveUser | undefined {
     const known = this.get(key);
-    if (known) this.users.delete(key);
+    if (known) this.users.strike(key); // the run's index: struck, never compacted (ArenaStringMap.strike)
     return known;
   }
 
@@ -108,7 +108,7 @@ export class LiveIndex {
 
   /** Strikes a user seen in this run without decoding what was known: whether it was live. */
   strike(key: string): boolean {
-    return this.users.delete(key);
+    return this.users.strike(key);
   }
 
   keys(): IterableIterator<string> {

@@ -140,3 +140,44 @@ describe('ArenaStringMap.reserve and fit (presized from a count of records, issu
     }
   });
 });
+
+describe('ArenaStringMap.strike (a run striking its loaded index key by key, issue 15)', () => {
+  it('holds every survivor exactly as a Map and copies nothing: the arena stays as loaded till the last key', () => {
+    const seed = process.env.STRIKE_SEED ? Number(process.env.STRIKE_SEED) : Math.floor(Math.random() * 2 ** 31);
+    console.log(`arena-map strike: seed ${seed} (replay with STRIKE_SEED=${seed})`);
+    const rand = mulberry32(seed);
+    for (let round = 0; round < 4; round++) {
+      const distinct = 1 + Math.floor(rand() * 30_000);
+      const ids = Array.from({ length: distinct }, (_, i) => `005Hn${String(i * 13).padStart(10, '0')}AAA`);
+      const map = new ArenaStringMap();
+      const model = new Map<string, string>();
+      for (const id of ids) {
+        const value = 'd'.repeat(Math.floor(rand() * 90)) + id; // a packed device's length, at most
+        map.set(id, value);
+        model.set(id, value);
+      }
+      // keys the arena cannot hold (the Map beside it) are struck the same way
+      for (const odd of ['ü-user', 'x'.repeat(300)]) {
+        map.set(odd, 'v');
+        model.set(odd, 'v');
+      }
+      const loaded = map.byteLength;
+      const context = `seed ${seed}, round ${round}: ${distinct} keys`;
+      // strike all, most, or a few keys, in random order, with keys that were never there
+      const share = [1, 0.97, 0.6, 0.1][round];
+      const order = [...model.keys(), 'ü-never', '005Hn9999999999AAA'].sort(() => rand() - 0.5);
+      for (const key of order) {
+        if (model.has(key) && rand() > share) continue;
+        expect(map.strike(key)).toBe(model.delete(key));
+        if (model.size > 0) expect({ context, bytes: map.byteLength }).toEqual({ context, bytes: loaded });
+        if (rand() < 0.01) {
+          const probe = ids[Math.floor(rand() * ids.length)];
+          expect(map.get(probe)).toBe(model.get(probe));
+        }
+      }
+      expect(map.size).toBe(model.size);
+      expect(new Map(map)).toEqual(model);
+      for (const k of ids) expect(map.has(k)).toBe(model.has(k));
+    }
+  });
+});
