@@ -14,6 +14,9 @@ import type { SinkTable } from './table';
  * row encoder of statements.ts (from decoded values) was ~26 % of an initial load's CPU and its
  * strings a large part of the GC's 15 % (docs/performance-s6-sink.md).
  *
+ * avsc has no reader that writes text; this one cut an initial load's CPU, with avro-check.ts,
+ * 27.5 -> 19.0 and 21.1 -> 14.4 us a row, side by side (docs/performance-s7-sink.md).
+ *
  * Exactly the bytes of statements.ts lineEncoder (test/unit/sinks/avro-copy.test.ts): a row this
  * reader cannot vouch for (a string that is not valid UTF-8, which avsc decodes with replacement
  * characters; a long beyond 2^53; anything unexpected) answers FALLBACK and the caller encodes it
@@ -60,7 +63,8 @@ export class CopyBytes {
 export type RowReader = (value: Buffer, key: string, partition: number, offset: string, out: CopyBytes) => Outcome;
 
 // The read position: one reader runs at a time (synchronous), no Tap object per row.
-let src: Buffer = Buffer.alloc(0);
+const EMPTY = Buffer.alloc(0);
+let src: Buffer = EMPTY;
 let pos = 0;
 
 /** avsc's Tap#readLong: zigzag varint, float arithmetic beyond 28 bits. */
@@ -207,16 +211,20 @@ function compile(
   return (value, key, partition, offset, out) => {
     src = value;
     pos = WIRE_HEADER_BYTES;
-    out.text(copyValue('text', key));
-    for (let i = 0; i < n; i++) {
-      const s = steps[i];
-      if (typeof s === 'string') out.ascii(s);
-      else {
-        const r = s(out);
-        if (r !== OK) return r;
+    try {
+      out.text(copyValue('text', key));
+      for (let i = 0; i < n; i++) {
+        const s = steps[i];
+        if (typeof s === 'string') out.ascii(s);
+        else {
+          const r = s(out);
+          if (r !== OK) return r;
+        }
       }
+      if (pos !== value.length) return FALLBACK;
+    } finally {
+      src = EMPTY; // the value is a view of a whole fetch: not held past its row
     }
-    if (pos !== value.length) return FALLBACK;
     out.ascii('\t');
     out.ascii(String(partition));
     out.ascii('\t');
