@@ -1,3 +1,4 @@
+import { SINK_HEAP_GROWING_PERCENT, limitHeapGrowth } from '../../kernel/heap-growth';
 import { toSinkConfig } from '../../pipeline/config';
 import { STREAMS } from '../../schemas/streams';
 import { fromConfig, replayFromConfig, type SinkHealthReport } from '../../sinks';
@@ -25,6 +26,7 @@ inserts; each partition's offset is stored in the database with its rows (exactl
 Exit: 0 after a clean stop, 1 when the sink stopped on an error, 2 bad usage or config.`,
   options: { ...CONFIG_OPTION, 'metrics-port': { type: 'string' } },
   async run(values) {
+    limitHeapGrowth(SINK_HEAP_GROWING_PERCENT); // a small heap, kept small (kernel/heap-growth.ts)
     const { config, logger } = loadContext(configPath(values), 'sink');
     const sinkConfig = toSinkConfig(config);
     let onBatch: (b: { seconds: number }) => void = () => undefined; // the metrics, once served
