@@ -47,3 +47,18 @@ it.each(keys.map((k) => [k]))(
     }
   },
 );
+
+/**
+ * kafkajs hashes a key that is not a Buffer as `Buffer.from(String(key))` (a Uint8Array or a number from an
+ * untyped caller, e.g. plain JavaScript using the exported partitioner); murmur2 here indexes it as bytes or,
+ * for a number, hashes an empty key. Low stakes (the connector's keys are Buffers), but "the same partition
+ * as kafkajs's" should hold for every key kafkajs takes.
+ */
+it.each([[new Uint8Array([1, 2, 3, 4, 5])], [12345]])(
+  'a key that is not a Buffer or a string (%p): as kafkajs',
+  (key) => {
+    const partitionMetadata = metadata(12, () => 1);
+    const args = { topic: 't', partitionMetadata, message: { key: key as unknown as Buffer, value: null } };
+    expect(keyPartitioner()(args)).toBe(Partitioners.DefaultPartitioner()(args));
+  },
+);
