@@ -227,7 +227,7 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   /**
    * Makes room for `entries` keys at once, so filling the map up to that many does not grow the
    * table step by step: each step rehashes every key and holds the old and the new table at once
-   * (a load of 1M keys: 10 steps from 1,024 slots). A count larger than what comes costs slots
+   * (a load of 1M keys: 11 steps from 1,024 slots). A count larger than what comes costs slots
    * until `fit`.
    */
   reserve(entries: number): void {

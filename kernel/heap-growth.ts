@@ -35,7 +35,7 @@ export function limitHeapGrowth(
 ): boolean {
   if (!Number.isInteger(percent) || percent < 1)
     throw new RangeError(`heap growing percent must be a whole number above 0; got ${percent}`);
-  if (execArgv.some((a) => /^--heap[-_]growing[-_]percent(=|$)/.test(a))) return false;
+  if (execArgv.some((a) => /^--?heap[-_]growing[-_]percent(=|$)/.test(a))) return false; // V8 takes one dash too
   setFlagsFromString(`--heap-growing-percent=${percent}`);
   return true;
 }

@@ -131,6 +131,7 @@ export class LiveIndexTopic {
         undefined,
         opts,
       );
+      indexed.fit(); // the record count was an upper bound; a rebuild keeps this index for refresh()
     }
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
     const from = tailStart(mark, this.usersTopic, ends);

@@ -8,7 +8,9 @@ export type Converted =
 
 /** Why a value was refused. One instance per reason (the reasons are fixed): a refusal allocates nothing. */
 export class Refusal {
-  constructor(readonly reason: string) {}
+  constructor(readonly reason: string) {
+    Object.freeze(this); // shared by every row: no caller may change what the next one is told
+  }
 }
 
 const NOT_ID = new Refusal('not a 15- or 18-character Salesforce id');
