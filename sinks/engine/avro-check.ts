@@ -160,12 +160,6 @@ export function compileCheck(type: avro.Type): BodyCheck | undefined {
   };
   const root = walk(type);
   if (unsupported || type.typeName !== 'record') return undefined;
-  // An enum id decodes to its symbol, a string the decoder compares with the key: such writers are
-  // decoded whole, as before, rather than read here.
-  const idOf = (type as avro.types.RecordType).fields.find((f) => f.name === 'id')?.type;
-  const branchesOf = (u?: avro.Type) =>
-    u?.typeName === 'union:unwrapped' ? (u as avro.types.UnwrappedUnionType).types : u ? [u] : [];
-  if (branchesOf(idOf).some((b) => b.typeName === 'enum')) return undefined;
   // The top-level id, read where it is: a string field, or ["null", "string"].
   const fields = (type as avro.types.RecordType).fields;
   const at = fields.findIndex((f) => f.name === 'id');
@@ -175,6 +169,9 @@ export function compileCheck(type: avro.Type): BodyCheck | undefined {
     idType?.typeName === 'union:unwrapped'
       ? (idType as avro.types.UnwrappedUnionType).types.map((b) => b.typeName)
       : [];
+  // An enum id decodes to its symbol, a string the decoder compares with the key: such writers are
+  // decoded whole, as before, rather than read here.
+  if (idType?.typeName === 'enum' || unionId.includes('enum')) return undefined;
   const before = fields.slice(0, Math.max(at, 0)).map((f) => walk(f.type));
   const readId = (): string | undefined => {
     let branch = 'string';
