@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import {
+  assertServerCanReach,
   ensureDatabase as createDatabase,
   initCluster,
   postgresBinDir,
@@ -51,9 +52,11 @@ export const postgres: LocalService = {
 
   async start(): Promise<Detached> {
     const ids = postgresServerUser();
+    const bin = postgresBinDir();
+    if (ids) assertServerCanReach(bin, 'the PostgreSQL binaries');
     fs.mkdirSync(RUN_DIR, { recursive: true });
     return spawnDetached(
-      path.join(postgresBinDir(), 'postgres'),
+      path.join(bin, 'postgres'),
       [
         '-D',
         DATA,

@@ -55,6 +55,7 @@ export async function startEmbeddedPostgres(opts: EmbeddedPostgresOptions): Prom
   const database = opts.database ?? 'neurons';
   const bin = postgresBinDir();
   const ids = postgresServerUser();
+  if (ids) assertServerCanReach(bin, 'the PostgreSQL binaries');
   if (!fs.existsSync(path.join(dataDir, 'PG_VERSION'))) initialise(bin, dataDir, ids, logger);
   const credentials = path.join(dataDir, CREDENTIALS);
   if (!fs.existsSync(credentials))
@@ -182,13 +183,8 @@ export function initCluster(
     );
   if (ids) {
     fs.chownSync(dataDir, ids.uid, ids.gid);
-    for (let dir = path.dirname(dataDir); dir !== path.dirname(dir); dir = path.dirname(dir)) {
-      if ((fs.statSync(dir).mode & 0o001) === 0)
-        throw new FatalError(
-          'EMBEDDED_POSTGRES_FAILED',
-          `${dir} is not searchable by the postgres user the server runs as (root): choose a data directory outside it`,
-        );
-    }
+    assertServerCanReach(dataDir, 'its data directory');
+    assertServerCanReach(bin, 'the PostgreSQL binaries');
   }
   const pwfile = path.join(os.tmpdir(), `neurons-pg-pw-${process.pid}-${randomBytes(4).toString('hex')}`);
   // Owner-only, created fresh (wx: never through a planted file or link); as root it is given to
@@ -236,6 +232,23 @@ function runningServer(dataDir: string): { pid: number; port: number } | undefin
     if ((err as NodeJS.ErrnoException).code !== 'EPERM') return undefined;
   }
   return { pid, port: Number(lines[3]) };
+}
+
+/**
+ * As root the server (and initdb) runs as the postgres user, which must be able to search every
+ * directory above `dir` (its binaries in the checkout, its data directory), or the spawn fails with a
+ * bare EACCES (a checkout in a `mktemp -d` directory is 0700). Throws naming the directory and the fix.
+ */
+export function assertServerCanReach(dir: string, what: string): void {
+  const target = path.resolve(dir);
+  for (let d = path.dirname(target); d !== path.dirname(d); d = path.dirname(d)) {
+    if ((fs.statSync(d).mode & 0o001) === 0)
+      throw new FatalError(
+        'EMBEDDED_POSTGRES_FAILED',
+        `${d} is not searchable by the postgres user the server runs as (root), so it cannot reach ${what} ` +
+          `at ${target}: make it searchable (chmod o+x ${d}) or use another directory`,
+      );
+  }
 }
 
 /** As root: the `postgres` system user (created when missing); otherwise undefined (run as ourselves). */
