@@ -196,6 +196,15 @@ async function main(): Promise<void> {
         time(n, () => records.forEach((r) => (sink += encodeFramedBefore(type, 7, r).length))),
       );
       add(
+        'encode value, the check first (89b40e8)',
+        time(n, () =>
+          records.forEach((r) => {
+            if (!type.isValid(r)) throw new Error('does not fit');
+            sink += encodeFramed(type, 7, r).length;
+          }),
+        ),
+      );
+      add(
         'encode value, after',
         time(n, () => records.forEach((r) => (sink += encodeFramed(type, 7, r).length))),
       );
