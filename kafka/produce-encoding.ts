@@ -171,8 +171,8 @@ async function recordBatch(messages: Message[], o: BatchOptions): Promise<Kafkaj
 }
 
 async function compress(type: number, records: Buffer): Promise<Buffer> {
-  const codec = lookupCodec(type);
-  if (!codec) throw new Error(`no codec for compression type ${type}`); // kafkajs fails the same way (null.compress)
+  // as kafkajs's compressRecords: an unknown type fails on the null codec, with the same TypeError
+  const codec = lookupCodec(type) as { compress(encoder: KafkajsEncoder): Promise<Buffer> };
   return codec.compress(encoderOver(records));
 }
 

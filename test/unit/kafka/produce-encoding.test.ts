@@ -167,3 +167,15 @@ test('versions before 3 (the old message-set format) are kafkajs’s own', async
     );
   }
 });
+
+test('a compression kafkajs has no codec for (Snappy, an unknown type): the same error', async () => {
+  const g = generator(SEED + 3);
+  for (const compression of [CompressionTypes.Snappy, 7]) {
+    const args = { ...g.args(), compression };
+    args.topicData[0]?.partitions[0]?.messages.push(g.message());
+    const theirs = await encodeWith(useKafkajsRecordEncoding, 7, args);
+    const ours = await encodeWith(useOwnRecordEncoding, 7, args);
+    expect(theirs).toBeInstanceOf(Error);
+    expect(String(ours)).toBe(String(theirs));
+  }
+});
