@@ -22,6 +22,7 @@ import { inProcessExtraction } from './in-process';
 import { encodeFramed, frame } from '../schemas/wire';
 import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
 import { keyPartitioner } from '../kafka/partitioner';
+import { encodeRecords } from '../kafka/produce-encoding';
 import { HEADERS } from '../schemas/topics';
 
 // kafkajs internals the produce path runs per record (pinned version): timed here without a broker
@@ -39,9 +40,13 @@ const encodeRecord = require('kafkajs/src/protocol/recordBatch/record/v0') as (r
   value: Buffer;
   headers: Record<string, string>;
 }) => { buffer: Buffer };
+const KafkajsEncoder = require('kafkajs/src/protocol/encoder') as new () => {
+  writeEncoderArray(encoders: { buffer: Buffer }[]): { buffer: Buffer };
+};
 /* eslint-enable @typescript-eslint/no-require-imports */
 
 /** The content hash before this branch (string concatenation, then one update). */
+
 function contentHashBefore(row: Readonly<Record<string, string>>, seed: string): string {
   let text = seed;
   for (const k in row) text += `\u0001${k}\u0000${row[k]}`;
@@ -67,6 +72,20 @@ function datetimeBefore(raw: string): number | null {
   const same = date.getUTCFullYear() === y && date.getUTCMonth() === mo - 1 && date.getUTCDate() === d;
   if (!same || h > 23 || mi > 59 || s > 59) return null;
   return m[8] === 'Z' ? local : null;
+}
+
+/** kafkajs's records of one send: a Record (with its header Encoders) each, written into one Encoder. */
+function kafkajsRecords(batch: Message[]): Buffer {
+  const records = batch.map((m, i) =>
+    encodeRecord({
+      offsetDelta: i,
+      timestampDelta: 0,
+      key: m.key as Buffer,
+      value: m.value as Buffer,
+      headers: m.headers as Record<string, string>,
+    }),
+  );
+  return new KafkajsEncoder().writeEncoderArray(records).buffer;
 }
 
 function time(n: number, fn: () => void): number {
@@ -157,6 +176,9 @@ async function main(): Promise<void> {
       )
         throw new Error('partitions differ');
     });
+    sends((batch) => {
+      if (!encodeRecords(batch).equals(kafkajsRecords(batch))) throw new Error('record encoding differs');
+    });
     const figures: Record<string, number[]> = {};
     const add = (k: string, us: number) => (figures[k] ??= []).push(us);
     let sink = 0;
@@ -172,6 +194,15 @@ async function main(): Promise<void> {
       add(
         'encode value, before',
         time(n, () => records.forEach((r) => (sink += encodeFramedBefore(type, 7, r).length))),
+      );
+      add(
+        'encode value, the check first (89b40e8)',
+        time(n, () =>
+          records.forEach((r) => {
+            if (!type.isValid(r)) throw new Error('does not fit');
+            sink += encodeFramed(type, 7, r).length;
+          }),
+        ),
       );
       add(
         'encode value, after',
@@ -218,6 +249,16 @@ async function main(): Promise<void> {
             }).buffer.length;
           }),
         ),
+      );
+      // kafkajs's records of a send as its RecordBatch collects them (an Encoder grown to fit) against
+      // kafka/produce-encoding.ts's one buffer; same bytes (checked above)
+      add(
+        'records of a send of 500 (kafkajs Record encoders)',
+        time(n, () => sends((batch) => (sink += kafkajsRecords(batch).length))),
+      );
+      add(
+        'records of a send of 500 (produce-encoding.ts)',
+        time(n, () => sends((batch) => (sink += encodeRecords(batch).length))),
       );
       // what the users phase does per user: map, merge the device (null here), encode
       add(

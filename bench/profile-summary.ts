@@ -10,6 +10,7 @@ interface ProfileNode {
   id: number;
   callFrame: { functionName: string; url: string; lineNumber: number };
   hitCount?: number;
+  children?: number[];
 }
 interface Profile {
   nodes: ProfileNode[];
@@ -70,6 +71,28 @@ function main(): void {
   );
   print('self time by function', byFn);
   print('self time by file', byFile);
+  print('inclusive time by function (itself and what it calls; a recursive function counted once)', inclusive(p));
+}
+
+/** Each sample's time added to every function on its stack (once per function per sample). */
+function inclusive(p: Profile): Map<string, number> {
+  const parent = new Map<number, number>();
+  for (const n of p.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+  const byId = new Map(p.nodes.map((n) => [n.id, n]));
+  const key = (n: ProfileNode) =>
+    `${n.callFrame.functionName || '(anonymous)'} ${shortFile(n.callFrame.url)}:${n.callFrame.lineNumber + 1}`;
+  const out = new Map<string, number>();
+  for (let i = 0; i < p.samples.length; i++) {
+    const dt = p.timeDeltas[i + 1] ?? 0;
+    const seen = new Set<string>();
+    for (let id: number | undefined = p.samples[i]; id !== undefined; id = parent.get(id)) {
+      const k = key(byId.get(id)!);
+      if (k.startsWith('(root)') || k.startsWith('(idle)') || seen.has(k)) continue;
+      seen.add(k);
+      out.set(k, (out.get(k) ?? 0) + dt);
+    }
+  }
+  return out;
 }
 
 main();

@@ -1,6 +1,7 @@
 import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { Level, Logger } from '../kernel/logger';
 import type { KafkaOptions } from './options';
+import { useOwnRecordEncoding } from './produce-encoding';
 
 /**
  * The messages of the broker errors kafkajs retries by itself (its protocol error table, e.g.
@@ -23,8 +24,12 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
   return entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
 }
 
-/** Builds the kafkajs client from options, routing its logs through our redacting logger. */
+/**
+ * Builds the kafkajs client from options, routing its logs through our redacting logger. Its produce
+ * requests encode their records with produce-encoding.ts (same bytes, a fraction of the CPU).
+ */
 export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
+  useOwnRecordEncoding();
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,

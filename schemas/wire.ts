@@ -1,4 +1,4 @@
-import type avro from 'avsc';
+import avro from 'avsc';
 import { RecordError } from '../kernel/errors';
 
 /**
@@ -36,23 +36,28 @@ let scratch = Buffer.allocUnsafe(16 * 1024);
  * RecordError whose `field` is the first offending path (e.g. "latitude") so the caller can
  * dead-letter the record.
  *
- * Hot path (one call per published user): the check runs without an error hook first (avsc then
- * stops at the first bad field instead of walking them all with a path) and only a failing value
- * is checked again to name its fields; the body is written once into a scratch buffer behind the
- * header and copied out once, instead of avsc's buffer, a header buffer and a concat. Same bytes;
- * about half the time: 59.1 -> 35.7 µs a user side by side (bench/hot-path.ts, docs/performance-s4-cpu.md).
+ * Hot path (one call per published user): the body is written once into a scratch buffer behind the
+ * header and copied out once, instead of avsc's buffer, a header buffer and a concat (s4-cpu). For a
+ * flat record schema (`writerChecks`) avsc's writer refuses every value its check refuses, with the
+ * same tests, so the value is written without the check walking it first (~14 µs a user) and only a
+ * value the writer refuses is checked, to name its fields; other schemas are checked first. Same
+ * bytes and the same errors as check-then-encode (test/unit/schemas/encode-unchecked.sim.test.ts).
  */
 export function encodeFramed(type: avro.Type, schemaId: number, value: unknown): Buffer {
-  if (!type.isValid(value)) {
-    const paths: string[] = [];
-    type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') });
-    throw new RecordError(`record does not fit schema ${type.name ?? type.typeName}: invalid at ${paths.join(', ')}`, {
-      code: 'RECORD_SCHEMA_MISMATCH',
-      field: paths[0],
-    });
+  let end: number;
+  if (value !== null && typeof value === 'object' && writerChecks(type)) {
+    try {
+      end = type.encode(value, scratch, WIRE_HEADER_BYTES);
+    } catch (err) {
+      throw refusal(type, value) ?? err;
+    }
+    checkSchemaId(schemaId);
+  } else {
+    const refused = refusal(type, value);
+    if (refused) throw refused;
+    checkSchemaId(schemaId);
+    end = type.encode(value, scratch, WIRE_HEADER_BYTES);
   }
-  checkSchemaId(schemaId);
-  let end = type.encode(value, scratch, WIRE_HEADER_BYTES);
   if (end < 0) {
     // avsc returns minus the bytes missing: grow once to fit, and keep the larger buffer.
     scratch = Buffer.allocUnsafe(Math.max(2 * scratch.length, scratch.length - end));
@@ -63,6 +68,46 @@ export function encodeFramed(type: avro.Type, schemaId: number, value: unknown):
   scratch.writeUInt8(MAGIC_BYTE, 0);
   scratch.writeInt32BE(schemaId, 1);
   return Buffer.from(scratch.subarray(0, end));
+}
+
+/**
+ * The RecordError for a value that does not fit, or null when it fits. The check runs without an
+ * error hook first (avsc then stops at the first bad field) and again with it only to name the fields.
+ */
+function refusal(type: avro.Type, value: unknown): RecordError | null {
+  if (type.isValid(value)) return null;
+  const paths: string[] = [];
+  type.isValid(value, { errorHook: (path) => paths.push(path.join('.') || '(root)') });
+  return new RecordError(`record does not fit schema ${type.name ?? type.typeName}: invalid at ${paths.join(', ')}`, {
+    code: 'RECORD_SCHEMA_MISMATCH',
+    field: paths[0],
+  });
+}
+
+/**
+ * The types whose avsc 5.7.9 writer throws for exactly the values its check refuses, with the same
+ * test in `_write` as in `_check` (lib/types.js: null, boolean, int, long, float, double, string,
+ * bytes, enum; a map's object test and its values; the unwrapped union's branch lookup). Not here:
+ * nested records (the writer reads the fields of any value, the check wants an object), arrays,
+ * fixed, logical types and wrapped unions: a schema with one of them is checked before it is written.
+ */
+const WRITE_CHECKED = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'string', 'bytes', 'enum']);
+const flatRecords = new WeakMap<avro.Type, boolean>();
+
+function writeChecked(t: avro.Type): boolean {
+  if (t instanceof avro.types.UnwrappedUnionType) return t.types.every(writeChecked);
+  if (t instanceof avro.types.MapType) return writeChecked(t.valuesType);
+  return WRITE_CHECKED.has(t.typeName);
+}
+
+/** A record whose fields are all writeChecked (encodeFramed checks itself that the value is an object). */
+function writerChecks(type: avro.Type): boolean {
+  let flat = flatRecords.get(type);
+  if (flat === undefined) {
+    flat = type instanceof avro.types.RecordType && type.fields.every((f) => writeChecked(f.type));
+    flatRecords.set(type, flat);
+  }
+  return flat;
 }
 
 function checkSchemaId(schemaId: number): void {

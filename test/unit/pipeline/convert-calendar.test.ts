@@ -65,7 +65,13 @@ test(`datetimes and dates: same values and refusals as the Date.UTC round trip (
       pick([0, 59, 60, int(100)]),
       2,
     )}`;
-    const fraction = pick(['', '.', `.${String(int(1e9)).slice(0, 1 + int(9))}`, '.1234567890']);
+    const fraction = pick([
+      '',
+      '.',
+      `.${String(int(1e9)).slice(0, 1 + int(9))}`,
+      '.1234567890',
+      `.${pad(int(1000), 3)}`,
+    ]);
     const zone = pick([
       'Z',
       'z',
@@ -75,6 +81,10 @@ test(`datetimes and dates: same values and refusals as the Date.UTC round trip (
     ]);
     values.push(`${date}T${time}${fraction}${zone}`, date);
     if (rnd() < 0.05) values.push(`${date}${pick([' ', 'x', 'T'])}`, `${date}T${time}`.slice(0, int(25)));
+    // Salesforce's own form (24 characters, read by character code) with one character changed
+    const bulk = [...`${date}T${time}.${pad(int(1000), 3)}Z`];
+    if (bulk.length === 24 && rnd() < 0.5) bulk[int(24)] = pick([...'0123456789-T:.Zz/ +a\u0663\uff10']);
+    values.push(bulk.join(''));
   }
   let accepted = 0;
   for (const raw of values) {
