@@ -11,7 +11,9 @@
  * Each sink runs in a child process of its own (its RSS is the sink's alone), loading the sink
  * from that checkout's sinks/ (a root without the new code is "before"). KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL and DATABASE_URL default to the local test services. `--profile dir`
- * writes a --cpu-prof profile of each child there.
+ * writes a --cpu-prof profile of each child there. The initial load ends when the stored offsets
+ * reach the backlog's ends AND the tables have their declared secondary indexes (a bulk load,
+ * sinks/postgres/bulk.ts, builds them after its last batch).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -110,6 +112,18 @@ async function child(s: ChildSettings): Promise<void> {
       ),
     );
     if (done) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // A sink that loads in bulk builds the secondary indexes after its last batch: the load ends
+  // when the tables have every declared index (a sink that keeps them has them from the start).
+  const declared = USERS.sink.indexes.length + LOGINS.sink.indexes.length;
+  for (;;) {
+    const { rows } = await pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY($1) " +
+        "AND indexname NOT LIKE '%pkey'",
+      [[s.tables.users, s.tables.logins]],
+    );
+    if (Number(rows[0].n) >= declared) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const seconds = (Date.now() - t0) / 1000;

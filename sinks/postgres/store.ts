@@ -3,7 +3,8 @@ import type { AvroSchemaJson } from '../../schemas/avro';
 import { FatalError } from '../../kernel/errors';
 import { silentLogger, type Logger } from '../../kernel/logger';
 import type { BatchWrite, Sink, SinkStream, WriterSchema } from '../port';
-import { sqlstateOf } from './classify';
+import { beginBulk, bulkReached, endBulk, type BulkLoad } from './bulk';
+import { classifyDbError, sqlstateOf } from './classify';
 import { fieldColumns } from './columns';
 import { ensureTable } from './ddl';
 import { DEAD_LETTER_HEADERS } from '../../schemas/topics';
@@ -29,10 +30,20 @@ export interface PostgresStoreOptions {
  * in `neurons_sink_offsets` written in the batch's own transaction (offsets.ts, writer.ts).
  * The pool is the caller's: close() only lets go of it.
  */
-export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(stream: SinkStream): SinkTable } {
+export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const { pool } = opts;
   const logger = opts.logger ?? silentLogger;
   const tables = new Map<string, SinkTable>();
+  /** Stream name → its table's bulk load in progress (bulk.ts). */
+  const bulk = new Map<string, BulkLoad>();
+  const finish = (stream: string, load: BulkLoad): Promise<void> =>
+    (load.ending ??= endBulk(pool, tables.get(stream)!, load, logger).then(
+      () => void bulk.delete(stream),
+      (err: unknown) => {
+        load.ending = undefined; // tried again by the partition's next batch, or built by the next start
+        throw classifyDbError(err);
+      },
+    ));
   const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
   let listening = false;
   const tableOf = (stream: SinkStream): SinkTable => {
@@ -55,8 +66,20 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
       if (!listening) pool.on('error', onPoolError);
       listening = true;
       for (const schema of new Set(streams.map((s) => s.table.schema))) await ensureOffsetsTable(pool, schema);
-      for (const s of streams)
+      // A table other streams' deletions cascade to keeps its indexes in a bulk load: each cascade
+      // looks rows up by them (a removed user's login events), a scan of the whole table without.
+      const cascaded = new Set(streams.flatMap((s) => s.deletesCascadeTo.map((c) => c.stream)));
+      for (const s of streams) {
         await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
+        bulk.delete(s.name);
+        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s), cascaded.has(s.name));
+        if (!load) continue;
+        bulk.set(s.name, load);
+        ctx.logger.info('bulk load: COPY straight into the table until the start-up backlog is applied', {
+          table: tableOf(s).name.name,
+          secondaryIndexes: load.withoutIndexes ? 'built at the end' : 'kept (deletions cascade here)',
+        });
+      }
       // Views read the tables: created once all of them exist.
       const names = new Map([...tables].map(([stream, t]) => [stream, t.name]));
       for (const s of streams) for (const v of s.views) await ensureView(pool, v, names, ctx.logger);
@@ -73,22 +96,36 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
         schemaId: writer.id,
         fields: fresh.map((f) => f.field),
       });
-      return () => ensureTable(pool, table, logger);
+      // A table in its bulk load gets its indexes at the end of the load, not with new columns.
+      return () => ensureTable(pool, table, logger, { indexes: !bulk.get(stream.name)?.withoutIndexes });
     },
-    write(batch: BatchWrite) {
+    async write(batch: BatchWrite) {
       const table = tables.get(batch.stream.name);
-      if (!table)
-        return Promise.reject(new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`));
-      return writeOps(pool, table, batch.ops, opts.chunkRows, {
+      if (!table) throw new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`);
+      const load = bulk.get(batch.stream.name);
+      const out = await writeOps(pool, table, batch.ops, opts.chunkRows, {
         topic: batch.stream.topic,
         partition: batch.partition,
         nextOffset: batch.nextOffset,
         synchronousCommit: opts.synchronousCommit,
         statementTimeoutMs: opts.statementTimeoutMs,
         cascades: cascadesOf(batch.stream),
+        bulk: load !== undefined,
         inside: batch.inside,
         beforeCommit: batch.beforeCommit,
       });
+      // Committed. The partition at its start-up end: has every partition got there (bulk.ts)?
+      // A failure here fails the batch: its retry finds it applied and comes back here.
+      if (load && batch.nextOffset >= (load.ends.get(batch.partition) ?? 0n)) {
+        const reached = await bulkReached(pool, table, batch.stream.topic, load).catch((err: unknown) => {
+          throw classifyDbError(err);
+        });
+        if (reached) await finish(batch.stream.name, load);
+      }
+      return out;
+    },
+    async endBulkLoads() {
+      for (const [stream, load] of [...bulk]) await finish(stream, load);
     },
     storedOffsets: (stream) => readOffsets(pool, tableOf(stream).name, stream.topic),
     probe: () => probeDatabase(pool),
@@ -101,6 +138,13 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
       listening = false;
     },
   };
+}
+
+/** The PostgreSQL store: the sink port, and what a replay needs of it. */
+export interface PostgresStore extends Sink {
+  table(stream: SinkStream): SinkTable;
+  /** Ends the bulk loads still in progress (bulk.ts): a replay's fresh tables before its swap. */
+  endBulkLoads(): Promise<void>;
 }
 
 /** True when the database answers a trivial query within 3 s. */

@@ -1,0 +1,79 @@
+import type { Pool } from 'pg';
+import type { Logger } from '../../kernel/logger';
+import { inTransaction, withClient } from './db';
+import { ensureTable, lockTableDdl, secondaryIndexes } from './ddl';
+import { offsetsTable, readOffsets } from './offsets';
+import { qualified } from './sql';
+import type { SinkTable } from './table';
+
+/**
+ * The bulk load of a table that holds nothing the sink must merge with: a live table that is
+ * empty and has no stored offset (the sink's first start: the initial load), or a replay's fresh
+ * table. Until the load ends, each batch goes by ONE COPY straight into the table (writer.ts,
+ * `bulk`), without the per-batch key probe, and the declared secondary indexes do not exist:
+ * PostgreSQL builds each once at the end (a sort) instead of inserting every row into it.
+ *
+ * The load ends once the stored offsets of every partition reached the end offsets the topic had
+ * when the sink started (read from the database: other sink processes of the group move theirs
+ * there too), or when the caller says so (a replay before its swap). Then the indexes are built
+ * with `CREATE INDEX IF NOT EXISTS` under the table's DDL lock (ensureTable).
+ *
+ * Crash safety: the indexes are the only thing a bulk load leaves out, and the start-up DDL
+ * (setup.ts prepareTable → ensureTable) creates them when missing on every start that does not
+ * begin a bulk load itself, which is any start after a batch was stored (rows or an offset).
+ * A start that finds the table empty with no offset drops them again (nothing to lose).
+ */
+export interface BulkLoad {
+  /** Partition → the topic's end offset at start-up (partitions that held records only). */
+  readonly ends: ReadonlyMap<number, bigint>;
+  /** Secondary indexes dropped for the load (false: a table deletions cascade to keeps them). */
+  readonly withoutIndexes: boolean;
+  /** The end of the load in progress (one at a time; concurrent partitions wait for it). */
+  ending?: Promise<void>;
+}
+
+/**
+ * Starts a bulk load when the table is empty and has no stored offset, under the table's DDL
+ * lock: drops its declared secondary indexes unless `keepIndexes`. Undefined: not a bulk load.
+ */
+export async function beginBulk(
+  pool: Pool,
+  table: SinkTable,
+  ends: ReadonlyMap<number, bigint> | undefined,
+  keepIndexes: boolean,
+): Promise<BulkLoad | undefined> {
+  if (!ends || ends.size === 0) return undefined;
+  const begun = await withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      await lockTableDdl(client, table);
+      const { rows } = await client.query<{ bulk: boolean }>(
+        `SELECT NOT EXISTS (SELECT 1 FROM ${qualified(table.name)}) AND NOT EXISTS ` +
+          `(SELECT 1 FROM ${qualified(offsetsTable(table.name.schema))} WHERE table_name = $1) AS bulk`,
+        [table.name.name],
+      );
+      if (!rows[0].bulk) return false;
+      if (!keepIndexes) for (const index of secondaryIndexes(table)) await client.query(index.drop);
+      return true;
+    }),
+  );
+  return begun ? { ends, withoutIndexes: !keepIndexes } : undefined;
+}
+
+/** True when the stored offset of every partition of `load.ends` reached its end offset. */
+export async function bulkReached(pool: Pool, table: SinkTable, topic: string, load: BulkLoad): Promise<boolean> {
+  const stored = await readOffsets(pool, table.name, topic);
+  for (const [partition, end] of load.ends) if ((stored.get(partition) ?? -1n) < end) return false;
+  return true;
+}
+
+/** Ends a bulk load: builds the declared secondary indexes that are missing (idempotent). */
+export async function endBulk(pool: Pool, table: SinkTable, load: BulkLoad, logger: Logger): Promise<void> {
+  if (!load.withoutIndexes) return;
+  const started = Date.now();
+  await ensureTable(pool, table, logger);
+  logger.info('bulk load ended: secondary indexes built', {
+    table: table.name.name,
+    indexes: secondaryIndexes(table).map((i) => i.name),
+    seconds: (Date.now() - started) / 1000,
+  });
+}
