@@ -18,6 +18,10 @@ import type { SinkTable } from './table';
  * there too), or when the caller says so (a replay before its swap). Then the indexes are built
  * with `CREATE INDEX IF NOT EXISTS` under the table's DDL lock (ensureTable).
  *
+ * A table deletions cascade to (the login events of a removed user) gets its indexes before the
+ * first batch whose deletions cascade to it: the cascade looks its rows up by them, a scan of the
+ * whole table without. Its rows still go by COPY until the load ends.
+ *
  * Crash safety: the indexes are the only thing a bulk load leaves out, and the start-up DDL
  * (setup.ts prepareTable → ensureTable) creates them when missing on every start that does not
  * begin a bulk load itself, which is any start after a batch was stored (rows or an offset).
@@ -26,21 +30,20 @@ import type { SinkTable } from './table';
 export interface BulkLoad {
   /** Partition → the topic's end offset at start-up (partitions that held records only). */
   readonly ends: ReadonlyMap<number, bigint>;
-  /** Secondary indexes dropped for the load (false: a table deletions cascade to keeps them). */
-  readonly withoutIndexes: boolean;
-  /** The end of the load in progress (one at a time; concurrent partitions wait for it). */
-  ending?: Promise<void>;
+  /** The declared secondary indexes are not built yet. */
+  withoutIndexes: boolean;
+  /** Their build in progress (one at a time; concurrent partitions wait for it). */
+  indexing?: Promise<void>;
 }
 
 /**
  * Starts a bulk load when the table is empty and has no stored offset, under the table's DDL
- * lock: drops its declared secondary indexes unless `keepIndexes`. Undefined: not a bulk load.
+ * lock: drops its declared secondary indexes. Undefined: not a bulk load.
  */
 export async function beginBulk(
   pool: Pool,
   table: SinkTable,
   ends: ReadonlyMap<number, bigint> | undefined,
-  keepIndexes: boolean,
 ): Promise<BulkLoad | undefined> {
   if (!ends || ends.size === 0) return undefined;
   const begun = await withClient(pool, (client) =>
@@ -52,11 +55,11 @@ export async function beginBulk(
         [table.name.name],
       );
       if (!rows[0].bulk) return false;
-      if (!keepIndexes) for (const index of secondaryIndexes(table)) await client.query(index.drop);
+      for (const index of secondaryIndexes(table)) await client.query(index.drop);
       return true;
     }),
   );
-  return begun ? { ends, withoutIndexes: !keepIndexes } : undefined;
+  return begun ? { ends, withoutIndexes: true } : undefined;
 }
 
 /** True when the stored offset of every partition of `load.ends` reached its end offset. */
@@ -66,12 +69,11 @@ export async function bulkReached(pool: Pool, table: SinkTable, topic: string, l
   return true;
 }
 
-/** Ends a bulk load: builds the declared secondary indexes that are missing (idempotent). */
-export async function endBulk(pool: Pool, table: SinkTable, load: BulkLoad, logger: Logger): Promise<void> {
-  if (!load.withoutIndexes) return;
+/** Builds the declared secondary indexes that are missing (idempotent, under the table's DDL lock). */
+export async function buildIndexes(pool: Pool, table: SinkTable, logger: Logger): Promise<void> {
   const started = Date.now();
   await ensureTable(pool, table, logger);
-  logger.info('bulk load ended: secondary indexes built', {
+  logger.info('bulk load: secondary indexes built', {
     table: table.name.name,
     indexes: secondaryIndexes(table).map((i) => i.name),
     seconds: (Date.now() - started) / 1000,

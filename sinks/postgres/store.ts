@@ -2,8 +2,8 @@ import type { Pool } from 'pg';
 import type { AvroSchemaJson } from '../../schemas/avro';
 import { FatalError } from '../../kernel/errors';
 import { silentLogger, type Logger } from '../../kernel/logger';
-import type { BatchWrite, Sink, SinkStream, WriterSchema } from '../port';
-import { beginBulk, bulkReached, endBulk, type BulkLoad } from './bulk';
+import { deletesFirst, type BatchWrite, type Sink, type SinkStream, type WriterSchema } from '../port';
+import { beginBulk, buildIndexes, bulkReached, type BulkLoad } from './bulk';
 import { classifyDbError, sqlstateOf } from './classify';
 import { fieldColumns } from './columns';
 import { ensureTable } from './ddl';
@@ -36,14 +36,19 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const tables = new Map<string, SinkTable>();
   /** Stream name → its table's bulk load in progress (bulk.ts). */
   const bulk = new Map<string, BulkLoad>();
-  const finish = (stream: string, load: BulkLoad): Promise<void> =>
-    (load.ending ??= endBulk(pool, tables.get(stream)!, load, logger).then(
-      () => void bulk.delete(stream),
+  /** Builds a table's deferred indexes (once; a failure is tried again by the next call). */
+  const index = (stream: string, load: BulkLoad): Promise<void> =>
+    (load.indexing ??= buildIndexes(pool, tables.get(stream)!, logger).then(
+      () => void (load.withoutIndexes = false),
       (err: unknown) => {
-        load.ending = undefined; // tried again by the partition's next batch, or built by the next start
+        load.indexing = undefined; // tried again by the partition's next batch, or built by the next start
         throw classifyDbError(err);
       },
     ));
+  const finish = async (stream: string, load: BulkLoad) => {
+    await index(stream, load);
+    bulk.delete(stream);
+  };
   const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
   let listening = false;
   const tableOf = (stream: SinkStream): SinkTable => {
@@ -66,18 +71,14 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       if (!listening) pool.on('error', onPoolError);
       listening = true;
       for (const schema of new Set(streams.map((s) => s.table.schema))) await ensureOffsetsTable(pool, schema);
-      // A table other streams' deletions cascade to keeps its indexes in a bulk load: each cascade
-      // looks rows up by them (a removed user's login events), a scan of the whole table without.
-      const cascaded = new Set(streams.flatMap((s) => s.deletesCascadeTo.map((c) => c.stream)));
       for (const s of streams) {
         await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
         bulk.delete(s.name);
-        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s), cascaded.has(s.name));
+        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s));
         if (!load) continue;
         bulk.set(s.name, load);
-        ctx.logger.info('bulk load: COPY straight into the table until the start-up backlog is applied', {
+        ctx.logger.info('bulk load: COPY straight into the table, indexes built once the backlog is applied', {
           table: tableOf(s).name.name,
-          secondaryIndexes: load.withoutIndexes ? 'built at the end' : 'kept (deletions cascade here)',
         });
       }
       // Views read the tables: created once all of them exist.
@@ -103,6 +104,12 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       const table = tables.get(batch.stream.name);
       if (!table) throw new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`);
       const load = bulk.get(batch.stream.name);
+      // A deletion cascading to a table whose indexes are deferred would scan it whole: build them first.
+      if (batch.ops.some(deletesFirst))
+        for (const c of batch.stream.deletesCascadeTo) {
+          const target = bulk.get(c.stream);
+          if (target?.withoutIndexes) await index(c.stream, target);
+        }
       const out = await writeOps(pool, table, batch.ops, opts.chunkRows, {
         topic: batch.stream.topic,
         partition: batch.partition,
