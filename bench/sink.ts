@@ -12,9 +12,9 @@
  * from that checkout's sinks/ (a root without the new code is "before"). KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL and DATABASE_URL default to the local test services. `--profile dir`
  * writes a --cpu-prof profile of each child there. `--pk` also times COPY into a table with its
- * primary key against COPY without one plus ADD PRIMARY KEY (the same rows). The initial load ends when the stored offsets
- * reach the backlog's ends AND the tables have their declared secondary indexes (a bulk load,
- * sinks/postgres/bulk.ts, builds them after its last batch).
+ * primary key against COPY without one plus ADD PRIMARY KEY (the same rows). The initial load
+ * ends when the stored offsets reach the backlog's ends AND the tables have their declared
+ * secondary indexes (a bulk load, sinks/postgres/bulk.ts, builds them after its last batch).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
