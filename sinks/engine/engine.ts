@@ -123,8 +123,14 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
           sink.open(deps.streams, {
             logger,
             latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema,
-            // A group that starts at the end has no backlog to load.
-            endOffsets: tuning.fromBeginning ? (s) => topicEnds(kafkaAdmin, s.topic) : undefined,
+            // A group that starts at the end has no backlog to load. Unknown ends: no bulk load.
+            endOffsets: tuning.fromBeginning
+              ? (s) =>
+                  topicEnds(kafkaAdmin, s.topic).catch((err: Error) => {
+                    logger.warn('could not read the end offsets: no bulk load', { topic: s.topic, error: err.message });
+                    return undefined;
+                  })
+              : undefined,
           }),
         {
           ...tuning.retry,
