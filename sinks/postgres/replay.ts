@@ -128,7 +128,7 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
         logger,
         latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema,
         // The fresh tables are loaded in bulk (bulk.ts), their indexes built before the swap.
-        endOffsets: (s) => topicEnds(admin, s.topic),
+        endOffsets: (s) => topicEnds(admin, s.topic).catch(() => undefined),
       },
     );
     for (const p of plan) await withClient(deps.pool, (c) => copyMissingColumns(c, p.live.table, p.stream.table));
