@@ -3,7 +3,7 @@ import type { AvroSchemaJson } from '../../schemas/avro';
 import { FatalError } from '../../kernel/errors';
 import { silentLogger, type Logger } from '../../kernel/logger';
 import { deletesFirst, type BatchWrite, type Sink, type SinkStream, type WriterSchema } from '../port';
-import { beginBulk, buildIndexes, bulkReached, type BulkLoad } from './bulk';
+import { atEnd, beginBulk, buildIndexes, bulkReached, type BulkLoad } from './bulk';
 import { classifyDbError, sqlstateOf } from './classify';
 import { fieldColumns } from './columns';
 import { ensureTable } from './ddl';
@@ -123,7 +123,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       });
       // Committed. The partition at its start-up end: has every partition got there (bulk.ts)?
       // A failure here fails the batch: its retry finds it applied and comes back here.
-      if (load && batch.nextOffset >= (load.ends.get(batch.partition) ?? 0n)) {
+      if (load && atEnd(load, batch.partition, batch.nextOffset)) {
         const reached = await bulkReached(pool, table, batch.stream.topic, load).catch((err: unknown) => {
           throw classifyDbError(err);
         });
