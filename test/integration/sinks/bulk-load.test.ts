@@ -280,9 +280,9 @@ describe(`PostgreSQL store: a bulk load stores what the normal path stores (BULK
         const offset = String(offsets[stream]++);
         const source = { topic: `bulk-${stream}`, partition: 0, offset, key: null, value: null };
         if (stream === 'users') {
-          const key = userId(Math.floor(rnd() * 120));
-          // Rarely an instant PostgreSQL refuses: dead-lettered by both paths alike.
-          const createdAt = rnd() < 0.02 ? 260_000_000_000_000 : 1_600_000_000_000 + Math.floor(rnd() * 1e9);
+          // Rarely what PostgreSQL refuses (an empty id; an instant before 4713 BC): refused by both paths alike.
+          const key = rnd() < 0.01 ? '' : userId(Math.floor(rnd() * 120));
+          const createdAt = rnd() < 0.03 ? -9e15 : 1_600_000_000_000 + Math.floor(rnd() * 1e9);
           const value = user(key, { title: `t-${offset}`, createdAt });
           const earlier = ops.get(key);
           const deletedAt = earlier?.kind === 'delete' ? earlier.source.offset : undefined;
@@ -345,6 +345,7 @@ describe(`PostgreSQL store: a bulk load stores what the normal path stores (BULK
     }
     expect(cascaded).toBeGreaterThan(0);
     expect(refused[0]).toEqual(refused[1]);
+    expect(refused[1].length).toBeGreaterThan(0);
     for (const stream of ['users', 'logins'] as const)
       expect(await dump(bulk.tables[stream].name)).toEqual(await dump(normal.tables[stream].name));
     for (const stream of ['users', 'logins'] as const) {
