@@ -170,8 +170,8 @@ async function copyDirect(
 }
 
 /**
- * A table in its bulk load (bulk.ts) holds none of the keys it has not been sent before: the rows
- * go by ONE COPY straight into it, without the probe of copyDirect. A key it holds after all (a
+ * A table in its bulk load (bulk.ts) holds only what earlier batches of the load wrote: the rows
+ * go by ONE COPY straight into it, without the probe of copyDirect. A key it holds already (a
  * compacted topic keeps several versions of a key until compaction; an event published twice)
  * fails the COPY on the primary key: the savepoint takes the COPY back, and the batch's rows go
  * the staging path, which upserts (or inserts once) as it always does. A value only PostgreSQL can
