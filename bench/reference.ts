@@ -64,8 +64,11 @@ export async function copyReference(
   client: ClientBase,
   source: string,
   target: string,
+  opts: { primaryKey?: boolean } = {},
 ): Promise<{ rows: number; seconds: number; bytes: number }> {
   await client.query(`CREATE TABLE ${target} (LIKE ${source})`);
+  // `primaryKey`: the target has the id primary key during the COPY (what a bulk load keeps).
+  if (opts.primaryKey) await client.query(`ALTER TABLE ${target} ADD PRIMARY KEY (id)`);
   const chunks = await copyTo(client, `COPY ${source} TO STDOUT`);
   const t0 = process.hrtime.bigint();
   const rows = await copyFrom(client, `COPY ${target} FROM STDIN`, chunks);

@@ -6,12 +6,15 @@
  * users published again (1 % changed) into the loaded tables, against PostgreSQL's upsert of them.
  *
  *   node -r ts-node/register/transpile-only bench/sink.ts [--users N] [--logins N]
- *     [--roots /work/main,.] [--profile dir]
+ *     [--roots /work/main,.] [--profile dir] [--pk] [--no-steady]
  *
  * Each sink runs in a child process of its own (its RSS is the sink's alone), loading the sink
  * from that checkout's sinks/ (a root without the new code is "before"). KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL and DATABASE_URL default to the local test services. `--profile dir`
- * writes a --cpu-prof profile of each child there.
+ * writes a --cpu-prof profile of each child there. `--pk` also times COPY into a table with its
+ * primary key against COPY without one plus ADD PRIMARY KEY (the same rows). The initial load
+ * ends when the stored offsets reach the backlog's ends AND the tables have their declared
+ * secondary indexes (a bulk load, sinks/postgres/bulk.ts, builds them after its last batch).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -110,6 +113,18 @@ async function child(s: ChildSettings): Promise<void> {
       ),
     );
     if (done) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  // A sink that loads in bulk builds the secondary indexes after its last batch: the load ends
+  // when the tables have every declared index (a sink that keeps them has them from the start).
+  const declared = USERS.sink.indexes.length + LOGINS.sink.indexes.length;
+  for (;;) {
+    const { rows } = await pool.query<{ n: string }>(
+      "SELECT count(*) AS n FROM pg_indexes WHERE schemaname = 'public' AND tablename = ANY($1) " +
+        "AND indexname NOT LIKE '%pkey'",
+      [[s.tables.users, s.tables.logins]],
+    );
+    if (Number(rows[0].n) >= declared) break;
     await new Promise((r) => setTimeout(r, 100));
   }
   const seconds = (Date.now() - t0) / 1000;
@@ -332,6 +347,28 @@ async function main(): Promise<void> {
       }
     } finally {
       client.release();
+    }
+    // `--pk`: would a bulk load gain by dropping the primary key too? COPY with it, against COPY
+    // without it followed by ADD PRIMARY KEY, on the same rows.
+    if (process.argv.includes('--pk')) {
+      const c = await h.pool.connect();
+      try {
+        for (const t of [ref.users, ref.logins]) {
+          const withPk = await copyReference(c, `public.${t}`, `public.${t}_pk`, { primaryKey: true });
+          dropped.push(`${t}_pk`);
+          const bare = await copyReference(c, `public.${t}`, `public.${t}_nopk`);
+          dropped.push(`${t}_nopk`);
+          const t0 = process.hrtime.bigint();
+          await c.query(`ALTER TABLE public.${t}_nopk ADD PRIMARY KEY (id)`);
+          const pkSeconds = Number(process.hrtime.bigint() - t0) / 1e9;
+          log(
+            `${t}: COPY with the primary key ${withPk.seconds.toFixed(2)} s; COPY without it ` +
+              `${bare.seconds.toFixed(2)} s + ADD PRIMARY KEY ${pkSeconds.toFixed(2)} s`,
+          );
+        }
+      } finally {
+        c.release();
+      }
     }
     const copyRate = rows / copySeconds;
     const upsertRate = rows / upsertSeconds;

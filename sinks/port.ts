@@ -19,7 +19,17 @@ export interface Sink {
   /** Creates or evolves what each stream lands in (tables, indexes, views), and the offsets store. */
   open(
     streams: readonly SinkStream[],
-    ctx: { logger: Logger; latestSchema(stream: SinkStream): Promise<AvroSchemaJson | undefined> },
+    ctx: {
+      logger: Logger;
+      latestSchema(stream: SinkStream): Promise<AvroSchemaJson | undefined>;
+      /**
+       * The end offset of each partition of the stream's topic that holds records, taken now:
+       * the backlog the sink starts with. Given only when the sink reads a new group from the
+       * beginning; a store may then load an empty table in bulk up to there (postgres/bulk.ts).
+       * Undefined: unknown (e.g. the topic does not exist yet).
+       */
+      endOffsets?(stream: SinkStream): Promise<ReadonlyMap<number, bigint> | undefined>;
+    },
   ): Promise<void>;
   /**
    * Throws (RecordError or FatalError SCHEMA_UNSUPPORTED) when records of this writer schema

@@ -115,11 +115,22 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
       // like one while consuming: retried with the same backoff and breaker, each retry logged.
       // Opening is idempotent (tables, indexes and views are created only when missing).
       const breaker = new Breaker(tuning.breakerFailures, 'opening the sink');
+      admin = deps.kafka.admin();
+      await admin.connect();
+      const kafkaAdmin = admin;
       await withRetry(
         () =>
           sink.open(deps.streams, {
             logger,
             latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema,
+            // A group that starts at the end has no backlog to load. Unknown ends: no bulk load.
+            endOffsets: tuning.fromBeginning
+              ? (s) =>
+                  topicEnds(kafkaAdmin, s.topic).catch((err: Error) => {
+                    logger.warn('could not read the end offsets: no bulk load', { topic: s.topic, error: err.message });
+                    return undefined;
+                  })
+              : undefined,
           }),
         {
           ...tuning.retry,
@@ -132,11 +143,11 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
               error: (err as Error).message,
             }),
         },
-      ).catch((err: unknown) => {
+      ).catch(async (err: unknown) => {
+        admin = undefined;
+        await kafkaAdmin.disconnect().catch(() => undefined);
         throw breaker.final(err);
       });
-      admin = deps.kafka.admin();
-      await admin.connect();
       await ensureDeadLetterTopic(admin, deps.deadLetterTopic, logger);
       // Subscribing to a missing topic fails (auto-creation is off): a sink started before the
       // connector's first run, or before the connector of an upgrade that declared a new stream,
@@ -198,6 +209,18 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
       settle.resolve();
     },
   };
+}
+
+/**
+ * The end offset of each partition of `topic` that holds records (high > low), or undefined when
+ * the topic does not exist: the backlog a store may load in bulk (port.ts Sink.open endOffsets).
+ */
+export async function topicEnds(admin: Admin, topic: string): Promise<Map<number, bigint> | undefined> {
+  if (!(await admin.listTopics()).includes(topic)) return undefined;
+  const ends = new Map<number, bigint>();
+  for (const p of await admin.fetchTopicOffsets(topic))
+    if (BigInt(p.high) > BigInt(p.low)) ends.set(p.partition, BigInt(p.high));
+  return ends;
 }
 
 /**

@@ -24,14 +24,18 @@ const INFO_TYPE: Record<string, string> = {
  * indexes. Idempotent, and safe when several sink processes start at once: the DDL runs in one
  * transaction under an advisory lock per table. A column whose type differs from what the
  * schema now maps to is kept as it is (changing it could lose data) and reported in a warning.
- * Returns the columns it added.
+ * Returns the columns it added. `indexes: false` leaves the declared secondary indexes out (a table
+ * in its bulk load, bulk.ts: they are built when the load ends).
  */
-export async function ensureTable(pool: Pool, table: SinkTable, logger: Logger): Promise<string[]> {
+export async function ensureTable(
+  pool: Pool,
+  table: SinkTable,
+  logger: Logger,
+  opts: { indexes?: boolean } = {},
+): Promise<string[]> {
   const added = await withClient(pool, (client) =>
     inTransaction(client, async () => {
-      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
-        `neurons-sink-ddl:${table.name.schema}.${table.name.name}`,
-      ]);
+      await lockTableDdl(client, table);
       await client.query(createTableSql(table));
       const existing = await tableColumns(client, table);
       const added: string[] = [];
@@ -51,20 +55,37 @@ export async function ensureTable(pool: Pool, table: SinkTable, logger: Logger):
           });
         }
       }
-      for (const fields of table.indexes) {
-        const columns = fields.map((name) => table.field(name)?.column);
-        if (columns.some((c) => c === undefined)) continue;
-        const name = objectName(table.name.name, indexSuffix(columns as string[]));
-        await client.query(
-          `CREATE INDEX IF NOT EXISTS ${ident(name)} ON ${qualified(table.name)} ` +
-            `(${(columns as string[]).map(ident).join(', ')})`,
-        );
-      }
+      if (opts.indexes !== false) for (const index of secondaryIndexes(table)) await client.query(index.create);
       return added;
     }),
   );
   if (added.length > 0) logger.info('added columns for new schema fields', { table: table.name.name, columns: added });
   return added;
+}
+
+/** The declared secondary indexes whose fields the table knows: name, CREATE … IF NOT EXISTS, DROP … IF EXISTS. */
+export function secondaryIndexes(table: SinkTable): { name: string; create: string; drop: string }[] {
+  return table.indexes.flatMap((fields) => {
+    const columns = fields.map((f) => table.field(f)?.column);
+    if (columns.some((c) => c === undefined)) return [];
+    const name = objectName(table.name.name, indexSuffix(columns as string[]));
+    return [
+      {
+        name,
+        create:
+          `CREATE INDEX IF NOT EXISTS ${ident(name)} ON ${qualified(table.name)} ` +
+          `(${(columns as string[]).map(ident).join(', ')})`,
+        drop: `DROP INDEX IF EXISTS ${ident(table.name.schema)}.${ident(name)}`,
+      },
+    ];
+  });
+}
+
+/** The advisory lock every DDL of one table runs under (several sink processes may start at once). */
+export async function lockTableDdl(client: PoolClient, table: SinkTable): Promise<void> {
+  await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [
+    `neurons-sink-ddl:${table.name.schema}.${table.name.name}`,
+  ]);
 }
 
 /** CREATE TABLE IF NOT EXISTS with every known field, the Kafka position columns and named constraints. */

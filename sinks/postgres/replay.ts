@@ -6,7 +6,7 @@ import { startSinkConsumer, type SinkConsumer } from '../engine/consumer';
 import { createDeadLetter, type DeadLetter } from '../engine/dead-letter';
 import { decodeStringKey } from '../../schemas/keys';
 import { createDecoder } from '../engine/decode';
-import { ensureDeadLetterTopic } from '../engine/engine';
+import { ensureDeadLetterTopic, topicEnds } from '../engine/engine';
 import { createBatchProcessor } from '../engine/processor';
 import type { SinkStream } from '../port';
 import { inTransaction, withClient } from './db';
@@ -124,7 +124,12 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     }
     await store.open(
       plan.map((p) => p.stream),
-      { logger, latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema },
+      {
+        logger,
+        latestSchema: async (s) => (await deps.schemas.latest(`${s.topic}-value`))?.schema,
+        // The fresh tables are loaded in bulk (bulk.ts), their indexes built before the swap.
+        endOffsets: (s) => topicEnds(admin, s.topic).catch(() => undefined),
+      },
     );
     for (const p of plan) await withClient(deps.pool, (c) => copyMissingColumns(c, p.live.table, p.stream.table));
     await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
@@ -187,6 +192,8 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
       while ((await Promise.race([remaining(), crashed])) > 0n) await Promise.race([sleep(200), crashed]);
       phase = 'swapping';
       await consumer.pause();
+      // Normally done by the batch that reached the start's end offsets; here in any case.
+      await store.endBulkLoads();
       const swapped = await withClient(deps.pool, (client) =>
         inTransaction(client, async () => {
           await client.query("SET LOCAL lock_timeout = '30s'");

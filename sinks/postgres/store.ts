@@ -2,8 +2,9 @@ import type { Pool } from 'pg';
 import type { AvroSchemaJson } from '../../schemas/avro';
 import { FatalError } from '../../kernel/errors';
 import { silentLogger, type Logger } from '../../kernel/logger';
-import type { BatchWrite, Sink, SinkStream, WriterSchema } from '../port';
-import { sqlstateOf } from './classify';
+import { deletesFirst, type BatchWrite, type Sink, type SinkStream, type WriterSchema } from '../port';
+import { atEnd, beginBulk, buildIndexes, bulkReached, type BulkLoad } from './bulk';
+import { classifyDbError, sqlstateOf } from './classify';
 import { fieldColumns } from './columns';
 import { ensureTable } from './ddl';
 import { DEAD_LETTER_HEADERS } from '../../schemas/topics';
@@ -29,10 +30,25 @@ export interface PostgresStoreOptions {
  * in `neurons_sink_offsets` written in the batch's own transaction (offsets.ts, writer.ts).
  * The pool is the caller's: close() only lets go of it.
  */
-export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(stream: SinkStream): SinkTable } {
+export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
   const { pool } = opts;
   const logger = opts.logger ?? silentLogger;
   const tables = new Map<string, SinkTable>();
+  /** Stream name → its table's bulk load in progress (bulk.ts). */
+  const bulk = new Map<string, BulkLoad>();
+  /** Builds a table's deferred indexes (once; a failure is tried again by the next call). */
+  const index = (stream: string, load: BulkLoad): Promise<void> =>
+    (load.indexing ??= buildIndexes(pool, tables.get(stream)!, logger).then(
+      () => void (load.withoutIndexes = false),
+      (err: unknown) => {
+        load.indexing = undefined; // tried again by the partition's next batch, or built by the next start
+        throw classifyDbError(err);
+      },
+    ));
+  const finish = async (stream: string, load: BulkLoad) => {
+    await index(stream, load);
+    bulk.delete(stream);
+  };
   const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
   let listening = false;
   const tableOf = (stream: SinkStream): SinkTable => {
@@ -55,8 +71,16 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
       if (!listening) pool.on('error', onPoolError);
       listening = true;
       for (const schema of new Set(streams.map((s) => s.table.schema))) await ensureOffsetsTable(pool, schema);
-      for (const s of streams)
+      for (const s of streams) {
         await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
+        bulk.delete(s.name);
+        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s));
+        if (!load) continue;
+        bulk.set(s.name, load);
+        ctx.logger.info('bulk load: COPY straight into the table, indexes built once the backlog is applied', {
+          table: tableOf(s).name.name,
+        });
+      }
       // Views read the tables: created once all of them exist.
       const names = new Map([...tables].map(([stream, t]) => [stream, t.name]));
       for (const s of streams) for (const v of s.views) await ensureView(pool, v, names, ctx.logger);
@@ -73,22 +97,42 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
         schemaId: writer.id,
         fields: fresh.map((f) => f.field),
       });
-      return () => ensureTable(pool, table, logger);
+      // A table in its bulk load gets its indexes at the end of the load, not with new columns.
+      return () => ensureTable(pool, table, logger, { indexes: !bulk.get(stream.name)?.withoutIndexes });
     },
-    write(batch: BatchWrite) {
+    async write(batch: BatchWrite) {
       const table = tables.get(batch.stream.name);
-      if (!table)
-        return Promise.reject(new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`));
-      return writeOps(pool, table, batch.ops, opts.chunkRows, {
+      if (!table) throw new FatalError('SINK_TOPIC_UNKNOWN', `stream ${batch.stream.name} was not opened`);
+      const load = bulk.get(batch.stream.name);
+      // A deletion cascading to a table whose indexes are deferred would scan it whole: build them first.
+      if (batch.ops.some(deletesFirst))
+        for (const c of batch.stream.deletesCascadeTo) {
+          const target = bulk.get(c.stream);
+          if (target?.withoutIndexes) await index(c.stream, target);
+        }
+      const out = await writeOps(pool, table, batch.ops, opts.chunkRows, {
         topic: batch.stream.topic,
         partition: batch.partition,
         nextOffset: batch.nextOffset,
         synchronousCommit: opts.synchronousCommit,
         statementTimeoutMs: opts.statementTimeoutMs,
         cascades: cascadesOf(batch.stream),
+        bulk: load !== undefined,
         inside: batch.inside,
         beforeCommit: batch.beforeCommit,
       });
+      // Committed. The partition at its start-up end: has every partition got there (bulk.ts)?
+      // A failure here fails the batch: its retry finds it applied and comes back here.
+      if (load && atEnd(load, batch.partition, batch.nextOffset)) {
+        const reached = await bulkReached(pool, table, batch.stream.topic, load).catch((err: unknown) => {
+          throw classifyDbError(err);
+        });
+        if (reached) await finish(batch.stream.name, load);
+      }
+      return out;
+    },
+    async endBulkLoads() {
+      for (const [stream, load] of [...bulk]) await finish(stream, load);
     },
     storedOffsets: (stream) => readOffsets(pool, tableOf(stream).name, stream.topic),
     probe: () => probeDatabase(pool),
@@ -101,6 +145,13 @@ export function createPostgresStore(opts: PostgresStoreOptions): Sink & { table(
       listening = false;
     },
   };
+}
+
+/** The PostgreSQL store: the sink port, and what a replay needs of it. */
+export interface PostgresStore extends Sink {
+  table(stream: SinkStream): SinkTable;
+  /** Ends the bulk loads still in progress (bulk.ts): a replay's fresh tables before its swap. */
+  endBulkLoads(): Promise<void>;
 }
 
 /** True when the database answers a trivial query within 3 s. */

@@ -1,7 +1,7 @@
 import type { Pool, PoolClient } from 'pg';
 import type { RecordError } from '../../kernel/errors';
 import { deletesFirst, unapplied, type WriteCounts, type WriteOp, type WriteOutcome } from '../port';
-import { classifyDbError, isDataError } from './classify';
+import { classifyDbError, isDataError, sqlstateOf } from './classify';
 import { inTransaction, withClient } from './db';
 import { lockOffset, storeOffset } from './offsets';
 import { copyFrom } from './copy';
@@ -35,6 +35,8 @@ export interface BatchPosition {
   /** Rows of other tables deleted with a deleted key, in the same transaction (a removed user's
    *  login events under sink.onUserRemoved: delete-logins). */
   cascades?: readonly CascadeTarget[];
+  /** The table is in its bulk load (bulk.ts): rows go by one COPY straight into it, no key probe. */
+  bulk?: boolean;
   /** Test seam: runs right after BEGIN. */
   inside?: () => Promise<void> | void;
   /**
@@ -87,8 +89,9 @@ export async function writeOps(
         return { ...out, skipped: ops.length - fresh.length };
       }),
     );
+  const how: HowToApply = { chunkRows, cascades: at.cascades ?? [], bulk: at.bulk === true };
   const fast = await run(async (client, fresh) => ({
-    ...(await apply(client, table, fresh, chunkRows, at.cascades)),
+    ...(await apply(client, table, fresh, how)),
     skipped: 0,
     rejected: [],
   })).catch((err: unknown) => {
@@ -98,7 +101,7 @@ export async function writeOps(
   if (fast) return fast;
   return run(async (client, fresh) => {
     const rejected: WriteOutcome['rejected'] = [];
-    const counts = await isolate(client, table, fresh, chunkRows, rejected, at.cascades);
+    const counts = await isolate(client, table, fresh, how, rejected);
     return { ...counts, skipped: 0, rejected };
   });
 }
@@ -107,13 +110,19 @@ const NOTHING: WriteCounts = { upserted: 0, inserted: 0, deleted: 0 };
 
 let stages = 0;
 
+interface HowToApply {
+  chunkRows: number;
+  cascades: readonly CascadeTarget[];
+  bulk: boolean;
+}
+
 async function apply(
   client: PoolClient,
   table: SinkTable,
   ops: readonly WriteOp[],
-  chunkRows: number,
-  cascades: readonly CascadeTarget[] = [],
+  how: HowToApply,
 ): Promise<WriteCounts> {
+  const { chunkRows, cascades } = how;
   const counts: WriteCounts = { ...NOTHING };
   if (ops.length === 0) return counts;
   const deletes = ops.filter(deletesFirst).map((o) => o.key);
@@ -124,8 +133,9 @@ async function apply(
   for (const mode of ['upsert', 'insert'] as const) {
     const rows = ops.filter((o): o is RowOp => o.kind === mode);
     if (rows.length === 0) continue;
-    const n =
-      (await copyDirect(client, table, rows, chunkRows)) ?? (await copyMerge(client, table, rows, chunkRows, mode));
+    const n = how.bulk
+      ? await copyBulk(client, table, rows, chunkRows, mode)
+      : ((await copyDirect(client, table, rows, chunkRows)) ?? (await copyMerge(client, table, rows, chunkRows, mode)));
     if (mode === 'upsert') counts.upserted += n;
     else counts.inserted += n;
   }
@@ -159,6 +169,40 @@ async function copyDirect(
   return copied;
 }
 
+/**
+ * A table in its bulk load (bulk.ts) holds only what earlier batches of the load wrote: the rows
+ * go by ONE COPY straight into it, without the probe of copyDirect. A key it holds already (a
+ * compacted topic keeps several versions of a key until compaction; an event published twice)
+ * fails the COPY on the primary key: the savepoint takes the COPY back, and the batch's rows go
+ * the staging path, which upserts (or inserts once) as it always does. A value only PostgreSQL can
+ * convert sends them there too.
+ */
+async function copyBulk(
+  client: PoolClient,
+  table: SinkTable,
+  rows: readonly RowOp[],
+  chunkRows: number,
+  mode: 'upsert' | 'insert',
+): Promise<number> {
+  const encoded = encodeRows(table, rows, chunkRows, 'direct');
+  if (!encoded) return copyMerge(client, table, rows, chunkRows, mode);
+  await client.query('SAVEPOINT neurons_bulk');
+  let copied: number;
+  try {
+    copied = await copyFrom(client, directCopySql(table), encoded.chunks);
+  } catch (err) {
+    if (sqlstateOf(err) !== UNIQUE_VIOLATION) throw err;
+    await client.query('ROLLBACK TO SAVEPOINT neurons_bulk');
+    await client.query('RELEASE SAVEPOINT neurons_bulk');
+    return copyMerge(client, table, rows, chunkRows, mode);
+  }
+  encoded.release(); // only once COPY has sent it all; a failed COPY's buffer is left to the GC
+  await client.query('RELEASE SAVEPOINT neurons_bulk');
+  return copied;
+}
+
+const UNIQUE_VIOLATION = '23505';
+
 /** The staging path: COPY into a temporary table, then one INSERT … SELECT … ON CONFLICT (mergeSql). */
 async function copyMerge(
   client: PoolClient,
@@ -181,13 +225,12 @@ async function isolate(
   client: PoolClient,
   table: SinkTable,
   ops: readonly WriteOp[],
-  chunkRows: number,
+  how: HowToApply,
   rejected: WriteOutcome['rejected'],
-  cascades?: readonly CascadeTarget[],
 ): Promise<WriteCounts> {
   await client.query('SAVEPOINT neurons_bisect');
   try {
-    const counts = await apply(client, table, ops, chunkRows, cascades);
+    const counts = await apply(client, table, ops, how);
     await client.query('RELEASE SAVEPOINT neurons_bisect');
     return counts;
   } catch (raw) {
@@ -206,13 +249,13 @@ async function isolate(
           key: op.key,
           source: { ...op.source, offset: op.deletedAt, value: null, headers: undefined },
         };
-        return isolate(client, table, [tombstone], chunkRows, rejected, cascades);
+        return isolate(client, table, [tombstone], how, rejected);
       }
       return { upserted: 0, inserted: 0, deleted: 0 };
     }
     const mid = ops.length >> 1;
-    const a = await isolate(client, table, ops.slice(0, mid), chunkRows, rejected, cascades);
-    const b = await isolate(client, table, ops.slice(mid), chunkRows, rejected, cascades);
+    const a = await isolate(client, table, ops.slice(0, mid), how, rejected);
+    const b = await isolate(client, table, ops.slice(mid), how, rejected);
     return { upserted: a.upserted + b.upserted, inserted: a.inserted + b.inserted, deleted: a.deleted + b.deleted };
   }
 }

@@ -1,0 +1,91 @@
+import type { Pool } from 'pg';
+import type { Logger } from '../../kernel/logger';
+import { inTransaction, withClient } from './db';
+import { ensureTable, lockTableDdl, secondaryIndexes } from './ddl';
+import { offsetsTable, readOffsets } from './offsets';
+import { qualified } from './sql';
+import type { SinkTable } from './table';
+
+/**
+ * The bulk load of a table that holds nothing the sink must merge with: a live table that is
+ * empty and has no stored offset (the sink's first start: the initial load), or a replay's fresh
+ * table. Until the load ends, each batch goes by ONE COPY straight into the table (writer.ts,
+ * `bulk`), without the per-batch key probe, and the declared secondary indexes do not exist:
+ * PostgreSQL builds each once at the end (a sort) instead of inserting every row into it.
+ *
+ * The load ends once the stored offsets of every partition reached the end offsets the topic had
+ * when the sink started (read from the database: other sink processes of the group move theirs
+ * there too), or when the caller says so (a replay before its swap). Then the indexes are built
+ * with `CREATE INDEX IF NOT EXISTS` under the table's DDL lock (ensureTable).
+ *
+ * A table deletions cascade to (the login events of a removed user) gets its indexes before the
+ * first batch whose deletions cascade to it: the cascade looks its rows up by them, a scan of the
+ * whole table without. Its rows still go by COPY until the load ends.
+ *
+ * Crash safety: the indexes are the only thing a bulk load leaves out, and the start-up DDL
+ * (setup.ts prepareTable → ensureTable) creates them when missing on every start that does not
+ * begin a bulk load itself, which is any start after a batch was stored (rows or an offset).
+ * A start that finds the table empty with no offset drops them again (nothing to lose).
+ */
+export interface BulkLoad {
+  /** Partition → the topic's end offset at start-up (partitions that held records only). */
+  readonly ends: ReadonlyMap<number, bigint>;
+  /** The declared secondary indexes are not built yet. */
+  withoutIndexes: boolean;
+  /** Their build in progress (one at a time; concurrent partitions wait for it). */
+  indexing?: Promise<void>;
+}
+
+/**
+ * Starts a bulk load when the table is empty and has no stored offset, under the table's DDL
+ * lock: drops its declared secondary indexes. Undefined: not a bulk load.
+ */
+export async function beginBulk(
+  pool: Pool,
+  table: SinkTable,
+  ends: ReadonlyMap<number, bigint> | undefined,
+): Promise<BulkLoad | undefined> {
+  if (!ends || ends.size === 0) return undefined;
+  const begun = await withClient(pool, (client) =>
+    inTransaction(client, async () => {
+      await lockTableDdl(client, table);
+      const { rows } = await client.query<{ bulk: boolean }>(
+        `SELECT NOT EXISTS (SELECT 1 FROM ${qualified(table.name)}) AND NOT EXISTS ` +
+          `(SELECT 1 FROM ${qualified(offsetsTable(table.name.schema))} WHERE table_name = $1) AS bulk`,
+        [table.name.name],
+      );
+      if (!rows[0].bulk) return false;
+      for (const index of secondaryIndexes(table)) await client.query(index.drop);
+      return true;
+    }),
+  );
+  return begun ? { ends, withoutIndexes: true } : undefined;
+}
+
+/**
+ * True when the stored offset of every partition of `load.ends` is at its end offset, or one
+ * short of it: a transactional producer's (the connector's) last offset is a commit marker, and
+ * fetched on its own it yields no batch, so no stored offset ever covers it. Ending a load early
+ * costs speed only, never rows: the normal path stores the same.
+ */
+export function atEnd(load: BulkLoad, partition: number, next: bigint): boolean {
+  const end = load.ends.get(partition);
+  return end === undefined || next >= end - 1n;
+}
+
+export async function bulkReached(pool: Pool, table: SinkTable, topic: string, load: BulkLoad): Promise<boolean> {
+  const stored = await readOffsets(pool, table.name, topic);
+  for (const partition of load.ends.keys()) if (!atEnd(load, partition, stored.get(partition) ?? -1n)) return false;
+  return true;
+}
+
+/** Builds the declared secondary indexes that are missing (idempotent, under the table's DDL lock). */
+export async function buildIndexes(pool: Pool, table: SinkTable, logger: Logger): Promise<void> {
+  const started = Date.now();
+  await ensureTable(pool, table, logger);
+  logger.info('bulk load: secondary indexes built', {
+    table: table.name.name,
+    indexes: secondaryIndexes(table).map((i) => i.name),
+    seconds: (Date.now() - started) / 1000,
+  });
+}
