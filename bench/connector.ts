@@ -4,10 +4,11 @@
  *
  *   node -r ts-node/register/transpile-only bench/connector.ts --users 100000 [--logins N] [--no-build]
  *
- * Three runs of one connector: the first full run (every user published, no index yet, so every
+ * Four runs of one connector: the first full run (every user published, no index yet, so every
  * user's index entry goes into the commit transaction), a routine run (nothing changed: the live
- * users from the index), and a rebuild (the index topic deleted: the live users from the whole
- * users topic, and every user's entry written again in the commit). Per run it prints the peak
+ * users from the index), a routine run after 1 % of the users changed in the org, and a rebuild
+ * (the index topic deleted: the live users from the whole users topic, and every user's entry
+ * written again in the commit). Per run it prints the peak
  * RSS and what the heap and the off-heap buffers held at that peak, the CPU per user, and how long
  * the commit transaction (tombstones, index entries, watermark) took. BENCH_NODE_ARGS passes
  * flags to the runs' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
@@ -78,7 +79,10 @@ async function main(): Promise<void> {
   let sim: SimHandle | undefined;
   try {
     log(`simulator: ${fmt(args.users)} users, ${fmt(args.logins)} login events…`);
-    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), { compiled: true });
+    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), {
+      compiled: true,
+      controllable: true,
+    });
     await admin.connect();
     const settings = benchSettings({
       name,
@@ -113,6 +117,13 @@ async function main(): Promise<void> {
     };
     await run('first full run', true);
     await run('routine run, nothing changed', false);
+    // the issue's routine run: 1 % of the users changed in the org since the last run
+    const changed = await sim.change(0.01, 1);
+    await run(`routine run, ${fmt(changed)} users changed`, false);
+    if (results[results.length - 1].published !== changed)
+      throw new Error(
+        `the changed run should publish the ${changed} changed users, not ${results[results.length - 1].published}`,
+      );
     await admin.deleteTopics({ topics: [indexTopicOf(settings.topics.users)] });
     await waitGone(admin, indexTopicOf(settings.topics.users));
     await run('rebuild (index deleted), nothing changed', false);
