@@ -2,12 +2,14 @@
  * The connector's own cost (a command, not a test): memory and CPU of its runs, without the sink.
  * The simulator and each run are processes of their own (the runs from dist/, as production runs).
  *
- *   node -r ts-node/register/transpile-only bench/connector.ts --users 100000 [--logins N] [--no-build]
+ *   node -r ts-node/register/transpile-only bench/connector.ts --users 100000 [--logins N] [--changed 0.01]
+ *     [--no-build]
  *
- * Three runs of one connector: the first full run (every user published, no index yet, so every
+ * Four runs of one connector: the first full run (every user published, no index yet, so every
  * user's index entry goes into the commit transaction), a routine run (nothing changed: the live
- * users from the index), and a rebuild (the index topic deleted: the live users from the whole
- * users topic, and every user's entry written again in the commit). Per run it prints the peak
+ * users from the index), a routine run after 1 % of the users changed in the org, and a rebuild
+ * (the index topic deleted: the live users from the whole users topic, and every user's entry
+ * written again in the commit). Per run it prints the peak
  * RSS and what the heap and the off-heap buffers held at that peak, the CPU per user, and how long
  * the commit transaction (tombstones, index entries, watermark) took. BENCH_NODE_ARGS passes
  * flags to the runs' node (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof").
@@ -34,17 +36,21 @@ import {
 
 const log = (line: string) => process.stderr.write(`[bench:connector] ${line}\n`);
 
-function parseArgs(argv: string[]): { users: number; logins: number; build: boolean } {
-  const a = { users: 100_000, logins: -1, build: true };
+function parseArgs(argv: string[]): { users: number; logins: number; build: boolean; changed: number } {
+  const a = { users: 100_000, logins: -1, build: true, changed: 0.01 };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--no-build') a.build = false;
-    else if (flag === '--users' || flag === '--logins') {
+    else if (flag === '--changed') {
+      a.changed = Number(value);
+      if (!(a.changed > 0 && a.changed <= 1)) throw new Error(`--changed is a share in (0, 1]; got ${value}`);
+      i++;
+    } else if (flag === '--users' || flag === '--logins') {
       const n = Number(value);
       if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number above 0; got ${value}`);
       a[flag === '--users' ? 'users' : 'logins'] = n;
       i++;
-    } else throw new Error(`unknown option ${flag}; options: --users N --logins N --no-build`);
+    } else throw new Error(`unknown option ${flag}; options: --users N --logins N --changed SHARE --no-build`);
   }
   if (a.logins < 0) a.logins = a.users; // one login event per user, as the 1M bench
   return a;
@@ -78,7 +84,10 @@ async function main(): Promise<void> {
   let sim: SimHandle | undefined;
   try {
     log(`simulator: ${fmt(args.users)} users, ${fmt(args.logins)} login events…`);
-    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), { compiled: true });
+    sim = await spawnSimulator(args.users, args.logins, new Date().toISOString(), {
+      compiled: true,
+      controllable: true,
+    });
     await admin.connect();
     const settings = benchSettings({
       name,
@@ -113,6 +122,13 @@ async function main(): Promise<void> {
     };
     await run('first full run', true);
     await run('routine run, nothing changed', false);
+    // the issue's routine run: 1 % (--changed) of the users changed in the org since the last run
+    const changed = await sim.change(args.changed, 1);
+    await run(`routine run, ${fmt(changed)} users changed`, false);
+    if (results[results.length - 1].published !== changed)
+      throw new Error(
+        `the changed run should publish the ${changed} changed users, not ${results[results.length - 1].published}`,
+      );
     await admin.deleteTopics({ topics: [indexTopicOf(settings.topics.users)] });
     await waitGone(admin, indexTopicOf(settings.topics.users));
     await run('rebuild (index deleted), nothing changed', false);

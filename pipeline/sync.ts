@@ -41,6 +41,7 @@ import {
 import { extractStream, type StreamPhase } from './streams/run-stream';
 import { StreamIndexes } from './streams/stream-index';
 import type { StreamRuntime } from './streams/runtime';
+import { ownString } from '../kernel/own-string';
 
 /**
  * One sync run: the product documentation's rule, "a user not imported when the connector runs
@@ -465,11 +466,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       // a. The rows changed since the watermark (minus the overlap): published like a full read's.
       const changed = reads.changedSince(new Date(plan.sinceMs!));
       expected = changed.expectedRows;
+      // the keys kept until the Id snapshot is read are copies: a parsed value pins its page (own-string.ts)
       const seen = new Set<string>();
       const [, cr] = await drain(
         changed,
         (raw) => {
-          seen.add(raw.Id);
+          seen.add(ownString(raw.Id));
           return userRecord(raw, live.take(raw.Id));
         },
         usersWriter,
@@ -505,7 +507,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
             (flags !== undefined && flags !== previous.flags) ||
             DeviceCodec.later(carried, newer) !== carried
           ) {
-            need.set(row.Id, previous);
+            need.set(ownString(row.Id), previous);
             return;
           }
           counts.usersExtracted++;

@@ -12,6 +12,7 @@ import { createRowMapper } from '../stages/map-row';
 import type { UsersReadState } from '../run-state';
 import { planIncrementalRead, readShape, type UsersReadPlan } from '../users-read-plan';
 import type { StreamRuntime } from './runtime';
+import { ownString } from '../../kernel/own-string';
 
 /** Default re-read window of an incremental stream before its watermark. */
 export const DEFAULT_OVERLAP_MS = 60_000;
@@ -239,7 +240,7 @@ export async function extractStream(
   if (plan?.kind === 'incremental') {
     [, changed] = await read({ since: { field: stampField!, from: new Date(plan.sinceMs!) } }, (row) => {
       stamp(row);
-      seen.add(row[decl.key] ?? '');
+      seen.add(ownString(row[decl.key] ?? '')); // a copy: a parsed value pins its page (own-string.ts)
       return toRecord(row, live!.take(row[decl.key] ?? ''));
     });
     if (changed.skipped) return skip(phase, logger, changed.skipped, decl.permission);
@@ -261,7 +262,7 @@ export async function extractStream(
       (row) => {
         const id = row[decl.key] ?? '';
         if (seen.has(id)) return;
-        if (!live!.strike(id)) need.push(id);
+        if (!live!.strike(id)) need.push(ownString(id));
         else {
           phase.extracted++;
           phase.unchanged++;

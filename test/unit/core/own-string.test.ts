@@ -1,0 +1,71 @@
+/**
+ * A routine run keeps the keys of the rows its changed read carried (`seen`) and the keys it must
+ * read by Id (`need`) until its Id snapshot is read. The CSV parser's values are slices of each
+ * decoded chunk (connectors/salesforce/csv-parser.ts), and V8 keeps a whole chunk alive while a
+ * slice of it lives: 10,000 changed users kept ~2.8 KB each (bench/connector.ts --changed 0.1 at
+ * 100k users: live heap 71 against 43 MB). The run keeps copies instead (kernel/own-string.ts).
+ * Replay the random strings with OWN_STRING_SEED.
+ */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { CsvParser } from '../../../connectors/salesforce/csv-parser';
+import { ownString } from '../../../kernel/own-string';
+import { mulberry32 } from '../../../simulator/prng';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const ROWS_PER_PAGE = 500;
+const PAGES = 20;
+const WIDE = 'x'.repeat(2000);
+
+/** Keeps the Id of every row of PAGES CSV pages of wide rows, as `keep` returns it; the heap it costs. */
+function heapKept(keep: (id: string) => string): { kept: Set<string>; bytes: number } {
+  gc();
+  gc();
+  const before = process.memoryUsage().heapUsed;
+  const kept = new Set<string>();
+  for (let p = 0; p < PAGES; p++) {
+    const parser = new CsvParser();
+    let page = 'Id,Title\n';
+    for (let r = 0; r < ROWS_PER_PAGE; r++) page += `005${String(p * ROWS_PER_PAGE + r).padStart(15, '0')},${WIDE}\n`;
+    const rows = parser.push(Buffer.from(page));
+    for (const row of rows.slice(1)) kept.add(keep(row[0]));
+  }
+  gc();
+  gc();
+  return { kept, bytes: process.memoryUsage().heapUsed - before };
+}
+
+describe('ownString', () => {
+  it('keeps a row key without the page it was parsed from', () => {
+    const pages = PAGES * ROWS_PER_PAGE * WIDE.length; // ~20 MB of row text
+    const sliced = heapKept((id) => id);
+    const owned = heapKept(ownString);
+    console.log(
+      `own-string: slices kept ${(sliced.bytes / 1e6).toFixed(1)} MB, copies ${(owned.bytes / 1e6).toFixed(1)} MB`,
+    );
+    expect(owned.kept).toEqual(sliced.kept);
+    // the slices pin the pages (so the set-up shows what it guards against), the copies do not
+    expect(sliced.bytes).toBeGreaterThan(pages / 2);
+    expect(owned.bytes).toBeLessThan(pages / 10);
+  });
+
+  it('is the same string, whatever its characters (lone surrogates, NUL, astral)', () => {
+    const seed = process.env.OWN_STRING_SEED
+      ? Number(process.env.OWN_STRING_SEED)
+      : Math.floor(Math.random() * 2 ** 31);
+    console.log(`own-string: seed ${seed} (replay with OWN_STRING_SEED=${seed})`);
+    const random = mulberry32(seed);
+    for (let i = 0; i < 2000; i++) {
+      const units: number[] = [];
+      const length = Math.floor(random() * 40);
+      for (let j = 0; j < length; j++)
+        units.push(random() < 0.7 ? Math.floor(random() * 128) : Math.floor(random() * 65536));
+      const text = String.fromCharCode(...units);
+      const from = Math.floor(random() * (text.length + 1));
+      const slice = text.slice(from, from + Math.floor(random() * (text.length - from + 1)));
+      expect(ownString(slice)).toBe(slice);
+    }
+  });
+});
