@@ -201,8 +201,8 @@ export const arenaChunks = new ChunkPool(ARENA_CHUNK);
  * sized for the longest value (CompactStringMap: 116 bytes a slot at a load of 0.35 to 0.7 for a
  * 96-character device). A new value that fits the old one's capacity is written in place; a
  * longer one moves to the end of the arena, and the arena is compacted when the space left behind
- * exceeds what is live. Keys longer than 255 characters or not ASCII, and values longer than
- * 65,535 characters or beyond latin1, go to an ordinary Map beside it. Iteration order is unspecified.
+ * exceeds what is live. Keys longer than 255 characters, values longer than 65,535 characters,
+ * and either beyond latin1, go to an ordinary Map beside it. Iteration order is unspecified.
  */
 export class ArenaStringMap implements Iterable<[string, string]> {
   private slots: Uint32Array;
@@ -491,8 +491,9 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   }
 }
 
+/** Keys may use all of latin1 too (one byte a character): pipeline/login-ids.ts packKey's Ids do. */
 function fitsArenaKey(key: string): boolean {
-  return key.length > 0 && fits(key, 255);
+  return key.length > 0 && fits(key, 255, false, 0xff);
 }
 
 /** Values may use all of latin1 (one byte a character): binary forms (pipeline/packed-device.ts) do. */
