@@ -316,7 +316,8 @@ export class ArenaStringMap implements Iterable<[string, string]> {
    * into a fresh arena each time the struck space outweighs them (at 1M users: ~1M entries copied
    * through strings in a routine run, and the old and the new chunks resident at once; glibc keeps
    * the freed chunks below its heap's top: the routine run's brk heap held 133 MB for ~44 MB of live
-   * arena, docs/performance-s7-mem.md). The struck bytes stay in the arena until the map goes.
+   * arena, docs/performance-s7-mem.md). The struck bytes stay in the arena until their chunk holds
+   * no live entry: then the chunk is given back (arenaChunks); the slot table shrinks once an eighth full.
    */
   strike(key: string): boolean {
     return this.remove(key, false);
@@ -343,6 +344,9 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     this.used--;
     if (this.used === 0) this.reset();
     else if (compact) this.compactIfWasteful();
+    // a struck table an eighth full goes back to what its keys need (a run's index: 8 MiB at 1M users);
+    // not on delete: a load presized by `reserve` deletes too (tombstones) and must keep its room
+    if (!compact && this.used * 8 < this.slots.length && this.slots.length > this.floor) this.fit();
     return true;
   }
 

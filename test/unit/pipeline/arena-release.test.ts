@@ -26,6 +26,14 @@ describe('ArenaStringMap gives back emptied chunks (issue 15: the next index fil
     expect(arenaChunks.reused - before).toBeGreaterThan(0);
     for (let i = 0; i < 20_000; i++) expect(next.get(`0PS${String(i).padStart(15, '0')}`)).toBe('h'.repeat(40));
     for (let i = (n * 2) / 3; i < n; i++) expect(map.get(id(i))).toBe('d'.repeat(80) + String(i));
+
+    // the slot table too: once fewer than an eighth of its slots are used, it shrinks to what the keys need
+    const table = map.slotCount;
+    for (let i = (n * 2) / 3; i < n - 1000; i++) expect(map.strike(id(i))).toBe(true);
+    expect({ before: table, after: map.slotCount }).toEqual({ before: table, after: 2048 });
+    for (let i = 0; i < n; i++) expect(map.get(id(i))).toBe(i < n - 1000 ? undefined : 'd'.repeat(80) + String(i));
+    expect(map.strike(id(n - 1))).toBe(true);
+    expect(map.size).toBe(999);
   });
 
   it('maps sharing the pool hold exactly what a Map holds through sets, moves, deletes, strikes and compaction', () => {
@@ -57,6 +65,14 @@ describe('ArenaStringMap gives back emptied chunks (issue 15: the next index fil
           const [got, want] = [map.get(key), model.get(key)];
           if (got !== want) expect({ context, op, key, got }).toEqual({ context, op, key, got: want });
         }
+      }
+      // and most keys struck: the tables shrink under the survivors
+      for (const { map, model } of maps) {
+        for (const key of [...model.keys()]) {
+          if (rand() < 0.05) continue;
+          expect(map.strike(key)).toBe(model.delete(key)); // a run's index (delete keeps a reserved table)
+        }
+        expect(map.slotCount).toBeLessThanOrEqual(Math.max(1024, 8 * model.size));
       }
       for (const { map, model } of maps) {
         expect(map.size).toBe(model.size);
