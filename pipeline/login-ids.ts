@@ -121,17 +121,26 @@ export function unpackKey(held: string): string {
 
 /** The first 15 characters of `key` in 12 bytes (the first's top bit set), or undefined when they are not base 62. */
 function packId15(key: string): string | undefined {
-  const bytes: number[] = [];
-  for (let group = 0; group < 3; group++) {
-    let n = 0;
-    for (let i = 0; i < 5; i++) {
-      const c = key.charCodeAt(group * 5 + i);
-      const d = c < 128 ? DIGIT[c] : -1;
-      if (d < 0) return undefined;
-      n = n * 62 + d;
-    }
-    bytes.push(n >>> 24, (n >>> 16) & 0xff, (n >>> 8) & 0xff, n & 0xff);
+  const a = group5(key, 0);
+  const b = group5(key, 5);
+  const c = group5(key, 10);
+  if (a < 0 || b < 0 || c < 0) return undefined;
+  const f = String.fromCharCode;
+  return (
+    f((a >>> 24) | ID_TAG, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff) +
+    f(b >>> 24, (b >>> 16) & 0xff, (b >>> 8) & 0xff, b & 0xff) +
+    f(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff)
+  );
+}
+
+/** Five base-62 characters of `key` from `at` as a number below 62^5, or -1. */
+function group5(key: string, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 5; i++) {
+    const c = key.charCodeAt(i);
+    const d = c < 128 ? DIGIT[c] : -1;
+    if (d < 0) return -1;
+    n = n * 62 + d;
   }
-  bytes[0] |= ID_TAG;
-  return String.fromCharCode(...bytes);
+  return n;
 }

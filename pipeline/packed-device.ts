@@ -99,9 +99,11 @@ export class DeviceCompactor {
     const digits = packed.slice(0, 15);
     if (!DIGITS.test(digits)) return undefined;
     const time = Number(digits);
-    const id15 = shortId(packed.slice(15, 33));
-    if (time >= TIME_LIMIT || id15 === undefined) return undefined;
-    const id12 = packKey(packed.slice(15, 33)); // 12 bytes when base 62 (the usual Id), else the 18 characters
+    if (time >= TIME_LIMIT) return undefined;
+    // 12 bytes when base 62 with its checksum (the usual Id), else its 15 characters when checksummed
+    const id12 = packKey(packed.slice(15, 33));
+    const id15 = id12.length === 12 ? '' : shortId(packed.slice(15, 33));
+    if (id15 === undefined) return undefined;
     const idEnd = id12.length === 12 ? 19 : 22;
     const values = simpleArray(packed, 38) ?? parsedArray(packed.slice(38));
     if (values === undefined || values.length > MAX_VALUES) return undefined;
