@@ -1,3 +1,5 @@
+import { ChunkPool } from './chunk-pool';
+
 /**
  * A Map<string, string> for millions of short ASCII keys and values (Salesforce Ids and content
  * hashes), kept off the V8 heap: one Buffer of fixed-width slots, open addressing with linear
@@ -181,6 +183,14 @@ export function charsAtMost(s: string, maxCode: number): boolean {
 const ARENA_CHUNK_BITS = 20;
 const ARENA_CHUNK = 1 << ARENA_CHUNK_BITS;
 const ARENA_POS = ARENA_CHUNK - 1;
+/** Where a chunk given back was: no slot points into it. */
+const RELEASED = Buffer.alloc(0);
+
+/**
+ * The arena chunks every ArenaStringMap of the process takes and gives back (kernel/chunk-pool.ts):
+ * a chunk emptied by strikes or deletes, or left behind by a compaction, is the next map's.
+ */
+export const arenaChunks = new ChunkPool(ARENA_CHUNK);
 
 /**
  * A Map<string, string> for millions of short ASCII keys with values of varying length (a packed
@@ -191,14 +201,19 @@ const ARENA_POS = ARENA_CHUNK - 1;
  * sized for the longest value (CompactStringMap: 116 bytes a slot at a load of 0.35 to 0.7 for a
  * 96-character device). A new value that fits the old one's capacity is written in place; a
  * longer one moves to the end of the arena, and the arena is compacted when the space left behind
- * exceeds what is live. Keys longer than 255 characters or not ASCII, and values longer than
- * 65,535 characters or beyond latin1, go to an ordinary Map beside it. Iteration order is unspecified.
+ * exceeds what is live. Keys longer than 255 characters, values longer than 65,535 characters,
+ * and either beyond latin1, go to an ordinary Map beside it. Iteration order is unspecified.
  */
 export class ArenaStringMap implements Iterable<[string, string]> {
   private slots: Uint32Array;
   private mask: number;
   private used = 0;
   private chunks: Buffer[] = [];
+  /** Per chunk: entries live in it, and bytes written to it (all garbage once none is live). */
+  private chunkLive: number[] = [];
+  private chunkFill: number[] = [];
+  /** Chunks given back (RELEASED in `chunks`). */
+  private released = 0;
   private top = 0;
   /** Arena bytes of entries deleted or moved. */
   private garbage = 0;
@@ -243,7 +258,7 @@ export class ArenaStringMap implements Iterable<[string, string]> {
 
   /** Bytes held by the slots and the arena (the overflow Map not included). */
   get byteLength(): number {
-    return this.slots.byteLength + this.chunks.length * ARENA_CHUNK;
+    return this.slots.byteLength + (this.chunks.length - this.released) * ARENA_CHUNK;
   }
 
   get(key: string): string | undefined {
@@ -277,7 +292,9 @@ export class ArenaStringMap implements Iterable<[string, string]> {
       }
       this.garbage += 5 + key.length + capacity;
       this.live -= 5 + key.length + capacity;
+      const old = this.slots[slot] - 1;
       this.slots[slot] = this.append(key, value) + 1;
+      this.vacate(old);
       this.compactIfWasteful();
       return this;
     }
@@ -299,7 +316,8 @@ export class ArenaStringMap implements Iterable<[string, string]> {
    * into a fresh arena each time the struck space outweighs them (at 1M users: ~1M entries copied
    * through strings in a routine run, and the old and the new chunks resident at once; glibc keeps
    * the freed chunks below its heap's top: the routine run's brk heap held 133 MB for ~44 MB of live
-   * arena, docs/performance-s7-mem.md). The struck bytes stay in the arena until the map goes.
+   * arena, docs/performance-s7-mem.md). The struck bytes stay in the arena until their chunk holds
+   * no live entry: then the chunk is given back (arenaChunks); the slot table shrinks once an eighth full.
    */
   strike(key: string): boolean {
     return this.remove(key, false);
@@ -313,6 +331,7 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     const size = 5 + chunk[at] + chunk.readUInt16LE(at + 1 + chunk[at]);
     this.garbage += size;
     this.live -= size;
+    this.vacate(this.slots[hole] - 1);
     for (let j = (hole + 1) & this.mask; this.slots[j] !== 0; j = (j + 1) & this.mask) {
       const home = this.homeOfStored(this.slots[j] - 1);
       const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
@@ -325,6 +344,9 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     this.used--;
     if (this.used === 0) this.reset();
     else if (compact) this.compactIfWasteful();
+    // a struck table an eighth full goes back to what its keys need (a run's index: 8 MiB at 1M users);
+    // not on delete: a load presized by `reserve` deletes too (tombstones) and must keep its room
+    if (!compact && this.used * 8 < this.slots.length && this.slots.length > this.floor) this.fit();
     return true;
   }
 
@@ -355,10 +377,15 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   private append(key: string, value: string): number {
     const need = 5 + key.length + value.length;
     if (this.chunks.length === 0 || this.top + need > ARENA_CHUNK) {
-      this.chunks.push(Buffer.allocUnsafe(ARENA_CHUNK));
+      const last = this.chunks.length - 1;
+      this.chunks.push(arenaChunks.take());
+      this.chunkLive.push(0);
+      this.chunkFill.push(0);
       this.top = 0;
+      if (last >= 0 && this.chunkLive[last] === 0) this.release(last); // no longer the one written to
     }
-    const chunk = this.chunks[this.chunks.length - 1];
+    const last = this.chunks.length - 1;
+    const chunk = this.chunks[last];
     const at = this.top;
     chunk[at] = key.length;
     chunk.write(key, at + 1, 'latin1');
@@ -368,7 +395,26 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     chunk.write(value, v + 4, 'latin1');
     this.top += need;
     this.live += need;
-    return ((this.chunks.length - 1) << ARENA_CHUNK_BITS) + at;
+    this.chunkLive[last]++;
+    this.chunkFill[last] = this.top;
+    return (last << ARENA_CHUNK_BITS) + at;
+  }
+
+  /**
+   * An entry at `offset` is gone (deleted, struck or moved): its chunk is given back once none of
+   * its entries is live, unless it is the one written to. A run strikes its index in about the
+   * order the last run wrote it, so its chunks empty one after the other as it goes.
+   */
+  private vacate(offset: number): void {
+    const c = offset >>> ARENA_CHUNK_BITS;
+    if (--this.chunkLive[c] === 0 && c !== this.chunks.length - 1) this.release(c);
+  }
+
+  private release(c: number): void {
+    arenaChunks.give([this.chunks[c]]);
+    this.chunks[c] = RELEASED;
+    this.released++;
+    this.garbage -= this.chunkFill[c]; // every byte written there was an entry now gone
   }
 
   private find(key: string): number {
@@ -419,8 +465,13 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     }
   }
 
-  private reset(): void {
+  /** Empties the arena; its chunks go back to the pool unless a compaction still reads them (`give` false). */
+  private reset(give = true): void {
+    if (give) arenaChunks.give(this.chunks);
     this.chunks = [];
+    this.chunkLive = [];
+    this.chunkFill = [];
+    this.released = 0;
     this.top = 0;
     this.garbage = 0;
     this.live = 0;
@@ -430,7 +481,7 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   private compactIfWasteful(): void {
     if (this.garbage < ARENA_CHUNK || this.garbage < this.live) return;
     const old = this.chunks;
-    this.reset();
+    this.reset(false);
     for (let slot = 0; slot <= this.mask; slot++) {
       const s = this.slots[slot];
       if (s === 0) continue;
@@ -440,11 +491,13 @@ export class ArenaStringMap implements Iterable<[string, string]> {
       const key = chunk.toString('latin1', at + 1, v);
       this.slots[slot] = this.append(key, chunk.toString('latin1', v + 4, v + 4 + chunk.readUInt16LE(v + 2))) + 1;
     }
+    arenaChunks.give(old); // read to the end: the next chunks (this map's too) are these
   }
 }
 
+/** Keys may use all of latin1 too (one byte a character): pipeline/login-ids.ts packKey's Ids do. */
 function fitsArenaKey(key: string): boolean {
-  return key.length > 0 && fits(key, 255);
+  return key.length > 0 && fits(key, 255, false, 0xff);
 }
 
 /** Values may use all of latin1 (one byte a character): binary forms (pipeline/packed-device.ts) do. */

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { ArenaStringMap } from '../kernel/compact-map';
 import { DeviceCompactor } from './packed-device';
+import { packKey } from './login-ids';
 import type { LoginEventRecord } from './stages';
 
 /**
@@ -87,7 +88,7 @@ export class LatestLogins {
   offer(login: LoginEventRecord): void {
     // Failed attempts may come from someone else's device (laterSuccessfulLogin).
     if (login.status !== 'Success') return;
-    const held = this.byUser.get(login.userId);
+    const held = this.byUser.get(packKey(login.userId));
     if (held !== undefined) {
       // Most offers are decided on time alone, read from the compact bytes without expanding the
       // device (~3 µs); a tie is decided by the whole order key (time, then login Id).
@@ -101,12 +102,12 @@ export class LatestLogins {
     // alive (one would keep the whole chunk). Keys or devices it cannot hold compactly (not latin1)
     // are kept in a Map as copies, for the same reason.
     const device = this.compactor.compact(this.codec.pack(login));
-    this.byUser.set(ownCopy(login.userId), ownCopy(device));
+    this.byUser.set(ownCopy(packKey(login.userId)), ownCopy(device));
   }
 
   /** The user's latest successful login this run, packed, or undefined. */
   packed(userId: string): string | undefined {
-    const held = this.byUser.get(userId);
+    const held = this.byUser.get(packKey(userId));
     return held === undefined ? undefined : this.compactor.expand(held);
   }
 

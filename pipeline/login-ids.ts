@@ -75,3 +75,72 @@ export function shortId(id: string): string | undefined {
 export function longId(id15: string): string {
   return id15 + checksum(id15);
 }
+
+const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+const DIGIT = new Int8Array(128).fill(-1);
+for (let i = 0; i < 62; i++) DIGIT[BASE62.charCodeAt(i)] = i;
+/** 62^5 < 2^30: five base-62 characters in 30 bits, so a u32 of them has its top two bits free. */
+const ID_TAG = 0x80;
+const SHORT_TAG = 0x40;
+const ESCAPE = '\u007f';
+
+/**
+ * A user key as the off-heap maps hold it (LiveIndex, LatestLogins: a million users at a time): a
+ * valid Salesforce Id (15 case-sensitive base-62 characters, or 18 whose last 3 are the checksum of
+ * the first 15, which is derived back) in 12 bytes, as three big-endian u32 of five characters
+ * each, the first byte's top bit set (and its next bit for the 15-character form); any other
+ * string as itself, behind a 0x7f when its first character is 0x7f or above, so no other key ever
+ * holds a first byte with the top bit set. 18 -> 12 bytes a user; `unpackKey` gives back every key
+ * exactly. As latin1 characters (one byte each).
+ */
+export function packKey(key: string): string {
+  const short = key.length === 15;
+  if (short || key.length === 18) {
+    const packed = packId15(key);
+    if (packed !== undefined && (short || key.slice(15) === checksum(key.slice(0, 15))))
+      return short ? String.fromCharCode(packed.charCodeAt(0) | SHORT_TAG) + packed.slice(1) : packed;
+  }
+  return key.length > 0 && key.charCodeAt(0) >= 0x7f ? ESCAPE + key : key;
+}
+
+/** The key `packKey` gave `held` for. */
+export function unpackKey(held: string): string {
+  const first = held.charCodeAt(0);
+  if (first === 0x7f) return held.slice(1);
+  if (first < ID_TAG || held.length !== 12) return held;
+  let id15 = '';
+  for (let group = 0; group < 3; group++) {
+    let n = 0;
+    for (let i = 0; i < 4; i++) n = n * 256 + (held.charCodeAt(group * 4 + i) & (group + i === 0 ? 0x3f : 0xff));
+    let chars = '';
+    for (let i = 0; i < 5; i++, n = Math.floor(n / 62)) chars = BASE62[n % 62] + chars;
+    id15 += chars;
+  }
+  return first & SHORT_TAG ? id15 : id15 + checksum(id15);
+}
+
+/** The first 15 characters of `key` in 12 bytes (the first's top bit set), or undefined when they are not base 62. */
+function packId15(key: string): string | undefined {
+  const a = group5(key, 0);
+  const b = group5(key, 5);
+  const c = group5(key, 10);
+  if (a < 0 || b < 0 || c < 0) return undefined;
+  const f = String.fromCharCode;
+  return (
+    f((a >>> 24) | ID_TAG, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff) +
+    f(b >>> 24, (b >>> 16) & 0xff, (b >>> 8) & 0xff, b & 0xff) +
+    f(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff)
+  );
+}
+
+/** Five base-62 characters of `key` from `at` as a number below 62^5, or -1. */
+function group5(key: string, at: number): number {
+  let n = 0;
+  for (let i = at; i < at + 5; i++) {
+    const c = key.charCodeAt(i);
+    const d = c < 128 ? DIGIT[c] : -1;
+    if (d < 0) return -1;
+    n = n * 62 + d;
+  }
+  return n;
+}

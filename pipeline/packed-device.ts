@@ -1,5 +1,5 @@
 import { charsAtMost } from '../kernel/compact-map';
-import { longId, shortId } from './login-ids';
+import { longId, packKey, shortId, unpackKey } from './login-ids';
 
 /**
  * A smaller in-memory form of a packed login device (pipeline/latest-logins.ts DeviceCodec:
@@ -11,7 +11,8 @@ import { longId, shortId } from './login-ids';
  *   0x01, time (6 bytes), the Id's 15-character form, fingerprint (u16 interned), then per array
  *   element: 0x00 null | 0x01 u16 interned string | 0x02 IPv4 (4 bytes) | 0x03 u8 length, latin1
  *
- * about 38 bytes for a device of a browser, platform, application and IPv4 address. Few distinct
+ * or 0x02 and the same with the Id in 12 bytes (its 15 base-62 characters, login-ids.ts packKey):
+ * about 35 bytes for a device of a browser, platform, application and IPv4 address. Few distinct
  * browsers, platforms and applications exist, so they are interned (at most 4,096 distinct
  * strings per compactor: the table is bounded; a string met after it is full is kept inline).
  * Anything that does not match exactly (another layout, a JSON text that does not print back the
@@ -20,6 +21,8 @@ import { longId, shortId } from './login-ids';
  */
 const RAW = '\u0000';
 const PACKED = '\u0001';
+/** As PACKED, the Id in 12 bytes (login-ids.ts packKey: base 62) instead of its 15 characters. */
+const PACKED_ID = '\u0002';
 const NULL = 0;
 const INTERNED = 1;
 const IPV4 = 2;
@@ -52,7 +55,7 @@ export class DeviceCompactor {
 
   /** The login time of a compacted device, read without expanding it; undefined when not readable. */
   timeOf(compact: string): number | undefined {
-    if (compact[0] !== PACKED) {
+    if (compact[0] !== PACKED && compact[0] !== PACKED_ID) {
       const digits = compact.slice(1, 16);
       return DIGITS.test(digits) ? Number(digits) : undefined;
     }
@@ -62,14 +65,16 @@ export class DeviceCompactor {
   }
 
   expand(compact: string): string {
-    if (compact[0] !== PACKED) return compact.slice(1);
+    const packedId = compact[0] === PACKED_ID;
+    if (compact[0] !== PACKED && !packedId) return compact.slice(1);
     let at = 1;
     let time = 0;
     for (; at < 7; at++) time = time * 256 + compact.charCodeAt(at);
-    const id = longId(compact.slice(7, 22));
-    const fingerprint = this.strings[u16(compact, 22)];
+    const idEnd = packedId ? 19 : 22;
+    const id = packedId ? unpackKey(compact.slice(7, idEnd)) : longId(compact.slice(7, idEnd));
+    const fingerprint = this.strings[u16(compact, idEnd)];
     let json = '[';
-    for (at = 24; at < compact.length;) {
+    for (at = idEnd + 2; at < compact.length;) {
       if (json.length > 1) json += ',';
       const tag = compact.charCodeAt(at++);
       if (tag === NULL) json += 'null';
@@ -94,8 +99,12 @@ export class DeviceCompactor {
     const digits = packed.slice(0, 15);
     if (!DIGITS.test(digits)) return undefined;
     const time = Number(digits);
-    const id15 = shortId(packed.slice(15, 33));
-    if (time >= TIME_LIMIT || id15 === undefined) return undefined;
+    if (time >= TIME_LIMIT) return undefined;
+    // 12 bytes when base 62 with its checksum (the usual Id), else its 15 characters when checksummed
+    const id12 = packKey(packed.slice(15, 33));
+    const id15 = id12.length === 12 ? '' : shortId(packed.slice(15, 33));
+    if (id15 === undefined) return undefined;
+    const idEnd = id12.length === 12 ? 19 : 22;
     const values = simpleArray(packed, 38) ?? parsedArray(packed.slice(38));
     if (values === undefined || values.length > MAX_VALUES) return undefined;
     const fingerprint = this.intern(packed.slice(34, 38));
@@ -104,16 +113,17 @@ export class DeviceCompactor {
     const need = 24 + values.length * 257;
     if (scratch.length < need) scratch = Buffer.allocUnsafe(need * 2);
     const out = scratch;
-    out[0] = 1;
+    out[0] = idEnd === 19 ? 2 : 1;
     for (let i = 0, shift = 40; shift >= 0; i++, shift -= 8) out[1 + i] = Math.floor(time / 2 ** shift) % 256;
-    for (let i = 0; i < 15; i++) {
-      const c = id15.charCodeAt(i);
+    const id = idEnd === 19 ? id12 : id15;
+    for (let i = 0; i < idEnd - 7; i++) {
+      const c = id.charCodeAt(i);
       if (c > 0xff) return undefined;
       out[7 + i] = c;
     }
-    out[22] = fingerprint >>> 8;
-    out[23] = fingerprint & 0xff;
-    let n = 24;
+    out[idEnd] = fingerprint >>> 8;
+    out[idEnd + 1] = fingerprint & 0xff;
+    let n = idEnd + 2;
     for (const v of values) {
       if (v === null) {
         out[n++] = NULL;

@@ -1,3 +1,5 @@
+import { arenaChunks } from '../../kernel/compact-map';
+
 /**
  * Index entries waiting to be written, in the order they were kept, as bytes off the V8 heap:
  * `[u16 key length][key][u32 value length, 0xffffffff = null][value]` packed into 1 MiB chunks.
@@ -7,6 +9,7 @@
  * when a Map replaced it.
  */
 const CHUNK = 1 << 20;
+if (arenaChunks.chunkBytes !== CHUNK) throw new Error('the EntryLog shares the arena chunks: 1 MiB');
 const NULL_VALUE = 0xffffffff;
 
 export interface LoggedEntry {
@@ -38,7 +41,7 @@ export class EntryLog {
     let chunk = this.chunks[this.chunks.length - 1];
     if (!chunk || this.used + need > chunk.length) {
       if (chunk) this.ends.push(this.used);
-      chunk = Buffer.allocUnsafe(Math.max(CHUNK, need));
+      chunk = need <= CHUNK ? arenaChunks.take() : Buffer.allocUnsafe(need);
       this.chunks.push(chunk);
       this.used = 0;
     }
@@ -71,6 +74,19 @@ export class EntryLog {
         }
       }
     }
+  }
+
+  /**
+   * Gives the chunks to the next log or map that needs one (kernel/chunk-pool.ts) and empties this
+   * one: only once nothing reads the entries any more (their views into the chunks would change).
+   * A flush calls it when its transaction is written (kafkajs copied the records into its requests).
+   */
+  release(): void {
+    arenaChunks.give(this.chunks);
+    this.chunks = [];
+    this.ends = [];
+    this.used = 0;
+    this.count = 0;
   }
 
   /** Takes every entry out: returns a log holding them and leaves this one empty. */

@@ -270,6 +270,8 @@ export class LiveIndexTopic {
           if (batch.length > 0) await writer.write(batch);
         });
       }
+      // written: the next flush's entries go into these chunks, not into new ones left to the GC
+      log.release();
     });
     this.flushing = run.catch(() => undefined);
     return run;

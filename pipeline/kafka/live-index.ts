@@ -1,6 +1,7 @@
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { ArenaStringMap } from '../../kernel/compact-map';
 import { DeviceCompactor } from '../packed-device';
+import { packKey, unpackKey } from '../login-ids';
 import type { Logger } from '../../kernel/logger';
 import { validFlags } from '../user-login-flags';
 import { HEADERS } from '../../schemas/topics';
@@ -28,7 +29,7 @@ export interface LiveUser {
  * keeps when the run saw no newer login for them, and the UserLogin flags it carried (header
  * neurons-user-login), which a run that cannot read UserLogin keeps. All are held off the V8 heap
  * in one ArenaStringMap entry per user, as latin1 bytes: `<flags, 2 chars, '--' unknown><hash>
- * [<device>]`, the hash as 0x00 and the 18 bytes of its 22 base64url characters, or as its length
+ * [<device>]`, the hash as 0x00 and the 17 bytes of its 22 base64url characters, or as its length
  * + 32 (1 char) and the hash itself when it is not such a hash; the device in its compact form
  * (pipeline/packed-device.ts). ~90 bytes a user with a device and its slots (~150 with the packed
  * string; 44 + 116 bytes of fixed-width slots, at a load of 0.35 to 0.7, before that). Only the
@@ -68,21 +69,24 @@ export class LiveIndex {
   put(key: string, value: { hash: string; device?: string; flags?: string } | null, foreignOrg?: string): void {
     this.foreign.delete(key);
     if (value === null) {
-      this.users.delete(key);
+      this.users.delete(packKey(key));
       if (foreignOrg !== undefined) this.foreign.set(key, foreignOrg);
       return;
     }
     const flags = validFlags(value.flags) ?? NO_FLAGS;
     const device = value.device === undefined ? '' : this.devices.compact(value.device);
-    this.users.set(key, `${flags}${packHash(value.hash)}${device}`);
+    this.users.set(packKey(key), `${flags}${packHash(value.hash)}${device}`);
   }
 
   has(key: string): boolean {
-    return this.users.has(key);
+    return this.users.has(packKey(key));
   }
 
   get(key: string): LiveUser | undefined {
-    const v = this.users.get(key);
+    return this.unpack(this.users.get(packKey(key)));
+  }
+
+  private unpack(v: string | undefined): LiveUser | undefined {
     if (v === undefined) return undefined;
     const flags = v.slice(0, 2);
     const hashEnd = v.charCodeAt(2) === 0 ? 3 + HASH_BYTES : 3 + v.charCodeAt(2) - 32;
@@ -93,14 +97,15 @@ export class LiveIndex {
 
   /** Strikes a user seen in this run; returns what was known of them. */
   take(key: string): LiveUser | undefined {
-    const known = this.get(key);
-    if (known) this.users.strike(key); // the run's index: struck, never compacted (ArenaStringMap.strike)
+    const held = packKey(key);
+    const known = this.unpack(this.users.get(held));
+    if (known) this.users.strike(held); // the run's index: struck, never compacted (ArenaStringMap.strike)
     return known;
   }
 
   /** A live user's UserLogin flags, its hash and device left undecoded; undefined when not live. */
   peekFlags(key: string): { flags: string | undefined } | undefined {
-    const v = this.users.get(key);
+    const v = this.users.get(packKey(key));
     if (v === undefined) return undefined;
     const flags = v.slice(0, 2);
     return { flags: flags === NO_FLAGS ? undefined : flags };
@@ -108,11 +113,11 @@ export class LiveIndex {
 
   /** Strikes a user seen in this run without decoding what was known: whether it was live. */
   strike(key: string): boolean {
-    return this.users.strike(key);
+    return this.users.strike(packKey(key));
   }
 
-  keys(): IterableIterator<string> {
-    return this.users.keys();
+  *keys(): IterableIterator<string> {
+    for (const held of this.users.keys()) yield unpackKey(held);
   }
 
   /** The other org whose user `key` is (its latest record is this connector's, for that org). */
@@ -134,21 +139,23 @@ export class LiveIndex {
 }
 
 const HASH_CHARS = 22;
-const HASH_BYTES = 18;
+/** 22 base64url characters are 132 bits: with `AA` they decode to 18 bytes whose last is always 0, so 17 are held. */
+const HASH_BYTES = 17;
 
-/** A content hash (22 base64url characters, pipeline/records.ts) as 0x00 + 18 bytes; else length + 32 and itself. */
+/** A content hash (22 base64url characters, pipeline/records.ts) as 0x00 + 17 bytes; else length + 32 and itself. */
 function packHash(hash: string): string {
   if (hash.length === HASH_CHARS) {
     // 22 characters are 132 bits: padded to 24, they are 18 bytes that print back the same
     const bytes = Buffer.from(`${hash}AA`, 'base64url');
-    if (bytes.length === HASH_BYTES && bytes.toString('base64url').slice(0, HASH_CHARS) === hash)
-      return `\u0000${bytes.toString('latin1')}`;
+    const exact = bytes.length === HASH_BYTES + 1 && bytes[HASH_BYTES] === 0;
+    if (exact && bytes.toString('base64url').slice(0, HASH_CHARS) === hash)
+      return `\u0000${bytes.toString('latin1', 0, HASH_BYTES)}`;
   }
   return `${String.fromCharCode(32 + hash.length)}${hash}`;
 }
 
 function unpackHash(bytes: string): string {
-  return Buffer.from(bytes, 'latin1').toString('base64url').slice(0, HASH_CHARS);
+  return Buffer.from(`${bytes}\u0000`, 'latin1').toString('base64url').slice(0, HASH_CHARS);
 }
 
 /**
