@@ -105,7 +105,9 @@ function fastPathTakes(data: TopicData): boolean {
       for (const k in headers) {
         if (!Object.hasOwn(headers, k)) return false;
         const v = (headers as Record<string, unknown>)[k];
-        if (typeof v !== 'string' && !Buffer.isBuffer(v)) return false;
+        // null: Kafka's null header value (length -1), which a consumer hands back as null and a dead
+        // letter copies from its source record; kafkajs's own encoder throws on it (Buffer.byteLength)
+        if (v !== null && typeof v !== 'string' && !Buffer.isBuffer(v)) return false;
       }
     }
   }
@@ -198,7 +200,7 @@ export function encodeRecords(messages: readonly Message[]): Buffer {
     const m = messages[i] as Message;
     let body = 2 + varIntSize(i) + bytesSize(m.key) + bytesSize(m.value);
     let count = 0;
-    const headers = m.headers as Record<string, string | Buffer> | undefined;
+    const headers = m.headers as Record<string, string | Buffer | null> | undefined;
     for (const k in headers) {
       count++;
       body += bytesSize(k) + bytesSize(headers[k]);
@@ -218,7 +220,7 @@ export function encodeRecords(messages: readonly Message[]): Buffer {
     at = writeVarInt(buf, at, i);
     at = writeBytes(buf, at, m.key);
     at = writeBytes(buf, at, m.value);
-    const headers = m.headers as Record<string, string | Buffer> | undefined;
+    const headers = m.headers as Record<string, string | Buffer | null> | undefined;
     at = writeVarInt(buf, at, counts[i] as number);
     for (const k in headers) {
       at = writeBytes(buf, at, k);

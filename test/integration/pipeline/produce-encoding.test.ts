@@ -168,3 +168,31 @@ it.each(['gzip', 'none'] as const)(
 function byKeyThenValue(a: { key: string; value: string | null }, b: { key: string; value: string | null }): number {
   return a.key < b.key ? -1 : a.key > b.key ? 1 : (a.value ?? '') < (b.value ?? '') ? -1 : 1;
 }
+
+// A dead letter copies its source record's headers, and Kafka's null header value (length -1) comes back
+// from kafkajs's consumer as null: our encoding writes it as Kafka's null (kafkajs's own throws on it).
+it('a null header value is sent as Kafka null and read back as null', async () => {
+  const topic = uniqueName('encoding-null-header');
+  await createTopicsReady(admin, [{ topic, numPartitions: 1 }]);
+  created.push(topic);
+  useOwnRecordEncoding();
+  const headers = { trace: null, tenant: Buffer.from('a'), empty: '' } as unknown as Record<string, string>;
+  await producer.send({ topic, messages: [{ key: 'k', value: 'v', headers }] });
+  const consumer = kafka.consumer({ groupId: uniqueName('null-header') });
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    const read = new Promise<Record<string, unknown>>((resolve) => {
+      void consumer.run({ eachMessage: async ({ message }) => resolve({ ...message.headers }) });
+    });
+    const deadline = new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`nothing read from ${topic}`)), 60_000).unref(),
+    );
+    const got = await Promise.race([read, deadline]);
+    expect(got.trace).toBeNull();
+    expect((got.tenant as Buffer).toString()).toBe('a');
+    expect((got.empty as Buffer).length).toBe(0);
+  } finally {
+    await consumer.disconnect();
+  }
+}, 90_000);
