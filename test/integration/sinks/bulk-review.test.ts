@@ -7,7 +7,7 @@ import type { SinkStream, WriteOp, WriterSchema } from '../../../sinks/port';
 import { createPostgresStore } from '../../../sinks/postgres/store';
 import { sinkStreams, userRemovalCascades } from '../../../sinks/streams';
 import { services, uniqueName } from '../../support/services';
-import { user, userId } from '../../support/sink-fixtures';
+import { login, loginId, user, userId } from '../../support/sink-fixtures';
 
 /**
  * Review of the bulk load (sinks/postgres/bulk.ts) with two sink processes of one group: each
@@ -128,4 +128,115 @@ describe(`PostgreSQL store: bulk load with two sink processes of one group (BULK
       expect(await secondaryCount(pool, tables.users.name)).toBe(3);
     },
   );
+
+  const dump = async (table: string) =>
+    (
+      await pool.query<{ r: string }>(
+        `SELECT (SELECT string_agg(coalesce(v, 'NULL'), ' | ') FROM json_each_text(row_to_json(t)) AS j(k, v)) ` +
+          `AS r FROM "${table}" AS t ORDER BY id`,
+      )
+    ).rows.map((r) => r.r);
+
+  it('two partitions, the load ending mid-stream, the topic past the ends: as the normal path', async () => {
+    const rnd = mulberry32(seed ^ 0x2545f491);
+    const loginsWriter = writerOf(shipped.loginEventValue, 2);
+    const open = async (endsOf: ((s: SinkStream) => Map<number, bigint>) | undefined) => {
+      const tables = {
+        users: { schema: 'public', name: uniqueName('rev_users').replace(/-/g, '_') },
+        logins: { schema: 'public', name: uniqueName('rev_logins').replace(/-/g, '_') },
+      };
+      names.push(tables.users.name, tables.logins.name);
+      const store = createPostgresStore({ pool, chunkRows: 5, synchronousCommit: true, statementTimeoutMs: 30_000 });
+      const streams = sinkStreams([USERS, LOGINS], {
+        topics: { users: 'review-users', logins: 'review-logins' },
+        tables,
+        cascades: userRemovalCascades('delete-logins'),
+      }).map((s): SinkStream => ({ ...s, views: [] }));
+      await store.open(streams, {
+        logger: silentLogger,
+        latestSchema: async () => undefined,
+        endOffsets: endsOf ? async (s) => endsOf(s) : undefined,
+      });
+      return { store, streams, tables };
+    };
+    // The plan: batches per (stream, partition), keys fixed to a partition, recurring, tombstones,
+    // re-creations, events published twice, values PostgreSQL refuses.
+    type Planned = { stream: 'users' | 'logins'; partition: number; ops: WriteOp[]; next: bigint };
+    const plan: Planned[] = [];
+    const offsets = { users: [0, 0], logins: [0, 0] };
+    const n = 30 + Math.floor(rnd() * 30);
+    for (let b = 0; b < n; b++) {
+      const stream = rnd() < 0.6 ? 'users' : 'logins';
+      const partition = rnd() < 0.5 ? 0 : 1;
+      const size = 1 + Math.floor(rnd() * 30);
+      const ops = new Map<string, WriteOp>();
+      for (let i = 0; i < size; i++) {
+        const offset = String(offsets[stream][partition]++);
+        const source = { topic: `review-${stream}`, partition, offset, key: null, value: null };
+        if (stream === 'users') {
+          const key = userId(2 * Math.floor(rnd() * 60) + partition);
+          const createdAt = rnd() < 0.03 ? -9e15 : 1_600_000_000_000 + Math.floor(rnd() * 1e9);
+          const earlier = ops.get(key);
+          const deletedAt = earlier?.kind === 'delete' ? earlier.source.offset : undefined;
+          ops.set(
+            key,
+            rnd() < 0.25
+              ? { kind: 'delete', key, source }
+              : {
+                  kind: 'upsert',
+                  key,
+                  value: user(key, { title: `t-${offset}`, createdAt }),
+                  writer: usersWriter,
+                  source,
+                  deletedAt,
+                },
+          );
+        } else {
+          const key = loginId(2 * Math.floor(rnd() * 150) + partition);
+          const value = login(key, userId(Math.floor(rnd() * 120)), 1_700_000_000_000 + Number(offset), {
+            browser: `b-${offset}`,
+          });
+          if (!ops.has(key)) ops.set(key, { kind: 'insert', key, value, writer: loginsWriter, source });
+        }
+      }
+      plan.push({ stream, partition, ops: [...ops.values()], next: BigInt(offsets[stream][partition]) });
+    }
+    // The ends taken at start: somewhere inside each partition's stream (the topic moves on after).
+    const cut = (stream: 'users' | 'logins') =>
+      new Map(
+        [0, 1]
+          .filter((p) => offsets[stream][p] > 0)
+          .map((p) => [p, BigInt(1 + Math.floor(rnd() * offsets[stream][p]))] as [number, bigint]),
+      );
+    const ends = { users: cut('users'), logins: cut('logins') };
+    console.log(
+      `BULK_REVIEW_SEED=${seed} batches ${plan.length} ends users ${[...ends.users]} logins ${[...ends.logins]}`,
+    );
+    const normal = await open(undefined);
+    const bulk = await open((s) => ends[s.name as 'users' | 'logins']);
+    expect(await secondaryCount(pool, bulk.tables.users.name)).toBe(0);
+    const refused: string[][] = [[], []];
+    for (const batch of plan)
+      for (const [i, t] of [bulk, normal].entries()) {
+        const out = await t.store.write({
+          stream: t.streams.find((s) => s.name === batch.stream)!,
+          partition: batch.partition,
+          ops: batch.ops,
+          nextOffset: batch.next,
+        });
+        refused[i].push(
+          ...out.rejected.map((r) => `${batch.stream} ${batch.partition} ${r.op.source.offset} ${r.error.code}`),
+        );
+      }
+    expect(refused[0]).toEqual(refused[1]);
+    for (const stream of ['users', 'logins'] as const)
+      expect(await dump(bulk.tables[stream].name)).toEqual(await dump(normal.tables[stream].name));
+    for (const stream of ['users', 'logins'] as const) {
+      const s = (t: typeof bulk) => t.streams.find((x) => x.name === stream)!;
+      expect(await bulk.store.storedOffsets(s(bulk))).toEqual(await normal.store.storedOffsets(s(normal)));
+    }
+    // Every partition went past its end: the loads are over, the indexes built.
+    expect(await secondaryCount(pool, bulk.tables.users.name)).toBe(3);
+    expect(await secondaryCount(pool, bulk.tables.logins.name)).toBe(1);
+  });
 });
