@@ -239,4 +239,64 @@ describe(`PostgreSQL store: bulk load with two sink processes of one group (BULK
     expect(await secondaryCount(pool, bulk.tables.users.name)).toBe(3);
     expect(await secondaryCount(pool, bulk.tables.logins.name)).toBe(1);
   });
+
+  it('the index build timing out after the last commit: the batch fails retriable, its retry builds them', async () => {
+    const rnd = mulberry32(seed ^ 0x68e31da4);
+    const tables = {
+      users: { schema: 'public', name: uniqueName('rev_users').replace(/-/g, '_') },
+      logins: { schema: 'public', name: uniqueName('rev_logins').replace(/-/g, '_') },
+    };
+    names.push(tables.users.name, tables.logins.name);
+    const streams = sinkStreams([USERS, LOGINS], {
+      topics: { users: 'review-users', logins: 'review-logins' },
+      tables,
+      cascades: userRemovalCascades('delete-logins'),
+    }).map((s): SinkStream => ({ ...s, views: [] }));
+    const usersStream = streams.find((s) => s.name === 'users')!;
+    const end = 5 + Math.floor(rnd() * 40);
+    // The production pool caps every statement (from-config.ts statement_timeout), the index build included.
+    const capped = new Pool({ connectionString: services().DATABASE_URL, max: 3, statement_timeout: 3_000 });
+    capped.on('error', () => undefined);
+    const holder = await pool.connect();
+    try {
+      const store = createPostgresStore({
+        pool: capped,
+        chunkRows: 50,
+        synchronousCommit: true,
+        statementTimeoutMs: 3_000,
+      });
+      await store.open(streams, {
+        logger: silentLogger,
+        latestSchema: async () => undefined,
+        endOffsets: async () => new Map([[0, BigInt(end)]]),
+      });
+      await store.write({
+        stream: usersStream,
+        partition: 0,
+        ops: batch(0, 0, end >> 1, rnd),
+        nextOffset: BigInt(end >> 1),
+      });
+      // A writer elsewhere holds the table (an operator's open transaction): CREATE INDEX waits past the cap.
+      await holder.query('BEGIN');
+      await holder.query(`LOCK TABLE "${tables.users.name}" IN ROW EXCLUSIVE MODE`);
+      const last = batch(0, end >> 1, end, rnd);
+      const failed = await store.write({ stream: usersStream, partition: 0, ops: last, nextOffset: BigInt(end) }).then(
+        () => undefined,
+        (err: unknown) => err as { code?: string; retriable?: boolean },
+      );
+      await holder.query('ROLLBACK');
+      expect(failed).toMatchObject({ code: 'DB_STATEMENT_TIMEOUT', retriable: true });
+      // The rows and the offset are committed; the indexes are not there.
+      expect(await secondaryCount(pool, tables.users.name)).toBe(0);
+      // The processor retries the same batch: nothing to apply again, the indexes built.
+      const again = await store.write({ stream: usersStream, partition: 0, ops: last, nextOffset: BigInt(end) });
+      expect(again.skipped).toBe(last.length);
+      expect(await secondaryCount(pool, tables.users.name)).toBe(3);
+      const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${tables.users.name}"`);
+      expect(Number(rows[0].n)).toBe(end);
+    } finally {
+      holder.release();
+      await capped.end();
+    }
+  });
 });
