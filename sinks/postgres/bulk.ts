@@ -1,7 +1,7 @@
 import type { Pool } from 'pg';
 import type { Logger } from '../../kernel/logger';
 import { inTransaction, withClient } from './db';
-import { ensureTable, lockTableDdl, secondaryIndexes } from './ddl';
+import { createIndexes, ensureTable, lockTableDdl, secondaryIndexes } from './ddl';
 import { offsetsTable, readOffsets } from './offsets';
 import { qualified } from './sql';
 import type { SinkTable } from './table';
@@ -54,7 +54,13 @@ export async function beginBulk(
           `(SELECT 1 FROM ${qualified(offsetsTable(table.name.schema))} WHERE table_name = $1) AS bulk`,
         [table.name.name],
       );
-      if (!rows[0].bulk) return false;
+      // Not a bulk load: another process of the group may have begun one (and dropped the indexes)
+      // between this start's DDL and this check; then nothing here would ever build them, since only
+      // a process with a load checks its end. So a process that finds rows builds what is missing.
+      if (!rows[0].bulk) {
+        await createIndexes(client, table);
+        return false;
+      }
       for (const index of secondaryIndexes(table)) await client.query(index.drop);
       return true;
     }),

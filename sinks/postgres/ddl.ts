@@ -55,7 +55,7 @@ export async function ensureTable(
           });
         }
       }
-      if (opts.indexes !== false) for (const index of secondaryIndexes(table)) await client.query(index.create);
+      if (opts.indexes !== false) await createIndexes(client, table);
       return added;
     }),
   );
@@ -79,6 +79,22 @@ export function secondaryIndexes(table: SinkTable): { name: string; create: stri
       },
     ];
   });
+}
+
+/**
+ * Creates the declared secondary indexes that are missing, inside the caller's transaction. Since
+ * the bulk load (bulk.ts), that may be on a full table (its end, or the next start after a crash):
+ * the build is as long as the table is large (~1 s a million rows an index here), so the pool's
+ * per-statement cap (statementTimeoutMs) would refuse every build of a large table, on every retry
+ * and every start. The build runs without it; waiting for the table's locks stays capped by it.
+ */
+export async function createIndexes(client: PoolClient, table: SinkTable): Promise<void> {
+  const indexes = secondaryIndexes(table);
+  if (indexes.length === 0) return;
+  const { rows } = await client.query<{ cap: string }>(`SELECT current_setting('statement_timeout') AS cap`);
+  await client.query(`SELECT set_config('lock_timeout', $1, true)`, [rows[0].cap]);
+  await client.query(`SET LOCAL statement_timeout = 0`);
+  for (const index of indexes) await client.query(index.create);
 }
 
 /** The advisory lock every DDL of one table runs under (several sink processes may start at once). */
