@@ -1,0 +1,169 @@
+import { ArenaStringMap, arenaChunks } from '../../../kernel/compact-map';
+import { EntryLog } from '../../../pipeline/kafka/entry-log';
+import { LiveIndex } from '../../../pipeline/kafka/live-index';
+import { DeviceCompactor } from '../../../pipeline/packed-device';
+import { checksum, packKey, unpackKey } from '../../../pipeline/login-ids';
+import { mulberry32 } from '../../../simulator/prng';
+
+/**
+ * Adversarial review of session 8's memory work (s8-mem): packed user keys, chunks shared through
+ * the pool by maps and entry logs, strike's table shrink. Seeded: MEM_REVIEW_SEED=n replays.
+ */
+const SEED = Number(process.env.MEM_REVIEW_SEED ?? Math.floor(Math.random() * 2 ** 31));
+const B62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
+
+function keyGen(rnd: () => number): () => string {
+  const pick = (s: string) => s[Math.floor(rnd() * s.length)];
+  const b62 = (n: number) => Array.from({ length: n }, () => pick(B62)).join('');
+  const anyChar = () => {
+    const r = rnd();
+    if (r < 0.3) return String.fromCharCode(0x7f + Math.floor(rnd() * 0x81)); // 0x7f..0xff
+    if (r < 0.4) return String.fromCharCode(0xd800 + Math.floor(rnd() * 0x800)); // lone surrogate
+    if (r < 0.5) return String.fromCharCode(0x100 + Math.floor(rnd() * 0x1000));
+    return pick(B62);
+  };
+  const anyStr = (n: number) => Array.from({ length: n }, anyChar).join('');
+  return () => {
+    const r = rnd();
+    if (r < 0.2) return b62(15);
+    if (r < 0.4) {
+      const id = b62(15);
+      return id + checksum(id);
+    }
+    if (r < 0.5) return b62(18); // a wrong checksum, mostly
+    if (r < 0.6) return unpackKey(String.fromCharCode(0x80 + Math.floor(rnd() * 0x80)) + anyStr(11));
+    if (r < 0.7) return String.fromCharCode(0x80 + Math.floor(rnd() * 0x80)) + anyStr(10 + Math.floor(rnd() * 4));
+    if (r < 0.8) return '\u007f'.repeat(1 + Math.floor(rnd() * 3)) + anyStr(Math.floor(rnd() * 14));
+    if (r < 0.85) return '';
+    return anyStr(Math.floor(rnd() * 20));
+  };
+}
+
+describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
+  it('packKey is injective and unpackKey gives every key back, through a LiveIndex too', () => {
+    const next = keyGen(mulberry32(SEED));
+    const held = new Map<string, string>();
+    const index = new LiveIndex();
+    const oracle = new Map<string, string>();
+    for (let i = 0; i < 40_000; i++) {
+      const k = next();
+      const p = packKey(k);
+      expect({ k, back: unpackKey(p) }).toEqual({ k, back: k });
+      const other = held.get(p);
+      if (other !== undefined) expect({ p, k }).toEqual({ p, k: other });
+      held.set(p, k);
+      const hash = `h${i}`;
+      index.put(k, { hash });
+      oracle.set(k, hash);
+      if (i % 7 === 0) {
+        index.take(k);
+        oracle.delete(k);
+      }
+    }
+    const keys = [...index.keys()].sort();
+    expect(keys).toEqual([...oracle.keys()].sort());
+    for (const [k, h] of oracle) expect({ k, hash: index.get(k)?.hash }).toEqual({ k, hash: h });
+  });
+
+  it('a login device with any 18-character Id in it expands to exactly what was compacted', () => {
+    const rnd = mulberry32(SEED ^ 0x1b873593);
+    const next = keyGen(rnd);
+    const compactor = new DeviceCompactor();
+    let tried = 0;
+    while (tried < 20_000) {
+      const id = next();
+      if (id.length !== 18) continue;
+      tried++;
+      const time = String(Math.floor(rnd() * 1e14)).padStart(15, '0');
+      const device = `${time}${id}\u0000${'fp' + Math.floor(rnd() * 90 + 10)}["Chrome ${tried % 7}","10.1.${tried % 250}.7",null]`;
+      const c = compactor.compact(device);
+      expect({ id, back: compactor.expand(c) }).toEqual({ id, back: device });
+      expect(compactor.timeOf(c)).toBe(Number(time));
+    }
+  });
+
+  it('two maps and an entry log sharing the pool hold exactly what Maps and an array hold', () => {
+    const rnd = mulberry32(SEED ^ 0x2545f491);
+    const maps = [new ArenaStringMap(), new ArenaStringMap()];
+    const oracles = [new Map<string, string>(), new Map<string, string>()];
+    let log = new EntryLog();
+    let logged: [string, string | null][] = [];
+    const value = (n: number) => String.fromCharCode(0x41 + Math.floor(rnd() * 0xbe)).repeat(n);
+    const check = () => {
+      for (let m = 0; m < 2; m++) {
+        expect(maps[m].size).toBe(oracles[m].size);
+        for (const [k, v] of oracles[m]) if (maps[m].get(k) !== v) expect({ m, k, got: maps[m].get(k) }).toBe(v);
+        const seen = new Map(maps[m].entries());
+        expect(seen.size).toBe(oracles[m].size);
+      }
+      const got = [...log.entries()].map((e) => [e.key.toString('utf8'), e.value?.toString('utf8') ?? null]);
+      expect(got.length).toBe(logged.length);
+      got.forEach(([k, v], i) => {
+        if (k !== logged[i][0] || v !== logged[i][1])
+          expect({ i, k, len: v?.length }).toEqual({ i, k: logged[i][0], len: logged[i][1]?.length });
+      });
+    };
+    for (let step = 0; step < 6000; step++) {
+      const m = Math.floor(rnd() * 2);
+      const map = maps[m];
+      const oracle = oracles[m];
+      const k = `k${Math.floor(rnd() * 400)}`;
+      const r = rnd();
+      // big values: chunks fill, empty and compact within a few hundred steps
+      const len = rnd() < 0.3 ? Math.floor(rnd() * 60_000) : Math.floor(rnd() * 300);
+      if (r < 0.45) {
+        const v = value(len);
+        map.set(k, v);
+        oracle.set(k, v);
+      } else if (r < 0.6) {
+        expect(map.delete(k)).toBe(oracle.delete(k));
+      } else if (r < 0.75) {
+        expect(map.strike(k)).toBe(oracle.delete(k));
+      } else if (r < 0.78) {
+        map.reserve(Math.floor(rnd() * 5000));
+      } else if (r < 0.8) {
+        map.fit();
+      } else if (r < 0.95) {
+        const v = rnd() < 0.1 ? null : value(len);
+        log.append(k, v);
+        logged.push([k, v]);
+      } else if (r < 0.97) {
+        log.release();
+        logged = [];
+      } else {
+        log = log.drain();
+      }
+      if (step % 50 === 0) check();
+    }
+    check();
+    expect(arenaChunks.reused).toBeGreaterThan(0);
+  });
+
+  it.each(['strike', 'delete'] as const)(
+    '%s of each key as iteration reaches it visits every key once, as a Map does',
+    (how) => {
+      const rnd = mulberry32(SEED ^ 0x68e31da4);
+      const map = new ArenaStringMap();
+      const oracle = new Map<string, string>();
+      for (let i = 0; i < 5000; i++) {
+        const k = `u${Math.floor(rnd() * 1e9)}`;
+        map.set(k, 'v');
+        oracle.set(k, 'v');
+      }
+      const visited: string[] = [];
+      for (const [k] of map) {
+        visited.push(k);
+        map[how](k);
+      }
+      const expected: string[] = [];
+      for (const [k] of oracle) {
+        expected.push(k);
+        oracle.delete(k);
+      }
+      expect({ count: visited.length, distinct: new Set(visited).size }).toEqual({
+        count: expected.length,
+        distinct: expected.length,
+      });
+    },
+  );
+});
