@@ -75,7 +75,8 @@ describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
       if (id.length !== 18) continue;
       tried++;
       const time = String(Math.floor(rnd() * 1e14)).padStart(15, '0');
-      const device = `${time}${id}\u0000${'fp' + Math.floor(rnd() * 90 + 10)}["Chrome ${tried % 7}","10.1.${tried % 250}.7",null]`;
+      const fingerprint = `fp${Math.floor(rnd() * 90 + 10)}`;
+      const device = `${time}${id}\u0000${fingerprint}["Chrome ${tried % 7}","10.1.${tried % 250}.7",null]`;
       const c = compactor.compact(device);
       expect({ id, back: compactor.expand(c) }).toEqual({ id, back: device });
       expect(compactor.timeOf(c)).toBe(Number(time));
@@ -85,6 +86,10 @@ describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
   it('two maps and an entry log sharing the pool hold exactly what Maps and an array hold', () => {
     const rnd = mulberry32(SEED ^ 0x2545f491);
     const maps = [new ArenaStringMap(), new ArenaStringMap()];
+    // coverage of the run: compactions (reset(false)) and chunks released while the map lives
+    const proto = ArenaStringMap.prototype as unknown as Record<string, (...a: unknown[]) => unknown>;
+    const resets = jest.spyOn(proto, 'reset');
+    const releases = jest.spyOn(proto, 'release');
     const oracles = [new Map<string, string>(), new Map<string, string>()];
     let log = new EntryLog();
     let logged: [string, string | null][] = [];
@@ -103,14 +108,16 @@ describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
           expect({ i, k, len: v?.length }).toEqual({ i, k: logged[i][0], len: logged[i][1]?.length });
       });
     };
-    for (let step = 0; step < 6000; step++) {
+    for (let step = 0; step < 12_000; step++) {
       const m = Math.floor(rnd() * 2);
       const map = maps[m];
       const oracle = oracles[m];
-      const k = `k${Math.floor(rnd() * 400)}`;
+      const kn = Math.floor(rnd() * 400);
+      // some keys 255 latin1 characters (the longest kept in the arena), some a packed Id's bytes
+      const k = kn % 5 === 0 ? String.fromCharCode(0x80 + (kn % 0x7f)).repeat(200 + (kn % 56)) : `k${kn}`;
       const r = rnd();
       // big values: chunks fill, empty and compact within a few hundred steps
-      const len = rnd() < 0.3 ? Math.floor(rnd() * 60_000) : Math.floor(rnd() * 300);
+      const len = rnd() < 0.3 ? 65_535 - Math.floor(rnd() * 8000) : Math.floor(rnd() * 300);
       if (r < 0.45) {
         const v = value(len);
         map.set(k, v);
@@ -133,10 +140,23 @@ describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
       } else {
         log = log.drain();
       }
+      if (step % 1500 === 1499) {
+        // a routine run: most of one map's keys struck (or deleted) in the order they were written
+        const how = rnd() < 0.5 ? 'strike' : 'delete';
+        for (const key of [...oracle.keys()]) {
+          if (rnd() < 0.1) continue;
+          expect(map[how](key)).toBe(true);
+          oracle.delete(key);
+        }
+      }
       if (step % 50 === 0) check();
     }
     check();
     expect(arenaChunks.reused).toBeGreaterThan(0);
+    expect(resets.mock.calls.filter((c) => c[0] === false).length).toBeGreaterThan(0);
+    expect(releases.mock.calls.length).toBeGreaterThan(0);
+    resets.mockRestore();
+    releases.mockRestore();
   });
 
   it.each(['strike', 'delete'] as const)(
