@@ -186,4 +186,32 @@ describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
       });
     },
   );
+
+  it.each(['strike', 'delete'] as const)(
+    '%s of most other keys during iteration leaves each remaining key visited once (strike shrinks the table)',
+    (how) => {
+      const rnd = mulberry32(SEED ^ 0x27d4eb2f);
+      const map = new ArenaStringMap();
+      const keys: string[] = [];
+      for (let i = 0; i < 20_000; i++) {
+        const k = `v${i}_${Math.floor(rnd() * 1e9)}`;
+        map.set(k, 'x');
+        keys.push(k);
+      }
+      const visited: string[] = [];
+      const gone = new Set<string>();
+      for (const [k] of map) {
+        visited.push(k);
+        if (visited.length === 1000) {
+          // a twentieth in, 95 % of the keys not yet seen are struck, as a Map allows while iterating
+          const seenSoFar = new Set(visited);
+          for (const other of keys) if (!seenSoFar.has(other) && rnd() < 0.95 && map[how](other)) gone.add(other);
+        }
+      }
+      const remaining = keys.filter((k) => !gone.has(k));
+      const seen = new Set(visited);
+      const missed = remaining.filter((k) => !seen.has(k)).length;
+      expect({ how, visits: visited.length, missed }).toEqual({ how, visits: remaining.length, missed: 0 });
+    },
+  );
 });
