@@ -219,6 +219,8 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   private garbage = 0;
   private live = 0;
   private readonly overflow = new Map<string, string>();
+  /** Bumped whenever entries move between slots (a removal's shift, a rehash): iteration checks it. */
+  private moves = 0;
 
   /** The fewest slots the table has (fit never goes below). */
   private readonly floor: number;
@@ -332,6 +334,7 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     this.garbage += size;
     this.live -= size;
     this.vacate(this.slots[hole] - 1);
+    this.moves++;
     for (let j = (hole + 1) & this.mask; this.slots[j] !== 0; j = (j + 1) & this.mask) {
       const home = this.homeOfStored(this.slots[j] - 1);
       const movable = hole <= j ? home <= hole || home > j : home <= hole && home > j;
@@ -354,13 +357,22 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     for (const [k] of this.entries()) yield k;
   }
 
+  /**
+   * Unlike a Map's, this iteration cannot go on after a key is removed or the table resized (a
+   * removal shifts later entries back, a strike may shrink the table, an insertion may grow it):
+   * it would skip keys silently, so it throws. Iterate over a copy (`[...map.keys()]`) to change
+   * the map meanwhile. Writing a value of a key held is fine.
+   */
   *entries(): IterableIterator<[string, string]> {
+    const moves = this.moves;
     for (let slot = 0; slot <= this.mask; slot++) {
       if (this.slots[slot] === 0) continue;
       const [chunk, at] = this.locate(this.slots[slot] - 1);
       const v = at + 1 + chunk[at];
       const value = chunk.toString('latin1', v + 4, v + 4 + chunk.readUInt16LE(v + 2));
       yield [chunk.toString('latin1', at + 1, v), value];
+      if (this.moves !== moves)
+        throw new Error('ArenaStringMap changed while it was iterated (a key removed or the table resized)');
     }
     yield* this.overflow.entries();
   }
@@ -454,6 +466,7 @@ export class ArenaStringMap implements Iterable<[string, string]> {
   }
 
   private rehash(capacity: number): void {
+    this.moves++;
     const old = this.slots;
     this.slots = new Uint32Array(capacity);
     this.mask = capacity - 1;
