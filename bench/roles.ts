@@ -37,7 +37,7 @@ import { createLatestLoginMerger, createLoginEventStage, createUserStage, type S
 import { sinkLag } from '../pipeline/observability/sink-lag';
 import { createPostgresSink, registrySchemaSource } from '../sinks';
 import type { TableName } from '../sinks';
-import { limitHeapGrowth } from '../kernel/heap-growth';
+import { SINK_HEAP_GROWING_PERCENT, limitHeapGrowth } from '../kernel/heap-growth';
 import { peakRssMb, procMemory, type ProcMemory } from './support';
 
 /** What every role reports besides its own figures. */
@@ -249,6 +249,7 @@ async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }):
  * (the orchestrator sends it after the sync; at once when the topics are already full).
  */
 async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
+  limitHeapGrowth(SINK_HEAP_GROWING_PERCENT); // as bin/commands/sink.ts does: the sink's peak is production's
   const kafka = new Kafka({ clientId: 'bench-sink', brokers: [s.brokers], logLevel: logLevel.NOTHING });
   const pool = new Pool({ connectionString: s.databaseUrl, max: 4 });
   pool.on('error', () => undefined);
