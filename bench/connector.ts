@@ -152,6 +152,7 @@ async function main(): Promise<void> {
     };
     await run(`first full run (${args.compression})`, true);
     if (args.fullOnly) {
+      await roles[0]?.exited(); // its --cpu-prof profile, if asked for, is written as it exits
       process.stdout.write(`\n${JSON.stringify(results[0])}\n`);
       return;
     }
