@@ -36,7 +36,9 @@ export function contentHash(row: Readonly<Record<string, string>>, seed: string)
   let i = 0;
   for (const k in row) {
     at = text.writeBytes(text.columnPrefix(i++, k), at);
-    at = text.writeString(row[k] as string, at);
+    const v: unknown = row[k];
+    // a value that is not a string (none from a CSV page) is hashed as the template literal wrote it
+    at = text.writeString(typeof v === 'string' ? v : `${v as string}`, at);
   }
   return hash('sha256', text.view(at), 'base64url').slice(0, 22);
 }
