@@ -3,7 +3,7 @@
  * The simulator and each run are processes of their own (the runs from dist/, as production runs).
  *
  *   node -r ts-node/register/transpile-only bench/connector.ts --users 100000 [--logins N] [--changed 0.01]
- *     [--no-build]
+ *     [--no-build] [--compression gzip|zstd|none] [--full-only]
  *
  * Four runs of one connector: the first full run (every user published, no index yet, so every
  * user's index entry goes into the commit transaction), a routine run (nothing changed: the live
@@ -19,6 +19,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import { silentLogger } from '../kernel/logger';
 import { indexTopicOf } from '../pipeline/kafka/live-index';
 import { provisionTopics } from '../kafka/topics';
+import { DEFAULT_PUBLISHER, type Compression } from '../pipeline/kafka/publisher';
 import { ensureServices, stopServices } from '../devstack/services';
 import type { SyncFigures } from './roles';
 import {
@@ -36,12 +37,36 @@ import {
 
 const log = (line: string) => process.stderr.write(`[bench:connector] ${line}\n`);
 
-function parseArgs(argv: string[]): { users: number; logins: number; build: boolean; changed: number } {
-  const a = { users: 100_000, logins: -1, build: true, changed: 0.01 };
+interface Args {
+  users: number;
+  logins: number;
+  build: boolean;
+  changed: number;
+  /** the publisher's compression (default: the connector's default) */
+  compression: Compression;
+  /** the first full run alone (a CPU comparison) */
+  fullOnly: boolean;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = {
+    users: 100_000,
+    logins: -1,
+    build: true,
+    changed: 0.01,
+    compression: DEFAULT_PUBLISHER.compression,
+    fullOnly: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const [flag, value] = [argv[i], argv[i + 1]];
     if (flag === '--no-build') a.build = false;
-    else if (flag === '--changed') {
+    else if (flag === '--full-only') a.fullOnly = true;
+    else if (flag === '--compression') {
+      if (value !== 'gzip' && value !== 'zstd' && value !== 'none')
+        throw new Error(`--compression is gzip, zstd or none; got ${value}`);
+      a.compression = value;
+      i++;
+    } else if (flag === '--changed') {
       a.changed = Number(value);
       if (!(a.changed > 0 && a.changed <= 1)) throw new Error(`--changed is a share in (0, 1]; got ${value}`);
       i++;
@@ -50,7 +75,11 @@ function parseArgs(argv: string[]): { users: number; logins: number; build: bool
       if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a whole number above 0; got ${value}`);
       a[flag === '--users' ? 'users' : 'logins'] = n;
       i++;
-    } else throw new Error(`unknown option ${flag}; options: --users N --logins N --changed SHARE --no-build`);
+    } else
+      throw new Error(
+        `unknown option ${flag}; options: --users N --logins N --changed SHARE --no-build ` +
+          `--compression gzip|zstd|none --full-only`,
+      );
   }
   if (a.logins < 0) a.logins = a.users; // one login event per user, as the 1M bench
   return a;
@@ -97,6 +126,7 @@ async function main(): Promise<void> {
       registryUrl,
       parallelPages: 3,
       partitions: 3,
+      publisher: { ...DEFAULT_PUBLISHER, compression: args.compression },
     });
     await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
     const results: RunFigures[] = [];
@@ -120,7 +150,12 @@ async function main(): Promise<void> {
       });
       log(`  ${JSON.stringify(results[results.length - 1])}`);
     };
-    await run('first full run', true);
+    await run(`first full run (${args.compression})`, true);
+    if (args.fullOnly) {
+      await roles[0]?.exited(); // its --cpu-prof profile, if asked for, is written as it exits
+      process.stdout.write(`\n${JSON.stringify(results[0])}\n`);
+      return;
+    }
     await run('routine run, nothing changed', false);
     // the issue's routine run: 1 % (--changed) of the users changed in the org since the last run
     const changed = await sim.change(args.changed, 1);

@@ -11,6 +11,7 @@ import type avro from 'avsc';
 import { contentHash } from '../pipeline/records';
 import {
   convertScalar,
+  createLatestLoginAssigner,
   createLatestLoginMerger,
   createUserStage,
   type AvroRecord,
@@ -45,7 +46,7 @@ const KafkajsEncoder = require('kafkajs/src/protocol/encoder') as new () => {
 };
 /* eslint-enable @typescript-eslint/no-require-imports */
 
-/** The content hash before this branch (string concatenation, then one update). */
+/** The content hash before s9-cpu (string concatenation, then one update): the same digest. */
 
 function contentHashBefore(row: Readonly<Record<string, string>>, seed: string): string {
   let text = seed;
@@ -101,6 +102,7 @@ async function main(): Promise<void> {
     const catalog = loadCatalog();
     const stage = createUserStage(catalog.userMapping);
     const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
+    const assign = createLatestLoginAssigner(catalog.userMapping, catalog.loginHistoryMapping);
     const rows: Record<string, string>[] = [];
     const records: AvroRecord[] = [];
     const ux = ex.users();
@@ -260,9 +262,19 @@ async function main(): Promise<void> {
         'records of a send of 500 (produce-encoding.ts)',
         time(n, () => sends((batch) => (sink += encodeRecords(batch).length))),
       );
-      // what the users phase does per user: map, merge the device (null here), encode
+      // what the users phase does per user: map, merge the device (null here), encode; the merge a
+      // copy (before s9-cpu) or into the record the stage built (the users phase since)
       add(
-        'map + merge + encode (users phase)',
+        'map + merge in place + encode (users phase)',
+        time(n, () =>
+          rows.forEach((r) => {
+            const m = stage(r, ctx);
+            if (m.ok) sink += encodeFramed(type, 7, assign(m.record as UserRecord, null)).length;
+          }),
+        ),
+      );
+      add(
+        'map + merge (copy) + encode',
         time(n, () =>
           rows.forEach((r) => {
             const m = stage(r, ctx);
@@ -271,25 +283,42 @@ async function main(): Promise<void> {
         ),
       );
     }
-    // The producer's gzip (kafkajs: zlib.gzip at the default level 6) over batches of 500 encoded
-    // users, against level 1; the ratio says what the topic's bytes would grow by.
+    // The producer's compression over batches of 500 encoded users: kafkajs's gzip (zlib.gzip at the
+    // default level 6), gzip level 1, and zstd at its default level 3 (kafka/zstd.ts, Node's own); the
+    // ratios say what the topic's bytes would be.
     const batches: Buffer[] = [];
     for (let i = 0; i < n; i += 500) {
       batches.push(Buffer.concat(records.slice(i, i + 500).map((r) => encodeFramed(type, 7, r))));
     }
-    const ratio = (level: number) =>
-      batches.reduce((a, b) => a + b.length, 0) / batches.reduce((a, b) => a + zlib.gzipSync(b, { level }).length, 0);
+    const zstd = zlib as unknown as {
+      zstdCompressSync(b: Buffer): Buffer;
+      zstdDecompressSync(b: Buffer): Buffer;
+    };
+    const codecs: [string, (b: Buffer) => Buffer, (b: Buffer) => Buffer][] = [
+      ['gzip level 6 (kafkajs)', (b) => zlib.gzipSync(b), (b) => zlib.gunzipSync(b)],
+      ['gzip level 1', (b) => zlib.gzipSync(b, { level: 1 }), (b) => zlib.gunzipSync(b)],
+      ['zstd level 3', (b) => zstd.zstdCompressSync(b), (b) => zstd.zstdDecompressSync(b)],
+    ];
+    const raw = batches.reduce((a, b) => a + b.length, 0);
     for (let round = 0; round < 5; round++) {
-      add(
-        'gzip level 6 (now)',
-        time(n, () => batches.forEach((b) => (sink += zlib.gzipSync(b).length))),
-      );
-      add(
-        'gzip level 1',
-        time(n, () => batches.forEach((b) => (sink += zlib.gzipSync(b, { level: 1 }).length))),
+      for (const [name, compress, decompress] of codecs) {
+        add(
+          `${name}, compress`,
+          time(n, () => batches.forEach((b) => (sink += compress(b).length))),
+        );
+        const compressed = batches.map(compress);
+        add(
+          `${name}, decompress`,
+          time(n, () => compressed.forEach((b) => (sink += decompress(b).length))),
+        );
+      }
+    }
+    for (const [name, compress] of codecs) {
+      const bytes = batches.reduce((a, b) => a + compress(b).length, 0);
+      console.log(
+        `${name}: ${(bytes / n).toFixed(0)} B a user (${(raw / bytes).toFixed(1)}x of ${(raw / n).toFixed(0)} B)`,
       );
     }
-    console.log(`gzip ratio: level 6 ${ratio(6).toFixed(1)}x, level 1 ${ratio(1).toFixed(1)}x`);
     const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     console.log(
       `\n${n} simulator users, ${Object.keys(rows[0]).length} columns a row; median of 7 rounds (${sink > 0})\n`,

@@ -113,6 +113,8 @@ export interface RoleProcess {
   send(line: string): void;
   /** Ends the role at once if it is still running (a failed benchmark leaves nothing behind). */
   kill(): void;
+  /** Resolves when the role has exited by itself (after its figures; a --cpu-prof profile is written then). */
+  exited(): Promise<void>;
 }
 
 /** BENCH_ROLES: another build's roles.js (e.g. the code before a change, for a side-by-side figure). */
@@ -129,6 +131,7 @@ export function spawnRole(role: string, settings: unknown): RoleProcess {
   const queued: unknown[] = [];
   const waiting: { resolve(v: unknown): void; reject(e: Error): void }[] = [];
   let exited: Error | null = null;
+  const closed = new Promise<void>((resolve) => child.once('close', () => resolve()));
   createInterface({ input: child.stdout! }).on('line', (line) => {
     let value: unknown;
     try {
@@ -157,6 +160,7 @@ export function spawnRole(role: string, settings: unknown): RoleProcess {
     kill: () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     },
+    exited: () => closed,
   };
 }
 

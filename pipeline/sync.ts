@@ -32,7 +32,7 @@ import type { LiveUser } from './kafka/live-index';
 import { decodeStringKey } from '../schemas/keys';
 import { stateCodec } from './state-codec';
 import {
-  createLatestLoginMerger,
+  createLatestLoginAssigner,
   createLoginEventStage,
   createUserStage,
   type StageContext,
@@ -781,7 +781,8 @@ export function orgMismatch(connector: string, bound: string, reached: string, e
 function buildStages(catalog: Catalog) {
   const user = createUserStage(catalog.userMapping);
   const login = createLoginEventStage(catalog.loginHistoryMapping);
-  const merge = createLatestLoginMerger(catalog.userMapping, catalog.loginHistoryMapping);
+  // in place: the users phase merges into the record the user stage just built, and drops it once encoded
+  const merge = createLatestLoginAssigner(catalog.userMapping, catalog.loginHistoryMapping);
   // The login fields the merge reads: only these are kept per user, not whole events.
   const deviceFields = [
     ...new Set(

@@ -1,6 +1,8 @@
 import type { SASLOptions } from 'kafkajs';
 import { parseExtractorConfig } from '../../connectors/salesforce/config';
 import type { KafkaOptions } from '../../kafka/options';
+import { ZSTD_AVAILABLE } from '../../kafka/zstd';
+import type { Compression } from '../kafka/publisher';
 import { GENERIC_STREAMS } from '../../schemas/streams/generic';
 import { indexTopicOf } from '../kafka/live-index';
 import { ConfigError, Issues } from './issues';
@@ -111,6 +113,12 @@ export function parseConnectorConfig(
       allowed: `at least ${rr.initialDelayMinutes as number}`,
     });
   }
+  if ((v.publisher as Values).compression === 'zstd' && !ZSTD_AVAILABLE) {
+    issues.add('publisher.compression', `is zstd, and this Node (${process.version}) has no zstd (Node 22.15+ has)`, {
+      value: 'zstd',
+      allowed: 'gzip or none on this Node, or Node 22.15 or later',
+    });
+  }
   const db = (readsDatabase && other !== 'sink' ? v.database : {}) as Values;
   const databaseUrl = db.url as string | undefined;
   if (databaseUrl !== undefined && !/^postgres(ql)?:\/\/\S+$/.test(databaseUrl)) {
@@ -184,7 +192,7 @@ export function parseConnectorConfig(
     publisher: {
       batchSize: pub.batchSize as number,
       maxInFlight: pub.maxInFlight as number,
-      compression: pub.compression as 'gzip' | 'none',
+      compression: pub.compression as Compression,
       lingerMs: pub.lingerMs as number,
     },
     sink: {

@@ -155,9 +155,9 @@ export const SERVICE_OPTIONS = {
         doc: 'records per producer send',
       }),
       maxInFlight: num({ min: 1, max: 64, int: true, default: DEFAULT_PUBLISHER.maxInFlight, doc: 'sends in flight' }),
-      compression: oneOf(['gzip', 'none'], {
+      compression: oneOf(['gzip', 'zstd', 'none'], {
         default: DEFAULT_PUBLISHER.compression as 'gzip',
-        doc: 'record compression',
+        doc: 'record compression (zstd: Node 22.15+; a kafkajs consumer needs a zstd codec, docs/consumers.md)',
       }),
       lingerMs: num({
         min: 0,

@@ -1,8 +1,7 @@
 import type { Admin, Kafka, Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
-import { CompressionTypes } from 'kafkajs';
 import { FatalError } from '../../kernel/errors';
 import { keyPartitioner } from '../../kafka/partitioner';
-import type { OutRecord, RecordWriter } from './publisher';
+import { compressionType, type Compression, type OutRecord, type RecordWriter } from './publisher';
 
 /**
  * The broker's fence around a run. Each run that holds the lock writes what must never come from
@@ -53,7 +52,7 @@ export async function openFence(
   kafka: Kafka,
   id: string,
   connector: string,
-  opts: { compression: 'gzip' | 'none'; transactionTimeoutMs?: number },
+  opts: { compression: Compression; transactionTimeoutMs?: number },
 ): Promise<RunFence> {
   const producer: Producer = kafka.producer({
     transactionalId: id,
@@ -71,7 +70,7 @@ export async function openFence(
     await producer.disconnect().catch(() => undefined);
     throw err;
   });
-  const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const compression = compressionType(opts.compression);
   let chain: Promise<unknown> = Promise.resolve();
   let fenced = false;
   const fencedError = (cause: unknown) =>

@@ -16,10 +16,17 @@ export interface PublisherOptions {
   /** Produce requests in flight at once (default 4). With batchSize this bounds the memory
    *  held by records on their way: a slow broker slows the source instead of filling memory. */
   maxInFlight: number;
-  /** gzip (default) or none. kafkajs ships gzip; other codecs need extra packages. */
-  compression: 'gzip' | 'none';
+  /** gzip (default), zstd (Node's own, registered by kafka/zstd.ts) or none. */
+  compression: Compression;
   /** How long a partial batch waits for more records, in ms (default 20). */
   lingerMs: number;
+}
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+/** kafkajs's compression type of a record batch. */
+export function compressionType(c: Compression): CompressionTypes {
+  return c === 'gzip' ? CompressionTypes.GZIP : c === 'zstd' ? CompressionTypes.ZSTD : CompressionTypes.None;
 }
 
 export const DEFAULT_PUBLISHER: PublisherOptions = {
@@ -51,7 +58,7 @@ export interface RecordWriter {
 }
 
 export function kafkaWriter(producer: Producer, opts: Pick<PublisherOptions, 'compression'>): RecordWriter {
-  const compression = opts.compression === 'gzip' ? CompressionTypes.GZIP : CompressionTypes.None;
+  const compression = compressionType(opts.compression);
   return {
     async write(batch) {
       const byTopic = new Map<string, { key: Buffer; value: Buffer | null; headers: Record<string, string> }[]>();

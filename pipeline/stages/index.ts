@@ -5,5 +5,10 @@ export type { RawRow, RowMapper } from './map-row';
 export { createRowMapper } from './map-row';
 export { createUserStage, type UserStage, type UserRecord } from './user';
 export { createLoginEventStage, type LoginEventStage, type LoginEventRecord } from './login-event';
-export { createLatestLoginMerger, laterSuccessfulLogin, type LatestLoginMerger } from './latest-login';
+export {
+  createLatestLoginAssigner,
+  createLatestLoginMerger,
+  laterSuccessfulLogin,
+  type LatestLoginMerger,
+} from './latest-login';
 export { convertScalar, type ScalarType } from './convert';

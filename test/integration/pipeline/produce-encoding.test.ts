@@ -2,6 +2,7 @@ import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { createProducer, kafkaWriter, type OutRecord } from '../../../pipeline/kafka/publisher';
 import { createTopicsReady } from '../../../kafka/topics';
 import { useKafkajsRecordEncoding, useOwnRecordEncoding } from '../../../kafka/produce-encoding';
+import { useZstdCodec } from '../../../kafka/zstd';
 import { HEADERS, DEAD_LETTER_HEADERS } from '../../../schemas/topics';
 import { mulberry32 } from '../../../simulator/prng';
 import { services, uniqueName } from '../../support/services';
@@ -9,7 +10,7 @@ import { services, uniqueName } from '../../support/services';
 /**
  * The records kafka/produce-encoding.ts encodes, read back from Kafka: the same random records
  * (users with their six headers, tombstones, dead letters with Unicode reasons) sent through the
- * connector's producer and writer (idempotent, keyPartitioner, gzip or none) once with kafkajs's own
+ * connector's producer and writer (idempotent, keyPartitioner, gzip, zstd or none) once with kafkajs's own
  * record encoding and once with ours, to two topics of 3 partitions. Each partition of both topics
  * must hold the records sent, in send order, with the same key, value and headers; the partition is
  * the one Kafka's murmur2 gives the key (both producers place them, the broker keeps them).
@@ -19,6 +20,7 @@ const SEED = Number(process.env.READBACK_SEED ?? Math.floor(Math.random() * 2 **
 const env = services();
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer) => number;
+useZstdCodec(); // as createKafka does: the connector's clients compress and read zstd batches
 const kafka = new Kafka({
   clientId: 'produce-encoding-test',
   brokers: [env.KAFKA_BROKERS],
@@ -121,7 +123,7 @@ afterAll(async () => {
   await admin.disconnect();
 });
 
-it.each(['gzip', 'none'] as const)(
+it.each(['gzip', 'zstd', 'none'] as const)(
   `records read back from Kafka: the same with kafkajs's encoding and ours, %s (READBACK_SEED=${SEED})`,
   async (compression) => {
     const sent = records(SEED, 1_200);

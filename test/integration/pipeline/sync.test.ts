@@ -1,5 +1,6 @@
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
+import { DEFAULT_PUBLISHER } from '../../../pipeline/kafka/publisher';
 import { allRecords, connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 
 /**
@@ -26,53 +27,58 @@ async function setUp(statuses: string[], simOpts = {}, over: Partial<ConnectorSe
 const sorted = (xs: Iterable<string>) => [...xs].sort();
 
 describe('a sync run', () => {
-  it('publishes the selected users, tombstones just the removed or filtered-out ones; quiet if unchanged', async () => {
-    await setUp(['active']);
-    const first = await connector.sync();
-    expect(first).toMatchObject({ status: 'succeeded', usersTombstoned: 0, deadLettered: 0 });
-    const active = sim.userIds(['active']);
-    expect(first.usersExtracted).toBe(active.length);
-    expect(first.usersPublished).toBe(active.length);
+  // zstd: the users, logins, index and state topics written zstd (kafka/zstd.ts) and read back by the
+  // next runs (the live index, the state) and by this test's reader
+  it.each(['gzip', 'zstd'] as const)(
+    'publishes the selected users, tombstones just the removed or filtered-out ones; quiet if unchanged (%s)',
+    async (compression) => {
+      await setUp(['active'], {}, { publisher: { ...DEFAULT_PUBLISHER, lingerMs: 5, compression } });
+      const first = await connector.sync();
+      expect(first).toMatchObject({ status: 'succeeded', usersTombstoned: 0, deadLettered: 0 });
+      const active = sim.userIds(['active']);
+      expect(first.usersExtracted).toBe(active.length);
+      expect(first.usersPublished).toBe(active.length);
 
-    let latest = await latestUsers(settings.topics.users, connector.codecs.users);
-    expect(sorted(latest.keys())).toEqual(sorted(active));
-    // values decode to the Neurons record of that user
-    const probe = active[7];
-    const row = sim.userRow(probe, ['Username', 'Email', 'IsActive']);
-    expect(latest.get(probe)).toMatchObject({
-      id: probe,
-      username: row.Username,
-      email: row.Email || null,
-      isActive: true,
-      status: 'active',
-      connectorName: settings.connectorName,
-    });
+      let latest = await latestUsers(settings.topics.users, connector.codecs.users);
+      expect(sorted(latest.keys())).toEqual(sorted(active));
+      // values decode to the Neurons record of that user
+      const probe = active[7];
+      const row = sim.userRow(probe, ['Username', 'Email', 'IsActive']);
+      expect(latest.get(probe)).toMatchObject({
+        id: probe,
+        username: row.Username,
+        email: row.Email || null,
+        isActive: true,
+        status: 'active',
+        connectorName: settings.connectorName,
+      });
 
-    // the org changes: deactivations, freezes, deletions and edits
-    const [d1, d2, d3, f1, f2, x1, x2, e1, e2] = active.slice(10, 19);
-    for (const id of [d1, d2, d3]) sim.setUserState(id, 'inactive');
-    for (const id of [f1, f2]) sim.setUserState(id, 'frozen');
-    for (const id of [x1, x2]) sim.deleteUser(id);
-    sim.updateUser(e1, { Title: 'Chief "Quoted", Officer' });
-    sim.updateUser(e2, { City: 'Zürich' });
+      // the org changes: deactivations, freezes, deletions and edits
+      const [d1, d2, d3, f1, f2, x1, x2, e1, e2] = active.slice(10, 19);
+      for (const id of [d1, d2, d3]) sim.setUserState(id, 'inactive');
+      for (const id of [f1, f2]) sim.setUserState(id, 'frozen');
+      for (const id of [x1, x2]) sim.deleteUser(id);
+      sim.updateUser(e1, { Title: 'Chief "Quoted", Officer' });
+      sim.updateUser(e2, { City: 'Zürich' });
 
-    const second = await connector.sync();
-    expect(second).toMatchObject({ status: 'succeeded', usersTombstoned: 7, usersPublished: 2 });
-    latest = await latestUsers(settings.topics.users, connector.codecs.users);
-    expect(sorted(latest.keys())).toEqual(sorted(sim.userIds(['active'])));
-    expect(latest.get(e1)).toMatchObject({ title: 'Chief "Quoted", Officer' });
-    expect(latest.get(e2)).toMatchObject({ city: 'Zürich' });
-    const tombstoned = (await allRecords(settings.topics.users)).filter((r) => r.value === null).map((r) => r.key);
-    expect(sorted(tombstoned)).toEqual(sorted([d1, d2, d3, f1, f2, x1, x2]));
+      const second = await connector.sync();
+      expect(second).toMatchObject({ status: 'succeeded', usersTombstoned: 7, usersPublished: 2 });
+      latest = await latestUsers(settings.topics.users, connector.codecs.users);
+      expect(sorted(latest.keys())).toEqual(sorted(sim.userIds(['active'])));
+      expect(latest.get(e1)).toMatchObject({ title: 'Chief "Quoted", Officer' });
+      expect(latest.get(e2)).toMatchObject({ city: 'Zürich' });
+      const tombstoned = (await allRecords(settings.topics.users)).filter((r) => r.value === null).map((r) => r.key);
+      expect(sorted(tombstoned)).toEqual(sorted([d1, d2, d3, f1, f2, x1, x2]));
 
-    const third = await connector.sync();
-    expect(third).toMatchObject({
-      status: 'succeeded',
-      usersTombstoned: 0,
-      usersPublished: 0,
-      usersUnchanged: sim.userIds(['active']).length,
-    });
-  });
+      const third = await connector.sync();
+      expect(third).toMatchObject({
+        status: 'succeeded',
+        usersTombstoned: 0,
+        usersPublished: 0,
+        usersUnchanged: sim.userIds(['active']).length,
+      });
+    },
+  );
 
   it('runs with every status type selected, keeps frozen users, and a full republish re-sends everyone', async () => {
     await setUp(['active', 'inactive', 'frozen']);

@@ -4,8 +4,10 @@ import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { parse } from 'csv-parse/sync';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { CompressionTypes, Kafka, logLevel, type Producer } from 'kafkajs';
 import { createTopicsReady } from '../../../kafka/topics';
+import { useOwnRecordEncoding } from '../../../kafka/produce-encoding';
+import { useZstdCodec } from '../../../kafka/zstd';
 import { newRunState } from '../../../pipeline/run-state';
 import { createLatestLoginMerger } from '../../../pipeline/stages/latest-login';
 import { createLoginEventStage } from '../../../pipeline/stages/login-event';
@@ -21,8 +23,13 @@ import { ensureInteropPython, READER_SCRIPT } from './python-interop';
  * Interoperability: records this project produces to real Kafka (kafkajs) are read by Python's
  * confluent-kafka consumer and AvroDeserializer, which know nothing of our schemas: they fetch
  * each one from the registry by the id in the message. Equal values prove the wire format,
- * the schemas and the registry subjects work for downstream consumers that are not avsc.
+ * the schemas and the registry subjects work for downstream consumers that are not avsc. The
+ * users batch is zstd (kafka/zstd.ts: Node's zstd as kafkajs's codec), the login events gzip, the
+ * run state uncompressed, each encoded as the connector's producers encode (produce-encoding.ts):
+ * librdkafka reads all three.
  */
+useOwnRecordEncoding();
+useZstdCodec();
 const env = services();
 const catalog = loadCatalog();
 const kafka = new Kafka({ clientId: 'schemas-interop-test', brokers: [env.KAFKA_BROKERS], logLevel: logLevel.NOTHING });
@@ -130,11 +137,13 @@ test('Python confluent-kafka AvroDeserializer reads user, login event, run state
   await producer.send({
     topic: topics.users,
     acks: -1,
+    compression: CompressionTypes.ZSTD,
     messages: [{ key: users.encodeKey(user.id), value: users.encodeValue(user) }],
   });
   await producer.send({
     topic: topics.loginHistory,
     acks: -1,
+    compression: CompressionTypes.GZIP,
     messages: [{ key: logins.encodeKey(login.id), value: logins.encodeValue(login) }],
   });
   await producer.send({

@@ -59,7 +59,7 @@ describe('one declarative config schema', () => {
       [{ salesforceUrl: 'https://acme.lightning.force.com' }, ['salesforceUrl']],
       [{ password: undefined, passwordEnv: 'NOT_SET_ANYWHERE' }, ['passwordEnv']],
       [{ runRetries: { initialDelayMinutes: 30, maxDelayMinutes: 10 } }, ['runRetries.maxDelayMinutes']],
-      [{ publisher: { compression: 'zstd' } }, ['publisher.compression']],
+      [{ publisher: { compression: 'lz4' } }, ['publisher.compression']],
       [{ topicSettings: { partitions: 0 } }, ['topicSettings.partitions']],
     ];
     const seed = Number(process.env.SF_TEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
