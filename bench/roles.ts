@@ -17,7 +17,7 @@ import { createInterface } from 'node:readline';
 import { constants, PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics } from 'node:v8';
 import _ from 'highland';
-import { Kafka, logLevel } from 'kafkajs';
+import { createKafka } from '../kafka/client';
 import { Pool } from 'pg';
 import { createExtractor } from '../connectors/salesforce';
 import { buildLoginQuery, buildUserQuery } from '../connectors/salesforce/soql';
@@ -250,7 +250,8 @@ async function sync(a: { settings: ConnectorSettings; fullRepublish: boolean }):
  */
 async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
   limitHeapGrowth(SINK_HEAP_GROWING_PERCENT); // as bin/commands/sink.ts does: the sink's peak is production's
-  const kafka = new Kafka({ clientId: 'bench-sink', brokers: [s.brokers], logLevel: logLevel.NOTHING });
+  // as `connector sink` builds its client (its codecs, kafka/client.ts)
+  const kafka = createKafka({ clientId: 'bench-sink', brokers: [s.brokers] }, silentLogger);
   const pool = new Pool({ connectionString: s.databaseUrl, max: 4 });
   pool.on('error', () => undefined);
   const admin = kafka.admin();
@@ -310,7 +311,8 @@ async function produce(a: {
   count: number;
   publisher: PublisherOptions;
 }): Promise<ProduceFigures> {
-  const kafka = new Kafka({ clientId: 'bench-produce', brokers: [a.brokers], logLevel: logLevel.NOTHING });
+  // as the connector builds its client: its record encoding and gzip level (kafka/client.ts)
+  const kafka = createKafka({ clientId: 'bench-produce', brokers: [a.brokers] }, silentLogger);
   const producer = createProducer(kafka);
   await producer.connect();
   const value = Buffer.from(a.value, 'base64');

@@ -2,6 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { Level, Logger } from '../kernel/logger';
 import type { KafkaOptions } from './options';
 import { useOwnRecordEncoding } from './produce-encoding';
+import { useFastGzipCodec } from './gzip-fast';
 import { useZstdCodec } from './zstd';
 
 /**
@@ -28,11 +29,12 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
 /**
  * Builds the kafkajs client from options, routing its logs through our redacting logger. Its produce
  * requests encode their records with produce-encoding.ts (same bytes, a fraction of the CPU), and its
- * producers and consumers know zstd (zstd.ts) besides kafkajs's own gzip.
+ * producers and consumers know zstd (zstd.ts), and write gzip at zlib's fastest level (gzip-fast.ts).
  */
 export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
   useOwnRecordEncoding();
   useZstdCodec();
+  useFastGzipCodec();
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
