@@ -151,10 +151,13 @@ export async function startSinkConsumer(
     slotFreed.shift()?.();
   };
 
+  // Set by a fatal error: no write starts after it (the batches fetched meanwhile are dropped).
+  let stopped = false;
   const stopOn = (err: unknown) => {
     // A fatal error (the circuit breaker, bad configuration) stops the sink now: left to
     // kafkajs, the batch would be processed a few more times first.
-    if (err instanceof FatalError && !abort.signal.aborted) {
+    if (err instanceof FatalError && !abort.signal.aborted && !stopped) {
+      stopped = true;
       logger.error('sink stopped on a fatal error', { code: err.code, error: err.message });
       settle.reject(err);
       consumer.pause(opts.topics.map((topic) => ({ topic })));
@@ -169,7 +172,7 @@ export async function startSinkConsumer(
     partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       // Not resolving anything makes kafkajs fetch these records again later.
-      if (paused || !isRunning() || isStale() || batch.messages.length === 0) return;
+      if (stopped || paused || !isRunning() || isStale() || batch.messages.length === 0) return;
       inFlight++;
       try {
         const { topic, partition } = batch;
@@ -187,11 +190,11 @@ export async function startSinkConsumer(
         writing++;
         let started = false;
         try {
-          if (paused || !isRunning() || isStale()) return;
+          if (stopped || paused || !isRunning() || isStale()) return;
           if (deps.storedOffset) {
             await resume(topic, partition);
             // The seek made this batch stale: it is fetched again from the database's offset.
-            if (isStale()) return;
+            if (stopped || isStale()) return;
           }
           const firstOffset = batch.messages[0].offset;
           const nextOffset = BigInt(batch.lastOffset()) + 1n;
