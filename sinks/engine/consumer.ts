@@ -172,7 +172,7 @@ export async function startSinkConsumer(
     partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       // Not resolving anything makes kafkajs fetch these records again later.
-      if (stopped || paused || !isRunning() || isStale() || batch.messages.length === 0) return;
+      if (stopped || abort.signal.aborted || paused || !isRunning() || isStale() || batch.messages.length === 0) return;
       inFlight++;
       try {
         const { topic, partition } = batch;
@@ -190,11 +190,11 @@ export async function startSinkConsumer(
         writing++;
         let started = false;
         try {
-          if (stopped || paused || !isRunning() || isStale()) return;
+          if (stopped || abort.signal.aborted || paused || !isRunning() || isStale()) return;
           if (deps.storedOffset) {
             await resume(topic, partition);
             // The seek made this batch stale: it is fetched again from the database's offset.
-            if (stopped || isStale()) return;
+            if (stopped || abort.signal.aborted || isStale()) return;
           }
           const firstOffset = batch.messages[0].offset;
           const nextOffset = BigInt(batch.lastOffset()) + 1n;
@@ -277,12 +277,15 @@ export async function startSinkConsumer(
     },
     async stop() {
       abort.abort(new Error('sink stopping'));
+      // The writes behind the last batches end first (committed, or failed on the abort), and
+      // their Kafka commits with them, while the consumer is still connected; no write starts
+      // after the abort.
+      const writesEnd = () => Promise.all([...writes.values()].map((w) => w.done));
       try {
+        await writesEnd();
         await consumer.disconnect();
       } finally {
-        // The writes behind the last batches end (committed, or failed on the abort) before the
-        // owner closes the pool.
-        await Promise.all([...writes.values()].map((w) => w.done));
+        await writesEnd();
         settle.resolve();
       }
     },
