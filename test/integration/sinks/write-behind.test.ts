@@ -115,7 +115,7 @@ describe(`sink consumer: write-behind (WRITE_BEHIND_SEED=${seed})`, () => {
     return { processor, calls, stored, errors };
   }
 
-  it('fetches the next records while a batch is being written; each partition in order, one batch at a time', async () => {
+  it('fetches the next records while a batch is being written; a partition in order, a batch at a time', async () => {
     const rnd = mulberry32(seed);
     const ends = await produce(rnd, 4);
     const { kafka, fetches } = countingFetches(h.kafka);

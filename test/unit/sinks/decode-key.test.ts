@@ -64,7 +64,8 @@ describe(`record key decoding (DECODE_KEY_SEED=${seed})`, () => {
       else if (damage < 0.13) key[0] = 1;
       else if (damage < 0.16 && key.length > 5)
         key[5] |= 1; // negative length
-      else if (damage < 0.2 && key.length > 6) key[6 + Math.floor(rnd() * (key.length - 6))] = 0x80 | (rnd() * 128); // invalid UTF-8
+      // invalid UTF-8
+      else if (damage < 0.2 && key.length > 6) key[6 + Math.floor(rnd() * (key.length - 6))] = 0x80 | (rnd() * 128);
       const want = reference(key);
       expect({ i, key: key.toString('hex'), got: await ours(key) }).toEqual({ i, key: key.toString('hex'), got: want });
       checked++;
