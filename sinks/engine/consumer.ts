@@ -12,7 +12,8 @@ export interface SinkConsumerOptions {
   fromBeginning: boolean;
   /** Fetch size per partition, in bytes: the upper bound of one batch (one transaction). */
   maxBytesPerPartition: number;
-  /** Partitions processed at once, each batch in its own transaction. */
+  /** Batches written at once (each its own transaction, at most one per partition); kafkajs fetches
+   *  the next records while they are written (write-behind, below). */
   partitionsConsumedConcurrently: number;
   /** Consumer group session timeout, in ms. */
   sessionTimeoutMs: number;
