@@ -54,6 +54,17 @@ interface ChildFigures {
   batches: number;
   busySeconds: number;
   cpuSeconds: number;
+  /** Where the wall time went (kafkajs's instrumentation events, pg_stat_activity sampled every
+   *  20 ms): seconds in fetches (kafkajs fetches again only once every batch of the last fetch is
+   *  processed), seconds with no batch in process, and the share of samples in which PostgreSQL
+   *  was running a statement of this sink (active) or holding its transaction open while waiting
+   *  on the sink (idle in transaction). */
+  fetchSeconds?: number;
+  /** From start() to the first batch (group join), and then with no batch in process. */
+  startupSeconds?: number;
+  noBatchSeconds?: number;
+  pgActiveShare?: number;
+  pgWaitingShare?: number;
 }
 
 async function child(s: ChildSettings): Promise<void> {
@@ -66,8 +77,53 @@ async function child(s: ChildSettings): Promise<void> {
     brokers: [process.env.KAFKA_BROKERS!],
     logLevel: logLevel.NOTHING,
   });
-  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
+  const app = `bench-sink-${process.pid}`;
+  const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4, application_name: app });
   pool.on('error', () => undefined);
+  // The timeline: fetches and batches in process (kafkajs's events), PostgreSQL's state (sampled).
+  let fetchMs = 0;
+  let noBatchMs = 0;
+  let inProcess = 0;
+  let lastChange = 0; // 0: no batch yet (the start-up is counted apart)
+  let firstBatch = 0;
+  const makeConsumer = kafka.consumer.bind(kafka);
+  kafka.consumer = (config) => {
+    const c = makeConsumer(config);
+    c.on(c.events.FETCH, (e) => {
+      if (lastChange > 0 && !finished) fetchMs += e.payload.duration;
+    });
+    const step = (d: number) => {
+      const now = performance.now();
+      if (lastChange === 0) firstBatch = now;
+      else if (inProcess === 0) noBatchMs += now - lastChange;
+      lastChange = now;
+      inProcess += d;
+    };
+    c.on(c.events.START_BATCH_PROCESS, () => step(1));
+    c.on(c.events.END_BATCH_PROCESS, () => step(-1));
+    return c;
+  };
+  const watcher = new Pool({ connectionString: process.env.DATABASE_URL, max: 1 });
+  watcher.on('error', () => undefined);
+  let pgSamples = 0;
+  let pgActive = 0;
+  let pgWaiting = 0;
+  let watching = true;
+  let finished = false;
+  const watch = (async () => {
+    while (watching) {
+      const { rows } = await watcher.query<{ active: number; waiting: number }>(
+        "SELECT count(*) FILTER (WHERE state = 'active')::int AS active, " +
+          "count(*) FILTER (WHERE state = 'idle in transaction')::int AS waiting " +
+          'FROM pg_stat_activity WHERE application_name = $1',
+        [app],
+      );
+      pgSamples++;
+      if (rows[0].active > 0) pgActive++;
+      else if (rows[0].waiting > 0) pgWaiting++;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  })();
   let peak = 0;
   let batches = 0;
   let busy = 0;
@@ -98,6 +154,7 @@ async function child(s: ChildSettings): Promise<void> {
   });
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
+  const tStart = performance.now();
   await sink.start();
   // Caught up: the database's stored offsets reach the ends (the truth; Kafka's copy follows).
   for (;;) {
@@ -129,7 +186,12 @@ async function child(s: ChildSettings): Promise<void> {
   }
   const seconds = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  finished = true;
+  const startupSeconds = (firstBatch - tStart) / 1000;
   clearInterval(sample);
+  watching = false;
+  await watch;
+  await watcher.end();
   peak = Math.max(peak, process.memoryUsage.rss());
   await sink.stop();
   await pool.end();
@@ -142,6 +204,11 @@ async function child(s: ChildSettings): Promise<void> {
     batches,
     busySeconds: busy,
     cpuSeconds: (cpu.user + cpu.system) / 1e6,
+    startupSeconds,
+    fetchSeconds: fetchMs / 1000,
+    noBatchSeconds: noBatchMs / 1000,
+    pgActiveShare: pgActive / Math.max(1, pgSamples),
+    pgWaitingShare: pgWaiting / Math.max(1, pgSamples),
   };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
@@ -321,7 +388,14 @@ async function main(): Promise<void> {
           `  ${root}: ${figures.seconds.toFixed(1)} s, peak RSS ${figures.peakRssMb} MB ` +
             `(heap ${figures.peakHeapMb} MB, buffers ${figures.peakBuffersMb} MB), ` +
             `${figures.batches} batches busy ${figures.busySeconds.toFixed(1)} s, ` +
-            `CPU ${figures.cpuSeconds.toFixed(1)} s`,
+            `CPU ${figures.cpuSeconds.toFixed(1)} s` +
+            (figures.fetchSeconds === undefined
+              ? ''
+              : `; start-up ${figures.startupSeconds!.toFixed(1)} s, then fetching ` +
+                `${figures.fetchSeconds.toFixed(1)} s, no batch in process ` +
+                `${figures.noBatchSeconds!.toFixed(1)} s, PostgreSQL active ` +
+                `${Math.round(figures.pgActiveShare! * 100)} % / waiting on the sink in a transaction ` +
+                `${Math.round(figures.pgWaitingShare! * 100)} % of samples`),
         );
       }
     // The references, on the rows of the last sink's tables (every sink holds the same rows).

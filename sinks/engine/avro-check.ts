@@ -21,7 +21,7 @@ import type avro from 'avsc';
  * undefined from compileCheck: a schema with a type this checker does not walk (none of the
  * declared schemas): decode it eagerly as before.
  */
-export type BodyCheck = (body: Buffer) => string | undefined;
+export type BodyCheck = (body: Buffer, start?: number) => string | undefined;
 
 class Refused extends Error {}
 
@@ -186,15 +186,16 @@ export function compileCheck(type: avro.Type): BodyCheck | undefined {
     advance(len);
     return src.toString('utf8', start, start + len);
   };
-  return (body) => {
+  // `start`: where the body begins in `body` (a framed value is checked in place: no view of it per record).
+  return (body, start = 0) => {
     src = body;
-    pos = 0;
+    pos = start;
     try {
       let id: string | undefined;
       if (stringId || unionId.length > 0) {
         for (const f of before) f();
         id = readId();
-        pos = 0;
+        pos = start;
       }
       root();
       if (pos < body.length) throw new Refused('trailing data');

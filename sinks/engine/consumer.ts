@@ -12,7 +12,8 @@ export interface SinkConsumerOptions {
   fromBeginning: boolean;
   /** Fetch size per partition, in bytes: the upper bound of one batch (one transaction). */
   maxBytesPerPartition: number;
-  /** Partitions processed at once, each batch in its own transaction. */
+  /** Batches written at once (each its own transaction, at most one per partition); kafkajs fetches
+   *  the next records while they are written (write-behind, below). */
   partitionsConsumedConcurrently: number;
   /** Consumer group session timeout, in ms. */
   sessionTimeoutMs: number;
@@ -129,51 +130,132 @@ export async function startSinkConsumer(
 
   await consumer.connect();
   for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning });
+  // ── Write-behind ──
+  // kafkajs fetches again only once every batch of its last fetch has been handed back (its
+  // fetcher waits for its worker queue to drain). A batch handed back at its commit leaves
+  // PostgreSQL idle during each fetch and its decompression (~14 % of an initial load's time,
+  // bench/sink.ts: "fetching"). So a batch is handed back as soon as its write has started: its
+  // records are resolved in kafkajs (fetched past), and the write goes on while kafkajs fetches.
+  // The database's offsets stay the truth: the offset stored with the rows in the batch's
+  // transaction is what a restart or rebalance resumes from; Kafka's copy is committed after it.
+  // Kept: a partition's batches are written one at a time, in Kafka order (a batch waits for its
+  // partition's previous write); at most `partitionsConsumedConcurrently` writes at once (the
+  // memory: a write holds its fetched records); no batch is written past one that failed: the
+  // partition is sought back to the failed batch, and the failure is thrown from its next batch
+  // as it was from the batch itself before (kafkajs restarts the consumer; a FatalError stops
+  // the sink at once, as before).
+  const writes = new Map<string, { done: Promise<void>; failed?: { error: unknown } }>();
+  let writing = 0;
+  const slotFreed: (() => void)[] = [];
+  const release = () => {
+    writing--;
+    slotFreed.shift()?.();
+  };
+
+  // Set by a fatal error: no write starts after it (the batches fetched meanwhile are dropped).
+  let stopped = false;
+  const stopOn = (err: unknown) => {
+    // A fatal error (the circuit breaker, bad configuration) stops the sink now: left to
+    // kafkajs, the batch would be processed a few more times first.
+    if (err instanceof FatalError && !abort.signal.aborted && !stopped) {
+      stopped = true;
+      logger.error('sink stopped on a fatal error', { code: err.code, error: err.message });
+      settle.reject(err);
+      consumer.pause(opts.topics.map((topic) => ({ topic })));
+    }
+  };
+
+  await consumer.connect();
+  for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning });
   await consumer.run({
     autoCommit: false,
     eachBatchAutoResolve: false,
     partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently,
     eachBatch: async ({ batch, resolveOffset, heartbeat, commitOffsetsIfNecessary, isRunning, isStale }) => {
       // Not resolving anything makes kafkajs fetch these records again later.
-      if (paused || !isRunning() || isStale() || batch.messages.length === 0) return;
+      if (stopped || abort.signal.aborted || paused || !isRunning() || isStale() || batch.messages.length === 0) return;
       inFlight++;
       try {
         const { topic, partition } = batch;
-        if (deps.storedOffset) {
-          await resume(topic, partition);
-          // The seek made this batch stale: it is fetched again from the database's offset.
-          if (isStale()) return;
+        const where = `${topic}:${partition}`;
+        const previous = writes.get(where);
+        if (previous) {
+          await previous.done;
+          if (previous.failed) {
+            // Its partition was sought back to the failed batch: this one is read again after it.
+            writes.delete(where);
+            throw previous.failed.error;
+          }
         }
-        const nextOffset = BigInt(batch.lastOffset()) + 1n;
-        const arrived = performance.now();
-        const result = await processor.process(topic, partition, batch.messages, {
-          heartbeat,
-          signal: abort.signal,
-          nextOffset,
-        });
-        const seconds = (performance.now() - arrived) / 1000;
-        // ── The batch's database transaction has committed here, with the partition's offset. ──
-        // Kafka's offsets are committed only now, for information (lag, tools): the sink resumes
-        // from the database's. A crash before the commit below makes the group read this batch
-        // again, and the writer finds it applied and changes nothing.
-        // The batch's own last offset, not its last message's: records compacted away or control
-        // records at the end of the batch are passed over too.
-        const lastOffset = batch.lastOffset();
-        await hooks?.afterDatabaseCommit?.({ topic, partition, lastOffset, result });
-        resolveOffset(batch.messages[batch.messages.length - 1].offset);
-        await commitOffsetsIfNecessary({
-          topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }],
-        });
-        deps.onBatch?.({ topic, partition, nextOffset, result, seconds });
+        while (writing >= opts.partitionsConsumedConcurrently) await new Promise<void>((r) => slotFreed.push(r));
+        writing++;
+        let started = false;
+        try {
+          if (stopped || abort.signal.aborted || paused || !isRunning() || isStale()) return;
+          if (deps.storedOffset) {
+            await resume(topic, partition);
+            // The seek made this batch stale: it is fetched again from the database's offset.
+            if (stopped || abort.signal.aborted || isStale()) return;
+          }
+          const firstOffset = batch.messages[0].offset;
+          const nextOffset = BigInt(batch.lastOffset()) + 1n;
+          // The batch's own last offset, not its last message's: records compacted away or control
+          // records at the end of the batch are passed over too.
+          const lastOffset = batch.lastOffset();
+          const arrived = performance.now();
+          const entry: { done: Promise<void>; failed?: { error: unknown } } = { done: Promise.resolve() };
+          inFlight++;
+          started = true;
+          entry.done = (async () => {
+            const result = await processor.process(topic, partition, batch.messages, {
+              heartbeat,
+              signal: abort.signal,
+              nextOffset,
+            });
+            const seconds = (performance.now() - arrived) / 1000;
+            // ── The batch's database transaction has committed here, with the partition's offset. ──
+            // Kafka's offsets are committed only now, for information (lag, tools): the sink resumes
+            // from the database's. A crash before the commit below makes the group read this batch
+            // again, and the writer finds it applied and changes nothing.
+            await hooks?.afterDatabaseCommit?.({ topic, partition, lastOffset, result });
+            await commitOffsetsIfNecessary({
+              topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }],
+            });
+            deps.onBatch?.({ topic, partition, nextOffset, result, seconds });
+          })().then(
+            () => undefined,
+            (error: unknown) => {
+              entry.failed = { error };
+              stopOn(error);
+              if (abort.signal.aborted) return;
+              // Read the failed batch again (the database skips what it applied); the batches of
+              // this partition fetched meanwhile are stale, or wait on this entry and throw.
+              resumed.delete(where);
+              try {
+                consumer.seek({ topic, partition, offset: firstOffset });
+              } catch (err) {
+                logger.warn('could not seek back to a failed batch', {
+                  topic,
+                  partition,
+                  error: (err as Error).message,
+                });
+              }
+            },
+          );
+          void entry.done.finally(() => {
+            release();
+            if (writes.get(where) === entry && !entry.failed) writes.delete(where);
+            if (--inFlight === 0) idle?.();
+          });
+          writes.set(where, entry);
+          // kafkajs fetches past this batch while it is written.
+          resolveOffset(batch.messages[batch.messages.length - 1].offset);
+        } finally {
+          if (!started) release();
+        }
         await heartbeat();
       } catch (err) {
-        // A fatal error (the circuit breaker, bad configuration) stops the sink now: left to
-        // kafkajs, the batch would be processed a few more times first.
-        if (err instanceof FatalError && !abort.signal.aborted) {
-          logger.error('sink stopped on a fatal error', { code: err.code, error: err.message });
-          settle.reject(err);
-          consumer.pause(opts.topics.map((topic) => ({ topic })));
-        }
+        stopOn(err);
         throw err;
       } finally {
         if (--inFlight === 0) idle?.();
@@ -186,6 +268,7 @@ export async function startSinkConsumer(
     async pause() {
       paused = true;
       consumer.pause(opts.topics.map((topic) => ({ topic })));
+      // Batches being handed over and writes behind them (each counts in inFlight).
       if (inFlight > 0) await new Promise<void>((resolve) => (idle = resolve));
       idle = undefined;
     },
@@ -195,9 +278,15 @@ export async function startSinkConsumer(
     },
     async stop() {
       abort.abort(new Error('sink stopping'));
+      // The writes behind the last batches end first (committed, or failed on the abort), and
+      // their Kafka commits with them, while the consumer is still connected; no write starts
+      // after the abort.
+      const writesEnd = () => Promise.all([...writes.values()].map((w) => w.done));
       try {
+        await writesEnd();
         await consumer.disconnect();
       } finally {
+        await writesEnd();
         settle.resolve();
       }
     },

@@ -31,7 +31,8 @@ export interface SinkTuning {
    *  transactions, each with its offset. Bounds the sink's memory and its transactions. */
   maxBatchBytes: number;
   /** Partitions written at once, each batch in its own transaction (default 2: one batch is
-   *  decoded while another is written; a partition's batches stay in order). */
+   *  decoded while another is written; a partition's batches stay in order). The next fetch
+   *  runs while they are written (sinks/engine/consumer.ts, write-behind). */
   partitionsConsumedConcurrently: number;
   /** Consumer group session timeout in ms (default 30000). */
   sessionTimeoutMs: number;

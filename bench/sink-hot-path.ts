@@ -1,0 +1,117 @@
+/**
+ * The sink's per-record CPU without Kafka or PostgreSQL (a command, not a test): the records of a
+ * fetched batch (framed keys and values, as kafkajs hands them over) checked by the engine's
+ * decoder, collapsed, and written as COPY text (the bulk load's `direct` target), per checkout
+ * given, interleaved over rounds in this one process so a busy machine weighs on all alike.
+ * Prints µs per record for users (every field of the shipped schema set, as bench/sink.ts) and
+ * login events.
+ *
+ *   node -r ts-node/register/transpile-only bench/sink-hot-path.ts [--records N] [--rounds N] [--roots a,b]
+ */
+import * as path from 'node:path';
+import type { KafkaMessage } from 'kafkajs';
+import { avroType, loadConnectorSchemas, type AvroSchemaJson } from '../schemas/avro';
+import { frame } from '../schemas/wire';
+import { login, loginId, user, userId } from '../test/support/sink-fixtures';
+
+function arg(name: string, fallback: string): string {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : fallback;
+}
+
+interface Checkout {
+  root: string;
+  run(kind: 'users' | 'logins', messages: readonly KafkaMessage[]): number;
+}
+
+async function load(root: string, schemas: Record<number, AvroSchemaJson>): Promise<Checkout> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const at = (p: string) => require(path.resolve(root, p)) as unknown;
+  const { createDecoder } = at('sinks/engine/decode') as typeof import('../sinks/engine/decode');
+  const { collapseUpserts, collapseInserts } = at('sinks/engine/collapse') as typeof import('../sinks/engine/collapse');
+  const { encodeRows } = at('sinks/postgres/encode-rows') as typeof import('../sinks/postgres/encode-rows');
+  const { SinkTable } = at('sinks/postgres/table') as typeof import('../sinks/postgres/table');
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const decoder = createDecoder({ byId: (id: number) => Promise.resolve(schemas[id]) } as never);
+  for (const id of [1, 2, 3]) await decoder.writer(id);
+  const tables = {
+    users: new SinkTable({ schema: 'public', name: 'u' }),
+    logins: new SinkTable({ schema: 'public', name: 'l' }),
+  };
+  tables.users.absorb(schemas[2]);
+  tables.logins.absorb(schemas[3]);
+  return {
+    root,
+    run(kind, messages) {
+      const good: Parameters<typeof collapseUpserts>[0][number][] = [];
+      for (const m of messages) {
+        const source = { topic: kind, partition: 0, offset: m.offset, key: m.key, value: m.value, headers: m.headers };
+        good.push({ decoded: decoder.decodeCached!(m)!, source });
+      }
+      const ops = kind === 'users' ? collapseUpserts(good) : collapseInserts(good);
+      const rows = ops.filter((o): o is Extract<typeof o, { value: unknown }> => o.kind !== 'delete');
+      const encoded = encodeRows(tables[kind], rows, 2000, 'direct')!;
+      const bytes = encoded.chunks.reduce((n, c) => n + c.length, 0);
+      encoded.release();
+      return bytes;
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const records = Number(arg('records', '3000'));
+  const rounds = Number(arg('rounds', '30'));
+  const roots = arg('roots', '.').split(',');
+  const shipped = loadConnectorSchemas();
+  const schemas: Record<number, AvroSchemaJson> = {
+    1: 'string' as AvroSchemaJson,
+    2: shipped.userValue,
+    3: shipped.loginEventValue,
+  };
+  const key = avroType('string' as AvroSchemaJson);
+  const types = { users: avroType(shipped.userValue), logins: avroType(shipped.loginEventValue) };
+  const fields = (shipped.userValue as { fields: { name: string; type: unknown }[] }).fields;
+  const full = (n: number) => {
+    const out: Record<string, unknown> = { ...user(userId(n)) };
+    for (const f of fields) {
+      if (out[f.name] !== undefined) continue;
+      const t = Array.isArray(f.type) ? f.type.find((x) => x !== 'null') : f.type;
+      if (t === 'boolean') out[f.name] = ((n * 31 + f.name.length) & 3) === 0;
+      else if (t === 'string') out[f.name] = `${f.name} ${n % 97}`;
+    }
+    return out;
+  };
+  const message = (id: string, schema: number, value: Buffer, n: number): KafkaMessage =>
+    ({
+      key: frame(1, key.toBuffer(id)),
+      value: frame(schema, value),
+      offset: String(n),
+      timestamp: '0',
+      attributes: 0,
+      headers: {},
+    }) as KafkaMessage;
+  const batches = {
+    users: Array.from({ length: records }, (_, n) => message(userId(n), 2, types.users.toBuffer(full(n)), n)),
+    logins: Array.from({ length: records }, (_, n) =>
+      message(loginId(n), 3, types.logins.toBuffer(login(loginId(n), userId(n), 1_700_000_000_000 + n)), n),
+    ),
+  };
+  const checkouts = await Promise.all(roots.map((r) => load(r, schemas)));
+  const spent = new Map<string, { users: number; logins: number }>(roots.map((r) => [r, { users: 0, logins: 0 }]));
+  for (let round = 0; round < rounds; round++)
+    for (const c of round % 2 ? [...checkouts].reverse() : checkouts)
+      for (const kind of ['users', 'logins'] as const) {
+        const t0 = process.hrtime.bigint();
+        c.run(kind, batches[kind]);
+        // the first rounds warm the JIT: not counted
+        if (round >= 3) spent.get(c.root)![kind] += Number(process.hrtime.bigint() - t0) / 1e3;
+      }
+  const per = (us: number) => (us / ((rounds - 3) * records)).toFixed(2);
+  process.stdout.write('| checkout | users µs/record | login events µs/record |\n|---|---:|---:|\n');
+  for (const [root, s] of spent) process.stdout.write(`| ${root} | ${per(s.users)} | ${per(s.logins)} |\n`);
+}
+
+main().catch((err: unknown) => {
+  console.error(err);
+  process.exit(1);
+});
