@@ -484,8 +484,9 @@ class Extractor implements SalesforceExtractor {
     );
     return {
       release: async () => {
-        await started;
+        // released first: a plan still being made (describe) creates nothing once it is done
         await ahead.release();
+        await started;
         this.ahead.delete(ahead);
       },
     };
