@@ -71,6 +71,10 @@ describe('query jobs created ahead', () => {
     );
     expect(repeated(from)).toEqual([]);
     expect(sim.openQueryJobs()).toEqual([]);
+    // the snapshots in the order the reads take them: LoginHistory, then the users, then the streams
+    const objects = sim.queryJobs.slice(from).map((j) => j.object);
+    expect(objects.indexOf('LoginHistory')).toBeLessThan(objects.indexOf('User'));
+    expect(objects.lastIndexOf('User')).toBeLessThan(objects.indexOf('PermissionSetAssignment'));
   });
 
   it.each(['LoginHistory', 'User', 'PermissionSetAssignment'])(
