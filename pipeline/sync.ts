@@ -343,10 +343,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
         },
       };
     };
-    // Their Bulk jobs are created now, in the order they are read, so Salesforce processes them
-    // while the live index loads and the earlier ones are read (issue 15). Each read takes its own
-    // job; those never read (a failed or stopped run) are aborted and deleted in `finally`. Nothing
-    // else changes: every read is verified as before, and the deletions still wait for all of them.
+    // Their Bulk jobs are kept created ahead of their reads (the next 2, in the order they are read),
+    // so Salesforce processes them while the live index loads and the earlier ones are read (issue
+    // 15). Each read takes its own job; those never read (a failed or stopped run) are aborted and
+    // deleted in `finally`. Nothing else changes: every read is verified as before, and the
+    // deletions still wait for all of them.
     prestarted = deps.extractor.prestart?.({
       ...(resumeFrom ? { logins: resumeFrom } : {}),
       users: plan.kind === 'full' ? { kind: 'full' } : { kind: 'incremental', since: new Date(plan.sinceMs!) },

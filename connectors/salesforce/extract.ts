@@ -223,9 +223,10 @@ export interface SalesforceExtractor {
    */
   stream?(req: StreamRequest): Extraction<StreamResult>;
   /**
-   * Creates the Bulk query jobs of these reads now, one after the other in this order, so that
-   * Salesforce processes them while the run does other work (issue 15); each read then takes its
-   * job instead of creating one. Optional: without it every read creates its job when it starts.
+   * Keeps the next Bulk query jobs of these reads created ahead (job-prestart.ts: the first now, each
+   * next one as a read takes its own, one after the other in this order), so that Salesforce
+   * processes them while the run does other work (issue 15); each read then takes its job instead
+   * of creating one. Optional: without it every read creates its job when it starts.
    * Call after connect(); release the handle when the run ends, whatever its outcome.
    */
   prestart?(reads: PlannedReads): Prestarted;
