@@ -148,6 +148,10 @@ async function main(): Promise<void> {
         commitSeconds: f.phases.deletions === undefined ? NaN : (f.endedAt - f.phases.deletions) / 1000,
         published: f.usersPublished,
       });
+      // where the run's time went: start (lock, index load) → logins → users and streams → commit
+      const at = [f.startedAt, f.phases.logins, f.phases.users, f.phases.deletions, f.endedAt];
+      const secs = at.slice(1).map((t, i) => (t === undefined || at[i] === undefined ? NaN : (t - at[i]!) / 1000));
+      log(`  phases s: start ${secs[0]}, logins ${secs[1]}, users + streams ${secs[2]}, commit ${secs[3]}`);
       log(`  ${JSON.stringify(results[results.length - 1])}`);
     };
     await run(`first full run (${args.compression})`, true);

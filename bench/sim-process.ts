@@ -14,7 +14,10 @@ import { mulberry32 } from '../simulator/prng';
 
 async function main(): Promise<void> {
   const [users, logins, now] = process.argv.slice(2);
-  const sim = await startSimulator({ users: Number(users), logins: Number(logins), now });
+  // BENCH_SIM_JOB_MS: how long each query job takes at least before it is complete (Salesforce's
+  // own queueing and processing; the simulator's default is none)
+  const jobMinProcessingMs = Number(process.env.BENCH_SIM_JOB_MS ?? 0);
+  const sim = await startSimulator({ users: Number(users), logins: Number(logins), now, jobMinProcessingMs });
   process.stdout.write(JSON.stringify({ url: sim.url, credentials: sim.credentials }) + '\n');
   const stop = () => void sim.close().then(() => process.exit(0));
   process.once('SIGTERM', stop);

@@ -122,10 +122,12 @@ export const DIST_ROLES = process.env.BENCH_ROLES ?? path.join(ROOT, 'dist', 'be
 
 /** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the
  *  time goes. */
-export function spawnRole(role: string, settings: unknown): RoleProcess {
+export function spawnRole(role: string, settings: unknown, root?: string): RoleProcess {
   const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
-  const child = spawn(process.execPath, [...nodeArgs, DIST_ROLES, role, JSON.stringify(settings)], {
-    cwd: ROOT,
+  // another checkout's build (a before/after comparison): its dist/bench/roles.js
+  const roles = root ? path.join(path.resolve(root), 'dist', 'bench', 'roles.js') : DIST_ROLES;
+  const child = spawn(process.execPath, [...nodeArgs, roles, role, JSON.stringify(settings)], {
+    cwd: root ? path.resolve(root) : ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
   });
   const queued: unknown[] = [];

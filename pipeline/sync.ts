@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import _ from 'highland';
 import { consume, drain, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
-import type { LoginCursor, LoginsResult, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
+import type { LoginCursor, LoginsResult, Prestarted, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
 import type { TopicCodec } from '../schemas/codec';
 import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
@@ -38,7 +38,7 @@ import {
   type StageContext,
   type StageResult,
 } from './stages';
-import { extractStream, type StreamPhase } from './streams/run-stream';
+import { extractStream, plannedStreamReads, type StreamPhase, type StreamRunContext } from './streams/run-stream';
 import { StreamIndexes } from './streams/stream-index';
 import type { StreamRuntime } from './streams/runtime';
 import { ownString } from '../kernel/own-string';
@@ -227,6 +227,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   // Where LoginHistory resumes: the progress a later-refused run saved, else the last success.
   let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
   let fence: RunFence | null = null;
+  let prestarted: Prestarted | undefined;
   // The run stops when asked (deps.signal) or when the broker fenced it: a fenced run must not go on
   // publishing its older view of the users after the run that took over has committed.
   const stop = new AbortController();
@@ -298,7 +299,61 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const bound = snapshot.committed?.orgId ?? null;
     if (bound !== null && bound !== info.orgId)
       throw orgMismatch(opts.connectorName, bound, info.orgId, 'its run state');
-    //    They come from the compact live index plus the users topic after its watermark.
+    // A field the last run read and this one cannot (a permission or field-level security change)
+    // would turn to null for every user at once: held back like a mass deletion, unless allowed.
+    state.sourceFields = [
+      ...info.userFields.map((f) => `User.${f}`),
+      ...info.loginFields.map((f) => `LoginHistory.${f}`),
+    ].sort();
+    const readable = new Set(state.sourceFields);
+    // Not lost: a field the config now excludes (a choice), and LoginHistory when the object is off
+    // for this user (its events stop; the device fields are carried forward, nothing is nulled).
+    const chosen = (f: string) => info.excludedFields.some((x) => f.toLowerCase() === `user.${x.toLowerCase()}`);
+    const loginsOff = (f: string) => f.startsWith('LoginHistory.') && !info.features.loginHistory.enabled;
+    const lost = (snapshot.committed?.sourceFields ?? []).filter(
+      (f) => !readable.has(f) && !chosen(f) && !loginsOff(f),
+    );
+    if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
+    if (lost.length > 0)
+      logger.warn('fields the last run read are unreadable; allowed for this run: null from now on', { fields: lost });
+
+    // The run's reads, planned now: the users' (full, or only the changes and an Id snapshot), and
+    // each declared stream's context.
+    const shape = readShape({ source: info.usersRead?.shape ?? null, mapping: stages.fingerprint });
+    const plan = planUsersRead({
+      previous: snapshot.committed?.usersRead,
+      shape,
+      fullRepublish: opts.fullRepublish,
+      policy: info.usersRead && deps.extractor.userReads ? info.usersRead : undefined,
+      hasModstamp: info.userFields.includes('SystemModstamp'),
+      now: startedAt,
+    });
+    const streamContext = (rt: StreamRuntime): StreamRunContext => {
+      const name = rt.loaded.decl.name;
+      return {
+        run,
+        stage: ctx,
+        deadLetterTopic: opts.topics.deadLetter,
+        fullRepublish: opts.fullRepublish,
+        watermark: committedWatermarks?.[name] ?? null,
+        snapshotRead: {
+          previous: snapshotReadState(committedWatermarks, name),
+          policy: info.streamsRead,
+          now: startedAt,
+        },
+      };
+    };
+    // Their Bulk jobs are kept created ahead of their reads (the next 2, in the order they are read),
+    // so Salesforce processes them while the live index loads and the earlier ones are read (issue
+    // 15). Each read takes its own job; those never read (a failed or stopped run) are aborted and
+    // deleted in `finally`. Nothing else changes: every read is verified as before, and the
+    // deletions still wait for all of them.
+    prestarted = deps.extractor.prestart?.({
+      ...(resumeFrom ? { logins: resumeFrom } : {}),
+      users: plan.kind === 'full' ? { kind: 'full' } : { kind: 'incremental', since: new Date(plan.sinceMs!) },
+      streams: (deps.streams ?? []).flatMap((rt) => plannedStreamReads(rt, streamContext(rt))),
+    });
+    // The users imported before come from the compact live index plus the users topic after its watermark.
     const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
     if (!opts.dryRun) await index.ensure(opts.replicationFactor);
     // entries go out through the fence as they accumulate, in bounded transactions (LiveIndexTopic)
@@ -326,24 +381,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       );
     }
     state.orgId = info.orgId;
-
-    // A field the last run read and this one cannot (a permission or field-level security change)
-    // would turn to null for every user at once: held back like a mass deletion, unless allowed.
-    state.sourceFields = [
-      ...info.userFields.map((f) => `User.${f}`),
-      ...info.loginFields.map((f) => `LoginHistory.${f}`),
-    ].sort();
-    const readable = new Set(state.sourceFields);
-    // Not lost: a field the config now excludes (a choice), and LoginHistory when the object is off
-    // for this user (its events stop; the device fields are carried forward, nothing is nulled).
-    const chosen = (f: string) => info.excludedFields.some((x) => f.toLowerCase() === `user.${x.toLowerCase()}`);
-    const loginsOff = (f: string) => f.startsWith('LoginHistory.') && !info.features.loginHistory.enabled;
-    const lost = (snapshot.committed?.sourceFields ?? []).filter(
-      (f) => !readable.has(f) && !chosen(f) && !loginsOff(f),
-    );
-    if (lost.length > 0 && !opts.allowFieldLoss) throw fieldsLost(lost, info.missingFields);
-    if (lost.length > 0)
-      logger.warn('fields the last run read are unreadable; allowed for this run: null from now on', { fields: lost });
 
     // entries of the keys the users topic changed since the watermark, kept now: after the refusals
     // above (a refused run lands none) and before the users phase changes `live`. Written through
@@ -389,15 +426,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
 
     // 2. The users: a full snapshot, or (routine runs) an incremental read whose Id snapshot is as
     //    complete as the full one. Each user seen is struck from `live`; what remains was not imported now.
-    const shape = readShape({ source: info.usersRead?.shape ?? null, mapping: stages.fingerprint });
-    const plan = planUsersRead({
-      previous: snapshot.committed?.usersRead,
-      shape,
-      fullRepublish: opts.fullRepublish,
-      policy: info.usersRead && deps.extractor.userReads ? info.usersRead : undefined,
-      hasModstamp: info.userFields.includes('SystemModstamp'),
-      now: startedAt,
-    });
     usersReadInfo = { kind: plan.kind, reason: plan.reason };
     const usersReadStart = now();
     logger.info(`users read: ${plan.kind}`, { reason: plan.reason });
@@ -569,18 +597,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           signal: stop.signal,
           loadLive: streamIndexes.loader(rt, info.orgId),
         },
-        {
-          run,
-          stage: ctx,
-          deadLetterTopic: opts.topics.deadLetter,
-          fullRepublish: opts.fullRepublish,
-          watermark: committedWatermarks?.[name] ?? null,
-          snapshotRead: {
-            previous: snapshotReadState(committedWatermarks, name),
-            policy: info.streamsRead,
-            now: startedAt,
-          },
-        },
+        streamContext(rt),
       );
       phases.push(p);
       counts.deadLettered += p.deadLettered;
@@ -679,6 +696,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     return failed;
   } finally {
     if (heartbeat) clearInterval(heartbeat);
+    // the jobs created ahead and never read: aborted and deleted (best effort, never throws)
+    await prestarted?.release();
     deps.signal?.removeEventListener('abort', onOuterAbort);
     if (!opts.dryRun)
       await store

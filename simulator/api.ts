@@ -242,6 +242,8 @@ export interface Simulator {
   /** Every Bulk query job created, in order: its object, SOQL and the rows its result holds (what the
    *  connector read from the org; kept after the job is deleted). */
   readonly queryJobs: readonly { object: string; query: string; rows: () => number }[];
+  /** The query jobs not deleted, with their state (what a client left behind). */
+  openQueryJobs(): { id: string; object: string; state: string }[];
   /** Every request answered, in order (for assertions). */
   readonly requests: SimRequestLogEntry[];
   /** The org's daily API usage so far: apiUsedAtStart plus the calls counted since. */

@@ -258,6 +258,7 @@ export const startSimulator: StartSimulator = async (opts: SimulatorOptions = {}
     inject: (fault) => faults.inject(fault),
     clearFaults: () => faults.clear(),
     queryJobs: jobs.log,
+    openQueryJobs: () => jobs.open(),
     requests: log,
     get apiUsage() {
       return usage.used;

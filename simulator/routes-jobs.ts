@@ -45,6 +45,11 @@ export class QueryJobs {
     for (const { job } of this.jobs.values()) job.cancel();
   }
 
+  /** The jobs not deleted (a client that leaks jobs leaves them here; Salesforce keeps them 7 days). */
+  open(): { id: string; object: string; state: string }[] {
+    return [...this.jobs.values()].map(({ job }) => ({ id: job.id, object: job.plan.object.name, state: job.state }));
+  }
+
   /** Jobs created so far (for the daily job limit). */
   get count(): number {
     return this.counter;

@@ -15,8 +15,9 @@ import { proxiedFetch, proxyRoute } from './proxy';
 import { checkCustomFields, hashRow, isExcluded } from './field-choice';
 import type { ApiUsage } from './budget';
 import { ApiBudget } from './budget';
-import type { Clock } from './bulk-job';
+import type { Clock, JobInfo } from './bulk-job';
 import { BulkJobs } from './bulk-job';
+import { PrestartedJobs, type JobPrestart } from './job-prestart';
 import type { ExtractorConfig, ExtractorOptions, UserStatus } from './config';
 import { parseExtractorConfig } from './config';
 import type { Row } from './csv-page';
@@ -182,6 +183,24 @@ export interface StreamResult {
   skipped?: string;
 }
 
+/**
+ * The Bulk queries a run is going to read, in its order (SalesforceExtractor.prestart): each is
+ * built exactly as its read builds it, so the read finds its job already created.
+ */
+export interface PlannedReads {
+  /** LoginHistory from this cursor (absent: not planned; a first run's look-back moves with the clock). */
+  logins?: LoginCursor;
+  /** The users: a full read, or an incremental one's changed rows since `since` and its Id snapshot. */
+  users?: { kind: 'full' } | { kind: 'incremental'; since: Date };
+  /** The declared streams' reads (REST and by-Id reads are not planned: they are not known ahead). */
+  streams?: readonly StreamRequest[];
+}
+
+/** The jobs a run created ahead: release() aborts and deletes those never read (no leak). */
+export interface Prestarted {
+  release(): Promise<void>;
+}
+
 export interface SalesforceExtractor {
   /** Logs in and describes User, UserLogin and LoginHistory. Called by users()/logins() if needed. */
   connect(): Promise<ConnectInfo>;
@@ -203,6 +222,14 @@ export interface SalesforceExtractor {
    * Optional: an extractor without it runs no declared stream (they are skipped, nothing deleted).
    */
   stream?(req: StreamRequest): Extraction<StreamResult>;
+  /**
+   * Keeps the next Bulk query jobs of these reads created ahead (job-prestart.ts: the first now, each
+   * next one as a read takes its own, one after the other in this order), so that Salesforce
+   * processes them while the run does other work (issue 15); each read then takes its job instead
+   * of creating one. Optional: without it every read creates its job when it starts.
+   * Call after connect(); release the handle when the run ends, whatever its outcome.
+   */
+  prestart?(reads: PlannedReads): Prestarted;
   /** Cancels running extractions (their jobs are aborted and deleted). */
   close(): Promise<void>;
 }
@@ -238,6 +265,8 @@ class Extractor implements SalesforceExtractor {
   private readonly warned = new Set<string>();
   private connecting: Promise<ConnectInfo> | null = null;
   private lastCursor: LoginCursor | null = null;
+  /** The jobs runs created ahead and have not released (one run at a time: one set, in practice). */
+  private readonly ahead = new Set<PrestartedJobs>();
 
   private readonly cfg: ExtractorConfig;
 
@@ -444,6 +473,89 @@ class Extractor implements SalesforceExtractor {
     return this.extraction((signal, expect) => this.loginRows(from, signal, expect));
   }
 
+  prestart(reads: PlannedReads): Prestarted {
+    const ahead = new PrestartedJobs(this.jobs, this.logger);
+    this.ahead.add(ahead);
+    const started = this.plannedJobs(reads).then(
+      (planned) => ahead.start(planned),
+      (err: unknown) =>
+        this.logger.warn('could not plan the query jobs ahead; each read creates its own', {
+          error: (err as Error).message,
+        }),
+    );
+    return {
+      release: async () => {
+        // released first: a plan still being made (describe) creates nothing once it is done
+        await ahead.release();
+        await started;
+        this.ahead.delete(ahead);
+      },
+    };
+  }
+
+  /** The SOQL statements of these reads, in order, built by the very functions their reads use. */
+  private async plannedJobs(reads: PlannedReads): Promise<JobPrestart[]> {
+    const { features, loginFields, userFields, userFilters } = await this.connect();
+    const statuses = this.cfg.userStatuses;
+    const userLogin: JobPrestart = { soql: USER_LOGIN_FLAGS_QUERY, object: 'UserLogin' };
+    const out: JobPrestart[] = [];
+    // LoginHistory's snapshot comes first, as its read does: a login read is then of a user the
+    // users' later snapshots hold (the latest device of a new user is not lost). When its statement
+    // is not known ahead (a first run's look-back moves with the clock, as does a watermark in the
+    // future), nothing is created ahead: a job created later than those after it would invert them.
+    if (features.loginHistory.enabled && (!reads.logins || Date.parse(reads.logins.watermark) > this.clock.now()))
+      return [];
+    if (reads.logins && features.loginHistory.enabled) {
+      // as loginRows: the UserLogin read when the selection needs it, then LoginHistory
+      if (statusNeedsUserLogin(statuses) && features.userLogin.enabled) out.push(userLogin);
+      const since = loginStart(
+        new Date(reads.logins.watermark),
+        this.cfg.loginOverlapMs,
+        this.cfg.loginLookbackDays,
+        this.clock.now(),
+      );
+      const soql = buildLoginQuery(loginFields, since, loginUserWhere(statuses, userFilters));
+      out.push({ soql, object: 'LoginHistory' });
+    }
+    const known = features.userLogin.enabled;
+    if (reads.users && (known || !statusNeedsUserLogin(statuses))) {
+      // as selection(), then usersRows() or userReads()' changedSince() and ids()
+      if (known) out.push(userLogin);
+      if (reads.users.kind === 'full')
+        out.push({ soql: buildUserQuery(userFields, statuses, userFilters), object: 'User' });
+      else {
+        const changed = buildChangedUserQuery(userFields, statuses, userFilters, reads.users.since);
+        out.push({ soql: changed, object: 'User' });
+        out.push({ soql: buildUserIdQuery(statuses, userFilters), object: 'User' });
+      }
+    }
+    const describe = this.describer();
+    for (const req of reads.streams ?? []) {
+      if (req.api !== 'bulk' || req.ids) continue;
+      const plan = await this.streamStatements(req, describe);
+      if (plan !== null) out.push(...plan.statements.map((soql) => ({ soql, object: req.object })));
+    }
+    return out;
+  }
+
+  /** A stream read's fields and statements (describe-confirmed); null when the object is not readable. */
+  private async streamStatements(
+    req: StreamRequest,
+    describe: Describer,
+  ): Promise<{ fields: string[]; missing: StreamResult['missing']; statements: string[] } | null> {
+    const d = await describe(req.object);
+    if (!d || d.queryable === false) return null;
+    const required = [req.key, ...(req.since ? [req.since.field] : []), ...(req.require ?? [])];
+    const { fields, missing } = await selectFields(req.object, req.fields, describe, required);
+    const where = req.since
+      ? { field: fields.find((f) => f.toLowerCase() === req.since!.field.toLowerCase())!, from: req.since.from }
+      : null;
+    const statements = req.ids
+      ? buildStreamByIdQueries(req.object, fields, req.ids)
+      : [buildStreamQuery(req.object, fields, where)];
+    return { fields, missing, statements };
+  }
+
   stream(req: StreamRequest): Extraction<StreamResult> {
     return this.extraction((signal) => this.streamRows(req, signal));
   }
@@ -473,15 +585,14 @@ class Extractor implements SalesforceExtractor {
       // one or the other: a read by Id is not bounded by a watermark (and would drop it silently)
       throw new FatalError('STREAM_READ_INVALID', `${req.object}: a read by Id takes no 'since' bound`);
     }
-    const d = await describe(req.object);
-    if (!d || d.queryable === false) {
+    const planned = await this.streamStatements(req, describe);
+    if (planned === null) {
       return {
         ...base([], [], 0, [], 0),
         skipped: `${req.object} is not visible or not queryable for the integration user`,
       };
     }
-    const required = [req.key, ...(req.since ? [req.since.field] : []), ...(req.require ?? [])];
-    const { fields, missing } = await selectFields(req.object, req.fields, describe, required);
+    const { fields, missing, statements } = planned;
     for (const m of missing) {
       this.warnOnce(
         `${req.object}.${m.field}`,
@@ -489,12 +600,6 @@ class Extractor implements SalesforceExtractor {
         { object: req.object, ...m },
       );
     }
-    const where = req.since
-      ? { field: fields.find((f) => f.toLowerCase() === req.since!.field.toLowerCase())!, from: req.since.from }
-      : null;
-    const statements = req.ids
-      ? buildStreamByIdQueries(req.object, fields, req.ids)
-      : [buildStreamQuery(req.object, fields, where)];
     let rowsRead = 0;
     let pages = 0;
     const jobs: JobReport[] = [];
@@ -516,6 +621,9 @@ class Extractor implements SalesforceExtractor {
   async close(): Promise<void> {
     this.closing.abort();
     await Promise.allSettled([...this.running]);
+    // jobs created ahead and never read: aborted and deleted, as the runs' own
+    await Promise.allSettled([...this.ahead].map((a) => a.release()));
+    this.ahead.clear();
   }
 
   /** Wires one extraction to its own AbortSignal (also fired by close()) and tracks it for close(). */
@@ -551,7 +659,8 @@ class Extractor implements SalesforceExtractor {
     expect?: (rows: number) => void,
   ): AsyncGenerator<Row[], JobReport, undefined> {
     if (signal.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${object} extraction cancelled`);
-    const job = await this.jobs.create(soql, object);
+    // the job a run created ahead for this very statement (prestart), else a new one
+    const job = (await this.takePrestarted(soql)) ?? (await this.jobs.create(soql, object));
     let finished = false;
     try {
       const info = await this.jobs.waitForCompletion(job.id, object, signal);
@@ -578,6 +687,14 @@ class Extractor implements SalesforceExtractor {
     } finally {
       await this.jobs.dispose(job.id, finished ? 'JobComplete' : undefined);
     }
+  }
+
+  private async takePrestarted(soql: string): Promise<JobInfo | null> {
+    for (const a of this.ahead) {
+      const job = await a.take(soql);
+      if (job) return job;
+    }
+    return null;
   }
 
   private base(

@@ -5,6 +5,8 @@ export type {
   ExtractionResult,
   ExtractorDeps,
   LoginsResult,
+  PlannedReads,
+  Prestarted,
   SalesforceExtractor,
   StreamRequest,
   StreamResult,

@@ -92,7 +92,7 @@ export async function extractStream(
   deps: StreamRunDeps,
   ctx: StreamRunContext,
 ): Promise<StreamPhase> {
-  const { decl, mapping, valueSchema, fields, keyTarget } = rt.loaded;
+  const { decl, mapping, keyTarget } = rt.loaded;
   const phase: StreamPhase = {
     runtime: rt,
     extracted: 0,
@@ -113,22 +113,10 @@ export async function extractStream(
   phase.liveBefore = live?.size ?? 0;
   const liveIndexMs = Math.round(performance.now() - t0);
   const watermarkField = decl.mode.kind === 'incremental' ? decl.mode.watermarkField : null;
-  const since =
-    watermarkField !== null && ctx.watermark !== null
-      ? {
-          field: watermarkField,
-          from: new Date(Math.min(ctx.watermark, ctx.stage.extractedAt) - (decl.overlapMs ?? DEFAULT_OVERLAP_MS)),
-        }
-      : null;
+  const { since, stampField, strip, readFields, fingerprint } = readSetup(rt, ctx);
   const mapper = createRowMapper(mapping, decl.object);
-  const fingerprint = mappingFingerprint([mapping, valueSchema]);
   let newest = ctx.watermark ?? -Infinity;
-  // a snapshot's stamp field is read for the watermark only: not mapped, not in the content hash
-  // (a row whose stamp moved and whose mapped fields did not is unchanged)
-  const stampField = decl.mode.kind === 'snapshot' ? (decl.mode.incremental?.watermarkField ?? null) : null;
-  const strip = stampField !== null && !fields.includes(stampField) ? stampField : null;
   let newestStamp = -Infinity;
-  const readFields = strip !== null ? [...fields, strip] : fields;
   // what makes two reads comparable: the fields the read selected (describe drops those the org
   // does not expose, and a field granted later changes them), the mapping and the schema. Another
   // shape and the rows of a changed read would not compare with those published: a full read.
@@ -197,48 +185,16 @@ export async function extractStream(
     req: Partial<StreamRequest>,
     onRow: (row: Record<string, string>) => OutRecord | null,
   ): Promise<[number, StreamResult]> =>
-    drain(
-      deps.extractor.stream!({ object: decl.object, fields: readFields, key: decl.key, api: decl.api, since, ...req }),
-      onRow,
-      deps.writer,
-      deps.publisher,
-      deps.signal,
-    );
+    drain(deps.extractor.stream!(request(rt, readFields, since, req)), onRow, deps.writer, deps.publisher, deps.signal);
 
   let result: StreamResult;
   const previous = ctx.snapshotRead?.previous ?? null;
-  let plan =
-    stampField !== null && live !== null
-      ? planIncrementalRead(
-          {
-            // an index with no key (a new or renamed topic) has nothing to compare a changed read
-            // with: every key would be read by Id, one query per few thousand. A full read instead.
-            previous: live.size > 0 ? previous : null,
-            // the shape is known once describe has chosen the fields: checked after the changed read
-            shape: previous?.shape ?? 0,
-            fullRepublish: ctx.fullRepublish,
-            policy: ctx.snapshotRead?.policy && {
-              fullScanEveryMs: ctx.snapshotRead.policy.fullScanEveryMs,
-              overlapMs: decl.overlapMs ?? DEFAULT_SNAPSHOT_OVERLAP_MS,
-            },
-            hasModstamp: true,
-            now: ctx.snapshotRead?.now ?? ctx.stage.extractedAt,
-          },
-          {
-            rows: `${decl.name} rows`,
-            singular: 'row',
-            object: decl.object,
-            option: 'streamsFullScanEvery',
-            shape: `the ${decl.object} fields read or the mapping`,
-            extractor: 'the extractor reads this stream only in full',
-          },
-        )
-      : null;
+  let plan = live !== null ? readPlan(rt, ctx, live.size > 0) : null;
   // a. The rows changed since the watermark (minus the overlap), published as a full read's.
   let changed: StreamResult | null = null;
   const seen = new Set<string>();
   if (plan?.kind === 'incremental') {
-    [, changed] = await read({ since: { field: stampField!, from: new Date(plan.sinceMs!) } }, (row) => {
+    [, changed] = await read(changedRead(stampField!, plan), (row) => {
       stamp(row);
       seen.add(ownString(row[decl.key] ?? '')); // a copy: a parsed value pins its page (own-string.ts)
       return toRecord(row, live!.take(row[decl.key] ?? ''));
@@ -256,7 +212,7 @@ export async function extractStream(
     //    before) that the changed read did not carry is read in full by Id. It publishes nothing:
     //    read row by row, without the publishing pipeline's per-row cost.
     const need: string[] = [];
-    const ids = deps.extractor.stream!({ object: decl.object, fields: [decl.key], key: decl.key, api: decl.api });
+    const ids = deps.extractor.stream!(idSnapshotRead(rt));
     const ir = await consume(
       ids,
       (row) => {
@@ -290,7 +246,7 @@ export async function extractStream(
     };
   } else {
     newestStamp = -Infinity;
-    [, result] = await read(plan ? { require: [stampField!] } : {}, (row) => {
+    [, result] = await read(fullRead(stampField, plan), (row) => {
       if (plan) stamp(row);
       return toRecord(row, live?.take(row[decl.key] ?? ''));
     });
@@ -328,6 +284,94 @@ export async function extractStream(
     readPublishMs: Math.round(performance.now() - t0) - liveIndexMs,
   });
   return phase;
+}
+
+/**
+ * The requests a stream's phase starts with, in order, as extractStream makes them, before its live
+ * index is loaded (sync.ts has their Bulk jobs created ahead, SalesforceExtractor.prestart): an
+ * incremental snapshot's changed rows and Id snapshot (its live index assumed not empty, as on every
+ * routine run), else its one read. Reads by Id depend on what was read, and are not among them. A
+ * request the phase does not make after all only costs a job that is aborted and deleted unread.
+ */
+export function plannedStreamReads(rt: StreamRuntime, ctx: StreamRunContext): StreamRequest[] {
+  const { since, stampField, readFields } = readSetup(rt, ctx);
+  if (rt.loaded.decl.mode.kind !== 'snapshot') return [request(rt, readFields, since, {})];
+  const plan = readPlan(rt, ctx, true);
+  if (plan?.kind === 'incremental')
+    return [request(rt, readFields, since, changedRead(stampField!, plan)), idSnapshotRead(rt)];
+  return [request(rt, readFields, since, fullRead(stampField, plan))];
+}
+
+/** What a stream reads (the fields, the stamp it reads for its watermark only) and from when. */
+function readSetup(rt: StreamRuntime, ctx: StreamRunContext) {
+  const { decl, mapping, valueSchema, fields } = rt.loaded;
+  const watermarkField = decl.mode.kind === 'incremental' ? decl.mode.watermarkField : null;
+  const since =
+    watermarkField !== null && ctx.watermark !== null
+      ? {
+          field: watermarkField,
+          from: new Date(Math.min(ctx.watermark, ctx.stage.extractedAt) - (decl.overlapMs ?? DEFAULT_OVERLAP_MS)),
+        }
+      : null;
+  // a snapshot's stamp field is read for the watermark only: not mapped, not in the content hash
+  // (a row whose stamp moved and whose mapped fields did not is unchanged)
+  const stampField = decl.mode.kind === 'snapshot' ? (decl.mode.incremental?.watermarkField ?? null) : null;
+  const strip = stampField !== null && !fields.includes(stampField) ? stampField : null;
+  const readFields = strip !== null ? [...fields, strip] : fields;
+  return { since, stampField, strip, readFields, fingerprint: mappingFingerprint([mapping, valueSchema]) };
+}
+
+/** A snapshot stream's read plan (null: not declared incremental); `liveKnown`: its live index has keys. */
+function readPlan(rt: StreamRuntime, ctx: StreamRunContext, liveKnown: boolean): UsersReadPlan | null {
+  const decl = rt.loaded.decl;
+  if (decl.mode.kind !== 'snapshot' || !decl.mode.incremental) return null;
+  const previous = ctx.snapshotRead?.previous ?? null;
+  return planIncrementalRead(
+    {
+      // an index with no key (a new or renamed topic) has nothing to compare a changed read
+      // with: every key would be read by Id, one query per few thousand. A full read instead.
+      previous: liveKnown ? previous : null,
+      // the shape is known once describe has chosen the fields: checked after the changed read
+      shape: previous?.shape ?? 0,
+      fullRepublish: ctx.fullRepublish,
+      policy: ctx.snapshotRead?.policy && {
+        fullScanEveryMs: ctx.snapshotRead.policy.fullScanEveryMs,
+        overlapMs: decl.overlapMs ?? DEFAULT_SNAPSHOT_OVERLAP_MS,
+      },
+      hasModstamp: true,
+      now: ctx.snapshotRead?.now ?? ctx.stage.extractedAt,
+    },
+    {
+      rows: `${decl.name} rows`,
+      singular: 'row',
+      object: decl.object,
+      option: 'streamsFullScanEvery',
+      shape: `the ${decl.object} fields read or the mapping`,
+      extractor: 'the extractor reads this stream only in full',
+    },
+  );
+}
+
+function request(
+  rt: StreamRuntime,
+  readFields: readonly string[],
+  since: StreamRequest['since'],
+  req: Partial<StreamRequest>,
+): StreamRequest {
+  const { decl } = rt.loaded;
+  return { object: decl.object, fields: readFields, key: decl.key, api: decl.api, since, ...req };
+}
+
+const changedRead = (stampField: string, plan: UsersReadPlan): Partial<StreamRequest> => ({
+  since: { field: stampField, from: new Date(plan.sinceMs!) },
+});
+
+const fullRead = (stampField: string | null, plan: UsersReadPlan | null): Partial<StreamRequest> =>
+  plan ? { require: [stampField!] } : {};
+
+function idSnapshotRead(rt: StreamRuntime): StreamRequest {
+  const { decl } = rt.loaded;
+  return { object: decl.object, fields: [decl.key], key: decl.key, api: decl.api };
 }
 
 function skip(phase: StreamPhase, logger: Logger, why: string, permission: string | undefined): StreamPhase {
