@@ -32,15 +32,30 @@ export function runHeaders(run: RunIdentity): Record<string, string> {
  * (content-hash.test.ts, HASH_SEED, keeps it as the oracle): a stored hash stays valid.
  */
 export function contentHash(row: Readonly<Record<string, string>>, seed: string): string {
-  let at = text.writeString(seed, 0);
-  let i = 0;
-  for (const k in row) {
-    at = text.writeBytes(text.columnPrefix(i++, k), at);
-    const v: unknown = row[k];
-    // a value that is not a string (none from a CSV page) is hashed as the template literal wrote it
-    at = text.writeString(typeof v === 'string' ? v : `${v as string}`, at);
+  // Re-entered while the buffer holds an outer row's bytes (a value's toString or a getter that hashes
+  // another row; none from a CSV page): the inner hash takes the string form and leaves the buffer alone.
+  if (text.busy) return contentHashOfString(row, seed);
+  text.busy = true;
+  try {
+    let at = text.writeString(seed, 0);
+    let i = 0;
+    for (const k in row) {
+      at = text.writeBytes(text.columnPrefix(i++, k), at);
+      const v: unknown = row[k];
+      // a value that is not a string (none from a CSV page) is hashed as the template literal wrote it
+      at = text.writeString(typeof v === 'string' ? v : `${v as string}`, at);
+    }
+    return hash('sha256', text.view(at), 'base64url').slice(0, 22);
+  } finally {
+    text.busy = false;
   }
-  return hash('sha256', text.view(at), 'base64url').slice(0, 22);
+}
+
+/** The same digest from a concatenated string: no shared state, ~1.5x the CPU and ~25 KB of garbage a row. */
+function contentHashOfString(row: Readonly<Record<string, string>>, seed: string): string {
+  let s = seed;
+  for (const k in row) s += `\u0001${k}\u0000${row[k]}`;
+  return hash('sha256', s, 'base64url').slice(0, 22);
 }
 
 /**
@@ -50,6 +65,8 @@ export function contentHash(row: Readonly<Record<string, string>>, seed: string)
  * a pointer) instead of a map lookup or an encode.
  */
 class HashText {
+  /** A hash is writing into the buffer (contentHash). */
+  busy = false;
   private buf = Buffer.allocUnsafe(64 * 1024);
   private readonly keys: string[] = [];
   private readonly prefixes: Buffer[] = [];
