@@ -117,7 +117,11 @@ export async function startSinkConsumer(
     }
     return done;
   };
+  // The member's generations in the group, counted by its joins: a write begun in an earlier one
+  // does not copy its offset to Kafka (below).
+  let generation = 0;
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    generation++;
     resumed.clear();
     if (!deps.storedOffset) return;
     for (const [topic, partitions] of Object.entries(event.payload.memberAssignment)) {
@@ -128,8 +132,6 @@ export async function startSinkConsumer(
     }
   });
 
-  await consumer.connect();
-  for (const topic of opts.topics) await consumer.subscribe({ topic, fromBeginning: opts.fromBeginning });
   // ── Write-behind ──
   // kafkajs fetches again only once every batch of its last fetch has been handed back (its
   // fetcher waits for its worker queue to drain). A batch handed back at its commit leaves
@@ -203,6 +205,7 @@ export async function startSinkConsumer(
           // records at the end of the batch are passed over too.
           const lastOffset = batch.lastOffset();
           const arrived = performance.now();
+          const joined = generation;
           const entry: { done: Promise<void>; failed?: { error: unknown } } = { done: Promise.resolve() };
           inFlight++;
           started = true;
@@ -218,9 +221,17 @@ export async function startSinkConsumer(
             // from the database's. A crash before the commit below makes the group read this batch
             // again, and the writer finds it applied and changes nothing.
             await hooks?.afterDatabaseCommit?.({ topic, partition, lastOffset, result });
-            await commitOffsetsIfNecessary({
-              topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }],
-            });
+            // Not when the member joined the group again during the write: the partition may be
+            // another member's now, already written further (Kafka takes any member's commit in the
+            // current generation, owner or not); whoever owns it copied the database's offset to
+            // Kafka at its join (resume). A failed copy is no failed write: the rows and their
+            // offset are committed, and Kafka's copy is information.
+            if (joined === generation)
+              await commitOffsetsIfNecessary({
+                topics: [{ topic, partitions: [{ partition, offset: nextOffset.toString() }] }],
+              }).catch((err: Error) =>
+                logger.warn('could not copy the database offset to Kafka', { topic, partition, error: err.message }),
+              );
             deps.onBatch?.({ topic, partition, nextOffset, result, seconds });
           })().then(
             () => undefined,
