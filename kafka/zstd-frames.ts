@@ -65,7 +65,7 @@ export function zstdFrames(input: Buffer): ZstdFrame[] {
     else if (contentSizeBytes === 8) contentSize = Number(input.readBigUInt64LE(at));
     at += contentSizeBytes;
     // Blocks (§3.1.1.2): a 3-byte little-endian header (Last_Block, Block_Type, Block_Size), then the block
-    for (let last = false; !last; ) {
+    for (let last = false; !last;) {
       need(3, 'a block header');
       const header = input[at]! | (input[at + 1]! << 8) | (input[at + 2]! << 16);
       at += 3;

@@ -14,7 +14,11 @@ import { corruptZstd, zstdFrames } from './zstd-frames';
  * for GZIP batches: frames are written with zstd's content checksum (a damaged byte fails decoding), and
  * read frame by frame (kafka/zstd-frames.ts), so that a batch of several frames is read whole and a frame
  * cut short fails (ZSTD_BATCH_CORRUPT) instead of yielding its complete blocks only.
- * COST_FIGURE
+ * Cost: none measurable. Side by side in one process, the codec before / after on batches of 500 records of
+ * ~1.2 KB: compress 10.1 / 8.9 and 8.5 / 7.2 µs a record, decompress 6.2 / 6.1 and 5.0 / 4.8 (two runs of a
+ * one-off A/B script, 9 interleaved rounds); bench/hot-path.ts 5000 (its zstd rows, synchronous) 4.4 / 3.5,
+ * 5.1 / 4.4, 3.7 / 3.3 to compress and 2.6 / 2.7, 3.9 / 3.8, 2.9 / 2.3 to decompress: noise either way
+ * (XXH64 runs at memory speed; the walk reads a 3-byte header per 128 KiB block). Same bytes: 209 B a user.
  */
 type Callback = (error: Error | null, result: Buffer) => void;
 /** Node 22.15's zstd functions (the pinned @types/node predates them). */
