@@ -2,6 +2,7 @@ import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
 import { connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 import { seededRandom } from '../../support/sync-oracle';
+import { latestRecords } from '../../support/stream-topics';
 import { createExtractor, type SalesforceExtractor } from '../../../connectors/salesforce';
 import { silentLogger } from '../../../kernel/logger';
 
@@ -263,5 +264,96 @@ describe('s9-routine review: the removal rule with the jobs created ahead', () =
         id,
         title: sim.userRow(id, ['Title']).Title || null,
       });
+  });
+});
+
+describe('s9-routine review: a snapshot stream whose jobs were created ahead', () => {
+  it('assignments made and removed during runs: never a present one removed, never a missing one kept', async () => {
+    await setUp();
+    const rnd = seededRandom(`prestart-review-psa-${SEED}`);
+    const topic = settings.topics.streams!['permission-set-assignments'];
+    const orgKeys = () => new Set(sim.objectRows('PermissionSetAssignment', ['Id']).map((r) => r.Id));
+    const topicKeys = async () => new Set((await latestRecords(topic)).latest.keys());
+    expect(sorted(await topicKeys())).toEqual(sorted(orgKeys()));
+    const t0 = Date.now();
+    expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
+    const took = Math.max(200, Date.now() - t0);
+    const sets = ['Reports_Export'];
+    const change = (touched: Set<string>) => {
+      if (rnd.next() < 0.5) {
+        const id = rnd.pick(sorted(orgKeys()));
+        try {
+          sim.unassignPermissionSet(id);
+          touched.add(id);
+        } catch {
+          /* a profile's own set: not removable */
+        }
+      } else {
+        try {
+          touched.add(sim.assignPermissionSet(rnd.pick(sim.userIds(['active'])), rnd.pick(sets)));
+        } catch {
+          /* already held */
+        }
+      }
+    };
+    const problems: string[] = [];
+    for (let round = 1; round <= 5; round++) {
+      const quiet = new Set<string>();
+      for (let i = 0; i < 3; i++) change(quiet);
+      const before = await topicKeys();
+      const atStart = orgKeys();
+      const during = new Set<string>();
+      const timers = Array.from({ length: 6 }, () => setTimeout(() => change(during), Math.floor(rnd.next() * took)));
+      const run = await connector!.sync();
+      timers.forEach(clearTimeout);
+      expect(run).toMatchObject({ status: 'succeeded' });
+      const after = await topicKeys();
+      for (const id of before)
+        if (!after.has(id) && atStart.has(id) && !during.has(id))
+          problems.push(`round ${round}: ${id} removed, present`);
+      for (const id of after)
+        if (!atStart.has(id) && !during.has(id)) problems.push(`round ${round}: ${id} kept, missing throughout`);
+      for (const id of atStart)
+        if (!during.has(id) && !after.has(id)) problems.push(`round ${round}: ${id} present throughout, not published`);
+      expect(sim.openQueryJobs()).toEqual([]);
+    }
+    expect(problems).toEqual([]);
+    expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
+    expect(sorted(await topicKeys())).toEqual(sorted(orgKeys()));
+  });
+});
+
+describe('s9-routine review: two connectors on one org', () => {
+  it('run side by side, each takes only its own jobs: both topics the org, no job left behind', async () => {
+    await setUp();
+    const rnd = seededRandom(`prestart-review-two-${SEED}`);
+    const otherSettings = settingsFor(sim, {}, ['active']);
+    const other = await connectorFor(otherSettings);
+    try {
+      expect(await other.sync()).toMatchObject({ status: 'succeeded' });
+      for (let round = 1; round <= 3; round++) {
+        for (const id of rnd.sample(sim.userIds(['active']), 2)) sim.updateUser(id, { Title: `Two ${rnd.next()}` });
+        sim.deleteUser(rnd.pick(sim.userIds(['active'])));
+        sim.addUser({ LastName: `Two ${round}` });
+        const [a, b] = await Promise.all([connector!.sync(), other.sync()]);
+        expect([a.status, b.status]).toEqual(['succeeded', 'succeeded']);
+        expect(sim.openQueryJobs()).toEqual([]);
+      }
+      const selected = sorted(sim.userIds(['active']));
+      for (const [s, c] of [
+        [settings, connector!],
+        [otherSettings, other],
+      ] as const) {
+        const users = await latestUsers(s.topics.users, c.codecs.users);
+        expect(sorted(users.keys())).toEqual(selected);
+        for (const id of selected)
+          expect({ id, title: users.get(id)!.title ?? null }).toEqual({
+            id,
+            title: sim.userRow(id, ['Title']).Title || null,
+          });
+      }
+    } finally {
+      await other.close();
+    }
   });
 });
