@@ -1,12 +1,14 @@
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import { connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
+import { allRecords, connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 import { seededRandom } from '../../support/sync-oracle';
 import { latestRecords } from '../../support/stream-topics';
 import { createExtractor, type SalesforceExtractor } from '../../../connectors/salesforce';
 import { silentLogger } from '../../../kernel/logger';
 
 /**
+ * (loginOverlapMs 0 fails here, and on acb6b36 before the change: logins-overlap-zero-review.test.ts.)
+ *
  * Review of s9-routine (query jobs created ahead of their reads), adversarially: the run stopped by
  * the API budget at any call, a dry run, a session expiring or the credentials revoked while the
  * jobs are created ahead. The promise: no Salesforce job left behind, nothing downstream changed
@@ -356,4 +358,45 @@ describe('s9-routine review: two connectors on one org', () => {
       await other.close();
     }
   });
+});
+
+describe('s9-routine review: login events while the LoginHistory job waits created ahead', () => {
+  it.each([undefined, 0])(
+    'logins added during runs are published exactly once (loginOverlapMs %p)',
+    async (overlap) => {
+      await setUp();
+      if (overlap !== undefined) await reconnect({ loginOverlapMs: overlap });
+      const rnd = seededRandom(`prestart-review-logins-${SEED}`);
+      const keys = async () => {
+        const all = await allRecords(settings.topics.logins);
+        return all.map((r) => r.key);
+      };
+      const t0 = Date.now();
+      expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
+      const took = Math.max(200, Date.now() - t0);
+      const start = await keys();
+      const added: string[] = [];
+      for (let round = 1; round <= 4; round++) {
+        const timers = Array.from({ length: 5 }, () =>
+          setTimeout(
+            () =>
+              added.push(
+                ...sim.addLogins(1 + Math.floor(rnd.next() * 3), { userId: rnd.pick(sim.userIds(['active'])) }),
+              ),
+            Math.floor(rnd.next() * took),
+          ),
+        );
+        expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
+        timers.forEach(clearTimeout);
+      }
+      expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
+      const end = await keys();
+      const counts = new Map<string, number>();
+      for (const k of end) counts.set(k, (counts.get(k) ?? 0) + 1);
+      const dupes = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
+      const missing = added.filter((id) => !counts.has(id));
+      expect({ added: added.length, dupes, missing }).toEqual({ added: added.length, dupes: [], missing: [] });
+      expect(end.length).toBe(start.length + added.length);
+    },
+  );
 });
