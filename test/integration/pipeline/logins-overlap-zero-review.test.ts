@@ -14,7 +14,7 @@ import { seededRandom } from '../../support/sync-oracle';
  * in [the watermark's second, the watermark) is read again and not among recentIds.
  */
 const SEED = process.env.PRESTART_REVIEW_SEED ?? String(Date.now() % 100_000);
- 
+
 console.log(`PRESTART_REVIEW_SEED=${SEED}`);
 
 let sim: Simulator;
