@@ -267,6 +267,8 @@ class Extractor implements SalesforceExtractor {
   private lastCursor: LoginCursor | null = null;
   /** The jobs runs created ahead and have not released (one run at a time: one set, in practice). */
   private readonly ahead = new Set<PrestartedJobs>();
+  /** The describes of the run that announced its reads (prestart), until released: its plan's and its streams'. */
+  private runDescribe: Describer | null = null;
 
   private readonly cfg: ExtractorConfig;
 
@@ -474,6 +476,9 @@ class Extractor implements SalesforceExtractor {
   }
 
   prestart(reads: PlannedReads): Prestarted {
+    // the plan and the streams' reads of this run share their describes: a plan costs no call of its own
+    const describe = this.describer();
+    this.runDescribe = describe;
     const ahead = new PrestartedJobs(this.jobs, this.logger);
     this.ahead.add(ahead);
     const started = this.plannedJobs(reads).then(
@@ -489,6 +494,7 @@ class Extractor implements SalesforceExtractor {
         await ahead.release();
         await started;
         this.ahead.delete(ahead);
+        if (this.runDescribe === describe) this.runDescribe = null;
       },
     };
   }
@@ -529,7 +535,7 @@ class Extractor implements SalesforceExtractor {
         out.push({ soql: buildUserIdQuery(statuses, userFilters), object: 'User' });
       }
     }
-    const describe = this.describer();
+    const describe = this.runDescribe ?? this.describer();
     for (const req of reads.streams ?? []) {
       if (req.api !== 'bulk' || req.ids) continue;
       const plan = await this.streamStatements(req, describe);
@@ -562,7 +568,7 @@ class Extractor implements SalesforceExtractor {
 
   private async *streamRows(req: StreamRequest, signal: AbortSignal): AsyncGenerator<Row[], StreamResult, undefined> {
     await this.connect();
-    const describe = this.describer();
+    const describe = this.runDescribe ?? this.describer();
     const base = (
       fields: string[],
       missing: StreamResult['missing'],

@@ -29,8 +29,8 @@ export interface JobPrestart {
 interface Planned extends JobPrestart {
   /** Its creation, once started (null: it failed, the read creates its own). */
   job?: Promise<JobInfo | null>;
-  /** taken: a read owns it; passed: the reads went past it, it is never read. */
-  state: 'planned' | 'created' | 'taken' | 'passed';
+  /** taken: a read owns it; passed: the reads went past it, it is never read; disposed: released. */
+  state: 'planned' | 'created' | 'taken' | 'passed' | 'disposed';
 }
 
 export class PrestartedJobs {
@@ -42,6 +42,8 @@ export class PrestartedJobs {
   /** The creations, one after the other (the snapshots keep the reads' order; release waits for them). */
   private chain: Promise<unknown> = Promise.resolve();
   private released = false;
+  /** The jobs the reads passed, being released (release waits for them). */
+  private readonly disposals: Promise<void>[] = [];
   /**
    * A creation failed, or a read came before its job was created: that read creates its own job,
    * and no job is created ahead any more, so none can take its snapshot before that read's (the
@@ -69,7 +71,13 @@ export class PrestartedJobs {
   async take(soql: string): Promise<JobInfo | null> {
     const i = this.plan.findIndex((p, k) => k >= this.readAt && p.soql === soql && p.state !== 'taken');
     if (i < 0) return null;
-    for (let k = this.readAt; k < i; k++) if (this.plan[k].state !== 'taken') this.plan[k].state = 'passed';
+    for (let k = this.readAt; k < i; k++) {
+      const passed = this.plan[k];
+      if (passed.state === 'taken') continue;
+      // never read: released now, so no more than `ahead` jobs run unread in the org at once
+      if (passed.state === 'created') this.disposals.push(this.dispose(passed));
+      else passed.state = 'passed';
+    }
     this.readAt = i + 1;
     this.nextCreate = Math.max(this.nextCreate, this.readAt);
     const p = this.plan[i];
@@ -85,13 +93,17 @@ export class PrestartedJobs {
     this.released = true;
     await this.chain;
     const left = this.plan.filter((p) => p.job && (p.state === 'created' || p.state === 'passed'));
-    for (const p of left) {
-      p.state = 'taken';
-      const job = await p.job!;
-      if (!job) continue;
-      this.logger.info('query job created ahead and not read: aborted and deleted', { job: job.id });
-      await this.jobs.dispose(job.id, undefined);
-    }
+    for (const p of left) await this.dispose(p);
+    await Promise.all(this.disposals.splice(0));
+  }
+
+  /** Aborts and deletes a job created ahead that no read takes (dispose never throws). */
+  private async dispose(p: Planned): Promise<void> {
+    p.state = 'disposed';
+    const job = await p.job;
+    if (!job) return;
+    this.logger.info('query job created ahead and not read: aborted and deleted', { job: job.id });
+    await this.jobs.dispose(job.id, undefined);
   }
 
   /** Creates the next planned jobs while fewer than `ahead` wait unread. */
