@@ -74,6 +74,16 @@ export class LoginTracker {
     return Math.min(this.maxMs, this.capMs);
   }
 
+  /**
+   * The earliest LoginTime the next extraction reads again: its query's `LoginTime >=` bound, which
+   * SOQL writes to the whole second (soqlDateTime rounds down). Every event from there on is
+   * remembered, or an event in that second before the millisecond bound would be read again and
+   * published twice (with loginOverlapMs 0 most visibly).
+   */
+  private get rereadFromMs(): number {
+    return Math.floor((this.watermarkMs - this.overlapMs) / 1000) * 1000;
+  }
+
   /** Tracks the row; false means it was already emitted by the previous extraction (drop it). */
   accept(row: Row): boolean {
     const t = parseUtc(row.LoginTime);
@@ -85,7 +95,7 @@ export class LoginTracker {
       );
     }
     if (t > this.maxMs) this.maxMs = t;
-    if (t >= this.watermarkMs - this.overlapMs) {
+    if (t >= this.rereadFromMs) {
       this.recent.set(row.Id, t);
       if (this.recent.size >= this.pruneAt) this.prune();
     }
@@ -97,7 +107,7 @@ export class LoginTracker {
   }
 
   private prune(): void {
-    const floor = this.watermarkMs - this.overlapMs;
+    const floor = this.rereadFromMs;
     for (const [id, t] of this.recent) if (t < floor) this.recent.delete(id);
     if (this.recent.size > MAX_RECENT_IDS) {
       // keep the newest: forgetting an old Id can only re-emit that event, never lose one
