@@ -43,21 +43,31 @@ export class ApiBudget {
   private last: ApiUsage | null = null;
   private inFlight = 0;
   private calls = 0;
+  /** Calls kept for cleanup (acquire's `hold`), not yet used or given back. */
+  private held = 0;
 
   constructor(private readonly limits: BudgetLimits) {}
 
-  /** Reserves one call; throws SALESFORCE_API_BUDGET when it would pass a limit. Pair with release(). */
-  acquire(what: string): void {
+  /**
+   * Reserves one call; throws SALESFORCE_API_BUDGET when it would pass a limit. Pair with release().
+   * Room is kept for the calls that release what this connector created in the org: a call that
+   * creates a query job holds `hold` more (its status, abort and deletion), which only `cleanup`
+   * calls may use, so a run the budget stops still deletes its jobs within the budget.
+   */
+  acquire(what: string, need: { cleanup?: boolean; hold?: number } = {}): void {
     const { reserve, share, maxCalls } = this.limits;
-    if (maxCalls !== undefined && this.calls + 1 > maxCalls) {
+    const extra = need.cleanup ? 0 : this.held + (need.hold ?? 0);
+    const kept = this.held > 0 ? ` (${this.held} more kept to delete the query jobs it created)` : '';
+    if (maxCalls !== undefined && this.calls + 1 + extra > maxCalls) {
       this.stop(
-        `Stopped before ${what}: this connector made ${this.calls} calls, its limit (apiMaxCalls=${maxCalls}). ` +
+        `Stopped before ${what}: this connector made ${this.calls} calls${kept}, ` +
+          `its limit (apiMaxCalls=${maxCalls}). ` +
           `${STOPPED}, or raise apiMaxCalls.`,
       );
     }
     if (this.last) {
       const { used, max } = this.last;
-      const after = used + this.inFlight + 1;
+      const after = used + this.inFlight + 1 + extra;
       const keep = Math.ceil(max * reserve);
       if (max - after < keep) {
         this.stop(
@@ -78,6 +88,13 @@ export class ApiBudget {
     }
     this.inFlight++;
     this.calls++;
+    if (need.cleanup) this.held = Math.max(0, this.held - 1);
+    this.held += need.hold ?? 0;
+  }
+
+  /** Gives back room held for cleanup calls that were not needed (a job deleted without its abort). */
+  unhold(calls: number): void {
+    this.held = Math.max(0, this.held - calls);
   }
 
   private stop(message: string): never {

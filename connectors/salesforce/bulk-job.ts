@@ -35,6 +35,9 @@ export interface JobSettings {
 
 const TERMINAL = new Set<JobState>(['JobComplete', 'Failed', 'Aborted']);
 
+/** The calls a job's cleanup may take (dispose: its status, abort, deletion), held by its creation. */
+const CLEANUP_CALLS = 3;
+
 export class BulkJobs {
   constructor(
     private readonly http: SalesforceHttp,
@@ -55,6 +58,8 @@ export class BulkJobs {
       body: { operation: 'query', query: soql, contentType: 'CSV', columnDelimiter: 'COMMA', lineEnding: 'LF' },
       repeatable: false,
       what: `create the ${label} query job`,
+      // its status, abort and deletion: a run the budget stops still deletes it (dispose)
+      hold: CLEANUP_CALLS,
     });
     if (!job || typeof job.id !== 'string' || !/^[A-Za-z0-9]{15,18}$/.test(job.id)) {
       throw new FatalError(
@@ -66,12 +71,13 @@ export class BulkJobs {
     return job;
   }
 
-  info(id: string): Promise<JobInfo> {
+  info(id: string, cleanup = false): Promise<JobInfo> {
     return this.http.json<JobInfo>({
       method: 'GET',
       path: this.path(`/${id}`),
       repeatable: true,
       what: `poll query job ${id}`,
+      cleanup,
     });
   }
 
@@ -109,13 +115,14 @@ export class BulkJobs {
     }
   }
 
-  abort(id: string): Promise<void> {
+  abort(id: string, cleanup = false): Promise<void> {
     return this.http.json<void>({
       method: 'PATCH',
       path: this.path(`/${id}`),
       body: { state: 'Aborted' },
       repeatable: true,
       what: `abort query job ${id}`,
+      cleanup,
     });
   }
 
@@ -125,6 +132,7 @@ export class BulkJobs {
       path: this.path(`/${id}`),
       repeatable: true,
       what: `delete query job ${id}`,
+      cleanup: true,
     });
   }
 
@@ -133,11 +141,18 @@ export class BulkJobs {
    * would keep it 7 days). A failure here costs nothing but storage, so it is only logged.
    */
   async dispose(id: string, lastKnown: JobState | undefined): Promise<void> {
+    // the calls its creation held: those not made are given back, whatever happens
+    let left = CLEANUP_CALLS;
     try {
       if (!lastKnown || !TERMINAL.has(lastKnown)) {
-        const info = await this.info(id);
-        if (!TERMINAL.has(info.state)) await this.abort(id);
+        left--;
+        const info = await this.info(id, true);
+        if (!TERMINAL.has(info.state)) {
+          left--;
+          await this.abort(id, true);
+        }
       }
+      left--;
       await this.delete(id);
       this.logger.debug('Bulk query job deleted', { job: id });
     } catch (err) {
@@ -145,6 +160,8 @@ export class BulkJobs {
         job: id,
         error: (err as Error).message,
       });
+    } finally {
+      this.http.unhold(Math.max(0, left));
     }
   }
 }

@@ -72,6 +72,10 @@ export interface RequestSpec {
   accept?: string;
   /** Cancels the request (and its body) when aborted. */
   signal?: AbortSignal;
+  /** Releases what this connector created in the org: uses the room held for it (budget.ts). */
+  cleanup?: boolean;
+  /** Creates something to release later: holds this many calls for its cleanup (budget.ts). */
+  hold?: number;
 }
 
 export interface OpenResponse {
@@ -156,6 +160,11 @@ export function classifyResponse(status: number, body: SfErrorBody, what: string
 
 export class SalesforceHttp {
   constructor(private readonly deps: HttpDeps) {}
+
+  /** Gives back calls held for a cleanup that did not need them (budget.ts). */
+  unhold(calls: number): void {
+    this.deps.budget.unhold(calls);
+  }
 
   /** Sends a request and returns its parsed JSON body (undefined for 204). */
   async json<T>(spec: RequestSpec): Promise<T> {
@@ -247,7 +256,8 @@ export class SalesforceHttp {
   private async send(spec: RequestSpec, session: Session): Promise<OpenResponse> {
     const url = this.url(spec.path, session);
     if (spec.signal?.aborted) throw new FatalError('EXTRACTION_CANCELLED', `${spec.what}: cancelled`);
-    this.deps.budget.acquire(spec.what); // may throw: before anything needs cleaning up
+    // may throw: before anything needs cleaning up
+    this.deps.budget.acquire(spec.what, { cleanup: spec.cleanup, hold: spec.hold });
     const controller = new AbortController();
     const onCancel = () => controller.abort();
     spec.signal?.addEventListener('abort', onCancel, { once: true });

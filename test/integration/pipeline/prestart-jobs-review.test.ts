@@ -40,9 +40,72 @@ async function reconnect(over: Partial<ConnectorSettings['salesforce']>): Promis
 }
 
 describe('s9-routine review: jobs created ahead', () => {
-  // Found by this review and left open (docs/performance-s9-routine.md, "Left alone"): a run the API
-  // budget stops leaves the jobs it created and has not deleted in the org (the deletions are calls
-  // the budget refuses too): one before the jobs created ahead, up to three with them.
+  it('a run stopped by its API budget (apiMaxCalls) at any call leaves no query job in the org', async () => {
+    await setUp();
+    // a routine run's calls, measured
+    const probe = await connector!.sync();
+    expect(probe).toMatchObject({ status: 'succeeded', usersRead: { kind: 'incremental' } });
+    const full = probe.apiCalls;
+    expect(full).toBeGreaterThan(10);
+    const rnd = seededRandom(`prestart-review-budget`);
+    const before = await latestUsers(settings.topics.users, connector!.codecs.users);
+    sim.deleteUser(sorted(before.keys())[0]); // a deletion no failed run may publish
+    const leaks: string[] = [];
+    const left = new Set<string>();
+    // a few cut points spread over the run (the calls counted from the extractor's start: the
+    // connect's own calls come first), each on a fresh extractor (apiMaxCalls counts per extractor)
+    const cuts = [...new Set(Array.from({ length: 6 }, () => 3 + Math.floor(rnd.next() * (full - 4))))].sort(
+      (a, b) => a - b,
+    );
+    for (const maxCalls of cuts) {
+      await reconnect({ apiMaxCalls: maxCalls });
+      const run = await connector!.sync();
+      expect(run).toMatchObject({ status: 'failed', usersTombstoned: 0, error: { code: 'SALESFORCE_API_BUDGET' } });
+      const open = sim.openQueryJobs().filter((j) => !left.has(j.id));
+      for (const j of open) left.add(j.id);
+      if (open.length > 0)
+        leaks.push(`apiMaxCalls=${maxCalls}: ${open.map((j) => `${j.object}(${j.state})`).join(', ')}`);
+    }
+    const after = await latestUsers(settings.topics.users, connector!.codecs.users);
+    expect(sorted(after.keys())).toEqual(sorted(before.keys()));
+    // no job may be left: Salesforce keeps them (and their results) up to 7 days
+    expect({ routineCalls: full, cuts, leaks }).toEqual({ routineCalls: full, cuts, leaks: [] });
+  });
+
+  it('a run stopped by its API budget leaves no more jobs behind than without the prestart', async () => {
+    await setUp();
+    const probe = await connector!.sync();
+    expect(probe).toMatchObject({ status: 'succeeded', usersRead: { kind: 'incremental' } });
+    const rnd = seededRandom(`prestart-review-budget-ab`);
+    const plain = (s: ConnectorSettings): SalesforceExtractor =>
+      new Proxy(createExtractor(s.salesforce, { logger: silentLogger }), {
+        get: (t, prop) => (prop === 'prestart' ? undefined : (Reflect.get(t, prop) as unknown)),
+      });
+    const left = new Set<string>();
+    const leftNow = () => {
+      const open = sim.openQueryJobs().filter((j) => !left.has(j.id));
+      for (const j of open) left.add(j.id);
+      return open.map((j) => `${j.object}(${j.state})`);
+    };
+    const worse: string[] = [];
+    const cuts = [...new Set(Array.from({ length: 5 }, () => 10 + Math.floor(rnd.next() * 25)))].sort((a, b) => a - b);
+    for (const maxCalls of cuts) {
+      const over = { ...settings, salesforce: { ...settings.salesforce, apiMaxCalls: maxCalls } };
+      await connector?.close();
+      connector = await connectorFor(over, { extractor: plain });
+      const a = await connector.sync();
+      const leftA = leftNow();
+      await connector.close();
+      connector = await connectorFor(over);
+      const b = await connector.sync();
+      const leftB = leftNow();
+      expect([a.status, b.status]).toEqual(['failed', 'failed']);
+      if (leftB.length > leftA.length)
+        worse.push(`apiMaxCalls=${maxCalls}: without ${JSON.stringify(leftA)}, with ${JSON.stringify(leftB)}`);
+    }
+    expect({ cuts, worse }).toEqual({ cuts, worse: [] });
+  });
+
   it('a dry run leaves no query job in the org and publishes nothing', async () => {
     await setUp();
     const before = await latestUsers(settings.topics.users, connector!.codecs.users);

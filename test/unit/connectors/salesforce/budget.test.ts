@@ -77,4 +77,24 @@ describe('API budget: the reserve', () => {
     expect(() => b.acquire('call 4')).toThrow(/made 3 calls.*apiMaxCalls=3/);
     expect(b.callsMade()).toBe(3);
   });
+
+  it('keeps room for the cleanup of the jobs it created: new work stops first, the deletions still fit', () => {
+    const b = new ApiBudget({ reserve: 0, maxCalls: 10 });
+    b.acquire('create a query job', { hold: 3 }); // 1 made, 3 held
+    for (let i = 0; i < 6; i++) b.acquire(`poll ${i}`); // 7 made
+    // an 8th would leave 2 calls for the job's status, abort and deletion
+    expect(() => b.acquire('create another query job', { hold: 3 })).toThrow(/made 7 calls \(3 more kept/);
+    expect(() => b.acquire('poll 7')).toThrow(FatalError);
+    for (const what of ['status', 'abort', 'delete']) b.acquire(what, { cleanup: true }); // 10 made
+    expect(() => b.acquire('one more delete', { cleanup: true })).toThrow(/apiMaxCalls=10/); // never past the limit
+  });
+
+  it('gives back the room a cleanup did not need', () => {
+    const b = new ApiBudget({ reserve: 0, maxCalls: 6 });
+    b.acquire('create a query job', { hold: 3 });
+    b.acquire('delete the finished job', { cleanup: true }); // 2 made, 2 still held
+    b.unhold(2); // the job needed no status or abort
+    for (let i = 0; i < 4; i++) b.acquire(`poll ${i}`); // 6 made
+    expect(() => b.acquire('poll 4')).toThrow(/made 6 calls, its limit/);
+  });
 });
