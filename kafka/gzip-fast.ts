@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
+import { registerCodec, type Codec } from './codec-table';
 
 /**
  * Kafka's gzip record compression (codec 1, publisher.compression: gzip, the default) at zlib's fastest
@@ -11,11 +12,6 @@ import { CompressionCodecs, CompressionTypes } from 'kafkajs';
  * level is the writer's choice alone); zstd (zstd.ts) has level 1's speed and level 6's bytes for readers
  * that know it. Decompression is zlib's unzip, as kafkajs's own codec, whatever level a batch was written at.
  */
-interface Codec {
-  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
-  decompress(buffer: Buffer): Promise<Buffer>;
-}
-
 const gzip = promisify(zlib.gzip);
 const unzip = promisify(zlib.unzip);
 // runs on libuv's thread pool, as kafkajs's gzip codec does
@@ -27,5 +23,5 @@ const codec: Codec = {
 
 /** kafkajs's codec table is one per process: every client of this process writes gzip at level 1 from now on. */
 export function useFastGzipCodec(): void {
-  (CompressionCodecs as Record<number, () => Codec>)[CompressionTypes.GZIP] = () => codec;
+  registerCodec(CompressionTypes.GZIP, codec);
 }

@@ -1,6 +1,7 @@
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
+import { registerCodec, type Codec } from './codec-table';
 import { corruptZstd, zstdFrames } from './zstd-frames';
 
 /**
@@ -29,11 +30,6 @@ const node = zlib as unknown as {
 /** zlib.constants.ZSTD_c_checksumFlag (ZSTD_cParameter 201), absent from the pinned @types/node. */
 const ZSTD_C_CHECKSUM_FLAG = (zlib.constants as unknown as Record<string, number>).ZSTD_c_checksumFlag ?? 201;
 export const ZSTD_AVAILABLE = typeof node.zstdCompress === 'function' && typeof node.zstdDecompress === 'function';
-
-interface Codec {
-  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
-  decompress(buffer: Buffer): Promise<Buffer>;
-}
 
 function zstdCodec(): Codec {
   // runs on libuv's thread pool, as kafkajs's gzip (zlib.gzip) does
@@ -76,5 +72,5 @@ export function useZstdCodec(): void {
   if (!ZSTD_AVAILABLE) return;
   registered ??= zstdCodec();
   const codec = registered;
-  (CompressionCodecs as Record<number, () => Codec>)[CompressionTypes.ZSTD] = () => codec;
+  registerCodec(CompressionTypes.ZSTD, codec);
 }
