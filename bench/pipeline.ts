@@ -484,7 +484,8 @@ async function main(): Promise<void> {
       targets: targets(args, stages, Math.max(sync.peakRssMb, again.peakRssMb, third.peakRssMb), e2eSeconds, {
         userValueBytes,
         thirdSeconds,
-        cpuPerUserUs: (1e6 * sync.cpuSeconds) / total,
+        cpuPerUserUs: (1e6 * sync.cpuSeconds) / args.users,
+        cpuPerRecordUs: (1e6 * sync.cpuSeconds) / total,
       }),
     };
     fs.mkdirSync(args.out, { recursive: true });
@@ -515,7 +516,7 @@ function targets(
   stages: StageFigure[],
   connectorPeakMb: number,
   e2eSeconds: number,
-  more: { userValueBytes: number; thirdSeconds: number; cpuPerUserUs: number },
+  more: { userValueBytes: number; thirdSeconds: number; cpuPerUserUs: number; cpuPerRecordUs: number },
 ): BenchResult['targets'] {
   const ratio = (stage: string) => stages.find((s) => s.stage === stage)?.reference?.ratio ?? 0;
   const atScale = args.users >= 1_000_000;
@@ -533,9 +534,11 @@ function targets(
       met: atScale && e2eSeconds <= 150,
     },
     {
-      what: 'connector CPU per record (full run)',
+      // The issue states it per user: the full run's whole CPU (its users and their login events)
+      // over its users. Per record (users and login events) is shown beside it, not judged.
+      what: 'connector CPU per user (full run, its login events included)',
       target: '<= 150 µs',
-      reached: `${more.cpuPerUserUs.toFixed(0)} µs`,
+      reached: `${more.cpuPerUserUs.toFixed(0)} µs (${more.cpuPerRecordUs.toFixed(0)} µs a record)`,
       met: more.cpuPerUserUs <= 150,
     },
     {
