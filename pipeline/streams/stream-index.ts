@@ -39,6 +39,8 @@ export class StreamIndexes {
   private readonly loads = new Map<string, Promise<LiveIndex>>();
   /** The preloads run one after the other (one Kafka read at a time, as the streams' phases did). */
   private queue: Promise<unknown> = Promise.resolve();
+  /** The run is over (`settled()`): a load still queued does not start. */
+  private closed = false;
 
   constructor(private readonly deps: StreamIndexDeps) {}
 
@@ -53,7 +55,10 @@ export class StreamIndexes {
   preload(rt: StreamRuntime, orgId: string): void {
     const name = rt.loaded.decl.name;
     if (this.loads.has(name)) return;
-    const load = this.queue.then(() => this.load(rt, orgId));
+    const load = this.queue.then(() => {
+      if (this.closed) throw new Error(`the run ended before the ${name} live keys were loaded`);
+      return this.load(rt, orgId);
+    });
     load.catch(() => undefined); // awaited by its phase, or dropped with a run that failed before it
     this.queue = load.catch(() => undefined);
     this.loads.set(name, load);
@@ -67,8 +72,12 @@ export class StreamIndexes {
     };
   }
 
-  /** Every load started has settled (the run's `finally`: nothing of the run goes on after it). */
+  /**
+   * The run's `finally`: the loads still queued do not start, the one in progress is waited for
+   * (a stopped run waits for one stream's load at most, as when its phase was loading it).
+   */
   async settled(): Promise<void> {
+    this.closed = true;
     await Promise.allSettled(this.loads.values());
   }
 

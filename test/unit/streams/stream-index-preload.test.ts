@@ -69,7 +69,7 @@ describe('StreamIndexes.preload (the streams live keys loaded while the users ph
     expect([...b.keys()]).toEqual(['b-topic-key']);
   });
 
-  it('a failed load rejects its loader, does not stop the next; settled() waits for all', async () => {
+  it('a failed load rejects its own loader only: the next one still loads', async () => {
     const unhandled: unknown[] = [];
     const onUnhandled = (e: unknown) => unhandled.push(e);
     process.on('unhandledRejection', onUnhandled);
@@ -79,19 +79,29 @@ describe('StreamIndexes.preload (the streams live keys loaded while the users ph
       si.preload(rt('b'), 'org');
       const boom = new Error('fetch failed');
       gates.get('a-topic')!.fail(boom);
-      let settled = false;
-      const all = si.settled().then(() => (settled = true));
       await new Promise((r) => setImmediate(r));
-      expect(settled).toBe(false); // b is still loading
+      expect(log).toEqual(['start a-topic', 'start b-topic']); // b starts after a failed
       gates.get('b-topic')!.open();
-      await all;
       await expect(si.loader(rt('a'), 'org')()).rejects.toBe(boom);
       expect([...(await si.loader(rt('b'), 'org')()).keys()]).toEqual(['b-topic-key']);
+      await si.settled();
       await new Promise((r) => setImmediate(r));
       expect(unhandled).toEqual([]);
     } finally {
       process.off('unhandledRejection', onUnhandled);
     }
+  });
+
+  it('settled() (the run is over) waits for the load in progress and starts none of those queued', async () => {
+    const si = indexes();
+    si.preload(rt('a'), 'org');
+    si.preload(rt('b'), 'org');
+    await new Promise((r) => setImmediate(r));
+    const all = si.settled();
+    gates.get('a-topic')!.open();
+    await all;
+    expect(log).toEqual(['start a-topic', 'end a-topic']);
+    await expect(si.loader(rt('b'), 'org')()).rejects.toThrow(/the run ended before the b live keys were loaded/);
   });
 
   it('a stream never preloaded loads when its phase asks', async () => {
