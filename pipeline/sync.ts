@@ -228,7 +228,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
   let fence: RunFence | null = null;
   let prestarted: Prestarted | undefined;
-  let streamIndexes: StreamIndexes | undefined;
   // The run stops when asked (deps.signal) or when the broker fenced it: a fenced run must not go on
   // publishing its older view of the users after the run that took over has committed.
   const stop = new AbortController();
@@ -361,7 +360,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     if (fence) index.useFence(fence);
     const loaded = await index.load(info.orgId);
     const live = loaded.live;
-    streamIndexes = new StreamIndexes({
+    const streamIndexes = new StreamIndexes({
       kafka: deps.kafka,
       connectorName: opts.connectorName,
       logger,
@@ -387,11 +386,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // above (a refused run lands none) and before the users phase changes `live`. Written through
     // the fence as they accumulate, the rest in the commit with the watermark.
     if (!opts.dryRun) await index.keepFlushed(loaded.refresh());
-    // The snapshot streams' live keys load from here on, one stream after the other, while the
-    // logins and users phases wait on Salesforce (issue 15); each stream's phase takes its load.
-    if (deps.extractor.stream)
-      for (const rt of deps.streams ?? [])
-        if (rt.loaded.decl.mode.kind === 'snapshot') streamIndexes.preload(rt, info.orgId);
 
     // 1. LoginHistory since the committed watermark; remember each user's latest login device.
     const latest = new LatestLogins(stages.devices);
@@ -704,8 +698,6 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     if (heartbeat) clearInterval(heartbeat);
     // the jobs created ahead and never read: aborted and deleted (best effort, never throws)
     await prestarted?.release();
-    // the streams' live keys still loading (a run failed before their phases): settled before the fence closes
-    await streamIndexes?.settled();
     deps.signal?.removeEventListener('abort', onOuterAbort);
     if (!opts.dryRun)
       await store

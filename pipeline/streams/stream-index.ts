@@ -35,63 +35,23 @@ interface Held {
  */
 export class StreamIndexes {
   private readonly held = new Map<string, Held>();
-  /** Each stream's load, once started (preload or loader), by stream name. */
-  private readonly loads = new Map<string, Promise<LiveIndex>>();
-  /** The preloads run one after the other (one Kafka read at a time, as the streams' phases did). */
-  private queue: Promise<unknown> = Promise.resolve();
-  /** The run is over (`settled()`): a load still queued does not start. */
-  private closed = false;
 
   constructor(private readonly deps: StreamIndexDeps) {}
 
-  /**
-   * Starts loading a stream's live keys now, behind the loads already started, so that it runs
-   * while the users phase waits on Salesforce (issue 15); its loader() then returns this load. The
-   * load is the same as when the stream's phase starts it: its index topic and the stream topic's
-   * tail are only read (the stream's records of this run are published after it, in its phase), and
-   * the tail's entries go through the fence's serialized transactions. A load never awaited (the run
-   * failed before the stream's phase) is settled by `settled()`, its error dropped with the run.
-   */
-  preload(rt: StreamRuntime, orgId: string): void {
-    const name = rt.loaded.decl.name;
-    if (this.loads.has(name)) return;
-    const load = this.queue.then(() => {
-      if (this.closed) throw new Error(`the run ended before the ${name} live keys were loaded`);
-      return this.load(rt, orgId);
-    });
-    load.catch(() => undefined); // awaited by its phase, or dropped with a run that failed before it
-    this.queue = load.catch(() => undefined);
-    this.loads.set(name, load);
-  }
-
   /** The loader of one stream's live keys, for extractStream (called once, when the stream runs). */
   loader(rt: StreamRuntime, orgId: string): () => Promise<LiveIndex> {
-    return () => {
-      this.preload(rt, orgId);
-      return this.loads.get(rt.loaded.decl.name)!;
+    return async () => {
+      const { kafka, connectorName, logger, fence, dryRun } = this.deps;
+      const name = rt.loaded.decl.name;
+      const index = new LiveIndexTopic(kafka, rt.topic, connectorName, decodeStringKey, logger, name);
+      if (!dryRun) await index.ensure(this.deps.replicationFactor);
+      if (fence) index.useFence(fence);
+      const loaded = await index.load(orgId);
+      // the keys the tail changed (everything after a rebuild): written again by this run's commit
+      if (!dryRun) await index.keepFlushed(loaded.refresh());
+      this.held.set(name, { index, start: loaded.watermark });
+      return loaded.live;
     };
-  }
-
-  /**
-   * The run's `finally`: the loads still queued do not start, the one in progress is waited for
-   * (a stopped run waits for one stream's load at most, as when its phase was loading it).
-   */
-  async settled(): Promise<void> {
-    this.closed = true;
-    await Promise.allSettled(this.loads.values());
-  }
-
-  private async load(rt: StreamRuntime, orgId: string): Promise<LiveIndex> {
-    const { kafka, connectorName, logger, fence, dryRun } = this.deps;
-    const name = rt.loaded.decl.name;
-    const index = new LiveIndexTopic(kafka, rt.topic, connectorName, decodeStringKey, logger, name);
-    if (!dryRun) await index.ensure(this.deps.replicationFactor);
-    if (fence) index.useFence(fence);
-    const loaded = await index.load(orgId);
-    // the keys the tail changed (everything after a rebuild): written again by this run's commit
-    if (!dryRun) await index.keepFlushed(loaded.refresh());
-    this.held.set(name, { index, start: loaded.watermark });
-    return loaded.live;
   }
 
   /** The run's writer for one stream: keeps the entry of each record once it is acknowledged. */
