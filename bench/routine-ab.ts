@@ -48,6 +48,7 @@ interface Figures {
   users: number;
   commit: number;
   cpu: number;
+  peakRssMb: number;
 }
 
 async function main(): Promise<void> {
@@ -90,6 +91,7 @@ async function main(): Promise<void> {
         users: secs[2],
         commit: secs[3],
         cpu: f.cpuSeconds,
+        peakRssMb: f.peakRssMb,
       };
     };
     log(`first full run (${fmt(args.users)} users)…`);
@@ -111,7 +113,7 @@ async function main(): Promise<void> {
       const m = (k: keyof Omit<Figures, 'root'>) => median(mine.map((r) => r[k])).toFixed(1);
       return (
         `| ${path.basename(root)} | ${mine.map((r) => r.seconds.toFixed(1)).join(' / ')} | ${m('seconds')} | ` +
-        `${m('start')} | ${m('logins')} | ${m('users')} | ${m('commit')} | ${m('cpu')} |`
+        `${m('start')} | ${m('logins')} | ${m('users')} | ${m('commit')} | ${m('cpu')} | ${m('peakRssMb')} |`
       );
     });
     process.stdout.write(
@@ -120,8 +122,8 @@ async function main(): Promise<void> {
         `routine runs, ${fmt(args.users)} users, ${args.changed * 100} % changed before each run, ` +
           `${args.rounds} rounds (order alternating)`,
         ``,
-        `| build | s (each run) | median s | start | logins | users + streams | commit | CPU s |`,
-        `|---|---|---:|---:|---:|---:|---:|---:|`,
+        `| build | s (each run) | median s | start | logins | users + streams | commit | CPU s | peak RSS MB |`,
+        `|---|---|---:|---:|---:|---:|---:|---:|---:|`,
         ...rows,
         ``,
       ].join('\n'),

@@ -55,7 +55,8 @@ export async function consume<R>(
   const onAbort = () => ex.rows.destroy(abortError(signal));
   signal.addEventListener('abort', onAbort, { once: true });
   try {
-    for await (const row of ex.rows) onRow(row as Record<string, string>);
+    // a batch at a time (the page's rows): no per-row stream push and read
+    for await (const batch of ex.batches()) for (const row of batch) onRow(row);
     return await ex.done;
   } catch (err) {
     // the stream's error is the extraction's (or the stop's): `done` says which, when it has settled

@@ -14,6 +14,13 @@ import type { Row } from './csv-page';
 export interface Extraction<R> {
   /** Rows in Salesforce's order. Errors instead of ending when the extraction is not complete and verified. */
   rows: Readable;
+  /**
+   * The same rows a batch at a time, as the pages give them, for a reader that takes every row
+   * itself (the Id snapshots: millions of rows a run). Read either `rows` or this, never both. It
+   * ends when the extraction ends or fails, or is cancelled; only `done` says it is complete and
+   * verified. Leaving it early cancels the extraction, as destroying `rows` does.
+   */
+  batches(): AsyncIterable<Row[]>;
   /** Settles once the extraction is over: resolves only for a complete, verified extraction. */
   done: Promise<R>;
   /** The main Bulk job's numberRecordsProcessed, once it is JobComplete (before its pages are read). */
@@ -30,6 +37,47 @@ class RowStream<R> extends Readable {
     private readonly cancelled: AbortSignal,
   ) {
     super({ objectMode: true, highWaterMark: 100 });
+  }
+
+  /**
+   * The generator's batches without the stream's per-row push and read (bench/id-snapshot.ts: the
+   * Id snapshot's rows from the page to the reader's function take ~3x less CPU). Settles `done`
+   * as pull() does; a failed extraction is rethrown to the reader and rejects `done` with the same
+   * error.
+   */
+  async *batches(): AsyncGenerator<Row[], void, undefined> {
+    if (this.pulling) throw new Error('the rows of this extraction are already being read');
+    this.pulling = true; // for good: _read never pulls in this mode
+    // nobody listens to the stream in this mode: a destroy(err) (the run stopped) reaches the reader
+    // through `done`, which _destroy rejects with it, never as an unhandled 'error' event
+    this.on('error', () => undefined);
+    let ended = false;
+    try {
+      for (;;) {
+        const r = await this.gen.next();
+        if (this.destroyed) return; // cancelled: _destroy settles `done`
+        if (r.done) {
+          ended = true;
+          this.settle.resolve(r.value);
+          return;
+        }
+        yield r.value;
+      }
+    } catch (err) {
+      ended = true;
+      if (this.destroyed) return;
+      if (this.cancelled.aborted) {
+        this.settle.reject(cancelledError());
+        this.destroy();
+        return;
+      }
+      this.settle.reject(err);
+      this.destroy(); // settled already: _destroy only lets the generator clean up
+      throw err;
+    } finally {
+      // the reader left early (a break, an error of its own): the extraction is cancelled
+      if (!ended && !this.destroyed) this.destroy();
+    }
   }
 
   override _read(): void {
@@ -99,5 +147,6 @@ export function toExtraction<R>(gen: AsyncGenerator<Row[], R, undefined>, contro
   let settle!: { resolve(r: R): void; reject(e: unknown): void };
   const done = new Promise<R>((resolve, reject) => (settle = { resolve, reject }));
   done.catch(() => undefined); // whoever only reads `rows` sees the error there
-  return { rows: new RowStream(gen, settle, () => controller.abort(), controller.signal), done };
+  const rows = new RowStream(gen, settle, () => controller.abort(), controller.signal);
+  return { rows, batches: () => rows.batches(), done };
 }
