@@ -29,7 +29,8 @@ class RowStream<R> extends Readable {
     private readonly cancel: () => void,
     private readonly cancelled: AbortSignal,
   ) {
-    super({ objectMode: true, highWaterMark: 100 });
+    // rows buffered ahead of the pipeline: few, so that they die young (csv-page.ts's batchSize)
+    super({ objectMode: true, highWaterMark: 20 });
   }
 
   override _read(): void {
