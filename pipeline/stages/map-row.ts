@@ -1,5 +1,5 @@
 import { FatalError } from '../../kernel/errors';
-import { sameStrings, shapeBuilder } from '../../kernel/fixed-shape';
+import { shapeBuilder } from '../../kernel/fixed-shape';
 import type { Mapping, MappingRow, SourceObject } from '../../schemas/mapping';
 import { CONTEXT_FIELDS, type StageContext } from './context';
 import { Refusal, scalarValue, type ScalarType } from './convert';
@@ -137,11 +137,21 @@ function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
 function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
   // Hot path: every row of an extraction has the same columns, so the matching columns (sorted)
   // and their map keys are computed once per column list and reused while it repeats. A memo
-  // only: the output depends on the row alone.
+  // only: the output depends on the row alone. The row's columns are compared with the last list
+  // by for-in, which allocates nothing for a row of a known shape; Object.keys made a ~175-slot array
+  // per row and map (docs/performance-s10-cpu.md). for-in lists the own keys in Object.keys's order,
+  // then inherited enumerable ones: when the last key it lists is the row's own, it listed no
+  // inherited one, and the row's keys are Object.keys's.
   let lastColumns: string[] = [];
   let names: { column: string; key: string }[] = [];
-  const matching = (columns: string[]) => {
-    if (!sameStrings(columns, lastColumns)) {
+  const sameColumns = (row: RawRow) => {
+    let n = 0;
+    for (const k in row) if (lastColumns[n++] !== k) return false;
+    return n === lastColumns.length && (n === 0 || Object.hasOwn(row, lastColumns[n - 1]));
+  };
+  const matching = (row: RawRow) => {
+    if (!sameColumns(row)) {
+      const columns = Object.keys(row);
       names = columns
         .filter((k) => k.startsWith(prefix) && k.length > prefix.length && !claimed.has(k))
         .sort()
@@ -151,7 +161,7 @@ function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
     return names;
   };
   return (row, _ctx, out, i) => {
-    const names = matching(Object.keys(row));
+    const names = matching(row);
     if (names.length === 0) {
       out[i] = null;
       return null;
