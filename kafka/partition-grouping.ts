@@ -20,8 +20,8 @@ import { FatalError } from '../kernel/errors';
  * kafkajs takes the function at load (no object to swap it on) but calls `reduce` on the caller's
  * array, so the array given here answers that one call, `reduce(step, {})`, linearly: kafkajs's own
  * step runs once per message, in order (the partitioner, a round-robin one included, sees exactly
- * the calls it saw before), on a fresh accumulator; the partition it answers is read back and the
- * message appended to that partition's list. Same groups, same order, same result object
+ * the calls it saw before), on an accumulator that reads as empty and records what the step assigns;
+ * the partition it answers is read back and the message appended to that partition's list. Same groups, same order, same result object
  * (test/unit/kafka/partition-grouping.test.ts, kafkajs's own function as the oracle). A step that does
  * not hand back its accumulator with [message] under one partition is not the kafkajs this was written
  * for: the send fails (FatalError) rather than guess. Any other reduce is Array's own.
@@ -42,17 +42,77 @@ function groupingReduce(this: Message[], callback: (...args: unknown[]) => unkno
   for (let i = 0; i < n; i++) {
     if (!(i in this)) continue; // as Array's reduce: holes are skipped
     const message = this[i];
-    const step: Record<string, unknown> = {};
-    const out = callback(step, message, i, this);
-    const keys = out === step ? Object.keys(step) : [];
-    const list = keys.length === 1 ? step[keys[0]] : undefined;
+    step.reset();
+    const out = callback(step.accumulator, message, i, this);
+    if (out !== step.accumulator || step.sets !== 1 || step.unexpected) throw unknownStep();
+    const list = step.value;
     if (!Array.isArray(list) || list.length !== 1 || list[0] !== message) throw unknownStep();
-    const group = groups[keys[0]];
-    if (group === undefined) groups[keys[0]] = list as Message[];
+    const group = groups[step.key];
+    if (group === undefined) groups[step.key] = list as Message[];
     else group.push(message);
   }
   return groups;
 }
+
+/**
+ * The accumulator each step gets: it reads as empty (`result[partition]` is undefined, so kafkajs's
+ * `[...current, message]` copies nothing) and records the one property the step assigns instead of
+ * keeping it, so a step allocates nothing here (a fresh object a step, and its keys, were ~2 KB a user).
+ * Anything else done to it marks the step as not kafkajs's.
+ */
+class Step {
+  key = '';
+  value: unknown = undefined;
+  sets = 0;
+  unexpected = false;
+  readonly accumulator: object;
+
+  constructor() {
+    const mark = () => {
+      this.unexpected = true;
+      return false;
+    };
+    this.accumulator = new Proxy(Object.create(null) as object, {
+      get: (_t, key) => {
+        if (typeof key !== 'string') this.unexpected = true;
+        return undefined;
+      },
+      set: (_t, key, value) => {
+        if (typeof key !== 'string') return mark();
+        this.key = key;
+        this.value = value;
+        this.sets++;
+        return true;
+      },
+      has: mark,
+      deleteProperty: mark,
+      defineProperty: mark,
+      ownKeys: () => {
+        this.unexpected = true;
+        return [];
+      },
+      getOwnPropertyDescriptor: () => {
+        this.unexpected = true;
+        return undefined;
+      },
+      getPrototypeOf: () => {
+        this.unexpected = true;
+        return null;
+      },
+      setPrototypeOf: mark,
+    });
+  }
+
+  reset(): void {
+    this.key = '';
+    this.value = undefined;
+    this.sets = 0;
+    this.unexpected = false;
+  }
+}
+
+// one for the process: a grouping runs synchronously from start to end (kafkajs's step calls only the partitioner)
+const step = new Step();
 
 Object.defineProperty(PartitionGroupedMessages.prototype, 'reduce', {
   value: groupingReduce,
