@@ -43,13 +43,22 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
   // (bench/hot-path.ts, docs/performance-s5-cpu.md). Same keys, order and values.
   const build = shapeBuilder<AvroRecord>(targets);
   const n = fns.length;
+  // The values are collected in one array per mapper, reused row after row (a ~175-slot array a user
+  // before): `build` copies them into the record, and the mapper is synchronous and never re-entered
+  // (a field function calls no mapper). Each field function writes its slot or returns an error, so a
+  // record is built only from this row's values; the slots are cleared after each row, so the array
+  // keeps nothing of a row alive.
+  const values: AvroValue[] = new Array<AvroValue>(n).fill(null);
   return (row, ctx) => {
-    const values: AvroValue[] = new Array<AvroValue>(n);
-    for (let i = 0; i < n; i++) {
-      const error = fns[i](row, ctx, values, i);
-      if (error !== null) return invalid(error.field, error.raw, error.reason, targets[i]);
+    try {
+      for (let i = 0; i < n; i++) {
+        const error = fns[i](row, ctx, values, i);
+        if (error !== null) return invalid(error.field, error.raw, error.reason, targets[i]);
+      }
+      return ok(build(values));
+    } finally {
+      values.fill(null);
     }
-    return ok(build(values));
   };
 }
 
