@@ -21,8 +21,9 @@ import { FatalError } from '../kernel/errors';
  * array, so the array given here answers that one call, `reduce(step, {})`, linearly: kafkajs's own
  * step runs once per message, in order (the partitioner, a round-robin one included, sees exactly
  * the calls it saw before), on an accumulator that reads as empty and records what the step assigns;
- * the partition it answers is read back and the message appended to that partition's list. Same groups, same order, same result object
- * (test/unit/kafka/partition-grouping.test.ts, kafkajs's own function as the oracle). A step that does
+ * the partition it answers is read back and the message appended to that partition's list. Same
+ * groups, same order, same result object (test/unit/kafka/partition-grouping.test.ts, kafkajs's own
+ * function as the oracle). A step that does
  * not hand back its accumulator with [message] under one partition is not the kafkajs this was written
  * for: the send fails (FatalError) rather than guess. Any other reduce is Array's own.
  */

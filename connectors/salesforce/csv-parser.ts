@@ -7,10 +7,11 @@
  * indexOf and charCodeAt: a quoted field costs one indexOf for its closing quote, an unquoted one
  * an indexOf for the next delimiter, and the next line feed and quote are looked up once and
  * reused until the scan passes them. Field values are slices of the decoded text (`true` and
- * `false` one shared string each), joined only around a doubled quote or a chunk boundary. Between pushes only the unfinished part of the
- * pending record is kept, and a field cut by a chunk boundary resumes where the scan stopped, so
- * a long record costs linear time. (V8 may keep a chunk's decoded text alive while a slice of it
- * lives; a value kept for long can be copied, e.g. with structuredClone.)
+ * `false` one shared string each), joined only around a doubled quote or a chunk boundary. Between
+ * pushes only the unfinished part of the pending record is kept, and a field cut by a chunk boundary
+ * resumes where the scan stopped, so a long record costs linear time. (V8 may keep a chunk's
+ * decoded text alive while a slice of it lives; a value kept for long can be copied, e.g. with
+ * structuredClone.)
  *
  * Dialect:
  * - records end with LF or CRLF; the final line break is optional, and a line break at the very
