@@ -46,9 +46,10 @@ export interface PageContext {
    * columns, 100 of narrow rows). Few wide rows, so that a row is published before V8's young
    * generation is collected twice: a User row parsed and left waiting behind ~100 others (~5 MB of
    * allocation; the image's semi-space is 4 MB) was promoted to the old generation with its values and
-   * the page's text (a first full run at 20k users: 260 MB promoted with 100 here and 100 in RowStream,
-   * ~100 MB with 20 and 20; docs/performance-s10-cpu.md). Narrow rows (Id snapshots) stay in batches
-   * of 100: they are small, and a batch is an async step.
+   * the page's text (a first full run at 20k users: 260 MB promoted with batches of 100, ~100 MB with
+   * 20; docs/performance-s10-cpu.md). Narrow rows (Id snapshots) stay in batches of 100: they are
+   * small, and a batch is an async step. (RowStream's highWaterMark at 20 too made the routine run
+   * slower, 40 -> 50 µs a user at 100k: left at 100.)
    */
   batchSize?: number;
   /** Wait before a re-read, by attempt (1-based), in ms. */

@@ -29,8 +29,7 @@ class RowStream<R> extends Readable {
     private readonly cancel: () => void,
     private readonly cancelled: AbortSignal,
   ) {
-    // rows buffered ahead of the pipeline: few, so that they die young (csv-page.ts's batchSize)
-    super({ objectMode: true, highWaterMark: 20 });
+    super({ objectMode: true, highWaterMark: 100 });
   }
 
   override _read(): void {
