@@ -429,6 +429,18 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     usersReadInfo = { kind: plan.kind, reason: plan.reason };
     const usersReadStart = now();
     logger.info(`users read: ${plan.kind}`, { reason: plan.reason });
+    // A user record's headers: the run's, the content hash, then the device and the UserLogin flags when
+    // there are any, in that order (the order they are written in). Built as one object a user (a spread
+    // of the run's headers and one object per optional header before).
+    const runHeaderList = Object.entries(runHeaders(run));
+    const userHeaders = (hash: string, device: string | undefined, flags: string | undefined) => {
+      const h: Record<string, string> = {};
+      for (const [k, v] of runHeaderList) h[k] = v;
+      h[HEADERS.contentHash] = hash;
+      if (device) h[HEADERS.device] = device;
+      if (flags) h[HEADERS.userLogin] = flags;
+      return h;
+    };
     /** A user row → its record, or null when unchanged (same raw row, same mapping, no newer device). */
     const userRecord = (raw: Record<string, string>, previous: LiveUser | undefined): OutRecord | null => {
       counts.usersExtracted++;
@@ -460,12 +472,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
             topic: opts.topics.users,
             key: deps.codecs.users.encodeKey(rec.id),
             value: deps.codecs.users.encodeValue(stages.merge(rec, stages.devices.unpack(rec.id, device))),
-            headers: {
-              ...runHeaders(run),
-              [HEADERS.contentHash]: hash,
-              ...(device ? { [HEADERS.device]: device } : {}),
-              ...(flags ? { [HEADERS.userLogin]: flags } : {}),
-            },
+            headers: userHeaders(hash, device, flags),
           };
         },
         counts,

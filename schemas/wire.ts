@@ -1,5 +1,9 @@
 import avro from 'avsc';
 import { RecordError } from '../kernel/errors';
+import { useOwnStringWriter } from './avro-strings';
+
+// avsc's string fields written by schemas/avro-strings.ts (same bytes, one pass for short strings)
+useOwnStringWriter();
 
 /**
  * Confluent wire format: byte 0 is the magic byte 0, bytes 1-4 the schema id (big-endian

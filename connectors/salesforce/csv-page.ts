@@ -41,7 +41,16 @@ export interface PageContext {
   logger: Logger;
   /** Re-reads allowed after a broken connection (default 5). */
   maxRereads?: number;
-  /** Rows per yielded batch (default 100: small buffers keep rows in V8's young generation). */
+  /**
+   * Rows per yielded batch (default: about 4,000 values, 20 to 100 rows: 22 rows of a User's ~175
+   * columns, 100 of narrow rows). Few wide rows, so that a row is published before V8's young
+   * generation is collected twice: a User row parsed and left waiting behind ~100 others (~5 MB of
+   * allocation; the image's semi-space is 4 MB) was promoted to the old generation with its values and
+   * the page's text (a first full run at 20k users: 260 MB promoted with batches of 100, ~100 MB with
+   * 20; docs/performance-s10-cpu.md). Narrow rows (Id snapshots) stay in batches of 100: they are
+   * small, and a batch is an async step. (RowStream's highWaterMark at 20 too made the routine run
+   * slower, 40 -> 50 µs a user at 100k: left at 100.)
+   */
   batchSize?: number;
   /** Wait before a re-read, by attempt (1-based), in ms. */
   backoff?: (attempt: number) => Promise<void>;
@@ -90,7 +99,7 @@ export async function* readCsvPage(
   ctx: PageContext,
 ): AsyncGenerator<Row[], PageSummary, undefined> {
   const maxRereads = ctx.maxRereads ?? 5;
-  const batchSize = ctx.batchSize ?? 100;
+  const batchSize = ctx.batchSize ?? Math.max(20, Math.min(100, Math.floor(4000 / ctx.columns.length)));
   const columns = ctx.columns;
   const toRow = rowBuilder(columns);
   const where = `query job ${ctx.jobId}, result ${source.label}`;

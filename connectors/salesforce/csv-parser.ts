@@ -6,11 +6,12 @@
  * push() returns the records the chunk completed. The scan runs over the decoded string with
  * indexOf and charCodeAt: a quoted field costs one indexOf for its closing quote, an unquoted one
  * an indexOf for the next delimiter, and the next line feed and quote are looked up once and
- * reused until the scan passes them. Field values are slices of the decoded text, joined only
- * around a doubled quote or a chunk boundary. Between pushes only the unfinished part of the
- * pending record is kept, and a field cut by a chunk boundary resumes where the scan stopped, so
- * a long record costs linear time. (V8 may keep a chunk's decoded text alive while a slice of it
- * lives; a value kept for long can be copied, e.g. with structuredClone.)
+ * reused until the scan passes them. Field values are slices of the decoded text (`true` and
+ * `false` one shared string each), joined only around a doubled quote or a chunk boundary. Between
+ * pushes only the unfinished part of the pending record is kept, and a field cut by a chunk boundary
+ * resumes where the scan stopped, so a long record costs linear time. (V8 may keep a chunk's
+ * decoded text alive while a slice of it lives; a value kept for long can be copied, e.g. with
+ * structuredClone.)
  *
  * Dialect:
  * - records end with LF or CRLF; the final line break is optional, and a line break at the very
@@ -60,6 +61,36 @@ const LF = 0x0a;
 const CR = 0x0d;
 const BOM = 0xfeff;
 
+/**
+ * `buf.slice(from, to)`, except that the two values a Bulk row repeats most, `true` and `false` (~110 of
+ * a User row's ~175 fields), are the one shared string each instead of a fresh copy per field (V8 copies
+ * a slice under 13 characters): less to allocate, and nothing of it for the young generation's
+ * collections to copy while the row waits in the pipeline (docs/performance-s10-cpu.md). The same
+ * value either way: strings compare by content.
+ */
+function field(buf: string, from: number, to: number): string {
+  const n = to - from;
+  if (n === 4) {
+    if (
+      buf.charCodeAt(from) === 0x74 && // t
+      buf.charCodeAt(from + 1) === 0x72 && // r
+      buf.charCodeAt(from + 2) === 0x75 && // u
+      buf.charCodeAt(from + 3) === 0x65 // e
+    )
+      return 'true';
+  } else if (n === 5) {
+    if (
+      buf.charCodeAt(from) === 0x66 && // f
+      buf.charCodeAt(from + 1) === 0x61 && // a
+      buf.charCodeAt(from + 2) === 0x6c && // l
+      buf.charCodeAt(from + 3) === 0x73 && // s
+      buf.charCodeAt(from + 4) === 0x65 // e
+    )
+      return 'false';
+  }
+  return buf.slice(from, to);
+}
+
 /** Where the scan stands in the pending field. */
 const FIELD_START = 0;
 const IN_UNQUOTED = 1;
@@ -74,8 +105,9 @@ export class CsvParser {
   private bomChecked = false;
   /** Decoded text not consumed yet; the scan resumes at its first character. */
   private tail = '';
-  /** Completed fields of the pending record. */
+  /** Completed fields of the pending record: the first `count` slots (the array is sized ahead). */
   private fields: string[] = [];
+  private count = 0;
   private state: FieldState = FIELD_START;
   /** The pending field's value read so far (unescaped), when the state is not FIELD_START. */
   private value = '';
@@ -120,6 +152,7 @@ export class CsvParser {
     const delimiterCode = this.delimiterCode;
     const out: string[][] = [];
     let fields = this.fields;
+    let count = this.count;
     let state = this.state;
     let value = this.value;
     let pos = 0;
@@ -152,7 +185,7 @@ export class CsvParser {
           pos = q + 2;
           continue;
         }
-        fields.push(value + buf.slice(pos, q));
+        fields[count++] = value === '' ? field(buf, pos, q) : value + buf.slice(pos, q);
         value = '';
         if (after === delimiterCode) {
           pos = q + 2;
@@ -166,11 +199,11 @@ export class CsvParser {
           throw new CsvSyntaxError(
             'INVALID_CLOSING_QUOTE',
             this.record,
-            `A closing quote is followed by ${JSON.stringify(buf[q + 1])} in field ${fields.length}`,
+            `A closing quote is followed by ${JSON.stringify(buf[q + 1])} in field ${count}`,
           );
       } else {
         if (state === FIELD_START) {
-          if (pos === len && !(final && fields.length > 0)) break;
+          if (pos === len && !(final && count > 0)) break;
           if (buf.charCodeAt(pos) === QUOTE) {
             state = IN_QUOTED;
             pos++;
@@ -191,10 +224,10 @@ export class CsvParser {
           if (nextQuote === -1) nextQuote = len;
         }
         if (nextQuote < (d < nextLf ? d : nextLf)) {
-          throw new CsvSyntaxError('INVALID_QUOTE', this.record, `A quote inside unquoted field ${fields.length + 1}`);
+          throw new CsvSyntaxError('INVALID_QUOTE', this.record, `A quote inside unquoted field ${count + 1}`);
         }
         if (d < nextLf) {
-          fields.push(value + buf.slice(pos, d));
+          fields[count++] = value === '' ? field(buf, pos, d) : value + buf.slice(pos, d);
           value = '';
           pos = d + 1;
           state = FIELD_START;
@@ -208,18 +241,22 @@ export class CsvParser {
             pos = keep;
             break;
           }
-          fields.push(value + buf.slice(pos));
+          fields[count++] = value === '' ? field(buf, pos, len) : value + buf.slice(pos);
           recordEnd = len;
         } else {
-          fields.push(value + buf.slice(pos, nextLf > pos && buf.charCodeAt(nextLf - 1) === CR ? nextLf - 1 : nextLf));
+          const end = nextLf > pos && buf.charCodeAt(nextLf - 1) === CR ? nextLf - 1 : nextLf;
+          fields[count++] = value === '' ? field(buf, pos, end) : value + buf.slice(pos, end);
           recordEnd = nextLf + 1;
         }
         value = '';
       }
 
       if (recordEnd - recordStart > this.maxRecordChars) throw this.tooLarge();
+      if (fields.length !== count) fields.length = count;
       out.push(fields);
-      fields = [];
+      // the next record's array at this one's size, allocated once (pushes grew it ~5 times a User row)
+      fields = new Array<string>(count);
+      count = 0;
       this.record++;
       recordStart = pos = recordEnd;
       state = FIELD_START;
@@ -228,6 +265,7 @@ export class CsvParser {
     if (len - recordStart > this.maxRecordChars) throw this.tooLarge();
     this.tail = pos < len ? buf.slice(pos) : '';
     this.fields = fields;
+    this.count = count;
     this.state = state;
     this.value = value;
     this.pendingChars = pos - recordStart;

@@ -1,7 +1,8 @@
 import type { Admin, Kafka, Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import { FatalError } from '../../kernel/errors';
+import { groupedMessages } from '../../kafka/partition-grouping';
 import { keyPartitioner } from '../../kafka/partitioner';
-import { compressionType, type Compression, type OutRecord, type RecordWriter } from './publisher';
+import { compressionType, topicMessagesOf, type Compression, type OutRecord, type RecordWriter } from './publisher';
 
 /**
  * The broker's fence around a run. Each run that holds the lock writes what must never come from
@@ -103,19 +104,13 @@ export async function openFence(
         try {
           tx = await producer.transaction();
           const t = tx;
+          // the messages in lists kafkajs groups by partition linearly (kafka/partition-grouping.ts)
           const send = async (topic: string, messages: Message[]) => {
-            note(await t.send({ topic, acks: -1, compression, messages }));
+            note(await t.send({ topic, acks: -1, compression, messages: groupedMessages(messages) }));
           };
           const writer: RecordWriter = {
             async write(batch: OutRecord[]) {
-              const byTopic = new Map<string, Message[]>();
-              for (const r of batch) {
-                let list = byTopic.get(r.topic);
-                if (!list) byTopic.set(r.topic, (list = []));
-                list.push({ key: r.key, value: r.value, headers: r.headers });
-              }
-              const topicMessages = [...byTopic].map(([topic, messages]) => ({ topic, messages }));
-              note(await t.sendBatch({ acks: -1, compression, topicMessages }));
+              note(await t.sendBatch({ acks: -1, compression, topicMessages: topicMessagesOf(batch) }));
             },
           };
           await fn({ writer, send });

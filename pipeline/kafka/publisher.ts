@@ -1,5 +1,6 @@
 import _ from 'highland';
-import { CompressionTypes, type Producer, type Kafka } from 'kafkajs';
+import { CompressionTypes, type Message, type Producer, type Kafka, type TopicMessages } from 'kafkajs';
+import { messageList } from '../../kafka/partition-grouping';
 import { keyPartitioner } from '../../kafka/partitioner';
 
 /** One record on its way to Kafka: key and value already in wire format; null value = tombstone. */
@@ -61,19 +62,25 @@ export function kafkaWriter(producer: Producer, opts: Pick<PublisherOptions, 'co
   const compression = compressionType(opts.compression);
   return {
     async write(batch) {
-      const byTopic = new Map<string, { key: Buffer; value: Buffer | null; headers: Record<string, string> }[]>();
-      for (const r of batch) {
-        let list = byTopic.get(r.topic);
-        if (!list) byTopic.set(r.topic, (list = []));
-        list.push({ key: r.key, value: r.value, headers: r.headers });
-      }
-      await producer.sendBatch({
-        acks: -1,
-        compression,
-        topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
-      });
+      await producer.sendBatch({ acks: -1, compression, topicMessages: topicMessagesOf(batch) });
     },
   };
+}
+
+/**
+ * A batch's records as kafkajs's messages by topic, in order. Each topic's list is one whose grouping
+ * by partition is linear (kafka/partition-grouping.ts: kafkajs's own copies the partition's list for
+ * every message). A record is its own message: kafkajs reads its key, value and headers (and finds no
+ * partition or timestamp), so no copy of each is made.
+ */
+export function topicMessagesOf(batch: readonly OutRecord[]): TopicMessages[] {
+  const byTopic = new Map<string, Message[]>();
+  for (const r of batch) {
+    let list = byTopic.get(r.topic);
+    if (!list) byTopic.set(r.topic, (list = messageList()));
+    list.push(r);
+  }
+  return [...byTopic].map(([topic, messages]) => ({ topic, messages }));
 }
 
 /** A dry run's writer: counts and drops. */

@@ -1,5 +1,5 @@
 import { FatalError } from '../../kernel/errors';
-import { sameStrings, shapeBuilder } from '../../kernel/fixed-shape';
+import { shapeBuilder } from '../../kernel/fixed-shape';
 import type { Mapping, MappingRow, SourceObject } from '../../schemas/mapping';
 import { CONTEXT_FIELDS, type StageContext } from './context';
 import { Refusal, scalarValue, type ScalarType } from './convert';
@@ -43,13 +43,22 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
   // (bench/hot-path.ts, docs/performance-s5-cpu.md). Same keys, order and values.
   const build = shapeBuilder<AvroRecord>(targets);
   const n = fns.length;
+  // The values are collected in one array per mapper, reused row after row (a ~175-slot array a user
+  // before): `build` copies them into the record, and the mapper is synchronous and never re-entered
+  // (a field function calls no mapper). Each field function writes its slot or returns an error, so a
+  // record is built only from this row's values; the slots are cleared after each row, so the array
+  // keeps nothing of a row alive.
+  const values: AvroValue[] = new Array<AvroValue>(n).fill(null);
   return (row, ctx) => {
-    const values: AvroValue[] = new Array<AvroValue>(n);
-    for (let i = 0; i < n; i++) {
-      const error = fns[i](row, ctx, values, i);
-      if (error !== null) return invalid(error.field, error.raw, error.reason, targets[i]);
+    try {
+      for (let i = 0; i < n; i++) {
+        const error = fns[i](row, ctx, values, i);
+        if (error !== null) return invalid(error.field, error.raw, error.reason, targets[i]);
+      }
+      return ok(build(values));
+    } finally {
+      values.fill(null);
     }
-    return ok(build(values));
   };
 }
 
@@ -137,11 +146,21 @@ function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
 function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
   // Hot path: every row of an extraction has the same columns, so the matching columns (sorted)
   // and their map keys are computed once per column list and reused while it repeats. A memo
-  // only: the output depends on the row alone.
+  // only: the output depends on the row alone. The row's columns are compared with the last list
+  // by for-in, which allocates nothing for a row of a known shape; Object.keys made a ~175-slot array
+  // per row and map (docs/performance-s10-cpu.md). for-in lists the own keys in Object.keys's order,
+  // then inherited enumerable ones: when the last key it lists is the row's own, it listed no
+  // inherited one, and the row's keys are Object.keys's.
   let lastColumns: string[] = [];
   let names: { column: string; key: string }[] = [];
-  const matching = (columns: string[]) => {
-    if (!sameStrings(columns, lastColumns)) {
+  const sameColumns = (row: RawRow) => {
+    let n = 0;
+    for (const k in row) if (lastColumns[n++] !== k) return false;
+    return n === lastColumns.length && (n === 0 || Object.hasOwn(row, lastColumns[n - 1]));
+  };
+  const matching = (row: RawRow) => {
+    if (!sameColumns(row)) {
+      const columns = Object.keys(row);
       names = columns
         .filter((k) => k.startsWith(prefix) && k.length > prefix.length && !claimed.has(k))
         .sort()
@@ -151,7 +170,7 @@ function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
     return names;
   };
   return (row, _ctx, out, i) => {
-    const names = matching(Object.keys(row));
+    const names = matching(row);
     if (names.length === 0) {
       out[i] = null;
       return null;

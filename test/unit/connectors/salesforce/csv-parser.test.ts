@@ -233,6 +233,12 @@ describe('CsvParser', () => {
       '😀',
       '\u00a0',
       'x y',
+      // the values the parser hands out as shared strings, and near misses
+      'true',
+      'false',
+      'tru',
+      'fals',
+      'True',
     ];
     const TABLES = 300;
 
@@ -284,6 +290,8 @@ describe('CsvParser', () => {
       const all = generated.map((c) => c.text).join('');
       for (const s of ['""', '\r\n', '😀', '\ufeff']) expect(all).toContain(s);
       expect(generated.some((c) => c.table.some((row) => row.length === 1 && row[0] === ''))).toBe(true);
+      for (const v of ['true', 'false', 'tru', 'fals'])
+        expect(generated.some((c) => c.table.some((row) => row.includes(v)))).toBe(true);
     });
 
     it.each(generated.map((c) => [c.index, c] as const))('table %i', (_, c) => {
