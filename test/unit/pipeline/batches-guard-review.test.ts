@@ -4,8 +4,8 @@ import { mulberry32 } from '../../../simulator/prng';
 
 /**
  * Review of s10-routine (Extraction.batches): "Read either `rows` or this, never both"
- * (row-stream.ts:19). batches() enforces it with `pulling` (row-stream.ts:50), but pull() clears
- * `pulling` in its finally (row-stream.ts:106) each time the stream's buffer is full, so once
+ * (row-stream.ts:19). batches() enforces it with `pulling` (row-stream.ts:49), but pull() clears
+ * `pulling` in its finally (row-stream.ts:113) each time the stream's buffer is full, so once
  * `rows` has started (its buffer holding rows nobody read yet) batches() is let in: the rows
  * buffered in `rows` are never seen by the batch reader, and `done` still resolves (complete and
  * verified), which for an Id snapshot means those users are removed. Randomized: batch sizes and

@@ -148,7 +148,13 @@ describe('s10-routine review: the Id snapshot read a batch at a time, against th
           (e: unknown) => ({ ok: false as const, e: e as Error & { code?: string } }),
         );
         clearTimeout(timer);
-        const label = `${scenario.kind === 'fault' ? scenario.fault.kind : scenario.kind === 'tamper' ? `tamper ${scenario.how}${tampered ? '' : ' (not reached)'}` : scenario.kind} -> ${outcome.ok ? 'ok' : (outcome.e.code ?? outcome.e.message)}`;
+        const what =
+          scenario.kind === 'fault'
+            ? scenario.fault.kind
+            : scenario.kind === 'tamper'
+              ? `tamper ${scenario.how}${tampered ? '' : ' (not reached)'}`
+              : scenario.kind;
+        const label = `${what} -> ${outcome.ok ? 'ok' : (outcome.e.code ?? outcome.e.message)}`;
         tally.set(label, (tally.get(label) ?? 0) + 1);
         const open = sim.openQueryJobs();
         if (outcome.ok) {
