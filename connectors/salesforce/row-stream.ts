@@ -29,6 +29,8 @@ export interface Extraction<R> {
 
 class RowStream<R> extends Readable {
   private pulling = false;
+  /** Which reader took the rows: set by the first read, never cleared (rows or batches, never both). */
+  private mode: 'rows' | 'batches' | undefined;
 
   constructor(
     private readonly gen: AsyncGenerator<Row[], R, undefined>,
@@ -46,8 +48,8 @@ class RowStream<R> extends Readable {
    * error.
    */
   async *batches(): AsyncGenerator<Row[], void, undefined> {
-    if (this.pulling) throw new Error('the rows of this extraction are already being read');
-    this.pulling = true; // for good: _read never pulls in this mode
+    if (this.mode) throw readTwiceError(this.mode);
+    this.mode = 'batches';
     // nobody listens to the stream in this mode: a destroy(err) (the run stopped) reaches the reader
     // through `done`, which _destroy rejects with it, never as an unhandled 'error' event
     this.on('error', () => undefined);
@@ -81,6 +83,9 @@ class RowStream<R> extends Readable {
   }
 
   override _read(): void {
+    // rows after batches(): the batch reader has taken the generator; fail both loudly (done rejects)
+    if (this.mode === 'batches') return void this.destroy(readTwiceError('batches'));
+    this.mode = 'rows';
     if (!this.pulling) void this.pull();
   }
 
@@ -132,6 +137,14 @@ class RowStream<R> extends Readable {
         cb(err);
       });
   }
+}
+
+function readTwiceError(first: 'rows' | 'batches'): FatalError {
+  return new FatalError(
+    'EXTRACTION_READ_TWICE',
+    `this extraction's rows are already read through ${first === 'rows' ? 'its rows stream' : 'batches()'}: ` +
+      'read either rows or batches(), never both (rows one reader took would never reach the other)',
+  );
 }
 
 function cancelledError(): FatalError {

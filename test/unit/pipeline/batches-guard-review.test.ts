@@ -55,4 +55,21 @@ describe('s10-routine review: the object-mode stream and the batch mode never bo
     }
     expect(problems).toEqual([]);
   });
+  it('rows after batches() started fails both with EXTRACTION_READ_TWICE instead of hanging', async () => {
+    let n = 0;
+    const gen = (async function* () {
+      for (let b = 0; b < 5; b++) yield Array.from({ length: 10 }, () => ({ Id: `id${n++}` }));
+      return { rowsRead: n };
+    })();
+    const ex = toExtraction(gen, new AbortController());
+    const it = ex.batches()[Symbol.asyncIterator]();
+    expect((await it.next()).done).toBe(false);
+    const streamError = new Promise<unknown>((resolve) => ex.rows.once('error', resolve));
+    ex.rows.resume(); // a second reader
+    await expect(ex.done).rejects.toMatchObject({ code: 'EXTRACTION_READ_TWICE' });
+    // the batch reader ends without claiming anything: only `done` would say complete
+    expect((await it.next()).done).toBe(true);
+    // the second reader is told too, on the stream
+    await expect(streamError).resolves.toMatchObject({ code: 'EXTRACTION_READ_TWICE' });
+  });
 });
