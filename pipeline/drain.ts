@@ -54,18 +54,31 @@ export async function consume<R>(
 ): Promise<R> {
   const onAbort = () => ex.rows.destroy(abortError(signal));
   signal.addEventListener('abort', onAbort, { once: true });
+  let readerFailed = false;
   try {
     // a batch at a time (the page's rows): no per-row stream push and read
-    for await (const batch of ex.batches()) for (const row of batch) onRow(row);
+    for await (const batch of ex.batches()) {
+      try {
+        for (const row of batch) onRow(row);
+      } catch (err) {
+        readerFailed = true;
+        throw err;
+      }
+    }
     return await ex.done;
   } catch (err) {
-    // the stream's error is the extraction's (or the stop's): `done` says which, when it has settled
-    throw signal.aborted
-      ? abortError(signal)
-      : await ex.done.then(
-          () => err,
-          (e: unknown) => e,
-        );
+    if (signal.aborted) throw abortError(signal);
+    // the reader's own error: leaving the batches cancelled the extraction; once its jobs are
+    // tidied up (`done` settled, EXTRACTION_CANCELLED), the reader's error is the one to tell
+    if (readerFailed) {
+      await ex.done.catch(() => undefined);
+      throw err;
+    }
+    // the extraction's error (or the stop's): `done` says which, when it has settled
+    throw await ex.done.then(
+      () => err,
+      (e: unknown) => e,
+    );
   } finally {
     signal.removeEventListener('abort', onAbort);
   }

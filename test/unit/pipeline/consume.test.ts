@@ -101,3 +101,32 @@ describe('consume (the Id snapshots reader)', () => {
     expect(cleanedUp).toBe(true);
   });
 });
+
+describe("consume: the reader's own failure", () => {
+  it("rejects with the reader's error, not EXTRACTION_CANCELLED, once the extraction is tidied up", async () => {
+    let cleanedUp = false;
+    const gen = (async function* () {
+      try {
+        for (let b = 0; b < 10; b++) yield Array.from({ length: 100 }, (_, i) => ({ Id: `id${b * 100 + i}` }));
+        return { rowsRead: 1000 };
+      } finally {
+        cleanedUp = true;
+      }
+    })();
+    const ex = toExtraction(gen, new AbortController());
+    const boom = new Error('the reader refused row id250');
+    let seen = 0;
+    const read = consume(
+      ex,
+      (row) => {
+        if (row.Id === 'id250') throw boom;
+        seen++;
+      },
+      new AbortController().signal,
+    );
+    await expect(read).rejects.toBe(boom);
+    expect(seen).toBe(250);
+    expect(cleanedUp).toBe(true);
+    await expect(ex.done).rejects.toMatchObject({ code: 'EXTRACTION_CANCELLED' });
+  });
+});
