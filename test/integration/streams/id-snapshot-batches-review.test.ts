@@ -5,6 +5,7 @@ import { silentLogger } from '../../../kernel/logger';
 import { connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 import { latestRecords } from '../../support/stream-topics';
 import { seededRandom } from '../../support/sync-oracle';
+import { PAGE_TAMPERS, tamperPage, type PageTamper } from '../../support/tamper-page';
 
 /**
  * Review of s10-routine (the Id snapshots read a batch at a time: consume() over
@@ -28,8 +29,8 @@ afterEach(async () => {
 });
 
 const sorted = (xs: Iterable<string>) => [...xs].sort();
-type How = 'dropLast' | 'dupRow' | 'countPlus' | 'countMinus' | 'header' | 'headerOnly' | 'stop';
-const HOWS: How[] = ['dropLast', 'dupRow', 'countPlus', 'countMinus', 'header', 'headerOnly', 'stop'];
+type How = PageTamper | 'stop';
+const HOWS: How[] = [...PAGE_TAMPERS, 'stop'];
 const ID_ONLY = /^SELECT Id(, IsActive)? FROM \w+/;
 
 describe('s10-routine review: routine runs through the batch-read Id snapshots', () => {
@@ -68,19 +69,7 @@ describe('s10-routine review: routine runs through the batch-read Id snapshots',
               stop.abort();
               return res;
             }
-            const lines = (await res.text()).split('\n');
-            const headers = new Headers(res.headers);
-            headers.delete('content-encoding');
-            headers.delete('content-length');
-            const count = Number(headers.get('Sforce-NumberOfRecords'));
-            const last = lines[lines.length - 1] === '' ? lines.length - 2 : lines.length - 1;
-            if (plan.how === 'dropLast' && last > 0) lines.splice(last, 1);
-            if (plan.how === 'dupRow' && last > 0) lines.splice(last, 0, lines[last]);
-            if (plan.how === 'countPlus') headers.set('Sforce-NumberOfRecords', String(count + 1));
-            if (plan.how === 'countMinus') headers.set('Sforce-NumberOfRecords', String(count - 1));
-            if (plan.how === 'header') lines[0] = lines[0].replace('"Id"', '"Name"');
-            if (plan.how === 'headerOnly') lines.splice(1, lines.length - 1, '');
-            return new Response(lines.join('\n'), { status: res.status, statusText: res.statusText, headers });
+            return tamperPage(res, plan.how);
           },
         }),
     });

@@ -2,6 +2,7 @@ import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
 import { groupedMessages } from '../../../kafka/partition-grouping';
 import { keyPartitioner } from '../../../kafka/partitioner';
 import { mulberry32 } from '../../../simulator/prng';
+import { randomPartitionMetadata } from '../../support/partition-metadata';
 
 /**
  * kafkajs groups a send's messages by partition with `messages.reduce`, copying the partition's list for
@@ -20,17 +21,6 @@ const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPer
   messages: Message[];
   partitioner: Partitioner;
 }) => Record<string, Message[]>;
-
-function metadata(n: number, rnd: () => number): PartitionMetadata[] {
-  return Array.from({ length: n }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: rnd() < 0.1 ? -1 : 1,
-    replicas: [1],
-    isr: [1],
-    offlineReplicas: [],
-  }));
-}
 
 /** The same partitions, in the same order, each with the same messages (by identity) in the same order. */
 function same(a: Record<string, Message[]>, b: Record<string, Message[]>): boolean {
@@ -55,7 +45,7 @@ test(`the groups are kafkajs's own, message for message (GROUPING_SEED=${SEED})`
   const int = (n: number) => Math.floor(rnd() * n);
   for (let round = 0; round < 200; round++) {
     const partitions = 1 + int(round % 4 === 0 ? 1 : 64);
-    const partitionMetadata = metadata(partitions, rnd);
+    const partitionMetadata = randomPartitionMetadata(partitions, rnd);
     const messages: Message[] = Array.from({ length: int(round % 10 === 0 ? 800 : 200) }, (_, i) => {
       const kind = int(10);
       const key =
@@ -95,7 +85,7 @@ test('grouping a large send into one partition takes linear time (kafkajs copies
   // 20,000 messages into one partition: kafkajs's reduce copies 200 million list elements (1.6 GB of
   // arrays: 12 s under jest on the loaded 2-core machine); a linear grouping takes milliseconds.
   const messages: Message[] = Array.from({ length: 20_000 }, (_, i) => ({ key: `k${i}`, value: null }));
-  const partitionMetadata = metadata(1, () => 0.5);
+  const partitionMetadata = randomPartitionMetadata(1, () => 0.5);
   const t = process.hrtime.bigint();
   const groups = groupMessagesPerPartition({
     topic: 't',

@@ -1,6 +1,7 @@
-import { Partitioners, type PartitionMetadata } from 'kafkajs';
+import { Partitioners } from 'kafkajs';
 import { keyPartitioner, murmur2 } from '../../../kafka/partitioner';
 import { mulberry32 } from '../../../simulator/prng';
+import { randomPartitionMetadata } from '../../support/partition-metadata';
 
 /**
  * The connector's partitioner must place every record where kafkajs's DefaultPartitioner (the Java
@@ -13,17 +14,6 @@ const SEED = Number(process.env.PARTITION_SEED ?? Math.floor(Math.random() * 2 *
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const kafkajsMurmur2 = require('kafkajs/src/producer/partitioners/default/murmur2') as (key: Buffer | string) => number;
-
-function metadata(n: number, rnd: () => number): PartitionMetadata[] {
-  return Array.from({ length: n }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: rnd() < 0.1 ? -1 : 1,
-    replicas: [1],
-    isr: [1],
-    offlineReplicas: [],
-  }));
-}
 
 test(`murmur2 and the partition of a keyed record: the same as kafkajs's (PARTITION_SEED=${SEED})`, () => {
   const rnd = mulberry32(SEED);
@@ -39,7 +29,7 @@ test(`murmur2 and the partition of a keyed record: the same as kafkajs's (PARTIT
         ? Buffer.from(Array.from({ length }, () => int(256)))
         : Array.from({ length }, () => chars[int(chars.length)]).join('');
     expect(murmur2(key)).toBe(kafkajsMurmur2(key));
-    const partitionMetadata = metadata(1 + int(64), rnd);
+    const partitionMetadata = randomPartitionMetadata(1 + int(64), rnd);
     const message = { key, value: null };
     expect(ours({ topic: 't', partitionMetadata, message })).toBe(theirs({ topic: 't', partitionMetadata, message }));
   }
@@ -47,7 +37,10 @@ test(`murmur2 and the partition of a keyed record: the same as kafkajs's (PARTIT
 
 test('a record with its own partition keeps it; one without a key goes round-robin to partitions with a leader', () => {
   const ours = keyPartitioner();
-  const partitionMetadata = metadata(6, () => 0.5).map((p) => ({ ...p, leader: p.partitionId % 2 === 0 ? 1 : -1 }));
+  const partitionMetadata = randomPartitionMetadata(6, () => 0.5).map((p) => ({
+    ...p,
+    leader: p.partitionId % 2 === 0 ? 1 : -1,
+  }));
   expect(ours({ topic: 't', partitionMetadata, message: { key: 'k', value: null, partition: 5 } })).toBe(5);
   const seen = new Set<number>();
   for (let i = 0; i < 12; i++) seen.add(ours({ topic: 't', partitionMetadata, message: { key: null, value: null } }));

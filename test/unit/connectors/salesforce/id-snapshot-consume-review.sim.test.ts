@@ -17,6 +17,7 @@ import type { Simulator, SimFault, SimUserState } from '../../../../simulator/ap
 import { consume } from '../../../../pipeline/drain';
 import { mulberry32 } from '../../../../simulator/prng';
 import { extractor, realNow, startSim } from './sim-helpers';
+import { PAGE_TAMPERS, tamperPage, type PageTamper } from '../../../support/tamper-page';
 
 type Scenario =
   | { kind: 'complete' }
@@ -24,7 +25,7 @@ type Scenario =
   | { kind: 'stopTimer'; ms: number }
   | { kind: 'stopRows'; rows: number }
   // a results page of the snapshot tampered with on its way (its integrity checks must refuse it)
-  | { kind: 'tamper'; page: number; how: 'dropLast' | 'dupRow' | 'countPlus' | 'countMinus' | 'header' | 'headerOnly' };
+  | { kind: 'tamper'; page: number; how: PageTamper };
 
 describe('s10-routine review: the Id snapshot read a batch at a time, against the simulator', () => {
   let sim: Simulator;
@@ -62,7 +63,7 @@ describe('s10-routine review: the Id snapshot read a batch at a time, against th
       for (let d = 2; d < 40; d++) if (n % d === 0) divisors.push(d);
       const pageSize = random() < 0.3 ? divisors[int(divisors.length)] : sizes[int(sizes.length)];
       const pick = int(10);
-      const hows = ['dropLast', 'dupRow', 'countPlus', 'countMinus', 'header', 'headerOnly'] as const;
+      const hows = PAGE_TAMPERS;
       const retries = 3;
       const scenario: Scenario =
         pick === 0
@@ -110,19 +111,7 @@ describe('s10-routine review: the Id snapshot read a batch at a time, against th
             if (!armed || scenario.kind !== 'tamper' || !/\/results(\?|$)/.test(url) || res.status !== 200) return res;
             if (pages++ !== scenario.page) return res;
             tampered = true;
-            const lines = (await res.text()).split('\n');
-            const headers = new Headers(res.headers);
-            headers.delete('content-encoding');
-            headers.delete('content-length');
-            const count = Number(headers.get('Sforce-NumberOfRecords'));
-            const last = lines[lines.length - 1] === '' ? lines.length - 2 : lines.length - 1;
-            if (scenario.how === 'dropLast' && last > 0) lines.splice(last, 1);
-            if (scenario.how === 'dupRow' && last > 0) lines.splice(last, 0, lines[last]);
-            if (scenario.how === 'countPlus') headers.set('Sforce-NumberOfRecords', String(count + 1));
-            if (scenario.how === 'countMinus') headers.set('Sforce-NumberOfRecords', String(count - 1));
-            if (scenario.how === 'header') lines[0] = lines[0].replace('"Id"', '"Name"');
-            if (scenario.how === 'headerOnly') lines.splice(1, lines.length - 1, '');
-            return new Response(lines.join('\n'), { status: res.status, statusText: res.statusText, headers });
+            return tamperPage(res, scenario.how);
           },
         },
       );
