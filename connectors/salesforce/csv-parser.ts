@@ -62,32 +62,18 @@ const CR = 0x0d;
 const BOM = 0xfeff;
 
 /**
+ * A field's value: `pending` (its part read before a doubled quote or a chunk boundary) and
  * `buf.slice(from, to)`, except that the two values a Bulk row repeats most, `true` and `false` (~110 of
  * a User row's ~175 fields), are the one shared string each instead of a fresh copy per field (V8 copies
  * a slice under 13 characters): less to allocate, and nothing of it for the young generation's
  * collections to copy while the row waits in the pipeline (docs/performance-s10-cpu.md). The same
  * value either way: strings compare by content.
  */
-function field(buf: string, from: number, to: number): string {
+function field(pending: string, buf: string, from: number, to: number): string {
+  if (pending !== '') return pending + buf.slice(from, to);
   const n = to - from;
-  if (n === 4) {
-    if (
-      buf.charCodeAt(from) === 0x74 && // t
-      buf.charCodeAt(from + 1) === 0x72 && // r
-      buf.charCodeAt(from + 2) === 0x75 && // u
-      buf.charCodeAt(from + 3) === 0x65 // e
-    )
-      return 'true';
-  } else if (n === 5) {
-    if (
-      buf.charCodeAt(from) === 0x66 && // f
-      buf.charCodeAt(from + 1) === 0x61 && // a
-      buf.charCodeAt(from + 2) === 0x6c && // l
-      buf.charCodeAt(from + 3) === 0x73 && // s
-      buf.charCodeAt(from + 4) === 0x65 // e
-    )
-      return 'false';
-  }
+  if (n === 4 && buf.startsWith('true', from)) return 'true';
+  if (n === 5 && buf.startsWith('false', from)) return 'false';
   return buf.slice(from, to);
 }
 
@@ -185,7 +171,7 @@ export class CsvParser {
           pos = q + 2;
           continue;
         }
-        fields[count++] = value === '' ? field(buf, pos, q) : value + buf.slice(pos, q);
+        fields[count++] = field(value, buf, pos, q);
         value = '';
         if (after === delimiterCode) {
           pos = q + 2;
@@ -227,7 +213,7 @@ export class CsvParser {
           throw new CsvSyntaxError('INVALID_QUOTE', this.record, `A quote inside unquoted field ${count + 1}`);
         }
         if (d < nextLf) {
-          fields[count++] = value === '' ? field(buf, pos, d) : value + buf.slice(pos, d);
+          fields[count++] = field(value, buf, pos, d);
           value = '';
           pos = d + 1;
           state = FIELD_START;
@@ -241,11 +227,11 @@ export class CsvParser {
             pos = keep;
             break;
           }
-          fields[count++] = value === '' ? field(buf, pos, len) : value + buf.slice(pos);
+          fields[count++] = field(value, buf, pos, len);
           recordEnd = len;
         } else {
           const end = nextLf > pos && buf.charCodeAt(nextLf - 1) === CR ? nextLf - 1 : nextLf;
-          fields[count++] = value === '' ? field(buf, pos, end) : value + buf.slice(pos, end);
+          fields[count++] = field(value, buf, pos, end);
           recordEnd = nextLf + 1;
         }
         value = '';
