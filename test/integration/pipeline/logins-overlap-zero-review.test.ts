@@ -1,6 +1,7 @@
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import { allRecords, connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
+import { connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
+import { expectLoginsDuringRunsPublishedOnce } from '../../support/logins-during-runs';
 import { seededRandom } from '../../support/sync-oracle';
 
 /**
@@ -28,30 +29,6 @@ it('loginOverlapMs 0: logins added during runs are each published exactly once',
   settings.salesforce.loginOverlapMs = 0;
   connector = await connectorFor(settings);
   const rnd = seededRandom(`prestart-review-logins`);
-  const keys = async () => (await allRecords(settings.topics.logins)).map((r) => r.key);
   expect(await connector.sync()).toMatchObject({ status: 'succeeded' });
-  const t0 = Date.now();
-  expect(await connector.sync()).toMatchObject({ status: 'succeeded' });
-  const took = Math.max(200, Date.now() - t0);
-  const start = await keys();
-  const added: string[] = [];
-  for (let round = 1; round <= 4; round++) {
-    const timers = Array.from({ length: 5 }, () =>
-      setTimeout(
-        () =>
-          added.push(...sim.addLogins(1 + Math.floor(rnd.next() * 3), { userId: rnd.pick(sim.userIds(['active'])) })),
-        Math.floor(rnd.next() * took),
-      ),
-    );
-    expect(await connector.sync()).toMatchObject({ status: 'succeeded' });
-    timers.forEach(clearTimeout);
-  }
-  expect(await connector.sync()).toMatchObject({ status: 'succeeded' });
-  const end = await keys();
-  const counts = new Map<string, number>();
-  for (const k of end) counts.set(k, (counts.get(k) ?? 0) + 1);
-  const dupes = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
-  const missing = added.filter((id) => !counts.has(id));
-  expect({ added: added.length, dupes, missing }).toEqual({ added: added.length, dupes: [], missing: [] });
-  expect(end.length).toBe(start.length + added.length);
+  await expectLoginsDuringRunsPublishedOnce(connector, sim, settings.topics.logins, rnd);
 });

@@ -1,7 +1,8 @@
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import { allRecords, connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
+import { connectorFor, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 import { seededRandom } from '../../support/sync-oracle';
+import { expectLoginsDuringRunsPublishedOnce } from '../../support/logins-during-runs';
 import { latestRecords } from '../../support/stream-topics';
 import { createExtractor, type SalesforceExtractor } from '../../../connectors/salesforce';
 import { silentLogger } from '../../../kernel/logger';
@@ -371,33 +372,6 @@ describe('s9-routine review: login events while the LoginHistory job waits creat
     await setUp();
     if (overlap !== undefined) await reconnect({ loginOverlapMs: overlap });
     const rnd = seededRandom(`prestart-review-logins`);
-    const keys = async () => {
-      const all = await allRecords(settings.topics.logins);
-      return all.map((r) => r.key);
-    };
-    const t0 = Date.now();
-    expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
-    const took = Math.max(200, Date.now() - t0);
-    const start = await keys();
-    const added: string[] = [];
-    for (let round = 1; round <= 4; round++) {
-      const timers = Array.from({ length: 5 }, () =>
-        setTimeout(
-          () =>
-            added.push(...sim.addLogins(1 + Math.floor(rnd.next() * 3), { userId: rnd.pick(sim.userIds(['active'])) })),
-          Math.floor(rnd.next() * took),
-        ),
-      );
-      expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
-      timers.forEach(clearTimeout);
-    }
-    expect(await connector!.sync()).toMatchObject({ status: 'succeeded' });
-    const end = await keys();
-    const counts = new Map<string, number>();
-    for (const k of end) counts.set(k, (counts.get(k) ?? 0) + 1);
-    const dupes = [...counts].filter(([, n]) => n > 1).map(([k]) => k);
-    const missing = added.filter((id) => !counts.has(id));
-    expect({ added: added.length, dupes, missing }).toEqual({ added: added.length, dupes: [], missing: [] });
-    expect(end.length).toBe(start.length + added.length);
+    await expectLoginsDuringRunsPublishedOnce(connector!, sim, settings.topics.logins, rnd);
   });
 });
