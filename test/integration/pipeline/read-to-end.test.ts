@@ -84,7 +84,7 @@ it('joins no consumer group', async () => {
   expect([...seen].filter((g) => g.startsWith('neurons-read-'))).toEqual([]);
 });
 
-it('reads every committed record of [from, end) once, in order, with transactions committed, aborted and open', async () => {
+it('reads every committed record of [from, end) once, in order: transactions committed, aborted, open', async () => {
   const rnd = seededRandom('read-to-end');
   const int = (n: number) => Math.floor(rnd.next() * n);
   const partitions = 1 + int(4);
@@ -96,7 +96,11 @@ it('reads every committed record of [from, end) once, in order, with transaction
   const plain = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const txns: { producer: Producer; open?: { t: Transaction; id: number; records: typeof produced } }[] = [];
   for (let i = 0; i < 3; i++) {
-    const producer = kafka.producer({ transactionalId: uniqueName('read-to-end-tx'), maxInFlightRequests: 1, idempotent: true });
+    const producer = kafka.producer({
+      transactionalId: uniqueName('read-to-end-tx'),
+      maxInFlightRequests: 1,
+      idempotent: true,
+    });
     txns.push({ producer });
   }
   await Promise.all([plain, ...txns.map((t) => t.producer)].map((p) => p.connect()));
@@ -108,7 +112,11 @@ it('reads every committed record of [from, end) once, in order, with transaction
     const count = big ? 1_000 : 1 + (rnd.next() < 0.3 ? int(8) : 0);
     const values = Array.from({ length: count }, () => `r${n++}${big ? '.'.repeat(400) : ''}`);
     const compression = rnd.next() < 0.3 ? CompressionTypes.GZIP : CompressionTypes.None;
-    const [meta] = await to.send({ topic, compression, messages: values.map((value) => ({ key: value, value, partition })) });
+    const [meta] = await to.send({
+      topic,
+      compression,
+      messages: values.map((value) => ({ key: value, value, partition })),
+    });
     const base = BigInt(meta.baseOffset!);
     const records = values.map((value, i) => ({ partition, offset: base + BigInt(i), value, committed, txn }));
     produced.push(...records);
@@ -145,7 +153,8 @@ it('reads every committed record of [from, end) once, in order, with transaction
     const from = new Map<number, bigint>();
     for (let p = 0; p < partitions; p++) {
       const offsets = produced.filter((r) => r.partition === p).map((r) => r.offset);
-      if (offsets.length && rnd.next() < 0.5) from.set(p, rnd.next() < 0.1 ? offsets.at(-1)! + 100n : rnd.pick(offsets));
+      if (offsets.length && rnd.next() < 0.5)
+        from.set(p, rnd.next() < 0.1 ? offsets.at(-1)! + 100n : rnd.pick(offsets));
     }
     // the end of a partition: the first offset of a transaction open at the read's start
     const openFirst = new Map<number, bigint>();
@@ -174,7 +183,9 @@ it('reads every committed record of [from, end) once, in order, with transaction
     const [{ records, ends }] = await Promise.all([reading, during]);
 
     const byPartition = (rs: Read[]) =>
-      Array.from({ length: partitions }, (_, p) => rs.filter((r) => r.partition === p).map((r) => `${r.offset}:${r.value}`));
+      Array.from({ length: partitions }, (_, p) =>
+        rs.filter((r) => r.partition === p).map((r) => `${r.offset}:${r.value}`),
+      );
     const sortedExpected = [...expected].sort((a, b) => (a.offset < b.offset ? -1 : a.offset > b.offset ? 1 : 0));
     expect(byPartition(records)).toEqual(byPartition(sortedExpected));
     for (const [p, first] of openFirst) expect(ends.get(p)).toBe(first);
@@ -208,14 +219,30 @@ it('steps over the records and batches compaction removed', async () => {
     { name: 'min.cleanable.dirty.ratio', value: '0.0001' },
     { name: 'segment.ms', value: '100' },
   ]);
-  const producer = kafka.producer({ transactionalId: uniqueName('read-to-end-tx'), maxInFlightRequests: 1, idempotent: true });
+  const producer = kafka.producer({
+    transactionalId: uniqueName('read-to-end-tx'),
+    maxInFlightRequests: 1,
+    idempotent: true,
+  });
   await producer.connect();
   try {
     const t = await producer.transaction();
-    await t.send({ topic, messages: [{ key: 'a', value: 'a1' }, { key: 'b', value: 'b1' }] });
+    await t.send({
+      topic,
+      messages: [
+        { key: 'a', value: 'a1' },
+        { key: 'b', value: 'b1' },
+      ],
+    });
     await t.commit();
     const u = await producer.transaction();
-    await u.send({ topic, messages: [{ key: 'b', value: null }, { key: 'c', value: 'c1' }] });
+    await u.send({
+      topic,
+      messages: [
+        { key: 'b', value: null },
+        { key: 'c', value: 'c1' },
+      ],
+    });
     await u.send({ topic, messages: [{ key: 'c', value: null }] });
     await u.commit();
     // roll the segment: the records above leave the active segment and can be cleaned
@@ -232,7 +259,7 @@ it('steps over the records and batches compaction removed', async () => {
   }
   // wait for the cleaner (backoff 1 s on the project's broker) to remove b's and c's records
   const deadline = Date.now() + 60_000;
-  let values: string[] = [];
+  let values: string[];
   for (;;) {
     values = (await read(topic)).records.map((r) => r.value);
     if (!values.includes('c1') || Date.now() > deadline) break;
