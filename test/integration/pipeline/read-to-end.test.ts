@@ -3,6 +3,7 @@ import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { createTopicsReady } from '../../../kafka/topics';
 import { services, uniqueName } from '../../support/services';
 import { seededRandom } from '../../support/sync-oracle';
+import { DedicatedKafka } from '../../support/dedicated-kafka';
 
 /**
  * readToEnd against the real broker: no consumer group, and exactly the committed records of
@@ -267,3 +268,41 @@ it('steps over the records and batches compaction removed', async () => {
   }
   expect(values.filter((v) => v !== 'null')).toEqual(['a1']);
 }, 90_000);
+
+it('rides out a broker restarted mid-read, handing each record over once', async () => {
+  const broker = new DedicatedKafka();
+  await broker.start();
+  const own = new Kafka({ clientId: 'read-to-end-restart', brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+  try {
+    const ownAdmin = own.admin();
+    await ownAdmin.connect();
+    await createTopicsReady(ownAdmin, [{ topic: 't', numPartitions: 2 }]);
+    await ownAdmin.disconnect();
+    const producer = own.producer({ idempotent: true, maxInFlightRequests: 1 });
+    await producer.connect();
+    for (let i = 0; i < 10; i++) {
+      const messages = Array.from({ length: 1_000 }, (_, j) => ({ value: `${i * 1_000 + j}`.padEnd(300, '.') }));
+      await producer.send({ topic: 't', messages });
+    }
+    await producer.disconnect();
+    // the broker is killed at the first record (the next fetch is already on its way) and
+    // started again: the fetches fail until it is back
+    let restarted: Promise<void> | undefined;
+    const values: number[][] = [[], []];
+    await readToEnd(own, 't', (m, partition) => {
+      if (!restarted) {
+        process.kill((broker as unknown as { pid: number }).pid, 'SIGKILL');
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 300); // its sockets closed
+        restarted = broker.stop().then(() => broker.start());
+      }
+      values[partition].push(Number(m.value!.toString().replace(/\.+$/, '')));
+    });
+    expect(restarted).toBeDefined();
+    await restarted;
+    // each partition's records in order, once each, all of them
+    for (const vs of values) expect(vs).toEqual([...vs].sort((a, b) => a - b));
+    expect(values.flat().sort((a, b) => a - b)).toEqual(Array.from({ length: 10_000 }, (_, i) => i));
+  } finally {
+    await broker.remove();
+  }
+}, 240_000);
