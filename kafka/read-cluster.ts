@@ -55,7 +55,7 @@ export interface ReadBroker {
   }): Promise<{ responses: { topicName: string; partitions: FetchPartitionData[] }[] }>;
 }
 
-/** kafkajs's consumer Batch (src/consumer/batch.js): aborted transactions and control records filtered. */
+/** kafkajs's consumer Batch (src/consumer/batch.js): records before the fetched offset and control records dropped. */
 export interface KafkaBatch {
   readonly messages: KafkaMessage[];
 }
