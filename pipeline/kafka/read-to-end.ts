@@ -1,6 +1,7 @@
-import { randomUUID } from 'node:crypto';
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { RetriableError } from '../../kernel/errors';
+import { listOffsets, PartitionReader, ReadOutage } from '../../kafka/partition-reader';
+import { readCluster } from '../../kafka/read-cluster';
 
 export interface ReadToEndOptions {
   /** Give up after this long with READ_TO_END_TIMEOUT (ms, default 120 s). */
@@ -21,17 +22,30 @@ const FETCH_BYTES = 1024 * 1024;
 
 /**
  * Reads a topic from its earliest offset up to the end it has now, then stops. Used for the
- * compacted topics whose latest value per key is the truth (users, run state). The consumer
- * group is throw-away: nothing is committed and the group is deleted afterwards.
+ * compacted topics whose latest value per key is the truth (users, run state).
  *
- * The consumer reads committed records only (kafkajs' default isolation), and the end is the
- * last stable offset, so a deletion phase still in its transaction, or aborted, is never read.
- * A partition whose last records are transaction markers (never handed to eachBatch) still
- * ends: progress is taken from every fetched batch, filtered ones included.
+ * No consumer group: the partitions are fetched directly from their leaders
+ * (kafka/partition-reader.ts over kafkajs's own cluster, kafka/read-cluster.ts). A group cost
+ * every read the broker's group.initial.rebalance.delay.ms (Kafka's default 3,000 ms: ~3 s a read,
+ * 8-10 reads a routine run), needed Group ACLs, and a crash left it behind.
+ *
+ * Committed records only (read_committed), and the end is the last stable offset at the read's
+ * start, so a deletion phase still in its transaction, or aborted, is never read; nor is what is
+ * produced during the read. A partition whose last records are transaction markers, or were
+ * removed by compaction, still ends: the next offset fetched is the end of the last record batch
+ * received.
  *
  * `from` optionally starts a partition later than its earliest offset. Resolves with the end
  * offsets that were read up to (exclusive). Past `deadlineMs` it fails, naming the topic and
- * the partitions not yet read to their end, instead of waiting for ever.
+ * the partitions not yet read to their end, instead of waiting for ever. A broker that is
+ * restarting, a leader change or stale metadata is an outage: the read refreshes its metadata
+ * and goes on where it was, until the deadline (each record is handed over once).
+ *
+ * A `from` offset below the partition's log start (retention or records deleted moved it, after
+ * the caller chose it) fails with READ_TO_END_OFFSET_GONE: the records between are gone, so a
+ * read from there cannot be exact (the live index's tail read from its watermark: the next run
+ * finds the watermark below the log start and reads the whole topic). Without `from`, a log start
+ * that moves during the read is followed: those records are gone for every reader.
  */
 export async function readToEnd(
   kafka: Kafka,
@@ -40,99 +54,106 @@ export async function readToEnd(
   from: Map<number, bigint> = new Map(),
   opts: ReadToEndOptions = {},
 ): Promise<Map<number, bigint>> {
-  const deadline = Date.now() + (opts.deadlineMs ?? DEFAULT_READ_DEADLINE_MS);
-  // A broker that has just restarted may refuse the throw-away group for a while (no coordinator
-  // yet): an outage, so the read starts over until the deadline. Callers keep the latest value
-  // per key, so reading records again from the start is harmless.
-  for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
-    try {
-      return await readOnce(kafka, topic, onMessage, from, Math.max(1, deadline - Date.now()));
-    } catch (err) {
-      if ((err as { code?: string }).code === 'READ_TO_END_TIMEOUT' || Date.now() + delay >= deadline) throw err;
-      await new Promise((resolve) => setTimeout(resolve, delay));
+  const deadlineMs = opts.deadlineMs ?? DEFAULT_READ_DEADLINE_MS;
+  const deadline = Date.now() + deadlineMs;
+  const cluster = readCluster(kafka);
+  let reader: PartitionReader | undefined;
+  let lastOutage: unknown;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      const pending = reader ? reader.pending().join(', ') : 'all (their end offsets not yet listed)';
+      const cause = lastOutage === undefined ? '' : ` Last error: ${(lastOutage as Error).message}.`;
+      reject(
+        new RetriableError(
+          'READ_TO_END_TIMEOUT',
+          `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
+            `(partitions not yet at their end: ${pending}). ` +
+            `Check the broker's health and that the connector may read the topic.${cause}`,
+          { cause: lastOutage },
+        ),
+      );
+    }, deadlineMs);
+  });
+  expired.catch(() => undefined);
+  const inTime = <T>(p: Promise<T>): Promise<T> => Promise.race([p, expired]);
+
+  try {
+    let ends: Map<number, bigint> | undefined;
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
+      try {
+        if (!ends) {
+          await inTime(cluster.connect());
+          const offsets = await inTime(listOffsets(cluster, topic));
+          const r = new PartitionReader(cluster, topic, {
+            perPartition: FETCH_BYTES_PER_PARTITION,
+            total: FETCH_BYTES,
+          });
+          for (const p of offsets) {
+            const start = from.get(p.partition) ?? p.low;
+            if (start < p.high && start < p.low) throw offsetGone(topic, p.partition, start, p.low);
+            r.add(p.partition, start, p.high);
+          }
+          reader = r;
+          ends = new Map(offsets.map((p) => [p.partition, p.high]));
+        }
+        await inTime(reader!.run(onMessage));
+        return ends;
+      } catch (err) {
+        if (isOffsetOutOfRange(err, topic) && reader) {
+          await inTime(followLogStart(cluster, topic, reader, err.partition, from));
+        } else if (!isOutage(err)) throw err;
+        lastOutage = err;
+        await inTime(cluster.refreshMetadata()).catch(() => undefined);
+        if (Date.now() + delay >= deadline) await expired;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
     }
+  } finally {
+    clearTimeout(timer);
+    reader?.stop();
+    await cluster.disconnect().catch(() => undefined);
   }
 }
 
-async function readOnce(
-  kafka: Kafka,
-  topic: string,
-  onMessage: (message: KafkaMessage, partition: number) => void,
-  from: Map<number, bigint>,
-  deadlineMs: number,
-): Promise<Map<number, bigint>> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const groupId = `neurons-read-${randomUUID()}`;
-  try {
-    const ends = new Map<number, bigint>();
-    const pending = new Set<number>();
-    for (const p of await admin.fetchTopicOffsets(topic)) {
-      ends.set(p.partition, BigInt(p.high));
-      const start = from.get(p.partition) ?? BigInt(p.low);
-      if (BigInt(p.high) > start) pending.add(p.partition);
-    }
-    if (pending.size === 0) return ends;
+/** The broker's answer to a fetch below the log start (or past the end: records lost). */
+function isOffsetOutOfRange(err: unknown, topic: string): err is { partition: number } {
+  const e = err as { name?: string; topic?: string; partition?: number };
+  return e?.name === 'KafkaJSOffsetOutOfRange' && e.topic === topic && typeof e.partition === 'number';
+}
 
-    const consumer = kafka.consumer({
-      groupId,
-      maxBytes: FETCH_BYTES,
-      maxBytesPerPartition: FETCH_BYTES_PER_PARTITION,
-    });
-    await consumer.connect();
-    let timer: NodeJS.Timeout | undefined;
-    let running: Promise<void> | undefined;
-    try {
-      await consumer.subscribe({ topic, fromBeginning: true });
-      const done = new Promise<void>((resolve, reject) => {
-        const progressed = (partition: number, lastOffset: string) => {
-          const end = ends.get(partition);
-          // compaction may have removed records near the end: the batch's own last offset decides
-          if (end === undefined || BigInt(lastOffset) + 1n < end) return;
-          if (pending.delete(partition) && pending.size === 0) resolve();
-        };
-        consumer.on(consumer.events.CRASH, (e) => reject(e.payload.error));
-        // every batch, also one of transaction markers only, which eachBatch never sees
-        // (a batch with nothing at or after the fetched offset has no first offset: it proves nothing)
-        consumer.on(consumer.events.END_BATCH_PROCESS, (e) => {
-          const { payload } = e;
-          if (payload.topic === topic && payload.firstOffset != null) progressed(payload.partition, payload.lastOffset);
-        });
-        timer = setTimeout(() => {
-          reject(
-            new RetriableError(
-              'READ_TO_END_TIMEOUT',
-              `reading topic ${topic} to its end took longer than ${Math.round(deadlineMs / 1000)} s ` +
-                `(partitions not yet at their end: ${[...pending].join(', ')}). ` +
-                `Check the broker's health and that the connector may read the topic.`,
-            ),
-          );
-        }, deadlineMs);
-        running = consumer.run({
-          autoCommit: false,
-          eachBatch: async ({ batch }) => {
-            const end = ends.get(batch.partition)!;
-            const start = from.get(batch.partition);
-            for (const m of batch.messages) {
-              const offset = BigInt(m.offset);
-              if (offset >= end) break;
-              if (start === undefined || offset >= start) onMessage(m, batch.partition);
-            }
-          },
-        });
-        running.catch(reject);
-      });
-      for (const [partition, start] of from) consumer.seek({ topic, partition, offset: start.toString() });
-      await done;
-    } finally {
-      clearTimeout(timer);
-      // let a start still joining the group settle first, or it goes on after the disconnect
-      await running?.catch(() => undefined);
-      await consumer.disconnect();
-    }
-    return ends;
-  } finally {
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
+/** kafkajs's errors (connection refused or closed, not leader, metadata, request timeout, ...). */
+function isOutage(err: unknown): boolean {
+  const name = (err as { name?: string })?.name ?? '';
+  return err instanceof ReadOutage || name.startsWith('KafkaJS');
+}
+
+async function followLogStart(
+  cluster: ReturnType<typeof readCluster>,
+  topic: string,
+  reader: PartitionReader,
+  partition: number,
+  from: Map<number, bigint>,
+): Promise<void> {
+  const next = reader.next(partition);
+  if (next === undefined) return;
+  const now = (await listOffsets(cluster, topic)).find((p) => p.partition === partition);
+  if (!now || next > now.high) {
+    throw new RetriableError(
+      'READ_TO_END_OFFSET_GONE',
+      `partition ${partition} of topic ${topic} no longer has offset ${next} (it ends at ${now?.high ?? 'unknown'}): ` +
+        `the topic was recreated or lost records. Read it again from its start.`,
+    );
   }
+  if (next >= now.low) return; // in range again (a leader change): fetch again
+  if (from.has(partition)) throw offsetGone(topic, partition, next, now.low);
+  reader.moveTo(partition, now.low);
+}
+
+function offsetGone(topic: string, partition: number, offset: bigint, low: bigint): RetriableError {
+  return new RetriableError(
+    'READ_TO_END_OFFSET_GONE',
+    `partition ${partition} of topic ${topic} starts at ${low} now, after the offset ${offset} to read from: ` +
+      `the records between were deleted (retention, or records deleted). Read it again from its start.`,
+  );
 }
