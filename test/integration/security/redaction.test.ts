@@ -272,7 +272,7 @@ beforeAll(async () => {
   await warmProducer.connect();
   await warmProducer.send({ topic: `${id}.warmup`, messages: [{ value: 'ready' }] });
   await warmProducer.disconnect();
-  await waitFor('the SASL broker to coordinate a consumer group', 90_000, async () => {
+  await waitFor('the SASL broker to answer a read of a topic to its end', 90_000, async () => {
     await readToEnd(warm, `${id}.warmup`, () => undefined);
     return true;
   });
