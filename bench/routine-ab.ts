@@ -2,7 +2,9 @@
  * Routine runs of two builds side by side (a before/after comparison on one org and one set of
  * topics): one first full run, then rounds in which 1 % (--changed) of the users change in the
  * org and each build runs once, the order alternating (A B, B A, …) so the machine's load falls
- * on both alike. Each root is a checkout built with `tsc -p tsconfig.json` (its dist/).
+ * on both alike. Each root is a checkout built with `tsc -p tsconfig.json` (its dist/). The runs
+ * get the image's flags (bench/image-flags.ts: --max-semi-space-size=4 and glibc's malloc
+ * variables), so their peak RSS is the product's; BENCH_NODE_ARGS adds flags (e.g. --cpu-prof).
  *
  *   node -r ts-node/register/transpile-only bench/routine-ab.ts --users 300000 --rounds 3 \
  *     --roots /work/wt/base,/work/wt/mine [--changed 0.01]
@@ -77,7 +79,7 @@ async function main(): Promise<void> {
     });
     await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
     const run = async (root: string, fullRepublish: boolean): Promise<Figures> => {
-      const r = spawnRole('sync', { settings, fullRepublish }, root);
+      const r = spawnRole('sync', { settings, fullRepublish }, root, { image: true });
       roles.push(r);
       const f = await r.next<SyncFigures>();
       if (f.status !== 'succeeded') throw new Error(`${root} failed: ${JSON.stringify(f.error)}`);
