@@ -38,10 +38,13 @@ export async function spawnSimulator(
   users: number,
   logins: number,
   now = new Date().toISOString(),
-  opts: { compiled?: boolean; controllable?: boolean } = {},
+  opts: { compiled?: boolean; controllable?: boolean; root?: string } = {},
 ): Promise<SimHandle> {
   const script = opts.controllable ? 'bench/sim-process' : 'simulator/cli';
-  const entry = opts.compiled ? [path.join(ROOT, `dist/${script}.js`)] : [...TS_NODE, path.join(ROOT, `${script}.ts`)];
+  // root: another checkout's simulator (its dist/), e.g. a side-by-side figure of a simulator change
+  const entry = opts.compiled
+    ? [path.join(opts.root ?? ROOT, `dist/${script}.js`)]
+    : [...TS_NODE, path.join(ROOT, `${script}.ts`)];
   const args = opts.controllable
     ? [String(users), String(logins), now]
     : ['--users', String(users), '--logins', String(logins), '--now', now];
