@@ -113,7 +113,7 @@ export class Store {
     return this.cached;
   }
 
-  /** A snapshot of the current state whose licence tables are built anew, reusing nothing (tests: the reused ones equal these). */
+  /** A snapshot of the current state with its licence tables built anew (tests: the reused ones equal these). */
   freshSnapshot(): OrgData {
     const saved = this.licenceCache;
     this.licenceCache = null;
