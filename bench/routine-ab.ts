@@ -2,10 +2,16 @@
  * Routine runs of two builds side by side (a before/after comparison on one org and one set of
  * topics): one first full run, then rounds in which 1 % (--changed) of the users change in the
  * org and each build runs once, the order alternating (A B, B A, …) so the machine's load falls
- * on both alike. Each root is a checkout built with `tsc -p tsconfig.json` (its dist/).
+ * on both alike. Each root is a checkout built with `tsc -p tsconfig.json` (its dist/). The runs
+ * get the image's flags (bench/image-flags.ts: --max-semi-space-size=4 and glibc's malloc
+ * variables), so their peak RSS is the product's; BENCH_NODE_ARGS adds flags (e.g. --cpu-prof).
  *
  *   node -r ts-node/register/transpile-only bench/routine-ab.ts --users 300000 --rounds 3 \
- *     --roots /work/wt/base,/work/wt/mine [--changed 0.01]
+ *     --roots /work/wt/base,/work/wt/mine [--changed 0.01] [--own-sims]
+ *
+ * --own-sims: each build runs against its own simulator, started from its own checkout, with its
+ * own topics (two identical orgs, the same users changed in both before each round), so a change
+ * of the simulator shows beside the connector's. Without it both builds share this checkout's.
  */
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -27,14 +33,18 @@ import {
 const log = (line: string) => process.stderr.write(`[bench:routine-ab] ${line}\n`);
 
 function parseArgs(argv: string[]) {
-  const a = { users: 300_000, rounds: 3, changed: 0.01, roots: [] as string[] };
+  const a = { users: 300_000, rounds: 3, changed: 0.01, roots: [] as string[], ownSims: false };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--users') a.users = Number(value);
+    if (flag === '--own-sims') {
+      a.ownSims = true;
+      i--;
+    } else if (flag === '--users') a.users = Number(value);
     else if (flag === '--rounds') a.rounds = Number(value);
     else if (flag === '--changed') a.changed = Number(value);
     else if (flag === '--roots') a.roots = value.split(',').map((r) => path.resolve(r));
-    else throw new Error(`unknown option ${flag}; options: --users N --rounds N --changed SHARE --roots A,B`);
+    else
+      throw new Error(`unknown option ${flag}; options: --users N --rounds N --changed SHARE --roots A,B [--own-sims]`);
   }
   if (a.roots.length !== 2) throw new Error('--roots takes two checkouts: before,after');
   return a;
@@ -59,25 +69,35 @@ async function main(): Promise<void> {
   const admin = kafka.admin();
   const name = `benchab-${Date.now().toString(36)}`;
   const roles: RoleProcess[] = [];
-  let sim: SimHandle | undefined;
+  const sims: SimHandle[] = [];
   try {
-    sim = await spawnSimulator(args.users, args.users, new Date().toISOString(), {
-      compiled: true,
-      controllable: true,
-    });
     await admin.connect();
-    const settings = benchSettings({
-      name,
-      simUrl: sim.url,
-      credentials: sim.credentials,
-      brokers,
-      registryUrl,
-      parallelPages: 3,
-      partitions: 3,
-    });
-    await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
+    /** One org and its topics: a simulator (from `simRoot`'s build) and the settings of a connector on it. */
+    const orgFor = async (simRoot: string | undefined, suffix: string) => {
+      const sim = await spawnSimulator(args.users, args.users, new Date().toISOString(), {
+        compiled: true,
+        controllable: true,
+        ...(simRoot ? { root: simRoot } : {}),
+      });
+      sims.push(sim);
+      const settings = benchSettings({
+        name: `${name}${suffix}`,
+        simUrl: sim.url,
+        credentials: sim.credentials,
+        brokers,
+        registryUrl,
+        parallelPages: 3,
+        partitions: 3,
+      });
+      await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
+      return { sim, settings };
+    };
+    const orgs = args.ownSims
+      ? await Promise.all(args.roots.map((root, i) => orgFor(root, `-${i}`)))
+      : await orgFor(undefined, '').then((o) => [o, o]);
     const run = async (root: string, fullRepublish: boolean): Promise<Figures> => {
-      const r = spawnRole('sync', { settings, fullRepublish }, root);
+      const { settings } = orgs[args.roots.indexOf(root)];
+      const r = spawnRole('sync', { settings, fullRepublish }, root, { image: true });
       roles.push(r);
       const f = await r.next<SyncFigures>();
       if (f.status !== 'succeeded') throw new Error(`${root} failed: ${JSON.stringify(f.error)}`);
@@ -94,14 +114,19 @@ async function main(): Promise<void> {
         peakRssMb: f.peakRssMb,
       };
     };
-    log(`first full run (${fmt(args.users)} users)…`);
-    await run(args.roots[0], true);
-    await run(args.roots[0], false); // a routine run, nothing changed: both builds start from it
+    // the first full run, then a routine run with nothing changed: each build starts from it
+    for (const root of args.ownSims ? args.roots : [args.roots[0]]) {
+      log(`first full run (${fmt(args.users)} users, ${path.basename(root)})…`);
+      await run(root, true);
+      await run(root, false);
+    }
     const results: Figures[] = [];
     for (let round = 0; round < args.rounds; round++) {
       const order = round % 2 === 0 ? args.roots : [...args.roots].reverse();
       for (const root of order) {
-        const changed = await sim.change(args.changed, 100 + results.length);
+        // the same users changed in each org (the same seed) before its build's run
+        const seed = 100 + (args.ownSims ? round : results.length);
+        const changed = await orgs[args.roots.indexOf(root)].sim.change(args.changed, seed);
         const f = await run(root, false);
         results.push(f);
         log(`round ${round + 1}, ${path.basename(root)}, ${fmt(changed)} changed: ${JSON.stringify(f)}`);
@@ -133,7 +158,7 @@ async function main(): Promise<void> {
     await deleteBenchTopics(admin, name);
     await deleteBenchSubjects(registryUrl, name);
     await admin.disconnect();
-    await sim?.stop();
+    for (const sim of sims) await sim.stop();
     await stopServices(services.started);
   }
 }

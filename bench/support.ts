@@ -9,6 +9,7 @@ import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publ
 import { registryClient } from '../schemas/registry-client';
 import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { passwordAuth } from '../simulator/api';
+import { imageEnv, IMAGE_NODE_ARGS } from './image-flags';
 
 /** Shared pieces of the benchmark scripts: child processes and their figures. */
 export const ROOT = path.resolve(__dirname, '..');
@@ -37,10 +38,13 @@ export async function spawnSimulator(
   users: number,
   logins: number,
   now = new Date().toISOString(),
-  opts: { compiled?: boolean; controllable?: boolean } = {},
+  opts: { compiled?: boolean; controllable?: boolean; root?: string } = {},
 ): Promise<SimHandle> {
   const script = opts.controllable ? 'bench/sim-process' : 'simulator/cli';
-  const entry = opts.compiled ? [path.join(ROOT, `dist/${script}.js`)] : [...TS_NODE, path.join(ROOT, `${script}.ts`)];
+  // root: another checkout's simulator (its dist/), e.g. a side-by-side figure of a simulator change
+  const entry = opts.compiled
+    ? [path.join(opts.root ?? ROOT, `dist/${script}.js`)]
+    : [...TS_NODE, path.join(ROOT, `${script}.ts`)];
   const args = opts.controllable
     ? [String(users), String(logins), now]
     : ['--users', String(users), '--logins', String(logins), '--now', now];
@@ -121,14 +125,18 @@ export interface RoleProcess {
 export const DIST_ROLES = process.env.BENCH_ROLES ?? path.join(ROOT, 'dist', 'bench', 'roles.js');
 
 /** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the
- *  time goes. */
-export function spawnRole(role: string, settings: unknown, root?: string): RoleProcess {
-  const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+ *  time goes. `image`: the image's flags too (bench/image-flags.ts: its peak RSS is the product's). */
+export function spawnRole(role: string, settings: unknown, root?: string, opts: { image?: boolean } = {}): RoleProcess {
+  const nodeArgs = [
+    ...(opts.image ? IMAGE_NODE_ARGS : []),
+    ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+  ];
   // another checkout's build (a before/after comparison): its dist/bench/roles.js
   const roles = root ? path.join(path.resolve(root), 'dist', 'bench', 'roles.js') : DIST_ROLES;
   const child = spawn(process.execPath, [...nodeArgs, roles, role, JSON.stringify(settings)], {
     cwd: root ? path.resolve(root) : ROOT,
     stdio: ['pipe', 'pipe', 'inherit'],
+    env: opts.image ? imageEnv() : process.env,
   });
   const queued: unknown[] = [];
   const waiting: { resolve(v: unknown): void; reject(e: Error): void }[] = [];

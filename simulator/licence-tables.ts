@@ -155,15 +155,49 @@ export function buildLicenceOrg(seed: number, nowMs: number, adminId: string, or
   return { psLicenses, groups, permissionSets: sets, profileSet: (id) => byProfile.get(id), regularSets, groupSets };
 }
 
-/** A table built on first use (the assignment tables scan every user). */
+/** Users whose rows a slice of a sliced build makes before it yields to the event loop. */
+export const BUILD_SLICE = 5_000;
+
+/**
+ * A table built on first use from every user's rows, in user order, then the rows a test added
+ * (`tail`). At once when a read needs it now (size, row, byId: REST reads, parent lookups), or in
+ * slices by prepare(): a query job's processing, during which the server answers other calls, as
+ * Salesforce does (a job's creation returns at once). Both make the same rows.
+ */
 class LazyTable implements Table {
   private built: StaticTable | null = null;
+  private building: Promise<void> | null = null;
   constructor(
     readonly objectName: string,
-    private readonly build: () => Rec[],
+    private readonly users: () => number,
+    /** Appends user i's rows. */
+    private readonly part: (i: number, out: Rec[]) => void,
+    private readonly tail: (out: Rec[]) => void,
   ) {}
   private get t(): StaticTable {
-    return (this.built ??= new StaticTable(this.objectName, this.build()));
+    if (!this.built) {
+      const out: Rec[] = [];
+      for (let i = 0, n = this.users(); i < n; i++) this.part(i, out);
+      this.tail(out);
+      this.built = new StaticTable(this.objectName, out);
+    }
+    return this.built;
+  }
+  prepare(): Promise<void> {
+    if (this.built) return Promise.resolve();
+    return (this.building ??= (async () => {
+      const out: Rec[] = [];
+      const n = this.users();
+      for (let i = 0; i < n; i++) {
+        if (i % BUILD_SLICE === BUILD_SLICE - 1) {
+          await new Promise((r) => setImmediate(r));
+          if (this.built) return; // a read built it at once meanwhile
+        }
+        this.part(i, out);
+      }
+      this.tail(out);
+      this.built ??= new StaticTable(this.objectName, out);
+    })());
   }
   size(): number {
     return this.t.size();
@@ -179,6 +213,16 @@ class LazyTable implements Table {
   }
 }
 
+/** A small table (a few rows) built on first use by one function (it may scan every user: at once). */
+function builtOnce(objectName: string, build: () => Rec[]): LazyTable {
+  return new LazyTable(
+    objectName,
+    () => 0,
+    () => undefined,
+    (out) => out.push(...build()),
+  );
+}
+
 /** The licence tables over one snapshot of the users and of the licence changes. */
 export function licenceTables(
   seed: number,
@@ -191,11 +235,12 @@ export function licenceTables(
   const live = (userId: string) => users.byId(userId) !== null;
   const total = (r: Rec) => ch.totals.get(String(r.Id)) ?? r.TotalLicenses;
 
-  const psla = new LazyTable('PermissionSetLicenseAssign', () => {
-    const out: Rec[] = [];
-    for (let i = 0; i < users.size(); i++) {
+  const psla = new LazyTable(
+    'PermissionSetLicenseAssign',
+    () => users.size(),
+    (i, out) => {
       const u = users.row(i);
-      if (!u) continue;
+      if (!u) return;
       const h = hashInts(seed, 0x95a, i);
       const first = Math.floor(unit(h, 1) * lic.psLicenses.length);
       const picks = [
@@ -218,30 +263,32 @@ export function licenceTables(
           SystemModstamp: t,
         });
       });
-    }
-    for (const a of ch.added) {
-      if (a.object !== 'PermissionSetLicenseAssign' || ch.removed.has(a.id) || !live(a.userId)) continue;
-      const t = iso(a.atMs);
-      out.push({
-        Id: a.id,
-        AssigneeId: a.userId,
-        PermissionSetLicenseId: a.targetId,
-        IsDeleted: false,
-        CreatedDate: t,
-        CreatedById: lic.psLicenses[0].CreatedById,
-        LastModifiedDate: t,
-        LastModifiedById: lic.psLicenses[0].CreatedById,
-        SystemModstamp: t,
-      });
-    }
-    return out;
-  });
+    },
+    (out) => {
+      for (const a of ch.added) {
+        if (a.object !== 'PermissionSetLicenseAssign' || ch.removed.has(a.id) || !live(a.userId)) continue;
+        const t = iso(a.atMs);
+        out.push({
+          Id: a.id,
+          AssigneeId: a.userId,
+          PermissionSetLicenseId: a.targetId,
+          IsDeleted: false,
+          CreatedDate: t,
+          CreatedById: lic.psLicenses[0].CreatedById,
+          LastModifiedDate: t,
+          LastModifiedById: lic.psLicenses[0].CreatedById,
+          SystemModstamp: t,
+        });
+      }
+    },
+  );
 
-  const psa = new LazyTable('PermissionSetAssignment', () => {
-    const out: Rec[] = [];
-    for (let i = 0; i < users.size(); i++) {
+  const psa = new LazyTable(
+    'PermissionSetAssignment',
+    () => users.size(),
+    (i, out) => {
       const u = users.row(i);
-      if (!u) continue;
+      if (!u) return;
       const h = hashInts(seed, 0x95b, i);
       const own = lic.profileSet(String(u.get('ProfileId')));
       const regular = unit(h, 0) < 0.4 ? lic.regularSets[Math.floor(unit(h, 1) * lic.regularSets.length)] : undefined;
@@ -269,23 +316,24 @@ export function licenceTables(
           SystemModstamp: k === 0 && typeof profileMoved === 'string' ? profileMoved : created,
         });
       });
-    }
-    for (const a of ch.added) {
-      if (a.object !== 'PermissionSetAssignment' || ch.removed.has(a.id) || !live(a.userId)) continue;
-      out.push({
-        Id: a.id,
-        AssigneeId: a.userId,
-        PermissionSetId: a.targetId,
-        PermissionSetGroupId: a.groupId,
-        IsActive: true,
-        ExpirationDate: null,
-        SystemModstamp: iso(a.atMs),
-      });
-    }
-    return out;
-  });
+    },
+    (out) => {
+      for (const a of ch.added) {
+        if (a.object !== 'PermissionSetAssignment' || ch.removed.has(a.id) || !live(a.userId)) continue;
+        out.push({
+          Id: a.id,
+          AssigneeId: a.userId,
+          PermissionSetId: a.targetId,
+          PermissionSetGroupId: a.groupId,
+          IsActive: true,
+          ExpirationDate: null,
+          SystemModstamp: iso(a.atMs),
+        });
+      }
+    },
+  );
 
-  const psLicenses = new LazyTable('PermissionSetLicense', () => {
+  const psLicenses = builtOnce('PermissionSetLicense', () => {
     const used = new Map<string, number>();
     for (let p = 0; p < psla.size(); p++) {
       const id = String(psla.row(p)!.get('PermissionSetLicenseId'));
@@ -294,7 +342,7 @@ export function licenceTables(
     return lic.psLicenses.map((r) => ({ ...r, TotalLicenses: total(r), UsedLicenses: used.get(String(r.Id)) ?? 0 }));
   });
 
-  const userLicenses = new LazyTable('UserLicense', () => {
+  const userLicenses = builtOnce('UserLicense', () => {
     const used = new Map<string, number>();
     for (let i = 0; i < users.size(); i++) {
       const u = users.row(i);

@@ -23,16 +23,15 @@ export class ResultSet {
   private sorted: Uint32Array | null = null;
   private readonly checkpoints: number[] = [];
   private total = -1;
-  private readonly needsSort: boolean;
+  private needsSort = false;
 
   constructor(
     private readonly plan: QueryPlan,
     private readonly data: DataSource,
   ) {
+    // nothing read from the table yet: a table built on first use is built by prepare(), in
+    // slices, not in the call that creates the job (the server answers other calls meanwhile)
     this.table = data.table(plan.object.name);
-    this.hi = this.table.size();
-    this.narrow();
-    this.needsSort = !this.naturalOrder();
   }
 
   /** Number of records, once prepare() has finished; -1 before. */
@@ -42,6 +41,11 @@ export class ResultSet {
 
   /** Counts the results (and sorts them when needed). `stopped` aborts between slices. */
   async prepare(stopped: () => boolean = () => false): Promise<void> {
+    await this.table.prepare?.();
+    if (stopped()) return;
+    this.hi = this.table.size();
+    this.narrow();
+    this.needsSort = !this.naturalOrder();
     const limit = this.plan.limit ?? Infinity;
     const needsSort = this.needsSort;
     const matches: number[] = [];

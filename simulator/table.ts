@@ -26,17 +26,30 @@ export interface Table {
   /** When the field's value never decreases with position (holes aside), its value at a
    *  position, computed without building the row; used to narrow scans by binary search. */
   monotoneKey?(field: string): ((pos: number) => Value) | null;
+  /**
+   * A table built on first use: builds it now in slices, yielding to the event loop between them
+   * (a query job's processing), so the server keeps answering other calls meanwhile. Absent: the
+   * table needs no building.
+   */
+  prepare?(): Promise<void>;
 }
 
 /** A table of materialised records, for the small objects. */
 export class StaticTable implements Table {
-  private readonly index = new Map<string, number>();
+  /** Built on the first lookup by Id: a large table (the assignments, built per snapshot) is mostly only scanned. */
+  private indexById: Map<string, number> | null = null;
 
   constructor(
     readonly objectName: string,
     private readonly records: Record<string, Value>[],
-  ) {
-    records.forEach((r, i) => this.index.set(String(r.Id).slice(0, 15), i));
+  ) {}
+
+  private get index(): Map<string, number> {
+    if (!this.indexById) {
+      this.indexById = new Map();
+      this.records.forEach((r, i) => this.indexById!.set(String(r.Id).slice(0, 15), i));
+    }
+    return this.indexById;
   }
 
   size(): number {
