@@ -90,14 +90,15 @@ function readLong(): number {
   return (f % 2 ? -(f + 1) : f) / 2;
 }
 
-/** An Avro string's bytes as COPY text: \ TAB LF CR escaped; FALLBACK when not valid UTF-8. */
+/** A tab, then an Avro string's bytes as COPY text: \ TAB LF CR escaped; FALLBACK when not valid UTF-8. */
 function copyString(out: CopyBytes): Outcome {
   const len = readLong();
   const end = pos + len;
   if (!(len >= 0 && end <= src.length)) return FALLBACK;
-  out.ensure(2 * len);
+  out.ensure(2 * len + 1);
   const buf = out.buf;
   let n = out.n;
+  buf[n++] = 9; // the column's tab
   let high = 0;
   for (let i = pos; i < end; i++) {
     const b = src[i];
@@ -202,11 +203,15 @@ function compile(
       continue;
     }
     for (; next < r.column; next++) plan.push(`\t${byColumn[next] as string}`);
-    plan.push('\t', r.step);
+    plan.push(r.step); // writes its column's tab itself
     next = r.column + 1;
   }
   for (; next < fields.length; next++) plan.push(`\t${byColumn[next] as string}`);
-  const steps = plan;
+  // Adjacent constants as one string: one call where there were several.
+  const steps: (Step | string)[] = [];
+  for (const p of plan)
+    if (typeof p === 'string' && typeof steps[steps.length - 1] === 'string') steps[steps.length - 1] += p;
+    else steps.push(p);
   const n = steps.length;
   return (value, key, partition, offset, out) => {
     src = value;
@@ -234,7 +239,11 @@ function compile(
   };
 }
 
-/** A field's reader, or undefined for a type this reader does not handle. `skip`: read, write nothing. */
+/**
+ * A field's reader, or undefined for a type this reader does not handle. `skip`: read, write
+ * nothing (the id, written from the key). Otherwise the step writes its column's leading tab too
+ * (one call a column, not two).
+ */
 function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip: boolean): Step | undefined {
   if (Array.isArray(type)) {
     if (type.length !== 2) return undefined;
@@ -242,13 +251,55 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
     if (nullAt < 0) return undefined;
     const inner = fieldStep(type[1 - nullAt], column, target, skip);
     if (!inner) return undefined;
-    return (out) => {
+    // A branch index 0 or 1 is one byte, 0 or 2 (zigzag), in every record avsc writes: read in
+    // place here; any other bytes (a longer varint of the same index, a wrong index) go readLong's way.
+    const nullByte = 2 * nullAt;
+    const valueByte = 2 * (1 - nullAt);
+    const general = (out: CopyBytes): Outcome => {
       const branch = readLong();
       if (branch === nullAt) {
-        if (!skip) out.ascii('\\N');
+        if (!skip) out.ascii('\t\\N');
         return OK;
       }
       return branch === 1 - nullAt ? inner(out) : FALLBACK;
+    };
+    const t = (typeof type[1 - nullAt] === 'string' ? { type: type[1 - nullAt] } : type[1 - nullAt]) as Json;
+    if (t.type === 'boolean' && !skip)
+      // ~110 of a user's ~190 columns: the branch, the value and the tab in one step
+      return (out) => {
+        const b = src[pos];
+        if (b !== nullByte && b !== valueByte) return general(out);
+        out.ensure(3);
+        const buf = out.buf;
+        let n = out.n;
+        buf[n++] = 9;
+        if (b === nullByte) {
+          buf[n++] = 92;
+          buf[n++] = 78;
+          pos++;
+        } else {
+          buf[n++] = src[pos + 1] ? 116 : 102;
+          pos += 2;
+        }
+        out.n = n;
+        return OK;
+      };
+    return (out) => {
+      const b = src[pos];
+      if (b === valueByte) {
+        pos++;
+        return inner(out);
+      }
+      if (b !== nullByte) return general(out);
+      pos++;
+      if (!skip) {
+        out.ensure(3);
+        const buf = out.buf;
+        buf[out.n++] = 9;
+        buf[out.n++] = 92;
+        buf[out.n++] = 78;
+      }
+      return OK;
     };
   }
   const t = (typeof type === 'string' ? { type } : type) as Json;
@@ -266,12 +317,12 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
     case 'boolean':
       if (column.pgType !== 'boolean' || skip) return undefined;
       return (out) => {
-        out.ascii(src[pos++] ? 't' : 'f');
+        out.ascii(src[pos++] ? '\tt' : '\tf');
         return OK;
       };
     case 'enum': {
       if (column.pgType !== 'text' || skip) return undefined;
-      const symbols = (t.symbols as string[]).map((s) => copyValue('text', s));
+      const symbols = (t.symbols as string[]).map((s) => `\t${copyValue('text', s)}`);
       return (out) => {
         const symbol = symbols[readLong()];
         if (symbol === undefined) return FALLBACK;
@@ -284,6 +335,7 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
       return (out) => {
         const v = src.readDoubleLE(pos);
         pos += 8;
+        out.ascii('\t');
         out.ascii(String(v));
         return OK;
       };
@@ -294,11 +346,13 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
         const v = readLong();
         if (!Number.isSafeInteger(v)) return FALLBACK;
         if (!direct) {
+          out.ascii('\t');
           out.ascii(String(v));
           return OK;
         }
         const text = direct(v);
         if (text === undefined) return NO_DIRECT;
+        out.ascii('\t');
         out.ascii(text);
         return OK;
       };
@@ -320,6 +374,7 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
             map[k] = !!src[pos++];
           }
         }
+        out.ascii('\t');
         out.text(copyValue('jsonb', map));
         return OK;
       };
