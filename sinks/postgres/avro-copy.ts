@@ -1,7 +1,7 @@
 import { isUtf8 } from 'node:buffer';
 import { WIRE_HEADER_BYTES } from '../../schemas/wire';
 import type { WriterSchema } from '../port';
-import type { FieldColumn } from './columns';
+import { isoInto, type FieldColumn } from './columns';
 import { copyValue } from './copy';
 import type { CopyTarget } from './statements';
 import type { SinkTable } from './table';
@@ -342,6 +342,18 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
     case 'long': {
       if (logical !== 'timestamp-millis' || column.pgType !== 'timestamptz' || skip) return undefined;
       const direct = target === 'direct' ? column.direct : undefined;
+      if (direct && column.directMillis)
+        // the ISO text written in place (columns.ts isoInto: iso's bytes, no string)
+        return (out) => {
+          const v = readLong();
+          if (!Number.isSafeInteger(v)) return FALLBACK;
+          out.ensure(25);
+          out.buf[out.n] = 9;
+          const end = isoInto(v, out.buf, out.n + 1);
+          if (end < 0) return NO_DIRECT;
+          out.n = end;
+          return OK;
+        };
       return (out) => {
         const v = readLong();
         if (!Number.isSafeInteger(v)) return FALLBACK;

@@ -27,6 +27,8 @@ export interface FieldColumn {
    * can say (an instant outside years 1–9999: PostgreSQL's own conversion then refuses or keeps it).
    */
   direct?(wire: number): string | undefined;
+  /** `direct` is the ISO text of epoch milliseconds (isoInto writes the same bytes). */
+  readonly directMillis?: boolean;
 }
 
 const PRIMITIVES = new Set(['null', 'boolean', 'int', 'long', 'float', 'double', 'bytes', 'string']);
@@ -117,8 +119,9 @@ function asIs(pgType: PgType): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson
 
 function epoch(
   unit: '1 millisecond' | '1 microsecond',
-): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson' | 'select' | 'direct'> {
+): Pick<FieldColumn, 'pgType' | 'wireType' | 'toJson' | 'select' | 'direct' | 'directMillis'> {
   return {
+    directMillis: unit === '1 millisecond',
     pgType: 'timestamptz',
     wireType: 'bigint',
     toJson: id,
@@ -173,6 +176,44 @@ function iso(ms: number): string | undefined {
 let lastDay = Number.NaN;
 let lastDate = '';
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+
+/**
+ * iso(ms)'s bytes written at buf[n] (24 of them; the caller makes the room), without a string:
+ * returns the end, or -1 where iso gives undefined. The instants of a user were ~5 % of the bytes
+ * the sink allocated (heap sample, session 11).
+ */
+export function isoInto(ms: number, buf: Buffer, n: number): number {
+  if (!Number.isSafeInteger(ms) || ms < MIN_MS || ms > MAX_MS) return -1;
+  const day = Math.floor(ms / 86_400_000);
+  if (day !== dayOfBytes) {
+    dayOfBytes = day;
+    dayBytes.write(new Date(day * 86_400_000).toISOString().slice(0, 11), 'latin1');
+  }
+  for (let i = 0; i < 11; i++) buf[n++] = dayBytes[i];
+  let t = ms - day * 86_400_000;
+  const h = Math.floor(t / 3_600_000);
+  t -= h * 3_600_000;
+  const m = Math.floor(t / 60_000);
+  t -= m * 60_000;
+  const sec = Math.floor(t / 1000);
+  t -= sec * 1000;
+  buf[n++] = 48 + Math.floor(h / 10);
+  buf[n++] = 48 + (h % 10);
+  buf[n++] = 58;
+  buf[n++] = 48 + Math.floor(m / 10);
+  buf[n++] = 48 + (m % 10);
+  buf[n++] = 58;
+  buf[n++] = 48 + Math.floor(sec / 10);
+  buf[n++] = 48 + (sec % 10);
+  buf[n++] = 46;
+  buf[n++] = 48 + Math.floor(t / 100);
+  buf[n++] = 48 + (Math.floor(t / 10) % 10);
+  buf[n++] = 48 + (t % 10);
+  buf[n++] = 90;
+  return n;
+}
+let dayOfBytes = Number.NaN;
+const dayBytes = Buffer.alloc(11);
 
 /** Named types (records, enums, fixed) may be referenced by name after their definition. */
 function collectNames(type: unknown, namespace: string, out: Map<string, Json>): void {
