@@ -251,6 +251,8 @@ function runChild(s: ChildSettings, profileDir?: string): Promise<ChildFigures> 
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
+      // What else the child printed (e.g. node's --trace-gc lines), kept where SINK_BENCH_CHILD_LOG says.
+      if (process.env.SINK_BENCH_CHILD_LOG) fs.appendFileSync(process.env.SINK_BENCH_CHILD_LOG, out);
       const line = out.trim().split('\n').pop() ?? '';
       if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as ChildFigures);
       else reject(new Error(`sink child for ${s.root} exited ${code}: ${out.slice(-500)}`));
