@@ -342,18 +342,29 @@ function fieldStep(type: unknown, column: FieldColumn, target: CopyTarget, skip:
     case 'long': {
       if (logical !== 'timestamp-millis' || column.pgType !== 'timestamptz' || skip) return undefined;
       const direct = target === 'direct' ? column.direct : undefined;
-      if (direct && column.directMillis)
-        // the ISO text written in place (columns.ts isoInto: iso's bytes, no string)
+      if (direct && column.directMillis) {
+        // The ISO text written in place (columns.ts isoInto: iso's bytes, no string); the column's
+        // last one kept, as its `direct` keeps it (a column's instants repeat from row to row).
+        let last = Number.NaN;
+        let end = -1;
+        const text = Buffer.alloc(25);
+        text[0] = 9;
         return (out) => {
           const v = readLong();
           if (!Number.isSafeInteger(v)) return FALLBACK;
-          out.ensure(25);
-          out.buf[out.n] = 9;
-          const end = isoInto(v, out.buf, out.n + 1);
+          if (v !== last) {
+            last = v;
+            end = isoInto(v, text, 1);
+          }
           if (end < 0) return NO_DIRECT;
-          out.n = end;
+          out.ensure(end);
+          const buf = out.buf;
+          let n = out.n;
+          for (let i = 0; i < end; i++) buf[n++] = text[i];
+          out.n = n;
           return OK;
         };
+      }
       return (out) => {
         const v = readLong();
         if (!Number.isSafeInteger(v)) return FALLBACK;

@@ -185,11 +185,28 @@ const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
 export function isoInto(ms: number, buf: Buffer, n: number): number {
   if (!Number.isSafeInteger(ms) || ms < MIN_MS || ms > MAX_MS) return -1;
   const day = Math.floor(ms / 86_400_000);
-  if (day !== dayOfBytes) {
-    dayOfBytes = day;
-    dayBytes.write(new Date(day * 86_400_000).toISOString().slice(0, 11), 'latin1');
-  }
-  for (let i = 0; i < 11; i++) buf[n++] = dayBytes[i];
+  // The civil date of a day number (H. Hinnant's days_from_civil inverse; proleptic Gregorian, as
+  // Date): no Date and no string, and no day cache for the columns of a row to take turns evicting.
+  const z = day + 719_468;
+  const era = Math.floor(z / 146_097);
+  const doe = z - era * 146_097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36_524) - Math.floor(doe / 146_096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const d = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const mo = mp < 10 ? mp + 3 : mp - 9;
+  const y = yoe + era * 400 + (mo <= 2 ? 1 : 0);
+  buf[n++] = 48 + Math.floor(y / 1000);
+  buf[n++] = 48 + (Math.floor(y / 100) % 10);
+  buf[n++] = 48 + (Math.floor(y / 10) % 10);
+  buf[n++] = 48 + (y % 10);
+  buf[n++] = 45;
+  buf[n++] = 48 + Math.floor(mo / 10);
+  buf[n++] = 48 + (mo % 10);
+  buf[n++] = 45;
+  buf[n++] = 48 + Math.floor(d / 10);
+  buf[n++] = 48 + (d % 10);
+  buf[n++] = 84;
   let t = ms - day * 86_400_000;
   const h = Math.floor(t / 3_600_000);
   t -= h * 3_600_000;
@@ -212,8 +229,6 @@ export function isoInto(ms: number, buf: Buffer, n: number): number {
   buf[n++] = 90;
   return n;
 }
-let dayOfBytes = Number.NaN;
-const dayBytes = Buffer.alloc(11);
 
 /** Named types (records, enums, fixed) may be referenced by name after their definition. */
 function collectNames(type: unknown, namespace: string, out: Map<string, Json>): void {
