@@ -123,6 +123,20 @@ function copyString(out: CopyBytes): Outcome {
   return OK;
 }
 
+/** The key as COPY text: copied as it is when ASCII with nothing to escape (an Id), else copyValue's. */
+function keyText(out: CopyBytes, key: string): void {
+  const len = key.length;
+  out.ensure(len);
+  const buf = out.buf;
+  let n = out.n;
+  for (let i = 0; i < len; i++) {
+    const c = key.charCodeAt(i);
+    if (c >= 128 || c === 92 || c === 9 || c === 10 || c === 13) return out.text(copyValue('text', key));
+    buf[n++] = c;
+  }
+  out.n = n;
+}
+
 type Step = (out: CopyBytes) => Outcome;
 type Json = Record<string, unknown>;
 
@@ -217,7 +231,7 @@ function compile(
     src = value;
     pos = WIRE_HEADER_BYTES;
     try {
-      out.text(copyValue('text', key));
+      keyText(out, key);
       for (let i = 0; i < n; i++) {
         const s = steps[i];
         if (typeof s === 'string') out.ascii(s);
