@@ -15,6 +15,8 @@
  * primary key against COPY without one plus ADD PRIMARY KEY (the same rows). The initial load
  * ends when the stored offsets reach the backlog's ends AND the tables have their declared
  * secondary indexes (a bulk load, sinks/postgres/bulk.ts, builds them after its last batch).
+ * SINK_BENCH_CHILD_LOG=file appends what each child printed besides its figures (e.g. with
+ * `--tunings '[{"nodeArgs":["--trace-gc"]}]'`, the GC's lines).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
