@@ -15,6 +15,8 @@
  * primary key against COPY without one plus ADD PRIMARY KEY (the same rows). The initial load
  * ends when the stored offsets reach the backlog's ends AND the tables have their declared
  * secondary indexes (a bulk load, sinks/postgres/bulk.ts, builds them after its last batch).
+ * SINK_BENCH_CHILD_LOG=file appends what each child printed besides its figures (e.g. with
+ * `--tunings '[{"nodeArgs":["--trace-gc"]}]'`, the GC's lines).
  */
 import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -251,6 +253,8 @@ function runChild(s: ChildSettings, profileDir?: string): Promise<ChildFigures> 
     let out = '';
     p.stdout.on('data', (d: Buffer) => (out += d.toString()));
     p.on('exit', (code) => {
+      // What else the child printed (e.g. node's --trace-gc lines), kept where SINK_BENCH_CHILD_LOG says.
+      if (process.env.SINK_BENCH_CHILD_LOG) fs.appendFileSync(process.env.SINK_BENCH_CHILD_LOG, out);
       const line = out.trim().split('\n').pop() ?? '';
       if (code === 0 && line.startsWith('{')) resolve(JSON.parse(line) as ChildFigures);
       else reject(new Error(`sink child for ${s.root} exited ${code}: ${out.slice(-500)}`));

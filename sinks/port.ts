@@ -128,11 +128,17 @@ export function deletesFirst(op: WriteOp): boolean {
  * the rows that arrived since (a returning user's new login events) stay.
  */
 export function unapplied(ops: readonly WriteOp[], stored: bigint): WriteOp[] {
+  // Compared as numbers while the stored offset is exact as one (a BigInt parsed per record was
+  // garbage for every record of an initial load); an offset string beyond 2^53 is then above it.
+  const exact = stored <= BigInt(Number.MAX_SAFE_INTEGER);
+  const at = Number(stored);
+  const below = (offset: string) => (exact ? Number(offset) < at : BigInt(offset) < stored);
   const out: WriteOp[] = [];
   for (const op of ops) {
-    if (BigInt(op.source.offset) < stored) continue;
-    if (op.kind !== 'delete' && op.deletedAt !== undefined && BigInt(op.deletedAt) < stored)
-      out.push({ ...op, deletedAt: undefined });
+    if (below(op.source.offset)) continue;
+    if (op.kind !== 'delete' && op.deletedAt !== undefined && below(op.deletedAt))
+      // copied field by field: a WriteOp may read its value through a getter (engine/collapse.ts)
+      out.push({ kind: op.kind, key: op.key, value: op.value, writer: op.writer, source: op.source });
     else out.push(op);
   }
   return out;

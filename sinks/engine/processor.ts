@@ -176,6 +176,7 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     const where = { topic, partition };
     const good: DecodedRecord[] = [];
     const dead: DeadLetterEntry[] = [];
+    let absorbedWriter: WriterSchema | undefined; // the last writer evolve() took: not looked up per record
     for (const m of messages) {
       const source: SourceRecord = {
         topic,
@@ -195,7 +196,10 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
             { code: 'UNEXPECTED_TOMBSTONE' },
           );
         }
-        if (decoded.writer) evolve(stream, decoded.writer, where, ctx);
+        if (decoded.writer && decoded.writer !== absorbedWriter) {
+          evolve(stream, decoded.writer, where, ctx);
+          absorbedWriter = decoded.writer;
+        }
         good.push({ decoded, source });
       } catch (err) {
         if (err instanceof RecordError) dead.push({ source, error: err });
