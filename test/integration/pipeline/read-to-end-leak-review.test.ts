@@ -65,7 +65,7 @@ async function failedRead(kafka: Kafka, deadlineMs: number): Promise<{ code?: st
   return { code, ms: Date.now() - t0 };
 }
 
-it('a broker that accepts and never answers: fails at its deadline, no connection left open or opened after', async () => {
+it('a silent broker: fails at its deadline, no connection left open or opened after', async () => {
   const broker = silentBroker(await freePort());
   await broker.listen();
   try {
