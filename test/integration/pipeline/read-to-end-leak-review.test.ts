@@ -5,12 +5,15 @@ import { freePort } from '../../../kernel/net';
 
 /**
  * Review (s11-rev-reads): readToEnd's deadline while its cluster is still connecting. The read
- * races `cluster.connect()` against the deadline (pipeline/kafka/read-to-end.ts:85 inTime), and on
- * the deadline awaits `cluster.disconnect()` in its finally (read-to-end.ts:113). But kafkajs's
- * BrokerPool.connect (node_modules/kafkajs/src/cluster/brokerPool.js:91-110) is a retrier that,
- * on a KafkaJSConnectionError (also the one the disconnect itself causes), makes a NEW seed
- * broker and connects again: after readToEnd has rejected and "disconnected", the connect goes
- * on, and a connection it opens is never closed.
+ * races `cluster.connect()` against the deadline (pipeline/kafka/read-to-end.ts:86, inTime), and
+ * on the deadline awaits `cluster.disconnect()` in its finally (read-to-end.ts:115). But kafkajs's
+ * BrokerPool.connect (node_modules/kafkajs/src/cluster/brokerPool.js:91-110) is a retrier that, on
+ * a KafkaJSConnectionError (also the one the disconnect itself causes), makes a NEW seed broker and
+ * connects again: after readToEnd has rejected and "disconnected", the connect goes on, and a
+ * connection it opens is never closed. (refreshMetadata, read-to-end.ts:107, reaches the same
+ * retrier through findConnectedBroker when no broker is connected: a broker down mid-read.) And
+ * the disconnect waits for the hung request (kafkajs Connection.disconnect waits for pending
+ * requests): the read rejects at its requestTimeout (30 s), not at its 1.5 s deadline.
  *
  * A "broker" of the test's own on 127.0.0.1 (nothing of the shared services is used). The read
  * must fail with READ_TO_END_TIMEOUT at its deadline and leave nothing behind: no socket of this
