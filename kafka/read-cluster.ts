@@ -102,7 +102,63 @@ export function readCluster(kafka: Kafka): ReadCluster {
   }) as Record<string, unknown>;
   const missing = CLUSTER_METHODS.filter((m) => typeof cluster?.[m] !== 'function');
   if (missing.length) throw changed(`Cluster methods ${missing.join(', ')}`);
+  const pool = cluster.brokerPool as Partial<BrokerPool> | undefined;
+  if (typeof pool?.createSeedBroker !== 'function' || typeof pool.createBroker !== 'function' || !pool.brokers) {
+    throw changed("the Cluster's brokerPool (createSeedBroker, createBroker, brokers)");
+  }
   return cluster as unknown as ReadCluster;
+}
+
+/** The parts of kafkajs's BrokerPool (src/cluster/brokerPool.js) `sever` uses. */
+interface BrokerPool {
+  createSeedBroker(): Promise<void>;
+  createBroker(options: object): PooledBroker;
+  seedBroker?: PooledBroker;
+  brokers: Record<string, PooledBroker | undefined>;
+}
+interface PooledBroker {
+  connect(): Promise<void>;
+  connectionPool?: { pool?: PooledConnection[] };
+}
+interface PooledConnection {
+  connect(): Promise<unknown>;
+  socket?: { destroy(error?: Error): void };
+}
+
+/**
+ * Ends whatever `cluster` still has in flight, at once, and lets it connect no more: a read that
+ * gave up (its deadline) or failed may leave kafkajs connecting or waiting on a request. kafkajs's
+ * BrokerPool.connect is a retrier that makes a NEW seed broker after each connection error (the
+ * one its own disconnect causes included) and tries again after a delay, and a request reconnects
+ * a connection that is down: so it would go on connecting after the read had failed, and a
+ * connection it opened then was never closed. And its Connection.disconnect waits for pending
+ * requests (up to requestTimeout, 30 s, on a broker that accepts and never answers). So every
+ * broker and connection, and any made later, refuses to connect with a non-retriable error (the
+ * retrier gives up on it), and every open socket is destroyed (kafkajs rejects its pending
+ * requests). Only for a cluster of readCluster, which reads and is thrown away.
+ */
+export function sever(cluster: ReadCluster): void {
+  const pool = (cluster as unknown as { brokerPool: BrokerPool }).brokerPool;
+  const refuse = () =>
+    Promise.reject(new FatalError('READ_CLUSTER_CLOSED', 'this read of a topic has ended: no new connection'));
+  const ended = new Error('the read of the topic has ended');
+  const seal = (broker: PooledBroker | undefined) => {
+    if (!broker) return;
+    broker.connect = refuse;
+    for (const connection of broker.connectionPool?.pool ?? []) {
+      connection.connect = refuse;
+      connection.socket?.destroy(ended);
+    }
+  };
+  pool.createSeedBroker = refuse;
+  const createBroker = pool.createBroker.bind(pool);
+  pool.createBroker = (options) => {
+    const broker = createBroker(options);
+    seal(broker);
+    return broker;
+  };
+  seal(pool.seedBroker);
+  for (const broker of Object.values(pool.brokers)) seal(broker);
 }
 
 let batchClass: KafkaBatchClass | undefined;

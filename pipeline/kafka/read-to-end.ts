@@ -1,7 +1,7 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { RetriableError } from '../../kernel/errors';
 import { listOffsets, PartitionReader, ReadOutage } from '../../kafka/partition-reader';
-import { readCluster } from '../../kafka/read-cluster';
+import { readCluster, sever } from '../../kafka/read-cluster';
 
 export interface ReadToEndOptions {
   /** Give up after this long with READ_TO_END_TIMEOUT (ms, default 120 s). */
@@ -78,6 +78,7 @@ export async function readToEnd(
   expired.catch(() => undefined);
   const inTime = <T>(p: Promise<T>): Promise<T> => Promise.race([p, expired]);
 
+  let done = false;
   try {
     let ends: Map<number, bigint> | undefined;
     for (let delay = 200; ; delay = Math.min(delay * 2, 5_000)) {
@@ -98,6 +99,7 @@ export async function readToEnd(
           ends = new Map(offsets.map((p) => [p.partition, p.high]));
         }
         await inTime(reader!.run(onMessage));
+        done = true;
         return ends;
       } catch (err) {
         if (isOffsetOutOfRange(err, topic) && reader) {
@@ -112,6 +114,9 @@ export async function readToEnd(
   } finally {
     clearTimeout(timer);
     reader?.stop();
+    // a read that gave up or failed may have a connect or a request still in flight: end them now,
+    // or kafkajs goes on connecting after the read has failed (read-to-end-leak-review.test.ts)
+    if (!done) sever(cluster);
     await cluster.disconnect().catch(() => undefined);
   }
 }

@@ -45,6 +45,8 @@ function silentBroker(port: number): Broker {
     open.add(s);
     s.on('close', () => open.delete(s));
     s.on('error', () => undefined);
+    // it reads what it is sent (and never answers): a socket left unread never sees its peer close
+    s.resume();
   });
   return b;
 }
