@@ -173,6 +173,8 @@ class LazyTable implements Table {
     /** Appends user i's rows. */
     private readonly part: (i: number, out: Rec[]) => void,
     private readonly tail: (out: Rec[]) => void,
+    /** Tables this one's rows are computed from: a sliced build builds them first, in slices too. */
+    private readonly needs: readonly LazyTable[] = [],
   ) {}
   private get t(): StaticTable {
     if (!this.built) {
@@ -183,21 +185,42 @@ class LazyTable implements Table {
     }
     return this.built;
   }
-  prepare(): Promise<void> {
+  /**
+   * One sliced build at a time, shared by the jobs that wait for it. A job that stops waiting (its
+   * `stopped`) leaves it; when none is left the build stops at its next slice (nothing built: a
+   * later job builds anew), so an aborted job leaves no work running.
+   */
+  prepare(stopped: () => boolean = () => false): Promise<void> {
     if (this.built) return Promise.resolve();
-    return (this.building ??= (async () => {
-      const out: Rec[] = [];
-      const n = this.users();
-      for (let i = 0; i < n; i++) {
-        if (i % BUILD_SLICE === BUILD_SLICE - 1) {
-          await new Promise((r) => setImmediate(r));
-          if (this.built) return; // a read built it at once meanwhile
-        }
-        this.part(i, out);
+    this.waiting.add(stopped);
+    this.building ??= this.build().finally(() => {
+      this.building = null;
+    });
+    return this.building.finally(() => this.waiting.delete(stopped));
+  }
+  private readonly waiting = new Set<() => boolean>();
+  /** Nobody waits for the build any more (every waiter stopped). */
+  private abandoned(): boolean {
+    for (const stopped of this.waiting) if (stopped()) this.waiting.delete(stopped);
+    return this.waiting.size === 0;
+  }
+  private async build(): Promise<void> {
+    for (const table of this.needs) {
+      await table.prepare(() => this.abandoned());
+      if (this.abandoned()) return;
+    }
+    const out: Rec[] = [];
+    const n = this.users();
+    for (let i = 0; i < n; i++) {
+      if (i % BUILD_SLICE === BUILD_SLICE - 1) {
+        await new Promise((r) => setImmediate(r));
+        if (this.built) return; // a read built it at once meanwhile
+        if (this.abandoned()) return;
       }
-      this.tail(out);
-      this.built ??= new StaticTable(this.objectName, out);
-    })());
+      this.part(i, out);
+    }
+    this.tail(out);
+    this.built ??= new StaticTable(this.objectName, out);
   }
   size(): number {
     return this.t.size();
@@ -213,13 +236,17 @@ class LazyTable implements Table {
   }
 }
 
-/** A small table (a few rows) built on first use by one function (it may scan every user: at once). */
-function builtOnce(objectName: string, build: () => Rec[]): LazyTable {
+/**
+ * A small table (a few rows) built on first use by one function (it may scan every user: at once);
+ * `needs`: the large tables it reads, built first in slices when a job builds it.
+ */
+function builtOnce(objectName: string, build: () => Rec[], needs: readonly LazyTable[] = []): LazyTable {
   return new LazyTable(
     objectName,
     () => 0,
     () => undefined,
     (out) => out.push(...build()),
+    needs,
   );
 }
 
@@ -333,14 +360,18 @@ export function licenceTables(
     },
   );
 
-  const psLicenses = builtOnce('PermissionSetLicense', () => {
-    const used = new Map<string, number>();
-    for (let p = 0; p < psla.size(); p++) {
-      const id = String(psla.row(p)!.get('PermissionSetLicenseId'));
-      used.set(id, (used.get(id) ?? 0) + 1);
-    }
-    return lic.psLicenses.map((r) => ({ ...r, TotalLicenses: total(r), UsedLicenses: used.get(String(r.Id)) ?? 0 }));
-  });
+  const psLicenses = builtOnce(
+    'PermissionSetLicense',
+    () => {
+      const used = new Map<string, number>();
+      for (let p = 0; p < psla.size(); p++) {
+        const id = String(psla.row(p)!.get('PermissionSetLicenseId'));
+        used.set(id, (used.get(id) ?? 0) + 1);
+      }
+      return lic.psLicenses.map((r) => ({ ...r, TotalLicenses: total(r), UsedLicenses: used.get(String(r.Id)) ?? 0 }));
+    },
+    [psla],
+  );
 
   const userLicenses = builtOnce('UserLicense', () => {
     const used = new Map<string, number>();

@@ -41,7 +41,7 @@ export class ResultSet {
 
   /** Counts the results (and sorts them when needed). `stopped` aborts between slices. */
   async prepare(stopped: () => boolean = () => false): Promise<void> {
-    await this.table.prepare?.();
+    await this.table.prepare?.(stopped);
     if (stopped()) return;
     this.hi = this.table.size();
     this.narrow();

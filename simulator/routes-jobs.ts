@@ -37,6 +37,8 @@ export class QueryJobs {
   private counter = 0;
   /** Every query job created, in order, with the rows its result holds (kept after the job is deleted). */
   readonly log: { object: string; query: string; rows: () => number }[] = [];
+  /** The log entries of the jobs not yet deleted, by job id. */
+  private readonly logged = new Map<string, { rows: () => number }>();
 
   constructor(private readonly ctx: JobsContext) {}
 
@@ -88,6 +90,12 @@ export class QueryJobs {
             'Error encountered when deleting the job because the job is not terminated',
           );
         this.jobs.delete(job.id);
+        const entry = this.logged.get(job.id);
+        if (entry) {
+          const rows = job.result.count;
+          entry.rows = () => rows;
+          this.logged.delete(job.id);
+        }
         res.writeHead(204, headers);
         res.end();
         return;
@@ -166,7 +174,11 @@ export class QueryJobs {
       Math.max(Date.now(), this.ctx.store.now()),
     );
     this.jobs.set(id, { job, data });
-    this.log.push({ object: plan.object.name, query, rows: () => job.result.count });
+    // the entry reads the job's count while the job is kept; its DELETE fixes the count and lets the
+    // job, its results and its snapshot's tables go (a log holding them grew the heap by a table a job)
+    const entry = { object: plan.object.name, query, rows: () => job.result.count };
+    this.log.push(entry);
+    this.logged.set(id, entry);
     return job.createInfo();
   }
 

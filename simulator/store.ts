@@ -203,8 +203,10 @@ export class Store {
   /** Renames a role: the UserRole row changes, no User row does (their SystemModstamp stays). */
   renameRole(id: string, name: string): void {
     const t = iso(this.tick());
-    if (!this.org.roles.update(id, { Name: name, LastModifiedDate: t, SystemModstamp: t }))
-      throw new Error(`simulator: no role ${id}`);
+    const roles = this.org.roles.withUpdate(id, { Name: name, LastModifiedDate: t, SystemModstamp: t });
+    if (!roles) throw new Error(`simulator: no role ${id}`);
+    // a new table, not a change in place: a job created before reads the snapshot of its creation
+    this.org.roles = roles;
   }
 
   deleteUser(id: string): void {

@@ -29,9 +29,10 @@ export interface Table {
   /**
    * A table built on first use: builds it now in slices, yielding to the event loop between them
    * (a query job's processing), so the server keeps answering other calls meanwhile. Absent: the
-   * table needs no building.
+   * table needs no building. `stopped` (the job was aborted or the simulator closed): the caller no
+   * longer waits, and a build no caller waits for any more stops at its next slice.
    */
-  prepare?(): Promise<void>;
+  prepare?(stopped?: () => boolean): Promise<void>;
 }
 
 /** A table of materialised records, for the small objects. */
@@ -70,12 +71,17 @@ export class StaticTable implements Table {
     return field === 'Id' ? (pos) => this.records[pos].Id : null;
   }
 
-  /** Changes a record in place (a rename by an admin); false when there is no record with that Id. */
-  update(id: string, values: Record<string, Value>): boolean {
+  /**
+   * This table with one record changed (a rename by an admin), as a new table: snapshots taken
+   * before, and the jobs reading them, keep the record as it was. Null when there is no record
+   * with that Id.
+   */
+  withUpdate(id: string, values: Record<string, Value>): StaticTable | null {
     const pos = this.index.get(id.slice(0, 15));
-    if (pos === undefined) return false;
-    this.records[pos] = { ...this.records[pos], ...values };
-    return true;
+    if (pos === undefined) return null;
+    const records = this.records.slice();
+    records[pos] = { ...records[pos], ...values };
+    return new StaticTable(this.objectName, records);
   }
 }
 

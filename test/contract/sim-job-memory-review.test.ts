@@ -27,44 +27,56 @@ const heap = async (): Promise<number> => {
 };
 
 describe('s11 review: the kept licence tables do not grow with repeated changes', () => {
-  it('rounds of (an assignment, a PermissionSetAssignment job read and deleted): the heap stays near one build (SIM_MEM_SEED)', async () => {
-    const rnd = mulberry32(SEED);
-    const sim = await startSimulator({ users: 40_000, logins: 10, seed: 1 + Math.floor(rnd() * 9999) });
-    try {
-      const api = new Api(sim, await passwordLogin(sim), 'v62.0');
-      const users = sim.userIds(['active']);
-      const sets = ['Sales_Ops', 'Support_Console', 'Reports_Export', 'API_Access', 'Knowledge_Author', 'Data_Loader'];
-      const round = async (k: number) => {
-        // an assignment changes: the next snapshot builds its tables anew
-        for (;;) {
-          try {
-            sim.assignPermissionSet(users[Math.floor(rnd() * users.length)], sets[k % sets.length]);
-            break;
-          } catch {
-            // the user already holds it: another
+  it(
+    'rounds of (an assignment, a PermissionSetAssignment job read and deleted): ' +
+      'the heap stays near one build (SIM_MEM_SEED)',
+    async () => {
+      const rnd = mulberry32(SEED);
+      const sim = await startSimulator({ users: 40_000, logins: 10, seed: 1 + Math.floor(rnd() * 9999) });
+      try {
+        const api = new Api(sim, await passwordLogin(sim), 'v62.0');
+        const users = sim.userIds(['active']);
+        const sets = [
+          'Sales_Ops',
+          'Support_Console',
+          'Reports_Export',
+          'API_Access',
+          'Knowledge_Author',
+          'Data_Loader',
+        ];
+        const round = async (k: number) => {
+          // an assignment changes: the next snapshot builds its tables anew
+          for (;;) {
+            try {
+              sim.assignPermissionSet(users[Math.floor(rnd() * users.length)], sets[k % sets.length]);
+              break;
+            } catch {
+              // the user already holds it: another
+            }
           }
-        }
-        const info = await api.runJob('SELECT Id, AssigneeId, PermissionSetId FROM PermissionSetAssignment');
-        expect(info.state).toBe('JobComplete');
-        await api.pages(info.id);
-        const del = await api.call('DELETE', `/jobs/query/${info.id}`);
-        expect(del.status).toBe(204);
-      };
-      const base = await heap();
-      await round(0);
-      const one = (await heap()) - base; // one build's tables, kept for the next job (the cache)
-      const rounds = 6;
-      for (let k = 1; k <= rounds; k++) await round(k);
-      const after = (await heap()) - base;
-      console.log(
-        `SIM_MEM_SEED=${SEED}: one build kept ${(one / 1e6).toFixed(1)} MB; after ${rounds} more rounds ${(after / 1e6).toFixed(1)} MB ` +
-          `(open jobs ${sim.openQueryJobs().length}, jobs logged ${sim.queryJobs.length})`,
-      );
-      expect(sim.openQueryJobs()).toEqual([]);
-      // one set kept (the last build) and at most one more in flight: not one per round
-      expect(after).toBeLessThan(2.5 * one);
-    } finally {
-      await sim.close();
-    }
-  });
+          const info = await api.runJob('SELECT Id, AssigneeId, PermissionSetId FROM PermissionSetAssignment');
+          expect(info.state).toBe('JobComplete');
+          await api.pages(info.id);
+          const del = await api.call('DELETE', `/jobs/query/${info.id}`);
+          expect(del.status).toBe(204);
+        };
+        const base = await heap();
+        await round(0);
+        const one = (await heap()) - base; // one build's tables, kept for the next job (the cache)
+        const rounds = 6;
+        for (let k = 1; k <= rounds; k++) await round(k);
+        const after = (await heap()) - base;
+        console.log(
+          `SIM_MEM_SEED=${SEED}: one build kept ${(one / 1e6).toFixed(1)} MB; ` +
+            `after ${rounds} more rounds ${(after / 1e6).toFixed(1)} MB ` +
+            `(open jobs ${sim.openQueryJobs().length}, jobs logged ${sim.queryJobs.length})`,
+        );
+        expect(sim.openQueryJobs()).toEqual([]);
+        // one set kept (the last build) and at most one more in flight: not one per round
+        expect(after).toBeLessThan(2.5 * one);
+      } finally {
+        await sim.close();
+      }
+    },
+  );
 });
