@@ -23,6 +23,12 @@ import type { SinkTable } from './table';
  * from the decoded value. A writer schema with a type this reader does not know (bytes, arrays,
  * multi-type unions, dates, plain longs, ints, floats) gets no reader at all: same fallback.
  */
+/** Only code points below 128: what CopyBytes#ascii writes as it is. */
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 127) return false;
+  return true;
+}
+
 export const OK = 0;
 /** The row cannot go `direct` (a value only PostgreSQL can convert): the batch takes the staging path. */
 export const NO_DIRECT = 1;
@@ -226,6 +232,17 @@ function compile(
   for (const p of plan)
     if (typeof p === 'string' && typeof steps[steps.length - 1] === 'string') steps[steps.length - 1] += p;
     else steps.push(p);
+  // A constant beyond ASCII (a default such as 'café') is written as UTF-8 by a step of its own:
+  // out.ascii writes one byte a UTF-16 unit (sink-default-review.test.ts).
+  for (let i = 0; i < steps.length; i++) {
+    const c = steps[i];
+    if (typeof c === 'string' && !isAscii(c)) {
+      steps[i] = (out: CopyBytes) => {
+        out.text(c);
+        return OK;
+      };
+    }
+  }
   const n = steps.length;
   return (value, key, partition, offset, out) => {
     src = value;

@@ -41,7 +41,27 @@ function varint(n: number, width = 1): number[] {
   return out.map((b, i) => (i < out.length - 1 ? b | 0x80 : b));
 }
 
-const PIECES = ['a', 'Z', ' ', '\t', '\n', '\r', '\\', '\\N', 'é', '日本', '😀', '"', "'", '{', '}', ':', ',', '\u007f', '\u0001'];
+const PIECES = [
+  'a',
+  'Z',
+  ' ',
+  '\t',
+  '\n',
+  '\r',
+  '\\',
+  '\\N',
+  'é',
+  '日本',
+  '😀',
+  '"',
+  "'",
+  '{',
+  '}',
+  ':',
+  ',',
+  '\u007f',
+  '\u0001',
+];
 const KEYS = [
   '__proto__',
   'constructor',
@@ -83,14 +103,17 @@ function generator(rnd: () => number) {
       // back and forth around the last one: the column's cache crossed
       ms = clock + Math.floor((rnd() - 0.5) * 4 * DAY);
     } else if (r < 0.55) {
-      const y = pick([1, 2, 4, 99, 100, 400, 999, 1000, 1582, 1899, 1900, 1969, 1970, 1999, 2000, 2024, 2100, 4000, 9998, 9999]);
+      const y = pick([
+        1, 2, 4, 99, 100, 400, 999, 1000, 1582, 1899, 1900, 1969, 1970, 1999, 2000, 2024, 2100, 4000, 9998, 9999,
+      ]);
       const mo = Math.floor(rnd() * 12);
       const d = pick([1, 28, 29, 30, 31]);
       const base = new Date(0);
       base.setUTCFullYear(y, mo, d);
       base.setUTCHours(0, 0, 0, 0);
       ms = base.getTime() + pick([0, -1, 1, 999, 1000, DAY - 1, DAY, 3_600_000 - 1]);
-    } else if (r < 0.7) ms = pick([MIN, MAX, MIN + 1, MAX - 1, 0, -1, 1, -DAY, -DAY - 1, 951_782_399_999, 951_868_800_000]);
+    } else if (r < 0.7)
+      ms = pick([MIN, MAX, MIN + 1, MAX - 1, 0, -1, 1, -DAY, -DAY - 1, 951_782_399_999, 951_868_800_000]);
     else ms = Math.floor(MIN + rnd() * (MAX - MIN));
     if (!inRange && rnd() < 0.05) ms = pick([MIN - 1, MAX + 1, 8.64e15, -8.64e15]);
     if (inRange) ms = Math.min(MAX, Math.max(MIN, ms));
@@ -105,7 +128,9 @@ function generator(rnd: () => number) {
       const k =
         rnd() < 0.5
           ? pick(KEYS)
-          : Array.from({ length: 1 + Math.floor(rnd() * 8) }, () => String.fromCharCode(32 + Math.floor(rnd() * 95))).join('');
+          : Array.from({ length: 1 + Math.floor(rnd() * 8) }, () =>
+              String.fromCharCode(32 + Math.floor(rnd() * 95)),
+            ).join('');
       entries.push([k, pick([0, 1, 1, 2, 255])]);
     }
     const out: number[] = [];
@@ -140,7 +165,9 @@ function generator(rnd: () => number) {
       case 'boolean':
         return [pick([0, 1, 2, 255])];
       case 'double':
-        return [...Buffer.from(new Float64Array([pick([0, -0, 1.5, NaN, Infinity, 1e300, (rnd() - 0.5) * 1e6])]).buffer)];
+        return [
+          ...Buffer.from(new Float64Array([pick([0, -0, 1.5, NaN, Infinity, 1e300, (rnd() - 0.5) * 1e6])]).buffer),
+        ];
       case 'long':
         return varint(instant(inRange), width());
       case 'enum':
@@ -156,108 +183,124 @@ function generator(rnd: () => number) {
 
 const latin1 = (b: Buffer) => b.toString('latin1');
 
-describe(`review s11-sink: hand-encoded shipped records, checker = avsc, COPY text = lineEncoder (REVIEW_SINK_SEED=${seed})`, () => {
-  const schemas = loadConnectorSchemas();
-  for (const [name, schema] of [
-    ['users', schemas.userValue],
-    ['login events', schemas.loginEventValue],
-  ] as const) {
-    it(`${name}: both targets, batches of many rows, corrupt bodies refused or read as avsc reads them`, () => {
-      const rnd = mulberry32(seed + (name === 'users' ? 0 : 1));
-      const g = generator(rnd);
-      const type = avroType(schema as AvroSchemaJson);
-      const check = compileCheck(type)!;
-      expect(check).toBeDefined();
-      const all = (schema as unknown as { fields: { name: string; type: unknown; default?: unknown }[] }).fields;
-      // An older writer too (fields with defaults dropped: their columns get constants, joined)
-      const olderJson = { ...(schema as object), fields: all.filter((f) => f.name === 'id' || !('default' in f) || rnd() < 0.6) } as unknown as AvroSchemaJson;
-      const olderType = avroType(olderJson);
-      const writers: { writer: WriterSchema; fields: typeof all; check: NonNullable<ReturnType<typeof compileCheck>> }[] = [
-        { writer: { id: 77, json: schema, type, fields: new Set(all.map((f) => f.name)) }, fields: all, check },
-        {
-          writer: { id: 78, json: olderJson, type: olderType, fields: new Set((olderJson as unknown as { fields: typeof all }).fields.map((f) => f.name)) },
-          fields: (olderJson as unknown as { fields: typeof all }).fields,
-          check: compileCheck(olderType)!,
-        },
-      ];
-      let directBatches = 0;
-      let rowsCompared = 0;
-      let refused = 0;
-      for (let round = 0; round < 25; round++) {
-        const table = new SinkTable({ schema: 'public', name: 't' });
-        table.absorb(schema);
-        table.absorb(olderJson);
-        const inRange = round % 5 !== 4;
-        const ops: RowOp[] = [];
-        for (let i = 0; i < 80; i++) {
-          const { writer, fields, check } = round % 2 === 1 && rnd() < 0.5 ? writers[1] : writers[0];
-          const type = writer.type;
-          const key = rnd() < 0.1 ? `005${i}\t\\é` : `005${String(i).padStart(15, '0')}`;
-          const body: number[] = [];
-          for (const f of fields) {
-            if (f.name === 'id') {
-              const kb = [...Buffer.from(key)];
-              body.push(...varint(kb.length), ...kb);
-            } else body.push(...g.bytes(f.type, inRange));
-          }
-          let buf = Buffer.from(body);
-          const corrupt = rnd();
-          if (corrupt < 0.05) buf = buf.subarray(0, Math.floor(rnd() * buf.length));
-          else if (corrupt < 0.08) buf = buf.subarray(0, buf.length - 1);
-          else if (corrupt < 0.15) {
-            buf = Buffer.from(buf);
-            buf[Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
-          }
-          let want: Json | undefined;
-          try {
-            want = type.fromBuffer(buf) as Json;
-          } catch {
-            want = undefined;
-          }
-          let verdict = true;
-          try {
-            check(buf);
-          } catch {
-            verdict = false;
-          }
-          expect({ round, i, verdict }).toEqual({ round, i, verdict: want !== undefined });
-          if (!want || want.id !== key) {
-            refused++;
-            continue;
-          }
-          const value = frame(writer.id, buf);
-          ops.push({
-            kind: 'upsert',
-            key,
-            value: want,
-            writer,
-            source: { topic: 't', partition: 2, offset: String(1000 + i), key: null, value },
-          });
-        }
-        for (const target of ['stage', 'direct'] as CopyTarget[]) {
-          const lines = ops.map((op) => lineEncoder(table, op.writer, target)(op));
-          const wantText = lines.includes(undefined) ? undefined : latin1(Buffer.from(lines.join('')));
-          const got = encodeRows(table, ops, 1_000_000, target);
-          const gotText = got && latin1(Buffer.concat(got.chunks));
-          got?.release();
-          if (gotText !== wantText) {
-            // the first differing row, for the report
-            for (let r = 0; r < ops.length; r++) {
-              const one = encodeRows(table, [ops[r]], 1, target);
-              const g1 = one && latin1(Buffer.concat(one.chunks));
-              one?.release();
-              const w1 = lines[r] === undefined ? undefined : latin1(Buffer.from(lines[r]!));
-              expect({ round, target, row: r, text: g1 }).toEqual({ round, target, row: r, text: w1 });
+describe(
+  `review s11-sink: hand-encoded shipped records, checker = avsc, COPY text = lineEncoder ` +
+    `(REVIEW_SINK_SEED=${seed})`,
+  () => {
+    const schemas = loadConnectorSchemas();
+    for (const [name, schema] of [
+      ['users', schemas.userValue],
+      ['login events', schemas.loginEventValue],
+    ] as const) {
+      it(`${name}: both targets, batches of many rows, corrupt bodies refused or read as avsc reads them`, () => {
+        const rnd = mulberry32(seed + (name === 'users' ? 0 : 1));
+        const g = generator(rnd);
+        const type = avroType(schema as AvroSchemaJson);
+        const check = compileCheck(type)!;
+        expect(check).toBeDefined();
+        const all = (schema as unknown as { fields: { name: string; type: unknown; default?: unknown }[] }).fields;
+        // An older writer too (fields with defaults dropped: their columns get constants, joined)
+        const olderJson = {
+          ...(schema as object),
+          fields: all.filter((f) => f.name === 'id' || !('default' in f) || rnd() < 0.6),
+        } as unknown as AvroSchemaJson;
+        const olderType = avroType(olderJson);
+        const writers: {
+          writer: WriterSchema;
+          fields: typeof all;
+          check: NonNullable<ReturnType<typeof compileCheck>>;
+        }[] = [
+          { writer: { id: 77, json: schema, type, fields: new Set(all.map((f) => f.name)) }, fields: all, check },
+          {
+            writer: {
+              id: 78,
+              json: olderJson,
+              type: olderType,
+              fields: new Set((olderJson as unknown as { fields: typeof all }).fields.map((f) => f.name)),
+            },
+            fields: (olderJson as unknown as { fields: typeof all }).fields,
+            check: compileCheck(olderType)!,
+          },
+        ];
+        let directBatches = 0;
+        let rowsCompared = 0;
+        let refused = 0;
+        for (let round = 0; round < 25; round++) {
+          const table = new SinkTable({ schema: 'public', name: 't' });
+          table.absorb(schema);
+          table.absorb(olderJson);
+          const inRange = round % 5 !== 4;
+          const ops: RowOp[] = [];
+          for (let i = 0; i < 80; i++) {
+            const { writer, fields, check } = round % 2 === 1 && rnd() < 0.5 ? writers[1] : writers[0];
+            const type = writer.type;
+            const key = rnd() < 0.1 ? `005${i}\t\\é` : `005${String(i).padStart(15, '0')}`;
+            const body: number[] = [];
+            for (const f of fields) {
+              if (f.name === 'id') {
+                const kb = [...Buffer.from(key)];
+                body.push(...varint(kb.length), ...kb);
+              } else body.push(...g.bytes(f.type, inRange));
             }
+            let buf = Buffer.from(body);
+            const corrupt = rnd();
+            if (corrupt < 0.05) buf = buf.subarray(0, Math.floor(rnd() * buf.length));
+            else if (corrupt < 0.08) buf = buf.subarray(0, buf.length - 1);
+            else if (corrupt < 0.15) {
+              buf = Buffer.from(buf);
+              buf[Math.floor(rnd() * buf.length)] = Math.floor(rnd() * 256);
+            }
+            let want: Json | undefined;
+            try {
+              want = type.fromBuffer(buf) as Json;
+            } catch {
+              want = undefined;
+            }
+            let verdict = true;
+            try {
+              check(buf);
+            } catch {
+              verdict = false;
+            }
+            expect({ round, i, verdict }).toEqual({ round, i, verdict: want !== undefined });
+            if (!want || want.id !== key) {
+              refused++;
+              continue;
+            }
+            const value = frame(writer.id, buf);
+            ops.push({
+              kind: 'upsert',
+              key,
+              value: want,
+              writer,
+              source: { topic: 't', partition: 2, offset: String(1000 + i), key: null, value },
+            });
           }
-          expect({ round, target, text: gotText }).toEqual({ round, target, text: wantText });
-          if (target === 'direct' && wantText !== undefined) directBatches++;
-          rowsCompared += ops.length;
+          for (const target of ['stage', 'direct'] as CopyTarget[]) {
+            const lines = ops.map((op) => lineEncoder(table, op.writer, target)(op));
+            const wantText = lines.includes(undefined) ? undefined : latin1(Buffer.from(lines.join('')));
+            const got = encodeRows(table, ops, 1_000_000, target);
+            const gotText = got && latin1(Buffer.concat(got.chunks));
+            got?.release();
+            if (gotText !== wantText) {
+              // the first differing row, for the report
+              for (let r = 0; r < ops.length; r++) {
+                const one = encodeRows(table, [ops[r]], 1, target);
+                const g1 = one && latin1(Buffer.concat(one.chunks));
+                one?.release();
+                const w1 = lines[r] === undefined ? undefined : latin1(Buffer.from(lines[r]!));
+                expect({ round, target, row: r, text: g1 }).toEqual({ round, target, row: r, text: w1 });
+              }
+            }
+            expect({ round, target, text: gotText }).toEqual({ round, target, text: wantText });
+            if (target === 'direct' && wantText !== undefined) directBatches++;
+            rowsCompared += ops.length;
+          }
         }
-      }
-      expect(directBatches).toBeGreaterThan(5);
-      expect(rowsCompared).toBeGreaterThan(1000);
-      expect(refused).toBeGreaterThan(10);
-    });
-  }
-});
+        expect(directBatches).toBeGreaterThan(5);
+        expect(rowsCompared).toBeGreaterThan(1000);
+        expect(refused).toBeGreaterThan(10);
+      });
+    }
+  },
+);

@@ -29,7 +29,11 @@ const OLD = {
 const newer = (field: unknown) =>
   ({
     ...(OLD as object),
-    fields: [...(OLD as unknown as { fields: unknown[] }).fields, field, { name: 'b', type: ['null', 'boolean'], default: null }],
+    fields: [
+      ...(OLD as unknown as { fields: unknown[] }).fields,
+      field,
+      { name: 'b', type: ['null', 'boolean'], default: null },
+    ],
   }) as unknown as AvroSchemaJson;
 
 const CASES: [string, unknown][] = [
