@@ -7,65 +7,14 @@
  * building give the same rows, and so do the tables a later snapshot reuses while nothing they are
  * built from changed (a Title change: the bench's routine changes). Randomised: SIM_JOB_SEED replays.
  */
-import { QueryJob } from '../../simulator/bulk-job';
-import {
-  LoginHistoryObject,
-  ProfileObject,
-  UserLicenseObject,
-  UserLoginObject,
-  UserRoleObject,
-} from '../../simulator/fields-other';
-import { UserObject } from '../../simulator/fields-user';
-import { LICENCE_OBJECTS } from '../../simulator/fields-licence';
-import { KeyPrefix, makeId, orgIdSpace } from '../../simulator/ids';
-import { BUILD_SLICE, buildLicenceOrg } from '../../simulator/licence-tables';
-import { buildOrgTables } from '../../simulator/org-tables';
+import type { QueryJob } from '../../simulator/bulk-job';
+import { BUILD_SLICE } from '../../simulator/licence-tables';
 import { mulberry32 } from '../../simulator/prng';
-import { Schema } from '../../simulator/schema';
-import { compileBulkQuery } from '../../simulator/soql-compile';
-import { Store } from '../../simulator/store';
 import type { Table } from '../../simulator/table';
+import { job, org } from './sim-store';
 
 const SEED = Number(process.env.SIM_JOB_SEED ?? Math.floor(Math.random() * 1_000_000));
 console.log(`SIM_JOB_SEED=${SEED}`);
-
-const OBJECTS = [
-  UserObject,
-  LoginHistoryObject,
-  UserLoginObject,
-  UserRoleObject,
-  ProfileObject,
-  UserLicenseObject,
-  ...LICENCE_OBJECTS,
-];
-
-function org(seed: number, users: number) {
-  const nowMs = Date.parse('2026-11-01T00:00:00.000Z');
-  const apiUserId = makeId(KeyPrefix.User, 999_999_999, orgIdSpace(seed));
-  const tables = buildOrgTables(seed, nowMs, apiUserId);
-  const lic = buildLicenceOrg(seed, nowMs, apiUserId, tables);
-  const store = new Store(
-    { seed, nowMs, apiUserId, org: tables },
-    { seed, nowMs, count: 10, users },
-    tables,
-    UserObject,
-    new Schema(OBJECTS, new Map()),
-    lic,
-  );
-  return { store, lic };
-}
-
-const schema = new Schema(OBJECTS, new Map());
-const timing = { pollsBeforeComplete: 1, minProcessingMs: 0 };
-const job = (store: Store, soql: string) =>
-  new QueryJob(
-    'job',
-    { operation: 'query', query: soql, columnDelimiter: 'COMMA', lineEnding: 'LF', apiVersion: 62, createdById: 'u' },
-    compileBulkQuery(soql, schema, 62),
-    store.snapshot(),
-    timing,
-    null,
-  );
 
 /** Polls until the job is complete; counts the event-loop turns it took. */
 async function complete(j: QueryJob): Promise<number> {

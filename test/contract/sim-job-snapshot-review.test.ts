@@ -10,66 +10,16 @@
  *
  * Randomised: SIM_SNAP_SEED replays.
  */
-import { QueryJob } from '../../simulator/bulk-job';
-import {
-  LoginHistoryObject,
-  ProfileObject,
-  UserLicenseObject,
-  UserLoginObject,
-  UserRoleObject,
-} from '../../simulator/fields-other';
-import { UserObject } from '../../simulator/fields-user';
-import { LICENCE_OBJECTS } from '../../simulator/fields-licence';
-import { KeyPrefix, makeId, orgIdSpace } from '../../simulator/ids';
-import { BUILD_SLICE, buildLicenceOrg } from '../../simulator/licence-tables';
-import { buildOrgTables } from '../../simulator/org-tables';
+import type { QueryJob } from '../../simulator/bulk-job';
+import { BUILD_SLICE } from '../../simulator/licence-tables';
 import { mulberry32 } from '../../simulator/prng';
-import { Schema } from '../../simulator/schema';
-import { compileBulkQuery } from '../../simulator/soql-compile';
-import { Store } from '../../simulator/store';
+import type { Store } from '../../simulator/store';
 import type { Row } from '../../simulator/table';
+import { compileBulkQuery } from '../../simulator/soql-compile';
+import { job, org, schema } from './sim-store';
 
 const SEED = Number(process.env.SIM_SNAP_SEED ?? Math.floor(Math.random() * 1_000_000));
 console.log(`SIM_SNAP_SEED=${SEED}`);
-
-const OBJECTS = [
-  UserObject,
-  LoginHistoryObject,
-  UserLoginObject,
-  UserRoleObject,
-  ProfileObject,
-  UserLicenseObject,
-  ...LICENCE_OBJECTS,
-];
-const schema = new Schema(OBJECTS, new Map());
-const timing = { pollsBeforeComplete: 1, minProcessingMs: 0 };
-
-/** A simulated org of `users` generated users, its own fixed tables (roles are mutable). */
-function org(seed: number, users: number) {
-  const nowMs = Date.parse('2026-11-01T00:00:00.000Z');
-  const apiUserId = makeId(KeyPrefix.User, 999_999_999, orgIdSpace(seed));
-  const tables = buildOrgTables(seed, nowMs, apiUserId);
-  const lic = buildLicenceOrg(seed, nowMs, apiUserId, tables);
-  const store = new Store(
-    { seed, nowMs, apiUserId, org: tables },
-    { seed, nowMs, count: 10, users },
-    tables,
-    UserObject,
-    schema,
-    lic,
-  );
-  return { store, lic, tables };
-}
-
-const job = (store: Store, soql: string, fresh = false) =>
-  new QueryJob(
-    'job',
-    { operation: 'query', query: soql, columnDelimiter: 'COMMA', lineEnding: 'LF', apiVersion: 62, createdById: 'u' },
-    compileBulkQuery(soql, schema, 62),
-    fresh ? store.freshSnapshot() : store.snapshot(),
-    timing,
-    null,
-  );
 
 const turn = () => new Promise((r) => setImmediate(r));
 
