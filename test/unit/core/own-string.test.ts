@@ -46,8 +46,11 @@ describe('ownString', () => {
       `own-string: slices kept ${(sliced.bytes / 1e6).toFixed(1)} MB, copies ${(owned.bytes / 1e6).toFixed(1)} MB`,
     );
     expect(owned.kept).toEqual(sliced.kept);
-    // the slices pin the pages (so the set-up shows what it guards against), the copies do not
-    expect(sliced.bytes).toBeGreaterThan(pages / 2);
+    // the slices pin the pages (so the set-up shows what it guards against), the copies do not. How
+    // much of the ~20 MB the slices are measured to pin depends on the process: 22 MB alone, 9.1 MB
+    // in CI's one process after 200 other suites (a trial CI failed `> pages / 2` there); many times
+    // what the copies cost, either way
+    expect(sliced.bytes).toBeGreaterThan(5 * Math.max(owned.bytes, pages / 100));
     expect(owned.bytes).toBeLessThan(pages / 10);
   });
 
