@@ -76,7 +76,8 @@ function orgView(opts: SimulatorOptions, all: string[], missing: Set<string>): {
   return { schema: new Schema(allObjects(), new Map([['User', hidden]]), readable), maxVersion };
 }
 
-const allObjects = () => [
+/** Every object the simulated org has (User, LoginHistory, UserLogin, roles, profiles, licences). */
+export const allObjects = () => [
   UserObject,
   LoginHistoryObject,
   UserLoginObject,

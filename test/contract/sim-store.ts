@@ -1,13 +1,6 @@
 import { QueryJob } from '../../simulator/bulk-job';
-import {
-  LoginHistoryObject,
-  ProfileObject,
-  UserLicenseObject,
-  UserLoginObject,
-  UserRoleObject,
-} from '../../simulator/fields-other';
 import { UserObject } from '../../simulator/fields-user';
-import { LICENCE_OBJECTS } from '../../simulator/fields-licence';
+import { allObjects } from '../../simulator';
 import { KeyPrefix, makeId, orgIdSpace } from '../../simulator/ids';
 import { buildLicenceOrg } from '../../simulator/licence-tables';
 import { buildOrgTables } from '../../simulator/org-tables';
@@ -19,18 +12,7 @@ import { Store } from '../../simulator/store';
  * A simulated org's Store without the HTTP server, and query jobs over its snapshots: for tests of
  * how a job is processed (in slices, over reused tables) at the level of the simulator's parts.
  */
-export const schema = new Schema(
-  [
-    UserObject,
-    LoginHistoryObject,
-    UserLoginObject,
-    UserRoleObject,
-    ProfileObject,
-    UserLicenseObject,
-    ...LICENCE_OBJECTS,
-  ],
-  new Map(),
-);
+export const schema = new Schema(allObjects(), new Map());
 
 const timing = { pollsBeforeComplete: 1, minProcessingMs: 0 };
 
