@@ -108,7 +108,17 @@ describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
           expect({ i, k, len: v?.length }).toEqual({ i, k: logged[i][0], len: logged[i][1]?.length });
       });
     };
-    for (let step = 0; step < 12_000; step++) {
+    // The paths the last assertions name are reached by chance: release only in the routine runs
+    // (every 1,500 steps), and compaction often frees a chunk first. Over 300 seeds, 9 had not
+    // released a chunk by step 12,000 (MEM_REVIEW_SEED=1867613039 failed CI so); the latest first
+    // reached all three at step 22,499. So the walk goes on, up to 60,000 steps, until it has.
+    const reusedBefore = arenaChunks.reused;
+    const covered = () =>
+      arenaChunks.reused > reusedBefore &&
+      resets.mock.calls.some((c) => c[0] === false) &&
+      releases.mock.calls.length > 0;
+    let steps = 0;
+    for (let step = 0; step < 12_000 || (step < 60_000 && !covered()); step++, steps++) {
       const m = Math.floor(rnd() * 2);
       const map = maps[m];
       const oracle = oracles[m];
@@ -152,7 +162,8 @@ describe(`s8-mem review (MEM_REVIEW_SEED=${SEED})`, () => {
       if (step % 50 === 0) check();
     }
     check();
-    expect(arenaChunks.reused).toBeGreaterThan(0);
+    if (steps > 12_000) console.log(`mem-review: the pool's paths were all reached after ${steps} steps`);
+    expect(arenaChunks.reused).toBeGreaterThan(reusedBefore);
     expect(resets.mock.calls.filter((c) => c[0] === false).length).toBeGreaterThan(0);
     expect(releases.mock.calls.length).toBeGreaterThan(0);
     resets.mockRestore();
