@@ -35,7 +35,7 @@ const bytes = async (client: { query: Pool['query'] }, setting: string) =>
   Number((await client.query<{ b: string }>(`SELECT pg_size_bytes($1)::text AS b`, [setting])).rows[0].b);
 
 it.each(['4MB', '64MB', '2GB'])(
-  'builds the indexes with the larger of the session\'s %s and 256 MB; the session keeps its own setting after',
+  "builds the indexes with the larger of the session's %s and 256 MB; the session keeps its own setting after",
   async (session) => {
     const name = uniqueName('index_memory').replace(/-/g, '_');
     const t = table(name);
@@ -45,14 +45,12 @@ it.each(['4MB', '64MB', '2GB'])(
       await client.query(`SET maintenance_work_mem = '${session}'`);
       await client.query('BEGIN');
       await createIndexes(client, t);
-      const during = (await client.query<{ m: string }>(`SELECT current_setting('maintenance_work_mem') AS m`))
-        .rows[0].m;
+      const during = (await client.query<{ m: string }>(`SELECT current_setting('maintenance_work_mem') AS m`)).rows[0]
+        .m;
       await client.query('COMMIT');
       const after = (await client.query<{ m: string }>(`SELECT current_setting('maintenance_work_mem') AS m`)).rows[0]
         .m;
-      expect(await bytes(client, during)).toBe(
-        Math.max(await bytes(client, session), 256 * 1024 * 1024),
-      );
+      expect(await bytes(client, during)).toBe(Math.max(await bytes(client, session), 256 * 1024 * 1024));
       expect(await bytes(client, after)).toBe(await bytes(client, session));
       await client.query('RESET maintenance_work_mem');
     } finally {
