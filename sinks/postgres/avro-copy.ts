@@ -109,7 +109,9 @@ function copyString(out: CopyBytes): Outcome {
   for (let i = pos; i < end; i++) {
     const b = src[i];
     high |= b;
-    if (b === 92) {
+    // Most bytes are letters, digits or punctuation above CR: one or two comparisons, not four.
+    if (b > 92 || (b > 13 && b !== 92)) buf[n++] = b;
+    else if (b === 92) {
       buf[n++] = 92;
       buf[n++] = 92;
     } else if (b === 9) {
