@@ -20,8 +20,14 @@ export const HEAP_GROWING_PERCENT = 100;
  * --max-semi-space-size=4 (bench/sink.ts, the variants side by side in one run, two each): V8's own
  * factor 365 MB peak; 100 % 249-263 MB; 50 % 209-218 MB for ~10 % more CPU (21.9-24.1 against
  * 18.5-22.7 us a row), its time within the noise (the load waits on PostgreSQL). So 50, under 256 MB.
+ * Session 12 (docs/performance-s12-sink.md): since then the sink's own work a row fell (~21 us), so
+ * its thread, not PostgreSQL, bounds the 1M load (61.5 s of CPU in 71.5 s), and a GC profile showed
+ * 22.5 % of its time in frequent full collections of a small old generation (19-21 MB live). The
+ * factors alternated, 200k-300k users + as many logins (load 7-18): 50 % 18.6-21.2 us a row, peak
+ * 182-196 MB; 75 % 16.4-17.7 us, 199-224 MB; 100 % 16.5-18.5 us, 189-229 MB. So 75: ~15 % less CPU,
+ * the peak still under 256 MB (the 1M pipeline bench checks it: bench/results/).
  */
-export const SINK_HEAP_GROWING_PERCENT = 50;
+export const SINK_HEAP_GROWING_PERCENT = 75;
 
 /**
  * Sets V8's heap growing factor to 1 + percent / 100 for this process, unless the process was
