@@ -123,20 +123,56 @@ const text = new HashText();
  * stored contentHash digest (see userDigest).
  */
 export function rowDigest(row: Readonly<Record<string, string>>, seed: string): string {
-  // Re-entered (a value's toString hashing another row; none from a CSV page): its own buffer.
-  const w = digestText.busy ? new DigestText() : digestText;
+  // Re-entered (a value's toString digesting another row; none from a CSV page): a buffer of its own.
+  const w: DigestBuffer = digestBuffer.busy ? { busy: false, buf: Buffer.allocUnsafe(1024) } : digestBuffer;
   w.busy = true;
   try {
-    w.start(columnsDigest(row, seed));
-    for (const k in row) {
-      const v: unknown = row[k];
-      // a value that is not a string (none from a CSV page) is hashed as the template literal writes it
-      w.value(typeof v === 'string' ? v : `${v as string}`);
-    }
-    return ROW_DIGEST_MARK + hash('sha256', w.view(), 'base64url').slice(0, 20);
+    const end = writeDigestInput(row, columnsDigest(row, seed), w);
+    return ROW_DIGEST_MARK + hash('sha256', w.buf.subarray(0, end), 'base64url').slice(0, 20);
   } finally {
     w.busy = false;
   }
+}
+
+/** Writes the column digest, then each value's length and UTF-8, into `w.buf` (grown to fit); returns the end. */
+function writeDigestInput(row: Readonly<Record<string, string>>, prefix: Buffer, w: DigestBuffer): number {
+  let buf = w.buf;
+  prefix.copy(buf, 0);
+  let at = prefix.length;
+  for (const k in row) {
+    let v = row[k];
+    // a value that is not a string (none from a CSV page) is digested as the template literal writes it
+    if (typeof v !== 'string') v = `${v as string}`;
+    // UTF-8 is at most 3 bytes per UTF-16 unit; 5 for the length
+    if (at + 5 + v.length * 3 > buf.length) buf = w.buf = grown(buf, at, 5 + v.length * 3);
+    if (v.length === 0) buf[at++] = 0;
+    else if (v.length < 85) {
+      // at most 254 bytes: their count in one byte before them
+      const n = buf.write(v, at + 1, 'utf8');
+      buf[at] = n;
+      at += 1 + n;
+    } else {
+      const n = buf.write(v, at + 5, 'utf8');
+      buf[at] = 255;
+      buf[at + 1] = n & 255;
+      buf[at + 2] = (n >>> 8) & 255;
+      buf[at + 3] = (n >>> 16) & 255;
+      buf[at + 4] = n >>> 24;
+      at += 5 + n;
+    }
+  }
+  return at;
+}
+
+type DigestBuffer = { busy: boolean; buf: Buffer };
+
+/** rowDigest's input buffer: one per process (the digest is synchronous), grown to fit. */
+const digestBuffer: DigestBuffer = { busy: false, buf: Buffer.allocUnsafe(16 * 1024) };
+
+function grown(buf: Buffer, used: number, more: number): Buffer {
+  const next = Buffer.allocUnsafe(Math.max(buf.length * 2, used + more));
+  buf.copy(next, 0, 0, used);
+  return next;
 }
 
 /**
@@ -194,53 +230,6 @@ function sameColumns(row: Readonly<Record<string, string>>, seed: string): boole
   return n === lastColumns.length;
 }
 
-/** rowDigest's input buffer (one per process, the digest is synchronous; another when re-entered). */
-class DigestText {
-  busy = false;
-  private buf = Buffer.allocUnsafe(16 * 1024);
-  private at = 0;
-
-  start(prefix: Buffer): void {
-    this.at = 0;
-    this.room(prefix.length);
-    prefix.copy(this.buf, 0);
-    this.at = prefix.length;
-  }
-
-  value(v: string): void {
-    // UTF-8 is at most 3 bytes per UTF-16 unit; 5 for the length
-    this.room(5 + v.length * 3);
-    const b = this.buf;
-    const at = this.at;
-    if (v.length < 85) {
-      // at most 254 bytes: the length in one byte before them
-      const n = v.length === 0 ? 0 : b.write(v, at + 1, 'utf8');
-      b[at] = n;
-      this.at = at + 1 + n;
-    } else {
-      const n = b.write(v, at + 5, 'utf8');
-      b[at] = 255;
-      b[at + 1] = n & 255;
-      b[at + 2] = (n >>> 8) & 255;
-      b[at + 3] = (n >>> 16) & 255;
-      b[at + 4] = n >>> 24;
-      this.at = at + 5 + n;
-    }
-  }
-
-  view(): Buffer {
-    return this.buf.subarray(0, this.at);
-  }
-
-  private room(more: number): void {
-    if (this.at + more <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.at + more));
-    this.buf.copy(next, 0, 0, this.at);
-    this.buf = next;
-  }
-}
-
-const digestText = new DigestText();
 
 /** Fingerprint of what turns rows into records (mapping files and schemas). */
 export function mappingFingerprint(parts: readonly unknown[]): string {
