@@ -230,7 +230,6 @@ function sameColumns(row: Readonly<Record<string, string>>, seed: string): boole
   return n === lastColumns.length;
 }
 
-
 /** Fingerprint of what turns rows into records (mapping files and schemas). */
 export function mappingFingerprint(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);

@@ -20,11 +20,18 @@ const SEED = Number(process.env.ROW_DIGEST_SEED ?? Math.floor(Math.random() * 2 
 /** The definition, spelled out: sha256(seed + '\u0001<column>\u0000' each), then each value's length and UTF-8. */
 function reference(row: Readonly<Record<string, string>>, seed: string): string {
   const keys = Object.keys(row);
-  const parts = [createHash('sha256').update(seed + keys.map((k) => `\u0001${k}\u0000`).join('')).digest()];
+  const parts = [
+    createHash('sha256')
+      .update(seed + keys.map((k) => `\u0001${k}\u0000`).join(''))
+      .digest(),
+  ];
   for (const k of keys) {
     const v = Buffer.from(String(row[k]), 'utf8');
     const len = String(row[k]).length < 85 ? Buffer.from([v.length]) : Buffer.alloc(5);
-    if (len.length === 5) (len[0] = 255), len.writeUInt32LE(v.length, 1);
+    if (len.length === 5) {
+      len[0] = 255;
+      len.writeUInt32LE(v.length, 1);
+    }
     parts.push(len, v);
   }
   return ROW_DIGEST_MARK + createHash('sha256').update(Buffer.concat(parts)).digest('base64url').slice(0, 20);
@@ -40,6 +47,14 @@ function random(seed: number) {
   const value = () => (int(4) === 0 ? '' : int(100) === 0 ? text(3000) : text([3, 20, 84, 85, 90, 300][int(6)]));
   return { int, text, value };
 }
+
+/** The last `n` characters of `a` moved to the start of `b`. */
+const move = (a: string, b: string, n: number): [string, string] => [
+  a.slice(0, Math.max(0, a.length - n)),
+  a.slice(Math.max(0, a.length - n)) + b,
+];
+/** The first `n` characters of `b` moved to the end of `a`. */
+const moveBack = (a: string, b: string, n: number): [string, string] => [a + b.slice(0, n), b.slice(n)];
 
 function build(keys: string[], values: string[], compiled: boolean): Record<string, string> {
   return compiled
@@ -72,14 +87,20 @@ it(`a changed row never has the digest of the row before; equal rows have equal 
     else if (kind === 1 && j + 1 < keys.length) {
       // characters moved across the boundary of two adjacent values, either way
       const n = 1 + int(3);
-      if (int(2) === 0) (v2[j + 1] = v2[j].slice(v2[j].length - n) + v2[j + 1]), (v2[j] = v2[j].slice(0, -n));
-      else (v2[j] = v2[j] + v2[j + 1].slice(0, n)), (v2[j + 1] = v2[j + 1].slice(n));
-    } else if (kind === 2) v2[j] = v2[j] === '' ? (text(3) ?? 'x') || 'x' : '';
-    else if (kind === 3 && keys.length > 1) k2.splice(j, 1), v2.splice(j, 1);
-    else if (kind === 4) {
+      const [a, b] = int(2) === 0 ? move(v2[j], v2[j + 1], n) : moveBack(v2[j], v2[j + 1], n);
+      v2[j] = a;
+      v2[j + 1] = b;
+    } else if (kind === 2) v2[j] = v2[j] === '' ? text(3) || 'x' : '';
+    else if (kind === 3 && keys.length > 1) {
+      k2.splice(j, 1);
+      v2.splice(j, 1);
+    } else if (kind === 4) {
       // characters moved between a column name and its value
-      if (int(2) === 0 && v2[j].length > 0) (k2[j] = k2[j] + v2[j][0]), (v2[j] = v2[j].slice(1));
-      else if (k2[j].length > 1) (v2[j] = k2[j].slice(-1) + v2[j]), (k2[j] = k2[j].slice(0, -1));
+      const [a, b] = int(2) === 0 ? moveBack(k2[j], v2[j], 1) : move(k2[j], v2[j], 1);
+      if (a !== '') {
+        k2[j] = a;
+        v2[j] = b;
+      }
     } else k2[j] = `${k2[j]}x`;
     if (new Set(k2).size !== k2.length) continue; // a renamed key that another column has
     const changed = JSON.stringify([k2, v2]) !== JSON.stringify([keys, values]);
@@ -90,7 +111,7 @@ it(`a changed row never has the digest of the row before; equal rows have equal 
   expect(edits).toBeGreaterThan(3000);
 });
 
-it('a value that is not a string is digested as the template literal writes it, and a re-entered digest is the same', () => {
+it('a value not a string is digested as the template literal writes it; a re-entered digest is the same', () => {
   const inner = { Id: 'b', Name: 'x'.repeat(200) };
   const innerDigest = rowDigest(inner, 's');
   let seen = '';
@@ -116,7 +137,10 @@ describe('userDigest: the skip across the upgrade from contentHash', () => {
     expect(userDigest(row, seed, contentHash(row, seed))).toEqual({ hash: contentHash(row, seed), unchanged: true });
   });
   it('a stored contentHash digest of another row: changed, and it goes out with a rowDigest', () => {
-    expect(userDigest(changed, seed, contentHash(row, seed))).toEqual({ hash: rowDigest(changed, seed), unchanged: false });
+    expect(userDigest(changed, seed, contentHash(row, seed))).toEqual({
+      hash: rowDigest(changed, seed),
+      unchanged: false,
+    });
   });
   it('a stored rowDigest: unchanged only for the same row', () => {
     expect(userDigest(row, seed, rowDigest(row, seed))).toEqual({ hash: rowDigest(row, seed), unchanged: true });
@@ -128,7 +152,7 @@ describe('userDigest: the skip across the upgrade from contentHash', () => {
     expect(userDigest(row, 'other', rowDigest(row, seed)).unchanged).toBe(false);
     expect(userDigest(row, 'other', contentHash(row, seed)).unchanged).toBe(false);
   });
-  it('a contentHash digest that happens to start with the mark is compared as a rowDigest: published again, never skipped wrongly', () => {
+  it('a contentHash digest that starts with the mark is taken for a rowDigest: published again, never skipped', () => {
     const marked = ROW_DIGEST_MARK + contentHash(row, seed).slice(2);
     expect(userDigest(row, seed, marked).unchanged).toBe(false);
     expect(rowDigest(row, seed)).toHaveLength(22);
@@ -137,7 +161,13 @@ describe('userDigest: the skip across the upgrade from contentHash', () => {
 });
 
 it('the live index packs a rowDigest like a contentHash digest; carried UserLogin flags give the same digest', () => {
-  const known = { Id: 'a', IsActive: 'true', Title: 'x', 'UserLogin.IsFrozen': 'true', 'UserLogin.IsPasswordLocked': 'false' };
+  const known = {
+    Id: 'a',
+    IsActive: 'true',
+    Title: 'x',
+    'UserLogin.IsFrozen': 'true',
+    'UserLogin.IsPasswordLocked': 'false',
+  };
   const filled = withCarriedFlags({ Id: 'a', IsActive: 'true', Title: 'x' }, 'tf');
   expect(rowDigest(filled, 's')).toBe(rowDigest(known, 's'));
   const live = new LiveIndex();
