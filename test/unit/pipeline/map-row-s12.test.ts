@@ -41,8 +41,22 @@ it(`reads the same values as the mapper by name, for any column names and rows (
     const types = columns.map((c) => (c === 'Id' ? 'string' : TYPES[int(TYPES.length)]));
     const rows: MappingRow[] = columns.map((c, i) => row(c, `t${i}`, types[i], c === 'Id' || int(6) === 0));
     rows.push(row('Id', 'url', 'record-url'));
-    rows.push({ sourceObject: 'Connector', sourceField: 'runId', target: 'run', type: 'string', required: true, notes: '' });
-    rows.push({ sourceObject: 'LoginHistory', sourceField: 'Browser', target: 'b', type: 'string', required: false, notes: '' });
+    rows.push({
+      sourceObject: 'Connector',
+      sourceField: 'runId',
+      target: 'run',
+      type: 'string',
+      required: true,
+      notes: '',
+    });
+    rows.push({
+      sourceObject: 'LoginHistory',
+      sourceField: 'Browser',
+      target: 'b',
+      type: 'string',
+      required: false,
+      notes: '',
+    });
     const mapping: Mapping = { rows };
     const ours = createRowMapper(mapping, 'User');
     const theirs = byName(mapping, 'User');
@@ -64,7 +78,9 @@ it(`reads the same values as the mapper by name, for any column names and rows (
         const proto: Record<string, string> = {};
         const o = Object.create(proto) as Record<string, string>;
         present.forEach((c, i) =>
-          i === 1 ? Object.defineProperty(proto, c, { value: values[i], enumerable: true }) : Object.defineProperty(o, c, { value: values[i], enumerable: true }),
+          i === 1
+            ? Object.defineProperty(proto, c, { value: values[i], enumerable: true })
+            : Object.defineProperty(o, c, { value: values[i], enumerable: true }),
         );
         input = o;
       }
