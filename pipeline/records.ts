@@ -108,15 +108,16 @@ const text = new HashText();
  * The row digest (version 2 of the content hash, users since session 12): the same promise as
  * contentHash (equal digests mean equal rows under the same seed) at about half its CPU. contentHash
  * writes the ~5 KB of column names of a user row into its input every row (~350 writes, 6.5 KB
- * hashed); this one hashes them once per column list: the input is sha256(seed + the column
- * prefixes, exactly contentHash's text without the values), 32 bytes, then each value as its
- * length and its UTF-8 bytes (~175 writes, ~1.5 KB). 16.1 -> 9.0 µs a simulator user row in one
- * process (docs/performance-s12-cpu.md).
+ * hashed); this one hashes them once per column list: the input is sha256 of the JSON of [seed,
+ * [columns]], 32 bytes, then each value as its length and its UTF-8 bytes (~175 writes, ~1.5 KB).
+ * 16.1 -> 10.3 µs a simulator user row in one process (docs/performance-s12-cpu.md).
  *
  * Why equal digests still mean equal rows: the column digest fixes the seed and the column list (in
- * order), and the values' encoding is prefix-free (a length byte under 255, or 255 and the length in
- * 4 bytes; the length is the UTF-8 byte count), so one input is one list of values. A lone surrogate
- * is written as U+FFFD, as contentHash writes it; a CSV page's text (decoded UTF-8) holds none.
+ * order; JSON, not contentHash's `\u0001<column>\u0000`, so a column name holding those characters
+ * cannot spell two lists), and the values' encoding is prefix-free (a length byte under 255, or 255
+ * and the length in 4 bytes; the length is the UTF-8 byte count), so one input is one list of values
+ * (their count included). A lone surrogate in a value is written as U+FFFD, as contentHash writes it;
+ * a CSV page's text (decoded UTF-8) holds none.
  *
  * The digest is `ROW_DIGEST_MARK` + 20 base64url characters of the sha256 (120 bits): 22 characters
  * like contentHash's, so the live index packs it in the same 17 bytes, and the mark tells it from a
@@ -210,12 +211,11 @@ let lastColumnsDigest = Buffer.alloc(0);
 function columnsDigest(row: Readonly<Record<string, string>>, seed: string): Buffer {
   if (!sameColumns(row, seed)) {
     const columns: string[] = [];
-    let text = seed;
-    for (const k in row) {
-      columns.push(k);
-      text += `\u0001${k}\u0000`;
-    }
-    lastColumnsDigest = createHash('sha256').update(text).digest();
+    for (const k in row) columns.push(k);
+    // JSON escapes lone surrogates (well-formed stringify): its UTF-8 is one text for one list
+    lastColumnsDigest = createHash('sha256')
+      .update(JSON.stringify([seed, columns]))
+      .digest();
     lastColumns = columns;
     lastSeed = seed;
   }

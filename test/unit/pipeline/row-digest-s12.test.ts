@@ -17,12 +17,12 @@ import { withCarriedFlags } from '../../../pipeline/user-login-flags';
  */
 const SEED = Number(process.env.ROW_DIGEST_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
-/** The definition, spelled out: sha256(seed + '\u0001<column>\u0000' each), then each value's length and UTF-8. */
+/** The definition, spelled out: sha256 of the JSON of [seed, [columns]], then each value's length and UTF-8. */
 function reference(row: Readonly<Record<string, string>>, seed: string): string {
   const keys = Object.keys(row);
   const parts = [
     createHash('sha256')
-      .update(seed + keys.map((k) => `\u0001${k}\u0000`).join(''))
+      .update(JSON.stringify([seed, keys]))
       .digest(),
   ];
   for (const k of keys) {
@@ -68,7 +68,7 @@ it(`a changed row never has the digest of the row before; equal rows have equal 
     ...new Set(['Id', ...Array.from({ length: 1 + int(60) }, () => (int(5) === 0 ? text(10) : `Field${int(300)}__c`))]),
   ]);
   let edits = 0;
-  for (let i = 0; i < 4000; i++) {
+  for (let i = 0; i < 2000; i++) {
     const keys = [...keyLists[int(i % 40 === 0 ? keyLists.length : 2)]];
     const values = keys.map(value);
     const seed = int(10) === 0 ? text(20) : 'mapping-fingerprint';
@@ -108,7 +108,7 @@ it(`a changed row never has the digest of the row before; equal rows have equal 
     if (changed) edits++;
     expect([i, kind, rowDigest(edited, seed) === digest]).toEqual([i, kind, !changed]);
   }
-  expect(edits).toBeGreaterThan(3000);
+  expect(edits).toBeGreaterThan(1500);
 });
 
 it('a value not a string is digested as the template literal writes it; a re-entered digest is the same', () => {
@@ -126,6 +126,14 @@ it('a value not a string is digested as the template literal writes it; a re-ent
   expect(seen).toBe(innerDigest);
   expect(got).toBe(reference({ Id: 'a', Name: 'v', Other: 'y'.repeat(500) }, 's'));
   expect(rowDigest({ Id: 'a', N: 7 as unknown as string }, 's')).toBe(rowDigest({ Id: 'a', N: '7' }, 's'));
+});
+
+it("column names that held contentHash's separators cannot spell another column list", () => {
+  const a = { 'a\u0000\u0001b': 'x', c: 'y' };
+  const b = { a: 'x', 'b\u0000\u0001c': 'y' };
+  // contentHash's text is the same for both column lists (its prefixes are \u0001<column>\u0000)
+  expect(contentHash({ 'a\u0000\u0001b': '', c: '' }, 's')).toBe(contentHash({ a: '', 'b\u0000\u0001c': '' }, 's'));
+  expect(rowDigest(a, 's')).not.toBe(rowDigest(b, 's'));
 });
 
 describe('userDigest: the skip across the upgrade from contentHash', () => {
