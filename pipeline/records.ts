@@ -203,31 +203,37 @@ export function userDigest(
   return { hash, unchanged: hash === previous };
 }
 
-/** The last column list's digest, by seed: consecutive rows share their columns and seed. */
-let lastSeed = '';
-let lastColumns: string[] = [];
-let lastColumnsDigest = Buffer.alloc(0);
+/**
+ * The column lists' digests last used, newest first: consecutive rows share their columns and seed.
+ * A few, not one: in a run that cannot read UserLogin, the rows of users whose flags are carried
+ * (withCarriedFlags) have two columns more than the others, and the two lists alternate.
+ */
+const columnDigests: { seed: string; columns: string[]; digest: Buffer }[] = [];
 
 function columnsDigest(row: Readonly<Record<string, string>>, seed: string): Buffer {
-  if (!sameColumns(row, seed)) {
-    const columns: string[] = [];
-    for (const k in row) columns.push(k);
-    // JSON escapes lone surrogates (well-formed stringify): its UTF-8 is one text for one list
-    lastColumnsDigest = createHash('sha256')
-      .update(JSON.stringify([seed, columns]))
-      .digest();
-    lastColumns = columns;
-    lastSeed = seed;
+  for (let i = 0; i < columnDigests.length; i++) {
+    const c = columnDigests[i];
+    if (c.seed === seed && sameColumns(row, c.columns)) {
+      if (i > 0) columnDigests.unshift(...columnDigests.splice(i, 1));
+      return c.digest;
+    }
   }
-  return lastColumnsDigest;
+  const columns: string[] = [];
+  for (const k in row) columns.push(k);
+  // JSON escapes lone surrogates (well-formed stringify): its UTF-8 is one text for one list
+  const digest = createHash('sha256')
+    .update(JSON.stringify([seed, columns]))
+    .digest();
+  columnDigests.unshift({ seed, columns, digest });
+  if (columnDigests.length > 4) columnDigests.pop();
+  return digest;
 }
 
-/** The row's keys (for-in, as the values are read) are the last list's, under the same seed. */
-function sameColumns(row: Readonly<Record<string, string>>, seed: string): boolean {
-  if (seed !== lastSeed || lastColumnsDigest.length === 0) return false;
+/** The row's keys (for-in, as the values are read) are `columns`. */
+function sameColumns(row: Readonly<Record<string, string>>, columns: readonly string[]): boolean {
   let n = 0;
-  for (const k in row) if (lastColumns[n++] !== k) return false;
-  return n === lastColumns.length;
+  for (const k in row) if (columns[n++] !== k) return false;
+  return n === columns.length;
 }
 
 /** Fingerprint of what turns rows into records (mapping files and schemas). */

@@ -187,3 +187,19 @@ it('the live index packs a rowDigest like a contentHash digest; carried UserLogi
   // 22 base64url characters: packed in 17 bytes (live-index.ts packHash), as contentHash's digests
   expect(digest).toMatch(/^[A-Za-z0-9_-]{22}$/);
 });
+
+it('rows of alternating column lists and seeds: each its own digest, as when digested alone', () => {
+  const rows: Record<string, string>[] = [
+    { Id: 'a', T: 'x' },
+    { Id: 'a', T: 'x', 'UserLogin.IsFrozen': 'true' },
+    { Id: 'a', T: 'x', 'UserLogin.IsFrozen': 'true', 'UserLogin.IsPasswordLocked': 'false' },
+    { Id: 'a', U: 'x' },
+    { T: 'x', Id: 'a' },
+    { Id: 'a' },
+  ];
+  const alone = rows.flatMap((r) => ['s', 't'].map((seed) => reference(r, seed)));
+  expect(new Set(alone).size).toBe(alone.length);
+  for (let round = 0; round < 3; round++)
+    for (const i of [0, 1, 0, 2, 3, 4, 5, 1, 0, 5, 4, 3, 2])
+      for (const [j, seed] of ['s', 't'].entries()) expect(rowDigest(rows[i], seed)).toBe(alone[i * 2 + j]);
+});
