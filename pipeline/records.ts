@@ -104,6 +104,138 @@ class HashText {
 
 const text = new HashText();
 
+/**
+ * The row digest (version 2 of the content hash, users since session 12): the same promise as
+ * contentHash (equal digests mean equal rows under the same seed) at about half its CPU. contentHash
+ * writes the ~5 KB of column names of a user row into its input every row (~350 writes, 6.5 KB
+ * hashed); this one hashes them once per column list: the input is sha256 of the JSON of [seed,
+ * [columns]], 32 bytes, then each value as its length and its UTF-8 bytes (~175 writes, ~1.5 KB).
+ * 16.1 -> 10.3 µs a simulator user row in one process (docs/performance-s12-cpu.md).
+ *
+ * Why equal digests still mean equal rows: the column digest fixes the seed and the column list (in
+ * order; JSON, not contentHash's `\u0001<column>\u0000`, so a column name holding those characters
+ * cannot spell two lists), and the values' encoding is prefix-free (a length byte under 255, or 255
+ * and the length in 4 bytes; the length is the UTF-8 byte count), so one input is one list of values
+ * (their count included). A lone surrogate in a value is written as U+FFFD, as contentHash writes it;
+ * a CSV page's text (decoded UTF-8) holds none.
+ *
+ * The digest is `ROW_DIGEST_MARK` + 20 base64url characters of the sha256 (120 bits): 22 characters
+ * like contentHash's, so the live index packs it in the same 17 bytes, and the mark tells it from a
+ * stored contentHash digest (see userDigest).
+ */
+export function rowDigest(row: Readonly<Record<string, string>>, seed: string): string {
+  // Re-entered (a value's toString digesting another row; none from a CSV page): a buffer of its own.
+  const w: DigestBuffer = digestBuffer.busy ? { busy: false, buf: Buffer.allocUnsafe(1024) } : digestBuffer;
+  w.busy = true;
+  try {
+    const end = writeDigestInput(row, columnsDigest(row, seed), w);
+    return ROW_DIGEST_MARK + hash('sha256', w.buf.subarray(0, end), 'base64url').slice(0, 20);
+  } finally {
+    w.busy = false;
+  }
+}
+
+/** Writes the column digest, then each value's length and UTF-8, into `w.buf` (grown to fit); returns the end. */
+function writeDigestInput(row: Readonly<Record<string, string>>, prefix: Buffer, w: DigestBuffer): number {
+  let buf = w.buf;
+  prefix.copy(buf, 0);
+  let at = prefix.length;
+  for (const k in row) {
+    let v = row[k];
+    // a value that is not a string (none from a CSV page) is digested as the template literal writes it
+    if (typeof v !== 'string') v = `${v as string}`;
+    // UTF-8 is at most 3 bytes per UTF-16 unit; 5 for the length
+    if (at + 5 + v.length * 3 > buf.length) buf = w.buf = grown(buf, at, 5 + v.length * 3);
+    if (v.length === 0) buf[at++] = 0;
+    else if (v.length < 85) {
+      // at most 254 bytes: their count in one byte before them
+      const n = buf.write(v, at + 1, 'utf8');
+      buf[at] = n;
+      at += 1 + n;
+    } else {
+      const n = buf.write(v, at + 5, 'utf8');
+      buf[at] = 255;
+      buf[at + 1] = n & 255;
+      buf[at + 2] = (n >>> 8) & 255;
+      buf[at + 3] = (n >>> 16) & 255;
+      buf[at + 4] = n >>> 24;
+      at += 5 + n;
+    }
+  }
+  return at;
+}
+
+type DigestBuffer = { busy: boolean; buf: Buffer };
+
+/** rowDigest's input buffer: one per process (the digest is synchronous), grown to fit. */
+const digestBuffer: DigestBuffer = { busy: false, buf: Buffer.allocUnsafe(16 * 1024) };
+
+function grown(buf: Buffer, used: number, more: number): Buffer {
+  const next = Buffer.allocUnsafe(Math.max(buf.length * 2, used + more));
+  buf.copy(next, 0, 0, used);
+  return next;
+}
+
+/**
+ * Marks a rowDigest. Two characters: a contentHash digest starts with them once in 4,096 users,
+ * who are published once more after the upgrade (userDigest), never skipped wrongly.
+ */
+export const ROW_DIGEST_MARK = '_2';
+
+/**
+ * A user row's digest for its record's header, and whether the row is unchanged since `previous`
+ * (the digest its last record carries). The header has carried a contentHash digest (before session
+ * 12) or a rowDigest (marked): a previous digest of the old kind is compared with the row's
+ * contentHash, so an upgrade publishes no unchanged user again, and such a user keeps its old digest
+ * (and costs what it cost before) until its row changes; a changed row goes out with a rowDigest.
+ * Exact both ways: `unchanged` only when the digest of the previous's own kind is equal.
+ */
+export function userDigest(
+  row: Readonly<Record<string, string>>,
+  seed: string,
+  previous: string | undefined,
+): { hash: string; unchanged: boolean } {
+  if (previous !== undefined && !previous.startsWith(ROW_DIGEST_MARK)) {
+    const old = contentHash(row, seed);
+    if (old === previous) return { hash: old, unchanged: true };
+  }
+  const hash = rowDigest(row, seed);
+  return { hash, unchanged: hash === previous };
+}
+
+/**
+ * The column lists' digests last used, newest first: consecutive rows share their columns and seed.
+ * A few, not one: in a run that cannot read UserLogin, the rows of users whose flags are carried
+ * (withCarriedFlags) have two columns more than the others, and the two lists alternate.
+ */
+const columnDigests: { seed: string; columns: string[]; digest: Buffer }[] = [];
+
+function columnsDigest(row: Readonly<Record<string, string>>, seed: string): Buffer {
+  for (let i = 0; i < columnDigests.length; i++) {
+    const c = columnDigests[i];
+    if (c.seed === seed && sameColumns(row, c.columns)) {
+      if (i > 0) columnDigests.unshift(...columnDigests.splice(i, 1));
+      return c.digest;
+    }
+  }
+  const columns: string[] = [];
+  for (const k in row) columns.push(k);
+  // JSON escapes lone surrogates (well-formed stringify): its UTF-8 is one text for one list
+  const digest = createHash('sha256')
+    .update(JSON.stringify([seed, columns]))
+    .digest();
+  columnDigests.unshift({ seed, columns, digest });
+  if (columnDigests.length > 4) columnDigests.pop();
+  return digest;
+}
+
+/** The row's keys (for-in, as the values are read) are `columns`. */
+function sameColumns(row: Readonly<Record<string, string>>, columns: readonly string[]): boolean {
+  let n = 0;
+  for (const k in row) if (columns[n++] !== k) return false;
+  return n === columns.length;
+}
+
 /** Fingerprint of what turns rows into records (mapping files and schemas). */
 export function mappingFingerprint(parts: readonly unknown[]): string {
   return createHash('sha256').update(JSON.stringify(parts)).digest('base64url').slice(0, 16);

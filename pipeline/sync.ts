@@ -22,7 +22,7 @@ import {
 } from './kafka/publisher';
 import { DEFAULT_LOCK, StateStore, type LockOptions } from './kafka/state-store';
 import { fenceId, openFence, type RunFence } from './kafka/fence';
-import { contentHash, deadLetter, mappingFingerprint, runHeaders, tombstone, type RunIdentity } from './records';
+import { deadLetter, mappingFingerprint, runHeaders, tombstone, userDigest, type RunIdentity } from './records';
 import { packIds, unpackIds } from './login-ids';
 import { packFlags, withCarriedFlags } from './user-login-flags';
 import { newRunState, type RunState } from './run-state';
@@ -453,10 +453,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       // record is the user's full current state, never "no news" read as "no device".
       const carried = stages.devices.valid(previous?.device);
       const device = DeviceCodec.later(carried, latest.packed(raw.Id));
-      const hash = contentHash(row, stages.fingerprint);
+      // The row's digest (rowDigest; a user whose last record carries a contentHash digest, from before
+      // session 12, is compared with the row's contentHash: an upgrade publishes no unchanged user again).
+      const { hash, unchanged } = userDigest(row, stages.fingerprint, opts.fullRepublish ? undefined : previous?.hash);
       // Unchanged (same raw row, same mapping), and no newer login device: consumers would see
       // nothing new, so the row is not even mapped.
-      if (!opts.fullRepublish && previous !== undefined && previous.hash === hash && device === carried) {
+      if (!opts.fullRepublish && unchanged && device === carried) {
         counts.usersUnchanged++;
         return null;
       }

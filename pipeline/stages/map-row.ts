@@ -17,8 +17,19 @@ type FieldError = { field: string; raw: string | undefined; reason: string };
  * One mapping row compiled: writes the value for its target into `out[i]` and returns null, or returns
  * the reason there is none. Hot path (~175 calls a user): a result object per call fed the garbage
  * collector, so the value goes straight into the record's value list (docs/performance-s7-cpu.md).
+ * `raw` is the row's value of the one column the mapping row reads (`row[column]`, read by the
+ * mapper's generated reader, see columnReader), undefined for the rows that read none or several.
  */
-type FieldFn = (row: RawRow, ctx: StageContext, out: AvroValue[], i: number) => FieldError | null;
+type FieldFn = (
+  raw: string | undefined,
+  row: RawRow,
+  ctx: StageContext,
+  out: AvroValue[],
+  i: number,
+) => FieldError | null;
+
+/** A compiled mapping row and the one column it reads as `raw` (null: none, or several it reads itself). */
+type Compiled = { fn: FieldFn; column: string | null };
 
 /**
  * Compiles a mapping into a RowMapper. `rowObject` says which source_object the row's columns
@@ -37,7 +48,9 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
     mapping.rows.filter((r) => r.type !== 'boolean-map').flatMap((r) => r.sourceField.split('+')),
   );
   const targets = mapping.rows.map((r) => r.target);
-  const fns = mapping.rows.map((r) => compile(r, rowObject, claimed));
+  const compiled = mapping.rows.map((r) => compile(r, rowObject, claimed));
+  const fns = compiled.map((c) => c.fn);
+  const read = columnReader(compiled.map((c) => c.column));
   // The record as one hidden class (kernel/fixed-shape.ts) instead of ~175 keys added to {}:
   // a dictionary-mode record made avsc's check and write and the device merge's spread slow
   // (bench/hot-path.ts, docs/performance-s5-cpu.md). Same keys, order and values.
@@ -49,17 +62,36 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
   // record is built only from this row's values; the slots are cleared after each row, so the array
   // keeps nothing of a row alive.
   const values: AvroValue[] = new Array<AvroValue>(n).fill(null);
+  // The row's values, one per mapping row, read by `read` into one array reused the same way.
+  const raws: (string | undefined)[] = new Array<string | undefined>(n).fill(undefined);
   return (row, ctx) => {
     try {
+      read(row, raws);
       for (let i = 0; i < n; i++) {
-        const error = fns[i](row, ctx, values, i);
+        const error = fns[i](raws[i], row, ctx, values, i);
         if (error !== null) return invalid(error.field, error.raw, error.reason, targets[i]);
       }
       return ok(build(values));
     } finally {
       values.fill(null);
+      raws.fill(undefined);
     }
   };
+}
+
+/**
+ * `read(row, raws)` sets `raws[i] = row[columns[i]]` for each column that is not null: one function
+ * compiled per mapper whose reads are property loads of constant names (`row["Title"]`), instead of
+ * ~175 keyed loads `row[field]` of a variable name in as many closures. Those were megamorphic (one
+ * load site for every column); each constant load here sees the rows' one hidden class
+ * (kernel/fixed-shape.ts): 3.8 -> 0.4 µs a simulator user row for the reads alone, in one process
+ * (docs/performance-s12-cpu.md). Same values: a property read either way (own, else inherited, else
+ * undefined). The names are only ever string literals in the code (JSON-quoted), never code, as in
+ * kernel/fixed-shape.ts.
+ */
+function columnReader(columns: readonly (string | null)[]): (row: RawRow, raws: (string | undefined)[]) => void {
+  const body = columns.map((c, i) => (c === null ? '' : `raws[${i}] = row[${JSON.stringify(c)}];`)).join('\n');
+  return new Function('row', 'raws', body) as (row: RawRow, raws: (string | undefined)[]) => void;
 }
 
 /** The stages rely on a few targets (record keys, merge join); a mapping without them is unusable. */
@@ -69,39 +101,40 @@ export function requireTarget(mapping: Mapping, target: string, what: string): v
   }
 }
 
-function compile(r: MappingRow, rowObject: SourceObject, claimed: ReadonlySet<string>): FieldFn {
+function compile(r: MappingRow, rowObject: SourceObject, claimed: ReadonlySet<string>): Compiled {
   const bad = (why: string) =>
     new FatalError('MAPPING_INVALID', `mapping row ${r.sourceObject}.${r.sourceField} -> ${r.target}: ${why}`);
-  if (r.sourceObject === 'Connector') return required(r, fromContext(r, bad));
+  if (r.sourceObject === 'Connector') return { fn: required(r, fromContext(r, bad)), column: null };
   if (r.sourceObject !== rowObject) {
     // Filled later (e.g. by the latest-login merge), so it cannot be required here.
     if (r.required) throw bad(`a ${r.sourceObject} field cannot be required in a ${rowObject} mapping`);
-    return (_row, _ctx, out, i) => {
+    const fn: FieldFn = (_raw, _row, _ctx, out, i) => {
       out[i] = null;
       return null;
     };
+    return { fn, column: null };
   }
   switch (r.type) {
     case 'boolean-map':
-      return booleanMap(r.sourceField.slice(0, -1), claimed);
+      return { fn: booleanMap(r.sourceField.slice(0, -1), claimed), column: null };
     case 'record-url':
-      return required(r, recordUrl(r.sourceField));
+      return { fn: required(r, recordUrl()), column: r.sourceField };
     case 'user-status':
-      return userStatus(r.sourceField.split('+') as [string, string]);
+      return { fn: userStatus(r.sourceField.split('+') as [string, string]), column: null };
     default:
-      return required(r, scalar(r.sourceField, r.type));
+      return { fn: required(r, scalar(r.sourceField, r.type)), column: r.sourceField };
   }
 }
 
 /** Turns a null into an error when the row is required. */
 function required(r: MappingRow, fn: FieldFn): FieldFn {
   if (!r.required) return fn;
-  return (row, ctx, out, i) => {
-    const error = fn(row, ctx, out, i);
+  return (raw, row, ctx, out, i) => {
+    const error = fn(raw, row, ctx, out, i);
     if (error === null && out[i] === null) {
       if (r.sourceObject === 'Connector')
         return { field: r.sourceField, raw: undefined, reason: 'missing from the run context' };
-      const raw = row[r.sourceField];
+      // `raw` is row[r.sourceField]: every required row but a Connector one reads its one column as `raw`
       return {
         field: r.sourceField,
         raw,
@@ -113,8 +146,7 @@ function required(r: MappingRow, fn: FieldFn): FieldFn {
 }
 
 function scalar(field: string, type: ScalarType): FieldFn {
-  return (row, _ctx, out, i) => {
-    const raw = row[field];
+  return (raw, _row, _ctx, out, i) => {
     if (raw === undefined || raw === '') {
       out[i] = null;
       return null;
@@ -132,7 +164,7 @@ function fromContext(r: MappingRow, bad: (why: string) => FatalError): FieldFn {
   if (!jsType) throw bad(`Connector fields are ${Object.keys(CONTEXT_FIELDS).join(', ')}`);
   const numeric = ['timestamp-millis', 'long', 'int', 'double', 'date'].includes(r.type);
   if ((jsType === 'number') !== numeric) throw bad(`context property ${key} holds a ${jsType}, not a ${r.type}`);
-  return (_row, ctx, out, i) => {
+  return (_raw, _row, ctx, out, i) => {
     out[i] = ctx[key] ?? null;
     return null;
   };
@@ -169,7 +201,7 @@ function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
     }
     return names;
   };
-  return (row, _ctx, out, i) => {
+  return (_raw, row, _ctx, out, i) => {
     const names = matching(row);
     if (names.length === 0) {
       out[i] = null;
@@ -188,9 +220,9 @@ function booleanMap(prefix: string, claimed: ReadonlySet<string>): FieldFn {
   };
 }
 
-function recordUrl(idField: string): FieldFn {
-  return (row, ctx, out, i) => {
-    const id = row[idField];
+/** The record's URL from the row's value of the Id column (`raw`). */
+function recordUrl(): FieldFn {
+  return (id, _row, ctx, out, i) => {
     out[i] = id ? `${ctx.instanceUrl.replace(/\/+$/, '')}/${id}` : null;
     return null;
   };
@@ -198,7 +230,7 @@ function recordUrl(idField: string): FieldFn {
 
 /** inactive beats frozen: a deactivated user cannot log in whatever UserLogin says. */
 function userStatus([activeField, frozenField]: [string, string]): FieldFn {
-  return (row, _ctx, out, i) => {
+  return (_raw, row, _ctx, out, i) => {
     const active = row[activeField];
     if (active !== 'true' && active !== 'false')
       return { field: activeField, raw: active, reason: 'status needs a boolean (true or false)' };
