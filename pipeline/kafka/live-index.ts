@@ -67,7 +67,7 @@ export class LiveIndex {
   /** Records the latest record of `key`: live (hash, device, flags), a tombstone or not ours
    *  (null), or another org's. */
   put(key: string, value: { hash: string; device?: string; flags?: string } | null, foreignOrg?: string): void {
-    this.foreign.delete(key);
+    if (this.foreign.size > 0) this.foreign.delete(key);
     if (value === null) {
       this.users.delete(packKey(key));
       if (foreignOrg !== undefined) this.foreign.set(key, foreignOrg);
@@ -142,8 +142,44 @@ const HASH_CHARS = 22;
 /** 22 base64url characters are 132 bits: with `AA` they decode to 18 bytes whose last is always 0, so 17 are held. */
 const HASH_BYTES = 17;
 
-/** A content hash (22 base64url characters, pipeline/records.ts) as 0x00 + 17 bytes; else length + 32 and itself. */
-function packHash(hash: string): string {
+/** Each base64url character's 6 bits (-1: not base64url). */
+const B64URL = new Int8Array(128).fill(-1);
+for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'].entries())
+  B64URL[c.charCodeAt(0)] = i;
+
+/**
+ * A content hash (22 base64url characters, pipeline/records.ts) as 0x00 + 17 bytes; else length + 32 and itself.
+ * The 17 bytes are what `Buffer.from(hash + 'AA', 'base64url')` gives (132 bits and 4 zero bits),
+ * decoded here character by character: the Buffer round trip (two Buffers, two strings) was ~0.6 µs
+ * of the ~8 µs a users index entry costs to load (bench/routine-index-load.ts, --cpu-prof at 300k).
+ * A hash with any other character is kept as itself, as before (live-index-s12.test.ts).
+ */
+export function packHash(hash: string): string {
+  if (hash.length === HASH_CHARS) {
+    const bytes = new Array<number>(HASH_BYTES);
+    let bits = 0;
+    let held = 0;
+    let n = 0;
+    for (let i = 0; i < HASH_CHARS; i++) {
+      const c = hash.charCodeAt(i);
+      const v = c < 128 ? B64URL[c] : -1;
+      if (v < 0) return `${String.fromCharCode(32 + hash.length)}${hash}`;
+      bits = ((bits << 6) | v) & 0xfff;
+      held += 6;
+      if (held >= 8) {
+        held -= 8;
+        bytes[n++] = (bits >> held) & 0xff;
+      }
+    }
+    // 22 characters are 132 bits: 16 bytes and 4 bits, the last byte's low 4 bits zero
+    bytes[n] = (bits << (8 - held)) & 0xff;
+    return `\u0000${String.fromCharCode(...bytes)}`;
+  }
+  return `${String.fromCharCode(32 + hash.length)}${hash}`;
+}
+
+/** packHash as it was (the Buffer round trip): the reference its test compares with. */
+export function packHashReference(hash: string): string {
   if (hash.length === HASH_CHARS) {
     // 22 characters are 132 bits: padded to 24, they are 18 bytes that print back the same
     const bytes = Buffer.from(`${hash}AA`, 'base64url');
