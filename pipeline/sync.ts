@@ -9,7 +9,7 @@ import { ConnectorError, FatalError, RecordError } from '../kernel/errors';
 import type { Logger } from '../kernel/logger';
 import { scrubSecrets } from '../kernel/redact';
 import { checkDeletions, guardError, type DeletionGuardOptions } from './guard';
-import { LiveIndexTopic } from './kafka/live-index-topic';
+import { LiveIndexTopic, type LoadedLive } from './kafka/live-index-topic';
 import { DeviceCodec, LatestLogins } from './latest-logins';
 import { HEADERS, type TopicNames } from '../schemas/topics';
 import {
@@ -228,6 +228,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
   let resumeFrom: LoginCursor | null = cursorOf(snapshot.logins ?? snapshot.committed);
   let fence: RunFence | null = null;
   let prestarted: Prestarted | undefined;
+  let earlyLoad: Promise<Settled<LoadedLive>> | null = null;
   // The run stops when asked (deps.signal) or when the broker fenced it: a fenced run must not go on
   // publishing its older view of the users after the run that took over has committed.
   const stop = new AbortController();
@@ -281,6 +282,16 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       await store.heartbeat(state);
     }
     throwIfAborted(stop.signal);
+    // The users imported before come from the compact live index plus the users topic after its
+    // watermark. A connector bound to an org starts loading them now, while Salesforce is reached
+    // (the login, the describes, the jobs created ahead): ~1 s of a 1M routine run (issue 15). It
+    // loads for the bound org: a run that reaches another org refuses below, before it uses them.
+    // After the fence is open, so the last holder's open transactions are aborted and the read's
+    // end is the one the load would see after connect. Never rejects: its error is thrown where
+    // the load is awaited, and a run that fails before that waits for it in `finally`.
+    const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
+    const boundAtStart = snapshot.committed?.orgId ?? null;
+    earlyLoad = boundAtStart === null ? null : settled(index.load(boundAtStart));
     const info = await deps.extractor.connect();
     const run: RunIdentity = { runId, connectorName: opts.connectorName, orgId: info.orgId };
     const ctx: StageContext = {
@@ -353,12 +364,12 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       users: plan.kind === 'full' ? { kind: 'full' } : { kind: 'incremental', since: new Date(plan.sinceMs!) },
       streams: (deps.streams ?? []).flatMap((rt) => plannedStreamReads(rt, streamContext(rt))),
     });
-    // The users imported before come from the compact live index plus the users topic after its watermark.
-    const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
     if (!opts.dryRun) await index.ensure(opts.replicationFactor);
     // entries go out through the fence as they accumulate, in bounded transactions (LiveIndexTopic)
     if (fence) index.useFence(fence);
-    const loaded = await index.load(info.orgId);
+    // bound === info.orgId here when it loaded early (a missing index topic, created just above,
+    // reads as the rebuild the serial load would have done from the empty topic)
+    const loaded = earlyLoad ? unsettled(await earlyLoad) : await index.load(info.orgId);
     const live = loaded.live;
     const streamIndexes = new StreamIndexes({
       kafka: deps.kafka,
@@ -715,7 +726,24 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
           logger.warn('could not release the run lock; it expires with its lease', { error: e.message }),
         );
     await fence?.close().catch(() => undefined);
+    // a load started early and never awaited (a run that failed first) ends before the run returns
+    await earlyLoad;
   }
+}
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+
+/** The promise's outcome as a value: it never rejects (no unhandled rejection while nobody awaits it). */
+function settled<T>(p: Promise<T>): Promise<Settled<T>> {
+  return p.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+}
+
+function unsettled<T>(s: Settled<T>): T {
+  if (s.ok) return s.value;
+  throw s.error;
 }
 
 /** The stage result as a Kafka record, or its dead letter. A value the schema refuses is a dead letter too. */
