@@ -86,15 +86,20 @@ test('grouping a large send into one partition takes linear time (kafkajs copies
   // arrays: 12 s under jest on the loaded 2-core machine); a linear grouping takes milliseconds.
   const messages: Message[] = Array.from({ length: 20_000 }, (_, i) => ({ key: `k${i}`, value: null }));
   const partitionMetadata = randomPartitionMetadata(1, () => 0.5);
-  const t = process.hrtime.bigint();
-  const groups = groupMessagesPerPartition({
-    topic: 't',
-    partitionMetadata,
-    messages: groupedMessages(messages),
-    partitioner: keyPartitioner(),
-  });
-  const ms = Number(process.hrtime.bigint() - t) / 1e6;
-  expect(groups['0']).toHaveLength(20_000);
+  // The best of up to 3 groupings: one took 639 ms in a unit run at load 12-15 (92 ms at best), so a
+  // single timing measured the machine's load too. Quadratic, each of the 3 takes seconds.
+  let ms = Infinity;
+  for (let attempt = 0; attempt < 3 && ms >= 1000; attempt++) {
+    const t = process.hrtime.bigint();
+    const groups = groupMessagesPerPartition({
+      topic: 't',
+      partitionMetadata,
+      messages: groupedMessages(messages),
+      partitioner: keyPartitioner(),
+    });
+    ms = Math.min(ms, Number(process.hrtime.bigint() - t) / 1e6);
+    expect(groups['0']).toHaveLength(20_000);
+  }
   expect(ms).toBeLessThan(1000);
 });
 

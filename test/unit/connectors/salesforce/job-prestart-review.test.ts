@@ -28,7 +28,12 @@ function fakeJobs() {
   return { jobs: jobs as unknown as BulkJobs, alive, names };
 }
 
-const settle = () => new Promise((r) => setTimeout(r, 20));
+// The fake's creations each wait one setImmediate, chained: settling is counted in event-loop
+// turns, not waited for in time. A 20 ms timer raced them: in CI's loaded process the timer fired
+// before a creation's setImmediate (the trial run of s12-flaky: `created` [] for ['A', 'B']).
+const settle = async () => {
+  for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
+};
 
 describe('PrestartedJobs review', () => {
   it('a passed job is disposed when passed: never more than AHEAD jobs alive and unread', async () => {

@@ -25,7 +25,12 @@ function fakeJobs(failing: string[] = []) {
 }
 
 const plan = (...soqls: string[]) => soqls.map((soql) => ({ soql, object: 'X' }));
-const settle = () => new Promise((r) => setTimeout(r, 20));
+// The fake's creations each wait one setImmediate, chained: settling is counted in event-loop
+// turns, not waited for in time. A 20 ms timer raced them: in CI's loaded process the timer fired
+// before a creation's setImmediate (the trial run of s12-flaky: `created` [] for ['A', 'B']).
+const settle = async () => {
+  for (let turn = 0; turn < 20; turn++) await new Promise((r) => setImmediate(r));
+};
 
 describe('PrestartedJobs', () => {
   it('keeps the next jobs created ahead, in the plan order, and hands each to its read', async () => {
