@@ -34,6 +34,8 @@ afterEach(async () => {
 /** What connect answers may be changed (another org); `connected` says connect has answered. */
 let connectOrg: ((orgId: string) => string) | null = null;
 let connectDelayMs = 0;
+/** Runs inside connect, before it logs in (a zombie's late send). */
+let connectHook: (() => Promise<void>) | null = null;
 function watchedConnector(s: ConnectorSettings): Promise<Connector> {
   return connectorFor(s, {
     extractor: (cfg) => {
@@ -41,6 +43,7 @@ function watchedConnector(s: ConnectorSettings): Promise<Connector> {
       const connect = extractor.connect.bind(extractor);
       extractor.connect = async () => {
         if (connectDelayMs > 0) await new Promise((r) => setTimeout(r, connectDelayMs));
+        if (connectHook) await connectHook();
         const info = await connect();
         return connectOrg ? { ...info, orgId: connectOrg(info.orgId) } : info;
       };
@@ -282,4 +285,58 @@ describe('the reset / re-point flow with the early load', () => {
       expect([...latest.keys()].sort()).toEqual([...a.userIds(), ...b.userIds()].sort());
     },
   );
+});
+
+it('a zombie publishing a user while the next run connects: that complete run removes it', async () => {
+  const rnd = seededRandom('index-load-review-zombie-window');
+  sim = await startOrg({ users: 30 + Math.floor(rnd.next() * 30), logins: 200 });
+  settings = settingsFor(sim);
+  connector = await watchedConnector(settings);
+  expect((await connector.sync()).status).toBe('succeeded');
+  const x = pick(rnd, sim.userIds());
+  const published = (await allRecords(settings.topics.users)).filter((r) => r.key === x && r.value !== null);
+  const raw: { key: Buffer; value: Buffer; headers: Record<string, string> }[] = [];
+  // X's record as it was published (raw key and value), to publish again as a zombie would
+  const { readToEnd } = await import('../../../pipeline/kafka/read-to-end');
+  await readToEnd(kafkaClient(), settings.topics.users, (m) => {
+    if (m.key && m.value && decodeStringKey(m.key) === x) {
+      const headers: Record<string, string> = {};
+      for (const [k, v] of Object.entries(m.headers ?? {})) headers[k] = String(Array.isArray(v) ? v[0] : v);
+      raw.push({ key: m.key, value: m.value, headers });
+    }
+  });
+  expect(published.length).toBeGreaterThan(0);
+  sim.deleteUser(x);
+  expect(await connector.sync()).toMatchObject({ status: 'succeeded', usersTombstoned: 1 });
+
+  // run A (whose lease ran out, its users not fenced) still publishes X as it saw it, while run C
+  // reaches Salesforce: after C's fence is open, before C's connect answers
+  let loadsEnded = 0;
+  wrapUsersLoad(async (real) => {
+    try {
+      return await real();
+    } finally {
+      loadsEnded++;
+    }
+  });
+  const zombie = kafkaClient().producer();
+  await zombie.connect();
+  // inside C's connect, once C's early load (if it started one) has ended: X as A saw it
+  connectHook = async () => {
+    for (let i = 0; i < 100 && loadsEnded === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    const last = raw[raw.length - 1];
+    await zombie.send({
+      topic: settings.topics.users,
+      messages: [{ key: last.key, value: last.value, headers: last.headers }],
+    });
+  };
+  const sync = connector.sync().finally(() => (connectHook = null));
+  const third = await sync;
+  await zombie.disconnect();
+  expect(third.status).toBe('succeeded');
+  const latest = await latestUsers(settings.topics.users, connector.codecs.users);
+  // X, imported (by A) before C's users were read, and missing from C's complete run, is removed by C
+  // on main (77865db) X stays live after C (usersTombstoned 0) and only the run after C removes it;
+  // with the load after connect (8384e28) C removes it
+  expect({ x, live: latest.has(x) }).toEqual({ x, live: false });
 });
