@@ -340,3 +340,22 @@ it('a zombie publishing a user while the next run connects: that complete run re
   // with the load after connect (8384e28) C removes it
   expect({ x, live: latest.has(x) }).toEqual({ x, live: false });
 });
+
+it('a dry run loads early too and changes nothing; the run after removes exactly the user gone', async () => {
+  sim = await startOrg({ users: 30, logins: 200 });
+  settings = settingsFor(sim);
+  connector = await watchedConnector(settings);
+  expect((await connector.sync()).status).toBe('succeeded');
+  const users = (await allRecords(settings.topics.users)).length;
+  const index = (await allRecords(`${settings.topics.users}.live-index`)).length;
+  sim.deleteUser(sim.userIds()[1]);
+  const loads = wrapUsersLoad((real) => real());
+  const dry = await connector.sync({ dryRun: true });
+  expect(dry.status).toBe('succeeded');
+  expect(loads.calls).toBe(1);
+  expect(await allRecords(settings.topics.users)).toHaveLength(users);
+  expect(await allRecords(`${settings.topics.users}.live-index`)).toHaveLength(index);
+  jest.restoreAllMocks();
+  expect(await connector.sync()).toMatchObject({ status: 'succeeded', usersTombstoned: 1 });
+  await expectExact();
+});
