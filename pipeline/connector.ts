@@ -19,6 +19,7 @@ import { fenceId, openFence } from './kafka/fence';
 import { StateStore, type LockOptions } from './kafka/state-store';
 import { FatalError } from '../kernel/errors';
 import { newRunState } from './run-state';
+import { longId } from './login-ids';
 import { stateCodec } from './state-codec';
 import { provisionTopics } from '../kafka/topics';
 import { runSync, type RunSummary, type SyncDeps, type SyncOptions } from './sync';
@@ -157,6 +158,15 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
               'copy it from the ORG_MISMATCH error',
           );
         }
+        // Runs compare the bound org with the 18-character Id Salesforce answers; Setup shows the
+        // 15-character one: bound as 15 characters, every run would refuse the same org.
+        if (orgId.length === 15) orgId = longId(orgId);
+        else if (longId(orgId.slice(0, 15)) !== orgId)
+          throw new FatalError(
+            'CONFIG_INVALID',
+            `--org ${JSON.stringify(orgId)}: its last 3 characters are not the checksum of its first 15 ` +
+              `(that org's 18-character Id is ${longId(orgId.slice(0, 15))}); copy it from the ORG_MISMATCH error`,
+          );
         if (running) throw new Error('a run of this connector is in progress in this process');
         const store = new StateStore(
           kafka,
