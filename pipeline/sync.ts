@@ -368,8 +368,16 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // entries go out through the fence as they accumulate, in bounded transactions (LiveIndexTopic)
     if (fence) index.useFence(fence);
     // bound === info.orgId here when it loaded early (a missing index topic, created just above,
-    // reads as the rebuild the serial load would have done from the empty topic)
-    const loaded = earlyLoad ? unsettled(await earlyLoad) : await index.load(info.orgId);
+    // reads as the rebuild the serial load would have done from the empty topic). A record that
+    // reached the users topic while the run connected (a zombie run's: its producer is not
+    // fenced) is read as the serial load would have read it: the users are loaded again.
+    let loaded = earlyLoad ? unsettled(await earlyLoad) : null;
+    earlyLoad = null;
+    if (loaded && (await index.grownSince(loaded.watermark))) {
+      logger.info('the users topic grew while the run connected: the live users are loaded again');
+      loaded = null;
+    }
+    loaded ??= await index.load(info.orgId);
     const live = loaded.live;
     const streamIndexes = new StreamIndexes({
       kafka: deps.kafka,

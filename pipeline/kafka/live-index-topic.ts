@@ -172,6 +172,15 @@ export class LiveIndexTopic {
   }
 
   /**
+   * Whether the users topic's end moved past `ends` (a load's watermark): a record written since,
+   * by a writer no fence stops (a zombie run's plain producer, another connector on the topic).
+   */
+  async grownSince(ends: Map<number, bigint>): Promise<boolean> {
+    const now = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
+    return now.length !== ends.size || now.some((p) => ends.get(p.partition) !== BigInt(p.high));
+  }
+
+  /**
    * A writer that, after each batch is acknowledged, keeps the index entries of its users records
    * for the commit (`entries`). Not written now: this writer is not fenced, and an entry written
    * by a run that has lost its lock could land after the entries of the run that took over.
