@@ -65,12 +65,15 @@ function contentHashOfString(row: Readonly<Record<string, string>>, seed: string
  * a pointer) instead of a map lookup or an encode.
  */
 class HashText {
-  /** A hash is writing into the buffer (contentHash). */
+  /** A hash is writing into the buffer (contentHash, rowDigest). */
   busy = false;
-  private buf = Buffer.allocUnsafe(64 * 1024);
+  private buf: Buffer;
   private readonly keys: string[] = [];
   private readonly prefixes: Buffer[] = [];
 
+  constructor(size = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
   columnPrefix(i: number, key: string): Buffer {
     if (this.keys[i] !== key) {
       this.keys[i] = key;
@@ -89,6 +92,29 @@ class HashText {
     if (at + b.length > this.buf.length) this.grow(at, b.length);
     b.copy(this.buf, at);
     return at + b.length;
+  }
+
+  /**
+   * `v`'s UTF-8 after its byte count (rowDigest's prefix-free form): one byte when under 255 (a
+   * value under 85 UTF-16 units), else 255 and the count in 4 bytes little-endian.
+   */
+  writeSized(v: string, at: number): number {
+    if (at + 5 + v.length * 3 > this.buf.length) this.grow(at, 5 + v.length * 3);
+    const buf = this.buf;
+    if (v.length === 0) {
+      buf[at] = 0;
+      return at + 1;
+    }
+    if (v.length < 85) {
+      // at most 254 bytes: their count in one byte before them
+      const n = buf.write(v, at + 1, 'utf8');
+      buf[at] = n;
+      return at + 1 + n;
+    }
+    const n = buf.write(v, at + 5, 'utf8');
+    buf[at] = 255;
+    buf.writeUInt32LE(n, at + 1);
+    return at + 5 + n;
   }
 
   view(end: number): Buffer {
@@ -125,56 +151,23 @@ const text = new HashText();
  */
 export function rowDigest(row: Readonly<Record<string, string>>, seed: string): string {
   // Re-entered (a value's toString digesting another row; none from a CSV page): a buffer of its own.
-  const w: DigestBuffer = digestBuffer.busy ? { busy: false, buf: Buffer.allocUnsafe(1024) } : digestBuffer;
+  const w = digestText.busy ? new HashText(1024) : digestText;
   w.busy = true;
   try {
-    const end = writeDigestInput(row, columnsDigest(row, seed), w);
-    return ROW_DIGEST_MARK + hash('sha256', w.buf.subarray(0, end), 'base64url').slice(0, 20);
+    let at = w.writeBytes(columnsDigest(row, seed), 0);
+    for (const k in row) {
+      const v: unknown = row[k];
+      // a value that is not a string (none from a CSV page) is digested as the template literal writes it
+      at = w.writeSized(typeof v === 'string' ? v : `${v as string}`, at);
+    }
+    return ROW_DIGEST_MARK + hash('sha256', w.view(at), 'base64url').slice(0, 20);
   } finally {
     w.busy = false;
   }
 }
 
-/** Writes the column digest, then each value's length and UTF-8, into `w.buf` (grown to fit); returns the end. */
-function writeDigestInput(row: Readonly<Record<string, string>>, prefix: Buffer, w: DigestBuffer): number {
-  let buf = w.buf;
-  prefix.copy(buf, 0);
-  let at = prefix.length;
-  for (const k in row) {
-    let v = row[k];
-    // a value that is not a string (none from a CSV page) is digested as the template literal writes it
-    if (typeof v !== 'string') v = `${v as string}`;
-    // UTF-8 is at most 3 bytes per UTF-16 unit; 5 for the length
-    if (at + 5 + v.length * 3 > buf.length) buf = w.buf = grown(buf, at, 5 + v.length * 3);
-    if (v.length === 0) buf[at++] = 0;
-    else if (v.length < 85) {
-      // at most 254 bytes: their count in one byte before them
-      const n = buf.write(v, at + 1, 'utf8');
-      buf[at] = n;
-      at += 1 + n;
-    } else {
-      const n = buf.write(v, at + 5, 'utf8');
-      buf[at] = 255;
-      buf[at + 1] = n & 255;
-      buf[at + 2] = (n >>> 8) & 255;
-      buf[at + 3] = (n >>> 16) & 255;
-      buf[at + 4] = n >>> 24;
-      at += 5 + n;
-    }
-  }
-  return at;
-}
-
-type DigestBuffer = { busy: boolean; buf: Buffer };
-
 /** rowDigest's input buffer: one per process (the digest is synchronous), grown to fit. */
-const digestBuffer: DigestBuffer = { busy: false, buf: Buffer.allocUnsafe(16 * 1024) };
-
-function grown(buf: Buffer, used: number, more: number): Buffer {
-  const next = Buffer.allocUnsafe(Math.max(buf.length * 2, used + more));
-  buf.copy(next, 0, 0, used);
-  return next;
-}
+const digestText = new HashText(16 * 1024);
 
 /**
  * Marks a rowDigest. Two characters: a contentHash digest starts with them once in 4,096 users,

@@ -152,7 +152,8 @@ for (const [i, c] of [...'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz01
  * The 17 bytes are what `Buffer.from(hash + 'AA', 'base64url')` gives (132 bits and 4 zero bits),
  * decoded here character by character: the Buffer round trip (two Buffers, two strings) was ~0.6 µs
  * of the ~8 µs a users index entry costs to load (bench/routine-index-load.ts, --cpu-prof at 300k).
- * A hash with any other character is kept as itself, as before (live-index-s12.test.ts).
+ * A hash with any other character is kept as itself, as before (live-index-s12.test.ts, against the
+ * Buffer round trip kept as test/support/pack-hash-reference.ts).
  */
 export function packHash(hash: string): string {
   if (hash.length === HASH_CHARS) {
@@ -174,18 +175,6 @@ export function packHash(hash: string): string {
     // 22 characters are 132 bits: 16 bytes and 4 bits, the last byte's low 4 bits zero
     bytes[n] = (bits << (8 - held)) & 0xff;
     return `\u0000${String.fromCharCode(...bytes)}`;
-  }
-  return `${String.fromCharCode(32 + hash.length)}${hash}`;
-}
-
-/** packHash as it was (the Buffer round trip): the reference its test compares with. */
-export function packHashReference(hash: string): string {
-  if (hash.length === HASH_CHARS) {
-    // 22 characters are 132 bits: padded to 24, they are 18 bytes that print back the same
-    const bytes = Buffer.from(`${hash}AA`, 'base64url');
-    const exact = bytes.length === HASH_BYTES + 1 && bytes[HASH_BYTES] === 0;
-    if (exact && bytes.toString('base64url').slice(0, HASH_CHARS) === hash)
-      return `\u0000${bytes.toString('latin1', 0, HASH_BYTES)}`;
   }
   return `${String.fromCharCode(32 + hash.length)}${hash}`;
 }

@@ -1,4 +1,5 @@
-import { LiveIndex, packHash, packHashReference } from '../../../pipeline/kafka/live-index';
+import { LiveIndex, packHash } from '../../../pipeline/kafka/live-index';
+import { packHashReference } from '../../support/pack-hash-reference';
 import { mulberry32 } from '../../../simulator/prng';
 
 /**

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { contentHash, rowDigest, ROW_DIGEST_MARK, userDigest } from '../../../pipeline/records';
 import { shapeBuilder } from '../../../kernel/fixed-shape';
 import { mulberry32 } from '../../../simulator/prng';
-import { LiveIndex, packHash, packHashReference } from '../../../pipeline/kafka/live-index';
+import { LiveIndex, packHash } from '../../../pipeline/kafka/live-index';
+import { packHashReference } from '../../support/pack-hash-reference';
 import { applyEntry, entryValue } from '../../../pipeline/kafka/live-index-topic';
 
 /**
