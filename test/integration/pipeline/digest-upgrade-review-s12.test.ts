@@ -1,5 +1,6 @@
 import type { Simulator, SimUserState } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
+import * as records from '../../../pipeline/records';
 import { ROW_DIGEST_MARK } from '../../../pipeline/records';
 import { HEADERS } from '../../../schemas/topics';
 import {
@@ -31,15 +32,36 @@ function sourcesLogger(sources: string[]): Logger {
 
 /**
  * Review of session 12's content-hash upgrade (userDigest, pipeline/records.ts): a users topic written
- * by the code before the change (/work/wt/s12-base, main 06af7e3, its dist), then routine runs by this
+ * as the code before the change wrote it (startOldConnector), then routine runs by this
  * code. Unchanged users are not published again (but those whose old hash begins with `_2`, once);
  * every changed user is; the users topic equals the org after each run; a run without UserLogin
  * (carried flags) likewise; fullRepublish publishes everyone with a `_2` digest.
  * Replay with SYNC_SEED=<n>.
  */
-const BASE = process.env.S12_BASE_DIST ?? '/work/wt/s12-base/dist/pipeline/connector.js';
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const base = require(BASE) as { startConnector: (s: ConnectorSettings, d: object) => Promise<Connector> };
+/**
+ * A connector whose runs digest users as the code before session 12 did (06af7e3's sync.ts:
+ * `contentHash(row, fingerprint)` in the header, unchanged when it equals the stored one). This
+ * test ran first against that commit's own build; a clean clone has none, and the digest is the
+ * only difference a users record shows.
+ */
+async function startOldConnector(s: ConnectorSettings, deps: { logger: Logger }): Promise<Connector> {
+  const c = await connectorFor(s, deps);
+  return {
+    ...c,
+    async sync(req) {
+      const spy = jest.spyOn(records, 'userDigest').mockImplementation((row, seed, previous) => {
+        const hash = records.contentHash(row, seed);
+        return { hash, unchanged: hash === previous };
+      });
+      try {
+        return await c.sync(req);
+      } finally {
+        spy.mockRestore();
+      }
+    },
+  };
+}
+const base = { startConnector: startOldConnector };
 
 const sims: Simulator[] = [];
 let connector: Connector | undefined;

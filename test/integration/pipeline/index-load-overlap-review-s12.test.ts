@@ -100,14 +100,20 @@ async function deleteTopic(name: string): Promise<void> {
   }
 }
 
+/** An org of `users` and a connector (connect watched) after a first run; returns the users topic's record count. */
+async function afterFirstRun(users: number): Promise<number> {
+  sim = await startOrg({ users, logins: 200 });
+  settings = settingsFor(sim);
+  connector = await watchedConnector(settings);
+  expect((await connector.sync()).status).toBe('succeeded');
+  return (await allRecords(settings.topics.users)).length;
+}
+
 const pick = (rnd: { next(): number }, ids: string[]) => ids[Math.floor(rnd.next() * ids.length)];
 
 it('index topic deleted between runs: rebuilt, exactly the user gone removed, next run reads the index', async () => {
   const rnd = seededRandom('index-load-review-deleted-topic');
-  sim = await startOrg({ users: 50 + Math.floor(rnd.next() * 50), logins: 200 });
-  settings = settingsFor(sim);
-  connector = await watchedConnector(settings);
-  expect((await connector.sync()).status).toBe('succeeded');
+  await afterFirstRun(50 + Math.floor(rnd.next() * 50));
 
   await deleteTopic(`${settings.topics.users}.live-index`);
   const gone = pick(rnd, sim.userIds());
@@ -130,11 +136,7 @@ it('index topic deleted between runs: rebuilt, exactly the user gone removed, ne
 });
 
 it('a run reaching another org refuses before publishing or deleting anything, while its early load ran', async () => {
-  sim = await startOrg({ users: 40, logins: 200 });
-  settings = settingsFor(sim);
-  connector = await watchedConnector(settings);
-  expect((await connector.sync()).status).toBe('succeeded');
-  const users = (await allRecords(settings.topics.users)).length;
+  const users = await afterFirstRun(40);
   const index = (await allRecords(`${settings.topics.users}.live-index`)).length;
 
   sim.deleteUser(sim.userIds()[2]);
@@ -156,11 +158,7 @@ it('a run reaching another org refuses before publishing or deleting anything, w
 });
 
 it('load fails while the login fails too: login error reported, no unhandled rejection', async () => {
-  sim = await startOrg({ users: 40, logins: 200 });
-  settings = settingsFor(sim);
-  connector = await watchedConnector(settings);
-  expect((await connector.sync()).status).toBe('succeeded');
-  const users = (await allRecords(settings.topics.users)).length;
+  const users = await afterFirstRun(40);
 
   rejections.length = 0;
   // the load fails at once, long before connect answers (its rejection waits unobserved meanwhile)
@@ -186,11 +184,7 @@ it('load fails while the login fails too: login error reported, no unhandled rej
 });
 
 it('load fails, connect succeeds: fails with the load error, no job left, nothing published', async () => {
-  sim = await startOrg({ users: 40, logins: 200 });
-  settings = settingsFor(sim);
-  connector = await watchedConnector(settings);
-  expect((await connector.sync()).status).toBe('succeeded');
-  const users = (await allRecords(settings.topics.users)).length;
+  const users = await afterFirstRun(40);
 
   rejections.length = 0;
   wrapUsersLoad(async () => {
@@ -212,11 +206,7 @@ it('load fails, connect succeeds: fails with the load error, no job left, nothin
 });
 
 it('a run aborted while the load is in flight returns promptly, publishes nothing, leaves no job', async () => {
-  sim = await startOrg({ users: 40, logins: 200 });
-  settings = settingsFor(sim);
-  connector = await watchedConnector(settings);
-  expect((await connector.sync()).status).toBe('succeeded');
-  const users = (await allRecords(settings.topics.users)).length;
+  const users = await afterFirstRun(40);
 
   let loadEnded = false;
   wrapUsersLoad(async (real) => {
@@ -289,10 +279,7 @@ describe('the reset / re-point flow with the early load', () => {
 
 it('a zombie publishing a user while the next run connects: that complete run removes it', async () => {
   const rnd = seededRandom('index-load-review-zombie-window');
-  sim = await startOrg({ users: 30 + Math.floor(rnd.next() * 30), logins: 200 });
-  settings = settingsFor(sim);
-  connector = await watchedConnector(settings);
-  expect((await connector.sync()).status).toBe('succeeded');
+  await afterFirstRun(30 + Math.floor(rnd.next() * 30));
   const x = pick(rnd, sim.userIds());
   const published = (await allRecords(settings.topics.users)).filter((r) => r.key === x && r.value !== null);
   const raw: { key: Buffer; value: Buffer; headers: Record<string, string> }[] = [];
@@ -342,11 +329,7 @@ it('a zombie publishing a user while the next run connects: that complete run re
 });
 
 it('a dry run loads early too and changes nothing; the run after removes exactly the user gone', async () => {
-  sim = await startOrg({ users: 30, logins: 200 });
-  settings = settingsFor(sim);
-  connector = await watchedConnector(settings);
-  expect((await connector.sync()).status).toBe('succeeded');
-  const users = (await allRecords(settings.topics.users)).length;
+  const users = await afterFirstRun(30);
   const index = (await allRecords(`${settings.topics.users}.live-index`)).length;
   sim.deleteUser(sim.userIds()[1]);
   const loads = wrapUsersLoad((real) => real());
