@@ -116,11 +116,7 @@ const noted = {
  * `{ [partition]: … }` and `Object.assign` through the accumulator's Proxy were ~5 KB and ~7 µs of a
  * first full run's busy time a user (docs/performance-s13-cpu.md).
  */
-export function notePartitionerCall(
-  partitioner: NotedPartitioner,
-  args: PartitionerArgs,
-  answer: unknown,
-): void {
+export function notePartitionerCall(partitioner: NotedPartitioner, args: PartitionerArgs, answer: unknown): void {
   if (!noted.armed) return;
   noted.calls++;
   noted.partitioner = partitioner;

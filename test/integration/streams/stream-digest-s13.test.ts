@@ -76,7 +76,7 @@ it('a first run of this code gives every stream record a rowDigest', async () =>
   expect(quiet.streams?.[NAME]).toMatchObject({ published: 0, unchanged: hashes.size });
 }, 120_000);
 
-it('the upgrade from contentHash digests republishes no unchanged stream record, and every new one is `_2`', async () => {
+it('the upgrade from contentHash digests republishes no unchanged stream record; every new one is `_2`', async () => {
   sim = await startOrg({ users: 60 + Math.floor(rnd() * 60), logins: 50, seed: 1 + Math.floor(rnd() * 5000) });
   const { settings, topic } = streamSettings();
 
