@@ -21,11 +21,14 @@ import { FatalError } from '../kernel/errors';
  * array, so the array given here answers that one call, `reduce(step, {})`, linearly: kafkajs's own
  * step runs once per message, in order (the partitioner, a round-robin one included, sees exactly
  * the calls it saw before), on an accumulator that reads as empty and records what the step assigns;
- * the partition it answers is read back and the message appended to that partition's list. Same
- * groups, same order, same result object (test/unit/kafka/partition-grouping.test.ts, kafkajs's own
- * function as the oracle). A step that does
- * not hand back its accumulator with [message] under one partition is not the kafkajs this was written
- * for: the send fails (FatalError) rather than guess. Any other reduce is Array's own.
+ * the partition it answers is read back and the message appended to that partition's list. With the
+ * producers' partitioner (keyPartitioner, which reports its calls: notePartitionerCall below) only the
+ * first message goes through kafkajs's step; the others go to the partitioner the step called, with
+ * the step's topic and partition metadata (session 13). Same groups, same order, same result object
+ * (test/unit/kafka/partition-grouping.test.ts and partition-grouping-s13.test.ts, kafkajs's own
+ * function as the oracle). A step that does not hand back its accumulator with [message] under one
+ * partition is not the kafkajs this was written for: the send fails (FatalError) rather than guess.
+ * Any other reduce is Array's own.
  */
 class PartitionGroupedMessages extends Array<Message> {
   // map, filter, slice…: plain arrays
