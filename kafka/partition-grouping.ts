@@ -92,6 +92,11 @@ function groupingReduce(this: Message[], callback: (...args: unknown[]) => unkno
       topic = noted.topic;
       partitionMetadata = noted.partitionMetadata;
     }
+    // nothing of this send is held after it (the message, its metadata, the partitioner)
+    noted.partitioner = undefined;
+    noted.partitionMetadata = [];
+    noted.message = undefined;
+    noted.answer = undefined;
   }
   return groups;
 }
