@@ -1,4 +1,4 @@
-import type { Message } from 'kafkajs';
+import type { Message, PartitionerArgs, PartitionMetadata } from 'kafkajs';
 import { FatalError } from '../kernel/errors';
 
 /**
@@ -21,11 +21,14 @@ import { FatalError } from '../kernel/errors';
  * array, so the array given here answers that one call, `reduce(step, {})`, linearly: kafkajs's own
  * step runs once per message, in order (the partitioner, a round-robin one included, sees exactly
  * the calls it saw before), on an accumulator that reads as empty and records what the step assigns;
- * the partition it answers is read back and the message appended to that partition's list. Same
- * groups, same order, same result object (test/unit/kafka/partition-grouping.test.ts, kafkajs's own
- * function as the oracle). A step that does
- * not hand back its accumulator with [message] under one partition is not the kafkajs this was written
- * for: the send fails (FatalError) rather than guess. Any other reduce is Array's own.
+ * the partition it answers is read back and the message appended to that partition's list. With the
+ * producers' partitioner (keyPartitioner, which reports its calls: notePartitionerCall below) only the
+ * first message goes through kafkajs's step; the others go to the partitioner the step called, with
+ * the step's topic and partition metadata (session 13). Same groups, same order, same result object
+ * (test/unit/kafka/partition-grouping.test.ts and partition-grouping-s13.test.ts, kafkajs's own
+ * function as the oracle). A step that does not hand back its accumulator with [message] under one
+ * partition is not the kafkajs this was written for: the send fails (FatalError) rather than guess.
+ * Any other reduce is Array's own.
  */
 class PartitionGroupedMessages extends Array<Message> {
   // map, filter, slice…: plain arrays
@@ -40,19 +43,95 @@ function groupingReduce(this: Message[], callback: (...args: unknown[]) => unkno
   }
   const groups = initial[0] as Record<string, Message[]>;
   const n = this.length;
+  // The partitioner kafkajs's step called, with its topic and partition metadata (the step's own
+  // constants), once a step has shown it: the later messages go to it directly (below).
+  let direct: NotedPartitioner | undefined;
+  let topic = '';
+  let partitionMetadata: PartitionMetadata[] = [];
   for (let i = 0; i < n; i++) {
     if (!(i in this)) continue; // as Array's reduce: holes are skipped
     const message = this[i];
+    const own = message.partition;
+    if (direct !== undefined && (own === null || own === undefined || typeof own === 'number')) {
+      // What kafkajs's step does with this message: one call of its partitioner with its topic, its
+      // partition metadata and the message, then the message appended under the answer as a property
+      // key. A noted partitioner answers a number for such a message (kafka/partitioner.ts).
+      const answer: unknown = direct({ topic, partitionMetadata, message });
+      if (typeof answer !== 'number') throw unknownStep();
+      const key = String(answer);
+      const group = groups[key];
+      if (group === undefined) groups[key] = [message];
+      else group.push(message);
+      continue;
+    }
     step.reset();
-    const out = callback(step.accumulator, message, i, this);
+    noted.armed = true;
+    noted.calls = 0;
+    let out: unknown;
+    try {
+      out = callback(step.accumulator, message, i, this);
+    } finally {
+      noted.armed = false;
+    }
     if (out !== step.accumulator || step.sets !== 1 || step.unexpected) throw unknownStep();
     const list = step.value;
     if (!Array.isArray(list) || list.length !== 1 || list[0] !== message) throw unknownStep();
     const group = groups[step.key];
     if (group === undefined) groups[step.key] = list as Message[];
     else group.push(message);
+    // The step called one noted partitioner, once, for this message, and filed the message under its
+    // answer: it is kafkajs's step, and the partitioner it calls is known.
+    if (
+      direct === undefined &&
+      noted.calls === 1 &&
+      noted.message === message &&
+      typeof noted.answer === 'number' &&
+      String(noted.answer) === step.key
+    ) {
+      direct = noted.partitioner;
+      topic = noted.topic;
+      partitionMetadata = noted.partitionMetadata;
+    }
+    // nothing of this send is held after it (the message, its metadata, the partitioner)
+    noted.partitioner = undefined;
+    noted.partitionMetadata = [];
+    noted.message = undefined;
+    noted.answer = undefined;
   }
   return groups;
+}
+
+type NotedPartitioner = (args: PartitionerArgs) => unknown;
+
+/** The partitioner call made during a step (kafka/partitioner.ts reports its calls while a step runs). */
+const noted = {
+  armed: false,
+  calls: 0,
+  partitioner: undefined as NotedPartitioner | undefined,
+  topic: '',
+  partitionMetadata: [] as PartitionMetadata[],
+  message: undefined as Message | undefined,
+  answer: undefined as unknown,
+};
+
+/**
+ * A partitioner reports each call here (kafka/partitioner.ts keyPartitioner); only a call made inside
+ * a grouping step is kept. A partitioner may report itself only if calling it directly, with the
+ * same topic, partition metadata and message as kafkajs's step gives it, answers what the step's call
+ * would (one call per message, in order: a round-robin state advances alike), and if it answers a
+ * number for every message whose own `partition` is unset or a number. Then a send's messages after the
+ * first go to it directly, without kafkajs's step: the step's `[...current, message]`, its
+ * `{ [partition]: … }` and `Object.assign` through the accumulator's Proxy were ~5 KB and ~7 µs of a
+ * first full run's busy time a user (docs/performance-s13-cpu.md).
+ */
+export function notePartitionerCall(partitioner: NotedPartitioner, args: PartitionerArgs, answer: unknown): void {
+  if (!noted.armed) return;
+  noted.calls++;
+  noted.partitioner = partitioner;
+  noted.topic = args.topic;
+  noted.partitionMetadata = args.partitionMetadata;
+  noted.message = args.message;
+  noted.answer = answer;
 }
 
 /**

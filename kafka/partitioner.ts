@@ -1,5 +1,6 @@
-import { Partitioners, type ICustomPartitioner } from 'kafkajs';
+import { Partitioners, type ICustomPartitioner, type PartitionerArgs } from 'kafkajs';
 import murmurhash from 'murmurhash';
+import { notePartitionerCall } from './partition-grouping';
 
 /**
  * Kafka's murmur2 (the Java client's `Utils.murmur2`, seed 0x9747b28c), from the murmurhash package.
@@ -23,10 +24,19 @@ export function murmur2(key: Buffer | string): number {
  */
 export const keyPartitioner: ICustomPartitioner = () => {
   const fallback = Partitioners.DefaultPartitioner();
-  return (args) => {
+  // Reported to the grouping of a send (kafka/partition-grouping.ts), which then calls it directly for
+  // the send's other messages: what it answers depends on its arguments and the fallback's round-robin
+  // state only, and it is a number whenever the message's own partition is unset or a number.
+  const partitioner = (args: PartitionerArgs): number => {
+    const answer = partitionOf(args);
+    notePartitionerCall(partitioner, args, answer);
+    return answer;
+  };
+  const partitionOf = (args: PartitionerArgs): number => {
     const { key, partition } = args.message;
     if (partition !== null && partition !== undefined) return partition;
     if (key === null || key === undefined) return fallback(args);
     return (murmur2(key) & 0x7fffffff) % args.partitionMetadata.length;
   };
+  return partitioner;
 };

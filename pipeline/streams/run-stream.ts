@@ -5,7 +5,7 @@ import { HEADERS } from '../../schemas/topics';
 import { consume, drain } from '../drain';
 import type { LiveIndex } from '../kafka/live-index';
 import type { OutRecord, PublisherOptions, RecordWriter } from '../kafka/publisher';
-import { contentHash, deadLetter, mappingFingerprint, runHeaders, type RunIdentity } from '../records';
+import { deadLetter, mappingFingerprint, runHeaders, userDigest, type RunIdentity } from '../records';
 import type { StageContext } from '../stages';
 import { convertScalar } from '../stages/convert';
 import { createRowMapper } from '../stages/map-row';
@@ -145,8 +145,15 @@ export async function extractStream(
     let error: RecordError;
     if (res.ok) {
       try {
-        const hash = contentHash(row, fingerprint);
-        if (snapshot && !ctx.fullRepublish && previous !== undefined && previous.hash === hash) {
+        // The row's digest as the users' (rowDigest since session 13; a record that carries a contentHash
+        // digest, from before, is compared with the row's contentHash: the upgrade publishes no unchanged
+        // record again). fullRepublish and incremental streams compare nothing: rowDigest alone.
+        const { hash, unchanged } = userDigest(
+          row,
+          fingerprint,
+          snapshot && !ctx.fullRepublish ? previous?.hash : undefined,
+        );
+        if (snapshot && !ctx.fullRepublish && unchanged) {
           phase.unchanged++;
           return null;
         }

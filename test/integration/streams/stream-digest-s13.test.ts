@@ -1,0 +1,114 @@
+import type { Simulator } from '../../../simulator/api';
+import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
+import * as records from '../../../pipeline/records';
+import { ROW_DIGEST_MARK } from '../../../pipeline/records';
+import { HEADERS } from '../../../schemas/topics';
+import { mulberry32 } from '../../../simulator/prng';
+import { allRecords, connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
+import { fixtureStream } from '../../fixtures/streams/declarations';
+
+/**
+ * Session 13: a declared snapshot stream digests its rows as the users do (rowDigest, through
+ * userDigest: pipeline/records.ts), and the upgrade from the contentHash digests its topic holds
+ * publishes no unchanged record again (only those whose old digest happens to begin with `_2`, once).
+ * Every record published by this code carries a `_2` digest; fullRepublish gives everyone one, and a
+ * quiet run after it publishes nothing. Replay with STREAM_DIGEST_SEED=<n>.
+ */
+const SEED = Number(process.env.STREAM_DIGEST_SEED ?? Math.floor(Math.random() * 1_000_000));
+console.log(`STREAM_DIGEST_SEED=${SEED}`);
+const rnd = mulberry32(SEED);
+const NAME = 'fixture-assignments';
+
+/** A connector whose runs digest every row with contentHash, as the code before session 12 (users) and 13 (streams). */
+async function startOldConnector(s: ConnectorSettings): Promise<Connector> {
+  const c = await connectorFor(s, { streams: [fixtureStream({ api: rnd() < 0.5 ? 'bulk' : 'rest' })] });
+  return {
+    ...c,
+    async sync(req) {
+      const spy = jest.spyOn(records, 'userDigest').mockImplementation((row, seed, previous) => {
+        const hash = records.contentHash(row, seed);
+        return { hash, unchanged: hash === previous };
+      });
+      try {
+        return await c.sync(req);
+      } finally {
+        spy.mockRestore();
+      }
+    },
+  };
+}
+
+/** The latest content-hash header per live key of the stream's topic. */
+async function latestHashes(topic: string): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (const r of await allRecords(topic)) {
+    if (r.value === null) out.delete(r.key);
+    else out.set(r.key, r.headers[HEADERS.contentHash]);
+  }
+  return out;
+}
+
+let sim: Simulator;
+let connector: Connector | undefined;
+afterEach(async () => {
+  await connector?.close();
+  connector = undefined;
+  await sim?.close();
+});
+
+function streamSettings(): { settings: ConnectorSettings; topic: string } {
+  const base = settingsFor(sim);
+  const topic = `${base.topics.users}.fixture`;
+  return { settings: { ...base, topics: { ...base.topics, streams: { [NAME]: topic } } }, topic };
+}
+
+it('a first run of this code gives every stream record a rowDigest', async () => {
+  sim = await startOrg({ users: 40 + Math.floor(rnd() * 40), logins: 50, seed: 1 + Math.floor(rnd() * 5000) });
+  const { settings, topic } = streamSettings();
+  connector = await connectorFor(settings, { streams: [fixtureStream({ api: rnd() < 0.5 ? 'bulk' : 'rest' })] });
+  const first = await connector.sync();
+  expect(first.status).toBe('succeeded');
+  const hashes = await latestHashes(topic);
+  expect(hashes.size).toBeGreaterThan(0);
+  expect([...hashes.values()].filter((h) => !h.startsWith(ROW_DIGEST_MARK) || h.length !== 22)).toEqual([]);
+  // and a quiet run compares them: nothing published
+  const quiet = await connector.sync();
+  expect(quiet.streams?.[NAME]).toMatchObject({ published: 0, unchanged: hashes.size });
+}, 120_000);
+
+it('the upgrade from contentHash digests republishes no unchanged stream record; every new one is `_2`', async () => {
+  sim = await startOrg({ users: 60 + Math.floor(rnd() * 60), logins: 50, seed: 1 + Math.floor(rnd() * 5000) });
+  const { settings, topic } = streamSettings();
+
+  // 1. the code before: contentHash digests in the stream's topic
+  connector = await startOldConnector(settings);
+  expect((await connector.sync()).status).toBe('succeeded');
+  await connector.close();
+  const old = await latestHashes(topic);
+  const markedOld = [...old].filter(([, h]) => h.startsWith(ROW_DIGEST_MARK)).map(([k]) => k);
+  expect(markedOld.length).toBeLessThan(old.size / 2);
+
+  // 2. this code on the unchanged org: only the `_2`-looking old digests go out again
+  connector = await connectorFor(settings, { streams: [fixtureStream({ api: rnd() < 0.5 ? 'bulk' : 'rest' })] });
+  const quiet = await connector.sync();
+  expect(quiet.status).toBe('succeeded');
+  expect(quiet.streams?.[NAME]).toMatchObject({ published: markedOld.length, tombstoned: 0 });
+
+  // 3. a new assignment: published with a rowDigest; the old records keep theirs
+  const holder = sim.userIds(['active'])[Math.floor(rnd() * 10)];
+  const added = sim.assignPermissionSet(holder, 'Reports_Export');
+  const before = await latestHashes(topic);
+  const changed = await connector.sync();
+  expect(changed.streams?.[NAME]).toMatchObject({ published: 1, tombstoned: 0 });
+  const after = await latestHashes(topic);
+  expect(after.get(added)?.startsWith(ROW_DIGEST_MARK)).toBe(true);
+  expect([...after].filter(([k, h]) => k !== added && before.get(k) !== h)).toEqual([]);
+
+  // 4. fullRepublish: every record with a `_2` digest, then a quiet run publishes nothing
+  const full = await connector.sync({ fullRepublish: true });
+  expect(full.streams?.[NAME]).toMatchObject({ published: after.size });
+  const all = await latestHashes(topic);
+  expect([...all.values()].filter((h) => !h.startsWith(ROW_DIGEST_MARK))).toEqual([]);
+  const again = await connector.sync();
+  expect(again.streams?.[NAME]).toMatchObject({ published: 0, unchanged: all.size });
+}, 240_000);
