@@ -95,8 +95,7 @@ it('the upgrade from contentHash digests republishes no unchanged stream record;
   expect(quiet.streams?.[NAME]).toMatchObject({ published: markedOld.length, tombstoned: 0 });
 
   // 3. a new assignment: published with a rowDigest; the old records keep theirs
-  const holder = sim.userIds(['active'])[Math.floor(rnd() * 10)];
-  const added = sim.assignPermissionSet(holder, 'Reports_Export');
+  const added = assignToSomeone(sim, 'Reports_Export', rnd);
   const before = await latestHashes(topic);
   const changed = await connector.sync();
   expect(changed.streams?.[NAME]).toMatchObject({ published: 1, tombstoned: 0 });
@@ -112,3 +111,18 @@ it('the upgrade from contentHash digests republishes no unchanged stream record;
   const again = await connector.sync();
   expect(again.streams?.[NAME]).toMatchObject({ published: 0, unchanged: all.size });
 }, 240_000);
+
+/** Assigns the set to an active user who does not hold it yet, from a seeded start (the simulator
+ *  refuses a second assignment of one set to one user, as Salesforce does: DUPLICATE_VALUE). */
+function assignToSomeone(org: Simulator, set: string, rnd: () => number): string {
+  const active = org.userIds(['active']);
+  const start = Math.floor(rnd() * active.length);
+  for (let i = 0; i < active.length; i++) {
+    try {
+      return org.assignPermissionSet(active[(start + i) % active.length], set);
+    } catch (err) {
+      if (!String(err).includes('DUPLICATE_VALUE')) throw err;
+    }
+  }
+  throw new Error(`every active user holds ${set} already`);
+}
