@@ -22,7 +22,7 @@ import { FatalError } from '../kernel/errors';
  * step runs once per message, in order (the partitioner, a round-robin one included, sees exactly
  * the calls it saw before), on an accumulator that reads as empty and records what the step assigns;
  * the partition it answers is read back and the message appended to that partition's list. With the
- * producers' partitioner (keyPartitioner, which reports its calls: notePartitionerCall below) only the
+ * producers' partitioner (producerPartitioner, which reports its calls: notePartitionerCall below) only the
  * first message goes through kafkajs's step; the others go to the partitioner the step called, with
  * the step's topic and partition metadata (session 13). Same groups, same order, same result object
  * (test/unit/kafka/partition-grouping.test.ts and partition-grouping-s13.test.ts, kafkajs's own
@@ -68,10 +68,11 @@ function groupingReduce(this: Message[], callback: (...args: unknown[]) => unkno
     noted.armed = true;
     noted.calls = 0;
     let out: unknown;
+    let call: NotedCall | undefined;
     try {
       out = callback(step.accumulator, message, i, this);
     } finally {
-      noted.armed = false;
+      call = takeNoted(); // whatever the step did, nothing of this send is held after it
     }
     if (out !== step.accumulator || step.sets !== 1 || step.unexpected) throw unknownStep();
     const list = step.value;
@@ -83,25 +84,40 @@ function groupingReduce(this: Message[], callback: (...args: unknown[]) => unkno
     // answer: it is kafkajs's step, and the partitioner it calls is known.
     if (
       direct === undefined &&
-      noted.calls === 1 &&
-      noted.message === message &&
-      typeof noted.answer === 'number' &&
-      String(noted.answer) === step.key
+      call.calls === 1 &&
+      call.message === message &&
+      typeof call.answer === 'number' &&
+      String(call.answer) === step.key
     ) {
-      direct = noted.partitioner;
-      topic = noted.topic;
-      partitionMetadata = noted.partitionMetadata;
+      direct = call.partitioner;
+      topic = call.topic;
+      partitionMetadata = call.partitionMetadata;
     }
-    // nothing of this send is held after it (the message, its metadata, the partitioner)
-    noted.partitioner = undefined;
-    noted.partitionMetadata = [];
-    noted.message = undefined;
-    noted.answer = undefined;
   }
   return groups;
 }
 
 type NotedPartitioner = (args: PartitionerArgs) => unknown;
+
+interface NotedCall {
+  calls: number;
+  partitioner: NotedPartitioner | undefined;
+  topic: string;
+  partitionMetadata: PartitionMetadata[];
+  message: Message | undefined;
+  answer: unknown;
+}
+
+/** What the step's partitioner reported; disarms and clears the record. */
+function takeNoted(): NotedCall {
+  const { calls, partitioner, topic, partitionMetadata, message, answer } = noted;
+  noted.armed = false;
+  noted.partitioner = undefined;
+  noted.partitionMetadata = [];
+  noted.message = undefined;
+  noted.answer = undefined;
+  return { calls, partitioner, topic, partitionMetadata, message, answer };
+}
 
 /** The partitioner call made during a step (kafka/partitioner.ts reports its calls while a step runs). */
 const noted = {
@@ -115,7 +131,7 @@ const noted = {
 };
 
 /**
- * A partitioner reports each call here (kafka/partitioner.ts keyPartitioner); only a call made inside
+ * A partitioner reports each call here (kafka/partitioner.ts producerPartitioner); only a call made inside
  * a grouping step is kept. A partitioner may report itself only if calling it directly, with the
  * same topic, partition metadata and message as kafkajs's step gives it, answers what the step's call
  * would (one call per message, in order: a round-robin state advances alike), and if it answers a

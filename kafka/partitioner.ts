@@ -16,27 +16,37 @@ export function murmur2(key: Buffer | string): number {
 }
 
 /**
- * The partitioner of the connector's producers: a keyed record goes where kafkajs's
- * DefaultPartitioner (the Java client's) puts it, `(murmur2(key) & 0x7fffffff) % partitions`, so a user
- * Id lands on the same partition whichever client produced it and whichever version of the connector;
- * the rare record with its own partition or without a key is left to kafkajs's partitioner (it also
- * filters the partitions with a leader per record, which a keyed record never needs).
+ * Where a record goes: a keyed record where kafkajs's DefaultPartitioner (the Java client's) puts it,
+ * `(murmur2(key) & 0x7fffffff) % partitions`, so a user Id lands on the same partition whichever
+ * client produced it and whichever version of the connector; the rare record with its own partition or
+ * without a key is left to kafkajs's partitioner (it also filters the partitions with a leader per
+ * record, which a keyed record never needs). A plain kafkajs partitioner: compose it freely.
  */
 export const keyPartitioner: ICustomPartitioner = () => {
   const fallback = Partitioners.DefaultPartitioner();
-  // Reported to the grouping of a send (kafka/partition-grouping.ts), which then calls it directly for
-  // the send's other messages: what it answers depends on its arguments and the fallback's round-robin
-  // state only, and it is a number whenever the message's own partition is unset or a number.
-  const partitioner = (args: PartitionerArgs): number => {
-    const answer = partitionOf(args);
-    notePartitionerCall(partitioner, args, answer);
-    return answer;
-  };
-  const partitionOf = (args: PartitionerArgs): number => {
+  return (args: PartitionerArgs): number => {
     const { key, partition } = args.message;
     if (partition !== null && partition !== undefined) return partition;
     if (key === null || key === undefined) return fallback(args);
     return (murmur2(key) & 0x7fffffff) % args.partitionMetadata.length;
   };
-  return partitioner;
+};
+
+/**
+ * The partitioner of the connector's own producers (pipeline/kafka/publisher.ts, fence.ts):
+ * keyPartitioner's placement, and it tells the grouping of a send (kafka/partition-grouping.ts) that it
+ * is the function kafkajs's step calls, so the send's messages after its first go to the placement
+ * directly: what that answers depends on its arguments and the fallback's round-robin state only, and
+ * it is a number whenever the message's own partition is unset or a number. Give it to kafkajs as the
+ * producer's `createPartitioner` itself, never inside another partitioner: the grouping would then call
+ * the placement and skip the outer one (compose keyPartitioner instead, which reports nothing:
+ * partition-grouping-s13-review.test.ts).
+ */
+export const producerPartitioner: ICustomPartitioner = () => {
+  const place = keyPartitioner();
+  return (args: PartitionerArgs): number => {
+    const answer = place(args);
+    notePartitionerCall(place, args, answer);
+    return answer;
+  };
 };

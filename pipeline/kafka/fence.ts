@@ -1,7 +1,7 @@
 import type { Admin, Kafka, Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import { FatalError } from '../../kernel/errors';
 import { groupedMessages } from '../../kafka/partition-grouping';
-import { keyPartitioner } from '../../kafka/partitioner';
+import { producerPartitioner } from '../../kafka/partitioner';
 import { compressionType, topicMessagesOf, type Compression, type OutRecord, type RecordWriter } from './publisher';
 
 /**
@@ -63,7 +63,7 @@ export async function openFence(
     transactionTimeout: opts.transactionTimeoutMs ?? 60_000,
     // the publisher's partitioner: same placement as kafkajs's DefaultPartitioner, without its BigInt
     // arithmetic (a first full run sends every user's index entry through here: 10-14 us a user)
-    createPartitioner: keyPartitioner,
+    createPartitioner: producerPartitioner,
   });
   await producer.connect();
   const admin: Admin = kafka.admin();

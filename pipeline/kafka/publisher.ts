@@ -1,7 +1,7 @@
 import _ from 'highland';
 import { CompressionTypes, type Message, type Producer, type Kafka, type TopicMessages } from 'kafkajs';
 import { messageList } from '../../kafka/partition-grouping';
-import { keyPartitioner } from '../../kafka/partitioner';
+import { producerPartitioner } from '../../kafka/partitioner';
 
 /** One record on its way to Kafka: key and value already in wire format; null value = tombstone. */
 export interface OutRecord {
@@ -44,12 +44,12 @@ export const DEFAULT_PUBLISHER: PublisherOptions = {
  */
 export function createProducer(kafka: Kafka): Producer {
   // The default (murmur2) partitioner is the Java client's: a user Id lands on the same
-  // partition whichever client produced it. keyPartitioner places keys as kafkajs's does, faster.
+  // partition whichever client produced it. producerPartitioner places keys as kafkajs's does, faster.
   return kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
-    createPartitioner: keyPartitioner,
+    createPartitioner: producerPartitioner,
   });
 }
 

@@ -1,6 +1,6 @@
 import { Kafka, logLevel, type Admin, type Producer } from 'kafkajs';
 import { createProducer, kafkaWriter, topicMessagesOf, type OutRecord } from '../../../pipeline/kafka/publisher';
-import { keyPartitioner } from '../../../kafka/partitioner';
+import { producerPartitioner } from '../../../kafka/partitioner';
 import { createTopicsReady } from '../../../kafka/topics';
 import { useZstdCodec } from '../../../kafka/zstd';
 import { mulberry32 } from '../../../simulator/prng';
@@ -34,7 +34,7 @@ beforeAll(async () => {
     idempotent: true,
     maxInFlightRequests: 1,
     transactionalId: uniqueName('grouping-review-tx'),
-    createPartitioner: keyPartitioner,
+    createPartitioner: producerPartitioner,
   });
   await txProducer.connect();
 });

@@ -1,6 +1,6 @@
 import type { Message, PartitionMetadata } from 'kafkajs';
 import { groupedMessages } from '../../../kafka/partition-grouping';
-import { keyPartitioner } from '../../../kafka/partitioner';
+import { producerPartitioner } from '../../../kafka/partitioner';
 import { mulberry32 } from '../../../simulator/prng';
 import { randomPartitionMetadata } from '../../support/partition-metadata';
 
@@ -9,7 +9,7 @@ import { randomPartitionMetadata } from '../../support/partition-metadata';
 jest.mock('kafkajs/src/producer/partitioners/legacy/randomBytes', () => (n: number) => Buffer.alloc(n));
 
 /**
- * Session 13: with the producers' partitioner (keyPartitioner), a send's messages after the first go
+ * Session 13: with the producers' partitioner (producerPartitioner), a send's messages after the first go
  * to the partitioner directly instead of through kafkajs's per-message step (kafka/partition-grouping.ts).
  * The groups must still be kafkajs's own grouping of a plain array, message for message, with the
  * partitioner called once per message in order (round-robin state included); messages whose own
@@ -23,7 +23,7 @@ const groupMessagesPerPartition = require('kafkajs/src/producer/groupMessagesPer
   topic: string;
   partitionMetadata: PartitionMetadata[];
   messages: Message[];
-  partitioner: ReturnType<typeof keyPartitioner>;
+  partitioner: ReturnType<typeof producerPartitioner>;
 }) => Record<string, Message[]>;
 
 function same(a: Record<string, Message[]>, b: Record<string, Message[]>): boolean {
@@ -32,7 +32,7 @@ function same(a: Record<string, Message[]>, b: Record<string, Message[]>): boole
   return keys.every((p) => a[p].length === b[p].length && b[p].every((m, i) => a[p][i] === m));
 }
 
-test(`keyPartitioner's sends group as kafkajs's own, message for message (GROUPING_S13_SEED=${SEED})`, () => {
+test(`producerPartitioner's sends group as kafkajs's own, message for message (GROUPING_S13_SEED=${SEED})`, () => {
   const rnd = mulberry32(SEED);
   const int = (n: number) => Math.floor(rnd() * n);
   for (let round = 0; round < 300; round++) {
@@ -48,18 +48,18 @@ test(`keyPartitioner's sends group as kafkajs's own, message for message (GROUPI
       return { key, value: Buffer.from(String(i)), ...(partition !== undefined ? { partition } : {}) } as Message;
     });
     const topic = `t${round % 3}`;
-    const plain = groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner: keyPartitioner() });
+    const plain = groupMessagesPerPartition({ topic, partitionMetadata, messages, partitioner: producerPartitioner() });
     const fast = groupMessagesPerPartition({
       topic,
       partitionMetadata,
       messages: groupedMessages(messages),
-      partitioner: keyPartitioner(),
+      partitioner: producerPartitioner(),
     });
     expect({ round, same: same(fast, plain) }).toEqual({ round, same: true });
   }
 });
 
-test("kafkajs's step runs for the first message of a send only (keyPartitioner)", () => {
+test("kafkajs's step runs for the first message of a send only (producerPartitioner)", () => {
   const partitionMetadata = randomPartitionMetadata(3, () => 0.5);
   const messages: Message[] = Array.from({ length: 500 }, (_, i) => ({ key: `k${i}`, value: null }));
   // kafkajs's step calls Object.assign once per message it groups
@@ -69,7 +69,7 @@ test("kafkajs's step runs for the first message of a send only (keyPartitioner)"
       topic: 't',
       partitionMetadata,
       messages: groupedMessages(messages),
-      partitioner: keyPartitioner(),
+      partitioner: producerPartitioner(),
     });
     expect(Object.values(groups).reduce((n, g) => n + g.length, 0)).toBe(500);
     expect(assign.mock.calls.length).toBe(1);
