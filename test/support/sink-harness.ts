@@ -49,6 +49,12 @@ export class SinkHarness {
       brokers: [opts.brokers ?? services().KAFKA_BROKERS],
       logLevel: logLevel.NOTHING,
     });
+    // A sink's stop() waits for its fetch in flight (kafkajs's fetchManager.stop), a long poll
+    // the broker answers when records arrive or after maxWaitTimeInMs: 5 s by default, so every
+    // sink stopped on idle topics cost 5 s of waiting for nothing. Here the polls end after
+    // 500 ms; a fetch with records still returns at once, and the sink's own settings win.
+    const consumer = this.kafka.consumer.bind(this.kafka);
+    this.kafka.consumer = (config) => consumer({ maxWaitTimeInMs: 500, ...config });
     this.pool = new Pool({ connectionString: opts.databaseUrl ?? services().DATABASE_URL, max: 4 });
     this.pool.on('error', () => undefined);
     this.partitions = opts.partitions ?? 1;
