@@ -1,19 +1,10 @@
 import type { Simulator, SimUserState } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import * as records from '../../../pipeline/records';
 import { ROW_DIGEST_MARK } from '../../../pipeline/records';
-import { HEADERS } from '../../../schemas/topics';
-import {
-  allRecords,
-  connectorFor,
-  kafkaClient,
-  latestUsers,
-  realNow,
-  settingsFor,
-  startOrg,
-} from '../../support/sync-harness';
+import { connectorFor, kafkaClient, latestUsers, realNow, settingsFor, startOrg } from '../../support/sync-harness';
 import { indexTopicOf } from '../../../pipeline/kafka/live-index';
 import { seededRandom } from '../../support/sync-oracle';
+import { latestHashes, withContentHashDigests } from '../../support/content-hash-digests';
 import { silentLogger, type Logger } from '../../../kernel/logger';
 
 /** A logger that keeps the `source` of each "live users loaded" line (index or rebuild). */
@@ -45,21 +36,7 @@ function sourcesLogger(sources: string[]): Logger {
  * only difference a users record shows.
  */
 async function startOldConnector(s: ConnectorSettings, deps: { logger: Logger }): Promise<Connector> {
-  const c = await connectorFor(s, deps);
-  return {
-    ...c,
-    async sync(req) {
-      const spy = jest.spyOn(records, 'userDigest').mockImplementation((row, seed, previous) => {
-        const hash = records.contentHash(row, seed);
-        return { hash, unchanged: hash === previous };
-      });
-      try {
-        return await c.sync(req);
-      } finally {
-        spy.mockRestore();
-      }
-    },
-  };
+  return withContentHashDigests(await connectorFor(s, deps));
 }
 const base = { startConnector: startOldConnector };
 
@@ -72,16 +49,6 @@ afterEach(async () => {
 });
 
 const STATUSES: SimUserState[] = ['active', 'inactive', 'frozen'];
-
-/** The latest content-hash header per live user key. */
-async function latestHashes(topic: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const r of await allRecords(topic)) {
-    if (r.value === null) out.delete(r.key);
-    else out.set(r.key, r.headers[HEADERS.contentHash]);
-  }
-  return out;
-}
 
 function truth(sim: Simulator, id: string, frozenIds: Set<string>) {
   const r = sim.userRow(id, ['Title', 'City', 'IsActive']);

@@ -1,10 +1,9 @@
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import * as records from '../../../pipeline/records';
 import { ROW_DIGEST_MARK } from '../../../pipeline/records';
-import { HEADERS } from '../../../schemas/topics';
 import { mulberry32 } from '../../../simulator/prng';
-import { allRecords, connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
+import { withContentHashDigests, latestHashes } from '../../support/content-hash-digests';
+import { connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
 import { fixtureStream } from '../../fixtures/streams/declarations';
 
 /**
@@ -23,30 +22,7 @@ const NAME = 'fixture-assignments';
 const api = () => (rnd() < 0.5 ? 'bulk' : 'rest') as 'bulk' | 'rest';
 
 async function startOldConnector(s: ConnectorSettings): Promise<Connector> {
-  const c = await connectorFor(s, { streams: [fixtureStream({ api: api() })] });
-  return {
-    ...c,
-    async sync(req) {
-      const spy = jest.spyOn(records, 'userDigest').mockImplementation((row, seed, previous) => {
-        const hash = records.contentHash(row, seed);
-        return { hash, unchanged: hash === previous };
-      });
-      try {
-        return await c.sync(req);
-      } finally {
-        spy.mockRestore();
-      }
-    },
-  };
-}
-
-async function latestHashes(topic: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const r of await allRecords(topic)) {
-    if (r.value === null) out.delete(r.key);
-    else out.set(r.key, r.headers[HEADERS.contentHash]);
-  }
-  return out;
+  return withContentHashDigests(await connectorFor(s, { streams: [fixtureStream({ api: api() })] }));
 }
 
 let sim: Simulator;

@@ -1,10 +1,9 @@
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
-import * as records from '../../../pipeline/records';
 import { ROW_DIGEST_MARK } from '../../../pipeline/records';
-import { HEADERS } from '../../../schemas/topics';
 import { mulberry32 } from '../../../simulator/prng';
-import { allRecords, connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
+import { withContentHashDigests, latestHashes } from '../../support/content-hash-digests';
+import { connectorFor, settingsFor, startOrg } from '../../support/sync-harness';
 import { fixtureStream } from '../../fixtures/streams/declarations';
 
 /**
@@ -19,33 +18,11 @@ console.log(`STREAM_DIGEST_SEED=${SEED}`);
 const rnd = mulberry32(SEED);
 const NAME = 'fixture-assignments';
 
-/** A connector whose runs digest every row with contentHash, as the code before session 12 (users) and 13 (streams). */
+/** A connector whose runs digest every row with contentHash, as the code before session 13 (streams). */
 async function startOldConnector(s: ConnectorSettings): Promise<Connector> {
-  const c = await connectorFor(s, { streams: [fixtureStream({ api: rnd() < 0.5 ? 'bulk' : 'rest' })] });
-  return {
-    ...c,
-    async sync(req) {
-      const spy = jest.spyOn(records, 'userDigest').mockImplementation((row, seed, previous) => {
-        const hash = records.contentHash(row, seed);
-        return { hash, unchanged: hash === previous };
-      });
-      try {
-        return await c.sync(req);
-      } finally {
-        spy.mockRestore();
-      }
-    },
-  };
-}
-
-/** The latest content-hash header per live key of the stream's topic. */
-async function latestHashes(topic: string): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (const r of await allRecords(topic)) {
-    if (r.value === null) out.delete(r.key);
-    else out.set(r.key, r.headers[HEADERS.contentHash]);
-  }
-  return out;
+  return withContentHashDigests(
+    await connectorFor(s, { streams: [fixtureStream({ api: rnd() < 0.5 ? 'bulk' : 'rest' })] }),
+  );
 }
 
 let sim: Simulator;
