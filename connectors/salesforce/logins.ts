@@ -13,6 +13,7 @@
  *
  * The cursor is plain data so the run state can persist it and pass it back to the next run.
  */
+import { readBulkDatetime } from '../../kernel/bulk-datetime';
 import { FatalError } from '../../kernel/errors';
 import type { Row } from './csv-page';
 
@@ -34,12 +35,14 @@ export function loginStart(watermark: Date | null, overlapMs: number, lookbackDa
     : new Date(nowMs - lookbackDays * 86_400_000);
 }
 
+const PARTS = new Int32Array(7);
 const ISO = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:?\d{2})?$/;
 
 /** An API datetime as epoch ms, in UTC whatever the host's zone (no zone given = UTC); NaN if it is none. */
 export function parseUtc(text: string): number {
-  const bulk = bulkUtc(text);
-  if (bulk === bulk) return bulk; // not NaN: the Bulk form, read by character code
+  // the Bulk form of every LoginTime, read by character code (kernel/bulk-datetime.ts); the regex for the rest
+  if (readBulkDatetime(text, PARTS))
+    return Date.UTC(PARTS[0], PARTS[1] - 1, PARTS[2], PARTS[3], PARTS[4], PARTS[5], PARTS[6]);
   const m = ISO.exec(text);
   if (!m) return NaN;
   const [y, mo, d, h, mi, s] = m.slice(1, 7).map(Number);
@@ -50,47 +53,6 @@ export function parseUtc(text: string): number {
   const digits = zone.slice(1).replace(':', '');
   const offset = Number(digits.slice(0, 2)) * 60 + Number(digits.slice(2));
   return t - (zone[0] === '-' ? -offset : offset) * 60_000;
-}
-
-/**
- * The form every LoginTime of a Bulk page has, YYYY-MM-DDTHH:MM:SS.sssZ, read by character code: the same
- * number as the regex path gives for it (test/unit/salesforce/parse-utc-s13.test.ts, PARSE_UTC_SEED, keeps
- * that path as the oracle), without its match array, slices and Number()s: ~650 B of garbage and
- * 0.51 -> 0.08 µs a login event in one process (docs/performance-s13-cpu.md). NaN when `text` is not
- * exactly that form: the regex then decides.
- */
-function bulkUtc(text: string): number {
-  if (
-    text.length !== 24 ||
-    text.charCodeAt(4) !== 45 || // -
-    text.charCodeAt(7) !== 45 ||
-    text.charCodeAt(10) !== 84 || // T
-    text.charCodeAt(13) !== 58 || // :
-    text.charCodeAt(16) !== 58 ||
-    text.charCodeAt(19) !== 46 || // .
-    text.charCodeAt(23) !== 90 // Z
-  )
-    return NaN;
-  const y = digitsAt(text, 0, 4);
-  const mo = digitsAt(text, 5, 2);
-  const d = digitsAt(text, 8, 2);
-  const h = digitsAt(text, 11, 2);
-  const mi = digitsAt(text, 14, 2);
-  const s = digitsAt(text, 17, 2);
-  const ms = digitsAt(text, 20, 3);
-  if ((y | mo | d | h | mi | s | ms) < 0) return NaN;
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
-}
-
-/** The decimal value of `n` ASCII digits of `text` from `at`, or -1 if one is not a digit. */
-function digitsAt(text: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
 }
 
 export class LoginTracker {

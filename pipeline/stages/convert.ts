@@ -1,3 +1,4 @@
+import { readBulkDatetime } from '../../kernel/bulk-datetime';
 import type { MappingType } from '../../schemas/mapping';
 
 /** The mapping types that turn one non-empty CSV string into one value. */
@@ -73,10 +74,8 @@ export function scalarValue(type: ScalarType, raw: string): string | number | bo
 
 /** ISO-8601 datetime with an explicit zone (Salesforce sends Z) -> epoch ms; sub-ms digits dropped. */
 function parseDatetime(raw: string): number | Refusal {
-  if (raw.length === 24) {
-    const t = bulkDatetime(raw);
-    if (t !== undefined) return t;
-  }
+  const t = bulkDatetime(raw);
+  if (t !== undefined) return t;
   const m = DATETIME.exec(raw);
   if (!m) return NOT_DATETIME;
   const y = +m[1];
@@ -90,45 +89,18 @@ function parseDatetime(raw: string): number | Refusal {
   return Date.UTC(y, mo - 1, d, h, mi, s, ms) - offsetMinutes(m[8]) * 60_000;
 }
 
-/**
- * The form Salesforce's Bulk CSV sends every datetime in, YYYY-MM-DDTHH:MM:SS.sssZ, read by character
- * code: the regex's match array of nine strings and their Number()s were ~5 µs a user on a full run
- * (docs/performance-s8-cpu.md). undefined when `raw` is not exactly that form (the regex decides then);
- * the result is what the regex path gives for it (test/unit/pipeline/convert-calendar.test.ts).
- */
+/** The Bulk form (kernel/bulk-datetime.ts), undefined when `raw` is not exactly that form (the regex
+ *  decides then); the result is what the regex path gives for it (test/unit/pipeline/convert-calendar.test.ts). */
 function bulkDatetime(raw: string): number | Refusal | undefined {
-  if (
-    raw.charCodeAt(4) !== 45 || // -
-    raw.charCodeAt(7) !== 45 ||
-    raw.charCodeAt(10) !== 84 || // T
-    raw.charCodeAt(13) !== 58 || // :
-    raw.charCodeAt(16) !== 58 ||
-    raw.charCodeAt(19) !== 46 || // .
-    raw.charCodeAt(23) !== 90 // Z
-  )
-    return undefined;
-  const y = digits(raw, 0, 4);
-  const mo = digits(raw, 5, 2);
-  const d = digits(raw, 8, 2);
-  const h = digits(raw, 11, 2);
-  const mi = digits(raw, 14, 2);
-  const s = digits(raw, 17, 2);
-  const ms = digits(raw, 20, 3);
-  if ((y | mo | d | h | mi | s | ms) < 0) return undefined;
-  if (!validCalendar(y, mo, d) || h > 23 || mi > 59 || s > 59) return NOT_CALENDAR_DATETIME;
-  return Date.UTC(y, mo - 1, d, h, mi, s, ms);
+  if (!readBulkDatetime(raw, PARTS)) return undefined;
+  const y = PARTS[0];
+  const mo = PARTS[1];
+  const d = PARTS[2];
+  if (!validCalendar(y, mo, d) || PARTS[3] > 23 || PARTS[4] > 59 || PARTS[5] > 59) return NOT_CALENDAR_DATETIME;
+  return Date.UTC(y, mo - 1, d, PARTS[3], PARTS[4], PARTS[5], PARTS[6]);
 }
 
-/** The decimal value of `n` ASCII digits of `raw` from `at`, or -1 if one is not a digit. */
-function digits(raw: string, at: number, n: number): number {
-  let v = 0;
-  for (let i = at; i < at + n; i++) {
-    const c = raw.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return -1;
-    v = v * 10 + c;
-  }
-  return v;
-}
+const PARTS = new Int32Array(7);
 
 /** YYYY-MM-DD -> days since 1970-01-01 (the Avro date logical type). */
 function parseDate(raw: string): number | Refusal {

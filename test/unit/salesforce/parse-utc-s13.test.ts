@@ -2,7 +2,7 @@ import { parseUtc } from '../../../connectors/salesforce/logins';
 import { mulberry32 } from '../../../simulator/prng';
 
 /**
- * parseUtc's Bulk-form path (session 13, connectors/salesforce/logins.ts bulkUtc) against the regex
+ * parseUtc's Bulk-form path (session 13, kernel/bulk-datetime.ts readBulkDatetime) against the regex
  * path it had before, kept here verbatim as the oracle: the same number (or NaN) for the Bulk form,
  * for that form with one character replaced or dropped or one added, and for the other ISO forms the
  * regex reads. Replay with PARSE_UTC_SEED=<n>.
