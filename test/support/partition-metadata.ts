@@ -11,3 +11,10 @@ export function randomPartitionMetadata(n: number, rnd: () => number): Partition
     offlineReplicas: [],
   }));
 }
+
+/** A message key as the grouping tests draw them: half random Buffers (up to 39 bytes), 3 in 10
+ *  user-like strings, 2 in 10 null. */
+export function randomMessageKey(int: (n: number) => number): Buffer | string | null {
+  const kind = int(10);
+  return kind < 5 ? Buffer.from(Array.from({ length: int(40) }, () => int(256))) : kind < 8 ? `user-${int(1e9)}` : null;
+}

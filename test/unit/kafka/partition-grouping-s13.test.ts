@@ -2,7 +2,7 @@ import type { Message, PartitionMetadata } from 'kafkajs';
 import { groupedMessages } from '../../../kafka/partition-grouping';
 import { producerPartitioner } from '../../../kafka/partitioner';
 import { mulberry32 } from '../../../simulator/prng';
-import { randomPartitionMetadata } from '../../support/partition-metadata';
+import { randomMessageKey, randomPartitionMetadata } from '../../support/partition-metadata';
 
 // kafkajs's round-robin (a message without key or partition) starts each partitioner at a random count:
 // a fixed start, so that two fresh partitioners answer alike and kafkajs's grouping can be the oracle
@@ -39,9 +39,7 @@ test(`producerPartitioner's sends group as kafkajs's own, message for message (G
     const partitions = 1 + int(round % 4 === 0 ? 1 : 64);
     const partitionMetadata = randomPartitionMetadata(partitions, rnd);
     const messages: Message[] = Array.from({ length: int(round % 10 === 0 ? 800 : 200) }, (_, i) => {
-      const kind = int(10);
-      const key =
-        kind < 5 ? Buffer.from(Array.from({ length: int(40) }, () => int(256))) : kind < 8 ? `user-${int(1e9)}` : null;
+      const key = randomMessageKey(int);
       const own = int(20);
       // a message's own partition: a number mostly; a string, as a caller may write it
       const partition = own === 0 ? int(partitions) : own === 1 ? String(int(partitions)) : undefined;

@@ -2,7 +2,7 @@ import { Partitioners, type Message, type PartitionMetadata } from 'kafkajs';
 import { groupedMessages } from '../../../kafka/partition-grouping';
 import { keyPartitioner } from '../../../kafka/partitioner';
 import { mulberry32 } from '../../../simulator/prng';
-import { randomPartitionMetadata } from '../../support/partition-metadata';
+import { randomMessageKey, randomPartitionMetadata } from '../../support/partition-metadata';
 
 /**
  * kafkajs groups a send's messages by partition with `messages.reduce`, copying the partition's list for
@@ -47,9 +47,7 @@ test(`the groups are kafkajs's own, message for message (GROUPING_SEED=${SEED})`
     const partitions = 1 + int(round % 4 === 0 ? 1 : 64);
     const partitionMetadata = randomPartitionMetadata(partitions, rnd);
     const messages: Message[] = Array.from({ length: int(round % 10 === 0 ? 800 : 200) }, (_, i) => {
-      const kind = int(10);
-      const key =
-        kind < 5 ? Buffer.from(Array.from({ length: int(40) }, () => int(256))) : kind < 8 ? `user-${int(1e9)}` : null;
+      const key = randomMessageKey(int);
       return { key, value: Buffer.from(String(i)), ...(int(20) === 0 ? { partition: int(partitions) } : {}) };
     });
     const topic = `t${round % 3}`;
