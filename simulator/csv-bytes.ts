@@ -2,16 +2,13 @@
  * csv.ts's dialect written straight into Buffers, for the result pages: the same bytes as
  * csvValue/csvLine followed by a UTF-8 encoding (test/contract/sim-pages-s14.test.ts, today's
  * string writer as the oracle), without building each page chunk as a JS string and encoding it
- * again. ASCII characters are copied one by one (a `"` doubled); the rest of a value from its first
- * non-ASCII character on goes through Buffer.write, which encodes a lone surrogate as U+FFFD just as
- * Buffer.from(string) does. Measured (docs/performance-s14-sim.md): the string chunks' concatenation
- * and Buffer.from were ~25 % of the simulator's busy time serving the pages.
+ * again: each value is encoded by one Buffer.write into the chunk (which encodes a lone surrogate
+ * as U+FFFD, as Buffer.from(string) does). Measured (docs/performance-s14-sim.md, 30k users' pages
+ * in one process): a JS loop copying ASCII characters one by one was slower than Buffer.write.
  */
 import { Value } from './table';
 
 const QUOTE = 34;
-const TRUE = Buffer.from('"true"');
-const FALSE = Buffer.from('"false"');
 
 export class CsvBytes {
   private buf: Buffer;
@@ -40,10 +37,7 @@ export class CsvBytes {
   value(v: Value): void {
     if (v === null || v === '') return;
     if (v === true || v === false) {
-      const b = v ? TRUE : FALSE;
-      this.room(b.length);
-      b.copy(this.buf, this.length);
-      this.length += b.length;
+      this.ascii(v ? '"true"' : '"false"');
       return;
     }
     const s = typeof v === 'string' ? v : String(v);
@@ -53,17 +47,7 @@ export class CsvBytes {
     const b = this.buf;
     let p = this.length;
     b[p++] = QUOTE;
-    for (let i = 0; i < n; i++) {
-      const c = s.charCodeAt(i);
-      if (c < 0x80) {
-        b[p++] = c;
-        if (c === QUOTE) b[p++] = QUOTE;
-        continue;
-      }
-      const rest = s.slice(i);
-      p += b.write(rest.includes('"') ? rest.replace(/"/g, '""') : rest, p, 'utf8');
-      break;
-    }
+    p += b.write(s.includes('"') ? s.replace(/"/g, '""') : s, p, 'utf8');
     b[p++] = QUOTE;
     this.length = p;
   }
