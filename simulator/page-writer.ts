@@ -9,7 +9,7 @@ import { createGzip } from 'node:zlib';
 import { QueryJob } from './bulk-job';
 import { csvLine, csvValue, DELIMITERS, LINE_ENDINGS } from './csv';
 import { CsvBytes } from './csv-bytes';
-import { DataSource } from './table';
+import { DataSource, Row } from './table';
 
 const FLUSH_BYTES = 64 * 1024;
 
@@ -76,6 +76,9 @@ export async function writePage(res: ServerResponse, job: QueryJob, data: DataSo
   // a fault's page (a cut connection, a broken row) is written as it always was, from strings
   if (p.reset || p.malformed) return writeFaultPage(res, out, job, data, p, n, closed);
   const cols = job.plan.columns;
+  // each column's value: a direct field by the table's reader when it has one (no lookup by name)
+  const table = data.table(job.plan.object.name);
+  const read = cols.map((c) => (c.direct && table.reader?.(c.field.name)) || ((row: Row) => c.get(row, data)));
   const csv = new CsvBytes(FLUSH_BYTES + 16 * 1024);
   for (let c = 0; c < cols.length; c++) {
     if (c > 0) csv.ascii(delim);
@@ -86,7 +89,7 @@ export async function writePage(res: ServerResponse, job: QueryJob, data: DataSo
   for (const row of job.result.rows(p.offset, n)) {
     for (let c = 0; c < cols.length; c++) {
       if (c > 0) csv.ascii(delim);
-      csv.value(cols[c].get(row, data));
+      csv.value(read[c](row));
     }
     csv.ascii(eol);
     if (csv.length >= FLUSH_BYTES) {

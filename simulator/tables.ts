@@ -4,7 +4,7 @@
  * only its overrides.
  */
 import { LoginGenContext, LoginRow, loginTimeMs } from './gen-logins';
-import { iso, UserGenContext, UserRow } from './gen-users';
+import { iso, UserGenContext, UserRow, userFieldIndex } from './gen-users';
 import { indexOfId, KeyPrefix, makeId, orgIdSpace } from './ids';
 import { Row, Table, Value } from './table';
 
@@ -43,6 +43,11 @@ export class UsersTable implements Table {
 
   monotoneKey(field: string): ((pos: number) => Value) | null {
     return field === 'Id' ? (pos) => makeId(KeyPrefix.User, pos, this.space) : null;
+  }
+
+  reader(field: string): ((row: Row) => Value) | null {
+    const k = userFieldIndex(field);
+    return k === undefined ? null : (row) => (row as UserRow).at(k, field);
   }
 }
 
