@@ -3,7 +3,7 @@
  * demand from (seed, index) plus the snapshot's overrides, so a table of a million users costs
  * only its overrides.
  */
-import { LoginGenContext, LoginRow, loginTimeMs } from './gen-logins';
+import { LoginGenContext, LoginRow, loginFieldIndex, loginTimeMs } from './gen-logins';
 import { iso, UserGenContext, UserRow, userFieldIndex } from './gen-users';
 import { indexOfId, KeyPrefix, makeId, orgIdSpace } from './ids';
 import { Row, Table, Value } from './table';
@@ -145,5 +145,10 @@ export class LoginsTable implements Table {
     if (field === 'Id') return (pos) => makeId(KeyPrefix.LoginHistory, pos, orgIdSpace(this.ctx.seed));
     if (field === 'LoginTime' && this.timeMonotone) return (pos) => iso(this.timeAt(pos));
     return null;
+  }
+
+  reader(field: string): ((row: Row) => Value) | null {
+    const k = loginFieldIndex(field);
+    return k === undefined ? null : (row) => (row as LoginRow).at(k);
   }
 }
