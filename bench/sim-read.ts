@@ -193,7 +193,8 @@ async function main(): Promise<void> {
       all.push(f);
       process.stdout.write(
         `${path.basename(root)}: rows ${f.rows} bytes ${f.bytes} sim CPU ${f.simCpuSeconds.toFixed(2)} s ` +
-          `(start ${f.simCpuAtStart.toFixed(2)}) wall ${f.wallSeconds.toFixed(2)} s peak RSS ${f.peakRssMb} MB load ${f.load}\n`,
+          `(start ${f.simCpuAtStart.toFixed(2)}) wall ${f.wallSeconds.toFixed(2)} s ` +
+          `peak RSS ${f.peakRssMb} MB load ${f.load}\n`,
       );
     }
   process.stdout.write(JSON.stringify(all) + '\n');

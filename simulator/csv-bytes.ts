@@ -19,7 +19,7 @@ export class CsvBytes {
     this.buf = Buffer.allocUnsafeSlow(size);
   }
 
-  /** The bytes written so far, handed over (the next ones go into a new buffer: the caller's write may hold this one). */
+  /** The bytes written so far, handed over (the next go into a new buffer: the caller's write may hold this one). */
   take(): Buffer {
     const out = this.buf.subarray(0, this.length);
     this.buf = Buffer.allocUnsafeSlow(this.size);

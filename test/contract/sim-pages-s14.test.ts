@@ -167,13 +167,25 @@ function randomQuery(r: () => number): string {
     case 0:
       return `SELECT ${USER_FIELDS.join(', ')} FROM User`;
     case 1:
-      return `SELECT ${USER_FIELDS.join(', ')} FROM User WHERE IsActive = true AND UserType IN ('Standard', 'PowerPartner')`;
+      return (
+        `SELECT ${USER_FIELDS.join(', ')} FROM User ` +
+        `WHERE IsActive = true AND UserType IN ('Standard', 'PowerPartner')`
+      );
     case 2:
-      return `SELECT Id, Title, AboutMe, FirstName, Street, Name, Profile.Name, UserRole.Name FROM User ORDER BY Title DESC NULLS LAST, Id`;
+      return (
+        'SELECT Id, Title, AboutMe, FirstName, Street, Name, Profile.Name, UserRole.Name FROM User ' +
+        'ORDER BY Title DESC NULLS LAST, Id'
+      );
     case 3:
-      return `SELECT Id, UserId, LoginTime, LoginType, SourceIp, LoginUrl, Browser, Platform, Status, Application, ClientVersion, ApiType, ApiVersion, CountryIso, AuthenticationServiceId, LoginGeoId FROM LoginHistory`;
+      return (
+        'SELECT Id, UserId, LoginTime, LoginType, SourceIp, LoginUrl, Browser, Platform, Status, Application, ' +
+        'ClientVersion, ApiType, ApiVersion, CountryIso, AuthenticationServiceId, LoginGeoId FROM LoginHistory'
+      );
     case 4:
-      return `SELECT Id, UserId, LoginTime, Status FROM LoginHistory WHERE LoginTime > 2026-06-01T00:00:00Z ORDER BY LoginTime DESC`;
+      return (
+        'SELECT Id, UserId, LoginTime, Status FROM LoginHistory ' +
+        'WHERE LoginTime > 2026-06-01T00:00:00Z ORDER BY LoginTime DESC'
+      );
     case 5:
       return `SELECT Id, UserId, IsFrozen, IsPasswordLocked, LastModifiedDate FROM UserLogin`;
     case 6:
@@ -181,7 +193,10 @@ function randomQuery(r: () => number): string {
     case 7:
       return `SELECT Id, Name, ParentRoleId FROM UserRole`;
     default:
-      return `SELECT Id, Department, Latitude, Longitude, NumberOfFailedLogins FROM User WHERE Department != null LIMIT ${1 + Math.floor(r() * 500)}`;
+      return (
+        'SELECT Id, Department, Latitude, Longitude, NumberOfFailedLogins FROM User ' +
+        `WHERE Department != null LIMIT ${1 + Math.floor(r() * 500)}`
+      );
   }
 }
 
@@ -236,7 +251,9 @@ describe('result pages, byte for byte against the string writer', () => {
       await complete(j);
       expect(j.state).toBe('JobComplete');
       const count = j.result.count;
-      const what = `seed ${SEED} round ${round}: org ${o.seed} (${o.users} users, ${o.logins} logins), ${settings.columnDelimiter}/${settings.lineEnding}, ${count} rows: ${query.slice(0, 80)}`;
+      const what =
+        `seed ${SEED} round ${round}: org ${o.seed} (${o.users} users, ${o.logins} logins), ` +
+        `${settings.columnDelimiter}/${settings.lineEnding}, ${count} rows: ${query.slice(0, 80)}`;
       // every page of one page size, and a few at random offsets (one at the end: no rows)
       const max = 1 + Math.floor(r() * Math.max(1, count));
       const pages: { offset: number; max: number; walk: boolean }[] = [];
