@@ -75,6 +75,11 @@ export class LoginRow implements Row {
   get(f: string): Value {
     const k = FIELD_INDEX.get(f);
     if (k === undefined) return null;
+    return this.at(k);
+  }
+
+  /** get(f) for the field at index k of loginFieldIndex (the page writer resolves it once a column). */
+  at(k: number): Value {
     let v = this.cache[k];
     if (v === undefined) {
       v = FIELD_FNS[k](this);
@@ -175,3 +180,8 @@ const FIELD_NAMES = Object.keys(LOGIN_FIELDS);
 const FIELD_FNS: Fn[] = FIELD_NAMES.map((n) => LOGIN_FIELDS[n]);
 const FIELD_INDEX = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
 const FIELD_COUNT = FIELD_NAMES.length;
+
+/** The index LoginRow.at takes for a field, or undefined (get reads such a field as null). */
+export function loginFieldIndex(f: string): number | undefined {
+  return FIELD_INDEX.get(f);
+}

@@ -106,6 +106,23 @@ export class UserRow implements Row {
     return this.gen(f);
   }
 
+  /**
+   * get(f) for the field at index k of FIELD_INDEX (userFieldIndex): the page writer resolves each
+   * column's index once, not by name for every row (docs/performance-s14-sim.md).
+   */
+  at(k: number, f: string): Value {
+    if (this.over !== undefined) {
+      const o = this.over[f];
+      if (o !== undefined) return o;
+    }
+    let v = this.cache[k];
+    if (v === undefined) {
+      v = FIELD_FNS[k](this);
+      this.cache[k] = v;
+    }
+    return v;
+  }
+
   /** The generated value, ignoring overrides (usernames keep the generated names). */
   gen(f: string): Value {
     const k = FIELD_INDEX.get(f);
@@ -393,3 +410,8 @@ const FIELD_NAMES = Object.keys(USER_FIELDS);
 const FIELD_FNS: Fn[] = FIELD_NAMES.map((n) => USER_FIELDS[n]);
 const FIELD_INDEX = new Map<string, number>(FIELD_NAMES.map((n, i) => [n, i]));
 const FIELD_COUNT = FIELD_NAMES.length;
+
+/** The index UserRow.at takes for a generated field, or undefined (a field only overrides hold). */
+export function userFieldIndex(f: string): number | undefined {
+  return FIELD_INDEX.get(f);
+}

@@ -33,6 +33,11 @@ export interface Table {
    * longer waits, and a build no caller waits for any more stops at its next slice.
    */
   prepare?(stopped?: () => boolean): Promise<void>;
+  /**
+   * A reader of one field of this table's rows, resolved once (row.get(field) without a lookup by
+   * name each row), or null: the caller then uses row.get. Same values as row.get(field).
+   */
+  reader?(field: string): ((row: Row) => Value) | null;
 }
 
 /** A table of materialised records, for the small objects. */

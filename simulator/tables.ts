@@ -3,8 +3,8 @@
  * demand from (seed, index) plus the snapshot's overrides, so a table of a million users costs
  * only its overrides.
  */
-import { LoginGenContext, LoginRow, loginTimeMs } from './gen-logins';
-import { iso, UserGenContext, UserRow } from './gen-users';
+import { LoginGenContext, LoginRow, loginFieldIndex, loginTimeMs } from './gen-logins';
+import { iso, UserGenContext, UserRow, userFieldIndex } from './gen-users';
 import { indexOfId, KeyPrefix, makeId, orgIdSpace } from './ids';
 import { Row, Table, Value } from './table';
 
@@ -43,6 +43,11 @@ export class UsersTable implements Table {
 
   monotoneKey(field: string): ((pos: number) => Value) | null {
     return field === 'Id' ? (pos) => makeId(KeyPrefix.User, pos, this.space) : null;
+  }
+
+  reader(field: string): ((row: Row) => Value) | null {
+    const k = userFieldIndex(field);
+    return k === undefined ? null : (row) => (row as UserRow).at(k, field);
   }
 }
 
@@ -140,5 +145,10 @@ export class LoginsTable implements Table {
     if (field === 'Id') return (pos) => makeId(KeyPrefix.LoginHistory, pos, orgIdSpace(this.ctx.seed));
     if (field === 'LoginTime' && this.timeMonotone) return (pos) => iso(this.timeAt(pos));
     return null;
+  }
+
+  reader(field: string): ((row: Row) => Value) | null {
+    const k = loginFieldIndex(field);
+    return k === undefined ? null : (row) => (row as LoginRow).at(k);
   }
 }
