@@ -181,7 +181,10 @@ export function compileCheck(type: avro.Type): BodyCheck | undefined {
         };
       }
       case 'record': {
-        const fields = any.fields!.map((f) => walk(f.type));
+        const fields = runs(
+          any.fields!.map((f) => f.type),
+          walk,
+        );
         return () => {
           for (let i = 0; i < fields.length; i++) fields[i]();
         };
@@ -240,6 +243,67 @@ export function compileCheck(type: avro.Type): BodyCheck | undefined {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/**
+ * A record's field walks, with each run of adjacent fields of one nullable kind (["null", boolean]
+ * or ["null", string], the null branch at the same place) walked by one loop instead of one call a
+ * field: a user's last 103 fields are ["null", boolean] (session 14's profile: the nullable steps
+ * were ~4 % of the sink's busy time, most of it the calls). Each field of a run is read as its
+ * own walk reads it: the same bytes accepted, the same refusals (a form other than the one-byte
+ * index goes that field's own general way, in the same order).
+ */
+function runs(types: readonly avro.Type[], walk: (t: avro.Type) => Walk): Walk[] {
+  const out: Walk[] = [];
+  for (let i = 0; i < types.length;) {
+    const kind = nullableKind(types[i]);
+    let j = i + 1;
+    if (kind !== undefined) while (j < types.length && nullableKind(types[j]) === kind) j++;
+    if (j - i < 2) {
+      out.push(walk(types[i]));
+      i++;
+      continue;
+    }
+    const walks = types.slice(i, j).map(walk);
+    const nullByte = kind!.endsWith('@0') ? 0 : 2;
+    const valueByte = 2 - nullByte;
+    const count = j - i;
+    if (kind!.startsWith('boolean'))
+      out.push(() => {
+        for (let k = 0; k < count; k++) {
+          const b = src[pos];
+          if (b === nullByte) pos++;
+          else if (b === valueByte && pos + 2 <= src.length) pos += 2;
+          else walks[k]();
+        }
+      });
+    else
+      out.push(() => {
+        for (let k = 0; k < count; k++) {
+          const b = src[pos];
+          if (b === nullByte) pos++;
+          else if (b === valueByte) {
+            pos++;
+            advance(readLong());
+          } else walks[k]();
+        }
+      });
+    i = j;
+  }
+  return out;
+}
+
+/** `boolean@0` / `string@1`…: a two-branch union of null and a boolean, string or bytes (null's place after @). */
+function nullableKind(t: avro.Type): string | undefined {
+  if (t.typeName !== 'union:unwrapped') return undefined;
+  const types = (t as avro.types.UnwrappedUnionType).types;
+  if (types.length !== 2) return undefined;
+  const nullAt = types.findIndex((b) => b.typeName === 'null');
+  if (nullAt < 0) return undefined;
+  const other = types[1 - nullAt].typeName;
+  if (other === 'boolean') return `boolean@${nullAt}`;
+  if (other === 'string' || other === 'bytes') return `string@${nullAt}`;
+  return undefined;
+}
 
 /** Whether a value of this type takes no bytes at all. */
 function zeroWidth(t: avro.Type, within: ReadonlySet<avro.Type> = new Set()): boolean {
