@@ -1,4 +1,5 @@
 import { charsAtMost } from '../kernel/compact-map';
+import { ownString } from '../kernel/own-string';
 import { longId, packKey, shortId, unpackKey } from './login-ids';
 
 /**
@@ -177,6 +178,10 @@ export class DeviceCompactor {
     if (i === undefined) {
       if (this.strings.length >= MAX_INTERNED) return undefined;
       i = this.strings.length;
+      // kept for the compactor's life: a copy, never a view of a longer string (a login event's values,
+      // compactParts, are views of the CSV parser's decoded chunk: each kept one held its whole chunk, live
+      // heap 39 -> 63 MB at 100k users, docs/performance-s14-logins.md)
+      s = ownString(s);
       this.strings.push(s);
       this.quoted.push(JSON.stringify(s));
       this.index.set(s, i);
