@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ArenaStringMap } from '../kernel/compact-map';
+import { ArenaStringMap, charsAtMost } from '../kernel/compact-map';
 import { DeviceCompactor } from './packed-device';
 import { packKey } from './login-ids';
 import type { LoginEventRecord } from './stages';
@@ -23,8 +23,14 @@ export class DeviceCodec {
   }
 
   pack(login: LoginEventRecord): string {
-    const values = this.fields.map((f) => login[f] ?? null);
-    return `${orderKey(login)}\0${this.fingerprint}${JSON.stringify(values)}`;
+    return `${orderKey(login)}\0${this.fingerprint}${JSON.stringify(this.values(login))}`;
+  }
+
+  /** The kept fields' values of `login`, in order (null for a field it lacks). */
+  values(login: LoginEventRecord): unknown[] {
+    const values: unknown[] = new Array(this.fields.length);
+    for (let i = 0; i < this.fields.length; i++) values[i] = login[this.fields[i]] ?? null;
+    return values;
   }
 
   /** A device this codec can read (packed for the same fields), else undefined. */
@@ -88,7 +94,8 @@ export class LatestLogins {
   offer(login: LoginEventRecord): void {
     // Failed attempts may come from someone else's device (laterSuccessfulLogin).
     if (login.status !== 'Success') return;
-    const held = this.byUser.get(packKey(login.userId));
+    const key = packKey(login.userId);
+    const held = this.byUser.get(key);
     if (held !== undefined) {
       // Most offers are decided on time alone, read from the compact bytes without expanding the
       // device (~3 µs); a tie is decided by the whole order key (time, then login Id).
@@ -98,11 +105,15 @@ export class LatestLogins {
         if (current.slice(0, current.indexOf('\0')) >= orderKey(login)) return;
       } else if (time > login.loginTime) return;
     }
+    // The device compacted from the login's fields, the same string as compacting its packed text
+    // (DeviceCompactor.compactParts), which is printed only for a device the compact form cannot hold.
+    const device =
+      this.compactor.compactParts(checkedTime(login), login.id, this.codec.fingerprint, this.codec.values(login)) ??
+      this.compactor.compact(this.codec.pack(login));
     // The map copies both strings into its arena: no slice of the CSV parser's decoded chunk stays
     // alive (one would keep the whole chunk). Keys or devices it cannot hold compactly (not latin1)
-    // are kept in a Map as copies, for the same reason.
-    const device = this.compactor.compact(this.codec.pack(login));
-    this.byUser.set(ownCopy(packKey(login.userId)), ownCopy(device));
+    // are kept in a Map as copies, for the same reason: only those are copied here.
+    this.byUser.set(arenaKey(key) ? key : ownCopy(key), arenaValue(device) ? device : ownCopy(device));
   }
 
   /** The user's latest successful login this run, packed, or undefined. */
@@ -118,9 +129,24 @@ export class LatestLogins {
 }
 
 function orderKey(login: LoginEventRecord): string {
+  return `${String(checkedTime(login)).padStart(15, '0')}${login.id}`;
+}
+
+/** The login's time, an epoch millisecond that takes 15 digits; a RangeError for anything else. */
+function checkedTime(login: LoginEventRecord): number {
   if (!Number.isInteger(login.loginTime) || login.loginTime < 0 || login.loginTime >= 1e15)
     throw new RangeError(`login ${login.id}: loginTime ${login.loginTime} is not an epoch millisecond`);
-  return `${String(login.loginTime).padStart(15, '0')}${login.id}`;
+  return login.loginTime;
+}
+
+/** What ArenaStringMap (kernel/compact-map.ts) copies into its arena: a key of 1-255 latin1 characters, … */
+function arenaKey(s: string): boolean {
+  return s.length > 0 && s.length <= 255 && charsAtMost(s, 0xff);
+}
+
+/** … and a value of at most 65,535 latin1 characters. Anything else it keeps in a Map as given. */
+function arenaValue(s: string): boolean {
+  return s.length <= 0xffff && charsAtMost(s, 0xff);
 }
 
 /** A copy of `s` that shares no memory with a longer string it may be a slice of. */

@@ -1,4 +1,5 @@
 import { charsAtMost } from '../kernel/compact-map';
+import { ownString } from '../kernel/own-string';
 import { longId, packKey, shortId, unpackKey } from './login-ids';
 
 /**
@@ -94,20 +95,39 @@ export class DeviceCompactor {
     return `${String(time).padStart(15, '0')}${id}\u0000${fingerprint}${json}]`;
   }
 
+  /**
+   * `compact(packed)` of a device given by its parts instead of its packed text (`<time, 15 digits><id>\0
+   * <fingerprint><JSON.stringify(values)>`, pipeline/latest-logins.ts DeviceCodec.pack): the same string,
+   * without printing the text and reading it back (a login event's offer, docs/performance-s14-logins.md;
+   * packed-device-s14.test.ts holds it to `compact(pack(...))`). `time` is an integer in [0, 1e15), the
+   * caller checked it. Undefined when the parts do not take the compact form: the caller compacts the
+   * packed text then, which keeps it whole (the same answer as `compact`, which would not compact it either).
+   */
+  compactParts(time: number, id: string, fingerprint: string, values: readonly unknown[]): string | undefined {
+    // compact() takes only an 18-character Id and a 4-character fingerprint (the packed text's fixed offsets)
+    if (id.length !== 18 || fingerprint.length !== 4) return undefined;
+    return this.write(time, id, fingerprint, values);
+  }
+
   private tryCompact(packed: string): string | undefined {
     if (packed.length < 38 || packed.charCodeAt(33) !== 0) return undefined;
     const digits = packed.slice(0, 15);
     if (!DIGITS.test(digits)) return undefined;
-    const time = Number(digits);
+    const values = simpleArray(packed, 38) ?? parsedArray(packed.slice(38));
+    if (values === undefined) return undefined;
+    return this.write(Number(digits), packed.slice(15, 33), packed.slice(34, 38), values);
+  }
+
+  /** The compact form of a device's parts (read from its packed text, or given: compactParts), or undefined. */
+  private write(time: number, idText: string, fingerprintText: string, values: readonly unknown[]): string | undefined {
     if (time >= TIME_LIMIT) return undefined;
     // 12 bytes when base 62 with its checksum (the usual Id), else its 15 characters when checksummed
-    const id12 = packKey(packed.slice(15, 33));
-    const id15 = id12.length === 12 ? '' : shortId(packed.slice(15, 33));
+    const id12 = packKey(idText);
+    const id15 = id12.length === 12 ? '' : shortId(idText);
     if (id15 === undefined) return undefined;
     const idEnd = id12.length === 12 ? 19 : 22;
-    const values = simpleArray(packed, 38) ?? parsedArray(packed.slice(38));
-    if (values === undefined || values.length > MAX_VALUES) return undefined;
-    const fingerprint = this.intern(packed.slice(34, 38));
+    if (values.length > MAX_VALUES) return undefined;
+    const fingerprint = this.intern(fingerprintText);
     if (fingerprint === undefined) return undefined;
     // written into one scratch buffer and read back as one flat string: no string per piece
     const need = 24 + values.length * 257;
@@ -158,6 +178,10 @@ export class DeviceCompactor {
     if (i === undefined) {
       if (this.strings.length >= MAX_INTERNED) return undefined;
       i = this.strings.length;
+      // kept for the compactor's life: a copy, never a view of a longer string (a login event's values,
+      // compactParts, are views of the CSV parser's decoded chunk: each kept one held its whole chunk, live
+      // heap 39 -> 63 MB at 100k users, docs/performance-s14-logins.md)
+      s = ownString(s);
       this.strings.push(s);
       this.quoted.push(JSON.stringify(s));
       this.index.set(s, i);

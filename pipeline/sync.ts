@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import _ from 'highland';
-import { consume, drain, throwIfAborted } from './drain';
+import { consume, drain, drainBatches, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
 import type { LoginCursor, LoginsResult, Prestarted, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
@@ -412,7 +412,11 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     const logins = deps.extractor.logins(resumeFrom);
     expected = logins.expectedRows;
     progress('logins');
-    const [, lr] = await drain(
+    // one headers object for every login event (nothing downstream changes a record's headers)
+    const loginHeaders = Object.freeze(runHeaders(run));
+    // a page's rows at a time, not a highland value a row: a login event's dozen columns made the
+    // stream's fixed per-record cost the largest part of its CPU (docs/performance-s14-logins.md)
+    const [, lr] = await drainBatches(
       logins,
       (row) => {
         loginRows++;
@@ -431,7 +435,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
               topic: opts.topics.logins,
               key: deps.codecs.logins.encodeKey(rec.id),
               value: deps.codecs.logins.encodeValue(rec),
-              headers: runHeaders(run),
+              headers: loginHeaders,
             };
           },
           counts,
