@@ -34,7 +34,7 @@ import type { ConnectorSettings } from '../pipeline/connector';
 import { silentLogger } from '../kernel/logger';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { createTopicsReady, provisionTopics } from '../kafka/topics';
-import { ensureServices, STATE_FILE, stopServices, type StartedService } from '../devstack/services';
+import { ensureServices, stopServices } from '../devstack/services';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type FloorFigure, type StageFigure } from './report';
 import type {
@@ -58,6 +58,7 @@ import {
   type RoleProcess,
   type SimHandle,
   benchSettings,
+  serverPids,
 } from './support';
 
 const PARTITIONS = 3;
@@ -566,16 +567,6 @@ function targets(
       met: atScale && connectorPeakMb <= 256,
     },
   ];
-}
-
-/** The local servers' pids: the ones this run started, else the ones `npm run services:start` recorded. */
-function serverPids(started: StartedService[]): Record<string, number> {
-  const recorded = fs.existsSync(STATE_FILE)
-    ? (JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as StartedService[])
-    : [];
-  const pids: Record<string, number> = {};
-  for (const s of [...recorded, ...started]) pids[s.name.replace(/ \(.*\)$/, '')] = s.pid;
-  return pids;
 }
 
 function cpuOf(pids: Record<string, number>): Record<string, number | null> {

@@ -35,6 +35,7 @@ import {
 import { contentHash } from '../pipeline/records';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext } from '../pipeline/stages';
 import { sinkLag } from '../pipeline/observability/sink-lag';
+import { LOGINS, USERS } from '../schemas/streams';
 import { createPostgresSink, registrySchemaSource } from '../sinks';
 import type { TableName } from '../sinks';
 import { SINK_HEAP_GROWING_PERCENT, limitHeapGrowth } from '../kernel/heap-growth';
@@ -82,6 +83,10 @@ export interface SinkFigures extends ProcessFigures {
   /** When the group had committed the end of each topic (epoch ms). */
   caughtUp: { users: number; logins: number };
   rows: { users: number; logins: number };
+  /** When both tables had every declared secondary index (epoch ms): a bulk load builds them at its end. */
+  indexedAt?: number;
+  /** The batches the sink committed (each one transaction) and the records in them. */
+  batches?: { count: number; records: number };
 }
 
 export interface ProduceFigures extends ProcessFigures {
@@ -107,6 +112,11 @@ export interface SinkRoleSettings {
   topics: { users: string; logins: string; deadLetter: string };
   tables: { users: TableName; logins: TableName };
   groupId: string;
+  /** Another checkout whose built sink (its dist/sinks) runs in this role: a side-by-side figure of a
+   *  sink change with everything else (this role, kafkajs, the measurement) the same. */
+  sinkRoot?: string;
+  /** The sink's tuning (postgres/sink.ts SinkTuning), for a side-by-side figure of a knob. */
+  tuning?: Record<string, unknown>;
 }
 
 /**
@@ -256,13 +266,21 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
   pool.on('error', () => undefined);
   const admin = kafka.admin();
   await admin.connect();
-  const sinkHandle = createPostgresSink({
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const built = s.sinkRoot ? (require(`${s.sinkRoot}/dist/sinks`) as typeof import('../sinks')) : undefined;
+  const batches = { count: 0, records: 0 };
+  const sinkHandle = (built?.createPostgresSink ?? createPostgresSink)({
     kafka,
     pool,
-    schemas: registrySchemaSource({ url: s.registryUrl }),
+    schemas: (built?.registrySchemaSource ?? registrySchemaSource)({ url: s.registryUrl }),
     topics: s.topics,
     tables: s.tables,
     groupId: s.groupId,
+    tuning: s.tuning,
+    onBatch: (b) => {
+      batches.count++;
+      batches.records += b.records;
+    },
   });
   const startedAt = Date.now();
   try {
@@ -283,7 +301,29 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
     const q = (t: TableName) =>
       pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}"."${t.name}"`).then((r) => r.rows[0].n);
     const rows = { users: await q(s.tables.users), logins: await q(s.tables.logins) };
-    return { startedAt, caughtUpAt, caughtUp: caughtUp as SinkFigures['caughtUp'], rows, ...processFigures() };
+    // The load is done when the tables are whole: with their declared secondary indexes too.
+    const secondary = (t: TableName) =>
+      pool
+        .query<{ n: number }>(
+          "SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE '%pkey'",
+          [t.schema, t.name],
+        )
+        .then((r) => r.rows[0].n);
+    while (
+      (await secondary(s.tables.users)) < USERS.sink.indexes.length ||
+      (await secondary(s.tables.logins)) < LOGINS.sink.indexes.length
+    )
+      await Promise.race([sleep(100), stopped]);
+    const indexedAt = Date.now();
+    return {
+      startedAt,
+      caughtUpAt,
+      caughtUp: caughtUp as SinkFigures['caughtUp'],
+      rows,
+      indexedAt,
+      batches,
+      ...processFigures(),
+    };
   } finally {
     await sinkHandle.stop();
     await admin.disconnect();

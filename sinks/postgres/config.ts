@@ -69,6 +69,8 @@ const TUNED = [
   'statementTimeoutMs',
   'breakerFailures',
   'stallAfterMs',
+  'fetchMinBytes',
+  'fetchMaxWaitMs',
 ] as const;
 
 /**

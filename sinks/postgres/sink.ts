@@ -30,6 +30,15 @@ export interface SinkTuning {
    *  fetch holding more (gzip'd records decompress several times over) is written in several
    *  transactions, each with its offset. Bounds the sink's memory and its transactions. */
   maxBatchBytes: number;
+  /** While live, the broker answers a fetch once it holds this many bytes (compressed) for it, or
+   *  after fetchMaxWaitMs (default 256 KiB; 1: at once, kafkajs's default). With 1, a first run
+   *  with the sink already up (the compose stack's order) went in transactions of ~200-370 rows,
+   *  one per producer send: each with its offset row, key probe, COPY and commit. A backlog's fetch
+   *  is full at once and never waits. docs/performance-s14-live.md. */
+  fetchMinBytes: number;
+  /** The longest a live fetch waits for fetchMinBytes, in ms (default 500): the latency this adds
+   *  to a record that arrives alone. */
+  fetchMaxWaitMs: number;
   /** Partitions written at once, each batch in its own transaction (default 2: one batch is
    *  decoded while another is written; a partition's batches stay in order). The next fetch
    *  runs while they are written (sinks/engine/consumer.ts, write-behind). */
@@ -61,6 +70,8 @@ export const DEFAULT_TUNING: SinkTuning = {
   chunkRows: 2000,
   maxBytesPerPartition: 256 * 1024,
   maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+  fetchMinBytes: 256 * 1024,
+  fetchMaxWaitMs: 500,
   partitionsConsumedConcurrently: 2,
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
