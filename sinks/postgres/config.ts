@@ -71,6 +71,7 @@ const TUNED = [
   'stallAfterMs',
   'fetchMinBytes',
   'fetchMaxWaitMs',
+  'liveLoadIdleMs',
 ] as const;
 
 /**

@@ -39,6 +39,13 @@ export interface SinkTuning {
   /** The longest a live fetch waits for fetchMinBytes, in ms (default 500): the latency this adds
    *  to a record that arrives alone. */
   fetchMaxWaitMs: number;
+  /** A table fresh at start-up (empty, no stored offset) whose topic is empty too (the sink up
+   *  before the connector's first run) is loaded in bulk as the run's records arrive: COPY without
+   *  the key probe, secondary indexes built once at the end, as from a backlog. The load ends when
+   *  nothing was written for this many ms (default 5000), or at the first record whose key the table
+   *  holds already (sinks/postgres/bulk.ts, a live load). The tables lack their secondary indexes
+   *  until then, as during a backlog's bulk load. docs/performance-s14-live.md. */
+  liveLoadIdleMs: number;
   /** Partitions written at once, each batch in its own transaction (default 2: one batch is
    *  decoded while another is written; a partition's batches stay in order). The next fetch
    *  runs while they are written (sinks/engine/consumer.ts, write-behind). */
@@ -72,6 +79,7 @@ export const DEFAULT_TUNING: SinkTuning = {
   maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
   fetchMinBytes: 256 * 1024,
   fetchMaxWaitMs: 500,
+  liveLoadIdleMs: 5000,
   partitionsConsumedConcurrently: 2,
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
@@ -137,6 +145,7 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
     synchronousCommit: tuning.synchronousCommit,
     statementTimeoutMs: tuning.statementTimeoutMs,
     logger: deps.logger,
+    liveLoadIdleMs: tuning.liveLoadIdleMs,
   });
   return createSinkEngine({
     kafka: deps.kafka,
