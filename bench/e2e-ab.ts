@@ -15,6 +15,7 @@
  * machine counts too: quote the load average), the sink's batches (each one transaction) and its
  * CPU µs a row. Prints one JSON line a run and a table at the end. Run `npx tsc -p tsconfig.json` first (the roles run from dist/).
  */
+import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
@@ -86,6 +87,8 @@ interface RunFigures {
   batches?: { count: number; records: number };
   sinkUsPerRow: number;
   sinkPeakRssMb: number;
+  /** The sink's bulk-load lines and warnings, `at` in seconds from the sync's start. */
+  events: { at: number; msg: string }[];
 }
 
 const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
@@ -132,6 +135,7 @@ async function main(): Promise<void> {
         const sink = spawnRole('sink', sinkSettings);
         roles.push(sink);
         await sink.next();
+        const sessions = sessionCpu(db, sinkSettings.groupId.slice(0, 63));
         const before = Object.fromEntries(Object.entries(servers).map(([k, pid]) => [k, cpuSecondsOfTree(pid)]));
         log(`round ${round} side ${side}: sync…`);
         const syncRole = spawnRole('sync', { settings, fullRepublish: true });
@@ -140,6 +144,7 @@ async function main(): Promise<void> {
         if (sync.status !== 'succeeded') throw new Error(`the sync failed: ${JSON.stringify(sync.error)}`);
         sink.send('the topics are complete');
         const s = await sink.next<SinkFigures>();
+        const sinkSessions = await sessions.stop();
         const after = Object.fromEntries(Object.entries(servers).map(([k, pid]) => [k, cpuSecondsOfTree(pid)]));
         if (s.rows.users !== args.users || s.rows.logins !== args.logins)
           throw new Error(`the tables hold ${s.rows.users} users, ${s.rows.logins} logins`);
@@ -147,6 +152,7 @@ async function main(): Promise<void> {
         for (const k of Object.keys(servers))
           cpu[k] = before[k] === null || after[k] === null ? null : +(after[k]! - before[k]!).toFixed(1);
         for (const k of ['connector', 'sink']) cpu[k] = +cpu[k]!.toFixed(1);
+        cpu['PG sessions of the sink'] = +sinkSessions.toFixed(1);
         const rows = args.users + args.logins;
         const run: RunFigures = {
           side,
@@ -159,6 +165,7 @@ async function main(): Promise<void> {
           batches: s.batches,
           sinkUsPerRow: +((s.cpuSeconds * 1e6) / rows).toFixed(1),
           sinkPeakRssMb: s.peakRssMb,
+          events: (s.events ?? []).map((e) => ({ ...e, at: +((e.at - sync.startedAt) / 1000).toFixed(1) })),
         };
         runs.push(run);
         process.stdout.write(JSON.stringify(run) + '\n');
@@ -175,6 +182,46 @@ async function main(): Promise<void> {
     await admin.disconnect().catch(() => undefined);
     await db.end().catch(() => undefined);
   }
+}
+
+/**
+ * CPU seconds of the PostgreSQL sessions named `application` (the sink's pool) and their parallel
+ * workers (an index build's), read from /proc every 500 ms while they live: the server's whole tree
+ * counts every other user of a shared server too. A session's last < 500 ms may be missed.
+ */
+function sessionCpu(db: Client, application: string): { stop(): Promise<number> } {
+  const seen = new Map<number, number>();
+  let stopped = false;
+  const sample = async () => {
+    const { rows } = await db.query<{ pid: number }>(
+      'SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR leader_pid IN ' +
+        '(SELECT pid FROM pg_stat_activity WHERE application_name = $1)',
+      [application],
+    );
+    for (const { pid } of rows) {
+      try {
+        const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+        const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+        seen.set(pid, (Number(f[11]) + Number(f[12])) / 100);
+      } catch {
+        // ended meanwhile
+      }
+    }
+  };
+  const loop = (async () => {
+    while (!stopped) {
+      await sample().catch(() => undefined);
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  })();
+  return {
+    async stop() {
+      await sample().catch(() => undefined);
+      stopped = true;
+      await loop;
+      return [...seen.values()].reduce((a, b) => a + b, 0);
+    },
+  };
 }
 
 function table(runs: RunFigures[]): string {

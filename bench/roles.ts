@@ -23,7 +23,7 @@ import { createExtractor } from '../connectors/salesforce';
 import { buildLoginQuery, buildUserQuery } from '../connectors/salesforce/soql';
 import { startConnector, type ConnectorSettings } from '../pipeline/connector';
 import type { RunSummary } from '../pipeline/sync';
-import { silentLogger } from '../kernel/logger';
+import { silentLogger, type Logger } from '../kernel/logger';
 import { sleep } from '../kernel/retry';
 import {
   createProducer,
@@ -85,6 +85,8 @@ export interface SinkFigures extends ProcessFigures {
   rows: { users: number; logins: number };
   /** When both tables had every declared secondary index (epoch ms): a bulk load builds them at its end. */
   indexedAt?: number;
+  /** The sink's bulk-load log lines and warnings (epoch ms). */
+  events?: { at: number; msg: string; table?: unknown; seconds?: unknown }[];
   /** The batches the sink committed (each one transaction) and the records in them. */
   batches?: { count: number; records: number };
 }
@@ -262,13 +264,25 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
   limitHeapGrowth(SINK_HEAP_GROWING_PERCENT); // as bin/commands/sink.ts does: the sink's peak is production's
   // as `connector sink` builds its client (its codecs, kafka/client.ts)
   const kafka = createKafka({ clientId: 'bench-sink', brokers: [s.brokers] }, silentLogger);
-  const pool = new Pool({ connectionString: s.databaseUrl, max: 4 });
+  // application_name: the orchestrator finds this sink's PostgreSQL sessions by it (bench/e2e-ab.ts).
+  const pool = new Pool({ connectionString: s.databaseUrl, max: 4, application_name: s.groupId.slice(0, 63) });
   pool.on('error', () => undefined);
   const admin = kafka.admin();
   await admin.connect();
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const built = s.sinkRoot ? (require(`${s.sinkRoot}/dist/sinks`) as typeof import('../sinks')) : undefined;
   const batches = { count: 0, records: 0 };
+  // The sink's bulk-load lines (begun, indexes built) and its warnings, with their times.
+  const events: { at: number; msg: string; table?: unknown; seconds?: unknown }[] = [];
+  const note = (msg: string, fields?: Record<string, unknown>) =>
+    events.push({ at: Date.now(), msg, table: fields?.table, seconds: fields?.seconds });
+  const logger: Logger = {
+    debug() {},
+    info: (msg, fields) => void (msg.startsWith('bulk load') && note(msg, fields)),
+    warn: note,
+    error: note,
+    child: () => logger,
+  };
   const sinkHandle = (built?.createPostgresSink ?? createPostgresSink)({
     kafka,
     pool,
@@ -276,6 +290,7 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
     topics: s.topics,
     tables: s.tables,
     groupId: s.groupId,
+    logger,
     tuning: s.tuning,
     onBatch: (b) => {
       batches.count++;
@@ -322,6 +337,7 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
       rows,
       indexedAt,
       batches,
+      events,
       ...processFigures(),
     };
   } finally {
