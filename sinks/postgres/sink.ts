@@ -34,7 +34,9 @@ export interface SinkTuning {
    *  after fetchMaxWaitMs (default 256 KiB; 1: at once, kafkajs's default). With 1, a first run
    *  with the sink already up (the compose stack's order) went in transactions of ~200-370 rows,
    *  one per producer send: each with its offset row, key probe, COPY and commit. A backlog's fetch
-   *  is full at once and never waits. docs/performance-s14-live.md. */
+   *  is full at once and never waits. At most maxBytesPerPartition: one partition's fetch returns no
+   *  more, so a larger minimum holds every fetch of a one-partition backlog for fetchMaxWaitMs (1 MiB
+   *  left the sink 37 s behind a 100k first run). docs/performance-s14-live.md. */
   fetchMinBytes: number;
   /** The longest a live fetch waits for fetchMinBytes, in ms (default 500): the latency this adds
    *  to a record that arrives alone. */

@@ -51,8 +51,8 @@ describe('the sink consumer: fetch batching while live', () => {
 
   it('defaults: a fetch waits for more than one record, at most a second', () => {
     expect(DEFAULT_TUNING.fetchMinBytes).toBeGreaterThan(1);
-    // Not above what one fetch may return (kafkajs maxBytes: 4 partitions' worth).
-    expect(DEFAULT_TUNING.fetchMinBytes).toBeLessThanOrEqual(DEFAULT_TUNING.maxBytesPerPartition * 4);
+    // Not above what one partition's fetch may return.
+    expect(DEFAULT_TUNING.fetchMinBytes).toBeLessThanOrEqual(DEFAULT_TUNING.maxBytesPerPartition);
     expect(DEFAULT_TUNING.fetchMaxWaitMs).toBeGreaterThan(0);
     expect(DEFAULT_TUNING.fetchMaxWaitMs).toBeLessThanOrEqual(1000);
   });
@@ -71,6 +71,14 @@ describe('the sink consumer: fetch batching while live', () => {
     expect(err?.code).toBe('CONFIG_INVALID');
     expect(err?.message).toMatch(/tuning\.fetchMinBytes: give a whole number/);
     expect(err?.message).toMatch(/tuning\.fetchMaxWaitMs: give a whole number/);
+    // Above one partition's fetch: a one-partition backlog would wait fetchMaxWaitMs at every fetch.
+    let big: ConnectorError | undefined;
+    try {
+      resolveSinkConfig({ ...base, tuning: { fetchMinBytes: 1 << 20, maxBytesPerPartition: 256 * 1024 } });
+    } catch (e) {
+      big = e as ConnectorError;
+    }
+    expect(big?.message).toMatch(/tuning\.fetchMinBytes: give at most tuning\.maxBytesPerPartition \(262144\)/);
     const ok = resolveSinkConfig({ ...base, tuning: { fetchMinBytes: 1, fetchMaxWaitMs: 100 } });
     expect(ok.tuning).toMatchObject({ fetchMinBytes: 1, fetchMaxWaitMs: 100 });
   });
