@@ -5,7 +5,8 @@
  * topics. Sides A (another checkout's sink, e.g. the base) and B (this checkout's, or a tuning)
  * alternate A B A B on one simulator, each round into its own topics and tables.
  *
- *   node -r ts-node/register/transpile-only bench/e2e-ab.ts --users 150000 --logins 150000 --rounds 2 --base /work/wt/s14-base \
+ *   node -r ts-node/register/transpile-only bench/e2e-ab.ts --users 150000 --logins 150000 --rounds 2 \
+ *     --base /work/wt/s14-base \
  *     [--tuning-b '{"fetchMinBytes":0}']
  *
  * The sync (this checkout's connector) and the measurement are the same on both sides; only the
@@ -13,7 +14,8 @@
  * Per run: wall seconds (sync start → caught up), CPU seconds of the connector, the sink,
  * PostgreSQL, Kafka and the simulator (the servers' whole process trees: other work on a shared
  * machine counts too: quote the load average), the sink's batches (each one transaction) and its
- * CPU µs a row. Prints one JSON line a run and a table at the end. Run `npx tsc -p tsconfig.json` first (the roles run from dist/).
+ * CPU µs a row. Prints one JSON line a run and a table at the end. Run `npx tsc -p tsconfig.json`
+ * first (the roles run from dist/).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -127,7 +129,10 @@ async function main(): Promise<void> {
           databaseUrl,
           groupId: `${name}-sink`,
           topics: { users: settings.topics.users, logins: settings.topics.logins, deadLetter: `${name}.sink-dlq` },
-          tables: { users: { schema: 'public', name: `${t}_users` }, logins: { schema: 'public', name: `${t}_logins` } },
+          tables: {
+            users: { schema: 'public', name: `${t}_users` },
+            logins: { schema: 'public', name: `${t}_logins` },
+          },
           sinkRoot: side === 'A' ? args.base : undefined,
           tuning: side === 'A' ? args.tuningA : args.tuningB,
         };
@@ -226,12 +231,23 @@ function sessionCpu(db: Client, application: string): { stop(): Promise<number> 
 
 function table(runs: RunFigures[]): string {
   const keys = [...new Set(runs.flatMap((r) => Object.keys(r.cpu)))];
-  const head = ['run', 'wall s', 'caught up s', 'sync s', ...keys.map((k) => `${k} CPU s`), 'batches', 'rows/batch', 'sink µs/row', 'load 1m'];
+  const head = [
+    'run',
+    'wall s',
+    'caught up s',
+    'sync s',
+    ...keys.map((k) => `${k} CPU s`),
+    'batches',
+    'rows/batch',
+    'sink µs/row',
+    'load 1m',
+  ];
   const lines = [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`];
   for (const r of runs) {
     const b = r.batches;
     lines.push(
-      `| ${r.side}${r.round} | ${r.wallSeconds} | ${r.caughtUpSeconds} | ${r.syncSeconds} | ${keys.map((k) => r.cpu[k] ?? '-').join(' | ')} | ` +
+      `| ${r.side}${r.round} | ${r.wallSeconds} | ${r.caughtUpSeconds} | ${r.syncSeconds} | ` +
+        `${keys.map((k) => r.cpu[k] ?? '-').join(' | ')} | ` +
         `${b?.count ?? '-'} | ${b ? Math.round(b.records / b.count) : '-'} | ${r.sinkUsPerRow} | ${r.load[0]} |`,
     );
   }

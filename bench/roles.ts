@@ -320,7 +320,8 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
     const secondary = (t: TableName) =>
       pool
         .query<{ n: number }>(
-          "SELECT count(*)::int AS n FROM pg_indexes WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE '%pkey'",
+          'SELECT count(*)::int AS n FROM pg_indexes ' +
+            "WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE '%pkey'",
           [t.schema, t.name],
         )
         .then((r) => r.rows[0].n);

@@ -169,7 +169,8 @@ export function resolveSinkConfig(raw: PostgresSinkConfig): ResolvedSinkConfig {
   if (v.tuning && tuning.fetchMinBytes > tuning.maxBytesPerPartition)
     issues.add(
       'tuning.fetchMinBytes',
-      `give at most tuning.maxBytesPerPartition (${tuning.maxBytesPerPartition}): a fetch of one partition returns no more`,
+      `give at most tuning.maxBytesPerPartition (${tuning.maxBytesPerPartition}): ` +
+        'a fetch of one partition returns no more',
       { value: tuning.fetchMinBytes },
     );
   if (issues.list.length > 0) throw new ConfigError('sink config', issues.list);

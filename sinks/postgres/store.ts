@@ -93,7 +93,8 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         bulk.set(s.name, load);
         ctx.logger.info(
           load.live
-            ? 'bulk load: the topic is empty; its first records go by COPY straight into the table, indexes built once they stop coming'
+            ? 'bulk load: the topic is empty; its first records go by COPY straight into the table, ' +
+                'indexes built once they stop coming'
             : 'bulk load: COPY straight into the table, indexes built once the backlog is applied',
           { table: tableOf(s).name.name },
         );

@@ -43,7 +43,10 @@ function firstRun(rnd: () => number, repeats: boolean): FirstRun {
   for (let i = 0; i < logins; i++) {
     const id = loginId(i);
     const browser = `browser-${i}`;
-    loginRecords.push({ key: id, value: login(id, userId(Math.floor(rnd() * users)), 1_700_000_000_000 + i, { browser }) });
+    loginRecords.push({
+      key: id,
+      value: login(id, userId(Math.floor(rnd() * users)), 1_700_000_000_000 + i, { browser }),
+    });
     browsers.set(id, browser);
   }
   const userRecords: Produce[] = [];
@@ -70,7 +73,7 @@ function firstRun(rnd: () => number, repeats: boolean): FirstRun {
     ['logins', loginRecords],
     ['users', userRecords],
   ] as const) {
-    for (let at = 0; at < records.length; ) {
+    for (let at = 0; at < records.length;) {
       const n = 5 + Math.floor(rnd() * 40);
       sends.push({ topic, records: records.slice(at, at + n) });
       at += n;
