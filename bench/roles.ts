@@ -23,7 +23,7 @@ import { createExtractor } from '../connectors/salesforce';
 import { buildLoginQuery, buildUserQuery } from '../connectors/salesforce/soql';
 import { startConnector, type ConnectorSettings } from '../pipeline/connector';
 import type { RunSummary } from '../pipeline/sync';
-import { silentLogger } from '../kernel/logger';
+import { silentLogger, type Logger } from '../kernel/logger';
 import { sleep } from '../kernel/retry';
 import {
   createProducer,
@@ -35,6 +35,7 @@ import {
 import { contentHash } from '../pipeline/records';
 import { createLatestLoginMerger, createLoginEventStage, createUserStage, type StageContext } from '../pipeline/stages';
 import { sinkLag } from '../pipeline/observability/sink-lag';
+import { LOGINS, USERS } from '../schemas/streams';
 import { createPostgresSink, registrySchemaSource } from '../sinks';
 import type { TableName } from '../sinks';
 import { SINK_HEAP_GROWING_PERCENT, limitHeapGrowth } from '../kernel/heap-growth';
@@ -82,6 +83,12 @@ export interface SinkFigures extends ProcessFigures {
   /** When the group had committed the end of each topic (epoch ms). */
   caughtUp: { users: number; logins: number };
   rows: { users: number; logins: number };
+  /** When both tables had every declared secondary index (epoch ms): a bulk load builds them at its end. */
+  indexedAt?: number;
+  /** The sink's bulk-load log lines and warnings (epoch ms). */
+  events?: { at: number; msg: string; table?: unknown; seconds?: unknown }[];
+  /** The batches the sink committed (each one transaction) and the records in them. */
+  batches?: { count: number; records: number };
 }
 
 export interface ProduceFigures extends ProcessFigures {
@@ -107,6 +114,11 @@ export interface SinkRoleSettings {
   topics: { users: string; logins: string; deadLetter: string };
   tables: { users: TableName; logins: TableName };
   groupId: string;
+  /** Another checkout whose built sink (its dist/sinks) runs in this role: a side-by-side figure of a
+   *  sink change with everything else (this role, kafkajs, the measurement) the same. */
+  sinkRoot?: string;
+  /** The sink's tuning (postgres/sink.ts SinkTuning), for a side-by-side figure of a knob. */
+  tuning?: Record<string, unknown>;
 }
 
 /**
@@ -252,17 +264,38 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
   limitHeapGrowth(SINK_HEAP_GROWING_PERCENT); // as bin/commands/sink.ts does: the sink's peak is production's
   // as `connector sink` builds its client (its codecs, kafka/client.ts)
   const kafka = createKafka({ clientId: 'bench-sink', brokers: [s.brokers] }, silentLogger);
-  const pool = new Pool({ connectionString: s.databaseUrl, max: 4 });
+  // application_name: the orchestrator finds this sink's PostgreSQL sessions by it (bench/e2e-ab.ts).
+  const pool = new Pool({ connectionString: s.databaseUrl, max: 4, application_name: s.groupId.slice(0, 63) });
   pool.on('error', () => undefined);
   const admin = kafka.admin();
   await admin.connect();
-  const sinkHandle = createPostgresSink({
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const built = s.sinkRoot ? (require(`${s.sinkRoot}/dist/sinks`) as typeof import('../sinks')) : undefined;
+  const batches = { count: 0, records: 0 };
+  // The sink's bulk-load lines (begun, indexes built) and its warnings, with their times.
+  const events: { at: number; msg: string; table?: unknown; seconds?: unknown }[] = [];
+  const note = (msg: string, fields?: Record<string, unknown>) =>
+    events.push({ at: Date.now(), msg, table: fields?.table, seconds: fields?.seconds });
+  const logger: Logger = {
+    debug() {},
+    info: (msg, fields) => void (msg.startsWith('bulk load') && note(msg, fields)),
+    warn: note,
+    error: note,
+    child: () => logger,
+  };
+  const sinkHandle = (built?.createPostgresSink ?? createPostgresSink)({
     kafka,
     pool,
-    schemas: registrySchemaSource({ url: s.registryUrl }),
+    schemas: (built?.registrySchemaSource ?? registrySchemaSource)({ url: s.registryUrl }),
     topics: s.topics,
     tables: s.tables,
     groupId: s.groupId,
+    logger,
+    tuning: s.tuning,
+    onBatch: (b) => {
+      batches.count++;
+      batches.records += b.records;
+    },
   });
   const startedAt = Date.now();
   try {
@@ -283,7 +316,31 @@ async function sink(s: SinkRoleSettings): Promise<SinkFigures> {
     const q = (t: TableName) =>
       pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM "${t.schema}"."${t.name}"`).then((r) => r.rows[0].n);
     const rows = { users: await q(s.tables.users), logins: await q(s.tables.logins) };
-    return { startedAt, caughtUpAt, caughtUp: caughtUp as SinkFigures['caughtUp'], rows, ...processFigures() };
+    // The load is done when the tables are whole: with their declared secondary indexes too.
+    const secondary = (t: TableName) =>
+      pool
+        .query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_indexes ' +
+            "WHERE schemaname = $1 AND tablename = $2 AND indexname NOT LIKE '%pkey'",
+          [t.schema, t.name],
+        )
+        .then((r) => r.rows[0].n);
+    while (
+      (await secondary(s.tables.users)) < USERS.sink.indexes.length ||
+      (await secondary(s.tables.logins)) < LOGINS.sink.indexes.length
+    )
+      await Promise.race([sleep(100), stopped]);
+    const indexedAt = Date.now();
+    return {
+      startedAt,
+      caughtUpAt,
+      caughtUp: caughtUp as SinkFigures['caughtUp'],
+      rows,
+      indexedAt,
+      batches,
+      events,
+      ...processFigures(),
+    };
   } finally {
     await sinkHandle.stop();
     await admin.disconnect();

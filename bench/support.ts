@@ -9,6 +9,7 @@ import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publ
 import { registryClient } from '../schemas/registry-client';
 import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { passwordAuth } from '../simulator/api';
+import { STATE_FILE, type StartedService } from '../devstack/services';
 import { imageEnv, IMAGE_NODE_ARGS } from './image-flags';
 
 /** Shared pieces of the benchmark scripts: child processes and their figures. */
@@ -353,4 +354,14 @@ export function procMemory(): ProcMemory | undefined {
     largeAnon: mb(m.largeAnon),
     otherAnon: mb(m.otherAnon),
   };
+}
+
+/** The local servers' pids: the ones this run started, else the ones `npm run services:start` recorded. */
+export function serverPids(started: StartedService[]): Record<string, number> {
+  const recorded = fs.existsSync(STATE_FILE)
+    ? (JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as StartedService[])
+    : [];
+  const pids: Record<string, number> = {};
+  for (const s of [...recorded, ...started]) pids[s.name.replace(/ \(.*\)$/, '')] = s.pid;
+  return pids;
 }

@@ -17,6 +17,11 @@ export interface SinkConsumerOptions {
   partitionsConsumedConcurrently: number;
   /** Consumer group session timeout, in ms. */
   sessionTimeoutMs: number;
+  /** The broker answers a fetch once it holds this many bytes for it, or after fetchMaxWaitMs
+   *  (kafkajs minBytes; its default 1 answers as soon as one record is there). */
+  fetchMinBytes?: number;
+  /** The longest the broker holds a fetch waiting for fetchMinBytes, in ms (kafkajs maxWaitTimeInMs). */
+  fetchMaxWaitMs?: number;
 }
 
 /** What one committed batch reports: its partition, the offset to resume from, and counts. */
@@ -63,6 +68,10 @@ export async function startSinkConsumer(
     groupId: opts.groupId,
     maxBytesPerPartition: opts.maxBytesPerPartition,
     maxBytes: opts.maxBytesPerPartition * 4,
+    // Fetch batching while live (postgres/sink.ts SinkTuning.fetchMinBytes): a fetch of a backlog is
+    // full at once and never waits; one of a live topic waits at most fetchMaxWaitMs for more.
+    ...(opts.fetchMinBytes !== undefined && { minBytes: opts.fetchMinBytes }),
+    ...(opts.fetchMaxWaitMs !== undefined && { maxWaitTimeInMs: opts.fetchMaxWaitMs }),
     sessionTimeout: opts.sessionTimeoutMs,
     heartbeatInterval: Math.min(3000, Math.floor(opts.sessionTimeoutMs / 10)),
     allowAutoTopicCreation: false,

@@ -23,6 +23,8 @@ export interface EngineTuning {
   breakerFailures: number;
   stallAfterMs: number;
   maxBatchBytes?: number;
+  fetchMinBytes?: number;
+  fetchMaxWaitMs?: number;
 }
 
 /** Everything the engine needs: the Kafka side, the streams, and the store (the sink port). */

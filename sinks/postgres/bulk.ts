@@ -22,6 +22,14 @@ import type { SinkTable } from './table';
  * first batch whose deletions cascade to it: the cascade looks its rows up by them, a scan of the
  * whole table without. Its rows still go by COPY until the load ends.
  *
+ * A live load (session 14): the sink started before the first run (the compose stack's order),
+ * its table empty with no stored offset and its topic empty: the run's records arrive while the
+ * sink is up, with no end offsets to reach. The load then ends at the first of: nothing written to
+ * any table of a live load for `liveLoadIdleMs` (the run is over, or paused: ending early costs
+ * speed only), a batch whose COPY found a key the table holds already (the records are no longer a
+ * first load: updates take the normal path), the caller's end (a replay before its swap). Its rows
+ * go as a backlog's do; the same crash safety holds (below): it is a bulk load begun at start-up.
+ *
  * Crash safety: the indexes are the only thing a bulk load leaves out, and the start-up DDL
  * (setup.ts prepareTable → ensureTable) creates them when missing on every start that does not
  * begin a bulk load itself, which is any start after a batch was stored (rows or an offset).
@@ -30,6 +38,8 @@ import type { SinkTable } from './table';
 export interface BulkLoad {
   /** Partition → the topic's end offset at start-up (partitions that held records only). */
   readonly ends: ReadonlyMap<number, bigint>;
+  /** A live load (the topic was empty at start-up): ends by liveEnd below, not by offsets. */
+  readonly live?: boolean;
   /** The declared secondary indexes are not built yet. */
   withoutIndexes: boolean;
   /** Their build in progress (one at a time; concurrent partitions wait for it). */
@@ -38,14 +48,16 @@ export interface BulkLoad {
 
 /**
  * Starts a bulk load when the table is empty and has no stored offset, under the table's DDL
- * lock: drops its declared secondary indexes. Undefined: not a bulk load.
+ * lock: drops its declared secondary indexes. Undefined: not a bulk load. An empty topic (no end
+ * offsets) begins a live load when `live` (the sink's own start, with an idle end), else none.
  */
 export async function beginBulk(
   pool: Pool,
   table: SinkTable,
   ends: ReadonlyMap<number, bigint> | undefined,
+  opts: { live?: boolean } = {},
 ): Promise<BulkLoad | undefined> {
-  if (!ends || ends.size === 0) return undefined;
+  if (!ends || (ends.size === 0 && !opts.live)) return undefined;
   const begun = await withClient(pool, (client) =>
     inTransaction(client, async () => {
       await lockTableDdl(client, table);
@@ -65,7 +77,7 @@ export async function beginBulk(
       return true;
     }),
   );
-  return begun ? { ends, withoutIndexes: true } : undefined;
+  return begun ? { ends, live: ends.size === 0, withoutIndexes: true } : undefined;
 }
 
 /**
@@ -94,4 +106,53 @@ export async function buildIndexes(pool: Pool, table: SinkTable, logger: Logger)
     indexes: secondaryIndexes(table).map((i) => i.name),
     seconds: (Date.now() - started) / 1000,
   });
+}
+
+/**
+ * The idle end of live loads: `end` runs once nothing was written to a table of a live load for
+ * `idleMs` (begin/done around each such write; no write in progress). A failed end is tried again
+ * after another `idleMs`; the next start builds what is missing anyway (setup.ts).
+ */
+export interface LiveEnd {
+  begin(): void;
+  done(): void;
+  /** No end after this (the store closed) until open(). */
+  close(): void;
+  open(): void;
+}
+
+export function liveEnd(idleMs: number, end: () => Promise<void>, logger: Logger): LiveEnd {
+  let writing = 0;
+  let timer: NodeJS.Timeout | undefined;
+  let closed = false;
+  const arm = () => {
+    clearTimeout(timer);
+    if (closed || writing > 0) return;
+    timer = setTimeout(() => {
+      timer = undefined;
+      if (closed || writing > 0) return;
+      end().catch((err: Error) => {
+        logger.warn('bulk load: building the indexes failed; tried again', { error: err.message });
+        arm();
+      });
+    }, idleMs);
+    timer.unref(); // the consumer keeps the process up; a stopped sink's next start builds them
+  };
+  return {
+    begin() {
+      writing++;
+      clearTimeout(timer);
+    },
+    done() {
+      writing--;
+      arm();
+    },
+    close() {
+      closed = true;
+      clearTimeout(timer);
+    },
+    open() {
+      closed = false;
+    },
+  };
 }

@@ -69,6 +69,9 @@ const TUNED = [
   'statementTimeoutMs',
   'breakerFailures',
   'stallAfterMs',
+  'fetchMinBytes',
+  'fetchMaxWaitMs',
+  'liveLoadIdleMs',
 ] as const;
 
 /**
@@ -159,6 +162,16 @@ export function resolveSinkConfig(raw: PostgresSinkConfig): ResolvedSinkConfig {
       'poolSize',
       `give at least tuning.partitionsConsumedConcurrently (${tuning.partitionsConsumedConcurrently}) connections`,
       { value: v.poolSize },
+    );
+  // One partition's fetch returns at most maxBytesPerPartition: a larger minimum would hold every
+  // fetch of a one-partition backlog for fetchMaxWaitMs (measured: 1 MiB with 256 KiB partitions left
+  // the sink 37 s behind a 100k first run, docs/performance-s14-live.md).
+  if (v.tuning && tuning.fetchMinBytes > tuning.maxBytesPerPartition)
+    issues.add(
+      'tuning.fetchMinBytes',
+      `give at most tuning.maxBytesPerPartition (${tuning.maxBytesPerPartition}): ` +
+        'a fetch of one partition returns no more',
+      { value: tuning.fetchMinBytes },
     );
   if (issues.list.length > 0) throw new ConfigError('sink config', issues.list);
 

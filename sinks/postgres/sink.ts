@@ -30,6 +30,24 @@ export interface SinkTuning {
    *  fetch holding more (gzip'd records decompress several times over) is written in several
    *  transactions, each with its offset. Bounds the sink's memory and its transactions. */
   maxBatchBytes: number;
+  /** While live, the broker answers a fetch once it holds this many bytes (compressed) for it, or
+   *  after fetchMaxWaitMs (default 256 KiB; 1: at once, kafkajs's default). With 1, a first run
+   *  with the sink already up (the compose stack's order) went in transactions of ~200-370 rows,
+   *  one per producer send: each with its offset row, key probe, COPY and commit. A backlog's fetch
+   *  is full at once and never waits. At most maxBytesPerPartition: one partition's fetch returns no
+   *  more, so a larger minimum holds every fetch of a one-partition backlog for fetchMaxWaitMs (1 MiB
+   *  left the sink 37 s behind a 100k first run). docs/performance-s14-live.md. */
+  fetchMinBytes: number;
+  /** The longest a live fetch waits for fetchMinBytes, in ms (default 500): the latency this adds
+   *  to a record that arrives alone. */
+  fetchMaxWaitMs: number;
+  /** A table fresh at start-up (empty, no stored offset) whose topic is empty too (the sink up
+   *  before the connector's first run) is loaded in bulk as the run's records arrive: COPY without
+   *  the key probe, secondary indexes built once at the end, as from a backlog. The load ends when
+   *  nothing was written for this many ms (default 5000), or at the first record whose key the table
+   *  holds already (sinks/postgres/bulk.ts, a live load). The tables lack their secondary indexes
+   *  until then, as during a backlog's bulk load. docs/performance-s14-live.md. */
+  liveLoadIdleMs: number;
   /** Partitions written at once, each batch in its own transaction (default 2: one batch is
    *  decoded while another is written; a partition's batches stay in order). The next fetch
    *  runs while they are written (sinks/engine/consumer.ts, write-behind). */
@@ -61,6 +79,9 @@ export const DEFAULT_TUNING: SinkTuning = {
   chunkRows: 2000,
   maxBytesPerPartition: 256 * 1024,
   maxBatchBytes: DEFAULT_MAX_BATCH_BYTES,
+  fetchMinBytes: 256 * 1024,
+  fetchMaxWaitMs: 500,
+  liveLoadIdleMs: 5000,
   partitionsConsumedConcurrently: 2,
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
@@ -126,6 +147,7 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
     synchronousCommit: tuning.synchronousCommit,
     statementTimeoutMs: tuning.statementTimeoutMs,
     logger: deps.logger,
+    liveLoadIdleMs: tuning.liveLoadIdleMs,
   });
   return createSinkEngine({
     kafka: deps.kafka,

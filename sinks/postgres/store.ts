@@ -3,7 +3,7 @@ import type { AvroSchemaJson } from '../../schemas/avro';
 import { FatalError } from '../../kernel/errors';
 import { silentLogger, type Logger } from '../../kernel/logger';
 import { deletesFirst, type BatchWrite, type Sink, type SinkStream, type WriterSchema } from '../port';
-import { atEnd, beginBulk, buildIndexes, bulkReached, type BulkLoad } from './bulk';
+import { atEnd, beginBulk, buildIndexes, bulkReached, liveEnd, type BulkLoad } from './bulk';
 import { classifyDbError, sqlstateOf } from './classify';
 import { fieldColumns } from './columns';
 import { ensureTable } from './ddl';
@@ -22,6 +22,9 @@ export interface PostgresStoreOptions {
   synchronousCommit: boolean;
   statementTimeoutMs: number;
   logger?: Logger;
+  /** A table fresh at start-up whose topic is empty is loaded in bulk as the records arrive, ended
+   *  after this many ms with nothing written (bulk.ts, a live load). Undefined: no live load. */
+  liveLoadIdleMs?: number;
 }
 
 /**
@@ -47,8 +50,18 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     ));
   const finish = async (stream: string, load: BulkLoad) => {
     await index(stream, load);
-    bulk.delete(stream);
+    if (bulk.get(stream) === load) bulk.delete(stream);
   };
+  const live =
+    opts.liveLoadIdleMs === undefined
+      ? undefined
+      : liveEnd(
+          opts.liveLoadIdleMs,
+          async () => {
+            for (const [stream, load] of [...bulk]) if (load.live) await finish(stream, load);
+          },
+          logger,
+        );
   const onPoolError = (err: Error) => logger.warn('idle database connection lost', { error: err.message });
   let listening = false;
   const tableOf = (stream: SinkStream): SinkTable => {
@@ -70,16 +83,21 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     async open(streams, ctx) {
       if (!listening) pool.on('error', onPoolError);
       listening = true;
+      live?.open();
       for (const schema of new Set(streams.map((s) => s.table.schema))) await ensureOffsetsTable(pool, schema);
       for (const s of streams) {
         await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
         bulk.delete(s.name);
-        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s));
+        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s), { live: live !== undefined });
         if (!load) continue;
         bulk.set(s.name, load);
-        ctx.logger.info('bulk load: COPY straight into the table, indexes built once the backlog is applied', {
-          table: tableOf(s).name.name,
-        });
+        ctx.logger.info(
+          load.live
+            ? 'bulk load: the topic is empty; its first records go by COPY straight into the table, ' +
+                'indexes built once they stop coming'
+            : 'bulk load: COPY straight into the table, indexes built once the backlog is applied',
+          { table: tableOf(s).name.name },
+        );
       }
       // Views read the tables: created once all of them exist.
       const names = new Map([...tables].map(([stream, t]) => [stream, t.name]));
@@ -110,6 +128,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
           const target = bulk.get(c.stream);
           if (target?.withoutIndexes) await index(c.stream, target);
         }
+      // A live load's idle end waits for this write (bulk.ts liveEnd).
+      const idle = load?.live ? live : undefined;
+      idle?.begin();
+      let conflict = false;
       const out = await writeOps(pool, table, batch.ops, opts.chunkRows, {
         topic: batch.stream.topic,
         partition: batch.partition,
@@ -118,12 +140,15 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
         statementTimeoutMs: opts.statementTimeoutMs,
         cascades: cascadesOf(batch.stream),
         bulk: load !== undefined,
+        onBulkConflict: () => void (conflict = true),
         inside: batch.inside,
         beforeCommit: batch.beforeCommit,
-      });
+      }).finally(() => idle?.done());
+      // A live load whose records are no longer a first load (a key the table holds): it ends now.
+      if (load?.live && conflict) await finish(batch.stream.name, load);
       // Committed. The partition at its start-up end: has every partition got there (bulk.ts)?
       // A failure here fails the batch: its retry finds it applied and comes back here.
-      if (load && atEnd(load, batch.partition, batch.nextOffset)) {
+      if (load && !load.live && atEnd(load, batch.partition, batch.nextOffset)) {
         const reached = await bulkReached(pool, table, batch.stream.topic, load).catch((err: unknown) => {
           throw classifyDbError(err);
         });
@@ -141,6 +166,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       return state ? { [DEAD_LETTER_HEADERS.sqlstate]: state } : {};
     },
     async close() {
+      live?.close();
       if (listening) pool.off('error', onPoolError);
       listening = false;
     },

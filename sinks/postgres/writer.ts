@@ -37,6 +37,9 @@ export interface BatchPosition {
   cascades?: readonly CascadeTarget[];
   /** The table is in its bulk load (bulk.ts): rows go by one COPY straight into it, no key probe. */
   bulk?: boolean;
+  /** Called when the bulk COPY found a key the table holds already (its rows then took the staging
+   *  path): a live load ends there (bulk.ts). */
+  onBulkConflict?: () => void;
   /** Test seam: runs right after BEGIN. */
   inside?: () => Promise<void> | void;
   /**
@@ -89,7 +92,12 @@ export async function writeOps(
         return { ...out, skipped: ops.length - fresh.length };
       }),
     );
-  const how: HowToApply = { chunkRows, cascades: at.cascades ?? [], bulk: at.bulk === true };
+  const how: HowToApply = {
+    chunkRows,
+    cascades: at.cascades ?? [],
+    bulk: at.bulk === true,
+    onBulkConflict: at.onBulkConflict,
+  };
   const fast = await run(async (client, fresh) => ({
     ...(await apply(client, table, fresh, how)),
     skipped: 0,
@@ -114,6 +122,7 @@ interface HowToApply {
   chunkRows: number;
   cascades: readonly CascadeTarget[];
   bulk: boolean;
+  onBulkConflict?: () => void;
 }
 
 async function apply(
@@ -134,7 +143,7 @@ async function apply(
     const rows = ops.filter((o): o is RowOp => o.kind === mode);
     if (rows.length === 0) continue;
     const n = how.bulk
-      ? await copyBulk(client, table, rows, chunkRows, mode)
+      ? await copyBulk(client, table, rows, chunkRows, mode, how.onBulkConflict)
       : ((await copyDirect(client, table, rows, chunkRows)) ?? (await copyMerge(client, table, rows, chunkRows, mode)));
     if (mode === 'upsert') counts.upserted += n;
     else counts.inserted += n;
@@ -183,6 +192,7 @@ async function copyBulk(
   rows: readonly RowOp[],
   chunkRows: number,
   mode: 'upsert' | 'insert',
+  onConflict?: () => void,
 ): Promise<number> {
   const encoded = encodeRows(table, rows, chunkRows, 'direct');
   if (!encoded) return copyMerge(client, table, rows, chunkRows, mode);
@@ -192,6 +202,7 @@ async function copyBulk(
     copied = await copyFrom(client, directCopySql(table), encoded.chunks);
   } catch (err) {
     if (sqlstateOf(err) !== UNIQUE_VIOLATION) throw err;
+    onConflict?.();
     await client.query('ROLLBACK TO SAVEPOINT neurons_bulk');
     await client.query('RELEASE SAVEPOINT neurons_bulk');
     return copyMerge(client, table, rows, chunkRows, mode);

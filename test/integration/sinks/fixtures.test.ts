@@ -4,6 +4,7 @@ import { loadConnectorSchemas, type AvroSchemaJson } from '../../../schemas/avro
 import { DEAD_LETTER_HEADERS } from '../../../sinks';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
+import { waitFor } from '../../support/wait';
 
 /**
  * The shared suite of sink fixtures (in the manner of Meltano's target tests): each fixture is a
@@ -309,21 +310,28 @@ const fixtures: Fixture[] = [
       expect(hidden).toEqual([{ id: u(1) }]);
       const { rows: reports } = await h.pool.query(`SELECT id FROM "${h.tables.users}" WHERE manager_id = $1`, [u(2)]);
       expect(reports).toEqual([{ id: u(1) }]);
-      const { rows: indexes } = await h.pool.query(
-        "SELECT tablename, regexp_replace(indexdef, '^.* USING ', '') AS def FROM pg_indexes " +
-          'WHERE tablename IN ($1, $2) ORDER BY 1, 2',
-        [h.tables.users, h.tables.logins],
-      );
-      expect(indexes.map((i) => `${i.tablename === h.tables.users ? 'users' : 'logins'} ${i.def}`).sort()).toEqual(
-        [
-          'logins btree (id)',
-          'logins btree (user_id, login_time)',
-          'users btree (email)',
-          'users btree (id)',
-          'users btree (manager_id)',
-          'users btree (username)',
-        ].sort(),
-      );
+      const expected = [
+        'logins btree (id)',
+        'logins btree (user_id, login_time)',
+        'users btree (email)',
+        'users btree (id)',
+        'users btree (manager_id)',
+        'users btree (username)',
+      ].sort();
+      const indexes = async () =>
+        (
+          await h.pool.query<{ tablename: string; def: string }>(
+            "SELECT tablename, regexp_replace(indexdef, '^.* USING ', '') AS def FROM pg_indexes " +
+              'WHERE tablename IN ($1, $2) ORDER BY 1, 2',
+            [h.tables.users, h.tables.logins],
+          )
+        ).rows
+          .map((i) => `${i.tablename === h.tables.users ? 'users' : 'logins'} ${i.def}`)
+          .sort();
+      // The login events' topic was empty when the sink started: a live bulk load, whose indexes are
+      // built once nothing came for tuning.liveLoadIdleMs (sinks/postgres/bulk.ts, session 14).
+      await waitFor('the declared indexes', 30_000, async () => (await indexes()).length === expected.length);
+      expect(await indexes()).toEqual(expected);
     },
   },
 ];
