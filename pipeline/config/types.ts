@@ -2,6 +2,7 @@ import type { ExtractorOptions } from '../../connectors/salesforce/config';
 import type { ConnectorSettings } from '../connector';
 import type { RetryPolicy } from '../schedule/retry';
 import type { Schedule } from '../schedule/spec';
+import type { SinkTuning } from '../../sinks/postgres/sink';
 
 /**
  * Which process a config file is for. `connector` (sync, start) holds the Salesforce secrets and
@@ -36,7 +37,16 @@ export interface LoadedConfig extends Omit<ConnectorSettings, 'salesforce'> {
     /** A removed user's login events: deleted with the user (default) or kept. */
     onUserRemoved: 'delete-logins' | 'keep';
     /** The sink's tunings that configuration may set (sinks/postgres/sink.ts SinkTuning). */
-    tuning: { synchronousCommit: boolean; statementTimeoutMs: number; breakerFailures: number; stallAfterMs: number };
+    tuning: Pick<
+      SinkTuning,
+      | 'synchronousCommit'
+      | 'statementTimeoutMs'
+      | 'breakerFailures'
+      | 'stallAfterMs'
+      | 'fetchMinBytes'
+      | 'fetchMaxWaitMs'
+      | 'liveLoadIdleMs'
+    >;
   };
   /** The Prometheus and health endpoint; port null = off, 0 = any free port. */
   metrics: { host: string; port: number | null };

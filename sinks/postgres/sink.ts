@@ -59,9 +59,10 @@ export interface SinkTuning {
   /** Backoff for passing failures. Default: unlimited attempts, 200 ms doubling to 10 s, so a
    *  database or registry restart only delays the sink. */
   retry: RetryOptions;
-  /** Wait for each batch's commit to be flushed to disk (default false). Off is safe here: the
-   *  partition's offset is in the same transaction, so a commit lost in a database crash loses
-   *  its offset too and the sink reads the batch from Kafka again (offsets.ts). */
+  /** Wait for each batch's commit to be flushed to disk (default true). A commit lost in a
+   *  database crash loses its offset too (same transaction), but a sink that rides out the crash
+   *  on its retries does not rejoin, so it never seeks back to the stored offsets and would skip
+   *  what the crash lost (sinks/README.md "Exactly once"). Off only where that is acceptable. */
   synchronousCommit: boolean;
   /** The circuit breaker: consecutive failures for one reason (registry, database, dead-letter
    *  topic) before the sink stops with an error saying what to fix (default 60: about 9 minutes
