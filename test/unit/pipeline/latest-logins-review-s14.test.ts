@@ -66,7 +66,9 @@ describe(`LatestLogins.offer keeps no slice of a CSV page (LATEST_LOGINS_REVIEW_
     expect(packed.store.size).toBe(PAGES);
     expect(unpacked.store.size).toBe(PAGES);
     const mb = (n: number) => Math.round(n / 1e5) / 10;
-    console.log(`latest-logins-review-s14: kept ${mb(packed.bytes)} MB (packed keys), ${mb(unpacked.bytes)} MB (unpacked)`);
+    console.log(
+      `latest-logins-review-s14: kept ${mb(packed.bytes)} MB (packed keys), ${mb(unpacked.bytes)} MB (unpacked)`,
+    );
     // 20 pages of ~400 KB of text each (two-byte strings: ~800 KB) would be ~16 MB
     expect({ seed: SEED, unpackedMB: mb(unpacked.bytes) < 4 }).toEqual({ seed: SEED, unpackedMB: true });
   });
