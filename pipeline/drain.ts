@@ -41,8 +41,10 @@ export async function drain<R>(
  * next page is read only when a write slot is free, so a slow broker slows the source. The same
  * outcomes as `drain`: a failed write cancels the extraction and rejects with the write's error; a
  * failed extraction stops the writes and rejects with its error; `toRecord` throwing cancels the
- * extraction and rejects with what it threw; a stop rejects with `abortError`. In each case the
- * writes already started are waited for before it rejects, so nothing is written after.
+ * extraction and rejects with what it threw. In these cases the writes already started are waited
+ * for before it rejects, so nothing is written after. A stop rejects with `abortError` at once, as
+ * `drain` does: no write starts after it, and one outstanding (a broker that does not answer) is
+ * not waited for, so a stopped run ends within the process's grace period.
  */
 export async function drainBatches<R>(
   ex: Extraction<R>,
@@ -51,8 +53,16 @@ export async function drainBatches<R>(
   publisher: PublisherOptions,
   signal: AbortSignal | undefined,
 ): Promise<[number, R]> {
-  const onAbort = () => ex.rows.destroy(abortError(signal!));
+  let stopped: () => void = () => undefined;
+  const stop = new Promise<void>((resolve) => (stopped = resolve));
+  const onAbort = () => {
+    ex.rows.destroy(abortError(signal!));
+    stopped();
+  };
   signal?.addEventListener('abort', onAbort, { once: true });
+  const isStopped = () => signal?.aborted === true;
+  // a stop rejects without waiting for the extraction; its own failure (the stop) is observed here
+  ex.done.catch(() => undefined);
   const { batchSize, maxInFlight, lingerMs } = publisher;
   const inFlight = new Set<Promise<void>>();
   let written = 0;
@@ -60,8 +70,10 @@ export async function drainBatches<R>(
   let readerFailed = null as { error: unknown } | null;
   let pending: OutRecord[] = [];
   const send = async (batch: OutRecord[]): Promise<void> => {
-    while (inFlight.size >= maxInFlight && writeFailed === null) await Promise.race(inFlight);
-    if (writeFailed !== null) return;
+    // a free slot, or the stop: a broker that does not answer must not hold a stopped run
+    while (inFlight.size >= maxInFlight && writeFailed === null && !isStopped())
+      await Promise.race([...inFlight, stop]);
+    if (writeFailed !== null || isStopped()) return;
     const w: Promise<void> = writer.write(batch).then(
       () => {
         written += batch.length;
@@ -82,8 +94,7 @@ export async function drainBatches<R>(
         // a partial batch waits at most lingerMs for more rows, as batchWithTimeOrCount's did
         let timer: NodeJS.Timeout | undefined;
         const lingered = new Promise<null>((resolve) => (timer = setTimeout(resolve, lingerMs, null)));
-        const first = await Promise.race([next, lingered]);
-        clearTimeout(timer);
+        const first = await Promise.race([next, lingered]).finally(() => clearTimeout(timer));
         if (first === null) {
           const batch = pending;
           pending = [];
@@ -94,6 +105,7 @@ export async function drainBatches<R>(
       if (r.done) break;
       try {
         for (const row of r.value) {
+          if (isStopped()) break; // nothing more after a stop, as drain (its stream ends there)
           const rec = toRecord(row);
           if (rec === null) continue;
           pending.push(rec);
@@ -106,8 +118,9 @@ export async function drainBatches<R>(
       } catch (error) {
         readerFailed = { error };
       }
-      if (readerFailed !== null || writeFailed !== null) break;
+      if (readerFailed !== null || writeFailed !== null || isStopped()) break;
     }
+    if (isStopped()) throw abortError(signal);
     // the last partial batch, unless the extraction was cancelled or stopped (its pages end early then)
     if (readerFailed === null && writeFailed === null && !ex.rows.destroyed && pending.length > 0) await send(pending);
     pending = [];
@@ -121,9 +134,9 @@ export async function drainBatches<R>(
     }
     return [written, await ex.done];
   } catch (err) {
+    if (isStopped()) throw abortError(signal);
     await Promise.all(inFlight);
     if (writeFailed !== null && err !== writeFailed.error) throw writeFailed.error;
-    if (signal?.aborted) throw abortError(signal);
     throw err;
   } finally {
     signal?.removeEventListener('abort', onAbort);

@@ -111,9 +111,10 @@ export class LatestLogins {
       this.compactor.compactParts(checkedTime(login), login.id, this.codec.fingerprint, this.codec.values(login)) ??
       this.compactor.compact(this.codec.pack(login));
     // The map copies both strings into its arena: no slice of the CSV parser's decoded chunk stays
-    // alive (one would keep the whole chunk). Keys or devices it cannot hold compactly (not latin1)
-    // are kept in a Map as copies, for the same reason: only those are copied here.
-    this.byUser.set(arenaKey(key) ? key : ownCopy(key), arenaValue(device) ? device : ownCopy(device));
+    // alive (one would keep the whole chunk). When either does not fit the arena (not latin1, too
+    // long), BOTH go into its overflow Map as they are (ArenaStringMap.set), so both are copied then.
+    const inArena = arenaKey(key) && arenaValue(device);
+    this.byUser.set(inArena ? key : ownCopy(key), inArena ? device : ownCopy(device));
   }
 
   /** The user's latest successful login this run, packed, or undefined. */
