@@ -120,7 +120,7 @@ export async function drainBatches<R>(
       }
       if (readerFailed !== null || writeFailed !== null || isStopped()) break;
     }
-    if (isStopped()) throw abortError(signal);
+    if (isStopped()) throw abortError(signal!);
     // the last partial batch, unless the extraction was cancelled or stopped (its pages end early then)
     if (readerFailed === null && writeFailed === null && !ex.rows.destroyed && pending.length > 0) await send(pending);
     pending = [];
@@ -134,7 +134,7 @@ export async function drainBatches<R>(
     }
     return [written, await ex.done];
   } catch (err) {
-    if (isStopped()) throw abortError(signal);
+    if (isStopped()) throw abortError(signal!);
     await Promise.all(inFlight);
     if (writeFailed !== null && err !== writeFailed.error) throw writeFailed.error;
     throw err;
