@@ -1,0 +1,109 @@
+import { Client } from 'pg';
+import { sleep } from '../../../kernel/retry';
+import { mulberry32 } from '../../../simulator/prng';
+import { services } from '../../support/services';
+import { SinkHarness, type Produce } from '../../support/sink-harness';
+import { login, loginId, user, userId } from '../../support/sink-fixtures';
+import { waitFor } from '../../support/wait';
+
+/**
+ * Review of session 14's live load (sinks/postgres/bulk.ts liveEnd, store.ts): an operator's
+ * attacks on the promise "the final table has every declared index". LIVE_REV_SEED=<n> replays.
+ */
+const seed = Number(process.env.LIVE_REV_SEED ?? Math.floor(Math.random() * 2 ** 31));
+
+/** Declared secondary indexes (schemas/streams): users email, username, managerId; logins userId+loginTime. */
+const SECONDARY = { users: 3, logins: 1 };
+
+describe(`review s14: the live load's end under an operator (LIVE_REV_SEED=${seed})`, () => {
+  let h: SinkHarness;
+  let db: Client;
+  beforeEach(async () => {
+    h = await new SinkHarness({ partitions: 2 }).setUp();
+    db = new Client({ connectionString: services().DATABASE_URL });
+    await db.connect();
+  });
+  afterEach(async () => {
+    await db.end().catch(() => undefined);
+    await h.close();
+  });
+
+  const secondary = async (table: 'users' | 'logins'): Promise<number> => {
+    const { rows } = await db.query<{ n: string }>(
+      'SELECT count(*) AS n FROM pg_indexes ' +
+        "WHERE schemaname = 'public' AND tablename = $1 AND indexname NOT LIKE '%pkey'",
+      [h.tables[table]],
+    );
+    return Number(rows[0].n);
+  };
+  const tuning = (liveLoadIdleMs: number) => ({
+    liveLoadIdleMs,
+    retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 500 },
+  });
+  const users = (from: number, n: number): Produce[] =>
+    Array.from({ length: n }, (_, i) => ({ key: userId(from + i), value: user(userId(from + i)) }));
+  const logins = (from: number, n: number, rnd: () => number): Produce[] =>
+    Array.from({ length: n }, (_, i) => {
+      const id = loginId(from + i);
+      return { key: id, value: login(id, userId(Math.floor(rnd() * 50)), 1_700_000_000_000 + from + i) };
+    });
+
+  // FINDING (medium): a second sink process of the group, started while the logins topic is still
+  // empty (the run's users phase done, its logins phase not begun: the first process's idle end has
+  // already built the logins indexes), begins its own live load of logins and DROPS the indexes
+  // (bulk.ts beginBulk: `ends.size === 0 && opts.live` now begins a load). Only that process's own
+  // idle end would build them again, and its timer is armed only by its own writes to a live table
+  // (bulk.ts liveEnd: done() → arm). Stopped (scaled down, crashed, or simply owning no logins
+  // partition), it never writes: the first process then loads every login event by the normal
+  // path into a table with no userId index (its own load of logins ended; store.ts `bulk` has no
+  // entry, so a cascading user deletion does not build it either: a whole-table scan per batch),
+  // until some process restarts. Before session 14 an empty topic began no load: nothing dropped.
+  it('a second process started while the logins topic is empty drops the logins indexes; nobody rebuilds them', async () => {
+    const rnd = mulberry32(seed);
+    const first = h.sink({ tuning: tuning(500) });
+    await first.start();
+    await h.produce(h.topics.users, users(0, 50));
+    await h.caughtUp();
+    await waitFor('the first process to end its live loads', 15_000, async () => {
+      return (await secondary('users')) === SECONDARY.users && (await secondary('logins')) === SECONDARY.logins;
+    });
+    // A second process of the group comes up (scale-out / rolling deploy), then goes away again.
+    const second = h.sink({ tuning: tuning(500) });
+    await second.start();
+    await sleep(1000);
+    await second.stop();
+    // The connector's logins phase: the first process (alone in the group again) writes them all.
+    for (let i = 0; i < 5; i++) await h.produce(h.topics.logins, logins(i * 40, 40, rnd));
+    await h.caughtUp();
+    await sleep(2000); // four idle periods of the first process
+    expect((await h.rows('logins', 'id')).length).toBe(200);
+    expect(await secondary('logins')).toBe(SECONDARY.logins);
+  }, 90_000);
+
+  // FINDING (low-medium): a steady trickle of new keys that never pauses for liveLoadIdleMs keeps
+  // the live load going, and with it every live table without its secondary indexes, for as long as
+  // the trickle lasts: no bound (bulk.ts liveEnd: every write's begin() clears the timer; store.ts
+  // write ends the load only at a key conflict, which new keys never hit). Downstream queries and
+  // the cascade's lookups scan the whole table meanwhile. Here: a record every 200 ms for 12 s,
+  // idle end 1 s; the indexes are expected within 10 idle periods of the first write.
+  it('a trickle of new keys that never idles: the indexes within a bound', async () => {
+    const rnd = mulberry32(seed + 1);
+    const sink = h.sink({ tuning: { ...tuning(1000), fetchMaxWaitMs: 100 } });
+    await sink.start();
+    const started = Date.now();
+    let next = 0;
+    let builtAt: number | undefined;
+    while (Date.now() - started < 12_000) {
+      await h.produce(h.topics.users, users(next, 1));
+      await h.produce(h.topics.logins, logins(next, 1, rnd));
+      next++;
+      if (builtAt === undefined && (await secondary('users')) === SECONDARY.users) builtAt = Date.now() - started;
+      await sleep(200);
+    }
+    await h.caughtUp();
+    expect({ indexesBuiltWithinMs: builtAt ?? 'never during the trickle' }).toEqual({
+      indexesBuiltWithinMs: expect.any(Number),
+    });
+    expect(builtAt).toBeLessThanOrEqual(10_000);
+  }, 90_000);
+});
