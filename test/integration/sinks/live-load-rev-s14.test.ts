@@ -1,4 +1,4 @@
-import { Client } from 'pg';
+import { Client, Pool } from 'pg';
 import { sleep } from '../../../kernel/retry';
 import { mulberry32 } from '../../../simulator/prng';
 import { services } from '../../support/services';
@@ -58,7 +58,7 @@ describe(`review s14: the live load's end under an operator (LIVE_REV_SEED=${see
   // path into a table with no userId index (its own load of logins ended; store.ts `bulk` has no
   // entry, so a cascading user deletion does not build it either: a whole-table scan per batch),
   // until some process restarts. Before session 14 an empty topic began no load: nothing dropped.
-  it('a second process started while the logins topic is empty drops the logins indexes; nobody rebuilds them', async () => {
+  it('a second process started while the logins topic is empty drops its indexes; nobody rebuilds them', async () => {
     const rnd = mulberry32(seed);
     const first = h.sink({ tuning: tuning(500) });
     await first.start();
@@ -164,7 +164,10 @@ describe(`review s14: a live load with versions, cascades and refused records (L
         batch.push({ key: id, value: user(id, { title: `v2-${i}` }) });
         titles.set(id, `v2-${i}`);
       }
-      if (batch.length > 5 + rnd() * 20) (sends.push(batch), (batch = []));
+      if (batch.length > 5 + rnd() * 20) {
+        sends.push(batch);
+        batch = [];
+      }
     }
     // Refused values (a NUL byte: PostgreSQL text refuses it) of keys never seen otherwise.
     const refused = 1 + Math.floor(rnd() * 3);
@@ -223,3 +226,70 @@ async function secondary(h: SinkHarness, db: Client, table: 'users' | 'logins'):
   );
   return Number(rows[0].n);
 }
+
+// Connection losses during a live load (an outage of the sink's sessions, not a bad record): the
+// sink's backends working on the test's tables are terminated at random moments, also while the
+// idle end builds the indexes (bulk.ts liveEnd: a failed end is tried again).
+describe(`review s14: a live load through connection losses (LIVE_REV_SEED=${seed})`, () => {
+  let h: SinkHarness;
+  let db: Client;
+  beforeEach(async () => {
+    h = await new SinkHarness({ partitions: 2 }).setUp();
+    db = new Client({ connectionString: services().DATABASE_URL });
+    await db.connect();
+  });
+  afterEach(async () => {
+    await db.end().catch(() => undefined);
+    await h.close();
+  });
+
+  it('nothing lost, nothing dead-lettered, every index in the end', async () => {
+    const rnd = mulberry32(seed + 3);
+    const app = `live-rev-${seed}-${process.pid}`;
+    const pool = new Pool({ connectionString: services().DATABASE_URL, max: 4, application_name: app });
+    pool.on('error', () => undefined);
+    const sink = h.sink({
+      pool,
+      tuning: {
+        maxBytesPerPartition: 4096,
+        maxBatchBytes: 8192,
+        fetchMinBytes: 1,
+        liveLoadIdleMs: 400,
+        retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 20, maxDelayMs: 200 },
+      },
+    });
+    await sink.start();
+    let killing = true;
+    let killed = 0;
+    const killer = (async () => {
+      while (killing) {
+        await sleep(20 + Math.floor(rnd() * 150));
+        const { rows } = await db.query<{ n: string }>(
+          'SELECT count(pg_terminate_backend(pid)) AS n FROM pg_stat_activity WHERE application_name = $1',
+          [app],
+        );
+        killed += Number(rows[0].n);
+      }
+    })();
+    const nUsers = 100 + Math.floor(rnd() * 200);
+    const all: Produce[] = [];
+    for (let i = 0; i < nUsers; i++) all.push({ key: userId(i), value: user(userId(i), { title: `t-${i}` }) });
+    for (let at = 0; at < all.length;) {
+      const n = 5 + Math.floor(rnd() * 30);
+      await h.produce(h.topics.users, all.slice(at, at + n));
+      at += n;
+      if (rnd() < 0.3) await sleep(Math.floor(rnd() * 600)); // idle ends in the middle too
+    }
+    await h.caughtUp(90_000);
+    await sleep(1500); // killing on through idle ends' index builds
+    killing = false;
+    await killer;
+    await waitFor('the indexes', 30_000, async () => (await secondary(h, db, 'users')) === SECONDARY.users);
+    expect((await h.rows('users', 'id, title')).length).toBe(nUsers);
+    expect(await h.deadLetters()).toEqual([]);
+    console.log(`terminated ${killed} sink sessions`);
+    expect(killed).toBeGreaterThan(3);
+    await sink.stop();
+    await pool.end();
+  }, 150_000);
+});
