@@ -293,3 +293,40 @@ describe(`review s14: a live load through connection losses (LIVE_REV_SEED=${see
     await pool.end();
   }, 150_000);
 });
+
+// PINS (passes; kept: the latency the change adds): with the default fetch batching (256 KiB or
+// 500 ms) a record that arrives alone is in its table within fetchMaxWaitMs plus a write, and
+// stop() of an idle sink is not held by a waiting fetch beyond it.
+describe(`review s14: fetch batching's latency and stop (LIVE_REV_SEED=${seed})`, () => {
+  let h: SinkHarness;
+  beforeEach(async () => {
+    h = await new SinkHarness({ partitions: 2 }).setUp();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  it('a lone record within ~fetchMaxWaitMs; stop() promptly', async () => {
+    const sink = h.sink({ tuning: { liveLoadIdleMs: 200 } });
+    await sink.start();
+    await h.produce(h.topics.users, users(0, 1));
+    await h.caughtUp();
+    await sleep(1500); // the live load over: the normal path
+    const lags: number[] = [];
+    for (let i = 1; i <= 5; i++) {
+      const sent = Date.now();
+      await h.produce(h.topics.users, users(i, 1));
+      await waitFor('the row', 10_000, async () => (await h.rows('users', 'id')).length === i + 1);
+      lags.push(Date.now() - sent);
+      await sleep(Math.floor(Math.random() * 700));
+    }
+    expect(Math.max(...lags)).toBeLessThan(1500);
+    const stopping = Date.now();
+    await sink.stop();
+    expect(Date.now() - stopping).toBeLessThan(2000);
+  }, 60_000);
+});
+
+function users(from: number, n: number): Produce[] {
+  return Array.from({ length: n }, (_, i) => ({ key: userId(from + i), value: user(userId(from + i)) }));
+}
