@@ -1,4 +1,5 @@
 import { Client, Pool } from 'pg';
+import { FatalError } from '../../../kernel/errors';
 import { sleep } from '../../../kernel/retry';
 import { mulberry32 } from '../../../simulator/prng';
 import { services } from '../../support/services';
@@ -330,3 +331,75 @@ describe(`review s14: fetch batching's latency and stop (LIVE_REV_SEED=${seed})`
 function users(from: number, n: number): Produce[] {
   return Array.from({ length: n }, (_, i) => ({ key: userId(from + i), value: user(userId(from + i)) }));
 }
+
+// PINS (passes; kept: two processes each think they own the live load): both start on empty topics
+// (both begin live loads of both tables), one leaves mid-run (a stop or a crash: its partitions move
+// to the other), the run ends: rows exactly as the records say, every index.
+describe(`review s14: two processes in one live load, one leaves (LIVE_REV_SEED=${seed})`, () => {
+  let h: SinkHarness;
+  let db: Client;
+  beforeEach(async () => {
+    h = await new SinkHarness({ partitions: 3 }).setUp();
+    db = new Client({ connectionString: services().DATABASE_URL });
+    await db.connect();
+  });
+  afterEach(async () => {
+    await db.end().catch(() => undefined);
+    await h.close();
+  });
+
+  it('rows exact, every index', async () => {
+    const rnd = mulberry32(seed + 4);
+    const crash = rnd() < 0.5;
+    let leaving = false;
+    const tuning = {
+      maxBytesPerPartition: 4096,
+      maxBatchBytes: 8192,
+      fetchMinBytes: 1,
+      liveLoadIdleMs: 1500,
+      retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 500 },
+    };
+    const a = h.sink({ tuning });
+    const b = h.sink({
+      tuning,
+      hooks: {
+        insideTransaction: () => {
+          if (leaving && crash) throw new FatalError('TEST_CRASH', 'injected');
+        },
+      },
+    });
+    await a.start();
+    await b.start();
+    await sleep(3000); // both in the group
+    const nUsers = 150 + Math.floor(rnd() * 150);
+    const titles = new Map<string, string>();
+    const records: Produce[] = [];
+    for (let i = 0; i < nUsers; i++) {
+      const id = userId(i);
+      records.push({ key: id, value: user(id, { title: `t-${i}` }) });
+      titles.set(id, `t-${i}`);
+    }
+    for (let i = 0; i < 20; i++) {
+      const id = userId(Math.floor(rnd() * nUsers));
+      records.push({ key: id, value: user(id, { title: `again-${i}` }) });
+      titles.set(id, `again-${i}`);
+    }
+    const leaveAt = Math.floor(rnd() * records.length);
+    for (let at = 0; at < records.length;) {
+      const n = 5 + Math.floor(rnd() * 25);
+      await h.produce(h.topics.users, records.slice(at, at + n));
+      if (!leaving && at + n > leaveAt) {
+        leaving = true;
+        if (!crash) await b.stop();
+      }
+      at += n;
+    }
+    if (crash) await b.done.catch(() => undefined);
+    await b.stop();
+    await h.caughtUp(90_000);
+    await waitFor('the indexes', 30_000, async () => (await secondary(h, db, 'users')) === SECONDARY.users);
+    expect(await h.rows('users', 'id, title')).toEqual(
+      [...titles].sort(([x], [y]) => (x < y ? -1 : 1)).map(([id, title]) => ({ id, title })),
+    );
+  }, 150_000);
+});
