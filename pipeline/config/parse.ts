@@ -213,6 +213,7 @@ export function parseConnectorConfig(
         fetchMinBytes: sink.fetchMinBytes as number,
         fetchMaxWaitMs: sink.fetchMaxWaitMs as number,
         liveLoadIdleMs: sink.liveLoadIdleMs as number,
+        liveLoadMaxMs: sink.liveLoadMaxMs as number,
       },
     },
     metrics: { host: m.host as string, port: (m.port as number | undefined) ?? null },

@@ -224,11 +224,13 @@ export const SERVICE_OPTIONS = {
         max: DEFAULT_TUNING.maxBytesPerPartition,
         int: true,
         default: DEFAULT_TUNING.fetchMinBytes,
-        doc: "while live, a fetch returns once the broker holds this many bytes for it (fewer, larger transactions); at most one partition's fetch size",
+        doc:
+          'while live, a fetch returns once the broker holds this many bytes for it ' +
+          "(fewer, larger transactions); at most one partition's fetch size",
       }),
       fetchMaxWaitMs: num({
-        min: 0,
-        max: 60_000,
+        min: 1,
+        max: Math.floor(DEFAULT_TUNING.sessionTimeoutMs / 3),
         int: true,
         default: DEFAULT_TUNING.fetchMaxWaitMs,
         doc: 'the longest a live fetch waits for fetchMinBytes: the latency added to a record that arrives alone',
@@ -238,7 +240,16 @@ export const SERVICE_OPTIONS = {
         max: DAY_MS,
         int: true,
         default: DEFAULT_TUNING.liveLoadIdleMs,
-        doc: 'a first load with the sink already up ends, and the tables get their secondary indexes, after this long with nothing written',
+        doc:
+          "the sink's first load, when it is up before the first run, ends after this long with nothing " +
+          'written: the tables then get their secondary indexes',
+      }),
+      liveLoadMaxMs: num({
+        min: 1000,
+        max: DAY_MS,
+        int: true,
+        default: DEFAULT_TUNING.liveLoadMaxMs,
+        doc: "the latest the sink's first load ends after its first write, even if records never stop coming",
       }),
     },
     { doc: 'the PostgreSQL sink' },

@@ -46,6 +46,7 @@ export interface LoadedConfig extends Omit<ConnectorSettings, 'salesforce'> {
       | 'fetchMinBytes'
       | 'fetchMaxWaitMs'
       | 'liveLoadIdleMs'
+      | 'liveLoadMaxMs'
     >;
   };
   /** The Prometheus and health endpoint; port null = off, 0 = any free port. */

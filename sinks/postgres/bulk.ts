@@ -55,16 +55,23 @@ export async function beginBulk(
   pool: Pool,
   table: SinkTable,
   ends: ReadonlyMap<number, bigint> | undefined,
-  opts: { live?: boolean } = {},
+  opts: { live?: boolean; siblings?: readonly SinkTable[] } = {},
 ): Promise<BulkLoad | undefined> {
   if (!ends || (ends.size === 0 && !opts.live)) return undefined;
+  // A live load only on the sink's first start: no table of the sink holds an offset. A process
+  // that joins a group whose load went on (or ended) must not drop the indexes of a table still
+  // empty: its own idle end may never come (it stops, or owns none of the table's partitions),
+  // and the process whose load it was has built them already.
+  const names = [table, ...(ends.size === 0 ? (opts.siblings ?? []) : [])]
+    .filter((t) => t.name.schema === table.name.schema)
+    .map((t) => t.name.name);
   const begun = await withClient(pool, (client) =>
     inTransaction(client, async () => {
       await lockTableDdl(client, table);
       const { rows } = await client.query<{ bulk: boolean }>(
         `SELECT NOT EXISTS (SELECT 1 FROM ${qualified(table.name)}) AND NOT EXISTS ` +
-          `(SELECT 1 FROM ${qualified(offsetsTable(table.name.schema))} WHERE table_name = $1) AS bulk`,
-        [table.name.name],
+          `(SELECT 1 FROM ${qualified(offsetsTable(table.name.schema))} WHERE table_name = ANY($1)) AS bulk`,
+        [names],
       );
       // Not a bulk load: another process of the group may have begun one (and dropped the indexes)
       // between this start's DDL and this check; then nothing here would ever build them, since only
@@ -110,8 +117,9 @@ export async function buildIndexes(pool: Pool, table: SinkTable, logger: Logger)
 
 /**
  * The idle end of live loads: `end` runs once nothing was written to a table of a live load for
- * `idleMs` (begin/done around each such write; no write in progress). A failed end is tried again
- * after another `idleMs`; the next start builds what is missing anyway (setup.ts).
+ * `idleMs` (begin/done around each such write; no write in progress), or `maxMs` after the first
+ * write, whichever comes first. A failed end is tried again after another `idleMs`; the next
+ * start builds what is missing anyway (setup.ts).
  */
 export interface LiveEnd {
   begin(): void;
@@ -121,27 +129,38 @@ export interface LiveEnd {
   open(): void;
 }
 
-export function liveEnd(idleMs: number, end: () => Promise<void>, logger: Logger): LiveEnd {
+export function liveEnd(limits: { idleMs: number; maxMs: number }, end: () => Promise<void>, logger: Logger): LiveEnd {
   let writing = 0;
   let timer: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
   let closed = false;
+  const endNow = () => {
+    if (closed) return;
+    end().catch((err: Error) => {
+      logger.warn('bulk load: building the indexes failed; tried again', { error: err.message });
+      arm();
+    });
+  };
   const arm = () => {
     clearTimeout(timer);
     if (closed || writing > 0) return;
     timer = setTimeout(() => {
       timer = undefined;
-      if (closed || writing > 0) return;
-      end().catch((err: Error) => {
-        logger.warn('bulk load: building the indexes failed; tried again', { error: err.message });
-        arm();
-      });
-    }, idleMs);
+      if (!closed && writing === 0) endNow();
+    }, limits.idleMs);
     timer.unref(); // the consumer keeps the process up; a stopped sink's next start builds them
   };
   return {
     begin() {
       writing++;
       clearTimeout(timer);
+      // The bound from the first write: a trickle that never idles still ends the load. Writes in
+      // flight meanwhile are safe: CREATE INDEX waits for their transactions, and a COPY into an
+      // indexed table takes the staging path on a key it holds (writer.ts copyBulk).
+      if (deadline === undefined && !closed) {
+        deadline = setTimeout(endNow, limits.maxMs);
+        deadline.unref();
+      }
     },
     done() {
       writing--;
@@ -150,6 +169,8 @@ export function liveEnd(idleMs: number, end: () => Promise<void>, logger: Logger
     close() {
       closed = true;
       clearTimeout(timer);
+      clearTimeout(deadline);
+      deadline = undefined;
     },
     open() {
       closed = false;

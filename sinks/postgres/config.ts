@@ -72,6 +72,7 @@ const TUNED = [
   'fetchMinBytes',
   'fetchMaxWaitMs',
   'liveLoadIdleMs',
+  'liveLoadMaxMs',
 ] as const;
 
 /**
@@ -166,12 +167,22 @@ export function resolveSinkConfig(raw: PostgresSinkConfig): ResolvedSinkConfig {
   // One partition's fetch returns at most maxBytesPerPartition: a larger minimum would hold every
   // fetch of a one-partition backlog for fetchMaxWaitMs (measured: 1 MiB with 256 KiB partitions left
   // the sink 37 s behind a 100k first run, docs/performance-s14-live.md).
-  if (v.tuning && tuning.fetchMinBytes > tuning.maxBytesPerPartition)
+  const givenTuning = (v.tuning ?? {}) as Partial<SinkTuning>;
+  if (givenTuning.fetchMinBytes !== undefined && tuning.fetchMinBytes > tuning.maxBytesPerPartition)
     issues.add(
       'tuning.fetchMinBytes',
       `give at most tuning.maxBytesPerPartition (${tuning.maxBytesPerPartition}): ` +
         'a fetch of one partition returns no more',
       { value: tuning.fetchMinBytes },
+    );
+  // kafkajs heartbeats between fetches: a live fetch that waits near the session timeout gets an
+  // idle member evicted (a rebalance at every quiet fetch), and stop() waits as long.
+  if (v.tuning && tuning.fetchMaxWaitMs > Math.floor(tuning.sessionTimeoutMs / 3))
+    issues.add(
+      'tuning.fetchMaxWaitMs',
+      `give at most a third of tuning.sessionTimeoutMs (${Math.floor(tuning.sessionTimeoutMs / 3)} ms): ` +
+        'the group heartbeats between fetches',
+      { value: tuning.fetchMaxWaitMs },
     );
   if (issues.list.length > 0) throw new ConfigError('sink config', issues.list);
 

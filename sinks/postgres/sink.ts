@@ -45,9 +45,14 @@ export interface SinkTuning {
    *  before the connector's first run) is loaded in bulk as the run's records arrive: COPY without
    *  the key probe, secondary indexes built once at the end, as from a backlog. The load ends when
    *  nothing was written for this many ms (default 5000), or at the first record whose key the table
-   *  holds already (sinks/postgres/bulk.ts, a live load). The tables lack their secondary indexes
-   *  until then, as during a backlog's bulk load. docs/performance-s14-live.md. */
+   *  holds already, or after liveLoadMaxMs (sinks/postgres/bulk.ts, a live load). The tables lack
+   *  their secondary indexes until then, as during a backlog's bulk load. Only on the sink's first
+   *  start: none of its tables has a stored offset. docs/performance-s14-live.md. */
   liveLoadIdleMs: number;
+  /** A live load ends at the latest this many ms after its first write (default 1800000, 30 min),
+   *  even if records never stop coming (a steady trickle of new keys): the tables get their
+   *  indexes, and what follows takes the normal path. Ending early costs speed only. */
+  liveLoadMaxMs: number;
   /** Partitions written at once, each batch in its own transaction (default 2: one batch is
    *  decoded while another is written; a partition's batches stay in order). The next fetch
    *  runs while they are written (sinks/engine/consumer.ts, write-behind). */
@@ -83,6 +88,7 @@ export const DEFAULT_TUNING: SinkTuning = {
   fetchMinBytes: 256 * 1024,
   fetchMaxWaitMs: 500,
   liveLoadIdleMs: 5000,
+  liveLoadMaxMs: 30 * 60_000,
   partitionsConsumedConcurrently: 2,
   sessionTimeoutMs: 30_000,
   fromBeginning: true,
@@ -141,7 +147,11 @@ export function postgresSinkStreams(deps: Omit<PostgresSinkDeps, 'kafka' | 'pool
 }
 
 export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
-  const tuning: SinkTuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  const given: SinkTuning = { ...DEFAULT_TUNING, ...deps.tuning };
+  // One partition's fetch returns at most maxBytesPerPartition: a larger minimum would hold every
+  // fetch of a one-partition backlog for fetchMaxWaitMs. The default follows a smaller fetch size
+  // (a configuration from before fetchMinBytes keeps its behaviour); config.ts refuses a larger one given.
+  const tuning: SinkTuning = { ...given, fetchMinBytes: Math.min(given.fetchMinBytes, given.maxBytesPerPartition) };
   const store = createPostgresStore({
     pool: deps.pool,
     chunkRows: tuning.chunkRows,
@@ -149,6 +159,7 @@ export function createPostgresSink(deps: PostgresSinkDeps): PostgresSink {
     statementTimeoutMs: tuning.statementTimeoutMs,
     logger: deps.logger,
     liveLoadIdleMs: tuning.liveLoadIdleMs,
+    liveLoadMaxMs: tuning.liveLoadMaxMs,
   });
   return createSinkEngine({
     kafka: deps.kafka,

@@ -25,6 +25,8 @@ export interface PostgresStoreOptions {
   /** A table fresh at start-up whose topic is empty is loaded in bulk as the records arrive, ended
    *  after this many ms with nothing written (bulk.ts, a live load). Undefined: no live load. */
   liveLoadIdleMs?: number;
+  /** The latest a live load ends after its first write, in ms (default: no bound but the idle end). */
+  liveLoadMaxMs?: number;
 }
 
 /**
@@ -56,7 +58,7 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
     opts.liveLoadIdleMs === undefined
       ? undefined
       : liveEnd(
-          opts.liveLoadIdleMs,
+          { idleMs: opts.liveLoadIdleMs, maxMs: opts.liveLoadMaxMs ?? 2 ** 31 - 1 },
           async () => {
             for (const [stream, load] of [...bulk]) if (load.live) await finish(stream, load);
           },
@@ -88,7 +90,10 @@ export function createPostgresStore(opts: PostgresStoreOptions): PostgresStore {
       for (const s of streams) {
         await prepareTable(pool, tableOf(s), s.baseSchema, await ctx.latestSchema(s), ctx.logger);
         bulk.delete(s.name);
-        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s), { live: live !== undefined });
+        const load = await beginBulk(pool, tableOf(s), await ctx.endOffsets?.(s), {
+          live: live !== undefined,
+          siblings: streams.map(tableOf),
+        });
         if (!load) continue;
         bulk.set(s.name, load);
         ctx.logger.info(

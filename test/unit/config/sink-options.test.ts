@@ -4,7 +4,8 @@ import { goodConfig, sources } from './helpers';
 
 /** The sink's own options (issue 13): defaults, conversion to the sink config, and refusals naming the field. */
 describe('sink options', () => {
-  it('default to delete-logins, synchronous commits, 60 s statements, 60 failures, 120 s stall, live fetches of 256 KiB or 500 ms, a live load ended after 5 s idle', () => {
+  it('default to delete-logins, synchronous commits, 60 s statements, 60 failures, 120 s stall, the live path', () => {
+    // live fetches of 256 KiB or 500 ms; a live load ended after 5 s idle, or 30 min after its first write
     const sink = resolveSinkConfig(toSinkConfig(parseConnectorConfig(goodConfig(), sources(), 'test.yaml')));
     expect(sink.onUserRemoved).toBe('delete-logins');
     expect(sink.tuning).toMatchObject({
@@ -15,6 +16,7 @@ describe('sink options', () => {
       fetchMinBytes: 256 * 1024,
       fetchMaxWaitMs: 500,
       liveLoadIdleMs: 5000,
+      liveLoadMaxMs: 1_800_000,
     });
   });
 
@@ -29,6 +31,7 @@ describe('sink options', () => {
         fetchMinBytes: 65_536,
         fetchMaxWaitMs: 250,
         liveLoadIdleMs: 2000,
+        liveLoadMaxMs: 60_000,
       },
     });
     const sink = resolveSinkConfig(toSinkConfig(parseConnectorConfig(raw, sources(), 'test.yaml')));
@@ -41,6 +44,7 @@ describe('sink options', () => {
       fetchMinBytes: 65_536,
       fetchMaxWaitMs: 250,
       liveLoadIdleMs: 2000,
+      liveLoadMaxMs: 60_000,
     });
   });
 
