@@ -11,6 +11,7 @@ import { services, uniqueName } from '../../support/services';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
 import { waitFor } from '../../support/wait';
+import { SECONDARY_INDEXES as SECONDARY, secondaryIndexCount as secondaryCount } from '../../support/pg-indexes';
 
 /**
  * The bulk load (sinks/postgres/bulk.ts): a table that is empty with no stored offset when the
@@ -27,16 +28,6 @@ import { waitFor } from '../../support/wait';
 const seed = Number(process.env.BULK_LOAD_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** Declared secondary indexes (schemas/streams): users email, username, managerId; logins userId+loginTime. */
-const SECONDARY = { users: 3, logins: 1 };
-
-const secondaryCount = async (db: Client | Pool, table: string): Promise<number> => {
-  const { rows } = await db.query<{ n: string }>(
-    'SELECT count(*) AS n FROM pg_indexes ' +
-      "WHERE schemaname = 'public' AND tablename = $1 AND indexname NOT LIKE '%pkey'",
-    [table],
-  );
-  return Number(rows[0].n);
-};
 
 interface Backlog {
   users: Produce[];

@@ -8,6 +8,7 @@ import { createPostgresStore } from '../../../sinks/postgres/store';
 import { sinkStreams, userRemovalCascades } from '../../../sinks/streams';
 import { services, uniqueName } from '../../support/services';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
+import { secondaryIndexCount as secondaryCount } from '../../support/pg-indexes';
 
 /**
  * Review of the bulk load (sinks/postgres/bulk.ts) with two sink processes of one group: each
@@ -17,15 +18,6 @@ import { login, loginId, user, userId } from '../../support/sink-fixtures';
  * BULK_REVIEW_SEED=<n> replays a run.
  */
 const seed = Number(process.env.BULK_REVIEW_SEED ?? Math.floor(Math.random() * 2 ** 31));
-
-const secondaryCount = async (pool: Pool, table: string): Promise<number> => {
-  const { rows } = await pool.query<{ n: string }>(
-    'SELECT count(*) AS n FROM pg_indexes ' +
-      "WHERE schemaname = 'public' AND tablename = $1 AND indexname NOT LIKE '%pkey'",
-    [table],
-  );
-  return Number(rows[0].n);
-};
 
 describe(`PostgreSQL store: bulk load with two sink processes of one group (BULK_REVIEW_SEED=${seed})`, () => {
   const pool = new Pool({ connectionString: services().DATABASE_URL, max: 6 });

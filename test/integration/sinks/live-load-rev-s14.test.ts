@@ -6,6 +6,7 @@ import { services } from '../../support/services';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
 import { waitFor } from '../../support/wait';
+import { SECONDARY_INDEXES as SECONDARY, secondaryIndexCount } from '../../support/pg-indexes';
 
 /**
  * Review of session 14's live load (sinks/postgres/bulk.ts liveEnd, store.ts): an operator's
@@ -14,7 +15,6 @@ import { waitFor } from '../../support/wait';
 const seed = Number(process.env.LIVE_REV_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** Declared secondary indexes (schemas/streams): users email, username, managerId; logins userId+loginTime. */
-const SECONDARY = { users: 3, logins: 1 };
 
 describe(`review s14: the live load's end under an operator (LIVE_REV_SEED=${seed})`, () => {
   let h: SinkHarness;
@@ -29,14 +29,7 @@ describe(`review s14: the live load's end under an operator (LIVE_REV_SEED=${see
     await h.close();
   });
 
-  const secondary = async (table: 'users' | 'logins'): Promise<number> => {
-    const { rows } = await db.query<{ n: string }>(
-      'SELECT count(*) AS n FROM pg_indexes ' +
-        "WHERE schemaname = 'public' AND tablename = $1 AND indexname NOT LIKE '%pkey'",
-      [h.tables[table]],
-    );
-    return Number(rows[0].n);
-  };
+  const secondary = (table: 'users' | 'logins') => secondaryIndexCount(db, h.tables[table]);
   const tuning = (liveLoadIdleMs: number) => ({
     liveLoadIdleMs,
     retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 500 },
@@ -130,16 +123,7 @@ describe(`review s14: a live load with versions, cascades and refused records (L
 
   it('rows exactly as the records say, refused ones dead-lettered, every index', async () => {
     const rnd = mulberry32(seed + 2);
-    const secondaryIn = async (table: string): Promise<number> =>
-      Number(
-        (
-          await db.query<{ n: string }>(
-            'SELECT count(*) AS n FROM pg_indexes ' +
-              "WHERE schemaname = 'public' AND tablename = $1 AND indexname NOT LIKE '%pkey'",
-            [table],
-          )
-        ).rows[0].n,
-      );
+    const secondaryIn = (table: string) => secondaryIndexCount(db, table);
     const seenIndexes: number[] = [];
     const sink = h.sink({
       tuning: {

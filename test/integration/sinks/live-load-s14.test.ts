@@ -6,6 +6,7 @@ import { services } from '../../support/services';
 import { SinkHarness, type Produce } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
 import { waitFor } from '../../support/wait';
+import { SECONDARY_INDEXES as SECONDARY, secondaryIndexCount } from '../../support/pg-indexes';
 
 /**
  * The live first load (session 14, sinks/postgres/bulk.ts): the sink started before the
@@ -20,7 +21,6 @@ import { waitFor } from '../../support/wait';
 const seed = Number(process.env.LIVE_LOAD_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
 /** Declared secondary indexes (schemas/streams): users email, username, managerId; logins userId+loginTime. */
-const SECONDARY = { users: 3, logins: 1 };
 
 interface FirstRun {
   /** The records in the order the run sends them, in sends of a few records each. */
@@ -95,14 +95,7 @@ describe(`PostgreSQL sink: a first run while the sink is up is a bulk load (LIVE
     await h.close();
   });
 
-  const secondary = async (table: 'users' | 'logins'): Promise<number> => {
-    const { rows } = await db.query<{ n: string }>(
-      'SELECT count(*) AS n FROM pg_indexes ' +
-        "WHERE schemaname = 'public' AND tablename = $1 AND indexname NOT LIKE '%pkey'",
-      [h.tables[table]],
-    );
-    return Number(rows[0].n);
-  };
+  const secondary = (table: 'users' | 'logins') => secondaryIndexCount(db, h.tables[table]);
   const indexesBuilt = () =>
     waitFor('the secondary indexes to be built', 30_000, async () => {
       return (await secondary('users')) === SECONDARY.users && (await secondary('logins')) === SECONDARY.logins;
