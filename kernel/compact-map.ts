@@ -523,11 +523,11 @@ function writeLatin1(chunk: Buffer, s: string, at: number): void {
 }
 
 /** Keys may use all of latin1 too (one byte a character): pipeline/login-ids.ts packKey's Ids do. */
-function fitsArenaKey(key: string): boolean {
+export function fitsArenaKey(key: string): boolean {
   return key.length > 0 && fits(key, 255, false, 0xff);
 }
 
 /** Values may use all of latin1 (one byte a character): binary forms (pipeline/packed-device.ts) do. */
-function fitsArenaValue(value: string): boolean {
+export function fitsArenaValue(value: string): boolean {
   return fits(value, 0xffff, true, 0xff);
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { ArenaStringMap, charsAtMost } from '../kernel/compact-map';
+import { ArenaStringMap, fitsArenaKey, fitsArenaValue } from '../kernel/compact-map';
 import { DeviceCompactor } from './packed-device';
 import { packKey } from './login-ids';
 import type { LoginEventRecord } from './stages';
@@ -113,7 +113,7 @@ export class LatestLogins {
     // The map copies both strings into its arena: no slice of the CSV parser's decoded chunk stays
     // alive (one would keep the whole chunk). When either does not fit the arena (not latin1, too
     // long), BOTH go into its overflow Map as they are (ArenaStringMap.set), so both are copied then.
-    const inArena = arenaKey(key) && arenaValue(device);
+    const inArena = fitsArenaKey(key) && fitsArenaValue(device);
     this.byUser.set(inArena ? key : ownCopy(key), inArena ? device : ownCopy(device));
   }
 
@@ -138,16 +138,6 @@ function checkedTime(login: LoginEventRecord): number {
   if (!Number.isInteger(login.loginTime) || login.loginTime < 0 || login.loginTime >= 1e15)
     throw new RangeError(`login ${login.id}: loginTime ${login.loginTime} is not an epoch millisecond`);
   return login.loginTime;
-}
-
-/** What ArenaStringMap (kernel/compact-map.ts) copies into its arena: a key of 1-255 latin1 characters, … */
-function arenaKey(s: string): boolean {
-  return s.length > 0 && s.length <= 255 && charsAtMost(s, 0xff);
-}
-
-/** … and a value of at most 65,535 latin1 characters. Anything else it keeps in a Map as given. */
-function arenaValue(s: string): boolean {
-  return s.length <= 0xffff && charsAtMost(s, 0xff);
 }
 
 /** A copy of `s` that shares no memory with a longer string it may be a slice of. */
