@@ -40,6 +40,7 @@ import { createPostgresSink, registrySchemaSource } from '../sinks';
 import type { TableName } from '../sinks';
 import { SINK_HEAP_GROWING_PERCENT, limitHeapGrowth } from '../kernel/heap-growth';
 import { peakRssMb, procMemory, type ProcMemory } from './support';
+import { bulkSession, completedQueryJob, deleteJob } from './bulk-session';
 
 /** What every role reports besides its own figures. */
 export interface ProcessFigures {
@@ -401,24 +402,8 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
   const info = await ex.connect();
   await ex.close();
   if (sf.auth.flow !== 'password') throw new Error('the plain read logs in with the password flow');
-  const a = sf.auth;
-  const token = await fetch(`${sf.loginUrl}/services/oauth2/token`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/x-www-form-urlencoded' },
-    body: new URLSearchParams({
-      grant_type: 'password',
-      client_id: a.consumerKey,
-      client_secret: a.consumerSecret,
-      username: a.username,
-      password: `${a.password}${a.securityToken ?? ''}`,
-    }),
-  }).then(async (r) =>
-    r.ok
-      ? ((await r.json()) as { access_token: string; instance_url: string })
-      : Promise.reject(new Error(`login: HTTP ${r.status}`)),
-  );
-  const base = `${token.instance_url}/services/data/v${sf.apiVersion ?? '62.0'}/jobs/query`;
-  const headers = { authorization: `Bearer ${token.access_token}`, 'accept-encoding': 'gzip' };
+  const session = await bulkSession(sf.loginUrl, sf.auth, { apiVersion: sf.apiVersion });
+  const { jobsUrl: base, headers } = session;
   const since = new Date(Date.now() - (sf.loginLookbackDays ?? 30) * 86_400_000);
   const t0 = process.hrtime.bigint();
   let rows = 0;
@@ -431,21 +416,9 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
   for (const [kind, query] of queries) {
     const k0 = process.hrtime.bigint();
     const [rows0, bytes0] = [rows, bytes];
-    const job = (await (
-      await fetch(base, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ operation: 'query', query }),
-      })
-    ).json()) as { id: string };
-    for (;;) {
-      const state = ((await (await fetch(`${base}/${job.id}`, { headers })).json()) as { state: string }).state;
-      if (state === 'JobComplete') break;
-      if (state === 'Failed' || state === 'Aborted') throw new Error(`plain read: job ${job.id} ${state}`);
-      await sleep(100);
-    }
+    const jobId = await completedQueryJob(session, query);
     for (let locator: string | null = null; locator !== 'null';) {
-      const res = await fetch(`${base}/${job.id}/results${locator ? `?locator=${encodeURIComponent(locator)}` : ''}`, {
+      const res = await fetch(`${base}/${jobId}/results${locator ? `?locator=${encodeURIComponent(locator)}` : ''}`, {
         headers,
       });
       if (!res.ok || !res.body) throw new Error(`plain read: results HTTP ${res.status}`);
@@ -454,7 +427,7 @@ async function plainRead(settings: ConnectorSettings): Promise<PlainReadFigures>
       locator = res.headers.get('sforce-locator') ?? 'null';
     }
     byKind[kind] = { rows: rows - rows0, bytes: bytes - bytes0, seconds: hrSeconds(k0) };
-    await fetch(`${base}/${job.id}`, { method: 'DELETE', headers });
+    await deleteJob(session, jobId);
   }
   return { rows, bytes, seconds: hrSeconds(t0), byKind, ...processFigures() };
 }

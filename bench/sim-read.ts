@@ -19,7 +19,7 @@ import * as path from 'node:path';
 import { createExtractor } from '../connectors/salesforce';
 import { buildLoginQuery, buildUserQuery } from '../connectors/salesforce/soql';
 import { silentLogger } from '../kernel/logger';
-import { sleep } from '../kernel/retry';
+import { bulkSession, completedQueryJob, deleteJob } from './bulk-session';
 import { passwordAuth } from '../simulator/api';
 import { firstJsonLine } from './support';
 
@@ -90,21 +90,8 @@ async function readAll(url: string, credentials: Parameters<typeof passwordAuth>
   );
   const info = await ex.connect();
   await ex.close();
-  const token = (await (
-    await fetch(`${url}/services/oauth2/token`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams({
-        grant_type: 'password',
-        client_id: credentials.consumerKey,
-        client_secret: credentials.consumerSecret,
-        username: credentials.username,
-        password: `${credentials.password}${credentials.securityToken ?? ''}`,
-      }),
-    })
-  ).json()) as { access_token: string; instance_url: string };
-  const base = `${token.instance_url}/services/data/v62.0/jobs/query`;
-  const headers = { authorization: `Bearer ${token.access_token}`, 'accept-encoding': gzip ? 'gzip' : 'identity' };
+  const session = await bulkSession(url, credentials, { gzip });
+  const { headers } = session;
   const since = new Date(Date.parse(NOW) - 400 * 86_400_000);
   let rows = 0;
   let bytes = 0;
@@ -112,30 +99,18 @@ async function readAll(url: string, credentials: Parameters<typeof passwordAuth>
     buildLoginQuery(info.loginFields, since),
     buildUserQuery(info.userFields, ['active', 'inactive', 'frozen']),
   ]) {
-    const job = (await (
-      await fetch(base, {
-        method: 'POST',
-        headers: { ...headers, 'content-type': 'application/json' },
-        body: JSON.stringify({ operation: 'query', query }),
-      })
-    ).json()) as { id: string };
-    for (;;) {
-      const state = ((await (await fetch(`${base}/${job.id}`, { headers })).json()) as { state: string }).state;
-      if (state === 'JobComplete') break;
-      if (state === 'Failed' || state === 'Aborted') throw new Error(`job ${job.id} ${state}`);
-      await sleep(100);
-    }
+    const jobId = await completedQueryJob(session, query);
     // resultPages hands out up to 5 page URLs at a time; read them `parallel` at once
-    let next: string | null = `/services/data/v62.0/jobs/query/${job.id}/resultPages`;
+    let next: string | null = `/services/data/v62.0/jobs/query/${jobId}/resultPages`;
     while (next) {
-      const list = (await (await fetch(`${token.instance_url}${next}`, { headers })).json()) as {
+      const list = (await (await fetch(`${session.instanceUrl}${next}`, { headers })).json()) as {
         resultPages: { resultUrl: string }[];
         nextRecordsUrl: string | null;
       };
       const urls = list.resultPages.map((p) => p.resultUrl);
       const worker = async (): Promise<void> => {
         for (let u = urls.shift(); u !== undefined; u = urls.shift()) {
-          const res = await fetch(`${token.instance_url}${u}`, { headers });
+          const res = await fetch(`${session.instanceUrl}${u}`, { headers });
           if (!res.ok || !res.body) throw new Error(`results HTTP ${res.status}`);
           for await (const chunk of res.body as AsyncIterable<Uint8Array>) bytes += chunk.byteLength;
           rows += Number(res.headers.get('sforce-numberofrecords'));
@@ -144,7 +119,7 @@ async function readAll(url: string, credentials: Parameters<typeof passwordAuth>
       await Promise.all(Array.from({ length: parallel }, worker));
       next = list.nextRecordsUrl;
     }
-    await fetch(`${base}/${job.id}`, { method: 'DELETE', headers });
+    await deleteJob(session, jobId);
   }
   return { rows, bytes };
 }
