@@ -2,6 +2,7 @@ import { Kafka, logLevel as KafkaLogLevel, LogEntry } from 'kafkajs';
 import type { Level, Logger } from '../kernel/logger';
 import type { KafkaOptions } from './options';
 import { useOwnRecordEncoding } from './produce-encoding';
+import { useFetchGunzip } from './fetch-gunzip';
 import { useFastGzipCodec } from './gzip-fast';
 import { useZstdCodec } from './zstd';
 
@@ -35,6 +36,7 @@ export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
   useOwnRecordEncoding();
   useZstdCodec();
   useFastGzipCodec();
+  useFetchGunzip();
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
