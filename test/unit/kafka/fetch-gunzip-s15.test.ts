@@ -43,13 +43,16 @@ it(`gunzipSized gives zlib.unzip's bytes or its error (FETCH_GUNZIP_S15_SEED=${S
     const raw = batch();
     let input: Buffer;
     const kind = int(9);
-    if (kind === 0) input = zlib.deflateSync(raw); // a zlib stream: no size in a trailer
-    else if (kind === 1) input = Buffer.concat([zlib.gzipSync(raw), zlib.gzipSync(batch())]); // two members
+    if (kind === 0)
+      input = zlib.deflateSync(raw); // a zlib stream: no size in a trailer
+    else if (kind === 1)
+      input = Buffer.concat([zlib.gzipSync(raw), zlib.gzipSync(batch())]); // two members
     else if (kind === 2) {
       // the trailer's size lies (smaller, larger, huge): zlib refuses, or the size only sizes a buffer
       input = zlib.gzipSync(raw);
       input.writeUInt32LE([0, 1, int(2 ** 32), 0xffffffff, raw.length + 1][int(5)], input.length - 4);
-    } else if (kind === 3) input = zlib.gzipSync(raw).subarray(0, int(zlib.gzipSync(raw).length + 1)); // cut
+    } else if (kind === 3)
+      input = zlib.gzipSync(raw).subarray(0, int(zlib.gzipSync(raw).length + 1)); // cut
     else if (kind === 4) {
       input = Buffer.from(zlib.gzipSync(raw)); // a byte changed
       input[int(input.length)] ^= 1 + int(255);
