@@ -4,11 +4,18 @@
  * decoder, collapsed, and written as COPY text (the bulk load's `direct` target), per checkout
  * given, interleaved over rounds in this one process so a busy machine weighs on all alike.
  * Prints µs per record for users (every field of the shipped schema set, as bench/sink.ts) and
- * login events.
+ * login events. Then the GZIP decompression of the fetched batches (500 users, zlib level 1, as the
+ * connector writes them): kafkajs's codec (zlib's unzip) or, in a checkout that has it,
+ * kafka/fetch-gunzip.ts; µs a user of the process's CPU (the thread pool's included) and of the
+ * main thread (event loop utilization: the sink's bound).
  *
  *   node -r ts-node/register/transpile-only bench/sink-hot-path.ts [--records N] [--rounds N] [--roots a,b]
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
 import type { KafkaMessage } from 'kafkajs';
 import { avroType, loadConnectorSchemas, type AvroSchemaJson } from '../schemas/avro';
 import { frame } from '../schemas/wire';
@@ -109,6 +116,35 @@ async function main(): Promise<void> {
   const per = (us: number) => (us / ((rounds - 3) * records)).toFixed(2);
   process.stdout.write('| checkout | users µs/record | login events µs/record |\n|---|---:|---:|\n');
   for (const [root, s] of spent) process.stdout.write(`| ${root} | ${per(s.users)} | ${per(s.logins)} |\n`);
+
+  // GZIP batches of 500 users, decompressed one after another as a fetch's are
+  const gzipped = Array.from({ length: Math.max(1, Math.floor(records / 500)) }, (_, b) =>
+    zlib.gzipSync(Buffer.concat(batches.users.slice(b * 500, (b + 1) * 500).map((m) => m.value!)), { level: 1 }),
+  );
+  const unzip = promisify(zlib.unzip);
+  const decompressors = roots.map((root) => {
+    const own = path.resolve(root, 'kafka', 'fetch-gunzip.ts');
+    /* eslint-disable-next-line @typescript-eslint/no-require-imports */
+    if (fs.existsSync(own)) return (require(own) as typeof import('../kafka/fetch-gunzip')).gunzipSized;
+    return (b: Buffer) => unzip(b);
+  });
+  const cost = roots.map(() => ({ cpu: 0, main: 0 }));
+  for (let round = 0; round < rounds; round++)
+    for (const i of round % 2 ? [...roots.keys()].reverse() : [...roots.keys()]) {
+      const cpu0 = process.cpuUsage();
+      const elu0 = performance.eventLoopUtilization();
+      for (const g of gzipped) await decompressors[i](g);
+      const cpu = process.cpuUsage(cpu0);
+      const elu = performance.eventLoopUtilization(elu0);
+      if (round < 3) continue;
+      cost[i].cpu += cpu.user + cpu.system;
+      cost[i].main += elu.active * 1000;
+    }
+  const perUser = (us: number) => (us / ((rounds - 3) * gzipped.length * 500)).toFixed(2);
+  process.stdout.write('\n| checkout | gunzip CPU µs/user | of it on the main thread |\n|---|---:|---:|\n');
+  roots.forEach((root, i) =>
+    process.stdout.write(`| ${root} | ${perUser(cost[i].cpu)} | ${perUser(cost[i].main)} |\n`),
+  );
 }
 
 main().catch((err: unknown) => {

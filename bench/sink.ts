@@ -79,6 +79,11 @@ async function child(s: ChildSettings): Promise<void> {
     brokers: [process.env.KAFKA_BROKERS!],
     logLevel: logLevel.NOTHING,
   });
+  // What the sink's own createKafka installs for reading: GZIP batches decompressed in one sized
+  // chunk (kafka/fetch-gunzip.ts), in a checkout that has it.
+  const gunzip = path.resolve(s.root, 'kafka', 'fetch-gunzip.js');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  if (fs.existsSync(gunzip)) (require(gunzip) as { useFetchGunzip(): void }).useFetchGunzip();
   const app = `bench-sink-${process.pid}`;
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4, application_name: app });
   pool.on('error', () => undefined);
@@ -154,6 +159,9 @@ async function child(s: ChildSettings): Promise<void> {
       busy += b.seconds;
     },
   });
+  // SINK_BENCH_HEAP_SAMPLE=file: V8's sampling heap profile of the run, collected objects included
+  // (where the bytes the GC reclaims are allocated; --heap-prof keeps only the survivors).
+  const heapSample = process.env.SINK_BENCH_HEAP_SAMPLE ? await startHeapSampling() : undefined;
   const cpu0 = process.cpuUsage();
   const t0 = Date.now();
   const tStart = performance.now();
@@ -188,6 +196,7 @@ async function child(s: ChildSettings): Promise<void> {
   }
   const seconds = (Date.now() - t0) / 1000;
   const cpu = process.cpuUsage(cpu0);
+  if (heapSample) await heapSample(`${process.env.SINK_BENCH_HEAP_SAMPLE!}.${process.pid}.heapprofile`);
   finished = true;
   const startupSeconds = (firstBatch - tStart) / 1000;
   clearInterval(sample);
@@ -213,6 +222,23 @@ async function child(s: ChildSettings): Promise<void> {
     pgWaitingShare: pgWaiting / Math.max(1, pgSamples),
   };
   process.stdout.write(JSON.stringify(out) + '\n');
+}
+
+/** Starts the inspector's sampling heap profiler; the function returned writes the profile to a file. */
+async function startHeapSampling(): Promise<(file: string) => Promise<void>> {
+  const { Session } = await import('node:inspector/promises');
+  const session = new Session();
+  session.connect();
+  await session.post('HeapProfiler.startSampling', {
+    samplingInterval: 16384,
+    includeObjectsCollectedByMajorGC: true,
+    includeObjectsCollectedByMinorGC: true,
+  });
+  return async (file) => {
+    const { profile } = await session.post('HeapProfiler.stopSampling');
+    fs.writeFileSync(file, JSON.stringify(profile));
+    session.disconnect();
+  };
 }
 
 /**

@@ -19,7 +19,8 @@ export interface DecodedRecord {
  */
 export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
   const last = new Map<string, WriteOp>();
-  for (const { decoded, source } of records) {
+  for (let i = 0; i < records.length; i++) {
+    const { decoded, source } = records[i];
     const before = last.get(decoded.key);
     const deletedAt =
       before === undefined ? undefined : before.kind === 'delete' ? before.source.offset : before.deletedAt;
@@ -41,7 +42,8 @@ export function collapseUpserts(records: readonly DecodedRecord[]): WriteOp[] {
  */
 export function collapseInserts(records: readonly DecodedRecord[]): WriteOp[] {
   const first = new Map<string, WriteOp>();
-  for (const { decoded, source } of records) {
+  for (let i = 0; i < records.length; i++) {
+    const { decoded, source } = records[i];
     if (isTombstone(decoded) || first.has(decoded.key)) continue;
     first.set(decoded.key, new RowChange('insert', decoded, source, undefined));
   }

@@ -177,7 +177,10 @@ export function createBatchProcessor(deps: BatchProcessorDeps): BatchProcessor {
     const good: DecodedRecord[] = [];
     const dead: DeadLetterEntry[] = [];
     let absorbedWriter: WriterSchema | undefined; // the last writer evolve() took: not looked up per record
-    for (const m of messages) {
+    // indexed, not for…of: the loop awaits (a registry lookup), and V8 then keeps an iterator
+    // result object a record (~37 B a row in a heap sample of the sink)
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i];
       const source: SourceRecord = {
         topic,
         partition,

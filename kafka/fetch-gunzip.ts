@@ -1,0 +1,39 @@
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { CompressionCodecs, CompressionTypes } from 'kafkajs';
+import { registerCodec, type Codec } from './codec-table';
+
+const unzip = promisify(zlib.unzip);
+
+/** zlib's own output chunk (kafkajs's codec and gzip-fast.ts use it): the least we ask for. */
+const DEFAULT_CHUNK = 16 * 1024;
+/** The most one output chunk may be, whatever a trailer claims (a batch is a few MB at most). */
+const MAX_CHUNK = 32 * 1024 * 1024;
+
+/**
+ * A GZIP batch's records, decompressed as zlib's unzip does (the same bytes, the same errors:
+ * test/unit/kafka/fetch-gunzip-s15.test.ts), in one output chunk sized by the gzip trailer's
+ * ISIZE (the member's length mod 2^32) instead of 16 KiB chunks joined at the end. unzip runs on
+ * libuv's thread pool a chunk at a time, and each chunk costs the sink's one thread a callback and
+ * a new buffer: a 500-user batch (~700 KB) took ~43 trips, 1.2-1.5 ms of the main thread and
+ * ~3 ms of CPU in all; in one chunk 0.17-0.26 ms and ~0.8 ms (docs/performance-s15-sink.md). The
+ * trailer only sizes the buffer: a wrong one (a lie, several members, a zlib stream without a
+ * trailer) costs more chunks or a larger buffer, never other bytes; zlib checks the length itself.
+ * One more byte than ISIZE: an exactly full chunk makes zlib allocate another before it ends.
+ */
+export function gunzipSized(buffer: Buffer): Promise<Buffer> {
+  if (buffer.length < 18 || buffer[0] !== 0x1f || buffer[1] !== 0x8b) return unzip(buffer);
+  const size = buffer.readUInt32LE(buffer.length - 4);
+  return unzip(buffer, { chunkSize: Math.min(Math.max(size + 1, DEFAULT_CHUNK), MAX_CHUNK) });
+}
+
+/**
+ * From now on every client of this process (kafkajs's codec table is one per process) decompresses
+ * GZIP batches with gunzipSized; compression stays the registered codec's (gzip-fast.ts: level 1).
+ */
+export function useFetchGunzip(): void {
+  const table = CompressionCodecs as Record<number, () => Codec>;
+  const current = table[CompressionTypes.GZIP]();
+  if (current.decompress === gunzipSized) return;
+  registerCodec(CompressionTypes.GZIP, { compress: (e) => current.compress(e), decompress: gunzipSized });
+}
