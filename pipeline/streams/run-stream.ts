@@ -193,7 +193,13 @@ export async function extractStream(
     onRow: (row: Record<string, string>) => OutRecord | null,
   ): Promise<[number, StreamResult]> =>
     // a page's rows at a time, as the users and the login events (docs/performance-s15-conn.md)
-    drainBatches(deps.extractor.stream!(request(rt, readFields, since, req)), onRow, deps.writer, deps.publisher, deps.signal);
+    drainBatches(
+      deps.extractor.stream!(request(rt, readFields, since, req)),
+      onRow,
+      deps.writer,
+      deps.publisher,
+      deps.signal,
+    );
 
   let result: StreamResult;
   const previous = ctx.snapshotRead?.previous ?? null;

@@ -57,7 +57,7 @@ function watchedConnector(s: ConnectorSettings, reads: Read[]): Promise<Connecto
   });
 }
 
-it('reads every users and stream extraction it publishes from a page at a time, and publishes each change once', async () => {
+it('reads every users and stream extraction a page at a time, and publishes each change once', async () => {
   const rnd = seededRandom('users-batches-s15');
   sim = await startOrg({ users: 80 + Math.floor(rnd.next() * 200), logins: 400 });
   settings = settingsFor(sim);
