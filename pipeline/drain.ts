@@ -7,7 +7,9 @@ import { publishStream, type OutRecord, type PublisherOptions, type RecordWriter
  * Streams an extraction through `toRecord` into the writer (highland: extract → map → encode →
  * produce, with bounded records in flight), and waits for both the writes and the extraction's
  * verification. If publishing fails, the extraction is cancelled; if the extraction fails, the
- * stream errors and publishing stops.
+ * stream errors and publishing stops. The run no longer calls it (every phase goes through
+ * `drainBatches` since session 15): it is the oracle `drainBatches` is tested against
+ * (drain-batches-s14.test.ts, drain-batches-review-s14.test.ts).
  */
 export async function drain<R>(
   ex: Extraction<R>,

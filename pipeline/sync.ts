@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import _ from 'highland';
-import { consume, drain, drainBatches, throwIfAborted } from './drain';
+import { consume, drainBatches, throwIfAborted } from './drain';
 import type { Kafka, Producer } from 'kafkajs';
 import type { LoginCursor, LoginsResult, Prestarted, SalesforceExtractor, UsersResult } from '../connectors/salesforce';
 import type { Catalog } from '../schemas/catalog';
@@ -512,7 +512,8 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       expected = users.expectedRows;
       progress('users');
       // Seen, even if its row turns out bad (dead-lettered): a bad row must never delete a user.
-      [, ur] = await drain(
+      // A page's rows at a time, as the login events (docs/performance-s15-conn.md).
+      [, ur] = await drainBatches(
         users,
         (raw) => userRecord(raw, live.take(raw.Id)),
         usersWriter,
@@ -529,7 +530,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       expected = changed.expectedRows;
       // the keys kept until the Id snapshot is read are copies: a parsed value pins its page (own-string.ts)
       const seen = new Set<string>();
-      const [, cr] = await drain(
+      const [, cr] = await drainBatches(
         changed,
         (raw) => {
           seen.add(ownString(raw.Id));
@@ -580,7 +581,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       // c. Their full rows, by Id.
       const byIds = reads.byIds([...need.keys()]);
       expected = byIds.expectedRows;
-      const [, br] = await drain(
+      const [, br] = await drainBatches(
         byIds,
         (raw) => userRecord(raw, need.get(raw.Id)),
         usersWriter,
