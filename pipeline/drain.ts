@@ -1,52 +1,23 @@
-import _ from 'highland';
 import type { Extraction } from '../connectors/salesforce';
 import { FatalError, ConnectorError } from '../kernel/errors';
-import { publishStream, type OutRecord, type PublisherOptions, type RecordWriter } from './kafka/publisher';
+import type { OutRecord, PublisherOptions, RecordWriter } from './kafka/publisher';
 
 /**
- * Streams an extraction through `toRecord` into the writer (highland: extract → map → encode →
- * produce, with bounded records in flight), and waits for both the writes and the extraction's
- * verification. If publishing fails, the extraction is cancelled; if the extraction fails, the
- * stream errors and publishing stops. The run no longer calls it (every phase goes through
- * `drainBatches` since session 15): it is the oracle `drainBatches` is tested against
- * (drain-batches-s14.test.ts, drain-batches-review-s14.test.ts).
- */
-export async function drain<R>(
-  ex: Extraction<R>,
-  toRecord: (row: Record<string, string>) => OutRecord | null,
-  writer: RecordWriter,
-  publisher: PublisherOptions,
-  signal: AbortSignal | undefined,
-): Promise<[number, R]> {
-  const onAbort = () => ex.rows.destroy(abortError(signal!));
-  signal?.addEventListener('abort', onAbort, { once: true });
-  try {
-    const records = _<Record<string, string>>(ex.rows)
-      .map(toRecord)
-      .filter((r): r is OutRecord => r !== null);
-    const published = publishStream(records, writer, publisher).catch((err: Error) => {
-      ex.rows.destroy(err);
-      throw err;
-    });
-    return await Promise.all([published, ex.done]);
-  } finally {
-    signal?.removeEventListener('abort', onAbort);
-  }
-}
-
-/**
- * `drain` a page's rows at a time, without highland (the login events: a highland value, an object-mode
- * stream push and read and a filter step a record cost 12.8 -> 11.0 µs of a login event's path in one
- * process, median of 8 rounds, docs/performance-s14-logins.md). The same
- * records reach the writer in the same order, in batches of `batchSize` (a partial one after
- * `lingerMs` without more rows, and the last), with at most `maxInFlight` writes outstanding: the
- * next page is read only when a write slot is free, so a slow broker slows the source. The same
- * outcomes as `drain`: a failed write cancels the extraction and rejects with the write's error; a
- * failed extraction stops the writes and rejects with its error; `toRecord` throwing cancels the
- * extraction and rejects with what it threw. In these cases the writes already started are waited
- * for before it rejects, so nothing is written after. A stop rejects with `abortError` at once, as
- * `drain` does: no write starts after it, and one outstanding (a broker that does not answer) is
- * not waited for, so a stopped run ends within the process's grace period.
+ * Streams an extraction through `toRecord` into the writer, a page's rows at a time, and waits for
+ * both the writes and the extraction's verification. Every phase of a run publishes through it: the
+ * users, the login events and the declared streams. Without highland: a highland value, an
+ * object-mode stream push and read and a filter step a record cost a login event's path 12.8 -> 11.0 µs
+ * in one process (median of 8 rounds, docs/performance-s14-logins.md), and a user record's
+ * 0.94 -> 0.32 µs (docs/performance-s15-conn.md). The records reach the writer in order, in batches
+ * of `batchSize` (a partial one after `lingerMs` without more rows, and the last), with at most
+ * `maxInFlight` writes outstanding: the next page is read only when a write slot is free, so a slow
+ * broker slows the source. A failed write cancels the extraction and rejects with the write's
+ * error; a failed extraction stops the writes and rejects with its error; `toRecord` throwing
+ * cancels the extraction and rejects with what it threw. In these cases the writes already started
+ * are waited for before it rejects, so nothing is written after. A stop rejects with `abortError`
+ * at once: no write starts after it, and one outstanding (a broker that does not answer) is not
+ * waited for, so a stopped run ends within the process's grace period. The highland path it
+ * replaced is its tests' oracle (test/support/drain-oracle.ts): the same records, order and outcomes.
  */
 export async function drainBatches<R>(
   ex: Extraction<R>,
@@ -107,7 +78,7 @@ export async function drainBatches<R>(
       if (r.done) break;
       try {
         for (const row of r.value) {
-          if (isStopped()) break; // nothing more after a stop, as drain (its stream ends there)
+          if (isStopped()) break; // nothing more after a stop (as the highland path: its stream ended there)
           const rec = toRecord(row);
           if (rec === null) continue;
           pending.push(rec);
@@ -157,7 +128,7 @@ export function abortError(signal: AbortSignal): ConnectorError {
 
 /**
  * Reads an extraction that publishes nothing (the Id snapshot: a million rows a run at scale) row by
- * row, without the publishing pipeline's per-row cost. Rejects as `drain` does: when the extraction
+ * row, without the publishing pipeline's per-row cost. Rejects as `drainBatches` does: when the extraction
  * is not complete and verified, or the run is stopped.
  */
 export async function consume<R>(

@@ -1,6 +1,7 @@
 import { toExtraction } from '../../../connectors/salesforce/row-stream';
 import type { Row } from '../../../connectors/salesforce/csv-page';
-import { drain, drainBatches } from '../../../pipeline/drain';
+import { drainBatches } from '../../../pipeline/drain';
+import { drain } from '../../support/drain-oracle';
 import type { OutRecord, PublisherOptions, RecordWriter } from '../../../pipeline/kafka/publisher';
 import { mulberry32 } from '../../../simulator/prng';
 

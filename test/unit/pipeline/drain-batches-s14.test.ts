@@ -4,7 +4,8 @@ import type { Row } from '../../../connectors/salesforce/csv-page';
 import { FatalError } from '../../../kernel/errors';
 import { keyPartitioner } from '../../../kafka/partitioner';
 import { mulberry32 } from '../../../simulator/prng';
-import { drain, drainBatches } from '../../../pipeline/drain';
+import { drainBatches } from '../../../pipeline/drain';
+import { drain } from '../../support/drain-oracle';
 import { kafkaWriter, type OutRecord, type PublisherOptions } from '../../../pipeline/kafka/publisher';
 
 /**
