@@ -33,6 +33,10 @@ export async function drainBatches<R>(
     stopped();
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  // Stopped before it began (during an await before this phase): the event has fired already.
+  // Cancelled without an error: nothing listens to the stream yet ('error' would be unhandled);
+  // the stop's error is this function's to throw, below.
+  if (signal?.aborted) ex.rows.destroy();
   const isStopped = () => signal?.aborted === true;
   // a stop rejects without waiting for the extraction; its own failure (the stop) is observed here
   ex.done.catch(() => undefined);
@@ -62,6 +66,7 @@ export async function drainBatches<R>(
   const pages = ex.batches()[Symbol.asyncIterator]();
   try {
     for (;;) {
+      if (isStopped()) break; // no page read after a stop
       let next = pages.next();
       if (pending.length > 0) {
         // a partial batch waits at most lingerMs for more rows, as batchWithTimeOrCount's did
