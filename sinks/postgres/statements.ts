@@ -13,10 +13,15 @@ import { ident, qualified, type TableName } from './sql';
 
 type RowOp = Extract<WriteOp, { value: unknown }>;
 
+/** Every column of a sink table, in order: the fields', then the `_kafka_*` ones. */
+function columnNames(fields: readonly FieldColumn[]): string[] {
+  return [...fields.map((f) => f.column), ...META_COLUMNS.map((m) => m.column)];
+}
+
 function columns(table: SinkTable) {
   const fields = table.fields();
   return {
-    names: [...fields.map((f) => f.column), ...META_COLUMNS.map((m) => m.column)],
+    names: columnNames(fields),
     wire: [
       ...fields.map((f) => `${ident(f.column)} ${f.wireType}`),
       ...META_COLUMNS.map((m) => `${ident(m.column)} ${m.pgType}`),
@@ -33,9 +38,9 @@ export function stageSql(table: SinkTable, stage: string): string {
   return `CREATE TEMP TABLE ${ident(stage)} (${columns(table).wire.join(', ')}) ON COMMIT DROP`;
 }
 
-/** The columns COPY names, in order: the fields', then the `_kafka_*` ones (columns(table).names). */
+/** The columns COPY names (without columns()'s wire types and SELECTs). */
 function columnList(table: SinkTable): string {
-  return [...table.fields().map((f) => ident(f.column)), ...META_COLUMNS.map((m) => ident(m.column))].join(', ');
+  return columnNames(table.fields()).map(ident).join(', ');
 }
 
 export function copySql(table: SinkTable, stage: string): string {
