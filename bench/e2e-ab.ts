@@ -7,7 +7,7 @@
  *
  *   node -r ts-node/register/transpile-only bench/e2e-ab.ts --users 150000 --logins 150000 --rounds 2 \
  *     --base /work/wt/s14-base \
- *     [--tuning-b '{"fetchMinBytes":0}']
+ *     [--tuning-b '{"fetchMinBytes":0}'] [--reference]
  *
  * The sync (this checkout's connector) and the measurement are the same on both sides; only the
  * sink's code (sinks/ of --base, loaded by this checkout's sink role) or its tuning differs.
@@ -22,6 +22,7 @@ import * as os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { silentLogger } from '../kernel/logger';
+import { copyReference } from './reference';
 import { provisionTopics } from '../kafka/topics';
 import { ensureServices } from '../devstack/services';
 import { GENERIC_STREAMS } from '../schemas/streams/generic';
@@ -44,6 +45,7 @@ interface Args {
   base?: string;
   tuningA?: Record<string, unknown>;
   tuningB?: Record<string, unknown>;
+  reference?: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -65,6 +67,10 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--tuning-a':
         a.tuningA = JSON.parse(v) as Record<string, unknown>;
+        break;
+      case '--reference':
+        a.reference = true;
+        i--;
         break;
       case '--tuning-b':
         a.tuningB = JSON.parse(v) as Record<string, unknown>;
@@ -99,6 +105,16 @@ interface RunFigures {
     counters: Record<string, number>;
     tables: Record<string, Record<string, number | string | null>>;
   };
+  /** --reference: PostgreSQL's own COPY of the run's rows (CPU of its session, seconds, WAL). */
+  reference?: Record<string, number>;
+}
+
+/** CPU seconds this session's PostgreSQL backend has used (/proc: the server runs on this machine). */
+async function backendCpu(db: Client): Promise<number> {
+  const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const text = fs.readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
 }
 
 /** The bench table of a declared stream other than users and logins (its name's dashes as underscores). */
@@ -163,7 +179,12 @@ async function main(): Promise<void> {
         roles.push(sink);
         await sink.next();
         let syncStart = Date.now();
-        const pg = pgCpu(db, servers.PostgreSQL, sinkSettings.groupId.slice(0, 63), () => (Date.now() - syncStart) / 1000);
+        const pg = pgCpu(
+          db,
+          servers.PostgreSQL,
+          sinkSettings.groupId.slice(0, 63),
+          () => (Date.now() - syncStart) / 1000,
+        );
         const countersBefore = await pgCounters(db);
         const offsetsBefore = await tableStats(db, 'neurons_sink_offsets');
         const before = Object.fromEntries(Object.entries(servers).map(([k, pid]) => [k, cpuSecondsOfTree(pid)]));
@@ -215,6 +236,23 @@ async function main(): Promise<void> {
           events: (s.events ?? []).map((e) => ({ ...e, at: +((e.at - sync.startedAt) / 1000).toFixed(1) })),
           pg: { cpu: pgFigures.cpu, autovacuum: pgFigures.autovacuum, counters, tables },
         };
+        if (args.reference) {
+          // PostgreSQL's own COPY of the same rows (reference.ts copyReference, with the primary key a
+          // bulk load keeps): this bench session's CPU and the WAL it wrote, for the sink's figures above.
+          const ref: Record<string, number> = {};
+          for (const kind of ['users', 'logins'] as const) {
+            const walBefore = (await pgCounters(db)).wal_bytes;
+            const cpuBefore = await backendCpu(db);
+            const r = await copyReference(db, `public."${t}_${kind}"`, `public."${t}_${kind}_ref"`, {
+              primaryKey: true,
+            });
+            ref[`${kind} CPU s`] = +((await backendCpu(db)) - cpuBefore).toFixed(2);
+            ref[`${kind} COPY s`] = +r.seconds.toFixed(2);
+            ref[`${kind} WAL MB`] = +(((await pgCounters(db)).wal_bytes - walBefore) / 1e6).toFixed(1);
+            await db.query(`DROP TABLE public."${t}_${kind}_ref"`);
+          }
+          run.reference = ref;
+        }
         runs.push(run);
         process.stdout.write(JSON.stringify(run) + '\n');
         const generic = GENERIC_STREAMS.map((d) => `, "${streamTable(t, d.name)}"`).join('');
@@ -358,7 +396,8 @@ async function pgCounters(db: Client): Promise<Record<string, number>> {
 async function tableStats(db: Client, table: string): Promise<Record<string, number | string | null>> {
   const { rows } = await db.query<Record<string, string | null>>(
     'SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, n_live_tup, n_dead_tup, vacuum_count, autovacuum_count, ' +
-      'analyze_count, autoanalyze_count, pg_total_relation_size(relid) AS bytes FROM pg_stat_user_tables WHERE relname = $1',
+      'analyze_count, autoanalyze_count, pg_total_relation_size(relid) AS bytes ' +
+      'FROM pg_stat_user_tables WHERE relname = $1',
     [table],
   );
   const out: Record<string, number | string | null> = {};
