@@ -7,7 +7,7 @@
  *
  *   node -r ts-node/register/transpile-only bench/e2e-ab.ts --users 150000 --logins 150000 --rounds 2 \
  *     --base /work/wt/s14-base \
- *     [--tuning-b '{"fetchMinBytes":0}'] [--reference]
+ *     [--tuning-b '{"fetchMinBytes":0}'] [--reference] [--provision-streams]
  *
  * The sync (this checkout's connector) and the measurement are the same on both sides; only the
  * sink's code (sinks/ of --base, loaded by this checkout's sink role) or its tuning differs.
@@ -16,6 +16,14 @@
  * machine counts too: quote the load average), the sink's batches (each one transaction) and its
  * CPU µs a row. Prints one JSON line a run and a table at the end. Run `npx tsc -p tsconfig.json`
  * first (the roles run from dist/).
+ *
+ * Session 15: PostgreSQL's CPU by process role (pgCpu: the sink's sessions, autovacuum's VACUUM and
+ * ANALYZE by table, checkpointer, walwriter, io workers, other sessions), its WAL, checkpoint and
+ * transaction counters and each table's pg_stat_user_tables, in each run's JSON line (`pg`). Every
+ * declared stream has the run's own topic and table (a real first start's tables). --reference:
+ * after each run, PostgreSQL's own COPY of its users and login rows (copyReference, primary key
+ * kept): that session's CPU, seconds and WAL. --provision-streams: the declared streams' topics
+ * exist before the sink starts (the connector came first); without it only users' and logins' do.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -46,6 +54,7 @@ interface Args {
   tuningA?: Record<string, unknown>;
   tuningB?: Record<string, unknown>;
   reference?: boolean;
+  provisionStreams?: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -67,6 +76,10 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--tuning-a':
         a.tuningA = JSON.parse(v) as Record<string, unknown>;
+        break;
+      case '--provision-streams':
+        a.provisionStreams = true;
+        i--;
         break;
       case '--reference':
         a.reference = true;
@@ -174,7 +187,12 @@ async function main(): Promise<void> {
           sinkRoot: side === 'A' ? args.base : undefined,
           tuning: side === 'A' ? args.tuningA : args.tuningB,
         };
-        await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
+        // --provision-streams: the declared streams' topics exist before the sink starts too (the
+        // connector ran first), else the sink starts on users and logins only, as when it comes first.
+        const streamTopics = args.provisionStreams
+          ? GENERIC_STREAMS.map((d) => ({ name: settings.topics.streams![d.name]!, ...d.topic }))
+          : [];
+        await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger, streamTopics);
         const sink = spawnRole('sink', sinkSettings);
         roles.push(sink);
         await sink.next();
