@@ -34,6 +34,8 @@ import type { SinkTable } from './table';
  * (setup.ts prepareTable → ensureTable) creates them when missing on every start that does not
  * begin a bulk load itself, which is any start after a batch was stored (rows or an offset).
  * A start that finds the table empty with no offset drops them again (nothing to lose).
+ * Autovacuum is off on the table for the load (pauseAutovacuum below) and comes back with the
+ * indexes, on the same paths: the load's end, or the next start (ddl.ts createIndexes).
  */
 export interface BulkLoad {
   /** Partition → the topic's end offset at start-up (partitions that held records only). */
