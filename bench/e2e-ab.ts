@@ -7,7 +7,7 @@
  *
  *   node -r ts-node/register/transpile-only bench/e2e-ab.ts --users 150000 --logins 150000 --rounds 2 \
  *     --base /work/wt/s14-base \
- *     [--tuning-b '{"fetchMinBytes":0}']
+ *     [--tuning-b '{"fetchMinBytes":0}'] [--reference] [--provision-streams]
  *
  * The sync (this checkout's connector) and the measurement are the same on both sides; only the
  * sink's code (sinks/ of --base, loaded by this checkout's sink role) or its tuning differs.
@@ -16,14 +16,24 @@
  * machine counts too: quote the load average), the sink's batches (each one transaction) and its
  * CPU µs a row. Prints one JSON line a run and a table at the end. Run `npx tsc -p tsconfig.json`
  * first (the roles run from dist/).
+ *
+ * Session 15: PostgreSQL's CPU by process role (pgCpu: the sink's sessions, autovacuum's VACUUM and
+ * ANALYZE by table, checkpointer, walwriter, io workers, other sessions), its WAL, checkpoint and
+ * transaction counters and each table's pg_stat_user_tables, in each run's JSON line (`pg`). Every
+ * declared stream has the run's own topic and table (a real first start's tables). --reference:
+ * after each run, PostgreSQL's own COPY of its users and login rows (copyReference, primary key
+ * kept): that session's CPU, seconds and WAL. --provision-streams: the declared streams' topics
+ * exist before the sink starts (the connector came first); without it only users' and logins' do.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import { Kafka, logLevel } from 'kafkajs';
 import { Client } from 'pg';
 import { silentLogger } from '../kernel/logger';
+import { copyReference } from './reference';
 import { provisionTopics } from '../kafka/topics';
 import { ensureServices } from '../devstack/services';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import type { SinkFigures, SinkRoleSettings, SyncFigures } from './roles';
 import {
   benchSettings,
@@ -43,6 +53,8 @@ interface Args {
   base?: string;
   tuningA?: Record<string, unknown>;
   tuningB?: Record<string, unknown>;
+  reference?: boolean;
+  provisionStreams?: boolean;
 }
 
 function parseArgs(argv: string[]): Args {
@@ -64,6 +76,14 @@ function parseArgs(argv: string[]): Args {
         break;
       case '--tuning-a':
         a.tuningA = JSON.parse(v) as Record<string, unknown>;
+        break;
+      case '--provision-streams':
+        a.provisionStreams = true;
+        i--;
+        break;
+      case '--reference':
+        a.reference = true;
+        i--;
         break;
       case '--tuning-b':
         a.tuningB = JSON.parse(v) as Record<string, unknown>;
@@ -91,7 +111,27 @@ interface RunFigures {
   sinkPeakRssMb: number;
   /** The sink's bulk-load lines and warnings, `at` in seconds from the sync's start. */
   events: { at: number; msg: string }[];
+  /** PostgreSQL during the run: CPU by process role (pgCpu), autovacuum seen, counters' differences. */
+  pg: {
+    cpu: Record<string, number>;
+    autovacuum: { at: number; what: string }[];
+    counters: Record<string, number>;
+    tables: Record<string, Record<string, number | string | null>>;
+  };
+  /** --reference: PostgreSQL's own COPY of the run's rows (CPU of its session, seconds, WAL). */
+  reference?: Record<string, number>;
 }
+
+/** CPU seconds this session's PostgreSQL backend has used (/proc: the server runs on this machine). */
+async function backendCpu(db: Client): Promise<number> {
+  const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+  const text = fs.readFileSync(`/proc/${rows[0].pid}/stat`, 'utf8');
+  const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return (Number(f[11]) + Number(f[12])) / 100;
+}
+
+/** The bench table of a declared stream other than users and logins (its name's dashes as underscores). */
+const streamTable = (prefix: string, stream: string) => `${prefix}_${stream.replace(/-/g, '_')}`.slice(0, 63);
 
 const log = (s: string) => process.stderr.write(`[${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 
@@ -128,36 +168,77 @@ async function main(): Promise<void> {
           registryUrl,
           databaseUrl,
           groupId: `${name}-sink`,
-          topics: { users: settings.topics.users, logins: settings.topics.logins, deadLetter: `${name}.sink-dlq` },
+          // Every declared stream gets this run's topic and table, as a real first start has them: a
+          // table of the shared defaults (neurons_user_licenses…) holds offsets of earlier runs, and
+          // then no table of this sink is in its first start (bulk.ts beginBulk: no live load).
+          topics: {
+            users: settings.topics.users,
+            logins: settings.topics.logins,
+            deadLetter: `${name}.sink-dlq`,
+            ...settings.topics.streams,
+          },
           tables: {
             users: { schema: 'public', name: `${t}_users` },
             logins: { schema: 'public', name: `${t}_logins` },
+            ...Object.fromEntries(
+              GENERIC_STREAMS.map((d) => [d.name, { schema: 'public', name: streamTable(t, d.name) }]),
+            ),
           },
           sinkRoot: side === 'A' ? args.base : undefined,
           tuning: side === 'A' ? args.tuningA : args.tuningB,
         };
-        await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
+        // --provision-streams: the declared streams' topics exist before the sink starts too (the
+        // connector ran first), else the sink starts on users and logins only, as when it comes first.
+        const streamTopics = args.provisionStreams
+          ? GENERIC_STREAMS.map((d) => ({ name: settings.topics.streams![d.name]!, ...d.topic }))
+          : [];
+        await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger, streamTopics);
         const sink = spawnRole('sink', sinkSettings);
         roles.push(sink);
         await sink.next();
-        const sessions = sessionCpu(db, sinkSettings.groupId.slice(0, 63));
+        let syncStart = Date.now();
+        const pg = pgCpu(
+          db,
+          servers.PostgreSQL,
+          sinkSettings.groupId.slice(0, 63),
+          () => (Date.now() - syncStart) / 1000,
+        );
+        const countersBefore = await pgCounters(db);
+        const offsetsBefore = await tableStats(db, 'neurons_sink_offsets');
         const before = Object.fromEntries(Object.entries(servers).map(([k, pid]) => [k, cpuSecondsOfTree(pid)]));
         log(`round ${round} side ${side}: sync…`);
+        syncStart = Date.now();
         const syncRole = spawnRole('sync', { settings, fullRepublish: true });
         roles.push(syncRole);
         const sync = await syncRole.next<SyncFigures>();
         if (sync.status !== 'succeeded') throw new Error(`the sync failed: ${JSON.stringify(sync.error)}`);
         sink.send('the topics are complete');
         const s = await sink.next<SinkFigures>();
-        const sinkSessions = await sessions.stop();
+        const pgFigures = await pg.stop();
         const after = Object.fromEntries(Object.entries(servers).map(([k, pid]) => [k, cpuSecondsOfTree(pid)]));
+        await new Promise((r) => setTimeout(r, 1000)); // backends flush their statistics at most once a second
+        const countersAfter = await pgCounters(db);
+        const counters: Record<string, number> = {};
+        for (const k of Object.keys(countersAfter)) counters[k] = countersAfter[k] - countersBefore[k];
+        const offsetsAfter = await tableStats(db, 'neurons_sink_offsets');
+        const tables = {
+          users: await tableStats(db, `${t}_users`),
+          logins: await tableStats(db, `${t}_logins`),
+          offsets: Object.fromEntries(
+            Object.keys(offsetsAfter).map((k) => [k, Number(offsetsAfter[k]) - Number(offsetsBefore[k] ?? 0)]),
+          ),
+        };
         if (s.rows.users !== args.users || s.rows.logins !== args.logins)
           throw new Error(`the tables hold ${s.rows.users} users, ${s.rows.logins} logins`);
         const cpu: Record<string, number | null> = { connector: sync.cpuSeconds, sink: s.cpuSeconds };
         for (const k of Object.keys(servers))
           cpu[k] = before[k] === null || after[k] === null ? null : +(after[k]! - before[k]!).toFixed(1);
         for (const k of ['connector', 'sink']) cpu[k] = +cpu[k]!.toFixed(1);
-        cpu['PG sessions of the sink'] = +sinkSessions.toFixed(1);
+        cpu['PG sessions of the sink'] = +(pgFigures.cpu['sink sessions'] ?? 0).toFixed(1);
+        const autovacuumCpu = Object.entries(pgFigures.cpu)
+          .filter(([k]) => k.startsWith('autovacuum '))
+          .reduce((n, [, v]) => n + v, 0);
+        cpu['PG autovacuum'] = +autovacuumCpu.toFixed(1);
         const rows = args.users + args.logins;
         const run: RunFigures = {
           side,
@@ -171,10 +252,29 @@ async function main(): Promise<void> {
           sinkUsPerRow: +((s.cpuSeconds * 1e6) / rows).toFixed(1),
           sinkPeakRssMb: s.peakRssMb,
           events: (s.events ?? []).map((e) => ({ ...e, at: +((e.at - sync.startedAt) / 1000).toFixed(1) })),
+          pg: { cpu: pgFigures.cpu, autovacuum: pgFigures.autovacuum, counters, tables },
         };
+        if (args.reference) {
+          // PostgreSQL's own COPY of the same rows (reference.ts copyReference, with the primary key a
+          // bulk load keeps): this bench session's CPU and the WAL it wrote, for the sink's figures above.
+          const ref: Record<string, number> = {};
+          for (const kind of ['users', 'logins'] as const) {
+            const walBefore = (await pgCounters(db)).wal_bytes;
+            const cpuBefore = await backendCpu(db);
+            const r = await copyReference(db, `public."${t}_${kind}"`, `public."${t}_${kind}_ref"`, {
+              primaryKey: true,
+            });
+            ref[`${kind} CPU s`] = +((await backendCpu(db)) - cpuBefore).toFixed(2);
+            ref[`${kind} COPY s`] = +r.seconds.toFixed(2);
+            ref[`${kind} WAL MB`] = +(((await pgCounters(db)).wal_bytes - walBefore) / 1e6).toFixed(1);
+            await db.query(`DROP TABLE public."${t}_${kind}_ref"`);
+          }
+          run.reference = ref;
+        }
         runs.push(run);
         process.stdout.write(JSON.stringify(run) + '\n');
-        await db.query(`DROP TABLE IF EXISTS "${t}_users", "${t}_logins" CASCADE`).catch(() => undefined);
+        const generic = GENERIC_STREAMS.map((d) => `, "${streamTable(t, d.name)}"`).join('');
+        await db.query(`DROP TABLE IF EXISTS "${t}_users", "${t}_logins"${generic} CASCADE`).catch(() => undefined);
         await db.query(`DELETE FROM neurons_sink_offsets WHERE table_name LIKE $1`, [`${t}_%`]).catch(() => undefined);
         await deleteBenchTopics(admin, name);
         await deleteBenchSubjects(registryUrl, name);
@@ -190,33 +290,89 @@ async function main(): Promise<void> {
 }
 
 /**
- * CPU seconds of the PostgreSQL sessions named `application` (the sink's pool) and their parallel
- * workers (an index build's), read from /proc every 500 ms while they live: the server's whole tree
- * counts every other user of a shared server too. A session's last < 500 ms may be missed.
+ * CPU seconds of every PostgreSQL process during a run, by role: the sessions named `application`
+ * (the sink's pool) and their parallel workers (an index build's), autovacuum workers (split by
+ * what they were doing: VACUUM or ANALYZE of which table), the checkpointer, walwriter, background
+ * writer, io workers, other sessions (other engineers' tests, this bench's own queries) and what
+ * ended unseen (the server tree's total, cutime included, minus the rest). Read from /proc and
+ * pg_stat_activity every 250 ms; each sample's CPU since the last one goes to what the process was
+ * doing at that sample. Also: autovacuum's actions seen (table, VACUUM/ANALYZE, first seen).
  */
-function sessionCpu(db: Client, application: string): { stop(): Promise<number> } {
-  const seen = new Map<number, number>();
+function pgCpu(
+  db: Client,
+  root: number | undefined,
+  application: string,
+  t0: () => number,
+): { stop(): Promise<{ cpu: Record<string, number>; autovacuum: { at: number; what: string }[] }> } {
+  const ticks = (pid: number): number | undefined => {
+    try {
+      const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+      return Number(f[11]) + Number(f[12]);
+    } catch {
+      return undefined;
+    }
+  };
+  const children = (): number[] => {
+    const out: number[] = [];
+    for (const entry of fs.readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const text = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+        if (Number(text.slice(text.lastIndexOf(')') + 2).split(' ')[1]) === root) out.push(Number(entry));
+      } catch {
+        // ended
+      }
+    }
+    return out;
+  };
+  const last = new Map<number, number>();
+  const by: Record<string, number> = {};
+  const seenAv = new Map<string, number>();
+  const treeBefore = root === undefined ? null : cpuSecondsOfTree(root);
+  // The baseline: what each live process had used before the run.
+  for (const pid of root === undefined ? [] : [root, ...children()]) {
+    const t = ticks(pid);
+    if (t !== undefined) last.set(pid, t);
+  }
   let stopped = false;
   const sample = async () => {
-    const { rows } = await db.query<{ pid: number }>(
-      'SELECT pid FROM pg_stat_activity WHERE application_name = $1 OR leader_pid IN ' +
-        '(SELECT pid FROM pg_stat_activity WHERE application_name = $1)',
-      [application],
+    if (root === undefined) return;
+    const { rows } = await db.query<{ pid: number; app: string; type: string; query: string; leader: number | null }>(
+      'SELECT pid, application_name AS app, backend_type AS type, query, leader_pid AS leader FROM pg_stat_activity',
     );
-    for (const { pid } of rows) {
-      try {
-        const text = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
-        const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
-        seen.set(pid, (Number(f[11]) + Number(f[12])) / 100);
-      } catch {
-        // ended meanwhile
-      }
+    const act = new Map(rows.map((r) => [r.pid, r]));
+    // What an autovacuum worker is doing now: its VACUUM ANALYZE is a vacuum, then an analyze.
+    const { rows: progress } = await db.query<{ pid: number; phase: string }>(
+      "SELECT pid, 'VACUUM' AS phase FROM pg_stat_progress_vacuum UNION ALL " +
+        "SELECT pid, 'ANALYZE' AS phase FROM pg_stat_progress_analyze",
+    );
+    const phase = new Map(progress.map((r) => [r.pid, r.phase]));
+    const sinkPids = new Set(rows.filter((r) => r.app === application).map((r) => r.pid));
+    for (const pid of [root, ...children()]) {
+      const t = ticks(pid);
+      if (t === undefined) continue;
+      const delta = (t - (last.get(pid) ?? 0)) / 100;
+      last.set(pid, t);
+      const a = act.get(pid);
+      let kind: string;
+      if (pid === root) kind = 'postmaster';
+      else if (a && (sinkPids.has(pid) || (a.leader !== null && sinkPids.has(a.leader)))) kind = 'sink sessions';
+      else if (a?.type === 'autovacuum worker') {
+        const what = /autovacuum: (VACUUM ANALYZE|VACUUM|ANALYZE) (\S+)/.exec(a.query);
+        const table = what?.[2].replace(/^public\.bench_ab_\w+?_([ab]\d+_)/, '$1');
+        kind = what ? `autovacuum ${phase.get(pid) ?? what[1]} ${table}` : 'autovacuum idle';
+        if (what && !seenAv.has(`${what[1]} ${what[2]}`)) seenAv.set(`${what[1]} ${what[2]}`, t0());
+      } else if (a?.type === 'client backend') kind = 'other sessions';
+      else if (a) kind = a.type;
+      else kind = 'unknown (ended)';
+      if (delta > 0) by[kind] = (by[kind] ?? 0) + delta;
     }
   };
   const loop = (async () => {
     while (!stopped) {
       await sample().catch(() => undefined);
-      await new Promise((r) => setTimeout(r, 500));
+      await new Promise((r) => setTimeout(r, 250));
     }
   })();
   return {
@@ -224,9 +380,47 @@ function sessionCpu(db: Client, application: string): { stop(): Promise<number> 
       await sample().catch(() => undefined);
       stopped = true;
       await loop;
-      return [...seen.values()].reduce((a, b) => a + b, 0);
+      const cpu: Record<string, number> = {};
+      for (const [k, v] of Object.entries(by).sort((a, b) => b[1] - a[1])) cpu[k] = +v.toFixed(2);
+      const treeAfter = root === undefined ? null : cpuSecondsOfTree(root);
+      if (treeBefore !== null && treeAfter !== null) {
+        const total = treeAfter - treeBefore;
+        cpu['(tree total)'] = +total.toFixed(2);
+        cpu['(ended unseen)'] = +(total - Object.values(by).reduce((x, y) => x + y, 0)).toFixed(2);
+      }
+      return { cpu, autovacuum: [...seenAv].map(([what, at]) => ({ at: +at.toFixed(1), what })) };
     },
   };
+}
+
+/** Server-wide PostgreSQL counters (WAL, checkpoints, the database's transactions), for a before/after difference. */
+async function pgCounters(db: Client): Promise<Record<string, number>> {
+  const one = async (sql: string) => (await db.query<Record<string, string>>(sql)).rows[0];
+  const wal = await one('SELECT wal_records, wal_fpi, wal_bytes, wal_buffers_full FROM pg_stat_wal');
+  const cp = await one(
+    'SELECT num_timed, num_requested, buffers_written AS cp_buffers_written FROM pg_stat_checkpointer',
+  );
+  const bg = await one('SELECT buffers_clean AS bgwriter_buffers_clean FROM pg_stat_bgwriter');
+  const d = await one(
+    'SELECT xact_commit, xact_rollback, tup_inserted, tup_updated, tup_deleted, blks_read, blks_hit, temp_bytes ' +
+      'FROM pg_stat_database WHERE datname = current_database()',
+  );
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries({ ...wal, ...cp, ...bg, ...d })) out[k] = Number(v);
+  return out;
+}
+
+/** pg_stat_user_tables of a bench table: inserts, updates, autovacuum/analyze counts. */
+async function tableStats(db: Client, table: string): Promise<Record<string, number | string | null>> {
+  const { rows } = await db.query<Record<string, string | null>>(
+    'SELECT n_tup_ins, n_tup_upd, n_tup_hot_upd, n_tup_del, n_live_tup, n_dead_tup, vacuum_count, autovacuum_count, ' +
+      'analyze_count, autoanalyze_count, pg_total_relation_size(relid) AS bytes ' +
+      'FROM pg_stat_user_tables WHERE relname = $1',
+    [table],
+  );
+  const out: Record<string, number | string | null> = {};
+  for (const [k, v] of Object.entries(rows[0] ?? {})) out[k] = v === null ? null : Number(v);
+  return out;
 }
 
 function table(runs: RunFigures[]): string {

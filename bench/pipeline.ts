@@ -35,6 +35,7 @@ import { silentLogger } from '../kernel/logger';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { createTopicsReady, provisionTopics } from '../kafka/topics';
 import { ensureServices, stopServices } from '../devstack/services';
+import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { copyReference, producerPerformance, upsertReference } from './reference';
 import { chartFromResults, markdown, resultFile, type BenchResult, type FloorFigure, type StageFigure } from './report';
 import type {
@@ -186,12 +187,17 @@ async function main(): Promise<void> {
     log('3/6 end to end: the sink waits, one sync run fills the topics…');
     const e2eName = `${p}-e2e`;
     const e2eSettings = settingsFor(e2eName);
-    const sinkSettings = (suffix: string): SinkRoleSettings => {
-      const t = {
-        users: `${p.replace(/-/g, '_')}_${suffix}_users`,
-        logins: `${p.replace(/-/g, '_')}_${suffix}_logins`,
-      };
+    const sinkSettings = (suffix: string, opts: { allStreams?: boolean } = {}): SinkRoleSettings => {
+      const prefix = `${p.replace(/-/g, '_')}_${suffix}`;
+      const t = { users: `${prefix}_users`, logins: `${prefix}_logins` };
       tables.push(t.users, t.logins);
+      // allStreams: every declared stream reads this run's topic into its own table, as a real
+      // first start has them. The shared default tables (neurons_user_licenses…) hold offsets of
+      // earlier runs, and then no table of this sink is in its first start: no live bulk load
+      // (sinks/postgres/bulk.ts beginBulk; docs/performance-s15-pg.md).
+      const streams = opts.allStreams ? GENERIC_STREAMS.map((d) => d.name) : [];
+      const streamTable = (stream: string) => `${prefix}_${stream.replace(/-/g, '_')}`.slice(0, 63);
+      tables.push(...streams.map(streamTable));
       return {
         brokers,
         registryUrl,
@@ -201,13 +207,18 @@ async function main(): Promise<void> {
           users: e2eSettings.topics.users,
           logins: e2eSettings.topics.logins,
           deadLetter: `${e2eName}.sink-dlq`,
+          ...Object.fromEntries(streams.map((d) => [d, e2eSettings.topics.streams?.[d]])),
         },
-        tables: { users: { schema: 'public', name: t.users }, logins: { schema: 'public', name: t.logins } },
+        tables: {
+          users: { schema: 'public', name: t.users },
+          logins: { schema: 'public', name: t.logins },
+          ...Object.fromEntries(streams.map((d) => [d, { schema: 'public', name: streamTable(d) }])),
+        },
       };
     };
     // The sink starts first and subscribes to the topics: they are provisioned as the run would.
     await provisionTopics(admin, e2eSettings.topics, e2eSettings.topicSettings, silentLogger);
-    const e2eSinkSettings = sinkSettings('e2e');
+    const e2eSinkSettings = sinkSettings('e2e', { allStreams: true });
     const servers = { ...serverPids(services.started), simulator: sim.child.pid! };
     const cpuBefore = cpuOf(servers);
     const cpuFrom = Date.now();

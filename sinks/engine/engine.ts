@@ -120,6 +120,12 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
       admin = deps.kafka.admin();
       await admin.connect();
       const kafkaAdmin = admin;
+      // Subscribing to a missing topic fails (auto-creation is off): a sink started before the
+      // connector's first run, or before the connector of an upgrade that declared a new stream,
+      // would never start. It creates them as the contract says instead, before opening the store:
+      // a topic that exists and is empty lets a fresh table begin its live bulk load there, where a
+      // missing one has no end offsets (topicEnds) and gave none (docs/performance-s15-pg.md).
+      await ensureSourceTopics(admin, deps.streams, logger);
       await withRetry(
         () =>
           sink.open(deps.streams, {
@@ -151,10 +157,6 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
         throw breaker.final(err);
       });
       await ensureDeadLetterTopic(admin, deps.deadLetterTopic, logger);
-      // Subscribing to a missing topic fails (auto-creation is off): a sink started before the
-      // connector's first run, or before the connector of an upgrade that declared a new stream,
-      // would never start. It creates them as the contract says instead.
-      await ensureSourceTopics(admin, deps.streams, logger);
       producer = deps.kafka.producer({
         idempotent: true,
         maxInFlightRequests: 1,

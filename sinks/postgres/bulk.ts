@@ -1,4 +1,4 @@
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
 import type { Logger } from '../../kernel/logger';
 import { inTransaction, withClient } from './db';
 import { createIndexes, ensureTable, lockTableDdl, secondaryIndexes } from './ddl';
@@ -34,6 +34,8 @@ import type { SinkTable } from './table';
  * (setup.ts prepareTable → ensureTable) creates them when missing on every start that does not
  * begin a bulk load itself, which is any start after a batch was stored (rows or an offset).
  * A start that finds the table empty with no offset drops them again (nothing to lose).
+ * Autovacuum is off on the table for the load (pauseAutovacuum below) and comes back with the
+ * indexes, on the same paths: the load's end, or the next start (ddl.ts createIndexes).
  */
 export interface BulkLoad {
   /** Partition → the topic's end offset at start-up (partitions that held records only). */
@@ -81,10 +83,35 @@ export async function beginBulk(
         return false;
       }
       for (const index of secondaryIndexes(table)) await client.query(index.drop);
+      table.autovacuumLeftAlone = !(await pauseAutovacuum(client, table));
       return true;
     }),
   );
   return begun ? { ends, live: ends.size === 0, withoutIndexes: true } : undefined;
+}
+
+/**
+ * Autovacuum off on a table beginning its bulk load (inside beginBulk's transaction). While a table
+ * grows from nothing, PostgreSQL's autovacuum VACUUMs and ANALYZEs it again and again (an insert
+ * threshold of 20 % of its rows, analyze at 10 %, checked every autovacuum_naptime): at 150k users
+ * + 150k login events a run spent 0.8–6.5 s of PostgreSQL's 9.5–17.3 s of CPU there, 1.6 s of it
+ * in one ANALYZE of the 188-column users table (30,000 rows sampled),
+ * docs/performance-s15-pg.md. The load's end (ddl.ts createIndexes, with the indexes) ANALYZEs
+ * it once and resets the parameter; so does any later start after a crash (the indexes are
+ * missing until then). Only a table with declared secondary indexes (their absence marks the
+ * load) and none of the operator's autovacuum_enabled: that one is left alone, and false returned.
+ * Anti-wraparound vacuums run regardless (PostgreSQL's own rule).
+ */
+async function pauseAutovacuum(client: PoolClient, table: SinkTable): Promise<boolean> {
+  if (secondaryIndexes(table).length === 0) return false;
+  const { rows } = await client.query<{ set: boolean }>(
+    "SELECT EXISTS (SELECT 1 FROM unnest(reloptions) o WHERE o LIKE 'autovacuum\\_enabled=%') AS set " +
+      'FROM pg_class WHERE oid = $1::regclass',
+    [qualified(table.name)],
+  );
+  if (rows[0]?.set) return false;
+  await client.query(`ALTER TABLE ${qualified(table.name)} SET (autovacuum_enabled = false)`);
+  return true;
 }
 
 /**

@@ -91,6 +91,12 @@ export function secondaryIndexes(table: SinkTable): { name: string; create: stri
 export async function createIndexes(client: PoolClient, table: SinkTable): Promise<void> {
   const indexes = secondaryIndexes(table);
   if (indexes.length === 0) return;
+  const { rows: present } = await client.query<{ name: string }>(
+    'SELECT indexname AS name FROM pg_indexes WHERE schemaname = $1 AND tablename = $2',
+    [table.name.schema, table.name.name],
+  );
+  const have = new Set(present.map((r) => r.name));
+  const missing = indexes.some((i) => !have.has(i.name));
   const { rows } = await client.query<{ cap: string }>(`SELECT current_setting('statement_timeout') AS cap`);
   await client.query(`SELECT set_config('lock_timeout', $1, true)`, [rows[0].cap]);
   await client.query(`SET LOCAL statement_timeout = 0`);
@@ -101,6 +107,33 @@ export async function createIndexes(client: PoolClient, table: SinkTable): Promi
     [INDEX_BUILD_MEMORY],
   );
   for (const index of indexes) await client.query(index.create);
+  if (missing && !table.autovacuumLeftAlone) await resumeAutovacuum(client, table);
+}
+
+/**
+ * The storage parameter a bulk load sets on its fresh table (bulk.ts pauseAutovacuum), as
+ * PostgreSQL keeps it in pg_class.reloptions.
+ */
+export const AUTOVACUUM_PAUSED = 'autovacuum_enabled=false';
+
+/**
+ * The end of a bulk load that paused autovacuum on the table: it is ANALYZEd once, now (the planner's
+ * statistics, which autovacuum would otherwise gather only at its next round), and given back to
+ * autovacuum (RESET: the server's setting), in the transaction that builds its indexes. The
+ * missing indexes are what marks a load (begun by this process or by one that crashed): a start
+ * after a crash in the middle of a load restores the table as the load's own end would
+ * (createIndexes runs on every start, setup.ts). A table whose indexes are all there is left as it
+ * is, autovacuum_enabled = false included (the operator's). Known limit: an operator's own
+ * `false`, set before the sink's first start on an empty table, is reset if the load crashes.
+ */
+async function resumeAutovacuum(client: PoolClient, table: SinkTable): Promise<void> {
+  const { rows } = await client.query<{ paused: boolean }>(
+    'SELECT $1 = ANY (coalesce(reloptions, $2)) AS paused FROM pg_class WHERE oid = $3::regclass',
+    [AUTOVACUUM_PAUSED, [], qualified(table.name)],
+  );
+  if (!rows[0]?.paused) return;
+  await client.query(`ANALYZE ${qualified(table.name)}`);
+  await client.query(`ALTER TABLE ${qualified(table.name)} RESET (autovacuum_enabled)`);
 }
 
 /**
