@@ -28,15 +28,7 @@ export async function drainBatches<R>(
 ): Promise<[number, R]> {
   let stopped: () => void = () => undefined;
   const stop = new Promise<void>((resolve) => (stopped = resolve));
-  const onAbort = () => {
-    ex.rows.destroy(abortError(signal!));
-    stopped();
-  };
-  signal?.addEventListener('abort', onAbort, { once: true });
-  // Stopped before it began (during an await before this phase): the event has fired already.
-  // Cancelled without an error: nothing listens to the stream yet ('error' would be unhandled);
-  // the stop's error is this function's to throw, below.
-  if (signal?.aborted) ex.rows.destroy();
+  const detach = cancelOnStop(ex, signal, () => stopped());
   const isStopped = () => signal?.aborted === true;
   // a stop rejects without waiting for the extraction; its own failure (the stop) is observed here
   ex.done.catch(() => undefined);
@@ -117,8 +109,25 @@ export async function drainBatches<R>(
     if (writeFailed !== null && err !== writeFailed.error) throw writeFailed.error;
     throw err;
   } finally {
-    signal?.removeEventListener('abort', onAbort);
+    detach();
   }
+}
+
+/**
+ * Cancels the extraction when the run stops, and at once when it stopped before this phase began
+ * (during an await before it: the 'abort' event has fired already and never fires again). That
+ * early cancel carries no error: nobody listens to the stream yet ('error' would be unhandled), and
+ * the stop's error is the caller's to throw. Returns the listener's removal.
+ */
+function cancelOnStop(ex: Extraction<unknown>, signal: AbortSignal | undefined, onStop?: () => void): () => void {
+  if (signal === undefined) return () => undefined;
+  const onAbort = () => {
+    ex.rows.destroy(abortError(signal));
+    onStop?.();
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  if (signal.aborted) ex.rows.destroy();
+  return () => signal.removeEventListener('abort', onAbort);
 }
 
 export function throwIfAborted(signal?: AbortSignal): void {
@@ -141,10 +150,10 @@ export async function consume<R>(
   onRow: (row: Record<string, string>) => void,
   signal: AbortSignal,
 ): Promise<R> {
-  const onAbort = () => ex.rows.destroy(abortError(signal));
-  signal.addEventListener('abort', onAbort, { once: true });
+  const detach = cancelOnStop(ex, signal);
   let readerFailed = false;
   try {
+    throwIfAborted(signal); // stopped before it began: no page read
     // a batch at a time (the page's rows): no per-row stream push and read
     for await (const batch of ex.batches()) {
       try {
@@ -156,7 +165,10 @@ export async function consume<R>(
     }
     return await ex.done;
   } catch (err) {
-    if (signal.aborted) throw abortError(signal);
+    if (signal.aborted) {
+      ex.done.catch(() => undefined); // the stop's own failure, observed: the stop is what to tell
+      throw abortError(signal);
+    }
     // the reader's own error: leaving the batches cancelled the extraction; once its jobs are
     // tidied up (`done` settled, EXTRACTION_CANCELLED), the reader's error is the one to tell
     if (readerFailed) {
@@ -169,6 +181,6 @@ export async function consume<R>(
       (e: unknown) => e,
     );
   } finally {
-    signal.removeEventListener('abort', onAbort);
+    detach();
   }
 }
