@@ -9,6 +9,7 @@ import { sinkStreams, userRemovalCascades } from '../../../sinks/streams';
 import { services, uniqueName } from '../../support/services';
 import { user, userId } from '../../support/sink-fixtures';
 import { secondaryIndexCount as secondaryCount } from '../../support/pg-indexes';
+import { waitFor } from '../../support/wait';
 
 /**
  * Review s16 of session 15's autovacuum pause (sinks/postgres/bulk.ts pauseAutovacuum,
@@ -148,6 +149,46 @@ describe(`PostgreSQL store: autovacuum after a bulk load, adversarial (AUTOVACUU
       const analyzed = Number(rows[0].n) > 0;
       // Expected: autovacuum back to the server's setting once the load ended (as with one process).
       expect({ afterLoad, afterRestart, analyzed }).toEqual({ afterLoad: null, afterRestart: null, analyzed: true });
+    },
+  );
+
+  it(
+    'FINDING: the same with live loads (two sinks up before the first run, the compose order): the ' +
+      'process whose idle end comes first builds the indexes and leaves autovacuum off for good',
+    async () => {
+      const rnd = mulberry32(seed ^ 0x1b873593);
+      const { tables, streams } = fresh();
+      const usersStream = streams.find((s) => s.name === 'users')!;
+      const empty = async () => new Map<number, bigint>();
+      const a = createPostgresStore({ ...opts, liveLoadIdleMs: 60_000 });
+      const b = createPostgresStore({ ...opts, liveLoadIdleMs: 200 });
+      let raced = false;
+      await b.open(
+        streams,
+        ctx(async () => {
+          if (!raced) {
+            raced = true;
+            await a.open(streams, ctx(empty));
+          }
+          return new Map();
+        }),
+      );
+      expect(await autovacuum(tables.users.name)).toBe('false');
+      const n0 = 5 + Math.floor(rnd() * 30);
+      const n1 = 5 + Math.floor(rnd() * 30);
+      await a.write({ stream: usersStream, partition: 0, ops: batch(0, 0, n0, rnd), nextOffset: BigInt(n0) });
+      await b.write({ stream: usersStream, partition: 1, ops: batch(1, 0, n1, rnd), nextOffset: BigInt(n1) });
+      await waitFor(
+        "B's idle end to build the indexes",
+        10_000,
+        async () => (await secondaryCount(pool, tables.users.name)) === 3,
+      );
+      await a.close();
+      await b.close();
+      const c = createPostgresStore({ ...opts, liveLoadIdleMs: 200 });
+      await c.open(streams, ctx(empty));
+      await c.close();
+      expect(await autovacuum(tables.users.name)).toBeNull();
     },
   );
 
