@@ -83,7 +83,7 @@ export async function beginBulk(
         return false;
       }
       for (const index of secondaryIndexes(table)) await client.query(index.drop);
-      table.autovacuumLeftAlone = !(await pauseAutovacuum(client, table));
+      await pauseAutovacuum(client, table);
       return true;
     }),
   );
@@ -99,19 +99,20 @@ export async function beginBulk(
  * docs/performance-s15-pg.md. The load's end (ddl.ts createIndexes, with the indexes) ANALYZEs
  * it once and resets the parameter; so does any later start after a crash (the indexes are
  * missing until then). Only a table with declared secondary indexes (their absence marks the
- * load) and none of the operator's autovacuum_enabled: that one is left alone, and false returned.
- * Anti-wraparound vacuums run regardless (PostgreSQL's own rule).
+ * load). An autovacuum_enabled already set is left as it is: an operator's true stays true; a false
+ * is the load's from now on (another process of the group may have paused it a moment ago: both
+ * began the load), so the load's end resets it. Anti-wraparound vacuums run regardless
+ * (PostgreSQL's own rule).
  */
-async function pauseAutovacuum(client: PoolClient, table: SinkTable): Promise<boolean> {
-  if (secondaryIndexes(table).length === 0) return false;
+async function pauseAutovacuum(client: PoolClient, table: SinkTable): Promise<void> {
+  if (secondaryIndexes(table).length === 0) return;
   const { rows } = await client.query<{ set: boolean }>(
     "SELECT EXISTS (SELECT 1 FROM unnest(reloptions) o WHERE o LIKE 'autovacuum\\_enabled=%') AS set " +
       'FROM pg_class WHERE oid = $1::regclass',
     [qualified(table.name)],
   );
-  if (rows[0]?.set) return false;
+  if (rows[0]?.set) return;
   await client.query(`ALTER TABLE ${qualified(table.name)} SET (autovacuum_enabled = false)`);
-  return true;
 }
 
 /**

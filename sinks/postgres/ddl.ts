@@ -96,7 +96,10 @@ export async function createIndexes(client: PoolClient, table: SinkTable): Promi
     [table.name.schema, table.name.name],
   );
   const have = new Set(present.map((r) => r.name));
-  const missing = indexes.some((i) => !have.has(i.name));
+  // A bulk load drops every declared index (bulk.ts beginBulk) and builds them all in this one
+  // transaction: all missing marks a load, begun by this process or another, ended or crashed.
+  // Some missing is not one (an upgrade that declares one more, one an operator dropped).
+  const loading = indexes.every((i) => !have.has(i.name));
   const { rows } = await client.query<{ cap: string }>(`SELECT current_setting('statement_timeout') AS cap`);
   await client.query(`SELECT set_config('lock_timeout', $1, true)`, [rows[0].cap]);
   await client.query(`SET LOCAL statement_timeout = 0`);
@@ -107,7 +110,7 @@ export async function createIndexes(client: PoolClient, table: SinkTable): Promi
     [INDEX_BUILD_MEMORY],
   );
   for (const index of indexes) await client.query(index.create);
-  if (missing && !table.autovacuumLeftAlone) await resumeAutovacuum(client, table);
+  if (loading) await resumeAutovacuum(client, table);
 }
 
 /**
@@ -119,12 +122,17 @@ export const AUTOVACUUM_PAUSED = 'autovacuum_enabled=false';
 /**
  * The end of a bulk load that paused autovacuum on the table: it is ANALYZEd once, now (the planner's
  * statistics, which autovacuum would otherwise gather only at its next round), and given back to
- * autovacuum (RESET: the server's setting), in the transaction that builds its indexes. The
- * missing indexes are what marks a load (begun by this process or by one that crashed): a start
- * after a crash in the middle of a load restores the table as the load's own end would
- * (createIndexes runs on every start, setup.ts). A table whose indexes are all there is left as it
- * is, autovacuum_enabled = false included (the operator's). Known limit: an operator's own
- * `false`, set before the sink's first start on an empty table, is reset if the load crashes.
+ * autovacuum (RESET: the server's setting), in the transaction that builds its indexes. Every
+ * declared index missing is what marks a load (begun by this process or another of the group, or
+ * by one that crashed): a start after a crash in the middle of a load restores the table as the
+ * load's own end would (createIndexes runs on every start, setup.ts). The mark is in the database,
+ * not in a process: two processes that both began the load (both found the table empty) end it
+ * the same way, whichever builds the indexes (test/integration/sinks/autovacuum-review-s16.test.ts).
+ * A table with any declared index present is left as it is, autovacuum_enabled = false included
+ * (the operator's). Known limits (docs/operations.md): an operator's own `false` on a table that
+ * a load then takes (set before the sink's first start, or with every declared index dropped) is
+ * reset at the load's end; a crash mid-load followed by a version that declares no secondary index
+ * on the table leaves its autovacuum off until the operator RESETs it.
  */
 async function resumeAutovacuum(client: PoolClient, table: SinkTable): Promise<void> {
   const { rows } = await client.query<{ paused: boolean }>(

@@ -38,12 +38,6 @@ export class SinkTable {
     readonly indexes: readonly (readonly string[])[] = [],
   ) {}
 
-  /**
-   * This process's bulk load of the table found autovacuum_enabled set on it by the operator and
-   * left it alone (bulk.ts pauseAutovacuum): the load's end leaves it alone too (ddl.ts createIndexes).
-   */
-  autovacuumLeftAlone = false;
-
   /** Field name → how a writer schema's field becomes a column (computed once per writer). */
   writerColumns(writer: WriterSchema): ReadonlyMap<string, FieldColumn> {
     let columns = this.writers.get(writer);
