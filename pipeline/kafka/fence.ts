@@ -104,14 +104,22 @@ export async function openFence(
         try {
           tx = await producer.transaction();
           const t = tx;
-          // the messages in lists kafkajs groups by partition linearly (kafka/partition-grouping.ts)
-          const send = async (topic: string, messages: Message[]) => {
-            note(await t.send({ topic, acks: -1, compression, messages: groupedMessages(messages) }));
+          // One send at a time, even if `fn` makes several at once (the run's never do): a send waiting
+          // while another is retried would take the sequence numbers kafkajs took back from it, and
+          // the broker refuse it or take it for that retry, acknowledged and not appended, in a
+          // transaction that commits (see serialProducer, ./publisher.ts).
+          let tail: Promise<unknown> = Promise.resolve();
+          const queued = (op: () => Promise<RecordMetadata[]>): Promise<void> => {
+            const run = tail.then(op).then(note);
+            tail = run.catch(() => undefined);
+            return run;
           };
+          // the messages in lists kafkajs groups by partition linearly (kafka/partition-grouping.ts)
+          const send = (topic: string, messages: Message[]) =>
+            queued(() => t.send({ topic, acks: -1, compression, messages: groupedMessages(messages) }));
           const writer: RecordWriter = {
-            async write(batch: OutRecord[]) {
-              note(await t.sendBatch({ acks: -1, compression, topicMessages: topicMessagesOf(batch) }));
-            },
+            write: (batch: OutRecord[]) =>
+              queued(() => t.sendBatch({ acks: -1, compression, topicMessages: topicMessagesOf(batch) })),
           };
           await fn({ writer, send });
           await tx.commit();

@@ -44,14 +44,16 @@ async function topic(partitions: number): Promise<string> {
   return name;
 }
 
-function faultyKafka(clientId: string) {
-  const fault = produceFault((n) => n === 0);
+const RETRIES = 2;
+
+function faultyKafka(clientId: string, faulty: (n: number) => boolean = (n) => n === 0) {
+  const fault = produceFault(faulty);
   const kafka = new Kafka({
     clientId,
     brokers: [env.KAFKA_BROKERS],
     logLevel: logLevel.NOTHING,
     socketFactory: fault.socketFactory,
-    retry: { initialRetryTime: 100, retries: 5 },
+    retry: { initialRetryTime: 100, retries: RETRIES },
   });
   return { kafka, fault };
 }
@@ -121,6 +123,25 @@ describe(`a retried produce request among concurrent writes (SEQ_S16_SEED=${SEED
       expect(fault.faulted).toBe(1);
       expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(writes.map(() => 'ok'));
       expectExactlyOnce(writes, await readBack(kafka, t));
+    } finally {
+      await producer.disconnect();
+    }
+  }, 90_000);
+
+  test('the publisher: after a write that failed (appended, every answer an error), the next write is neither refused nor lost', async () => {
+    const t = await topic(1 + (SEED % 4));
+    // the first write's request and each of its retries: answered NOT_LEADER_OR_FOLLOWER
+    const { kafka, fault } = faultyKafka('seq-s16-failed', (n) => n <= RETRIES);
+    const producer = createProducer(kafka);
+    await producer.connect();
+    try {
+      const writer = kafkaWriter(producer, { compression: 'gzip' });
+      const [first, next] = writesOf(t, SEED + 2, true);
+      await expect(writer.write(first)).rejects.toThrow(/leader/);
+      expect(fault.faulted).toBe(RETRIES + 1);
+      await writer.write(next);
+      // the first write's request was appended once (its retries were recognised as such)
+      expectExactlyOnce([first, next], await readBack(kafka, t));
     } finally {
       await producer.disconnect();
     }
