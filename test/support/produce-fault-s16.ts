@@ -8,7 +8,8 @@ import type { ISocketFactory } from 'kafkajs';
  * has not finished creating, answers). kafkajs then retries the send; what that does to the
  * producer's sequence numbers is what the tests of this file's users look at.
  *
- * `fault(n)` decides for the n-th produce response (0-based) of all the sockets this factory made.
+ * `fault(n, topic)` decides for the n-th produce response (0-based) of all the sockets this factory
+ * made, whose first topic is `topic`.
  * Only a response whose first partition succeeded is rewritten (its error code, in place: the frame
  * keeps its length); the others pass as they are. `faulted` counts the rewritten responses.
  */
@@ -21,7 +22,7 @@ export interface ProduceFault {
 const PRODUCE = 0;
 const NOT_LEADER_OR_FOLLOWER = 6;
 
-export function produceFault(fault: (n: number) => boolean): ProduceFault {
+export function produceFault(fault: (n: number, topic: string) => boolean): ProduceFault {
   let produces = 0;
   let faulted = 0;
   const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
@@ -48,10 +49,11 @@ export function produceFault(fault: (n: number) => boolean): ProduceFault {
         const req = sent.get(pending.readInt32BE(end + 4));
         if (req?.key === PRODUCE && req.version >= 3) {
           sent.delete(pending.readInt32BE(end + 4));
-          if (fault(produces++)) {
-            // body: [topics] (int32 count; name int16 length + bytes; [partitions] int32 count;
-            // partition int32, error code int16, ...)
-            const nameLength = pending.readInt16BE(end + 12);
+          // body: [topics] (int32 count; name int16 length + bytes; [partitions] int32 count;
+          // partition int32, error code int16, ...)
+          const nameLength = pending.readInt16BE(end + 12);
+          const topic = pending.toString('utf8', end + 14, end + 14 + nameLength);
+          if (fault(produces++, topic)) {
             const errorAt = end + 14 + nameLength + 4 + 4;
             if (pending.readInt16BE(errorAt) === 0) {
               pending.writeInt16BE(NOT_LEADER_OR_FOLLOWER, errorAt);
