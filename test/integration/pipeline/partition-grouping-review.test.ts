@@ -9,10 +9,10 @@ import { services, uniqueName } from '../../support/services';
 /**
  * Review pin (s10-rev-cpu): the publisher's sends grouped by kafka/partition-grouping.ts, read back
  * from Kafka. Several writes of one writer in flight at once (on one idempotent producer of
- * createProducer's) and a transactional producer's sendBatches one after the other, each batch over three topics of 1, 4 and 7 partitions,
- * Buffer and string keys: every record exactly once, on the partition kafkajs's DefaultPartitioner
- * (murmur2) gives its key, and in each partition a write's records in that write's order, nothing
- * of one write in another's. GROUPING_IT_SEED=n replays.
+ * createProducer's) and a transactional producer's sendBatches one after the other, each batch over
+ * three topics of 1, 4 and 7 partitions, Buffer and string keys: every record exactly once, on the
+ * partition kafkajs's DefaultPartitioner (murmur2) gives its key, and in each partition a write's
+ * records in that write's order, nothing of one write in another's. GROUPING_IT_SEED=n replays.
  */
 const SEED = Number(process.env.GROUPING_IT_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const env = services();

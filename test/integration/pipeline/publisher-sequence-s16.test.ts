@@ -111,24 +111,29 @@ describe(`a retried produce request among concurrent writes (SEQ_S16_SEED=${SEED
   test.each([
     ['writes of different keys (the broker refuses the next one: a failed run)', false],
     ['writes of the same keys (the broker acknowledges the next one without appending it: records lost)', true],
-  ])('the publisher: %s', async (_what, sameKeys) => {
-    const t = await topic(1 + (SEED % 4));
-    const { kafka, fault } = faultyKafka('seq-s16-publisher');
-    const producer = createProducer(kafka);
-    await producer.connect();
-    try {
-      const writer = kafkaWriter(producer, { compression: 'gzip' });
-      const writes = writesOf(t, SEED, sameKeys);
-      const results = await Promise.allSettled(writes.map((b) => writer.write(b)));
-      expect(fault.faulted).toBe(1);
-      expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(writes.map(() => 'ok'));
-      expectExactlyOnce(writes, await readBack(kafka, t));
-    } finally {
-      await producer.disconnect();
-    }
-  }, 90_000);
+  ])(
+    'the publisher: %s',
+    async (_what, sameKeys) => {
+      const t = await topic(1 + (SEED % 4));
+      const { kafka, fault } = faultyKafka('seq-s16-publisher');
+      const producer = createProducer(kafka);
+      await producer.connect();
+      try {
+        const writer = kafkaWriter(producer, { compression: 'gzip' });
+        const writes = writesOf(t, SEED, sameKeys);
+        const results = await Promise.allSettled(writes.map((b) => writer.write(b)));
+        expect(fault.faulted).toBe(1);
+        expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(writes.map(() => 'ok'));
+        expectExactlyOnce(writes, await readBack(kafka, t));
+      } finally {
+        await producer.disconnect();
+      }
+    },
+    90_000,
+  );
 
-  test('the publisher: after a write that failed (appended, every answer an error), the next write is neither refused nor lost', async () => {
+  test('the publisher: the write after one that failed for good is neither refused nor lost', async () => {
+    // the failed one: appended, and its request and every retry answered NOT_LEADER_OR_FOLLOWER
     const t = await topic(1 + (SEED % 4));
     // the first write's request and each of its retries: answered NOT_LEADER_OR_FOLLOWER
     const { kafka, fault } = faultyKafka('seq-s16-failed', (n) => n <= RETRIES);
