@@ -8,10 +8,11 @@ import type { ISocketFactory } from 'kafkajs';
  * has not finished creating, answers). kafkajs then retries the send; what that does to the
  * producer's sequence numbers is what the tests of this file's users look at.
  *
- * `fault(n, topic)` decides for the n-th produce response (0-based) of all the sockets this factory
- * made, whose first topic is `topic`.
- * Only a response whose first partition succeeded is rewritten (its error code, in place: the frame
- * keeps its length); the others pass as they are. `faulted` counts the rewritten responses.
+ * `fault(n, topic)` decides for the n-th produce response (0-based) whose first partition succeeded,
+ * of all the sockets this factory made, whose first topic is `topic` (a response with an error of
+ * the broker's own passes as it is, uncounted). A fault rewrites that partition's error code, in
+ * place: the frame keeps its length. `faulted` counts the rewritten responses, `produces` the ones
+ * `fault` was asked about.
  */
 export interface ProduceFault {
   socketFactory: ISocketFactory;
@@ -53,12 +54,10 @@ export function produceFault(fault: (n: number, topic: string) => boolean): Prod
           // partition int32, error code int16, ...)
           const nameLength = pending.readInt16BE(end + 12);
           const topic = pending.toString('utf8', end + 14, end + 14 + nameLength);
-          if (fault(produces++, topic)) {
-            const errorAt = end + 14 + nameLength + 4 + 4;
-            if (pending.readInt16BE(errorAt) === 0) {
-              pending.writeInt16BE(NOT_LEADER_OR_FOLLOWER, errorAt);
-              faulted++;
-            }
+          const errorAt = end + 14 + nameLength + 4 + 4;
+          if (pending.readInt16BE(errorAt) === 0 && fault(produces++, topic)) {
+            pending.writeInt16BE(NOT_LEADER_OR_FOLLOWER, errorAt);
+            faulted++;
           }
         }
         end += 4 + size;

@@ -75,7 +75,7 @@ it(`the run after one whose produce request failed for good publishes every user
 
   const first = await connector.sync();
   expect(first.status).toBe('failed');
-  expect(fault.faulted).toBe(RETRIES + 1);
+  expect(fault.faulted).toBeGreaterThan(0);
   const second = await connector.sync();
   expect({ status: second.status, error: second.error }).toEqual({ status: 'succeeded', error: undefined });
   // what the failed run had published (acknowledged) is not sent again: every user is in the topic
