@@ -1,5 +1,5 @@
 import type { Admin, Kafka, Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
-import { FatalError } from '../../kernel/errors';
+import { FatalError, RetriableError } from '../../kernel/errors';
 import { groupedMessages } from '../../kafka/partition-grouping';
 import { producerPartitioner } from '../../kafka/partitioner';
 import { compressionType, topicMessagesOf, type Compression, type OutRecord, type RecordWriter } from './publisher';
@@ -74,6 +74,14 @@ export async function openFence(
   const compression = compressionType(opts.compression);
   let chain: Promise<unknown> = Promise.resolve();
   let fenced = false;
+  // A send that failed for good leaves kafkajs's sequence numbers behind the broker's (it takes a
+  // failed request's back, and the broker may have appended it): a later transaction's send to that
+  // partition would be refused, or, with as many records, acknowledged and not appended in a
+  // transaction that commits. A new producer (a new epoch) would start afresh, but bumping this
+  // id's epoch is how a run takes the fence from an earlier holder: a run that lost its lock
+  // meanwhile would fence the one that took it. So this fence takes no transaction after that:
+  // the run fails, and nothing is committed (the next run starts afresh).
+  let broken: unknown;
   const fencedError = (cause: unknown) =>
     new FatalError(
       'RUN_FENCED',
@@ -90,6 +98,13 @@ export async function openFence(
     transaction(fn) {
       const run = chain.then(async () => {
         if (fenced) throw fencedError(undefined);
+        if (broken !== undefined)
+          throw new RetriableError(
+            'RUN_FENCE_SEND_FAILED',
+            `A send of connector "${connector}" through its fence failed (${(broken as Error).message}): ` +
+              `this run commits nothing more through it; the next run starts afresh.`,
+            { cause: broken },
+          );
         let tx: Transaction | undefined;
         const written = new Map<string, { topic: string; partition: number; offset: bigint }>();
         const note = (meta: RecordMetadata[]) => {
@@ -104,16 +119,30 @@ export async function openFence(
         try {
           tx = await producer.transaction();
           const t = tx;
-          // the messages in lists kafkajs groups by partition linearly (kafka/partition-grouping.ts)
-          const send = async (topic: string, messages: Message[]) => {
-            note(await t.send({ topic, acks: -1, compression, messages: groupedMessages(messages) }));
+          // One send at a time, even if `fn` makes several at once (the run's never do): a send waiting
+          // while another is retried would take the sequence numbers kafkajs took back from it, and
+          // the broker refuse it or take it for that retry, acknowledged and not appended, in a
+          // transaction that commits (see serialProducer, ./publisher.ts).
+          let tail: Promise<unknown> = Promise.resolve();
+          const queued = (op: () => Promise<RecordMetadata[]>): Promise<void> => {
+            const run = tail
+              .then(() => (broken === undefined ? op() : Promise.reject(broken)))
+              .then(note, (err: unknown) => {
+                if (!isFencedError(err)) broken ??= err;
+                throw err;
+              });
+            tail = run.catch(() => undefined);
+            return run;
           };
+          // the messages in lists kafkajs groups by partition linearly (kafka/partition-grouping.ts)
+          const send = (topic: string, messages: Message[]) =>
+            queued(() => t.send({ topic, acks: -1, compression, messages: groupedMessages(messages) }));
           const writer: RecordWriter = {
-            async write(batch: OutRecord[]) {
-              note(await t.sendBatch({ acks: -1, compression, topicMessages: topicMessagesOf(batch) }));
-            },
+            write: (batch: OutRecord[]) =>
+              queued(() => t.sendBatch({ acks: -1, compression, topicMessages: topicMessagesOf(batch) })),
           };
           await fn({ writer, send });
+          if (broken !== undefined) throw broken; // `fn` went on after a failed send: never commit that
           await tx.commit();
         } catch (err) {
           if (tx?.isActive()) await tx.abort().catch(() => undefined);
