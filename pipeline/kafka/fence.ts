@@ -122,7 +122,7 @@ export async function openFence(
           // One send at a time, even if `fn` makes several at once (the run's never do): a send waiting
           // while another is retried would take the sequence numbers kafkajs took back from it, and
           // the broker refuse it or take it for that retry, acknowledged and not appended, in a
-          // transaction that commits (see serialProducer, ./publisher.ts).
+          // transaction that commits (see kafka/serial-producer.ts).
           let tail: Promise<unknown> = Promise.resolve();
           const queued = (op: () => Promise<RecordMetadata[]>): Promise<void> => {
             const run = tail

@@ -1,5 +1,5 @@
 import type { Producer, ProducerBatch, RecordMetadata } from 'kafkajs';
-import { serialProducer } from '../../../pipeline/kafka/publisher';
+import { serialProducer } from '../../../kafka/serial-producer';
 import { mulberry32 } from '../../../simulator/prng';
 
 /**
