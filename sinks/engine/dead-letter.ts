@@ -1,4 +1,5 @@
-import type { IHeaders, Producer } from 'kafkajs';
+import { Partitioners, type IHeaders, type Kafka, type Producer } from 'kafkajs';
+import { serialProducer } from '../../kafka/serial-producer';
 import { FatalError, RetriableError, type ConnectorError } from '../../kernel/errors';
 import { DEAD_LETTER_HEADERS } from '../../schemas/topics';
 import { scrubSecrets } from '../../kernel/redact';
@@ -21,6 +22,24 @@ export interface DeadLetterEntry {
 export interface DeadLetter {
   readonly topic: string;
   send(entries: readonly DeadLetterEntry[]): Promise<void>;
+}
+
+/**
+ * The producer of a sink's dead letters (the engine's, and a replay's): idempotent, acks from all
+ * in-sync replicas, the Java client's placement of keys. Partitions processed at once send to it
+ * at once: its sends go one at a time (kafka/serial-producer.ts), or a retried request's sequence
+ * numbers could be taken by another partition's send, acknowledged and never appended
+ * (publisher-sequence-s16.test.ts: 272-316 of ~1,000 dead letters lost before).
+ */
+export function deadLetterProducer(kafka: Kafka): Producer {
+  return serialProducer(() =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+      createPartitioner: Partitioners.DefaultPartitioner,
+    }),
+  );
 }
 
 /** `extra`: headers the store adds for its own errors (PostgreSQL: the SQLSTATE). */

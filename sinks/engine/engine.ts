@@ -1,4 +1,4 @@
-import { Partitioners, type Admin, type Kafka, type Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { silentLogger, type Logger } from '../../kernel/logger';
 import type { ConnectorError } from '../../kernel/errors';
 import { withRetry, type RetryOptions } from '../../kernel/retry';
@@ -8,7 +8,7 @@ import { DEFAULT_TOPICS, DEFAULT_TOPIC_SETTINGS } from '../../schemas/topics';
 import type { SchemaSource } from '../postgres/schema-source';
 import type { Sink, SinkStream } from '../port';
 import { startSinkConsumer, type SinkConsumer } from './consumer';
-import { createDeadLetter } from './dead-letter';
+import { createDeadLetter, deadLetterProducer } from './dead-letter';
 import { createDecoder } from './decode';
 import { SinkHealthState, type PartitionHealth, type SinkHealthReport } from './health';
 import { createBatchProcessor, type BatchResult, type SinkHooks } from './processor';
@@ -157,12 +157,7 @@ export function createSinkEngine(deps: SinkEngineDeps): SinkRunner {
         throw breaker.final(err);
       });
       await ensureDeadLetterTopic(admin, deps.deadLetterTopic, logger);
-      producer = deps.kafka.producer({
-        idempotent: true,
-        maxInFlightRequests: 1,
-        allowAutoTopicCreation: false,
-        createPartitioner: Partitioners.DefaultPartitioner,
-      });
+      producer = deadLetterProducer(deps.kafka);
       await producer.connect();
       const processor = createBatchProcessor({
         sink,

@@ -1,9 +1,9 @@
-import { Partitioners, type Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { FatalError, isRetriable } from '../../kernel/errors';
 import { silentLogger } from '../../kernel/logger';
 import { sleep } from '../../kernel/retry';
 import { startSinkConsumer, type SinkConsumer } from '../engine/consumer';
-import { createDeadLetter, type DeadLetter } from '../engine/dead-letter';
+import { createDeadLetter, deadLetterProducer, type DeadLetter } from '../engine/dead-letter';
 import { decodeStringKey } from '../../schemas/keys';
 import { createDecoder } from '../engine/decode';
 import { ensureDeadLetterTopic, topicEnds } from '../engine/engine';
@@ -133,12 +133,7 @@ export async function replay(deps: ReplayDeps): Promise<ReplayResult> {
     );
     for (const p of plan) await withClient(deps.pool, (c) => copyMissingColumns(c, p.live.table, p.stream.table));
     await ensureDeadLetterTopic(admin, deps.topics.deadLetter, logger);
-    producer = deps.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    producer = deadLetterProducer(deps.kafka);
     await producer.connect();
     // Users whose record went to the dead letters here: absent from the rebuilt table for that
     // reason only, so the merge must not remove them (a bad record never deletes a user).

@@ -1,6 +1,8 @@
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { createProducer, kafkaWriter, type OutRecord } from '../../../pipeline/kafka/publisher';
 import { openFence } from '../../../pipeline/kafka/fence';
+import { createDeadLetter, deadLetterProducer } from '../../../sinks/engine/dead-letter';
+import { FatalError } from '../../../kernel/errors';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { createTopicsReady } from '../../../kafka/topics';
 import { mulberry32 } from '../../../simulator/prng';
@@ -131,6 +133,32 @@ describe(`a retried produce request among concurrent writes (SEQ_S16_SEED=${SEED
     },
     90_000,
   );
+
+  test("the sink's dead letters: two partitions' entries sent at once", async () => {
+    // the engine processes partitions concurrently (and a replay its streams): each may send its bad
+    // records to the one dead-letter producer while another's send is retried
+    const t = await topic(1 + (SEED % 4));
+    const { kafka, fault } = faultyKafka('seq-s16-dead-letter');
+    const producer = deadLetterProducer(kafka);
+    await producer.connect();
+    try {
+      const deadLetter = createDeadLetter(producer, t);
+      const writes = writesOf(t, SEED + 4, true);
+      const error = new FatalError('SINK_BAD_RECORD', 'a bad record');
+      const entries = writes.map((w, p) =>
+        w.map((r, i) => ({
+          source: { topic: 'users', partition: p, offset: String(i), key: r.key, value: r.value },
+          error,
+        })),
+      );
+      const results = await Promise.allSettled(entries.map((e) => deadLetter.send(e)));
+      expect(fault.faulted).toBe(1);
+      expect(results.map((r) => (r.status === 'rejected' ? String(r.reason) : 'ok'))).toEqual(writes.map(() => 'ok'));
+      expectExactlyOnce(writes, await readBack(kafka, t));
+    } finally {
+      await producer.disconnect();
+    }
+  }, 90_000);
 
   test('the publisher: the write after one that failed for good is neither refused nor lost', async () => {
     // the failed one: appended, and its request and every retry answered NOT_LEADER_OR_FOLLOWER
