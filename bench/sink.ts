@@ -22,7 +22,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import { Pool } from 'pg';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:19092';
@@ -74,16 +74,16 @@ async function child(s: ChildSettings): Promise<void> {
   const sinks = require(path.resolve(s.root, 'sinks')) as typeof import('../sinks');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { USERS, LOGINS } = require(path.resolve(s.root, 'schemas/streams')) as typeof import('../schemas/streams');
-  const kafka = new Kafka({
-    clientId: 'bench-sink',
-    brokers: [process.env.KAFKA_BROKERS!],
-    logLevel: logLevel.NOTHING,
-  });
-  // What the sink's own createKafka installs for reading: GZIP batches decompressed in one sized
-  // chunk (kafka/fetch-gunzip.ts), in a checkout that has it.
-  const gunzip = path.resolve(s.root, 'kafka', 'fetch-gunzip.js');
+  // The client as production builds it: that checkout's createKafka, from that checkout's kafkajs
+  // (its node_modules), with what createKafka installs for reading (fetch-gunzip.ts, and on branch
+  // s16 fetch-records-s16.ts). Before session 16 the child built its own client from the bench's
+  // kafkajs and installed fetch-gunzip into the checkout's: with two checkouts of different
+  // node_modules, the base's gunzip went into a kafkajs its client did not use.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (fs.existsSync(gunzip)) (require(gunzip) as { useFetchGunzip(): void }).useFetchGunzip();
+  const { createKafka } = require(path.resolve(s.root, 'kafka', 'client')) as typeof import('../kafka/client');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { silentLogger } = require(path.resolve(s.root, 'kernel', 'logger')) as typeof import('../kernel/logger');
+  const kafka = createKafka({ clientId: 'bench-sink', brokers: [process.env.KAFKA_BROKERS!] }, silentLogger);
   const app = `bench-sink-${process.pid}`;
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4, application_name: app });
   pool.on('error', () => undefined);
