@@ -7,7 +7,11 @@
  * login events. Then the GZIP decompression of the fetched batches (500 users, zlib level 1, as the
  * connector writes them): kafkajs's codec (zlib's unzip) or, in a checkout that has it,
  * kafka/fetch-gunzip.ts; µs a user of the process's CPU (the thread pool's included) and of the
- * main thread (event loop utilization: the sink's bound).
+ * main thread (event loop utilization: the sink's bound). Then the Record decoding of those
+ * batches' records as kafkajs's RecordBatch decoder does it (a Decoder a record, then the Record
+ * decoder), with six headers a user record as the connector writes them (run id, connector, org,
+ * content hash, device, UserLogin flags): kafkajs's Record decoder or, in a checkout that has it,
+ * kafka/fetch-records-s16.ts; µs a record (its share of the GC included, as it falls).
  *
  *   node -r ts-node/register/transpile-only bench/sink-hot-path.ts [--records N] [--rounds N] [--roots a,b]
  */
@@ -144,6 +148,68 @@ async function main(): Promise<void> {
   process.stdout.write('\n| checkout | gunzip CPU µs/user | of it on the main thread |\n|---|---:|---:|\n');
   roots.forEach((root, i) =>
     process.stdout.write(`| ${root} | ${perUser(cost[i].cpu)} | ${perUser(cost[i].main)} |\n`),
+  );
+  recordDecoding(roots, batches.users, rounds);
+}
+
+/** The records of 500-user batches decoded as kafkajs's RecordBatch decoder decodes them. */
+function recordDecoding(roots: string[], users: readonly KafkaMessage[], rounds: number): void {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  type Decoder = { buffer: Buffer; offset: number; readVarIntBytes(): Buffer };
+  const Decoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer) => Decoder;
+  const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => { buffer: Buffer };
+  const kafkajs = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as (d: Decoder, c: object) => unknown;
+  const decoders = roots.map((root) => {
+    const own = path.resolve(root, 'kafka', 'fetch-records-s16.ts');
+    if (fs.existsSync(own)) return (require(own) as typeof import('../kafka/fetch-records-s16')).decodeRecord;
+    return kafkajs;
+  });
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  // a user record's headers as bench/sink.ts publishes them (its connectorHeaders; that file runs when loaded)
+  const headers = (n: number) => ({
+    'neurons-run-id': '2f6c3a1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b',
+    'neurons-connector': 'salesforce',
+    'neurons-source-org': '00D000000000001EAA',
+    'neurons-content-hash': `v2:${(n * 2654435761).toString(16).padStart(40, '0')}`,
+    'neurons-device': `${n % 7}|Windows|Chrome|${n % 1000}`,
+    'neurons-user-login': n % 3 ? 'ff' : 'tf',
+  });
+  const batches: Buffer[] = [];
+  for (let b = 0; b * 500 < users.length; b++) {
+    const slice = users.slice(b * 500, (b + 1) * 500);
+    batches.push(
+      Buffer.concat(
+        // kafkajs's Record encoder writes the record's length first, as a batch holds it
+        slice.map(
+          (m, i) =>
+            Record({ offsetDelta: i, timestampDelta: i, key: m.key, value: m.value, headers: headers(i) }).buffer,
+        ),
+      ),
+    );
+  }
+  const spent = roots.map(() => ({ us: 0, records: 0 }));
+  const kept: unknown[] = [];
+  for (let round = 0; round < rounds; round++)
+    for (const i of round % 2 ? [...roots.keys()].reverse() : [...roots.keys()]) {
+      const t0 = process.hrtime.bigint();
+      let records = 0;
+      for (const [b, buf] of batches.entries()) {
+        // a batch context as kafkajs's RecordBatch decoder builds it (one a batch)
+        const ctx = { firstOffset: String(4_000_000 + b * 500), firstTimestamp: '1764300000000', timestampType: 0 };
+        const d = new Decoder(buf);
+        const out = new Array(500);
+        for (let r = 0; r < 500 && records < users.length; r++, records++)
+          out[r] = decoders[i](new Decoder(d.readVarIntBytes()), ctx);
+        kept[b % 4] = out; // a fetch's records live until processed
+      }
+      const us = Number(process.hrtime.bigint() - t0) / 1e3;
+      if (round < 3) continue;
+      spent[i].us += us;
+      spent[i].records += records;
+    }
+  process.stdout.write('\n| checkout | Record decoding µs/user record (six headers) |\n|---|---:|\n');
+  roots.forEach((root, i) =>
+    process.stdout.write(`| ${root} | ${(spent[i].us / Math.max(1, spent[i].records)).toFixed(2)} |\n`),
   );
 }
 

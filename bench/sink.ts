@@ -6,7 +6,7 @@
  * users published again (1 % changed) into the loaded tables, against PostgreSQL's upsert of them.
  *
  *   node -r ts-node/register/transpile-only bench/sink.ts [--users N] [--logins N]
- *     [--roots /work/main,.] [--profile dir] [--pk] [--no-steady]
+ *     [--roots /work/main,.] [--profile dir] [--pk] [--no-steady] [--no-headers]
  *
  * Each sink runs in a child process of its own (its RSS is the sink's alone), loading the sink
  * from that checkout's sinks/ (a root without the new code is "before"). KAFKA_BROKERS,
@@ -22,7 +22,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { CompressionTypes, Kafka, logLevel } from 'kafkajs';
+import { CompressionTypes } from 'kafkajs';
 import { Pool } from 'pg';
 
 process.env.KAFKA_BROKERS ??= '127.0.0.1:19092';
@@ -74,16 +74,16 @@ async function child(s: ChildSettings): Promise<void> {
   const sinks = require(path.resolve(s.root, 'sinks')) as typeof import('../sinks');
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { USERS, LOGINS } = require(path.resolve(s.root, 'schemas/streams')) as typeof import('../schemas/streams');
-  const kafka = new Kafka({
-    clientId: 'bench-sink',
-    brokers: [process.env.KAFKA_BROKERS!],
-    logLevel: logLevel.NOTHING,
-  });
-  // What the sink's own createKafka installs for reading: GZIP batches decompressed in one sized
-  // chunk (kafka/fetch-gunzip.ts), in a checkout that has it.
-  const gunzip = path.resolve(s.root, 'kafka', 'fetch-gunzip.js');
+  // The client as production builds it: that checkout's createKafka, from that checkout's kafkajs
+  // (its node_modules), with what createKafka installs for reading (fetch-gunzip.ts, and on branch
+  // s16 fetch-records-s16.ts). Before session 16 the child built its own client from the bench's
+  // kafkajs and installed fetch-gunzip into the checkout's: with two checkouts of different
+  // node_modules, the base's gunzip went into a kafkajs its client did not use.
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  if (fs.existsSync(gunzip)) (require(gunzip) as { useFetchGunzip(): void }).useFetchGunzip();
+  const { createKafka } = require(path.resolve(s.root, 'kafka', 'client')) as typeof import('../kafka/client');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { silentLogger } = require(path.resolve(s.root, 'kernel', 'logger')) as typeof import('../kernel/logger');
+  const kafka = createKafka({ clientId: 'bench-sink', brokers: [process.env.KAFKA_BROKERS!] }, silentLogger);
   const app = `bench-sink-${process.pid}`;
   const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4, application_name: app });
   pool.on('error', () => undefined);
@@ -327,6 +327,26 @@ async function steadyUpsert(client: import('pg').PoolClient, source: string, tar
   return Number(process.hrtime.bigint() - t0) / 1e9;
 }
 
+/**
+ * A record's headers as the connector writes them (pipeline/sync.ts: the run's three, then a user's
+ * content hash, device and UserLogin flags). Since session 16 the backlog carries them (before, no
+ * headers: kafkajs's header decoding was not in this bench); `--no-headers` publishes without.
+ */
+function connectorHeaders(kind: 'users' | 'logins', n: number): Record<string, string> {
+  const run = {
+    'neurons-run-id': '2f6c3a1e-5b7d-4e8f-9a0b-1c2d3e4f5a6b',
+    'neurons-connector': 'salesforce',
+    'neurons-source-org': '00D000000000001EAA',
+  };
+  if (kind === 'logins') return run;
+  return {
+    ...run,
+    'neurons-content-hash': `v2:${(n * 2654435761).toString(16).padStart(40, '0')}`,
+    'neurons-device': `${n % 7}|Windows|Chrome|${n % 1000}`,
+    'neurons-user-login': n % 3 ? 'ff' : 'tf',
+  };
+}
+
 /** This checkout's build: the child script runs from it. */
 let ownBuild = '';
 
@@ -337,6 +357,7 @@ async function main(): Promise<void> {
   // Each root runs once per tuning given (a JSON array of overrides, e.g. '[{}, {"maxBatchBytes": 1e9}]';
   // {"nodeArgs": ["--flag"]} runs that child's node with those flags).
   const tunings = JSON.parse(arg('tunings', '[{}]')) as Record<string, unknown>[];
+  const noHeaders = process.argv.includes('--no-headers');
   const builds = roots.map((r, i) => path.join(compile(r, i), 'dist'));
   const own = roots.findIndex((r) => path.resolve(r) === path.resolve('.'));
   ownBuild = own >= 0 ? path.dirname(builds[own]) : compile('.', -1);
@@ -362,9 +383,10 @@ async function main(): Promise<void> {
         topic: h.topics[kind],
         acks: -1,
         compression: CompressionTypes.GZIP,
-        messages: values.map((v) => ({
+        messages: values.map((v, n) => ({
           key: h.encodeKey(v.id as string),
           value: frame(ids[kind], types[kind].toBuffer(v)),
+          headers: noHeaders ? undefined : connectorHeaders(kind, n),
         })),
       });
     };
