@@ -11,7 +11,7 @@
  * batches' records as kafkajs's RecordBatch decoder does it (a Decoder a record, then the Record
  * decoder), with six headers a user record as the connector writes them (run id, connector, org,
  * content hash, device, UserLogin flags): kafkajs's Record decoder or, in a checkout that has it,
- * kafka/fetch-records-s16.ts; µs a record (its share of the GC included, as it falls).
+ * kafka/fetch-records.ts; µs a record (its share of the GC included, as it falls).
  *
  *   node -r ts-node/register/transpile-only bench/sink-hot-path.ts [--records N] [--rounds N] [--roots a,b]
  */
@@ -160,8 +160,8 @@ function recordDecoding(roots: string[], users: readonly KafkaMessage[], rounds:
   const Record = require('kafkajs/src/protocol/recordBatch/record/v0') as (r: object) => { buffer: Buffer };
   const kafkajs = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') as (d: Decoder, c: object) => unknown;
   const decoders = roots.map((root) => {
-    const own = path.resolve(root, 'kafka', 'fetch-records-s16.ts');
-    if (fs.existsSync(own)) return (require(own) as typeof import('../kafka/fetch-records-s16')).decodeRecord;
+    const own = path.resolve(root, 'kafka', 'fetch-records.ts');
+    if (fs.existsSync(own)) return (require(own) as typeof import('../kafka/fetch-records')).decodeRecord;
     return kafkajs;
   });
   /* eslint-enable @typescript-eslint/no-require-imports */

@@ -76,7 +76,7 @@ async function child(s: ChildSettings): Promise<void> {
   const { USERS, LOGINS } = require(path.resolve(s.root, 'schemas/streams')) as typeof import('../schemas/streams');
   // The client as production builds it: that checkout's createKafka, from that checkout's kafkajs
   // (its node_modules), with what createKafka installs for reading (fetch-gunzip.ts, and on branch
-  // s16 fetch-records-s16.ts). Before session 16 the child built its own client from the bench's
+  // s16 fetch-records.ts). Before session 16 the child built its own client from the bench's
   // kafkajs and installed fetch-gunzip into the checkout's: with two checkouts of different
   // node_modules, the base's gunzip went into a kafkajs its client did not use.
   // eslint-disable-next-line @typescript-eslint/no-require-imports

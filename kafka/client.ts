@@ -3,7 +3,7 @@ import type { Level, Logger } from '../kernel/logger';
 import type { KafkaOptions } from './options';
 import { useOwnRecordEncoding } from './produce-encoding';
 import { useFetchGunzip } from './fetch-gunzip';
-import { useFetchRecordDecoder } from './fetch-records-s16';
+import { useFetchRecordDecoder } from './fetch-records';
 import { useFastGzipCodec } from './gzip-fast';
 import { useZstdCodec } from './zstd';
 
@@ -33,7 +33,7 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
  * requests encode their records with produce-encoding.ts (same bytes, a fraction of the CPU), and its
  * producers and consumers know zstd (zstd.ts), write gzip at zlib's fastest level (gzip-fast.ts) and
  * decompress gzip in one output chunk sized by the gzip trailer (fetch-gunzip.ts: same bytes, ~¼ of
- * the CPU of zlib's 16 KiB chunks), and its fetched records are decoded by fetch-records-s16.ts
+ * the CPU of zlib's 16 KiB chunks), and its fetched records are decoded by fetch-records.ts
  * (kafkajs's objects without its per-record Longs). The codec table and the Record decoder are the
  * process's: every client of it reads so.
  */

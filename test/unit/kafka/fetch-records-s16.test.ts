@@ -1,11 +1,11 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- kafkajs's protocol modules have no types */
 import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
-import { decodeRecord, kafkajsRecordDecoder } from '../../../kafka/fetch-records-s16';
+import { decodeRecord, kafkajsRecordDecoder } from '../../../kafka/fetch-records';
 import { mulberry32 } from '../../../simulator/prng';
 
 /**
- * kafka/fetch-records-s16.ts's Record decoder against kafkajs's own (the oracle, the very module
+ * kafka/fetch-records.ts's Record decoder against kafkajs's own (the oracle, the very module
  * it replaces): for random records, plain and damaged, in random batch contexts, the same object
  * (own keys in order, prototypes, Buffers as views of the same bytes, the batch context itself) and
  * the same decoder offset after it, or the same error. FETCH_RECORDS_S16_SEED=n replays.
@@ -189,7 +189,7 @@ it('createKafka installs it for the RecordBatch decoder (child process)', () => 
   const root = path.resolve(__dirname, '../../..');
   const script = `
     const { createKafka } = require('./kafka/client');
-    const { decodeRecord } = require('./kafka/fetch-records-s16');
+    const { decodeRecord } = require('./kafka/fetch-records');
     createKafka({ clientId: 't', brokers: ['127.0.0.1:1'] }, { debug() {}, info() {}, warn() {}, error() {} });
     const used = require('kafkajs/src/protocol/recordBatch/record/v0/decoder') === decodeRecord;
     (async () => {
