@@ -901,18 +901,29 @@ class Extractor implements SalesforceExtractor {
     keep: (row: Row) => Row | null,
     onEmit: () => void,
   ): AsyncGenerator<Row[], JobReport, undefined> {
-    for (;;) {
-      const r = await source.next();
-      if (r.done) return r.value;
-      const out: Row[] = [];
-      for (const row of r.value) {
-        const kept = keep(row);
-        if (kept) {
-          out.push(kept);
-          onEmit();
+    let ended = false;
+    try {
+      for (;;) {
+        const r = await source.next();
+        if (r.done) {
+          ended = true;
+          return r.value;
         }
+        const out: Row[] = [];
+        for (const row of r.value) {
+          const kept = keep(row);
+          if (kept) {
+            out.push(kept);
+            onEmit();
+          }
+        }
+        if (out.length > 0) yield out;
       }
-      if (out.length > 0) yield out;
+    } finally {
+      // Returned at its yield (the reader left, or a cancel): close the job's generator too, so its
+      // finally disposes of the job. Before, only a read still pending when the abort came did that
+      // (users.sim.test.ts "stops when the consumer leaves early" once pages came faster, s16).
+      if (!ended) await source.return(undefined as unknown as JobReport).catch(() => undefined);
     }
   }
 }
