@@ -1,4 +1,5 @@
 import type { Producer } from 'kafkajs';
+import { InOrder } from '../kernel/in-order';
 
 /**
  * An idempotent kafkajs producer whose sends (send, sendBatch) go one after the other, in the order
@@ -28,7 +29,7 @@ export function serialProducer(make: () => Producer): Producer {
   let inner = make();
   let connected = false;
   let stale = false;
-  let tail: Promise<unknown> = Promise.resolve();
+  const sends = new InOrder();
   const renew = async () => {
     const next = make();
     try {
@@ -42,8 +43,8 @@ export function serialProducer(make: () => Producer): Producer {
     stale = false;
     await old.disconnect().catch(() => undefined);
   };
-  const queued = <T>(op: (p: Producer) => Promise<T>): Promise<T> => {
-    const run = tail.then(async () => {
+  const queued = <T>(op: (p: Producer) => Promise<T>): Promise<T> =>
+    sends.run(async () => {
       if (stale && connected) await renew();
       try {
         return await op(inner);
@@ -52,9 +53,6 @@ export function serialProducer(make: () => Producer): Producer {
         throw err;
       }
     });
-    tail = run.catch(() => undefined);
-    return run;
-  };
   return {
     async connect() {
       connected = true;

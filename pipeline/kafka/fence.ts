@@ -1,5 +1,6 @@
 import type { Admin, Kafka, Message, Producer, RecordMetadata, Transaction } from 'kafkajs';
 import { FatalError, RetriableError } from '../../kernel/errors';
+import { InOrder } from '../../kernel/in-order';
 import { groupedMessages } from '../../kafka/partition-grouping';
 import { producerPartitioner } from '../../kafka/partitioner';
 import { compressionType, topicMessagesOf, type Compression, type OutRecord, type RecordWriter } from './publisher';
@@ -72,7 +73,7 @@ export async function openFence(
     throw err;
   });
   const compression = compressionType(opts.compression);
-  let chain: Promise<unknown> = Promise.resolve();
+  const transactions = new InOrder();
   let fenced = false;
   // A send that failed for good leaves kafkajs's sequence numbers behind the broker's (it takes a
   // failed request's back, and the broker may have appended it): a later transaction's send to that
@@ -96,7 +97,7 @@ export async function openFence(
       return fenced;
     },
     transaction(fn) {
-      const run = chain.then(async () => {
+      return transactions.run(async () => {
         if (fenced) throw fencedError(undefined);
         if (broken !== undefined)
           throw new RetriableError(
@@ -123,17 +124,17 @@ export async function openFence(
           // while another is retried would take the sequence numbers kafkajs took back from it, and
           // the broker refuse it or take it for that retry, acknowledged and not appended, in a
           // transaction that commits (see kafka/serial-producer.ts).
-          let tail: Promise<unknown> = Promise.resolve();
-          const queued = (op: () => Promise<RecordMetadata[]>): Promise<void> => {
-            const run = tail
-              .then(() => (broken === undefined ? op() : Promise.reject(broken)))
-              .then(note, (err: unknown) => {
+          const sends = new InOrder();
+          const queued = (op: () => Promise<RecordMetadata[]>): Promise<void> =>
+            sends.run(async () => {
+              if (broken !== undefined) throw broken;
+              try {
+                note(await op());
+              } catch (err) {
                 if (!isFencedError(err)) broken ??= err;
                 throw err;
-              });
-            tail = run.catch(() => undefined);
-            return run;
-          };
+              }
+            });
           // the messages in lists kafkajs groups by partition linearly (kafka/partition-grouping.ts)
           const send = (topic: string, messages: Message[]) =>
             queued(() => t.send({ topic, acks: -1, compression, messages: groupedMessages(messages) }));
@@ -156,11 +157,9 @@ export async function openFence(
         // until read_committed readers (the next run, the sink) see every record of it.
         await visible([...written.values()]);
       });
-      chain = run.catch(() => undefined);
-      return run;
     },
     async close() {
-      await chain;
+      await transactions.idle();
       await admin.disconnect().catch(() => undefined);
       await producer.disconnect();
     },
