@@ -85,13 +85,19 @@ export function createRowMapper(mapping: Mapping, rowObject: Exclude<SourceObjec
  * ~175 keyed loads `row[field]` of a variable name in as many closures. Those were megamorphic (one
  * load site for every column); each constant load here sees the rows' one hidden class
  * (kernel/fixed-shape.ts): 3.8 -> 0.4 µs a simulator user row for the reads alone, in one process
- * (docs/performance-s12-cpu.md). Same values: a property read either way (own, else inherited, else
- * undefined). The names are only ever string literals in the code (JSON-quoted), never code, as in
- * kernel/fixed-shape.ts.
+ * (docs/performance-s12-cpu.md). A row's values are strings: anything else is absent, so a column the
+ * row lacks whose name is an Object.prototype member ('toString', '__proto__') reads as missing, not
+ * as the inherited function or object (a TypeError in a date's conversion, or `{}` in a string
+ * field: map-row-s12.test.ts, MAP_ROW_SEED=1027055068). The names are only ever string literals in
+ * the code (JSON-quoted), never code, as in kernel/fixed-shape.ts.
  */
 function columnReader(columns: readonly (string | null)[]): (row: RawRow, raws: (string | undefined)[]) => void {
-  const body = columns.map((c, i) => (c === null ? '' : `raws[${i}] = row[${JSON.stringify(c)}];`)).join('\n');
-  return new Function('row', 'raws', body) as (row: RawRow, raws: (string | undefined)[]) => void;
+  const body = columns
+    .map((c, i) =>
+      c === null ? '' : `v = row[${JSON.stringify(c)}]; raws[${i}] = typeof v === 'string' ? v : undefined;`,
+    )
+    .join('\n');
+  return new Function('row', 'raws', `let v;\n${body}`) as (row: RawRow, raws: (string | undefined)[]) => void;
 }
 
 /** The stages rely on a few targets (record keys, merge join); a mapping without them is unusable. */
