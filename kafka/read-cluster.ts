@@ -125,6 +125,27 @@ interface PooledConnection {
   socket?: { destroy(error?: Error): void };
 }
 
+/** Every connection `pool` has now: its seed broker's and its brokers'. */
+function connections(pool: BrokerPool): PooledConnection[] {
+  return [pool.seedBroker, ...Object.values(pool.brokers)].flatMap((b) => b?.connectionPool?.pool ?? []);
+}
+
+/**
+ * Closes every connection `cluster` has open, as Kafka's Java client closes a connection whose
+ * request timed out: kafkajs rejects the timed-out request and keeps the connection, so every
+ * later request of the read went on it. A connection that went silent (a broker paused or wedged,
+ * a NAT or firewall that dropped its state, a peer gone without a FIN) then failed each request at
+ * its timeout until the read's deadline (read-to-end-stall.test.ts). kafkajs's Connection takes
+ * the destroyed socket as a connection error (its pending requests rejected, its status
+ * disconnected) and connects again at the next request. Only between a read's rounds, when none
+ * of its requests is in flight.
+ */
+export function dropConnections(cluster: ReadCluster): void {
+  const pool = (cluster as unknown as { brokerPool: BrokerPool }).brokerPool;
+  const dropped = new Error('a request of this read timed out: connecting again');
+  for (const connection of connections(pool)) connection.socket?.destroy(dropped);
+}
+
 /**
  * Ends whatever `cluster` still has in flight, at once, and lets it connect no more: a read that
  * gave up (its deadline) or failed may leave kafkajs connecting or waiting on a request. kafkajs's
@@ -145,10 +166,7 @@ export function sever(cluster: ReadCluster): void {
   const seal = (broker: PooledBroker | undefined) => {
     if (!broker) return;
     broker.connect = refuse;
-    for (const connection of broker.connectionPool?.pool ?? []) {
-      connection.connect = refuse;
-      connection.socket?.destroy(ended);
-    }
+    for (const connection of broker.connectionPool?.pool ?? []) connection.connect = refuse;
   };
   pool.createSeedBroker = refuse;
   const createBroker = pool.createBroker.bind(pool);
@@ -159,6 +177,7 @@ export function sever(cluster: ReadCluster): void {
   };
   seal(pool.seedBroker);
   for (const broker of Object.values(pool.brokers)) seal(broker);
+  for (const connection of connections(pool)) connection.socket?.destroy(ended);
 }
 
 let batchClass: KafkaBatchClass | undefined;

@@ -1,7 +1,7 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { RetriableError } from '../../kernel/errors';
 import { listOffsets, PartitionReader, ReadOutage } from '../../kafka/partition-reader';
-import { readCluster, sever } from '../../kafka/read-cluster';
+import { dropConnections, readCluster, sever } from '../../kafka/read-cluster';
 
 export interface ReadToEndOptions {
   /** Give up after this long with READ_TO_END_TIMEOUT (ms, default 120 s). */
@@ -105,6 +105,8 @@ export async function readToEnd(
         if (isOffsetOutOfRange(err, topic) && reader) {
           await inTime(followLogStart(cluster, topic, reader, err.partition, from));
         } else if (!isOutage(err)) throw err;
+        // a request with no answer in requestTimeout: its connection is not to be trusted
+        if (isRequestTimeout(err)) dropConnections(cluster);
         lastOutage = err;
         await inTime(cluster.refreshMetadata()).catch(() => undefined);
         if (Date.now() + delay >= deadline) await expired;
@@ -125,6 +127,10 @@ export async function readToEnd(
 function isOffsetOutOfRange(err: unknown, topic: string): err is { partition: number } {
   const e = err as { name?: string; topic?: string; partition?: number };
   return e?.name === 'KafkaJSOffsetOutOfRange' && e.topic === topic && typeof e.partition === 'number';
+}
+
+function isRequestTimeout(err: unknown): boolean {
+  return (err as { name?: string })?.name === 'KafkaJSRequestTimeoutError';
 }
 
 /** kafkajs's errors (connection refused or closed, not leader, metadata, request timeout, ...). */

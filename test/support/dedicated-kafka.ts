@@ -49,6 +49,15 @@ export class DedicatedKafka {
     this.pid = undefined;
   }
 
+  /** The last `lines` lines of the broker's log (all its starts), for a test's failure message. */
+  logTail(lines = 40): string {
+    try {
+      return fs.readFileSync(path.join(this.home, 'kafka.log'), 'utf8').split('\n').slice(-lines).join('\n');
+    } catch (err) {
+      return `(no log: ${(err as Error).message})`;
+    }
+  }
+
   async remove(): Promise<void> {
     await this.stop();
     fs.rmSync(this.home, { recursive: true, force: true });

@@ -1,0 +1,107 @@
+import * as net from 'node:net';
+import { Kafka, logLevel, type ISocketFactory } from 'kafkajs';
+import { readToEnd } from '../../../pipeline/kafka/read-to-end';
+import { createTopicsReady } from '../../../kafka/topics';
+import { services, uniqueName } from '../../support/services';
+import { seededRandom } from '../../support/sync-oracle';
+
+/**
+ * A read whose connection goes silent: the TCP connection stays open and nothing comes back (a
+ * broker paused or wedged, a NAT or firewall that dropped the connection's state, a peer that
+ * vanished without a FIN). kafkajs times the request out and keeps the connection, so every later
+ * request of the read went on it and timed out too, until the read's deadline (what the Java
+ * client does instead: it closes a connection on a request timeout). The read must give up the
+ * silent connection, connect again and hand over every record once, in order.
+ *
+ * Seeded (SYNC_SEED=n replays): the partition count, the record count and the record at which
+ * every connection the read has open goes silent.
+ */
+const env = services();
+
+/** A socket factory whose sockets can all be silenced: from then on they deliver nothing. */
+function silenceable(): { socketFactory: ISocketFactory; silence(): number } {
+  const open = new Set<net.Socket>();
+  const silent = new WeakSet<net.Socket>();
+  const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
+    const socket = net.connect({ host, port }, onConnect);
+    open.add(socket);
+    socket.once('close', () => open.delete(socket));
+    const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
+    socket.emit = ((event: string | symbol, ...args: unknown[]) =>
+      event === 'data' && silent.has(socket) ? true : emit(event, ...args)) as typeof socket.emit;
+    return socket;
+  };
+  return {
+    socketFactory,
+    silence: () => {
+      for (const s of open) silent.add(s);
+      return open.size;
+    },
+  };
+}
+
+it('gives up a connection that went silent mid-read, connects again and hands each record over once', async () => {
+  const { next: rnd } = seededRandom('read-to-end-stall');
+  const partitions = 1 + Math.floor(rnd() * 3);
+  // at least ~1 MB a partition: four fetches or more (256 KiB a partition a fetch)
+  const count = 2_200 * partitions + Math.floor(rnd() * 4_000);
+  const at = Math.floor(rnd() * 200);
+  console.log(`read-to-end-stall: ${partitions} partitions, ${count} records, silenced at record ${at}`);
+
+  const writer = new Kafka({
+    clientId: 'read-to-end-stall-writer',
+    brokers: [env.KAFKA_BROKERS],
+    logLevel: logLevel.NOTHING,
+  });
+  const admin = writer.admin();
+  await admin.connect();
+  const topic = uniqueName('read-to-end-stall');
+  try {
+    await createTopicsReady(admin, [{ topic, numPartitions: partitions }]);
+  } finally {
+    await admin.disconnect();
+  }
+  const producer = writer.producer({ idempotent: true, maxInFlightRequests: 1 });
+  await producer.connect();
+  try {
+    for (let i = 0; i < count; i += 500) {
+      const n = Math.min(500, count - i);
+      await producer.send({
+        topic,
+        messages: Array.from({ length: n }, (_, j) => ({
+          value: `${i + j}`.padEnd(500, '.'),
+          partition: (i + j) % partitions,
+        })),
+      });
+    }
+  } finally {
+    await producer.disconnect();
+  }
+
+  const { socketFactory, silence } = silenceable();
+  // a short request timeout, so that the test sees several of them inside the read's deadline
+  const reader = new Kafka({
+    clientId: 'read-to-end-stall',
+    brokers: [env.KAFKA_BROKERS],
+    logLevel: logLevel.NOTHING,
+    socketFactory,
+    requestTimeout: 1_500,
+  });
+  const values: number[][] = Array.from({ length: partitions }, () => []);
+  let seen = 0;
+  let silenced = 0;
+  await readToEnd(
+    reader,
+    topic,
+    (m, partition) => {
+      if (seen++ === at) silenced = silence();
+      values[partition].push(Number(m.value!.toString().replace(/\.+$/, '')));
+    },
+    new Map(),
+    { deadlineMs: 30_000 },
+  );
+  expect(silenced).toBeGreaterThan(0);
+  for (const [p, vs] of values.entries()) {
+    expect([p, vs]).toEqual([p, Array.from({ length: count }, (_, i) => i).filter((i) => i % partitions === p)]);
+  }
+}, 60_000);
