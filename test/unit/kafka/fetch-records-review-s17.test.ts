@@ -428,6 +428,30 @@ it(`decodes whole fetched record sets as kafkajs does (FETCH_RECORDS_S17_SEED=${
   expect(errors).toBeLessThan(150);
 });
 
+it('a batch whose record length is -1 (one damaged byte) fails as kafkajs fails it, through decodeMessages', async () => {
+  const oracle = registry(false);
+  const ours = registry(true);
+  const rec = recordBytes({});
+  const records = Buffer.concat([Buffer.from(vi(rec.length)), rec, Buffer.from(vi(-1))]);
+  const head = Buffer.alloc(49);
+  head.writeInt8(2, 4); // magic
+  head.writeInt32BE(1, 11); // last offset delta
+  head.writeBigInt64BE(1700000000000n, 15);
+  head.writeBigInt64BE(-1n, 31);
+  head.writeInt32BE(2, 45); // records count
+  const body = Buffer.concat([head, records]);
+  const batch = Buffer.concat([int64(10n), Buffer.from([0, 0, 0, body.length]), body]);
+  const input = Buffer.concat([Buffer.from([0, 0, 0, batch.length]), batch]);
+  const outcome = async (r: Registry) =>
+    r.decodeMessages(new r.Decoder(input)).then(
+      (x) => `${x.length} records`,
+      (e: Error) => `${e.constructor.name}: ${e.message}`,
+    );
+  const expected = await outcome(oracle);
+  expect(expected).toMatch(/^TypeError/);
+  expect(await outcome(ours)).toBe(expected);
+});
+
 // ---------------------------------------------------------------------------------------------
 // installation, in a plain Node process (jest's module registry has no require.cache)
 
