@@ -233,6 +233,13 @@ describe('one record at a time, kafkajs as the oracle', () => {
           const d = compareRecord(recordBytes({ offsetDelta, delta }), ctx);
           if (d) fails.push(`${fo}/${ft} +${offsetDelta}/${delta}: ${d}`);
         }
+    // sums that a double holds inexactly on the way (a varlong of 8+ bytes: 2^53 + odd)
+    for (const ft of ['-9007199254740991', '-4503599627370497', '9007199254740991'])
+      for (const delta of [2n ** 53n + 1n, 2n ** 53n - 1n, 2n ** 54n + 3n, -(2n ** 53n) - 1n, 2n ** 49n + 1n, -(2n ** 49n) - 1n])
+        for (const pad of [0, 1]) {
+          const d = compareRecord(recordBytes({ delta, deltaPad: pad }), { ...ctx0(), firstTimestamp: ft });
+          if (d) fails.push(`${ft} + ${delta}: ${d}`);
+        }
     // not strings (kafkajs's Long.fromValue takes numbers, bigints, Longs)
     for (const fo of [5, 5n, -0, 2 ** 53, NaN, null, undefined, { value: 5n }])
       for (const d of [compareRecord(recordBytes({ offsetDelta: 1 }), { ...ctx0(), firstOffset: fo })])
@@ -493,4 +500,28 @@ it('the RecordBatch decoder the Fetch responses load captures our decoder: the c
     console.log(JSON.stringify({ again, ours: captured === fr.decodeRecord, k2: typeof k2.consumer }));
   `;
   expect(child(script)).toEqual({ again: true, ours: true, k2: 'function' });
+});
+
+it('installation: under jest it is installed in the registry (not "no module cache" as its comment says); after a fetch it does nothing, and createKafka says nothing', () => {
+  // jest's require.cache is a proxy of its module registry: the entry is there and its exports are replaced
+  const fr = require('../../../kafka/fetch-records') as typeof import('../../../kafka/fetch-records');
+  let batchRecordDecoder: unknown;
+  jest.isolateModules(() => {
+    const own = require('../../../kafka/fetch-records') as typeof import('../../../kafka/fetch-records');
+    expect(own.useFetchRecordDecoder()).toBe(true);
+    expect(require('kafkajs/src/protocol/recordBatch/record/v0/decoder')).toBe(own.decodeRecord);
+    batchRecordDecoder = own.decodeRecord;
+  });
+  expect(batchRecordDecoder).not.toBe(fr.decodeRecord); // another registry, another module
+  // a plain process where a Fetch response module was loaded first (another client fetched): false, nothing logged
+  const script = `${SPY}
+    require('kafkajs/src/protocol/requests/fetch/v11/response');
+    const logged = [];
+    const logger = { debug: (m) => logged.push(m), info: (m) => logged.push(m), warn: (m) => logged.push(m), error: (m) => logged.push(m) };
+    const { createKafka } = require('./kafka/client');
+    const fr = require('./kafka/fetch-records');
+    createKafka({ clientId: 'a', brokers: ['127.0.0.1:1'] }, logger);
+    console.log(JSON.stringify({ installed: fr.useFetchRecordDecoder(), ours: captured === fr.decodeRecord, logged }));
+  `;
+  expect(child(script)).toEqual({ installed: false, ours: false, logged: [] });
 });
