@@ -174,6 +174,11 @@ export function decodeRecord(decoder: KafkajsDecoder, batchContext: BatchContext
     return kafkajsRecordDecoder(decoder, batchContext);
   }
   buf = decoder.buffer;
+  if (!Buffer.isBuffer(buf)) {
+    // a record length of -1 in its batch gives kafkajs's decoder a null buffer: its own error
+    buf = EMPTY;
+    return kafkajsRecordDecoder(decoder, batchContext);
+  }
   at = start;
   end = buf.length;
   const record = plain(ctx);
