@@ -37,12 +37,21 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
  * (kafkajs's objects without its per-record Longs). The codec table and the Record decoder are the
  * process's: every client of it reads so.
  */
+let decoderWarned = false;
+
 export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
   useOwnRecordEncoding();
   useZstdCodec();
   useFastGzipCodec();
   useFetchGunzip();
-  useFetchRecordDecoder();
+  if (!useFetchRecordDecoder() && !decoderWarned) {
+    // only speed is lost (kafkajs's decoder goes on, same records): said once, not at every client
+    decoderWarned = true;
+    logger.warn(
+      "kafka: fetched records are decoded by kafkajs's own decoder (a fetch was made in this process " +
+        'before the first createKafka): same records, more CPU a record',
+    );
+  }
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,
