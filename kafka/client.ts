@@ -28,18 +28,14 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
   return entry.level === KafkaLogLevel.WARN ? 'warn' : 'debug';
 }
 
-/**
- * Builds the kafkajs client from options, routing its logs through our redacting logger. Its produce
- * requests encode their records with produce-encoding.ts (same bytes, a fraction of the CPU), and its
- * producers and consumers know zstd (zstd.ts), write gzip at zlib's fastest level (gzip-fast.ts) and
- * decompress gzip in one output chunk sized by the gzip trailer (fetch-gunzip.ts: same bytes, ~¼ of
- * the CPU of zlib's 16 KiB chunks), and its fetched records are decoded by fetch-records.ts
- * (kafkajs's objects without its per-record Longs). The codec table and the Record decoder are the
- * process's: every client of it reads so.
- */
 let decoderWarned = false;
 
-export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
+/**
+ * What every kafkajs client of this process speaks through (the codec table and the Record decoder
+ * are the process's): createKafka calls it; a caller that brings its own Kafka instance (a test's,
+ * with a socket factory of its own) calls it too, so that client encodes and decodes the same way.
+ */
+export function useKafkaCodecs(logger: Logger): void {
   useOwnRecordEncoding();
   useZstdCodec();
   useFastGzipCodec();
@@ -52,6 +48,19 @@ export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
         'before the first createKafka): same records, more CPU a record',
     );
   }
+}
+
+/**
+ * Builds the kafkajs client from options, routing its logs through our redacting logger. Its produce
+ * requests encode their records with produce-encoding.ts (same bytes, a fraction of the CPU), and its
+ * producers and consumers know zstd (zstd.ts), write gzip at zlib's fastest level (gzip-fast.ts) and
+ * decompress gzip in one output chunk sized by the gzip trailer (fetch-gunzip.ts: same bytes, ~¼ of
+ * the CPU of zlib's 16 KiB chunks), and its fetched records are decoded by fetch-records.ts
+ * (kafkajs's objects without its per-record Longs). The codec table and the Record decoder are the
+ * process's: every client of it reads so.
+ */
+export function createKafka(opts: KafkaOptions, logger: Logger): Kafka {
+  useKafkaCodecs(logger);
   return new Kafka({
     clientId: opts.clientId,
     brokers: opts.brokers,

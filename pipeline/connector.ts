@@ -11,7 +11,7 @@ import {
 } from '../schemas/registry';
 import type { Logger } from '../kernel/logger';
 import type { DeletionGuardOptions } from './guard';
-import { createKafka } from '../kafka/client';
+import { createKafka, useKafkaCodecs } from '../kafka/client';
 import type { TopicNames, TopicSettings } from '../schemas/topics';
 import type { KafkaOptions } from '../kafka/options';
 import { createProducer, type PublisherOptions } from './kafka/publisher';
@@ -77,6 +77,8 @@ export interface ConnectorDeps {
   streams?: readonly StreamDeclaration[];
   /** Builds the run's (non-transactional) producer (default: createProducer); tests wrap it to delay sends. */
   producer?: (kafka: Kafka) => Producer;
+  /** The Kafka client of the connector's admin, producers and reads (default: createKafka(settings.kafka)). */
+  kafka?: Kafka;
 }
 
 export async function startConnector(settings: ConnectorSettings, deps: ConnectorDeps): Promise<Connector> {
@@ -84,7 +86,8 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
   const catalog = loadCatalog(settings.salesforce.fields);
   // every declared stream's files are read and checked now: a broken declaration stops start-up
   const declared = (deps.streams ?? GENERIC_STREAMS).map(loadStream);
-  const kafka: Kafka = createKafka(settings.kafka, logger);
+  if (deps.kafka) useKafkaCodecs(logger);
+  const kafka: Kafka = deps.kafka ?? createKafka(settings.kafka, logger);
   const admin: Admin = kafka.admin();
   const producer: Producer = (deps.producer ?? createProducer)(kafka);
   await admin.connect();

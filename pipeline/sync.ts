@@ -68,8 +68,6 @@ export interface SyncOptions {
   fullRepublish: boolean;
   /** Let this run go on although fields the last run read are no longer readable (they become null for every user). */
   allowFieldLoss?: boolean;
-  /** How often the run lock's heartbeat is written, in ms (default 15 s). */
-  heartbeatMs?: number;
   /** A scheduled run: the slot (epoch ms) and attempt (1 = the slot's run, 2+ = retries). */
   scheduled?: { slot: number; attempt: number };
   /** topicSettings.replicationFactor: of the live-index topic when a run creates it (unset: the broker's default). */
@@ -243,9 +241,14 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
             if (e instanceof ConnectorError && e.code === 'RUN_FENCED') {
               logger.error('the broker fenced this run (another run took over): stopping it', { error: e.message });
               stop.abort(e);
+            } else if (e instanceof ConnectorError && e.code === 'RUN_FENCE_SEND_FAILED') {
+              // the fence takes no transaction after a send that failed for good: this run can commit
+              // nothing, and its lease runs out; reading on would only spend the org's API budget
+              logger.error('a send through the run fence failed for good: stopping this run', { error: e.message });
+              stop.abort(e);
             } else logger.warn('run lock heartbeat failed', { error: e.message });
           }),
-        opts.heartbeatMs ?? 15_000,
+        (deps.lock ?? DEFAULT_LOCK).heartbeatMs,
       );
   heartbeat?.unref();
   const summary = (status: RunSummary['status'], error?: unknown): RunSummary => {

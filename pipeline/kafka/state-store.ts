@@ -31,6 +31,8 @@ export interface StateSnapshot {
 export interface LockOptions {
   /** A lock whose heartbeat is older than this is abandoned and can be taken (ms, default 60 s). */
   leaseMs: number;
+  /** How often a run rewrites its lock (ms, default 15 s: four chances within a lease). */
+  heartbeatMs: number;
   /** Clock, injectable for tests. */
   now: () => number;
   /** This host's name and whether a pid on it is alive: a dead holder on the same host is released at once. */
@@ -40,6 +42,7 @@ export interface LockOptions {
 
 export const DEFAULT_LOCK: LockOptions = {
   leaseMs: 60_000,
+  heartbeatMs: 15_000,
   now: Date.now,
   host: os.hostname(),
   isAlive: processAlive,
