@@ -1,9 +1,9 @@
-import * as net from 'node:net';
-import { Kafka, logLevel, type ISocketFactory } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { createTopicsReady } from '../../../kafka/topics';
 import { services, uniqueName } from '../../support/services';
 import { seededRandom } from '../../support/sync-oracle';
+import { silenceableSockets } from '../../support/silent-sockets';
 
 /**
  * A read whose connection goes silent: the TCP connection stays open and nothing comes back (a
@@ -17,28 +17,6 @@ import { seededRandom } from '../../support/sync-oracle';
  * every connection the read has open goes silent.
  */
 const env = services();
-
-/** A socket factory whose sockets can all be silenced: from then on they deliver nothing. */
-function silenceable(): { socketFactory: ISocketFactory; silence(): number } {
-  const open = new Set<net.Socket>();
-  const silent = new WeakSet<net.Socket>();
-  const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
-    const socket = net.connect({ host, port }, onConnect);
-    open.add(socket);
-    socket.once('close', () => open.delete(socket));
-    const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
-    socket.emit = ((event: string | symbol, ...args: unknown[]) =>
-      event === 'data' && silent.has(socket) ? true : emit(event, ...args)) as typeof socket.emit;
-    return socket;
-  };
-  return {
-    socketFactory,
-    silence: () => {
-      for (const s of open) silent.add(s);
-      return open.size;
-    },
-  };
-}
 
 it('gives up a connection that went silent mid-read, connects again and hands each record over once', async () => {
   const { next: rnd } = seededRandom('read-to-end-stall');
@@ -78,7 +56,7 @@ it('gives up a connection that went silent mid-read, connects again and hands ea
     await producer.disconnect();
   }
 
-  const { socketFactory, silence } = silenceable();
+  const { socketFactory, silence } = silenceableSockets();
   // a short request timeout, so that the test sees several of them inside the read's deadline
   const reader = new Kafka({
     clientId: 'read-to-end-stall',
