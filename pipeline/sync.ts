@@ -874,7 +874,21 @@ function buildStages(catalog: Catalog) {
   return { user, login, merge, devices: new DeviceCodec(deviceFields), fingerprint };
 }
 
+/**
+ * The run's error for its summary, the failed-runs metric (by code) and the logs. kafkajs's own
+ * errors (a broker away longer than the retries, a partition without a leader, a refused request)
+ * are KAFKA_ERROR with the broker's error type: an outage or a refusal to look at, not a bug of
+ * ours (they were INTERNAL). Anything else that is not a ConnectorError is INTERNAL.
+ */
 function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof ConnectorError) return { code: err.code, message: err.message };
+  const e = err as { name?: unknown };
+  if (err instanceof Error && typeof e.name === 'string' && e.name.startsWith('KafkaJS')) {
+    // kafkajs's retrier wraps the broker's error (its cause) in KafkaJSNumberOfRetriesExceeded
+    let typed: { type?: unknown; cause?: unknown } | undefined = err as never;
+    for (let i = 0; i < 5 && typed && typeof typed.type !== 'string'; i++) typed = typed.cause as never;
+    const type = typeof typed?.type === 'string' ? `${typed.type}: ` : '';
+    return { code: 'KAFKA_ERROR', message: `Kafka refused or did not answer a request (${type}${err.message})` };
+  }
   return { code: 'INTERNAL', message: err instanceof Error ? err.message : String(err) };
 }

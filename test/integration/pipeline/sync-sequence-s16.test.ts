@@ -75,6 +75,11 @@ it(`the run after one whose produce request failed for good publishes every user
 
   const first = await connector.sync();
   expect(first.status).toBe('failed');
+  // a Kafka outage, named so (it was INTERNAL: a bug of ours, by the failed-runs metric's code)
+  expect(first.error).toEqual({
+    code: 'KAFKA_ERROR',
+    message: expect.stringContaining('NOT_LEADER_FOR_PARTITION: This server is not the leader'),
+  });
   expect(fault.faulted).toBeGreaterThan(0);
   const second = await connector.sync();
   expect({ status: second.status, error: second.error }).toEqual({ status: 'succeeded', error: undefined });
