@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { decodeRecord, kafkajsRecordDecoder } from '../../../kafka/fetch-records';
 import { mulberry32 } from '../../../simulator/prng';
+import { varNum } from '../../support/kafka-varint';
 
 /**
  * Adversarial review (session 17) of kafka/fetch-records.ts against kafkajs 2.2.4's own Record
@@ -76,18 +77,6 @@ function compareRecord(bytes: Buffer | null, ctx: object | undefined, start = 0)
   return differ(actual.record, expected.record, { sameMemory: true }) ?? '';
 }
 
-/** A zigzag varint/varlong of n, canonical or padded with `pad` continuation bytes. */
-function varNum(n: bigint, pad = 0): number[] {
-  let z = n >= 0n ? n << 1n : (-n << 1n) - 1n;
-  const out: number[] = [];
-  do {
-    out.push(Number(z & 0x7fn));
-    z >>= 7n;
-  } while (z > 0n);
-  for (let i = 0; i < pad; i++) out.push(0);
-  for (let i = 0; i < out.length - 1; i++) out[i] |= 0x80;
-  return out;
-}
 const vi = (n: number, pad = 0) => varNum(BigInt(n), pad);
 const field = (b: Buffer | null, pad = 0): number[] => (b === null ? vi(-1, pad) : [...vi(b.length, pad), ...b]);
 

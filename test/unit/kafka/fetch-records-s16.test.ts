@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { decodeRecord, kafkajsRecordDecoder } from '../../../kafka/fetch-records';
 import { mulberry32 } from '../../../simulator/prng';
+import { varNum } from '../../support/kafka-varint';
 
 /**
  * kafka/fetch-records.ts's Record decoder against kafkajs's own (the oracle, the very module
@@ -74,18 +75,6 @@ it(`decodes every record as kafkajs's Record decoder does (FETCH_RECORDS_S16_SEE
   const int = (k: number) => Math.floor(rnd() * k);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
 
-  /** A zigzag varint/varlong of n, canonical or padded with continuation bytes, or `len` bytes of it. */
-  const varNum = (n: bigint, pad = 0): number[] => {
-    let z = n >= 0n ? n << 1n : (-n << 1n) - 1n;
-    const out: number[] = [];
-    do {
-      out.push(Number(z & 0x7fn));
-      z >>= 7n;
-    } while (z > 0n);
-    for (let i = 0; i < pad; i++) out.push(0);
-    for (let i = 0; i < out.length - 1; i++) out[i] |= 0x80;
-    return out;
-  };
   const smallLen = () => pick([0, 0, 1, 2, 3, 4, 5, 8]);
   const varInt = (n: number) => varNum(BigInt(n), rnd() < 0.05 ? smallLen() : 0);
   const bytesField = (b: Buffer | null): number[] => (b === null ? varInt(-1) : [...varInt(b.length), ...b]);
