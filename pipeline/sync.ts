@@ -880,7 +880,7 @@ function buildStages(catalog: Catalog) {
  * are KAFKA_ERROR with the broker's error type: an outage or a refusal to look at, not a bug of
  * ours (they were INTERNAL). Anything else that is not a ConnectorError is INTERNAL.
  */
-function describeError(err: unknown): { code: string; message: string } {
+export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof ConnectorError) return { code: err.code, message: err.message };
   const e = err as { name?: unknown };
   if (err instanceof Error && typeof e.name === 'string' && e.name.startsWith('KafkaJS')) {
