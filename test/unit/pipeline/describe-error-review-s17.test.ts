@@ -33,7 +33,14 @@ it('a ConnectorError wrapped by kafkajs keeps its code', async () => {
 });
 
 it("a broker's error stays KAFKA_ERROR with its type", async () => {
-  const e = await retried(new KafkaJSProtocolError({ message: 'not leader', type: 'NOT_LEADER_FOR_PARTITION', code: 6, retriable: true } as never));
+  const e = await retried(
+    new KafkaJSProtocolError({
+      message: 'not leader',
+      type: 'NOT_LEADER_FOR_PARTITION',
+      code: 6,
+      retriable: true,
+    } as never),
+  );
   const d = describeError(e);
   expect(d.code).toBe('KAFKA_ERROR');
   expect(d.message).toContain('NOT_LEADER_FOR_PARTITION');
