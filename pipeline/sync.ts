@@ -886,15 +886,13 @@ export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof Error && typeof e.name === 'string' && e.name.startsWith('KafkaJS')) {
     // kafkajs's retrier wraps whatever its attempt threw, our own code's errors too (the encoder,
     // partitioner and codecs run inside its producer): those are ours, not Kafka's
-    let root: { name?: unknown; cause?: unknown } | undefined = err as never;
-    for (let i = 0; i < 5 && root; i++) {
-      if (root instanceof ConnectorError) return describeError(root);
-      const n = root.name;
-      if (root instanceof Error && !(typeof n === 'string' && n.startsWith('KafkaJS'))) return describeError(root);
-      root = root.cause === root ? undefined : (root.cause as never);
+    let root: unknown = err;
+    for (let i = 0; i < 5 && root instanceof Error; i++) {
+      if (root instanceof ConnectorError || !root.name.startsWith('KafkaJS')) return describeError(root);
+      root = root.cause === root ? undefined : root.cause;
     }
     // kafkajs's retrier wraps the broker's error (its cause) in KafkaJSNumberOfRetriesExceeded
-    let typed: { type?: unknown; cause?: unknown } | undefined = err as never;
+    let typed = err as { type?: unknown; cause?: unknown } | undefined;
     for (let i = 0; i < 5 && typed && typeof typed.type !== 'string'; i++) typed = typed.cause as never;
     const type = typeof typed?.type === 'string' ? `${typed.type}: ` : '';
     return { code: 'KAFKA_ERROR', message: `Kafka refused or did not answer a request (${type}${err.message})` };
