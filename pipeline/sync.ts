@@ -880,12 +880,19 @@ function buildStages(catalog: Catalog) {
  * are KAFKA_ERROR with the broker's error type: an outage or a refusal to look at, not a bug of
  * ours (they were INTERNAL). Anything else that is not a ConnectorError is INTERNAL.
  */
-function describeError(err: unknown): { code: string; message: string } {
+export function describeError(err: unknown): { code: string; message: string } {
   if (err instanceof ConnectorError) return { code: err.code, message: err.message };
   const e = err as { name?: unknown };
   if (err instanceof Error && typeof e.name === 'string' && e.name.startsWith('KafkaJS')) {
+    // kafkajs's retrier wraps whatever its attempt threw, our own code's errors too (the encoder,
+    // partitioner and codecs run inside its producer): those are ours, not Kafka's
+    let root: unknown = err;
+    for (let i = 0; i < 5 && root instanceof Error; i++) {
+      if (root instanceof ConnectorError || !root.name.startsWith('KafkaJS')) return describeError(root);
+      root = root.cause === root ? undefined : root.cause;
+    }
     // kafkajs's retrier wraps the broker's error (its cause) in KafkaJSNumberOfRetriesExceeded
-    let typed: { type?: unknown; cause?: unknown } | undefined = err as never;
+    let typed = err as { type?: unknown; cause?: unknown } | undefined;
     for (let i = 0; i < 5 && typed && typeof typed.type !== 'string'; i++) typed = typed.cause as never;
     const type = typeof typed?.type === 'string' ? `${typed.type}: ` : '';
     return { code: 'KAFKA_ERROR', message: `Kafka refused or did not answer a request (${type}${err.message})` };
