@@ -4,6 +4,7 @@ import type { KafkaOptions } from './options';
 import { useOwnRecordEncoding } from './produce-encoding';
 import { useFetchGunzip } from './fetch-gunzip';
 import { useFetchRecordDecoder } from './fetch-records';
+import { isClosedOnPurpose } from './read-cluster';
 import { useFastGzipCodec } from './gzip-fast';
 import { useZstdCodec } from './zstd';
 
@@ -19,9 +20,14 @@ const { errorCodes } = require('kafkajs/src/protocol/error') as {
 };
 const RETRIED = new Set(errorCodes.filter((e) => e.retriable).map((e) => e.message));
 
-/** Our level for a kafkajs log entry: a response error kafkajs will retry is debug, not error. */
+/**
+ * Our level for a kafkajs log entry: a response error kafkajs will retry, or a socket a read closed
+ * itself, is debug, not error.
+ */
 export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
   if (entry.level <= KafkaLogLevel.ERROR) {
+    // a socket a read closed itself (read-cluster.ts): kafkajs reports it as a connection error
+    if (isClosedOnPurpose(entry.log.message ?? '')) return 'debug';
     const error = (entry.log as { error?: unknown }).error;
     return typeof error === 'string' && RETRIED.has(error) ? 'debug' : 'error';
   }

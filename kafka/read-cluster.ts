@@ -126,7 +126,7 @@ function closedIfUnversioned(broker: PooledBroker): PooledBroker {
       await connect();
     } catch (err) {
       if (!broker.versions) {
-        const closed = new Error('connecting to the broker failed before its API versions were known');
+        const closed = closedOnPurpose('connecting to the broker failed before its API versions were known');
         for (const connection of broker.connectionPool?.pool ?? []) connection.socket?.destroy(closed);
       }
       throw err;
@@ -153,6 +153,21 @@ interface PooledConnection {
   socket?: { destroy(error?: Error): void };
 }
 
+const ON_PURPOSE = 'closed on purpose by this read: ';
+
+/**
+ * The error a socket is destroyed with when a read closes it itself: kafkajs logs each at ERROR
+ * ("Connection error: …"), which kafka/client.ts's kafkaLogLevel lowers to debug by this prefix.
+ */
+export function closedOnPurpose(why: string): Error {
+  return new Error(`${ON_PURPOSE}${why}`);
+}
+
+/** Whether a kafkajs log message is about a socket a read closed itself. */
+export function isClosedOnPurpose(message: string): boolean {
+  return message.includes(ON_PURPOSE);
+}
+
 /** Every connection `pool` has now: its seed broker's and its brokers'. */
 function connections(pool: BrokerPool): PooledConnection[] {
   return [pool.seedBroker, ...Object.values(pool.brokers)].flatMap((b) => b?.connectionPool?.pool ?? []);
@@ -170,7 +185,7 @@ function connections(pool: BrokerPool): PooledConnection[] {
  */
 export function dropConnections(cluster: ReadCluster): void {
   const pool = (cluster as unknown as { brokerPool: BrokerPool }).brokerPool;
-  const dropped = new Error('a request of this read timed out: connecting again');
+  const dropped = closedOnPurpose('a request of this read timed out: connecting again');
   for (const connection of connections(pool)) connection.socket?.destroy(dropped);
 }
 
@@ -190,7 +205,7 @@ export function sever(cluster: ReadCluster): void {
   const pool = (cluster as unknown as { brokerPool: BrokerPool }).brokerPool;
   const refuse = () =>
     Promise.reject(new FatalError('READ_CLUSTER_CLOSED', 'this read of a topic has ended: no new connection'));
-  const ended = new Error('the read of the topic has ended');
+  const ended = closedOnPurpose('the read of the topic has ended');
   const seal = (broker: PooledBroker | undefined) => {
     if (!broker) return;
     broker.connect = refuse;

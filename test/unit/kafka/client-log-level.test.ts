@@ -1,5 +1,6 @@
 import { logLevel } from 'kafkajs';
 import { kafkaLogLevel } from '../../../kafka/client';
+import { closedOnPurpose } from '../../../kafka/read-cluster';
 
 describe('kafkajs log entries', () => {
   const entry = (level: logLevel, log: Record<string, unknown>) => ({
@@ -23,6 +24,9 @@ describe('kafkajs log entries', () => {
       { error: 'The request included a message larger than the max message size the server will accept' },
       'error',
     ],
+    // a socket a read closed itself (a request timed out: connecting again; the read ended): not an error
+    [logLevel.ERROR, { message: `Connection error: ${closedOnPurpose('connecting again').message}` }, 'debug'],
+    [logLevel.ERROR, { message: 'Connection error: read ECONNRESET' }, 'error'],
     [logLevel.ERROR, {}, 'error'],
     [logLevel.WARN, {}, 'warn'],
     [logLevel.INFO, {}, 'debug'],
