@@ -1,9 +1,9 @@
-import * as net from 'node:net';
-import { Kafka, logLevel, type ISocketFactory } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
-import { createTopicsReady } from '../../../kafka/topics';
-import { services, uniqueName } from '../../support/services';
+import { services } from '../../support/services';
 import { seededRandom } from '../../support/sync-oracle';
+import { silenceableSockets } from '../../support/silent-sockets';
+import { expectedValues, numberedTopic, numberOf } from '../../support/numbered-topic';
 
 /**
  * s17 review of readToEnd's request timeouts: the connection the read's FIRST connect opens goes
@@ -16,66 +16,27 @@ import { seededRandom } from '../../support/sync-oracle';
  *
  * Seeded (SYNC_SEED=n replays): the partition and record counts.
  */
-const env = services();
-
-function firstSocketSilent(): { socketFactory: ISocketFactory; made: () => number } {
-  let made = 0;
-  const socketFactory: ISocketFactory = ({ host, port, onConnect }) => {
-    const socket = net.connect({ host, port }, onConnect);
-    if (made++ === 0) {
-      const emit = socket.emit.bind(socket) as (event: string | symbol, ...args: unknown[]) => boolean;
-      socket.emit = ((event: string | symbol, ...args: unknown[]) =>
-        event === 'data' ? true : emit(event, ...args)) as typeof socket.emit;
-    }
-    return socket;
-  };
-  return { socketFactory, made: () => made };
-}
+const LABEL = 'read-to-end-connect-review-s17';
 
 it('a read whose first connection is silent connects again and reads every record once', async () => {
-  const { next: rnd } = seededRandom('read-to-end-connect-review-s17');
+  const { next: rnd } = seededRandom(LABEL);
   const partitions = 1 + Math.floor(rnd() * 3);
   const count = 1 + Math.floor(rnd() * 2_000);
-  console.log(`read-to-end-connect-review-s17: ${partitions} partitions, ${count} records`);
+  console.log(`${LABEL}: ${partitions} partitions, ${count} records`);
+  const topic = await numberedTopic('rte-review', partitions, count);
 
-  const writer = new Kafka({
-    clientId: 'rte-connect-writer',
-    brokers: [env.KAFKA_BROKERS],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = writer.admin();
-  await admin.connect();
-  const topic = uniqueName('rte-connect');
-  try {
-    await createTopicsReady(admin, [{ topic, numPartitions: partitions }]);
-  } finally {
-    await admin.disconnect();
-  }
-  const producer = writer.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    await producer.send({
-      topic,
-      messages: Array.from({ length: count }, (_, i) => ({ value: `${i}`, partition: i % partitions })),
-    });
-  } finally {
-    await producer.disconnect();
-  }
-
-  const { socketFactory, made } = firstSocketSilent();
+  const sockets = silenceableSockets({ firstSilent: true });
   const reader = new Kafka({
-    clientId: 'rte-connect',
-    brokers: [env.KAFKA_BROKERS],
+    clientId: LABEL,
+    brokers: [services().KAFKA_BROKERS],
     logLevel: logLevel.NOTHING,
-    socketFactory,
+    socketFactory: sockets.socketFactory,
     requestTimeout: 1_500,
   });
   const values: number[][] = Array.from({ length: partitions }, () => []);
-  await readToEnd(reader, topic, (m, partition) => values[partition].push(Number(m.value!.toString())), new Map(), {
+  await readToEnd(reader, topic, (m, partition) => values[partition].push(numberOf(m.value)), new Map(), {
     deadlineMs: 30_000,
   });
-  expect(made()).toBeGreaterThan(1);
-  for (const [p, vs] of values.entries()) {
-    expect([p, vs]).toEqual([p, Array.from({ length: count }, (_, i) => i).filter((i) => i % partitions === p)]);
-  }
+  expect(sockets.made).toBeGreaterThan(1);
+  expect(values).toEqual(expectedValues(partitions, count));
 }, 60_000);

@@ -1,9 +1,9 @@
 import { Kafka, logLevel } from 'kafkajs';
 import { readToEnd } from '../../../pipeline/kafka/read-to-end';
-import { createTopicsReady } from '../../../kafka/topics';
-import { services, uniqueName } from '../../support/services';
+import { services } from '../../support/services';
 import { seededRandom } from '../../support/sync-oracle';
 import { silenceableSockets } from '../../support/silent-sockets';
+import { expectedValues, numberedTopic, numberOf } from '../../support/numbered-topic';
 
 /**
  * A read whose connection goes silent: the TCP connection stays open and nothing comes back (a
@@ -16,8 +16,6 @@ import { silenceableSockets } from '../../support/silent-sockets';
  * Seeded (SYNC_SEED=n replays): the partition count, the record count and the record at which
  * every connection the read has open goes silent.
  */
-const env = services();
-
 it('gives up a connection that went silent mid-read, connects again and hands each record over once', async () => {
   const { next: rnd } = seededRandom('read-to-end-stall');
   const partitions = 1 + Math.floor(rnd() * 3);
@@ -25,44 +23,15 @@ it('gives up a connection that went silent mid-read, connects again and hands ea
   const count = 2_200 * partitions + Math.floor(rnd() * 4_000);
   const at = Math.floor(rnd() * 200);
   console.log(`read-to-end-stall: ${partitions} partitions, ${count} records, silenced at record ${at}`);
+  const topic = await numberedTopic('read-to-end-stall', partitions, count, 500);
 
-  const writer = new Kafka({
-    clientId: 'read-to-end-stall-writer',
-    brokers: [env.KAFKA_BROKERS],
-    logLevel: logLevel.NOTHING,
-  });
-  const admin = writer.admin();
-  await admin.connect();
-  const topic = uniqueName('read-to-end-stall');
-  try {
-    await createTopicsReady(admin, [{ topic, numPartitions: partitions }]);
-  } finally {
-    await admin.disconnect();
-  }
-  const producer = writer.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  try {
-    for (let i = 0; i < count; i += 500) {
-      const n = Math.min(500, count - i);
-      await producer.send({
-        topic,
-        messages: Array.from({ length: n }, (_, j) => ({
-          value: `${i + j}`.padEnd(500, '.'),
-          partition: (i + j) % partitions,
-        })),
-      });
-    }
-  } finally {
-    await producer.disconnect();
-  }
-
-  const { socketFactory, silence } = silenceableSockets();
+  const sockets = silenceableSockets();
   // a short request timeout, so that the test sees several of them inside the read's deadline
   const reader = new Kafka({
     clientId: 'read-to-end-stall',
-    brokers: [env.KAFKA_BROKERS],
+    brokers: [services().KAFKA_BROKERS],
     logLevel: logLevel.NOTHING,
-    socketFactory,
+    socketFactory: sockets.socketFactory,
     requestTimeout: 1_500,
   });
   const values: number[][] = Array.from({ length: partitions }, () => []);
@@ -72,14 +41,12 @@ it('gives up a connection that went silent mid-read, connects again and hands ea
     reader,
     topic,
     (m, partition) => {
-      if (seen++ === at) silenced = silence();
-      values[partition].push(Number(m.value!.toString().replace(/\.+$/, '')));
+      if (seen++ === at) silenced = sockets.silence();
+      values[partition].push(numberOf(m.value));
     },
     new Map(),
     { deadlineMs: 30_000 },
   );
   expect(silenced).toBeGreaterThan(0);
-  for (const [p, vs] of values.entries()) {
-    expect([p, vs]).toEqual([p, Array.from({ length: count }, (_, i) => i).filter((i) => i % partitions === p)]);
-  }
+  expect(values).toEqual(expectedValues(partitions, count));
 }, 60_000);
