@@ -4,7 +4,7 @@ import type { KafkaOptions } from './options';
 import { useOwnRecordEncoding } from './produce-encoding';
 import { useFetchGunzip } from './fetch-gunzip';
 import { useFetchRecordDecoder } from './fetch-records';
-import { isClosedOnPurpose } from './read-cluster';
+import { isClosedOnPurpose, useVersionedConnect } from './connections';
 import { useFastGzipCodec } from './gzip-fast';
 import { useZstdCodec } from './zstd';
 
@@ -37,15 +37,17 @@ export function kafkaLogLevel(entry: Pick<LogEntry, 'level' | 'log'>): Level {
 let decoderWarned = false;
 
 /**
- * What every kafkajs client of this process speaks through (the codec table and the Record decoder
- * are the process's): createKafka calls it; a caller that brings its own Kafka instance (a test's,
- * with a socket factory of its own) calls it too, so that client encodes and decodes the same way.
+ * What every kafkajs client of this process speaks through (the codec table, the Record decoder
+ * and the Broker's connect are the process's: connections.ts): createKafka calls it; a caller that
+ * brings its own Kafka instance (a test's, with a socket factory of its own) calls it too, so that
+ * client encodes, decodes and connects the same way.
  */
 export function useKafkaCodecs(logger: Logger): void {
   useOwnRecordEncoding();
   useZstdCodec();
   useFastGzipCodec();
   useFetchGunzip();
+  useVersionedConnect();
   if (!useFetchRecordDecoder() && !decoderWarned) {
     // only speed is lost (kafkajs's decoder goes on, same records): said once, not at every client
     decoderWarned = true;

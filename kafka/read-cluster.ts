@@ -1,5 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { FatalError } from '../kernel/errors';
+import { closedOnPurpose, useVersionedConnect } from './connections';
 
 /**
  * A kafkajs Cluster for reading partitions directly, without a consumer group: kafkajs 2.2.4 has
@@ -106,33 +107,9 @@ export function readCluster(kafka: Kafka): ReadCluster {
   if (typeof pool?.createSeedBroker !== 'function' || typeof pool.createBroker !== 'function' || !pool.brokers) {
     throw changed("the Cluster's brokerPool (createSeedBroker, createBroker, brokers)");
   }
-  const createBroker = pool.createBroker.bind(pool);
-  pool.createBroker = (options) => closedIfUnversioned(createBroker(options));
+  // a Broker whose first connect met a silent connection connects again (connections.ts)
+  useVersionedConnect();
   return cluster as unknown as ReadCluster;
-}
-
-/**
- * A connect of `broker` that failed before it had the broker's API versions (its ApiVersions
- * request timed out on a connection gone silent) closes the broker's connections: kafkajs's
- * Broker.connect returns at once on a connection that is up, so the retrier's next connect would
- * return without versions, and every request of the broker then failed with a plain
- * Error('Broker not connected'), not an outage (read-to-end-connect-review-s17.test.ts). Closed,
- * the next connect opens a connection and asks again. Brokers made from metadata have versions.
- */
-function closedIfUnversioned(broker: PooledBroker): PooledBroker {
-  const connect = broker.connect.bind(broker);
-  broker.connect = async () => {
-    try {
-      await connect();
-    } catch (err) {
-      if (!broker.versions) {
-        const closed = closedOnPurpose('connecting to the broker failed before its API versions were known');
-        for (const connection of broker.connectionPool?.pool ?? []) connection.socket?.destroy(closed);
-      }
-      throw err;
-    }
-  };
-  return broker;
 }
 
 /** The parts of kafkajs's BrokerPool (src/cluster/brokerPool.js) `sever` uses. */
@@ -144,28 +121,11 @@ interface BrokerPool {
 }
 interface PooledBroker {
   connect(): Promise<void>;
-  /** The broker's API versions, once a connect asked for them (or given from the seed broker's). */
-  versions?: object | null;
   connectionPool?: { pool?: PooledConnection[] };
 }
 interface PooledConnection {
   connect(): Promise<unknown>;
   socket?: { destroy(error?: Error): void };
-}
-
-const ON_PURPOSE = 'closed on purpose by this read: ';
-
-/**
- * The error a socket is destroyed with when a read closes it itself: kafkajs logs each at ERROR
- * ("Connection error: …"), which kafka/client.ts's kafkaLogLevel lowers to debug by this prefix.
- */
-export function closedOnPurpose(why: string): Error {
-  return new Error(`${ON_PURPOSE}${why}`);
-}
-
-/** Whether a kafkajs log message is about a socket a read closed itself. */
-export function isClosedOnPurpose(message: string): boolean {
-  return message.includes(ON_PURPOSE);
 }
 
 /** Every connection `pool` has now: its seed broker's and its brokers'. */

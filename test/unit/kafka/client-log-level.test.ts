@@ -1,6 +1,6 @@
 import { logLevel } from 'kafkajs';
 import { kafkaLogLevel } from '../../../kafka/client';
-import { closedOnPurpose } from '../../../kafka/read-cluster';
+import { closedOnPurpose } from '../../../kafka/connections';
 
 describe('kafkajs log entries', () => {
   const entry = (level: logLevel, log: Record<string, unknown>) => ({

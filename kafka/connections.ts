@@ -1,0 +1,59 @@
+/**
+ * What this client does to kafkajs's connections beyond kafkajs itself (pinned 2.2.4): the
+ * sockets it closes on purpose, and a Broker connect that can fail without leaving the Broker
+ * broken for good.
+ */
+
+const ON_PURPOSE = 'closed on purpose by this client: ';
+
+/**
+ * The error a socket is destroyed with when this client closes it itself: kafkajs logs each at
+ * ERROR ("Connection error: …"), which client.ts's kafkaLogLevel lowers to debug by this prefix.
+ */
+export function closedOnPurpose(why: string): Error {
+  return new Error(`${ON_PURPOSE}${why}`);
+}
+
+/** Whether a kafkajs log message is about a socket this client closed itself. */
+export function isClosedOnPurpose(message: string): boolean {
+  return message.includes(ON_PURPOSE);
+}
+
+interface KafkajsBroker {
+  connect(): Promise<void>;
+  versions?: object | null;
+  connectionPool?: { pool?: { socket?: { destroy(error?: Error): void } }[] };
+}
+
+const PATCHED = Symbol.for('sf-neurons:versioned-connect');
+
+/**
+ * A kafkajs Broker whose connect failed before it had the broker's API versions (its ApiVersions
+ * request timed out on a connection gone silent: a broker paused, a NAT that dropped the
+ * connection) closes its connections. kafkajs's Broker.connect returns at once on a connection
+ * that is up, so the retrier's next connect returned without versions, and every request of that
+ * Broker then failed with a plain Error('Broker not connected'), not an outage: a read at once
+ * (read-to-end-silent-review-s17.test.ts), the connector's producer and admin in every later run
+ * of the process (producer-silent-connect-s17.test.ts). Closed, the next connect opens a
+ * connection and asks again. Installed once on kafkajs's Broker class (every client of the
+ * process: the producers, consumers, admins and reads).
+ */
+export function useVersionedConnect(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Broker = require('kafkajs/src/broker') as { prototype: KafkajsBroker & { [PATCHED]?: true } };
+  const proto = Broker.prototype;
+  if (proto[PATCHED]) return;
+  const connect = proto.connect;
+  proto.connect = async function (this: KafkajsBroker) {
+    try {
+      await connect.call(this);
+    } catch (err) {
+      if (!this.versions) {
+        const closed = closedOnPurpose('connecting to the broker failed before its API versions were known');
+        for (const connection of this.connectionPool?.pool ?? []) connection.socket?.destroy(closed);
+      }
+      throw err;
+    }
+  };
+  proto[PATCHED] = true;
+}
