@@ -19,6 +19,16 @@ export function isClosedOnPurpose(message: string): boolean {
   return message.includes(ON_PURPOSE);
 }
 
+interface PooledSockets {
+  connectionPool?: { pool?: { socket?: { destroy(error?: Error): void } }[] };
+}
+
+/** Destroys every socket of `brokers` with closedOnPurpose(`why`): kafkajs reconnects at the next request. */
+export function closeSockets(brokers: readonly (PooledSockets | undefined)[], why: string): void {
+  const closed = closedOnPurpose(why);
+  for (const b of brokers) for (const connection of b?.connectionPool?.pool ?? []) connection.socket?.destroy(closed);
+}
+
 interface KafkajsBroker {
   connect(): Promise<void>;
   versions?: object | null;
@@ -48,10 +58,7 @@ export function useVersionedConnect(): void {
     try {
       await connect.call(this);
     } catch (err) {
-      if (!this.versions) {
-        const closed = closedOnPurpose('connecting to the broker failed before its API versions were known');
-        for (const connection of this.connectionPool?.pool ?? []) connection.socket?.destroy(closed);
-      }
+      if (!this.versions) closeSockets([this], 'connecting to the broker failed before its API versions were known');
       throw err;
     }
   };

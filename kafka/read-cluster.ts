@@ -1,6 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { FatalError } from '../kernel/errors';
-import { closedOnPurpose, useVersionedConnect } from './connections';
+import { closeSockets, useVersionedConnect } from './connections';
 
 /**
  * A kafkajs Cluster for reading partitions directly, without a consumer group: kafkajs 2.2.4 has
@@ -128,9 +128,9 @@ interface PooledConnection {
   socket?: { destroy(error?: Error): void };
 }
 
-/** Every connection `pool` has now: its seed broker's and its brokers'. */
-function connections(pool: BrokerPool): PooledConnection[] {
-  return [pool.seedBroker, ...Object.values(pool.brokers)].flatMap((b) => b?.connectionPool?.pool ?? []);
+/** Every broker of `pool`: its seed broker and the brokers it knows. */
+function brokers(pool: BrokerPool): (PooledBroker | undefined)[] {
+  return [pool.seedBroker, ...Object.values(pool.brokers)];
 }
 
 /**
@@ -145,8 +145,7 @@ function connections(pool: BrokerPool): PooledConnection[] {
  */
 export function dropConnections(cluster: ReadCluster): void {
   const pool = (cluster as unknown as { brokerPool: BrokerPool }).brokerPool;
-  const dropped = closedOnPurpose('a request of this read timed out: connecting again');
-  for (const connection of connections(pool)) connection.socket?.destroy(dropped);
+  closeSockets(brokers(pool), 'a request of this read timed out: connecting again');
 }
 
 /**
@@ -165,7 +164,6 @@ export function sever(cluster: ReadCluster): void {
   const pool = (cluster as unknown as { brokerPool: BrokerPool }).brokerPool;
   const refuse = () =>
     Promise.reject(new FatalError('READ_CLUSTER_CLOSED', 'this read of a topic has ended: no new connection'));
-  const ended = closedOnPurpose('the read of the topic has ended');
   const seal = (broker: PooledBroker | undefined) => {
     if (!broker) return;
     broker.connect = refuse;
@@ -180,7 +178,7 @@ export function sever(cluster: ReadCluster): void {
   };
   seal(pool.seedBroker);
   for (const broker of Object.values(pool.brokers)) seal(broker);
-  for (const connection of connections(pool)) connection.socket?.destroy(ended);
+  closeSockets(brokers(pool), 'the read of the topic has ended');
 }
 
 let batchClass: KafkaBatchClass | undefined;
