@@ -23,6 +23,7 @@ import { scrub } from '../../kernel/logger';
 import { withRetry } from '../../kernel/retry';
 import type { SessionProvider, Session } from './auth';
 import type { FetchFn } from './fetch';
+import { Inflater, RAW_ENCODING_HEADER } from './raw-gzip';
 import type { ApiBudget } from './budget';
 
 export type { FetchFn };
@@ -296,6 +297,8 @@ export class SalesforceHttp {
     detach: () => void,
   ): AsyncGenerator<Uint8Array, void, undefined> {
     let finished = false;
+    // a gzip body that keepGzip (raw-gzip.ts) kept from fetch's decoder: inflated here, in large pieces
+    const inflater = res.headers.get(RAW_ENCODING_HEADER) === 'gzip' ? new Inflater() : null;
     try {
       if (!res.body) return;
       const reader = res.body.getReader();
@@ -316,12 +319,15 @@ export class SalesforceHttp {
             clearTimeout(timer);
           }
           if (r.done) {
+            if (inflater) yield* await this.inflate(() => inflater.end(), what);
             finished = true;
             return;
           }
-          yield r.value;
+          if (inflater) yield* await this.inflate(() => inflater.push(r.value), what);
+          else yield r.value;
         }
       } finally {
+        inflater?.close();
         controller.signal.removeEventListener('abort', onAbort);
         if (!finished) {
           // Stopped early (error, or the consumer left): free the connection.
@@ -331,6 +337,23 @@ export class SalesforceHttp {
       }
     } finally {
       detach();
+    }
+  }
+
+  /** zlib's answer for a piece of a kept gzip body; a damaged body is a retriable transport error. */
+  private async inflate(step: () => Promise<Buffer[]>, what: string): Promise<Buffer[]> {
+    try {
+      return await step();
+    } catch (err) {
+      const detail = [(err as { code?: string }).code, (err as Error).message].filter(Boolean).join(' ');
+      throw new TransportError(
+        'SALESFORCE_NETWORK',
+        `${what}: Salesforce's gzip'd response is damaged (${detail})`,
+        false,
+        {
+          cause: err,
+        },
+      );
     }
   }
 

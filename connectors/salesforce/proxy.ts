@@ -13,7 +13,8 @@
  * match the domain and its subdomains, `host:port` only that port. Proxy credentials come from the
  * config (a secret) or the URL, and never appear in a message.
  */
-import { ProxyAgent, type Dispatcher } from 'undici';
+import { getGlobalDispatcher, ProxyAgent, type Dispatcher } from 'undici';
+import { keepGzip } from './raw-gzip';
 import type { FetchFn } from './fetch';
 
 export interface ProxyOptions {
@@ -91,18 +92,32 @@ export function shownProxy(url: string): string {
   return u ? `${u.protocol}//${u.host}` : '(proxy)';
 }
 
-/** Wraps a fetch so each call goes through the route's proxy (one pooled ProxyAgent per proxy). */
+/** The process's dispatcher (read at each call: a test or an operator may set another) with keepGzip on it. */
+const direct = new WeakMap<Dispatcher, Dispatcher>();
+function directDispatcher(): Dispatcher {
+  const global = getGlobalDispatcher();
+  let composed = direct.get(global);
+  if (!composed) {
+    composed = global.compose(keepGzip);
+    direct.set(global, composed);
+  }
+  return composed;
+}
+
+/**
+ * Wraps a fetch so each call goes through the route's proxy (one pooled ProxyAgent per proxy), with
+ * keepGzip on every call, direct or proxied: http.ts inflates Salesforce's gzip'd bodies (raw-gzip.ts).
+ */
 export function proxiedFetch(route: ProxyRoute, base: FetchFn = (i, init) => fetch(i, init)): FetchFn {
   const agents = new Map<string, Dispatcher>();
   return (input, init) => {
     const proxy = route.forUrl(input);
-    if (!proxy) return base(input, init);
-    let agent = agents.get(proxy);
-    if (!agent) {
-      agent = new ProxyAgent(proxy);
-      agents.set(proxy, agent);
+    let dispatcher = proxy ? agents.get(proxy) : directDispatcher();
+    if (!dispatcher) {
+      dispatcher = new ProxyAgent(proxy!).compose(keepGzip);
+      agents.set(proxy!, dispatcher);
     }
     // Node's fetch is undici: a dispatcher of the same major version routes the request.
-    return base(input, { ...init, dispatcher: agent } as RequestInit);
+    return base(input, { ...init, dispatcher } as RequestInit);
   };
 }

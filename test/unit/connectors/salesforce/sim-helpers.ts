@@ -11,6 +11,7 @@ import {
 import type { Extraction } from '../../../../connectors/salesforce/row-stream';
 import type { Row } from '../../../../connectors/salesforce/csv-page';
 import type { FetchFn } from '../../../../connectors/salesforce/http';
+import { RAW_ENCODING_HEADER } from '../../../../connectors/salesforce/raw-gzip';
 import { createLogger, silentLogger, type Logger } from '../../../../kernel/logger';
 import { sleep } from '../../../../kernel/retry';
 import type { Simulator, SimulatorOptions } from '../../../../simulator/api';
@@ -109,7 +110,8 @@ export function recordingFetch(): { fetch: FetchFn; encodings: { url: string; en
     encodings,
     fetch: async (url, init) => {
       const res = await fetch(url, init);
-      encodings.push({ url, encoding: res.headers.get('content-encoding') });
+      // gzip kept from fetch's decoder (raw-gzip.ts) or decoded by fetch: the coding Salesforce answered
+      encodings.push({ url, encoding: res.headers.get(RAW_ENCODING_HEADER) ?? res.headers.get('content-encoding') });
       return res;
     },
   };

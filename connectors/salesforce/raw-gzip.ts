@@ -1,0 +1,142 @@
+/**
+ * Salesforce's gzip'd bodies inflated by us, in 256 KiB pieces, instead of by fetch, in 16 KiB ones.
+ *
+ * Why: fetch (undici) inflates a gzip body with zlib's default 16 KiB output chunk, and each chunk is a
+ * trip through libuv's pool, a callback and a web-stream read on the connector's one thread. A Bulk
+ * result page is ~1-2 MB of CSV. In one process, reading a simulator's users pages: 14.8 -> 8.5 µs a
+ * user (median of 10 rounds, all threads' CPU; bench/page-decode-s16.ts, docs/performance-s16-conn.md).
+ * fetch has no option for its decoder, so:
+ *
+ *   - keepGzip, an undici interceptor (Dispatcher#compose), renames a response's lone
+ *     `Content-Encoding: gzip` (or x-gzip, any case) to RAW_ENCODING_HEADER, so fetch hands the body
+ *     over as it came; a header of that name sent by the server itself is dropped (a server must not
+ *     make us inflate a plain body); several codings, or another one, are left to fetch as before.
+ *   - Inflater is what fetch's decoder did, with fetch's own options (Z_SYNC_FLUSH on every write and
+ *     at the end: a body cut short gives what it held, as fetch gave it; the page's integrity checks
+ *     count its rows) and a 256 KiB output chunk.
+ *
+ * proxiedFetch (proxy.ts) puts keepGzip on every request of the extractor, direct or proxied; http.ts
+ * inflates the bodies so marked. Equivalence with fetch: test/unit/connectors/salesforce/raw-gzip-s18.test.ts.
+ */
+import * as zlib from 'node:zlib';
+import { DecoratorHandler, type Dispatcher } from 'undici';
+
+/** Where keepGzip puts a gzip coding that fetch must not see (lower case: how undici matches names). */
+export const RAW_ENCODING_HEADER = 'x-sf-connector-raw-encoding';
+
+/** zlib's output chunk for a page: 16x fetch's. (64 KiB measured alike in session 16; 256 KiB kept.) */
+export const INFLATE_CHUNK = 256 * 1024;
+
+type RawHeaders = (Buffer | string)[];
+
+const nameOf = (h: Buffer | string) => (typeof h === 'string' ? h : h.toString('latin1')).toLowerCase();
+
+/** The raw headers with a lone gzip coding moved under RAW_ENCODING_HEADER, and any of that name dropped. */
+export function keepGzipHeaders(raw: RawHeaders): RawHeaders {
+  const out: RawHeaders = [];
+  let codings = 0;
+  let gzipAt = -1;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = nameOf(raw[i]!);
+    if (name === RAW_ENCODING_HEADER) continue;
+    if (name === 'content-encoding') {
+      codings++;
+      const value = nameOf(raw[i + 1]!).trim();
+      if (value === 'gzip' || value === 'x-gzip') gzipAt = out.length;
+    }
+    out.push(raw[i]!, raw[i + 1]!);
+  }
+  if (codings === 1 && gzipAt >= 0) {
+    out[gzipAt] = Buffer.from(RAW_ENCODING_HEADER);
+    out[gzipAt + 1] = Buffer.from('gzip');
+  }
+  return out;
+}
+
+/** undici's handler that passes every event on (its typings omit the methods it has). */
+interface Decorated {
+  onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean;
+}
+const Decorator = DecoratorHandler as unknown as new (handler: Dispatcher.DispatchHandlers) => Decorated;
+
+class KeepGzipHandler extends Decorator {
+  override onHeaders(statusCode: number, headers: Buffer[], resume: () => void, statusText: string): boolean {
+    return super.onHeaders(statusCode, keepGzipHeaders(headers) as Buffer[], resume, statusText);
+  }
+}
+
+/** The interceptor: every response of the dispatcher it is composed onto comes with its gzip kept. */
+export const keepGzip: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (options, handler) =>
+  dispatch(options, new KeepGzipHandler(handler));
+
+/**
+ * A body's inflate, one source piece at a time: push() resolves with what that piece inflated to, so
+ * a page is never held whole (memory: one socket read's output). zlib's errors (a damaged body) reject.
+ */
+export class Inflater {
+  private readonly gunzip = zlib.createGunzip({
+    chunkSize: INFLATE_CHUNK,
+    flush: zlib.constants.Z_SYNC_FLUSH,
+    finishFlush: zlib.constants.Z_SYNC_FLUSH,
+  });
+  private out: Buffer[] = [];
+  private failed: Error | undefined;
+  /** The step waiting for zlib: a failure ends it too (zlib does not call back a write it failed on). */
+  private waiting: ((err: Error) => void) | undefined;
+  private waitingEnd: (() => void) | undefined;
+
+  /** zlib ended its output: the gzip member is complete, and bytes after it are ignored (as fetch ignored them). */
+  private ended = false;
+
+  constructor() {
+    this.gunzip.on('data', (piece: Buffer) => this.out.push(piece));
+    this.gunzip.on('end', () => {
+      this.ended = true;
+      this.waitingEnd?.();
+    });
+    this.gunzip.on('error', (err: Error) => {
+      this.failed ??= err;
+      this.waiting?.(err);
+    });
+  }
+
+  /** The output of one piece of the body (output zlib delivers late comes with the next one: order kept). */
+  push(piece: Uint8Array): Promise<Buffer[]> {
+    if (this.ended) return Promise.resolve(this.take());
+    return this.step((done) => this.gunzip.write(piece, (err) => done(err ?? undefined)));
+  }
+
+  /** The rest of the output, once the body ended. */
+  end(): Promise<Buffer[]> {
+    if (this.ended) return Promise.resolve(this.take());
+    return this.step((done) => {
+      this.waitingEnd = () => done(undefined);
+      this.gunzip.end();
+    });
+  }
+
+  private step(start: (done: (err: Error | undefined) => void) => void): Promise<Buffer[]> {
+    return new Promise((resolve, reject) => {
+      if (this.failed) return reject(this.failed);
+      const done = (err: Error | undefined) => {
+        this.waiting = undefined;
+        const failed = this.failed ?? err;
+        if (failed) reject(failed);
+        else resolve(this.take());
+      };
+      this.waiting = done;
+      start(done);
+    });
+  }
+
+  /** Frees zlib's state (a body left early, or failed). */
+  close(): void {
+    this.gunzip.destroy();
+  }
+
+  private take(): Buffer[] {
+    const out = this.out;
+    this.out = [];
+    return out;
+  }
+}

@@ -1,0 +1,265 @@
+/**
+ * The Bulk result pages' gzip, read by the product's client (SalesforceHttp over proxiedFetch, as extract.ts
+ * builds it) from a local server, against Node's fetch as the oracle (what http.ts read before session 18).
+ *
+ *   - the same bytes, or both fail and ours is a TransportError, on random bodies: gzip'd at random levels,
+ *     written in random parts, two members, trailing bytes, cut, damaged, not gzip'd, codings in any case;
+ *   - a page's body comes in large pieces (not fetch's 16 KiB), the point of inflating ourselves;
+ *   - a damaged gzip body on a connection that stays open fails at once, not at requestTimeoutMs;
+ *   - a header a server sends under our marker's name does not make us inflate a plain body.
+ *
+ * Replay: RAW_GZIP_S18_SEED=<n>.
+ */
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import * as zlib from 'node:zlib';
+import type { Session, SessionProvider } from '../../../../connectors/salesforce/auth';
+import { ApiBudget } from '../../../../connectors/salesforce/budget';
+import { SalesforceHttp, TransportError } from '../../../../connectors/salesforce/http';
+import { proxiedFetch, proxyRoute } from '../../../../connectors/salesforce/proxy';
+import { silentLogger } from '../../../../kernel/logger';
+import { mulberry32 } from '../../../../simulator/prng';
+
+const SEED = Number(process.env.RAW_GZIP_S18_SEED ?? Math.floor(Math.random() * 2 ** 31));
+console.log(`raw-gzip-s18: RAW_GZIP_S18_SEED=${SEED}`);
+
+/** What the server answers: headers, then the parts with a pause between, then end or hold the connection. */
+interface Reply {
+  headers: Record<string, string>;
+  parts: Buffer[];
+  hold?: boolean;
+}
+
+let server: http.Server;
+let base: string;
+const replies = new Map<string, Reply>();
+const open = new Set<http.ServerResponse>();
+
+beforeAll(async () => {
+  server = http.createServer((req, res) => {
+    const reply = replies.get(req.url ?? '');
+    if (!reply) {
+      res.writeHead(404).end();
+      return;
+    }
+    res.writeHead(200, reply.headers);
+    open.add(res);
+    res.on('close', () => open.delete(res));
+    void (async () => {
+      for (const part of reply.parts) {
+        res.write(part);
+        await new Promise((r) => setImmediate(r));
+      }
+      if (!reply.hold) res.end();
+    })();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+
+afterAll(async () => {
+  for (const res of open) res.destroy();
+  server.closeAllConnections();
+  await new Promise((r) => server.close(r));
+});
+
+const auth = (): SessionProvider => {
+  const current: Session = {
+    accessToken: 'token-SECRET',
+    instanceUrl: base,
+    orgId: '00D000000000001AAA',
+    generation: 1,
+  };
+  return { session: async () => current, refresh: async () => current, secrets: () => ['token-SECRET'] };
+};
+
+function client(requestTimeoutMs = 10_000): SalesforceHttp {
+  return new SalesforceHttp({
+    auth: auth(),
+    budget: new ApiBudget({ reserve: 0 }),
+    logger: silentLogger,
+    fetch: proxiedFetch(proxyRoute(undefined, {})),
+    requestTimeoutMs,
+    retryAttempts: 1,
+    retryInitialMs: 1,
+  });
+}
+
+let served = 0;
+function serve(reply: Reply): string {
+  const path = `/services/data/v62.0/jobs/query/750/results?n=${served++}`;
+  replies.set(path, reply);
+  return path;
+}
+
+type Outcome = { ok: true; bytes: Buffer; sizes: number[] } | { ok: false; error: unknown };
+
+async function ours(path: string, requestTimeoutMs?: number): Promise<Outcome> {
+  const sizes: number[] = [];
+  const parts: Buffer[] = [];
+  try {
+    const res = await client(requestTimeoutMs).stream({
+      method: 'GET',
+      path,
+      repeatable: true,
+      what: 'page',
+      accept: 'text/csv',
+    });
+    for await (const c of res.chunks) {
+      if (process.env.RAW_GZIP_S18_DEBUG) process.stderr.write(`piece ${c.length}\n`);
+      sizes.push(c.length);
+      parts.push(Buffer.from(c));
+    }
+    return { ok: true, bytes: Buffer.concat(parts), sizes };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+/** Node's fetch, read to its end; a body silent for 3 s counts as failed (its decoder may wait after damage). */
+async function oracle(path: string): Promise<Outcome> {
+  try {
+    const res = await fetch(base + path, { headers: { 'Accept-Encoding': 'gzip' } });
+    const reader = res.body!.getReader();
+    const parts: Buffer[] = [];
+    for (;;) {
+      let timer: NodeJS.Timeout | undefined;
+      const silent = new Promise<'silent'>((r) => (timer = setTimeout(() => r('silent'), 3_000)));
+      const r = await Promise.race([reader.read(), silent]).finally(() => clearTimeout(timer));
+      if (r === 'silent') {
+        void reader.cancel().catch(() => undefined);
+        return { ok: false, error: new Error('silent body') };
+      }
+      if (r.done) return { ok: true, bytes: Buffer.concat(parts), sizes: [] };
+      parts.push(Buffer.from(r.value));
+    }
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+function csvText(rnd: () => number, bytes: number): Buffer {
+  const words = ['true', 'false', '"Zoë Ångström"', '005000000000001AAA', '2024-01-02T03:04:05.000Z', '北京', '', 'x'];
+  const out: string[] = [];
+  let size = 0;
+  while (size < bytes) {
+    const w = rnd() < 0.05 ? String(rnd()).slice(2) : words[Math.floor(rnd() * words.length)];
+    out.push(w, rnd() < 0.05 ? '\n' : ',');
+    size += Buffer.byteLength(w) + 1;
+  }
+  return Buffer.from(out.join(''));
+}
+
+function split(rnd: () => number, bytes: Buffer): Buffer[] {
+  const parts: Buffer[] = [];
+  for (let at = 0; at < bytes.length;) {
+    const n = 1 + Math.floor(rnd() * (rnd() < 0.5 ? 64 : 96 * 1024));
+    parts.push(bytes.subarray(at, at + n));
+    at += n;
+  }
+  return parts;
+}
+
+function randomReply(rnd: () => number): { reply: Reply; kind: string } {
+  const plain = csvText(rnd, Math.floor(rnd() ** 2 * 600_000));
+  const level = Math.floor(rnd() * 10);
+  let body: Buffer = zlib.gzipSync(plain, { level });
+  let kind = `gzip-${level} ${plain.length} B`;
+  const r = rnd();
+  if (r < 0.1) {
+    body = Buffer.concat([body, zlib.gzipSync(csvText(rnd, 2000))]);
+    kind += ', two members';
+  } else if (r < 0.18) {
+    body = Buffer.concat([body, Buffer.from([0, 0, 0, 7, 9])]);
+    kind += ', trailing bytes';
+  } else if (r < 0.3 && body.length > 30) {
+    body = body.subarray(0, Math.floor(rnd() * body.length));
+    kind += ', cut';
+  } else if (r < 0.42 && body.length > 30) {
+    body = Buffer.from(body);
+    const at = 10 + Math.floor(rnd() * (body.length - 18));
+    body[at] ^= 1 + Math.floor(rnd() * 255);
+    kind += `, damaged at ${at}`;
+  } else if (r < 0.5) {
+    body = plain;
+    kind += ', not gzip (no coding)';
+  }
+  const coding = body === plain ? null : ['gzip', 'GZIP', 'x-gzip', 'Gzip'][Math.floor(rnd() * 4)];
+  const headers: Record<string, string> = { 'Content-Type': 'text/csv' };
+  if (coding) headers['Content-Encoding'] = coding;
+  return { reply: { headers, parts: split(rnd, body) }, kind: `${kind}${coding ? `, coding ${coding}` : ''}` };
+}
+
+describe('a Bulk page read by the product client (raw-gzip-s18)', () => {
+  it('gives the bytes Node fetch gives, or fails where it fails, with a TransportError', async () => {
+    const rnd = mulberry32(SEED);
+    for (let round = 0; round < Number(process.env.RAW_GZIP_S18_ROUNDS ?? 40); round++) {
+      const { reply, kind } = randomReply(rnd);
+      const path = serve(reply);
+      const t0 = Date.now();
+      if (process.env.RAW_GZIP_S18_DEBUG) process.stderr.write(`round ${round} ${kind}\n`);
+      const [a, b] = [await ours(path, 3_000), await oracle(path)];
+      if (process.env.RAW_GZIP_S18_DEBUG)
+        console.log(round, kind, Date.now() - t0, a.ok, b.ok, a.ok ? '' : String(a.error));
+      const label = `round ${round} (${kind}), RAW_GZIP_S18_SEED=${SEED}`;
+      if (b.ok) {
+        expect({ label, ok: a.ok }).toEqual({ label, ok: true });
+        if (a.ok) expect({ label, same: a.bytes.equals(b.bytes) }).toEqual({ label, same: true });
+      } else {
+        expect({ label, ok: a.ok }).toEqual({ label, ok: false });
+        if (!a.ok) expect({ label, transport: a.error instanceof TransportError }).toEqual({ label, transport: true });
+      }
+    }
+  }, 120_000);
+
+  it('hands a large page over in large pieces, not 16 KiB ones', async () => {
+    const plain = csvText(mulberry32(SEED), 1_500_000);
+    const path = serve({
+      headers: { 'Content-Encoding': 'gzip' },
+      parts: split(mulberry32(SEED + 1), zlib.gzipSync(plain, { level: 1 })),
+    });
+    const got = await ours(path);
+    expect(got.ok).toBe(true);
+    if (!got.ok) return;
+    expect(got.bytes.equals(plain)).toBe(true);
+    // fetch's decoder yields 16 KiB at a time: ~92 pieces for this page
+    expect(Math.max(...got.sizes)).toBeGreaterThan(16 * 1024);
+    expect(got.sizes.length).toBeLessThan(plain.length / (16 * 1024));
+  });
+
+  it.each([
+    // zlib knows at the first bytes; the connection stays open
+    ['its gzip magic', 'open', (gz: Buffer) => (gz[1] ^= 0xff)],
+    // a stored block's byte: only the CRC at the end tells; Node's fetch then waited for more until the
+    // request timeout, and the page was asked again after it (SALESFORCE_TIMEOUT on main, 8 s here)
+    ['a byte of its data', 'closed', (gz: Buffer) => (gz[Math.floor(gz.length / 2)] ^= 0x55)],
+  ])(
+    'fails a gzip body damaged at %s at once (connection %s), a retriable network error',
+    async (_at, connection, damage) => {
+      const body = Buffer.from(zlib.gzipSync(csvText(mulberry32(SEED + 2), 200_000), { level: 0 }));
+      damage(body);
+      const hold = connection === 'open';
+      const path = serve({
+        headers: { 'Content-Encoding': 'gzip' },
+        parts: [hold ? body.subarray(0, body.length - 8) : body],
+        hold,
+      });
+      const started = Date.now();
+      const got = await ours(path, 8_000);
+      expect(got.ok).toBe(false);
+      if (got.ok) return;
+      expect(got.error).toBeInstanceOf(TransportError);
+      expect((got.error as TransportError).code).toBe('SALESFORCE_NETWORK');
+      expect((got.error as TransportError).retriable).toBe(true);
+      expect(Date.now() - started).toBeLessThan(4_000);
+    },
+  );
+
+  it('does not inflate a plain body whatever headers the server sends', async () => {
+    const gz = zlib.gzipSync(Buffer.from('"Id"\n"005"\n'));
+    const path = serve({ headers: { 'x-sf-connector-raw-encoding': 'gzip' }, parts: [gz] });
+    const got = await ours(path);
+    expect(got.ok).toBe(true);
+    if (got.ok) expect(got.bytes.equals(gz)).toBe(true);
+  });
+});
