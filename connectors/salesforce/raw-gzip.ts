@@ -1,10 +1,15 @@
 /**
- * Salesforce's gzip'd bodies inflated by us, in 256 KiB pieces, instead of by fetch, in 16 KiB ones.
+ * Salesforce's gzip'd bodies inflated by us, not by fetch: 256 KiB at a time instead of 16 KiB, and a
+ * damaged body fails at once.
  *
- * Why: fetch (undici) inflates a gzip body with zlib's default 16 KiB output chunk, and each chunk is a
- * trip through libuv's pool, a callback and a web-stream read on the connector's one thread. A Bulk
- * result page is ~1-2 MB of CSV. In one process, reading a simulator's users pages: 14.8 -> 8.5 µs a
- * user (median of 10 rounds, all threads' CPU; bench/page-decode-s16.ts, docs/performance-s16-conn.md).
+ * Why:
+ *   - fetch (undici) inflates with zlib's default 16 KiB output chunk, each a trip through libuv's pool,
+ *     a callback and a web-stream read on the connector's one thread; a Bulk result page is ~1-2 MB of
+ *     CSV. The whole users read in one process, rounds alternating (bench/page-inflate.ts, 40k users,
+ *     12 rounds, session 18): -1.7 µs of CPU a user on average (8 of 12 rounds), ~4 % of the read.
+ *   - A body damaged where only gzip's CRC tells (a stored block's byte) left fetch's decoder waiting,
+ *     silently, until requestTimeoutMs: the page then failed SALESFORCE_TIMEOUT and was asked again after
+ *     that wait. Here zlib's error is a retriable SALESFORCE_NETWORK at once (raw-gzip-s18.test.ts).
  * fetch has no option for its decoder, so:
  *
  *   - keepGzip, an undici interceptor (Dispatcher#compose), renames a response's lone
@@ -13,7 +18,7 @@
  *     make us inflate a plain body); several codings, or another one, are left to fetch as before.
  *   - Inflater is what fetch's decoder did, with fetch's own options (Z_SYNC_FLUSH on every write and
  *     at the end: a body cut short gives what it held, as fetch gave it; the page's integrity checks
- *     count its rows) and a 256 KiB output chunk.
+ *     count its rows) and a 256 KiB output chunk, handed over in 16 KiB views (HANDOVER).
  *
  * proxiedFetch (proxy.ts) puts keepGzip on every request of the extractor, direct or proxied; http.ts
  * inflates the bodies so marked. Equivalence with fetch: test/unit/connectors/salesforce/raw-gzip-s18.test.ts.
@@ -24,8 +29,16 @@ import { DecoratorHandler, type Dispatcher } from 'undici';
 /** Where keepGzip puts a gzip coding that fetch must not see (lower case: how undici matches names). */
 export const RAW_ENCODING_HEADER = 'x-sf-connector-raw-encoding';
 
-/** zlib's output chunk for a page: 16x fetch's. (64 KiB measured alike in session 16; 256 KiB kept.) */
+/** zlib's output chunk for a page: 16x fetch's, so 1/16 of the trips through libuv's pool. */
 export const INFLATE_CHUNK = 256 * 1024;
+
+/**
+ * The pieces handed to the caller: fetch's 16 KiB. The CSV parser decodes each piece into a string and
+ * a row's longer fields are slices of it (V8 keeps the whole string alive while a slice lives), so the
+ * rows in flight hold a piece each: with 256 KiB pieces the connector's peak RSS rose 9-13 MB at 100k
+ * users (bench/connector.ts, 2 pairs, session 18), with 16 KiB ones it did not (below, docs/performance.md).
+ */
+export const HANDOVER = 16 * 1024;
 
 type RawHeaders = (Buffer | string)[];
 
@@ -134,9 +147,13 @@ export class Inflater {
     this.gunzip.destroy();
   }
 
+  /** The output so far, in pieces of at most HANDOVER bytes (views of zlib's chunks, no copy). */
   private take(): Buffer[] {
     const out = this.out;
     this.out = [];
-    return out;
+    if (out.every((b) => b.length <= HANDOVER)) return out;
+    const pieces: Buffer[] = [];
+    for (const b of out) for (let at = 0; at < b.length; at += HANDOVER) pieces.push(b.subarray(at, at + HANDOVER));
+    return pieces;
   }
 }

@@ -4,7 +4,7 @@
  *
  *   - the same bytes, or both fail and ours is a TransportError, on random bodies: gzip'd at random levels,
  *     written in random parts, two members, trailing bytes, cut, damaged, not gzip'd, codings in any case;
- *   - a page's body comes in large pieces (not fetch's 16 KiB), the point of inflating ourselves;
+ *   - a page's body comes in pieces of at most 16 KiB, as fetch's did (the memory a parsed row can pin);
  *   - a damaged gzip body on a connection that stays open fails at once, not at requestTimeoutMs;
  *   - a header a server sends under our marker's name does not make us inflate a plain body.
  *
@@ -212,7 +212,9 @@ describe('a Bulk page read by the product client (raw-gzip-s18)', () => {
     }
   }, 120_000);
 
-  it('hands a large page over in large pieces, not 16 KiB ones', async () => {
+  // zlib inflates 256 KiB at a time (fewer trips through libuv's pool: bench/page-inflate.ts measures it);
+  // the pieces handed over stay fetch's 16 KiB, the CSV text a parsed row's fields can hold alive
+  it('hands a large page over exactly, in pieces of at most 16 KiB', async () => {
     const plain = csvText(mulberry32(SEED), 1_500_000);
     const path = serve({
       headers: { 'Content-Encoding': 'gzip' },
@@ -222,9 +224,7 @@ describe('a Bulk page read by the product client (raw-gzip-s18)', () => {
     expect(got.ok).toBe(true);
     if (!got.ok) return;
     expect(got.bytes.equals(plain)).toBe(true);
-    // fetch's decoder yields 16 KiB at a time: ~92 pieces for this page
-    expect(Math.max(...got.sizes)).toBeGreaterThan(16 * 1024);
-    expect(got.sizes.length).toBeLessThan(plain.length / (16 * 1024));
+    expect(Math.max(...got.sizes)).toBeLessThanOrEqual(16 * 1024);
   });
 
   it.each([
