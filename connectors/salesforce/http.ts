@@ -319,11 +319,11 @@ export class SalesforceHttp {
             clearTimeout(timer);
           }
           if (r.done) {
-            if (inflater) yield* await this.inflate(() => inflater.end(), what);
+            if (inflater) yield* this.inflate(inflater.end(), what);
             finished = true;
             return;
           }
-          if (inflater) yield* await this.inflate(() => inflater.push(r.value), what);
+          if (inflater) yield* this.inflate(inflater.push(r.value), what);
           else yield r.value;
         }
       } finally {
@@ -341,19 +341,25 @@ export class SalesforceHttp {
   }
 
   /** zlib's answer for a piece of a kept gzip body; a damaged body is a retriable transport error. */
-  private async inflate(step: () => Promise<Buffer[]>, what: string): Promise<Buffer[]> {
-    try {
-      return await step();
-    } catch (err) {
-      const detail = [(err as { code?: string }).code, (err as Error).message].filter(Boolean).join(' ');
-      throw new TransportError(
-        'SALESFORCE_NETWORK',
-        `${what}: Salesforce's gzip'd response is damaged (${detail})`,
-        false,
-        {
-          cause: err,
-        },
-      );
+  private async *inflate(
+    out: AsyncGenerator<Buffer, void, undefined>,
+    what: string,
+  ): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      let r: IteratorResult<Buffer, void>;
+      try {
+        r = await out.next();
+      } catch (err) {
+        const detail = [(err as { code?: string }).code, (err as Error).message].filter(Boolean).join(' ');
+        throw new TransportError(
+          'SALESFORCE_NETWORK',
+          `${what}: Salesforce's gzip'd response is damaged (${detail})`,
+          false,
+          { cause: err },
+        );
+      }
+      if (r.done) return;
+      yield r.value;
     }
   }
 
