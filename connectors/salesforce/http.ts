@@ -297,11 +297,12 @@ export class SalesforceHttp {
     detach: () => void,
   ): AsyncGenerator<Uint8Array, void, undefined> {
     let finished = false;
-    // a gzip body that keepGzip (raw-gzip.ts) kept from fetch's decoder: inflated here, in large pieces
-    const inflater = res.headers.get(RAW_ENCODING_HEADER) === 'gzip' ? new Inflater() : null;
     try {
       if (!res.body) return;
       const reader = res.body.getReader();
+      // a gzip body that keepGzip (raw-gzip.ts) kept from fetch's decoder: inflated here, in large pieces
+      // (made here: every path past this point closes it)
+      const inflater = res.headers.get(RAW_ENCODING_HEADER) === 'gzip' ? new Inflater() : null;
       // Node 20's fetch does not always error a gzip-decoded body when its request is aborted;
       // cancelling the reader ends a pending read, and the check below turns that into an error.
       const onAbort = () => void reader.cancel().catch(() => undefined);
