@@ -7,13 +7,14 @@ import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as zlib from 'node:zlib';
 import { createProxy } from 'proxy';
+import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
 import type { Session, SessionProvider } from '../../../../connectors/salesforce/auth';
 import { ApiBudget } from '../../../../connectors/salesforce/budget';
 import { SalesforceHttp, TransportError } from '../../../../connectors/salesforce/http';
 import { proxiedFetch, proxyRoute } from '../../../../connectors/salesforce/proxy';
 import { ConnectorError } from '../../../../kernel/errors';
 import { silentLogger } from '../../../../kernel/logger';
-import { Inflater } from '../../../../connectors/salesforce/raw-gzip';
+import { Inflater, keepGzipHeaders, RAW_ENCODING_HEADER } from '../../../../connectors/salesforce/raw-gzip';
 import { mulberry32 } from '../../../../simulator/prng';
 
 const SEED = Number(process.env.RAW_GZIP_REVIEW_SEED ?? Math.floor(Math.random() * 2 ** 31));
@@ -446,5 +447,43 @@ describe('raw gzip, adversarial review (s18)', () => {
       expect(c.every((b) => b === 0x2c)).toBe(true);
     }
     expect({ size, most }).toEqual({ size: plain.length, most: 256 * 1024 });
+  });
+
+  it('a global dispatcher set later (setGlobalDispatcher) is used, with gzip still kept and inflated', async () => {
+    const previous = getGlobalDispatcher();
+    let dispatched = 0;
+    class Counting extends Agent {
+      override dispatch(opts: Dispatcher.DispatchOptions, handler: Dispatcher.DispatchHandlers): boolean {
+        dispatched++;
+        return super.dispatch(opts, handler);
+      }
+    }
+    const counting = new Counting();
+    const fetchFn = proxiedFetch(proxyRoute(undefined, {}));
+    try {
+      const first = await ours(serve({ headers: { 'Content-Encoding': 'gzip' }, parts: [gz('a,b\n')] }), { fetchFn });
+      setGlobalDispatcher(counting);
+      const plain = Buffer.alloc(300_000, 'x,y\n');
+      const got = await ours(serve({ headers: { 'Content-Encoding': 'GZIP' }, parts: [gz(plain)] }), { fetchFn });
+      expect(first.ok && first.bytes.toString()).toBe('a,b\n');
+      expect(got.ok && got.bytes.equals(plain)).toBe(true);
+      expect(dispatched).toBe(1);
+    } finally {
+      setGlobalDispatcher(previous);
+      await counting.close();
+    }
+  });
+
+  it('keepGzipHeaders: string headers, several codings, the marker sent by the server', () => {
+    const show = (raw: (Buffer | string)[]) => keepGzipHeaders(raw).map(String);
+    expect(show(['Content-Encoding', ' X-Gzip '])).toEqual([RAW_ENCODING_HEADER, 'gzip']);
+    expect(show(['content-encoding', 'gzip', 'Content-Encoding', 'gzip'])).toEqual([
+      'content-encoding',
+      'gzip',
+      'Content-Encoding',
+      'gzip',
+    ]);
+    expect(show([RAW_ENCODING_HEADER.toUpperCase(), 'gzip', 'a', 'b'])).toEqual(['a', 'b']);
+    expect(show(['Content-Encoding', 'gzip, br'])).toEqual(['Content-Encoding', 'gzip, br']);
   });
 });
