@@ -297,11 +297,12 @@ export class SalesforceHttp {
     detach: () => void,
   ): AsyncGenerator<Uint8Array, void, undefined> {
     let finished = false;
-    // a gzip body that keepGzip (raw-gzip.ts) kept from fetch's decoder: inflated here, in large pieces
-    const inflater = res.headers.get(RAW_ENCODING_HEADER) === 'gzip' ? new Inflater() : null;
     try {
       if (!res.body) return;
       const reader = res.body.getReader();
+      // a gzip body that keepGzip (raw-gzip.ts) kept from fetch's decoder: inflated here, in large pieces
+      // (made here: every path past this point closes it)
+      const inflater = res.headers.get(RAW_ENCODING_HEADER) === 'gzip' ? new Inflater() : null;
       // Node 20's fetch does not always error a gzip-decoded body when its request is aborted;
       // cancelling the reader ends a pending read, and the check below turns that into an error.
       const onAbort = () => void reader.cancel().catch(() => undefined);
@@ -319,11 +320,11 @@ export class SalesforceHttp {
             clearTimeout(timer);
           }
           if (r.done) {
-            if (inflater) yield* await this.inflate(() => inflater.end(), what);
+            if (inflater) yield* this.inflate(inflater.end(), what);
             finished = true;
             return;
           }
-          if (inflater) yield* await this.inflate(() => inflater.push(r.value), what);
+          if (inflater) yield* this.inflate(inflater.push(r.value), what);
           else yield r.value;
         }
       } finally {
@@ -341,19 +342,25 @@ export class SalesforceHttp {
   }
 
   /** zlib's answer for a piece of a kept gzip body; a damaged body is a retriable transport error. */
-  private async inflate(step: () => Promise<Buffer[]>, what: string): Promise<Buffer[]> {
-    try {
-      return await step();
-    } catch (err) {
-      const detail = [(err as { code?: string }).code, (err as Error).message].filter(Boolean).join(' ');
-      throw new TransportError(
-        'SALESFORCE_NETWORK',
-        `${what}: Salesforce's gzip'd response is damaged (${detail})`,
-        false,
-        {
-          cause: err,
-        },
-      );
+  private async *inflate(
+    out: AsyncGenerator<Buffer, void, undefined>,
+    what: string,
+  ): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      let r: IteratorResult<Buffer, void>;
+      try {
+        r = await out.next();
+      } catch (err) {
+        const detail = [(err as { code?: string }).code, (err as Error).message].filter(Boolean).join(' ');
+        throw new TransportError(
+          'SALESFORCE_NETWORK',
+          `${what}: Salesforce's gzip'd response is damaged (${detail})`,
+          false,
+          { cause: err },
+        );
+      }
+      if (r.done) return;
+      yield r.value;
     }
   }
 

@@ -83,8 +83,10 @@ export const keepGzip: Dispatcher.DispatcherComposeInterceptor = (dispatch) => (
   dispatch(options, new KeepGzipHandler(handler));
 
 /**
- * A body's inflate, one source piece at a time: push() resolves with what that piece inflated to, so
- * a page is never held whole (memory: one socket read's output). zlib's errors (a damaged body) reject.
+ * A body's inflate, one source piece at a time: push() yields what that piece inflates to, one zlib chunk
+ * at a time, and zlib waits while the consumer has not taken the last (paused: at most a chunk or two held,
+ * however much one socket read inflates to; gzip reaches ~1000:1, 64 KiB -> 64 MB). zlib's errors (a
+ * damaged body) are thrown.
  */
 export class Inflater {
   private readonly gunzip = zlib.createGunzip({
@@ -92,68 +94,77 @@ export class Inflater {
     flush: zlib.constants.Z_SYNC_FLUSH,
     finishFlush: zlib.constants.Z_SYNC_FLUSH,
   });
-  private out: Buffer[] = [];
+  private readonly out: Buffer[] = [];
   private failed: Error | undefined;
-  /** The step waiting for zlib: a failure ends it too (zlib does not call back a write it failed on). */
-  private waiting: ((err: Error) => void) | undefined;
-  private waitingEnd: (() => void) | undefined;
-
-  /** zlib ended its output: the gzip member is complete, and bytes after it are ignored (as fetch ignored them). */
+  private wake: (() => void) | undefined;
+  /** zlib ended its output (push(null)): the gzip member is complete, bytes after it are ignored (as fetch). */
+  private memberEnded = false;
+  /** ... and that end was delivered ('end'): nothing more will come. */
   private ended = false;
 
   constructor() {
-    this.gunzip.on('data', (piece: Buffer) => this.out.push(piece));
+    const push = this.gunzip.push.bind(this.gunzip);
+    this.gunzip.push = (chunk: unknown, encoding?: BufferEncoding) => {
+      if (chunk === null) this.memberEnded = true;
+      return push(chunk, encoding);
+    };
+    this.gunzip.on('data', (piece: Buffer) => {
+      this.out.push(piece);
+      this.gunzip.pause(); // until the consumer took it
+      this.signal();
+    });
     this.gunzip.on('end', () => {
       this.ended = true;
-      this.waitingEnd?.();
+      this.signal();
     });
     this.gunzip.on('error', (err: Error) => {
       this.failed ??= err;
-      this.waiting?.(err);
+      this.signal();
     });
   }
 
   /** The output of one piece of the body (output zlib delivers late comes with the next one: order kept). */
-  push(piece: Uint8Array): Promise<Buffer[]> {
-    if (this.ended) return Promise.resolve(this.take());
-    return this.step((done) => this.gunzip.write(piece, (err) => done(err ?? undefined)));
+  async *push(piece: Uint8Array): AsyncGenerator<Buffer, void, undefined> {
+    if (this.memberEnded) return yield* this.drain(() => this.ended);
+    let written = false;
+    this.gunzip.write(piece, (err) => {
+      written = true;
+      if (err) this.failed ??= err;
+      this.signal();
+    });
+    yield* this.drain(() => written && this.gunzip.readableLength === 0);
   }
 
   /** The rest of the output, once the body ended. */
-  end(): Promise<Buffer[]> {
-    if (this.ended) return Promise.resolve(this.take());
-    return this.step((done) => {
-      this.waitingEnd = () => done(undefined);
-      this.gunzip.end();
-    });
+  async *end(): AsyncGenerator<Buffer, void, undefined> {
+    if (!this.gunzip.writableEnded) this.gunzip.end();
+    yield* this.drain(() => this.ended);
   }
 
-  private step(start: (done: (err: Error | undefined) => void) => void): Promise<Buffer[]> {
-    return new Promise((resolve, reject) => {
-      if (this.failed) return reject(this.failed);
-      const done = (err: Error | undefined) => {
-        this.waiting = undefined;
-        const failed = this.failed ?? err;
-        if (failed) reject(failed);
-        else resolve(this.take());
-      };
-      this.waiting = done;
-      start(done);
-    });
+  private async *drain(done: () => boolean): AsyncGenerator<Buffer, void, undefined> {
+    for (;;) {
+      const chunk = this.out.shift();
+      if (chunk) {
+        // views of HANDOVER bytes: the strings the CSV parser decodes stay fetch's size
+        for (let at = 0; at < chunk.length; at += HANDOVER) yield chunk.subarray(at, at + HANDOVER);
+        continue;
+      }
+      if (this.failed) throw this.failed;
+      if (done()) return;
+      const woken = new Promise<void>((resolve) => (this.wake = resolve));
+      this.gunzip.resume();
+      await woken;
+    }
+  }
+
+  private signal(): void {
+    const wake = this.wake;
+    this.wake = undefined;
+    wake?.();
   }
 
   /** Frees zlib's state (a body left early, or failed). */
   close(): void {
     this.gunzip.destroy();
-  }
-
-  /** The output so far, in pieces of at most HANDOVER bytes (views of zlib's chunks, no copy). */
-  private take(): Buffer[] {
-    const out = this.out;
-    this.out = [];
-    if (out.every((b) => b.length <= HANDOVER)) return out;
-    const pieces: Buffer[] = [];
-    for (const b of out) for (let at = 0; at < b.length; at += HANDOVER) pieces.push(b.subarray(at, at + HANDOVER));
-    return pieces;
   }
 }
