@@ -8,135 +8,22 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as zlib from 'node:zlib';
 import { createProxy } from 'proxy';
 import { Agent, getGlobalDispatcher, setGlobalDispatcher, type Dispatcher } from 'undici';
-import type { Session, SessionProvider } from '../../../../connectors/salesforce/auth';
-import { ApiBudget } from '../../../../connectors/salesforce/budget';
-import { SalesforceHttp, TransportError } from '../../../../connectors/salesforce/http';
+import { TransportError } from '../../../../connectors/salesforce/http';
 import { proxiedFetch, proxyRoute } from '../../../../connectors/salesforce/proxy';
 import { ConnectorError } from '../../../../kernel/errors';
-import { silentLogger } from '../../../../kernel/logger';
 import { HANDOVER, Inflater, keepGzipHeaders, RAW_ENCODING_HEADER } from '../../../../connectors/salesforce/raw-gzip';
 import { mulberry32 } from '../../../../simulator/prng';
+import { startPageServer, type Outcome, type PageReply, type PageServer } from '../../../support/gzip-pages';
 
 const SEED = Number(process.env.RAW_GZIP_REVIEW_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`raw-gzip-s18-review: RAW_GZIP_REVIEW_SEED=${SEED}`);
 
-interface Reply {
-  status?: number;
-  headers: Record<string, string | string[]>;
-  parts: Buffer[];
-  hold?: boolean;
-}
-
-let server: http.Server;
-let base: string;
-const replies = new Map<string, Reply>();
-const sockets = new Set<Socket>();
-/** Per path: when the server saw the request's socket close. */
-const closedAt = new Map<string, number>();
-
+type Reply = PageReply;
+let pages: PageServer;
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const reply = replies.get(req.url ?? '');
-    if (!reply) {
-      res.writeHead(404).end();
-      return;
-    }
-    const url = req.url ?? '';
-    res.once('close', () =>
-      req.socket.destroyed
-        ? closedAt.set(url, Date.now())
-        : req.socket.once('close', () => closedAt.set(url, Date.now())),
-    );
-    res.writeHead(reply.status ?? 200, reply.headers);
-    void (async () => {
-      for (const part of reply.parts) {
-        if (res.destroyed) return;
-        res.write(part);
-        await new Promise((r) => setImmediate(r));
-      }
-      if (!reply.hold) res.end();
-    })();
-  });
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  pages = await startPageServer();
 });
-
-afterAll(async () => {
-  for (const s of sockets) s.destroy();
-  await new Promise((r) => server.close(r));
-});
-
-const auth = (): SessionProvider => {
-  const current: Session = {
-    accessToken: 'token-SECRET',
-    instanceUrl: base,
-    orgId: '00D000000000001AAA',
-    generation: 1,
-  };
-  return { session: async () => current, refresh: async () => current, secrets: () => ['token-SECRET'] };
-};
-
-function client(requestTimeoutMs = 10_000, fetchFn = proxiedFetch(proxyRoute(undefined, {}))): SalesforceHttp {
-  return new SalesforceHttp({
-    auth: auth(),
-    budget: new ApiBudget({ reserve: 0 }),
-    logger: silentLogger,
-    fetch: fetchFn,
-    requestTimeoutMs,
-    retryAttempts: 1,
-    retryInitialMs: 1,
-  });
-}
-
-let served = 0;
-function serve(reply: Reply): string {
-  const path = `/services/data/v62.0/jobs/query/750/results?r=${served++}`;
-  replies.set(path, reply);
-  return path;
-}
-
-type Outcome = { ok: true; bytes: Buffer } | { ok: false; error: unknown };
-
-async function ours(path: string, opts: { timeoutMs?: number; fetchFn?: ReturnType<typeof proxiedFetch> } = {}) {
-  const parts: Buffer[] = [];
-  try {
-    const res = await client(opts.timeoutMs, opts.fetchFn).stream({
-      method: 'GET',
-      path,
-      repeatable: true,
-      what: 'page',
-    });
-    for await (const c of res.chunks) parts.push(Buffer.from(c));
-    return { ok: true, bytes: Buffer.concat(parts) } as Outcome;
-  } catch (error) {
-    return { ok: false, error } as Outcome;
-  }
-}
-
-async function oracle(path: string): Promise<Outcome> {
-  try {
-    const res = await fetch(base + path, { headers: { 'Accept-Encoding': 'gzip' } });
-    const reader = res.body!.getReader();
-    const parts: Buffer[] = [];
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const silent = new Promise<'silent'>((r) => (timer = setTimeout(() => r('silent'), 2_000)));
-      const r = await Promise.race([reader.read(), silent]).finally(() => clearTimeout(timer));
-      if (r === 'silent') {
-        void reader.cancel().catch(() => undefined);
-        return { ok: false, error: new Error('silent body') };
-      }
-      if (r.done) return { ok: true, bytes: Buffer.concat(parts) };
-      parts.push(Buffer.from(r.value));
-    }
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
+afterAll(() => pages.stop());
 
 function sameAsFetch(a: Outcome, b: Outcome, label: string): void {
   const show = (o: Outcome) => (o.ok ? { ok: true, bytes: o.bytes.toString('latin1') } : { ok: false });
@@ -204,8 +91,8 @@ describe('raw gzip, adversarial review (s18)', () => {
   ];
   it.each(cases)('%s: as Node fetch', async (label, make) => {
     const reply = make();
-    const path = serve(reply);
-    const [a, b] = [await ours(path, { timeoutMs: 3_000 }), await oracle(path)];
+    const path = pages.serve(reply);
+    const [a, b] = [await pages.ours(path, { timeoutMs: 3_000 }), await pages.oracle(path, 2_000)];
     if (reply.status && reply.status >= 400) {
       expect(a.ok).toBe(false);
       if (!a.ok) expect((a.error as ConnectorError).code).toBe('SALESFORCE_NOT_FOUND');
@@ -215,12 +102,12 @@ describe('raw gzip, adversarial review (s18)', () => {
   });
 
   it('a 4xx gzip error body is parsed (its errorCode), not read as bytes', async () => {
-    const path = serve({
+    const path = pages.serve({
       status: 400,
       headers: { 'Content-Encoding': 'gzip', 'Content-Type': 'application/json' },
       parts: [gz('[{"errorCode":"INVALIDJOB","message":"bad job"}]')],
     });
-    const got = await ours(path);
+    const got = await pages.ours(path);
     expect(got.ok).toBe(false);
     if (!got.ok) expect(String((got.error as Error).message)).toContain('bad job');
   });
@@ -229,29 +116,29 @@ describe('raw gzip, adversarial review (s18)', () => {
   it('a consumer leaving after the first piece frees the connection at once', async () => {
     const plain = Buffer.alloc(4 << 20, 'a,b,c\n');
     const body = gz(plain, 1);
-    const path = serve({
+    const path = pages.serve({
       headers: { 'Content-Encoding': 'gzip' },
       parts: [body.subarray(0, 4096), body.subarray(4096, 8192)],
       hold: true,
     });
-    const res = await client().stream({ method: 'GET', path, repeatable: true, what: 'page' });
+    const res = await pages.client().stream({ method: 'GET', path, repeatable: true, what: 'page' });
     for await (const c of res.chunks) {
       expect(c.length).toBeGreaterThan(0);
       break;
     }
     const left = Date.now();
-    for (let i = 0; i < 100 && !closedAt.has(path); i++) await new Promise((r) => setTimeout(r, 10));
-    expect(closedAt.get(path)! - left).toBeLessThan(500);
+    for (let i = 0; i < 100 && !pages.closedAt.has(path); i++) await new Promise((r) => setTimeout(r, 10));
+    expect(pages.closedAt.get(path)! - left).toBeLessThan(500);
   });
 
   it('cancellation mid gzip body gives EXTRACTION_CANCELLED', async () => {
-    const path = serve({
+    const path = pages.serve({
       headers: { 'Content-Encoding': 'gzip' },
       parts: [gz('a,b\n'.repeat(1000)).subarray(0, 100)],
       hold: true,
     });
     const ac = new AbortController();
-    const res = await client().stream({ method: 'GET', path, repeatable: true, what: 'page', signal: ac.signal });
+    const res = await pages.client().stream({ method: 'GET', path, repeatable: true, what: 'page', signal: ac.signal });
     setTimeout(() => ac.abort(), 200);
     let err: unknown;
     try {
@@ -263,12 +150,12 @@ describe('raw gzip, adversarial review (s18)', () => {
   });
 
   it('a stalled gzip body gives SALESFORCE_TIMEOUT', async () => {
-    const path = serve({
+    const path = pages.serve({
       headers: { 'Content-Encoding': 'gzip' },
       parts: [gz('a,b\n'.repeat(1000)).subarray(0, 100)],
       hold: true,
     });
-    const res = await client(500).stream({ method: 'GET', path, repeatable: true, what: 'page' });
+    const res = await pages.client({ timeoutMs: 500 }).stream({ method: 'GET', path, repeatable: true, what: 'page' });
     let err: unknown;
     try {
       for await (const _ of res.chunks);
@@ -285,8 +172,8 @@ describe('raw gzip, adversarial review (s18)', () => {
       destroy: (id) => void open.delete(id),
     }).enable();
     try {
-      const path = serve({ status: 204, headers: { 'Content-Encoding': 'gzip' }, parts: [] });
-      const got = await ours(path);
+      const path = pages.serve({ status: 204, headers: { 'Content-Encoding': 'gzip' }, parts: [] });
+      const got = await pages.ours(path);
       expect(got.ok).toBe(true);
       await new Promise((r) => setTimeout(r, 50));
       expect({ zlibHandlesOpen: open.size }).toEqual({ zlibHandlesOpen: 0 });
@@ -299,8 +186,8 @@ describe('raw gzip, adversarial review (s18)', () => {
   it('a damaged gzip body: the message has neither the token nor the body', async () => {
     const body = Buffer.from(gz('token-SECRET,SECRETROW\n'.repeat(50), 0));
     body[40] ^= 0x55;
-    const path = serve({ headers: { 'Content-Encoding': 'gzip' }, parts: [body] });
-    const got = await ours(path);
+    const path = pages.serve({ headers: { 'Content-Encoding': 'gzip' }, parts: [body] });
+    const got = await pages.ours(path);
     expect(got.ok).toBe(false);
     if (!got.ok) {
       expect(got.error).toBeInstanceOf(TransportError);
@@ -327,11 +214,11 @@ describe('raw gzip, adversarial review (s18)', () => {
         );
         const body = gz(plain, Math.floor(rnd() * 10));
         const cut = Math.floor(rnd() * body.length);
-        const path = serve({
+        const path = pages.serve({
           headers: { 'Content-Encoding': 'gzip' },
           parts: [body.subarray(0, cut), body.subarray(cut)],
         });
-        const got = await ours(path, { fetchFn });
+        const got = await pages.ours(path, { fetchFn });
         const label = `round ${round}, RAW_GZIP_REVIEW_SEED=${SEED}`;
         expect({ label, ok: got.ok, same: got.ok && got.bytes.equals(plain) }).toEqual({ label, ok: true, same: true });
       }
@@ -350,10 +237,10 @@ describe('raw gzip, adversarial review (s18)', () => {
     const commas = Buffer.alloc(1 << 20, 0x2c);
     for (let i = 0; i < 256; i++) gzip.write(commas);
     await new Promise((r) => gzip.end(r));
-    const path = serve({ headers: { 'Content-Encoding': 'gzip' }, parts: [Buffer.concat(gzParts)], hold: true });
+    const path = pages.serve({ headers: { 'Content-Encoding': 'gzip' }, parts: [Buffer.concat(gzParts)], hold: true });
     const held = () => process.memoryUsage().arrayBuffers;
     const before = held();
-    const res = await client().stream({ method: 'GET', path, repeatable: true, what: 'page' });
+    const res = await pages.client().stream({ method: 'GET', path, repeatable: true, what: 'page' });
     const it = res.chunks[Symbol.asyncIterator]();
     const first = await it.next();
     expect(first.done).toBe(false);
@@ -399,13 +286,13 @@ describe('raw gzip, adversarial review (s18)', () => {
           at += n;
         }
         const hold = rnd() < 0.5;
-        const path = serve({ headers: { 'Content-Encoding': 'gzip' }, parts, hold });
+        const path = pages.serve({ headers: { 'Content-Encoding': 'gzip' }, parts, hold });
         const ac = new AbortController();
         const leaveAfter = Math.floor(rnd() * 4);
         const cancelAt = rnd() < 0.3 ? Math.floor(rnd() * 20) : -1;
         if (cancelAt >= 0) setTimeout(() => ac.abort(), cancelAt);
         try {
-          const res = await client(300).stream({
+          const res = await pages.client({ timeoutMs: 300 }).stream({
             method: 'GET',
             path,
             repeatable: true,
@@ -434,11 +321,11 @@ describe('raw gzip, adversarial review (s18)', () => {
   it('a 64 MB page of commas (~1000:1) reads whole, in pieces of HANDOVER bytes', async () => {
     const plain = Buffer.alloc(64 << 20, 0x2c);
     const body = gz(plain, 9);
-    const path = serve({
+    const path = pages.serve({
       headers: { 'Content-Encoding': 'gzip' },
       parts: [body.subarray(0, 1000), body.subarray(1000)],
     });
-    const res = await client().stream({ method: 'GET', path, repeatable: true, what: 'page' });
+    const res = await pages.client().stream({ method: 'GET', path, repeatable: true, what: 'page' });
     let size = 0;
     let most = 0;
     for await (const c of res.chunks) {
@@ -461,10 +348,14 @@ describe('raw gzip, adversarial review (s18)', () => {
     const counting = new Counting();
     const fetchFn = proxiedFetch(proxyRoute(undefined, {}));
     try {
-      const first = await ours(serve({ headers: { 'Content-Encoding': 'gzip' }, parts: [gz('a,b\n')] }), { fetchFn });
+      const first = await pages.ours(pages.serve({ headers: { 'Content-Encoding': 'gzip' }, parts: [gz('a,b\n')] }), {
+        fetchFn,
+      });
       setGlobalDispatcher(counting);
       const plain = Buffer.alloc(300_000, 'x,y\n');
-      const got = await ours(serve({ headers: { 'Content-Encoding': 'GZIP' }, parts: [gz(plain)] }), { fetchFn });
+      const got = await pages.ours(pages.serve({ headers: { 'Content-Encoding': 'GZIP' }, parts: [gz(plain)] }), {
+        fetchFn,
+      });
       expect(first.ok && first.bytes.toString()).toBe('a,b\n');
       expect(got.ok && got.bytes.equals(plain)).toBe(true);
       expect(dispatched).toBe(1);

@@ -10,133 +10,20 @@
  *
  * Replay: RAW_GZIP_S18_SEED=<n>.
  */
-import * as http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as zlib from 'node:zlib';
-import type { Session, SessionProvider } from '../../../../connectors/salesforce/auth';
-import { ApiBudget } from '../../../../connectors/salesforce/budget';
-import { SalesforceHttp, TransportError } from '../../../../connectors/salesforce/http';
-import { proxiedFetch, proxyRoute } from '../../../../connectors/salesforce/proxy';
-import { silentLogger } from '../../../../kernel/logger';
+import { TransportError } from '../../../../connectors/salesforce/http';
 import { mulberry32 } from '../../../../simulator/prng';
+import { startPageServer, type PageReply, type PageServer } from '../../../support/gzip-pages';
 
 const SEED = Number(process.env.RAW_GZIP_S18_SEED ?? Math.floor(Math.random() * 2 ** 31));
 console.log(`raw-gzip-s18: RAW_GZIP_S18_SEED=${SEED}`);
 
 /** What the server answers: headers, then the parts with a pause between, then end or hold the connection. */
-interface Reply {
-  headers: Record<string, string>;
-  parts: Buffer[];
-  hold?: boolean;
-}
-
-let server: http.Server;
-let base: string;
-const replies = new Map<string, Reply>();
-const open = new Set<http.ServerResponse>();
-
+let pages: PageServer;
 beforeAll(async () => {
-  server = http.createServer((req, res) => {
-    const reply = replies.get(req.url ?? '');
-    if (!reply) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, reply.headers);
-    open.add(res);
-    res.on('close', () => open.delete(res));
-    void (async () => {
-      for (const part of reply.parts) {
-        res.write(part);
-        await new Promise((r) => setImmediate(r));
-      }
-      if (!reply.hold) res.end();
-    })();
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  pages = await startPageServer();
 });
-
-afterAll(async () => {
-  for (const res of open) res.destroy();
-  server.closeAllConnections();
-  await new Promise((r) => server.close(r));
-});
-
-const auth = (): SessionProvider => {
-  const current: Session = {
-    accessToken: 'token-SECRET',
-    instanceUrl: base,
-    orgId: '00D000000000001AAA',
-    generation: 1,
-  };
-  return { session: async () => current, refresh: async () => current, secrets: () => ['token-SECRET'] };
-};
-
-function client(requestTimeoutMs = 10_000): SalesforceHttp {
-  return new SalesforceHttp({
-    auth: auth(),
-    budget: new ApiBudget({ reserve: 0 }),
-    logger: silentLogger,
-    fetch: proxiedFetch(proxyRoute(undefined, {})),
-    requestTimeoutMs,
-    retryAttempts: 1,
-    retryInitialMs: 1,
-  });
-}
-
-let served = 0;
-function serve(reply: Reply): string {
-  const path = `/services/data/v62.0/jobs/query/750/results?n=${served++}`;
-  replies.set(path, reply);
-  return path;
-}
-
-type Outcome = { ok: true; bytes: Buffer; sizes: number[] } | { ok: false; error: unknown };
-
-async function ours(path: string, requestTimeoutMs?: number): Promise<Outcome> {
-  const sizes: number[] = [];
-  const parts: Buffer[] = [];
-  try {
-    const res = await client(requestTimeoutMs).stream({
-      method: 'GET',
-      path,
-      repeatable: true,
-      what: 'page',
-      accept: 'text/csv',
-    });
-    for await (const c of res.chunks) {
-      if (process.env.RAW_GZIP_S18_DEBUG) process.stderr.write(`piece ${c.length}\n`);
-      sizes.push(c.length);
-      parts.push(Buffer.from(c));
-    }
-    return { ok: true, bytes: Buffer.concat(parts), sizes };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
-
-/** Node's fetch, read to its end; a body silent for 3 s counts as failed (its decoder may wait after damage). */
-async function oracle(path: string): Promise<Outcome> {
-  try {
-    const res = await fetch(base + path, { headers: { 'Accept-Encoding': 'gzip' } });
-    const reader = res.body!.getReader();
-    const parts: Buffer[] = [];
-    for (;;) {
-      let timer: NodeJS.Timeout | undefined;
-      const silent = new Promise<'silent'>((r) => (timer = setTimeout(() => r('silent'), 3_000)));
-      const r = await Promise.race([reader.read(), silent]).finally(() => clearTimeout(timer));
-      if (r === 'silent') {
-        void reader.cancel().catch(() => undefined);
-        return { ok: false, error: new Error('silent body') };
-      }
-      if (r.done) return { ok: true, bytes: Buffer.concat(parts), sizes: [] };
-      parts.push(Buffer.from(r.value));
-    }
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
+afterAll(() => pages.stop());
 
 function csvText(rnd: () => number, bytes: number): Buffer {
   const words = ['true', 'false', '"Zoë Ångström"', '005000000000001AAA', '2024-01-02T03:04:05.000Z', '北京', '', 'x'];
@@ -160,7 +47,7 @@ function split(rnd: () => number, bytes: Buffer): Buffer[] {
   return parts;
 }
 
-function randomReply(rnd: () => number): { reply: Reply; kind: string } {
+function randomReply(rnd: () => number): { reply: PageReply; kind: string } {
   const plain = csvText(rnd, Math.floor(rnd() ** 2 * 600_000));
   const level = Math.floor(rnd() * 10);
   let body: Buffer = zlib.gzipSync(plain, { level });
@@ -195,10 +82,10 @@ describe('a Bulk page read by the product client (raw-gzip-s18)', () => {
     const rnd = mulberry32(SEED);
     for (let round = 0; round < Number(process.env.RAW_GZIP_S18_ROUNDS ?? 40); round++) {
       const { reply, kind } = randomReply(rnd);
-      const path = serve(reply);
+      const path = pages.serve(reply);
       const t0 = Date.now();
       if (process.env.RAW_GZIP_S18_DEBUG) process.stderr.write(`round ${round} ${kind}\n`);
-      const [a, b] = [await ours(path, 3_000), await oracle(path)];
+      const [a, b] = [await pages.ours(path, { timeoutMs: 3_000 }), await pages.oracle(path)];
       if (process.env.RAW_GZIP_S18_DEBUG)
         console.log(round, kind, Date.now() - t0, a.ok, b.ok, a.ok ? '' : String(a.error));
       const label = `round ${round} (${kind}), RAW_GZIP_S18_SEED=${SEED}`;
@@ -216,11 +103,11 @@ describe('a Bulk page read by the product client (raw-gzip-s18)', () => {
   // the pieces handed over stay fetch's 16 KiB, the CSV text a parsed row's fields can hold alive
   it('hands a large page over exactly, in pieces of at most 16 KiB', async () => {
     const plain = csvText(mulberry32(SEED), 1_500_000);
-    const path = serve({
+    const path = pages.serve({
       headers: { 'Content-Encoding': 'gzip' },
       parts: split(mulberry32(SEED + 1), zlib.gzipSync(plain, { level: 1 })),
     });
-    const got = await ours(path);
+    const got = await pages.ours(path);
     expect(got.ok).toBe(true);
     if (!got.ok) return;
     expect(got.bytes.equals(plain)).toBe(true);
@@ -239,13 +126,13 @@ describe('a Bulk page read by the product client (raw-gzip-s18)', () => {
       const body = Buffer.from(zlib.gzipSync(csvText(mulberry32(SEED + 2), 200_000), { level: 0 }));
       damage(body);
       const hold = connection === 'open';
-      const path = serve({
+      const path = pages.serve({
         headers: { 'Content-Encoding': 'gzip' },
         parts: [hold ? body.subarray(0, body.length - 8) : body],
         hold,
       });
       const started = Date.now();
-      const got = await ours(path, 8_000);
+      const got = await pages.ours(path, { timeoutMs: 8_000 });
       expect(got.ok).toBe(false);
       if (got.ok) return;
       expect(got.error).toBeInstanceOf(TransportError);
@@ -257,8 +144,8 @@ describe('a Bulk page read by the product client (raw-gzip-s18)', () => {
 
   it('does not inflate a plain body whatever headers the server sends', async () => {
     const gz = zlib.gzipSync(Buffer.from('"Id"\n"005"\n'));
-    const path = serve({ headers: { 'x-sf-connector-raw-encoding': 'gzip' }, parts: [gz] });
-    const got = await ours(path);
+    const path = pages.serve({ headers: { 'x-sf-connector-raw-encoding': 'gzip' }, parts: [gz] });
+    const got = await pages.ours(path);
     expect(got.ok).toBe(true);
     if (got.ok) expect(got.bytes.equals(gz)).toBe(true);
   });
