@@ -32,6 +32,16 @@ function sameAsFetch(a: Outcome, b: Outcome, label: string): void {
 
 const gz = (s: string | Buffer, level = 6) => zlib.gzipSync(s, { level });
 
+/** What reading `chunks` to its end threw (undefined when it ended well). */
+async function failureOf(chunks: AsyncIterable<Uint8Array>): Promise<unknown> {
+  try {
+    for await (const _ of chunks);
+  } catch (e) {
+    return e;
+  }
+  return undefined;
+}
+
 describe('raw gzip, adversarial review (s18)', () => {
   // ---- equivalence with fetch on fixed edge cases ----
   const cases: [string, () => Reply][] = [
@@ -140,12 +150,7 @@ describe('raw gzip, adversarial review (s18)', () => {
     const ac = new AbortController();
     const res = await pages.client().stream({ method: 'GET', path, repeatable: true, what: 'page', signal: ac.signal });
     setTimeout(() => ac.abort(), 200);
-    let err: unknown;
-    try {
-      for await (const _ of res.chunks);
-    } catch (e) {
-      err = e;
-    }
+    const err = await failureOf(res.chunks);
     expect((err as ConnectorError).code).toBe('EXTRACTION_CANCELLED');
   });
 
@@ -156,12 +161,7 @@ describe('raw gzip, adversarial review (s18)', () => {
       hold: true,
     });
     const res = await pages.client({ timeoutMs: 500 }).stream({ method: 'GET', path, repeatable: true, what: 'page' });
-    let err: unknown;
-    try {
-      for await (const _ of res.chunks);
-    } catch (e) {
-      err = e;
-    }
+    const err = await failureOf(res.chunks);
     expect((err as ConnectorError).code).toBe('SALESFORCE_TIMEOUT');
   });
 
