@@ -3,7 +3,7 @@ import type { SchemaRegistry } from '@kafkajs/confluent-schema-registry';
 import { avroType } from './avro';
 import type { RegisteredTopic, TopicSchemaSet } from './registry';
 import { RecordError } from '../kernel/errors';
-import { decodeFramed, encodeFramed, resolverFor, unframe } from './wire';
+import { decodeFramed, encodeFramed, resolverFor, unframe, type DecodeFrom } from './wire';
 
 /** Finds the Avro type of a schema id (the writer schema of a message). */
 export interface WriterSchemas {
@@ -44,12 +44,17 @@ export function createTopicCodec(
   const keyType = avroType(schemas.key);
   const valueType = avroType(schemas.value);
   const decoder = (reader: avro.Type, ownId: number) => {
-    // One resolver per writer schema id; undefined = same schema as the reader.
-    const resolvers = new Map<number, avro.Resolver | undefined>([[ownId, undefined]]);
+    // How to read each writer schema id: its type, and its resolver (none: the same schema as the reader).
+    const froms = new Map<number, DecodeFrom>([[ownId, { writer: reader }]]);
     return async (message: Buffer) => {
       const { schemaId } = unframe(message);
-      if (!resolvers.has(schemaId)) resolvers.set(schemaId, resolve(reader, await writers.typeOf(schemaId), schemaId));
-      return decodeFramed(reader, message, resolvers.get(schemaId)).value;
+      let from = froms.get(schemaId);
+      if (!from) {
+        const writer = await writers.typeOf(schemaId);
+        from = { writer, resolver: resolve(reader, writer, schemaId) };
+        froms.set(schemaId, from);
+      }
+      return decodeFramed(reader, message, from).value;
     };
   };
   const decodeKey = decoder(keyType, registered.key.id);

@@ -1,6 +1,7 @@
 import avro from 'avsc';
 import { RecordError } from '../kernel/errors';
 import { useOwnStringWriter } from './avro-strings';
+import { compileBound, type BodyBound } from './avro-check';
 
 // avsc's string fields written by schemas/avro-strings.ts (same bytes, one pass for short strings)
 useOwnStringWriter();
@@ -129,14 +130,31 @@ export function resolverFor(readerType: avro.Type, writerType: avro.Type): avro.
   return writerType === readerType || writerType.equals(readerType) ? undefined : readerType.createResolver(writerType);
 }
 
-/** Decodes a framed message with `readerType` (through `resolver` when the writer schema differs). */
+/**
+ * How decodeFramed reads a body: `writer` with `resolver` when the writer schema differs from the
+ * reader (resolverFor); `checked` when the body was already checked with its writer schema
+ * (schemas/avro-check.ts): it is not walked again.
+ */
+export type DecodeFrom = { writer: avro.Type; resolver?: avro.Resolver } | { checked: true };
+
+const bounds = new WeakMap<avro.Type, BodyBound | null>();
+
+/**
+ * Decodes a framed message with `readerType` (through `from.resolver` when the writer schema differs).
+ * The body is first walked with its writer schema (compileBound): avsc reads a corrupt block count
+ * of ~2^50 as so many entries, past the end of the buffer, for ever and synchronously (no timeout
+ * fires: a connector reading its state, a sink decoding a record, would hang); the walk refuses it
+ * as avsc would refuse it in the end.
+ */
 export function decodeFramed(
   readerType: avro.Type,
   message: Buffer,
-  resolver?: avro.Resolver,
+  from?: DecodeFrom,
 ): { schemaId: number; value: unknown } {
   const { schemaId, body } = unframe(message);
   try {
+    if (!from || !('checked' in from)) boundOf(from?.writer ?? readerType)?.(body);
+    const resolver = from && 'resolver' in from ? from.resolver : undefined;
     return { schemaId, value: readerType.fromBuffer(body, resolver) };
   } catch (err) {
     throw new RecordError(`cannot decode Avro body with schema id ${schemaId}: ${(err as Error).message}`, {
@@ -144,4 +162,13 @@ export function decodeFramed(
       cause: err,
     });
   }
+}
+
+function boundOf(writer: avro.Type): BodyBound | undefined {
+  let bound = bounds.get(writer);
+  if (bound === undefined) {
+    bound = compileBound(writer) ?? null;
+    bounds.set(writer, bound);
+  }
+  return bound ?? undefined;
 }

@@ -84,7 +84,7 @@ export interface WriterSchema {
   readonly type: avro.Type;
   /** The record's field names (undefined for the key's string schema). */
   readonly fields?: ReadonlySet<string>;
-  /** Checks a body decodes without building the record (sinks/engine/avro-check.ts); returns its string id. */
+  /** Checks a body decodes without building the record (schemas/avro-check.ts); returns its string id. */
   readonly check?: (body: Buffer) => string | undefined;
 }
 

@@ -5,7 +5,7 @@ import { decodeFramed, MAGIC_BYTE, unframe, WIRE_HEADER_BYTES } from '../../sche
 import { RecordError } from '../../kernel/errors';
 import type { WriterSchema } from '../port';
 import type { SchemaSource } from '../postgres/schema-source';
-import { compileCheck, type BodyCheck } from './avro-check';
+import { compileCheck, type BodyCheck } from '../../schemas/avro-check';
 
 export type { WriterSchema };
 
@@ -33,7 +33,7 @@ class CheckedRecord implements Decoded {
     private readonly message: Buffer,
   ) {}
   get value(): Record<string, unknown> {
-    this.built ??= decodeFramed(this.writer.type, this.message).value as Record<string, unknown>;
+    this.built ??= decodeFramed(this.writer.type, this.message, { checked: true }).value as Record<string, unknown>;
     return this.built;
   }
 }

@@ -1,7 +1,7 @@
 import avro from 'avsc';
 import { loadConnectorSchemas, type AvroSchemaJson } from '../../../schemas/avro';
 import { mulberry32 } from '../../../simulator/prng';
-import { compileCheck } from '../../../sinks/engine/avro-check';
+import { compileCheck } from '../../../schemas/avro-check';
 
 /**
  * The byte checker (avro-check.ts) refuses exactly the bodies avsc's fromBuffer refuses, and
@@ -50,6 +50,43 @@ const COLLECTIONS: AvroSchemaJson = {
   ],
 };
 
+/** Unions avsc wraps (int and long; two records), walked like any union since session 19. */
+const WRAPPED: AvroSchemaJson = {
+  type: 'record',
+  name: 'Wrapped',
+  fields: [
+    { name: 'id', type: 'string' },
+    { name: 'n', type: ['null', 'int', 'long'] },
+    {
+      name: 'r',
+      type: [
+        { type: 'record', name: 'A', fields: [{ name: 'a', type: 'string' }] },
+        {
+          type: 'record',
+          name: 'B',
+          fields: [
+            { name: 'b', type: 'long' },
+            { name: 'c', type: 'boolean' },
+          ],
+        },
+      ],
+    },
+  ],
+};
+
+/** A logical type over int (days), as a registry client built with logicalTypes would have. */
+class DateType extends avro.types.LogicalType {
+  override _fromValue(days: number): Date {
+    return new Date(days * 86_400_000);
+  }
+  override _toValue(date: Date): number {
+    return Math.floor(date.getTime() / 86_400_000);
+  }
+  override _resolve(type: avro.Type) {
+    return avro.Type.isType(type, 'int') ? (x: number) => x : undefined;
+  }
+}
+
 function outcome(f: () => unknown): { ok: true; value: unknown } | { ok: false } {
   try {
     return { ok: true, value: f() };
@@ -65,6 +102,7 @@ describe(`Avro body checker = avsc fromBuffer's verdict (AVRO_CHECK_SEED=${seed}
     ['login events', schemas.loginEventValue, false],
     ['every type', EVERY, true],
     ['arrays and maps', COLLECTIONS, false],
+    ['wrapped unions', WRAPPED, true],
   ] as const) {
     it(`${name}: same verdict and id on written, truncated, extended${flips ? ', flipped' : ''} bodies`, () => {
       const rnd = mulberry32(seed + name.length);
@@ -144,12 +182,16 @@ describe(`Avro body checker = avsc fromBuffer's verdict (AVRO_CHECK_SEED=${seed}
     }
   });
 
-  it('a schema it does not walk (a wrapped union: int and long branches) gets no checker: decoded eagerly', () => {
-    const wrapped = avro.Type.forSchema({
-      type: 'record',
-      name: 'W',
-      fields: [{ name: 'u', type: ['int', 'long'] }],
-    });
-    expect(compileCheck(wrapped)).toBeUndefined();
+  it('a schema with a logical type gets a checker (the underlying type is walked)', () => {
+    const logical = avro.Type.forSchema(
+      { type: 'record', name: 'T', fields: [{ name: 't', type: { type: 'int', logicalType: 'date' } }] },
+      { logicalTypes: { date: DateType } },
+    );
+    const check = compileCheck(logical)!;
+    for (const body of [Buffer.from([0x02]), Buffer.from([0x82]), Buffer.from([0x02, 0x00])])
+      expect({ body: body.toString('hex'), got: outcome(() => check(body)).ok }).toEqual({
+        body: body.toString('hex'),
+        got: outcome(() => logical.fromBuffer(body)).ok,
+      });
   });
 });

@@ -3,7 +3,7 @@ import type { AvroSchemaJson } from '../../../schemas/avro';
 import { loadConnectorSchemas } from '../../../schemas/avro';
 import { frame } from '../../../schemas/wire';
 import { mulberry32 } from '../../../simulator/prng';
-import { compileCheck } from '../../../sinks/engine/avro-check';
+import { compileCheck } from '../../../schemas/avro-check';
 import type { WriterSchema } from '../../../sinks/port';
 import { CopyBytes, OK, rowReader } from '../../../sinks/postgres/avro-copy';
 import { lineEncoder } from '../../../sinks/postgres/statements';

@@ -1,7 +1,7 @@
 import { avroType, loadConnectorSchemas, type AvroSchemaJson } from '../../../schemas/avro';
 import { frame } from '../../../schemas/wire';
 import { mulberry32 } from '../../../simulator/prng';
-import { compileCheck } from '../../../sinks/engine/avro-check';
+import { compileCheck } from '../../../schemas/avro-check';
 import type { WriteOp, WriterSchema } from '../../../sinks/port';
 import { encodeRows } from '../../../sinks/postgres/encode-rows';
 import { lineEncoder, type CopyTarget } from '../../../sinks/postgres/statements';

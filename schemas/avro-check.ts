@@ -19,7 +19,10 @@ import type avro from 'avsc';
  * 21.1 -> 14.4 us of the sink's CPU a row, peak 369 -> 303 MB (docs/performance-s7-sink.md).
  *
  * undefined from compileCheck: a schema with a type this checker does not walk (none of the
- * declared schemas): decode it eagerly as before.
+ * declared schemas), or a record whose id is an enum: decode it eagerly as before.
+ *
+ * In schemas/ (it was the sink's): decodeFramed (wire.ts) walks every body with compileBound, the
+ * same walks from any root type, before avsc builds the value.
  */
 export type BodyCheck = (body: Buffer, start?: number) => string | undefined;
 
@@ -60,7 +63,11 @@ function advance(len: number): void {
 
 type Walk = () => void;
 
-export function compileCheck(type: avro.Type): BodyCheck | undefined {
+/**
+ * The walks of a schema's values: `walk(t)` reads one value of `t` at `pos` (or throws Refused);
+ * `unsupported()` is true once a type this checker does not walk was met.
+ */
+function walker(): { walk: (t: avro.Type) => Walk; unsupported: () => boolean } {
   const memo = new Map<avro.Type, Walk>();
   let unsupported = false;
   const walk = (t: avro.Type): Walk => {
@@ -109,6 +116,16 @@ export function compileCheck(type: avro.Type): BodyCheck | undefined {
         return () => {
           const i = readLong();
           if (!(i >= 0 && i < count)) throw new Refused(`invalid enum index: ${i}`);
+        };
+      }
+      case 'union:wrapped': {
+        // avsc's wrapped union (a union of two records, say) reads an index and its branch, as below
+        const branches = any.types!.map(walk);
+        return () => {
+          const i = readLong();
+          const branch = branches[i];
+          if (branch === undefined) throw new Refused('invalid union index');
+          branch();
         };
       }
       case 'union:unwrapped': {
@@ -189,13 +206,49 @@ export function compileCheck(type: avro.Type): BodyCheck | undefined {
           for (let i = 0; i < fields.length; i++) fields[i]();
         };
       }
-      default:
+      default: {
+        // a logical type (a registry client built with logicalTypes) reads its underlying type's bytes
+        const underlying = (t as { underlyingType?: avro.Type }).underlyingType;
+        if (underlying) return walk(underlying);
         unsupported = true;
         return () => undefined;
+      }
     }
   };
+  return { walk, unsupported: () => unsupported };
+}
+
+/** Checks that a body holds one value of a schema, without building it; throws when avsc would refuse it. */
+export type BodyBound = (body: Buffer) => void;
+
+/**
+ * The check of any schema's bodies (not only a record's, and no id): what schemas/wire.ts's
+ * decodeFramed runs before avsc builds the value, so that a corrupt block count cannot make avsc
+ * loop (avsc reads past the end of the buffer as zeros and only says "truncated" once it is done:
+ * a map whose count became ~2^50 never is). undefined for a schema with a type it does not walk.
+ * Left as avsc has it: an array of items that take no bytes (null, an empty record) with a count
+ * under 2^32 is accepted, and avsc then fills an array that long.
+ */
+export function compileBound(type: avro.Type): BodyBound | undefined {
+  const { walk, unsupported } = walker();
   const root = walk(type);
-  if (unsupported || type.typeName !== 'record') return undefined;
+  if (unsupported()) return undefined;
+  return (body) => {
+    src = body;
+    pos = 0;
+    try {
+      root();
+      if (pos < body.length) throw new Refused('trailing data');
+    } finally {
+      src = EMPTY;
+    }
+  };
+}
+
+export function compileCheck(type: avro.Type): BodyCheck | undefined {
+  const { walk, unsupported } = walker();
+  const root = walk(type);
+  if (unsupported() || type.typeName !== 'record') return undefined;
   // The top-level id, read where it is: a string field, or ["null", "string"].
   const fields = (type as avro.types.RecordType).fields;
   const at = fields.findIndex((f) => f.name === 'id');
