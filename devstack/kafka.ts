@@ -96,12 +96,12 @@ export interface SaslUser {
  * `sasl`: the broker's client listener is SASL_PLAINTEXT with PLAIN, accepting that one user.
  * Returns the properties path.
  */
-export function formatKafkaHome(home: string, ports: KafkaPorts, sasl?: SaslUser): string {
+export function formatKafkaHome(home: string, ports: KafkaPorts, sasl?: SaslUser, level: LogLevel = 'warn'): string {
   const java = findJava(17, 'KAFKA_JAVA_HOME');
   fs.mkdirSync(home, { recursive: true });
   const props = path.join(home, 'server.properties');
   fs.writeFileSync(props, serverProperties(ports, path.join(home, 'data'), sasl), { mode: 0o600 });
-  const log = logging(home);
+  const log = logging(home, level);
   fs.writeFileSync(log.file, log.text);
   const clusterId = run(java, ['-cp', `${LIBS}/*`, log.flag, 'kafka.tools.StorageTool', 'random-uuid'], {
     what: 'kafka storage random-uuid',
@@ -138,12 +138,15 @@ export function startKafkaProcess(home: string, props: string, logFile: string):
   );
 }
 
-/** Warnings and errors to stdout: Kafka 3.x logs through log4j 1 (reload4j), 4.x through log4j 2. */
-function logging(home: string): { file: string; text: string; flag: string } {
+/** How much a broker logs: warnings and errors (the shared brokers), or its INFO lines too (a test's own broker). */
+type LogLevel = 'warn' | 'info';
+
+/** `level` and above to stdout: Kafka 3.x logs through log4j 1 (reload4j), 4.x through log4j 2. */
+function logging(home: string, level: LogLevel = 'warn'): { file: string; text: string; flag: string } {
   if (VERSIONS.kafka.startsWith('3.')) {
     const file = path.join(home, 'log4j.properties');
     const text =
-      'log4j.rootLogger=WARN, stdout\n' +
+      `log4j.rootLogger=${level.toUpperCase()}, stdout\n` +
       'log4j.appender.stdout=org.apache.log4j.ConsoleAppender\n' +
       'log4j.appender.stdout.layout=org.apache.log4j.PatternLayout\n' +
       'log4j.appender.stdout.layout.ConversionPattern=[%d] %p %m (%c)%n\n';
@@ -153,7 +156,7 @@ function logging(home: string): { file: string; text: string; flag: string } {
   const text =
     'status = warn\nappender.stdout.type = Console\nappender.stdout.name = STDOUT\n' +
     'appender.stdout.layout.type = PatternLayout\nappender.stdout.layout.pattern = [%d] %p %m (%c)%n\n' +
-    'rootLogger.level = warn\nrootLogger.appenderRef.stdout.ref = STDOUT\n';
+    `rootLogger.level = ${level}\nrootLogger.appenderRef.stdout.ref = STDOUT\n`;
   return { file, text, flag: `-Dlog4j2.configurationFile=${file}` };
 }
 

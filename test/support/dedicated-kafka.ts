@@ -32,7 +32,8 @@ export class DedicatedKafka {
     if (!kafkaInstalled())
       throw new Error('Kafka jars are missing: run the integration tier once (its global set-up fetches them)');
     if (!this.ports) this.ports = { broker: await freePort(), controller: await freePort() };
-    if (!this.props) this.props = formatKafkaHome(this.home, this.ports);
+    // INFO: a fault test's failure message quotes this log (logTail), and warnings alone said nothing
+    if (!this.props) this.props = formatKafkaHome(this.home, this.ports, undefined, 'info');
     const proc = startKafkaProcess(this.home, this.props, path.join(this.home, 'kafka.log'));
     this.pid = proc.pid;
     await waitUntil(() => kafkaAnswers(this.brokers), {

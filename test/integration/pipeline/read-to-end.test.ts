@@ -338,7 +338,7 @@ it('rides out a broker restarted mid-read, handing each record over once', async
       // passed after: say what the broker did
       (err as Error).message +=
         `\nread failed at ${Date.now() - t0} ms; ${timeline.join('; ')}\n` +
-        `dedicated broker's log, last lines:\n${broker.logTail()}`;
+        `dedicated broker's log (INFO), last lines:\n${broker.logTail(150)}`;
       throw err;
     }
     expect(restarted).toBeDefined();
