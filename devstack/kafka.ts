@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
@@ -12,6 +13,8 @@ import type { LocalService } from './service';
  * is VERSIONS.kafka (SF_TEST_KAFKA_VERSION): 4.x by default, 3.9 as the older line still tested.
  */
 const LIBS = path.join(CACHE_DIR, `kafka-${VERSIONS.kafka}`, 'libs');
+/** The jars' Maven project: libs/ is fetched again when it changes (pomDigest in libs/.complete). */
+const POM = path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml');
 const HOME = path.join(RUN_DIR, 'kafka');
 
 export const kafka: LocalService = {
@@ -31,7 +34,7 @@ export const kafka: LocalService = {
       [
         ...MAVEN_FLAGS,
         '-f',
-        path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml'),
+        POM,
         'org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies',
         '-DincludeScope=runtime',
         '-Dmdep.useRepositoryLayout=true',
@@ -44,7 +47,7 @@ export const kafka: LocalService = {
     const jars = verifyRepositoryLayout(layout).filter((f) => f.endsWith('.jar'));
     for (const jar of jars) fs.renameSync(jar, path.join(tmp, path.basename(jar)));
     fs.rmSync(layout, { recursive: true, force: true });
-    fs.writeFileSync(path.join(tmp, '.complete'), new Date().toISOString());
+    fs.writeFileSync(path.join(tmp, '.complete'), `${new Date().toISOString()} ${pomDigest()}\n`);
     fs.rmSync(LIBS, { recursive: true, force: true });
     fs.renameSync(tmp, LIBS);
   },
@@ -162,7 +165,17 @@ function logging(home: string, level: LogLevel = 'warn'): { file: string; text: 
 
 /** True when the Kafka jars are in the cache (the integration tier's set-up fetches them). */
 export function kafkaInstalled(): boolean {
-  return fs.existsSync(path.join(LIBS, '.complete'));
+  const complete = path.join(LIBS, '.complete');
+  return fs.existsSync(complete) && fs.readFileSync(complete, 'utf8').includes(pomDigest());
+}
+
+/** '' where the pom is not beside this file (a build without it): then any complete libs/ will do. */
+function pomDigest(): string {
+  try {
+    return createHash('sha256').update(fs.readFileSync(POM)).digest('hex');
+  } catch {
+    return '';
+  }
 }
 
 function serverProperties(ports: KafkaPorts, dataDir: string, sasl?: SaslUser): string {
