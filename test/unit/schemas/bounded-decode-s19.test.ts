@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import avro from 'avsc';
 import { loadConnectorSchemas } from '../../../schemas/avro';
+import { mulberry32 } from '../../../simulator/prng';
 
 /**
  * decodeFramed (schemas/wire.ts) on corrupt bodies: a block count of a map or an array turned into
@@ -27,17 +28,6 @@ import { loadConnectorSchemas } from '../../../schemas/avro';
  */
 const seed = Number(process.env.BOUNDED_DECODE_SEED ?? Math.floor(Math.random() * 2 ** 31));
 const root = path.resolve(__dirname, '../../..');
-
-function rng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Json = unknown;
 let names = 0;
@@ -224,7 +214,7 @@ function decodeInChild(cases: { schema: Json; framed: string }[], limitMs: numbe
 
 test(`decodeFramed refuses what avsc would loop on, decodes the rest as avsc (BOUNDED_DECODE_SEED=${seed})`, () => {
   console.log(`BOUNDED_DECODE_SEED=${seed}`);
-  const rand = rng(seed);
+  const rand = mulberry32(seed);
   // the connector's state (its arrays of Ids), and a record with a union of two records (avsc wraps it)
   const wrapped = { type: 'record', name: 'W', fields: [{ name: 'u', type: [recordOf(rand, 1), recordOf(rand, 1)] }] };
   const schemas: Json[] = [loadConnectorSchemas().runStateValue, wrapped];
