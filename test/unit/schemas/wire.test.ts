@@ -65,7 +65,8 @@ describe('Confluent wire format', () => {
     const written2 = encodeFramed(v2, 2, { id: 'a', nickname: 'ace' });
     const written1 = encodeFramed(v1, 1, { id: 'b' });
     expect(decodeFramed(v1, written2, { writer: v2, resolver: resolverFor(v1, v2) }).value).toEqual({ id: 'a' });
-    expect(decodeFramed(v2, written1, { writer: v1, resolver: resolverFor(v2, v1) }).value).toEqual({ id: 'b', nickname: null });
+    const fromV1 = { writer: v1, resolver: resolverFor(v2, v1) };
+    expect(decodeFramed(v2, written1, fromV1).value).toEqual({ id: 'b', nickname: null });
     expect(
       resolverFor(v1, avro.Type.forSchema({ type: 'record', name: 'T', fields: [{ name: 'id', type: 'string' }] })),
     ).toBeUndefined();
