@@ -30,6 +30,8 @@ class Refused extends Error {}
 
 let src: Buffer = Buffer.alloc(0);
 let pos = 0;
+/** How many bytes a skipped block's negative size may still move `pos` back (see skipBlocks). */
+let rewind = 0;
 
 function readLong(): number {
   let n = 0;
@@ -362,17 +364,21 @@ function readBlocks(keyed: boolean, item: Walk, walked: boolean): Walk {
 
 /**
  * A map's or an array's blocks as avsc's _skip reads them: a block of negative count is jumped by its
- * size. A negative size moves avsc backwards, over bytes it has read: it then loops for ever in the
- * simplest case (a block that jumps back to its own count), and no writer writes one: refused.
+ * size. A negative size moves avsc backwards over bytes it has read (no writer writes one), and it
+ * reads zeros before the buffer's start as beyond its end: followed as avsc does, up to `rewind` bytes
+ * moved back in all (8 times the body's length): a block that jumps back to its own count makes avsc
+ * loop for ever, and with that budget spent the walk refuses, in bounded time.
  */
 function skipBlocks(keyed: boolean, item: Walk, walked: boolean): Walk {
   return () => {
     for (let n = readLong(); n; n = readLong()) {
       if (n < 0) {
         const len = readLong();
+        const to = pos + len;
         // beyond the end avsc reads only zeros: it never comes back (NaN refused too)
-        if (!(len >= 0)) throw new Refused(`invalid block size: ${len}`);
-        advance(len);
+        if (!(to <= src.length)) throw new Refused('truncated buffer');
+        if (len < 0 && (rewind += len) < 0) throw new Refused('block sizes that move back for ever');
+        pos = to;
         continue;
       }
       // avsc skips a count of items that take no bytes one by one: as for a read, refused from 2^32
@@ -406,6 +412,7 @@ export function compileBound(type: avro.Type, reader?: avro.Type): BodyBound | u
   return (body) => {
     src = body;
     pos = 0;
+    rewind = 8 * body.length;
     try {
       root();
       if (pos < body.length) throw new Refused('trailing data');

@@ -153,19 +153,55 @@ describe(`decodeFramed through a resolver skips writer-only fields as avsc does 
     expect(diffs).toEqual([]);
   });
 
-  it('refuses, in bounded time, a writer-only block whose negative size makes avsc skip back to it for ever', () => {
-    // a = 0; x: map<int> with one block of count -1 and size -2 (back to its count), then its entry
+  it('follows a writer-only block whose negative size moves avsc back and ends, as avsc does', () => {
+    const reader = avro.Type.forSchema({ type: 'record', name: 'S', fields: [{ name: 'a', type: 'int' }] });
+    const writer = avro.Type.forSchema({
+      type: 'record',
+      name: 'S',
+      fields: [
+        { name: 'a', type: 'int' },
+        { name: 'x', type: { type: 'map', values: 'int' } },
+        { name: 'y', type: { type: 'array', items: 'long' } },
+      ],
+    });
+    const resolver = reader.createResolver(writer);
+    const bodies = [
+      [0, 0x01, 0x01, 0x00, 0x00, 0x00], // x: count -1, size -1 (back onto the size), then size 0: accepted
+      [0, 0x01, 0x01, 0x00, 0x00, 0x03, 0x01, 0x00, 0x00], // then y: count -2, size -1, count 0: accepted
+      [0, 0x01, 0x01, 0x02, 0x00, 0x00], // size 1 after the jump: trailing data
+      [0, 0x01, 0x0b, 0x00, 0x00], // size -6: before the buffer's start, zeros: trailing data
+    ].map((b) => Buffer.from(b));
+    const got = bodies.map((body) => verdict(() => decodeFramed(reader, frame(7, body), { writer, resolver }).value));
+    expect(got).toEqual(bodies.map((body) => verdict(() => reader.fromBuffer(body, resolver))));
+    expect(got.slice(0, 2)).toEqual(['value {"a":0}', 'value {"a":0}']);
+  });
+
+  it('refuses, in bounded time, writer-only blocks whose negative sizes make avsc skip back for ever', () => {
+    // 1. a = 0; x: map<int>, one block of count -1 and size -2 (back to its count), then its entry.
+    // 2. m: map<R> of 2^50 entries (an overlong varint ending in 0); each entry's key is empty and its R
+    //    has a writer-only map that jumps back onto that 0 and ends there: every entry ends where it began.
     const script = `
       const avro = require('avsc');
       const { decodeFramed, frame } = require('./schemas/wire');
-      const reader = avro.Type.forSchema({ type: 'record', name: 'S', fields: [{ name: 'a', type: 'int' }] });
-      const writer = avro.Type.forSchema({ type: 'record', name: 'S', fields: [
-        { name: 'a', type: 'int' }, { name: 'x', type: { type: 'map', values: 'int' } }] });
-      const body = Buffer.from([0, 0x01, 0x03, 0x00, 0x00, 0x00]);
-      try {
-        decodeFramed(reader, frame(7, body), { writer, resolver: reader.createResolver(writer) });
-        console.log('accepted');
-      } catch (err) { console.log(err.code); }`;
+      const cases = [
+        [{ type: 'record', name: 'S', fields: [{ name: 'a', type: 'int' }] },
+         { type: 'record', name: 'S', fields: [{ name: 'a', type: 'int' },
+           { name: 'x', type: { type: 'map', values: 'int' } }] },
+         [0, 0x01, 0x03, 0x00, 0x00, 0x00]],
+        [{ type: 'record', name: 'S', fields: [{ name: 'm', type: { type: 'map', values:
+           { type: 'record', name: 'R', fields: [] } } }] },
+         { type: 'record', name: 'S', fields: [{ name: 'm', type: { type: 'map', values:
+           { type: 'record', name: 'R', fields: [{ name: 'x', type: { type: 'map', values: 'int' } }] } } }] },
+         [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x84, 0x00, 0x00, 0x01, 0x07, 0x00]],
+      ];
+      for (const [r, w, bytes] of cases) {
+        const reader = avro.Type.forSchema(r);
+        const writer = avro.Type.forSchema(w);
+        try {
+          decodeFramed(reader, frame(7, Buffer.from(bytes)), { writer, resolver: reader.createResolver(writer) });
+          console.log('accepted');
+        } catch (err) { console.log(err.code); }
+      }`;
     const root = path.resolve(__dirname, '../../..');
     let out: string;
     try {
@@ -177,6 +213,6 @@ describe(`decodeFramed through a resolver skips writer-only fields as avsc does 
     } catch (err) {
       out = `no answer in 20 s (${(err as Error).message.split('\n')[0]})`;
     }
-    expect(out).toBe('RECORD_UNDECODABLE');
+    expect(out.split('\n')).toEqual(['RECORD_UNDECODABLE', 'RECORD_UNDECODABLE']);
   }, 60_000);
 });
