@@ -153,6 +153,40 @@ describe(`decodeFramed through a resolver skips writer-only fields as avsc does 
     expect(diffs).toEqual([]);
   });
 
+  it('gives avsc verdict through a resolver whose reader lacks random nested fields, on corrupt bodies', () => {
+    const rand = rng(seed ^ 0x5eed);
+    const diffs: string[] = [];
+    let cases = 0;
+    let refused = 0;
+    for (let k = 0; k < 150 && diffs.length < 5; k++) {
+      const writer = avro.Type.forSchema(recordOf(rand, 0) as avro.Schema);
+      const reader = avro.Type.forSchema(dropFields(writer.schema(), rand) as avro.Schema);
+      let resolver: avro.Resolver;
+      try {
+        resolver = reader.createResolver(writer);
+      } catch {
+        continue; // avsc cannot resolve it (a union's branches): nothing to decode
+      }
+      for (let v = 0; v < 3; v++) {
+        const valid = writer.toBuffer(valueOf(writer, rand));
+        for (const body of [valid, ...Array.from({ length: 10 }, () => corrupt(valid, rand))]) {
+          cases++;
+          const want = oracle(reader, body, resolver);
+          if (!want.ok) refused++;
+          const got = verdict(() => decodeFramed(reader, frame(7, body), { writer, resolver }).value);
+          if (got !== (want.ok ? `value ${want.value}` : 'refused'))
+            diffs.push(
+              `case ${k}: writer ${JSON.stringify(writer.schema())}, reader ${JSON.stringify(reader.schema())}, ` +
+                `body ${body.toString('hex')}: avsc ${JSON.stringify(want)}, decodeFramed ${got}`,
+            );
+        }
+      }
+    }
+    expect(diffs).toEqual([]);
+    expect(refused).toBeGreaterThan(cases / 4);
+    expect(cases - refused).toBeGreaterThan(cases / 20);
+  });
+
   it('follows a writer-only block whose negative size moves avsc back and ends, as avsc does', () => {
     const reader = avro.Type.forSchema({ type: 'record', name: 'S', fields: [{ name: 'a', type: 'int' }] });
     const writer = avro.Type.forSchema({
@@ -216,3 +250,159 @@ describe(`decodeFramed through a resolver skips writer-only fields as avsc does 
     expect(out.split('\n')).toEqual(['RECORD_UNDECODABLE', 'RECORD_UNDECODABLE']);
   }, 60_000);
 });
+
+// The random schemas, values, corruptions and bounded oracle of bounded-decode-s19.test.ts, the
+// oracle reading through a resolver (its skips bounded too).
+type Json = unknown;
+
+/** A random schema; array items are kinds every read of which takes a long (see above). */
+function schemaOf(rand: () => number, depth: number, itemOnly = false, inUnion = false): Json {
+  const pick = <T>(xs: T[]): T => xs[Math.floor(rand() * xs.length)];
+  const leaf = itemOnly
+    ? ['string', 'long', 'int', 'enum']
+    : ['string', 'long', 'int', 'boolean', 'double', 'enum', 'bytes'];
+  const kinds = depth >= 3 ? leaf : [...leaf, 'map', 'array', 'nullable', 'record', 'records', 'map', 'array'];
+  const kind = pick(
+    kinds.filter(
+      (k) => !(itemOnly && (k === 'record' || k === 'records')) && !(inUnion && (k === 'nullable' || k === 'records')),
+    ),
+  );
+  switch (kind) {
+    case 'enum':
+      return { type: 'enum', name: `F${names++}`, symbols: ['A', 'B', 'C'].slice(0, 1 + Math.floor(rand() * 3)) };
+    case 'map':
+      return { type: 'map', values: schemaOf(rand, depth + 1) };
+    case 'array':
+      return { type: 'array', items: schemaOf(rand, depth + 1, true) };
+    case 'nullable':
+      return ['null', schemaOf(rand, depth + 1, itemOnly, true)];
+    case 'record':
+      return recordOf(rand, depth + 1);
+    case 'records': // two records: avsc wraps such a union
+      return [recordOf(rand, depth + 1), recordOf(rand, depth + 1)];
+    default:
+      return kind;
+  }
+}
+
+function recordOf(rand: () => number, depth: number): Json {
+  const n = 1 + Math.floor(rand() * 4);
+  return {
+    type: 'record',
+    name: `N${names++}`,
+    fields: Array.from({ length: n }, (_, i) => ({ name: `f${i}`, type: schemaOf(rand, depth) })),
+  };
+}
+
+/** A random value of a type (avsc's Type#random cannot be seeded). */
+function valueOf(t: avro.Type, rand: () => number): unknown {
+  const any = t as unknown as {
+    fields: { name: string; type: avro.Type }[];
+    types: avro.Type[];
+    valuesType: avro.Type;
+    itemsType: avro.Type;
+    symbols: string[];
+    branchName: string;
+  };
+  const count = () => Math.floor(rand() * 4);
+  switch (t.typeName) {
+    case 'null':
+      return null;
+    case 'boolean':
+      return rand() < 0.5;
+    case 'int':
+      return Math.floor((rand() - 0.5) * 2 ** 20);
+    case 'long':
+      return Math.floor((rand() - 0.5) * 2 ** 40);
+    case 'double':
+      return (rand() - 0.5) * 1e6;
+    case 'string':
+      return 'xé中'.repeat(count());
+    case 'bytes':
+      return Buffer.from([1, 2, 3].slice(0, count()));
+    case 'enum':
+      return any.symbols[Math.floor(rand() * any.symbols.length)];
+    case 'map':
+      return Object.fromEntries(Array.from({ length: count() }, (_, i) => [`k${i}`, valueOf(any.valuesType, rand)]));
+    case 'array':
+      return Array.from({ length: count() }, () => valueOf(any.itemsType, rand));
+    case 'record':
+      return Object.fromEntries(any.fields.map((f) => [f.name, valueOf(f.type, rand)]));
+    case 'union:unwrapped':
+      return valueOf(any.types[Math.floor(rand() * any.types.length)], rand);
+    case 'union:wrapped': {
+      const branch = any.types[Math.floor(rand() * any.types.length)];
+      return { [(branch as unknown as { branchName: string }).branchName]: valueOf(branch, rand) };
+    }
+    default:
+      throw new Error(`no values of ${t.typeName}`);
+  }
+}
+
+/** A zigzag varint of n (a float: counts beyond 2^32), or an overlong one that avsc reads as ~2^133. */
+function hugeVarint(n: number | 'overlong'): number[] {
+  if (n === 'overlong') return [...Array<number>(19).fill(0xfe), 0x01];
+  let z = n >= 0 ? n * 2 : -n * 2 - 1;
+  const out: number[] = [];
+  do {
+    out.push(z % 128);
+    z = Math.floor(z / 128);
+  } while (z > 0);
+  return out.map((b, i) => (i < out.length - 1 ? b | 0x80 : b));
+}
+
+const HUGE: (number | 'overlong')[] = [2 ** 40, 2 ** 50, -(2 ** 45), 2 ** 33 + 1, 'overlong'];
+
+function corrupt(body: Buffer, rand: () => number): Buffer {
+  const at = Math.floor(rand() * (body.length + 1));
+  if (rand() < 0.25 && body.length > 0) {
+    const copy = Buffer.from(body);
+    copy[Math.min(at, body.length - 1)] = Math.floor(rand() * 256);
+    return copy;
+  }
+  const count = Buffer.from(hugeVarint(HUGE[Math.floor(rand() * HUGE.length)]));
+  // in place of the byte there (a count of 0 ending a block, or any other), or inserted
+  const skip = rand() < 0.7 ? 1 : 0;
+  return Buffer.concat([body.subarray(0, at), count, body.subarray(Math.min(body.length, at + skip))]);
+}
+
+/** avsc's verdict, bounded: no more long reads than the body has bytes (both names of the method). */
+function oracle(type: avro.Type, body: Buffer, resolver: avro.Resolver): { ok: boolean; value?: string } {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Tap = (require('avsc/lib/utils') as { Tap: { prototype: unknown } }).Tap;
+  type Read = (this: unknown) => number;
+  const proto = Tap.prototype as { readLong: Read; readInt: Read; skipLong: Read; skipInt: Read };
+  const { readLong, skipLong } = proto;
+  // a skip moves back only by a block's negative size (decodeFramed follows 8 times the body's length)
+  let left = 20 * body.length + 50;
+  const bounded = (read: Read): Read =>
+    function (this: unknown) {
+      if (left-- <= 0) throw new Error('reads past the end of the buffer');
+      return read.call(this);
+    };
+  proto.readLong = proto.readInt = bounded(readLong);
+  proto.skipLong = proto.skipInt = bounded(skipLong);
+  try {
+    return { ok: true, value: JSON.stringify(type.fromBuffer(body, resolver)) };
+  } catch {
+    return { ok: false };
+  } finally {
+    proto.readLong = proto.readInt = readLong;
+    proto.skipLong = proto.skipInt = skipLong;
+  }
+}
+
+/** A reader of a writer schema: each record's fields kept at random (the rest are the writer's only). */
+function dropFields(s: Json, rand: () => number): Json {
+  if (Array.isArray(s)) return s.map((x) => dropFields(x, rand));
+  if (s === null || typeof s !== 'object') return s;
+  const o = s as { type: string; fields?: { type: Json }[]; values?: Json; items?: Json };
+  if (o.type === 'record')
+    return {
+      ...o,
+      fields: o.fields!.filter(() => rand() < 0.6).map((f) => ({ ...f, type: dropFields(f.type, rand) })),
+    };
+  if (o.type === 'map') return { ...o, values: dropFields(o.values, rand) };
+  if (o.type === 'array') return { ...o, items: dropFields(o.items, rand) };
+  return s;
+}
