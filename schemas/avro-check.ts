@@ -30,6 +30,8 @@ class Refused extends Error {}
 
 let src: Buffer = Buffer.alloc(0);
 let pos = 0;
+/** How many bytes a skipped block's negative size may still move `pos` back (see skipBlocks). */
+let rewind = 0;
 
 function readLong(): number {
   let n = 0;
@@ -67,7 +69,11 @@ type Walk = () => void;
  * The walks of a schema's values: `walk(t)` reads one value of `t` at `pos` (or throws Refused);
  * `unsupported()` is true once a type this checker does not walk was met.
  */
-function walker(): { walk: (t: avro.Type) => Walk; unsupported: () => boolean } {
+function walker(): {
+  walk: (t: avro.Type) => Walk;
+  resolve: (reader: avro.Type, writer: avro.Type) => Walk;
+  unsupported: () => boolean;
+} {
   const memo = new Map<avro.Type, Walk>();
   let unsupported = false;
   const walk = (t: avro.Type): Walk => {
@@ -215,7 +221,175 @@ function walker(): { walk: (t: avro.Type) => Walk; unsupported: () => boolean } 
       }
     }
   };
-  return { walk, unsupported: () => unsupported };
+  // A writer's value as avsc's Type#_skip reads it: what a resolver does with a writer field its reader
+  // lacks. No enum index or long precision checks; a block of negative count is jumped by its size.
+  const skips = new Map<avro.Type, Walk>();
+  const skip = (t: avro.Type): Walk => {
+    const known = skips.get(t);
+    if (known) return known;
+    const slot: { walk?: Walk } = {};
+    skips.set(t, () => slot.walk!());
+    slot.walk = buildSkip(t);
+    return slot.walk;
+  };
+  const buildSkip = (t: avro.Type): Walk => {
+    const any = t as unknown as { types?: avro.Type[]; fields?: { type: avro.Type }[]; size?: number };
+    switch (t.typeName) {
+      case 'int':
+      case 'long':
+      case 'enum':
+        return () => void readLong();
+      case 'union:wrapped':
+      case 'union:unwrapped': {
+        const branches = any.types!.map(skip);
+        return () => {
+          const i = readLong();
+          const branch = branches[i];
+          if (branch === undefined) throw new Refused(`invalid union index: ${i}`);
+          branch();
+        };
+      }
+      case 'record': {
+        const fields = any.fields!.map((f) => skip(f.type));
+        return () => {
+          for (let i = 0; i < fields.length; i++) fields[i]();
+        };
+      }
+      case 'map':
+        return skipBlocks(true, skip((t as avro.types.MapType).valuesType), true);
+      case 'array': {
+        const items = (t as avro.types.ArrayType).itemsType;
+        return skipBlocks(false, skip(items), !zeroWidth(items));
+      }
+      default: {
+        const underlying = (t as { underlyingType?: avro.Type }).underlyingType;
+        if (underlying) return skip(underlying);
+        return walk(t); // null, boolean, float, double, fixed, string, bytes: the same bytes as a read
+      }
+    }
+  };
+  // A writer's value as `reader`'s resolver reads it (avsc's Type#createResolver and _update).
+  const resolved = new Map<avro.Type, Map<avro.Type, Walk>>();
+  const resolve = (reader: avro.Type, writer: avro.Type): Walk => {
+    let byWriter = resolved.get(reader);
+    if (!byWriter) resolved.set(reader, (byWriter = new Map()));
+    const known = byWriter.get(writer);
+    if (known) return known;
+    const slot: { walk?: Walk } = {};
+    byWriter.set(writer, () => slot.walk!());
+    slot.walk = buildResolved(reader, writer);
+    return slot.walk;
+  };
+  const buildResolved = (reader: avro.Type, writer: avro.Type): Walk => {
+    const r = reader.typeName;
+    const w = writer.typeName;
+    const underlying = (writer as { underlyingType?: avro.Type }).underlyingType;
+    if (underlying && !r.startsWith('union') && !(reader as { underlyingType?: avro.Type }).underlyingType)
+      return resolve(reader, underlying);
+    if (w.startsWith('union')) {
+      const branches = (writer as unknown as { types: avro.Type[] }).types.map((b) => resolve(reader, b));
+      return () => {
+        const i = readLong();
+        const branch = branches[i];
+        if (branch === undefined) throw new Refused(`invalid union index: ${i}`);
+        branch();
+      };
+    }
+    if (r.startsWith('union')) {
+      // the first branch that resolves the writer (avsc's UnionType#_update)
+      for (const b of (reader as unknown as { types: avro.Type[] }).types) {
+        try {
+          b.createResolver(writer);
+        } catch {
+          continue;
+        }
+        return resolve(b, writer);
+      }
+      return walk(writer);
+    }
+    if (r === 'record' && w === 'record') {
+      const readerFields = (reader as avro.types.RecordType).fields as unknown as {
+        name: string;
+        aliases: string[];
+        type: avro.Type;
+      }[];
+      const fields = (writer as avro.types.RecordType).fields.map((wf): Walk => {
+        const matches = readerFields.filter((f) => f.name === wf.name || f.aliases.includes(wf.name));
+        if (matches.length === 0) return skip(wf.type); // a writer field the reader lacks: skipped
+        const [read, ...peeks] = matches.map((f) => resolve(f.type, wf.type));
+        if (peeks.length === 0) return read;
+        return () => {
+          const at = pos;
+          for (const peek of peeks) {
+            peek();
+            pos = at;
+          }
+          read();
+        };
+      });
+      return () => {
+        for (let i = 0; i < fields.length; i++) fields[i]();
+      };
+    }
+    if (r === 'map' && w === 'map') {
+      const values = resolve((reader as avro.types.MapType).valuesType, (writer as avro.types.MapType).valuesType);
+      return readBlocks(true, values, true);
+    }
+    if (r === 'array' && w === 'array') {
+      const items = (writer as avro.types.ArrayType).itemsType;
+      return readBlocks(false, resolve((reader as avro.types.ArrayType).itemsType, items), !zeroWidth(items));
+    }
+    return walk(writer);
+  };
+  return { walk, resolve, unsupported: () => unsupported };
+}
+
+/** A map's or an array's blocks as avsc's _read reads them (see walker's map and array). */
+function readBlocks(keyed: boolean, item: Walk, walked: boolean): Walk {
+  return () => {
+    for (let n = readLong(); n; n = readLong()) {
+      if (n < 0) {
+        n = -n;
+        readLong();
+      }
+      if (!keyed && !(Number.isInteger(n) && n < 2 ** 32)) throw new Refused('Invalid array length');
+      if (!walked) continue;
+      for (let i = 0; i < n; i++) {
+        if (keyed) advance(readLong());
+        item();
+      }
+    }
+  };
+}
+
+/**
+ * A map's or an array's blocks as avsc's _skip reads them: a block of negative count is jumped by its
+ * size. A negative size moves avsc backwards over bytes it has read (no writer writes one), and it
+ * reads zeros before the buffer's start as beyond its end: followed as avsc does, up to `rewind` bytes
+ * moved back in all (8 times the body's length): a block that jumps back to its own count makes avsc
+ * loop for ever, and with that budget spent the walk refuses, in bounded time.
+ */
+function skipBlocks(keyed: boolean, item: Walk, walked: boolean): Walk {
+  return () => {
+    for (let n = readLong(); n; n = readLong()) {
+      if (n < 0) {
+        const len = readLong();
+        const to = pos + len;
+        // beyond the end avsc reads only zeros: it never comes back (NaN refused too)
+        if (!(to <= src.length)) throw new Refused('truncated buffer');
+        if (len < 0 && (rewind += len) < 0) throw new Refused('block sizes that move back for ever');
+        pos = to;
+        continue;
+      }
+      // avsc skips a count of items that take no bytes one by one: as for a read, refused from 2^32
+      if (!walked && !(Number.isInteger(n) && n < 2 ** 32)) throw new Refused('Invalid array length');
+      if (!walked) continue;
+      for (let i = 0; i < n; i++) {
+        if (keyed) advance(readLong());
+        item();
+      }
+    }
+  };
 }
 
 /** Checks that a body holds one value of a schema, without building it; throws when avsc would refuse it. */
@@ -229,13 +403,16 @@ export type BodyBound = (body: Buffer) => void;
  * Left as avsc has it: an array of items that take no bytes (null, an empty record) with a count
  * under 2^32 is accepted, and avsc then fills an array that long.
  */
-export function compileBound(type: avro.Type): BodyBound | undefined {
-  const { walk, unsupported } = walker();
-  const root = walk(type);
+export function compileBound(type: avro.Type, reader?: avro.Type): BodyBound | undefined {
+  const { walk, resolve, unsupported } = walker();
+  // Read through a resolver (`reader` differs from the writer `type`): the writer fields the reader
+  // lacks are skipped as avsc skips them (no enum or long checks; a block jumped by its size).
+  const root = reader && reader !== type ? resolve(reader, type) : walk(type);
   if (unsupported()) return undefined;
   return (body) => {
     src = body;
     pos = 0;
+    rewind = 8 * body.length;
     try {
       root();
       if (pos < body.length) throw new Refused('trailing data');

@@ -153,8 +153,8 @@ export function decodeFramed(
 ): { schemaId: number; value: unknown } {
   const { schemaId, body } = unframe(message);
   try {
-    if (!from || !('checked' in from)) boundOf(from?.writer ?? readerType)?.(body);
     const resolver = from && 'resolver' in from ? from.resolver : undefined;
+    if (!from || !('checked' in from)) boundOf(from?.writer ?? readerType, resolver && readerType)?.(body);
     return { schemaId, value: readerType.fromBuffer(body, resolver) };
   } catch (err) {
     throw new RecordError(`cannot decode Avro body with schema id ${schemaId}: ${(err as Error).message}`, {
@@ -164,11 +164,21 @@ export function decodeFramed(
   }
 }
 
-function boundOf(writer: avro.Type): BodyBound | undefined {
-  let bound = bounds.get(writer);
+/** Through a resolver (a `reader`): the writer fields the reader lacks are walked as avsc skips them. */
+function boundOf(writer: avro.Type, reader?: avro.Type): BodyBound | undefined {
+  const cache = reader ? resolvedBounds(reader) : bounds;
+  let bound = cache.get(writer);
   if (bound === undefined) {
-    bound = compileBound(writer) ?? null;
-    bounds.set(writer, bound);
+    bound = compileBound(writer, reader) ?? null;
+    cache.set(writer, bound);
   }
   return bound ?? undefined;
+}
+
+const byReader = new WeakMap<avro.Type, WeakMap<avro.Type, BodyBound | null>>();
+
+function resolvedBounds(reader: avro.Type): WeakMap<avro.Type, BodyBound | null> {
+  let cache = byReader.get(reader);
+  if (!cache) byReader.set(reader, (cache = new WeakMap()));
+  return cache;
 }
