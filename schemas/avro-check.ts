@@ -184,24 +184,7 @@ function walker(): {
         // Items of an array that take no bytes (null, fixed of size 0, a record of such) are not walked
         // one by one: a crafted count would spin for seconds (2^32) or forever (an overlong varint's
         // Infinity). Every other item, and every map entry (its key), takes a byte: the buffer bounds it.
-        const walked = keyed || !zeroWidth(itemType);
-        return () => {
-          // Ends on a count of 0, or NaN, as avsc's loop does (its condition is the count's truthiness).
-          for (let n = readLong(); n; n = readLong()) {
-            if (n < 0) {
-              n = -n;
-              readLong(); // the block's size in bytes
-            }
-            // avsc makes an array of the first block's count (refused beyond 2^32 - 1); refused on every
-            // block here: where avsc would accept one, it would then hang filling the array
-            if (!keyed && !(Number.isInteger(n) && n < 2 ** 32)) throw new Refused('Invalid array length');
-            if (!walked) continue;
-            for (let i = 0; i < n; i++) {
-              if (keyed) advance(readLong());
-              item();
-            }
-          }
-        };
+        return readBlocks(keyed, item, keyed || !zeroWidth(itemType));
       }
       case 'record': {
         const fields = runs(
@@ -344,13 +327,18 @@ function walker(): {
   return { walk, resolve, unsupported: () => unsupported };
 }
 
-/** A map's or an array's blocks as avsc's _read reads them (see walker's map and array). */
+/**
+ * A map's or an array's blocks as avsc's _read reads them. Ends on a count of 0, or NaN, as avsc's loop
+ * does (its condition is the count's truthiness). avsc makes an array of the first block's count
+ * (refused beyond 2^32 - 1); refused on every block here: where avsc would accept one, it would then
+ * hang filling the array.
+ */
 function readBlocks(keyed: boolean, item: Walk, walked: boolean): Walk {
   return () => {
     for (let n = readLong(); n; n = readLong()) {
       if (n < 0) {
         n = -n;
-        readLong();
+        readLong(); // the block's size in bytes
       }
       if (!keyed && !(Number.isInteger(n) && n < 2 ** 32)) throw new Refused('Invalid array length');
       if (!walked) continue;

@@ -137,8 +137,6 @@ export function resolverFor(readerType: avro.Type, writerType: avro.Type): avro.
  */
 export type DecodeFrom = { writer: avro.Type; resolver?: avro.Resolver } | { checked: true };
 
-const bounds = new WeakMap<avro.Type, BodyBound | null>();
-
 /**
  * Decodes a framed message with `readerType` (through `from.resolver` when the writer schema differs).
  * The body is first walked with its writer schema (compileBound): avsc reads a corrupt block count
@@ -164,21 +162,16 @@ export function decodeFramed(
   }
 }
 
-/** Through a resolver (a `reader`): the writer fields the reader lacks are walked as avsc skips them. */
-function boundOf(writer: avro.Type, reader?: avro.Type): BodyBound | undefined {
-  const cache = reader ? resolvedBounds(reader) : bounds;
-  let bound = cache.get(writer);
+/** The bound of a writer read as `reader` (the writer itself when no resolver: a plain walk), cached per pair. */
+function boundOf(writer: avro.Type, reader: avro.Type = writer): BodyBound | undefined {
+  let byWriter = bounds.get(reader);
+  if (!byWriter) bounds.set(reader, (byWriter = new WeakMap()));
+  let bound = byWriter.get(writer);
   if (bound === undefined) {
     bound = compileBound(writer, reader) ?? null;
-    cache.set(writer, bound);
+    byWriter.set(writer, bound);
   }
   return bound ?? undefined;
 }
 
-const byReader = new WeakMap<avro.Type, WeakMap<avro.Type, BodyBound | null>>();
-
-function resolvedBounds(reader: avro.Type): WeakMap<avro.Type, BodyBound | null> {
-  let cache = byReader.get(reader);
-  if (!cache) byReader.set(reader, (cache = new WeakMap()));
-  return cache;
-}
+const bounds = new WeakMap<avro.Type, WeakMap<avro.Type, BodyBound | null>>();
