@@ -34,6 +34,7 @@ import {
   ROOT,
   runChild,
   spawnRole,
+  roleRuntime,
   spawnSimulator,
   type RoleProcess,
   type SimHandle,
@@ -113,7 +114,7 @@ interface RunFigures {
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   if (args.build) {
-    log('building (the runs go from dist/)…');
+    log(`building (the runs go from dist/, with ${roleRuntime()})…`);
     await runChild(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
   }
   const services = await ensureServices((line) => log(line));

@@ -1,9 +1,8 @@
 /**
  * The image's runtime flags (Dockerfile): V8's young generation of 2 x 4 MB semi-spaces
  * (NODE_OPTIONS there) and glibc's malloc variables, read at process start. A bench that reports a
- * connector's peak RSS gives its child these, so the figure is the product's (bench/routine-ab.ts,
- * bench/routine-timeline.ts); the pipeline bench takes them from the caller's environment
- * (BENCH_NODE_ARGS, MALLOC_*), as docs/performance-s8-mem.md ran it.
+ * connector's peak RSS gives its child these, so the figure is the product's: every role a bench
+ * spawns gets them (bench/support.ts spawnRole; BENCH_NODE_FLAGS=defaults for Node's own).
  */
 export const IMAGE_NODE_ARGS = ['--max-semi-space-size=4'];
 

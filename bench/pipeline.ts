@@ -55,6 +55,7 @@ import {
   ROOT,
   runChild,
   spawnRole,
+  roleRuntime,
   spawnSimulator,
   type RoleProcess,
   type SimHandle,
@@ -113,7 +114,7 @@ const phaseSplit = (f: SyncFigures): string => {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  log('building (the measured processes run from dist/)…');
+  log(`building (the measured processes run from dist/, with ${roleRuntime()})…`);
   await runChild(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
   const services = await ensureServices((line) => log(line));
   const { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, DATABASE_URL: databaseUrl } = services.endpoints;
@@ -453,7 +454,12 @@ async function main(): Promise<void> {
         host: os.hostname(),
       },
       scale: { users: args.users, logins: args.logins },
-      settings: { compression: args.compression, partitions: PARTITIONS, parallelPages: PARALLEL_PAGES },
+      settings: {
+        compression: args.compression,
+        partitions: PARTITIONS,
+        parallelPages: PARALLEL_PAGES,
+        runtime: roleRuntime(),
+      },
       stages,
       floors,
       userValueBytes,

@@ -40,7 +40,13 @@ export interface BenchResult {
   date: string;
   machine: { cpus: number; memoryGb: number; node: string; host: string };
   scale: { users: number; logins: number };
-  settings: { compression: string; partitions: number; parallelPages: number };
+  settings: {
+    compression: string;
+    partitions: number;
+    parallelPages: number;
+    /** How the connector, the sink and the other roles ran (absent in results before session 20). */
+    runtime?: string;
+  };
   stages: StageFigure[];
   /** Users and login events apart, against the machine's floor (absent in results before issue 15). */
   floors?: FloorFigure[];
@@ -71,7 +77,8 @@ export function markdown(r: BenchResult): string {
     `${r.date}; ${r.machine.cpus} CPUs, ${r.machine.memoryGb} GiB, Node ${r.machine.node}; Kafka, ` +
       `the registry, PostgreSQL and the simulator on the same machine. ` +
       `Producer compression ${r.settings.compression}, ${r.settings.partitions} partitions per ` +
-      `topic, ${r.settings.parallelPages} result pages read in parallel.`,
+      `topic, ${r.settings.parallelPages} result pages read in parallel.` +
+      (r.settings.runtime ? ` Our processes ran with ${r.settings.runtime}.` : ''),
     '',
     '| stage | records | seconds | records/s | reference, same run | reference records/s | ratio |',
     '|---|---:|---:|---:|---|---:|---:|',

@@ -10,7 +10,7 @@ import { registryClient } from '../schemas/registry-client';
 import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { passwordAuth } from '../simulator/api';
 import { STATE_FILE, type StartedService } from '../devstack/services';
-import { imageEnv, IMAGE_NODE_ARGS } from './image-flags';
+import { imageEnv, IMAGE_MALLOC, IMAGE_NODE_ARGS } from './image-flags';
 
 /** Shared pieces of the benchmark scripts: child processes and their figures. */
 export const ROOT = path.resolve(__dirname, '..');
@@ -125,9 +125,31 @@ export interface RoleProcess {
 /** BENCH_ROLES: another build's roles.js (e.g. the code before a change, for a side-by-side figure). */
 export const DIST_ROLES = process.env.BENCH_ROLES ?? path.join(ROOT, 'dist', 'bench', 'roles.js');
 
+/**
+ * How every role runs: as the image runs the product (bench/image-flags.ts: V8's 2 x 4 MB semi-spaces
+ * and glibc's malloc variables), so a peak RSS printed is the product's. Before session 20 only the
+ * routine benches did, and the pipeline bench took them from the caller's environment: session 19's
+ * 1M run, started without them, printed every process ~40-50 MB above session 17's, the sink's and
+ * the extract role's too, whose code had not changed. BENCH_NODE_FLAGS=defaults runs the roles with
+ * Node's and glibc's defaults instead (a figure without the image, named so in the report).
+ */
+export const ROLE_IMAGE_FLAGS = process.env.BENCH_NODE_FLAGS !== 'defaults';
+
+/** The roles' runtime as the report names it. */
+export function roleRuntime(): string {
+  if (!ROLE_IMAGE_FLAGS) return "Node's and glibc's defaults (BENCH_NODE_FLAGS=defaults)";
+  const malloc = Object.entries(IMAGE_MALLOC).map(([k, v]) => `${k}=${process.env[k] ?? v}`);
+  return `the image's flags (${[...IMAGE_NODE_ARGS, ...malloc].join(' ')})`;
+}
+
 /** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the
- *  time goes. `image`: the image's flags too (bench/image-flags.ts: its peak RSS is the product's). */
-export function spawnRole(role: string, settings: unknown, root?: string, opts: { image?: boolean } = {}): RoleProcess {
+ *  time goes, after the image's (ROLE_IMAGE_FLAGS). */
+export function spawnRole(
+  role: string,
+  settings: unknown,
+  root?: string,
+  opts: { image?: boolean } = { image: ROLE_IMAGE_FLAGS },
+): RoleProcess {
   const nodeArgs = [
     ...(opts.image ? IMAGE_NODE_ARGS : []),
     ...(process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
