@@ -97,10 +97,26 @@ export function packKey(key: string): string {
   const short = key.length === 15;
   if (short || key.length === 18) {
     const packed = packId15(key);
-    if (packed !== undefined && (short || key.slice(15) === checksum(key.slice(0, 15))))
+    if (packed !== undefined && (short || suffixIsChecksum(key)))
       return short ? String.fromCharCode(packed.charCodeAt(0) | SHORT_TAG) + packed.slice(1) : packed;
   }
   return key.length > 0 && key.charCodeAt(0) >= 0x7f ? ESCAPE + key : key;
+}
+
+/** Whether an 18-character Id's last 3 characters are the checksum of its first 15 (`checksum`,
+ *  compared a character at a time: no slices and no suffix string a key, on every packKey). With the
+ *  12-character result built in one call: an index entry applied 6.71 -> 5.88 µs (session 20,
+ *  bench/routine-index-load.ts --apply-only, 300k entries, 6 rounds alternating, medians). */
+function suffixIsChecksum(id: string): boolean {
+  for (let chunk = 0; chunk < 3; chunk++) {
+    let bits = 0;
+    for (let j = 0; j < 5; j++) {
+      const c = id.charCodeAt(chunk * 5 + j);
+      if (c >= 65 && c <= 90) bits |= 1 << j;
+    }
+    if (id.charCodeAt(15 + chunk) !== SUFFIX.charCodeAt(bits)) return false;
+  }
+  return true;
 }
 
 /** The key `packKey` gave `held` for. */
@@ -125,11 +141,20 @@ function packId15(key: string): string | undefined {
   const b = group5(key, 5);
   const c = group5(key, 10);
   if (a < 0 || b < 0 || c < 0) return undefined;
-  const f = String.fromCharCode;
-  return (
-    f((a >>> 24) | ID_TAG, (a >>> 16) & 0xff, (a >>> 8) & 0xff, a & 0xff) +
-    f(b >>> 24, (b >>> 16) & 0xff, (b >>> 8) & 0xff, b & 0xff) +
-    f(c >>> 24, (c >>> 16) & 0xff, (c >>> 8) & 0xff, c & 0xff)
+  // one string of 12 characters, not three joined
+  return String.fromCharCode(
+    (a >>> 24) | ID_TAG,
+    (a >>> 16) & 0xff,
+    (a >>> 8) & 0xff,
+    a & 0xff,
+    b >>> 24,
+    (b >>> 16) & 0xff,
+    (b >>> 8) & 0xff,
+    b & 0xff,
+    c >>> 24,
+    (c >>> 16) & 0xff,
+    (c >>> 8) & 0xff,
+    c & 0xff,
   );
 }
 
