@@ -113,8 +113,9 @@ interface RunFigures {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
+  log(`the runs go from dist/, with ${roleRuntime()}`);
   if (args.build) {
-    log(`building (the runs go from dist/, with ${roleRuntime()})…`);
+    log('building…');
     await runChild(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
   }
   const services = await ensureServices((line) => log(line));

@@ -78,7 +78,10 @@ export function markdown(r: BenchResult): string {
       `the registry, PostgreSQL and the simulator on the same machine. ` +
       `Producer compression ${r.settings.compression}, ${r.settings.partitions} partitions per ` +
       `topic, ${r.settings.parallelPages} result pages read in parallel.` +
-      (r.settings.runtime ? ` Our processes ran with ${r.settings.runtime}.` : ''),
+      (r.settings.runtime
+        ? ` The connector, the sink and the other roles ran with ${r.settings.runtime}; ` +
+          `the simulator with Node's defaults.`
+        : ''),
     '',
     '| stage | records | seconds | records/s | reference, same run | reference records/s | ratio |',
     '|---|---:|---:|---:|---|---:|---:|',

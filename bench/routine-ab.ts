@@ -97,7 +97,7 @@ async function main(): Promise<void> {
       : await orgFor(undefined, '').then((o) => [o, o]);
     const run = async (root: string, fullRepublish: boolean): Promise<Figures> => {
       const { settings } = orgs[args.roots.indexOf(root)];
-      const r = spawnRole('sync', { settings, fullRepublish }, root, { image: true });
+      const r = spawnRole('sync', { settings, fullRepublish }, root);
       roles.push(r);
       const f = await r.next<SyncFigures>();
       if (f.status !== 'succeeded') throw new Error(`${root} failed: ${JSON.stringify(f.error)}`);

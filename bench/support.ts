@@ -126,20 +126,39 @@ export interface RoleProcess {
 export const DIST_ROLES = process.env.BENCH_ROLES ?? path.join(ROOT, 'dist', 'bench', 'roles.js');
 
 /**
- * How every role runs: as the image runs the product (bench/image-flags.ts: V8's 2 x 4 MB semi-spaces
- * and glibc's malloc variables), so a peak RSS printed is the product's. Before session 20 only the
- * routine benches did, and the pipeline bench took them from the caller's environment: session 19's
- * 1M run, started without them, printed every process ~40-50 MB above session 17's, the sink's and
- * the extract role's too, whose code had not changed. BENCH_NODE_FLAGS=defaults runs the roles with
- * Node's and glibc's defaults instead (a figure without the image, named so in the report).
+ * How every role spawnRole starts runs: as the image runs the product (bench/image-flags.ts: V8's
+ * 2 x 4 MB semi-spaces and glibc's malloc variables), so a peak RSS printed is the product's. Before
+ * session 20 only the routine benches did, and the pipeline bench took them from the caller's
+ * environment: session 19's 1M run, started without them, printed every process ~40-50 MB above
+ * session 17's, the sink's and the extract role's too, whose code had not changed.
+ * BENCH_NODE_FLAGS=defaults runs them with Node's and glibc's defaults instead (named so in the
+ * report); any other value is refused. Not spawnRole's: bench/sink.ts and bench/extract.ts start
+ * their processes with BENCH_NODE_ARGS only, and the simulator runs with Node's defaults.
  */
-export const ROLE_IMAGE_FLAGS = process.env.BENCH_NODE_FLAGS !== 'defaults';
+export const ROLE_IMAGE_FLAGS = ((): boolean => {
+  const v = process.env.BENCH_NODE_FLAGS;
+  if (v !== undefined && v !== 'defaults' && v !== 'image')
+    throw new Error(`BENCH_NODE_FLAGS=${v}: "image" (the default) or "defaults" (Node's and glibc's own)`);
+  return v !== 'defaults';
+})();
 
-/** The roles' runtime as the report names it. */
+const MALLOC_VARIABLES = Object.keys(IMAGE_MALLOC);
+
+/** The roles' runtime as the report names it: what the child really gets (spawnRole), a caller's own
+ *  values named as such. */
 export function roleRuntime(): string {
-  if (!ROLE_IMAGE_FLAGS) return "Node's and glibc's defaults (BENCH_NODE_FLAGS=defaults)";
-  const malloc = Object.entries(IMAGE_MALLOC).map(([k, v]) => `${k}=${process.env[k] ?? v}`);
-  return `the image's flags (${[...IMAGE_NODE_ARGS, ...malloc].join(' ')})`;
+  const extra = process.env.BENCH_NODE_ARGS?.trim();
+  const added = extra ? `, then BENCH_NODE_ARGS "${extra}" (the last of a repeated flag wins)` : '';
+  if (!ROLE_IMAGE_FLAGS) {
+    const own = [...MALLOC_VARIABLES, 'NODE_OPTIONS'].filter((k) => process.env[k] !== undefined);
+    const kept = own.length ? ` but the caller's ${own.map((k) => `${k}=${process.env[k]}`).join(' ')}` : '';
+    return `Node's and glibc's defaults (BENCH_NODE_FLAGS=defaults)${kept}${added}`;
+  }
+  const malloc = Object.entries(IMAGE_MALLOC).map(([k, v]) => {
+    const own = process.env[k];
+    return own === undefined || own === v ? `${k}=${v}` : `${k}=${own} (the caller's; the image's ${v})`;
+  });
+  return `the image's flags (${[...IMAGE_NODE_ARGS, ...malloc].join(' ')})${added}`;
 }
 
 /** BENCH_NODE_ARGS: flags for the roles' node, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to see where the
