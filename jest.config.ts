@@ -21,8 +21,6 @@ const config: Config = {
       testEnvironment: 'node',
       transform: tsJest,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
-      // one suite at a time: they share the services (test/support/serial-runner.ts)
-      runner: '<rootDir>/test/support/serial-runner.ts',
       globalSetup: '<rootDir>/test/support/global-setup.ts',
       globalTeardown: '<rootDir>/test/support/global-teardown.ts',
     },
