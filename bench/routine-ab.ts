@@ -13,6 +13,8 @@
  * own topics (two identical orgs, the same users changed in both before each round), so a change
  * of the simulator shows beside the connector's. Without it both builds share this checkout's.
  */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { silentLogger } from '../kernel/logger';
@@ -70,6 +72,7 @@ async function main(): Promise<void> {
   const name = `benchab-${Date.now().toString(36)}`;
   const roles: RoleProcess[] = [];
   const sims: SimHandle[] = [];
+  const checkpointDirs: string[] = [];
   try {
     await admin.connect();
     /** One org and its topics: a simulator (from `simRoot`'s build) and the settings of a connector on it. */
@@ -88,7 +91,10 @@ async function main(): Promise<void> {
         registryUrl,
         parallelPages: 3,
         partitions: 3,
+        // as the compose stack runs it (a build before the checkpoints ignores the setting)
+        indexCheckpointDir: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-ab-checkpoints-')),
       });
+      checkpointDirs.push(settings.indexCheckpointDir!);
       await provisionTopics(admin, settings.topics, settings.topicSettings, silentLogger);
       return { sim, settings };
     };
@@ -159,6 +165,7 @@ async function main(): Promise<void> {
     await deleteBenchSubjects(registryUrl, name);
     await admin.disconnect();
     for (const sim of sims) await sim.stop();
+    for (const dir of checkpointDirs) fs.rmSync(dir, { recursive: true, force: true });
     await stopServices(services.started);
   }
 }

@@ -290,6 +290,8 @@ export function benchSettings(o: {
   parallelPages: number;
   partitions: number;
   publisher?: PublisherOptions;
+  /** Where the connector keeps its live indexes' checkpoints (as the compose stack does); unset: none. */
+  indexCheckpointDir?: string;
 }): ConnectorSettings {
   const { name } = o;
   return {
@@ -316,6 +318,7 @@ export function benchSettings(o: {
     topicSettings: { partitions: o.partitions, loginRetentionMs: 7 * 24 * 3600 * 1000 },
     guard: DEFAULT_DELETION_GUARD,
     publisher: o.publisher ?? DEFAULT_PUBLISHER,
+    ...(o.indexCheckpointDir ? { indexCheckpointDir: o.indexCheckpointDir } : {}),
   };
 }
 

@@ -382,13 +382,86 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     return this.entries();
   }
 
+  /**
+   * Each entry of the arena as its bytes, without a string: `fn(buf, keyAt, keyLength, valueAt,
+   * valueLength)`, latin1 (for a checkpoint: pipeline/kafka/index-checkpoint.ts). The entries of
+   * the overflow Map are not visited (`overflowEntries`). The map must not change meanwhile.
+   */
+  forEachRaw(fn: (buf: Buffer, keyAt: number, keyLength: number, valueAt: number, valueLength: number) => void): void {
+    const moves = this.moves;
+    for (let slot = 0; slot <= this.mask; slot++) {
+      const s = this.slots[slot];
+      if (s === 0) continue;
+      const chunk = this.chunks[(s - 1) >>> ARENA_CHUNK_BITS];
+      const at = (s - 1) & ARENA_POS;
+      const v = at + 1 + chunk[at];
+      fn(chunk, at + 1, chunk[at], v + 4, chunk.readUInt16LE(v + 2));
+      if (this.moves !== moves) throw new Error('ArenaStringMap changed while forEachRaw visited it');
+    }
+  }
+
+  /** The entries held beside the arena (keys or values that do not fit it). */
+  overflowEntries(): IterableIterator<[string, string]> {
+    return this.overflow.entries();
+  }
+
+  /**
+   * `set` of a key and a value given as latin1 bytes of `buf` (a checkpoint's entries, read back
+   * without a string each: ~1 µs an entry where a string key and value cost their decoding too).
+   * A key of 1 to 255 bytes, a value of at most 65,535 (what forEachRaw gives).
+   */
+  setRaw(buf: Buffer, keyAt: number, keyLength: number, valueAt: number, valueLength: number): void {
+    if (keyLength < 1 || keyLength > 255 || valueLength > 0xffff) {
+      throw new RangeError(`setRaw: a key of ${keyLength} bytes or a value of ${valueLength} does not fit the arena`);
+    }
+    const slot = this.overflow.size > 0 ? -2 : this.findRaw(buf, keyAt, keyLength);
+    if (slot !== -1) {
+      // held already (or an overflow entry may be): the string path keeps every rule of set
+      this.set(
+        buf.toString('latin1', keyAt, keyAt + keyLength),
+        buf.toString('latin1', valueAt, valueAt + valueLength),
+      );
+      return;
+    }
+    if ((this.used + 1) / (this.mask + 1) > MAX_LOAD) this.grow();
+    let to = this.hashRaw(buf, keyAt, keyLength);
+    while (this.slots[to] !== 0) to = (to + 1) & this.mask;
+    this.slots[to] = this.appendRaw(buf, keyAt, keyLength, valueAt, valueLength) + 1;
+    this.used++;
+  }
+
   private locate(offset: number): [Buffer, number] {
     return [this.chunks[offset >>> ARENA_CHUNK_BITS], offset & ARENA_POS];
   }
 
   /** Writes an entry at the arena's end; returns its offset. */
   private append(key: string, value: string): number {
-    const need = 5 + key.length + value.length;
+    const at = this.room(5 + key.length + value.length);
+    const chunk = this.chunks[this.chunks.length - 1];
+    chunk[at] = key.length;
+    writeLatin1(chunk, key, at + 1);
+    const v = at + 1 + key.length;
+    chunk[v] = chunk[v + 2] = value.length & 0xff;
+    chunk[v + 1] = chunk[v + 3] = value.length >>> 8;
+    writeLatin1(chunk, value, v + 4);
+    return ((this.chunks.length - 1) << ARENA_CHUNK_BITS) + at;
+  }
+
+  /** append, of bytes. */
+  private appendRaw(buf: Buffer, keyAt: number, keyLength: number, valueAt: number, valueLength: number): number {
+    const at = this.room(5 + keyLength + valueLength);
+    const chunk = this.chunks[this.chunks.length - 1];
+    chunk[at] = keyLength;
+    buf.copy(chunk, at + 1, keyAt, keyAt + keyLength);
+    const v = at + 1 + keyLength;
+    chunk[v] = chunk[v + 2] = valueLength & 0xff;
+    chunk[v + 1] = chunk[v + 3] = valueLength >>> 8;
+    buf.copy(chunk, v + 4, valueAt, valueAt + valueLength);
+    return ((this.chunks.length - 1) << ARENA_CHUNK_BITS) + at;
+  }
+
+  /** Takes `need` bytes at the end of the last chunk (a new chunk when they do not fit): where they start. */
+  private room(need: number): number {
     if (this.chunks.length === 0 || this.top + need > ARENA_CHUNK) {
       const last = this.chunks.length - 1;
       this.chunks.push(arenaChunks.take());
@@ -398,19 +471,12 @@ export class ArenaStringMap implements Iterable<[string, string]> {
       if (last >= 0 && this.chunkLive[last] === 0) this.release(last); // no longer the one written to
     }
     const last = this.chunks.length - 1;
-    const chunk = this.chunks[last];
     const at = this.top;
-    chunk[at] = key.length;
-    writeLatin1(chunk, key, at + 1);
-    const v = at + 1 + key.length;
-    chunk[v] = chunk[v + 2] = value.length & 0xff;
-    chunk[v + 1] = chunk[v + 3] = value.length >>> 8;
-    writeLatin1(chunk, value, v + 4);
     this.top += need;
     this.live += need;
     this.chunkLive[last]++;
     this.chunkFill[last] = this.top;
-    return (last << ARENA_CHUNK_BITS) + at;
+    return at;
   }
 
   /**
@@ -440,6 +506,24 @@ export class ArenaStringMap implements Iterable<[string, string]> {
       while (i < key.length && chunk[at + 1 + i] === key.charCodeAt(i)) i++;
       if (i === key.length) return slot;
     }
+  }
+
+  private findRaw(buf: Buffer, keyAt: number, keyLength: number): number {
+    for (let slot = this.hashRaw(buf, keyAt, keyLength); ; slot = (slot + 1) & this.mask) {
+      const s = this.slots[slot];
+      if (s === 0) return -1;
+      const [chunk, at] = this.locate(s - 1);
+      if (chunk[at] !== keyLength) continue;
+      let i = 0;
+      while (i < keyLength && chunk[at + 1 + i] === buf[keyAt + i]) i++;
+      if (i === keyLength) return slot;
+    }
+  }
+
+  private hashRaw(buf: Buffer, keyAt: number, keyLength: number): number {
+    let h = FNV_OFFSET;
+    for (let i = keyAt, end = keyAt + keyLength; i < end; i++) h = Math.imul(h ^ buf[i], FNV_PRIME);
+    return (h >>> 0) & this.mask;
   }
 
   private home(key: string): number {

@@ -38,6 +38,8 @@ export interface ConnectorSettings {
   topicSettings: TopicSettings;
   guard: DeletionGuardOptions;
   publisher: PublisherOptions;
+  /** Where checkpoints of the live indexes are kept (pipeline/kafka/index-checkpoint.ts); unset: none. */
+  indexCheckpointDir?: string;
 }
 
 export interface RunRequest {
@@ -146,6 +148,7 @@ export async function startConnector(settings: ConnectorSettings, deps: Connecto
               allowFieldLoss: req.allowFieldLoss === true,
               scheduled: req.scheduled,
               replicationFactor: settings.topicSettings.replicationFactor,
+              indexCheckpointDir: settings.indexCheckpointDir,
             },
           );
         } finally {

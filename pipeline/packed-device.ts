@@ -49,6 +49,24 @@ export class DeviceCompactor {
     return this.strings.length;
   }
 
+  /** The interned strings in their order: a compacted device names them by index (a checkpoint keeps them). */
+  get table(): readonly string[] {
+    return this.strings;
+  }
+
+  /**
+   * Interns `strings` in order into an empty compactor, so that each has the index it had in the
+   * compactor whose `table` they are (a checkpoint's devices read back: index-checkpoint.ts).
+   */
+  restoreTable(strings: readonly string[]): void {
+    if (this.strings.length > 0) throw new Error('restoreTable: the compactor already interned strings');
+    for (const s of strings) {
+      if (typeof s !== 'string' || this.index.has(s) || this.intern(s) === undefined) {
+        throw new Error('restoreTable: not a table of distinct strings within the bound');
+      }
+    }
+  }
+
   compact(packed: string): string {
     return this.tryCompact(packed) ?? RAW + packed;
   }

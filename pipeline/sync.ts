@@ -72,6 +72,8 @@ export interface SyncOptions {
   scheduled?: { slot: number; attempt: number };
   /** topicSettings.replicationFactor: of the live-index topic when a run creates it (unset: the broker's default). */
   replicationFactor?: number;
+  /** Where checkpoints of the live indexes are kept (pipeline/kafka/index-checkpoint.ts); unset: none. */
+  indexCheckpointDir?: string;
 }
 
 export interface SyncDeps {
@@ -294,6 +296,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
     // end is the one the load would see after connect. Never rejects: its error is thrown where
     // the load is awaited, and a run that fails before that waits for it in `finally`.
     const index = new LiveIndexTopic(deps.kafka, opts.topics.users, opts.connectorName, decodeStringKey, logger);
+    index.useCheckpoints(opts.indexCheckpointDir);
     const boundAtStart = snapshot.committed?.orgId ?? null;
     earlyLoad = boundAtStart === null ? null : settled(index.load(boundAtStart));
     const info = await deps.extractor.connect();
@@ -390,6 +393,7 @@ export async function runSync(deps: SyncDeps, opts: SyncOptions): Promise<RunSum
       fence,
       dryRun: opts.dryRun === true,
       replicationFactor: opts.replicationFactor,
+      checkpointDir: opts.indexCheckpointDir,
     });
     const liveBefore = live.size;
     const foreign = [...live.foreignOrgs()];

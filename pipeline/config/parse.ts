@@ -218,6 +218,7 @@ export function parseConnectorConfig(
     },
     metrics: { host: m.host as string, port: (m.port as number | undefined) ?? null },
     shutdownGraceMs: (v.shutdownGraceSeconds as number) * 1000,
+    ...(v.indexCheckpointDir ? { indexCheckpointDir: v.indexCheckpointDir as string } : {}),
     secrets: [...new Set(ctx.secrets.filter((s) => s.length >= 4))],
   };
 }

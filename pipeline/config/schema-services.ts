@@ -287,6 +287,14 @@ export const SERVICE_OPTIONS = {
     },
     { doc: 'retries of a failed scheduled run' },
   ),
+  indexCheckpointDir: str({
+    role: 'connector',
+    doc:
+      'a directory where the connector keeps a checkpoint of each live index, a local cache: a routine run ' +
+      'reads the index topic from the last checkpoint on instead of from its start (Kafka stays the truth)',
+    shownDefault: 'none: every run reads the index topics whole',
+    example: '/var/lib/sf-neurons/index-checkpoints',
+  }),
   shutdownGraceSeconds: num({
     min: 0,
     max: 3600,

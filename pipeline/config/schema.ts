@@ -41,7 +41,14 @@ export const configSchema = z.strictObject(CONFIG_SHAPE);
 export const SECTIONS: { title: string; keys: readonly string[] }[] = [
   {
     title: 'General',
-    keys: ['role', 'allowInsecureSecretFiles', 'connectorName', 'connectorServerName', 'shutdownGraceSeconds'],
+    keys: [
+      'role',
+      'allowInsecureSecretFiles',
+      'connectorName',
+      'connectorServerName',
+      'shutdownGraceSeconds',
+      'indexCheckpointDir',
+    ],
   },
   { title: 'Salesforce', keys: Object.keys(SALESFORCE_OPTIONS) },
   { title: 'Schedule', keys: [...Object.keys(SCHEDULE_OPTIONS), 'runRetries'] },

@@ -7,6 +7,7 @@ import { EntryLog } from './entry-log';
 import type { RunFence } from './fence';
 import { indexTopicOf, LiveIndex, usersRecordApplier } from './live-index';
 import type { OutRecord, RecordWriter } from './publisher';
+import { readIndexTopic } from './index-read';
 import { readToEnd, type ReadToEndOptions } from './read-to-end';
 
 /**
@@ -78,6 +79,7 @@ export class LiveIndexTopic {
   /** Why a background flush failed (the run must fail: its entries did not land). */
   private failed: unknown = null;
   private flushEvery = FLUSH_EVERY;
+  private checkpointDir: string | undefined;
 
   constructor(
     private readonly kafka: Kafka,
@@ -111,27 +113,33 @@ export class LiveIndexTopic {
 
   /** The live users (as readLiveIndex gives them), from the index and the users topic's tail. */
   async load(orgId: string | null, opts: ReadToEndOptions = {}): Promise<LoadedLive> {
-    const indexed = new LiveIndex();
+    let indexed = new LiveIndex();
     let mark: Watermark | null = null;
     const prefix = `${this.connector}\u0000`;
     const markKey = `${this.connector}\u0001`;
     if (await this.exists()) {
-      // every key of the index is one of its records: room for them at once (see PRESIZE_MAX)
-      indexed.reserve(await this.recordCount(this.topic));
-      await readToEnd(
-        this.kafka,
-        this.topic,
-        (m) => {
+      const read = await readIndexTopic({
+        kafka: this.kafka,
+        topic: this.topic,
+        connector: this.connector,
+        orgId,
+        apply: (state, m) => {
           const key = m.key?.toString('utf8');
-          if (key === markKey) mark = m.value ? parseMark(m.value.toString('utf8')) : null;
+          if (key === markKey) state.mark = m.value ? parseMark(m.value.toString('utf8')) : null;
           else if (key?.startsWith(prefix)) {
-            applyEntry(indexed, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
+            applyEntry(state.live, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
           }
         },
-        undefined,
+        // every key of the index is one of its records: room for them at once (see PRESIZE_MAX)
+        presize: () => this.recordCount(this.topic),
+        logger: this.logger,
+        what: this.what,
+        checkpointDir: this.checkpointDir,
         opts,
-      );
-      indexed.fit(); // the record count was an upper bound; a rebuild keeps this index for refresh()
+      });
+      indexed = read.live;
+      // a checkpoint's mark is JSON read back: held to the same shape as a mark read from the topic
+      mark = read.mark === null ? null : parseMark(JSON.stringify(read.mark));
     }
     const ends = await this.withAdmin((admin) => admin.fetchTopicOffsets(this.usersTopic));
     const from = tailStart(mark, this.usersTopic, ends);
@@ -210,6 +218,15 @@ export class LiveIndexTopic {
   useFence(fence: RunFence, opts: { flushEvery?: number } = {}): void {
     this.fence = fence;
     this.flushEvery = opts.flushEvery ?? FLUSH_EVERY;
+  }
+
+  /**
+   * Keeps a checkpoint of the index in `dir` (pipeline/kafka/index-checkpoint.ts): a load reads the
+   * index topic from the last load's checkpoint on, instead of from its start, when it is still
+   * true to the topic. A local cache: without it (or on another host) the load reads the topic.
+   */
+  useCheckpoints(dir: string | undefined): void {
+    this.checkpointDir = dir;
   }
 
   /** Keeps entries (a load's `refresh`, materialised now) for the commit; a later one for a key replaces it. */

@@ -54,6 +54,34 @@ export class LiveIndex {
     return this.users.byteLength;
   }
 
+  /**
+   * What a checkpoint keeps of this index (index-checkpoint.ts): the arena of the users, the device
+   * table its compacted devices name by index, the other orgs' keys. To read, never to change.
+   */
+  get parts(): { users: ArenaStringMap; table: readonly string[]; foreign: ReadonlyMap<string, string> } {
+    return { users: this.users, table: this.devices.table, foreign: this.foreign };
+  }
+
+  /**
+   * An index from a checkpoint's parts: the device table first (the entries name its indexes),
+   * room for `entries`, then `fill` puts the arena's entries in, then the overflow's.
+   */
+  static restore(
+    table: readonly string[],
+    foreign: Iterable<[string, string]>,
+    overflow: Iterable<[string, string]>,
+    entries: number,
+    fill: (users: ArenaStringMap) => void,
+  ): LiveIndex {
+    const index = new LiveIndex();
+    index.devices.restoreTable(table);
+    index.users.reserve(entries);
+    fill(index.users);
+    for (const [k, v] of overflow) index.users.set(k, v);
+    for (const [k, org] of foreign) index.foreign.set(k, org);
+    return index;
+  }
+
   /** Room for `users` keys at once (ArenaStringMap.reserve): a load of a known record count grows no table. */
   reserve(users: number): void {
     this.users.reserve(users);

@@ -15,6 +15,8 @@ export interface StreamIndexDeps {
   fence: RunFence | null;
   dryRun: boolean;
   replicationFactor: number | undefined;
+  /** Where the indexes' checkpoints are kept (index-checkpoint.ts); unset: none. */
+  checkpointDir?: string;
 }
 
 interface Held {
@@ -46,6 +48,7 @@ export class StreamIndexes {
       const index = new LiveIndexTopic(kafka, rt.topic, connectorName, decodeStringKey, logger, name);
       if (!dryRun) await index.ensure(this.deps.replicationFactor);
       if (fence) index.useFence(fence);
+      index.useCheckpoints(this.deps.checkpointDir);
       const loaded = await index.load(orgId);
       // the keys the tail changed (everything after a rebuild): written again by this run's commit
       if (!dryRun) await index.keepFlushed(loaded.refresh());

@@ -1,0 +1,165 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import type { Kafka, Producer } from 'kafkajs';
+import { createTopicsReady } from '../../../kafka/topics';
+import { silentLogger, type Logger } from '../../../kernel/logger';
+import type { LiveIndex, LiveUser } from '../../../pipeline/kafka/live-index';
+import { entryValue, LiveIndexTopic, type LoadedLive } from '../../../pipeline/kafka/live-index-topic';
+import { createProducer } from '../../../pipeline/kafka/publisher';
+import { longId } from '../../../pipeline/login-ids';
+import { HEADERS } from '../../../schemas/topics';
+import { kafkaClient } from '../../support/sync-harness';
+import { seededRandom } from '../../support/sync-oracle';
+import { uniqueName } from '../../support/services';
+
+/**
+ * Issue 15, session 21: a load with the index's checkpoint (pipeline/kafka/index-read.ts) gives
+ * exactly what a load that reads the index topic from its start gives (the oracle: the same
+ * LiveIndexTopic without checkpoints), whatever happened to the topic between loads, as an
+ * operator's months would have it: entries added, replaced, deleted (tombstones), other orgs,
+ * watermarks moved, users records in the tail, the index topic deleted and created again (with
+ * fewer or more records than the checkpoint knew), the checkpoint file damaged or taken from
+ * another org. (Records deleted below the checkpoint cannot happen: Kafka refuses DeleteRecords on
+ * a compacted topic.) A random sequence of those; replay with SYNC_SEED=<n>.
+ */
+const ORG = '00D000000000001EAA';
+const OTHER = '00D000000000002EAA';
+const connector = 'ckpt-test';
+const B62 = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+let kafka: Kafka;
+let producer: Producer;
+let topics: string[] = [];
+let dir: string;
+
+beforeEach(async () => {
+  kafka = kafkaClient();
+  producer = createProducer(kafka);
+  await producer.connect();
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'ckpt-it-'));
+});
+
+afterEach(async () => {
+  await producer.disconnect();
+  const admin = kafka.admin();
+  await admin.connect();
+  await admin.deleteTopics({ topics }).catch(() => undefined);
+  await admin.disconnect();
+  topics = [];
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+function contents(live: LiveIndex): Map<string, LiveUser | string> {
+  const out = new Map<string, LiveUser | string>();
+  for (const k of live.keys()) out.set(k, live.get(k)!);
+  for (const k of live.foreignKeys()) out.set(k, live.foreignOrg(k)!);
+  return out;
+}
+
+/** What a load gives that a run uses. */
+function outcome(l: LoadedLive) {
+  const refresh = [...l.refresh()].map((r) => [r.key.toString('utf8'), r.value?.toString('utf8') ?? null]);
+  refresh.sort((a, b) => String(a[0]).localeCompare(String(b[0])));
+  return { source: l.source, tailRecords: l.tailRecords, watermark: [...l.watermark], live: contents(l.live), refresh };
+}
+
+it('a load from the checkpoint equals a load from the topic, through a random history of the index topic', async () => {
+  const rnd = seededRandom('index-checkpoint history');
+  const users = `${uniqueName('ckpt')}.users`;
+  const indexTopic = `${users}.live-index`;
+  topics.push(users, indexTopic);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopicsReady(admin, [
+      { topic: users, numPartitions: 2, configEntries: [{ name: 'cleanup.policy', value: 'compact' }] },
+    ]);
+    const ids = Array.from({ length: 40 + Math.floor(rnd.next() * 200) }, () => {
+      let id = '005';
+      for (let c = 0; c < 12; c++) id += rnd.pick([...B62]);
+      return longId(id);
+    });
+    const ensure = async () => {
+      const index = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), silentLogger);
+      await index.ensure(1);
+    };
+    await ensure();
+    const entry = (id: string) => {
+      const roll = rnd.next();
+      if (roll < 0.15) return null;
+      const org = roll < 0.25 ? OTHER : ORG;
+      const time = String(Math.floor(rnd.next() * 1e15)).padStart(15, '0');
+      const values = JSON.stringify(['Chrome', null, `10.0.0.${Math.floor(rnd.next() * 256)}`]);
+      const device = rnd.next() < 0.7 ? `${time}${id}\u0000abcd${values}` : undefined;
+      return entryValue(org, rnd.pick([undefined, 'tf', 'ff']), Math.floor(rnd.next() * 1e15).toString(36), device);
+    };
+    const writeEntries = async (n: number) => {
+      const messages = Array.from({ length: n }, () => {
+        const id = rnd.pick(ids);
+        return { key: `${connector}\u0000${id}`, value: entry(id) };
+      });
+      await producer.send({ topic: indexTopic, messages });
+    };
+    const writeMark = async () => {
+      const ends = await admin.fetchTopicOffsets(users);
+      const offsets = Object.fromEntries(ends.map((p) => [p.partition, p.high]));
+      await producer.send({
+        topic: indexTopic,
+        messages: [{ key: `${connector}\u0001`, value: JSON.stringify({ topic: users, offsets }) }],
+      });
+    };
+    const writeUsers = async (n: number) => {
+      const messages = Array.from({ length: n }, () => {
+        const id = rnd.pick(ids);
+        const gone = rnd.next() < 0.2;
+        return {
+          key: id,
+          value: gone ? null : 'v',
+          headers: gone
+            ? {}
+            : { [HEADERS.connector]: connector, [HEADERS.org]: ORG, [HEADERS.contentHash]: `h${rnd.next()}` },
+        };
+      });
+      await producer.send({ topic: users, messages });
+    };
+    const warnings: string[] = [];
+    const logger: Logger = { ...silentLogger, warn: (msg: string) => void warnings.push(msg) };
+    const file = () => fs.readdirSync(dir).map((f) => path.join(dir, f))[0];
+    const steps: string[] = [];
+    let fromCheckpoint = 0;
+    for (let step = 0; step < 30; step++) {
+      const what = rnd.pick(['entries', 'entries', 'mark', 'users', 'recreate', 'damage', 'org', 'none']);
+      steps.push(what);
+      if (what === 'entries') await writeEntries(1 + Math.floor(rnd.next() * 60));
+      else if (what === 'mark') await writeMark();
+      else if (what === 'users') await writeUsers(1 + Math.floor(rnd.next() * 20));
+      else if (what === 'recreate') {
+        const [was] = await admin.fetchTopicOffsets(indexTopic);
+        await admin.deleteTopics({ topics: [indexTopic] });
+        await ensure();
+        // fewer records than before, or as many, or more: the checkpoint's last offset may exist again
+        await writeEntries(Math.floor(rnd.next() * 2.2 * Number(was.high)));
+        if (rnd.next() < 0.5) await writeMark();
+      } else if (what === 'damage' && file()) {
+        const bytes = fs.readFileSync(file());
+        bytes[Math.floor(rnd.next() * bytes.length)] ^= 0x5a;
+        fs.writeFileSync(file(), bytes);
+      }
+      const orgId = what === 'org' ? OTHER : ORG;
+      const oracle = await new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), silentLogger).load(
+        orgId,
+      );
+      const cached = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), logger);
+      cached.useCheckpoints(dir);
+      const before = warnings.length;
+      const got = await cached.load(orgId);
+      if (warnings.length === before && file()) fromCheckpoint++;
+      const context = { seed: rnd.seed, step, steps: steps.join(' ') };
+      expect({ ...context, load: outcome(got) }).toEqual({ ...context, load: outcome(oracle) });
+    }
+    // the sequence did use checkpoints, not only fall back to the topic
+    expect({ seed: rnd.seed, fromCheckpoint: fromCheckpoint > 3 }).toEqual({ seed: rnd.seed, fromCheckpoint: true });
+  } finally {
+    await admin.disconnect();
+  }
+});
