@@ -69,6 +69,7 @@ COPY --chown=root:root schemas/streams/views ./schemas/streams/views
 # Writable places for the user: the compose stack mounts named volumes here (a new named
 # volume takes over the owner and mode of the folder it is mounted on).
 RUN mkdir -p /var/lib/sf-neurons/postgres-password /var/lib/sf-neurons/database-url /var/lib/sf-neurons/demo \
+      /var/lib/sf-neurons/index-checkpoints \
  && chown -R connector:connector /var/lib/sf-neurons && chmod 0700 /var/lib/sf-neurons/*
 USER 10001:10001
 # Prometheus /metrics and /health, when the config's metrics.port is 9464.

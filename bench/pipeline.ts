@@ -120,6 +120,8 @@ async function main(): Promise<void> {
   const { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, DATABASE_URL: databaseUrl } = services.endpoints;
   const kafka = new Kafka({ clientId: 'bench-pipeline', brokers: [brokers], logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
+  // the connector keeps its live indexes' checkpoints here, as the compose stack does (a volume)
+  const checkpoints = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-checkpoints-'));
   const db = new Client({ connectionString: databaseUrl });
   const p = `bench-${Date.now().toString(36)}`;
   const tables: string[] = [];
@@ -152,6 +154,7 @@ async function main(): Promise<void> {
         parallelPages: PARALLEL_PAGES,
         partitions: PARTITIONS,
         publisher,
+        indexCheckpointDir: checkpoints,
       });
     const stages: StageFigure[] = [];
     const total = args.users + args.logins;
@@ -459,6 +462,7 @@ async function main(): Promise<void> {
         partitions: PARTITIONS,
         parallelPages: PARALLEL_PAGES,
         runtime: roleRuntime(),
+        indexCheckpoints: true,
       },
       stages,
       floors,
@@ -527,6 +531,7 @@ async function main(): Promise<void> {
     await deleteBenchSubjects(registryUrl, p);
     await admin.disconnect();
     await sim?.stop();
+    fs.rmSync(checkpoints, { recursive: true, force: true });
     await stopServices(services.started);
   }
 }

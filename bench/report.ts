@@ -46,6 +46,8 @@ export interface BenchResult {
     parallelPages: number;
     /** How the connector, the sink and the other roles ran (absent in results before session 20). */
     runtime?: string;
+    /** Whether the connector kept its live indexes' checkpoints (indexCheckpointDir; absent before session 21). */
+    indexCheckpoints?: boolean;
   };
   stages: StageFigure[];
   /** Users and login events apart, against the machine's floor (absent in results before issue 15). */
@@ -81,6 +83,9 @@ export function markdown(r: BenchResult): string {
       (r.settings.runtime
         ? ` The connector, the sink and the other roles ran with ${r.settings.runtime}; ` +
           `the simulator with Node's defaults.`
+        : '') +
+      (r.settings.indexCheckpoints
+        ? ' The connector kept its live indexes\' checkpoints (indexCheckpointDir, as the compose stack).'
         : ''),
     '',
     '| stage | records | seconds | records/s | reference, same run | reference records/s | ratio |',

@@ -17,6 +17,7 @@ import { waitFor } from '../../support/wait';
  * values and the device of their latest successful login (DeviceOracle: among the events read
  * while they were selected), every login event once, no user deleted who should exist. Prints its
  * seed; SYNC_SEED=<n> replays one, OPERATOR_YEAR_ROUNDS=<n> changes the number of rounds (default 6).
+ * The connector keeps live-index checkpoints (indexCheckpointDir), as the compose stack does.
  */
 closeRigsAfterEachTest();
 const ROOT = path.resolve(__dirname, '..', '..', '..');
@@ -30,6 +31,10 @@ it("an operator's year: after every round the sink's tables equal the org", asyn
   });
   // the whole generated history is read: the oracle is every login event of the org
   rig.settings.salesforce = { ...rig.settings.salesforce, loginLookbackDays: 3650, parallelPages: 1 };
+  // as the compose stack runs it: each live index read from its last checkpoint (session 21), which
+  // the killed runs, the racing instance and the rival's runs write and read too
+  const checkpoints = fs.mkdtempSync(path.join(os.tmpdir(), 'operators-year-checkpoints-'));
+  rig.settings.indexCheckpointDir = checkpoints;
   const c = await rig.connector();
   const rival = await connectorFor(rig.settings);
   try {
@@ -66,8 +71,11 @@ it("an operator's year: after every round the sink's tables equal the org", asyn
       if (kind === 'sink restart') await rig.startSink();
       await expectTablesEqualOrg(rig, oracle, loginOracle);
     }
+    // the checkpoints were used: one file per live index (the users' and each snapshot stream's)
+    expect(fs.readdirSync(checkpoints).filter((f) => f.endsWith('.checkpoint')).length).toBeGreaterThan(1);
   } finally {
     await rival.close();
+    fs.rmSync(checkpoints, { recursive: true, force: true });
   }
 });
 
