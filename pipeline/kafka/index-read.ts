@@ -21,6 +21,12 @@ export interface IndexReadSpec {
   orgId: string | null;
   /** What one index record does to the state (the latest record per key decides). */
   apply: (state: IndexState, m: KafkaMessage) => void;
+  /**
+   * Whether a record is one of its own, never written twice alike (a watermark with its random id):
+   * a checkpoint is written only when the last record read is such a record, since the next load
+   * knows the topic by that record at that offset (a recreated topic cannot hold it again).
+   */
+  unique: (m: KafkaMessage) => boolean;
   /** Keys to make room for before a read from the start (the topic's record count). */
   presize: () => Promise<number>;
   logger: Logger;
@@ -68,7 +74,7 @@ export async function readIndexTopic(spec: IndexReadSpec): Promise<IndexState> {
     live.reserve(await spec.presize());
     read = await readFrom(spec, undefined, live);
   }
-  if (file && read.last && read.applied > 0) {
+  if (file && read.last && read.applied > 0 && read.lastUnique) {
     const header: CheckpointHeader = { ...expect, last: read.last, next: read.next, mark: read.state.mark };
     try {
       fs.mkdirSync(spec.checkpointDir!, { recursive: true, mode: 0o700 });
@@ -90,6 +96,8 @@ interface Read {
   next: string;
   /** Records applied in this read (not counting the checkpoint's own last record). */
   applied: number;
+  /** Whether the last record read is one of its own (IndexReadSpec.unique). */
+  lastUnique: boolean;
 }
 
 /** Reads the topic from the start, or from a checkpoint's last record (checked, not applied again). */
@@ -125,7 +133,8 @@ async function readFrom(spec: IndexReadSpec, from: CheckpointHeader | undefined,
   if (lastMessage) last = { offset: lastMessage.offset, digest: digest(lastMessage) };
   live.fit(); // the record count was an upper bound
   if (from) spec.logger.info(`the ${spec.what}' index read from its checkpoint`, { live: live.size, applied });
-  return { state, last, next: String(ends.get(0) ?? 0n), applied };
+  const lastUnique = lastMessage !== undefined && spec.unique(lastMessage);
+  return { state, last, next: String(ends.get(0) ?? 0n), applied, lastUnique };
 }
 
 /** A record's key and value (a null value apart from an empty one), hashed. */

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Admin, Kafka } from 'kafkajs';
 import type { Logger } from '../../kernel/logger';
 import { createTopicsReady } from '../../kafka/topics';
@@ -47,7 +48,7 @@ import { readToEnd, type ReadToEndOptions } from './read-to-end';
  *
  * Keys and values are plain UTF-8 (internal topic): key `<connector>\0<user key>`, value
  * `<org>\t<flags><hash>\t<device>` or null (not live); the watermark is key `<connector>\x01`
- * with JSON `{ "topic", "offsets": { partition: offset } }`.
+ * with JSON `{ "topic", "offsets": { partition: offset }, "id" }` (id: random, see watermarkRecord).
  */
 export interface LoadedLive {
   live: LiveIndex;
@@ -130,6 +131,7 @@ export class LiveIndexTopic {
             applyEntry(state.live, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
           }
         },
+        unique: (m) => m.key?.toString('utf8') === markKey && m.value !== null && markId(m.value) !== undefined,
         // every key of the index is one of its records: room for them at once (see PRESIZE_MAX)
         presize: () => this.recordCount(this.topic),
         logger: this.logger,
@@ -337,10 +339,16 @@ export class LiveIndexTopic {
     return new Map(ends.map((p) => [p.partition, BigInt(p.high)]));
   }
 
-  /** The watermark record: the users-topic offsets the index is complete up to. */
+  /**
+   * The watermark record: the users-topic offsets the index is complete up to, and a random `id`
+   * that makes each one a record of its own. A checkpoint knows its index topic by the record at
+   * its last offset (index-read.ts), usually a watermark: without the id, an index topic recreated
+   * and written as before (Kafka wiped, a rebuild of as many users) held the same watermark at the
+   * same offset, and its other entries were taken from the old topic (index-checkpoint-s21.test.ts).
+   */
   watermarkRecord(offsets: Map<number, bigint>): OutRecord {
     const byPartition = Object.fromEntries([...offsets].map(([p, o]) => [p, o.toString()]));
-    const value = JSON.stringify({ topic: this.usersTopic, offsets: byPartition });
+    const value = JSON.stringify({ topic: this.usersTopic, offsets: byPartition, id: randomUUID() });
     return { topic: this.topic, key: Buffer.from(`${this.connector}\u0001`), value: Buffer.from(value), headers: {} };
   }
 
@@ -428,6 +436,12 @@ export function entryOf(live: LiveIndex, key: string, orgId: string | null): str
 interface Watermark {
   topic: string;
   offsets: Record<string, string>;
+}
+
+/** A watermark record's random id (watermarkRecord), undefined when it has none (written before session 21). */
+function markId(value: Buffer): string | undefined {
+  const id = (parseMark(value.toString('utf8')) as { id?: unknown } | null)?.id;
+  return typeof id === 'string' && id.length >= 32 ? id : undefined;
 }
 
 function parseMark(text: string): Watermark | null {
