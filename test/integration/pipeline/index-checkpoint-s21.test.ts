@@ -172,7 +172,7 @@ it('a load from the checkpoint equals a load from the topic, through a random hi
   }
 });
 
-it('an index topic recreated with the same last watermark at the same offset is not taken for the old one', async () => {
+it('an index topic recreated with the same last watermark at its offset is not taken for the old one', async () => {
   // Kafka wiped (or the index topic deleted) and a run writing as many entries and the same
   // watermark as before: the checkpoint's last record matches byte for byte unless each
   // watermark record is one of its own
