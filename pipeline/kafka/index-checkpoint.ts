@@ -104,6 +104,8 @@ export function writeCheckpoint(path: string, header: CheckpointHeader, live: Li
 export function readCheckpoint(
   path: string,
   expect: Pick<CheckpointHeader, 'connector' | 'indexTopic' | 'orgId'>,
+  /** The read buffer's size (a test reads with a few bytes, so an entry meets every buffer boundary). */
+  ioBytes = IO_BYTES,
 ): { header: CheckpointHeader; live: LiveIndex } | undefined {
   let fd: number;
   try {
@@ -113,7 +115,7 @@ export function readCheckpoint(
     throw new CheckpointRefused(`it cannot be opened (${(err as Error).message})`);
   }
   try {
-    const input = new Input(fd);
+    const input = new Input(fd, ioBytes);
     if (!input.take(MAGIC.length).equals(MAGIC)) throw new CheckpointRefused('it is not a checkpoint of this version');
     const size = fs.fstatSync(fd).size;
     const headerLength = input.u32();
@@ -136,11 +138,11 @@ export function readCheckpoint(
         (users: ArenaStringMap) => {
           for (let i = 0; i < header.entries; i++) {
             const keyLength = input.need(1)[input.at];
-            const entry = input.need(3 + keyLength);
+            const valueLength = input.need(3 + keyLength).readUInt16LE(input.at + 1 + keyLength);
+            // `need` may move the unread bytes to the buffer's start: the entry's place is read after it
+            const buf = input.need(3 + keyLength + valueLength);
             const at = input.at;
-            const valueLength = entry.readUInt16LE(at + 1 + keyLength);
-            input.need(3 + keyLength + valueLength);
-            users.setRaw(input.buf, at + 1, keyLength, at + 3 + keyLength, valueLength);
+            users.setRaw(buf, at + 1, keyLength, at + 3 + keyLength, valueLength);
             input.skip(3 + keyLength + valueLength);
           }
         },
@@ -245,7 +247,7 @@ class Output {
  * those consumed (summed a window at a time: a native call an entry cost ~0.2 µs each).
  */
 class Input {
-  buf = Buffer.allocUnsafe(IO_BYTES);
+  buf: Buffer;
   at = 0;
   private end = 0;
   private eof = false;
@@ -253,7 +255,12 @@ class Input {
   /** Bytes of `buf` before this are in `sum`. */
   private summed = 0;
 
-  constructor(private readonly fd: number) {}
+  constructor(
+    private readonly fd: number,
+    size: number,
+  ) {
+    this.buf = Buffer.allocUnsafe(size);
+  }
 
   /** The CRC-32 of every byte consumed so far. */
   get crc(): number {

@@ -102,6 +102,29 @@ it('reads back every key, hash, device, flags and other org as written', () => {
   }
 });
 
+it('reads back the same whatever the read buffer, an entry cut at every place by its boundaries', () => {
+  const rnd = seededRandom('index-checkpoint buffer boundaries');
+  const { live, truth } = randomIndex(rnd, 300);
+  const file = path.join(dir, 'small-reads');
+  writeCheckpoint(file, header, live);
+  for (const ioBytes of [1, 2, 3, 5, 7, 16, 61, 97, 256, 1000, 4093]) {
+    expect({ seed: rnd.seed, ioBytes, live: contents(readCheckpoint(file, expect_, ioBytes)!.live) }).toEqual({
+      seed: rnd.seed,
+      ioBytes,
+      live: truth,
+    });
+  }
+});
+
+it('reads back a checkpoint larger than its 1 MiB read buffer', () => {
+  const rnd = seededRandom('index-checkpoint large');
+  const { live, truth } = randomIndex(rnd, 20_000);
+  const file = path.join(dir, 'large');
+  writeCheckpoint(file, header, live);
+  expect(fs.statSync(file).size).toBeGreaterThan(1.2 * 2 ** 20);
+  expect(contents(readCheckpoint(file, expect_)!.live)).toEqual(truth);
+});
+
 it('an empty index reads back empty; no file reads as none', () => {
   const file = path.join(dir, 'empty');
   writeCheckpoint(file, header, new LiveIndex());
