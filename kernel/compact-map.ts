@@ -400,6 +400,16 @@ export class ArenaStringMap implements Iterable<[string, string]> {
     }
   }
 
+  /** Removes every entry; the arena's chunks go back to the pool (a map dropped: its chunks are the next map's). */
+  clear(): void {
+    this.reset();
+    this.overflow.clear();
+    this.slots = new Uint32Array(this.floor);
+    this.mask = this.floor - 1;
+    this.used = 0;
+    this.moves++;
+  }
+
   /** The entries held beside the arena (keys or values that do not fit it). */
   overflowEntries(): IterableIterator<[string, string]> {
     return this.overflow.entries();

@@ -1,7 +1,6 @@
 import * as fs from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
-import type { ArenaStringMap } from '../../kernel/compact-map';
 import { LiveIndex } from './live-index';
 
 /**
@@ -20,7 +19,7 @@ import { LiveIndex } from './live-index';
  *
  *   MAGIC (8 bytes), u32 LE header length, the header (JSON, UTF-8),
  *   per arena entry: u8 key length, key, u16 LE value length, value (latin1 bytes, as held),
- *   TRAILER (4 bytes), u32 LE CRC-32 of every byte before the trailer.
+ *   TRAILER (4 bytes), u32 LE CRC-32 of every byte before it (the trailer's included).
  *
  * Anything else (another magic, a cut file, a wrong CRC, entries that do not add up, another
  * connector, index topic or org) is refused with the reason: the load reads the topic instead.
@@ -44,6 +43,8 @@ export interface CheckpointHeader {
 }
 
 interface FileHeader extends CheckpointHeader {
+  /** LiveIndex.formatProbe() of the build that wrote it. */
+  probe: string;
   entries: number;
   table: readonly string[];
   foreign: [string, string][];
@@ -63,6 +64,7 @@ export function writeCheckpoint(path: string, header: CheckpointHeader, live: Li
   const { users, table, foreign } = live.parts;
   const file: FileHeader = {
     ...header,
+    probe: LiveIndex.formatProbe(),
     entries: 0,
     table,
     foreign: [...foreign],
@@ -71,6 +73,17 @@ export function writeCheckpoint(path: string, header: CheckpointHeader, live: Li
   users.forEachRaw(() => file.entries++);
   // a name of its own: two loads of the same index at once (a dry run beside a run) never share a file
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+  try {
+    writeFile(tmp, file, users);
+    fs.renameSync(tmp, path);
+  } catch (err) {
+    // a full disk, a write that failed: no partial file is left behind (it holds users' Ids and devices)
+    fs.rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function writeFile(tmp: string, file: FileHeader, users: LiveIndex['parts']['users']): void {
   const fd = fs.openSync(tmp, 'w', 0o600);
   try {
     const out = new Output(fd);
@@ -94,7 +107,6 @@ export function writeCheckpoint(path: string, header: CheckpointHeader, live: Li
   } finally {
     fs.closeSync(fd);
   }
-  fs.renameSync(tmp, path);
 }
 
 /**
@@ -115,52 +127,67 @@ export function readCheckpoint(
     throw new CheckpointRefused(`it cannot be opened (${(err as Error).message})`);
   }
   try {
-    const input = new Input(fd, ioBytes);
-    if (!input.take(MAGIC.length).equals(MAGIC)) throw new CheckpointRefused('it is not a checkpoint of this version');
-    const size = fs.fstatSync(fd).size;
-    const headerLength = input.u32();
-    if (headerLength > size) throw new CheckpointRefused('its header is longer than the file');
-    const header = parseHeader(input.take(headerLength).toString('utf8'));
-    // each entry is at least 4 bytes: a header claiming more would only reserve memory for nothing
-    if (header.entries * 4 > size) throw new CheckpointRefused('its header counts more entries than it can hold');
-    for (const k of ['connector', 'indexTopic', 'orgId'] as const) {
-      if (header[k] !== expect[k]) {
-        throw new CheckpointRefused(`its ${k} is ${JSON.stringify(header[k])}, not ${JSON.stringify(expect[k])}`);
-      }
-    }
-    let live: LiveIndex;
-    try {
-      live = LiveIndex.restore(
-        header.table,
-        header.foreign,
-        header.overflow,
-        header.entries,
-        (users: ArenaStringMap) => {
-          for (let i = 0; i < header.entries; i++) {
-            const keyLength = input.need(1)[input.at];
-            const valueLength = input.need(3 + keyLength).readUInt16LE(input.at + 1 + keyLength);
-            // `need` may move the unread bytes to the buffer's start: the entry's place is read after it
-            const buf = input.need(3 + keyLength + valueLength);
-            const at = input.at;
-            users.setRaw(buf, at + 1, keyLength, at + 3 + keyLength, valueLength);
-            input.skip(3 + keyLength + valueLength);
-          }
-        },
-      );
-    } catch (err) {
-      if (err instanceof CheckpointRefused) throw err;
-      throw new CheckpointRefused(`its entries do not read back (${(err as Error).message})`);
-    }
-    if (!input.take(TRAILER.length).equals(TRAILER))
-      throw new CheckpointRefused('its entries do not end where its header says');
-    const crc = input.crc;
-    if (input.take(4).readUInt32LE(0) !== crc) throw new CheckpointRefused('its CRC does not match (a damaged file)');
-    if (!input.atEnd()) throw new CheckpointRefused('it has bytes after its end');
-    const { connector, indexTopic, orgId, last, next, mark } = header;
-    return { header: { connector, indexTopic, orgId, last, next, mark }, live };
+    return readOpen(fd, expect, ioBytes);
+  } catch (err) {
+    // a checkpoint that cannot be read (EIO, a directory in its place) only costs the load its time
+    if (err instanceof CheckpointRefused) throw err;
+    throw new CheckpointRefused(`it cannot be read (${(err as Error).message})`);
   } finally {
     fs.closeSync(fd);
   }
+}
+
+function readOpen(
+  fd: number,
+  expect: Pick<CheckpointHeader, 'connector' | 'indexTopic' | 'orgId'>,
+  ioBytes: number,
+): { header: CheckpointHeader; live: LiveIndex } {
+  const input = new Input(fd, ioBytes);
+  if (!input.take(MAGIC.length).equals(MAGIC)) throw new CheckpointRefused('it is not a checkpoint of this version');
+  const size = fs.fstatSync(fd).size;
+  const headerLength = input.u32();
+  if (headerLength > size) throw new CheckpointRefused('its header is longer than the file');
+  const header = parseHeader(input.take(headerLength).toString('utf8'));
+  // each entry is at least 4 bytes: a header claiming more would only reserve memory for nothing
+  if (header.entries * 4 > size) throw new CheckpointRefused('its header counts more entries than it can hold');
+  for (const k of ['connector', 'indexTopic', 'orgId'] as const) {
+    if (header[k] !== expect[k]) {
+      throw new CheckpointRefused(`its ${k} is ${JSON.stringify(header[k])}, not ${JSON.stringify(expect[k])}`);
+    }
+  }
+  if (header.probe !== LiveIndex.formatProbe()) {
+    throw new CheckpointRefused('another build of the connector wrote it (its entries are held in another form)');
+  }
+  let live: LiveIndex;
+  try {
+    live = LiveIndex.restore(header.table, header.foreign, header.overflow, header.entries, (users) => {
+      for (let i = 0; i < header.entries; i++) {
+        const keyLength = input.need(1)[input.at];
+        const valueLength = input.need(3 + keyLength).readUInt16LE(input.at + 1 + keyLength);
+        // `need` may move the unread bytes to the buffer's start: the entry's place is read after it
+        const buf = input.need(3 + keyLength + valueLength);
+        const at = input.at;
+        users.setRaw(buf, at + 1, keyLength, at + 3 + keyLength, valueLength);
+        input.skip(3 + keyLength + valueLength);
+      }
+    });
+  } catch (err) {
+    if (err instanceof CheckpointRefused) throw err;
+    throw new CheckpointRefused(`its entries do not read back (${(err as Error).message})`);
+  }
+  try {
+    if (!input.take(TRAILER.length).equals(TRAILER)) {
+      throw new CheckpointRefused('its entries do not end where its header says');
+    }
+    const crc = input.crc;
+    if (input.take(4).readUInt32LE(0) !== crc) throw new CheckpointRefused('its CRC does not match (a damaged file)');
+    if (!input.atEnd()) throw new CheckpointRefused('it has bytes after its end');
+  } catch (err) {
+    live.dispose(); // its chunks are the next load's
+    throw err;
+  }
+  const { connector, indexTopic, orgId, last, next, mark } = header;
+  return { header: { connector, indexTopic, orgId, last, next, mark }, live };
 }
 
 function parseHeader(text: string): FileHeader {
@@ -183,6 +210,7 @@ function parseHeader(text: string): FileHeader {
     h.last !== null &&
     offset(h.last.offset) &&
     typeof h.last.digest === 'string' &&
+    typeof h.probe === 'string' &&
     offset(h.next) &&
     Number.isSafeInteger(h.entries) &&
     h.entries >= 0 &&

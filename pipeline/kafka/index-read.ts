@@ -60,7 +60,12 @@ export async function readIndexTopic(spec: IndexReadSpec): Promise<IndexState> {
   if (file) {
     try {
       const cached = readCheckpoint(file, expect);
-      if (cached) read = await readFrom(spec, cached.header, cached.live);
+      if (cached) {
+        read = await readFrom(spec, cached.header, cached.live).catch((err: unknown) => {
+          cached.live.dispose(); // refused after all: its chunks are the full read's
+          throw err;
+        });
+      }
     } catch (err) {
       if (!(err instanceof CheckpointRefused) && !isOffsetGone(err)) throw err;
       spec.logger.warn(`the ${spec.what}' index checkpoint is not used: the index topic is read from its start`, {

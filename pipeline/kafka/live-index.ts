@@ -1,7 +1,7 @@
 import type { IHeaders, Kafka, KafkaMessage } from 'kafkajs';
 import { ArenaStringMap } from '../../kernel/compact-map';
 import { DeviceCompactor } from '../packed-device';
-import { packKey, unpackKey } from '../login-ids';
+import { longId, packKey, unpackKey } from '../login-ids';
 import type { Logger } from '../../kernel/logger';
 import { validFlags } from '../user-login-flags';
 import { HEADERS } from '../../schemas/topics';
@@ -62,6 +62,32 @@ export class LiveIndex {
     return { users: this.users, table: this.devices.table, foreign: this.foreign };
   }
 
+  /** Drops every entry, the arena's chunks given back to the pool: an index not used (a refused checkpoint's). */
+  dispose(): void {
+    this.users.clear();
+    this.foreign.clear();
+  }
+
+  /**
+   * The held form of two fixed users (packed key, hash, device and flags, and the device table), as
+   * latin1: a checkpoint holds entries in this form, so one written by a build that holds them
+   * otherwise (packKey, packHash, the device compactor changed) is refused, not misread.
+   */
+  static formatProbe(): string {
+    const probe = new LiveIndex();
+    const id = longId('005000000000001');
+    const device = `000001700000000${id}\u0000abcd${JSON.stringify(['Chrome 120', 'Mac OS', null, '10.1.2.3', 'x'])}`;
+    probe.put(id, { hash: 'AbCdEfGhIjKlMnOpQrStU_', device, flags: 'tf' });
+    probe.put('probe-\u00e9', { hash: 'not-a-hash', device: `${device.slice(0, 37)}["::1"]`, flags: undefined });
+    const entries: string[] = [];
+    probe.users.forEachRaw((buf, keyAt, keyLength, valueAt, valueLength) => {
+      entries.push(
+        `${buf.toString('latin1', keyAt, keyAt + keyLength)}=${buf.toString('latin1', valueAt, valueAt + valueLength)}`,
+      );
+    });
+    return [...entries.sort(), ...probe.devices.table].join('\u0001');
+  }
+
   /**
    * An index from a checkpoint's parts: the device table first (the entries name its indexes),
    * room for `entries`, then `fill` puts the arena's entries in, then the overflow's.
@@ -76,7 +102,12 @@ export class LiveIndex {
     const index = new LiveIndex();
     index.devices.restoreTable(table);
     index.users.reserve(entries);
-    fill(index.users);
+    try {
+      fill(index.users);
+    } catch (err) {
+      index.dispose();
+      throw err;
+    }
     for (const [k, v] of overflow) index.users.set(k, v);
     for (const [k, org] of foreign) index.foreign.set(k, org);
     return index;

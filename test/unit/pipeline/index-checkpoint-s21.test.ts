@@ -184,3 +184,32 @@ it('writes the file for its owner only, and leaves no temporary file', () => {
   expect(fs.statSync(file).mode & 0o777).toBe(0o600);
   expect(fs.readdirSync(dir)).toEqual(['mode']);
 });
+
+it('refuses a checkpoint written by a build that holds entries in another form', () => {
+  const file = path.join(dir, 'other-build');
+  writeCheckpoint(file, header, randomIndex(seededRandom('index-checkpoint other build'), 50).live);
+  expect(readCheckpoint(file, expect_)).toBeDefined();
+  // another build: its packed keys, hashes or devices differ, so its probe of the same users does
+  jest.spyOn(LiveIndex, 'formatProbe').mockReturnValue('another form');
+  try {
+    expect(() => readCheckpoint(file, expect_)).toThrow(/another build/);
+  } finally {
+    jest.restoreAllMocks();
+  }
+});
+
+it('a checkpoint that cannot be read is refused, never a failure of the load', () => {
+  const file = path.join(dir, 'a-directory');
+  fs.mkdirSync(file);
+  expect(() => readCheckpoint(file, expect_)).toThrow(CheckpointRefused);
+});
+
+it('a write that fails leaves no temporary file behind', () => {
+  // the checkpoint's name taken by a directory: the rename at the end fails, after every byte was written
+  const file = path.join(dir, 'taken');
+  fs.mkdirSync(file);
+  fs.writeFileSync(path.join(file, 'x'), 'x');
+  const { live } = randomIndex(seededRandom('index-checkpoint failed write'), 50);
+  expect(() => writeCheckpoint(file, header, live)).toThrow();
+  expect(fs.readdirSync(dir)).toEqual(['taken']);
+});
