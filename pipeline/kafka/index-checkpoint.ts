@@ -38,6 +38,8 @@ export interface CheckpointHeader {
   last: { offset: string; digest: string };
   /** The index topic's offset the read ended at (exclusive). */
   next: string;
+  /** When the read began (ms since the epoch): every record after `last` was written later. */
+  readAt: number;
   /** The watermark record's value as read (live-index-topic.ts Watermark), null when none was read. */
   mark: unknown;
 }
@@ -186,8 +188,8 @@ function readOpen(
     live.dispose(); // its chunks are the next load's
     throw err;
   }
-  const { connector, indexTopic, orgId, last, next, mark } = header;
-  return { header: { connector, indexTopic, orgId, last, next, mark }, live };
+  const { connector, indexTopic, orgId, last, next, mark, readAt } = header;
+  return { header: { connector, indexTopic, orgId, last, next, mark, readAt }, live };
 }
 
 function parseHeader(text: string): FileHeader {
@@ -212,6 +214,7 @@ function parseHeader(text: string): FileHeader {
     typeof h.last.digest === 'string' &&
     typeof h.probe === 'string' &&
     offset(h.next) &&
+    Number.isSafeInteger(h.readAt) &&
     Number.isSafeInteger(h.entries) &&
     h.entries >= 0 &&
     strings(h.table) &&

@@ -27,6 +27,8 @@ export interface IndexReadSpec {
    * knows the topic by that record at that offset (a recreated topic cannot hold it again).
    */
   unique: (m: KafkaMessage) => boolean;
+  /** How long the index topic keeps a tombstone (its delete.retention.ms). */
+  tombstoneRetentionMs: () => Promise<number>;
   /** Keys to make room for before a read from the start (the topic's record count). */
   presize: () => Promise<number>;
   logger: Logger;
@@ -61,10 +63,12 @@ export async function readIndexTopic(spec: IndexReadSpec): Promise<IndexState> {
     try {
       const cached = readCheckpoint(file, expect);
       if (cached) {
-        read = await readFrom(spec, cached.header, cached.live).catch((err: unknown) => {
-          cached.live.dispose(); // refused after all: its chunks are the full read's
-          throw err;
-        });
+        read = await fresh(spec, cached.header)
+          .then(() => readFrom(spec, cached.header, cached.live))
+          .catch((err: unknown) => {
+            cached.live.dispose(); // refused after all: its chunks are the full read's
+            throw err;
+          });
       }
     } catch (err) {
       if (!(err instanceof CheckpointRefused) && !isOffsetGone(err)) throw err;
@@ -74,13 +78,14 @@ export async function readIndexTopic(spec: IndexReadSpec): Promise<IndexState> {
       });
     }
   }
+  const readAt = Date.now();
   if (!read) {
     const live = new LiveIndex();
     live.reserve(await spec.presize());
     read = await readFrom(spec, undefined, live);
   }
   if (file && read.last && read.applied > 0 && read.lastUnique) {
-    const header: CheckpointHeader = { ...expect, last: read.last, next: read.next, mark: read.state.mark };
+    const header: CheckpointHeader = { ...expect, last: read.last, next: read.next, mark: read.state.mark, readAt };
     try {
       fs.mkdirSync(spec.checkpointDir!, { recursive: true, mode: 0o700 });
       writeCheckpoint(file, header, read.state.live);
@@ -92,6 +97,33 @@ export async function readIndexTopic(spec: IndexReadSpec): Promise<IndexState> {
     }
   }
   return read.state;
+}
+
+/** Room for the broker's clock and ours to differ: a checkpoint this close to the retention is refused too. */
+const CLOCK_MARGIN_MS = 3_600_000;
+
+/**
+ * Refuses a checkpoint older than the index topic keeps its tombstones: every record after its
+ * last one was written after its read began (`readAt`), and a tombstone among them (an entry no
+ * longer live, a run that flushed and then failed) is removed by compaction once
+ * delete.retention.ms has passed. A read from the checkpoint would then keep that entry live,
+ * where a read from the start finds it gone.
+ */
+async function fresh(spec: IndexReadSpec, header: CheckpointHeader): Promise<void> {
+  let keeps: number;
+  try {
+    keeps = await spec.tombstoneRetentionMs();
+  } catch (err) {
+    throw new CheckpointRefused(`the index topic's delete.retention.ms cannot be read (${(err as Error).message})`);
+  }
+  const age = Date.now() - header.readAt;
+  if (age >= keeps - CLOCK_MARGIN_MS) {
+    const h = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
+    throw new CheckpointRefused(
+      `it is ${h(age)} old, and the index topic keeps a tombstone ${h(keeps)} (delete.retention.ms, ` +
+        `less an hour for clocks): a deletion written since may be gone`,
+    );
+  }
 }
 
 interface Read {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Kafka } from 'kafkajs';
+import { ConfigResourceTypes, type Admin, type Kafka } from 'kafkajs';
 import type { Logger } from '../../kernel/logger';
 import { createTopicsReady } from '../../kafka/topics';
 import { HEADERS } from '../../schemas/topics';
@@ -64,6 +64,8 @@ export interface LoadedLive {
 const NO_FLAGS = '--';
 /** Entries kept before they are written in a transaction of their own (with a fence): bounds the memory they hold. */
 export const FLUSH_EVERY = 10_000;
+/** delete.retention.ms of an index topic a run creates: a week (see ensure). */
+export const INDEX_TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
 /** Records per send inside such a transaction. */
 const SEND_BATCH = 500;
 
@@ -106,7 +108,12 @@ export class LiveIndexTopic {
           numPartitions: 1,
           // unset: the broker's default.replication.factor, as for the topics provisioned
           replicationFactor: replicationFactor ?? -1,
-          configEntries: [{ name: 'cleanup.policy', value: 'compact' }],
+          // a week of tombstones: a checkpoint older than this is not used (index-read.ts `fresh`);
+          // Kafka's default, 24 h, would refuse a daily schedule's checkpoints
+          configEntries: [
+            { name: 'cleanup.policy', value: 'compact' },
+            { name: 'delete.retention.ms', value: String(INDEX_TOMBSTONE_RETENTION_MS) },
+          ],
         },
       ]);
     });
@@ -134,6 +141,7 @@ export class LiveIndexTopic {
         unique: (m) => m.key?.toString('utf8') === markKey && m.value !== null && markId(m.value) !== undefined,
         // every key of the index is one of its records: room for them at once (see PRESIZE_MAX)
         presize: () => this.recordCount(this.topic),
+        tombstoneRetentionMs: () => this.tombstoneRetentionMs(),
         logger: this.logger,
         what: this.what,
         checkpointDir: this.checkpointDir,
@@ -371,6 +379,20 @@ export class LiveIndexTopic {
   /** Records a topic holds now (high − low of every partition), at most PRESIZE_MAX. */
   private async recordCount(topic: string): Promise<number> {
     return recordsIn(await this.withAdmin((admin) => admin.fetchTopicOffsets(topic)));
+  }
+
+  /** The index topic's delete.retention.ms. */
+  private async tombstoneRetentionMs(): Promise<number> {
+    const described = await this.withAdmin((admin) =>
+      admin.describeConfigs({
+        includeSynonyms: false,
+        resources: [{ type: ConfigResourceTypes.TOPIC, name: this.topic, configNames: ['delete.retention.ms'] }],
+      }),
+    );
+    const value = described.resources[0]?.configEntries.find((e) => e.configName === 'delete.retention.ms');
+    const ms = Number(value?.configValue);
+    if (!Number.isFinite(ms) || ms <= 0) throw new Error(`delete.retention.ms is ${value?.configValue ?? 'not given'}`);
+    return ms;
   }
 
   private async exists(): Promise<boolean> {

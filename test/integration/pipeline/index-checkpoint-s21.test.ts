@@ -5,7 +5,12 @@ import type { Kafka, Producer } from 'kafkajs';
 import { createTopicsReady } from '../../../kafka/topics';
 import { silentLogger, type Logger } from '../../../kernel/logger';
 import type { LiveIndex, LiveUser } from '../../../pipeline/kafka/live-index';
-import { entryValue, LiveIndexTopic, type LoadedLive } from '../../../pipeline/kafka/live-index-topic';
+import {
+  entryValue,
+  INDEX_TOMBSTONE_RETENTION_MS,
+  LiveIndexTopic,
+  type LoadedLive,
+} from '../../../pipeline/kafka/live-index-topic';
 import { createProducer } from '../../../pipeline/kafka/publisher';
 import { longId } from '../../../pipeline/login-ids';
 import { HEADERS } from '../../../schemas/topics';
@@ -208,6 +213,56 @@ it('an index topic recreated with the same last watermark at its offset is not t
     expect([...oracle.live.keys()].sort()).toEqual([a, c]);
     expect(outcome(await again.load(ORG))).toEqual(outcome(oracle));
   } finally {
+    await admin.disconnect();
+  }
+});
+
+it('a checkpoint as old as the index topic keeps its tombstones is not used', async () => {
+  // records after the checkpoint may hold tombstones, which compaction removes once
+  // delete.retention.ms has passed: a read from the checkpoint would keep those entries live
+  const users = `${uniqueName('ckpt-age')}.users`;
+  const indexTopic = `${users}.live-index`;
+  topics.push(users, indexTopic);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopicsReady(admin, [{ topic: users, numPartitions: 1 }]);
+    const used: string[] = [];
+    const refused: string[] = [];
+    const logger: Logger = {
+      ...silentLogger,
+      warn: (msg: string, f?: Record<string, unknown>) => void refused.push(`${msg} ${String(f?.reason)}`),
+      info: (msg: string) => void (msg.includes('from its checkpoint') && used.push(msg)),
+    };
+    const open = () => {
+      const index = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), logger);
+      index.useCheckpoints(dir);
+      return index;
+    };
+    await open().ensure(1); // a week of tombstones (INDEX_TOMBSTONE_RETENTION_MS)
+    const write = async () => {
+      const mark = open().watermarkRecord(new Map([[0, 0n]]));
+      const entry = { key: `${connector}\u0000005000000000001AAA`, value: entryValue(ORG, 'tf', 'h', undefined) };
+      await producer.send({ topic: indexTopic, messages: [entry, { key: mark.key, value: mark.value }] });
+    };
+    await write();
+    await open().load(ORG); // writes the checkpoint
+    await write();
+    const now = Date.now();
+    const later = (ms: number) => jest.spyOn(Date, 'now').mockReturnValue(now + ms);
+    later(INDEX_TOMBSTONE_RETENTION_MS - 2 * 3_600_000);
+    const before = await open().load(ORG); // used (and written again, dated then)
+    jest.restoreAllMocks();
+    expect(used).toHaveLength(1);
+    await write();
+    later(2 * INDEX_TOMBSTONE_RETENTION_MS - 1_800_000);
+    const after = await open().load(ORG);
+    jest.restoreAllMocks();
+    expect(used).toHaveLength(1);
+    expect(refused).toEqual([expect.stringMatching(/not used.*old, and the index topic keeps a tombstone 168.0 h/)]);
+    expect(outcome(after).live).toEqual(outcome(before).live);
+  } finally {
+    jest.restoreAllMocks();
     await admin.disconnect();
   }
 });

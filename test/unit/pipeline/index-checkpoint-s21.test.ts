@@ -25,6 +25,7 @@ const header: CheckpointHeader = {
   ...expect_,
   last: { offset: '41', digest: 'abc' },
   next: '42',
+  readAt: 1_764_000_000_000,
   mark: { topic: 'users', offsets: { '0': '17' } },
 };
 
