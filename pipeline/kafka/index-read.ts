@@ -99,6 +99,9 @@ export async function readIndexTopic(spec: IndexReadSpec): Promise<IndexState> {
   return read.state;
 }
 
+/** delete.retention.ms of an index topic a run creates (live-index-topic.ts ensure): a week. */
+export const INDEX_TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
+
 /** Room for the broker's clock and ours to differ: a checkpoint this close to the retention is refused too. */
 const CLOCK_MARGIN_MS = 3_600_000;
 
@@ -121,7 +124,9 @@ async function fresh(spec: IndexReadSpec, header: CheckpointHeader): Promise<voi
     const h = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
     throw new CheckpointRefused(
       `it is ${h(age)} old, and the index topic keeps a tombstone ${h(keeps)} (delete.retention.ms, ` +
-        `less an hour for clocks): a deletion written since may be gone`,
+        `less an hour for clocks): a deletion written since may be gone. For runs further apart (an index ` +
+        `topic created before session 21 keeps Kafka's 24 h): kafka-configs --alter --entity-type topics ` +
+        `--entity-name ${spec.topic} --add-config delete.retention.ms=${INDEX_TOMBSTONE_RETENTION_MS}`,
     );
   }
 }

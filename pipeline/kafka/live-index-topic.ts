@@ -8,7 +8,7 @@ import { EntryLog } from './entry-log';
 import type { RunFence } from './fence';
 import { indexTopicOf, LiveIndex, usersRecordApplier } from './live-index';
 import type { OutRecord, RecordWriter } from './publisher';
-import { readIndexTopic } from './index-read';
+import { INDEX_TOMBSTONE_RETENTION_MS, readIndexTopic } from './index-read';
 import { readToEnd, type ReadToEndOptions } from './read-to-end';
 
 /**
@@ -64,8 +64,6 @@ export interface LoadedLive {
 const NO_FLAGS = '--';
 /** Entries kept before they are written in a transaction of their own (with a fence): bounds the memory they hold. */
 export const FLUSH_EVERY = 10_000;
-/** delete.retention.ms of an index topic a run creates: a week (see ensure). */
-export const INDEX_TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
 /** Records per send inside such a transaction. */
 const SEND_BATCH = 500;
 

@@ -5,12 +5,8 @@ import type { Kafka, Producer } from 'kafkajs';
 import { createTopicsReady } from '../../../kafka/topics';
 import { silentLogger, type Logger } from '../../../kernel/logger';
 import type { LiveIndex, LiveUser } from '../../../pipeline/kafka/live-index';
-import {
-  entryValue,
-  INDEX_TOMBSTONE_RETENTION_MS,
-  LiveIndexTopic,
-  type LoadedLive,
-} from '../../../pipeline/kafka/live-index-topic';
+import { INDEX_TOMBSTONE_RETENTION_MS } from '../../../pipeline/kafka/index-read';
+import { entryValue, LiveIndexTopic, type LoadedLive } from '../../../pipeline/kafka/live-index-topic';
 import { createProducer } from '../../../pipeline/kafka/publisher';
 import { longId } from '../../../pipeline/login-ids';
 import { HEADERS } from '../../../schemas/topics';
