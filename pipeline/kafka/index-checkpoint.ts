@@ -1,4 +1,5 @@
 import * as fs from 'node:fs';
+import * as nodePath from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { crc32 } from 'node:zlib';
 import { LiveIndex } from './live-index';
@@ -73,6 +74,7 @@ export function writeCheckpoint(path: string, header: CheckpointHeader, live: Li
     overflow: [...users.overflowEntries()],
   };
   users.forEachRaw(() => file.entries++);
+  sweep(path);
   // a name of its own: two loads of the same index at once (a dry run beside a run) never share a file
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   try {
@@ -82,6 +84,18 @@ export function writeCheckpoint(path: string, header: CheckpointHeader, live: Li
     // a full disk, a write that failed: no partial file is left behind (it holds users' Ids and devices)
     fs.rmSync(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Temporary files of `path` an hour old: a write killed half way (SIGKILL, out of memory) left them. */
+function sweep(path: string): void {
+  const dir = nodePath.dirname(path);
+  const prefix = `${nodePath.basename(path)}.`;
+  for (const name of fs.readdirSync(dir)) {
+    if (!name.startsWith(prefix) || !name.endsWith('.tmp')) continue;
+    const stale = nodePath.join(dir, name);
+    const written = fs.statSync(stale, { throwIfNoEntry: false })?.mtimeMs;
+    if (written !== undefined && Date.now() - written > 3_600_000) fs.rmSync(stale, { force: true });
   }
 }
 
@@ -120,6 +134,8 @@ export function readCheckpoint(
   expect: Pick<CheckpointHeader, 'connector' | 'indexTopic' | 'orgId'>,
   /** The read buffer's size (a test reads with a few bytes, so an entry meets every buffer boundary). */
   ioBytes = IO_BYTES,
+  /** Refuses (throws CheckpointRefused) on the header, before the entries are read. */
+  check: (header: CheckpointHeader) => void = () => undefined,
 ): { header: CheckpointHeader; live: LiveIndex } | undefined {
   let fd: number;
   try {
@@ -129,7 +145,7 @@ export function readCheckpoint(
     throw new CheckpointRefused(`it cannot be opened (${(err as Error).message})`);
   }
   try {
-    return readOpen(fd, expect, ioBytes);
+    return readOpen(fd, expect, ioBytes, check);
   } catch (err) {
     // a checkpoint that cannot be read (EIO, a directory in its place) only costs the load its time
     if (err instanceof CheckpointRefused) throw err;
@@ -143,6 +159,7 @@ function readOpen(
   fd: number,
   expect: Pick<CheckpointHeader, 'connector' | 'indexTopic' | 'orgId'>,
   ioBytes: number,
+  check: (header: CheckpointHeader) => void,
 ): { header: CheckpointHeader; live: LiveIndex } {
   const input = new Input(fd, ioBytes);
   if (!input.take(MAGIC.length).equals(MAGIC)) throw new CheckpointRefused('it is not a checkpoint of this version');
@@ -160,6 +177,7 @@ function readOpen(
   if (header.probe !== LiveIndex.formatProbe()) {
     throw new CheckpointRefused('another build of the connector wrote it (its entries are held in another form)');
   }
+  check(headerOf(header));
   let live: LiveIndex;
   try {
     live = LiveIndex.restore(header.table, header.foreign, header.overflow, header.entries, (users) => {
@@ -188,8 +206,12 @@ function readOpen(
     live.dispose(); // its chunks are the next load's
     throw err;
   }
-  const { connector, indexTopic, orgId, last, next, mark, readAt } = header;
-  return { header: { connector, indexTopic, orgId, last, next, mark, readAt }, live };
+  return { header: headerOf(header), live };
+}
+
+function headerOf(h: FileHeader): CheckpointHeader {
+  const { connector, indexTopic, orgId, last, next, mark, readAt } = h;
+  return { connector, indexTopic, orgId, last, next, mark, readAt };
 }
 
 function parseHeader(text: string): FileHeader {

@@ -58,27 +58,30 @@ export async function readIndexTopic(spec: IndexReadSpec): Promise<IndexState> {
       )
     : undefined;
   const expect = { connector: spec.connector, indexTopic: spec.topic, orgId: spec.orgId };
+  // before any record is read: every record after the last one read was written later
+  const readAt = Date.now();
   let read: Read | undefined;
-  if (file) {
+  if (file && fs.existsSync(file)) {
     try {
-      const cached = readCheckpoint(file, expect);
+      const keeps = await tombstoneRetention(spec);
+      // its age is checked on its header, before its entries are restored
+      const cached = readCheckpoint(file, expect, undefined, (header) => checkAge(spec, header, keeps));
       if (cached) {
-        read = await fresh(spec, cached.header)
-          .then(() => readFrom(spec, cached.header, cached.live))
-          .catch((err: unknown) => {
-            cached.live.dispose(); // refused after all: its chunks are the full read's
-            throw err;
-          });
+        read = await readFrom(spec, cached.header, cached.live).catch((err: unknown) => {
+          cached.live.dispose(); // refused after all: its chunks are the full read's
+          throw err;
+        });
       }
     } catch (err) {
       if (!(err instanceof CheckpointRefused) && !isOffsetGone(err)) throw err;
+      // never used later either (it could be once the topic keeps tombstones longer, or the clock moved)
+      fs.rmSync(file, { force: true });
       spec.logger.warn(`the ${spec.what}' index checkpoint is not used: the index topic is read from its start`, {
         file,
         reason: (err as Error).message,
       });
     }
   }
-  const readAt = Date.now();
   if (!read) {
     const live = new LiveIndex();
     live.reserve(await spec.presize());
@@ -112,14 +115,13 @@ const CLOCK_MARGIN_MS = 3_600_000;
  * delete.retention.ms has passed. A read from the checkpoint would then keep that entry live,
  * where a read from the start finds it gone.
  */
-async function fresh(spec: IndexReadSpec, header: CheckpointHeader): Promise<void> {
-  let keeps: number;
-  try {
-    keeps = await spec.tombstoneRetentionMs();
-  } catch (err) {
-    throw new CheckpointRefused(`the index topic's delete.retention.ms cannot be read (${(err as Error).message})`);
-  }
+function checkAge(spec: IndexReadSpec, header: CheckpointHeader, keeps: number): void {
   const age = Date.now() - header.readAt;
+  if (age < -CLOCK_MARGIN_MS) {
+    throw new CheckpointRefused(
+      `it is dated ${new Date(header.readAt).toISOString()}, later than now (a clock set back)`,
+    );
+  }
   if (age >= keeps - CLOCK_MARGIN_MS) {
     const h = (ms: number) => `${(ms / 3_600_000).toFixed(1)} h`;
     throw new CheckpointRefused(
@@ -128,6 +130,14 @@ async function fresh(spec: IndexReadSpec, header: CheckpointHeader): Promise<voi
         `topic created before session 21 keeps Kafka's 24 h): kafka-configs --alter --entity-type topics ` +
         `--entity-name ${spec.topic} --add-config delete.retention.ms=${INDEX_TOMBSTONE_RETENTION_MS}`,
     );
+  }
+}
+
+async function tombstoneRetention(spec: IndexReadSpec): Promise<number> {
+  try {
+    return await spec.tombstoneRetentionMs();
+  } catch (err) {
+    throw new CheckpointRefused(`the index topic's delete.retention.ms cannot be read (${(err as Error).message})`);
   }
 }
 

@@ -136,7 +136,8 @@ export class LiveIndexTopic {
             applyEntry(state.live, key.slice(prefix.length), m.value?.toString('utf8') ?? null, orgId);
           }
         },
-        unique: (m) => m.key?.toString('utf8') === markKey && m.value !== null && markId(m.value) !== undefined,
+        // any connector's watermark with its id (an index topic may be shared: the last record another's)
+        unique: (m) => m.key?.[m.key.length - 1] === 1 && m.value !== null && markId(m.value) !== undefined,
         // every key of the index is one of its records: room for them at once (see PRESIZE_MAX)
         presize: () => this.recordCount(this.topic),
         tombstoneRetentionMs: () => this.tombstoneRetentionMs(),

@@ -74,6 +74,11 @@ export class LiveIndex {
    * otherwise (packKey, packHash, the device compactor changed) is refused, not misread.
    */
   static formatProbe(): string {
+    probeOfThisBuild ??= LiveIndex.probe();
+    return probeOfThisBuild;
+  }
+
+  private static probe(): string {
     const probe = new LiveIndex();
     const id = longId('005000000000001');
     const device = `000001700000000${id}\u0000abcd${JSON.stringify(['Chrome 120', 'Mac OS', null, '10.1.2.3', 'x'])}`;
@@ -85,7 +90,9 @@ export class LiveIndex {
         `${buf.toString('latin1', keyAt, keyAt + keyLength)}=${buf.toString('latin1', valueAt, valueAt + valueLength)}`,
       );
     });
-    return [...entries.sort(), ...probe.devices.table].join('\u0001');
+    const text = [...entries.sort(), ...probe.devices.table].join('\u0001');
+    probe.dispose();
+    return text;
   }
 
   /**
@@ -196,6 +203,8 @@ export class LiveIndex {
     return out;
   }
 }
+
+let probeOfThisBuild: string | undefined;
 
 const HASH_CHARS = 22;
 /** 22 base64url characters are 132 bits: with `AA` they decode to 18 bytes whose last is always 0, so 17 are held. */

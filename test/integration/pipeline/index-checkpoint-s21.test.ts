@@ -200,14 +200,20 @@ it('an index topic recreated with the same last watermark at its offset is not t
     const first = open();
     first.useCheckpoints(dir);
     expect([...(await first.load(ORG)).live.keys()].sort()).toEqual([a, b]);
+    expect(fs.readdirSync(dir)).toHaveLength(1); // the checkpoint the next load must not take
 
     await admin.deleteTopics({ topics: [indexTopic] });
     await write([a, c]);
-    const again = open();
+    const refused: unknown[] = [];
+    const again = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), {
+      ...silentLogger,
+      warn: (_msg: string, f?: Record<string, unknown>) => void refused.push(f?.reason),
+    });
     again.useCheckpoints(dir);
     const oracle = await open().load(ORG);
     expect([...oracle.live.keys()].sort()).toEqual([a, c]);
     expect(outcome(await again.load(ORG))).toEqual(outcome(oracle));
+    expect(refused).toEqual([expect.stringMatching(/is no longer the same in the topic/)]);
   } finally {
     await admin.disconnect();
   }
@@ -259,6 +265,44 @@ it('a checkpoint as old as the index topic keeps its tombstones is not used', as
     expect(outcome(after).live).toEqual(outcome(before).live);
   } finally {
     jest.restoreAllMocks();
+    await admin.disconnect();
+  }
+});
+
+it('a refused checkpoint is removed, even when the load writes no new one', async () => {
+  // refused for its age under a topic that keeps tombstones a day, it must not be taken later
+  // (after the operator raised delete.retention.ms, or the clock moved back)
+  const users = `${uniqueName('ckpt-rm')}.users`;
+  const indexTopic = `${users}.live-index`;
+  topics.push(users, indexTopic);
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await createTopicsReady(admin, [{ topic: users, numPartitions: 1 }]);
+    const open = () => {
+      const index = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), silentLogger);
+      index.useCheckpoints(dir);
+      return index;
+    };
+    await open().ensure(1);
+    const mark = open().watermarkRecord(new Map([[0, 0n]]));
+    const entry = (h: string) => ({
+      key: `${connector}\u0000005000000000001AAA`,
+      value: entryValue(ORG, 'tf', h, undefined),
+    });
+    await producer.send({ topic: indexTopic, messages: [entry('h1'), { key: mark.key, value: mark.value }] });
+    await open().load(ORG);
+    expect(fs.readdirSync(dir)).toHaveLength(1);
+    // a failed run's flush: the last record is an entry, so no load writes a checkpoint now
+    await producer.send({ topic: indexTopic, messages: [entry('h2')] });
+    jest.spyOn(Date, 'now').mockReturnValue(Date.now() + 2 * INDEX_TOMBSTONE_RETENTION_MS);
+    try {
+      expect((await open().load(ORG)).live.get('005000000000001AAA')?.hash).toBe('h2');
+    } finally {
+      jest.restoreAllMocks();
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
+  } finally {
     await admin.disconnect();
   }
 });

@@ -9,6 +9,7 @@ import {
 } from '../../../pipeline/kafka/index-checkpoint';
 import { LiveIndex, type LiveUser } from '../../../pipeline/kafka/live-index';
 import { longId } from '../../../pipeline/login-ids';
+import { arenaChunks } from '../../../kernel/compact-map';
 import { seededRandom } from '../../support/sync-oracle';
 
 /**
@@ -213,4 +214,19 @@ it('a write that fails leaves no temporary file behind', () => {
   const { live } = randomIndex(seededRandom('index-checkpoint failed write'), 50);
   expect(() => writeCheckpoint(file, header, live)).toThrow();
   expect(fs.readdirSync(dir)).toEqual(['taken']);
+});
+
+it('a disposed index is empty, gives its chunks back and is usable again', () => {
+  const { live } = randomIndex(seededRandom('index-checkpoint dispose'), 2000);
+  const pooled = arenaChunks.reused;
+  live.dispose();
+  expect([...live.keys()]).toEqual([]);
+  expect([...live.foreignKeys()]).toEqual([]);
+  expect(live.size).toBe(0);
+  const next = new LiveIndex();
+  next.put('005000000000001AAA', { hash: 'h', device: undefined, flags: 'tf' });
+  expect(arenaChunks.reused).toBeGreaterThan(pooled); // the disposed index's chunk, taken again
+  live.put('005000000000002AAA', { hash: 'g', device: undefined, flags: undefined });
+  expect(live.get('005000000000002AAA')).toEqual({ hash: 'g', device: undefined, flags: undefined });
+  expect([...live.keys()]).toEqual(['005000000000002AAA']);
 });
