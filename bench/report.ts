@@ -85,7 +85,7 @@ export function markdown(r: BenchResult): string {
           `the simulator with Node's defaults.`
         : '') +
       (r.settings.indexCheckpoints
-        ? ' The connector kept its live indexes\' checkpoints (indexCheckpointDir, as the compose stack).'
+        ? " The connector kept its live indexes' checkpoints (indexCheckpointDir, as the compose stack)."
         : ''),
     '',
     '| stage | records | seconds | records/s | reference, same run | reference records/s | ratio |',
