@@ -65,15 +65,17 @@ export class CheckpointRefused extends Error {
  */
 export function writeCheckpoint(path: string, header: CheckpointHeader, live: LiveIndex): void {
   const { users, table, foreign } = live.parts;
+  const overflow = [...users.overflowEntries()];
+  // the map's size counts the overflow's entries too: the rest are the arena's, forEachRaw's
+  const entries = users.size - overflow.length;
   const file: FileHeader = {
     ...header,
     probe: LiveIndex.formatProbe(),
-    entries: 0,
+    entries,
     table,
     foreign: [...foreign],
-    overflow: [...users.overflowEntries()],
+    overflow,
   };
-  users.forEachRaw(() => file.entries++);
   sweep(path);
   // a name of its own: two loads of the same index at once (a dry run beside a run) never share a file
   const tmp = `${path}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;

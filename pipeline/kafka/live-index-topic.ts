@@ -106,7 +106,7 @@ export class LiveIndexTopic {
           numPartitions: 1,
           // unset: the broker's default.replication.factor, as for the topics provisioned
           replicationFactor: replicationFactor ?? -1,
-          // a week of tombstones: a checkpoint older than this is not used (index-read.ts `fresh`);
+          // a week of tombstones: a checkpoint older than this is not used (index-read.ts `checkAge`);
           // Kafka's default, 24 h, would refuse a daily schedule's checkpoints
           configEntries: [
             { name: 'cleanup.policy', value: 'compact' },
