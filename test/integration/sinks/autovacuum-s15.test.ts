@@ -80,11 +80,36 @@ describe(`PostgreSQL sink: autovacuum off in a bulk load, statistics at its end 
     );
     return Number(rows[0].n);
   };
-  /** Records, in each transaction, the autovacuum_enabled of the table the transaction writes. */
-  const recordOwn = (seen: (string | null)[]) => ({
-    insideTransaction: async ({ topic }: { topic: string }) =>
-      void seen.push(await autovacuum(topic === h.topics.users ? 'users' : 'logins')),
+  /** One transaction: where its batch begins, and the autovacuum_enabled of the table it writes. */
+  interface Seen {
+    topic: string;
+    partition: number;
+    firstOffset: bigint;
+    autovacuum: string | null;
+  }
+  /** Records each transaction's autovacuum_enabled (of the table the transaction writes). */
+  const recordOwn = (seen: Seen[]) => ({
+    insideTransaction: async (at: { topic: string; partition: number; firstOffset: string }) =>
+      void seen.push({
+        topic: at.topic,
+        partition: at.partition,
+        firstOffset: BigInt(at.firstOffset),
+        autovacuum: await autovacuum(at.topic === h.topics.users ? 'users' : 'logins'),
+      }),
   });
+  /** Each topic's partition → its end offset (the backlog a sink started now has to apply). */
+  const endOffsets = async (): Promise<Map<string, bigint>> => {
+    const admin = h.kafka.admin();
+    await admin.connect();
+    try {
+      const out = new Map<string, bigint>();
+      for (const topic of [h.topics.users, h.topics.logins])
+        for (const p of await admin.fetchTopicOffsets(topic)) out.set(`${topic}:${p.partition}`, BigInt(p.high));
+      return out;
+    } finally {
+      await admin.disconnect();
+    }
+  };
   const secondary = (table: 'users' | 'logins') => secondaryIndexCount(db, h.tables[table]);
   const indexesBuilt = () =>
     waitFor('the secondary indexes to be built', 30_000, async () => {
@@ -118,7 +143,7 @@ describe(`PostgreSQL sink: autovacuum off in a bulk load, statistics at its end 
   it('a live load: autovacuum off in every transaction of the load; then on again, with statistics', async () => {
     const rnd = mulberry32(seed);
     const run = firstRun(rnd);
-    const seen: (string | null)[] = [];
+    const seen: Seen[] = [];
     const sink = h.sink({
       tuning,
       hooks: recordOwn(seen),
@@ -128,7 +153,7 @@ describe(`PostgreSQL sink: autovacuum off in a bulk load, statistics at its end 
     await h.caughtUp();
     await indexesBuilt();
     expect(seen.length).toBeGreaterThan(2);
-    expect(seen.filter((v) => v !== 'false')).toEqual([]);
+    expect(seen.filter((s) => s.autovacuum !== 'false')).toEqual([]);
     await expectRestored();
     expect(await rowCount('users')).toBe(run.users);
     expect(await rowCount('logins')).toBe(run.logins);
@@ -138,7 +163,8 @@ describe(`PostgreSQL sink: autovacuum off in a bulk load, statistics at its end 
     const rnd = mulberry32(seed + 1);
     const run = firstRun(rnd);
     await send(run, rnd);
-    const seen: (string | null)[] = [];
+    const ends = await endOffsets();
+    const seen: Seen[] = [];
     const sink = h.sink({
       tuning,
       hooks: recordOwn(seen),
@@ -146,7 +172,14 @@ describe(`PostgreSQL sink: autovacuum off in a bulk load, statistics at its end 
     await sink.start();
     await h.caughtUp();
     await indexesBuilt();
-    expect(seen.filter((v) => v !== 'false')).toEqual([]);
+    // The load ends once every partition's stored offset is at its end or ONE short of it (bulk.ts
+    // atEnd: a transactional producer's last offset is a commit marker no batch ever covers). These
+    // records come from a plain producer, so a partition whose fetch stopped one short gets its last
+    // record after the load's end, on the normal path: that one transaction alone may see
+    // autovacuum back on. (The trial CI's seed 265616632 failed 2 runs in 3 on it before.)
+    const afterEnd = (s: Seen) => s.firstOffset === ends.get(`${s.topic}:${s.partition}`)! - 1n;
+    expect(seen.filter((s) => s.autovacuum !== 'false' && !afterEnd(s))).toEqual([]);
+    expect(seen.filter((s) => !afterEnd(s)).length).toBeGreaterThan(2);
     await expectRestored();
   });
 
