@@ -64,14 +64,17 @@ export async function copyReference(
   client: ClientBase,
   source: string,
   target: string,
-  opts: { primaryKey?: boolean } = {},
+  opts: { primaryKey?: boolean; format?: 'text' | 'binary' } = {},
 ): Promise<{ rows: number; seconds: number; bytes: number }> {
   await client.query(`CREATE TABLE ${target} (LIKE ${source})`);
   // `primaryKey`: the target has the id primary key during the COPY (what a bulk load keeps).
   if (opts.primaryKey) await client.query(`ALTER TABLE ${target} ADD PRIMARY KEY (id)`);
-  const chunks = await copyTo(client, `COPY ${source} TO STDOUT`);
+  // `format`: COPY's text form (what the sink sends) or its binary one (each value in its type's
+  // send/recv form: no text to parse).
+  const format = opts.format === 'binary' ? ' (FORMAT binary)' : '';
+  const chunks = await copyTo(client, `COPY ${source} TO STDOUT${format}`);
   const t0 = process.hrtime.bigint();
-  const rows = await copyFrom(client, `COPY ${target} FROM STDIN`, chunks);
+  const rows = await copyFrom(client, `COPY ${target} FROM STDIN${format}`, chunks);
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
   return { rows, seconds, bytes: chunks.reduce((n, c) => n + c.length, 0) };
 }

@@ -6,13 +6,14 @@
  * users published again (1 % changed) into the loaded tables, against PostgreSQL's upsert of them.
  *
  *   node -r ts-node/register/transpile-only bench/sink.ts [--users N] [--logins N]
- *     [--roots /work/main,.] [--profile dir] [--pk] [--no-steady] [--no-headers]
+ *     [--roots /work/main,.] [--profile dir] [--pk] [--copy-format] [--no-steady] [--no-headers]
  *
  * Each sink runs in a child process of its own (its RSS is the sink's alone), loading the sink
  * from that checkout's sinks/ (a root without the new code is "before"). KAFKA_BROKERS,
  * SCHEMA_REGISTRY_URL and DATABASE_URL default to the local test services. `--profile dir`
  * writes a --cpu-prof profile of each child there. `--pk` also times COPY into a table with its
- * primary key against COPY without one plus ADD PRIMARY KEY (the same rows). The initial load
+ * primary key against COPY without one plus ADD PRIMARY KEY (the same rows); `--copy-format` COPY
+ * text against COPY binary of the same rows (what PostgreSQL's side of a load would gain). The initial load
  * ends when the stored offsets reach the backlog's ends AND the tables have their declared
  * secondary indexes (a bulk load, sinks/postgres/bulk.ts, builds them after its last batch).
  * SINK_BENCH_CHILD_LOG=file appends what each child printed besides its figures (e.g. with
@@ -67,6 +68,11 @@ interface ChildFigures {
   noBatchSeconds?: number;
   pgActiveShare?: number;
   pgWaitingShare?: number;
+  /** The share of samples in which a statement of this sink was active and not waiting on the
+   *  sink's bytes (ClientRead): PostgreSQL's own work; and those samples by wait event (CPU: none),
+   *  in % of all samples. */
+  pgWorkingShare?: number;
+  pgWorkingOn?: Record<string, number>;
 }
 
 async function child(s: ChildSettings): Promise<void> {
@@ -115,17 +121,28 @@ async function child(s: ChildSettings): Promise<void> {
   let pgSamples = 0;
   let pgActive = 0;
   let pgWaiting = 0;
+  let pgWorking = 0;
+  const pgWorkingOn = new Map<string, number>();
   let watching = true;
   let finished = false;
   const watch = (async () => {
     while (watching) {
-      const { rows } = await watcher.query<{ active: number; waiting: number }>(
+      const { rows } = await watcher.query<{ active: number; waiting: number; working: number; wait: string | null }>(
         "SELECT count(*) FILTER (WHERE state = 'active')::int AS active, " +
-          "count(*) FILTER (WHERE state = 'idle in transaction')::int AS waiting " +
+          "count(*) FILTER (WHERE state = 'idle in transaction')::int AS waiting, " +
+          // Active and not waiting on its client (a COPY FROM STDIN waits in ClientRead for the
+          // sink's next bytes): PostgreSQL itself is at work (CPU, or the wait event named).
+          "count(*) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client')::int AS working, " +
+          "min(wait_event) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client') AS wait " +
           'FROM pg_stat_activity WHERE application_name = $1',
         [app],
       );
       pgSamples++;
+      if (rows[0].working > 0) {
+        pgWorking++;
+        const what = rows[0].wait ?? 'CPU';
+        pgWorkingOn.set(what, (pgWorkingOn.get(what) ?? 0) + 1);
+      }
       if (rows[0].active > 0) pgActive++;
       else if (rows[0].waiting > 0) pgWaiting++;
       await new Promise((r) => setTimeout(r, 20));
@@ -220,6 +237,10 @@ async function child(s: ChildSettings): Promise<void> {
     noBatchSeconds: noBatchMs / 1000,
     pgActiveShare: pgActive / Math.max(1, pgSamples),
     pgWaitingShare: pgWaiting / Math.max(1, pgSamples),
+    pgWorkingShare: pgWorking / Math.max(1, pgSamples),
+    pgWorkingOn: Object.fromEntries(
+      [...pgWorkingOn].sort((a, b) => b[1] - a[1]).map(([k, v]) => [k, Math.round((100 * v) / Math.max(1, pgSamples))]),
+    ),
   };
   process.stdout.write(JSON.stringify(out) + '\n');
 }
@@ -447,7 +468,16 @@ async function main(): Promise<void> {
                 `${figures.fetchSeconds.toFixed(1)} s, no batch in process ` +
                 `${figures.noBatchSeconds!.toFixed(1)} s, PostgreSQL active ` +
                 `${Math.round(figures.pgActiveShare! * 100)} % / waiting on the sink in a transaction ` +
-                `${Math.round(figures.pgWaitingShare! * 100)} % of samples`),
+                `${Math.round(figures.pgWaitingShare! * 100)} % of samples` +
+                (figures.pgWorkingShare === undefined
+                  ? ''
+                  : `; PostgreSQL at work (not reading the sink's bytes) ` +
+                    `${Math.round(figures.pgWorkingShare * 100)} % (` +
+                    Object.entries(figures.pgWorkingOn ?? {})
+                      .slice(0, 4)
+                      .map(([k, v]) => `${k} ${v} %`)
+                      .join(', ') +
+                    ')')),
         );
       }
     // The references, on the rows of the last sink's tables (every sink holds the same rows).
@@ -490,6 +520,33 @@ async function main(): Promise<void> {
           log(
             `${t}: COPY with the primary key ${withPk.seconds.toFixed(2)} s; COPY without it ` +
               `${bare.seconds.toFixed(2)} s + ADD PRIMARY KEY ${pkSeconds.toFixed(2)} s`,
+          );
+        }
+      } finally {
+        c.release();
+      }
+    }
+    // `--copy-format`: what would PostgreSQL's side of a load gain from COPY's binary form? The same
+    // rows COPYed as text and as binary into fresh unindexed tables, rounds alternating.
+    if (process.argv.includes('--copy-format')) {
+      const c = await h.pool.connect();
+      try {
+        for (const t of [ref.users, ref.logins]) {
+          const seconds: Record<'text' | 'binary', number[]> = { text: [], binary: [] };
+          const bytes: Record<'text' | 'binary', number> = { text: 0, binary: 0 };
+          for (let round = 0; round < 3; round++)
+            for (const format of round % 2 === 0 ? (['text', 'binary'] as const) : (['binary', 'text'] as const)) {
+              const target = `${t}_${format}${round}`;
+              const r = await copyReference(c, `public.${t}`, `public.${target}`, { format });
+              await c.query(`DROP TABLE public.${target}`);
+              seconds[format].push(r.seconds);
+              bytes[format] = r.bytes;
+            }
+          const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+          log(
+            `${t}: COPY text ${seconds.text.map((x) => x.toFixed(2)).join(' / ')} s (${(bytes.text / 1e6).toFixed(0)} MB), ` +
+              `binary ${seconds.binary.map((x) => x.toFixed(2)).join(' / ')} s (${(bytes.binary / 1e6).toFixed(0)} MB); ` +
+              `binary / text ${(median(seconds.binary) / median(seconds.text)).toFixed(2)} (medians)`,
           );
         }
       } finally {
