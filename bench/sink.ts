@@ -543,9 +543,10 @@ async function main(): Promise<void> {
               bytes[format] = r.bytes;
             }
           const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+          const each = (f: 'text' | 'binary') =>
+            `${seconds[f].map((x) => x.toFixed(2)).join(' / ')} s (${(bytes[f] / 1e6).toFixed(0)} MB)`;
           log(
-            `${t}: COPY text ${seconds.text.map((x) => x.toFixed(2)).join(' / ')} s (${(bytes.text / 1e6).toFixed(0)} MB), ` +
-              `binary ${seconds.binary.map((x) => x.toFixed(2)).join(' / ')} s (${(bytes.binary / 1e6).toFixed(0)} MB); ` +
+            `${t}: COPY text ${each('text')}, binary ${each('binary')}; ` +
               `binary / text ${(median(seconds.binary) / median(seconds.text)).toFixed(2)} (medians)`,
           );
         }
