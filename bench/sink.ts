@@ -127,20 +127,27 @@ async function child(s: ChildSettings): Promise<void> {
   let finished = false;
   const watch = (async () => {
     while (watching) {
-      const { rows } = await watcher.query<{ active: number; waiting: number; working: number; wait: string | null }>(
+      const { rows } = await watcher.query<{
+        active: number;
+        waiting: number;
+        working: number;
+        wait: string | null;
+        what: string | null;
+      }>(
         "SELECT count(*) FILTER (WHERE state = 'active')::int AS active, " +
           "count(*) FILTER (WHERE state = 'idle in transaction')::int AS waiting, " +
           // Active and not waiting on its client (a COPY FROM STDIN waits in ClientRead for the
           // sink's next bytes): PostgreSQL itself is at work (CPU, or the wait event named).
           "count(*) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client')::int AS working, " +
-          "min(wait_event) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client') AS wait " +
+          "min(wait_event) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client') AS wait, " +
+          "min(left(query, 24)) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client') AS what " +
           'FROM pg_stat_activity WHERE application_name = $1',
         [app],
       );
       pgSamples++;
       if (rows[0].working > 0) {
         pgWorking++;
-        const what = rows[0].wait ?? 'CPU';
+        const what = `${rows[0].wait ?? 'CPU'} in "${(rows[0].what ?? '').replace(/\s+/g, ' ')}…"`;
         pgWorkingOn.set(what, (pgWorkingOn.get(what) ?? 0) + 1);
       }
       if (rows[0].active > 0) pgActive++;
@@ -474,7 +481,7 @@ async function main(): Promise<void> {
                   : `; PostgreSQL at work (not reading the sink's bytes) ` +
                     `${Math.round(figures.pgWorkingShare * 100)} % (` +
                     Object.entries(figures.pgWorkingOn ?? {})
-                      .slice(0, 4)
+                      .slice(0, 6)
                       .map(([k, v]) => `${k} ${v} %`)
                       .join(', ') +
                     ')')),
