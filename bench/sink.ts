@@ -125,6 +125,7 @@ async function child(s: ChildSettings): Promise<void> {
   const pgWorkingOn = new Map<string, number>();
   let watching = true;
   let finished = false;
+  const atWork = "state = 'active' AND wait_event_type IS DISTINCT FROM 'Client'";
   const watch = (async () => {
     while (watching) {
       const { rows } = await watcher.query<{
@@ -138,9 +139,9 @@ async function child(s: ChildSettings): Promise<void> {
           "count(*) FILTER (WHERE state = 'idle in transaction')::int AS waiting, " +
           // Active and not waiting on its client (a COPY FROM STDIN waits in ClientRead for the
           // sink's next bytes): PostgreSQL itself is at work (CPU, or the wait event named).
-          "count(*) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client')::int AS working, " +
-          "min(wait_event) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client') AS wait, " +
-          "min(left(query, 24)) FILTER (WHERE state = 'active' AND wait_event_type IS DISTINCT FROM 'Client') AS what " +
+          `count(*) FILTER (WHERE ${atWork})::int AS working, ` +
+          `min(wait_event) FILTER (WHERE ${atWork}) AS wait, ` +
+          `min(left(query, 24)) FILTER (WHERE ${atWork}) AS what ` +
           'FROM pg_stat_activity WHERE application_name = $1',
         [app],
       );
