@@ -10,16 +10,18 @@
  *
  *   node -r ts-node/register/transpile-only test/run.ts [jest arguments]
  *
- * Arguments go to both processes. `--outputFile=F` (with `--json`): each tier writes its own file and
- * the two are merged into F (the counts summed, the suites' results joined), so readers of F see one
- * run. Anything that already picks a tier or its own way of running (`--selectProjects`, `--projects`,
- * `--runInBand`/`-i`, `--maxWorkers`/`-w`, `--watch`, `--json` to stdout), or TEST_TIERS=serial,
- * runs jest once, in band, exactly as `jest --runInBand` would. The exit code is non-zero when either
- * tier failed; the unit tier's lines are printed with a "[unit] " prefix as they come.
+ * Arguments go to both processes. Each tier writes its results as JSON to a file of its own; with
+ * `--outputFile=F` the two are merged into F (the counts summed, the suites' results joined), so
+ * readers of F see one run. Anything that already picks a tier or its own way of running
+ * (`--selectProjects`, `--projects`, `--runInBand`/`-i`, `--maxWorkers`/`-w`, `--watch`,
+ * `--listTests`, `--json` to stdout), or TEST_TIERS=serial, runs jest once, in band, exactly as
+ * `jest --runInBand` would. The exit code is non-zero when either tier failed, when a tier wrote no
+ * results, or when the two together ran no test (a path that matches nothing fails, as it did in
+ * one jest process); the unit tier's lines are printed with a "[unit] " prefix as they come.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
-import { constants } from 'node:os';
+import * as os from 'node:os';
 import * as path from 'node:path';
 
 const TIERS = ['unit', 'integration'] as const;
@@ -28,10 +30,13 @@ const jestBin = require.resolve('jest/bin/jest');
 /** True when the arguments ask for something the split would change: jest runs once, as asked. */
 function runAsAsked(args: readonly string[]): boolean {
   if (process.env.TEST_TIERS === 'serial') return true;
-  const own = /^(--selectProjects|--projects|--runInBand|-i|--maxWorkers|-w|--watch|--watchAll)(=|$)/;
+  const own = /^(--selectProjects|--projects|--runInBand|-i|--maxWorkers|-w|--watch|--watchAll|--listTests)(=|$)/;
   if (args.some((a) => own.test(a))) return true;
-  return args.includes('--json') && !args.some((a) => a.startsWith('--outputFile'));
+  return args.some((a) => JSON_FLAG.test(a)) && !args.some((a) => a.startsWith('--outputFile'));
 }
+
+/** `--json` in any of its forms (`--json`, `--json=true`). */
+const JSON_FLAG = /^--json(=|$)/;
 
 /** The `--outputFile` value (as `--outputFile=F` or `--outputFile F`), and the arguments without it. */
 function splitOutputFile(args: readonly string[]): { file?: string; rest: string[] } {
@@ -41,7 +46,9 @@ function splitOutputFile(args: readonly string[]): { file?: string; rest: string
     const a = args[i];
     if (a.startsWith('--outputFile=')) file = a.slice('--outputFile='.length);
     else if (a === '--outputFile') file = args[++i];
-    else rest.push(a);
+    else if (!JSON_FLAG.test(a))
+      rest.push(a); // each tier gets its own --json --outputFile
+    else if (a === '--json' && (args[i + 1] === 'true' || args[i + 1] === 'false')) i++;
   }
   return { file, rest };
 }
@@ -60,23 +67,25 @@ function prefixed(from: NodeJS.ReadableStream, to: NodeJS.WritableStream, prefix
   });
 }
 
+/** The exit code once the child exited and its output streams are drained ('close', not 'exit'). */
 function exitOf(child: ChildProcess): Promise<number> {
   return new Promise((resolve) =>
-    child.on('exit', (code, signal) => resolve(code ?? 128 + (signal ? constants.signals[signal] : 1))),
+    child.on('close', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 1))),
   );
 }
 
 /** jest's --json results of the two tiers as one: counts summed, suites joined, success only if both. */
-function mergeResults(files: readonly string[], into: string): void {
-  const results = files.map((f) => JSON.parse(fs.readFileSync(f, 'utf8')) as Record<string, unknown>);
+function mergeResults(results: readonly Record<string, unknown>[]): Record<string, unknown> {
   const merged: Record<string, unknown> = { ...results[0] };
   for (const key of Object.keys(merged))
     if (typeof merged[key] === 'number' && key !== 'startTime')
       merged[key] = results.reduce((n, r) => n + Number(r[key] ?? 0), 0);
   merged.startTime = Math.min(...results.map((r) => Number(r.startTime)));
   merged.success = results.every((r) => r.success === true);
+  merged.wasInterrupted = results.some((r) => r.wasInterrupted === true);
+  merged.openHandles = results.flatMap((r) => (r.openHandles as unknown[]) ?? []);
   merged.testResults = results.flatMap((r) => (r.testResults as unknown[]) ?? []);
-  fs.writeFileSync(into, JSON.stringify(merged));
+  return merged;
 }
 
 async function main(): Promise<number> {
@@ -88,10 +97,13 @@ async function main(): Promise<number> {
     return exitOf(child);
   }
   const { file, rest } = splitOutputFile(args);
-  const outputs = TIERS.map((tier) => (file ? `${file}.${tier}.json` : undefined));
+  if (file) fs.rmSync(file, { force: true }); // no earlier run's results left in its place
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-tiers-'));
+  const outputs = TIERS.map((tier) => path.join(dir, `${tier}.json`));
   const children = TIERS.map((tier, i) => {
+    // No tests in one tier is fine (a path of the other's); none in both is not (checked below).
     const own = [jestBin, '--runInBand', '--selectProjects', tier, '--passWithNoTests', ...rest];
-    if (outputs[i]) own.push(`--outputFile=${outputs[i]}`);
+    own.push('--json', `--outputFile=${outputs[i]}`);
     // The integration tier keeps the terminal; the unit tier's lines are marked as its own.
     if (tier === 'integration') return spawn(node, own, { stdio: 'inherit' });
     const child = spawn(node, own, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -102,20 +114,26 @@ async function main(): Promise<number> {
   forwardSignals(children);
   const codes = await Promise.all(children.map(exitOf));
   TIERS.forEach((tier, i) => console.log(`test tiers: ${tier} exited ${codes[i]}`));
+  const results = outputs.filter((o) => fs.existsSync(o)).map((o) => JSON.parse(fs.readFileSync(o, 'utf8')));
+  fs.rmSync(dir, { recursive: true, force: true });
+  if (results.length !== TIERS.length) {
+    console.error('test tiers: a tier wrote no results (it did not run to its end)');
+    return Math.max(1, ...codes);
+  }
+  const merged = mergeResults(results as Record<string, unknown>[]);
   if (file) {
     fs.mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
-    const written = outputs.filter((o): o is string => o !== undefined && fs.existsSync(o));
-    if (written.length === TIERS.length) mergeResults(written, file);
-    for (const o of written) fs.rmSync(o, { force: true });
-    if (written.length !== TIERS.length) {
-      console.error(`test tiers: a tier wrote no results; ${file} not written`);
-      return Math.max(1, ...codes);
-    }
+    fs.writeFileSync(file, JSON.stringify(merged));
+  }
+  if (merged.numTotalTests === 0) {
+    console.error('test tiers: no tests found in either tier');
+    return Math.max(1, ...codes);
   }
   return Math.max(...codes);
 }
 
-/** Ctrl-C or a CI's stop reaches both tiers (each stops what it started: its global tear-down). */
+/** Ctrl-C or a CI's stop reaches both tiers. (A signalled jest runs no global tear-down: servers the
+ *  integration tier started keep running, as with one jest process; `npm run services:stop`.) */
 function forwardSignals(children: readonly ChildProcess[]): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {

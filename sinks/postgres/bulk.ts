@@ -97,7 +97,8 @@ export async function beginBulk(
  * + 150k login events a run spent 0.8–6.5 s of PostgreSQL's 9.5–17.3 s of CPU there, 1.6 s of it
  * in one ANALYZE of the 188-column users table (30,000 rows sampled),
  * docs/performance-s15-pg.md. The load's end (ddl.ts createIndexes, with the indexes) ANALYZEs
- * it once and resets the parameter; so does any later start after a crash (the indexes are
+ * its key and indexed columns (autovacuum gathers the rest) and resets the parameter; so does
+ * any later start after a crash (the indexes are
  * missing until then). Only a table with declared secondary indexes (their absence marks the
  * load). An autovacuum_enabled already set is left as it is: an operator's true stays true; a false
  * is the load's from now on (another process of the group may have paused it a moment ago: both

@@ -131,7 +131,8 @@ export const AUTOVACUUM_PAUSED = 'autovacuum_enabled=false';
  * its 13 s), and a load's end waited for it. An ANALYZE with a column list does not reset the
  * table's count of rows changed since its last ANALYZE (PostgreSQL's analyze.c: only a whole-table
  * one does), so autovacuum, given the table back, gathers the other columns' statistics at its
- * next round, in the background, as it would for any table that grew by that much. Every
+ * next round, in the background, as it would for any table that grew by that much (a server
+ * with autovacuum off gets every column ANALYZEd here, as before). Every
  * declared index missing is what marks a load (begun by this process or another of the group, or
  * by one that crashed): a start after a crash in the middle of a load restores the table as the
  * load's own end would (createIndexes runs on every start, setup.ts). The mark is in the database,
@@ -149,8 +150,17 @@ async function resumeAutovacuum(client: PoolClient, table: SinkTable): Promise<v
     [AUTOVACUUM_PAUSED, [], qualified(table.name)],
   );
   if (!rows[0]?.paused) return;
+  // A server whose autovacuum never runs (autovacuum or track_counts off) would leave the other
+  // columns without statistics for good: there, every column now.
+  const { rows: server } = await client.query<{ autovacuums: boolean }>(
+    "SELECT current_setting('autovacuum')::bool AND current_setting('track_counts')::bool AS autovacuums",
+  );
   const columns = new Set([table.field('id')?.column ?? 'id', ...secondaryIndexes(table).flatMap((i) => i.columns)]);
-  await client.query(`ANALYZE ${qualified(table.name)} (${[...columns].map(ident).join(', ')})`);
+  await client.query(
+    server[0]?.autovacuums
+      ? `ANALYZE ${qualified(table.name)} (${[...columns].map(ident).join(', ')})`
+      : `ANALYZE ${qualified(table.name)}`,
+  );
   await client.query(`ALTER TABLE ${qualified(table.name)} RESET (autovacuum_enabled)`);
 }
 
