@@ -97,13 +97,12 @@ export async function beginBulk(
  * + 150k login events a run spent 0.8–6.5 s of PostgreSQL's 9.5–17.3 s of CPU there, 1.6 s of it
  * in one ANALYZE of the 188-column users table (30,000 rows sampled),
  * docs/performance-s15-pg.md. The load's end (ddl.ts createIndexes, with the indexes) ANALYZEs
- * its key and indexed columns (autovacuum gathers the rest) and resets the parameter; so does
- * any later start after a crash (the indexes are
- * missing until then). Only a table with declared secondary indexes (their absence marks the
- * load). An autovacuum_enabled already set is left as it is: an operator's true stays true; a false
- * is the load's from now on (another process of the group may have paused it a moment ago: both
- * began the load), so the load's end resets it. Anti-wraparound vacuums run regardless
- * (PostgreSQL's own rule).
+ * its key and indexed columns (autovacuum gathers the rest) and resets the parameter; so does any
+ * later start after a crash (the indexes are missing until then). Only a table with declared
+ * secondary indexes (their absence marks the load). An autovacuum_enabled already set is left as
+ * it is: an operator's true stays true; a false is the load's from now on (another process of the
+ * group may have paused it a moment ago: both began the load), so the load's end resets it.
+ * Anti-wraparound vacuums run regardless (PostgreSQL's own rule).
  */
 async function pauseAutovacuum(client: PoolClient, table: SinkTable): Promise<void> {
   if (secondaryIndexes(table).length === 0) return;
