@@ -1,5 +1,10 @@
 /**
- * `npm test`'s runner: the two tiers of jest.config.ts as two jest processes at once, each in band.
+ * `npm test`'s runner. By default it runs jest once, in band (`jest --runInBand`: one tier after the
+ * other). With TEST_TIERS=parallel it runs the two tiers of jest.config.ts as two jest processes at
+ * once, each in band: a trial CI took 31 min instead of 38, but the next trial failed
+ * read-to-end.test.ts "rides out a broker restarted mid-read" (its fetches to the restarted broker
+ * timed out until its 120 s deadline, under the unit tier's load; it passes in ~15 s alone and had
+ * failed once in serial CI before, session 17). Until that hang is understood, CI stays serial.
  *
  * The unit tier is CPU-bound in one thread (~570 s of a trial CI's 1,730 s of jest, one core busy);
  * the integration tier mostly waits on Kafka, the registry, PostgreSQL and its child processes
@@ -14,8 +19,8 @@
  * `--outputFile=F` the two are merged into F (the counts summed, the suites' results joined), so
  * readers of F see one run. Anything that already picks a tier or its own way of running
  * (`--selectProjects`, `--projects`, `--runInBand`/`-i`, `--maxWorkers`/`-w`, `--watch`,
- * `--listTests`, `--json` to stdout), or TEST_TIERS=serial, runs jest once, in band, exactly as
- * `jest --runInBand` would. The exit code is non-zero when either tier failed, when a tier wrote no
+ * `--listTests`, `--json` to stdout), or TEST_TIERS other than `parallel`, runs jest once, in band,
+ * exactly as `jest --runInBand` would. The exit code is non-zero when either tier failed, when a tier wrote no
  * results, or when the two together ran no test (a path that matches nothing fails, as it did in
  * one jest process); the unit tier's lines are printed with a "[unit] " prefix as they come.
  */
@@ -29,7 +34,7 @@ const jestBin = require.resolve('jest/bin/jest');
 
 /** True when the arguments ask for something the split would change: jest runs once, as asked. */
 function runAsAsked(args: readonly string[]): boolean {
-  if (process.env.TEST_TIERS === 'serial') return true;
+  if (process.env.TEST_TIERS !== 'parallel') return true;
   const own = /^(--selectProjects|--projects|--runInBand|-i|--maxWorkers|-w|--watch|--watchAll|--listTests)(=|$)/;
   if (args.some((a) => own.test(a))) return true;
   return args.some((a) => JSON_FLAG.test(a)) && !args.some((a) => a.startsWith('--outputFile'));
