@@ -67,6 +67,13 @@ export const FLUSH_EVERY = 10_000;
 /** Records per send inside such a transaction. */
 const SEND_BATCH = 500;
 
+/** A connector's watermark record's key in an index topic: its name, then \x01 (entries: \x00). */
+function markKeyOf(connector: string): string {
+  return `${connector}\u0001`;
+}
+/** The last byte of every watermark's key, whichever connector's. */
+const MARK_END = 1;
+
 export class LiveIndexTopic {
   readonly topic: string;
   /** Users-topic records written (and acknowledged) through `writer`. */
@@ -122,7 +129,7 @@ export class LiveIndexTopic {
     let indexed = new LiveIndex();
     let mark: Watermark | null = null;
     const prefix = `${this.connector}\u0000`;
-    const markKey = `${this.connector}\u0001`;
+    const markKey = markKeyOf(this.connector);
     if (await this.exists()) {
       const read = await readIndexTopic({
         kafka: this.kafka,
@@ -137,7 +144,7 @@ export class LiveIndexTopic {
           }
         },
         // any connector's watermark with its id (an index topic may be shared: the last record another's)
-        unique: (m) => m.key?.[m.key.length - 1] === 1 && m.value !== null && markId(m.value) !== undefined,
+        unique: (m) => m.key?.[m.key.length - 1] === MARK_END && m.value !== null && markId(m.value) !== undefined,
         // every key of the index is one of its records: room for them at once (see PRESIZE_MAX)
         presize: () => this.recordCount(this.topic),
         tombstoneRetentionMs: () => this.tombstoneRetentionMs(),
@@ -356,7 +363,7 @@ export class LiveIndexTopic {
   watermarkRecord(offsets: Map<number, bigint>): OutRecord {
     const byPartition = Object.fromEntries([...offsets].map(([p, o]) => [p, o.toString()]));
     const value = JSON.stringify({ topic: this.usersTopic, offsets: byPartition, id: randomUUID() });
-    return { topic: this.topic, key: Buffer.from(`${this.connector}\u0001`), value: Buffer.from(value), headers: {} };
+    return { topic: this.topic, key: Buffer.from(markKeyOf(this.connector)), value: Buffer.from(value), headers: {} };
   }
 
   /** Keeps the index entry of a users record the run publishes, from its key and the headers it was sent with. */

@@ -113,7 +113,7 @@ export async function createIndexes(client: PoolClient, table: SinkTable): Promi
     [INDEX_BUILD_MEMORY],
   );
   for (const index of indexes) await client.query(index.create);
-  if (loading) await resumeAutovacuum(client, table);
+  if (loading) await resumeAutovacuum(client, table, indexes);
 }
 
 /**
@@ -144,7 +144,11 @@ export const AUTOVACUUM_PAUSED = 'autovacuum_enabled=false';
  * reset at the load's end; a crash mid-load followed by a version that declares no secondary index
  * on the table leaves its autovacuum off until the operator RESETs it.
  */
-async function resumeAutovacuum(client: PoolClient, table: SinkTable): Promise<void> {
+async function resumeAutovacuum(
+  client: PoolClient,
+  table: SinkTable,
+  indexes: ReturnType<typeof secondaryIndexes>,
+): Promise<void> {
   const { rows } = await client.query<{ paused: boolean }>(
     'SELECT $1 = ANY (coalesce(reloptions, $2)) AS paused FROM pg_class WHERE oid = $3::regclass',
     [AUTOVACUUM_PAUSED, [], qualified(table.name)],
@@ -155,7 +159,7 @@ async function resumeAutovacuum(client: PoolClient, table: SinkTable): Promise<v
   const { rows: server } = await client.query<{ autovacuums: boolean }>(
     "SELECT current_setting('autovacuum')::bool AND current_setting('track_counts')::bool AS autovacuums",
   );
-  const columns = new Set([table.field('id')?.column ?? 'id', ...secondaryIndexes(table).flatMap((i) => i.columns)]);
+  const columns = new Set([table.field('id')?.column ?? 'id', ...indexes.flatMap((i) => i.columns)]);
   await client.query(
     server[0]?.autovacuums
       ? `ANALYZE ${qualified(table.name)} (${[...columns].map(ident).join(', ')})`

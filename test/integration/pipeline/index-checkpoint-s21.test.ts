@@ -1,7 +1,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Admin, Kafka, Producer } from 'kafkajs';
 import { createTopicsReady } from '../../../kafka/topics';
 import { silentLogger, type Logger } from '../../../kernel/logger';
 import type { LiveIndex, LiveUser } from '../../../pipeline/kafka/live-index';
@@ -184,18 +184,42 @@ it('a load from the checkpoint equals a load from the topic, through a random hi
   }
 });
 
-it('an index topic recreated with the same last watermark at its offset is not taken for the old one', async () => {
-  // Kafka wiped (or the index topic deleted) and a run writing as many entries and the same
-  // watermark as before: the checkpoint's last record matches byte for byte unless each
-  // watermark record is one of its own
-  const users = `${uniqueName('ckpt-same')}.users`;
+/** What a test of one index topic gets: the topics' names, a connected admin, and an index to load. */
+interface IndexTopicCase {
+  users: string;
+  indexTopic: string;
+  admin: Admin;
+  /** A new LiveIndexTopic of `users` (with checkpoints in `dir` unless told otherwise). */
+  open(logger?: Logger, checkpoints?: boolean): LiveIndexTopic;
+}
+
+/** A users topic (one partition) and its index topic, removed after the file, around `body`. */
+async function withIndexTopic(name: string, body: (c: IndexTopicCase) => Promise<void>): Promise<void> {
+  const users = `${uniqueName(name)}.users`;
   const indexTopic = `${users}.live-index`;
   topics.push(users, indexTopic);
   const admin = kafka.admin();
   await admin.connect();
   try {
     await createTopicsReady(admin, [{ topic: users, numPartitions: 1 }]);
-    const open = () => new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), silentLogger);
+    const open = (logger: Logger = silentLogger, checkpoints = true) => {
+      const index = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), logger);
+      if (checkpoints) index.useCheckpoints(dir);
+      return index;
+    };
+    await body({ users, indexTopic, admin, open });
+  } finally {
+    jest.restoreAllMocks();
+    await admin.disconnect();
+  }
+}
+
+it('an index topic recreated with the same last watermark at its offset is not taken for the old one', async () => {
+  // Kafka wiped (or the index topic deleted) and a run writing as many entries and the same
+  // watermark as before: the checkpoint's last record matches byte for byte unless each
+  // watermark record is one of its own
+  await withIndexTopic('ckpt-same', async ({ indexTopic, admin, open: openIndex }) => {
+    const open = () => openIndex(silentLogger, false);
     const [a, b, c] = ['005000000000001AAA', '005000000000002AAA', '005000000000003AAA'];
     const write = async (ids: string[]) => {
       const index = open();
@@ -216,30 +240,21 @@ it('an index topic recreated with the same last watermark at its offset is not t
     await admin.deleteTopics({ topics: [indexTopic] });
     await write([a, c]);
     const refused: unknown[] = [];
-    const again = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), {
+    const again = openIndex({
       ...silentLogger,
       warn: (_msg: string, f?: Record<string, unknown>) => void refused.push(f?.reason),
     });
-    again.useCheckpoints(dir);
     const oracle = await open().load(ORG);
     expect([...oracle.live.keys()].sort()).toEqual([a, c]);
     expect(outcome(await again.load(ORG))).toEqual(outcome(oracle));
     expect(refused).toEqual([expect.stringMatching(/is no longer the same in the topic/)]);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 });
 
 it('a checkpoint as old as the index topic keeps its tombstones is not used', async () => {
   // records after the checkpoint may hold tombstones, which compaction removes once
   // delete.retention.ms has passed: a read from the checkpoint would keep those entries live
-  const users = `${uniqueName('ckpt-age')}.users`;
-  const indexTopic = `${users}.live-index`;
-  topics.push(users, indexTopic);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsReady(admin, [{ topic: users, numPartitions: 1 }]);
+  await withIndexTopic('ckpt-age', async ({ indexTopic, open: openIndex }) => {
     const used: string[] = [];
     const refused: string[] = [];
     const logger: Logger = {
@@ -247,11 +262,7 @@ it('a checkpoint as old as the index topic keeps its tombstones is not used', as
       warn: (msg: string, f?: Record<string, unknown>) => void refused.push(`${msg} ${String(f?.reason)}`),
       info: (msg: string) => void (msg.includes('from its checkpoint') && used.push(msg)),
     };
-    const open = () => {
-      const index = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), logger);
-      index.useCheckpoints(dir);
-      return index;
-    };
+    const open = () => openIndex(logger);
     await open().ensure(1); // a week of tombstones (INDEX_TOMBSTONE_RETENTION_MS)
     const write = async () => {
       const mark = open().watermarkRecord(new Map([[0, 0n]]));
@@ -274,27 +285,13 @@ it('a checkpoint as old as the index topic keeps its tombstones is not used', as
     expect(used).toHaveLength(1);
     expect(refused).toEqual([expect.stringMatching(/not used.*old, and the index topic keeps a tombstone 168.0 h/)]);
     expect(outcome(after).live).toEqual(outcome(before).live);
-  } finally {
-    jest.restoreAllMocks();
-    await admin.disconnect();
-  }
+  });
 });
 
 it('a refused checkpoint is removed, even when the load writes no new one', async () => {
   // refused for its age under a topic that keeps tombstones a day, it must not be taken later
   // (after the operator raised delete.retention.ms, or the clock moved back)
-  const users = `${uniqueName('ckpt-rm')}.users`;
-  const indexTopic = `${users}.live-index`;
-  topics.push(users, indexTopic);
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    await createTopicsReady(admin, [{ topic: users, numPartitions: 1 }]);
-    const open = () => {
-      const index = new LiveIndexTopic(kafka, users, connector, (b) => b.toString('utf8'), silentLogger);
-      index.useCheckpoints(dir);
-      return index;
-    };
+  await withIndexTopic('ckpt-rm', async ({ indexTopic, open }) => {
     await open().ensure(1);
     const mark = open().watermarkRecord(new Map([[0, 0n]]));
     const entry = (h: string) => ({
@@ -313,7 +310,5 @@ it('a refused checkpoint is removed, even when the load writes no new one', asyn
       jest.restoreAllMocks();
     }
     expect(fs.readdirSync(dir)).toEqual([]);
-  } finally {
-    await admin.disconnect();
-  }
+  });
 });

@@ -134,27 +134,24 @@ describe(`PostgreSQL sink: autovacuum off in a bulk load, statistics at its end 
     liveLoadIdleMs: 1500,
     retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 50, maxDelayMs: 500 },
   };
+  /** The table's columns with no planner statistics, and whether an index (the primary key's too) has each. */
+  const withoutStatistics = async (table: 'users' | 'logins'): Promise<{ name: string; indexed: boolean }[]> => {
+    const { rows } = await db.query<{ name: string; indexed: boolean }>(
+      'SELECT a.attname AS name, EXISTS (SELECT 1 FROM pg_index i WHERE i.indrelid = a.attrelid ' +
+        'AND a.attnum = ANY (i.indkey)) AS indexed FROM pg_attribute a ' +
+        "WHERE a.attrelid = ('public.' || quote_ident($1))::regclass AND a.attnum > 0 AND NOT a.attisdropped " +
+        "AND NOT EXISTS (SELECT 1 FROM pg_stats s WHERE s.schemaname = 'public' AND s.tablename = $1 " +
+        'AND s.attname = a.attname) ORDER BY a.attname',
+      [h.tables[table]],
+    );
+    return rows;
+  };
   /** Indexed columns (the primary key's included) with no planner statistics. */
-  const indexedWithoutStatistics = async (table: 'users' | 'logins'): Promise<string[]> => {
-    const { rows } = await db.query<{ name: string }>(
-      'SELECT DISTINCT a.attname AS name FROM pg_index i ' +
-        'JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey) ' +
-        "WHERE i.indrelid = ('public.' || quote_ident($1))::regclass AND NOT EXISTS " +
-        "(SELECT 1 FROM pg_stats s WHERE s.schemaname = 'public' AND s.tablename = $1 AND s.attname = a.attname)",
-      [h.tables[table]],
-    );
-    return rows.map((r) => r.name).sort();
-  };
-  /** Columns of the table with no planner statistics. */
-  const columnsWithoutStatistics = async (table: 'users' | 'logins'): Promise<number> => {
-    const { rows } = await db.query<{ n: string }>(
-      "SELECT count(*) AS n FROM pg_attribute a WHERE a.attrelid = ('public.' || quote_ident($1))::regclass " +
-        'AND a.attnum > 0 AND NOT a.attisdropped AND NOT EXISTS ' +
-        "(SELECT 1 FROM pg_stats s WHERE s.schemaname = 'public' AND s.tablename = $1 AND s.attname = a.attname)",
-      [h.tables[table]],
-    );
-    return Number(rows[0].n);
-  };
+  const indexedWithoutStatistics = async (table: 'users' | 'logins'): Promise<string[]> =>
+    (await withoutStatistics(table)).filter((c) => c.indexed).map((c) => c.name);
+  /** How many columns of the table have no planner statistics. */
+  const columnsWithoutStatistics = async (table: 'users' | 'logins'): Promise<number> =>
+    (await withoutStatistics(table)).length;
   /** Autovacuum's own rule: its next round ANALYZEs the table (rows changed since the last ANALYZE
    *  above autovacuum_analyze_threshold + autovacuum_analyze_scale_factor × the table's rows). */
   const analyzeDue = (table: 'users' | 'logins') =>
