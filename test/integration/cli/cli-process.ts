@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { nodeEntry } from '../../support/node-entry';
 
 export const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -16,15 +17,11 @@ export interface CliProcess {
 export const allOutput: string[] = [];
 
 export function startCli(args: string[], env: NodeJS.ProcessEnv): CliProcess {
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'bin', 'connector.ts'), ...args],
-    {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeEntry('bin/connector.ts'), ...args], {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import * as path from 'node:path';
+import { nodeEntry } from '../../support/node-entry';
 
 const ROOT = path.resolve(__dirname, '..', '..', '..');
 
@@ -10,19 +11,11 @@ const ROOT = path.resolve(__dirname, '..', '..', '..');
  */
 describe('the demo', () => {
   it('succeeds and prints no error or warning line', async () => {
-    const child = spawn(
-      process.execPath,
-      [
-        '-r',
-        'ts-node/register/transpile-only',
-        path.join(ROOT, 'bin', 'demo.ts'),
-        '--users',
-        '300',
-        '--logins',
-        '1500',
-      ],
-      { cwd: ROOT, env: { ...process.env, LOG_LEVEL: '' }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const child = spawn(process.execPath, [...nodeEntry('bin/demo.ts'), '--users', '300', '--logins', '1500'], {
+      cwd: ROOT,
+      env: { ...process.env, LOG_LEVEL: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
     child.stderr.on('data', (b: Buffer) => (out += b.toString()));

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { nodeEntry } from '../../support/node-entry';
 import { allRecords } from '../../support/sync-harness';
 import {
   baselineThenChanges,
@@ -36,11 +37,10 @@ it('the connector killed (SIGKILL) mid-run, then run again', async () => {
     JSON.stringify({ ...rig.settings, salesforce: { ...rig.settings.salesforce, parallelPages: 1 } }),
   );
   const seen = rig.sim.requests.length;
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/support/sync-child.ts'), file],
-    { cwd: ROOT, stdio: 'ignore' },
-  );
+  const child = spawn(process.execPath, [...nodeEntry('test/support/sync-child.ts'), file], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
   const exited = once(child, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
   await waitFor('the child run to read result pages', 60_000, async () => {
     if (child.exitCode !== null) throw new Error('the child run ended before it could be killed');
@@ -65,23 +65,19 @@ it('the sink killed (SIGKILL) between its database commit and its offset commit,
 
   // test/integration/sinks/sink-process.ts kills itself right after its first database commit
   const r = rig;
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/integration/sinks/sink-process.ts')],
-    {
-      cwd: ROOT,
-      env: {
-        ...process.env,
-        SINK_TEST_USERS: r.settings.topics.users,
-        SINK_TEST_LOGINS: r.settings.topics.logins,
-        SINK_TEST_DLQ: r.settings.topics.deadLetter,
-        SINK_TEST_USERS_TABLE: r.tables.users,
-        SINK_TEST_LOGINS_TABLE: r.tables.logins,
-        SINK_TEST_GROUP: r.sinkConfig.groupId!,
-      },
-      stdio: ['ignore', 'ignore', 'pipe'],
+  const child = spawn(process.execPath, nodeEntry('test/integration/sinks/sink-process.ts'), {
+    cwd: ROOT,
+    env: {
+      ...process.env,
+      SINK_TEST_USERS: r.settings.topics.users,
+      SINK_TEST_LOGINS: r.settings.topics.logins,
+      SINK_TEST_DLQ: r.settings.topics.deadLetter,
+      SINK_TEST_USERS_TABLE: r.tables.users,
+      SINK_TEST_LOGINS_TABLE: r.tables.logins,
+      SINK_TEST_GROUP: r.sinkConfig.groupId!,
     },
-  );
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d));
   const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];

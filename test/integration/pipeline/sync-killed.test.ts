@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { Simulator } from '../../../simulator/api';
 import type { Connector, ConnectorSettings } from '../../../pipeline/connector';
+import { nodeEntry } from '../../support/node-entry';
 import { allRecords, connectorFor, kafkaClient, latestUsers, settingsFor, startOrg } from '../../support/sync-harness';
 
 /**
@@ -49,11 +50,10 @@ it('SIGKILL mid-run, then a new run: the topic is as one clean run leaves it', a
   sim.inject({ kind: 'slowPages', delayMs: 300, times: 1000 });
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sync-kill-')), 'settings.json');
   fs.writeFileSync(file, JSON.stringify({ ...settings, salesforce: { ...settings.salesforce, parallelPages: 1 } }));
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/support/sync-child.ts'), file],
-    { cwd: ROOT, stdio: 'ignore' },
-  );
+  const child = spawn(process.execPath, [...nodeEntry('test/support/sync-child.ts'), file], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
   const exited = new Promise<NodeJS.Signals | null>((resolve) => child.on('exit', (_code, signal) => resolve(signal)));
   // kill it once the run has visibly started publishing users (pages are streaming)
   const deadline = Date.now() + 60_000;

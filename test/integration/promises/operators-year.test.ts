@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { RunSummary } from '../../../pipeline/sync';
+import { nodeEntry } from '../../support/node-entry';
 import { closeRigsAfterEachTest, faultRig, type FaultRig } from '../../support/fault-harness';
 import { connectorFor } from '../../support/sync-harness';
 import { DeviceOracle, LoginOracle, seededRandom, type ExpectedDevice } from '../../support/sync-oracle';
@@ -157,11 +158,10 @@ async function killedRun(rig: FaultRig, rnd: ReturnType<typeof seededRandom>): P
   const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'year-kill-')), 'settings.json');
   fs.writeFileSync(file, JSON.stringify(settings));
   const lockBefore = (await rig.records(settings.topics.state)).length;
-  const child = spawn(
-    process.execPath,
-    ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'test/support/sync-child.ts'), file],
-    { cwd: ROOT, stdio: 'ignore' },
-  );
+  const child = spawn(process.execPath, [...nodeEntry('test/support/sync-child.ts'), file], {
+    cwd: ROOT,
+    stdio: 'ignore',
+  });
   const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
   try {
     // it holds the lock and reads Salesforce: a new record in the state topic (lock, heartbeat)

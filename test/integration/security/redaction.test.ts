@@ -12,6 +12,7 @@ import { readToEnd } from '../../../pipeline/kafka/read-to-end';
 import { formatKafkaHome, kafkaAnswers, startKafkaProcess } from '../../../devstack/kafka';
 import { isAlive, stopPid, waitUntil } from '../../../devstack/proc';
 import type { Simulator } from '../../../simulator/api';
+import { nodeEntry } from '../../support/node-entry';
 import { services, uniqueName } from '../../support/services';
 import { startOrg } from '../../support/sync-harness';
 import { waitFor } from '../../support/wait';
@@ -145,15 +146,11 @@ interface Cli {
 
 /** The CLI as a child process whose HOME, TMPDIR and working directory are `home`. */
 function cli(label: string, args: string[]): Cli {
-  const child = spawn(
-    process.execPath,
-    ['-r', require.resolve('ts-node/register/transpile-only'), join(ROOT, 'bin', 'connector.ts'), ...args],
-    {
-      cwd: home,
-      env: { ...process.env, ...env, HOME: home, TMPDIR: home, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const child = spawn(process.execPath, [...nodeEntry('bin/connector.ts'), ...args], {
+    cwd: home,
+    env: { ...process.env, ...env, HOME: home, TMPDIR: home, TS_NODE_PROJECT: join(ROOT, 'tsconfig.json') },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout!.on('data', (b: Buffer) => (out += b.toString()));

@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { promisify } from 'node:util';
 import { fromConfig, resolveSinkConfig, startEmbeddedPostgres, type PostgresSinkConfig } from '../../../sinks';
 import { isAlive } from '../../../devstack/proc';
+import { nodeEntry } from '../../support/node-entry';
 import { services } from '../../support/services';
 import { SinkHarness } from '../../support/sink-harness';
 import { user, userId } from '../../support/sink-fixtures';
@@ -73,7 +74,7 @@ describe('PostgreSQL sink from configuration', () => {
       );
       const { stdout } = await promisify(execFile)(
         process.execPath,
-        ['-r', 'ts-node/register/transpile-only', 'sinks/cli.ts', 'replay', '--only', 'users'],
+        [...nodeEntry('sinks/cli.ts'), 'replay', '--only', 'users'],
         {
           cwd: path.resolve(__dirname, '..', '..', '..'),
           env: {

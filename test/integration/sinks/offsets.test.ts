@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import * as path from 'node:path';
 import { FatalError } from '../../../kernel/errors';
+import { nodeEntry } from '../../support/node-entry';
 import { SinkHarness } from '../../support/sink-harness';
 import { login, loginId, user, userId } from '../../support/sink-fixtures';
 
@@ -86,23 +87,19 @@ describe('PostgreSQL sink: a process killed between the database commit and the 
     await h.produce(h.topics.users, users);
     await h.produce(h.topics.logins, logins);
 
-    const child = spawn(
-      process.execPath,
-      ['-r', 'ts-node/register/transpile-only', path.join(__dirname, 'sink-process.ts')],
-      {
-        cwd: path.resolve(__dirname, '..', '..', '..'),
-        env: {
-          ...process.env,
-          SINK_TEST_USERS: h.topics.users,
-          SINK_TEST_LOGINS: h.topics.logins,
-          SINK_TEST_DLQ: h.topics.deadLetter,
-          SINK_TEST_USERS_TABLE: h.tables.users,
-          SINK_TEST_LOGINS_TABLE: h.tables.logins,
-          SINK_TEST_GROUP: h.groupId,
-        },
-        stdio: ['ignore', 'ignore', 'pipe'],
+    const child = spawn(process.execPath, nodeEntry('test/integration/sinks/sink-process.ts'), {
+      cwd: path.resolve(__dirname, '..', '..', '..'),
+      env: {
+        ...process.env,
+        SINK_TEST_USERS: h.topics.users,
+        SINK_TEST_LOGINS: h.topics.logins,
+        SINK_TEST_DLQ: h.topics.deadLetter,
+        SINK_TEST_USERS_TABLE: h.tables.users,
+        SINK_TEST_LOGINS_TABLE: h.tables.logins,
+        SINK_TEST_GROUP: h.groupId,
       },
-    );
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const [code, signal] = (await once(child, 'exit')) as [number | null, NodeJS.Signals | null];
