@@ -1,17 +1,19 @@
 /**
- * `npm test`'s runner. By default it runs jest once, in band (`jest --runInBand`: one tier after the
- * other). With TEST_TIERS=parallel it runs the two tiers of jest.config.ts as two jest processes at
- * once, each in band: a trial CI took 31 min instead of 38, but the next trial failed
- * read-to-end.test.ts "rides out a broker restarted mid-read" (its fetches to the restarted broker
- * timed out until its 120 s deadline, under the unit tier's load; it passes in ~15 s alone and had
- * failed once in serial CI before, session 17). Until that hang is understood, CI stays serial.
+ * `npm test`'s runner: the two tiers of jest.config.ts as two jest processes, one after the other,
+ * the unit tier's suites on every core (`--maxWorkers` = the machine's parallelism), then the
+ * integration tier's one at a time (`--runInBand`: its suites share the servers). TEST_TIERS picks
+ * another way:
+ *   - `serial`: jest once, in band (`jest --runInBand`), every suite one at a time: how `npm test`
+ *     ran until session 23;
+ *   - `parallel`: the two tiers at the same time, each in band: a trial CI took 31 min instead of 38,
+ *     but the next failed read-to-end.test.ts "rides out a broker restarted mid-read" (its fetches
+ *     to the restarted broker timed out until its 120 s deadline, under the unit tier's load), so it
+ *     is opt-in.
  *
- * The unit tier is CPU-bound in one thread (~570 s of a trial CI's 1,730 s of jest, one core busy);
- * the integration tier mostly waits on Kafka, the registry, PostgreSQL and its child processes
- * (~1,170 s). One jest process runs one project after the other (session 20: even with workers,
- * projects never overlap), so the machine's second core sat idle for the unit tier's ~10 minutes.
- * Here they overlap; each tier still runs its own suites one at a time, as before, and the
- * integration tier alone starts and stops the servers (its global set-up).
+ * Why: the unit tier is CPU-bound in one thread (~530 s of a CI's jest time, one core busy; 1.81x
+ * faster on two workers, session 20) while the integration tier mostly waits on Kafka, the
+ * registry, PostgreSQL and its child processes (~1,120 s). One jest process runs one project after
+ * the other, with one worker setting for both: so the tiers are two processes.
  *
  *   node -r ts-node/register/transpile-only test/run.ts [jest arguments]
  *
@@ -19,10 +21,11 @@
  * `--outputFile=F` the two are merged into F (the counts summed, the suites' results joined), so
  * readers of F see one run. Anything that already picks a tier or its own way of running
  * (`--selectProjects`, `--projects`, `--runInBand`/`-i`, `--maxWorkers`/`-w`, `--watch`,
- * `--listTests`, `--json` to stdout), or TEST_TIERS other than `parallel`, runs jest once, in band,
- * exactly as `jest --runInBand` would. The exit code is non-zero when either tier failed, when a tier wrote no
+ * `--listTests`, `--json` to stdout) runs jest once, in band unless it says otherwise, exactly as
+ * `jest --runInBand` would. The exit code is non-zero when either tier failed, when a tier wrote no
  * results, or when the two together ran no test (a path that matches nothing fails, as it did in
- * one jest process); the unit tier's lines are printed with a "[unit] " prefix as they come.
+ * one jest process). A failed unit tier does not stop the integration tier (CI reports both); a
+ * signal does. In `parallel`, the unit tier's lines are printed with a "[unit] " prefix as they come.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -34,7 +37,7 @@ const jestBin = require.resolve('jest/bin/jest');
 
 /** True when the arguments ask for something the split would change: jest runs once, as asked. */
 function runAsAsked(args: readonly string[]): boolean {
-  if (process.env.TEST_TIERS !== 'parallel') return true;
+  if (process.env.TEST_TIERS === 'serial') return true;
   const own = /^(--selectProjects|--projects|--runInBand|-i|--maxWorkers|-w|--watch|--watchAll|--listTests)(=|$)/;
   if (args.some((a) => own.test(a))) return true;
   return args.some((a) => JSON_FLAG.test(a)) && !args.some((a) => a.startsWith('--outputFile'));
@@ -93,31 +96,22 @@ function mergeResults(results: readonly Record<string, unknown>[]): Record<strin
   return merged;
 }
 
+type Mode = 'sequence' | 'parallel';
+
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
-  const node = process.execPath;
   if (runAsAsked(args)) {
-    const child = spawn(node, [jestBin, '--runInBand', ...args], { stdio: 'inherit' });
-    forwardSignals([child]);
+    const inBand = args.some((a) => /^(--maxWorkers|-w)(=|$)/.test(a)) ? [] : ['--runInBand'];
+    const child = spawn(process.execPath, [jestBin, ...inBand, ...args], { stdio: 'inherit' });
+    forwardSignals(() => [child]);
     return exitOf(child);
   }
+  const mode: Mode = process.env.TEST_TIERS === 'parallel' ? 'parallel' : 'sequence';
   const { file, rest } = splitOutputFile(args);
   if (file) fs.rmSync(file, { force: true }); // no earlier run's results left in its place
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'test-tiers-'));
   const outputs = TIERS.map((tier) => path.join(dir, `${tier}.json`));
-  const children = TIERS.map((tier, i) => {
-    // No tests in one tier is fine (a path of the other's); none in both is not (checked below).
-    const own = [jestBin, '--runInBand', '--selectProjects', tier, '--passWithNoTests', ...rest];
-    own.push('--json', `--outputFile=${outputs[i]}`);
-    // The integration tier keeps the terminal; the unit tier's lines are marked as its own.
-    if (tier === 'integration') return spawn(node, own, { stdio: 'inherit' });
-    const child = spawn(node, own, { stdio: ['ignore', 'pipe', 'pipe'] });
-    prefixed(child.stdout!, process.stdout, '[unit] ');
-    prefixed(child.stderr!, process.stderr, '[unit] ');
-    return child;
-  });
-  forwardSignals(children);
-  const codes = await Promise.all(children.map(exitOf));
+  const codes = await runTiers(mode, rest, outputs);
   TIERS.forEach((tier, i) => console.log(`test tiers: ${tier} exited ${codes[i]}`));
   const results = outputs.filter((o) => fs.existsSync(o)).map((o) => JSON.parse(fs.readFileSync(o, 'utf8')));
   fs.rmSync(dir, { recursive: true, force: true });
@@ -137,12 +131,47 @@ async function main(): Promise<number> {
   return Math.max(...codes);
 }
 
-/** Ctrl-C or a CI's stop reaches both tiers. (A signalled jest runs no global tear-down: servers the
- *  integration tier started keep running, as with one jest process; `npm run services:stop`.) */
-function forwardSignals(children: readonly ChildProcess[]): void {
+/** Runs the tiers as `mode` says; their exit codes, in TIERS' order (not run: 1). */
+async function runTiers(mode: Mode, rest: readonly string[], outputs: readonly string[]): Promise<number[]> {
+  const running: ChildProcess[] = [];
+  let signalled = false;
+  forwardSignals(() => {
+    signalled = true;
+    return running;
+  });
+  const start = (i: number): ChildProcess => {
+    const tier = TIERS[i];
+    // No tests in one tier is fine (a path of the other's); none in both is not (checked by main).
+    const own = [jestBin, '--selectProjects', tier, '--passWithNoTests', ...rest];
+    own.push(...workersOf(mode, tier), '--json', `--outputFile=${outputs[i]}`);
+    // Side by side, the integration tier keeps the terminal; the unit tier's lines are marked as its own.
+    const marked = mode === 'parallel' && tier === 'unit';
+    const child = spawn(process.execPath, own, { stdio: marked ? ['ignore', 'pipe', 'pipe'] : 'inherit' });
+    if (marked) {
+      prefixed(child.stdout!, process.stdout, '[unit] ');
+      prefixed(child.stderr!, process.stderr, '[unit] ');
+    }
+    running.push(child);
+    return child;
+  };
+  if (mode === 'parallel') return Promise.all(TIERS.map((_, i) => exitOf(start(i))));
+  const codes: number[] = [];
+  for (let i = 0; i < TIERS.length; i++) codes.push(signalled ? 1 : await exitOf(start(i)));
+  return codes;
+}
+
+/** How a tier runs its suites: in sequence, the unit tier on every core; else one at a time. */
+function workersOf(mode: Mode, tier: (typeof TIERS)[number]): string[] {
+  if (mode === 'sequence' && tier === 'unit') return [`--maxWorkers=${os.availableParallelism()}`];
+  return ['--runInBand'];
+}
+
+/** Ctrl-C or a CI's stop reaches the running tiers. (A signalled jest runs no global tear-down:
+ *  servers the integration tier started keep running, as with one jest process; `npm run services:stop`.) */
+function forwardSignals(running: () => readonly ChildProcess[]): void {
   for (const signal of ['SIGINT', 'SIGTERM'] as const)
     process.on(signal, () => {
-      for (const c of children) if (c.exitCode === null && c.pid !== undefined) c.kill(signal);
+      for (const c of running()) if (c.exitCode === null && c.pid !== undefined) c.kill(signal);
     });
 }
 
