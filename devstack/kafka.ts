@@ -13,8 +13,14 @@ import type { LocalService } from './service';
  * is VERSIONS.kafka (SF_TEST_KAFKA_VERSION): 4.x by default, 3.9 as the older line still tested.
  */
 const LIBS = path.join(CACHE_DIR, `kafka-${VERSIONS.kafka}`, 'libs');
-/** The jars' Maven project: libs/ is fetched again when it changes (pomDigest in libs/.complete). */
-const POM = path.join(__dirname, 'kafka', VERSIONS.kafka, 'pom.xml');
+/**
+ * The jars' Maven project: libs/ is fetched again when it changes (pomDigest in libs/.complete).
+ * Beside this file in the source tree; from a build (dist/devstack), in the source tree's devstack/.
+ */
+const POMS = [__dirname, path.join(__dirname, '..', '..', 'devstack')].map((dir) =>
+  path.join(dir, 'kafka', VERSIONS.kafka, 'pom.xml'),
+);
+const POM = POMS.find((f) => fs.existsSync(f)) ?? POMS[0];
 const HOME = path.join(RUN_DIR, 'kafka');
 
 export const kafka: LocalService = {

@@ -21,8 +21,8 @@
  * `--outputFile=F` the two are merged into F (the counts summed, the suites' results joined), so
  * readers of F see one run. Anything that already picks a tier or its own way of running
  * (`--selectProjects`, `--projects`, `--runInBand`/`-i`, `--maxWorkers`/`-w`, `--watch`,
- * `--listTests`, `--json` to stdout) runs jest once, in band unless it says otherwise, exactly as
- * `jest --runInBand` would. The exit code is non-zero when either tier failed, when a tier wrote no
+ * `--listTests`, `--json` to stdout; camelCase or kebab-case) runs jest once with `--runInBand`
+ * before them, as `jest --runInBand` would. The exit code is non-zero when either tier failed, when a tier wrote no
  * results, or when the two together ran no test (a path that matches nothing fails, as it did in
  * one jest process). A failed unit tier does not stop the integration tier (CI reports both); a
  * signal does. In `parallel`, the unit tier's lines are printed with a "[unit] " prefix as they come.
@@ -38,7 +38,9 @@ const jestBin = require.resolve('jest/bin/jest');
 /** True when the arguments ask for something the split would change: jest runs once, as asked. */
 function runAsAsked(args: readonly string[]): boolean {
   if (process.env.TEST_TIERS === 'serial') return true;
-  const own = /^(--selectProjects|--projects|--runInBand|-i|--maxWorkers|-w|--watch|--watchAll|--listTests)(=|$)/;
+  const names = ['selectProjects', 'projects', 'runInBand', 'maxWorkers', 'watch', 'watchAll', 'listTests'];
+  const kebab = names.map((n) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`));
+  const own = new RegExp(`^(${[...names, ...kebab].map((n) => `--${n}`).join('|')}|-i|-w)(=|$)`);
   if (args.some((a) => own.test(a))) return true;
   return args.some((a) => JSON_FLAG.test(a)) && !args.some((a) => a.startsWith('--outputFile'));
 }
@@ -101,8 +103,7 @@ type Mode = 'sequence' | 'parallel';
 async function main(): Promise<number> {
   const args = process.argv.slice(2);
   if (runAsAsked(args)) {
-    const inBand = args.some((a) => /^(--maxWorkers|-w)(=|$)/.test(a)) ? [] : ['--runInBand'];
-    const child = spawn(process.execPath, [jestBin, ...inBand, ...args], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [jestBin, '--runInBand', ...args], { stdio: 'inherit' });
     forwardSignals(() => [child]);
     return exitOf(child);
   }
