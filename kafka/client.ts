@@ -4,7 +4,7 @@ import type { KafkaOptions } from './options';
 import { useOwnRecordEncoding } from './produce-encoding';
 import { useFetchGunzip } from './fetch-gunzip';
 import { useFetchRecordDecoder } from './fetch-records';
-import { isClosedOnPurpose, useVersionedConnect } from './connections';
+import { isClosedOnPurpose, useFreshFraming, useVersionedConnect } from './connections';
 import { useFastGzipCodec } from './gzip-fast';
 import { useZstdCodec } from './zstd';
 
@@ -48,6 +48,7 @@ export function useKafkaCodecs(logger: Logger): void {
   useFastGzipCodec();
   useFetchGunzip();
   useVersionedConnect();
+  useFreshFraming();
   if (!useFetchRecordDecoder() && !decoderWarned) {
     // only speed is lost (kafkajs's decoder goes on, same records): said once, not at every client
     decoderWarned = true;

@@ -64,3 +64,56 @@ export function useVersionedConnect(): void {
   };
   proto[PATCHED] = true;
 }
+
+interface KafkajsConnection {
+  isConnected(): boolean;
+  connect(): Promise<unknown>;
+  socket?: import('node:net').Socket;
+  /** The bytes of the response being read (kafkajs's framing state: src/network/connection.js). */
+  chunks: Buffer[];
+  bytesBuffered: number;
+  bytesNeeded: number;
+}
+
+const FRESH = Symbol.for('sf-neurons:fresh-framing');
+/** A response's size field: the bytes kafkajs waits for before it knows a frame's length. */
+const SIZE_FIELD = 4;
+
+/**
+ * A kafkajs Connection that connects again reads its new socket from a clean frame. kafkajs 2.2.4
+ * keeps what it had received of a response (`chunks`, `bytesBuffered`, `bytesNeeded`) across
+ * sockets: when a socket died mid-response (a broker killed or restarted while it answered a
+ * fetch, a connection reset, a socket this client closed after a timeout), the next socket's first
+ * response was read as the rest of that one, and from then on every response of the Connection was
+ * misframed ("Response without match", a RangeError in its data handler), so each request timed out
+ * until the process ended: a read then failed at its deadline (read-to-end.test.ts "rides out a
+ * broker restarted mid-read", 3 runs in 8 under load; connection-framing-s23.test.ts). The old
+ * socket, ended or destroyed, is also cut off from the Connection first: its late data, end or error
+ * would be taken as the new socket's (kafkajs's end handler rejects the requests in flight and
+ * disconnects). A socket still connecting (two connects at once) is left to kafkajs, as before.
+ * Installed once on kafkajs's Connection class (every client of the process).
+ */
+export function useFreshFraming(): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const Connection = require('kafkajs/src/network/connection') as {
+    prototype: KafkajsConnection & { [FRESH]?: true };
+  };
+  const proto = Connection.prototype;
+  if (proto[FRESH]) return;
+  const connect = proto.connect;
+  proto.connect = function (this: KafkajsConnection) {
+    const old = this.socket;
+    if (!this.isConnected() && (!old || old.destroyed || old.writableEnded)) {
+      if (old) {
+        for (const event of ['data', 'end', 'error', 'timeout']) old.removeAllListeners(event);
+        old.on('error', () => undefined); // a dead socket's last error goes nowhere
+        old.destroy();
+      }
+      this.chunks = [];
+      this.bytesBuffered = 0;
+      this.bytesNeeded = SIZE_FIELD;
+    }
+    return connect.call(this);
+  };
+  proto[FRESH] = true;
+}

@@ -1,6 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import { FatalError } from '../kernel/errors';
-import { closeSockets, useVersionedConnect } from './connections';
+import { closeSockets, useFreshFraming, useVersionedConnect } from './connections';
 
 /**
  * A kafkajs Cluster for reading partitions directly, without a consumer group: kafkajs 2.2.4 has
@@ -107,8 +107,10 @@ export function readCluster(kafka: Kafka): ReadCluster {
   if (typeof pool?.createSeedBroker !== 'function' || typeof pool.createBroker !== 'function' || !pool.brokers) {
     throw changed("the Cluster's brokerPool (createSeedBroker, createBroker, brokers)");
   }
-  // a Broker whose first connect met a silent connection connects again (connections.ts)
+  // a Broker whose first connect met a silent connection connects again, and a Connection that
+  // connects again reads from a clean frame (connections.ts)
   useVersionedConnect();
+  useFreshFraming();
   return cluster as unknown as ReadCluster;
 }
 

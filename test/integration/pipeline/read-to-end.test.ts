@@ -299,7 +299,21 @@ it('steps over the records and batches compaction removed', async () => {
 it('rides out a broker restarted mid-read, handing each record over once', async () => {
   const broker = new DedicatedKafka();
   await broker.start();
-  const own = new Kafka({ clientId: 'read-to-end-restart', brokers: [broker.brokers], logLevel: logLevel.NOTHING });
+  // kafkajs's own account of the read (connections, requests, errors), the last lines quoted on a failure
+  const trail: string[] = [];
+  const t0 = Date.now();
+  const own = new Kafka({
+    clientId: 'read-to-end-restart',
+    brokers: [broker.brokers],
+    logLevel: logLevel.DEBUG,
+    logCreator:
+      () =>
+      ({ namespace, label, log }) => {
+        const { message, timestamp: _t, logger: _l, ...rest } = log as Record<string, unknown>;
+        trail.push(`${Date.now() - t0} ms ${label} [${namespace}] ${String(message)} ${JSON.stringify(rest)}`);
+        if (trail.length > 400) trail.splice(0, trail.length - 300);
+      },
+  });
   try {
     const ownAdmin = own.admin();
     await ownAdmin.connect();
@@ -316,7 +330,6 @@ it('rides out a broker restarted mid-read, handing each record over once', async
     // started again: the fetches fail until it is back
     let restarted: Promise<void> | undefined;
     // when the broker was killed and when it answered again (or failed to start), for a failure's message
-    const t0 = Date.now();
     const timeline: string[] = [];
     const values: number[][] = [[], []];
     try {
@@ -338,7 +351,8 @@ it('rides out a broker restarted mid-read, handing each record over once', async
       // passed after: say what the broker did
       (err as Error).message +=
         `\nread failed at ${Date.now() - t0} ms; ${timeline.join('; ')}\n` +
-        `dedicated broker's log (INFO), last lines:\n${broker.logTail(150)}`;
+        `dedicated broker's log (INFO), last lines:\n${broker.logTail(150)}\n` +
+        `the client's log (kafkajs, DEBUG), last lines:\n${trail.slice(-150).join('\n')}`;
       throw err;
     }
     expect(restarted).toBeDefined();
