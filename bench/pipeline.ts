@@ -34,6 +34,7 @@ import type { ConnectorSettings } from '../pipeline/connector';
 import { silentLogger } from '../kernel/logger';
 import { DEFAULT_PUBLISHER, type PublisherOptions } from '../pipeline/kafka/publisher';
 import { createTopicsReady, provisionTopics } from '../kafka/topics';
+import { isDistCurrent } from '../devstack/build-stamp';
 import { ensureServices, stopServices } from '../devstack/services';
 import { GENERIC_STREAMS } from '../schemas/streams/generic';
 import { copyReference, producerPerformance, upsertReference } from './reference';
@@ -114,8 +115,11 @@ const phaseSplit = (f: SyncFigures): string => {
 
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
-  log(`building (the measured processes run from dist/, with ${roleRuntime()})…`);
-  await runChild(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  if (isDistCurrent(ROOT)) log(`dist/ is a build of these sources (npm run build): the processes run from it`);
+  else {
+    log(`building (the measured processes run from dist/, with ${roleRuntime()})…`);
+    await runChild(process.execPath, [path.join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json']);
+  }
   const services = await ensureServices((line) => log(line));
   const { KAFKA_BROKERS: brokers, SCHEMA_REGISTRY_URL: registryUrl, DATABASE_URL: databaseUrl } = services.endpoints;
   const kafka = new Kafka({ clientId: 'bench-pipeline', brokers: [brokers], logLevel: logLevel.NOTHING });

@@ -4,7 +4,7 @@
  * the build began. tsc never deletes an output whose source is gone, so dist/ is emptied first: no
  * old .js is left for Node to resolve. The stamp (dist/.build-stamp.json) is written only when tsc
  * succeeds, and its time is taken before tsc reads any source, so a file saved while tsc ran is
- * newer than the stamp: test/support/node-entry.ts runs dist/ only when every source is older.
+ * newer than the stamp: devstack/build-stamp.ts counts dist/ current only when every source is older.
  */
 import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';

@@ -1,7 +1,8 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BUILD_STAMP, isDistCurrent, nodeEntry } from '../../support/node-entry';
+import { BUILD_STAMP, isDistCurrent } from '../../../devstack/build-stamp';
+import { nodeEntry } from '../../support/node-entry';
 
 const made: string[] = [];
 afterAll(() => made.forEach((d) => fs.rmSync(d, { recursive: true, force: true })));
