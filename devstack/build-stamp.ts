@@ -16,6 +16,14 @@ export const BUILD_STAMP = path.join('dist', '.build-stamp.json');
 
 /** True when dist/ under `root` is a build of its current sources (see above). */
 export function isDistCurrent(root: string): boolean {
+  try {
+    return builtAfterEverySource(root);
+  } catch {
+    return false; // a file gone while it was looked at, a tsconfig.json that is not plain JSON
+  }
+}
+
+function builtAfterEverySource(root: string): boolean {
   let startedMs: number;
   try {
     startedMs = (JSON.parse(fs.readFileSync(path.join(root, BUILD_STAMP), 'utf8')) as { startedMs: number }).startedMs;

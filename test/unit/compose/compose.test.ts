@@ -546,7 +546,11 @@ describe('Dockerfile', () => {
 
   it('runs the compiled CLI that `npm run build` produces, with the schema files it reads at run time', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
-    expect(pkg.scripts.build).toMatch(/^tsc -p tsconfig\.json/);
+    // npm run build: tsc -p tsconfig.json into an emptied dist/, stamped (scripts/build.mjs)
+    expect(pkg.scripts.build).toBe('node scripts/build.mjs');
+    const build = readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8');
+    expect(build).toContain("resolve('typescript/bin/tsc')");
+    expect(build).toContain("[tsc, '-p', path.join(root, 'tsconfig.json')]");
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
     const imageTsconfig = JSON.parse(readFileSync(join(ROOT, 'containers', 'tsconfig.image.json'), 'utf8')) as {
       include: string[];
