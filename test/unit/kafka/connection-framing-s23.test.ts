@@ -137,3 +137,34 @@ it('reads the next socket from a clean frame after a socket died mid-response, w
     }
   }
 }, 60_000);
+
+describe('who reads with fresh framing', () => {
+  const fresh = () => (Connection.prototype as Record<symbol, unknown>)[Symbol.for('sf-neurons:fresh-framing')];
+
+  it('every client createKafka builds, and every read without a group (readCluster)', () => {
+    // each test file has its own kafkajs modules: unpatched until a client of ours is made
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('kafkajs/src/network/connection');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { createKafka } = require('../../../kafka/client');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { silentLogger } = require('../../../kernel/logger');
+      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBeUndefined();
+      createKafka({ brokers: ['127.0.0.1:9'], clientId: 'framing' }, silentLogger);
+      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBe(true);
+    });
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const isolated = require('kafkajs/src/network/connection');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { Kafka } = require('kafkajs');
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { readCluster } = require('../../../kafka/read-cluster');
+      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBeUndefined();
+      readCluster(new Kafka({ brokers: ['127.0.0.1:9'], clientId: 'framing' }));
+      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBe(true);
+    });
+    expect(fresh()).toBe(true); // this file's own, by beforeAll
+  });
+});
