@@ -24,31 +24,23 @@ export function isDistCurrent(root: string): boolean {
 }
 
 function builtAfterEverySource(root: string): boolean {
-  let startedMs: number;
-  try {
-    startedMs = (JSON.parse(fs.readFileSync(path.join(root, BUILD_STAMP), 'utf8')) as { startedMs: number }).startedMs;
-  } catch {
-    return false; // never built by `npm run build`, or its tsc failed
-  }
+  if (!fs.existsSync(path.join(root, BUILD_STAMP))) return false; // never built, or its tsc failed
+  const { startedMs } = JSON.parse(fs.readFileSync(path.join(root, BUILD_STAMP), 'utf8')) as { startedMs?: unknown };
   if (typeof startedMs !== 'number') return false;
   const config = path.join(root, 'tsconfig.json');
   const { include } = JSON.parse(fs.readFileSync(config, 'utf8')) as { include?: unknown };
   if (!Array.isArray(include) || include.some((e) => typeof e !== 'string' || /[*?{[]/.test(e))) return false;
-  const older = (p: string) => fs.statSync(p).mtimeMs < startedMs;
-  if (!older(config)) return false;
-  for (const entry of include as string[]) {
+  if (fs.statSync(config).mtimeMs >= startedMs) return false;
+  return (include as string[]).every((entry) => {
     const top = path.join(root, entry);
-    if (fs.existsSync(top) && !everyOlder(top, older)) return false;
-  }
-  return true;
+    return !fs.existsSync(top) || everyOlder(top, startedMs);
+  });
 }
 
-/** `p` and everything under it (node_modules aside) pass `older`. */
-function everyOlder(p: string, older: (p: string) => boolean): boolean {
-  if (!older(p)) return false;
-  if (!fs.statSync(p).isDirectory()) return true;
-  for (const e of fs.readdirSync(p)) {
-    if (e !== 'node_modules' && !everyOlder(path.join(p, e), older)) return false;
-  }
-  return true;
+/** `p` and everything under it (node_modules aside) were last changed before `startedMs` (one stat each). */
+function everyOlder(p: string, startedMs: number): boolean {
+  const stat = fs.statSync(p);
+  if (stat.mtimeMs >= startedMs) return false;
+  if (!stat.isDirectory()) return true;
+  return fs.readdirSync(p).every((e) => e === 'node_modules' || everyOlder(path.join(p, e), startedMs));
 }
