@@ -13,8 +13,10 @@
  * previous record's key at that position. Figures (bench/sink-hot-path.ts, kafkajs's decoder
  * against this one on the same gzip'd batches, one process): docs/performance-s16-sink.md.
  *
- * What it keeps: the very objects kafkajs gives (test/unit/kafka/fetch-records-s16.test.ts, random
- * records including damaged ones, kafkajs's decoder as the oracle, FETCH_RECORDS_S16_SEED). Any
+ * What it keeps: the objects kafkajs gives, as their readers see them (test/unit/kafka/fetch-records-s16.test.ts,
+ * random records including damaged ones, kafkajs's decoder as the oracle, FETCH_RECORDS_S16_SEED):
+ * the same own keys in the same order and the same values, except that `headers` is built when
+ * first read (FetchedRecord below; fetch-records-lazy-s24.test.ts, FETCH_RECORDS_LAZY_SEED). Any
  * record outside the plain case (a LOG_APPEND_TIME batch, a varint longer than 4 bytes or a varlong
  * longer than 7, a length running past the record, a sum beyond 2^53, a first offset or timestamp
  * that is not a plain decimal) is handed to kafkajs's own decoder from its first byte: the same
@@ -216,19 +218,121 @@ function plain(ctx: BatchContext): unknown {
   if (key === undefined) return undefined;
   const value = bytes();
   if (value === undefined) return undefined;
-  const hs = headers();
-  if (hs === undefined) return undefined;
-  return {
-    magicByte: ctx.magicByte,
-    attributes, // Record level attributes are presently unused (as kafkajs)
-    timestamp: String(time),
-    offset: String(offset),
-    key,
-    value,
-    headers: hs,
-    isControlRecord: ctx.isControlBatch === undefined ? false : ctx.isControlBatch, // kafkajs's default
-    batchContext: ctx,
-  };
+  const from = at;
+  if (!skipHeaders()) return undefined;
+  return new FetchedRecord(ctx, attributes, String(time), String(offset), key, value, buf, from, at);
+}
+
+/**
+ * Walks the headers as headers() reads them, building nothing: false where headers() would return
+ * undefined (the record leaves the plain case), so a record is refused or taken at decode time
+ * exactly as when its headers were built then.
+ */
+function skipHeaders(): boolean {
+  const count = varInt();
+  if (count === -1) return true;
+  if (count < 0) return false;
+  for (let h = 0; h < count; h++) {
+    const k = varInt();
+    if (k !== -1 && (k < 0 || k > end - at)) return false;
+    if (k > 0) at += k;
+    const v = varInt();
+    if (v !== -1 && (v < 0 || v > end - at)) return false;
+    if (v > 0) at += v;
+  }
+  return true;
+}
+
+/** The accessor of every FetchedRecord's own `headers` property (one pair, shared: see FetchedRecord). */
+let HEADERS_ACCESSOR: PropertyDescriptor;
+
+/**
+ * The record kafkajs's decoder returns, field for field and in its order, with one difference:
+ * `headers` is an own enumerable accessor that builds kafkajs's headers object when first read
+ * (then returns that same object; an assignment replaces it). Spread, Object.keys, JSON and
+ * property reads see what they saw; the prototype is this class's. Why: the sink reads no header
+ * on its way to the table (a dead letter copies them), and building them was ~26 % of the bytes the
+ * sink allocated on the V8 heap, ~500 B a row (a heap sample at 100k + 100k). bench/sink.ts at 400k
+ * users + 400k logins, image flags, before/after alternating twice: CPU 18.3 / 16.7 → 16.8 / 15.0 s,
+ * peak RSS 218 / 257 → 207 / 208 MB (docs/performance.md, session 24). A record keeps the range of
+ * its headers in the record's buffer, a view of the decompressed batch that its key and value keep
+ * alive already; the accessor pair is defined on each record (own and enumerable, so a spread
+ * copies the headers). A user record with the connector's six headers, decoded and not read:
+ * 2.55–2.85 → 1.35–1.55 µs (bench/sink-hot-path.ts, two runs, both orders).
+ */
+class FetchedRecord {
+  declare magicByte: unknown;
+  declare attributes: number;
+  declare timestamp: string;
+  declare offset: string;
+  declare key: Buffer | null;
+  declare value: Buffer | null;
+  declare headers: Record<string, unknown>;
+  declare isControlRecord: boolean;
+  declare batchContext: BatchContext;
+  #buf: Buffer | undefined;
+  #from: number;
+  #to: number;
+  #headers: Record<string, unknown> | undefined;
+
+  static {
+    HEADERS_ACCESSOR = {
+      get(this: FetchedRecord) {
+        return this.#read();
+      },
+      set(this: FetchedRecord, v: Record<string, unknown>) {
+        this.#headers = v;
+        this.#buf = undefined;
+      },
+      enumerable: true,
+      configurable: true,
+    };
+  }
+
+  constructor(
+    ctx: BatchContext,
+    attributes: number,
+    timestamp: string,
+    offset: string,
+    key: Buffer | null,
+    value: Buffer | null,
+    source: Buffer,
+    from: number,
+    to: number,
+  ) {
+    this.magicByte = ctx.magicByte;
+    this.attributes = attributes; // Record level attributes are presently unused (as kafkajs)
+    this.timestamp = timestamp;
+    this.offset = offset;
+    this.key = key;
+    this.value = value;
+    Object.defineProperty(this, 'headers', HEADERS_ACCESSOR);
+    this.isControlRecord = ctx.isControlBatch === undefined ? false : ctx.isControlBatch; // kafkajs's default
+    this.batchContext = ctx;
+    this.#buf = source;
+    this.#from = from;
+    this.#to = to;
+  }
+
+  #read(): Record<string, unknown> {
+    if (this.#buf === undefined) return this.#headers!;
+    const savedBuf = buf;
+    const savedAt = at;
+    const savedEnd = end;
+    buf = this.#buf;
+    at = this.#from;
+    end = this.#to;
+    try {
+      // skipHeaders() walked these bytes at decode time: they read as the plain case
+      this.#headers = headers()!;
+    } finally {
+      buf = savedBuf;
+      at = savedAt;
+      end = savedEnd;
+    }
+    this.#buf = undefined;
+    return this.#headers;
+  }
 }
 
 /**

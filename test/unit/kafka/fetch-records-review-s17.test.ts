@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import * as zlib from 'node:zlib';
 import { decodeRecord, kafkajsRecordDecoder } from '../../../kafka/fetch-records';
 import { mulberry32 } from '../../../simulator/prng';
+import { asRead } from '../../support/fetched-record';
 import { varNum } from '../../support/kafka-varint';
 
 /**
@@ -24,6 +25,7 @@ const KafkajsDecoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer
  * of the same ArrayBuffer too); batch contexts compared as values unless `sameContext`.
  */
 function differ(a: unknown, b: unknown, opts: { sameMemory: boolean }, at = '$'): string | undefined {
+  a = asRead(a); // ours: headers an accessor (kafka/fetch-records.ts FetchedRecord)
   if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) {
     if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b)) return `${at}: a Buffer and not`;
     if (opts.sameMemory && a.buffer !== b.buffer) return `${at}: another ArrayBuffer`;

@@ -3,6 +3,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { decodeRecord, kafkajsRecordDecoder } from '../../../kafka/fetch-records';
 import { mulberry32 } from '../../../simulator/prng';
+import { asRead } from '../../support/fetched-record';
 import { varNum } from '../../support/kafka-varint';
 
 /**
@@ -18,6 +19,7 @@ const KafkajsDecoder = require('kafkajs/src/protocol/decoder') as new (b: Buffer
 
 /** Where a and b differ (undefined when they are the same), read as a test of kafkajs's objects. */
 function differ(a: unknown, b: unknown, at = '$'): string | undefined {
+  a = asRead(a); // ours: headers an accessor (kafka/fetch-records.ts FetchedRecord)
   if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) {
     if (!Buffer.isBuffer(a) || !Buffer.isBuffer(b)) return `${at}: a Buffer and not`;
     if (a.buffer !== b.buffer || a.byteOffset !== b.byteOffset || a.length !== b.length)
