@@ -9,8 +9,8 @@
  * Long a byte (a user record: ~6 Longs), adds and prints through Long, and builds its headers by
  * spreading the object once per header (six headers: six objects, 21 property copies). Here the
  * batch's first timestamp and offset are parsed once a batch, the deltas read as numbers, and the
- * headers object built in place, with a header key's string reused when its bytes equal the
- * previous record's key at that position. Figures (bench/sink-hot-path.ts, kafkajs's decoder
+ * headers object built in place, with a header key's string reused when its bytes equal the key
+ * at that position of the last headers built. Figures (bench/sink-hot-path.ts, kafkajs's decoder
  * against this one on the same gzip'd batches, one process): docs/performance-s16-sink.md.
  *
  * What it keeps: the objects kafkajs gives, as their readers see them (test/unit/kafka/fetch-records-s16.test.ts,
@@ -219,30 +219,44 @@ function plain(ctx: BatchContext): unknown {
   const value = bytes();
   if (value === undefined) return undefined;
   const from = at;
-  if (!skipHeaders()) return undefined;
-  return new FetchedRecord(ctx, attributes, String(time), String(offset), key, value, buf, from, at);
+  const count = skipHeaders();
+  if (count === OUT) return undefined;
+  // no header (a count of 0 or -1): no range kept, nothing of the batch held for them
+  return new FetchedRecord(
+    ctx,
+    attributes,
+    String(time),
+    String(offset),
+    key,
+    value,
+    count > 0 ? buf : undefined,
+    from,
+    at,
+  );
 }
 
 /**
- * Walks the headers as headers() reads them, building nothing: false where headers() would return
- * undefined (the record leaves the plain case), so a record is refused or taken at decode time
- * exactly as when its headers were built then.
+ * Walks the headers as headers() reads them, building nothing: their count, or OUT where headers()
+ * would return undefined (the record leaves the plain case), so a record is refused or taken at
+ * decode time exactly as when its headers were built then.
  */
-function skipHeaders(): boolean {
+function skipHeaders(): number {
   const count = varInt();
-  if (count === -1) return true;
-  if (count < 0) return false;
+  if (count === -1) return count;
+  if (count < 0) return OUT;
   for (let h = 0; h < count; h++) {
     const k = varInt();
-    if (k !== -1 && (k < 0 || k > end - at)) return false;
+    if (k !== -1 && (k < 0 || k > end - at)) return OUT;
     if (k > 0) at += k;
     const v = varInt();
-    if (v !== -1 && (v < 0 || v > end - at)) return false;
+    if (v !== -1 && (v < 0 || v > end - at)) return OUT;
     if (v > 0) at += v;
   }
-  return true;
+  return count;
 }
 
+/** A FetchedRecord's headers before their first read or assignment. */
+const UNBUILT = Symbol('headers not built');
 /** The accessor of every FetchedRecord's own `headers` property (one pair, shared: see FetchedRecord). */
 let HEADERS_ACCESSOR: PropertyDescriptor;
 
@@ -254,11 +268,14 @@ let HEADERS_ACCESSOR: PropertyDescriptor;
  * on its way to the table (a dead letter copies them), and building them was ~26 % of the bytes the
  * sink allocated on the V8 heap, ~500 B a row (a heap sample at 100k + 100k). bench/sink.ts at 400k
  * users + 400k logins, image flags, before/after alternating twice: CPU 18.3 / 16.7 → 16.8 / 15.0 s,
- * peak RSS 218 / 257 → 207 / 208 MB (docs/performance.md, session 24). A record keeps the range of
- * its headers in the record's buffer, a view of the decompressed batch that its key and value keep
- * alive already; the accessor pair is defined on each record (own and enumerable, so a spread
- * copies the headers). A user record with the connector's six headers, decoded and not read:
- * 2.55–2.85 → 1.35–1.55 µs (bench/sink-hot-path.ts, two runs, both orders).
+ * peak RSS 218 / 257 → 207 / 208 MB (docs/performance.md, session 24). A record with headers keeps
+ * their range in the record's buffer, a view of the decompressed batch that its key and value keep
+ * alive already (a record whose key and value are both null holds the batch until its headers are
+ * read: none such on the product's topics); the accessor pair is defined on each record (own and
+ * enumerable, so a spread copies the headers; read through a Proxy or a copied descriptor, the
+ * getter throws, its receiver not being a FetchedRecord). A user record with the connector's six
+ * headers, decoded and not read: 2.55–2.85 → 1.35–1.55 µs (bench/sink-hot-path.ts, two runs, both
+ * orders).
  */
 class FetchedRecord {
   declare magicByte: unknown;
@@ -273,14 +290,15 @@ class FetchedRecord {
   #buf: Buffer | undefined;
   #from: number;
   #to: number;
-  #headers: Record<string, unknown> | undefined;
+  /** UNBUILT until the first read or an assignment; then what a read returns (an assigned undefined too). */
+  #headers: unknown = UNBUILT;
 
   static {
     HEADERS_ACCESSOR = {
       get(this: FetchedRecord) {
         return this.#read();
       },
-      set(this: FetchedRecord, v: Record<string, unknown>) {
+      set(this: FetchedRecord, v: unknown) {
         this.#headers = v;
         this.#buf = undefined;
       },
@@ -296,7 +314,7 @@ class FetchedRecord {
     offset: string,
     key: Buffer | null,
     value: Buffer | null,
-    source: Buffer,
+    source: Buffer | undefined,
     from: number,
     to: number,
   ) {
@@ -314,8 +332,9 @@ class FetchedRecord {
     this.#to = to;
   }
 
-  #read(): Record<string, unknown> {
-    if (this.#buf === undefined) return this.#headers!;
+  #read(): unknown {
+    if (this.#headers !== UNBUILT) return this.#headers;
+    if (this.#buf === undefined) return (this.#headers = {});
     const savedBuf = buf;
     const savedAt = at;
     const savedEnd = end;

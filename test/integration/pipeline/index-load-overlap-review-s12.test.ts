@@ -270,7 +270,14 @@ describe('the reset / re-point flow with the early load', () => {
       });
       expect(repointed.usersTombstoned).toBe(0);
       b.deleteUser(b.userIds()[3]);
-      expect(await connector.sync()).toMatchObject({ status: 'succeeded', usersTombstoned: 1 });
+      // the run's error in the expectation: a trial CI (session 24) failed here once under load with
+      // only "status: failed" to show; not reproduced since (alone or beside two busy cores)
+      const third = await connector.sync();
+      expect({ status: third.status, error: third.error?.message, tombstoned: third.usersTombstoned }).toEqual({
+        status: 'succeeded',
+        error: undefined,
+        tombstoned: 1,
+      });
       const latest = await latestUsers(settings.topics.users, connector.codecs.users);
       expect([...latest.keys()].sort()).toEqual([...a.userIds(), ...b.userIds()].sort());
     },

@@ -9,7 +9,9 @@ import { varNum } from '../../support/kafka-varint';
  * another and kept, their headers read later in a random order with other records decoded in
  * between: every record reads as kafkajs's decoder built it at decode time (spread, Object.keys,
  * JSON, each header), the same headers object at every read, and an assignment or a change to it
- * kept. FETCH_RECORDS_LAZY_SEED=n replays.
+ * kept. Some records are damaged or unusual (cut, trailing bytes, padded varints, null header keys
+ * and values, a count of -1): refused with kafkajs's error where kafkajs refuses them.
+ * FETCH_RECORDS_LAZY_SEED=n replays.
  */
 const SEED = Number(process.env.FETCH_RECORDS_LAZY_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
@@ -19,25 +21,42 @@ type Rec = Record<string, unknown> & { headers: Record<string, unknown> };
 
 const decodeWith = (decode: typeof decodeRecord, bytes: Buffer, ctx: object) =>
   decode(new KafkajsDecoder(bytes), ctx) as Rec;
+const outcome = (decode: typeof decodeRecord, bytes: Buffer, ctx: object): Rec | string => {
+  try {
+    return decodeWith(decode, bytes, ctx);
+  } catch (err) {
+    return `${(err as Error).name}: ${(err as Error).message}`;
+  }
+};
 
 it(`reads every record's headers, whenever read, as kafkajs built them (FETCH_RECORDS_LAZY_SEED=${SEED})`, () => {
   const rnd = mulberry32(SEED);
   const int = (k: number) => Math.floor(rnd() * k);
   const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)];
-  const field = (b: Buffer | null): number[] => (b === null ? varNum(-1n) : [...varNum(BigInt(b.length)), ...b]);
+  const pad = () => (rnd() < 0.1 ? 1 + int(3) : 0); // a longer encoding of the same number
+  const field = (b: Buffer | null): number[] =>
+    b === null ? varNum(-1n, pad()) : [...varNum(BigInt(b.length), pad()), ...b];
   const randomBytes = (n: number) => Buffer.from(Array.from({ length: n }, () => int(256)));
   const KEYS = ['run-id', 'connector', 'org', 'content-hash', 'device', '__proto__', 'toString', 'ü', '', 'x'];
 
+  let damaged = 0;
   const record = (): Buffer => {
     const parts: number[] = [0, ...varNum(BigInt(int(1000))), ...varNum(BigInt(int(500)))];
     parts.push(...field(randomBytes(18)), ...field(rnd() < 0.1 ? null : randomBytes(int(300))));
-    const count = pick([0, 1, 6, 6, int(9)]);
-    parts.push(...varNum(BigInt(count)));
+    const count = pick([0, 1, 6, 6, int(9), -1]);
+    parts.push(...varNum(BigInt(count), pad()));
     for (let h = 0; h < count; h++) {
       const key = rnd() < 0.7 ? KEYS[h % 5] : pick(KEYS); // a topic's records repeat their keys by position
-      parts.push(...field(Buffer.from(key)), ...field(rnd() < 0.1 ? null : randomBytes(int(40))));
+      parts.push(...field(rnd() < 0.05 ? null : Buffer.from(key)), ...field(rnd() < 0.1 ? null : randomBytes(int(40))));
     }
-    return Buffer.from(parts);
+    const out = Buffer.from(parts);
+    // (no byte changed at random: a header count made huge sends kafkajs's decoder, the oracle, into
+    // millions of empty headers; fetch-records-s16.test.ts covers such bytes, skipping those counts)
+    const damage = int(15);
+    if (damage < 2) damaged++;
+    if (damage === 0) return out.subarray(0, int(out.length)); // cut
+    if (damage === 1) return Buffer.concat([out, randomBytes(1 + int(4))]); // trailing bytes
+    return out;
   };
 
   const kept: { ours: Rec; theirs: Rec }[] = [];
@@ -55,12 +74,19 @@ it(`reads every record's headers, whenever read, as kafkajs built them (FETCH_RE
   for (let i = 0; i < 3000; i++) {
     const ctx = { firstOffset: String(int(10 ** 6)), firstTimestamp: '1700000000000', magicByte: 2 };
     const bytes = record();
-    kept.push({ ours: decodeWith(decodeRecord, bytes, ctx), theirs: decodeWith(kafkajsRecordDecoder, bytes, ctx) });
+    const ours = outcome(decodeRecord, bytes, ctx);
+    const theirs = outcome(kafkajsRecordDecoder, bytes, ctx);
+    if (typeof theirs === 'string' || typeof ours === 'string') {
+      expect({ i, ours: typeof ours === 'string' ? ours : 'a record' }).toEqual({ i, ours: theirs });
+      continue;
+    }
+    kept.push({ ours, theirs });
     // now and then, some earlier record's headers read for the first time (or again)
     if (rnd() < 0.3) check(int(kept.length));
   }
   for (const i of kept.map((_, i) => i).sort(() => rnd() - 0.5)) check(i);
-  expect(checked).toBeGreaterThan(3000);
+  expect(checked).toBeGreaterThan(2500);
+  expect(damaged).toBeGreaterThan(200); // the generator's own check: damaged records occur
 
   // a reader may change the headers object, or put another in its place: kept, as on kafkajs's record
   const { ours } = kept[int(kept.length)];
@@ -71,7 +97,16 @@ it(`reads every record's headers, whenever read, as kafkajs built them (FETCH_RE
   expect(ours.headers).toBe(other);
   expect({ ...ours }.headers).toBe(other);
   // an assignment before the first read wins too (nothing built over it)
-  const fresh = decodeWith(decodeRecord, record(), { firstOffset: '0', firstTimestamp: '0' });
+  const decodable = (): Rec => {
+    for (;;) {
+      const r = outcome(decodeRecord, record(), { firstOffset: '0', firstTimestamp: '0' });
+      if (typeof r !== 'string') return r;
+    }
+  };
+  const fresh = decodable();
   fresh.headers = other;
   expect(fresh.headers).toBe(other);
+  const cleared = decodable();
+  (cleared as Record<string, unknown>).headers = undefined;
+  expect(cleared.headers).toBeUndefined();
 });

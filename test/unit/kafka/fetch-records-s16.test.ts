@@ -10,7 +10,8 @@ import { varNum } from '../../support/kafka-varint';
  * kafka/fetch-records.ts's Record decoder against kafkajs's own (the oracle, the very module
  * it replaces): for random records, plain and damaged, in random batch contexts, the same object
  * (own keys in order, prototypes, Buffers as views of the same bytes, the batch context itself) and
- * the same decoder offset after it, or the same error. FETCH_RECORDS_S16_SEED=n replays.
+ * the same decoder offset after it, or the same error. Our record is compared as read (asRead: its
+ * lazy `headers` accessor read; its prototype a bare class). FETCH_RECORDS_S16_SEED=n replays.
  */
 const SEED = Number(process.env.FETCH_RECORDS_S16_SEED ?? Math.floor(Math.random() * 2 ** 31));
 
