@@ -269,9 +269,9 @@ let HEADERS_ACCESSOR: PropertyDescriptor;
  * sink allocated on the V8 heap, ~500 B a row (a heap sample at 100k + 100k). bench/sink.ts at 400k
  * users + 400k logins, image flags, before/after alternating twice: CPU 18.3 / 16.7 → 16.8 / 15.0 s,
  * peak RSS 218 / 257 → 207 / 208 MB (docs/performance.md, session 24). A record with headers keeps
- * their range in the record's buffer, a view of the decompressed batch that its key and value keep
- * alive already (a record whose key and value are both null holds the batch until its headers are
- * read: none such on the product's topics); the accessor pair is defined on each record (own and
+ * their range in the memory of the decompressed batch, which its key and value keep alive already
+ * (a record whose key and value are both null holds the batch until its headers are read: none such
+ * on the product's topics); the accessor pair is defined on each record (own and
  * enumerable, so a spread copies the headers; read through a Proxy or a copied descriptor, the
  * getter throws, its receiver not being a FetchedRecord). A user record with the connector's six
  * headers, decoded and not read: 2.55–2.85 → 1.35–1.55 µs (bench/sink-hot-path.ts, two runs, both
@@ -287,7 +287,9 @@ class FetchedRecord {
   declare headers: Record<string, unknown>;
   declare isControlRecord: boolean;
   declare batchContext: BatchContext;
-  #buf: Buffer | undefined;
+  /** The memory of the record's buffer and the headers' range in it (absolute): not the record's own
+   *  view, which would live (and be promoted) with the record; its key and value hold this memory. */
+  #memory: ArrayBufferLike | undefined;
   #from: number;
   #to: number;
   /** UNBUILT until the first read or an assignment; then what a read returns (an assigned undefined too). */
@@ -300,7 +302,7 @@ class FetchedRecord {
       },
       set(this: FetchedRecord, v: unknown) {
         this.#headers = v;
-        this.#buf = undefined;
+        this.#memory = undefined;
       },
       enumerable: true,
       configurable: true,
@@ -327,20 +329,20 @@ class FetchedRecord {
     Object.defineProperty(this, 'headers', HEADERS_ACCESSOR);
     this.isControlRecord = ctx.isControlBatch === undefined ? false : ctx.isControlBatch; // kafkajs's default
     this.batchContext = ctx;
-    this.#buf = source;
-    this.#from = from;
-    this.#to = to;
+    this.#memory = source?.buffer;
+    this.#from = (source?.byteOffset ?? 0) + from;
+    this.#to = (source?.byteOffset ?? 0) + to;
   }
 
   #read(): unknown {
     if (this.#headers !== UNBUILT) return this.#headers;
-    if (this.#buf === undefined) return (this.#headers = {});
+    if (this.#memory === undefined) return (this.#headers = {});
     const savedBuf = buf;
     const savedAt = at;
     const savedEnd = end;
-    buf = this.#buf;
-    at = this.#from;
-    end = this.#to;
+    buf = Buffer.from(this.#memory, this.#from, this.#to - this.#from);
+    at = 0;
+    end = buf.length;
     try {
       // skipHeaders() walked these bytes at decode time: they read as the plain case
       this.#headers = headers()!;
@@ -349,7 +351,7 @@ class FetchedRecord {
       at = savedAt;
       end = savedEnd;
     }
-    this.#buf = undefined;
+    this.#memory = undefined;
     return this.#headers;
   }
 }
