@@ -548,7 +548,10 @@ describe('Dockerfile', () => {
     const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
     // npm run build: tsc -p tsconfig.json into an emptied dist/, stamped (scripts/build.mjs)
     expect(pkg.scripts.build).toBe('node scripts/build.mjs');
+    // npm pack compiles only when dist/ is not a build of the current sources (devstack/build-stamp.ts)
+    expect(pkg.scripts.prepack).toBe('node scripts/build.mjs --if-stale');
     const build = readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8');
+    expect(build).toContain('.isDistCurrent(root)');
     expect(build).toContain("resolve('typescript/bin/tsc')");
     expect(build).toContain("[tsc, '-p', path.join(root, 'tsconfig.json')]");
     expect(tsconfig.compilerOptions).toMatchObject({ outDir: 'dist', rootDir: '.' });
