@@ -1,4 +1,4 @@
-/* global process, URL */
+/* global process, URL, console */
 /**
  * `npm run build`: dist/ compiled from nothing by tsc (tsconfig.json), then stamped with the time
  * the build began. tsc never deletes an output whose source is gone, so dist/ is emptied first: no
