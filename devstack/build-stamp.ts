@@ -7,7 +7,8 @@
  * directory under its `include` (node_modules aside). An edit, a checkout, a new file, or a file
  * deleted or renamed (its directory's time moves) after the build began makes dist/ not current, and
  * so does an `include` pattern this check cannot follow (a glob): the answer errs towards "not
- * current", never towards older code.
+ * current". By times only: a dist/ edited by hand, a source copied in with its old time kept (cp -p,
+ * rsync -a, tar x) or a clock set back pass for current; `npm publish` builds from nothing first.
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';

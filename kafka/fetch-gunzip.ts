@@ -32,7 +32,8 @@ export async function gunzipSized(buffer: Buffer): Promise<Buffer> {
   // The last four bytes were not the member's length (zlib ignores bytes after a member that start
   // with 0x00): the records would be slices of a chunk far larger than themselves and keep it alive
   // (32 MiB a batch: fetch-gunzip-memory-s15-rev.test.ts). Copied into a buffer of their own size; an
-  // honest trailer never comes here (its chunk is the records' size + 1, or 16 KiB). Compared with
+  // honest trailer never comes here (its chunk is the records' size + 1 or 16 KiB; a batch inflating
+  // beyond 16x its compressed bytes takes several chunks, joined into a buffer of its size). Compared with
   // that chunk, not with the records' size + 16 KiB: a small batch with a lying trailer kept a chunk
   // of 16x its compressed bytes, over both (17,504 bytes for ~1.5 KB; FETCH_GUNZIP_MEM_SEED=42652427,
   // a trial CI of session 24).

@@ -550,6 +550,8 @@ describe('Dockerfile', () => {
     expect(pkg.scripts.build).toBe('node scripts/build.mjs');
     // npm pack compiles only when dist/ is not a build of the current sources (devstack/build-stamp.ts)
     expect(pkg.scripts.prepack).toBe('node scripts/build.mjs --if-stale');
+    // ...and npm publish from nothing (runs before prepack): a release never trusts file times
+    expect(pkg.scripts.prepublishOnly).toBe('npm run build');
     const build = readFileSync(join(ROOT, 'scripts', 'build.mjs'), 'utf8');
     expect(build).toContain('.isDistCurrent(root)');
     expect(build).toContain("resolve('typescript/bin/tsc')");
