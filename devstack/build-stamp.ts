@@ -25,7 +25,7 @@ export function isDistCurrent(root: string): boolean {
 }
 
 function builtAfterEverySource(root: string): boolean {
-  if (!fs.existsSync(path.join(root, BUILD_STAMP))) return false; // never built, or its tsc failed
+  // no stamp (never built, or its tsc failed) throws here: isDistCurrent answers false
   const { startedMs } = JSON.parse(fs.readFileSync(path.join(root, BUILD_STAMP), 'utf8')) as { startedMs?: unknown };
   if (typeof startedMs !== 'number') return false;
   const config = path.join(root, 'tsconfig.json');

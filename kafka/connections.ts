@@ -75,7 +75,9 @@ interface KafkajsConnection {
   bytesNeeded: number;
 }
 
-const FRESH = Symbol.for('sf-neurons:fresh-framing');
+/** The mark useFreshFraming leaves on kafkajs's Connection prototype (true once installed). */
+export const FRESH_FRAMING = Symbol.for('sf-neurons:fresh-framing');
+const FRESH = FRESH_FRAMING;
 /** A response's size field: the bytes kafkajs waits for before it knows a frame's length. */
 const SIZE_FIELD = 4;
 

@@ -222,17 +222,9 @@ function plain(ctx: BatchContext): unknown {
   const count = skipHeaders();
   if (count === OUT) return undefined;
   // no header (a count of 0 or -1): no range kept, nothing of the batch held for them
-  return new FetchedRecord(
-    ctx,
-    attributes,
-    String(time),
-    String(offset),
-    key,
-    value,
-    count > 0 ? buf : undefined,
-    from,
-    at,
-  );
+  const memory = count > 0 ? buf.buffer : undefined;
+  const base = buf.byteOffset;
+  return new FetchedRecord(ctx, attributes, String(time), String(offset), key, value, memory, base + from, base + at);
 }
 
 /**
@@ -316,7 +308,7 @@ class FetchedRecord {
     offset: string,
     key: Buffer | null,
     value: Buffer | null,
-    source: Buffer | undefined,
+    memory: ArrayBufferLike | undefined,
     from: number,
     to: number,
   ) {
@@ -329,9 +321,9 @@ class FetchedRecord {
     Object.defineProperty(this, 'headers', HEADERS_ACCESSOR);
     this.isControlRecord = ctx.isControlBatch === undefined ? false : ctx.isControlBatch; // kafkajs's default
     this.batchContext = ctx;
-    this.#memory = source?.buffer;
-    this.#from = (source?.byteOffset ?? 0) + from;
-    this.#to = (source?.byteOffset ?? 0) + to;
+    this.#memory = memory;
+    this.#from = from;
+    this.#to = to;
   }
 
   #read(): unknown {

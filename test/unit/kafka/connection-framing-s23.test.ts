@@ -9,7 +9,7 @@
  */
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { useFreshFraming } from '../../../kafka/connections';
+import { FRESH_FRAMING, useFreshFraming } from '../../../kafka/connections';
 import { mulberry32 } from '../../../simulator/prng';
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -139,7 +139,7 @@ it('reads the next socket from a clean frame after a socket died mid-response, w
 }, 60_000);
 
 describe('who reads with fresh framing', () => {
-  const fresh = () => (Connection.prototype as Record<symbol, unknown>)[Symbol.for('sf-neurons:fresh-framing')];
+  const fresh = () => (Connection.prototype as Record<symbol, unknown>)[FRESH_FRAMING];
 
   it('every client createKafka builds, and every read without a group (readCluster)', () => {
     // each test file has its own kafkajs modules: unpatched until a client of ours is made
@@ -150,9 +150,9 @@ describe('who reads with fresh framing', () => {
       const { createKafka } = require('../../../kafka/client');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { silentLogger } = require('../../../kernel/logger');
-      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBeUndefined();
+      expect(isolated.prototype[FRESH_FRAMING]).toBeUndefined();
       createKafka({ brokers: ['127.0.0.1:9'], clientId: 'framing' }, silentLogger);
-      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBe(true);
+      expect(isolated.prototype[FRESH_FRAMING]).toBe(true);
     });
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -161,9 +161,9 @@ describe('who reads with fresh framing', () => {
       const { Kafka } = require('kafkajs');
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { readCluster } = require('../../../kafka/read-cluster');
-      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBeUndefined();
+      expect(isolated.prototype[FRESH_FRAMING]).toBeUndefined();
       readCluster(new Kafka({ brokers: ['127.0.0.1:9'], clientId: 'framing' }));
-      expect(isolated.prototype[Symbol.for('sf-neurons:fresh-framing')]).toBe(true);
+      expect(isolated.prototype[FRESH_FRAMING]).toBe(true);
     });
     expect(fresh()).toBe(true); // this file's own, by beforeAll
   });
